@@ -9,6 +9,6 @@ mod pad;
 mod tokenizer;
 mod vocab;
 
-pub use pad::{pad_sequences, pad_sequence_into, Side};
+pub use pad::{pad_sequence_into, pad_sequences, Side};
 pub use tokenizer::{text_to_word_sequence, Tokenizer, TokenizerConfig, KERAS_FILTERS};
 pub use vocab::{VocabError, VOCAB_FORMAT, VOCAB_FORMAT_VERSION};
