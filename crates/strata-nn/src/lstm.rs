@@ -1,0 +1,339 @@
+//! LSTM with Keras's semantics: gates stacked `(i, f, c, o)` in a `[E, 4H]` kernel, a `[H, 4H]`
+//! recurrent kernel and one `[4H]` bias; sigmoid recurrent activation, tanh activation; zero
+//! initial state.
+//!
+//! Forward computes the input projection of all time steps in one GEMM (`[T*B, E] × [E, 4H]`)
+//! and then, per step, only `h·U` plus the fused gate math. Backward runs the steps in reverse,
+//! collecting the pre-activation gradients `dz` of every step, and then forms the weight
+//! gradients with one GEMM each; `dx` is computed only when the layer below trains.
+
+use crate::activations::sigmoid;
+use crate::gemm::{gemm, Op};
+
+/// Sizes of one LSTM call: batch (chunk) `b`, steps `t`, input width `e`, units `h`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LstmDims {
+    pub b: usize,
+    pub t: usize,
+    pub e: usize,
+    pub h: usize,
+}
+
+impl LstmDims {
+    pub fn g(&self) -> usize {
+        4 * self.h
+    }
+}
+
+/// The LSTM's parameters, borrowed from the flat store.
+#[derive(Clone, Copy)]
+pub struct LstmParams<'a> {
+    /// `[E, 4H]`
+    pub kernel: &'a [f32],
+    /// `[H, 4H]`
+    pub recurrent: &'a [f32],
+    /// `[4H]`
+    pub bias: &'a [f32],
+}
+
+/// Gradients, accumulated (`+=`) into the flat gradient buffer's views.
+pub struct LstmGrads<'a> {
+    pub kernel: &'a mut [f32],
+    pub recurrent: &'a mut [f32],
+    pub bias: &'a mut [f32],
+}
+
+/// Activations saved by forward for backward, plus backward's scratch space. Reused across
+/// batches of the same size, so training allocates nothing per step.
+#[derive(Default)]
+pub struct LstmCache {
+    /// `[T, B, 4H]` gate activations (i, f, g, o after their nonlinearity)
+    pub gates: Vec<f32>,
+    /// `[T+1, B, H]` cell states, `c[0] = 0`
+    pub c: Vec<f32>,
+    /// `[T+1, B, H]` hidden states, `h[0] = 0`; `h[1..]` is the output sequence
+    pub h: Vec<f32>,
+    /// `[T, B, H]` `tanh(c[t+1])`
+    pub tanh_c: Vec<f32>,
+    /// `[T, B, 4H]` backward scratch: pre-activation gradients
+    pub dz: Vec<f32>,
+    /// `[B, H]` backward scratch
+    pub dh: Vec<f32>,
+    pub dc: Vec<f32>,
+}
+
+impl LstmCache {
+    fn size_for(&mut self, d: LstmDims) {
+        let (tb, g, h) = (d.t * d.b, d.g(), d.h);
+        self.gates.resize(tb * g, 0.0);
+        self.c.resize((d.t + 1) * d.b * h, 0.0);
+        self.h.resize((d.t + 1) * d.b * h, 0.0);
+        self.tanh_c.resize(tb * h, 0.0);
+    }
+
+    /// The output sequence `[T, B, H]`.
+    pub fn outputs(&self, d: LstmDims) -> &[f32] {
+        &self.h[d.b * d.h..(d.t + 1) * d.b * d.h]
+    }
+
+    /// The last hidden state `[B, H]`.
+    pub fn last(&self, d: LstmDims) -> &[f32] {
+        &self.h[d.t * d.b * d.h..(d.t + 1) * d.b * d.h]
+    }
+}
+
+/// Forward over a time-major input `x: [T, B, E]`; results land in `cache`.
+pub fn forward(d: LstmDims, x: &[f32], p: LstmParams, cache: &mut LstmCache) {
+    let (b, h, g) = (d.b, d.h, d.g());
+    assert_eq!(x.len(), d.t * b * d.e, "lstm: input is not [T, B, E]");
+    cache.size_for(d);
+    // z = x·W + bias for all steps at once: [T*B, E] × [E, 4H]
+    gemm(
+        d.t * b,
+        d.e,
+        g,
+        1.0,
+        x,
+        Op::N,
+        p.kernel,
+        Op::N,
+        0.0,
+        &mut cache.gates,
+    );
+    for row in cache.gates.chunks_exact_mut(g) {
+        row.iter_mut().zip(p.bias).for_each(|(z, bias)| *z += bias);
+    }
+    cache.c[..b * h].fill(0.0);
+    cache.h[..b * h].fill(0.0);
+    for t in 0..d.t {
+        let z = &mut cache.gates[t * b * g..(t + 1) * b * g];
+        let (h_prev, h_next) = cache.h[t * b * h..(t + 2) * b * h].split_at_mut(b * h);
+        // z += h_{t-1}·U: [B, H] × [H, 4H]
+        gemm(b, h, g, 1.0, h_prev, Op::N, p.recurrent, Op::N, 1.0, z);
+        let (c_prev, c_next) = cache.c[t * b * h..(t + 2) * b * h].split_at_mut(b * h);
+        let tanh_c = &mut cache.tanh_c[t * b * h..(t + 1) * b * h];
+        for bi in 0..b {
+            let zr = &mut z[bi * g..(bi + 1) * g];
+            let (zi, rest) = zr.split_at_mut(h);
+            let (zf, rest) = rest.split_at_mut(h);
+            let (zc, zo) = rest.split_at_mut(h);
+            let r = bi * h..(bi + 1) * h;
+            let (cp, cn, tc, hn) = (
+                &c_prev[r.clone()],
+                &mut c_next[r.clone()],
+                &mut tanh_c[r.clone()],
+                &mut h_next[r],
+            );
+            for j in 0..h {
+                let i = sigmoid(zi[j]);
+                let f = sigmoid(zf[j]);
+                let gg = zc[j].tanh();
+                let o = sigmoid(zo[j]);
+                let c = f * cp[j] + i * gg;
+                let th = c.tanh();
+                zi[j] = i;
+                zf[j] = f;
+                zc[j] = gg;
+                zo[j] = o;
+                cn[j] = c;
+                tc[j] = th;
+                hn[j] = o * th;
+            }
+        }
+    }
+}
+
+/// Backward. `dh_seq` (`[T, B, H]`, for `return_sequences=True`) and/or `dh_last` (`[B, H]`)
+/// are the gradients of the loss with respect to the outputs. Weight gradients are accumulated
+/// into `grads`; `dx` (`[T, B, E]`, overwritten) is computed only when given.
+#[allow(clippy::too_many_arguments)]
+pub fn backward(
+    d: LstmDims,
+    x: &[f32],
+    p: LstmParams,
+    cache: &mut LstmCache,
+    dh_seq: Option<&[f32]>,
+    dh_last: Option<&[f32]>,
+    grads: LstmGrads,
+    dx: Option<&mut [f32]>,
+) {
+    let (b, h, g, t_len) = (d.b, d.h, d.g(), d.t);
+    let LstmCache {
+        gates,
+        c,
+        h: hs,
+        tanh_c,
+        dz,
+        dh,
+        dc,
+    } = cache;
+    dz.resize(t_len * b * g, 0.0);
+    dh.resize(b * h, 0.0);
+    dc.resize(b * h, 0.0);
+    match dh_last {
+        Some(v) => dh.copy_from_slice(v),
+        None => dh.fill(0.0),
+    }
+    dc.fill(0.0);
+    for t in (0..t_len).rev() {
+        if let Some(seq) = dh_seq {
+            dh.iter_mut()
+                .zip(&seq[t * b * h..(t + 1) * b * h])
+                .for_each(|(a, s)| *a += s);
+        }
+        let gt = &gates[t * b * g..(t + 1) * b * g];
+        let dzt = &mut dz[t * b * g..(t + 1) * b * g];
+        let c_prev = &c[t * b * h..(t + 1) * b * h];
+        let tc = &tanh_c[t * b * h..(t + 1) * b * h];
+        for bi in 0..b {
+            let gr = &gt[bi * g..(bi + 1) * g];
+            let dr = &mut dzt[bi * g..(bi + 1) * g];
+            for j in 0..h {
+                let k = bi * h + j;
+                let (i, f, gg, o) = (gr[j], gr[h + j], gr[2 * h + j], gr[3 * h + j]);
+                let th = tc[k];
+                let dhk = dh[k];
+                let dck = dc[k] + dhk * o * (1.0 - th * th);
+                let d_o = dhk * th;
+                dr[j] = dck * gg * i * (1.0 - i);
+                dr[h + j] = dck * c_prev[k] * f * (1.0 - f);
+                dr[2 * h + j] = dck * i * (1.0 - gg * gg);
+                dr[3 * h + j] = d_o * o * (1.0 - o);
+                dc[k] = dck * f;
+            }
+        }
+        if t > 0 {
+            // dh_{t-1} = dz_t · Uᵀ: [B, 4H] × [4H, H]
+            gemm(b, g, h, 1.0, dzt, Op::N, p.recurrent, Op::T, 0.0, dh);
+        }
+    }
+    let tb = t_len * b;
+    // dU += h_{0..T-1}ᵀ · dz: [H, T*B] × [T*B, 4H]
+    gemm(
+        h,
+        tb,
+        g,
+        1.0,
+        &hs[..tb * h],
+        Op::T,
+        dz,
+        Op::N,
+        1.0,
+        grads.recurrent,
+    );
+    // dW += xᵀ · dz: [E, T*B] × [T*B, 4H]
+    gemm(d.e, tb, g, 1.0, x, Op::T, dz, Op::N, 1.0, grads.kernel);
+    for row in dz.chunks_exact(g) {
+        grads.bias.iter_mut().zip(row).for_each(|(a, z)| *a += z);
+    }
+    if let Some(dx) = dx {
+        // dx = dz · Wᵀ: [T*B, 4H] × [4H, E]
+        gemm(tb, g, d.e, 1.0, dz, Op::N, p.kernel, Op::T, 0.0, dx);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gradcheck::check;
+    use crate::Rng;
+
+    fn rand_vec(n: usize, scale: f32, rng: &mut Rng) -> Vec<f32> {
+        (0..n).map(|_| rng.uniform(-scale, scale)).collect()
+    }
+
+    /// loss = Σ probe ⊙ output, for return_sequences true (all steps) or false (last step).
+    fn run_check(return_sequences: bool) {
+        let d = LstmDims {
+            b: 2,
+            t: 4,
+            e: 3,
+            h: 3,
+        };
+        let mut rng = Rng::new(11);
+        let x = rand_vec(d.t * d.b * d.e, 1.0, &mut rng);
+        let k = rand_vec(d.e * d.g(), 0.6, &mut rng);
+        let u = rand_vec(d.h * d.g(), 0.6, &mut rng);
+        let bias = rand_vec(d.g(), 0.5, &mut rng);
+        let n_out = if return_sequences {
+            d.t * d.b * d.h
+        } else {
+            d.b * d.h
+        };
+        let probe = rand_vec(n_out, 1.0, &mut rng);
+        let loss = |x: &[f32], k: &[f32], u: &[f32], bias: &[f32]| {
+            let mut cache = LstmCache::default();
+            forward(
+                d,
+                x,
+                LstmParams {
+                    kernel: k,
+                    recurrent: u,
+                    bias,
+                },
+                &mut cache,
+            );
+            let out = if return_sequences {
+                cache.outputs(d)
+            } else {
+                cache.last(d)
+            };
+            out.iter()
+                .zip(&probe)
+                .map(|(o, p)| (o * p) as f64)
+                .sum::<f64>()
+        };
+        let mut cache = LstmCache::default();
+        let p = LstmParams {
+            kernel: &k,
+            recurrent: &u,
+            bias: &bias,
+        };
+        forward(d, &x, p, &mut cache);
+        let (mut dk, mut du, mut db) = (
+            vec![0.0; k.len()],
+            vec![0.0; u.len()],
+            vec![0.0; bias.len()],
+        );
+        let mut dx = vec![0.0; x.len()];
+        let (seq, last) = if return_sequences {
+            (Some(&probe[..]), None)
+        } else {
+            (None, Some(&probe[..]))
+        };
+        let grads = LstmGrads {
+            kernel: &mut dk,
+            recurrent: &mut du,
+            bias: &mut db,
+        };
+        backward(d, &x, p, &mut cache, seq, last, grads, Some(&mut dx));
+        let tag = if return_sequences { "seq" } else { "last" };
+        let worst = [
+            check(&format!("lstm({tag}).kernel"), &k, &dk, |v| {
+                loss(&x, v, &u, &bias)
+            }),
+            check(&format!("lstm({tag}).recurrent_kernel"), &u, &du, |v| {
+                loss(&x, &k, v, &bias)
+            }),
+            check(&format!("lstm({tag}).bias"), &bias, &db, |v| {
+                loss(&x, &k, &u, v)
+            }),
+            check(&format!("lstm({tag}).input"), &x, &dx, |v| {
+                loss(v, &k, &u, &bias)
+            }),
+        ];
+        for w in worst {
+            assert!(w < 1e-2, "lstm {tag}: max rel diff {w}");
+        }
+    }
+
+    #[test]
+    fn gradient_matches_finite_differences_last_state() {
+        run_check(false);
+    }
+
+    #[test]
+    fn gradient_matches_finite_differences_all_states() {
+        run_check(true);
+    }
+}

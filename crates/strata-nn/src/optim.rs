@@ -1,0 +1,129 @@
+//! Optimizers over the flat parameter buffer: plain gradient descent and Adam (Keras defaults).
+//!
+//! An optimizer updates only the ranges it is given, each with its own learning-rate
+//! multiplier: that is how frozen layers and per-layer learning rates work without rebuilding
+//! anything. Adam is the tf-keras formulation (`epsilon_hat`): `α_t = lr·√(1−β2^t)/(1−β1^t)`,
+//! `θ −= α_t·m/(√v + ε)` with ε = 1e-7. Embedding rows that got no gradient still have their
+//! moments decayed and are still moved by their momentum, exactly as tf-keras's Adam does with
+//! its sparse (IndexedSlices) embedding gradients.
+
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+/// A parameter range to update and its learning-rate multiplier.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Group {
+    pub range: Range<usize>,
+    pub lr_mult: f32,
+}
+
+/// Elements per parallel work item: large enough to amortise rayon, small enough to split the
+/// embedding table across cores.
+const PAR_CHUNK: usize = 1 << 15;
+
+/// θ ← θ − α∇L.
+pub fn sgd_step(params: &mut [f32], grads: &[f32], groups: &[Group], lr: f32) {
+    for gr in groups {
+        let a = lr * gr.lr_mult;
+        params[gr.range.clone()]
+            .par_chunks_mut(PAR_CHUNK)
+            .zip(grads[gr.range.clone()].par_chunks(PAR_CHUNK))
+            .for_each(|(p, g)| p.iter_mut().zip(g).for_each(|(p, g)| *p -= a * g));
+    }
+}
+
+/// Adam's settings and state (moments in the parameter layout).
+#[derive(Clone, Debug)]
+pub struct Adam {
+    pub lr: f32,
+    pub beta1: f32,
+    pub beta2: f32,
+    pub epsilon: f32,
+    pub m: Vec<f32>,
+    pub v: Vec<f32>,
+    /// Number of steps taken so far.
+    pub t: u64,
+}
+
+impl Adam {
+    /// Keras defaults: lr 1e-3, β1 0.9, β2 0.999, ε 1e-7.
+    pub fn keras(n_params: usize) -> Self {
+        Adam::new(n_params, 1e-3)
+    }
+
+    pub fn new(n_params: usize, lr: f32) -> Self {
+        Adam {
+            lr,
+            beta1: 0.9,
+            beta2: 0.999,
+            epsilon: 1e-7,
+            m: vec![0.0; n_params],
+            v: vec![0.0; n_params],
+            t: 0,
+        }
+    }
+
+    pub fn step(&mut self, params: &mut [f32], grads: &[f32], groups: &[Group]) {
+        self.t += 1;
+        let t = self.t as i32;
+        let (b1, b2, eps) = (self.beta1, self.beta2, self.epsilon);
+        let alpha = self.lr * (1.0 - b2.powi(t)).sqrt() / (1.0 - b1.powi(t));
+        for gr in groups {
+            let a = alpha * gr.lr_mult;
+            let r = gr.range.clone();
+            params[r.clone()]
+                .par_chunks_mut(PAR_CHUNK)
+                .zip(grads[r.clone()].par_chunks(PAR_CHUNK))
+                .zip(self.m[r.clone()].par_chunks_mut(PAR_CHUNK))
+                .zip(self.v[r].par_chunks_mut(PAR_CHUNK))
+                .for_each(|(((p, g), m), v)| {
+                    for i in 0..p.len() {
+                        m[i] += (g[i] - m[i]) * (1.0 - b1);
+                        v[i] += (g[i] * g[i] - v[i]) * (1.0 - b2);
+                        p[i] -= a * m[i] / (v[i].sqrt() + eps);
+                    }
+                });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adam_first_step_moves_by_lr_times_sign() {
+        // With m = (1-β1)g, v = (1-β2)g², α = lr·√(1-β2)/(1-β1): the step is ≈ lr·sign(g).
+        let mut p = vec![1.0f32, -2.0, 3.0];
+        let g = vec![0.5f32, -4.0, 0.0];
+        let mut adam = Adam::keras(3);
+        adam.step(
+            &mut p,
+            &g,
+            &[Group {
+                range: 0..3,
+                lr_mult: 1.0,
+            }],
+        );
+        assert!((p[0] - (1.0 - 1e-3)).abs() < 1e-6, "{}", p[0]);
+        assert!((p[1] - (-2.0 + 1e-3)).abs() < 1e-6, "{}", p[1]);
+        assert_eq!(p[2], 3.0);
+    }
+
+    #[test]
+    fn ranges_outside_the_groups_are_untouched() {
+        let mut p = vec![1.0f32; 4];
+        let g = vec![1.0f32; 4];
+        sgd_step(
+            &mut p,
+            &g,
+            &[Group {
+                range: 1..3,
+                lr_mult: 2.0,
+            }],
+            0.1,
+        );
+        assert_eq!(p, vec![1.0, 0.8, 0.8, 1.0]);
+    }
+}
