@@ -1,1 +1,15 @@
+//! Getting labelled text into strata: file readers, label maps, and the splits that
+//! training and cross-validation use.
+//!
+//! Every reader error names the file and, where there is one, the line, and carries a hint;
+//! the CLI prints it as one line and exits with code 2.
 
+mod error;
+mod labels;
+mod readers;
+mod split;
+
+pub use error::DataError;
+pub use labels::LabelMap;
+pub use readers::{read_examples, read_texts, Example, Format, ReadOptions};
+pub use split::{stratified_kfold, stratified_split};

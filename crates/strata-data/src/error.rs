@@ -1,0 +1,41 @@
+//! The one error type of the data layer: where it happened, what, and what to do.
+
+use std::fmt;
+
+/// A user-facing data problem: `path:line: message (hint: ...)` on one line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct DataError {
+    pub path: String,
+    pub line: Option<usize>,
+    pub message: String,
+    pub hint: String,
+}
+
+impl DataError {
+    pub fn new(
+        path: &str,
+        line: Option<usize>,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Self {
+        DataError {
+            path: path.to_string(),
+            line,
+            message: message.into(),
+            hint: hint.into(),
+        }
+    }
+}
+
+impl fmt::Display for DataError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(l) => write!(
+                f,
+                "{}:{}: {} (hint: {})",
+                self.path, l, self.message, self.hint
+            ),
+            None => write!(f, "{}: {} (hint: {})", self.path, self.message, self.hint),
+        }
+    }
+}

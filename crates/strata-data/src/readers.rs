@@ -1,0 +1,378 @@
+//! Readers for the four labelled-text formats users bring.
+//!
+//! - TSV: `label<TAB>text`, no header (the format of ../shared/data);
+//! - CSV with a header row; columns chosen by name (`--text-col`, `--label-col`);
+//! - JSONL: one object per line with a text and a label field (string or number);
+//! - fastText: `__label__pos some text` (the first label is used).
+//!
+//! The format is taken from the extension, else from the first line; `--format` forces it.
+//! Bytes that are not UTF-8 are an error naming the line, never silently replaced.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::DataError;
+
+/// One labelled text and the line it came from (1-based, for messages).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Example {
+    pub text: String,
+    pub label: String,
+    pub line: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Tsv,
+    Csv,
+    Jsonl,
+    FastText,
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "tsv" => Ok(Format::Tsv),
+            "csv" => Ok(Format::Csv),
+            "jsonl" | "json" => Ok(Format::Jsonl),
+            "fasttext" => Ok(Format::FastText),
+            other => Err(format!(
+                "unknown format '{other}' (expected tsv, csv, jsonl or fasttext)"
+            )),
+        }
+    }
+}
+
+/// How to read a file: an explicit format (else detected) and the CSV/JSONL field names.
+#[derive(Clone, Debug)]
+pub struct ReadOptions {
+    pub format: Option<Format>,
+    pub text_col: String,
+    pub label_col: String,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            format: None,
+            text_col: "text".into(),
+            label_col: "label".into(),
+        }
+    }
+}
+
+fn read_bytes(path: &Path) -> Result<Vec<u8>, DataError> {
+    let p = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| {
+        DataError::new(
+            &p,
+            None,
+            format!("cannot read: {e}"),
+            "check the path and permissions",
+        )
+    })?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(DataError::new(
+            &p,
+            None,
+            "the file is empty",
+            "give a file with one example per line",
+        ));
+    }
+    Ok(bytes)
+}
+
+fn utf8_line<'a>(bytes: &'a [u8], path: &str, line: usize) -> Result<&'a str, DataError> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        DataError::new(
+            path,
+            Some(line),
+            format!(
+                "not valid UTF-8 (bad byte at column {})",
+                e.valid_up_to() + 1
+            ),
+            "convert the file to UTF-8, e.g. iconv -f cp1252 -t utf-8",
+        )
+    })
+}
+
+/// Non-empty lines with their 1-based numbers, a trailing `\r` removed, checked for UTF-8.
+fn lines<'a>(
+    bytes: &'a [u8],
+    path: &'a str,
+) -> impl Iterator<Item = Result<(usize, &'a str), DataError>> + 'a {
+    bytes
+        .split(|&b| b == b'\n')
+        .enumerate()
+        .filter_map(move |(i, raw)| {
+            let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+            if raw.iter().all(u8::is_ascii_whitespace) {
+                return None;
+            }
+            Some(utf8_line(raw, path, i + 1).map(|s| (i + 1, s)))
+        })
+}
+
+fn detect(path: &Path, bytes: &[u8]) -> Format {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("tsv") => return Format::Tsv,
+        Some("csv") => return Format::Csv,
+        Some("jsonl") | Some("ndjson") => return Format::Jsonl,
+        _ => {}
+    }
+    let first = bytes
+        .split(|&b| b == b'\n')
+        .find(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .unwrap_or(&[]);
+    let first = String::from_utf8_lossy(first);
+    let first = first.trim_start();
+    if first.starts_with("__label__") {
+        Format::FastText
+    } else if first.starts_with('{') {
+        Format::Jsonl
+    } else if first.contains('\t') {
+        Format::Tsv
+    } else {
+        Format::Csv
+    }
+}
+
+/// Reads every labelled example of a file.
+pub fn read_examples(path: &Path, opts: &ReadOptions) -> Result<Vec<Example>, DataError> {
+    let bytes = read_bytes(path)?;
+    let p = path.display().to_string();
+    let format = opts.format.unwrap_or_else(|| detect(path, &bytes));
+    let examples = match format {
+        Format::Tsv => read_tsv(&bytes, &p)?,
+        Format::FastText => read_fasttext(&bytes, &p)?,
+        Format::Jsonl => read_jsonl(&bytes, &p, opts)?,
+        Format::Csv => read_csv(&bytes, &p, opts)?,
+    };
+    if examples.is_empty() {
+        return Err(DataError::new(
+            &p,
+            None,
+            "no examples found",
+            "give a file with one example per line",
+        ));
+    }
+    Ok(examples)
+}
+
+fn read_tsv(bytes: &[u8], p: &str) -> Result<Vec<Example>, DataError> {
+    lines(bytes, p)
+        .map(|r| {
+            let (line, s) = r?;
+            let (label, text) = s.split_once('\t').ok_or_else(|| {
+                DataError::new(
+                    p,
+                    Some(line),
+                    "no tab on this line (expected 'label<TAB>text')",
+                    "for comma-separated data use --format csv with a header row",
+                )
+            })?;
+            Ok(Example {
+                text: text.to_string(),
+                label: label.trim().to_string(),
+                line,
+            })
+        })
+        .collect()
+}
+
+fn read_fasttext(bytes: &[u8], p: &str) -> Result<Vec<Example>, DataError> {
+    lines(bytes, p)
+        .map(|r| {
+            let (line, s) = r?;
+            let mut label = None;
+            let mut rest = s.trim_start();
+            while let Some(after) = rest.strip_prefix("__label__") {
+                let end = after.find(char::is_whitespace).unwrap_or(after.len());
+                label.get_or_insert_with(|| after[..end].to_string());
+                rest = after[end..].trim_start();
+            }
+            let label = label.filter(|l| !l.is_empty()).ok_or_else(|| {
+                DataError::new(
+                    p,
+                    Some(line),
+                    "no __label__ prefix on this line",
+                    "fastText lines look like '__label__pos some text'",
+                )
+            })?;
+            Ok(Example {
+                text: rest.to_string(),
+                label,
+                line,
+            })
+        })
+        .collect()
+}
+
+fn json_field(obj: &Value, key: &str) -> Option<String> {
+    match obj.get(key)? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn read_jsonl(bytes: &[u8], p: &str, opts: &ReadOptions) -> Result<Vec<Example>, DataError> {
+    lines(bytes, p)
+        .map(|r| {
+            let (line, s) = r?;
+            let obj: Value = serde_json::from_str(s).map_err(|e| {
+                DataError::new(
+                    p,
+                    Some(line),
+                    format!("invalid JSON: {e}"),
+                    "each line must be one JSON object",
+                )
+            })?;
+            let get = |key: &str, flag: &str| {
+                json_field(&obj, key).ok_or_else(|| {
+                    DataError::new(
+                        p,
+                        Some(line),
+                        format!("no string or number field '{key}'"),
+                        format!("name the field with {flag}"),
+                    )
+                })
+            };
+            Ok(Example {
+                text: get(&opts.text_col, "--text-col")?,
+                label: get(&opts.label_col, "--label-col")?,
+                line,
+            })
+        })
+        .collect()
+}
+
+fn read_csv(bytes: &[u8], p: &str, opts: &ReadOptions) -> Result<Vec<Example>, DataError> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .from_reader(bytes);
+    let header_err = |e: csv::Error| {
+        DataError::new(
+            p,
+            Some(1),
+            format!("cannot read the CSV header: {e}"),
+            "the first line must name the columns",
+        )
+    };
+    let headers = rdr.byte_headers().map_err(header_err)?.clone();
+    let names: Vec<String> = headers
+        .iter()
+        .map(|h| String::from_utf8_lossy(h).trim().to_string())
+        .collect();
+    let col = |want: &str, flag: &str| {
+        names.iter().position(|n| n == want).ok_or_else(|| {
+            DataError::new(
+                p,
+                Some(1),
+                format!(
+                    "no column '{want}' in the header (found: {})",
+                    names.join(", ")
+                ),
+                format!("name the column with {flag}"),
+            )
+        })
+    };
+    let (ti, li) = (
+        col(&opts.text_col, "--text-col")?,
+        col(&opts.label_col, "--label-col")?,
+    );
+    let mut out = Vec::new();
+    for rec in rdr.byte_records() {
+        let rec = rec.map_err(|e| {
+            let line = e.position().map(|pos| pos.line() as usize);
+            DataError::new(
+                p,
+                line,
+                format!("malformed CSV: {e}"),
+                "quote fields that contain commas or quotes",
+            )
+        })?;
+        let line = rec.position().map_or(0, |pos| pos.line() as usize);
+        let field = |i: usize| utf8_line(rec.get(i).unwrap_or(&[]), p, line).map(str::to_string);
+        out.push(Example {
+            text: field(ti)?,
+            label: field(li)?.trim().to_string(),
+            line,
+        });
+    }
+    Ok(out)
+}
+
+/// Unlabelled input for `predict`: one text per non-empty line.
+pub fn read_texts(path: &Path) -> Result<Vec<String>, DataError> {
+    let bytes = read_bytes(path)?;
+    let p = path.display().to_string();
+    lines(&bytes, &p)
+        .map(|r| r.map(|(_, s)| s.to_string()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(name: &str, content: &[u8]) -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        std::fs::write(&path, content).unwrap();
+        (dir, path)
+    }
+
+    fn read(name: &str, content: &[u8]) -> Result<Vec<Example>, DataError> {
+        let (_d, path) = write(name, content);
+        read_examples(&path, &ReadOptions::default())
+    }
+
+    #[test]
+    fn reads_all_four_formats_alike() {
+        let want = vec![("good film", "pos"), ("bad, awful", "neg")];
+        let cases: [(&str, &[u8]); 5] = [
+            ("a.tsv", b"pos\tgood film\nneg\tbad, awful\n"),
+            ("a.csv", b"label,text\npos,good film\nneg,\"bad, awful\"\n"),
+            ("a.jsonl", b"{\"text\": \"good film\", \"label\": \"pos\"}\n{\"text\": \"bad, awful\", \"label\": \"neg\"}\n"),
+            ("a.txt", b"__label__pos good film\n__label__neg bad, awful\n"),
+            ("b.txt", b"pos\tgood film\r\n\r\nneg\tbad, awful"),
+        ];
+        for (name, content) in cases {
+            let got = read(name, content).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let got: Vec<(&str, &str)> = got
+                .iter()
+                .map(|e| (e.text.as_str(), e.label.as_str()))
+                .collect();
+            assert_eq!(got, want, "{name}");
+        }
+    }
+
+    #[test]
+    fn errors_name_file_line_and_hint() {
+        let e = read("a.tsv", b"pos\tok\nno tab here\n").unwrap_err();
+        assert_eq!(e.line, Some(2));
+        assert!(e.to_string().contains("a.tsv:2: no tab"), "{e}");
+        let e = read("a.tsv", b"pos\tok\nneg\tbad \xff byte\n").unwrap_err();
+        assert!(e.to_string().contains(":2: not valid UTF-8"), "{e}");
+        let e = read("a.csv", b"label,body\npos,x\n").unwrap_err();
+        assert!(e.to_string().contains("no column 'text'"), "{e}");
+        let e = read("a.tsv", b"\n \n").unwrap_err();
+        assert!(e.to_string().contains("empty"), "{e}");
+        let e = read("a.jsonl", b"{\"text\": \"x\"}\n").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains(":1: no string or number field 'label'"),
+            "{e}"
+        );
+    }
+}
