@@ -1,1 +1,17 @@
+//! Models, training and evaluation: everything between padded ids and a saved model folder.
+//!
+//! `model` lays out and initialises parameters, `network` runs forward/backward over one chunk,
+//! `fit` is the loop (batches, chunks per core, optimizer), `metrics` scores predictions,
+//! `folder` saves and loads model folders atomically, `pipeline` ties text files to all of it
+//! (train, test, predict, cross-validation), and `history` writes the per-epoch log.
 
+pub mod fit;
+pub mod metrics;
+pub mod model;
+pub mod network;
+
+pub use fit::{
+    evaluate, fit, predict_logits, Dataset, EpochRecord, FitOptions, OptimizerKind, Progress,
+    Silent,
+};
+pub use model::{Model, ModelConfig};

@@ -1,0 +1,188 @@
+//! The model: a configuration, a flat parameter store laid out from it, and Keras's
+//! initialisation.
+//!
+//! The seed's model is `Embedding(V, 128) → LSTM(64) → Dense(1, sigmoid)`; `layers > 1` stacks
+//! LSTMs with `return_sequences=True` below the top one (the seed's "hierarchical" variant).
+//! Layer names are stable and used everywhere — parameter keys, freezing, probes:
+//! `embedding`, `lstm_0` … `lstm_{L-1}`, `head`.
+
+use serde::{Deserialize, Serialize};
+use strata_nn::{init, ParamStore, Rng};
+
+/// What a model is; saved as part of `config.json`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// `seed` (one LSTM) or `seed-stacked` (several).
+    pub architecture: String,
+    /// `V`: ids are `< vocab_size` (the tokenizer's `num_words`).
+    pub vocab_size: usize,
+    /// `E`
+    pub embedding_dim: usize,
+    /// `H`
+    pub units: usize,
+    /// Number of stacked LSTM layers.
+    pub layers: usize,
+    /// Number of classes; two use one sigmoid output.
+    pub num_classes: usize,
+}
+
+impl ModelConfig {
+    /// The seed's model for a vocabulary of `vocab_size` ids.
+    pub fn seed(vocab_size: usize) -> Self {
+        ModelConfig {
+            architecture: "seed".into(),
+            vocab_size,
+            embedding_dim: 128,
+            units: 64,
+            layers: 1,
+            num_classes: 2,
+        }
+    }
+
+    /// Width of the head's output: one logit for two classes, else one per class.
+    pub fn outputs(&self) -> usize {
+        if self.num_classes <= 2 {
+            1
+        } else {
+            self.num_classes
+        }
+    }
+
+    /// Input width of LSTM layer `k`.
+    pub fn lstm_input(&self, k: usize) -> usize {
+        if k == 0 {
+            self.embedding_dim
+        } else {
+            self.units
+        }
+    }
+
+    /// Layer names, bottom to top.
+    pub fn layer_names(&self) -> Vec<String> {
+        let mut v = vec!["embedding".to_string()];
+        v.extend((0..self.layers).map(|k| format!("lstm_{k}")));
+        v.push("head".into());
+        v
+    }
+
+    /// Checks sizes a user can get wrong; the message says which flag to change.
+    pub fn validate(&self) -> Result<(), String> {
+        if !matches!(self.architecture.as_str(), "seed" | "seed-stacked") {
+            return Err(format!(
+                "unknown model '{}' (expected seed or seed-stacked)",
+                self.architecture
+            ));
+        }
+        for (v, flag) in [
+            (self.vocab_size, "--num-words"),
+            (self.embedding_dim, "--embedding-dim"),
+            (self.units, "--units"),
+            (self.layers, "--layers"),
+        ] {
+            if v == 0 {
+                return Err(format!("{flag} must be at least 1"));
+            }
+        }
+        if self.vocab_size < 2 {
+            return Err("--num-words must be at least 2 (index 0 is padding)".into());
+        }
+        if self.num_classes < 2 {
+            return Err(format!(
+                "the data has {} class(es); a classifier needs at least 2",
+                self.num_classes
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Where each layer's parameters live in the flat store.
+#[derive(Clone, Debug)]
+pub struct Layout {
+    pub embedding: std::ops::Range<usize>,
+    pub lstm: Vec<LstmLayout>,
+    pub head_kernel: std::ops::Range<usize>,
+    pub head_bias: std::ops::Range<usize>,
+}
+
+#[derive(Clone, Debug)]
+pub struct LstmLayout {
+    pub kernel: std::ops::Range<usize>,
+    pub recurrent: std::ops::Range<usize>,
+    pub bias: std::ops::Range<usize>,
+}
+
+impl Layout {
+    /// The parameter range of a named layer (`embedding`, `lstm_k`, `head`).
+    pub fn layer_range(&self, name: &str) -> Option<std::ops::Range<usize>> {
+        match name {
+            "embedding" => Some(self.embedding.clone()),
+            "head" => Some(self.head_kernel.start..self.head_bias.end),
+            _ => {
+                let k: usize = name.strip_prefix("lstm_")?.parse().ok()?;
+                self.lstm.get(k).map(|l| l.kernel.start..l.bias.end)
+            }
+        }
+    }
+}
+
+/// A model's configuration and parameters.
+#[derive(Clone, Debug)]
+pub struct Model {
+    pub config: ModelConfig,
+    pub params: ParamStore,
+    pub layout: Layout,
+}
+
+impl Model {
+    /// Lays out zero parameters for `config` (the embedding first, so that its gradient —
+    /// the one large, sparse block — is one contiguous range).
+    pub fn zeros(config: ModelConfig) -> Model {
+        let (v, e, h) = (config.vocab_size, config.embedding_dim, config.units);
+        let mut p = ParamStore::default();
+        let embedding = p.add("embedding.weight", &[v, e]);
+        let lstm = (0..config.layers)
+            .map(|k| {
+                let inp = config.lstm_input(k);
+                LstmLayout {
+                    kernel: p.add(&format!("lstm_{k}.kernel"), &[inp, 4 * h]),
+                    recurrent: p.add(&format!("lstm_{k}.recurrent_kernel"), &[h, 4 * h]),
+                    bias: p.add(&format!("lstm_{k}.bias"), &[4 * h]),
+                }
+            })
+            .collect();
+        let head_kernel = p.add("head.kernel", &[h, config.outputs()]);
+        let head_bias = p.add("head.bias", &[config.outputs()]);
+        Model {
+            config,
+            params: p,
+            layout: Layout {
+                embedding,
+                lstm,
+                head_kernel,
+                head_bias,
+            },
+        }
+    }
+
+    /// Keras's initialisation, from `seed`.
+    pub fn new(config: ModelConfig, seed: u64) -> Model {
+        let mut m = Model::zeros(config);
+        let mut rng = Rng::derive(seed, 0x696e6974); // "init"
+        let (e, h, k) = (m.config.embedding_dim, m.config.units, m.config.outputs());
+        let data = &mut m.params.data;
+        init::uniform(&mut data[m.layout.embedding.clone()], 0.05, &mut rng);
+        for (i, l) in m.layout.lstm.iter().enumerate() {
+            let inp = if i == 0 { e } else { h };
+            init::glorot_uniform(&mut data[l.kernel.clone()], inp, 4 * h, &mut rng);
+            init::orthogonal(&mut data[l.recurrent.clone()], h, 4 * h, &mut rng);
+            let bias = &mut data[l.bias.clone()];
+            bias.fill(0.0);
+            bias[h..2 * h].fill(1.0); // unit_forget_bias
+        }
+        init::glorot_uniform(&mut data[m.layout.head_kernel.clone()], h, k, &mut rng);
+        data[m.layout.head_bias.clone()].fill(0.0);
+        m
+    }
+}
