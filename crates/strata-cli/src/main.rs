@@ -1,1 +1,36 @@
-fn main() {}
+//! `strata`: train, test, predict with and cross-validate text classifiers from the command line.
+//!
+//! A thin layer over the library crates: it parses flags, reads files, prints. Results go to
+//! stdout, progress to stderr; any user mistake ends with one line `error: ... (hint: ...)`
+//! and exit code 2, never a panic.
+
+mod args;
+mod commands;
+mod demo_corpus;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use args::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = args::init_threads(cli.threads).and_then(|()| match cli.command {
+        Command::Train(a) => commands::train::run(a),
+        Command::Test(a) => commands::test::run(a),
+        Command::Predict(a) => commands::predict::run(a),
+        Command::Cv(a) => commands::cv::run(a),
+        Command::Demo(a) => commands::demo::run(a),
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line: the chain joined, newlines folded.
+            let msg = format!("{e:#}").replace('\n', " ");
+            eprintln!("error: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}

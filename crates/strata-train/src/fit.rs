@@ -122,7 +122,7 @@ pub const INFER_BATCH: usize = 256;
 
 /// Logits `[N, K]` for every row of `ids: [N, T]`.
 pub fn predict_logits(model: &Model, ids: &[u32], t: usize) -> Vec<f32> {
-    let n = if t == 0 { 0 } else { ids.len() / t };
+    let n = ids.len().checked_div(t).unwrap_or(0);
     let k = model.config.outputs();
     let mut out = vec![0.0f32; n * k];
     let threads = rayon::current_num_threads();

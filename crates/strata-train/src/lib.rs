@@ -15,3 +15,6 @@ pub use fit::{
     Silent,
 };
 pub use model::{Model, ModelConfig};
+pub mod folder;
+pub mod history;
+pub mod pipeline;

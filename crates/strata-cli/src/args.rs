@@ -1,0 +1,267 @@
+//! Command-line flags. Defaults are the seed's Keras values: `Tokenizer(num_words=10000,
+//! oov_token="<OOV>")`, `pad_sequences(maxlen=100)`, `Embedding(10000, 128) → LSTM(64) →
+//! Dense(1)`, Adam(1e-3), `fit(epochs=10, batch_size=32)`.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Result};
+use clap::{Args, Parser, Subcommand};
+use strata_data::{Format, ReadOptions};
+use strata_text::{Side, TokenizerConfig, KERAS_FILTERS};
+use strata_train::pipeline::{ModelSettings, TextSettings, TrainSettings};
+use strata_train::{FitOptions, OptimizerKind};
+
+#[derive(Parser)]
+#[command(
+    name = "strata",
+    version,
+    about = "Train, compare, explain and serve text classifiers"
+)]
+pub struct Cli {
+    /// Worker threads (one batch chunk each); results are reproducible for a given seed and
+    /// thread count. Default: all cores.
+    #[arg(long, global = true)]
+    pub threads: Option<usize>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Train a model on a labelled file and save it
+    Train(TrainCmd),
+    /// Score a saved model on a labelled file
+    Test(TestCmd),
+    /// Predict labels for lines of text (a file, or - for stdin)
+    Predict(PredictCmd),
+    /// Stratified k-fold cross-validation
+    Cv(CvCmd),
+    /// Train the seed model on a built-in corpus (no files, no network)
+    Demo(DemoCmd),
+}
+
+/// How to read a labelled file.
+#[derive(Args, Clone)]
+pub struct ReadArgs {
+    /// Input format; detected from the extension or first line when omitted
+    #[arg(long, value_parser = clap::value_parser!(Format))]
+    pub format: Option<Format>,
+    /// Text column (CSV) or field (JSONL)
+    #[arg(long, default_value = "text")]
+    pub text_col: String,
+    /// Label column (CSV) or field (JSONL)
+    #[arg(long, default_value = "label")]
+    pub label_col: String,
+}
+
+impl ReadArgs {
+    pub fn options(&self) -> ReadOptions {
+        ReadOptions {
+            format: self.format,
+            text_col: self.text_col.clone(),
+            label_col: self.label_col.clone(),
+        }
+    }
+}
+
+/// Everything that shapes training.
+#[derive(Args, Clone)]
+pub struct TrainArgs {
+    #[arg(long, default_value_t = 10)]
+    pub epochs: usize,
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    /// Sequence length after padding/truncation
+    #[arg(long, default_value_t = 100)]
+    pub maxlen: usize,
+    /// Keep the num_words-1 most frequent words (index 0 is padding), as Keras does
+    #[arg(long, default_value_t = 10000)]
+    pub num_words: usize,
+    /// Token for out-of-vocabulary words (index 1); "" for none
+    #[arg(long, default_value = "<OOV>")]
+    pub oov_token: String,
+    /// Keep case (Keras lower=False)
+    #[arg(long)]
+    pub no_lower: bool,
+    /// Characters instead of words (Keras char_level=True)
+    #[arg(long)]
+    pub char_level: bool,
+    /// Characters treated as separators (Keras `filters`)
+    #[arg(long, default_value = KERAS_FILTERS, hide_default_value = true)]
+    pub filters: String,
+    #[arg(long, default_value = "pre", value_parser = clap::value_parser!(Side))]
+    pub padding: Side,
+    #[arg(long, default_value = "pre", value_parser = clap::value_parser!(Side))]
+    pub truncating: Side,
+    /// seed (one LSTM) or seed-stacked (LSTM(return_sequences) → LSTM)
+    #[arg(long, default_value = "seed")]
+    pub model: String,
+    /// Stacked LSTM layers (seed-stacked defaults to 2)
+    #[arg(long)]
+    pub layers: Option<usize>,
+    #[arg(long, default_value_t = 64)]
+    pub units: usize,
+    #[arg(long, default_value_t = 128)]
+    pub embedding_dim: usize,
+    /// adam (Keras defaults) or sgd (plain gradient descent)
+    #[arg(long, default_value = "adam")]
+    pub optimizer: String,
+    /// Learning rate (default 1e-3 for adam, 0.01 for sgd)
+    #[arg(long)]
+    pub lr: Option<f32>,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+impl TrainArgs {
+    /// Checks ranges and builds the settings; `validation_split` comes from the command.
+    pub fn settings(&self, validation_split: f64) -> Result<TrainSettings> {
+        let positive = [
+            (self.epochs, "--epochs", "10"),
+            (self.batch_size, "--batch-size", "32"),
+            (self.maxlen, "--maxlen", "100"),
+            (self.units, "--units", "64"),
+            (self.embedding_dim, "--embedding-dim", "128"),
+        ];
+        for (v, flag, seed) in positive {
+            if v == 0 {
+                bail!("{flag} must be at least 1 (hint: the seed uses {seed})");
+            }
+        }
+        if self.num_words < 2 {
+            bail!("--num-words must be at least 2: index 0 is padding (hint: the seed uses 10000)");
+        }
+        if !(0.0..1.0).contains(&validation_split) {
+            bail!("--validation-split must be in [0, 1) (hint: 0.1 holds out a tenth)");
+        }
+        let layers = match (self.model.as_str(), self.layers) {
+            ("seed", None) => 1,
+            ("seed-stacked", None) => 2,
+            ("seed" | "seed-stacked", Some(0)) => bail!("--layers must be at least 1"),
+            ("seed" | "seed-stacked", Some(n)) => n,
+            (other, _) => bail!("unknown --model '{other}' (hint: use seed or seed-stacked)"),
+        };
+        let optimizer = match self.optimizer.as_str() {
+            "adam" => OptimizerKind::Adam {
+                lr: self.lr.unwrap_or(1e-3),
+            },
+            "sgd" => OptimizerKind::Sgd {
+                lr: self.lr.unwrap_or(0.01),
+            },
+            other => bail!("unknown --optimizer '{other}' (hint: use adam or sgd)"),
+        };
+        if !(optimizer.lr() > 0.0 && optimizer.lr().is_finite()) {
+            bail!("--lr must be a positive number (hint: Keras's Adam uses 0.001)");
+        }
+        Ok(TrainSettings {
+            text: TextSettings {
+                tokenizer: TokenizerConfig {
+                    num_words: Some(self.num_words),
+                    filters: self.filters.clone(),
+                    lower: !self.no_lower,
+                    split: " ".into(),
+                    char_level: self.char_level,
+                    oov_token: (!self.oov_token.is_empty()).then(|| self.oov_token.clone()),
+                },
+                maxlen: self.maxlen,
+                padding: self.padding,
+                truncating: self.truncating,
+            },
+            model: ModelSettings {
+                architecture: self.model.clone(),
+                embedding_dim: self.embedding_dim,
+                units: self.units,
+                layers,
+            },
+            fit: FitOptions {
+                epochs: self.epochs,
+                batch_size: self.batch_size,
+                optimizer,
+                seed: self.seed,
+                shuffle: true,
+            },
+            validation_split,
+        })
+    }
+}
+
+#[derive(Args)]
+pub struct TrainCmd {
+    /// Labelled data: TSV (label<TAB>text), CSV with a header, JSONL or fastText
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Run folder to write (model/, history.csv, run.toml, metrics.json)
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Fraction held out (stratified, seeded) for val_loss / val_accuracy
+    #[arg(long, default_value_t = 0.1)]
+    pub validation_split: f64,
+    #[command(flatten)]
+    pub read: ReadArgs,
+    #[command(flatten)]
+    pub train: TrainArgs,
+}
+
+#[derive(Args)]
+pub struct TestCmd {
+    /// Model folder (or the run folder holding model/)
+    #[arg(long)]
+    pub model: PathBuf,
+    #[arg(long)]
+    pub data: PathBuf,
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+#[derive(Args)]
+pub struct PredictCmd {
+    #[arg(long)]
+    pub model: PathBuf,
+    /// One text per line; - or nothing reads stdin
+    pub input: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct CvCmd {
+    #[arg(long)]
+    pub data: PathBuf,
+    #[arg(long, default_value_t = 10)]
+    pub folds: usize,
+    /// Fraction of each training part held out for val_loss / val_accuracy (0: none; the
+    /// held-out fold is the test set either way)
+    #[arg(long, default_value_t = 0.0)]
+    pub validation_split: f64,
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub read: ReadArgs,
+    #[command(flatten)]
+    pub train: TrainArgs,
+}
+
+#[derive(Args)]
+pub struct DemoCmd {
+    #[arg(long, default_value_t = 10)]
+    pub epochs: usize,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Examples in the generated corpus (80% train, 20% held out)
+    #[arg(long, default_value_t = 5000)]
+    pub size: usize,
+}
+
+/// Sets rayon's global pool to `threads` (default: all cores).
+pub fn init_threads(threads: Option<usize>) -> Result<()> {
+    let n = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if n == 0 {
+        bail!("--threads must be at least 1");
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build_global()?;
+    Ok(())
+}

@@ -1,0 +1,117 @@
+//! `strata train`: read, hold out a validation part, train, and write the run folder.
+
+use std::path::PathBuf;
+
+use anyhow::{anyhow, Result};
+use serde::Serialize;
+use strata_train::folder::{save, write_atomic};
+use strata_train::history::{history_csv, timings_csv};
+use strata_train::pipeline::{holdout, train};
+
+use crate::args::TrainCmd;
+use crate::progress::EpochPrinter;
+
+/// `run.toml`: the resolved configuration, so a run can be repeated from its folder.
+#[derive(Serialize)]
+struct RunRecord {
+    data: PathBuf,
+    validation_split: f64,
+    threads: usize,
+    seed: u64,
+    model: String,
+    layers: usize,
+    units: usize,
+    embedding_dim: usize,
+    epochs: usize,
+    batch_size: usize,
+    optimizer: String,
+    lr: f32,
+    maxlen: usize,
+    num_words: usize,
+    oov_token: String,
+    lower: bool,
+    char_level: bool,
+    padding: String,
+    truncating: String,
+}
+
+pub fn run(a: TrainCmd) -> Result<()> {
+    let s = a.train.settings(a.validation_split)?;
+    let (examples, labels, y) = super::labelled(&a.data, &a.read.options())?;
+    let (train_idx, val_idx) = holdout(&y, &s);
+    eprintln!(
+        "Train on {} samples, validate on {} samples ({} classes: {})",
+        train_idx.len(),
+        val_idx.len(),
+        labels.len(),
+        labels.labels().join(", ")
+    );
+    let mut printer = EpochPrinter::new();
+    let trained = train(
+        &examples,
+        &labels,
+        &y,
+        &train_idx,
+        &val_idx,
+        &s,
+        &mut printer,
+    )
+    .map_err(|m| anyhow!("{m}"))?;
+
+    let record = RunRecord {
+        data: a.data.clone(),
+        validation_split: a.validation_split,
+        threads: rayon::current_num_threads(),
+        seed: s.fit.seed,
+        model: s.model.architecture.clone(),
+        layers: s.model.layers,
+        units: s.model.units,
+        embedding_dim: s.model.embedding_dim,
+        epochs: s.fit.epochs,
+        batch_size: s.fit.batch_size,
+        optimizer: a.train.optimizer.clone(),
+        lr: s.fit.optimizer.lr(),
+        maxlen: s.text.maxlen,
+        num_words: a.train.num_words,
+        oov_token: a.train.oov_token.clone(),
+        lower: s.text.tokenizer.lower,
+        char_level: s.text.tokenizer.char_level,
+        padding: format!("{:?}", s.text.padding).to_lowercase(),
+        truncating: format!("{:?}", s.text.truncating).to_lowercase(),
+    };
+    save(&a.out.join("model"), &trained.saved)?;
+    write_atomic(
+        &a.out.join("history.csv"),
+        history_csv(&trained.history).as_bytes(),
+    )?;
+    write_atomic(
+        &a.out.join("timings.csv"),
+        timings_csv(&trained.history).as_bytes(),
+    )?;
+    write_atomic(
+        &a.out.join("run.toml"),
+        toml::to_string(&record)?.as_bytes(),
+    )?;
+    let metrics = serde_json::json!({
+        "train_loss": trained.history.last().map(|r| r.loss),
+        "train_accuracy": trained.history.last().map(|r| r.accuracy),
+        "val_loss": trained.validation.map(|v| v.loss),
+        "val_accuracy": trained.validation.map(|v| v.accuracy),
+        "n_train": train_idx.len(),
+        "n_val": val_idx.len(),
+    });
+    write_atomic(
+        &a.out.join("metrics.json"),
+        serde_json::to_string_pretty(&metrics)?.as_bytes(),
+    )?;
+    match trained.validation {
+        Some(v) => println!(
+            "val_accuracy {:.4}  val_loss {:.4}  model saved to {}",
+            v.accuracy,
+            v.loss,
+            a.out.join("model").display()
+        ),
+        None => println!("model saved to {}", a.out.join("model").display()),
+    }
+    Ok(())
+}

@@ -1,0 +1,322 @@
+//! Model folders: `config.json`, `model.safetensors` and `vocab.json`, written atomically and
+//! read back with a clear error for every missing or damaged piece.
+//!
+//! A folder is written whole into a temporary sibling and renamed into place, so a crash or a
+//! full disk never leaves a half-written model where a good one was. Single files (history,
+//! metrics) go through a temporary file and a rename for the same reason.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use strata_data::{DataError, LabelMap};
+use strata_text::{Side, Tokenizer};
+
+use crate::model::{Model, ModelConfig};
+
+pub const MODEL_FORMAT: &str = "strata-model";
+pub const MODEL_FORMAT_VERSION: u32 = 1;
+
+/// `config.json`: what the model is and how to turn text into its input.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelFile {
+    pub format: String,
+    pub format_version: u32,
+    pub strata_version: String,
+    pub model: ModelConfig,
+    /// Hugging Face's shape: `{"0": "neg", "1": "pos"}`.
+    pub id2label: Map<String, Value>,
+    pub maxlen: usize,
+    pub padding: Side,
+    pub truncating: Side,
+}
+
+/// Everything needed to predict: the model, its tokenizer, its labels, its padding.
+#[derive(Clone, Debug)]
+pub struct SavedModel {
+    pub model: Model,
+    pub tokenizer: Tokenizer,
+    pub labels: LabelMap,
+    pub maxlen: usize,
+    pub padding: Side,
+    pub truncating: Side,
+}
+
+fn err(path: &Path, message: impl Into<String>, hint: &str) -> DataError {
+    DataError::new(&path.display().to_string(), None, message, hint)
+}
+
+const RETRAIN: &str =
+    "the model folder is incomplete or damaged; retrain it with `strata train` or restore it";
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), DataError> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let io = |e: std::io::Error| {
+        err(
+            path,
+            format!("cannot write: {e}"),
+            "check that the folder is writable and the disk has space",
+        )
+    };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".strata-tmp-")
+        .tempfile_in(dir)
+        .map_err(io)?;
+    tmp.write_all(bytes).map_err(io)?;
+    tmp.as_file().sync_all().map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
+}
+
+/// Resolves a user's `--model DIR`: the model folder itself, or a run folder holding `model/`.
+pub fn resolve(dir: &Path) -> PathBuf {
+    let inner = dir.join("model");
+    if !dir.join("config.json").exists() && inner.join("config.json").exists() {
+        inner
+    } else {
+        dir.to_path_buf()
+    }
+}
+
+fn safetensors_bytes(model: &Model) -> Vec<u8> {
+    let bytes: Vec<Vec<u8>> = model
+        .params
+        .specs
+        .iter()
+        .map(|s| {
+            model.params.data[s.range.clone()]
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect()
+        })
+        .collect();
+    let views: Vec<(String, TensorView)> = model
+        .params
+        .specs
+        .iter()
+        .zip(&bytes)
+        .map(|(s, b)| {
+            (
+                s.name.clone(),
+                TensorView::new(Dtype::F32, s.shape.clone(), b).expect("shape matches data"),
+            )
+        })
+        .collect();
+    let meta = HashMap::from([
+        ("format".to_string(), "strata".to_string()),
+        (
+            "format_version".to_string(),
+            MODEL_FORMAT_VERSION.to_string(),
+        ),
+    ]);
+    safetensors::serialize(views, Some(meta)).expect("safetensors serialises")
+}
+
+/// Saves a model folder at `dir`, replacing any previous one only once the new one is whole.
+pub fn save(dir: &Path, saved: &SavedModel) -> Result<(), DataError> {
+    let file = ModelFile {
+        format: MODEL_FORMAT.into(),
+        format_version: MODEL_FORMAT_VERSION,
+        strata_version: env!("CARGO_PKG_VERSION").into(),
+        model: saved.model.config.clone(),
+        id2label: match saved.labels.id2label() {
+            Value::Object(m) => m,
+            _ => unreachable!("id2label is an object"),
+        },
+        maxlen: saved.maxlen,
+        padding: saved.padding,
+        truncating: saved.truncating,
+    };
+    let files: [(&str, Vec<u8>); 3] = [
+        (
+            "config.json",
+            serde_json::to_vec_pretty(&file).expect("config serialises"),
+        ),
+        ("model.safetensors", safetensors_bytes(&saved.model)),
+        ("vocab.json", saved.tokenizer.to_json().into_bytes()),
+    ];
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let io = |e: std::io::Error| {
+        err(
+            dir,
+            format!("cannot write the model folder: {e}"),
+            "check that the folder is writable and the disk has space",
+        )
+    };
+    std::fs::create_dir_all(parent).map_err(io)?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".strata-tmp-")
+        .tempdir_in(parent)
+        .map_err(io)?;
+    for (name, bytes) in &files {
+        let mut f = std::fs::File::create(tmp.path().join(name)).map_err(io)?;
+        f.write_all(bytes).map_err(io)?;
+        f.sync_all().map_err(io)?;
+    }
+    let staged = tmp.keep();
+    if dir.exists() {
+        let old = tempfile::Builder::new()
+            .prefix(".strata-old-")
+            .tempdir_in(parent)
+            .map_err(io)?
+            .keep();
+        std::fs::rename(dir, old.join("model")).map_err(io)?;
+        std::fs::rename(&staged, dir).map_err(io)?;
+        let _ = std::fs::remove_dir_all(old);
+    } else {
+        std::fs::rename(&staged, dir).map_err(io)?;
+    }
+    Ok(())
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, DataError> {
+    std::fs::read(path).map_err(|e| {
+        let what = if e.kind() == std::io::ErrorKind::NotFound {
+            "missing".to_string()
+        } else {
+            format!("cannot read: {e}")
+        };
+        err(path, what, RETRAIN)
+    })
+}
+
+/// Loads a model folder (or a run folder containing `model/`).
+pub fn load(dir: &Path) -> Result<SavedModel, DataError> {
+    let dir = resolve(dir);
+    if !dir.is_dir() {
+        return Err(err(
+            &dir,
+            "no such model folder",
+            "pass the --out folder of `strata train`",
+        ));
+    }
+    let cfg_path = dir.join("config.json");
+    let file: ModelFile = serde_json::from_slice(&read(&cfg_path)?)
+        .map_err(|e| err(&cfg_path, format!("corrupt: {e}"), RETRAIN))?;
+    if file.format != MODEL_FORMAT {
+        return Err(err(
+            &cfg_path,
+            format!("format is '{}', not '{MODEL_FORMAT}'", file.format),
+            RETRAIN,
+        ));
+    }
+    if file.format_version > MODEL_FORMAT_VERSION {
+        return Err(err(
+            &cfg_path,
+            format!(
+                "format_version {} is newer than this strata reads ({MODEL_FORMAT_VERSION})",
+                file.format_version
+            ),
+            "upgrade strata",
+        ));
+    }
+    file.model
+        .validate()
+        .map_err(|m| err(&cfg_path, m, RETRAIN))?;
+    if file.maxlen == 0 {
+        return Err(err(&cfg_path, "maxlen is 0", RETRAIN));
+    }
+    let mut labels = Vec::with_capacity(file.id2label.len());
+    for i in 0..file.id2label.len() {
+        match file.id2label.get(&i.to_string()).and_then(Value::as_str) {
+            Some(l) => labels.push(l.to_string()),
+            None => {
+                return Err(err(
+                    &cfg_path,
+                    format!("id2label has no string for id {i}"),
+                    RETRAIN,
+                ))
+            }
+        }
+    }
+    if labels.len() != file.model.num_classes {
+        return Err(err(
+            &cfg_path,
+            format!(
+                "{} labels for {} classes",
+                labels.len(),
+                file.model.num_classes
+            ),
+            RETRAIN,
+        ));
+    }
+
+    let st_path = dir.join("model.safetensors");
+    let bytes = read(&st_path)?;
+    let tensors = SafeTensors::deserialize(&bytes)
+        .map_err(|e| err(&st_path, format!("corrupt: {e}"), RETRAIN))?;
+    let mut model = Model::zeros(file.model.clone());
+    for spec in model.params.specs.clone() {
+        let t = tensors.tensor(&spec.name).map_err(|_| {
+            err(
+                &st_path,
+                format!("tensor '{}' is missing", spec.name),
+                RETRAIN,
+            )
+        })?;
+        if t.dtype() != Dtype::F32 || t.shape() != spec.shape.as_slice() {
+            return Err(err(
+                &st_path,
+                format!(
+                    "tensor '{}' is {:?} {:?}, expected F32 {:?}",
+                    spec.name,
+                    t.dtype(),
+                    t.shape(),
+                    spec.shape
+                ),
+                RETRAIN,
+            ));
+        }
+        let dst = &mut model.params.data[spec.range.clone()];
+        for (d, c) in dst.iter_mut().zip(t.data().chunks_exact(4)) {
+            *d = f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+        }
+    }
+
+    let vocab_path = dir.join("vocab.json");
+    let text = String::from_utf8(read(&vocab_path)?)
+        .map_err(|_| err(&vocab_path, "corrupt: not UTF-8", RETRAIN))?;
+    let tokenizer =
+        Tokenizer::from_json(&text, &vocab_path.display().to_string()).map_err(|e| {
+            err(
+                &vocab_path,
+                e.to_string()
+                    .lines()
+                    .next()
+                    .unwrap_or("corrupt")
+                    .to_string(),
+                RETRAIN,
+            )
+        })?;
+    if tokenizer.vocab_size() > file.model.vocab_size {
+        return Err(err(
+            &vocab_path,
+            format!(
+                "vocabulary needs {} ids but the model has {}",
+                tokenizer.vocab_size(),
+                file.model.vocab_size
+            ),
+            RETRAIN,
+        ));
+    }
+    Ok(SavedModel {
+        model,
+        tokenizer,
+        labels: LabelMap::from_vec(labels),
+        maxlen: file.maxlen,
+        padding: file.padding,
+        truncating: file.truncating,
+    })
+}

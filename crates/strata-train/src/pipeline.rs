@@ -1,0 +1,299 @@
+//! From labelled text to trained, evaluated and saved models: the steps `strata train`,
+//! `test`, `predict` and `cv` share.
+//!
+//! The tokenizer is always fitted on the training part only, so validation and test words the
+//! model never saw become OOV, as they would in use.
+
+use std::time::Instant;
+
+use serde::Serialize;
+use strata_data::{stratified_kfold, stratified_split, DataError, Example, LabelMap};
+use strata_text::{pad_sequence_into, Side, Tokenizer, TokenizerConfig};
+
+use crate::fit::{
+    evaluate, fit, predict_logits, Dataset, EpochRecord, Evaluation, FitOptions, Progress,
+};
+use crate::folder::SavedModel;
+use crate::model::{Model, ModelConfig};
+
+/// How text becomes ids.
+#[derive(Clone, Debug)]
+pub struct TextSettings {
+    pub tokenizer: TokenizerConfig,
+    pub maxlen: usize,
+    pub padding: Side,
+    pub truncating: Side,
+}
+
+/// The model's shape, apart from sizes that come from the data.
+#[derive(Clone, Debug)]
+pub struct ModelSettings {
+    pub architecture: String,
+    pub embedding_dim: usize,
+    pub units: usize,
+    pub layers: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct TrainSettings {
+    pub text: TextSettings,
+    pub model: ModelSettings,
+    pub fit: FitOptions,
+    /// Fraction of the training data held out (stratified, seeded) for val_loss/val_accuracy.
+    pub validation_split: f64,
+}
+
+/// `texts_to_sequences` + `pad_sequences`: `[N, maxlen]` ids.
+pub fn encode<S: AsRef<str>>(
+    tok: &Tokenizer,
+    texts: &[S],
+    maxlen: usize,
+    padding: Side,
+    truncating: Side,
+) -> Vec<u32> {
+    let mut out = vec![0u32; texts.len() * maxlen];
+    for (row, text) in out.chunks_exact_mut(maxlen).zip(texts) {
+        pad_sequence_into(
+            &tok.text_to_sequence(text.as_ref()),
+            row,
+            padding,
+            truncating,
+            0,
+        );
+    }
+    out
+}
+
+/// Class indices of `examples`; a label the map does not know is an error naming its line.
+pub fn label_indices(
+    examples: &[Example],
+    labels: &LabelMap,
+    path: &str,
+) -> Result<Vec<usize>, DataError> {
+    examples
+        .iter()
+        .map(|e| {
+            labels.index(&e.label).ok_or_else(|| {
+                DataError::new(
+                    path,
+                    Some(e.line),
+                    format!(
+                        "label '{}' is not one the model knows ({})",
+                        e.label,
+                        labels.labels().join(", ")
+                    ),
+                    "test with data labelled like the training data",
+                )
+            })
+        })
+        .collect()
+}
+
+/// A trained model with its history and its validation score.
+pub struct Trained {
+    pub saved: SavedModel,
+    pub history: Vec<EpochRecord>,
+    pub validation: Option<Evaluation>,
+}
+
+/// Fits the tokenizer on `train_idx`, trains a fresh model, evaluates on `val_idx` each epoch.
+pub fn train(
+    examples: &[Example],
+    labels: &LabelMap,
+    y: &[usize],
+    train_idx: &[usize],
+    val_idx: &[usize],
+    s: &TrainSettings,
+    progress: &mut dyn Progress,
+) -> Result<Trained, String> {
+    let texts = |idx: &[usize]| {
+        idx.iter()
+            .map(|&i| examples[i].text.as_str())
+            .collect::<Vec<_>>()
+    };
+    let (train_texts, val_texts) = (texts(train_idx), texts(val_idx));
+    let mut tokenizer = Tokenizer::new(s.text.tokenizer.clone());
+    tokenizer.fit_on_texts(&train_texts);
+    let config = ModelConfig {
+        architecture: s.model.architecture.clone(),
+        vocab_size: tokenizer.vocab_size(),
+        embedding_dim: s.model.embedding_dim,
+        units: s.model.units,
+        layers: s.model.layers,
+        num_classes: labels.len(),
+    };
+    config.validate()?;
+    let t = s.text.maxlen;
+    let enc = |texts: &[&str]| encode(&tokenizer, texts, t, s.text.padding, s.text.truncating);
+    let (train_ids, val_ids) = (enc(&train_texts), enc(&val_texts));
+    let pick = |idx: &[usize]| idx.iter().map(|&i| y[i]).collect::<Vec<_>>();
+    let (train_y, val_y) = (pick(train_idx), pick(val_idx));
+    let train_set = Dataset {
+        ids: &train_ids,
+        labels: &train_y,
+        t,
+    };
+    let val_set = Dataset {
+        ids: &val_ids,
+        labels: &val_y,
+        t,
+    };
+    let val = (!val_y.is_empty()).then_some(&val_set);
+    let mut model = Model::new(config, s.fit.seed);
+    let history = fit(&mut model, &train_set, val, &s.fit, progress);
+    let validation = val.map(|v| evaluate(&model, v));
+    let saved = SavedModel {
+        model,
+        tokenizer,
+        labels: labels.clone(),
+        maxlen: t,
+        padding: s.text.padding,
+        truncating: s.text.truncating,
+    };
+    Ok(Trained {
+        saved,
+        history,
+        validation,
+    })
+}
+
+/// Splits all examples into train and validation parts by `s.validation_split`.
+pub fn holdout(y: &[usize], s: &TrainSettings) -> (Vec<usize>, Vec<usize>) {
+    let all: Vec<usize> = (0..y.len()).collect();
+    if s.validation_split <= 0.0 {
+        return (all, Vec::new());
+    }
+    stratified_split(&all, y, s.validation_split, s.fit.seed)
+}
+
+/// Predicted class and per-class probabilities.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Prediction {
+    pub class: usize,
+    pub probs: Vec<f32>,
+}
+
+/// Predictions for raw texts with a saved model.
+pub fn predict(saved: &SavedModel, texts: &[&str]) -> Vec<Prediction> {
+    let ids = encode(
+        &saved.tokenizer,
+        texts,
+        saved.maxlen,
+        saved.padding,
+        saved.truncating,
+    );
+    let logits = predict_logits(&saved.model, &ids, saved.maxlen);
+    let k = saved.model.config.outputs();
+    logits
+        .chunks_exact(k)
+        .map(|z| {
+            if k == 1 {
+                let p = strata_nn::activations::sigmoid(z[0]);
+                Prediction {
+                    class: usize::from(p > 0.5),
+                    probs: vec![1.0 - p, p],
+                }
+            } else {
+                let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                let e: Vec<f32> = z.iter().map(|v| (v - max).exp()).collect();
+                let sum: f32 = e.iter().sum();
+                let probs: Vec<f32> = e.iter().map(|v| v / sum).collect();
+                Prediction {
+                    class: crate::network::argmax(&probs),
+                    probs,
+                }
+            }
+        })
+        .collect()
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FoldResult {
+    pub fold: usize,
+    pub accuracy: f64,
+    pub loss: f64,
+    pub n_train: usize,
+    pub n_test: usize,
+    pub seconds: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CvReport {
+    pub folds: Vec<FoldResult>,
+    pub mean_accuracy: f64,
+    /// Population standard deviation over folds (numpy's default, `ddof=0`).
+    pub std_accuracy: f64,
+    pub epochs: usize,
+    pub seconds: f64,
+}
+
+/// Stratified k-fold cross-validation: for each fold, train on the others (minus the
+/// validation split, if any) and test on it. `on_fold` sees each result as it finishes.
+pub fn cross_validate(
+    examples: &[Example],
+    labels: &LabelMap,
+    y: &[usize],
+    k: usize,
+    s: &TrainSettings,
+    progress: &mut dyn Progress,
+    on_fold: &mut dyn FnMut(&FoldResult),
+) -> Result<CvReport, String> {
+    let started = Instant::now();
+    let folds = stratified_kfold(y, k, s.fit.seed);
+    let mut results = Vec::with_capacity(k);
+    for (f, test_idx) in folds.iter().enumerate() {
+        let t0 = Instant::now();
+        let rest: Vec<usize> = folds
+            .iter()
+            .enumerate()
+            .filter(|(g, _)| *g != f)
+            .flat_map(|(_, v)| v.iter().copied())
+            .collect();
+        let (train_idx, val_idx) = if s.validation_split > 0.0 {
+            stratified_split(&rest, y, s.validation_split, s.fit.seed)
+        } else {
+            (rest, Vec::new())
+        };
+        let trained = train(examples, labels, y, &train_idx, &val_idx, s, progress)?;
+        let texts: Vec<&str> = test_idx
+            .iter()
+            .map(|&i| examples[i].text.as_str())
+            .collect();
+        let sv = &trained.saved;
+        let ids = encode(&sv.tokenizer, &texts, sv.maxlen, sv.padding, sv.truncating);
+        let test_y: Vec<usize> = test_idx.iter().map(|&i| y[i]).collect();
+        let ev = evaluate(
+            &sv.model,
+            &Dataset {
+                ids: &ids,
+                labels: &test_y,
+                t: sv.maxlen,
+            },
+        );
+        let r = FoldResult {
+            fold: f + 1,
+            accuracy: ev.accuracy,
+            loss: ev.loss,
+            n_train: train_idx.len(),
+            n_test: test_idx.len(),
+            seconds: t0.elapsed().as_secs_f64(),
+        };
+        on_fold(&r);
+        results.push(r);
+    }
+    let n = results.len() as f64;
+    let mean = results.iter().map(|r| r.accuracy).sum::<f64>() / n;
+    let std = (results
+        .iter()
+        .map(|r| (r.accuracy - mean).powi(2))
+        .sum::<f64>()
+        / n)
+        .sqrt();
+    Ok(CvReport {
+        folds: results,
+        mean_accuracy: mean,
+        std_accuracy: std,
+        epochs: s.fit.epochs,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
