@@ -5,15 +5,14 @@
 //! full disk never leaves a half-written model where a good one was. Single files (history,
 //! metrics) go through a temporary file and a rename for the same reason.
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use safetensors::tensor::{Dtype, SafeTensors};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use strata_data::{DataError, LabelMap};
-use strata_text::{Side, Tokenizer};
+use strata_text::{Side, Tokenizer, VocabError};
 
 use crate::model::{Model, ModelConfig};
 
@@ -87,38 +86,35 @@ pub fn resolve(dir: &Path) -> PathBuf {
     }
 }
 
+/// The safetensors file, written here rather than by the crate so that the header's key order
+/// (and so the file's bytes) is the same on every run: the crate keeps `__metadata__` in a
+/// `HashMap`. Layout: u64 LE header length, JSON header padded with spaces to 8 bytes, then
+/// the tensors' little-endian data in header order. Reading uses the `safetensors` crate.
 fn safetensors_bytes(model: &Model) -> Vec<u8> {
-    let bytes: Vec<Vec<u8>> = model
-        .params
-        .specs
-        .iter()
-        .map(|s| {
+    let mut header = Map::new();
+    header.insert(
+        "__metadata__".into(),
+        serde_json::json!({"format": "strata", "format_version": MODEL_FORMAT_VERSION.to_string()}),
+    );
+    let mut offset = 0usize;
+    for s in &model.params.specs {
+        let len = s.range.len() * 4;
+        header.insert(s.name.clone(), serde_json::json!({"dtype": "F32", "shape": s.shape, "data_offsets": [offset, offset + len]}));
+        offset += len;
+    }
+    let mut json = serde_json::to_vec(&Value::Object(header)).expect("header serialises");
+    json.resize(json.len().div_ceil(8) * 8, b' ');
+    let mut out = Vec::with_capacity(8 + json.len() + offset);
+    out.extend_from_slice(&(json.len() as u64).to_le_bytes());
+    out.extend_from_slice(&json);
+    for s in &model.params.specs {
+        out.extend(
             model.params.data[s.range.clone()]
                 .iter()
-                .flat_map(|v| v.to_le_bytes())
-                .collect()
-        })
-        .collect();
-    let views: Vec<(String, TensorView)> = model
-        .params
-        .specs
-        .iter()
-        .zip(&bytes)
-        .map(|(s, b)| {
-            (
-                s.name.clone(),
-                TensorView::new(Dtype::F32, s.shape.clone(), b).expect("shape matches data"),
-            )
-        })
-        .collect();
-    let meta = HashMap::from([
-        ("format".to_string(), "strata".to_string()),
-        (
-            "format_version".to_string(),
-            MODEL_FORMAT_VERSION.to_string(),
-        ),
-    ]);
-    safetensors::serialize(views, Some(meta)).expect("safetensors serialises")
+                .flat_map(|v| v.to_le_bytes()),
+        );
+    }
+    out
 }
 
 /// Saves a model folder at `dir`, replacing any previous one only once the new one is whole.
@@ -289,16 +285,18 @@ pub fn load(dir: &Path) -> Result<SavedModel, DataError> {
     let text = String::from_utf8(read(&vocab_path)?)
         .map_err(|_| err(&vocab_path, "corrupt: not UTF-8", RETRAIN))?;
     let tokenizer =
-        Tokenizer::from_json(&text, &vocab_path.display().to_string()).map_err(|e| {
-            err(
+        Tokenizer::from_json(&text, &vocab_path.display().to_string()).map_err(|e| match e {
+            VocabError::Version { found, .. } => err(
                 &vocab_path,
-                e.to_string()
-                    .lines()
-                    .next()
-                    .unwrap_or("corrupt")
-                    .to_string(),
-                RETRAIN,
-            )
+                format!("vocabulary format_version {found} is newer than this strata reads"),
+                "upgrade strata",
+            ),
+            VocabError::Parse { detail, .. } => {
+                err(&vocab_path, format!("corrupt: {detail}"), RETRAIN)
+            }
+            VocabError::Io { source, .. } => {
+                err(&vocab_path, format!("cannot read: {source}"), RETRAIN)
+            }
         })?;
     if tokenizer.vocab_size() > file.model.vocab_size {
         return Err(err(
