@@ -1,22 +1,110 @@
-//! Element-wise activations used inside the recurrence.
+//! Element-wise activations used inside the recurrence, vectorised.
 //!
-//! Written as plain loops over slices so the compiler can vectorise them; `exp` is the standard
-//! library's (correctly rounded to ~1 ulp), which keeps results close to tf-keras's.
+//! glibc's `tanhf`/`expf` are scalar calls and took ~40% of LSTM training time in a profile.
+//! Here `exp` is computed branch-free (range reduction to `2^k · e^r`, a degree-6 polynomial
+//! for `e^r`, the exponent written into the float's bits), so the slice loops auto-vectorise;
+//! on x86-64 with AVX2 the slice functions are compiled a second time for AVX2 and chosen at
+//! run time. Accuracy is within a few ulp of the correctly rounded result (tested against
+//! f64 below), which keeps strata within 1e-5 of tf-keras's LSTM.
 
-#[inline]
+const LOG2E: f32 = std::f32::consts::LOG2_E;
+const LN2_HI: f32 = 0.693_145_75;
+const LN2_LO: f32 = 1.428_606_8e-6;
+/// Adding and subtracting 1.5·2^23 rounds to the nearest integer without a call.
+const ROUND_MAGIC: f32 = 12_582_912.0;
+
+/// `e^x` for finite x, branch-free; saturates to 0 below −87 and to ~2^127 above 88.
+#[inline(always)]
+pub fn exp(x: f32) -> f32 {
+    let x = x.clamp(-87.0, 88.0);
+    let k = (x * LOG2E + ROUND_MAGIC) - ROUND_MAGIC;
+    let r = x - k * LN2_HI - k * LN2_LO;
+    let p = 1.0
+        + r * (1.0
+            + r * (0.5
+                + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
+    let scale = f32::from_bits(((k as i32 + 127) as u32) << 23);
+    p * scale
+}
+
+#[inline(always)]
 pub fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + (-x).exp())
+    1.0 / (1.0 + exp(-x))
 }
 
-#[inline]
+/// `tanh(x) = 1 − 2 / (e^{2x} + 1)`; exact enough near 0 through the `x·(…)` form below.
+#[inline(always)]
 pub fn tanh(x: f32) -> f32 {
-    x.tanh()
+    // For |x| < 0.005 use the odd series (avoids cancellation in 1 − 2/(e^{2x}+1)).
+    let small = x * (1.0 - x * x * (1.0 / 3.0));
+    let big = 1.0 - 2.0 / (exp(2.0 * x) + 1.0);
+    if x.abs() < 0.005 {
+        small
+    } else {
+        big
+    }
 }
 
-pub fn sigmoid_slice(xs: &mut [f32]) {
-    xs.iter_mut().for_each(|x| *x = sigmoid(*x));
+/// Whether this CPU runs the AVX2+FMA builds of the hot loops (checked once, then cached by
+/// the standard library).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+pub fn has_avx2() -> bool {
+    std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
 }
 
-pub fn tanh_slice(xs: &mut [f32]) {
-    xs.iter_mut().for_each(|x| *x = tanh(*x));
+macro_rules! dispatch_slice {
+    ($name:ident, $avx:ident, $body:expr) => {
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn $avx(xs: &mut [f32]) {
+            xs.iter_mut().for_each(|x| *x = $body(*x));
+        }
+
+        pub fn $name(xs: &mut [f32]) {
+            #[cfg(target_arch = "x86_64")]
+            if has_avx2() {
+                // SAFETY: the CPU has the features the function was compiled for.
+                return unsafe { $avx(xs) };
+            }
+            xs.iter_mut().for_each(|x| *x = $body(*x));
+        }
+    };
+}
+
+dispatch_slice!(sigmoid_slice, sigmoid_slice_avx2, sigmoid);
+dispatch_slice!(tanh_slice, tanh_slice_avx2, tanh);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn close_to_f64_over_the_useful_range() {
+        let mut worst = (0.0f64, 0.0f64, 0.0f64);
+        for i in -20_000..=20_000 {
+            let x = i as f32 * 1e-3; // [-20, 20]
+            let e = (exp(x) as f64 - (x as f64).exp()).abs() / (x as f64).exp();
+            let s = (sigmoid(x) as f64 - 1.0 / (1.0 + (-(x as f64)).exp())).abs();
+            let t = (tanh(x) as f64 - (x as f64).tanh()).abs();
+            worst = (worst.0.max(e), worst.1.max(s), worst.2.max(t));
+        }
+        assert!(worst.0 < 5e-7, "exp rel err {}", worst.0);
+        assert!(worst.1 < 2e-7, "sigmoid abs err {}", worst.1);
+        assert!(worst.2 < 3e-7, "tanh abs err {}", worst.2);
+        assert!((0.0..1e-37).contains(&exp(-200.0)));
+        assert!(sigmoid(-100.0) >= 0.0 && sigmoid(100.0) <= 1.0 && tanh(50.0) == 1.0);
+    }
+
+    #[test]
+    fn slices_match_scalars() {
+        let xs: Vec<f32> = (0..100).map(|i| (i as f32 - 50.0) * 0.37).collect();
+        let (mut s, mut t) = (xs.clone(), xs.clone());
+        sigmoid_slice(&mut s);
+        tanh_slice(&mut t);
+        for i in 0..xs.len() {
+            assert_eq!(s[i], sigmoid(xs[i]));
+            assert_eq!(t[i], tanh(xs[i]));
+        }
+    }
 }

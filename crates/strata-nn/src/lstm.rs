@@ -7,7 +7,7 @@
 //! collecting the pre-activation gradients `dz` of every step, and then forms the weight
 //! gradients with one GEMM each; `dx` is computed only when the layer below trains.
 
-use crate::activations::sigmoid;
+use crate::activations::{sigmoid, tanh};
 use crate::gemm::{gemm, Op};
 
 /// Sizes of one LSTM call: batch (chunk) `b`, steps `t`, input width `e`, units `h`.
@@ -112,35 +112,153 @@ pub fn forward(d: LstmDims, x: &[f32], p: LstmParams, cache: &mut LstmCache) {
         gemm(b, h, g, 1.0, h_prev, Op::N, p.recurrent, Op::N, 1.0, z);
         let (c_prev, c_next) = cache.c[t * b * h..(t + 2) * b * h].split_at_mut(b * h);
         let tanh_c = &mut cache.tanh_c[t * b * h..(t + 1) * b * h];
-        for bi in 0..b {
-            let zr = &mut z[bi * g..(bi + 1) * g];
-            let (zi, rest) = zr.split_at_mut(h);
-            let (zf, rest) = rest.split_at_mut(h);
-            let (zc, zo) = rest.split_at_mut(h);
-            let r = bi * h..(bi + 1) * h;
-            let (cp, cn, tc, hn) = (
-                &c_prev[r.clone()],
-                &mut c_next[r.clone()],
-                &mut tanh_c[r.clone()],
-                &mut h_next[r],
-            );
-            for j in 0..h {
-                let i = sigmoid(zi[j]);
-                let f = sigmoid(zf[j]);
-                let gg = zc[j].tanh();
-                let o = sigmoid(zo[j]);
-                let c = f * cp[j] + i * gg;
-                let th = c.tanh();
-                zi[j] = i;
-                zf[j] = f;
-                zc[j] = gg;
-                zo[j] = o;
-                cn[j] = c;
-                tc[j] = th;
-                hn[j] = o * th;
-            }
+        cell_forward(z, c_prev, c_next, tanh_c, h_next, h);
+    }
+}
+
+/// The gate math of one step for all rows: `z: [B, 4H]` pre-activations in, activations out;
+/// `c_next = f·c_prev + i·g`, `tanh_c = tanh(c_next)`, `h_next = o·tanh_c` (all `[B, H]`).
+#[inline(always)]
+fn cell_forward_body(
+    z: &mut [f32],
+    c_prev: &[f32],
+    c_next: &mut [f32],
+    tanh_c: &mut [f32],
+    h_next: &mut [f32],
+    h: usize,
+) {
+    let g = 4 * h;
+    for (bi, zr) in z.chunks_exact_mut(g).enumerate() {
+        let (zi, rest) = zr.split_at_mut(h);
+        let (zf, rest) = rest.split_at_mut(h);
+        let (zc, zo) = rest.split_at_mut(h);
+        let r = bi * h..(bi + 1) * h;
+        let (cp, cn, tc, hn) = (
+            &c_prev[r.clone()],
+            &mut c_next[r.clone()],
+            &mut tanh_c[r.clone()],
+            &mut h_next[r],
+        );
+        for j in 0..h {
+            let i = sigmoid(zi[j]);
+            let f = sigmoid(zf[j]);
+            let gg = tanh(zc[j]);
+            let o = sigmoid(zo[j]);
+            let c = f * cp[j] + i * gg;
+            let th = tanh(c);
+            zi[j] = i;
+            zf[j] = f;
+            zc[j] = gg;
+            zo[j] = o;
+            cn[j] = c;
+            tc[j] = th;
+            hn[j] = o * th;
         }
     }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn cell_forward_avx2(
+    z: &mut [f32],
+    c_prev: &[f32],
+    c_next: &mut [f32],
+    tanh_c: &mut [f32],
+    h_next: &mut [f32],
+    h: usize,
+) {
+    cell_forward_body(z, c_prev, c_next, tanh_c, h_next, h)
+}
+
+fn cell_forward(
+    z: &mut [f32],
+    c_prev: &[f32],
+    c_next: &mut [f32],
+    tanh_c: &mut [f32],
+    h_next: &mut [f32],
+    h: usize,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::activations::has_avx2() {
+        // SAFETY: the CPU has AVX2 and FMA.
+        return unsafe { cell_forward_avx2(z, c_prev, c_next, tanh_c, h_next, h) };
+    }
+    cell_forward_body(z, c_prev, c_next, tanh_c, h_next, h)
+}
+
+/// Backward gate math of one step: from `dh` (`[B, H]`, gradient at `h_t`) and `dc` (carried
+/// from step t+1), writes the pre-activation gradients `dz: [B, 4H]` and leaves in `dc` the
+/// gradient for `c_{t-1}`.
+#[inline(always)]
+fn cell_backward_body(
+    gates: &[f32],
+    c_prev: &[f32],
+    tanh_c: &[f32],
+    dh: &[f32],
+    dc: &mut [f32],
+    dz: &mut [f32],
+    h: usize,
+) {
+    let g = 4 * h;
+    for (bi, (gr, dr)) in gates
+        .chunks_exact(g)
+        .zip(dz.chunks_exact_mut(g))
+        .enumerate()
+    {
+        let r = bi * h..(bi + 1) * h;
+        let (cp, tc, dhr, dcr) = (
+            &c_prev[r.clone()],
+            &tanh_c[r.clone()],
+            &dh[r.clone()],
+            &mut dc[r],
+        );
+        let (gi, rest) = gr.split_at(h);
+        let (gf, rest) = rest.split_at(h);
+        let (gc, go) = rest.split_at(h);
+        let (di, rest) = dr.split_at_mut(h);
+        let (df, rest) = rest.split_at_mut(h);
+        let (dg, d_o) = rest.split_at_mut(h);
+        for j in 0..h {
+            let (i, f, gg, o, th) = (gi[j], gf[j], gc[j], go[j], tc[j]);
+            let dck = dcr[j] + dhr[j] * o * (1.0 - th * th);
+            di[j] = dck * gg * i * (1.0 - i);
+            df[j] = dck * cp[j] * f * (1.0 - f);
+            dg[j] = dck * i * (1.0 - gg * gg);
+            d_o[j] = dhr[j] * th * o * (1.0 - o);
+            dcr[j] = dck * f;
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn cell_backward_avx2(
+    gates: &[f32],
+    c_prev: &[f32],
+    tanh_c: &[f32],
+    dh: &[f32],
+    dc: &mut [f32],
+    dz: &mut [f32],
+    h: usize,
+) {
+    cell_backward_body(gates, c_prev, tanh_c, dh, dc, dz, h)
+}
+
+fn cell_backward(
+    gates: &[f32],
+    c_prev: &[f32],
+    tanh_c: &[f32],
+    dh: &[f32],
+    dc: &mut [f32],
+    dz: &mut [f32],
+    h: usize,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::activations::has_avx2() {
+        // SAFETY: the CPU has AVX2 and FMA.
+        return unsafe { cell_backward_avx2(gates, c_prev, tanh_c, dh, dc, dz, h) };
+    }
+    cell_backward_body(gates, c_prev, tanh_c, dh, dc, dz, h)
 }
 
 /// Backward. `dh_seq` (`[T, B, H]`, for `return_sequences=True`) and/or `dh_last` (`[B, H]`)
@@ -185,23 +303,7 @@ pub fn backward(
         let dzt = &mut dz[t * b * g..(t + 1) * b * g];
         let c_prev = &c[t * b * h..(t + 1) * b * h];
         let tc = &tanh_c[t * b * h..(t + 1) * b * h];
-        for bi in 0..b {
-            let gr = &gt[bi * g..(bi + 1) * g];
-            let dr = &mut dzt[bi * g..(bi + 1) * g];
-            for j in 0..h {
-                let k = bi * h + j;
-                let (i, f, gg, o) = (gr[j], gr[h + j], gr[2 * h + j], gr[3 * h + j]);
-                let th = tc[k];
-                let dhk = dh[k];
-                let dck = dc[k] + dhk * o * (1.0 - th * th);
-                let d_o = dhk * th;
-                dr[j] = dck * gg * i * (1.0 - i);
-                dr[h + j] = dck * c_prev[k] * f * (1.0 - f);
-                dr[2 * h + j] = dck * i * (1.0 - gg * gg);
-                dr[3 * h + j] = d_o * o * (1.0 - o);
-                dc[k] = dck * f;
-            }
-        }
+        cell_backward(gt, c_prev, tc, dh, dc, dzt, h);
         if t > 0 {
             // dh_{t-1} = dz_t · Uᵀ: [B, 4H] × [4H, H]
             gemm(b, g, h, 1.0, dzt, Op::N, p.recurrent, Op::T, 0.0, dh);
