@@ -25,6 +25,7 @@ pub mod lstm;
 pub mod optim;
 pub mod params;
 pub mod rng;
+pub mod small_gemm;
 
 pub use params::{ParamSpec, ParamStore};
 pub use rng::Rng;

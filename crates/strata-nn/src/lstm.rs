@@ -9,6 +9,7 @@
 
 use crate::activations::{sigmoid, tanh};
 use crate::gemm::{gemm, Op};
+use crate::small_gemm::matmul;
 
 /// Sizes of one LSTM call: batch (chunk) `b`, steps `t`, input width `e`, units `h`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,6 +61,8 @@ pub struct LstmCache {
     /// `[B, H]` backward scratch
     pub dh: Vec<f32>,
     pub dc: Vec<f32>,
+    /// `[4H, H]` the recurrent kernel transposed, for backward's per-step product
+    pub recurrent_t: Vec<f32>,
 }
 
 impl LstmCache {
@@ -109,7 +112,7 @@ pub fn forward(d: LstmDims, x: &[f32], p: LstmParams, cache: &mut LstmCache) {
         let z = &mut cache.gates[t * b * g..(t + 1) * b * g];
         let (h_prev, h_next) = cache.h[t * b * h..(t + 2) * b * h].split_at_mut(b * h);
         // z += h_{t-1}·U: [B, H] × [H, 4H]
-        gemm(b, h, g, 1.0, h_prev, Op::N, p.recurrent, Op::N, 1.0, z);
+        matmul(b, h, g, h_prev, p.recurrent, true, z);
         let (c_prev, c_next) = cache.c[t * b * h..(t + 2) * b * h].split_at_mut(b * h);
         let tanh_c = &mut cache.tanh_c[t * b * h..(t + 1) * b * h];
         cell_forward(z, c_prev, c_next, tanh_c, h_next, h);
@@ -284,7 +287,15 @@ pub fn backward(
         dz,
         dh,
         dc,
+        recurrent_t,
     } = cache;
+    // Uᵀ: [4H, H], so that each step's dh = dz·Uᵀ reads rows contiguously.
+    recurrent_t.resize(g * h, 0.0);
+    for r in 0..h {
+        for col in 0..g {
+            recurrent_t[col * h + r] = p.recurrent[r * g + col];
+        }
+    }
     dz.resize(t_len * b * g, 0.0);
     dh.resize(b * h, 0.0);
     dc.resize(b * h, 0.0);
@@ -306,7 +317,7 @@ pub fn backward(
         cell_backward(gt, c_prev, tc, dh, dc, dzt, h);
         if t > 0 {
             // dh_{t-1} = dz_t · Uᵀ: [B, 4H] × [4H, H]
-            gemm(b, g, h, 1.0, dzt, Op::N, p.recurrent, Op::T, 0.0, dh);
+            matmul(b, g, h, dzt, recurrent_t, false, dh);
         }
     }
     let tb = t_len * b;

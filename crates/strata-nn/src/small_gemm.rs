@@ -1,0 +1,127 @@
+//! A register-blocked AVX2 kernel for the recurrence's per-step products.
+//!
+//! Each LSTM step multiplies a small `[B, H]` state by the `[H, 4H]` recurrent kernel (and, in
+//! backward, `[B, 4H]` by its `[4H, H]` transpose). A general GEMM packs both operands on every
+//! call; at 100 steps per batch that packing cost ~18% of training time. Here the right operand
+//! is read in place (row-major, rows contiguous), the left one is broadcast element by
+//! element, and a 4×16 tile of `C` lives in eight YMM registers for the whole `k` loop.
+//! Column blocks are the outer loop so that a `[k, 16]` strip of `B` stays in L1 while every
+//! row block uses it. Shapes the kernel does not cover (no AVX2, `n` not a multiple of 8) go to
+//! the general `gemm`.
+
+use crate::gemm::{gemm, Op};
+
+/// `C[m, n] = A[m, k] · B[k, n]` (`accumulate = false`) or `C += A · B`, all row-major.
+pub fn matmul(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], accumulate: bool, c: &mut [f32]) {
+    assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n, "matmul: buffer too small");
+    #[cfg(target_arch = "x86_64")]
+    if n % 8 == 0 && crate::activations::has_avx2() {
+        // SAFETY: AVX2/FMA are present and the asserts above bound every access.
+        unsafe { avx2::matmul(m, k, n, a, b, accumulate, c) };
+        return;
+    }
+    gemm(m, k, n, 1.0, a, Op::N, b, Op::N, if accumulate { 1.0 } else { 0.0 }, c);
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use std::arch::x86_64::*;
+
+    /// Rows per register tile.
+    const MR: usize = 4;
+
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn matmul(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], accumulate: bool, c: &mut [f32]) {
+        let (a, b, c) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
+        let mut j = 0;
+        while j + 16 <= n {
+            let mut i = 0;
+            while i + MR <= m {
+                tile_4x16(k, n, a.add(i * k), k, b.add(j), c.add(i * n + j), accumulate);
+                i += MR;
+            }
+            for r in i..m {
+                tile_1xw::<2>(k, n, a.add(r * k), b.add(j), c.add(r * n + j), accumulate);
+            }
+            j += 16;
+        }
+        if j < n {
+            // one 8-wide column block left (n % 16 == 8)
+            for r in 0..m {
+                tile_1xw::<1>(k, n, a.add(r * k), b.add(j), c.add(r * n + j), accumulate);
+            }
+        }
+    }
+
+    /// `C[0..4, 0..16] (+)= A[0..4, 0..k] · B[0..k, 0..16]`; `ldb = ldc = n`, `lda`.
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn tile_4x16(k: usize, n: usize, a: *const f32, lda: usize, b: *const f32, c: *mut f32, accumulate: bool) {
+        let mut acc = [_mm256_setzero_ps(); 8];
+        if accumulate {
+            for r in 0..MR {
+                acc[2 * r] = _mm256_loadu_ps(c.add(r * n));
+                acc[2 * r + 1] = _mm256_loadu_ps(c.add(r * n + 8));
+            }
+        }
+        for p in 0..k {
+            let b0 = _mm256_loadu_ps(b.add(p * n));
+            let b1 = _mm256_loadu_ps(b.add(p * n + 8));
+            for r in 0..MR {
+                let av = _mm256_broadcast_ss(&*a.add(r * lda + p));
+                acc[2 * r] = _mm256_fmadd_ps(av, b0, acc[2 * r]);
+                acc[2 * r + 1] = _mm256_fmadd_ps(av, b1, acc[2 * r + 1]);
+            }
+        }
+        for r in 0..MR {
+            _mm256_storeu_ps(c.add(r * n), acc[2 * r]);
+            _mm256_storeu_ps(c.add(r * n + 8), acc[2 * r + 1]);
+        }
+    }
+
+    /// One row, `W` × 8 columns.
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn tile_1xw<const W: usize>(k: usize, n: usize, a: *const f32, b: *const f32, c: *mut f32, accumulate: bool) {
+        let mut acc = [_mm256_setzero_ps(); W];
+        if accumulate {
+            for (w, v) in acc.iter_mut().enumerate() {
+                *v = _mm256_loadu_ps(c.add(8 * w));
+            }
+        }
+        for p in 0..k {
+            let av = _mm256_broadcast_ss(&*a.add(p));
+            for (w, v) in acc.iter_mut().enumerate() {
+                *v = _mm256_fmadd_ps(av, _mm256_loadu_ps(b.add(p * n + 8 * w)), *v);
+            }
+        }
+        for (w, v) in acc.iter().enumerate() {
+            _mm256_storeu_ps(c.add(8 * w), *v);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gemm::gemm_naive;
+    use crate::Rng;
+
+    #[test]
+    fn matches_naive_on_odd_shapes() {
+        let mut rng = Rng::new(4);
+        for &(m, k, n) in &[(1, 1, 8), (3, 5, 8), (4, 64, 256), (5, 7, 24), (9, 13, 40), (16, 256, 64), (7, 3, 12), (2, 2, 2)] {
+            let a: Vec<f32> = (0..m * k).map(|_| rng.uniform(-1.0, 1.0)).collect();
+            let b: Vec<f32> = (0..k * n).map(|_| rng.uniform(-1.0, 1.0)).collect();
+            let c0: Vec<f32> = (0..m * n).map(|_| rng.uniform(-1.0, 1.0)).collect();
+            for accumulate in [false, true] {
+                let (mut fast, mut slow) = (c0.clone(), c0.clone());
+                matmul(m, k, n, &a, &b, accumulate, &mut fast);
+                gemm_naive(m, k, n, 1.0, &a, Op::N, &b, Op::N, if accumulate { 1.0 } else { 0.0 }, &mut slow);
+                for (x, y) in fast.iter().zip(&slow) {
+                    assert!((x - y).abs() < 1e-4, "{m}x{k}x{n} acc={accumulate}: {x} vs {y}");
+                }
+            }
+        }
+    }
+}
