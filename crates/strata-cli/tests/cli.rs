@@ -272,7 +272,9 @@ fn reads_csv_jsonl_and_fasttext() {
 #[test]
 fn bad_training_input_is_a_clear_error_and_writes_nothing() {
     let c = Case::new();
-    let cases: Vec<(&str, &[u8], Vec<&str>, Vec<&str>)> = vec![
+    // (file, content, extra flags, what the error line must contain)
+    type BadCase<'a> = (&'a str, &'a [u8], Vec<&'a str>, Vec<&'a str>);
+    let cases: Vec<BadCase> = vec![
         ("empty.tsv", b"", vec![], vec!["empty.tsv", "empty"]),
         (
             "notab.tsv",
