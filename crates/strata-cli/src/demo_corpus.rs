@@ -4,7 +4,7 @@
 //! Each sentence says `the <noun> <verb> [not] [intensifier] <adjective>`, wrapped in neutral
 //! filler, and a third of them open with a clause that contains "not" without negating
 //! anything ("i did not expect much but ..."). The label is the adjective's polarity, flipped
-//! when the verb is negated. A bag-of-words model sees every word but not which "not" goes
+//! when the verb is negated (30% of sentences). A bag-of-words model sees every word but not which "not" goes
 //! with which adjective — an XOR it cannot represent — while an LSTM reading the words in
 //! order can learn it. The corpus is generated from a seed, so the demo needs no files.
 
@@ -81,13 +81,14 @@ fn pick<'a>(rng: &mut Rng, items: &[&'a str]) -> &'a str {
     items[rng.below(items.len())]
 }
 
-/// `n` examples, balanced in expectation, reproducible from `seed`.
+/// `n` examples, balanced in expectation (the adjective's polarity is a coin flip), reproducible
+/// from `seed`.
 pub fn generate(n: usize, seed: u64) -> Vec<DemoExample> {
     let mut rng = Rng::derive(seed, 0x64656d6f); // "demo"
     (0..n)
         .map(|_| {
             let positive_word = rng.below(2) == 1;
-            let negated = rng.below(2) == 1;
+            let negated = rng.below(10) < 3; // 30% negated
             let mut parts: Vec<&str> = Vec::new();
             match rng.below(3) {
                 0 => parts.push(pick(&mut rng, DISTRACTORS)),

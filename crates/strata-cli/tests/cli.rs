@@ -390,3 +390,25 @@ fn retraining_replaces_the_model_folder_whole() {
         .collect();
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
 }
+
+#[test]
+fn demo_runs_small_and_shows_the_bag_of_words_failure() {
+    let c = Case::new();
+    let o = c.run(&["--threads", "2", "demo", "--size", "600", "--epochs", "2"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let row = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("bag of words"))
+        .unwrap_or_else(|| panic!("no table: {out}"));
+    let nums: Vec<f64> = row
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    assert_eq!(nums.len(), 3, "{row}");
+    assert!(
+        nums[1] > nums[2] + 0.3,
+        "a bag of words gets plain sentences right and negated ones wrong: {row}"
+    );
+    assert!(out.contains("seed LSTM"));
+}

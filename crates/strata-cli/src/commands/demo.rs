@@ -92,7 +92,7 @@ pub fn run(a: DemoCmd) -> Result<()> {
         corpus.len()
     );
     println!(
-        "flipped when the verb is negated; a third open with a clause whose 'not' negates nothing:"
+        "flipped when the verb is negated (30%); a third open with a clause whose 'not' negates nothing:"
     );
     for e in corpus.iter().take(4) {
         println!(
@@ -175,9 +175,13 @@ pub fn run(a: DemoCmd) -> Result<()> {
         );
     }
     println!(
-        "\nThe bag of words sees the same words but not their order, so it cannot tell which 'not'"
+        "\nThe bag of words learns which adjectives are positive and stops there: it sees every"
     );
-    println!("belongs to the adjective; the LSTM reads in order and learns negation.\n");
+    println!("'not' but not which word it belongs to, so it gets the negated sentences backwards.");
+    println!(
+        "The LSTM reads in order and gets both right; early in its learning curve it sits near"
+    );
+    println!("the bag of words (adjectives only, ~0.7) until it has learned negation.\n");
     let mine = [
         "the plot was not boring at all",
         "i did not expect much but the acting was brilliant",
