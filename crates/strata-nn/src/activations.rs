@@ -17,13 +17,18 @@ const ROUND_MAGIC: f32 = 12_582_912.0;
 #[inline(always)]
 pub fn exp(x: f32) -> f32 {
     let x = x.clamp(-87.0, 88.0);
-    let k = (x * LOG2E + ROUND_MAGIC) - ROUND_MAGIC;
+    // k = round(x / ln 2), both as a float and, from the same sum's bits, as an integer: the
+    // float `k + 1.5·2^23` stores k in its low mantissa bits. (A plain `k as i32` is a
+    // saturating cast that LLVM does not vectorise.)
+    let shifted = x * LOG2E + ROUND_MAGIC;
+    let k = shifted - ROUND_MAGIC;
+    let k_int = shifted.to_bits().wrapping_sub(ROUND_MAGIC.to_bits());
     let r = x - k * LN2_HI - k * LN2_LO;
     let p = 1.0
         + r * (1.0
             + r * (0.5
                 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
-    let scale = f32::from_bits(((k as i32 + 127) as u32) << 23);
+    let scale = f32::from_bits(k_int.wrapping_add(127) << 23);
     p * scale
 }
 

@@ -41,8 +41,9 @@ pub fn matmul(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], accumulate: bo
 mod avx2 {
     use std::arch::x86_64::*;
 
-    /// Rows per register tile.
-    const MR: usize = 4;
+    /// Rows per register tile: 6×16 keeps twelve accumulators in flight (FMA latency × two
+    /// FMA pipes needs at least eight); leftover rows use 4-row and 1-row tiles.
+    const MR: usize = 6;
 
     #[target_feature(enable = "avx2,fma")]
     pub unsafe fn matmul(
@@ -59,7 +60,7 @@ mod avx2 {
         while j + 16 <= n {
             let mut i = 0;
             while i + MR <= m {
-                tile_4x16(
+                tile_rx16::<MR>(
                     k,
                     n,
                     a.add(i * k),
@@ -69,6 +70,18 @@ mod avx2 {
                     accumulate,
                 );
                 i += MR;
+            }
+            while i + 4 <= m {
+                tile_rx16::<4>(
+                    k,
+                    n,
+                    a.add(i * k),
+                    k,
+                    b.add(j),
+                    c.add(i * n + j),
+                    accumulate,
+                );
+                i += 4;
             }
             for r in i..m {
                 tile_1xw::<2>(k, n, a.add(r * k), b.add(j), c.add(r * n + j), accumulate);
@@ -83,10 +96,10 @@ mod avx2 {
         }
     }
 
-    /// `C[0..4, 0..16] (+)= A[0..4, 0..k] · B[0..k, 0..16]`; `ldb = ldc = n`, `lda`.
+    /// `C[0..R, 0..16] (+)= A[0..R, 0..k] · B[0..k, 0..16]`; `ldb = ldc = n`, `lda`.
     #[inline]
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn tile_4x16(
+    unsafe fn tile_rx16<const R: usize>(
         k: usize,
         n: usize,
         a: *const f32,
@@ -95,25 +108,25 @@ mod avx2 {
         c: *mut f32,
         accumulate: bool,
     ) {
-        let mut acc = [_mm256_setzero_ps(); 8];
+        let mut acc = [[_mm256_setzero_ps(); 2]; R];
         if accumulate {
-            for r in 0..MR {
-                acc[2 * r] = _mm256_loadu_ps(c.add(r * n));
-                acc[2 * r + 1] = _mm256_loadu_ps(c.add(r * n + 8));
+            for (r, v) in acc.iter_mut().enumerate() {
+                v[0] = _mm256_loadu_ps(c.add(r * n));
+                v[1] = _mm256_loadu_ps(c.add(r * n + 8));
             }
         }
         for p in 0..k {
             let b0 = _mm256_loadu_ps(b.add(p * n));
             let b1 = _mm256_loadu_ps(b.add(p * n + 8));
-            for r in 0..MR {
+            for (r, v) in acc.iter_mut().enumerate() {
                 let av = _mm256_broadcast_ss(&*a.add(r * lda + p));
-                acc[2 * r] = _mm256_fmadd_ps(av, b0, acc[2 * r]);
-                acc[2 * r + 1] = _mm256_fmadd_ps(av, b1, acc[2 * r + 1]);
+                v[0] = _mm256_fmadd_ps(av, b0, v[0]);
+                v[1] = _mm256_fmadd_ps(av, b1, v[1]);
             }
         }
-        for r in 0..MR {
-            _mm256_storeu_ps(c.add(r * n), acc[2 * r]);
-            _mm256_storeu_ps(c.add(r * n + 8), acc[2 * r + 1]);
+        for (r, v) in acc.iter().enumerate() {
+            _mm256_storeu_ps(c.add(r * n), v[0]);
+            _mm256_storeu_ps(c.add(r * n + 8), v[1]);
         }
     }
 

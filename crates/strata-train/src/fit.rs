@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use strata_nn::optim::{sgd_step, Adam, Group};
 use strata_nn::Rng;
 
+use crate::embedding_grad::{self, ChunkGrad};
 use crate::model::Model;
 use crate::network::{self, ChunkStats, Trainable, Workspace};
 
@@ -340,25 +341,24 @@ impl Trainer {
             g_rest.iter_mut().zip(&ws.grads).for_each(|(a, g)| *a += g);
         }
         let emb_trains = trainable.0[0];
+        let e = model.config.embedding_dim;
         if emb_trains {
-            for (ws, r) in self.spaces.iter().zip(&ranges) {
-                network::scatter_embedding_grad(
-                    model,
-                    &ids[r.start * t..r.end * t],
-                    r.len(),
-                    t,
-                    &ws.demb,
-                    g_emb,
-                );
-            }
+            let chunks: Vec<ChunkGrad> = self
+                .spaces
+                .iter()
+                .zip(&ranges)
+                .map(|(ws, r)| ChunkGrad {
+                    ids: &ids[r.start * t..r.end * t],
+                    b: r.len(),
+                    demb: &ws.demb,
+                })
+                .collect();
+            embedding_grad::scatter(g_emb, e, t, &chunks);
         }
         opt.step(&mut model.params.data, &self.grads, groups);
         if emb_trains {
-            // Zero only the rows this batch touched; the rest are still zero.
-            let e = model.config.embedding_dim;
-            for &id in &self.batch_ids {
-                self.grads[id as usize * e..(id as usize + 1) * e].fill(0.0);
-            }
+            // Only the rows this batch touched are non-zero.
+            embedding_grad::clear(&mut self.grads[..emb_end], e, &self.batch_ids);
         }
         stats.iter().fold(ChunkStats::default(), |a, s| ChunkStats {
             loss_sum: a.loss_sum + s.loss_sum,

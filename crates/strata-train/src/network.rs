@@ -235,16 +235,3 @@ pub fn backward(
     }
     stats
 }
-
-/// Adds a chunk's embedding gradient (`demb: [T, B, E]`) into the embedding's rows of the
-/// full gradient buffer.
-pub fn scatter_embedding_grad(
-    model: &Model,
-    ids: &[u32],
-    b: usize,
-    t: usize,
-    demb: &[f32],
-    grad_embedding: &mut [f32],
-) {
-    embedding::backward(ids, b, t, demb, model.config.embedding_dim, grad_embedding);
-}
