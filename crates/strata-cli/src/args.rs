@@ -9,14 +9,11 @@ use clap::{Args, Parser, Subcommand};
 use strata_data::{Format, ReadOptions};
 use strata_text::{Side, TokenizerConfig, KERAS_FILTERS};
 use strata_train::pipeline::{ModelSettings, TextSettings, TrainSettings};
-use strata_train::{FitOptions, OptimizerKind};
+use strata_train::schedule::Schedule;
+use strata_train::{FitOptions, ModelConfig, OptimizerKind};
 
 #[derive(Parser)]
-#[command(
-    name = "strata",
-    version,
-    about = "Train, compare, explain and serve text classifiers"
-)]
+#[command(name = "strata", version, about = "Train, compare, explain and serve text classifiers")]
 pub struct Cli {
     /// Worker threads (one batch chunk each); results are reproducible for a given seed and
     /// thread count. Default: all cores.
@@ -56,11 +53,7 @@ pub struct ReadArgs {
 
 impl ReadArgs {
     pub fn options(&self) -> ReadOptions {
-        ReadOptions {
-            format: self.format,
-            text_col: self.text_col.clone(),
-            label_col: self.label_col.clone(),
-        }
+        ReadOptions { format: self.format, text_col: self.text_col.clone(), label_col: self.label_col.clone() }
     }
 }
 
@@ -111,11 +104,36 @@ pub struct TrainArgs {
     pub lr: Option<f32>,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// end-to-end, layerwise, deep-supervision or gradual-unfreeze; --epochs is the budget
+    /// shared by the stages
+    #[arg(long, default_value = "end-to-end")]
+    pub schedule: String,
+    /// A schedule declared in TOML as [[stage]] tables (train = [...], heads = {...},
+    /// lr_mult = {...}, epochs = N); overrides --schedule
+    #[arg(long)]
+    pub schedule_file: Option<PathBuf>,
+    /// layerwise: epochs of a last stage that trains every layer (taken from the budget)
+    #[arg(long, default_value_t = 0)]
+    pub finetune_epochs: usize,
+    /// deep-supervision: weight of each auxiliary loss
+    #[arg(long, default_value_t = 0.3)]
+    pub aux_weight: f32,
+    /// Layers that never train, e.g. embedding,lstm_0
+    #[arg(long, value_delimiter = ',')]
+    pub freeze: Vec<String>,
+    /// Per-layer learning-rate multipliers, e.g. embedding=0.1,lstm_0=0.5
+    #[arg(long, value_delimiter = ',')]
+    pub lr_mult: Vec<String>,
 }
 
 impl TrainArgs {
     /// Checks ranges and builds the settings; `validation_split` comes from the command.
     pub fn settings(&self, validation_split: f64) -> Result<TrainSettings> {
+        self.settings_for(validation_split, None)
+    }
+
+    /// The settings with `schedule` (a name) in place of `--schedule`.
+    pub fn settings_for(&self, validation_split: f64, schedule: Option<&str>) -> Result<TrainSettings> {
         let positive = [
             (self.epochs, "--epochs", "10"),
             (self.batch_size, "--batch-size", "32"),
@@ -142,12 +160,8 @@ impl TrainArgs {
             (other, _) => bail!("unknown --model '{other}' (hint: use seed or seed-stacked)"),
         };
         let optimizer = match self.optimizer.as_str() {
-            "adam" => OptimizerKind::Adam {
-                lr: self.lr.unwrap_or(1e-3),
-            },
-            "sgd" => OptimizerKind::Sgd {
-                lr: self.lr.unwrap_or(0.01),
-            },
+            "adam" => OptimizerKind::Adam { lr: self.lr.unwrap_or(1e-3) },
+            "sgd" => OptimizerKind::Sgd { lr: self.lr.unwrap_or(0.01) },
             other => bail!("unknown --optimizer '{other}' (hint: use adam or sgd)"),
         };
         if !(optimizer.lr() > 0.0 && optimizer.lr().is_finite()) {
@@ -180,6 +194,7 @@ impl TrainArgs {
                 seed: self.seed,
                 shuffle: true,
             },
+            schedule: self.schedule(layers, schedule)?,
             validation_split,
         })
     }
@@ -254,14 +269,48 @@ pub struct DemoCmd {
     pub size: usize,
 }
 
+impl TrainArgs {
+    /// The schedule from `--schedule-file`, or the named one, with `--freeze` and `--lr-mult`.
+    fn schedule(&self, layers: usize, name: Option<&str>) -> Result<Schedule> {
+        let groups = ModelConfig { layers, ..ModelConfig::seed(2) }.group_names();
+        let mut schedule = match (&self.schedule_file, name) {
+            (Some(path), None) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| anyhow::anyhow!("{}: cannot read: {e} (hint: check the path)", path.display()))?;
+                Schedule::from_toml(&text, &path.display().to_string(), layers, &groups).map_err(anyhow::Error::msg)?
+            }
+            _ => Schedule::named(
+                name.unwrap_or(&self.schedule),
+                layers,
+                self.epochs,
+                self.finetune_epochs,
+                self.aux_weight,
+            )
+            .map_err(anyhow::Error::msg)?,
+        };
+        if self.finetune_epochs >= self.epochs && schedule.name == "layerwise" {
+            bail!("--finetune-epochs must be less than --epochs (hint: the layer stages need epochs too)");
+        }
+        let mut mults = Vec::new();
+        for item in &self.lr_mult {
+            let parsed = item.split_once('=').and_then(|(k, v)| v.parse::<f32>().ok().map(|v| (k.to_string(), v)));
+            match parsed {
+                Some((k, v)) if v >= 0.0 && v.is_finite() => mults.push((k, v)),
+                _ => bail!("--lr-mult '{item}' is not layer=number (hint: e.g. --lr-mult embedding=0.1)"),
+            }
+        }
+        schedule.freeze(&self.freeze, &groups).map_err(anyhow::Error::msg)?;
+        schedule.scale_lr(&mults, &groups).map_err(anyhow::Error::msg)?;
+        Ok(schedule)
+    }
+}
+
 /// Sets rayon's global pool to `threads` (default: all cores).
 pub fn init_threads(threads: Option<usize>) -> Result<()> {
     let n = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     if n == 0 {
         bail!("--threads must be at least 1");
     }
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(n)
-        .build_global()?;
+    rayon::ThreadPoolBuilder::new().num_threads(n).build_global()?;
     Ok(())
 }

@@ -18,40 +18,12 @@ pub struct DemoExample {
     pub negated: bool,
 }
 
-const NOUNS: &[&str] = &[
-    "movie",
-    "film",
-    "plot",
-    "acting",
-    "story",
-    "script",
-    "cast",
-    "ending",
-    "soundtrack",
-    "dialogue",
-];
-const POSITIVE: &[&str] = &[
-    "good",
-    "great",
-    "wonderful",
-    "funny",
-    "moving",
-    "brilliant",
-    "charming",
-    "clever",
-];
-const NEGATIVE: &[&str] = &[
-    "bad", "awful", "boring", "dull", "terrible", "weak", "silly", "clumsy",
-];
+const NOUNS: &[&str] =
+    &["movie", "film", "plot", "acting", "story", "script", "cast", "ending", "soundtrack", "dialogue"];
+const POSITIVE: &[&str] = &["good", "great", "wonderful", "funny", "moving", "brilliant", "charming", "clever"];
+const NEGATIVE: &[&str] = &["bad", "awful", "boring", "dull", "terrible", "weak", "silly", "clumsy"];
 const PLAIN_VERBS: &[&str] = &["was", "is", "felt", "seemed"];
-const NEGATED_VERBS: &[&str] = &[
-    "was not",
-    "is not",
-    "wasn't",
-    "isn't",
-    "never felt",
-    "did not seem",
-];
+const NEGATED_VERBS: &[&str] = &["was not", "is not", "wasn't", "isn't", "never felt", "did not seem"];
 const INTENSIFIERS: &[&str] = &["very", "really", "quite", "truly", "so"];
 const OPENERS: &[&str] = &[
     "i watched it on friday and",
@@ -68,14 +40,7 @@ const DISTRACTORS: &[&str] = &[
     "i could not go last week so i went today and",
     "nobody told me anything but",
 ];
-const CLOSERS: &[&str] = &[
-    "",
-    "",
-    "to be honest",
-    "in my opinion",
-    "if you ask me",
-    "from start to finish",
-];
+const CLOSERS: &[&str] = &["", "", "to be honest", "in my opinion", "if you ask me", "from start to finish"];
 
 fn pick<'a>(rng: &mut Rng, items: &[&'a str]) -> &'a str {
     items[rng.below(items.len())]
@@ -97,31 +62,14 @@ pub fn generate(n: usize, seed: u64) -> Vec<DemoExample> {
             }
             parts.push("the");
             parts.push(pick(&mut rng, NOUNS));
-            parts.push(if negated {
-                pick(&mut rng, NEGATED_VERBS)
-            } else {
-                pick(&mut rng, PLAIN_VERBS)
-            });
+            parts.push(if negated { pick(&mut rng, NEGATED_VERBS) } else { pick(&mut rng, PLAIN_VERBS) });
             if rng.below(2) == 1 {
                 parts.push(pick(&mut rng, INTENSIFIERS));
             }
-            parts.push(if positive_word {
-                pick(&mut rng, POSITIVE)
-            } else {
-                pick(&mut rng, NEGATIVE)
-            });
+            parts.push(if positive_word { pick(&mut rng, POSITIVE) } else { pick(&mut rng, NEGATIVE) });
             parts.push(pick(&mut rng, CLOSERS));
-            let text = parts
-                .iter()
-                .filter(|p| !p.is_empty())
-                .copied()
-                .collect::<Vec<_>>()
-                .join(" ");
-            DemoExample {
-                text,
-                label: usize::from(positive_word != negated),
-                negated,
-            }
+            let text = parts.iter().filter(|p| !p.is_empty()).copied().collect::<Vec<_>>().join(" ");
+            DemoExample { text, label: usize::from(positive_word != negated), negated }
         })
         .collect()
 }

@@ -16,11 +16,7 @@ pub struct EpochPrinter {
 
 impl EpochPrinter {
     pub fn new() -> Self {
-        EpochPrinter {
-            bar: None,
-            interactive: std::io::stderr().is_terminal(),
-            prefix: String::new(),
-        }
+        EpochPrinter { bar: None, interactive: std::io::stderr().is_terminal(), prefix: String::new() }
     }
 }
 
@@ -41,10 +37,10 @@ impl Progress for EpochPrinter {
         bar.set_position(done as u64);
     }
 
-    fn on_epoch(&mut self, r: &EpochRecord, epochs: usize) {
+    fn on_epoch(&mut self, r: &EpochRecord) {
         if let Some(b) = self.bar.take() {
             b.finish_and_clear();
         }
-        eprintln!("{}{}", self.prefix, epoch_line(r, epochs));
+        eprintln!("{}{}", self.prefix, epoch_line(r));
     }
 }

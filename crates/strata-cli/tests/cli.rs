@@ -12,9 +12,7 @@ struct Case {
 
 impl Case {
     fn new() -> Self {
-        Case {
-            dir: tempfile::tempdir().unwrap(),
-        }
+        Case { dir: tempfile::tempdir().unwrap() }
     }
 
     fn path(&self, name: &str) -> PathBuf {
@@ -28,11 +26,7 @@ impl Case {
     }
 
     fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_strata"))
-            .current_dir(self.dir.path())
-            .args(args)
-            .output()
-            .unwrap()
+        Command::new(env!("CARGO_BIN_EXE_strata")).current_dir(self.dir.path()).args(args).output().unwrap()
     }
 }
 
@@ -44,14 +38,8 @@ fn corpus(n: usize) -> String {
     (0..n)
         .map(|i| {
             let label = i % 2;
-            let word = if label == 1 {
-                good[i % 4]
-            } else {
-                bad[(i / 2) % 4]
-            };
-            let mut words: Vec<&str> = (0..(3 + i % 5))
-                .map(|k| filler[(i * 7 + k * 3) % filler.len()])
-                .collect();
+            let word = if label == 1 { good[i % 4] } else { bad[(i / 2) % 4] };
+            let mut words: Vec<&str> = (0..(3 + i % 5)).map(|k| filler[(i * 7 + k * 3) % filler.len()]).collect();
             words.insert(i % words.len(), word);
             format!("{label}\t{}\n", words.join(" "))
         })
@@ -75,12 +63,7 @@ const SMALL: &[&str] = &[
 
 /// `SMALL` with any flag in `extra` replaced by extra's value.
 fn small_with<'a>(extra: &[&'a str]) -> Vec<&'a str> {
-    let mut args: Vec<&str> = SMALL
-        .chunks(2)
-        .filter(|kv| !extra.contains(&kv[0]))
-        .flatten()
-        .copied()
-        .collect();
+    let mut args: Vec<&str> = SMALL.chunks(2).filter(|kv| !extra.contains(&kv[0])).flatten().copied().collect();
     args.extend_from_slice(extra);
     args
 }
@@ -109,40 +92,21 @@ fn train_test_predict_round_trip() {
     let c = Case::new();
     let data = c.write("train.tsv", corpus(200).as_bytes());
     let out = train(&c, &data, "run", &["--epochs", "8"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("Epoch 8/8 - ") && err.contains("val_accuracy: "),
-        "Keras-like epoch lines: {err}"
-    );
-    for f in [
-        "model/config.json",
-        "model/model.safetensors",
-        "model/vocab.json",
-        "history.csv",
-        "run.toml",
-        "metrics.json",
-    ] {
+    assert!(err.contains("Epoch 8/8 - ") && err.contains("val_accuracy: "), "Keras-like epoch lines: {err}");
+    for f in
+        ["model/config.json", "model/model.safetensors", "model/vocab.json", "history.csv", "run.toml", "metrics.json"]
+    {
         assert!(c.path("run").join(f).exists(), "{f} missing");
     }
     let history = std::fs::read_to_string(c.path("run/history.csv")).unwrap();
     assert_eq!(history.lines().count(), 9, "{history}");
 
     let test = c.run(&["test", "--model", "run", "--data", "train.tsv", "--json"]);
-    assert!(
-        test.status.success(),
-        "{}",
-        String::from_utf8_lossy(&test.stderr)
-    );
+    assert!(test.status.success(), "{}", String::from_utf8_lossy(&test.stderr));
     let r: serde_json::Value = serde_json::from_slice(&test.stdout).unwrap();
-    assert!(
-        r["accuracy"].as_f64().unwrap() > 0.9,
-        "a learnable corpus is learned: {r}"
-    );
+    assert!(r["accuracy"].as_f64().unwrap() > 0.9, "a learnable corpus is learned: {r}");
     assert_eq!(r["confusion"].as_array().unwrap().len(), 2);
 
     c.write("new.txt", b"the movie was superb\nthe plot was awful\n");
@@ -150,21 +114,13 @@ fn train_test_predict_round_trip() {
     let text = String::from_utf8_lossy(&p.stdout);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 2, "{text}");
-    assert!(
-        lines[0].starts_with("1\t") && lines[1].starts_with("0\t"),
-        "{text}"
-    );
+    assert!(lines[0].starts_with("1\t") && lines[1].starts_with("0\t"), "{text}");
     // the same predictions again, from a second load: bit-identical
     let again = c.run(&["predict", "--model", "run/model", "new.txt", "--json"]);
-    let j: Vec<serde_json::Value> = String::from_utf8_lossy(&again.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let j: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&again.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(j[0]["label"], "1");
-    assert_eq!(
-        format!("{:.4}", j[0]["score"].as_f64().unwrap()),
-        lines[0].split('\t').nth(1).unwrap()
-    );
+    assert_eq!(format!("{:.4}", j[0]["score"].as_f64().unwrap()), lines[0].split('\t').nth(1).unwrap());
 }
 
 #[test]
@@ -176,96 +132,48 @@ fn same_seed_and_threads_give_identical_history() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
     let read = |d: &str| std::fs::read(c.path(d).join("history.csv")).unwrap();
-    assert!(
-        read("a") == read("b"),
-        "same seed, same threads: identical history.csv"
-    );
+    assert!(read("a") == read("b"), "same seed, same threads: identical history.csv");
     assert!(read("a") != read("c"), "another seed gives another history");
     let weights = |d: &str| std::fs::read(c.path(d).join("model/model.safetensors")).unwrap();
-    assert!(
-        weights("a") == weights("b"),
-        "same seed, same threads: identical weights file"
-    );
+    assert!(weights("a") == weights("b"), "same seed, same threads: identical weights file");
 }
 
 #[test]
 fn cv_prints_json_with_every_fold() {
     let c = Case::new();
     let data = c.write("train.tsv", corpus(120).as_bytes());
-    let mut args = vec![
-        "cv",
-        "--data",
-        data.to_str().unwrap(),
-        "--folds",
-        "3",
-        "--json",
-    ];
+    let mut args = vec!["cv", "--data", data.to_str().unwrap(), "--folds", "3", "--json"];
     args.extend_from_slice(SMALL);
     let o = c.run(&args);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let folds = r["folds"].as_array().unwrap();
     assert_eq!(folds.len(), 3);
-    let mean = folds
-        .iter()
-        .map(|f| f["accuracy"].as_f64().unwrap())
-        .sum::<f64>()
-        / 3.0;
+    let mean = folds.iter().map(|f| f["accuracy"].as_f64().unwrap()).sum::<f64>() / 3.0;
     assert!((r["mean_accuracy"].as_f64().unwrap() - mean).abs() < 1e-12);
     assert!(r["std_accuracy"].as_f64().unwrap() >= 0.0);
-    assert_eq!(
-        folds
-            .iter()
-            .map(|f| f["n_test"].as_u64().unwrap())
-            .sum::<u64>(),
-        120
-    );
+    assert_eq!(folds.iter().map(|f| f["n_test"].as_u64().unwrap()).sum::<u64>(), 120);
 }
 
 #[test]
 fn reads_csv_jsonl_and_fasttext() {
     let c = Case::new();
-    let rows: Vec<(String, String)> = corpus(60)
-        .lines()
-        .map(|l| {
-            l.split_once('\t')
-                .map(|(a, b)| (a.to_string(), b.to_string()))
-                .unwrap()
-        })
-        .collect();
+    let rows: Vec<(String, String)> =
+        corpus(60).lines().map(|l| l.split_once('\t').map(|(a, b)| (a.to_string(), b.to_string())).unwrap()).collect();
     let csv: String = std::iter::once("id,body,y\n".to_string())
-        .chain(
-            rows.iter()
-                .enumerate()
-                .map(|(i, (l, t))| format!("{i},\"{t}\",{l}\n")),
-        )
+        .chain(rows.iter().enumerate().map(|(i, (l, t))| format!("{i},\"{t}\",{l}\n")))
         .collect();
-    let jsonl: String = rows
-        .iter()
-        .map(|(l, t)| format!("{}\n", serde_json::json!({"text": t, "label": l})))
-        .collect();
-    let ft: String = rows
-        .iter()
-        .map(|(l, t)| format!("__label__{l} {t}\n"))
-        .collect();
+    let jsonl: String = rows.iter().map(|(l, t)| format!("{}\n", serde_json::json!({"text": t, "label": l}))).collect();
+    let ft: String = rows.iter().map(|(l, t)| format!("__label__{l} {t}\n")).collect();
     c.write("d.csv", csv.as_bytes());
     c.write("d.jsonl", jsonl.as_bytes());
     c.write("d.ft", ft.as_bytes());
-    for (file, extra) in [
-        ("d.csv", vec!["--text-col", "body", "--label-col", "y"]),
-        ("d.jsonl", vec![]),
-        ("d.ft", vec![]),
-    ] {
+    for (file, extra) in
+        [("d.csv", vec!["--text-col", "body", "--label-col", "y"]), ("d.jsonl", vec![]), ("d.ft", vec![])]
+    {
         let o = train(&c, &c.path(file), &format!("out-{file}"), &extra);
-        assert!(
-            o.status.success(),
-            "{file}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        assert!(
-            String::from_utf8_lossy(&o.stderr).contains("Train on 54 samples, validate on 6"),
-            "{file}"
-        );
+        assert!(o.status.success(), "{file}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("Train on 54 samples, validate on 6"), "{file}");
     }
 }
 
@@ -276,52 +184,19 @@ fn bad_training_input_is_a_clear_error_and_writes_nothing() {
     type BadCase<'a> = (&'a str, &'a [u8], Vec<&'a str>, Vec<&'a str>);
     let cases: Vec<BadCase> = vec![
         ("empty.tsv", b"", vec![], vec!["empty.tsv", "empty"]),
-        (
-            "notab.tsv",
-            b"1\tgood\n0 bad no tab\n",
-            vec![],
-            vec!["notab.tsv:2", "no tab"],
-        ),
-        (
-            "latin1.tsv",
-            b"1\tgood\n0\tcaf\xe9 bad\n",
-            vec![],
-            vec!["latin1.tsv:2", "UTF-8"],
-        ),
-        (
-            "cols.csv",
-            b"label,body\n1,good\n0,bad\n",
-            vec![],
-            vec!["cols.csv:1", "no column 'text'", "--text-col"],
-        ),
-        (
-            "one.tsv",
-            b"1\tgood\n1\tgreat\n",
-            vec![],
-            vec!["one.tsv", "two classes"],
-        ),
-        (
-            "ok.tsv",
-            b"1\tgood\n0\tbad\n",
-            vec!["--maxlen", "0"],
-            vec!["--maxlen"],
-        ),
-        (
-            "ok2.tsv",
-            b"1\tgood\n0\tbad\n",
-            vec!["--validation-split", "1.5"],
-            vec!["--validation-split"],
-        ),
+        ("notab.tsv", b"1\tgood\n0 bad no tab\n", vec![], vec!["notab.tsv:2", "no tab"]),
+        ("latin1.tsv", b"1\tgood\n0\tcaf\xe9 bad\n", vec![], vec!["latin1.tsv:2", "UTF-8"]),
+        ("cols.csv", b"label,body\n1,good\n0,bad\n", vec![], vec!["cols.csv:1", "no column 'text'", "--text-col"]),
+        ("one.tsv", b"1\tgood\n1\tgreat\n", vec![], vec!["one.tsv", "two classes"]),
+        ("ok.tsv", b"1\tgood\n0\tbad\n", vec!["--maxlen", "0"], vec!["--maxlen"]),
+        ("ok2.tsv", b"1\tgood\n0\tbad\n", vec!["--validation-split", "1.5"], vec!["--validation-split"]),
     ];
     for (name, bytes, extra, needles) in cases {
         let data = c.write(name, bytes);
         let out_dir = format!("out-{name}");
         let o = train(&c, &data, &out_dir, &extra);
         assert_user_error(&o, &needles);
-        assert!(
-            !c.path(&out_dir).exists(),
-            "{name}: output written despite the error"
-        );
+        assert!(!c.path(&out_dir).exists(), "{name}: output written despite the error");
     }
     let o = c.run(&["train", "--data", "missing.tsv", "--out", "x"]);
     assert_user_error(&o, &["missing.tsv", "cannot read"]);
@@ -339,10 +214,7 @@ fn bad_model_folders_and_test_data_are_clear_errors() {
     assert_user_error(&o, &["other.tsv:2", "label 'maybe'"]);
 
     for (file, damage) in [
-        (
-            "model.safetensors",
-            Some(&b"\x08\x00\x00\x00\x00\x00\x00\x00{garbage"[..]),
-        ),
+        ("model.safetensors", Some(&b"\x08\x00\x00\x00\x00\x00\x00\x00{garbage"[..])),
         ("vocab.json", Some(&b"{\"format\": 1"[..])),
         ("config.json", None),
     ] {
@@ -353,11 +225,7 @@ fn bad_model_folders_and_test_data_are_clear_errors() {
             None => std::fs::remove_file(broken.join(file)).unwrap(),
         }
         let o = c.run(&["predict", "--model", broken.to_str().unwrap(), "texts.txt"]);
-        let want = if damage.is_some() {
-            "corrupt"
-        } else {
-            "missing"
-        };
+        let want = if damage.is_some() { "corrupt" } else { "missing" };
         assert_user_error(&o, &[file, want]);
     }
     let o = c.run(&["predict", "--model", "nowhere", "texts.txt"]);
@@ -379,10 +247,7 @@ fn retraining_replaces_the_model_folder_whole() {
     assert!(train(&c, &data, "run", &["--seed", "1"]).status.success());
     let first = std::fs::read(c.path("run/model/model.safetensors")).unwrap();
     assert!(train(&c, &data, "run", &["--seed", "2"]).status.success());
-    assert!(
-        first != std::fs::read(c.path("run/model/model.safetensors")).unwrap(),
-        "the new model replaced the old"
-    );
+    assert!(first != std::fs::read(c.path("run/model/model.safetensors")).unwrap(), "the new model replaced the old");
     let leftovers: Vec<_> = std::fs::read_dir(c.path("run"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
@@ -397,18 +262,10 @@ fn demo_runs_small_and_shows_the_bag_of_words_failure() {
     let o = c.run(&["--threads", "2", "demo", "--size", "600", "--epochs", "2"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let out = String::from_utf8_lossy(&o.stdout);
-    let row = out
-        .lines()
-        .find(|l| l.trim_start().starts_with("bag of words"))
-        .unwrap_or_else(|| panic!("no table: {out}"));
-    let nums: Vec<f64> = row
-        .split_whitespace()
-        .filter_map(|w| w.parse().ok())
-        .collect();
+    let row =
+        out.lines().find(|l| l.trim_start().starts_with("bag of words")).unwrap_or_else(|| panic!("no table: {out}"));
+    let nums: Vec<f64> = row.split_whitespace().filter_map(|w| w.parse().ok()).collect();
     assert_eq!(nums.len(), 3, "{row}");
-    assert!(
-        nums[1] > nums[2] + 0.3,
-        "a bag of words gets plain sentences right and negated ones wrong: {row}"
-    );
+    assert!(nums[1] > nums[2] + 0.3, "a bag of words gets plain sentences right and negated ones wrong: {row}");
     assert!(out.contains("seed LSTM"));
 }

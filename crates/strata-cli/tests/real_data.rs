@@ -9,35 +9,18 @@ use std::process::Command;
 fn data_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("STRATA_DATA")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
-        });
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data")));
     if dir.join("mr/all.tsv").exists() {
         return Some(dir);
     }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI must have ../shared/data (looked in {})",
-        dir.display()
-    );
-    eprintln!(
-        "skipped: real data not found at {} (set STRATA_DATA to run this test)",
-        dir.display()
-    );
+    assert!(std::env::var_os("CI").is_none(), "CI must have ../shared/data (looked in {})", dir.display());
+    eprintln!("skipped: real data not found at {} (set STRATA_DATA to run this test)", dir.display());
     None
 }
 
 fn strata(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_strata"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "strata {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Command::new(env!("CARGO_BIN_EXE_strata")).current_dir(dir).args(args).output().unwrap();
+    assert!(out.status.success(), "strata {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     out
 }
 
@@ -45,11 +28,7 @@ fn strata(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
 fn mr_sample(data: &std::path::Path, n: usize) -> String {
     let all = std::fs::read_to_string(data.join("mr/all.tsv")).unwrap();
     let lines: Vec<&str> = all.lines().collect();
-    lines[..n]
-        .iter()
-        .chain(&lines[lines.len() - n..])
-        .map(|l| format!("{l}\n"))
-        .collect()
+    lines[..n].iter().chain(&lines[lines.len() - n..]).map(|l| format!("{l}\n")).collect()
 }
 
 #[test]
@@ -63,43 +42,20 @@ fn mr_smoke_train_learns_and_cv_reports_every_fold() {
     args.extend_from_slice(&small);
     strata(tmp.path(), &args);
     let history = std::fs::read_to_string(tmp.path().join("run/history.csv")).unwrap();
-    let losses: Vec<f64> = history
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').nth(2).unwrap().parse().unwrap())
-        .collect();
-    assert!(
-        losses[3] < losses[0] - 0.1,
-        "training loss must fall on real data: {losses:?}"
-    );
+    let losses: Vec<f64> = history.lines().skip(1).map(|l| l.split(',').nth(2).unwrap().parse().unwrap()).collect();
+    assert!(losses[3] < losses[0] - 0.1, "training loss must fall on real data: {losses:?}");
 
-    let test = strata(
-        tmp.path(),
-        &["test", "--model", "run", "--data", "mr.tsv", "--json"],
-    );
+    let test = strata(tmp.path(), &["test", "--model", "run", "--data", "mr.tsv", "--json"]);
     let r: serde_json::Value = serde_json::from_slice(&test.stdout).unwrap();
     assert_eq!(r["n"], 600);
-    assert!(
-        r["accuracy"].as_f64().unwrap() > 0.7,
-        "fits its own training data: {r}"
-    );
+    assert!(r["accuracy"].as_f64().unwrap() > 0.7, "fits its own training data: {r}");
 
-    let mut args = vec![
-        "cv", "--data", "mr.tsv", "--folds", "3", "--epochs", "1", "--json",
-    ];
+    let mut args = vec!["cv", "--data", "mr.tsv", "--folds", "3", "--epochs", "1", "--json"];
     args.extend_from_slice(&small);
     let cv = strata(tmp.path(), &args);
     let r: serde_json::Value = serde_json::from_slice(&cv.stdout).unwrap();
     assert_eq!(r["folds"].as_array().unwrap().len(), 3);
-    assert_eq!(
-        r["folds"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| f["n_test"].as_u64().unwrap())
-            .sum::<u64>(),
-        600
-    );
+    assert_eq!(r["folds"].as_array().unwrap().iter().map(|f| f["n_test"].as_u64().unwrap()).sum::<u64>(), 600);
     let mean = r["mean_accuracy"].as_f64().unwrap();
     assert!((0.0..=1.0).contains(&mean));
 }
@@ -117,32 +73,10 @@ fn sst2_smoke_train_then_test_on_dev() {
     std::fs::write(tmp.path().join("train.tsv"), train).unwrap();
     strata(
         tmp.path(),
-        &[
-            "train",
-            "--data",
-            "train.tsv",
-            "--out",
-            "run",
-            "--epochs",
-            "2",
-            "--maxlen",
-            "50",
-            "--threads",
-            "2",
-        ],
+        &["train", "--data", "train.tsv", "--out", "run", "--epochs", "2", "--maxlen", "50", "--threads", "2"],
     );
     let dev = data.join("sst2/dev.tsv");
-    let test = strata(
-        tmp.path(),
-        &[
-            "test",
-            "--model",
-            "run",
-            "--data",
-            dev.to_str().unwrap(),
-            "--json",
-        ],
-    );
+    let test = strata(tmp.path(), &["test", "--model", "run", "--data", dev.to_str().unwrap(), "--json"]);
     let r: serde_json::Value = serde_json::from_slice(&test.stdout).unwrap();
     assert_eq!(r["n"], 872, "SST-2 dev has 872 sentences");
     let total: u64 = r["confusion"]

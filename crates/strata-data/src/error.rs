@@ -12,29 +12,15 @@ pub struct DataError {
 }
 
 impl DataError {
-    pub fn new(
-        path: &str,
-        line: Option<usize>,
-        message: impl Into<String>,
-        hint: impl Into<String>,
-    ) -> Self {
-        DataError {
-            path: path.to_string(),
-            line,
-            message: message.into(),
-            hint: hint.into(),
-        }
+    pub fn new(path: &str, line: Option<usize>, message: impl Into<String>, hint: impl Into<String>) -> Self {
+        DataError { path: path.to_string(), line, message: message.into(), hint: hint.into() }
     }
 }
 
 impl fmt::Display for DataError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.line {
-            Some(l) => write!(
-                f,
-                "{}:{}: {} (hint: {})",
-                self.path, l, self.message, self.hint
-            ),
+            Some(l) => write!(f, "{}:{}: {} (hint: {})", self.path, l, self.message, self.hint),
             None => write!(f, "{}: {} (hint: {})", self.path, self.message, self.hint),
         }
     }

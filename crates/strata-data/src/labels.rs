@@ -47,13 +47,7 @@ impl LabelMap {
 
     /// `{"0": "neg", "1": "pos"}`, the Hugging Face `id2label` shape.
     pub fn id2label(&self) -> Value {
-        Value::Object(
-            self.labels
-                .iter()
-                .enumerate()
-                .map(|(i, l)| (i.to_string(), Value::from(l.clone())))
-                .collect(),
-        )
+        Value::Object(self.labels.iter().enumerate().map(|(i, l)| (i.to_string(), Value::from(l.clone()))).collect())
     }
 }
 

@@ -38,9 +38,7 @@ impl std::str::FromStr for Format {
             "csv" => Ok(Format::Csv),
             "jsonl" | "json" => Ok(Format::Jsonl),
             "fasttext" => Ok(Format::FastText),
-            other => Err(format!(
-                "unknown format '{other}' (expected tsv, csv, jsonl or fasttext)"
-            )),
+            other => Err(format!("unknown format '{other}' (expected tsv, csv, jsonl or fasttext)")),
         }
     }
 }
@@ -55,31 +53,16 @@ pub struct ReadOptions {
 
 impl Default for ReadOptions {
     fn default() -> Self {
-        ReadOptions {
-            format: None,
-            text_col: "text".into(),
-            label_col: "label".into(),
-        }
+        ReadOptions { format: None, text_col: "text".into(), label_col: "label".into() }
     }
 }
 
 fn read_bytes(path: &Path) -> Result<Vec<u8>, DataError> {
     let p = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| {
-        DataError::new(
-            &p,
-            None,
-            format!("cannot read: {e}"),
-            "check the path and permissions",
-        )
-    })?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| DataError::new(&p, None, format!("cannot read: {e}"), "check the path and permissions"))?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(DataError::new(
-            &p,
-            None,
-            "the file is empty",
-            "give a file with one example per line",
-        ));
+        return Err(DataError::new(&p, None, "the file is empty", "give a file with one example per line"));
     }
     Ok(bytes)
 }
@@ -89,48 +72,31 @@ fn utf8_line<'a>(bytes: &'a [u8], path: &str, line: usize) -> Result<&'a str, Da
         DataError::new(
             path,
             Some(line),
-            format!(
-                "not valid UTF-8 (bad byte at column {})",
-                e.valid_up_to() + 1
-            ),
+            format!("not valid UTF-8 (bad byte at column {})", e.valid_up_to() + 1),
             "convert the file to UTF-8, e.g. iconv -f cp1252 -t utf-8",
         )
     })
 }
 
 /// Non-empty lines with their 1-based numbers, a trailing `\r` removed, checked for UTF-8.
-fn lines<'a>(
-    bytes: &'a [u8],
-    path: &'a str,
-) -> impl Iterator<Item = Result<(usize, &'a str), DataError>> + 'a {
-    bytes
-        .split(|&b| b == b'\n')
-        .enumerate()
-        .filter_map(move |(i, raw)| {
-            let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-            if raw.iter().all(u8::is_ascii_whitespace) {
-                return None;
-            }
-            Some(utf8_line(raw, path, i + 1).map(|s| (i + 1, s)))
-        })
+fn lines<'a>(bytes: &'a [u8], path: &'a str) -> impl Iterator<Item = Result<(usize, &'a str), DataError>> + 'a {
+    bytes.split(|&b| b == b'\n').enumerate().filter_map(move |(i, raw)| {
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        if raw.iter().all(u8::is_ascii_whitespace) {
+            return None;
+        }
+        Some(utf8_line(raw, path, i + 1).map(|s| (i + 1, s)))
+    })
 }
 
 fn detect(path: &Path, bytes: &[u8]) -> Format {
-    match path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
+    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
         Some("tsv") => return Format::Tsv,
         Some("csv") => return Format::Csv,
         Some("jsonl") | Some("ndjson") => return Format::Jsonl,
         _ => {}
     }
-    let first = bytes
-        .split(|&b| b == b'\n')
-        .find(|l| !l.iter().all(u8::is_ascii_whitespace))
-        .unwrap_or(&[]);
+    let first = bytes.split(|&b| b == b'\n').find(|l| !l.iter().all(u8::is_ascii_whitespace)).unwrap_or(&[]);
     let first = String::from_utf8_lossy(first);
     let first = first.trim_start();
     if first.starts_with("__label__") {
@@ -156,12 +122,7 @@ pub fn read_examples(path: &Path, opts: &ReadOptions) -> Result<Vec<Example>, Da
         Format::Csv => read_csv(&bytes, &p, opts)?,
     };
     if examples.is_empty() {
-        return Err(DataError::new(
-            &p,
-            None,
-            "no examples found",
-            "give a file with one example per line",
-        ));
+        return Err(DataError::new(&p, None, "no examples found", "give a file with one example per line"));
     }
     Ok(examples)
 }
@@ -178,11 +139,7 @@ fn read_tsv(bytes: &[u8], p: &str) -> Result<Vec<Example>, DataError> {
                     "for comma-separated data use --format csv with a header row",
                 )
             })?;
-            Ok(Example {
-                text: text.to_string(),
-                label: label.trim().to_string(),
-                line,
-            })
+            Ok(Example { text: text.to_string(), label: label.trim().to_string(), line })
         })
         .collect()
 }
@@ -206,11 +163,7 @@ fn read_fasttext(bytes: &[u8], p: &str) -> Result<Vec<Example>, DataError> {
                     "fastText lines look like '__label__pos some text'",
                 )
             })?;
-            Ok(Example {
-                text: rest.to_string(),
-                label,
-                line,
-            })
+            Ok(Example { text: rest.to_string(), label, line })
         })
         .collect()
 }
@@ -229,12 +182,7 @@ fn read_jsonl(bytes: &[u8], p: &str, opts: &ReadOptions) -> Result<Vec<Example>,
         .map(|r| {
             let (line, s) = r?;
             let obj: Value = serde_json::from_str(s).map_err(|e| {
-                DataError::new(
-                    p,
-                    Some(line),
-                    format!("invalid JSON: {e}"),
-                    "each line must be one JSON object",
-                )
+                DataError::new(p, Some(line), format!("invalid JSON: {e}"), "each line must be one JSON object")
             })?;
             let get = |key: &str, flag: &str| {
                 json_field(&obj, key).ok_or_else(|| {
@@ -246,68 +194,38 @@ fn read_jsonl(bytes: &[u8], p: &str, opts: &ReadOptions) -> Result<Vec<Example>,
                     )
                 })
             };
-            Ok(Example {
-                text: get(&opts.text_col, "--text-col")?,
-                label: get(&opts.label_col, "--label-col")?,
-                line,
-            })
+            Ok(Example { text: get(&opts.text_col, "--text-col")?, label: get(&opts.label_col, "--label-col")?, line })
         })
         .collect()
 }
 
 fn read_csv(bytes: &[u8], p: &str, opts: &ReadOptions) -> Result<Vec<Example>, DataError> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(false)
-        .from_reader(bytes);
+    let mut rdr = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(bytes);
     let header_err = |e: csv::Error| {
-        DataError::new(
-            p,
-            Some(1),
-            format!("cannot read the CSV header: {e}"),
-            "the first line must name the columns",
-        )
+        DataError::new(p, Some(1), format!("cannot read the CSV header: {e}"), "the first line must name the columns")
     };
     let headers = rdr.byte_headers().map_err(header_err)?.clone();
-    let names: Vec<String> = headers
-        .iter()
-        .map(|h| String::from_utf8_lossy(h).trim().to_string())
-        .collect();
+    let names: Vec<String> = headers.iter().map(|h| String::from_utf8_lossy(h).trim().to_string()).collect();
     let col = |want: &str, flag: &str| {
         names.iter().position(|n| n == want).ok_or_else(|| {
             DataError::new(
                 p,
                 Some(1),
-                format!(
-                    "no column '{want}' in the header (found: {})",
-                    names.join(", ")
-                ),
+                format!("no column '{want}' in the header (found: {})", names.join(", ")),
                 format!("name the column with {flag}"),
             )
         })
     };
-    let (ti, li) = (
-        col(&opts.text_col, "--text-col")?,
-        col(&opts.label_col, "--label-col")?,
-    );
+    let (ti, li) = (col(&opts.text_col, "--text-col")?, col(&opts.label_col, "--label-col")?);
     let mut out = Vec::new();
     for rec in rdr.byte_records() {
         let rec = rec.map_err(|e| {
             let line = e.position().map(|pos| pos.line() as usize);
-            DataError::new(
-                p,
-                line,
-                format!("malformed CSV: {e}"),
-                "quote fields that contain commas or quotes",
-            )
+            DataError::new(p, line, format!("malformed CSV: {e}"), "quote fields that contain commas or quotes")
         })?;
         let line = rec.position().map_or(0, |pos| pos.line() as usize);
         let field = |i: usize| utf8_line(rec.get(i).unwrap_or(&[]), p, line).map(str::to_string);
-        out.push(Example {
-            text: field(ti)?,
-            label: field(li)?.trim().to_string(),
-            line,
-        });
+        out.push(Example { text: field(ti)?, label: field(li)?.trim().to_string(), line });
     }
     Ok(out)
 }
@@ -316,9 +234,7 @@ fn read_csv(bytes: &[u8], p: &str, opts: &ReadOptions) -> Result<Vec<Example>, D
 pub fn read_texts(path: &Path) -> Result<Vec<String>, DataError> {
     let bytes = read_bytes(path)?;
     let p = path.display().to_string();
-    lines(&bytes, &p)
-        .map(|r| r.map(|(_, s)| s.to_string()))
-        .collect()
+    lines(&bytes, &p).map(|r| r.map(|(_, s)| s.to_string())).collect()
 }
 
 #[cfg(test)]
@@ -343,16 +259,16 @@ mod tests {
         let cases: [(&str, &[u8]); 5] = [
             ("a.tsv", b"pos\tgood film\nneg\tbad, awful\n"),
             ("a.csv", b"label,text\npos,good film\nneg,\"bad, awful\"\n"),
-            ("a.jsonl", b"{\"text\": \"good film\", \"label\": \"pos\"}\n{\"text\": \"bad, awful\", \"label\": \"neg\"}\n"),
+            (
+                "a.jsonl",
+                b"{\"text\": \"good film\", \"label\": \"pos\"}\n{\"text\": \"bad, awful\", \"label\": \"neg\"}\n",
+            ),
             ("a.txt", b"__label__pos good film\n__label__neg bad, awful\n"),
             ("b.txt", b"pos\tgood film\r\n\r\nneg\tbad, awful"),
         ];
         for (name, content) in cases {
             let got = read(name, content).unwrap_or_else(|e| panic!("{name}: {e}"));
-            let got: Vec<(&str, &str)> = got
-                .iter()
-                .map(|e| (e.text.as_str(), e.label.as_str()))
-                .collect();
+            let got: Vec<(&str, &str)> = got.iter().map(|e| (e.text.as_str(), e.label.as_str())).collect();
             assert_eq!(got, want, "{name}");
         }
     }
@@ -369,10 +285,6 @@ mod tests {
         let e = read("a.tsv", b"\n \n").unwrap_err();
         assert!(e.to_string().contains("empty"), "{e}");
         let e = read("a.jsonl", b"{\"text\": \"x\"}\n").unwrap_err();
-        assert!(
-            e.to_string()
-                .contains(":1: no string or number field 'label'"),
-            "{e}"
-        );
+        assert!(e.to_string().contains(":1: no string or number field 'label'"), "{e}");
     }
 }

@@ -28,25 +28,12 @@ pub fn stratified_kfold(labels: &[usize], k: usize, seed: u64) -> Vec<Vec<usize>
 }
 
 /// Splits `indices` into (train, held-out) with about `fraction` of each class held out.
-pub fn stratified_split(
-    indices: &[usize],
-    labels: &[usize],
-    fraction: f64,
-    seed: u64,
-) -> (Vec<usize>, Vec<usize>) {
-    let n_classes = indices
-        .iter()
-        .map(|&i| labels[i])
-        .max()
-        .map_or(0, |m| m + 1);
+pub fn stratified_split(indices: &[usize], labels: &[usize], fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
+    let n_classes = indices.iter().map(|&i| labels[i]).max().map_or(0, |m| m + 1);
     let mut rng = Rng::derive(seed, 0x76616c); // "val"
     let (mut train, mut held) = (Vec::new(), Vec::new());
     for c in 0..n_classes {
-        let mut members: Vec<usize> = indices
-            .iter()
-            .copied()
-            .filter(|&i| labels[i] == c)
-            .collect();
+        let mut members: Vec<usize> = indices.iter().copied().filter(|&i| labels[i] == c).collect();
         rng.shuffle(&mut members);
         let n_held = (members.len() as f64 * fraction).round() as usize;
         held.extend_from_slice(&members[..n_held]);

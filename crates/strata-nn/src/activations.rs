@@ -24,10 +24,7 @@ pub fn exp(x: f32) -> f32 {
     let k = shifted - ROUND_MAGIC;
     let k_int = shifted.to_bits().wrapping_sub(ROUND_MAGIC.to_bits());
     let r = x - k * LN2_HI - k * LN2_LO;
-    let p = 1.0
-        + r * (1.0
-            + r * (0.5
-                + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
+    let p = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
     let scale = f32::from_bits(k_int.wrapping_add(127) << 23);
     p * scale
 }

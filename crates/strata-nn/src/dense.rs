@@ -47,10 +47,7 @@ mod tests {
         let loss = |x: &[f32], w: &[f32], bias: &[f32]| {
             let mut out = vec![0.0; b * o];
             forward(b, i, o, x, w, bias, &mut out);
-            out.iter()
-                .zip(&probe)
-                .map(|(a, p)| (a * p) as f64)
-                .sum::<f64>()
+            out.iter().zip(&probe).map(|(a, p)| (a * p) as f64).sum::<f64>()
         };
         let (mut dw, mut db, mut dx) = (vec![0.0; w.len()], vec![0.0; o], vec![0.0; x.len()]);
         backward(b, i, o, &x, &w, &probe, &mut dw, &mut db, Some(&mut dx));

@@ -32,9 +32,7 @@ pub fn backward(ids: &[u32], b: usize, t: usize, dout: &[f32], e: usize, dweight
         for (ti, &id) in row.iter().enumerate() {
             let src = (ti * b + bi) * e;
             let dst = &mut dweight[id as usize * e..(id as usize + 1) * e];
-            dst.iter_mut()
-                .zip(&dout[src..src + e])
-                .for_each(|(d, g)| *d += g);
+            dst.iter_mut().zip(&dout[src..src + e]).for_each(|(d, g)| *d += g);
         }
     }
 }
@@ -55,10 +53,7 @@ mod tests {
         let loss = |w: &[f32]| {
             let mut out = vec![0.0; t * b * e];
             forward(&ids, b, t, w, e, &mut out);
-            out.iter()
-                .zip(&probe)
-                .map(|(o, p)| (o * p) as f64)
-                .sum::<f64>()
+            out.iter().zip(&probe).map(|(o, p)| (o * p) as f64).sum::<f64>()
         };
         let mut grad = vec![0.0; v * e];
         backward(&ids, b, t, &probe, e, &mut grad);

@@ -28,10 +28,7 @@ pub fn gemm(
     beta: f32,
     c: &mut [f32],
 ) {
-    assert!(
-        a.len() >= m * k && b.len() >= k * n && c.len() >= m * n,
-        "gemm: buffer too small"
-    );
+    assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n, "gemm: buffer too small");
     if m == 0 || n == 0 {
         return;
     }
@@ -83,23 +80,11 @@ pub fn gemm_naive(
         for j in 0..n {
             let mut s = 0.0f64;
             for l in 0..k {
-                let av = if op_a == Op::N {
-                    a[i * k + l]
-                } else {
-                    a[l * m + i]
-                };
-                let bv = if op_b == Op::N {
-                    b[l * n + j]
-                } else {
-                    b[j * k + l]
-                };
+                let av = if op_a == Op::N { a[i * k + l] } else { a[l * m + i] };
+                let bv = if op_b == Op::N { b[l * n + j] } else { b[j * k + l] };
                 s += av as f64 * bv as f64;
             }
-            let old = if beta == 0.0 {
-                0.0
-            } else {
-                beta * c[i * n + j]
-            };
+            let old = if beta == 0.0 { 0.0 } else { beta * c[i * n + j] };
             c[i * n + j] = alpha * s as f32 + old;
         }
     }
@@ -125,10 +110,7 @@ mod tests {
                     gemm(m, k, n, 0.7, &a, op_a, &b, op_b, beta, &mut c1);
                     gemm_naive(m, k, n, 0.7, &a, op_a, &b, op_b, beta, &mut c2);
                     for (x, y) in c1.iter().zip(&c2) {
-                        assert!(
-                            (x - y).abs() < 1e-5,
-                            "{op_a:?}{op_b:?} beta {beta}: {x} vs {y}"
-                        );
+                        assert!((x - y).abs() < 1e-5, "{op_a:?}{op_b:?} beta {beta}: {x} vs {y}");
                     }
                 }
             }

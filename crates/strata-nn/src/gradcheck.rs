@@ -6,11 +6,7 @@
 /// Compares `analytic` (the gradient backward produced for `params`) with central differences
 /// of `loss`, prints the worst relative difference, and returns it.
 pub fn check(name: &str, params: &[f32], analytic: &[f32], loss: impl Fn(&[f32]) -> f64) -> f64 {
-    assert_eq!(
-        params.len(),
-        analytic.len(),
-        "{name}: gradient has the wrong length"
-    );
+    assert_eq!(params.len(), analytic.len(), "{name}: gradient has the wrong length");
     let h = 1e-2f32;
     let mut p = params.to_vec();
     let mut worst = 0.0f64;
@@ -26,9 +22,6 @@ pub fn check(name: &str, params: &[f32], analytic: &[f32], loss: impl Fn(&[f32])
         let rel = (a - numeric).abs() / (a.abs() + numeric.abs()).max(1e-2);
         worst = worst.max(rel);
     }
-    println!(
-        "gradcheck {name}: {} values, max relative difference {worst:.2e}",
-        p.len()
-    );
+    println!("gradcheck {name}: {} values, max relative difference {worst:.2e}", p.len());
     worst
 }

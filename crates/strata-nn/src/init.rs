@@ -11,11 +11,7 @@ pub fn uniform(w: &mut [f32], limit: f32, rng: &mut Rng) {
 
 /// `glorot_uniform` for a `[fan_in, fan_out]` kernel: U(±sqrt(6 / (fan_in + fan_out))).
 pub fn glorot_uniform(w: &mut [f32], fan_in: usize, fan_out: usize, rng: &mut Rng) {
-    assert_eq!(
-        w.len(),
-        fan_in * fan_out,
-        "glorot_uniform: buffer is not [fan_in, fan_out]"
-    );
+    assert_eq!(w.len(), fan_in * fan_out, "glorot_uniform: buffer is not [fan_in, fan_out]");
     uniform(w, (6.0 / (fan_in + fan_out) as f32).sqrt(), rng);
 }
 
@@ -23,16 +19,8 @@ pub fn glorot_uniform(w: &mut [f32], fan_in: usize, fan_out: usize, rng: &mut Rn
 /// taller orientation, columns signed by `diag(R)`, transposed back when `rows < cols`. The
 /// result has orthonormal rows (`rows <= cols`) or columns.
 pub fn orthogonal(w: &mut [f32], rows: usize, cols: usize, rng: &mut Rng) {
-    assert_eq!(
-        w.len(),
-        rows * cols,
-        "orthogonal: buffer is not [rows, cols]"
-    );
-    let (n, m) = if rows < cols {
-        (cols, rows)
-    } else {
-        (rows, cols)
-    }; // a is [n, m], n >= m
+    assert_eq!(w.len(), rows * cols, "orthogonal: buffer is not [rows, cols]");
+    let (n, m) = if rows < cols { (cols, rows) } else { (rows, cols) }; // a is [n, m], n >= m
     let mut a: Vec<f64> = (0..n * m).map(|_| rng.normal()).collect();
     // Modified Gram–Schmidt on the columns of `a`: gives Q with R's diagonal positive, which
     // is what Keras's `q * sign(diag(r))` produces.
@@ -43,21 +31,14 @@ pub fn orthogonal(w: &mut [f32], rows: usize, cols: usize, rng: &mut Rng) {
                 a[i * m + j] -= dot * a[i * m + k];
             }
         }
-        let norm: f64 = (0..n)
-            .map(|i| a[i * m + j] * a[i * m + j])
-            .sum::<f64>()
-            .sqrt();
+        let norm: f64 = (0..n).map(|i| a[i * m + j] * a[i * m + j]).sum::<f64>().sqrt();
         for i in 0..n {
             a[i * m + j] /= norm;
         }
     }
     for r in 0..rows {
         for c in 0..cols {
-            let v = if rows < cols {
-                a[c * m + r]
-            } else {
-                a[r * m + c]
-            };
+            let v = if rows < cols { a[c * m + r] } else { a[r * m + c] };
             w[r * cols + c] = v as f32;
         }
     }

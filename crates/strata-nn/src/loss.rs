@@ -28,9 +28,7 @@ mod tests {
         let y = [0.0f32, 1.0, 1.0, 0.0, 1.0];
         let mut dz = [0.0; 5];
         bce_with_logits(&z, &y, 1.0, &mut dz);
-        let worst = check("bce.logits", &z, &dz, |z| {
-            bce_with_logits(z, &y, 1.0, &mut [0.0; 5])
-        });
+        let worst = check("bce.logits", &z, &dz, |z| bce_with_logits(z, &y, 1.0, &mut [0.0; 5]));
         assert!(worst < 1e-3, "bce max rel diff {worst}");
     }
 
@@ -46,19 +44,9 @@ mod tests {
 
 /// Softmax + categorical cross-entropy for `[B, K]` logits and class indices. Returns the sum
 /// of `−ln softmax(z)[y]` and writes `dlogits = (softmax(z) − onehot(y)) · scale`.
-pub fn softmax_cross_entropy(
-    logits: &[f32],
-    k: usize,
-    labels: &[usize],
-    scale: f32,
-    dlogits: &mut [f32],
-) -> f64 {
+pub fn softmax_cross_entropy(logits: &[f32], k: usize, labels: &[usize], scale: f32, dlogits: &mut [f32]) -> f64 {
     let mut total = 0.0f64;
-    for ((z, &y), dz) in logits
-        .chunks_exact(k)
-        .zip(labels)
-        .zip(dlogits.chunks_exact_mut(k))
-    {
+    for ((z, &y), dz) in logits.chunks_exact(k).zip(labels).zip(dlogits.chunks_exact_mut(k)) {
         let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         let sum: f64 = z.iter().map(|&v| ((v - max) as f64).exp()).sum();
         total += sum.ln() - (z[y] - max) as f64;
@@ -81,9 +69,7 @@ mod softmax_tests {
         let y = [2usize, 0];
         let mut dz = [0.0; 6];
         softmax_cross_entropy(&z, 3, &y, 1.0, &mut dz);
-        let worst = check("softmax_ce.logits", &z, &dz, |z| {
-            softmax_cross_entropy(z, 3, &y, 1.0, &mut [0.0; 6])
-        });
+        let worst = check("softmax_ce.logits", &z, &dz, |z| softmax_cross_entropy(z, 3, &y, 1.0, &mut [0.0; 6]));
         assert!(worst < 1e-3, "softmax ce max rel diff {worst}");
     }
 }

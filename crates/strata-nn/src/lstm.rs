@@ -91,18 +91,7 @@ pub fn forward(d: LstmDims, x: &[f32], p: LstmParams, cache: &mut LstmCache) {
     assert_eq!(x.len(), d.t * b * d.e, "lstm: input is not [T, B, E]");
     cache.size_for(d);
     // z = x·W + bias for all steps at once: [T*B, E] × [E, 4H]
-    gemm(
-        d.t * b,
-        d.e,
-        g,
-        1.0,
-        x,
-        Op::N,
-        p.kernel,
-        Op::N,
-        0.0,
-        &mut cache.gates,
-    );
+    gemm(d.t * b, d.e, g, 1.0, x, Op::N, p.kernel, Op::N, 0.0, &mut cache.gates);
     for row in cache.gates.chunks_exact_mut(g) {
         row.iter_mut().zip(p.bias).for_each(|(z, bias)| *z += bias);
     }
@@ -136,12 +125,7 @@ fn cell_forward_body(
         let (zf, rest) = rest.split_at_mut(h);
         let (zc, zo) = rest.split_at_mut(h);
         let r = bi * h..(bi + 1) * h;
-        let (cp, cn, tc, hn) = (
-            &c_prev[r.clone()],
-            &mut c_next[r.clone()],
-            &mut tanh_c[r.clone()],
-            &mut h_next[r],
-        );
+        let (cp, cn, tc, hn) = (&c_prev[r.clone()], &mut c_next[r.clone()], &mut tanh_c[r.clone()], &mut h_next[r]);
         for j in 0..h {
             let i = sigmoid(zi[j]);
             let f = sigmoid(zf[j]);
@@ -173,14 +157,7 @@ unsafe fn cell_forward_avx2(
     cell_forward_body(z, c_prev, c_next, tanh_c, h_next, h)
 }
 
-fn cell_forward(
-    z: &mut [f32],
-    c_prev: &[f32],
-    c_next: &mut [f32],
-    tanh_c: &mut [f32],
-    h_next: &mut [f32],
-    h: usize,
-) {
+fn cell_forward(z: &mut [f32], c_prev: &[f32], c_next: &mut [f32], tanh_c: &mut [f32], h_next: &mut [f32], h: usize) {
     #[cfg(target_arch = "x86_64")]
     if crate::activations::has_avx2() {
         // SAFETY: the CPU has AVX2 and FMA.
@@ -203,18 +180,9 @@ fn cell_backward_body(
     h: usize,
 ) {
     let g = 4 * h;
-    for (bi, (gr, dr)) in gates
-        .chunks_exact(g)
-        .zip(dz.chunks_exact_mut(g))
-        .enumerate()
-    {
+    for (bi, (gr, dr)) in gates.chunks_exact(g).zip(dz.chunks_exact_mut(g)).enumerate() {
         let r = bi * h..(bi + 1) * h;
-        let (cp, tc, dhr, dcr) = (
-            &c_prev[r.clone()],
-            &tanh_c[r.clone()],
-            &dh[r.clone()],
-            &mut dc[r],
-        );
+        let (cp, tc, dhr, dcr) = (&c_prev[r.clone()], &tanh_c[r.clone()], &dh[r.clone()], &mut dc[r]);
         let (gi, rest) = gr.split_at(h);
         let (gf, rest) = rest.split_at(h);
         let (gc, go) = rest.split_at(h);
@@ -247,15 +215,7 @@ unsafe fn cell_backward_avx2(
     cell_backward_body(gates, c_prev, tanh_c, dh, dc, dz, h)
 }
 
-fn cell_backward(
-    gates: &[f32],
-    c_prev: &[f32],
-    tanh_c: &[f32],
-    dh: &[f32],
-    dc: &mut [f32],
-    dz: &mut [f32],
-    h: usize,
-) {
+fn cell_backward(gates: &[f32], c_prev: &[f32], tanh_c: &[f32], dh: &[f32], dc: &mut [f32], dz: &mut [f32], h: usize) {
     #[cfg(target_arch = "x86_64")]
     if crate::activations::has_avx2() {
         // SAFETY: the CPU has AVX2 and FMA.
@@ -279,16 +239,7 @@ pub fn backward(
     dx: Option<&mut [f32]>,
 ) {
     let (b, h, g, t_len) = (d.b, d.h, d.g(), d.t);
-    let LstmCache {
-        gates,
-        c,
-        h: hs,
-        tanh_c,
-        dz,
-        dh,
-        dc,
-        recurrent_t,
-    } = cache;
+    let LstmCache { gates, c, h: hs, tanh_c, dz, dh, dc, recurrent_t } = cache;
     // Uᵀ: [4H, H], so that each step's dh = dz·Uᵀ reads rows contiguously.
     recurrent_t.resize(g * h, 0.0);
     for r in 0..h {
@@ -306,9 +257,7 @@ pub fn backward(
     dc.fill(0.0);
     for t in (0..t_len).rev() {
         if let Some(seq) = dh_seq {
-            dh.iter_mut()
-                .zip(&seq[t * b * h..(t + 1) * b * h])
-                .for_each(|(a, s)| *a += s);
+            dh.iter_mut().zip(&seq[t * b * h..(t + 1) * b * h]).for_each(|(a, s)| *a += s);
         }
         let gt = &gates[t * b * g..(t + 1) * b * g];
         let dzt = &mut dz[t * b * g..(t + 1) * b * g];
@@ -322,18 +271,7 @@ pub fn backward(
     }
     let tb = t_len * b;
     // dU += h_{0..T-1}ᵀ · dz: [H, T*B] × [T*B, 4H]
-    gemm(
-        h,
-        tb,
-        g,
-        1.0,
-        &hs[..tb * h],
-        Op::T,
-        dz,
-        Op::N,
-        1.0,
-        grads.recurrent,
-    );
+    gemm(h, tb, g, 1.0, &hs[..tb * h], Op::T, dz, Op::N, 1.0, grads.recurrent);
     // dW += xᵀ · dz: [E, T*B] × [T*B, 4H]
     gemm(d.e, tb, g, 1.0, x, Op::T, dz, Op::N, 1.0, grads.kernel);
     for row in dz.chunks_exact(g) {
@@ -357,83 +295,34 @@ mod tests {
 
     /// loss = Σ probe ⊙ output, for return_sequences true (all steps) or false (last step).
     fn run_check(return_sequences: bool) {
-        let d = LstmDims {
-            b: 2,
-            t: 4,
-            e: 3,
-            h: 3,
-        };
+        let d = LstmDims { b: 2, t: 4, e: 3, h: 3 };
         let mut rng = Rng::new(11);
         let x = rand_vec(d.t * d.b * d.e, 1.0, &mut rng);
         let k = rand_vec(d.e * d.g(), 0.6, &mut rng);
         let u = rand_vec(d.h * d.g(), 0.6, &mut rng);
         let bias = rand_vec(d.g(), 0.5, &mut rng);
-        let n_out = if return_sequences {
-            d.t * d.b * d.h
-        } else {
-            d.b * d.h
-        };
+        let n_out = if return_sequences { d.t * d.b * d.h } else { d.b * d.h };
         let probe = rand_vec(n_out, 1.0, &mut rng);
         let loss = |x: &[f32], k: &[f32], u: &[f32], bias: &[f32]| {
             let mut cache = LstmCache::default();
-            forward(
-                d,
-                x,
-                LstmParams {
-                    kernel: k,
-                    recurrent: u,
-                    bias,
-                },
-                &mut cache,
-            );
-            let out = if return_sequences {
-                cache.outputs(d)
-            } else {
-                cache.last(d)
-            };
-            out.iter()
-                .zip(&probe)
-                .map(|(o, p)| (o * p) as f64)
-                .sum::<f64>()
+            forward(d, x, LstmParams { kernel: k, recurrent: u, bias }, &mut cache);
+            let out = if return_sequences { cache.outputs(d) } else { cache.last(d) };
+            out.iter().zip(&probe).map(|(o, p)| (o * p) as f64).sum::<f64>()
         };
         let mut cache = LstmCache::default();
-        let p = LstmParams {
-            kernel: &k,
-            recurrent: &u,
-            bias: &bias,
-        };
+        let p = LstmParams { kernel: &k, recurrent: &u, bias: &bias };
         forward(d, &x, p, &mut cache);
-        let (mut dk, mut du, mut db) = (
-            vec![0.0; k.len()],
-            vec![0.0; u.len()],
-            vec![0.0; bias.len()],
-        );
+        let (mut dk, mut du, mut db) = (vec![0.0; k.len()], vec![0.0; u.len()], vec![0.0; bias.len()]);
         let mut dx = vec![0.0; x.len()];
-        let (seq, last) = if return_sequences {
-            (Some(&probe[..]), None)
-        } else {
-            (None, Some(&probe[..]))
-        };
-        let grads = LstmGrads {
-            kernel: &mut dk,
-            recurrent: &mut du,
-            bias: &mut db,
-        };
+        let (seq, last) = if return_sequences { (Some(&probe[..]), None) } else { (None, Some(&probe[..])) };
+        let grads = LstmGrads { kernel: &mut dk, recurrent: &mut du, bias: &mut db };
         backward(d, &x, p, &mut cache, seq, last, grads, Some(&mut dx));
         let tag = if return_sequences { "seq" } else { "last" };
         let worst = [
-            check(&format!("lstm({tag}).kernel"), &k, &dk, |v| {
-                loss(&x, v, &u, &bias)
-            }),
-            check(&format!("lstm({tag}).recurrent_kernel"), &u, &du, |v| {
-                loss(&x, &k, v, &bias)
-            }),
-            check(&format!("lstm({tag}).bias"), &bias, &db, |v| {
-                loss(&x, &k, &u, v)
-            }),
-            check(&format!("lstm({tag}).input"), &x, &dx, |v| {
-                loss(v, &k, &u, &bias)
-            }),
+            check(&format!("lstm({tag}).kernel"), &k, &dk, |v| loss(&x, v, &u, &bias)),
+            check(&format!("lstm({tag}).recurrent_kernel"), &u, &du, |v| loss(&x, &k, v, &bias)),
+            check(&format!("lstm({tag}).bias"), &bias, &db, |v| loss(&x, &k, &u, v)),
+            check(&format!("lstm({tag}).input"), &x, &dx, |v| loss(v, &k, &u, &bias)),
         ];
         for w in worst {
             assert!(w < 1e-2, "lstm {tag}: max rel diff {w}");

@@ -53,15 +53,7 @@ impl Adam {
     }
 
     pub fn new(n_params: usize, lr: f32) -> Self {
-        Adam {
-            lr,
-            beta1: 0.9,
-            beta2: 0.999,
-            epsilon: 1e-7,
-            m: vec![0.0; n_params],
-            v: vec![0.0; n_params],
-            t: 0,
-        }
+        Adam { lr, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, m: vec![0.0; n_params], v: vec![0.0; n_params], t: 0 }
     }
 
     pub fn step(&mut self, params: &mut [f32], grads: &[f32], groups: &[Group]) {
@@ -87,16 +79,7 @@ impl Adam {
 /// gets an AVX2 build (8 lanes instead of SSE2's 4) chosen at run time.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn adam_body(
-    p: &mut [f32],
-    g: &[f32],
-    m: &mut [f32],
-    v: &mut [f32],
-    a: f32,
-    b1: f32,
-    b2: f32,
-    eps: f32,
-) {
+fn adam_body(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], a: f32, b1: f32, b2: f32, eps: f32) {
     for i in 0..p.len().min(g.len()).min(m.len()).min(v.len()) {
         m[i] += (g[i] - m[i]) * (1.0 - b1);
         v[i] += (g[i] * g[i] - v[i]) * (1.0 - b2);
@@ -107,30 +90,12 @@ fn adam_body(
 #[cfg(target_arch = "x86_64")]
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn adam_avx2(
-    p: &mut [f32],
-    g: &[f32],
-    m: &mut [f32],
-    v: &mut [f32],
-    a: f32,
-    b1: f32,
-    b2: f32,
-    eps: f32,
-) {
+unsafe fn adam_avx2(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], a: f32, b1: f32, b2: f32, eps: f32) {
     adam_body(p, g, m, v, a, b1, b2, eps)
 }
 
 #[allow(clippy::too_many_arguments)]
-fn adam_update(
-    p: &mut [f32],
-    g: &[f32],
-    m: &mut [f32],
-    v: &mut [f32],
-    a: f32,
-    b1: f32,
-    b2: f32,
-    eps: f32,
-) {
+fn adam_update(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], a: f32, b1: f32, b2: f32, eps: f32) {
     #[cfg(target_arch = "x86_64")]
     if crate::activations::has_avx2() {
         // SAFETY: the CPU has AVX2 and FMA.
@@ -149,14 +114,7 @@ mod tests {
         let mut p = vec![1.0f32, -2.0, 3.0];
         let g = vec![0.5f32, -4.0, 0.0];
         let mut adam = Adam::keras(3);
-        adam.step(
-            &mut p,
-            &g,
-            &[Group {
-                range: 0..3,
-                lr_mult: 1.0,
-            }],
-        );
+        adam.step(&mut p, &g, &[Group { range: 0..3, lr_mult: 1.0 }]);
         assert!((p[0] - (1.0 - 1e-3)).abs() < 1e-6, "{}", p[0]);
         assert!((p[1] - (-2.0 + 1e-3)).abs() < 1e-6, "{}", p[1]);
         assert_eq!(p[2], 3.0);
@@ -166,15 +124,7 @@ mod tests {
     fn ranges_outside_the_groups_are_untouched() {
         let mut p = vec![1.0f32; 4];
         let g = vec![1.0f32; 4];
-        sgd_step(
-            &mut p,
-            &g,
-            &[Group {
-                range: 1..3,
-                lr_mult: 2.0,
-            }],
-            0.1,
-        );
+        sgd_step(&mut p, &g, &[Group { range: 1..3, lr_mult: 2.0 }], 0.1);
         assert_eq!(p, vec![1.0, 0.8, 0.8, 1.0]);
     }
 }

@@ -25,18 +25,11 @@ pub struct ParamStore {
 impl ParamStore {
     /// Adds a zero-filled tensor and returns its range.
     pub fn add(&mut self, name: &str, shape: &[usize]) -> Range<usize> {
-        assert!(
-            self.find(name).is_none(),
-            "parameter '{name}' declared twice"
-        );
+        assert!(self.find(name).is_none(), "parameter '{name}' declared twice");
         let len: usize = shape.iter().product();
         let range = self.data.len()..self.data.len() + len;
         self.data.resize(range.end, 0.0);
-        self.specs.push(ParamSpec {
-            name: name.into(),
-            shape: shape.to_vec(),
-            range: range.clone(),
-        });
+        self.specs.push(ParamSpec { name: name.into(), shape: shape.to_vec(), range: range.clone() });
         range
     }
 
@@ -54,18 +47,12 @@ impl ParamStore {
 
     /// The values of one named tensor. Panics on an unknown name (a programming error).
     pub fn get(&self, name: &str) -> &[f32] {
-        let s = self
-            .find(name)
-            .unwrap_or_else(|| panic!("no parameter named '{name}'"));
+        let s = self.find(name).unwrap_or_else(|| panic!("no parameter named '{name}'"));
         &self.data[s.range.clone()]
     }
 
     pub fn get_mut(&mut self, name: &str) -> &mut [f32] {
-        let r = self
-            .find(name)
-            .unwrap_or_else(|| panic!("no parameter named '{name}'"))
-            .range
-            .clone();
+        let r = self.find(name).unwrap_or_else(|| panic!("no parameter named '{name}'")).range.clone();
         &mut self.data[r]
     }
 }

@@ -13,28 +13,14 @@ use crate::gemm::{gemm, Op};
 
 /// `C[m, n] = A[m, k] · B[k, n]` (`accumulate = false`) or `C += A · B`, all row-major.
 pub fn matmul(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], accumulate: bool, c: &mut [f32]) {
-    assert!(
-        a.len() >= m * k && b.len() >= k * n && c.len() >= m * n,
-        "matmul: buffer too small"
-    );
+    assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n, "matmul: buffer too small");
     #[cfg(target_arch = "x86_64")]
     if n % 8 == 0 && crate::activations::has_avx2() {
         // SAFETY: AVX2/FMA are present and the asserts above bound every access.
         unsafe { avx2::matmul(m, k, n, a, b, accumulate, c) };
         return;
     }
-    gemm(
-        m,
-        k,
-        n,
-        1.0,
-        a,
-        Op::N,
-        b,
-        Op::N,
-        if accumulate { 1.0 } else { 0.0 },
-        c,
-    );
+    gemm(m, k, n, 1.0, a, Op::N, b, Op::N, if accumulate { 1.0 } else { 0.0 }, c);
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -46,41 +32,17 @@ mod avx2 {
     const MR: usize = 6;
 
     #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn matmul(
-        m: usize,
-        k: usize,
-        n: usize,
-        a: &[f32],
-        b: &[f32],
-        accumulate: bool,
-        c: &mut [f32],
-    ) {
+    pub unsafe fn matmul(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], accumulate: bool, c: &mut [f32]) {
         let (a, b, c) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
         let mut j = 0;
         while j + 16 <= n {
             let mut i = 0;
             while i + MR <= m {
-                tile_rx16::<MR>(
-                    k,
-                    n,
-                    a.add(i * k),
-                    k,
-                    b.add(j),
-                    c.add(i * n + j),
-                    accumulate,
-                );
+                tile_rx16::<MR>(k, n, a.add(i * k), k, b.add(j), c.add(i * n + j), accumulate);
                 i += MR;
             }
             while i + 4 <= m {
-                tile_rx16::<4>(
-                    k,
-                    n,
-                    a.add(i * k),
-                    k,
-                    b.add(j),
-                    c.add(i * n + j),
-                    accumulate,
-                );
+                tile_rx16::<4>(k, n, a.add(i * k), k, b.add(j), c.add(i * n + j), accumulate);
                 i += 4;
             }
             for r in i..m {
@@ -168,39 +130,18 @@ mod tests {
     #[test]
     fn matches_naive_on_odd_shapes() {
         let mut rng = Rng::new(4);
-        for &(m, k, n) in &[
-            (1, 1, 8),
-            (3, 5, 8),
-            (4, 64, 256),
-            (5, 7, 24),
-            (9, 13, 40),
-            (16, 256, 64),
-            (7, 3, 12),
-            (2, 2, 2),
-        ] {
+        for &(m, k, n) in
+            &[(1, 1, 8), (3, 5, 8), (4, 64, 256), (5, 7, 24), (9, 13, 40), (16, 256, 64), (7, 3, 12), (2, 2, 2)]
+        {
             let a: Vec<f32> = (0..m * k).map(|_| rng.uniform(-1.0, 1.0)).collect();
             let b: Vec<f32> = (0..k * n).map(|_| rng.uniform(-1.0, 1.0)).collect();
             let c0: Vec<f32> = (0..m * n).map(|_| rng.uniform(-1.0, 1.0)).collect();
             for accumulate in [false, true] {
                 let (mut fast, mut slow) = (c0.clone(), c0.clone());
                 matmul(m, k, n, &a, &b, accumulate, &mut fast);
-                gemm_naive(
-                    m,
-                    k,
-                    n,
-                    1.0,
-                    &a,
-                    Op::N,
-                    &b,
-                    Op::N,
-                    if accumulate { 1.0 } else { 0.0 },
-                    &mut slow,
-                );
+                gemm_naive(m, k, n, 1.0, &a, Op::N, &b, Op::N, if accumulate { 1.0 } else { 0.0 }, &mut slow);
                 for (x, y) in fast.iter().zip(&slow) {
-                    assert!(
-                        (x - y).abs() < 1e-4,
-                        "{m}x{k}x{n} acc={accumulate}: {x} vs {y}"
-                    );
+                    assert!((x - y).abs() < 1e-4, "{m}x{k}x{n} acc={accumulate}: {x} vs {y}");
                 }
             }
         }

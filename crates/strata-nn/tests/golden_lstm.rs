@@ -20,18 +20,10 @@ fn flat(v: &Value) -> Vec<f32> {
 
 #[test]
 fn lstm_forward_matches_tf_keras() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../tests/fixtures/lstm.json"
-    );
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/lstm.json");
     let fx: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let n = |k: &str| fx[k].as_u64().unwrap() as usize;
-    let d = LstmDims {
-        b: n("B"),
-        t: n("T"),
-        e: n("E"),
-        h: n("H"),
-    };
+    let d = LstmDims { b: n("B"), t: n("T"), e: n("E"), h: n("H") };
     let x_bte = flat(&fx["input"]);
     // batch-major [B, T, E] → time-major [T, B, E]
     let mut x = vec![0.0; x_bte.len()];
@@ -45,22 +37,9 @@ fn lstm_forward_matches_tf_keras() {
     let mut worst = 0.0f32;
     for case in ["seq", "last"] {
         let c = &fx[case];
-        let (k, u, bias) = (
-            flat(&c["kernel"]),
-            flat(&c["recurrent_kernel"]),
-            flat(&c["bias"]),
-        );
+        let (k, u, bias) = (flat(&c["kernel"]), flat(&c["recurrent_kernel"]), flat(&c["bias"]));
         let mut cache = LstmCache::default();
-        forward(
-            d,
-            &x,
-            LstmParams {
-                kernel: &k,
-                recurrent: &u,
-                bias: &bias,
-            },
-            &mut cache,
-        );
+        forward(d, &x, LstmParams { kernel: &k, recurrent: &u, bias: &bias }, &mut cache);
         let want = flat(&c["output"]);
         if case == "last" {
             for (g, w) in cache.last(d).iter().zip(&want) {

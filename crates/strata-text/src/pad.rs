@@ -29,13 +29,7 @@ impl std::str::FromStr for Side {
 
 /// Writes one sequence into `out` (length `maxlen = out.len()`), exactly like one row of
 /// `pad_sequences(..., maxlen, padding, truncating, value)`.
-pub fn pad_sequence_into(
-    seq: &[u32],
-    out: &mut [u32],
-    padding: Side,
-    truncating: Side,
-    value: u32,
-) {
+pub fn pad_sequence_into(seq: &[u32], out: &mut [u32], padding: Side, truncating: Side, value: u32) {
     let maxlen = out.len();
     out.fill(value);
     if seq.is_empty() || maxlen == 0 {

@@ -61,11 +61,7 @@ pub fn text_to_word_sequence(text: &str, filters: &str, lower: bool, split: &str
         // Python raises "empty separator"; the config check rejects this earlier.
         return vec![translated];
     }
-    translated
-        .split(split)
-        .filter(|w| !w.is_empty())
-        .map(str::to_string)
-        .collect()
+    translated.split(split).filter(|w| !w.is_empty()).map(str::to_string).collect()
 }
 
 /// A fitted (or empty) Keras tokenizer.
@@ -83,21 +79,14 @@ pub struct Tokenizer {
 
 impl Tokenizer {
     pub fn new(config: TokenizerConfig) -> Self {
-        Tokenizer {
-            config,
-            ..Default::default()
-        }
+        Tokenizer { config, ..Default::default() }
     }
 
     /// The tokens of one text, as Keras sees them before lookup.
     pub fn tokens(&self, text: &str) -> Vec<String> {
         let c = &self.config;
         if c.char_level {
-            let t = if c.lower {
-                text.to_lowercase()
-            } else {
-                text.to_string()
-            };
+            let t = if c.lower { text.to_lowercase() } else { text.to_string() };
             t.chars().map(String::from).collect()
         } else {
             text_to_word_sequence(text, &c.filters, c.lower, &c.split)
@@ -139,12 +128,7 @@ impl Tokenizer {
 
     /// `texts_to_sequences` for one text.
     pub fn text_to_sequence(&self, text: &str) -> Vec<u32> {
-        let oov_index = self
-            .config
-            .oov_token
-            .as_ref()
-            .and_then(|t| self.word_index.get(t))
-            .copied();
+        let oov_index = self.config.oov_token.as_ref().and_then(|t| self.word_index.get(t)).copied();
         let num_words = self.config.num_words.filter(|&n| n > 0);
         let mut out = Vec::new();
         for w in self.tokens(text) {
@@ -159,10 +143,7 @@ impl Tokenizer {
     }
 
     pub fn texts_to_sequences<S: AsRef<str>>(&self, texts: &[S]) -> Vec<Vec<u32>> {
-        texts
-            .iter()
-            .map(|t| self.text_to_sequence(t.as_ref()))
-            .collect()
+        texts.iter().map(|t| self.text_to_sequence(t.as_ref())).collect()
     }
 
     /// The full word index (all words seen, not cut by `num_words`, as in Keras).
@@ -193,11 +174,7 @@ mod tests {
     use super::*;
 
     fn tok(oov: Option<&str>, num_words: Option<usize>) -> Tokenizer {
-        Tokenizer::new(TokenizerConfig {
-            oov_token: oov.map(str::to_string),
-            num_words,
-            ..Default::default()
-        })
+        Tokenizer::new(TokenizerConfig { oov_token: oov.map(str::to_string), num_words, ..Default::default() })
     }
 
     #[test]
@@ -231,10 +208,7 @@ mod tests {
 
     #[test]
     fn char_level_keeps_spaces_and_punctuation() {
-        let mut t = Tokenizer::new(TokenizerConfig {
-            char_level: true,
-            ..Default::default()
-        });
+        let mut t = Tokenizer::new(TokenizerConfig { char_level: true, ..Default::default() });
         t.fit_on_texts(&["ab a!"]);
         assert_eq!(t.word_index()["a"], 1);
         assert!(t.word_index().contains_key(" "));

@@ -19,10 +19,7 @@ pub const VOCAB_FORMAT_VERSION: u32 = 1;
 #[derive(Debug, thiserror::Error)]
 pub enum VocabError {
     #[error("{path}: {source}\nHINT: check that the model folder is complete")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    Io { path: String, source: std::io::Error },
     #[error("{path}: not a strata vocabulary file ({detail})\nHINT: the file is corrupt or from another tool; retrain or restore the model folder")]
     Parse { path: String, detail: String },
     #[error("{path}: vocabulary format_version {found} is newer than this strata understands ({VOCAB_FORMAT_VERSION})\nHINT: upgrade strata")]
@@ -43,17 +40,10 @@ struct VocabFile {
 impl Tokenizer {
     /// The vocabulary file's JSON text.
     pub fn to_json(&self) -> String {
-        let word_counts = self
-            .word_counts
-            .iter()
-            .map(|(w, c)| (w.clone(), Value::from(*c)))
-            .collect();
+        let word_counts = self.word_counts.iter().map(|(w, c)| (w.clone(), Value::from(*c))).collect();
         let mut by_index: Vec<(&String, &u32)> = self.word_index.iter().collect();
         by_index.sort_by_key(|(_, &i)| i);
-        let word_index = by_index
-            .into_iter()
-            .map(|(w, &i)| (w.clone(), Value::from(i)))
-            .collect();
+        let word_index = by_index.into_iter().map(|(w, &i)| (w.clone(), Value::from(i))).collect();
         let file = VocabFile {
             format: VOCAB_FORMAT.into(),
             format_version: VOCAB_FORMAT_VERSION,
@@ -67,23 +57,16 @@ impl Tokenizer {
 
     /// Parses a vocabulary file's text; `origin` names it in errors.
     pub fn from_json(text: &str, origin: &str) -> Result<Tokenizer, VocabError> {
-        let parse = |detail: String| VocabError::Parse {
-            path: origin.to_string(),
-            detail,
-        };
+        let parse = |detail: String| VocabError::Parse { path: origin.to_string(), detail };
         let file: VocabFile = serde_json::from_str(text).map_err(|e| parse(e.to_string()))?;
         if file.format != VOCAB_FORMAT {
             return Err(parse(format!("format is '{}'", file.format)));
         }
         if file.format_version > VOCAB_FORMAT_VERSION {
-            return Err(VocabError::Version {
-                path: origin.into(),
-                found: file.format_version,
-            });
+            return Err(VocabError::Version { path: origin.into(), found: file.format_version });
         }
         let as_u64 = |k: &str, v: &Value| {
-            v.as_u64()
-                .ok_or_else(|| parse(format!("value of '{k}' is not a non-negative integer")))
+            v.as_u64().ok_or_else(|| parse(format!("value of '{k}' is not a non-negative integer")))
         };
         let mut word_counts = Vec::with_capacity(file.word_counts.len());
         let mut count_slot = HashMap::with_capacity(file.word_counts.len());
@@ -99,21 +82,12 @@ impl Tokenizer {
             }
             word_index.insert(w.clone(), i as u32);
         }
-        Ok(Tokenizer {
-            config: file.config,
-            document_count: file.document_count,
-            word_counts,
-            count_slot,
-            word_index,
-        })
+        Ok(Tokenizer { config: file.config, document_count: file.document_count, word_counts, count_slot, word_index })
     }
 
     pub fn load(path: &Path) -> Result<Tokenizer, VocabError> {
         let origin = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| VocabError::Io {
-            path: origin.clone(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(path).map_err(|source| VocabError::Io { path: origin.clone(), source })?;
         Tokenizer::from_json(&text, &origin)
     }
 }
@@ -132,10 +106,7 @@ mod tests {
         let texts = ["the cat sat", "the dog, the cat!", "Ünïcode wörds ü", ""];
         t.fit_on_texts(&texts);
         let back = Tokenizer::from_json(&t.to_json(), "mem").unwrap();
-        assert_eq!(
-            back.texts_to_sequences(&texts),
-            t.texts_to_sequences(&texts)
-        );
+        assert_eq!(back.texts_to_sequences(&texts), t.texts_to_sequences(&texts));
         assert_eq!(back.word_index(), t.word_index());
         assert_eq!(back.word_counts(), t.word_counts());
         assert_eq!(back.to_json(), t.to_json());
@@ -144,12 +115,8 @@ mod tests {
     #[test]
     fn newer_version_is_refused() {
         let t = Tokenizer::default();
-        let json = t
-            .to_json()
-            .replace("\"format_version\":1", "\"format_version\":99");
-        let err = Tokenizer::from_json(&json, "v.json")
-            .unwrap_err()
-            .to_string();
+        let json = t.to_json().replace("\"format_version\":1", "\"format_version\":99");
+        let err = Tokenizer::from_json(&json, "v.json").unwrap_err().to_string();
         assert!(err.contains("newer"), "{err}");
     }
 }

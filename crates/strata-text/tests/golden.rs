@@ -8,35 +8,22 @@ use serde_json::Value;
 use strata_text::{pad_sequences, Side, Tokenizer, TokenizerConfig, KERAS_FILTERS};
 
 fn fixture() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../tests/fixtures/tokenizer.json"
-    );
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/tokenizer.json");
     serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("json")
 }
 
 fn strings(v: &Value) -> Vec<String> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s.as_str().unwrap().to_string())
-        .collect()
+    v.as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_string()).collect()
 }
 
 fn config(kwargs: &Value) -> TokenizerConfig {
     let s = |k: &str| kwargs.get(k).and_then(Value::as_str).map(str::to_string);
     TokenizerConfig {
-        num_words: kwargs
-            .get("num_words")
-            .and_then(Value::as_u64)
-            .map(|n| n as usize),
+        num_words: kwargs.get("num_words").and_then(Value::as_u64).map(|n| n as usize),
         filters: s("filters").unwrap_or_else(|| KERAS_FILTERS.to_string()),
         lower: kwargs.get("lower").and_then(Value::as_bool).unwrap_or(true),
         split: s("split").unwrap_or_else(|| " ".into()),
-        char_level: kwargs
-            .get("char_level")
-            .and_then(Value::as_bool)
-            .unwrap_or(false),
+        char_level: kwargs.get("char_level").and_then(Value::as_bool).unwrap_or(false),
         oov_token: s("oov_token"),
     }
 }
@@ -52,36 +39,15 @@ fn tokenizer_and_padding_match_tf_keras() {
         let name = case["name"].as_str().unwrap();
         let mut tok = Tokenizer::new(config(&case["kwargs"]));
         tok.fit_on_texts(&fit);
-        assert_eq!(
-            tok.document_count(),
-            case["document_count"].as_u64().unwrap(),
-            "{name}"
-        );
+        assert_eq!(tok.document_count(), case["document_count"].as_u64().unwrap(), "{name}");
         let want_index = case["word_index"].as_object().unwrap();
-        assert_eq!(
-            tok.word_index().len(),
-            want_index.len(),
-            "{name}: word_index size"
-        );
+        assert_eq!(tok.word_index().len(), want_index.len(), "{name}: word_index size");
         for (w, i) in want_index {
-            assert_eq!(
-                tok.word_index().get(w).copied(),
-                Some(i.as_u64().unwrap() as u32),
-                "{name}: '{w}'"
-            );
+            assert_eq!(tok.word_index().get(w).copied(), Some(i.as_u64().unwrap() as u32), "{name}: '{w}'");
         }
         let seqs = tok.texts_to_sequences(&apply);
-        for (k, (got, want)) in seqs
-            .iter()
-            .zip(case["sequences"].as_array().unwrap())
-            .enumerate()
-        {
-            let want: Vec<u32> = want
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_u64().unwrap() as u32)
-                .collect();
+        for (k, (got, want)) in seqs.iter().zip(case["sequences"].as_array().unwrap()).enumerate() {
+            let want: Vec<u32> = want.as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect();
             assert_eq!(got, &want, "{name}: text {k} {:?}", apply[k]);
             checked += 1;
         }
@@ -91,12 +57,7 @@ fn tokenizer_and_padding_match_tf_keras() {
             let value = p["value"].as_u64().unwrap() as u32;
             let (got, t) = pad_sequences(&seqs, maxlen, side("padding"), side("truncating"), value);
             assert_eq!(t as u64, p["shape"][1].as_u64().unwrap(), "{name}: T");
-            let want: Vec<u32> = p["values"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_u64().unwrap() as u32)
-                .collect();
+            let want: Vec<u32> = p["values"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect();
             assert_eq!(got, want, "{name}: pad {p:?}");
         }
         // the saved vocabulary reloads to identical ids

@@ -9,17 +9,16 @@
 
 use std::time::Instant;
 
-use strata_train::fit::{evaluate, predict_logits, Dataset, FitOptions, OptimizerKind, Progress};
+use strata_train::fit::{Dataset, FitOptions, OptimizerKind, Progress};
+use strata_train::{evaluate, predict_logits};
 use strata_train::{fit, EpochRecord, Model, ModelConfig};
 
 fn read(path: &str) -> (Vec<u32>, Vec<usize>, usize) {
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{path}: {e} (run bench/speed.sh, which writes it)"));
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e} (run bench/speed.sh, which writes it)"));
     let (mut ids, mut labels, mut t) = (Vec::new(), Vec::new(), 0);
     for line in text.lines() {
-        let mut it = line
-            .split_whitespace()
-            .map(|v| v.parse::<u32>().expect("integer"));
+        let mut it = line.split_whitespace().map(|v| v.parse::<u32>().expect("integer"));
         labels.push(it.next().expect("label") as usize);
         let row: Vec<u32> = it.collect();
         t = row.len();
@@ -40,7 +39,7 @@ fn peak_rss_mb() -> f64 {
 
 struct Walls(Vec<f64>);
 impl Progress for Walls {
-    fn on_epoch(&mut self, r: &EpochRecord, _: usize) {
+    fn on_epoch(&mut self, r: &EpochRecord) {
         self.0.push(r.seconds);
     }
 }
@@ -48,17 +47,12 @@ impl Progress for Walls {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let flag = |name: &str, default: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .map_or(default.to_string(), |i| args[i + 1].clone())
+        args.iter().position(|a| a == name).map_or(default.to_string(), |i| args[i + 1].clone())
     };
     let model_kind = flag("--model", "e2e");
     let epochs: usize = flag("--epochs", "3").parse().unwrap();
     let threads: usize = flag("--threads", "2").parse().unwrap();
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build_global()
-        .unwrap();
+    rayon::ThreadPoolBuilder::new().num_threads(threads).build_global().unwrap();
     let (ids, labels, t) = read(&args[1]);
     let (hids, hlabels, _) = read(&args[2]);
     let mut config = ModelConfig::seed(10000);
@@ -67,39 +61,19 @@ fn main() {
         config.layers = 2;
     }
     let mut model = Model::new(config, 0);
-    let train = Dataset {
-        ids: &ids,
-        labels: &labels,
-        t,
-    };
-    let opts = FitOptions {
-        epochs,
-        batch_size: 32,
-        optimizer: OptimizerKind::Adam { lr: 1e-3 },
-        seed: 0,
-        shuffle: true,
-    };
+    let train = Dataset { ids: &ids, labels: &labels, t };
+    let opts =
+        FitOptions { epochs, batch_size: 32, optimizer: OptimizerKind::Adam { lr: 1e-3 }, seed: 0, shuffle: true };
     let mut walls = Walls(Vec::new());
     let history = fit(&mut model, &train, None, &opts, &mut walls);
     let n = labels.len();
-    let steady: f64 = if epochs > 1 {
-        walls.0[1..].iter().sum()
-    } else {
-        walls.0[0]
-    };
+    let steady: f64 = if epochs > 1 { walls.0[1..].iter().sum() } else { walls.0[0] };
     let steady_n = n * epochs.saturating_sub(1).max(1);
     predict_logits(&model, &ids[..512 * t], t); // warm-up
     let t0 = Instant::now();
     predict_logits(&model, &ids, t);
     let infer = t0.elapsed().as_secs_f64();
-    let held = evaluate(
-        &model,
-        &Dataset {
-            ids: &hids,
-            labels: &hlabels,
-            t,
-        },
-    );
+    let held = evaluate(&model, &Dataset { ids: &hids, labels: &hlabels, t });
     println!(
         "{{\"peer\": \"strata\", \"model\": \"{model_kind}\", \"n\": {n}, \"epochs\": {epochs}, \"threads\": {threads}, \"epoch_s\": {:?}, \"train_samples_per_s\": {:.1}, \"infer_samples_per_s\": {:.1}, \"final_train_acc\": {:.4}, \"final_train_loss\": {:.4}, \"heldout_acc\": {:.4}, \"ru_maxrss_mb\": {:.1}}}",
         walls.0.iter().map(|w| (w * 100.0).round() / 100.0).collect::<Vec<_>>(),

@@ -17,9 +17,7 @@ pub struct ChunkGrad<'a> {
 
 /// The table's rows (`[V, E]`) split into `parts` buckets: bucket `p` holds rows `p, p+parts, …`.
 fn buckets(table: &mut [f32], e: usize, parts: usize) -> Vec<Vec<&mut [f32]>> {
-    let mut out: Vec<Vec<&mut [f32]>> = (0..parts)
-        .map(|_| Vec::with_capacity(table.len() / e / parts + 1))
-        .collect();
+    let mut out: Vec<Vec<&mut [f32]>> = (0..parts).map(|_| Vec::with_capacity(table.len() / e / parts + 1)).collect();
     for (i, row) in table.chunks_exact_mut(e).enumerate() {
         out[i % parts].push(row);
     }
@@ -29,41 +27,32 @@ fn buckets(table: &mut [f32], e: usize, parts: usize) -> Vec<Vec<&mut [f32]>> {
 /// `grad[ids[b, t]] += demb[t, b]` for every chunk, in chunk order.
 pub fn scatter(grad: &mut [f32], e: usize, t: usize, chunks: &[ChunkGrad]) {
     let parts = rayon::current_num_threads().max(1);
-    buckets(grad, e, parts)
-        .into_par_iter()
-        .enumerate()
-        .for_each(|(p, mut rows)| {
-            for c in chunks {
-                for (bi, row_ids) in c.ids.chunks_exact(t).enumerate() {
-                    for (ti, &id) in row_ids.iter().enumerate() {
-                        let id = id as usize;
-                        if id % parts == p {
-                            let src = &c.demb[(ti * c.b + bi) * e..(ti * c.b + bi + 1) * e];
-                            rows[id / parts]
-                                .iter_mut()
-                                .zip(src)
-                                .for_each(|(d, s)| *d += s);
-                        }
+    buckets(grad, e, parts).into_par_iter().enumerate().for_each(|(p, mut rows)| {
+        for c in chunks {
+            for (bi, row_ids) in c.ids.chunks_exact(t).enumerate() {
+                for (ti, &id) in row_ids.iter().enumerate() {
+                    let id = id as usize;
+                    if id % parts == p {
+                        let src = &c.demb[(ti * c.b + bi) * e..(ti * c.b + bi + 1) * e];
+                        rows[id / parts].iter_mut().zip(src).for_each(|(d, s)| *d += s);
                     }
                 }
             }
-        });
+        }
+    });
 }
 
 /// Zeroes the rows named in `ids` (the rest of the gradient is already zero).
 pub fn clear(grad: &mut [f32], e: usize, ids: &[u32]) {
     let parts = rayon::current_num_threads().max(1);
-    buckets(grad, e, parts)
-        .into_par_iter()
-        .enumerate()
-        .for_each(|(p, mut rows)| {
-            for &id in ids {
-                let id = id as usize;
-                if id % parts == p {
-                    rows[id / parts].fill(0.0);
-                }
+    buckets(grad, e, parts).into_par_iter().enumerate().for_each(|(p, mut rows)| {
+        for &id in ids {
+            let id = id as usize;
+            if id % parts == p {
+                rows[id / parts].fill(0.0);
             }
-        });
+        }
+    });
 }
 
 #[cfg(test)]
@@ -78,18 +67,7 @@ mod tests {
         let demb_a: Vec<f32> = (0..t * 2 * e).map(|i| i as f32).collect();
         let demb_b: Vec<f32> = (0..t * e).map(|i| 100.0 + i as f32).collect();
         let mut grad = vec![0.0; v * e];
-        let chunks = [
-            ChunkGrad {
-                ids: &ids_a,
-                b: 2,
-                demb: &demb_a,
-            },
-            ChunkGrad {
-                ids: &ids_b,
-                b: 1,
-                demb: &demb_b,
-            },
-        ];
+        let chunks = [ChunkGrad { ids: &ids_a, b: 2, demb: &demb_a }, ChunkGrad { ids: &ids_b, b: 1, demb: &demb_b }];
         scatter(&mut grad, e, t, &chunks);
         let mut want = vec![0.0; v * e];
         strata_nn::embedding::backward(&ids_a, 2, t, &demb_a, e, &mut want);

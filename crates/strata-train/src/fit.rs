@@ -1,9 +1,10 @@
-//! The training loop: shuffled mini-batches, one chunk per core, summed gradients, an
-//! optimizer step over the trainable ranges, and one history row per epoch.
+//! The training loop: stages of a schedule, shuffled mini-batches, one chunk per core, summed
+//! gradients, an optimizer step over the trainable groups, and one history row per epoch.
 //!
 //! Determinism: the shuffle comes from the seed, chunks are fixed by the thread count, and
 //! chunk gradients are summed in chunk order — so the same seed and thread count give the same
-//! numbers, bit for bit.
+//! numbers, bit for bit. Each stage starts a fresh optimizer (as recompiling a Keras model
+//! between stages does), and backward stops at the stage's lowest trainable layer.
 
 use std::time::Instant;
 
@@ -12,8 +13,10 @@ use strata_nn::optim::{sgd_step, Adam, Group};
 use strata_nn::Rng;
 
 use crate::embedding_grad::{self, ChunkGrad};
+use crate::infer::{chunk_ranges, evaluate_plan};
 use crate::model::Model;
-use crate::network::{self, ChunkStats, Trainable, Workspace};
+use crate::network::{self, ChunkStats, Plan, Workspace};
+use crate::schedule::{Schedule, Stage};
 
 /// Padded ids and class labels: `ids` is `[N, T]`.
 #[derive(Clone, Copy)]
@@ -61,123 +64,42 @@ pub struct FitOptions {
 impl Default for FitOptions {
     /// The seed's `fit(epochs=10, batch_size=32)` with Adam.
     fn default() -> Self {
-        FitOptions {
-            epochs: 10,
-            batch_size: 32,
-            optimizer: OptimizerKind::Adam { lr: 1e-3 },
-            seed: 0,
-            shuffle: true,
-        }
+        FitOptions { epochs: 10, batch_size: 32, optimizer: OptimizerKind::Adam { lr: 1e-3 }, seed: 0, shuffle: true }
     }
 }
 
-/// One epoch's numbers, as Keras's `History` has them.
+/// One epoch's numbers, as Keras's `History` has them, plus where in the schedule it was.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EpochRecord {
+    /// 1-based stage number, its name, and the number of stages.
     pub stage: usize,
+    pub stage_name: String,
+    pub stages: usize,
+    /// 1-based epoch within the stage, and the stage's epochs.
     pub epoch: usize,
+    pub epochs: usize,
     pub loss: f64,
     pub accuracy: f64,
     pub val_loss: Option<f64>,
     pub val_accuracy: Option<f64>,
+    /// Learning rate at the end of the epoch (before per-group multipliers).
     pub lr: f32,
     pub seconds: f64,
 }
 
-/// Hooks for the caller's display: batch progress and finished epochs.
+/// Hooks for the caller: batch progress, finished epochs, finished stages.
 pub trait Progress {
     fn on_batch(&mut self, _done: usize, _total: usize) {}
-    fn on_epoch(&mut self, _record: &EpochRecord, _epochs: usize) {}
+    fn on_epoch(&mut self, _record: &EpochRecord) {}
+    /// After each stage, with the model as that stage left it (auxiliary heads included).
+    fn on_stage_end(&mut self, _stage: usize, _name: &str, _model: &Model) {}
 }
 
 /// A `Progress` that shows nothing.
 pub struct Silent;
 impl Progress for Silent {}
 
-/// Loss and accuracy over a dataset, in parallel chunks.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Evaluation {
-    pub loss: f64,
-    pub accuracy: f64,
-}
-
-/// Splits `n` items into at most `parts` contiguous near-equal ranges.
-fn chunk_ranges(n: usize, parts: usize) -> Vec<std::ops::Range<usize>> {
-    let parts = parts.clamp(1, n.max(1));
-    let base = n / parts;
-    let extra = n % parts;
-    let mut start = 0;
-    (0..parts)
-        .map(|i| {
-            let len = base + usize::from(i < extra);
-            let r = start..start + len;
-            start += len;
-            r
-        })
-        .filter(|r| !r.is_empty())
-        .collect()
-}
-
-/// Batch size used for inference (each batch is split across cores).
-pub const INFER_BATCH: usize = 256;
-
-/// Logits `[N, K]` for every row of `ids: [N, T]`.
-pub fn predict_logits(model: &Model, ids: &[u32], t: usize) -> Vec<f32> {
-    let n = ids.len().checked_div(t).unwrap_or(0);
-    let k = model.config.outputs();
-    let mut out = vec![0.0f32; n * k];
-    let threads = rayon::current_num_threads();
-    let mut spaces: Vec<Workspace> = (0..threads).map(|_| Workspace::default()).collect();
-    for start in (0..n).step_by(INFER_BATCH) {
-        let end = (start + INFER_BATCH).min(n);
-        let ranges = chunk_ranges(end - start, threads);
-        let outs: Vec<&mut [f32]> = split_rows(&mut out[start * k..end * k], &ranges, k);
-        spaces
-            .par_iter_mut()
-            .zip(ranges.par_iter())
-            .zip(outs)
-            .for_each(|((ws, r), o)| {
-                let rows = &ids[(start + r.start) * t..(start + r.end) * t];
-                network::forward(model, rows, r.len(), t, ws);
-                o.copy_from_slice(&ws.logits[..r.len() * k]);
-            });
-    }
-    out
-}
-
-fn split_rows<'a>(
-    mut buf: &'a mut [f32],
-    ranges: &[std::ops::Range<usize>],
-    k: usize,
-) -> Vec<&'a mut [f32]> {
-    let mut v = Vec::with_capacity(ranges.len());
-    for r in ranges {
-        let (a, b) = std::mem::take(&mut buf).split_at_mut(r.len() * k);
-        v.push(a);
-        buf = b;
-    }
-    v
-}
-
-/// Mean loss and accuracy of `model` on `data`.
-pub fn evaluate(model: &Model, data: &Dataset) -> Evaluation {
-    let logits = predict_logits(model, data.ids, data.t);
-    let k = model.config.outputs();
-    let mut scratch = vec![0.0; logits.len()];
-    let loss_sum = if k == 1 {
-        let y: Vec<f32> = data.labels.iter().map(|&l| l as f32).collect();
-        strata_nn::loss::bce_with_logits(&logits, &y, 1.0, &mut scratch)
-    } else {
-        strata_nn::loss::softmax_cross_entropy(&logits, k, data.labels, 1.0, &mut scratch)
-    };
-    let n = data.len().max(1) as f64;
-    Evaluation {
-        loss: loss_sum / n,
-        accuracy: network::count_correct(&logits, k, data.labels) as f64 / n,
-    }
-}
-
-/// Optimizer state that lives across epochs (and, later, stages).
+/// Optimizer state; a new one per stage.
 pub enum OptimizerState {
     Adam(Adam),
     Sgd { lr: f32 },
@@ -191,6 +113,13 @@ impl OptimizerState {
         }
     }
 
+    fn set_lr(&mut self, lr: f32) {
+        match self {
+            OptimizerState::Adam(a) => a.lr = lr,
+            OptimizerState::Sgd { lr: l } => *l = lr,
+        }
+    }
+
     fn step(&mut self, params: &mut [f32], grads: &[f32], groups: &[Group]) {
         match self {
             OptimizerState::Adam(a) => a.step(params, grads, groups),
@@ -199,22 +128,19 @@ impl OptimizerState {
     }
 }
 
-/// Parameter ranges of the trainable layers, each with learning-rate multiplier 1.
-pub fn trainable_groups(model: &Model, train: &Trainable) -> Vec<Group> {
+/// Parameter ranges of a stage's trainable groups, each with its learning-rate multiplier.
+pub fn stage_groups(model: &Model, stage: &Stage) -> Vec<Group> {
     model
         .config
-        .layer_names()
+        .group_names()
         .iter()
-        .zip(&train.0)
-        .filter(|(_, &t)| t)
-        .map(|(name, _)| Group {
-            range: model.layout.layer_range(name).expect("known layer"),
-            lr_mult: 1.0,
-        })
+        .enumerate()
+        .filter(|(g, _)| stage.plan.trainable[*g])
+        .filter_map(|(g, name)| model.layout.layer_range(name).map(|range| Group { range, lr_mult: stage.lr_mults[g] }))
         .collect()
 }
 
-/// Trains `model` on `train` for `opts.epochs`, evaluating on `val` after each epoch.
+/// Trains `model` end to end on `train` for `opts.epochs` (the seed's `fit`).
 pub fn fit(
     model: &mut Model,
     train: &Dataset,
@@ -222,24 +148,78 @@ pub fn fit(
     opts: &FitOptions,
     progress: &mut dyn Progress,
 ) -> Vec<EpochRecord> {
-    let trainable = Trainable::all(model);
-    let mut opt = OptimizerState::new(opts.optimizer, model.params.len());
+    let schedule = Schedule::end_to_end(model.config.layers, opts.epochs);
+    fit_schedule(model, train, val, &schedule, opts, progress)
+}
+
+/// Trains `model` through every stage of `schedule`, evaluating on `val` after each epoch.
+/// Auxiliary heads are added when the schedule needs them and left on the model (the caller
+/// drops them before saving).
+pub fn fit_schedule(
+    model: &mut Model,
+    train: &Dataset,
+    val: Option<&Dataset>,
+    schedule: &Schedule,
+    opts: &FitOptions,
+    progress: &mut dyn Progress,
+) -> Vec<EpochRecord> {
+    if schedule.uses_aux_heads() {
+        model.add_aux_heads(opts.seed);
+    }
     let mut trainer = Trainer::new(model);
     let mut rng = Rng::derive(opts.seed, 0x73687566); // "shuf"
-    (1..=opts.epochs)
-        .map(|epoch| {
-            let rec = trainer.epoch(
-                model, train, val, opts, &trainable, &mut opt, &mut rng, epoch, progress,
-            );
-            progress.on_epoch(&rec, opts.epochs);
-            rec
-        })
-        .collect()
+    let steps_per_epoch = train.len().div_ceil(opts.batch_size);
+    let total_steps = schedule.epochs() * steps_per_epoch;
+    let mut step = 0;
+    let mut history = Vec::new();
+    for (si, stage) in schedule.stages.iter().enumerate() {
+        let groups = stage_groups(model, stage);
+        let mut opt = OptimizerState::new(opts.optimizer, model.params.len());
+        for epoch in 1..=stage.epochs {
+            let started = Instant::now();
+            let mut order: Vec<usize> = (0..train.len()).collect();
+            if opts.shuffle {
+                rng.shuffle(&mut order);
+            }
+            let (mut loss_sum, mut correct) = (0.0f64, 0usize);
+            let mut lr = opts.optimizer.lr();
+            for (bi, batch) in order.chunks(opts.batch_size).enumerate() {
+                if let Some(stlr) = schedule.stlr {
+                    lr = opts.optimizer.lr() * stlr.factor(step, total_steps);
+                    opt.set_lr(lr);
+                }
+                let s = trainer.step(model, train, batch, &stage.plan, &mut opt, &groups);
+                loss_sum += s.loss_sum;
+                correct += s.correct;
+                step += 1;
+                progress.on_batch(bi + 1, steps_per_epoch);
+            }
+            let n = train.len().max(1) as f64;
+            let v = val.filter(|v| !v.is_empty()).map(|v| evaluate_plan(model, v, &stage.plan));
+            let rec = EpochRecord {
+                stage: si + 1,
+                stage_name: stage.name.clone(),
+                stages: schedule.stages.len(),
+                epoch,
+                epochs: stage.epochs,
+                loss: loss_sum / n,
+                accuracy: correct as f64 / n,
+                val_loss: v.map(|v| v.loss),
+                val_accuracy: v.map(|v| v.accuracy),
+                lr,
+                seconds: started.elapsed().as_secs_f64(),
+            };
+            progress.on_epoch(&rec);
+            history.push(rec);
+        }
+        progress.on_stage_end(si + 1, &stage.name, model);
+    }
+    history
 }
 
 /// Buffers reused across batches: per-core workspaces and the full gradient.
 pub struct Trainer {
-    spaces: Vec<Workspace>,
+    pub spaces: Vec<Workspace>,
     grads: Vec<f32>,
     batch_ids: Vec<u32>,
     batch_labels: Vec<usize>,
@@ -256,55 +236,13 @@ impl Trainer {
         }
     }
 
-    /// One pass over `train` in shuffled mini-batches.
-    #[allow(clippy::too_many_arguments)]
-    pub fn epoch(
-        &mut self,
-        model: &mut Model,
-        train: &Dataset,
-        val: Option<&Dataset>,
-        opts: &FitOptions,
-        trainable: &Trainable,
-        opt: &mut OptimizerState,
-        rng: &mut Rng,
-        epoch: usize,
-        progress: &mut dyn Progress,
-    ) -> EpochRecord {
-        let started = Instant::now();
-        let groups = trainable_groups(model, trainable);
-        let mut order: Vec<usize> = (0..train.len()).collect();
-        if opts.shuffle {
-            rng.shuffle(&mut order);
-        }
-        let (mut loss_sum, mut correct) = (0.0f64, 0usize);
-        let n_batches = train.len().div_ceil(opts.batch_size);
-        for (bi, batch) in order.chunks(opts.batch_size).enumerate() {
-            let s = self.step(model, train, batch, trainable, opt, &groups);
-            loss_sum += s.loss_sum;
-            correct += s.correct;
-            progress.on_batch(bi + 1, n_batches);
-        }
-        let n = train.len().max(1) as f64;
-        let v = val.filter(|v| !v.is_empty()).map(|v| evaluate(model, v));
-        EpochRecord {
-            stage: 1,
-            epoch,
-            loss: loss_sum / n,
-            accuracy: correct as f64 / n,
-            val_loss: v.map(|v| v.loss),
-            val_accuracy: v.map(|v| v.accuracy),
-            lr: opts.optimizer.lr(),
-            seconds: started.elapsed().as_secs_f64(),
-        }
-    }
-
     /// One mini-batch: parallel forward/backward per chunk, gradient sum, optimizer step.
     pub fn step(
         &mut self,
         model: &mut Model,
         data: &Dataset,
         batch: &[usize],
-        trainable: &Trainable,
+        plan: &Plan,
         opt: &mut OptimizerState,
         groups: &[Group],
     ) -> ChunkStats {
@@ -313,8 +251,7 @@ impl Trainer {
         self.batch_ids.clear();
         self.batch_labels.clear();
         for &i in batch {
-            self.batch_ids
-                .extend_from_slice(&data.ids[i * t..(i + 1) * t]);
+            self.batch_ids.extend_from_slice(&data.ids[i * t..(i + 1) * t]);
             self.batch_labels.push(data.labels[i]);
         }
         let ranges = chunk_ranges(b, self.spaces.len());
@@ -330,8 +267,8 @@ impl Trainer {
                 ws.grads.clear();
                 ws.grads.resize(dense_len, 0.0);
                 let rows = &ids[r.start * t..r.end * t];
-                network::forward(m, rows, r.len(), t, ws);
-                network::backward(m, &labels[r.clone()], r.len(), t, scale, trainable, ws)
+                network::forward(m, rows, r.len(), t, plan, ws);
+                network::backward(m, &labels[r.clone()], r.len(), t, scale, plan, ws)
             })
             .collect();
         // Sum chunk gradients in chunk order (deterministic).
@@ -340,18 +277,14 @@ impl Trainer {
         for ws in &self.spaces[1..ranges.len()] {
             g_rest.iter_mut().zip(&ws.grads).for_each(|(a, g)| *a += g);
         }
-        let emb_trains = trainable.0[0];
+        let emb_trains = plan.trainable[0];
         let e = model.config.embedding_dim;
         if emb_trains {
             let chunks: Vec<ChunkGrad> = self
                 .spaces
                 .iter()
                 .zip(&ranges)
-                .map(|(ws, r)| ChunkGrad {
-                    ids: &ids[r.start * t..r.end * t],
-                    b: r.len(),
-                    demb: &ws.demb,
-                })
+                .map(|(ws, r)| ChunkGrad { ids: &ids[r.start * t..r.end * t], b: r.len(), demb: &ws.demb })
                 .collect();
             embedding_grad::scatter(g_emb, e, t, &chunks);
         }

@@ -49,27 +49,16 @@ fn err(path: &Path, message: impl Into<String>, hint: &str) -> DataError {
     DataError::new(&path.display().to_string(), None, message, hint)
 }
 
-const RETRAIN: &str =
-    "the model folder is incomplete or damaged; retrain it with `strata train` or restore it";
+const RETRAIN: &str = "the model folder is incomplete or damaged; retrain it with `strata train` or restore it";
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), DataError> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let io = |e: std::io::Error| {
-        err(
-            path,
-            format!("cannot write: {e}"),
-            "check that the folder is writable and the disk has space",
-        )
+        err(path, format!("cannot write: {e}"), "check that the folder is writable and the disk has space")
     };
     std::fs::create_dir_all(dir).map_err(io)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".strata-tmp-")
-        .tempfile_in(dir)
-        .map_err(io)?;
+    let mut tmp = tempfile::Builder::new().prefix(".strata-tmp-").tempfile_in(dir).map_err(io)?;
     tmp.write_all(bytes).map_err(io)?;
     tmp.as_file().sync_all().map_err(io)?;
     tmp.persist(path).map_err(|e| io(e.error))?;
@@ -99,7 +88,10 @@ fn safetensors_bytes(model: &Model) -> Vec<u8> {
     let mut offset = 0usize;
     for s in &model.params.specs {
         let len = s.range.len() * 4;
-        header.insert(s.name.clone(), serde_json::json!({"dtype": "F32", "shape": s.shape, "data_offsets": [offset, offset + len]}));
+        header.insert(
+            s.name.clone(),
+            serde_json::json!({"dtype": "F32", "shape": s.shape, "data_offsets": [offset, offset + len]}),
+        );
         offset += len;
     }
     let mut json = serde_json::to_vec(&Value::Object(header)).expect("header serialises");
@@ -108,11 +100,7 @@ fn safetensors_bytes(model: &Model) -> Vec<u8> {
     out.extend_from_slice(&(json.len() as u64).to_le_bytes());
     out.extend_from_slice(&json);
     for s in &model.params.specs {
-        out.extend(
-            model.params.data[s.range.clone()]
-                .iter()
-                .flat_map(|v| v.to_le_bytes()),
-        );
+        out.extend(model.params.data[s.range.clone()].iter().flat_map(|v| v.to_le_bytes()));
     }
     out
 }
@@ -133,17 +121,11 @@ pub fn save(dir: &Path, saved: &SavedModel) -> Result<(), DataError> {
         truncating: saved.truncating,
     };
     let files: [(&str, Vec<u8>); 3] = [
-        (
-            "config.json",
-            serde_json::to_vec_pretty(&file).expect("config serialises"),
-        ),
+        ("config.json", serde_json::to_vec_pretty(&file).expect("config serialises")),
         ("model.safetensors", safetensors_bytes(&saved.model)),
         ("vocab.json", saved.tokenizer.to_json().into_bytes()),
     ];
-    let parent = dir
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let io = |e: std::io::Error| {
         err(
             dir,
@@ -152,10 +134,7 @@ pub fn save(dir: &Path, saved: &SavedModel) -> Result<(), DataError> {
         )
     };
     std::fs::create_dir_all(parent).map_err(io)?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".strata-tmp-")
-        .tempdir_in(parent)
-        .map_err(io)?;
+    let tmp = tempfile::Builder::new().prefix(".strata-tmp-").tempdir_in(parent).map_err(io)?;
     for (name, bytes) in &files {
         let mut f = std::fs::File::create(tmp.path().join(name)).map_err(io)?;
         f.write_all(bytes).map_err(io)?;
@@ -163,11 +142,7 @@ pub fn save(dir: &Path, saved: &SavedModel) -> Result<(), DataError> {
     }
     let staged = tmp.keep();
     if dir.exists() {
-        let old = tempfile::Builder::new()
-            .prefix(".strata-old-")
-            .tempdir_in(parent)
-            .map_err(io)?
-            .keep();
+        let old = tempfile::Builder::new().prefix(".strata-old-").tempdir_in(parent).map_err(io)?.keep();
         std::fs::rename(dir, old.join("model")).map_err(io)?;
         std::fs::rename(&staged, dir).map_err(io)?;
         let _ = std::fs::remove_dir_all(old);
@@ -179,11 +154,8 @@ pub fn save(dir: &Path, saved: &SavedModel) -> Result<(), DataError> {
 
 fn read(path: &Path) -> Result<Vec<u8>, DataError> {
     std::fs::read(path).map_err(|e| {
-        let what = if e.kind() == std::io::ErrorKind::NotFound {
-            "missing".to_string()
-        } else {
-            format!("cannot read: {e}")
-        };
+        let what =
+            if e.kind() == std::io::ErrorKind::NotFound { "missing".to_string() } else { format!("cannot read: {e}") };
         err(path, what, RETRAIN)
     })
 }
@@ -192,35 +164,22 @@ fn read(path: &Path) -> Result<Vec<u8>, DataError> {
 pub fn load(dir: &Path) -> Result<SavedModel, DataError> {
     let dir = resolve(dir);
     if !dir.is_dir() {
-        return Err(err(
-            &dir,
-            "no such model folder",
-            "pass the --out folder of `strata train`",
-        ));
+        return Err(err(&dir, "no such model folder", "pass the --out folder of `strata train`"));
     }
     let cfg_path = dir.join("config.json");
-    let file: ModelFile = serde_json::from_slice(&read(&cfg_path)?)
-        .map_err(|e| err(&cfg_path, format!("corrupt: {e}"), RETRAIN))?;
+    let file: ModelFile =
+        serde_json::from_slice(&read(&cfg_path)?).map_err(|e| err(&cfg_path, format!("corrupt: {e}"), RETRAIN))?;
     if file.format != MODEL_FORMAT {
-        return Err(err(
-            &cfg_path,
-            format!("format is '{}', not '{MODEL_FORMAT}'", file.format),
-            RETRAIN,
-        ));
+        return Err(err(&cfg_path, format!("format is '{}', not '{MODEL_FORMAT}'", file.format), RETRAIN));
     }
     if file.format_version > MODEL_FORMAT_VERSION {
         return Err(err(
             &cfg_path,
-            format!(
-                "format_version {} is newer than this strata reads ({MODEL_FORMAT_VERSION})",
-                file.format_version
-            ),
+            format!("format_version {} is newer than this strata reads ({MODEL_FORMAT_VERSION})", file.format_version),
             "upgrade strata",
         ));
     }
-    file.model
-        .validate()
-        .map_err(|m| err(&cfg_path, m, RETRAIN))?;
+    file.model.validate().map_err(|m| err(&cfg_path, m, RETRAIN))?;
     if file.maxlen == 0 {
         return Err(err(&cfg_path, "maxlen is 0", RETRAIN));
     }
@@ -228,50 +187,25 @@ pub fn load(dir: &Path) -> Result<SavedModel, DataError> {
     for i in 0..file.id2label.len() {
         match file.id2label.get(&i.to_string()).and_then(Value::as_str) {
             Some(l) => labels.push(l.to_string()),
-            None => {
-                return Err(err(
-                    &cfg_path,
-                    format!("id2label has no string for id {i}"),
-                    RETRAIN,
-                ))
-            }
+            None => return Err(err(&cfg_path, format!("id2label has no string for id {i}"), RETRAIN)),
         }
     }
     if labels.len() != file.model.num_classes {
-        return Err(err(
-            &cfg_path,
-            format!(
-                "{} labels for {} classes",
-                labels.len(),
-                file.model.num_classes
-            ),
-            RETRAIN,
-        ));
+        return Err(err(&cfg_path, format!("{} labels for {} classes", labels.len(), file.model.num_classes), RETRAIN));
     }
 
     let st_path = dir.join("model.safetensors");
     let bytes = read(&st_path)?;
-    let tensors = SafeTensors::deserialize(&bytes)
-        .map_err(|e| err(&st_path, format!("corrupt: {e}"), RETRAIN))?;
+    let tensors = SafeTensors::deserialize(&bytes).map_err(|e| err(&st_path, format!("corrupt: {e}"), RETRAIN))?;
     let mut model = Model::zeros(file.model.clone());
     for spec in model.params.specs.clone() {
-        let t = tensors.tensor(&spec.name).map_err(|_| {
-            err(
-                &st_path,
-                format!("tensor '{}' is missing", spec.name),
-                RETRAIN,
-            )
-        })?;
+        let t = tensors
+            .tensor(&spec.name)
+            .map_err(|_| err(&st_path, format!("tensor '{}' is missing", spec.name), RETRAIN))?;
         if t.dtype() != Dtype::F32 || t.shape() != spec.shape.as_slice() {
             return Err(err(
                 &st_path,
-                format!(
-                    "tensor '{}' is {:?} {:?}, expected F32 {:?}",
-                    spec.name,
-                    t.dtype(),
-                    t.shape(),
-                    spec.shape
-                ),
+                format!("tensor '{}' is {:?} {:?}, expected F32 {:?}", spec.name, t.dtype(), t.shape(), spec.shape),
                 RETRAIN,
             ));
         }
@@ -282,30 +216,20 @@ pub fn load(dir: &Path) -> Result<SavedModel, DataError> {
     }
 
     let vocab_path = dir.join("vocab.json");
-    let text = String::from_utf8(read(&vocab_path)?)
-        .map_err(|_| err(&vocab_path, "corrupt: not UTF-8", RETRAIN))?;
-    let tokenizer =
-        Tokenizer::from_json(&text, &vocab_path.display().to_string()).map_err(|e| match e {
-            VocabError::Version { found, .. } => err(
-                &vocab_path,
-                format!("vocabulary format_version {found} is newer than this strata reads"),
-                "upgrade strata",
-            ),
-            VocabError::Parse { detail, .. } => {
-                err(&vocab_path, format!("corrupt: {detail}"), RETRAIN)
-            }
-            VocabError::Io { source, .. } => {
-                err(&vocab_path, format!("cannot read: {source}"), RETRAIN)
-            }
-        })?;
+    let text = String::from_utf8(read(&vocab_path)?).map_err(|_| err(&vocab_path, "corrupt: not UTF-8", RETRAIN))?;
+    let tokenizer = Tokenizer::from_json(&text, &vocab_path.display().to_string()).map_err(|e| match e {
+        VocabError::Version { found, .. } => err(
+            &vocab_path,
+            format!("vocabulary format_version {found} is newer than this strata reads"),
+            "upgrade strata",
+        ),
+        VocabError::Parse { detail, .. } => err(&vocab_path, format!("corrupt: {detail}"), RETRAIN),
+        VocabError::Io { source, .. } => err(&vocab_path, format!("cannot read: {source}"), RETRAIN),
+    })?;
     if tokenizer.vocab_size() > file.model.vocab_size {
         return Err(err(
             &vocab_path,
-            format!(
-                "vocabulary needs {} ids but the model has {}",
-                tokenizer.vocab_size(),
-                file.model.vocab_size
-            ),
+            format!("vocabulary needs {} ids but the model has {}", tokenizer.vocab_size(), file.model.vocab_size),
             RETRAIN,
         ));
     }

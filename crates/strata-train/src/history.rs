@@ -39,11 +39,17 @@ pub fn timings_csv(records: &[EpochRecord]) -> String {
     s
 }
 
-/// Keras's epoch line: `Epoch 3/10 - 12s - loss: 0.4211 - accuracy: 0.8123 - val_loss: ...`.
-pub fn epoch_line(r: &EpochRecord, epochs: usize) -> String {
-    let mut s = format!(
+/// Keras's epoch line, prefixed by the stage in multi-stage schedules:
+/// `Stage 2/3 [lstm_1 + aux head] Epoch 3/5 - 12.0s - loss: 0.4211 - accuracy: 0.8123 - ...`.
+pub fn epoch_line(r: &EpochRecord) -> String {
+    let mut s = String::new();
+    if r.stages > 1 {
+        let _ = write!(s, "Stage {}/{} [{}] ", r.stage, r.stages, r.stage_name);
+    }
+    let _ = write!(
+        s,
         "Epoch {}/{} - {:.1}s - loss: {:.4} - accuracy: {:.4}",
-        r.epoch, epochs, r.seconds, r.loss, r.accuracy
+        r.epoch, r.epochs, r.seconds, r.loss, r.accuracy
     );
     if let (Some(l), Some(a)) = (r.val_loss, r.val_accuracy) {
         let _ = write!(s, " - val_loss: {l:.4} - val_accuracy: {a:.4}");

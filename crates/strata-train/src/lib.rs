@@ -7,15 +7,15 @@
 
 mod embedding_grad;
 pub mod fit;
+pub mod infer;
 pub mod metrics;
 pub mod model;
 pub mod network;
 
-pub use fit::{
-    evaluate, fit, predict_logits, Dataset, EpochRecord, FitOptions, OptimizerKind, Progress,
-    Silent,
-};
+pub use fit::{fit, fit_schedule, Dataset, EpochRecord, FitOptions, OptimizerKind, Progress, Silent};
+pub use infer::{evaluate, predict_logits, Evaluation};
 pub use model::{Model, ModelConfig};
 pub mod folder;
 pub mod history;
 pub mod pipeline;
+pub mod schedule;

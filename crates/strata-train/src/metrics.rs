@@ -49,18 +49,8 @@ pub fn report(truth: &[usize], pred: &[usize], labels: &[String]) -> Report {
             let predicted: usize = (0..k).map(|r| confusion[r][c]).sum();
             let support: usize = confusion[c].iter().sum();
             let (p, r) = (ratio(tp, predicted), ratio(tp, support));
-            let f1 = if p + r == 0.0 {
-                0.0
-            } else {
-                2.0 * p * r / (p + r)
-            };
-            ClassScores {
-                label: labels[c].clone(),
-                precision: p,
-                recall: r,
-                f1,
-                support,
-            }
+            let f1 = if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) };
+            ClassScores { label: labels[c].clone(), precision: p, recall: r, f1, support }
         })
         .collect();
     let correct: usize = (0..k).map(|c| confusion[c][c]).sum();

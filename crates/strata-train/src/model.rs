@@ -66,13 +66,17 @@ impl ModelConfig {
         v
     }
 
+    /// Parameter-group names in plan order: the layers, then an auxiliary head per LSTM.
+    pub fn group_names(&self) -> Vec<String> {
+        let mut v = self.layer_names();
+        v.extend((0..self.layers).map(|k| format!("aux_{k}")));
+        v
+    }
+
     /// Checks sizes a user can get wrong; the message says which flag to change.
     pub fn validate(&self) -> Result<(), String> {
         if !matches!(self.architecture.as_str(), "seed" | "seed-stacked") {
-            return Err(format!(
-                "unknown model '{}' (expected seed or seed-stacked)",
-                self.architecture
-            ));
+            return Err(format!("unknown model '{}' (expected seed or seed-stacked)", self.architecture));
         }
         for (v, flag) in [
             (self.vocab_size, "--num-words"),
@@ -88,10 +92,7 @@ impl ModelConfig {
             return Err("--num-words must be at least 2 (index 0 is padding)".into());
         }
         if self.num_classes < 2 {
-            return Err(format!(
-                "the data has {} class(es); a classifier needs at least 2",
-                self.num_classes
-            ));
+            return Err(format!("the data has {} class(es); a classifier needs at least 2", self.num_classes));
         }
         Ok(())
     }
@@ -104,6 +105,9 @@ pub struct Layout {
     pub lstm: Vec<LstmLayout>,
     pub head_kernel: std::ops::Range<usize>,
     pub head_bias: std::ops::Range<usize>,
+    /// Auxiliary classifiers (kernel `[H, K]`, bias `[K]`) on each LSTM layer's last state,
+    /// used by stage-wise schedules during training only; empty unless added, never saved.
+    pub aux: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>,
 }
 
 #[derive(Clone, Debug)]
@@ -119,6 +123,10 @@ impl Layout {
         match name {
             "embedding" => Some(self.embedding.clone()),
             "head" => Some(self.head_kernel.start..self.head_bias.end),
+            _ if name.starts_with("aux_") => {
+                let k: usize = name.strip_prefix("aux_")?.parse().ok()?;
+                self.aux.get(k).map(|(kr, br)| kr.start..br.end)
+            }
             _ => {
                 let k: usize = name.strip_prefix("lstm_")?.parse().ok()?;
                 self.lstm.get(k).map(|l| l.kernel.start..l.bias.end)
@@ -154,16 +162,7 @@ impl Model {
             .collect();
         let head_kernel = p.add("head.kernel", &[h, config.outputs()]);
         let head_bias = p.add("head.bias", &[config.outputs()]);
-        Model {
-            config,
-            params: p,
-            layout: Layout {
-                embedding,
-                lstm,
-                head_kernel,
-                head_bias,
-            },
-        }
+        Model { config, params: p, layout: Layout { embedding, lstm, head_kernel, head_bias, aux: Vec::new() } }
     }
 
     /// Keras's initialisation, from `seed`.
@@ -184,5 +183,32 @@ impl Model {
         init::glorot_uniform(&mut data[m.layout.head_kernel.clone()], h, k, &mut rng);
         data[m.layout.head_bias.clone()].fill(0.0);
         m
+    }
+
+    /// Appends one auxiliary classifier per LSTM layer (`aux_k.kernel`, `aux_k.bias`),
+    /// glorot-initialised from their own stream of `seed`, so the main layers' initial values
+    /// do not depend on whether a schedule uses auxiliary heads.
+    pub fn add_aux_heads(&mut self, seed: u64) {
+        if !self.layout.aux.is_empty() {
+            return;
+        }
+        let (h, k) = (self.config.units, self.config.outputs());
+        let mut rng = Rng::derive(seed, 0x617578); // "aux"
+        for i in 0..self.config.layers {
+            let kr = self.params.add(&format!("aux_{i}.kernel"), &[h, k]);
+            let br = self.params.add(&format!("aux_{i}.bias"), &[k]);
+            init::glorot_uniform(&mut self.params.data[kr.clone()], h, k, &mut rng);
+            self.layout.aux.push((kr, br));
+        }
+    }
+
+    /// Removes the auxiliary heads (they are training scaffolding, not part of the model).
+    pub fn drop_aux_heads(&mut self) {
+        if let Some((first, _)) = self.layout.aux.first() {
+            let start = first.start;
+            self.params.data.truncate(start);
+            self.params.specs.retain(|s| s.range.start < start);
+            self.layout.aux.clear();
+        }
     }
 }

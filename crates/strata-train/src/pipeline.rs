@@ -10,11 +10,11 @@ use serde::Serialize;
 use strata_data::{stratified_kfold, stratified_split, DataError, Example, LabelMap};
 use strata_text::{pad_sequence_into, Side, Tokenizer, TokenizerConfig};
 
-use crate::fit::{
-    evaluate, fit, predict_logits, Dataset, EpochRecord, Evaluation, FitOptions, Progress,
-};
+use crate::fit::{fit_schedule, Dataset, EpochRecord, FitOptions, Progress};
 use crate::folder::SavedModel;
+use crate::infer::{evaluate, predict_logits, Evaluation};
 use crate::model::{Model, ModelConfig};
+use crate::schedule::Schedule;
 
 /// How text becomes ids.
 #[derive(Clone, Debug)]
@@ -39,37 +39,23 @@ pub struct TrainSettings {
     pub text: TextSettings,
     pub model: ModelSettings,
     pub fit: FitOptions,
+    /// How training proceeds in stages (end-to-end is one stage of `fit.epochs`).
+    pub schedule: Schedule,
     /// Fraction of the training data held out (stratified, seeded) for val_loss/val_accuracy.
     pub validation_split: f64,
 }
 
 /// `texts_to_sequences` + `pad_sequences`: `[N, maxlen]` ids.
-pub fn encode<S: AsRef<str>>(
-    tok: &Tokenizer,
-    texts: &[S],
-    maxlen: usize,
-    padding: Side,
-    truncating: Side,
-) -> Vec<u32> {
+pub fn encode<S: AsRef<str>>(tok: &Tokenizer, texts: &[S], maxlen: usize, padding: Side, truncating: Side) -> Vec<u32> {
     let mut out = vec![0u32; texts.len() * maxlen];
     for (row, text) in out.chunks_exact_mut(maxlen).zip(texts) {
-        pad_sequence_into(
-            &tok.text_to_sequence(text.as_ref()),
-            row,
-            padding,
-            truncating,
-            0,
-        );
+        pad_sequence_into(&tok.text_to_sequence(text.as_ref()), row, padding, truncating, 0);
     }
     out
 }
 
 /// Class indices of `examples`; a label the map does not know is an error naming its line.
-pub fn label_indices(
-    examples: &[Example],
-    labels: &LabelMap,
-    path: &str,
-) -> Result<Vec<usize>, DataError> {
+pub fn label_indices(examples: &[Example], labels: &LabelMap, path: &str) -> Result<Vec<usize>, DataError> {
     examples
         .iter()
         .map(|e| {
@@ -77,11 +63,7 @@ pub fn label_indices(
                 DataError::new(
                     path,
                     Some(e.line),
-                    format!(
-                        "label '{}' is not one the model knows ({})",
-                        e.label,
-                        labels.labels().join(", ")
-                    ),
+                    format!("label '{}' is not one the model knows ({})", e.label, labels.labels().join(", ")),
                     "test with data labelled like the training data",
                 )
             })
@@ -106,11 +88,7 @@ pub fn train(
     s: &TrainSettings,
     progress: &mut dyn Progress,
 ) -> Result<Trained, String> {
-    let texts = |idx: &[usize]| {
-        idx.iter()
-            .map(|&i| examples[i].text.as_str())
-            .collect::<Vec<_>>()
-    };
+    let texts = |idx: &[usize]| idx.iter().map(|&i| examples[i].text.as_str()).collect::<Vec<_>>();
     let (train_texts, val_texts) = (texts(train_idx), texts(val_idx));
     let mut tokenizer = Tokenizer::new(s.text.tokenizer.clone());
     tokenizer.fit_on_texts(&train_texts);
@@ -128,19 +106,12 @@ pub fn train(
     let (train_ids, val_ids) = (enc(&train_texts), enc(&val_texts));
     let pick = |idx: &[usize]| idx.iter().map(|&i| y[i]).collect::<Vec<_>>();
     let (train_y, val_y) = (pick(train_idx), pick(val_idx));
-    let train_set = Dataset {
-        ids: &train_ids,
-        labels: &train_y,
-        t,
-    };
-    let val_set = Dataset {
-        ids: &val_ids,
-        labels: &val_y,
-        t,
-    };
+    let train_set = Dataset { ids: &train_ids, labels: &train_y, t };
+    let val_set = Dataset { ids: &val_ids, labels: &val_y, t };
     let val = (!val_y.is_empty()).then_some(&val_set);
     let mut model = Model::new(config, s.fit.seed);
-    let history = fit(&mut model, &train_set, val, &s.fit, progress);
+    let history = fit_schedule(&mut model, &train_set, val, &s.schedule, &s.fit, progress);
+    model.drop_aux_heads();
     let validation = val.map(|v| evaluate(&model, v));
     let saved = SavedModel {
         model,
@@ -150,11 +121,7 @@ pub fn train(
         padding: s.text.padding,
         truncating: s.text.truncating,
     };
-    Ok(Trained {
-        saved,
-        history,
-        validation,
-    })
+    Ok(Trained { saved, history, validation })
 }
 
 /// Splits all examples into train and validation parts by `s.validation_split`.
@@ -175,13 +142,7 @@ pub struct Prediction {
 
 /// Predictions for raw texts with a saved model.
 pub fn predict(saved: &SavedModel, texts: &[&str]) -> Vec<Prediction> {
-    let ids = encode(
-        &saved.tokenizer,
-        texts,
-        saved.maxlen,
-        saved.padding,
-        saved.truncating,
-    );
+    let ids = encode(&saved.tokenizer, texts, saved.maxlen, saved.padding, saved.truncating);
     let logits = predict_logits(&saved.model, &ids, saved.maxlen);
     let k = saved.model.config.outputs();
     logits
@@ -189,19 +150,13 @@ pub fn predict(saved: &SavedModel, texts: &[&str]) -> Vec<Prediction> {
         .map(|z| {
             if k == 1 {
                 let p = strata_nn::activations::sigmoid(z[0]);
-                Prediction {
-                    class: usize::from(p > 0.5),
-                    probs: vec![1.0 - p, p],
-                }
+                Prediction { class: usize::from(p > 0.5), probs: vec![1.0 - p, p] }
             } else {
                 let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
                 let e: Vec<f32> = z.iter().map(|v| (v - max).exp()).collect();
                 let sum: f32 = e.iter().sum();
                 let probs: Vec<f32> = e.iter().map(|v| v / sum).collect();
-                Prediction {
-                    class: crate::network::argmax(&probs),
-                    probs,
-                }
+                Prediction { class: crate::network::argmax(&probs), probs }
             }
         })
         .collect()
@@ -243,33 +198,19 @@ pub fn cross_validate(
     let mut results = Vec::with_capacity(k);
     for (f, test_idx) in folds.iter().enumerate() {
         let t0 = Instant::now();
-        let rest: Vec<usize> = folds
-            .iter()
-            .enumerate()
-            .filter(|(g, _)| *g != f)
-            .flat_map(|(_, v)| v.iter().copied())
-            .collect();
+        let rest: Vec<usize> =
+            folds.iter().enumerate().filter(|(g, _)| *g != f).flat_map(|(_, v)| v.iter().copied()).collect();
         let (train_idx, val_idx) = if s.validation_split > 0.0 {
             stratified_split(&rest, y, s.validation_split, s.fit.seed)
         } else {
             (rest, Vec::new())
         };
         let trained = train(examples, labels, y, &train_idx, &val_idx, s, progress)?;
-        let texts: Vec<&str> = test_idx
-            .iter()
-            .map(|&i| examples[i].text.as_str())
-            .collect();
+        let texts: Vec<&str> = test_idx.iter().map(|&i| examples[i].text.as_str()).collect();
         let sv = &trained.saved;
         let ids = encode(&sv.tokenizer, &texts, sv.maxlen, sv.padding, sv.truncating);
         let test_y: Vec<usize> = test_idx.iter().map(|&i| y[i]).collect();
-        let ev = evaluate(
-            &sv.model,
-            &Dataset {
-                ids: &ids,
-                labels: &test_y,
-                t: sv.maxlen,
-            },
-        );
+        let ev = evaluate(&sv.model, &Dataset { ids: &ids, labels: &test_y, t: sv.maxlen });
         let r = FoldResult {
             fold: f + 1,
             accuracy: ev.accuracy,
@@ -283,12 +224,7 @@ pub fn cross_validate(
     }
     let n = results.len() as f64;
     let mean = results.iter().map(|r| r.accuracy).sum::<f64>() / n;
-    let std = (results
-        .iter()
-        .map(|r| (r.accuracy - mean).powi(2))
-        .sum::<f64>()
-        / n)
-        .sqrt();
+    let std = (results.iter().map(|r| (r.accuracy - mean).powi(2)).sum::<f64>() / n).sqrt();
     Ok(CvReport {
         folds: results,
         mean_accuracy: mean,

@@ -2,56 +2,32 @@
 
 use strata_data::{Example, LabelMap};
 use strata_text::{Side, TokenizerConfig};
-use strata_train::fit::{predict_logits, FitOptions, Silent};
+use strata_train::fit::{FitOptions, Silent};
 use strata_train::folder::{load, save};
 use strata_train::pipeline::{encode, train, ModelSettings, TextSettings, TrainSettings};
+use strata_train::predict_logits;
+use strata_train::schedule::Schedule;
 
 #[test]
 fn reloaded_model_predicts_bit_identically() {
-    let texts = [
-        "good fine film",
-        "bad dull plot",
-        "fine acting good",
-        "dull bad boring",
-        "good good",
-        "boring film",
-    ];
+    let texts = ["good fine film", "bad dull plot", "fine acting good", "dull bad boring", "good good", "boring film"];
     let examples: Vec<Example> = texts
         .iter()
         .enumerate()
-        .map(|(i, t)| Example {
-            text: t.to_string(),
-            label: ["pos", "neg"][i % 2].into(),
-            line: i + 1,
-        })
+        .map(|(i, t)| Example { text: t.to_string(), label: ["pos", "neg"][i % 2].into(), line: i + 1 })
         .collect();
     let labels = LabelMap::from_labels(["neg", "pos"]);
-    let y: Vec<usize> = examples
-        .iter()
-        .map(|e| labels.index(&e.label).unwrap())
-        .collect();
+    let y: Vec<usize> = examples.iter().map(|e| labels.index(&e.label).unwrap()).collect();
     let settings = TrainSettings {
         text: TextSettings {
-            tokenizer: TokenizerConfig {
-                num_words: Some(50),
-                oov_token: Some("<OOV>".into()),
-                ..Default::default()
-            },
+            tokenizer: TokenizerConfig { num_words: Some(50), oov_token: Some("<OOV>".into()), ..Default::default() },
             maxlen: 6,
             padding: Side::Pre,
             truncating: Side::Pre,
         },
-        model: ModelSettings {
-            architecture: "seed-stacked".into(),
-            embedding_dim: 8,
-            units: 5,
-            layers: 2,
-        },
-        fit: FitOptions {
-            epochs: 3,
-            batch_size: 2,
-            ..FitOptions::default()
-        },
+        model: ModelSettings { architecture: "seed-stacked".into(), embedding_dim: 8, units: 5, layers: 2 },
+        fit: FitOptions { epochs: 3, batch_size: 2, ..FitOptions::default() },
+        schedule: Schedule::layerwise(2, 3, 1),
         validation_split: 0.0,
     };
     let idx: Vec<usize> = (0..examples.len()).collect();
@@ -69,26 +45,12 @@ fn reloaded_model_predicts_bit_identically() {
         .iter()
         .zip(&trained.saved.model.params.data)
         .all(|(a, b)| a.to_bits() == b.to_bits()));
-    let probe = [
-        "good film",
-        "unseen words only",
-        "",
-        "bad bad bad bad bad bad bad bad",
-    ];
+    let probe = ["good film", "unseen words only", "", "bad bad bad bad bad bad bad bad"];
     let ids_a = encode(&trained.saved.tokenizer, &probe, 6, Side::Pre, Side::Pre);
-    let ids_b = encode(
-        &back.tokenizer,
-        &probe,
-        back.maxlen,
-        back.padding,
-        back.truncating,
-    );
+    let ids_b = encode(&back.tokenizer, &probe, back.maxlen, back.padding, back.truncating);
     assert_eq!(ids_a, ids_b);
     let a = predict_logits(&trained.saved.model, &ids_a, 6);
     let b = predict_logits(&back.model, &ids_b, 6);
-    assert!(
-        a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()),
-        "{a:?} vs {b:?}"
-    );
+    assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()), "{a:?} vs {b:?}");
     assert_eq!(back.labels.labels(), ["neg", "pos"]);
 }

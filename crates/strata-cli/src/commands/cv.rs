@@ -12,12 +12,14 @@ pub fn run(a: CvCmd) -> Result<()> {
         bail!("--folds must be at least 2 (hint: Kim 2014 uses 10)");
     }
     let (examples, labels, y) = super::labelled(&a.data, &a.read.options())?;
-    let smallest = (0..labels.len())
-        .map(|c| y.iter().filter(|&&v| v == c).count())
-        .min()
-        .unwrap_or(0);
+    let smallest = (0..labels.len()).map(|c| y.iter().filter(|&&v| v == c).count()).min().unwrap_or(0);
     if smallest < a.folds {
-        bail!("{}: class '{}' has only {smallest} examples, fewer than --folds {} (hint: use fewer folds)", a.data.display(), labels.label((0..labels.len()).find(|&c| y.iter().filter(|&&v| v == c).count() == smallest).unwrap_or(0)), a.folds);
+        bail!(
+            "{}: class '{}' has only {smallest} examples, fewer than --folds {} (hint: use fewer folds)",
+            a.data.display(),
+            labels.label((0..labels.len()).find(|&c| y.iter().filter(|&&v| v == c).count() == smallest).unwrap_or(0)),
+            a.folds
+        );
     }
     let mut printer = EpochPrinter::new();
     let json = a.json;
@@ -32,16 +34,8 @@ pub fn run(a: CvCmd) -> Result<()> {
             println!("{line}");
         }
     };
-    let report = cross_validate(
-        &examples,
-        &labels,
-        &y,
-        a.folds,
-        &s,
-        &mut printer,
-        &mut on_fold,
-    )
-    .map_err(|m| anyhow!("{m}"))?;
+    let report =
+        cross_validate(&examples, &labels, &y, a.folds, &s, &mut printer, &mut on_fold).map_err(|m| anyhow!("{m}"))?;
     if a.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {

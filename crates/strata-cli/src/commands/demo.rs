@@ -13,6 +13,7 @@ use strata_data::{stratified_split, Example, LabelMap};
 use strata_text::{Side, Tokenizer, TokenizerConfig};
 use strata_train::history::epoch_line;
 use strata_train::pipeline::{predict, train, ModelSettings, TextSettings, TrainSettings};
+use strata_train::schedule::Schedule;
 use strata_train::{EpochRecord, FitOptions, Progress};
 
 use crate::args::DemoCmd;
@@ -24,19 +25,14 @@ struct Curve {
 }
 
 impl Progress for Curve {
-    fn on_epoch(&mut self, r: &EpochRecord, epochs: usize) {
-        eprintln!("  {}", epoch_line(r, epochs));
+    fn on_epoch(&mut self, r: &EpochRecord) {
+        eprintln!("  {}", epoch_line(r));
         self.val.push(r.val_accuracy.unwrap_or(0.0));
     }
 }
 
 /// A linear bag-of-words classifier (unique word ids → logistic regression), trained by SGD.
-fn bag_of_words(
-    tok: &Tokenizer,
-    train: &[&DemoExample],
-    test: &[&DemoExample],
-    seed: u64,
-) -> Vec<usize> {
+fn bag_of_words(tok: &Tokenizer, train: &[&DemoExample], test: &[&DemoExample], seed: u64) -> Vec<usize> {
     let v = tok.vocab_size();
     let feats = |e: &DemoExample| {
         let mut ids = tok.text_to_sequence(&e.text);
@@ -57,9 +53,7 @@ fn bag_of_words(
             train_x[i].iter().for_each(|&id| w[id as usize] -= 0.05 * g);
         }
     }
-    test.iter()
-        .map(|e| usize::from(b + feats(e).iter().map(|&id| w[id as usize]).sum::<f32>() > 0.0))
-        .collect()
+    test.iter().map(|e| usize::from(b + feats(e).iter().map(|&id| w[id as usize]).sum::<f32>() > 0.0)).collect()
 }
 
 fn accuracy(pred: &[usize], test: &[&DemoExample], keep: impl Fn(&DemoExample) -> bool) -> f64 {
@@ -82,39 +76,18 @@ pub fn run(a: DemoCmd) -> Result<()> {
     let y: Vec<usize> = corpus.iter().map(|e| e.label).collect();
     let all: Vec<usize> = (0..corpus.len()).collect();
     let (train_idx, test_idx) = stratified_split(&all, &y, 0.2, a.seed);
-    println!(
-        "strata demo — does word order matter? (seed {}, {} threads)\n",
-        a.seed,
-        rayon::current_num_threads()
-    );
-    println!(
-        "A generated corpus of {} movie-review sentences. The label is the adjective's polarity,",
-        corpus.len()
-    );
-    println!(
-        "flipped when the verb is negated (30%); a third open with a clause whose 'not' negates nothing:"
-    );
+    println!("strata demo — does word order matter? (seed {}, {} threads)\n", a.seed, rayon::current_num_threads());
+    println!("A generated corpus of {} movie-review sentences. The label is the adjective's polarity,", corpus.len());
+    println!("flipped when the verb is negated (30%); a third open with a clause whose 'not' negates nothing:");
     for e in corpus.iter().take(4) {
-        println!(
-            "  {:<3} {}",
-            if e.label == 1 { "pos" } else { "neg" },
-            e.text
-        );
+        println!("  {:<3} {}", if e.label == 1 { "pos" } else { "neg" }, e.text);
     }
-    println!(
-        "{} sentences train, {} are held out.\n",
-        train_idx.len(),
-        test_idx.len()
-    );
+    println!("{} sentences train, {} are held out.\n", train_idx.len(), test_idx.len());
 
     let examples: Vec<Example> = corpus
         .iter()
         .enumerate()
-        .map(|(i, e)| Example {
-            text: e.text.clone(),
-            label: e.label.to_string(),
-            line: i + 1,
-        })
+        .map(|(i, e)| Example { text: e.text.clone(), label: e.label.to_string(), line: i + 1 })
         .collect();
     let labels = LabelMap::from_labels(["0", "1"]);
     let settings = TrainSettings {
@@ -128,34 +101,21 @@ pub fn run(a: DemoCmd) -> Result<()> {
             padding: Side::Pre,
             truncating: Side::Pre,
         },
-        model: ModelSettings {
-            architecture: "seed".into(),
-            embedding_dim: 128,
-            units: 64,
-            layers: 1,
-        },
-        fit: FitOptions {
-            epochs: a.epochs,
-            seed: a.seed,
-            ..FitOptions::default()
-        },
+        model: ModelSettings { architecture: "seed".into(), embedding_dim: 128, units: 64, layers: 1 },
+        fit: FitOptions { epochs: a.epochs, seed: a.seed, ..FitOptions::default() },
+        schedule: Schedule::end_to_end(1, a.epochs),
         validation_split: 0.0,
     };
     println!("Training the seed model: Embedding(10000, 128) → LSTM(64) → Dense(1, sigmoid), Adam, batch 32,");
     println!("maxlen 100 — validation on the held-out sentences:");
     let mut curve = Curve { val: Vec::new() };
-    let trained = train(
-        &examples, &labels, &y, &train_idx, &test_idx, &settings, &mut curve,
-    )
-    .map_err(|m| anyhow!("{m}"))?;
+    let trained =
+        train(&examples, &labels, &y, &train_idx, &test_idx, &settings, &mut curve).map_err(|m| anyhow!("{m}"))?;
 
     let test: Vec<&DemoExample> = test_idx.iter().map(|&i| &corpus[i]).collect();
     let train_ex: Vec<&DemoExample> = train_idx.iter().map(|&i| &corpus[i]).collect();
     let texts: Vec<&str> = test.iter().map(|e| e.text.as_str()).collect();
-    let lstm: Vec<usize> = predict(&trained.saved, &texts)
-        .iter()
-        .map(|p| p.class)
-        .collect();
+    let lstm: Vec<usize> = predict(&trained.saved, &texts).iter().map(|p| p.class).collect();
     let bow = bag_of_words(&trained.saved.tokenizer, &train_ex, &test, a.seed);
 
     println!("\nLearning curve (held-out accuracy per epoch):");
@@ -174,13 +134,9 @@ pub fn run(a: DemoCmd) -> Result<()> {
             accuracy(pred, &test, |e| e.negated)
         );
     }
-    println!(
-        "\nThe bag of words learns which adjectives are positive and stops there: it sees every"
-    );
+    println!("\nThe bag of words learns which adjectives are positive and stops there: it sees every");
     println!("'not' but not which word it belongs to, so it gets the negated sentences backwards.");
-    println!(
-        "The LSTM reads in order and gets both right; early in its learning curve it sits near"
-    );
+    println!("The LSTM reads in order and gets both right; early in its learning curve it sits near");
     println!("the bag of words (adjectives only, ~0.7) until it has learned negation.\n");
     let mine = [
         "the plot was not boring at all",
@@ -190,11 +146,7 @@ pub fn run(a: DemoCmd) -> Result<()> {
     ];
     println!("New sentences:");
     for (t, p) in mine.iter().zip(predict(&trained.saved, &mine)) {
-        println!(
-            "  {:<3} {:.3}  {t}",
-            if p.class == 1 { "pos" } else { "neg" },
-            p.probs[1]
-        );
+        println!("  {:<3} {:.3}  {t}", if p.class == 1 { "pos" } else { "neg" }, p.probs[1]);
     }
     println!(
         "\nDone in {:.1}s. Next: strata train --data ../shared/data/mr/all.tsv --out runs/mr",

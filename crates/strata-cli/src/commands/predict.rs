@@ -15,19 +15,14 @@ pub fn run(a: PredictCmd) -> Result<()> {
         Some(p) if p.as_os_str() != "-" => read_texts(p)?,
         _ => {
             let mut buf = Vec::new();
-            std::io::stdin()
-                .read_to_end(&mut buf)
-                .context("reading stdin")?;
+            std::io::stdin().read_to_end(&mut buf).context("reading stdin")?;
             let s = String::from_utf8(buf).map_err(|e| {
                 anyhow::anyhow!(
                     "<stdin>: not valid UTF-8 at byte {} (hint: convert the input to UTF-8)",
                     e.utf8_error().valid_up_to()
                 )
             })?;
-            s.lines()
-                .filter(|l| !l.trim().is_empty())
-                .map(str::to_string)
-                .collect()
+            s.lines().filter(|l| !l.trim().is_empty()).map(str::to_string).collect()
         }
     };
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
@@ -35,10 +30,7 @@ pub fn run(a: PredictCmd) -> Result<()> {
         let label = saved.labels.label(p.class);
         let score = p.probs[p.class];
         if a.json {
-            println!(
-                "{}",
-                serde_json::json!({"text": text, "label": label, "score": score})
-            );
+            println!("{}", serde_json::json!({"text": text, "label": label, "score": score}));
         } else {
             println!("{label}\t{score:.4}");
         }

@@ -22,24 +22,15 @@ pub fn run(a: TestCmd) -> Result<()> {
     }
     println!("examples   {}", r.n);
     println!("accuracy   {:.4}", r.accuracy);
-    let which = if r.labels.len() == 2 {
-        format!(" (positive class '{}')", r.labels[1])
-    } else {
-        " (macro average)".into()
-    };
+    let which =
+        if r.labels.len() == 2 { format!(" (positive class '{}')", r.labels[1]) } else { " (macro average)".into() };
     println!("precision  {:.4}{which}", r.precision);
     println!("recall     {:.4}", r.recall);
     println!("f1         {:.4}", r.f1);
     println!();
-    println!(
-        "{:<12} {:>9} {:>9} {:>9} {:>8}",
-        "class", "precision", "recall", "f1", "support"
-    );
+    println!("{:<12} {:>9} {:>9} {:>9} {:>8}", "class", "precision", "recall", "f1", "support");
     for c in &r.per_class {
-        println!(
-            "{:<12} {:>9.4} {:>9.4} {:>9.4} {:>8}",
-            c.label, c.precision, c.recall, c.f1, c.support
-        );
+        println!("{:<12} {:>9.4} {:>9.4} {:>9.4} {:>8}", c.label, c.precision, c.recall, c.f1, c.support);
     }
     println!();
     println!("confusion matrix (rows: true, columns: predicted)");

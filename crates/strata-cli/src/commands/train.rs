@@ -47,16 +47,7 @@ pub fn run(a: TrainCmd) -> Result<()> {
         labels.labels().join(", ")
     );
     let mut printer = EpochPrinter::new();
-    let trained = train(
-        &examples,
-        &labels,
-        &y,
-        &train_idx,
-        &val_idx,
-        &s,
-        &mut printer,
-    )
-    .map_err(|m| anyhow!("{m}"))?;
+    let trained = train(&examples, &labels, &y, &train_idx, &val_idx, &s, &mut printer).map_err(|m| anyhow!("{m}"))?;
 
     let record = RunRecord {
         data: a.data.clone(),
@@ -80,18 +71,9 @@ pub fn run(a: TrainCmd) -> Result<()> {
         truncating: format!("{:?}", s.text.truncating).to_lowercase(),
     };
     save(&a.out.join("model"), &trained.saved)?;
-    write_atomic(
-        &a.out.join("history.csv"),
-        history_csv(&trained.history).as_bytes(),
-    )?;
-    write_atomic(
-        &a.out.join("timings.csv"),
-        timings_csv(&trained.history).as_bytes(),
-    )?;
-    write_atomic(
-        &a.out.join("run.toml"),
-        toml::to_string(&record)?.as_bytes(),
-    )?;
+    write_atomic(&a.out.join("history.csv"), history_csv(&trained.history).as_bytes())?;
+    write_atomic(&a.out.join("timings.csv"), timings_csv(&trained.history).as_bytes())?;
+    write_atomic(&a.out.join("run.toml"), toml::to_string(&record)?.as_bytes())?;
     let metrics = serde_json::json!({
         "train_loss": trained.history.last().map(|r| r.loss),
         "train_accuracy": trained.history.last().map(|r| r.accuracy),
@@ -100,10 +82,7 @@ pub fn run(a: TrainCmd) -> Result<()> {
         "n_train": train_idx.len(),
         "n_val": val_idx.len(),
     });
-    write_atomic(
-        &a.out.join("metrics.json"),
-        serde_json::to_string_pretty(&metrics)?.as_bytes(),
-    )?;
+    write_atomic(&a.out.join("metrics.json"), serde_json::to_string_pretty(&metrics)?.as_bytes())?;
     match trained.validation {
         Some(v) => println!(
             "val_accuracy {:.4}  val_loss {:.4}  model saved to {}",

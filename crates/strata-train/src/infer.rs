@@ -1,0 +1,150 @@
+//! Inference: logits, loss/accuracy and pooled layer representations, batch by batch with each
+//! batch split across cores.
+
+use rayon::prelude::*;
+
+use crate::fit::Dataset;
+use crate::model::Model;
+use crate::network::{self, Plan, Workspace};
+
+/// Batch size used for inference (each batch is split across cores).
+pub const INFER_BATCH: usize = 256;
+
+/// Splits `n` items into at most `parts` contiguous near-equal ranges.
+pub(crate) fn chunk_ranges(n: usize, parts: usize) -> Vec<std::ops::Range<usize>> {
+    let parts = parts.clamp(1, n.max(1));
+    let (base, extra) = (n / parts, n % parts);
+    let mut start = 0;
+    (0..parts)
+        .map(|i| {
+            let r = start..start + base + usize::from(i < extra);
+            start = r.end;
+            r
+        })
+        .filter(|r| !r.is_empty())
+        .collect()
+}
+
+fn split_rows<'a>(mut buf: &'a mut [f32], ranges: &[std::ops::Range<usize>], k: usize) -> Vec<&'a mut [f32]> {
+    let mut v = Vec::with_capacity(ranges.len());
+    for r in ranges {
+        let (a, b) = std::mem::take(&mut buf).split_at_mut(r.len() * k);
+        v.push(a);
+        buf = b;
+    }
+    v
+}
+
+/// Runs `plan`'s forward over `ids: [N, T]` and lets `take` copy `width` values per row out of
+/// each chunk's workspace into `[N, width]`.
+fn map_rows(
+    model: &Model,
+    ids: &[u32],
+    t: usize,
+    plan: &Plan,
+    width: usize,
+    take: impl Fn(&Workspace, usize, &mut [f32]) + Sync,
+) -> Vec<f32> {
+    let n = ids.len().checked_div(t).unwrap_or(0);
+    let mut out = vec![0.0f32; n * width];
+    let threads = rayon::current_num_threads();
+    let mut spaces: Vec<Workspace> = (0..threads).map(|_| Workspace::default()).collect();
+    for start in (0..n).step_by(INFER_BATCH) {
+        let end = (start + INFER_BATCH).min(n);
+        let ranges = chunk_ranges(end - start, threads);
+        let outs = split_rows(&mut out[start * width..end * width], &ranges, width);
+        spaces.par_iter_mut().zip(ranges.par_iter()).zip(outs).for_each(|((ws, r), o)| {
+            let rows = &ids[(start + r.start) * t..(start + r.end) * t];
+            network::forward(model, rows, r.len(), t, plan, ws);
+            take(ws, r.len(), o);
+        });
+    }
+    out
+}
+
+/// Logits `[N, K]` of the final head for every row of `ids: [N, T]`.
+pub fn predict_logits(model: &Model, ids: &[u32], t: usize) -> Vec<f32> {
+    let k = model.config.outputs();
+    map_rows(model, ids, t, &Plan::inference(model.config.layers), k, |ws, b, o| o.copy_from_slice(&ws.logits[..b * k]))
+}
+
+/// Logits `[N, K]` of the classifier `plan` reports (the final head, or the top computed
+/// layer's auxiliary head in a stage without it).
+pub fn plan_logits(model: &Model, ids: &[u32], t: usize, plan: &Plan) -> Vec<f32> {
+    let k = model.config.outputs();
+    let mut eval_plan = plan.clone();
+    eval_plan.trainable.iter_mut().for_each(|x| *x = false);
+    let top = plan.depth - 1;
+    let head = plan.reports_head();
+    map_rows(model, ids, t, &eval_plan, k, move |ws, b, o| {
+        let src = if head { &ws.logits } else { &ws.aux_logits[top] };
+        o.copy_from_slice(&src[..b * k]);
+    })
+}
+
+/// Mean loss and accuracy.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Evaluation {
+    pub loss: f64,
+    pub accuracy: f64,
+}
+
+fn score(logits: &[f32], k: usize, labels: &[usize]) -> Evaluation {
+    let mut scratch = vec![0.0; logits.len()];
+    let loss_sum = if k == 1 {
+        let y: Vec<f32> = labels.iter().map(|&l| l as f32).collect();
+        strata_nn::loss::bce_with_logits(logits, &y, 1.0, &mut scratch)
+    } else {
+        strata_nn::loss::softmax_cross_entropy(logits, k, labels, 1.0, &mut scratch)
+    };
+    let n = labels.len().max(1) as f64;
+    Evaluation { loss: loss_sum / n, accuracy: network::count_correct(logits, k, labels) as f64 / n }
+}
+
+/// Loss and accuracy of the model's final head on `data`.
+pub fn evaluate(model: &Model, data: &Dataset) -> Evaluation {
+    score(&predict_logits(model, data.ids, data.t), model.config.outputs(), data.labels)
+}
+
+/// Loss and accuracy of the classifier a stage's `plan` reports.
+pub fn evaluate_plan(model: &Model, data: &Dataset, plan: &Plan) -> Evaluation {
+    score(&plan_logits(model, data.ids, data.t, plan), model.config.outputs(), data.labels)
+}
+
+/// Pooled representation of every layer for each row: the mean embedding over non-padding
+/// tokens (`[N, E]`), and each LSTM layer's last state (`[N, H]`), in layer order. The head's
+/// input is the top LSTM's last state.
+pub fn representations(model: &Model, ids: &[u32], t: usize) -> Vec<Vec<f32>> {
+    let c = &model.config;
+    let (e, h, l) = (c.embedding_dim, c.units, c.layers);
+    let width = e + l * h;
+    let flat = map_rows(model, ids, t, &Plan::inference(l), width, |ws, b, o| {
+        for (bi, row) in o.chunks_exact_mut(width).enumerate().take(b) {
+            let (emb_mean, states) = row.split_at_mut(e);
+            let mut count = 0.0f32;
+            for ti in 0..t {
+                let x = &ws.emb[(ti * b + bi) * e..(ti * b + bi + 1) * e];
+                // padding rows (id 0) are excluded: they say nothing about the text
+                if ws.ids[bi * t + ti] != 0 {
+                    emb_mean.iter_mut().zip(x).for_each(|(m, v)| *m += v);
+                    count += 1.0;
+                }
+            }
+            emb_mean.iter_mut().for_each(|m| *m /= count.max(1.0));
+            for k in 0..l {
+                let d = strata_nn::lstm::LstmDims { b, t, e: c.lstm_input(k), h };
+                states[k * h..(k + 1) * h].copy_from_slice(&ws.lstm[k].last(d)[bi * h..(bi + 1) * h]);
+            }
+        }
+    });
+    let n = flat.len() / width.max(1);
+    let mut out = vec![Vec::with_capacity(n * e)];
+    out.extend((0..l).map(|_| Vec::with_capacity(n * h)));
+    for row in flat.chunks_exact(width) {
+        out[0].extend_from_slice(&row[..e]);
+        for k in 0..l {
+            out[k + 1].extend_from_slice(&row[e + k * h..e + (k + 1) * h]);
+        }
+    }
+    out
+}

@@ -1,0 +1,403 @@
+//! Training schedules: a list of stages, each a [`Plan`] (what is computed, trained and
+//! supervised) with its epochs and per-group learning-rate multipliers. End-to-end training is
+//! the one-stage schedule, so one loop runs every strategy:
+//!
+//! | schedule | stages |
+//! |---|---|
+//! | `end-to-end` | all layers, final loss |
+//! | `layerwise` | stage k trains lstm_k (stage 1 also the embedding) + a classifier on its last state; lower layers frozen, higher ones absent (Bengio 2007; Belilovsky 2019); optional fine-tune stage |
+//! | `deep-supervision` | all layers, final loss + weighted auxiliary losses on the layers below the top (Lee et al. 2015) |
+//! | `gradual-unfreeze` | head first, then one more group per stage downward; lr ÷ 2.6 per group down; slanted triangular lr (Howard & Ruder 2018) |
+//!
+//! A schedule can also be read from TOML (`--schedule-file`), and `--freeze` / `--lr-mult`
+//! apply to any schedule.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::network::Plan;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stage {
+    /// Shown in epoch lines: `Stage 2/3 [lstm_1 + aux head]`.
+    pub name: String,
+    pub plan: Plan,
+    pub epochs: usize,
+    /// Learning-rate multiplier per group, in plan order.
+    pub lr_mults: Vec<f32>,
+}
+
+/// Slanted triangular learning rate (ULMFiT): a short linear warm-up to the peak, then a long
+/// linear decay to `1/ratio` of it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Stlr {
+    pub cut_frac: f32,
+    pub ratio: f32,
+}
+
+impl Stlr {
+    pub const ULMFIT: Stlr = Stlr { cut_frac: 0.1, ratio: 32.0 };
+
+    /// Multiplier of the peak learning rate at step `t` (0-based) of `total`.
+    pub fn factor(&self, t: usize, total: usize) -> f32 {
+        let cut = ((total as f32 * self.cut_frac).floor()).max(1.0);
+        let t = t as f32;
+        let p = if t < cut { t / cut } else { 1.0 - (t - cut) / (cut * (1.0 / self.cut_frac - 1.0)) };
+        (1.0 + p.max(0.0) * (self.ratio - 1.0)) / self.ratio
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Schedule {
+    pub name: String,
+    pub stages: Vec<Stage>,
+    pub stlr: Option<Stlr>,
+}
+
+/// The schedules `--schedule` accepts.
+pub const SCHEDULES: [&str; 4] = ["end-to-end", "layerwise", "deep-supervision", "gradual-unfreeze"];
+
+/// Splits `total` epochs over `n` stages, earlier stages first; every stage gets at least 1.
+fn split_epochs(total: usize, n: usize) -> Vec<usize> {
+    (0..n).map(|i| (total / n + usize::from(i < total % n)).max(1)).collect()
+}
+
+fn groups(layers: usize) -> usize {
+    2 * layers + 2
+}
+
+impl Schedule {
+    pub fn end_to_end(layers: usize, epochs: usize) -> Schedule {
+        let stage = Stage {
+            name: "all layers".into(),
+            plan: Plan::end_to_end(layers),
+            epochs,
+            lr_mults: vec![1.0; groups(layers)],
+        };
+        Schedule { name: "end-to-end".into(), stages: vec![stage], stlr: None }
+    }
+
+    /// Greedy layer-wise: stage k trains lstm_k (+ the embedding in stage 1) and a classifier
+    /// on its last state — an auxiliary head below the top, the final head on the top layer.
+    pub fn layerwise(layers: usize, epochs: usize, finetune_epochs: usize) -> Schedule {
+        let split = split_epochs(epochs.saturating_sub(finetune_epochs).max(layers), layers);
+        let mut stages = Vec::new();
+        for (k, &ep) in split.iter().enumerate() {
+            let top = k + 1 == layers;
+            let mut plan = Plan::end_to_end(layers);
+            plan.depth = k + 1;
+            plan.trainable = vec![false; groups(layers)];
+            plan.trainable[k + 1] = true;
+            if k == 0 {
+                plan.trainable[0] = true;
+            }
+            if top {
+                plan.trainable[layers + 1] = true;
+            } else {
+                plan.head_weight = 0.0;
+                plan.aux_weights[k] = 1.0;
+                plan.trainable[layers + 2 + k] = true;
+            }
+            let name = format!(
+                "{}lstm_{k} + {}",
+                if k == 0 { "embedding + " } else { "" },
+                if top { "head" } else { "aux head" }
+            );
+            stages.push(Stage { name, plan, epochs: ep, lr_mults: vec![1.0; groups(layers)] });
+        }
+        if finetune_epochs > 0 {
+            let plan = Plan::end_to_end(layers);
+            stages.push(Stage {
+                name: "fine-tune all".into(),
+                plan,
+                epochs: finetune_epochs,
+                lr_mults: vec![1.0; groups(layers)],
+            });
+        }
+        Schedule { name: "layerwise".into(), stages, stlr: None }
+    }
+
+    /// One stage: all layers, the final loss plus `aux_weight` × an auxiliary loss on each
+    /// layer below the top (the top layer's classifier is the final head).
+    pub fn deep_supervision(layers: usize, epochs: usize, aux_weight: f32) -> Schedule {
+        let mut plan = Plan::end_to_end(layers);
+        for k in 0..layers.saturating_sub(1) {
+            plan.aux_weights[k] = aux_weight;
+            plan.trainable[layers + 2 + k] = aux_weight > 0.0;
+        }
+        let stage = Stage {
+            name: format!("all layers + aux heads x{aux_weight}"),
+            plan,
+            epochs,
+            lr_mults: vec![1.0; groups(layers)],
+        };
+        Schedule { name: "deep-supervision".into(), stages: vec![stage], stlr: None }
+    }
+
+    /// ULMFiT's gradual unfreezing: groups from the top (head, lstm_{L-1}, …, lstm_0,
+    /// embedding); stage s trains the top s+1 groups; lr ÷ 2.6 per group down; STLR.
+    pub fn gradual_unfreeze(layers: usize, epochs: usize) -> Schedule {
+        let order: Vec<usize> = std::iter::once(layers + 1).chain((0..=layers).rev()).collect();
+        let mut lr_mults = vec![1.0; groups(layers)];
+        for (depth_below_head, &g) in order.iter().enumerate() {
+            lr_mults[g] = 2.6f32.powi(-(depth_below_head as i32));
+        }
+        let split = split_epochs(epochs.max(order.len()), order.len());
+        let names = |g: usize| {
+            if g == 0 {
+                "embedding".to_string()
+            } else if g == layers + 1 {
+                "head".into()
+            } else {
+                format!("lstm_{}", g - 1)
+            }
+        };
+        let stages = split
+            .iter()
+            .enumerate()
+            .map(|(s, &ep)| {
+                let mut plan = Plan::end_to_end(layers);
+                plan.trainable = vec![false; groups(layers)];
+                order[..=s].iter().for_each(|&g| plan.trainable[g] = true);
+                let name = order[..=s].iter().rev().map(|&g| names(g)).collect::<Vec<_>>().join(" + ");
+                Stage { name, plan, epochs: ep, lr_mults: lr_mults.clone() }
+            })
+            .collect();
+        Schedule { name: "gradual-unfreeze".into(), stages, stlr: Some(Stlr::ULMFIT) }
+    }
+
+    /// A named schedule with the given epoch budget.
+    pub fn named(
+        name: &str,
+        layers: usize,
+        epochs: usize,
+        finetune_epochs: usize,
+        aux_weight: f32,
+    ) -> Result<Schedule, String> {
+        match name {
+            "end-to-end" => Ok(Schedule::end_to_end(layers, epochs)),
+            "layerwise" => Ok(Schedule::layerwise(layers, epochs, finetune_epochs)),
+            "deep-supervision" => Ok(Schedule::deep_supervision(layers, epochs, aux_weight)),
+            "gradual-unfreeze" => Ok(Schedule::gradual_unfreeze(layers, epochs)),
+            other => Err(format!("unknown schedule '{other}' (hint: use one of {})", SCHEDULES.join(", "))),
+        }
+    }
+
+    /// Total epochs over all stages.
+    pub fn epochs(&self) -> usize {
+        self.stages.iter().map(|s| s.epochs).sum()
+    }
+
+    /// Whether any stage uses auxiliary heads.
+    pub fn uses_aux_heads(&self) -> bool {
+        self.stages.iter().any(|s| s.plan.aux_weights.iter().any(|&w| w > 0.0))
+    }
+
+    /// `--freeze`: the named groups train in no stage. A stage left with nothing to train is an
+    /// error that names it.
+    pub fn freeze(&mut self, names: &[String], group_names: &[String]) -> Result<(), String> {
+        for name in names {
+            let g = group_index(name, group_names)?;
+            self.stages.iter_mut().for_each(|s| s.plan.trainable[g] = false);
+        }
+        for (i, s) in self.stages.iter().enumerate() {
+            if !s.plan.trainable.iter().any(|&t| t) {
+                return Err(format!(
+                    "--freeze leaves stage {} [{}] with nothing to train (hint: freeze fewer layers)",
+                    i + 1,
+                    s.name
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// `--lr-mult name=x,...`: multiplies a group's learning rate in every stage.
+    pub fn scale_lr(&mut self, mults: &[(String, f32)], group_names: &[String]) -> Result<(), String> {
+        for (name, m) in mults {
+            let g = group_index(name, group_names)?;
+            self.stages.iter_mut().for_each(|s| s.lr_mults[g] *= m);
+        }
+        Ok(())
+    }
+
+    /// Reads a schedule declared in TOML (see `StageFile`); `origin` names the file in errors.
+    pub fn from_toml(text: &str, origin: &str, layers: usize, group_names: &[String]) -> Result<Schedule, String> {
+        let file: ScheduleFile = toml::from_str(text).map_err(|e| {
+            format!(
+                "{origin}: {} (hint: see `strata train --help` for the [[stage]] format)",
+                e.to_string().replace('\n', " ")
+            )
+        })?;
+        if file.stage.is_empty() {
+            return Err(format!("{origin}: no [[stage]] tables (hint: declare at least one stage)"));
+        }
+        let mut stages = Vec::new();
+        for (i, st) in file.stage.iter().enumerate() {
+            let at = |m: String| format!("{origin}: stage {}: {m}", i + 1);
+            let mut plan = Plan::end_to_end(layers);
+            plan.trainable = vec![false; groups(layers)];
+            plan.head_weight = 0.0;
+            for name in &st.train {
+                plan.trainable[group_index(name, group_names).map_err(at)?] = true;
+            }
+            let heads =
+                if st.heads.is_empty() { BTreeMap::from([("head".to_string(), 1.0)]) } else { st.heads.clone() };
+            let mut depth = 0;
+            for (name, &w) in &heads {
+                if name == "head" {
+                    plan.head_weight = w;
+                    depth = layers;
+                } else {
+                    let k = name
+                        .strip_prefix("lstm_")
+                        .and_then(|k| k.parse::<usize>().ok())
+                        .filter(|&k| k < layers)
+                        .ok_or_else(|| {
+                            at(format!("heads: '{name}' is not 'head' or an LSTM layer (lstm_0 … lstm_{})", layers - 1))
+                        })?;
+                    plan.aux_weights[k] = w;
+                    plan.trainable[layers + 2 + k] = w > 0.0;
+                    depth = depth.max(k + 1);
+                }
+            }
+            for (g, _) in plan.trainable.iter().enumerate().filter(|(_, &t)| t) {
+                if (1..=layers).contains(&g) && g > depth {
+                    return Err(at(format!("trains {} but no head reads it or a layer above it", group_names[g])));
+                }
+            }
+            plan.depth = depth.max(1);
+            if !plan.trainable.iter().any(|&t| t) {
+                return Err(at("trains nothing (hint: list layers in train = [...])".into()));
+            }
+            if st.epochs == 0 {
+                return Err(at("epochs must be at least 1".into()));
+            }
+            let mut lr_mults = vec![1.0; groups(layers)];
+            for (name, &m) in &st.lr_mult {
+                lr_mults[group_index(name, group_names).map_err(at)?] = m;
+            }
+            let name = st.name.clone().unwrap_or_else(|| st.train.join(" + "));
+            stages.push(Stage { name, plan, epochs: st.epochs, lr_mults });
+        }
+        let stlr = file.slanted_triangular_lr.then_some(Stlr::ULMFIT);
+        Ok(Schedule { name: file.name.unwrap_or_else(|| "custom".into()), stages, stlr })
+    }
+}
+
+fn group_index(name: &str, group_names: &[String]) -> Result<usize, String> {
+    let visible: Vec<&str> = group_names.iter().map(String::as_str).filter(|n| !n.starts_with("aux_")).collect();
+    group_names
+        .iter()
+        .position(|n| n == name)
+        .ok_or_else(|| format!("unknown layer '{name}' (hint: the layers are {})", visible.join(", ")))
+}
+
+/// A schedule file:
+///
+/// ```toml
+/// name = "two-step"                # optional
+/// slanted_triangular_lr = false    # optional
+/// [[stage]]
+/// name = "words first"             # optional
+/// train = ["embedding", "lstm_0"]  # groups that train
+/// heads = { lstm_0 = 1.0 }         # classifiers and loss weights; "head" is the final head
+/// lr_mult = { embedding = 0.5 }    # optional
+/// epochs = 2
+/// ```
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScheduleFile {
+    name: Option<String>,
+    #[serde(default)]
+    slanted_triangular_lr: bool,
+    #[serde(default)]
+    stage: Vec<StageFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StageFile {
+    name: Option<String>,
+    train: Vec<String>,
+    #[serde(default)]
+    heads: BTreeMap<String, f32>,
+    #[serde(default)]
+    lr_mult: BTreeMap<String, f32>,
+    epochs: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(layers: usize) -> Vec<String> {
+        crate::model::ModelConfig { layers, ..crate::model::ModelConfig::seed(10) }.group_names()
+    }
+
+    #[test]
+    fn layerwise_trains_one_layer_per_stage_with_a_head_on_it() {
+        let s = Schedule::layerwise(2, 4, 1);
+        assert_eq!(s.stages.len(), 3);
+        assert_eq!(s.stages[0].plan.depth, 1);
+        assert_eq!(s.stages[0].plan.trainable, vec![true, true, false, false, true, false]);
+        assert_eq!(s.stages[0].plan.aux_weights, vec![1.0, 0.0]);
+        assert_eq!(s.stages[1].plan.trainable, vec![false, false, true, true, false, false]);
+        assert_eq!(s.stages[1].plan.head_weight, 1.0);
+        assert_eq!(s.stages[2].plan, Plan::end_to_end(2));
+        assert_eq!(s.epochs(), 4);
+        assert_eq!(s.stages[1].name, "lstm_1 + head");
+    }
+
+    #[test]
+    fn gradual_unfreeze_goes_top_down_with_discriminative_rates() {
+        let s = Schedule::gradual_unfreeze(2, 8);
+        assert_eq!(s.stages.len(), 4);
+        assert_eq!(s.stages[0].plan.trainable[..4], [false, false, false, true]);
+        assert_eq!(s.stages[3].plan.trainable[..4], [true, true, true, true]);
+        let m = &s.stages[0].lr_mults;
+        assert!((m[3] - 1.0).abs() < 1e-6 && (m[2] - 1.0 / 2.6).abs() < 1e-6 && (m[0] - 2.6f32.powi(-3)).abs() < 1e-6);
+        assert_eq!(s.stages[3].name, "embedding + lstm_0 + lstm_1 + head");
+    }
+
+    #[test]
+    fn stlr_warms_up_then_decays_to_one_over_ratio() {
+        let s = Stlr::ULMFIT;
+        assert!((s.factor(0, 1000) - 1.0 / 32.0).abs() < 1e-6);
+        assert!((s.factor(100, 1000) - 1.0).abs() < 1e-6);
+        assert!(s.factor(50, 1000) > s.factor(10, 1000));
+        assert!((s.factor(999, 1000) - 1.0 / 32.0).abs() < 0.01);
+    }
+
+    #[test]
+    fn toml_schedule_and_its_errors() {
+        let text = "[[stage]]\ntrain = [\"embedding\", \"lstm_0\"]\nheads = { lstm_0 = 1.0 }\nepochs = 2\n\n[[stage]]\nname = \"top\"\ntrain = [\"lstm_1\", \"head\"]\nlr_mult = { lstm_1 = 0.5 }\nepochs = 1\n";
+        let s = Schedule::from_toml(text, "s.toml", 2, &names(2)).unwrap();
+        assert_eq!(s.stages[0].plan.depth, 1);
+        assert_eq!(s.stages[0].plan.head_weight, 0.0);
+        assert_eq!(s.stages[1].plan.depth, 2);
+        assert_eq!(s.stages[1].lr_mults[2], 0.5);
+        assert_eq!(s.stages[0].name, "embedding + lstm_0");
+        let bad =
+            Schedule::from_toml("[[stage]]\ntrain = [\"lstm_7\"]\nepochs = 1\n", "s.toml", 2, &names(2)).unwrap_err();
+        assert!(bad.contains("s.toml: stage 1: unknown layer 'lstm_7'"), "{bad}");
+        let bad = Schedule::from_toml(
+            "[[stage]]\ntrain = [\"lstm_1\"]\nheads = { lstm_0 = 1.0 }\nepochs = 1\n",
+            "s.toml",
+            2,
+            &names(2),
+        )
+        .unwrap_err();
+        assert!(bad.contains("no head reads it"), "{bad}");
+    }
+
+    #[test]
+    fn freeze_removes_groups_and_refuses_an_empty_stage() {
+        let mut s = Schedule::end_to_end(1, 3);
+        s.freeze(&["embedding".into()], &names(1)).unwrap();
+        assert_eq!(s.stages[0].plan.trainable[..3], [false, true, true]);
+        let mut g = Schedule::gradual_unfreeze(1, 3);
+        assert!(g.freeze(&["head".into()], &names(1)).unwrap_err().contains("stage 1"));
+    }
+}
