@@ -1,0 +1,134 @@
+//! What stage-wise training promises: frozen weights stay bit-identical, a head-only stage
+//! moves nothing else, deep supervision with weight 0 is end-to-end, and backward never runs
+//! below the lowest trainable layer.
+
+use strata_train::fit::{fit_schedule, stage_groups, Dataset, FitOptions, OptimizerState, Silent, Trainer};
+use strata_train::schedule::Schedule;
+use strata_train::{Model, ModelConfig};
+
+/// Label 1 iff more ids are in the lower half of the vocabulary (learnable, not trivial).
+fn data(n: usize, t: usize, v: u32) -> (Vec<u32>, Vec<usize>) {
+    let mut rng = strata_nn::Rng::new(7);
+    let ids: Vec<u32> = (0..n * t).map(|_| 1 + rng.below(v as usize - 1) as u32).collect();
+    let labels = ids.chunks(t).map(|r| usize::from(r.iter().filter(|&&i| i < v / 2).count() * 2 > t)).collect();
+    (ids, labels)
+}
+
+fn model(layers: usize) -> Model {
+    Model::new(
+        ModelConfig {
+            architecture: "seed-stacked".into(),
+            vocab_size: 50,
+            embedding_dim: 8,
+            units: 6,
+            layers,
+            num_classes: 2,
+        },
+        3,
+    )
+}
+
+fn opts(epochs: usize) -> FitOptions {
+    FitOptions { epochs, batch_size: 8, ..FitOptions::default() }
+}
+
+fn group(m: &Model, name: &str) -> Vec<f32> {
+    m.params.data[m.layout.layer_range(name).unwrap()].to_vec()
+}
+
+fn bits(v: &[f32]) -> Vec<u32> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
+#[test]
+fn frozen_layers_are_bit_identical_after_training() {
+    let (ids, labels) = data(64, 10, 50);
+    let train = Dataset { ids: &ids, labels: &labels, t: 10 };
+    let mut m = model(2);
+    let names = m.config.group_names();
+    let mut s = Schedule::end_to_end(2, 2);
+    s.freeze(&["embedding".into(), "lstm_0".into()], &names).unwrap();
+    let (emb, l0, l1) = (group(&m, "embedding"), group(&m, "lstm_0"), group(&m, "lstm_1"));
+    fit_schedule(&mut m, &train, None, &s, &opts(2), &mut Silent);
+    assert_eq!(bits(&group(&m, "embedding")), bits(&emb));
+    assert_eq!(bits(&group(&m, "lstm_0")), bits(&l0));
+    assert_ne!(bits(&group(&m, "lstm_1")), bits(&l1), "the unfrozen layer trains");
+}
+
+#[test]
+fn a_head_only_stage_changes_nothing_else() {
+    let (ids, labels) = data(64, 10, 50);
+    let train = Dataset { ids: &ids, labels: &labels, t: 10 };
+    let mut m = model(2);
+    // gradual unfreezing's first stage trains the head alone
+    let mut s = Schedule::gradual_unfreeze(2, 4);
+    s.stages.truncate(1);
+    assert_eq!(s.stages[0].name, "head");
+    let before = m.params.data.clone();
+    let head = m.layout.layer_range("head").unwrap();
+    fit_schedule(&mut m, &train, None, &s, &opts(1), &mut Silent);
+    for (i, (a, b)) in before.iter().zip(&m.params.data).enumerate() {
+        if !head.contains(&i) {
+            assert_eq!(a.to_bits(), b.to_bits(), "parameter {i} outside the head moved");
+        }
+    }
+    assert_ne!(bits(&before[head.clone()]), bits(&m.params.data[head]));
+}
+
+#[test]
+fn deep_supervision_with_weight_zero_is_end_to_end() {
+    let (ids, labels) = data(64, 10, 50);
+    let (vids, vlabels) = data(16, 10, 50);
+    let train = Dataset { ids: &ids, labels: &labels, t: 10 };
+    let val = Dataset { ids: &vids, labels: &vlabels, t: 10 };
+    let curve = |s: &Schedule| {
+        let mut m = model(2);
+        let h = fit_schedule(&mut m, &train, Some(&val), s, &opts(3), &mut Silent);
+        h.iter().map(|r| (r.loss.to_bits(), r.accuracy.to_bits(), r.val_loss.unwrap().to_bits())).collect::<Vec<_>>()
+    };
+    let e2e = curve(&Schedule::end_to_end(2, 3));
+    assert_eq!(curve(&Schedule::deep_supervision(2, 3, 0.0)), e2e);
+    assert_ne!(curve(&Schedule::deep_supervision(2, 3, 0.5)), e2e, "a real auxiliary loss changes training");
+}
+
+#[test]
+fn backward_stops_at_the_lowest_trainable_layer() {
+    let (ids, labels) = data(32, 10, 50);
+    let train = Dataset { ids: &ids, labels: &labels, t: 10 };
+    let mut m = model(3);
+    let names = m.config.group_names();
+    let mut s = Schedule::end_to_end(3, 1);
+    s.freeze(&["embedding".into(), "lstm_0".into(), "lstm_1".into()], &names).unwrap();
+    let stage = &s.stages[0];
+    let groups = stage_groups(&m, stage);
+    let mut opt = OptimizerState::new(FitOptions::default().optimizer, m.params.len());
+    let mut trainer = Trainer::new(&m);
+    let batch: Vec<usize> = (0..8).collect();
+    trainer.step(&mut m, &train, &batch, &stage.plan, &mut opt, &groups);
+    for ws in trainer.spaces.iter().filter(|ws| !ws.lstm_backward_calls.is_empty()) {
+        assert_eq!(ws.lstm_backward_calls, vec![0, 0, 1], "only the top LSTM runs backward");
+        assert!(ws.demb.is_empty(), "no gradient is formed for the frozen embedding");
+    }
+    // and with everything trainable, every layer runs backward
+    let all = Schedule::end_to_end(3, 1);
+    let groups = stage_groups(&m, &all.stages[0]);
+    let mut trainer = Trainer::new(&m);
+    trainer.step(&mut m, &train, &batch, &all.stages[0].plan, &mut opt, &groups);
+    assert!(trainer.spaces.iter().any(|ws| ws.lstm_backward_calls == vec![1, 1, 1]));
+}
+
+#[test]
+fn layerwise_trains_each_layer_in_its_stage_and_reports_every_stage() {
+    let (ids, labels) = data(64, 10, 50);
+    let train = Dataset { ids: &ids, labels: &labels, t: 10 };
+    let mut m = model(2);
+    let s = Schedule::layerwise(2, 3, 1);
+    let l1 = group(&m, "lstm_1");
+    let h = fit_schedule(&mut m, &train, None, &s, &opts(3), &mut Silent);
+    assert_eq!(h.iter().map(|r| r.stage).collect::<Vec<_>>(), vec![1, 2, 3]);
+    assert_eq!(h[0].stage_name, "embedding + lstm_0 + aux head");
+    assert_ne!(bits(&group(&m, "lstm_1")), bits(&l1));
+    assert!(m.layout.aux.len() == 2, "auxiliary heads exist while training");
+    m.drop_aux_heads();
+    assert!(m.params.specs.iter().all(|s| !s.name.starts_with("aux_")));
+}
