@@ -35,6 +35,8 @@ pub enum Command {
     Cv(CvCmd),
     /// Train the seed model on a built-in corpus (no files, no network)
     Demo(DemoCmd),
+    /// Linear probes: what each layer of a saved model makes linearly readable
+    Probe(ProbeCmd),
 }
 
 /// How to read a labelled file.
@@ -124,6 +126,9 @@ pub struct TrainArgs {
     /// Per-layer learning-rate multipliers, e.g. embedding=0.1,lstm_0=0.5
     #[arg(long, value_delimiter = ',')]
     pub lr_mult: Vec<String>,
+    /// Skip the linear probes of every layer after each stage
+    #[arg(long)]
+    pub no_probes: bool,
 }
 
 impl TrainArgs {
@@ -196,6 +201,7 @@ impl TrainArgs {
             },
             schedule: self.schedule(layers, schedule)?,
             validation_split,
+            probes: !self.no_probes,
         })
     }
 }
@@ -256,6 +262,28 @@ pub struct CvCmd {
     pub read: ReadArgs,
     #[command(flatten)]
     pub train: TrainArgs,
+}
+
+#[derive(Args)]
+pub struct ProbeCmd {
+    /// Model folder (or the run folder holding model/)
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Labelled data; probes are fitted on part of it and scored on the rest
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Fraction held out (stratified) to score the probes
+    #[arg(long, default_value_t = 0.2)]
+    pub holdout: f64,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Where to write probes.json (default: beside the model folder)
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub read: ReadArgs,
 }
 
 #[derive(Args)]

@@ -23,6 +23,7 @@ fn main() -> ExitCode {
         Command::Predict(a) => commands::predict::run(a),
         Command::Cv(a) => commands::cv::run(a),
         Command::Demo(a) => commands::demo::run(a),
+        Command::Probe(a) => commands::probe::run(a),
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

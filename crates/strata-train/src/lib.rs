@@ -18,4 +18,5 @@ pub use model::{Model, ModelConfig};
 pub mod folder;
 pub mod history;
 pub mod pipeline;
+pub mod probe;
 pub mod schedule;

@@ -14,6 +14,7 @@ use crate::fit::{fit_schedule, Dataset, EpochRecord, FitOptions, Progress};
 use crate::folder::SavedModel;
 use crate::infer::{evaluate, predict_logits, Evaluation};
 use crate::model::{Model, ModelConfig};
+use crate::probe::{probe_layers, ProbeResult};
 use crate::schedule::Schedule;
 
 /// How text becomes ids.
@@ -43,6 +44,8 @@ pub struct TrainSettings {
     pub schedule: Schedule,
     /// Fraction of the training data held out (stratified, seeded) for val_loss/val_accuracy.
     pub validation_split: f64,
+    /// Probe every layer after each stage (needs validation data).
+    pub probes: bool,
 }
 
 /// `texts_to_sequences` + `pad_sequences`: `[N, maxlen]` ids.
@@ -76,6 +79,43 @@ pub struct Trained {
     pub saved: SavedModel,
     pub history: Vec<EpochRecord>,
     pub validation: Option<Evaluation>,
+    /// Linear probes of every layer after each stage (empty without validation data or when
+    /// `TrainSettings::probes` is off).
+    pub probes: Vec<StageProbes>,
+}
+
+/// The probes run after one stage.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct StageProbes {
+    pub stage: usize,
+    pub name: String,
+    pub probes: Vec<ProbeResult>,
+}
+
+/// Passes progress through and probes every layer when a stage ends.
+struct Probing<'a> {
+    inner: &'a mut dyn Progress,
+    train: Dataset<'a>,
+    val: Option<Dataset<'a>>,
+    results: Vec<StageProbes>,
+}
+
+impl Progress for Probing<'_> {
+    fn on_batch(&mut self, done: usize, total: usize) {
+        self.inner.on_batch(done, total);
+    }
+
+    fn on_epoch(&mut self, record: &EpochRecord) {
+        self.inner.on_epoch(record);
+    }
+
+    fn on_stage_end(&mut self, stage: usize, name: &str, model: &Model) {
+        if let Some(val) = &self.val {
+            let probes = probe_layers(model, (self.train.ids, self.train.labels), (val.ids, val.labels), self.train.t);
+            self.results.push(StageProbes { stage, name: name.to_string(), probes });
+        }
+        self.inner.on_stage_end(stage, name, model);
+    }
 }
 
 /// Fits the tokenizer on `train_idx`, trains a fresh model, evaluates on `val_idx` each epoch.
@@ -110,7 +150,10 @@ pub fn train(
     let val_set = Dataset { ids: &val_ids, labels: &val_y, t };
     let val = (!val_y.is_empty()).then_some(&val_set);
     let mut model = Model::new(config, s.fit.seed);
-    let history = fit_schedule(&mut model, &train_set, val, &s.schedule, &s.fit, progress);
+    let mut probing =
+        Probing { inner: progress, train: train_set, val: val.filter(|_| s.probes).copied(), results: Vec::new() };
+    let history = fit_schedule(&mut model, &train_set, val, &s.schedule, &s.fit, &mut probing);
+    let probes = probing.results;
     model.drop_aux_heads();
     let validation = val.map(|v| evaluate(&model, v));
     let saved = SavedModel {
@@ -121,7 +164,7 @@ pub fn train(
         padding: s.text.padding,
         truncating: s.text.truncating,
     };
-    Ok(Trained { saved, history, validation })
+    Ok(Trained { saved, history, validation, probes })
 }
 
 /// Splits all examples into train and validation parts by `s.validation_split`.

@@ -29,6 +29,7 @@ fn reloaded_model_predicts_bit_identically() {
         fit: FitOptions { epochs: 3, batch_size: 2, ..FitOptions::default() },
         schedule: Schedule::layerwise(2, 3, 1),
         validation_split: 0.0,
+        probes: false,
     };
     let idx: Vec<usize> = (0..examples.len()).collect();
     let trained = train(&examples, &labels, &y, &idx, &[], &settings, &mut Silent).unwrap();

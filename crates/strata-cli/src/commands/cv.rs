@@ -7,7 +7,8 @@ use crate::args::CvCmd;
 use crate::progress::EpochPrinter;
 
 pub fn run(a: CvCmd) -> Result<()> {
-    let s = a.train.settings(a.validation_split)?;
+    let mut s = a.train.settings(a.validation_split)?;
+    s.probes = false;
     if a.folds < 2 {
         bail!("--folds must be at least 2 (hint: Kim 2014 uses 10)");
     }

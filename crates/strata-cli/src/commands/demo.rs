@@ -105,6 +105,7 @@ pub fn run(a: DemoCmd) -> Result<()> {
         fit: FitOptions { epochs: a.epochs, seed: a.seed, ..FitOptions::default() },
         schedule: Schedule::end_to_end(1, a.epochs),
         validation_split: 0.0,
+        probes: false,
     };
     println!("Training the seed model: Embedding(10000, 128) → LSTM(64) → Dense(1, sigmoid), Adam, batch 32,");
     println!("maxlen 100 — validation on the held-out sentences:");

@@ -3,6 +3,7 @@
 pub mod cv;
 pub mod demo;
 pub mod predict;
+pub mod probe;
 pub mod test;
 pub mod train;
 

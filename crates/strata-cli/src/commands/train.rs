@@ -7,6 +7,7 @@ use serde::Serialize;
 use strata_train::folder::{save, write_atomic};
 use strata_train::history::{history_csv, timings_csv};
 use strata_train::pipeline::{holdout, train};
+use strata_train::probe::probe_table;
 
 use crate::args::TrainCmd;
 use crate::progress::EpochPrinter;
@@ -83,6 +84,13 @@ pub fn run(a: TrainCmd) -> Result<()> {
         "n_val": val_idx.len(),
     });
     write_atomic(&a.out.join("metrics.json"), serde_json::to_string_pretty(&metrics)?.as_bytes())?;
+    if !trained.probes.is_empty() {
+        write_atomic(&a.out.join("probes.json"), serde_json::to_string_pretty(&trained.probes)?.as_bytes())?;
+        for sp in &trained.probes {
+            println!("Linear probes after stage {} [{}] (logistic regression, val accuracy):", sp.stage, sp.name);
+            print!("{}", probe_table(&sp.probes));
+        }
+    }
     match trained.validation {
         Some(v) => println!(
             "val_accuracy {:.4}  val_loss {:.4}  model saved to {}",

@@ -1,0 +1,38 @@
+//! `strata probe`: what each layer of a saved model makes linearly readable, on a labelled file
+//! (logistic regression per layer, fitted on a stratified part, scored on the rest).
+
+use anyhow::Result;
+use strata_data::{read_examples, stratified_split};
+use strata_train::folder::{load, resolve, write_atomic};
+use strata_train::pipeline::{encode, label_indices};
+use strata_train::probe::{probe_layers, probe_table};
+
+use crate::args::ProbeCmd;
+
+pub fn run(a: ProbeCmd) -> Result<()> {
+    let saved = load(&a.model)?;
+    let examples = read_examples(&a.data, &a.read.options())?;
+    let y = label_indices(&examples, &saved.labels, &a.data.display().to_string())?;
+    if !(0.0..1.0).contains(&a.holdout) || a.holdout == 0.0 {
+        anyhow::bail!("--holdout must be in (0, 1) (hint: 0.2 scores the probes on a fifth of the data)");
+    }
+    let all: Vec<usize> = (0..y.len()).collect();
+    let (fit_idx, val_idx) = stratified_split(&all, &y, a.holdout, a.seed);
+    let part = |idx: &[usize]| {
+        let texts: Vec<&str> = idx.iter().map(|&i| examples[i].text.as_str()).collect();
+        let ids = encode(&saved.tokenizer, &texts, saved.maxlen, saved.padding, saved.truncating);
+        (ids, idx.iter().map(|&i| y[i]).collect::<Vec<_>>())
+    };
+    let ((ti, ty), (vi, vy)) = (part(&fit_idx), part(&val_idx));
+    let probes = probe_layers(&saved.model, (&ti, &ty), (&vi, &vy), saved.maxlen);
+    let out = a.out.unwrap_or_else(|| resolve(&a.model).parent().map_or_else(|| ".".into(), |p| p.join("probes.json")));
+    write_atomic(&out, serde_json::to_string_pretty(&probes)?.as_bytes())?;
+    if a.json {
+        println!("{}", serde_json::to_string(&probes)?);
+    } else {
+        println!("Linear probes on {} ({} fit, {} scored):", a.data.display(), fit_idx.len(), val_idx.len());
+        print!("{}", probe_table(&probes));
+        println!("(the head's input is the top LSTM's last state; written to {})", out.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,155 @@
+//! Linear probes (Alain & Bengio 2016): a logistic regression fitted on one layer's pooled
+//! representation of the training texts and scored on held-out texts. A probe's accuracy says
+//! how much of the label a level of the model makes linearly readable — what each level has
+//! learned, stage by stage.
+//!
+//! Features are standardised with the training part's mean and deviation; the regression is
+//! multinomial (one logit per class, or one sigmoid for two classes), fitted by full-batch Adam
+//! with a small L2 penalty from zero weights, so it is deterministic.
+
+use serde::Serialize;
+use strata_nn::gemm::{gemm, Op};
+use strata_nn::optim::{Adam, Group};
+
+use crate::infer::representations;
+use crate::model::Model;
+
+/// One layer's probe.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ProbeResult {
+    pub layer: String,
+    pub dim: usize,
+    pub train_accuracy: f64,
+    pub val_accuracy: f64,
+}
+
+const ITERATIONS: usize = 300;
+const L2: f32 = 1e-3;
+
+/// Fits a probe on `x_train: [N, D]` and scores it on `x_val: [M, D]`.
+pub fn fit_probe(
+    x_train: &[f32],
+    y_train: &[usize],
+    x_val: &[f32],
+    y_val: &[usize],
+    d: usize,
+    classes: usize,
+) -> (f64, f64) {
+    let n = y_train.len();
+    let k = if classes <= 2 { 1 } else { classes };
+    // standardise with the training statistics
+    let mut mean = vec![0.0f64; d];
+    let mut var = vec![0.0f64; d];
+    for row in x_train.chunks_exact(d) {
+        row.iter().zip(&mut mean).for_each(|(v, m)| *m += *v as f64);
+    }
+    mean.iter_mut().for_each(|m| *m /= n.max(1) as f64);
+    for row in x_train.chunks_exact(d) {
+        row.iter().zip(&mean).zip(&mut var).for_each(|((v, m), s)| *s += (*v as f64 - m).powi(2));
+    }
+    let std: Vec<f64> = var.iter().map(|v| (v / n.max(1) as f64).sqrt().max(1e-6)).collect();
+    let scale = |x: &[f32]| -> Vec<f32> {
+        x.chunks_exact(d)
+            .flat_map(|row| row.iter().enumerate().map(|(j, v)| ((*v as f64 - mean[j]) / std[j]) as f32))
+            .collect()
+    };
+    let (xt, xv) = (scale(x_train), scale(x_val));
+    // parameters: W [D, K] then b [K]
+    let mut params = vec![0.0f32; d * k + k];
+    let mut grads = vec![0.0f32; params.len()];
+    let mut adam = Adam::new(params.len(), 0.05);
+    let groups = [Group { range: 0..params.len(), lr_mult: 1.0 }];
+    let mut logits = vec![0.0f32; n * k];
+    let mut dlogits = vec![0.0f32; n * k];
+    for _ in 0..ITERATIONS {
+        forward(&xt, &params, n, d, k, &mut logits);
+        loss_grad(&logits, y_train, k, 1.0 / n.max(1) as f32, &mut dlogits);
+        let (gw, gb) = grads.split_at_mut(d * k);
+        gemm(d, n, k, 1.0, &xt, Op::T, &dlogits, Op::N, 0.0, gw);
+        gb.fill(0.0);
+        dlogits.chunks_exact(k).for_each(|r| gb.iter_mut().zip(r).for_each(|(g, v)| *g += v));
+        gw.iter_mut().zip(&params[..d * k]).for_each(|(g, w)| *g += L2 * w);
+        adam.step(&mut params, &grads, &groups);
+    }
+    let acc = |x: &[f32], y: &[usize]| {
+        let mut z = vec![0.0f32; y.len() * k];
+        forward(x, &params, y.len(), d, k, &mut z);
+        crate::network::count_correct(&z, k, y) as f64 / y.len().max(1) as f64
+    };
+    (acc(&xt, y_train), acc(&xv, y_val))
+}
+
+fn forward(x: &[f32], params: &[f32], n: usize, d: usize, k: usize, out: &mut [f32]) {
+    let (w, b) = params.split_at(d * k);
+    for row in out[..n * k].chunks_exact_mut(k) {
+        row.copy_from_slice(b);
+    }
+    gemm(n, d, k, 1.0, x, Op::N, w, Op::N, 1.0, out);
+}
+
+fn loss_grad(logits: &[f32], y: &[usize], k: usize, scale: f32, d: &mut [f32]) {
+    if k == 1 {
+        let yf: Vec<f32> = y.iter().map(|&v| v as f32).collect();
+        strata_nn::loss::bce_with_logits(logits, &yf, scale, d);
+    } else {
+        strata_nn::loss::softmax_cross_entropy(logits, k, y, scale, d);
+    }
+}
+
+/// Probes every layer of `model` (embedding mean, each LSTM's last state; the head's input is
+/// the top LSTM's state) on `[N, T]` ids.
+pub fn probe_layers(model: &Model, train: (&[u32], &[usize]), val: (&[u32], &[usize]), t: usize) -> Vec<ProbeResult> {
+    let rt = representations(model, train.0, t);
+    let rv = representations(model, val.0, t);
+    let names = model.config.layer_names();
+    rt.iter()
+        .zip(&rv)
+        .zip(&names)
+        .map(|((xt, xv), name)| {
+            let d = xt.len() / train.1.len().max(1);
+            let (tr, va) = fit_probe(xt, train.1, xv, val.1, d, model.config.num_classes);
+            ProbeResult { layer: name.clone(), dim: d, train_accuracy: tr, val_accuracy: va }
+        })
+        .collect()
+}
+
+/// The probes as a table for people.
+pub fn probe_table(probes: &[ProbeResult]) -> String {
+    let mut s = format!("{:<12} {:>5} {:>10} {:>10}\n", "layer", "dim", "train acc", "val acc");
+    for p in probes {
+        s.push_str(&format!("{:<12} {:>5} {:>10.4} {:>10.4}\n", p.layer, p.dim, p.train_accuracy, p.val_accuracy));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_probe_reads_a_linear_signal_and_not_noise() {
+        let mut rng = strata_nn::Rng::new(1);
+        let (n, d) = (400, 5);
+        let x: Vec<f32> = (0..n * d).map(|_| rng.uniform(-1.0, 1.0)).collect();
+        let y_signal: Vec<usize> = x.chunks(d).map(|r| usize::from(r[2] > 0.0)).collect();
+        let y_noise: Vec<usize> = (0..n).map(|_| rng.below(2)).collect();
+        let (_, va) = fit_probe(&x[..300 * d], &y_signal[..300], &x[300 * d..], &y_signal[300..], d, 2);
+        assert!(va > 0.95, "signal: {va}");
+        let (_, va) = fit_probe(&x[..300 * d], &y_noise[..300], &x[300 * d..], &y_noise[300..], d, 2);
+        assert!(va < 0.7, "noise: {va}");
+        let y3: Vec<usize> = x
+            .chunks(d)
+            .map(|r| {
+                if r[0] < -0.33 {
+                    0
+                } else if r[0] < 0.33 {
+                    1
+                } else {
+                    2
+                }
+            })
+            .collect();
+        let (_, va) = fit_probe(&x[..300 * d], &y3[..300], &x[300 * d..], &y3[300..], d, 3);
+        assert!(va > 0.85, "three classes: {va}");
+    }
+}
