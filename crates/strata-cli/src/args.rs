@@ -8,7 +8,7 @@ use anyhow::{bail, Result};
 use clap::{Args, Parser, Subcommand};
 use strata_data::{Format, ReadOptions};
 use strata_text::{Side, TokenizerConfig, KERAS_FILTERS};
-use strata_train::pipeline::{ModelSettings, TextSettings, TrainSettings};
+use strata_train::pipeline::{ModelSettings, Probes, TextSettings, TrainSettings};
 use strata_train::schedule::Schedule;
 use strata_train::{FitOptions, ModelConfig, OptimizerKind};
 
@@ -37,6 +37,8 @@ pub enum Command {
     Demo(DemoCmd),
     /// Linear probes: what each layer of a saved model makes linearly readable
     Probe(ProbeCmd),
+    /// Every schedule on the same folds, seed and epoch budget, with a report
+    Experiment(ExperimentCmd),
 }
 
 /// How to read a labelled file.
@@ -201,7 +203,7 @@ impl TrainArgs {
             },
             schedule: self.schedule(layers, schedule)?,
             validation_split,
-            probes: !self.no_probes,
+            probes: if self.no_probes { Probes::Off } else { Probes::EveryStage },
         })
     }
 }
@@ -284,6 +286,37 @@ pub struct ProbeCmd {
     pub json: bool,
     #[command(flatten)]
     pub read: ReadArgs,
+}
+
+#[derive(Args)]
+pub struct ExperimentCmd {
+    /// Labelled data for k-fold cross-validation
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    #[arg(long, default_value_t = 10)]
+    pub folds: usize,
+    /// A fixed split instead of folds: training file (with --dev and --test)
+    #[arg(long = "train")]
+    pub train_file: Option<PathBuf>,
+    #[arg(long)]
+    pub dev: Option<PathBuf>,
+    #[arg(long)]
+    pub test: Option<PathBuf>,
+    /// Schedules to compare
+    #[arg(long, value_delimiter = ',', default_value = "end-to-end,layerwise,deep-supervision,gradual-unfreeze")]
+    pub schedules: Vec<String>,
+    /// Fraction of each fold's training part held out for learning curves and probes
+    #[arg(long, default_value_t = 0.1)]
+    pub validation_split: f64,
+    /// Folder for results.json, report.md and report/index.html
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub read: ReadArgs,
+    #[command(flatten)]
+    pub train: TrainArgs,
 }
 
 #[derive(Args)]

@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         Command::Cv(a) => commands::cv::run(a),
         Command::Demo(a) => commands::demo::run(a),
         Command::Probe(a) => commands::probe::run(a),
+        Command::Experiment(a) => commands::experiment::run_cmd(a),
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,6 +6,7 @@
 //! (train, test, predict, cross-validation), and `history` writes the per-epoch log.
 
 mod embedding_grad;
+pub mod experiment;
 pub mod fit;
 pub mod infer;
 pub mod metrics;

@@ -44,8 +44,8 @@ pub struct TrainSettings {
     pub schedule: Schedule,
     /// Fraction of the training data held out (stratified, seeded) for val_loss/val_accuracy.
     pub validation_split: f64,
-    /// Probe every layer after each stage (needs validation data).
-    pub probes: bool,
+    /// When to probe every layer (needs validation data).
+    pub probes: Probes,
 }
 
 /// `texts_to_sequences` + `pad_sequences`: `[N, maxlen]` ids.
@@ -84,6 +84,16 @@ pub struct Trained {
     pub probes: Vec<StageProbes>,
 }
 
+/// When linear probes run during training.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Probes {
+    Off,
+    /// After the last stage only (experiments, which report the final model).
+    Final,
+    /// After every stage (`strata train`).
+    EveryStage,
+}
+
 /// The probes run after one stage.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct StageProbes {
@@ -98,6 +108,8 @@ struct Probing<'a> {
     train: Dataset<'a>,
     val: Option<Dataset<'a>>,
     results: Vec<StageProbes>,
+    /// Only probe after this stage (1-based), if set.
+    only_stage: Option<usize>,
 }
 
 impl Progress for Probing<'_> {
@@ -110,7 +122,7 @@ impl Progress for Probing<'_> {
     }
 
     fn on_stage_end(&mut self, stage: usize, name: &str, model: &Model) {
-        if let Some(val) = &self.val {
+        if let Some(val) = self.val.as_ref().filter(|_| self.only_stage.is_none_or(|s| s == stage)) {
             let probes = probe_layers(model, (self.train.ids, self.train.labels), (val.ids, val.labels), self.train.t);
             self.results.push(StageProbes { stage, name: name.to_string(), probes });
         }
@@ -150,8 +162,13 @@ pub fn train(
     let val_set = Dataset { ids: &val_ids, labels: &val_y, t };
     let val = (!val_y.is_empty()).then_some(&val_set);
     let mut model = Model::new(config, s.fit.seed);
-    let mut probing =
-        Probing { inner: progress, train: train_set, val: val.filter(|_| s.probes).copied(), results: Vec::new() };
+    let mut probing = Probing {
+        inner: progress,
+        train: train_set,
+        val: val.filter(|_| s.probes != Probes::Off).copied(),
+        results: Vec::new(),
+        only_stage: (s.probes == Probes::Final).then_some(s.schedule.stages.len()),
+    };
     let history = fit_schedule(&mut model, &train_set, val, &s.schedule, &s.fit, &mut probing);
     let probes = probing.results;
     model.drop_aux_heads();

@@ -4,7 +4,7 @@ use strata_data::{Example, LabelMap};
 use strata_text::{Side, TokenizerConfig};
 use strata_train::fit::{FitOptions, Silent};
 use strata_train::folder::{load, save};
-use strata_train::pipeline::{encode, train, ModelSettings, TextSettings, TrainSettings};
+use strata_train::pipeline::{encode, train, ModelSettings, Probes, TextSettings, TrainSettings};
 use strata_train::predict_logits;
 use strata_train::schedule::Schedule;
 
@@ -29,7 +29,7 @@ fn reloaded_model_predicts_bit_identically() {
         fit: FitOptions { epochs: 3, batch_size: 2, ..FitOptions::default() },
         schedule: Schedule::layerwise(2, 3, 1),
         validation_split: 0.0,
-        probes: false,
+        probes: Probes::Off,
     };
     let idx: Vec<usize> = (0..examples.len()).collect();
     let trained = train(&examples, &labels, &y, &idx, &[], &settings, &mut Silent).unwrap();

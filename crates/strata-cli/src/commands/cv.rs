@@ -1,14 +1,14 @@
 //! `strata cv`: stratified k-fold cross-validation with per-fold and mean ± std accuracy.
 
 use anyhow::{anyhow, bail, Result};
-use strata_train::pipeline::cross_validate;
+use strata_train::pipeline::{cross_validate, Probes};
 
 use crate::args::CvCmd;
 use crate::progress::EpochPrinter;
 
 pub fn run(a: CvCmd) -> Result<()> {
     let mut s = a.train.settings(a.validation_split)?;
-    s.probes = false;
+    s.probes = Probes::Off;
     if a.folds < 2 {
         bail!("--folds must be at least 2 (hint: Kim 2014 uses 10)");
     }

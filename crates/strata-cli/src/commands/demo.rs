@@ -12,7 +12,7 @@ use anyhow::{anyhow, bail, Result};
 use strata_data::{stratified_split, Example, LabelMap};
 use strata_text::{Side, Tokenizer, TokenizerConfig};
 use strata_train::history::epoch_line;
-use strata_train::pipeline::{predict, train, ModelSettings, TextSettings, TrainSettings};
+use strata_train::pipeline::{predict, train, ModelSettings, Probes, TextSettings, TrainSettings};
 use strata_train::schedule::Schedule;
 use strata_train::{EpochRecord, FitOptions, Progress};
 
@@ -105,7 +105,7 @@ pub fn run(a: DemoCmd) -> Result<()> {
         fit: FitOptions { epochs: a.epochs, seed: a.seed, ..FitOptions::default() },
         schedule: Schedule::end_to_end(1, a.epochs),
         validation_split: 0.0,
-        probes: false,
+        probes: Probes::Off,
     };
     println!("Training the seed model: Embedding(10000, 128) → LSTM(64) → Dense(1, sigmoid), Adam, batch 32,");
     println!("maxlen 100 — validation on the held-out sentences:");

@@ -2,6 +2,7 @@
 
 pub mod cv;
 pub mod demo;
+pub mod experiment;
 pub mod predict;
 pub mod probe;
 pub mod test;

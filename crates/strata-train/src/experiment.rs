@@ -1,0 +1,197 @@
+//! Experiments: several schedules on the same model, data, splits, seed and epoch budget, so
+//! that their accuracies can be compared fold by fold.
+//!
+//! Each split (a cross-validation fold, or a fixed train/dev/test split) trains every schedule
+//! from the same initial weights; the held-out part scores the final model; the validation part
+//! (dev, or a stratified fraction of the training part) drives the learning curves and probes.
+
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use strata_data::{stratified_kfold, stratified_split, Example, LabelMap};
+
+use crate::fit::{Dataset, Progress};
+use crate::infer::evaluate;
+use crate::pipeline::{encode, train, TrainSettings};
+
+/// One split: indices into the examples.
+pub struct Split {
+    pub train: Vec<usize>,
+    pub val: Vec<usize>,
+    pub test: Vec<usize>,
+}
+
+/// Stratified k folds; each fold's training part loses `validation_split` for validation.
+pub fn kfold_splits(y: &[usize], k: usize, validation_split: f64, seed: u64) -> Vec<Split> {
+    let folds = stratified_kfold(y, k, seed);
+    (0..k)
+        .map(|f| {
+            let rest: Vec<usize> =
+                folds.iter().enumerate().filter(|(g, _)| *g != f).flat_map(|(_, v)| v.clone()).collect();
+            let (train, val) = if validation_split > 0.0 {
+                stratified_split(&rest, y, validation_split, seed)
+            } else {
+                (rest, Vec::new())
+            };
+            Split { train, val, test: folds[f].clone() }
+        })
+        .collect()
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct CurvePoint {
+    pub stage: usize,
+    pub stage_name: String,
+    pub epoch: usize,
+    pub loss: f64,
+    pub val_accuracy: Option<f64>,
+    pub seconds: f64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct LayerProbe {
+    pub layer: String,
+    /// Mean over splits of the final probes' validation accuracy.
+    pub val_accuracy: f64,
+    pub per_split: Vec<f64>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct StageTime {
+    pub stage: usize,
+    pub name: String,
+    pub seconds_per_epoch: f64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ScheduleResult {
+    pub name: String,
+    pub stages: Vec<String>,
+    pub epochs: usize,
+    pub split_accuracy: Vec<f64>,
+    pub mean_accuracy: f64,
+    pub std_accuracy: f64,
+    /// Training wall time summed over splits.
+    pub seconds: f64,
+    pub stage_times: Vec<StageTime>,
+    pub probes: Vec<LayerProbe>,
+    /// Learning curve of each split.
+    pub curves: Vec<Vec<CurvePoint>>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ExperimentResults {
+    pub data: String,
+    /// `"10-fold"` or `"train/dev/test"`.
+    pub protocol: String,
+    pub model: String,
+    pub layers: usize,
+    pub seed: u64,
+    pub threads: usize,
+    pub schedules: Vec<ScheduleResult>,
+}
+
+fn mean_std(v: &[f64]) -> (f64, f64) {
+    let n = v.len().max(1) as f64;
+    let m = v.iter().sum::<f64>() / n;
+    (m, (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / n).sqrt())
+}
+
+/// Runs every `(name, settings)` schedule on every split. `on_done` sees each (schedule,
+/// split, accuracy) as it finishes.
+#[allow(clippy::too_many_arguments)]
+pub fn run(
+    examples: &[Example],
+    labels: &LabelMap,
+    y: &[usize],
+    splits: &[Split],
+    schedules: &[(String, TrainSettings)],
+    header: (String, String),
+    progress: &mut dyn Progress,
+    on_done: &mut dyn FnMut(&str, usize, f64),
+) -> Result<ExperimentResults, String> {
+    let mut results = Vec::new();
+    for (name, s) in schedules {
+        let (mut acc, mut curves, mut seconds) = (Vec::new(), Vec::new(), 0.0);
+        let mut probe_runs: Vec<Vec<(String, f64)>> = Vec::new();
+        let mut stage_secs: Vec<(usize, String, f64, usize)> = Vec::new();
+        for (si, split) in splits.iter().enumerate() {
+            let t0 = Instant::now();
+            let trained = train(examples, labels, y, &split.train, &split.val, s, progress)?;
+            seconds += t0.elapsed().as_secs_f64();
+            let sv = &trained.saved;
+            let texts: Vec<&str> = split.test.iter().map(|&i| examples[i].text.as_str()).collect();
+            let ids = encode(&sv.tokenizer, &texts, sv.maxlen, sv.padding, sv.truncating);
+            let ty: Vec<usize> = split.test.iter().map(|&i| y[i]).collect();
+            let a = evaluate(&sv.model, &Dataset { ids: &ids, labels: &ty, t: sv.maxlen }).accuracy;
+            on_done(name, si + 1, a);
+            acc.push(a);
+            for r in &trained.history {
+                match stage_secs.iter_mut().find(|(st, ..)| *st == r.stage) {
+                    Some(e) => {
+                        e.2 += r.seconds;
+                        e.3 += 1;
+                    }
+                    None => stage_secs.push((r.stage, r.stage_name.clone(), r.seconds, 1)),
+                }
+            }
+            curves.push(
+                trained
+                    .history
+                    .iter()
+                    .map(|r| CurvePoint {
+                        stage: r.stage,
+                        stage_name: r.stage_name.clone(),
+                        epoch: r.epoch,
+                        loss: r.loss,
+                        val_accuracy: r.val_accuracy,
+                        seconds: r.seconds,
+                    })
+                    .collect(),
+            );
+            if let Some(last) = trained.probes.last() {
+                probe_runs.push(last.probes.iter().map(|p| (p.layer.clone(), p.val_accuracy)).collect());
+            }
+        }
+        let (m, sd) = mean_std(&acc);
+        let probes = probe_runs
+            .first()
+            .map(|first| {
+                first
+                    .iter()
+                    .enumerate()
+                    .map(|(li, (layer, _))| {
+                        let per_split: Vec<f64> = probe_runs.iter().map(|r| r[li].1).collect();
+                        LayerProbe { layer: layer.clone(), val_accuracy: mean_std(&per_split).0, per_split }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        results.push(ScheduleResult {
+            name: name.clone(),
+            stages: s.schedule.stages.iter().map(|st| st.name.clone()).collect(),
+            epochs: s.schedule.epochs(),
+            split_accuracy: acc,
+            mean_accuracy: m,
+            std_accuracy: sd,
+            seconds,
+            stage_times: stage_secs
+                .into_iter()
+                .map(|(stage, name, secs, n)| StageTime { stage, name, seconds_per_epoch: secs / n.max(1) as f64 })
+                .collect(),
+            probes,
+            curves,
+        });
+    }
+    let (data, protocol) = header;
+    let first = &schedules.first().ok_or("no schedules")?.1;
+    Ok(ExperimentResults {
+        data,
+        protocol,
+        model: first.model.architecture.clone(),
+        layers: first.model.layers,
+        seed: first.fit.seed,
+        threads: rayon::current_num_threads(),
+        schedules: results,
+    })
+}
