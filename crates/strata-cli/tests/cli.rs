@@ -269,3 +269,71 @@ fn demo_runs_small_and_shows_the_bag_of_words_failure() {
     assert!(nums[1] > nums[2] + 0.3, "a bag of words gets plain sentences right and negated ones wrong: {row}");
     assert!(out.contains("seed LSTM"));
 }
+
+#[test]
+fn schedules_print_stages_and_record_them_in_history() {
+    let c = Case::new();
+    let data = c.write("train.tsv", corpus(160).as_bytes());
+    let o = train(
+        &c,
+        &data,
+        "lw",
+        &["--model", "seed-stacked", "--schedule", "layerwise", "--epochs", "3", "--finetune-epochs", "1"],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("Stage 1/3 [embedding + lstm_0 + aux head] Epoch 1/1 - "), "{err}");
+    assert!(err.contains("Stage 3/3 [fine-tune all] Epoch 1/1 - "), "{err}");
+    let history = std::fs::read_to_string(c.path("lw/history.csv")).unwrap();
+    let stages: Vec<&str> = history.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
+    assert_eq!(stages, ["1", "2", "3"]);
+    let probes: serde_json::Value = serde_json::from_slice(&std::fs::read(c.path("lw/probes.json")).unwrap()).unwrap();
+    assert_eq!(probes.as_array().unwrap().len(), 3, "probes after every stage");
+    assert_eq!(probes[0]["probes"][1]["layer"], "lstm_0");
+    // the saved model holds no auxiliary heads
+    let p = c.run(&["predict", "--model", "lw", "-"]);
+    assert!(p.status.success());
+
+    c.write("s.toml", b"[[stage]]\ntrain = [\"embedding\", \"lstm_0\"]\nheads = { lstm_0 = 1.0 }\nepochs = 1\n[[stage]]\ntrain = [\"lstm_1\", \"head\"]\nepochs = 1\n");
+    let o = train(&c, &data, "file", &["--model", "seed-stacked", "--schedule-file", "s.toml"]);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("Stage 2/2 [lstm_1 + head]"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+
+    let o = train(&c, &data, "bad", &["--freeze", "lstm_9"]);
+    assert_user_error(&o, &["unknown layer 'lstm_9'"]);
+    c.write("bad.toml", b"[[stage]]\ntrain = [\"embedding\"]\nepochs = 0\n");
+    let o = train(&c, &data, "bad2", &["--schedule-file", "bad.toml"]);
+    assert_user_error(&o, &["bad.toml: stage 1", "epochs"]);
+}
+
+#[test]
+fn experiment_writes_results_and_a_self_contained_report() {
+    let c = Case::new();
+    let data = c.write("d.tsv", corpus(120).as_bytes());
+    let mut args = vec!["experiment", "--data", data.to_str().unwrap(), "--folds", "2", "--out", "exp", "--json"];
+    args.extend(small_with(&["--model", "seed-stacked", "--epochs", "4", "--finetune-epochs", "1"]));
+    let o = c.run(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let names: Vec<&str> = r["schedules"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["end-to-end", "layerwise", "deep-supervision", "gradual-unfreeze"]);
+    for s in r["schedules"].as_array().unwrap() {
+        assert_eq!(s["split_accuracy"].as_array().unwrap().len(), 2);
+        assert_eq!(s["probes"].as_array().unwrap().len(), 3, "embedding, lstm_0, lstm_1");
+        assert!(s["seconds"].as_f64().unwrap() > 0.0);
+        assert_eq!(s["curves"][0].as_array().unwrap().len(), 4, "one point per epoch of the budget");
+    }
+    let html = std::fs::read_to_string(c.path("exp/report/index.html")).unwrap();
+    for id in ["summary", "paired-table", "time-table", "probe-table"] {
+        assert!(html.contains(&format!("id=\"{id}\"")), "table {id}");
+    }
+    assert_eq!(html.matches("<svg class=\"chart\"").count(), 3);
+    assert!(
+        !html.contains("src=\"http") && !html.contains("href=\"http") && !html.contains("<script"),
+        "self-contained"
+    );
+    assert!(std::fs::read_to_string(c.path("exp/report.md")).unwrap().contains("| layerwise |"));
+}

@@ -15,7 +15,7 @@ pub fn html(r: &ExperimentResults) -> String {
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>strata experiment</title><style>\
          body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}\
          table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}\
-         th:first-child,td:first-child{text-align:left}th{background:#f4f4f4}.pos{color:#1a7f37}.neg{color:#c62828}\
+         th:first-child,td:first-child,#summary td:nth-child(2),#time-table td:nth-child(2){text-align:left}th{background:#f4f4f4}.pos{color:#1a7f37}.neg{color:#c62828}\
          svg.chart{display:block;margin:1em 0;background:#fff}</style></head><body>",
     );
     let _ = write!(

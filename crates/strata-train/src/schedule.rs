@@ -255,7 +255,10 @@ impl Schedule {
                         .and_then(|k| k.parse::<usize>().ok())
                         .filter(|&k| k < layers)
                         .ok_or_else(|| {
-                            at(format!("heads: '{name}' is not 'head' or an LSTM layer (lstm_0 … lstm_{})", layers - 1))
+                            at(format!(
+                                "heads: '{name}' is not 'head' or an LSTM layer (hint: use head or lstm_0 … lstm_{})",
+                                layers - 1
+                            ))
                         })?;
                     plan.aux_weights[k] = w;
                     plan.trainable[layers + 2 + k] = w > 0.0;
@@ -264,7 +267,10 @@ impl Schedule {
             }
             for (g, _) in plan.trainable.iter().enumerate().filter(|(_, &t)| t) {
                 if (1..=layers).contains(&g) && g > depth {
-                    return Err(at(format!("trains {} but no head reads it or a layer above it", group_names[g])));
+                    return Err(at(format!(
+                        "trains {} but no head reads it or a layer above it (hint: add heads = {{ {} = 1.0 }} or a head above it)",
+                        group_names[g], group_names[g]
+                    )));
                 }
             }
             plan.depth = depth.max(1);
@@ -272,7 +278,7 @@ impl Schedule {
                 return Err(at("trains nothing (hint: list layers in train = [...])".into()));
             }
             if st.epochs == 0 {
-                return Err(at("epochs must be at least 1".into()));
+                return Err(at("epochs must be at least 1 (hint: set epochs = N in the stage)".into()));
             }
             let mut lr_mults = vec![1.0; groups(layers)];
             for (name, &m) in &st.lr_mult {
