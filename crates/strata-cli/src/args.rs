@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 use clap::{Args, Parser, Subcommand};
 use strata_data::{Format, ReadOptions};
-use strata_text::{Side, TokenizerConfig, KERAS_FILTERS};
+use strata_text::{Segmenter, Side, TokenizerConfig, KERAS_FILTERS};
 use strata_train::pipeline::{ModelSettings, Probes, TextSettings, TrainSettings};
 use strata_train::schedule::Schedule;
 use strata_train::{FitOptions, ModelConfig, OptimizerKind};
@@ -80,7 +80,11 @@ pub struct TrainArgs {
     /// Keep case (Keras lower=False)
     #[arg(long)]
     pub no_lower: bool,
-    /// Characters instead of words (Keras char_level=True)
+    /// word (Keras's split on spaces), char (one token per character, Keras char_level=True; good
+    /// for Chinese), or jieba (Chinese word segmentation, embedded dictionary)
+    #[arg(long, default_value = "word")]
+    pub tokenizer: String,
+    /// Characters instead of words (Keras char_level=True; same as --tokenizer char)
     #[arg(long)]
     pub char_level: bool,
     /// Characters treated as separators (Keras `filters`)
@@ -181,8 +185,13 @@ impl TrainArgs {
                     filters: self.filters.clone(),
                     lower: !self.no_lower,
                     split: " ".into(),
-                    char_level: self.char_level,
+                    char_level: self.char_level || self.tokenizer == "char",
                     oov_token: (!self.oov_token.is_empty()).then(|| self.oov_token.clone()),
+                    segmenter: match self.tokenizer.as_str() {
+                        "word" | "char" => Segmenter::Keras,
+                        "jieba" => Segmenter::Jieba,
+                        other => bail!("unknown --tokenizer '{other}' (hint: use word, char or jieba)"),
+                    },
                 },
                 maxlen: self.maxlen,
                 padding: self.padding,
@@ -244,6 +253,9 @@ pub struct PredictCmd {
     pub model: PathBuf,
     /// One text per line; - or nothing reads stdin
     pub input: Option<PathBuf>,
+    /// Print the K most probable labels for each text
+    #[arg(long, default_value_t = 1)]
+    pub top_k: usize,
     #[arg(long)]
     pub json: bool,
 }

@@ -337,3 +337,40 @@ fn experiment_writes_results_and_a_self_contained_report() {
     );
     assert!(std::fs::read_to_string(c.path("exp/report.md")).unwrap().contains("| layerwise |"));
 }
+
+#[test]
+fn multiclass_uses_softmax_and_predict_prints_top_k() {
+    let c = Case::new();
+    let words = [["great", "superb"], ["okay", "average"], ["awful", "dull"]];
+    let body: String = (0..150)
+        .map(|i| {
+            let class = i % 3;
+            format!(
+                "{}\tthe film was {} and {}\n",
+                ["pos", "mid", "neg"][class],
+                words[class][i % 2],
+                ["long", "short", "new"][i % 3]
+            )
+        })
+        .collect();
+    let data = c.write("three.tsv", body.as_bytes());
+    let o = train(&c, &data, "run", &["--epochs", "12"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let cfg: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(c.path("run/model/config.json")).unwrap()).unwrap();
+    assert_eq!(cfg["model"]["num_classes"], 3);
+    let t = c.run(&["test", "--model", "run", "--data", "three.tsv"]);
+    let out = String::from_utf8_lossy(&t.stdout);
+    assert!(out.contains("macro f1") && out.contains("micro f1") && out.contains("confusion matrix"), "{out}");
+    c.write("in.txt", b"the film was superb and new\n");
+    let p = c.run(&["predict", "--model", "run", "in.txt", "--top-k", "3"]);
+    let line = String::from_utf8_lossy(&p.stdout).lines().next().unwrap().to_string();
+    let cols: Vec<&str> = line.split('\t').collect();
+    assert_eq!(cols.len(), 6, "three label/score pairs: {line}");
+    assert_eq!(cols[0], "pos", "{line}");
+    let scores: Vec<f64> = cols.iter().skip(1).step_by(2).map(|v| v.parse().unwrap()).collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]) && (scores.iter().sum::<f64>() - 1.0).abs() < 1e-3, "{line}");
+    let j = c.run(&["predict", "--model", "run", "in.txt", "--top-k", "2", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&j.stdout).unwrap();
+    assert_eq!(v["top_k"].as_array().unwrap().len(), 2);
+}

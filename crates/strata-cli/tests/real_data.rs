@@ -89,3 +89,52 @@ fn sst2_smoke_train_then_test_on_dev() {
     assert_eq!(total, 872);
     assert_eq!(r["labels"], serde_json::json!(["0", "1"]));
 }
+
+#[test]
+fn chinese_text_with_char_and_jieba_tokenizers() {
+    let Some(data) = data_dir() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let lines: String = std::fs::read_to_string(data.join("chnsenticorp/train.tsv"))
+        .unwrap()
+        .lines()
+        .take(400)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(tmp.path().join("zh.tsv"), lines).unwrap();
+    for tok in ["char", "jieba"] {
+        let out = format!("run-{tok}");
+        strata(
+            tmp.path(),
+            &[
+                "train",
+                "--data",
+                "zh.tsv",
+                "--out",
+                &out,
+                "--tokenizer",
+                tok,
+                "--epochs",
+                "3",
+                "--maxlen",
+                "80",
+                "--threads",
+                "2",
+                "--no-probes",
+            ],
+        );
+        let vocab = std::fs::read_to_string(tmp.path().join(&out).join("model/vocab.json")).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&vocab).unwrap();
+        if tok == "jieba" {
+            assert_eq!(v["config"]["segmenter"], "jieba", "the vocabulary records its tokenizer");
+            assert!(
+                v["word_index"].as_object().unwrap().keys().any(|w| w.chars().count() >= 2),
+                "jieba yields multi-character words"
+            );
+        } else {
+            assert_eq!(v["config"]["char_level"], true);
+        }
+        let test = strata(tmp.path(), &["test", "--model", &out, "--data", "zh.tsv", "--json"]);
+        let r: serde_json::Value = serde_json::from_slice(&test.stdout).unwrap();
+        assert!(r["accuracy"].as_f64().unwrap() > 0.6, "{tok}: learns its own training data: {r}");
+    }
+}

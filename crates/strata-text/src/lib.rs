@@ -10,5 +10,5 @@ mod tokenizer;
 mod vocab;
 
 pub use pad::{pad_sequence_into, pad_sequences, Side};
-pub use tokenizer::{text_to_word_sequence, Tokenizer, TokenizerConfig, KERAS_FILTERS};
+pub use tokenizer::{text_to_word_sequence, Segmenter, Tokenizer, TokenizerConfig, KERAS_FILTERS};
 pub use vocab::{VocabError, VOCAB_FORMAT, VOCAB_FORMAT_VERSION};

@@ -24,6 +24,34 @@ pub struct TokenizerConfig {
     pub split: String,
     pub char_level: bool,
     pub oov_token: Option<String>,
+    /// How text is cut into words before lookup: Keras's split (the default), or jieba's
+    /// Chinese word segmentation. Not a Keras argument; absent in older vocabulary files.
+    #[serde(default, skip_serializing_if = "Segmenter::is_keras")]
+    pub segmenter: Segmenter,
+}
+
+/// Word segmentation before the vocabulary lookup.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Segmenter {
+    /// Keras's `text_to_word_sequence` (or characters with `char_level`).
+    #[default]
+    Keras,
+    /// jieba-rs with its embedded dictionary and HMM for unknown words (nothing downloaded);
+    /// pieces that are only whitespace or filter characters are dropped.
+    Jieba,
+}
+
+impl Segmenter {
+    fn is_keras(&self) -> bool {
+        *self == Segmenter::Keras
+    }
+}
+
+/// jieba's dictionary takes ~0.4 s to load, so it is loaded once per process.
+fn jieba() -> &'static jieba_rs::Jieba {
+    static JIEBA: std::sync::OnceLock<jieba_rs::Jieba> = std::sync::OnceLock::new();
+    JIEBA.get_or_init(jieba_rs::Jieba::new)
 }
 
 impl Default for TokenizerConfig {
@@ -35,6 +63,7 @@ impl Default for TokenizerConfig {
             split: " ".to_string(),
             char_level: false,
             oov_token: None,
+            segmenter: Segmenter::Keras,
         }
     }
 }
@@ -85,6 +114,16 @@ impl Tokenizer {
     /// The tokens of one text, as Keras sees them before lookup.
     pub fn tokens(&self, text: &str) -> Vec<String> {
         let c = &self.config;
+        if c.segmenter == Segmenter::Jieba {
+            let t = if c.lower { text.to_lowercase() } else { text.to_string() };
+            return jieba()
+                .cut(&t, true)
+                .into_iter()
+                .map(|tok| tok.word)
+                .filter(|w| !w.chars().all(|ch| ch.is_whitespace() || c.filters.contains(ch)))
+                .map(str::to_string)
+                .collect();
+        }
         if c.char_level {
             let t = if c.lower { text.to_lowercase() } else { text.to_string() };
             t.chars().map(String::from).collect()
@@ -204,6 +243,15 @@ mod tests {
     fn split_is_literal_and_filters_become_separators() {
         let w = text_to_word_sequence("Hello,World\u{a0}x  y\tz", KERAS_FILTERS, true, " ");
         assert_eq!(w, vec!["hello", "world\u{a0}x", "y", "z"]);
+    }
+
+    #[test]
+    fn jieba_segments_chinese_words() {
+        let mut t = Tokenizer::new(TokenizerConfig { segmenter: Segmenter::Jieba, ..Default::default() });
+        assert_eq!(t.tokens("我来到北京清华大学。"), vec!["我", "来到", "北京", "清华大学", "。"]);
+        assert_eq!(t.tokens("Good 酒店, 很好!"), vec!["good", "酒店", "很", "好"]);
+        t.fit_on_texts(&["酒店很好", "酒店不好"]);
+        assert_eq!(t.word_index()["酒店"], 1);
     }
 
     #[test]

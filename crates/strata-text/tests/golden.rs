@@ -25,6 +25,7 @@ fn config(kwargs: &Value) -> TokenizerConfig {
         split: s("split").unwrap_or_else(|| " ".into()),
         char_level: kwargs.get("char_level").and_then(Value::as_bool).unwrap_or(false),
         oov_token: s("oov_token"),
+        ..Default::default()
     }
 }
 

@@ -26,13 +26,31 @@ pub fn run(a: PredictCmd) -> Result<()> {
         }
     };
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    if a.top_k == 0 {
+        anyhow::bail!("--top-k must be at least 1 (hint: 1 prints the best label)");
+    }
     for (text, p) in texts.iter().zip(predict(&saved, &refs)) {
-        let label = saved.labels.label(p.class);
-        let score = p.probs[p.class];
+        // classes by descending probability (ties: lower class first)
+        let mut order: Vec<usize> = (0..p.probs.len()).collect();
+        order.sort_by(|&x, &y| p.probs[y].total_cmp(&p.probs[x]).then(x.cmp(&y)));
+        order.truncate(a.top_k);
         if a.json {
-            println!("{}", serde_json::json!({"text": text, "label": label, "score": score}));
+            let best: Vec<_> = order
+                .iter()
+                .map(|&c| serde_json::json!({"label": saved.labels.label(c), "score": p.probs[c]}))
+                .collect();
+            if a.top_k == 1 {
+                println!(
+                    "{}",
+                    serde_json::json!({"text": text, "label": saved.labels.label(p.class), "score": p.probs[p.class]})
+                );
+            } else {
+                println!("{}", serde_json::json!({"text": text, "top_k": best}));
+            }
         } else {
-            println!("{label}\t{score:.4}");
+            let cols: Vec<String> =
+                order.iter().map(|&c| format!("{}\t{:.4}", saved.labels.label(c), p.probs[c])).collect();
+            println!("{}", cols.join("\t"));
         }
     }
     Ok(())

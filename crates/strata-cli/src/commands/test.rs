@@ -27,6 +27,8 @@ pub fn run(a: TestCmd) -> Result<()> {
     println!("precision  {:.4}{which}", r.precision);
     println!("recall     {:.4}", r.recall);
     println!("f1         {:.4}", r.f1);
+    println!("macro f1   {:.4}", r.macro_f1);
+    println!("micro f1   {:.4}", r.micro_f1);
     println!();
     println!("{:<12} {:>9} {:>9} {:>9} {:>8}", "class", "precision", "recall", "f1", "support");
     for c in &r.per_class {
