@@ -135,6 +135,10 @@ pub struct TrainArgs {
     /// Skip the linear probes of every layer after each stage
     #[arg(long)]
     pub no_probes: bool,
+    /// Stop a stage after N epochs without a lower val_loss and keep its best weights (Keras's
+    /// EarlyStopping(patience=N, restore_best_weights=True)); needs validation data
+    #[arg(long)]
+    pub early_stopping: Option<usize>,
 }
 
 impl TrainArgs {
@@ -209,6 +213,7 @@ impl TrainArgs {
                 optimizer,
                 seed: self.seed,
                 shuffle: true,
+                early_stopping: self.early_stopping,
             },
             schedule: self.schedule(layers, schedule)?,
             validation_split,

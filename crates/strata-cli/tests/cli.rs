@@ -374,3 +374,43 @@ fn multiclass_uses_softmax_and_predict_prints_top_k() {
     let v: serde_json::Value = serde_json::from_slice(&j.stdout).unwrap();
     assert_eq!(v["top_k"].as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn early_stopping_restores_the_best_epoch_and_divergence_keeps_the_last_good_model() {
+    let c = Case::new();
+    // 40% of the labels flipped: the model memorises noise and val_loss turns up
+    let noisy: String = corpus(200)
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            let (label, text) = l.split_once('\t').unwrap();
+            let label = if i % 5 < 2 {
+                if label == "1" {
+                    "0"
+                } else {
+                    "1"
+                }
+            } else {
+                label
+            };
+            format!("{label}\t{text}\n")
+        })
+        .collect();
+    let data = c.write("train.tsv", noisy.as_bytes());
+    let o = train(&c, &data, "es", &["--epochs", "40", "--early-stopping", "2", "--lr", "0.02"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("Early stopping: stage 1 stopped after epoch"), "{err}");
+    let rows = std::fs::read_to_string(c.path("es/history.csv")).unwrap().lines().count() - 1;
+    assert!(rows < 40, "stopped early: {rows} epochs");
+
+    let o = train(&c, &data, "nan", &["--optimizer", "sgd", "--lr", "1e30", "--epochs", "3"]);
+    assert_user_error(&o, &["the loss became", "last good model is saved"]);
+    assert!(c.path("nan/model/model.safetensors").exists());
+    let p = c.run(&["predict", "--model", "nan", "-"]);
+    assert!(p.status.success(), "the saved last-good model loads");
+
+    let mut args = vec!["cv", "--data", "train.tsv", "--early-stopping", "2"];
+    args.extend_from_slice(SMALL);
+    assert_user_error(&c.run(&args), &["--early-stopping", "--validation-split"]);
+}

@@ -62,8 +62,14 @@ fn main() {
     }
     let mut model = Model::new(config, 0);
     let train = Dataset { ids: &ids, labels: &labels, t };
-    let opts =
-        FitOptions { epochs, batch_size: 32, optimizer: OptimizerKind::Adam { lr: 1e-3 }, seed: 0, shuffle: true };
+    let opts = FitOptions {
+        epochs,
+        batch_size: 32,
+        optimizer: OptimizerKind::Adam { lr: 1e-3 },
+        seed: 0,
+        shuffle: true,
+        early_stopping: None,
+    };
     let mut walls = Walls(Vec::new());
     let history = fit(&mut model, &train, None, &opts, &mut walls);
     let n = labels.len();

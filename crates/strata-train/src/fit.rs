@@ -59,12 +59,23 @@ pub struct FitOptions {
     pub optimizer: OptimizerKind,
     pub seed: u64,
     pub shuffle: bool,
+    /// Keras's `EarlyStopping(monitor="val_loss", patience=N, restore_best_weights=True)`, per
+    /// stage: stop a stage after `N` epochs without a lower val_loss, and end it with the
+    /// weights of its best epoch. Needs validation data.
+    pub early_stopping: Option<usize>,
 }
 
 impl Default for FitOptions {
     /// The seed's `fit(epochs=10, batch_size=32)` with Adam.
     fn default() -> Self {
-        FitOptions { epochs: 10, batch_size: 32, optimizer: OptimizerKind::Adam { lr: 1e-3 }, seed: 0, shuffle: true }
+        FitOptions {
+            epochs: 10,
+            batch_size: 32,
+            optimizer: OptimizerKind::Adam { lr: 1e-3 },
+            seed: 0,
+            shuffle: true,
+            early_stopping: None,
+        }
     }
 }
 
@@ -149,7 +160,18 @@ pub fn fit(
     progress: &mut dyn Progress,
 ) -> Vec<EpochRecord> {
     let schedule = Schedule::end_to_end(model.config.layers, opts.epochs);
-    fit_schedule(model, train, val, &schedule, opts, progress)
+    fit_schedule(model, train, val, &schedule, opts, progress).history
+}
+
+/// What training did, beyond the per-epoch history.
+#[derive(Clone, Debug, Default)]
+pub struct Fitted {
+    pub history: Vec<EpochRecord>,
+    /// Early stops: (stage, epoch it stopped after, best epoch restored).
+    pub early_stops: Vec<(usize, usize, usize)>,
+    /// Set when a loss became NaN or infinite: training stopped and the weights are those of
+    /// the end of the last good epoch.
+    pub diverged: Option<String>,
 }
 
 /// Trains `model` through every stage of `schedule`, evaluating on `val` after each epoch.
@@ -162,7 +184,7 @@ pub fn fit_schedule(
     schedule: &Schedule,
     opts: &FitOptions,
     progress: &mut dyn Progress,
-) -> Vec<EpochRecord> {
+) -> Fitted {
     if schedule.uses_aux_heads() {
         model.add_aux_heads(opts.seed);
     }
@@ -171,12 +193,17 @@ pub fn fit_schedule(
     let steps_per_epoch = train.len().div_ceil(opts.batch_size);
     let total_steps = schedule.epochs() * steps_per_epoch;
     let mut step = 0;
-    let mut history = Vec::new();
-    for (si, stage) in schedule.stages.iter().enumerate() {
+    let mut out = Fitted::default();
+    let early = opts.early_stopping.filter(|_| val.is_some_and(|v| !v.is_empty()));
+    'stages: for (si, stage) in schedule.stages.iter().enumerate() {
         let groups = stage_groups(model, stage);
         let mut opt = OptimizerState::new(opts.optimizer, model.params.len());
+        // (best val_loss, its epoch, its weights), epochs since it
+        let mut best: Option<(f64, usize, Vec<f32>)> = None;
+        let mut waited = 0;
         for epoch in 1..=stage.epochs {
             let started = Instant::now();
+            let last_good = model.params.data.clone();
             let mut order: Vec<usize> = (0..train.len()).collect();
             if opts.shuffle {
                 rng.shuffle(&mut order);
@@ -189,6 +216,16 @@ pub fn fit_schedule(
                     opt.set_lr(lr);
                 }
                 let s = trainer.step(model, train, batch, &stage.plan, &mut opt, &groups);
+                if !s.loss_sum.is_finite() {
+                    model.params.data = last_good;
+                    out.diverged = Some(format!(
+                        "the loss became {} at stage {} epoch {epoch} batch {}; training stopped with the weights of the end of the previous epoch",
+                        s.loss_sum,
+                        si + 1,
+                        bi + 1
+                    ));
+                    break 'stages;
+                }
                 loss_sum += s.loss_sum;
                 correct += s.correct;
                 step += 1;
@@ -210,11 +247,26 @@ pub fn fit_schedule(
                 seconds: started.elapsed().as_secs_f64(),
             };
             progress.on_epoch(&rec);
-            history.push(rec);
+            out.history.push(rec);
+            if let (Some(patience), Some(v)) = (early, v) {
+                if best.as_ref().is_none_or(|(b, ..)| v.loss < *b) {
+                    best = Some((v.loss, epoch, model.params.data.clone()));
+                    waited = 0;
+                } else {
+                    waited += 1;
+                }
+                if waited >= patience && epoch < stage.epochs {
+                    out.early_stops.push((si + 1, epoch, best.as_ref().map_or(epoch, |b| b.1)));
+                    break;
+                }
+            }
+        }
+        if let Some((_, _, weights)) = best {
+            model.params.data = weights;
         }
         progress.on_stage_end(si + 1, &stage.name, model);
     }
-    history
+    out
 }
 
 /// Buffers reused across batches: per-core workspaces and the full gradient.

@@ -78,6 +78,10 @@ pub fn label_indices(examples: &[Example], labels: &LabelMap, path: &str) -> Res
 pub struct Trained {
     pub saved: SavedModel,
     pub history: Vec<EpochRecord>,
+    /// Early stops: (stage, epoch it stopped after, best epoch restored).
+    pub early_stops: Vec<(usize, usize, usize)>,
+    /// Why training stopped on a non-finite loss, if it did.
+    pub diverged: Option<String>,
     pub validation: Option<Evaluation>,
     /// Linear probes of every layer after each stage (empty without validation data or when
     /// `TrainSettings::probes` is off).
@@ -169,7 +173,7 @@ pub fn train(
         results: Vec::new(),
         only_stage: (s.probes == Probes::Final).then_some(s.schedule.stages.len()),
     };
-    let history = fit_schedule(&mut model, &train_set, val, &s.schedule, &s.fit, &mut probing);
+    let fitted = fit_schedule(&mut model, &train_set, val, &s.schedule, &s.fit, &mut probing);
     let probes = probing.results;
     model.drop_aux_heads();
     let validation = val.map(|v| evaluate(&model, v));
@@ -181,7 +185,14 @@ pub fn train(
         padding: s.text.padding,
         truncating: s.text.truncating,
     };
-    Ok(Trained { saved, history, validation, probes })
+    Ok(Trained {
+        saved,
+        history: fitted.history,
+        early_stops: fitted.early_stops,
+        diverged: fitted.diverged,
+        validation,
+        probes,
+    })
 }
 
 /// Splits all examples into train and validation parts by `s.validation_split`.

@@ -83,7 +83,7 @@ fn deep_supervision_with_weight_zero_is_end_to_end() {
     let val = Dataset { ids: &vids, labels: &vlabels, t: 10 };
     let curve = |s: &Schedule| {
         let mut m = model(2);
-        let h = fit_schedule(&mut m, &train, Some(&val), s, &opts(3), &mut Silent);
+        let h = fit_schedule(&mut m, &train, Some(&val), s, &opts(3), &mut Silent).history;
         h.iter().map(|r| (r.loss.to_bits(), r.accuracy.to_bits(), r.val_loss.unwrap().to_bits())).collect::<Vec<_>>()
     };
     let e2e = curve(&Schedule::end_to_end(2, 3));
@@ -124,11 +124,30 @@ fn layerwise_trains_each_layer_in_its_stage_and_reports_every_stage() {
     let mut m = model(2);
     let s = Schedule::layerwise(2, 3, 1);
     let l1 = group(&m, "lstm_1");
-    let h = fit_schedule(&mut m, &train, None, &s, &opts(3), &mut Silent);
+    let h = fit_schedule(&mut m, &train, None, &s, &opts(3), &mut Silent).history;
     assert_eq!(h.iter().map(|r| r.stage).collect::<Vec<_>>(), vec![1, 2, 3]);
     assert_eq!(h[0].stage_name, "embedding + lstm_0 + aux head");
     assert_ne!(bits(&group(&m, "lstm_1")), bits(&l1));
     assert!(m.layout.aux.len() == 2, "auxiliary heads exist while training");
     m.drop_aux_heads();
     assert!(m.params.specs.iter().all(|s| !s.name.starts_with("aux_")));
+}
+
+#[test]
+fn early_stopping_ends_with_the_best_epochs_weights() {
+    // random labels: training memorises, validation loss rises
+    let (ids, _) = data(96, 10, 50);
+    let mut rng = strata_nn::Rng::new(11);
+    let labels: Vec<usize> = (0..96).map(|_| rng.below(2)).collect();
+    let (vids, _) = data(32, 10, 50);
+    let vlabels: Vec<usize> = (0..32).map(|_| rng.below(2)).collect();
+    let train = Dataset { ids: &ids, labels: &labels, t: 10 };
+    let val = Dataset { ids: &vids, labels: &vlabels, t: 10 };
+    let mut m = model(1);
+    let o = FitOptions { early_stopping: Some(2), ..opts(30) };
+    let fitted = fit_schedule(&mut m, &train, Some(&val), &Schedule::end_to_end(1, 30), &o, &mut Silent);
+    assert_eq!(fitted.early_stops.len(), 1, "{:?}", fitted.history.iter().map(|r| r.val_loss).collect::<Vec<_>>());
+    let best = fitted.history.iter().map(|r| r.val_loss.unwrap()).fold(f64::INFINITY, f64::min);
+    let now = strata_train::evaluate(&m, &val).loss;
+    assert_eq!(now.to_bits(), best.to_bits(), "the model ends with its best epoch's weights");
 }

@@ -12,6 +12,11 @@ pub fn run(a: CvCmd) -> Result<()> {
     if a.folds < 2 {
         bail!("--folds must be at least 2 (hint: Kim 2014 uses 10)");
     }
+    if a.train.early_stopping.is_some() && a.validation_split == 0.0 {
+        anyhow::bail!(
+            "--early-stopping watches val_loss, and there is no validation data (hint: add --validation-split 0.1)"
+        );
+    }
     let (examples, labels, y) = super::labelled(&a.data, &a.read.options())?;
     let smallest = (0..labels.len()).map(|c| y.iter().filter(|&&v| v == c).count()).min().unwrap_or(0);
     if smallest < a.folds {

@@ -38,6 +38,11 @@ struct RunRecord {
 
 pub fn run(a: TrainCmd) -> Result<()> {
     let s = a.train.settings(a.validation_split)?;
+    if a.train.early_stopping.is_some() && a.validation_split == 0.0 {
+        anyhow::bail!(
+            "--early-stopping watches val_loss, and there is no validation data (hint: add --validation-split 0.1)"
+        );
+    }
     let (examples, labels, y) = super::labelled(&a.data, &a.read.options())?;
     let (train_idx, val_idx) = holdout(&y, &s);
     eprintln!(
@@ -50,6 +55,9 @@ pub fn run(a: TrainCmd) -> Result<()> {
     let mut printer = EpochPrinter::new();
     let trained = train(&examples, &labels, &y, &train_idx, &val_idx, &s, &mut printer).map_err(|m| anyhow!("{m}"))?;
 
+    for (stage, epoch, best) in &trained.early_stops {
+        eprintln!("Early stopping: stage {stage} stopped after epoch {epoch}; restored the weights of epoch {best} (lowest val_loss)");
+    }
     let record = RunRecord {
         data: a.data.clone(),
         validation_split: a.validation_split,
@@ -90,6 +98,12 @@ pub fn run(a: TrainCmd) -> Result<()> {
             println!("Linear probes after stage {} [{}] (logistic regression, val accuracy):", sp.stage, sp.name);
             print!("{}", probe_table(&sp.probes));
         }
+    }
+    if let Some(why) = &trained.diverged {
+        anyhow::bail!(
+            "{why}; the last good model is saved in {} (hint: lower --lr, or check the data)",
+            a.out.join("model").display()
+        );
     }
     match trained.validation {
         Some(v) => println!(
