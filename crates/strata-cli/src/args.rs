@@ -39,6 +39,8 @@ pub enum Command {
     Probe(ProbeCmd),
     /// Every schedule on the same folds, seed and epoch budget, with a report
     Experiment(ExperimentCmd),
+    /// Which words decided a prediction (occlusion saliency per token)
+    Explain(ExplainCmd),
 }
 
 /// How to read a labelled file.
@@ -334,6 +336,20 @@ pub struct ExperimentCmd {
     pub read: ReadArgs,
     #[command(flatten)]
     pub train: TrainArgs,
+}
+
+#[derive(Args)]
+pub struct ExplainCmd {
+    /// Model folder (or the run folder holding model/)
+    #[arg(long)]
+    pub model: PathBuf,
+    /// The text to explain
+    pub text: String,
+    /// Also write the explanation as a page with each word shaded
+    #[arg(long)]
+    pub html: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args)]

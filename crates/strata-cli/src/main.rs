@@ -25,6 +25,7 @@ fn main() -> ExitCode {
         Command::Demo(a) => commands::demo::run(a),
         Command::Probe(a) => commands::probe::run(a),
         Command::Experiment(a) => commands::experiment::run_cmd(a),
+        Command::Explain(a) => commands::explain::run(a),
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

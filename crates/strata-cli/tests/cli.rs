@@ -414,3 +414,21 @@ fn early_stopping_restores_the_best_epoch_and_divergence_keeps_the_last_good_mod
     args.extend_from_slice(SMALL);
     assert_user_error(&c.run(&args), &["--early-stopping", "--validation-split"]);
 }
+
+#[test]
+fn explain_gives_each_token_an_occlusion_saliency() {
+    let c = Case::new();
+    let data = c.write("train.tsv", corpus(200).as_bytes());
+    assert!(train(&c, &data, "run", &["--epochs", "8"]).status.success());
+    let o = c.run(&["explain", "--model", "run", "the movie was superb", "--json", "--html", "e.html"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["label"], "1");
+    let tokens = r["tokens"].as_array().unwrap();
+    assert_eq!(tokens.len(), 4);
+    let sal = |i: usize| tokens[i]["occlusion"].as_f64().unwrap();
+    assert!(sal(3) > sal(0) && sal(3) > 0.0, "'superb' decides a positive prediction: {r}");
+    let page = std::fs::read_to_string(c.path("e.html")).unwrap();
+    assert!(page.contains(">superb</span>") && !page.contains("<script"));
+    assert_user_error(&c.run(&["explain", "--model", "run", "zzz qqq"]), &["vocabulary"]);
+}

@@ -181,6 +181,24 @@ impl Tokenizer {
         out
     }
 
+    /// Each token of `text` with the id `text_to_sequence` gives it (`None` where Keras drops
+    /// the word: unknown without an OOV token, or beyond `num_words` without one).
+    pub fn token_ids(&self, text: &str) -> Vec<(String, Option<u32>)> {
+        let oov_index = self.config.oov_token.as_ref().and_then(|t| self.word_index.get(t)).copied();
+        let num_words = self.config.num_words.filter(|&n| n > 0);
+        self.tokens(text)
+            .into_iter()
+            .map(|w| {
+                let id = match self.word_index.get(&w) {
+                    Some(&i) if num_words.is_some_and(|n| i as usize >= n) => oov_index,
+                    Some(&i) => Some(i),
+                    None => oov_index,
+                };
+                (w, id)
+            })
+            .collect()
+    }
+
     pub fn texts_to_sequences<S: AsRef<str>>(&self, texts: &[S]) -> Vec<Vec<u32>> {
         texts.iter().map(|t| self.text_to_sequence(t.as_ref())).collect()
     }

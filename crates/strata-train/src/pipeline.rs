@@ -214,7 +214,17 @@ pub struct Prediction {
 /// Predictions for raw texts with a saved model.
 pub fn predict(saved: &SavedModel, texts: &[&str]) -> Vec<Prediction> {
     let ids = encode(&saved.tokenizer, texts, saved.maxlen, saved.padding, saved.truncating);
-    let logits = predict_logits(&saved.model, &ids, saved.maxlen);
+    predict_padded(saved, &ids)
+}
+
+/// Predictions for id sequences (already tokenized), padded as the model expects.
+pub fn predict_ids(saved: &SavedModel, seqs: &[Vec<u32>]) -> Vec<Prediction> {
+    let (ids, _) = strata_text::pad_sequences(seqs, Some(saved.maxlen), saved.padding, saved.truncating, 0);
+    predict_padded(saved, &ids)
+}
+
+fn predict_padded(saved: &SavedModel, ids: &[u32]) -> Vec<Prediction> {
+    let logits = predict_logits(&saved.model, ids, saved.maxlen);
     let k = saved.model.config.outputs();
     logits
         .chunks_exact(k)

@@ -3,6 +3,7 @@
 pub mod cv;
 pub mod demo;
 pub mod experiment;
+pub mod explain;
 pub mod predict;
 pub mod probe;
 pub mod test;
