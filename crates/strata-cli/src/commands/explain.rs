@@ -12,12 +12,12 @@ use crate::args::ExplainCmd;
 pub fn run(a: ExplainCmd) -> Result<()> {
     let saved = load(&a.model)?;
     let tokens = saved.tokenizer.token_ids(&a.text);
-    if tokens.iter().all(|(_, id)| id.is_none()) {
+    let oov = saved.tokenizer.config.oov_token.as_ref().and_then(|t| saved.tokenizer.word_index().get(t)).copied();
+    if tokens.iter().all(|(_, id)| id.is_none() || *id == oov) {
         bail!(
             "no token of the text is in the model's vocabulary (hint: explain a text in the training data's language)"
         );
     }
-    let oov = saved.tokenizer.config.oov_token.as_ref().and_then(|t| saved.tokenizer.word_index().get(t)).copied();
     let ids: Vec<u32> = tokens.iter().filter_map(|(_, id)| *id).collect();
     // the text, then one copy per kept token with that token occluded
     let mut variants = vec![ids.clone()];
