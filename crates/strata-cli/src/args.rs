@@ -227,11 +227,18 @@ impl TrainArgs {
 #[derive(Args)]
 pub struct TrainCmd {
     /// Labelled data: TSV (label<TAB>text), CSV with a header, JSONL or fastText
-    #[arg(long)]
-    pub data: PathBuf,
+    #[arg(long, required_unless_present = "resume")]
+    pub data: Option<PathBuf>,
     /// Run folder to write (model/, history.csv, run.toml, metrics.json)
+    #[arg(long, required_unless_present = "resume")]
+    pub out: Option<PathBuf>,
+    /// Write a checkpoint (weights, optimizer state, progress) every N epochs, atomically, to
+    /// OUT/checkpoint/
     #[arg(long)]
-    pub out: PathBuf,
+    pub checkpoint_every: Option<usize>,
+    /// Continue the run in DIR from its last checkpoint, with the flags it was started with
+    #[arg(long, value_name = "DIR")]
+    pub resume: Option<PathBuf>,
     /// Fraction held out (stratified, seeded) for val_loss / val_accuracy
     #[arg(long, default_value_t = 0.1)]
     pub validation_split: f64,
@@ -397,6 +404,24 @@ impl TrainArgs {
         schedule.scale_lr(&mults, &groups).map_err(anyhow::Error::msg)?;
         Ok(schedule)
     }
+}
+
+/// For `train --resume DIR`: the command line the run was started with (saved in
+/// DIR/args.json), with `--resume DIR` added.
+pub fn resumed(dir: &std::path::Path) -> Result<Cli> {
+    let path = dir.join("args.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        anyhow::anyhow!("{}: cannot read: {e} (hint: resume a run started with --checkpoint-every)", path.display())
+    })?;
+    let argv: Vec<String> = serde_json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{}: corrupt: {e} (hint: restore the run folder)", path.display()))?;
+    let mut cli = Cli::try_parse_from(&argv)
+        .map_err(|e| anyhow::anyhow!("{}: {} (hint: restore the run folder)", path.display(), e.kind()))?;
+    match &mut cli.command {
+        Command::Train(t) => t.resume = Some(dir.to_path_buf()),
+        _ => bail!("{}: not a `strata train` command line (hint: restore the run folder)", path.display()),
+    }
+    Ok(cli)
 }
 
 /// Sets rayon's global pool to `threads` (default: all cores).

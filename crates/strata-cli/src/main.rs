@@ -9,6 +9,7 @@ mod commands;
 mod demo_corpus;
 mod progress;
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -17,6 +18,13 @@ use args::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let cli = match &cli.command {
+        Command::Train(t) if t.resume.is_some() => match args::resumed(t.resume.as_deref().unwrap_or(Path::new("."))) {
+            Ok(saved) => saved,
+            Err(e) => return fail(e),
+        },
+        _ => cli,
+    };
     let result = args::init_threads(cli.threads).and_then(|()| match cli.command {
         Command::Train(a) => commands::train::run(a),
         Command::Test(a) => commands::test::run(a),
@@ -29,11 +37,13 @@ fn main() -> ExitCode {
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            // One line: the chain joined, newlines folded.
-            let msg = format!("{e:#}").replace('\n', " ");
-            eprintln!("error: {msg}");
-            ExitCode::from(2)
-        }
+        Err(e) => fail(e),
     }
+}
+
+/// One line on stderr — the error chain joined, newlines folded — and exit code 2.
+fn fail(e: anyhow::Error) -> ExitCode {
+    let msg = format!("{e:#}").replace('\n', " ");
+    eprintln!("error: {msg}");
+    ExitCode::from(2)
 }

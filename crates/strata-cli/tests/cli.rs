@@ -432,3 +432,64 @@ fn explain_gives_each_token_an_occlusion_saliency() {
     assert!(page.contains(">superb</span>") && !page.contains("<script"));
     assert_user_error(&c.run(&["explain", "--model", "run", "zzz qqq"]), &["vocabulary"]);
 }
+
+#[test]
+fn a_run_killed_mid_epoch_resumes_to_bit_identical_weights() {
+    let c = Case::new();
+    c.write("train.tsv", corpus(3000).as_bytes());
+    let args = |out: &str| -> Vec<String> {
+        ["--threads", "1", "train", "--data", "train.tsv", "--out", out, "--epochs", "6", "--maxlen", "40"]
+            .iter()
+            .chain(&["--checkpoint-every", "1", "--seed", "5", "--no-probes"])
+            .map(|s| s.to_string())
+            .collect()
+    };
+    let whole =
+        Command::new(env!("CARGO_BIN_EXE_strata")).current_dir(c.dir.path()).args(args("whole")).output().unwrap();
+    assert!(whole.status.success(), "{}", String::from_utf8_lossy(&whole.stderr));
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_strata"))
+        .current_dir(c.dir.path())
+        .args(args("killed"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let state = c.path("killed/checkpoint/state.json");
+    let started = std::time::Instant::now();
+    loop {
+        let done = std::fs::read(&state)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .map_or(0, |v| v["history"].as_array().map_or(0, Vec::len));
+        if done >= 2 {
+            break;
+        }
+        assert!(child.try_wait().unwrap().is_none(), "the run ended before it could be killed");
+        assert!(started.elapsed().as_secs() < 120, "no checkpoint appeared");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(150)); // into the next epoch
+    assert!(child.try_wait().unwrap().is_none(), "still training when killed");
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(!c.path("killed/model").exists(), "killed before it finished");
+
+    let resumed = c.run(&["train", "--resume", "killed"]);
+    let err = String::from_utf8_lossy(&resumed.stderr);
+    assert!(resumed.status.success(), "{err}");
+    assert!(err.contains("Resuming from the checkpoint after"), "{err}");
+    let read = |d: &str, f: &str| std::fs::read(c.path(d).join(f)).unwrap();
+    assert!(
+        read("whole", "model/model.safetensors") == read("killed", "model/model.safetensors"),
+        "bit-identical weights"
+    );
+    assert!(read("whole", "history.csv") == read("killed", "history.csv"), "the same history");
+    let leftovers: Vec<_> = std::fs::read_dir(c.path("killed"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with(".strata-old"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert_user_error(&c.run(&["train", "--resume", "nowhere"]), &["args.json", "--checkpoint-every"]);
+}

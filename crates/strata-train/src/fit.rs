@@ -80,7 +80,7 @@ impl Default for FitOptions {
 }
 
 /// One epoch's numbers, as Keras's `History` has them, plus where in the schedule it was.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EpochRecord {
     /// 1-based stage number, its name, and the number of stages.
     pub stage: usize,
@@ -104,6 +104,32 @@ pub trait Progress {
     fn on_epoch(&mut self, _record: &EpochRecord) {}
     /// After each stage, with the model as that stage left it (auxiliary heads included).
     fn on_stage_end(&mut self, _stage: usize, _name: &str, _model: &Model) {}
+    /// Write a checkpoint every this many epochs (0: never).
+    fn checkpoint_every(&self) -> usize {
+        0
+    }
+    /// A checkpoint: everything needed to continue training bit-identically.
+    fn on_checkpoint(&mut self, _state: &TrainState) {}
+}
+
+/// Where training stands at an epoch boundary — enough to continue it and end with exactly the
+/// weights an uninterrupted run would have (same seed and thread count).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainState {
+    /// Stage to continue (0-based) and epochs of it already done.
+    pub stage: usize,
+    pub epochs_done: usize,
+    /// Shuffles drawn and optimizer steps taken so far (to replay the RNG and the lr schedule).
+    pub shuffles: usize,
+    pub step: usize,
+    pub params: Vec<f32>,
+    /// Adam's moments and step count within the current stage (`None` at a stage start).
+    pub adam: Option<(Vec<f32>, Vec<f32>, u64)>,
+    pub history: Vec<EpochRecord>,
+    pub early_stops: Vec<(usize, usize, usize)>,
+    /// Early stopping within the current stage: best (val_loss, epoch, weights), epochs since.
+    pub best: Option<(f64, usize, Vec<f32>)>,
+    pub waited: usize,
 }
 
 /// A `Progress` that shows nothing.
@@ -185,28 +211,68 @@ pub fn fit_schedule(
     opts: &FitOptions,
     progress: &mut dyn Progress,
 ) -> Fitted {
+    fit_schedule_from(model, train, val, schedule, opts, progress, None).expect("a fresh start has no state to reject")
+}
+
+/// `fit_schedule`, continuing from a checkpoint's `state` when given. Errs if the state does
+/// not fit this model and schedule.
+#[allow(clippy::too_many_arguments)]
+pub fn fit_schedule_from(
+    model: &mut Model,
+    train: &Dataset,
+    val: Option<&Dataset>,
+    schedule: &Schedule,
+    opts: &FitOptions,
+    progress: &mut dyn Progress,
+    resume: Option<TrainState>,
+) -> Result<Fitted, String> {
     if schedule.uses_aux_heads() {
         model.add_aux_heads(opts.seed);
     }
-    let mut trainer = Trainer::new(model);
     let mut rng = Rng::derive(opts.seed, 0x73687566); // "shuf"
     let steps_per_epoch = train.len().div_ceil(opts.batch_size);
     let total_steps = schedule.epochs() * steps_per_epoch;
     let mut step = 0;
+    let mut shuffles = 0;
     let mut out = Fitted::default();
+    let (mut first_stage, mut first_epoch) = (0, 1);
+    let mut restored: Option<TrainState> = None;
+    if let Some(st) = resume {
+        if st.params.len() != model.params.len() || st.stage > schedule.stages.len() {
+            return Err("the checkpoint does not match this model or schedule".into());
+        }
+        model.params.data.clone_from(&st.params);
+        for _ in 0..st.shuffles {
+            rng.shuffle(&mut (0..train.len()).collect::<Vec<_>>());
+        }
+        (step, shuffles, first_stage, first_epoch) = (st.step, st.shuffles, st.stage, st.epochs_done + 1);
+        out.history.clone_from(&st.history);
+        out.early_stops.clone_from(&st.early_stops);
+        restored = Some(st);
+    }
+    let mut trainer = Trainer::new(model);
     let early = opts.early_stopping.filter(|_| val.is_some_and(|v| !v.is_empty()));
-    'stages: for (si, stage) in schedule.stages.iter().enumerate() {
+    let every = progress.checkpoint_every();
+    'stages: for (si, stage) in schedule.stages.iter().enumerate().skip(first_stage) {
         let groups = stage_groups(model, stage);
         let mut opt = OptimizerState::new(opts.optimizer, model.params.len());
         // (best val_loss, its epoch, its weights), epochs since it
         let mut best: Option<(f64, usize, Vec<f32>)> = None;
         let mut waited = 0;
-        for epoch in 1..=stage.epochs {
+        let start_epoch = if si == first_stage { first_epoch } else { 1 };
+        if let Some(st) = restored.take().filter(|_| si == first_stage) {
+            if let (OptimizerState::Adam(a), Some((m, v, t))) = (&mut opt, st.adam) {
+                (a.m, a.v, a.t) = (m, v, t);
+            }
+            (best, waited) = (st.best, st.waited);
+        }
+        for epoch in start_epoch..=stage.epochs {
             let started = Instant::now();
             let last_good = model.params.data.clone();
             let mut order: Vec<usize> = (0..train.len()).collect();
             if opts.shuffle {
                 rng.shuffle(&mut order);
+                shuffles += 1;
             }
             let (mut loss_sum, mut correct) = (0.0f64, 0usize);
             let mut lr = opts.optimizer.lr();
@@ -248,6 +314,7 @@ pub fn fit_schedule(
             };
             progress.on_epoch(&rec);
             out.history.push(rec);
+            let mut stop = false;
             if let (Some(patience), Some(v)) = (early, v) {
                 if best.as_ref().is_none_or(|(b, ..)| v.loss < *b) {
                     best = Some((v.loss, epoch, model.params.data.clone()));
@@ -257,16 +324,40 @@ pub fn fit_schedule(
                 }
                 if waited >= patience && epoch < stage.epochs {
                     out.early_stops.push((si + 1, epoch, best.as_ref().map_or(epoch, |b| b.1)));
-                    break;
+                    stop = true;
                 }
             }
+            let stage_ends = stop || epoch == stage.epochs;
+            if stage_ends {
+                if let Some((_, _, weights)) = best.take() {
+                    model.params.data = weights;
+                }
+                progress.on_stage_end(si + 1, &stage.name, model);
+            }
+            if every > 0 && out.history.len() % every == 0 {
+                let adam = match (&opt, stage_ends) {
+                    (OptimizerState::Adam(a), false) => Some((a.m.clone(), a.v.clone(), a.t)),
+                    _ => None,
+                };
+                progress.on_checkpoint(&TrainState {
+                    stage: if stage_ends { si + 1 } else { si },
+                    epochs_done: if stage_ends { 0 } else { epoch },
+                    shuffles,
+                    step,
+                    params: model.params.data.clone(),
+                    adam,
+                    history: out.history.clone(),
+                    early_stops: out.early_stops.clone(),
+                    best: if stage_ends { None } else { best.clone() },
+                    waited: if stage_ends { 0 } else { waited },
+                });
+            }
+            if stage_ends {
+                break;
+            }
         }
-        if let Some((_, _, weights)) = best {
-            model.params.data = weights;
-        }
-        progress.on_stage_end(si + 1, &stage.name, model);
     }
-    out
+    Ok(out)
 }
 
 /// Buffers reused across batches: per-core workspaces and the full gradient.

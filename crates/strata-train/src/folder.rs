@@ -75,22 +75,23 @@ pub fn resolve(dir: &Path) -> PathBuf {
     }
 }
 
-/// The safetensors file, written here rather than by the crate so that the header's key order
-/// (and so the file's bytes) is the same on every run: the crate keeps `__metadata__` in a
-/// `HashMap`. Layout: u64 LE header length, JSON header padded with spaces to 8 bytes, then
-/// the tensors' little-endian data in header order. Reading uses the `safetensors` crate.
-fn safetensors_bytes(model: &Model) -> Vec<u8> {
+/// A safetensors file of named f32 tensors, written here rather than by the crate so that the
+/// header's key order (and so the file's bytes) is the same on every run: the crate keeps
+/// `__metadata__` in a `HashMap`. Layout: u64 LE header length, JSON header padded with spaces
+/// to 8 bytes, then the tensors' little-endian data in header order. Reading uses the crate.
+pub fn tensors_file<'a>(tensors: impl IntoIterator<Item = (String, Vec<usize>, &'a [f32])>) -> Vec<u8> {
+    let tensors: Vec<(String, Vec<usize>, &[f32])> = tensors.into_iter().collect();
     let mut header = Map::new();
     header.insert(
         "__metadata__".into(),
         serde_json::json!({"format": "strata", "format_version": MODEL_FORMAT_VERSION.to_string()}),
     );
     let mut offset = 0usize;
-    for s in &model.params.specs {
-        let len = s.range.len() * 4;
+    for (name, shape, data) in &tensors {
+        let len = data.len() * 4;
         header.insert(
-            s.name.clone(),
-            serde_json::json!({"dtype": "F32", "shape": s.shape, "data_offsets": [offset, offset + len]}),
+            name.clone(),
+            serde_json::json!({"dtype": "F32", "shape": shape, "data_offsets": [offset, offset + len]}),
         );
         offset += len;
     }
@@ -99,10 +100,42 @@ fn safetensors_bytes(model: &Model) -> Vec<u8> {
     let mut out = Vec::with_capacity(8 + json.len() + offset);
     out.extend_from_slice(&(json.len() as u64).to_le_bytes());
     out.extend_from_slice(&json);
-    for s in &model.params.specs {
-        out.extend(model.params.data[s.range.clone()].iter().flat_map(|v| v.to_le_bytes()));
+    for (_, _, data) in &tensors {
+        out.extend(data.iter().flat_map(|v| v.to_le_bytes()));
     }
     out
+}
+
+fn safetensors_bytes(model: &Model) -> Vec<u8> {
+    tensors_file(
+        model.params.specs.iter().map(|s| (s.name.clone(), s.shape.clone(), &model.params.data[s.range.clone()])),
+    )
+}
+
+/// Writes `files` into a temporary sibling of `dir`, then renames it into place, replacing any
+/// previous `dir` only once the new one is whole.
+pub fn write_dir_atomic(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<(), DataError> {
+    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let io = |e: std::io::Error| {
+        err(dir, format!("cannot write: {e}"), "check that the folder is writable and the disk has space")
+    };
+    std::fs::create_dir_all(parent).map_err(io)?;
+    let tmp = tempfile::Builder::new().prefix(".strata-tmp-").tempdir_in(parent).map_err(io)?;
+    for (name, bytes) in files {
+        let mut f = std::fs::File::create(tmp.path().join(name)).map_err(io)?;
+        f.write_all(bytes).map_err(io)?;
+        f.sync_all().map_err(io)?;
+    }
+    let staged = tmp.keep();
+    if dir.exists() {
+        let old = tempfile::Builder::new().prefix(".strata-old-").tempdir_in(parent).map_err(io)?.keep();
+        std::fs::rename(dir, old.join("previous")).map_err(io)?;
+        std::fs::rename(&staged, dir).map_err(io)?;
+        let _ = std::fs::remove_dir_all(old);
+    } else {
+        std::fs::rename(&staged, dir).map_err(io)?;
+    }
+    Ok(())
 }
 
 /// Saves a model folder at `dir`, replacing any previous one only once the new one is whole.
@@ -125,31 +158,7 @@ pub fn save(dir: &Path, saved: &SavedModel) -> Result<(), DataError> {
         ("model.safetensors", safetensors_bytes(&saved.model)),
         ("vocab.json", saved.tokenizer.to_json().into_bytes()),
     ];
-    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let io = |e: std::io::Error| {
-        err(
-            dir,
-            format!("cannot write the model folder: {e}"),
-            "check that the folder is writable and the disk has space",
-        )
-    };
-    std::fs::create_dir_all(parent).map_err(io)?;
-    let tmp = tempfile::Builder::new().prefix(".strata-tmp-").tempdir_in(parent).map_err(io)?;
-    for (name, bytes) in &files {
-        let mut f = std::fs::File::create(tmp.path().join(name)).map_err(io)?;
-        f.write_all(bytes).map_err(io)?;
-        f.sync_all().map_err(io)?;
-    }
-    let staged = tmp.keep();
-    if dir.exists() {
-        let old = tempfile::Builder::new().prefix(".strata-old-").tempdir_in(parent).map_err(io)?.keep();
-        std::fs::rename(dir, old.join("model")).map_err(io)?;
-        std::fs::rename(&staged, dir).map_err(io)?;
-        let _ = std::fs::remove_dir_all(old);
-    } else {
-        std::fs::rename(&staged, dir).map_err(io)?;
-    }
-    Ok(())
+    write_dir_atomic(dir, &files)
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, DataError> {

@@ -5,6 +5,7 @@
 //! `folder` saves and loads model folders atomically, `pipeline` ties text files to all of it
 //! (train, test, predict, cross-validation), and `history` writes the per-epoch log.
 
+pub mod checkpoint;
 mod embedding_grad;
 pub mod experiment;
 pub mod fit;
@@ -13,7 +14,9 @@ pub mod metrics;
 pub mod model;
 pub mod network;
 
-pub use fit::{fit, fit_schedule, Dataset, EpochRecord, FitOptions, OptimizerKind, Progress, Silent};
+pub use fit::{
+    fit, fit_schedule, fit_schedule_from, Dataset, EpochRecord, FitOptions, OptimizerKind, Progress, Silent,
+};
 pub use infer::{evaluate, predict_logits, Evaluation};
 pub use model::{Model, ModelConfig};
 pub mod folder;

@@ -10,7 +10,7 @@ use serde::Serialize;
 use strata_data::{stratified_kfold, stratified_split, DataError, Example, LabelMap};
 use strata_text::{pad_sequence_into, Side, Tokenizer, TokenizerConfig};
 
-use crate::fit::{fit_schedule, Dataset, EpochRecord, FitOptions, Progress};
+use crate::fit::{fit_schedule_from, Dataset, EpochRecord, FitOptions, Progress, TrainState};
 use crate::folder::SavedModel;
 use crate::infer::{evaluate, predict_logits, Evaluation};
 use crate::model::{Model, ModelConfig};
@@ -125,6 +125,14 @@ impl Progress for Probing<'_> {
         self.inner.on_epoch(record);
     }
 
+    fn checkpoint_every(&self) -> usize {
+        self.inner.checkpoint_every()
+    }
+
+    fn on_checkpoint(&mut self, state: &TrainState) {
+        self.inner.on_checkpoint(state);
+    }
+
     fn on_stage_end(&mut self, stage: usize, name: &str, model: &Model) {
         if let Some(val) = self.val.as_ref().filter(|_| self.only_stage.is_none_or(|s| s == stage)) {
             let probes = probe_layers(model, (self.train.ids, self.train.labels), (val.ids, val.labels), self.train.t);
@@ -143,6 +151,22 @@ pub fn train(
     val_idx: &[usize],
     s: &TrainSettings,
     progress: &mut dyn Progress,
+) -> Result<Trained, String> {
+    train_from(examples, labels, y, train_idx, val_idx, s, progress, None)
+}
+
+/// `train`, continuing from a checkpoint's state when given (the tokenizer and the data are
+/// rebuilt from the same inputs, so they come out identical).
+#[allow(clippy::too_many_arguments)]
+pub fn train_from(
+    examples: &[Example],
+    labels: &LabelMap,
+    y: &[usize],
+    train_idx: &[usize],
+    val_idx: &[usize],
+    s: &TrainSettings,
+    progress: &mut dyn Progress,
+    resume: Option<TrainState>,
 ) -> Result<Trained, String> {
     let texts = |idx: &[usize]| idx.iter().map(|&i| examples[i].text.as_str()).collect::<Vec<_>>();
     let (train_texts, val_texts) = (texts(train_idx), texts(val_idx));
@@ -173,7 +197,7 @@ pub fn train(
         results: Vec::new(),
         only_stage: (s.probes == Probes::Final).then_some(s.schedule.stages.len()),
     };
-    let fitted = fit_schedule(&mut model, &train_set, val, &s.schedule, &s.fit, &mut probing);
+    let fitted = fit_schedule_from(&mut model, &train_set, val, &s.schedule, &s.fit, &mut probing, resume)?;
     let probes = probing.results;
     model.drop_aux_heads();
     let validation = val.map(|v| evaluate(&model, v));

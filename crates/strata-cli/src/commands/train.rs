@@ -4,10 +4,13 @@ use std::path::PathBuf;
 
 use anyhow::{anyhow, Result};
 use serde::Serialize;
+use strata_train::checkpoint;
+use strata_train::fit::TrainState;
 use strata_train::folder::{save, write_atomic};
 use strata_train::history::{history_csv, timings_csv};
-use strata_train::pipeline::{holdout, train};
+use strata_train::pipeline::{holdout, train_from};
 use strata_train::probe::probe_table;
+use strata_train::{EpochRecord, Progress};
 
 use crate::args::TrainCmd;
 use crate::progress::EpochPrinter;
@@ -36,14 +39,42 @@ struct RunRecord {
     truncating: String,
 }
 
+/// Passes progress through and writes a checkpoint when training asks for one.
+struct Checkpointing {
+    inner: EpochPrinter,
+    dir: PathBuf,
+    every: usize,
+    failed: Option<strata_data::DataError>,
+}
+
+impl Progress for Checkpointing {
+    fn on_batch(&mut self, done: usize, total: usize) {
+        self.inner.on_batch(done, total);
+    }
+    fn on_epoch(&mut self, r: &EpochRecord) {
+        self.inner.on_epoch(r);
+    }
+    fn checkpoint_every(&self) -> usize {
+        self.every
+    }
+    fn on_checkpoint(&mut self, state: &TrainState) {
+        if self.failed.is_none() {
+            self.failed = checkpoint::save(&self.dir, state).err();
+        }
+    }
+}
+
 pub fn run(a: TrainCmd) -> Result<()> {
+    let (Some(data), Some(out)) = (a.data.clone(), a.out.clone()) else {
+        anyhow::bail!("train needs --data and --out (hint: or --resume DIR)");
+    };
     let s = a.train.settings(a.validation_split)?;
     if a.train.early_stopping.is_some() && a.validation_split == 0.0 {
         anyhow::bail!(
             "--early-stopping watches val_loss, and there is no validation data (hint: add --validation-split 0.1)"
         );
     }
-    let (examples, labels, y) = super::labelled(&a.data, &a.read.options())?;
+    let (examples, labels, y) = super::labelled(&data, &a.read.options())?;
     let (train_idx, val_idx) = holdout(&y, &s);
     eprintln!(
         "Train on {} samples, validate on {} samples ({} classes: {})",
@@ -52,14 +83,36 @@ pub fn run(a: TrainCmd) -> Result<()> {
         labels.len(),
         labels.labels().join(", ")
     );
-    let mut printer = EpochPrinter::new();
-    let trained = train(&examples, &labels, &y, &train_idx, &val_idx, &s, &mut printer).map_err(|m| anyhow!("{m}"))?;
+    let every = a.checkpoint_every.unwrap_or(0);
+    if a.checkpoint_every == Some(0) {
+        anyhow::bail!("--checkpoint-every must be at least 1 (hint: 1 writes one after every epoch)");
+    }
+    let resume = match &a.resume {
+        Some(_) => {
+            let state = checkpoint::load(&out)?;
+            eprintln!("Resuming from the checkpoint after {} epochs", state.history.len());
+            Some(state)
+        }
+        None => {
+            if every > 0 {
+                let argv: Vec<String> = std::env::args().collect();
+                write_atomic(&out.join("args.json"), serde_json::to_string_pretty(&argv)?.as_bytes())?;
+            }
+            None
+        }
+    };
+    let mut progress = Checkpointing { inner: EpochPrinter::new(), dir: out.clone(), every, failed: None };
+    let trained = train_from(&examples, &labels, &y, &train_idx, &val_idx, &s, &mut progress, resume)
+        .map_err(|m| anyhow!("{}: {m} (hint: resume with the same strata version and data)", out.display()))?;
+    if let Some(e) = progress.failed {
+        return Err(e.into());
+    }
 
     for (stage, epoch, best) in &trained.early_stops {
         eprintln!("Early stopping: stage {stage} stopped after epoch {epoch}; restored the weights of epoch {best} (lowest val_loss)");
     }
     let record = RunRecord {
-        data: a.data.clone(),
+        data: data.clone(),
         validation_split: a.validation_split,
         threads: rayon::current_num_threads(),
         seed: s.fit.seed,
@@ -79,10 +132,10 @@ pub fn run(a: TrainCmd) -> Result<()> {
         padding: format!("{:?}", s.text.padding).to_lowercase(),
         truncating: format!("{:?}", s.text.truncating).to_lowercase(),
     };
-    save(&a.out.join("model"), &trained.saved)?;
-    write_atomic(&a.out.join("history.csv"), history_csv(&trained.history).as_bytes())?;
-    write_atomic(&a.out.join("timings.csv"), timings_csv(&trained.history).as_bytes())?;
-    write_atomic(&a.out.join("run.toml"), toml::to_string(&record)?.as_bytes())?;
+    save(&out.join("model"), &trained.saved)?;
+    write_atomic(&out.join("history.csv"), history_csv(&trained.history).as_bytes())?;
+    write_atomic(&out.join("timings.csv"), timings_csv(&trained.history).as_bytes())?;
+    write_atomic(&out.join("run.toml"), toml::to_string(&record)?.as_bytes())?;
     let metrics = serde_json::json!({
         "train_loss": trained.history.last().map(|r| r.loss),
         "train_accuracy": trained.history.last().map(|r| r.accuracy),
@@ -91,9 +144,9 @@ pub fn run(a: TrainCmd) -> Result<()> {
         "n_train": train_idx.len(),
         "n_val": val_idx.len(),
     });
-    write_atomic(&a.out.join("metrics.json"), serde_json::to_string_pretty(&metrics)?.as_bytes())?;
+    write_atomic(&out.join("metrics.json"), serde_json::to_string_pretty(&metrics)?.as_bytes())?;
     if !trained.probes.is_empty() {
-        write_atomic(&a.out.join("probes.json"), serde_json::to_string_pretty(&trained.probes)?.as_bytes())?;
+        write_atomic(&out.join("probes.json"), serde_json::to_string_pretty(&trained.probes)?.as_bytes())?;
         for sp in &trained.probes {
             println!("Linear probes after stage {} [{}] (logistic regression, val accuracy):", sp.stage, sp.name);
             print!("{}", probe_table(&sp.probes));
@@ -102,7 +155,7 @@ pub fn run(a: TrainCmd) -> Result<()> {
     if let Some(why) = &trained.diverged {
         anyhow::bail!(
             "{why}; the last good model is saved in {} (hint: lower --lr, or check the data)",
-            a.out.join("model").display()
+            out.join("model").display()
         );
     }
     match trained.validation {
@@ -110,9 +163,9 @@ pub fn run(a: TrainCmd) -> Result<()> {
             "val_accuracy {:.4}  val_loss {:.4}  model saved to {}",
             v.accuracy,
             v.loss,
-            a.out.join("model").display()
+            out.join("model").display()
         ),
-        None => println!("model saved to {}", a.out.join("model").display()),
+        None => println!("model saved to {}", out.join("model").display()),
     }
     Ok(())
 }
