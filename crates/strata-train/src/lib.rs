@@ -8,6 +8,7 @@
 pub mod checkpoint;
 mod embedding_grad;
 pub mod experiment;
+pub mod explain;
 pub mod fit;
 pub mod infer;
 pub mod metrics;
