@@ -41,6 +41,8 @@ pub enum Command {
     Experiment(ExperimentCmd),
     /// Which words decided a prediction (occlusion saliency per token)
     Explain(ExplainCmd),
+    /// Serve a model over HTTP: JSON predict API and a predict page
+    Serve(ServeCmd),
 }
 
 /// How to read a labelled file.
@@ -357,6 +359,21 @@ pub struct ExplainCmd {
     pub html: Option<PathBuf>,
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Args)]
+pub struct ServeCmd {
+    /// Model folder (or the run folder holding model/)
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Address to bind (loopback by default; 0.0.0.0 exposes the server to the network)
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Largest request body in bytes; larger ones get 413
+    #[arg(long, default_value_t = 1 << 20)]
+    pub max_body: usize,
 }
 
 #[derive(Args)]

@@ -34,6 +34,7 @@ fn main() -> ExitCode {
         Command::Probe(a) => commands::probe::run(a),
         Command::Experiment(a) => commands::experiment::run_cmd(a),
         Command::Explain(a) => commands::explain::run(a),
+        Command::Serve(a) => commands::serve::run(a),
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
