@@ -59,24 +59,25 @@ async fn model_info(State(s): State<Arc<Served>>) -> Json<Value> {
     }))
 }
 
-/// Parses `{"inputs": "text" | [...], "top_k": k}`; `Err` is a 400 response.
-fn parse(body: &[u8]) -> Result<(Vec<String>, bool, usize), Response> {
-    let v: Value = serde_json::from_slice(body).map_err(|e| bad(format!("malformed JSON: {e}")))?;
-    let obj = v.as_object().ok_or_else(|| bad("the body must be a JSON object with \"inputs\""))?;
+/// Parses `{"inputs": "text" | [...], "top_k": k}`; `Err` is the reason for a 400.
+fn parse(body: &[u8]) -> Result<(Vec<String>, bool, usize), String> {
+    const INPUTS: &str = "\"inputs\" must be a string or a list of strings";
+    let v: Value = serde_json::from_slice(body).map_err(|e| format!("malformed JSON: {e}"))?;
+    let obj = v.as_object().ok_or("the body must be a JSON object with \"inputs\"")?;
     let (texts, single) = match obj.get("inputs") {
         Some(Value::String(s)) => (vec![s.clone()], true),
         Some(Value::Array(a)) => {
             let texts: Option<Vec<String>> = a.iter().map(|x| x.as_str().map(str::to_string)).collect();
-            (texts.ok_or_else(|| bad("\"inputs\" must be a string or a list of strings"))?, false)
+            (texts.ok_or(INPUTS)?, false)
         }
-        Some(_) => return Err(bad("\"inputs\" must be a string or a list of strings")),
-        None => return Err(bad("missing field \"inputs\"")),
+        Some(_) => return Err(INPUTS.into()),
+        None => return Err("missing field \"inputs\"".into()),
     };
     let top_k = match obj.get("top_k") {
         None | Some(Value::Null) => 1,
         Some(k) => match k.as_u64() {
             Some(k) if k >= 1 => k as usize,
-            _ => return Err(bad("\"top_k\" must be a positive integer")),
+            _ => return Err("\"top_k\" must be a positive integer".into()),
         },
     };
     Ok((texts, single, top_k))
@@ -85,7 +86,7 @@ fn parse(body: &[u8]) -> Result<(Vec<String>, bool, usize), Response> {
 async fn predict(State(s): State<Arc<Served>>, body: Bytes) -> Response {
     let (texts, _, top_k) = match parse(&body) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(why) => return bad(why),
     };
     let Some(preds) = s.batcher.predict(texts).await else {
         return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"error": "the model is not available"}))).into_response();
@@ -105,7 +106,7 @@ async fn predict(State(s): State<Arc<Served>>, body: Bytes) -> Response {
 async fn explain(State(s): State<Arc<Served>>, body: Bytes) -> Response {
     let (texts, single, _) = match parse(&body) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(why) => return bad(why),
     };
     if !single {
         return bad("\"inputs\" must be one string for /v1/explain");
