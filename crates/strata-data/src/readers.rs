@@ -113,13 +113,22 @@ fn detect(path: &Path, bytes: &[u8]) -> Format {
 /// Reads every labelled example of a file.
 pub fn read_examples(path: &Path, opts: &ReadOptions) -> Result<Vec<Example>, DataError> {
     let bytes = read_bytes(path)?;
+    parse_examples(&bytes, path, opts)
+}
+
+/// Parses a file's bytes; `path` gives the format when `opts` does not, and names the file in
+/// errors.
+pub fn parse_examples(bytes: &[u8], path: &Path, opts: &ReadOptions) -> Result<Vec<Example>, DataError> {
     let p = path.display().to_string();
-    let format = opts.format.unwrap_or_else(|| detect(path, &bytes));
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(DataError::new(&p, None, "the file is empty", "give a file with one example per line"));
+    }
+    let format = opts.format.unwrap_or_else(|| detect(path, bytes));
     let examples = match format {
-        Format::Tsv => read_tsv(&bytes, &p)?,
-        Format::FastText => read_fasttext(&bytes, &p)?,
-        Format::Jsonl => read_jsonl(&bytes, &p, opts)?,
-        Format::Csv => read_csv(&bytes, &p, opts)?,
+        Format::Tsv => read_tsv(bytes, &p)?,
+        Format::FastText => read_fasttext(bytes, &p)?,
+        Format::Jsonl => read_jsonl(bytes, &p, opts)?,
+        Format::Csv => read_csv(bytes, &p, opts)?,
     };
     if examples.is_empty() {
         return Err(DataError::new(&p, None, "no examples found", "give a file with one example per line"));

@@ -59,8 +59,9 @@ async fn model_info(State(s): State<Arc<Served>>) -> Json<Value> {
     }))
 }
 
-/// Parses `{"inputs": "text" | [...], "top_k": k}`; `Err` is the reason for a 400.
-fn parse(body: &[u8]) -> Result<(Vec<String>, bool, usize), String> {
+/// Parses `{"inputs": "text" | [...], "top_k": k}` into (texts, whether `inputs` was one
+/// string, top_k); `Err` is the reason for a 400.
+pub fn parse(body: &[u8]) -> Result<(Vec<String>, bool, usize), String> {
     const INPUTS: &str = "\"inputs\" must be a string or a list of strings";
     let v: Value = serde_json::from_slice(body).map_err(|e| format!("malformed JSON: {e}"))?;
     let obj = v.as_object().ok_or("the body must be a JSON object with \"inputs\"")?;

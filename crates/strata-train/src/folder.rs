@@ -176,8 +176,28 @@ pub fn load(dir: &Path) -> Result<SavedModel, DataError> {
         return Err(err(&dir, "no such model folder", "pass the --out folder of `strata train`"));
     }
     let cfg_path = dir.join("config.json");
+    let config = read(&cfg_path)?;
+    let tensors = read(&dir.join("model.safetensors"))?;
+    let vocab = read(&dir.join("vocab.json"))?;
+    parse_folder(&dir, &config, &tensors, &vocab)
+}
+
+/// Parameters a configuration implies, or `None` if the count overflows.
+fn param_count(c: &ModelConfig) -> Option<usize> {
+    let (v, e, h, k) = (c.vocab_size, c.embedding_dim, c.units, c.outputs());
+    let mut n = v.checked_mul(e)?;
+    for layer in 0..c.layers {
+        let input = if layer == 0 { e } else { h };
+        n = n.checked_add(input.checked_add(h)?.checked_mul(h.checked_mul(4)?)?.checked_add(h.checked_mul(4)?)?)?;
+    }
+    n.checked_add(h.checked_mul(k)?.checked_add(k)?)
+}
+
+/// A model folder from the bytes of its three files (`dir` names them in errors).
+pub fn parse_folder(dir: &Path, config: &[u8], tensors: &[u8], vocab: &[u8]) -> Result<SavedModel, DataError> {
+    let cfg_path = dir.join("config.json");
     let file: ModelFile =
-        serde_json::from_slice(&read(&cfg_path)?).map_err(|e| err(&cfg_path, format!("corrupt: {e}"), RETRAIN))?;
+        serde_json::from_slice(config).map_err(|e| err(&cfg_path, format!("corrupt: {e}"), RETRAIN))?;
     if file.format != MODEL_FORMAT {
         return Err(err(&cfg_path, format!("format is '{}', not '{MODEL_FORMAT}'", file.format), RETRAIN));
     }
@@ -204,8 +224,12 @@ pub fn load(dir: &Path) -> Result<SavedModel, DataError> {
     }
 
     let st_path = dir.join("model.safetensors");
-    let bytes = read(&st_path)?;
-    let tensors = SafeTensors::deserialize(&bytes).map_err(|e| err(&st_path, format!("corrupt: {e}"), RETRAIN))?;
+    // Check the sizes before allocating: a damaged config must not ask for terabytes.
+    match param_count(&file.model) {
+        Some(n) if n.saturating_mul(4) <= tensors.len() => {}
+        _ => return Err(err(&st_path, "corrupt: smaller than config.json describes", RETRAIN)),
+    }
+    let tensors = SafeTensors::deserialize(tensors).map_err(|e| err(&st_path, format!("corrupt: {e}"), RETRAIN))?;
     let mut model = Model::zeros(file.model.clone());
     for spec in model.params.specs.clone() {
         let t = tensors
@@ -225,8 +249,8 @@ pub fn load(dir: &Path) -> Result<SavedModel, DataError> {
     }
 
     let vocab_path = dir.join("vocab.json");
-    let text = String::from_utf8(read(&vocab_path)?).map_err(|_| err(&vocab_path, "corrupt: not UTF-8", RETRAIN))?;
-    let tokenizer = Tokenizer::from_json(&text, &vocab_path.display().to_string()).map_err(|e| match e {
+    let text = std::str::from_utf8(vocab).map_err(|_| err(&vocab_path, "corrupt: not UTF-8", RETRAIN))?;
+    let tokenizer = Tokenizer::from_json(text, &vocab_path.display().to_string()).map_err(|e| match e {
         VocabError::Version { found, .. } => err(
             &vocab_path,
             format!("vocabulary format_version {found} is newer than this strata reads"),
