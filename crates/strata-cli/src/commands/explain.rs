@@ -22,11 +22,11 @@ pub fn run(a: ExplainCmd) -> Result<()> {
         return Ok(());
     }
     println!("{}\t{:.4}", ex.label, ex.score);
+    println!("occlusion\tgrad×input\ttoken");
+    let fmt = |v: Option<f32>| v.map_or("      —".to_string(), |v| format!("{v:+.4}"));
     for t in &ex.tokens {
-        match t.occlusion {
-            Some(v) => println!("{v:+.4}\t{}", t.token),
-            None => println!("     —\t{}\t(dropped: not in the vocabulary)", t.token),
-        }
+        let note = if t.occlusion.is_none() { "\t(dropped: not in the vocabulary)" } else { "" };
+        println!("{}\t\t{}\t\t{}{note}", fmt(t.occlusion), fmt(t.gradient_x_input), t.token);
     }
     Ok(())
 }

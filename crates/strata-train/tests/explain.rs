@@ -1,0 +1,58 @@
+//! Saliency checks: gradient × input agrees with a finite difference of the model itself, and
+//! occlusion is the probability drop when a token becomes OOV.
+
+use strata_data::{Example, LabelMap};
+use strata_text::{Side, TokenizerConfig};
+use strata_train::explain::occlusion;
+use strata_train::fit::{FitOptions, Silent};
+use strata_train::pipeline::{predict, train, ModelSettings, Probes, TextSettings, TrainSettings};
+use strata_train::schedule::Schedule;
+
+#[test]
+fn gradient_x_input_matches_a_finite_difference() {
+    let texts = ["good fine film", "bad dull plot", "fine good acting", "dull bad boring"];
+    let examples: Vec<Example> = (0..40)
+        .map(|i| Example { text: texts[i % 4].into(), label: ["pos", "neg"][i % 2].into(), line: i + 1 })
+        .collect();
+    let labels = LabelMap::from_labels(["neg", "pos"]);
+    let y: Vec<usize> = examples.iter().map(|e| labels.index(&e.label).unwrap()).collect();
+    let settings = TrainSettings {
+        text: TextSettings {
+            tokenizer: TokenizerConfig { num_words: Some(30), oov_token: Some("<OOV>".into()), ..Default::default() },
+            maxlen: 5,
+            padding: Side::Pre,
+            truncating: Side::Pre,
+        },
+        model: ModelSettings { architecture: "seed-stacked".into(), embedding_dim: 6, units: 5, layers: 2 },
+        fit: FitOptions { epochs: 4, batch_size: 8, ..FitOptions::default() },
+        schedule: Schedule::end_to_end(2, 4),
+        validation_split: 0.0,
+        probes: Probes::Off,
+    };
+    let idx: Vec<usize> = (0..examples.len()).collect();
+    let mut saved = train(&examples, &labels, &y, &idx, &[], &settings, &mut Silent).unwrap().saved;
+    let text = "dull film good";
+    let ex = occlusion(&saved, text).unwrap();
+    let class = labels.index(&ex.label).unwrap();
+    let prob = |s: &strata_train::folder::SavedModel| predict(s, &[text])[0].probs[class] as f64;
+    let base = prob(&saved);
+    assert!((base - ex.score as f64).abs() < 1e-6);
+    // scaling one token's embedding row by (1 - eps) changes p by about -eps * (grad · x)
+    let eps = 1e-2f32;
+    let e = saved.model.config.embedding_dim;
+    for (k, word) in ["dull", "film", "good"].iter().enumerate() {
+        let id = saved.tokenizer.word_index()[*word] as usize;
+        let mut scaled = saved.clone();
+        scaled.model.params.data[id * e..(id + 1) * e].iter_mut().for_each(|v| *v *= 1.0 - eps);
+        let fd = (base - prob(&scaled)) / eps as f64;
+        let gxi = ex.tokens[k].gradient_x_input.unwrap() as f64;
+        assert!((fd - gxi).abs() < 2e-3 + 0.05 * gxi.abs(), "{word}: finite difference {fd} vs grad×input {gxi}");
+    }
+    // occlusion: the drop when the token becomes OOV
+    let oov = saved.tokenizer.word_index()["<OOV>"] as usize;
+    let good = saved.tokenizer.word_index()["good"] as usize;
+    let row: Vec<f32> = saved.model.params.data[oov * e..(oov + 1) * e].to_vec();
+    saved.model.params.data[good * e..(good + 1) * e].copy_from_slice(&row);
+    let drop = base - prob(&saved);
+    assert!((drop - ex.tokens[2].occlusion.unwrap() as f64).abs() < 1e-5);
+}
