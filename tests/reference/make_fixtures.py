@@ -9,6 +9,7 @@ Outputs (small, committed; CI needs no Python):
   tokenizer.json — 200+ texts, several Tokenizer configs: word_index, texts_to_sequences and
                    pad_sequences results, as produced by tensorflow.keras.preprocessing.
   lstm.json      — a Keras LSTM's weights, input and output (return_sequences true and false).
+  gru.json       — the same for a Keras GRU (reset_after=True, bias [2, 3H]).
   seed_step.json — the seed model (Embedding → LSTM → Dense sigmoid) at small size: weights, a
                    batch, the BCE loss, and the weights after one Adam step (train_on_batch).
 """
@@ -116,6 +117,22 @@ for rs in (True, False):
 with open(os.path.join(out_dir, "lstm.json"), "w") as f:
     json.dump({"keras": KERAS_VERSION, "B": B, "T": T_, "E": E, "H": H,
                "input": x.tolist(), **res}, f)
+
+# --- GRU forward (reset_after=True, Keras's default) ---
+tf.keras.utils.set_random_seed(6)
+B, T_, E, H = 3, 5, 6, 4
+xg = np.random.default_rng(7).normal(size=(B, T_, E)).astype(np.float32)
+gru_res = {}
+for rs in (True, False):
+    layer = tf.keras.layers.GRU(H, return_sequences=rs)
+    layer(xg)
+    k, rk, b = [w.numpy() for w in layer.weights]
+    b = np.random.default_rng(8).normal(size=b.shape).astype(np.float32) * 0.5
+    layer.set_weights([k, rk, b])
+    gru_res["seq" if rs else "last"] = {"kernel": k.tolist(), "recurrent_kernel": rk.tolist(),
+                                        "bias": b.tolist(), "output": layer(xg).numpy().tolist()}
+with open(os.path.join(out_dir, "gru.json"), "w") as f:
+    json.dump({"keras": KERAS_VERSION, "B": B, "T": T_, "E": E, "H": H, "input": xg.tolist(), **gru_res}, f)
 
 # --- seed model, one Adam step ---
 tf.keras.utils.set_random_seed(5)

@@ -19,6 +19,7 @@ pub mod dense;
 pub mod embedding;
 pub mod gemm;
 pub mod gradcheck;
+pub mod gru;
 pub mod init;
 pub mod loss;
 pub mod lstm;

@@ -1,0 +1,224 @@
+//! GRU with Keras's default semantics (`reset_after=True`, the cuDNN-compatible form): gates
+//! stacked `(z, r, h)` in a `[E, 3H]` kernel and a `[H, 3H]` recurrent kernel, and two biases
+//! (`[2, 3H]`: input, recurrent), because the reset gate multiplies the recurrent projection
+//! *after* its bias:
+//!
+//! ```text
+//! z = σ(x·Wz + bz + h·Uz + b'z)      r = σ(x·Wr + br + h·Ur + b'r)
+//! n = tanh(x·Wh + bh + r ⊙ (h·Uh + b'h))      h' = z ⊙ h + (1 − z) ⊙ n
+//! ```
+//!
+//! As in the LSTM, the input projection of all steps is one GEMM and each step multiplies only
+//! the small state by the recurrent kernel. Not yet wired into a named model (see issue 4).
+
+use crate::activations::{sigmoid, tanh};
+use crate::gemm::{gemm, Op};
+use crate::small_gemm::matmul;
+
+/// Sizes of one GRU call: batch (chunk) `b`, steps `t`, input width `e`, units `h`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GruDims {
+    pub b: usize,
+    pub t: usize,
+    pub e: usize,
+    pub h: usize,
+}
+
+#[derive(Clone, Copy)]
+pub struct GruParams<'a> {
+    /// `[E, 3H]`
+    pub kernel: &'a [f32],
+    /// `[H, 3H]`
+    pub recurrent: &'a [f32],
+    /// `[2, 3H]`: input bias, then recurrent bias
+    pub bias: &'a [f32],
+}
+
+pub struct GruGrads<'a> {
+    pub kernel: &'a mut [f32],
+    pub recurrent: &'a mut [f32],
+    pub bias: &'a mut [f32],
+}
+
+/// Activations saved for backward, and backward's scratch.
+#[derive(Default)]
+pub struct GruCache {
+    /// `[T, B, 3H]` x·W + b_in for all steps
+    xp: Vec<f32>,
+    /// `[T, B, 3H]` z, r, n after their nonlinearity
+    gates: Vec<f32>,
+    /// `[T, B, H]` the candidate's recurrent part h·Uh + b'h (before the reset gate)
+    rec_h: Vec<f32>,
+    /// `[T+1, B, H]` states, `h[0] = 0`
+    pub h: Vec<f32>,
+    /// `[B, 3H]` one step's recurrent projection
+    hp: Vec<f32>,
+}
+
+impl GruCache {
+    pub fn outputs(&self, d: GruDims) -> &[f32] {
+        &self.h[d.b * d.h..(d.t + 1) * d.b * d.h]
+    }
+
+    pub fn last(&self, d: GruDims) -> &[f32] {
+        &self.h[d.t * d.b * d.h..(d.t + 1) * d.b * d.h]
+    }
+}
+
+/// Forward over a time-major input `x: [T, B, E]`.
+pub fn forward(d: GruDims, x: &[f32], p: GruParams, cache: &mut GruCache) {
+    let (b, h, g) = (d.b, d.h, 3 * d.h);
+    assert_eq!(x.len(), d.t * b * d.e, "gru: input is not [T, B, E]");
+    let tb = d.t * b;
+    cache.xp.resize(tb * g, 0.0);
+    cache.gates.resize(tb * g, 0.0);
+    cache.rec_h.resize(tb * h, 0.0);
+    cache.h.resize((d.t + 1) * b * h, 0.0);
+    cache.hp.resize(b * g, 0.0);
+    gemm(tb, d.e, g, 1.0, x, Op::N, p.kernel, Op::N, 0.0, &mut cache.xp);
+    let (b_in, b_rec) = p.bias.split_at(g);
+    cache.xp.chunks_exact_mut(g).for_each(|row| row.iter_mut().zip(b_in).for_each(|(v, bias)| *v += bias));
+    cache.h[..b * h].fill(0.0);
+    for t in 0..d.t {
+        let (h_prev, h_next) = cache.h[t * b * h..(t + 2) * b * h].split_at_mut(b * h);
+        for row in cache.hp.chunks_exact_mut(g) {
+            row.copy_from_slice(b_rec);
+        }
+        matmul(b, h, g, h_prev, p.recurrent, true, &mut cache.hp);
+        for bi in 0..b {
+            let xp = &cache.xp[(t * b + bi) * g..(t * b + bi + 1) * g];
+            let hp = &cache.hp[bi * g..(bi + 1) * g];
+            let gates = &mut cache.gates[(t * b + bi) * g..(t * b + bi + 1) * g];
+            let rec_h = &mut cache.rec_h[(t * b + bi) * h..(t * b + bi + 1) * h];
+            for j in 0..h {
+                let z = sigmoid(xp[j] + hp[j]);
+                let r = sigmoid(xp[h + j] + hp[h + j]);
+                let n = tanh(xp[2 * h + j] + r * hp[2 * h + j]);
+                gates[j] = z;
+                gates[h + j] = r;
+                gates[2 * h + j] = n;
+                rec_h[j] = hp[2 * h + j];
+                h_next[bi * h + j] = z * h_prev[bi * h + j] + (1.0 - z) * n;
+            }
+        }
+    }
+}
+
+/// Backward; same contract as `lstm::backward`.
+#[allow(clippy::too_many_arguments)]
+pub fn backward(
+    d: GruDims,
+    x: &[f32],
+    p: GruParams,
+    cache: &GruCache,
+    dh_seq: Option<&[f32]>,
+    dh_last: Option<&[f32]>,
+    grads: GruGrads,
+    dx: Option<&mut [f32]>,
+) {
+    let (b, h, g, tb) = (d.b, d.h, 3 * d.h, d.t * d.b);
+    let mut dxp = vec![0.0f32; tb * g]; // d(x·W + b_in)
+    let mut dhp = vec![0.0f32; tb * g]; // d(h·U + b_rec)
+    let mut dh = dh_last.map_or_else(|| vec![0.0; b * h], <[f32]>::to_vec);
+    let mut recurrent_t = vec![0.0f32; g * h]; // Uᵀ: [3H, H]
+    for r in 0..h {
+        for c in 0..g {
+            recurrent_t[c * h + r] = p.recurrent[r * g + c];
+        }
+    }
+    let mut dh_prev = vec![0.0f32; b * h];
+    for t in (0..d.t).rev() {
+        if let Some(seq) = dh_seq {
+            dh.iter_mut().zip(&seq[t * b * h..(t + 1) * b * h]).for_each(|(a, s)| *a += s);
+        }
+        let h_prev = &cache.h[t * b * h..(t + 1) * b * h];
+        for bi in 0..b {
+            let gates = &cache.gates[(t * b + bi) * g..(t * b + bi + 1) * g];
+            let rec_h = &cache.rec_h[(t * b + bi) * h..(t * b + bi + 1) * h];
+            let dxr = &mut dxp[(t * b + bi) * g..(t * b + bi + 1) * g];
+            let dhr = &mut dhp[(t * b + bi) * g..(t * b + bi + 1) * g];
+            for j in 0..h {
+                let (z, r, n) = (gates[j], gates[h + j], gates[2 * h + j]);
+                let dhj = dh[bi * h + j];
+                let dn_pre = dhj * (1.0 - z) * (1.0 - n * n);
+                let dz_pre = dhj * (h_prev[bi * h + j] - n) * z * (1.0 - z);
+                let dr_pre = dn_pre * rec_h[j] * r * (1.0 - r);
+                dxr[j] = dz_pre;
+                dxr[h + j] = dr_pre;
+                dxr[2 * h + j] = dn_pre;
+                dhr[j] = dz_pre;
+                dhr[h + j] = dr_pre;
+                dhr[2 * h + j] = dn_pre * r;
+                dh_prev[bi * h + j] = dhj * z;
+            }
+        }
+        // dh_{t-1} = dh ⊙ z + dHp_t · Uᵀ
+        matmul(b, g, h, &dhp[t * b * g..(t + 1) * b * g], &recurrent_t, true, &mut dh_prev);
+        std::mem::swap(&mut dh, &mut dh_prev);
+    }
+    gemm(h, tb, g, 1.0, &cache.h[..tb * h], Op::T, &dhp, Op::N, 1.0, grads.recurrent);
+    gemm(d.e, tb, g, 1.0, x, Op::T, &dxp, Op::N, 1.0, grads.kernel);
+    let (gb_in, gb_rec) = grads.bias.split_at_mut(g);
+    dxp.chunks_exact(g).for_each(|row| gb_in.iter_mut().zip(row).for_each(|(a, v)| *a += v));
+    dhp.chunks_exact(g).for_each(|row| gb_rec.iter_mut().zip(row).for_each(|(a, v)| *a += v));
+    if let Some(dx) = dx {
+        gemm(tb, g, d.e, 1.0, &dxp, Op::N, p.kernel, Op::T, 0.0, dx);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gradcheck::check;
+    use crate::Rng;
+
+    fn run_check(return_sequences: bool) {
+        let d = GruDims { b: 2, t: 4, e: 3, h: 3 };
+        let mut rng = Rng::new(21);
+        let mut r = |n: usize, s: f32| (0..n).map(|_| rng.uniform(-s, s)).collect::<Vec<f32>>();
+        let (x, k, u, bias) = (r(d.t * d.b * d.e, 1.0), r(d.e * 3 * d.h, 0.6), r(d.h * 3 * d.h, 0.6), r(6 * d.h, 0.5));
+        let n_out = if return_sequences { d.t * d.b * d.h } else { d.b * d.h };
+        let probe = r(n_out, 1.0);
+        let loss = |x: &[f32], k: &[f32], u: &[f32], bias: &[f32]| {
+            let mut c = GruCache::default();
+            forward(d, x, GruParams { kernel: k, recurrent: u, bias }, &mut c);
+            let out = if return_sequences { c.outputs(d) } else { c.last(d) };
+            out.iter().zip(&probe).map(|(o, p)| (o * p) as f64).sum::<f64>()
+        };
+        let mut c = GruCache::default();
+        let p = GruParams { kernel: &k, recurrent: &u, bias: &bias };
+        forward(d, &x, p, &mut c);
+        let (mut dk, mut du, mut db, mut dx) =
+            (vec![0.0; k.len()], vec![0.0; u.len()], vec![0.0; bias.len()], vec![0.0; x.len()]);
+        let (seq, last) = if return_sequences { (Some(&probe[..]), None) } else { (None, Some(&probe[..])) };
+        backward(
+            d,
+            &x,
+            p,
+            &c,
+            seq,
+            last,
+            GruGrads { kernel: &mut dk, recurrent: &mut du, bias: &mut db },
+            Some(&mut dx),
+        );
+        let tag = if return_sequences { "seq" } else { "last" };
+        for worst in [
+            check(&format!("gru({tag}).kernel"), &k, &dk, |v| loss(&x, v, &u, &bias)),
+            check(&format!("gru({tag}).recurrent_kernel"), &u, &du, |v| loss(&x, &k, v, &bias)),
+            check(&format!("gru({tag}).bias"), &bias, &db, |v| loss(&x, &k, &u, v)),
+            check(&format!("gru({tag}).input"), &x, &dx, |v| loss(v, &k, &u, &bias)),
+        ] {
+            assert!(worst < 1e-2, "gru {tag}: max rel diff {worst}");
+        }
+    }
+
+    #[test]
+    fn gradient_matches_finite_differences_last_state() {
+        run_check(false);
+    }
+
+    #[test]
+    fn gradient_matches_finite_differences_all_states() {
+        run_check(true);
+    }
+}
