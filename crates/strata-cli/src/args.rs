@@ -8,6 +8,7 @@ use anyhow::{bail, Result};
 use clap::{Args, Parser, Subcommand};
 use strata_data::{Format, ReadOptions};
 use strata_text::{Segmenter, Side, TokenizerConfig, KERAS_FILTERS};
+use strata_train::model::Cell;
 use strata_train::pipeline::{ModelSettings, Probes, TextSettings, TrainSettings};
 use strata_train::schedule::Schedule;
 use strata_train::{FitOptions, ModelConfig, OptimizerKind};
@@ -98,7 +99,8 @@ pub struct TrainArgs {
     pub padding: Side,
     #[arg(long, default_value = "pre", value_parser = clap::value_parser!(Side))]
     pub truncating: Side,
-    /// seed (one LSTM) or seed-stacked (LSTM(return_sequences) → LSTM)
+    /// seed (one LSTM), seed-stacked (LSTM(return_sequences) → LSTM), or gru (one GRU,
+    /// Keras reset_after=True); --layers stacks more
     #[arg(long, default_value = "seed")]
     pub model: String,
     /// Stacked LSTM layers (seed-stacked defaults to 2)
@@ -174,9 +176,10 @@ impl TrainArgs {
         let layers = match (self.model.as_str(), self.layers) {
             ("seed", None) => 1,
             ("seed-stacked", None) => 2,
-            ("seed" | "seed-stacked", Some(0)) => bail!("--layers must be at least 1"),
-            ("seed" | "seed-stacked", Some(n)) => n,
-            (other, _) => bail!("unknown --model '{other}' (hint: use seed or seed-stacked)"),
+            ("gru", None) => 1,
+            ("seed" | "seed-stacked" | "gru", Some(0)) => bail!("--layers must be at least 1"),
+            ("seed" | "seed-stacked" | "gru", Some(n)) => n,
+            (other, _) => bail!("unknown --model '{other}' (hint: use seed, seed-stacked or gru)"),
         };
         let optimizer = match self.optimizer.as_str() {
             "adam" => OptimizerKind::Adam { lr: self.lr.unwrap_or(1e-3) },
@@ -390,7 +393,8 @@ pub struct DemoCmd {
 impl TrainArgs {
     /// The schedule from `--schedule-file`, or the named one, with `--freeze` and `--lr-mult`.
     fn schedule(&self, layers: usize, name: Option<&str>) -> Result<Schedule> {
-        let groups = ModelConfig { layers, ..ModelConfig::seed(2) }.group_names();
+        let cell = Cell::for_architecture(&self.model);
+        let groups = ModelConfig { layers, cell, ..ModelConfig::seed(2) }.group_names();
         let mut schedule = match (&self.schedule_file, name) {
             (Some(path), None) => {
                 let text = std::fs::read_to_string(path)
@@ -404,7 +408,8 @@ impl TrainArgs {
                 self.finetune_epochs,
                 self.aux_weight,
             )
-            .map_err(anyhow::Error::msg)?,
+            .map_err(anyhow::Error::msg)?
+            .with_layer_prefix(cell.prefix()),
         };
         if self.finetune_epochs >= self.epochs && schedule.name == "layerwise" {
             bail!("--finetune-epochs must be less than --epochs (hint: the layer stages need epochs too)");

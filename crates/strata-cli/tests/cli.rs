@@ -493,3 +493,28 @@ fn a_run_killed_mid_epoch_resumes_to_bit_identical_weights() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
     assert_user_error(&c.run(&["train", "--resume", "nowhere"]), &["args.json", "--checkpoint-every"]);
 }
+
+#[test]
+fn gru_model_trains_saves_reloads_and_stacks_with_schedules() {
+    let c = Case::new();
+    let data = c.write("train.tsv", corpus(200).as_bytes());
+    let o = train(&c, &data, "gru", &["--model", "gru", "--epochs", "12"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let cfg: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(c.path("gru/model/config.json")).unwrap()).unwrap();
+    assert_eq!(cfg["model"]["cell"], "gru");
+    let st = std::fs::read(c.path("gru/model/model.safetensors")).unwrap();
+    let header = String::from_utf8_lossy(&st[8..st.len().min(2000)]).to_string();
+    assert!(
+        header.contains("\"gru_0.kernel\"") && header.contains("\"gru_0.bias\":{\"dtype\":\"F32\",\"shape\":[2,24]"),
+        "{header}"
+    );
+    let t = c.run(&["test", "--model", "gru", "--data", "train.tsv", "--json"]);
+    let r: serde_json::Value = serde_json::from_slice(&t.stdout).unwrap();
+    assert!(r["accuracy"].as_f64().unwrap() > 0.7, "a GRU learns the corpus too: {r}");
+    let o = train(&c, &data, "gru2", &["--model", "gru", "--layers", "2", "--schedule", "layerwise", "--epochs", "3"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success() && err.contains("Stage 2/2 [gru_1 + head]"), "{err}");
+    let o = train(&c, &data, "gru3", &["--model", "gru", "--freeze", "lstm_0"]);
+    assert_user_error(&o, &["unknown layer 'lstm_0'", "gru_0"]);
+}

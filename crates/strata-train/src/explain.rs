@@ -81,14 +81,13 @@ pub fn occlusion(saved: &SavedModel, text: &str) -> Option<Explanation> {
 
 /// Gradient × input of `class`'s probability for each id of `ids` (`None` where padding or
 /// truncation left the id out of the model's input).
+///
+/// The model's own backward gives the gradient of the cross-entropy `−ln p(class)` at the
+/// embedding output; since `∂p/∂x = −p · ∂(−ln p)/∂x`, scaling by `−p` turns it into the
+/// gradient of the probability.
 fn gradient_x_input(saved: &SavedModel, ids: &[u32], class: usize) -> Vec<Option<f32>> {
-    use strata_nn::dense;
-    use strata_nn::lstm::{self, LstmDims, LstmGrads, LstmParams};
-
     let model = &saved.model;
-    let c = &model.config;
-    let (t, e, h, k) = (saved.maxlen, c.embedding_dim, c.units, c.outputs());
-    let p = &model.params.data;
+    let (t, e) = (saved.maxlen, model.config.embedding_dim);
     // which position of the padded row holds the i-th id (positions carry i + 1; 0 is padding)
     let marks: Vec<u32> = (1..=ids.len() as u32).collect();
     let mut where_ = vec![0u32; t];
@@ -96,45 +95,18 @@ fn gradient_x_input(saved: &SavedModel, ids: &[u32], class: usize) -> Vec<Option
     let mut row = vec![0u32; t];
     strata_text::pad_sequence_into(ids, &mut row, saved.padding, saved.truncating, 0);
 
+    let plan = Plan::end_to_end(model.config.layers);
     let mut ws = Workspace::default();
-    network::forward(model, &row, 1, t, &Plan::inference(c.layers), &mut ws);
-    // d p(class) / d logits
-    let dlogits: Vec<f32> = if k == 1 {
-        let s = strata_nn::activations::sigmoid(ws.logits[0]);
-        vec![if class == 1 { s * (1.0 - s) } else { -s * (1.0 - s) }]
-    } else {
-        let max = ws.logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let ex: Vec<f32> = ws.logits.iter().map(|z| (z - max).exp()).collect();
-        let sum: f32 = ex.iter().sum();
-        let pr: Vec<f32> = ex.iter().map(|v| v / sum).collect();
-        (0..k).map(|j| pr[class] * (if j == class { 1.0 } else { 0.0 } - pr[j])).collect()
-    };
-    let dims = |layer: usize| LstmDims { b: 1, t, e: c.lstm_input(layer), h };
-    let top = ws.lstm[c.layers - 1].last(dims(c.layers - 1)).to_vec();
-    let (mut dw, mut db, mut dh) = (vec![0.0; h * k], vec![0.0; k], vec![0.0; h]);
-    let hk = &p[model.layout.head_kernel.clone()];
-    dense::backward(1, h, k, &top, hk, &dlogits, &mut dw, &mut db, Some(&mut dh));
-    let mut dseq: Option<Vec<f32>> = None;
-    for layer in (0..c.layers).rev() {
-        let l = &model.layout.lstm[layer];
-        let params =
-            LstmParams { kernel: &p[l.kernel.clone()], recurrent: &p[l.recurrent.clone()], bias: &p[l.bias.clone()] };
-        let (mut gk, mut gu, mut gb) =
-            (vec![0.0; l.kernel.len()], vec![0.0; l.recurrent.len()], vec![0.0; l.bias.len()]);
-        let x = if layer == 0 { ws.emb.clone() } else { ws.lstm[layer - 1].outputs(dims(layer - 1)).to_vec() };
-        let mut dx = vec![0.0; x.len()];
-        let last = (layer == c.layers - 1).then_some(&dh[..]);
-        let grads = LstmGrads { kernel: &mut gk, recurrent: &mut gu, bias: &mut gb };
-        lstm::backward(dims(layer), &x, params, &mut ws.lstm[layer], dseq.as_deref(), last, grads, Some(&mut dx));
-        dseq = Some(dx);
-    }
-    let demb = dseq.unwrap_or_default(); // [T, 1, E]
+    ws.grads.resize(model.params.len() - model.layout.embedding.end, 0.0);
+    network::forward(model, &row, 1, t, &plan, &mut ws);
+    let loss = network::backward(model, &[class], 1, t, 1.0, &plan, &mut ws).loss_sum;
+    let p = (-loss).exp() as f32; // the loss is −ln p(class)
     let mut out = vec![None; ids.len()];
     for (pos, &mark) in where_.iter().enumerate() {
         if mark > 0 {
-            let g = &demb[pos * e..(pos + 1) * e];
+            let g = &ws.demb[pos * e..(pos + 1) * e];
             let x = &ws.emb[pos * e..(pos + 1) * e];
-            out[mark as usize - 1] = Some(g.iter().zip(x).map(|(a, b)| a * b).sum());
+            out[mark as usize - 1] = Some(-p * g.iter().zip(x).map(|(a, b)| a * b).sum::<f32>());
         }
     }
     out

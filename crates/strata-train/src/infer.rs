@@ -132,8 +132,7 @@ pub fn representations(model: &Model, ids: &[u32], t: usize) -> Vec<Vec<f32>> {
             }
             emb_mean.iter_mut().for_each(|m| *m /= count.max(1.0));
             for k in 0..l {
-                let d = strata_nn::lstm::LstmDims { b, t, e: c.lstm_input(k), h };
-                states[k * h..(k + 1) * h].copy_from_slice(&ws.lstm[k].last(d)[bi * h..(bi + 1) * h]);
+                states[k * h..(k + 1) * h].copy_from_slice(&ws.rnn_last(model, b, t, k)[bi * h..(bi + 1) * h]);
             }
         }
     });

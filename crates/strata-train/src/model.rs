@@ -25,6 +25,47 @@ pub struct ModelConfig {
     pub layers: usize,
     /// Number of classes; two use one sigmoid output.
     pub num_classes: usize,
+    /// The recurrent cell of every layer (absent in files from before GRU: LSTM).
+    #[serde(default)]
+    pub cell: Cell,
+}
+
+/// The recurrent cell of a model's layers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Cell {
+    /// Keras `LSTM`: gates (i, f, c, o), bias `[4H]`.
+    #[default]
+    Lstm,
+    /// Keras `GRU(reset_after=True)`: gates (z, r, h), bias `[2, 3H]`.
+    Gru,
+}
+
+impl Cell {
+    /// Gates stacked in the kernels.
+    pub fn gates(self) -> usize {
+        match self {
+            Cell::Lstm => 4,
+            Cell::Gru => 3,
+        }
+    }
+
+    /// The cell a named model uses: `gru` → GRU, the seed models → LSTM.
+    pub fn for_architecture(architecture: &str) -> Cell {
+        if architecture == "gru" {
+            Cell::Gru
+        } else {
+            Cell::Lstm
+        }
+    }
+
+    /// Layer-name prefix: `lstm_0`, `gru_0`.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Cell::Lstm => "lstm",
+            Cell::Gru => "gru",
+        }
+    }
 }
 
 impl ModelConfig {
@@ -37,6 +78,7 @@ impl ModelConfig {
             units: 64,
             layers: 1,
             num_classes: 2,
+            cell: Cell::Lstm,
         }
     }
 
@@ -50,7 +92,7 @@ impl ModelConfig {
     }
 
     /// Input width of LSTM layer `k`.
-    pub fn lstm_input(&self, k: usize) -> usize {
+    pub fn rnn_input(&self, k: usize) -> usize {
         if k == 0 {
             self.embedding_dim
         } else {
@@ -61,7 +103,7 @@ impl ModelConfig {
     /// Layer names, bottom to top.
     pub fn layer_names(&self) -> Vec<String> {
         let mut v = vec!["embedding".to_string()];
-        v.extend((0..self.layers).map(|k| format!("lstm_{k}")));
+        v.extend((0..self.layers).map(|k| format!("{}_{k}", self.cell.prefix())));
         v.push("head".into());
         v
     }
@@ -75,8 +117,8 @@ impl ModelConfig {
 
     /// Checks sizes a user can get wrong; the message says which flag to change.
     pub fn validate(&self) -> Result<(), String> {
-        if !matches!(self.architecture.as_str(), "seed" | "seed-stacked") {
-            return Err(format!("unknown model '{}' (expected seed or seed-stacked)", self.architecture));
+        if !matches!(self.architecture.as_str(), "seed" | "seed-stacked" | "gru") {
+            return Err(format!("unknown model '{}' (expected seed, seed-stacked or gru)", self.architecture));
         }
         for (v, flag) in [
             (self.vocab_size, "--num-words"),
@@ -102,7 +144,7 @@ impl ModelConfig {
 #[derive(Clone, Debug)]
 pub struct Layout {
     pub embedding: std::ops::Range<usize>,
-    pub lstm: Vec<LstmLayout>,
+    pub rnn: Vec<RnnLayout>,
     pub head_kernel: std::ops::Range<usize>,
     pub head_bias: std::ops::Range<usize>,
     /// Auxiliary classifiers (kernel `[H, K]`, bias `[K]`) on each LSTM layer's last state,
@@ -111,7 +153,7 @@ pub struct Layout {
 }
 
 #[derive(Clone, Debug)]
-pub struct LstmLayout {
+pub struct RnnLayout {
     pub kernel: std::ops::Range<usize>,
     pub recurrent: std::ops::Range<usize>,
     pub bias: std::ops::Range<usize>,
@@ -128,8 +170,8 @@ impl Layout {
                 self.aux.get(k).map(|(kr, br)| kr.start..br.end)
             }
             _ => {
-                let k: usize = name.strip_prefix("lstm_")?.parse().ok()?;
-                self.lstm.get(k).map(|l| l.kernel.start..l.bias.end)
+                let k: usize = name.strip_prefix("lstm_").or_else(|| name.strip_prefix("gru_"))?.parse().ok()?;
+                self.rnn.get(k).map(|l| l.kernel.start..l.bias.end)
             }
         }
     }
@@ -150,19 +192,23 @@ impl Model {
         let (v, e, h) = (config.vocab_size, config.embedding_dim, config.units);
         let mut p = ParamStore::default();
         let embedding = p.add("embedding.weight", &[v, e]);
-        let lstm = (0..config.layers)
+        let rnn = (0..config.layers)
             .map(|k| {
-                let inp = config.lstm_input(k);
-                LstmLayout {
-                    kernel: p.add(&format!("lstm_{k}.kernel"), &[inp, 4 * h]),
-                    recurrent: p.add(&format!("lstm_{k}.recurrent_kernel"), &[h, 4 * h]),
-                    bias: p.add(&format!("lstm_{k}.bias"), &[4 * h]),
+                let (inp, g, name) = (config.rnn_input(k), config.cell.gates() * h, config.cell.prefix());
+                let bias_shape = match config.cell {
+                    Cell::Lstm => vec![g],
+                    Cell::Gru => vec![2, g], // input and recurrent biases (reset_after=True)
+                };
+                RnnLayout {
+                    kernel: p.add(&format!("{name}_{k}.kernel"), &[inp, g]),
+                    recurrent: p.add(&format!("{name}_{k}.recurrent_kernel"), &[h, g]),
+                    bias: p.add(&format!("{name}_{k}.bias"), &bias_shape),
                 }
             })
             .collect();
         let head_kernel = p.add("head.kernel", &[h, config.outputs()]);
         let head_bias = p.add("head.bias", &[config.outputs()]);
-        Model { config, params: p, layout: Layout { embedding, lstm, head_kernel, head_bias, aux: Vec::new() } }
+        Model { config, params: p, layout: Layout { embedding, rnn, head_kernel, head_bias, aux: Vec::new() } }
     }
 
     /// Keras's initialisation, from `seed`.
@@ -172,13 +218,16 @@ impl Model {
         let (e, h, k) = (m.config.embedding_dim, m.config.units, m.config.outputs());
         let data = &mut m.params.data;
         init::uniform(&mut data[m.layout.embedding.clone()], 0.05, &mut rng);
-        for (i, l) in m.layout.lstm.iter().enumerate() {
+        let g = m.config.cell.gates() * h;
+        for (i, l) in m.layout.rnn.iter().enumerate() {
             let inp = if i == 0 { e } else { h };
-            init::glorot_uniform(&mut data[l.kernel.clone()], inp, 4 * h, &mut rng);
-            init::orthogonal(&mut data[l.recurrent.clone()], h, 4 * h, &mut rng);
+            init::glorot_uniform(&mut data[l.kernel.clone()], inp, g, &mut rng);
+            init::orthogonal(&mut data[l.recurrent.clone()], h, g, &mut rng);
             let bias = &mut data[l.bias.clone()];
             bias.fill(0.0);
-            bias[h..2 * h].fill(1.0); // unit_forget_bias
+            if m.config.cell == Cell::Lstm {
+                bias[h..2 * h].fill(1.0); // unit_forget_bias
+            }
         }
         init::glorot_uniform(&mut data[m.layout.head_kernel.clone()], h, k, &mut rng);
         data[m.layout.head_bias.clone()].fill(0.0);

@@ -10,10 +10,11 @@
 //! computed layer down and **stops at the lowest trainable layer**: a frozen lower part of the
 //! model costs a forward pass only.
 
+use strata_nn::gru::{self, GruCache, GruDims, GruGrads, GruParams};
 use strata_nn::lstm::{self, LstmCache, LstmDims, LstmGrads, LstmParams};
 use strata_nn::{dense, embedding, loss};
 
-use crate::model::Model;
+use crate::model::{Cell, Model};
 
 /// What one stage computes and trains. Group order everywhere:
 /// `[embedding, lstm_0 … lstm_{L-1}, head, aux_0 … aux_{L-1}]`.
@@ -62,7 +63,9 @@ pub struct Workspace {
     pub ids: Vec<u32>,
     /// `[T, B, E]` embedding output
     pub emb: Vec<f32>,
+    /// Recurrent layers' activations: `lstm` or `gru`, whichever the model's cell is.
     pub lstm: Vec<LstmCache>,
+    pub gru: Vec<GruCache>,
     /// `[B, K]` final head output (logits)
     pub logits: Vec<f32>,
     /// `[L][B, K]` auxiliary heads' logits (empty where there is no aux head)
@@ -80,8 +83,36 @@ pub struct Workspace {
     /// Gradients of every parameter after the embedding (`[P − V·E]`); the embedding's are
     /// sparse and come from `demb`.
     pub grads: Vec<f32>,
-    /// How many times each LSTM layer's backward ran (for tests and reports).
-    pub lstm_backward_calls: Vec<usize>,
+    /// How many times each recurrent layer's backward ran (for tests and reports).
+    pub rnn_backward_calls: Vec<usize>,
+}
+
+impl Workspace {
+    /// Recurrent layer `k`'s last state `[B, H]` after `forward`.
+    pub fn rnn_last(&self, model: &Model, b: usize, t: usize, k: usize) -> &[f32] {
+        rnn_last(&self.lstm, &self.gru, model, b, t, k)
+    }
+
+    /// Recurrent layer `k`'s output sequence `[T, B, H]` after `forward`.
+    pub fn rnn_outputs(&self, model: &Model, b: usize, t: usize, k: usize) -> &[f32] {
+        match model.config.cell {
+            Cell::Lstm => self.lstm[k].outputs(dims(model, b, t, k)),
+            Cell::Gru => self.gru[k].outputs(gru_dims(dims(model, b, t, k))),
+        }
+    }
+}
+
+/// Layer `k`'s last state from whichever caches the model's cell fills (a free function, so the
+/// caller can borrow other workspace fields mutably at the same time).
+fn rnn_last<'a>(lstm: &'a [LstmCache], gru: &'a [GruCache], model: &Model, b: usize, t: usize, k: usize) -> &'a [f32] {
+    match model.config.cell {
+        Cell::Lstm => lstm[k].last(dims(model, b, t, k)),
+        Cell::Gru => gru[k].last(gru_dims(dims(model, b, t, k))),
+    }
+}
+
+fn gru_dims(d: LstmDims) -> GruDims {
+    GruDims { b: d.b, t: d.t, e: d.e, h: d.h }
 }
 
 /// Result of a chunk's loss: summed (weighted) loss and correct predictions of the reported
@@ -92,8 +123,8 @@ pub struct ChunkStats {
     pub correct: usize,
 }
 
-fn dims(model: &Model, b: usize, t: usize, k: usize) -> LstmDims {
-    LstmDims { b, t, e: model.config.lstm_input(k), h: model.config.units }
+pub(crate) fn dims(model: &Model, b: usize, t: usize, k: usize) -> LstmDims {
+    LstmDims { b, t, e: model.config.rnn_input(k), h: model.config.units }
 }
 
 /// Forward of `ids: [B, T]` through the layers and heads `plan` computes.
@@ -105,16 +136,28 @@ pub fn forward(model: &Model, ids: &[u32], b: usize, t: usize, plan: &Plan, ws: 
     ws.ids.extend_from_slice(ids);
     ws.emb.resize(t * b * e, 0.0);
     embedding::forward(ids, b, t, &p[model.layout.embedding.clone()], e, &mut ws.emb);
-    ws.lstm.resize_with(c.layers, LstmCache::default);
-    for (k, l) in model.layout.lstm.iter().enumerate().take(plan.depth) {
-        let (below, this) = ws.lstm.split_at_mut(k);
-        let x = if k == 0 { &ws.emb[..] } else { below[k - 1].outputs(dims(model, b, t, k - 1)) };
-        let params =
-            LstmParams { kernel: &p[l.kernel.clone()], recurrent: &p[l.recurrent.clone()], bias: &p[l.bias.clone()] };
-        lstm::forward(dims(model, b, t, k), x, params, &mut this[0]);
+    match c.cell {
+        Cell::Lstm => ws.lstm.resize_with(c.layers, LstmCache::default),
+        Cell::Gru => ws.gru.resize_with(c.layers, GruCache::default),
+    }
+    for (k, l) in model.layout.rnn.iter().enumerate().take(plan.depth) {
+        let d = dims(model, b, t, k);
+        let (kernel, recurrent, bias) = (&p[l.kernel.clone()], &p[l.recurrent.clone()], &p[l.bias.clone()]);
+        match c.cell {
+            Cell::Lstm => {
+                let (below, this) = ws.lstm.split_at_mut(k);
+                let x = if k == 0 { &ws.emb[..] } else { below[k - 1].outputs(dims(model, b, t, k - 1)) };
+                lstm::forward(d, x, LstmParams { kernel, recurrent, bias }, &mut this[0]);
+            }
+            Cell::Gru => {
+                let (below, this) = ws.gru.split_at_mut(k);
+                let x = if k == 0 { &ws.emb[..] } else { below[k - 1].outputs(gru_dims(dims(model, b, t, k - 1))) };
+                gru::forward(gru_dims(d), x, GruParams { kernel, recurrent, bias }, &mut this[0]);
+            }
+        }
     }
     if plan.head_weight > 0.0 {
-        let top = ws.lstm[plan.depth - 1].last(dims(model, b, t, plan.depth - 1));
+        let top = rnn_last(&ws.lstm, &ws.gru, model, b, t, plan.depth - 1);
         ws.logits.resize(b * k_out, 0.0);
         let (hk, hb) = (&p[model.layout.head_kernel.clone()], &p[model.layout.head_bias.clone()]);
         dense::forward(b, h, k_out, top, hk, hb, &mut ws.logits);
@@ -123,7 +166,7 @@ pub fn forward(model: &Model, ids: &[u32], b: usize, t: usize, plan: &Plan, ws: 
     for k in 0..plan.depth {
         if plan.aux_weights[k] > 0.0 {
             let (ak, ab) = model.layout.aux[k].clone();
-            let state = ws.lstm[k].last(dims(model, b, t, k));
+            let state = rnn_last(&ws.lstm, &ws.gru, model, b, t, k);
             ws.aux_logits[k].resize(b * k_out, 0.0);
             dense::forward(b, h, k_out, state, &p[ak], &p[ab], &mut ws.aux_logits[k]);
         }
@@ -174,7 +217,7 @@ pub fn backward(
     let local = |r: &std::ops::Range<usize>| r.start - off..r.end - off;
     let lowest = plan.lowest_trainable_layer();
     ws.dlast.resize_with(n_l, Vec::new);
-    ws.lstm_backward_calls.resize(n_l, 0);
+    ws.rnn_backward_calls.resize(n_l, 0);
     for d in ws.dlast.iter_mut() {
         d.clear();
         d.resize(b * h, 0.0);
@@ -200,7 +243,7 @@ pub fn backward(
         if which == reported {
             stats.correct = count_correct(logits, k_out, labels);
         }
-        let state = ws.lstm[layer].last(dims(model, b, t, layer));
+        let state = rnn_last(&ws.lstm, &ws.gru, model, b, t, layer);
         let (gk, gb) = ws.grads[local(&kr).start..local(&br).end].split_at_mut(kr.len());
         if lowest.is_some_and(|lo| lo <= layer + 1) {
             // dense::backward overwrites dx; a state can have two heads (deep supervision's aux
@@ -219,18 +262,14 @@ pub fn backward(
         if lowest > k + 1 {
             break;
         }
-        ws.lstm_backward_calls[k] += 1;
+        ws.rnn_backward_calls[k] += 1;
         let d = dims(model, b, t, k);
-        let l = &model.layout.lstm[k];
-        let params =
-            LstmParams { kernel: &p[l.kernel.clone()], recurrent: &p[l.recurrent.clone()], bias: &p[l.bias.clone()] };
+        let l = &model.layout.rnn[k];
+        let (kernel, recurrent, bias) = (&p[l.kernel.clone()], &p[l.recurrent.clone()], &p[l.bias.clone()]);
         let (gr_k, gr_u, gr_b) = (local(&l.kernel), local(&l.recurrent), local(&l.bias));
         let (gk, rest) = ws.grads[gr_k.start..gr_b.end].split_at_mut(gr_k.len());
         let (gu, gb) = rest.split_at_mut(gr_u.len());
-        let grads = LstmGrads { kernel: gk, recurrent: gu, bias: gb };
         let need_dx = lowest < k + 1;
-        let (below, this) = ws.lstm.split_at_mut(k);
-        let x = if k == 0 { &ws.emb[..] } else { below[k - 1].outputs(dims(model, b, t, k - 1)) };
         let [dseq_a, dseq_b] = &mut ws.dseq;
         // The layer above wrote its input gradient into dseq[(k + 1) % 2].
         let (dh_in, dx_out) = if (k + 1) % 2 == 0 { (&*dseq_a, dseq_b) } else { (&*dseq_b, dseq_a) };
@@ -245,7 +284,22 @@ pub fn backward(
             dx_out.resize(t * b * h, 0.0);
             Some(&mut dx_out[..])
         };
-        lstm::backward(d, x, params, &mut this[0], dh_seq, dh_last, grads, dx);
+        match c.cell {
+            Cell::Lstm => {
+                let (below, this) = ws.lstm.split_at_mut(k);
+                let x = if k == 0 { &ws.emb[..] } else { below[k - 1].outputs(dims(model, b, t, k - 1)) };
+                let (params, grads) =
+                    (LstmParams { kernel, recurrent, bias }, LstmGrads { kernel: gk, recurrent: gu, bias: gb });
+                lstm::backward(d, x, params, &mut this[0], dh_seq, dh_last, grads, dx);
+            }
+            Cell::Gru => {
+                let (below, this) = ws.gru.split_at_mut(k);
+                let x = if k == 0 { &ws.emb[..] } else { below[k - 1].outputs(gru_dims(dims(model, b, t, k - 1))) };
+                let (params, grads) =
+                    (GruParams { kernel, recurrent, bias }, GruGrads { kernel: gk, recurrent: gu, bias: gb });
+                gru::backward(gru_dims(d), x, params, &this[0], dh_seq, dh_last, grads, dx);
+            }
+        }
     }
     stats
 }

@@ -13,7 +13,7 @@ use strata_text::{pad_sequence_into, Side, Tokenizer, TokenizerConfig};
 use crate::fit::{fit_schedule_from, Dataset, EpochRecord, FitOptions, Progress, TrainState};
 use crate::folder::SavedModel;
 use crate::infer::{evaluate, predict_logits, Evaluation};
-use crate::model::{Model, ModelConfig};
+use crate::model::{Cell, Model, ModelConfig};
 use crate::probe::{probe_layers, ProbeResult};
 use crate::schedule::Schedule;
 
@@ -179,6 +179,7 @@ pub fn train_from(
         units: s.model.units,
         layers: s.model.layers,
         num_classes: labels.len(),
+        cell: Cell::for_architecture(&s.model.architecture),
     };
     config.validate()?;
     let t = s.text.maxlen;

@@ -184,6 +184,15 @@ impl Schedule {
         }
     }
 
+    /// Renames `lstm_k` to `{prefix}_k` in the stage names (the builders name LSTM layers; a GRU
+    /// model calls this with `gru`).
+    pub fn with_layer_prefix(mut self, prefix: &str) -> Schedule {
+        if prefix != "lstm" {
+            self.stages.iter_mut().for_each(|s| s.name = s.name.replace("lstm_", &format!("{prefix}_")));
+        }
+        self
+    }
+
     /// Total epochs over all stages.
     pub fn epochs(&self) -> usize {
         self.stages.iter().map(|s| s.epochs).sum()
@@ -250,16 +259,13 @@ impl Schedule {
                     plan.head_weight = w;
                     depth = layers;
                 } else {
-                    let k = name
-                        .strip_prefix("lstm_")
-                        .and_then(|k| k.parse::<usize>().ok())
-                        .filter(|&k| k < layers)
-                        .ok_or_else(|| {
-                            at(format!(
-                                "heads: '{name}' is not 'head' or an LSTM layer (hint: use head or lstm_0 … lstm_{})",
-                                layers - 1
-                            ))
-                        })?;
+                    // a recurrent layer: group 1..=layers, named lstm_k or gru_k by the model's cell
+                    let k = group_names[1..=layers].iter().position(|g| g == name).ok_or_else(|| {
+                        at(format!(
+                            "heads: '{name}' is not 'head' or a recurrent layer (hint: use head or {} … {})",
+                            group_names[1], group_names[layers]
+                        ))
+                    })?;
                     plan.aux_weights[k] = w;
                     plan.trainable[layers + 2 + k] = w > 0.0;
                     depth = depth.max(k + 1);

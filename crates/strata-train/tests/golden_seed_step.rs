@@ -38,6 +38,7 @@ fn two_adam_steps_match_tf_keras() {
         units: n("H"),
         layers: 1,
         num_classes: 2,
+        cell: Default::default(),
     };
     let mut model = Model::zeros(config);
     for (key, w) in KEYS.iter().zip(fx["before"].as_array().unwrap()) {

@@ -23,6 +23,7 @@ fn model(layers: usize) -> Model {
             units: 6,
             layers,
             num_classes: 2,
+            cell: Default::default(),
         },
         3,
     )
@@ -105,8 +106,8 @@ fn backward_stops_at_the_lowest_trainable_layer() {
     let mut trainer = Trainer::new(&m);
     let batch: Vec<usize> = (0..8).collect();
     trainer.step(&mut m, &train, &batch, &stage.plan, &mut opt, &groups);
-    for ws in trainer.spaces.iter().filter(|ws| !ws.lstm_backward_calls.is_empty()) {
-        assert_eq!(ws.lstm_backward_calls, vec![0, 0, 1], "only the top LSTM runs backward");
+    for ws in trainer.spaces.iter().filter(|ws| !ws.rnn_backward_calls.is_empty()) {
+        assert_eq!(ws.rnn_backward_calls, vec![0, 0, 1], "only the top LSTM runs backward");
         assert!(ws.demb.is_empty(), "no gradient is formed for the frozen embedding");
     }
     // and with everything trainable, every layer runs backward
@@ -114,7 +115,7 @@ fn backward_stops_at_the_lowest_trainable_layer() {
     let groups = stage_groups(&m, &all.stages[0]);
     let mut trainer = Trainer::new(&m);
     trainer.step(&mut m, &train, &batch, &all.stages[0].plan, &mut opt, &groups);
-    assert!(trainer.spaces.iter().any(|ws| ws.lstm_backward_calls == vec![1, 1, 1]));
+    assert!(trainer.spaces.iter().any(|ws| ws.rnn_backward_calls == vec![1, 1, 1]));
 }
 
 #[test]
