@@ -15,14 +15,7 @@ use crate::activations::{sigmoid, tanh};
 use crate::gemm::{gemm, Op};
 use crate::small_gemm::matmul;
 
-/// Sizes of one GRU call: batch (chunk) `b`, steps `t`, input width `e`, units `h`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct GruDims {
-    pub b: usize,
-    pub t: usize,
-    pub e: usize,
-    pub h: usize,
-}
+pub use crate::rnn::RnnDims as GruDims;
 
 #[derive(Clone, Copy)]
 pub struct GruParams<'a> {

@@ -26,7 +26,9 @@ pub mod lstm;
 pub mod optim;
 pub mod params;
 pub mod rng;
+pub mod rnn;
 pub mod small_gemm;
 
 pub use params::{ParamSpec, ParamStore};
 pub use rng::Rng;
+pub use rnn::RnnDims;

@@ -11,20 +11,7 @@ use crate::activations::{sigmoid, tanh};
 use crate::gemm::{gemm, Op};
 use crate::small_gemm::matmul;
 
-/// Sizes of one LSTM call: batch (chunk) `b`, steps `t`, input width `e`, units `h`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LstmDims {
-    pub b: usize,
-    pub t: usize,
-    pub e: usize,
-    pub h: usize,
-}
-
-impl LstmDims {
-    pub fn g(&self) -> usize {
-        4 * self.h
-    }
-}
+pub use crate::rnn::RnnDims as LstmDims;
 
 /// The LSTM's parameters, borrowed from the flat store.
 #[derive(Clone, Copy)]
@@ -67,7 +54,7 @@ pub struct LstmCache {
 
 impl LstmCache {
     fn size_for(&mut self, d: LstmDims) {
-        let (tb, g, h) = (d.t * d.b, d.g(), d.h);
+        let (tb, g, h) = (d.t * d.b, 4 * d.h, d.h);
         self.gates.resize(tb * g, 0.0);
         self.c.resize((d.t + 1) * d.b * h, 0.0);
         self.h.resize((d.t + 1) * d.b * h, 0.0);
@@ -87,7 +74,7 @@ impl LstmCache {
 
 /// Forward over a time-major input `x: [T, B, E]`; results land in `cache`.
 pub fn forward(d: LstmDims, x: &[f32], p: LstmParams, cache: &mut LstmCache) {
-    let (b, h, g) = (d.b, d.h, d.g());
+    let (b, h, g) = (d.b, d.h, 4 * d.h);
     assert_eq!(x.len(), d.t * b * d.e, "lstm: input is not [T, B, E]");
     cache.size_for(d);
     // z = x·W + bias for all steps at once: [T*B, E] × [E, 4H]
@@ -238,7 +225,7 @@ pub fn backward(
     grads: LstmGrads,
     dx: Option<&mut [f32]>,
 ) {
-    let (b, h, g, t_len) = (d.b, d.h, d.g(), d.t);
+    let (b, h, g, t_len) = (d.b, d.h, 4 * d.h, d.t);
     let LstmCache { gates, c, h: hs, tanh_c, dz, dh, dc, recurrent_t } = cache;
     // Uᵀ: [4H, H], so that each step's dh = dz·Uᵀ reads rows contiguously.
     recurrent_t.resize(g * h, 0.0);
@@ -298,9 +285,9 @@ mod tests {
         let d = LstmDims { b: 2, t: 4, e: 3, h: 3 };
         let mut rng = Rng::new(11);
         let x = rand_vec(d.t * d.b * d.e, 1.0, &mut rng);
-        let k = rand_vec(d.e * d.g(), 0.6, &mut rng);
-        let u = rand_vec(d.h * d.g(), 0.6, &mut rng);
-        let bias = rand_vec(d.g(), 0.5, &mut rng);
+        let k = rand_vec(d.e * 4 * d.h, 0.6, &mut rng);
+        let u = rand_vec(d.h * 4 * d.h, 0.6, &mut rng);
+        let bias = rand_vec(4 * d.h, 0.5, &mut rng);
         let n_out = if return_sequences { d.t * d.b * d.h } else { d.b * d.h };
         let probe = rand_vec(n_out, 1.0, &mut rng);
         let loss = |x: &[f32], k: &[f32], u: &[f32], bias: &[f32]| {

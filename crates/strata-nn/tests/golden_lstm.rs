@@ -7,56 +7,27 @@
 //! y = layer(x)                                            # x: (3, 5, 6)
 //! ```
 
-use serde_json::Value;
-use strata_nn::lstm::{forward, LstmCache, LstmDims, LstmParams};
+mod common;
 
-fn flat(v: &Value) -> Vec<f32> {
-    match v {
-        Value::Array(a) => a.iter().flat_map(flat).collect(),
-        Value::Number(n) => vec![n.as_f64().unwrap() as f32],
-        other => panic!("unexpected {other}"),
-    }
-}
+use common::{fixture, flat, swap_batch_time};
+use strata_nn::lstm::{forward, LstmCache, LstmParams};
+use strata_nn::RnnDims;
 
 #[test]
 fn lstm_forward_matches_tf_keras() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/lstm.json");
-    let fx: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let fx = fixture("lstm.json");
     let n = |k: &str| fx[k].as_u64().unwrap() as usize;
-    let d = LstmDims { b: n("B"), t: n("T"), e: n("E"), h: n("H") };
-    let x_bte = flat(&fx["input"]);
-    // batch-major [B, T, E] → time-major [T, B, E]
-    let mut x = vec![0.0; x_bte.len()];
-    for b in 0..d.b {
-        for t in 0..d.t {
-            let src = (b * d.t + t) * d.e;
-            let dst = (t * d.b + b) * d.e;
-            x[dst..dst + d.e].copy_from_slice(&x_bte[src..src + d.e]);
-        }
-    }
+    let d = RnnDims { b: n("B"), t: n("T"), e: n("E"), h: n("H") };
+    let x = swap_batch_time(&flat(&fx["input"]), d.b, d.t, d.e);
     let mut worst = 0.0f32;
     for case in ["seq", "last"] {
         let c = &fx[case];
         let (k, u, bias) = (flat(&c["kernel"]), flat(&c["recurrent_kernel"]), flat(&c["bias"]));
         let mut cache = LstmCache::default();
         forward(d, &x, LstmParams { kernel: &k, recurrent: &u, bias: &bias }, &mut cache);
-        let want = flat(&c["output"]);
-        if case == "last" {
-            for (g, w) in cache.last(d).iter().zip(&want) {
-                worst = worst.max((g - w).abs());
-            }
-        } else {
-            let out = cache.outputs(d); // [T, B, H]; Keras gives [B, T, H]
-            for b in 0..d.b {
-                for t in 0..d.t {
-                    for j in 0..d.h {
-                        let g = out[(t * d.b + b) * d.h + j];
-                        let w = want[(b * d.t + t) * d.h + j];
-                        worst = worst.max((g - w).abs());
-                    }
-                }
-            }
-        }
+        let got =
+            if case == "last" { cache.last(d).to_vec() } else { swap_batch_time(cache.outputs(d), d.t, d.b, d.h) };
+        got.iter().zip(flat(&c["output"])).for_each(|(g, w)| worst = worst.max((g - w).abs()));
     }
     println!("LSTM vs tf-keras: max abs difference {worst:.2e}");
     assert!(worst < 1e-5, "LSTM differs from tf-keras by {worst}");

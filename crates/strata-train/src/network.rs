@@ -10,8 +10,9 @@
 //! computed layer down and **stops at the lowest trainable layer**: a frozen lower part of the
 //! model costs a forward pass only.
 
-use strata_nn::gru::{self, GruCache, GruDims, GruGrads, GruParams};
-use strata_nn::lstm::{self, LstmCache, LstmDims, LstmGrads, LstmParams};
+use strata_nn::gru::{self, GruCache, GruGrads, GruParams};
+use strata_nn::lstm::{self, LstmCache, LstmGrads, LstmParams};
+use strata_nn::RnnDims;
 use strata_nn::{dense, embedding, loss};
 
 use crate::model::{Cell, Model};
@@ -97,7 +98,7 @@ impl Workspace {
     pub fn rnn_outputs(&self, model: &Model, b: usize, t: usize, k: usize) -> &[f32] {
         match model.config.cell {
             Cell::Lstm => self.lstm[k].outputs(dims(model, b, t, k)),
-            Cell::Gru => self.gru[k].outputs(gru_dims(dims(model, b, t, k))),
+            Cell::Gru => self.gru[k].outputs(dims(model, b, t, k)),
         }
     }
 }
@@ -107,12 +108,8 @@ impl Workspace {
 fn rnn_last<'a>(lstm: &'a [LstmCache], gru: &'a [GruCache], model: &Model, b: usize, t: usize, k: usize) -> &'a [f32] {
     match model.config.cell {
         Cell::Lstm => lstm[k].last(dims(model, b, t, k)),
-        Cell::Gru => gru[k].last(gru_dims(dims(model, b, t, k))),
+        Cell::Gru => gru[k].last(dims(model, b, t, k)),
     }
-}
-
-fn gru_dims(d: LstmDims) -> GruDims {
-    GruDims { b: d.b, t: d.t, e: d.e, h: d.h }
 }
 
 /// Result of a chunk's loss: summed (weighted) loss and correct predictions of the reported
@@ -123,8 +120,8 @@ pub struct ChunkStats {
     pub correct: usize,
 }
 
-pub(crate) fn dims(model: &Model, b: usize, t: usize, k: usize) -> LstmDims {
-    LstmDims { b, t, e: model.config.rnn_input(k), h: model.config.units }
+pub(crate) fn dims(model: &Model, b: usize, t: usize, k: usize) -> RnnDims {
+    RnnDims { b, t, e: model.config.rnn_input(k), h: model.config.units }
 }
 
 /// Forward of `ids: [B, T]` through the layers and heads `plan` computes.
@@ -151,8 +148,8 @@ pub fn forward(model: &Model, ids: &[u32], b: usize, t: usize, plan: &Plan, ws: 
             }
             Cell::Gru => {
                 let (below, this) = ws.gru.split_at_mut(k);
-                let x = if k == 0 { &ws.emb[..] } else { below[k - 1].outputs(gru_dims(dims(model, b, t, k - 1))) };
-                gru::forward(gru_dims(d), x, GruParams { kernel, recurrent, bias }, &mut this[0]);
+                let x = if k == 0 { &ws.emb[..] } else { below[k - 1].outputs(dims(model, b, t, k - 1)) };
+                gru::forward(d, x, GruParams { kernel, recurrent, bias }, &mut this[0]);
             }
         }
     }
@@ -294,10 +291,10 @@ pub fn backward(
             }
             Cell::Gru => {
                 let (below, this) = ws.gru.split_at_mut(k);
-                let x = if k == 0 { &ws.emb[..] } else { below[k - 1].outputs(gru_dims(dims(model, b, t, k - 1))) };
+                let x = if k == 0 { &ws.emb[..] } else { below[k - 1].outputs(dims(model, b, t, k - 1)) };
                 let (params, grads) =
                     (GruParams { kernel, recurrent, bias }, GruGrads { kernel: gk, recurrent: gu, bias: gb });
-                gru::backward(gru_dims(d), x, params, &this[0], dh_seq, dh_last, grads, dx);
+                gru::backward(d, x, params, &this[0], dh_seq, dh_last, grads, dx);
             }
         }
     }
