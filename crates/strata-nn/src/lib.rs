@@ -15,7 +15,9 @@
 //! steps is a single GEMM over `[T*B, E]`.
 
 pub mod activations;
+pub mod conv1d;
 pub mod dense;
+pub mod dropout;
 pub mod embedding;
 pub mod gemm;
 pub mod gradcheck;
