@@ -15,6 +15,7 @@
 //! steps is a single GEMM over `[T*B, E]`.
 
 pub mod activations;
+pub mod attention;
 pub mod conv1d;
 pub mod dense;
 pub mod dropout;

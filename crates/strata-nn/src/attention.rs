@@ -1,0 +1,187 @@
+//! Pooling a sequence `[T, B, H]` into one vector per example `[B, H]`: mean over time, and the
+//! additive attention of Yang et al. (2016), the pooling of a hierarchical attention network
+//! (max over time is in `conv1d`, next to the convolution it follows):
+//!
+//! ```text
+//! u_t = tanh(h_t·W + b)        score_t = u_t · c        α = softmax_t(score)        s = Σ_t α_t h_t
+//! ```
+//!
+//! The attention weights `α` are kept: they are what an explanation shows.
+
+use crate::gemm::{gemm, Op};
+
+/// `out[b] = mean_t x[t, b]`.
+pub fn mean_forward(t: usize, b: usize, h: usize, x: &[f32], out: &mut [f32]) {
+    out[..b * h].fill(0.0);
+    for s in 0..t {
+        out.iter_mut().zip(&x[s * b * h..(s + 1) * b * h]).for_each(|(o, v)| *o += v);
+    }
+    out.iter_mut().for_each(|o| *o /= t.max(1) as f32);
+}
+
+/// `dx[t, b] = dout[b] / T` (overwritten).
+pub fn mean_backward(t: usize, b: usize, h: usize, dout: &[f32], dx: &mut [f32]) {
+    for s in 0..t {
+        dx[s * b * h..(s + 1) * b * h].iter_mut().zip(dout).for_each(|(d, g)| *d = g / t as f32);
+    }
+}
+
+/// Attention parameters: `w: [H, A]`, `bias: [A]`, `context: [A]`.
+#[derive(Clone, Copy)]
+pub struct AttentionParams<'a> {
+    pub w: &'a [f32],
+    pub bias: &'a [f32],
+    pub context: &'a [f32],
+}
+
+pub struct AttentionGrads<'a> {
+    pub w: &'a mut [f32],
+    pub bias: &'a mut [f32],
+    pub context: &'a mut [f32],
+}
+
+#[derive(Default)]
+pub struct AttentionCache {
+    /// `[T, B, A]` tanh projections
+    u: Vec<f32>,
+    /// `[T, B]` attention weights (sum to 1 over t for each b)
+    pub alpha: Vec<f32>,
+    /// `[B, H]` pooled output
+    pub out: Vec<f32>,
+}
+
+/// Forward; `a` is the attention width.
+pub fn forward(t: usize, b: usize, h: usize, a: usize, x: &[f32], p: AttentionParams, cache: &mut AttentionCache) {
+    cache.u.resize(t * b * a, 0.0);
+    cache.alpha.resize(t * b, 0.0);
+    cache.out.resize(b * h, 0.0);
+    for row in cache.u.chunks_exact_mut(a) {
+        row.copy_from_slice(p.bias);
+    }
+    gemm(t * b, h, a, 1.0, x, Op::N, p.w, Op::N, 1.0, &mut cache.u);
+    cache.u.iter_mut().for_each(|v| *v = v.tanh());
+    for bi in 0..b {
+        let scores: Vec<f32> = (0..t)
+            .map(|s| cache.u[(s * b + bi) * a..(s * b + bi + 1) * a].iter().zip(p.context).map(|(u, c)| u * c).sum())
+            .collect();
+        let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let ex: Vec<f32> = scores.iter().map(|v| (v - max).exp()).collect();
+        let sum: f32 = ex.iter().sum();
+        for s in 0..t {
+            cache.alpha[s * b + bi] = ex[s] / sum;
+        }
+    }
+    cache.out.fill(0.0);
+    for s in 0..t {
+        for bi in 0..b {
+            let al = cache.alpha[s * b + bi];
+            let src = &x[(s * b + bi) * h..(s * b + bi + 1) * h];
+            cache.out[bi * h..(bi + 1) * h].iter_mut().zip(src).for_each(|(o, v)| *o += al * v);
+        }
+    }
+}
+
+/// Backward from `dout: [B, H]`: accumulates parameter gradients, overwrites `dx: [T, B, H]`.
+#[allow(clippy::too_many_arguments)]
+pub fn backward(
+    t: usize,
+    b: usize,
+    h: usize,
+    a: usize,
+    x: &[f32],
+    p: AttentionParams,
+    cache: &AttentionCache,
+    dout: &[f32],
+    g: AttentionGrads,
+    dx: &mut [f32],
+) {
+    // dα_t = dout · x_t ; direct path dx_t = α_t dout
+    let mut dscore = vec![0.0f32; t * b];
+    for bi in 0..b {
+        let d = &dout[bi * h..(bi + 1) * h];
+        let dalpha: Vec<f32> =
+            (0..t).map(|s| x[(s * b + bi) * h..(s * b + bi + 1) * h].iter().zip(d).map(|(v, g)| v * g).sum()).collect();
+        let dot: f32 = (0..t).map(|s| cache.alpha[s * b + bi] * dalpha[s]).sum();
+        for s in 0..t {
+            let al = cache.alpha[s * b + bi];
+            dscore[s * b + bi] = al * (dalpha[s] - dot);
+            dx[(s * b + bi) * h..(s * b + bi + 1) * h].iter_mut().zip(d).for_each(|(o, g)| *o = al * g);
+        }
+    }
+    // score = u · c ; u = tanh(pre)
+    let mut dpre = vec![0.0f32; t * b * a];
+    for i in 0..t * b {
+        let u = &cache.u[i * a..(i + 1) * a];
+        let ds = dscore[i];
+        g.context.iter_mut().zip(u).for_each(|(c, uv)| *c += ds * uv);
+        for j in 0..a {
+            dpre[i * a + j] = ds * p.context[j] * (1.0 - u[j] * u[j]);
+        }
+    }
+    gemm(h, t * b, a, 1.0, x, Op::T, &dpre, Op::N, 1.0, g.w);
+    dpre.chunks_exact(a).for_each(|r| g.bias.iter_mut().zip(r).for_each(|(bb, v)| *bb += v));
+    gemm(t * b, a, h, 1.0, &dpre, Op::N, p.w, Op::T, 1.0, dx);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gradcheck::check;
+    use crate::Rng;
+
+    #[test]
+    fn attention_gradient_matches_finite_differences_and_weights_sum_to_one() {
+        let (t, b, h, a) = (4, 2, 3, 5);
+        let mut rng = Rng::new(41);
+        let mut r = |n: usize| (0..n).map(|_| rng.uniform(-1.0, 1.0)).collect::<Vec<f32>>();
+        let (x, w, bias, ctx, probe) = (r(t * b * h), r(h * a), r(a), r(a), r(b * h));
+        let loss = |x: &[f32], w: &[f32], bias: &[f32], ctx: &[f32]| {
+            let mut c = AttentionCache::default();
+            forward(t, b, h, a, x, AttentionParams { w, bias, context: ctx }, &mut c);
+            c.out.iter().zip(&probe).map(|(o, p)| (o * p) as f64).sum::<f64>()
+        };
+        let p = AttentionParams { w: &w, bias: &bias, context: &ctx };
+        let mut c = AttentionCache::default();
+        forward(t, b, h, a, &x, p, &mut c);
+        for bi in 0..b {
+            let s: f32 = (0..t).map(|s| c.alpha[s * b + bi]).sum();
+            assert!((s - 1.0).abs() < 1e-6);
+        }
+        let (mut dw, mut db, mut dc, mut dx) = (vec![0.0; w.len()], vec![0.0; a], vec![0.0; a], vec![0.0; x.len()]);
+        backward(
+            t,
+            b,
+            h,
+            a,
+            &x,
+            p,
+            &c,
+            &probe,
+            AttentionGrads { w: &mut dw, bias: &mut db, context: &mut dc },
+            &mut dx,
+        );
+        for worst in [
+            check("attention.w", &w, &dw, |v| loss(&x, v, &bias, &ctx)),
+            check("attention.bias", &bias, &db, |v| loss(&x, &w, v, &ctx)),
+            check("attention.context", &ctx, &dc, |v| loss(&x, &w, &bias, v)),
+            check("attention.input", &x, &dx, |v| loss(v, &w, &bias, &ctx)),
+        ] {
+            assert!(worst < 1e-2, "attention max rel diff {worst}");
+        }
+    }
+
+    #[test]
+    fn mean_pooling_gradient_matches_finite_differences() {
+        let (t, b, h) = (3, 2, 2);
+        let x: Vec<f32> = (0..t * b * h).map(|i| (i as f32 * 0.37).sin()).collect();
+        let probe = [0.5f32, -1.0, 2.0, 0.1];
+        let loss = |x: &[f32]| {
+            let mut out = vec![0.0; b * h];
+            mean_forward(t, b, h, x, &mut out);
+            out.iter().zip(&probe).map(|(o, p)| (o * p) as f64).sum::<f64>()
+        };
+        let mut dx = vec![0.0; x.len()];
+        mean_backward(t, b, h, &probe, &mut dx);
+        assert!(check("mean_pool.input", &x, &dx, loss) < 1e-3);
+    }
+}
