@@ -67,8 +67,8 @@ pub fn forward(t: usize, b: usize, h: usize, a: usize, x: &[f32], p: AttentionPa
         let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         let ex: Vec<f32> = scores.iter().map(|v| (v - max).exp()).collect();
         let sum: f32 = ex.iter().sum();
-        for s in 0..t {
-            cache.alpha[s * b + bi] = ex[s] / sum;
+        for (s, e) in ex.iter().enumerate() {
+            cache.alpha[s * b + bi] = e / sum;
         }
     }
     cache.out.fill(0.0);
