@@ -58,8 +58,25 @@ impl GruCache {
     }
 }
 
-/// Forward over a time-major input `x: [T, B, E]`.
+/// Forward over a time-major input `x: [T, B, E]`. The gate loop is compiled a second time for
+/// AVX2 (chosen at run time), as the LSTM's cell is.
 pub fn forward(d: GruDims, x: &[f32], p: GruParams, cache: &mut GruCache) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::activations::has_avx2() {
+        // SAFETY: the CPU has AVX2 and FMA.
+        return unsafe { forward_avx2(d, x, p, cache) };
+    }
+    forward_body(d, x, p, cache)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn forward_avx2(d: GruDims, x: &[f32], p: GruParams, cache: &mut GruCache) {
+    forward_body(d, x, p, cache)
+}
+
+#[inline(always)]
+fn forward_body(d: GruDims, x: &[f32], p: GruParams, cache: &mut GruCache) {
     let (b, h, g) = (d.b, d.h, 3 * d.h);
     assert_eq!(x.len(), d.t * b * d.e, "gru: input is not [T, B, E]");
     let tb = d.t * b;
