@@ -10,6 +10,7 @@ Outputs (small, committed; CI needs no Python):
                    pad_sequences results, as produced by tensorflow.keras.preprocessing.
   lstm.json      — a Keras LSTM's weights, input and output (return_sequences true and false).
   gru.json       — the same for a Keras GRU (reset_after=True, bias [2, 3H]).
+  bidirectional.json — the same for Bidirectional(LSTM) with merge_mode="concat".
   seed_step.json — the seed model (Embedding → LSTM → Dense sigmoid) at small size: weights, a
                    batch, the BCE loss, and the weights after one Adam step (train_on_batch).
 """
@@ -133,6 +134,22 @@ for rs in (True, False):
                                         "bias": b.tolist(), "output": layer(xg).numpy().tolist()}
 with open(os.path.join(out_dir, "gru.json"), "w") as f:
     json.dump({"keras": KERAS_VERSION, "B": B, "T": T_, "E": E, "H": H, "input": xg.tolist(), **gru_res}, f)
+
+# --- Bidirectional(LSTM), merge_mode="concat" ---
+tf.keras.utils.set_random_seed(9)
+B, T_, E, H = 2, 4, 3, 3
+xb = np.random.default_rng(10).normal(size=(B, T_, E)).astype(np.float32)
+bi_res = {}
+for rs in (True, False):
+    layer = tf.keras.layers.Bidirectional(tf.keras.layers.LSTM(H, return_sequences=rs))
+    layer(xb)
+    ws = [w.numpy() for w in layer.weights]  # forward k, rk, b, backward k, rk, b
+    ws[2] = np.random.default_rng(11).normal(size=ws[2].shape).astype(np.float32) * 0.5
+    ws[5] = np.random.default_rng(12).normal(size=ws[5].shape).astype(np.float32) * 0.5
+    layer.set_weights(ws)
+    bi_res["seq" if rs else "last"] = {"weights": [w.tolist() for w in ws], "output": layer(xb).numpy().tolist()}
+with open(os.path.join(out_dir, "bidirectional.json"), "w") as f:
+    json.dump({"keras": KERAS_VERSION, "B": B, "T": T_, "E": E, "H": H, "input": xb.tolist(), **bi_res}, f)
 
 # --- seed model, one Adam step ---
 tf.keras.utils.set_random_seed(5)

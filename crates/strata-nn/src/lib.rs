@@ -16,6 +16,7 @@
 
 pub mod activations;
 pub mod attention;
+pub mod bidirectional;
 pub mod conv1d;
 pub mod dense;
 pub mod dropout;

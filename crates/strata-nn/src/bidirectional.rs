@@ -1,0 +1,182 @@
+//! Keras's `Bidirectional(LSTM(...), merge_mode="concat")`: one LSTM reads the sequence forward,
+//! another reads it backward, and their outputs are concatenated — at each step for
+//! `return_sequences=True` (`[T, B, 2H]`, the backward half realigned to the same step), or their
+//! final states (`[B, 2H]`: forward after the last step, backward after the first).
+
+use crate::lstm::{self, LstmCache, LstmGrads, LstmParams};
+use crate::RnnDims;
+
+#[derive(Default)]
+pub struct BiCache {
+    pub forward: LstmCache,
+    pub backward: LstmCache,
+    /// `[T, B, E]` the input reversed in time
+    x_rev: Vec<f32>,
+    /// `[T, B, 2H]` concatenated outputs
+    pub seq: Vec<f32>,
+    /// `[B, 2H]` concatenated final states
+    pub last: Vec<f32>,
+}
+
+/// Reverses the time axis of a time-major `[T, B, W]` buffer.
+fn reverse_time(x: &[f32], t: usize, row: usize, out: &mut Vec<f32>) {
+    out.resize(x.len(), 0.0);
+    for s in 0..t {
+        out[(t - 1 - s) * row..(t - s) * row].copy_from_slice(&x[s * row..(s + 1) * row]);
+    }
+}
+
+/// Forward; `d.h` is each direction's units.
+pub fn forward(d: RnnDims, x: &[f32], fwd: LstmParams, bwd: LstmParams, cache: &mut BiCache) {
+    let (t, b, h) = (d.t, d.b, d.h);
+    lstm::forward(d, x, fwd, &mut cache.forward);
+    reverse_time(x, t, b * d.e, &mut cache.x_rev);
+    lstm::forward(d, &cache.x_rev, bwd, &mut cache.backward);
+    cache.seq.resize(t * b * 2 * h, 0.0);
+    let (of, ob) = (cache.forward.outputs(d), cache.backward.outputs(d));
+    for s in 0..t {
+        for bi in 0..b {
+            let dst = &mut cache.seq[(s * b + bi) * 2 * h..(s * b + bi + 1) * 2 * h];
+            dst[..h].copy_from_slice(&of[(s * b + bi) * h..(s * b + bi + 1) * h]);
+            let sr = t - 1 - s;
+            dst[h..].copy_from_slice(&ob[(sr * b + bi) * h..(sr * b + bi + 1) * h]);
+        }
+    }
+    cache.last.resize(b * 2 * h, 0.0);
+    let (lf, lb) = (cache.forward.last(d), cache.backward.last(d));
+    for bi in 0..b {
+        cache.last[bi * 2 * h..bi * 2 * h + h].copy_from_slice(&lf[bi * h..(bi + 1) * h]);
+        cache.last[bi * 2 * h + h..(bi + 1) * 2 * h].copy_from_slice(&lb[bi * h..(bi + 1) * h]);
+    }
+}
+
+/// Backward from `dseq: [T, B, 2H]` and/or `dlast: [B, 2H]`; accumulates both directions'
+/// gradients and overwrites `dx: [T, B, E]` when given.
+#[allow(clippy::too_many_arguments)]
+pub fn backward(
+    d: RnnDims,
+    x: &[f32],
+    fwd: LstmParams,
+    bwd: LstmParams,
+    cache: &mut BiCache,
+    dseq: Option<&[f32]>,
+    dlast: Option<&[f32]>,
+    gf: LstmGrads,
+    gb: LstmGrads,
+    dx: Option<&mut [f32]>,
+) {
+    let (t, b, h) = (d.t, d.b, d.h);
+    // split the incoming gradients by direction (the backward half back to its own time order)
+    let split_seq = dseq.map(|g| {
+        let (mut f, mut r) = (vec![0.0f32; t * b * h], vec![0.0f32; t * b * h]);
+        for s in 0..t {
+            for bi in 0..b {
+                let src = &g[(s * b + bi) * 2 * h..(s * b + bi + 1) * 2 * h];
+                f[(s * b + bi) * h..(s * b + bi + 1) * h].copy_from_slice(&src[..h]);
+                let sr = t - 1 - s;
+                r[(sr * b + bi) * h..(sr * b + bi + 1) * h].copy_from_slice(&src[h..]);
+            }
+        }
+        (f, r)
+    });
+    let split_last = dlast.map(|g| {
+        let (mut f, mut r) = (vec![0.0f32; b * h], vec![0.0f32; b * h]);
+        for bi in 0..b {
+            f[bi * h..(bi + 1) * h].copy_from_slice(&g[bi * 2 * h..bi * 2 * h + h]);
+            r[bi * h..(bi + 1) * h].copy_from_slice(&g[bi * 2 * h + h..(bi + 1) * 2 * h]);
+        }
+        (f, r)
+    });
+    let want_dx = dx.is_some();
+    let (mut dxf, mut dxr) = (vec![0.0f32; x.len()], vec![0.0f32; x.len()]);
+    lstm::backward(
+        d,
+        x,
+        fwd,
+        &mut cache.forward,
+        split_seq.as_ref().map(|s| &s.0[..]),
+        split_last.as_ref().map(|s| &s.0[..]),
+        gf,
+        want_dx.then_some(&mut dxf[..]),
+    );
+    let x_rev = std::mem::take(&mut cache.x_rev);
+    lstm::backward(
+        d,
+        &x_rev,
+        bwd,
+        &mut cache.backward,
+        split_seq.as_ref().map(|s| &s.1[..]),
+        split_last.as_ref().map(|s| &s.1[..]),
+        gb,
+        want_dx.then_some(&mut dxr[..]),
+    );
+    cache.x_rev = x_rev;
+    if let Some(dx) = dx {
+        let mut back = Vec::new();
+        reverse_time(&dxr, t, b * d.e, &mut back);
+        dx.iter_mut().zip(dxf.iter().zip(&back)).for_each(|(o, (a, c))| *o = a + c);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gradcheck::check;
+    use crate::Rng;
+
+    fn run_check(sequences: bool) {
+        let d = RnnDims { b: 2, t: 4, e: 3, h: 2 };
+        let g = 4 * d.h;
+        let mut rng = Rng::new(51);
+        let mut r = |n: usize| (0..n).map(|_| rng.uniform(-0.7, 0.7)).collect::<Vec<f32>>();
+        let (x, kf, uf, bf, kb, ub, bb) =
+            (r(d.t * d.b * d.e), r(d.e * g), r(d.h * g), r(g), r(d.e * g), r(d.h * g), r(g));
+        let probe = r(if sequences { d.t * d.b * 2 * d.h } else { d.b * 2 * d.h });
+        let loss = |x: &[f32], kf: &[f32], kb: &[f32]| {
+            let mut c = BiCache::default();
+            let pf = LstmParams { kernel: kf, recurrent: &uf, bias: &bf };
+            let pb = LstmParams { kernel: kb, recurrent: &ub, bias: &bb };
+            forward(d, x, pf, pb, &mut c);
+            let out = if sequences { &c.seq } else { &c.last };
+            out.iter().zip(&probe).map(|(o, p)| (o * p) as f64).sum::<f64>()
+        };
+        let pf = LstmParams { kernel: &kf, recurrent: &uf, bias: &bf };
+        let pb = LstmParams { kernel: &kb, recurrent: &ub, bias: &bb };
+        let mut c = BiCache::default();
+        forward(d, &x, pf, pb, &mut c);
+        let (mut dkf, mut duf, mut dbf) = (vec![0.0; kf.len()], vec![0.0; uf.len()], vec![0.0; g]);
+        let (mut dkb, mut dub, mut dbb) = (vec![0.0; kb.len()], vec![0.0; ub.len()], vec![0.0; g]);
+        let mut dx = vec![0.0; x.len()];
+        let (seq, last) = if sequences { (Some(&probe[..]), None) } else { (None, Some(&probe[..])) };
+        backward(
+            d,
+            &x,
+            pf,
+            pb,
+            &mut c,
+            seq,
+            last,
+            LstmGrads { kernel: &mut dkf, recurrent: &mut duf, bias: &mut dbf },
+            LstmGrads { kernel: &mut dkb, recurrent: &mut dub, bias: &mut dbb },
+            Some(&mut dx),
+        );
+        let tag = if sequences { "seq" } else { "last" };
+        for worst in [
+            check(&format!("bidirectional({tag}).forward_kernel"), &kf, &dkf, |v| loss(&x, v, &kb)),
+            check(&format!("bidirectional({tag}).backward_kernel"), &kb, &dkb, |v| loss(&x, &kf, v)),
+            check(&format!("bidirectional({tag}).input"), &x, &dx, |v| loss(v, &kf, &kb)),
+        ] {
+            assert!(worst < 1e-2, "bidirectional {tag}: max rel diff {worst}");
+        }
+    }
+
+    #[test]
+    fn gradient_matches_finite_differences_last_states() {
+        run_check(false);
+    }
+
+    #[test]
+    fn gradient_matches_finite_differences_all_steps() {
+        run_check(true);
+    }
+}
