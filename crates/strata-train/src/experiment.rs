@@ -8,35 +8,11 @@
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
-use strata_data::{stratified_kfold, stratified_split, Example, LabelMap};
+use strata_data::{Example, LabelMap};
 
-use crate::fit::{Dataset, Progress};
-use crate::infer::evaluate;
-use crate::pipeline::{encode, train, TrainSettings};
-
-/// One split: indices into the examples.
-pub struct Split {
-    pub train: Vec<usize>,
-    pub val: Vec<usize>,
-    pub test: Vec<usize>,
-}
-
-/// Stratified k folds; each fold's training part loses `validation_split` for validation.
-pub fn kfold_splits(y: &[usize], k: usize, validation_split: f64, seed: u64) -> Vec<Split> {
-    let folds = stratified_kfold(y, k, seed);
-    (0..k)
-        .map(|f| {
-            let rest: Vec<usize> =
-                folds.iter().enumerate().filter(|(g, _)| *g != f).flat_map(|(_, v)| v.clone()).collect();
-            let (train, val) = if validation_split > 0.0 {
-                stratified_split(&rest, y, validation_split, seed)
-            } else {
-                (rest, Vec::new())
-            };
-            Split { train, val, test: folds[f].clone() }
-        })
-        .collect()
-}
+use crate::fit::Progress;
+use crate::pipeline::{train, TrainSettings};
+use crate::splits::{mean_std, score, Split};
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct CurvePoint {
@@ -91,12 +67,6 @@ pub struct ExperimentResults {
     pub schedules: Vec<ScheduleResult>,
 }
 
-fn mean_std(v: &[f64]) -> (f64, f64) {
-    let n = v.len().max(1) as f64;
-    let m = v.iter().sum::<f64>() / n;
-    (m, (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / n).sqrt())
-}
-
 /// Runs every `(name, settings)` schedule on every split. `on_done` sees each (schedule,
 /// split, accuracy) as it finishes.
 #[allow(clippy::too_many_arguments)]
@@ -119,11 +89,7 @@ pub fn run(
             let t0 = Instant::now();
             let trained = train(examples, labels, y, &split.train, &split.val, s, progress)?;
             seconds += t0.elapsed().as_secs_f64();
-            let sv = &trained.saved;
-            let texts: Vec<&str> = split.test.iter().map(|&i| examples[i].text.as_str()).collect();
-            let ids = encode(&sv.tokenizer, &texts, sv.maxlen, sv.padding, sv.truncating);
-            let ty: Vec<usize> = split.test.iter().map(|&i| y[i]).collect();
-            let a = evaluate(&sv.model, &Dataset { ids: &ids, labels: &ty, t: sv.maxlen }).accuracy;
+            let a = score(&trained.saved, examples, y, &split.test).accuracy;
             on_done(name, si + 1, a);
             acc.push(a);
             for r in &trained.history {

@@ -25,3 +25,4 @@ pub mod history;
 pub mod pipeline;
 pub mod probe;
 pub mod schedule;
+pub mod splits;

@@ -7,7 +7,7 @@
 use std::time::Instant;
 
 use serde::Serialize;
-use strata_data::{stratified_kfold, stratified_split, DataError, Example, LabelMap};
+use strata_data::{stratified_split, DataError, Example, LabelMap};
 use strata_text::{pad_sequence_into, Side, Tokenizer, TokenizerConfig};
 
 use crate::fit::{fit_schedule_from, Dataset, EpochRecord, FitOptions, Progress, TrainState};
@@ -16,6 +16,7 @@ use crate::infer::{evaluate, predict_logits, Evaluation};
 use crate::model::{Cell, Model, ModelConfig};
 use crate::probe::{probe_layers, ProbeResult};
 use crate::schedule::Schedule;
+use crate::splits::{kfold_splits, mean_std, score};
 
 /// How text becomes ids.
 #[derive(Clone, Debug)]
@@ -300,37 +301,23 @@ pub fn cross_validate(
     on_fold: &mut dyn FnMut(&FoldResult),
 ) -> Result<CvReport, String> {
     let started = Instant::now();
-    let folds = stratified_kfold(y, k, s.fit.seed);
     let mut results = Vec::with_capacity(k);
-    for (f, test_idx) in folds.iter().enumerate() {
+    for (f, split) in kfold_splits(y, k, s.validation_split, s.fit.seed).iter().enumerate() {
         let t0 = Instant::now();
-        let rest: Vec<usize> =
-            folds.iter().enumerate().filter(|(g, _)| *g != f).flat_map(|(_, v)| v.iter().copied()).collect();
-        let (train_idx, val_idx) = if s.validation_split > 0.0 {
-            stratified_split(&rest, y, s.validation_split, s.fit.seed)
-        } else {
-            (rest, Vec::new())
-        };
-        let trained = train(examples, labels, y, &train_idx, &val_idx, s, progress)?;
-        let texts: Vec<&str> = test_idx.iter().map(|&i| examples[i].text.as_str()).collect();
-        let sv = &trained.saved;
-        let ids = encode(&sv.tokenizer, &texts, sv.maxlen, sv.padding, sv.truncating);
-        let test_y: Vec<usize> = test_idx.iter().map(|&i| y[i]).collect();
-        let ev = evaluate(&sv.model, &Dataset { ids: &ids, labels: &test_y, t: sv.maxlen });
+        let trained = train(examples, labels, y, &split.train, &split.val, s, progress)?;
+        let ev = score(&trained.saved, examples, y, &split.test);
         let r = FoldResult {
             fold: f + 1,
             accuracy: ev.accuracy,
             loss: ev.loss,
-            n_train: train_idx.len(),
-            n_test: test_idx.len(),
+            n_train: split.train.len(),
+            n_test: split.test.len(),
             seconds: t0.elapsed().as_secs_f64(),
         };
         on_fold(&r);
         results.push(r);
     }
-    let n = results.len() as f64;
-    let mean = results.iter().map(|r| r.accuracy).sum::<f64>() / n;
-    let std = (results.iter().map(|r| (r.accuracy - mean).powi(2)).sum::<f64>() / n).sqrt();
+    let (mean, std) = mean_std(&results.iter().map(|r| r.accuracy).collect::<Vec<_>>());
     Ok(CvReport {
         folds: results,
         mean_accuracy: mean,

@@ -1,0 +1,48 @@
+//! Held-out evaluation shared by cross-validation and experiments: the splits, scoring a
+//! trained model on one split's test part, and the mean and deviation over splits.
+
+use strata_data::{stratified_kfold, stratified_split, Example};
+
+use crate::fit::Dataset;
+use crate::folder::SavedModel;
+use crate::infer::{evaluate, Evaluation};
+use crate::pipeline::encode;
+
+/// One split: indices into the examples.
+pub struct Split {
+    pub train: Vec<usize>,
+    pub val: Vec<usize>,
+    pub test: Vec<usize>,
+}
+
+/// Stratified k folds; each fold's training part loses `validation_split` for validation.
+pub fn kfold_splits(y: &[usize], k: usize, validation_split: f64, seed: u64) -> Vec<Split> {
+    let folds = stratified_kfold(y, k, seed);
+    (0..k)
+        .map(|f| {
+            let rest: Vec<usize> =
+                folds.iter().enumerate().filter(|(g, _)| *g != f).flat_map(|(_, v)| v.clone()).collect();
+            let (train, val) = if validation_split > 0.0 {
+                stratified_split(&rest, y, validation_split, seed)
+            } else {
+                (rest, Vec::new())
+            };
+            Split { train, val, test: folds[f].clone() }
+        })
+        .collect()
+}
+
+/// Loss and accuracy of a trained model on the examples `idx` (text → its tokenizer → model).
+pub fn score(saved: &SavedModel, examples: &[Example], y: &[usize], idx: &[usize]) -> Evaluation {
+    let texts: Vec<&str> = idx.iter().map(|&i| examples[i].text.as_str()).collect();
+    let ids = encode(&saved.tokenizer, &texts, saved.maxlen, saved.padding, saved.truncating);
+    let labels: Vec<usize> = idx.iter().map(|&i| y[i]).collect();
+    evaluate(&saved.model, &Dataset { ids: &ids, labels: &labels, t: saved.maxlen })
+}
+
+/// Mean and population standard deviation (numpy's default, `ddof=0`).
+pub fn mean_std(v: &[f64]) -> (f64, f64) {
+    let n = v.len().max(1) as f64;
+    let m = v.iter().sum::<f64>() / n;
+    (m, (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / n).sqrt())
+}
