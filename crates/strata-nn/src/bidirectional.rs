@@ -3,7 +3,8 @@
 //! `return_sequences=True` (`[T, B, 2H]`, the backward half realigned to the same step), or their
 //! final states (`[B, 2H]`: forward after the last step, backward after the first).
 
-use crate::lstm::{self, LstmCache, LstmGrads, LstmParams};
+use crate::lstm::{self, LstmCache};
+use crate::rnn::{RnnGrads, RnnParams};
 use crate::RnnDims;
 
 #[derive(Default)]
@@ -27,7 +28,7 @@ fn reverse_time(x: &[f32], t: usize, row: usize, out: &mut Vec<f32>) {
 }
 
 /// Forward; `d.h` is each direction's units.
-pub fn forward(d: RnnDims, x: &[f32], fwd: LstmParams, bwd: LstmParams, cache: &mut BiCache) {
+pub fn forward(d: RnnDims, x: &[f32], fwd: RnnParams, bwd: RnnParams, cache: &mut BiCache) {
     let (t, b, h) = (d.t, d.b, d.h);
     lstm::forward(d, x, fwd, &mut cache.forward);
     reverse_time(x, t, b * d.e, &mut cache.x_rev);
@@ -56,13 +57,13 @@ pub fn forward(d: RnnDims, x: &[f32], fwd: LstmParams, bwd: LstmParams, cache: &
 pub fn backward(
     d: RnnDims,
     x: &[f32],
-    fwd: LstmParams,
-    bwd: LstmParams,
+    fwd: RnnParams,
+    bwd: RnnParams,
     cache: &mut BiCache,
     dseq: Option<&[f32]>,
     dlast: Option<&[f32]>,
-    gf: LstmGrads,
-    gb: LstmGrads,
+    gf: RnnGrads,
+    gb: RnnGrads,
     dx: Option<&mut [f32]>,
 ) {
     let (t, b, h) = (d.t, d.b, d.h);
@@ -134,14 +135,14 @@ mod tests {
         let probe = r(if sequences { d.t * d.b * 2 * d.h } else { d.b * 2 * d.h });
         let loss = |x: &[f32], kf: &[f32], kb: &[f32]| {
             let mut c = BiCache::default();
-            let pf = LstmParams { kernel: kf, recurrent: &uf, bias: &bf };
-            let pb = LstmParams { kernel: kb, recurrent: &ub, bias: &bb };
+            let pf = RnnParams { kernel: kf, recurrent: &uf, bias: &bf };
+            let pb = RnnParams { kernel: kb, recurrent: &ub, bias: &bb };
             forward(d, x, pf, pb, &mut c);
             let out = if sequences { &c.seq } else { &c.last };
             out.iter().zip(&probe).map(|(o, p)| (o * p) as f64).sum::<f64>()
         };
-        let pf = LstmParams { kernel: &kf, recurrent: &uf, bias: &bf };
-        let pb = LstmParams { kernel: &kb, recurrent: &ub, bias: &bb };
+        let pf = RnnParams { kernel: &kf, recurrent: &uf, bias: &bf };
+        let pb = RnnParams { kernel: &kb, recurrent: &ub, bias: &bb };
         let mut c = BiCache::default();
         forward(d, &x, pf, pb, &mut c);
         let (mut dkf, mut duf, mut dbf) = (vec![0.0; kf.len()], vec![0.0; uf.len()], vec![0.0; g]);
@@ -156,8 +157,8 @@ mod tests {
             &mut c,
             seq,
             last,
-            LstmGrads { kernel: &mut dkf, recurrent: &mut duf, bias: &mut dbf },
-            LstmGrads { kernel: &mut dkb, recurrent: &mut dub, bias: &mut dbb },
+            RnnGrads { kernel: &mut dkf, recurrent: &mut duf, bias: &mut dbf },
+            RnnGrads { kernel: &mut dkb, recurrent: &mut dub, bias: &mut dbb },
             Some(&mut dx),
         );
         let tag = if sequences { "seq" } else { "last" };

@@ -15,23 +15,7 @@ use crate::activations::{sigmoid, tanh};
 use crate::gemm::{gemm, Op};
 use crate::small_gemm::matmul;
 
-pub use crate::rnn::RnnDims as GruDims;
-
-#[derive(Clone, Copy)]
-pub struct GruParams<'a> {
-    /// `[E, 3H]`
-    pub kernel: &'a [f32],
-    /// `[H, 3H]`
-    pub recurrent: &'a [f32],
-    /// `[2, 3H]`: input bias, then recurrent bias
-    pub bias: &'a [f32],
-}
-
-pub struct GruGrads<'a> {
-    pub kernel: &'a mut [f32],
-    pub recurrent: &'a mut [f32],
-    pub bias: &'a mut [f32],
-}
+use crate::rnn::{RnnDims, RnnGrads, RnnParams};
 
 /// Activations saved for backward, and backward's scratch.
 #[derive(Default)]
@@ -49,18 +33,18 @@ pub struct GruCache {
 }
 
 impl GruCache {
-    pub fn outputs(&self, d: GruDims) -> &[f32] {
+    pub fn outputs(&self, d: RnnDims) -> &[f32] {
         &self.h[d.b * d.h..(d.t + 1) * d.b * d.h]
     }
 
-    pub fn last(&self, d: GruDims) -> &[f32] {
+    pub fn last(&self, d: RnnDims) -> &[f32] {
         &self.h[d.t * d.b * d.h..(d.t + 1) * d.b * d.h]
     }
 }
 
 /// Forward over a time-major input `x: [T, B, E]`. The gate loop is compiled a second time for
 /// AVX2 (chosen at run time), as the LSTM's cell is.
-pub fn forward(d: GruDims, x: &[f32], p: GruParams, cache: &mut GruCache) {
+pub fn forward(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache) {
     #[cfg(target_arch = "x86_64")]
     if crate::activations::has_avx2() {
         // SAFETY: the CPU has AVX2 and FMA.
@@ -71,12 +55,12 @@ pub fn forward(d: GruDims, x: &[f32], p: GruParams, cache: &mut GruCache) {
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn forward_avx2(d: GruDims, x: &[f32], p: GruParams, cache: &mut GruCache) {
+unsafe fn forward_avx2(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache) {
     forward_body(d, x, p, cache)
 }
 
 #[inline(always)]
-fn forward_body(d: GruDims, x: &[f32], p: GruParams, cache: &mut GruCache) {
+fn forward_body(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache) {
     let (b, h, g) = (d.b, d.h, 3 * d.h);
     assert_eq!(x.len(), d.t * b * d.e, "gru: input is not [T, B, E]");
     let tb = d.t * b;
@@ -117,13 +101,13 @@ fn forward_body(d: GruDims, x: &[f32], p: GruParams, cache: &mut GruCache) {
 /// Backward; same contract as `lstm::backward`.
 #[allow(clippy::too_many_arguments)]
 pub fn backward(
-    d: GruDims,
+    d: RnnDims,
     x: &[f32],
-    p: GruParams,
+    p: RnnParams,
     cache: &GruCache,
     dh_seq: Option<&[f32]>,
     dh_last: Option<&[f32]>,
-    grads: GruGrads,
+    grads: RnnGrads,
     dx: Option<&mut [f32]>,
 ) {
     let (b, h, g, tb) = (d.b, d.h, 3 * d.h, d.t * d.b);
@@ -183,7 +167,7 @@ mod tests {
     use crate::Rng;
 
     fn run_check(return_sequences: bool) {
-        let d = GruDims { b: 2, t: 4, e: 3, h: 3 };
+        let d = RnnDims { b: 2, t: 4, e: 3, h: 3 };
         let mut rng = Rng::new(21);
         let mut r = |n: usize, s: f32| (0..n).map(|_| rng.uniform(-s, s)).collect::<Vec<f32>>();
         let (x, k, u, bias) = (r(d.t * d.b * d.e, 1.0), r(d.e * 3 * d.h, 0.6), r(d.h * 3 * d.h, 0.6), r(6 * d.h, 0.5));
@@ -191,12 +175,12 @@ mod tests {
         let probe = r(n_out, 1.0);
         let loss = |x: &[f32], k: &[f32], u: &[f32], bias: &[f32]| {
             let mut c = GruCache::default();
-            forward(d, x, GruParams { kernel: k, recurrent: u, bias }, &mut c);
+            forward(d, x, RnnParams { kernel: k, recurrent: u, bias }, &mut c);
             let out = if return_sequences { c.outputs(d) } else { c.last(d) };
             out.iter().zip(&probe).map(|(o, p)| (o * p) as f64).sum::<f64>()
         };
         let mut c = GruCache::default();
-        let p = GruParams { kernel: &k, recurrent: &u, bias: &bias };
+        let p = RnnParams { kernel: &k, recurrent: &u, bias: &bias };
         forward(d, &x, p, &mut c);
         let (mut dk, mut du, mut db, mut dx) =
             (vec![0.0; k.len()], vec![0.0; u.len()], vec![0.0; bias.len()], vec![0.0; x.len()]);
@@ -208,7 +192,7 @@ mod tests {
             &c,
             seq,
             last,
-            GruGrads { kernel: &mut dk, recurrent: &mut du, bias: &mut db },
+            RnnGrads { kernel: &mut dk, recurrent: &mut du, bias: &mut db },
             Some(&mut dx),
         );
         let tag = if return_sequences { "seq" } else { "last" };

@@ -11,25 +11,7 @@ use crate::activations::{sigmoid, tanh};
 use crate::gemm::{gemm, Op};
 use crate::small_gemm::matmul;
 
-pub use crate::rnn::RnnDims as LstmDims;
-
-/// The LSTM's parameters, borrowed from the flat store.
-#[derive(Clone, Copy)]
-pub struct LstmParams<'a> {
-    /// `[E, 4H]`
-    pub kernel: &'a [f32],
-    /// `[H, 4H]`
-    pub recurrent: &'a [f32],
-    /// `[4H]`
-    pub bias: &'a [f32],
-}
-
-/// Gradients, accumulated (`+=`) into the flat gradient buffer's views.
-pub struct LstmGrads<'a> {
-    pub kernel: &'a mut [f32],
-    pub recurrent: &'a mut [f32],
-    pub bias: &'a mut [f32],
-}
+use crate::rnn::{RnnDims, RnnGrads, RnnParams};
 
 /// Activations saved by forward for backward, plus backward's scratch space. Reused across
 /// batches of the same size, so training allocates nothing per step.
@@ -53,7 +35,7 @@ pub struct LstmCache {
 }
 
 impl LstmCache {
-    fn size_for(&mut self, d: LstmDims) {
+    fn size_for(&mut self, d: RnnDims) {
         let (tb, g, h) = (d.t * d.b, 4 * d.h, d.h);
         self.gates.resize(tb * g, 0.0);
         self.c.resize((d.t + 1) * d.b * h, 0.0);
@@ -62,18 +44,18 @@ impl LstmCache {
     }
 
     /// The output sequence `[T, B, H]`.
-    pub fn outputs(&self, d: LstmDims) -> &[f32] {
+    pub fn outputs(&self, d: RnnDims) -> &[f32] {
         &self.h[d.b * d.h..(d.t + 1) * d.b * d.h]
     }
 
     /// The last hidden state `[B, H]`.
-    pub fn last(&self, d: LstmDims) -> &[f32] {
+    pub fn last(&self, d: RnnDims) -> &[f32] {
         &self.h[d.t * d.b * d.h..(d.t + 1) * d.b * d.h]
     }
 }
 
 /// Forward over a time-major input `x: [T, B, E]`; results land in `cache`.
-pub fn forward(d: LstmDims, x: &[f32], p: LstmParams, cache: &mut LstmCache) {
+pub fn forward(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut LstmCache) {
     let (b, h, g) = (d.b, d.h, 4 * d.h);
     assert_eq!(x.len(), d.t * b * d.e, "lstm: input is not [T, B, E]");
     cache.size_for(d);
@@ -216,13 +198,13 @@ fn cell_backward(gates: &[f32], c_prev: &[f32], tanh_c: &[f32], dh: &[f32], dc: 
 /// into `grads`; `dx` (`[T, B, E]`, overwritten) is computed only when given.
 #[allow(clippy::too_many_arguments)]
 pub fn backward(
-    d: LstmDims,
+    d: RnnDims,
     x: &[f32],
-    p: LstmParams,
+    p: RnnParams,
     cache: &mut LstmCache,
     dh_seq: Option<&[f32]>,
     dh_last: Option<&[f32]>,
-    grads: LstmGrads,
+    grads: RnnGrads,
     dx: Option<&mut [f32]>,
 ) {
     let (b, h, g, t_len) = (d.b, d.h, 4 * d.h, d.t);
@@ -282,7 +264,7 @@ mod tests {
 
     /// loss = Σ probe ⊙ output, for return_sequences true (all steps) or false (last step).
     fn run_check(return_sequences: bool) {
-        let d = LstmDims { b: 2, t: 4, e: 3, h: 3 };
+        let d = RnnDims { b: 2, t: 4, e: 3, h: 3 };
         let mut rng = Rng::new(11);
         let x = rand_vec(d.t * d.b * d.e, 1.0, &mut rng);
         let k = rand_vec(d.e * 4 * d.h, 0.6, &mut rng);
@@ -292,17 +274,17 @@ mod tests {
         let probe = rand_vec(n_out, 1.0, &mut rng);
         let loss = |x: &[f32], k: &[f32], u: &[f32], bias: &[f32]| {
             let mut cache = LstmCache::default();
-            forward(d, x, LstmParams { kernel: k, recurrent: u, bias }, &mut cache);
+            forward(d, x, RnnParams { kernel: k, recurrent: u, bias }, &mut cache);
             let out = if return_sequences { cache.outputs(d) } else { cache.last(d) };
             out.iter().zip(&probe).map(|(o, p)| (o * p) as f64).sum::<f64>()
         };
         let mut cache = LstmCache::default();
-        let p = LstmParams { kernel: &k, recurrent: &u, bias: &bias };
+        let p = RnnParams { kernel: &k, recurrent: &u, bias: &bias };
         forward(d, &x, p, &mut cache);
         let (mut dk, mut du, mut db) = (vec![0.0; k.len()], vec![0.0; u.len()], vec![0.0; bias.len()]);
         let mut dx = vec![0.0; x.len()];
         let (seq, last) = if return_sequences { (Some(&probe[..]), None) } else { (None, Some(&probe[..])) };
-        let grads = LstmGrads { kernel: &mut dk, recurrent: &mut du, bias: &mut db };
+        let grads = RnnGrads { kernel: &mut dk, recurrent: &mut du, bias: &mut db };
         backward(d, &x, p, &mut cache, seq, last, grads, Some(&mut dx));
         let tag = if return_sequences { "seq" } else { "last" };
         let worst = [

@@ -5,8 +5,8 @@ mod common;
 
 use common::{fixture, flat, swap_batch_time};
 use strata_nn::bidirectional::{forward, BiCache};
-use strata_nn::lstm::LstmParams;
-use strata_nn::RnnDims;
+
+use strata_nn::{RnnDims, RnnParams};
 
 #[test]
 fn bidirectional_lstm_matches_tf_keras() {
@@ -17,8 +17,8 @@ fn bidirectional_lstm_matches_tf_keras() {
     let mut worst = 0.0f32;
     for case in ["seq", "last"] {
         let w: Vec<Vec<f32>> = fx[case]["weights"].as_array().unwrap().iter().map(flat).collect();
-        let fwd = LstmParams { kernel: &w[0], recurrent: &w[1], bias: &w[2] };
-        let bwd = LstmParams { kernel: &w[3], recurrent: &w[4], bias: &w[5] };
+        let fwd = RnnParams { kernel: &w[0], recurrent: &w[1], bias: &w[2] };
+        let bwd = RnnParams { kernel: &w[3], recurrent: &w[4], bias: &w[5] };
         let mut cache = BiCache::default();
         forward(d, &x, fwd, bwd, &mut cache);
         let got = if case == "last" { cache.last.clone() } else { swap_batch_time(&cache.seq, d.t, d.b, 2 * d.h) };

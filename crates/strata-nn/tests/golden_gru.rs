@@ -9,8 +9,8 @@
 mod common;
 
 use common::{fixture, flat, swap_batch_time};
-use strata_nn::gru::{forward, GruCache, GruParams};
-use strata_nn::RnnDims;
+use strata_nn::gru::{forward, GruCache};
+use strata_nn::{RnnDims, RnnParams};
 
 #[test]
 fn gru_forward_matches_tf_keras() {
@@ -23,7 +23,7 @@ fn gru_forward_matches_tf_keras() {
         let c = &fx[case];
         let (k, u, bias) = (flat(&c["kernel"]), flat(&c["recurrent_kernel"]), flat(&c["bias"]));
         let mut cache = GruCache::default();
-        forward(d, &x, GruParams { kernel: &k, recurrent: &u, bias: &bias }, &mut cache);
+        forward(d, &x, RnnParams { kernel: &k, recurrent: &u, bias: &bias }, &mut cache);
         let got =
             if case == "last" { cache.last(d).to_vec() } else { swap_batch_time(cache.outputs(d), d.t, d.b, d.h) };
         got.iter().zip(flat(&c["output"])).for_each(|(g, w)| worst = worst.max((g - w).abs()));

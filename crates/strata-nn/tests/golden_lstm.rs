@@ -10,8 +10,8 @@
 mod common;
 
 use common::{fixture, flat, swap_batch_time};
-use strata_nn::lstm::{forward, LstmCache, LstmParams};
-use strata_nn::RnnDims;
+use strata_nn::lstm::{forward, LstmCache};
+use strata_nn::{RnnDims, RnnParams};
 
 #[test]
 fn lstm_forward_matches_tf_keras() {
@@ -24,7 +24,7 @@ fn lstm_forward_matches_tf_keras() {
         let c = &fx[case];
         let (k, u, bias) = (flat(&c["kernel"]), flat(&c["recurrent_kernel"]), flat(&c["bias"]));
         let mut cache = LstmCache::default();
-        forward(d, &x, LstmParams { kernel: &k, recurrent: &u, bias: &bias }, &mut cache);
+        forward(d, &x, RnnParams { kernel: &k, recurrent: &u, bias: &bias }, &mut cache);
         let got =
             if case == "last" { cache.last(d).to_vec() } else { swap_batch_time(cache.outputs(d), d.t, d.b, d.h) };
         got.iter().zip(flat(&c["output"])).for_each(|(g, w)| worst = worst.max((g - w).abs()));

@@ -10,10 +10,10 @@
 //! computed layer down and **stops at the lowest trainable layer**: a frozen lower part of the
 //! model costs a forward pass only.
 
-use strata_nn::gru::{self, GruCache, GruGrads, GruParams};
-use strata_nn::lstm::{self, LstmCache, LstmGrads, LstmParams};
-use strata_nn::RnnDims;
+use strata_nn::gru::{self, GruCache};
+use strata_nn::lstm::{self, LstmCache};
 use strata_nn::{dense, embedding, loss};
+use strata_nn::{RnnDims, RnnGrads, RnnParams};
 
 use crate::model::{Cell, Model};
 
@@ -120,6 +120,12 @@ pub struct ChunkStats {
     pub correct: usize,
 }
 
+/// Recurrent layer `k`'s parameters, borrowed from the model's flat store.
+fn rnn_params(model: &Model, k: usize) -> RnnParams<'_> {
+    let (l, p) = (&model.layout.rnn[k], &model.params.data);
+    RnnParams { kernel: &p[l.kernel.clone()], recurrent: &p[l.recurrent.clone()], bias: &p[l.bias.clone()] }
+}
+
 pub(crate) fn dims(model: &Model, b: usize, t: usize, k: usize) -> RnnDims {
     RnnDims { b, t, e: model.config.rnn_input(k), h: model.config.units }
 }
@@ -137,19 +143,18 @@ pub fn forward(model: &Model, ids: &[u32], b: usize, t: usize, plan: &Plan, ws: 
         Cell::Lstm => ws.lstm.resize_with(c.layers, LstmCache::default),
         Cell::Gru => ws.gru.resize_with(c.layers, GruCache::default),
     }
-    for (k, l) in model.layout.rnn.iter().enumerate().take(plan.depth) {
-        let d = dims(model, b, t, k);
-        let (kernel, recurrent, bias) = (&p[l.kernel.clone()], &p[l.recurrent.clone()], &p[l.bias.clone()]);
+    for k in 0..plan.depth {
+        let (d, params) = (dims(model, b, t, k), rnn_params(model, k));
         match c.cell {
             Cell::Lstm => {
                 let (below, this) = ws.lstm.split_at_mut(k);
                 let x = if k == 0 { &ws.emb[..] } else { below[k - 1].outputs(dims(model, b, t, k - 1)) };
-                lstm::forward(d, x, LstmParams { kernel, recurrent, bias }, &mut this[0]);
+                lstm::forward(d, x, params, &mut this[0]);
             }
             Cell::Gru => {
                 let (below, this) = ws.gru.split_at_mut(k);
                 let x = if k == 0 { &ws.emb[..] } else { below[k - 1].outputs(dims(model, b, t, k - 1)) };
-                gru::forward(d, x, GruParams { kernel, recurrent, bias }, &mut this[0]);
+                gru::forward(d, x, params, &mut this[0]);
             }
         }
     }
@@ -262,10 +267,11 @@ pub fn backward(
         ws.rnn_backward_calls[k] += 1;
         let d = dims(model, b, t, k);
         let l = &model.layout.rnn[k];
-        let (kernel, recurrent, bias) = (&p[l.kernel.clone()], &p[l.recurrent.clone()], &p[l.bias.clone()]);
+        let params = rnn_params(model, k);
         let (gr_k, gr_u, gr_b) = (local(&l.kernel), local(&l.recurrent), local(&l.bias));
         let (gk, rest) = ws.grads[gr_k.start..gr_b.end].split_at_mut(gr_k.len());
         let (gu, gb) = rest.split_at_mut(gr_u.len());
+        let grads = RnnGrads { kernel: gk, recurrent: gu, bias: gb };
         let need_dx = lowest < k + 1;
         let [dseq_a, dseq_b] = &mut ws.dseq;
         // The layer above wrote its input gradient into dseq[(k + 1) % 2].
@@ -285,15 +291,11 @@ pub fn backward(
             Cell::Lstm => {
                 let (below, this) = ws.lstm.split_at_mut(k);
                 let x = if k == 0 { &ws.emb[..] } else { below[k - 1].outputs(dims(model, b, t, k - 1)) };
-                let (params, grads) =
-                    (LstmParams { kernel, recurrent, bias }, LstmGrads { kernel: gk, recurrent: gu, bias: gb });
                 lstm::backward(d, x, params, &mut this[0], dh_seq, dh_last, grads, dx);
             }
             Cell::Gru => {
                 let (below, this) = ws.gru.split_at_mut(k);
                 let x = if k == 0 { &ws.emb[..] } else { below[k - 1].outputs(dims(model, b, t, k - 1)) };
-                let (params, grads) =
-                    (GruParams { kernel, recurrent, bias }, GruGrads { kernel: gk, recurrent: gu, bias: gb });
                 gru::backward(d, x, params, &this[0], dh_seq, dh_last, grads, dx);
             }
         }
