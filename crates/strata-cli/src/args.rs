@@ -403,13 +403,12 @@ impl TrainArgs {
             }
             _ => Schedule::named(
                 name.unwrap_or(&self.schedule),
-                layers,
+                &groups,
                 self.epochs,
                 self.finetune_epochs,
                 self.aux_weight,
             )
-            .map_err(anyhow::Error::msg)?
-            .with_layer_prefix(cell.prefix()),
+            .map_err(anyhow::Error::msg)?,
         };
         if self.finetune_epochs >= self.epochs && schedule.name == "layerwise" {
             bail!("--finetune-epochs must be less than --epochs (hint: the layer stages need epochs too)");

@@ -67,6 +67,11 @@ fn groups(layers: usize) -> usize {
     2 * layers + 2
 }
 
+/// Recurrent layers in a group list `[embedding, rnn_0 … rnn_{L-1}, head, aux_0 … aux_{L-1}]`.
+fn layers_of(group_names: &[String]) -> usize {
+    group_names.len().saturating_sub(2) / 2
+}
+
 impl Schedule {
     pub fn end_to_end(layers: usize, epochs: usize) -> Schedule {
         let stage = Stage {
@@ -80,7 +85,9 @@ impl Schedule {
 
     /// Greedy layer-wise: stage k trains lstm_k (+ the embedding in stage 1) and a classifier
     /// on its last state — an auxiliary head below the top, the final head on the top layer.
-    pub fn layerwise(layers: usize, epochs: usize, finetune_epochs: usize) -> Schedule {
+    /// `group_names` are the model's (`ModelConfig::group_names`), so stages name its layers.
+    pub fn layerwise(group_names: &[String], epochs: usize, finetune_epochs: usize) -> Schedule {
+        let layers = layers_of(group_names);
         let split = split_epochs(epochs.saturating_sub(finetune_epochs).max(layers), layers);
         let mut stages = Vec::new();
         for (k, &ep) in split.iter().enumerate() {
@@ -100,8 +107,9 @@ impl Schedule {
                 plan.trainable[layers + 2 + k] = true;
             }
             let name = format!(
-                "{}lstm_{k} + {}",
+                "{}{} + {}",
                 if k == 0 { "embedding + " } else { "" },
+                group_names[k + 1],
                 if top { "head" } else { "aux head" }
             );
             stages.push(Stage { name, plan, epochs: ep, lr_mults: vec![1.0; groups(layers)] });
@@ -137,22 +145,14 @@ impl Schedule {
 
     /// ULMFiT's gradual unfreezing: groups from the top (head, lstm_{L-1}, …, lstm_0,
     /// embedding); stage s trains the top s+1 groups; lr ÷ 2.6 per group down; STLR.
-    pub fn gradual_unfreeze(layers: usize, epochs: usize) -> Schedule {
+    pub fn gradual_unfreeze(group_names: &[String], epochs: usize) -> Schedule {
+        let layers = layers_of(group_names);
         let order: Vec<usize> = std::iter::once(layers + 1).chain((0..=layers).rev()).collect();
         let mut lr_mults = vec![1.0; groups(layers)];
         for (depth_below_head, &g) in order.iter().enumerate() {
             lr_mults[g] = 2.6f32.powi(-(depth_below_head as i32));
         }
         let split = split_epochs(epochs.max(order.len()), order.len());
-        let names = |g: usize| {
-            if g == 0 {
-                "embedding".to_string()
-            } else if g == layers + 1 {
-                "head".into()
-            } else {
-                format!("lstm_{}", g - 1)
-            }
-        };
         let stages = split
             .iter()
             .enumerate()
@@ -160,37 +160,29 @@ impl Schedule {
                 let mut plan = Plan::end_to_end(layers);
                 plan.trainable = vec![false; groups(layers)];
                 order[..=s].iter().for_each(|&g| plan.trainable[g] = true);
-                let name = order[..=s].iter().rev().map(|&g| names(g)).collect::<Vec<_>>().join(" + ");
+                let name = order[..=s].iter().rev().map(|&g| group_names[g].as_str()).collect::<Vec<_>>().join(" + ");
                 Stage { name, plan, epochs: ep, lr_mults: lr_mults.clone() }
             })
             .collect();
         Schedule { name: "gradual-unfreeze".into(), stages, stlr: Some(Stlr::ULMFIT) }
     }
 
-    /// A named schedule with the given epoch budget.
+    /// A named schedule with the given epoch budget, for a model with these `group_names`.
     pub fn named(
         name: &str,
-        layers: usize,
+        group_names: &[String],
         epochs: usize,
         finetune_epochs: usize,
         aux_weight: f32,
     ) -> Result<Schedule, String> {
+        let layers = layers_of(group_names);
         match name {
             "end-to-end" => Ok(Schedule::end_to_end(layers, epochs)),
-            "layerwise" => Ok(Schedule::layerwise(layers, epochs, finetune_epochs)),
+            "layerwise" => Ok(Schedule::layerwise(group_names, epochs, finetune_epochs)),
             "deep-supervision" => Ok(Schedule::deep_supervision(layers, epochs, aux_weight)),
-            "gradual-unfreeze" => Ok(Schedule::gradual_unfreeze(layers, epochs)),
+            "gradual-unfreeze" => Ok(Schedule::gradual_unfreeze(group_names, epochs)),
             other => Err(format!("unknown schedule '{other}' (hint: use one of {})", SCHEDULES.join(", "))),
         }
-    }
-
-    /// Renames `lstm_k` to `{prefix}_k` in the stage names (the builders name LSTM layers; a GRU
-    /// model calls this with `gru`).
-    pub fn with_layer_prefix(mut self, prefix: &str) -> Schedule {
-        if prefix != "lstm" {
-            self.stages.iter_mut().for_each(|s| s.name = s.name.replace("lstm_", &format!("{prefix}_")));
-        }
-        self
     }
 
     /// Total epochs over all stages.
@@ -350,7 +342,7 @@ mod tests {
 
     #[test]
     fn layerwise_trains_one_layer_per_stage_with_a_head_on_it() {
-        let s = Schedule::layerwise(2, 4, 1);
+        let s = Schedule::layerwise(&names(2), 4, 1);
         assert_eq!(s.stages.len(), 3);
         assert_eq!(s.stages[0].plan.depth, 1);
         assert_eq!(s.stages[0].plan.trainable, vec![true, true, false, false, true, false]);
@@ -364,7 +356,7 @@ mod tests {
 
     #[test]
     fn gradual_unfreeze_goes_top_down_with_discriminative_rates() {
-        let s = Schedule::gradual_unfreeze(2, 8);
+        let s = Schedule::gradual_unfreeze(&names(2), 8);
         assert_eq!(s.stages.len(), 4);
         assert_eq!(s.stages[0].plan.trainable[..4], [false, false, false, true]);
         assert_eq!(s.stages[3].plan.trainable[..4], [true, true, true, true]);
@@ -409,7 +401,7 @@ mod tests {
         let mut s = Schedule::end_to_end(1, 3);
         s.freeze(&["embedding".into()], &names(1)).unwrap();
         assert_eq!(s.stages[0].plan.trainable[..3], [false, true, true]);
-        let mut g = Schedule::gradual_unfreeze(1, 3);
+        let mut g = Schedule::gradual_unfreeze(&names(1), 3);
         assert!(g.freeze(&["head".into()], &names(1)).unwrap_err().contains("stage 1"));
     }
 }

@@ -5,8 +5,8 @@ use strata_text::{Side, TokenizerConfig};
 use strata_train::fit::{FitOptions, Silent};
 use strata_train::folder::{load, save};
 use strata_train::pipeline::{encode, train, ModelSettings, Probes, TextSettings, TrainSettings};
-use strata_train::predict_logits;
 use strata_train::schedule::Schedule;
+use strata_train::{predict_logits, ModelConfig};
 
 #[test]
 fn reloaded_model_predicts_bit_identically() {
@@ -27,7 +27,7 @@ fn reloaded_model_predicts_bit_identically() {
         },
         model: ModelSettings { architecture: "seed-stacked".into(), embedding_dim: 8, units: 5, layers: 2 },
         fit: FitOptions { epochs: 3, batch_size: 2, ..FitOptions::default() },
-        schedule: Schedule::layerwise(2, 3, 1),
+        schedule: Schedule::layerwise(&ModelConfig { layers: 2, ..ModelConfig::seed(2) }.group_names(), 3, 1),
         validation_split: 0.0,
         probes: Probes::Off,
     };

@@ -62,7 +62,7 @@ fn a_head_only_stage_changes_nothing_else() {
     let train = Dataset { ids: &ids, labels: &labels, t: 10 };
     let mut m = model(2);
     // gradual unfreezing's first stage trains the head alone
-    let mut s = Schedule::gradual_unfreeze(2, 4);
+    let mut s = Schedule::gradual_unfreeze(&m.config.group_names(), 4);
     s.stages.truncate(1);
     assert_eq!(s.stages[0].name, "head");
     let before = m.params.data.clone();
@@ -123,7 +123,7 @@ fn layerwise_trains_each_layer_in_its_stage_and_reports_every_stage() {
     let (ids, labels) = data(64, 10, 50);
     let train = Dataset { ids: &ids, labels: &labels, t: 10 };
     let mut m = model(2);
-    let s = Schedule::layerwise(2, 3, 1);
+    let s = Schedule::layerwise(&m.config.group_names(), 3, 1);
     let l1 = group(&m, "lstm_1");
     let h = fit_schedule(&mut m, &train, None, &s, &opts(3), &mut Silent).history;
     assert_eq!(h.iter().map(|r| r.stage).collect::<Vec<_>>(), vec![1, 2, 3]);
