@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use strata_data::{DataError, LabelMap};
 use strata_text::{Side, Tokenizer, VocabError};
 
-use crate::model::{Cell, Model, ModelConfig};
+use crate::model::{Model, ModelConfig};
 
 pub const MODEL_FORMAT: &str = "strata-model";
 pub const MODEL_FORMAT_VERSION: u32 = 1;
@@ -182,24 +182,6 @@ pub fn load(dir: &Path) -> Result<SavedModel, DataError> {
     parse_folder(&dir, &config, &tensors, &vocab)
 }
 
-/// Parameters a configuration implies, or `None` if the count overflows (so that a damaged
-/// config.json cannot make the loader allocate without bound). Building the layout is the
-/// definition; this only checks sizes before anything is allocated.
-fn param_count(c: &ModelConfig) -> Option<usize> {
-    let (v, e, h, k) = (c.vocab_size, c.embedding_dim, c.units, c.outputs());
-    let g = h.checked_mul(c.cell.gates())?;
-    let biases = match c.cell {
-        Cell::Lstm => g,
-        Cell::Gru => g.checked_mul(2)?,
-    };
-    let mut n = v.checked_mul(e)?;
-    for layer in 0..c.layers {
-        let input = if layer == 0 { e } else { h };
-        n = n.checked_add(input.checked_add(h)?.checked_mul(g)?.checked_add(biases)?)?;
-    }
-    n.checked_add(h.checked_mul(k)?.checked_add(k)?)
-}
-
 /// A model folder from the bytes of its three files (`dir` names them in errors).
 pub fn parse_folder(dir: &Path, config: &[u8], tensors: &[u8], vocab: &[u8]) -> Result<SavedModel, DataError> {
     let cfg_path = dir.join("config.json");
@@ -232,7 +214,7 @@ pub fn parse_folder(dir: &Path, config: &[u8], tensors: &[u8], vocab: &[u8]) -> 
 
     let st_path = dir.join("model.safetensors");
     // Check the sizes before allocating: a damaged config must not ask for terabytes.
-    match param_count(&file.model) {
+    match file.model.param_count() {
         Some(n) if n.saturating_mul(4) <= tensors.len() => {}
         _ => return Err(err(&st_path, "corrupt: smaller than config.json describes", RETRAIN)),
     }
@@ -281,21 +263,4 @@ pub fn parse_folder(dir: &Path, config: &[u8], tensors: &[u8], vocab: &[u8]) -> 
         padding: file.padding,
         truncating: file.truncating,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn param_count_matches_the_layout_for_every_cell() {
-        for cell in [Cell::Lstm, Cell::Gru] {
-            for layers in 1..=3 {
-                let c = ModelConfig { layers, cell, num_classes: 3, ..ModelConfig::seed(50) };
-                assert_eq!(param_count(&c), Some(Model::zeros(c.clone()).params.len()), "{cell:?} x{layers}");
-            }
-        }
-        let huge = ModelConfig { vocab_size: usize::MAX / 2, ..ModelConfig::seed(2) };
-        assert_eq!(param_count(&huge), None);
-    }
 }

@@ -100,6 +100,35 @@ impl ModelConfig {
         }
     }
 
+    /// The model's tensors in store order — the embedding first (its gradient, the one large
+    /// sparse block, is then one contiguous range), each recurrent layer's kernel, recurrent
+    /// kernel and bias, then the head — as (safetensors key, shape). `None` if a size overflows.
+    pub fn tensor_shapes(&self) -> Option<Vec<(String, Vec<usize>)>> {
+        let (e, h, name) = (self.embedding_dim, self.units, self.cell.prefix());
+        let g = h.checked_mul(self.cell.gates())?;
+        let mut v = vec![("embedding.weight".to_string(), vec![self.vocab_size, e])];
+        for k in 0..self.layers {
+            let bias = match self.cell {
+                Cell::Lstm => vec![g],
+                Cell::Gru => vec![2, g], // input and recurrent biases (reset_after=True)
+            };
+            v.push((format!("{name}_{k}.kernel"), vec![self.rnn_input(k), g]));
+            v.push((format!("{name}_{k}.recurrent_kernel"), vec![h, g]));
+            v.push((format!("{name}_{k}.bias"), bias));
+        }
+        v.push(("head.kernel".into(), vec![h, self.outputs()]));
+        v.push(("head.bias".into(), vec![self.outputs()]));
+        Some(v)
+    }
+
+    /// Parameters the tensors hold, or `None` if the count overflows — checked before anything
+    /// is allocated, so that a damaged config.json cannot ask for terabytes.
+    pub fn param_count(&self) -> Option<usize> {
+        self.tensor_shapes()?
+            .iter()
+            .try_fold(0usize, |n, (_, shape)| n.checked_add(shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d))?))
+    }
+
     /// Layer names, bottom to top.
     pub fn layer_names(&self) -> Vec<String> {
         let mut v = vec!["embedding".to_string()];
@@ -189,26 +218,23 @@ impl Model {
     /// Lays out zero parameters for `config` (the embedding first, so that its gradient —
     /// the one large, sparse block — is one contiguous range).
     pub fn zeros(config: ModelConfig) -> Model {
-        let (v, e, h) = (config.vocab_size, config.embedding_dim, config.units);
+        let shapes = config.tensor_shapes().expect("the model's sizes overflow usize");
         let mut p = ParamStore::default();
-        let embedding = p.add("embedding.weight", &[v, e]);
-        let rnn = (0..config.layers)
-            .map(|k| {
-                let (inp, g, name) = (config.rnn_input(k), config.cell.gates() * h, config.cell.prefix());
-                let bias_shape = match config.cell {
-                    Cell::Lstm => vec![g],
-                    Cell::Gru => vec![2, g], // input and recurrent biases (reset_after=True)
-                };
-                RnnLayout {
-                    kernel: p.add(&format!("{name}_{k}.kernel"), &[inp, g]),
-                    recurrent: p.add(&format!("{name}_{k}.recurrent_kernel"), &[h, g]),
-                    bias: p.add(&format!("{name}_{k}.bias"), &bias_shape),
-                }
+        let r: Vec<std::ops::Range<usize>> = shapes.iter().map(|(name, shape)| p.add(name, shape)).collect();
+        let l = config.layers;
+        let rnn = (0..l)
+            .map(|k| RnnLayout {
+                kernel: r[1 + 3 * k].clone(),
+                recurrent: r[2 + 3 * k].clone(),
+                bias: r[3 + 3 * k].clone(),
             })
             .collect();
-        let head_kernel = p.add("head.kernel", &[h, config.outputs()]);
-        let head_bias = p.add("head.bias", &[config.outputs()]);
-        Model { config, params: p, layout: Layout { embedding, rnn, head_kernel, head_bias, aux: Vec::new() } }
+        let (head_kernel, head_bias) = (r[1 + 3 * l].clone(), r[2 + 3 * l].clone());
+        Model {
+            config,
+            params: p,
+            layout: Layout { embedding: r[0].clone(), rnn, head_kernel, head_bias, aux: Vec::new() },
+        }
     }
 
     /// Keras's initialisation, from `seed`.
@@ -259,5 +285,22 @@ impl Model {
             self.params.specs.retain(|s| s.range.start < start);
             self.layout.aux.clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn param_count_matches_the_layout_for_every_cell() {
+        for cell in [Cell::Lstm, Cell::Gru] {
+            for layers in 1..=3 {
+                let c = ModelConfig { layers, cell, num_classes: 3, ..ModelConfig::seed(50) };
+                assert_eq!(c.param_count(), Some(Model::zeros(c.clone()).params.len()), "{cell:?} x{layers}");
+            }
+        }
+        let huge = ModelConfig { vocab_size: usize::MAX / 2, ..ModelConfig::seed(2) };
+        assert_eq!(huge.param_count(), None);
     }
 }
