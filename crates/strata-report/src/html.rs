@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use strata_train::experiment::ExperimentResults;
 
-use crate::{mean_curve, paired, svg};
+use crate::{mean_curve, paired, probed_layers, svg};
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
@@ -111,12 +111,7 @@ pub fn html(r: &ExperimentResults) -> String {
 
     if r.schedules.iter().any(|sc| !sc.probes.is_empty()) {
         s.push_str("<h2 id=\"probes\">What each layer has learned</h2><p>Validation accuracy of a logistic-regression probe on each layer's pooled output (mean embedding; each LSTM's last state), after training.</p>");
-        let layers: Vec<String> = r
-            .schedules
-            .iter()
-            .find(|sc| !sc.probes.is_empty())
-            .map(|sc| sc.probes.iter().map(|p| p.layer.clone()).collect())
-            .unwrap_or_default();
+        let layers = probed_layers(r);
         let series: Vec<(String, Vec<f64>)> = r
             .schedules
             .iter()

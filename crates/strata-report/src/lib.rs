@@ -47,3 +47,13 @@ pub fn mean_curve(s: &ScheduleResult) -> Vec<(usize, f64)> {
         })
         .collect()
 }
+
+/// The layers the probes cover (from the first schedule that has probes; all share a model).
+pub fn probed_layers(results: &ExperimentResults) -> Vec<String> {
+    results
+        .schedules
+        .iter()
+        .find(|sc| !sc.probes.is_empty())
+        .map(|sc| sc.probes.iter().map(|p| p.layer.clone()).collect())
+        .unwrap_or_default()
+}

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use strata_train::experiment::ExperimentResults;
 
-use crate::paired;
+use crate::{paired, probed_layers};
 
 pub fn markdown(r: &ExperimentResults) -> String {
     let mut s = format!(
@@ -58,12 +58,7 @@ pub fn markdown(r: &ExperimentResults) -> String {
     }
     if r.schedules.iter().any(|sc| !sc.probes.is_empty()) {
         s.push_str("\n## Linear probes (validation accuracy of a logistic regression on each layer, after training)\n\n| schedule |");
-        let layers: Vec<String> = r
-            .schedules
-            .iter()
-            .find(|sc| !sc.probes.is_empty())
-            .map(|sc| sc.probes.iter().map(|p| p.layer.clone()).collect())
-            .unwrap_or_default();
+        let layers = probed_layers(r);
         layers.iter().for_each(|l| {
             let _ = write!(s, " {l} |");
         });
