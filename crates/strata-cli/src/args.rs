@@ -8,7 +8,8 @@ use anyhow::{bail, Result};
 use clap::{Args, Parser, Subcommand};
 use strata_data::{Format, ReadOptions};
 use strata_text::{Segmenter, Side, TokenizerConfig, KERAS_FILTERS};
-use strata_train::model::Cell;
+use strata_train::model::Knobs;
+use strata_train::model_file;
 use strata_train::pipeline::{ModelSettings, Probes, TextSettings, TrainSettings};
 use strata_train::schedule::Schedule;
 use strata_train::{FitOptions, ModelConfig, OptimizerKind};
@@ -73,9 +74,10 @@ pub struct TrainArgs {
     pub epochs: usize,
     #[arg(long, default_value_t = 32)]
     pub batch_size: usize,
-    /// Sequence length after padding/truncation
-    #[arg(long, default_value_t = 100)]
-    pub maxlen: usize,
+    /// Sequence length after padding/truncation (default 100; for han, words per sentence,
+    /// default 40)
+    #[arg(long)]
+    pub maxlen: Option<usize>,
     /// Keep the num_words-1 most frequent words (index 0 is padding), as Keras does
     #[arg(long, default_value_t = 10000)]
     pub num_words: usize,
@@ -99,15 +101,25 @@ pub struct TrainArgs {
     pub padding: Side,
     #[arg(long, default_value = "pre", value_parser = clap::value_parser!(Side))]
     pub truncating: Side,
-    /// seed (one LSTM), seed-stacked (LSTM(return_sequences) → LSTM), or gru (one GRU,
-    /// Keras reset_after=True); --layers stacks more
+    /// seed (one LSTM), seed-stacked (LSTM(return_sequences) → LSTM), gru (Keras
+    /// reset_after=True), bilstm (Bidirectional(LSTM)), kim-cnn (Kim 2014: widths 3, 4, 5 × 100
+    /// maps, ReLU, max over time, dropout 0.5) or han (Yang 2016: word BiGRU + attention →
+    /// sentence BiGRU + attention); --layers stacks recurrent layers
     #[arg(long, default_value = "seed")]
     pub model: String,
-    /// Stacked LSTM layers (seed-stacked defaults to 2)
+    /// A model declared in TOML as [[layer]] tables (type = "lstm", "gru", "conv1d",
+    /// "attention", "mean_pool", "max_pool", "dropout", "dense", "sentences"); overrides --model
+    #[arg(long)]
+    pub model_file: Option<PathBuf>,
+    /// Stacked recurrent layers (seed-stacked defaults to 2, the others to 1)
     #[arg(long)]
     pub layers: Option<usize>,
-    #[arg(long, default_value_t = 64)]
-    pub units: usize,
+    /// Recurrent units per direction (default 64; han 50), or kim-cnn's maps per width (100)
+    #[arg(long)]
+    pub units: Option<usize>,
+    /// han: sentences per text (default 15); texts are split on . ! ? 。！？ and <br />
+    #[arg(long)]
+    pub max_sentences: Option<usize>,
     #[arg(long, default_value_t = 128)]
     pub embedding_dim: usize,
     /// adam (Keras defaults) or sgd (plain gradient descent)
@@ -155,11 +167,13 @@ impl TrainArgs {
 
     /// The settings with `schedule` (a name) in place of `--schedule`.
     pub fn settings_for(&self, validation_split: f64, schedule: Option<&str>) -> Result<TrainSettings> {
+        let maxlen = self.maxlen.unwrap_or(if self.model == "han" && self.model_file.is_none() { 40 } else { 100 });
         let positive = [
             (self.epochs, "--epochs", "10"),
             (self.batch_size, "--batch-size", "32"),
-            (self.maxlen, "--maxlen", "100"),
-            (self.units, "--units", "64"),
+            (maxlen, "--maxlen", "100"),
+            (self.units.unwrap_or(1), "--units", "64"),
+            (self.max_sentences.unwrap_or(1), "--max-sentences", "15"),
             (self.embedding_dim, "--embedding-dim", "128"),
         ];
         for (v, flag, seed) in positive {
@@ -173,13 +187,16 @@ impl TrainArgs {
         if !(0.0..1.0).contains(&validation_split) {
             bail!("--validation-split must be in [0, 1) (hint: 0.1 holds out a tenth)");
         }
-        let layers = match (self.model.as_str(), self.layers) {
-            ("seed", None) => 1,
-            ("seed-stacked", None) => 2,
-            ("gru", None) => 1,
-            ("seed" | "seed-stacked" | "gru", Some(0)) => bail!("--layers must be at least 1"),
-            ("seed" | "seed-stacked" | "gru", Some(n)) => n,
-            (other, _) => bail!("unknown --model '{other}' (hint: use seed, seed-stacked or gru)"),
+        let model = match &self.model_file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| anyhow::anyhow!("{}: cannot read: {e} (hint: check the path)", path.display()))?;
+                model_file::parse(&text, &path.display().to_string(), self.embedding_dim).map_err(anyhow::Error::msg)?
+            }
+            None => {
+                let knobs = Knobs { units: self.units, layers: self.layers, sentences: self.max_sentences };
+                ModelSettings::named(&self.model, self.embedding_dim, knobs).map_err(anyhow::Error::msg)?
+            }
         };
         let optimizer = match self.optimizer.as_str() {
             "adam" => OptimizerKind::Adam { lr: self.lr.unwrap_or(1e-3) },
@@ -204,16 +221,12 @@ impl TrainArgs {
                         other => bail!("unknown --tokenizer '{other}' (hint: use word, char or jieba)"),
                     },
                 },
-                maxlen: self.maxlen,
+                maxlen,
                 padding: self.padding,
                 truncating: self.truncating,
             },
-            model: ModelSettings {
-                architecture: self.model.clone(),
-                embedding_dim: self.embedding_dim,
-                units: self.units,
-                layers,
-            },
+            schedule: self.schedule(&model, schedule)?,
+            model,
             fit: FitOptions {
                 epochs: self.epochs,
                 batch_size: self.batch_size,
@@ -222,7 +235,6 @@ impl TrainArgs {
                 shuffle: true,
                 early_stopping: self.early_stopping,
             },
-            schedule: self.schedule(layers, schedule)?,
             validation_split,
             probes: if self.no_probes { Probes::Off } else { Probes::EveryStage },
         })
@@ -392,9 +404,9 @@ pub struct DemoCmd {
 
 impl TrainArgs {
     /// The schedule from `--schedule-file`, or the named one, with `--freeze` and `--lr-mult`.
-    fn schedule(&self, layers: usize, name: Option<&str>) -> Result<Schedule> {
-        let cell = Cell::for_architecture(&self.model);
-        let groups = ModelConfig { layers, cell, ..ModelConfig::seed(2) }.group_names();
+    fn schedule(&self, model: &ModelSettings, name: Option<&str>) -> Result<Schedule> {
+        let config = ModelConfig { layers: model.layers.clone(), ..ModelConfig::seed(2) };
+        let (groups, layers) = (config.group_names(), config.levels());
         let mut schedule = match (&self.schedule_file, name) {
             (Some(path), None) => {
                 let text = std::fs::read_to_string(path)

@@ -502,7 +502,7 @@ fn gru_model_trains_saves_reloads_and_stacks_with_schedules() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let cfg: serde_json::Value =
         serde_json::from_slice(&std::fs::read(c.path("gru/model/config.json")).unwrap()).unwrap();
-    assert_eq!(cfg["model"]["cell"], "gru");
+    assert_eq!(cfg["model"]["layers"][0]["type"], "gru");
     let st = std::fs::read(c.path("gru/model/model.safetensors")).unwrap();
     let header = String::from_utf8_lossy(&st[8..st.len().min(2000)]).to_string();
     assert!(

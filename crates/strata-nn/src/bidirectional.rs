@@ -1,22 +1,32 @@
-//! Keras's `Bidirectional(LSTM(...), merge_mode="concat")`: one LSTM reads the sequence forward,
-//! another reads it backward, and their outputs are concatenated — at each step for
+//! Keras's `Bidirectional(LSTM(...) or GRU(...), merge_mode="concat")`: one recurrent layer reads
+//! the sequence forward, another of the same cell reads it backward, and their outputs are concatenated — at each step for
 //! `return_sequences=True` (`[T, B, 2H]`, the backward half realigned to the same step), or their
 //! final states (`[B, 2H]`: forward after the last step, backward after the first).
 
-use crate::lstm::{self, LstmCache};
-use crate::rnn::{RnnGrads, RnnParams};
+use crate::rnn::{Cell, RnnCache, RnnGrads, RnnParams};
 use crate::RnnDims;
 
-#[derive(Default)]
 pub struct BiCache {
-    pub forward: LstmCache,
-    pub backward: LstmCache,
+    pub forward: RnnCache,
+    pub backward: RnnCache,
     /// `[T, B, E]` the input reversed in time
     x_rev: Vec<f32>,
     /// `[T, B, 2H]` concatenated outputs
     pub seq: Vec<f32>,
     /// `[B, 2H]` concatenated final states
     pub last: Vec<f32>,
+}
+
+impl BiCache {
+    pub fn new(cell: Cell) -> BiCache {
+        BiCache {
+            forward: RnnCache::new(cell),
+            backward: RnnCache::new(cell),
+            x_rev: Vec::new(),
+            seq: Vec::new(),
+            last: Vec::new(),
+        }
+    }
 }
 
 /// Reverses the time axis of a time-major `[T, B, W]` buffer.
@@ -30,9 +40,9 @@ fn reverse_time(x: &[f32], t: usize, row: usize, out: &mut Vec<f32>) {
 /// Forward; `d.h` is each direction's units.
 pub fn forward(d: RnnDims, x: &[f32], fwd: RnnParams, bwd: RnnParams, cache: &mut BiCache) {
     let (t, b, h) = (d.t, d.b, d.h);
-    lstm::forward(d, x, fwd, &mut cache.forward);
+    cache.forward.forward(d, x, fwd);
     reverse_time(x, t, b * d.e, &mut cache.x_rev);
-    lstm::forward(d, &cache.x_rev, bwd, &mut cache.backward);
+    cache.backward.forward(d, &cache.x_rev, bwd);
     cache.seq.resize(t * b * 2 * h, 0.0);
     let (of, ob) = (cache.forward.outputs(d), cache.backward.outputs(d));
     for s in 0..t {
@@ -90,22 +100,20 @@ pub fn backward(
     });
     let want_dx = dx.is_some();
     let (mut dxf, mut dxr) = (vec![0.0f32; x.len()], vec![0.0f32; x.len()]);
-    lstm::backward(
+    cache.forward.backward(
         d,
         x,
         fwd,
-        &mut cache.forward,
         split_seq.as_ref().map(|s| &s.0[..]),
         split_last.as_ref().map(|s| &s.0[..]),
         gf,
         want_dx.then_some(&mut dxf[..]),
     );
     let x_rev = std::mem::take(&mut cache.x_rev);
-    lstm::backward(
+    cache.backward.backward(
         d,
         &x_rev,
         bwd,
-        &mut cache.backward,
         split_seq.as_ref().map(|s| &s.1[..]),
         split_last.as_ref().map(|s| &s.1[..]),
         gb,
@@ -125,16 +133,17 @@ mod tests {
     use crate::gradcheck::check;
     use crate::Rng;
 
-    fn run_check(sequences: bool) {
+    fn run_check(cell: Cell, sequences: bool) {
         let d = RnnDims { b: 2, t: 4, e: 3, h: 2 };
-        let g = 4 * d.h;
+        let g = cell.gates() * d.h;
+        let nb = cell.bias_shape(d.h).iter().product::<usize>();
         let mut rng = Rng::new(51);
         let mut r = |n: usize| (0..n).map(|_| rng.uniform(-0.7, 0.7)).collect::<Vec<f32>>();
         let (x, kf, uf, bf, kb, ub, bb) =
-            (r(d.t * d.b * d.e), r(d.e * g), r(d.h * g), r(g), r(d.e * g), r(d.h * g), r(g));
+            (r(d.t * d.b * d.e), r(d.e * g), r(d.h * g), r(nb), r(d.e * g), r(d.h * g), r(nb));
         let probe = r(if sequences { d.t * d.b * 2 * d.h } else { d.b * 2 * d.h });
         let loss = |x: &[f32], kf: &[f32], kb: &[f32]| {
-            let mut c = BiCache::default();
+            let mut c = BiCache::new(cell);
             let pf = RnnParams { kernel: kf, recurrent: &uf, bias: &bf };
             let pb = RnnParams { kernel: kb, recurrent: &ub, bias: &bb };
             forward(d, x, pf, pb, &mut c);
@@ -143,10 +152,10 @@ mod tests {
         };
         let pf = RnnParams { kernel: &kf, recurrent: &uf, bias: &bf };
         let pb = RnnParams { kernel: &kb, recurrent: &ub, bias: &bb };
-        let mut c = BiCache::default();
+        let mut c = BiCache::new(cell);
         forward(d, &x, pf, pb, &mut c);
-        let (mut dkf, mut duf, mut dbf) = (vec![0.0; kf.len()], vec![0.0; uf.len()], vec![0.0; g]);
-        let (mut dkb, mut dub, mut dbb) = (vec![0.0; kb.len()], vec![0.0; ub.len()], vec![0.0; g]);
+        let (mut dkf, mut duf, mut dbf) = (vec![0.0; kf.len()], vec![0.0; uf.len()], vec![0.0; nb]);
+        let (mut dkb, mut dub, mut dbb) = (vec![0.0; kb.len()], vec![0.0; ub.len()], vec![0.0; nb]);
         let mut dx = vec![0.0; x.len()];
         let (seq, last) = if sequences { (Some(&probe[..]), None) } else { (None, Some(&probe[..])) };
         backward(
@@ -161,7 +170,7 @@ mod tests {
             RnnGrads { kernel: &mut dkb, recurrent: &mut dub, bias: &mut dbb },
             Some(&mut dx),
         );
-        let tag = if sequences { "seq" } else { "last" };
+        let tag = format!("{}, {}", cell.prefix(), if sequences { "seq" } else { "last" });
         for worst in [
             check(&format!("bidirectional({tag}).forward_kernel"), &kf, &dkf, |v| loss(&x, v, &kb)),
             check(&format!("bidirectional({tag}).backward_kernel"), &kb, &dkb, |v| loss(&x, &kf, v)),
@@ -173,11 +182,13 @@ mod tests {
 
     #[test]
     fn gradient_matches_finite_differences_last_states() {
-        run_check(false);
+        run_check(Cell::Lstm, false);
+        run_check(Cell::Gru, false);
     }
 
     #[test]
     fn gradient_matches_finite_differences_all_steps() {
-        run_check(true);
+        run_check(Cell::Lstm, true);
+        run_check(Cell::Gru, true);
     }
 }

@@ -1,4 +1,5 @@
-//! What the recurrent layers share: the sizes of one call.
+//! What the recurrent layers share: the sizes of one call, the cell kind, and one cache type
+//! for either cell.
 
 /// Sizes of one recurrent call: batch (chunk) `b`, steps `t`, input width `e`, units `h`.
 /// Inputs and outputs are time-major (`[T, B, E]`, `[T, B, H]`).
@@ -27,4 +28,102 @@ pub struct RnnGrads<'a> {
     pub kernel: &'a mut [f32],
     pub recurrent: &'a mut [f32],
     pub bias: &'a mut [f32],
+}
+
+use crate::gru::{self, GruCache};
+use crate::lstm::{self, LstmCache};
+
+/// The recurrent cell of a layer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Cell {
+    /// Keras `LSTM`: gates (i, f, c, o), bias `[4H]`.
+    #[default]
+    Lstm,
+    /// Keras `GRU(reset_after=True)`: gates (z, r, h), bias `[2, 3H]`.
+    Gru,
+}
+
+impl Cell {
+    /// Gates stacked in the kernels.
+    pub fn gates(self) -> usize {
+        match self {
+            Cell::Lstm => 4,
+            Cell::Gru => 3,
+        }
+    }
+
+    /// Layer-name prefix: `lstm_0`, `gru_0`.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Cell::Lstm => "lstm",
+            Cell::Gru => "gru",
+        }
+    }
+
+    /// Shape of the bias tensor for `h` units.
+    pub fn bias_shape(self, h: usize) -> Vec<usize> {
+        match self {
+            Cell::Lstm => vec![4 * h],
+            Cell::Gru => vec![2, 3 * h], // input and recurrent biases (reset_after=True)
+        }
+    }
+}
+
+/// Either cell's activations, so that callers (the bidirectional wrapper, a model's layer list)
+/// hold one type whatever the cell.
+pub enum RnnCache {
+    Lstm(LstmCache),
+    Gru(GruCache),
+}
+
+impl RnnCache {
+    pub fn new(cell: Cell) -> RnnCache {
+        match cell {
+            Cell::Lstm => RnnCache::Lstm(LstmCache::default()),
+            Cell::Gru => RnnCache::Gru(GruCache::default()),
+        }
+    }
+
+    /// `[T, B, H]` outputs after `forward`.
+    pub fn outputs(&self, d: RnnDims) -> &[f32] {
+        match self {
+            RnnCache::Lstm(c) => c.outputs(d),
+            RnnCache::Gru(c) => c.outputs(d),
+        }
+    }
+
+    /// `[B, H]` state after the last step.
+    pub fn last(&self, d: RnnDims) -> &[f32] {
+        match self {
+            RnnCache::Lstm(c) => c.last(d),
+            RnnCache::Gru(c) => c.last(d),
+        }
+    }
+
+    /// Forward of the cell this cache was made for.
+    pub fn forward(&mut self, d: RnnDims, x: &[f32], p: RnnParams) {
+        match self {
+            RnnCache::Lstm(c) => lstm::forward(d, x, p, c),
+            RnnCache::Gru(c) => gru::forward(d, x, p, c),
+        }
+    }
+
+    /// Backward; the contract of `lstm::backward`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn backward(
+        &mut self,
+        d: RnnDims,
+        x: &[f32],
+        p: RnnParams,
+        dh_seq: Option<&[f32]>,
+        dh_last: Option<&[f32]>,
+        grads: RnnGrads,
+        dx: Option<&mut [f32]>,
+    ) {
+        match self {
+            RnnCache::Lstm(c) => lstm::backward(d, x, p, c, dh_seq, dh_last, grads, dx),
+            RnnCache::Gru(c) => gru::backward(d, x, p, c, dh_seq, dh_last, grads, dx),
+        }
+    }
 }

@@ -20,7 +20,7 @@ pub fn html(r: &ExperimentResults) -> String {
     );
     let _ = write!(
         s,
-        "<h1>Experiment: end-to-end or hierarchical?</h1><p>Data <code>{}</code>, model <code>{}</code> ({} LSTM layers), {}, seed {}, {} threads.</p>",
+        "<h1>Experiment: end-to-end or hierarchical?</h1><p>Data <code>{}</code>, model <code>{}</code> ({} levels), {}, seed {}, {} threads.</p>",
         esc(&r.data),
         esc(&r.model),
         r.layers,

@@ -8,7 +8,7 @@ use crate::{paired, probed_layers};
 
 pub fn markdown(r: &ExperimentResults) -> String {
     let mut s = format!(
-        "# Experiment: {} on {}\n\nModel `{}` ({} LSTM layers), {}, seed {}, {} threads.\n\n",
+        "# Experiment: {} on {}\n\nModel `{}` ({} levels), {}, seed {}, {} threads.\n\n",
         r.schedules.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "),
         r.data,
         r.model,

@@ -1,6 +1,7 @@
 //! The HTTP API against a small trained model, through the router (no network).
 
 use std::sync::Arc;
+use strata_train::model::Knobs;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -27,7 +28,7 @@ fn served() -> Arc<strata_serve::Served> {
             padding: Side::Pre,
             truncating: Side::Pre,
         },
-        model: ModelSettings { architecture: "seed".into(), embedding_dim: 8, units: 8, layers: 1 },
+        model: ModelSettings::named("seed", 8, Knobs { units: Some(8), layers: Some(1), ..Knobs::default() }).unwrap(),
         fit: FitOptions { epochs: 15, batch_size: 8, ..FitOptions::default() },
         schedule: Schedule::end_to_end(1, 15),
         validation_split: 0.0,
@@ -55,7 +56,7 @@ async fn predict_answers_in_the_pipeline_shape() {
     let (s, v, _) = call(&app, "GET", "/v1/model", "").await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(v["labels"], json!(["neg", "pos"]));
-    assert_eq!(v["architecture"]["units"], 8);
+    assert_eq!(v["architecture"]["layers"][0], json!({"type": "lstm", "units": 8, "bidirectional": false}));
 
     let (s, v, _) = call(&app, "POST", "/v1/predict", r#"{"inputs": "good fine film"}"#).await;
     assert_eq!(s, StatusCode::OK);

@@ -58,7 +58,7 @@ fn main() {
     let mut config = ModelConfig::seed(10000);
     if model_kind == "stacked" {
         config.architecture = "seed-stacked".into();
-        config.layers = 2;
+        config.layers = vec![config.layers[0].clone(); 2];
     }
     let mut model = Model::new(config, 0);
     let train = Dataset { ids: &ids, labels: &labels, t };

@@ -61,6 +61,7 @@ pub struct ExperimentResults {
     /// `"10-fold"` or `"train/dev/test"`.
     pub protocol: String,
     pub model: String,
+    /// Levels (layers with parameters) of the model.
     pub layers: usize,
     pub seed: u64,
     pub threads: usize,
@@ -155,7 +156,7 @@ pub fn run(
         data,
         protocol,
         model: first.model.architecture.clone(),
-        layers: first.model.layers,
+        layers: first.model.layers.iter().filter(|l| l.has_params()).count(),
         seed: first.fit.seed,
         threads: rayon::current_num_threads(),
         schedules: results,

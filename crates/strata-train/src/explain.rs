@@ -95,7 +95,7 @@ fn gradient_x_input(saved: &SavedModel, ids: &[u32], class: usize) -> Vec<Option
     let mut row = vec![0u32; t];
     strata_text::pad_sequence_into(ids, &mut row, saved.padding, saved.truncating, 0);
 
-    let plan = Plan::end_to_end(model.config.layers);
+    let plan = Plan::end_to_end(model.config.levels());
     let mut ws = Workspace::default();
     ws.grads.resize(model.params.len() - model.layout.embedding.end, 0.0);
     network::forward(model, &row, 1, t, &plan, &mut ws);

@@ -185,7 +185,7 @@ pub fn fit(
     opts: &FitOptions,
     progress: &mut dyn Progress,
 ) -> Vec<EpochRecord> {
-    let schedule = Schedule::end_to_end(model.config.layers, opts.epochs);
+    let schedule = Schedule::end_to_end(model.config.levels(), opts.epochs);
     fit_schedule(model, train, val, &schedule, opts, progress).history
 }
 
@@ -251,6 +251,7 @@ pub fn fit_schedule_from(
         restored = Some(st);
     }
     let mut trainer = Trainer::new(model);
+    trainer.dropout_seed = opts.seed ^ 0x64726f70; // "drop"
     let early = opts.early_stopping.filter(|_| val.is_some_and(|v| !v.is_empty()));
     let every = progress.checkpoint_every();
     'stages: for (si, stage) in schedule.stages.iter().enumerate().skip(first_stage) {
@@ -281,6 +282,7 @@ pub fn fit_schedule_from(
                     lr = opts.optimizer.lr() * stlr.factor(step, total_steps);
                     opt.set_lr(lr);
                 }
+                trainer.step_index = step as u64;
                 let s = trainer.step(model, train, batch, &stage.plan, &mut opt, &groups);
                 if !s.loss_sum.is_finite() {
                     model.params.data = last_good;
@@ -366,6 +368,9 @@ pub struct Trainer {
     grads: Vec<f32>,
     batch_ids: Vec<u32>,
     batch_labels: Vec<usize>,
+    /// Seed of dropout's streams, and the global step (set by the loop before each step).
+    pub dropout_seed: u64,
+    pub step_index: u64,
 }
 
 impl Trainer {
@@ -376,6 +381,8 @@ impl Trainer {
             grads: vec![0.0; model.params.len()],
             batch_ids: Vec::new(),
             batch_labels: Vec::new(),
+            dropout_seed: 0,
+            step_index: 0,
         }
     }
 
@@ -406,10 +413,13 @@ impl Trainer {
             .spaces
             .par_iter_mut()
             .zip(ranges.par_iter())
-            .map(|(ws, r)| {
+            .enumerate()
+            .map(|(ci, (ws, r))| {
                 ws.grads.clear();
                 ws.grads.resize(dense_len, 0.0);
                 let rows = &ids[r.start * t..r.end * t];
+                // dropout's stream: fixed by seed, step and chunk, so runs and resumes repeat
+                ws.dropout = Some(Rng::derive(self.dropout_seed, (self.step_index << 8) | ci as u64));
                 network::forward(m, rows, r.len(), t, plan, ws);
                 network::backward(m, &labels[r.clone()], r.len(), t, scale, plan, ws)
             })
@@ -427,9 +437,13 @@ impl Trainer {
                 .spaces
                 .iter()
                 .zip(&ranges)
-                .map(|(ws, r)| ChunkGrad { ids: &ids[r.start * t..r.end * t], b: r.len(), demb: &ws.demb })
+                .map(|(ws, r)| ChunkGrad {
+                    ids: &ids[r.start * t..r.end * t],
+                    b: network::word_rows(model, r.len(), t).0,
+                    demb: &ws.demb,
+                })
                 .collect();
-            embedding_grad::scatter(g_emb, e, t, &chunks);
+            embedding_grad::scatter(g_emb, e, network::word_rows(model, 1, t).1, &chunks);
         }
         opt.step(&mut model.params.data, &self.grads, groups);
         if emb_trains {

@@ -5,6 +5,7 @@
 //! full disk never leaves a half-written model where a good one was. Single files (history,
 //! metrics) go through a temporary file and a rename for the same reason.
 
+use crate::encode::{encode_texts, Encoding};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -43,6 +44,23 @@ pub struct SavedModel {
     pub maxlen: usize,
     pub padding: Side,
     pub truncating: Side,
+}
+
+impl SavedModel {
+    /// How this model's input is encoded.
+    pub fn encoding(&self) -> Encoding {
+        Encoding {
+            maxlen: self.maxlen,
+            sentences: self.model.config.sentences(),
+            padding: self.padding,
+            truncating: self.truncating,
+        }
+    }
+
+    /// Ids for `texts`, `[N, ids_per_text]`, as the model reads them.
+    pub fn encode<S: AsRef<str>>(&self, texts: &[S]) -> Vec<u32> {
+        encode_texts(&self.tokenizer, texts, &self.encoding())
+    }
 }
 
 fn err(path: &Path, message: impl Into<String>, hint: &str) -> DataError {

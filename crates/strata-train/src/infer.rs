@@ -43,7 +43,7 @@ fn map_rows(
     t: usize,
     plan: &Plan,
     width: usize,
-    take: impl Fn(&Workspace, usize, &mut [f32]) + Sync,
+    take: impl Fn(&mut Workspace, usize, &mut [f32]) + Sync,
 ) -> Vec<f32> {
     let n = ids.len().checked_div(t).unwrap_or(0);
     let mut out = vec![0.0f32; n * width];
@@ -65,7 +65,9 @@ fn map_rows(
 /// Logits `[N, K]` of the final head for every row of `ids: [N, T]`.
 pub fn predict_logits(model: &Model, ids: &[u32], t: usize) -> Vec<f32> {
     let k = model.config.outputs();
-    map_rows(model, ids, t, &Plan::inference(model.config.layers), k, |ws, b, o| o.copy_from_slice(&ws.logits[..b * k]))
+    map_rows(model, ids, t, &Plan::inference(model.config.levels()), k, |ws, b, o| {
+        o.copy_from_slice(&ws.logits[..b * k])
+    })
 }
 
 /// Logits `[N, K]` of the classifier `plan` reports (the final head, or the top computed
@@ -112,37 +114,48 @@ pub fn evaluate_plan(model: &Model, data: &Dataset, plan: &Plan) -> Evaluation {
 }
 
 /// Pooled representation of every layer for each row: the mean embedding over non-padding
-/// tokens (`[N, E]`), and each LSTM layer's last state (`[N, H]`), in layer order. The head's
-/// input is the top LSTM's last state.
+/// tokens (`[N, E]`), and each level's summary vector (`[N, D_k]`: a recurrent layer's last
+/// state, else the level's pooled output), in level order. The head's input is the top
+/// level's.
 pub fn representations(model: &Model, ids: &[u32], t: usize) -> Vec<Vec<f32>> {
     let c = &model.config;
-    let (e, h, l) = (c.embedding_dim, c.units, c.layers);
-    let width = e + l * h;
+    let (e, l) = (c.embedding_dim, c.levels());
+    let dims: Vec<usize> = std::iter::once(e).chain((0..l).map(|k| model.summary_width(k))).collect();
+    let width: usize = dims.iter().sum();
     let flat = map_rows(model, ids, t, &Plan::inference(l), width, |ws, b, o| {
+        let (n0, t0) = network::word_rows(model, b, t);
+        let per_doc = n0 / b.max(1);
         for (bi, row) in o.chunks_exact_mut(width).enumerate().take(b) {
-            let (emb_mean, states) = row.split_at_mut(e);
+            let emb_mean = &mut row[..e];
             let mut count = 0.0f32;
-            for ti in 0..t {
-                let x = &ws.emb[(ti * b + bi) * e..(ti * b + bi + 1) * e];
-                // padding rows (id 0) are excluded: they say nothing about the text
-                if ws.ids[bi * t + ti] != 0 {
-                    emb_mean.iter_mut().zip(x).for_each(|(m, v)| *m += v);
-                    count += 1.0;
+            for r in bi * per_doc..(bi + 1) * per_doc {
+                for ti in 0..t0 {
+                    // padding rows (id 0) are excluded: they say nothing about the text
+                    if ws.ids[r * t0 + ti] != 0 {
+                        let x = &ws.emb[(ti * n0 + r) * e..(ti * n0 + r + 1) * e];
+                        emb_mean.iter_mut().zip(x).for_each(|(m, v)| *m += v);
+                        count += 1.0;
+                    }
                 }
             }
             emb_mean.iter_mut().for_each(|m| *m /= count.max(1.0));
-            for k in 0..l {
-                states[k * h..(k + 1) * h].copy_from_slice(&ws.rnn_last(model, b, t, k)[bi * h..(bi + 1) * h]);
+        }
+        let mut at = e;
+        for (k, &d) in dims[1..].iter().enumerate() {
+            let s = ws.summary(model, b, k);
+            for (bi, row) in o.chunks_exact_mut(width).enumerate().take(b) {
+                row[at..at + d].copy_from_slice(&s[bi * d..(bi + 1) * d]);
             }
+            at += d;
         }
     });
     let n = flat.len() / width.max(1);
-    let mut out = vec![Vec::with_capacity(n * e)];
-    out.extend((0..l).map(|_| Vec::with_capacity(n * h)));
+    let mut out: Vec<Vec<f32>> = dims.iter().map(|&d| Vec::with_capacity(n * d)).collect();
     for row in flat.chunks_exact(width) {
-        out[0].extend_from_slice(&row[..e]);
-        for k in 0..l {
-            out[k + 1].extend_from_slice(&row[e + k * h..e + (k + 1) * h]);
+        let mut at = 0;
+        for (k, &d) in dims.iter().enumerate() {
+            out[k].extend_from_slice(&row[at..at + d]);
+            at += d;
         }
     }
     out

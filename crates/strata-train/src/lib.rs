@@ -7,12 +7,15 @@
 
 pub mod checkpoint;
 mod embedding_grad;
+pub mod encode;
 pub mod experiment;
 pub mod explain;
 pub mod fit;
 pub mod infer;
+mod layers;
 pub mod metrics;
 pub mod model;
+pub mod model_file;
 pub mod network;
 
 pub use fit::{

@@ -1,71 +1,239 @@
-//! The model: a configuration, a flat parameter store laid out from it, and Keras's
-//! initialisation.
+//! The model: a configuration (an embedding, then a list of layers like a Keras `Sequential`,
+//! then a classifier), a flat parameter store laid out from it, and Keras's initialisation.
 //!
-//! The seed's model is `Embedding(V, 128) → LSTM(64) → Dense(1, sigmoid)`; `layers > 1` stacks
-//! LSTMs with `return_sequences=True` below the top one (the seed's "hierarchical" variant).
-//! Layer names are stable and used everywhere — parameter keys, freezing, probes:
-//! `embedding`, `lstm_0` … `lstm_{L-1}`, `head`.
+//! The named models are lists the CLI builds (`--model`); a TOML file can declare any other
+//! list ([`crate::model_file`]). The seed's model is `Embedding(V, 128) → LSTM(64) →
+//! Dense(1, sigmoid)`.
+//!
+//! Layers with parameters are the model's **levels** — the unit that schedules train, freeze
+//! and probe. A parameter-free layer (dropout, pooling, the sentence boundary) belongs to the
+//! level below it. Names are stable and used everywhere — parameter keys, freezing, probes:
+//! `embedding`, then `lstm_0`, `bilstm_0`, `gru_0`, `bigru_0`, `conv1d_0`, `attention_0`,
+//! `dense_0` … (numbered per kind, bottom up), and `head`.
 
 use serde::{Deserialize, Serialize};
 use strata_nn::{init, ParamStore, Rng};
 
+pub use strata_nn::Cell;
+
+/// One layer of the model's body.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum LayerSpec {
+    /// Keras `LSTM(units)`, or `Bidirectional(LSTM(units))` (concatenated, `2·units` wide).
+    /// Returns sequences when the next layer reads a sequence, else the last state.
+    Lstm {
+        units: usize,
+        #[serde(default)]
+        bidirectional: bool,
+    },
+    /// Keras `GRU(units, reset_after=True)`, optionally bidirectional.
+    Gru {
+        units: usize,
+        #[serde(default)]
+        bidirectional: bool,
+    },
+    /// Kim (2014): one `Conv1D(filters, w, activation="relu")` per width, each max-pooled over
+    /// time, concatenated: `[B, widths·filters]`.
+    Conv1d { filters: usize, widths: Vec<usize> },
+    /// Additive attention pooling over time (Yang et al. 2016) with a `dim`-wide projection.
+    Attention { dim: usize },
+    /// Mean over time.
+    MeanPool,
+    /// Max over time.
+    MaxPool,
+    /// Inverted dropout, active in training only.
+    Dropout { rate: f32 },
+    /// `Dense(units, activation)`; activation `relu`, `tanh` or `linear`.
+    Dense {
+        units: usize,
+        #[serde(default = "default_activation")]
+        activation: String,
+    },
+    /// The hierarchical boundary: the layers below read each sentence (up to `count` per
+    /// document, `maxlen` words each); this turns their sentence vectors into a sequence of
+    /// `count` steps per document for the layers above.
+    Sentences { count: usize },
+}
+
+fn default_activation() -> String {
+    "relu".into()
+}
+
+/// What flows between layers: a time-major sequence `[T, N, D]` or one vector per row `[N, D]`.
+/// Below a `sentences` layer the rows are sentences (`N = B·S`), above it documents.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shape {
+    pub sequence: bool,
+    pub width: usize,
+    pub sentence_rows: bool,
+}
+
+impl LayerSpec {
+    /// Whether the layer has parameters (and so is a level of its own).
+    pub fn has_params(&self) -> bool {
+        matches!(self, LayerSpec::Lstm { .. } | LayerSpec::Gru { .. } | LayerSpec::Conv1d { .. })
+            || matches!(self, LayerSpec::Attention { .. } | LayerSpec::Dense { .. })
+    }
+
+    /// Name prefix of a level of this kind.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            LayerSpec::Lstm { bidirectional: false, .. } => "lstm",
+            LayerSpec::Lstm { bidirectional: true, .. } => "bilstm",
+            LayerSpec::Gru { bidirectional: false, .. } => "gru",
+            LayerSpec::Gru { bidirectional: true, .. } => "bigru",
+            LayerSpec::Conv1d { .. } => "conv1d",
+            LayerSpec::Attention { .. } => "attention",
+            LayerSpec::MeanPool => "mean_pool",
+            LayerSpec::MaxPool => "max_pool",
+            LayerSpec::Dropout { .. } => "dropout",
+            LayerSpec::Dense { .. } => "dense",
+            LayerSpec::Sentences { .. } => "sentences",
+        }
+    }
+
+    /// Whether the layer reads a sequence (else a vector per row).
+    pub fn reads_sequence(&self) -> bool {
+        match self {
+            LayerSpec::Lstm { .. } | LayerSpec::Gru { .. } | LayerSpec::Conv1d { .. } => true,
+            LayerSpec::Attention { .. } | LayerSpec::MeanPool | LayerSpec::MaxPool => true,
+            LayerSpec::Dense { .. } | LayerSpec::Sentences { .. } => false,
+            LayerSpec::Dropout { .. } => false, // either; see `output_shape`
+        }
+    }
+
+    /// The recurrent cell, units per direction and directions, for a recurrent layer.
+    pub fn recurrent(&self) -> Option<(Cell, usize, bool)> {
+        match *self {
+            LayerSpec::Lstm { units, bidirectional } => Some((Cell::Lstm, units, bidirectional)),
+            LayerSpec::Gru { units, bidirectional } => Some((Cell::Gru, units, bidirectional)),
+            _ => None,
+        }
+    }
+}
+
 /// What a model is; saved as part of `config.json`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, try_from = "ConfigFile")]
 pub struct ModelConfig {
-    /// `seed` (one LSTM) or `seed-stacked` (several).
+    /// The named model (`seed`, `kim-cnn`, …) or `custom` for a model file.
     pub architecture: String,
     /// `V`: ids are `< vocab_size` (the tokenizer's `num_words`).
     pub vocab_size: usize,
     /// `E`
     pub embedding_dim: usize,
-    /// `H`
-    pub units: usize,
-    /// Number of stacked LSTM layers.
-    pub layers: usize,
+    /// The body, bottom to top.
+    pub layers: Vec<LayerSpec>,
     /// Number of classes; two use one sigmoid output.
     pub num_classes: usize,
-    /// The recurrent cell of every layer (absent in files from before GRU: LSTM).
-    #[serde(default)]
-    pub cell: Cell,
 }
 
-/// The recurrent cell of a model's layers.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Cell {
-    /// Keras `LSTM`: gates (i, f, c, o), bias `[4H]`.
-    #[default]
-    Lstm,
-    /// Keras `GRU(reset_after=True)`: gates (z, r, h), bias `[2, 3H]`.
-    Gru,
+/// `config.json`'s model as written now, or as written before models were layer lists (one
+/// stack of `layers` identical recurrent layers), which still loads.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ConfigFile {
+    Current {
+        architecture: String,
+        vocab_size: usize,
+        embedding_dim: usize,
+        layers: Vec<LayerSpec>,
+        num_classes: usize,
+    },
+    Stacked {
+        architecture: String,
+        vocab_size: usize,
+        embedding_dim: usize,
+        units: usize,
+        layers: usize,
+        num_classes: usize,
+        #[serde(default)]
+        cell: Cell,
+    },
 }
 
-impl Cell {
-    /// Gates stacked in the kernels.
-    pub fn gates(self) -> usize {
-        match self {
-            Cell::Lstm => 4,
-            Cell::Gru => 3,
-        }
-    }
+impl TryFrom<ConfigFile> for ModelConfig {
+    type Error = String;
 
-    /// The cell a named model uses: `gru` → GRU, the seed models → LSTM.
-    pub fn for_architecture(architecture: &str) -> Cell {
-        if architecture == "gru" {
-            Cell::Gru
-        } else {
-            Cell::Lstm
-        }
+    fn try_from(f: ConfigFile) -> Result<ModelConfig, String> {
+        Ok(match f {
+            ConfigFile::Current { architecture, vocab_size, embedding_dim, layers, num_classes } => {
+                ModelConfig { architecture, vocab_size, embedding_dim, layers, num_classes }
+            }
+            ConfigFile::Stacked { architecture, vocab_size, embedding_dim, units, layers, num_classes, cell } => {
+                if layers > 1024 {
+                    return Err(format!("{layers} layers is not a model strata wrote"));
+                }
+                let one = match cell {
+                    Cell::Lstm => LayerSpec::Lstm { units, bidirectional: false },
+                    Cell::Gru => LayerSpec::Gru { units, bidirectional: false },
+                };
+                ModelConfig { architecture, vocab_size, embedding_dim, layers: vec![one; layers], num_classes }
+            }
+        })
     }
+}
 
-    /// Layer-name prefix: `lstm_0`, `gru_0`.
-    pub fn prefix(self) -> &'static str {
-        match self {
-            Cell::Lstm => "lstm",
-            Cell::Gru => "gru",
+/// The models `--model` names.
+pub const NAMED_MODELS: [&str; 6] = ["seed", "seed-stacked", "gru", "bilstm", "kim-cnn", "han"];
+
+/// The knobs of a named model; `None` takes the model's own default.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Knobs {
+    /// `--units`: recurrent units per direction, or feature maps per width for kim-cnn.
+    pub units: Option<usize>,
+    /// `--layers`: stacked recurrent layers.
+    pub layers: Option<usize>,
+    /// `--max-sentences`: sentences per document (han).
+    pub sentences: Option<usize>,
+}
+
+/// The body of a named model.
+pub fn named_layers(name: &str, k: Knobs) -> Result<Vec<LayerSpec>, String> {
+    let stack = |one: LayerSpec, default: usize| -> Result<Vec<LayerSpec>, String> {
+        match k.layers.unwrap_or(default) {
+            0 => Err("--layers must be at least 1".into()),
+            n => Ok(vec![one; n]),
         }
+    };
+    let units = k.units.unwrap_or(64);
+    if k.sentences.is_some() && name != "han" {
+        return Err(format!("--max-sentences is for the han model, not '{name}'"));
     }
+    if k.layers.is_some() && matches!(name, "kim-cnn" | "han") {
+        return Err(format!("--layers does not apply to '{name}' (hint: declare the layers in a --model-file)"));
+    }
+    match name {
+        "seed" => stack(LayerSpec::Lstm { units, bidirectional: false }, 1),
+        "seed-stacked" => stack(LayerSpec::Lstm { units, bidirectional: false }, 2),
+        "gru" => stack(LayerSpec::Gru { units, bidirectional: false }, 1),
+        "bilstm" => stack(LayerSpec::Lstm { units, bidirectional: true }, 1),
+        "kim-cnn" => Ok(vec![
+            LayerSpec::Conv1d { filters: k.units.unwrap_or(100), widths: vec![3, 4, 5] },
+            LayerSpec::Dropout { rate: 0.5 },
+        ]),
+        "han" => {
+            let (units, count) = (k.units.unwrap_or(50), k.sentences.unwrap_or(15));
+            let level = |_| [LayerSpec::Gru { units, bidirectional: true }, LayerSpec::Attention { dim: 2 * units }];
+            let mut v: Vec<LayerSpec> = level(0).to_vec();
+            v.push(LayerSpec::Sentences { count });
+            v.extend(level(1));
+            Ok(v)
+        }
+        other => Err(format!("unknown --model '{other}' (hint: use one of {})", NAMED_MODELS.join(", "))),
+    }
+}
+
+/// One layer of the body with everything derived from the list: its level (group index:
+/// `0` is the embedding, `1..=L` the levels), its name, and its input and output shapes.
+#[derive(Clone, Debug)]
+pub struct Placed {
+    pub spec: LayerSpec,
+    pub group: usize,
+    pub name: String,
+    pub input: Shape,
+    pub output: Shape,
 }
 
 impl ModelConfig {
@@ -75,10 +243,8 @@ impl ModelConfig {
             architecture: "seed".into(),
             vocab_size,
             embedding_dim: 128,
-            units: 64,
-            layers: 1,
+            layers: vec![LayerSpec::Lstm { units: 64, bidirectional: false }],
             num_classes: 2,
-            cell: Cell::Lstm,
         }
     }
 
@@ -91,33 +257,149 @@ impl ModelConfig {
         }
     }
 
-    /// Input width of LSTM layer `k`.
-    pub fn rnn_input(&self, k: usize) -> usize {
-        if k == 0 {
-            self.embedding_dim
-        } else {
-            self.units
+    /// Sentences per document if the model is hierarchical (has a `sentences` layer).
+    pub fn sentences(&self) -> Option<usize> {
+        self.layers.iter().find_map(|l| match l {
+            LayerSpec::Sentences { count } => Some(*count),
+            _ => None,
+        })
+    }
+
+    /// Places every layer: its level, name and shapes. Errors say which layer does not fit.
+    pub fn placed(&self) -> Result<Vec<Placed>, String> {
+        let mut shape = Shape { sequence: true, width: self.embedding_dim, sentence_rows: self.sentences().is_some() };
+        let (mut group, mut counts) = (0usize, std::collections::BTreeMap::<&str, usize>::new());
+        let mut out = Vec::with_capacity(self.layers.len());
+        for (i, spec) in self.layers.iter().enumerate() {
+            let kind = spec.kind();
+            let n = counts.entry(kind).or_insert(0);
+            let name = format!("{kind}_{n}");
+            *n += 1;
+            let next_reads_sequence = self.layers[i + 1..]
+                .iter()
+                .find(|l| !matches!(l, LayerSpec::Dropout { .. }))
+                .is_some_and(|l| l.reads_sequence());
+            let here = |what: &str| format!("layer {} ({kind}): {what}", i + 1);
+            if spec.reads_sequence() && !shape.sequence {
+                return Err(here("needs a sequence, but the layer below gives one vector per text"));
+            }
+            let output = match spec {
+                LayerSpec::Lstm { units, bidirectional } | LayerSpec::Gru { units, bidirectional } => {
+                    Shape { sequence: next_reads_sequence, width: units * if *bidirectional { 2 } else { 1 }, ..shape }
+                }
+                LayerSpec::Conv1d { filters, widths } => {
+                    if widths.is_empty() || widths.contains(&0) {
+                        return Err(here("widths must be a non-empty list of sizes ≥ 1"));
+                    }
+                    Shape { sequence: false, width: filters * widths.len(), ..shape }
+                }
+                LayerSpec::Attention { .. } | LayerSpec::MeanPool | LayerSpec::MaxPool => {
+                    Shape { sequence: false, ..shape }
+                }
+                LayerSpec::Dropout { rate } => {
+                    if !(0.0..1.0).contains(rate) {
+                        return Err(here("rate must be in [0, 1)"));
+                    }
+                    shape
+                }
+                LayerSpec::Dense { units, activation } => {
+                    if shape.sequence {
+                        return Err(here("reads one vector per text; put a pooling layer below it"));
+                    }
+                    if !matches!(activation.as_str(), "relu" | "tanh" | "linear") {
+                        return Err(here(&format!("unknown activation '{activation}' (hint: relu, tanh or linear)")));
+                    }
+                    Shape { width: *units, ..shape }
+                }
+                LayerSpec::Sentences { .. } => {
+                    if shape.sequence || !shape.sentence_rows {
+                        return Err(here("needs one vector per sentence below it (e.g. attention) and comes once"));
+                    }
+                    Shape { sequence: true, sentence_rows: false, ..shape }
+                }
+            };
+            for (v, what) in [(
+                match spec {
+                    LayerSpec::Lstm { units, .. } | LayerSpec::Gru { units, .. } => *units,
+                    LayerSpec::Dense { units, .. } => *units,
+                    LayerSpec::Conv1d { filters, .. } => *filters,
+                    LayerSpec::Attention { dim } => *dim,
+                    LayerSpec::Sentences { count } => *count,
+                    _ => 1,
+                },
+                "sizes must be at least 1",
+            )] {
+                if v == 0 {
+                    return Err(here(what));
+                }
+            }
+            if spec.has_params() {
+                group += 1;
+            }
+            out.push(Placed { spec: spec.clone(), group, name, input: shape, output });
+            shape = output;
         }
+        if shape.sequence || shape.sentence_rows {
+            return Err("the top layer must give one vector per text (hint: end with a pooling or \
+                        recurrent layer)"
+                .into());
+        }
+        Ok(out)
+    }
+
+    /// Width of the head's input.
+    pub fn top_width(&self) -> usize {
+        self.placed().ok().and_then(|p| p.last().map(|l| l.output.width)).unwrap_or(self.embedding_dim)
+    }
+
+    /// Number of levels (layers with parameters).
+    pub fn levels(&self) -> usize {
+        self.layers.iter().filter(|l| l.has_params()).count()
     }
 
     /// The model's tensors in store order — the embedding first (its gradient, the one large
-    /// sparse block, is then one contiguous range), each recurrent layer's kernel, recurrent
-    /// kernel and bias, then the head — as (safetensors key, shape). `None` if a size overflows.
+    /// sparse block, is then one contiguous range), each layer's tensors bottom up, then the
+    /// head — as (safetensors key, shape). `None` if a size overflows or the list is invalid.
     pub fn tensor_shapes(&self) -> Option<Vec<(String, Vec<usize>)>> {
-        let (e, h, name) = (self.embedding_dim, self.units, self.cell.prefix());
-        let g = h.checked_mul(self.cell.gates())?;
-        let mut v = vec![("embedding.weight".to_string(), vec![self.vocab_size, e])];
-        for k in 0..self.layers {
-            let bias = match self.cell {
-                Cell::Lstm => vec![g],
-                Cell::Gru => vec![2, g], // input and recurrent biases (reset_after=True)
-            };
-            v.push((format!("{name}_{k}.kernel"), vec![self.rnn_input(k), g]));
-            v.push((format!("{name}_{k}.recurrent_kernel"), vec![h, g]));
-            v.push((format!("{name}_{k}.bias"), bias));
+        let mut v = vec![("embedding.weight".to_string(), vec![self.vocab_size, self.embedding_dim])];
+        self.vocab_size.checked_mul(self.embedding_dim)?;
+        for p in self.placed().ok()? {
+            let d = p.input.width;
+            let name = &p.name;
+            match &p.spec {
+                LayerSpec::Lstm { .. } | LayerSpec::Gru { .. } => {
+                    let (cell, h, bi) = p.spec.recurrent()?;
+                    let g = h.checked_mul(cell.gates())?;
+                    let dirs: &[&str] = if bi { &["forward.", "backward."] } else { &[""] };
+                    for dir in dirs {
+                        v.push((format!("{name}.{dir}kernel"), vec![d, g]));
+                        v.push((format!("{name}.{dir}recurrent_kernel"), vec![h, g]));
+                        v.push((format!("{name}.{dir}bias"), cell.bias_shape(h)));
+                    }
+                }
+                LayerSpec::Conv1d { filters, widths } => {
+                    for w in widths {
+                        v.push((format!("{name}.w{w}.kernel"), vec![*w, d, *filters]));
+                        v.push((format!("{name}.w{w}.bias"), vec![*filters]));
+                    }
+                }
+                LayerSpec::Attention { dim } => {
+                    v.push((format!("{name}.kernel"), vec![d, *dim]));
+                    v.push((format!("{name}.bias"), vec![*dim]));
+                    v.push((format!("{name}.context"), vec![*dim]));
+                }
+                LayerSpec::Dense { units, .. } => {
+                    v.push((format!("{name}.kernel"), vec![d, *units]));
+                    v.push((format!("{name}.bias"), vec![*units]));
+                }
+                _ => {}
+            }
         }
-        v.push(("head.kernel".into(), vec![h, self.outputs()]));
+        v.push(("head.kernel".into(), vec![self.top_width(), self.outputs()]));
         v.push(("head.bias".into(), vec![self.outputs()]));
+        for (_, shape) in &v {
+            shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d))?;
+        }
         Some(v)
     }
 
@@ -129,32 +411,26 @@ impl ModelConfig {
             .try_fold(0usize, |n, (_, shape)| n.checked_add(shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d))?))
     }
 
-    /// Layer names, bottom to top.
+    /// Level names, bottom to top, between `embedding` and `head`.
     pub fn layer_names(&self) -> Vec<String> {
         let mut v = vec!["embedding".to_string()];
-        v.extend((0..self.layers).map(|k| format!("{}_{k}", self.cell.prefix())));
+        if let Ok(placed) = self.placed() {
+            v.extend(placed.into_iter().filter(|p| p.spec.has_params()).map(|p| p.name));
+        }
         v.push("head".into());
         v
     }
 
-    /// Parameter-group names in plan order: the layers, then an auxiliary head per LSTM.
+    /// Parameter-group names in plan order: the layers, then an auxiliary head per level.
     pub fn group_names(&self) -> Vec<String> {
         let mut v = self.layer_names();
-        v.extend((0..self.layers).map(|k| format!("aux_{k}")));
+        v.extend((0..self.levels()).map(|k| format!("aux_{k}")));
         v
     }
 
     /// Checks sizes a user can get wrong; the message says which flag to change.
     pub fn validate(&self) -> Result<(), String> {
-        if !matches!(self.architecture.as_str(), "seed" | "seed-stacked" | "gru") {
-            return Err(format!("unknown model '{}' (expected seed, seed-stacked or gru)", self.architecture));
-        }
-        for (v, flag) in [
-            (self.vocab_size, "--num-words"),
-            (self.embedding_dim, "--embedding-dim"),
-            (self.units, "--units"),
-            (self.layers, "--layers"),
-        ] {
+        for (v, flag) in [(self.vocab_size, "--num-words"), (self.embedding_dim, "--embedding-dim")] {
             if v == 0 {
                 return Err(format!("{flag} must be at least 1"));
             }
@@ -165,6 +441,13 @@ impl ModelConfig {
         if self.num_classes < 2 {
             return Err(format!("the data has {} class(es); a classifier needs at least 2", self.num_classes));
         }
+        if self.levels() == 0 {
+            return Err("the model needs at least one layer with parameters above the embedding".into());
+        }
+        self.placed()?;
+        if self.param_count().is_none() {
+            return Err("the model's sizes overflow (hint: smaller --num-words or widths)".into());
+        }
         Ok(())
     }
 }
@@ -173,35 +456,28 @@ impl ModelConfig {
 #[derive(Clone, Debug)]
 pub struct Layout {
     pub embedding: std::ops::Range<usize>,
-    pub rnn: Vec<RnnLayout>,
+    /// Per body layer, its tensors' ranges in `tensor_shapes` order (empty without parameters).
+    pub layers: Vec<Vec<std::ops::Range<usize>>>,
+    /// Per level (`1..=L` in group order, index 0 unused), its parameters' contiguous range.
+    pub levels: Vec<std::ops::Range<usize>>,
     pub head_kernel: std::ops::Range<usize>,
     pub head_bias: std::ops::Range<usize>,
-    /// Auxiliary classifiers (kernel `[H, K]`, bias `[K]`) on each LSTM layer's last state,
+    /// Auxiliary classifiers (kernel `[D_k, K]`, bias `[K]`) on each level's summary vector,
     /// used by stage-wise schedules during training only; empty unless added, never saved.
     pub aux: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>,
-}
-
-#[derive(Clone, Debug)]
-pub struct RnnLayout {
-    pub kernel: std::ops::Range<usize>,
-    pub recurrent: std::ops::Range<usize>,
-    pub bias: std::ops::Range<usize>,
+    /// The model's group names, for `layer_range`.
+    names: Vec<String>,
 }
 
 impl Layout {
-    /// The parameter range of a named layer (`embedding`, `lstm_k`, `head`).
+    /// The parameter range of a named group (`embedding`, `lstm_k`, …, `head`, `aux_k`).
     pub fn layer_range(&self, name: &str) -> Option<std::ops::Range<usize>> {
-        match name {
-            "embedding" => Some(self.embedding.clone()),
-            "head" => Some(self.head_kernel.start..self.head_bias.end),
-            _ if name.starts_with("aux_") => {
-                let k: usize = name.strip_prefix("aux_")?.parse().ok()?;
-                self.aux.get(k).map(|(kr, br)| kr.start..br.end)
-            }
-            _ => {
-                let k: usize = name.strip_prefix("lstm_").or_else(|| name.strip_prefix("gru_"))?.parse().ok()?;
-                self.rnn.get(k).map(|l| l.kernel.start..l.bias.end)
-            }
+        let levels = self.levels.len() - 1;
+        match self.names.iter().position(|n| n == name)? {
+            0 => Some(self.embedding.clone()),
+            g if g <= levels => Some(self.levels[g].clone()),
+            g if g == levels + 1 => Some(self.head_kernel.start..self.head_bias.end),
+            g => self.aux.get(g - levels - 2).map(|(kr, br)| kr.start..br.end),
         }
     }
 }
@@ -212,64 +488,116 @@ pub struct Model {
     pub config: ModelConfig,
     pub params: ParamStore,
     pub layout: Layout,
+    /// The body's layers, placed (derived from the config).
+    pub placed: Vec<Placed>,
 }
 
 impl Model {
-    /// Lays out zero parameters for `config` (the embedding first, so that its gradient —
-    /// the one large, sparse block — is one contiguous range).
+    /// Lays out zero parameters for `config`, which must be valid.
     pub fn zeros(config: ModelConfig) -> Model {
-        let shapes = config.tensor_shapes().expect("the model's sizes overflow usize");
+        let shapes = config.tensor_shapes().expect("the model's sizes are invalid or overflow usize");
+        let placed = config.placed().expect("the model's layers were validated");
         let mut p = ParamStore::default();
-        let r: Vec<std::ops::Range<usize>> = shapes.iter().map(|(name, shape)| p.add(name, shape)).collect();
-        let l = config.layers;
-        let rnn = (0..l)
-            .map(|k| RnnLayout {
-                kernel: r[1 + 3 * k].clone(),
-                recurrent: r[2 + 3 * k].clone(),
-                bias: r[3 + 3 * k].clone(),
-            })
-            .collect();
-        let (head_kernel, head_bias) = (r[1 + 3 * l].clone(), r[2 + 3 * l].clone());
+        let mut ranges = shapes.iter().map(|(name, shape)| p.add(name, shape));
+        let embedding = ranges.next().unwrap();
+        let mut levels = vec![0..0; config.levels() + 1];
+        let mut layers = Vec::with_capacity(placed.len());
+        for l in &placed {
+            let n = match &l.spec {
+                LayerSpec::Lstm { bidirectional, .. } | LayerSpec::Gru { bidirectional, .. } => {
+                    3 * if *bidirectional { 2 } else { 1 }
+                }
+                LayerSpec::Conv1d { widths, .. } => 2 * widths.len(),
+                LayerSpec::Attention { .. } => 3,
+                LayerSpec::Dense { .. } => 2,
+                _ => 0,
+            };
+            let rs: Vec<_> = ranges.by_ref().take(n).collect();
+            if let (Some(first), Some(last)) = (rs.first(), rs.last()) {
+                levels[l.group] = first.start..last.end;
+            }
+            layers.push(rs);
+        }
+        let (head_kernel, head_bias) = (ranges.next().unwrap(), ranges.next().unwrap());
+        let names = config.group_names();
         Model {
             config,
             params: p,
-            layout: Layout { embedding: r[0].clone(), rnn, head_kernel, head_bias, aux: Vec::new() },
+            layout: Layout { embedding, layers, levels, head_kernel, head_bias, aux: Vec::new(), names },
+            placed,
         }
     }
 
-    /// Keras's initialisation, from `seed`.
+    /// Keras's initialisation, from `seed`: embedding uniform ±0.05, kernels glorot-uniform,
+    /// recurrent kernels orthogonal, biases zero (LSTM forget gate 1).
     pub fn new(config: ModelConfig, seed: u64) -> Model {
         let mut m = Model::zeros(config);
         let mut rng = Rng::derive(seed, 0x696e6974); // "init"
-        let (e, h, k) = (m.config.embedding_dim, m.config.units, m.config.outputs());
         let data = &mut m.params.data;
         init::uniform(&mut data[m.layout.embedding.clone()], 0.05, &mut rng);
-        let g = m.config.cell.gates() * h;
-        for (i, l) in m.layout.rnn.iter().enumerate() {
-            let inp = if i == 0 { e } else { h };
-            init::glorot_uniform(&mut data[l.kernel.clone()], inp, g, &mut rng);
-            init::orthogonal(&mut data[l.recurrent.clone()], h, g, &mut rng);
-            let bias = &mut data[l.bias.clone()];
-            bias.fill(0.0);
-            if m.config.cell == Cell::Lstm {
-                bias[h..2 * h].fill(1.0); // unit_forget_bias
+        for (l, ranges) in m.placed.iter().zip(&m.layout.layers) {
+            let d = l.input.width;
+            match &l.spec {
+                LayerSpec::Lstm { .. } | LayerSpec::Gru { .. } => {
+                    let (cell, h, _) = l.spec.recurrent().unwrap();
+                    for dir in ranges.chunks_exact(3) {
+                        init::glorot_uniform(&mut data[dir[0].clone()], d, cell.gates() * h, &mut rng);
+                        init::orthogonal(&mut data[dir[1].clone()], h, cell.gates() * h, &mut rng);
+                        let bias = &mut data[dir[2].clone()];
+                        bias.fill(0.0);
+                        if cell == Cell::Lstm {
+                            bias[h..2 * h].fill(1.0); // unit_forget_bias
+                        }
+                    }
+                }
+                LayerSpec::Conv1d { filters, widths } => {
+                    for (w, r) in widths.iter().zip(ranges.chunks_exact(2)) {
+                        // Keras's fans for a conv kernel include the receptive field
+                        init::glorot_uniform(&mut data[r[0].clone()], w * d, w * filters, &mut rng);
+                        data[r[1].clone()].fill(0.0);
+                    }
+                }
+                LayerSpec::Attention { dim } => {
+                    init::glorot_uniform(&mut data[ranges[0].clone()], d, *dim, &mut rng);
+                    data[ranges[1].clone()].fill(0.0);
+                    init::glorot_uniform(&mut data[ranges[2].clone()], *dim, 1, &mut rng);
+                }
+                LayerSpec::Dense { units, .. } => {
+                    init::glorot_uniform(&mut data[ranges[0].clone()], d, *units, &mut rng);
+                    data[ranges[1].clone()].fill(0.0);
+                }
+                _ => {}
             }
         }
-        init::glorot_uniform(&mut data[m.layout.head_kernel.clone()], h, k, &mut rng);
+        let (w, k) = (m.config.top_width(), m.config.outputs());
+        init::glorot_uniform(&mut data[m.layout.head_kernel.clone()], w, k, &mut rng);
         data[m.layout.head_bias.clone()].fill(0.0);
         m
     }
 
-    /// Appends one auxiliary classifier per LSTM layer (`aux_k.kernel`, `aux_k.bias`),
+    /// Width of level `k`'s summary vector (what its auxiliary head and probe read): the
+    /// recurrent layer's last state, else the level's last vector output.
+    pub fn summary_width(&self, k: usize) -> usize {
+        let in_level: Vec<&Placed> = self.placed.iter().filter(|p| p.group == k + 1).collect();
+        match in_level[0].spec.recurrent() {
+            Some(_) => in_level[0].output.width,
+            None => {
+                in_level.iter().rev().find(|p| !p.output.sequence).map_or(in_level[0].output.width, |p| p.output.width)
+            }
+        }
+    }
+
+    /// Appends one auxiliary classifier per level (`aux_k.kernel`, `aux_k.bias`),
     /// glorot-initialised from their own stream of `seed`, so the main layers' initial values
     /// do not depend on whether a schedule uses auxiliary heads.
     pub fn add_aux_heads(&mut self, seed: u64) {
         if !self.layout.aux.is_empty() {
             return;
         }
-        let (h, k) = (self.config.units, self.config.outputs());
+        let k = self.config.outputs();
         let mut rng = Rng::derive(seed, 0x617578); // "aux"
-        for i in 0..self.config.layers {
+        for i in 0..self.config.levels() {
+            let h = self.summary_width(i);
             let kr = self.params.add(&format!("aux_{i}.kernel"), &[h, k]);
             let br = self.params.add(&format!("aux_{i}.bias"), &[k]);
             init::glorot_uniform(&mut self.params.data[kr.clone()], h, k, &mut rng);
@@ -293,14 +621,42 @@ mod tests {
     use super::*;
 
     #[test]
-    fn param_count_matches_the_layout_for_every_cell() {
-        for cell in [Cell::Lstm, Cell::Gru] {
-            for layers in 1..=3 {
-                let c = ModelConfig { layers, cell, num_classes: 3, ..ModelConfig::seed(50) };
-                assert_eq!(c.param_count(), Some(Model::zeros(c.clone()).params.len()), "{cell:?} x{layers}");
+    fn param_count_matches_the_layout_for_every_named_model() {
+        for name in NAMED_MODELS {
+            for layers in [None, Some(3)] {
+                let knobs = Knobs { layers: layers.filter(|_| !matches!(name, "kim-cnn" | "han")), ..Knobs::default() };
+                let c = ModelConfig {
+                    architecture: name.into(),
+                    layers: named_layers(name, knobs).unwrap(),
+                    num_classes: 3,
+                    ..ModelConfig::seed(50)
+                };
+                c.validate().unwrap();
+                assert_eq!(c.param_count(), Some(Model::zeros(c.clone()).params.len()), "{name} x{layers:?}");
             }
         }
         let huge = ModelConfig { vocab_size: usize::MAX / 2, ..ModelConfig::seed(2) };
         assert_eq!(huge.param_count(), None);
+    }
+
+    #[test]
+    fn a_config_from_before_layer_lists_still_loads() {
+        let old = r#"{"architecture":"gru","vocab_size":9,"embedding_dim":4,"units":3,"layers":2,"num_classes":2,"cell":"gru"}"#;
+        let c: ModelConfig = serde_json::from_str(old).unwrap();
+        assert_eq!(c.layers, vec![LayerSpec::Gru { units: 3, bidirectional: false }; 2]);
+        assert_eq!(c.layer_names(), ["embedding", "gru_0", "gru_1", "head"]);
+    }
+
+    #[test]
+    fn layers_that_do_not_fit_are_named() {
+        let mut c = ModelConfig::seed(10);
+        c.layers = vec![LayerSpec::MeanPool, LayerSpec::Lstm { units: 3, bidirectional: false }];
+        assert!(c.validate().unwrap_err().contains("layer 2 (lstm)"));
+        c.layers = vec![
+            LayerSpec::Lstm { units: 3, bidirectional: false },
+            LayerSpec::Sentences { count: 2 },
+            LayerSpec::Sentences { count: 2 },
+        ];
+        assert!(c.validate().unwrap_err().contains("layer 3 (sentences)"));
     }
 }

@@ -4,28 +4,28 @@
 //! `Workspace` with no synchronisation, writing its gradients into its own buffer, and the fit
 //! loop sums them afterwards in a fixed order (so results depend only on seed and thread count).
 //!
-//! A [`Plan`] says what one training stage computes: how many LSTM layers (layers above are
-//! absent), which classifiers give a loss (the final head, auxiliary heads on layers' last
-//! states) with what weights, and which parameter groups train. Backward runs from the top
+//! The body is a list of [`Layer`]s; a model's levels are those with parameters. A [`Plan`]
+//! says what one training stage computes: how many levels (those above are absent), which
+//! classifiers give a loss (the final head, auxiliary heads on levels' summary vectors) with
+//! what weights, and which parameter groups train. Backward runs from the top
 //! computed layer down and **stops at the lowest trainable layer**: a frozen lower part of the
 //! model costs a forward pass only.
 
-use strata_nn::gru::{self, GruCache};
-use strata_nn::lstm::{self, LstmCache};
-use strata_nn::{dense, embedding, loss};
-use strata_nn::{RnnDims, RnnGrads, RnnParams};
+use strata_nn::{dense, embedding, loss, Rng};
 
-use crate::model::{Cell, Model};
+use crate::layers::{self, Layer, Rows};
+use crate::model::{Model, ModelConfig};
 
 /// What one stage computes and trains. Group order everywhere:
-/// `[embedding, lstm_0 … lstm_{L-1}, head, aux_0 … aux_{L-1}]`.
+/// `[embedding, level_0 … level_{L-1}, head, aux_0 … aux_{L-1}]` (levels are the body's layers
+/// with parameters; see `model`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Plan {
-    /// LSTM layers computed, `1..=L`; the layers above are absent.
+    /// Levels computed, `1..=L`; the levels above are absent.
     pub depth: usize,
     /// Loss weight of the final head; 0 leaves it out (it needs `depth == L`).
     pub head_weight: f32,
-    /// Loss weight of an auxiliary classifier on each LSTM layer's last state; 0 = none.
+    /// Loss weight of an auxiliary classifier on each level's summary vector; 0 = none.
     pub aux_weights: Vec<f32>,
     /// Which groups train.
     pub trainable: Vec<bool>,
@@ -60,55 +60,107 @@ impl Plan {
 /// Per-chunk activations, scratch and gradients, reused from batch to batch.
 #[derive(Default)]
 pub struct Workspace {
-    /// `[B, T]` the chunk's ids, as last given to `forward`
+    /// `[N₀, T₀]` the chunk's ids, as last given to `forward` (`N₀ = B·S` sentence rows of
+    /// `T₀` words for a hierarchical model, else `B` rows of `T` ids)
     pub ids: Vec<u32>,
-    /// `[T, B, E]` embedding output
+    /// `[T₀, N₀, E]` embedding output
     pub emb: Vec<f32>,
-    /// Recurrent layers' activations: `lstm` or `gru`, whichever the model's cell is.
-    pub lstm: Vec<LstmCache>,
-    pub gru: Vec<GruCache>,
+    /// The body's layers with their activations, built for `built_for`.
+    layers: Vec<Box<dyn Layer>>,
+    built_for: Option<ModelConfig>,
     /// `[B, K]` final head output (logits)
     pub logits: Vec<f32>,
     /// `[L][B, K]` auxiliary heads' logits (empty where there is no aux head)
     pub aux_logits: Vec<Vec<f32>>,
+    /// `[L][B, D_k]` each level's summary vector, where computed
+    pub summaries: Vec<Vec<f32>>,
     /// `[B, K]` scratch for a head's loss gradient
     dlogits: Vec<f32>,
-    /// `[L][B, H]` gradient at each LSTM layer's last state (from the heads)
-    dlast: Vec<Vec<f32>>,
-    /// `[B, H]` scratch: one head's gradient at its state, before it is added to `dlast`
+    /// `[B, D]` scratch: one head's gradient at its input
     dstate: Vec<f32>,
-    /// `[T, B, H]` gradients at a lower LSTM's output sequence (two, used alternately)
-    dseq: [Vec<f32>; 2],
-    /// `[T, B, E]` gradient at the embedding output
+    /// per layer: gradient at its output, and at a recurrent layer's last state (from an
+    /// auxiliary head), with whether anything was written this batch
+    dy: Vec<Vec<f32>>,
+    has_dy: Vec<bool>,
+    dlast: Vec<Vec<f32>>,
+    has_dlast: Vec<bool>,
+    /// scratch input gradient when the layer below already holds one
+    dx_scratch: Vec<f32>,
+    /// `[T₀, N₀, E]` gradient at the embedding output
     pub demb: Vec<f32>,
     /// Gradients of every parameter after the embedding (`[P − V·E]`); the embedding's are
     /// sparse and come from `demb`.
     pub grads: Vec<f32>,
-    /// How many times each recurrent layer's backward ran (for tests and reports).
-    pub rnn_backward_calls: Vec<usize>,
+    /// How many times each level's backward ran (for tests and reports).
+    pub level_backward_calls: Vec<usize>,
+    /// Dropout's random stream; `Some` in training only.
+    pub dropout: Option<Rng>,
 }
 
 impl Workspace {
-    /// Recurrent layer `k`'s last state `[B, H]` after `forward`.
-    pub fn rnn_last(&self, model: &Model, b: usize, t: usize, k: usize) -> &[f32] {
-        rnn_last(&self.lstm, &self.gru, model, b, t, k)
+    /// Level `k`'s summary `[B, D_k]` after `forward` (computed on demand).
+    pub fn summary(&mut self, model: &Model, b: usize, k: usize) -> &[f32] {
+        level_summary(model, &self.layers, b, k, &mut self.summaries);
+        &self.summaries[k]
     }
 
-    /// Recurrent layer `k`'s output sequence `[T, B, H]` after `forward`.
-    pub fn rnn_outputs(&self, model: &Model, b: usize, t: usize, k: usize) -> &[f32] {
-        match model.config.cell {
-            Cell::Lstm => self.lstm[k].outputs(dims(model, b, t, k)),
-            Cell::Gru => self.gru[k].outputs(dims(model, b, t, k)),
+    /// The attention weights `[T, N]` of the body's `index`-th layer, if it is attention.
+    pub fn attention_weights(&self, index: usize) -> Option<&[f32]> {
+        self.layers.get(index).and_then(|l| l.attention_weights())
+    }
+
+    fn prepare(&mut self, model: &Model) {
+        if self.built_for.as_ref() != Some(&model.config) {
+            self.layers = layers::build(model);
+            self.built_for = Some(model.config.clone());
         }
+        let (n, l) = (model.placed.len(), model.config.levels());
+        self.dy.resize_with(n, Vec::new);
+        self.has_dy.resize(n, false);
+        self.dlast.resize_with(n, Vec::new);
+        self.has_dlast.resize(n, false);
+        self.summaries.resize_with(l, Vec::new);
+        self.aux_logits.resize_with(l, Vec::new);
+        self.level_backward_calls.resize(l, 0);
     }
 }
 
-/// Layer `k`'s last state from whichever caches the model's cell fills (a free function, so the
-/// caller can borrow other workspace fields mutably at the same time).
-fn rnn_last<'a>(lstm: &'a [LstmCache], gru: &'a [GruCache], model: &Model, b: usize, t: usize, k: usize) -> &'a [f32] {
-    match model.config.cell {
-        Cell::Lstm => lstm[k].last(dims(model, b, t, k)),
-        Cell::Gru => gru[k].last(dims(model, b, t, k)),
+/// Where level `k`'s summary comes from: (layer index, from its last state, rows are
+/// sentences that are averaged per document).
+fn summary_source(model: &Model, k: usize) -> (usize, bool, bool) {
+    let first = model.placed.iter().position(|p| p.group == k + 1).expect("level exists");
+    if model.placed[first].spec.recurrent().is_some() {
+        return (first, true, model.placed[first].input.sentence_rows);
+    }
+    let i = (first..model.placed.len())
+        .take_while(|&i| model.placed[i].group == k + 1)
+        .filter(|&i| !model.placed[i].output.sequence)
+        .last()
+        .unwrap_or(first);
+    (i, false, model.placed[i].output.sentence_rows)
+}
+
+/// Fills `out[k]` with level `k`'s summary `[B, D_k]`: the recurrent layer's last state, else
+/// the level's last vector output; below a `sentences` layer, the mean over each document's
+/// sentences.
+fn level_summary(model: &Model, layers: &[Box<dyn Layer>], b: usize, k: usize, out: &mut [Vec<f32>]) {
+    let (i, last, sentence_rows) = summary_source(model, k);
+    let src = if last { layers[i].last_state().unwrap() } else { layers[i].output() };
+    let d = model.summary_width(k);
+    let dst = &mut out[k];
+    if sentence_rows {
+        let s = model.config.sentences().unwrap_or(1);
+        dst.clear();
+        dst.resize(b * d, 0.0);
+        for (bi, row) in dst.chunks_exact_mut(d).enumerate() {
+            for si in 0..s {
+                let v = &src[(bi * s + si) * d..(bi * s + si + 1) * d];
+                row.iter_mut().zip(v).for_each(|(a, x)| *a += x / s as f32);
+            }
+        }
+    } else {
+        dst.clear();
+        dst.extend_from_slice(&src[..b * d]);
     }
 }
 
@@ -120,57 +172,49 @@ pub struct ChunkStats {
     pub correct: usize,
 }
 
-/// Recurrent layer `k`'s parameters, borrowed from the model's flat store.
-fn rnn_params(model: &Model, k: usize) -> RnnParams<'_> {
-    let (l, p) = (&model.layout.rnn[k], &model.params.data);
-    RnnParams { kernel: &p[l.kernel.clone()], recurrent: &p[l.recurrent.clone()], bias: &p[l.bias.clone()] }
+/// How many body layers a plan of `depth` levels computes (the levels' layers and the
+/// parameter-free layers that belong to them).
+fn layers_computed(model: &Model, depth: usize) -> usize {
+    model.placed.iter().take_while(|p| p.group <= depth).count()
 }
 
-pub(crate) fn dims(model: &Model, b: usize, t: usize, k: usize) -> RnnDims {
-    RnnDims { b, t, e: model.config.rnn_input(k), h: model.config.units }
+/// Embedding rows and steps for `b` texts of `t` ids: `B·S` sentences of `T/S` words for a
+/// hierarchical model, else `B` rows of `T`.
+pub fn word_rows(model: &Model, b: usize, t: usize) -> (usize, usize) {
+    let s = model.config.sentences().unwrap_or(1);
+    (b * s, t / s)
 }
 
 /// Forward of `ids: [B, T]` through the layers and heads `plan` computes.
 pub fn forward(model: &Model, ids: &[u32], b: usize, t: usize, plan: &Plan, ws: &mut Workspace) {
-    let c = &model.config;
-    let (e, h, k_out) = (c.embedding_dim, c.units, c.outputs());
+    ws.prepare(model);
+    let (e, k_out) = (model.config.embedding_dim, model.config.outputs());
     let p = &model.params.data;
+    let (n0, t0) = word_rows(model, b, t);
     ws.ids.clear();
     ws.ids.extend_from_slice(ids);
-    ws.emb.resize(t * b * e, 0.0);
-    embedding::forward(ids, b, t, &p[model.layout.embedding.clone()], e, &mut ws.emb);
-    match c.cell {
-        Cell::Lstm => ws.lstm.resize_with(c.layers, LstmCache::default),
-        Cell::Gru => ws.gru.resize_with(c.layers, GruCache::default),
-    }
-    for k in 0..plan.depth {
-        let (d, params) = (dims(model, b, t, k), rnn_params(model, k));
-        match c.cell {
-            Cell::Lstm => {
-                let (below, this) = ws.lstm.split_at_mut(k);
-                let x = if k == 0 { &ws.emb[..] } else { below[k - 1].outputs(dims(model, b, t, k - 1)) };
-                lstm::forward(d, x, params, &mut this[0]);
-            }
-            Cell::Gru => {
-                let (below, this) = ws.gru.split_at_mut(k);
-                let x = if k == 0 { &ws.emb[..] } else { below[k - 1].outputs(dims(model, b, t, k - 1)) };
-                gru::forward(d, x, params, &mut this[0]);
-            }
-        }
+    ws.emb.resize(t0 * n0 * e, 0.0);
+    embedding::forward(ids, n0, t0, &p[model.layout.embedding.clone()], e, &mut ws.emb);
+    let top = layers_computed(model, plan.depth);
+    let mut rows = Rows { n: n0, t: t0 };
+    for i in 0..top {
+        let (below, this) = ws.layers.split_at_mut(i);
+        let x = if i == 0 { &ws.emb[..] } else { below[i - 1].output() };
+        rows = this[0].forward(p, x, rows, ws.dropout.as_mut());
     }
     if plan.head_weight > 0.0 {
-        let top = rnn_last(&ws.lstm, &ws.gru, model, b, t, plan.depth - 1);
+        let w = model.config.top_width();
         ws.logits.resize(b * k_out, 0.0);
         let (hk, hb) = (&p[model.layout.head_kernel.clone()], &p[model.layout.head_bias.clone()]);
-        dense::forward(b, h, k_out, top, hk, hb, &mut ws.logits);
+        dense::forward(b, w, k_out, ws.layers[top - 1].output(), hk, hb, &mut ws.logits);
     }
-    ws.aux_logits.resize_with(c.layers, Vec::new);
     for k in 0..plan.depth {
         if plan.aux_weights[k] > 0.0 {
+            level_summary(model, &ws.layers, b, k, &mut ws.summaries);
             let (ak, ab) = model.layout.aux[k].clone();
-            let state = rnn_last(&ws.lstm, &ws.gru, model, b, t, k);
             ws.aux_logits[k].resize(b * k_out, 0.0);
-            dense::forward(b, h, k_out, state, &p[ak], &p[ab], &mut ws.aux_logits[k]);
+            let d = model.summary_width(k);
+            dense::forward(b, d, k_out, &ws.summaries[k], &p[ak], &p[ab], &mut ws.aux_logits[k]);
         }
     }
 }
@@ -212,93 +256,116 @@ pub fn backward(
     plan: &Plan,
     ws: &mut Workspace,
 ) -> ChunkStats {
-    let c = &model.config;
-    let (e, h, k_out, n_l) = (c.embedding_dim, c.units, c.outputs(), c.layers);
+    let (e, k_out) = (model.config.embedding_dim, model.config.outputs());
     let p = &model.params.data;
     let off = model.layout.embedding.end; // ws.grads starts here
     let local = |r: &std::ops::Range<usize>| r.start - off..r.end - off;
     let lowest = plan.lowest_trainable_layer();
-    ws.dlast.resize_with(n_l, Vec::new);
-    ws.rnn_backward_calls.resize(n_l, 0);
-    for d in ws.dlast.iter_mut() {
-        d.clear();
-        d.resize(b * h, 0.0);
-    }
+    let top = layers_computed(model, plan.depth);
+    ws.has_dy.iter_mut().for_each(|h| *h = false);
+    ws.has_dlast.iter_mut().for_each(|h| *h = false);
     let mut stats = ChunkStats::default();
 
-    // Heads: their loss, their weights' gradients, and the gradient at their layer's state.
-    let mut heads: Vec<(usize, f32, std::ops::Range<usize>, std::ops::Range<usize>)> = Vec::new();
+    // The final head: its loss, its weights' gradients, the gradient at the top layer's output.
+    let reported_aux = (!plan.reports_head()).then(|| plan.depth - 1);
     if plan.head_weight > 0.0 {
-        heads.push((n_l, plan.head_weight, model.layout.head_kernel.clone(), model.layout.head_bias.clone()));
-    }
-    for k in 0..plan.depth {
-        if plan.aux_weights[k] > 0.0 {
-            let (ak, ab) = model.layout.aux[k].clone();
-            heads.push((k, plan.aux_weights[k], ak, ab));
-        }
-    }
-    let reported = if plan.reports_head() { n_l } else { plan.depth - 1 };
-    for (which, weight, kr, br) in heads {
-        let (layer, logits) = if which == n_l { (n_l - 1, &ws.logits) } else { (which, &ws.aux_logits[which]) };
-        let sum = head_loss(logits, k_out, labels, scale * weight, &mut ws.dlogits);
-        stats.loss_sum += weight as f64 * sum;
-        if which == reported {
-            stats.correct = count_correct(logits, k_out, labels);
-        }
-        let state = rnn_last(&ws.lstm, &ws.gru, model, b, t, layer);
+        let sum = head_loss(&ws.logits, k_out, labels, scale * plan.head_weight, &mut ws.dlogits);
+        stats.loss_sum += plan.head_weight as f64 * sum;
+        stats.correct = count_correct(&ws.logits, k_out, labels);
+        let (kr, br) = (model.layout.head_kernel.clone(), model.layout.head_bias.clone());
         let (gk, gb) = ws.grads[local(&kr).start..local(&br).end].split_at_mut(kr.len());
-        if lowest.is_some_and(|lo| lo <= layer + 1) {
-            // dense::backward overwrites dx; a state can have two heads (deep supervision's aux
-            // head and the final head on the top layer), so go through a scratch and add.
-            ws.dstate.resize(b * h, 0.0);
-            dense::backward(b, h, k_out, state, &p[kr.clone()], &ws.dlogits, gk, gb, Some(&mut ws.dstate));
-            ws.dlast[layer].iter_mut().zip(&ws.dstate).for_each(|(a, v)| *a += v);
-        } else {
-            dense::backward(b, h, k_out, state, &p[kr.clone()], &ws.dlogits, gk, gb, None);
+        let w = model.config.top_width();
+        let x = ws.layers[top - 1].output();
+        let dx = lowest.is_some().then(|| {
+            ws.dy[top - 1].resize(b * w, 0.0);
+            ws.has_dy[top - 1] = true;
+            &mut ws.dy[top - 1][..]
+        });
+        dense::backward(b, w, k_out, x, &p[kr], &ws.dlogits, gk, gb, dx);
+    }
+    // Auxiliary heads on the levels' summaries.
+    for k in 0..plan.depth {
+        if plan.aux_weights[k] == 0.0 {
+            continue;
+        }
+        let weight = plan.aux_weights[k];
+        let sum = head_loss(&ws.aux_logits[k], k_out, labels, scale * weight, &mut ws.dlogits);
+        stats.loss_sum += weight as f64 * sum;
+        if reported_aux == Some(k) {
+            stats.correct = count_correct(&ws.aux_logits[k], k_out, labels);
+        }
+        let (kr, br) = model.layout.aux[k].clone();
+        let (gk, gb) = ws.grads[local(&kr).start..local(&br).end].split_at_mut(kr.len());
+        let d = model.summary_width(k);
+        let needs_dx = lowest.is_some_and(|lo| lo <= k + 1);
+        ws.dstate.resize(b * d, 0.0);
+        let dx = needs_dx.then_some(&mut ws.dstate[..]);
+        dense::backward(b, d, k_out, &ws.summaries[k], &p[kr], &ws.dlogits, gk, gb, dx);
+        if needs_dx {
+            add_summary_gradient(model, k, b, ws);
         }
     }
     let Some(lowest) = lowest else { return stats };
 
-    // LSTMs, top computed layer down to the lowest trainable one; layer k is group k + 1.
-    for k in (0..plan.depth).rev() {
-        if lowest > k + 1 {
+    // Body layers, top computed one down to the lowest trainable level.
+    let (n0, t0) = word_rows(model, b, t);
+    for i in (0..top).rev() {
+        let group = model.placed[i].group;
+        if group < lowest {
             break;
         }
-        ws.rnn_backward_calls[k] += 1;
-        let d = dims(model, b, t, k);
-        let l = &model.layout.rnn[k];
-        let params = rnn_params(model, k);
-        let (gr_k, gr_u, gr_b) = (local(&l.kernel), local(&l.recurrent), local(&l.bias));
-        let (gk, rest) = ws.grads[gr_k.start..gr_b.end].split_at_mut(gr_k.len());
-        let (gu, gb) = rest.split_at_mut(gr_u.len());
-        let grads = RnnGrads { kernel: gk, recurrent: gu, bias: gb };
-        let need_dx = lowest < k + 1;
-        let [dseq_a, dseq_b] = &mut ws.dseq;
-        // The layer above wrote its input gradient into dseq[(k + 1) % 2].
-        let (dh_in, dx_out) = if (k + 1) % 2 == 0 { (&*dseq_a, dseq_b) } else { (&*dseq_b, dseq_a) };
-        let dh_seq = (k + 1 < plan.depth).then_some(&dh_in[..]);
-        let dh_last = Some(&ws.dlast[k][..]);
+        if !ws.has_dy[i] && !ws.has_dlast[i] {
+            continue; // nothing above reads this layer's output in this plan
+        }
+        let need_dx = if i == 0 { lowest == 0 } else { model.placed[i - 1].group >= lowest };
+        let (below, this) = ws.layers.split_at_mut(i);
+        let x = if i == 0 { &ws.emb[..] } else { below[i - 1].output() };
+        let (dy_below, dy_this) = ws.dy.split_at_mut(i);
+        let dy = ws.has_dy[i].then_some(&dy_this[0][..]);
+        let dlast = ws.has_dlast[i].then_some(&ws.dlast[i][..]);
+        let in_len = if i == 0 { t0 * n0 * e } else { below[i - 1].output().len() };
+        let accumulate = i > 0 && ws.has_dy[i - 1];
         let dx = if !need_dx {
             None
-        } else if k == 0 {
-            ws.demb.resize(t * b * e, 0.0);
+        } else if i == 0 {
+            ws.demb.resize(in_len, 0.0);
             Some(&mut ws.demb[..])
+        } else if accumulate {
+            ws.dx_scratch.resize(in_len, 0.0);
+            Some(&mut ws.dx_scratch[..])
         } else {
-            dx_out.resize(t * b * h, 0.0);
-            Some(&mut dx_out[..])
+            dy_below[i - 1].resize(in_len, 0.0);
+            ws.has_dy[i - 1] = true;
+            Some(&mut dy_below[i - 1][..])
         };
-        match c.cell {
-            Cell::Lstm => {
-                let (below, this) = ws.lstm.split_at_mut(k);
-                let x = if k == 0 { &ws.emb[..] } else { below[k - 1].outputs(dims(model, b, t, k - 1)) };
-                lstm::backward(d, x, params, &mut this[0], dh_seq, dh_last, grads, dx);
-            }
-            Cell::Gru => {
-                let (below, this) = ws.gru.split_at_mut(k);
-                let x = if k == 0 { &ws.emb[..] } else { below[k - 1].outputs(dims(model, b, t, k - 1)) };
-                gru::backward(d, x, params, &this[0], dh_seq, dh_last, grads, dx);
-            }
+        this[0].backward(p, x, dy, dlast, &mut ws.grads, off, dx);
+        if need_dx && accumulate {
+            dy_below[i - 1].iter_mut().zip(&ws.dx_scratch).for_each(|(a, v)| *a += v);
+        }
+        if model.placed[i].spec.has_params() {
+            ws.level_backward_calls[group - 1] += 1;
         }
     }
     stats
+}
+
+/// Adds an auxiliary head's gradient at level `k`'s summary (`ws.dstate`, `[B, D]`) to the
+/// layer it came from — spread evenly over a document's sentences below a `sentences` layer.
+fn add_summary_gradient(model: &Model, k: usize, b: usize, ws: &mut Workspace) {
+    let (i, last, sentence_rows) = summary_source(model, k);
+    let d = model.summary_width(k);
+    let s = if sentence_rows { model.config.sentences().unwrap_or(1) } else { 1 };
+    let (buf, has) = if last { (&mut ws.dlast[i], &mut ws.has_dlast[i]) } else { (&mut ws.dy[i], &mut ws.has_dy[i]) };
+    if !*has {
+        buf.clear();
+        buf.resize(b * s * d, 0.0);
+        *has = true;
+    }
+    for bi in 0..b {
+        let g = &ws.dstate[bi * d..(bi + 1) * d];
+        for si in 0..s {
+            let dst = &mut buf[(bi * s + si) * d..(bi * s + si + 1) * d];
+            dst.iter_mut().zip(g).for_each(|(a, v)| *a += v / s as f32);
+        }
+    }
 }

@@ -10,10 +10,11 @@ use serde::Serialize;
 use strata_data::{stratified_split, DataError, Example, LabelMap};
 use strata_text::{pad_sequence_into, Side, Tokenizer, TokenizerConfig};
 
+use crate::encode::{encode_texts, Encoding};
 use crate::fit::{fit_schedule_from, Dataset, EpochRecord, FitOptions, Progress, TrainState};
 use crate::folder::SavedModel;
 use crate::infer::{evaluate, predict_logits, Evaluation};
-use crate::model::{Cell, Model, ModelConfig};
+use crate::model::{named_layers, Knobs, LayerSpec, Model, ModelConfig};
 use crate::probe::{probe_layers, ProbeResult};
 use crate::schedule::Schedule;
 use crate::splits::{kfold_splits, mean_std, score};
@@ -30,10 +31,17 @@ pub struct TextSettings {
 /// The model's shape, apart from sizes that come from the data.
 #[derive(Clone, Debug)]
 pub struct ModelSettings {
+    /// A named model, or `custom` for a model file.
     pub architecture: String,
     pub embedding_dim: usize,
-    pub units: usize,
-    pub layers: usize,
+    pub layers: Vec<LayerSpec>,
+}
+
+impl ModelSettings {
+    /// A named model (`--model`) with its knobs.
+    pub fn named(name: &str, embedding_dim: usize, knobs: Knobs) -> Result<ModelSettings, String> {
+        Ok(ModelSettings { architecture: name.into(), embedding_dim, layers: named_layers(name, knobs)? })
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -49,7 +57,8 @@ pub struct TrainSettings {
     pub probes: Probes,
 }
 
-/// `texts_to_sequences` + `pad_sequences`: `[N, maxlen]` ids.
+/// `texts_to_sequences` + `pad_sequences`: `[N, maxlen]` ids (a flat model's encoding; see
+/// [`encode_texts`] for every model).
 pub fn encode<S: AsRef<str>>(tok: &Tokenizer, texts: &[S], maxlen: usize, padding: Side, truncating: Side) -> Vec<u32> {
     let mut out = vec![0u32; texts.len() * maxlen];
     for (row, text) in out.chunks_exact_mut(maxlen).zip(texts) {
@@ -177,14 +186,19 @@ pub fn train_from(
         architecture: s.model.architecture.clone(),
         vocab_size: tokenizer.vocab_size(),
         embedding_dim: s.model.embedding_dim,
-        units: s.model.units,
-        layers: s.model.layers,
+        layers: s.model.layers.clone(),
         num_classes: labels.len(),
-        cell: Cell::for_architecture(&s.model.architecture),
     };
     config.validate()?;
-    let t = s.text.maxlen;
-    let enc = |texts: &[&str]| encode(&tokenizer, texts, t, s.text.padding, s.text.truncating);
+    check_fits(&config, s.text.maxlen)?;
+    let encoding = Encoding {
+        maxlen: s.text.maxlen,
+        sentences: config.sentences(),
+        padding: s.text.padding,
+        truncating: s.text.truncating,
+    };
+    let t = encoding.ids_per_text();
+    let enc = |texts: &[&str]| encode_texts(&tokenizer, texts, &encoding);
     let (train_ids, val_ids) = (enc(&train_texts), enc(&val_texts));
     let pick = |idx: &[usize]| idx.iter().map(|&i| y[i]).collect::<Vec<_>>();
     let (train_y, val_y) = (pick(train_idx), pick(val_idx));
@@ -207,7 +221,7 @@ pub fn train_from(
         model,
         tokenizer,
         labels: labels.clone(),
-        maxlen: t,
+        maxlen: s.text.maxlen,
         padding: s.text.padding,
         truncating: s.text.truncating,
     };
@@ -219,6 +233,25 @@ pub fn train_from(
         validation,
         probes,
     })
+}
+
+/// A convolution needs at least as many steps as its widest kernel.
+fn check_fits(config: &ModelConfig, maxlen: usize) -> Result<(), String> {
+    let widest = config
+        .layers
+        .iter()
+        .filter_map(|l| match l {
+            LayerSpec::Conv1d { widths, .. } => widths.iter().max().copied(),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0);
+    if maxlen < widest {
+        return Err(format!(
+            "--maxlen {maxlen} is shorter than the widest convolution ({widest}) (hint: raise --maxlen)"
+        ));
+    }
+    Ok(())
 }
 
 /// Splits all examples into train and validation parts by `s.validation_split`.
@@ -239,8 +272,7 @@ pub struct Prediction {
 
 /// Predictions for raw texts with a saved model.
 pub fn predict(saved: &SavedModel, texts: &[&str]) -> Vec<Prediction> {
-    let ids = encode(&saved.tokenizer, texts, saved.maxlen, saved.padding, saved.truncating);
-    predict_padded(saved, &ids)
+    predict_padded(saved, &saved.encode(texts))
 }
 
 /// Predictions for id sequences (already tokenized), padded as the model expects.
@@ -250,7 +282,7 @@ pub fn predict_ids(saved: &SavedModel, seqs: &[Vec<u32>]) -> Vec<Prediction> {
 }
 
 fn predict_padded(saved: &SavedModel, ids: &[u32]) -> Vec<Prediction> {
-    let logits = predict_logits(&saved.model, ids, saved.maxlen);
+    let logits = predict_logits(&saved.model, ids, saved.encoding().ids_per_text());
     let k = saved.model.config.outputs();
     logits
         .chunks_exact(k)

@@ -337,7 +337,11 @@ mod tests {
     use super::*;
 
     fn names(layers: usize) -> Vec<String> {
-        crate::model::ModelConfig { layers, ..crate::model::ModelConfig::seed(10) }.group_names()
+        crate::model::ModelConfig {
+            layers: vec![crate::model::LayerSpec::Lstm { units: 4, bidirectional: false }; layers],
+            ..crate::model::ModelConfig::seed(10)
+        }
+        .group_names()
     }
 
     #[test]

@@ -6,7 +6,6 @@ use strata_data::{stratified_kfold, stratified_split, Example};
 use crate::fit::Dataset;
 use crate::folder::SavedModel;
 use crate::infer::{evaluate, Evaluation};
-use crate::pipeline::encode;
 
 /// One split: indices into the examples.
 pub struct Split {
@@ -35,9 +34,9 @@ pub fn kfold_splits(y: &[usize], k: usize, validation_split: f64, seed: u64) -> 
 /// Loss and accuracy of a trained model on the examples `idx` (text → its tokenizer → model).
 pub fn score(saved: &SavedModel, examples: &[Example], y: &[usize], idx: &[usize]) -> Evaluation {
     let texts: Vec<&str> = idx.iter().map(|&i| examples[i].text.as_str()).collect();
-    let ids = encode(&saved.tokenizer, &texts, saved.maxlen, saved.padding, saved.truncating);
+    let ids = saved.encode(&texts);
     let labels: Vec<usize> = idx.iter().map(|&i| y[i]).collect();
-    evaluate(&saved.model, &Dataset { ids: &ids, labels: &labels, t: saved.maxlen })
+    evaluate(&saved.model, &Dataset { ids: &ids, labels: &labels, t: saved.encoding().ids_per_text() })
 }
 
 /// Mean and population standard deviation (numpy's default, `ddof=0`).

@@ -5,6 +5,7 @@ use strata_data::{Example, LabelMap};
 use strata_text::{Side, TokenizerConfig};
 use strata_train::explain::occlusion;
 use strata_train::fit::{FitOptions, Silent};
+use strata_train::model::Knobs;
 use strata_train::pipeline::{predict, train, ModelSettings, Probes, TextSettings, TrainSettings};
 use strata_train::schedule::Schedule;
 
@@ -23,7 +24,8 @@ fn gradient_x_input_matches_a_finite_difference() {
             padding: Side::Pre,
             truncating: Side::Pre,
         },
-        model: ModelSettings { architecture: "seed-stacked".into(), embedding_dim: 6, units: 5, layers: 2 },
+        model: ModelSettings::named("seed-stacked", 6, Knobs { units: Some(5), layers: Some(2), ..Knobs::default() })
+            .unwrap(),
         fit: FitOptions { epochs: 4, batch_size: 8, ..FitOptions::default() },
         schedule: Schedule::end_to_end(2, 4),
         validation_split: 0.0,

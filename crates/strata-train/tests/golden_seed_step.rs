@@ -12,6 +12,7 @@
 use serde_json::Value;
 use strata_nn::optim::Adam;
 use strata_train::fit::{stage_groups, Dataset, OptimizerState, Trainer};
+use strata_train::model::LayerSpec;
 use strata_train::schedule::Schedule;
 use strata_train::{Model, ModelConfig};
 
@@ -35,10 +36,8 @@ fn two_adam_steps_match_tf_keras() {
         architecture: "seed".into(),
         vocab_size: n("V"),
         embedding_dim: n("E"),
-        units: n("H"),
-        layers: 1,
+        layers: vec![LayerSpec::Lstm { units: n("H"), bidirectional: false }],
         num_classes: 2,
-        cell: Default::default(),
     };
     let mut model = Model::zeros(config);
     for (key, w) in KEYS.iter().zip(fx["before"].as_array().unwrap()) {

@@ -4,6 +4,8 @@ use strata_data::{Example, LabelMap};
 use strata_text::{Side, TokenizerConfig};
 use strata_train::fit::{FitOptions, Silent};
 use strata_train::folder::{load, save};
+use strata_train::model::Knobs;
+use strata_train::model::LayerSpec;
 use strata_train::pipeline::{encode, train, ModelSettings, Probes, TextSettings, TrainSettings};
 use strata_train::schedule::Schedule;
 use strata_train::{predict_logits, ModelConfig};
@@ -25,9 +27,18 @@ fn reloaded_model_predicts_bit_identically() {
             padding: Side::Pre,
             truncating: Side::Pre,
         },
-        model: ModelSettings { architecture: "seed-stacked".into(), embedding_dim: 8, units: 5, layers: 2 },
+        model: ModelSettings::named("seed-stacked", 8, Knobs { units: Some(5), layers: Some(2), ..Knobs::default() })
+            .unwrap(),
         fit: FitOptions { epochs: 3, batch_size: 2, ..FitOptions::default() },
-        schedule: Schedule::layerwise(&ModelConfig { layers: 2, ..ModelConfig::seed(2) }.group_names(), 3, 1),
+        schedule: Schedule::layerwise(
+            &ModelConfig {
+                layers: vec![LayerSpec::Lstm { units: 5, bidirectional: false }; 2],
+                ..ModelConfig::seed(2)
+            }
+            .group_names(),
+            3,
+            1,
+        ),
         validation_split: 0.0,
         probes: Probes::Off,
     };

@@ -3,6 +3,7 @@
 //! below the lowest trainable layer.
 
 use strata_train::fit::{fit_schedule, stage_groups, Dataset, FitOptions, OptimizerState, Silent, Trainer};
+use strata_train::model::LayerSpec;
 use strata_train::schedule::Schedule;
 use strata_train::{Model, ModelConfig};
 
@@ -20,10 +21,8 @@ fn model(layers: usize) -> Model {
             architecture: "seed-stacked".into(),
             vocab_size: 50,
             embedding_dim: 8,
-            units: 6,
-            layers,
+            layers: vec![LayerSpec::Lstm { units: 6, bidirectional: false }; layers],
             num_classes: 2,
-            cell: Default::default(),
         },
         3,
     )
@@ -106,8 +105,8 @@ fn backward_stops_at_the_lowest_trainable_layer() {
     let mut trainer = Trainer::new(&m);
     let batch: Vec<usize> = (0..8).collect();
     trainer.step(&mut m, &train, &batch, &stage.plan, &mut opt, &groups);
-    for ws in trainer.spaces.iter().filter(|ws| !ws.rnn_backward_calls.is_empty()) {
-        assert_eq!(ws.rnn_backward_calls, vec![0, 0, 1], "only the top LSTM runs backward");
+    for ws in trainer.spaces.iter().filter(|ws| !ws.level_backward_calls.is_empty()) {
+        assert_eq!(ws.level_backward_calls, vec![0, 0, 1], "only the top LSTM runs backward");
         assert!(ws.demb.is_empty(), "no gradient is formed for the frozen embedding");
     }
     // and with everything trainable, every layer runs backward
@@ -115,7 +114,7 @@ fn backward_stops_at_the_lowest_trainable_layer() {
     let groups = stage_groups(&m, &all.stages[0]);
     let mut trainer = Trainer::new(&m);
     trainer.step(&mut m, &train, &batch, &all.stages[0].plan, &mut opt, &groups);
-    assert!(trainer.spaces.iter().any(|ws| ws.rnn_backward_calls == vec![1, 1, 1]));
+    assert!(trainer.spaces.iter().any(|ws| ws.level_backward_calls == vec![1, 1, 1]));
 }
 
 #[test]

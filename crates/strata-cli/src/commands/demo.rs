@@ -12,6 +12,7 @@ use anyhow::{anyhow, bail, Result};
 use strata_data::{stratified_split, Example, LabelMap};
 use strata_text::{Side, Tokenizer, TokenizerConfig};
 use strata_train::history::epoch_line;
+use strata_train::model::Knobs;
 use strata_train::pipeline::{predict, train, ModelSettings, Probes, TextSettings, TrainSettings};
 use strata_train::schedule::Schedule;
 use strata_train::{EpochRecord, FitOptions, Progress};
@@ -101,7 +102,7 @@ pub fn run(a: DemoCmd) -> Result<()> {
             padding: Side::Pre,
             truncating: Side::Pre,
         },
-        model: ModelSettings { architecture: "seed".into(), embedding_dim: 128, units: 64, layers: 1 },
+        model: ModelSettings::named("seed", 128, Knobs::default()).expect("the seed model is valid"),
         fit: FitOptions { epochs: a.epochs, seed: a.seed, ..FitOptions::default() },
         schedule: Schedule::end_to_end(1, a.epochs),
         validation_split: 0.0,

@@ -4,7 +4,7 @@
 use anyhow::Result;
 use strata_data::{read_examples, stratified_split};
 use strata_train::folder::{load, resolve, write_atomic};
-use strata_train::pipeline::{encode, label_indices};
+use strata_train::pipeline::label_indices;
 use strata_train::probe::{probe_layers, probe_table};
 
 use crate::args::ProbeCmd;
@@ -20,11 +20,11 @@ pub fn run(a: ProbeCmd) -> Result<()> {
     let (fit_idx, val_idx) = stratified_split(&all, &y, a.holdout, a.seed);
     let part = |idx: &[usize]| {
         let texts: Vec<&str> = idx.iter().map(|&i| examples[i].text.as_str()).collect();
-        let ids = encode(&saved.tokenizer, &texts, saved.maxlen, saved.padding, saved.truncating);
+        let ids = saved.encode(&texts);
         (ids, idx.iter().map(|&i| y[i]).collect::<Vec<_>>())
     };
     let ((ti, ty), (vi, vy)) = (part(&fit_idx), part(&val_idx));
-    let probes = probe_layers(&saved.model, (&ti, &ty), (&vi, &vy), saved.maxlen);
+    let probes = probe_layers(&saved.model, (&ti, &ty), (&vi, &vy), saved.encoding().ids_per_text());
     let out = a.out.unwrap_or_else(|| resolve(&a.model).parent().map_or_else(|| ".".into(), |p| p.join("probes.json")));
     write_atomic(&out, serde_json::to_string_pretty(&probes)?.as_bytes())?;
     if a.json {

@@ -23,8 +23,6 @@ struct RunRecord {
     threads: usize,
     seed: u64,
     model: String,
-    layers: usize,
-    units: usize,
     embedding_dim: usize,
     epochs: usize,
     batch_size: usize,
@@ -37,6 +35,8 @@ struct RunRecord {
     char_level: bool,
     padding: String,
     truncating: String,
+    /// the body, as a model file would list it (last: TOML writes tables after values)
+    layer: Vec<strata_train::model::LayerSpec>,
 }
 
 /// Passes progress through and writes a checkpoint when training asks for one.
@@ -117,8 +117,6 @@ pub fn run(a: TrainCmd) -> Result<()> {
         threads: rayon::current_num_threads(),
         seed: s.fit.seed,
         model: s.model.architecture.clone(),
-        layers: s.model.layers,
-        units: s.model.units,
         embedding_dim: s.model.embedding_dim,
         epochs: s.fit.epochs,
         batch_size: s.fit.batch_size,
@@ -131,6 +129,7 @@ pub fn run(a: TrainCmd) -> Result<()> {
         char_level: s.text.tokenizer.char_level,
         padding: format!("{:?}", s.text.padding).to_lowercase(),
         truncating: format!("{:?}", s.text.truncating).to_lowercase(),
+        layer: s.model.layers.clone(),
     };
     save(&out.join("model"), &trained.saved)?;
     write_atomic(&out.join("history.csv"), history_csv(&trained.history).as_bytes())?;

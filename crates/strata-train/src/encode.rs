@@ -1,0 +1,93 @@
+//! Text to the id matrix a model reads: Keras's `texts_to_sequences` + `pad_sequences`
+//! (`[N, maxlen]`), or for a hierarchical model each text split into sentences, each sentence
+//! padded to `maxlen` words and each text to `S` sentences (`[N, S·maxlen]`, sentence-major).
+
+use strata_text::{pad_sequence_into, Side, Tokenizer};
+
+/// How texts become ids.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Encoding {
+    /// Ids per sentence (per text for a flat model).
+    pub maxlen: usize,
+    /// Sentences per text for a hierarchical model.
+    pub sentences: Option<usize>,
+    pub padding: Side,
+    pub truncating: Side,
+}
+
+impl Encoding {
+    /// Ids per text: `maxlen`, or `S·maxlen`.
+    pub fn ids_per_text(&self) -> usize {
+        self.maxlen * self.sentences.unwrap_or(1)
+    }
+}
+
+/// Splits `text` into sentences after `.` `!` `?` `。` `！` `？` and at `<br />` (IMDB's paragraph
+/// breaks), dropping pieces with nothing but spaces and punctuation.
+pub fn split_sentences(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    for para in text.split("<br />").flat_map(|p| p.split("<br/>")) {
+        let mut start = 0;
+        for (i, c) in para.char_indices() {
+            if matches!(c, '.' | '!' | '?' | '。' | '！' | '？') {
+                out.push(&para[start..i + c.len_utf8()]);
+                start = i + c.len_utf8();
+            }
+        }
+        out.push(&para[start..]);
+    }
+    out.retain(|s| s.chars().any(|c| c.is_alphanumeric()));
+    out
+}
+
+/// Ids for every text, `[N, ids_per_text]`.
+pub fn encode_texts<S: AsRef<str>>(tok: &Tokenizer, texts: &[S], enc: &Encoding) -> Vec<u32> {
+    let width = enc.ids_per_text();
+    let mut out = vec![0u32; texts.len() * width];
+    for (row, text) in out.chunks_exact_mut(width).zip(texts) {
+        match enc.sentences {
+            None => pad_sequence_into(&tok.text_to_sequence(text.as_ref()), row, enc.padding, enc.truncating, 0),
+            Some(s) => {
+                let sentences: Vec<Vec<u32>> = split_sentences(text.as_ref())
+                    .into_iter()
+                    .map(|t| tok.text_to_sequence(t))
+                    .filter(|ids| !ids.is_empty())
+                    .collect();
+                // which sentences fit, and where: the same rule pad_sequences applies to ids
+                let marks: Vec<u32> = (1..=sentences.len() as u32).collect();
+                let mut slots = vec![0u32; s];
+                pad_sequence_into(&marks, &mut slots, enc.padding, enc.truncating, 0);
+                for (slot, &mark) in row.chunks_exact_mut(enc.maxlen).zip(&slots) {
+                    if mark > 0 {
+                        pad_sequence_into(&sentences[mark as usize - 1], slot, enc.padding, enc.truncating, 0);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strata_text::TokenizerConfig;
+
+    #[test]
+    fn sentences_split_on_terminators_and_breaks() {
+        let t = "Great film. Really!<br /><br />Would I watch again? 会。好！";
+        assert_eq!(split_sentences(t), ["Great film.", " Really!", "Would I watch again?", " 会。", "好！"]);
+        assert_eq!(split_sentences("... !?"), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn hierarchical_rows_keep_the_last_sentences_pre_padded() {
+        let mut tok = Tokenizer::new(TokenizerConfig::default());
+        tok.fit_on_texts(&["a b c d"]);
+        let enc = Encoding { maxlen: 2, sentences: Some(2), padding: Side::Pre, truncating: Side::Pre };
+        // three sentences, two fit: the last two; "b c d" keeps its last two words
+        let ids = encode_texts(&tok, &["a. b c d. c!"], &enc);
+        let id = |w: &str| tok.text_to_sequence(w)[0];
+        assert_eq!(ids, vec![id("c"), id("d"), 0, id("c")]);
+    }
+}

@@ -1,0 +1,84 @@
+//! A hidden `Dense(units, activation)` layer on one vector per row.
+
+use std::ops::Range;
+
+use strata_nn::{dense, Rng};
+
+use super::{grad_views, Layer, Rows};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Activation {
+    Relu,
+    Tanh,
+    Linear,
+}
+
+pub struct Dense {
+    i: usize,
+    o: usize,
+    act: Activation,
+    /// kernel `[I, O]`, bias `[O]`
+    ranges: Vec<Range<usize>>,
+    /// `[N, O]` after the activation
+    out: Vec<f32>,
+    n: usize,
+    dpre: Vec<f32>,
+}
+
+impl Dense {
+    pub fn new(i: usize, o: usize, activation: &str, ranges: Vec<Range<usize>>) -> Self {
+        let act = match activation {
+            "tanh" => Activation::Tanh,
+            "linear" => Activation::Linear,
+            _ => Activation::Relu,
+        };
+        Dense { i, o, act, ranges, out: Vec::new(), n: 0, dpre: Vec::new() }
+    }
+}
+
+impl Layer for Dense {
+    fn forward(&mut self, p: &[f32], x: &[f32], rows: Rows, _: Option<&mut Rng>) -> Rows {
+        self.n = rows.n;
+        self.out.resize(rows.n * self.o, 0.0);
+        let (w, b) = (&p[self.ranges[0].clone()], &p[self.ranges[1].clone()]);
+        dense::forward(rows.n, self.i, self.o, x, w, b, &mut self.out);
+        match self.act {
+            Activation::Relu => self.out.iter_mut().for_each(|v| *v = v.max(0.0)),
+            Activation::Tanh => self.out.iter_mut().for_each(|v| *v = v.tanh()),
+            Activation::Linear => {}
+        }
+        rows
+    }
+
+    fn output(&self) -> &[f32] {
+        &self.out
+    }
+
+    fn backward(
+        &mut self,
+        p: &[f32],
+        x: &[f32],
+        dy: Option<&[f32]>,
+        _dlast: Option<&[f32]>,
+        g: &mut [f32],
+        off: usize,
+        dx: Option<&mut [f32]>,
+    ) {
+        let Some(dy) = dy else { return };
+        self.dpre.clear();
+        self.dpre.extend(dy.iter().zip(&self.out).map(|(g, y)| match self.act {
+            Activation::Relu => {
+                if *y > 0.0 {
+                    *g
+                } else {
+                    0.0
+                }
+            }
+            Activation::Tanh => g * (1.0 - y * y),
+            Activation::Linear => *g,
+        }));
+        let mut v = grad_views(g, off, &self.ranges).into_iter();
+        let (gw, gb) = (v.next().unwrap(), v.next().unwrap());
+        dense::backward(self.n, self.i, self.o, x, &p[self.ranges[0].clone()], &self.dpre, gw, gb, dx);
+    }
+}

@@ -1,0 +1,128 @@
+//! Pooling a sequence `[T, N, D]` into `[N, D]`: additive attention (Yang et al. 2016, whose
+//! weights an explanation shows), mean over time and max over time.
+
+use std::ops::Range;
+
+use strata_nn::attention::{self, AttentionCache, AttentionGrads, AttentionParams};
+use strata_nn::{conv1d, Rng};
+
+use super::{grad_views, Layer, Rows};
+
+pub struct Attention {
+    d: usize,
+    a: usize,
+    /// kernel `[D, A]`, bias `[A]`, context `[A]`
+    ranges: Vec<Range<usize>>,
+    pub cache: AttentionCache,
+    rows: Rows,
+    /// scratch input gradient when the layer below needs none
+    dx_scratch: Vec<f32>,
+}
+
+impl Attention {
+    pub fn new(d: usize, a: usize, ranges: Vec<Range<usize>>) -> Self {
+        Attention { d, a, ranges, cache: AttentionCache::default(), rows: Rows { n: 0, t: 0 }, dx_scratch: Vec::new() }
+    }
+}
+
+fn params<'a>(r: &[Range<usize>], p: &'a [f32]) -> AttentionParams<'a> {
+    AttentionParams { w: &p[r[0].clone()], bias: &p[r[1].clone()], context: &p[r[2].clone()] }
+}
+
+impl Layer for Attention {
+    fn forward(&mut self, p: &[f32], x: &[f32], rows: Rows, _: Option<&mut Rng>) -> Rows {
+        self.rows = rows;
+        attention::forward(rows.t, rows.n, self.d, self.a, x, params(&self.ranges, p), &mut self.cache);
+        Rows { n: rows.n, t: 1 }
+    }
+
+    fn output(&self) -> &[f32] {
+        &self.cache.out
+    }
+
+    fn attention_weights(&self) -> Option<&[f32]> {
+        Some(&self.cache.alpha)
+    }
+
+    fn backward(
+        &mut self,
+        p: &[f32],
+        x: &[f32],
+        dy: Option<&[f32]>,
+        _dlast: Option<&[f32]>,
+        g: &mut [f32],
+        off: usize,
+        dx: Option<&mut [f32]>,
+    ) {
+        let Some(dy) = dy else { return };
+        let mut v = grad_views(g, off, &self.ranges).into_iter();
+        let grads = AttentionGrads { w: v.next().unwrap(), bias: v.next().unwrap(), context: v.next().unwrap() };
+        let Rows { n, t } = self.rows;
+        let Attention { d, a, ranges, cache, dx_scratch, .. } = self;
+        let dx = match dx {
+            Some(dx) => dx,
+            None => {
+                dx_scratch.resize(t * n * *d, 0.0);
+                &mut dx_scratch[..]
+            }
+        };
+        attention::backward(t, n, *d, *a, x, params(ranges, p), cache, dy, grads, dx);
+    }
+}
+
+/// Mean or max over time.
+pub struct Pool {
+    d: usize,
+    max: bool,
+    out: Vec<f32>,
+    argmax: Vec<usize>,
+    rows: Rows,
+}
+
+impl Pool {
+    pub fn mean(d: usize) -> Self {
+        Pool { d, max: false, out: Vec::new(), argmax: Vec::new(), rows: Rows { n: 0, t: 0 } }
+    }
+
+    pub fn max(d: usize) -> Self {
+        Pool { max: true, ..Pool::mean(d) }
+    }
+}
+
+impl Layer for Pool {
+    fn forward(&mut self, _p: &[f32], x: &[f32], rows: Rows, _: Option<&mut Rng>) -> Rows {
+        self.rows = rows;
+        let (n, t, d) = (rows.n, rows.t, self.d);
+        self.out.resize(n * d, 0.0);
+        if self.max {
+            self.argmax.resize(n * d, 0);
+            conv1d::max_over_time(t, n, d, x, &mut self.out, &mut self.argmax);
+        } else {
+            attention::mean_forward(t, n, d, x, &mut self.out);
+        }
+        Rows { n, t: 1 }
+    }
+
+    fn output(&self) -> &[f32] {
+        &self.out
+    }
+
+    fn backward(
+        &mut self,
+        _p: &[f32],
+        _x: &[f32],
+        dy: Option<&[f32]>,
+        _dlast: Option<&[f32]>,
+        _g: &mut [f32],
+        _off: usize,
+        dx: Option<&mut [f32]>,
+    ) {
+        let (Some(dy), Some(dx)) = (dy, dx) else { return };
+        let Rows { n, t } = self.rows;
+        if self.max {
+            conv1d::max_over_time_backward(n, self.d, dy, &self.argmax, dx);
+        } else {
+            attention::mean_backward(t, n, self.d, dy, dx);
+        }
+    }
+}

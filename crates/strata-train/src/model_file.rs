@@ -1,0 +1,86 @@
+//! A model declared in TOML as a list of layers, like a Keras `Sequential`:
+//!
+//! ```toml
+//! embedding_dim = 128        # optional; --embedding-dim otherwise
+//! [[layer]]
+//! type = "conv1d"
+//! filters = 100
+//! widths = [3, 4, 5]
+//! [[layer]]
+//! type = "dropout"
+//! rate = 0.5
+//! ```
+//!
+//! The embedding comes first and the classifier last (its width from the data's classes);
+//! the file lists what lies between. Layer types: `lstm` / `gru` (`units`, `bidirectional`),
+//! `conv1d` (`filters`, `widths`), `attention` (`dim`), `mean_pool`, `max_pool`, `dropout`
+//! (`rate`), `dense` (`units`, `activation`), `sentences` (`count`).
+
+use serde::Deserialize;
+
+use crate::model::{LayerSpec, ModelConfig};
+use crate::pipeline::ModelSettings;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModelFile {
+    embedding_dim: Option<usize>,
+    #[serde(default)]
+    layer: Vec<LayerSpec>,
+}
+
+const HINT: &str = "hint: see `strata train --help` and the README for the [[layer]] format";
+
+/// Reads a model file's text (`origin` names it in errors, as `origin:line: …`);
+/// `embedding_dim` is used when the file gives none.
+pub fn parse(text: &str, origin: &str, embedding_dim: usize) -> Result<ModelSettings, String> {
+    let file: ModelFile = toml::from_str(text).map_err(|e| {
+        let line = e.span().map_or(1, |s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+        format!("{origin}:{line}: {} ({HINT})", e.message().replace('\n', " "))
+    })?;
+    if file.layer.is_empty() {
+        return Err(format!("{origin}:1: no [[layer]] tables ({HINT})"));
+    }
+    let settings = ModelSettings {
+        architecture: "custom".into(),
+        embedding_dim: file.embedding_dim.unwrap_or(embedding_dim),
+        layers: file.layer,
+    };
+    // check the list now, with the file's name, rather than after the data is read
+    let probe = ModelConfig {
+        architecture: settings.architecture.clone(),
+        vocab_size: 2,
+        embedding_dim: settings.embedding_dim,
+        layers: settings.layers.clone(),
+        num_classes: 2,
+    };
+    probe.validate().map_err(|m| format!("{origin}: {m} ({HINT})"))?;
+    Ok(settings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kim_cnn_as_a_file_equals_the_named_model() {
+        let text = "[[layer]]\ntype = \"conv1d\"\nfilters = 100\nwidths = [3, 4, 5]\n\n[[layer]]\ntype = \"dropout\"\nrate = 0.5\n";
+        let s = parse(text, "m.toml", 128).unwrap();
+        let named = crate::model::named_layers("kim-cnn", Default::default()).unwrap();
+        assert_eq!(s.layers, named);
+        assert_eq!(s.embedding_dim, 128);
+    }
+
+    #[test]
+    fn errors_name_the_file_and_line() {
+        let e = parse(
+            "embedding_dim = 8\n[[layer]]\ntype = \"lstm\"\nunits = 4\n[[layer]]\ntype = \"bogus\"\n",
+            "m.toml",
+            8,
+        )
+        .unwrap_err();
+        assert!(e.starts_with("m.toml:6: unknown variant `bogus`"), "{e}");
+        let e = parse("[[layer]]\ntype = \"mean_pool\"\n", "m.toml", 8).unwrap_err();
+        assert!(e.contains("at least one layer with parameters"), "{e}");
+    }
+}
