@@ -259,6 +259,10 @@ pub struct TrainCmd {
     /// Fraction held out (stratified, seeded) for val_loss / val_accuracy
     #[arg(long, default_value_t = 0.1)]
     pub validation_split: f64,
+    /// A labelled file to validate on instead (Keras validation_data=), e.g. a dev split;
+    /// overrides --validation-split
+    #[arg(long)]
+    pub validation_data: Option<PathBuf>,
     #[command(flatten)]
     pub read: ReadArgs,
     #[command(flatten)]

@@ -518,3 +518,77 @@ fn gru_model_trains_saves_reloads_and_stacks_with_schedules() {
     let o = train(&c, &data, "gru3", &["--model", "gru", "--freeze", "lstm_0"]);
     assert_user_error(&o, &["unknown layer 'lstm_0'", "gru_0"]);
 }
+
+/// `corpus` with every text cut into short sentences, for the hierarchical model.
+fn sentences_corpus(n: usize) -> String {
+    corpus(n)
+        .lines()
+        .map(|l| {
+            let (label, text) = l.split_once('\t').unwrap();
+            let words: Vec<&str> = text.split(' ').collect();
+            let sentences: Vec<String> = words.chunks(3).map(|c| c.join(" ")).collect();
+            format!("{label}\t{}.\n", sentences.join(". "))
+        })
+        .collect()
+}
+
+#[test]
+fn zoo_models_train_reload_and_name_their_layers() {
+    let c = Case::new();
+    let data = c.write("train.tsv", corpus(200).as_bytes());
+    let cases: [(&str, &[&str], &[&str]); 3] = [
+        ("kim-cnn", &["--epochs", "6"], &["\"conv1d_0.w3.kernel\":{\"dtype\":\"F32\",\"shape\":[3,8,8]"]),
+        ("bilstm", &["--epochs", "10"], &["\"bilstm_0.forward.kernel\"", "\"bilstm_0.backward.bias\""]),
+        ("gru", &["--epochs", "10", "--layers", "2"], &["\"gru_1.recurrent_kernel\""]),
+    ];
+    for (model, extra, keys) in cases {
+        let mut args = vec!["--model", model];
+        args.extend_from_slice(extra);
+        let o = train(&c, &data, model, &args);
+        assert!(o.status.success(), "{model}: {}", String::from_utf8_lossy(&o.stderr));
+        let st = std::fs::read(c.path(model).join("model/model.safetensors")).unwrap();
+        let header = String::from_utf8_lossy(&st[8..st.len().min(4000)]).to_string();
+        for k in keys {
+            assert!(header.contains(k), "{model}: {k} not in {header}");
+        }
+        let t = c.run(&["test", "--model", model, "--data", "train.tsv", "--json"]);
+        let r: serde_json::Value = serde_json::from_slice(&t.stdout).unwrap();
+        assert!(r["accuracy"].as_f64().unwrap() > 0.8, "{model} learns the corpus: {r}");
+    }
+    // the same kim-cnn, declared in a model file, trains to the same weights
+    let file = c.write(
+        "kim.toml",
+        b"[[layer]]\ntype = \"conv1d\"\nfilters = 8\nwidths = [3, 4, 5]\n\n[[layer]]\ntype = \"dropout\"\nrate = 0.5\n",
+    );
+    let o = train(&c, &data, "kim-file", &["--model-file", file.to_str().unwrap(), "--epochs", "6"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let weights = |d: &str| std::fs::read(c.path(d).join("model/model.safetensors")).unwrap();
+    assert!(weights("kim-file") == weights("kim-cnn"), "a model file is the named model it declares");
+    let bad = c.write("bad.toml", b"[[layer]]\ntype = \"lstm\"\nunits = 4\n[[layer]]\ntype = \"conv2d\"\n");
+    let o = train(&c, &data, "bad", &["--model-file", bad.to_str().unwrap()]);
+    assert_user_error(&o, &["bad.toml:5: unknown variant `conv2d`"]);
+    let o = train(&c, &data, "short", &["--model", "kim-cnn", "--maxlen", "4"]);
+    assert_user_error(&o, &["--maxlen 4 is shorter than the widest convolution (5)"]);
+}
+
+#[test]
+fn han_reads_sentences_and_trains_level_by_level() {
+    let c = Case::new();
+    let data = c.write("train.tsv", sentences_corpus(200).as_bytes());
+    let han = ["--model", "han", "--maxlen", "4", "--max-sentences", "3"];
+    let o = train(&c, &data, "han", &[&han[..], &["--epochs", "12"]].concat());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let t = c.run(&["test", "--model", "han", "--data", "train.tsv", "--json"]);
+    let r: serde_json::Value = serde_json::from_slice(&t.stdout).unwrap();
+    assert!(r["accuracy"].as_f64().unwrap() > 0.8, "han learns the corpus: {r}");
+    let cfg: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(c.path("han/model/config.json")).unwrap()).unwrap();
+    assert_eq!(cfg["model"]["layers"][2], serde_json::json!({"type": "sentences", "count": 3}));
+    // its levels are what a stage-wise schedule trains, one by one
+    let o = train(&c, &data, "han-lw", &[&han[..], &["--epochs", "4", "--schedule", "layerwise"]].concat());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    for stage in ["[embedding + bigru_0 + aux head]", "[attention_0 + aux head]", "[attention_1 + head]"] {
+        assert!(err.contains(stage), "{stage} not in {err}");
+    }
+}

@@ -553,7 +553,8 @@ impl Model {
                 LayerSpec::Conv1d { filters, widths } => {
                     for (w, r) in widths.iter().zip(ranges.chunks_exact(2)) {
                         // Keras's fans for a conv kernel include the receptive field
-                        init::glorot_uniform(&mut data[r[0].clone()], w * d, w * filters, &mut rng);
+                        let limit = (6.0 / (w * d + w * filters) as f32).sqrt();
+                        init::uniform(&mut data[r[0].clone()], limit, &mut rng);
                         data[r[1].clone()].fill(0.0);
                     }
                 }

@@ -8,7 +8,7 @@ use strata_train::checkpoint;
 use strata_train::fit::TrainState;
 use strata_train::folder::{save, write_atomic};
 use strata_train::history::{history_csv, timings_csv};
-use strata_train::pipeline::{holdout, train_from};
+use strata_train::pipeline::{holdout, label_indices, train_from};
 use strata_train::probe::probe_table;
 use strata_train::{EpochRecord, Progress};
 
@@ -20,6 +20,7 @@ use crate::progress::EpochPrinter;
 struct RunRecord {
     data: PathBuf,
     validation_split: f64,
+    validation_data: Option<PathBuf>,
     threads: usize,
     seed: u64,
     model: String,
@@ -68,14 +69,26 @@ pub fn run(a: TrainCmd) -> Result<()> {
     let (Some(data), Some(out)) = (a.data.clone(), a.out.clone()) else {
         anyhow::bail!("train needs --data and --out (hint: or --resume DIR)");
     };
-    let s = a.train.settings(a.validation_split)?;
-    if a.train.early_stopping.is_some() && a.validation_split == 0.0 {
+    let split = if a.validation_data.is_some() { 0.0 } else { a.validation_split };
+    let s = a.train.settings(split)?;
+    if a.train.early_stopping.is_some() && split == 0.0 && a.validation_data.is_none() {
         anyhow::bail!(
             "--early-stopping watches val_loss, and there is no validation data (hint: add --validation-split 0.1)"
         );
     }
-    let (examples, labels, y) = super::labelled(&data, &a.read.options())?;
-    let (train_idx, val_idx) = holdout(&y, &s);
+    let (mut examples, labels, mut y) = super::labelled(&data, &a.read.options())?;
+    let (train_idx, val_idx) = match &a.validation_data {
+        // Keras's validation_data=: a file of its own (e.g. a dataset's dev split)
+        Some(path) => {
+            let val = strata_data::read_examples(path, &a.read.options())?;
+            let val_y = label_indices(&val, &labels, &path.display().to_string())?;
+            let n = examples.len();
+            examples.extend(val);
+            y.extend(val_y);
+            ((0..n).collect(), (n..examples.len()).collect())
+        }
+        None => holdout(&y, &s),
+    };
     eprintln!(
         "Train on {} samples, validate on {} samples ({} classes: {})",
         train_idx.len(),
@@ -113,7 +126,8 @@ pub fn run(a: TrainCmd) -> Result<()> {
     }
     let record = RunRecord {
         data: data.clone(),
-        validation_split: a.validation_split,
+        validation_split: split,
+        validation_data: a.validation_data.clone(),
         threads: rayon::current_num_threads(),
         seed: s.fit.seed,
         model: s.model.architecture.clone(),

@@ -1,0 +1,111 @@
+//! Finite-difference checks of whole models: every named model and a model file with the
+//! remaining layer types, end to end and with auxiliary heads on every level — so the glue
+//! between layers (sequence or last state, the conv widths' concatenation, the sentence
+//! boundary's transpose, summaries averaged over sentences, dropout's mask) is checked, not
+//! only each layer alone.
+
+use strata_nn::gradcheck::check;
+use strata_nn::Rng;
+use strata_train::model::{named_layers, Knobs, LayerSpec};
+use strata_train::network::{self, word_rows, Plan, Workspace};
+use strata_train::{Model, ModelConfig};
+
+const V: usize = 12;
+
+fn config(architecture: &str, layers: Vec<LayerSpec>, num_classes: usize) -> ModelConfig {
+    ModelConfig { architecture: architecture.into(), vocab_size: V, embedding_dim: 4, layers, num_classes }
+}
+
+/// Loss and full gradient (embedding rows included) of `plan` on a fixed batch.
+fn loss_and_grad(m: &Model, ids: &[u32], labels: &[usize], t: usize, plan: &Plan) -> (f64, Vec<f32>) {
+    let b = labels.len();
+    let mut ws = Workspace::default();
+    ws.grads.resize(m.params.len() - m.layout.embedding.end, 0.0);
+    ws.dropout = Some(Rng::derive(5, 5)); // the same mask every call
+    network::forward(m, ids, b, t, plan, &mut ws);
+    let loss = network::backward(m, labels, b, t, 1.0, plan, &mut ws).loss_sum;
+    let e = m.config.embedding_dim;
+    let mut g = vec![0.0f32; m.params.len()];
+    g[m.layout.embedding.end..].copy_from_slice(&ws.grads);
+    let (n0, t0) = word_rows(m, b, t);
+    for r in 0..n0 {
+        for s in 0..t0 {
+            let id = ids[r * t0 + s] as usize;
+            let src = &ws.demb[(s * n0 + r) * e..(s * n0 + r + 1) * e];
+            g[id * e..(id + 1) * e].iter_mut().zip(src).for_each(|(a, v)| *a += v);
+        }
+    }
+    (loss, g)
+}
+
+fn check_model(name: &str, c: ModelConfig, t: usize) {
+    let mut m = Model::new(c, 1);
+    m.add_aux_heads(1);
+    // Keras's ±0.05 embeddings make an untrained layer's steps nearly equal, so max pooling
+    // sits on a near-tie that a finite difference steps across; spread them out
+    let emb = m.layout.embedding.clone();
+    m.params.data[emb].iter_mut().for_each(|v| *v *= 20.0);
+    let levels = m.config.levels();
+    let mut rng = Rng::new(3);
+    let b = 3;
+    let ids: Vec<u32> = (0..b * t).map(|i| if i % 5 == 0 { 0 } else { 1 + rng.below(V - 1) as u32 }).collect();
+    let labels: Vec<usize> = (0..b).map(|i| i % m.config.num_classes).collect();
+    let mut deep = Plan::end_to_end(levels);
+    for k in 0..levels {
+        deep.aux_weights[k] = 0.5;
+        deep.trainable[levels + 2 + k] = true;
+    }
+    for (tag, plan) in [("end-to-end", Plan::end_to_end(levels)), ("aux heads", deep)] {
+        let (_, g) = loss_and_grad(&m, &ids, &labels, t, &plan);
+        let worst = check(&format!("{name} {tag}"), &m.params.data, &g, |p| {
+            let mut m2 = m.clone();
+            m2.params.data.copy_from_slice(p);
+            loss_and_grad(&m2, &ids, &labels, t, &plan).0
+        });
+        assert!(worst < 5e-3, "{name} {tag}: max relative difference {worst}");
+    }
+}
+
+fn small(name: &str) -> Vec<LayerSpec> {
+    let knobs = match name {
+        "han" => Knobs { units: Some(2), sentences: Some(2), ..Knobs::default() },
+        "kim-cnn" => Knobs { units: Some(2), ..Knobs::default() },
+        _ => Knobs { units: Some(3), ..Knobs::default() },
+    };
+    named_layers(name, knobs).unwrap()
+}
+
+#[test]
+fn recurrent_models_match_finite_differences() {
+    for name in ["seed", "seed-stacked", "gru", "bilstm"] {
+        check_model(name, config(name, small(name), 2), 5);
+    }
+}
+
+#[test]
+fn kim_cnn_matches_finite_differences() {
+    check_model("kim-cnn", config("kim-cnn", small("kim-cnn"), 3), 6);
+}
+
+#[test]
+fn han_matches_finite_differences() {
+    // 2 sentences of 3 words per text
+    check_model("han", config("han", small("han"), 2), 6);
+}
+
+#[test]
+fn remaining_layers_match_finite_differences() {
+    let layers = vec![
+        LayerSpec::Dropout { rate: 0.3 },
+        LayerSpec::Gru { units: 3, bidirectional: false },
+        LayerSpec::MeanPool,
+        LayerSpec::Dense { units: 3, activation: "tanh".into() },
+    ];
+    check_model("gru+mean_pool+dense", config("custom", layers, 3), 4);
+    let layers = vec![LayerSpec::Lstm { units: 3, bidirectional: true }, LayerSpec::MeanPool];
+    check_model("bilstm+mean_pool", config("custom", layers, 2), 4);
+    let layers = vec![LayerSpec::Lstm { units: 3, bidirectional: false }, LayerSpec::MaxPool];
+    check_model("lstm+max_pool", config("custom", layers, 2), 4);
+    let layers = vec![LayerSpec::Lstm { units: 3, bidirectional: true }, LayerSpec::MaxPool];
+    check_model("bilstm+max_pool", config("custom", layers, 2), 4);
+}
