@@ -40,30 +40,43 @@ pub fn split_sentences(text: &str) -> Vec<&str> {
     out
 }
 
+/// A text as the model's unit of reading: its sentences' ids for a hierarchical model, else
+/// one "sentence" with all of its ids.
+pub fn text_ids(tok: &Tokenizer, text: &str, enc: &Encoding) -> Vec<Vec<u32>> {
+    match enc.sentences {
+        None => vec![tok.text_to_sequence(text)],
+        Some(_) => {
+            split_sentences(text).into_iter().map(|t| tok.text_to_sequence(t)).filter(|ids| !ids.is_empty()).collect()
+        }
+    }
+}
+
+/// Places one text's sentences into its row (`[ids_per_text]`, zeroed first): which
+/// sentences fit, and where, by the rule pad_sequences applies to ids, then each sentence's
+/// ids within its slot by the same rule.
+pub fn place(sentences: &[Vec<u32>], enc: &Encoding, row: &mut [u32]) {
+    row.fill(0);
+    let Some(s) = enc.sentences else {
+        let flat: Vec<u32> = sentences.concat();
+        pad_sequence_into(&flat, row, enc.padding, enc.truncating, 0);
+        return;
+    };
+    let marks: Vec<u32> = (1..=sentences.len() as u32).collect();
+    let mut slots = vec![0u32; s];
+    pad_sequence_into(&marks, &mut slots, enc.padding, enc.truncating, 0);
+    for (slot, &mark) in row.chunks_exact_mut(enc.maxlen).zip(&slots) {
+        if mark > 0 {
+            pad_sequence_into(&sentences[mark as usize - 1], slot, enc.padding, enc.truncating, 0);
+        }
+    }
+}
+
 /// Ids for every text, `[N, ids_per_text]`.
 pub fn encode_texts<S: AsRef<str>>(tok: &Tokenizer, texts: &[S], enc: &Encoding) -> Vec<u32> {
     let width = enc.ids_per_text();
     let mut out = vec![0u32; texts.len() * width];
     for (row, text) in out.chunks_exact_mut(width).zip(texts) {
-        match enc.sentences {
-            None => pad_sequence_into(&tok.text_to_sequence(text.as_ref()), row, enc.padding, enc.truncating, 0),
-            Some(s) => {
-                let sentences: Vec<Vec<u32>> = split_sentences(text.as_ref())
-                    .into_iter()
-                    .map(|t| tok.text_to_sequence(t))
-                    .filter(|ids| !ids.is_empty())
-                    .collect();
-                // which sentences fit, and where: the same rule pad_sequences applies to ids
-                let marks: Vec<u32> = (1..=sentences.len() as u32).collect();
-                let mut slots = vec![0u32; s];
-                pad_sequence_into(&marks, &mut slots, enc.padding, enc.truncating, 0);
-                for (slot, &mark) in row.chunks_exact_mut(enc.maxlen).zip(&slots) {
-                    if mark > 0 {
-                        pad_sequence_into(&sentences[mark as usize - 1], slot, enc.padding, enc.truncating, 0);
-                    }
-                }
-            }
-        }
+        place(&text_ids(tok, text.as_ref(), enc), enc, row);
     }
     out
 }

@@ -1,4 +1,4 @@
-//! Why a model decided, per token, two ways:
+//! Why a model decided, per token, two ways — and, for a model with attention, where it looked:
 //!
 //! - **occlusion**: each token in turn is replaced by the OOV token (or removed, for a
 //!   vocabulary without one); the drop in the predicted class's probability is its saliency —
@@ -6,12 +6,19 @@
 //!   batch.
 //! - **gradient × input**: the gradient of the predicted class's probability with respect to the
 //!   token's embedding vector, dotted with that vector (one backward pass through the layers).
+//! - **attention** (models with an attention layer, e.g. han): the word-level weights, and for a
+//!   hierarchical model the sentence-level weights (Yang et al. 2016's visualisation).
+//!
+//! A hierarchical model reads a text as sentences; tokens are taken sentence by sentence, as
+//! its encoding does, so each saliency is of the token the model actually read.
 
 use serde::Serialize;
 
+use crate::encode::{place, split_sentences};
 use crate::folder::SavedModel;
-use crate::network::{self, Plan, Workspace};
-use crate::pipeline::predict_ids;
+use crate::model::LayerSpec;
+use crate::network::{self, word_rows, Plan, Workspace};
+use crate::pipeline::predict_padded;
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct TokenSaliency {
@@ -22,6 +29,12 @@ pub struct TokenSaliency {
     pub occlusion: Option<f32>,
     /// `None` for a dropped token, or one truncated away by `maxlen`.
     pub gradient_x_input: Option<f32>,
+    /// Word-level attention weight (models with attention; `None` where not read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attention: Option<f32>,
+    /// Which of the text's sentences the token is in (hierarchical models).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sentence: Option<usize>,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -29,71 +42,133 @@ pub struct Explanation {
     pub label: String,
     pub score: f32,
     pub tokens: Vec<TokenSaliency>,
+    /// Sentence-level attention per sentence of the text (hierarchical models; 0 for a
+    /// sentence cut by `--max-sentences`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sentence_attention: Vec<f32>,
+}
+
+/// One token of the text: its string, id, and sentence.
+struct Token {
+    text: String,
+    id: Option<u32>,
+    sentence: usize,
 }
 
 /// Explains `text`; `None` when no token of it is in the vocabulary.
 pub fn occlusion(saved: &SavedModel, text: &str) -> Option<Explanation> {
-    let tokens = saved.tokenizer.token_ids(text);
+    let enc = saved.encoding();
+    let pieces = if enc.sentences.is_some() { split_sentences(text) } else { vec![text] };
+    let tokens: Vec<Token> = pieces
+        .iter()
+        .enumerate()
+        .flat_map(|(s, p)| {
+            saved.tokenizer.token_ids(p).into_iter().map(move |(text, id)| Token { text, id, sentence: s })
+        })
+        .collect();
     let oov = saved.tokenizer.config.oov_token.as_ref().and_then(|t| saved.tokenizer.word_index().get(t)).copied();
-    if tokens.iter().all(|(_, id)| id.is_none() || *id == oov) {
+    if tokens.iter().all(|t| t.id.is_none() || t.id == oov) {
         return None;
     }
-    let ids: Vec<u32> = tokens.iter().filter_map(|(_, id)| *id).collect();
-    let mut variants = vec![ids.clone()];
-    let mut positions = Vec::new();
-    let mut pos = 0;
-    for (k, (_, id)) in tokens.iter().enumerate() {
-        if id.is_some() {
-            let mut v = ids.clone();
-            match oov {
-                Some(o) => v[pos] = o,
-                None => {
-                    v.remove(pos);
-                }
-            }
-            variants.push(v);
-            positions.push(k);
-            pos += 1;
+    // the ids the model reads, by sentence, and each kept token's (sentence, position)
+    let mut ids: Vec<Vec<u32>> = vec![Vec::new(); pieces.len()];
+    let mut at = Vec::new();
+    for t in &tokens {
+        if let Some(id) = t.id {
+            at.push((t.sentence, ids[t.sentence].len()));
+            ids[t.sentence].push(id);
         }
     }
-    let preds = predict_ids(saved, &variants);
+    let mut variants = vec![ids.clone()];
+    for &(s, k) in &at {
+        let mut v = ids.clone();
+        match oov {
+            Some(o) => v[s][k] = o,
+            None => {
+                v[s].remove(k);
+            }
+        }
+        variants.push(v);
+    }
+    let width = enc.ids_per_text();
+    let mut rows = vec![0u32; variants.len() * width];
+    for (row, v) in rows.chunks_exact_mut(width).zip(&variants) {
+        place(&nonempty(v), &enc, row);
+    }
+    let preds = predict_padded(saved, &rows);
     let class = preds[0].class;
     let base = preds[0].probs[class];
-    let mut saliency = vec![None; tokens.len()];
-    for (p, &k) in preds[1..].iter().zip(&positions) {
-        saliency[k] = Some(base - p.probs[class]);
-    }
-    let gxi = gradient_x_input(saved, &ids, class);
+    let read = read_by_model(saved, &ids, class);
     let mut kept = 0;
     let tokens = tokens
         .into_iter()
-        .zip(saliency)
-        .map(|((token, id), occlusion)| {
-            let g = id.and_then(|_| {
-                kept += 1;
-                gxi[kept - 1]
-            });
-            TokenSaliency { token, in_vocabulary: id.is_some() && id != oov, occlusion, gradient_x_input: g }
+        .map(|t| {
+            let (occlusion, gxi, attention) = match t.id {
+                Some(_) => {
+                    kept += 1;
+                    let k = kept - 1;
+                    (Some(base - preds[kept].probs[class]), read.gradient_x_input[k], read.attention[k])
+                }
+                None => (None, None, None),
+            };
+            TokenSaliency {
+                in_vocabulary: t.id.is_some() && t.id != oov,
+                token: t.text,
+                occlusion,
+                gradient_x_input: gxi,
+                attention,
+                sentence: enc.sentences.map(|_| t.sentence),
+            }
         })
         .collect();
-    Some(Explanation { label: saved.labels.label(class).to_string(), score: base, tokens })
+    let sentence_attention = read.sentence_attention;
+    Some(Explanation { label: saved.labels.label(class).to_string(), score: base, tokens, sentence_attention })
 }
 
-/// Gradient × input of `class`'s probability for each id of `ids` (`None` where padding or
-/// truncation left the id out of the model's input).
+/// The sentences that keep at least one id (as the encoding drops empty ones).
+fn nonempty(sentences: &[Vec<u32>]) -> Vec<Vec<u32>> {
+    sentences.iter().filter(|s| !s.is_empty()).cloned().collect()
+}
+
+/// What one backward pass of the model shows, per kept id in reading order.
+struct Read {
+    gradient_x_input: Vec<Option<f32>>,
+    attention: Vec<Option<f32>>,
+    /// per sentence of the text
+    sentence_attention: Vec<f32>,
+}
+
+/// Gradient × input of `class`'s probability and attention weights for each id of `ids`
+/// (by sentence; `None` where padding or truncation left the id out of the model's input).
 ///
 /// The model's own backward gives the gradient of the cross-entropy `−ln p(class)` at the
 /// embedding output; since `∂p/∂x = −p · ∂(−ln p)/∂x`, scaling by `−p` turns it into the
 /// gradient of the probability.
-fn gradient_x_input(saved: &SavedModel, ids: &[u32], class: usize) -> Vec<Option<f32>> {
+fn read_by_model(saved: &SavedModel, ids: &[Vec<u32>], class: usize) -> Read {
     let model = &saved.model;
-    let (t, e) = (saved.maxlen, model.config.embedding_dim);
-    // which position of the padded row holds the i-th id (positions carry i + 1; 0 is padding)
-    let marks: Vec<u32> = (1..=ids.len() as u32).collect();
-    let mut where_ = vec![0u32; t];
-    strata_text::pad_sequence_into(&marks, &mut where_, saved.padding, saved.truncating, 0);
-    let mut row = vec![0u32; t];
-    strata_text::pad_sequence_into(ids, &mut row, saved.padding, saved.truncating, 0);
+    let enc = saved.encoding();
+    let (t, e) = (enc.ids_per_text(), model.config.embedding_dim);
+    // which position of the row holds the i-th id (marks carry i + 1; 0 is padding), and
+    // which slot holds each sentence — placed by the same rule as the ids
+    let mut next = 0u32;
+    let marks: Vec<Vec<u32>> = ids
+        .iter()
+        .map(|s| {
+            s.iter()
+                .map(|_| {
+                    next += 1;
+                    next
+                })
+                .collect()
+        })
+        .collect();
+    let (mut row, mut where_) = (vec![0u32; t], vec![0u32; t]);
+    place(&nonempty(ids), &enc, &mut row);
+    place(&nonempty(&marks), &enc, &mut where_);
+    let kept_sentences: Vec<usize> = (0..ids.len()).filter(|&s| !ids[s].is_empty()).collect();
+    let slot_marks: Vec<u32> = (1..=kept_sentences.len() as u32).collect();
+    let mut slots = vec![0u32; enc.sentences.unwrap_or(1)];
+    strata_text::pad_sequence_into(&slot_marks, &mut slots, enc.padding, enc.truncating, 0);
 
     let plan = Plan::end_to_end(model.config.levels());
     let mut ws = Workspace::default();
@@ -101,13 +176,37 @@ fn gradient_x_input(saved: &SavedModel, ids: &[u32], class: usize) -> Vec<Option
     network::forward(model, &row, 1, t, &plan, &mut ws);
     let loss = network::backward(model, &[class], 1, t, 1.0, &plan, &mut ws).loss_sum;
     let p = (-loss).exp() as f32; // the loss is −ln p(class)
-    let mut out = vec![None; ids.len()];
-    for (pos, &mark) in where_.iter().enumerate() {
+    let hierarchical = enc.sentences.is_some();
+    let attention_layer = |sentence_rows: bool| {
+        model
+            .placed
+            .iter()
+            .rposition(|l| matches!(l.spec, LayerSpec::Attention { .. }) && l.input.sentence_rows == sentence_rows)
+    };
+    let word_attention = attention_layer(hierarchical).and_then(|i| ws.attention_weights(i)).map(<[f32]>::to_vec);
+    let (n0, t0) = word_rows(model, 1, t);
+    let n = next as usize;
+    let mut read = Read { gradient_x_input: vec![None; n], attention: vec![None; n], sentence_attention: Vec::new() };
+    for (f, &mark) in where_.iter().enumerate() {
         if mark > 0 {
-            let g = &ws.demb[pos * e..(pos + 1) * e];
-            let x = &ws.emb[pos * e..(pos + 1) * e];
-            out[mark as usize - 1] = Some(-p * g.iter().zip(x).map(|(a, b)| a * b).sum::<f32>());
+            let at = (f % t0) * n0 + f / t0; // time-major [T₀, N₀] position of (slot, step)
+            let g = &ws.demb[at * e..(at + 1) * e];
+            let x = &ws.emb[at * e..(at + 1) * e];
+            read.gradient_x_input[mark as usize - 1] = Some(-p * g.iter().zip(x).map(|(a, b)| a * b).sum::<f32>());
+            if let Some(alpha) = word_attention.as_ref().filter(|a| a.len() == t0 * n0) {
+                read.attention[mark as usize - 1] = Some(alpha[at]);
+            }
         }
     }
-    out
+    if hierarchical {
+        read.sentence_attention = vec![0.0; ids.len()];
+        if let Some(alpha) = attention_layer(false).and_then(|i| ws.attention_weights(i)) {
+            for (slot, &m) in slots.iter().enumerate() {
+                if m > 0 {
+                    read.sentence_attention[kept_sentences[m as usize - 1]] = alpha[slot];
+                }
+            }
+        }
+    }
+    read
 }

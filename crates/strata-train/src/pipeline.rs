@@ -275,13 +275,8 @@ pub fn predict(saved: &SavedModel, texts: &[&str]) -> Vec<Prediction> {
     predict_padded(saved, &saved.encode(texts))
 }
 
-/// Predictions for id sequences (already tokenized), padded as the model expects.
-pub fn predict_ids(saved: &SavedModel, seqs: &[Vec<u32>]) -> Vec<Prediction> {
-    let (ids, _) = strata_text::pad_sequences(seqs, Some(saved.maxlen), saved.padding, saved.truncating, 0);
-    predict_padded(saved, &ids)
-}
-
-fn predict_padded(saved: &SavedModel, ids: &[u32]) -> Vec<Prediction> {
+/// Predictions for rows already encoded as the model reads them (`[N, ids_per_text]`).
+pub(crate) fn predict_padded(saved: &SavedModel, ids: &[u32]) -> Vec<Prediction> {
     let logits = predict_logits(&saved.model, ids, saved.encoding().ids_per_text());
     let k = saved.model.config.outputs();
     logits

@@ -3,14 +3,34 @@
 
 use strata_data::{Example, LabelMap};
 use strata_text::{Side, TokenizerConfig};
-use strata_train::explain::occlusion;
+use strata_train::explain::{occlusion, Explanation};
 use strata_train::fit::{FitOptions, Silent};
 use strata_train::model::Knobs;
 use strata_train::pipeline::{predict, train, ModelSettings, Probes, TextSettings, TrainSettings};
 use strata_train::schedule::Schedule;
+use strata_train::ModelConfig;
 
 #[test]
 fn gradient_x_input_matches_a_finite_difference() {
+    let model = ModelSettings::named("seed-stacked", 6, Knobs { units: Some(5), layers: Some(2), ..Knobs::default() });
+    check_explanation(model.unwrap(), 5, "dull film good", &["dull", "film", "good"]);
+}
+
+#[test]
+fn a_hierarchical_model_explains_by_sentence_with_attention() {
+    let model = ModelSettings::named("han", 6, Knobs { units: Some(4), sentences: Some(2), ..Knobs::default() });
+    let ex = check_explanation(model.unwrap(), 3, "dull film. good", &["dull", "film", "good"]);
+    assert_eq!(ex.tokens.iter().map(|t| t.sentence).collect::<Vec<_>>(), [Some(0), Some(0), Some(1)]);
+    assert_eq!(ex.sentence_attention.len(), 2);
+    let words: f32 = ex.tokens[..2].iter().map(|t| t.attention.unwrap()).sum();
+    assert!(words > 0.0 && words <= 1.0 + 1e-6, "word attention within a sentence: {words}");
+    let sentences: f32 = ex.sentence_attention.iter().sum();
+    assert!(sentences > 0.0 && sentences <= 1.0 + 1e-6, "sentence attention: {sentences}");
+}
+
+/// Trains `model` on a tiny corpus, explains `text` (whose tokens are `words`), and checks
+/// gradient × input against a finite difference and occlusion against the OOV swap.
+fn check_explanation(model: ModelSettings, maxlen: usize, text: &str, words: &[&str]) -> Explanation {
     let texts = ["good fine film", "bad dull plot", "fine good acting", "dull bad boring"];
     let examples: Vec<Example> = (0..40)
         .map(|i| Example { text: texts[i % 4].into(), label: ["pos", "neg"][i % 2].into(), line: i + 1 })
@@ -20,20 +40,21 @@ fn gradient_x_input_matches_a_finite_difference() {
     let settings = TrainSettings {
         text: TextSettings {
             tokenizer: TokenizerConfig { num_words: Some(30), oov_token: Some("<OOV>".into()), ..Default::default() },
-            maxlen: 5,
+            maxlen,
             padding: Side::Pre,
             truncating: Side::Pre,
         },
-        model: ModelSettings::named("seed-stacked", 6, Knobs { units: Some(5), layers: Some(2), ..Knobs::default() })
-            .unwrap(),
+        schedule: Schedule::end_to_end(
+            ModelConfig { layers: model.layers.clone(), ..ModelConfig::seed(2) }.levels(),
+            4,
+        ),
+        model,
         fit: FitOptions { epochs: 4, batch_size: 8, ..FitOptions::default() },
-        schedule: Schedule::end_to_end(2, 4),
         validation_split: 0.0,
         probes: Probes::Off,
     };
     let idx: Vec<usize> = (0..examples.len()).collect();
     let mut saved = train(&examples, &labels, &y, &idx, &[], &settings, &mut Silent).unwrap().saved;
-    let text = "dull film good";
     let ex = occlusion(&saved, text).unwrap();
     let class = labels.index(&ex.label).unwrap();
     let prob = |s: &strata_train::folder::SavedModel| predict(s, &[text])[0].probs[class] as f64;
@@ -42,7 +63,7 @@ fn gradient_x_input_matches_a_finite_difference() {
     // scaling one token's embedding row by (1 - eps) changes p by about -eps * (grad · x)
     let eps = 1e-2f32;
     let e = saved.model.config.embedding_dim;
-    for (k, word) in ["dull", "film", "good"].iter().enumerate() {
+    for (k, word) in words.iter().enumerate() {
         let id = saved.tokenizer.word_index()[*word] as usize;
         let mut scaled = saved.clone();
         scaled.model.params.data[id * e..(id + 1) * e].iter_mut().for_each(|v| *v *= 1.0 - eps);
@@ -57,4 +78,5 @@ fn gradient_x_input_matches_a_finite_difference() {
     saved.model.params.data[good * e..(good + 1) * e].copy_from_slice(&row);
     let drop = base - prob(&saved);
     assert!((drop - ex.tokens[2].occlusion.unwrap() as f64).abs() < 1e-5);
+    ex
 }

@@ -18,15 +18,30 @@ pub fn run(a: ExplainCmd) -> Result<()> {
         write_atomic(path, page(&ex).as_bytes())?;
     }
     if a.json {
-        println!("{}", serde_json::json!({"text": a.text, "label": ex.label, "score": ex.score, "tokens": ex.tokens}));
+        let mut v = serde_json::to_value(&ex)?;
+        v["text"] = a.text.clone().into();
+        println!("{v}");
         return Ok(());
     }
     println!("{}\t{:.4}", ex.label, ex.score);
-    println!("occlusion\tgrad×input\ttoken");
+    let attention = ex.tokens.iter().any(|t| t.attention.is_some());
+    println!("occlusion\tgrad×input\t{}token", if attention { "attention\t" } else { "" });
     let fmt = |v: Option<f32>| v.map_or("      —".to_string(), |v| format!("{v:+.4}"));
+    let mut sentence = None;
     for t in &ex.tokens {
+        if t.sentence.is_some() && t.sentence != sentence {
+            sentence = t.sentence;
+            let s = sentence.unwrap_or(0);
+            let weight = ex.sentence_attention.get(s).copied().unwrap_or(0.0);
+            println!("-- sentence {} (attention {weight:.4})", s + 1);
+        }
         let note = if t.occlusion.is_none() { "\t(dropped: not in the vocabulary)" } else { "" };
-        println!("{}\t\t{}\t\t{}{note}", fmt(t.occlusion), fmt(t.gradient_x_input), t.token);
+        let att = if attention {
+            format!("{}\t\t", t.attention.map_or("      —".to_string(), |v| format!("{v:.4}")))
+        } else {
+            String::new()
+        };
+        println!("{}\t\t{}\t\t{att}{}{note}", fmt(t.occlusion), fmt(t.gradient_x_input), t.token);
     }
     Ok(())
 }
