@@ -25,7 +25,7 @@ cv() { # name data flags...
   local name=$1 file=$2; shift 2
   local t0=$SECONDS
   $strata cv --data "$file" --folds 10 --validation-split 0.1 --json "$@" > "$out/$name.json"
-  python3 -c 'import json,sys; r=json.load(sys.stdin); print(f"{sys.argv[1]:12} 10-fold mean {r[\"mean_accuracy\"]:.4f} ± {r[\"std_accuracy\"]:.4f}  ({sys.argv[2]} s)")' \
+  python3 -c 'import json,sys; r=json.load(sys.stdin); print("%-12s 10-fold mean %.4f ± %.4f  (%s s)" % (sys.argv[1], r["mean_accuracy"], r["std_accuracy"], sys.argv[2]))' \
     "$name" $((SECONDS - t0)) < "$out/$name.json"
 }
 
@@ -35,7 +35,7 @@ split() { # name folder flags...  (train on train.tsv, validate on dev.tsv if pr
   [ -f "$dir/dev.tsv" ] && val=(--validation-data "$dir/dev.tsv")
   $strata train --data "$dir/train.tsv" "${val[@]}" --out "$out/$name" --no-probes "$@" > "$out/$name.log" 2>&1
   $strata test --model "$out/$name" --data "$dir/test.tsv" --json > "$out/$name.test.json"
-  python3 -c 'import json,sys; r=json.load(sys.stdin); print(f"{sys.argv[1]:12} test accuracy {r[\"accuracy\"]:.4f}  macro F1 {r[\"macro_f1\"]:.4f}  ({sys.argv[2]} s)")' \
+  python3 -c 'import json,sys; r=json.load(sys.stdin); print("%-12s test accuracy %.4f  macro F1 %.4f  (%s s)" % (sys.argv[1], r["accuracy"], r["macro_f1"], sys.argv[2]))' \
     "$name" $((SECONDS - t0)) < "$out/$name.test.json"
 }
 

@@ -7,22 +7,51 @@
 //! ```
 //!
 //! The attention weights `α` are kept: they are what an explanation shows.
+//!
+//! Both take an optional `valid: [T, B]` mask: steps that are padding get no weight (a row
+//! with no valid step is pooled over all of its steps), as Keras layers do under
+//! `mask_zero=True` — otherwise a short text's padding would take most of the attention.
 
 use crate::gemm::{gemm, Op};
 
-/// `out[b] = mean_t x[t, b]`.
-pub fn mean_forward(t: usize, b: usize, h: usize, x: &[f32], out: &mut [f32]) {
-    out[..b * h].fill(0.0);
-    for s in 0..t {
-        out.iter_mut().zip(&x[s * b * h..(s + 1) * b * h]).for_each(|(o, v)| *o += v);
+/// Each step's share of row `bi`'s pool: `1/count` over its valid steps, 0 elsewhere.
+fn shares(t: usize, b: usize, valid: Option<&[bool]>) -> Vec<f32> {
+    let mut w = vec![1.0f32; t * b];
+    if let Some(v) = valid {
+        for bi in 0..b {
+            if (0..t).any(|s| v[s * b + bi]) {
+                (0..t).for_each(|s| w[s * b + bi] = f32::from(u8::from(v[s * b + bi])));
+            }
+        }
     }
-    out.iter_mut().for_each(|o| *o /= t.max(1) as f32);
+    for bi in 0..b {
+        let n: f32 = (0..t).map(|s| w[s * b + bi]).sum();
+        (0..t).for_each(|s| w[s * b + bi] /= n.max(1.0));
+    }
+    w
 }
 
-/// `dx[t, b] = dout[b] / T` (overwritten).
-pub fn mean_backward(t: usize, b: usize, h: usize, dout: &[f32], dx: &mut [f32]) {
+/// `out[b] = mean over valid t of x[t, b]`.
+pub fn mean_forward(t: usize, b: usize, h: usize, x: &[f32], valid: Option<&[bool]>, out: &mut [f32]) {
+    let w = shares(t, b, valid);
+    out[..b * h].fill(0.0);
     for s in 0..t {
-        dx[s * b * h..(s + 1) * b * h].iter_mut().zip(dout).for_each(|(d, g)| *d = g / t as f32);
+        for bi in 0..b {
+            let (ws, src) = (w[s * b + bi], &x[(s * b + bi) * h..(s * b + bi + 1) * h]);
+            out[bi * h..(bi + 1) * h].iter_mut().zip(src).for_each(|(o, v)| *o += ws * v);
+        }
+    }
+}
+
+/// `dx[t, b] = dout[b] / count` on valid steps, 0 elsewhere (overwritten).
+pub fn mean_backward(t: usize, b: usize, h: usize, dout: &[f32], valid: Option<&[bool]>, dx: &mut [f32]) {
+    let w = shares(t, b, valid);
+    for s in 0..t {
+        for bi in 0..b {
+            let ws = w[s * b + bi];
+            let dst = &mut dx[(s * b + bi) * h..(s * b + bi + 1) * h];
+            dst.iter_mut().zip(&dout[bi * h..(bi + 1) * h]).for_each(|(d, g)| *d = ws * g);
+        }
     }
 }
 
@@ -50,8 +79,18 @@ pub struct AttentionCache {
     pub out: Vec<f32>,
 }
 
-/// Forward; `a` is the attention width.
-pub fn forward(t: usize, b: usize, h: usize, a: usize, x: &[f32], p: AttentionParams, cache: &mut AttentionCache) {
+/// Forward; `a` is the attention width, `valid` the optional `[T, B]` mask of real steps.
+#[allow(clippy::too_many_arguments)]
+pub fn forward(
+    t: usize,
+    b: usize,
+    h: usize,
+    a: usize,
+    x: &[f32],
+    valid: Option<&[bool]>,
+    p: AttentionParams,
+    cache: &mut AttentionCache,
+) {
     cache.u.resize(t * b * a, 0.0);
     cache.alpha.resize(t * b, 0.0);
     cache.out.resize(b * h, 0.0);
@@ -61,8 +100,14 @@ pub fn forward(t: usize, b: usize, h: usize, a: usize, x: &[f32], p: AttentionPa
     gemm(t * b, h, a, 1.0, x, Op::N, p.w, Op::N, 1.0, &mut cache.u);
     cache.u.iter_mut().for_each(|v| *v = v.tanh());
     for bi in 0..b {
+        let any_valid = valid.is_none_or(|v| (0..t).any(|s| v[s * b + bi]));
         let scores: Vec<f32> = (0..t)
-            .map(|s| cache.u[(s * b + bi) * a..(s * b + bi + 1) * a].iter().zip(p.context).map(|(u, c)| u * c).sum())
+            .map(|s| {
+                if any_valid && valid.is_some_and(|v| !v[s * b + bi]) {
+                    return f32::NEG_INFINITY; // padding: weight 0
+                }
+                cache.u[(s * b + bi) * a..(s * b + bi + 1) * a].iter().zip(p.context).map(|(u, c)| u * c).sum()
+            })
             .collect();
         let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         let ex: Vec<f32> = scores.iter().map(|v| (v - max).exp()).collect();
@@ -131,18 +176,31 @@ mod tests {
 
     #[test]
     fn attention_gradient_matches_finite_differences_and_weights_sum_to_one() {
+        attention_check(None);
+        // padding steps get no weight; a row that is all padding is pooled over every step
+        let valid = [false, false, false, false, true, false, true, false];
+        let c = attention_check(Some(&valid));
+        for (i, v) in valid.iter().enumerate() {
+            if !v && i % 2 == 0 {
+                assert_eq!(c.alpha[i], 0.0);
+            }
+        }
+        assert!(c.alpha.iter().skip(1).step_by(2).all(|&w| w > 0.0), "an all-padding row keeps its weights");
+    }
+
+    fn attention_check(valid: Option<&[bool]>) -> AttentionCache {
         let (t, b, h, a) = (4, 2, 3, 5);
         let mut rng = Rng::new(41);
         let mut r = |n: usize| (0..n).map(|_| rng.uniform(-1.0, 1.0)).collect::<Vec<f32>>();
         let (x, w, bias, ctx, probe) = (r(t * b * h), r(h * a), r(a), r(a), r(b * h));
         let loss = |x: &[f32], w: &[f32], bias: &[f32], ctx: &[f32]| {
             let mut c = AttentionCache::default();
-            forward(t, b, h, a, x, AttentionParams { w, bias, context: ctx }, &mut c);
+            forward(t, b, h, a, x, valid, AttentionParams { w, bias, context: ctx }, &mut c);
             c.out.iter().zip(&probe).map(|(o, p)| (o * p) as f64).sum::<f64>()
         };
         let p = AttentionParams { w: &w, bias: &bias, context: &ctx };
         let mut c = AttentionCache::default();
-        forward(t, b, h, a, &x, p, &mut c);
+        forward(t, b, h, a, &x, valid, p, &mut c);
         for bi in 0..b {
             let s: f32 = (0..t).map(|s| c.alpha[s * b + bi]).sum();
             assert!((s - 1.0).abs() < 1e-6);
@@ -168,6 +226,7 @@ mod tests {
         ] {
             assert!(worst < 1e-2, "attention max rel diff {worst}");
         }
+        c
     }
 
     #[test]
@@ -175,13 +234,15 @@ mod tests {
         let (t, b, h) = (3, 2, 2);
         let x: Vec<f32> = (0..t * b * h).map(|i| (i as f32 * 0.37).sin()).collect();
         let probe = [0.5f32, -1.0, 2.0, 0.1];
-        let loss = |x: &[f32]| {
-            let mut out = vec![0.0; b * h];
-            mean_forward(t, b, h, x, &mut out);
-            out.iter().zip(&probe).map(|(o, p)| (o * p) as f64).sum::<f64>()
-        };
-        let mut dx = vec![0.0; x.len()];
-        mean_backward(t, b, h, &probe, &mut dx);
-        assert!(check("mean_pool.input", &x, &dx, loss) < 1e-3);
+        for valid in [None, Some(&[true, false, false, false, true, true][..])] {
+            let loss = |x: &[f32]| {
+                let mut out = vec![0.0; b * h];
+                mean_forward(t, b, h, x, valid, &mut out);
+                out.iter().zip(&probe).map(|(o, p)| (o * p) as f64).sum::<f64>()
+            };
+            let mut dx = vec![0.0; x.len()];
+            mean_backward(t, b, h, &probe, valid, &mut dx);
+            assert!(check("mean_pool.input", &x, &dx, loss) < 1e-3);
+        }
     }
 }

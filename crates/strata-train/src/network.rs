@@ -65,6 +65,10 @@ pub struct Workspace {
     pub ids: Vec<u32>,
     /// `[T₀, N₀, E]` embedding output
     pub emb: Vec<f32>,
+    /// `[T₀, N₀]` which word steps are not padding, and for a hierarchical model `[S, B]`
+    /// which sentence slots are not
+    word_valid: Vec<bool>,
+    sentence_valid: Vec<bool>,
     /// The body's layers with their activations, built for `built_for`.
     layers: Vec<Box<dyn Layer>>,
     built_for: Option<ModelConfig>,
@@ -185,6 +189,26 @@ pub fn word_rows(model: &Model, b: usize, t: usize) -> (usize, usize) {
     (b * s, t / s)
 }
 
+/// Which steps are padding (id 0): word steps `[T₀, N₀]`, and for a hierarchical model the
+/// sentence slots `[S, B]` with no word.
+fn padding_masks(model: &Model, ids: &[u32], b: usize, t: usize, ws: &mut Workspace) {
+    let (n0, t0) = word_rows(model, b, t);
+    ws.word_valid.clear();
+    ws.word_valid.resize(t0 * n0, false);
+    for (r, row) in ids.chunks_exact(t0.max(1)).enumerate() {
+        for (s, &id) in row.iter().enumerate() {
+            ws.word_valid[s * n0 + r] = id != 0;
+        }
+    }
+    ws.sentence_valid.clear();
+    if let Some(s) = model.config.sentences() {
+        ws.sentence_valid.resize(s * b, false);
+        for (r, row) in ids.chunks_exact(t0.max(1)).enumerate() {
+            ws.sentence_valid[(r % s) * b + r / s] = row.iter().any(|&id| id != 0);
+        }
+    }
+}
+
 /// Forward of `ids: [B, T]` through the layers and heads `plan` computes.
 pub fn forward(model: &Model, ids: &[u32], b: usize, t: usize, plan: &Plan, ws: &mut Workspace) {
     ws.prepare(model);
@@ -195,12 +219,16 @@ pub fn forward(model: &Model, ids: &[u32], b: usize, t: usize, plan: &Plan, ws: 
     ws.ids.extend_from_slice(ids);
     ws.emb.resize(t0 * n0 * e, 0.0);
     embedding::forward(ids, n0, t0, &p[model.layout.embedding.clone()], e, &mut ws.emb);
+    padding_masks(model, ids, b, t, ws);
     let top = layers_computed(model, plan.depth);
     let mut rows = Rows { n: n0, t: t0 };
+    let hierarchical = model.config.sentences().is_some();
     for i in 0..top {
         let (below, this) = ws.layers.split_at_mut(i);
         let x = if i == 0 { &ws.emb[..] } else { below[i - 1].output() };
-        rows = this[0].forward(p, x, rows, ws.dropout.as_mut());
+        let at_words = model.placed[i].input.sentence_rows || !hierarchical;
+        let valid = if at_words { &ws.word_valid[..] } else { &ws.sentence_valid[..] };
+        rows = this[0].forward(p, x, rows, Some(valid), ws.dropout.as_mut());
     }
     if plan.head_weight > 0.0 {
         let w = model.config.top_width();

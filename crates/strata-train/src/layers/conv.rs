@@ -51,7 +51,7 @@ impl KimConv {
 }
 
 impl Layer for KimConv {
-    fn forward(&mut self, p: &[f32], x: &[f32], rows: Rows, _: Option<&mut Rng>) -> Rows {
+    fn forward(&mut self, p: &[f32], x: &[f32], rows: Rows, _valid: Option<&[bool]>, _: Option<&mut Rng>) -> Rows {
         self.rows = rows;
         let (n, f, nw) = (rows.n, self.f, self.widths.len());
         self.out.clear();

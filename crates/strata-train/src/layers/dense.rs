@@ -37,7 +37,7 @@ impl Dense {
 }
 
 impl Layer for Dense {
-    fn forward(&mut self, p: &[f32], x: &[f32], rows: Rows, _: Option<&mut Rng>) -> Rows {
+    fn forward(&mut self, p: &[f32], x: &[f32], rows: Rows, _valid: Option<&[bool]>, _: Option<&mut Rng>) -> Rows {
         self.n = rows.n;
         self.out.resize(rows.n * self.o, 0.0);
         let (w, b) = (&p[self.ranges[0].clone()], &p[self.ranges[1].clone()]);

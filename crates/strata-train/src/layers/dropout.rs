@@ -18,7 +18,7 @@ impl Dropout {
 }
 
 impl Layer for Dropout {
-    fn forward(&mut self, _p: &[f32], x: &[f32], rows: Rows, rng: Option<&mut Rng>) -> Rows {
+    fn forward(&mut self, _p: &[f32], x: &[f32], rows: Rows, _valid: Option<&[bool]>, rng: Option<&mut Rng>) -> Rows {
         self.out.clear();
         self.out.extend_from_slice(x);
         match rng {

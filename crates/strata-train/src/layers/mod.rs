@@ -26,9 +26,10 @@ pub struct Rows {
 
 /// A body layer: forward and backward side by side.
 pub trait Layer: Send {
-    /// Forward of `x` (`rows` of the layer's input shape); `dropout` is `Some` in training.
-    /// Returns the output's rows.
-    fn forward(&mut self, p: &[f32], x: &[f32], rows: Rows, dropout: Option<&mut Rng>) -> Rows;
+    /// Forward of `x` (`rows` of the layer's input shape); `valid` marks a sequence's steps
+    /// that are not padding (`[T, N]`, for layers that pool over time); `dropout` is `Some` in
+    /// training. Returns the output's rows.
+    fn forward(&mut self, p: &[f32], x: &[f32], rows: Rows, valid: Option<&[bool]>, dropout: Option<&mut Rng>) -> Rows;
 
     /// The output of the last `forward`.
     fn output(&self) -> &[f32];

@@ -30,9 +30,9 @@ fn params<'a>(r: &[Range<usize>], p: &'a [f32]) -> AttentionParams<'a> {
 }
 
 impl Layer for Attention {
-    fn forward(&mut self, p: &[f32], x: &[f32], rows: Rows, _: Option<&mut Rng>) -> Rows {
+    fn forward(&mut self, p: &[f32], x: &[f32], rows: Rows, valid: Option<&[bool]>, _: Option<&mut Rng>) -> Rows {
         self.rows = rows;
-        attention::forward(rows.t, rows.n, self.d, self.a, x, params(&self.ranges, p), &mut self.cache);
+        attention::forward(rows.t, rows.n, self.d, self.a, x, valid, params(&self.ranges, p), &mut self.cache);
         Rows { n: rows.n, t: 1 }
     }
 
@@ -70,18 +70,30 @@ impl Layer for Attention {
     }
 }
 
-/// Mean or max over time.
+/// Mean or max over time, of the steps that are not padding.
 pub struct Pool {
     d: usize,
     max: bool,
     out: Vec<f32>,
     argmax: Vec<usize>,
     rows: Rows,
+    /// `[T, N]` the mask of the last forward (empty: every step)
+    valid: Vec<bool>,
+    /// max: the input with padding steps at −∞
+    masked: Vec<f32>,
 }
 
 impl Pool {
     pub fn mean(d: usize) -> Self {
-        Pool { d, max: false, out: Vec::new(), argmax: Vec::new(), rows: Rows { n: 0, t: 0 } }
+        Pool {
+            d,
+            max: false,
+            out: Vec::new(),
+            argmax: Vec::new(),
+            rows: Rows { n: 0, t: 0 },
+            valid: Vec::new(),
+            masked: Vec::new(),
+        }
     }
 
     pub fn max(d: usize) -> Self {
@@ -90,15 +102,31 @@ impl Pool {
 }
 
 impl Layer for Pool {
-    fn forward(&mut self, _p: &[f32], x: &[f32], rows: Rows, _: Option<&mut Rng>) -> Rows {
+    fn forward(&mut self, _p: &[f32], x: &[f32], rows: Rows, valid: Option<&[bool]>, _: Option<&mut Rng>) -> Rows {
         self.rows = rows;
         let (n, t, d) = (rows.n, rows.t, self.d);
         self.out.resize(n * d, 0.0);
+        self.valid.clear();
+        self.valid.extend_from_slice(valid.unwrap_or(&[]));
+        let valid = valid.map(|_| &self.valid[..]);
         if self.max {
             self.argmax.resize(n * d, 0);
+            let x = match valid {
+                Some(v) => {
+                    self.masked.clear();
+                    self.masked.extend_from_slice(x);
+                    for bi in (0..n).filter(|&bi| (0..t).any(|s| v[s * n + bi])) {
+                        for s in (0..t).filter(|&s| !v[s * n + bi]) {
+                            self.masked[(s * n + bi) * d..(s * n + bi + 1) * d].fill(f32::NEG_INFINITY);
+                        }
+                    }
+                    &self.masked[..]
+                }
+                None => x,
+            };
             conv1d::max_over_time(t, n, d, x, &mut self.out, &mut self.argmax);
         } else {
-            attention::mean_forward(t, n, d, x, &mut self.out);
+            attention::mean_forward(t, n, d, x, valid, &mut self.out);
         }
         Rows { n, t: 1 }
     }
@@ -122,7 +150,8 @@ impl Layer for Pool {
         if self.max {
             conv1d::max_over_time_backward(n, self.d, dy, &self.argmax, dx);
         } else {
-            attention::mean_backward(t, n, self.d, dy, dx);
+            let valid = (!self.valid.is_empty()).then_some(&self.valid[..]);
+            attention::mean_backward(t, n, self.d, dy, valid, dx);
         }
     }
 }

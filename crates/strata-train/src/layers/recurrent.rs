@@ -51,7 +51,7 @@ fn params<'a>(ranges: &[Range<usize>], p: &'a [f32], dir: usize) -> RnnParams<'a
 }
 
 impl Layer for Recurrent {
-    fn forward(&mut self, p: &[f32], x: &[f32], rows: Rows, _: Option<&mut Rng>) -> Rows {
+    fn forward(&mut self, p: &[f32], x: &[f32], rows: Rows, _valid: Option<&[bool]>, _: Option<&mut Rng>) -> Rows {
         self.dims = RnnDims { b: rows.n, t: rows.t, e: self.e, h: self.h };
         let (d, r) = (self.dims, &self.ranges);
         match (&mut self.uni, &mut self.bi) {

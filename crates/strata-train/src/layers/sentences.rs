@@ -19,7 +19,7 @@ impl Sentences {
 }
 
 impl Layer for Sentences {
-    fn forward(&mut self, _p: &[f32], x: &[f32], rows: Rows, _: Option<&mut Rng>) -> Rows {
+    fn forward(&mut self, _p: &[f32], x: &[f32], rows: Rows, _valid: Option<&[bool]>, _: Option<&mut Rng>) -> Rows {
         let (s, d) = (self.s, self.d);
         self.docs = rows.n / s;
         let b = self.docs;
