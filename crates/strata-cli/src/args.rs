@@ -122,6 +122,9 @@ pub struct TrainArgs {
     pub max_sentences: Option<usize>,
     #[arg(long, default_value_t = 128)]
     pub embedding_dim: usize,
+    /// Embeddings start uniform in ±A (Keras's Embedding default 0.05; kim-cnn 0.25, Kim's)
+    #[arg(long, value_name = "A")]
+    pub embedding_init: Option<f32>,
     /// adam (Keras defaults) or sgd (plain gradient descent)
     #[arg(long, default_value = "adam")]
     pub optimizer: String,
@@ -198,6 +201,13 @@ impl TrainArgs {
                 ModelSettings::named(&self.model, self.embedding_dim, knobs).map_err(anyhow::Error::msg)?
             }
         };
+        let mut model = model;
+        if let Some(a) = self.embedding_init {
+            if !(a.is_finite() && a >= 0.0) {
+                bail!("--embedding-init must be a non-negative number (hint: Keras uses 0.05)");
+            }
+            model.embedding_init = a;
+        }
         let optimizer = match self.optimizer.as_str() {
             "adam" => OptimizerKind::Adam { lr: self.lr.unwrap_or(1e-3) },
             "sgd" => OptimizerKind::Sgd { lr: self.lr.unwrap_or(0.01) },

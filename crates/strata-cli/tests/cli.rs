@@ -558,7 +558,7 @@ fn zoo_models_train_reload_and_name_their_layers() {
     // the same kim-cnn, declared in a model file, trains to the same weights
     let file = c.write(
         "kim.toml",
-        b"[[layer]]\ntype = \"conv1d\"\nfilters = 8\nwidths = [3, 4, 5]\n\n[[layer]]\ntype = \"dropout\"\nrate = 0.5\n",
+        b"embedding_init = 0.25\n[[layer]]\ntype = \"conv1d\"\nfilters = 8\nwidths = [3, 4, 5]\n\n[[layer]]\ntype = \"dropout\"\nrate = 0.5\n",
     );
     let o = train(&c, &data, "kim-file", &["--model-file", file.to_str().unwrap(), "--epochs", "6"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));

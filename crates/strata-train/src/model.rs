@@ -127,6 +127,16 @@ pub struct ModelConfig {
     pub layers: Vec<LayerSpec>,
     /// Number of classes; two use one sigmoid output.
     pub num_classes: usize,
+    /// Embeddings start uniform in ±this (Keras's `RandomUniform(-0.05, 0.05)`; Kim's CNN
+    /// 0.25).
+    pub embedding_init: f32,
+}
+
+/// Keras's `Embedding` initialiser bound.
+pub const KERAS_EMBEDDING_INIT: f32 = 0.05;
+
+fn keras_embedding_init() -> f32 {
+    KERAS_EMBEDDING_INIT
 }
 
 /// `config.json`'s model as written now, or as written before models were layer lists (one
@@ -140,6 +150,8 @@ enum ConfigFile {
         embedding_dim: usize,
         layers: Vec<LayerSpec>,
         num_classes: usize,
+        #[serde(default = "keras_embedding_init")]
+        embedding_init: f32,
     },
     Stacked {
         architecture: String,
@@ -158,8 +170,8 @@ impl TryFrom<ConfigFile> for ModelConfig {
 
     fn try_from(f: ConfigFile) -> Result<ModelConfig, String> {
         Ok(match f {
-            ConfigFile::Current { architecture, vocab_size, embedding_dim, layers, num_classes } => {
-                ModelConfig { architecture, vocab_size, embedding_dim, layers, num_classes }
+            ConfigFile::Current { architecture, vocab_size, embedding_dim, layers, num_classes, embedding_init } => {
+                ModelConfig { architecture, vocab_size, embedding_dim, layers, num_classes, embedding_init }
             }
             ConfigFile::Stacked { architecture, vocab_size, embedding_dim, units, layers, num_classes, cell } => {
                 if layers > 1024 {
@@ -169,7 +181,14 @@ impl TryFrom<ConfigFile> for ModelConfig {
                     Cell::Lstm => LayerSpec::Lstm { units, bidirectional: false },
                     Cell::Gru => LayerSpec::Gru { units, bidirectional: false },
                 };
-                ModelConfig { architecture, vocab_size, embedding_dim, layers: vec![one; layers], num_classes }
+                ModelConfig {
+                    architecture,
+                    vocab_size,
+                    embedding_dim,
+                    layers: vec![one; layers],
+                    num_classes,
+                    embedding_init: KERAS_EMBEDDING_INIT,
+                }
             }
         })
     }
@@ -187,6 +206,16 @@ pub struct Knobs {
     pub layers: Option<usize>,
     /// `--max-sentences`: sentences per document (han).
     pub sentences: Option<usize>,
+}
+
+/// The embedding initialiser bound a named model starts from: Kim's ±0.25 for kim-cnn
+/// (random vectors with about word2vec's variance), Keras's ±0.05 otherwise.
+pub fn named_embedding_init(name: &str) -> f32 {
+    if name == "kim-cnn" {
+        0.25
+    } else {
+        KERAS_EMBEDDING_INIT
+    }
 }
 
 /// The body of a named model.
@@ -245,6 +274,7 @@ impl ModelConfig {
             embedding_dim: 128,
             layers: vec![LayerSpec::Lstm { units: 64, bidirectional: false }],
             num_classes: 2,
+            embedding_init: KERAS_EMBEDDING_INIT,
         }
     }
 
@@ -441,6 +471,9 @@ impl ModelConfig {
         if self.num_classes < 2 {
             return Err(format!("the data has {} class(es); a classifier needs at least 2", self.num_classes));
         }
+        if !(self.embedding_init.is_finite() && self.embedding_init >= 0.0) {
+            return Err("--embedding-init must be a non-negative number (hint: Keras uses 0.05)".into());
+        }
         if self.levels() == 0 {
             return Err("the model needs at least one layer with parameters above the embedding".into());
         }
@@ -534,7 +567,7 @@ impl Model {
         let mut m = Model::zeros(config);
         let mut rng = Rng::derive(seed, 0x696e6974); // "init"
         let data = &mut m.params.data;
-        init::uniform(&mut data[m.layout.embedding.clone()], 0.05, &mut rng);
+        init::uniform(&mut data[m.layout.embedding.clone()], m.config.embedding_init, &mut rng);
         for (l, ranges) in m.placed.iter().zip(&m.layout.layers) {
             let d = l.input.width;
             match &l.spec {

@@ -2,6 +2,7 @@
 //!
 //! ```toml
 //! embedding_dim = 128        # optional; --embedding-dim otherwise
+//! embedding_init = 0.05      # optional: embeddings start uniform in ±this (Keras's default)
 //! [[layer]]
 //! type = "conv1d"
 //! filters = 100
@@ -25,6 +26,7 @@ use crate::pipeline::ModelSettings;
 #[serde(deny_unknown_fields)]
 struct ModelFile {
     embedding_dim: Option<usize>,
+    embedding_init: Option<f32>,
     #[serde(default)]
     layer: Vec<LayerSpec>,
 }
@@ -45,6 +47,7 @@ pub fn parse(text: &str, origin: &str, embedding_dim: usize) -> Result<ModelSett
         architecture: "custom".into(),
         embedding_dim: file.embedding_dim.unwrap_or(embedding_dim),
         layers: file.layer,
+        embedding_init: file.embedding_init.unwrap_or(crate::model::KERAS_EMBEDDING_INIT),
     };
     // check the list now, with the file's name, rather than after the data is read
     let probe = ModelConfig {
@@ -53,6 +56,7 @@ pub fn parse(text: &str, origin: &str, embedding_dim: usize) -> Result<ModelSett
         embedding_dim: settings.embedding_dim,
         layers: settings.layers.clone(),
         num_classes: 2,
+        embedding_init: settings.embedding_init,
     };
     probe.validate().map_err(|m| format!("{origin}: {m} ({HINT})"))?;
     Ok(settings)

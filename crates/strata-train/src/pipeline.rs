@@ -14,7 +14,7 @@ use crate::encode::{encode_texts, Encoding};
 use crate::fit::{fit_schedule_from, Dataset, EpochRecord, FitOptions, Progress, TrainState};
 use crate::folder::SavedModel;
 use crate::infer::{evaluate, predict_logits, Evaluation};
-use crate::model::{named_layers, Knobs, LayerSpec, Model, ModelConfig};
+use crate::model::{named_embedding_init, named_layers, Knobs, LayerSpec, Model, ModelConfig};
 use crate::probe::{probe_layers, ProbeResult};
 use crate::schedule::Schedule;
 use crate::splits::{kfold_splits, mean_std, score};
@@ -35,12 +35,19 @@ pub struct ModelSettings {
     pub architecture: String,
     pub embedding_dim: usize,
     pub layers: Vec<LayerSpec>,
+    /// Embeddings start uniform in ±this.
+    pub embedding_init: f32,
 }
 
 impl ModelSettings {
     /// A named model (`--model`) with its knobs.
     pub fn named(name: &str, embedding_dim: usize, knobs: Knobs) -> Result<ModelSettings, String> {
-        Ok(ModelSettings { architecture: name.into(), embedding_dim, layers: named_layers(name, knobs)? })
+        Ok(ModelSettings {
+            architecture: name.into(),
+            embedding_dim,
+            layers: named_layers(name, knobs)?,
+            embedding_init: named_embedding_init(name),
+        })
     }
 }
 
@@ -188,6 +195,7 @@ pub fn train_from(
         embedding_dim: s.model.embedding_dim,
         layers: s.model.layers.clone(),
         num_classes: labels.len(),
+        embedding_init: s.model.embedding_init,
     };
     config.validate()?;
     check_fits(&config, s.text.maxlen)?;

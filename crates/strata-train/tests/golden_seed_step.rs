@@ -38,6 +38,7 @@ fn two_adam_steps_match_tf_keras() {
         embedding_dim: n("E"),
         layers: vec![LayerSpec::Lstm { units: n("H"), bidirectional: false }],
         num_classes: 2,
+        embedding_init: 0.05,
     };
     let mut model = Model::zeros(config);
     for (key, w) in KEYS.iter().zip(fx["before"].as_array().unwrap()) {

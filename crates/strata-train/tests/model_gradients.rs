@@ -13,7 +13,14 @@ use strata_train::{Model, ModelConfig};
 const V: usize = 12;
 
 fn config(architecture: &str, layers: Vec<LayerSpec>, num_classes: usize) -> ModelConfig {
-    ModelConfig { architecture: architecture.into(), vocab_size: V, embedding_dim: 4, layers, num_classes }
+    ModelConfig {
+        architecture: architecture.into(),
+        vocab_size: V,
+        embedding_dim: 4,
+        layers,
+        num_classes,
+        embedding_init: 0.05,
+    }
 }
 
 /// Loss and full gradient (embedding rows included) of `plan` on a fixed batch.

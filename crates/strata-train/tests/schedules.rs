@@ -23,6 +23,7 @@ fn model(layers: usize) -> Model {
             embedding_dim: 8,
             layers: vec![LayerSpec::Lstm { units: 6, bidirectional: false }; layers],
             num_classes: 2,
+            embedding_init: 0.05,
         },
         3,
     )
