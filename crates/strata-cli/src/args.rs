@@ -352,7 +352,8 @@ pub struct ExperimentCmd {
     pub data: Option<PathBuf>,
     #[arg(long, default_value_t = 10)]
     pub folds: usize,
-    /// A fixed split instead of folds: training file (with --dev and --test)
+    /// A fixed split instead of folds: training file (with --test, and --dev if the data has
+    /// one; otherwise --validation-split of it is held out)
     #[arg(long = "train")]
     pub train_file: Option<PathBuf>,
     #[arg(long)]

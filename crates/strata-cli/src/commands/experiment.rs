@@ -2,7 +2,7 @@
 //! writes results.json, report.md and a self-contained report/index.html.
 
 use anyhow::{anyhow, bail, Result};
-use strata_data::read_examples;
+use strata_data::{read_examples, stratified_split};
 use strata_train::experiment::run;
 use strata_train::folder::write_atomic;
 use strata_train::pipeline::{label_indices, Probes};
@@ -40,8 +40,23 @@ pub fn run_cmd(a: ExperimentCmd) -> Result<()> {
             };
             (examples, labels, y, vec![split], "train/dev/test".to_string(), tr.display().to_string())
         }
+        (None, Some(tr), None, Some(test)) => {
+            // no dev split (IMDB): hold out --validation-split of train, stratified and seeded
+            if a.validation_split <= 0.0 {
+                bail!("without --dev, --validation-split must hold out some training data (hint: 0.1)");
+            }
+            let (mut examples, labels, mut y) = super::labelled(tr, &read)?;
+            let n_train = examples.len();
+            let more = read_examples(test, &read)?;
+            y.extend(label_indices(&more, &labels, &test.display().to_string())?);
+            examples.extend(more);
+            let (train, val) = stratified_split(&(0..n_train).collect::<Vec<_>>(), &y, a.validation_split, a.train.seed);
+            let split = Split { train, val, test: (n_train..y.len()).collect() };
+            let protocol = format!("train ({} held out for validation)/test", a.validation_split);
+            (examples, labels, y, vec![split], protocol, tr.display().to_string())
+        }
         _ => bail!(
-            "give either --data FILE with --folds K, or --train, --dev and --test (hint: SST-2 has a standard split)"
+            "give either --data FILE with --folds K, or --train and --test, with --dev if the data has one (hint: SST-2 has a standard split)"
         ),
     };
     let mut schedules = Vec::new();
