@@ -8,6 +8,7 @@ use anyhow::{bail, Result};
 use clap::{Args, Parser, Subcommand};
 use strata_data::{Format, ReadOptions};
 use strata_text::{Segmenter, Side, TokenizerConfig, KERAS_FILTERS};
+use strata_train::fit::Monitor;
 use strata_train::model::Knobs;
 use strata_train::model_file;
 use strata_train::pipeline::{ModelSettings, Probes, TextSettings, TrainSettings};
@@ -160,6 +161,9 @@ pub struct TrainArgs {
     /// EarlyStopping(patience=N, restore_best_weights=True)); needs validation data
     #[arg(long)]
     pub early_stopping: Option<usize>,
+    /// What --early-stopping watches: val_loss (Keras's default) or val_accuracy
+    #[arg(long, default_value = "val_loss")]
+    pub monitor: String,
 }
 
 impl TrainArgs {
@@ -244,6 +248,11 @@ impl TrainArgs {
                 seed: self.seed,
                 shuffle: true,
                 early_stopping: self.early_stopping,
+                monitor: match self.monitor.as_str() {
+                    "val_loss" => Monitor::ValLoss,
+                    "val_accuracy" => Monitor::ValAccuracy,
+                    other => bail!("unknown --monitor '{other}' (hint: use val_loss or val_accuracy)"),
+                },
             },
             validation_split,
             probes: if self.no_probes { Probes::Off } else { Probes::EveryStage },

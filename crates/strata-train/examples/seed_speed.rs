@@ -69,6 +69,7 @@ fn main() {
         seed: 0,
         shuffle: true,
         early_stopping: None,
+        monitor: Default::default(),
     };
     let mut walls = Walls(Vec::new());
     let history = fit(&mut model, &train, None, &opts, &mut walls);

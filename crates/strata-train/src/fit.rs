@@ -13,7 +13,7 @@ use strata_nn::optim::{sgd_step, Adam, Group};
 use strata_nn::Rng;
 
 use crate::embedding_grad::{self, ChunkGrad};
-use crate::infer::{chunk_ranges, evaluate_plan};
+use crate::infer::{chunk_ranges, evaluate_plan, Evaluation};
 use crate::model::Model;
 use crate::network::{self, ChunkStats, Plan, Workspace};
 use crate::schedule::{Schedule, Stage};
@@ -60,9 +60,31 @@ pub struct FitOptions {
     pub seed: u64,
     pub shuffle: bool,
     /// Keras's `EarlyStopping(monitor="val_loss", patience=N, restore_best_weights=True)`, per
-    /// stage: stop a stage after `N` epochs without a lower val_loss, and end it with the
+    /// stage: stop a stage after `N` epochs without a better monitored figure, and end it with the
     /// weights of its best epoch. Needs validation data.
     pub early_stopping: Option<usize>,
+    /// What early stopping watches (Keras's `monitor=`).
+    pub monitor: Monitor,
+}
+
+/// The validation figure early stopping watches.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Monitor {
+    /// `val_loss`, lower is better (Keras's default).
+    #[default]
+    ValLoss,
+    /// `val_accuracy`, higher is better.
+    ValAccuracy,
+}
+
+impl Monitor {
+    /// The figure as a cost (lower is better).
+    fn cost(self, v: &Evaluation) -> f64 {
+        match self {
+            Monitor::ValLoss => v.loss,
+            Monitor::ValAccuracy => -v.accuracy,
+        }
+    }
 }
 
 impl Default for FitOptions {
@@ -75,6 +97,7 @@ impl Default for FitOptions {
             seed: 0,
             shuffle: true,
             early_stopping: None,
+            monitor: Monitor::ValLoss,
         }
     }
 }
@@ -127,7 +150,8 @@ pub struct TrainState {
     pub adam: Option<(Vec<f32>, Vec<f32>, u64)>,
     pub history: Vec<EpochRecord>,
     pub early_stops: Vec<(usize, usize, usize)>,
-    /// Early stopping within the current stage: best (val_loss, epoch, weights), epochs since.
+    /// Early stopping within the current stage: best (monitored cost, epoch, weights), epochs
+    /// since.
     pub best: Option<(f64, usize, Vec<f32>)>,
     pub waited: usize,
 }
@@ -257,7 +281,7 @@ pub fn fit_schedule_from(
     'stages: for (si, stage) in schedule.stages.iter().enumerate().skip(first_stage) {
         let groups = stage_groups(model, stage);
         let mut opt = OptimizerState::new(opts.optimizer, model.params.len());
-        // (best val_loss, its epoch, its weights), epochs since it
+        // (best monitored cost, its epoch, its weights), epochs since it
         let mut best: Option<(f64, usize, Vec<f32>)> = None;
         let mut waited = 0;
         let start_epoch = if si == first_stage { first_epoch } else { 1 };
@@ -318,8 +342,9 @@ pub fn fit_schedule_from(
             out.history.push(rec);
             let mut stop = false;
             if let (Some(patience), Some(v)) = (early, v) {
-                if best.as_ref().is_none_or(|(b, ..)| v.loss < *b) {
-                    best = Some((v.loss, epoch, model.params.data.clone()));
+                let cost = opts.monitor.cost(&v);
+                if best.as_ref().is_none_or(|(b, ..)| cost < *b) {
+                    best = Some((cost, epoch, model.params.data.clone()));
                     waited = 0;
                 } else {
                     waited += 1;

@@ -2,7 +2,7 @@
 //! moves nothing else, deep supervision with weight 0 is end-to-end, and backward never runs
 //! below the lowest trainable layer.
 
-use strata_train::fit::{fit_schedule, stage_groups, Dataset, FitOptions, OptimizerState, Silent, Trainer};
+use strata_train::fit::{fit_schedule, stage_groups, Dataset, FitOptions, Monitor, OptimizerState, Silent, Trainer};
 use strata_train::model::LayerSpec;
 use strata_train::schedule::Schedule;
 use strata_train::{Model, ModelConfig};
@@ -151,4 +151,14 @@ fn early_stopping_ends_with_the_best_epochs_weights() {
     let best = fitted.history.iter().map(|r| r.val_loss.unwrap()).fold(f64::INFINITY, f64::min);
     let now = strata_train::evaluate(&m, &val).loss;
     assert_eq!(now.to_bits(), best.to_bits(), "the model ends with its best epoch's weights");
+
+    // monitor="val_accuracy": the first epoch with the highest accuracy is the one kept
+    let mut m = model(1);
+    let o = FitOptions { early_stopping: Some(2), monitor: Monitor::ValAccuracy, ..opts(30) };
+    let fitted = fit_schedule(&mut m, &train, Some(&val), &Schedule::end_to_end(1, 30), &o, &mut Silent);
+    let accs: Vec<f64> = fitted.history.iter().map(|r| r.val_accuracy.unwrap()).collect();
+    let best = accs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let first_best = accs.iter().position(|&a| a == best).unwrap() + 1;
+    assert_eq!(fitted.early_stops, vec![(1, accs.len(), first_best)], "{accs:?}");
+    assert_eq!(strata_train::evaluate(&m, &val).accuracy, best);
 }
