@@ -103,6 +103,19 @@ impl LayerSpec {
         }
     }
 
+    /// The layer's main size (units, filters, attention width, sentences), if it has one.
+    fn size(&self) -> Option<usize> {
+        match *self {
+            LayerSpec::Lstm { units, .. } | LayerSpec::Gru { units, .. } | LayerSpec::Dense { units, .. } => {
+                Some(units)
+            }
+            LayerSpec::Conv1d { filters, .. } => Some(filters),
+            LayerSpec::Attention { dim } => Some(dim),
+            LayerSpec::Sentences { count } => Some(count),
+            LayerSpec::MeanPool | LayerSpec::MaxPool | LayerSpec::Dropout { .. } => None,
+        }
+    }
+
     /// The recurrent cell, units per direction and directions, for a recurrent layer.
     pub fn recurrent(&self) -> Option<(Cell, usize, bool)> {
         match *self {
@@ -348,20 +361,8 @@ impl ModelConfig {
                     Shape { sequence: true, sentence_rows: false, ..shape }
                 }
             };
-            for (v, what) in [(
-                match spec {
-                    LayerSpec::Lstm { units, .. } | LayerSpec::Gru { units, .. } => *units,
-                    LayerSpec::Dense { units, .. } => *units,
-                    LayerSpec::Conv1d { filters, .. } => *filters,
-                    LayerSpec::Attention { dim } => *dim,
-                    LayerSpec::Sentences { count } => *count,
-                    _ => 1,
-                },
-                "sizes must be at least 1",
-            )] {
-                if v == 0 {
-                    return Err(here(what));
-                }
+            if spec.size() == Some(0) {
+                return Err(here("sizes must be at least 1"));
             }
             if spec.has_params() {
                 group += 1;
