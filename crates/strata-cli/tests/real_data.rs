@@ -138,3 +138,72 @@ fn chinese_text_with_char_and_jieba_tokenizers() {
         assert!(r["accuracy"].as_f64().unwrap() > 0.6, "{tok}: learns its own training data: {r}");
     }
 }
+
+/// Training losses from a run folder's history.csv.
+fn losses(run: &std::path::Path) -> Vec<f64> {
+    let history = std::fs::read_to_string(run.join("history.csv")).unwrap();
+    history.lines().skip(1).map(|l| l.split(',').nth(2).unwrap().parse().unwrap()).collect()
+}
+
+#[test]
+fn zoo_smoke_kim_cnn_on_sst2_and_han_on_imdb() {
+    let Some(data) = data_dir() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let head = |file: &str, n: usize| -> String {
+        let all = std::fs::read_to_string(data.join(file)).unwrap();
+        all.lines().take(n).map(|l| format!("{l}\n")).collect()
+    };
+    // kim-cnn as bench/zoo.sh runs it, on 400 sentences, validated on 200 of SST-2's dev split
+    std::fs::write(tmp.path().join("train.tsv"), head("sst2/train.tsv", 400)).unwrap();
+    std::fs::write(tmp.path().join("dev.tsv"), head("sst2/dev.tsv", 200)).unwrap();
+    let kim = ["--model", "kim-cnn", "--embedding-dim", "64", "--batch-size", "50", "--maxlen", "50"];
+    let mut args =
+        vec!["train", "--data", "train.tsv", "--validation-data", "dev.tsv", "--out", "kim", "--epochs", "6"];
+    args.extend_from_slice(&kim);
+    args.extend_from_slice(&["--threads", "2", "--no-probes"]);
+    strata(tmp.path(), &args);
+    let l = losses(&tmp.path().join("kim"));
+    assert!(l[5] < l[0] - 0.15, "kim-cnn's training loss must fall on SST-2: {l:?}");
+    let t = strata(tmp.path(), &["test", "--model", "kim", "--data", "train.tsv", "--json"]);
+    let r: serde_json::Value = serde_json::from_slice(&t.stdout).unwrap();
+    assert!(r["accuracy"].as_f64().unwrap() > 0.8, "fits its own training data: {r}");
+
+    // han on 300 IMDB reviews (raw text with <br /> breaks), then explained by sentence
+    let imdb: String = std::fs::read_to_string(data.join("imdb/train.tsv"))
+        .unwrap()
+        .lines()
+        .enumerate()
+        .filter(|(i, _)| i % 16 == 0)
+        .map(|(_, l)| format!("{l}\n"))
+        .collect();
+    std::fs::write(tmp.path().join("imdb.tsv"), &imdb).unwrap();
+    let args = [
+        "train",
+        "--data",
+        "imdb.tsv",
+        "--out",
+        "han",
+        "--model",
+        "han",
+        "--maxlen",
+        "20",
+        "--max-sentences",
+        "8",
+        "--epochs",
+        "3",
+        "--threads",
+        "2",
+        "--no-probes",
+    ];
+    strata(tmp.path(), &args);
+    let l = losses(&tmp.path().join("han"));
+    assert!(l[2] < l[0] - 0.05, "han's training loss must fall on IMDB: {l:?}");
+    let review = imdb.lines().next().unwrap().split_once('\t').unwrap().1;
+    let ex = strata(tmp.path(), &["explain", "--model", "han", "--json", review]);
+    let v: serde_json::Value = serde_json::from_slice(&ex.stdout).unwrap();
+    let sentences = v["sentence_attention"].as_array().unwrap();
+    assert!(sentences.len() > 1, "a review is read as sentences: {v}");
+    let total: f64 = sentences.iter().map(|w| w.as_f64().unwrap()).sum();
+    // padding slots are masked, so the sentences read share all of the attention
+    assert!((total - 1.0).abs() < 1e-3, "sentence attention sums to 1: {total}");
+}
