@@ -14,7 +14,7 @@
 use strata_nn::{dense, embedding, loss, Rng};
 
 use crate::layers::{self, Layer, Rows};
-use crate::model::{Model, ModelConfig};
+use crate::model::{LayerSpec, Model, ModelConfig};
 
 /// What one stage computes and trains. Group order everywhere:
 /// `[embedding, level_0 … level_{L-1}, head, aux_0 … aux_{L-1}]` (levels are the body's layers
@@ -194,13 +194,19 @@ pub fn word_rows(model: &Model, b: usize, t: usize) -> (usize, usize) {
 fn padding_masks(model: &Model, ids: &[u32], b: usize, t: usize, ws: &mut Workspace) {
     let (n0, t0) = word_rows(model, b, t);
     ws.word_valid.clear();
+    ws.sentence_valid.clear();
+    let pools = |l: &crate::model::Placed| {
+        matches!(l.spec, LayerSpec::Attention { .. } | LayerSpec::MeanPool | LayerSpec::MaxPool)
+    };
+    if !model.placed.iter().any(pools) {
+        return; // no layer reads a mask (the seed's models): nothing to compute
+    }
     ws.word_valid.resize(t0 * n0, false);
     for (r, row) in ids.chunks_exact(t0.max(1)).enumerate() {
         for (s, &id) in row.iter().enumerate() {
             ws.word_valid[s * n0 + r] = id != 0;
         }
     }
-    ws.sentence_valid.clear();
     if let Some(s) = model.config.sentences() {
         ws.sentence_valid.resize(s * b, false);
         for (r, row) in ids.chunks_exact(t0.max(1)).enumerate() {
@@ -227,8 +233,9 @@ pub fn forward(model: &Model, ids: &[u32], b: usize, t: usize, plan: &Plan, ws: 
         let (below, this) = ws.layers.split_at_mut(i);
         let x = if i == 0 { &ws.emb[..] } else { below[i - 1].output() };
         let at_words = model.placed[i].input.sentence_rows || !hierarchical;
-        let valid = if at_words { &ws.word_valid[..] } else { &ws.sentence_valid[..] };
-        rows = this[0].forward(p, x, rows, Some(valid), ws.dropout.as_mut());
+        let valid = if at_words { &ws.word_valid } else { &ws.sentence_valid };
+        let valid = (!valid.is_empty()).then_some(&valid[..]);
+        rows = this[0].forward(p, x, rows, valid, ws.dropout.as_mut());
     }
     if plan.head_weight > 0.0 {
         let w = model.config.top_width();
