@@ -336,6 +336,17 @@ fn experiment_writes_results_and_a_self_contained_report() {
         "self-contained"
     );
     assert!(std::fs::read_to_string(c.path("exp/report.md")).unwrap().contains("| layerwise |"));
+
+    // a split without a dev file (IMDB): validation comes from --validation-split of train
+    let test = c.write("t.tsv", corpus(40).as_bytes());
+    let mut args = vec!["experiment", "--train", data.to_str().unwrap(), "--test", test.to_str().unwrap()];
+    args.extend(["--schedules", "end-to-end", "--out", "exp2", "--json"]);
+    args.extend(small_with(&["--epochs", "2"]));
+    let o = c.run(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["protocol"], "train (0.1 held out for validation)/test");
+    assert_eq!(r["schedules"][0]["curves"][0].as_array().unwrap().len(), 2, "validation curves exist");
 }
 
 #[test]
