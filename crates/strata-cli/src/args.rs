@@ -126,10 +126,11 @@ pub struct TrainArgs {
     /// Embeddings start uniform in ±A (Keras's Embedding default 0.05; kim-cnn 0.25, Kim's)
     #[arg(long, value_name = "A")]
     pub embedding_init: Option<f32>,
-    /// adam (Keras defaults) or sgd (plain gradient descent)
+    /// adam (Keras defaults), sgd (plain gradient descent) or adadelta (Keras defaults; Kim's
+    /// CNN used it with --lr 1.0)
     #[arg(long, default_value = "adam")]
     pub optimizer: String,
-    /// Learning rate (default 1e-3 for adam, 0.01 for sgd)
+    /// Learning rate (default 1e-3 for adam and adadelta, 0.01 for sgd)
     #[arg(long)]
     pub lr: Option<f32>,
     #[arg(long, default_value_t = 0)]
@@ -164,6 +165,10 @@ pub struct TrainArgs {
     /// What --early-stopping watches: val_loss (Keras's default) or val_accuracy
     #[arg(long, default_value = "val_loss")]
     pub monitor: String,
+    /// Rescale each output unit's head weights to an L2 norm of at most S after every step
+    /// (Keras kernel_constraint=MaxNorm(S); Kim's CNN: 3)
+    #[arg(long, value_name = "S")]
+    pub max_norm: Option<f32>,
 }
 
 impl TrainArgs {
@@ -215,7 +220,8 @@ impl TrainArgs {
         let optimizer = match self.optimizer.as_str() {
             "adam" => OptimizerKind::Adam { lr: self.lr.unwrap_or(1e-3) },
             "sgd" => OptimizerKind::Sgd { lr: self.lr.unwrap_or(0.01) },
-            other => bail!("unknown --optimizer '{other}' (hint: use adam or sgd)"),
+            "adadelta" => OptimizerKind::Adadelta { lr: self.lr.unwrap_or(1e-3) },
+            other => bail!("unknown --optimizer '{other}' (hint: use adam, sgd or adadelta)"),
         };
         if !(optimizer.lr() > 0.0 && optimizer.lr().is_finite()) {
             bail!("--lr must be a positive number (hint: Keras's Adam uses 0.001)");
@@ -252,6 +258,12 @@ impl TrainArgs {
                     "val_loss" => Monitor::ValLoss,
                     "val_accuracy" => Monitor::ValAccuracy,
                     other => bail!("unknown --monitor '{other}' (hint: use val_loss or val_accuracy)"),
+                },
+                max_norm: match self.max_norm {
+                    Some(s) if !(s > 0.0 && s.is_finite()) => {
+                        bail!("--max-norm must be a positive number (hint: Kim uses 3)")
+                    }
+                    other => other,
                 },
             },
             validation_split,

@@ -1,4 +1,5 @@
-//! Optimizers over the flat parameter buffer: plain gradient descent and Adam (Keras defaults).
+//! Optimizers over the flat parameter buffer: plain gradient descent, Adam and Adadelta (Keras
+//! defaults), and Keras's `MaxNorm` weight constraint.
 //!
 //! An optimizer updates only the ranges it is given, each with its own learning-rate
 //! multiplier: that is how frozen layers and per-layer learning rates work without rebuilding
@@ -104,9 +105,92 @@ fn adam_update(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], a: f32, b
     adam_body(p, g, m, v, a, b1, b2, eps)
 }
 
+/// Adadelta (Zeiler 2012) as tf-keras writes it — the optimiser of Kim's (2014) CNN:
+/// `a_g ← ρ·a_g + (1−ρ)·g²`, `u = g·√(a_u + ε)/√(a_g + ε)`, `a_u ← ρ·a_u + (1−ρ)·u²`,
+/// `θ −= lr·u`. Keras's defaults are ρ 0.95, ε 1e-7 (Kim: lr 1.0, ε 1e-6).
+#[derive(Clone, Debug)]
+pub struct Adadelta {
+    pub lr: f32,
+    pub rho: f32,
+    pub epsilon: f32,
+    /// running averages of squared gradients and of squared updates
+    pub acc_grad: Vec<f32>,
+    pub acc_update: Vec<f32>,
+}
+
+impl Adadelta {
+    pub fn new(n_params: usize, lr: f32) -> Self {
+        Adadelta { lr, rho: 0.95, epsilon: 1e-7, acc_grad: vec![0.0; n_params], acc_update: vec![0.0; n_params] }
+    }
+
+    pub fn step(&mut self, params: &mut [f32], grads: &[f32], groups: &[Group]) {
+        let (rho, eps) = (self.rho, self.epsilon);
+        for gr in groups {
+            let lr = self.lr * gr.lr_mult;
+            let r = gr.range.clone();
+            params[r.clone()]
+                .par_chunks_mut(PAR_CHUNK)
+                .zip(grads[r.clone()].par_chunks(PAR_CHUNK))
+                .zip(self.acc_grad[r.clone()].par_chunks_mut(PAR_CHUNK))
+                .zip(self.acc_update[r].par_chunks_mut(PAR_CHUNK))
+                .for_each(|(((p, g), ag), au)| {
+                    for i in 0..p.len() {
+                        ag[i] = rho * ag[i] + (1.0 - rho) * g[i] * g[i];
+                        let u = g[i] * (au[i] + eps).sqrt() / (ag[i] + eps).sqrt();
+                        au[i] = rho * au[i] + (1.0 - rho) * u * u;
+                        p[i] -= lr * u;
+                    }
+                });
+        }
+    }
+}
+
+/// Keras's `MaxNorm(max)` on a `[I, O]` kernel: each output unit's incoming weights (a column)
+/// are rescaled to an L2 norm of at most `max` (Kim's constraint, s = 3).
+pub fn max_norm(kernel: &mut [f32], inputs: usize, outputs: usize, max: f32) {
+    for o in 0..outputs {
+        let norm = (0..inputs).map(|i| kernel[i * outputs + o].powi(2)).sum::<f32>().sqrt();
+        if norm > max {
+            // Keras: w · clip(norm, 0, max) / (ε + norm)
+            let scale = max / (1e-7 + norm);
+            (0..inputs).for_each(|i| kernel[i * outputs + o] *= scale);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn adadelta_matches_its_formula_over_two_steps() {
+        let (mut p, g) = (vec![1.0f32, -2.0], vec![0.5f32, -4.0]);
+        let mut opt = Adadelta { epsilon: 1e-6, ..Adadelta::new(2, 1.0) };
+        let groups = [Group { range: 0..2, lr_mult: 1.0 }];
+        let (mut want, mut ag, mut au) = (vec![1.0f64, -2.0], [0.0f64; 2], [0.0f64; 2]);
+        for _ in 0..2 {
+            opt.step(&mut p, &g, &groups);
+            for i in 0..2 {
+                let gi = g[i] as f64;
+                ag[i] = 0.95 * ag[i] + 0.05 * gi * gi;
+                let u = gi * (au[i] + 1e-6).sqrt() / (ag[i] + 1e-6).sqrt();
+                au[i] = 0.95 * au[i] + 0.05 * u * u;
+                want[i] -= u;
+            }
+        }
+        for i in 0..2 {
+            assert!((p[i] as f64 - want[i]).abs() < 1e-6, "{} vs {}", p[i], want[i]);
+        }
+    }
+
+    #[test]
+    fn max_norm_rescales_only_long_columns() {
+        // [I=2, O=2]: column 0 = (3, 4) has norm 5, column 1 = (0.3, 0.4) norm 0.5
+        let mut k = vec![3.0f32, 0.3, 4.0, 0.4];
+        max_norm(&mut k, 2, 2, 3.0);
+        assert!((k[0] - 1.8).abs() < 1e-5 && (k[2] - 2.4).abs() < 1e-5, "{k:?}");
+        assert_eq!((k[1], k[3]), (0.3, 0.4));
+    }
 
     #[test]
     fn adam_first_step_moves_by_lr_times_sign() {

@@ -70,6 +70,7 @@ fn main() {
         shuffle: true,
         early_stopping: None,
         monitor: Default::default(),
+        max_norm: None,
     };
     let mut walls = Walls(Vec::new());
     let history = fit(&mut model, &train, None, &opts, &mut walls);

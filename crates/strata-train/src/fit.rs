@@ -9,7 +9,7 @@
 use std::time::Instant;
 
 use rayon::prelude::*;
-use strata_nn::optim::{sgd_step, Adam, Group};
+use strata_nn::optim::{max_norm, sgd_step, Adadelta, Adam, Group};
 use strata_nn::Rng;
 
 use crate::embedding_grad::{self, ChunkGrad};
@@ -42,12 +42,14 @@ pub enum OptimizerKind {
     Adam { lr: f32 },
     /// Plain gradient descent: θ ← θ − α∇L.
     Sgd { lr: f32 },
+    /// Keras defaults (ρ 0.95, ε 1e-7) apart from the learning rate.
+    Adadelta { lr: f32 },
 }
 
 impl OptimizerKind {
     pub fn lr(&self) -> f32 {
         match *self {
-            OptimizerKind::Adam { lr } | OptimizerKind::Sgd { lr } => lr,
+            OptimizerKind::Adam { lr } | OptimizerKind::Sgd { lr } | OptimizerKind::Adadelta { lr } => lr,
         }
     }
 }
@@ -65,6 +67,8 @@ pub struct FitOptions {
     pub early_stopping: Option<usize>,
     /// What early stopping watches (Keras's `monitor=`).
     pub monitor: Monitor,
+    /// Keras's `kernel_constraint=MaxNorm(s)` on the head (Kim's CNN: 3).
+    pub max_norm: Option<f32>,
 }
 
 /// The validation figure early stopping watches.
@@ -98,6 +102,7 @@ impl Default for FitOptions {
             shuffle: true,
             early_stopping: None,
             monitor: Monitor::ValLoss,
+            max_norm: None,
         }
     }
 }
@@ -146,7 +151,8 @@ pub struct TrainState {
     pub shuffles: usize,
     pub step: usize,
     pub params: Vec<f32>,
-    /// Adam's moments and step count within the current stage (`None` at a stage start).
+    /// The optimiser's per-parameter state within the current stage (`None` at a stage start):
+    /// Adam's moments and step count, or Adadelta's two accumulators (and 0).
     pub adam: Option<(Vec<f32>, Vec<f32>, u64)>,
     pub history: Vec<EpochRecord>,
     pub early_stops: Vec<(usize, usize, usize)>,
@@ -164,6 +170,7 @@ impl Progress for Silent {}
 pub enum OptimizerState {
     Adam(Adam),
     Sgd { lr: f32 },
+    Adadelta(Adadelta),
 }
 
 impl OptimizerState {
@@ -171,6 +178,7 @@ impl OptimizerState {
         match kind {
             OptimizerKind::Adam { lr } => OptimizerState::Adam(Adam::new(n_params, lr)),
             OptimizerKind::Sgd { lr } => OptimizerState::Sgd { lr },
+            OptimizerKind::Adadelta { lr } => OptimizerState::Adadelta(Adadelta::new(n_params, lr)),
         }
     }
 
@@ -178,6 +186,7 @@ impl OptimizerState {
         match self {
             OptimizerState::Adam(a) => a.lr = lr,
             OptimizerState::Sgd { lr: l } => *l = lr,
+            OptimizerState::Adadelta(a) => a.lr = lr,
         }
     }
 
@@ -185,6 +194,7 @@ impl OptimizerState {
         match self {
             OptimizerState::Adam(a) => a.step(params, grads, groups),
             OptimizerState::Sgd { lr } => sgd_step(params, grads, groups, *lr),
+            OptimizerState::Adadelta(a) => a.step(params, grads, groups),
         }
     }
 }
@@ -276,6 +286,7 @@ pub fn fit_schedule_from(
     }
     let mut trainer = Trainer::new(model);
     trainer.dropout_seed = opts.seed ^ 0x64726f70; // "drop"
+    trainer.max_norm = opts.max_norm;
     let early = opts.early_stopping.filter(|_| val.is_some_and(|v| !v.is_empty()));
     let every = progress.checkpoint_every();
     'stages: for (si, stage) in schedule.stages.iter().enumerate().skip(first_stage) {
@@ -286,8 +297,10 @@ pub fn fit_schedule_from(
         let mut waited = 0;
         let start_epoch = if si == first_stage { first_epoch } else { 1 };
         if let Some(st) = restored.take().filter(|_| si == first_stage) {
-            if let (OptimizerState::Adam(a), Some((m, v, t))) = (&mut opt, st.adam) {
-                (a.m, a.v, a.t) = (m, v, t);
+            match (&mut opt, st.adam) {
+                (OptimizerState::Adam(a), Some((m, v, t))) => (a.m, a.v, a.t) = (m, v, t),
+                (OptimizerState::Adadelta(a), Some((g, u, _))) => (a.acc_grad, a.acc_update) = (g, u),
+                _ => {}
             }
             (best, waited) = (st.best, st.waited);
         }
@@ -364,6 +377,7 @@ pub fn fit_schedule_from(
             if every > 0 && out.history.len() % every == 0 {
                 let adam = match (&opt, stage_ends) {
                     (OptimizerState::Adam(a), false) => Some((a.m.clone(), a.v.clone(), a.t)),
+                    (OptimizerState::Adadelta(a), false) => Some((a.acc_grad.clone(), a.acc_update.clone(), 0)),
                     _ => None,
                 };
                 progress.on_checkpoint(&TrainState {
@@ -396,6 +410,8 @@ pub struct Trainer {
     /// Seed of dropout's streams, and the global step (set by the loop before each step).
     pub dropout_seed: u64,
     pub step_index: u64,
+    /// Keras's `MaxNorm` on the head's kernel after each step, if set.
+    pub max_norm: Option<f32>,
 }
 
 impl Trainer {
@@ -408,6 +424,7 @@ impl Trainer {
             batch_labels: Vec::new(),
             dropout_seed: 0,
             step_index: 0,
+            max_norm: None,
         }
     }
 
@@ -471,6 +488,11 @@ impl Trainer {
             embedding_grad::scatter(g_emb, e, network::word_rows(model, 1, t).1, &chunks);
         }
         opt.step(&mut model.params.data, &self.grads, groups);
+        let head_trains = plan.trainable[model.config.levels() + 1];
+        if let Some(s) = self.max_norm.filter(|_| head_trains) {
+            let (w, k) = (model.config.top_width(), model.config.outputs());
+            max_norm(&mut model.params.data[model.layout.head_kernel.clone()], w, k, s);
+        }
         if emb_trains {
             // Only the rows this batch touched are non-zero.
             embedding_grad::clear(&mut self.grads[..emb_end], e, &self.batch_ids);

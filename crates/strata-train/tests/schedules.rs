@@ -162,3 +162,18 @@ fn early_stopping_ends_with_the_best_epochs_weights() {
     assert_eq!(fitted.early_stops, vec![(1, accs.len(), first_best)], "{accs:?}");
     assert_eq!(strata_train::evaluate(&m, &val).accuracy, best);
 }
+
+#[test]
+fn adadelta_trains_and_max_norm_bounds_the_heads_columns() {
+    let (ids, labels) = data(96, 10, 50);
+    let train = Dataset { ids: &ids, labels: &labels, t: 10 };
+    let mut m = model(1);
+    let before = group(&m, "head");
+    let o = FitOptions { optimizer: strata_train::OptimizerKind::Adadelta { lr: 1.0 }, max_norm: Some(0.3), ..opts(3) };
+    let fitted = fit_schedule(&mut m, &train, None, &Schedule::end_to_end(1, 3), &o, &mut Silent);
+    assert!(fitted.history[2].loss < fitted.history[0].loss, "Adadelta lowers the loss");
+    let head = &m.params.data[m.layout.head_kernel.clone()];
+    let norm = head.iter().map(|w| w * w).sum::<f32>().sqrt();
+    assert!(norm <= 0.3 + 1e-5, "head column norm {norm}");
+    assert_ne!(group(&m, "head"), before);
+}

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{anyhow, Result};
 use serde::Serialize;
 use strata_train::checkpoint;
-use strata_train::fit::TrainState;
+use strata_train::fit::{Monitor, TrainState};
 use strata_train::folder::{save, write_atomic};
 use strata_train::history::{history_csv, timings_csv};
 use strata_train::pipeline::{holdout, label_indices, train_from};
@@ -29,6 +29,10 @@ struct RunRecord {
     batch_size: usize,
     optimizer: String,
     lr: f32,
+    early_stopping: Option<usize>,
+    monitor: String,
+    max_norm: Option<f32>,
+    embedding_init: f32,
     maxlen: usize,
     num_words: usize,
     oov_token: String,
@@ -122,7 +126,8 @@ pub fn run(a: TrainCmd) -> Result<()> {
     }
 
     for (stage, epoch, best) in &trained.early_stops {
-        eprintln!("Early stopping: stage {stage} stopped after epoch {epoch}; restored the weights of epoch {best} (lowest val_loss)");
+        let figure = if s.fit.monitor == Monitor::ValAccuracy { "highest val_accuracy" } else { "lowest val_loss" };
+        eprintln!("Early stopping: stage {stage} stopped after epoch {epoch}; restored the weights of epoch {best} ({figure})");
     }
     let record = RunRecord {
         data: data.clone(),
@@ -136,6 +141,10 @@ pub fn run(a: TrainCmd) -> Result<()> {
         batch_size: s.fit.batch_size,
         optimizer: a.train.optimizer.clone(),
         lr: s.fit.optimizer.lr(),
+        early_stopping: s.fit.early_stopping,
+        monitor: a.train.monitor.clone(),
+        max_norm: s.fit.max_norm,
+        embedding_init: s.model.embedding_init,
         maxlen: s.text.maxlen,
         num_words: a.train.num_words,
         oov_token: a.train.oov_token.clone(),
