@@ -490,7 +490,7 @@ impl Trainer {
         opt.step(&mut model.params.data, &self.grads, groups);
         let head_trains = plan.trainable[model.config.levels() + 1];
         if let Some(s) = self.max_norm.filter(|_| head_trains) {
-            let (w, k) = (model.config.top_width(), model.config.outputs());
+            let (w, k) = (model.top_width(), model.config.outputs());
             max_norm(&mut model.params.data[model.layout.head_kernel.clone()], w, k, s);
         }
         if emb_trains {

@@ -610,16 +610,30 @@ impl Model {
         m
     }
 
-    /// Width of level `k`'s summary vector (what its auxiliary head and probe read): the
-    /// recurrent layer's last state, else the level's last vector output.
-    pub fn summary_width(&self, k: usize) -> usize {
-        let in_level: Vec<&Placed> = self.placed.iter().filter(|p| p.group == k + 1).collect();
-        match in_level[0].spec.recurrent() {
-            Some(_) => in_level[0].output.width,
-            None => {
-                in_level.iter().rev().find(|p| !p.output.sequence).map_or(in_level[0].output.width, |p| p.output.width)
-            }
+    /// Width of the head's input (the top layer's output), from the placed layers.
+    pub fn top_width(&self) -> usize {
+        self.placed.last().map_or(self.config.embedding_dim, |l| l.output.width)
+    }
+
+    /// Where level `k`'s summary (what its auxiliary head and probe read) comes from: (layer
+    /// index, from its last state, rows are sentences to be averaged per text) — a recurrent
+    /// layer's last state, else the level's last vector output.
+    pub fn summary_source(&self, k: usize) -> (usize, bool, bool) {
+        let first = self.placed.iter().position(|p| p.group == k + 1).expect("level exists");
+        if self.placed[first].spec.recurrent().is_some() {
+            return (first, true, self.placed[first].input.sentence_rows);
         }
+        let i = (first..self.placed.len())
+            .take_while(|&i| self.placed[i].group == k + 1)
+            .filter(|&i| !self.placed[i].output.sequence)
+            .last()
+            .unwrap_or(first);
+        (i, false, self.placed[i].output.sentence_rows)
+    }
+
+    /// Width of level `k`'s summary vector.
+    pub fn summary_width(&self, k: usize) -> usize {
+        self.placed[self.summary_source(k).0].output.width
     }
 
     /// Appends one auxiliary classifier per level (`aux_k.kernel`, `aux_k.bias`),

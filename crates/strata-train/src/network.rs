@@ -129,26 +129,11 @@ impl Workspace {
     }
 }
 
-/// Where level `k`'s summary comes from: (layer index, from its last state, rows are
-/// sentences that are averaged per document).
-fn summary_source(model: &Model, k: usize) -> (usize, bool, bool) {
-    let first = model.placed.iter().position(|p| p.group == k + 1).expect("level exists");
-    if model.placed[first].spec.recurrent().is_some() {
-        return (first, true, model.placed[first].input.sentence_rows);
-    }
-    let i = (first..model.placed.len())
-        .take_while(|&i| model.placed[i].group == k + 1)
-        .filter(|&i| !model.placed[i].output.sequence)
-        .last()
-        .unwrap_or(first);
-    (i, false, model.placed[i].output.sentence_rows)
-}
-
 /// Fills `out[k]` with level `k`'s summary `[B, D_k]`: the recurrent layer's last state, else
 /// the level's last vector output; below a `sentences` layer, the mean over each document's
 /// sentences.
 fn level_summary(model: &Model, layers: &[Box<dyn Layer>], b: usize, k: usize, out: &mut [Vec<f32>]) {
-    let (i, last, sentence_rows) = summary_source(model, k);
+    let (i, last, sentence_rows) = model.summary_source(k);
     let src = if last { layers[i].last_state().unwrap() } else { layers[i].output() };
     let d = model.summary_width(k);
     let dst = &mut out[k];
@@ -238,7 +223,7 @@ pub fn forward(model: &Model, ids: &[u32], b: usize, t: usize, plan: &Plan, ws: 
         rows = this[0].forward(p, x, rows, valid, ws.dropout.as_mut());
     }
     if plan.head_weight > 0.0 {
-        let w = model.config.top_width();
+        let w = model.top_width();
         ws.logits.resize(b * k_out, 0.0);
         let (hk, hb) = (&p[model.layout.head_kernel.clone()], &p[model.layout.head_bias.clone()]);
         dense::forward(b, w, k_out, ws.layers[top - 1].output(), hk, hb, &mut ws.logits);
@@ -309,7 +294,7 @@ pub fn backward(
         stats.correct = count_correct(&ws.logits, k_out, labels);
         let (kr, br) = (model.layout.head_kernel.clone(), model.layout.head_bias.clone());
         let (gk, gb) = ws.grads[local(&kr).start..local(&br).end].split_at_mut(kr.len());
-        let w = model.config.top_width();
+        let w = model.top_width();
         let x = ws.layers[top - 1].output();
         let dx = lowest.is_some().then(|| {
             ws.dy[top - 1].resize(b * w, 0.0);
@@ -387,7 +372,7 @@ pub fn backward(
 /// Adds an auxiliary head's gradient at level `k`'s summary (`ws.dstate`, `[B, D]`) to the
 /// layer it came from — spread evenly over a document's sentences below a `sentences` layer.
 fn add_summary_gradient(model: &Model, k: usize, b: usize, ws: &mut Workspace) {
-    let (i, last, sentence_rows) = summary_source(model, k);
+    let (i, last, sentence_rows) = model.summary_source(k);
     let d = model.summary_width(k);
     let s = if sentence_rows { model.config.sentences().unwrap_or(1) } else { 1 };
     let (buf, has) = if last { (&mut ws.dlast[i], &mut ws.has_dlast[i]) } else { (&mut ws.dy[i], &mut ws.has_dy[i]) };
