@@ -61,14 +61,20 @@ pub fn place(sentences: &[Vec<u32>], enc: &Encoding, row: &mut [u32]) {
         pad_sequence_into(&flat, row, enc.padding, enc.truncating, 0);
         return;
     };
-    let marks: Vec<u32> = (1..=sentences.len() as u32).collect();
-    let mut slots = vec![0u32; s];
-    pad_sequence_into(&marks, &mut slots, enc.padding, enc.truncating, 0);
-    for (slot, &mark) in row.chunks_exact_mut(enc.maxlen).zip(&slots) {
+    for (slot, &mark) in row.chunks_exact_mut(enc.maxlen).zip(&sentence_slots(sentences.len(), s, enc)) {
         if mark > 0 {
             pad_sequence_into(&sentences[mark as usize - 1], slot, enc.padding, enc.truncating, 0);
         }
     }
+}
+
+/// Which of `n` sentences fills each of the `s` slots (`i + 1` for sentence `i`, 0 for an
+/// empty slot): pad_sequences's rule applied to sentences.
+pub fn sentence_slots(n: usize, s: usize, enc: &Encoding) -> Vec<u32> {
+    let marks: Vec<u32> = (1..=n as u32).collect();
+    let mut slots = vec![0u32; s];
+    pad_sequence_into(&marks, &mut slots, enc.padding, enc.truncating, 0);
+    slots
 }
 
 /// Ids for every text, `[N, ids_per_text]`.

@@ -14,7 +14,7 @@
 
 use serde::Serialize;
 
-use crate::encode::{place, split_sentences};
+use crate::encode::{place, sentence_slots, split_sentences};
 use crate::folder::SavedModel;
 use crate::model::LayerSpec;
 use crate::network::{self, word_rows, Plan, Workspace};
@@ -166,9 +166,7 @@ fn read_by_model(saved: &SavedModel, ids: &[Vec<u32>], class: usize) -> Read {
     place(&nonempty(ids), &enc, &mut row);
     place(&nonempty(&marks), &enc, &mut where_);
     let kept_sentences: Vec<usize> = (0..ids.len()).filter(|&s| !ids[s].is_empty()).collect();
-    let slot_marks: Vec<u32> = (1..=kept_sentences.len() as u32).collect();
-    let mut slots = vec![0u32; enc.sentences.unwrap_or(1)];
-    strata_text::pad_sequence_into(&slot_marks, &mut slots, enc.padding, enc.truncating, 0);
+    let slots = sentence_slots(kept_sentences.len(), enc.sentences.unwrap_or(1), &enc);
 
     let plan = Plan::end_to_end(model.config.levels());
     let mut ws = Workspace::default();

@@ -1,8 +1,8 @@
 //! The model: a configuration (an embedding, then a list of layers like a Keras `Sequential`,
 //! then a classifier), a flat parameter store laid out from it, and Keras's initialisation.
 //!
-//! The named models are lists the CLI builds (`--model`); a TOML file can declare any other
-//! list ([`crate::model_file`]). The seed's model is `Embedding(V, 128) → LSTM(64) →
+//! The layer types are in [`crate::layer_spec`]; the named models are lists the CLI builds
+//! (`--model`, [`crate::zoo`]); a TOML file can declare any other list ([`crate::model_file`]). The seed's model is `Embedding(V, 128) → LSTM(64) →
 //! Dense(1, sigmoid)`.
 //!
 //! Layers with parameters are the model's **levels** — the unit that schedules train, freeze
@@ -14,117 +14,9 @@
 use serde::{Deserialize, Serialize};
 use strata_nn::{init, ParamStore, Rng};
 
+pub use crate::layer_spec::{LayerSpec, Shape};
+pub use crate::zoo::{named_embedding_init, named_layers, Knobs, NAMED_MODELS};
 pub use strata_nn::Cell;
-
-/// One layer of the model's body.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-pub enum LayerSpec {
-    /// Keras `LSTM(units)`, or `Bidirectional(LSTM(units))` (concatenated, `2·units` wide).
-    /// Returns sequences when the next layer reads a sequence, else the last state.
-    Lstm {
-        units: usize,
-        #[serde(default)]
-        bidirectional: bool,
-    },
-    /// Keras `GRU(units, reset_after=True)`, optionally bidirectional.
-    Gru {
-        units: usize,
-        #[serde(default)]
-        bidirectional: bool,
-    },
-    /// Kim (2014): one `Conv1D(filters, w, activation="relu")` per width, each max-pooled over
-    /// time, concatenated: `[B, widths·filters]`.
-    Conv1d { filters: usize, widths: Vec<usize> },
-    /// Additive attention pooling over time (Yang et al. 2016) with a `dim`-wide projection.
-    Attention { dim: usize },
-    /// Mean over time.
-    MeanPool,
-    /// Max over time.
-    MaxPool,
-    /// Inverted dropout, active in training only.
-    Dropout { rate: f32 },
-    /// `Dense(units, activation)`; activation `relu`, `tanh` or `linear`.
-    Dense {
-        units: usize,
-        #[serde(default = "default_activation")]
-        activation: String,
-    },
-    /// The hierarchical boundary: the layers below read each sentence (up to `count` per
-    /// document, `maxlen` words each); this turns their sentence vectors into a sequence of
-    /// `count` steps per document for the layers above.
-    Sentences { count: usize },
-}
-
-fn default_activation() -> String {
-    "relu".into()
-}
-
-/// What flows between layers: a time-major sequence `[T, N, D]` or one vector per row `[N, D]`.
-/// Below a `sentences` layer the rows are sentences (`N = B·S`), above it documents.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Shape {
-    pub sequence: bool,
-    pub width: usize,
-    pub sentence_rows: bool,
-}
-
-impl LayerSpec {
-    /// Whether the layer has parameters (and so is a level of its own).
-    pub fn has_params(&self) -> bool {
-        matches!(self, LayerSpec::Lstm { .. } | LayerSpec::Gru { .. } | LayerSpec::Conv1d { .. })
-            || matches!(self, LayerSpec::Attention { .. } | LayerSpec::Dense { .. })
-    }
-
-    /// Name prefix of a level of this kind.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            LayerSpec::Lstm { bidirectional: false, .. } => "lstm",
-            LayerSpec::Lstm { bidirectional: true, .. } => "bilstm",
-            LayerSpec::Gru { bidirectional: false, .. } => "gru",
-            LayerSpec::Gru { bidirectional: true, .. } => "bigru",
-            LayerSpec::Conv1d { .. } => "conv1d",
-            LayerSpec::Attention { .. } => "attention",
-            LayerSpec::MeanPool => "mean_pool",
-            LayerSpec::MaxPool => "max_pool",
-            LayerSpec::Dropout { .. } => "dropout",
-            LayerSpec::Dense { .. } => "dense",
-            LayerSpec::Sentences { .. } => "sentences",
-        }
-    }
-
-    /// Whether the layer reads a sequence (else a vector per row).
-    pub fn reads_sequence(&self) -> bool {
-        match self {
-            LayerSpec::Lstm { .. } | LayerSpec::Gru { .. } | LayerSpec::Conv1d { .. } => true,
-            LayerSpec::Attention { .. } | LayerSpec::MeanPool | LayerSpec::MaxPool => true,
-            LayerSpec::Dense { .. } | LayerSpec::Sentences { .. } => false,
-            LayerSpec::Dropout { .. } => false, // either; see `output_shape`
-        }
-    }
-
-    /// The layer's main size (units, filters, attention width, sentences), if it has one.
-    fn size(&self) -> Option<usize> {
-        match *self {
-            LayerSpec::Lstm { units, .. } | LayerSpec::Gru { units, .. } | LayerSpec::Dense { units, .. } => {
-                Some(units)
-            }
-            LayerSpec::Conv1d { filters, .. } => Some(filters),
-            LayerSpec::Attention { dim } => Some(dim),
-            LayerSpec::Sentences { count } => Some(count),
-            LayerSpec::MeanPool | LayerSpec::MaxPool | LayerSpec::Dropout { .. } => None,
-        }
-    }
-
-    /// The recurrent cell, units per direction and directions, for a recurrent layer.
-    pub fn recurrent(&self) -> Option<(Cell, usize, bool)> {
-        match *self {
-            LayerSpec::Lstm { units, bidirectional } => Some((Cell::Lstm, units, bidirectional)),
-            LayerSpec::Gru { units, bidirectional } => Some((Cell::Gru, units, bidirectional)),
-            _ => None,
-        }
-    }
-}
 
 /// What a model is; saved as part of `config.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -204,66 +96,6 @@ impl TryFrom<ConfigFile> for ModelConfig {
                 }
             }
         })
-    }
-}
-
-/// The models `--model` names.
-pub const NAMED_MODELS: [&str; 6] = ["seed", "seed-stacked", "gru", "bilstm", "kim-cnn", "han"];
-
-/// The knobs of a named model; `None` takes the model's own default.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Knobs {
-    /// `--units`: recurrent units per direction, or feature maps per width for kim-cnn.
-    pub units: Option<usize>,
-    /// `--layers`: stacked recurrent layers.
-    pub layers: Option<usize>,
-    /// `--max-sentences`: sentences per document (han).
-    pub sentences: Option<usize>,
-}
-
-/// The embedding initialiser bound a named model starts from: Kim's ±0.25 for kim-cnn
-/// (random vectors with about word2vec's variance), Keras's ±0.05 otherwise.
-pub fn named_embedding_init(name: &str) -> f32 {
-    if name == "kim-cnn" {
-        0.25
-    } else {
-        KERAS_EMBEDDING_INIT
-    }
-}
-
-/// The body of a named model.
-pub fn named_layers(name: &str, k: Knobs) -> Result<Vec<LayerSpec>, String> {
-    let stack = |one: LayerSpec, default: usize| -> Result<Vec<LayerSpec>, String> {
-        match k.layers.unwrap_or(default) {
-            0 => Err("--layers must be at least 1".into()),
-            n => Ok(vec![one; n]),
-        }
-    };
-    let units = k.units.unwrap_or(64);
-    if k.sentences.is_some() && name != "han" {
-        return Err(format!("--max-sentences is for the han model, not '{name}'"));
-    }
-    if k.layers.is_some() && matches!(name, "kim-cnn" | "han") {
-        return Err(format!("--layers does not apply to '{name}' (hint: declare the layers in a --model-file)"));
-    }
-    match name {
-        "seed" => stack(LayerSpec::Lstm { units, bidirectional: false }, 1),
-        "seed-stacked" => stack(LayerSpec::Lstm { units, bidirectional: false }, 2),
-        "gru" => stack(LayerSpec::Gru { units, bidirectional: false }, 1),
-        "bilstm" => stack(LayerSpec::Lstm { units, bidirectional: true }, 1),
-        "kim-cnn" => Ok(vec![
-            LayerSpec::Conv1d { filters: k.units.unwrap_or(100), widths: vec![3, 4, 5] },
-            LayerSpec::Dropout { rate: 0.5 },
-        ]),
-        "han" => {
-            let (units, count) = (k.units.unwrap_or(50), k.sentences.unwrap_or(15));
-            let level = |_| [LayerSpec::Gru { units, bidirectional: true }, LayerSpec::Attention { dim: 2 * units }];
-            let mut v: Vec<LayerSpec> = level(0).to_vec();
-            v.push(LayerSpec::Sentences { count });
-            v.extend(level(1));
-            Ok(v)
-        }
-        other => Err(format!("unknown --model '{other}' (hint: use one of {})", NAMED_MODELS.join(", "))),
     }
 }
 

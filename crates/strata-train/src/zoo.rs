@@ -1,0 +1,65 @@
+//! The named models `--model` builds: each a list of layers (and, for kim-cnn, Kim's embedding
+//! initialiser), with the knobs the CLI exposes.
+
+use crate::layer_spec::LayerSpec;
+use crate::model::KERAS_EMBEDDING_INIT;
+
+/// The models `--model` names.
+pub const NAMED_MODELS: [&str; 6] = ["seed", "seed-stacked", "gru", "bilstm", "kim-cnn", "han"];
+
+/// The knobs of a named model; `None` takes the model's own default.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Knobs {
+    /// `--units`: recurrent units per direction, or feature maps per width for kim-cnn.
+    pub units: Option<usize>,
+    /// `--layers`: stacked recurrent layers.
+    pub layers: Option<usize>,
+    /// `--max-sentences`: sentences per document (han).
+    pub sentences: Option<usize>,
+}
+
+/// The embedding initialiser bound a named model starts from: Kim's ±0.25 for kim-cnn
+/// (random vectors with about word2vec's variance), Keras's ±0.05 otherwise.
+pub fn named_embedding_init(name: &str) -> f32 {
+    if name == "kim-cnn" {
+        0.25
+    } else {
+        KERAS_EMBEDDING_INIT
+    }
+}
+
+/// The body of a named model.
+pub fn named_layers(name: &str, k: Knobs) -> Result<Vec<LayerSpec>, String> {
+    let stack = |one: LayerSpec, default: usize| -> Result<Vec<LayerSpec>, String> {
+        match k.layers.unwrap_or(default) {
+            0 => Err("--layers must be at least 1".into()),
+            n => Ok(vec![one; n]),
+        }
+    };
+    let units = k.units.unwrap_or(64);
+    if k.sentences.is_some() && name != "han" {
+        return Err(format!("--max-sentences is for the han model, not '{name}'"));
+    }
+    if k.layers.is_some() && matches!(name, "kim-cnn" | "han") {
+        return Err(format!("--layers does not apply to '{name}' (hint: declare the layers in a --model-file)"));
+    }
+    match name {
+        "seed" => stack(LayerSpec::Lstm { units, bidirectional: false }, 1),
+        "seed-stacked" => stack(LayerSpec::Lstm { units, bidirectional: false }, 2),
+        "gru" => stack(LayerSpec::Gru { units, bidirectional: false }, 1),
+        "bilstm" => stack(LayerSpec::Lstm { units, bidirectional: true }, 1),
+        "kim-cnn" => Ok(vec![
+            LayerSpec::Conv1d { filters: k.units.unwrap_or(100), widths: vec![3, 4, 5] },
+            LayerSpec::Dropout { rate: 0.5 },
+        ]),
+        "han" => {
+            let (units, count) = (k.units.unwrap_or(50), k.sentences.unwrap_or(15));
+            let level = |_| [LayerSpec::Gru { units, bidirectional: true }, LayerSpec::Attention { dim: 2 * units }];
+            let mut v: Vec<LayerSpec> = level(0).to_vec();
+            v.push(LayerSpec::Sentences { count });
+            v.extend(level(1));
+            Ok(v)
+        }
+        other => Err(format!("unknown --model '{other}' (hint: use one of {})", NAMED_MODELS.join(", "))),
+    }
+}
