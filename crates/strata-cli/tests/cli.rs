@@ -91,7 +91,7 @@ fn assert_user_error(out: &Output, needles: &[&str]) {
 fn train_test_predict_round_trip() {
     let c = Case::new();
     let data = c.write("train.tsv", corpus(200).as_bytes());
-    let out = train(&c, &data, "run", &["--epochs", "8"]);
+    let out = train(&c, &data, "run", &["--epochs", "8", "--lr", "0.01"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("Epoch 8/8 - ") && err.contains("val_accuracy: "), "Keras-like epoch lines: {err}");
@@ -389,13 +389,14 @@ fn multiclass_uses_softmax_and_predict_prints_top_k() {
 #[test]
 fn early_stopping_restores_the_best_epoch_and_divergence_keeps_the_last_good_model() {
     let c = Case::new();
-    // 40% of the labels flipped: the model memorises noise and val_loss turns up
+    // 40% of the labels flipped: the corpus repeats its 40 texts five times; two of the five
+    // copies are flipped, so no function of the text fits them and val_loss turns up
     let noisy: String = corpus(200)
         .lines()
         .enumerate()
         .map(|(i, l)| {
             let (label, text) = l.split_once('\t').unwrap();
-            let label = if i % 5 < 2 {
+            let label = if (i / 40) % 5 < 2 {
                 if label == "1" {
                     "0"
                 } else {
@@ -430,7 +431,7 @@ fn early_stopping_restores_the_best_epoch_and_divergence_keeps_the_last_good_mod
 fn explain_gives_each_token_an_occlusion_saliency() {
     let c = Case::new();
     let data = c.write("train.tsv", corpus(200).as_bytes());
-    assert!(train(&c, &data, "run", &["--epochs", "8"]).status.success());
+    assert!(train(&c, &data, "run", &["--epochs", "8", "--lr", "0.01"]).status.success());
     let o = c.run(&["explain", "--model", "run", "the movie was superb", "--json", "--html", "e.html"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();

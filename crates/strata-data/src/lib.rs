@@ -12,4 +12,4 @@ mod split;
 pub use error::DataError;
 pub use labels::LabelMap;
 pub use readers::{parse_examples, read_examples, read_texts, Example, Format, ReadOptions};
-pub use split::{stratified_kfold, stratified_split};
+pub use split::{shuffled, stratified_kfold, stratified_split};

@@ -1,7 +1,7 @@
 //! Held-out evaluation shared by cross-validation and experiments: the splits, scoring a
 //! trained model on one split's test part, and the mean and deviation over splits.
 
-use strata_data::{stratified_kfold, stratified_split, Example};
+use strata_data::{shuffled, stratified_kfold, stratified_split, Example};
 
 use crate::fit::Dataset;
 use crate::folder::SavedModel;
@@ -14,7 +14,8 @@ pub struct Split {
     pub test: Vec<usize>,
 }
 
-/// Stratified k folds; each fold's training part loses `validation_split` for validation.
+/// Stratified k folds; each fold's training part loses `validation_split` for validation and
+/// comes in a seeded random order (see `strata_data::split` on why not file order).
 pub fn kfold_splits(y: &[usize], k: usize, validation_split: f64, seed: u64) -> Vec<Split> {
     let folds = stratified_kfold(y, k, seed);
     (0..k)
@@ -24,7 +25,7 @@ pub fn kfold_splits(y: &[usize], k: usize, validation_split: f64, seed: u64) -> 
             let (train, val) = if validation_split > 0.0 {
                 stratified_split(&rest, y, validation_split, seed)
             } else {
-                (rest, Vec::new())
+                (shuffled(&rest, seed), Vec::new())
             };
             Split { train, val, test: folds[f].clone() }
         })
