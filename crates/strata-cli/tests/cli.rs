@@ -604,3 +604,20 @@ fn han_reads_sentences_and_trains_level_by_level() {
         assert!(err.contains(stage), "{stage} not in {err}");
     }
 }
+
+#[test]
+fn a_label_sorted_file_trained_in_its_own_order_is_warned_about() {
+    let c = Case::new();
+    let mut lines: Vec<String> = corpus(60).lines().map(|l| format!("{l}\n")).collect();
+    lines.sort();
+    let data = c.write("sorted.tsv", lines.concat().as_bytes());
+    let warned = |o: &Output| String::from_utf8_lossy(&o.stderr).contains("warning: ");
+    let o = train(&c, &data, "a", &["--validation-split", "0"]);
+    assert!(o.status.success() && warned(&o), "{}", String::from_utf8_lossy(&o.stderr));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("sorted.tsv") && err.contains("2 blocks") && err.contains("hint"), "{err}");
+    // a held-out split trains in random order: nothing to warn about
+    assert!(!warned(&train(&c, &data, "b", &[])));
+    let shuffled = c.write("mixed.tsv", corpus(60).as_bytes());
+    assert!(!warned(&train(&c, &shuffled, "c", &["--validation-split", "0"])));
+}

@@ -24,6 +24,7 @@ pub fn run_cmd(a: ExperimentCmd) -> Result<()> {
         }
         (None, Some(tr), Some(dev), Some(test)) => {
             let (mut examples, labels, mut y) = super::labelled(tr, &read)?;
+            super::warn_if_sorted_by_label(tr, &y);
             let n_train = examples.len();
             let mut sizes = Vec::new();
             for path in [dev, test] {

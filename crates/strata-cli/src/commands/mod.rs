@@ -30,3 +30,20 @@ pub fn labelled(path: &Path, read: &ReadOptions) -> Result<(Vec<Example>, LabelM
     let y = label_indices(&examples, &labels, &path.display().to_string())?;
     Ok((examples, labels, y))
 }
+
+/// Warns when a file trained on in its own order comes sorted by label (MR's and Subj's
+/// `all.tsv` do). The tokenizer keeps the first-seen of equally rare words, as Keras's does, so
+/// the words `--num-words` cuts would all come from the last label, and `<OOV>` would mark that
+/// label in training only. Splits strata makes itself train in random order; this is the case
+/// where the user's order is kept, as Keras keeps it.
+pub fn warn_if_sorted_by_label(path: &Path, y: &[usize]) {
+    let blocks = 1 + y.windows(2).filter(|w| w[0] != w[1]).count();
+    let classes = y.iter().collect::<std::collections::HashSet<_>>().len();
+    if classes > 1 && blocks == classes && y.len() >= 20 {
+        eprintln!(
+            "warning: {}: the labels come in {blocks} blocks (sorted by label); the words --num-words cuts \
+             would all come from the last one (hint: shuffle the file, e.g. shuf -o FILE FILE)",
+            path.display()
+        );
+    }
+}

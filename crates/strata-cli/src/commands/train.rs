@@ -87,11 +87,17 @@ pub fn run(a: TrainCmd) -> Result<()> {
             let val = strata_data::read_examples(path, &a.read.options())?;
             let val_y = label_indices(&val, &labels, &path.display().to_string())?;
             let n = examples.len();
+            super::warn_if_sorted_by_label(&data, &y);
             examples.extend(val);
             y.extend(val_y);
             ((0..n).collect(), (n..examples.len()).collect())
         }
-        None => holdout(&y, &s),
+        None => {
+            if s.validation_split <= 0.0 {
+                super::warn_if_sorted_by_label(&data, &y);
+            }
+            holdout(&y, &s)
+        }
     };
     eprintln!(
         "Train on {} samples, validate on {} samples ({} classes: {})",
