@@ -500,7 +500,7 @@ fn a_run_killed_mid_epoch_resumes_to_bit_identical_weights() {
     let leftovers: Vec<_> = std::fs::read_dir(c.path("killed"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
-        .filter(|n| n.starts_with(".strata-old"))
+        .filter(|n| n.contains(".strata-"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
     assert_user_error(&c.run(&["train", "--resume", "nowhere"]), &["args.json", "--checkpoint-every"]);

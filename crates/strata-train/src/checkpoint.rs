@@ -11,8 +11,9 @@ use safetensors::tensor::SafeTensors;
 use serde::{Deserialize, Serialize};
 use strata_data::DataError;
 
+use crate::atomic::{recover_dir, write_dir_atomic};
 use crate::fit::{EpochRecord, TrainState};
-use crate::folder::{tensors_file, write_dir_atomic};
+use crate::folder::tensors_file;
 
 pub const CHECKPOINT_FORMAT_VERSION: u32 = 1;
 
@@ -63,6 +64,8 @@ pub fn save(dir: &Path, state: &TrainState) -> Result<(), DataError> {
 /// Reads `dir/checkpoint/`.
 pub fn load(dir: &Path) -> Result<TrainState, DataError> {
     let cdir = dir.join("checkpoint");
+    // a run killed while swapping in a checkpoint left the last whole one beside it
+    recover_dir(&cdir)?;
     let hint = "resume needs the checkpoint folder a --checkpoint-every run wrote; it is missing or damaged";
     let err = |p: &Path, m: String| DataError::new(&p.display().to_string(), None, m, hint);
     let read = |p: &Path| std::fs::read(p).map_err(|e| err(p, format!("cannot read: {e}")));

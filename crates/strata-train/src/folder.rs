@@ -1,12 +1,11 @@
 //! Model folders: `config.json`, `model.safetensors` and `vocab.json`, written atomically and
 //! read back with a clear error for every missing or damaged piece.
 //!
-//! A folder is written whole into a temporary sibling and renamed into place, so a crash or a
-//! full disk never leaves a half-written model where a good one was. Single files (history,
-//! metrics) go through a temporary file and a rename for the same reason.
+//! A folder is written whole into a temporary sibling and renamed into place (`atomic.rs`), so a
+//! crash or a full disk never leaves a half-written model where a good one was. Single files
+//! (history, metrics) go through a temporary file and a rename for the same reason.
 
 use crate::encode::{encode_texts, Encoding};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use safetensors::tensor::{Dtype, SafeTensors};
@@ -15,6 +14,7 @@ use serde_json::{Map, Value};
 use strata_data::{DataError, LabelMap};
 use strata_text::{Side, Tokenizer, VocabError};
 
+pub use crate::atomic::{recover_dir, write_atomic, write_dir_atomic};
 use crate::model::{Model, ModelConfig};
 
 pub const MODEL_FORMAT: &str = "strata-model";
@@ -69,20 +69,6 @@ fn err(path: &Path, message: impl Into<String>, hint: &str) -> DataError {
 
 const RETRAIN: &str = "the model folder is incomplete or damaged; retrain it with `strata train` or restore it";
 
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), DataError> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let io = |e: std::io::Error| {
-        err(path, format!("cannot write: {e}"), "check that the folder is writable and the disk has space")
-    };
-    std::fs::create_dir_all(dir).map_err(io)?;
-    let mut tmp = tempfile::Builder::new().prefix(".strata-tmp-").tempfile_in(dir).map_err(io)?;
-    tmp.write_all(bytes).map_err(io)?;
-    tmp.as_file().sync_all().map_err(io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
-}
-
 /// Resolves a user's `--model DIR`: the model folder itself, or a run folder holding `model/`.
 pub fn resolve(dir: &Path) -> PathBuf {
     let inner = dir.join("model");
@@ -128,32 +114,6 @@ fn safetensors_bytes(model: &Model) -> Vec<u8> {
     tensors_file(
         model.params.specs.iter().map(|s| (s.name.clone(), s.shape.clone(), &model.params.data[s.range.clone()])),
     )
-}
-
-/// Writes `files` into a temporary sibling of `dir`, then renames it into place, replacing any
-/// previous `dir` only once the new one is whole.
-pub fn write_dir_atomic(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<(), DataError> {
-    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let io = |e: std::io::Error| {
-        err(dir, format!("cannot write: {e}"), "check that the folder is writable and the disk has space")
-    };
-    std::fs::create_dir_all(parent).map_err(io)?;
-    let tmp = tempfile::Builder::new().prefix(".strata-tmp-").tempdir_in(parent).map_err(io)?;
-    for (name, bytes) in files {
-        let mut f = std::fs::File::create(tmp.path().join(name)).map_err(io)?;
-        f.write_all(bytes).map_err(io)?;
-        f.sync_all().map_err(io)?;
-    }
-    let staged = tmp.keep();
-    if dir.exists() {
-        let old = tempfile::Builder::new().prefix(".strata-old-").tempdir_in(parent).map_err(io)?.keep();
-        std::fs::rename(dir, old.join("previous")).map_err(io)?;
-        std::fs::rename(&staged, dir).map_err(io)?;
-        let _ = std::fs::remove_dir_all(old);
-    } else {
-        std::fs::rename(&staged, dir).map_err(io)?;
-    }
-    Ok(())
 }
 
 /// Saves a model folder at `dir`, replacing any previous one only once the new one is whole.

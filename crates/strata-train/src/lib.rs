@@ -5,6 +5,7 @@
 //! `folder` saves and loads model folders atomically, `pipeline` ties text files to all of it
 //! (train, test, predict, cross-validation), and `history` writes the per-epoch log.
 
+pub mod atomic;
 pub mod checkpoint;
 mod embedding_grad;
 pub mod encode;
