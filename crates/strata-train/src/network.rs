@@ -13,7 +13,7 @@
 
 use strata_nn::{dense, embedding, loss, Rng};
 
-use crate::layers::{self, Layer, Rows};
+use crate::layers::{self, Grads, Layer, Rows};
 use crate::model::{LayerSpec, Model, ModelConfig};
 
 /// What one stage computes and trains. Group order everywhere:
@@ -358,7 +358,7 @@ pub fn backward(
             ws.has_dy[i - 1] = true;
             Some(&mut dy_below[i - 1][..])
         };
-        this[0].backward(p, x, dy, dlast, &mut ws.grads, off, dx);
+        this[0].backward(p, x, Grads { dy, dlast, params: &mut ws.grads, off, dx });
         if need_dx && accumulate {
             dy_below[i - 1].iter_mut().zip(&ws.dx_scratch).for_each(|(a, v)| *a += v);
         }

@@ -6,7 +6,7 @@ use std::ops::Range;
 use strata_nn::conv1d::{self, ConvCache, ConvDims};
 use strata_nn::Rng;
 
-use super::{grad_views, Layer, Rows};
+use super::{grad_views, Grads, Layer, Rows};
 
 pub struct KimConv {
     e: usize,
@@ -77,16 +77,8 @@ impl Layer for KimConv {
         &self.out
     }
 
-    fn backward(
-        &mut self,
-        p: &[f32],
-        _x: &[f32],
-        dy: Option<&[f32]>,
-        _dlast: Option<&[f32]>,
-        g: &mut [f32],
-        off: usize,
-        mut dx: Option<&mut [f32]>,
-    ) {
+    fn backward(&mut self, p: &[f32], _x: &[f32], grads: Grads<'_>) {
+        let Grads { dy, params: g, off, mut dx, .. } = grads;
         let Some(dy) = dy else { return };
         let (n, f, nw) = (self.rows.n, self.f, self.widths.len());
         if let Some(dx) = dx.as_deref_mut() {

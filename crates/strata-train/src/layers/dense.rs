@@ -4,7 +4,7 @@ use std::ops::Range;
 
 use strata_nn::{dense, Rng};
 
-use super::{grad_views, Layer, Rows};
+use super::{grad_views, Grads, Layer, Rows};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Activation {
@@ -54,16 +54,8 @@ impl Layer for Dense {
         &self.out
     }
 
-    fn backward(
-        &mut self,
-        p: &[f32],
-        x: &[f32],
-        dy: Option<&[f32]>,
-        _dlast: Option<&[f32]>,
-        g: &mut [f32],
-        off: usize,
-        dx: Option<&mut [f32]>,
-    ) {
+    fn backward(&mut self, p: &[f32], x: &[f32], grads: Grads<'_>) {
+        let Grads { dy, params: g, off, dx, .. } = grads;
         let Some(dy) = dy else { return };
         self.dpre.clear();
         self.dpre.extend(dy.iter().zip(&self.out).map(|(g, y)| match self.act {

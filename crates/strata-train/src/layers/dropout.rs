@@ -3,7 +3,7 @@
 
 use strata_nn::{dropout, Rng};
 
-use super::{Layer, Rows};
+use super::{Grads, Layer, Rows};
 
 pub struct Dropout {
     rate: f32,
@@ -32,17 +32,8 @@ impl Layer for Dropout {
         &self.out
     }
 
-    fn backward(
-        &mut self,
-        _p: &[f32],
-        _x: &[f32],
-        dy: Option<&[f32]>,
-        _dlast: Option<&[f32]>,
-        _g: &mut [f32],
-        _off: usize,
-        dx: Option<&mut [f32]>,
-    ) {
-        let (Some(dy), Some(dx)) = (dy, dx) else { return };
+    fn backward(&mut self, _p: &[f32], _x: &[f32], grads: Grads<'_>) {
+        let (Some(dy), Some(dx)) = (grads.dy, grads.dx) else { return };
         dx.copy_from_slice(dy);
         if !self.mask.is_empty() {
             dropout::backward(dx, &self.mask);

@@ -45,21 +45,21 @@ pub trait Layer: Send {
         None
     }
 
-    /// Backward from `dy` (output-shaped; `None` when nothing above reads the output) and
-    /// `dlast` (gradient at `last_state`). Parameter gradients are added into `g`, the
-    /// gradient buffer that starts at store index `off`; `dx` (input-shaped) is overwritten
-    /// when given.
-    #[allow(clippy::too_many_arguments)]
-    fn backward(
-        &mut self,
-        p: &[f32],
-        x: &[f32],
-        dy: Option<&[f32]>,
-        dlast: Option<&[f32]>,
-        g: &mut [f32],
-        off: usize,
-        dx: Option<&mut [f32]>,
-    );
+    /// Backward of the last `forward` of `x`, with the parameters `p`: reads and writes `grads`.
+    fn backward(&mut self, p: &[f32], x: &[f32], grads: Grads<'_>);
+}
+
+/// The gradients a layer's `backward` reads and writes.
+pub struct Grads<'a> {
+    /// At the output (output-shaped); `None` when nothing above reads the output.
+    pub dy: Option<&'a [f32]>,
+    /// At `last_state`.
+    pub dlast: Option<&'a [f32]>,
+    /// The parameters' gradient buffer, added into; it starts at store index `off`.
+    pub params: &'a mut [f32],
+    pub off: usize,
+    /// At the input (input-shaped), overwritten when given.
+    pub dx: Option<&'a mut [f32]>,
 }
 
 /// The layers of `model`'s body, each with fresh activations.

@@ -6,7 +6,7 @@ use std::ops::Range;
 use strata_nn::attention::{self, AttentionCache, AttentionGrads, AttentionParams};
 use strata_nn::{conv1d, Rng};
 
-use super::{grad_views, Layer, Rows};
+use super::{grad_views, Grads, Layer, Rows};
 
 pub struct Attention {
     d: usize,
@@ -44,16 +44,8 @@ impl Layer for Attention {
         Some(&self.cache.alpha)
     }
 
-    fn backward(
-        &mut self,
-        p: &[f32],
-        x: &[f32],
-        dy: Option<&[f32]>,
-        _dlast: Option<&[f32]>,
-        g: &mut [f32],
-        off: usize,
-        dx: Option<&mut [f32]>,
-    ) {
+    fn backward(&mut self, p: &[f32], x: &[f32], grads: Grads<'_>) {
+        let Grads { dy, params: g, off, dx, .. } = grads;
         let Some(dy) = dy else { return };
         let mut v = grad_views(g, off, &self.ranges).into_iter();
         let grads = AttentionGrads { w: v.next().unwrap(), bias: v.next().unwrap(), context: v.next().unwrap() };
@@ -135,17 +127,8 @@ impl Layer for Pool {
         &self.out
     }
 
-    fn backward(
-        &mut self,
-        _p: &[f32],
-        _x: &[f32],
-        dy: Option<&[f32]>,
-        _dlast: Option<&[f32]>,
-        _g: &mut [f32],
-        _off: usize,
-        dx: Option<&mut [f32]>,
-    ) {
-        let (Some(dy), Some(dx)) = (dy, dx) else { return };
+    fn backward(&mut self, _p: &[f32], _x: &[f32], grads: Grads<'_>) {
+        let (Some(dy), Some(dx)) = (grads.dy, grads.dx) else { return };
         let Rows { n, t } = self.rows;
         if self.max {
             conv1d::max_over_time_backward(n, self.d, dy, &self.argmax, dx);

@@ -5,7 +5,7 @@ use std::ops::Range;
 use strata_nn::bidirectional::{self, BiCache};
 use strata_nn::{Cell, Rng, RnnCache, RnnDims, RnnGrads, RnnParams};
 
-use super::{grad_views, Layer, Rows};
+use super::{grad_views, Grads, Layer, Rows};
 
 pub struct Recurrent {
     /// input width `E`, units per direction `H`
@@ -82,16 +82,8 @@ impl Layer for Recurrent {
         }
     }
 
-    fn backward(
-        &mut self,
-        p: &[f32],
-        x: &[f32],
-        dy: Option<&[f32]>,
-        dlast: Option<&[f32]>,
-        g: &mut [f32],
-        off: usize,
-        dx: Option<&mut [f32]>,
-    ) {
+    fn backward(&mut self, p: &[f32], x: &[f32], grads: Grads<'_>) {
+        let Grads { dy, dlast, params: g, off, dx } = grads;
         let Recurrent { sequences, ranges, uni, bi, dims: d, dlast_sum, .. } = self;
         let (dseq, dlast) = if *sequences {
             (dy, dlast)

@@ -3,7 +3,7 @@
 
 use strata_nn::Rng;
 
-use super::{Layer, Rows};
+use super::{Grads, Layer, Rows};
 
 pub struct Sentences {
     d: usize,
@@ -37,17 +37,8 @@ impl Layer for Sentences {
         &self.out
     }
 
-    fn backward(
-        &mut self,
-        _p: &[f32],
-        _x: &[f32],
-        dy: Option<&[f32]>,
-        _dlast: Option<&[f32]>,
-        _g: &mut [f32],
-        _off: usize,
-        dx: Option<&mut [f32]>,
-    ) {
-        let (Some(dy), Some(dx)) = (dy, dx) else { return };
+    fn backward(&mut self, _p: &[f32], _x: &[f32], grads: Grads<'_>) {
+        let (Some(dy), Some(dx)) = (grads.dy, grads.dx) else { return };
         let (s, d, b) = (self.s, self.d, self.docs);
         for bi in 0..b {
             for si in 0..s {
