@@ -9,11 +9,12 @@ use clap::{Args, Parser, Subcommand};
 use strata_data::{Format, ReadOptions};
 use strata_text::{Segmenter, Side, TokenizerConfig, KERAS_FILTERS};
 use strata_train::fit::Monitor;
-use strata_train::model::Knobs;
-use strata_train::model_file;
-use strata_train::pipeline::{ModelSettings, Probes, TextSettings, TrainSettings};
+use strata_model::model::Knobs;
+use strata_model::model_file;
+use strata_workflow::pipeline::{ModelSettings, Probes, TextSettings, TrainSettings};
 use strata_train::schedule::Schedule;
-use strata_train::{FitOptions, ModelConfig, OptimizerKind};
+use strata_model::ModelConfig;
+use strata_train::{FitOptions, OptimizerKind};
 
 #[derive(Parser)]
 #[command(name = "strata", version, about = "Train, compare, explain and serve text classifiers")]

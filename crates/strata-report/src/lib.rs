@@ -4,13 +4,14 @@
 //! per stage, learning curves by stage, and probe accuracy by layer.
 
 mod html;
+pub mod results;
 mod markdown;
 mod svg;
 
 pub use html::html;
 pub use markdown::markdown;
 
-use strata_train::experiment::{ExperimentResults, ScheduleResult};
+use crate::results::{ExperimentResults, ScheduleResult};
 
 /// Accuracy differences from the end-to-end schedule on the same splits.
 pub struct Paired {

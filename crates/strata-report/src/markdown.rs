@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use strata_train::experiment::ExperimentResults;
+use crate::results::ExperimentResults;
 
 use crate::{paired, probed_layers};
 

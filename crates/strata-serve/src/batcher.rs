@@ -8,8 +8,8 @@ use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use strata_train::folder::SavedModel;
-use strata_train::pipeline::{predict, Prediction};
+use strata_model::folder::SavedModel;
+use strata_model::infer::{predict, Prediction};
 use tokio::sync::oneshot;
 
 const WINDOW: Duration = Duration::from_millis(2);

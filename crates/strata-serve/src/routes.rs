@@ -9,8 +9,8 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use strata_train::explain::occlusion;
-use strata_train::folder::SavedModel;
+use strata_model::explain::occlusion;
+use strata_model::folder::SavedModel;
 
 use crate::batcher::Batcher;
 use crate::page::PAGE;

@@ -1,7 +1,7 @@
 //! The HTTP API against a small trained model, through the router (no network).
 
 use std::sync::Arc;
-use strata_train::model::Knobs;
+use strata_model::model::Knobs;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use strata_data::{Example, LabelMap};
 use strata_text::{Side, TokenizerConfig};
 use strata_train::fit::{FitOptions, Silent};
-use strata_train::pipeline::{train, ModelSettings, Probes, TextSettings, TrainSettings};
+use strata_workflow::pipeline::{train, ModelSettings, Probes, TextSettings, TrainSettings};
 use strata_train::schedule::Schedule;
 use tower::ServiceExt;
 

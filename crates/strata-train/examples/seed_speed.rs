@@ -10,7 +10,7 @@
 use std::time::Instant;
 
 use strata_train::fit::{Dataset, FitOptions, OptimizerKind, Progress};
-use strata_train::{evaluate, predict_logits};
+use strata_model::{evaluate, predict_logits};
 use strata_train::{fit, EpochRecord, Model, ModelConfig};
 
 fn read(path: &str) -> (Vec<u32>, Vec<usize>, usize) {

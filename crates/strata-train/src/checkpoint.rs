@@ -11,9 +11,9 @@ use safetensors::tensor::SafeTensors;
 use serde::{Deserialize, Serialize};
 use strata_data::DataError;
 
-use crate::atomic::{recover_dir, write_dir_atomic};
+use strata_model::atomic::{recover_dir, write_dir_atomic};
 use crate::fit::{EpochRecord, TrainState};
-use crate::folder::tensors_file;
+use strata_model::folder::tensors_file;
 
 pub const CHECKPOINT_FORMAT_VERSION: u32 = 1;
 

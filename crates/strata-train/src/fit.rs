@@ -13,28 +13,11 @@ use strata_nn::optim::{max_norm, sgd_step, Adadelta, Adam, Group};
 use strata_nn::Rng;
 
 use crate::embedding_grad::{self, ChunkGrad};
-use crate::infer::{chunk_ranges, evaluate_plan, Evaluation};
-use crate::model::Model;
-use crate::network::{self, ChunkStats, Plan, Workspace};
+use strata_model::infer::{chunk_ranges, evaluate_plan, Evaluation};
+pub use strata_model::infer::Dataset;
+use strata_model::model::Model;
+use strata_model::network::{self, ChunkStats, Plan, Workspace};
 use crate::schedule::{Schedule, Stage};
-
-/// Padded ids and class labels: `ids` is `[N, T]`.
-#[derive(Clone, Copy)]
-pub struct Dataset<'a> {
-    pub ids: &'a [u32],
-    pub labels: &'a [usize],
-    pub t: usize,
-}
-
-impl Dataset<'_> {
-    pub fn len(&self) -> usize {
-        self.labels.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.labels.is_empty()
-    }
-}
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum OptimizerKind {

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::network::Plan;
+use strata_model::plan::Plan;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Stage {
@@ -337,9 +337,9 @@ mod tests {
     use super::*;
 
     fn names(layers: usize) -> Vec<String> {
-        crate::model::ModelConfig {
-            layers: vec![crate::model::LayerSpec::Lstm { units: 4, bidirectional: false }; layers],
-            ..crate::model::ModelConfig::seed(10)
+        strata_model::model::ModelConfig {
+            layers: vec![strata_model::model::LayerSpec::Lstm { units: 4, bidirectional: false }; layers],
+            ..strata_model::model::ModelConfig::seed(10)
         }
         .group_names()
     }

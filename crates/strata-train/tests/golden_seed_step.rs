@@ -12,9 +12,9 @@
 use serde_json::Value;
 use strata_nn::optim::Adam;
 use strata_train::fit::{stage_groups, Dataset, OptimizerState, Trainer};
-use strata_train::model::LayerSpec;
+use strata_model::model::LayerSpec;
 use strata_train::schedule::Schedule;
-use strata_train::{Model, ModelConfig};
+use strata_model::{Model, ModelConfig};
 
 fn flat(v: &Value) -> Vec<f32> {
     match v {
@@ -49,7 +49,7 @@ fn two_adam_steps_match_tf_keras() {
     let data = Dataset { ids: &ids, labels: &labels, t: n("T") };
 
     let probs: Vec<f32> =
-        strata_train::predict_logits(&model, &ids, n("T")).iter().map(|z| 1.0 / (1.0 + (-z).exp())).collect();
+        strata_model::predict_logits(&model, &ids, n("T")).iter().map(|z| 1.0 / (1.0 + (-z).exp())).collect();
     for (p, w) in probs.iter().zip(flat(&fx["prob"])) {
         assert!((p - w).abs() < 1e-6, "probability {p} vs keras {w}");
     }

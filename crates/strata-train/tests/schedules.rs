@@ -3,9 +3,9 @@
 //! below the lowest trainable layer.
 
 use strata_train::fit::{fit_schedule, stage_groups, Dataset, FitOptions, Monitor, OptimizerState, Silent, Trainer};
-use strata_train::model::LayerSpec;
+use strata_model::model::LayerSpec;
 use strata_train::schedule::Schedule;
-use strata_train::{Model, ModelConfig};
+use strata_model::{Model, ModelConfig};
 
 /// Label 1 iff more ids are in the lower half of the vocabulary (learnable, not trivial).
 fn data(n: usize, t: usize, v: u32) -> (Vec<u32>, Vec<usize>) {
@@ -149,7 +149,7 @@ fn early_stopping_ends_with_the_best_epochs_weights() {
     let fitted = fit_schedule(&mut m, &train, Some(&val), &Schedule::end_to_end(1, 30), &o, &mut Silent);
     assert_eq!(fitted.early_stops.len(), 1, "{:?}", fitted.history.iter().map(|r| r.val_loss).collect::<Vec<_>>());
     let best = fitted.history.iter().map(|r| r.val_loss.unwrap()).fold(f64::INFINITY, f64::min);
-    let now = strata_train::evaluate(&m, &val).loss;
+    let now = strata_model::evaluate(&m, &val).loss;
     assert_eq!(now.to_bits(), best.to_bits(), "the model ends with its best epoch's weights");
 
     // monitor="val_accuracy": the first epoch with the highest accuracy is the one kept
@@ -160,7 +160,7 @@ fn early_stopping_ends_with_the_best_epochs_weights() {
     let best = accs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let first_best = accs.iter().position(|&a| a == best).unwrap() + 1;
     assert_eq!(fitted.early_stops, vec![(1, accs.len(), first_best)], "{accs:?}");
-    assert_eq!(strata_train::evaluate(&m, &val).accuracy, best);
+    assert_eq!(strata_model::evaluate(&m, &val).accuracy, best);
 }
 
 #[test]

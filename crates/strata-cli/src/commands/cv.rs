@@ -1,7 +1,7 @@
 //! `strata cv`: stratified k-fold cross-validation with per-fold and mean ± std accuracy.
 
 use anyhow::{anyhow, bail, Result};
-use strata_train::pipeline::{cross_validate, Probes};
+use strata_workflow::pipeline::{cross_validate, Probes};
 
 use crate::args::CvCmd;
 use crate::progress::EpochPrinter;
@@ -29,7 +29,7 @@ pub fn run(a: CvCmd) -> Result<()> {
     }
     let mut printer = EpochPrinter::new();
     let json = a.json;
-    let mut on_fold = |r: &strata_train::pipeline::FoldResult| {
+    let mut on_fold = |r: &strata_workflow::pipeline::FoldResult| {
         let line = format!(
             "fold {:>2}/{}  accuracy {:.4}  loss {:.4}  ({} train, {} test, {:.1}s)",
             r.fold, a.folds, r.accuracy, r.loss, r.n_train, r.n_test, r.seconds

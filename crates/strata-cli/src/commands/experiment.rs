@@ -3,10 +3,10 @@
 
 use anyhow::{anyhow, bail, Result};
 use strata_data::{read_examples, stratified_split};
-use strata_train::experiment::run;
-use strata_train::folder::write_atomic;
-use strata_train::pipeline::{label_indices, Probes};
-use strata_train::splits::{kfold_splits, Split};
+use strata_workflow::experiment::run;
+use strata_model::folder::write_atomic;
+use strata_workflow::pipeline::{label_indices, Probes};
+use strata_workflow::splits::{kfold_splits, Split};
 
 use crate::args::ExperimentCmd;
 use crate::progress::EpochPrinter;

@@ -1,9 +1,9 @@
 //! `strata explain`: which words decided a prediction, by occlusion (see
-//! `strata_train::explain`), as text, JSON or a page with each word shaded.
+//! `strata_model::explain`), as text, JSON or a page with each word shaded.
 
 use anyhow::{bail, Result};
-use strata_train::explain::{occlusion, Explanation};
-use strata_train::folder::{load, write_atomic};
+use strata_model::explain::{occlusion, Explanation};
+use strata_model::folder::{load, write_atomic};
 
 use crate::args::ExplainCmd;
 

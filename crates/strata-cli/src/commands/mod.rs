@@ -14,7 +14,7 @@ use std::path::Path;
 
 use anyhow::{bail, Result};
 use strata_data::{read_examples, Example, LabelMap, ReadOptions};
-use strata_train::pipeline::label_indices;
+use strata_workflow::pipeline::label_indices;
 
 /// Reads a labelled training file and maps its labels; needs at least two classes.
 pub fn labelled(path: &Path, read: &ReadOptions) -> Result<(Vec<Example>, LabelMap, Vec<usize>)> {

@@ -4,8 +4,8 @@ use std::io::Read;
 
 use anyhow::{Context, Result};
 use strata_data::read_texts;
-use strata_train::folder::load;
-use strata_train::pipeline::predict;
+use strata_model::folder::load;
+use strata_workflow::pipeline::predict;
 
 use crate::args::PredictCmd;
 

@@ -3,9 +3,9 @@
 
 use anyhow::Result;
 use strata_data::{read_examples, stratified_split};
-use strata_train::folder::{load, resolve, write_atomic};
-use strata_train::pipeline::label_indices;
-use strata_train::probe::{probe_layers, probe_table};
+use strata_model::folder::{load, resolve, write_atomic};
+use strata_workflow::pipeline::label_indices;
+use strata_workflow::probe::{probe_layers, probe_table};
 
 use crate::args::ProbeCmd;
 

@@ -1,7 +1,7 @@
 //! `strata serve`: the model behind an HTTP API and a predict page (see `strata_serve`).
 
 use anyhow::{Context, Result};
-use strata_train::folder::{load, resolve};
+use strata_model::folder::{load, resolve};
 
 use crate::args::ServeCmd;
 

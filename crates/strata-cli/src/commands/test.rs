@@ -3,9 +3,9 @@
 
 use anyhow::Result;
 use strata_data::read_examples;
-use strata_train::folder::load;
-use strata_train::metrics::report;
-use strata_train::pipeline::{label_indices, predict};
+use strata_model::folder::load;
+use strata_model::metrics::report;
+use strata_workflow::pipeline::{label_indices, predict};
 
 use crate::args::TestCmd;
 

@@ -6,10 +6,10 @@ use anyhow::{anyhow, Result};
 use serde::Serialize;
 use strata_train::checkpoint;
 use strata_train::fit::{Monitor, TrainState};
-use strata_train::folder::{save, write_atomic};
+use strata_model::folder::{save, write_atomic};
 use strata_train::history::{history_csv, timings_csv};
-use strata_train::pipeline::{holdout, label_indices, train_from};
-use strata_train::probe::probe_table;
+use strata_workflow::pipeline::{holdout, label_indices, train_from};
+use strata_workflow::probe::probe_table;
 use strata_train::{EpochRecord, Progress};
 
 use crate::args::TrainCmd;
@@ -41,7 +41,7 @@ struct RunRecord {
     padding: String,
     truncating: String,
     /// the body, as a model file would list it (last: TOML writes tables after values)
-    layer: Vec<strata_train::model::LayerSpec>,
+    layer: Vec<strata_model::model::LayerSpec>,
 }
 
 /// Passes progress through and writes a checkpoint when training asks for one.

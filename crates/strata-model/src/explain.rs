@@ -18,7 +18,7 @@ use crate::encode::{place, sentence_slots, split_sentences};
 use crate::folder::SavedModel;
 use crate::model::LayerSpec;
 use crate::network::{self, word_rows, Plan, Workspace};
-use crate::pipeline::predict_padded;
+use crate::infer::predict_padded;
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct TokenSaliency {

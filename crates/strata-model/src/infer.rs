@@ -3,15 +3,35 @@
 
 use rayon::prelude::*;
 
-use crate::fit::Dataset;
+use serde::Serialize;
+
+use crate::folder::SavedModel;
 use crate::model::Model;
 use crate::network::{self, Plan, Workspace};
+
+/// Padded ids and class labels: `ids` is `[N, T]`.
+#[derive(Clone, Copy)]
+pub struct Dataset<'a> {
+    pub ids: &'a [u32],
+    pub labels: &'a [usize],
+    pub t: usize,
+}
+
+impl Dataset<'_> {
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+}
 
 /// Batch size used for inference (each batch is split across cores).
 pub const INFER_BATCH: usize = 256;
 
 /// Splits `n` items into at most `parts` contiguous near-equal ranges.
-pub(crate) fn chunk_ranges(n: usize, parts: usize) -> Vec<std::ops::Range<usize>> {
+pub fn chunk_ranges(n: usize, parts: usize) -> Vec<std::ops::Range<usize>> {
     let parts = parts.clamp(1, n.max(1));
     let (base, extra) = (n / parts, n % parts);
     let mut start = 0;
@@ -159,4 +179,37 @@ pub fn representations(model: &Model, ids: &[u32], t: usize) -> Vec<Vec<f32>> {
         }
     }
     out
+}
+
+/// Predicted class and per-class probabilities.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Prediction {
+    pub class: usize,
+    pub probs: Vec<f32>,
+}
+
+/// Predictions for raw texts with a saved model.
+pub fn predict(saved: &SavedModel, texts: &[&str]) -> Vec<Prediction> {
+    predict_padded(saved, &saved.encode(texts))
+}
+
+/// Predictions for rows already encoded as the model reads them (`[N, ids_per_text]`).
+pub fn predict_padded(saved: &SavedModel, ids: &[u32]) -> Vec<Prediction> {
+    let logits = predict_logits(&saved.model, ids, saved.encoding().ids_per_text());
+    let k = saved.model.config.outputs();
+    logits
+        .chunks_exact(k)
+        .map(|z| {
+            if k == 1 {
+                let p = strata_nn::activations::sigmoid(z[0]);
+                Prediction { class: usize::from(p > 0.5), probs: vec![1.0 - p, p] }
+            } else {
+                let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                let e: Vec<f32> = z.iter().map(|v| (v - max).exp()).collect();
+                let sum: f32 = e.iter().sum();
+                let probs: Vec<f32> = e.iter().map(|v| v / sum).collect();
+                Prediction { class: crate::network::argmax(&probs), probs }
+            }
+        })
+        .collect()
 }

@@ -3,9 +3,8 @@
 
 use strata_data::{shuffled, stratified_kfold, stratified_split, Example};
 
-use crate::fit::Dataset;
-use crate::folder::SavedModel;
-use crate::infer::{evaluate, Evaluation};
+use strata_model::folder::SavedModel;
+use strata_model::infer::{evaluate, Dataset, Evaluation};
 
 /// One split: indices into the examples.
 pub struct Split {

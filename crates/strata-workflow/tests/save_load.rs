@@ -3,12 +3,12 @@
 use strata_data::{Example, LabelMap};
 use strata_text::{Side, TokenizerConfig};
 use strata_train::fit::{FitOptions, Silent};
-use strata_train::folder::{load, save};
-use strata_train::model::Knobs;
-use strata_train::model::LayerSpec;
-use strata_train::pipeline::{encode, train, ModelSettings, Probes, TextSettings, TrainSettings};
+use strata_model::folder::{load, save};
+use strata_model::model::Knobs;
+use strata_model::model::LayerSpec;
+use strata_workflow::pipeline::{encode, train, ModelSettings, Probes, TextSettings, TrainSettings};
 use strata_train::schedule::Schedule;
-use strata_train::{predict_logits, ModelConfig};
+use strata_model::{predict_logits, ModelConfig};
 
 #[test]
 fn reloaded_model_predicts_bit_identically() {

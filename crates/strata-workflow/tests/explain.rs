@@ -3,12 +3,12 @@
 
 use strata_data::{Example, LabelMap};
 use strata_text::{Side, TokenizerConfig};
-use strata_train::explain::{occlusion, Explanation};
+use strata_model::explain::{occlusion, Explanation};
 use strata_train::fit::{FitOptions, Silent};
-use strata_train::model::Knobs;
-use strata_train::pipeline::{predict, train, ModelSettings, Probes, TextSettings, TrainSettings};
+use strata_model::model::Knobs;
+use strata_workflow::pipeline::{predict, train, ModelSettings, Probes, TextSettings, TrainSettings};
 use strata_train::schedule::Schedule;
-use strata_train::ModelConfig;
+use strata_model::ModelConfig;
 
 #[test]
 fn gradient_x_input_matches_a_finite_difference() {
@@ -57,7 +57,7 @@ fn check_explanation(model: ModelSettings, maxlen: usize, text: &str, words: &[&
     let mut saved = train(&examples, &labels, &y, &idx, &[], &settings, &mut Silent).unwrap().saved;
     let ex = occlusion(&saved, text).unwrap();
     let class = labels.index(&ex.label).unwrap();
-    let prob = |s: &strata_train::folder::SavedModel| predict(s, &[text])[0].probs[class] as f64;
+    let prob = |s: &strata_model::folder::SavedModel| predict(s, &[text])[0].probs[class] as f64;
     let base = prob(&saved);
     assert!((base - ex.score as f64).abs() < 1e-6);
     // scaling one token's embedding row by (1 - eps) changes p by about -eps * (grad · x)

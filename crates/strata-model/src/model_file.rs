@@ -19,8 +19,7 @@
 
 use serde::Deserialize;
 
-use crate::model::{LayerSpec, ModelConfig};
-use crate::pipeline::ModelSettings;
+use crate::model::{LayerSpec, ModelConfig, ModelSettings};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

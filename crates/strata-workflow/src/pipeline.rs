@@ -10,13 +10,15 @@ use serde::Serialize;
 use strata_data::{stratified_split, DataError, Example, LabelMap};
 use strata_text::{pad_sequence_into, Side, Tokenizer, TokenizerConfig};
 
-use crate::encode::{encode_texts, Encoding};
-use crate::fit::{fit_schedule_from, Dataset, EpochRecord, FitOptions, Progress, TrainState};
-use crate::folder::SavedModel;
-use crate::infer::{evaluate, predict_logits, Evaluation};
-use crate::model::{named_embedding_init, named_layers, Knobs, LayerSpec, Model, ModelConfig};
+use strata_model::encode::{encode_texts, Encoding};
+use strata_model::folder::SavedModel;
+use strata_model::infer::{evaluate, Dataset, Evaluation};
+pub use strata_model::infer::{predict, Prediction};
+use strata_model::model::{LayerSpec, Model, ModelConfig};
+pub use strata_model::model::ModelSettings;
+use strata_train::fit::{fit_schedule_from, EpochRecord, FitOptions, Progress, TrainState};
 use crate::probe::{probe_layers, ProbeResult};
-use crate::schedule::Schedule;
+use strata_train::schedule::Schedule;
 use crate::splits::{kfold_splits, mean_std, score};
 
 /// How text becomes ids.
@@ -26,29 +28,6 @@ pub struct TextSettings {
     pub maxlen: usize,
     pub padding: Side,
     pub truncating: Side,
-}
-
-/// The model's shape, apart from sizes that come from the data.
-#[derive(Clone, Debug)]
-pub struct ModelSettings {
-    /// A named model, or `custom` for a model file.
-    pub architecture: String,
-    pub embedding_dim: usize,
-    pub layers: Vec<LayerSpec>,
-    /// Embeddings start uniform in ±this.
-    pub embedding_init: f32,
-}
-
-impl ModelSettings {
-    /// A named model (`--model`) with its knobs.
-    pub fn named(name: &str, embedding_dim: usize, knobs: Knobs) -> Result<ModelSettings, String> {
-        Ok(ModelSettings {
-            architecture: name.into(),
-            embedding_dim,
-            layers: named_layers(name, knobs)?,
-            embedding_init: named_embedding_init(name),
-        })
-    }
 }
 
 #[derive(Clone, Debug)]
@@ -269,39 +248,6 @@ pub fn holdout(y: &[usize], s: &TrainSettings) -> (Vec<usize>, Vec<usize>) {
         return (all, Vec::new());
     }
     stratified_split(&all, y, s.validation_split, s.fit.seed)
-}
-
-/// Predicted class and per-class probabilities.
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct Prediction {
-    pub class: usize,
-    pub probs: Vec<f32>,
-}
-
-/// Predictions for raw texts with a saved model.
-pub fn predict(saved: &SavedModel, texts: &[&str]) -> Vec<Prediction> {
-    predict_padded(saved, &saved.encode(texts))
-}
-
-/// Predictions for rows already encoded as the model reads them (`[N, ids_per_text]`).
-pub(crate) fn predict_padded(saved: &SavedModel, ids: &[u32]) -> Vec<Prediction> {
-    let logits = predict_logits(&saved.model, ids, saved.encoding().ids_per_text());
-    let k = saved.model.config.outputs();
-    logits
-        .chunks_exact(k)
-        .map(|z| {
-            if k == 1 {
-                let p = strata_nn::activations::sigmoid(z[0]);
-                Prediction { class: usize::from(p > 0.5), probs: vec![1.0 - p, p] }
-            } else {
-                let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                let e: Vec<f32> = z.iter().map(|v| (v - max).exp()).collect();
-                let sum: f32 = e.iter().sum();
-                let probs: Vec<f32> = e.iter().map(|v| v / sum).collect();
-                Prediction { class: crate::network::argmax(&probs), probs }
-            }
-        })
-        .collect()
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -11,8 +11,8 @@ use serde::Serialize;
 use strata_nn::gemm::{gemm, Op};
 use strata_nn::optim::{Adam, Group};
 
-use crate::infer::representations;
-use crate::model::Model;
+use strata_model::infer::representations;
+use strata_model::model::Model;
 
 /// One layer's probe.
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -74,7 +74,7 @@ pub fn fit_probe(
     let acc = |x: &[f32], y: &[usize]| {
         let mut z = vec![0.0f32; y.len() * k];
         forward(x, &params, y.len(), d, k, &mut z);
-        crate::network::count_correct(&z, k, y) as f64 / y.len().max(1) as f64
+        strata_model::network::count_correct(&z, k, y) as f64 / y.len().max(1) as f64
     };
     (acc(&xt, y_train), acc(&xv, y_val))
 }

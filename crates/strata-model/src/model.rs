@@ -99,6 +99,29 @@ impl TryFrom<ConfigFile> for ModelConfig {
     }
 }
 
+/// The model's shape, apart from sizes that come from the data.
+#[derive(Clone, Debug)]
+pub struct ModelSettings {
+    /// A named model, or `custom` for a model file.
+    pub architecture: String,
+    pub embedding_dim: usize,
+    pub layers: Vec<LayerSpec>,
+    /// Embeddings start uniform in ±this.
+    pub embedding_init: f32,
+}
+
+impl ModelSettings {
+    /// A named model (`--model`) with its knobs.
+    pub fn named(name: &str, embedding_dim: usize, knobs: Knobs) -> Result<ModelSettings, String> {
+        Ok(ModelSettings {
+            architecture: name.into(),
+            embedding_dim,
+            layers: named_layers(name, knobs)?,
+            embedding_init: named_embedding_init(name),
+        })
+    }
+}
+
 /// One layer of the body with everything derived from the list: its level (group index:
 /// `0` is the embedding, `1..=L` the levels), its name, and its input and output shapes.
 #[derive(Clone, Debug)]

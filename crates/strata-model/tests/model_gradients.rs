@@ -6,9 +6,9 @@
 
 use strata_nn::gradcheck::check;
 use strata_nn::Rng;
-use strata_train::model::{named_layers, Knobs, LayerSpec};
-use strata_train::network::{self, word_rows, Plan, Workspace};
-use strata_train::{Model, ModelConfig};
+use strata_model::model::{named_layers, Knobs, LayerSpec};
+use strata_model::network::{self, word_rows, Plan, Workspace};
+use strata_model::{Model, ModelConfig};
 
 const V: usize = 12;
 

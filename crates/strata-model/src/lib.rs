@@ -1,0 +1,26 @@
+//! Models: what a text classifier is and how it runs, without any training.
+//!
+//! A model is an embedding, a list of layers (one module per layer type in [`layers`], each
+//! owning its config, tensors, shape rule and runtime) and a classifier head. [`model`] lays
+//! out and initialises the flat parameter store, [`zoo`] and [`model_file`] build the layer
+//! lists, [`network`] runs forward and backward over one chunk as a [`plan::Plan`] says,
+//! [`infer`] predicts and scores, [`explain`] attributes a prediction to tokens, and
+//! [`folder`] saves and loads model folders atomically. The trainer (strata-train) and the
+//! server (strata-serve) both stand on this crate; it imports neither.
+
+pub mod atomic;
+pub mod encode;
+pub mod explain;
+pub mod folder;
+pub mod infer;
+pub mod layer_spec;
+mod layers;
+pub mod metrics;
+pub mod model;
+pub mod model_file;
+pub mod network;
+pub mod plan;
+pub mod zoo;
+
+pub use infer::{evaluate, predict_logits, Dataset, Evaluation};
+pub use model::{Model, ModelConfig};

@@ -1,0 +1,12 @@
+//! Workflows: from labelled text files to trained, compared and probed models — the steps
+//! `strata train`, `test`, `predict`, `cv` and `experiment` share.
+//!
+//! [`pipeline`] fits the tokenizer, encodes, trains through strata-train and packs a saved
+//! model; [`splits`] makes the held-out parts (k-fold, hold-out) and scores them;
+//! [`experiment`] runs several schedules on the same splits; [`probe`] fits linear probes on
+//! every level's representation.
+
+pub mod experiment;
+pub mod pipeline;
+pub mod probe;
+pub mod splits;
