@@ -12,7 +12,7 @@
 //! with no valid step is pooled over all of its steps), as Keras layers do under
 //! `mask_zero=True` — otherwise a short text's padding would take most of the attention.
 
-use crate::gemm::{gemm, Op};
+use crate::gemm::{gemm, Gemm};
 
 /// Each step's share of row `bi`'s pool: `1/count` over its valid steps, 0 elsewhere.
 fn shares(t: usize, b: usize, valid: Option<&[bool]>) -> Vec<f32> {
@@ -97,7 +97,7 @@ pub fn forward(
     for row in cache.u.chunks_exact_mut(a) {
         row.copy_from_slice(p.bias);
     }
-    gemm(t * b, h, a, 1.0, x, Op::N, p.w, Op::N, 1.0, &mut cache.u);
+    gemm(Gemm::new(t * b, h, a).accumulate(), x, p.w, &mut cache.u);
     cache.u.iter_mut().for_each(|v| *v = v.tanh());
     for bi in 0..b {
         let any_valid = valid.is_none_or(|v| (0..t).any(|s| v[s * b + bi]));
@@ -163,9 +163,9 @@ pub fn backward(
             dpre[i * a + j] = ds * p.context[j] * (1.0 - u[j] * u[j]);
         }
     }
-    gemm(h, t * b, a, 1.0, x, Op::T, &dpre, Op::N, 1.0, g.w);
+    gemm(Gemm::new(h, t * b, a).transpose_a().accumulate(), x, &dpre, g.w);
     dpre.chunks_exact(a).for_each(|r| g.bias.iter_mut().zip(r).for_each(|(bb, v)| *bb += v));
-    gemm(t * b, a, h, 1.0, &dpre, Op::N, p.w, Op::T, 1.0, dx);
+    gemm(Gemm::new(t * b, a, h).transpose_b().accumulate(), &dpre, p.w, dx);
 }
 
 #[cfg(test)]

@@ -1,13 +1,13 @@
 //! Dense (fully connected) layer: `y = x·W + b`, Keras layout (`W` is `[I, O]`).
 
-use crate::gemm::{gemm, Op};
+use crate::gemm::{gemm, Gemm};
 
 /// `out[B, O] = x[B, I] · w[I, O] + bias[O]`.
 pub fn forward(b: usize, i: usize, o: usize, x: &[f32], w: &[f32], bias: &[f32], out: &mut [f32]) {
     for row in out[..b * o].chunks_exact_mut(o) {
         row.copy_from_slice(bias);
     }
-    gemm(b, i, o, 1.0, x, Op::N, w, Op::N, 1.0, out);
+    gemm(Gemm::new(b, i, o).accumulate(), x, w, out);
 }
 
 /// Accumulates `dw += xᵀ·dout`, `dbias += Σ_b dout`; overwrites `dx = dout·wᵀ` when given.
@@ -23,12 +23,12 @@ pub fn backward(
     dbias: &mut [f32],
     dx: Option<&mut [f32]>,
 ) {
-    gemm(i, b, o, 1.0, x, Op::T, dout, Op::N, 1.0, dw);
+    gemm(Gemm::new(i, b, o).transpose_a().accumulate(), x, dout, dw);
     for row in dout[..b * o].chunks_exact(o) {
         dbias.iter_mut().zip(row).for_each(|(a, g)| *a += g);
     }
     if let Some(dx) = dx {
-        gemm(b, o, i, 1.0, dout, Op::N, w, Op::T, 0.0, dx);
+        gemm(Gemm::new(b, o, i).transpose_b(), dout, w, dx);
     }
 }
 

@@ -12,7 +12,7 @@
 //! the small state by the recurrent kernel. Not yet wired into a named model (see issue 4).
 
 use crate::activations::{sigmoid, tanh};
-use crate::gemm::{gemm, Op};
+use crate::gemm::{gemm, Gemm};
 use crate::small_gemm::matmul;
 
 use crate::rnn::{RnnDims, RnnGrads, RnnParams};
@@ -69,7 +69,7 @@ fn forward_body(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache) {
     cache.rec_h.resize(tb * h, 0.0);
     cache.h.resize((d.t + 1) * b * h, 0.0);
     cache.hp.resize(b * g, 0.0);
-    gemm(tb, d.e, g, 1.0, x, Op::N, p.kernel, Op::N, 0.0, &mut cache.xp);
+    gemm(Gemm::new(tb, d.e, g), x, p.kernel, &mut cache.xp);
     let (b_in, b_rec) = p.bias.split_at(g);
     cache.xp.chunks_exact_mut(g).for_each(|row| row.iter_mut().zip(b_in).for_each(|(v, bias)| *v += bias));
     cache.h[..b * h].fill(0.0);
@@ -150,13 +150,13 @@ pub fn backward(
         matmul(b, g, h, &dhp[t * b * g..(t + 1) * b * g], &recurrent_t, true, &mut dh_prev);
         std::mem::swap(&mut dh, &mut dh_prev);
     }
-    gemm(h, tb, g, 1.0, &cache.h[..tb * h], Op::T, &dhp, Op::N, 1.0, grads.recurrent);
-    gemm(d.e, tb, g, 1.0, x, Op::T, &dxp, Op::N, 1.0, grads.kernel);
+    gemm(Gemm::new(h, tb, g).transpose_a().accumulate(), &cache.h[..tb * h], &dhp, grads.recurrent);
+    gemm(Gemm::new(d.e, tb, g).transpose_a().accumulate(), x, &dxp, grads.kernel);
     let (gb_in, gb_rec) = grads.bias.split_at_mut(g);
     dxp.chunks_exact(g).for_each(|row| gb_in.iter_mut().zip(row).for_each(|(a, v)| *a += v));
     dhp.chunks_exact(g).for_each(|row| gb_rec.iter_mut().zip(row).for_each(|(a, v)| *a += v));
     if let Some(dx) = dx {
-        gemm(tb, g, d.e, 1.0, &dxp, Op::N, p.kernel, Op::T, 0.0, dx);
+        gemm(Gemm::new(tb, g, d.e).transpose_b(), &dxp, p.kernel, dx);
     }
 }
 

@@ -8,7 +8,7 @@
 //! gradients with one GEMM each; `dx` is computed only when the layer below trains.
 
 use crate::activations::{sigmoid, tanh};
-use crate::gemm::{gemm, Op};
+use crate::gemm::{gemm, Gemm};
 use crate::small_gemm::matmul;
 
 use crate::rnn::{RnnDims, RnnGrads, RnnParams};
@@ -60,7 +60,7 @@ pub fn forward(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut LstmCache) {
     assert_eq!(x.len(), d.t * b * d.e, "lstm: input is not [T, B, E]");
     cache.size_for(d);
     // z = x·W + bias for all steps at once: [T*B, E] × [E, 4H]
-    gemm(d.t * b, d.e, g, 1.0, x, Op::N, p.kernel, Op::N, 0.0, &mut cache.gates);
+    gemm(Gemm::new(d.t * b, d.e, g), x, p.kernel, &mut cache.gates);
     for row in cache.gates.chunks_exact_mut(g) {
         row.iter_mut().zip(p.bias).for_each(|(z, bias)| *z += bias);
     }
@@ -240,15 +240,15 @@ pub fn backward(
     }
     let tb = t_len * b;
     // dU += h_{0..T-1}ᵀ · dz: [H, T*B] × [T*B, 4H]
-    gemm(h, tb, g, 1.0, &hs[..tb * h], Op::T, dz, Op::N, 1.0, grads.recurrent);
+    gemm(Gemm::new(h, tb, g).transpose_a().accumulate(), &hs[..tb * h], dz, grads.recurrent);
     // dW += xᵀ · dz: [E, T*B] × [T*B, 4H]
-    gemm(d.e, tb, g, 1.0, x, Op::T, dz, Op::N, 1.0, grads.kernel);
+    gemm(Gemm::new(d.e, tb, g).transpose_a().accumulate(), x, dz, grads.kernel);
     for row in dz.chunks_exact(g) {
         grads.bias.iter_mut().zip(row).for_each(|(a, z)| *a += z);
     }
     if let Some(dx) = dx {
         // dx = dz · Wᵀ: [T*B, 4H] × [4H, E]
-        gemm(tb, g, d.e, 1.0, dz, Op::N, p.kernel, Op::T, 0.0, dx);
+        gemm(Gemm::new(tb, g, d.e).transpose_b(), dz, p.kernel, dx);
     }
 }
 

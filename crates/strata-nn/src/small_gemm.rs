@@ -9,7 +9,7 @@
 //! row block uses it. Shapes the kernel does not cover (no AVX2, `n` not a multiple of 8) go to
 //! the general `gemm`.
 
-use crate::gemm::{gemm, Op};
+use crate::gemm::{gemm, Gemm};
 
 /// `C[m, n] = A[m, k] · B[k, n]` (`accumulate = false`) or `C += A · B`, all row-major.
 pub fn matmul(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], accumulate: bool, c: &mut [f32]) {
@@ -20,7 +20,8 @@ pub fn matmul(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], accumulate: bo
         unsafe { avx2::matmul(m, k, n, a, b, accumulate, c) };
         return;
     }
-    gemm(m, k, n, 1.0, a, Op::N, b, Op::N, if accumulate { 1.0 } else { 0.0 }, c);
+    let g = Gemm::new(m, k, n);
+    gemm(if accumulate { g.accumulate() } else { g }, a, b, c);
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -139,7 +140,8 @@ mod tests {
             for accumulate in [false, true] {
                 let (mut fast, mut slow) = (c0.clone(), c0.clone());
                 matmul(m, k, n, &a, &b, accumulate, &mut fast);
-                gemm_naive(m, k, n, 1.0, &a, Op::N, &b, Op::N, if accumulate { 1.0 } else { 0.0 }, &mut slow);
+                let g = Gemm::new(m, k, n);
+                gemm_naive(if accumulate { g.accumulate() } else { g }, &a, &b, &mut slow);
                 for (x, y) in fast.iter().zip(&slow) {
                     assert!((x - y).abs() < 1e-4, "{m}x{k}x{n} acc={accumulate}: {x} vs {y}");
                 }
