@@ -15,7 +15,7 @@ use crate::activations::{sigmoid, tanh};
 use crate::gemm::{gemm, Gemm};
 use crate::small_gemm::matmul;
 
-use crate::rnn::{RnnDims, RnnGrads, RnnParams};
+use crate::rnn::{RnnDims, RnnGrads, RnnOutputGrads, RnnParams};
 
 /// Activations saved for backward, and backward's scratch.
 #[derive(Default)]
@@ -99,21 +99,19 @@ fn forward_body(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache) {
 }
 
 /// Backward; same contract as `lstm::backward`.
-#[allow(clippy::too_many_arguments)]
 pub fn backward(
     d: RnnDims,
     x: &[f32],
     p: RnnParams,
     cache: &GruCache,
-    dh_seq: Option<&[f32]>,
-    dh_last: Option<&[f32]>,
+    dy: RnnOutputGrads,
     grads: RnnGrads,
     dx: Option<&mut [f32]>,
 ) {
     let (b, h, g, tb) = (d.b, d.h, 3 * d.h, d.t * d.b);
     let mut dxp = vec![0.0f32; tb * g]; // d(x·W + b_in)
     let mut dhp = vec![0.0f32; tb * g]; // d(h·U + b_rec)
-    let mut dh = dh_last.map_or_else(|| vec![0.0; b * h], <[f32]>::to_vec);
+    let mut dh = dy.last.map_or_else(|| vec![0.0; b * h], <[f32]>::to_vec);
     let mut recurrent_t = vec![0.0f32; g * h]; // Uᵀ: [3H, H]
     for r in 0..h {
         for c in 0..g {
@@ -122,7 +120,7 @@ pub fn backward(
     }
     let mut dh_prev = vec![0.0f32; b * h];
     for t in (0..d.t).rev() {
-        if let Some(seq) = dh_seq {
+        if let Some(seq) = dy.seq {
             dh.iter_mut().zip(&seq[t * b * h..(t + 1) * b * h]).for_each(|(a, s)| *a += s);
         }
         let h_prev = &cache.h[t * b * h..(t + 1) * b * h];
@@ -185,16 +183,8 @@ mod tests {
         let (mut dk, mut du, mut db, mut dx) =
             (vec![0.0; k.len()], vec![0.0; u.len()], vec![0.0; bias.len()], vec![0.0; x.len()]);
         let (seq, last) = if return_sequences { (Some(&probe[..]), None) } else { (None, Some(&probe[..])) };
-        backward(
-            d,
-            &x,
-            p,
-            &c,
-            seq,
-            last,
-            RnnGrads { kernel: &mut dk, recurrent: &mut du, bias: &mut db },
-            Some(&mut dx),
-        );
+        let grads = RnnGrads { kernel: &mut dk, recurrent: &mut du, bias: &mut db };
+        backward(d, &x, p, &c, RnnOutputGrads { seq, last }, grads, Some(&mut dx));
         let tag = if return_sequences { "seq" } else { "last" };
         for worst in [
             check(&format!("gru({tag}).kernel"), &k, &dk, |v| loss(&x, v, &u, &bias)),
