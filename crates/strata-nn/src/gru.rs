@@ -9,7 +9,9 @@
 //! ```
 //!
 //! As in the LSTM, the input projection of all steps is one GEMM and each step multiplies only
-//! the small state by the recurrent kernel. Not yet wired into a named model (see issue 4).
+//! the small state by the recurrent kernel. strata-train's recurrent layer runs it, alone or
+//! inside the bidirectional wrapper: the `gru` and `han` named models, and `type = "gru"` in a
+//! model file.
 
 use crate::activations::{sigmoid, tanh};
 use crate::gemm::{gemm, Gemm};
