@@ -157,7 +157,7 @@ mod tests {
         let mut c = ConvCache::default();
         forward(d, &x, &k, &[-100.0; 4], &mut c);
         let mut dk = vec![0.0; k.len()];
-        backward(d, &k, &c, &probe, &mut dk, &mut vec![0.0; 4], None);
+        backward(d, &k, &c, &probe, &mut dk, &mut [0.0; 4], None);
         assert!(dk.iter().all(|&g| g == 0.0));
     }
 
