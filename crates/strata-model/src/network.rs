@@ -11,7 +11,8 @@
 //! computed layer down and **stops at the lowest trainable layer**: a frozen lower part of the
 //! model costs a forward pass only.
 
-use strata_nn::{dense, embedding, loss, Rng};
+use strata_nn::dense::{self, DenseDims, DenseGrads};
+use strata_nn::{embedding, loss, Rng};
 
 use crate::layers::{self, Grads, Layer, Rows};
 use crate::model::{LayerSpec, Model, ModelConfig};
@@ -186,7 +187,7 @@ pub fn forward(model: &Model, ids: &[u32], b: usize, t: usize, plan: &Plan, ws: 
         let w = model.top_width();
         ws.logits.resize(b * k_out, 0.0);
         let (hk, hb) = (&p[model.layout.head_kernel.clone()], &p[model.layout.head_bias.clone()]);
-        dense::forward(b, w, k_out, ws.layers[top - 1].output(), hk, hb, &mut ws.logits);
+        dense::forward(DenseDims { b, i: w, o: k_out }, ws.layers[top - 1].output(), hk, hb, &mut ws.logits);
     }
     for k in 0..plan.depth {
         if plan.aux_weights[k] > 0.0 {
@@ -194,7 +195,8 @@ pub fn forward(model: &Model, ids: &[u32], b: usize, t: usize, plan: &Plan, ws: 
             let (ak, ab) = model.layout.aux[k].clone();
             ws.aux_logits[k].resize(b * k_out, 0.0);
             let d = model.summary_width(k);
-            dense::forward(b, d, k_out, &ws.summaries[k], &p[ak], &p[ab], &mut ws.aux_logits[k]);
+            let dims = DenseDims { b, i: d, o: k_out };
+            dense::forward(dims, &ws.summaries[k], &p[ak], &p[ab], &mut ws.aux_logits[k]);
         }
     }
 }
@@ -261,7 +263,8 @@ pub fn backward(
             ws.has_dy[top - 1] = true;
             &mut ws.dy[top - 1][..]
         });
-        dense::backward(b, w, k_out, x, &p[kr], &ws.dlogits, gk, gb, dx);
+        let grads = DenseGrads { kernel: gk, bias: gb, dx };
+        dense::backward(DenseDims { b, i: w, o: k_out }, x, &p[kr], &ws.dlogits, grads);
     }
     // Auxiliary heads on the levels' summaries.
     for k in 0..plan.depth {
@@ -280,7 +283,8 @@ pub fn backward(
         let needs_dx = lowest.is_some_and(|lo| lo <= k + 1);
         ws.dstate.resize(b * d, 0.0);
         let dx = needs_dx.then_some(&mut ws.dstate[..]);
-        dense::backward(b, d, k_out, &ws.summaries[k], &p[kr], &ws.dlogits, gk, gb, dx);
+        let grads = DenseGrads { kernel: gk, bias: gb, dx };
+        dense::backward(DenseDims { b, i: d, o: k_out }, &ws.summaries[k], &p[kr], &ws.dlogits, grads);
         if needs_dx {
             add_summary_gradient(model, k, b, ws);
         }

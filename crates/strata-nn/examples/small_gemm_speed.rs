@@ -1,7 +1,7 @@
 //! Throughput of the per-step recurrent product, the strata kernel against matrixmultiply.
 //! Usage: cargo run --release -p strata-nn --example small_gemm_speed
 use std::time::Instant;
-use strata_nn::gemm::{gemm, Op};
+use strata_nn::gemm::{gemm, Gemm};
 use strata_nn::small_gemm::matmul;
 
 fn main() {
@@ -18,7 +18,7 @@ fn main() {
         let ours = flops / t.elapsed().as_secs_f64();
         let t = Instant::now();
         for _ in 0..reps {
-            gemm(m, k, n, 1.0, &a, Op::N, &b, Op::N, 1.0, &mut c);
+            gemm(Gemm::new(m, k, n).accumulate(), &a, &b, &mut c);
         }
         let mm = flops / t.elapsed().as_secs_f64();
         println!("{m}x{k}x{n}: strata kernel {ours:.1} GFLOP/s, matrixmultiply {mm:.1} GFLOP/s");

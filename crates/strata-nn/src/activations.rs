@@ -2,10 +2,11 @@
 //!
 //! glibc's `tanhf`/`expf` are scalar calls and took ~40% of LSTM training time in a profile.
 //! Here `exp` is computed branch-free (range reduction to `2^k · e^r`, a degree-6 polynomial
-//! for `e^r`, the exponent written into the float's bits), so the slice loops auto-vectorise;
-//! on x86-64 with AVX2 the slice functions are compiled a second time for AVX2 and chosen at
-//! run time. Accuracy is within a few ulp of the correctly rounded result (tested against
-//! f64 below), which keeps strata within 1e-5 of tf-keras's LSTM.
+//! for `e^r`, the exponent written into the float's bits) and all three are `inline(always)`,
+//! so the loops that call them (the LSTM's and the GRU's gate math) auto-vectorise; on x86-64
+//! those loops are compiled a second time for AVX2 and chosen at run time (`has_avx2`).
+//! Accuracy is within a few ulp of the correctly rounded result (tested against f64 below),
+//! which keeps strata within 1e-5 of tf-keras's LSTM.
 
 const LOG2E: f32 = std::f32::consts::LOG2_E;
 const LN2_HI: f32 = 0.693_145_75;
@@ -55,28 +56,6 @@ pub fn has_avx2() -> bool {
     std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
 }
 
-macro_rules! dispatch_slice {
-    ($name:ident, $avx:ident, $body:expr) => {
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx2,fma")]
-        unsafe fn $avx(xs: &mut [f32]) {
-            xs.iter_mut().for_each(|x| *x = $body(*x));
-        }
-
-        pub fn $name(xs: &mut [f32]) {
-            #[cfg(target_arch = "x86_64")]
-            if has_avx2() {
-                // SAFETY: the CPU has the features the function was compiled for.
-                return unsafe { $avx(xs) };
-            }
-            xs.iter_mut().for_each(|x| *x = $body(*x));
-        }
-    };
-}
-
-dispatch_slice!(sigmoid_slice, sigmoid_slice_avx2, sigmoid);
-dispatch_slice!(tanh_slice, tanh_slice_avx2, tanh);
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,17 +75,5 @@ mod tests {
         assert!(worst.2 < 3e-7, "tanh abs err {}", worst.2);
         assert!((0.0..1e-37).contains(&exp(-200.0)));
         assert!(sigmoid(-100.0) >= 0.0 && sigmoid(100.0) <= 1.0 && tanh(50.0) == 1.0);
-    }
-
-    #[test]
-    fn slices_match_scalars() {
-        let xs: Vec<f32> = (0..100).map(|i| (i as f32 - 50.0) * 0.37).collect();
-        let (mut s, mut t) = (xs.clone(), xs.clone());
-        sigmoid_slice(&mut s);
-        tanh_slice(&mut t);
-        for i in 0..xs.len() {
-            assert_eq!(s[i], sigmoid(xs[i]));
-            assert_eq!(t[i], tanh(xs[i]));
-        }
     }
 }

@@ -12,7 +12,7 @@
 //! with no valid step is pooled over all of its steps), as Keras layers do under
 //! `mask_zero=True` — otherwise a short text's padding would take most of the attention.
 
-use crate::gemm::{gemm, Op};
+use crate::gemm::{gemm, Gemm};
 
 /// Each step's share of row `bi`'s pool: `1/count` over its valid steps, 0 elsewhere.
 fn shares(t: usize, b: usize, valid: Option<&[bool]>) -> Vec<f32> {
@@ -79,25 +79,25 @@ pub struct AttentionCache {
     pub out: Vec<f32>,
 }
 
-/// Forward; `a` is the attention width, `valid` the optional `[T, B]` mask of real steps.
-#[allow(clippy::too_many_arguments)]
-pub fn forward(
-    t: usize,
-    b: usize,
-    h: usize,
-    a: usize,
-    x: &[f32],
-    valid: Option<&[bool]>,
-    p: AttentionParams,
-    cache: &mut AttentionCache,
-) {
+/// Sizes of one attention call: `t` steps of `b` rows of width `h` in, an `a`-wide projection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AttentionDims {
+    pub t: usize,
+    pub b: usize,
+    pub h: usize,
+    pub a: usize,
+}
+
+/// Forward of `x: [T, B, H]`; `valid` is the optional `[T, B]` mask of real steps.
+pub fn forward(d: AttentionDims, x: &[f32], valid: Option<&[bool]>, p: AttentionParams, cache: &mut AttentionCache) {
+    let AttentionDims { t, b, h, a } = d;
     cache.u.resize(t * b * a, 0.0);
     cache.alpha.resize(t * b, 0.0);
     cache.out.resize(b * h, 0.0);
     for row in cache.u.chunks_exact_mut(a) {
         row.copy_from_slice(p.bias);
     }
-    gemm(t * b, h, a, 1.0, x, Op::N, p.w, Op::N, 1.0, &mut cache.u);
+    gemm(Gemm::new(t * b, h, a).accumulate(), x, p.w, &mut cache.u);
     cache.u.iter_mut().for_each(|v| *v = v.tanh());
     for bi in 0..b {
         let any_valid = valid.is_none_or(|v| (0..t).any(|s| v[s * b + bi]));
@@ -127,12 +127,8 @@ pub fn forward(
 }
 
 /// Backward from `dout: [B, H]`: accumulates parameter gradients, overwrites `dx: [T, B, H]`.
-#[allow(clippy::too_many_arguments)]
 pub fn backward(
-    t: usize,
-    b: usize,
-    h: usize,
-    a: usize,
+    d: AttentionDims,
     x: &[f32],
     p: AttentionParams,
     cache: &AttentionCache,
@@ -140,6 +136,7 @@ pub fn backward(
     g: AttentionGrads,
     dx: &mut [f32],
 ) {
+    let AttentionDims { t, b, h, a } = d;
     // dα_t = dout · x_t ; direct path dx_t = α_t dout
     let mut dscore = vec![0.0f32; t * b];
     for bi in 0..b {
@@ -163,9 +160,9 @@ pub fn backward(
             dpre[i * a + j] = ds * p.context[j] * (1.0 - u[j] * u[j]);
         }
     }
-    gemm(h, t * b, a, 1.0, x, Op::T, &dpre, Op::N, 1.0, g.w);
+    gemm(Gemm::new(h, t * b, a).transpose_a().accumulate(), x, &dpre, g.w);
     dpre.chunks_exact(a).for_each(|r| g.bias.iter_mut().zip(r).for_each(|(bb, v)| *bb += v));
-    gemm(t * b, a, h, 1.0, &dpre, Op::N, p.w, Op::T, 1.0, dx);
+    gemm(Gemm::new(t * b, a, h).transpose_b().accumulate(), &dpre, p.w, dx);
 }
 
 #[cfg(test)]
@@ -189,35 +186,25 @@ mod tests {
     }
 
     fn attention_check(valid: Option<&[bool]>) -> AttentionCache {
-        let (t, b, h, a) = (4, 2, 3, 5);
+        let d = AttentionDims { t: 4, b: 2, h: 3, a: 5 };
+        let AttentionDims { t, b, h, a } = d;
         let mut rng = Rng::new(41);
         let mut r = |n: usize| (0..n).map(|_| rng.uniform(-1.0, 1.0)).collect::<Vec<f32>>();
         let (x, w, bias, ctx, probe) = (r(t * b * h), r(h * a), r(a), r(a), r(b * h));
         let loss = |x: &[f32], w: &[f32], bias: &[f32], ctx: &[f32]| {
             let mut c = AttentionCache::default();
-            forward(t, b, h, a, x, valid, AttentionParams { w, bias, context: ctx }, &mut c);
+            forward(d, x, valid, AttentionParams { w, bias, context: ctx }, &mut c);
             c.out.iter().zip(&probe).map(|(o, p)| (o * p) as f64).sum::<f64>()
         };
         let p = AttentionParams { w: &w, bias: &bias, context: &ctx };
         let mut c = AttentionCache::default();
-        forward(t, b, h, a, &x, valid, p, &mut c);
+        forward(d, &x, valid, p, &mut c);
         for bi in 0..b {
             let s: f32 = (0..t).map(|s| c.alpha[s * b + bi]).sum();
             assert!((s - 1.0).abs() < 1e-6);
         }
         let (mut dw, mut db, mut dc, mut dx) = (vec![0.0; w.len()], vec![0.0; a], vec![0.0; a], vec![0.0; x.len()]);
-        backward(
-            t,
-            b,
-            h,
-            a,
-            &x,
-            p,
-            &c,
-            &probe,
-            AttentionGrads { w: &mut dw, bias: &mut db, context: &mut dc },
-            &mut dx,
-        );
+        backward(d, &x, p, &c, &probe, AttentionGrads { w: &mut dw, bias: &mut db, context: &mut dc }, &mut dx);
         for worst in [
             check("attention.w", &w, &dw, |v| loss(&x, v, &bias, &ctx)),
             check("attention.bias", &bias, &db, |v| loss(&x, &w, v, &ctx)),

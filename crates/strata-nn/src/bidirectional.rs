@@ -3,8 +3,21 @@
 //! `return_sequences=True` (`[T, B, 2H]`, the backward half realigned to the same step), or their
 //! final states (`[B, 2H]`: forward after the last step, backward after the first).
 
-use crate::rnn::{Cell, RnnCache, RnnGrads, RnnParams};
+use crate::rnn::{Cell, RnnCache, RnnGrads, RnnOutputGrads, RnnParams};
 use crate::RnnDims;
+
+/// Both directions' parameters, each laid out as a one-direction layer's.
+#[derive(Clone, Copy)]
+pub struct BiParams<'a> {
+    pub forward: RnnParams<'a>,
+    pub backward: RnnParams<'a>,
+}
+
+/// Both directions' parameter gradients (accumulated).
+pub struct BiGrads<'a> {
+    pub forward: RnnGrads<'a>,
+    pub backward: RnnGrads<'a>,
+}
 
 pub struct BiCache {
     pub forward: RnnCache,
@@ -38,11 +51,11 @@ fn reverse_time(x: &[f32], t: usize, row: usize, out: &mut Vec<f32>) {
 }
 
 /// Forward; `d.h` is each direction's units.
-pub fn forward(d: RnnDims, x: &[f32], fwd: RnnParams, bwd: RnnParams, cache: &mut BiCache) {
+pub fn forward(d: RnnDims, x: &[f32], p: BiParams, cache: &mut BiCache) {
     let (t, b, h) = (d.t, d.b, d.h);
-    cache.forward.forward(d, x, fwd);
+    cache.forward.forward(d, x, p.forward);
     reverse_time(x, t, b * d.e, &mut cache.x_rev);
-    cache.backward.forward(d, &cache.x_rev, bwd);
+    cache.backward.forward(d, &cache.x_rev, p.backward);
     cache.seq.resize(t * b * 2 * h, 0.0);
     let (of, ob) = (cache.forward.outputs(d), cache.backward.outputs(d));
     for s in 0..t {
@@ -61,24 +74,20 @@ pub fn forward(d: RnnDims, x: &[f32], fwd: RnnParams, bwd: RnnParams, cache: &mu
     }
 }
 
-/// Backward from `dseq: [T, B, 2H]` and/or `dlast: [B, 2H]`; accumulates both directions'
+/// Backward from `dy.seq: [T, B, 2H]` and/or `dy.last: [B, 2H]`; accumulates both directions'
 /// gradients and overwrites `dx: [T, B, E]` when given.
-#[allow(clippy::too_many_arguments)]
 pub fn backward(
     d: RnnDims,
     x: &[f32],
-    fwd: RnnParams,
-    bwd: RnnParams,
+    p: BiParams,
     cache: &mut BiCache,
-    dseq: Option<&[f32]>,
-    dlast: Option<&[f32]>,
-    gf: RnnGrads,
-    gb: RnnGrads,
+    dy: RnnOutputGrads,
+    grads: BiGrads,
     dx: Option<&mut [f32]>,
 ) {
     let (t, b, h) = (d.t, d.b, d.h);
     // split the incoming gradients by direction (the backward half back to its own time order)
-    let split_seq = dseq.map(|g| {
+    let split_seq = dy.seq.map(|g| {
         let (mut f, mut r) = (vec![0.0f32; t * b * h], vec![0.0f32; t * b * h]);
         for s in 0..t {
             for bi in 0..b {
@@ -90,7 +99,7 @@ pub fn backward(
         }
         (f, r)
     });
-    let split_last = dlast.map(|g| {
+    let split_last = dy.last.map(|g| {
         let (mut f, mut r) = (vec![0.0f32; b * h], vec![0.0f32; b * h]);
         for bi in 0..b {
             f[bi * h..(bi + 1) * h].copy_from_slice(&g[bi * 2 * h..bi * 2 * h + h]);
@@ -100,25 +109,13 @@ pub fn backward(
     });
     let want_dx = dx.is_some();
     let (mut dxf, mut dxr) = (vec![0.0f32; x.len()], vec![0.0f32; x.len()]);
-    cache.forward.backward(
-        d,
-        x,
-        fwd,
-        split_seq.as_ref().map(|s| &s.0[..]),
-        split_last.as_ref().map(|s| &s.0[..]),
-        gf,
-        want_dx.then_some(&mut dxf[..]),
-    );
+    let dy_forward =
+        RnnOutputGrads { seq: split_seq.as_ref().map(|s| &s.0[..]), last: split_last.as_ref().map(|s| &s.0[..]) };
+    cache.forward.backward(d, x, p.forward, dy_forward, grads.forward, want_dx.then_some(&mut dxf[..]));
     let x_rev = std::mem::take(&mut cache.x_rev);
-    cache.backward.backward(
-        d,
-        &x_rev,
-        bwd,
-        split_seq.as_ref().map(|s| &s.1[..]),
-        split_last.as_ref().map(|s| &s.1[..]),
-        gb,
-        want_dx.then_some(&mut dxr[..]),
-    );
+    let dy_backward =
+        RnnOutputGrads { seq: split_seq.as_ref().map(|s| &s.1[..]), last: split_last.as_ref().map(|s| &s.1[..]) };
+    cache.backward.backward(d, &x_rev, p.backward, dy_backward, grads.backward, want_dx.then_some(&mut dxr[..]));
     cache.x_rev = x_rev;
     if let Some(dx) = dx {
         let mut back = Vec::new();
@@ -146,30 +143,25 @@ mod tests {
             let mut c = BiCache::new(cell);
             let pf = RnnParams { kernel: kf, recurrent: &uf, bias: &bf };
             let pb = RnnParams { kernel: kb, recurrent: &ub, bias: &bb };
-            forward(d, x, pf, pb, &mut c);
+            forward(d, x, BiParams { forward: pf, backward: pb }, &mut c);
             let out = if sequences { &c.seq } else { &c.last };
             out.iter().zip(&probe).map(|(o, p)| (o * p) as f64).sum::<f64>()
         };
-        let pf = RnnParams { kernel: &kf, recurrent: &uf, bias: &bf };
-        let pb = RnnParams { kernel: &kb, recurrent: &ub, bias: &bb };
+        let p = BiParams {
+            forward: RnnParams { kernel: &kf, recurrent: &uf, bias: &bf },
+            backward: RnnParams { kernel: &kb, recurrent: &ub, bias: &bb },
+        };
         let mut c = BiCache::new(cell);
-        forward(d, &x, pf, pb, &mut c);
+        forward(d, &x, p, &mut c);
         let (mut dkf, mut duf, mut dbf) = (vec![0.0; kf.len()], vec![0.0; uf.len()], vec![0.0; nb]);
         let (mut dkb, mut dub, mut dbb) = (vec![0.0; kb.len()], vec![0.0; ub.len()], vec![0.0; nb]);
         let mut dx = vec![0.0; x.len()];
         let (seq, last) = if sequences { (Some(&probe[..]), None) } else { (None, Some(&probe[..])) };
-        backward(
-            d,
-            &x,
-            pf,
-            pb,
-            &mut c,
-            seq,
-            last,
-            RnnGrads { kernel: &mut dkf, recurrent: &mut duf, bias: &mut dbf },
-            RnnGrads { kernel: &mut dkb, recurrent: &mut dub, bias: &mut dbb },
-            Some(&mut dx),
-        );
+        let grads = BiGrads {
+            forward: RnnGrads { kernel: &mut dkf, recurrent: &mut duf, bias: &mut dbf },
+            backward: RnnGrads { kernel: &mut dkb, recurrent: &mut dub, bias: &mut dbb },
+        };
+        backward(d, &x, p, &mut c, RnnOutputGrads { seq, last }, grads, Some(&mut dx));
         let tag = format!("{}, {}", cell.prefix(), if sequences { "seq" } else { "last" });
         for worst in [
             check(&format!("bidirectional({tag}).forward_kernel"), &kf, &dkf, |v| loss(&x, v, &kb)),

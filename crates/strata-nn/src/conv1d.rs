@@ -8,7 +8,7 @@
 //! # Shapes
 //! input `[T, B, E]` (time-major), output `[T', B, F]` with `T' = T − W + 1`.
 
-use crate::gemm::{gemm, Op};
+use crate::gemm::{gemm, Gemm};
 
 /// Sizes of one convolution.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,7 +60,7 @@ pub fn forward(d: ConvDims, x: &[f32], kernel: &[f32], bias: &[f32], cache: &mut
     for row in cache.out.chunks_exact_mut(d.f) {
         row.copy_from_slice(bias);
     }
-    gemm(rows, d.w * d.e, d.f, 1.0, &cache.cols, Op::N, kernel, Op::N, 1.0, &mut cache.out);
+    gemm(Gemm::new(rows, d.w * d.e, d.f).accumulate(), &cache.cols, kernel, &mut cache.out);
     cache.out.iter_mut().for_each(|v| *v = v.max(0.0));
 }
 
@@ -78,11 +78,11 @@ pub fn backward(
     let (rows, we) = (d.t_out() * d.b, d.w * d.e);
     // through the ReLU
     let dpre: Vec<f32> = dout.iter().zip(&cache.out).map(|(g, y)| if *y > 0.0 { *g } else { 0.0 }).collect();
-    gemm(we, rows, d.f, 1.0, &cache.cols, Op::T, &dpre, Op::N, 1.0, dkernel);
+    gemm(Gemm::new(we, rows, d.f).transpose_a().accumulate(), &cache.cols, &dpre, dkernel);
     dpre.chunks_exact(d.f).for_each(|r| dbias.iter_mut().zip(r).for_each(|(a, v)| *a += v));
     if let Some(dx) = dx {
         let mut dcols = vec![0.0f32; rows * we];
-        gemm(rows, d.f, we, 1.0, &dpre, Op::N, kernel, Op::T, 0.0, &mut dcols);
+        gemm(Gemm::new(rows, d.f, we).transpose_b(), &dpre, kernel, &mut dcols);
         dx.fill(0.0);
         let (b, e) = (d.b, d.e);
         for s in 0..d.t_out() {
@@ -157,7 +157,7 @@ mod tests {
         let mut c = ConvCache::default();
         forward(d, &x, &k, &[-100.0; 4], &mut c);
         let mut dk = vec![0.0; k.len()];
-        backward(d, &k, &c, &probe, &mut dk, &mut vec![0.0; 4], None);
+        backward(d, &k, &c, &probe, &mut dk, &mut [0.0; 4], None);
         assert!(dk.iter().all(|&g| g == 0.0));
     }
 

@@ -12,22 +12,61 @@ pub enum Op {
     T,
 }
 
-/// `C[m, n] = alpha · op(A)[m, k] · op(B)[k, n] + beta · C`, all row-major.
+/// One product `C[m, n] = alpha · op(A)[m, k] · op(B)[k, n] + beta · C`, all row-major: its
+/// sizes, how each operand is stored, and the two scalars — everything but the buffers.
 /// `A` is stored `[m, k]` (`Op::N`) or `[k, m]` (`Op::T`); likewise `B` `[k, n]` or `[n, k]`.
-/// `beta = 0` overwrites `C` (even if it held NaN).
-#[allow(clippy::too_many_arguments)]
-pub fn gemm(
-    m: usize,
-    k: usize,
-    n: usize,
-    alpha: f32,
-    a: &[f32],
-    op_a: Op,
-    b: &[f32],
-    op_b: Op,
-    beta: f32,
-    c: &mut [f32],
-) {
+///
+/// `Gemm::new(m, k, n)` is `C = A · B` (both as stored, `alpha = 1`, `beta = 0`); each builder
+/// changes one thing:
+///
+/// ```
+/// use strata_nn::gemm::{gemm, Gemm};
+/// let (b, i, o) = (2, 3, 1);
+/// let (x, dy) = (vec![1.0; b * i], vec![0.5; b * o]); // [B, I], [B, O]
+/// let mut dw = vec![1.0; i * o]; // [I, O]
+/// gemm(Gemm::new(i, b, o).transpose_a().accumulate(), &x, &dy, &mut dw); // dw += xᵀ · dy
+/// assert_eq!(dw, [2.0; 3]);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Gemm {
+    /// rows of `op(A)` and `C`
+    pub m: usize,
+    /// the summed dimension: columns of `op(A)`, rows of `op(B)`
+    pub k: usize,
+    /// columns of `op(B)` and `C`
+    pub n: usize,
+    pub op_a: Op,
+    pub op_b: Op,
+    pub alpha: f32,
+    /// `0` overwrites `C` (even if it held NaN); `1` adds to it
+    pub beta: f32,
+}
+
+impl Gemm {
+    /// `C[m, n] = A[m, k] · B[k, n]`.
+    pub const fn new(m: usize, k: usize, n: usize) -> Gemm {
+        Gemm { m, k, n, op_a: Op::N, op_b: Op::N, alpha: 1.0, beta: 0.0 }
+    }
+
+    /// `A` is stored `[k, m]` and used transposed.
+    pub const fn transpose_a(self) -> Gemm {
+        Gemm { op_a: Op::T, ..self }
+    }
+
+    /// `B` is stored `[n, k]` and used transposed.
+    pub const fn transpose_b(self) -> Gemm {
+        Gemm { op_b: Op::T, ..self }
+    }
+
+    /// `C += …` rather than `C = …` (`beta = 1`).
+    pub const fn accumulate(self) -> Gemm {
+        Gemm { beta: 1.0, ..self }
+    }
+}
+
+/// `C = alpha · op(A) · op(B) + beta · C` as `g` describes it.
+pub fn gemm(g: Gemm, a: &[f32], b: &[f32], c: &mut [f32]) {
+    let Gemm { m, k, n, op_a, op_b, alpha, beta } = g;
     assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n, "gemm: buffer too small");
     if m == 0 || n == 0 {
         return;
@@ -63,19 +102,8 @@ pub fn gemm(
 }
 
 /// Straightforward triple loop, the reference for `gemm`.
-#[allow(clippy::too_many_arguments)]
-pub fn gemm_naive(
-    m: usize,
-    k: usize,
-    n: usize,
-    alpha: f32,
-    a: &[f32],
-    op_a: Op,
-    b: &[f32],
-    op_b: Op,
-    beta: f32,
-    c: &mut [f32],
-) {
+pub fn gemm_naive(g: Gemm, a: &[f32], b: &[f32], c: &mut [f32]) {
+    let Gemm { m, k, n, op_a, op_b, alpha, beta } = g;
     for i in 0..m {
         for j in 0..n {
             let mut s = 0.0f64;
@@ -107,8 +135,9 @@ mod tests {
                 for beta in [0.0, 1.0, 0.5] {
                     let mut c1 = c0.clone();
                     let mut c2 = c0.clone();
-                    gemm(m, k, n, 0.7, &a, op_a, &b, op_b, beta, &mut c1);
-                    gemm_naive(m, k, n, 0.7, &a, op_a, &b, op_b, beta, &mut c2);
+                    let g = Gemm { op_a, op_b, alpha: 0.7, beta, ..Gemm::new(m, k, n) };
+                    gemm(g, &a, &b, &mut c1);
+                    gemm_naive(g, &a, &b, &mut c2);
                     for (x, y) in c1.iter().zip(&c2) {
                         assert!((x - y).abs() < 1e-5, "{op_a:?}{op_b:?} beta {beta}: {x} vs {y}");
                     }

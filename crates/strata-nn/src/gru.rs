@@ -9,13 +9,15 @@
 //! ```
 //!
 //! As in the LSTM, the input projection of all steps is one GEMM and each step multiplies only
-//! the small state by the recurrent kernel. Not yet wired into a named model (see issue 4).
+//! the small state by the recurrent kernel. strata-train's recurrent layer runs it, alone or
+//! inside the bidirectional wrapper: the `gru` and `han` named models, and `type = "gru"` in a
+//! model file.
 
 use crate::activations::{sigmoid, tanh};
-use crate::gemm::{gemm, Op};
+use crate::gemm::{gemm, Gemm};
 use crate::small_gemm::matmul;
 
-use crate::rnn::{RnnDims, RnnGrads, RnnParams};
+use crate::rnn::{RnnDims, RnnGrads, RnnOutputGrads, RnnParams};
 
 /// Activations saved for backward, and backward's scratch.
 #[derive(Default)]
@@ -69,7 +71,7 @@ fn forward_body(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache) {
     cache.rec_h.resize(tb * h, 0.0);
     cache.h.resize((d.t + 1) * b * h, 0.0);
     cache.hp.resize(b * g, 0.0);
-    gemm(tb, d.e, g, 1.0, x, Op::N, p.kernel, Op::N, 0.0, &mut cache.xp);
+    gemm(Gemm::new(tb, d.e, g), x, p.kernel, &mut cache.xp);
     let (b_in, b_rec) = p.bias.split_at(g);
     cache.xp.chunks_exact_mut(g).for_each(|row| row.iter_mut().zip(b_in).for_each(|(v, bias)| *v += bias));
     cache.h[..b * h].fill(0.0);
@@ -99,21 +101,19 @@ fn forward_body(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache) {
 }
 
 /// Backward; same contract as `lstm::backward`.
-#[allow(clippy::too_many_arguments)]
 pub fn backward(
     d: RnnDims,
     x: &[f32],
     p: RnnParams,
     cache: &GruCache,
-    dh_seq: Option<&[f32]>,
-    dh_last: Option<&[f32]>,
+    dy: RnnOutputGrads,
     grads: RnnGrads,
     dx: Option<&mut [f32]>,
 ) {
     let (b, h, g, tb) = (d.b, d.h, 3 * d.h, d.t * d.b);
     let mut dxp = vec![0.0f32; tb * g]; // d(x·W + b_in)
     let mut dhp = vec![0.0f32; tb * g]; // d(h·U + b_rec)
-    let mut dh = dh_last.map_or_else(|| vec![0.0; b * h], <[f32]>::to_vec);
+    let mut dh = dy.last.map_or_else(|| vec![0.0; b * h], <[f32]>::to_vec);
     let mut recurrent_t = vec![0.0f32; g * h]; // Uᵀ: [3H, H]
     for r in 0..h {
         for c in 0..g {
@@ -122,7 +122,7 @@ pub fn backward(
     }
     let mut dh_prev = vec![0.0f32; b * h];
     for t in (0..d.t).rev() {
-        if let Some(seq) = dh_seq {
+        if let Some(seq) = dy.seq {
             dh.iter_mut().zip(&seq[t * b * h..(t + 1) * b * h]).for_each(|(a, s)| *a += s);
         }
         let h_prev = &cache.h[t * b * h..(t + 1) * b * h];
@@ -150,13 +150,13 @@ pub fn backward(
         matmul(b, g, h, &dhp[t * b * g..(t + 1) * b * g], &recurrent_t, true, &mut dh_prev);
         std::mem::swap(&mut dh, &mut dh_prev);
     }
-    gemm(h, tb, g, 1.0, &cache.h[..tb * h], Op::T, &dhp, Op::N, 1.0, grads.recurrent);
-    gemm(d.e, tb, g, 1.0, x, Op::T, &dxp, Op::N, 1.0, grads.kernel);
+    gemm(Gemm::new(h, tb, g).transpose_a().accumulate(), &cache.h[..tb * h], &dhp, grads.recurrent);
+    gemm(Gemm::new(d.e, tb, g).transpose_a().accumulate(), x, &dxp, grads.kernel);
     let (gb_in, gb_rec) = grads.bias.split_at_mut(g);
     dxp.chunks_exact(g).for_each(|row| gb_in.iter_mut().zip(row).for_each(|(a, v)| *a += v));
     dhp.chunks_exact(g).for_each(|row| gb_rec.iter_mut().zip(row).for_each(|(a, v)| *a += v));
     if let Some(dx) = dx {
-        gemm(tb, g, d.e, 1.0, &dxp, Op::N, p.kernel, Op::T, 0.0, dx);
+        gemm(Gemm::new(tb, g, d.e).transpose_b(), &dxp, p.kernel, dx);
     }
 }
 
@@ -185,16 +185,8 @@ mod tests {
         let (mut dk, mut du, mut db, mut dx) =
             (vec![0.0; k.len()], vec![0.0; u.len()], vec![0.0; bias.len()], vec![0.0; x.len()]);
         let (seq, last) = if return_sequences { (Some(&probe[..]), None) } else { (None, Some(&probe[..])) };
-        backward(
-            d,
-            &x,
-            p,
-            &c,
-            seq,
-            last,
-            RnnGrads { kernel: &mut dk, recurrent: &mut du, bias: &mut db },
-            Some(&mut dx),
-        );
+        let grads = RnnGrads { kernel: &mut dk, recurrent: &mut du, bias: &mut db };
+        backward(d, &x, p, &c, RnnOutputGrads { seq, last }, grads, Some(&mut dx));
         let tag = if return_sequences { "seq" } else { "last" };
         for worst in [
             check(&format!("gru({tag}).kernel"), &k, &dk, |v| loss(&x, v, &u, &bias)),

@@ -35,4 +35,4 @@ pub mod small_gemm;
 
 pub use params::{ParamSpec, ParamStore};
 pub use rng::Rng;
-pub use rnn::{Cell, RnnCache, RnnDims, RnnGrads, RnnParams};
+pub use rnn::{Cell, RnnCache, RnnDims, RnnGrads, RnnOutputGrads, RnnParams};

@@ -8,10 +8,10 @@
 //! gradients with one GEMM each; `dx` is computed only when the layer below trains.
 
 use crate::activations::{sigmoid, tanh};
-use crate::gemm::{gemm, Op};
+use crate::gemm::{gemm, Gemm};
 use crate::small_gemm::matmul;
 
-use crate::rnn::{RnnDims, RnnGrads, RnnParams};
+use crate::rnn::{RnnDims, RnnGrads, RnnOutputGrads, RnnParams};
 
 /// Activations saved by forward for backward, plus backward's scratch space. Reused across
 /// batches of the same size, so training allocates nothing per step.
@@ -60,7 +60,7 @@ pub fn forward(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut LstmCache) {
     assert_eq!(x.len(), d.t * b * d.e, "lstm: input is not [T, B, E]");
     cache.size_for(d);
     // z = x·W + bias for all steps at once: [T*B, E] × [E, 4H]
-    gemm(d.t * b, d.e, g, 1.0, x, Op::N, p.kernel, Op::N, 0.0, &mut cache.gates);
+    gemm(Gemm::new(d.t * b, d.e, g), x, p.kernel, &mut cache.gates);
     for row in cache.gates.chunks_exact_mut(g) {
         row.iter_mut().zip(p.bias).for_each(|(z, bias)| *z += bias);
     }
@@ -193,17 +193,15 @@ fn cell_backward(gates: &[f32], c_prev: &[f32], tanh_c: &[f32], dh: &[f32], dc: 
     cell_backward_body(gates, c_prev, tanh_c, dh, dc, dz, h)
 }
 
-/// Backward. `dh_seq` (`[T, B, H]`, for `return_sequences=True`) and/or `dh_last` (`[B, H]`)
-/// are the gradients of the loss with respect to the outputs. Weight gradients are accumulated
-/// into `grads`; `dx` (`[T, B, E]`, overwritten) is computed only when given.
-#[allow(clippy::too_many_arguments)]
+/// Backward from `dy`, the gradients with respect to the outputs (`dy.seq: [T, B, H]` for
+/// `return_sequences=True`, and/or `dy.last: [B, H]`). Weight gradients are accumulated into
+/// `grads`; `dx` (`[T, B, E]`, overwritten) is computed only when given.
 pub fn backward(
     d: RnnDims,
     x: &[f32],
     p: RnnParams,
     cache: &mut LstmCache,
-    dh_seq: Option<&[f32]>,
-    dh_last: Option<&[f32]>,
+    dy: RnnOutputGrads,
     grads: RnnGrads,
     dx: Option<&mut [f32]>,
 ) {
@@ -219,13 +217,13 @@ pub fn backward(
     dz.resize(t_len * b * g, 0.0);
     dh.resize(b * h, 0.0);
     dc.resize(b * h, 0.0);
-    match dh_last {
+    match dy.last {
         Some(v) => dh.copy_from_slice(v),
         None => dh.fill(0.0),
     }
     dc.fill(0.0);
     for t in (0..t_len).rev() {
-        if let Some(seq) = dh_seq {
+        if let Some(seq) = dy.seq {
             dh.iter_mut().zip(&seq[t * b * h..(t + 1) * b * h]).for_each(|(a, s)| *a += s);
         }
         let gt = &gates[t * b * g..(t + 1) * b * g];
@@ -240,15 +238,15 @@ pub fn backward(
     }
     let tb = t_len * b;
     // dU += h_{0..T-1}ᵀ · dz: [H, T*B] × [T*B, 4H]
-    gemm(h, tb, g, 1.0, &hs[..tb * h], Op::T, dz, Op::N, 1.0, grads.recurrent);
+    gemm(Gemm::new(h, tb, g).transpose_a().accumulate(), &hs[..tb * h], dz, grads.recurrent);
     // dW += xᵀ · dz: [E, T*B] × [T*B, 4H]
-    gemm(d.e, tb, g, 1.0, x, Op::T, dz, Op::N, 1.0, grads.kernel);
+    gemm(Gemm::new(d.e, tb, g).transpose_a().accumulate(), x, dz, grads.kernel);
     for row in dz.chunks_exact(g) {
         grads.bias.iter_mut().zip(row).for_each(|(a, z)| *a += z);
     }
     if let Some(dx) = dx {
         // dx = dz · Wᵀ: [T*B, 4H] × [4H, E]
-        gemm(tb, g, d.e, 1.0, dz, Op::N, p.kernel, Op::T, 0.0, dx);
+        gemm(Gemm::new(tb, g, d.e).transpose_b(), dz, p.kernel, dx);
     }
 }
 
@@ -285,7 +283,7 @@ mod tests {
         let mut dx = vec![0.0; x.len()];
         let (seq, last) = if return_sequences { (Some(&probe[..]), None) } else { (None, Some(&probe[..])) };
         let grads = RnnGrads { kernel: &mut dk, recurrent: &mut du, bias: &mut db };
-        backward(d, &x, p, &mut cache, seq, last, grads, Some(&mut dx));
+        backward(d, &x, p, &mut cache, RnnOutputGrads { seq, last }, grads, Some(&mut dx));
         let tag = if return_sequences { "seq" } else { "last" };
         let worst = [
             check(&format!("lstm({tag}).kernel"), &k, &dk, |v| loss(&x, v, &u, &bias)),

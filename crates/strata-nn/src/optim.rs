@@ -63,46 +63,53 @@ impl Adam {
         let (b1, b2, eps) = (self.beta1, self.beta2, self.epsilon);
         let alpha = self.lr * (1.0 - b2.powi(t)).sqrt() / (1.0 - b1.powi(t));
         for gr in groups {
-            let a = alpha * gr.lr_mult;
+            let c = AdamCoefs { alpha: alpha * gr.lr_mult, beta1: b1, beta2: b2, epsilon: eps };
             let r = gr.range.clone();
             params[r.clone()]
                 .par_chunks_mut(PAR_CHUNK)
                 .zip(grads[r.clone()].par_chunks(PAR_CHUNK))
                 .zip(self.m[r.clone()].par_chunks_mut(PAR_CHUNK))
                 .zip(self.v[r].par_chunks_mut(PAR_CHUNK))
-                .for_each(|(((p, g), m), v)| adam_update(p, g, m, v, a, b1, b2, eps));
+                .for_each(|(((p, g), m), v)| adam_update(p, g, m, v, c));
         }
     }
 }
 
+/// One Adam step's scalars, the same for every element of a group.
+#[derive(Clone, Copy)]
+struct AdamCoefs {
+    /// this step's rate: `α_t` times the group's multiplier
+    alpha: f32,
+    beta1: f32,
+    beta2: f32,
+    epsilon: f32,
+}
+
 /// One Adam update over a block: `m += (g − m)(1 − β1)`, `v += (g² − v)(1 − β2)`,
-/// `p −= a·m / (√v + ε)`. Memory-bound with a square root and a division per element, so it
+/// `p −= α·m / (√v + ε)`. Memory-bound with a square root and a division per element, so it
 /// gets an AVX2 build (8 lanes instead of SSE2's 4) chosen at run time.
-#[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn adam_body(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], a: f32, b1: f32, b2: f32, eps: f32) {
+fn adam_body(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], c: AdamCoefs) {
     for i in 0..p.len().min(g.len()).min(m.len()).min(v.len()) {
-        m[i] += (g[i] - m[i]) * (1.0 - b1);
-        v[i] += (g[i] * g[i] - v[i]) * (1.0 - b2);
-        p[i] -= a * m[i] / (v[i].sqrt() + eps);
+        m[i] += (g[i] - m[i]) * (1.0 - c.beta1);
+        v[i] += (g[i] * g[i] - v[i]) * (1.0 - c.beta2);
+        p[i] -= c.alpha * m[i] / (v[i].sqrt() + c.epsilon);
     }
 }
 
 #[cfg(target_arch = "x86_64")]
-#[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn adam_avx2(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], a: f32, b1: f32, b2: f32, eps: f32) {
-    adam_body(p, g, m, v, a, b1, b2, eps)
+unsafe fn adam_avx2(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], c: AdamCoefs) {
+    adam_body(p, g, m, v, c)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn adam_update(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], a: f32, b1: f32, b2: f32, eps: f32) {
+fn adam_update(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], c: AdamCoefs) {
     #[cfg(target_arch = "x86_64")]
     if crate::activations::has_avx2() {
         // SAFETY: the CPU has AVX2 and FMA.
-        return unsafe { adam_avx2(p, g, m, v, a, b1, b2, eps) };
+        return unsafe { adam_avx2(p, g, m, v, c) };
     }
-    adam_body(p, g, m, v, a, b1, b2, eps)
+    adam_body(p, g, m, v, c)
 }
 
 /// Adadelta (Zeiler 2012) as tf-keras writes it — the optimiser of Kim's (2014) CNN:

@@ -30,6 +30,17 @@ pub struct RnnGrads<'a> {
     pub bias: &'a mut [f32],
 }
 
+/// The gradient of the loss with respect to a recurrent layer's outputs, what its backward
+/// starts from: at every step (`return_sequences=True`), at the last state, or both. `W` is
+/// the layer's output width: `H`, or `2H` for the bidirectional wrapper.
+#[derive(Clone, Copy)]
+pub struct RnnOutputGrads<'a> {
+    /// `[T, B, W]`
+    pub seq: Option<&'a [f32]>,
+    /// `[B, W]`
+    pub last: Option<&'a [f32]>,
+}
+
 use crate::gru::{self, GruCache};
 use crate::lstm::{self, LstmCache};
 
@@ -110,20 +121,18 @@ impl RnnCache {
     }
 
     /// Backward; the contract of `lstm::backward`.
-    #[allow(clippy::too_many_arguments)]
     pub fn backward(
         &mut self,
         d: RnnDims,
         x: &[f32],
         p: RnnParams,
-        dh_seq: Option<&[f32]>,
-        dh_last: Option<&[f32]>,
+        dy: RnnOutputGrads,
         grads: RnnGrads,
         dx: Option<&mut [f32]>,
     ) {
         match self {
-            RnnCache::Lstm(c) => lstm::backward(d, x, p, c, dh_seq, dh_last, grads, dx),
-            RnnCache::Gru(c) => gru::backward(d, x, p, c, dh_seq, dh_last, grads, dx),
+            RnnCache::Lstm(c) => lstm::backward(d, x, p, c, dy, grads, dx),
+            RnnCache::Gru(c) => gru::backward(d, x, p, c, dy, grads, dx),
         }
     }
 }

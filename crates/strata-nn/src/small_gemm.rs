@@ -1,15 +1,21 @@
 //! A register-blocked AVX2 kernel for the recurrence's per-step products.
 //!
-//! Each LSTM step multiplies a small `[B, H]` state by the `[H, 4H]` recurrent kernel (and, in
-//! backward, `[B, 4H]` by its `[4H, H]` transpose). A general GEMM packs both operands on every
-//! call; at 100 steps per batch that packing cost ~18% of training time. Here the right operand
-//! is read in place (row-major, rows contiguous), the left one is broadcast element by
-//! element, and a 4×16 tile of `C` lives in eight YMM registers for the whole `k` loop.
-//! Column blocks are the outer loop so that a `[k, 16]` strip of `B` stays in L1 while every
-//! row block uses it. Shapes the kernel does not cover (no AVX2, `n` not a multiple of 8) go to
-//! the general `gemm`.
+//! Each recurrent step multiplies a small `[B, H]` state by the `[H, G·H]` recurrent kernel
+//! (and, in backward, `[B, G·H]` by its `[G·H, H]` transpose), for the LSTM (`G = 4`) and the
+//! GRU (`G = 3`). A general GEMM packs both operands on every call; at 100 steps per batch that
+//! packing cost ~18% of training time. Here neither operand is packed: the right one is read in
+//! place (row-major, rows contiguous), the left one is broadcast element by element.
+//!
+//! `C` is cut into 16-column blocks, the outer loop, so that a `[k, 16]` strip of `B` stays in
+//! L1 while every row block uses it. Within a block, rows go six at a time: a 6×16 tile of `C`
+//! is twelve YMM accumulators held for the whole `k` loop (with `B`'s two row vectors and the
+//! broadcast of `A`, 15 of the 16 YMM registers). If four or five rows are left, four of them
+//! take one 4×16 tile (eight accumulators); the rest go one row at a time (1×16, two
+//! accumulators). When `n % 16 == 8` the last 8 columns are done one row at a time (1×8, one
+//! accumulator). Shapes the kernel does not cover (no AVX2, `n` not a multiple of 8) go to the
+//! general `gemm`.
 
-use crate::gemm::{gemm, Op};
+use crate::gemm::{gemm, Gemm};
 
 /// `C[m, n] = A[m, k] · B[k, n]` (`accumulate = false`) or `C += A · B`, all row-major.
 pub fn matmul(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], accumulate: bool, c: &mut [f32]) {
@@ -20,7 +26,8 @@ pub fn matmul(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], accumulate: bo
         unsafe { avx2::matmul(m, k, n, a, b, accumulate, c) };
         return;
     }
-    gemm(m, k, n, 1.0, a, Op::N, b, Op::N, if accumulate { 1.0 } else { 0.0 }, c);
+    let g = Gemm::new(m, k, n);
+    gemm(if accumulate { g.accumulate() } else { g }, a, b, c);
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -139,7 +146,8 @@ mod tests {
             for accumulate in [false, true] {
                 let (mut fast, mut slow) = (c0.clone(), c0.clone());
                 matmul(m, k, n, &a, &b, accumulate, &mut fast);
-                gemm_naive(m, k, n, 1.0, &a, Op::N, &b, Op::N, if accumulate { 1.0 } else { 0.0 }, &mut slow);
+                let g = Gemm::new(m, k, n);
+                gemm_naive(if accumulate { g.accumulate() } else { g }, &a, &b, &mut slow);
                 for (x, y) in fast.iter().zip(&slow) {
                     assert!((x - y).abs() < 1e-4, "{m}x{k}x{n} acc={accumulate}: {x} vs {y}");
                 }

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{fixture, flat, swap_batch_time};
-use strata_nn::bidirectional::{forward, BiCache};
+use strata_nn::bidirectional::{forward, BiCache, BiParams};
 use strata_nn::Cell;
 
 use strata_nn::{RnnDims, RnnParams};
@@ -18,10 +18,12 @@ fn bidirectional_lstm_matches_tf_keras() {
     let mut worst = 0.0f32;
     for case in ["seq", "last"] {
         let w: Vec<Vec<f32>> = fx[case]["weights"].as_array().unwrap().iter().map(flat).collect();
-        let fwd = RnnParams { kernel: &w[0], recurrent: &w[1], bias: &w[2] };
-        let bwd = RnnParams { kernel: &w[3], recurrent: &w[4], bias: &w[5] };
+        let p = BiParams {
+            forward: RnnParams { kernel: &w[0], recurrent: &w[1], bias: &w[2] },
+            backward: RnnParams { kernel: &w[3], recurrent: &w[4], bias: &w[5] },
+        };
         let mut cache = BiCache::new(Cell::Lstm);
-        forward(d, &x, fwd, bwd, &mut cache);
+        forward(d, &x, p, &mut cache);
         let got = if case == "last" { cache.last.clone() } else { swap_batch_time(&cache.seq, d.t, d.b, 2 * d.h) };
         got.iter().zip(flat(&fx[case]["output"])).for_each(|(g, w)| worst = worst.max((g - w).abs()));
     }

@@ -8,7 +8,7 @@
 //! with a small L2 penalty from zero weights, so it is deterministic.
 
 use serde::Serialize;
-use strata_nn::gemm::{gemm, Op};
+use strata_nn::gemm::{gemm, Gemm};
 use strata_nn::optim::{Adam, Group};
 
 use strata_model::infer::representations;
@@ -65,7 +65,7 @@ pub fn fit_probe(
         forward(&xt, &params, n, d, k, &mut logits);
         loss_grad(&logits, y_train, k, 1.0 / n.max(1) as f32, &mut dlogits);
         let (gw, gb) = grads.split_at_mut(d * k);
-        gemm(d, n, k, 1.0, &xt, Op::T, &dlogits, Op::N, 0.0, gw);
+        gemm(Gemm::new(d, n, k).transpose_a(), &xt, &dlogits, gw);
         gb.fill(0.0);
         dlogits.chunks_exact(k).for_each(|r| gb.iter_mut().zip(r).for_each(|(g, v)| *g += v));
         gw.iter_mut().zip(&params[..d * k]).for_each(|(g, w)| *g += L2 * w);
@@ -84,7 +84,7 @@ fn forward(x: &[f32], params: &[f32], n: usize, d: usize, k: usize, out: &mut [f
     for row in out[..n * k].chunks_exact_mut(k) {
         row.copy_from_slice(b);
     }
-    gemm(n, d, k, 1.0, x, Op::N, w, Op::N, 1.0, out);
+    gemm(Gemm::new(n, d, k).accumulate(), x, w, out);
 }
 
 fn loss_grad(logits: &[f32], y: &[usize], k: usize, scale: f32, d: &mut [f32]) {

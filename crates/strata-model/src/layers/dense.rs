@@ -2,7 +2,8 @@
 
 use std::ops::Range;
 
-use strata_nn::{dense, Rng};
+use strata_nn::dense::{self, DenseDims, DenseGrads};
+use strata_nn::Rng;
 
 use super::{grad_views, Grads, Layer, Rows};
 
@@ -41,7 +42,7 @@ impl Layer for Dense {
         self.n = rows.n;
         self.out.resize(rows.n * self.o, 0.0);
         let (w, b) = (&p[self.ranges[0].clone()], &p[self.ranges[1].clone()]);
-        dense::forward(rows.n, self.i, self.o, x, w, b, &mut self.out);
+        dense::forward(DenseDims { b: rows.n, i: self.i, o: self.o }, x, w, b, &mut self.out);
         match self.act {
             Activation::Relu => self.out.iter_mut().for_each(|v| *v = v.max(0.0)),
             Activation::Tanh => self.out.iter_mut().for_each(|v| *v = v.tanh()),
@@ -70,7 +71,8 @@ impl Layer for Dense {
             Activation::Linear => *g,
         }));
         let mut v = grad_views(g, off, &self.ranges).into_iter();
-        let (gw, gb) = (v.next().unwrap(), v.next().unwrap());
-        dense::backward(self.n, self.i, self.o, x, &p[self.ranges[0].clone()], &self.dpre, gw, gb, dx);
+        let grads = DenseGrads { kernel: v.next().unwrap(), bias: v.next().unwrap(), dx };
+        let d = DenseDims { b: self.n, i: self.i, o: self.o };
+        dense::backward(d, x, &p[self.ranges[0].clone()], &self.dpre, grads);
     }
 }

@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use strata_nn::attention::{self, AttentionCache, AttentionGrads, AttentionParams};
+use strata_nn::attention::{self, AttentionCache, AttentionDims, AttentionGrads, AttentionParams};
 use strata_nn::{conv1d, Rng};
 
 use super::{grad_views, Grads, Layer, Rows};
@@ -32,7 +32,8 @@ fn params<'a>(r: &[Range<usize>], p: &'a [f32]) -> AttentionParams<'a> {
 impl Layer for Attention {
     fn forward(&mut self, p: &[f32], x: &[f32], rows: Rows, valid: Option<&[bool]>, _: Option<&mut Rng>) -> Rows {
         self.rows = rows;
-        attention::forward(rows.t, rows.n, self.d, self.a, x, valid, params(&self.ranges, p), &mut self.cache);
+        let d = AttentionDims { t: rows.t, b: rows.n, h: self.d, a: self.a };
+        attention::forward(d, x, valid, params(&self.ranges, p), &mut self.cache);
         Rows { n: rows.n, t: 1 }
     }
 
@@ -58,7 +59,8 @@ impl Layer for Attention {
                 &mut dx_scratch[..]
             }
         };
-        attention::backward(t, n, *d, *a, x, params(ranges, p), cache, dy, grads, dx);
+        let dims = AttentionDims { t, b: n, h: *d, a: *a };
+        attention::backward(dims, x, params(ranges, p), cache, dy, grads, dx);
     }
 }
 

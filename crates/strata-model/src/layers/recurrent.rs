@@ -2,8 +2,8 @@
 
 use std::ops::Range;
 
-use strata_nn::bidirectional::{self, BiCache};
-use strata_nn::{Cell, Rng, RnnCache, RnnDims, RnnGrads, RnnParams};
+use strata_nn::bidirectional::{self, BiCache, BiGrads, BiParams};
+use strata_nn::{Cell, Rng, RnnCache, RnnDims, RnnGrads, RnnOutputGrads, RnnParams};
 
 use super::{grad_views, Grads, Layer, Rows};
 
@@ -50,13 +50,18 @@ fn params<'a>(ranges: &[Range<usize>], p: &'a [f32], dir: usize) -> RnnParams<'a
     RnnParams { kernel: &p[r[0].clone()], recurrent: &p[r[1].clone()], bias: &p[r[2].clone()] }
 }
 
+/// Both directions' parameters: direction 0 reads forward, direction 1 backward.
+fn bi_params<'a>(ranges: &[Range<usize>], p: &'a [f32]) -> BiParams<'a> {
+    BiParams { forward: params(ranges, p, 0), backward: params(ranges, p, 1) }
+}
+
 impl Layer for Recurrent {
     fn forward(&mut self, p: &[f32], x: &[f32], rows: Rows, _valid: Option<&[bool]>, _: Option<&mut Rng>) -> Rows {
         self.dims = RnnDims { b: rows.n, t: rows.t, e: self.e, h: self.h };
         let (d, r) = (self.dims, &self.ranges);
         match (&mut self.uni, &mut self.bi) {
             (Some(c), _) => c.forward(d, x, params(r, p, 0)),
-            (None, Some(c)) => bidirectional::forward(d, x, params(r, p, 0), params(r, p, 1), c),
+            (None, Some(c)) => bidirectional::forward(d, x, bi_params(r, p), c),
             _ => unreachable!(),
         }
         Rows { n: rows.n, t: if self.sequences { rows.t } else { 1 } }
@@ -103,12 +108,12 @@ impl Layer for Recurrent {
             recurrent: views.next().unwrap(),
             bias: views.next().unwrap(),
         };
+        let dy = RnnOutputGrads { seq: dseq, last: dlast };
         match (uni, bi) {
-            (Some(c), _) => c.backward(*d, x, params(ranges, p, 0), dseq, dlast, next(), dx),
+            (Some(c), _) => c.backward(*d, x, params(ranges, p, 0), dy, next(), dx),
             (None, Some(c)) => {
-                let (gf, gb) = (next(), next());
-                let (pf, pb) = (params(ranges, p, 0), params(ranges, p, 1));
-                bidirectional::backward(*d, x, pf, pb, c, dseq, dlast, gf, gb, dx);
+                let grads = BiGrads { forward: next(), backward: next() };
+                bidirectional::backward(*d, x, bi_params(ranges, p), c, dy, grads, dx);
             }
             _ => unreachable!(),
         }
