@@ -125,15 +125,51 @@ activation = "relu"
 /// SHA-256 of (model.safetensors, history.csv) per model, written by the code before issue 10's
 /// redesign.
 const PINS: &[(&str, &str, &str)] = &[
-    ("seed", "f0ad4a1f8e92ea9fbbb92c5f03e8f0738fe64bc0a4ce382995dd4db5eb021361", "dd6cca8f28826df42691cac90b1a232824467345230f22fb886a5bb9b5c6577b"),
-    ("seed-stacked", "7d1053b1482d13d8d688c8656209cd5eaf0759ea7d7a87f8be6dc8c897becba1", "37aaab34348ef89cdf53bd4cb739c8f817fe2bc5da97c7eaf27330891432b193"),
-    ("gru", "0d2003f750ce85019332a6bb747dfd66a66998ebd6c1310a2fabae04725c352e", "773e57c9ff7534e3f89de04a742b6fda29d994d0400efc3c1fa9a82d4a080292"),
-    ("bilstm", "55c9fdeb033ac94300257d8e1fe0c96172f2fc5e33e1d1b4ada719aa23d4f3aa", "6630ad08944562a61b5207580cfad352cea323b0ce4931bd67a948c5a7953cfa"),
-    ("kim-cnn", "c2dfa1f6df27d3c5d60bdb40f71a3b3d6e456ab7f4888cd5013662b5ab231240", "df32df7fbb089a1b03ceacaac5285c6fa647cd113d770f6eebc9d3c811b1a68f"),
-    ("han", "1863e7f778db9906ffca4c3188b951bb544db3e06ccc0b541ffa959a45a0fbaf", "2801e512cece2ab2d0e04d63df320d4d02979bdaff33275b7d23a4380807d701"),
-    ("file-hierarchical", "b46d9f8bb5ac702fe5e8789c2144aa9f0d56c5fcd2f612c13fb1200612dbccda", "7a4f5a3050a700fc4e3a0c6fde7075def7843ebd12b8b3df652e4f9f8d187647"),
-    ("file-flat", "88694ae49e141271a439e62ba7d4ef61c7d0783f5a57c9535f06fa3bbd83445d", "6231afb46e6bc42f34f92d3aa4b615fc28470d11da3c024ddf76d845b56c3398"),
-    ("file-pools", "bb3fcdb346a2b3ab5399d69dc6d5a48661dfa1e06ebc31e542d0dac8f3048bb9", "6663a3a627110bbb70da8a31344a63111df1600233f4008e64f897f488a02a01"),
+    (
+        "seed",
+        "f0ad4a1f8e92ea9fbbb92c5f03e8f0738fe64bc0a4ce382995dd4db5eb021361",
+        "dd6cca8f28826df42691cac90b1a232824467345230f22fb886a5bb9b5c6577b",
+    ),
+    (
+        "seed-stacked",
+        "7d1053b1482d13d8d688c8656209cd5eaf0759ea7d7a87f8be6dc8c897becba1",
+        "37aaab34348ef89cdf53bd4cb739c8f817fe2bc5da97c7eaf27330891432b193",
+    ),
+    (
+        "gru",
+        "0d2003f750ce85019332a6bb747dfd66a66998ebd6c1310a2fabae04725c352e",
+        "773e57c9ff7534e3f89de04a742b6fda29d994d0400efc3c1fa9a82d4a080292",
+    ),
+    (
+        "bilstm",
+        "55c9fdeb033ac94300257d8e1fe0c96172f2fc5e33e1d1b4ada719aa23d4f3aa",
+        "6630ad08944562a61b5207580cfad352cea323b0ce4931bd67a948c5a7953cfa",
+    ),
+    (
+        "kim-cnn",
+        "c2dfa1f6df27d3c5d60bdb40f71a3b3d6e456ab7f4888cd5013662b5ab231240",
+        "df32df7fbb089a1b03ceacaac5285c6fa647cd113d770f6eebc9d3c811b1a68f",
+    ),
+    (
+        "han",
+        "1863e7f778db9906ffca4c3188b951bb544db3e06ccc0b541ffa959a45a0fbaf",
+        "2801e512cece2ab2d0e04d63df320d4d02979bdaff33275b7d23a4380807d701",
+    ),
+    (
+        "file-hierarchical",
+        "b46d9f8bb5ac702fe5e8789c2144aa9f0d56c5fcd2f612c13fb1200612dbccda",
+        "7a4f5a3050a700fc4e3a0c6fde7075def7843ebd12b8b3df652e4f9f8d187647",
+    ),
+    (
+        "file-flat",
+        "88694ae49e141271a439e62ba7d4ef61c7d0783f5a57c9535f06fa3bbd83445d",
+        "6231afb46e6bc42f34f92d3aa4b615fc28470d11da3c024ddf76d845b56c3398",
+    ),
+    (
+        "file-pools",
+        "bb3fcdb346a2b3ab5399d69dc6d5a48661dfa1e06ebc31e542d0dac8f3048bb9",
+        "6663a3a627110bbb70da8a31344a63111df1600233f4008e64f897f488a02a01",
+    ),
 ];
 
 #[test]
@@ -176,7 +212,8 @@ fn every_model_trains_to_its_pinned_bytes() {
 fn a_model_folder_from_before_still_loads_and_predicts_the_same() {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/model-before-issue-10");
     let tmp = tempfile::tempdir().unwrap();
-    let input = "the plot was great. it was so lovely.\nawful. really dull and poor.\nodd movie.\nthe weird film was fine.\n";
+    let input =
+        "the plot was great. it was so lovely.\nawful. really dull and poor.\nodd movie.\nthe weird film was fine.\n";
     std::fs::write(tmp.path().join("in.txt"), input).unwrap();
     let o = strata(tmp.path(), &["predict", "--model", fixture.to_str().unwrap(), "--top-k", "3", "--json", "in.txt"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));

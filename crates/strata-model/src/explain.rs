@@ -16,9 +16,8 @@ use serde::Serialize;
 
 use crate::encode::{place, sentence_slots, split_sentences};
 use crate::folder::SavedModel;
-use crate::model::LayerSpec;
-use crate::network::{self, word_rows, Plan, Workspace};
 use crate::infer::predict_padded;
+use crate::network::{self, word_rows, Plan, Workspace};
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct TokenSaliency {
@@ -176,10 +175,7 @@ fn read_by_model(saved: &SavedModel, ids: &[Vec<u32>], class: usize) -> Read {
     let p = (-loss).exp() as f32; // the loss is −ln p(class)
     let hierarchical = enc.sentences.is_some();
     let attention_layer = |sentence_rows: bool| {
-        model
-            .placed
-            .iter()
-            .rposition(|l| matches!(l.spec, LayerSpec::Attention { .. }) && l.input.sentence_rows == sentence_rows)
+        model.placed.iter().rposition(|l| l.spec.layer().attends() && l.input.sentence_rows == sentence_rows)
     };
     let word_attention = attention_layer(hierarchical).and_then(|i| ws.attention_weights(i)).map(<[f32]>::to_vec);
     let (n0, t0) = word_rows(model, 1, t);

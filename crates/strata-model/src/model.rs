@@ -1,7 +1,7 @@
 //! The model: a configuration (an embedding, then a list of layers like a Keras `Sequential`,
 //! then a classifier), a flat parameter store laid out from it, and Keras's initialisation.
 //!
-//! The layer types are in [`crate::layer_spec`]; the named models are lists the CLI builds
+//! The layer types are in [`crate::layers`], one module each; the named models are lists the CLI builds
 //! (`--model`, [`crate::zoo`]); a TOML file can declare any other list ([`crate::model_file`]). The seed's model is `Embedding(V, 128) → LSTM(64) →
 //! Dense(1, sigmoid)`.
 //!
@@ -14,7 +14,8 @@
 use serde::{Deserialize, Serialize};
 use strata_nn::{init, ParamStore, Rng};
 
-pub use crate::layer_spec::{LayerSpec, Shape};
+use crate::layers::{Context, GruConfig, LstmConfig, Reads, Tensor};
+pub use crate::layers::{LayerSpec, Shape};
 pub use crate::zoo::{named_embedding_init, named_layers, Knobs, NAMED_MODELS};
 pub use strata_nn::Cell;
 
@@ -83,8 +84,8 @@ impl TryFrom<ConfigFile> for ModelConfig {
                     return Err(format!("{layers} layers is not a model strata wrote"));
                 }
                 let one = match cell {
-                    Cell::Lstm => LayerSpec::Lstm { units, bidirectional: false },
-                    Cell::Gru => LayerSpec::Gru { units, bidirectional: false },
+                    Cell::Lstm => LstmConfig { units, bidirectional: false }.into(),
+                    Cell::Gru => GruConfig { units, bidirectional: false }.into(),
                 };
                 ModelConfig {
                     architecture,
@@ -140,7 +141,7 @@ impl ModelConfig {
             architecture: "seed".into(),
             vocab_size,
             embedding_dim: 128,
-            layers: vec![LayerSpec::Lstm { units: 64, bidirectional: false }],
+            layers: vec![LstmConfig { units: 64, bidirectional: false }.into()],
             num_classes: 2,
             embedding_init: KERAS_EMBEDDING_INIT,
         }
@@ -157,69 +158,32 @@ impl ModelConfig {
 
     /// Sentences per document if the model is hierarchical (has a `sentences` layer).
     pub fn sentences(&self) -> Option<usize> {
-        self.layers.iter().find_map(|l| match l {
-            LayerSpec::Sentences { count } => Some(*count),
-            _ => None,
-        })
+        self.layers.iter().find_map(|l| l.layer().sentences())
     }
 
-    /// Places every layer: its level, name and shapes. Errors say which layer does not fit.
+    /// Places every layer: its level, name and shapes, by each type's shape rule. Errors say
+    /// which layer does not fit.
     pub fn placed(&self) -> Result<Vec<Placed>, String> {
         let mut shape = Shape { sequence: true, width: self.embedding_dim, sentence_rows: self.sentences().is_some() };
         let (mut group, mut counts) = (0usize, std::collections::BTreeMap::<&str, usize>::new());
         let mut out = Vec::with_capacity(self.layers.len());
         for (i, spec) in self.layers.iter().enumerate() {
-            let kind = spec.kind();
+            let layer = spec.layer();
+            let kind = layer.kind();
             let n = counts.entry(kind).or_insert(0);
             let name = format!("{kind}_{n}");
             *n += 1;
-            let next_reads_sequence = self.layers[i + 1..]
+            let above_reads_sequence = self.layers[i + 1..]
                 .iter()
-                .find(|l| !matches!(l, LayerSpec::Dropout { .. }))
-                .is_some_and(|l| l.reads_sequence());
+                .map(|l| l.layer().reads())
+                .find(|r| *r != Reads::Either)
+                .is_some_and(|r| r == Reads::Sequence);
             let here = |what: &str| format!("layer {} ({kind}): {what}", i + 1);
-            if spec.reads_sequence() && !shape.sequence {
+            if layer.reads() == Reads::Sequence && !shape.sequence {
                 return Err(here("needs a sequence, but the layer below gives one vector per text"));
             }
-            let output = match spec {
-                LayerSpec::Lstm { units, bidirectional } | LayerSpec::Gru { units, bidirectional } => {
-                    Shape { sequence: next_reads_sequence, width: units * if *bidirectional { 2 } else { 1 }, ..shape }
-                }
-                LayerSpec::Conv1d { filters, widths } => {
-                    if widths.is_empty() || widths.contains(&0) {
-                        return Err(here("widths must be a non-empty list of sizes ≥ 1"));
-                    }
-                    Shape { sequence: false, width: filters * widths.len(), ..shape }
-                }
-                LayerSpec::Attention { .. } | LayerSpec::MeanPool | LayerSpec::MaxPool => {
-                    Shape { sequence: false, ..shape }
-                }
-                LayerSpec::Dropout { rate } => {
-                    if !(0.0..1.0).contains(rate) {
-                        return Err(here("rate must be in [0, 1)"));
-                    }
-                    shape
-                }
-                LayerSpec::Dense { units, activation } => {
-                    if shape.sequence {
-                        return Err(here("reads one vector per text; put a pooling layer below it"));
-                    }
-                    if !matches!(activation.as_str(), "relu" | "tanh" | "linear") {
-                        return Err(here(&format!("unknown activation '{activation}' (hint: relu, tanh or linear)")));
-                    }
-                    Shape { width: *units, ..shape }
-                }
-                LayerSpec::Sentences { .. } => {
-                    if shape.sequence || !shape.sentence_rows {
-                        return Err(here("needs one vector per sentence below it (e.g. attention) and comes once"));
-                    }
-                    Shape { sequence: true, sentence_rows: false, ..shape }
-                }
-            };
-            if spec.size() == Some(0) {
-                return Err(here("sizes must be at least 1"));
-            }
-            if spec.has_params() {
+            let output = layer.output(Context { input: shape, above_reads_sequence }).map_err(|e| here(&e))?;
+            if layer.has_params() {
                 group += 1;
             }
             out.push(Placed { spec: spec.clone(), group, name, input: shape, output });
@@ -233,6 +197,17 @@ impl ModelConfig {
         Ok(out)
     }
 
+    /// A text must give every layer the steps it needs (a convolution its widest kernel).
+    pub fn check_steps(&self, maxlen: usize) -> Result<(), String> {
+        let need = self.layers.iter().map(|l| l.layer().min_steps()).max().unwrap_or(0);
+        if maxlen < need {
+            return Err(format!(
+                "--maxlen {maxlen} is shorter than the widest convolution ({need}) (hint: raise --maxlen)"
+            ));
+        }
+        Ok(())
+    }
+
     /// Width of the head's input.
     pub fn top_width(&self) -> usize {
         self.placed().ok().and_then(|p| p.last().map(|l| l.output.width)).unwrap_or(self.embedding_dim)
@@ -240,7 +215,13 @@ impl ModelConfig {
 
     /// Number of levels (layers with parameters).
     pub fn levels(&self) -> usize {
-        self.layers.iter().filter(|l| l.has_params()).count()
+        self.layers.iter().filter(|l| l.layer().has_params()).count()
+    }
+
+    /// Each placed layer's tensors, bottom up (empty for a layer without parameters). `None`
+    /// if the list is invalid or a size overflows.
+    pub fn layer_tensors(&self) -> Option<Vec<Vec<Tensor>>> {
+        self.placed().ok()?.iter().map(|p| p.spec.layer().tensors(p.input.width)).collect()
     }
 
     /// The model's tensors in store order — the embedding first (its gradient, the one large
@@ -249,37 +230,9 @@ impl ModelConfig {
     pub fn tensor_shapes(&self) -> Option<Vec<(String, Vec<usize>)>> {
         let mut v = vec![("embedding.weight".to_string(), vec![self.vocab_size, self.embedding_dim])];
         self.vocab_size.checked_mul(self.embedding_dim)?;
-        for p in self.placed().ok()? {
-            let d = p.input.width;
-            let name = &p.name;
-            match &p.spec {
-                LayerSpec::Lstm { .. } | LayerSpec::Gru { .. } => {
-                    let (cell, h, bi) = p.spec.recurrent()?;
-                    let g = h.checked_mul(cell.gates())?;
-                    let dirs: &[&str] = if bi { &["forward.", "backward."] } else { &[""] };
-                    for dir in dirs {
-                        v.push((format!("{name}.{dir}kernel"), vec![d, g]));
-                        v.push((format!("{name}.{dir}recurrent_kernel"), vec![h, g]));
-                        v.push((format!("{name}.{dir}bias"), cell.bias_shape(h)));
-                    }
-                }
-                LayerSpec::Conv1d { filters, widths } => {
-                    for w in widths {
-                        v.push((format!("{name}.w{w}.kernel"), vec![*w, d, *filters]));
-                        v.push((format!("{name}.w{w}.bias"), vec![*filters]));
-                    }
-                }
-                LayerSpec::Attention { dim } => {
-                    v.push((format!("{name}.kernel"), vec![d, *dim]));
-                    v.push((format!("{name}.bias"), vec![*dim]));
-                    v.push((format!("{name}.context"), vec![*dim]));
-                }
-                LayerSpec::Dense { units, .. } => {
-                    v.push((format!("{name}.kernel"), vec![d, *units]));
-                    v.push((format!("{name}.bias"), vec![*units]));
-                }
-                _ => {}
-            }
+        let placed = self.placed().ok()?;
+        for (p, tensors) in placed.iter().zip(self.layer_tensors()?) {
+            v.extend(tensors.into_iter().map(|t| (format!("{}.{}", p.name, t.name), t.shape)));
         }
         v.push(("head.kernel".into(), vec![self.top_width(), self.outputs()]));
         v.push(("head.bias".into(), vec![self.outputs()]));
@@ -301,7 +254,7 @@ impl ModelConfig {
     pub fn layer_names(&self) -> Vec<String> {
         let mut v = vec!["embedding".to_string()];
         if let Ok(placed) = self.placed() {
-            v.extend(placed.into_iter().filter(|p| p.spec.has_params()).map(|p| p.name));
+            v.extend(placed.into_iter().filter(|p| p.spec.layer().has_params()).map(|p| p.name));
         }
         v.push("head".into());
         v
@@ -386,22 +339,14 @@ impl Model {
     pub fn zeros(config: ModelConfig) -> Model {
         let shapes = config.tensor_shapes().expect("the model's sizes are invalid or overflow usize");
         let placed = config.placed().expect("the model's layers were validated");
+        let tensors = config.layer_tensors().expect("the model's layers were validated");
         let mut p = ParamStore::default();
         let mut ranges = shapes.iter().map(|(name, shape)| p.add(name, shape));
         let embedding = ranges.next().unwrap();
         let mut levels = vec![0..0; config.levels() + 1];
         let mut layers = Vec::with_capacity(placed.len());
-        for l in &placed {
-            let n = match &l.spec {
-                LayerSpec::Lstm { bidirectional, .. } | LayerSpec::Gru { bidirectional, .. } => {
-                    3 * if *bidirectional { 2 } else { 1 }
-                }
-                LayerSpec::Conv1d { widths, .. } => 2 * widths.len(),
-                LayerSpec::Attention { .. } => 3,
-                LayerSpec::Dense { .. } => 2,
-                _ => 0,
-            };
-            let rs: Vec<_> = ranges.by_ref().take(n).collect();
+        for (l, t) in placed.iter().zip(&tensors) {
+            let rs: Vec<_> = ranges.by_ref().take(t.len()).collect();
             if let (Some(first), Some(last)) = (rs.first(), rs.last()) {
                 levels[l.group] = first.start..last.end;
             }
@@ -417,46 +362,18 @@ impl Model {
         }
     }
 
-    /// Keras's initialisation, from `seed`: embedding uniform ±0.05, kernels glorot-uniform,
-    /// recurrent kernels orthogonal, biases zero (LSTM forget gate 1).
+    /// Keras's initialisation, from `seed`: the embedding uniform in ±`embedding_init`, each
+    /// layer's tensors as its type declares them (kernels glorot-uniform, recurrent kernels
+    /// orthogonal, biases zero, LSTM forget gate 1, …) in store order, the head glorot-uniform.
     pub fn new(config: ModelConfig, seed: u64) -> Model {
         let mut m = Model::zeros(config);
         let mut rng = Rng::derive(seed, 0x696e6974); // "init"
         let data = &mut m.params.data;
         init::uniform(&mut data[m.layout.embedding.clone()], m.config.embedding_init, &mut rng);
-        for (l, ranges) in m.placed.iter().zip(&m.layout.layers) {
-            let d = l.input.width;
-            match &l.spec {
-                LayerSpec::Lstm { .. } | LayerSpec::Gru { .. } => {
-                    let (cell, h, _) = l.spec.recurrent().unwrap();
-                    for dir in ranges.chunks_exact(3) {
-                        init::glorot_uniform(&mut data[dir[0].clone()], d, cell.gates() * h, &mut rng);
-                        init::orthogonal(&mut data[dir[1].clone()], h, cell.gates() * h, &mut rng);
-                        let bias = &mut data[dir[2].clone()];
-                        bias.fill(0.0);
-                        if cell == Cell::Lstm {
-                            bias[h..2 * h].fill(1.0); // unit_forget_bias
-                        }
-                    }
-                }
-                LayerSpec::Conv1d { filters, widths } => {
-                    for (w, r) in widths.iter().zip(ranges.chunks_exact(2)) {
-                        // Keras's fans for a conv kernel include the receptive field
-                        let limit = (6.0 / (w * d + w * filters) as f32).sqrt();
-                        init::uniform(&mut data[r[0].clone()], limit, &mut rng);
-                        data[r[1].clone()].fill(0.0);
-                    }
-                }
-                LayerSpec::Attention { dim } => {
-                    init::glorot_uniform(&mut data[ranges[0].clone()], d, *dim, &mut rng);
-                    data[ranges[1].clone()].fill(0.0);
-                    init::glorot_uniform(&mut data[ranges[2].clone()], *dim, 1, &mut rng);
-                }
-                LayerSpec::Dense { units, .. } => {
-                    init::glorot_uniform(&mut data[ranges[0].clone()], d, *units, &mut rng);
-                    data[ranges[1].clone()].fill(0.0);
-                }
-                _ => {}
+        let tensors = m.config.layer_tensors().expect("the model's layers were validated");
+        for (layer, ranges) in tensors.iter().zip(&m.layout.layers) {
+            for (t, r) in layer.iter().zip(ranges) {
+                t.init.fill(&mut data[r.clone()], &mut rng);
             }
         }
         let (w, k) = (m.config.top_width(), m.config.outputs());
@@ -471,19 +388,22 @@ impl Model {
     }
 
     /// Where level `k`'s summary (what its auxiliary head and probe read) comes from: (layer
-    /// index, from its last state, rows are sentences to be averaged per text) — a recurrent
-    /// layer's last state, else the level's last vector output.
+    /// index, from its last state, rows are sentences to be averaged per text) — the last state
+    /// of a layer whose type says so (recurrent layers), else the level's last vector output,
+    /// else (a level that gives only sequences) its last layer's last step.
     pub fn summary_source(&self, k: usize) -> (usize, bool, bool) {
         let first = self.placed.iter().position(|p| p.group == k + 1).expect("level exists");
-        if self.placed[first].spec.recurrent().is_some() {
+        if self.placed[first].spec.layer().summary_is_last_state() {
             return (first, true, self.placed[first].input.sentence_rows);
         }
-        let i = (first..self.placed.len())
-            .take_while(|&i| self.placed[i].group == k + 1)
-            .filter(|&i| !self.placed[i].output.sequence)
-            .last()
-            .unwrap_or(first);
-        (i, false, self.placed[i].output.sentence_rows)
+        let level = (first..self.placed.len()).take_while(|&i| self.placed[i].group == k + 1);
+        match level.clone().filter(|&i| !self.placed[i].output.sequence).last() {
+            Some(i) => (i, false, self.placed[i].output.sentence_rows),
+            None => {
+                let i = level.last().unwrap_or(first);
+                (i, true, self.placed[i].output.sentence_rows)
+            }
+        }
     }
 
     /// Width of level `k`'s summary vector.
@@ -523,6 +443,7 @@ impl Model {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::layers::{MeanPoolConfig, SentencesConfig};
 
     #[test]
     fn param_count_matches_the_layout_for_every_named_model() {
@@ -547,19 +468,19 @@ mod tests {
     fn a_config_from_before_layer_lists_still_loads() {
         let old = r#"{"architecture":"gru","vocab_size":9,"embedding_dim":4,"units":3,"layers":2,"num_classes":2,"cell":"gru"}"#;
         let c: ModelConfig = serde_json::from_str(old).unwrap();
-        assert_eq!(c.layers, vec![LayerSpec::Gru { units: 3, bidirectional: false }; 2]);
+        assert_eq!(c.layers, vec![LayerSpec::Gru(GruConfig { units: 3, bidirectional: false }); 2]);
         assert_eq!(c.layer_names(), ["embedding", "gru_0", "gru_1", "head"]);
     }
 
     #[test]
     fn layers_that_do_not_fit_are_named() {
         let mut c = ModelConfig::seed(10);
-        c.layers = vec![LayerSpec::MeanPool, LayerSpec::Lstm { units: 3, bidirectional: false }];
+        c.layers = vec![MeanPoolConfig {}.into(), LstmConfig { units: 3, bidirectional: false }.into()];
         assert!(c.validate().unwrap_err().contains("layer 2 (lstm)"));
         c.layers = vec![
-            LayerSpec::Lstm { units: 3, bidirectional: false },
-            LayerSpec::Sentences { count: 2 },
-            LayerSpec::Sentences { count: 2 },
+            LstmConfig { units: 3, bidirectional: false }.into(),
+            SentencesConfig { count: 2 }.into(),
+            SentencesConfig { count: 2 }.into(),
         ];
         assert!(c.validate().unwrap_err().contains("layer 3 (sentences)"));
     }

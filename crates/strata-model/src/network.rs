@@ -15,7 +15,7 @@ use strata_nn::dense::{self, DenseDims, DenseGrads};
 use strata_nn::{embedding, loss, Rng};
 
 use crate::layers::{self, Grads, Layer, Rows};
-use crate::model::{LayerSpec, Model, ModelConfig};
+use crate::model::{Model, ModelConfig};
 pub use crate::plan::Plan;
 
 /// Per-chunk activations, scratch and gradients, reused from batch to batch.
@@ -76,7 +76,8 @@ impl Workspace {
 
     fn prepare(&mut self, model: &Model) {
         if self.built_for.as_ref() != Some(&model.config) {
-            self.layers = layers::build(model);
+            self.layers =
+                layers::build(model.placed.iter().map(|p| (&p.spec, p.input, p.output)), &model.layout.layers);
             self.built_for = Some(model.config.clone());
         }
         let (n, l) = (model.placed.len(), model.config.levels());
@@ -141,10 +142,7 @@ fn padding_masks(model: &Model, ids: &[u32], b: usize, t: usize, ws: &mut Worksp
     let (n0, t0) = word_rows(model, b, t);
     ws.word_valid.clear();
     ws.sentence_valid.clear();
-    let pools = |l: &crate::model::Placed| {
-        matches!(l.spec, LayerSpec::Attention { .. } | LayerSpec::MeanPool | LayerSpec::MaxPool)
-    };
-    if !model.placed.iter().any(pools) {
+    if !model.placed.iter().any(|l| l.spec.layer().reads_padding_mask()) {
         return; // no layer reads a mask (the seed's models): nothing to compute
     }
     ws.word_valid.resize(t0 * n0, false);
@@ -326,7 +324,7 @@ pub fn backward(
         if need_dx && accumulate {
             dy_below[i - 1].iter_mut().zip(&ws.dx_scratch).for_each(|(a, v)| *a += v);
         }
-        if model.placed[i].spec.has_params() {
+        if model.placed[i].spec.layer().has_params() {
             ws.level_backward_calls[group - 1] += 1;
         }
     }

@@ -1,7 +1,7 @@
 //! The named models `--model` builds: each a list of layers (and, for kim-cnn, Kim's embedding
 //! initialiser), with the knobs the CLI exposes.
 
-use crate::layer_spec::LayerSpec;
+use crate::layers::{AttentionConfig, Conv1dConfig, DropoutConfig, GruConfig, LayerSpec, LstmConfig, SentencesConfig};
 use crate::model::KERAS_EMBEDDING_INIT;
 
 /// The models `--model` names.
@@ -44,20 +44,22 @@ pub fn named_layers(name: &str, k: Knobs) -> Result<Vec<LayerSpec>, String> {
         return Err(format!("--layers does not apply to '{name}' (hint: declare the layers in a --model-file)"));
     }
     match name {
-        "seed" => stack(LayerSpec::Lstm { units, bidirectional: false }, 1),
-        "seed-stacked" => stack(LayerSpec::Lstm { units, bidirectional: false }, 2),
-        "gru" => stack(LayerSpec::Gru { units, bidirectional: false }, 1),
-        "bilstm" => stack(LayerSpec::Lstm { units, bidirectional: true }, 1),
+        "seed" => stack(LstmConfig { units, bidirectional: false }.into(), 1),
+        "seed-stacked" => stack(LstmConfig { units, bidirectional: false }.into(), 2),
+        "gru" => stack(GruConfig { units, bidirectional: false }.into(), 1),
+        "bilstm" => stack(LstmConfig { units, bidirectional: true }.into(), 1),
         "kim-cnn" => Ok(vec![
-            LayerSpec::Conv1d { filters: k.units.unwrap_or(100), widths: vec![3, 4, 5] },
-            LayerSpec::Dropout { rate: 0.5 },
+            Conv1dConfig { filters: k.units.unwrap_or(100), widths: vec![3, 4, 5] }.into(),
+            DropoutConfig { rate: 0.5 }.into(),
         ]),
         "han" => {
             let (units, count) = (k.units.unwrap_or(50), k.sentences.unwrap_or(15));
-            let level = |_| [LayerSpec::Gru { units, bidirectional: true }, LayerSpec::Attention { dim: 2 * units }];
-            let mut v: Vec<LayerSpec> = level(0).to_vec();
-            v.push(LayerSpec::Sentences { count });
-            v.extend(level(1));
+            let level = || -> [LayerSpec; 2] {
+                [GruConfig { units, bidirectional: true }.into(), AttentionConfig { dim: 2 * units }.into()]
+            };
+            let mut v: Vec<LayerSpec> = level().to_vec();
+            v.push(SentencesConfig { count }.into());
+            v.extend(level());
             Ok(v)
         }
         other => Err(format!("unknown --model '{other}' (hint: use one of {})", NAMED_MODELS.join(", "))),

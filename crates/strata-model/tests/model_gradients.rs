@@ -4,11 +4,11 @@
 //! boundary's transpose, summaries averaged over sentences, dropout's mask) is checked, not
 //! only each layer alone.
 
-use strata_nn::gradcheck::check;
-use strata_nn::Rng;
 use strata_model::model::{named_layers, Knobs, LayerSpec};
 use strata_model::network::{self, word_rows, Plan, Workspace};
 use strata_model::{Model, ModelConfig};
+use strata_nn::gradcheck::check;
+use strata_nn::Rng;
 
 const V: usize = 12;
 
@@ -105,16 +105,49 @@ fn han_matches_finite_differences() {
 #[test]
 fn remaining_layers_match_finite_differences() {
     let layers = vec![
-        LayerSpec::Dropout { rate: 0.3 },
-        LayerSpec::Gru { units: 3, bidirectional: false },
-        LayerSpec::MeanPool,
-        LayerSpec::Dense { units: 3, activation: "tanh".into() },
+        LayerSpec::Dropout(strata_model::layers::DropoutConfig { rate: 0.3 }),
+        LayerSpec::Gru(strata_model::layers::GruConfig { units: 3, bidirectional: false }),
+        LayerSpec::MeanPool(strata_model::layers::MeanPoolConfig {}),
+        LayerSpec::Dense(strata_model::layers::DenseConfig {
+            units: 3,
+            activation: strata_model::layers::Activation::Tanh,
+        }),
     ];
     check_model("gru+mean_pool+dense", config("custom", layers, 3), 4);
-    let layers = vec![LayerSpec::Lstm { units: 3, bidirectional: true }, LayerSpec::MeanPool];
+    let layers = vec![
+        LayerSpec::Lstm(strata_model::layers::LstmConfig { units: 3, bidirectional: true }),
+        LayerSpec::MeanPool(strata_model::layers::MeanPoolConfig {}),
+    ];
     check_model("bilstm+mean_pool", config("custom", layers, 2), 4);
-    let layers = vec![LayerSpec::Lstm { units: 3, bidirectional: false }, LayerSpec::MaxPool];
+    let layers = vec![
+        LayerSpec::Lstm(strata_model::layers::LstmConfig { units: 3, bidirectional: false }),
+        LayerSpec::MaxPool(strata_model::layers::MaxPoolConfig {}),
+    ];
     check_model("lstm+max_pool", config("custom", layers, 2), 4);
-    let layers = vec![LayerSpec::Lstm { units: 3, bidirectional: true }, LayerSpec::MaxPool];
+    let layers = vec![
+        LayerSpec::Lstm(strata_model::layers::LstmConfig { units: 3, bidirectional: true }),
+        LayerSpec::MaxPool(strata_model::layers::MaxPoolConfig {}),
+    ];
     check_model("bilstm+max_pool", config("custom", layers, 2), 4);
+}
+
+#[test]
+fn layer_norm_matches_finite_differences() {
+    use strata_model::layers::{DenseConfig, LayerNormConfig, LstmConfig, MeanPoolConfig};
+    // the layer alone is checked at Keras's ε 1e-3 (layers/layer_norm.rs); here an untrained
+    // LSTM's outputs are so small that ε 1e-3 bends the loss more than a central difference
+    // in f32 can follow, so the glue is checked at ε 0.05
+    let norm = || LayerSpec::from(LayerNormConfig { epsilon: 0.05 });
+    // on a sequence (a level of its own, whose aux head reads its last step) and on a vector
+    let layers = vec![
+        LstmConfig { units: 3, bidirectional: false }.into(),
+        norm(),
+        MeanPoolConfig {}.into(),
+        DenseConfig { units: 4, activation: strata_model::layers::Activation::Tanh }.into(),
+        norm(),
+    ];
+    check_model("lstm+layer_norm+mean_pool+dense+layer_norm", config("custom", layers, 3), 4);
+    // straight on the embedding
+    let layers = vec![norm(), LstmConfig { units: 3, bidirectional: true }.into()];
+    check_model("layer_norm+bilstm", config("custom", layers, 2), 4);
 }

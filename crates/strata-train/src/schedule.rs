@@ -338,7 +338,13 @@ mod tests {
 
     fn names(layers: usize) -> Vec<String> {
         strata_model::model::ModelConfig {
-            layers: vec![strata_model::model::LayerSpec::Lstm { units: 4, bidirectional: false }; layers],
+            layers: vec![
+                strata_model::model::LayerSpec::Lstm(strata_model::layers::LstmConfig {
+                    units: 4,
+                    bidirectional: false
+                });
+                layers
+            ],
             ..strata_model::model::ModelConfig::seed(10)
         }
         .group_names()

@@ -10,16 +10,16 @@ use serde::Serialize;
 use strata_data::{stratified_split, DataError, Example, LabelMap};
 use strata_text::{pad_sequence_into, Side, Tokenizer, TokenizerConfig};
 
+use crate::probe::{probe_layers, ProbeResult};
+use crate::splits::{kfold_splits, mean_std, score};
 use strata_model::encode::{encode_texts, Encoding};
 use strata_model::folder::SavedModel;
 use strata_model::infer::{evaluate, Dataset, Evaluation};
 pub use strata_model::infer::{predict, Prediction};
-use strata_model::model::{LayerSpec, Model, ModelConfig};
 pub use strata_model::model::ModelSettings;
+use strata_model::model::{Model, ModelConfig};
 use strata_train::fit::{fit_schedule_from, EpochRecord, FitOptions, Progress, TrainState};
-use crate::probe::{probe_layers, ProbeResult};
 use strata_train::schedule::Schedule;
-use crate::splits::{kfold_splits, mean_std, score};
 
 /// How text becomes ids.
 #[derive(Clone, Debug)]
@@ -177,7 +177,7 @@ pub fn train_from(
         embedding_init: s.model.embedding_init,
     };
     config.validate()?;
-    check_fits(&config, s.text.maxlen)?;
+    config.check_steps(s.text.maxlen)?;
     let encoding = Encoding {
         maxlen: s.text.maxlen,
         sentences: config.sentences(),
@@ -220,25 +220,6 @@ pub fn train_from(
         validation,
         probes,
     })
-}
-
-/// A convolution needs at least as many steps as its widest kernel.
-fn check_fits(config: &ModelConfig, maxlen: usize) -> Result<(), String> {
-    let widest = config
-        .layers
-        .iter()
-        .filter_map(|l| match l {
-            LayerSpec::Conv1d { widths, .. } => widths.iter().max().copied(),
-            _ => None,
-        })
-        .max()
-        .unwrap_or(0);
-    if maxlen < widest {
-        return Err(format!(
-            "--maxlen {maxlen} is shorter than the widest convolution ({widest}) (hint: raise --maxlen)"
-        ));
-    }
-    Ok(())
 }
 
 /// Splits all examples into train and validation parts by `s.validation_split`.

@@ -1,17 +1,63 @@
 //! A hidden `Dense(units, activation)` layer on one vector per row.
+//!
+//! Reads `[N, D]`, gives `[N, units]`. Tensors: `kernel [D, units]` (glorot-uniform), `bias
+//! [units]`.
 
 use std::ops::Range;
 
+use serde::{Deserialize, Serialize};
 use strata_nn::dense::{self, DenseDims, DenseGrads};
 use strata_nn::Rng;
 
-use super::{grad_views, Grads, Layer, Rows};
+use super::{at_least_one, grad_views, Context, Grads, Init, Layer, LayerType, Reads, Rows, Shape, Tensor};
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Activation {
+/// `[[layer]] type = "dense"`: Keras `Dense(units, activation)`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DenseConfig {
+    pub units: usize,
+    #[serde(default)]
+    pub activation: Activation,
+}
+
+/// A dense layer's activation, by its Keras name.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Activation {
+    #[default]
     Relu,
     Tanh,
     Linear,
+}
+
+impl LayerType for DenseConfig {
+    fn kind(&self) -> &'static str {
+        "dense"
+    }
+
+    fn reads(&self) -> Reads {
+        Reads::Vector
+    }
+
+    fn output(&self, at: Context) -> Result<Shape, String> {
+        if at.input.sequence {
+            return Err("reads one vector per text; put a pooling layer below it".into());
+        }
+        at_least_one(&[self.units])?;
+        Ok(Shape { width: self.units, ..at.input })
+    }
+
+    fn tensors(&self, d: usize) -> Option<Vec<Tensor>> {
+        let u = self.units;
+        Some(vec![
+            Tensor::new("kernel", vec![d, u], Init::GlorotUniform { fan_in: d, fan_out: u }),
+            Tensor::new("bias", vec![u], Init::Zeros),
+        ])
+    }
+
+    fn build(&self, input: Shape, _output: Shape, ranges: Vec<Range<usize>>) -> Box<dyn Layer> {
+        Box::new(Dense::new(input.width, self.units, self.activation, ranges))
+    }
 }
 
 pub struct Dense {
@@ -27,12 +73,7 @@ pub struct Dense {
 }
 
 impl Dense {
-    pub fn new(i: usize, o: usize, activation: &str, ranges: Vec<Range<usize>>) -> Self {
-        let act = match activation {
-            "tanh" => Activation::Tanh,
-            "linear" => Activation::Linear,
-            _ => Activation::Relu,
-        };
+    pub fn new(i: usize, o: usize, act: Activation, ranges: Vec<Range<usize>>) -> Self {
         Dense { i, o, act, ranges, out: Vec::new(), n: 0, dpre: Vec::new() }
     }
 }

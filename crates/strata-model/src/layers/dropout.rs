@@ -1,9 +1,40 @@
 //! Dropout as a layer: active when the network is given a random stream (training), the
-//! identity otherwise.
+//! identity otherwise. Reads and gives either shape; no tensors.
 
+use std::ops::Range;
+
+use serde::{Deserialize, Serialize};
 use strata_nn::{dropout, Rng};
 
-use super::{Grads, Layer, Rows};
+use super::{Context, Grads, Layer, LayerType, Reads, Rows, Shape};
+
+/// `[[layer]] type = "dropout"`: inverted dropout of `rate`, in training only.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DropoutConfig {
+    pub rate: f32,
+}
+
+impl LayerType for DropoutConfig {
+    fn kind(&self) -> &'static str {
+        "dropout"
+    }
+
+    fn reads(&self) -> Reads {
+        Reads::Either
+    }
+
+    fn output(&self, at: Context) -> Result<Shape, String> {
+        if !(0.0..1.0).contains(&self.rate) {
+            return Err("rate must be in [0, 1)".into());
+        }
+        Ok(at.input)
+    }
+
+    fn build(&self, _input: Shape, _output: Shape, _ranges: Vec<Range<usize>>) -> Box<dyn Layer> {
+        Box::new(Dropout::new(self.rate))
+    }
+}
 
 pub struct Dropout {
     rate: f32,

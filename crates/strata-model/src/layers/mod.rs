@@ -1,30 +1,238 @@
-//! The body's layers behind one small trait, so that the network runs any list of them.
+//! The layer types of a model's body. Each type is one module that owns everything about it:
+//! its config (a serde struct: the `[[layer]]` table of a model file and its `config.json`
+//! form), its tensors (dotted name, shape, initialiser), its shape rule (what it reads, what it
+//! gives, its errors) and its runtime (forward and backward side by side, behind [`Layer`]).
 //!
-//! Each layer object owns its activations (one set per training chunk) and knows where its
-//! parameters live in the model's flat store. Shapes: a sequence is time-major `[T, N, D]`,
-//! a vector per row `[N, D]`; `N` is documents, or sentences below a `sentences` layer.
+//! **Adding a layer type** is one new module here, with a config implementing [`LayerType`] and
+//! a runtime implementing [`Layer`], and one line in the `layer_types!` table below. Nothing
+//! else in the workspace matches on layer types.
+//!
+//! Shapes: `B` texts, `S` sentences per text, `N` rows (`B`, or `B·S` below a `sentences`
+//! layer), `T` steps, `E` embedding width, `D` a layer's input width, `H` units. A sequence is
+//! time-major `[T, N, D]`, one vector per row `[N, D]`.
 
-mod conv;
+mod attention;
+mod conv1d;
 mod dense;
 mod dropout;
+mod layer_norm;
 mod pooling;
 mod recurrent;
 mod sentences;
 
 use std::ops::Range;
 
-use strata_nn::Rng;
+use serde::{Deserialize, Serialize};
+use strata_nn::{init, Rng};
 
-use crate::model::{LayerSpec, Model};
+pub use attention::AttentionConfig;
+pub use conv1d::Conv1dConfig;
+pub use dense::{Activation, DenseConfig};
+pub use dropout::DropoutConfig;
+pub use layer_norm::LayerNormConfig;
+pub use pooling::{MaxPoolConfig, MeanPoolConfig};
+pub use recurrent::{GruConfig, LstmConfig};
+pub use sentences::SentencesConfig;
+
+/// The registry: one line per layer type, `Variant(Config)`. The variant's snake_case name is
+/// the `type` of a `[[layer]]` table (`Conv1d` → `conv1d`, `MeanPool` → `mean_pool`).
+macro_rules! layer_types {
+    ($($variant:ident($config:ty)),* $(,)?) => {
+        /// One layer of the model's body, as a model file or config.json declares it.
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "type", rename_all = "snake_case")]
+        pub enum LayerSpec {
+            $($variant($config)),*
+        }
+
+        impl LayerSpec {
+            /// The layer type's rules: shape, tensors, runtime.
+            pub fn layer(&self) -> &dyn LayerType {
+                match self {
+                    $(LayerSpec::$variant(c) => c),*
+                }
+            }
+        }
+
+        $(impl From<$config> for LayerSpec {
+            fn from(c: $config) -> LayerSpec {
+                LayerSpec::$variant(c)
+            }
+        })*
+    };
+}
+
+layer_types! {
+    Lstm(LstmConfig),
+    Gru(GruConfig),
+    Conv1d(Conv1dConfig),
+    Attention(AttentionConfig),
+    MeanPool(MeanPoolConfig),
+    MaxPool(MaxPoolConfig),
+    Dropout(DropoutConfig),
+    Dense(DenseConfig),
+    LayerNorm(LayerNormConfig),
+    Sentences(SentencesConfig),
+}
+
+/// What flows between layers: a time-major sequence `[T, N, D]` or one vector per row `[N, D]`.
+/// Below a `sentences` layer the rows are sentences (`N = B·S`), above it texts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shape {
+    pub sequence: bool,
+    pub width: usize,
+    pub sentence_rows: bool,
+}
+
+/// What a layer type reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reads {
+    Sequence,
+    Vector,
+    /// Either, giving what it reads (dropout, layer normalisation).
+    Either,
+}
+
+/// One tensor of a layer: its name under the layer's (`kernel` → `lstm_0.kernel`), its shape
+/// and how it starts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tensor {
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub init: Init,
+}
+
+impl Tensor {
+    pub fn new(name: impl Into<String>, shape: Vec<usize>, init: Init) -> Tensor {
+        Tensor { name: name.into(), shape, init }
+    }
+}
+
+/// Keras's initialisers, as the layer types use them. Each draws from the model's one
+/// initialisation stream in tensor order, so the order of a layer's tensors is part of its
+/// numbers.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Init {
+    Zeros,
+    Ones,
+    /// Uniform in ±limit.
+    Uniform(f32),
+    GlorotUniform {
+        fan_in: usize,
+        fan_out: usize,
+    },
+    Orthogonal {
+        rows: usize,
+        cols: usize,
+    },
+    /// An LSTM bias `[4H]`: zeros with the forget gate's `H` at 1 (Keras's `unit_forget_bias`).
+    LstmBias {
+        units: usize,
+    },
+}
+
+impl Init {
+    pub fn fill(self, w: &mut [f32], rng: &mut Rng) {
+        match self {
+            Init::Zeros => w.fill(0.0),
+            Init::Ones => w.fill(1.0),
+            Init::Uniform(limit) => init::uniform(w, limit, rng),
+            Init::GlorotUniform { fan_in, fan_out } => init::glorot_uniform(w, fan_in, fan_out, rng),
+            Init::Orthogonal { rows, cols } => init::orthogonal(w, rows, cols, rng),
+            Init::LstmBias { units } => {
+                w.fill(0.0);
+                w[units..2 * units].fill(1.0);
+            }
+        }
+    }
+}
+
+/// Where a layer sits, for its shape rule.
+#[derive(Clone, Copy, Debug)]
+pub struct Context {
+    /// The shape the layer below gives.
+    pub input: Shape,
+    /// Whether the next layer above that is not [`Reads::Either`] reads a sequence (a recurrent
+    /// layer then returns sequences).
+    pub above_reads_sequence: bool,
+}
+
+/// A layer type's rules: everything the model needs to know about it apart from running it.
+pub trait LayerType {
+    /// Name prefix of a layer of this type (`lstm`, `bilstm`, `conv1d`, …); layers are named
+    /// `{kind}_{n}`, numbered per kind bottom up.
+    fn kind(&self) -> &'static str;
+
+    /// What it reads; a layer that reads a sequence below one that gives a vector is an error
+    /// the model reports for it.
+    fn reads(&self) -> Reads;
+
+    /// The shape rule: what it gives for `at`, or what is wrong (sizes included).
+    fn output(&self, at: Context) -> Result<Shape, String>;
+
+    /// Its tensors for an input `input_width` wide, in store order; `None` if a size overflows.
+    fn tensors(&self, _input_width: usize) -> Option<Vec<Tensor>> {
+        Some(Vec::new())
+    }
+
+    /// The runtime, for a layer placed between `input` and `output` with its tensors at
+    /// `ranges` of the model's flat store.
+    fn build(&self, input: Shape, output: Shape, ranges: Vec<Range<usize>>) -> Box<dyn Layer>;
+
+    /// Whether it has parameters, which makes it a level of its own (schedules train, freeze
+    /// and probe levels); a parameter-free layer belongs to the level below it.
+    fn has_params(&self) -> bool {
+        self.tensors(1).is_some_and(|t| !t.is_empty())
+    }
+
+    /// Whether it reads the padding mask (pooling over time skips padded steps).
+    fn reads_padding_mask(&self) -> bool {
+        false
+    }
+
+    /// Whether its level's summary (what an auxiliary head and a probe read) is its last state
+    /// (recurrent layers) rather than its output.
+    fn summary_is_last_state(&self) -> bool {
+        false
+    }
+
+    /// Fewest steps its input must have (a convolution's widest kernel).
+    fn min_steps(&self) -> usize {
+        0
+    }
+
+    /// Sentences per text, for the hierarchical boundary.
+    fn sentences(&self) -> Option<usize> {
+        None
+    }
+
+    /// Whether its runtime gives attention weights (what `explain` shows).
+    fn attends(&self) -> bool {
+        false
+    }
+}
+
+/// The shared size rule: every size a user sets is at least 1.
+pub(crate) fn at_least_one(sizes: &[usize]) -> Result<(), String> {
+    if sizes.contains(&0) {
+        return Err("sizes must be at least 1".into());
+    }
+    Ok(())
+}
+
+/// `a · b`, or `None` on overflow (a damaged config.json must not ask for terabytes).
+pub(crate) fn mul(a: usize, b: usize) -> Option<usize> {
+    a.checked_mul(b)
+}
 
 /// Rows `n` and steps `t` of a layer's input or output (`t = 1` for one vector per row).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Rows {
     pub n: usize,
     pub t: usize,
 }
 
-/// A body layer: forward and backward side by side.
+/// A layer's runtime: forward and backward side by side.
 pub trait Layer: Send {
     /// Forward of `x` (`rows` of the layer's input shape); `valid` marks a sequence's steps
     /// that are not padding (`[T, N]`, for layers that pool over time); `dropout` is `Some` in
@@ -62,32 +270,16 @@ pub struct Grads<'a> {
     pub dx: Option<&'a mut [f32]>,
 }
 
-/// The layers of `model`'s body, each with fresh activations.
-pub fn build(model: &Model) -> Vec<Box<dyn Layer>> {
-    model
-        .placed
-        .iter()
-        .zip(&model.layout.layers)
-        .map(|(l, ranges)| -> Box<dyn Layer> {
-            let d = l.input.width;
-            match &l.spec {
-                LayerSpec::Lstm { .. } | LayerSpec::Gru { .. } => {
-                    let (cell, h, bi) = l.spec.recurrent().unwrap();
-                    Box::new(recurrent::Recurrent::new(cell, d, h, bi, l.output.sequence, ranges.clone()))
-                }
-                LayerSpec::Conv1d { filters, widths } => {
-                    Box::new(conv::KimConv::new(d, *filters, widths.clone(), ranges.clone()))
-                }
-                LayerSpec::Attention { dim } => Box::new(pooling::Attention::new(d, *dim, ranges.clone())),
-                LayerSpec::MeanPool => Box::new(pooling::Pool::mean(d)),
-                LayerSpec::MaxPool => Box::new(pooling::Pool::max(d)),
-                LayerSpec::Dropout { rate } => Box::new(dropout::Dropout::new(*rate)),
-                LayerSpec::Dense { units, activation } => {
-                    Box::new(dense::Dense::new(d, *units, activation, ranges.clone()))
-                }
-                LayerSpec::Sentences { count } => Box::new(sentences::Sentences::new(d, *count)),
-            }
-        })
+/// The runtimes of a model's placed layers (`(spec, input, output)` bottom up) with their
+/// tensors at `ranges`, each with fresh activations.
+pub fn build<'a>(
+    placed: impl IntoIterator<Item = (&'a LayerSpec, Shape, Shape)>,
+    ranges: &[Vec<Range<usize>>],
+) -> Vec<Box<dyn Layer>> {
+    placed
+        .into_iter()
+        .zip(ranges)
+        .map(|((spec, input, output), r)| spec.layer().build(input, output, r.clone()))
         .collect()
 }
 
@@ -103,4 +295,42 @@ pub(crate) fn grad_views<'a>(g: &'a mut [f32], off: usize, ranges: &[Range<usize
         rest = tail;
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_type_reads_its_toml_table_and_writes_it_back() {
+        for text in [
+            r#"{"type":"lstm","units":3,"bidirectional":true}"#,
+            r#"{"type":"gru","units":3,"bidirectional":false}"#,
+            r#"{"type":"conv1d","filters":2,"widths":[2,3]}"#,
+            r#"{"type":"attention","dim":4}"#,
+            r#"{"type":"mean_pool"}"#,
+            r#"{"type":"max_pool"}"#,
+            r#"{"type":"dropout","rate":0.5}"#,
+            r#"{"type":"dense","units":3,"activation":"tanh"}"#,
+            r#"{"type":"layer_norm","epsilon":0.001}"#,
+            r#"{"type":"sentences","count":2}"#,
+        ] {
+            let spec: LayerSpec = serde_json::from_str(text).unwrap();
+            assert_eq!(serde_json::to_string(&spec).unwrap(), text);
+        }
+    }
+
+    #[test]
+    fn unknown_keys_and_types_are_refused() {
+        for bad in [
+            r#"{"type":"lstm","units":3,"bidirectonal":true}"#,
+            r#"{"type":"mean_pool","dim":3}"#,
+            r#"{"type":"conv2d","filters":3}"#,
+            r#"{"type":"dense","units":3,"activation":"swish"}"#,
+        ] {
+            assert!(serde_json::from_str::<LayerSpec>(bad).is_err(), "{bad}");
+        }
+        let defaults: LayerSpec = serde_json::from_str(r#"{"type":"lstm","units":3}"#).unwrap();
+        assert_eq!(defaults, LayerSpec::Lstm(LstmConfig { units: 3, bidirectional: false }));
+    }
 }

@@ -1,68 +1,51 @@
-//! Pooling a sequence `[T, N, D]` into `[N, D]`: additive attention (Yang et al. 2016, whose
-//! weights an explanation shows), mean over time and max over time.
+//! Mean and max over time, of the steps that are not padding (as Keras's pooling layers do
+//! under `mask_zero`). Reads `[T, N, D]`, gives `[N, D]`; no tensors.
 
 use std::ops::Range;
 
-use strata_nn::attention::{self, AttentionCache, AttentionDims, AttentionGrads, AttentionParams};
-use strata_nn::{conv1d, Rng};
+use serde::{Deserialize, Serialize};
+use strata_nn::{attention, conv1d, Rng};
 
-use super::{grad_views, Grads, Layer, Rows};
+use super::{Context, Grads, Layer, LayerType, Reads, Rows, Shape};
 
-pub struct Attention {
-    d: usize,
-    a: usize,
-    /// kernel `[D, A]`, bias `[A]`, context `[A]`
-    ranges: Vec<Range<usize>>,
-    pub cache: AttentionCache,
-    rows: Rows,
-    /// scratch input gradient when the layer below needs none
-    dx_scratch: Vec<f32>,
-}
+/// `[[layer]] type = "mean_pool"`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeanPoolConfig {}
 
-impl Attention {
-    pub fn new(d: usize, a: usize, ranges: Vec<Range<usize>>) -> Self {
-        Attention { d, a, ranges, cache: AttentionCache::default(), rows: Rows { n: 0, t: 0 }, dx_scratch: Vec::new() }
-    }
-}
+/// `[[layer]] type = "max_pool"`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MaxPoolConfig {}
 
-fn params<'a>(r: &[Range<usize>], p: &'a [f32]) -> AttentionParams<'a> {
-    AttentionParams { w: &p[r[0].clone()], bias: &p[r[1].clone()], context: &p[r[2].clone()] }
-}
-
-impl Layer for Attention {
-    fn forward(&mut self, p: &[f32], x: &[f32], rows: Rows, valid: Option<&[bool]>, _: Option<&mut Rng>) -> Rows {
-        self.rows = rows;
-        let d = AttentionDims { t: rows.t, b: rows.n, h: self.d, a: self.a };
-        attention::forward(d, x, valid, params(&self.ranges, p), &mut self.cache);
-        Rows { n: rows.n, t: 1 }
-    }
-
-    fn output(&self) -> &[f32] {
-        &self.cache.out
-    }
-
-    fn attention_weights(&self) -> Option<&[f32]> {
-        Some(&self.cache.alpha)
-    }
-
-    fn backward(&mut self, p: &[f32], x: &[f32], grads: Grads<'_>) {
-        let Grads { dy, params: g, off, dx, .. } = grads;
-        let Some(dy) = dy else { return };
-        let mut v = grad_views(g, off, &self.ranges).into_iter();
-        let grads = AttentionGrads { w: v.next().unwrap(), bias: v.next().unwrap(), context: v.next().unwrap() };
-        let Rows { n, t } = self.rows;
-        let Attention { d, a, ranges, cache, dx_scratch, .. } = self;
-        let dx = match dx {
-            Some(dx) => dx,
-            None => {
-                dx_scratch.resize(t * n * *d, 0.0);
-                &mut dx_scratch[..]
+macro_rules! pool_type {
+    ($config:ty, $kind:literal, $max:literal) => {
+        impl LayerType for $config {
+            fn kind(&self) -> &'static str {
+                $kind
             }
-        };
-        let dims = AttentionDims { t, b: n, h: *d, a: *a };
-        attention::backward(dims, x, params(ranges, p), cache, dy, grads, dx);
-    }
+
+            fn reads(&self) -> Reads {
+                Reads::Sequence
+            }
+
+            fn output(&self, at: Context) -> Result<Shape, String> {
+                Ok(Shape { sequence: false, ..at.input })
+            }
+
+            fn build(&self, input: Shape, _output: Shape, _ranges: Vec<Range<usize>>) -> Box<dyn Layer> {
+                Box::new(Pool::new(input.width, $max))
+            }
+
+            fn reads_padding_mask(&self) -> bool {
+                true
+            }
+        }
+    };
 }
+
+pool_type!(MeanPoolConfig, "mean_pool", false);
+pool_type!(MaxPoolConfig, "max_pool", true);
 
 /// Mean or max over time, of the steps that are not padding.
 pub struct Pool {
@@ -78,20 +61,16 @@ pub struct Pool {
 }
 
 impl Pool {
-    pub fn mean(d: usize) -> Self {
+    pub fn new(d: usize, max: bool) -> Self {
         Pool {
             d,
-            max: false,
+            max,
             out: Vec::new(),
             argmax: Vec::new(),
             rows: Rows { n: 0, t: 0 },
             valid: Vec::new(),
             masked: Vec::new(),
         }
-    }
-
-    pub fn max(d: usize) -> Self {
-        Pool { max: true, ..Pool::mean(d) }
     }
 }
 

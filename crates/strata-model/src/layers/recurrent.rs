@@ -1,11 +1,130 @@
-//! LSTM and GRU layers, one direction or both (concatenated).
+//! LSTM and GRU layers, one direction or both (concatenated): Keras's `LSTM(units)`,
+//! `GRU(units, reset_after=True)` and `Bidirectional(...)` around either.
+//!
+//! Reads `[T, N, D]`; gives `[T, N, H·dirs]` when the layer above reads a sequence
+//! (`return_sequences=True`), else the last state `[N, H·dirs]`. Tensors per direction
+//! (`forward.`/`backward.` prefixes when bidirectional): `kernel [D, G·H]` (glorot-uniform),
+//! `recurrent_kernel [H, G·H]` (orthogonal), `bias` (`[4H]` with the forget gate at 1 for an
+//! LSTM, `[2, 3H]` for a GRU), `G` gates.
 
 use std::ops::Range;
 
+use serde::{Deserialize, Serialize};
 use strata_nn::bidirectional::{self, BiCache, BiGrads, BiParams};
 use strata_nn::{Cell, Rng, RnnCache, RnnDims, RnnGrads, RnnOutputGrads, RnnParams};
 
-use super::{grad_views, Grads, Layer, Rows};
+use super::{at_least_one, grad_views, mul, Context, Grads, Init, Layer, LayerType, Reads, Rows, Shape, Tensor};
+
+/// `[[layer]] type = "lstm"`: Keras `LSTM(units)`, or `Bidirectional(LSTM(units))`
+/// (concatenated, `2·units` wide).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LstmConfig {
+    pub units: usize,
+    #[serde(default)]
+    pub bidirectional: bool,
+}
+
+/// `[[layer]] type = "gru"`: Keras `GRU(units, reset_after=True)`, optionally bidirectional.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GruConfig {
+    pub units: usize,
+    #[serde(default)]
+    pub bidirectional: bool,
+}
+
+/// What LSTM and GRU layers share: everything but the cell.
+struct RecurrentRule {
+    cell: Cell,
+    units: usize,
+    bidirectional: bool,
+}
+
+impl RecurrentRule {
+    fn kind(&self) -> &'static str {
+        match (self.cell, self.bidirectional) {
+            (Cell::Lstm, false) => "lstm",
+            (Cell::Lstm, true) => "bilstm",
+            (Cell::Gru, false) => "gru",
+            (Cell::Gru, true) => "bigru",
+        }
+    }
+
+    fn directions(&self) -> usize {
+        if self.bidirectional {
+            2
+        } else {
+            1
+        }
+    }
+
+    fn output(&self, at: Context) -> Result<Shape, String> {
+        at_least_one(&[self.units])?;
+        Ok(Shape { sequence: at.above_reads_sequence, width: self.units * self.directions(), ..at.input })
+    }
+
+    fn tensors(&self, d: usize) -> Option<Vec<Tensor>> {
+        let (h, cell) = (self.units, self.cell);
+        let g = mul(h, cell.gates())?;
+        let dirs: &[&str] = if self.bidirectional { &["forward.", "backward."] } else { &[""] };
+        let bias = match cell {
+            Cell::Lstm => Init::LstmBias { units: h },
+            Cell::Gru => Init::Zeros,
+        };
+        let mut v = Vec::new();
+        for dir in dirs {
+            v.push(Tensor::new(format!("{dir}kernel"), vec![d, g], Init::GlorotUniform { fan_in: d, fan_out: g }));
+            v.push(Tensor::new(format!("{dir}recurrent_kernel"), vec![h, g], Init::Orthogonal { rows: h, cols: g }));
+            v.push(Tensor::new(format!("{dir}bias"), cell.bias_shape(h), bias));
+        }
+        Some(v)
+    }
+
+    fn build(&self, input: Shape, output: Shape, ranges: Vec<Range<usize>>) -> Box<dyn Layer> {
+        Box::new(Recurrent::new(self.cell, input.width, self.units, self.bidirectional, output.sequence, ranges))
+    }
+}
+
+/// The LSTM and GRU configs are the same rule with another cell.
+macro_rules! recurrent_type {
+    ($config:ty, $cell:expr) => {
+        impl $config {
+            fn rule(&self) -> RecurrentRule {
+                RecurrentRule { cell: $cell, units: self.units, bidirectional: self.bidirectional }
+            }
+        }
+
+        impl LayerType for $config {
+            fn kind(&self) -> &'static str {
+                self.rule().kind()
+            }
+
+            fn reads(&self) -> Reads {
+                Reads::Sequence
+            }
+
+            fn output(&self, at: Context) -> Result<Shape, String> {
+                self.rule().output(at)
+            }
+
+            fn tensors(&self, input_width: usize) -> Option<Vec<Tensor>> {
+                self.rule().tensors(input_width)
+            }
+
+            fn build(&self, input: Shape, output: Shape, ranges: Vec<Range<usize>>) -> Box<dyn Layer> {
+                self.rule().build(input, output, ranges)
+            }
+
+            fn summary_is_last_state(&self) -> bool {
+                true
+            }
+        }
+    };
+}
+
+recurrent_type!(LstmConfig, Cell::Lstm);
+recurrent_type!(GruConfig, Cell::Gru);
 
 pub struct Recurrent {
     /// input width `E`, units per direction `H`

@@ -1,9 +1,47 @@
 //! The hierarchical boundary of a HAN: sentence vectors `[B·S, D]` (row `b·S + s`) become a
-//! time-major sequence of `S` steps per document, `[S, B, D]`.
+//! time-major sequence of `S` steps per document, `[S, B, D]`. The layers below it read each
+//! sentence (up to `count` per text, `maxlen` words each), the layers above the sequence of a
+//! text's sentences. No tensors.
 
+use std::ops::Range;
+
+use serde::{Deserialize, Serialize};
 use strata_nn::Rng;
 
-use super::{Grads, Layer, Rows};
+use super::{at_least_one, Context, Grads, Layer, LayerType, Reads, Rows, Shape};
+
+/// `[[layer]] type = "sentences"`, with `count` sentences per text.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SentencesConfig {
+    pub count: usize,
+}
+
+impl LayerType for SentencesConfig {
+    fn kind(&self) -> &'static str {
+        "sentences"
+    }
+
+    fn reads(&self) -> Reads {
+        Reads::Vector
+    }
+
+    fn output(&self, at: Context) -> Result<Shape, String> {
+        if at.input.sequence || !at.input.sentence_rows {
+            return Err("needs one vector per sentence below it (e.g. attention) and comes once".into());
+        }
+        at_least_one(&[self.count])?;
+        Ok(Shape { sequence: true, sentence_rows: false, ..at.input })
+    }
+
+    fn build(&self, input: Shape, _output: Shape, _ranges: Vec<Range<usize>>) -> Box<dyn Layer> {
+        Box::new(Sentences::new(input.width, self.count))
+    }
+
+    fn sentences(&self) -> Option<usize> {
+        Some(self.count)
+    }
+}
 
 pub struct Sentences {
     d: usize,

@@ -1,12 +1,62 @@
 //! Kim's (2014) convolution block: one `Conv1D(F, w, relu)` per width `w`, each max-pooled
-//! over time, concatenated into `[N, widths·F]`.
+//! over time, concatenated.
+//!
+//! Reads `[T, N, D]`, gives `[N, widths·F]`. Tensors per width: `w{w}.kernel [w, D, F]`
+//! (Keras's glorot-uniform, whose fans count the receptive field) and `w{w}.bias [F]`.
 
 use std::ops::Range;
 
+use serde::{Deserialize, Serialize};
 use strata_nn::conv1d::{self, ConvCache, ConvDims};
 use strata_nn::Rng;
 
-use super::{grad_views, Grads, Layer, Rows};
+use super::{at_least_one, grad_views, mul, Context, Grads, Init, Layer, LayerType, Reads, Rows, Shape, Tensor};
+
+/// `[[layer]] type = "conv1d"`: `filters` per width, `widths` the kernel sizes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Conv1dConfig {
+    pub filters: usize,
+    pub widths: Vec<usize>,
+}
+
+impl LayerType for Conv1dConfig {
+    fn kind(&self) -> &'static str {
+        "conv1d"
+    }
+
+    fn reads(&self) -> Reads {
+        Reads::Sequence
+    }
+
+    fn output(&self, at: Context) -> Result<Shape, String> {
+        if self.widths.is_empty() || self.widths.contains(&0) {
+            return Err("widths must be a non-empty list of sizes ≥ 1".into());
+        }
+        at_least_one(&[self.filters])?;
+        Ok(Shape { sequence: false, width: self.filters * self.widths.len(), ..at.input })
+    }
+
+    fn tensors(&self, d: usize) -> Option<Vec<Tensor>> {
+        let f = self.filters;
+        let mut v = Vec::new();
+        for &w in &self.widths {
+            // Keras's fans for a conv kernel include the receptive field
+            let limit = (6.0 / (mul(w, d)?.checked_add(mul(w, f)?)?) as f32).sqrt();
+            v.push(Tensor::new(format!("w{w}.kernel"), vec![w, d, f], Init::Uniform(limit)));
+            v.push(Tensor::new(format!("w{w}.bias"), vec![f], Init::Zeros));
+        }
+        Some(v)
+    }
+
+    fn build(&self, input: Shape, _output: Shape, ranges: Vec<Range<usize>>) -> Box<dyn Layer> {
+        Box::new(KimConv::new(input.width, self.filters, self.widths.clone(), ranges))
+    }
+
+    fn min_steps(&self) -> usize {
+        self.widths.iter().copied().max().unwrap_or(0)
+    }
+}
 
 pub struct KimConv {
     e: usize,
