@@ -204,11 +204,11 @@ impl TrainArgs {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .map_err(|e| anyhow::anyhow!("{}: cannot read: {e} (hint: check the path)", path.display()))?;
-                model_file::parse(&text, &path.display().to_string(), self.embedding_dim).map_err(anyhow::Error::msg)?
+                model_file::parse(&text, &path.display().to_string(), self.embedding_dim)?
             }
             None => {
                 let knobs = Knobs { units: self.units, layers: self.layers, sentences: self.max_sentences };
-                ModelSettings::named(&self.model, self.embedding_dim, knobs).map_err(anyhow::Error::msg)?
+                ModelSettings::named(&self.model, self.embedding_dim, knobs)?
             }
         };
         let mut model = model;

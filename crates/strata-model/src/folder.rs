@@ -175,7 +175,7 @@ pub fn parse_folder(dir: &Path, config: &[u8], tensors: &[u8], vocab: &[u8]) -> 
             "upgrade strata",
         ));
     }
-    file.model.validate().map_err(|m| err(&cfg_path, m, RETRAIN))?;
+    file.model.validate().map_err(|m| err(&cfg_path, m.to_string(), RETRAIN))?;
     if file.maxlen == 0 {
         return Err(err(&cfg_path, "maxlen is 0", RETRAIN));
     }

@@ -10,6 +10,7 @@
 
 pub mod atomic;
 pub mod encode;
+pub mod error;
 pub mod explain;
 pub mod folder;
 pub mod infer;
@@ -21,5 +22,6 @@ pub mod network;
 pub mod plan;
 pub mod zoo;
 
+pub use error::ModelError;
 pub use infer::{evaluate, predict_logits, Dataset, Evaluation};
 pub use model::{Model, ModelConfig};

@@ -14,6 +14,7 @@
 use serde::{Deserialize, Serialize};
 use strata_nn::{init, ParamStore, Rng};
 
+use crate::error::ModelError;
 use crate::layers::{Context, GruConfig, LstmConfig, Reads, Tensor};
 pub use crate::layers::{LayerSpec, Shape};
 pub use crate::zoo::{named_embedding_init, named_layers, Knobs, NAMED_MODELS};
@@ -72,16 +73,16 @@ enum ConfigFile {
 }
 
 impl TryFrom<ConfigFile> for ModelConfig {
-    type Error = String;
+    type Error = ModelError;
 
-    fn try_from(f: ConfigFile) -> Result<ModelConfig, String> {
+    fn try_from(f: ConfigFile) -> Result<ModelConfig, ModelError> {
         Ok(match f {
             ConfigFile::Current { architecture, vocab_size, embedding_dim, layers, num_classes, embedding_init } => {
                 ModelConfig { architecture, vocab_size, embedding_dim, layers, num_classes, embedding_init }
             }
             ConfigFile::Stacked { architecture, vocab_size, embedding_dim, units, layers, num_classes, cell } => {
                 if layers > 1024 {
-                    return Err(format!("{layers} layers is not a model strata wrote"));
+                    return Err(ModelError::Config(format!("{layers} layers is not a model strata wrote")));
                 }
                 let one = match cell {
                     Cell::Lstm => LstmConfig { units, bidirectional: false }.into(),
@@ -113,7 +114,7 @@ pub struct ModelSettings {
 
 impl ModelSettings {
     /// A named model (`--model`) with its knobs.
-    pub fn named(name: &str, embedding_dim: usize, knobs: Knobs) -> Result<ModelSettings, String> {
+    pub fn named(name: &str, embedding_dim: usize, knobs: Knobs) -> Result<ModelSettings, ModelError> {
         Ok(ModelSettings {
             architecture: name.into(),
             embedding_dim,
@@ -163,7 +164,7 @@ impl ModelConfig {
 
     /// Places every layer: its level, name and shapes, by each type's shape rule. Errors say
     /// which layer does not fit.
-    pub fn placed(&self) -> Result<Vec<Placed>, String> {
+    pub fn placed(&self) -> Result<Vec<Placed>, ModelError> {
         let mut shape = Shape { sequence: true, width: self.embedding_dim, sentence_rows: self.sentences().is_some() };
         let (mut group, mut counts) = (0usize, std::collections::BTreeMap::<&str, usize>::new());
         let mut out = Vec::with_capacity(self.layers.len());
@@ -178,11 +179,11 @@ impl ModelConfig {
                 .map(|l| l.layer().reads())
                 .find(|r| *r != Reads::Either)
                 .is_some_and(|r| r == Reads::Sequence);
-            let here = |what: &str| format!("layer {} ({kind}): {what}", i + 1);
+            let here = |rule| ModelError::Layer { index: i + 1, kind, rule };
             if layer.reads() == Reads::Sequence && !shape.sequence {
-                return Err(here("needs a sequence, but the layer below gives one vector per text"));
+                return Err(here("needs a sequence, but the layer below gives one vector per text".into()));
             }
-            let output = layer.output(Context { input: shape, above_reads_sequence }).map_err(|e| here(&e))?;
+            let output = layer.output(Context { input: shape, above_reads_sequence }).map_err(here)?;
             if layer.has_params() {
                 group += 1;
             }
@@ -190,20 +191,16 @@ impl ModelConfig {
             shape = output;
         }
         if shape.sequence || shape.sentence_rows {
-            return Err("the top layer must give one vector per text (hint: end with a pooling or \
-                        recurrent layer)"
-                .into());
+            return Err(ModelError::TopIsNotOneVector);
         }
         Ok(out)
     }
 
     /// A text must give every layer the steps it needs (a convolution its widest kernel).
-    pub fn check_steps(&self, maxlen: usize) -> Result<(), String> {
-        let need = self.layers.iter().map(|l| l.layer().min_steps()).max().unwrap_or(0);
-        if maxlen < need {
-            return Err(format!(
-                "--maxlen {maxlen} is shorter than the widest convolution ({need}) (hint: raise --maxlen)"
-            ));
+    pub fn check_steps(&self, maxlen: usize) -> Result<(), ModelError> {
+        let needed = self.layers.iter().map(|l| l.layer().min_steps()).max().unwrap_or(0);
+        if maxlen < needed {
+            return Err(ModelError::TooFewSteps { maxlen, needed });
         }
         Ok(())
     }
@@ -268,27 +265,28 @@ impl ModelConfig {
     }
 
     /// Checks sizes a user can get wrong; the message says which flag to change.
-    pub fn validate(&self) -> Result<(), String> {
-        for (v, flag) in [(self.vocab_size, "--num-words"), (self.embedding_dim, "--embedding-dim")] {
+    pub fn validate(&self) -> Result<(), ModelError> {
+        let flag = |flag, problem: &str, hint| Err(ModelError::Flag { flag, problem: problem.into(), hint });
+        for (v, name) in [(self.vocab_size, "--num-words"), (self.embedding_dim, "--embedding-dim")] {
             if v == 0 {
-                return Err(format!("{flag} must be at least 1"));
+                return flag(name, "must be at least 1", None);
             }
         }
         if self.vocab_size < 2 {
-            return Err("--num-words must be at least 2 (index 0 is padding)".into());
+            return flag("--num-words", "must be at least 2 (index 0 is padding)", None);
         }
         if self.num_classes < 2 {
-            return Err(format!("the data has {} class(es); a classifier needs at least 2", self.num_classes));
+            return Err(ModelError::TooFewClasses { classes: self.num_classes });
         }
         if !(self.embedding_init.is_finite() && self.embedding_init >= 0.0) {
-            return Err("--embedding-init must be a non-negative number (hint: Keras uses 0.05)".into());
+            return flag("--embedding-init", "must be a non-negative number", Some("Keras uses 0.05"));
         }
         if self.levels() == 0 {
-            return Err("the model needs at least one layer with parameters above the embedding".into());
+            return Err(ModelError::NoLevels);
         }
         self.placed()?;
         if self.param_count().is_none() {
-            return Err("the model's sizes overflow (hint: smaller --num-words or widths)".into());
+            return Err(ModelError::Overflow);
         }
         Ok(())
     }
@@ -476,12 +474,12 @@ mod tests {
     fn layers_that_do_not_fit_are_named() {
         let mut c = ModelConfig::seed(10);
         c.layers = vec![MeanPoolConfig {}.into(), LstmConfig { units: 3, bidirectional: false }.into()];
-        assert!(c.validate().unwrap_err().contains("layer 2 (lstm)"));
+        assert!(c.validate().unwrap_err().to_string().contains("layer 2 (lstm)"));
         c.layers = vec![
             LstmConfig { units: 3, bidirectional: false }.into(),
             SentencesConfig { count: 2 }.into(),
             SentencesConfig { count: 2 }.into(),
         ];
-        assert!(c.validate().unwrap_err().contains("layer 3 (sentences)"));
+        assert!(matches!(c.validate().unwrap_err(), ModelError::Layer { index: 3, kind: "sentences", .. }));
     }
 }

@@ -21,6 +21,7 @@
 
 use serde::Deserialize;
 
+use crate::error::ModelError;
 use crate::model::{LayerSpec, ModelConfig, ModelSettings};
 
 #[derive(Deserialize)]
@@ -32,17 +33,17 @@ struct ModelFile {
     layer: Vec<LayerSpec>,
 }
 
-const HINT: &str = "hint: see `strata train --help` and the README for the [[layer]] format";
-
 /// Reads a model file's text (`origin` names it in errors, as `origin:line: …`);
-/// `embedding_dim` is used when the file gives none.
-pub fn parse(text: &str, origin: &str, embedding_dim: usize) -> Result<ModelSettings, String> {
+/// `embedding_dim` is used when the file gives none. A layer that does not fit is reported at
+/// the line of its `[[layer]]` table.
+pub fn parse(text: &str, origin: &str, embedding_dim: usize) -> Result<ModelSettings, ModelError> {
+    let at = |line: usize, problem: String| ModelError::File { origin: origin.into(), line, problem };
     let file: ModelFile = toml::from_str(text).map_err(|e| {
         let line = e.span().map_or(1, |s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-        format!("{origin}:{line}: {} ({HINT})", e.message().replace('\n', " "))
+        at(line, e.message().replace('\n', " "))
     })?;
     if file.layer.is_empty() {
-        return Err(format!("{origin}:1: no [[layer]] tables ({HINT})"));
+        return Err(at(1, "no [[layer]] tables".into()));
     }
     let settings = ModelSettings {
         architecture: "custom".into(),
@@ -59,8 +60,19 @@ pub fn parse(text: &str, origin: &str, embedding_dim: usize) -> Result<ModelSett
         num_classes: 2,
         embedding_init: settings.embedding_init,
     };
-    probe.validate().map_err(|m| format!("{origin}: {m} ({HINT})"))?;
+    probe.validate().map_err(|e| {
+        let line = match e {
+            ModelError::Layer { index, .. } => layer_table_lines(text).get(index - 1).copied().unwrap_or(1),
+            _ => 1,
+        };
+        at(line, e.to_string())
+    })?;
     Ok(settings)
+}
+
+/// The 1-based line of each `[[layer]]` table header, in order.
+fn layer_table_lines(text: &str) -> Vec<usize> {
+    text.lines().enumerate().filter(|(_, l)| l.trim_start().starts_with("[[layer]]")).map(|(i, _)| i + 1).collect()
 }
 
 #[cfg(test)]
@@ -83,9 +95,20 @@ mod tests {
             "m.toml",
             8,
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(e.starts_with("m.toml:6: unknown variant `bogus`"), "{e}");
-        let e = parse("[[layer]]\ntype = \"mean_pool\"\n", "m.toml", 8).unwrap_err();
-        assert!(e.contains("at least one layer with parameters"), "{e}");
+        let e = parse("[[layer]]\ntype = \"mean_pool\"\n", "m.toml", 8).unwrap_err().to_string();
+        assert!(e.starts_with("m.toml:1: the model needs at least one layer with parameters"), "{e}");
+        let text = "[[layer]]\ntype = \"lstm\"\nunits = 4\n\n[[layer]]\ntype = \"dense\"\nunits = 0\n";
+        let e = parse(text, "m.toml", 8).unwrap_err();
+        assert_eq!(
+            e,
+            ModelError::File {
+                origin: "m.toml".into(),
+                line: 5,
+                problem: "layer 2 (dense): sizes must be at least 1".into()
+            }
+        );
     }
 }

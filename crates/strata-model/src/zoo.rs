@@ -1,6 +1,7 @@
 //! The named models `--model` builds: each a list of layers (and, for kim-cnn, Kim's embedding
 //! initialiser), with the knobs the CLI exposes.
 
+use crate::error::ModelError;
 use crate::layers::{AttentionConfig, Conv1dConfig, DropoutConfig, GruConfig, LayerSpec, LstmConfig, SentencesConfig};
 use crate::model::KERAS_EMBEDDING_INIT;
 
@@ -29,19 +30,21 @@ pub fn named_embedding_init(name: &str) -> f32 {
 }
 
 /// The body of a named model.
-pub fn named_layers(name: &str, k: Knobs) -> Result<Vec<LayerSpec>, String> {
-    let stack = |one: LayerSpec, default: usize| -> Result<Vec<LayerSpec>, String> {
+pub fn named_layers(name: &str, k: Knobs) -> Result<Vec<LayerSpec>, ModelError> {
+    let flag = |flag, problem: String, hint| ModelError::Flag { flag, problem, hint };
+    let stack = |one: LayerSpec, default: usize| -> Result<Vec<LayerSpec>, ModelError> {
         match k.layers.unwrap_or(default) {
-            0 => Err("--layers must be at least 1".into()),
+            0 => Err(flag("--layers", "must be at least 1".into(), None)),
             n => Ok(vec![one; n]),
         }
     };
     let units = k.units.unwrap_or(64);
     if k.sentences.is_some() && name != "han" {
-        return Err(format!("--max-sentences is for the han model, not '{name}'"));
+        return Err(flag("--max-sentences", format!("is for the han model, not '{name}'"), None));
     }
     if k.layers.is_some() && matches!(name, "kim-cnn" | "han") {
-        return Err(format!("--layers does not apply to '{name}' (hint: declare the layers in a --model-file)"));
+        let hint = Some("declare the layers in a --model-file");
+        return Err(flag("--layers", format!("does not apply to '{name}'"), hint));
     }
     match name {
         "seed" => stack(LstmConfig { units, bidirectional: false }.into(), 1),
@@ -62,6 +65,6 @@ pub fn named_layers(name: &str, k: Knobs) -> Result<Vec<LayerSpec>, String> {
             v.extend(level());
             Ok(v)
         }
-        other => Err(format!("unknown --model '{other}' (hint: use one of {})", NAMED_MODELS.join(", "))),
+        other => Err(ModelError::UnknownModel { name: other.into() }),
     }
 }

@@ -176,8 +176,8 @@ pub fn train_from(
         num_classes: labels.len(),
         embedding_init: s.model.embedding_init,
     };
-    config.validate()?;
-    config.check_steps(s.text.maxlen)?;
+    config.validate().map_err(|e| e.to_string())?;
+    config.check_steps(s.text.maxlen).map_err(|e| e.to_string())?;
     let encoding = Encoding {
         maxlen: s.text.maxlen,
         sentences: config.sentences(),

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use strata_nn::attention::{self, AttentionCache, AttentionDims, AttentionGrads, AttentionParams};
 use strata_nn::Rng;
 
-use super::{at_least_one, grad_views, Context, Grads, Init, Layer, LayerType, Reads, Rows, Shape, Tensor};
+use super::{at_least_one, grad_views, Context, Grads, Init, Layer, LayerType, Misfit, Reads, Rows, Shape, Tensor};
 
 /// `[[layer]] type = "attention"`, with a `dim`-wide projection (`A`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -28,7 +28,7 @@ impl LayerType for AttentionConfig {
         Reads::Sequence
     }
 
-    fn output(&self, at: Context) -> Result<Shape, String> {
+    fn output(&self, at: Context) -> Result<Shape, Misfit> {
         at_least_one(&[self.dim])?;
         Ok(Shape { sequence: false, ..at.input })
     }

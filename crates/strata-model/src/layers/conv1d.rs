@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use strata_nn::conv1d::{self, ConvCache, ConvDims};
 use strata_nn::Rng;
 
-use super::{at_least_one, grad_views, mul, Context, Grads, Init, Layer, LayerType, Reads, Rows, Shape, Tensor};
+use super::{
+    at_least_one, grad_views, mul, Context, Grads, Init, Layer, LayerType, Misfit, Reads, Rows, Shape, Tensor,
+};
 
 /// `[[layer]] type = "conv1d"`: `filters` per width, `widths` the kernel sizes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -29,7 +31,7 @@ impl LayerType for Conv1dConfig {
         Reads::Sequence
     }
 
-    fn output(&self, at: Context) -> Result<Shape, String> {
+    fn output(&self, at: Context) -> Result<Shape, Misfit> {
         if self.widths.is_empty() || self.widths.contains(&0) {
             return Err("widths must be a non-empty list of sizes ≥ 1".into());
         }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use strata_nn::dense::{self, DenseDims, DenseGrads};
 use strata_nn::Rng;
 
-use super::{at_least_one, grad_views, Context, Grads, Init, Layer, LayerType, Reads, Rows, Shape, Tensor};
+use super::{at_least_one, grad_views, Context, Grads, Init, Layer, LayerType, Misfit, Reads, Rows, Shape, Tensor};
 
 /// `[[layer]] type = "dense"`: Keras `Dense(units, activation)`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -39,7 +39,7 @@ impl LayerType for DenseConfig {
         Reads::Vector
     }
 
-    fn output(&self, at: Context) -> Result<Shape, String> {
+    fn output(&self, at: Context) -> Result<Shape, Misfit> {
         if at.input.sequence {
             return Err("reads one vector per text; put a pooling layer below it".into());
         }

@@ -6,7 +6,7 @@ use std::ops::Range;
 use serde::{Deserialize, Serialize};
 use strata_nn::{dropout, Rng};
 
-use super::{Context, Grads, Layer, LayerType, Reads, Rows, Shape};
+use super::{Context, Grads, Layer, LayerType, Misfit, Reads, Rows, Shape};
 
 /// `[[layer]] type = "dropout"`: inverted dropout of `rate`, in training only.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -24,7 +24,7 @@ impl LayerType for DropoutConfig {
         Reads::Either
     }
 
-    fn output(&self, at: Context) -> Result<Shape, String> {
+    fn output(&self, at: Context) -> Result<Shape, Misfit> {
         if !(0.0..1.0).contains(&self.rate) {
             return Err("rate must be in [0, 1)".into());
         }

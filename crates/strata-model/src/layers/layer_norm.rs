@@ -10,7 +10,7 @@ use std::ops::Range;
 use serde::{Deserialize, Serialize};
 use strata_nn::Rng;
 
-use super::{grad_views, Context, Grads, Init, Layer, LayerType, Reads, Rows, Shape, Tensor};
+use super::{grad_views, Context, Grads, Init, Layer, LayerType, Misfit, Reads, Rows, Shape, Tensor};
 
 /// `[[layer]] type = "layer_norm"`, with Keras's `epsilon`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -33,7 +33,7 @@ impl LayerType for LayerNormConfig {
         Reads::Either
     }
 
-    fn output(&self, at: Context) -> Result<Shape, String> {
+    fn output(&self, at: Context) -> Result<Shape, Misfit> {
         if !(self.epsilon.is_finite() && self.epsilon > 0.0) {
             return Err("epsilon must be a positive number (hint: Keras uses 0.001)".into());
         }

@@ -25,6 +25,8 @@ use std::ops::Range;
 use serde::{Deserialize, Serialize};
 use strata_nn::{init, Rng};
 
+pub use crate::error::Misfit;
+
 pub use attention::AttentionConfig;
 pub use conv1d::Conv1dConfig;
 pub use dense::{Activation, DenseConfig};
@@ -168,7 +170,7 @@ pub trait LayerType {
     fn reads(&self) -> Reads;
 
     /// The shape rule: what it gives for `at`, or what is wrong (sizes included).
-    fn output(&self, at: Context) -> Result<Shape, String>;
+    fn output(&self, at: Context) -> Result<Shape, Misfit>;
 
     /// Its tensors for an input `input_width` wide, in store order; `None` if a size overflows.
     fn tensors(&self, _input_width: usize) -> Option<Vec<Tensor>> {
@@ -213,7 +215,7 @@ pub trait LayerType {
 }
 
 /// The shared size rule: every size a user sets is at least 1.
-pub(crate) fn at_least_one(sizes: &[usize]) -> Result<(), String> {
+pub(crate) fn at_least_one(sizes: &[usize]) -> Result<(), Misfit> {
     if sizes.contains(&0) {
         return Err("sizes must be at least 1".into());
     }

@@ -6,7 +6,7 @@ use std::ops::Range;
 use serde::{Deserialize, Serialize};
 use strata_nn::{attention, conv1d, Rng};
 
-use super::{Context, Grads, Layer, LayerType, Reads, Rows, Shape};
+use super::{Context, Grads, Layer, LayerType, Misfit, Reads, Rows, Shape};
 
 /// `[[layer]] type = "mean_pool"`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -29,7 +29,7 @@ macro_rules! pool_type {
                 Reads::Sequence
             }
 
-            fn output(&self, at: Context) -> Result<Shape, String> {
+            fn output(&self, at: Context) -> Result<Shape, Misfit> {
                 Ok(Shape { sequence: false, ..at.input })
             }
 

@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 use strata_nn::bidirectional::{self, BiCache, BiGrads, BiParams};
 use strata_nn::{Cell, Rng, RnnCache, RnnDims, RnnGrads, RnnOutputGrads, RnnParams};
 
-use super::{at_least_one, grad_views, mul, Context, Grads, Init, Layer, LayerType, Reads, Rows, Shape, Tensor};
+use super::{
+    at_least_one, grad_views, mul, Context, Grads, Init, Layer, LayerType, Misfit, Reads, Rows, Shape, Tensor,
+};
 
 /// `[[layer]] type = "lstm"`: Keras `LSTM(units)`, or `Bidirectional(LSTM(units))`
 /// (concatenated, `2·units` wide).
@@ -59,7 +61,7 @@ impl RecurrentRule {
         }
     }
 
-    fn output(&self, at: Context) -> Result<Shape, String> {
+    fn output(&self, at: Context) -> Result<Shape, Misfit> {
         at_least_one(&[self.units])?;
         Ok(Shape { sequence: at.above_reads_sequence, width: self.units * self.directions(), ..at.input })
     }
@@ -104,7 +106,7 @@ macro_rules! recurrent_type {
                 Reads::Sequence
             }
 
-            fn output(&self, at: Context) -> Result<Shape, String> {
+            fn output(&self, at: Context) -> Result<Shape, Misfit> {
                 self.rule().output(at)
             }
 

@@ -8,7 +8,7 @@ use std::ops::Range;
 use serde::{Deserialize, Serialize};
 use strata_nn::Rng;
 
-use super::{at_least_one, Context, Grads, Layer, LayerType, Reads, Rows, Shape};
+use super::{at_least_one, Context, Grads, Layer, LayerType, Misfit, Reads, Rows, Shape};
 
 /// `[[layer]] type = "sentences"`, with `count` sentences per text.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -26,7 +26,7 @@ impl LayerType for SentencesConfig {
         Reads::Vector
     }
 
-    fn output(&self, at: Context) -> Result<Shape, String> {
+    fn output(&self, at: Context) -> Result<Shape, Misfit> {
         if at.input.sequence || !at.input.sentence_rows {
             return Err("needs one vector per sentence below it (e.g. attention) and comes once".into());
         }
