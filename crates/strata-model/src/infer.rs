@@ -6,6 +6,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::folder::SavedModel;
+use crate::head::Output;
 use crate::model::Model;
 use crate::network::{self, Plan, Workspace};
 
@@ -111,26 +112,21 @@ pub struct Evaluation {
     pub accuracy: f64,
 }
 
-fn score(logits: &[f32], k: usize, labels: &[usize]) -> Evaluation {
-    let mut scratch = vec![0.0; logits.len()];
-    let loss_sum = if k == 1 {
-        let y: Vec<f32> = labels.iter().map(|&l| l as f32).collect();
-        strata_nn::loss::bce_with_logits(logits, &y, 1.0, &mut scratch)
-    } else {
-        strata_nn::loss::softmax_cross_entropy(logits, k, labels, 1.0, &mut scratch)
-    };
+fn score(logits: &[f32], output: Output, labels: &[usize]) -> Evaluation {
+    let mut scratch = Vec::new();
+    let loss_sum = output.loss(logits, labels, 1.0, &mut scratch);
     let n = labels.len().max(1) as f64;
-    Evaluation { loss: loss_sum / n, accuracy: network::count_correct(logits, k, labels) as f64 / n }
+    Evaluation { loss: loss_sum / n, accuracy: output.correct(logits, labels) as f64 / n }
 }
 
 /// Loss and accuracy of the model's final head on `data`.
 pub fn evaluate(model: &Model, data: &Dataset) -> Evaluation {
-    score(&predict_logits(model, data.ids, data.t), model.config.outputs(), data.labels)
+    score(&predict_logits(model, data.ids, data.t), model.config.output(), data.labels)
 }
 
 /// Loss and accuracy of the classifier a stage's `plan` reports.
 pub fn evaluate_plan(model: &Model, data: &Dataset, plan: &Plan) -> Evaluation {
-    score(&plan_logits(model, data.ids, data.t, plan), model.config.outputs(), data.labels)
+    score(&plan_logits(model, data.ids, data.t, plan), model.config.output(), data.labels)
 }
 
 /// Pooled representation of every layer for each row: the mean embedding over non-padding
@@ -188,6 +184,13 @@ pub struct Prediction {
     pub probs: Vec<f32>,
 }
 
+impl Prediction {
+    /// The `k` most probable classes, most probable first (ties: lower class first).
+    pub fn top_k(&self, k: usize) -> Vec<usize> {
+        crate::head::top_k(&self.probs, k)
+    }
+}
+
 /// Predictions for raw texts with a saved model.
 pub fn predict(saved: &SavedModel, texts: &[&str]) -> Vec<Prediction> {
     predict_padded(saved, &saved.encode(texts))
@@ -196,20 +199,12 @@ pub fn predict(saved: &SavedModel, texts: &[&str]) -> Vec<Prediction> {
 /// Predictions for rows already encoded as the model reads them (`[N, ids_per_text]`).
 pub fn predict_padded(saved: &SavedModel, ids: &[u32]) -> Vec<Prediction> {
     let logits = predict_logits(&saved.model, ids, saved.encoding().ids_per_text());
-    let k = saved.model.config.outputs();
+    let output = saved.model.config.output();
     logits
-        .chunks_exact(k)
+        .chunks_exact(output.width())
         .map(|z| {
-            if k == 1 {
-                let p = strata_nn::activations::sigmoid(z[0]);
-                Prediction { class: usize::from(p > 0.5), probs: vec![1.0 - p, p] }
-            } else {
-                let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                let e: Vec<f32> = z.iter().map(|v| (v - max).exp()).collect();
-                let sum: f32 = e.iter().sum();
-                let probs: Vec<f32> = e.iter().map(|v| v / sum).collect();
-                Prediction { class: crate::network::argmax(&probs), probs }
-            }
+            let (probs, class) = output.probabilities(z);
+            Prediction { class, probs }
         })
         .collect()
 }

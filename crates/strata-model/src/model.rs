@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use strata_nn::{init, ParamStore, Rng};
 
 use crate::error::ModelError;
+use crate::head::Output;
 use crate::layers::{Context, GruConfig, LstmConfig, Reads, Tensor};
 pub use crate::layers::{LayerSpec, Shape};
 pub use crate::zoo::{named_embedding_init, named_layers, Knobs, NAMED_MODELS};
@@ -150,11 +151,12 @@ impl ModelConfig {
 
     /// Width of the head's output: one logit for two classes, else one per class.
     pub fn outputs(&self) -> usize {
-        if self.num_classes <= 2 {
-            1
-        } else {
-            self.num_classes
-        }
+        self.output().width()
+    }
+
+    /// How the head's logits are read (the one rule: two classes → one sigmoid).
+    pub fn output(&self) -> Output {
+        Output::for_classes(self.num_classes)
     }
 
     /// Sentences per document if the model is hierarchical (has a `sentences` layer).

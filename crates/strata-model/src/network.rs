@@ -12,7 +12,7 @@
 //! model costs a forward pass only.
 
 use strata_nn::dense::{self, DenseDims, DenseGrads};
-use strata_nn::{embedding, loss, Rng};
+use strata_nn::{embedding, Rng};
 
 use crate::layers::{self, Grads, Layer, Rows};
 use crate::model::{Model, ModelConfig};
@@ -199,30 +199,6 @@ pub fn forward(model: &Model, ids: &[u32], b: usize, t: usize, plan: &Plan, ws: 
     }
 }
 
-/// Counts correct predictions among `logits: [B, K]`.
-pub fn count_correct(logits: &[f32], k_out: usize, labels: &[usize]) -> usize {
-    if k_out == 1 {
-        logits.iter().zip(labels).filter(|(&z, &y)| (z > 0.0) == (y == 1)).count()
-    } else {
-        logits.chunks_exact(k_out).zip(labels).filter(|(z, &y)| argmax(z) == y).count()
-    }
-}
-
-pub fn argmax(z: &[f32]) -> usize {
-    z.iter().enumerate().fold(0, |best, (i, &v)| if v > z[best] { i } else { best })
-}
-
-/// Summed loss of `logits` and its gradient (× `scale`) into `dlogits`.
-fn head_loss(logits: &[f32], k_out: usize, labels: &[usize], scale: f32, dlogits: &mut Vec<f32>) -> f64 {
-    dlogits.resize(logits.len(), 0.0);
-    if k_out == 1 {
-        let y: Vec<f32> = labels.iter().map(|&l| l as f32).collect();
-        loss::bce_with_logits(logits, &y, scale, dlogits)
-    } else {
-        loss::softmax_cross_entropy(logits, k_out, labels, scale, dlogits)
-    }
-}
-
 /// The chunk's loss after `forward`, and backward through what `plan` trains. `scale` is
 /// `1 / full batch size`, so that summing chunks gives the batch-mean gradient. Gradients are
 /// accumulated into `ws.grads` and `ws.demb` (the latter only if the embedding trains).
@@ -236,7 +212,7 @@ pub fn backward(
     plan: &Plan,
     ws: &mut Workspace,
 ) -> ChunkStats {
-    let (e, k_out) = (model.config.embedding_dim, model.config.outputs());
+    let (e, k_out, output) = (model.config.embedding_dim, model.config.outputs(), model.config.output());
     let p = &model.params.data;
     let off = model.layout.embedding.end; // ws.grads starts here
     let local = |r: &std::ops::Range<usize>| r.start - off..r.end - off;
@@ -249,9 +225,9 @@ pub fn backward(
     // The final head: its loss, its weights' gradients, the gradient at the top layer's output.
     let reported_aux = (!plan.reports_head()).then(|| plan.depth - 1);
     if plan.head_weight > 0.0 {
-        let sum = head_loss(&ws.logits, k_out, labels, scale * plan.head_weight, &mut ws.dlogits);
+        let sum = output.loss(&ws.logits, labels, scale * plan.head_weight, &mut ws.dlogits);
         stats.loss_sum += plan.head_weight as f64 * sum;
-        stats.correct = count_correct(&ws.logits, k_out, labels);
+        stats.correct = output.correct(&ws.logits, labels);
         let (kr, br) = (model.layout.head_kernel.clone(), model.layout.head_bias.clone());
         let (gk, gb) = ws.grads[local(&kr).start..local(&br).end].split_at_mut(kr.len());
         let w = model.top_width();
@@ -270,10 +246,10 @@ pub fn backward(
             continue;
         }
         let weight = plan.aux_weights[k];
-        let sum = head_loss(&ws.aux_logits[k], k_out, labels, scale * weight, &mut ws.dlogits);
+        let sum = output.loss(&ws.aux_logits[k], labels, scale * weight, &mut ws.dlogits);
         stats.loss_sum += weight as f64 * sum;
         if reported_aux == Some(k) {
-            stats.correct = count_correct(&ws.aux_logits[k], k_out, labels);
+            stats.correct = output.correct(&ws.aux_logits[k], labels);
         }
         let (kr, br) = model.layout.aux[k].clone();
         let (gk, gb) = ws.grads[local(&kr).start..local(&br).end].split_at_mut(kr.len());

@@ -6,9 +6,7 @@ use crate::results::ExperimentResults;
 
 use crate::{mean_curve, paired, probed_layers, svg};
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
-}
+use crate::escape_html as esc;
 
 pub fn html(r: &ExperimentResults) -> String {
     let mut s = String::from(

@@ -13,6 +13,12 @@ pub use markdown::markdown;
 
 use crate::results::{ExperimentResults, ScheduleResult};
 
+/// Text made safe inside HTML and SVG (element content and quoted attributes): every page
+/// strata writes escapes through here.
+pub fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
 /// Accuracy differences from the end-to-end schedule on the same splits.
 pub struct Paired {
     pub diffs: Vec<f64>,

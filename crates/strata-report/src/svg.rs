@@ -4,9 +4,7 @@ use std::fmt::Write;
 
 pub const COLORS: [&str; 6] = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"];
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
-}
+use crate::escape_html as esc;
 
 /// A y-range that holds `values` with a little margin, rounded to 0.05.
 fn y_range(values: impl Iterator<Item = f64>) -> (f64, f64) {

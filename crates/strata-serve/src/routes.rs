@@ -95,11 +95,7 @@ async fn predict(State(s): State<Arc<Served>>, body: Bytes) -> Response {
     let labels = &s.saved.labels;
     let out: Vec<Vec<Value>> = preds
         .iter()
-        .map(|p| {
-            let mut order: Vec<usize> = (0..p.probs.len()).collect();
-            order.sort_by(|&a, &b| p.probs[b].total_cmp(&p.probs[a]).then(a.cmp(&b)));
-            order.iter().take(top_k).map(|&c| json!({"label": labels.label(c), "score": p.probs[c]})).collect()
-        })
+        .map(|p| p.top_k(top_k).into_iter().map(|c| json!({"label": labels.label(c), "score": p.probs[c]})).collect())
         .collect();
     Json(out).into_response()
 }

@@ -11,6 +11,7 @@ use serde::Serialize;
 use strata_nn::gemm::{gemm, Gemm};
 use strata_nn::optim::{Adam, Group};
 
+use strata_model::head::Output;
 use strata_model::infer::representations;
 use strata_model::model::Model;
 
@@ -36,7 +37,8 @@ pub fn fit_probe(
     classes: usize,
 ) -> (f64, f64) {
     let n = y_train.len();
-    let k = if classes <= 2 { 1 } else { classes };
+    let output = Output::for_classes(classes);
+    let k = output.width();
     // standardise with the training statistics
     let mut mean = vec![0.0f64; d];
     let mut var = vec![0.0f64; d];
@@ -63,7 +65,7 @@ pub fn fit_probe(
     let mut dlogits = vec![0.0f32; n * k];
     for _ in 0..ITERATIONS {
         forward(&xt, &params, n, d, k, &mut logits);
-        loss_grad(&logits, y_train, k, 1.0 / n.max(1) as f32, &mut dlogits);
+        output.loss(&logits, y_train, 1.0 / n.max(1) as f32, &mut dlogits);
         let (gw, gb) = grads.split_at_mut(d * k);
         gemm(Gemm::new(d, n, k).transpose_a(), &xt, &dlogits, gw);
         gb.fill(0.0);
@@ -74,7 +76,7 @@ pub fn fit_probe(
     let acc = |x: &[f32], y: &[usize]| {
         let mut z = vec![0.0f32; y.len() * k];
         forward(x, &params, y.len(), d, k, &mut z);
-        strata_model::network::count_correct(&z, k, y) as f64 / y.len().max(1) as f64
+        output.correct(&z, y) as f64 / y.len().max(1) as f64
     };
     (acc(&xt, y_train), acc(&xv, y_val))
 }
@@ -85,15 +87,6 @@ fn forward(x: &[f32], params: &[f32], n: usize, d: usize, k: usize, out: &mut [f
         row.copy_from_slice(b);
     }
     gemm(Gemm::new(n, d, k).accumulate(), x, w, out);
-}
-
-fn loss_grad(logits: &[f32], y: &[usize], k: usize, scale: f32, d: &mut [f32]) {
-    if k == 1 {
-        let yf: Vec<f32> = y.iter().map(|&v| v as f32).collect();
-        strata_nn::loss::bce_with_logits(logits, &yf, scale, d);
-    } else {
-        strata_nn::loss::softmax_cross_entropy(logits, k, y, scale, d);
-    }
 }
 
 /// Probes every layer of `model` (embedding mean, each LSTM's last state; the head's input is

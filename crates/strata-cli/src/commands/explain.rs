@@ -48,7 +48,7 @@ pub fn run(a: ExplainCmd) -> Result<()> {
 
 /// The explanation as a small self-contained page: each token shaded by its saliency.
 fn page(ex: &Explanation) -> String {
-    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    let esc = strata_report::escape_html;
     let max = ex.tokens.iter().filter_map(|t| t.occlusion).fold(1e-9f32, |m, v| m.max(v.abs()));
     let mut spans = String::new();
     for t in &ex.tokens {

@@ -30,10 +30,7 @@ pub fn run(a: PredictCmd) -> Result<()> {
         anyhow::bail!("--top-k must be at least 1 (hint: 1 prints the best label)");
     }
     for (text, p) in texts.iter().zip(predict(&saved, &refs)) {
-        // classes by descending probability (ties: lower class first)
-        let mut order: Vec<usize> = (0..p.probs.len()).collect();
-        order.sort_by(|&x, &y| p.probs[y].total_cmp(&p.probs[x]).then(x.cmp(&y)));
-        order.truncate(a.top_k);
+        let order = p.top_k(a.top_k);
         if a.json {
             let best: Vec<_> = order
                 .iter()
