@@ -10,7 +10,7 @@ use strata_data::{Format, ReadOptions};
 use strata_model::model::Knobs;
 use strata_model::model_file;
 use strata_model::ModelConfig;
-use strata_text::{Segmenter, Side, TokenizerConfig, KERAS_FILTERS};
+use strata_text::{PadSequences, Segmenter, Side, TokenizerConfig, KERAS_FILTERS};
 use strata_train::fit::Monitor;
 use strata_train::schedule::Schedule;
 use strata_train::{FitOptions, OptimizerKind};
@@ -242,9 +242,7 @@ impl TrainArgs {
                         other => bail!("unknown --tokenizer '{other}' (hint: use word, char or jieba)"),
                     },
                 },
-                maxlen,
-                padding: self.padding,
-                truncating: self.truncating,
+                pad: PadSequences { maxlen, padding: self.padding, truncating: self.truncating },
             },
             schedule: self.schedule(&model, schedule)?,
             model,

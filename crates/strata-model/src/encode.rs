@@ -2,23 +2,22 @@
 //! (`[N, maxlen]`), or for a hierarchical model each text split into sentences, each sentence
 //! padded to `maxlen` words and each text to `S` sentences (`[N, S·maxlen]`, sentence-major).
 
-use strata_text::{pad_sequence_into, Side, Tokenizer};
+use strata_text::{PadSequences, Tokenizer};
 
 /// How texts become ids.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Encoding {
-    /// Ids per sentence (per text for a flat model).
-    pub maxlen: usize,
+    /// Ids per sentence (per text for a flat model): `maxlen`, and the sides that pad and
+    /// truncate both sentences and a text's sentence slots.
+    pub pad: PadSequences,
     /// Sentences per text for a hierarchical model.
     pub sentences: Option<usize>,
-    pub padding: Side,
-    pub truncating: Side,
 }
 
 impl Encoding {
     /// Ids per text: `maxlen`, or `S·maxlen`.
     pub fn ids_per_text(&self) -> usize {
-        self.maxlen * self.sentences.unwrap_or(1)
+        self.pad.maxlen * self.sentences.unwrap_or(1)
     }
 }
 
@@ -58,12 +57,12 @@ pub fn place(sentences: &[Vec<u32>], enc: &Encoding, row: &mut [u32]) {
     row.fill(0);
     let Some(s) = enc.sentences else {
         let flat: Vec<u32> = sentences.concat();
-        pad_sequence_into(&flat, row, enc.padding, enc.truncating, 0);
+        enc.pad.fit_into(&flat, row);
         return;
     };
-    for (slot, &mark) in row.chunks_exact_mut(enc.maxlen).zip(&sentence_slots(sentences.len(), s, enc)) {
+    for (slot, &mark) in row.chunks_exact_mut(enc.pad.maxlen).zip(&sentence_slots(sentences.len(), s, enc)) {
         if mark > 0 {
-            pad_sequence_into(&sentences[mark as usize - 1], slot, enc.padding, enc.truncating, 0);
+            enc.pad.fit_into(&sentences[mark as usize - 1], slot);
         }
     }
 }
@@ -73,7 +72,7 @@ pub fn place(sentences: &[Vec<u32>], enc: &Encoding, row: &mut [u32]) {
 pub fn sentence_slots(n: usize, s: usize, enc: &Encoding) -> Vec<u32> {
     let marks: Vec<u32> = (1..=n as u32).collect();
     let mut slots = vec![0u32; s];
-    pad_sequence_into(&marks, &mut slots, enc.padding, enc.truncating, 0);
+    enc.pad.fit_into(&marks, &mut slots);
     slots
 }
 
@@ -103,7 +102,7 @@ mod tests {
     fn hierarchical_rows_keep_the_last_sentences_pre_padded() {
         let mut tok = Tokenizer::new(TokenizerConfig::default());
         tok.fit_on_texts(&["a b c d"]);
-        let enc = Encoding { maxlen: 2, sentences: Some(2), padding: Side::Pre, truncating: Side::Pre };
+        let enc = Encoding { pad: PadSequences::keras(2), sentences: Some(2) };
         // three sentences, two fit: the last two; "b c d" keeps its last two words
         let ids = encode_texts(&tok, &["a. b c d. c!"], &enc);
         let id = |w: &str| tok.text_to_sequence(w)[0];

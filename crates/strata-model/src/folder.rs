@@ -12,7 +12,7 @@ use safetensors::tensor::{Dtype, SafeTensors};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use strata_data::{DataError, LabelMap};
-use strata_text::{Side, Tokenizer, VocabError};
+use strata_text::{PadSequences, Side, Tokenizer, VocabError};
 
 pub use crate::atomic::{recover_dir, write_atomic, write_dir_atomic};
 use crate::model::{Model, ModelConfig};
@@ -41,20 +41,13 @@ pub struct SavedModel {
     pub model: Model,
     pub tokenizer: Tokenizer,
     pub labels: LabelMap,
-    pub maxlen: usize,
-    pub padding: Side,
-    pub truncating: Side,
+    pub pad: PadSequences,
 }
 
 impl SavedModel {
     /// How this model's input is encoded.
     pub fn encoding(&self) -> Encoding {
-        Encoding {
-            maxlen: self.maxlen,
-            sentences: self.model.config.sentences(),
-            padding: self.padding,
-            truncating: self.truncating,
-        }
+        Encoding { pad: self.pad, sentences: self.model.config.sentences() }
     }
 
     /// Ids for `texts`, `[N, ids_per_text]`, as the model reads them.
@@ -127,9 +120,9 @@ pub fn save(dir: &Path, saved: &SavedModel) -> Result<(), DataError> {
             Value::Object(m) => m,
             _ => unreachable!("id2label is an object"),
         },
-        maxlen: saved.maxlen,
-        padding: saved.padding,
-        truncating: saved.truncating,
+        maxlen: saved.pad.maxlen,
+        padding: saved.pad.padding,
+        truncating: saved.pad.truncating,
     };
     let files: [(&str, Vec<u8>); 3] = [
         ("config.json", serde_json::to_vec_pretty(&file).expect("config serialises")),
@@ -224,7 +217,6 @@ pub fn parse_folder(dir: &Path, config: &[u8], tensors: &[u8], vocab: &[u8]) -> 
             "upgrade strata",
         ),
         VocabError::Parse { detail, .. } => err(&vocab_path, format!("corrupt: {detail}"), RETRAIN),
-        VocabError::Io { source, .. } => err(&vocab_path, format!("cannot read: {source}"), RETRAIN),
     })?;
     if tokenizer.vocab_size() > file.model.vocab_size {
         return Err(err(
@@ -237,8 +229,6 @@ pub fn parse_folder(dir: &Path, config: &[u8], tensors: &[u8], vocab: &[u8]) -> 
         model,
         tokenizer,
         labels: LabelMap::from_vec(labels),
-        maxlen: file.maxlen,
-        padding: file.padding,
-        truncating: file.truncating,
+        pad: PadSequences { maxlen: file.maxlen, padding: file.padding, truncating: file.truncating },
     })
 }

@@ -52,7 +52,7 @@ async fn model_info(State(s): State<Arc<Served>>) -> Json<Value> {
         "labels": s.saved.labels.labels(),
         "architecture": {
             "model": c.architecture, "layers": c.layers, "embedding_dim": c.embedding_dim,
-            "vocab_size": c.vocab_size, "maxlen": s.saved.maxlen,
+            "vocab_size": c.vocab_size, "maxlen": s.saved.pad.maxlen,
             "tokenizer": if s.saved.tokenizer.config.char_level { "char" } else { "word" },
             "segmenter": s.saved.tokenizer.config.segmenter,
         },

@@ -8,7 +8,7 @@ use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use strata_data::{Example, LabelMap};
-use strata_text::{Side, TokenizerConfig};
+use strata_text::{PadSequences, TokenizerConfig};
 use strata_train::fit::{FitOptions, Silent};
 use strata_train::schedule::Schedule;
 use strata_workflow::pipeline::{train, ModelSettings, Probes, TextSettings, TrainSettings};
@@ -24,9 +24,7 @@ fn served() -> Arc<strata_serve::Served> {
     let settings = TrainSettings {
         text: TextSettings {
             tokenizer: TokenizerConfig { num_words: Some(50), oov_token: Some("<OOV>".into()), ..Default::default() },
-            maxlen: 6,
-            padding: Side::Pre,
-            truncating: Side::Pre,
+            pad: PadSequences::keras(6),
         },
         model: ModelSettings::named("seed", 8, Knobs { units: Some(8), layers: Some(1), ..Knobs::default() }).unwrap(),
         fit: FitOptions { epochs: 15, batch_size: 8, ..FitOptions::default() },

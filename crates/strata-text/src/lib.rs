@@ -9,6 +9,6 @@ mod pad;
 mod tokenizer;
 mod vocab;
 
-pub use pad::{pad_sequence_into, pad_sequences, Side};
+pub use pad::{pad_sequence_into, pad_sequences, PadSequences, Side, UnknownSide};
 pub use tokenizer::{text_to_word_sequence, Segmenter, Tokenizer, TokenizerConfig, KERAS_FILTERS};
 pub use vocab::{VocabError, VOCAB_FORMAT, VOCAB_FORMAT_VERSION};

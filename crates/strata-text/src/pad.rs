@@ -16,14 +16,43 @@ pub enum Side {
     Post,
 }
 
+/// A side that is not `pre` or `post`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("expected 'pre' or 'post', got '{0}'")]
+pub struct UnknownSide(pub String);
+
 impl std::str::FromStr for Side {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownSide;
+    fn from_str(s: &str) -> Result<Self, UnknownSide> {
         match s {
             "pre" => Ok(Side::Pre),
             "post" => Ok(Side::Post),
-            other => Err(format!("expected 'pre' or 'post', got '{other}'")),
+            other => Err(UnknownSide(other.into())),
         }
+    }
+}
+
+/// Keras's `pad_sequences(maxlen=…, padding=…, truncating=…)`: how every id list becomes one
+/// row of `maxlen` ids. The one place these three travel together — in the training settings,
+/// in a saved model and in its encoding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PadSequences {
+    pub maxlen: usize,
+    pub padding: Side,
+    pub truncating: Side,
+}
+
+impl PadSequences {
+    /// Keras's defaults (`'pre'` both) for `maxlen`.
+    pub fn keras(maxlen: usize) -> PadSequences {
+        PadSequences { maxlen, padding: Side::Pre, truncating: Side::Pre }
+    }
+
+    /// Writes `seq` into `out` padded with 0 and truncated to `out.len()` by this rule's sides
+    /// (`out` is `maxlen` long for a text's ids; the sentence slots of a hierarchical model
+    /// use the same sides at their own length).
+    pub fn fit_into(&self, seq: &[u32], out: &mut [u32]) {
+        pad_sequence_into(seq, out, self.padding, self.truncating, 0);
     }
 }
 

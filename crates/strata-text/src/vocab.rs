@@ -6,7 +6,6 @@
 //! that a future strata refuses a file it does not understand instead of mis-reading it.
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -18,8 +17,6 @@ pub const VOCAB_FORMAT_VERSION: u32 = 1;
 
 #[derive(Debug, thiserror::Error)]
 pub enum VocabError {
-    #[error("{path}: {source}\nHINT: check that the model folder is complete")]
-    Io { path: String, source: std::io::Error },
     #[error("{path}: not a strata vocabulary file ({detail})\nHINT: the file is corrupt or from another tool; retrain or restore the model folder")]
     Parse { path: String, detail: String },
     #[error("{path}: vocabulary format_version {found} is newer than this strata understands ({VOCAB_FORMAT_VERSION})\nHINT: upgrade strata")]
@@ -83,12 +80,6 @@ impl Tokenizer {
             word_index.insert(w.clone(), i as u32);
         }
         Ok(Tokenizer { config: file.config, document_count: file.document_count, word_counts, count_slot, word_index })
-    }
-
-    pub fn load(path: &Path) -> Result<Tokenizer, VocabError> {
-        let origin = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| VocabError::Io { path: origin.clone(), source })?;
-        Tokenizer::from_json(&text, &origin)
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 use strata_data::{stratified_split, DataError, Example, LabelMap};
-use strata_text::{pad_sequence_into, Side, Tokenizer, TokenizerConfig};
+use strata_text::{PadSequences, Tokenizer, TokenizerConfig};
 
 use crate::probe::{probe_layers, ProbeResult};
 use crate::splits::{kfold_splits, mean_std, score};
@@ -25,9 +25,7 @@ use strata_train::schedule::Schedule;
 #[derive(Clone, Debug)]
 pub struct TextSettings {
     pub tokenizer: TokenizerConfig,
-    pub maxlen: usize,
-    pub padding: Side,
-    pub truncating: Side,
+    pub pad: PadSequences,
 }
 
 #[derive(Clone, Debug)]
@@ -41,16 +39,6 @@ pub struct TrainSettings {
     pub validation_split: f64,
     /// When to probe every layer (needs validation data).
     pub probes: Probes,
-}
-
-/// `texts_to_sequences` + `pad_sequences`: `[N, maxlen]` ids (a flat model's encoding; see
-/// [`encode_texts`] for every model).
-pub fn encode<S: AsRef<str>>(tok: &Tokenizer, texts: &[S], maxlen: usize, padding: Side, truncating: Side) -> Vec<u32> {
-    let mut out = vec![0u32; texts.len() * maxlen];
-    for (row, text) in out.chunks_exact_mut(maxlen).zip(texts) {
-        pad_sequence_into(&tok.text_to_sequence(text.as_ref()), row, padding, truncating, 0);
-    }
-    out
 }
 
 /// Class indices of `examples`; a label the map does not know is an error naming its line.
@@ -177,13 +165,8 @@ pub fn train_from(
         embedding_init: s.model.embedding_init,
     };
     config.validate().map_err(|e| e.to_string())?;
-    config.check_steps(s.text.maxlen).map_err(|e| e.to_string())?;
-    let encoding = Encoding {
-        maxlen: s.text.maxlen,
-        sentences: config.sentences(),
-        padding: s.text.padding,
-        truncating: s.text.truncating,
-    };
+    config.check_steps(s.text.pad.maxlen).map_err(|e| e.to_string())?;
+    let encoding = Encoding { pad: s.text.pad, sentences: config.sentences() };
     let t = encoding.ids_per_text();
     let enc = |texts: &[&str]| encode_texts(&tokenizer, texts, &encoding);
     let (train_ids, val_ids) = (enc(&train_texts), enc(&val_texts));
@@ -204,14 +187,7 @@ pub fn train_from(
     let probes = probing.results;
     model.drop_aux_heads();
     let validation = val.map(|v| evaluate(&model, v));
-    let saved = SavedModel {
-        model,
-        tokenizer,
-        labels: labels.clone(),
-        maxlen: s.text.maxlen,
-        padding: s.text.padding,
-        truncating: s.text.truncating,
-    };
+    let saved = SavedModel { model, tokenizer, labels: labels.clone(), pad: s.text.pad };
     Ok(Trained {
         saved,
         history: fitted.history,

@@ -5,7 +5,7 @@ use strata_data::{Example, LabelMap};
 use strata_model::explain::{occlusion, Explanation};
 use strata_model::model::Knobs;
 use strata_model::ModelConfig;
-use strata_text::{Side, TokenizerConfig};
+use strata_text::{PadSequences, TokenizerConfig};
 use strata_train::fit::{FitOptions, Silent};
 use strata_train::schedule::Schedule;
 use strata_workflow::pipeline::{predict, train, ModelSettings, Probes, TextSettings, TrainSettings};
@@ -40,9 +40,7 @@ fn check_explanation(model: ModelSettings, maxlen: usize, text: &str, words: &[&
     let settings = TrainSettings {
         text: TextSettings {
             tokenizer: TokenizerConfig { num_words: Some(30), oov_token: Some("<OOV>".into()), ..Default::default() },
-            maxlen,
-            padding: Side::Pre,
-            truncating: Side::Pre,
+            pad: PadSequences::keras(maxlen),
         },
         schedule: Schedule::end_to_end(
             ModelConfig { layers: model.layers.clone(), ..ModelConfig::seed(2) }.levels(),

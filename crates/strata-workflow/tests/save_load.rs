@@ -5,10 +5,10 @@ use strata_model::folder::{load, save};
 use strata_model::model::Knobs;
 use strata_model::model::LayerSpec;
 use strata_model::{predict_logits, ModelConfig};
-use strata_text::{Side, TokenizerConfig};
+use strata_text::{PadSequences, TokenizerConfig};
 use strata_train::fit::{FitOptions, Silent};
 use strata_train::schedule::Schedule;
-use strata_workflow::pipeline::{encode, train, ModelSettings, Probes, TextSettings, TrainSettings};
+use strata_workflow::pipeline::{train, ModelSettings, Probes, TextSettings, TrainSettings};
 
 #[test]
 fn reloaded_model_predicts_bit_identically() {
@@ -23,9 +23,7 @@ fn reloaded_model_predicts_bit_identically() {
     let settings = TrainSettings {
         text: TextSettings {
             tokenizer: TokenizerConfig { num_words: Some(50), oov_token: Some("<OOV>".into()), ..Default::default() },
-            maxlen: 6,
-            padding: Side::Pre,
-            truncating: Side::Pre,
+            pad: PadSequences::keras(6),
         },
         model: ModelSettings::named("seed-stacked", 8, Knobs { units: Some(5), layers: Some(2), ..Knobs::default() })
             .unwrap(),
@@ -58,8 +56,8 @@ fn reloaded_model_predicts_bit_identically() {
         .zip(&trained.saved.model.params.data)
         .all(|(a, b)| a.to_bits() == b.to_bits()));
     let probe = ["good film", "unseen words only", "", "bad bad bad bad bad bad bad bad"];
-    let ids_a = encode(&trained.saved.tokenizer, &probe, 6, Side::Pre, Side::Pre);
-    let ids_b = encode(&back.tokenizer, &probe, back.maxlen, back.padding, back.truncating);
+    assert_eq!(back.pad, PadSequences::keras(6));
+    let (ids_a, ids_b) = (trained.saved.encode(&probe), back.encode(&probe));
     assert_eq!(ids_a, ids_b);
     let a = predict_logits(&trained.saved.model, &ids_a, 6);
     let b = predict_logits(&back.model, &ids_b, 6);

@@ -7,7 +7,7 @@
 
 use strata_data::{Example, LabelMap};
 use strata_model::model::Knobs;
-use strata_text::{Side, TokenizerConfig};
+use strata_text::{PadSequences, TokenizerConfig};
 use strata_train::fit::{FitOptions, Silent};
 use strata_train::schedule::Schedule;
 use strata_workflow::pipeline::{holdout, train, ModelSettings, Probes, TextSettings, TrainSettings};
@@ -32,9 +32,7 @@ fn settings(validation_split: f64) -> TrainSettings {
         text: TextSettings {
             // <OOV>, feel, plot and 80 of the 180 or so singletons
             tokenizer: TokenizerConfig { num_words: Some(84), oov_token: Some("<OOV>".into()), ..Default::default() },
-            maxlen: 3,
-            padding: Side::Pre,
-            truncating: Side::Pre,
+            pad: PadSequences::keras(3),
         },
         schedule: Schedule::end_to_end(1, 1),
         model,

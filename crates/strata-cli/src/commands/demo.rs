@@ -11,7 +11,7 @@ use std::time::Instant;
 use anyhow::{anyhow, bail, Result};
 use strata_data::{stratified_split, Example, LabelMap};
 use strata_model::model::Knobs;
-use strata_text::{Side, Tokenizer, TokenizerConfig};
+use strata_text::{PadSequences, Tokenizer, TokenizerConfig};
 use strata_train::history::epoch_line;
 use strata_train::schedule::Schedule;
 use strata_train::{EpochRecord, FitOptions, Progress};
@@ -98,9 +98,7 @@ pub fn run(a: DemoCmd) -> Result<()> {
                 oov_token: Some("<OOV>".into()),
                 ..Default::default()
             },
-            maxlen: 100,
-            padding: Side::Pre,
-            truncating: Side::Pre,
+            pad: PadSequences::keras(100),
         },
         model: ModelSettings::named("seed", 128, Knobs::default()).expect("the seed model is valid"),
         fit: FitOptions { epochs: a.epochs, seed: a.seed, ..FitOptions::default() },

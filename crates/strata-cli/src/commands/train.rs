@@ -151,13 +151,13 @@ pub fn run(a: TrainCmd) -> Result<()> {
         monitor: a.train.monitor.clone(),
         max_norm: s.fit.max_norm,
         embedding_init: s.model.embedding_init,
-        maxlen: s.text.maxlen,
+        maxlen: s.text.pad.maxlen,
         num_words: a.train.num_words,
         oov_token: a.train.oov_token.clone(),
         lower: s.text.tokenizer.lower,
         char_level: s.text.tokenizer.char_level,
-        padding: format!("{:?}", s.text.padding).to_lowercase(),
-        truncating: format!("{:?}", s.text.truncating).to_lowercase(),
+        padding: format!("{:?}", s.text.pad.padding).to_lowercase(),
+        truncating: format!("{:?}", s.text.pad.truncating).to_lowercase(),
         layer: s.model.layers.clone(),
     };
     save(&out.join("model"), &trained.saved)?;
