@@ -23,7 +23,7 @@ pub use strata_nn::Cell;
 
 /// What a model is; saved as part of `config.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, try_from = "ConfigFile")]
+#[serde(try_from = "ConfigFile")]
 pub struct ModelConfig {
     /// The named model (`seed`, `kim-cnn`, …) or `custom` for a model file.
     pub architecture: String,
@@ -47,57 +47,73 @@ fn keras_embedding_init() -> f32 {
     KERAS_EMBEDDING_INIT
 }
 
-/// `config.json`'s model as written now, or as written before models were layer lists (one
-/// stack of `layers` identical recurrent layers), which still loads.
+/// `config.json`'s model as written now. Unknown keys are refused here: `deny_unknown_fields`
+/// on [`ModelConfig`] itself would be ignored, because it deserializes through `try_from`.
 #[derive(Deserialize)]
-#[serde(untagged)]
-enum ConfigFile {
-    Current {
-        architecture: String,
-        vocab_size: usize,
-        embedding_dim: usize,
-        layers: Vec<LayerSpec>,
-        num_classes: usize,
-        #[serde(default = "keras_embedding_init")]
-        embedding_init: f32,
-    },
-    Stacked {
-        architecture: String,
-        vocab_size: usize,
-        embedding_dim: usize,
-        units: usize,
-        layers: usize,
-        num_classes: usize,
-        #[serde(default)]
-        cell: Cell,
-    },
+#[serde(deny_unknown_fields)]
+struct CurrentFile {
+    architecture: String,
+    vocab_size: usize,
+    embedding_dim: usize,
+    layers: Vec<LayerSpec>,
+    num_classes: usize,
+    #[serde(default = "keras_embedding_init")]
+    embedding_init: f32,
 }
+
+/// `config.json`'s model as written before models were layer lists: one stack of `layers`
+/// identical recurrent layers (told apart by its `units` key). It still loads.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StackedFile {
+    architecture: String,
+    vocab_size: usize,
+    embedding_dim: usize,
+    units: usize,
+    layers: usize,
+    num_classes: usize,
+    #[serde(default)]
+    cell: Cell,
+}
+
+/// Either form, chosen by key rather than by serde's untagged trial, so that an unknown or
+/// missing key is reported by name.
+type ConfigFile = serde_json::Map<String, serde_json::Value>;
 
 impl TryFrom<ConfigFile> for ModelConfig {
     type Error = ModelError;
 
-    fn try_from(f: ConfigFile) -> Result<ModelConfig, ModelError> {
-        Ok(match f {
-            ConfigFile::Current { architecture, vocab_size, embedding_dim, layers, num_classes, embedding_init } => {
-                ModelConfig { architecture, vocab_size, embedding_dim, layers, num_classes, embedding_init }
-            }
-            ConfigFile::Stacked { architecture, vocab_size, embedding_dim, units, layers, num_classes, cell } => {
-                if layers > 1024 {
-                    return Err(ModelError::Config(format!("{layers} layers is not a model strata wrote")));
-                }
-                let one = match cell {
-                    Cell::Lstm => LstmConfig { units, bidirectional: false }.into(),
-                    Cell::Gru => GruConfig { units, bidirectional: false }.into(),
-                };
-                ModelConfig {
-                    architecture,
-                    vocab_size,
-                    embedding_dim,
-                    layers: vec![one; layers],
-                    num_classes,
-                    embedding_init: KERAS_EMBEDDING_INIT,
-                }
-            }
+    fn try_from(map: ConfigFile) -> Result<ModelConfig, ModelError> {
+        let config_err = |e: serde_json::Error| ModelError::Config(e.to_string());
+        let stacked = map.contains_key("units");
+        let value = serde_json::Value::Object(map);
+        if !stacked {
+            let f: CurrentFile = serde_json::from_value(value).map_err(config_err)?;
+            return Ok(ModelConfig {
+                architecture: f.architecture,
+                vocab_size: f.vocab_size,
+                embedding_dim: f.embedding_dim,
+                layers: f.layers,
+                num_classes: f.num_classes,
+                embedding_init: f.embedding_init,
+            });
+        }
+        let StackedFile { architecture, vocab_size, embedding_dim, units, layers, num_classes, cell } =
+            serde_json::from_value(value).map_err(config_err)?;
+        if layers > 1024 {
+            return Err(ModelError::Config(format!("{layers} layers is not a model strata wrote")));
+        }
+        let one = match cell {
+            Cell::Lstm => LstmConfig { units, bidirectional: false }.into(),
+            Cell::Gru => GruConfig { units, bidirectional: false }.into(),
+        };
+        Ok(ModelConfig {
+            architecture,
+            vocab_size,
+            embedding_dim,
+            layers: vec![one; layers],
+            num_classes,
+            embedding_init: KERAS_EMBEDDING_INIT,
         })
     }
 }
@@ -470,6 +486,21 @@ mod tests {
         let c: ModelConfig = serde_json::from_str(old).unwrap();
         assert_eq!(c.layers, vec![LayerSpec::Gru(GruConfig { units: 3, bidirectional: false }); 2]);
         assert_eq!(c.layer_names(), ["embedding", "gru_0", "gru_1", "head"]);
+    }
+
+    #[test]
+    fn unknown_keys_in_a_config_are_refused_by_name() {
+        let good = r#"{"architecture":"seed","vocab_size":9,"embedding_dim":4,"layers":[{"type":"lstm","units":3}],"num_classes":2}"#;
+        let c: ModelConfig = serde_json::from_str(good).unwrap();
+        assert_eq!(c.embedding_init, KERAS_EMBEDDING_INIT);
+        let json = serde_json::to_string(&c).unwrap();
+        assert_eq!(serde_json::from_str::<ModelConfig>(&json).unwrap(), c);
+        let bad = good.replace("\"num_classes\"", "\"dropout\":0.5,\"num_classes\"");
+        let e = serde_json::from_str::<ModelConfig>(&bad).unwrap_err().to_string();
+        assert!(e.contains("unknown field `dropout`"), "{e}");
+        let old = r#"{"architecture":"gru","vocab_size":9,"embedding_dim":4,"units":3,"layers":2,"num_classes":2,"cel":"gru"}"#;
+        let e = serde_json::from_str::<ModelConfig>(old).unwrap_err().to_string();
+        assert!(e.contains("unknown field `cel`"), "{e}");
     }
 
     #[test]
