@@ -110,7 +110,8 @@ pub struct TrainArgs {
     #[arg(long, default_value = "seed")]
     pub model: String,
     /// A model declared in TOML as [[layer]] tables (type = "lstm", "gru", "conv1d",
-    /// "attention", "mean_pool", "max_pool", "dropout", "dense", "sentences"); overrides --model
+    /// "attention", "mean_pool", "max_pool", "dropout", "dense", "layer_norm", "sentences");
+    /// overrides --model
     #[arg(long)]
     pub model_file: Option<PathBuf>,
     /// Stacked recurrent layers (seed-stacked defaults to 2, the others to 1)

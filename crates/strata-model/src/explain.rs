@@ -1,4 +1,5 @@
-//! Why a model decided, per token, two ways — and, for a model with attention, where it looked:
+//! Why a model decided, per token, by occlusion and by gradient × input — and, for a model with
+//! attention, where it looked:
 //!
 //! - **occlusion**: each token in turn is replaced by the OOV token (or removed, for a
 //!   vocabulary without one); the drop in the predicted class's probability is its saliency —

@@ -89,8 +89,9 @@ fn forward(x: &[f32], params: &[f32], n: usize, d: usize, k: usize, out: &mut [f
     gemm(Gemm::new(n, d, k).accumulate(), x, w, out);
 }
 
-/// Probes every layer of `model` (embedding mean, each LSTM's last state; the head's input is
-/// the top LSTM's state) on `[N, T]` ids.
+/// Probes every level of `model` on `[N, T]` ids: the embedding's mean over real tokens, then
+/// each level's summary (a recurrent layer's last state, else the level's pooled output; the
+/// head reads the top level's).
 pub fn probe_layers(model: &Model, train: (&[u32], &[usize]), val: (&[u32], &[usize]), t: usize) -> Vec<ProbeResult> {
     let rt = representations(model, train.0, t);
     let rv = representations(model, val.0, t);

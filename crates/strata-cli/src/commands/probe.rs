@@ -32,7 +32,7 @@ pub fn run(a: ProbeCmd) -> Result<()> {
     } else {
         println!("Linear probes on {} ({} fit, {} scored):", a.data.display(), fit_idx.len(), val_idx.len());
         print!("{}", probe_table(&probes));
-        println!("(the head's input is the top LSTM's last state; written to {})", out.display());
+        println!("(the head reads the top level's summary; written to {})", out.display());
     }
     Ok(())
 }
