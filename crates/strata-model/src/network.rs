@@ -93,8 +93,7 @@ impl Workspace {
 
 /// Fills `out[k]` with level `k`'s summary `[B, D_k]` from where [`Model::summary_source`]
 /// says (a last state, or the level's last vector output); below a `sentences` layer, the mean
-/// over each document's
-/// sentences.
+/// over each document's sentences.
 fn level_summary(model: &Model, layers: &[Box<dyn Layer>], b: usize, k: usize, out: &mut [Vec<f32>]) {
     let (i, last, sentence_rows) = model.summary_source(k);
     let src = if last { layers[i].last_state().unwrap() } else { layers[i].output() };
