@@ -22,8 +22,8 @@ pub enum ModelError {
     Overflow,
     #[error("--maxlen {maxlen} is shorter than the widest convolution ({needed}) (hint: raise --maxlen)")]
     TooFewSteps { maxlen: usize, needed: usize },
-    #[error("unknown --model '{name}' (hint: use one of {})", crate::zoo::NAMED_MODELS.join(", "))]
-    UnknownModel { name: String },
+    #[error("unknown --model '{name}' (hint: use one of {})", known.join(", "))]
+    UnknownModel { name: String, known: &'static [&'static str] },
     /// A model file's problem, at a line (1-based) of the file.
     #[error("{origin}:{line}: {problem} (hint: see `strata train --help` and the README for the [[layer]] format)")]
     File { origin: String, line: usize, problem: String },

@@ -18,7 +18,6 @@ use crate::error::ModelError;
 use crate::head::Output;
 use crate::layers::{Context, GruConfig, LstmConfig, Reads, Tensor};
 pub use crate::layers::{LayerSpec, Shape};
-pub use crate::zoo::{named_embedding_init, named_layers, Knobs, NAMED_MODELS};
 pub use strata_nn::Cell;
 
 /// What a model is; saved as part of `config.json`.
@@ -41,7 +40,7 @@ pub struct ModelConfig {
 }
 
 /// Keras's `Embedding` initialiser bound.
-pub const KERAS_EMBEDDING_INIT: f32 = 0.05;
+pub const KERAS_EMBEDDING_INIT: f32 = crate::layers::KERAS_EMBEDDING_INIT;
 
 fn keras_embedding_init() -> f32 {
     KERAS_EMBEDDING_INIT
@@ -127,18 +126,6 @@ pub struct ModelSettings {
     pub layers: Vec<LayerSpec>,
     /// Embeddings start uniform in ±this.
     pub embedding_init: f32,
-}
-
-impl ModelSettings {
-    /// A named model (`--model`) with its knobs.
-    pub fn named(name: &str, embedding_dim: usize, knobs: Knobs) -> Result<ModelSettings, ModelError> {
-        Ok(ModelSettings {
-            architecture: name.into(),
-            embedding_dim,
-            layers: named_layers(name, knobs)?,
-            embedding_init: named_embedding_init(name),
-        })
-    }
 }
 
 /// One layer of the body with everything derived from the list: its level (group index:
@@ -463,6 +450,7 @@ mod tests {
 
     #[test]
     fn param_count_matches_the_layout_for_every_named_model() {
+        use crate::zoo::{named_layers, Knobs, NAMED_MODELS};
         for name in NAMED_MODELS {
             for layers in [None, Some(3)] {
                 let knobs = Knobs { layers: layers.filter(|_| !matches!(name, "kim-cnn" | "han")), ..Knobs::default() };

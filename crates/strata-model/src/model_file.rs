@@ -83,7 +83,7 @@ mod tests {
     fn kim_cnn_as_a_file_equals_the_named_model() {
         let text = "[[layer]]\ntype = \"conv1d\"\nfilters = 100\nwidths = [3, 4, 5]\n\n[[layer]]\ntype = \"dropout\"\nrate = 0.5\n";
         let s = parse(text, "m.toml", 128).unwrap();
-        let named = crate::model::named_layers("kim-cnn", Default::default()).unwrap();
+        let named = crate::zoo::named_layers("kim-cnn", Default::default()).unwrap();
         assert_eq!(s.layers, named);
         assert_eq!(s.embedding_dim, 128);
     }

@@ -2,8 +2,9 @@
 //! initialiser), with the knobs the CLI exposes.
 
 use crate::error::ModelError;
+use crate::layers::KERAS_EMBEDDING_INIT;
 use crate::layers::{AttentionConfig, Conv1dConfig, DropoutConfig, GruConfig, LayerSpec, LstmConfig, SentencesConfig};
-use crate::model::KERAS_EMBEDDING_INIT;
+use crate::model::ModelSettings;
 
 /// The models `--model` names.
 pub const NAMED_MODELS: [&str; 6] = ["seed", "seed-stacked", "gru", "bilstm", "kim-cnn", "han"];
@@ -65,6 +66,18 @@ pub fn named_layers(name: &str, k: Knobs) -> Result<Vec<LayerSpec>, ModelError> 
             v.extend(level());
             Ok(v)
         }
-        other => Err(ModelError::UnknownModel { name: other.into() }),
+        other => Err(ModelError::UnknownModel { name: other.into(), known: &NAMED_MODELS }),
+    }
+}
+
+impl ModelSettings {
+    /// A named model (`--model`) with its knobs.
+    pub fn named(name: &str, embedding_dim: usize, knobs: Knobs) -> Result<ModelSettings, ModelError> {
+        Ok(ModelSettings {
+            architecture: name.into(),
+            embedding_dim,
+            layers: named_layers(name, knobs)?,
+            embedding_init: named_embedding_init(name),
+        })
     }
 }

@@ -3,7 +3,8 @@
 //! `return_sequences=True` (`[T, B, 2H]`, the backward half realigned to the same step), or their
 //! final states (`[B, 2H]`: forward after the last step, backward after the first).
 
-use crate::rnn::{Cell, RnnCache, RnnGrads, RnnOutputGrads, RnnParams};
+use crate::rnn::{Cell, RnnGrads, RnnOutputGrads, RnnParams};
+use crate::rnn_cache::RnnCache;
 use crate::RnnDims;
 
 /// Both directions' parameters, each laid out as a one-direction layer's.

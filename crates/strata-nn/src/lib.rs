@@ -31,8 +31,10 @@ pub mod optim;
 pub mod params;
 pub mod rng;
 pub mod rnn;
+pub mod rnn_cache;
 pub mod small_gemm;
 
 pub use params::{ParamSpec, ParamStore};
 pub use rng::Rng;
-pub use rnn::{Cell, RnnCache, RnnDims, RnnGrads, RnnOutputGrads, RnnParams};
+pub use rnn::{Cell, RnnDims, RnnGrads, RnnOutputGrads, RnnParams};
+pub use rnn_cache::RnnCache;

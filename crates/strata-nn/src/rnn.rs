@@ -1,5 +1,6 @@
-//! What the recurrent layers share: the sizes of one call, the cell kind, and one cache type
-//! for either cell.
+//! What the recurrent layers share: the sizes of one call, the parameter and gradient views,
+//! and the cell kind. The LSTM and GRU modules build on this; [`crate::rnn_cache`] dispatches
+//! between them.
 
 /// Sizes of one recurrent call: batch (chunk) `b`, steps `t`, input width `e`, units `h`.
 /// Inputs and outputs are time-major (`[T, B, E]`, `[T, B, H]`).
@@ -41,9 +42,6 @@ pub struct RnnOutputGrads<'a> {
     pub last: Option<&'a [f32]>,
 }
 
-use crate::gru::{self, GruCache};
-use crate::lstm::{self, LstmCache};
-
 /// The recurrent cell of a layer.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -77,62 +75,6 @@ impl Cell {
         match self {
             Cell::Lstm => vec![4 * h],
             Cell::Gru => vec![2, 3 * h], // input and recurrent biases (reset_after=True)
-        }
-    }
-}
-
-/// Either cell's activations, so that callers (the bidirectional wrapper, a model's layer list)
-/// hold one type whatever the cell.
-pub enum RnnCache {
-    Lstm(LstmCache),
-    Gru(GruCache),
-}
-
-impl RnnCache {
-    pub fn new(cell: Cell) -> RnnCache {
-        match cell {
-            Cell::Lstm => RnnCache::Lstm(LstmCache::default()),
-            Cell::Gru => RnnCache::Gru(GruCache::default()),
-        }
-    }
-
-    /// `[T, B, H]` outputs after `forward`.
-    pub fn outputs(&self, d: RnnDims) -> &[f32] {
-        match self {
-            RnnCache::Lstm(c) => c.outputs(d),
-            RnnCache::Gru(c) => c.outputs(d),
-        }
-    }
-
-    /// `[B, H]` state after the last step.
-    pub fn last(&self, d: RnnDims) -> &[f32] {
-        match self {
-            RnnCache::Lstm(c) => c.last(d),
-            RnnCache::Gru(c) => c.last(d),
-        }
-    }
-
-    /// Forward of the cell this cache was made for.
-    pub fn forward(&mut self, d: RnnDims, x: &[f32], p: RnnParams) {
-        match self {
-            RnnCache::Lstm(c) => lstm::forward(d, x, p, c),
-            RnnCache::Gru(c) => gru::forward(d, x, p, c),
-        }
-    }
-
-    /// Backward; the contract of `lstm::backward`.
-    pub fn backward(
-        &mut self,
-        d: RnnDims,
-        x: &[f32],
-        p: RnnParams,
-        dy: RnnOutputGrads,
-        grads: RnnGrads,
-        dx: Option<&mut [f32]>,
-    ) {
-        match self {
-            RnnCache::Lstm(c) => lstm::backward(d, x, p, c, dy, grads, dx),
-            RnnCache::Gru(c) => gru::backward(d, x, p, c, dy, grads, dx),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The HTTP API against a small trained model, through the router (no network).
 
 use std::sync::Arc;
-use strata_model::model::Knobs;
+use strata_model::zoo::Knobs;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};

@@ -3,7 +3,7 @@
 
 use strata_data::{Example, LabelMap};
 use strata_model::explain::{occlusion, Explanation};
-use strata_model::model::Knobs;
+use strata_model::zoo::Knobs;
 use strata_model::ModelConfig;
 use strata_text::{PadSequences, TokenizerConfig};
 use strata_train::fit::{FitOptions, Silent};

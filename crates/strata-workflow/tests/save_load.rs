@@ -2,8 +2,8 @@
 
 use strata_data::{Example, LabelMap};
 use strata_model::folder::{load, save};
-use strata_model::model::Knobs;
 use strata_model::model::LayerSpec;
+use strata_model::zoo::Knobs;
 use strata_model::{predict_logits, ModelConfig};
 use strata_text::{PadSequences, TokenizerConfig};
 use strata_train::fit::{FitOptions, Silent};

@@ -6,7 +6,7 @@
 //! singletons come from both classes.
 
 use strata_data::{Example, LabelMap};
-use strata_model::model::Knobs;
+use strata_model::zoo::Knobs;
 use strata_text::{PadSequences, TokenizerConfig};
 use strata_train::fit::{FitOptions, Silent};
 use strata_train::schedule::Schedule;

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use anyhow::{anyhow, bail, Result};
 use strata_data::{stratified_split, Example, LabelMap};
-use strata_model::model::Knobs;
+use strata_model::zoo::Knobs;
 use strata_text::{PadSequences, Tokenizer, TokenizerConfig};
 use strata_train::history::epoch_line;
 use strata_train::schedule::Schedule;

@@ -77,6 +77,9 @@ layer_types! {
     Sentences(SentencesConfig),
 }
 
+/// Keras's `Embedding` initialiser bound: embeddings start uniform in ±0.05.
+pub const KERAS_EMBEDDING_INIT: f32 = 0.05;
+
 /// What flows between layers: a time-major sequence `[T, N, D]` or one vector per row `[N, D]`.
 /// Below a `sentences` layer the rows are sentences (`N = B·S`), above it texts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
