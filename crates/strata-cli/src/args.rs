@@ -7,14 +7,14 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 use clap::{Args, Parser, Subcommand};
 use strata_data::{Format, ReadOptions};
-use strata_text::{Segmenter, Side, TokenizerConfig, KERAS_FILTERS};
-use strata_train::fit::Monitor;
 use strata_model::model::Knobs;
 use strata_model::model_file;
-use strata_workflow::pipeline::{ModelSettings, Probes, TextSettings, TrainSettings};
-use strata_train::schedule::Schedule;
 use strata_model::ModelConfig;
+use strata_text::{Segmenter, Side, TokenizerConfig, KERAS_FILTERS};
+use strata_train::fit::Monitor;
+use strata_train::schedule::Schedule;
 use strata_train::{FitOptions, OptimizerKind};
+use strata_workflow::pipeline::{ModelSettings, Probes, TextSettings, TrainSettings};
 
 #[derive(Parser)]
 #[command(name = "strata", version, about = "Train, compare, explain and serve text classifiers")]

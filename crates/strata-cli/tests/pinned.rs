@@ -124,6 +124,7 @@ activation = "relu"
 
 /// SHA-256 of (model.safetensors, history.csv) per model, written by the code before issue 10's
 /// redesign.
+#[rustfmt::skip] // one pin per line, as the test prints them
 const PINS: &[(&str, &str, &str)] = &[
     ("seed", "f0ad4a1f8e92ea9fbbb92c5f03e8f0738fe64bc0a4ce382995dd4db5eb021361", "dd6cca8f28826df42691cac90b1a232824467345230f22fb886a5bb9b5c6577b"),
     ("seed-stacked", "7d1053b1482d13d8d688c8656209cd5eaf0759ea7d7a87f8be6dc8c897becba1", "37aaab34348ef89cdf53bd4cb739c8f817fe2bc5da97c7eaf27330891432b193"),
@@ -176,7 +177,8 @@ fn every_model_trains_to_its_pinned_bytes() {
 fn a_model_folder_from_before_still_loads_and_predicts_the_same() {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/model-before-issue-10");
     let tmp = tempfile::tempdir().unwrap();
-    let input = "the plot was great. it was so lovely.\nawful. really dull and poor.\nodd movie.\nthe weird film was fine.\n";
+    let input =
+        "the plot was great. it was so lovely.\nawful. really dull and poor.\nodd movie.\nthe weird film was fine.\n";
     std::fs::write(tmp.path().join("in.txt"), input).unwrap();
     let o = strata(tmp.path(), &["predict", "--model", fixture.to_str().unwrap(), "--top-k", "3", "--json", "in.txt"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));

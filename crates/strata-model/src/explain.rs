@@ -16,9 +16,9 @@ use serde::Serialize;
 
 use crate::encode::{place, sentence_slots, split_sentences};
 use crate::folder::SavedModel;
+use crate::infer::predict_padded;
 use crate::model::LayerSpec;
 use crate::network::{self, word_rows, Plan, Workspace};
-use crate::infer::predict_padded;
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct TokenSaliency {

@@ -4,11 +4,11 @@
 //! boundary's transpose, summaries averaged over sentences, dropout's mask) is checked, not
 //! only each layer alone.
 
-use strata_nn::gradcheck::check;
-use strata_nn::Rng;
 use strata_model::model::{named_layers, Knobs, LayerSpec};
 use strata_model::network::{self, word_rows, Plan, Workspace};
 use strata_model::{Model, ModelConfig};
+use strata_nn::gradcheck::check;
+use strata_nn::Rng;
 
 const V: usize = 12;
 

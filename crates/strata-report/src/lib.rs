@@ -4,8 +4,8 @@
 //! per stage, learning curves by stage, and probe accuracy by layer.
 
 mod html;
-pub mod results;
 mod markdown;
+pub mod results;
 mod svg;
 
 pub use html::html;

@@ -10,8 +10,8 @@ use serde_json::{json, Value};
 use strata_data::{Example, LabelMap};
 use strata_text::{Side, TokenizerConfig};
 use strata_train::fit::{FitOptions, Silent};
-use strata_workflow::pipeline::{train, ModelSettings, Probes, TextSettings, TrainSettings};
 use strata_train::schedule::Schedule;
+use strata_workflow::pipeline::{train, ModelSettings, Probes, TextSettings, TrainSettings};
 use tower::ServiceExt;
 
 fn served() -> Arc<strata_serve::Served> {

@@ -9,8 +9,8 @@
 
 use std::time::Instant;
 
-use strata_train::fit::{Dataset, FitOptions, OptimizerKind, Progress};
 use strata_model::{evaluate, predict_logits};
+use strata_train::fit::{Dataset, FitOptions, OptimizerKind, Progress};
 use strata_train::{fit, EpochRecord, Model, ModelConfig};
 
 fn read(path: &str) -> (Vec<u32>, Vec<usize>, usize) {

@@ -11,8 +11,8 @@ use safetensors::tensor::SafeTensors;
 use serde::{Deserialize, Serialize};
 use strata_data::DataError;
 
-use strata_model::atomic::{recover_dir, write_dir_atomic};
 use crate::fit::{EpochRecord, TrainState};
+use strata_model::atomic::{recover_dir, write_dir_atomic};
 use strata_model::folder::tensors_file;
 
 pub const CHECKPOINT_FORMAT_VERSION: u32 = 1;

@@ -13,11 +13,11 @@ use strata_nn::optim::{max_norm, sgd_step, Adadelta, Adam, Group};
 use strata_nn::Rng;
 
 use crate::embedding_grad::{self, ChunkGrad};
-use strata_model::infer::{chunk_ranges, evaluate_plan, Evaluation};
+use crate::schedule::{Schedule, Stage};
 pub use strata_model::infer::Dataset;
+use strata_model::infer::{chunk_ranges, evaluate_plan, Evaluation};
 use strata_model::model::Model;
 use strata_model::network::{self, ChunkStats, Plan, Workspace};
-use crate::schedule::{Schedule, Stage};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum OptimizerKind {

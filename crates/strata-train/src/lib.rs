@@ -13,7 +13,5 @@ pub mod fit;
 pub mod history;
 pub mod schedule;
 
-pub use fit::{
-    fit, fit_schedule, fit_schedule_from, EpochRecord, FitOptions, OptimizerKind, Progress, Silent,
-};
+pub use fit::{fit, fit_schedule, fit_schedule_from, EpochRecord, FitOptions, OptimizerKind, Progress, Silent};
 pub use strata_model::{Dataset, Model, ModelConfig};

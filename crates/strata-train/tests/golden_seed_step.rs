@@ -10,11 +10,11 @@
 //! the whole backward pass, and Adam's update with its tf-keras epsilon.
 
 use serde_json::Value;
+use strata_model::model::LayerSpec;
+use strata_model::{Model, ModelConfig};
 use strata_nn::optim::Adam;
 use strata_train::fit::{stage_groups, Dataset, OptimizerState, Trainer};
-use strata_model::model::LayerSpec;
 use strata_train::schedule::Schedule;
-use strata_model::{Model, ModelConfig};
 
 fn flat(v: &Value) -> Vec<f32> {
     match v {

@@ -2,10 +2,10 @@
 //! moves nothing else, deep supervision with weight 0 is end-to-end, and backward never runs
 //! below the lowest trainable layer.
 
-use strata_train::fit::{fit_schedule, stage_groups, Dataset, FitOptions, Monitor, OptimizerState, Silent, Trainer};
 use strata_model::model::LayerSpec;
-use strata_train::schedule::Schedule;
 use strata_model::{Model, ModelConfig};
+use strata_train::fit::{fit_schedule, stage_groups, Dataset, FitOptions, Monitor, OptimizerState, Silent, Trainer};
+use strata_train::schedule::Schedule;
 
 /// Label 1 iff more ids are in the lower half of the vocabulary (learnable, not trivial).
 fn data(n: usize, t: usize, v: u32) -> (Vec<u32>, Vec<usize>) {

@@ -10,9 +10,9 @@ use std::time::Instant;
 use strata_data::{Example, LabelMap};
 pub use strata_report::results::{CurvePoint, ExperimentResults, LayerProbe, ScheduleResult, StageTime};
 
-use strata_train::fit::Progress;
 use crate::pipeline::{train, TrainSettings};
 use crate::splits::{mean_std, score, Split};
+use strata_train::fit::Progress;
 
 /// Runs every `(name, settings)` schedule on every split. `on_done` sees each (schedule,
 /// split, accuracy) as it finishes.

@@ -10,16 +10,16 @@ use serde::Serialize;
 use strata_data::{stratified_split, DataError, Example, LabelMap};
 use strata_text::{pad_sequence_into, Side, Tokenizer, TokenizerConfig};
 
+use crate::probe::{probe_layers, ProbeResult};
+use crate::splits::{kfold_splits, mean_std, score};
 use strata_model::encode::{encode_texts, Encoding};
 use strata_model::folder::SavedModel;
 use strata_model::infer::{evaluate, Dataset, Evaluation};
 pub use strata_model::infer::{predict, Prediction};
-use strata_model::model::{LayerSpec, Model, ModelConfig};
 pub use strata_model::model::ModelSettings;
+use strata_model::model::{LayerSpec, Model, ModelConfig};
 use strata_train::fit::{fit_schedule_from, EpochRecord, FitOptions, Progress, TrainState};
-use crate::probe::{probe_layers, ProbeResult};
 use strata_train::schedule::Schedule;
-use crate::splits::{kfold_splits, mean_std, score};
 
 /// How text becomes ids.
 #[derive(Clone, Debug)]

@@ -2,13 +2,13 @@
 //! occlusion is the probability drop when a token becomes OOV.
 
 use strata_data::{Example, LabelMap};
-use strata_text::{Side, TokenizerConfig};
 use strata_model::explain::{occlusion, Explanation};
-use strata_train::fit::{FitOptions, Silent};
 use strata_model::model::Knobs;
-use strata_workflow::pipeline::{predict, train, ModelSettings, Probes, TextSettings, TrainSettings};
-use strata_train::schedule::Schedule;
 use strata_model::ModelConfig;
+use strata_text::{Side, TokenizerConfig};
+use strata_train::fit::{FitOptions, Silent};
+use strata_train::schedule::Schedule;
+use strata_workflow::pipeline::{predict, train, ModelSettings, Probes, TextSettings, TrainSettings};
 
 #[test]
 fn gradient_x_input_matches_a_finite_difference() {

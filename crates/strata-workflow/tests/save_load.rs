@@ -1,14 +1,14 @@
 //! A saved and reloaded model predicts bit-identically, and every tensor survives the trip.
 
 use strata_data::{Example, LabelMap};
-use strata_text::{Side, TokenizerConfig};
-use strata_train::fit::{FitOptions, Silent};
 use strata_model::folder::{load, save};
 use strata_model::model::Knobs;
 use strata_model::model::LayerSpec;
-use strata_workflow::pipeline::{encode, train, ModelSettings, Probes, TextSettings, TrainSettings};
-use strata_train::schedule::Schedule;
 use strata_model::{predict_logits, ModelConfig};
+use strata_text::{Side, TokenizerConfig};
+use strata_train::fit::{FitOptions, Silent};
+use strata_train::schedule::Schedule;
+use strata_workflow::pipeline::{encode, train, ModelSettings, Probes, TextSettings, TrainSettings};
 
 #[test]
 fn reloaded_model_predicts_bit_identically() {

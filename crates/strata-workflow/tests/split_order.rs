@@ -6,11 +6,11 @@
 //! singletons come from both classes.
 
 use strata_data::{Example, LabelMap};
+use strata_model::model::Knobs;
 use strata_text::{Side, TokenizerConfig};
 use strata_train::fit::{FitOptions, Silent};
-use strata_model::model::Knobs;
-use strata_workflow::pipeline::{holdout, train, ModelSettings, Probes, TextSettings, TrainSettings};
 use strata_train::schedule::Schedule;
+use strata_workflow::pipeline::{holdout, train, ModelSettings, Probes, TextSettings, TrainSettings};
 use strata_workflow::splits::kfold_splits;
 
 /// 200 examples sorted by label; each has its class's common word and one word of its own.

@@ -10,12 +10,12 @@ use std::time::Instant;
 
 use anyhow::{anyhow, bail, Result};
 use strata_data::{stratified_split, Example, LabelMap};
+use strata_model::model::Knobs;
 use strata_text::{Side, Tokenizer, TokenizerConfig};
 use strata_train::history::epoch_line;
-use strata_model::model::Knobs;
-use strata_workflow::pipeline::{predict, train, ModelSettings, Probes, TextSettings, TrainSettings};
 use strata_train::schedule::Schedule;
 use strata_train::{EpochRecord, FitOptions, Progress};
+use strata_workflow::pipeline::{predict, train, ModelSettings, Probes, TextSettings, TrainSettings};
 
 use crate::args::DemoCmd;
 use crate::demo_corpus::{generate, DemoExample};

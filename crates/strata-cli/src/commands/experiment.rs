@@ -3,8 +3,8 @@
 
 use anyhow::{anyhow, bail, Result};
 use strata_data::{read_examples, stratified_split};
-use strata_workflow::experiment::run;
 use strata_model::folder::write_atomic;
+use strata_workflow::experiment::run;
 use strata_workflow::pipeline::{label_indices, Probes};
 use strata_workflow::splits::{kfold_splits, Split};
 

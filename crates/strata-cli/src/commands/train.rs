@@ -4,13 +4,13 @@ use std::path::PathBuf;
 
 use anyhow::{anyhow, Result};
 use serde::Serialize;
+use strata_model::folder::{save, write_atomic};
 use strata_train::checkpoint;
 use strata_train::fit::{Monitor, TrainState};
-use strata_model::folder::{save, write_atomic};
 use strata_train::history::{history_csv, timings_csv};
+use strata_train::{EpochRecord, Progress};
 use strata_workflow::pipeline::{holdout, label_indices, train_from};
 use strata_workflow::probe::probe_table;
-use strata_train::{EpochRecord, Progress};
 
 use crate::args::TrainCmd;
 use crate::progress::EpochPrinter;
