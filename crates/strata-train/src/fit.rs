@@ -9,7 +9,7 @@
 use std::time::Instant;
 
 use rayon::prelude::*;
-use strata_nn::optim::{max_norm, sgd_step, Adadelta, Adam, Group};
+use strata_nn::optim::{max_norm, sgd_step, Adadelta, Adam, ParamRange};
 use strata_nn::Rng;
 
 use crate::embedding_grad::{self, ChunkGrad};
@@ -173,7 +173,7 @@ impl OptimizerState {
         }
     }
 
-    fn step(&mut self, params: &mut [f32], grads: &[f32], groups: &[Group]) {
+    fn step(&mut self, params: &mut [f32], grads: &[f32], groups: &[ParamRange]) {
         match self {
             OptimizerState::Adam(a) => a.step(params, grads, groups),
             OptimizerState::Sgd { lr } => sgd_step(params, grads, groups, *lr),
@@ -183,14 +183,16 @@ impl OptimizerState {
 }
 
 /// Parameter ranges of a stage's trainable groups, each with its learning-rate multiplier.
-pub fn stage_groups(model: &Model, stage: &Stage) -> Vec<Group> {
+pub fn stage_groups(model: &Model, stage: &Stage) -> Vec<ParamRange> {
     model
         .config
         .group_names()
         .iter()
         .enumerate()
         .filter(|(g, _)| stage.plan.trainable[*g])
-        .filter_map(|(g, name)| model.layout.layer_range(name).map(|range| Group { range, lr_mult: stage.lr_mults[g] }))
+        .filter_map(|(g, name)| {
+            model.layout.layer_range(name).map(|range| ParamRange { range, lr_mult: stage.lr_mults[g] })
+        })
         .collect()
 }
 
@@ -419,7 +421,7 @@ impl Trainer {
         batch: &[usize],
         plan: &Plan,
         opt: &mut OptimizerState,
-        groups: &[Group],
+        groups: &[ParamRange],
     ) -> ChunkStats {
         let t = data.t;
         let b = batch.len();
