@@ -18,6 +18,7 @@ pub use strata_model::infer::Dataset;
 use strata_model::infer::{chunk_ranges, evaluate_plan, Evaluation};
 use strata_model::model::Model;
 use strata_model::network::{self, ChunkStats, Plan, Workspace};
+use strata_model::plan::Group;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum OptimizerKind {
@@ -184,15 +185,11 @@ impl OptimizerState {
 
 /// Parameter ranges of a stage's trainable groups, each with its learning-rate multiplier.
 pub fn stage_groups(model: &Model, stage: &Stage) -> Vec<ParamRange> {
-    model
-        .config
-        .group_names()
-        .iter()
-        .enumerate()
-        .filter(|(g, _)| stage.plan.trainable[*g])
-        .filter_map(|(g, name)| {
-            model.layout.layer_range(name).map(|range| ParamRange { range, lr_mult: stage.lr_mults[g] })
-        })
+    stage
+        .plan
+        .trainable
+        .selected()
+        .filter_map(|g| model.layout.range(g).map(|range| ParamRange { range, lr_mult: stage.lr_mults[g] }))
         .collect()
 }
 
@@ -457,7 +454,7 @@ impl Trainer {
         for ws in &self.spaces[1..ranges.len()] {
             g_rest.iter_mut().zip(&ws.grads).for_each(|(a, g)| *a += g);
         }
-        let emb_trains = plan.trainable[0];
+        let emb_trains = plan.trainable[Group::Embedding];
         let e = model.config.embedding_dim;
         if emb_trains {
             let chunks: Vec<ChunkGrad> = self
@@ -473,7 +470,7 @@ impl Trainer {
             embedding_grad::scatter(g_emb, e, network::word_rows(model, 1, t).1, &chunks);
         }
         opt.step(&mut model.params.data, &self.grads, groups);
-        let head_trains = plan.trainable[model.config.levels() + 1];
+        let head_trains = plan.trainable[Group::Head];
         if let Some(s) = self.max_norm.filter(|_| head_trains) {
             let (w, k) = (model.top_width(), model.config.outputs());
             max_norm(&mut model.params.data[model.layout.head_kernel.clone()], w, k, s);

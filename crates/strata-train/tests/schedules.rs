@@ -3,6 +3,7 @@
 //! below the lowest trainable layer.
 
 use strata_model::model::LayerSpec;
+use strata_model::plan::Group;
 use strata_model::{Model, ModelConfig};
 use strata_train::fit::{fit_schedule, stage_groups, Dataset, FitOptions, Monitor, OptimizerState, Silent, Trainer};
 use strata_train::schedule::Schedule;
@@ -33,8 +34,8 @@ fn opts(epochs: usize) -> FitOptions {
     FitOptions { epochs, batch_size: 8, ..FitOptions::default() }
 }
 
-fn group(m: &Model, name: &str) -> Vec<f32> {
-    m.params.data[m.layout.layer_range(name).unwrap()].to_vec()
+fn group(m: &Model, g: Group) -> Vec<f32> {
+    m.params.data[m.layout.range(g).unwrap()].to_vec()
 }
 
 fn bits(v: &[f32]) -> Vec<u32> {
@@ -46,14 +47,13 @@ fn frozen_layers_are_bit_identical_after_training() {
     let (ids, labels) = data(64, 10, 50);
     let train = Dataset { ids: &ids, labels: &labels, t: 10 };
     let mut m = model(2);
-    let names = m.config.group_names();
     let mut s = Schedule::end_to_end(2, 2);
-    s.freeze(&["embedding".into(), "lstm_0".into()], &names).unwrap();
-    let (emb, l0, l1) = (group(&m, "embedding"), group(&m, "lstm_0"), group(&m, "lstm_1"));
+    s.freeze(&["embedding".into(), "lstm_0".into()], &m.config).unwrap();
+    let (emb, l0, l1) = (group(&m, Group::Embedding), group(&m, Group::Level(0)), group(&m, Group::Level(1)));
     fit_schedule(&mut m, &train, None, &s, &opts(2), &mut Silent);
-    assert_eq!(bits(&group(&m, "embedding")), bits(&emb));
-    assert_eq!(bits(&group(&m, "lstm_0")), bits(&l0));
-    assert_ne!(bits(&group(&m, "lstm_1")), bits(&l1), "the unfrozen layer trains");
+    assert_eq!(bits(&group(&m, Group::Embedding)), bits(&emb));
+    assert_eq!(bits(&group(&m, Group::Level(0))), bits(&l0));
+    assert_ne!(bits(&group(&m, Group::Level(1))), bits(&l1), "the unfrozen layer trains");
 }
 
 #[test]
@@ -62,11 +62,11 @@ fn a_head_only_stage_changes_nothing_else() {
     let train = Dataset { ids: &ids, labels: &labels, t: 10 };
     let mut m = model(2);
     // gradual unfreezing's first stage trains the head alone
-    let mut s = Schedule::gradual_unfreeze(&m.config.group_names(), 4);
+    let mut s = Schedule::gradual_unfreeze(&m.config, 4);
     s.stages.truncate(1);
     assert_eq!(s.stages[0].name, "head");
     let before = m.params.data.clone();
-    let head = m.layout.layer_range("head").unwrap();
+    let head = m.layout.range(Group::Head).unwrap();
     fit_schedule(&mut m, &train, None, &s, &opts(1), &mut Silent);
     for (i, (a, b)) in before.iter().zip(&m.params.data).enumerate() {
         if !head.contains(&i) {
@@ -97,9 +97,8 @@ fn backward_stops_at_the_lowest_trainable_layer() {
     let (ids, labels) = data(32, 10, 50);
     let train = Dataset { ids: &ids, labels: &labels, t: 10 };
     let mut m = model(3);
-    let names = m.config.group_names();
     let mut s = Schedule::end_to_end(3, 1);
-    s.freeze(&["embedding".into(), "lstm_0".into(), "lstm_1".into()], &names).unwrap();
+    s.freeze(&["embedding".into(), "lstm_0".into(), "lstm_1".into()], &m.config).unwrap();
     let stage = &s.stages[0];
     let groups = stage_groups(&m, stage);
     let mut opt = OptimizerState::new(FitOptions::default().optimizer, m.params.len());
@@ -123,12 +122,12 @@ fn layerwise_trains_each_layer_in_its_stage_and_reports_every_stage() {
     let (ids, labels) = data(64, 10, 50);
     let train = Dataset { ids: &ids, labels: &labels, t: 10 };
     let mut m = model(2);
-    let s = Schedule::layerwise(&m.config.group_names(), 3, 1);
-    let l1 = group(&m, "lstm_1");
+    let s = Schedule::layerwise(&m.config, 3, 1);
+    let l1 = group(&m, Group::Level(1));
     let h = fit_schedule(&mut m, &train, None, &s, &opts(3), &mut Silent).history;
     assert_eq!(h.iter().map(|r| r.stage).collect::<Vec<_>>(), vec![1, 2, 3]);
     assert_eq!(h[0].stage_name, "embedding + lstm_0 + aux head");
-    assert_ne!(bits(&group(&m, "lstm_1")), bits(&l1));
+    assert_ne!(bits(&group(&m, Group::Level(1))), bits(&l1));
     assert!(m.layout.aux.len() == 2, "auxiliary heads exist while training");
     m.drop_aux_heads();
     assert!(m.params.specs.iter().all(|s| !s.name.starts_with("aux_")));
@@ -168,12 +167,12 @@ fn adadelta_trains_and_max_norm_bounds_the_heads_columns() {
     let (ids, labels) = data(96, 10, 50);
     let train = Dataset { ids: &ids, labels: &labels, t: 10 };
     let mut m = model(1);
-    let before = group(&m, "head");
+    let before = group(&m, Group::Head);
     let o = FitOptions { optimizer: strata_train::OptimizerKind::Adadelta { lr: 1.0 }, max_norm: Some(0.3), ..opts(3) };
     let fitted = fit_schedule(&mut m, &train, None, &Schedule::end_to_end(1, 3), &o, &mut Silent);
     assert!(fitted.history[2].loss < fitted.history[0].loss, "Adadelta lowers the loss");
     let head = &m.params.data[m.layout.head_kernel.clone()];
     let norm = head.iter().map(|w| w * w).sum::<f32>().sqrt();
     assert!(norm <= 0.3 + 1e-5, "head column norm {norm}");
-    assert_ne!(group(&m, "head"), before);
+    assert_ne!(group(&m, Group::Head), before);
 }

@@ -34,8 +34,7 @@ fn reloaded_model_predicts_bit_identically() {
             &ModelConfig {
                 layers: vec![LayerSpec::Lstm { units: 5, bidirectional: false }; 2],
                 ..ModelConfig::seed(2)
-            }
-            .group_names(),
+            },
             3,
             1,
         ),
