@@ -8,35 +8,14 @@
 
 use std::time::Instant;
 
-use rayon::prelude::*;
-use strata_nn::optim::{max_norm, sgd_step, Adadelta, Adam, ParamRange};
 use strata_nn::Rng;
 
-use crate::embedding_grad::{self, ChunkGrad};
-use crate::schedule::{Schedule, Stage};
+pub use crate::batch::{stage_groups, BatchStepper};
+pub use crate::optimizer::{OptimizerKind, OptimizerState};
+use crate::schedule::Schedule;
 pub use strata_model::infer::Dataset;
-use strata_model::infer::{chunk_ranges, evaluate_plan, Evaluation};
+use strata_model::infer::{evaluate_plan, Evaluation};
 use strata_model::model::Model;
-use strata_model::network::{self, ChunkStats, Plan, Workspace};
-use strata_model::plan::Group;
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum OptimizerKind {
-    /// Keras defaults apart from the learning rate.
-    Adam { lr: f32 },
-    /// Plain gradient descent: θ ← θ − α∇L.
-    Sgd { lr: f32 },
-    /// Keras defaults (ρ 0.95, ε 1e-7) apart from the learning rate.
-    Adadelta { lr: f32 },
-}
-
-impl OptimizerKind {
-    pub fn lr(&self) -> f32 {
-        match *self {
-            OptimizerKind::Adam { lr } | OptimizerKind::Sgd { lr } | OptimizerKind::Adadelta { lr } => lr,
-        }
-    }
-}
 
 #[derive(Clone, Debug)]
 pub struct FitOptions {
@@ -150,49 +129,6 @@ pub struct TrainState {
 pub struct Silent;
 impl Progress for Silent {}
 
-/// Optimizer state; a new one per stage.
-pub enum OptimizerState {
-    Adam(Adam),
-    Sgd { lr: f32 },
-    Adadelta(Adadelta),
-}
-
-impl OptimizerState {
-    pub fn new(kind: OptimizerKind, n_params: usize) -> Self {
-        match kind {
-            OptimizerKind::Adam { lr } => OptimizerState::Adam(Adam::new(n_params, lr)),
-            OptimizerKind::Sgd { lr } => OptimizerState::Sgd { lr },
-            OptimizerKind::Adadelta { lr } => OptimizerState::Adadelta(Adadelta::new(n_params, lr)),
-        }
-    }
-
-    fn set_lr(&mut self, lr: f32) {
-        match self {
-            OptimizerState::Adam(a) => a.lr = lr,
-            OptimizerState::Sgd { lr: l } => *l = lr,
-            OptimizerState::Adadelta(a) => a.lr = lr,
-        }
-    }
-
-    fn step(&mut self, params: &mut [f32], grads: &[f32], groups: &[ParamRange]) {
-        match self {
-            OptimizerState::Adam(a) => a.step(params, grads, groups),
-            OptimizerState::Sgd { lr } => sgd_step(params, grads, groups, *lr),
-            OptimizerState::Adadelta(a) => a.step(params, grads, groups),
-        }
-    }
-}
-
-/// Parameter ranges of a stage's trainable groups, each with its learning-rate multiplier.
-pub fn stage_groups(model: &Model, stage: &Stage) -> Vec<ParamRange> {
-    stage
-        .plan
-        .trainable
-        .selected()
-        .filter_map(|g| model.layout.range(g).map(|range| ParamRange { range, lr_mult: stage.lr_mults[g] }))
-        .collect()
-}
-
 /// Trains `model` end to end on `train` for `opts.epochs` (the seed's `fit`).
 pub fn fit(
     model: &mut Model,
@@ -266,9 +202,9 @@ pub fn fit_schedule_from(
         out.early_stops.clone_from(&st.early_stops);
         restored = Some(st);
     }
-    let mut trainer = Trainer::new(model);
-    trainer.dropout_seed = opts.seed ^ 0x64726f70; // "drop"
-    trainer.max_norm = opts.max_norm;
+    let mut stepper = BatchStepper::new(model);
+    stepper.dropout_seed = opts.seed ^ 0x64726f70; // "drop"
+    stepper.max_norm = opts.max_norm;
     let early = opts.early_stopping.filter(|_| val.is_some_and(|v| !v.is_empty()));
     let every = progress.checkpoint_every();
     'stages: for (si, stage) in schedule.stages.iter().enumerate().skip(first_stage) {
@@ -301,8 +237,8 @@ pub fn fit_schedule_from(
                     lr = opts.optimizer.lr() * stlr.factor(step, total_steps);
                     opt.set_lr(lr);
                 }
-                trainer.step_index = step as u64;
-                let s = trainer.step(model, train, batch, &stage.plan, &mut opt, &groups);
+                stepper.step_index = step as u64;
+                let s = stepper.step(model, train, batch, &stage.plan, &mut opt, &groups);
                 if !s.loss_sum.is_finite() {
                     model.params.data = last_good;
                     out.diverged = Some(format!(
@@ -381,119 +317,4 @@ pub fn fit_schedule_from(
         }
     }
     Ok(out)
-}
-
-/// Buffers reused across batches: per-core workspaces and the full gradient.
-pub struct Trainer {
-    pub spaces: Vec<Workspace>,
-    grads: Vec<f32>,
-    batch_ids: Vec<u32>,
-    batch_labels: Vec<usize>,
-    /// Seed of dropout's streams, and the global step (set by the loop before each step).
-    pub dropout_seed: u64,
-    pub step_index: u64,
-    /// Keras's `MaxNorm` on the head's kernel after each step, if set.
-    pub max_norm: Option<f32>,
-}
-
-impl Trainer {
-    pub fn new(model: &Model) -> Self {
-        let threads = rayon::current_num_threads();
-        Trainer {
-            spaces: (0..threads).map(|_| Workspace::default()).collect(),
-            grads: vec![0.0; model.params.len()],
-            batch_ids: Vec::new(),
-            batch_labels: Vec::new(),
-            dropout_seed: 0,
-            step_index: 0,
-            max_norm: None,
-        }
-    }
-
-    /// One mini-batch: parallel forward/backward per chunk, gradient sum, optimizer step.
-    pub fn step(
-        &mut self,
-        model: &mut Model,
-        data: &Dataset,
-        batch: &[usize],
-        plan: &Plan,
-        opt: &mut OptimizerState,
-        groups: &[ParamRange],
-    ) -> ChunkStats {
-        let t = data.t;
-        let b = batch.len();
-        self.batch_ids.clear();
-        self.batch_labels.clear();
-        for &i in batch {
-            self.batch_ids.extend_from_slice(&data.ids[i * t..(i + 1) * t]);
-            self.batch_labels.push(data.labels[i]);
-        }
-        let ranges = chunk_ranges(b, self.spaces.len());
-        let scale = 1.0 / b as f32;
-        let emb_end = model.layout.embedding.end;
-        let dense_len = model.params.len() - emb_end;
-        let (ids, labels, m) = (&self.batch_ids, &self.batch_labels, &*model);
-        let stats: Vec<ChunkStats> = self
-            .spaces
-            .par_iter_mut()
-            .zip(ranges.par_iter())
-            .enumerate()
-            .map(|(ci, (ws, r))| {
-                ws.grads.clear();
-                ws.grads.resize(dense_len, 0.0);
-                let rows = &ids[r.start * t..r.end * t];
-                // dropout's stream: fixed by seed, step and chunk, so runs and resumes repeat
-                ws.dropout = Some(Rng::derive(self.dropout_seed, (self.step_index << 8) | ci as u64));
-                network::forward(m, rows, r.len(), t, plan, ws);
-                network::backward(m, &labels[r.clone()], r.len(), t, scale, plan, ws)
-            })
-            .collect();
-        // Sum chunk gradients in chunk order (deterministic).
-        let (g_emb, g_rest) = self.grads.split_at_mut(emb_end);
-        g_rest.copy_from_slice(&self.spaces[0].grads);
-        for ws in &self.spaces[1..ranges.len()] {
-            g_rest.iter_mut().zip(&ws.grads).for_each(|(a, g)| *a += g);
-        }
-        let emb_trains = plan.trainable[Group::Embedding];
-        let e = model.config.embedding_dim;
-        if emb_trains {
-            let chunks: Vec<ChunkGrad> = self
-                .spaces
-                .iter()
-                .zip(&ranges)
-                .map(|(ws, r)| ChunkGrad {
-                    ids: &ids[r.start * t..r.end * t],
-                    b: network::word_rows(model, r.len(), t).0,
-                    demb: &ws.demb,
-                })
-                .collect();
-            embedding_grad::scatter(g_emb, e, network::word_rows(model, 1, t).1, &chunks);
-        }
-        opt.step(&mut model.params.data, &self.grads, groups);
-        let head_trains = plan.trainable[Group::Head];
-        if let Some(s) = self.max_norm.filter(|_| head_trains) {
-            let (w, k) = (model.top_width(), model.config.outputs());
-            max_norm(&mut model.params.data[model.layout.head_kernel.clone()], w, k, s);
-        }
-        if emb_trains {
-            // Only the rows this batch touched are non-zero.
-            embedding_grad::clear(&mut self.grads[..emb_end], e, &self.batch_ids);
-        }
-        stats.iter().fold(ChunkStats::default(), |a, s| ChunkStats {
-            loss_sum: a.loss_sum + s.loss_sum,
-            correct: a.correct + s.correct,
-        })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn chunks_cover_everything_in_order() {
-        assert_eq!(chunk_ranges(32, 2), vec![0..16, 16..32]);
-        assert_eq!(chunk_ranges(5, 2), vec![0..3, 3..5]);
-        assert_eq!(chunk_ranges(1, 4), vec![0..1]);
-    }
 }

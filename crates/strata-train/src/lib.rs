@@ -7,10 +7,12 @@
 //! trainable groups, early stopping, divergence rollback); [`checkpoint`] saves and restores
 //! where training stands; [`history`] writes the per-epoch log.
 
+mod batch;
 pub mod checkpoint;
 mod embedding_grad;
 pub mod fit;
 pub mod history;
+mod optimizer;
 pub mod schedule;
 
 pub use fit::{fit, fit_schedule, fit_schedule_from, EpochRecord, FitOptions, OptimizerKind, Progress, Silent};

@@ -5,7 +5,9 @@
 use strata_model::model::LayerSpec;
 use strata_model::plan::Group;
 use strata_model::{Model, ModelConfig};
-use strata_train::fit::{fit_schedule, stage_groups, Dataset, FitOptions, Monitor, OptimizerState, Silent, Trainer};
+use strata_train::fit::{
+    fit_schedule, stage_groups, BatchStepper, Dataset, FitOptions, Monitor, OptimizerState, Silent,
+};
 use strata_train::schedule::Schedule;
 
 /// Label 1 iff more ids are in the lower half of the vocabulary (learnable, not trivial).
@@ -102,7 +104,7 @@ fn backward_stops_at_the_lowest_trainable_layer() {
     let stage = &s.stages[0];
     let groups = stage_groups(&m, stage);
     let mut opt = OptimizerState::new(FitOptions::default().optimizer, m.params.len());
-    let mut trainer = Trainer::new(&m);
+    let mut trainer = BatchStepper::new(&m);
     let batch: Vec<usize> = (0..8).collect();
     trainer.step(&mut m, &train, &batch, &stage.plan, &mut opt, &groups);
     for ws in trainer.spaces.iter().filter(|ws| !ws.level_backward_calls.is_empty()) {
@@ -112,7 +114,7 @@ fn backward_stops_at_the_lowest_trainable_layer() {
     // and with everything trainable, every layer runs backward
     let all = Schedule::end_to_end(3, 1);
     let groups = stage_groups(&m, &all.stages[0]);
-    let mut trainer = Trainer::new(&m);
+    let mut trainer = BatchStepper::new(&m);
     trainer.step(&mut m, &train, &batch, &all.stages[0].plan, &mut opt, &groups);
     assert!(trainer.spaces.iter().any(|ws| ws.level_backward_calls == vec![1, 1, 1]));
 }
