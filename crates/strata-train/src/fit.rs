@@ -11,7 +11,7 @@ use std::time::Instant;
 use strata_nn::Rng;
 
 pub use crate::batch::{stage_groups, BatchStepper};
-pub use crate::optimizer::{OptimizerKind, OptimizerState};
+pub use crate::optimizer::{OptimizerKind, OptimizerSnapshot, OptimizerState};
 use crate::schedule::Schedule;
 pub use strata_model::infer::Dataset;
 use strata_model::infer::{evaluate_plan, Evaluation};
@@ -114,9 +114,9 @@ pub struct TrainState {
     pub shuffles: usize,
     pub step: usize,
     pub params: Vec<f32>,
-    /// The optimiser's per-parameter state within the current stage (`None` at a stage start):
-    /// Adam's moments and step count, or Adadelta's two accumulators (and 0).
-    pub adam: Option<(Vec<f32>, Vec<f32>, u64)>,
+    /// The optimizer's per-parameter state within the current stage (`None` at a stage start,
+    /// and for SGD, which has none).
+    pub optimizer: Option<OptimizerSnapshot>,
     pub history: Vec<EpochRecord>,
     pub early_stops: Vec<(usize, usize, usize)>,
     /// Early stopping within the current stage: best (monitored cost, epoch, weights), epochs
@@ -215,10 +215,8 @@ pub fn fit_schedule_from(
         let mut waited = 0;
         let start_epoch = if si == first_stage { first_epoch } else { 1 };
         if let Some(st) = restored.take().filter(|_| si == first_stage) {
-            match (&mut opt, st.adam) {
-                (OptimizerState::Adam(a), Some((m, v, t))) => (a.m, a.v, a.t) = (m, v, t),
-                (OptimizerState::Adadelta(a), Some((g, u, _))) => (a.acc_grad, a.acc_update) = (g, u),
-                _ => {}
+            if let Some(snapshot) = st.optimizer {
+                opt.restore(snapshot)?;
             }
             (best, waited) = (st.best, st.waited);
         }
@@ -293,18 +291,13 @@ pub fn fit_schedule_from(
                 progress.on_stage_end(si + 1, &stage.name, model);
             }
             if every > 0 && out.history.len() % every == 0 {
-                let adam = match (&opt, stage_ends) {
-                    (OptimizerState::Adam(a), false) => Some((a.m.clone(), a.v.clone(), a.t)),
-                    (OptimizerState::Adadelta(a), false) => Some((a.acc_grad.clone(), a.acc_update.clone(), 0)),
-                    _ => None,
-                };
                 progress.on_checkpoint(&TrainState {
                     stage: if stage_ends { si + 1 } else { si },
                     epochs_done: if stage_ends { 0 } else { epoch },
                     shuffles,
                     step,
                     params: model.params.data.clone(),
-                    adam,
+                    optimizer: if stage_ends { None } else { opt.snapshot() },
                     history: out.history.clone(),
                     early_stops: out.early_stops.clone(),
                     best: if stage_ends { None } else { best.clone() },
