@@ -15,7 +15,7 @@ use safetensors::tensor::SafeTensors;
 use serde::{Deserialize, Serialize};
 use strata_data::DataError;
 
-use crate::fit::{EpochRecord, OptimizerSnapshot, TrainState};
+use crate::fit::{Best, EpochRecord, OptimizerSnapshot, TrainState};
 use strata_model::atomic::{recover_dir, write_dir_atomic};
 use strata_model::folder::tensors_file;
 
@@ -63,8 +63,8 @@ pub fn save(dir: &Path, state: &TrainState) -> Result<(), DataError> {
             Some(OptimizerFile::Adadelta)
         }
     };
-    if let Some((_, _, w)) = &state.best {
-        tensors.push(("best_params", w));
+    if let Some(best) = &state.best {
+        tensors.push(("best_params", &best.weights));
     }
     let file = StateFile {
         format_version: CHECKPOINT_FORMAT_VERSION,
@@ -76,7 +76,7 @@ pub fn save(dir: &Path, state: &TrainState) -> Result<(), DataError> {
         adam_t: None,
         history: state.history.clone(),
         early_stops: state.early_stops.clone(),
-        best: state.best.as_ref().map(|b| (b.0, b.1)),
+        best: state.best.as_ref().map(|b| (b.cost, b.epoch)),
         waited: state.waited,
     };
     let files = [
@@ -116,7 +116,7 @@ pub fn load(dir: &Path) -> Result<TrainState, DataError> {
         }),
     };
     let best = match file.best {
-        Some((cost, epoch)) => Some((cost, epoch, get("best_params")?)),
+        Some((cost, epoch)) => Some(Best { cost, epoch, weights: get("best_params")? }),
         None => None,
     };
     Ok(TrainState {
@@ -161,7 +161,7 @@ mod tests {
             optimizer,
             history: Vec::new(),
             early_stops: vec![(1, 3, 2)],
-            best: Some((0.25, 2, vec![0.5, 0.5, 0.5])),
+            best: Some(Best { cost: 0.25, epoch: 2, weights: vec![0.5, 0.5, 0.5] }),
             waited: 1,
         }
     }

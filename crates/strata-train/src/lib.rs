@@ -14,6 +14,9 @@ pub mod fit;
 pub mod history;
 mod optimizer;
 pub mod schedule;
+mod trainer;
 
-pub use fit::{fit, fit_schedule, fit_schedule_from, EpochRecord, FitOptions, OptimizerKind, Progress, Silent};
+pub use fit::{
+    fit, fit_schedule, fit_schedule_from, EpochRecord, FitInput, FitOptions, OptimizerKind, Progress, Silent,
+};
 pub use strata_model::{Dataset, Model, ModelConfig};

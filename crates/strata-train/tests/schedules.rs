@@ -6,7 +6,7 @@ use strata_model::model::LayerSpec;
 use strata_model::plan::Group;
 use strata_model::{Model, ModelConfig};
 use strata_train::fit::{
-    fit_schedule, stage_groups, BatchStepper, Dataset, FitOptions, Monitor, OptimizerState, Silent,
+    fit_schedule, stage_groups, BatchStepper, Dataset, FitInput, FitOptions, Monitor, OptimizerState, Silent,
 };
 use strata_train::schedule::Schedule;
 
@@ -52,7 +52,7 @@ fn frozen_layers_are_bit_identical_after_training() {
     let mut s = Schedule::end_to_end(2, 2);
     s.freeze(&["embedding".into(), "lstm_0".into()], &m.config).unwrap();
     let (emb, l0, l1) = (group(&m, Group::Embedding), group(&m, Group::Level(0)), group(&m, Group::Level(1)));
-    fit_schedule(&mut m, &train, None, &s, &opts(2), &mut Silent);
+    fit_schedule(&mut m, FitInput { train: &train, val: None, schedule: &s, opts: &opts(2) }, &mut Silent);
     assert_eq!(bits(&group(&m, Group::Embedding)), bits(&emb));
     assert_eq!(bits(&group(&m, Group::Level(0))), bits(&l0));
     assert_ne!(bits(&group(&m, Group::Level(1))), bits(&l1), "the unfrozen layer trains");
@@ -69,7 +69,7 @@ fn a_head_only_stage_changes_nothing_else() {
     assert_eq!(s.stages[0].name, "head");
     let before = m.params.data.clone();
     let head = m.layout.range(Group::Head).unwrap();
-    fit_schedule(&mut m, &train, None, &s, &opts(1), &mut Silent);
+    fit_schedule(&mut m, FitInput { train: &train, val: None, schedule: &s, opts: &opts(1) }, &mut Silent);
     for (i, (a, b)) in before.iter().zip(&m.params.data).enumerate() {
         if !head.contains(&i) {
             assert_eq!(a.to_bits(), b.to_bits(), "parameter {i} outside the head moved");
@@ -86,7 +86,9 @@ fn deep_supervision_with_weight_zero_is_end_to_end() {
     let val = Dataset { ids: &vids, labels: &vlabels, t: 10 };
     let curve = |s: &Schedule| {
         let mut m = model(2);
-        let h = fit_schedule(&mut m, &train, Some(&val), s, &opts(3), &mut Silent).history;
+        let h =
+            fit_schedule(&mut m, FitInput { train: &train, val: Some(&val), schedule: s, opts: &opts(3) }, &mut Silent)
+                .history;
         h.iter().map(|r| (r.loss.to_bits(), r.accuracy.to_bits(), r.val_loss.unwrap().to_bits())).collect::<Vec<_>>()
     };
     let e2e = curve(&Schedule::end_to_end(2, 3));
@@ -126,7 +128,8 @@ fn layerwise_trains_each_layer_in_its_stage_and_reports_every_stage() {
     let mut m = model(2);
     let s = Schedule::layerwise(&m.config, 3, 1);
     let l1 = group(&m, Group::Level(1));
-    let h = fit_schedule(&mut m, &train, None, &s, &opts(3), &mut Silent).history;
+    let h =
+        fit_schedule(&mut m, FitInput { train: &train, val: None, schedule: &s, opts: &opts(3) }, &mut Silent).history;
     assert_eq!(h.iter().map(|r| r.stage).collect::<Vec<_>>(), vec![1, 2, 3]);
     assert_eq!(h[0].stage_name, "embedding + lstm_0 + aux head");
     assert_ne!(bits(&group(&m, Group::Level(1))), bits(&l1));
@@ -147,7 +150,11 @@ fn early_stopping_ends_with_the_best_epochs_weights() {
     let val = Dataset { ids: &vids, labels: &vlabels, t: 10 };
     let mut m = model(1);
     let o = FitOptions { early_stopping: Some(2), ..opts(30) };
-    let fitted = fit_schedule(&mut m, &train, Some(&val), &Schedule::end_to_end(1, 30), &o, &mut Silent);
+    let fitted = fit_schedule(
+        &mut m,
+        FitInput { train: &train, val: Some(&val), schedule: &Schedule::end_to_end(1, 30), opts: &o },
+        &mut Silent,
+    );
     assert_eq!(fitted.early_stops.len(), 1, "{:?}", fitted.history.iter().map(|r| r.val_loss).collect::<Vec<_>>());
     let best = fitted.history.iter().map(|r| r.val_loss.unwrap()).fold(f64::INFINITY, f64::min);
     let now = strata_model::evaluate(&m, &val).loss;
@@ -156,7 +163,11 @@ fn early_stopping_ends_with_the_best_epochs_weights() {
     // monitor="val_accuracy": the first epoch with the highest accuracy is the one kept
     let mut m = model(1);
     let o = FitOptions { early_stopping: Some(2), monitor: Monitor::ValAccuracy, ..opts(30) };
-    let fitted = fit_schedule(&mut m, &train, Some(&val), &Schedule::end_to_end(1, 30), &o, &mut Silent);
+    let fitted = fit_schedule(
+        &mut m,
+        FitInput { train: &train, val: Some(&val), schedule: &Schedule::end_to_end(1, 30), opts: &o },
+        &mut Silent,
+    );
     let accs: Vec<f64> = fitted.history.iter().map(|r| r.val_accuracy.unwrap()).collect();
     let best = accs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let first_best = accs.iter().position(|&a| a == best).unwrap() + 1;
@@ -171,7 +182,11 @@ fn adadelta_trains_and_max_norm_bounds_the_heads_columns() {
     let mut m = model(1);
     let before = group(&m, Group::Head);
     let o = FitOptions { optimizer: strata_train::OptimizerKind::Adadelta { lr: 1.0 }, max_norm: Some(0.3), ..opts(3) };
-    let fitted = fit_schedule(&mut m, &train, None, &Schedule::end_to_end(1, 3), &o, &mut Silent);
+    let fitted = fit_schedule(
+        &mut m,
+        FitInput { train: &train, val: None, schedule: &Schedule::end_to_end(1, 3), opts: &o },
+        &mut Silent,
+    );
     assert!(fitted.history[2].loss < fitted.history[0].loss, "Adadelta lowers the loss");
     let head = &m.params.data[m.layout.head_kernel.clone()];
     let norm = head.iter().map(|w| w * w).sum::<f32>().sqrt();

@@ -18,7 +18,7 @@ use strata_model::infer::{evaluate, Dataset, Evaluation};
 pub use strata_model::infer::{predict, Prediction};
 pub use strata_model::model::ModelSettings;
 use strata_model::model::{LayerSpec, Model, ModelConfig};
-use strata_train::fit::{fit_schedule_from, EpochRecord, FitOptions, Progress, TrainState};
+use strata_train::fit::{fit_schedule_from, EpochRecord, FitInput, FitOptions, Progress, TrainState};
 use strata_train::schedule::Schedule;
 
 /// How text becomes ids.
@@ -200,7 +200,8 @@ pub fn train_from(
         results: Vec::new(),
         only_stage: (s.probes == Probes::Final).then_some(s.schedule.stages.len()),
     };
-    let fitted = fit_schedule_from(&mut model, &train_set, val, &s.schedule, &s.fit, &mut probing, resume)?;
+    let input = FitInput { train: &train_set, val, schedule: &s.schedule, opts: &s.fit };
+    let fitted = fit_schedule_from(&mut model, input, &mut probing, resume)?;
     let probes = probing.results;
     model.drop_aux_heads();
     let validation = val.map(|v| evaluate(&model, v));
