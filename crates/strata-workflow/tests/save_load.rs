@@ -8,7 +8,7 @@ use strata_model::{predict_logits, ModelConfig};
 use strata_text::{Side, TokenizerConfig};
 use strata_train::fit::{FitOptions, Silent};
 use strata_train::schedule::Schedule;
-use strata_workflow::pipeline::{encode, train, ModelSettings, Probes, TextSettings, TrainSettings};
+use strata_workflow::pipeline::{encode, train, ModelSettings, Probes, TextSettings, TrainData, TrainSettings};
 
 #[test]
 fn reloaded_model_predicts_bit_identically() {
@@ -42,7 +42,12 @@ fn reloaded_model_predicts_bit_identically() {
         probes: Probes::Off,
     };
     let idx: Vec<usize> = (0..examples.len()).collect();
-    let trained = train(&examples, &labels, &y, &idx, &[], &settings, &mut Silent).unwrap();
+    let trained = train(
+        TrainData { examples: &examples, labels: &labels, y: &y, train_idx: &idx, val_idx: &[] },
+        &settings,
+        &mut Silent,
+    )
+    .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("model");
     save(&path, &trained.saved).unwrap();
