@@ -63,19 +63,44 @@ impl BatchStepper {
         opt: &mut OptimizerState,
         groups: &[ParamRange],
     ) -> ChunkStats {
-        let t = data.t;
-        let b = batch.len();
         self.batch_ids.clear();
         self.batch_labels.clear();
+        let t = data.t;
         for &i in batch {
             self.batch_ids.extend_from_slice(&data.ids[i * t..(i + 1) * t]);
             self.batch_labels.push(data.labels[i]);
         }
+        let stats = self.chunk_gradients(model, t, plan);
+        let emb_trains = plan.trainable[Group::Embedding];
+        if emb_trains {
+            self.embedding_gradient(model, t);
+        }
+        opt.step(&mut model.params.data, &self.grads, groups);
+        let head_trains = plan.trainable[Group::Head];
+        if let Some(s) = self.max_norm.filter(|_| head_trains) {
+            let (w, k) = (model.top_width(), model.config.outputs());
+            max_norm(&mut model.params.data[model.layout.head_kernel.clone()], w, k, s);
+        }
+        if emb_trains {
+            // Only the rows this batch touched are non-zero.
+            let (emb_end, e) = (model.layout.embedding.end, model.config.embedding_dim);
+            embedding_grad::clear(&mut self.grads[..emb_end], e, &self.batch_ids);
+        }
+        stats.iter().fold(ChunkStats::default(), |a, s| ChunkStats {
+            loss_sum: a.loss_sum + s.loss_sum,
+            correct: a.correct + s.correct,
+        })
+    }
+
+    /// Forward and backward of the gathered batch, one chunk per workspace in parallel; the
+    /// gradients after the embedding summed into `self.grads` in chunk order (deterministic).
+    fn chunk_gradients(&mut self, model: &Model, t: usize, plan: &Plan) -> Vec<ChunkStats> {
+        let b = self.batch_labels.len();
         let ranges = chunk_ranges(b, self.spaces.len());
         let scale = 1.0 / b as f32;
         let emb_end = model.layout.embedding.end;
         let dense_len = model.params.len() - emb_end;
-        let (ids, labels, m) = (&self.batch_ids, &self.batch_labels, &*model);
+        let (ids, labels) = (&self.batch_ids, &self.batch_labels);
         let stats: Vec<ChunkStats> = self
             .spaces
             .par_iter_mut()
@@ -87,45 +112,35 @@ impl BatchStepper {
                 let rows = &ids[r.start * t..r.end * t];
                 // dropout's stream: fixed by seed, step and chunk, so runs and resumes repeat
                 ws.dropout = Some(Rng::derive(self.dropout_seed, (self.step_index << 8) | ci as u64));
-                network::forward(m, rows, r.len(), t, plan, ws);
-                network::backward(m, &labels[r.clone()], r.len(), t, scale, plan, ws)
+                network::forward(model, rows, r.len(), t, plan, ws);
+                network::backward(model, &labels[r.clone()], r.len(), t, scale, plan, ws)
             })
             .collect();
-        // Sum chunk gradients in chunk order (deterministic).
-        let (g_emb, g_rest) = self.grads.split_at_mut(emb_end);
+        let g_rest = &mut self.grads[emb_end..];
         g_rest.copy_from_slice(&self.spaces[0].grads);
         for ws in &self.spaces[1..ranges.len()] {
             g_rest.iter_mut().zip(&ws.grads).for_each(|(a, g)| *a += g);
         }
-        let emb_trains = plan.trainable[Group::Embedding];
-        let e = model.config.embedding_dim;
-        if emb_trains {
-            let chunks: Vec<ChunkGrad> = self
-                .spaces
-                .iter()
-                .zip(&ranges)
-                .map(|(ws, r)| ChunkGrad {
-                    ids: &ids[r.start * t..r.end * t],
-                    b: network::word_rows(model, r.len(), t).0,
-                    demb: &ws.demb,
-                })
-                .collect();
-            embedding_grad::scatter(g_emb, e, network::word_rows(model, 1, t).1, &chunks);
-        }
-        opt.step(&mut model.params.data, &self.grads, groups);
-        let head_trains = plan.trainable[Group::Head];
-        if let Some(s) = self.max_norm.filter(|_| head_trains) {
-            let (w, k) = (model.top_width(), model.config.outputs());
-            max_norm(&mut model.params.data[model.layout.head_kernel.clone()], w, k, s);
-        }
-        if emb_trains {
-            // Only the rows this batch touched are non-zero.
-            embedding_grad::clear(&mut self.grads[..emb_end], e, &self.batch_ids);
-        }
-        stats.iter().fold(ChunkStats::default(), |a, s| ChunkStats {
-            loss_sum: a.loss_sum + s.loss_sum,
-            correct: a.correct + s.correct,
-        })
+        stats
+    }
+
+    /// Scatters the chunks' gradients at the embedding output into the rows of the embedding
+    /// table the batch used.
+    fn embedding_gradient(&mut self, model: &Model, t: usize) {
+        let ranges = chunk_ranges(self.batch_labels.len(), self.spaces.len());
+        let ids = &self.batch_ids;
+        let chunks: Vec<ChunkGrad> = self
+            .spaces
+            .iter()
+            .zip(&ranges)
+            .map(|(ws, r)| ChunkGrad {
+                ids: &ids[r.start * t..r.end * t],
+                b: network::word_rows(model, r.len(), t).0,
+                demb: &ws.demb,
+            })
+            .collect();
+        let g_emb = &mut self.grads[..model.layout.embedding.end];
+        embedding_grad::scatter(g_emb, model.config.embedding_dim, network::word_rows(model, 1, t).1, &chunks);
     }
 }
 
