@@ -231,57 +231,9 @@ impl Schedule {
         if file.stage.is_empty() {
             return Err(format!("{origin}: no [[stage]] tables (hint: declare at least one stage)"));
         }
-        let layers = model.levels();
         let mut stages = Vec::new();
         for (i, st) in file.stage.iter().enumerate() {
-            let at = |m: String| format!("{origin}: stage {}: {m}", i + 1);
-            let mut plan = Plan::end_to_end(layers);
-            plan.trainable = GroupMap::filled(layers, false);
-            plan.head_weight = 0.0;
-            for name in &st.train {
-                plan.trainable[group_named(name, model).map_err(at)?] = true;
-            }
-            let heads =
-                if st.heads.is_empty() { BTreeMap::from([("head".to_string(), 1.0)]) } else { st.heads.clone() };
-            let mut depth = 0;
-            for (name, &w) in &heads {
-                if name == "head" {
-                    plan.head_weight = w;
-                    depth = layers;
-                } else {
-                    // a level: an auxiliary head on it, named after its layer (lstm_k, conv1d_k, …)
-                    let Some(Group::Level(k)) = model.group_by_name(name) else {
-                        return Err(at(format!(
-                            "heads: '{name}' is not 'head' or a recurrent layer (hint: use head or {} … {})",
-                            model.group_name(Group::Level(0)),
-                            model.group_name(Group::Level(layers.saturating_sub(1)))
-                        )));
-                    };
-                    plan.aux_weights[k] = w;
-                    plan.trainable[Group::Aux(k)] = w > 0.0;
-                    depth = depth.max(k + 1);
-                }
-            }
-            // a level at or above `depth` is not computed, so nothing would train it
-            if let Some(g) = plan.trainable.selected().find(|g| matches!(g, Group::Level(k) if *k >= depth)) {
-                let name = model.group_name(g);
-                return Err(at(format!(
-                    "trains {name} but no head reads it or a layer above it (hint: add heads = {{ {name} = 1.0 }} or a head above it)"
-                )));
-            }
-            plan.depth = depth.max(1);
-            if plan.trainable.selected().next().is_none() {
-                return Err(at("trains nothing (hint: list layers in train = [...])".into()));
-            }
-            if st.epochs == 0 {
-                return Err(at("epochs must be at least 1 (hint: set epochs = N in the stage)".into()));
-            }
-            let mut lr_mults = GroupMap::filled(layers, 1.0);
-            for (name, &m) in &st.lr_mult {
-                lr_mults[group_named(name, model).map_err(at)?] = m;
-            }
-            let name = st.name.clone().unwrap_or_else(|| st.train.join(" + "));
-            stages.push(Stage { name, plan, epochs: st.epochs, lr_mults });
+            stages.push(st.stage(model).map_err(|m| format!("{origin}: stage {}: {m}", i + 1))?);
         }
         let stlr = file.slanted_triangular_lr.then_some(Stlr::ULMFIT);
         Ok(Schedule { name: file.name.unwrap_or_else(|| "custom".into()), stages, stlr })
@@ -330,6 +282,67 @@ struct StageFile {
     #[serde(default)]
     lr_mult: BTreeMap<String, f32>,
     epochs: usize,
+}
+
+impl StageFile {
+    /// The stage this table declares for `model`.
+    fn stage(&self, model: &ModelConfig) -> Result<Stage, String> {
+        let plan = self.plan(model)?;
+        if self.epochs == 0 {
+            return Err("epochs must be at least 1 (hint: set epochs = N in the stage)".into());
+        }
+        let mut lr_mults = GroupMap::filled(model.levels(), 1.0);
+        for (name, &m) in &self.lr_mult {
+            lr_mults[group_named(name, model)?] = m;
+        }
+        let name = self.name.clone().unwrap_or_else(|| self.train.join(" + "));
+        Ok(Stage { name, plan, epochs: self.epochs, lr_mults })
+    }
+
+    /// What the stage trains and which classifiers give its loss; it computes the levels up to
+    /// the highest one a classifier reads.
+    fn plan(&self, model: &ModelConfig) -> Result<Plan, String> {
+        let layers = model.levels();
+        let mut plan = Plan::end_to_end(layers);
+        plan.trainable = GroupMap::filled(layers, false);
+        plan.head_weight = 0.0;
+        for name in &self.train {
+            plan.trainable[group_named(name, model)?] = true;
+        }
+        let heads =
+            if self.heads.is_empty() { BTreeMap::from([("head".to_string(), 1.0)]) } else { self.heads.clone() };
+        let mut depth = 0;
+        for (name, &w) in &heads {
+            if name == "head" {
+                plan.head_weight = w;
+                depth = layers;
+            } else {
+                // a level: an auxiliary head on it, named after its layer (lstm_k, conv1d_k, …)
+                let Some(Group::Level(k)) = model.group_by_name(name) else {
+                    return Err(format!(
+                        "heads: '{name}' is not 'head' or a recurrent layer (hint: use head or {} … {})",
+                        model.group_name(Group::Level(0)),
+                        model.group_name(Group::Level(layers.saturating_sub(1)))
+                    ));
+                };
+                plan.aux_weights[k] = w;
+                plan.trainable[Group::Aux(k)] = w > 0.0;
+                depth = depth.max(k + 1);
+            }
+        }
+        // a level at or above `depth` is not computed, so nothing would train it
+        if let Some(g) = plan.trainable.selected().find(|g| matches!(g, Group::Level(k) if *k >= depth)) {
+            let name = model.group_name(g);
+            return Err(format!(
+                "trains {name} but no head reads it or a layer above it (hint: add heads = {{ {name} = 1.0 }} or a head above it)"
+            ));
+        }
+        plan.depth = depth.max(1);
+        if plan.trainable.selected().next().is_none() {
+            return Err("trains nothing (hint: list layers in train = [...])".into());
+        }
+        Ok(plan)
+    }
 }
 
 #[cfg(test)]
