@@ -9,8 +9,9 @@ use std::ops::{Index, IndexMut, Range};
 
 use crate::model::{Layout, ModelConfig};
 
-/// One parameter group. The derived order is the model's, bottom up: the embedding, the levels,
-/// the head, then the auxiliary heads — so `a < b` reads "a is below b".
+/// One parameter group. The derived order is [`Group::all`]'s: the embedding, the levels bottom
+/// up, the head, then the auxiliary heads — so between the embedding and the levels, `a < b`
+/// reads "a is below b" (how backward finds where to stop).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Group {
     Embedding,

@@ -7,7 +7,7 @@
 //! leaves either the old checkpoint or the new one.
 //!
 //! Format 1 (before format 2 named the optimizer) kept any optimizer's two tensors as
-//! `adam_m`/`adam_v`; it still loads ([`format_1_optimizer`]).
+//! `adam_m`/`adam_v`; it still loads (`format_1_optimizer`).
 
 use std::path::Path;
 
