@@ -442,16 +442,15 @@ impl TrainArgs {
     /// The schedule from `--schedule-file`, or the named one, with `--freeze` and `--lr-mult`.
     fn schedule(&self, model: &ModelSettings, name: Option<&str>) -> Result<Schedule> {
         let config = ModelConfig { layers: model.layers.clone(), ..ModelConfig::seed(2) };
-        let (groups, layers) = (config.group_names(), config.levels());
         let mut schedule = match (&self.schedule_file, name) {
             (Some(path), None) => {
                 let text = std::fs::read_to_string(path)
                     .map_err(|e| anyhow::anyhow!("{}: cannot read: {e} (hint: check the path)", path.display()))?;
-                Schedule::from_toml(&text, &path.display().to_string(), layers, &groups).map_err(anyhow::Error::msg)?
+                Schedule::from_toml(&text, &path.display().to_string(), &config).map_err(anyhow::Error::msg)?
             }
             _ => Schedule::named(
                 name.unwrap_or(&self.schedule),
-                &groups,
+                &config,
                 self.epochs,
                 self.finetune_epochs,
                 self.aux_weight,
@@ -469,8 +468,8 @@ impl TrainArgs {
                 _ => bail!("--lr-mult '{item}' is not layer=number (hint: e.g. --lr-mult embedding=0.1)"),
             }
         }
-        schedule.freeze(&self.freeze, &groups).map_err(anyhow::Error::msg)?;
-        schedule.scale_lr(&mults, &groups).map_err(anyhow::Error::msg)?;
+        schedule.freeze(&self.freeze, &config).map_err(anyhow::Error::msg)?;
+        schedule.scale_lr(&mults, &config).map_err(anyhow::Error::msg)?;
         Ok(schedule)
     }
 }

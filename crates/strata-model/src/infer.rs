@@ -96,7 +96,7 @@ pub fn predict_logits(model: &Model, ids: &[u32], t: usize) -> Vec<f32> {
 pub fn plan_logits(model: &Model, ids: &[u32], t: usize, plan: &Plan) -> Vec<f32> {
     let k = model.config.outputs();
     let mut eval_plan = plan.clone();
-    eval_plan.trainable.iter_mut().for_each(|x| *x = false);
+    eval_plan.trainable.values_mut().for_each(|x| *x = false);
     let top = plan.depth - 1;
     let head = plan.reports_head();
     map_rows(model, ids, t, &eval_plan, k, move |ws, b, o| {

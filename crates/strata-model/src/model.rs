@@ -262,13 +262,6 @@ impl ModelConfig {
         v
     }
 
-    /// Parameter-group names in plan order: the layers, then an auxiliary head per level.
-    pub fn group_names(&self) -> Vec<String> {
-        let mut v = self.layer_names();
-        v.extend((0..self.levels()).map(|k| format!("aux_{k}")));
-        v
-    }
-
     /// Checks sizes a user can get wrong; the message says which flag to change.
     pub fn validate(&self) -> Result<(), ModelError> {
         let flag = |flag, problem: &str, hint| Err(ModelError::Flag { flag, problem: problem.into(), hint });
@@ -310,21 +303,6 @@ pub struct Layout {
     /// Auxiliary classifiers (kernel `[D_k, K]`, bias `[K]`) on each level's summary vector,
     /// used by stage-wise schedules during training only; empty unless added, never saved.
     pub aux: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>,
-    /// The model's group names, for `layer_range`.
-    names: Vec<String>,
-}
-
-impl Layout {
-    /// The parameter range of a named group (`embedding`, `lstm_k`, …, `head`, `aux_k`).
-    pub fn layer_range(&self, name: &str) -> Option<std::ops::Range<usize>> {
-        let levels = self.levels.len() - 1;
-        match self.names.iter().position(|n| n == name)? {
-            0 => Some(self.embedding.clone()),
-            g if g <= levels => Some(self.levels[g].clone()),
-            g if g == levels + 1 => Some(self.head_kernel.start..self.head_bias.end),
-            g => self.aux.get(g - levels - 2).map(|(kr, br)| kr.start..br.end),
-        }
-    }
 }
 
 /// A model's configuration and parameters.
@@ -356,11 +334,10 @@ impl Model {
             layers.push(rs);
         }
         let (head_kernel, head_bias) = (ranges.next().unwrap(), ranges.next().unwrap());
-        let names = config.group_names();
         Model {
             config,
             params: p,
-            layout: Layout { embedding, layers, levels, head_kernel, head_bias, aux: Vec::new(), names },
+            layout: Layout { embedding, layers, levels, head_kernel, head_bias, aux: Vec::new() },
             placed,
         }
     }

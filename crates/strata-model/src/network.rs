@@ -16,6 +16,7 @@ use strata_nn::{embedding, Rng};
 
 use crate::layers::{self, Grads, Layer, Rows};
 use crate::model::{Model, ModelConfig};
+use crate::plan::Group;
 pub use crate::plan::Plan;
 
 /// Per-chunk activations, scratch and gradients, reused from batch to batch.
@@ -202,7 +203,6 @@ pub fn forward(model: &Model, ids: &[u32], b: usize, t: usize, plan: &Plan, ws: 
 /// The chunk's loss after `forward`, and backward through what `plan` trains. `scale` is
 /// `1 / full batch size`, so that summing chunks gives the batch-mean gradient. Gradients are
 /// accumulated into `ws.grads` and `ws.demb` (the latter only if the embedding trains).
-#[allow(clippy::too_many_arguments)]
 pub fn backward(
     model: &Model,
     labels: &[usize],
@@ -254,7 +254,7 @@ pub fn backward(
         let (kr, br) = model.layout.aux[k].clone();
         let (gk, gb) = ws.grads[local(&kr).start..local(&br).end].split_at_mut(kr.len());
         let d = model.summary_width(k);
-        let needs_dx = lowest.is_some_and(|lo| lo <= k + 1);
+        let needs_dx = lowest.is_some_and(|lo| lo <= Group::Level(k));
         ws.dstate.resize(b * d, 0.0);
         let dx = needs_dx.then_some(&mut ws.dstate[..]);
         let grads = DenseGrads { kernel: gk, bias: gb, dx };
@@ -267,15 +267,16 @@ pub fn backward(
 
     // Body layers, top computed one down to the lowest trainable level.
     let (n0, t0) = word_rows(model, b, t);
+    let group_of = |i: usize| Group::of_level_index(model.placed[i].group);
     for i in (0..top).rev() {
-        let group = model.placed[i].group;
+        let group = group_of(i);
         if group < lowest {
             break;
         }
         if !ws.has_dy[i] && !ws.has_dlast[i] {
             continue; // nothing above reads this layer's output in this plan
         }
-        let need_dx = if i == 0 { lowest == 0 } else { model.placed[i - 1].group >= lowest };
+        let need_dx = if i == 0 { lowest == Group::Embedding } else { group_of(i - 1) >= lowest };
         let (below, this) = ws.layers.split_at_mut(i);
         let x = if i == 0 { &ws.emb[..] } else { below[i - 1].output() };
         let (dy_below, dy_this) = ws.dy.split_at_mut(i);
@@ -300,8 +301,9 @@ pub fn backward(
         if need_dx && accumulate {
             dy_below[i - 1].iter_mut().zip(&ws.dx_scratch).for_each(|(a, v)| *a += v);
         }
-        if model.placed[i].spec.layer().has_params() {
-            ws.level_backward_calls[group - 1] += 1;
+        match group {
+            Group::Level(k) if model.placed[i].spec.layer().has_params() => ws.level_backward_calls[k] += 1,
+            _ => {}
         }
     }
     stats

@@ -6,6 +6,7 @@
 
 use strata_model::model::LayerSpec;
 use strata_model::network::{self, word_rows, Plan, Workspace};
+use strata_model::plan::Group;
 use strata_model::zoo::{named_layers, Knobs};
 use strata_model::{Model, ModelConfig};
 use strata_nn::gradcheck::check;
@@ -61,7 +62,7 @@ fn check_model(name: &str, c: ModelConfig, t: usize) {
     let mut deep = Plan::end_to_end(levels);
     for k in 0..levels {
         deep.aux_weights[k] = 0.5;
-        deep.trainable[levels + 2 + k] = true;
+        deep.trainable[Group::Aux(k)] = true;
     }
     for (tag, plan) in [("end-to-end", Plan::end_to_end(levels)), ("aux heads", deep)] {
         let (_, g) = loss_and_grad(&m, &ids, &labels, t, &plan);

@@ -14,7 +14,7 @@ use rayon::prelude::*;
 
 /// A parameter range to update and its learning-rate multiplier.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Group {
+pub struct ParamRange {
     pub range: Range<usize>,
     pub lr_mult: f32,
 }
@@ -24,7 +24,7 @@ pub struct Group {
 const PAR_CHUNK: usize = 1 << 15;
 
 /// θ ← θ − α∇L.
-pub fn sgd_step(params: &mut [f32], grads: &[f32], groups: &[Group], lr: f32) {
+pub fn sgd_step(params: &mut [f32], grads: &[f32], groups: &[ParamRange], lr: f32) {
     for gr in groups {
         let a = lr * gr.lr_mult;
         params[gr.range.clone()]
@@ -57,7 +57,7 @@ impl Adam {
         Adam { lr, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, m: vec![0.0; n_params], v: vec![0.0; n_params], t: 0 }
     }
 
-    pub fn step(&mut self, params: &mut [f32], grads: &[f32], groups: &[Group]) {
+    pub fn step(&mut self, params: &mut [f32], grads: &[f32], groups: &[ParamRange]) {
         self.t += 1;
         let t = self.t as i32;
         let (b1, b2, eps) = (self.beta1, self.beta2, self.epsilon);
@@ -130,7 +130,7 @@ impl Adadelta {
         Adadelta { lr, rho: 0.95, epsilon: 1e-7, acc_grad: vec![0.0; n_params], acc_update: vec![0.0; n_params] }
     }
 
-    pub fn step(&mut self, params: &mut [f32], grads: &[f32], groups: &[Group]) {
+    pub fn step(&mut self, params: &mut [f32], grads: &[f32], groups: &[ParamRange]) {
         let (rho, eps) = (self.rho, self.epsilon);
         for gr in groups {
             let lr = self.lr * gr.lr_mult;
@@ -173,7 +173,7 @@ mod tests {
     fn adadelta_matches_its_formula_over_two_steps() {
         let (mut p, g) = (vec![1.0f32, -2.0], vec![0.5f32, -4.0]);
         let mut opt = Adadelta { epsilon: 1e-6, ..Adadelta::new(2, 1.0) };
-        let groups = [Group { range: 0..2, lr_mult: 1.0 }];
+        let groups = [ParamRange { range: 0..2, lr_mult: 1.0 }];
         let (mut want, mut ag, mut au) = (vec![1.0f64, -2.0], [0.0f64; 2], [0.0f64; 2]);
         for _ in 0..2 {
             opt.step(&mut p, &g, &groups);
@@ -205,7 +205,7 @@ mod tests {
         let mut p = vec![1.0f32, -2.0, 3.0];
         let g = vec![0.5f32, -4.0, 0.0];
         let mut adam = Adam::keras(3);
-        adam.step(&mut p, &g, &[Group { range: 0..3, lr_mult: 1.0 }]);
+        adam.step(&mut p, &g, &[ParamRange { range: 0..3, lr_mult: 1.0 }]);
         assert!((p[0] - (1.0 - 1e-3)).abs() < 1e-6, "{}", p[0]);
         assert!((p[1] - (-2.0 + 1e-3)).abs() < 1e-6, "{}", p[1]);
         assert_eq!(p[2], 3.0);
@@ -215,7 +215,7 @@ mod tests {
     fn ranges_outside_the_groups_are_untouched() {
         let mut p = vec![1.0f32; 4];
         let g = vec![1.0f32; 4];
-        sgd_step(&mut p, &g, &[Group { range: 1..3, lr_mult: 2.0 }], 0.1);
+        sgd_step(&mut p, &g, &[ParamRange { range: 1..3, lr_mult: 2.0 }], 0.1);
         assert_eq!(p, vec![1.0, 0.8, 0.8, 1.0]);
     }
 }

@@ -11,7 +11,7 @@ use strata_data::{Example, LabelMap};
 use strata_text::{PadSequences, TokenizerConfig};
 use strata_train::fit::{FitOptions, Silent};
 use strata_train::schedule::Schedule;
-use strata_workflow::pipeline::{train, ModelSettings, Probes, TextSettings, TrainSettings};
+use strata_workflow::pipeline::{train, ModelSettings, Probes, TextSettings, TrainData, TrainSettings};
 use tower::ServiceExt;
 
 fn served() -> Arc<strata_serve::Served> {
@@ -33,7 +33,12 @@ fn served() -> Arc<strata_serve::Served> {
         probes: Probes::Off,
     };
     let idx: Vec<usize> = (0..examples.len()).collect();
-    let trained = train(&examples, &labels, &y, &idx, &[], &settings, &mut Silent).unwrap();
+    let trained = train(
+        TrainData { examples: &examples, labels: &labels, y: &y, train_idx: &idx, val_idx: &[] },
+        &settings,
+        &mut Silent,
+    )
+    .unwrap();
     strata_serve::Served::new("tiny".into(), trained.saved)
 }
 

@@ -1,9 +1,13 @@
 //! Checkpoints: a [`TrainState`] on disk, written whole or not at all.
 //!
-//! `DIR/checkpoint/state.json` holds the counters and the history; `DIR/checkpoint/tensors.safetensors`
-//! the parameters, Adam's moments and early stopping's best weights. Both go into a temporary
-//! folder that is renamed over the previous checkpoint, so a `kill -9` at any moment leaves
-//! either the old checkpoint or the new one.
+//! `DIR/checkpoint/state.json` holds the counters, the history and which optimizer's state is
+//! kept; `DIR/checkpoint/tensors.safetensors` the parameters, that state (`adam_m`/`adam_v`, or
+//! `adadelta_acc_grad`/`adadelta_acc_update`) and early stopping's best weights. Both go into
+//! a temporary folder that is renamed over the previous checkpoint, so a `kill -9` at any moment
+//! leaves either the old checkpoint or the new one.
+//!
+//! Format 1 (before format 2 named the optimizer) kept any optimizer's two tensors as
+//! `adam_m`/`adam_v`; it still loads (`format_1_optimizer`).
 
 use std::path::Path;
 
@@ -11,11 +15,11 @@ use safetensors::tensor::SafeTensors;
 use serde::{Deserialize, Serialize};
 use strata_data::DataError;
 
-use crate::fit::{EpochRecord, TrainState};
+use crate::fit::{Best, EpochRecord, OptimizerSnapshot, TrainState};
 use strata_model::atomic::{recover_dir, write_dir_atomic};
 use strata_model::folder::tensors_file;
 
-pub const CHECKPOINT_FORMAT_VERSION: u32 = 1;
+pub const CHECKPOINT_FORMAT_VERSION: u32 = 2;
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -25,6 +29,11 @@ struct StateFile {
     epochs_done: usize,
     shuffles: usize,
     step: usize,
+    /// Whose state tensors.safetensors holds; absent at a stage start and for SGD.
+    #[serde(default)]
+    optimizer: Option<OptimizerFile>,
+    /// Format 1 only: Adam's step count, or 0 for Adadelta's accumulators.
+    #[serde(default, skip_serializing)]
     adam_t: Option<u64>,
     history: Vec<EpochRecord>,
     early_stops: Vec<(usize, usize, usize)>,
@@ -32,28 +41,44 @@ struct StateFile {
     waited: usize,
 }
 
+/// The optimizer whose tensors the checkpoint holds, and its scalars.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+enum OptimizerFile {
+    Adam { t: u64 },
+    Adadelta,
+}
+
 /// Writes the checkpoint of `state` into `dir/checkpoint/`.
 pub fn save(dir: &Path, state: &TrainState) -> Result<(), DataError> {
+    let mut tensors: Vec<(&str, &[f32])> = vec![("params", &state.params)];
+    let optimizer = match &state.optimizer {
+        None => None,
+        Some(OptimizerSnapshot::Adam { m, v, t }) => {
+            tensors.extend([("adam_m", &m[..]), ("adam_v", &v[..])]);
+            Some(OptimizerFile::Adam { t: *t })
+        }
+        Some(OptimizerSnapshot::Adadelta { acc_grad, acc_update }) => {
+            tensors.extend([("adadelta_acc_grad", &acc_grad[..]), ("adadelta_acc_update", &acc_update[..])]);
+            Some(OptimizerFile::Adadelta)
+        }
+    };
+    if let Some(best) = &state.best {
+        tensors.push(("best_params", &best.weights));
+    }
     let file = StateFile {
         format_version: CHECKPOINT_FORMAT_VERSION,
         stage: state.stage,
         epochs_done: state.epochs_done,
         shuffles: state.shuffles,
         step: state.step,
-        adam_t: state.adam.as_ref().map(|a| a.2),
+        optimizer,
+        adam_t: None,
         history: state.history.clone(),
         early_stops: state.early_stops.clone(),
-        best: state.best.as_ref().map(|b| (b.0, b.1)),
+        best: state.best.as_ref().map(|b| (b.cost, b.epoch)),
         waited: state.waited,
     };
-    let mut tensors: Vec<(&str, &[f32])> = vec![("params", &state.params)];
-    if let Some((m, v, _)) = &state.adam {
-        tensors.push(("adam_m", m));
-        tensors.push(("adam_v", v));
-    }
-    if let Some((_, _, w)) = &state.best {
-        tensors.push(("best_params", w));
-    }
     let files = [
         ("state.json", serde_json::to_vec_pretty(&file).expect("state serialises")),
         ("tensors.safetensors", tensors_file(tensors.iter().map(|(n, d)| (n.to_string(), vec![d.len()], *d)))),
@@ -81,12 +106,17 @@ pub fn load(dir: &Path) -> Result<TrainState, DataError> {
         let t = st.tensor(name).map_err(|_| err(&tp, format!("tensor '{name}' is missing")))?;
         Ok(t.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
     };
-    let adam = match file.adam_t {
-        Some(t) => Some((get("adam_m")?, get("adam_v")?, t)),
+    let optimizer = match file.optimizer {
+        _ if file.format_version < 2 => format_1_optimizer(file.adam_t, get)?,
         None => None,
+        Some(OptimizerFile::Adam { t }) => Some(OptimizerSnapshot::Adam { m: get("adam_m")?, v: get("adam_v")?, t }),
+        Some(OptimizerFile::Adadelta) => Some(OptimizerSnapshot::Adadelta {
+            acc_grad: get("adadelta_acc_grad")?,
+            acc_update: get("adadelta_acc_update")?,
+        }),
     };
     let best = match file.best {
-        Some((loss, epoch)) => Some((loss, epoch, get("best_params")?)),
+        Some((cost, epoch)) => Some(Best { cost, epoch, weights: get("best_params")? }),
         None => None,
     };
     Ok(TrainState {
@@ -95,10 +125,95 @@ pub fn load(dir: &Path) -> Result<TrainState, DataError> {
         shuffles: file.shuffles,
         step: file.step,
         params: get("params")?,
-        adam,
+        optimizer,
         history: file.history,
         early_stops: file.early_stops,
         best,
         waited: file.waited,
     })
+}
+
+/// The optimizer state of a format-1 checkpoint, which kept any optimizer's two tensors as
+/// `adam_m`/`adam_v` and wrote `adam_t` = 0 for Adadelta. Adam counts its steps from 1, and a
+/// mid-stage checkpoint comes after at least one, so `adam_t` = 0 means Adadelta.
+fn format_1_optimizer(
+    adam_t: Option<u64>,
+    get: impl Fn(&str) -> Result<Vec<f32>, DataError>,
+) -> Result<Option<OptimizerSnapshot>, DataError> {
+    Ok(match adam_t {
+        None => None,
+        Some(0) => Some(OptimizerSnapshot::Adadelta { acc_grad: get("adam_m")?, acc_update: get("adam_v")? }),
+        Some(t) => Some(OptimizerSnapshot::Adam { m: get("adam_m")?, v: get("adam_v")?, t }),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(optimizer: Option<OptimizerSnapshot>) -> TrainState {
+        TrainState {
+            stage: 1,
+            epochs_done: 2,
+            shuffles: 5,
+            step: 40,
+            params: vec![1.0, -2.0, 3.5],
+            optimizer,
+            history: Vec::new(),
+            early_stops: vec![(1, 3, 2)],
+            best: Some(Best { cost: 0.25, epoch: 2, weights: vec![0.5, 0.5, 0.5] }),
+            waited: 1,
+        }
+    }
+
+    #[test]
+    fn every_optimizers_state_comes_back_under_its_own_names() {
+        let adam = OptimizerSnapshot::Adam { m: vec![0.1, 0.2, 0.3], v: vec![0.4, 0.5, 0.6], t: 40 };
+        let adadelta = OptimizerSnapshot::Adadelta { acc_grad: vec![0.1, 0.2, 0.3], acc_update: vec![0.7, 0.8, 0.9] };
+        for (snapshot, keys) in
+            [(Some(adam), &["adam_m", "adam_v"]), (Some(adadelta), &["adadelta_acc_grad", "adadelta_acc_update"])]
+        {
+            let dir = tempfile::tempdir().unwrap();
+            let s = state(snapshot);
+            save(dir.path(), &s).unwrap();
+            assert_eq!(load(dir.path()).unwrap(), s);
+            let bytes = std::fs::read(dir.path().join("checkpoint/tensors.safetensors")).unwrap();
+            let tensors = SafeTensors::deserialize(&bytes).unwrap();
+            assert!(keys.iter().all(|k| tensors.tensor(k).is_ok()), "{:?}", tensors.names());
+        }
+        let dir = tempfile::tempdir().unwrap();
+        save(dir.path(), &state(None)).unwrap();
+        assert_eq!(load(dir.path()).unwrap().optimizer, None, "SGD keeps no state");
+    }
+
+    /// A checkpoint as format 1 wrote it: the optimizer's tensors as adam_m/adam_v, adam_t 0
+    /// for Adadelta.
+    fn write_format_1(dir: &Path, adam_t: u64) {
+        let json = serde_json::json!({
+            "format_version": 1, "stage": 0, "epochs_done": 3, "shuffles": 3, "step": 36,
+            "adam_t": adam_t, "history": [], "early_stops": [], "best": null, "waited": 0,
+        });
+        let (p, m, v) = ([1.0f32, 2.0], [0.1f32, 0.2], [0.3f32, 0.4]);
+        let tensors = [("params", &p[..]), ("adam_m", &m[..]), ("adam_v", &v[..])];
+        let files = [
+            ("state.json", serde_json::to_vec(&json).unwrap()),
+            ("tensors.safetensors", tensors_file(tensors.iter().map(|(n, d)| (n.to_string(), vec![d.len()], *d)))),
+        ];
+        write_dir_atomic(&dir.join("checkpoint"), &files).unwrap();
+    }
+
+    #[test]
+    fn a_format_1_checkpoint_still_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        write_format_1(dir.path(), 36);
+        let s = load(dir.path()).unwrap();
+        assert_eq!(s.optimizer, Some(OptimizerSnapshot::Adam { m: vec![0.1, 0.2], v: vec![0.3, 0.4], t: 36 }));
+        assert_eq!((s.step, s.params), (36, vec![1.0, 2.0]));
+        write_format_1(dir.path(), 0);
+        let s = load(dir.path()).unwrap();
+        assert_eq!(
+            s.optimizer,
+            Some(OptimizerSnapshot::Adadelta { acc_grad: vec![0.1, 0.2], acc_update: vec![0.3, 0.4] })
+        );
+    }
 }

@@ -1,41 +1,22 @@
-//! The training loop: stages of a schedule, shuffled mini-batches, one chunk per core, summed
+//! Training: stages of a schedule, shuffled mini-batches, one chunk per core, summed
 //! gradients, an optimizer step over the trainable groups, and one history row per epoch.
+//!
+//! This module has what a caller gives and sees — the options, the per-epoch records, the
+//! progress hooks, the checkpointed state. The entry points ([`crate::fit()`],
+//! [`crate::fit_schedule`], [`crate::fit_schedule_from`]) and the loop are in
+//! [`crate::trainer`], the batch step in `batch`, the optimizers in `optimizer`.
 //!
 //! Determinism: the shuffle comes from the seed, chunks are fixed by the thread count, and
 //! chunk gradients are summed in chunk order — so the same seed and thread count give the same
 //! numbers, bit for bit. Each stage starts a fresh optimizer (as recompiling a Keras model
 //! between stages does), and backward stops at the stage's lowest trainable layer.
 
-use std::time::Instant;
-
-use rayon::prelude::*;
-use strata_nn::optim::{max_norm, sgd_step, Adadelta, Adam, Group};
-use strata_nn::Rng;
-
-use crate::embedding_grad::{self, ChunkGrad};
-use crate::schedule::{Schedule, Stage};
+pub use crate::batch::{stage_groups, BatchStepper};
+pub use crate::optimizer::{OptimizerKind, OptimizerSnapshot, OptimizerState};
+use crate::schedule::Schedule;
 pub use strata_model::infer::Dataset;
-use strata_model::infer::{chunk_ranges, evaluate_plan, Evaluation};
+use strata_model::infer::Evaluation;
 use strata_model::model::Model;
-use strata_model::network::{self, ChunkStats, Plan, Workspace};
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum OptimizerKind {
-    /// Keras defaults apart from the learning rate.
-    Adam { lr: f32 },
-    /// Plain gradient descent: θ ← θ − α∇L.
-    Sgd { lr: f32 },
-    /// Keras defaults (ρ 0.95, ε 1e-7) apart from the learning rate.
-    Adadelta { lr: f32 },
-}
-
-impl OptimizerKind {
-    pub fn lr(&self) -> f32 {
-        match *self {
-            OptimizerKind::Adam { lr } | OptimizerKind::Sgd { lr } | OptimizerKind::Adadelta { lr } => lr,
-        }
-    }
-}
 
 #[derive(Clone, Debug)]
 pub struct FitOptions {
@@ -66,7 +47,7 @@ pub enum Monitor {
 
 impl Monitor {
     /// The figure as a cost (lower is better).
-    fn cost(self, v: &Evaluation) -> f64 {
+    pub(crate) fn cost(self, v: &Evaluation) -> f64 {
         match self {
             Monitor::ValLoss => v.loss,
             Monitor::ValAccuracy => -v.accuracy,
@@ -134,77 +115,19 @@ pub struct TrainState {
     pub shuffles: usize,
     pub step: usize,
     pub params: Vec<f32>,
-    /// The optimiser's per-parameter state within the current stage (`None` at a stage start):
-    /// Adam's moments and step count, or Adadelta's two accumulators (and 0).
-    pub adam: Option<(Vec<f32>, Vec<f32>, u64)>,
+    /// The optimizer's per-parameter state within the current stage (`None` at a stage start,
+    /// and for SGD, which has none).
+    pub optimizer: Option<OptimizerSnapshot>,
     pub history: Vec<EpochRecord>,
     pub early_stops: Vec<(usize, usize, usize)>,
-    /// Early stopping within the current stage: best (monitored cost, epoch, weights), epochs
-    /// since.
-    pub best: Option<(f64, usize, Vec<f32>)>,
+    /// Early stopping within the current stage: its best epoch so far, and epochs since.
+    pub best: Option<Best>,
     pub waited: usize,
 }
 
 /// A `Progress` that shows nothing.
 pub struct Silent;
 impl Progress for Silent {}
-
-/// Optimizer state; a new one per stage.
-pub enum OptimizerState {
-    Adam(Adam),
-    Sgd { lr: f32 },
-    Adadelta(Adadelta),
-}
-
-impl OptimizerState {
-    pub fn new(kind: OptimizerKind, n_params: usize) -> Self {
-        match kind {
-            OptimizerKind::Adam { lr } => OptimizerState::Adam(Adam::new(n_params, lr)),
-            OptimizerKind::Sgd { lr } => OptimizerState::Sgd { lr },
-            OptimizerKind::Adadelta { lr } => OptimizerState::Adadelta(Adadelta::new(n_params, lr)),
-        }
-    }
-
-    fn set_lr(&mut self, lr: f32) {
-        match self {
-            OptimizerState::Adam(a) => a.lr = lr,
-            OptimizerState::Sgd { lr: l } => *l = lr,
-            OptimizerState::Adadelta(a) => a.lr = lr,
-        }
-    }
-
-    fn step(&mut self, params: &mut [f32], grads: &[f32], groups: &[Group]) {
-        match self {
-            OptimizerState::Adam(a) => a.step(params, grads, groups),
-            OptimizerState::Sgd { lr } => sgd_step(params, grads, groups, *lr),
-            OptimizerState::Adadelta(a) => a.step(params, grads, groups),
-        }
-    }
-}
-
-/// Parameter ranges of a stage's trainable groups, each with its learning-rate multiplier.
-pub fn stage_groups(model: &Model, stage: &Stage) -> Vec<Group> {
-    model
-        .config
-        .group_names()
-        .iter()
-        .enumerate()
-        .filter(|(g, _)| stage.plan.trainable[*g])
-        .filter_map(|(g, name)| model.layout.layer_range(name).map(|range| Group { range, lr_mult: stage.lr_mults[g] }))
-        .collect()
-}
-
-/// Trains `model` end to end on `train` for `opts.epochs` (the seed's `fit`).
-pub fn fit(
-    model: &mut Model,
-    train: &Dataset,
-    val: Option<&Dataset>,
-    opts: &FitOptions,
-    progress: &mut dyn Progress,
-) -> Vec<EpochRecord> {
-    let schedule = Schedule::end_to_end(model.config.levels(), opts.epochs);
-    fit_schedule(model, train, val, &schedule, opts, progress).history
-}
 
 /// What training did, beyond the per-epoch history.
 #[derive(Clone, Debug, Default)]
@@ -217,284 +140,22 @@ pub struct Fitted {
     pub diverged: Option<String>,
 }
 
-/// Trains `model` through every stage of `schedule`, evaluating on `val` after each epoch.
-/// Auxiliary heads are added when the schedule needs them and left on the model (the caller
-/// drops them before saving).
-pub fn fit_schedule(
-    model: &mut Model,
-    train: &Dataset,
-    val: Option<&Dataset>,
-    schedule: &Schedule,
-    opts: &FitOptions,
-    progress: &mut dyn Progress,
-) -> Fitted {
-    fit_schedule_from(model, train, val, schedule, opts, progress, None).expect("a fresh start has no state to reject")
+/// What a run trains on and how.
+#[derive(Clone, Copy)]
+pub struct FitInput<'a> {
+    pub train: &'a Dataset<'a>,
+    /// Scored after every epoch (val_loss, val_accuracy); what early stopping watches.
+    pub val: Option<&'a Dataset<'a>>,
+    pub schedule: &'a Schedule,
+    pub opts: &'a FitOptions,
 }
 
-/// `fit_schedule`, continuing from a checkpoint's `state` when given. Errs if the state does
-/// not fit this model and schedule.
-#[allow(clippy::too_many_arguments)]
-pub fn fit_schedule_from(
-    model: &mut Model,
-    train: &Dataset,
-    val: Option<&Dataset>,
-    schedule: &Schedule,
-    opts: &FitOptions,
-    progress: &mut dyn Progress,
-    resume: Option<TrainState>,
-) -> Result<Fitted, String> {
-    if schedule.uses_aux_heads() {
-        model.add_aux_heads(opts.seed);
-    }
-    let mut rng = Rng::derive(opts.seed, 0x73687566); // "shuf"
-    let steps_per_epoch = train.len().div_ceil(opts.batch_size);
-    let total_steps = schedule.epochs() * steps_per_epoch;
-    let mut step = 0;
-    let mut shuffles = 0;
-    let mut out = Fitted::default();
-    let (mut first_stage, mut first_epoch) = (0, 1);
-    let mut restored: Option<TrainState> = None;
-    if let Some(st) = resume {
-        if st.params.len() != model.params.len() || st.stage > schedule.stages.len() {
-            return Err("the checkpoint does not match this model or schedule".into());
-        }
-        model.params.data.clone_from(&st.params);
-        for _ in 0..st.shuffles {
-            rng.shuffle(&mut (0..train.len()).collect::<Vec<_>>());
-        }
-        (step, shuffles, first_stage, first_epoch) = (st.step, st.shuffles, st.stage, st.epochs_done + 1);
-        out.history.clone_from(&st.history);
-        out.early_stops.clone_from(&st.early_stops);
-        restored = Some(st);
-    }
-    let mut trainer = Trainer::new(model);
-    trainer.dropout_seed = opts.seed ^ 0x64726f70; // "drop"
-    trainer.max_norm = opts.max_norm;
-    let early = opts.early_stopping.filter(|_| val.is_some_and(|v| !v.is_empty()));
-    let every = progress.checkpoint_every();
-    'stages: for (si, stage) in schedule.stages.iter().enumerate().skip(first_stage) {
-        let groups = stage_groups(model, stage);
-        let mut opt = OptimizerState::new(opts.optimizer, model.params.len());
-        // (best monitored cost, its epoch, its weights), epochs since it
-        let mut best: Option<(f64, usize, Vec<f32>)> = None;
-        let mut waited = 0;
-        let start_epoch = if si == first_stage { first_epoch } else { 1 };
-        if let Some(st) = restored.take().filter(|_| si == first_stage) {
-            match (&mut opt, st.adam) {
-                (OptimizerState::Adam(a), Some((m, v, t))) => (a.m, a.v, a.t) = (m, v, t),
-                (OptimizerState::Adadelta(a), Some((g, u, _))) => (a.acc_grad, a.acc_update) = (g, u),
-                _ => {}
-            }
-            (best, waited) = (st.best, st.waited);
-        }
-        for epoch in start_epoch..=stage.epochs {
-            let started = Instant::now();
-            let last_good = model.params.data.clone();
-            let mut order: Vec<usize> = (0..train.len()).collect();
-            if opts.shuffle {
-                rng.shuffle(&mut order);
-                shuffles += 1;
-            }
-            let (mut loss_sum, mut correct) = (0.0f64, 0usize);
-            let mut lr = opts.optimizer.lr();
-            for (bi, batch) in order.chunks(opts.batch_size).enumerate() {
-                if let Some(stlr) = schedule.stlr {
-                    lr = opts.optimizer.lr() * stlr.factor(step, total_steps);
-                    opt.set_lr(lr);
-                }
-                trainer.step_index = step as u64;
-                let s = trainer.step(model, train, batch, &stage.plan, &mut opt, &groups);
-                if !s.loss_sum.is_finite() {
-                    model.params.data = last_good;
-                    out.diverged = Some(format!(
-                        "the loss became {} at stage {} epoch {epoch} batch {}; training stopped with the weights of the end of the previous epoch",
-                        s.loss_sum,
-                        si + 1,
-                        bi + 1
-                    ));
-                    break 'stages;
-                }
-                loss_sum += s.loss_sum;
-                correct += s.correct;
-                step += 1;
-                progress.on_batch(bi + 1, steps_per_epoch);
-            }
-            let n = train.len().max(1) as f64;
-            let v = val.filter(|v| !v.is_empty()).map(|v| evaluate_plan(model, v, &stage.plan));
-            let rec = EpochRecord {
-                stage: si + 1,
-                stage_name: stage.name.clone(),
-                stages: schedule.stages.len(),
-                epoch,
-                epochs: stage.epochs,
-                loss: loss_sum / n,
-                accuracy: correct as f64 / n,
-                val_loss: v.map(|v| v.loss),
-                val_accuracy: v.map(|v| v.accuracy),
-                lr,
-                seconds: started.elapsed().as_secs_f64(),
-            };
-            progress.on_epoch(&rec);
-            out.history.push(rec);
-            let mut stop = false;
-            if let (Some(patience), Some(v)) = (early, v) {
-                let cost = opts.monitor.cost(&v);
-                if best.as_ref().is_none_or(|(b, ..)| cost < *b) {
-                    best = Some((cost, epoch, model.params.data.clone()));
-                    waited = 0;
-                } else {
-                    waited += 1;
-                }
-                if waited >= patience && epoch < stage.epochs {
-                    out.early_stops.push((si + 1, epoch, best.as_ref().map_or(epoch, |b| b.1)));
-                    stop = true;
-                }
-            }
-            let stage_ends = stop || epoch == stage.epochs;
-            if stage_ends {
-                if let Some((_, _, weights)) = best.take() {
-                    model.params.data = weights;
-                }
-                progress.on_stage_end(si + 1, &stage.name, model);
-            }
-            if every > 0 && out.history.len() % every == 0 {
-                let adam = match (&opt, stage_ends) {
-                    (OptimizerState::Adam(a), false) => Some((a.m.clone(), a.v.clone(), a.t)),
-                    (OptimizerState::Adadelta(a), false) => Some((a.acc_grad.clone(), a.acc_update.clone(), 0)),
-                    _ => None,
-                };
-                progress.on_checkpoint(&TrainState {
-                    stage: if stage_ends { si + 1 } else { si },
-                    epochs_done: if stage_ends { 0 } else { epoch },
-                    shuffles,
-                    step,
-                    params: model.params.data.clone(),
-                    adam,
-                    history: out.history.clone(),
-                    early_stops: out.early_stops.clone(),
-                    best: if stage_ends { None } else { best.clone() },
-                    waited: if stage_ends { 0 } else { waited },
-                });
-            }
-            if stage_ends {
-                break;
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// Buffers reused across batches: per-core workspaces and the full gradient.
-pub struct Trainer {
-    pub spaces: Vec<Workspace>,
-    grads: Vec<f32>,
-    batch_ids: Vec<u32>,
-    batch_labels: Vec<usize>,
-    /// Seed of dropout's streams, and the global step (set by the loop before each step).
-    pub dropout_seed: u64,
-    pub step_index: u64,
-    /// Keras's `MaxNorm` on the head's kernel after each step, if set.
-    pub max_norm: Option<f32>,
-}
-
-impl Trainer {
-    pub fn new(model: &Model) -> Self {
-        let threads = rayon::current_num_threads();
-        Trainer {
-            spaces: (0..threads).map(|_| Workspace::default()).collect(),
-            grads: vec![0.0; model.params.len()],
-            batch_ids: Vec::new(),
-            batch_labels: Vec::new(),
-            dropout_seed: 0,
-            step_index: 0,
-            max_norm: None,
-        }
-    }
-
-    /// One mini-batch: parallel forward/backward per chunk, gradient sum, optimizer step.
-    pub fn step(
-        &mut self,
-        model: &mut Model,
-        data: &Dataset,
-        batch: &[usize],
-        plan: &Plan,
-        opt: &mut OptimizerState,
-        groups: &[Group],
-    ) -> ChunkStats {
-        let t = data.t;
-        let b = batch.len();
-        self.batch_ids.clear();
-        self.batch_labels.clear();
-        for &i in batch {
-            self.batch_ids.extend_from_slice(&data.ids[i * t..(i + 1) * t]);
-            self.batch_labels.push(data.labels[i]);
-        }
-        let ranges = chunk_ranges(b, self.spaces.len());
-        let scale = 1.0 / b as f32;
-        let emb_end = model.layout.embedding.end;
-        let dense_len = model.params.len() - emb_end;
-        let (ids, labels, m) = (&self.batch_ids, &self.batch_labels, &*model);
-        let stats: Vec<ChunkStats> = self
-            .spaces
-            .par_iter_mut()
-            .zip(ranges.par_iter())
-            .enumerate()
-            .map(|(ci, (ws, r))| {
-                ws.grads.clear();
-                ws.grads.resize(dense_len, 0.0);
-                let rows = &ids[r.start * t..r.end * t];
-                // dropout's stream: fixed by seed, step and chunk, so runs and resumes repeat
-                ws.dropout = Some(Rng::derive(self.dropout_seed, (self.step_index << 8) | ci as u64));
-                network::forward(m, rows, r.len(), t, plan, ws);
-                network::backward(m, &labels[r.clone()], r.len(), t, scale, plan, ws)
-            })
-            .collect();
-        // Sum chunk gradients in chunk order (deterministic).
-        let (g_emb, g_rest) = self.grads.split_at_mut(emb_end);
-        g_rest.copy_from_slice(&self.spaces[0].grads);
-        for ws in &self.spaces[1..ranges.len()] {
-            g_rest.iter_mut().zip(&ws.grads).for_each(|(a, g)| *a += g);
-        }
-        let emb_trains = plan.trainable[0];
-        let e = model.config.embedding_dim;
-        if emb_trains {
-            let chunks: Vec<ChunkGrad> = self
-                .spaces
-                .iter()
-                .zip(&ranges)
-                .map(|(ws, r)| ChunkGrad {
-                    ids: &ids[r.start * t..r.end * t],
-                    b: network::word_rows(model, r.len(), t).0,
-                    demb: &ws.demb,
-                })
-                .collect();
-            embedding_grad::scatter(g_emb, e, network::word_rows(model, 1, t).1, &chunks);
-        }
-        opt.step(&mut model.params.data, &self.grads, groups);
-        let head_trains = plan.trainable[model.config.levels() + 1];
-        if let Some(s) = self.max_norm.filter(|_| head_trains) {
-            let (w, k) = (model.top_width(), model.config.outputs());
-            max_norm(&mut model.params.data[model.layout.head_kernel.clone()], w, k, s);
-        }
-        if emb_trains {
-            // Only the rows this batch touched are non-zero.
-            embedding_grad::clear(&mut self.grads[..emb_end], e, &self.batch_ids);
-        }
-        stats.iter().fold(ChunkStats::default(), |a, s| ChunkStats {
-            loss_sum: a.loss_sum + s.loss_sum,
-            correct: a.correct + s.correct,
-        })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn chunks_cover_everything_in_order() {
-        assert_eq!(chunk_ranges(32, 2), vec![0..16, 16..32]);
-        assert_eq!(chunk_ranges(5, 2), vec![0..3, 3..5]);
-        assert_eq!(chunk_ranges(1, 4), vec![0..1]);
-    }
+/// A stage's best epoch so far by the monitored figure, with its weights.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Best {
+    /// The monitored figure as a cost (lower is better).
+    pub cost: f64,
+    /// 1-based epoch within the stage.
+    pub epoch: usize,
+    pub weights: Vec<f32>,
 }

@@ -2,16 +2,21 @@
 //! history.
 //!
 //! [`schedule`] turns a named strategy (end-to-end, layerwise, deep supervision, gradual
-//! unfreezing) or a TOML file into stages of [`strata_model::plan::Plan`]s; [`fit`] runs them
-//! (shuffled mini-batches, one chunk per core, summed gradients, an optimizer step over the
-//! trainable groups, early stopping, divergence rollback); [`checkpoint`] saves and restores
-//! where training stands; [`history`] writes the per-epoch log.
+//! unfreezing) or a TOML file into stages of [`strata_model::plan::Plan`]s; [`trainer`] runs
+//! them (shuffled mini-batches, one chunk per core, summed gradients, an optimizer step over the
+//! trainable groups, early stopping, divergence rollback) with what [`mod@fit`] defines (options,
+//! records, progress hooks, the checkpointed state); [`checkpoint`] saves and restores where
+//! training stands; [`history`] writes the per-epoch log.
 
+mod batch;
 pub mod checkpoint;
 mod embedding_grad;
 pub mod fit;
 pub mod history;
+mod optimizer;
 pub mod schedule;
+pub mod trainer;
 
-pub use fit::{fit, fit_schedule, fit_schedule_from, EpochRecord, FitOptions, OptimizerKind, Progress, Silent};
+pub use fit::{EpochRecord, FitInput, FitOptions, OptimizerKind, Progress, Silent};
 pub use strata_model::{Dataset, Model, ModelConfig};
+pub use trainer::{fit, fit_schedule, fit_schedule_from};

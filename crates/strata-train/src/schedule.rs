@@ -16,7 +16,8 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use strata_model::plan::Plan;
+use strata_model::model::ModelConfig;
+use strata_model::plan::{Group, GroupMap, Plan};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Stage {
@@ -24,8 +25,8 @@ pub struct Stage {
     pub name: String,
     pub plan: Plan,
     pub epochs: usize,
-    /// Learning-rate multiplier per group, in plan order.
-    pub lr_mults: Vec<f32>,
+    /// Learning-rate multiplier per group.
+    pub lr_mults: GroupMap<f32>,
 }
 
 /// Slanted triangular learning rate (ULMFiT): a short linear warm-up to the peak, then a long
@@ -63,56 +64,47 @@ fn split_epochs(total: usize, n: usize) -> Vec<usize> {
     (0..n).map(|i| (total / n + usize::from(i < total % n)).max(1)).collect()
 }
 
-fn groups(layers: usize) -> usize {
-    2 * layers + 2
-}
-
-/// Recurrent layers in a group list `[embedding, rnn_0 … rnn_{L-1}, head, aux_0 … aux_{L-1}]`.
-fn layers_of(group_names: &[String]) -> usize {
-    group_names.len().saturating_sub(2) / 2
-}
-
 impl Schedule {
     pub fn end_to_end(layers: usize, epochs: usize) -> Schedule {
         let stage = Stage {
             name: "all layers".into(),
             plan: Plan::end_to_end(layers),
             epochs,
-            lr_mults: vec![1.0; groups(layers)],
+            lr_mults: GroupMap::filled(layers, 1.0),
         };
         Schedule { name: "end-to-end".into(), stages: vec![stage], stlr: None }
     }
 
-    /// Greedy layer-wise: stage k trains lstm_k (+ the embedding in stage 1) and a classifier
-    /// on its last state — an auxiliary head below the top, the final head on the top layer.
-    /// `group_names` are the model's (`ModelConfig::group_names`), so stages name its layers.
-    pub fn layerwise(group_names: &[String], epochs: usize, finetune_epochs: usize) -> Schedule {
-        let layers = layers_of(group_names);
+    /// Greedy layer-wise: stage k trains level k (+ the embedding in stage 1) and a classifier
+    /// on its summary — an auxiliary head below the top, the final head on the top level.
+    /// Stages are named after `model`'s layers.
+    pub fn layerwise(model: &ModelConfig, epochs: usize, finetune_epochs: usize) -> Schedule {
+        let layers = model.levels();
         let split = split_epochs(epochs.saturating_sub(finetune_epochs).max(layers), layers);
         let mut stages = Vec::new();
         for (k, &ep) in split.iter().enumerate() {
             let top = k + 1 == layers;
             let mut plan = Plan::end_to_end(layers);
             plan.depth = k + 1;
-            plan.trainable = vec![false; groups(layers)];
-            plan.trainable[k + 1] = true;
+            plan.trainable = GroupMap::filled(layers, false);
+            plan.trainable[Group::Level(k)] = true;
             if k == 0 {
-                plan.trainable[0] = true;
+                plan.trainable[Group::Embedding] = true;
             }
             if top {
-                plan.trainable[layers + 1] = true;
+                plan.trainable[Group::Head] = true;
             } else {
                 plan.head_weight = 0.0;
                 plan.aux_weights[k] = 1.0;
-                plan.trainable[layers + 2 + k] = true;
+                plan.trainable[Group::Aux(k)] = true;
             }
             let name = format!(
                 "{}{} + {}",
                 if k == 0 { "embedding + " } else { "" },
-                group_names[k + 1],
+                model.group_name(Group::Level(k)),
                 if top { "head" } else { "aux head" }
             );
-            stages.push(Stage { name, plan, epochs: ep, lr_mults: vec![1.0; groups(layers)] });
+            stages.push(Stage { name, plan, epochs: ep, lr_mults: GroupMap::filled(layers, 1.0) });
         }
         if finetune_epochs > 0 {
             let plan = Plan::end_to_end(layers);
@@ -120,7 +112,7 @@ impl Schedule {
                 name: "fine-tune all".into(),
                 plan,
                 epochs: finetune_epochs,
-                lr_mults: vec![1.0; groups(layers)],
+                lr_mults: GroupMap::filled(layers, 1.0),
             });
         }
         Schedule { name: "layerwise".into(), stages, stlr: None }
@@ -132,23 +124,27 @@ impl Schedule {
         let mut plan = Plan::end_to_end(layers);
         for k in 0..layers.saturating_sub(1) {
             plan.aux_weights[k] = aux_weight;
-            plan.trainable[layers + 2 + k] = aux_weight > 0.0;
+            plan.trainable[Group::Aux(k)] = aux_weight > 0.0;
         }
         let stage = Stage {
             name: format!("all layers + aux heads x{aux_weight}"),
             plan,
             epochs,
-            lr_mults: vec![1.0; groups(layers)],
+            lr_mults: GroupMap::filled(layers, 1.0),
         };
         Schedule { name: "deep-supervision".into(), stages: vec![stage], stlr: None }
     }
 
-    /// ULMFiT's gradual unfreezing: groups from the top (head, lstm_{L-1}, …, lstm_0,
-    /// embedding); stage s trains the top s+1 groups; lr ÷ 2.6 per group down; STLR.
-    pub fn gradual_unfreeze(group_names: &[String], epochs: usize) -> Schedule {
-        let layers = layers_of(group_names);
-        let order: Vec<usize> = std::iter::once(layers + 1).chain((0..=layers).rev()).collect();
-        let mut lr_mults = vec![1.0; groups(layers)];
+    /// ULMFiT's gradual unfreezing: groups from the top (head, level L-1, …, level 0,
+    /// embedding); stage s trains the top s+1 groups; lr ÷ 2.6 per group down; STLR. Stages are
+    /// named after `model`'s layers.
+    pub fn gradual_unfreeze(model: &ModelConfig, epochs: usize) -> Schedule {
+        let layers = model.levels();
+        let order: Vec<Group> = std::iter::once(Group::Head)
+            .chain((0..layers).rev().map(Group::Level))
+            .chain(std::iter::once(Group::Embedding))
+            .collect();
+        let mut lr_mults = GroupMap::filled(layers, 1.0);
         for (depth_below_head, &g) in order.iter().enumerate() {
             lr_mults[g] = 2.6f32.powi(-(depth_below_head as i32));
         }
@@ -158,29 +154,29 @@ impl Schedule {
             .enumerate()
             .map(|(s, &ep)| {
                 let mut plan = Plan::end_to_end(layers);
-                plan.trainable = vec![false; groups(layers)];
+                plan.trainable = GroupMap::filled(layers, false);
                 order[..=s].iter().for_each(|&g| plan.trainable[g] = true);
-                let name = order[..=s].iter().rev().map(|&g| group_names[g].as_str()).collect::<Vec<_>>().join(" + ");
+                let name = order[..=s].iter().rev().map(|&g| model.group_name(g)).collect::<Vec<_>>().join(" + ");
                 Stage { name, plan, epochs: ep, lr_mults: lr_mults.clone() }
             })
             .collect();
         Schedule { name: "gradual-unfreeze".into(), stages, stlr: Some(Stlr::ULMFIT) }
     }
 
-    /// A named schedule with the given epoch budget, for a model with these `group_names`.
+    /// A named schedule with the given epoch budget, for `model`.
     pub fn named(
         name: &str,
-        group_names: &[String],
+        model: &ModelConfig,
         epochs: usize,
         finetune_epochs: usize,
         aux_weight: f32,
     ) -> Result<Schedule, String> {
-        let layers = layers_of(group_names);
+        let layers = model.levels();
         match name {
             "end-to-end" => Ok(Schedule::end_to_end(layers, epochs)),
-            "layerwise" => Ok(Schedule::layerwise(group_names, epochs, finetune_epochs)),
+            "layerwise" => Ok(Schedule::layerwise(model, epochs, finetune_epochs)),
             "deep-supervision" => Ok(Schedule::deep_supervision(layers, epochs, aux_weight)),
-            "gradual-unfreeze" => Ok(Schedule::gradual_unfreeze(group_names, epochs)),
+            "gradual-unfreeze" => Ok(Schedule::gradual_unfreeze(model, epochs)),
             other => Err(format!("unknown schedule '{other}' (hint: use one of {})", SCHEDULES.join(", "))),
         }
     }
@@ -197,13 +193,13 @@ impl Schedule {
 
     /// `--freeze`: the named groups train in no stage. A stage left with nothing to train is an
     /// error that names it.
-    pub fn freeze(&mut self, names: &[String], group_names: &[String]) -> Result<(), String> {
+    pub fn freeze(&mut self, names: &[String], model: &ModelConfig) -> Result<(), String> {
         for name in names {
-            let g = group_index(name, group_names)?;
+            let g = group_named(name, model)?;
             self.stages.iter_mut().for_each(|s| s.plan.trainable[g] = false);
         }
         for (i, s) in self.stages.iter().enumerate() {
-            if !s.plan.trainable.iter().any(|&t| t) {
+            if s.plan.trainable.selected().next().is_none() {
                 return Err(format!(
                     "--freeze leaves stage {} [{}] with nothing to train (hint: freeze fewer layers)",
                     i + 1,
@@ -215,16 +211,17 @@ impl Schedule {
     }
 
     /// `--lr-mult name=x,...`: multiplies a group's learning rate in every stage.
-    pub fn scale_lr(&mut self, mults: &[(String, f32)], group_names: &[String]) -> Result<(), String> {
+    pub fn scale_lr(&mut self, mults: &[(String, f32)], model: &ModelConfig) -> Result<(), String> {
         for (name, m) in mults {
-            let g = group_index(name, group_names)?;
+            let g = group_named(name, model)?;
             self.stages.iter_mut().for_each(|s| s.lr_mults[g] *= m);
         }
         Ok(())
     }
 
-    /// Reads a schedule declared in TOML (see `StageFile`); `origin` names the file in errors.
-    pub fn from_toml(text: &str, origin: &str, layers: usize, group_names: &[String]) -> Result<Schedule, String> {
+    /// Reads a schedule for `model` declared in TOML (see `StageFile`); `origin` names the file
+    /// in errors.
+    pub fn from_toml(text: &str, origin: &str, model: &ModelConfig) -> Result<Schedule, String> {
         let file: ScheduleFile = toml::from_str(text).map_err(|e| {
             format!(
                 "{origin}: {} (hint: see `strata train --help` for the [[stage]] format)",
@@ -236,66 +233,21 @@ impl Schedule {
         }
         let mut stages = Vec::new();
         for (i, st) in file.stage.iter().enumerate() {
-            let at = |m: String| format!("{origin}: stage {}: {m}", i + 1);
-            let mut plan = Plan::end_to_end(layers);
-            plan.trainable = vec![false; groups(layers)];
-            plan.head_weight = 0.0;
-            for name in &st.train {
-                plan.trainable[group_index(name, group_names).map_err(at)?] = true;
-            }
-            let heads =
-                if st.heads.is_empty() { BTreeMap::from([("head".to_string(), 1.0)]) } else { st.heads.clone() };
-            let mut depth = 0;
-            for (name, &w) in &heads {
-                if name == "head" {
-                    plan.head_weight = w;
-                    depth = layers;
-                } else {
-                    // a recurrent layer: group 1..=layers, named lstm_k or gru_k by the model's cell
-                    let k = group_names[1..=layers].iter().position(|g| g == name).ok_or_else(|| {
-                        at(format!(
-                            "heads: '{name}' is not 'head' or a recurrent layer (hint: use head or {} … {})",
-                            group_names[1], group_names[layers]
-                        ))
-                    })?;
-                    plan.aux_weights[k] = w;
-                    plan.trainable[layers + 2 + k] = w > 0.0;
-                    depth = depth.max(k + 1);
-                }
-            }
-            for (g, _) in plan.trainable.iter().enumerate().filter(|(_, &t)| t) {
-                if (1..=layers).contains(&g) && g > depth {
-                    return Err(at(format!(
-                        "trains {} but no head reads it or a layer above it (hint: add heads = {{ {} = 1.0 }} or a head above it)",
-                        group_names[g], group_names[g]
-                    )));
-                }
-            }
-            plan.depth = depth.max(1);
-            if !plan.trainable.iter().any(|&t| t) {
-                return Err(at("trains nothing (hint: list layers in train = [...])".into()));
-            }
-            if st.epochs == 0 {
-                return Err(at("epochs must be at least 1 (hint: set epochs = N in the stage)".into()));
-            }
-            let mut lr_mults = vec![1.0; groups(layers)];
-            for (name, &m) in &st.lr_mult {
-                lr_mults[group_index(name, group_names).map_err(at)?] = m;
-            }
-            let name = st.name.clone().unwrap_or_else(|| st.train.join(" + "));
-            stages.push(Stage { name, plan, epochs: st.epochs, lr_mults });
+            stages.push(st.stage(model).map_err(|m| format!("{origin}: stage {}: {m}", i + 1))?);
         }
         let stlr = file.slanted_triangular_lr.then_some(Stlr::ULMFIT);
         Ok(Schedule { name: file.name.unwrap_or_else(|| "custom".into()), stages, stlr })
     }
 }
 
-fn group_index(name: &str, group_names: &[String]) -> Result<usize, String> {
-    let visible: Vec<&str> = group_names.iter().map(String::as_str).filter(|n| !n.starts_with("aux_")).collect();
-    group_names
-        .iter()
-        .position(|n| n == name)
-        .ok_or_else(|| format!("unknown layer '{name}' (hint: the layers are {})", visible.join(", ")))
+/// The group `name` names in `model`; the error lists the names a user can give (the auxiliary
+/// heads are accepted but not advertised).
+fn group_named(name: &str, model: &ModelConfig) -> Result<Group, String> {
+    model.group_by_name(name).ok_or_else(|| {
+        let visible: Vec<String> =
+            model.groups().filter(|g| !matches!(g, Group::Aux(_))).map(|g| model.group_name(g)).collect();
+        format!("unknown layer '{name}' (hint: the layers are {})", visible.join(", "))
+    })
 }
 
 /// A schedule file:
@@ -332,32 +284,92 @@ struct StageFile {
     epochs: usize,
 }
 
+impl StageFile {
+    /// The stage this table declares for `model`.
+    fn stage(&self, model: &ModelConfig) -> Result<Stage, String> {
+        let plan = self.plan(model)?;
+        if self.epochs == 0 {
+            return Err("epochs must be at least 1 (hint: set epochs = N in the stage)".into());
+        }
+        let mut lr_mults = GroupMap::filled(model.levels(), 1.0);
+        for (name, &m) in &self.lr_mult {
+            lr_mults[group_named(name, model)?] = m;
+        }
+        let name = self.name.clone().unwrap_or_else(|| self.train.join(" + "));
+        Ok(Stage { name, plan, epochs: self.epochs, lr_mults })
+    }
+
+    /// What the stage trains and which classifiers give its loss; it computes the levels up to
+    /// the highest one a classifier reads.
+    fn plan(&self, model: &ModelConfig) -> Result<Plan, String> {
+        let layers = model.levels();
+        let mut plan = Plan::end_to_end(layers);
+        plan.trainable = GroupMap::filled(layers, false);
+        plan.head_weight = 0.0;
+        for name in &self.train {
+            plan.trainable[group_named(name, model)?] = true;
+        }
+        let heads =
+            if self.heads.is_empty() { BTreeMap::from([("head".to_string(), 1.0)]) } else { self.heads.clone() };
+        let mut depth = 0;
+        for (name, &w) in &heads {
+            if name == "head" {
+                plan.head_weight = w;
+                depth = layers;
+            } else {
+                // a level: an auxiliary head on it, named after its layer (lstm_k, conv1d_k, …)
+                let Some(Group::Level(k)) = model.group_by_name(name) else {
+                    return Err(format!(
+                        "heads: '{name}' is not 'head' or a recurrent layer (hint: use head or {} … {})",
+                        model.group_name(Group::Level(0)),
+                        model.group_name(Group::Level(layers.saturating_sub(1)))
+                    ));
+                };
+                plan.aux_weights[k] = w;
+                plan.trainable[Group::Aux(k)] = w > 0.0;
+                depth = depth.max(k + 1);
+            }
+        }
+        // a level at or above `depth` is not computed, so nothing would train it
+        if let Some(g) = plan.trainable.selected().find(|g| matches!(g, Group::Level(k) if *k >= depth)) {
+            let name = model.group_name(g);
+            return Err(format!(
+                "trains {name} but no head reads it or a layer above it (hint: add heads = {{ {name} = 1.0 }} or a head above it)"
+            ));
+        }
+        plan.depth = depth.max(1);
+        if plan.trainable.selected().next().is_none() {
+            return Err("trains nothing (hint: list layers in train = [...])".into());
+        }
+        Ok(plan)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn names(layers: usize) -> Vec<String> {
-        strata_model::model::ModelConfig {
-            layers: vec![
-                strata_model::model::LayerSpec::Lstm(strata_model::layers::LstmConfig {
-                    units: 4,
-                    bidirectional: false
-                });
-                layers
-            ],
-            ..strata_model::model::ModelConfig::seed(10)
+    use Group::{Aux, Embedding, Head, Level};
+
+    fn lstms(layers: usize) -> ModelConfig {
+        ModelConfig {
+            layers: vec![strata_model::layers::LstmConfig { units: 4, bidirectional: false }.into(); layers],
+            ..ModelConfig::seed(10)
         }
-        .group_names()
+    }
+
+    fn trained(stage: &Stage) -> Vec<Group> {
+        stage.plan.trainable.selected().collect()
     }
 
     #[test]
     fn layerwise_trains_one_layer_per_stage_with_a_head_on_it() {
-        let s = Schedule::layerwise(&names(2), 4, 1);
+        let s = Schedule::layerwise(&lstms(2), 4, 1);
         assert_eq!(s.stages.len(), 3);
         assert_eq!(s.stages[0].plan.depth, 1);
-        assert_eq!(s.stages[0].plan.trainable, vec![true, true, false, false, true, false]);
+        assert_eq!(trained(&s.stages[0]), [Embedding, Level(0), Aux(0)]);
         assert_eq!(s.stages[0].plan.aux_weights, vec![1.0, 0.0]);
-        assert_eq!(s.stages[1].plan.trainable, vec![false, false, true, true, false, false]);
+        assert_eq!(trained(&s.stages[1]), [Level(1), Head]);
         assert_eq!(s.stages[1].plan.head_weight, 1.0);
         assert_eq!(s.stages[2].plan, Plan::end_to_end(2));
         assert_eq!(s.epochs(), 4);
@@ -366,12 +378,16 @@ mod tests {
 
     #[test]
     fn gradual_unfreeze_goes_top_down_with_discriminative_rates() {
-        let s = Schedule::gradual_unfreeze(&names(2), 8);
+        let s = Schedule::gradual_unfreeze(&lstms(2), 8);
         assert_eq!(s.stages.len(), 4);
-        assert_eq!(s.stages[0].plan.trainable[..4], [false, false, false, true]);
-        assert_eq!(s.stages[3].plan.trainable[..4], [true, true, true, true]);
+        assert_eq!(trained(&s.stages[0]), [Head]);
+        assert_eq!(trained(&s.stages[3]), [Embedding, Level(0), Level(1), Head]);
         let m = &s.stages[0].lr_mults;
-        assert!((m[3] - 1.0).abs() < 1e-6 && (m[2] - 1.0 / 2.6).abs() < 1e-6 && (m[0] - 2.6f32.powi(-3)).abs() < 1e-6);
+        assert!(
+            (m[Head] - 1.0).abs() < 1e-6
+                && (m[Level(1)] - 1.0 / 2.6).abs() < 1e-6
+                && (m[Embedding] - 2.6f32.powi(-3)).abs() < 1e-6
+        );
         assert_eq!(s.stages[3].name, "embedding + lstm_0 + lstm_1 + head");
     }
 
@@ -387,31 +403,31 @@ mod tests {
     #[test]
     fn toml_schedule_and_its_errors() {
         let text = "[[stage]]\ntrain = [\"embedding\", \"lstm_0\"]\nheads = { lstm_0 = 1.0 }\nepochs = 2\n\n[[stage]]\nname = \"top\"\ntrain = [\"lstm_1\", \"head\"]\nlr_mult = { lstm_1 = 0.5 }\nepochs = 1\n";
-        let s = Schedule::from_toml(text, "s.toml", 2, &names(2)).unwrap();
+        let s = Schedule::from_toml(text, "s.toml", &lstms(2)).unwrap();
         assert_eq!(s.stages[0].plan.depth, 1);
         assert_eq!(s.stages[0].plan.head_weight, 0.0);
         assert_eq!(s.stages[1].plan.depth, 2);
-        assert_eq!(s.stages[1].lr_mults[2], 0.5);
+        assert_eq!(s.stages[1].lr_mults[Level(1)], 0.5);
+        assert_eq!(trained(&s.stages[0]), [Embedding, Level(0), Aux(0)]);
         assert_eq!(s.stages[0].name, "embedding + lstm_0");
         let bad =
-            Schedule::from_toml("[[stage]]\ntrain = [\"lstm_7\"]\nepochs = 1\n", "s.toml", 2, &names(2)).unwrap_err();
+            Schedule::from_toml("[[stage]]\ntrain = [\"lstm_7\"]\nepochs = 1\n", "s.toml", &lstms(2)).unwrap_err();
         assert!(bad.contains("s.toml: stage 1: unknown layer 'lstm_7'"), "{bad}");
         let bad = Schedule::from_toml(
             "[[stage]]\ntrain = [\"lstm_1\"]\nheads = { lstm_0 = 1.0 }\nepochs = 1\n",
             "s.toml",
-            2,
-            &names(2),
+            &lstms(2),
         )
         .unwrap_err();
-        assert!(bad.contains("no head reads it"), "{bad}");
+        assert!(bad.contains("trains lstm_1 but no head reads it"), "{bad}");
     }
 
     #[test]
     fn freeze_removes_groups_and_refuses_an_empty_stage() {
         let mut s = Schedule::end_to_end(1, 3);
-        s.freeze(&["embedding".into()], &names(1)).unwrap();
-        assert_eq!(s.stages[0].plan.trainable[..3], [false, true, true]);
-        let mut g = Schedule::gradual_unfreeze(&names(1), 3);
-        assert!(g.freeze(&["head".into()], &names(1)).unwrap_err().contains("stage 1"));
+        s.freeze(&["embedding".into()], &lstms(1)).unwrap();
+        assert_eq!(trained(&s.stages[0]), [Level(0), Head]);
+        let mut g = Schedule::gradual_unfreeze(&lstms(1), 3);
+        assert!(g.freeze(&["head".into()], &lstms(1)).unwrap_err().contains("stage 1"));
     }
 }

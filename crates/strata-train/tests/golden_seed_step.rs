@@ -13,7 +13,7 @@ use serde_json::Value;
 use strata_model::model::LayerSpec;
 use strata_model::{Model, ModelConfig};
 use strata_nn::optim::Adam;
-use strata_train::fit::{stage_groups, Dataset, OptimizerState, Trainer};
+use strata_train::fit::{stage_groups, BatchStepper, Dataset, OptimizerState};
 use strata_train::schedule::Schedule;
 
 fn flat(v: &Value) -> Vec<f32> {
@@ -57,7 +57,7 @@ fn two_adam_steps_match_tf_keras() {
     let stage = Schedule::end_to_end(1, 1).stages.remove(0);
     let groups = stage_groups(&model, &stage);
     let mut opt = OptimizerState::Adam(Adam::keras(model.params.len()));
-    let mut trainer = Trainer::new(&model);
+    let mut trainer = BatchStepper::new(&model);
     let batch: Vec<usize> = (0..labels.len()).collect();
     let mut worst = 0.0f32;
     for (step, (loss_key, after_key)) in [("loss1", "after1"), ("loss2", "after2")].into_iter().enumerate() {

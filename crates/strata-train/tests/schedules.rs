@@ -3,8 +3,10 @@
 //! below the lowest trainable layer.
 
 use strata_model::model::LayerSpec;
+use strata_model::plan::Group;
 use strata_model::{Model, ModelConfig};
-use strata_train::fit::{fit_schedule, stage_groups, Dataset, FitOptions, Monitor, OptimizerState, Silent, Trainer};
+use strata_train::fit::{stage_groups, BatchStepper, Dataset, FitInput, FitOptions, Monitor, OptimizerState, Silent};
+use strata_train::fit_schedule;
 use strata_train::schedule::Schedule;
 
 /// Label 1 iff more ids are in the lower half of the vocabulary (learnable, not trivial).
@@ -33,8 +35,8 @@ fn opts(epochs: usize) -> FitOptions {
     FitOptions { epochs, batch_size: 8, ..FitOptions::default() }
 }
 
-fn group(m: &Model, name: &str) -> Vec<f32> {
-    m.params.data[m.layout.layer_range(name).unwrap()].to_vec()
+fn group(m: &Model, g: Group) -> Vec<f32> {
+    m.params.data[m.layout.range(g).unwrap()].to_vec()
 }
 
 fn bits(v: &[f32]) -> Vec<u32> {
@@ -46,14 +48,13 @@ fn frozen_layers_are_bit_identical_after_training() {
     let (ids, labels) = data(64, 10, 50);
     let train = Dataset { ids: &ids, labels: &labels, t: 10 };
     let mut m = model(2);
-    let names = m.config.group_names();
     let mut s = Schedule::end_to_end(2, 2);
-    s.freeze(&["embedding".into(), "lstm_0".into()], &names).unwrap();
-    let (emb, l0, l1) = (group(&m, "embedding"), group(&m, "lstm_0"), group(&m, "lstm_1"));
-    fit_schedule(&mut m, &train, None, &s, &opts(2), &mut Silent);
-    assert_eq!(bits(&group(&m, "embedding")), bits(&emb));
-    assert_eq!(bits(&group(&m, "lstm_0")), bits(&l0));
-    assert_ne!(bits(&group(&m, "lstm_1")), bits(&l1), "the unfrozen layer trains");
+    s.freeze(&["embedding".into(), "lstm_0".into()], &m.config).unwrap();
+    let (emb, l0, l1) = (group(&m, Group::Embedding), group(&m, Group::Level(0)), group(&m, Group::Level(1)));
+    fit_schedule(&mut m, FitInput { train: &train, val: None, schedule: &s, opts: &opts(2) }, &mut Silent);
+    assert_eq!(bits(&group(&m, Group::Embedding)), bits(&emb));
+    assert_eq!(bits(&group(&m, Group::Level(0))), bits(&l0));
+    assert_ne!(bits(&group(&m, Group::Level(1))), bits(&l1), "the unfrozen layer trains");
 }
 
 #[test]
@@ -62,12 +63,12 @@ fn a_head_only_stage_changes_nothing_else() {
     let train = Dataset { ids: &ids, labels: &labels, t: 10 };
     let mut m = model(2);
     // gradual unfreezing's first stage trains the head alone
-    let mut s = Schedule::gradual_unfreeze(&m.config.group_names(), 4);
+    let mut s = Schedule::gradual_unfreeze(&m.config, 4);
     s.stages.truncate(1);
     assert_eq!(s.stages[0].name, "head");
     let before = m.params.data.clone();
-    let head = m.layout.layer_range("head").unwrap();
-    fit_schedule(&mut m, &train, None, &s, &opts(1), &mut Silent);
+    let head = m.layout.range(Group::Head).unwrap();
+    fit_schedule(&mut m, FitInput { train: &train, val: None, schedule: &s, opts: &opts(1) }, &mut Silent);
     for (i, (a, b)) in before.iter().zip(&m.params.data).enumerate() {
         if !head.contains(&i) {
             assert_eq!(a.to_bits(), b.to_bits(), "parameter {i} outside the head moved");
@@ -84,7 +85,9 @@ fn deep_supervision_with_weight_zero_is_end_to_end() {
     let val = Dataset { ids: &vids, labels: &vlabels, t: 10 };
     let curve = |s: &Schedule| {
         let mut m = model(2);
-        let h = fit_schedule(&mut m, &train, Some(&val), s, &opts(3), &mut Silent).history;
+        let h =
+            fit_schedule(&mut m, FitInput { train: &train, val: Some(&val), schedule: s, opts: &opts(3) }, &mut Silent)
+                .history;
         h.iter().map(|r| (r.loss.to_bits(), r.accuracy.to_bits(), r.val_loss.unwrap().to_bits())).collect::<Vec<_>>()
     };
     let e2e = curve(&Schedule::end_to_end(2, 3));
@@ -97,13 +100,12 @@ fn backward_stops_at_the_lowest_trainable_layer() {
     let (ids, labels) = data(32, 10, 50);
     let train = Dataset { ids: &ids, labels: &labels, t: 10 };
     let mut m = model(3);
-    let names = m.config.group_names();
     let mut s = Schedule::end_to_end(3, 1);
-    s.freeze(&["embedding".into(), "lstm_0".into(), "lstm_1".into()], &names).unwrap();
+    s.freeze(&["embedding".into(), "lstm_0".into(), "lstm_1".into()], &m.config).unwrap();
     let stage = &s.stages[0];
     let groups = stage_groups(&m, stage);
     let mut opt = OptimizerState::new(FitOptions::default().optimizer, m.params.len());
-    let mut trainer = Trainer::new(&m);
+    let mut trainer = BatchStepper::new(&m);
     let batch: Vec<usize> = (0..8).collect();
     trainer.step(&mut m, &train, &batch, &stage.plan, &mut opt, &groups);
     for ws in trainer.spaces.iter().filter(|ws| !ws.level_backward_calls.is_empty()) {
@@ -113,7 +115,7 @@ fn backward_stops_at_the_lowest_trainable_layer() {
     // and with everything trainable, every layer runs backward
     let all = Schedule::end_to_end(3, 1);
     let groups = stage_groups(&m, &all.stages[0]);
-    let mut trainer = Trainer::new(&m);
+    let mut trainer = BatchStepper::new(&m);
     trainer.step(&mut m, &train, &batch, &all.stages[0].plan, &mut opt, &groups);
     assert!(trainer.spaces.iter().any(|ws| ws.level_backward_calls == vec![1, 1, 1]));
 }
@@ -123,12 +125,13 @@ fn layerwise_trains_each_layer_in_its_stage_and_reports_every_stage() {
     let (ids, labels) = data(64, 10, 50);
     let train = Dataset { ids: &ids, labels: &labels, t: 10 };
     let mut m = model(2);
-    let s = Schedule::layerwise(&m.config.group_names(), 3, 1);
-    let l1 = group(&m, "lstm_1");
-    let h = fit_schedule(&mut m, &train, None, &s, &opts(3), &mut Silent).history;
+    let s = Schedule::layerwise(&m.config, 3, 1);
+    let l1 = group(&m, Group::Level(1));
+    let h =
+        fit_schedule(&mut m, FitInput { train: &train, val: None, schedule: &s, opts: &opts(3) }, &mut Silent).history;
     assert_eq!(h.iter().map(|r| r.stage).collect::<Vec<_>>(), vec![1, 2, 3]);
     assert_eq!(h[0].stage_name, "embedding + lstm_0 + aux head");
-    assert_ne!(bits(&group(&m, "lstm_1")), bits(&l1));
+    assert_ne!(bits(&group(&m, Group::Level(1))), bits(&l1));
     assert!(m.layout.aux.len() == 2, "auxiliary heads exist while training");
     m.drop_aux_heads();
     assert!(m.params.specs.iter().all(|s| !s.name.starts_with("aux_")));
@@ -146,7 +149,11 @@ fn early_stopping_ends_with_the_best_epochs_weights() {
     let val = Dataset { ids: &vids, labels: &vlabels, t: 10 };
     let mut m = model(1);
     let o = FitOptions { early_stopping: Some(2), ..opts(30) };
-    let fitted = fit_schedule(&mut m, &train, Some(&val), &Schedule::end_to_end(1, 30), &o, &mut Silent);
+    let fitted = fit_schedule(
+        &mut m,
+        FitInput { train: &train, val: Some(&val), schedule: &Schedule::end_to_end(1, 30), opts: &o },
+        &mut Silent,
+    );
     assert_eq!(fitted.early_stops.len(), 1, "{:?}", fitted.history.iter().map(|r| r.val_loss).collect::<Vec<_>>());
     let best = fitted.history.iter().map(|r| r.val_loss.unwrap()).fold(f64::INFINITY, f64::min);
     let now = strata_model::evaluate(&m, &val).loss;
@@ -155,7 +162,11 @@ fn early_stopping_ends_with_the_best_epochs_weights() {
     // monitor="val_accuracy": the first epoch with the highest accuracy is the one kept
     let mut m = model(1);
     let o = FitOptions { early_stopping: Some(2), monitor: Monitor::ValAccuracy, ..opts(30) };
-    let fitted = fit_schedule(&mut m, &train, Some(&val), &Schedule::end_to_end(1, 30), &o, &mut Silent);
+    let fitted = fit_schedule(
+        &mut m,
+        FitInput { train: &train, val: Some(&val), schedule: &Schedule::end_to_end(1, 30), opts: &o },
+        &mut Silent,
+    );
     let accs: Vec<f64> = fitted.history.iter().map(|r| r.val_accuracy.unwrap()).collect();
     let best = accs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let first_best = accs.iter().position(|&a| a == best).unwrap() + 1;
@@ -168,12 +179,16 @@ fn adadelta_trains_and_max_norm_bounds_the_heads_columns() {
     let (ids, labels) = data(96, 10, 50);
     let train = Dataset { ids: &ids, labels: &labels, t: 10 };
     let mut m = model(1);
-    let before = group(&m, "head");
+    let before = group(&m, Group::Head);
     let o = FitOptions { optimizer: strata_train::OptimizerKind::Adadelta { lr: 1.0 }, max_norm: Some(0.3), ..opts(3) };
-    let fitted = fit_schedule(&mut m, &train, None, &Schedule::end_to_end(1, 3), &o, &mut Silent);
+    let fitted = fit_schedule(
+        &mut m,
+        FitInput { train: &train, val: None, schedule: &Schedule::end_to_end(1, 3), opts: &o },
+        &mut Silent,
+    );
     assert!(fitted.history[2].loss < fitted.history[0].loss, "Adadelta lowers the loss");
     let head = &m.params.data[m.layout.head_kernel.clone()];
     let norm = head.iter().map(|w| w * w).sum::<f32>().sqrt();
     assert!(norm <= 0.3 + 1e-5, "head column norm {norm}");
-    assert_ne!(group(&m, "head"), before);
+    assert_ne!(group(&m, Group::Head), before);
 }

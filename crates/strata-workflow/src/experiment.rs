@@ -10,23 +10,32 @@ use std::time::Instant;
 use strata_data::{Example, LabelMap};
 pub use strata_report::results::{CurvePoint, ExperimentResults, LayerProbe, ScheduleResult, StageTime};
 
-use crate::pipeline::{train, TrainSettings};
+use crate::pipeline::{train, TrainData, TrainSettings};
 use crate::splits::{mean_std, score, Split};
 use strata_train::fit::Progress;
 
-/// Runs every `(name, settings)` schedule on every split. `on_done` sees each (schedule,
-/// split, accuracy) as it finishes.
-#[allow(clippy::too_many_arguments)]
+/// What an experiment compares, on what, and how its report names the data.
+pub struct Experiment<'a> {
+    pub examples: &'a [Example],
+    pub labels: &'a LabelMap,
+    /// Each example's class index in `labels`.
+    pub y: &'a [usize],
+    pub splits: &'a [Split],
+    /// The schedules compared: a name and the settings to train with.
+    pub schedules: &'a [(String, TrainSettings)],
+    /// For the report: the data's name, and the protocol ("10-fold cross-validation", …).
+    pub data: String,
+    pub protocol: String,
+}
+
+/// Runs every schedule of `e` on every split. `on_done` sees each (schedule, split, accuracy)
+/// as it finishes.
 pub fn run(
-    examples: &[Example],
-    labels: &LabelMap,
-    y: &[usize],
-    splits: &[Split],
-    schedules: &[(String, TrainSettings)],
-    header: (String, String),
+    e: &Experiment,
     progress: &mut dyn Progress,
     on_done: &mut dyn FnMut(&str, usize, f64),
 ) -> Result<ExperimentResults, String> {
+    let Experiment { examples, labels, y, splits, schedules, .. } = *e;
     let mut results = Vec::new();
     for (name, s) in schedules {
         let (mut acc, mut curves, mut seconds) = (Vec::new(), Vec::new(), 0.0);
@@ -34,7 +43,8 @@ pub fn run(
         let mut stage_secs: Vec<(usize, String, f64, usize)> = Vec::new();
         for (si, split) in splits.iter().enumerate() {
             let t0 = Instant::now();
-            let trained = train(examples, labels, y, &split.train, &split.val, s, progress)?;
+            let data = TrainData { examples, labels, y, train_idx: &split.train, val_idx: &split.val };
+            let trained = train(data, s, progress)?;
             seconds += t0.elapsed().as_secs_f64();
             let a = score(&trained.saved, examples, y, &split.test).accuracy;
             on_done(name, si + 1, a);
@@ -96,11 +106,10 @@ pub fn run(
             curves,
         });
     }
-    let (data, protocol) = header;
     let first = &schedules.first().ok_or("no schedules")?.1;
     Ok(ExperimentResults {
-        data,
-        protocol,
+        data: e.data.clone(),
+        protocol: e.protocol.clone(),
         model: first.model.architecture.clone(),
         layers: first.model.layers.iter().filter(|l| l.layer().has_params()).count(),
         seed: first.fit.seed,

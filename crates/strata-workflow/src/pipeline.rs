@@ -18,7 +18,8 @@ use strata_model::infer::{evaluate, Dataset, Evaluation};
 pub use strata_model::infer::{predict, Prediction};
 pub use strata_model::model::ModelSettings;
 use strata_model::model::{Model, ModelConfig};
-use strata_train::fit::{fit_schedule_from, EpochRecord, FitOptions, Progress, TrainState};
+use strata_train::fit::{EpochRecord, FitInput, FitOptions, Progress, TrainState};
+use strata_train::fit_schedule_from;
 use strata_train::schedule::Schedule;
 
 /// How text becomes ids.
@@ -126,32 +127,32 @@ impl Progress for Probing<'_> {
     }
 }
 
-/// Fits the tokenizer on `train_idx`, trains a fresh model, evaluates on `val_idx` each epoch.
-pub fn train(
-    examples: &[Example],
-    labels: &LabelMap,
-    y: &[usize],
-    train_idx: &[usize],
-    val_idx: &[usize],
-    s: &TrainSettings,
-    progress: &mut dyn Progress,
-) -> Result<Trained, String> {
-    train_from(examples, labels, y, train_idx, val_idx, s, progress, None)
+/// Labelled examples, and which of them train and which validate.
+#[derive(Clone, Copy)]
+pub struct TrainData<'a> {
+    pub examples: &'a [Example],
+    pub labels: &'a LabelMap,
+    /// Each example's class index in `labels`.
+    pub y: &'a [usize],
+    pub train_idx: &'a [usize],
+    pub val_idx: &'a [usize],
+}
+
+/// Fits the tokenizer on `data.train_idx`, trains a fresh model, evaluates on `data.val_idx`
+/// each epoch.
+pub fn train(data: TrainData, s: &TrainSettings, progress: &mut dyn Progress) -> Result<Trained, String> {
+    train_from(data, s, progress, None)
 }
 
 /// `train`, continuing from a checkpoint's state when given (the tokenizer and the data are
 /// rebuilt from the same inputs, so they come out identical).
-#[allow(clippy::too_many_arguments)]
 pub fn train_from(
-    examples: &[Example],
-    labels: &LabelMap,
-    y: &[usize],
-    train_idx: &[usize],
-    val_idx: &[usize],
+    data: TrainData,
     s: &TrainSettings,
     progress: &mut dyn Progress,
     resume: Option<TrainState>,
 ) -> Result<Trained, String> {
+    let TrainData { examples, labels, y, train_idx, val_idx } = data;
     let texts = |idx: &[usize]| idx.iter().map(|&i| examples[i].text.as_str()).collect::<Vec<_>>();
     let (train_texts, val_texts) = (texts(train_idx), texts(val_idx));
     let mut tokenizer = Tokenizer::new(s.text.tokenizer.clone());
@@ -183,7 +184,8 @@ pub fn train_from(
         results: Vec::new(),
         only_stage: (s.probes == Probes::Final).then_some(s.schedule.stages.len()),
     };
-    let fitted = fit_schedule_from(&mut model, &train_set, val, &s.schedule, &s.fit, &mut probing, resume)?;
+    let input = FitInput { train: &train_set, val, schedule: &s.schedule, opts: &s.fit };
+    let fitted = fit_schedule_from(&mut model, input, &mut probing, resume)?;
     let probes = probing.results;
     model.drop_aux_heads();
     let validation = val.map(|v| evaluate(&model, v));
@@ -242,7 +244,8 @@ pub fn cross_validate(
     let mut results = Vec::with_capacity(k);
     for (f, split) in kfold_splits(y, k, s.validation_split, s.fit.seed).iter().enumerate() {
         let t0 = Instant::now();
-        let trained = train(examples, labels, y, &split.train, &split.val, s, progress)?;
+        let data = TrainData { examples, labels, y, train_idx: &split.train, val_idx: &split.val };
+        let trained = train(data, s, progress)?;
         let ev = score(&trained.saved, examples, y, &split.test);
         let r = FoldResult {
             fold: f + 1,

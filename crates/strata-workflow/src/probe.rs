@@ -9,7 +9,7 @@
 
 use serde::Serialize;
 use strata_nn::gemm::{gemm, Gemm};
-use strata_nn::optim::{Adam, Group};
+use strata_nn::optim::{Adam, ParamRange};
 
 use strata_model::head::Output;
 use strata_model::infer::representations;
@@ -60,7 +60,7 @@ pub fn fit_probe(
     let mut params = vec![0.0f32; d * k + k];
     let mut grads = vec![0.0f32; params.len()];
     let mut adam = Adam::new(params.len(), 0.05);
-    let groups = [Group { range: 0..params.len(), lr_mult: 1.0 }];
+    let groups = [ParamRange { range: 0..params.len(), lr_mult: 1.0 }];
     let mut logits = vec![0.0f32; n * k];
     let mut dlogits = vec![0.0f32; n * k];
     for _ in 0..ITERATIONS {

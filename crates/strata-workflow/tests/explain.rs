@@ -8,7 +8,7 @@ use strata_model::ModelConfig;
 use strata_text::{PadSequences, TokenizerConfig};
 use strata_train::fit::{FitOptions, Silent};
 use strata_train::schedule::Schedule;
-use strata_workflow::pipeline::{predict, train, ModelSettings, Probes, TextSettings, TrainSettings};
+use strata_workflow::pipeline::{predict, train, ModelSettings, Probes, TextSettings, TrainData, TrainSettings};
 
 #[test]
 fn gradient_x_input_matches_a_finite_difference() {
@@ -52,7 +52,13 @@ fn check_explanation(model: ModelSettings, maxlen: usize, text: &str, words: &[&
         probes: Probes::Off,
     };
     let idx: Vec<usize> = (0..examples.len()).collect();
-    let mut saved = train(&examples, &labels, &y, &idx, &[], &settings, &mut Silent).unwrap().saved;
+    let mut saved = train(
+        TrainData { examples: &examples, labels: &labels, y: &y, train_idx: &idx, val_idx: &[] },
+        &settings,
+        &mut Silent,
+    )
+    .unwrap()
+    .saved;
     let ex = occlusion(&saved, text).unwrap();
     let class = labels.index(&ex.label).unwrap();
     let prob = |s: &strata_model::folder::SavedModel| predict(s, &[text])[0].probs[class] as f64;

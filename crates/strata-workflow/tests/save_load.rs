@@ -8,7 +8,7 @@ use strata_model::{predict_logits, ModelConfig};
 use strata_text::{PadSequences, TokenizerConfig};
 use strata_train::fit::{FitOptions, Silent};
 use strata_train::schedule::Schedule;
-use strata_workflow::pipeline::{train, ModelSettings, Probes, TextSettings, TrainSettings};
+use strata_workflow::pipeline::{train, ModelSettings, Probes, TextSettings, TrainData, TrainSettings};
 
 #[test]
 fn reloaded_model_predicts_bit_identically() {
@@ -32,8 +32,7 @@ fn reloaded_model_predicts_bit_identically() {
             &ModelConfig {
                 layers: vec![LayerSpec::Lstm(strata_model::layers::LstmConfig { units: 5, bidirectional: false }); 2],
                 ..ModelConfig::seed(2)
-            }
-            .group_names(),
+            },
             3,
             1,
         ),
@@ -41,7 +40,12 @@ fn reloaded_model_predicts_bit_identically() {
         probes: Probes::Off,
     };
     let idx: Vec<usize> = (0..examples.len()).collect();
-    let trained = train(&examples, &labels, &y, &idx, &[], &settings, &mut Silent).unwrap();
+    let trained = train(
+        TrainData { examples: &examples, labels: &labels, y: &y, train_idx: &idx, val_idx: &[] },
+        &settings,
+        &mut Silent,
+    )
+    .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("model");
     save(&path, &trained.saved).unwrap();

@@ -10,7 +10,7 @@ use strata_model::zoo::Knobs;
 use strata_text::{PadSequences, TokenizerConfig};
 use strata_train::fit::{FitOptions, Silent};
 use strata_train::schedule::Schedule;
-use strata_workflow::pipeline::{holdout, train, ModelSettings, Probes, TextSettings, TrainSettings};
+use strata_workflow::pipeline::{holdout, train, ModelSettings, Probes, TextSettings, TrainData, TrainSettings};
 use strata_workflow::splits::kfold_splits;
 
 /// 200 examples sorted by label; each has its class's common word and one word of its own.
@@ -45,7 +45,8 @@ fn settings(validation_split: f64) -> TrainSettings {
 /// How many kept singletons come from each class.
 fn kept_rare_words(train_idx: &[usize], val_idx: &[usize], s: &TrainSettings) -> [usize; 2] {
     let (examples, labels, y) = sorted_examples();
-    let trained = train(&examples, &labels, &y, train_idx, val_idx, s, &mut Silent).unwrap();
+    let trained =
+        train(TrainData { examples: &examples, labels: &labels, y: &y, train_idx, val_idx }, s, &mut Silent).unwrap();
     let index = trained.saved.tokenizer.word_index();
     let mut kept = [0, 0];
     for i in 0..200 {

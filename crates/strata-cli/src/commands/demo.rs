@@ -15,7 +15,7 @@ use strata_text::{PadSequences, Tokenizer, TokenizerConfig};
 use strata_train::history::epoch_line;
 use strata_train::schedule::Schedule;
 use strata_train::{EpochRecord, FitOptions, Progress};
-use strata_workflow::pipeline::{predict, train, ModelSettings, Probes, TextSettings, TrainSettings};
+use strata_workflow::pipeline::{predict, train, ModelSettings, Probes, TextSettings, TrainData, TrainSettings};
 
 use crate::args::DemoCmd;
 use crate::demo_corpus::{generate, DemoExample};
@@ -109,8 +109,8 @@ pub fn run(a: DemoCmd) -> Result<()> {
     println!("Training the seed model: Embedding(10000, 128) → LSTM(64) → Dense(1, sigmoid), Adam, batch 32,");
     println!("maxlen 100 — validation on the held-out sentences:");
     let mut curve = Curve { val: Vec::new() };
-    let trained =
-        train(&examples, &labels, &y, &train_idx, &test_idx, &settings, &mut curve).map_err(|m| anyhow!("{m}"))?;
+    let data = TrainData { examples: &examples, labels: &labels, y: &y, train_idx: &train_idx, val_idx: &test_idx };
+    let trained = train(data, &settings, &mut curve).map_err(|m| anyhow!("{m}"))?;
 
     let test: Vec<&DemoExample> = test_idx.iter().map(|&i| &corpus[i]).collect();
     let train_ex: Vec<&DemoExample> = train_idx.iter().map(|&i| &corpus[i]).collect();

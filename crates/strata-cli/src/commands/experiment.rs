@@ -4,7 +4,7 @@
 use anyhow::{anyhow, bail, Result};
 use strata_data::{read_examples, stratified_split};
 use strata_model::folder::write_atomic;
-use strata_workflow::experiment::run;
+use strata_workflow::experiment::{run, Experiment};
 use strata_workflow::pipeline::{label_indices, Probes};
 use strata_workflow::splits::{kfold_splits, Split};
 
@@ -70,8 +70,16 @@ pub fn run_cmd(a: ExperimentCmd) -> Result<()> {
     let mut on_done = |name: &str, split: usize, acc: f64| {
         eprintln!("{name}: split {split}/{} test accuracy {acc:.4}", splits.len());
     };
-    let results = run(&examples, &labels, &y, &splits, &schedules, (data_name, protocol), &mut printer, &mut on_done)
-        .map_err(|m| anyhow!("{m}"))?;
+    let experiment = Experiment {
+        examples: &examples,
+        labels: &labels,
+        y: &y,
+        splits: &splits,
+        schedules: &schedules,
+        data: data_name,
+        protocol,
+    };
+    let results = run(&experiment, &mut printer, &mut on_done).map_err(|m| anyhow!("{m}"))?;
     let json = serde_json::to_string_pretty(&results)?;
     write_atomic(&a.out.join("results.json"), json.as_bytes())?;
     write_atomic(&a.out.join("report.md"), strata_report::markdown(&results).as_bytes())?;

@@ -9,7 +9,7 @@ use strata_train::checkpoint;
 use strata_train::fit::{Monitor, TrainState};
 use strata_train::history::{history_csv, timings_csv};
 use strata_train::{EpochRecord, Progress};
-use strata_workflow::pipeline::{holdout, label_indices, train_from};
+use strata_workflow::pipeline::{holdout, label_indices, train_from, TrainData};
 use strata_workflow::probe::probe_table;
 
 use crate::args::TrainCmd;
@@ -125,7 +125,8 @@ pub fn run(a: TrainCmd) -> Result<()> {
         }
     };
     let mut progress = Checkpointing { inner: EpochPrinter::new(), dir: out.clone(), every, failed: None };
-    let trained = train_from(&examples, &labels, &y, &train_idx, &val_idx, &s, &mut progress, resume)
+    let input = TrainData { examples: &examples, labels: &labels, y: &y, train_idx: &train_idx, val_idx: &val_idx };
+    let trained = train_from(input, &s, &mut progress, resume)
         .map_err(|m| anyhow!("{}: {m} (hint: resume with the same strata version and data)", out.display()))?;
     if let Some(e) = progress.failed {
         return Err(e.into());

@@ -1,0 +1,157 @@
+//! One mini-batch: the batch's rows split into one chunk per core, forward and backward per
+//! chunk in parallel, chunk gradients summed in chunk order (so the sum, and everything after
+//! it, depends only on the seed and the thread count), then the optimizer step over the
+//! stage's trainable groups.
+
+use rayon::prelude::*;
+use strata_nn::optim::{max_norm, ParamRange};
+use strata_nn::Rng;
+
+use crate::embedding_grad::{self, ChunkGrad};
+use crate::optimizer::OptimizerState;
+use crate::schedule::Stage;
+use strata_model::infer::{chunk_ranges, Dataset};
+use strata_model::model::Model;
+use strata_model::network::{self, ChunkStats, Plan, Workspace};
+use strata_model::plan::Group;
+
+/// Parameter ranges of a stage's trainable groups, each with its learning-rate multiplier.
+pub fn stage_groups(model: &Model, stage: &Stage) -> Vec<ParamRange> {
+    stage
+        .plan
+        .trainable
+        .selected()
+        .filter_map(|g| model.layout.range(g).map(|range| ParamRange { range, lr_mult: stage.lr_mults[g] }))
+        .collect()
+}
+
+/// Takes one optimizer step per mini-batch ([`BatchStepper::step`]), with the buffers it reuses
+/// from batch to batch: per-core workspaces and the full gradient.
+pub struct BatchStepper {
+    pub spaces: Vec<Workspace>,
+    grads: Vec<f32>,
+    batch_ids: Vec<u32>,
+    batch_labels: Vec<usize>,
+    /// Seed of dropout's streams, and the global step (set by the loop before each step).
+    pub dropout_seed: u64,
+    pub step_index: u64,
+    /// Keras's `MaxNorm` on the head's kernel after each step, if set.
+    pub max_norm: Option<f32>,
+}
+
+impl BatchStepper {
+    pub fn new(model: &Model) -> Self {
+        let threads = rayon::current_num_threads();
+        BatchStepper {
+            spaces: (0..threads).map(|_| Workspace::default()).collect(),
+            grads: vec![0.0; model.params.len()],
+            batch_ids: Vec::new(),
+            batch_labels: Vec::new(),
+            dropout_seed: 0,
+            step_index: 0,
+            max_norm: None,
+        }
+    }
+
+    /// One mini-batch: parallel forward/backward per chunk, gradient sum, optimizer step.
+    pub fn step(
+        &mut self,
+        model: &mut Model,
+        data: &Dataset,
+        batch: &[usize],
+        plan: &Plan,
+        opt: &mut OptimizerState,
+        groups: &[ParamRange],
+    ) -> ChunkStats {
+        self.batch_ids.clear();
+        self.batch_labels.clear();
+        let t = data.t;
+        for &i in batch {
+            self.batch_ids.extend_from_slice(&data.ids[i * t..(i + 1) * t]);
+            self.batch_labels.push(data.labels[i]);
+        }
+        let stats = self.chunk_gradients(model, t, plan);
+        let emb_trains = plan.trainable[Group::Embedding];
+        if emb_trains {
+            self.embedding_gradient(model, t);
+        }
+        opt.step(&mut model.params.data, &self.grads, groups);
+        let head_trains = plan.trainable[Group::Head];
+        if let Some(s) = self.max_norm.filter(|_| head_trains) {
+            let (w, k) = (model.top_width(), model.config.outputs());
+            max_norm(&mut model.params.data[model.layout.head_kernel.clone()], w, k, s);
+        }
+        if emb_trains {
+            // Only the rows this batch touched are non-zero.
+            let (emb_end, e) = (model.layout.embedding.end, model.config.embedding_dim);
+            embedding_grad::clear(&mut self.grads[..emb_end], e, &self.batch_ids);
+        }
+        stats.iter().fold(ChunkStats::default(), |a, s| ChunkStats {
+            loss_sum: a.loss_sum + s.loss_sum,
+            correct: a.correct + s.correct,
+        })
+    }
+
+    /// Forward and backward of the gathered batch, one chunk per workspace in parallel; the
+    /// gradients after the embedding summed into `self.grads` in chunk order (deterministic).
+    fn chunk_gradients(&mut self, model: &Model, t: usize, plan: &Plan) -> Vec<ChunkStats> {
+        let b = self.batch_labels.len();
+        let ranges = chunk_ranges(b, self.spaces.len());
+        let scale = 1.0 / b as f32;
+        let emb_end = model.layout.embedding.end;
+        let dense_len = model.params.len() - emb_end;
+        let (ids, labels) = (&self.batch_ids, &self.batch_labels);
+        let stats: Vec<ChunkStats> = self
+            .spaces
+            .par_iter_mut()
+            .zip(ranges.par_iter())
+            .enumerate()
+            .map(|(ci, (ws, r))| {
+                ws.grads.clear();
+                ws.grads.resize(dense_len, 0.0);
+                let rows = &ids[r.start * t..r.end * t];
+                // dropout's stream: fixed by seed, step and chunk, so runs and resumes repeat
+                ws.dropout = Some(Rng::derive(self.dropout_seed, (self.step_index << 8) | ci as u64));
+                network::forward(model, rows, r.len(), t, plan, ws);
+                network::backward(model, &labels[r.clone()], r.len(), t, scale, plan, ws)
+            })
+            .collect();
+        let g_rest = &mut self.grads[emb_end..];
+        g_rest.copy_from_slice(&self.spaces[0].grads);
+        for ws in &self.spaces[1..ranges.len()] {
+            g_rest.iter_mut().zip(&ws.grads).for_each(|(a, g)| *a += g);
+        }
+        stats
+    }
+
+    /// Scatters the chunks' gradients at the embedding output into the rows of the embedding
+    /// table the batch used.
+    fn embedding_gradient(&mut self, model: &Model, t: usize) {
+        let ranges = chunk_ranges(self.batch_labels.len(), self.spaces.len());
+        let ids = &self.batch_ids;
+        let chunks: Vec<ChunkGrad> = self
+            .spaces
+            .iter()
+            .zip(&ranges)
+            .map(|(ws, r)| ChunkGrad {
+                ids: &ids[r.start * t..r.end * t],
+                b: network::word_rows(model, r.len(), t).0,
+                demb: &ws.demb,
+            })
+            .collect();
+        let g_emb = &mut self.grads[..model.layout.embedding.end];
+        embedding_grad::scatter(g_emb, model.config.embedding_dim, network::word_rows(model, 1, t).1, &chunks);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_cover_everything_in_order() {
+        assert_eq!(chunk_ranges(32, 2), vec![0..16, 16..32]);
+        assert_eq!(chunk_ranges(5, 2), vec![0..3, 3..5]);
+        assert_eq!(chunk_ranges(1, 4), vec![0..1]);
+    }
+}

@@ -1,0 +1,333 @@
+//! The stage and epoch loop, as a small trainer whose state is in view: [`Run`] holds where the
+//! whole run stands (the shuffle stream, the step count, the history), [`StageRun`] what one
+//! stage trains and its optimizer and [`EarlyStopping`]. Each step of the loop is a method:
+//! `resume` from a checkpoint, `stage`, `epoch` (and its `batches`), `early_stop`, `end_stage`,
+//! `checkpoint`.
+//!
+//! The order of everything that touches the random streams or the weights — the shuffle, the
+//! batch steps, restoring the best weights, the checkpoint — is the order the seed's numbers
+//! depend on; a resumed run replays the shuffles and continues at the same step.
+
+use std::time::Instant;
+
+use strata_model::infer::{evaluate_plan, Dataset, Evaluation};
+use strata_model::model::Model;
+use strata_nn::optim::ParamRange;
+use strata_nn::Rng;
+
+use crate::batch::{stage_groups, BatchStepper};
+use crate::fit::{Best, EpochRecord, FitInput, FitOptions, Fitted, Progress, TrainState};
+use crate::optimizer::OptimizerState;
+use crate::schedule::Schedule;
+use crate::schedule::Stage;
+
+/// Keras's `EarlyStopping(patience=N, restore_best_weights=True)` within one stage.
+#[derive(Debug)]
+pub(crate) struct EarlyStopping {
+    /// Epochs without a better figure before the stage stops; `None` watches nothing (no
+    /// `--early-stopping`, or no validation data).
+    patience: Option<usize>,
+    best: Option<Best>,
+    /// Epochs since the best.
+    waited: usize,
+}
+
+impl EarlyStopping {
+    fn new(patience: Option<usize>) -> EarlyStopping {
+        EarlyStopping { patience, best: None, waited: 0 }
+    }
+
+    /// Records an epoch's cost, keeping its weights if it is the best so far; says whether
+    /// patience has run out.
+    fn observe(&mut self, cost: f64, epoch: usize, weights: &[f32]) -> bool {
+        let Some(patience) = self.patience else { return false };
+        if self.best.as_ref().is_none_or(|b| cost < b.cost) {
+            self.best = Some(Best { cost, epoch, weights: weights.to_vec() });
+            self.waited = 0;
+        } else {
+            self.waited += 1;
+        }
+        self.waited >= patience
+    }
+}
+
+/// One stage in progress: which, what it trains, where it starts, and the optimizer and early
+/// stopping it carries from epoch to epoch (both fresh at a stage start, as recompiling a
+/// Keras model between stages makes them).
+pub(crate) struct StageRun<'a> {
+    /// 0-based position in the schedule.
+    index: usize,
+    stage: &'a Stage,
+    groups: Vec<ParamRange>,
+    first_epoch: usize,
+    opt: OptimizerState,
+    early: EarlyStopping,
+}
+
+/// A loss became NaN or infinite; the message says where.
+struct Diverged(String);
+
+/// A training run: the model, what it trains on, and where it stands.
+pub(crate) struct Run<'a> {
+    model: &'a mut Model,
+    input: FitInput<'a>,
+    progress: &'a mut dyn Progress,
+    /// The shuffle's random stream, and the shuffles it has drawn.
+    rng: Rng,
+    shuffles: usize,
+    /// Optimizer steps over the whole schedule: the slanted triangular rate's clock, and
+    /// (through the stepper) dropout's.
+    step: usize,
+    stepper: BatchStepper,
+    /// Write a checkpoint after every this many epochs (0: never).
+    checkpoint_every: usize,
+    fitted: Fitted,
+}
+
+impl<'a> Run<'a> {
+    /// A run from the start. Adds the auxiliary heads if the schedule uses them.
+    pub(crate) fn new(model: &'a mut Model, input: FitInput<'a>, progress: &'a mut dyn Progress) -> Run<'a> {
+        let seed = input.opts.seed;
+        if input.schedule.uses_aux_heads() {
+            model.add_aux_heads(seed);
+        }
+        let mut stepper = BatchStepper::new(model);
+        stepper.dropout_seed = seed ^ 0x64726f70; // "drop"
+        stepper.max_norm = input.opts.max_norm;
+        let checkpoint_every = progress.checkpoint_every();
+        Run {
+            model,
+            input,
+            progress,
+            rng: Rng::derive(seed, 0x73687566), // "shuf"
+            shuffles: 0,
+            step: 0,
+            stepper,
+            checkpoint_every,
+            fitted: Fitted::default(),
+        }
+    }
+
+    /// Validation data, if there is any.
+    fn val(&self) -> Option<&'a Dataset<'a>> {
+        self.input.val.filter(|v| !v.is_empty())
+    }
+
+    /// Stage `index` from its first epoch.
+    pub(crate) fn stage_run(&self, index: usize) -> StageRun<'a> {
+        let stage = &self.input.schedule.stages[index];
+        StageRun {
+            index,
+            stage,
+            groups: stage_groups(self.model, stage),
+            first_epoch: 1,
+            opt: OptimizerState::new(self.input.opts.optimizer, self.model.params.len()),
+            early: EarlyStopping::new(self.input.opts.early_stopping.filter(|_| self.val().is_some())),
+        }
+    }
+
+    /// Continues from a checkpoint: its weights, history and counters, with the shuffles it had
+    /// drawn replayed. Returns the stage to continue from and, unless the checkpoint came after
+    /// the last stage, that stage as the checkpoint left it. Errs if the state does not fit
+    /// this model and schedule.
+    pub(crate) fn resume(&mut self, state: TrainState) -> Result<(usize, Option<StageRun<'a>>), String> {
+        let stages = self.input.schedule.stages.len();
+        if state.params.len() != self.model.params.len() || state.stage > stages {
+            return Err("the checkpoint does not match this model or schedule".into());
+        }
+        self.model.params.data = state.params;
+        for _ in 0..state.shuffles {
+            self.rng.shuffle(&mut (0..self.input.train.len()).collect::<Vec<_>>());
+        }
+        (self.step, self.shuffles) = (state.step, state.shuffles);
+        (self.fitted.history, self.fitted.early_stops) = (state.history, state.early_stops);
+        if state.stage == stages {
+            return Ok((stages, None));
+        }
+        let mut current = self.stage_run(state.stage);
+        current.first_epoch = state.epochs_done + 1;
+        if let Some(snapshot) = state.optimizer {
+            current.opt.restore(snapshot)?;
+        }
+        (current.early.best, current.early.waited) = (state.best, state.waited);
+        Ok((state.stage, Some(current)))
+    }
+
+    /// Runs the stages from `first` to the end — `first` as `partway` left it, if given — or
+    /// until a loss diverges.
+    pub(crate) fn train(mut self, first: usize, mut partway: Option<StageRun<'a>>) -> Fitted {
+        for index in first..self.input.schedule.stages.len() {
+            let current = partway.take().unwrap_or_else(|| self.stage_run(index));
+            if let Err(Diverged(why)) = self.stage(current) {
+                self.fitted.diverged = Some(why);
+                break;
+            }
+        }
+        self.fitted
+    }
+
+    /// One stage, from its first epoch to its last or until early stopping ends it.
+    fn stage(&mut self, mut current: StageRun<'a>) -> Result<(), Diverged> {
+        let epochs = current.stage.epochs;
+        for epoch in current.first_epoch..=epochs {
+            let val = self.epoch(&mut current, epoch)?;
+            let stop = self.early_stop(&mut current, epoch, val.as_ref());
+            let stage_ends = stop || epoch == epochs;
+            if stage_ends {
+                self.end_stage(&mut current);
+            }
+            self.checkpoint(&current, epoch, stage_ends);
+            if stage_ends {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// One epoch: the batches, then the validation score; records it in the history.
+    fn epoch(&mut self, current: &mut StageRun<'a>, epoch: usize) -> Result<Option<Evaluation>, Diverged> {
+        let started = Instant::now();
+        let sums = self.batches(current, epoch)?;
+        let n = self.input.train.len().max(1) as f64;
+        let v = self.val().map(|v| evaluate_plan(self.model, v, &current.stage.plan));
+        let record = EpochRecord {
+            stage: current.index + 1,
+            stage_name: current.stage.name.clone(),
+            stages: self.input.schedule.stages.len(),
+            epoch,
+            epochs: current.stage.epochs,
+            loss: sums.loss / n,
+            accuracy: sums.correct as f64 / n,
+            val_loss: v.map(|v| v.loss),
+            val_accuracy: v.map(|v| v.accuracy),
+            lr: sums.lr,
+            seconds: started.elapsed().as_secs_f64(),
+        };
+        self.progress.on_epoch(&record);
+        self.fitted.history.push(record);
+        Ok(v)
+    }
+
+    /// The epoch's mini-batches, in a fresh shuffle. On a non-finite loss, puts back the
+    /// weights the epoch started with and stops.
+    fn batches(&mut self, current: &mut StageRun<'a>, epoch: usize) -> Result<EpochSums, Diverged> {
+        let FitInput { train, schedule, opts, .. } = self.input;
+        let steps_per_epoch = train.len().div_ceil(opts.batch_size);
+        let total_steps = schedule.epochs() * steps_per_epoch;
+        let last_good = self.model.params.data.clone();
+        let mut order: Vec<usize> = (0..train.len()).collect();
+        if opts.shuffle {
+            self.rng.shuffle(&mut order);
+            self.shuffles += 1;
+        }
+        let mut sums = EpochSums { loss: 0.0, correct: 0, lr: opts.optimizer.lr() };
+        for (bi, batch) in order.chunks(opts.batch_size).enumerate() {
+            if let Some(stlr) = schedule.stlr {
+                sums.lr = opts.optimizer.lr() * stlr.factor(self.step, total_steps);
+                current.opt.set_lr(sums.lr);
+            }
+            self.stepper.step_index = self.step as u64;
+            let s = self.stepper.step(self.model, train, batch, &current.stage.plan, &mut current.opt, &current.groups);
+            if !s.loss_sum.is_finite() {
+                self.model.params.data = last_good;
+                return Err(Diverged(format!(
+                    "the loss became {} at stage {} epoch {epoch} batch {}; training stopped with the weights of the end of the previous epoch",
+                    s.loss_sum,
+                    current.index + 1,
+                    bi + 1
+                )));
+            }
+            sums.loss += s.loss_sum;
+            sums.correct += s.correct;
+            self.step += 1;
+            self.progress.on_batch(bi + 1, steps_per_epoch);
+        }
+        Ok(sums)
+    }
+
+    /// Whether early stopping ends the stage after `epoch` (never after its last epoch, which
+    /// ends it anyway); records the stop.
+    fn early_stop(&mut self, current: &mut StageRun<'a>, epoch: usize, val: Option<&Evaluation>) -> bool {
+        let Some(v) = val else { return false };
+        let cost = self.input.opts.monitor.cost(v);
+        if !current.early.observe(cost, epoch, &self.model.params.data) || epoch >= current.stage.epochs {
+            return false;
+        }
+        let best_epoch = current.early.best.as_ref().map_or(epoch, |b| b.epoch);
+        self.fitted.early_stops.push((current.index + 1, epoch, best_epoch));
+        true
+    }
+
+    /// Ends a stage with its best weights, if early stopping kept any, and tells the caller.
+    fn end_stage(&mut self, current: &mut StageRun<'a>) {
+        if let Some(best) = current.early.best.take() {
+            self.model.params.data = best.weights;
+        }
+        self.progress.on_stage_end(current.index + 1, &current.stage.name, self.model);
+    }
+
+    /// Hands the caller a checkpoint if one is due after this epoch. One taken as the stage
+    /// ends points at the next stage's start, which needs no optimizer or early-stopping state.
+    fn checkpoint(&mut self, current: &StageRun<'a>, epoch: usize, stage_ends: bool) {
+        let every = self.checkpoint_every;
+        if every == 0 || self.fitted.history.len() % every != 0 {
+            return;
+        }
+        let (stage, epochs_done) = if stage_ends { (current.index + 1, 0) } else { (current.index, epoch) };
+        self.progress.on_checkpoint(&TrainState {
+            stage,
+            epochs_done,
+            shuffles: self.shuffles,
+            step: self.step,
+            params: self.model.params.data.clone(),
+            optimizer: if stage_ends { None } else { current.opt.snapshot() },
+            history: self.fitted.history.clone(),
+            early_stops: self.fitted.early_stops.clone(),
+            best: if stage_ends { None } else { current.early.best.clone() },
+            waited: if stage_ends { 0 } else { current.early.waited },
+        });
+    }
+}
+
+/// An epoch's running sums, and the learning rate of its last step (before per-group
+/// multipliers).
+struct EpochSums {
+    loss: f64,
+    correct: usize,
+    lr: f32,
+}
+
+/// Trains `model` end to end on `train` for `opts.epochs` (the seed's `fit`).
+pub fn fit(
+    model: &mut Model,
+    train: &Dataset,
+    val: Option<&Dataset>,
+    opts: &FitOptions,
+    progress: &mut dyn Progress,
+) -> Vec<EpochRecord> {
+    let schedule = Schedule::end_to_end(model.config.levels(), opts.epochs);
+    fit_schedule(model, FitInput { train, val, schedule: &schedule, opts }, progress).history
+}
+
+/// Trains `model` through every stage of `input.schedule`, scoring `input.val` after each
+/// epoch. Auxiliary heads are added when the schedule needs them and left on the model (the
+/// caller drops them before saving).
+pub fn fit_schedule(model: &mut Model, input: FitInput, progress: &mut dyn Progress) -> Fitted {
+    fit_schedule_from(model, input, progress, None).expect("a fresh start has no state to reject")
+}
+
+/// `fit_schedule`, continuing from a checkpoint's `state` when given. Errs if the state does
+/// not fit this model, schedule and optimizer.
+pub fn fit_schedule_from(
+    model: &mut Model,
+    input: FitInput,
+    progress: &mut dyn Progress,
+    resume: Option<TrainState>,
+) -> Result<Fitted, String> {
+    let mut run = Run::new(model, input, progress);
+    let (first, partway) = match resume {
+        Some(state) => run.resume(state)?,
+        None => (0, None),
+    };
+    Ok(run.train(first, partway))
+}
