@@ -13,6 +13,7 @@ pub mod encode;
 pub mod error;
 pub mod explain;
 pub mod folder;
+pub mod group;
 pub mod head;
 pub mod infer;
 pub mod layers;

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use strata_nn::{init, ParamStore, Rng};
 
 use crate::error::ModelError;
+use crate::group::Group;
 use crate::head::Output;
 use crate::layers::{Context, GruConfig, LstmConfig, Reads, Tensor};
 pub use crate::layers::{LayerSpec, Shape};
@@ -128,12 +129,13 @@ pub struct ModelSettings {
     pub embedding_init: f32,
 }
 
-/// One layer of the body with everything derived from the list: its level (group index:
-/// `0` is the embedding, `1..=L` the levels), its name, and its input and output shapes.
+/// One layer of the body with everything derived from the list: its group (the level it
+/// belongs to, or the embedding for a parameter-free layer below the first level), its name,
+/// and its input and output shapes.
 #[derive(Clone, Debug)]
 pub struct Placed {
     pub spec: LayerSpec,
-    pub group: usize,
+    pub group: Group,
     pub name: String,
     pub input: Shape,
     pub output: Shape,
@@ -171,7 +173,8 @@ impl ModelConfig {
     /// which layer does not fit.
     pub fn placed(&self) -> Result<Vec<Placed>, ModelError> {
         let mut shape = Shape { sequence: true, width: self.embedding_dim, sentence_rows: self.sentences().is_some() };
-        let (mut group, mut counts) = (0usize, std::collections::BTreeMap::<&str, usize>::new());
+        let (mut group, mut levels) = (Group::Embedding, 0);
+        let mut counts = std::collections::BTreeMap::<&str, usize>::new();
         let mut out = Vec::with_capacity(self.layers.len());
         for (i, spec) in self.layers.iter().enumerate() {
             let layer = spec.layer();
@@ -190,7 +193,8 @@ impl ModelConfig {
             }
             let output = layer.output(Context { input: shape, above_reads_sequence }).map_err(here)?;
             if layer.has_params() {
-                group += 1;
+                group = Group::Level(levels);
+                levels += 1;
             }
             out.push(Placed { spec: spec.clone(), group, name, input: shape, output });
             shape = output;
@@ -296,7 +300,7 @@ pub struct Layout {
     pub embedding: std::ops::Range<usize>,
     /// Per body layer, its tensors' ranges in `tensor_shapes` order (empty without parameters).
     pub layers: Vec<Vec<std::ops::Range<usize>>>,
-    /// Per level (`1..=L` in group order, index 0 unused), its parameters' contiguous range.
+    /// Per level `k` (`0..L`), its parameters' contiguous range.
     pub levels: Vec<std::ops::Range<usize>>,
     pub head_kernel: std::ops::Range<usize>,
     pub head_bias: std::ops::Range<usize>,
@@ -324,12 +328,12 @@ impl Model {
         let mut p = ParamStore::default();
         let mut ranges = shapes.iter().map(|(name, shape)| p.add(name, shape));
         let embedding = ranges.next().unwrap();
-        let mut levels = vec![0..0; config.levels() + 1];
+        let mut levels = vec![0..0; config.levels()];
         let mut layers = Vec::with_capacity(placed.len());
         for (l, t) in placed.iter().zip(&tensors) {
             let rs: Vec<_> = ranges.by_ref().take(t.len()).collect();
-            if let (Some(first), Some(last)) = (rs.first(), rs.last()) {
-                levels[l.group] = first.start..last.end;
+            if let (Group::Level(k), Some(first), Some(last)) = (l.group, rs.first(), rs.last()) {
+                levels[k] = first.start..last.end;
             }
             layers.push(rs);
         }
@@ -372,11 +376,11 @@ impl Model {
     /// of a layer whose type says so (recurrent layers), else the level's last vector output,
     /// else (a level that gives only sequences) its last layer's last step.
     pub fn summary_source(&self, k: usize) -> (usize, bool, bool) {
-        let first = self.placed.iter().position(|p| p.group == k + 1).expect("level exists");
+        let first = self.placed.iter().position(|p| p.group == Group::Level(k)).expect("level exists");
         if self.placed[first].spec.layer().summary_is_last_state() {
             return (first, true, self.placed[first].input.sentence_rows);
         }
-        let level = (first..self.placed.len()).take_while(|&i| self.placed[i].group == k + 1);
+        let level = (first..self.placed.len()).take_while(|&i| self.placed[i].group == Group::Level(k));
         match level.clone().filter(|&i| !self.placed[i].output.sequence).last() {
             Some(i) => (i, false, self.placed[i].output.sentence_rows),
             None => {
@@ -416,6 +420,47 @@ impl Model {
             self.params.data.truncate(start);
             self.params.specs.retain(|s| s.range.start < start);
             self.layout.aux.clear();
+        }
+    }
+}
+
+/// Parameter groups and their names (`embedding`, `lstm_0`, …, `head`, `aux_k`).
+impl ModelConfig {
+    /// The model's parameter groups, in order.
+    pub fn groups(&self) -> impl Iterator<Item = Group> {
+        Group::all(self.levels())
+    }
+
+    /// A group's name, as `--freeze`, `--lr-mult`, schedule files and stage names spell it:
+    /// `embedding`, the level's layer name (`lstm_0`, `conv1d_0`, …), `head`, `aux_k`.
+    pub fn group_name(&self, g: Group) -> String {
+        match g {
+            Group::Embedding => "embedding".into(),
+            Group::Level(k) => self
+                .placed()
+                .ok()
+                .and_then(|placed| placed.into_iter().filter(|p| p.spec.layer().has_params()).nth(k))
+                .map_or_else(|| format!("level_{k}"), |p| p.name),
+            Group::Head => "head".into(),
+            Group::Aux(k) => format!("aux_{k}"),
+        }
+    }
+
+    /// The group called `name` (see [`ModelConfig::group_name`]).
+    pub fn group_by_name(&self, name: &str) -> Option<Group> {
+        self.groups().find(|&g| self.group_name(g) == name)
+    }
+}
+
+impl Layout {
+    /// Where a group's parameters live in the flat store; `None` for a level past the top, or
+    /// an auxiliary head not added.
+    pub fn range(&self, g: Group) -> Option<std::ops::Range<usize>> {
+        match g {
+            Group::Embedding => Some(self.embedding.clone()),
+            Group::Level(k) => self.levels.get(k).cloned(),
+            Group::Head => Some(self.head_kernel.start..self.head_bias.end),
+            Group::Aux(k) => self.aux.get(k).map(|(kr, br)| kr.start..br.end),
         }
     }
 }

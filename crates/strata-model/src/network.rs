@@ -127,7 +127,7 @@ pub struct ChunkStats {
 /// How many body layers a plan of `depth` levels computes (the levels' layers and the
 /// parameter-free layers that belong to them).
 fn layers_computed(model: &Model, depth: usize) -> usize {
-    model.placed.iter().take_while(|p| p.group <= depth).count()
+    model.placed.iter().take_while(|p| p.group < Group::Level(depth)).count()
 }
 
 /// Embedding rows and steps for `b` texts of `t` ids: `B·S` sentences of `T/S` words for a
@@ -267,7 +267,7 @@ pub fn backward(
 
     // Body layers, top computed one down to the lowest trainable level.
     let (n0, t0) = word_rows(model, b, t);
-    let group_of = |i: usize| Group::of_level_index(model.placed[i].group);
+    let group_of = |i: usize| model.placed[i].group;
     for i in (0..top).rev() {
         let group = group_of(i);
         if group < lowest {
