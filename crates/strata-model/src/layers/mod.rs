@@ -196,7 +196,8 @@ pub trait LayerType {
     }
 
     /// Whether its level's summary (what an auxiliary head and a probe read) is its last state
-    /// (recurrent layers) rather than its output.
+    /// (recurrent layers, layer normalisation) rather than its output. A type that can give a
+    /// sequence as the only output of its level says `true` and gives [`Layer::last_state`].
     fn summary_is_last_state(&self) -> bool {
         false
     }
