@@ -1,6 +1,7 @@
-//! The trainer's errors, with the data the CLI needs for its one line
+//! The trainer's error types, with the data the CLI needs for its one line
 //! `error: FILE:LINE: … (hint: …)`: [`ScheduleError`], a schedule that cannot be built as
-//! declared (by `--schedule`, `--freeze`, `--lr-mult` or a schedule file).
+//! declared (by `--schedule`, `--freeze`, `--lr-mult` or a schedule file), and
+//! [`ResumeError`], a checkpoint that does not fit the run it should continue.
 
 /// A schedule that cannot be built as declared.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -43,4 +44,26 @@ pub enum ScheduleError {
 
 fn stage_prefix(stage: &Option<usize>) -> String {
     stage.map(|s| format!("stage {s}: ")).unwrap_or_default()
+}
+
+/// A checkpoint that does not fit the model, schedule or optimizer of the run it should
+/// continue.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ResumeError {
+    /// The checkpoint's weights are another model's.
+    #[error("the checkpoint does not match this model: it holds {saved} parameters, the model has {model}")]
+    Params { saved: usize, model: usize },
+    /// The checkpoint has finished more stages (`finished`) than the schedule has (`stages`).
+    #[error(
+        "the checkpoint does not match this schedule: it has finished {finished} stage(s) but the schedule has {stages}"
+    )]
+    Stage { finished: usize, stages: usize },
+    /// The checkpoint holds another optimizer's state.
+    #[error("the checkpoint holds {saved} state that does not fit this run's {run} optimizer")]
+    Optimizer { saved: &'static str, run: &'static str },
+    /// The checkpoint's optimizer state is sized for another model.
+    #[error(
+        "the checkpoint holds {optimizer} state for {saved} parameters that does not fit this run's {run} parameters"
+    )]
+    OptimizerSize { optimizer: &'static str, saved: usize, run: usize },
 }

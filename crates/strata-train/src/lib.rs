@@ -7,7 +7,7 @@
 //! trainable groups, early stopping, divergence rollback) with what [`mod@fit`] defines (options,
 //! records, progress hooks, the checkpointed state); [`checkpoint`] saves and restores where
 //! training stands; [`history`] writes the per-epoch log; [`error`] has the errors a schedule
-//! can end with.
+//! and a resumed run can end with.
 
 mod batch;
 pub mod checkpoint;
@@ -19,7 +19,7 @@ mod optimizer;
 pub mod schedule;
 pub mod trainer;
 
-pub use error::ScheduleError;
+pub use error::{ResumeError, ScheduleError};
 pub use fit::{EpochRecord, FitInput, FitOptions, OptimizerKind, Progress, Silent};
 pub use strata_model::{Dataset, Model, ModelConfig};
 pub use trainer::{fit, fit_schedule, fit_schedule_from};
