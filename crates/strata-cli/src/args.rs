@@ -446,7 +446,7 @@ impl TrainArgs {
             (Some(path), None) => {
                 let text = std::fs::read_to_string(path)
                     .map_err(|e| anyhow::anyhow!("{}: cannot read: {e} (hint: check the path)", path.display()))?;
-                Schedule::from_toml(&text, &path.display().to_string(), &config).map_err(anyhow::Error::msg)?
+                Schedule::from_toml(&text, &path.display().to_string(), &config)?
             }
             _ => Schedule::named(
                 name.unwrap_or(&self.schedule),
@@ -454,8 +454,7 @@ impl TrainArgs {
                 self.epochs,
                 self.finetune_epochs,
                 self.aux_weight,
-            )
-            .map_err(anyhow::Error::msg)?,
+            )?,
         };
         if self.finetune_epochs >= self.epochs && schedule.name == "layerwise" {
             bail!("--finetune-epochs must be less than --epochs (hint: the layer stages need epochs too)");
@@ -468,8 +467,8 @@ impl TrainArgs {
                 _ => bail!("--lr-mult '{item}' is not layer=number (hint: e.g. --lr-mult embedding=0.1)"),
             }
         }
-        schedule.freeze(&self.freeze, &config).map_err(anyhow::Error::msg)?;
-        schedule.scale_lr(&mults, &config).map_err(anyhow::Error::msg)?;
+        schedule.freeze(&self.freeze, &config)?;
+        schedule.scale_lr(&mults, &config)?;
         Ok(schedule)
     }
 }

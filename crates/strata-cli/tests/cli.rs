@@ -306,7 +306,7 @@ fn schedules_print_stages_and_record_them_in_history() {
     assert_user_error(&o, &["unknown layer 'lstm_9'"]);
     c.write("bad.toml", b"[[stage]]\ntrain = [\"embedding\"]\nepochs = 0\n");
     let o = train(&c, &data, "bad2", &["--schedule-file", "bad.toml"]);
-    assert_user_error(&o, &["bad.toml: stage 1", "epochs"]);
+    assert_user_error(&o, &["bad.toml:1: stage 1: epochs must be at least 1"]);
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! The one error type of the data layer: where it happened, what, and what to do.
+//! The data layer's error types: [`DataError`], a problem in a data file (where it happened,
+//! what, and what to do), and [`UnknownFormat`], a format name no reader has.
 
 use std::fmt;
 
@@ -25,3 +26,8 @@ impl fmt::Display for DataError {
         }
     }
 }
+
+/// A format name (`--format`) that is none of the readers'.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown format '{0}' (expected tsv, csv, jsonl or fasttext)")]
+pub struct UnknownFormat(pub String);

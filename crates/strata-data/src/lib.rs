@@ -9,7 +9,7 @@ mod labels;
 mod readers;
 mod split;
 
-pub use error::DataError;
+pub use error::{DataError, UnknownFormat};
 pub use labels::LabelMap;
 pub use readers::{parse_examples, read_examples, read_texts, Example, Format, ReadOptions};
 pub use split::{shuffled, stratified_kfold, stratified_split};

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::DataError;
+use crate::{DataError, UnknownFormat};
 
 /// One labelled text and the line it came from (1-based, for messages).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,14 +31,14 @@ pub enum Format {
 }
 
 impl std::str::FromStr for Format {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownFormat;
+    fn from_str(s: &str) -> Result<Self, UnknownFormat> {
         match s {
             "tsv" => Ok(Format::Tsv),
             "csv" => Ok(Format::Csv),
             "jsonl" | "json" => Ok(Format::Jsonl),
             "fasttext" => Ok(Format::FastText),
-            other => Err(format!("unknown format '{other}' (expected tsv, csv, jsonl or fasttext)")),
+            other => Err(UnknownFormat(other.into())),
         }
     }
 }
@@ -295,5 +295,13 @@ mod tests {
         assert!(e.to_string().contains("empty"), "{e}");
         let e = read("a.jsonl", b"{\"text\": \"x\"}\n").unwrap_err();
         assert!(e.to_string().contains(":1: no string or number field 'label'"), "{e}");
+    }
+
+    #[test]
+    fn format_names_parse_and_an_unknown_one_is_named() {
+        assert_eq!("json".parse::<Format>(), Ok(Format::Jsonl));
+        let e = "xml".parse::<Format>().unwrap_err();
+        assert_eq!(e, UnknownFormat("xml".into()));
+        assert_eq!(e.to_string(), "unknown format 'xml' (expected tsv, csv, jsonl or fasttext)");
     }
 }

@@ -15,4 +15,4 @@ mod page;
 mod routes;
 
 pub use batcher::Batcher;
-pub use routes::{parse as parse_request, router, Served};
+pub use routes::{parse as parse_request, router, BadRequest, Served};

@@ -6,17 +6,20 @@
 //! them (shuffled mini-batches, one chunk per core, summed gradients, an optimizer step over the
 //! trainable groups, early stopping, divergence rollback) with what [`mod@fit`] defines (options,
 //! records, progress hooks, the checkpointed state); [`checkpoint`] saves and restores where
-//! training stands; [`history`] writes the per-epoch log.
+//! training stands; [`history`] writes the per-epoch log; [`error`] has the errors a schedule
+//! and a resumed run can end with.
 
 mod batch;
 pub mod checkpoint;
 mod embedding_grad;
+pub mod error;
 pub mod fit;
 pub mod history;
 mod optimizer;
 pub mod schedule;
 pub mod trainer;
 
+pub use error::{ResumeError, ScheduleError};
 pub use fit::{EpochRecord, FitInput, FitOptions, OptimizerKind, Progress, Silent};
 pub use strata_model::{Dataset, Model, ModelConfig};
 pub use trainer::{fit, fit_schedule, fit_schedule_from};

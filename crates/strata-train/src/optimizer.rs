@@ -6,6 +6,8 @@
 
 use strata_nn::optim::{sgd_step, Adadelta, Adam, ParamRange};
 
+use crate::error::ResumeError;
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum OptimizerKind {
     /// Keras defaults apart from the learning rate.
@@ -77,27 +79,28 @@ impl OptimizerState {
 
     /// Continues from a checkpoint's state. Errs if it is another optimizer's, or sized for
     /// another model.
-    pub fn restore(&mut self, snapshot: OptimizerSnapshot) -> Result<(), String> {
+    pub fn restore(&mut self, snapshot: OptimizerSnapshot) -> Result<(), ResumeError> {
+        let name = self.name();
         match (self, snapshot) {
-            (OptimizerState::Adam(a), OptimizerSnapshot::Adam { m, v, t })
-                if m.len() == a.m.len() && v.len() == a.v.len() =>
-            {
+            (OptimizerState::Adam(a), OptimizerSnapshot::Adam { m, v, t }) => {
+                fits(name, [m.len(), v.len()], [a.m.len(), a.v.len()])?;
                 (a.m, a.v, a.t) = (m, v, t);
             }
-            (OptimizerState::Adadelta(a), OptimizerSnapshot::Adadelta { acc_grad, acc_update })
-                if acc_grad.len() == a.acc_grad.len() && acc_update.len() == a.acc_update.len() =>
-            {
+            (OptimizerState::Adadelta(a), OptimizerSnapshot::Adadelta { acc_grad, acc_update }) => {
+                fits(name, [acc_grad.len(), acc_update.len()], [a.acc_grad.len(), a.acc_update.len()])?;
                 (a.acc_grad, a.acc_update) = (acc_grad, acc_update);
             }
-            (state, snapshot) => {
-                return Err(format!(
-                    "the checkpoint holds {} state that does not fit this run's {} optimizer",
-                    snapshot.name(),
-                    state.name()
-                ))
-            }
+            (_, snapshot) => return Err(ResumeError::Optimizer { saved: snapshot.name(), run: name }),
         }
         Ok(())
+    }
+}
+
+/// Whether the lengths of an `optimizer`'s saved state vectors are this run's.
+fn fits(optimizer: &'static str, saved: [usize; 2], run: [usize; 2]) -> Result<(), ResumeError> {
+    match saved.iter().zip(&run).find(|(s, r)| s != r) {
+        Some((&saved, &run)) => Err(ResumeError::OptimizerSize { optimizer, saved, run }),
+        None => Ok(()),
     }
 }
 
@@ -134,9 +137,14 @@ mod tests {
         assert_eq!(fresh.snapshot(), Some(snap.clone()));
         let mut adadelta = OptimizerState::new(OptimizerKind::Adadelta { lr: 1.0 }, 2);
         let err = adadelta.restore(snap).unwrap_err();
-        assert!(err.contains("adam state") && err.contains("adadelta optimizer"), "{err}");
+        assert_eq!(err, ResumeError::Optimizer { saved: "adam", run: "adadelta" });
+        assert!(err.to_string().contains("adam state") && err.to_string().contains("adadelta optimizer"), "{err}");
         let mut small = OptimizerState::new(OptimizerKind::Adadelta { lr: 1.0 }, 1);
-        assert!(small.restore(adadelta.snapshot().unwrap()).is_err(), "sized for another model");
+        assert_eq!(
+            small.restore(adadelta.snapshot().unwrap()),
+            Err(ResumeError::OptimizerSize { optimizer: "adadelta", saved: 2, run: 1 }),
+            "sized for another model"
+        );
         assert_eq!(OptimizerState::new(OptimizerKind::Sgd { lr: 0.1 }, 2).snapshot(), None);
     }
 }

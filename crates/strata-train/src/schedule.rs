@@ -19,6 +19,8 @@ use serde::Deserialize;
 use strata_model::model::ModelConfig;
 use strata_model::plan::{Group, GroupMap, Plan};
 
+use crate::error::ScheduleError;
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Stage {
     /// Shown in epoch lines: `Stage 2/3 [lstm_1 + aux head]`.
@@ -170,14 +172,14 @@ impl Schedule {
         epochs: usize,
         finetune_epochs: usize,
         aux_weight: f32,
-    ) -> Result<Schedule, String> {
+    ) -> Result<Schedule, ScheduleError> {
         let layers = model.levels();
         match name {
             "end-to-end" => Ok(Schedule::end_to_end(layers, epochs)),
             "layerwise" => Ok(Schedule::layerwise(model, epochs, finetune_epochs)),
             "deep-supervision" => Ok(Schedule::deep_supervision(layers, epochs, aux_weight)),
             "gradual-unfreeze" => Ok(Schedule::gradual_unfreeze(model, epochs)),
-            other => Err(format!("unknown schedule '{other}' (hint: use one of {})", SCHEDULES.join(", "))),
+            other => Err(ScheduleError::UnknownSchedule { name: other.into(), known: &SCHEDULES }),
         }
     }
 
@@ -193,25 +195,21 @@ impl Schedule {
 
     /// `--freeze`: the named groups train in no stage. A stage left with nothing to train is an
     /// error that names it.
-    pub fn freeze(&mut self, names: &[String], model: &ModelConfig) -> Result<(), String> {
+    pub fn freeze(&mut self, names: &[String], model: &ModelConfig) -> Result<(), ScheduleError> {
         for name in names {
             let g = group_named(name, model)?;
             self.stages.iter_mut().for_each(|s| s.plan.trainable[g] = false);
         }
         for (i, s) in self.stages.iter().enumerate() {
             if s.plan.trainable.selected().next().is_none() {
-                return Err(format!(
-                    "--freeze leaves stage {} [{}] with nothing to train (hint: freeze fewer layers)",
-                    i + 1,
-                    s.name
-                ));
+                return Err(ScheduleError::NothingToTrain { stage: i + 1, name: s.name.clone() });
             }
         }
         Ok(())
     }
 
     /// `--lr-mult name=x,...`: multiplies a group's learning rate in every stage.
-    pub fn scale_lr(&mut self, mults: &[(String, f32)], model: &ModelConfig) -> Result<(), String> {
+    pub fn scale_lr(&mut self, mults: &[(String, f32)], model: &ModelConfig) -> Result<(), ScheduleError> {
         for (name, m) in mults {
             let g = group_named(name, model)?;
             self.stages.iter_mut().for_each(|s| s.lr_mults[g] *= m);
@@ -220,20 +218,27 @@ impl Schedule {
     }
 
     /// Reads a schedule for `model` declared in TOML (see `StageFile`); `origin` names the file
-    /// in errors.
-    pub fn from_toml(text: &str, origin: &str, model: &ModelConfig) -> Result<Schedule, String> {
+    /// in errors, as `origin:line: …`. A stage that does not fit is reported at the line of its
+    /// `[[stage]]` table.
+    pub fn from_toml(text: &str, origin: &str, model: &ModelConfig) -> Result<Schedule, ScheduleError> {
+        let at = |line: usize, stage: Option<usize>, problem: ScheduleError| ScheduleError::File {
+            origin: origin.into(),
+            line,
+            stage,
+            problem: Box::new(problem),
+        };
         let file: ScheduleFile = toml::from_str(text).map_err(|e| {
-            format!(
-                "{origin}: {} (hint: see `strata train --help` for the [[stage]] format)",
-                e.to_string().replace('\n', " ")
-            )
+            let line = e.span().map_or(1, |s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            at(line, None, ScheduleError::Syntax { message: e.message().replace('\n', " ") })
         })?;
         if file.stage.is_empty() {
-            return Err(format!("{origin}: no [[stage]] tables (hint: declare at least one stage)"));
+            return Err(at(1, None, ScheduleError::NoStages));
         }
+        let lines = stage_table_lines(text);
         let mut stages = Vec::new();
         for (i, st) in file.stage.iter().enumerate() {
-            stages.push(st.stage(model).map_err(|m| format!("{origin}: stage {}: {m}", i + 1))?);
+            let line = lines.get(i).copied().unwrap_or(1);
+            stages.push(st.stage(model).map_err(|problem| at(line, Some(i + 1), problem))?);
         }
         let stlr = file.slanted_triangular_lr.then_some(Stlr::ULMFIT);
         Ok(Schedule { name: file.name.unwrap_or_else(|| "custom".into()), stages, stlr })
@@ -242,12 +247,16 @@ impl Schedule {
 
 /// The group `name` names in `model`; the error lists the names a user can give (the auxiliary
 /// heads are accepted but not advertised).
-fn group_named(name: &str, model: &ModelConfig) -> Result<Group, String> {
+fn group_named(name: &str, model: &ModelConfig) -> Result<Group, ScheduleError> {
     model.group_by_name(name).ok_or_else(|| {
-        let visible: Vec<String> =
-            model.groups().filter(|g| !matches!(g, Group::Aux(_))).map(|g| model.group_name(g)).collect();
-        format!("unknown layer '{name}' (hint: the layers are {})", visible.join(", "))
+        let known = model.groups().filter(|g| !matches!(g, Group::Aux(_))).map(|g| model.group_name(g)).collect();
+        ScheduleError::UnknownLayer { name: name.into(), known }
     })
+}
+
+/// The 1-based line of each `[[stage]]` table header, in order.
+fn stage_table_lines(text: &str) -> Vec<usize> {
+    text.lines().enumerate().filter(|(_, l)| l.trim_start().starts_with("[[stage]]")).map(|(i, _)| i + 1).collect()
 }
 
 /// A schedule file:
@@ -286,10 +295,10 @@ struct StageFile {
 
 impl StageFile {
     /// The stage this table declares for `model`.
-    fn stage(&self, model: &ModelConfig) -> Result<Stage, String> {
+    fn stage(&self, model: &ModelConfig) -> Result<Stage, ScheduleError> {
         let plan = self.plan(model)?;
         if self.epochs == 0 {
-            return Err("epochs must be at least 1 (hint: set epochs = N in the stage)".into());
+            return Err(ScheduleError::NoEpochs);
         }
         let mut lr_mults = GroupMap::filled(model.levels(), 1.0);
         for (name, &m) in &self.lr_mult {
@@ -301,7 +310,7 @@ impl StageFile {
 
     /// What the stage trains and which classifiers give its loss; it computes the levels up to
     /// the highest one a classifier reads.
-    fn plan(&self, model: &ModelConfig) -> Result<Plan, String> {
+    fn plan(&self, model: &ModelConfig) -> Result<Plan, ScheduleError> {
         let layers = model.levels();
         let mut plan = Plan::end_to_end(layers);
         plan.trainable = GroupMap::filled(layers, false);
@@ -319,11 +328,11 @@ impl StageFile {
             } else {
                 // a level: an auxiliary head on it, named after its layer (lstm_k, conv1d_k, …)
                 let Some(Group::Level(k)) = model.group_by_name(name) else {
-                    return Err(format!(
-                        "heads: '{name}' is not 'head' or a recurrent layer (hint: use head or {} … {})",
-                        model.group_name(Group::Level(0)),
-                        model.group_name(Group::Level(layers.saturating_sub(1)))
-                    ));
+                    return Err(ScheduleError::NotAHead {
+                        name: name.clone(),
+                        first: model.group_name(Group::Level(0)),
+                        last: model.group_name(Group::Level(layers.saturating_sub(1))),
+                    });
                 };
                 plan.aux_weights[k] = w;
                 plan.trainable[Group::Aux(k)] = w > 0.0;
@@ -332,14 +341,11 @@ impl StageFile {
         }
         // a level at or above `depth` is not computed, so nothing would train it
         if let Some(g) = plan.trainable.selected().find(|g| matches!(g, Group::Level(k) if *k >= depth)) {
-            let name = model.group_name(g);
-            return Err(format!(
-                "trains {name} but no head reads it or a layer above it (hint: add heads = {{ {name} = 1.0 }} or a head above it)"
-            ));
+            return Err(ScheduleError::Unread { name: model.group_name(g) });
         }
         plan.depth = depth.max(1);
         if plan.trainable.selected().next().is_none() {
-            return Err("trains nothing (hint: list layers in train = [...])".into());
+            return Err(ScheduleError::TrainsNothing);
         }
         Ok(plan)
     }
@@ -410,16 +416,51 @@ mod tests {
         assert_eq!(s.stages[1].lr_mults[Level(1)], 0.5);
         assert_eq!(trained(&s.stages[0]), [Embedding, Level(0), Aux(0)]);
         assert_eq!(s.stages[0].name, "embedding + lstm_0");
-        let bad =
-            Schedule::from_toml("[[stage]]\ntrain = [\"lstm_7\"]\nepochs = 1\n", "s.toml", &lstms(2)).unwrap_err();
-        assert!(bad.contains("s.toml: stage 1: unknown layer 'lstm_7'"), "{bad}");
+        let bad = Schedule::from_toml("[[stage]]\ntrain = [\"lstm_7\"]\nepochs = 1\n", "s.toml", &lstms(2))
+            .unwrap_err()
+            .to_string();
+        assert!(bad.starts_with("s.toml:1: stage 1: unknown layer 'lstm_7'"), "{bad}");
         let bad = Schedule::from_toml(
-            "[[stage]]\ntrain = [\"lstm_1\"]\nheads = { lstm_0 = 1.0 }\nepochs = 1\n",
+            "[[stage]]\ntrain = [\"lstm_0\"]\nheads = { lstm_0 = 1.0 }\nepochs = 1\n\n[[stage]]\ntrain = [\"lstm_1\"]\nheads = { lstm_0 = 1.0 }\nepochs = 1\n",
             "s.toml",
             &lstms(2),
         )
         .unwrap_err();
-        assert!(bad.contains("trains lstm_1 but no head reads it"), "{bad}");
+        assert_eq!(
+            bad,
+            ScheduleError::File {
+                origin: "s.toml".into(),
+                line: 6,
+                stage: Some(2),
+                problem: Box::new(ScheduleError::Unread { name: "lstm_1".into() })
+            }
+        );
+        assert!(bad.to_string().contains("trains lstm_1 but no head reads it"), "{bad}");
+        let bad = Schedule::from_toml("[[stage]]\ntrain = [\"head\"]\nepochs = 1\nbogus = 2\n", "s.toml", &lstms(2))
+            .unwrap_err()
+            .to_string();
+        assert!(bad.starts_with("s.toml:4: unknown field `bogus`"), "{bad}");
+        assert!(bad.ends_with("(hint: see `strata train --help` for the [[stage]] format)"), "{bad}");
+        let bad = Schedule::from_toml("name = \"x\"\n", "s.toml", &lstms(2)).unwrap_err().to_string();
+        assert_eq!(bad, "s.toml:1: no [[stage]] tables (hint: declare at least one stage)");
+    }
+
+    #[test]
+    fn unknown_names_list_the_known_ones() {
+        let e = Schedule::named("bogus", &lstms(1), 1, 0, 0.0).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "unknown schedule 'bogus' (hint: use one of end-to-end, layerwise, deep-supervision, gradual-unfreeze)"
+        );
+        let mut s = Schedule::end_to_end(1, 1);
+        let e = s.scale_lr(&[("lstm_3".into(), 0.5)], &lstms(1)).unwrap_err();
+        assert_eq!(
+            e,
+            ScheduleError::UnknownLayer {
+                name: "lstm_3".into(),
+                known: vec!["embedding".into(), "lstm_0".into(), "head".into()]
+            }
+        );
     }
 
     #[test]
@@ -428,6 +469,9 @@ mod tests {
         s.freeze(&["embedding".into()], &lstms(1)).unwrap();
         assert_eq!(trained(&s.stages[0]), [Level(0), Head]);
         let mut g = Schedule::gradual_unfreeze(&lstms(1), 3);
-        assert!(g.freeze(&["head".into()], &lstms(1)).unwrap_err().contains("stage 1"));
+        assert_eq!(
+            g.freeze(&["head".into()], &lstms(1)).unwrap_err(),
+            ScheduleError::NothingToTrain { stage: 1, name: "head".into() }
+        );
     }
 }

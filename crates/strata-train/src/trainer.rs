@@ -16,6 +16,7 @@ use strata_nn::optim::ParamRange;
 use strata_nn::Rng;
 
 use crate::batch::{stage_groups, BatchStepper};
+use crate::error::ResumeError;
 use crate::fit::{Best, EpochRecord, FitInput, FitOptions, Fitted, Progress, TrainState};
 use crate::optimizer::OptimizerState;
 use crate::schedule::Schedule;
@@ -130,10 +131,13 @@ impl<'a> Run<'a> {
     /// drawn replayed. Returns the stage to continue from and, unless the checkpoint came after
     /// the last stage, that stage as the checkpoint left it. Errs if the state does not fit
     /// this model and schedule.
-    pub(crate) fn resume(&mut self, state: TrainState) -> Result<(usize, Option<StageRun<'a>>), String> {
+    pub(crate) fn resume(&mut self, state: TrainState) -> Result<(usize, Option<StageRun<'a>>), ResumeError> {
         let stages = self.input.schedule.stages.len();
-        if state.params.len() != self.model.params.len() || state.stage > stages {
-            return Err("the checkpoint does not match this model or schedule".into());
+        if state.params.len() != self.model.params.len() {
+            return Err(ResumeError::Params { saved: state.params.len(), model: self.model.params.len() });
+        }
+        if state.stage > stages {
+            return Err(ResumeError::Stage { finished: state.stage, stages });
         }
         self.model.params.data = state.params;
         for _ in 0..state.shuffles {
@@ -323,7 +327,7 @@ pub fn fit_schedule_from(
     input: FitInput,
     progress: &mut dyn Progress,
     resume: Option<TrainState>,
-) -> Result<Fitted, String> {
+) -> Result<Fitted, ResumeError> {
     let mut run = Run::new(model, input, progress);
     let (first, partway) = match resume {
         Some(state) => run.resume(state)?,

@@ -5,9 +5,12 @@
 use strata_model::model::LayerSpec;
 use strata_model::plan::Group;
 use strata_model::{Model, ModelConfig};
-use strata_train::fit::{stage_groups, BatchStepper, Dataset, FitInput, FitOptions, Monitor, OptimizerState, Silent};
-use strata_train::fit_schedule;
+use strata_train::fit::{
+    stage_groups, BatchStepper, Dataset, FitInput, FitOptions, Monitor, OptimizerSnapshot, OptimizerState, Silent,
+    TrainState,
+};
 use strata_train::schedule::Schedule;
+use strata_train::{fit_schedule, fit_schedule_from, ResumeError};
 
 /// Label 1 iff more ids are in the lower half of the vocabulary (learnable, not trivial).
 fn data(n: usize, t: usize, v: u32) -> (Vec<u32>, Vec<usize>) {
@@ -191,4 +194,39 @@ fn adadelta_trains_and_max_norm_bounds_the_heads_columns() {
     let norm = head.iter().map(|w| w * w).sum::<f32>().sqrt();
     assert!(norm <= 0.3 + 1e-5, "head column norm {norm}");
     assert_ne!(group(&m, Group::Head), before);
+}
+
+#[test]
+fn a_checkpoint_of_another_run_is_refused_naming_what_differs() {
+    let (ids, labels) = data(16, 10, 50);
+    let train = Dataset { ids: &ids, labels: &labels, t: 10 };
+    let schedule = Schedule::end_to_end(1, 2);
+    let mut m = model(1);
+    let n = m.params.len();
+    let state = |params: usize, stage: usize, optimizer: Option<OptimizerSnapshot>| TrainState {
+        stage,
+        epochs_done: 1,
+        shuffles: 0,
+        step: 0,
+        params: vec![0.0; params],
+        optimizer,
+        history: Vec::new(),
+        early_stops: Vec::new(),
+        best: None,
+        waited: 0,
+    };
+    let mut resume = |state: TrainState| {
+        let input = FitInput { train: &train, val: None, schedule: &schedule, opts: &opts(2) };
+        fit_schedule_from(&mut m, input, &mut Silent, Some(state)).err()
+    };
+    assert_eq!(resume(state(n + 1, 0, None)), Some(ResumeError::Params { saved: n + 1, model: n }));
+    assert_eq!(resume(state(n, 2, None)), Some(ResumeError::Stage { finished: 2, stages: 1 }));
+    let adadelta = OptimizerSnapshot::Adadelta { acc_grad: vec![0.0; n], acc_update: vec![0.0; n] };
+    assert_eq!(resume(state(n, 0, Some(adadelta))), Some(ResumeError::Optimizer { saved: "adadelta", run: "adam" }));
+    let adam = OptimizerSnapshot::Adam { m: vec![0.0; n - 1], v: vec![0.0; n - 1], t: 1 };
+    assert_eq!(
+        resume(state(n, 0, Some(adam))),
+        Some(ResumeError::OptimizerSize { optimizer: "adam", saved: n - 1, run: n })
+    );
+    assert!(resume(state(n, 1, None)).is_none(), "a checkpoint after the last stage finishes the run");
 }

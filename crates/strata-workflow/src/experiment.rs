@@ -10,6 +10,7 @@ use std::time::Instant;
 use strata_data::{Example, LabelMap};
 pub use strata_report::results::{CurvePoint, ExperimentResults, LayerProbe, ScheduleResult, StageTime};
 
+use crate::error::WorkflowError;
 use crate::pipeline::{train, TrainData, TrainSettings};
 use crate::splits::{mean_std, score, Split};
 use strata_train::fit::Progress;
@@ -34,7 +35,7 @@ pub fn run(
     e: &Experiment,
     progress: &mut dyn Progress,
     on_done: &mut dyn FnMut(&str, usize, f64),
-) -> Result<ExperimentResults, String> {
+) -> Result<ExperimentResults, WorkflowError> {
     let Experiment { examples, labels, y, splits, schedules, .. } = *e;
     let mut results = Vec::new();
     for (name, s) in schedules {
@@ -106,7 +107,7 @@ pub fn run(
             curves,
         });
     }
-    let first = &schedules.first().ok_or("no schedules")?.1;
+    let first = &schedules.first().ok_or(WorkflowError::NoSchedules)?.1;
     Ok(ExperimentResults {
         data: e.data.clone(),
         protocol: e.protocol.clone(),

@@ -4,9 +4,12 @@
 //! [`pipeline`] fits the tokenizer, encodes, trains through strata-train and packs a saved
 //! model; [`splits`] makes the held-out parts (k-fold, hold-out) and scores them;
 //! [`experiment`] runs several schedules on the same splits; [`probe`] fits linear probes on
-//! every level's representation.
+//! every level's representation; [`error`] has the one error they end with.
 
+pub mod error;
 pub mod experiment;
 pub mod pipeline;
 pub mod probe;
 pub mod splits;
+
+pub use error::WorkflowError;

@@ -10,6 +10,7 @@ use serde::Serialize;
 use strata_data::{stratified_split, DataError, Example, LabelMap};
 use strata_text::{PadSequences, Tokenizer, TokenizerConfig};
 
+use crate::error::WorkflowError;
 use crate::probe::{probe_layers, ProbeResult};
 use crate::splits::{kfold_splits, mean_std, score};
 use strata_model::encode::{encode_texts, Encoding};
@@ -140,7 +141,7 @@ pub struct TrainData<'a> {
 
 /// Fits the tokenizer on `data.train_idx`, trains a fresh model, evaluates on `data.val_idx`
 /// each epoch.
-pub fn train(data: TrainData, s: &TrainSettings, progress: &mut dyn Progress) -> Result<Trained, String> {
+pub fn train(data: TrainData, s: &TrainSettings, progress: &mut dyn Progress) -> Result<Trained, WorkflowError> {
     train_from(data, s, progress, None)
 }
 
@@ -151,7 +152,7 @@ pub fn train_from(
     s: &TrainSettings,
     progress: &mut dyn Progress,
     resume: Option<TrainState>,
-) -> Result<Trained, String> {
+) -> Result<Trained, WorkflowError> {
     let TrainData { examples, labels, y, train_idx, val_idx } = data;
     let texts = |idx: &[usize]| idx.iter().map(|&i| examples[i].text.as_str()).collect::<Vec<_>>();
     let (train_texts, val_texts) = (texts(train_idx), texts(val_idx));
@@ -165,8 +166,8 @@ pub fn train_from(
         num_classes: labels.len(),
         embedding_init: s.model.embedding_init,
     };
-    config.validate().map_err(|e| e.to_string())?;
-    config.check_steps(s.text.pad.maxlen).map_err(|e| e.to_string())?;
+    config.validate()?;
+    config.check_steps(s.text.pad.maxlen)?;
     let encoding = Encoding { pad: s.text.pad, sentences: config.sentences() };
     let t = encoding.ids_per_text();
     let enc = |texts: &[&str]| encode_texts(&tokenizer, texts, &encoding);
@@ -239,7 +240,7 @@ pub fn cross_validate(
     s: &TrainSettings,
     progress: &mut dyn Progress,
     on_fold: &mut dyn FnMut(&FoldResult),
-) -> Result<CvReport, String> {
+) -> Result<CvReport, WorkflowError> {
     let started = Instant::now();
     let mut results = Vec::with_capacity(k);
     for (f, split) in kfold_splits(y, k, s.validation_split, s.fit.seed).iter().enumerate() {

@@ -1,6 +1,6 @@
 //! `strata cv`: stratified k-fold cross-validation with per-fold and mean ± std accuracy.
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{bail, Result};
 use strata_workflow::pipeline::{cross_validate, Probes};
 
 use crate::args::CvCmd;
@@ -40,8 +40,7 @@ pub fn run(a: CvCmd) -> Result<()> {
             println!("{line}");
         }
     };
-    let report =
-        cross_validate(&examples, &labels, &y, a.folds, &s, &mut printer, &mut on_fold).map_err(|m| anyhow!("{m}"))?;
+    let report = cross_validate(&examples, &labels, &y, a.folds, &s, &mut printer, &mut on_fold)?;
     if a.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {

@@ -8,7 +8,7 @@
 
 use std::time::Instant;
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{bail, Result};
 use strata_data::{stratified_split, Example, LabelMap};
 use strata_model::zoo::Knobs;
 use strata_text::{PadSequences, Tokenizer, TokenizerConfig};
@@ -110,7 +110,7 @@ pub fn run(a: DemoCmd) -> Result<()> {
     println!("maxlen 100 — validation on the held-out sentences:");
     let mut curve = Curve { val: Vec::new() };
     let data = TrainData { examples: &examples, labels: &labels, y: &y, train_idx: &train_idx, val_idx: &test_idx };
-    let trained = train(data, &settings, &mut curve).map_err(|m| anyhow!("{m}"))?;
+    let trained = train(data, &settings, &mut curve)?;
 
     let test: Vec<&DemoExample> = test_idx.iter().map(|&i| &corpus[i]).collect();
     let train_ex: Vec<&DemoExample> = train_idx.iter().map(|&i| &corpus[i]).collect();

@@ -1,7 +1,7 @@
 //! `strata experiment`: every schedule on the same model, data, splits, seed and epoch budget;
 //! writes results.json, report.md and a self-contained report/index.html.
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{bail, Result};
 use strata_data::{read_examples, stratified_split};
 use strata_model::folder::write_atomic;
 use strata_workflow::experiment::{run, Experiment};
@@ -79,7 +79,7 @@ pub fn run_cmd(a: ExperimentCmd) -> Result<()> {
         data: data_name,
         protocol,
     };
-    let results = run(&experiment, &mut printer, &mut on_done).map_err(|m| anyhow!("{m}"))?;
+    let results = run(&experiment, &mut printer, &mut on_done)?;
     let json = serde_json::to_string_pretty(&results)?;
     write_atomic(&a.out.join("results.json"), json.as_bytes())?;
     write_atomic(&a.out.join("report.md"), strata_report::markdown(&results).as_bytes())?;

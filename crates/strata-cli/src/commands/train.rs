@@ -11,6 +11,7 @@ use strata_train::history::{history_csv, timings_csv};
 use strata_train::{EpochRecord, Progress};
 use strata_workflow::pipeline::{holdout, label_indices, train_from, TrainData};
 use strata_workflow::probe::probe_table;
+use strata_workflow::WorkflowError;
 
 use crate::args::TrainCmd;
 use crate::progress::EpochPrinter;
@@ -126,8 +127,12 @@ pub fn run(a: TrainCmd) -> Result<()> {
     };
     let mut progress = Checkpointing { inner: EpochPrinter::new(), dir: out.clone(), every, failed: None };
     let input = TrainData { examples: &examples, labels: &labels, y: &y, train_idx: &train_idx, val_idx: &val_idx };
-    let trained = train_from(input, &s, &mut progress, resume)
-        .map_err(|m| anyhow!("{}: {m} (hint: resume with the same strata version and data)", out.display()))?;
+    let trained = train_from(input, &s, &mut progress, resume).map_err(|e| match e {
+        WorkflowError::Resume(m) => {
+            anyhow!("{}: {m} (hint: resume with the same strata version and data)", out.display())
+        }
+        other => other.into(),
+    })?;
     if let Some(e) = progress.failed {
         return Err(e.into());
     }

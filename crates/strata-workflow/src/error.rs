@@ -1,0 +1,37 @@
+//! The workflows' one error type: what stops a run from training, with the data the CLI
+//! needs for its one line `error: … (hint: …)`. It wraps the lower crates' errors unchanged, so
+//! their messages read the same.
+
+use strata_model::error::ModelError;
+use strata_train::error::ResumeError;
+
+/// Why a workflow could not train.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum WorkflowError {
+    /// The model cannot be built for this data (too few classes, too short a `maxlen`, …).
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    /// The checkpoint to continue from does not fit the run.
+    #[error(transparent)]
+    Resume(#[from] ResumeError),
+    /// An experiment given no schedules to compare.
+    #[error("no schedules")]
+    NoSchedules,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wrapped_error_reads_as_itself_and_once() {
+        let inner = ModelError::TooFewClasses { classes: 1 };
+        let e = WorkflowError::from(inner.clone());
+        assert_eq!(e.to_string(), inner.to_string());
+        // the CLI prints the error chain; the wrapper must not add the message a second time
+        assert!(std::error::Error::source(&e).is_none());
+        let e = WorkflowError::from(ResumeError::Params { saved: 3, model: 2 });
+        assert_eq!(e.to_string(), "the checkpoint does not match this model: it holds 3 parameters, the model has 2");
+        assert!(std::error::Error::source(&e).is_none());
+    }
+}
