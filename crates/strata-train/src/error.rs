@@ -19,7 +19,7 @@ pub enum ScheduleError {
     NoEpochs,
     /// A `heads` key that is neither the final head nor a level; `first` and `last` name the
     /// model's lowest and highest levels.
-    #[error("heads: '{name}' is not 'head' or a recurrent layer (hint: use head or {first} … {last})")]
+    #[error("heads: '{name}' is not 'head' or a level (hint: use head or {first} … {last})")]
     NotAHead { name: String, first: String, last: String },
     /// A stage trains level `name`, which no head reads (directly or through a level above).
     #[error(

@@ -5,7 +5,7 @@
 //! | schedule | stages |
 //! |---|---|
 //! | `end-to-end` | all layers, final loss |
-//! | `layerwise` | stage k trains lstm_k (stage 1 also the embedding) + a classifier on its last state; lower layers frozen, higher ones absent (Bengio 2007; Belilovsky 2019); optional fine-tune stage |
+//! | `layerwise` | stage k trains level k (stage 1 also the embedding) + a classifier on its summary (an auxiliary head below the top, the final head on the top level); lower levels frozen, higher ones absent (Bengio 2007; Belilovsky 2019); optional fine-tune stage |
 //! | `deep-supervision` | all layers, final loss + weighted auxiliary losses on the layers below the top (Lee et al. 2015) |
 //! | `gradual-unfreeze` | head first, then one more group per stage downward; lr ÷ 2.6 per group down; slanted triangular lr (Howard & Ruder 2018) |
 //!
