@@ -25,8 +25,13 @@ pub enum ModelError {
     #[error("unknown --model '{name}' (hint: use one of {})", known.join(", "))]
     UnknownModel { name: String, known: &'static [&'static str] },
     /// A model file's problem, at a line (1-based) of the file.
-    #[error("{origin}:{line}: {problem} (hint: see `strata train --help` and the README for the [[layer]] format)")]
-    File { origin: String, line: usize, problem: String },
+    #[error("{origin}:{line}: {problem}{}", format_hint(problem))]
+    File { origin: String, line: usize, problem: Box<ModelError> },
+    /// A model file that is not the TOML it should be (the parser's words).
+    #[error("{0}")]
+    Syntax(String),
+    #[error("no [[layer]] tables")]
+    NoLayers,
     /// A config.json whose model no strata wrote.
     #[error("{0}")]
     Config(String),
@@ -41,6 +46,15 @@ pub struct Misfit(pub String);
 impl From<&str> for Misfit {
     fn from(s: &str) -> Misfit {
         Misfit(s.to_string())
+    }
+}
+
+/// A model file's problem that carries no hint of its own gets the format's (one hint a line).
+fn format_hint(problem: &ModelError) -> &'static str {
+    if problem.to_string().contains("(hint:") {
+        ""
+    } else {
+        " (hint: see `strata train --help` and the README for the [[layer]] format)"
     }
 }
 

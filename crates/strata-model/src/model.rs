@@ -1,9 +1,10 @@
 //! The model: a configuration (an embedding, then a list of layers like a Keras `Sequential`,
 //! then a classifier), a flat parameter store laid out from it, and Keras's initialisation.
 //!
-//! The layer types are in [`crate::layers`], one module each; the named models are lists the CLI builds
-//! (`--model`, [`crate::zoo`]); a TOML file can declare any other list ([`crate::model_file`]). The seed's model is `Embedding(V, 128) → LSTM(64) →
-//! Dense(1, sigmoid)`.
+//! The layer types are in [`crate::layers`], one module each; the named models are lists the
+//! CLI builds (`--model`, [`crate::zoo`]); a TOML file can declare any other list
+//! ([`crate::model_file`]). The seed's model is `Embedding(V, 128) → LSTM(64) → Dense(1,
+//! sigmoid)`.
 //!
 //! Layers with parameters are the model's **levels** — the unit that schedules train, freeze
 //! and probe. A parameter-free layer (dropout, pooling, the sentence boundary) belongs to the
@@ -41,7 +42,7 @@ pub struct ModelConfig {
 }
 
 /// Keras's `Embedding` initialiser bound.
-pub const KERAS_EMBEDDING_INIT: f32 = crate::layers::KERAS_EMBEDDING_INIT;
+pub const KERAS_EMBEDDING_INIT: f32 = 0.05;
 
 fn keras_embedding_init() -> f32 {
     KERAS_EMBEDDING_INIT
@@ -309,6 +310,17 @@ pub struct Layout {
     pub aux: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>,
 }
 
+/// Where a level's summary vector is read from (see [`Model::summary`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Summary {
+    /// The body layer it is read from.
+    pub layer: usize,
+    /// From that layer's last state rather than its output.
+    pub from_last_state: bool,
+    /// Its rows are sentences, averaged per text.
+    pub per_sentence: bool,
+}
+
 /// A model's configuration and parameters.
 #[derive(Clone, Debug)]
 pub struct Model {
@@ -371,28 +383,30 @@ impl Model {
         self.placed.last().map_or(self.config.embedding_dim, |l| l.output.width)
     }
 
-    /// Where level `k`'s summary (what its auxiliary head and probe read) comes from: (layer
-    /// index, from its last state, rows are sentences to be averaged per text) — the last state
-    /// of a layer whose type says so (recurrent layers), else the level's last vector output,
-    /// else (a level that gives only sequences) its last layer's last step.
-    pub fn summary_source(&self, k: usize) -> (usize, bool, bool) {
+    /// Where level `k`'s summary (what its auxiliary head and probe read) comes from: the last
+    /// state of a layer whose type says so (recurrent layers, layer normalisation), else the
+    /// level's last vector output, else (a level that gives only sequences) its last layer's
+    /// last step.
+    pub fn summary(&self, k: usize) -> Summary {
         let first = self.placed.iter().position(|p| p.group == Group::Level(k)).expect("level exists");
         if self.placed[first].spec.layer().summary_is_last_state() {
-            return (first, true, self.placed[first].input.sentence_rows);
+            return Summary {
+                layer: first,
+                from_last_state: true,
+                per_sentence: self.placed[first].input.sentence_rows,
+            };
         }
         let level = (first..self.placed.len()).take_while(|&i| self.placed[i].group == Group::Level(k));
-        match level.clone().filter(|&i| !self.placed[i].output.sequence).last() {
-            Some(i) => (i, false, self.placed[i].output.sentence_rows),
-            None => {
-                let i = level.last().unwrap_or(first);
-                (i, true, self.placed[i].output.sentence_rows)
-            }
-        }
+        let (layer, from_last_state) = match level.clone().filter(|&i| !self.placed[i].output.sequence).last() {
+            Some(i) => (i, false),
+            None => (level.last().unwrap_or(first), true),
+        };
+        Summary { layer, from_last_state, per_sentence: self.placed[layer].output.sentence_rows }
     }
 
     /// Width of level `k`'s summary vector.
     pub fn summary_width(&self, k: usize) -> usize {
-        self.placed[self.summary_source(k).0].output.width
+        self.placed[self.summary(k).layer].output.width
     }
 
     /// Appends one auxiliary classifier per level (`aux_k.kernel`, `aux_k.bias`),

@@ -37,13 +37,14 @@ struct ModelFile {
 /// `embedding_dim` is used when the file gives none. A layer that does not fit is reported at
 /// the line of its `[[layer]]` table.
 pub fn parse(text: &str, origin: &str, embedding_dim: usize) -> Result<ModelSettings, ModelError> {
-    let at = |line: usize, problem: String| ModelError::File { origin: origin.into(), line, problem };
+    let at =
+        |line: usize, problem: ModelError| ModelError::File { origin: origin.into(), line, problem: Box::new(problem) };
     let file: ModelFile = toml::from_str(text).map_err(|e| {
         let line = e.span().map_or(1, |s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-        at(line, e.message().replace('\n', " "))
+        at(line, ModelError::Syntax(e.message().replace('\n', " ")))
     })?;
     if file.layer.is_empty() {
-        return Err(at(1, "no [[layer]] tables".into()));
+        return Err(at(1, ModelError::NoLayers));
     }
     let settings = ModelSettings {
         architecture: "custom".into(),
@@ -65,7 +66,7 @@ pub fn parse(text: &str, origin: &str, embedding_dim: usize) -> Result<ModelSett
             ModelError::Layer { index, .. } => layer_table_lines(text).get(index - 1).copied().unwrap_or(1),
             _ => 1,
         };
-        at(line, e.to_string())
+        at(line, e)
     })?;
     Ok(settings)
 }
@@ -100,6 +101,14 @@ mod tests {
         assert!(e.starts_with("m.toml:6: unknown variant `bogus`"), "{e}");
         let e = parse("[[layer]]\ntype = \"mean_pool\"\n", "m.toml", 8).unwrap_err().to_string();
         assert!(e.starts_with("m.toml:1: the model needs at least one layer with parameters"), "{e}");
+        let e = parse(
+            "[[layer]]\ntype = \"lstm\"\nunits = 2\n[[layer]]\ntype = \"layer_norm\"\nepsilon = 0.0\n",
+            "m.toml",
+            8,
+        );
+        let e = e.unwrap_err().to_string();
+        assert_eq!(e.matches("(hint:").count(), 1, "one hint a line: {e}");
+        assert!(e.starts_with("m.toml:4: layer 2 (layer_norm): epsilon must be a positive number"), "{e}");
         let text = "[[layer]]\ntype = \"lstm\"\nunits = 4\n\n[[layer]]\ntype = \"dense\"\nunits = 0\n";
         let e = parse(text, "m.toml", 8).unwrap_err();
         assert_eq!(
@@ -107,7 +116,11 @@ mod tests {
             ModelError::File {
                 origin: "m.toml".into(),
                 line: 5,
-                problem: "layer 2 (dense): sizes must be at least 1".into()
+                problem: Box::new(ModelError::Layer {
+                    index: 2,
+                    kind: "dense",
+                    rule: "sizes must be at least 1".into()
+                })
             }
         );
     }

@@ -92,15 +92,20 @@ impl Workspace {
     }
 }
 
-/// Fills `out[k]` with level `k`'s summary `[B, D_k]` from where [`Model::summary_source`]
+/// Fills `out[k]` with level `k`'s summary `[B, D_k]` from where [`Model::summary`]
 /// says (a last state, or the level's last vector output); below a `sentences` layer, the mean
 /// over each document's sentences.
 fn level_summary(model: &Model, layers: &[Box<dyn Layer>], b: usize, k: usize, out: &mut [Vec<f32>]) {
-    let (i, last, sentence_rows) = model.summary_source(k);
-    let src = if last { layers[i].last_state().unwrap() } else { layers[i].output() };
+    let from = model.summary(k);
+    let layer = &layers[from.layer];
+    let src = if from.from_last_state {
+        layer.last_state().expect("a level read by its last state ends in a layer that keeps one")
+    } else {
+        layer.output()
+    };
     let d = model.summary_width(k);
     let dst = &mut out[k];
-    if sentence_rows {
+    if from.per_sentence {
         let s = model.config.sentences().unwrap_or(1);
         dst.clear();
         dst.resize(b * d, 0.0);
@@ -312,10 +317,14 @@ pub fn backward(
 /// Adds an auxiliary head's gradient at level `k`'s summary (`ws.dstate`, `[B, D]`) to the
 /// layer it came from — spread evenly over a document's sentences below a `sentences` layer.
 fn add_summary_gradient(model: &Model, k: usize, b: usize, ws: &mut Workspace) {
-    let (i, last, sentence_rows) = model.summary_source(k);
-    let d = model.summary_width(k);
-    let s = if sentence_rows { model.config.sentences().unwrap_or(1) } else { 1 };
-    let (buf, has) = if last { (&mut ws.dlast[i], &mut ws.has_dlast[i]) } else { (&mut ws.dy[i], &mut ws.has_dy[i]) };
+    let from = model.summary(k);
+    let (i, d) = (from.layer, model.summary_width(k));
+    let s = if from.per_sentence { model.config.sentences().unwrap_or(1) } else { 1 };
+    let (buf, has) = if from.from_last_state {
+        (&mut ws.dlast[i], &mut ws.has_dlast[i])
+    } else {
+        (&mut ws.dy[i], &mut ws.has_dy[i])
+    };
     if !*has {
         buf.clear();
         buf.resize(b * s * d, 0.0);

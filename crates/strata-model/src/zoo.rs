@@ -2,9 +2,8 @@
 //! initialiser), with the knobs the CLI exposes.
 
 use crate::error::ModelError;
-use crate::layers::KERAS_EMBEDDING_INIT;
 use crate::layers::{AttentionConfig, Conv1dConfig, DropoutConfig, GruConfig, LayerSpec, LstmConfig, SentencesConfig};
-use crate::model::ModelSettings;
+use crate::model::{ModelSettings, KERAS_EMBEDDING_INIT};
 
 /// The models `--model` names.
 pub const NAMED_MODELS: [&str; 6] = ["seed", "seed-stacked", "gru", "bilstm", "kim-cnn", "han"];

@@ -21,6 +21,12 @@ pub enum ScheduleError {
     /// model's lowest and highest levels.
     #[error("heads: '{name}' is not 'head' or a level (hint: use head or {first} … {last})")]
     NotAHead { name: String, first: String, last: String },
+    /// A `heads` weight that is negative or not a number.
+    #[error("heads: the weight of '{name}' must be a number ≥ 0 (hint: 1.0 for a full loss, 0 for none)")]
+    BadWeight { name: String },
+    /// A stage whose heads all weigh 0: nothing gives it a loss.
+    #[error("no head has a weight above 0 (hint: give one head a positive weight)")]
+    NoLoss,
     /// A stage trains level `name`, which no head reads (directly or through a level above).
     #[error(
         "trains {name} but no head reads it or a layer above it (hint: add heads = {{ {name} = 1.0 }} or a head above it)"

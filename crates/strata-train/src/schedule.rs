@@ -322,22 +322,38 @@ impl StageFile {
             if self.heads.is_empty() { BTreeMap::from([("head".to_string(), 1.0)]) } else { self.heads.clone() };
         let mut depth = 0;
         for (name, &w) in &heads {
-            if name == "head" {
-                plan.head_weight = w;
-                depth = layers;
-            } else {
-                // a level: an auxiliary head on it, named after its layer (lstm_k, conv1d_k, …)
-                let Some(Group::Level(k)) = model.group_by_name(name) else {
+            // the final head, or a level's auxiliary head, named after its layer (lstm_k, …)
+            let level = match model.group_by_name(name) {
+                Some(Group::Head) => None,
+                Some(Group::Level(k)) => Some(k),
+                _ => {
                     return Err(ScheduleError::NotAHead {
                         name: name.clone(),
                         first: model.group_name(Group::Level(0)),
                         last: model.group_name(Group::Level(layers.saturating_sub(1))),
-                    });
-                };
-                plan.aux_weights[k] = w;
-                plan.trainable[Group::Aux(k)] = w > 0.0;
-                depth = depth.max(k + 1);
+                    })
+                }
+            };
+            if !(w.is_finite() && w >= 0.0) {
+                return Err(ScheduleError::BadWeight { name: name.clone() });
             }
+            if w == 0.0 {
+                continue; // no loss: the head is not computed and reads no level
+            }
+            match level {
+                None => {
+                    plan.head_weight = w;
+                    depth = layers;
+                }
+                Some(k) => {
+                    plan.aux_weights[k] = w;
+                    plan.trainable[Group::Aux(k)] = true;
+                    depth = depth.max(k + 1);
+                }
+            }
+        }
+        if depth == 0 {
+            return Err(ScheduleError::NoLoss);
         }
         // a level at or above `depth` is not computed, so nothing would train it
         if let Some(g) = plan.trainable.selected().find(|g| matches!(g, Group::Level(k) if *k >= depth)) {
@@ -404,6 +420,19 @@ mod tests {
         assert!((s.factor(100, 1000) - 1.0).abs() < 1e-6);
         assert!(s.factor(50, 1000) > s.factor(10, 1000));
         assert!((s.factor(999, 1000) - 1.0 / 32.0).abs() < 0.01);
+    }
+
+    #[test]
+    fn heads_of_weight_zero_give_no_loss_and_negative_weights_are_refused() {
+        let file = |heads: &str| format!("[[stage]]\ntrain = [\"lstm_0\"]\nheads = {{ {heads} }}\nepochs = 1\n");
+        let s = Schedule::from_toml(&file("lstm_0 = 1.0, lstm_1 = 0.0, head = 0.0"), "s.toml", &lstms(2)).unwrap();
+        let plan = &s.stages[0].plan;
+        assert_eq!((plan.depth, plan.head_weight, plan.aux_weights.clone()), (1, 0.0, vec![1.0, 0.0]));
+        assert!(!plan.trainable[Aux(1)]);
+        let e = Schedule::from_toml(&file("head = 0.0"), "s.toml", &lstms(2)).unwrap_err().to_string();
+        assert!(e.contains("no head has a weight above 0"), "{e}");
+        let e = Schedule::from_toml(&file("lstm_0 = -1.0"), "s.toml", &lstms(2)).unwrap_err().to_string();
+        assert!(e.contains("the weight of 'lstm_0' must be a number ≥ 0"), "{e}");
     }
 
     #[test]

@@ -77,9 +77,6 @@ layer_types! {
     Sentences(SentencesConfig),
 }
 
-/// Keras's `Embedding` initialiser bound: embeddings start uniform in ±0.05.
-pub const KERAS_EMBEDDING_INIT: f32 = 0.05;
-
 /// What flows between layers: a time-major sequence `[T, N, D]` or one vector per row `[N, D]`.
 /// Below a `sentences` layer the rows are sentences (`N = B·S`), above it texts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -187,7 +184,8 @@ pub trait LayerType {
     /// Whether it has parameters, which makes it a level of its own (schedules train, freeze
     /// and probe levels); a parameter-free layer belongs to the level below it.
     fn has_params(&self) -> bool {
-        self.tensors(1).is_some_and(|t| !t.is_empty())
+        // sizes that overflow still mean parameters; the model reports the overflow
+        self.tensors(1).is_none_or(|t| !t.is_empty())
     }
 
     /// Whether it reads the padding mask (pooling over time skips padded steps).
@@ -248,8 +246,9 @@ pub trait Layer: Send {
     /// The output of the last `forward`.
     fn output(&self) -> &[f32];
 
-    /// A recurrent layer's last state `[N, D]` (what an auxiliary head and a probe read), even
-    /// when it returns sequences.
+    /// The last state `[N, D]` (what an auxiliary head and a probe read) of a layer whose type
+    /// says its level is summarised by it (a recurrent layer's, even when it returns sequences;
+    /// a layer norm's last step).
     fn last_state(&self) -> Option<&[f32]> {
         None
     }

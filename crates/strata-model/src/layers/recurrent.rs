@@ -84,7 +84,7 @@ impl RecurrentRule {
     }
 
     fn build(&self, input: Shape, output: Shape, ranges: Vec<Range<usize>>) -> Box<dyn Layer> {
-        Box::new(Recurrent::new(self.cell, input.width, self.units, self.bidirectional, output.sequence, ranges))
+        Box::new(Recurrent::new(self, input.width, output.sequence, ranges))
     }
 }
 
@@ -128,6 +128,13 @@ macro_rules! recurrent_type {
 recurrent_type!(LstmConfig, Cell::Lstm);
 recurrent_type!(GruConfig, Cell::Gru);
 
+/// One direction's activations or both directions'.
+enum Directions {
+    One(RnnCache),
+    /// boxed: both directions' buffers make it twice the size of one
+    Both(Box<BiCache>),
+}
+
 pub struct Recurrent {
     /// input width `E`, units per direction `H`
     e: usize,
@@ -136,32 +143,22 @@ pub struct Recurrent {
     sequences: bool,
     /// kernel, recurrent kernel, bias — per direction
     ranges: Vec<Range<usize>>,
-    uni: Option<RnnCache>,
-    bi: Option<BiCache>,
+    cache: Directions,
     dims: RnnDims,
     /// `[N, D]` scratch: gradient at the last state from above plus from an auxiliary head
     dlast_sum: Vec<f32>,
 }
 
 impl Recurrent {
-    pub fn new(
-        cell: Cell,
-        e: usize,
-        h: usize,
-        bidirectional: bool,
-        sequences: bool,
-        ranges: Vec<Range<usize>>,
-    ) -> Self {
-        Recurrent {
-            e,
-            h,
-            sequences,
-            ranges,
-            uni: (!bidirectional).then(|| RnnCache::new(cell)),
-            bi: bidirectional.then(|| BiCache::new(cell)),
-            dims: RnnDims { b: 0, t: 0, e, h },
-            dlast_sum: Vec::new(),
-        }
+    /// A layer of `rule`'s cell and directions on inputs `e` wide.
+    fn new(rule: &RecurrentRule, e: usize, sequences: bool, ranges: Vec<Range<usize>>) -> Self {
+        let (cell, h) = (rule.cell, rule.units);
+        let cache = if rule.bidirectional {
+            Directions::Both(Box::new(BiCache::new(cell)))
+        } else {
+            Directions::One(RnnCache::new(cell))
+        };
+        Recurrent { e, h, sequences, ranges, cache, dims: RnnDims { b: 0, t: 0, e, h }, dlast_sum: Vec::new() }
     }
 }
 
@@ -180,37 +177,32 @@ impl Layer for Recurrent {
     fn forward(&mut self, p: &[f32], x: &[f32], rows: Rows, _valid: Option<&[bool]>, _: Option<&mut Rng>) -> Rows {
         self.dims = RnnDims { b: rows.n, t: rows.t, e: self.e, h: self.h };
         let (d, r) = (self.dims, &self.ranges);
-        match (&mut self.uni, &mut self.bi) {
-            (Some(c), _) => c.forward(d, x, params(r, p, 0)),
-            (None, Some(c)) => bidirectional::forward(d, x, bi_params(r, p), c),
-            _ => unreachable!(),
+        match &mut self.cache {
+            Directions::One(c) => c.forward(d, x, params(r, p, 0)),
+            Directions::Both(c) => bidirectional::forward(d, x, bi_params(r, p), c),
         }
         Rows { n: rows.n, t: if self.sequences { rows.t } else { 1 } }
     }
 
     fn output(&self) -> &[f32] {
-        if self.sequences {
-            match (&self.uni, &self.bi) {
-                (Some(c), _) => c.outputs(self.dims),
-                (_, Some(c)) => &c.seq,
-                _ => unreachable!(),
-            }
-        } else {
-            self.last_state().unwrap()
+        match (&self.cache, self.sequences) {
+            (Directions::One(c), true) => c.outputs(self.dims),
+            (Directions::Both(c), true) => &c.seq,
+            (Directions::One(c), false) => c.last(self.dims),
+            (Directions::Both(c), false) => &c.last,
         }
     }
 
     fn last_state(&self) -> Option<&[f32]> {
-        match (&self.uni, &self.bi) {
-            (Some(c), _) => Some(c.last(self.dims)),
-            (_, Some(c)) => Some(&c.last),
-            _ => None,
-        }
+        Some(match &self.cache {
+            Directions::One(c) => c.last(self.dims),
+            Directions::Both(c) => &c.last,
+        })
     }
 
     fn backward(&mut self, p: &[f32], x: &[f32], grads: Grads<'_>) {
         let Grads { dy, dlast, params: g, off, dx } = grads;
-        let Recurrent { sequences, ranges, uni, bi, dims: d, dlast_sum, .. } = self;
+        let Recurrent { sequences, ranges, cache, dims: d, dlast_sum, .. } = self;
         let (dseq, dlast) = if *sequences {
             (dy, dlast)
         } else {
@@ -230,13 +222,12 @@ impl Layer for Recurrent {
             bias: views.next().unwrap(),
         };
         let dy = RnnOutputGrads { seq: dseq, last: dlast };
-        match (uni, bi) {
-            (Some(c), _) => c.backward(*d, x, params(ranges, p, 0), dy, next(), dx),
-            (None, Some(c)) => {
+        match cache {
+            Directions::One(c) => c.backward(*d, x, params(ranges, p, 0), dy, next(), dx),
+            Directions::Both(c) => {
                 let grads = BiGrads { forward: next(), backward: next() };
                 bidirectional::backward(*d, x, bi_params(ranges, p), c, dy, grads, dx);
             }
-            _ => unreachable!(),
         }
     }
 }
