@@ -130,9 +130,8 @@ pub fn evaluate_plan(model: &Model, data: &Dataset, plan: &Plan) -> Evaluation {
 }
 
 /// Pooled representation of every layer for each row: the mean embedding over non-padding
-/// tokens (`[N, E]`), and each level's summary vector (`[N, D_k]`: a recurrent layer's last
-/// state, else the level's pooled output), in level order. The head's input is the top
-/// level's.
+/// tokens (`[N, E]`), and each level's summary vector (`[N, D_k]`, see [`Model::summary`]: a
+/// recurrent layer's last state, else the level's last vector output), in level order.
 pub fn representations(model: &Model, ids: &[u32], t: usize) -> Vec<Vec<f32>> {
     let c = &model.config;
     let (e, l) = (c.embedding_dim, c.levels());

@@ -19,14 +19,14 @@ pub struct Plan {
 
 impl Plan {
     /// Every layer, the final head, no auxiliary heads: the seed's end-to-end training.
-    pub fn end_to_end(layers: usize) -> Plan {
-        let trainable = GroupMap::from_fn(layers, |g| !matches!(g, Group::Aux(_)));
-        Plan { depth: layers, head_weight: 1.0, aux_weights: vec![0.0; layers], trainable }
+    pub fn end_to_end(levels: usize) -> Plan {
+        let trainable = GroupMap::from_fn(levels, |g| !matches!(g, Group::Aux(_)));
+        Plan { depth: levels, head_weight: 1.0, aux_weights: vec![0.0; levels], trainable }
     }
 
     /// Prediction only: the final head on all layers.
-    pub fn inference(layers: usize) -> Plan {
-        Plan { trainable: GroupMap::filled(layers, false), ..Plan::end_to_end(layers) }
+    pub fn inference(levels: usize) -> Plan {
+        Plan { trainable: GroupMap::filled(levels, false), ..Plan::end_to_end(levels) }
     }
 
     /// The lowest trainable group among the embedding and the computed levels

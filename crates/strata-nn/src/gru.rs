@@ -9,7 +9,7 @@
 //! ```
 //!
 //! As in the LSTM, the input projection of all steps is one GEMM and each step multiplies only
-//! the small state by the recurrent kernel. strata-train's recurrent layer runs it, alone or
+//! the small state by the recurrent kernel. strata-model's recurrent layer type runs it, alone or
 //! inside the bidirectional wrapper: the `gru` and `han` named models, and `type = "gru"` in a
 //! model file.
 

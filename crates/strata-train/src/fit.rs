@@ -1,8 +1,7 @@
-//! Training: stages of a schedule, shuffled mini-batches, one chunk per core, summed
-//! gradients, an optimizer step over the trainable groups, and one history row per epoch.
+//! What a training run is given and gives back: its options, the per-epoch records, the
+//! progress hooks, the checkpointed state.
 //!
-//! This module has what a caller gives and sees — the options, the per-epoch records, the
-//! progress hooks, the checkpointed state. The entry points ([`crate::fit()`],
+//! The entry points ([`crate::fit()`],
 //! [`crate::fit_schedule`], [`crate::fit_schedule_from`]) and the loop are in
 //! [`crate::trainer`], the batch step in `batch`, the optimizers in `optimizer`.
 //!

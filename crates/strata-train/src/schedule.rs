@@ -67,12 +67,12 @@ fn split_epochs(total: usize, n: usize) -> Vec<usize> {
 }
 
 impl Schedule {
-    pub fn end_to_end(layers: usize, epochs: usize) -> Schedule {
+    pub fn end_to_end(levels: usize, epochs: usize) -> Schedule {
         let stage = Stage {
             name: "all layers".into(),
-            plan: Plan::end_to_end(layers),
+            plan: Plan::end_to_end(levels),
             epochs,
-            lr_mults: GroupMap::filled(layers, 1.0),
+            lr_mults: GroupMap::filled(levels, 1.0),
         };
         Schedule { name: "end-to-end".into(), stages: vec![stage], stlr: None }
     }
@@ -81,14 +81,14 @@ impl Schedule {
     /// on its summary — an auxiliary head below the top, the final head on the top level.
     /// Stages are named after `model`'s layers.
     pub fn layerwise(model: &ModelConfig, epochs: usize, finetune_epochs: usize) -> Schedule {
-        let layers = model.levels();
-        let split = split_epochs(epochs.saturating_sub(finetune_epochs).max(layers), layers);
+        let levels = model.levels();
+        let split = split_epochs(epochs.saturating_sub(finetune_epochs).max(levels), levels);
         let mut stages = Vec::new();
         for (k, &ep) in split.iter().enumerate() {
-            let top = k + 1 == layers;
-            let mut plan = Plan::end_to_end(layers);
+            let top = k + 1 == levels;
+            let mut plan = Plan::end_to_end(levels);
             plan.depth = k + 1;
-            plan.trainable = GroupMap::filled(layers, false);
+            plan.trainable = GroupMap::filled(levels, false);
             plan.trainable[Group::Level(k)] = true;
             if k == 0 {
                 plan.trainable[Group::Embedding] = true;
@@ -106,15 +106,15 @@ impl Schedule {
                 model.group_name(Group::Level(k)),
                 if top { "head" } else { "aux head" }
             );
-            stages.push(Stage { name, plan, epochs: ep, lr_mults: GroupMap::filled(layers, 1.0) });
+            stages.push(Stage { name, plan, epochs: ep, lr_mults: GroupMap::filled(levels, 1.0) });
         }
         if finetune_epochs > 0 {
-            let plan = Plan::end_to_end(layers);
+            let plan = Plan::end_to_end(levels);
             stages.push(Stage {
                 name: "fine-tune all".into(),
                 plan,
                 epochs: finetune_epochs,
-                lr_mults: GroupMap::filled(layers, 1.0),
+                lr_mults: GroupMap::filled(levels, 1.0),
             });
         }
         Schedule { name: "layerwise".into(), stages, stlr: None }
@@ -122,9 +122,9 @@ impl Schedule {
 
     /// One stage: all layers, the final loss plus `aux_weight` × an auxiliary loss on each
     /// layer below the top (the top layer's classifier is the final head).
-    pub fn deep_supervision(layers: usize, epochs: usize, aux_weight: f32) -> Schedule {
-        let mut plan = Plan::end_to_end(layers);
-        for k in 0..layers.saturating_sub(1) {
+    pub fn deep_supervision(levels: usize, epochs: usize, aux_weight: f32) -> Schedule {
+        let mut plan = Plan::end_to_end(levels);
+        for k in 0..levels.saturating_sub(1) {
             plan.aux_weights[k] = aux_weight;
             plan.trainable[Group::Aux(k)] = aux_weight > 0.0;
         }
@@ -132,7 +132,7 @@ impl Schedule {
             name: format!("all layers + aux heads x{aux_weight}"),
             plan,
             epochs,
-            lr_mults: GroupMap::filled(layers, 1.0),
+            lr_mults: GroupMap::filled(levels, 1.0),
         };
         Schedule { name: "deep-supervision".into(), stages: vec![stage], stlr: None }
     }
@@ -141,12 +141,12 @@ impl Schedule {
     /// embedding); stage s trains the top s+1 groups; lr ÷ 2.6 per group down; STLR. Stages are
     /// named after `model`'s layers.
     pub fn gradual_unfreeze(model: &ModelConfig, epochs: usize) -> Schedule {
-        let layers = model.levels();
+        let levels = model.levels();
         let order: Vec<Group> = std::iter::once(Group::Head)
-            .chain((0..layers).rev().map(Group::Level))
+            .chain((0..levels).rev().map(Group::Level))
             .chain(std::iter::once(Group::Embedding))
             .collect();
-        let mut lr_mults = GroupMap::filled(layers, 1.0);
+        let mut lr_mults = GroupMap::filled(levels, 1.0);
         for (depth_below_head, &g) in order.iter().enumerate() {
             lr_mults[g] = 2.6f32.powi(-(depth_below_head as i32));
         }
@@ -155,8 +155,8 @@ impl Schedule {
             .iter()
             .enumerate()
             .map(|(s, &ep)| {
-                let mut plan = Plan::end_to_end(layers);
-                plan.trainable = GroupMap::filled(layers, false);
+                let mut plan = Plan::end_to_end(levels);
+                plan.trainable = GroupMap::filled(levels, false);
                 order[..=s].iter().for_each(|&g| plan.trainable[g] = true);
                 let name = order[..=s].iter().rev().map(|&g| model.group_name(g)).collect::<Vec<_>>().join(" + ");
                 Stage { name, plan, epochs: ep, lr_mults: lr_mults.clone() }
@@ -173,11 +173,11 @@ impl Schedule {
         finetune_epochs: usize,
         aux_weight: f32,
     ) -> Result<Schedule, ScheduleError> {
-        let layers = model.levels();
+        let levels = model.levels();
         match name {
-            "end-to-end" => Ok(Schedule::end_to_end(layers, epochs)),
+            "end-to-end" => Ok(Schedule::end_to_end(levels, epochs)),
             "layerwise" => Ok(Schedule::layerwise(model, epochs, finetune_epochs)),
-            "deep-supervision" => Ok(Schedule::deep_supervision(layers, epochs, aux_weight)),
+            "deep-supervision" => Ok(Schedule::deep_supervision(levels, epochs, aux_weight)),
             "gradual-unfreeze" => Ok(Schedule::gradual_unfreeze(model, epochs)),
             other => Err(ScheduleError::UnknownSchedule { name: other.into(), known: &SCHEDULES }),
         }
@@ -311,9 +311,9 @@ impl StageFile {
     /// What the stage trains and which classifiers give its loss; it computes the levels up to
     /// the highest one a classifier reads.
     fn plan(&self, model: &ModelConfig) -> Result<Plan, ScheduleError> {
-        let layers = model.levels();
-        let mut plan = Plan::end_to_end(layers);
-        plan.trainable = GroupMap::filled(layers, false);
+        let levels = model.levels();
+        let mut plan = Plan::end_to_end(levels);
+        plan.trainable = GroupMap::filled(levels, false);
         plan.head_weight = 0.0;
         for name in &self.train {
             plan.trainable[group_named(name, model)?] = true;
@@ -330,7 +330,7 @@ impl StageFile {
                     return Err(ScheduleError::NotAHead {
                         name: name.clone(),
                         first: model.group_name(Group::Level(0)),
-                        last: model.group_name(Group::Level(layers.saturating_sub(1))),
+                        last: model.group_name(Group::Level(levels.saturating_sub(1))),
                     })
                 }
             };
@@ -343,7 +343,7 @@ impl StageFile {
             match level {
                 None => {
                     plan.head_weight = w;
-                    depth = layers;
+                    depth = levels;
                 }
                 Some(k) => {
                     plan.aux_weights[k] = w;
@@ -373,9 +373,9 @@ mod tests {
 
     use Group::{Aux, Embedding, Head, Level};
 
-    fn lstms(layers: usize) -> ModelConfig {
+    fn lstms(levels: usize) -> ModelConfig {
         ModelConfig {
-            layers: vec![strata_model::layers::LstmConfig { units: 4, bidirectional: false }.into(); layers],
+            layers: vec![strata_model::layers::LstmConfig { units: 4, bidirectional: false }.into(); levels],
             ..ModelConfig::seed(10)
         }
     }

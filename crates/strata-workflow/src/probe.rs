@@ -90,8 +90,8 @@ fn forward(x: &[f32], params: &[f32], n: usize, d: usize, k: usize, out: &mut [f
 }
 
 /// Probes every level of `model` on `[N, T]` ids: the embedding's mean over real tokens, then
-/// each level's summary (a recurrent layer's last state, else the level's pooled output; the
-/// head reads the top level's).
+/// each level's summary ([`Model::summary`]: a recurrent layer's last state, else the level's
+/// last vector output).
 pub fn probe_layers(model: &Model, train: (&[u32], &[usize]), val: (&[u32], &[usize]), t: usize) -> Vec<ProbeResult> {
     let rt = representations(model, train.0, t);
     let rv = representations(model, val.0, t);

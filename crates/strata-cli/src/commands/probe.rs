@@ -32,7 +32,10 @@ pub fn run(a: ProbeCmd) -> Result<()> {
     } else {
         println!("Linear probes on {} ({} fit, {} scored):", a.data.display(), fit_idx.len(), val_idx.len());
         print!("{}", probe_table(&probes));
-        println!("(the head reads the top level's summary; written to {})", out.display());
+        println!(
+            "(a level is probed on its summary: a recurrent layer's last state, else its last vector output; written to {})",
+            out.display()
+        );
     }
     Ok(())
 }
