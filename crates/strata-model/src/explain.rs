@@ -171,8 +171,8 @@ fn read_by_model(saved: &SavedModel, ids: &[Vec<u32>], class: usize) -> Read {
     let plan = Plan::end_to_end(model.config.levels());
     let mut ws = Workspace::default();
     ws.grads.resize(model.params.len() - model.layout.embedding.end, 0.0);
-    network::forward(model, &row, 1, t, &plan, &mut ws);
-    let loss = network::backward(model, &[class], 1, t, 1.0, &plan, &mut ws).loss_sum;
+    network::forward(model, &row, t, &plan, &mut ws);
+    let loss = network::backward(model, &[class], 1.0, &plan, &mut ws).loss_sum;
     let p = (-loss).exp() as f32; // the loss is −ln p(class)
     let hierarchical = enc.sentences.is_some();
     let attention_layer = |sentence_rows: bool| {

@@ -76,7 +76,7 @@ fn map_rows(
         let outs = split_rows(&mut out[start * width..end * width], &ranges, width);
         spaces.par_iter_mut().zip(ranges.par_iter()).zip(outs).for_each(|((ws, r), o)| {
             let rows = &ids[(start + r.start) * t..(start + r.end) * t];
-            network::forward(model, rows, r.len(), t, plan, ws);
+            network::forward(model, rows, t, plan, ws);
             take(ws, r.len(), o);
         });
     }

@@ -22,6 +22,8 @@ pub use crate::plan::Plan;
 /// Per-chunk activations, scratch and gradients, reused from batch to batch.
 #[derive(Default)]
 pub struct Workspace {
+    /// `(B, T)`: the texts and ids per text of the last `forward`, which `backward` continues
+    pub texts: (usize, usize),
     /// `[N₀, T₀]` the chunk's ids, as last given to `forward` (`N₀ = B·S` sentence rows of
     /// `T₀` words for a hierarchical model, else `B` rows of `T` ids)
     pub ids: Vec<u32>,
@@ -166,7 +168,9 @@ fn padding_masks(model: &Model, ids: &[u32], b: usize, t: usize, ws: &mut Worksp
 }
 
 /// Forward of `ids: [B, T]` through the layers and heads `plan` computes.
-pub fn forward(model: &Model, ids: &[u32], b: usize, t: usize, plan: &Plan, ws: &mut Workspace) {
+pub fn forward(model: &Model, ids: &[u32], t: usize, plan: &Plan, ws: &mut Workspace) {
+    let b = ids.len().checked_div(t).unwrap_or(0);
+    ws.texts = (b, t);
     ws.prepare(model);
     let (e, k_out) = (model.config.embedding_dim, model.config.outputs());
     let p = &model.params.data;
@@ -205,75 +209,94 @@ pub fn forward(model: &Model, ids: &[u32], b: usize, t: usize, plan: &Plan, ws: 
     }
 }
 
-/// The chunk's loss after `forward`, and backward through what `plan` trains. `scale` is
-/// `1 / full batch size`, so that summing chunks gives the batch-mean gradient. Gradients are
-/// accumulated into `ws.grads` and `ws.demb` (the latter only if the embedding trains).
-pub fn backward(
-    model: &Model,
-    labels: &[usize],
-    b: usize,
-    t: usize,
-    scale: f32,
-    plan: &Plan,
-    ws: &mut Workspace,
-) -> ChunkStats {
-    let (e, k_out, output) = (model.config.embedding_dim, model.config.outputs(), model.config.output());
-    let p = &model.params.data;
-    let off = model.layout.embedding.end; // ws.grads starts here
-    let local = |r: &std::ops::Range<usize>| r.start - off..r.end - off;
-    let lowest = plan.lowest_trainable_layer();
-    let top = layers_computed(model, plan.depth);
+/// The chunk's loss after `forward` (of the texts whose `labels` these are), and backward
+/// through what `plan` trains: the final head, the auxiliary heads, then the body from the top
+/// computed layer down to the lowest trainable level. `scale` is `1 / full batch size`, so that
+/// summing chunks gives the batch-mean gradient. Gradients are accumulated into `ws.grads` and
+/// `ws.demb` (the latter only if the embedding trains).
+pub fn backward(model: &Model, labels: &[usize], scale: f32, plan: &Plan, ws: &mut Workspace) -> ChunkStats {
+    assert_eq!(labels.len(), ws.texts.0, "backward reads the labels of the texts forward ran");
     ws.has_dy.iter_mut().for_each(|h| *h = false);
     ws.has_dlast.iter_mut().for_each(|h| *h = false);
     let mut stats = ChunkStats::default();
-
-    // The final head: its loss, its weights' gradients, the gradient at the top layer's output.
-    let reported_aux = (!plan.reports_head()).then(|| plan.depth - 1);
-    if plan.head_weight > 0.0 {
-        let sum = output.loss(&ws.logits, labels, scale * plan.head_weight, &mut ws.dlogits);
-        stats.loss_sum += plan.head_weight as f64 * sum;
-        stats.correct = output.correct(&ws.logits, labels);
-        let (kr, br) = (model.layout.head_kernel.clone(), model.layout.head_bias.clone());
-        let (gk, gb) = ws.grads[local(&kr).start..local(&br).end].split_at_mut(kr.len());
-        let w = model.top_width();
-        let x = ws.layers[top - 1].output();
-        let dx = lowest.is_some().then(|| {
-            ws.dy[top - 1].resize(b * w, 0.0);
-            ws.has_dy[top - 1] = true;
-            &mut ws.dy[top - 1][..]
-        });
-        let grads = DenseGrads { kernel: gk, bias: gb, dx };
-        dense::backward(DenseDims { b, i: w, o: k_out }, x, &p[kr], &ws.dlogits, grads);
+    head_backward(model, labels, scale, plan, ws, &mut stats);
+    aux_backward(model, labels, scale, plan, ws, &mut stats);
+    if let Some(lowest) = plan.lowest_trainable_layer() {
+        body_backward(model, plan, lowest, ws);
     }
-    // Auxiliary heads on the levels' summaries.
+    stats
+}
+
+/// Where the parameter range `r` of the store sits in `ws.grads` (which starts after the
+/// embedding).
+fn local(model: &Model, r: &std::ops::Range<usize>) -> std::ops::Range<usize> {
+    let off = model.layout.embedding.end;
+    r.start - off..r.end - off
+}
+
+/// The final head: its loss, its weights' gradients, the gradient at the top layer's output.
+fn head_backward(model: &Model, labels: &[usize], scale: f32, plan: &Plan, ws: &mut Workspace, stats: &mut ChunkStats) {
+    if plan.head_weight <= 0.0 {
+        return;
+    }
+    let (b, k_out, output) = (labels.len(), model.config.outputs(), model.config.output());
+    let top = layers_computed(model, plan.depth);
+    let sum = output.loss(&ws.logits, labels, scale * plan.head_weight, &mut ws.dlogits);
+    stats.loss_sum += plan.head_weight as f64 * sum;
+    stats.correct = output.correct(&ws.logits, labels);
+    let (kr, br) = (model.layout.head_kernel.clone(), model.layout.head_bias.clone());
+    let (gk, gb) = ws.grads[local(model, &kr).start..local(model, &br).end].split_at_mut(kr.len());
+    let w = model.top_width();
+    let x = ws.layers[top - 1].output();
+    let dx = plan.lowest_trainable_layer().is_some().then(|| {
+        ws.dy[top - 1].resize(b * w, 0.0);
+        ws.has_dy[top - 1] = true;
+        &mut ws.dy[top - 1][..]
+    });
+    let grads = DenseGrads { kernel: gk, bias: gb, dx };
+    dense::backward(DenseDims { b, i: w, o: k_out }, x, &model.params.data[kr], &ws.dlogits, grads);
+}
+
+/// The auxiliary heads on the levels' summaries: their losses (added after the final head's,
+/// in level order), their weights' gradients, and the gradient at each summary's source.
+fn aux_backward(model: &Model, labels: &[usize], scale: f32, plan: &Plan, ws: &mut Workspace, stats: &mut ChunkStats) {
+    let (b, k_out, output) = (labels.len(), model.config.outputs(), model.config.output());
+    let lowest = plan.lowest_trainable_layer();
+    let reported_aux = (!plan.reports_head()).then(|| plan.depth - 1);
     for k in 0..plan.depth {
-        if plan.aux_weights[k] == 0.0 {
+        let weight = plan.aux_weights[k];
+        if weight == 0.0 {
             continue;
         }
-        let weight = plan.aux_weights[k];
         let sum = output.loss(&ws.aux_logits[k], labels, scale * weight, &mut ws.dlogits);
         stats.loss_sum += weight as f64 * sum;
         if reported_aux == Some(k) {
             stats.correct = output.correct(&ws.aux_logits[k], labels);
         }
         let (kr, br) = model.layout.aux[k].clone();
-        let (gk, gb) = ws.grads[local(&kr).start..local(&br).end].split_at_mut(kr.len());
+        let (gk, gb) = ws.grads[local(model, &kr).start..local(model, &br).end].split_at_mut(kr.len());
         let d = model.summary_width(k);
         let needs_dx = lowest.is_some_and(|lo| lo <= Group::Level(k));
         ws.dstate.resize(b * d, 0.0);
         let dx = needs_dx.then_some(&mut ws.dstate[..]);
         let grads = DenseGrads { kernel: gk, bias: gb, dx };
+        let p = &model.params.data;
         dense::backward(DenseDims { b, i: d, o: k_out }, &ws.summaries[k], &p[kr], &ws.dlogits, grads);
         if needs_dx {
             add_summary_gradient(model, k, b, ws);
         }
     }
-    let Some(lowest) = lowest else { return stats };
+}
 
-    // Body layers, top computed one down to the lowest trainable level.
+/// The body's layers, from the top computed one down to the `lowest` trainable group: each
+/// reads the gradient at its output (and last state) and writes the one at its input, added
+/// to what the layer below already holds.
+fn body_backward(model: &Model, plan: &Plan, lowest: Group, ws: &mut Workspace) {
+    let (b, t) = ws.texts;
+    let (e, p, off) = (model.config.embedding_dim, &model.params.data, model.layout.embedding.end);
     let (n0, t0) = word_rows(model, b, t);
     let group_of = |i: usize| model.placed[i].group;
-    for i in (0..top).rev() {
+    for i in (0..layers_computed(model, plan.depth)).rev() {
         let group = group_of(i);
         if group < lowest {
             break;
@@ -311,7 +334,6 @@ pub fn backward(
             _ => {}
         }
     }
-    stats
 }
 
 /// Adds an auxiliary head's gradient at level `k`'s summary (`ws.dstate`, `[B, D]`) to the

@@ -31,8 +31,8 @@ fn loss_and_grad(m: &Model, ids: &[u32], labels: &[usize], t: usize, plan: &Plan
     let mut ws = Workspace::default();
     ws.grads.resize(m.params.len() - m.layout.embedding.end, 0.0);
     ws.dropout = Some(Rng::derive(5, 5)); // the same mask every call
-    network::forward(m, ids, b, t, plan, &mut ws);
-    let loss = network::backward(m, labels, b, t, 1.0, plan, &mut ws).loss_sum;
+    network::forward(m, ids, t, plan, &mut ws);
+    let loss = network::backward(m, labels, 1.0, plan, &mut ws).loss_sum;
     let e = m.config.embedding_dim;
     let mut g = vec![0.0f32; m.params.len()];
     g[m.layout.embedding.end..].copy_from_slice(&ws.grads);

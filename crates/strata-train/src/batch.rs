@@ -112,8 +112,8 @@ impl BatchStepper {
                 let rows = &ids[r.start * t..r.end * t];
                 // dropout's stream: fixed by seed, step and chunk, so runs and resumes repeat
                 ws.dropout = Some(Rng::derive(self.dropout_seed, (self.step_index << 8) | ci as u64));
-                network::forward(model, rows, r.len(), t, plan, ws);
-                network::backward(model, &labels[r.clone()], r.len(), t, scale, plan, ws)
+                network::forward(model, rows, t, plan, ws);
+                network::backward(model, &labels[r.clone()], scale, plan, ws)
             })
             .collect();
         let g_rest = &mut self.grads[emb_end..];
