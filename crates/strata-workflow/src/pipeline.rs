@@ -230,17 +230,24 @@ pub struct CvReport {
     pub seconds: f64,
 }
 
-/// Stratified k-fold cross-validation: for each fold, train on the others (minus the
+/// Labelled examples as a data set: the texts, the label map, each example's class index.
+#[derive(Clone, Copy)]
+pub struct Labelled<'a> {
+    pub examples: &'a [Example],
+    pub labels: &'a LabelMap,
+    pub y: &'a [usize],
+}
+
+/// Stratified k-fold cross-validation of `data`: for each fold, train on the others (minus the
 /// validation split, if any) and test on it. `on_fold` sees each result as it finishes.
 pub fn cross_validate(
-    examples: &[Example],
-    labels: &LabelMap,
-    y: &[usize],
+    data: Labelled,
     k: usize,
     s: &TrainSettings,
     progress: &mut dyn Progress,
     on_fold: &mut dyn FnMut(&FoldResult),
 ) -> Result<CvReport, WorkflowError> {
+    let Labelled { examples, labels, y } = data;
     let started = Instant::now();
     let mut results = Vec::with_capacity(k);
     for (f, split) in kfold_splits(y, k, s.validation_split, s.fit.seed).iter().enumerate() {

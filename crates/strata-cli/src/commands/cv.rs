@@ -1,7 +1,7 @@
 //! `strata cv`: stratified k-fold cross-validation with per-fold and mean ± std accuracy.
 
 use anyhow::{bail, Result};
-use strata_workflow::pipeline::{cross_validate, Probes};
+use strata_workflow::pipeline::{cross_validate, Labelled, Probes};
 
 use crate::args::CvCmd;
 use crate::progress::EpochPrinter;
@@ -40,7 +40,13 @@ pub fn run(a: CvCmd) -> Result<()> {
             println!("{line}");
         }
     };
-    let report = cross_validate(&examples, &labels, &y, a.folds, &s, &mut printer, &mut on_fold)?;
+    let report = cross_validate(
+        Labelled { examples: &examples, labels: &labels, y: &y },
+        a.folds,
+        &s,
+        &mut printer,
+        &mut on_fold,
+    )?;
     if a.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
