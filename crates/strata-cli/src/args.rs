@@ -109,10 +109,8 @@ pub struct TrainArgs {
     /// sentence BiGRU + attention); --layers stacks recurrent layers
     #[arg(long, default_value = "seed")]
     pub model: String,
-    /// A model declared in TOML as [[layer]] tables (type = "lstm", "gru", "conv1d",
-    /// "attention", "mean_pool", "max_pool", "dropout", "dense", "layer_norm", "sentences");
-    /// overrides --model
-    #[arg(long)]
+    /// A model declared in TOML as [[layer]] tables; overrides --model
+    #[arg(long, long_help = model_file_help())]
     pub model_file: Option<PathBuf>,
     /// Stacked recurrent layers (seed-stacked defaults to 2, the others to 1)
     #[arg(long)]
@@ -499,4 +497,10 @@ pub fn init_threads(threads: Option<usize>) -> Result<()> {
     }
     rayon::ThreadPoolBuilder::new().num_threads(n).build_global()?;
     Ok(())
+}
+
+/// `--model-file`'s long help, with the layer types from the registry.
+fn model_file_help() -> String {
+    let types: Vec<String> = strata_model::layers::LayerSpec::TYPES.iter().map(|t| format!("\"{t}\"")).collect();
+    format!("A model declared in TOML as [[layer]] tables (type = {}); overrides --model", types.join(", "))
 }

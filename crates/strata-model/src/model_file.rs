@@ -13,11 +13,8 @@
 //! ```
 //!
 //! The embedding comes first and the classifier last (its width from the data's classes);
-//! the file lists what lies between. Layer types: `lstm` / `gru` (`units`, `bidirectional`),
-//! `conv1d` (`filters`, `widths`), `attention` (`dim`), `mean_pool`, `max_pool`, `dropout`
-//! (`rate`), `dense` (`units`, `activation` relu|tanh|linear), `layer_norm` (`epsilon`),
-//! `sentences` (`count`) — each is a module of [`crate::layers`], whose config struct is the
-//! table.
+//! the file lists what lies between. The layer types are [`LayerSpec::TYPES`]; each is a module
+//! of [`crate::layers`] whose config struct is its table.
 
 use serde::Deserialize;
 

@@ -36,18 +36,21 @@ pub use pooling::{MaxPoolConfig, MeanPoolConfig};
 pub use recurrent::{GruConfig, LstmConfig};
 pub use sentences::SentencesConfig;
 
-/// The registry: one line per layer type, `Variant(Config)`. The variant's snake_case name is
-/// the `type` of a `[[layer]]` table (`Conv1d` → `conv1d`, `MeanPool` → `mean_pool`).
+/// The registry: one line per layer type, `"type" => Variant(Config)`, where `"type"` is what
+/// a `[[layer]]` table and config.json call it.
 macro_rules! layer_types {
-    ($($variant:ident($config:ty)),* $(,)?) => {
+    ($($name:literal => $variant:ident($config:ty)),* $(,)?) => {
         /// One layer of the model's body, as a model file or config.json declares it.
         #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-        #[serde(tag = "type", rename_all = "snake_case")]
+        #[serde(tag = "type")]
         pub enum LayerSpec {
-            $($variant($config)),*
+            $(#[serde(rename = $name)] $variant($config)),*
         }
 
         impl LayerSpec {
+            /// Every layer type's name, as `type = "…"` takes it.
+            pub const TYPES: &'static [&'static str] = &[$($name),*];
+
             /// The layer type's rules: shape, tensors, runtime.
             pub fn layer(&self) -> &dyn LayerType {
                 match self {
@@ -65,16 +68,16 @@ macro_rules! layer_types {
 }
 
 layer_types! {
-    Lstm(LstmConfig),
-    Gru(GruConfig),
-    Conv1d(Conv1dConfig),
-    Attention(AttentionConfig),
-    MeanPool(MeanPoolConfig),
-    MaxPool(MaxPoolConfig),
-    Dropout(DropoutConfig),
-    Dense(DenseConfig),
-    LayerNorm(LayerNormConfig),
-    Sentences(SentencesConfig),
+    "lstm" => Lstm(LstmConfig),
+    "gru" => Gru(GruConfig),
+    "conv1d" => Conv1d(Conv1dConfig),
+    "attention" => Attention(AttentionConfig),
+    "mean_pool" => MeanPool(MeanPoolConfig),
+    "max_pool" => MaxPool(MaxPoolConfig),
+    "dropout" => Dropout(DropoutConfig),
+    "dense" => Dense(DenseConfig),
+    "layer_norm" => LayerNorm(LayerNormConfig),
+    "sentences" => Sentences(SentencesConfig),
 }
 
 /// What flows between layers: a time-major sequence `[T, N, D]` or one vector per row `[N, D]`.
@@ -323,6 +326,12 @@ mod tests {
             let spec: LayerSpec = serde_json::from_str(text).unwrap();
             assert_eq!(serde_json::to_string(&spec).unwrap(), text);
         }
+    }
+
+    #[test]
+    fn the_table_names_every_type() {
+        let names = LayerSpec::TYPES.join(",");
+        assert_eq!(names, "lstm,gru,conv1d,attention,mean_pool,max_pool,dropout,dense,layer_norm,sentences");
     }
 
     #[test]
