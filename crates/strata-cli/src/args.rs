@@ -9,7 +9,6 @@ use clap::{Args, Parser, Subcommand};
 use strata_data::{Format, ReadOptions};
 use strata_model::model_file;
 use strata_model::zoo::Knobs;
-use strata_model::ModelConfig;
 use strata_text::{PadSequences, Segmenter, Side, TokenizerConfig, KERAS_FILTERS};
 use strata_train::fit::Monitor;
 use strata_train::schedule::Schedule;
@@ -439,7 +438,7 @@ pub struct DemoCmd {
 impl TrainArgs {
     /// The schedule from `--schedule-file`, or the named one, with `--freeze` and `--lr-mult`.
     fn schedule(&self, model: &ModelSettings, name: Option<&str>) -> Result<Schedule> {
-        let config = ModelConfig { layers: model.layers.clone(), ..ModelConfig::seed(2) };
+        let config = model.config(2, 2);
         let mut schedule = match (&self.schedule_file, name) {
             (Some(path), None) => {
                 let text = std::fs::read_to_string(path)

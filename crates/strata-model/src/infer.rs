@@ -207,3 +207,15 @@ pub fn predict_padded(saved: &SavedModel, ids: &[u32]) -> Vec<Prediction> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_cover_everything_in_order() {
+        assert_eq!(chunk_ranges(32, 2), vec![0..16, 16..32]);
+        assert_eq!(chunk_ranges(5, 2), vec![0..3, 3..5]);
+        assert_eq!(chunk_ranges(1, 4), vec![0..1]);
+    }
+}

@@ -22,6 +22,7 @@ pub mod model;
 pub mod model_file;
 pub mod network;
 pub mod plan;
+pub mod toml_lines;
 pub mod zoo;
 
 pub use error::ModelError;

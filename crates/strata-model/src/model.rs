@@ -130,6 +130,21 @@ pub struct ModelSettings {
     pub embedding_init: f32,
 }
 
+impl ModelSettings {
+    /// The model these settings make for a vocabulary of `vocab_size` ids and `num_classes`
+    /// classes (the sizes that come from the data).
+    pub fn config(&self, vocab_size: usize, num_classes: usize) -> ModelConfig {
+        ModelConfig {
+            architecture: self.architecture.clone(),
+            vocab_size,
+            embedding_dim: self.embedding_dim,
+            layers: self.layers.clone(),
+            num_classes,
+            embedding_init: self.embedding_init,
+        }
+    }
+}
+
 /// One layer of the body with everything derived from the list: its group (the level it
 /// belongs to, or the embedding for a parameter-free layer below the first level), its name,
 /// and its input and output shapes.
@@ -225,23 +240,31 @@ impl ModelConfig {
         self.layers.iter().filter(|l| l.layer().has_params()).count()
     }
 
-    /// Each placed layer's tensors, bottom up (empty for a layer without parameters). `None`
-    /// if the list is invalid or a size overflows.
-    pub fn layer_tensors(&self) -> Option<Vec<Vec<Tensor>>> {
-        self.placed().ok()?.iter().map(|p| p.spec.layer().tensors(p.input.width)).collect()
+    /// The placed layers with each one's tensors, bottom up (empty for a layer without
+    /// parameters), from one placement. `None` if the list is invalid or a size overflows.
+    fn placed_tensors(&self) -> Option<(Vec<Placed>, Vec<Vec<Tensor>>)> {
+        let placed = self.placed().ok()?;
+        let tensors = placed.iter().map(|p| p.spec.layer().tensors(p.input.width)).collect::<Option<_>>()?;
+        Some((placed, tensors))
     }
 
     /// The model's tensors in store order — the embedding first (its gradient, the one large
     /// sparse block, is then one contiguous range), each layer's tensors bottom up, then the
     /// head — as (safetensors key, shape). `None` if a size overflows or the list is invalid.
     pub fn tensor_shapes(&self) -> Option<Vec<(String, Vec<usize>)>> {
+        let (placed, tensors) = self.placed_tensors()?;
+        self.shapes_of(&placed, &tensors)
+    }
+
+    /// [`Self::tensor_shapes`] of layers already placed.
+    fn shapes_of(&self, placed: &[Placed], tensors: &[Vec<Tensor>]) -> Option<Vec<(String, Vec<usize>)>> {
         let mut v = vec![("embedding.weight".to_string(), vec![self.vocab_size, self.embedding_dim])];
         self.vocab_size.checked_mul(self.embedding_dim)?;
-        let placed = self.placed().ok()?;
-        for (p, tensors) in placed.iter().zip(self.layer_tensors()?) {
-            v.extend(tensors.into_iter().map(|t| (format!("{}.{}", p.name, t.name), t.shape)));
+        for (p, tensors) in placed.iter().zip(tensors) {
+            v.extend(tensors.iter().map(|t| (format!("{}.{}", p.name, t.name), t.shape.clone())));
         }
-        v.push(("head.kernel".into(), vec![self.top_width(), self.outputs()]));
+        let top_width = placed.last().map_or(self.embedding_dim, |l| l.output.width);
+        v.push(("head.kernel".into(), vec![top_width, self.outputs()]));
         v.push(("head.bias".into(), vec![self.outputs()]));
         for (_, shape) in &v {
             shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d))?;
@@ -259,12 +282,9 @@ impl ModelConfig {
 
     /// Level names, bottom to top, between `embedding` and `head`.
     pub fn layer_names(&self) -> Vec<String> {
-        let mut v = vec!["embedding".to_string()];
-        if let Ok(placed) = self.placed() {
-            v.extend(placed.into_iter().filter(|p| p.spec.layer().has_params()).map(|p| p.name));
-        }
-        v.push("head".into());
-        v
+        let levels = self.levels();
+        let names = self.group_names();
+        Group::all(levels).take(levels + 2).map(|g| names.name(g)).collect()
     }
 
     /// Checks sizes a user can get wrong; the message says which flag to change.
@@ -334,9 +354,13 @@ pub struct Model {
 impl Model {
     /// Lays out zero parameters for `config`, which must be valid.
     pub fn zeros(config: ModelConfig) -> Model {
-        let shapes = config.tensor_shapes().expect("the model's sizes are invalid or overflow usize");
-        let placed = config.placed().expect("the model's layers were validated");
-        let tensors = config.layer_tensors().expect("the model's layers were validated");
+        Model::laid_out(config).0
+    }
+
+    /// [`Model::zeros`], with each placed layer's tensors (their initialisers) beside it.
+    fn laid_out(config: ModelConfig) -> (Model, Vec<Vec<Tensor>>) {
+        let (placed, tensors) = config.placed_tensors().expect("the model's layers were validated");
+        let shapes = config.shapes_of(&placed, &tensors).expect("the model's sizes are invalid or overflow usize");
         let mut p = ParamStore::default();
         let mut ranges = shapes.iter().map(|(name, shape)| p.add(name, shape));
         let embedding = ranges.next().unwrap();
@@ -350,29 +374,24 @@ impl Model {
             layers.push(rs);
         }
         let (head_kernel, head_bias) = (ranges.next().unwrap(), ranges.next().unwrap());
-        Model {
-            config,
-            params: p,
-            layout: Layout { embedding, layers, levels, head_kernel, head_bias, aux: Vec::new() },
-            placed,
-        }
+        let layout = Layout { embedding, layers, levels, head_kernel, head_bias, aux: Vec::new() };
+        (Model { config, params: p, layout, placed }, tensors)
     }
 
     /// Keras's initialisation, from `seed`: the embedding uniform in ±`embedding_init`, each
     /// layer's tensors as its type declares them (kernels glorot-uniform, recurrent kernels
     /// orthogonal, biases zero, LSTM forget gate 1, …) in store order, the head glorot-uniform.
     pub fn new(config: ModelConfig, seed: u64) -> Model {
-        let mut m = Model::zeros(config);
+        let (mut m, tensors) = Model::laid_out(config);
+        let (w, k) = (m.top_width(), m.config.outputs());
         let mut rng = Rng::derive(seed, 0x696e6974); // "init"
         let data = &mut m.params.data;
         init::uniform(&mut data[m.layout.embedding.clone()], m.config.embedding_init, &mut rng);
-        let tensors = m.config.layer_tensors().expect("the model's layers were validated");
         for (layer, ranges) in tensors.iter().zip(&m.layout.layers) {
             for (t, r) in layer.iter().zip(ranges) {
                 t.init.fill(&mut data[r.clone()], &mut rng);
             }
         }
-        let (w, k) = (m.config.top_width(), m.config.outputs());
         init::glorot_uniform(&mut data[m.layout.head_kernel.clone()], w, k, &mut rng);
         data[m.layout.head_bias.clone()].fill(0.0);
         m
@@ -448,21 +467,38 @@ impl ModelConfig {
     /// A group's name, as `--freeze`, `--lr-mult`, schedule files and stage names spell it:
     /// `embedding`, the level's layer name (`lstm_0`, `conv1d_0`, …), `head`, `aux_k`.
     pub fn group_name(&self, g: Group) -> String {
-        match g {
-            Group::Embedding => "embedding".into(),
-            Group::Level(k) => self
-                .placed()
-                .ok()
-                .and_then(|placed| placed.into_iter().filter(|p| p.spec.layer().has_params()).nth(k))
-                .map_or_else(|| format!("level_{k}"), |p| p.name),
-            Group::Head => "head".into(),
-            Group::Aux(k) => format!("aux_{k}"),
-        }
+        self.group_names().name(g)
     }
 
     /// The group called `name` (see [`ModelConfig::group_name`]).
     pub fn group_by_name(&self, name: &str) -> Option<Group> {
-        self.groups().find(|&g| self.group_name(g) == name)
+        let names = self.group_names();
+        self.groups().find(|&g| names.name(g) == name)
+    }
+
+    /// The levels' layer names, from one placement.
+    fn group_names(&self) -> GroupNames {
+        let levels = self.placed().map_or_else(
+            |_| Vec::new(),
+            |placed| placed.into_iter().filter(|p| p.spec.layer().has_params()).map(|p| p.name).collect(),
+        );
+        GroupNames { levels }
+    }
+}
+
+/// The names of a model's groups: its levels' layer names, the others fixed.
+struct GroupNames {
+    levels: Vec<String>,
+}
+
+impl GroupNames {
+    fn name(&self, g: Group) -> String {
+        match g {
+            Group::Embedding => "embedding".into(),
+            Group::Level(k) => self.levels.get(k).cloned().unwrap_or_else(|| format!("level_{k}")),
+            Group::Head => "head".into(),
+            Group::Aux(k) => format!("aux_{k}"),
+        }
     }
 }
 

@@ -19,7 +19,8 @@
 use serde::Deserialize;
 
 use crate::error::ModelError;
-use crate::model::{LayerSpec, ModelConfig, ModelSettings};
+use crate::model::{LayerSpec, ModelSettings};
+use crate::toml_lines::{error_line, table_lines};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -36,10 +37,8 @@ struct ModelFile {
 pub fn parse(text: &str, origin: &str, embedding_dim: usize) -> Result<ModelSettings, ModelError> {
     let at =
         |line: usize, problem: ModelError| ModelError::File { origin: origin.into(), line, problem: Box::new(problem) };
-    let file: ModelFile = toml::from_str(text).map_err(|e| {
-        let line = e.span().map_or(1, |s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-        at(line, ModelError::Syntax(e.message().replace('\n', " ")))
-    })?;
+    let file: ModelFile = toml::from_str(text)
+        .map_err(|e| at(error_line(text, &e), ModelError::Syntax(e.message().replace('\n', " "))))?;
     if file.layer.is_empty() {
         return Err(at(1, ModelError::NoLayers));
     }
@@ -50,27 +49,14 @@ pub fn parse(text: &str, origin: &str, embedding_dim: usize) -> Result<ModelSett
         embedding_init: file.embedding_init.unwrap_or(crate::model::KERAS_EMBEDDING_INIT),
     };
     // check the list now, with the file's name, rather than after the data is read
-    let probe = ModelConfig {
-        architecture: settings.architecture.clone(),
-        vocab_size: 2,
-        embedding_dim: settings.embedding_dim,
-        layers: settings.layers.clone(),
-        num_classes: 2,
-        embedding_init: settings.embedding_init,
-    };
-    probe.validate().map_err(|e| {
+    settings.config(2, 2).validate().map_err(|e| {
         let line = match e {
-            ModelError::Layer { index, .. } => layer_table_lines(text).get(index - 1).copied().unwrap_or(1),
+            ModelError::Layer { index, .. } => table_lines(text, "layer").get(index - 1).copied().unwrap_or(1),
             _ => 1,
         };
         at(line, e)
     })?;
     Ok(settings)
-}
-
-/// The 1-based line of each `[[layer]]` table header, in order.
-fn layer_table_lines(text: &str) -> Vec<usize> {
-    text.lines().enumerate().filter(|(_, l)| l.trim_start().starts_with("[[layer]]")).map(|(i, _)| i + 1).collect()
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@
 use strata_nn::dense::{self, DenseDims, DenseGrads};
 use strata_nn::{embedding, Rng};
 
-use crate::layers::{self, Grads, Layer, Rows};
+use crate::layers::{Grads, Layer, Rows};
 use crate::model::{Model, ModelConfig};
 use crate::plan::Group;
 pub use crate::plan::Plan;
@@ -79,8 +79,8 @@ impl Workspace {
 
     fn prepare(&mut self, model: &Model) {
         if self.built_for.as_ref() != Some(&model.config) {
-            self.layers =
-                layers::build(model.placed.iter().map(|p| (&p.spec, p.input, p.output)), &model.layout.layers);
+            let placed = model.placed.iter().zip(&model.layout.layers);
+            self.layers = placed.map(|(p, ranges)| p.spec.layer().build(p.input, p.output, ranges.clone())).collect();
             self.built_for = Some(model.config.clone());
         }
         let (n, l) = (model.placed.len(), model.config.levels());
@@ -329,8 +329,9 @@ fn body_backward(model: &Model, plan: &Plan, lowest: Group, ws: &mut Workspace) 
         if need_dx && accumulate {
             dy_below[i - 1].iter_mut().zip(&ws.dx_scratch).for_each(|(a, v)| *a += v);
         }
+        // the level's own layer (it has tensors), not a parameter-free one that belongs to it
         match group {
-            Group::Level(k) if model.placed[i].spec.layer().has_params() => ws.level_backward_calls[k] += 1,
+            Group::Level(k) if !model.layout.layers[i].is_empty() => ws.level_backward_calls[k] += 1,
             _ => {}
         }
     }

@@ -3,6 +3,8 @@
 //! it, depends only on the seed and the thread count), then the optimizer step over the
 //! stage's trainable groups.
 
+use std::ops::Range;
+
 use rayon::prelude::*;
 use strata_nn::optim::{max_norm, ParamRange};
 use strata_nn::Rng;
@@ -70,10 +72,11 @@ impl BatchStepper {
             self.batch_ids.extend_from_slice(&data.ids[i * t..(i + 1) * t]);
             self.batch_labels.push(data.labels[i]);
         }
-        let stats = self.chunk_gradients(model, t, plan);
+        let chunks = chunk_ranges(batch.len(), self.spaces.len());
+        let stats = self.chunk_gradients(model, t, plan, &chunks);
         let emb_trains = plan.trainable[Group::Embedding];
         if emb_trains {
-            self.embedding_gradient(model, t);
+            self.embedding_gradient(model, t, &chunks);
         }
         opt.step(&mut model.params.data, &self.grads, groups);
         let head_trains = plan.trainable[Group::Head];
@@ -92,12 +95,11 @@ impl BatchStepper {
         })
     }
 
-    /// Forward and backward of the gathered batch, one chunk per workspace in parallel; the
-    /// gradients after the embedding summed into `self.grads` in chunk order (deterministic).
-    fn chunk_gradients(&mut self, model: &Model, t: usize, plan: &Plan) -> Vec<ChunkStats> {
-        let b = self.batch_labels.len();
-        let ranges = chunk_ranges(b, self.spaces.len());
-        let scale = 1.0 / b as f32;
+    /// Forward and backward of the gathered batch, one chunk (`ranges` of its rows) per
+    /// workspace in parallel; the gradients after the embedding summed into `self.grads` in
+    /// chunk order (deterministic).
+    fn chunk_gradients(&mut self, model: &Model, t: usize, plan: &Plan, ranges: &[Range<usize>]) -> Vec<ChunkStats> {
+        let scale = 1.0 / self.batch_labels.len() as f32;
         let emb_end = model.layout.embedding.end;
         let dense_len = model.params.len() - emb_end;
         let (ids, labels) = (&self.batch_ids, &self.batch_labels);
@@ -126,13 +128,12 @@ impl BatchStepper {
 
     /// Scatters the chunks' gradients at the embedding output into the rows of the embedding
     /// table the batch used.
-    fn embedding_gradient(&mut self, model: &Model, t: usize) {
-        let ranges = chunk_ranges(self.batch_labels.len(), self.spaces.len());
+    fn embedding_gradient(&mut self, model: &Model, t: usize, ranges: &[Range<usize>]) {
         let ids = &self.batch_ids;
         let chunks: Vec<ChunkGrad> = self
             .spaces
             .iter()
-            .zip(&ranges)
+            .zip(ranges)
             .map(|(ws, r)| ChunkGrad {
                 ids: &ids[r.start * t..r.end * t],
                 b: network::word_rows(model, r.len(), t).0,
@@ -141,17 +142,5 @@ impl BatchStepper {
             .collect();
         let g_emb = &mut self.grads[..model.layout.embedding.end];
         embedding_grad::scatter(g_emb, model.config.embedding_dim, network::word_rows(model, 1, t).1, &chunks);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn chunks_cover_everything_in_order() {
-        assert_eq!(chunk_ranges(32, 2), vec![0..16, 16..32]);
-        assert_eq!(chunk_ranges(5, 2), vec![0..3, 3..5]);
-        assert_eq!(chunk_ranges(1, 4), vec![0..1]);
     }
 }

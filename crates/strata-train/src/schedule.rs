@@ -18,6 +18,7 @@ use serde::Deserialize;
 
 use strata_model::model::ModelConfig;
 use strata_model::plan::{Group, GroupMap, Plan};
+use strata_model::toml_lines::{error_line, table_lines};
 
 use crate::error::ScheduleError;
 
@@ -228,13 +229,12 @@ impl Schedule {
             problem: Box::new(problem),
         };
         let file: ScheduleFile = toml::from_str(text).map_err(|e| {
-            let line = e.span().map_or(1, |s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-            at(line, None, ScheduleError::Syntax { message: e.message().replace('\n', " ") })
+            at(error_line(text, &e), None, ScheduleError::Syntax { message: e.message().replace('\n', " ") })
         })?;
         if file.stage.is_empty() {
             return Err(at(1, None, ScheduleError::NoStages));
         }
-        let lines = stage_table_lines(text);
+        let lines = table_lines(text, "stage");
         let mut stages = Vec::new();
         for (i, st) in file.stage.iter().enumerate() {
             let line = lines.get(i).copied().unwrap_or(1);
@@ -252,11 +252,6 @@ fn group_named(name: &str, model: &ModelConfig) -> Result<Group, ScheduleError> 
         let known = model.groups().filter(|g| !matches!(g, Group::Aux(_))).map(|g| model.group_name(g)).collect();
         ScheduleError::UnknownLayer { name: name.into(), known }
     })
-}
-
-/// The 1-based line of each `[[stage]]` table header, in order.
-fn stage_table_lines(text: &str) -> Vec<usize> {
-    text.lines().enumerate().filter(|(_, l)| l.trim_start().starts_with("[[stage]]")).map(|(i, _)| i + 1).collect()
 }
 
 /// A schedule file:

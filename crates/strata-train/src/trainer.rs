@@ -140,8 +140,10 @@ impl<'a> Run<'a> {
             return Err(ResumeError::Stage { finished: state.stage, stages });
         }
         self.model.params.data = state.params;
+        // a shuffle's draws do not depend on what it shuffles: replay them on one buffer
+        let mut order: Vec<usize> = (0..self.input.train.len()).collect();
         for _ in 0..state.shuffles {
-            self.rng.shuffle(&mut (0..self.input.train.len()).collect::<Vec<_>>());
+            self.rng.shuffle(&mut order);
         }
         (self.step, self.shuffles) = (state.step, state.shuffles);
         (self.fitted.history, self.fitted.early_stops) = (state.history, state.early_stops);

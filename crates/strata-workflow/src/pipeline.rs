@@ -17,8 +17,8 @@ use strata_model::encode::{encode_texts, Encoding};
 use strata_model::folder::SavedModel;
 use strata_model::infer::{evaluate, Dataset, Evaluation};
 pub use strata_model::infer::{predict, Prediction};
+use strata_model::model::Model;
 pub use strata_model::model::ModelSettings;
-use strata_model::model::{Model, ModelConfig};
 use strata_train::fit::{EpochRecord, FitInput, FitOptions, Progress, TrainState};
 use strata_train::fit_schedule_from;
 use strata_train::schedule::Schedule;
@@ -158,14 +158,7 @@ pub fn train_from(
     let (train_texts, val_texts) = (texts(train_idx), texts(val_idx));
     let mut tokenizer = Tokenizer::new(s.text.tokenizer.clone());
     tokenizer.fit_on_texts(&train_texts);
-    let config = ModelConfig {
-        architecture: s.model.architecture.clone(),
-        vocab_size: tokenizer.vocab_size(),
-        embedding_dim: s.model.embedding_dim,
-        layers: s.model.layers.clone(),
-        num_classes: labels.len(),
-        embedding_init: s.model.embedding_init,
-    };
+    let config = s.model.config(tokenizer.vocab_size(), labels.len());
     config.validate()?;
     config.check_steps(s.text.pad.maxlen)?;
     let encoding = Encoding { pad: s.text.pad, sentences: config.sentences() };

@@ -278,19 +278,6 @@ pub struct Grads<'a> {
     pub dx: Option<&'a mut [f32]>,
 }
 
-/// The runtimes of a model's placed layers (`(spec, input, output)` bottom up) with their
-/// tensors at `ranges`, each with fresh activations.
-pub fn build<'a>(
-    placed: impl IntoIterator<Item = (&'a LayerSpec, Shape, Shape)>,
-    ranges: &[Vec<Range<usize>>],
-) -> Vec<Box<dyn Layer>> {
-    placed
-        .into_iter()
-        .zip(ranges)
-        .map(|((spec, input, output), r)| spec.layer().build(input, output, r.clone()))
-        .collect()
-}
-
 /// Mutable views of consecutive, adjacent `ranges` of the gradient buffer `g` (which starts
 /// at store index `off`).
 pub(crate) fn grad_views<'a>(g: &'a mut [f32], off: usize, ranges: &[Range<usize>]) -> Vec<&'a mut [f32]> {
