@@ -6,22 +6,42 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 use clap::{Args, Parser, Subcommand};
-use strata_data::{Format, ReadOptions};
+use strata_data::ReadOptions;
 use strata_model::model_file;
 use strata_model::zoo::Knobs;
-use strata_text::{PadSequences, Segmenter, Side, TokenizerConfig, KERAS_FILTERS};
-use strata_train::fit::Monitor;
+use strata_text::{PadSequences, TokenizerConfig, KERAS_FILTERS};
 use strata_train::schedule::Schedule;
-use strata_train::{FitOptions, OptimizerKind};
+use strata_train::FitOptions;
 use strata_workflow::pipeline::{ModelSettings, Probes, TextSettings, TrainSettings};
 
+use crate::choices;
+
+// The headings `--help` groups flags under.
+const DATA: &str = "Data";
+const TEXT: &str = "Text";
+const MODEL: &str = "Model";
+const TRAINING: &str = "Training";
+const SCHEDULE: &str = "Schedule";
+const OUTPUT: &str = "Output";
+const SERVER: &str = "Server";
+
+/// `strata --version`: the crate version and the commit it was built from (see build.rs).
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("STRATA_COMMIT"), ")");
+
 #[derive(Parser)]
-#[command(name = "strata", version, about = "Train, compare, explain and serve text classifiers")]
+#[command(name = "strata", version = VERSION, about = "Train, compare, explain and serve text classifiers")]
 pub struct Cli {
     /// Worker threads (one batch chunk each); results are reproducible for a given seed and
     /// thread count. Default: all cores.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = TRAINING)]
     pub threads: Option<usize>,
+    /// Print no progress lines on stderr (epochs, folds, stages); results and errors still print
+    #[arg(short, long, global = true, conflicts_with = "verbose", help_heading = OUTPUT)]
+    pub quiet: bool,
+    /// Print more detail on stderr: the schedule's stages before training, the learning rate on
+    /// each epoch line
+    #[arg(short, long, global = true, help_heading = OUTPUT)]
+    pub verbose: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -46,127 +66,147 @@ pub enum Command {
     Explain(ExplainCmd),
     /// Serve a model over HTTP: JSON predict API and a predict page
     Serve(ServeCmd),
+    /// Print a shell completion script, e.g. `strata completions bash > ~/.local/share/bash-completion/completions/strata`
+    Completions(CompletionsCmd),
+}
+
+#[derive(Args)]
+pub struct CompletionsCmd {
+    /// The shell to complete for
+    #[arg(help_heading = OUTPUT)]
+    pub shell: clap_complete::Shell,
 }
 
 /// How to read a labelled file.
 #[derive(Args, Clone)]
 pub struct ReadArgs {
     /// Input format; detected from the extension or first line when omitted
-    #[arg(long, value_parser = clap::value_parser!(Format))]
-    pub format: Option<Format>,
+    #[arg(long, value_enum, help_heading = DATA)]
+    pub format: Option<choices::Format>,
     /// Text column (CSV) or field (JSONL)
-    #[arg(long, default_value = "text")]
+    #[arg(long, default_value = "text", help_heading = DATA)]
     pub text_col: String,
     /// Label column (CSV) or field (JSONL)
-    #[arg(long, default_value = "label")]
+    #[arg(long, default_value = "label", help_heading = DATA)]
     pub label_col: String,
 }
 
 impl ReadArgs {
     pub fn options(&self) -> ReadOptions {
-        ReadOptions { format: self.format, text_col: self.text_col.clone(), label_col: self.label_col.clone() }
+        ReadOptions {
+            format: self.format.map(Into::into),
+            text_col: self.text_col.clone(),
+            label_col: self.label_col.clone(),
+        }
     }
 }
 
 /// Everything that shapes training.
 #[derive(Args, Clone)]
 pub struct TrainArgs {
-    #[arg(long, default_value_t = 10)]
+    /// Passes over the training data (the budget all stages of a schedule share)
+    #[arg(long, default_value_t = 10, help_heading = TRAINING)]
     pub epochs: usize,
-    #[arg(long, default_value_t = 32)]
+    /// Examples per gradient step (Keras fit's batch_size)
+    #[arg(long, default_value_t = 32, help_heading = TRAINING)]
     pub batch_size: usize,
     /// Sequence length after padding/truncation (default 100; for han, words per sentence,
     /// default 40)
-    #[arg(long)]
+    #[arg(long, help_heading = TEXT)]
     pub maxlen: Option<usize>,
     /// Keep the num_words-1 most frequent words (index 0 is padding), as Keras does
-    #[arg(long, default_value_t = 10000)]
+    #[arg(long, default_value_t = 10000, help_heading = TEXT)]
     pub num_words: usize,
     /// Token for out-of-vocabulary words (index 1); "" for none
-    #[arg(long, default_value = "<OOV>")]
+    #[arg(long, default_value = "<OOV>", help_heading = TEXT)]
     pub oov_token: String,
     /// Keep case (Keras lower=False)
-    #[arg(long)]
+    #[arg(long, help_heading = TEXT)]
     pub no_lower: bool,
     /// word (Keras's split on spaces), char (one token per character, Keras char_level=True; good
     /// for Chinese), or jieba (Chinese word segmentation, embedded dictionary)
-    #[arg(long, default_value = "word")]
-    pub tokenizer: String,
+    #[arg(long, value_enum, default_value_t = choices::Tokenizer::Word, help_heading = TEXT)]
+    pub tokenizer: choices::Tokenizer,
     /// Characters instead of words (Keras char_level=True; same as --tokenizer char)
-    #[arg(long)]
+    #[arg(long, help_heading = TEXT)]
     pub char_level: bool,
-    /// Characters treated as separators (Keras `filters`)
-    #[arg(long, default_value = KERAS_FILTERS, hide_default_value = true)]
+    /// Characters treated as separators (Keras `filters`; default: Keras's punctuation set)
+    #[arg(long, default_value = KERAS_FILTERS, hide_default_value = true, help_heading = TEXT)]
     pub filters: String,
-    #[arg(long, default_value = "pre", value_parser = clap::value_parser!(Side))]
-    pub padding: Side,
-    #[arg(long, default_value = "pre", value_parser = clap::value_parser!(Side))]
-    pub truncating: Side,
+    /// Which end of a short sequence gets the padding zeros (Keras pad_sequences padding=)
+    #[arg(long, value_enum, default_value_t = choices::Side::Pre, help_heading = TEXT)]
+    pub padding: choices::Side,
+    /// Which end of a long sequence is cut (Keras pad_sequences truncating=)
+    #[arg(long, value_enum, default_value_t = choices::Side::Pre, help_heading = TEXT)]
+    pub truncating: choices::Side,
     /// seed (one LSTM), seed-stacked (LSTM(return_sequences) → LSTM), gru (Keras
     /// reset_after=True), bilstm (Bidirectional(LSTM)), kim-cnn (Kim 2014: widths 3, 4, 5 × 100
     /// maps, ReLU, max over time, dropout 0.5) or han (Yang 2016: word BiGRU + attention →
     /// sentence BiGRU + attention); --layers stacks recurrent layers
-    #[arg(long, default_value = "seed")]
-    pub model: String,
+    #[arg(long, value_enum, default_value_t = choices::Model::Seed, help_heading = MODEL)]
+    pub model: choices::Model,
     /// A model declared in TOML as [[layer]] tables; overrides --model
-    #[arg(long, long_help = model_file_help())]
+    #[arg(long, long_help = model_file_help(), help_heading = MODEL)]
     pub model_file: Option<PathBuf>,
     /// Stacked recurrent layers (seed-stacked defaults to 2, the others to 1)
-    #[arg(long)]
+    #[arg(long, help_heading = MODEL)]
     pub layers: Option<usize>,
     /// Recurrent units per direction (default 64; han 50), or kim-cnn's maps per width (100)
-    #[arg(long)]
+    #[arg(long, help_heading = MODEL)]
     pub units: Option<usize>,
     /// han: sentences per text (default 15); texts are split on . ! ? 。！？ and <br />
-    #[arg(long)]
+    #[arg(long, help_heading = MODEL)]
     pub max_sentences: Option<usize>,
-    #[arg(long, default_value_t = 128)]
+    /// Length of each word's embedding vector (Keras Embedding output_dim)
+    #[arg(long, default_value_t = 128, help_heading = MODEL)]
     pub embedding_dim: usize,
     /// Embeddings start uniform in ±A (Keras's Embedding default 0.05; kim-cnn 0.25, Kim's)
-    #[arg(long, value_name = "A")]
+    #[arg(long, value_name = "A", help_heading = MODEL)]
     pub embedding_init: Option<f32>,
     /// adam (Keras defaults), sgd (plain gradient descent) or adadelta (Keras defaults; Kim's
     /// CNN used it with --lr 1.0)
-    #[arg(long, default_value = "adam")]
-    pub optimizer: String,
+    #[arg(long, value_enum, default_value_t = choices::Optimizer::Adam, help_heading = TRAINING)]
+    pub optimizer: choices::Optimizer,
     /// Learning rate (default 1e-3 for adam and adadelta, 0.01 for sgd)
-    #[arg(long)]
+    #[arg(long, help_heading = TRAINING)]
     pub lr: Option<f32>,
-    #[arg(long, default_value_t = 0)]
+    /// Seed of the initial weights, the shuffles, the splits and dropout: the same seed and
+    /// --threads give the same numbers
+    #[arg(long, default_value_t = 0, help_heading = TRAINING)]
     pub seed: u64,
     /// end-to-end, layerwise, deep-supervision or gradual-unfreeze; --epochs is the budget
     /// shared by the stages
-    #[arg(long, default_value = "end-to-end")]
-    pub schedule: String,
+    #[arg(long, value_enum, default_value_t = choices::Schedule::EndToEnd, help_heading = SCHEDULE)]
+    pub schedule: choices::Schedule,
     /// A schedule declared in TOML as [[stage]] tables (train = [...], heads = {...},
     /// lr_mult = {...}, epochs = N); overrides --schedule
-    #[arg(long)]
+    #[arg(long, help_heading = SCHEDULE)]
     pub schedule_file: Option<PathBuf>,
     /// layerwise: epochs of a last stage that trains every layer (taken from the budget)
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, help_heading = SCHEDULE)]
     pub finetune_epochs: usize,
     /// deep-supervision: weight of each auxiliary loss
-    #[arg(long, default_value_t = 0.3)]
+    #[arg(long, default_value_t = 0.3, help_heading = SCHEDULE)]
     pub aux_weight: f32,
     /// Layers that never train, e.g. embedding,lstm_0
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', help_heading = SCHEDULE)]
     pub freeze: Vec<String>,
     /// Per-layer learning-rate multipliers, e.g. embedding=0.1,lstm_0=0.5
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', help_heading = SCHEDULE)]
     pub lr_mult: Vec<String>,
     /// Skip the linear probes of every layer after each stage
-    #[arg(long)]
+    #[arg(long, help_heading = OUTPUT)]
     pub no_probes: bool,
     /// Stop a stage after N epochs without a lower val_loss and keep its best weights (Keras's
     /// EarlyStopping(patience=N, restore_best_weights=True)); needs validation data
-    #[arg(long)]
+    #[arg(long, help_heading = TRAINING)]
     pub early_stopping: Option<usize>,
     /// What --early-stopping watches: val_loss (Keras's default) or val_accuracy
-    #[arg(long, default_value = "val_loss")]
-    pub monitor: String,
+    #[arg(long, value_enum, default_value_t = choices::Monitor::ValLoss, help_heading = TRAINING)]
+    pub monitor: choices::Monitor,
     /// Rescale each output unit's head weights to an L2 norm of at most S after every step
     /// (Keras kernel_constraint=MaxNorm(S); Kim's CNN: 3)
-    #[arg(long, value_name = "S")]
+    #[arg(long, value_name = "S", help_heading = TRAINING)]
     pub max_norm: Option<f32>,
 }
 
@@ -178,7 +218,11 @@ impl TrainArgs {
 
     /// The settings with `schedule` (a name) in place of `--schedule`.
     pub fn settings_for(&self, validation_split: f64, schedule: Option<&str>) -> Result<TrainSettings> {
-        let maxlen = self.maxlen.unwrap_or(if self.model == "han" && self.model_file.is_none() { 40 } else { 100 });
+        let maxlen = self.maxlen.unwrap_or(if self.model == choices::Model::Han && self.model_file.is_none() {
+            40
+        } else {
+            100
+        });
         let positive = [
             (self.epochs, "--epochs", "10"),
             (self.batch_size, "--batch-size", "32"),
@@ -206,7 +250,7 @@ impl TrainArgs {
             }
             None => {
                 let knobs = Knobs { units: self.units, layers: self.layers, sentences: self.max_sentences };
-                ModelSettings::named(&self.model, self.embedding_dim, knobs)?
+                ModelSettings::named(self.model.name(), self.embedding_dim, knobs)?
             }
         };
         let mut model = model;
@@ -216,12 +260,7 @@ impl TrainArgs {
             }
             model.embedding_init = a;
         }
-        let optimizer = match self.optimizer.as_str() {
-            "adam" => OptimizerKind::Adam { lr: self.lr.unwrap_or(1e-3) },
-            "sgd" => OptimizerKind::Sgd { lr: self.lr.unwrap_or(0.01) },
-            "adadelta" => OptimizerKind::Adadelta { lr: self.lr.unwrap_or(1e-3) },
-            other => bail!("unknown --optimizer '{other}' (hint: use adam, sgd or adadelta)"),
-        };
+        let optimizer = self.optimizer.with_lr(self.lr);
         if !(optimizer.lr() > 0.0 && optimizer.lr().is_finite()) {
             bail!("--lr must be a positive number (hint: Keras's Adam uses 0.001)");
         }
@@ -232,15 +271,11 @@ impl TrainArgs {
                     filters: self.filters.clone(),
                     lower: !self.no_lower,
                     split: " ".into(),
-                    char_level: self.char_level || self.tokenizer == "char",
+                    char_level: self.char_level || self.tokenizer.char_level(),
                     oov_token: (!self.oov_token.is_empty()).then(|| self.oov_token.clone()),
-                    segmenter: match self.tokenizer.as_str() {
-                        "word" | "char" => Segmenter::Keras,
-                        "jieba" => Segmenter::Jieba,
-                        other => bail!("unknown --tokenizer '{other}' (hint: use word, char or jieba)"),
-                    },
+                    segmenter: self.tokenizer.segmenter(),
                 },
-                pad: PadSequences { maxlen, padding: self.padding, truncating: self.truncating },
+                pad: PadSequences { maxlen, padding: self.padding.into(), truncating: self.truncating.into() },
             },
             schedule: self.schedule(&model, schedule)?,
             model,
@@ -251,11 +286,7 @@ impl TrainArgs {
                 seed: self.seed,
                 shuffle: true,
                 early_stopping: self.early_stopping,
-                monitor: match self.monitor.as_str() {
-                    "val_loss" => Monitor::ValLoss,
-                    "val_accuracy" => Monitor::ValAccuracy,
-                    other => bail!("unknown --monitor '{other}' (hint: use val_loss or val_accuracy)"),
-                },
+                monitor: self.monitor.into(),
                 max_norm: match self.max_norm {
                     Some(s) if !(s > 0.0 && s.is_finite()) => {
                         bail!("--max-norm must be a positive number (hint: Kim uses 3)")
@@ -272,24 +303,30 @@ impl TrainArgs {
 #[derive(Args)]
 pub struct TrainCmd {
     /// Labelled data: TSV (label<TAB>text), CSV with a header, JSONL or fastText
-    #[arg(long, required_unless_present = "resume")]
+    #[arg(long, required_unless_present = "resume", help_heading = DATA)]
     pub data: Option<PathBuf>,
     /// Run folder to write (model/, history.csv, run.toml, metrics.json)
-    #[arg(long, required_unless_present = "resume")]
+    #[arg(short = 'o', long, required_unless_present = "resume", help_heading = OUTPUT)]
     pub out: Option<PathBuf>,
+    /// Print the final metrics as one JSON object on stdout instead of the summary line:
+    /// {"train_loss", "train_accuracy" (last epoch), "val_loss", "val_accuracy" (the saved
+    /// model on the validation part; null without one), "n_train", "n_val" (examples),
+    /// "epochs" (epochs run), "model" (the saved model folder)}; the same is in OUT/metrics.json
+    #[arg(long, help_heading = OUTPUT)]
+    pub json: bool,
     /// Write a checkpoint (weights, optimizer state, progress) every N epochs, atomically, to
     /// OUT/checkpoint/
-    #[arg(long)]
+    #[arg(long, help_heading = OUTPUT)]
     pub checkpoint_every: Option<usize>,
     /// Continue the run in DIR from its last checkpoint, with the flags it was started with
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = TRAINING)]
     pub resume: Option<PathBuf>,
     /// Fraction held out (stratified, seeded) for val_loss / val_accuracy
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = 0.1, help_heading = DATA)]
     pub validation_split: f64,
     /// A labelled file to validate on instead (Keras validation_data=), e.g. a dev split;
     /// overrides --validation-split
-    #[arg(long)]
+    #[arg(long, help_heading = DATA)]
     pub validation_data: Option<PathBuf>,
     #[command(flatten)]
     pub read: ReadArgs,
@@ -300,11 +337,14 @@ pub struct TrainCmd {
 #[derive(Args)]
 pub struct TestCmd {
     /// Model folder (or the run folder holding model/)
-    #[arg(long)]
+    #[arg(long, help_heading = MODEL)]
     pub model: PathBuf,
-    #[arg(long)]
+    /// Labelled data to score the model on (same formats as train's --data)
+    #[arg(long, help_heading = DATA)]
     pub data: PathBuf,
-    #[arg(long)]
+    /// Print the scores as one JSON object (n, accuracy, precision, recall, f1, macro_f1,
+    /// micro_f1, per_class, labels, confusion)
+    #[arg(long, help_heading = OUTPUT)]
     pub json: bool,
     #[command(flatten)]
     pub read: ReadArgs,
@@ -312,28 +352,36 @@ pub struct TestCmd {
 
 #[derive(Args)]
 pub struct PredictCmd {
-    #[arg(long)]
+    /// Model folder (or the run folder holding model/)
+    #[arg(long, help_heading = MODEL)]
     pub model: PathBuf,
     /// One text per line; - or nothing reads stdin
+    #[arg(help_heading = DATA)]
     pub input: Option<PathBuf>,
     /// Print the K most probable labels for each text
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, help_heading = OUTPUT)]
     pub top_k: usize,
-    #[arg(long)]
+    /// Print one JSON object per text: {"text", "label", "score"}, or {"text", "top_k": [{"label",
+    /// "score"}, ...]} with --top-k above 1
+    #[arg(long, help_heading = OUTPUT)]
     pub json: bool,
 }
 
 #[derive(Args)]
 pub struct CvCmd {
-    #[arg(long)]
+    /// Labelled data to split into folds (same formats as train's --data)
+    #[arg(long, help_heading = DATA)]
     pub data: PathBuf,
-    #[arg(long, default_value_t = 10)]
+    /// Number of stratified folds (K); each is the test set once
+    #[arg(long, default_value_t = 10, help_heading = DATA)]
     pub folds: usize,
     /// Fraction of each training part held out for val_loss / val_accuracy (0: none; the
     /// held-out fold is the test set either way)
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, help_heading = DATA)]
     pub validation_split: f64,
-    #[arg(long)]
+    /// Print the result as one JSON object: {"folds": [{"fold", "accuracy", "loss", "n_train",
+    /// "n_test", "seconds"}], "mean_accuracy", "std_accuracy" (over folds), "epochs", "seconds"}
+    #[arg(long, help_heading = OUTPUT)]
     pub json: bool,
     #[command(flatten)]
     pub read: ReadArgs,
@@ -344,20 +392,22 @@ pub struct CvCmd {
 #[derive(Args)]
 pub struct ProbeCmd {
     /// Model folder (or the run folder holding model/)
-    #[arg(long)]
+    #[arg(long, help_heading = MODEL)]
     pub model: PathBuf,
     /// Labelled data; probes are fitted on part of it and scored on the rest
-    #[arg(long)]
+    #[arg(long, help_heading = DATA)]
     pub data: PathBuf,
     /// Fraction held out (stratified) to score the probes
-    #[arg(long, default_value_t = 0.2)]
+    #[arg(long, default_value_t = 0.2, help_heading = DATA)]
     pub holdout: f64,
-    #[arg(long, default_value_t = 0)]
+    /// Seed of the held-out split and the probes' training
+    #[arg(long, default_value_t = 0, help_heading = TRAINING)]
     pub seed: u64,
     /// Where to write probes.json (default: beside the model folder)
-    #[arg(long)]
+    #[arg(short = 'o', long, help_heading = OUTPUT)]
     pub out: Option<PathBuf>,
-    #[arg(long)]
+    /// Print the probes as JSON (what probes.json holds) instead of a table
+    #[arg(long, help_heading = OUTPUT)]
     pub json: bool,
     #[command(flatten)]
     pub read: ReadArgs,
@@ -366,28 +416,32 @@ pub struct ProbeCmd {
 #[derive(Args)]
 pub struct ExperimentCmd {
     /// Labelled data for k-fold cross-validation
-    #[arg(long)]
+    #[arg(long, help_heading = DATA)]
     pub data: Option<PathBuf>,
-    #[arg(long, default_value_t = 10)]
+    /// Number of stratified folds with --data; every schedule trains on the same folds
+    #[arg(long, default_value_t = 10, help_heading = DATA)]
     pub folds: usize,
     /// A fixed split instead of folds: training file (with --test, and --dev if the data has
     /// one; otherwise --validation-split of it is held out)
-    #[arg(long = "train")]
+    #[arg(long = "train", help_heading = DATA)]
     pub train_file: Option<PathBuf>,
-    #[arg(long)]
+    /// The fixed split's validation file (learning curves and probes)
+    #[arg(long, help_heading = DATA)]
     pub dev: Option<PathBuf>,
-    #[arg(long)]
+    /// The fixed split's test file (the accuracy each schedule is compared on)
+    #[arg(long, help_heading = DATA)]
     pub test: Option<PathBuf>,
     /// Schedules to compare
-    #[arg(long, value_delimiter = ',', default_value = "end-to-end,layerwise,deep-supervision,gradual-unfreeze")]
-    pub schedules: Vec<String>,
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "end-to-end,layerwise,deep-supervision,gradual-unfreeze", help_heading = SCHEDULE)]
+    pub schedules: Vec<choices::Schedule>,
     /// Fraction of each fold's training part held out for learning curves and probes
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = 0.1, help_heading = DATA)]
     pub validation_split: f64,
     /// Folder for results.json, report.md and report/index.html
-    #[arg(long)]
+    #[arg(short = 'o', long, help_heading = OUTPUT)]
     pub out: PathBuf,
-    #[arg(long)]
+    /// Print results.json on stdout instead of the markdown report
+    #[arg(long, help_heading = OUTPUT)]
     pub json: bool,
     #[command(flatten)]
     pub read: ReadArgs,
@@ -398,40 +452,46 @@ pub struct ExperimentCmd {
 #[derive(Args)]
 pub struct ExplainCmd {
     /// Model folder (or the run folder holding model/)
-    #[arg(long)]
+    #[arg(long, help_heading = MODEL)]
     pub model: PathBuf,
     /// The text to explain
+    #[arg(help_heading = DATA)]
     pub text: String,
     /// Also write the explanation as a page with each word shaded
-    #[arg(long)]
+    #[arg(long, value_name = "FILE", help_heading = OUTPUT)]
     pub html: Option<PathBuf>,
-    #[arg(long)]
+    /// Print the explanation as one JSON object: {"text", "label", "score", "tokens": [{"token",
+    /// "in_vocabulary", "occlusion", "gradient_x_input", ...}]}
+    #[arg(long, help_heading = OUTPUT)]
     pub json: bool,
 }
 
 #[derive(Args)]
 pub struct ServeCmd {
     /// Model folder (or the run folder holding model/)
-    #[arg(long)]
+    #[arg(long, help_heading = MODEL)]
     pub model: PathBuf,
     /// Address to bind (loopback by default; 0.0.0.0 exposes the server to the network)
-    #[arg(long, default_value = "127.0.0.1")]
+    #[arg(long, default_value = "127.0.0.1", help_heading = SERVER)]
     pub host: String,
-    #[arg(long, default_value_t = 8080)]
+    /// TCP port to listen on
+    #[arg(long, default_value_t = 8080, help_heading = SERVER)]
     pub port: u16,
     /// Largest request body in bytes; larger ones get 413
-    #[arg(long, default_value_t = 1 << 20)]
+    #[arg(long, default_value_t = 1 << 20, help_heading = SERVER)]
     pub max_body: usize,
 }
 
 #[derive(Args)]
 pub struct DemoCmd {
-    #[arg(long, default_value_t = 10)]
+    /// Passes over the demo's training part
+    #[arg(long, default_value_t = 10, help_heading = TRAINING)]
     pub epochs: usize,
-    #[arg(long, default_value_t = 0)]
+    /// Seed of the generated corpus, the weights and the shuffles
+    #[arg(long, default_value_t = 0, help_heading = TRAINING)]
     pub seed: u64,
     /// Examples in the generated corpus (80% train, 20% held out)
-    #[arg(long, default_value_t = 5000)]
+    #[arg(long, default_value_t = 5000, help_heading = DATA)]
     pub size: usize,
 }
 
@@ -446,7 +506,7 @@ impl TrainArgs {
                 Schedule::from_toml(&text, &path.display().to_string(), &config)?
             }
             _ => Schedule::named(
-                name.unwrap_or(&self.schedule),
+                name.unwrap_or(self.schedule.name()),
                 &config,
                 self.epochs,
                 self.finetune_epochs,

@@ -5,6 +5,7 @@
 //! and exit code 2, never a panic.
 
 mod args;
+mod choices;
 mod commands;
 mod demo_corpus;
 mod progress;
@@ -17,7 +18,14 @@ use clap::Parser;
 use args::{Cli, Command};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help, --version (stdout, exit 0), and `strata` alone (the help, exit 2)
+        Err(e) if !e.use_stderr() || e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            e.exit()
+        }
+        Err(e) => return fail(anyhow::anyhow!(one_line(&e))),
+    };
     let cli = match &cli.command {
         Command::Train(t) if t.resume.is_some() => match args::resumed(t.resume.as_deref().unwrap_or(Path::new("."))) {
             Ok(saved) => saved,
@@ -25,6 +33,11 @@ fn main() -> ExitCode {
         },
         _ => cli,
     };
+    progress::set_verbosity(match (cli.quiet, cli.verbose) {
+        (true, _) => progress::Verbosity::Quiet,
+        (_, true) => progress::Verbosity::Verbose,
+        _ => progress::Verbosity::Normal,
+    });
     let result = args::init_threads(cli.threads).and_then(|()| match cli.command {
         Command::Train(a) => commands::train::run(a),
         Command::Test(a) => commands::test::run(a),
@@ -35,10 +48,27 @@ fn main() -> ExitCode {
         Command::Experiment(a) => commands::experiment::run_cmd(a),
         Command::Explain(a) => commands::explain::run(a),
         Command::Serve(a) => commands::serve::run(a),
+        Command::Completions(a) => commands::completions::run(a),
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(e),
+    }
+}
+
+/// A clap error (unknown flag, a value outside a closed set, …) as one line: clap's message,
+/// with its notes — the possible values, a similar flag — as the hint.
+fn one_line(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let message = lines.next().unwrap_or("bad command line").trim_start_matches("error: ").to_string();
+    let notes: Vec<&str> = lines
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .map(|l| l.trim_start_matches("tip: ").trim_start_matches('[').trim_end_matches(']'))
+        .collect();
+    match notes.is_empty() {
+        true => format!("{message} (hint: see --help)"),
+        false => format!("{message} (hint: {})", notes.join("; ")),
     }
 }
 

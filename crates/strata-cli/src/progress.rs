@@ -1,11 +1,53 @@
 //! Keras-style progress: a live bar per epoch when stderr is a terminal, and one line per
-//! finished epoch (`Epoch 3/10 - 4.1s - loss: ... - val_accuracy: ...`) always, on stderr.
+//! finished epoch (`Epoch 3/10 - 4.1s - loss: ... - val_accuracy: ...`), on stderr — none
+//! under `-q`, and with the learning rate under `-v`. The level is the process's (set once in
+//! `main` from the global flags), so every verb's progress obeys it without threading it through.
 
+use std::fmt::Display;
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use strata_train::history::epoch_line;
 use strata_train::{EpochRecord, Progress};
+
+/// How much progress goes to stderr.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    /// `-q`: no progress lines (results, warnings and errors still print).
+    Quiet = 0,
+    Normal = 1,
+    /// `-v`: more detail.
+    Verbose = 2,
+}
+
+static VERBOSITY: AtomicU8 = AtomicU8::new(Verbosity::Normal as u8);
+
+pub fn set_verbosity(v: Verbosity) {
+    VERBOSITY.store(v as u8, Ordering::Relaxed);
+}
+
+pub fn verbosity() -> Verbosity {
+    match VERBOSITY.load(Ordering::Relaxed) {
+        0 => Verbosity::Quiet,
+        1 => Verbosity::Normal,
+        _ => Verbosity::Verbose,
+    }
+}
+
+/// A progress line on stderr, unless `-q`.
+pub fn note(line: impl Display) {
+    if verbosity() > Verbosity::Quiet {
+        eprintln!("{line}");
+    }
+}
+
+/// A detail line on stderr, only under `-v`.
+pub fn detail(line: impl Display) {
+    if verbosity() >= Verbosity::Verbose {
+        eprintln!("{line}");
+    }
+}
 
 pub struct EpochPrinter {
     bar: Option<ProgressBar>,
@@ -16,7 +58,8 @@ pub struct EpochPrinter {
 
 impl EpochPrinter {
     pub fn new() -> Self {
-        EpochPrinter { bar: None, interactive: std::io::stderr().is_terminal(), prefix: String::new() }
+        let interactive = std::io::stderr().is_terminal() && verbosity() > Verbosity::Quiet;
+        EpochPrinter { bar: None, interactive, prefix: String::new() }
     }
 }
 
@@ -41,6 +84,10 @@ impl Progress for EpochPrinter {
         if let Some(b) = self.bar.take() {
             b.finish_and_clear();
         }
-        eprintln!("{}{}", self.prefix, epoch_line(r));
+        if verbosity() >= Verbosity::Verbose {
+            note(format_args!("{}{} - lr: {:.3e}", self.prefix, epoch_line(r), r.lr));
+        } else {
+            note(format_args!("{}{}", self.prefix, epoch_line(r)));
+        }
     }
 }

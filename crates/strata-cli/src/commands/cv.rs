@@ -35,7 +35,7 @@ pub fn run(a: CvCmd) -> Result<()> {
             r.fold, a.folds, r.accuracy, r.loss, r.n_train, r.n_test, r.seconds
         );
         if json {
-            eprintln!("{line}");
+            crate::progress::note(line);
         } else {
             println!("{line}");
         }

@@ -62,13 +62,13 @@ pub fn run_cmd(a: ExperimentCmd) -> Result<()> {
     };
     let mut schedules = Vec::new();
     for name in &a.schedules {
-        let mut s = a.train.settings_for(0.0, Some(name))?;
+        let mut s = a.train.settings_for(0.0, Some(name.name()))?;
         s.probes = Probes::Final;
-        schedules.push((name.clone(), s));
+        schedules.push((name.name().to_string(), s));
     }
     let mut printer = EpochPrinter::new();
     let mut on_done = |name: &str, split: usize, acc: f64| {
-        eprintln!("{name}: split {split}/{} test accuracy {acc:.4}", splits.len());
+        crate::progress::note(format_args!("{name}: split {split}/{} test accuracy {acc:.4}", splits.len()));
     };
     let experiment = Experiment {
         examples: &examples,

@@ -1,5 +1,6 @@
 //! One module per verb; each has a `run` that returns `Err` for anything the user can fix.
 
+pub mod completions;
 pub mod cv;
 pub mod demo;
 pub mod experiment;

@@ -100,13 +100,23 @@ pub fn run(a: TrainCmd) -> Result<()> {
             holdout(&y, &s)
         }
     };
-    eprintln!(
+    crate::progress::note(format_args!(
         "Train on {} samples, validate on {} samples ({} classes: {})",
         train_idx.len(),
         val_idx.len(),
         labels.len(),
         labels.labels().join(", ")
-    );
+    ));
+    for (k, stage) in s.schedule.stages.iter().enumerate() {
+        crate::progress::detail(format_args!(
+            "Schedule {}: stage {}/{} [{}], {} epochs",
+            s.schedule.name,
+            k + 1,
+            s.schedule.stages.len(),
+            stage.name,
+            stage.epochs
+        ));
+    }
     let every = a.checkpoint_every.unwrap_or(0);
     if a.checkpoint_every == Some(0) {
         anyhow::bail!("--checkpoint-every must be at least 1 (hint: 1 writes one after every epoch)");
@@ -114,7 +124,7 @@ pub fn run(a: TrainCmd) -> Result<()> {
     let resume = match &a.resume {
         Some(_) => {
             let state = checkpoint::load(&out)?;
-            eprintln!("Resuming from the checkpoint after {} epochs", state.history.len());
+            crate::progress::note(format_args!("Resuming from the checkpoint after {} epochs", state.history.len()));
             Some(state)
         }
         None => {
@@ -139,7 +149,9 @@ pub fn run(a: TrainCmd) -> Result<()> {
 
     for (stage, epoch, best) in &trained.early_stops {
         let figure = if s.fit.monitor == Monitor::ValAccuracy { "highest val_accuracy" } else { "lowest val_loss" };
-        eprintln!("Early stopping: stage {stage} stopped after epoch {epoch}; restored the weights of epoch {best} ({figure})");
+        crate::progress::note(format_args!(
+            "Early stopping: stage {stage} stopped after epoch {epoch}; restored the weights of epoch {best} ({figure})"
+        ));
     }
     let record = RunRecord {
         data: data.clone(),
@@ -151,10 +163,10 @@ pub fn run(a: TrainCmd) -> Result<()> {
         embedding_dim: s.model.embedding_dim,
         epochs: s.fit.epochs,
         batch_size: s.fit.batch_size,
-        optimizer: a.train.optimizer.clone(),
+        optimizer: a.train.optimizer.name().into(),
         lr: s.fit.optimizer.lr(),
         early_stopping: s.fit.early_stopping,
-        monitor: a.train.monitor.clone(),
+        monitor: a.train.monitor.name().into(),
         max_norm: s.fit.max_norm,
         embedding_init: s.model.embedding_init,
         maxlen: s.text.pad.maxlen,
@@ -177,11 +189,14 @@ pub fn run(a: TrainCmd) -> Result<()> {
         "val_accuracy": trained.validation.map(|v| v.accuracy),
         "n_train": train_idx.len(),
         "n_val": val_idx.len(),
+        "epochs": trained.history.len(),
+        "model": out.join("model"),
     });
     write_atomic(&out.join("metrics.json"), serde_json::to_string_pretty(&metrics)?.as_bytes())?;
     if !trained.probes.is_empty() {
         write_atomic(&out.join("probes.json"), serde_json::to_string_pretty(&trained.probes)?.as_bytes())?;
-        for sp in &trained.probes {
+        // under --json, stdout is the one metrics object; the probes are in probes.json
+        for sp in trained.probes.iter().filter(|_| !a.json) {
             println!("Linear probes after stage {} [{}] (logistic regression, val accuracy):", sp.stage, sp.name);
             print!("{}", probe_table(&sp.probes));
         }
@@ -191,6 +206,10 @@ pub fn run(a: TrainCmd) -> Result<()> {
             "{why}; the last good model is saved in {} (hint: lower --lr, or check the data)",
             out.join("model").display()
         );
+    }
+    if a.json {
+        println!("{metrics}");
+        return Ok(());
     }
     match trained.validation {
         Some(v) => println!(
