@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Drives the predict page of `strata serve` in headless Chromium (Debian's `chromium`) with
-# playwright-core (npm): types a sentence, clicks Predict, checks that the label, the score and
-# the shaded words appear, and saves a screenshot.
+# playwright-core (npm): types a sentence with capitals and punctuation, clicks Predict, and checks
+# (bench/page/check.mjs) the label by name, what the score is, every class's probability, the
+# model's name, the legend, the text shown as typed with its words shaded, and WCAG AA contrast
+# (4.5:1) of every piece of text as rendered; saves a screenshot. Exits 1 on a failed check.
 # Usage: bash bench/page_check.sh MODEL_DIR [OUT_PNG]      (needs node, npm and chromium)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)

@@ -11,7 +11,7 @@
 //! couple of milliseconds into one forward pass.
 
 mod batcher;
-mod page;
+pub mod page;
 mod routes;
 
 pub use batcher::Batcher;

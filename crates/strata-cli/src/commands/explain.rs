@@ -3,7 +3,8 @@
 
 use anyhow::{bail, Result};
 use strata_model::explain::{occlusion, Explanation};
-use strata_model::folder::{load, write_atomic};
+use strata_model::folder::{load, resolve, write_atomic};
+use strata_workflow::pipeline::predict;
 
 use crate::args::ExplainCmd;
 
@@ -15,7 +16,10 @@ pub fn run(a: ExplainCmd) -> Result<()> {
         );
     };
     if let Some(path) = &a.html {
-        write_atomic(path, page(&ex).as_bytes())?;
+        let probs = predict(&saved, &[a.text.as_str()]).swap_remove(0).probs;
+        let classes = saved.labels.labels().iter().map(String::as_str).zip(probs).collect();
+        let model = model_name(&a.model);
+        write_atomic(path, page(&ex, &PageContext { text: &a.text, model: &model, classes }).as_bytes())?;
     }
     if a.json {
         let mut v = serde_json::to_value(&ex)?;
@@ -46,23 +50,77 @@ pub fn run(a: ExplainCmd) -> Result<()> {
     Ok(())
 }
 
-/// The explanation as a small self-contained page: each token shaded by its saliency.
-fn page(ex: &Explanation) -> String {
+/// A model's name: the folder holding its model folder (a run's name), as `strata serve`
+/// shows it.
+fn model_name(model: &std::path::Path) -> String {
+    let folder = resolve(model).canonicalize().ok();
+    folder
+        .and_then(|p| p.parent().and_then(|d| d.file_name()).map(|n| n.to_string_lossy().to_string()))
+        .unwrap_or_else(|| "model".into())
+}
+
+/// What the explanation page shows besides the explanation.
+struct PageContext<'a> {
+    /// The text as typed (the page shades its words in place, punctuation kept).
+    text: &'a str,
+    /// The model's name: its run folder's (as `strata serve` names it).
+    model: &'a str,
+    /// Every class's probability, by class index.
+    classes: Vec<(&'a str, f32)>,
+}
+
+/// The explanation as a small self-contained page: the label by name and what its score is,
+/// every class's probability, the text with each word shaded by its saliency (colours from
+/// `strata_serve::page`, which keep the text at WCAG AA contrast), and a legend.
+fn page(ex: &Explanation, cx: &PageContext) -> String {
+    use strata_serve::page::{hex, place, shade, INK};
     let esc = strata_report::escape_html;
     let max = ex.tokens.iter().filter_map(|t| t.occlusion).fold(1e-9f32, |m, v| m.max(v.abs()));
-    let mut spans = String::new();
-    for t in &ex.tokens {
-        let v = t.occlusion.unwrap_or(0.0);
-        let s = v / max;
-        let color = if s >= 0.0 { format!("rgba(46,125,50,{s:.2})") } else { format!("rgba(198,40,40,{:.2})", -s) };
-        spans.push_str(&format!(
-            "<span title=\"{v:+.4}\" style=\"background:{color};padding:2px 3px;margin:1px;border-radius:3px\">{}</span> ",
-            esc(&t.token)
-        ));
+    let tokens: Vec<&str> = ex.tokens.iter().map(|t| t.token.as_str()).collect();
+    let mut words = String::new();
+    for piece in place(cx.text, &tokens) {
+        match piece.token.map(|k| &ex.tokens[k]) {
+            None => words.push_str(&esc(piece.text)),
+            Some(t) => {
+                let v = t.occlusion.unwrap_or(0.0);
+                let title = t.occlusion.map_or("not read by the model".to_string(), |v| format!("{v:+.4}"));
+                words.push_str(&format!(
+                    "<span class=\"word\" title=\"{title}\" style=\"background:{}\">{}</span>",
+                    hex(shade(v / max)),
+                    esc(piece.text)
+                ));
+            }
+        }
     }
+    let mut classes: Vec<&(&str, f32)> = cx.classes.iter().collect();
+    classes.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let rows: String =
+        classes.iter().map(|(label, p)| format!("<tr><td>{}</td><td>{p:.3}</td></tr>", esc(label))).collect();
+    let label = esc(&ex.label);
+    let what = if cx.classes.len() == 2 {
+        "its sigmoid output; the other class has the rest".to_string()
+    } else {
+        format!("its softmax over the {} classes", cx.classes.len())
+    };
+    let stops = [(-1.0, "against"), (-0.5, "&nbsp;"), (0.0, "no effect"), (0.5, "&nbsp;"), (1.0, "towards")];
+    let legend: String = stops
+        .iter()
+        .map(|(s, name)| format!("<span class=\"swatch\" style=\"background:{}\">{name}</span> ", hex(shade(*s))))
+        .collect();
     format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>strata explain</title></head><body style=\"font-family:system-ui,sans-serif;margin:2em\"><h1>{} <small>{:.3}</small></h1><p style=\"font-size:1.3em;line-height:2\">{spans}</p><p>Green: the word pushed towards this label (occluding it lowers the score); red: against.</p></body></html>\n",
-        esc(&ex.label),
-        ex.score
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>strata explain · {model}</title>\
+<style>body{{font-family:system-ui,sans-serif;margin:2em auto;max-width:760px;padding:0 1em;color:{ink};background:#fff}}\
+.note{{color:#444}}td{{padding:2px .8em 2px 0}}#words{{font-size:1.3em;line-height:2.1;white-space:pre-wrap}}\
+.word,.swatch{{padding:2px 2px;border-radius:3px;color:{ink}}}.swatch{{padding:2px .6em;border:1px solid #ccc}}</style></head>\
+<body><p class=\"note\">Model {model}</p><h1>{label} <small>probability {score:.3}</small></h1>\
+<p class=\"note\">The score is the model's probability that the text is “{label}” ({what}).</p>\
+<table aria-label=\"every class's probability\">{rows}</table>\
+<p id=\"words\">{words}</p><p>{legend}</p>\
+<p class=\"note\">Shade: how much the probability of “{label}” drops when the word is hidden (occlusion), scaled to the \
+strongest word (±{max:.4}); green words pushed towards the label, red against it. Hover a word for its number. \
+Unshaded: punctuation, spaces and words the model does not read.</p></body></html>\n",
+        model = esc(cx.model),
+        ink = hex(INK),
+        score = ex.score,
     )
 }
