@@ -460,6 +460,10 @@ pub struct ExplainCmd {
     /// Also write the explanation as a page with each word shaded
     #[arg(long, value_name = "FILE", help_heading = OUTPUT)]
     pub html: Option<PathBuf>,
+    /// Names to show for the model's labels, e.g. 0=neg,1=pos for data that labels its classes
+    /// by number
+    #[arg(long, value_delimiter = ',', value_parser = label_name, value_name = "LABEL=NAME", help_heading = MODEL)]
+    pub label_names: Vec<(String, String)>,
     /// Print the explanation as one JSON object: {"text", "label", "score", "tokens": [{"token",
     /// "in_vocabulary", "occlusion", "gradient_x_input", ...}]}
     #[arg(long, help_heading = OUTPUT)]
@@ -480,6 +484,10 @@ pub struct ServeCmd {
     /// Largest request body in bytes; larger ones get 413
     #[arg(long, default_value_t = 1 << 20, help_heading = SERVER)]
     pub max_body: usize,
+    /// Names to answer with for the model's labels, e.g. 0=neg,1=pos for data that labels its
+    /// classes by number; the API, /v1/model and the page use them
+    #[arg(long, value_delimiter = ',', value_parser = label_name, value_name = "LABEL=NAME", help_heading = MODEL)]
+    pub label_names: Vec<(String, String)>,
 }
 
 #[derive(Args)]
@@ -556,6 +564,14 @@ pub fn init_threads(threads: Option<usize>) -> Result<()> {
     }
     rayon::ThreadPoolBuilder::new().num_threads(n).build_global()?;
     Ok(())
+}
+
+/// One `LABEL=NAME` of `--label-names`.
+fn label_name(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((label, name)) if !label.is_empty() && !name.trim().is_empty() => Ok((label.into(), name.trim().into())),
+        _ => Err(format!("'{s}' is not LABEL=NAME (e.g. 0=neg,1=pos)")),
+    }
 }
 
 /// `--model-file`'s long help, with the layer types from the registry.

@@ -169,3 +169,23 @@ fn explain_page_names_the_label_every_class_and_keeps_punctuation() {
     assert_eq!(plain, typed);
     assert!(page.contains(">superb</span>, "));
 }
+
+#[test]
+fn label_names_replace_the_labels_a_model_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(train(dir.path(), "films", &["--epochs", "8", "--lr", "0.01"]).status.success());
+    let typed = "the movie was superb and the plot moved";
+    let named =
+        ["explain", "--model", "films", typed, "--label-names", "neg=negative,pos=positive", "--html", "e.html"];
+    let o = strata(dir.path(), &named);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).starts_with("positive\t"), "{}", text(&o.stdout));
+    let page = std::fs::read_to_string(dir.path().join("e.html")).unwrap();
+    assert!(page.contains("<h1>positive <small>") && page.contains("<tr><td>negative</td>"), "{page}");
+    for (names, why) in [("zero=bad", "no label 'zero'"), ("neg=x,pos=x", "share a name"), ("neg", "LABEL=NAME")] {
+        let o = strata(dir.path(), &["explain", "--model", "films", "superb", "--label-names", names]);
+        assert_eq!(o.status.code(), Some(2), "{names}");
+        let err = text(&o.stderr);
+        assert!(err.lines().count() == 1 && err.contains(why) && err.contains("hint:"), "{names}: {err}");
+    }
+}

@@ -9,7 +9,8 @@ use strata_workflow::pipeline::predict;
 use crate::args::ExplainCmd;
 
 pub fn run(a: ExplainCmd) -> Result<()> {
-    let saved = load(&a.model)?;
+    let mut saved = load(&a.model)?;
+    super::name_labels(&mut saved, &a.label_names)?;
     let Some(ex) = occlusion(&saved, &a.text) else {
         bail!(
             "no token of the text is in the model's vocabulary (hint: explain a text in the training data's language)"

@@ -15,6 +15,7 @@ use std::path::Path;
 
 use anyhow::{bail, Result};
 use strata_data::{read_examples, Example, LabelMap, ReadOptions};
+use strata_model::folder::SavedModel;
 use strata_workflow::pipeline::label_indices;
 
 /// Reads a labelled training file and maps its labels; needs at least two classes.
@@ -30,6 +31,28 @@ pub fn labelled(path: &Path, read: &ReadOptions) -> Result<(Vec<Example>, LabelM
     }
     let y = label_indices(&examples, &labels, &path.display().to_string())?;
     Ok((examples, labels, y))
+}
+
+/// Renames a loaded model's labels by `--label-names` (`LABEL=NAME` pairs) for what it shows;
+/// the model folder keeps its own. Every LABEL must be one of the model's, and the names must
+/// stay distinct.
+pub fn name_labels(saved: &mut SavedModel, names: &[(String, String)]) -> Result<()> {
+    let mut labels = saved.labels.labels().to_vec();
+    for (label, name) in names {
+        match saved.labels.index(label) {
+            Some(i) => labels[i] = name.clone(),
+            None => bail!(
+                "--label-names: the model has no label '{label}' (hint: its labels are {})",
+                saved.labels.labels().join(", ")
+            ),
+        }
+    }
+    let distinct: std::collections::HashSet<&String> = labels.iter().collect();
+    if distinct.len() < labels.len() {
+        bail!("--label-names: two labels would share a name: {} (hint: give each its own)", labels.join(", "));
+    }
+    saved.labels = LabelMap::from_vec(labels);
+    Ok(())
 }
 
 /// Warns when a file trained on in its own order comes sorted by label (MR's and Subj's

@@ -6,7 +6,8 @@ use strata_model::folder::{load, resolve};
 use crate::args::ServeCmd;
 
 pub fn run(a: ServeCmd) -> Result<()> {
-    let saved = load(&a.model)?;
+    let mut saved = load(&a.model)?;
+    super::name_labels(&mut saved, &a.label_names)?;
     let name = resolve(&a.model)
         .canonicalize()
         .ok()
