@@ -66,7 +66,7 @@ pub enum Command {
     Explain(ExplainCmd),
     /// Serve a model over HTTP: JSON predict API and a predict page
     Serve(ServeCmd),
-    /// Print a shell completion script, e.g. `strata completions bash > ~/.local/share/bash-completion/completions/strata`
+    /// Print a shell completion script on stdout, e.g. `strata completions bash`
     Completions(CompletionsCmd),
 }
 
@@ -432,7 +432,13 @@ pub struct ExperimentCmd {
     #[arg(long, help_heading = DATA)]
     pub test: Option<PathBuf>,
     /// Schedules to compare
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "end-to-end,layerwise,deep-supervision,gradual-unfreeze", help_heading = SCHEDULE)]
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "end-to-end,layerwise,deep-supervision,gradual-unfreeze",
+        help_heading = SCHEDULE
+    )]
     pub schedules: Vec<choices::Schedule>,
     /// Fraction of each fold's training part held out for learning curves and probes
     #[arg(long, default_value_t = 0.1, help_heading = DATA)]

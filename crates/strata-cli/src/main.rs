@@ -26,6 +26,12 @@ fn main() -> ExitCode {
         }
         Err(e) => return fail(anyhow::anyhow!(one_line(&e))),
     };
+    // -q/-v as typed now, also when --resume replays the run's first command line
+    progress::set_verbosity(match (cli.quiet, cli.verbose) {
+        (true, _) => progress::Verbosity::Quiet,
+        (_, true) => progress::Verbosity::Verbose,
+        _ => progress::Verbosity::Normal,
+    });
     let cli = match &cli.command {
         Command::Train(t) if t.resume.is_some() => match args::resumed(t.resume.as_deref().unwrap_or(Path::new("."))) {
             Ok(saved) => saved,
@@ -33,11 +39,6 @@ fn main() -> ExitCode {
         },
         _ => cli,
     };
-    progress::set_verbosity(match (cli.quiet, cli.verbose) {
-        (true, _) => progress::Verbosity::Quiet,
-        (_, true) => progress::Verbosity::Verbose,
-        _ => progress::Verbosity::Normal,
-    });
     let result = args::init_threads(cli.threads).and_then(|()| match cli.command {
         Command::Train(a) => commands::train::run(a),
         Command::Test(a) => commands::test::run(a),
