@@ -8,6 +8,7 @@ mod args;
 mod commands;
 mod demo_corpus;
 mod progress;
+mod run_args;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -19,7 +20,10 @@ use args::{Cli, Command};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let cli = match &cli.command {
-        Command::Train(t) if t.resume.is_some() => match args::resumed(t.resume.as_deref().unwrap_or(Path::new("."))) {
+        Command::Train(t) if t.resume.is_some() => match args::resumed(
+            t.resume.as_deref().unwrap_or(Path::new(".")),
+            &std::env::args_os().collect::<Vec<_>>(),
+        ) {
             Ok(saved) => saved,
             Err(e) => return fail(e),
         },
