@@ -479,9 +479,10 @@ impl TrainArgs {
 
 /// For `train --resume DIR`: the command line the run was started with (saved in
 /// DIR/args.json), with `--resume DIR` added, `--out` set to DIR and its input paths resolved
-/// from the directory it was started in. Errs if `given` (this command line) sets a flag to
+/// from the directory it was started in. Errs if this process's command line sets a flag to
 /// another value than the run's, or if an input file changed since.
-pub fn resumed(dir: &std::path::Path, given: &[std::ffi::OsString]) -> Result<Cli> {
+pub fn resumed(dir: &std::path::Path) -> Result<Cli> {
+    let given: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let run = crate::run_args::RunArgs::read(dir)?;
     let path = dir.join("args.json");
     let mut cli = Cli::try_parse_from(&run.argv)
@@ -489,7 +490,7 @@ pub fn resumed(dir: &std::path::Path, given: &[std::ffi::OsString]) -> Result<Cl
     let Command::Train(t) = &mut cli.command else {
         bail!("{}: not a `strata train` command line (hint: restore the run folder)", path.display());
     };
-    refuse_conflicts(dir, given, &run)?;
+    refuse_conflicts(dir, &given, &run)?;
     run.verify(dir)?;
     t.resume = Some(dir.to_path_buf());
     t.out = Some(dir.to_path_buf());
@@ -513,8 +514,9 @@ fn refuse_conflicts(dir: &std::path::Path, given: &[std::ffi::OsString], run: &c
         .collect();
     let matches = |argv: Vec<std::ffi::OsString>| cmd.clone().try_get_matches_from(argv);
     let g = matches(given.to_vec())?;
-    let s = matches(run.argv.iter().map(Into::into).collect())
-        .map_err(|e| anyhow::anyhow!("{}: {} (hint: restore the run folder)", dir.join("args.json").display(), e.kind()))?;
+    let s = matches(run.argv.iter().map(Into::into).collect()).map_err(|e| {
+        anyhow::anyhow!("{}: {} (hint: restore the run folder)", dir.join("args.json").display(), e.kind())
+    })?;
     let (Some(("train", gt)), Some(("train", st))) = (g.subcommand(), s.subcommand()) else { return Ok(()) };
     let here = std::env::current_dir()?;
     for (gm, sm) in [(&g, &s), (gt, st)] {
@@ -533,7 +535,8 @@ fn refuse_conflicts(dir: &std::path::Path, given: &[std::ffi::OsString], run: &c
             };
             let same = mine.len() == theirs.len() && mine.iter().zip(&theirs).all(|(a, b)| a == b || same_file(a, b));
             if !same {
-                let show = |v: &[std::ffi::OsString]| v.iter().map(|s| s.to_string_lossy()).collect::<Vec<_>>().join(" ");
+                let show =
+                    |v: &[std::ffi::OsString]| v.iter().map(|s| s.to_string_lossy()).collect::<Vec<_>>().join(" ");
                 bail!(
                     "--{} {} conflicts with the run in {}, started with --{0} {} (hint: --resume continues a run as it was started; drop --{0}, or start a new run with --out)",
                     long,

@@ -20,10 +20,7 @@ use args::{Cli, Command};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let cli = match &cli.command {
-        Command::Train(t) if t.resume.is_some() => match args::resumed(
-            t.resume.as_deref().unwrap_or(Path::new(".")),
-            &std::env::args_os().collect::<Vec<_>>(),
-        ) {
+        Command::Train(t) if t.resume.is_some() => match args::resumed(t.resume.as_deref().unwrap_or(Path::new("."))) {
             Ok(saved) => saved,
             Err(e) => return fail(e),
         },

@@ -36,8 +36,8 @@ const FILE: &str = "args.json";
 
 /// The SHA-256 of a file's bytes, in hex.
 pub fn sha256_file(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| anyhow!("{}: cannot read: {e} (hint: check the path)", path.display()))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| anyhow!("{}: cannot read: {e} (hint: check the path)", path.display()))?;
     Ok(Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect())
 }
 

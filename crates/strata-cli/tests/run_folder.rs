@@ -56,7 +56,9 @@ impl Case {
 /// Label 1 iff the sentence holds a "good" word.
 fn corpus(n: usize) -> String {
     let (good, bad) = (["great", "fine", "lovely", "superb"], ["awful", "poor", "dull", "weak"]);
-    (0..n).map(|i| format!("{}\tthe movie was {}\n", i % 2, if i % 2 == 1 { good[i % 4] } else { bad[i % 4] })).collect()
+    (0..n)
+        .map(|i| format!("{}\tthe movie was {}\n", i % 2, if i % 2 == 1 { good[i % 4] } else { bad[i % 4] }))
+        .collect()
 }
 
 fn stderr(o: &Output) -> String {
@@ -137,7 +139,9 @@ fn issue_11_result_files_follow_the_umask() {
         args.extend(["--units", "4", "--embedding-dim", "4", "--checkpoint-every", "1"]);
         assert_ok(&c.run_in(".", umask, &args));
         let run = c.path(&out);
-        for f in ["history.csv", "metrics.json", "run.toml", "args.json", "model/model.safetensors", "checkpoint/state.json"] {
+        for f in
+            ["history.csv", "metrics.json", "run.toml", "args.json", "model/model.safetensors", "checkpoint/state.json"]
+        {
             assert_eq!(mode(&run.join(f)), want, "{f} under umask {umask}");
         }
         assert_eq!(mode(&run.join("model")), want_dir, "model/ under umask {umask}");

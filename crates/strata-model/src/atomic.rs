@@ -10,7 +10,8 @@
 //! of the same parent are never touched.
 //!
 //! A folder written here carries its kind's marker (`owned.rs`), and an existing folder is
-//! replaced only if strata wrote it. Files and folders get the permissions any other program's
+//! replaced only if strata wrote it; `claim_dir` marks an output folder (a run's `--out`)
+//! before any work starts. Files and folders get the permissions any other program's
 //! would, 0666 and 0777 less the umask, not tempfile's private 0600 and 0700.
 
 use std::io::Write;
@@ -18,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use strata_data::DataError;
 
-use crate::owned::{check_replaceable, Owned, MARKER};
+use crate::owned::{check_claimable, check_replaceable, Claimed, Owned, MARKER};
 
 /// A tempfile builder whose file or folder is created with `mode` less the umask, as
 /// `File::create` and `create_dir` would make it.
@@ -60,6 +61,16 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), DataError> {
     tmp.as_file().sync_all().map_err(io)?;
     tmp.persist(path).map_err(|e| io(e.error))?;
     Ok(())
+}
+
+/// Makes `dir` a folder strata writes `kind` into, before any work starts, so that a bad
+/// `--out` fails at once rather than after training: whatever `check_claimable` refuses, or an
+/// unwritable place, is an error. On success the folder exists and carries its marker; on an
+/// error nothing was written.
+pub fn claim_dir(dir: &Path, kind: Owned, overwrite: bool, inner: &[(&str, Owned)]) -> Result<Claimed, DataError> {
+    let claimed = check_claimable(dir, kind, overwrite, inner)?;
+    write_atomic(&dir.join(MARKER), &kind.marker())?;
+    Ok(claimed)
 }
 
 /// The parent of `dir` (a folder or a file) and the prefixes of its staged (`tmp`) and
@@ -190,5 +201,34 @@ mod tests {
         assert_eq!(names(&ours), [".strata", "a"]);
         write_dir_atomic(&ours, Owned::Model, &[("b", b"2".to_vec())]).unwrap();
         assert_eq!(names(&ours), [".strata", "b"]);
+    }
+
+    #[test]
+    fn claiming_refuses_files_foreign_folders_and_earlier_runs_without_overwrite() {
+        let root = tempfile::tempdir().unwrap();
+        let file = root.path().join("file");
+        std::fs::write(&file, b"x").unwrap();
+        assert!(claim_dir(&file, Owned::Run, true, &[]).unwrap_err().to_string().contains("not a folder"));
+        assert!(claim_dir(&file.join("run"), Owned::Run, false, &[]).is_err(), "cannot be created");
+        let run = root.path().join("run");
+        assert_eq!(claim_dir(&run, Owned::Run, false, &[]).unwrap(), Claimed::Fresh);
+        assert_eq!(std::fs::read(run.join(MARKER)).unwrap(), b"strata run\n");
+        assert_eq!(claim_dir(&run, Owned::Run, false, &[]).unwrap(), Claimed::Fresh, "still empty");
+        std::fs::write(run.join("history.csv"), b"epoch").unwrap();
+        assert!(claim_dir(&run, Owned::Run, false, &[]).unwrap_err().to_string().contains("--overwrite"));
+        assert_eq!(claim_dir(&run, Owned::Run, true, &[]).unwrap(), Claimed::Replacing);
+        let theirs = root.path().join("theirs");
+        std::fs::create_dir(&theirs).unwrap();
+        std::fs::write(theirs.join("data.tsv"), b"1\tx").unwrap();
+        let e = claim_dir(&theirs, Owned::Run, true, &[]).unwrap_err();
+        assert!(e.to_string().contains("data.tsv"), "{e}");
+        assert!(!theirs.join(MARKER).exists());
+        // a folder holding only a `model` looks like a run from before markers, but its model
+        // is someone else's: refused, and left unmarked
+        let only = root.path().join("only-model");
+        std::fs::create_dir_all(only.join("model")).unwrap();
+        std::fs::write(only.join("model/weights.h5"), b"mine").unwrap();
+        assert!(claim_dir(&only, Owned::Run, true, &[("model", Owned::Model)]).is_err());
+        assert!(!only.join(MARKER).exists());
     }
 }

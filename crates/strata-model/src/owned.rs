@@ -102,8 +102,12 @@ pub fn check_replaceable(path: &Path, kind: Owned) -> Result<(), DataError> {
     match std::fs::symlink_metadata(path) {
         Err(_) => Ok(()),
         Ok(m) if m.is_dir() && is_owned(path, kind) => Ok(()),
-        Ok(m) if m.is_dir() => Err(refuse(path, &format!("a folder strata did not write is in the way of its {}", kind.name()), hint)),
-        Ok(_) => Err(refuse(path, &format!("a file strata did not write is in the way of its {} folder", kind.name()), hint)),
+        Ok(m) if m.is_dir() => {
+            Err(refuse(path, &format!("a folder strata did not write is in the way of its {}", kind.name()), hint))
+        }
+        Ok(_) => {
+            Err(refuse(path, &format!("a file strata did not write is in the way of its {} folder", kind.name()), hint))
+        }
     }
 }
 
@@ -128,12 +132,15 @@ pub enum Claimed {
     Replacing,
 }
 
-/// Makes `dir` a folder strata writes `kind` into, before any work starts, so that a bad
-/// `--out` fails at once rather than after training: a file there, a folder strata did not
-/// write, a folder holding an earlier output (unless `overwrite`), a folder of `inner` kinds
-/// inside it that strata did not write, or an unwritable place are each an error. On success
-/// the folder exists and carries its marker; on an error nothing was written.
-pub fn claim_dir(dir: &Path, kind: Owned, overwrite: bool, inner: &[(&str, Owned)]) -> Result<Claimed, DataError> {
+/// Whether strata may write `kind` into `dir` (`atomic::claim_dir` then marks it): errs on a
+/// file there, a folder strata did not write, a folder holding an earlier output (unless
+/// `overwrite`), or a folder of `inner` kinds inside it that strata did not write.
+pub fn check_claimable(
+    dir: &Path,
+    kind: Owned,
+    overwrite: bool,
+    inner: &[(&str, Owned)],
+) -> Result<Claimed, DataError> {
     let show = dir.display().to_string();
     let claimed = match std::fs::symlink_metadata(dir) {
         Err(_) => Claimed::Fresh,
@@ -149,7 +156,10 @@ pub fn claim_dir(dir: &Path, kind: Owned, overwrite: bool, inner: &[(&str, Owned
                     &show,
                     None,
                     format!("exists and is not a folder strata wrote (it holds {})", names.join(", ")),
-                    format!("choose a new folder for --out; strata writes each {} into a folder of its own", kind.name()),
+                    format!(
+                        "choose a new folder for --out; strata writes each {} into a folder of its own",
+                        kind.name()
+                    ),
                 ));
             } else if !overwrite {
                 return Err(DataError::new(
@@ -166,7 +176,6 @@ pub fn claim_dir(dir: &Path, kind: Owned, overwrite: bool, inner: &[(&str, Owned
     for (name, inner_kind) in inner {
         check_replaceable(&dir.join(name), *inner_kind)?;
     }
-    crate::atomic::write_atomic(&dir.join(MARKER), &kind.marker())?;
     Ok(claimed)
 }
 
@@ -200,34 +209,5 @@ mod tests {
         std::fs::write(&file, b"a file").unwrap();
         assert!(remove_owned_dir(&file, Owned::Model).is_err());
         assert!(file.exists());
-    }
-
-    #[test]
-    fn claiming_refuses_files_foreign_folders_and_earlier_runs_without_overwrite() {
-        let root = tempfile::tempdir().unwrap();
-        let file = root.path().join("file");
-        std::fs::write(&file, b"x").unwrap();
-        assert!(claim_dir(&file, Owned::Run, true, &[]).unwrap_err().to_string().contains("not a folder"));
-        assert!(claim_dir(&file.join("run"), Owned::Run, false, &[]).is_err(), "cannot be created");
-        let run = root.path().join("run");
-        assert_eq!(claim_dir(&run, Owned::Run, false, &[]).unwrap(), Claimed::Fresh);
-        assert_eq!(std::fs::read(run.join(MARKER)).unwrap(), b"strata run\n");
-        assert_eq!(claim_dir(&run, Owned::Run, false, &[]).unwrap(), Claimed::Fresh, "still empty");
-        std::fs::write(run.join("history.csv"), b"epoch").unwrap();
-        assert!(claim_dir(&run, Owned::Run, false, &[]).unwrap_err().to_string().contains("--overwrite"));
-        assert_eq!(claim_dir(&run, Owned::Run, true, &[]).unwrap(), Claimed::Replacing);
-        let theirs = root.path().join("theirs");
-        std::fs::create_dir(&theirs).unwrap();
-        std::fs::write(theirs.join("data.tsv"), b"1\tx").unwrap();
-        let e = claim_dir(&theirs, Owned::Run, true, &[]).unwrap_err();
-        assert!(e.to_string().contains("data.tsv"), "{e}");
-        assert!(!theirs.join(MARKER).exists());
-        // a folder holding only a `model` looks like a run from before markers, but its model
-        // is someone else's: refused, and left unmarked
-        let only = root.path().join("only-model");
-        std::fs::create_dir_all(only.join("model")).unwrap();
-        std::fs::write(only.join("model/weights.h5"), b"mine").unwrap();
-        assert!(claim_dir(&only, Owned::Run, true, &[("model", Owned::Model)]).is_err());
-        assert!(!only.join(MARKER).exists());
     }
 }

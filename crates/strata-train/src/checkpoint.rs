@@ -110,13 +110,23 @@ pub fn exists(dir: &Path) -> Result<bool, DataError> {
 fn verify_sums(cdir: &Path, read: impl Fn(&Path) -> Result<Vec<u8>, DataError>) -> Result<(), DataError> {
     let sp = cdir.join(SUMS);
     let damaged = |p: &Path, m: String| {
-        DataError::new(&p.display().to_string(), None, m, "the checkpoint is damaged; restore the run folder or start the run again")
+        DataError::new(
+            &p.display().to_string(),
+            None,
+            m,
+            "the checkpoint is damaged; restore the run folder or start the run again",
+        )
     };
     let text = String::from_utf8(read(&sp)?).map_err(|_| damaged(&sp, "corrupt: not UTF-8".into()))?;
     let mut listed = 0;
     for (i, line) in text.lines().enumerate() {
         let Some((want, name)) = line.split_once("  ") else {
-            return Err(DataError::new(&sp.display().to_string(), Some(i + 1), "corrupt: not `HEX  NAME`", "restore the run folder"));
+            return Err(DataError::new(
+                &sp.display().to_string(),
+                Some(i + 1),
+                "corrupt: not `HEX  NAME`",
+                "restore the run folder",
+            ));
         };
         let path = cdir.join(name);
         if name.contains(['/', '\\']) || sha256_hex(&read(&path)?) != want {
@@ -144,7 +154,7 @@ pub fn load(dir: &Path) -> Result<TrainState, DataError> {
         return Err(err(&sp, format!("format_version {} is newer than this strata reads", file.format_version)));
     }
     if file.format_version >= 3 {
-        verify_sums(&cdir, &read)?;
+        verify_sums(&cdir, read)?;
     }
     let tp = cdir.join("tensors.safetensors");
     let bytes = read(&tp)?;
@@ -292,7 +302,8 @@ mod tests {
         let s = state(Some(OptimizerSnapshot::Adam { m: vec![0.1, 0.2, 0.3], v: vec![0.4, 0.5, 0.6], t: 40 }));
         save(dir.path(), &s).unwrap();
         let cdir = dir.path().join("checkpoint");
-        let mut json: serde_json::Value = serde_json::from_slice(&std::fs::read(cdir.join("state.json")).unwrap()).unwrap();
+        let mut json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(cdir.join("state.json")).unwrap()).unwrap();
         json["format_version"] = 2.into();
         std::fs::write(cdir.join("state.json"), serde_json::to_vec(&json).unwrap()).unwrap();
         std::fs::remove_file(cdir.join(SUMS)).unwrap();

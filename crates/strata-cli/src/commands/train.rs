@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Result};
 use serde::Serialize;
+use strata_model::atomic::claim_dir;
 use strata_model::folder::{save, write_atomic};
-use strata_model::owned::{check_replaceable, claim_dir, remove_owned_dir, Claimed, Owned};
+use strata_model::owned::{check_replaceable, remove_owned_dir, Claimed, Owned};
 use strata_train::checkpoint;
 use strata_train::fit::{Monitor, TrainState};
 use strata_train::history::{history_csv, timings_csv};
@@ -92,7 +93,10 @@ fn prepare(a: &TrainCmd, out: &Path, every: usize) -> Result<Option<TrainState>>
             eprintln!("Resuming from the checkpoint after {} epochs", state.history.len());
             return Ok(Some(state));
         }
-        eprintln!("warning: {}: no checkpoint yet (the run stopped before its first); starting it from epoch 1", out.display());
+        eprintln!(
+            "warning: {}: no checkpoint yet (the run stopped before its first); starting it from epoch 1",
+            out.display()
+        );
         return Ok(None);
     }
     let inner = [("model", Owned::Model), ("checkpoint", Owned::Checkpoint)];
@@ -100,12 +104,16 @@ fn prepare(a: &TrainCmd, out: &Path, every: usize) -> Result<Option<TrainState>>
         remove_owned_dir(&out.join("checkpoint"), Owned::Checkpoint)?;
         let args = out.join("args.json");
         if args.is_file() {
-            std::fs::remove_file(&args).map_err(|e| anyhow!("{}: cannot remove: {e} (hint: check the folder)", args.display()))?;
+            std::fs::remove_file(&args)
+                .map_err(|e| anyhow!("{}: cannot remove: {e} (hint: check the folder)", args.display()))?;
         }
     }
     if every > 0 {
-        let inputs: Vec<&Path> =
-            [&a.data, &a.validation_data, &a.train.model_file, &a.train.schedule_file].into_iter().flatten().map(PathBuf::as_path).collect();
+        let inputs: Vec<&Path> = [&a.data, &a.validation_data, &a.train.model_file, &a.train.schedule_file]
+            .into_iter()
+            .flatten()
+            .map(PathBuf::as_path)
+            .collect();
         RunArgs::now(&inputs)?.write(out)?;
     }
     Ok(None)
@@ -163,7 +171,9 @@ pub fn run(a: TrainCmd) -> Result<()> {
     })?;
     if let Some(e) = progress.failed {
         let done = trained.history.len();
-        return Err(anyhow::Error::from(e).context(format!("training stopped after epoch {done}: its checkpoint failed")));
+        return Err(
+            anyhow::Error::from(e).context(format!("training stopped after epoch {done}: its checkpoint failed"))
+        );
     }
 
     for (stage, epoch, best) in &trained.early_stops {
