@@ -108,7 +108,9 @@ fn issue_11_train_never_replaces_what_strata_did_not_write() {
     let c = Case::new();
     std::fs::create_dir_all(c.path("mine/model")).unwrap();
     c.write("mine/model/weights.h5", "the user's own model");
-    assert_refused_before_training(&c.train("mine", &["--overwrite"]), &["mine/model", "did not write"]);
+    for extra in [&[][..], &["--overwrite"]] {
+        assert_refused_before_training(&c.train("mine", extra), &["mine/model", "did not write"]);
+    }
     assert_eq!(std::fs::read_to_string(c.path("mine/model/weights.h5")).unwrap(), "the user's own model");
     assert!(!c.path("mine/.strata").exists(), "not claimed");
     c.write("mine/data.tsv", "1\tgood\n");

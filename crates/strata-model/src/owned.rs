@@ -142,41 +142,37 @@ pub fn check_claimable(
     inner: &[(&str, Owned)],
 ) -> Result<Claimed, DataError> {
     let show = dir.display().to_string();
-    let claimed = match std::fs::symlink_metadata(dir) {
-        Err(_) => Claimed::Fresh,
+    let names = match std::fs::symlink_metadata(dir) {
+        Err(_) => return Ok(Claimed::Fresh),
         Ok(m) if !m.is_dir() => {
             return Err(refuse(dir, "exists and is not a folder", "choose a new folder for --out"));
         }
-        Ok(_) => {
-            let names = contents(dir).map_err(|e| refuse(dir, &format!("cannot read: {e}"), "check the path"))?;
-            if names.is_empty() {
-                Claimed::Fresh
-            } else if !is_owned(dir, kind) {
-                return Err(DataError::new(
-                    &show,
-                    None,
-                    format!("exists and is not a folder strata wrote (it holds {})", names.join(", ")),
-                    format!(
-                        "choose a new folder for --out; strata writes each {} into a folder of its own",
-                        kind.name()
-                    ),
-                ));
-            } else if !overwrite {
-                return Err(DataError::new(
-                    &show,
-                    None,
-                    format!("holds an earlier {}", kind.name()),
-                    "pass --overwrite to replace it, or choose a new folder for --out",
-                ));
-            } else {
-                Claimed::Replacing
-            }
-        }
+        Ok(_) => contents(dir).map_err(|e| refuse(dir, &format!("cannot read: {e}"), "check the path"))?,
     };
+    if names.is_empty() {
+        return Ok(Claimed::Fresh);
+    }
+    if !is_owned(dir, kind) {
+        return Err(DataError::new(
+            &show,
+            None,
+            format!("exists and is not a folder strata wrote (it holds {})", names.join(", ")),
+            format!("choose a new folder for --out; strata writes each {} into a folder of its own", kind.name()),
+        ));
+    }
+    // a folder that looks like strata's but holds someone else's model/ is named as such
     for (name, inner_kind) in inner {
         check_replaceable(&dir.join(name), *inner_kind)?;
     }
-    Ok(claimed)
+    if !overwrite {
+        return Err(DataError::new(
+            &show,
+            None,
+            format!("holds an earlier {}", kind.name()),
+            "pass --overwrite to replace it, or choose a new folder for --out",
+        ));
+    }
+    Ok(Claimed::Replacing)
 }
 
 #[cfg(test)]
