@@ -305,9 +305,13 @@ pub struct TrainCmd {
     /// Labelled data: TSV (label<TAB>text), CSV with a header, JSONL or fastText
     #[arg(long, required_unless_present = "resume", help_heading = DATA)]
     pub data: Option<PathBuf>,
-    /// Run folder to write (model/, history.csv, run.toml, metrics.json)
+    /// Run folder to write (model/, history.csv, run.toml, metrics.json): a new or empty
+    /// folder, or an earlier run's with --overwrite; checked before training starts
     #[arg(short = 'o', long, required_unless_present = "resume", help_heading = OUTPUT)]
     pub out: Option<PathBuf>,
+    /// Replace the earlier run in --out (strata replaces only what it wrote there)
+    #[arg(long, help_heading = OUTPUT)]
+    pub overwrite: bool,
     /// Print the final metrics as one JSON object on stdout instead of the summary line:
     /// {"train_loss", "train_accuracy" (last epoch), "val_loss", "val_accuracy" (the saved
     /// model on the validation part; null without one), "n_train", "n_val" (examples),
@@ -319,6 +323,9 @@ pub struct TrainCmd {
     #[arg(long, help_heading = OUTPUT)]
     pub checkpoint_every: Option<usize>,
     /// Continue the run in DIR from its last checkpoint, with the flags it was started with
+    /// (from any directory; refused if its data changed). Other flags given with --resume must
+    /// match the run's: a different --epochs, --data, --lr… is refused, not applied. A run
+    /// killed before its first checkpoint starts again from epoch 1, with a warning
     #[arg(long, value_name = "DIR", help_heading = TRAINING)]
     pub resume: Option<PathBuf>,
     /// Fraction held out (stratified, seeded) for val_loss / val_accuracy
@@ -545,21 +552,76 @@ impl TrainArgs {
 }
 
 /// For `train --resume DIR`: the command line the run was started with (saved in
-/// DIR/args.json), with `--resume DIR` added.
+/// DIR/args.json), with `--resume DIR` added, `--out` set to DIR and its input paths resolved
+/// from the directory it was started in. Errs if this process's command line sets a flag to
+/// another value than the run's, or if an input file changed since.
 pub fn resumed(dir: &std::path::Path) -> Result<Cli> {
+    let given: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let run = crate::run_args::RunArgs::read(dir)?;
     let path = dir.join("args.json");
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        anyhow::anyhow!("{}: cannot read: {e} (hint: resume a run started with --checkpoint-every)", path.display())
-    })?;
-    let argv: Vec<String> = serde_json::from_str(&text)
-        .map_err(|e| anyhow::anyhow!("{}: corrupt: {e} (hint: restore the run folder)", path.display()))?;
-    let mut cli = Cli::try_parse_from(&argv)
+    let mut cli = Cli::try_parse_from(&run.argv)
         .map_err(|e| anyhow::anyhow!("{}: {} (hint: restore the run folder)", path.display(), e.kind()))?;
-    match &mut cli.command {
-        Command::Train(t) => t.resume = Some(dir.to_path_buf()),
-        _ => bail!("{}: not a `strata train` command line (hint: restore the run folder)", path.display()),
+    let Command::Train(t) = &mut cli.command else {
+        bail!("{}: not a `strata train` command line (hint: restore the run folder)", path.display());
+    };
+    refuse_conflicts(dir, &given, &run)?;
+    run.verify(dir)?;
+    t.resume = Some(dir.to_path_buf());
+    t.out = Some(dir.to_path_buf());
+    for p in [&mut t.data, &mut t.validation_data, &mut t.train.model_file, &mut t.train.schedule_file] {
+        *p = p.as_deref().map(|p| run.resolve(p));
     }
     Ok(cli)
+}
+
+/// Errs on the first flag `given` alongside `--resume` whose value differs from the one the
+/// run was started with (paths compare by the file they name).
+fn refuse_conflicts(dir: &std::path::Path, given: &[std::ffi::OsString], run: &crate::run_args::RunArgs) -> Result<()> {
+    use clap::parser::ValueSource;
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    // the flags (not the groups clap makes of flattened structs), by id, with their long names
+    let flags: std::collections::HashMap<String, String> = cmd
+        .get_arguments()
+        .chain(cmd.find_subcommand("train").into_iter().flat_map(|t| t.get_arguments()))
+        .filter_map(|a| a.get_long().map(|l| (a.get_id().to_string(), l.to_string())))
+        .collect();
+    let matches = |argv: Vec<std::ffi::OsString>| cmd.clone().try_get_matches_from(argv);
+    let g = matches(given.to_vec())?;
+    let s = matches(run.argv.iter().map(Into::into).collect()).map_err(|e| {
+        anyhow::anyhow!("{}: {} (hint: restore the run folder)", dir.join("args.json").display(), e.kind())
+    })?;
+    let (Some(("train", gt)), Some(("train", st))) = (g.subcommand(), s.subcommand()) else { return Ok(()) };
+    let here = std::env::current_dir()?;
+    for (gm, sm) in [(&g, &s), (gt, st)] {
+        for id in gm.ids().map(|id| id.as_str()) {
+            let Some(long) = flags.get(id) else { continue };
+            if id == "resume" || gm.value_source(id) != Some(ValueSource::CommandLine) {
+                continue;
+            }
+            let raw = |m: &clap::ArgMatches| -> Vec<std::ffi::OsString> {
+                m.try_get_raw(id).ok().flatten().map_or_else(Vec::new, |v| v.map(Into::into).collect())
+            };
+            let (mine, theirs) = (raw(gm), raw(sm));
+            let same_file = |a: &std::ffi::OsString, b: &std::ffi::OsString| {
+                let (a, b) = (here.join(a).canonicalize(), run.resolve(std::path::Path::new(b)).canonicalize());
+                matches!((a, b), (Ok(a), Ok(b)) if a == b)
+            };
+            let same = mine.len() == theirs.len() && mine.iter().zip(&theirs).all(|(a, b)| a == b || same_file(a, b));
+            if !same {
+                let show =
+                    |v: &[std::ffi::OsString]| v.iter().map(|s| s.to_string_lossy()).collect::<Vec<_>>().join(" ");
+                bail!(
+                    "--{} {} conflicts with the run in {}, started with --{0} {} (hint: --resume continues a run as it was started; drop --{0}, or start a new run with --out)",
+                    long,
+                    show(&mine),
+                    dir.display(),
+                    if theirs.is_empty() { "unset".to_string() } else { show(&theirs) },
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Sets rayon's global pool to `threads` (default: all cores).

@@ -9,6 +9,7 @@ mod choices;
 mod commands;
 mod demo_corpus;
 mod progress;
+mod run_args;
 
 use std::path::Path;
 use std::process::ExitCode;

@@ -246,12 +246,12 @@ fn retraining_replaces_the_model_folder_whole() {
     let data = c.write("train.tsv", corpus(80).as_bytes());
     assert!(train(&c, &data, "run", &["--seed", "1"]).status.success());
     let first = std::fs::read(c.path("run/model/model.safetensors")).unwrap();
-    assert!(train(&c, &data, "run", &["--seed", "2"]).status.success());
+    assert!(train(&c, &data, "run", &["--seed", "2", "--overwrite"]).status.success());
     assert!(first != std::fs::read(c.path("run/model/model.safetensors")).unwrap(), "the new model replaced the old");
     let leftovers: Vec<_> = std::fs::read_dir(c.path("run"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
-        .filter(|n| n.starts_with(".strata"))
+        .filter(|n| n.contains(".strata-"))
         .collect();
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
 }

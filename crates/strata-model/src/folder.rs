@@ -16,6 +16,7 @@ use strata_text::{PadSequences, Side, Tokenizer, VocabError};
 
 pub use crate::atomic::{recover_dir, write_atomic, write_dir_atomic};
 use crate::model::{Model, ModelConfig};
+use crate::owned::Owned;
 
 pub const MODEL_FORMAT: &str = "strata-model";
 pub const MODEL_FORMAT_VERSION: u32 = 1;
@@ -109,7 +110,8 @@ fn safetensors_bytes(model: &Model) -> Vec<u8> {
     )
 }
 
-/// Saves a model folder at `dir`, replacing any previous one only once the new one is whole.
+/// Saves a model folder at `dir`, replacing any previous one only once the new one is whole,
+/// and only if strata wrote it (`owned.rs`); the folder carries the model's marker.
 pub fn save(dir: &Path, saved: &SavedModel) -> Result<(), DataError> {
     let file = ModelFile {
         format: MODEL_FORMAT.into(),
@@ -129,7 +131,7 @@ pub fn save(dir: &Path, saved: &SavedModel) -> Result<(), DataError> {
         ("model.safetensors", safetensors_bytes(&saved.model)),
         ("vocab.json", saved.tokenizer.to_json().into_bytes()),
     ];
-    write_dir_atomic(dir, &files)
+    write_dir_atomic(dir, Owned::Model, &files)
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, DataError> {

@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod model;
 pub mod model_file;
 pub mod network;
+pub mod owned;
 pub mod plan;
 pub mod toml_lines;
 pub mod zoo;

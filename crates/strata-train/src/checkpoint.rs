@@ -6,20 +6,32 @@
 //! a temporary folder that is renamed over the previous checkpoint, so a `kill -9` at any moment
 //! leaves either the old checkpoint or the new one.
 //!
-//! Format 1 (before format 2 named the optimizer) kept any optimizer's two tensors as
-//! `adam_m`/`adam_v`; it still loads (`format_1_optimizer`).
+//! Format 3 adds `SHA256SUMS` (what `sha256sum -c` reads): a checksum per file, checked before
+//! anything is resumed, so a damaged checkpoint is refused rather than trained on. Formats 1
+//! and 2 have none and still load. Format 1 (before format 2 named the optimizer) kept any
+//! optimizer's two tensors as `adam_m`/`adam_v` (`format_1_optimizer`).
 
 use std::path::Path;
 
 use safetensors::tensor::SafeTensors;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use strata_data::DataError;
 
 use crate::fit::{Best, EpochRecord, OptimizerSnapshot, TrainState};
 use strata_model::atomic::{recover_dir, write_dir_atomic};
 use strata_model::folder::tensors_file;
+use strata_model::owned::Owned;
 
-pub const CHECKPOINT_FORMAT_VERSION: u32 = 2;
+pub const CHECKPOINT_FORMAT_VERSION: u32 = 3;
+
+/// The checksum file, in `sha256sum`'s format: `HEX  NAME` per line.
+const SUMS: &str = "SHA256SUMS";
+
+/// The SHA-256 of `bytes`, in lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -79,11 +91,53 @@ pub fn save(dir: &Path, state: &TrainState) -> Result<(), DataError> {
         best: state.best.as_ref().map(|b| (b.cost, b.epoch)),
         waited: state.waited,
     };
-    let files = [
-        ("state.json", serde_json::to_vec_pretty(&file).expect("state serialises")),
-        ("tensors.safetensors", tensors_file(tensors.iter().map(|(n, d)| (n.to_string(), vec![d.len()], *d)))),
-    ];
-    write_dir_atomic(&dir.join("checkpoint"), &files)
+    let state_json = serde_json::to_vec_pretty(&file).expect("state serialises");
+    let tensors = tensors_file(tensors.iter().map(|(n, d)| (n.to_string(), vec![d.len()], *d)));
+    let sums = format!("{}  state.json\n{}  tensors.safetensors\n", sha256_hex(&state_json), sha256_hex(&tensors));
+    let files = [("state.json", state_json), ("tensors.safetensors", tensors), (SUMS, sums.into_bytes())];
+    write_dir_atomic(&dir.join("checkpoint"), Owned::Checkpoint, &files)
+}
+
+/// Whether `dir` holds a checkpoint (after repairing a swap a crash cut short). A run killed
+/// before its first checkpoint has none.
+pub fn exists(dir: &Path) -> Result<bool, DataError> {
+    let cdir = dir.join("checkpoint");
+    recover_dir(&cdir)?;
+    Ok(cdir.join("state.json").exists())
+}
+
+/// Checks every file `SHA256SUMS` lists against its checksum.
+fn verify_sums(cdir: &Path, read: impl Fn(&Path) -> Result<Vec<u8>, DataError>) -> Result<(), DataError> {
+    let sp = cdir.join(SUMS);
+    let damaged = |p: &Path, m: String| {
+        DataError::new(
+            &p.display().to_string(),
+            None,
+            m,
+            "the checkpoint is damaged; restore the run folder or start the run again",
+        )
+    };
+    let text = String::from_utf8(read(&sp)?).map_err(|_| damaged(&sp, "corrupt: not UTF-8".into()))?;
+    let mut listed = 0;
+    for (i, line) in text.lines().enumerate() {
+        let Some((want, name)) = line.split_once("  ") else {
+            return Err(DataError::new(
+                &sp.display().to_string(),
+                Some(i + 1),
+                "corrupt: not `HEX  NAME`",
+                "restore the run folder",
+            ));
+        };
+        let path = cdir.join(name);
+        if name.contains(['/', '\\']) || sha256_hex(&read(&path)?) != want {
+            return Err(damaged(&path, "does not match its checksum in SHA256SUMS".into()));
+        }
+        listed += 1;
+    }
+    if listed < 2 {
+        return Err(damaged(&sp, format!("lists {listed} files, not state.json and tensors.safetensors")));
+    }
+    Ok(())
 }
 
 /// Reads `dir/checkpoint/`.
@@ -98,6 +152,9 @@ pub fn load(dir: &Path) -> Result<TrainState, DataError> {
     let file: StateFile = serde_json::from_slice(&read(&sp)?).map_err(|e| err(&sp, format!("corrupt: {e}")))?;
     if file.format_version > CHECKPOINT_FORMAT_VERSION {
         return Err(err(&sp, format!("format_version {} is newer than this strata reads", file.format_version)));
+    }
+    if file.format_version >= 3 {
+        verify_sums(&cdir, read)?;
     }
     let tp = cdir.join("tensors.safetensors");
     let bytes = read(&tp)?;
@@ -199,7 +256,7 @@ mod tests {
             ("state.json", serde_json::to_vec(&json).unwrap()),
             ("tensors.safetensors", tensors_file(tensors.iter().map(|(n, d)| (n.to_string(), vec![d.len()], *d)))),
         ];
-        write_dir_atomic(&dir.join("checkpoint"), &files).unwrap();
+        write_dir_atomic(&dir.join("checkpoint"), Owned::Checkpoint, &files).unwrap();
     }
 
     #[test]
@@ -215,5 +272,44 @@ mod tests {
             s.optimizer,
             Some(OptimizerSnapshot::Adadelta { acc_grad: vec![0.1, 0.2], acc_update: vec![0.3, 0.4] })
         );
+    }
+
+    #[test]
+    fn a_checkpoint_carries_a_checksum_per_file_and_a_damaged_one_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        save(dir.path(), &state(None)).unwrap();
+        let cdir = dir.path().join("checkpoint");
+        let sums = std::fs::read_to_string(cdir.join(SUMS)).unwrap();
+        for name in ["state.json", "tensors.safetensors"] {
+            let line = format!("{}  {name}", sha256_hex(&std::fs::read(cdir.join(name)).unwrap()));
+            assert!(sums.lines().any(|l| l == line), "{line} not in {sums}");
+        }
+        // one flipped byte in the weights: same length, still a valid safetensors file
+        let tp = cdir.join("tensors.safetensors");
+        let mut bytes = std::fs::read(&tp).unwrap();
+        *bytes.last_mut().unwrap() ^= 1;
+        std::fs::write(&tp, bytes).unwrap();
+        let e = load(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("tensors.safetensors") && e.contains("checksum"), "{e}");
+        save(dir.path(), &state(None)).unwrap();
+        std::fs::remove_file(cdir.join(SUMS)).unwrap();
+        assert!(load(dir.path()).unwrap_err().to_string().contains(SUMS), "format 3 needs its sums");
+    }
+
+    #[test]
+    fn a_format_2_checkpoint_without_checksums_still_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = state(Some(OptimizerSnapshot::Adam { m: vec![0.1, 0.2, 0.3], v: vec![0.4, 0.5, 0.6], t: 40 }));
+        save(dir.path(), &s).unwrap();
+        let cdir = dir.path().join("checkpoint");
+        let mut json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(cdir.join("state.json")).unwrap()).unwrap();
+        json["format_version"] = 2.into();
+        std::fs::write(cdir.join("state.json"), serde_json::to_vec(&json).unwrap()).unwrap();
+        std::fs::remove_file(cdir.join(SUMS)).unwrap();
+        std::fs::remove_file(cdir.join(".strata")).unwrap();
+        assert_eq!(load(dir.path()).unwrap(), s);
+        save(dir.path(), &s).unwrap(); // an unmarked format-2 folder is strata's and is replaced
+        assert!(cdir.join(SUMS).exists());
     }
 }

@@ -99,8 +99,12 @@ pub trait Progress {
     fn checkpoint_every(&self) -> usize {
         0
     }
-    /// A checkpoint: everything needed to continue training bit-identically.
-    fn on_checkpoint(&mut self, _state: &TrainState) {}
+    /// A checkpoint: everything needed to continue training bit-identically. `Break` (a
+    /// checkpoint that could not be written; the caller keeps its error) stops training at
+    /// once, as Lightning does: going on would end a run that cannot be resumed.
+    fn on_checkpoint(&mut self, _state: &TrainState) -> std::ops::ControlFlow<()> {
+        std::ops::ControlFlow::Continue(())
+    }
 }
 
 /// Where training stands at an epoch boundary — enough to continue it and end with exactly the

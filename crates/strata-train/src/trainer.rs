@@ -8,6 +8,7 @@
 //! batch steps, restoring the best weights, the checkpoint — is the order the seed's numbers
 //! depend on; a resumed run replays the shuffles and continues at the same step.
 
+use std::ops::ControlFlow;
 use std::time::Instant;
 
 use strata_model::infer::{evaluate_plan, Dataset, Evaluation};
@@ -65,8 +66,13 @@ pub(crate) struct StageRun<'a> {
     early: EarlyStopping,
 }
 
-/// A loss became NaN or infinite; the message says where.
-struct Diverged(String);
+/// Why training stopped before its last epoch, other than early stopping.
+enum Stop {
+    /// A loss became NaN or infinite; the message says where.
+    Diverged(String),
+    /// The caller's `on_checkpoint` asked to stop (its checkpoint could not be written).
+    Halted,
+}
 
 /// A training run: the model, what it trains on, and where it stands.
 pub(crate) struct Run<'a> {
@@ -164,16 +170,20 @@ impl<'a> Run<'a> {
     pub(crate) fn train(mut self, first: usize, mut partway: Option<StageRun<'a>>) -> Fitted {
         for index in first..self.input.schedule.stages.len() {
             let current = partway.take().unwrap_or_else(|| self.stage_run(index));
-            if let Err(Diverged(why)) = self.stage(current) {
-                self.fitted.diverged = Some(why);
-                break;
+            match self.stage(current) {
+                Ok(()) => {}
+                Err(Stop::Diverged(why)) => {
+                    self.fitted.diverged = Some(why);
+                    break;
+                }
+                Err(Stop::Halted) => break,
             }
         }
         self.fitted
     }
 
     /// One stage, from its first epoch to its last or until early stopping ends it.
-    fn stage(&mut self, mut current: StageRun<'a>) -> Result<(), Diverged> {
+    fn stage(&mut self, mut current: StageRun<'a>) -> Result<(), Stop> {
         let epochs = current.stage.epochs;
         for epoch in current.first_epoch..=epochs {
             let val = self.epoch(&mut current, epoch)?;
@@ -182,7 +192,9 @@ impl<'a> Run<'a> {
             if stage_ends {
                 self.end_stage(&mut current);
             }
-            self.checkpoint(&current, epoch, stage_ends);
+            if self.checkpoint(&current, epoch, stage_ends).is_break() {
+                return Err(Stop::Halted);
+            }
             if stage_ends {
                 break;
             }
@@ -191,7 +203,7 @@ impl<'a> Run<'a> {
     }
 
     /// One epoch: the batches, then the validation score; records it in the history.
-    fn epoch(&mut self, current: &mut StageRun<'a>, epoch: usize) -> Result<Option<Evaluation>, Diverged> {
+    fn epoch(&mut self, current: &mut StageRun<'a>, epoch: usize) -> Result<Option<Evaluation>, Stop> {
         let started = Instant::now();
         let sums = self.batches(current, epoch)?;
         let n = self.input.train.len().max(1) as f64;
@@ -216,7 +228,7 @@ impl<'a> Run<'a> {
 
     /// The epoch's mini-batches, in a fresh shuffle. On a non-finite loss, puts back the
     /// weights the epoch started with and stops.
-    fn batches(&mut self, current: &mut StageRun<'a>, epoch: usize) -> Result<EpochSums, Diverged> {
+    fn batches(&mut self, current: &mut StageRun<'a>, epoch: usize) -> Result<EpochSums, Stop> {
         let FitInput { train, schedule, opts, .. } = self.input;
         let steps_per_epoch = train.len().div_ceil(opts.batch_size);
         let total_steps = schedule.epochs() * steps_per_epoch;
@@ -236,7 +248,7 @@ impl<'a> Run<'a> {
             let s = self.stepper.step(self.model, train, batch, &current.stage.plan, &mut current.opt, &current.groups);
             if !s.loss_sum.is_finite() {
                 self.model.params.data = last_good;
-                return Err(Diverged(format!(
+                return Err(Stop::Diverged(format!(
                     "the loss became {} at stage {} epoch {epoch} batch {}; training stopped with the weights of the end of the previous epoch",
                     s.loss_sum,
                     current.index + 1,
@@ -274,10 +286,11 @@ impl<'a> Run<'a> {
 
     /// Hands the caller a checkpoint if one is due after this epoch. One taken as the stage
     /// ends points at the next stage's start, which needs no optimizer or early-stopping state.
-    fn checkpoint(&mut self, current: &StageRun<'a>, epoch: usize, stage_ends: bool) {
+    /// `Break` if the caller could not write it.
+    fn checkpoint(&mut self, current: &StageRun<'a>, epoch: usize, stage_ends: bool) -> ControlFlow<()> {
         let every = self.checkpoint_every;
         if every == 0 || self.fitted.history.len() % every != 0 {
-            return;
+            return ControlFlow::Continue(());
         }
         let (stage, epochs_done) = if stage_ends { (current.index + 1, 0) } else { (current.index, epoch) };
         self.progress.on_checkpoint(&TrainState {
@@ -291,7 +304,7 @@ impl<'a> Run<'a> {
             early_stops: self.fitted.early_stops.clone(),
             best: if stage_ends { None } else { current.early.best.clone() },
             waited: if stage_ends { 0 } else { current.early.waited },
-        });
+        })
     }
 }
 
@@ -336,4 +349,56 @@ pub fn fit_schedule_from(
         None => (0, None),
     };
     Ok(run.train(first, partway))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strata_model::layers::{LayerSpec, LstmConfig};
+    use strata_model::ModelConfig;
+
+    /// Counts epochs and checkpoints; fails to write the `fail_at`-th checkpoint.
+    struct FailingCheckpoints {
+        fail_at: usize,
+        checkpoints: usize,
+        epochs: usize,
+    }
+
+    impl Progress for FailingCheckpoints {
+        fn on_epoch(&mut self, _record: &EpochRecord) {
+            self.epochs += 1;
+        }
+        fn checkpoint_every(&self) -> usize {
+            1
+        }
+        fn on_checkpoint(&mut self, _state: &TrainState) -> ControlFlow<()> {
+            self.checkpoints += 1;
+            if self.checkpoints == self.fail_at {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        }
+    }
+
+    #[test]
+    fn a_checkpoint_that_cannot_be_written_stops_the_run_at_once() {
+        let (t, n) = (6, 16);
+        let ids: Vec<u32> = (0..n * t).map(|i| 1 + (i * 7 % 19) as u32).collect();
+        let labels: Vec<usize> = (0..n).map(|i| i % 2).collect();
+        let train = Dataset { ids: &ids, labels: &labels, t };
+        let config = ModelConfig {
+            architecture: "seed".into(),
+            vocab_size: 20,
+            embedding_dim: 4,
+            layers: vec![LayerSpec::Lstm(LstmConfig { units: 3, bidirectional: false })],
+            num_classes: 2,
+            embedding_init: 0.05,
+        };
+        let mut model = Model::new(config, 1);
+        let opts = FitOptions { epochs: 5, batch_size: 8, ..FitOptions::default() };
+        let mut progress = FailingCheckpoints { fail_at: 2, checkpoints: 0, epochs: 0 };
+        let history = fit(&mut model, &train, None, &opts, &mut progress);
+        assert_eq!((progress.epochs, history.len()), (2, 2), "no epoch after the failed checkpoint");
+    }
 }

@@ -115,8 +115,8 @@ impl Progress for Probing<'_> {
         self.inner.checkpoint_every()
     }
 
-    fn on_checkpoint(&mut self, state: &TrainState) {
-        self.inner.on_checkpoint(state);
+    fn on_checkpoint(&mut self, state: &TrainState) -> std::ops::ControlFlow<()> {
+        self.inner.on_checkpoint(state)
     }
 
     fn on_stage_end(&mut self, stage: usize, name: &str, model: &Model) {

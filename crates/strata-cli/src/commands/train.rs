@@ -1,10 +1,17 @@
 //! `strata train`: read, hold out a validation part, train, and write the run folder.
+//!
+//! The run folder is claimed before epoch 1 (`owned.rs`): a bad `--out` fails at once, an
+//! earlier run is replaced only with `--overwrite`, and nothing strata did not write is ever
+//! replaced. A checkpoint that cannot be written stops the run with its error.
 
-use std::path::PathBuf;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Result};
 use serde::Serialize;
+use strata_model::atomic::claim_dir;
 use strata_model::folder::{save, write_atomic};
+use strata_model::owned::{check_replaceable, remove_owned_dir, Claimed, Owned};
 use strata_train::checkpoint;
 use strata_train::fit::{Monitor, TrainState};
 use strata_train::history::{history_csv, timings_csv};
@@ -15,6 +22,7 @@ use strata_workflow::WorkflowError;
 
 use crate::args::TrainCmd;
 use crate::progress::EpochPrinter;
+use crate::run_args::RunArgs;
 
 /// `run.toml`: the resolved configuration, so a run can be repeated from its folder.
 #[derive(Serialize)]
@@ -63,11 +71,52 @@ impl Progress for Checkpointing {
     fn checkpoint_every(&self) -> usize {
         self.every
     }
-    fn on_checkpoint(&mut self, state: &TrainState) {
-        if self.failed.is_none() {
-            self.failed = checkpoint::save(&self.dir, state).err();
+    fn on_checkpoint(&mut self, state: &TrainState) -> ControlFlow<()> {
+        match checkpoint::save(&self.dir, state) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(e) => {
+                self.failed = Some(e);
+                ControlFlow::Break(())
+            }
         }
     }
+}
+
+/// Makes `out` this run's folder before training starts: claimed (or, resumed, already the
+/// run's), its model folder replaceable, and a replaced run's checkpoint and `args.json` gone
+/// so that `--resume` can never continue the old run. Returns the checkpoint to resume from.
+fn prepare(a: &TrainCmd, out: &Path, every: usize) -> Result<Option<TrainState>> {
+    if a.resume.is_some() {
+        check_replaceable(&out.join("model"), Owned::Model)?;
+        if checkpoint::exists(out)? {
+            let state = checkpoint::load(out)?;
+            crate::progress::note(format_args!("Resuming from the checkpoint after {} epochs", state.history.len()));
+            return Ok(Some(state));
+        }
+        eprintln!(
+            "warning: {}: no checkpoint yet (the run stopped before its first); starting it from epoch 1",
+            out.display()
+        );
+        return Ok(None);
+    }
+    let inner = [("model", Owned::Model), ("checkpoint", Owned::Checkpoint)];
+    if claim_dir(out, Owned::Run, a.overwrite, &inner)? == Claimed::Replacing {
+        remove_owned_dir(&out.join("checkpoint"), Owned::Checkpoint)?;
+        let args = out.join("args.json");
+        if args.is_file() {
+            std::fs::remove_file(&args)
+                .map_err(|e| anyhow!("{}: cannot remove: {e} (hint: check the folder)", args.display()))?;
+        }
+    }
+    if every > 0 {
+        let inputs: Vec<&Path> = [&a.data, &a.validation_data, &a.train.model_file, &a.train.schedule_file]
+            .into_iter()
+            .flatten()
+            .map(PathBuf::as_path)
+            .collect();
+        RunArgs::now(&inputs)?.write(out)?;
+    }
+    Ok(None)
 }
 
 pub fn run(a: TrainCmd) -> Result<()> {
@@ -121,20 +170,7 @@ pub fn run(a: TrainCmd) -> Result<()> {
     if a.checkpoint_every == Some(0) {
         anyhow::bail!("--checkpoint-every must be at least 1 (hint: 1 writes one after every epoch)");
     }
-    let resume = match &a.resume {
-        Some(_) => {
-            let state = checkpoint::load(&out)?;
-            crate::progress::note(format_args!("Resuming from the checkpoint after {} epochs", state.history.len()));
-            Some(state)
-        }
-        None => {
-            if every > 0 {
-                let argv: Vec<String> = std::env::args().collect();
-                write_atomic(&out.join("args.json"), serde_json::to_string_pretty(&argv)?.as_bytes())?;
-            }
-            None
-        }
-    };
+    let resume = prepare(&a, &out, every)?;
     let mut progress = Checkpointing { inner: EpochPrinter::new(), dir: out.clone(), every, failed: None };
     let input = TrainData { examples: &examples, labels: &labels, y: &y, train_idx: &train_idx, val_idx: &val_idx };
     let trained = train_from(input, &s, &mut progress, resume).map_err(|e| match e {
@@ -144,7 +180,10 @@ pub fn run(a: TrainCmd) -> Result<()> {
         other => other.into(),
     })?;
     if let Some(e) = progress.failed {
-        return Err(e.into());
+        let done = trained.history.len();
+        return Err(
+            anyhow::Error::from(e).context(format!("training stopped after epoch {done}: its checkpoint failed"))
+        );
     }
 
     for (stage, epoch, best) in &trained.early_stops {

@@ -1,0 +1,209 @@
+//! What strata may replace: folders it wrote carry a marker file, `.strata`, naming their kind,
+//! and strata replaces or removes a folder only if it carries one (or, written before markers
+//! existed, holds nothing but the files strata writes there). Anything else at such a path is
+//! the user's, and strata refuses with an error instead of deleting it.
+//!
+//! The marker is for writing, never for reading: a model folder without one loads as before.
+
+use std::path::Path;
+
+use strata_data::DataError;
+
+/// The marker file's name, inside every folder strata owns.
+pub const MARKER: &str = ".strata";
+
+/// The kinds of folder strata writes, named in the marker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Owned {
+    /// `strata train --out DIR`: the run folder.
+    Run,
+    /// A model folder (`config.json`, `model.safetensors`, `vocab.json`).
+    Model,
+    /// A run's `checkpoint/`.
+    Checkpoint,
+    /// `strata experiment --out DIR`.
+    Experiment,
+}
+
+impl Owned {
+    pub fn name(self) -> &'static str {
+        match self {
+            Owned::Run => "run",
+            Owned::Model => "model",
+            Owned::Checkpoint => "checkpoint",
+            Owned::Experiment => "experiment",
+        }
+    }
+
+    /// The marker's bytes.
+    pub fn marker(self) -> Vec<u8> {
+        format!("strata {}\n", self.name()).into_bytes()
+    }
+
+    /// What a folder of this kind held when strata wrote it without a marker (before markers
+    /// existed): such a folder is strata's too.
+    fn unmarked_files(self) -> &'static [&'static str] {
+        match self {
+            Owned::Run => &[
+                "model",
+                "checkpoint",
+                "args.json",
+                "history.csv",
+                "timings.csv",
+                "run.toml",
+                "metrics.json",
+                "probes.json",
+            ],
+            Owned::Model => &["config.json", "model.safetensors", "vocab.json"],
+            Owned::Checkpoint => &["state.json", "tensors.safetensors"],
+            Owned::Experiment => &["results.json", "report.md", "report"],
+        }
+    }
+}
+
+/// A temporary or replaced sibling an atomic write left (`.NAME.strata-tmp-*`).
+fn is_debris(name: &str) -> bool {
+    name.starts_with('.') && (name.contains(".strata-tmp-") || name.contains(".strata-old-"))
+}
+
+/// The names in `dir` other than the marker and the debris of atomic writes.
+fn contents(dir: &Path) -> std::io::Result<Vec<String>> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        if name != MARKER && !is_debris(&name) {
+            names.push(name);
+        }
+    }
+    Ok(names)
+}
+
+/// Whether `dir` (which exists) is a folder strata wrote as `kind`: it carries the marker, or
+/// holds only what strata writes into such a folder. An empty folder counts: it holds nothing
+/// to lose.
+pub fn is_owned(dir: &Path, kind: Owned) -> bool {
+    if !dir.is_dir() {
+        return false;
+    }
+    if dir.join(MARKER).is_file() {
+        return true;
+    }
+    contents(dir).is_ok_and(|names| names.iter().all(|n| kind.unmarked_files().contains(&n.as_str())))
+}
+
+fn refuse(path: &Path, what: &str, hint: &str) -> DataError {
+    DataError::new(&path.display().to_string(), None, what.to_string(), hint.to_string())
+}
+
+/// Errs unless `path` is absent or a folder strata wrote as `kind`: what `write_dir_atomic`
+/// and `remove_owned_dir` check before they replace or remove anything.
+pub fn check_replaceable(path: &Path, kind: Owned) -> Result<(), DataError> {
+    let hint = "strata replaces only what it wrote; move it away or write elsewhere";
+    match std::fs::symlink_metadata(path) {
+        Err(_) => Ok(()),
+        Ok(m) if m.is_dir() && is_owned(path, kind) => Ok(()),
+        Ok(m) if m.is_dir() => {
+            Err(refuse(path, &format!("a folder strata did not write is in the way of its {}", kind.name()), hint))
+        }
+        Ok(_) => {
+            Err(refuse(path, &format!("a file strata did not write is in the way of its {} folder", kind.name()), hint))
+        }
+    }
+}
+
+/// Removes `dir` if it is there and strata wrote it as `kind`; errs (removing nothing) if it
+/// is someone else's.
+pub fn remove_owned_dir(dir: &Path, kind: Owned) -> Result<(), DataError> {
+    check_replaceable(dir, kind)?;
+    match std::fs::remove_dir_all(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(refuse(dir, &format!("cannot remove: {e}"), "check that the folder is writable"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// How `claim_dir` found the folder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Claimed {
+    /// Absent or empty: nothing was there.
+    Fresh,
+    /// It held an earlier output of the same kind, which `overwrite` allowed to replace.
+    Replacing,
+}
+
+/// Whether strata may write `kind` into `dir` (`atomic::claim_dir` then marks it): errs on a
+/// file there, a folder strata did not write, a folder holding an earlier output (unless
+/// `overwrite`), or a folder of `inner` kinds inside it that strata did not write.
+pub fn check_claimable(
+    dir: &Path,
+    kind: Owned,
+    overwrite: bool,
+    inner: &[(&str, Owned)],
+) -> Result<Claimed, DataError> {
+    let show = dir.display().to_string();
+    let names = match std::fs::symlink_metadata(dir) {
+        Err(_) => return Ok(Claimed::Fresh),
+        Ok(m) if !m.is_dir() => {
+            return Err(refuse(dir, "exists and is not a folder", "choose a new folder for --out"));
+        }
+        Ok(_) => contents(dir).map_err(|e| refuse(dir, &format!("cannot read: {e}"), "check the path"))?,
+    };
+    if names.is_empty() {
+        return Ok(Claimed::Fresh);
+    }
+    if !is_owned(dir, kind) {
+        return Err(DataError::new(
+            &show,
+            None,
+            format!("exists and is not a folder strata wrote (it holds {})", names.join(", ")),
+            format!("choose a new folder for --out; strata writes each {} into a folder of its own", kind.name()),
+        ));
+    }
+    // a folder that looks like strata's but holds someone else's model/ is named as such
+    for (name, inner_kind) in inner {
+        check_replaceable(&dir.join(name), *inner_kind)?;
+    }
+    if !overwrite {
+        return Err(DataError::new(
+            &show,
+            None,
+            format!("holds an earlier {}", kind.name()),
+            "pass --overwrite to replace it, or choose a new folder for --out",
+        ));
+    }
+    Ok(Claimed::Replacing)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_folder_is_strata_s_by_its_marker_or_by_holding_only_strata_s_files() {
+        let root = tempfile::tempdir().unwrap();
+        let old_model = root.path().join("old");
+        std::fs::create_dir(&old_model).unwrap();
+        std::fs::write(old_model.join("config.json"), b"{}").unwrap();
+        assert!(is_owned(&old_model, Owned::Model), "a model folder from before markers");
+        std::fs::write(old_model.join("notes.txt"), b"mine").unwrap();
+        assert!(!is_owned(&old_model, Owned::Model), "a file strata never writes there");
+        std::fs::write(old_model.join(MARKER), Owned::Model.marker()).unwrap();
+        assert!(is_owned(&old_model, Owned::Model), "marked");
+    }
+
+    #[test]
+    fn removing_refuses_what_strata_did_not_write() {
+        let root = tempfile::tempdir().unwrap();
+        let mine = root.path().join("checkpoint");
+        std::fs::create_dir(&mine).unwrap();
+        std::fs::write(mine.join("thesis.tex"), b"years of work").unwrap();
+        let e = remove_owned_dir(&mine, Owned::Checkpoint).unwrap_err();
+        assert!(e.to_string().contains("did not write"), "{e}");
+        assert!(mine.join("thesis.tex").exists());
+        let file = root.path().join("model");
+        std::fs::write(&file, b"a file").unwrap();
+        assert!(remove_owned_dir(&file, Owned::Model).is_err());
+        assert!(file.exists());
+    }
+}
