@@ -34,10 +34,12 @@ fn main() -> ExitCode {
         _ => progress::Verbosity::Normal,
     });
     let cli = match &cli.command {
-        Command::Train(t) if t.resume.is_some() => match args::resumed(t.resume.as_deref().unwrap_or(Path::new("."))) {
-            Ok(saved) => saved,
-            Err(e) => return fail(e),
-        },
+        Command::Train(t) if t.resume.is_some() => {
+            match run_args::resumed(t.resume.as_deref().unwrap_or(Path::new("."))) {
+                Ok(saved) => saved,
+                Err(e) => return fail(e),
+            }
+        }
         _ => cli,
     };
     let result = args::init_threads(cli.threads).and_then(|()| match cli.command {

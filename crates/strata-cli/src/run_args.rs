@@ -92,6 +92,79 @@ impl RunArgs {
     }
 }
 
+/// For `train --resume DIR`: the command line the run was started with (saved in
+/// DIR/args.json), with `--resume DIR` added, `--out` set to DIR and its input paths resolved
+/// from the directory it was started in. Errs if this process's command line sets a flag to
+/// another value than the run's, or if an input file changed since.
+pub fn resumed(dir: &std::path::Path) -> Result<crate::args::Cli> {
+    let given: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let run = RunArgs::read(dir)?;
+    let path = dir.join("args.json");
+    let mut cli = <crate::args::Cli as clap::Parser>::try_parse_from(&run.argv)
+        .map_err(|e| anyhow::anyhow!("{}: {} (hint: restore the run folder)", path.display(), e.kind()))?;
+    let crate::args::Command::Train(t) = &mut cli.command else {
+        anyhow::bail!("{}: not a `strata train` command line (hint: restore the run folder)", path.display());
+    };
+    refuse_conflicts(dir, &given, &run)?;
+    run.verify(dir)?;
+    t.resume = Some(dir.to_path_buf());
+    t.out = Some(dir.to_path_buf());
+    for p in [&mut t.data, &mut t.validation_data, &mut t.train.model_file, &mut t.train.schedule_file] {
+        *p = p.as_deref().map(|p| run.resolve(p));
+    }
+    Ok(cli)
+}
+
+/// Errs on the first flag `given` alongside `--resume` whose value differs from the one the
+/// run was started with (paths compare by the file they name).
+fn refuse_conflicts(dir: &std::path::Path, given: &[std::ffi::OsString], run: &RunArgs) -> Result<()> {
+    use clap::parser::ValueSource;
+    use clap::CommandFactory;
+    let cmd = crate::args::Cli::command();
+    // the flags (not the groups clap makes of flattened structs), by id, with their long names
+    let flags: std::collections::HashMap<String, String> = cmd
+        .get_arguments()
+        .chain(cmd.find_subcommand("train").into_iter().flat_map(|t| t.get_arguments()))
+        .filter_map(|a| a.get_long().map(|l| (a.get_id().to_string(), l.to_string())))
+        .collect();
+    let matches = |argv: Vec<std::ffi::OsString>| cmd.clone().try_get_matches_from(argv);
+    let g = matches(given.to_vec())?;
+    let s = matches(run.argv.iter().map(Into::into).collect()).map_err(|e| {
+        anyhow::anyhow!("{}: {} (hint: restore the run folder)", dir.join("args.json").display(), e.kind())
+    })?;
+    let (Some(("train", gt)), Some(("train", st))) = (g.subcommand(), s.subcommand()) else { return Ok(()) };
+    let here = std::env::current_dir()?;
+    for (gm, sm) in [(&g, &s), (gt, st)] {
+        for id in gm.ids().map(|id| id.as_str()) {
+            let Some(long) = flags.get(id) else { continue };
+            if id == "resume" || gm.value_source(id) != Some(ValueSource::CommandLine) {
+                continue;
+            }
+            let raw = |m: &clap::ArgMatches| -> Vec<std::ffi::OsString> {
+                m.try_get_raw(id).ok().flatten().map_or_else(Vec::new, |v| v.map(Into::into).collect())
+            };
+            let (mine, theirs) = (raw(gm), raw(sm));
+            let same_file = |a: &std::ffi::OsString, b: &std::ffi::OsString| {
+                let (a, b) = (here.join(a).canonicalize(), run.resolve(std::path::Path::new(b)).canonicalize());
+                matches!((a, b), (Ok(a), Ok(b)) if a == b)
+            };
+            let same = mine.len() == theirs.len() && mine.iter().zip(&theirs).all(|(a, b)| a == b || same_file(a, b));
+            if !same {
+                let show =
+                    |v: &[std::ffi::OsString]| v.iter().map(|s| s.to_string_lossy()).collect::<Vec<_>>().join(" ");
+                anyhow::bail!(
+                    "--{} {} conflicts with the run in {}, started with --{0} {} (hint: --resume continues a run as it was started; drop --{0}, or start a new run with --out)",
+                    long,
+                    show(&mine),
+                    dir.display(),
+                    if theirs.is_empty() { "unset".to_string() } else { show(&theirs) },
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
