@@ -306,21 +306,53 @@ pub struct TestCmd {
     pub data: PathBuf,
     #[arg(long)]
     pub json: bool,
+    /// Also write each row's text, gold label, predicted label and its probability to FILE:
+    /// JSONL if it ends in .jsonl, .ndjson or .json, else TSV with a header row
+    #[arg(long, value_name = "FILE")]
+    pub predictions: Option<PathBuf>,
     #[command(flatten)]
     pub read: ReadArgs,
 }
 
 #[derive(Args)]
+#[command(after_help = "One output line per input line, always: a blank input line (empty or only spaces) gets a \
+blank output line, as in fastText's predict (in jsonl, an object whose label and score are null), so \
+output line N answers input line N. CSV input gives one output line per record.")]
 pub struct PredictCmd {
+    /// Model folder (or the run folder holding model/)
     #[arg(long)]
     pub model: PathBuf,
-    /// One text per line; - or nothing reads stdin
+    /// One text per line; .csv, .jsonl/.ndjson and .tsv files give their text column or field.
+    /// - or nothing reads stdin
     pub input: Option<PathBuf>,
+    /// Input format (tsv, csv, jsonl, fasttext); default: from the extension, else one text a line
+    #[arg(long, value_parser = clap::value_parser!(Format))]
+    pub format: Option<Format>,
+    /// Text column (CSV) or field (JSONL) of the input
+    #[arg(long, default_value = "text")]
+    pub text_col: String,
     /// Print the K most probable labels for each text
     #[arg(long, default_value_t = 1)]
     pub top_k: usize,
-    #[arg(long)]
+    /// Write the predictions to FILE (written whole, atomically) instead of stdout
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// tsv: label<TAB>score; jsonl: one JSON object a line; fasttext: __label__X score, as
+    /// fastText's predict-prob. Default: jsonl for an --output ending in .jsonl, .ndjson or
+    /// .json, else tsv
+    #[arg(long, value_enum)]
+    pub output_format: Option<PredictionFormat>,
+    /// Same as --output-format jsonl
+    #[arg(long, conflicts_with = "output_format")]
     pub json: bool,
+}
+
+/// How `predict` writes its answers.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PredictionFormat {
+    Tsv,
+    Jsonl,
+    Fasttext,
 }
 
 #[derive(Args)]
