@@ -27,6 +27,7 @@ macro_rules! print {
 mod args;
 mod commands;
 mod demo_corpus;
+mod output_file;
 mod panic_report;
 mod progress;
 mod stdout;

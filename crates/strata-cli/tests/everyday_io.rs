@@ -127,6 +127,11 @@ fn issue_11_1_predict_answers_every_input_line_in_place() {
     let (label, score) = alone[0].split_once('\t').unwrap();
     assert_eq!(ft[0], format!("__label__{label} {score}"));
     assert_eq!(ft[1], "");
+
+    // never over the input
+    let o = c.run(&["predict", "--model", "run", "in.txt", "-o", "./in.txt"]);
+    assert_one_error_line(&o, &["in.txt", "is the input file"]);
+    assert_eq!(std::fs::read(c.path("in.txt")).unwrap(), b"good film\n\nbad film\n");
 }
 
 fn json_lines_of(c: &Case, input: &str) -> String {
@@ -239,6 +244,9 @@ fn issue_11_10_test_writes_each_rows_answer() {
     let jsonl = std::fs::read_to_string(c.path("rows.jsonl")).unwrap();
     let json: Vec<serde_json::Value> = jsonl.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(json.len(), 120);
+    let o = c.run(&["test", "--model", "run", "--data", "train.tsv", "--predictions", "train.tsv"]);
+    assert_one_error_line(&o, &["train.tsv", "is the input file"]);
+    assert_eq!(std::fs::read_to_string(c.path("train.tsv")).unwrap(), source);
     for (j, row) in json.iter().zip(&rows) {
         assert_eq!(
             (j["line"].to_string(), j["text"].as_str(), j["gold"].as_str()),

@@ -61,7 +61,7 @@ impl Default for ReadOptions {
     }
 }
 
-pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>, DataError> {
+fn read_bytes(path: &Path) -> Result<Vec<u8>, DataError> {
     let p = path.display().to_string();
     let bytes = std::fs::read(path)
         .map_err(|e| DataError::new(&p, None, format!("cannot read: {e}"), "check the path and permissions"))?;
@@ -72,10 +72,7 @@ pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>, DataError> {
 }
 
 /// Non-empty lines with their 1-based numbers, a trailing `\r` removed, checked for UTF-8.
-pub(crate) fn lines<'a>(
-    bytes: &'a [u8],
-    path: &'a str,
-) -> impl Iterator<Item = Result<(usize, &'a str), DataError>> + 'a {
+fn lines<'a>(bytes: &'a [u8], path: &'a str) -> impl Iterator<Item = Result<(usize, &'a str), DataError>> + 'a {
     bytes.split(|&b| b == b'\n').enumerate().filter_map(move |(i, raw)| {
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
         if raw.iter().all(u8::is_ascii_whitespace) {
@@ -194,11 +191,15 @@ pub(crate) fn fasttext_labels(s: &str) -> (Vec<&str>, &str) {
     (labels, rest)
 }
 
-/// The field `key` of one JSONL line, or an error naming the line and the flag that names it.
-pub(crate) fn json_field(s: &str, key: &str, flag: &str, p: &str, line: usize) -> Result<String, DataError> {
-    let obj: Value = serde_json::from_str(s).map_err(|e| {
-        DataError::new(p, Some(line), format!("invalid JSON: {e}"), "each line must be one JSON object")
-    })?;
+/// One JSONL line as a JSON value, or an error naming the line.
+pub(crate) fn json_line(s: &str, p: &str, line: usize) -> Result<Value, DataError> {
+    serde_json::from_str(s)
+        .map_err(|e| DataError::new(p, Some(line), format!("invalid JSON: {e}"), "each line must be one JSON object"))
+}
+
+/// The field `key` of a JSONL line's object, or an error naming the line and the flag that
+/// names the field.
+pub(crate) fn json_field(obj: &Value, key: &str, flag: &str, p: &str, line: usize) -> Result<String, DataError> {
     match obj.get(key) {
         Some(Value::String(s)) => Ok(s.clone()),
         Some(Value::Number(n)) => Ok(n.to_string()),
@@ -216,8 +217,9 @@ fn read_jsonl(bytes: &[u8], p: &str, opts: &ReadOptions) -> Result<Vec<Example>,
     lines(bytes, p)
         .map(|r| {
             let (line, s) = r?;
-            let text = json_field(s, &opts.text_col, "--text-col", p, line)?;
-            let label = json_field(s, &opts.label_col, "--label-col", p, line)?;
+            let obj = json_line(s, p, line)?;
+            let text = json_field(&obj, &opts.text_col, "--text-col", p, line)?;
+            let label = json_field(&obj, &opts.label_col, "--label-col", p, line)?;
             Ok(Example { text, label, line })
         })
         .collect()

@@ -10,7 +10,7 @@
 use std::path::Path;
 
 use crate::encoding::{strip_bom, utf8_line};
-use crate::readers::{csv_rows, fasttext_labels, json_field};
+use crate::readers::{csv_rows, fasttext_labels, json_field, json_line};
 use crate::{DataError, Format, ReadOptions};
 
 /// The texts of the file at `path` (see the module docs).
@@ -49,7 +49,7 @@ pub fn parse_inputs(bytes: &[u8], path: &Path, opts: &ReadOptions) -> Result<Vec
             match format {
                 None => Ok(s.to_string()),
                 Some(Format::FastText) => Ok(fasttext_labels(s).1.to_string()),
-                Some(Format::Jsonl) => json_field(s, &opts.text_col, "--text-col", &p, line),
+                Some(Format::Jsonl) => json_field(&json_line(s, &p, line)?, &opts.text_col, "--text-col", &p, line),
                 Some(Format::Tsv) => s.split_once('\t').map(|(_, text)| text.to_string()).ok_or_else(|| {
                     DataError::new(
                         &p,

@@ -8,11 +8,11 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use serde_json::json;
 use strata_data::{parse_inputs, read_inputs, ReadOptions};
-use strata_model::atomic::write_atomic;
 use strata_model::folder::{load, SavedModel};
 use strata_workflow::pipeline::{predict, Prediction};
 
 use crate::args::{PredictCmd, PredictionFormat};
+use crate::output_file::write_results;
 use crate::stdout::Out;
 
 pub fn run(a: PredictCmd) -> Result<()> {
@@ -34,7 +34,7 @@ pub fn run(a: PredictCmd) -> Result<()> {
     match &a.output {
         Some(path) => {
             let body: String = lines.map(|l| l + "\n").collect();
-            write_atomic(path, body.as_bytes())?;
+            write_results(path, a.input.as_deref(), body.as_bytes())?;
         }
         None => {
             let mut out = Out::new();

@@ -7,12 +7,12 @@ use std::path::Path;
 use anyhow::Result;
 use serde_json::json;
 use strata_data::{read_examples, Example};
-use strata_model::atomic::write_atomic;
 use strata_model::folder::load;
 use strata_model::metrics::{report, Report};
 use strata_workflow::pipeline::{label_indices, predict, Prediction};
 
 use crate::args::TestCmd;
+use crate::output_file::write_results;
 use crate::stdout::Out;
 
 pub fn run(a: TestCmd) -> Result<()> {
@@ -25,7 +25,7 @@ pub fn run(a: TestCmd) -> Result<()> {
     let r = report(&truth, &pred, saved.labels.labels());
     if let Some(path) = &a.predictions {
         let labels = saved.labels.labels();
-        write_atomic(path, per_row(path, &examples, &predictions, labels).as_bytes())?;
+        write_results(path, Some(&a.data), per_row(path, &examples, &predictions, labels).as_bytes())?;
     }
     let text = if a.json { serde_json::to_string(&r)? } else { table(&r) };
     let mut out = Out::new();
