@@ -353,24 +353,46 @@ pub struct TestCmd {
     /// micro_f1, per_class, labels, confusion)
     #[arg(long, help_heading = OUTPUT)]
     pub json: bool,
+    /// Also write each row's text, gold label, predicted label and its probability to FILE:
+    /// JSONL if it ends in .jsonl, .ndjson or .json, else TSV with a header row
+    #[arg(long, value_name = "FILE", help_heading = OUTPUT)]
+    pub predictions: Option<PathBuf>,
     #[command(flatten)]
     pub read: ReadArgs,
 }
 
 #[derive(Args)]
+#[command(after_help = "One output line per input line, always: a blank input line (empty or only spaces) gets a \
+blank output line, as in fastText's predict (in jsonl, an object whose label and score are null), so \
+output line N answers input line N. CSV input gives one output line per record.")]
 pub struct PredictCmd {
     /// Model folder (or the run folder holding model/)
     #[arg(long, help_heading = MODEL)]
     pub model: PathBuf,
-    /// One text per line; - or nothing reads stdin
+    /// One text per line; .csv, .jsonl/.ndjson and .tsv files give their text column or field.
+    /// - or nothing reads stdin
     #[arg(help_heading = DATA)]
     pub input: Option<PathBuf>,
+    /// Input format; default: from the extension, else one text a line
+    #[arg(long, value_enum, help_heading = DATA)]
+    pub format: Option<choices::Format>,
+    /// Text column (CSV) or field (JSONL) of the input
+    #[arg(long, default_value = "text", help_heading = DATA)]
+    pub text_col: String,
     /// Print the K most probable labels for each text
     #[arg(long, default_value_t = 1, help_heading = OUTPUT)]
     pub top_k: usize,
-    /// Print one JSON object per text: {"text", "label", "score"}, or {"text", "top_k": [{"label",
-    /// "score"}, ...]} with --top-k above 1
-    #[arg(long, help_heading = OUTPUT)]
+    /// Write the predictions to FILE (written whole, atomically) instead of stdout
+    #[arg(long, short, value_name = "FILE", help_heading = OUTPUT)]
+    pub output: Option<PathBuf>,
+    /// tsv: label<TAB>score; jsonl: one JSON object a line; fasttext: __label__X score, as
+    /// fastText's predict-prob. Default: jsonl for an --output ending in .jsonl, .ndjson or
+    /// .json, else tsv
+    #[arg(long, value_enum, help_heading = OUTPUT)]
+    pub output_format: Option<choices::PredictionFormat>,
+    /// Same as --output-format jsonl: one JSON object per text, {"text", "label", "score"}, or
+    /// {"text", "top_k": [{"label", "score"}, ...]} with --top-k above 1
+    #[arg(long, conflicts_with = "output_format", help_heading = OUTPUT)]
     pub json: bool,
 }
 

@@ -175,6 +175,14 @@ impl From<Monitor> for strata_train::fit::Monitor {
     }
 }
 
+/// How `predict` writes its answers.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PredictionFormat {
+    Tsv,
+    Jsonl,
+    Fasttext,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

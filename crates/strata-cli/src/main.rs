@@ -2,14 +2,37 @@
 //!
 //! A thin layer over the library crates: it parses flags, reads files, prints. Results go to
 //! stdout, progress to stderr; any user mistake ends with one line `error: ... (hint: ...)`
-//! and exit code 2, never a panic.
+//! and exit code 2, never a panic. A closed stdout pipe ends quietly and a full disk is one
+//! `error:` line (`stdout`); a bug that panics is one `error: internal error …` line and exit
+//! code 70 (`panic_report`).
+
+/// `println!` through [`stdout::print`], so that no command's printing can panic on a closed or
+/// full stdout. Declared before the modules so that it shadows std's in all of them.
+macro_rules! println {
+    () => {
+        $crate::stdout::print(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::stdout::print(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `print!` through [`stdout::print`], as `println!` above.
+macro_rules! print {
+    ($($arg:tt)*) => {
+        $crate::stdout::print(format_args!($($arg)*))
+    };
+}
 
 mod args;
 mod choices;
 mod commands;
 mod demo_corpus;
+mod output_file;
+mod panic_report;
 mod progress;
 mod run_args;
+mod stdout;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -19,6 +42,10 @@ use clap::Parser;
 use args::{Cli, Command};
 
 fn main() -> ExitCode {
+    ExitCode::from(panic_report::guarded(run))
+}
+
+fn run() -> u8 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         // --help, --version (stdout, exit 0), and `strata` alone (the help, exit 2)
@@ -55,7 +82,7 @@ fn main() -> ExitCode {
         Command::Completions(a) => commands::completions::run(a),
     });
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => 0,
         Err(e) => fail(e),
     }
 }
@@ -76,9 +103,13 @@ fn one_line(e: &clap::Error) -> String {
     }
 }
 
-/// One line on stderr — the error chain joined, newlines folded — and exit code 2.
-fn fail(e: anyhow::Error) -> ExitCode {
+/// One line on stderr — the error chain joined, newlines folded — and exit code 2; a failed
+/// write to stdout is `stdout`'s to answer (a closed pipe is no error).
+fn fail(e: anyhow::Error) -> u8 {
+    if let Some(stdout::StdoutError(io)) = e.downcast_ref() {
+        return stdout::exit_code(io);
+    }
     let msg = format!("{e:#}").replace('\n', " ");
     eprintln!("error: {msg}");
-    ExitCode::from(2)
+    2
 }

@@ -4,12 +4,16 @@
 //! Every reader error names the file and, where there is one, the line, and carries a hint;
 //! the CLI prints it as one line and exits with code 2.
 
+mod encoding;
 mod error;
+mod label_checks;
 mod labels;
 mod readers;
 mod split;
+mod unlabelled;
 
 pub use error::{DataError, UnknownFormat};
 pub use labels::LabelMap;
-pub use readers::{parse_examples, read_examples, read_texts, Example, Format, ReadOptions};
+pub use readers::{parse_examples, read_examples, Example, Format, ReadOptions};
 pub use split::{shuffled, stratified_kfold, stratified_split};
+pub use unlabelled::{parse_inputs, read_inputs};

@@ -3,15 +3,19 @@
 //! - TSV: `label<TAB>text`, no header (the format of ../shared/data);
 //! - CSV with a header row; columns chosen by name (`--text-col`, `--label-col`);
 //! - JSONL: one object per line with a text and a label field (string or number);
-//! - fastText: `__label__pos some text` (the first label is used).
+//! - fastText: `__label__pos some text` (one label a line; multi-label is not supported yet).
 //!
 //! The format is taken from the extension, else from the first line; `--format` forces it.
-//! Bytes that are not UTF-8 are an error naming the line, never silently replaced.
+//! Bytes that are not UTF-8 are an error naming the line, never silently replaced; a UTF-8 BOM
+//! is dropped (`encoding`), and empty labels, NUL bytes and header rows are errors
+//! (`label_checks`).
 
 use std::path::Path;
 
 use serde_json::Value;
 
+use crate::encoding::{strip_bom, utf8_line};
+use crate::label_checks::{check_label, check_no_header};
 use crate::{DataError, UnknownFormat};
 
 /// One labelled text and the line it came from (1-based, for messages).
@@ -67,17 +71,6 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>, DataError> {
     Ok(bytes)
 }
 
-fn utf8_line<'a>(bytes: &'a [u8], path: &str, line: usize) -> Result<&'a str, DataError> {
-    std::str::from_utf8(bytes).map_err(|e| {
-        DataError::new(
-            path,
-            Some(line),
-            format!("not valid UTF-8 (bad byte at column {})", e.valid_up_to() + 1),
-            "convert the file to UTF-8, e.g. iconv -f cp1252 -t utf-8",
-        )
-    })
-}
-
 /// Non-empty lines with their 1-based numbers, a trailing `\r` removed, checked for UTF-8.
 fn lines<'a>(bytes: &'a [u8], path: &'a str) -> impl Iterator<Item = Result<(usize, &'a str), DataError>> + 'a {
     bytes.split(|&b| b == b'\n').enumerate().filter_map(move |(i, raw)| {
@@ -123,6 +116,7 @@ pub fn parse_examples(bytes: &[u8], path: &Path, opts: &ReadOptions) -> Result<V
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(DataError::new(&p, None, "the file is empty", "give a file with one example per line"));
     }
+    let bytes = strip_bom(bytes, &p)?;
     let format = opts.format.unwrap_or_else(|| detect(path, bytes));
     let examples = match format {
         Format::Tsv => read_tsv(bytes, &p)?,
@@ -132,6 +126,12 @@ pub fn parse_examples(bytes: &[u8], path: &Path, opts: &ReadOptions) -> Result<V
     };
     if examples.is_empty() {
         return Err(DataError::new(&p, None, "no examples found", "give a file with one example per line"));
+    }
+    for e in &examples {
+        check_label(&e.label, &p, e.line)?;
+    }
+    if format == Format::Tsv {
+        check_no_header(&examples, &p)?;
     }
     Ok(examples)
 }
@@ -157,14 +157,16 @@ fn read_fasttext(bytes: &[u8], p: &str) -> Result<Vec<Example>, DataError> {
     lines(bytes, p)
         .map(|r| {
             let (line, s) = r?;
-            let mut label = None;
-            let mut rest = s.trim_start();
-            while let Some(after) = rest.strip_prefix("__label__") {
-                let end = after.find(char::is_whitespace).unwrap_or(after.len());
-                label.get_or_insert_with(|| after[..end].to_string());
-                rest = after[end..].trim_start();
+            let (labels, rest) = fasttext_labels(s);
+            if let [_, second, ..] = labels.as_slice() {
+                return Err(DataError::new(
+                    p,
+                    Some(line),
+                    format!("a second label '__label__{second}' on this line: multi-label data is not supported yet"),
+                    "keep one __label__ a line",
+                ));
             }
-            let label = label.filter(|l| !l.is_empty()).ok_or_else(|| {
+            let label = labels.first().map(|l| l.to_string()).ok_or_else(|| {
                 DataError::new(
                     p,
                     Some(line),
@@ -177,12 +179,37 @@ fn read_fasttext(bytes: &[u8], p: &str) -> Result<Vec<Example>, DataError> {
         .collect()
 }
 
-fn json_field(obj: &Value, key: &str) -> Option<String> {
-    match obj.get(key)? {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
+/// The leading `__label__X` words of a fastText line (`X` may be empty) and the text after them.
+pub(crate) fn fasttext_labels(s: &str) -> (Vec<&str>, &str) {
+    let mut labels = Vec::new();
+    let mut rest = s.trim_start();
+    while let Some(after) = rest.strip_prefix("__label__") {
+        let end = after.find(char::is_whitespace).unwrap_or(after.len());
+        labels.push(&after[..end]);
+        rest = after[end..].trim_start();
+    }
+    (labels, rest)
+}
+
+/// One JSONL line as a JSON value, or an error naming the line.
+pub(crate) fn json_line(s: &str, p: &str, line: usize) -> Result<Value, DataError> {
+    serde_json::from_str(s)
+        .map_err(|e| DataError::new(p, Some(line), format!("invalid JSON: {e}"), "each line must be one JSON object"))
+}
+
+/// The field `key` of a JSONL line's object, or an error naming the line and the flag that
+/// names the field.
+pub(crate) fn json_field(obj: &Value, key: &str, flag: &str, p: &str, line: usize) -> Result<String, DataError> {
+    match obj.get(key) {
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(Value::Number(n)) => Ok(n.to_string()),
+        Some(Value::Bool(b)) => Ok(b.to_string()),
+        _ => Err(DataError::new(
+            p,
+            Some(line),
+            format!("no string or number field '{key}'"),
+            format!("name the field with {flag}"),
+        )),
     }
 }
 
@@ -190,32 +217,38 @@ fn read_jsonl(bytes: &[u8], p: &str, opts: &ReadOptions) -> Result<Vec<Example>,
     lines(bytes, p)
         .map(|r| {
             let (line, s) = r?;
-            let obj: Value = serde_json::from_str(s).map_err(|e| {
-                DataError::new(p, Some(line), format!("invalid JSON: {e}"), "each line must be one JSON object")
-            })?;
-            let get = |key: &str, flag: &str| {
-                json_field(&obj, key).ok_or_else(|| {
-                    DataError::new(
-                        p,
-                        Some(line),
-                        format!("no string or number field '{key}'"),
-                        format!("name the field with {flag}"),
-                    )
-                })
-            };
-            Ok(Example { text: get(&opts.text_col, "--text-col")?, label: get(&opts.label_col, "--label-col")?, line })
+            let obj = json_line(s, p, line)?;
+            let text = json_field(&obj, &opts.text_col, "--text-col", p, line)?;
+            let label = json_field(&obj, &opts.label_col, "--label-col", p, line)?;
+            Ok(Example { text, label, line })
         })
         .collect()
 }
 
 fn read_csv(bytes: &[u8], p: &str, opts: &ReadOptions) -> Result<Vec<Example>, DataError> {
+    let columns = [(opts.text_col.as_str(), "--text-col"), (opts.label_col.as_str(), "--label-col")];
+    csv_rows(bytes, p, &columns)?
+        .into_iter()
+        .map(|(line, mut fields)| {
+            let label = fields.pop().unwrap_or_default().trim().to_string();
+            Ok(Example { text: fields.pop().unwrap_or_default(), label, line })
+        })
+        .collect()
+}
+
+/// The named columns (`(name, flag that names it)`) of every CSV record, with the record's line.
+pub(crate) fn csv_rows(
+    bytes: &[u8],
+    p: &str,
+    columns: &[(&str, &str)],
+) -> Result<Vec<(usize, Vec<String>)>, DataError> {
     let mut rdr = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(bytes);
     let header_err = |e: csv::Error| {
         DataError::new(p, Some(1), format!("cannot read the CSV header: {e}"), "the first line must name the columns")
     };
     let headers = rdr.byte_headers().map_err(header_err)?.clone();
     let names: Vec<String> = headers.iter().map(|h| String::from_utf8_lossy(h).trim().to_string()).collect();
-    let col = |want: &str, flag: &str| {
+    let col = |&(want, flag): &(&str, &str)| {
         names.iter().position(|n| n == want).ok_or_else(|| {
             DataError::new(
                 p,
@@ -225,7 +258,7 @@ fn read_csv(bytes: &[u8], p: &str, opts: &ReadOptions) -> Result<Vec<Example>, D
             )
         })
     };
-    let (ti, li) = (col(&opts.text_col, "--text-col")?, col(&opts.label_col, "--label-col")?);
+    let indices = columns.iter().map(col).collect::<Result<Vec<usize>, DataError>>()?;
     let mut out = Vec::new();
     for rec in rdr.byte_records() {
         let rec = rec.map_err(|e| {
@@ -233,17 +266,13 @@ fn read_csv(bytes: &[u8], p: &str, opts: &ReadOptions) -> Result<Vec<Example>, D
             DataError::new(p, line, format!("malformed CSV: {e}"), "quote fields that contain commas or quotes")
         })?;
         let line = rec.position().map_or(0, |pos| pos.line() as usize);
-        let field = |i: usize| utf8_line(rec.get(i).unwrap_or(&[]), p, line).map(str::to_string);
-        out.push(Example { text: field(ti)?, label: field(li)?.trim().to_string(), line });
+        let fields = indices
+            .iter()
+            .map(|&i| utf8_line(rec.get(i).unwrap_or(&[]), p, line).map(str::to_string))
+            .collect::<Result<Vec<String>, DataError>>()?;
+        out.push((line, fields));
     }
     Ok(out)
-}
-
-/// Unlabelled input for `predict`: one text per non-empty line.
-pub fn read_texts(path: &Path) -> Result<Vec<String>, DataError> {
-    let bytes = read_bytes(path)?;
-    let p = path.display().to_string();
-    lines(&bytes, &p).map(|r| r.map(|(_, s)| s.to_string())).collect()
 }
 
 #[cfg(test)]
@@ -295,6 +324,52 @@ mod tests {
         assert!(e.to_string().contains("empty"), "{e}");
         let e = read("a.jsonl", b"{\"text\": \"x\"}\n").unwrap_err();
         assert!(e.to_string().contains(":1: no string or number field 'label'"), "{e}");
+    }
+
+    #[test]
+    fn a_utf8_bom_never_reaches_a_label_or_the_json_parser() {
+        let cases: [(&str, &[u8]); 4] = [
+            ("a.tsv", b"\xEF\xBB\xBF1\tgood film\n0\tbad film\n1\tfine\n"),
+            ("a.csv", b"\xEF\xBB\xBFlabel,text\n1,good film\n0,bad film\n"),
+            ("a.jsonl", b"\xEF\xBB\xBF{\"text\": \"good film\", \"label\": 1}\n{\"text\": \"bad\", \"label\": 0}\n"),
+            ("a.txt", b"\xEF\xBB\xBF__label__1 good film\n__label__0 bad film\n"),
+        ];
+        for (name, content) in cases {
+            let got = read(name, content).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(got[0].label, "1", "{name}");
+            assert!(got.iter().all(|e| e.label == "0" || e.label == "1"), "{name}: {got:?}");
+        }
+    }
+
+    #[test]
+    fn utf16_gets_a_utf16_hint() {
+        let utf16: Vec<u8> = "\u{feff}1\tgood film\n0\tbad\n".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let e = read("a.tsv", &utf16).unwrap_err().to_string();
+        assert!(e.contains("UTF-16") && e.contains("iconv -f utf-16"), "{e}");
+        assert!(!e.contains("cp1252"), "{e}");
+    }
+
+    #[test]
+    fn header_rows_empty_labels_nul_and_second_labels_are_errors_naming_the_line() {
+        let e = read("a.tsv", b"label\ttext\n1\tgood\n0\tbad\n").unwrap_err();
+        assert_eq!(e.line, Some(1));
+        assert!(e.to_string().contains("header row"), "{e}");
+        // a class that happens to be called "label" on many lines is data, not a header
+        assert!(read("a.tsv", b"label\tx\nother\ty\nlabel\tz\n").is_ok());
+        let e = read("a.tsv", b"1\tgood\n\tno label\n").unwrap_err();
+        assert_eq!((e.line, e.message.as_str()), (Some(2), "empty label"));
+        let e = read("a.csv", b"label,text\n1,good\n,no label\n").unwrap_err();
+        assert_eq!((e.line, e.message.as_str()), (Some(3), "empty label"));
+        let e = read("a.jsonl", b"{\"text\": \"x\", \"label\": \"\"}\n").unwrap_err();
+        assert_eq!((e.line, e.message.as_str()), (Some(1), "empty label"));
+        let e = read("a.txt", b"__label__1 good\n__label__ empty\n").unwrap_err();
+        assert_eq!((e.line, e.message.as_str()), (Some(2), "empty label"));
+        let e = read("a.tsv", b"1\tgood\n0\x00\tbad\n").unwrap_err();
+        assert_eq!(e.line, Some(2));
+        assert!(e.message.contains("NUL"), "{e}");
+        let e = read("a.txt", b"__label__1 good\n__label__0 __label__1 both\n").unwrap_err();
+        assert_eq!(e.line, Some(2));
+        assert!(e.message.contains("__label__1") && e.message.contains("multi-label"), "{e}");
     }
 
     #[test]

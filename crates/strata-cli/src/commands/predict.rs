@@ -1,54 +1,90 @@
-//! `strata predict`: one prediction per input line, `label<TAB>probability` (or JSON lines).
+//! `strata predict`: one answer per input line, always — a blank line gets a blank answer, as in
+//! fastText — as `label<TAB>score` lines, JSON lines, or fastText `__label__` lines, on stdout or
+//! into a file written atomically.
 
 use std::io::Read;
+use std::path::Path;
 
-use anyhow::{Context, Result};
-use strata_data::read_texts;
-use strata_model::folder::load;
-use strata_workflow::pipeline::predict;
+use anyhow::{bail, Context, Result};
+use serde_json::json;
+use strata_data::{parse_inputs, read_inputs, ReadOptions};
+use strata_model::folder::{load, SavedModel};
+use strata_workflow::pipeline::{predict, Prediction};
 
 use crate::args::PredictCmd;
+use crate::choices::PredictionFormat;
+use crate::output_file::write_results;
+use crate::stdout::Out;
 
 pub fn run(a: PredictCmd) -> Result<()> {
+    if a.top_k == 0 {
+        bail!("--top-k must be at least 1 (hint: 1 prints the best label)");
+    }
     let saved = load(&a.model)?;
-    let texts: Vec<String> = match a.input.as_deref() {
-        Some(p) if p.as_os_str() != "-" => read_texts(p)?,
+    let read = ReadOptions { format: a.format.map(Into::into), text_col: a.text_col.clone(), ..ReadOptions::default() };
+    let texts = match a.input.as_deref() {
+        Some(p) if p.as_os_str() != "-" => read_inputs(p, &read)?,
         _ => {
             let mut buf = Vec::new();
             std::io::stdin().read_to_end(&mut buf).context("reading stdin")?;
-            let s = String::from_utf8(buf).map_err(|e| {
-                anyhow::anyhow!(
-                    "<stdin>: not valid UTF-8 at byte {} (hint: convert the input to UTF-8)",
-                    e.utf8_error().valid_up_to()
-                )
-            })?;
-            s.lines().filter(|l| !l.trim().is_empty()).map(str::to_string).collect()
+            parse_inputs(&buf, Path::new("<stdin>"), &read)?
         }
     };
-    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-    if a.top_k == 0 {
-        anyhow::bail!("--top-k must be at least 1 (hint: 1 prints the best label)");
-    }
-    for (text, p) in texts.iter().zip(predict(&saved, &refs)) {
-        let order = p.top_k(a.top_k);
-        if a.json {
-            let best: Vec<_> = order
-                .iter()
-                .map(|&c| serde_json::json!({"label": saved.labels.label(c), "score": p.probs[c]}))
-                .collect();
-            if a.top_k == 1 {
-                println!(
-                    "{}",
-                    serde_json::json!({"text": text, "label": saved.labels.label(p.class), "score": p.probs[p.class]})
-                );
-            } else {
-                println!("{}", serde_json::json!({"text": text, "top_k": best}));
+    let format = output_format(&a);
+    let lines = answers(&saved, &texts).map(|(text, p)| render(&saved, text, p.as_ref(), a.top_k, format));
+    match &a.output {
+        Some(path) => {
+            let body: String = lines.map(|l| l + "\n").collect();
+            write_results(path, a.input.as_deref(), body.as_bytes())?;
+        }
+        None => {
+            let mut out = Out::new();
+            for line in lines {
+                out.line(&line)?;
             }
-        } else {
-            let cols: Vec<String> =
-                order.iter().map(|&c| format!("{}\t{:.4}", saved.labels.label(c), p.probs[c])).collect();
-            println!("{}", cols.join("\t"));
+            out.flush()?;
         }
     }
     Ok(())
+}
+
+/// `--output-format`, else `--json`, else the extension of `--output`, else TSV.
+fn output_format(a: &PredictCmd) -> PredictionFormat {
+    if let Some(f) = a.output_format {
+        return f;
+    }
+    let ext = a.output.as_deref().and_then(|p| p.extension()).and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    match ext.as_deref() {
+        _ if a.json => PredictionFormat::Jsonl,
+        Some("jsonl" | "ndjson" | "json") => PredictionFormat::Jsonl,
+        _ => PredictionFormat::Tsv,
+    }
+}
+
+/// Each text with its prediction, `None` for a blank one; the model sees only the others.
+fn answers<'a>(saved: &SavedModel, texts: &'a [String]) -> impl Iterator<Item = (&'a str, Option<Prediction>)> {
+    let blank = |t: &str| t.trim().is_empty();
+    let asked: Vec<&str> = texts.iter().map(String::as_str).filter(|t| !blank(t)).collect();
+    let mut predictions = if asked.is_empty() { Vec::new() } else { predict(saved, &asked) }.into_iter();
+    texts.iter().map(move |t| (t.as_str(), if blank(t) { None } else { predictions.next() }))
+}
+
+/// One output line: the `top_k` best labels and scores of `p`, or the blank answer.
+fn render(saved: &SavedModel, text: &str, p: Option<&Prediction>, top_k: usize, format: PredictionFormat) -> String {
+    let order = p.map(|p| p.top_k(top_k)).unwrap_or_default();
+    let scored = || order.iter().map(|&c| (saved.labels.label(c), p.map_or(0.0, |p| p.probs[c])));
+    match format {
+        PredictionFormat::Tsv => scored().map(|(l, s)| format!("{l}\t{s:.4}")).collect::<Vec<_>>().join("\t"),
+        PredictionFormat::Fasttext => {
+            scored().map(|(l, s)| format!("__label__{l} {s:.4}")).collect::<Vec<_>>().join(" ")
+        }
+        PredictionFormat::Jsonl if top_k == 1 => {
+            let best = p.map(|p| (saved.labels.label(p.class), p.probs[p.class]));
+            json!({"text": text, "label": best.map(|b| b.0), "score": best.map(|b| b.1)}).to_string()
+        }
+        PredictionFormat::Jsonl => {
+            let best: Vec<_> = scored().map(|(l, s)| json!({"label": l, "score": s})).collect();
+            json!({"text": text, "top_k": best}).to_string()
+        }
+    }
 }

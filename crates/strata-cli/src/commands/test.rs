@@ -1,48 +1,90 @@
 //! `strata test`: accuracy, precision, recall, F1 and the confusion matrix of a saved model on
-//! a labelled file.
+//! a labelled file, and with `--predictions FILE` each row's answer for error analysis.
+
+use std::fmt::Write as _;
+use std::path::Path;
 
 use anyhow::Result;
-use strata_data::read_examples;
+use serde_json::json;
+use strata_data::{read_examples, Example};
 use strata_model::folder::load;
-use strata_model::metrics::report;
-use strata_workflow::pipeline::{label_indices, predict};
+use strata_model::metrics::{report, Report};
+use strata_workflow::pipeline::{label_indices, predict, Prediction};
 
 use crate::args::TestCmd;
+use crate::output_file::write_results;
+use crate::stdout::Out;
 
 pub fn run(a: TestCmd) -> Result<()> {
     let saved = load(&a.model)?;
     let examples = read_examples(&a.data, &a.read.options())?;
     let truth = label_indices(&examples, &saved.labels, &a.data.display().to_string())?;
     let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
-    let pred: Vec<usize> = predict(&saved, &texts).iter().map(|p| p.class).collect();
+    let predictions = predict(&saved, &texts);
+    let pred: Vec<usize> = predictions.iter().map(|p| p.class).collect();
     let r = report(&truth, &pred, saved.labels.labels());
-    if a.json {
-        println!("{}", serde_json::to_string(&r)?);
-        return Ok(());
+    if let Some(path) = &a.predictions {
+        let labels = saved.labels.labels();
+        write_results(path, Some(&a.data), per_row(path, &examples, &predictions, labels).as_bytes())?;
     }
-    println!("examples   {}", r.n);
-    println!("accuracy   {:.4}", r.accuracy);
+    let text = if a.json { serde_json::to_string(&r)? } else { table(&r) };
+    let mut out = Out::new();
+    out.line(text.trim_end_matches('\n'))?;
+    Ok(out.flush()?)
+}
+
+/// The human-readable report: the scores, then per class, then the confusion matrix.
+fn table(r: &Report) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "examples   {}", r.n);
+    let _ = writeln!(s, "accuracy   {:.4}", r.accuracy);
     let which =
         if r.labels.len() == 2 { format!(" (positive class '{}')", r.labels[1]) } else { " (macro average)".into() };
-    println!("precision  {:.4}{which}", r.precision);
-    println!("recall     {:.4}", r.recall);
-    println!("f1         {:.4}", r.f1);
-    println!("macro f1   {:.4}", r.macro_f1);
-    println!("micro f1   {:.4}", r.micro_f1);
-    println!();
-    println!("{:<12} {:>9} {:>9} {:>9} {:>8}", "class", "precision", "recall", "f1", "support");
+    let _ = writeln!(s, "precision  {:.4}{which}", r.precision);
+    let _ = writeln!(s, "recall     {:.4}", r.recall);
+    let _ = writeln!(s, "f1         {:.4}", r.f1);
+    let _ = writeln!(s, "macro f1   {:.4}", r.macro_f1);
+    let _ = writeln!(s, "micro f1   {:.4}", r.micro_f1);
+    let _ = writeln!(s);
+    let _ = writeln!(s, "{:<12} {:>9} {:>9} {:>9} {:>8}", "class", "precision", "recall", "f1", "support");
     for c in &r.per_class {
-        println!("{:<12} {:>9.4} {:>9.4} {:>9.4} {:>8}", c.label, c.precision, c.recall, c.f1, c.support);
+        let _ = writeln!(s, "{:<12} {:>9.4} {:>9.4} {:>9.4} {:>8}", c.label, c.precision, c.recall, c.f1, c.support);
     }
-    println!();
-    println!("confusion matrix (rows: true, columns: predicted)");
-    print!("{:<12}", "");
-    r.labels.iter().for_each(|l| print!(" {l:>8}"));
-    println!();
+    let _ = writeln!(s);
+    let _ = writeln!(s, "confusion matrix (rows: true, columns: predicted)");
+    let _ = write!(s, "{:<12}", "");
+    r.labels.iter().for_each(|l| {
+        let _ = write!(s, " {l:>8}");
+    });
+    let _ = writeln!(s);
     for (l, row) in r.labels.iter().zip(&r.confusion) {
-        print!("{l:<12}");
-        row.iter().for_each(|v| print!(" {v:>8}"));
-        println!();
+        let _ = write!(s, "{l:<12}");
+        row.iter().for_each(|v| {
+            let _ = write!(s, " {v:>8}");
+        });
+        let _ = writeln!(s);
     }
-    Ok(())
+    s
+}
+
+/// `--predictions`: one row per example — its line, text, gold label, predicted label and the
+/// predicted label's probability — as JSONL for a `.jsonl`/`.ndjson`/`.json` path, else as TSV
+/// with a header (tabs and line breaks in the text become spaces, so a row stays one line).
+fn per_row(path: &Path, examples: &[Example], predictions: &[Prediction], labels: &[String]) -> String {
+    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    let jsonl = matches!(ext.as_deref(), Some("jsonl" | "ndjson" | "json"));
+    let mut s = if jsonl { String::new() } else { "line\ttext\tgold\tpredicted\tprobability\n".to_string() };
+    for (e, p) in examples.iter().zip(predictions) {
+        let predicted = &labels[p.class];
+        let prob = p.probs[p.class];
+        if jsonl {
+            let row =
+                json!({"line": e.line, "text": e.text, "gold": e.label, "predicted": predicted, "probability": prob});
+            let _ = writeln!(s, "{row}");
+        } else {
+            let text = e.text.replace(['\t', '\n', '\r'], " ");
+            let _ = writeln!(s, "{}\t{text}\t{}\t{predicted}\t{prob:.4}", e.line, e.label);
+        }
+    }
+    s
 }
