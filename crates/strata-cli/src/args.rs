@@ -42,6 +42,8 @@ pub enum Command {
     Probe(ProbeCmd),
     /// Every schedule on the same folds, seed and epoch budget, with a report
     Experiment(ExperimentCmd),
+    /// Re-render a finished experiment's report.md and report/index.html from its results.json
+    Report(crate::commands::report::ReportCmd),
     /// Which words decided a prediction (occlusion saliency per token)
     Explain(ExplainCmd),
     /// Serve a model over HTTP: JSON predict API and a predict page
@@ -384,6 +386,10 @@ pub struct ExperimentCmd {
     /// Fraction of each fold's training part held out for learning curves and probes
     #[arg(long, default_value_t = 0.1)]
     pub validation_split: f64,
+    /// Run every schedule under R seeds (--seed, --seed+1, …), splits made again under each;
+    /// the report counts wins over every (split, seed) pair
+    #[arg(long, default_value_t = 1)]
+    pub repeats: usize,
     /// Folder for results.json, report.md and report/index.html
     #[arg(long)]
     pub out: PathBuf,

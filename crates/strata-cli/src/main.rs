@@ -33,6 +33,7 @@ fn main() -> ExitCode {
         Command::Demo(a) => commands::demo::run(a),
         Command::Probe(a) => commands::probe::run(a),
         Command::Experiment(a) => commands::experiment::run_cmd(a),
+        Command::Report(a) => commands::report::run(a),
         Command::Explain(a) => commands::explain::run(a),
         Command::Serve(a) => commands::serve::run(a),
     });
