@@ -25,13 +25,16 @@ pub fn color(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
 }
 
-/// The colour as CSS (`#0072b2`), for legends drawn in HTML.
+/// The colour as CSS (`#0072b2`), for the swatches in the page's tables.
 pub fn css_color(i: usize) -> String {
     let RGBColor(r, g, b) = color(i);
     format!("#{r:02x}{g:02x}{b:02x}")
 }
 
 const FONT: (&str, u32) = ("sans-serif", 13);
+
+/// Width kept right of a plot for its legend, so that no legend hides a line or a bar.
+const LEGEND: u32 = 170;
 
 /// A tick value written with the fewest decimals (at most 6) that say it exactly: `0.45`,
 /// `0.5`, `1`, `0.025`.
@@ -70,6 +73,16 @@ fn category_names(chart: &mut ChartContext<SVGBackend, Cartesian2d<RangedCoordf6
     }
 }
 
+/// A swatch and a name per series, top to bottom, in the area right of a plot (so that no
+/// legend hides a line or a bar).
+fn legend<'a>(area: &DrawingArea<SVGBackend, plotters::coord::Shift>, names: impl Iterator<Item = &'a str>) {
+    for (i, name) in names.enumerate() {
+        let y = 16 + 20 * i as i32;
+        area.draw(&Rectangle::new([(4, y), (16, y + 12)], color(i).filled())).expect("SVG into a String");
+        area.draw(&Text::new(name.to_string(), (22, y), FONT)).expect("SVG into a String");
+    }
+}
+
 /// Bars with ± whiskers, one per `(name, value, error)`, on an axis from 0 to 1.
 pub fn bars(items: &[(String, f64, f64)], label: &str) -> String {
     let n = items.len().max(1);
@@ -97,7 +110,8 @@ pub fn bars(items: &[(String, f64, f64)], label: &str) -> String {
         for (i, (_, v, e)) in items.iter().enumerate() {
             let (x, v, e) = (i as f64, finite(*v).clamp(0.0, 1.0), finite(*e).abs());
             let bar = Rectangle::new([(x + 0.15, 0.0), (x + 0.85, v)], color(i).filled());
-            let whisker = PathElement::new([(x + 0.5, (v - e).max(0.0)), (x + 0.5, (v + e).min(1.0))], BLACK.stroke_width(2));
+            let whisker =
+                PathElement::new([(x + 0.5, (v - e).max(0.0)), (x + 0.5, (v + e).min(1.0))], BLACK.stroke_width(2));
             let above = TextStyle::from(FONT.into_font()).pos(Pos::new(HPos::Center, VPos::Bottom));
             let text = EmptyElement::at((x + 0.5, (v + e).min(1.0))) + Text::new(format!("{v:.3}"), (0, -4), above);
             chart.draw_series(std::iter::once(bar)).expect("SVG into a String");
@@ -132,9 +146,11 @@ pub fn curves(series: &[(String, Vec<(usize, f64)>)], label: &str) -> String {
     let desc = if lo > 0.0 { format!("{label} (axis from {})", tick_label(lo)) } else { label.to_string() };
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (720, 320)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (720 + LEGEND, 320)).into_drawing_area();
         root.fill(&WHITE).expect("SVG into a String");
-        let mut chart = ChartBuilder::on(&root)
+        let (plot, legend_area) = root.split_horizontally(720);
+        legend(&legend_area, series.iter().map(|(name, _)| name.as_str()));
+        let mut chart = ChartBuilder::on(&plot)
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(56)
@@ -145,19 +161,18 @@ pub fn curves(series: &[(String, Vec<(usize, f64)>)], label: &str) -> String {
             .x_desc("epoch (dots: a stage starts)")
             .y_desc(desc)
             .x_labels(n.min(20))
+            .x_max_light_lines(0)
             .x_label_formatter(&|v| tick_label(*v))
             .y_label_formatter(&|v| tick_label(*v))
             .label_style(FONT)
             .draw()
             .expect("SVG into a String");
-        for (si, (name, pts)) in series.iter().enumerate() {
+        for (si, (_, pts)) in series.iter().enumerate() {
             let c = color(si);
             let xy = |i: usize, v: f64| ((i + 1) as f64, finite(v).clamp(lo, hi));
             chart
                 .draw_series(LineSeries::new(pts.iter().enumerate().map(|(i, (_, v))| xy(i, *v)), c.stroke_width(2)))
-                .expect("SVG into a String")
-                .label(name.clone())
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], c.stroke_width(3)));
+                .expect("SVG into a String");
             let starts = pts
                 .iter()
                 .enumerate()
@@ -165,14 +180,6 @@ pub fn curves(series: &[(String, Vec<(usize, f64)>)], label: &str) -> String {
                 .map(|(i, (_, v))| Circle::new(xy(i, *v), 4, c.filled()));
             chart.draw_series(starts).expect("SVG into a String");
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .label_font(FONT)
-            .draw()
-            .expect("SVG into a String");
         root.present().expect("SVG into a String");
     }
     named(svg, label)
@@ -183,10 +190,12 @@ pub fn grouped(groups: &[String], series: &[(String, Vec<f64>)], label: &str) ->
     let (n, k) = (groups.len().max(1), series.len().max(1));
     let mut svg = String::new();
     {
-        let w = (200 + n * (26 * k + 40)).max(420) as u32;
-        let root = SVGBackend::with_string(&mut svg, (w, 320)).into_drawing_area();
+        let w = (80 + n * (26 * k + 40)).max(300) as u32;
+        let root = SVGBackend::with_string(&mut svg, (w + LEGEND, 320)).into_drawing_area();
         root.fill(&WHITE).expect("SVG into a String");
-        let mut chart = ChartBuilder::on(&root)
+        let (plot, legend_area) = root.split_horizontally(w);
+        legend(&legend_area, series.iter().map(|(name, _)| name.as_str()));
+        let mut chart = ChartBuilder::on(&plot)
             .margin(12)
             .x_label_area_size(30)
             .y_label_area_size(56)
@@ -205,26 +214,14 @@ pub fn grouped(groups: &[String], series: &[(String, Vec<f64>)], label: &str) ->
         category_names(&mut chart, &groups.iter().map(String::as_str).collect::<Vec<_>>());
         // each group spans 1 on the x axis: k bars side by side in its middle 80 %
         let bw = 0.8 / k as f64;
-        for (si, (name, vals)) in series.iter().enumerate() {
+        for (si, (_, vals)) in series.iter().enumerate() {
             let c = color(si);
             let bars = vals.iter().enumerate().map(move |(gi, v)| {
                 let x = gi as f64 + 0.1 + bw * si as f64;
                 Rectangle::new([(x, 0.0), (x + bw * 0.9, finite(*v).clamp(0.0, 1.0))], c.filled())
             });
-            chart
-                .draw_series(bars)
-                .expect("SVG into a String")
-                .label(name.clone())
-                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled()));
+            chart.draw_series(bars).expect("SVG into a String");
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .label_font(FONT)
-            .draw()
-            .expect("SVG into a String");
         root.present().expect("SVG into a String");
     }
     named(svg, label)

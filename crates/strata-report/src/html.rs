@@ -143,11 +143,8 @@ fn probes(r: &ExperimentResults) -> Markup {
         return page! {};
     }
     let layers = probed_layers(r);
-    let series: Vec<(String, Vec<f64>)> = r
-        .schedules
-        .iter()
-        .map(|sc| (sc.name.clone(), sc.probes.iter().map(|p| p.val_accuracy).collect()))
-        .collect();
+    let series: Vec<(String, Vec<f64>)> =
+        r.schedules.iter().map(|sc| (sc.name.clone(), sc.probes.iter().map(|p| p.val_accuracy).collect())).collect();
     page! {
         h2 id="probes" { "What each layer has learned" }
         p { "Validation accuracy of a logistic-regression probe on each layer's pooled output (mean embedding; each LSTM's last state), after training." }

@@ -14,10 +14,13 @@ pub use markdown::markdown;
 
 use crate::results::{ExperimentResults, ScheduleResult};
 
-/// Text made safe inside HTML and SVG (element content and quoted attributes): every page
-/// strata writes escapes through here.
+/// Text made safe inside HTML and SVG (element content and quoted attributes), by maud's
+/// escaper — the one the report's template uses — for pages written outside a template.
 pub fn escape_html(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    use std::fmt::Write;
+    let mut out = String::with_capacity(s.len());
+    let _ = maud::Escaper::new(&mut out).write_str(s);
+    out
 }
 
 /// Accuracy differences from the end-to-end schedule on the same splits and seeds.

@@ -88,7 +88,7 @@ fn schedule_colours_are_neither_red_nor_green() {
         } else {
             60.0 * ((r - g) / (max - min) + 4.0)
         };
-        assert!(!(hue < 20.0 || hue > 340.0), "{c:?} reads as red (bad)");
+        assert!((20.0..=340.0).contains(&hue), "{c:?} reads as red (bad)");
         assert!(!(80.0..=160.0).contains(&hue), "{c:?} reads as green (good)");
     }
 }

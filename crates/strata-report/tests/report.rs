@@ -33,10 +33,21 @@ fn results() -> ExperimentResults {
         threads: 2,
         schedules: vec![
             schedule("end-to-end", &[0.80, 0.70, 0.60, 0.90], 2, Some(2), None),
-            schedule("layerwise", &[0.85, 0.70, 0.55, 1.0], 3, Some(2), Some("its 3 stages need at least one epoch each")),
+            schedule(
+                "layerwise",
+                &[0.85, 0.70, 0.55, 1.0],
+                3,
+                Some(2),
+                Some("its 3 stages need at least one epoch each"),
+            ),
         ],
         seeds: vec![7, 8],
-        split_names: vec!["fold 1, seed 7".into(), "fold 2, seed 7".into(), "fold 1, seed 8".into(), "fold 2, seed 8".into()],
+        split_names: vec![
+            "fold 1, seed 7".into(),
+            "fold 2, seed 7".into(),
+            "fold 1, seed 8".into(),
+            "fold 2, seed 8".into(),
+        ],
         config: Some(RunConfig {
             command: "strata experiment --data 'data/a\"b<c>.tsv' --repeats 2".into(),
             strata_version: "0.1.0".into(),
@@ -49,7 +60,10 @@ fn results() -> ExperimentResults {
             num_words: 100,
             validation_split: 0.1,
             repeats: 2,
-            examples_per_class: vec![ClassCount { label: "neg".into(), count: 60 }, ClassCount { label: "pos".into(), count: 40 }],
+            examples_per_class: vec![
+                ClassCount { label: "neg".into(), count: 60 },
+                ClassCount { label: "pos".into(), count: 40 },
+            ],
         }),
     }
 }
@@ -109,8 +123,10 @@ fn the_page_holds_the_configuration_that_reproduces_it() {
     ] {
         assert!(config.contains(&format!("<th>{key}</th><td>{value}</td>")), "{key}: {config}");
     }
-    assert!(config.contains("strata experiment --data &apos;data/a&quot;b&lt;c&gt;.tsv&apos; --repeats 2")
-        || config.contains("strata experiment --data 'data/a&quot;b&lt;c&gt;.tsv' --repeats 2"));
+    assert!(
+        config.contains("strata experiment --data &apos;data/a&quot;b&lt;c&gt;.tsv&apos; --repeats 2")
+            || config.contains("strata experiment --data 'data/a&quot;b&lt;c&gt;.tsv' --repeats 2")
+    );
     assert!(markdown(&results()).contains("lr 0.001,"));
 }
 
@@ -119,6 +135,7 @@ fn every_value_is_escaped() {
     let page = html(&results());
     assert!(!page.contains("a\"b<c>"), "a raw name in the page");
     assert!(page.contains("data/a&quot;b&lt;c&gt;.tsv"));
+    assert_eq!(strata_report::escape_html("a\"<b>&"), "a&quot;&lt;b&gt;&amp;");
 }
 
 #[test]

@@ -84,13 +84,15 @@ pub fn run(e: &Experiment, progress: &mut dyn ExperimentProgress) -> Result<Expe
 fn split_names(runs: &[SeededSplits]) -> Vec<String> {
     runs.iter()
         .flat_map(|r| {
-            r.splits.iter().map(move |(name, _)| {
-                if runs.len() > 1 {
-                    format!("{name}, seed {}", r.seed)
-                } else {
-                    name.clone()
-                }
-            })
+            r.splits.iter().map(
+                move |(name, _)| {
+                    if runs.len() > 1 {
+                        format!("{name}, seed {}", r.seed)
+                    } else {
+                        name.clone()
+                    }
+                },
+            )
         })
         .collect()
 }

@@ -31,7 +31,9 @@ struct Data {
 enum Layout {
     Folds(usize),
     /// `--train`, `--dev` and `--test`: dev follows train, test follows dev.
-    TrainDevTest { n_dev: usize },
+    TrainDevTest {
+        n_dev: usize,
+    },
     /// `--train` and `--test`: validation is held out of train under each seed.
     TrainTest,
 }
@@ -55,8 +57,7 @@ impl Data {
                 vec![("test".into(), split)]
             }
             Layout::TrainTest => {
-                let (train, val) =
-                    stratified_split(&(0..n_train).collect::<Vec<_>>(), &self.y, validation_split, seed);
+                let (train, val) = stratified_split(&(0..n_train).collect::<Vec<_>>(), &self.y, validation_split, seed);
                 vec![("test".into(), Split { train, val, test: (n_train..n).collect() })]
             }
         }
@@ -141,8 +142,7 @@ impl ExperimentProgress for RunPrinter {
 /// The command line as typed, quoted for a POSIX shell where an argument needs it.
 fn command_line() -> String {
     let quote = |a: String| {
-        let plain = !a.is_empty()
-            && a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=,:@%+".contains(c));
+        let plain = !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=,:@%+".contains(c));
         if plain {
             a
         } else {
