@@ -43,7 +43,7 @@ pub enum Command {
     /// Every schedule on the same folds, seed and epoch budget, with a report
     Experiment(ExperimentCmd),
     /// Re-render a finished experiment's report.md and report/index.html from its results.json
-    Report(crate::commands::report::ReportCmd),
+    Report(ReportCmd),
     /// Which words decided a prediction (occlusion saliency per token)
     Explain(ExplainCmd),
     /// Serve a model over HTTP: JSON predict API and a predict page
@@ -399,6 +399,12 @@ pub struct ExperimentCmd {
     pub read: ReadArgs,
     #[command(flatten)]
     pub train: TrainArgs,
+}
+
+#[derive(Args)]
+pub struct ReportCmd {
+    /// The experiment's folder (what `strata experiment --out` wrote: it holds results.json)
+    pub run: PathBuf,
 }
 
 #[derive(Args)]

@@ -82,8 +82,8 @@ pub fn markdown(r: &ExperimentResults) -> String {
         let classes: Vec<String> = c.examples_per_class.iter().map(|k| format!("{}: {}", k.label, k.count)).collect();
         let _ = write!(
             s,
-            "\n## Configuration\n\n```\n{}\n```\n\nstrata {}, {} UTC; epoch budget {}, batch size {}, {} lr {}, \
-             maxlen {}, num_words {}, validation split {}, {} repeats; examples per class: {}.\n",
+            "\n## Configuration\n\n```\n{}\n```\n\nstrata {}, {}; epoch budget {}, batch size {}, {} lr {}, \
+             maxlen {}, num_words {}, validation split {}, repeats {}; examples per class: {}.\n",
             c.command,
             c.strata_version,
             c.date,

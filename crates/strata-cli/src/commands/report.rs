@@ -2,19 +2,11 @@
 //! from its results.json, so that an experiment run by an earlier strata gets today's page.
 //! results.json itself is only read.
 
-use std::path::PathBuf;
-
 use anyhow::{anyhow, Result};
-use clap::Args;
 use strata_report::results::ExperimentResults;
 
 use super::experiment::write_pages;
-
-#[derive(Args)]
-pub struct ReportCmd {
-    /// The experiment's folder (what `strata experiment --out` wrote: it holds results.json)
-    pub run: PathBuf,
-}
+use crate::args::ReportCmd;
 
 pub fn run(a: ReportCmd) -> Result<()> {
     let path = a.run.join("results.json");
