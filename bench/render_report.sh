@@ -14,7 +14,7 @@ flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --dis
 "$chrome" "${flags[@]}" --window-size=1200,2600 --screenshot="$dir/report/screenshot.png" "file://$page" 2>/dev/null
 dom=$("$chrome" "${flags[@]}" --dump-dom "file://$page" 2>/dev/null)
 fail=0
-for id in summary paired-table time-table probe-table; do
+for id in summary paired-table time-table probe-table config; do
   grep -q "id=\"$id\"" <<<"$dom" || { echo "missing table #$id"; fail=1; }
 done
 charts=$(grep -o '<svg class="chart"' <<<"$dom" | wc -l)
@@ -22,5 +22,5 @@ charts=$(grep -o '<svg class="chart"' <<<"$dom" | wc -l)
 grep -q '<polyline' <<<"$dom" || { echo "no learning curve drawn"; fail=1; }
 if grep -Eo '(src|href)="https?://' <<<"$dom" | grep -q .; then echo "the page loads something from outside"; fail=1; fi
 [ -s "$dir/report/screenshot.png" ] || { echo "no screenshot"; fail=1; }
-[ $fail -eq 0 ] && echo "ok: 4 tables, $charts charts; screenshot $dir/report/screenshot.png"
+[ $fail -eq 0 ] && echo "ok: 5 tables, $charts charts; screenshot $dir/report/screenshot.png"
 exit $fail

@@ -62,6 +62,8 @@ pub enum Command {
     Probe(ProbeCmd),
     /// Every schedule on the same folds, seed and epoch budget, with a report
     Experiment(ExperimentCmd),
+    /// Re-render a finished experiment's report.md and report/index.html from its results.json
+    Report(ReportCmd),
     /// Which words decided a prediction (occlusion saliency per token)
     Explain(ExplainCmd),
     /// Serve a model over HTTP: JSON predict API and a predict page
@@ -472,9 +474,17 @@ pub struct ExperimentCmd {
     /// Fraction of each fold's training part held out for learning curves and probes
     #[arg(long, default_value_t = 0.1, help_heading = DATA)]
     pub validation_split: f64,
-    /// Folder for results.json, report.md and report/index.html
+    /// Run every schedule under R seeds (--seed, --seed+1, …), splits made again under each;
+    /// the report counts wins over every (split, seed) pair
+    #[arg(long, default_value_t = 1, help_heading = SCHEDULE)]
+    pub repeats: usize,
+    /// Folder for results.json, report.md and report/index.html: a new or empty folder, or an
+    /// earlier experiment's with --overwrite; checked before training starts
     #[arg(short = 'o', long, help_heading = OUTPUT)]
     pub out: PathBuf,
+    /// Replace the earlier experiment in --out (strata replaces only what it wrote there)
+    #[arg(long, help_heading = OUTPUT)]
+    pub overwrite: bool,
     /// Print results.json on stdout instead of the markdown report
     #[arg(long, help_heading = OUTPUT)]
     pub json: bool,
@@ -482,6 +492,12 @@ pub struct ExperimentCmd {
     pub read: ReadArgs,
     #[command(flatten)]
     pub train: TrainArgs,
+}
+
+#[derive(Args)]
+pub struct ReportCmd {
+    /// The experiment's folder (what `strata experiment --out` wrote: it holds results.json)
+    pub run: PathBuf,
 }
 
 #[derive(Args)]

@@ -77,6 +77,7 @@ fn run() -> u8 {
         Command::Demo(a) => commands::demo::run(a),
         Command::Probe(a) => commands::probe::run(a),
         Command::Experiment(a) => commands::experiment::run_cmd(a),
+        Command::Report(a) => commands::report::run(a),
         Command::Explain(a) => commands::explain::run(a),
         Command::Serve(a) => commands::serve::run(a),
         Command::Completions(a) => commands::completions::run(a),

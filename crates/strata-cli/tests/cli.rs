@@ -102,6 +102,9 @@ fn train_test_predict_round_trip() {
     }
     let history = std::fs::read_to_string(c.path("run/history.csv")).unwrap();
     assert_eq!(history.lines().count(), 9, "{history}");
+    // issue 11 point 11: the f32 learning rate as typed, not widened to 0.009999999776482582
+    let record = std::fs::read_to_string(c.path("run/run.toml")).unwrap();
+    assert!(record.lines().any(|l| l == "lr = 0.01"), "{record}");
 
     let test = c.run(&["test", "--model", "run", "--data", "train.tsv", "--json"]);
     assert!(test.status.success(), "{}", String::from_utf8_lossy(&test.stderr));

@@ -1,135 +1,198 @@
-//! `report/index.html`: one self-contained page with tables and inline SVG plots.
+//! `report/index.html`: one self-contained page with tables, inline SVG charts and the
+//! configuration that reproduces it. maud builds the page, so every value is escaped as HTML
+//! by the template, not by hand.
 
-use std::fmt::Write;
+use maud::{html as page, Markup, PreEscaped, DOCTYPE};
 
-use crate::results::ExperimentResults;
+use crate::charts::{self, css_color};
+use crate::results::{ExperimentResults, RunConfig};
+use crate::{budget_warning, mean_curve, paired, probed_layers, seeds_phrase};
 
-use crate::{mean_curve, paired, probed_layers, svg};
-
-use crate::escape_html as esc;
+const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}\
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}\
+th:first-child,td:first-child,#summary td:nth-child(2),#time-table td:nth-child(2),#config td{text-align:left}\
+th{background:#f4f4f4}.pos{color:#1a7f37}.neg{color:#b3261e}.note{color:#8a4b00;font-size:.9em}\
+.swatch{display:inline-block;width:.8em;height:.8em;margin-right:.4em;vertical-align:baseline}\
+svg.chart{display:block;margin:1em 0;background:#fff}code{background:#f4f4f4;padding:0 .2em}\
+#config code.command{display:block;white-space:pre-wrap;word-break:break-all}";
 
 pub fn html(r: &ExperimentResults) -> String {
-    let mut s = String::from(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>strata experiment</title><style>\
-         body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}\
-         table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}\
-         th:first-child,td:first-child,#summary td:nth-child(2),#time-table td:nth-child(2){text-align:left}th{background:#f4f4f4}.pos{color:#1a7f37}.neg{color:#c62828}\
-         svg.chart{display:block;margin:1em 0;background:#fff}</style></head><body>",
-    );
-    let _ = write!(
-        s,
-        "<h1>Experiment: end-to-end or hierarchical?</h1><p>Data <code>{}</code>, model <code>{}</code> ({} levels), {}, seed {}, {} threads.</p>",
-        esc(&r.data),
-        esc(&r.model),
-        r.layers,
-        esc(&r.protocol),
-        r.seed,
-        r.threads
-    );
-    s.push_str("<h2 id=\"accuracy\">Accuracy</h2><table id=\"summary\"><tr><th>schedule</th><th>stages</th><th>epochs</th><th>accuracy</th><th>± std</th><th>Δ vs end-to-end</th><th>wins/ties/losses</th><th>train time (s)</th></tr>");
-    for sc in &r.schedules {
-        let (d, wtl) = match paired(r, sc) {
-            Some(p) if sc.name != "end-to-end" => {
-                let class = if p.mean > 0.0 { "pos" } else { "neg" };
-                (
-                    format!("<span class=\"{class}\">{:+.4}</span>", p.mean),
-                    format!("{}/{}/{}", p.wins, p.ties, p.losses),
-                )
+    page! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                title { "strata experiment: " (r.data) }
+                style { (PreEscaped(CSS)) }
             }
-            _ => ("—".into(), "—".into()),
-        };
-        let _ = write!(
-            s,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.4}</td><td>{:.4}</td><td>{d}</td><td>{wtl}</td><td>{:.0}</td></tr>",
-            esc(&sc.name),
-            esc(&sc.stages.join(" → ")),
-            sc.epochs,
-            sc.mean_accuracy,
-            sc.std_accuracy,
-            sc.seconds
-        );
-    }
-    s.push_str("</table>");
-    let bars: Vec<(String, f64, f64)> =
-        r.schedules.iter().map(|sc| (sc.name.clone(), sc.mean_accuracy, sc.std_accuracy)).collect();
-    s.push_str(&svg::bars(&bars, "test accuracy (mean ± std)"));
-
-    s.push_str(
-        "<h2 id=\"paired\">Split by split, against end-to-end</h2><table id=\"paired-table\"><tr><th>schedule</th>",
-    );
-    let n = r.schedules.first().map_or(0, |x| x.split_accuracy.len());
-    (1..=n).for_each(|i| {
-        let _ = write!(s, "<th>{i}</th>");
-    });
-    s.push_str("</tr>");
-    for sc in &r.schedules {
-        let _ = write!(s, "<tr><td>{}</td>", esc(&sc.name));
-        let p = paired(r, sc).filter(|_| sc.name != "end-to-end");
-        for (i, a) in sc.split_accuracy.iter().enumerate() {
-            match &p {
-                Some(p) => {
-                    let d = p.diffs[i];
-                    let class = if d > 0.0 {
-                        "pos"
-                    } else if d < 0.0 {
-                        "neg"
-                    } else {
-                        ""
-                    };
-                    let _ = write!(s, "<td>{a:.4} <span class=\"{class}\">({d:+.3})</span></td>");
+            body {
+                h1 { "Experiment: end-to-end or hierarchical?" }
+                p {
+                    "Data " code { (r.data) } ", model " code { (r.model) } " (" (r.layers) " levels), "
+                    (r.protocol) ", " (seeds_phrase(r)) ", " (r.threads) " threads."
                 }
-                None => {
-                    let _ = write!(s, "<td>{a:.4}</td>");
-                }
+                (summary(r))
+                (PreEscaped(charts::bars(&accuracy_bars(r), "test accuracy (mean ± std)")))
+                (paired_table(r))
+                (time_table(r))
+                h2 id="curves" { "Learning curves by stage" }
+                p { "Validation accuracy after each epoch, mean over splits and seeds; a dot marks the first epoch of a stage." }
+                (PreEscaped(charts::curves(&curve_series(r), "validation accuracy")))
+                (probes(r))
+                (config(r))
+                p { "Made by strata from results.json; " code { "strata report RUN" } " makes it again." }
             }
         }
-        s.push_str("</tr>");
     }
-    s.push_str("</table>");
+    .into_string()
+        + "\n"
+}
 
-    s.push_str("<h2 id=\"time\">Time</h2><table id=\"time-table\"><tr><th>schedule</th><th>stage</th><th>seconds per epoch</th></tr>");
-    for sc in &r.schedules {
-        for st in &sc.stage_times {
-            let _ = write!(
-                s,
-                "<tr><td>{}</td><td>{} {}</td><td>{:.2}</td></tr>",
-                esc(&sc.name),
-                st.stage,
-                esc(&st.name),
-                st.seconds_per_epoch
-            );
+fn accuracy_bars(r: &ExperimentResults) -> Vec<(String, f64, f64)> {
+    r.schedules.iter().map(|sc| (sc.name.clone(), sc.mean_accuracy, sc.std_accuracy)).collect()
+}
+
+fn curve_series(r: &ExperimentResults) -> Vec<(String, Vec<(usize, f64)>)> {
+    r.schedules.iter().map(|sc| (sc.name.clone(), mean_curve(sc))).collect()
+}
+
+fn signed(d: f64) -> Markup {
+    let class = if d > 0.0 {
+        "pos"
+    } else if d < 0.0 {
+        "neg"
+    } else {
+        ""
+    };
+    page! { span class=(class) { (format!("{d:+.4}")) } }
+}
+
+fn summary(r: &ExperimentResults) -> Markup {
+    let pairs = r.schedules.first().map_or(0, |s| s.split_accuracy.len());
+    page! {
+        h2 id="accuracy" { "Accuracy" }
+        p { "Mean ± standard deviation over " (pairs) " test scores (every split under every seed). "
+            "Δ is the mean ± standard deviation of the difference from end-to-end on the same split and seed; "
+            "wins/ties/losses count those pairs." }
+        table id="summary" {
+            tr { th { "schedule" } th { "stages" } th { "epochs" } th { "accuracy" } th { "± std" }
+                 th { "Δ vs end-to-end" } th { "wins/ties/losses" } th { "train time (s)" } }
+            @for (i, sc) in r.schedules.iter().enumerate() {
+                tr {
+                    td { span.swatch style={ "background:" (css_color(i)) } {} (sc.name) }
+                    td {
+                        (sc.stages.join(" → "))
+                        @if let Some(w) = budget_warning(sc) { br; span.note { "⚠ " (w) } }
+                    }
+                    td { (sc.epochs) @if let Some(b) = sc.budget.filter(|&b| b != sc.epochs) { " of " (b) " ⚠" } }
+                    td { (format!("{:.4}", sc.mean_accuracy)) }
+                    td { (format!("{:.4}", sc.std_accuracy)) }
+                    @match paired(r, sc) {
+                        Some(p) => {
+                            td { (signed(p.mean)) " ± " (format!("{:.4}", p.std)) }
+                            td { (p.wins) "/" (p.ties) "/" (p.losses) }
+                        }
+                        None => { td { "—" } td { "—" } }
+                    }
+                    td { (format!("{:.0}", sc.seconds)) }
+                }
+            }
         }
     }
-    s.push_str("</table><p>A stage whose lower layers are frozen runs no backward through them, so its epochs are shorter.</p>");
+}
 
-    s.push_str("<h2 id=\"curves\">Learning curves by stage</h2><p>Validation accuracy after each epoch, mean over splits; a dot marks the first epoch of a stage.</p>");
-    let series: Vec<(String, Vec<(usize, f64)>)> =
-        r.schedules.iter().map(|sc| (sc.name.clone(), mean_curve(sc))).collect();
-    s.push_str(&svg::curves(&series, "validation accuracy"));
-
-    if r.schedules.iter().any(|sc| !sc.probes.is_empty()) {
-        s.push_str("<h2 id=\"probes\">What each layer has learned</h2><p>Validation accuracy of a logistic-regression probe on each layer's pooled output (mean embedding; each LSTM's last state), after training.</p>");
-        let layers = probed_layers(r);
-        let series: Vec<(String, Vec<f64>)> = r
-            .schedules
-            .iter()
-            .map(|sc| (sc.name.clone(), sc.probes.iter().map(|p| p.val_accuracy).collect()))
-            .collect();
-        s.push_str(&svg::grouped(&layers, &series, "probe accuracy"));
-        s.push_str("<table id=\"probe-table\"><tr><th>schedule</th>");
-        layers.iter().for_each(|l| {
-            let _ = write!(s, "<th>{}</th>", esc(l));
-        });
-        s.push_str("</tr>");
-        for (name, vals) in &series {
-            let _ = write!(s, "<tr><td>{}</td>", esc(name));
-            vals.iter().for_each(|v| {
-                let _ = write!(s, "<td>{v:.4}</td>");
-            });
-            s.push_str("</tr>");
+fn paired_table(r: &ExperimentResults) -> Markup {
+    page! {
+        h2 id="paired" { "Split by split, against end-to-end" }
+        p { "Test accuracy of each run; in brackets, the difference from end-to-end on the same split and seed." }
+        table id="paired-table" {
+            tr { th { "schedule" } @for name in r.split_column_names() { th { (name) } } }
+            @for sc in &r.schedules {
+                @let p = paired(r, sc);
+                tr {
+                    td { (sc.name) }
+                    @for (i, a) in sc.split_accuracy.iter().enumerate() {
+                        td {
+                            (format!("{a:.4}"))
+                            @if let Some(d) = p.as_ref().and_then(|p| p.diffs.get(i)) { " (" (signed(*d)) ")" }
+                        }
+                    }
+                }
+            }
         }
-        s.push_str("</table>");
     }
-    s.push_str("<p>Made by strata from results.json.</p></body></html>\n");
-    s
+}
+
+fn time_table(r: &ExperimentResults) -> Markup {
+    page! {
+        h2 id="time" { "Time" }
+        table id="time-table" {
+            tr { th { "schedule" } th { "stage" } th { "seconds per epoch" } }
+            @for sc in &r.schedules {
+                @for st in &sc.stage_times {
+                    tr { td { (sc.name) } td { (st.stage) " " (st.name) } td { (format!("{:.2}", st.seconds_per_epoch)) } }
+                }
+            }
+        }
+        p { "A stage whose lower layers are frozen runs no backward through them, so its epochs are shorter." }
+    }
+}
+
+fn probes(r: &ExperimentResults) -> Markup {
+    if r.schedules.iter().all(|sc| sc.probes.is_empty()) {
+        return page! {};
+    }
+    let layers = probed_layers(r);
+    let series: Vec<(String, Vec<f64>)> =
+        r.schedules.iter().map(|sc| (sc.name.clone(), sc.probes.iter().map(|p| p.val_accuracy).collect())).collect();
+    page! {
+        h2 id="probes" { "What each layer has learned" }
+        p { "Validation accuracy of a logistic-regression probe on each layer's pooled output (mean embedding; each LSTM's last state), after training." }
+        (PreEscaped(charts::grouped(&layers, &series, "probe accuracy")))
+        table id="probe-table" {
+            tr { th { "schedule" } @for l in &layers { th { (l) } } }
+            @for (name, vals) in &series {
+                tr { td { (name) } @for v in vals { td { (format!("{v:.4}")) } } }
+            }
+        }
+    }
+}
+
+fn config(r: &ExperimentResults) -> Markup {
+    page! {
+        h2 id="configuration" { "Configuration" }
+        @match &r.config {
+            Some(c) => { (config_table(r, c)) }
+            None => {
+                p.note { "This experiment was run by a strata that did not record its configuration; "
+                    "only what results.json holds is known: data " code { (r.data) } ", model " code { (r.model) }
+                    ", " (r.protocol) ", " (seeds_phrase(r)) "." }
+            }
+        }
+    }
+}
+
+fn config_table(r: &ExperimentResults, c: &RunConfig) -> Markup {
+    let classes: Vec<String> = c.examples_per_class.iter().map(|k| format!("{}: {}", k.label, k.count)).collect();
+    let seeds: Vec<String> = r.seed_list().iter().map(|s| s.to_string()).collect();
+    page! {
+        table id="config" {
+            tr { th { "command" } td { code.command { (c.command) } } }
+            tr { th { "strata version" } td { (c.strata_version) } }
+            tr { th { "date (UTC)" } td { (c.date) } }
+            tr { th { "data" } td { code { (r.data) } } }
+            tr { th { "protocol" } td { (r.protocol) } }
+            tr { th { "examples per class" } td { (classes.join(", ")) } }
+            tr { th { "model" } td { (r.model) " (" (r.layers) " levels)" } }
+            tr { th { "epoch budget" } td { (c.epochs) } }
+            tr { th { "batch size" } td { (c.batch_size) } }
+            tr { th { "optimizer" } td { (c.optimizer) } }
+            tr { th { "learning rate" } td { (c.lr) } }
+            tr { th { "maxlen" } td { (c.maxlen) } }
+            tr { th { "num_words" } td { (c.num_words) } }
+            tr { th { "validation split" } td { (c.validation_split) } }
+            tr { th { "seeds" } td { (seeds.join(", ")) " (" (c.repeats) " repeats)" } }
+            tr { th { "threads" } td { (r.threads) } }
+        }
+    }
 }

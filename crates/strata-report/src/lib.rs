@@ -1,41 +1,54 @@
 //! Reports of an experiment: `report.md` for people who read text, and `report/index.html`, a
 //! single self-contained page (inline CSS and SVG, no scripts or fonts fetched) with the
-//! accuracy of each schedule, a fold-by-fold comparison with end-to-end, time per schedule and
-//! per stage, learning curves by stage, and probe accuracy by layer.
+//! accuracy of each schedule, a split-by-split (and seed-by-seed) comparison with end-to-end,
+//! time per schedule and per stage, learning curves by stage, probe accuracy by layer, and the
+//! configuration that reproduces it. Both are made from `results.json` alone.
 
+pub mod charts;
 mod html;
 mod markdown;
 pub mod results;
-mod svg;
 
 pub use html::html;
 pub use markdown::markdown;
 
 use crate::results::{ExperimentResults, ScheduleResult};
 
-/// Text made safe inside HTML and SVG (element content and quoted attributes): every page
-/// strata writes escapes through here.
+/// Text made safe inside HTML and SVG (element content and quoted attributes), by maud's
+/// escaper — the one the report's template uses — for pages written outside a template.
 pub fn escape_html(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    use std::fmt::Write;
+    let mut out = String::with_capacity(s.len());
+    let _ = maud::Escaper::new(&mut out).write_str(s);
+    out
 }
 
-/// Accuracy differences from the end-to-end schedule on the same splits.
+/// Accuracy differences from the end-to-end schedule on the same splits and seeds.
 pub struct Paired {
     pub diffs: Vec<f64>,
     pub mean: f64,
+    /// Population standard deviation of the differences.
+    pub std: f64,
     pub wins: usize,
     pub ties: usize,
     pub losses: usize,
 }
 
-/// `s` against the `end-to-end` schedule of the same results, split by split.
+/// `s` against the `end-to-end` schedule of the same results, pair by pair over every (split,
+/// seed); `None` for end-to-end itself or when there is none.
 pub fn paired(results: &ExperimentResults, s: &ScheduleResult) -> Option<Paired> {
     let base = results.schedules.iter().find(|b| b.name == "end-to-end")?;
+    if s.name == base.name {
+        return None;
+    }
     let diffs: Vec<f64> = s.split_accuracy.iter().zip(&base.split_accuracy).map(|(a, b)| a - b).collect();
-    let mean = diffs.iter().sum::<f64>() / diffs.len().max(1) as f64;
+    let n = diffs.len().max(1) as f64;
+    let mean = diffs.iter().sum::<f64>() / n;
+    let std = (diffs.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / n).sqrt();
     let count = |f: fn(f64) -> bool| diffs.iter().filter(|&&d| f(d)).count();
     Some(Paired {
         mean,
+        std,
         wins: count(|d| d > 1e-12),
         ties: count(|d| d.abs() <= 1e-12),
         losses: count(|d| d < -1e-12),
@@ -55,6 +68,16 @@ pub fn mean_curve(s: &ScheduleResult) -> Vec<(usize, f64)> {
         .collect()
 }
 
+/// Why `s` is not compared at the experiment's budget, when it is not: "ran 3 epochs against a
+/// budget of 2: …".
+pub fn budget_warning(s: &ScheduleResult) -> Option<String> {
+    let budget = s.budget?;
+    (s.epochs != budget).then(|| {
+        let why = s.budget_note.as_deref().unwrap_or("its stages take a different number of epochs");
+        format!("ran {} epochs against a budget of {budget}: {why}; not an equal-budget comparison", s.epochs)
+    })
+}
+
 /// The layers the probes cover (from the first schedule that has probes; all share a model).
 pub fn probed_layers(results: &ExperimentResults) -> Vec<String> {
     results
@@ -63,4 +86,12 @@ pub fn probed_layers(results: &ExperimentResults) -> Vec<String> {
         .find(|sc| !sc.probes.is_empty())
         .map(|sc| sc.probes.iter().map(|p| p.layer.clone()).collect())
         .unwrap_or_default()
+}
+
+/// "seed 0", or "3 seeds (0, 1, 2)".
+pub(crate) fn seeds_phrase(r: &ExperimentResults) -> String {
+    match r.seed_list().as_slice() {
+        [one] => format!("seed {one}"),
+        many => format!("{} seeds ({})", many.len(), many.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ")),
+    }
 }

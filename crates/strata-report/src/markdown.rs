@@ -4,31 +4,35 @@ use std::fmt::Write;
 
 use crate::results::ExperimentResults;
 
-use crate::{paired, probed_layers};
+use crate::{budget_warning, paired, probed_layers, seeds_phrase};
 
 pub fn markdown(r: &ExperimentResults) -> String {
     let mut s = format!(
-        "# Experiment: {} on {}\n\nModel `{}` ({} levels), {}, seed {}, {} threads.\n\n",
+        "# Experiment: {} on {}\n\nModel `{}` ({} levels), {}, {}, {} threads.\n\n",
         r.schedules.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "),
         r.data,
         r.model,
         r.layers,
         r.protocol,
-        r.seed,
+        seeds_phrase(r),
         r.threads
     );
-    s.push_str("| schedule | stages | epochs | accuracy (mean ± std) | vs end-to-end (mean Δ, W/T/L) | train time |\n|---|---|---|---|---|---|\n");
+    s.push_str("| schedule | stages | epochs | accuracy (mean ± std) | vs end-to-end (mean Δ ± std, W/T/L over splits × seeds) | train time |\n|---|---|---|---|---|---|\n");
     for sc in &r.schedules {
         let vs = match paired(r, sc) {
-            Some(p) if sc.name != "end-to-end" => format!("{:+.4} ({}/{}/{})", p.mean, p.wins, p.ties, p.losses),
-            _ => "—".into(),
+            Some(p) => format!("{:+.4} ± {:.4} ({}/{}/{})", p.mean, p.std, p.wins, p.ties, p.losses),
+            None => "—".into(),
+        };
+        let epochs = match budget_warning(sc) {
+            Some(w) => format!("{} ⚠ {w}", sc.epochs),
+            None => sc.epochs.to_string(),
         };
         let _ = writeln!(
             s,
             "| {} | {} | {} | {:.4} ± {:.4} | {} | {:.0} s |",
             sc.name,
             sc.stages.join(" → "),
-            sc.epochs,
+            epochs,
             sc.mean_accuracy,
             sc.std_accuracy,
             vs,
@@ -36,9 +40,10 @@ pub fn markdown(r: &ExperimentResults) -> String {
         );
     }
     s.push_str("\n## Accuracy per split\n\n| schedule |");
-    let n = r.schedules.first().map_or(0, |s| s.split_accuracy.len());
-    (1..=n).for_each(|i| {
-        let _ = write!(s, " {i} |");
+    let names = r.split_column_names();
+    let n = names.len();
+    names.iter().for_each(|name| {
+        let _ = write!(s, " {name} |");
     });
     s.push_str("\n|---|");
     (0..n).for_each(|_| s.push_str("---|"));
@@ -72,6 +77,26 @@ pub fn markdown(r: &ExperimentResults) -> String {
             });
             s.push('\n');
         }
+    }
+    if let Some(c) = &r.config {
+        let classes: Vec<String> = c.examples_per_class.iter().map(|k| format!("{}: {}", k.label, k.count)).collect();
+        let _ = write!(
+            s,
+            "\n## Configuration\n\n```\n{}\n```\n\nstrata {}, {}; epoch budget {}, batch size {}, {} lr {}, \
+             maxlen {}, num_words {}, validation split {}, repeats {}; examples per class: {}.\n",
+            c.command,
+            c.strata_version,
+            c.date,
+            c.epochs,
+            c.batch_size,
+            c.optimizer,
+            c.lr,
+            c.maxlen,
+            c.num_words,
+            c.validation_split,
+            c.repeats,
+            classes.join(", ")
+        );
     }
     s
 }

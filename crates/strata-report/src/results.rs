@@ -1,6 +1,9 @@
 //! What an experiment found, as `results.json` holds it: the machine-readable record that every
 //! report is built from, so an old run can be re-reported. The workflow that runs experiments
 //! writes it; this crate only reads it, and so needs nothing of the models or the trainer.
+//!
+//! Fields added after the first release carry `#[serde(default)]`, so a `results.json` written
+//! before them still reads and re-renders (`strata report RUN`).
 
 use serde::{Deserialize, Serialize};
 
@@ -43,6 +46,12 @@ pub struct ScheduleResult {
     pub probes: Vec<LayerProbe>,
     /// Learning curve of each split.
     pub curves: Vec<Vec<CurvePoint>>,
+    /// The epoch budget the experiment gave every schedule (absent in older results).
+    #[serde(default)]
+    pub budget: Option<usize>,
+    /// Why `epochs` differs from `budget`, when it does.
+    #[serde(default)]
+    pub budget_note: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -56,4 +65,65 @@ pub struct ExperimentResults {
     pub seed: u64,
     pub threads: usize,
     pub schedules: Vec<ScheduleResult>,
+    /// The seeds every schedule ran under (`--repeats`: seed, seed+1, …); empty in older results,
+    /// which ran under `seed` alone.
+    #[serde(default)]
+    pub seeds: Vec<u64>,
+    /// A name for each entry of a schedule's `split_accuracy` ("fold 3", "fold 3, seed 1",
+    /// "test"); empty in older results.
+    #[serde(default)]
+    pub split_names: Vec<String>,
+    /// Everything needed to run the experiment again; absent in older results.
+    #[serde(default)]
+    pub config: Option<RunConfig>,
+}
+
+/// The configuration of an experiment as it ran: what the report prints so that it can be
+/// reproduced from itself.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct RunConfig {
+    /// The command line, as typed (arguments joined by spaces, quoted where needed).
+    pub command: String,
+    pub strata_version: String,
+    /// When the experiment started, RFC 3339 in UTC.
+    pub date: String,
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub optimizer: String,
+    /// The learning rate as the trainer used it (an `f32`, written in its shortest form).
+    pub lr: f32,
+    pub maxlen: usize,
+    pub num_words: usize,
+    pub validation_split: f64,
+    pub repeats: usize,
+    /// Training examples per class in the data the splits are made from, in label order.
+    pub examples_per_class: Vec<ClassCount>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ClassCount {
+    pub label: String,
+    pub count: usize,
+}
+
+impl ExperimentResults {
+    /// The seeds the schedules ran under (older results: the one seed).
+    pub fn seed_list(&self) -> Vec<u64> {
+        if self.seeds.is_empty() {
+            vec![self.seed]
+        } else {
+            self.seeds.clone()
+        }
+    }
+
+    /// The name of each split column: as recorded, or for older results "fold k" under k-fold
+    /// protocols and "split k" otherwise.
+    pub fn split_column_names(&self) -> Vec<String> {
+        let n = self.schedules.first().map_or(0, |s| s.split_accuracy.len());
+        if self.split_names.len() == n {
+            return self.split_names.clone();
+        }
+        let word = if self.protocol.contains("fold") { "fold" } else { "split" };
+        (1..=n).map(|i| format!("{word} {i}")).collect()
+    }
 }

@@ -39,20 +39,33 @@ pub fn timings_csv(records: &[EpochRecord]) -> String {
     s
 }
 
+/// `v` with 4 decimals where that says it (`0.4211`), in scientific notation with 4 significant
+/// digits where it does not (`2.500e28`, `3.000e-6`).
+pub fn float(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() || (1e-4..1e5).contains(&v.abs()) {
+        format!("{v:.4}")
+    } else {
+        format!("{v:.3e}")
+    }
+}
+
 /// Keras's epoch line, prefixed by the stage in multi-stage schedules:
 /// `Stage 2/3 [lstm_1 + aux head] Epoch 3/5 - 12.0s - loss: 0.4211 - accuracy: 0.8123 - ...`.
 pub fn epoch_line(r: &EpochRecord) -> String {
     let mut s = String::new();
     if r.stages > 1 {
-        let _ = write!(s, "Stage {}/{} [{}] ", r.stage, r.stages, r.stage_name);
+        s += &format!("Stage {}/{} [{}] ", r.stage, r.stages, r.stage_name);
     }
-    let _ = write!(
-        s,
-        "Epoch {}/{} - {:.1}s - loss: {:.4} - accuracy: {:.4}",
-        r.epoch, r.epochs, r.seconds, r.loss, r.accuracy
+    s += &format!(
+        "Epoch {}/{} - {:.1}s - loss: {} - accuracy: {}",
+        r.epoch,
+        r.epochs,
+        r.seconds,
+        float(r.loss),
+        float(r.accuracy)
     );
     if let (Some(l), Some(a)) = (r.val_loss, r.val_accuracy) {
-        let _ = write!(s, " - val_loss: {l:.4} - val_accuracy: {a:.4}");
+        s += &format!(" - val_loss: {} - val_accuracy: {}", float(l), float(a));
     }
     s
 }

@@ -151,15 +151,25 @@ impl Schedule {
         for (depth_below_head, &g) in order.iter().enumerate() {
             lr_mults[g] = 2.6f32.powi(-(depth_below_head as i32));
         }
-        let split = split_epochs(epochs.max(order.len()), order.len());
-        let stages = split
+        // One group more per stage while the budget allows; a budget smaller than the number of
+        // groups unfreezes several groups per stage (earlier stages more), so the schedule uses
+        // exactly `epochs` and compares with the others at an equal budget.
+        let n_stages = order.len().min(epochs.max(1));
+        let unfrozen: Vec<usize> = split_epochs(order.len(), n_stages)
             .iter()
-            .enumerate()
-            .map(|(s, &ep)| {
+            .scan(0, |total, &k| {
+                *total += k;
+                Some(*total)
+            })
+            .collect();
+        let stages = split_epochs(epochs, n_stages)
+            .iter()
+            .zip(&unfrozen)
+            .map(|(&ep, &top)| {
                 let mut plan = Plan::end_to_end(levels);
                 plan.trainable = GroupMap::filled(levels, false);
-                order[..=s].iter().for_each(|&g| plan.trainable[g] = true);
-                let name = order[..=s].iter().rev().map(|&g| model.group_name(g)).collect::<Vec<_>>().join(" + ");
+                order[..top].iter().for_each(|&g| plan.trainable[g] = true);
+                let name = order[..top].iter().rev().map(|&g| model.group_name(g)).collect::<Vec<_>>().join(" + ");
                 Stage { name, plan, epochs: ep, lr_mults: lr_mults.clone() }
             })
             .collect();
@@ -406,6 +416,20 @@ mod tests {
                 && (m[Embedding] - 2.6f32.powi(-3)).abs() < 1e-6
         );
         assert_eq!(s.stages[3].name, "embedding + lstm_0 + lstm_1 + head");
+    }
+
+    #[test]
+    fn gradual_unfreeze_uses_exactly_a_budget_smaller_than_its_groups() {
+        // issue 11 point 9: a budget of 2 on a 2-level model (4 groups) ran 4 epochs
+        let s = Schedule::gradual_unfreeze(&lstms(2), 2);
+        assert_eq!(s.epochs(), 2);
+        assert_eq!(s.stages.len(), 2);
+        assert_eq!(trained(&s.stages[0]), [Level(1), Head]);
+        assert_eq!(trained(&s.stages[1]), [Embedding, Level(0), Level(1), Head]);
+        assert_eq!(s.stages[0].name, "lstm_1 + head");
+        for budget in 1..=9 {
+            assert_eq!(Schedule::gradual_unfreeze(&lstms(2), budget).epochs(), budget, "budget {budget}");
+        }
     }
 
     #[test]

@@ -1,9 +1,12 @@
-//! Experiments: several schedules on the same model, data, splits, seed and epoch budget, so
-//! that their accuracies can be compared fold by fold.
+//! Experiments: several schedules on the same model, data, splits, seeds and epoch budget, so
+//! that their accuracies can be compared split by split and seed by seed.
 //!
 //! Each split (a cross-validation fold, or a fixed train/dev/test split) trains every schedule
 //! from the same initial weights; the held-out part scores the final model; the validation part
 //! (dev, or a stratified fraction of the training part) drives the learning curves and probes.
+//! With several seeds (`--repeats`), the splits are made again under each seed and every
+//! schedule trains on each: one comparison on one split can flip sign with the data's order, a
+//! count of wins over every (split, seed) pair is harder to fool.
 
 use std::time::Instant;
 
@@ -15,13 +18,40 @@ use crate::pipeline::{train, TrainData, TrainSettings};
 use crate::splits::{mean_std, score, Split};
 use strata_train::fit::{EpochRecord, Progress};
 
+/// The splits made under one seed, each with the name its report column takes ("fold 3",
+/// "test").
+pub struct SeededSplits {
+    pub seed: u64,
+    pub splits: Vec<(String, Split)>,
+}
+
+/// One training run of an experiment, as progress reports see it.
+pub struct RunId<'a> {
+    pub schedule: &'a str,
+    /// The split's name, with its seed when there are several ("fold 2, seed 1").
+    pub split: &'a str,
+    /// 1-based position among the schedule's runs, and how many it has.
+    pub index: usize,
+    pub total: usize,
+}
+
+/// What an experiment tells the one who runs it: the epochs of the run in progress, and when
+/// each run starts and ends.
+pub trait ExperimentProgress {
+    /// Where the epochs of the current run go.
+    fn epochs(&mut self) -> &mut dyn Progress;
+    fn run_started(&mut self, run: &RunId);
+    fn run_finished(&mut self, run: &RunId, test_accuracy: f64);
+}
+
 /// What an experiment compares, on what, and how its report names the data.
 pub struct Experiment<'a> {
     pub examples: &'a [Example],
     pub labels: &'a LabelMap,
     /// Each example's class index in `labels`.
     pub y: &'a [usize],
-    pub splits: &'a [Split],
+    /// The splits under each seed; every schedule trains on every one of them with its seed.
+    pub runs: &'a [SeededSplits],
     /// The schedules compared: a name and the settings to train with.
     pub schedules: &'a [(String, TrainSettings)],
     /// For the report: the data's name, and the protocol ("10-fold cross-validation", …).
@@ -29,18 +59,13 @@ pub struct Experiment<'a> {
     pub protocol: String,
 }
 
-/// Runs every schedule of `e` on every split. `on_done` sees each (schedule, split, accuracy)
-/// as it finishes.
-pub fn run(
-    e: &Experiment,
-    progress: &mut dyn Progress,
-    on_done: &mut dyn FnMut(&str, usize, f64),
-) -> Result<ExperimentResults, WorkflowError> {
+/// Runs every schedule of `e` on every split under every seed.
+pub fn run(e: &Experiment, progress: &mut dyn ExperimentProgress) -> Result<ExperimentResults, WorkflowError> {
+    let first = &e.schedules.first().ok_or(WorkflowError::NoSchedules)?.1;
     let mut results = Vec::new();
     for (name, s) in e.schedules {
-        results.push(run_schedule(e, name, s, progress, on_done)?);
+        results.push(run_schedule(e, name, s, progress)?);
     }
-    let first = &e.schedules.first().ok_or(WorkflowError::NoSchedules)?.1;
     Ok(ExperimentResults {
         data: e.data.clone(),
         protocol: e.protocol.clone(),
@@ -49,30 +74,68 @@ pub fn run(
         seed: first.fit.seed,
         threads: rayon::current_num_threads(),
         schedules: results,
+        seeds: e.runs.iter().map(|r| r.seed).collect(),
+        split_names: split_names(e.runs),
+        config: None,
     })
 }
 
-/// One schedule on every split: its accuracy per split, learning curves, time per stage and
-/// final probes.
+/// The name of every (seed, split) run, in the order runs are made.
+fn split_names(runs: &[SeededSplits]) -> Vec<String> {
+    runs.iter()
+        .flat_map(|r| {
+            r.splits.iter().map(
+                move |(name, _)| {
+                    if runs.len() > 1 {
+                        format!("{name}, seed {}", r.seed)
+                    } else {
+                        name.clone()
+                    }
+                },
+            )
+        })
+        .collect()
+}
+
+/// Why a schedule's epochs differ from the budget, if they do.
+fn budget_note(s: &TrainSettings) -> Option<String> {
+    let (budget, epochs, stages) = (s.fit.epochs, s.schedule.epochs(), s.schedule.stages.len());
+    (epochs != budget).then(|| {
+        if stages > budget {
+            format!("its {stages} stages need at least one epoch each")
+        } else {
+            format!("its stages add up to {epochs} epochs")
+        }
+    })
+}
+
+/// One schedule on every split under every seed: its accuracy per run, learning curves, time
+/// per stage and final probes.
 fn run_schedule(
     e: &Experiment,
     name: &str,
     s: &TrainSettings,
-    progress: &mut dyn Progress,
-    on_done: &mut dyn FnMut(&str, usize, f64),
+    progress: &mut dyn ExperimentProgress,
 ) -> Result<ScheduleResult, WorkflowError> {
-    let Experiment { examples, labels, y, splits, .. } = *e;
+    let Experiment { examples, labels, y, .. } = *e;
+    let names = split_names(e.runs);
+    let runs: Vec<(u64, &Split)> =
+        e.runs.iter().flat_map(|r| r.splits.iter().map(move |(_, split)| (r.seed, split))).collect();
     let (mut acc, mut curves, mut seconds) = (Vec::new(), Vec::new(), 0.0);
     let mut probe_runs: Vec<Vec<(String, f64)>> = Vec::new();
     // per stage: (stage, name, seconds summed, epochs)
     let mut stage_secs: Vec<(usize, String, f64, usize)> = Vec::new();
-    for (si, split) in splits.iter().enumerate() {
+    for (i, (seed, split)) in runs.iter().enumerate() {
+        let id = RunId { schedule: name, split: &names[i], index: i + 1, total: runs.len() };
+        progress.run_started(&id);
+        let mut s = s.clone();
+        s.fit.seed = *seed;
         let t0 = Instant::now();
         let data = TrainData { examples, labels, y, train_idx: &split.train, val_idx: &split.val };
-        let trained = train(data, s, progress)?;
+        let trained = train(data, &s, progress.epochs())?;
         seconds += t0.elapsed().as_secs_f64();
         let a = score(&trained.saved, examples, y, &split.test).accuracy;
-        on_done(name, si + 1, a);
+        progress.run_finished(&id, a);
         acc.push(a);
         for r in &trained.history {
             match stage_secs.iter_mut().find(|(st, ..)| *st == r.stage) {
@@ -103,6 +166,8 @@ fn run_schedule(
             .collect(),
         probes: mean_probes(&probe_runs),
         curves,
+        budget: Some(s.fit.epochs),
+        budget_note: budget_note(s),
     })
 }
 

@@ -1,10 +1,32 @@
 //! `strata cv`: stratified k-fold cross-validation with per-fold and mean ± std accuracy.
 
+use std::cell::Cell;
+
 use anyhow::{bail, Result};
+use strata_train::{EpochRecord, Progress};
 use strata_workflow::pipeline::{cross_validate, Labelled, Probes};
 
 use crate::args::CvCmd;
-use crate::progress::EpochPrinter;
+use crate::progress::{float, EpochPrinter};
+
+/// Epoch lines prefixed by the fold they belong to (`Fold 3/10 Epoch 2/5 - …`). The fold in
+/// training is the one after the last that finished, which `cross_validate` reports.
+struct FoldPrinter<'a> {
+    inner: EpochPrinter,
+    fold: &'a Cell<usize>,
+    folds: usize,
+}
+
+impl Progress for FoldPrinter<'_> {
+    fn on_batch(&mut self, done: usize, total: usize) {
+        self.inner.on_batch(done, total);
+    }
+
+    fn on_epoch(&mut self, r: &EpochRecord) {
+        self.inner.prefix = format!("Fold {}/{} ", self.fold.get(), self.folds);
+        self.inner.on_epoch(r);
+    }
+}
 
 pub fn run(a: CvCmd) -> Result<()> {
     let mut s = a.train.settings(a.validation_split)?;
@@ -27,12 +49,20 @@ pub fn run(a: CvCmd) -> Result<()> {
             a.folds
         );
     }
-    let mut printer = EpochPrinter::new();
+    let fold = Cell::new(1);
+    let mut printer = FoldPrinter { inner: EpochPrinter::new(), fold: &fold, folds: a.folds };
     let json = a.json;
     let mut on_fold = |r: &strata_workflow::pipeline::FoldResult| {
+        fold.set(r.fold + 1);
         let line = format!(
-            "fold {:>2}/{}  accuracy {:.4}  loss {:.4}  ({} train, {} test, {:.1}s)",
-            r.fold, a.folds, r.accuracy, r.loss, r.n_train, r.n_test, r.seconds
+            "fold {:>2}/{}  accuracy {}  loss {}  ({} train, {} test, {:.1}s)",
+            r.fold,
+            a.folds,
+            float(r.accuracy),
+            float(r.loss),
+            r.n_train,
+            r.n_test,
+            r.seconds
         );
         if json {
             crate::progress::note(line);
@@ -51,8 +81,12 @@ pub fn run(a: CvCmd) -> Result<()> {
         println!("{}", serde_json::to_string(&report)?);
     } else {
         println!(
-            "mean accuracy {:.4} ± {:.4} over {} folds ({} epochs each, {:.0}s)",
-            report.mean_accuracy, report.std_accuracy, a.folds, report.epochs, report.seconds
+            "mean accuracy {} ± {} over {} folds ({} epochs each, {:.0}s)",
+            float(report.mean_accuracy),
+            float(report.std_accuracy),
+            a.folds,
+            report.epochs,
+            report.seconds
         );
     }
     Ok(())

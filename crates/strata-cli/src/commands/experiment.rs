@@ -1,89 +1,220 @@
-//! `strata experiment`: every schedule on the same model, data, splits, seed and epoch budget;
-//! writes results.json, report.md and a self-contained report/index.html.
+//! `strata experiment`: every schedule on the same model, data, splits, seeds and epoch budget;
+//! writes results.json (with the configuration that reproduces it), report.md and a
+//! self-contained report/index.html.
+
+use std::time::SystemTime;
 
 use anyhow::{bail, Result};
-use strata_data::{read_examples, stratified_split};
+use strata_data::{read_examples, stratified_split, Example, LabelMap};
+use strata_model::atomic::claim_dir;
 use strata_model::folder::write_atomic;
-use strata_workflow::experiment::{run, Experiment};
-use strata_workflow::pipeline::{label_indices, Probes};
+use strata_model::owned::Owned;
+use strata_report::results::{ClassCount, ExperimentResults, RunConfig};
+use strata_train::Progress;
+use strata_workflow::experiment::{run, Experiment, ExperimentProgress, RunId, SeededSplits};
+use strata_workflow::pipeline::{label_indices, Probes, TrainSettings};
 use strata_workflow::splits::{kfold_splits, Split};
 
 use crate::args::ExperimentCmd;
-use crate::progress::EpochPrinter;
+use crate::progress::{float, EpochPrinter};
 
-pub fn run_cmd(a: ExperimentCmd) -> Result<()> {
+/// The labelled examples an experiment splits, and how it splits them under a seed.
+struct Data {
+    examples: Vec<Example>,
+    labels: LabelMap,
+    y: Vec<usize>,
+    /// How many of the first examples are the training file's (the rest are dev and test).
+    n_train: usize,
+    protocol: String,
+    name: String,
+    layout: Layout,
+}
+
+enum Layout {
+    Folds(usize),
+    /// `--train`, `--dev` and `--test`: dev follows train, test follows dev.
+    TrainDevTest {
+        n_dev: usize,
+    },
+    /// `--train` and `--test`: validation is held out of train under each seed.
+    TrainTest,
+}
+
+impl Data {
+    /// The named splits under `seed`.
+    fn splits(&self, seed: u64, validation_split: f64) -> Vec<(String, Split)> {
+        let (n_train, n) = (self.n_train, self.y.len());
+        match self.layout {
+            Layout::Folds(k) => kfold_splits(&self.y, k, validation_split, seed)
+                .into_iter()
+                .enumerate()
+                .map(|(i, s)| (format!("fold {}", i + 1), s))
+                .collect(),
+            Layout::TrainDevTest { n_dev } => {
+                let split = Split {
+                    train: (0..n_train).collect(),
+                    val: (n_train..n_train + n_dev).collect(),
+                    test: (n_train + n_dev..n).collect(),
+                };
+                vec![("test".into(), split)]
+            }
+            Layout::TrainTest => {
+                let (train, val) = stratified_split(&(0..n_train).collect::<Vec<_>>(), &self.y, validation_split, seed);
+                vec![("test".into(), Split { train, val, test: (n_train..n).collect() })]
+            }
+        }
+    }
+}
+
+fn read_data(a: &ExperimentCmd) -> Result<Data> {
     let read = a.read.options();
-    let (examples, labels, y, splits, protocol, data_name) = match (&a.data, &a.train_file, &a.dev, &a.test) {
+    match (&a.data, &a.train_file, &a.dev, &a.test) {
         (Some(data), None, None, None) => {
             if a.folds < 2 {
                 bail!("--folds must be at least 2 (hint: Kim 2014 uses 10)");
             }
             let (examples, labels, y) = super::labelled(data, &read)?;
-            let splits = kfold_splits(&y, a.folds, a.validation_split, a.train.seed);
-            (examples, labels, y, splits, format!("{}-fold cross-validation", a.folds), data.display().to_string())
+            Ok(Data {
+                n_train: y.len(),
+                examples,
+                labels,
+                y,
+                protocol: format!("{}-fold cross-validation", a.folds),
+                name: data.display().to_string(),
+                layout: Layout::Folds(a.folds),
+            })
         }
-        (None, Some(tr), Some(dev), Some(test)) => {
-            let (mut examples, labels, mut y) = super::labelled(tr, &read)?;
-            super::warn_if_sorted_by_label(tr, &y);
-            let n_train = examples.len();
-            let mut sizes = Vec::new();
-            for path in [dev, test] {
-                let more = read_examples(path, &read)?;
-                y.extend(label_indices(&more, &labels, &path.display().to_string())?);
-                sizes.push(more.len());
-                examples.extend(more);
-            }
-            let n_dev = sizes[0];
-            let split = Split {
-                train: (0..n_train).collect(),
-                val: (n_train..n_train + n_dev).collect(),
-                test: (n_train + n_dev..y.len()).collect(),
-            };
-            (examples, labels, y, vec![split], "train/dev/test".to_string(), tr.display().to_string())
-        }
-        (None, Some(tr), None, Some(test)) => {
-            // no dev split (IMDB): hold out --validation-split of train, stratified and seeded
-            if a.validation_split <= 0.0 {
+        (None, Some(tr), dev, Some(test)) => {
+            if dev.is_none() && a.validation_split <= 0.0 {
+                // no dev split (IMDB): hold out --validation-split of train, stratified and seeded
                 bail!("without --dev, --validation-split must hold out some training data (hint: 0.1)");
             }
             let (mut examples, labels, mut y) = super::labelled(tr, &read)?;
+            if dev.is_some() {
+                super::warn_if_sorted_by_label(tr, &y);
+            }
             let n_train = examples.len();
-            let more = read_examples(test, &read)?;
-            y.extend(label_indices(&more, &labels, &test.display().to_string())?);
-            examples.extend(more);
-            let (train, val) = stratified_split(&(0..n_train).collect::<Vec<_>>(), &y, a.validation_split, a.train.seed);
-            let split = Split { train, val, test: (n_train..y.len()).collect() };
-            let protocol = format!("train ({} held out for validation)/test", a.validation_split);
-            (examples, labels, y, vec![split], protocol, tr.display().to_string())
+            let mut n_dev = 0;
+            for (path, is_dev) in dev.iter().map(|d| (d, true)).chain([(test, false)]) {
+                let more = read_examples(path, &read)?;
+                y.extend(label_indices(&more, &labels, &path.display().to_string())?);
+                if is_dev {
+                    n_dev = more.len();
+                }
+                examples.extend(more);
+            }
+            let (protocol, layout) = match dev {
+                Some(_) => ("train/dev/test".to_string(), Layout::TrainDevTest { n_dev }),
+                None => (format!("train ({} held out for validation)/test", a.validation_split), Layout::TrainTest),
+            };
+            Ok(Data { examples, labels, y, n_train, protocol, name: tr.display().to_string(), layout })
         }
         _ => bail!(
             "give either --data FILE with --folds K, or --train and --test, with --dev if the data has one (hint: SST-2 has a standard split)"
         ),
+    }
+}
+
+/// Epoch lines that say which schedule and split they belong to, and a line per finished run.
+struct RunPrinter {
+    epochs: EpochPrinter,
+}
+
+impl ExperimentProgress for RunPrinter {
+    fn epochs(&mut self) -> &mut dyn Progress {
+        &mut self.epochs
+    }
+
+    fn run_started(&mut self, run: &RunId) {
+        self.epochs.prefix = format!("{} · {} ({}/{}) · ", run.schedule, run.split, run.index, run.total);
+    }
+
+    fn run_finished(&mut self, run: &RunId, test_accuracy: f64) {
+        crate::progress::note(format_args!(
+            "{}: {} ({}/{}) test accuracy {}",
+            run.schedule,
+            run.split,
+            run.index,
+            run.total,
+            float(test_accuracy)
+        ));
+    }
+}
+
+/// The command line as typed, quoted for a POSIX shell where an argument needs it.
+fn command_line() -> String {
+    let quote = |a: String| {
+        let plain = !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=,:@%+".contains(c));
+        if plain {
+            a
+        } else {
+            format!("'{}'", a.replace('\'', r"'\''"))
+        }
     };
+    std::iter::once("strata".to_string()).chain(std::env::args().skip(1).map(quote)).collect::<Vec<_>>().join(" ")
+}
+
+fn run_config(a: &ExperimentCmd, s: &TrainSettings, data: &Data, date: SystemTime) -> RunConfig {
+    RunConfig {
+        command: command_line(),
+        strata_version: env!("CARGO_PKG_VERSION").to_string(),
+        date: humantime::format_rfc3339_seconds(date).to_string(),
+        epochs: a.train.epochs,
+        batch_size: s.fit.batch_size,
+        optimizer: a.train.optimizer.name().to_string(),
+        lr: s.fit.optimizer.lr(),
+        maxlen: s.text.pad.maxlen,
+        num_words: a.train.num_words,
+        validation_split: a.validation_split,
+        repeats: a.repeats,
+        examples_per_class: (0..data.labels.len())
+            .map(|c| ClassCount {
+                label: data.labels.label(c).to_string(),
+                count: data.y[..data.n_train].iter().filter(|&&v| v == c).count(),
+            })
+            .collect(),
+    }
+}
+
+/// Writes report.md and report/index.html, made from `results`, into `out`.
+pub fn write_pages(out: &std::path::Path, results: &ExperimentResults) -> Result<()> {
+    write_atomic(&out.join("report.md"), strata_report::markdown(results).as_bytes())?;
+    write_atomic(&out.join("report/index.html"), strata_report::html(results).as_bytes())?;
+    Ok(())
+}
+
+pub fn run_cmd(a: ExperimentCmd) -> Result<()> {
+    let started = SystemTime::now();
+    if a.repeats == 0 {
+        bail!("--repeats must be at least 1 (hint: 3 runs every schedule under seeds seed, seed+1, seed+2)");
+    }
+    let data = read_data(&a)?;
+    claim_dir(&a.out, Owned::Experiment, a.overwrite, &[])?;
     let mut schedules = Vec::new();
     for name in &a.schedules {
         let mut s = a.train.settings_for(0.0, Some(name.name()))?;
         s.probes = Probes::Final;
         schedules.push((name.name().to_string(), s));
     }
-    let mut printer = EpochPrinter::new();
-    let mut on_done = |name: &str, split: usize, acc: f64| {
-        crate::progress::note(format_args!("{name}: split {split}/{} test accuracy {acc:.4}", splits.len()));
-    };
+    let seeds = (0..a.repeats as u64).map(|r| a.train.seed.wrapping_add(r));
+    let runs: Vec<SeededSplits> =
+        seeds.map(|seed| SeededSplits { seed, splits: data.splits(seed, a.validation_split) }).collect();
     let experiment = Experiment {
-        examples: &examples,
-        labels: &labels,
-        y: &y,
-        splits: &splits,
+        examples: &data.examples,
+        labels: &data.labels,
+        y: &data.y,
+        runs: &runs,
         schedules: &schedules,
-        data: data_name,
-        protocol,
+        data: data.name.clone(),
+        protocol: data.protocol.clone(),
     };
-    let results = run(&experiment, &mut printer, &mut on_done)?;
+    let mut results = run(&experiment, &mut RunPrinter { epochs: EpochPrinter::new() })?;
+    if let Some((_, s)) = schedules.first() {
+        results.config = Some(run_config(&a, s, &data, started));
+    }
     let json = serde_json::to_string_pretty(&results)?;
     write_atomic(&a.out.join("results.json"), json.as_bytes())?;
-    write_atomic(&a.out.join("report.md"), strata_report::markdown(&results).as_bytes())?;
-    write_atomic(&a.out.join("report/index.html"), strata_report::html(&results).as_bytes())?;
+    write_pages(&a.out, &results)?;
     if a.json {
         println!("{json}");
     } else {

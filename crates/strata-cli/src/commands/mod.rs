@@ -7,6 +7,7 @@ pub mod experiment;
 pub mod explain;
 pub mod predict;
 pub mod probe;
+pub mod report;
 pub mod serve;
 pub mod test;
 pub mod train;

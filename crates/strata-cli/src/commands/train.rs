@@ -37,10 +37,13 @@ struct RunRecord {
     epochs: usize,
     batch_size: usize,
     optimizer: String,
+    #[serde(serialize_with = "shortest")]
     lr: f32,
     early_stopping: Option<usize>,
     monitor: String,
+    #[serde(serialize_with = "shortest_some")]
     max_norm: Option<f32>,
+    #[serde(serialize_with = "shortest")]
     embedding_init: f32,
     maxlen: usize,
     num_words: usize,
@@ -51,6 +54,20 @@ struct RunRecord {
     truncating: String,
     /// the body, as a model file would list it (last: TOML writes tables after values)
     layer: Vec<strata_model::model::LayerSpec>,
+}
+
+/// An f32 written as its shortest decimal (`0.001`), not widened to f64 first
+/// (`0.0010000000474974513`): the value as typed on the command line.
+fn shortest<S: serde::Serializer>(v: &f32, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(v.to_string().parse().unwrap_or(f64::from(*v)))
+}
+
+/// [`shortest`] for an optional value.
+fn shortest_some<S: serde::Serializer>(v: &Option<f32>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => shortest(v, s),
+        None => s.serialize_none(),
+    }
 }
 
 /// Passes progress through and writes a checkpoint when training asks for one.
