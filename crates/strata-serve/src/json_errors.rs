@@ -12,11 +12,11 @@ use axum::middleware::Next;
 use axum::response::Response;
 use serde_json::json;
 
-use crate::routes::Served;
+use crate::config::ServeConfig;
 
 /// Rewrites an error response that is not JSON into `{"error": ...}`, keeping its status and
 /// headers (a 405's `Allow`, say).
-pub async fn json_errors(State(s): State<Arc<Served>>, req: Request, next: Next) -> Response {
+pub async fn json_errors(State(c): State<Arc<ServeConfig>>, req: Request, next: Next) -> Response {
     let (method, path) = (req.method().clone(), req.uri().path().to_string());
     let res = next.run(req).await;
     let status = res.status();
@@ -24,7 +24,6 @@ pub async fn json_errors(State(s): State<Arc<Served>>, req: Request, next: Next)
     if !(status.is_client_error() || status.is_server_error()) || is_json {
         return res;
     }
-    let c = &s.config;
     let why = match status {
         StatusCode::NOT_FOUND => format!(
             "no route {method} {path} (hint: GET /, /health, /v1/model, /metrics; POST /v1/predict, /v1/explain)"

@@ -21,12 +21,16 @@ mod error;
 mod json_errors;
 mod metrics;
 mod page;
+mod request;
 mod routes;
 mod same_origin;
+mod served;
 mod server;
 
 pub use batcher::{Batcher, Refused, WorkerStats, MAX_RESTARTS};
 pub use config::{ServeConfig, WorkHook};
 pub use error::ApiError;
-pub use routes::{init_access_log, parse as parse_request, router, BadRequest, Served};
+pub use request::{parse as parse_request, BadRequest};
+pub use routes::{init_access_log, router};
+pub use served::Served;
 pub use server::{serve, shutdown_signal, ServeError};

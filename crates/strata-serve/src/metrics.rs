@@ -22,7 +22,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
-use crate::routes::Served;
+use crate::batcher::WorkerStats;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -90,10 +90,9 @@ impl Default for Metrics {
 }
 
 /// Counts and times every request.
-pub async fn observe(State(s): State<Arc<Served>>, req: Request, next: Next) -> Response {
+pub async fn observe(State(m): State<Arc<Metrics>>, req: Request, next: Next) -> Response {
     let route = req.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str()).to_string();
     let start = Instant::now();
-    let m = &s.metrics;
     m.in_flight.inc();
     let _done = DecOnDrop(&m.in_flight); // a request whose client leaves is dropped here
     let res = next.run(req).await;
@@ -110,10 +109,8 @@ impl Drop for DecOnDrop<'_> {
     }
 }
 
-/// `GET /metrics`.
-pub async fn metrics(State(s): State<Arc<Served>>) -> Response {
-    let m = &s.metrics;
-    let stats = s.batcher.stats();
+/// The `/metrics` answer: `m`, with the worker's counts from `stats`.
+pub fn render(m: &Metrics, stats: &WorkerStats) -> Response {
     let mut text = String::new();
     let _one = m.scrape.lock().unwrap_or_else(|e| e.into_inner());
     m.queue.set(stats.queued.load(Ordering::SeqCst) as i64);

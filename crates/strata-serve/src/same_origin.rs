@@ -11,12 +11,12 @@ use axum::http::header::{HOST, ORIGIN};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use crate::config::ServeConfig;
 use crate::error::ApiError;
-use crate::routes::Served;
 
-pub async fn same_origin(State(s): State<Arc<Served>>, req: Request, next: Next) -> Response {
+pub async fn same_origin(State(c): State<Arc<ServeConfig>>, req: Request, next: Next) -> Response {
     let host = req.headers().get(HOST).map(|h| String::from_utf8_lossy(h.as_bytes()).to_string());
-    if let (Some(allowed), Some(host)) = (&s.config.allowed_hosts, &host) {
+    if let (Some(allowed), Some(host)) = (&c.allowed_hosts, &host) {
         let name = host_name(host);
         if !allowed.iter().any(|a| a.eq_ignore_ascii_case(name)) {
             return ApiError::WrongHost(host.clone()).into_response();

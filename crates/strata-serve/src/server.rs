@@ -19,7 +19,8 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::batcher::MAX_RESTARTS;
-use crate::routes::{router, Served};
+use crate::routes::router;
+use crate::served::Served;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
