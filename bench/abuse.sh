@@ -126,6 +126,6 @@ set -e
 end=$(date +%s.%N)
 wait "${clients[@]}" 2>/dev/null || true
 echo "   server exited with status $status after $(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.2f", b - a}') s"
-echo "   what the 40 clients got (000: not accepted before the listener closed): $(cat "$work"/inflight.* | sort | uniq -c | tr '\n' ' ')"
+echo "   what the 40 clients got (000: the server had not read their request when the signal came): $(cat "$work"/inflight.* | sort | uniq -c | tr '\n' ' ')"
 echo "   requests answered after the signal: $(awk '/terminated/ {t = 1; next} t && /answered/ {n++} END {print n + 0}' "$work/server.log")"
 echo "   its last words: $(grep -v 'answered' "$work/server.log" | tail -n 2 | tr '\n' ' ')"
