@@ -21,7 +21,8 @@ pub struct ServeConfig {
     pub max_inputs: usize,
     /// Predict requests waiting for the inference worker (503 + Retry-After when full).
     pub queue_depth: usize,
-    /// Longest a request may take, from its first byte of headers read to its answer (408).
+    /// Longest a request may take, from its head read to its answer, the body's upload
+    /// included (408).
     pub deadline: Duration,
     /// Longest a client may take to send a request's headers, and longest an idle kept-alive
     /// connection stays open.
