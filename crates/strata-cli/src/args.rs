@@ -539,6 +539,41 @@ pub struct ServeCmd {
     /// classes by number; the API, /v1/model and the page use them
     #[arg(long, value_delimiter = ',', value_parser = label_name, value_name = "LABEL=NAME", help_heading = MODEL)]
     pub label_names: Vec<(String, String)>,
+    /// Texts in one /v1/predict request; more get 413 (like TEI's max client batch size)
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..), help_heading = SERVER)]
+    pub max_inputs: u32,
+    /// Predict requests waiting for the model; when full, new ones get 503 with Retry-After
+    /// (TorchServe's job_queue_size)
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..), help_heading = SERVER)]
+    pub queue_depth: u32,
+    /// Seconds a request may take before it is answered 408 and its work dropped (TorchServe's
+    /// default_response_timeout)
+    #[arg(long, default_value_t = 30.0, value_parser = positive_seconds, help_heading = SERVER)]
+    pub deadline: f64,
+    /// Seconds a client may take to send a request's headers; idle kept-alive connections are
+    /// closed after as long
+    #[arg(long, default_value_t = 10.0, value_parser = positive_seconds, help_heading = SERVER)]
+    pub header_timeout: f64,
+    /// Tokens in one /v1/explain text; longer ones get 413
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..), help_heading = SERVER)]
+    pub max_explain_tokens: u32,
+    /// Explanations computed at once; more get 429 with Retry-After
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..), help_heading = SERVER)]
+    pub max_concurrent_explains: u32,
+    /// Open connections; further clients wait to be accepted (kept under `ulimit -n`)
+    #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..), help_heading = SERVER)]
+    pub max_connections: u32,
+    /// Seconds SIGTERM or Ctrl-C waits for requests in flight before dropping them
+    #[arg(long, default_value_t = 10.0, value_parser = positive_seconds, help_heading = SERVER)]
+    pub drain: f64,
+}
+
+/// A duration in seconds for `strata serve`: positive and finite.
+fn positive_seconds(s: &str) -> std::result::Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v.is_finite() && v < 1e9 => Ok(v),
+        _ => Err(format!("{s:?} is not a positive number of seconds")),
+    }
 }
 
 #[derive(Args)]

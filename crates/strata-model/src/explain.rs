@@ -4,7 +4,9 @@
 //! - **occlusion**: each token in turn is replaced by the OOV token (or removed, for a
 //!   vocabulary without one); the drop in the predicted class's probability is its saliency —
 //!   positive when the word pushed towards the prediction. All occluded copies are scored in one
-//!   batch.
+//!   batch. Only tokens inside the model's input are occluded (a token cut by `maxlen` scores
+//!   0: occluding it leaves the input as it was), so the work is bounded by `maxlen`, not by
+//!   the length of the text.
 //! - **gradient × input**: the gradient of the predicted class's probability with respect to the
 //!   token's embedding vector, dotted with that vector (one backward pass through the layers).
 //! - **attention** (models with an attention layer, e.g. han): the word-level weights, and for a
@@ -15,7 +17,7 @@
 
 use serde::Serialize;
 
-use crate::encode::{place, sentence_slots, split_sentences};
+use crate::encode::{place, sentence_slots, split_sentences, Encoding};
 use crate::folder::SavedModel;
 use crate::infer::predict_padded;
 use crate::network::{self, word_rows, Plan, Workspace};
@@ -25,7 +27,8 @@ pub struct TokenSaliency {
     pub token: String,
     /// Whether the token has its own id (not OOV, not dropped).
     pub in_vocabulary: bool,
-    /// `None` for a token the tokenizer drops (unknown, and no OOV token).
+    /// `None` for a token the tokenizer drops (unknown, and no OOV token); 0 for one cut by
+    /// `maxlen`, which the model does not read.
     pub occlusion: Option<f32>,
     /// `None` for a dropped token, or one truncated away by `maxlen`.
     pub gradient_x_input: Option<f32>,
@@ -79,25 +82,42 @@ pub fn occlusion(saved: &SavedModel, text: &str) -> Option<Explanation> {
             ids[t.sentence].push(id);
         }
     }
-    let mut variants = vec![ids.clone()];
-    for &(s, k) in &at {
-        let mut v = ids.clone();
-        match oov {
-            Some(o) => v[s][k] = o,
-            None => {
+    // Only the ids inside the model's input are occluded: an id cut by `maxlen` (or by the
+    // sentence limit) changes nothing when it is replaced or removed, since truncation keeps a
+    // window at one end. So a text of any length costs at most `ids_per_text + 1` rows, each
+    // built on its own (never a copy of the whole text per token).
+    let width = enc.ids_per_text();
+    let (base_row, where_) = placed_with_marks(&ids, &enc);
+    let mut position_of = vec![None; at.len()]; // kept id → its position in the row
+    for (f, &mark) in where_.iter().enumerate() {
+        if mark > 0 {
+            position_of[mark as usize - 1] = Some(f);
+        }
+    }
+    let occluded: Vec<usize> = (0..at.len()).filter(|&i| position_of[i].is_some()).collect();
+    let mut rows = vec![0u32; (occluded.len() + 1) * width];
+    rows[..width].copy_from_slice(&base_row);
+    for (row, &i) in rows[width..].chunks_exact_mut(width).zip(&occluded) {
+        match (oov, position_of[i]) {
+            (Some(o), Some(f)) => {
+                row.copy_from_slice(&base_row);
+                row[f] = o;
+            }
+            _ => {
+                let (s, k) = at[i];
+                let mut v = ids.clone();
                 v[s].remove(k);
+                place(&nonempty(&v), &enc, row);
             }
         }
-        variants.push(v);
-    }
-    let width = enc.ids_per_text();
-    let mut rows = vec![0u32; variants.len() * width];
-    for (row, v) in rows.chunks_exact_mut(width).zip(&variants) {
-        place(&nonempty(v), &enc, row);
     }
     let preds = predict_padded(saved, &rows);
     let class = preds[0].class;
     let base = preds[0].probs[class];
+    let mut drop = vec![0.0f32; at.len()]; // 0 where the model does not read the id
+    for (n, &i) in occluded.iter().enumerate() {
+        drop[i] = base - preds[n + 1].probs[class];
+    }
     let read = read_by_model(saved, &ids, class);
     let mut kept = 0;
     let tokens = tokens
@@ -107,7 +127,7 @@ pub fn occlusion(saved: &SavedModel, text: &str) -> Option<Explanation> {
                 Some(_) => {
                     kept += 1;
                     let k = kept - 1;
-                    (Some(base - preds[kept].probs[class]), read.gradient_x_input[k], read.attention[k])
+                    (Some(drop[k]), read.gradient_x_input[k], read.attention[k])
                 }
                 None => (None, None, None),
             };
@@ -130,6 +150,28 @@ fn nonempty(sentences: &[Vec<u32>]) -> Vec<Vec<u32>> {
     sentences.iter().filter(|s| !s.is_empty()).cloned().collect()
 }
 
+/// The row the model reads for `ids` (by sentence), and beside it which id each position
+/// holds: `i + 1` for the i-th id in reading order, 0 for padding — placed by the same rule.
+fn placed_with_marks(ids: &[Vec<u32>], enc: &Encoding) -> (Vec<u32>, Vec<u32>) {
+    let mut next = 0u32;
+    let marks: Vec<Vec<u32>> = ids
+        .iter()
+        .map(|s| {
+            s.iter()
+                .map(|_| {
+                    next += 1;
+                    next
+                })
+                .collect()
+        })
+        .collect();
+    let t = enc.ids_per_text();
+    let (mut row, mut where_) = (vec![0u32; t], vec![0u32; t]);
+    place(&nonempty(ids), enc, &mut row);
+    place(&nonempty(&marks), enc, &mut where_);
+    (row, where_)
+}
+
 /// What one backward pass of the model shows, per kept id in reading order.
 struct Read {
     gradient_x_input: Vec<Option<f32>>,
@@ -148,23 +190,8 @@ fn read_by_model(saved: &SavedModel, ids: &[Vec<u32>], class: usize) -> Read {
     let model = &saved.model;
     let enc = saved.encoding();
     let (t, e) = (enc.ids_per_text(), model.config.embedding_dim);
-    // which position of the row holds the i-th id (marks carry i + 1; 0 is padding), and
-    // which slot holds each sentence — placed by the same rule as the ids
-    let mut next = 0u32;
-    let marks: Vec<Vec<u32>> = ids
-        .iter()
-        .map(|s| {
-            s.iter()
-                .map(|_| {
-                    next += 1;
-                    next
-                })
-                .collect()
-        })
-        .collect();
-    let (mut row, mut where_) = (vec![0u32; t], vec![0u32; t]);
-    place(&nonempty(ids), &enc, &mut row);
-    place(&nonempty(&marks), &enc, &mut where_);
+    // which position of the row holds the i-th id, and which slot holds each sentence
+    let (row, where_) = placed_with_marks(ids, &enc);
     let kept_sentences: Vec<usize> = (0..ids.len()).filter(|&s| !ids[s].is_empty()).collect();
     let slots = sentence_slots(kept_sentences.len(), enc.sentences.unwrap_or(1), &enc);
 
@@ -180,7 +207,7 @@ fn read_by_model(saved: &SavedModel, ids: &[Vec<u32>], class: usize) -> Read {
     };
     let word_attention = attention_layer(hierarchical).and_then(|i| ws.attention_weights(i)).map(<[f32]>::to_vec);
     let (n0, t0) = word_rows(model, 1, t);
-    let n = next as usize;
+    let n: usize = ids.iter().map(Vec::len).sum();
     let mut read = Read { gradient_x_input: vec![None; n], attention: vec![None; n], sentence_attention: Vec::new() };
     for (f, &mark) in where_.iter().enumerate() {
         if mark > 0 {

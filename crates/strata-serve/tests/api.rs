@@ -1,49 +1,40 @@
 //! The HTTP API against a small trained model, through the router (no network).
 
 use std::sync::Arc;
-use strata_model::zoo::Knobs;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use strata_data::{Example, LabelMap};
-use strata_text::{PadSequences, TokenizerConfig};
-use strata_train::fit::{FitOptions, Silent};
-use strata_train::schedule::Schedule;
-use strata_workflow::pipeline::{train, ModelSettings, Probes, TextSettings, TrainData, TrainSettings};
+use strata_serve::ServeConfig;
 use tower::ServiceExt;
 
+mod common;
+
 fn served() -> Arc<strata_serve::Served> {
-    let texts = ["good fine film", "bad dull plot", "fine good acting", "dull bad boring", "good good", "boring dull"];
-    let examples: Vec<Example> = (0..60)
-        .map(|i| Example { text: texts[i % 6].to_string(), label: ["pos", "neg"][i % 2].into(), line: i + 1 })
-        .collect();
-    let labels = LabelMap::from_labels(["neg", "pos"]);
-    let y: Vec<usize> = examples.iter().map(|e| labels.index(&e.label).unwrap()).collect();
-    let settings = TrainSettings {
-        text: TextSettings {
-            tokenizer: TokenizerConfig { num_words: Some(50), oov_token: Some("<OOV>".into()), ..Default::default() },
-            pad: PadSequences::keras(6),
-        },
-        model: ModelSettings::named("seed", 8, Knobs { units: Some(8), layers: Some(1), ..Knobs::default() }).unwrap(),
-        fit: FitOptions { epochs: 15, batch_size: 8, ..FitOptions::default() },
-        schedule: Schedule::end_to_end(1, 15),
-        validation_split: 0.0,
-        probes: Probes::Off,
-    };
-    let idx: Vec<usize> = (0..examples.len()).collect();
-    let trained = train(
-        TrainData { examples: &examples, labels: &labels, y: &y, train_idx: &idx, val_idx: &[] },
-        &settings,
-        &mut Silent,
-    )
-    .unwrap();
-    strata_serve::Served::new("tiny".into(), trained.saved)
+    served_with(ServeConfig::default())
+}
+
+fn served_with(config: ServeConfig) -> Arc<strata_serve::Served> {
+    strata_serve::Served::new("tiny".into(), common::tiny_model(), config)
 }
 
 async fn call(app: &axum::Router, method: &str, uri: &str, body: &str) -> (StatusCode, Value, String) {
-    let req = Request::builder().method(method).uri(uri).body(Body::from(body.to_string())).unwrap();
+    call_with(app, method, uri, &[("content-type", "application/json")], body).await
+}
+
+async fn call_with(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (StatusCode, Value, String) {
+    let mut req = Request::builder().method(method).uri(uri);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let req = req.body(Body::from(body.to_string())).unwrap();
     let res = app.clone().oneshot(req).await.unwrap();
     let status = res.status();
     let bytes = res.into_body().collect().await.unwrap().to_bytes();
@@ -53,7 +44,7 @@ async fn call(app: &axum::Router, method: &str, uri: &str, body: &str) -> (Statu
 
 #[tokio::test]
 async fn predict_answers_in_the_pipeline_shape() {
-    let app = strata_serve::router(served(), 1 << 20);
+    let app = strata_serve::router(served());
     let (s, v, _) = call(&app, "GET", "/health", "").await;
     assert_eq!((s, v), (StatusCode::OK, json!({"status": "ok"})));
     let (s, v, _) = call(&app, "GET", "/v1/model", "").await;
@@ -86,7 +77,7 @@ async fn predict_answers_in_the_pipeline_shape() {
 
 #[tokio::test]
 async fn bad_requests_get_400_with_a_reason_and_big_ones_413() {
-    let app = strata_serve::router(served(), 1000);
+    let app = strata_serve::router(served_with(ServeConfig { max_body: 1000, ..ServeConfig::default() }));
     for (body, needle) in [
         ("{not json", "malformed JSON"),
         ("[1, 2]", "JSON object"),
@@ -101,13 +92,50 @@ async fn bad_requests_get_400_with_a_reason_and_big_ones_413() {
         assert!(v["error"].as_str().unwrap_or("").contains(needle), "{body}: {text}");
     }
     let big = format!(r#"{{"inputs": "{}"}}"#, "a ".repeat(2000));
-    let (s, _, _) = call(&app, "POST", "/v1/predict", &big).await;
+    let (s, v, text) = call(&app, "POST", "/v1/predict", &big).await;
     assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(v["error"].as_str().unwrap_or("").contains("limit of 1000 bytes"), "{text}");
+}
+
+/// Issue 11, point 19: a request that is not labelled JSON, or that another site's page sends,
+/// is refused; every refusal (404, 405, 413, 415, 403) is `{"error": ...}`.
+#[tokio::test]
+async fn only_json_from_our_own_origin_is_served_and_every_refusal_is_json() {
+    let config = ServeConfig { allowed_hosts: ServeConfig::hosts_for_bind("127.0.0.1"), ..ServeConfig::default() };
+    let app = strata_serve::router(served_with(config));
+    let body = r#"{"inputs": "good film"}"#;
+    let json = ("content-type", "application/json");
+    for (headers, want) in [
+        (vec![], StatusCode::UNSUPPORTED_MEDIA_TYPE),
+        (vec![("content-type", "text/plain")], StatusCode::UNSUPPORTED_MEDIA_TYPE),
+        (vec![("content-type", "application/x-www-form-urlencoded")], StatusCode::UNSUPPORTED_MEDIA_TYPE),
+        (vec![json, ("host", "evil.example:8080")], StatusCode::FORBIDDEN),
+        (vec![json, ("host", "127.0.0.1:8080"), ("origin", "http://evil.example")], StatusCode::FORBIDDEN),
+        (vec![json, ("host", "127.0.0.1:8080"), ("origin", "null")], StatusCode::FORBIDDEN),
+        (vec![json, ("host", "127.0.0.1:8080"), ("origin", "http://127.0.0.1:8080")], StatusCode::OK),
+        (vec![json, ("host", "localhost:8080")], StatusCode::OK),
+        (vec![json], StatusCode::OK),
+    ] {
+        for route in ["/v1/predict", "/v1/explain"] {
+            let (s, v, text) = call_with(&app, "POST", route, &headers, body).await;
+            assert_eq!(s, want, "{route} {headers:?}: {text}");
+            if s != StatusCode::OK {
+                assert!(v["error"].as_str().is_some_and(|e| !e.is_empty()), "{route} {headers:?}: {text}");
+            }
+        }
+    }
+    for (method, uri, want) in
+        [("GET", "/nope", StatusCode::NOT_FOUND), ("GET", "/v1/predict", StatusCode::METHOD_NOT_ALLOWED)]
+    {
+        let (s, v, text) = call_with(&app, method, uri, &[], "").await;
+        assert_eq!(s, want, "{text}");
+        assert!(v["error"].as_str().is_some_and(|e| e.contains(if s == 404 { "/nope" } else { "GET" })), "{text}");
+    }
 }
 
 #[tokio::test]
 async fn concurrent_requests_all_get_their_own_answers() {
-    let app = strata_serve::router(served(), 1 << 20);
+    let app = strata_serve::router(served());
     let mut handles = Vec::new();
     for i in 0..32 {
         let app = app.clone();

@@ -1,7 +1,10 @@
 //! `strata serve`: the model behind an HTTP API and a predict page (see `strata_serve`).
 
+use std::time::Duration;
+
 use anyhow::{Context, Result};
 use strata_model::folder::{load, resolve};
+use strata_serve::ServeConfig;
 
 use crate::args::ServeCmd;
 
@@ -13,21 +16,32 @@ pub fn run(a: ServeCmd) -> Result<()> {
         .ok()
         .and_then(|p| p.parent().and_then(|d| d.file_name()).map(|n| n.to_string_lossy().to_string()))
         .unwrap_or_else(|| "model".into());
-    let state = strata_serve::Served::new(name.clone(), saved);
-    let app = strata_serve::router(state, a.max_body);
+    let config = ServeConfig {
+        max_body: a.max_body,
+        max_inputs: a.max_inputs as usize,
+        queue_depth: a.queue_depth as usize,
+        deadline: Duration::from_secs_f64(a.deadline),
+        header_timeout: Duration::from_secs_f64(a.header_timeout),
+        max_explain_tokens: a.max_explain_tokens as usize,
+        max_concurrent_explains: a.max_concurrent_explains as usize,
+        max_connections: a.max_connections as usize,
+        drain: Duration::from_secs_f64(a.drain),
+        allowed_hosts: ServeConfig::hosts_for_bind(&a.host),
+        work_hook: None,
+    };
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
-    runtime.block_on(async move {
+    let served = runtime.block_on(async move {
         let addr = format!("{}:{}", a.host, a.port);
         let listener = tokio::net::TcpListener::bind(&addr)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e} (hint: choose another --port)"))?;
-        eprintln!("Serving {name} on http://{} (Ctrl-C stops)", listener.local_addr()?);
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
-            .context("serving")
-    })
+        strata_serve::init_access_log();
+        let state = strata_serve::Served::new(name.clone(), saved, config);
+        eprintln!("Serving {name} on http://{} (Ctrl-C or SIGTERM stops)", listener.local_addr()?);
+        strata_serve::serve(listener, state, strata_serve::shutdown_signal()).await.context("serving")
+    });
+    // an explanation still computing must not hold the exit up
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    served
 }
