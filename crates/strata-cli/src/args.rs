@@ -497,6 +497,7 @@ pub struct ExperimentCmd {
 #[derive(Args)]
 pub struct ReportCmd {
     /// The experiment's folder (what `strata experiment --out` wrote: it holds results.json)
+    #[arg(help_heading = DATA)]
     pub run: PathBuf,
 }
 
