@@ -452,8 +452,10 @@ pub struct ServeCmd {
 
 #[derive(Args)]
 pub struct DemoCmd {
+    /// Epochs of the seed model, and the budget each schedule of the stacked model gets
     #[arg(long, default_value_t = 10)]
     pub epochs: usize,
+    /// Seeds the corpus, the split and every model
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Examples in the generated corpus (80% train, 20% held out)
