@@ -8,7 +8,7 @@ use anyhow::{bail, Result};
 use clap::{Args, Parser, Subcommand};
 use strata_data::ReadOptions;
 use strata_model::model_file;
-use strata_model::zoo::Knobs;
+use strata_model::zoo::{self, Knobs};
 use strata_text::{PadSequences, TokenizerConfig, KERAS_FILTERS};
 use strata_train::schedule::Schedule;
 use strata_train::FitOptions;
@@ -106,19 +106,21 @@ impl ReadArgs {
 /// Everything that shapes training.
 #[derive(Args, Clone)]
 pub struct TrainArgs {
-    /// Passes over the training data (the budget all stages of a schedule share)
-    #[arg(long, default_value_t = 10, help_heading = TRAINING)]
-    pub epochs: usize,
-    /// Examples per gradient step (Keras fit's batch_size)
-    #[arg(long, default_value_t = 32, help_heading = TRAINING)]
-    pub batch_size: usize,
-    /// Sequence length after padding/truncation (default 100; for han, words per sentence,
-    /// default 40)
+    /// Passes over the training data (the budget all stages of a schedule share). Default: the
+    /// model's recipe (seed 10; see --model)
+    #[arg(long, help_heading = TRAINING)]
+    pub epochs: Option<usize>,
+    /// Examples per gradient step (Keras fit's batch_size). Default: the model's recipe (seed 32)
+    #[arg(long, help_heading = TRAINING)]
+    pub batch_size: Option<usize>,
+    /// Sequence length after padding/truncation (default: the model's recipe, seed 100; for
+    /// han, words per sentence, 30)
     #[arg(long, help_heading = TEXT)]
     pub maxlen: Option<usize>,
-    /// Keep the num_words-1 most frequent words (index 0 is padding), as Keras does
-    #[arg(long, default_value_t = 10000, help_heading = TEXT)]
-    pub num_words: usize,
+    /// Keep the num_words-1 most frequent words (index 0 is padding), as Keras does (default:
+    /// the model's recipe, seed 10000)
+    #[arg(long, help_heading = TEXT)]
+    pub num_words: Option<usize>,
     /// Token for out-of-vocabulary words (index 1); "" for none
     #[arg(long, default_value = "<OOV>", help_heading = TEXT)]
     pub oov_token: String,
@@ -144,8 +146,9 @@ pub struct TrainArgs {
     /// seed (one LSTM), seed-stacked (LSTM(return_sequences) → LSTM), gru (Keras
     /// reset_after=True), bilstm (Bidirectional(LSTM)), kim-cnn (Kim 2014: widths 3, 4, 5 × 100
     /// maps, ReLU, max over time, dropout 0.5) or han (Yang 2016: word BiGRU + attention →
-    /// sentence BiGRU + attention); --layers stacks recurrent layers
-    #[arg(long, value_enum, default_value_t = choices::Model::Seed, help_heading = MODEL)]
+    /// sentence BiGRU + attention); --layers stacks recurrent layers. Each trains with its
+    /// recipe unless a flag says otherwise
+    #[arg(long, value_enum, default_value_t = choices::Model::Seed, long_help = model_help(), help_heading = MODEL)]
     pub model: choices::Model,
     /// A model declared in TOML as [[layer]] tables; overrides --model
     #[arg(long, long_help = model_file_help(), help_heading = MODEL)]
@@ -159,9 +162,10 @@ pub struct TrainArgs {
     /// han: sentences per text (default 15); texts are split on . ! ? 。！？ and <br />
     #[arg(long, help_heading = MODEL)]
     pub max_sentences: Option<usize>,
-    /// Length of each word's embedding vector (Keras Embedding output_dim)
-    #[arg(long, default_value_t = 128, help_heading = MODEL)]
-    pub embedding_dim: usize,
+    /// Length of each word's embedding vector (Keras Embedding output_dim). Default: the model's
+    /// recipe (seed 128, kim-cnn and bilstm 300)
+    #[arg(long, help_heading = MODEL)]
+    pub embedding_dim: Option<usize>,
     /// Embeddings start uniform in ±A (Keras's Embedding default 0.05; kim-cnn 0.25, Kim's)
     #[arg(long, value_name = "A", help_heading = MODEL)]
     pub embedding_init: Option<f32>,
@@ -169,7 +173,8 @@ pub struct TrainArgs {
     /// CNN used it with --lr 1.0)
     #[arg(long, value_enum, default_value_t = choices::Optimizer::Adam, help_heading = TRAINING)]
     pub optimizer: choices::Optimizer,
-    /// Learning rate (default 1e-3 for adam and adadelta, 0.01 for sgd)
+    /// Learning rate (default 1e-3 for adam and adadelta, 0.01 for sgd; adam: the model's recipe,
+    /// kim-cnn and bilstm 3e-4)
     #[arg(long, help_heading = TRAINING)]
     pub lr: Option<f32>,
     /// Seed of the initial weights, the shuffles, the splits and dropout: the same seed and
@@ -200,7 +205,9 @@ pub struct TrainArgs {
     #[arg(long, help_heading = OUTPUT)]
     pub no_probes: bool,
     /// Stop a stage after N epochs without a lower val_loss and keep its best weights (Keras's
-    /// EarlyStopping(patience=N, restore_best_weights=True)); needs validation data
+    /// EarlyStopping(patience=N, restore_best_weights=True)); needs validation data. Default: the
+    /// model's recipe (kim-cnn and bilstm 2, han 1, on 10% held out if the command holds out
+    /// nothing); 0 turns it off
     #[arg(long, help_heading = TRAINING)]
     pub early_stopping: Option<usize>,
     /// What --early-stopping watches: val_loss (Keras's default) or val_accuracy
@@ -220,25 +227,39 @@ impl TrainArgs {
 
     /// The settings with `schedule` (a name) in place of `--schedule`.
     pub fn settings_for(&self, validation_split: f64, schedule: Option<&str>) -> Result<TrainSettings> {
-        let maxlen = self.maxlen.unwrap_or(if self.model == choices::Model::Han && self.model_file.is_none() {
-            40
+        // A flag the user left out takes the named model's recipe (zoo::recipe); a model file
+        // takes the seed's.
+        let recipe = if self.model_file.is_none() { zoo::recipe(self.model.name()) } else { zoo::SEED_RECIPE };
+        let maxlen = self.maxlen.unwrap_or(recipe.maxlen);
+        let (epochs, batch_size) = (self.epochs.unwrap_or(recipe.epochs), self.batch_size.unwrap_or(recipe.batch_size));
+        let (num_words, embedding_dim) =
+            (self.num_words.unwrap_or(recipe.num_words), self.embedding_dim.unwrap_or(recipe.embedding_dim));
+        let early_stopping = match self.early_stopping {
+            Some(0) => None,
+            Some(n) => Some(n),
+            None => recipe.early_stopping,
+        };
+        // The recipe's early stopping needs data to watch: a command that holds out nothing
+        // holds out the recipe's 10% (a user's own --early-stopping keeps the commands' check).
+        let validation_split = if self.early_stopping.is_none() && early_stopping.is_some() && validation_split == 0.0 {
+            zoo::RECIPE_VALIDATION_SPLIT
         } else {
-            100
-        });
+            validation_split
+        };
         let positive = [
-            (self.epochs, "--epochs", "10"),
-            (self.batch_size, "--batch-size", "32"),
+            (epochs, "--epochs", "10"),
+            (batch_size, "--batch-size", "32"),
             (maxlen, "--maxlen", "100"),
             (self.units.unwrap_or(1), "--units", "64"),
             (self.max_sentences.unwrap_or(1), "--max-sentences", "15"),
-            (self.embedding_dim, "--embedding-dim", "128"),
+            (embedding_dim, "--embedding-dim", "128"),
         ];
         for (v, flag, seed) in positive {
             if v == 0 {
                 bail!("{flag} must be at least 1 (hint: the seed uses {seed})");
             }
         }
-        if self.num_words < 2 {
+        if num_words < 2 {
             bail!("--num-words must be at least 2: index 0 is padding (hint: the seed uses 10000)");
         }
         if !(0.0..1.0).contains(&validation_split) {
@@ -248,11 +269,11 @@ impl TrainArgs {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .map_err(|e| anyhow::anyhow!("{}: cannot read: {e} (hint: check the path)", path.display()))?;
-                model_file::parse(&text, &path.display().to_string(), self.embedding_dim)?
+                model_file::parse(&text, &path.display().to_string(), embedding_dim)?
             }
             None => {
                 let knobs = Knobs { units: self.units, layers: self.layers, sentences: self.max_sentences };
-                ModelSettings::named(self.model.name(), self.embedding_dim, knobs)?
+                ModelSettings::named(self.model.name(), embedding_dim, knobs)?
             }
         };
         let mut model = model;
@@ -262,14 +283,15 @@ impl TrainArgs {
             }
             model.embedding_init = a;
         }
-        let optimizer = self.optimizer.with_lr(self.lr);
+        let adam_lr = (self.optimizer == choices::Optimizer::Adam).then_some(recipe.adam_lr);
+        let optimizer = self.optimizer.with_lr(self.lr.or(adam_lr));
         if !(optimizer.lr() > 0.0 && optimizer.lr().is_finite()) {
             bail!("--lr must be a positive number (hint: Keras's Adam uses 0.001)");
         }
         Ok(TrainSettings {
             text: TextSettings {
                 tokenizer: TokenizerConfig {
-                    num_words: Some(self.num_words),
+                    num_words: Some(num_words),
                     filters: self.filters.clone(),
                     lower: !self.no_lower,
                     split: " ".into(),
@@ -279,15 +301,15 @@ impl TrainArgs {
                 },
                 pad: PadSequences { maxlen, padding: self.padding.into(), truncating: self.truncating.into() },
             },
-            schedule: self.schedule(&model, schedule)?,
+            schedule: self.schedule(&model, schedule, epochs)?,
             model,
             fit: FitOptions {
-                epochs: self.epochs,
-                batch_size: self.batch_size,
+                epochs,
+                batch_size,
                 optimizer,
                 seed: self.seed,
                 shuffle: true,
-                early_stopping: self.early_stopping,
+                early_stopping,
                 monitor: self.monitor.into(),
                 max_norm: match self.max_norm {
                     Some(s) if !(s > 0.0 && s.is_finite()) => {
@@ -579,10 +601,10 @@ fn positive_seconds(s: &str) -> std::result::Result<f64, String> {
 
 #[derive(Args)]
 pub struct DemoCmd {
-    /// Passes over the demo's training part
+    /// Epochs of the seed model, and the budget each schedule of the stacked model gets
     #[arg(long, default_value_t = 10, help_heading = TRAINING)]
     pub epochs: usize,
-    /// Seed of the generated corpus, the weights and the shuffles
+    /// Seeds the corpus, the split and every model
     #[arg(long, default_value_t = 0, help_heading = TRAINING)]
     pub seed: u64,
     /// Examples in the generated corpus (80% train, 20% held out)
@@ -592,7 +614,7 @@ pub struct DemoCmd {
 
 impl TrainArgs {
     /// The schedule from `--schedule-file`, or the named one, with `--freeze` and `--lr-mult`.
-    fn schedule(&self, model: &ModelSettings, name: Option<&str>) -> Result<Schedule> {
+    fn schedule(&self, model: &ModelSettings, name: Option<&str>, epochs: usize) -> Result<Schedule> {
         let config = model.config(2, 2);
         let mut schedule = match (&self.schedule_file, name) {
             (Some(path), None) => {
@@ -603,12 +625,12 @@ impl TrainArgs {
             _ => Schedule::named(
                 name.unwrap_or(self.schedule.name()),
                 &config,
-                self.epochs,
+                epochs,
                 self.finetune_epochs,
                 self.aux_weight,
             )?,
         };
-        if self.finetune_epochs >= self.epochs && schedule.name == "layerwise" {
+        if self.finetune_epochs >= epochs && schedule.name == "layerwise" {
             bail!("--finetune-epochs must be less than --epochs (hint: the layer stages need epochs too)");
         }
         let mut mults = Vec::new();
@@ -647,4 +669,13 @@ fn label_name(s: &str) -> Result<(String, String), String> {
 fn model_file_help() -> String {
     let types: Vec<String> = strata_model::layers::LayerSpec::TYPES.iter().map(|t| format!("\"{t}\"")).collect();
     format!("A model declared in TOML as [[layer]] tables (type = {}); overrides --model", types.join(", "))
+}
+
+/// `--model`'s long help: the models and, from `zoo::recipe`, the defaults each trains with.
+fn model_help() -> String {
+    format!(
+        "seed (one LSTM), seed-stacked (LSTM(return_sequences) → LSTM), gru, bilstm, kim-cnn (Kim 2014) or han \
+         (Yang 2016). A flag you leave out takes the model's recipe:\n{}",
+        zoo::recipes_help()
+    )
 }

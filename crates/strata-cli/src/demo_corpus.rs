@@ -73,3 +73,15 @@ pub fn generate(n: usize, seed: u64) -> Vec<DemoExample> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The demo's stacked runs read 24 words (`STACKED_MAXLEN`): no sentence may be longer.
+    #[test]
+    fn no_sentence_is_longer_than_24_words() {
+        let longest = generate(20000, 3).iter().map(|e| e.text.split(' ').count()).max().unwrap();
+        assert!((15..=24).contains(&longest), "{longest}");
+    }
+}

@@ -34,7 +34,7 @@ pub fn run(a: CvCmd) -> Result<()> {
     if a.folds < 2 {
         bail!("--folds must be at least 2 (hint: Kim 2014 uses 10)");
     }
-    if a.train.early_stopping.is_some() && a.validation_split == 0.0 {
+    if a.train.early_stopping.is_some_and(|n| n > 0) && a.validation_split == 0.0 {
         anyhow::bail!(
             "--early-stopping watches val_loss, and there is no validation data (hint: add --validation-split 0.1)"
         );

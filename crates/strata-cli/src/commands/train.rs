@@ -142,7 +142,7 @@ pub fn run(a: TrainCmd) -> Result<()> {
     };
     let split = if a.validation_data.is_some() { 0.0 } else { a.validation_split };
     let s = a.train.settings(split)?;
-    if a.train.early_stopping.is_some() && split == 0.0 && a.validation_data.is_none() {
+    if a.train.early_stopping.is_some_and(|n| n > 0) && split == 0.0 && a.validation_data.is_none() {
         anyhow::bail!(
             "--early-stopping watches val_loss, and there is no validation data (hint: add --validation-split 0.1)"
         );
@@ -226,7 +226,7 @@ pub fn run(a: TrainCmd) -> Result<()> {
         max_norm: s.fit.max_norm,
         embedding_init: s.model.embedding_init,
         maxlen: s.text.pad.maxlen,
-        num_words: a.train.num_words,
+        num_words: s.text.tokenizer.num_words.unwrap_or_default(),
         oov_token: a.train.oov_token.clone(),
         lower: s.text.tokenizer.lower,
         char_level: s.text.tokenizer.char_level,
