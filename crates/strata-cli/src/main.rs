@@ -4,6 +4,8 @@
 //! stdout, progress to stderr; any user mistake ends with one line `error: ... (hint: ...)`
 //! and exit code 2, never a panic.
 
+#![forbid(unsafe_code)]
+
 mod args;
 mod commands;
 mod demo_corpus;

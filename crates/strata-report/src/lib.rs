@@ -3,6 +3,8 @@
 //! accuracy of each schedule, a fold-by-fold comparison with end-to-end, time per schedule and
 //! per stage, learning curves by stage, and probe accuracy by layer.
 
+#![forbid(unsafe_code)]
+
 mod html;
 mod markdown;
 pub mod results;

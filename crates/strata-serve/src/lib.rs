@@ -10,6 +10,8 @@
 //! the async workers: requests go to a batching thread that gathers whatever arrives within a
 //! couple of milliseconds into one forward pass.
 
+#![forbid(unsafe_code)]
+
 mod batcher;
 mod page;
 mod routes;
