@@ -198,6 +198,10 @@ impl TrainArgs {
         if !(0.0..1.0).contains(&validation_split) {
             bail!("--validation-split must be in [0, 1) (hint: 0.1 holds out a tenth)");
         }
+        if !(self.aux_weight.is_finite() && self.aux_weight >= 0.0) {
+            bail!("--aux-weight must be a non-negative number (hint: deep supervision uses 0.3)");
+        }
+        strata_model::limits::check_layers(self.layers)?;
         let model = match &self.model_file {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
@@ -216,6 +220,8 @@ impl TrainArgs {
             }
             model.embedding_init = a;
         }
+        // sizes that would overflow or abort an allocation, before any data is read
+        strata_model::limits::check_training(&model.config(self.num_words, 2), maxlen, self.batch_size)?;
         let optimizer = match self.optimizer.as_str() {
             "adam" => OptimizerKind::Adam { lr: self.lr.unwrap_or(1e-3) },
             "sgd" => OptimizerKind::Sgd { lr: self.lr.unwrap_or(0.01) },
