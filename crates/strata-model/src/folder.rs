@@ -170,7 +170,7 @@ pub fn parse_folder(dir: &Path, config: &[u8], tensors: &[u8], vocab: &[u8]) -> 
             "upgrade strata",
         ));
     }
-    // Placement looks up the list once per layer: bound the list before validating it.
+    // Placing a layer scans the layers above it (quadratic in the list): bound it first.
     if file.model.layers.len() > MAX_LAYERS {
         let n = file.model.layers.len();
         return Err(err(&cfg_path, format!("{n} layers, more than strata's limit of {MAX_LAYERS}"), RETRAIN));
@@ -235,7 +235,7 @@ pub fn parse_folder(dir: &Path, config: &[u8], tensors: &[u8], vocab: &[u8]) -> 
             return Err(err(
                 &st_path,
                 format!("tensor '{}' holds {} at index {at}", spec.name, dst[at]),
-                "the model diverged in training or the file is damaged; retrain it (a lower --lr or --max-norm helps a diverging run)",
+                "the weights are damaged; retrain the model or restore the folder",
             ));
         }
     }
