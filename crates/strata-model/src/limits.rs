@@ -74,7 +74,7 @@ pub fn check_training(config: &ModelConfig, maxlen: usize, batch_size: usize) ->
             "lower --num-words or --embedding-dim (2 M words × 300 fits)",
         ));
     }
-    if !config.param_count().is_some_and(|n| n <= MAX_PARAMS) {
+    if config.param_count().is_none_or(|n| n > MAX_PARAMS) {
         let (flag, hint) = if config.architecture == "custom" {
             ("--model-file", "lower the widths of its layers")
         } else {
@@ -87,7 +87,7 @@ pub fn check_training(config: &ModelConfig, maxlen: usize, batch_size: usize) ->
         ));
     }
     let widest = placed.iter().map(|p| p.output.width.max(p.input.width)).max().unwrap_or(0).max(config.embedding_dim);
-    if !batch_size.checked_mul(ids).and_then(|n| n.checked_mul(widest)).is_some_and(|n| n <= MAX_BATCH_VALUES) {
+    if batch_size.checked_mul(ids).and_then(|n| n.checked_mul(widest)).is_none_or(|n| n > MAX_BATCH_VALUES) {
         return Err(too_big(
             "--batch-size",
             format!(
