@@ -175,7 +175,11 @@ pub fn parse_folder(dir: &Path, config: &[u8], tensors: &[u8], vocab: &[u8]) -> 
         let n = file.model.layers.len();
         return Err(err(&cfg_path, format!("{n} layers, more than strata's limit of {MAX_LAYERS}"), RETRAIN));
     }
-    file.model.validate().map_err(|m| err(&cfg_path, m.to_string(), RETRAIN))?;
+    file.model.validate().map_err(|m| {
+        // the model's own hints speak of flags; for a folder, the folder's hint is the one
+        let m = m.to_string();
+        err(&cfg_path, m.split(" (hint: ").next().unwrap_or(&m), RETRAIN)
+    })?;
     if file.maxlen == 0 {
         return Err(err(&cfg_path, "maxlen is 0", RETRAIN));
     }
