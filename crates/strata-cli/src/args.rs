@@ -265,6 +265,10 @@ impl TrainArgs {
         if !(0.0..1.0).contains(&validation_split) {
             bail!("--validation-split must be in [0, 1) (hint: 0.1 holds out a tenth)");
         }
+        if !(self.aux_weight.is_finite() && self.aux_weight >= 0.0) {
+            bail!("--aux-weight must be a non-negative number (hint: deep supervision uses 0.3)");
+        }
+        strata_model::limits::check_layers(self.layers)?;
         let model = match &self.model_file {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
@@ -283,6 +287,8 @@ impl TrainArgs {
             }
             model.embedding_init = a;
         }
+        // sizes that would overflow or abort an allocation, before any data is read
+        strata_model::limits::check_training(&model.config(num_words, 2), maxlen, batch_size)?;
         let adam_lr = (self.optimizer == choices::Optimizer::Adam).then_some(recipe.adam_lr);
         let optimizer = self.optimizer.with_lr(self.lr.or(adam_lr));
         if !(optimizer.lr() > 0.0 && optimizer.lr().is_finite()) {

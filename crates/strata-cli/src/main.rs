@@ -6,6 +6,8 @@
 //! `error:` line (`stdout`); a bug that panics is one `error: internal error …` line and exit
 //! code 70 (`panic_report`).
 
+#![forbid(unsafe_code)]
+
 /// `println!` through [`stdout::print`], so that no command's printing can panic on a closed or
 /// full stdout. Declared before the modules so that it shadows std's in all of them.
 macro_rules! println {

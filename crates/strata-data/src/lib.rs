@@ -4,6 +4,8 @@
 //! Every reader error names the file and, where there is one, the line, and carries a hint;
 //! the CLI prints it as one line and exits with code 2.
 
+#![forbid(unsafe_code)]
+
 mod encoding;
 mod error;
 mod label_checks;

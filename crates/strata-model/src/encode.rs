@@ -15,9 +15,11 @@ pub struct Encoding {
 }
 
 impl Encoding {
-    /// Ids per text: `maxlen`, or `S·maxlen`.
+    /// Ids per text: `maxlen`, or `S·maxlen`. Loading a model folder and reading the training
+    /// flags both hold it to [`crate::limits::MAX_IDS_PER_TEXT`]; a product that overflows here
+    /// is a caller that skipped them, and panics rather than wrapping to a short row.
     pub fn ids_per_text(&self) -> usize {
-        self.pad.maxlen * self.sentences.unwrap_or(1)
+        self.pad.maxlen.checked_mul(self.sentences.unwrap_or(1)).expect("maxlen × sentences overflows usize")
     }
 }
 

@@ -6,6 +6,7 @@
 //! (history, metrics) go through a temporary file and a rename for the same reason.
 
 use crate::encode::{encode_texts, Encoding};
+use crate::limits::{ids_per_text, MAX_IDS_PER_TEXT, MAX_LAYERS};
 use std::path::{Path, PathBuf};
 
 use safetensors::tensor::{Dtype, SafeTensors};
@@ -15,6 +16,7 @@ use strata_data::{DataError, LabelMap};
 use strata_text::{PadSequences, Side, Tokenizer, VocabError};
 
 pub use crate::atomic::{recover_dir, write_atomic, write_dir_atomic};
+use crate::error::ModelError;
 use crate::model::{Model, ModelConfig};
 use crate::owned::Owned;
 
@@ -170,13 +172,38 @@ pub fn parse_folder(dir: &Path, config: &[u8], tensors: &[u8], vocab: &[u8]) -> 
             "upgrade strata",
         ));
     }
-    file.model.validate().map_err(|m| err(&cfg_path, m.to_string(), RETRAIN))?;
+    // Placing a layer scans the layers above it (quadratic in the list): bound it first.
+    if file.model.layers.len() > MAX_LAYERS {
+        let n = file.model.layers.len();
+        return Err(err(&cfg_path, format!("{n} layers, more than strata's limit of {MAX_LAYERS}"), RETRAIN));
+    }
+    file.model.validate().map_err(|m| {
+        // the model's own hints speak of flags; for a folder, the folder's hint is the one
+        let m = m.to_string();
+        err(&cfg_path, m.split(" (hint: ").next().unwrap_or(&m), RETRAIN)
+    })?;
     if file.maxlen == 0 {
         return Err(err(&cfg_path, "maxlen is 0", RETRAIN));
+    }
+    let sentences = file.model.sentences();
+    if ids_per_text(file.maxlen, sentences).is_none() {
+        let per = sentences.map(|s| format!(" × {s} sentences")).unwrap_or_default();
+        return Err(err(
+            &cfg_path,
+            format!("maxlen {}{per} is more than strata's limit of {MAX_IDS_PER_TEXT} ids per text", file.maxlen),
+            RETRAIN,
+        ));
+    }
+    if let Err(ModelError::TooFewSteps { maxlen, needed }) = file.model.check_steps(file.maxlen) {
+        let problem = format!("maxlen {maxlen} is shorter than the widest convolution ({needed})");
+        return Err(err(&cfg_path, problem, RETRAIN));
     }
     let mut labels = Vec::with_capacity(file.id2label.len());
     for i in 0..file.id2label.len() {
         match file.id2label.get(&i.to_string()).and_then(Value::as_str) {
+            Some(l) if l.contains('\0') => {
+                return Err(err(&cfg_path, format!("the label of id {i} contains a NUL character"), RETRAIN))
+            }
             Some(l) => labels.push(l.to_string()),
             None => return Err(err(&cfg_path, format!("id2label has no string for id {i}"), RETRAIN)),
         }
@@ -208,6 +235,15 @@ pub fn parse_folder(dir: &Path, config: &[u8], tensors: &[u8], vocab: &[u8]) -> 
         for (d, c) in dst.iter_mut().zip(t.data().chunks_exact(4)) {
             *d = f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
         }
+        // A NaN or infinite weight makes every score NaN, which reads as 0.5 and a confident
+        // label: refuse it here, by name, rather than serve it.
+        if let Some(at) = dst.iter().position(|v| !v.is_finite()) {
+            return Err(err(
+                &st_path,
+                format!("tensor '{}' holds {} at index {at}", spec.name, dst[at]),
+                "the weights are damaged; retrain the model or restore the folder",
+            ));
+        }
     }
 
     let vocab_path = dir.join("vocab.json");
@@ -224,6 +260,15 @@ pub fn parse_folder(dir: &Path, config: &[u8], tensors: &[u8], vocab: &[u8]) -> 
         return Err(err(
             &vocab_path,
             format!("vocabulary needs {} ids but the model has {}", tokenizer.vocab_size(), file.model.vocab_size),
+            RETRAIN,
+        ));
+    }
+    // `vocab_size` counts the words kept by `num_words`; the OOV id is given even past it.
+    let oov = tokenizer.config.oov_token.as_ref().and_then(|t| tokenizer.word_index().get(t));
+    if let Some(&id) = oov.filter(|&&id| id as usize >= file.model.vocab_size) {
+        return Err(err(
+            &vocab_path,
+            format!("the OOV token's id {id} is outside the model's {} ids", file.model.vocab_size),
             RETRAIN,
         ));
     }

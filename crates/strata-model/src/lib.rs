@@ -6,7 +6,10 @@
 //! lists, [`network`] runs forward and backward over one chunk as a [`plan::Plan`] says,
 //! [`infer`] predicts and scores, [`explain`] attributes a prediction to tokens, and
 //! [`folder`] saves and loads model folders atomically. The trainer (strata-train) and the
-//! server (strata-serve) both stand on this crate; it imports neither.
+//! server (strata-serve) both stand on this crate; it imports neither. [`limits`] states the
+//! sizes strata refuses before allocating.
+
+#![forbid(unsafe_code)]
 
 pub mod atomic;
 pub mod encode;
@@ -17,6 +20,7 @@ pub mod group;
 pub mod head;
 pub mod infer;
 pub mod layers;
+pub mod limits;
 pub mod metrics;
 pub mod model;
 pub mod model_file;

@@ -19,6 +19,7 @@
 use serde::Deserialize;
 
 use crate::error::ModelError;
+use crate::limits::MAX_LAYERS;
 use crate::model::{LayerSpec, ModelSettings};
 use crate::toml_lines::{error_line, table_lines};
 
@@ -41,6 +42,13 @@ pub fn parse(text: &str, origin: &str, embedding_dim: usize) -> Result<ModelSett
         .map_err(|e| at(error_line(text, &e), ModelError::Syntax(e.message().replace('\n', " "))))?;
     if file.layer.is_empty() {
         return Err(at(1, ModelError::NoLayers));
+    }
+    if file.layer.len() > MAX_LAYERS {
+        let n = file.layer.len();
+        return Err(at(
+            1,
+            ModelError::Config(format!("{n} [[layer]] tables, more than strata's limit of {MAX_LAYERS}")),
+        ));
     }
     let settings = ModelSettings {
         architecture: "custom".into(),
@@ -70,6 +78,20 @@ mod tests {
         let named = crate::zoo::named_layers("kim-cnn", Default::default()).unwrap();
         assert_eq!(s.layers, named);
         assert_eq!(s.embedding_dim, 128);
+    }
+
+    #[test]
+    fn a_file_of_too_many_layers_is_refused_before_placement() {
+        let text = "[[layer]]\ntype = \"lstm\"\nunits = 2\n".repeat(crate::limits::MAX_LAYERS + 1);
+        let e = parse(&text, "m.toml", 8).unwrap_err().to_string();
+        assert!(e.starts_with("m.toml:1: 1025 [[layer]] tables, more than strata's limit of 1024"), "{e}");
+    }
+
+    #[test]
+    fn repeated_convolution_widths_are_refused_not_declared_twice() {
+        let text = "[[layer]]\ntype = \"conv1d\"\nfilters = 2\nwidths = [3, 3]\n";
+        let e = parse(text, "m.toml", 8).unwrap_err().to_string();
+        assert!(e.starts_with("m.toml:1: layer 1 (conv1d): widths must all differ"), "{e}");
     }
 
     #[test]

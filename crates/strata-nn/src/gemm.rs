@@ -64,10 +64,16 @@ impl Gemm {
     }
 }
 
+/// Whether a buffer of `len` values holds a `[rows, cols]` matrix. Checked: `rows · cols` that
+/// wraps past `usize::MAX` would let a short buffer through to the unsafe kernels.
+pub(crate) fn holds(len: usize, rows: usize, cols: usize) -> bool {
+    rows.checked_mul(cols).is_some_and(|need| len >= need)
+}
+
 /// `C = alpha · op(A) · op(B) + beta · C` as `g` describes it.
 pub fn gemm(g: Gemm, a: &[f32], b: &[f32], c: &mut [f32]) {
     let Gemm { m, k, n, op_a, op_b, alpha, beta } = g;
-    assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n, "gemm: buffer too small");
+    assert!(holds(a.len(), m, k) && holds(b.len(), k, n) && holds(c.len(), m, n), "gemm: buffer too small");
     if m == 0 || n == 0 {
         return;
     }
@@ -122,6 +128,14 @@ pub fn gemm_naive(g: Gemm, a: &[f32], b: &[f32], c: &mut [f32]) {
 mod tests {
     use super::*;
     use crate::Rng;
+
+    #[test]
+    #[should_panic(expected = "gemm: buffer too small")]
+    fn sizes_whose_products_wrap_are_refused() {
+        // 2^32 · 2^32 wraps to 0 in unchecked arithmetic, so empty buffers would pass
+        let big = 1usize << 32;
+        gemm(Gemm::new(big, big, big), &[], &[], &mut []);
+    }
 
     #[test]
     fn matches_naive_for_all_transpositions() {

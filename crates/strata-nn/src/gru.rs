@@ -55,6 +55,12 @@ pub fn forward(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache) {
     forward_body(d, x, p, cache)
 }
 
+/// [`forward_body`] compiled for AVX2 and FMA.
+///
+/// # Safety
+///
+/// The CPU must have AVX2 and FMA (`activations::has_avx2`). The body is safe code; only the
+/// instructions it is compiled to need the check.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn forward_avx2(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache) {

@@ -113,6 +113,12 @@ fn cell_forward_body(
     }
 }
 
+/// [`cell_forward_body`] compiled for AVX2 and FMA.
+///
+/// # Safety
+///
+/// The CPU must have AVX2 and FMA (`activations::has_avx2`). The body is safe code; only the
+/// instructions it is compiled to need the check.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn cell_forward_avx2(
@@ -170,6 +176,12 @@ fn cell_backward_body(
     }
 }
 
+/// [`cell_backward_body`] compiled for AVX2 and FMA.
+///
+/// # Safety
+///
+/// The CPU must have AVX2 and FMA (`activations::has_avx2`). The body is safe code; only the
+/// instructions it is compiled to need the check.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn cell_backward_avx2(

@@ -97,6 +97,12 @@ fn adam_body(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], c: AdamCoef
     }
 }
 
+/// [`adam_body`] compiled for AVX2 and FMA.
+///
+/// # Safety
+///
+/// The CPU must have AVX2 and FMA (`activations::has_avx2`). The body is safe code; only the
+/// instructions it is compiled to need the check.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn adam_avx2(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], c: AdamCoefs) {

@@ -15,11 +15,11 @@
 //! accumulator). Shapes the kernel does not cover (no AVX2, `n` not a multiple of 8) go to the
 //! general `gemm`.
 
-use crate::gemm::{gemm, Gemm};
+use crate::gemm::{gemm, holds, Gemm};
 
 /// `C[m, n] = A[m, k] · B[k, n]` (`accumulate = false`) or `C += A · B`, all row-major.
 pub fn matmul(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], accumulate: bool, c: &mut [f32]) {
-    assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n, "matmul: buffer too small");
+    assert!(holds(a.len(), m, k) && holds(b.len(), k, n) && holds(c.len(), m, n), "matmul: buffer too small");
     #[cfg(target_arch = "x86_64")]
     if n % 8 == 0 && crate::activations::has_avx2() {
         // SAFETY: AVX2/FMA are present and the asserts above bound every access.
@@ -38,6 +38,13 @@ mod avx2 {
     /// FMA pipes needs at least eight); leftover rows use 4-row and 1-row tiles.
     const MR: usize = 6;
 
+    /// The kernel: `C (+)= A · B` tile by tile.
+    ///
+    /// # Safety
+    ///
+    /// The CPU must have AVX2 and FMA, `n` must be a multiple of 8, and `a`, `b` and `c` must
+    /// hold at least `m·k`, `k·n` and `m·n` values: every pointer below is an offset derived
+    /// from those sizes.
     #[target_feature(enable = "avx2,fma")]
     pub unsafe fn matmul(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], accumulate: bool, c: &mut [f32]) {
         let (a, b, c) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
@@ -66,6 +73,11 @@ mod avx2 {
     }
 
     /// `C[0..R, 0..16] (+)= A[0..R, 0..k] · B[0..k, 0..16]`; `ldb = ldc = n`, `lda`.
+    ///
+    /// # Safety
+    ///
+    /// The CPU must have AVX2 and FMA; `a` must be readable at `r·lda + p`, `b` at `p·n + 0..16`
+    /// and `c` readable and writable at `r·n + 0..16`, for every `r < R` and `p < k`.
     #[inline]
     #[target_feature(enable = "avx2,fma")]
     unsafe fn tile_rx16<const R: usize>(
@@ -100,6 +112,11 @@ mod avx2 {
     }
 
     /// One row, `W` × 8 columns.
+    ///
+    /// # Safety
+    ///
+    /// The CPU must have AVX2 and FMA; `a` must be readable at `0..k`, `b` at `p·n + 0..8·W`
+    /// for every `p < k`, and `c` readable and writable at `0..8·W`.
     #[inline]
     #[target_feature(enable = "avx2,fma")]
     unsafe fn tile_1xw<const W: usize>(
@@ -133,6 +150,14 @@ mod tests {
     use super::*;
     use crate::gemm::gemm_naive;
     use crate::Rng;
+
+    #[test]
+    #[should_panic(expected = "matmul: buffer too small")]
+    fn sizes_whose_products_wrap_are_refused() {
+        // 2^32 · 2^32 wraps to 0 in unchecked arithmetic, so empty buffers would reach the kernel
+        let big = 1usize << 32;
+        matmul(big, big, big, &[], &[], false, &mut []);
+    }
 
     #[test]
     fn matches_naive_on_odd_shapes() {

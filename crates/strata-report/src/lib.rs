@@ -4,6 +4,8 @@
 //! time per schedule and per stage, learning curves by stage, probe accuracy by layer, and the
 //! configuration that reproduces it. Both are made from `results.json` alone.
 
+#![forbid(unsafe_code)]
+
 pub mod charts;
 mod html;
 mod markdown;

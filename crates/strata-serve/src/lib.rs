@@ -15,6 +15,8 @@
 //! workers: requests go to a supervised batching thread that gathers whatever arrives within a
 //! couple of milliseconds into one forward pass.
 
+#![forbid(unsafe_code)]
+
 mod batcher;
 mod config;
 mod error;

@@ -134,10 +134,8 @@ fn connection_cap(wanted: usize) -> usize {
 
 #[cfg(unix)]
 fn open_file_limit() -> Option<usize> {
-    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: getrlimit writes into the struct we own and reads nothing else.
-    let ok = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0;
-    (ok && lim.rlim_cur != libc::RLIM_INFINITY).then(|| usize::try_from(lim.rlim_cur).unwrap_or(usize::MAX))
+    let lim = rustix::process::getrlimit(rustix::process::Resource::Nofile);
+    lim.current.map(|n| usize::try_from(n).unwrap_or(usize::MAX))
 }
 
 #[cfg(not(unix))]

@@ -5,6 +5,8 @@
 //! `tests/golden.rs`): index 0 is reserved for padding, the OOV token (if any) is index 1, words
 //! are ranked by count with ties broken by first occurrence, and `num_words` counts index 0.
 
+#![forbid(unsafe_code)]
+
 mod pad;
 mod tokenizer;
 mod vocab;

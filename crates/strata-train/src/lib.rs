@@ -9,6 +9,8 @@
 //! training stands; [`history`] writes the per-epoch log; [`error`] has the errors a schedule
 //! and a resumed run can end with.
 
+#![forbid(unsafe_code)]
+
 mod batch;
 pub mod checkpoint;
 mod embedding_grad;

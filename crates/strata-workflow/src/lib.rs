@@ -6,6 +6,8 @@
 //! [`experiment`] runs several schedules on the same splits; [`probe`] fits linear probes on
 //! every level's representation; [`error`] has the one error they end with.
 
+#![forbid(unsafe_code)]
+
 pub mod error;
 pub mod experiment;
 pub mod pipeline;

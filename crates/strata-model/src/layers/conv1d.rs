@@ -35,8 +35,13 @@ impl LayerType for Conv1dConfig {
         if self.widths.is_empty() || self.widths.contains(&0) {
             return Err("widths must be a non-empty list of sizes ≥ 1".into());
         }
+        if self.widths.iter().enumerate().any(|(i, w)| self.widths[..i].contains(w)) {
+            // each width names its own tensors (`w3.kernel`)
+            return Err("widths must all differ".into());
+        }
         at_least_one(&[self.filters])?;
-        Ok(Shape { sequence: false, width: self.filters * self.widths.len(), ..at.input })
+        let width = self.filters.checked_mul(self.widths.len()).ok_or("filters × widths overflows")?;
+        Ok(Shape { sequence: false, width, ..at.input })
     }
 
     fn tensors(&self, d: usize) -> Option<Vec<Tensor>> {

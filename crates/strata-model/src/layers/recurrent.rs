@@ -63,7 +63,8 @@ impl RecurrentRule {
 
     fn output(&self, at: Context) -> Result<Shape, Misfit> {
         at_least_one(&[self.units])?;
-        Ok(Shape { sequence: at.above_reads_sequence, width: self.units * self.directions(), ..at.input })
+        let width = self.units.checked_mul(self.directions()).ok_or("units overflow")?;
+        Ok(Shape { sequence: at.above_reads_sequence, width, ..at.input })
     }
 
     fn tensors(&self, d: usize) -> Option<Vec<Tensor>> {
