@@ -12,7 +12,7 @@ use libfuzzer_sys::fuzz_target;
 use strata_data::LabelMap;
 use strata_model::folder::SavedModel;
 use strata_model::{Model, ModelConfig};
-use strata_serve::Served;
+use strata_serve::{ServeConfig, Served};
 use strata_text::{PadSequences, Tokenizer, TokenizerConfig};
 use tower::ServiceExt;
 
@@ -41,10 +41,11 @@ fn app() -> &'static App {
             pad: PadSequences::keras(8),
         };
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-        let served: Arc<Served> = Served::new("fuzz".into(), saved);
+        let config = ServeConfig { max_body: 1 << 16, ..ServeConfig::default() };
+        let served: Arc<Served> = Served::new("fuzz".into(), saved, config);
         let router = {
             let _inside = runtime.enter();
-            strata_serve::router(served, 1 << 16)
+            strata_serve::router(served)
         };
         App { runtime, router }
     })
