@@ -56,7 +56,7 @@ pub enum Command {
     Predict(PredictCmd),
     /// Stratified k-fold cross-validation
     Cv(CvCmd),
-    /// Train the seed model on a built-in corpus (no files, no network)
+    /// The seed model, then its stacked model end-to-end and layer by layer, on a built-in corpus (no files, no network)
     Demo(DemoCmd),
     /// Linear probes: what each layer of a saved model makes linearly readable
     Probe(ProbeCmd),
