@@ -107,6 +107,12 @@ pub fn resumed(dir: &std::path::Path) -> Result<crate::args::Cli> {
     };
     refuse_conflicts(dir, &given, &run)?;
     run.verify(dir)?;
+    // how to print is this command's choice, not the run's
+    if let Ok(crate::args::Cli { command: crate::args::Command::Train(now), .. }) =
+        <crate::args::Cli as clap::Parser>::try_parse_from(&given)
+    {
+        t.json = now.json;
+    }
     t.resume = Some(dir.to_path_buf());
     t.out = Some(dir.to_path_buf());
     for p in [&mut t.data, &mut t.validation_data, &mut t.train.model_file, &mut t.train.schedule_file] {
@@ -114,6 +120,9 @@ pub fn resumed(dir: &std::path::Path) -> Result<crate::args::Cli> {
     }
     Ok(cli)
 }
+
+/// Flags that change how a command prints, not what the run computes: they may differ on resume.
+const OUTPUT_ONLY: [&str; 4] = ["resume", "json", "quiet", "verbose"];
 
 /// Errs on the first flag `given` alongside `--resume` whose value differs from the one the
 /// run was started with (paths compare by the file they name).
@@ -137,7 +146,7 @@ fn refuse_conflicts(dir: &std::path::Path, given: &[std::ffi::OsString], run: &R
     for (gm, sm) in [(&g, &s), (gt, st)] {
         for id in gm.ids().map(|id| id.as_str()) {
             let Some(long) = flags.get(id) else { continue };
-            if id == "resume" || gm.value_source(id) != Some(ValueSource::CommandLine) {
+            if OUTPUT_ONLY.contains(&id) || gm.value_source(id) != Some(ValueSource::CommandLine) {
                 continue;
             }
             let raw = |m: &clap::ArgMatches| -> Vec<std::ffi::OsString> {

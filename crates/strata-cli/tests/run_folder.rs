@@ -165,6 +165,11 @@ fn issue_11_resume_refuses_other_flags_and_changed_data_and_works_from_elsewhere
     // the same values are no conflict, even a path spelled another way
     let same = c.path("train.tsv");
     assert_ok(&c.run(&["train", "--resume", "run", "--epochs", "2", "--data", same.to_str().unwrap()]));
+    // how to print is this command's own: --json and -q are no conflict, and --json is honoured
+    let o = c.run(&["-q", "train", "--resume", "run", "--json"]);
+    assert_ok(&o);
+    let metrics: serde_json::Value = serde_json::from_slice(&o.stdout).expect("--json on resume prints one object");
+    assert_eq!(metrics["epochs"], 2, "{metrics}");
 
     std::fs::create_dir(c.path("elsewhere")).unwrap();
     let o = c.run_in("elsewhere", "022", &["train", "--resume", "../run"]);
