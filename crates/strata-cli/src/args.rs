@@ -355,8 +355,8 @@ pub struct TrainCmd {
     /// Continue the run in DIR from its last checkpoint, with the flags it was started with
     /// (from any directory; refused if its data changed). Other flags given with --resume must
     /// match the run's: a different --epochs, --data, --lr… is refused, not applied (--json, -q
-    /// and -v are this command's own). A run
-    /// killed before its first checkpoint starts again from epoch 1, with a warning
+    /// and -v are this command's own). A run killed before its first checkpoint starts again
+    /// from epoch 1, with a warning
     #[arg(long, value_name = "DIR", help_heading = TRAINING)]
     pub resume: Option<PathBuf>,
     /// Fraction held out (stratified, seeded) for val_loss / val_accuracy
