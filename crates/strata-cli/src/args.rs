@@ -654,11 +654,20 @@ impl TrainArgs {
     }
 }
 
+/// Most worker threads `--threads` takes: far more than any machine's cores, few enough that
+/// starting them is instant (200,000 took minutes).
+const MAX_THREADS: usize = 1024;
+
 /// Sets rayon's global pool to `threads` (default: all cores).
 pub fn init_threads(threads: Option<usize>) -> Result<()> {
     let n = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     if n == 0 {
-        bail!("--threads must be at least 1");
+        bail!("--threads must be at least 1 (hint: leave it out to use every core)");
+    }
+    if n > MAX_THREADS {
+        bail!(
+            "--threads {n} is more than {MAX_THREADS} (hint: one per core is fastest; leave it out to use every core)"
+        );
     }
     rayon::ThreadPoolBuilder::new().num_threads(n).build_global()?;
     Ok(())

@@ -26,6 +26,14 @@ macro_rules! print {
     };
 }
 
+/// `eprintln!` through [`stdout::diagnostic`]: a progress or error line that cannot be written
+/// (stderr on a full disk, a closed pipe) is dropped, not a panic.
+macro_rules! eprintln {
+    ($($arg:tt)*) => {
+        $crate::stdout::diagnostic(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 mod args;
 mod choices;
 mod commands;

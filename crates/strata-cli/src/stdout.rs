@@ -65,3 +65,9 @@ pub fn print(args: fmt::Arguments) {
         std::process::exit(exit_code(&e).into());
     }
 }
+
+/// `eprintln!`'s replacement: a line on stderr, or nothing if stderr cannot take it. Progress
+/// and diagnostics have nowhere else to go, and losing them must not lose the run.
+pub fn diagnostic(args: fmt::Arguments) {
+    let _ = io::stderr().lock().write_fmt(args);
+}

@@ -256,3 +256,31 @@ fn issue_11_10_test_writes_each_rows_answer() {
         assert_eq!(format!("{:.4}", j["probability"].as_f64().unwrap()), row[4]);
     }
 }
+
+/// Review of issue 11, point 4: stderr is a stream too. Progress that cannot be written (stderr
+/// on a full disk) is dropped, not a panic that loses the run; completions follow stdout's rules.
+#[test]
+fn issue_11_4_a_full_stderr_loses_no_run_and_completions_obey_stdout_rules() {
+    let c = Case::new();
+    let o = with_stdout_closed(&c, &["completions", "bash"]);
+    assert_eq!((o.status.code(), String::from_utf8_lossy(&o.stderr).as_ref()), (Some(0), ""));
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        eprintln!("skipped: no /dev/full on this system");
+        return;
+    };
+    let o = c.cmd(&["completions", "bash"]).stdout(full.try_clone().unwrap()).output().unwrap();
+    assert_one_error_line(&o, &["cannot write to stdout", "No space left on device"]);
+    c.write("train.tsv", corpus(120).as_bytes());
+    let o = c.cmd(&small_train("train.tsv")).stderr(full).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "the run goes on without its progress lines");
+    assert!(c.path("run/model/model.safetensors").is_file());
+}
+
+/// Review of issue 11, point 23: `--threads` is bounded like the other sizes.
+#[test]
+fn issue_11_23_threads_beyond_any_machine_are_one_error_line() {
+    let c = Case::new();
+    let o = c.run(&["--threads", "200000", "demo", "--size", "10"]);
+    assert_one_error_line(&o, &["--threads 200000", "1024"]);
+    assert_one_error_line(&c.run(&["--threads", "0", "demo"]), &["--threads must be at least 1"]);
+}
