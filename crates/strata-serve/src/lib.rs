@@ -1,7 +1,7 @@
 //! Serving a saved model over HTTP (axum on tokio, hyper's HTTP/1).
 //!
 //! - `GET /health` (503 once the inference worker has stopped), `GET /v1/model` (name, labels,
-//!   architecture), `GET /metrics` (Prometheus text);
+//!   architecture), `GET /metrics` (OpenMetrics text, which Prometheus scrapes);
 //! - `POST /v1/predict` with `{"inputs": "text" | ["t1", ...], "top_k": 1}` answering
 //!   `[[{"label": "pos", "score": 0.93}], ...]`, the Hugging Face pipeline shape;
 //! - `POST /v1/explain` with `{"inputs": "text"}`: occlusion saliency per word;

@@ -1,4 +1,4 @@
-//! `GET /metrics` in the Prometheus text format (the `prometheus-client` crate): requests by
+//! `GET /metrics` in the OpenMetrics text format, served under its own content type, which Prometheus scrapes (the `prometheus-client` crate): requests by
 //! route and status, latency by route, requests in flight, open connections, and the
 //! inference worker's queue depth, abandoned requests and restarts.
 //!
@@ -121,7 +121,7 @@ pub fn render(m: &Metrics, stats: &WorkerStats) -> Response {
         let _ = writeln!(text, "# the metrics could not be written");
     }
     drop(_one);
-    ([(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response()
+    ([(CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response()
 }
 
 /// Brings `counter` up to the worker's count `now`.

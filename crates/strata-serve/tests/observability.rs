@@ -35,8 +35,11 @@ async fn every_request_is_logged_counted_and_timed() {
 
     let reply = get(server.addr, "/metrics").await;
     assert_eq!(reply.status, 200);
-    assert!(reply.headers.contains("content-type: text/plain; version=0.0.4"), "{}", reply.headers);
+    // the body is OpenMetrics text (TYPE lines name the family, samples end in _total, `# EOF`
+    // closes it), so the content type must say so: Prometheus parses it by that header
+    assert!(reply.headers.contains("content-type: application/openmetrics-text; version=1.0.0"), "{}", reply.headers);
     let m = reply.body;
+    assert_eq!(m.lines().last(), Some("# EOF"), "{m}");
     for line in [
         r#"strata_requests_total{route="/v1/predict",status="200"} 1"#,
         r#"strata_requests_total{route="/v1/predict",status="400"} 1"#,
