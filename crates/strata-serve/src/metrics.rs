@@ -1,5 +1,6 @@
-//! `GET /metrics` in the OpenMetrics text format, served under its own content type, which Prometheus scrapes (the `prometheus-client` crate): requests by
-//! route and status, latency by route, requests in flight, open connections, and the
+//! `GET /metrics` in the OpenMetrics text format, served under its own content type, which
+//! Prometheus scrapes (the `prometheus-client` crate): requests by route and status, latency by
+//! route, requests in flight, open connections, and the
 //! inference worker's queue depth, abandoned requests and restarts.
 //!
 //! The `observe` middleware counts every request, refusals included, so an operator sees 413s,
