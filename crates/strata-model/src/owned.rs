@@ -35,6 +35,11 @@ impl Owned {
         }
     }
 
+    /// The kind whose marker holds `bytes`, if any.
+    fn from_marker(bytes: &[u8]) -> Option<Owned> {
+        [Owned::Run, Owned::Model, Owned::Checkpoint, Owned::Experiment].into_iter().find(|k| k.marker() == bytes)
+    }
+
     /// The marker's bytes.
     pub fn marker(self) -> Vec<u8> {
         format!("strata {}\n", self.name()).into_bytes()
@@ -42,7 +47,8 @@ impl Owned {
 
     /// What a folder of this kind held when strata wrote it without a marker (before markers
     /// existed): such a folder is strata's too.
-    fn unmarked_files(self) -> &'static [&'static str] {
+    /// These are also every name strata writes into such a folder: what `--overwrite` clears.
+    pub fn unmarked_files(self) -> &'static [&'static str] {
         match self {
             Owned::Run => &[
                 "model",
@@ -78,21 +84,38 @@ fn contents(dir: &Path) -> std::io::Result<Vec<String>> {
     Ok(names)
 }
 
-/// Whether `dir` (which exists) is a folder strata wrote as `kind`: it carries the marker, or
-/// holds only what strata writes into such a folder. An empty folder counts: it holds nothing
-/// to lose.
+/// Whether `dir` (which exists) is a folder strata wrote as `kind`: it carries `kind`'s marker,
+/// or no marker and only what strata writes into such a folder. An empty folder counts: it
+/// holds nothing to lose. A folder marked as another kind is not `kind`'s.
 pub fn is_owned(dir: &Path, kind: Owned) -> bool {
     if !dir.is_dir() {
         return false;
     }
-    if dir.join(MARKER).is_file() {
-        return true;
+    let marker = dir.join(MARKER);
+    if marker.is_file() {
+        return std::fs::read(&marker).is_ok_and(|bytes| bytes == kind.marker());
     }
     contents(dir).is_ok_and(|names| names.iter().all(|n| kind.unmarked_files().contains(&n.as_str())))
 }
 
+/// The other kind `dir`'s marker names, when it is strata's but not `kind`'s.
+fn marked_as_other(dir: &Path, kind: Owned) -> Option<Owned> {
+    let bytes = std::fs::read(dir.join(MARKER)).ok()?;
+    Owned::from_marker(&bytes).filter(|k| *k != kind)
+}
+
 fn refuse(path: &Path, what: &str, hint: &str) -> DataError {
     DataError::new(&path.display().to_string(), None, what.to_string(), hint.to_string())
+}
+
+/// The error for a folder strata wrote as `other` where it would write `kind`.
+fn refuse_other_kind(path: &Path, kind: Owned, other: Owned) -> DataError {
+    let a = |k: Owned| if k.name().starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+    refuse(
+        path,
+        &format!("is {} {} folder strata wrote, not {} {} folder", a(other), other.name(), a(kind), kind.name()),
+        &format!("choose another folder for the {}; strata does not write one kind over another", kind.name()),
+    )
 }
 
 /// Errs unless `path` is absent or a folder strata wrote as `kind`: what `write_dir_atomic`
@@ -102,6 +125,9 @@ pub fn check_replaceable(path: &Path, kind: Owned) -> Result<(), DataError> {
     match std::fs::symlink_metadata(path) {
         Err(_) => Ok(()),
         Ok(m) if m.is_dir() && is_owned(path, kind) => Ok(()),
+        Ok(m) if m.is_dir() && marked_as_other(path, kind).is_some() => {
+            Err(refuse_other_kind(path, kind, marked_as_other(path, kind).unwrap_or(kind)))
+        }
         Ok(m) if m.is_dir() => {
             Err(refuse(path, &format!("a folder strata did not write is in the way of its {}", kind.name()), hint))
         }
@@ -149,6 +175,9 @@ pub fn check_claimable(
         }
         Ok(_) => contents(dir).map_err(|e| refuse(dir, &format!("cannot read: {e}"), "check the path"))?,
     };
+    if let Some(other) = marked_as_other(dir, kind) {
+        return Err(refuse_other_kind(dir, kind, other));
+    }
     if names.is_empty() {
         return Ok(Claimed::Fresh);
     }
@@ -190,6 +219,32 @@ mod tests {
         assert!(!is_owned(&old_model, Owned::Model), "a file strata never writes there");
         std::fs::write(old_model.join(MARKER), Owned::Model.marker()).unwrap();
         assert!(is_owned(&old_model, Owned::Model), "marked");
+    }
+
+    #[test]
+    fn a_folder_marked_as_another_kind_is_refused_naming_both_kinds() {
+        let root = tempfile::tempdir().unwrap();
+        let model = root.path().join("model");
+        std::fs::create_dir(&model).unwrap();
+        std::fs::write(model.join(MARKER), Owned::Model.marker()).unwrap();
+        std::fs::write(model.join("config.json"), b"{}").unwrap();
+        assert!(is_owned(&model, Owned::Model));
+        assert!(!is_owned(&model, Owned::Experiment), "a model folder is no experiment's");
+        for overwrite in [false, true] {
+            let e = check_claimable(&model, Owned::Experiment, overwrite, &[]).unwrap_err().to_string();
+            assert!(e.contains("model") && e.contains("experiment") && e.contains("hint:"), "{e}");
+        }
+        let e = remove_owned_dir(&model, Owned::Run).unwrap_err().to_string();
+        assert!(e.contains("a model folder") && e.contains("not a run folder"), "{e}");
+        assert!(model.join("config.json").exists());
+        // even a marked folder holding nothing else is refused; a marker of no kind is not owned
+        let run = root.path().join("run");
+        std::fs::create_dir(&run).unwrap();
+        std::fs::write(run.join(MARKER), Owned::Run.marker()).unwrap();
+        assert!(check_claimable(&run, Owned::Experiment, true, &[]).is_err());
+        assert_eq!(check_claimable(&run, Owned::Run, false, &[]).unwrap(), Claimed::Fresh);
+        std::fs::write(run.join(MARKER), b"something else").unwrap();
+        assert!(!is_owned(&run, Owned::Run));
     }
 
     #[test]

@@ -17,6 +17,9 @@ pub enum ScheduleError {
     /// A stage declared with `epochs = 0`.
     #[error("epochs must be at least 1 (hint: set epochs = N in the stage)")]
     NoEpochs,
+    /// A stage declared with more epochs than any run could use (and whose sum could overflow).
+    #[error("epochs = {epochs} is more than {max} (hint: set epochs = N with N ≤ {max})")]
+    TooManyEpochs { epochs: usize, max: usize },
     /// A `heads` key that is neither the final head nor a level; `first` and `last` name the
     /// model's lowest and highest levels.
     #[error("heads: '{name}' is not 'head' or a level (hint: use head or {first} … {last})")]
@@ -24,6 +27,11 @@ pub enum ScheduleError {
     /// A `heads` weight that is negative or not a number.
     #[error("heads: the weight of '{name}' must be a number ≥ 0 (hint: 1.0 for a full loss, 0 for none)")]
     BadWeight { name: String },
+    /// An `lr_mult` that is negative or not a number (a negative one ascends the gradient).
+    #[error(
+        "lr_mult: the multiplier of '{name}' must be a number ≥ 0 (hint: 1.0 keeps the rate, 0 freezes the group)"
+    )]
+    BadLrMult { name: String },
     /// A stage whose heads all weigh 0: nothing gives it a loss.
     #[error("no head has a weight above 0 (hint: give one head a positive weight)")]
     NoLoss,

@@ -194,9 +194,9 @@ impl Schedule {
         }
     }
 
-    /// Total epochs over all stages.
+    /// Total epochs over all stages (saturating: a count this large is never reached).
     pub fn epochs(&self) -> usize {
-        self.stages.iter().map(|s| s.epochs).sum()
+        self.stages.iter().fold(0usize, |sum, s| sum.saturating_add(s.epochs))
     }
 
     /// Whether any stage uses auxiliary heads.
@@ -286,6 +286,10 @@ struct ScheduleFile {
     stage: Vec<StageFile>,
 }
 
+/// The most epochs one stage of a schedule file may declare: far above any real run, and low
+/// enough that no sum or product of counts the trainer forms can overflow.
+pub const MAX_STAGE_EPOCHS: usize = 100_000;
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct StageFile {
@@ -305,8 +309,14 @@ impl StageFile {
         if self.epochs == 0 {
             return Err(ScheduleError::NoEpochs);
         }
+        if self.epochs > MAX_STAGE_EPOCHS {
+            return Err(ScheduleError::TooManyEpochs { epochs: self.epochs, max: MAX_STAGE_EPOCHS });
+        }
         let mut lr_mults = GroupMap::filled(model.levels(), 1.0);
         for (name, &m) in &self.lr_mult {
+            if !(m.is_finite() && m >= 0.0) {
+                return Err(ScheduleError::BadLrMult { name: name.clone() });
+            }
             lr_mults[group_named(name, model)?] = m;
         }
         let name = self.name.clone().unwrap_or_else(|| self.train.join(" + "));
@@ -452,6 +462,42 @@ mod tests {
         assert!(e.contains("no head has a weight above 0"), "{e}");
         let e = Schedule::from_toml(&file("lstm_0 = -1.0"), "s.toml", &lstms(2)).unwrap_err().to_string();
         assert!(e.contains("the weight of 'lstm_0' must be a number ≥ 0"), "{e}");
+    }
+
+    #[test]
+    fn lr_mults_below_zero_or_not_numbers_are_refused_at_their_stage_s_line() {
+        let file = |m: &str| {
+            format!("name = \"x\"\n\n[[stage]]\ntrain = [\"lstm_0\"]\nheads = {{ lstm_0 = 1.0 }}\nlr_mult = {{ embedding = {m} }}\nepochs = 1\n")
+        };
+        for bad in ["-1000.0", "nan", "inf", "-0.5"] {
+            let e = Schedule::from_toml(&file(bad), "s.toml", &lstms(2)).unwrap_err().to_string();
+            assert!(e.starts_with("s.toml:3:"), "{bad}: {e}");
+            assert!(
+                e.contains("lr_mult: the multiplier of 'embedding' must be a number ≥ 0") && e.contains("hint:"),
+                "{e}"
+            );
+        }
+        for good in ["0.0", "0.5", "3.0"] {
+            let s = Schedule::from_toml(&file(good), "s.toml", &lstms(2)).unwrap();
+            assert_eq!(s.stages[0].lr_mults[Embedding], good.parse::<f32>().unwrap());
+        }
+    }
+
+    #[test]
+    fn stage_epochs_are_capped_so_no_total_can_overflow() {
+        let file = |a: usize, b: usize| {
+            format!("[[stage]]\ntrain = [\"head\"]\nepochs = {a}\n\n[[stage]]\ntrain = [\"head\"]\nepochs = {b}\n")
+        };
+        let s = Schedule::from_toml(&file(MAX_STAGE_EPOCHS, MAX_STAGE_EPOCHS), "s.toml", &lstms(1)).unwrap();
+        assert_eq!(s.epochs(), 2 * MAX_STAGE_EPOCHS);
+        let e = Schedule::from_toml(&file(1, MAX_STAGE_EPOCHS + 1), "s.toml", &lstms(1)).unwrap_err().to_string();
+        assert!(e.starts_with("s.toml:5:") && e.contains("is more than 100000") && e.contains("hint:"), "{e}");
+        let e = Schedule::from_toml(&file(i64::MAX as usize, 1), "s.toml", &lstms(1)).unwrap_err().to_string();
+        assert!(e.starts_with("s.toml:1:") && e.contains("is more than"), "{e}");
+        // built-in schedules take a budget from the command line: their total saturates
+        let mut big = Schedule::end_to_end(1, usize::MAX);
+        big.stages.push(big.stages[0].clone());
+        assert_eq!(big.epochs(), usize::MAX);
     }
 
     #[test]

@@ -231,7 +231,7 @@ impl<'a> Run<'a> {
     fn batches(&mut self, current: &mut StageRun<'a>, epoch: usize) -> Result<EpochSums, Stop> {
         let FitInput { train, schedule, opts, .. } = self.input;
         let steps_per_epoch = train.len().div_ceil(opts.batch_size);
-        let total_steps = schedule.epochs() * steps_per_epoch;
+        let total_steps = schedule.epochs().saturating_mul(steps_per_epoch);
         let last_good = self.model.params.data.clone();
         let mut order: Vec<usize> = (0..train.len()).collect();
         if opts.shuffle {

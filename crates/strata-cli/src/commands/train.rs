@@ -16,7 +16,7 @@ use strata_train::checkpoint;
 use strata_train::fit::{Monitor, TrainState};
 use strata_train::history::{history_csv, timings_csv};
 use strata_train::{EpochRecord, Progress};
-use strata_workflow::pipeline::{holdout, label_indices, train_from, TrainData};
+use strata_workflow::pipeline::{holdout, label_indices, train_from, TrainData, TrainSettings};
 use strata_workflow::probe::probe_table;
 use strata_workflow::WorkflowError;
 
@@ -99,9 +99,48 @@ impl Progress for Checkpointing {
     }
 }
 
+/// Why the run trains another number of epochs than `--epochs` (or the recipe's) asks, if it
+/// does: a schedule file sets its own, and a built-in schedule gives each stage at least one.
+fn epochs_differ(a: &TrainCmd, s: &TrainSettings) -> Option<String> {
+    let (runs, budget) = (s.schedule.epochs(), s.fit.epochs);
+    if runs == budget {
+        return None;
+    }
+    match &a.train.schedule_file {
+        // without --epochs the file's count is the only one asked for
+        Some(file) => a.train.epochs.map(|_| {
+            format!(
+                "--epochs {budget} is not used: {} sets its own epochs, {runs} in all (run.toml records {runs})",
+                file.display()
+            )
+        }),
+        None => Some(format!(
+            "the {} schedule trains {runs} epochs, not {budget}: each of its {} stages needs at least one epoch (run.toml records {runs})",
+            s.schedule.name,
+            s.schedule.stages.len()
+        )),
+    }
+}
+
+/// Removes from a replaced run folder every file and folder strata writes there (and nothing
+/// else), so that none of the old run's outputs (say `probes.json` after `--no-probes`) is left
+/// beside the new run's, and `--resume` can never continue the old run.
+fn clear_run(out: &Path, inner: &[(&str, Owned)]) -> Result<()> {
+    for name in Owned::Run.unmarked_files() {
+        let path = out.join(name);
+        if let Some((_, kind)) = inner.iter().find(|(n, _)| n == name) {
+            remove_owned_dir(&path, *kind)?;
+        } else if path.is_file() {
+            std::fs::remove_file(&path)
+                .map_err(|e| anyhow!("{}: cannot remove: {e} (hint: check the folder)", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
 /// Makes `out` this run's folder before training starts: claimed (or, resumed, already the
-/// run's), its model folder replaceable, and a replaced run's checkpoint and `args.json` gone
-/// so that `--resume` can never continue the old run. Returns the checkpoint to resume from.
+/// run's), its model folder replaceable, and a replaced run's outputs gone (`clear_run`).
+/// Returns the checkpoint to resume from.
 fn prepare(a: &TrainCmd, out: &Path, every: usize) -> Result<Option<TrainState>> {
     if a.resume.is_some() {
         check_replaceable(&out.join("model"), Owned::Model)?;
@@ -118,12 +157,7 @@ fn prepare(a: &TrainCmd, out: &Path, every: usize) -> Result<Option<TrainState>>
     }
     let inner = [("model", Owned::Model), ("checkpoint", Owned::Checkpoint)];
     if claim_dir(out, Owned::Run, a.overwrite, &inner)? == Claimed::Replacing {
-        remove_owned_dir(&out.join("checkpoint"), Owned::Checkpoint)?;
-        let args = out.join("args.json");
-        if args.is_file() {
-            std::fs::remove_file(&args)
-                .map_err(|e| anyhow!("{}: cannot remove: {e} (hint: check the folder)", args.display()))?;
-        }
+        clear_run(out, &inner)?;
     }
     if every > 0 {
         let inputs: Vec<&Path> = [&a.data, &a.validation_data, &a.train.model_file, &a.train.schedule_file]
@@ -183,6 +217,9 @@ pub fn run(a: TrainCmd) -> Result<()> {
             stage.epochs
         ));
     }
+    if let Some(why) = epochs_differ(&a, &s) {
+        eprintln!("warning: {why}");
+    }
     let every = a.checkpoint_every.unwrap_or(0);
     if a.checkpoint_every == Some(0) {
         anyhow::bail!("--checkpoint-every must be at least 1 (hint: 1 writes one after every epoch)");
@@ -217,7 +254,7 @@ pub fn run(a: TrainCmd) -> Result<()> {
         seed: s.fit.seed,
         model: s.model.architecture.clone(),
         embedding_dim: s.model.embedding_dim,
-        epochs: s.fit.epochs,
+        epochs: s.schedule.epochs(),
         batch_size: s.fit.batch_size,
         optimizer: a.train.optimizer.name().into(),
         lr: s.fit.optimizer.lr(),
