@@ -259,6 +259,10 @@ impl TrainArgs {
                 bail!("{flag} must be at least 1 (hint: the seed uses {seed})");
             }
         }
+        if epochs > strata_train::schedule::MAX_STAGE_EPOCHS {
+            let max = strata_train::schedule::MAX_STAGE_EPOCHS;
+            bail!("--epochs {epochs} is more than {max} (hint: the budget is passes over the data; the seed uses 10)");
+        }
         if num_words < 2 {
             bail!("--num-words must be at least 2: index 0 is padding (hint: the seed uses 10000)");
         }

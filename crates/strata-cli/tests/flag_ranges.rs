@@ -42,6 +42,7 @@ fn aux_weight_must_be_a_non_negative_number() {
 
 #[test]
 fn sizes_past_the_limits_name_their_flag() {
+    refused(&["--epochs", "1000000000000"], "--epochs");
     refused(&["--units", "1000000000"], "--units");
     refused(&["--maxlen", "1000000000000"], "--maxlen");
     refused(&["--model", "han", "--max-sentences", "1000000000000"], "--max-sentences");

@@ -53,7 +53,8 @@ pub fn seed_verdict(bow: Scores, lstm: Scores, curve: &[f64], epochs: usize) -> 
     let reads_order = if gap > noise(0.5, lstm.n / 3) {
         format!("on negated sentences it is {gap:.3} above the bag of words")
     } else {
-        format!("after {epochs} epochs it does no better than the bag of words on negated sentences ({gap:+.3})")
+        let plural = if epochs == 1 { "" } else { "s" };
+        format!("after {epochs} epoch{plural} it does no better than the bag of words on negated sentences ({gap:+.3})")
     };
     out.push(format!("{}; {reads_order}.", describe_negation("The LSTM", lstm)));
     if lstm.all < RIGHT {
