@@ -467,7 +467,8 @@ pub struct ProbeCmd {
     /// Seed of the held-out split and the probes' training
     #[arg(long, default_value_t = 0, help_heading = TRAINING)]
     pub seed: u64,
-    /// Where to write probes.json (default: beside the model folder)
+    /// Where to write the probes as JSON (default: probes-<data file stem>.json beside the model
+    /// folder); never the --data file
     #[arg(short = 'o', long, help_heading = OUTPUT)]
     pub out: Option<PathBuf>,
     /// Print the probes as JSON (what probes.json holds) instead of a table

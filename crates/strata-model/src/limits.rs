@@ -21,6 +21,10 @@ pub const MAX_PARAMS: usize = 1 << 31;
 /// layer (2³², 16 GiB of `f32`).
 pub const MAX_BATCH_VALUES: usize = 1 << 32;
 
+/// Runs of every schedule under seeds `--seed` … (`experiment --repeats`): each seed's splits
+/// are built before training starts, so a typo such as 100000000 would abort on allocation.
+pub const MAX_REPEATS: usize = 1000;
+
 /// `maxlen × sentences`, or `None` if it overflows or passes [`MAX_IDS_PER_TEXT`].
 pub fn ids_per_text(maxlen: usize, sentences: Option<usize>) -> Option<usize> {
     maxlen.checked_mul(sentences.unwrap_or(1)).filter(|&n| n <= MAX_IDS_PER_TEXT)

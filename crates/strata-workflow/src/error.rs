@@ -14,6 +14,10 @@ pub enum WorkflowError {
     /// The checkpoint to continue from does not fit the run.
     #[error(transparent)]
     Resume(#[from] ResumeError),
+    /// A run whose loss diverged (NaN or infinite): its accuracy would read as a result.
+    /// `run` names it (`fold 2`, `layerwise, fold 1, seed 3`).
+    #[error("{run}: {why} (hint: lower --lr, or check the data)")]
+    Diverged { run: String, why: String },
     /// An experiment given no schedules to compare.
     #[error("no schedules")]
     NoSchedules,

@@ -133,6 +133,9 @@ fn run_schedule(
         let t0 = Instant::now();
         let data = TrainData { examples, labels, y, train_idx: &split.train, val_idx: &split.val };
         let trained = train(data, &s, progress.epochs())?;
+        if let Some(why) = trained.diverged {
+            return Err(WorkflowError::Diverged { run: format!("{name}, {}", names[i]), why });
+        }
         seconds += t0.elapsed().as_secs_f64();
         let a = score(&trained.saved, examples, y, &split.test).accuracy;
         progress.run_finished(&id, a);

@@ -247,6 +247,9 @@ pub fn cross_validate(
         let t0 = Instant::now();
         let data = TrainData { examples, labels, y, train_idx: &split.train, val_idx: &split.val };
         let trained = train(data, s, progress)?;
+        if let Some(why) = trained.diverged {
+            return Err(WorkflowError::Diverged { run: format!("fold {}", f + 1), why });
+        }
         let ev = score(&trained.saved, examples, y, &split.test);
         let r = FoldResult {
             fold: f + 1,

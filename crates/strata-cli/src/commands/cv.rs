@@ -1,8 +1,10 @@
 //! `strata cv`: stratified k-fold cross-validation with per-fold and mean ± std accuracy.
 
 use std::cell::Cell;
+use std::path::Path;
 
 use anyhow::{bail, Result};
+use strata_data::LabelMap;
 use strata_train::{EpochRecord, Progress};
 use strata_workflow::pipeline::{cross_validate, Labelled, Probes};
 
@@ -28,27 +30,39 @@ impl Progress for FoldPrinter<'_> {
     }
 }
 
+/// `--early-stopping N` watches val_loss: refused when nothing is held out to compute it
+/// (`cv` and `experiment --data`; train makes the same check, with --validation-data besides).
+pub(crate) fn check_early_stopping_has_validation(early_stopping: Option<usize>, validation_split: f64) -> Result<()> {
+    if early_stopping.is_some_and(|n| n > 0) && validation_split == 0.0 {
+        bail!("--early-stopping watches val_loss, and there is no validation data (hint: add --validation-split 0.1)");
+    }
+    Ok(())
+}
+
+/// Stratified k folds need every class in every fold: refused when a class of `data` has
+/// fewer than `folds` examples (`cv` and `experiment --data`).
+pub(crate) fn check_classes_fill_folds(data: &Path, labels: &LabelMap, y: &[usize], folds: usize) -> Result<()> {
+    let count = |c: usize| y.iter().filter(|&&v| v == c).count();
+    if let Some(c) = (0..labels.len()).min_by_key(|&c| count(c)).filter(|&c| count(c) < folds) {
+        bail!(
+            "{}: class '{}' has only {} examples, fewer than --folds {folds} (hint: use fewer folds)",
+            data.display(),
+            labels.label(c),
+            count(c)
+        );
+    }
+    Ok(())
+}
+
 pub fn run(a: CvCmd) -> Result<()> {
     let mut s = a.train.settings(a.validation_split)?;
     s.probes = Probes::Off;
     if a.folds < 2 {
         bail!("--folds must be at least 2 (hint: Kim 2014 uses 10)");
     }
-    if a.train.early_stopping.is_some_and(|n| n > 0) && a.validation_split == 0.0 {
-        anyhow::bail!(
-            "--early-stopping watches val_loss, and there is no validation data (hint: add --validation-split 0.1)"
-        );
-    }
+    check_early_stopping_has_validation(a.train.early_stopping, a.validation_split)?;
     let (examples, labels, y) = super::labelled(&a.data, &a.read.options())?;
-    let smallest = (0..labels.len()).map(|c| y.iter().filter(|&&v| v == c).count()).min().unwrap_or(0);
-    if smallest < a.folds {
-        bail!(
-            "{}: class '{}' has only {smallest} examples, fewer than --folds {} (hint: use fewer folds)",
-            a.data.display(),
-            labels.label((0..labels.len()).find(|&c| y.iter().filter(|&&v| v == c).count() == smallest).unwrap_or(0)),
-            a.folds
-        );
-    }
+    check_classes_fill_folds(&a.data, &labels, &y, a.folds)?;
     let fold = Cell::new(1);
     let mut printer = FoldPrinter { inner: EpochPrinter::new(), fold: &fold, folds: a.folds };
     let json = a.json;

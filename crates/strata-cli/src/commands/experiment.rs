@@ -8,6 +8,7 @@ use anyhow::{bail, Result};
 use strata_data::{read_examples, stratified_split, Example, LabelMap};
 use strata_model::atomic::claim_dir;
 use strata_model::folder::write_atomic;
+use strata_model::limits::MAX_REPEATS;
 use strata_model::owned::Owned;
 use strata_report::results::{ClassCount, ExperimentResults, RunConfig};
 use strata_train::Progress;
@@ -74,6 +75,7 @@ fn read_data(a: &ExperimentCmd) -> Result<Data> {
                 bail!("--folds must be at least 2 (hint: Kim 2014 uses 10)");
             }
             let (examples, labels, y) = super::labelled(data, &read)?;
+            super::cv::check_classes_fill_folds(data, &labels, &y, a.folds)?;
             Ok(Data {
                 n_train: y.len(),
                 examples,
@@ -188,14 +190,28 @@ pub fn run_cmd(a: ExperimentCmd) -> Result<()> {
     if a.repeats == 0 {
         bail!("--repeats must be at least 1 (hint: 3 runs every schedule under seeds seed, seed+1, seed+2)");
     }
-    let data = read_data(&a)?;
-    claim_dir(&a.out, Owned::Experiment, a.overwrite, &[])?;
+    if a.repeats > MAX_REPEATS {
+        bail!(
+            "--repeats {} is more than strata's limit of {MAX_REPEATS} (hint: 3 to 10 seeds show the spread)",
+            a.repeats
+        );
+    }
+    if !(0.0..1.0).contains(&a.validation_split) {
+        bail!("--validation-split must be in [0, 1) (hint: 0.1 holds out a tenth)");
+    }
+    // every flag is checked and the data read before --out is claimed: a refused run leaves
+    // no folder behind
     let mut schedules = Vec::new();
     for name in &a.schedules {
         let mut s = a.train.settings_for(0.0, Some(name.name()))?;
         s.probes = Probes::Final;
         schedules.push((name.name().to_string(), s));
     }
+    if a.dev.is_none() {
+        super::cv::check_early_stopping_has_validation(a.train.early_stopping, a.validation_split)?;
+    }
+    let data = read_data(&a)?;
+    claim_dir(&a.out, Owned::Experiment, a.overwrite, &[])?;
     let seeds = (0..a.repeats as u64).map(|r| a.train.seed.wrapping_add(r));
     let runs: Vec<SeededSplits> =
         seeds.map(|seed| SeededSplits { seed, splits: data.splits(seed, a.validation_split) }).collect();

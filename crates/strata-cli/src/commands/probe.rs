@@ -1,9 +1,11 @@
 //! `strata probe`: what each layer of a saved model makes linearly readable, on a labelled file
 //! (logistic regression per layer, fitted on a stratified part, scored on the rest).
 
+use std::path::{Path, PathBuf};
+
 use anyhow::Result;
 use strata_data::{read_examples, stratified_split};
-use strata_model::folder::{load, resolve, write_atomic};
+use strata_model::folder::{load, resolve};
 use strata_workflow::pipeline::label_indices;
 use strata_workflow::probe::{probe_layers, probe_table};
 
@@ -25,8 +27,8 @@ pub fn run(a: ProbeCmd) -> Result<()> {
     };
     let ((ti, ty), (vi, vy)) = (part(&fit_idx), part(&val_idx));
     let probes = probe_layers(&saved.model, (&ti, &ty), (&vi, &vy), saved.encoding().ids_per_text());
-    let out = a.out.unwrap_or_else(|| resolve(&a.model).parent().map_or_else(|| ".".into(), |p| p.join("probes.json")));
-    write_atomic(&out, serde_json::to_string_pretty(&probes)?.as_bytes())?;
+    let out = a.out.clone().unwrap_or_else(|| default_out(&a.model, &a.data));
+    crate::output_file::write_results(&out, Some(&a.data), serde_json::to_string_pretty(&probes)?.as_bytes())?;
     if a.json {
         println!("{}", serde_json::to_string(&probes)?);
     } else {
@@ -38,4 +40,12 @@ pub fn run(a: ProbeCmd) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// `probes-<data file stem>.json` beside the model folder: not train's `probes.json` (a list
+/// per stage, in another form), and one file per data set probed.
+fn default_out(model: &Path, data: &Path) -> PathBuf {
+    let stem = data.file_stem().map_or_else(|| "data".into(), |s| s.to_string_lossy().into_owned());
+    let dir = resolve(model).parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    dir.join(format!("probes-{stem}.json"))
 }
