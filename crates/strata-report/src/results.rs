@@ -57,7 +57,7 @@ pub struct ScheduleResult {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct ExperimentResults {
     pub data: String,
-    /// `"10-fold"` or `"train/dev/test"`.
+    /// `"10-fold cross-validation"` or `"train/dev/test"`.
     pub protocol: String,
     pub model: String,
     /// Levels (layers with parameters) of the model.
