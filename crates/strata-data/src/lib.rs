@@ -13,9 +13,11 @@ mod labels;
 mod readers;
 mod split;
 mod unlabelled;
+mod vectors;
 
 pub use error::{DataError, UnknownFormat};
 pub use labels::LabelMap;
 pub use readers::{parse_examples, read_examples, Example, Format, ReadOptions};
 pub use split::{shuffled, stratified_kfold, stratified_split};
 pub use unlabelled::{parse_inputs, read_inputs};
+pub use vectors::{peek_dim, read_vectors, VectorFormat, Vectors};
