@@ -166,6 +166,13 @@ pub struct TrainArgs {
     /// recipe (seed 128, kim-cnn and bilstm 300)
     #[arg(long, help_heading = MODEL)]
     pub embedding_dim: Option<usize>,
+    /// Start the embedding from pretrained word vectors: word2vec text or binary, fastText .vec
+    /// or GloVe text (found from the file). Vocabulary words in the file take its vector (a word
+    /// the file only has capitalised takes that one); the rest keep the uniform init. Without
+    /// --embedding-dim the file's length is the embedding's; with --freeze embedding the
+    /// vectors stay as loaded (Kim's CNN-static)
+    #[arg(long, value_name = "FILE", help_heading = MODEL)]
+    pub embeddings: Option<PathBuf>,
     /// Embeddings start uniform in ±A (Keras's Embedding default 0.05; kim-cnn 0.25, Kim's)
     #[arg(long, value_name = "A", help_heading = MODEL)]
     pub embedding_init: Option<f32>,
@@ -232,8 +239,23 @@ impl TrainArgs {
         let recipe = if self.model_file.is_none() { zoo::recipe(self.model.name()) } else { zoo::SEED_RECIPE };
         let maxlen = self.maxlen.unwrap_or(recipe.maxlen);
         let (epochs, batch_size) = (self.epochs.unwrap_or(recipe.epochs), self.batch_size.unwrap_or(recipe.batch_size));
-        let (num_words, embedding_dim) =
-            (self.num_words.unwrap_or(recipe.num_words), self.embedding_dim.unwrap_or(recipe.embedding_dim));
+        // pretrained vectors give the embedding its length unless --embedding-dim says otherwise
+        let file_dim = match &self.embeddings {
+            Some(path) => Some(strata_data::peek_dim(path)?.0),
+            None => None,
+        };
+        if let (Some(path), Some(file), Some(given)) = (&self.embeddings, file_dim, self.embedding_dim) {
+            if file != given {
+                bail!(
+                    "{}: the vectors have {file} values and --embedding-dim is {given} (hint: leave out --embedding-dim to take the file's)",
+                    path.display()
+                );
+            }
+        }
+        let (num_words, embedding_dim) = (
+            self.num_words.unwrap_or(recipe.num_words),
+            self.embedding_dim.or(file_dim).unwrap_or(recipe.embedding_dim),
+        );
         let early_stopping = match self.early_stopping {
             Some(0) => None,
             Some(n) => Some(n),
@@ -330,6 +352,7 @@ impl TrainArgs {
             },
             validation_split,
             probes: if self.no_probes { Probes::Off } else { Probes::EveryStage },
+            embeddings: self.embeddings.clone(),
         })
     }
 }

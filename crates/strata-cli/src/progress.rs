@@ -84,6 +84,10 @@ impl Progress for EpochPrinter {
         bar.set_position(done as u64);
     }
 
+    fn on_note(&mut self, line: &str) {
+        note(format_args!("{}{line}", self.prefix));
+    }
+
     fn on_epoch(&mut self, r: &EpochRecord) {
         if let Some(b) = self.bar.take() {
             b.finish_and_clear();

@@ -115,7 +115,13 @@ pub fn resumed(dir: &std::path::Path) -> Result<crate::args::Cli> {
     }
     t.resume = Some(dir.to_path_buf());
     t.out = Some(dir.to_path_buf());
-    for p in [&mut t.data, &mut t.validation_data, &mut t.train.model_file, &mut t.train.schedule_file] {
+    for p in [
+        &mut t.data,
+        &mut t.validation_data,
+        &mut t.train.model_file,
+        &mut t.train.schedule_file,
+        &mut t.train.embeddings,
+    ] {
         *p = p.as_deref().map(|p| run.resolve(p));
     }
     Ok(cli)

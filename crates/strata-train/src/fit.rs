@@ -93,6 +93,8 @@ pub struct EpochRecord {
 pub trait Progress {
     fn on_batch(&mut self, _done: usize, _total: usize) {}
     fn on_epoch(&mut self, _record: &EpochRecord) {}
+    /// A line about the run worth telling the user (e.g. the pretrained vectors' coverage).
+    fn on_note(&mut self, _line: &str) {}
     /// After each stage, with the model as that stage left it (auxiliary heads included).
     fn on_stage_end(&mut self, _stage: usize, _name: &str, _model: &Model) {}
     /// Write a checkpoint every this many epochs (0: never).

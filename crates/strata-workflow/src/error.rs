@@ -11,6 +11,9 @@ pub enum WorkflowError {
     /// The model cannot be built for this data (too few classes, too short a `maxlen`, …).
     #[error(transparent)]
     Model(#[from] ModelError),
+    /// A data file (the pretrained word vectors) is unreadable or malformed.
+    #[error(transparent)]
+    Data(#[from] strata_data::DataError),
     /// The checkpoint to continue from does not fit the run.
     #[error(transparent)]
     Resume(#[from] ResumeError),

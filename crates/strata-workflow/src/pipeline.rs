@@ -7,7 +7,9 @@
 use std::time::Instant;
 
 use serde::Serialize;
-use strata_data::{stratified_split, DataError, Example, LabelMap};
+use std::path::Path;
+
+use strata_data::{read_vectors, stratified_split, DataError, Example, LabelMap};
 use strata_text::{PadSequences, Tokenizer, TokenizerConfig};
 
 use crate::error::WorkflowError;
@@ -41,6 +43,8 @@ pub struct TrainSettings {
     pub validation_split: f64,
     /// When to probe every layer (needs validation data).
     pub probes: Probes,
+    /// Pretrained word vectors the embedding starts from (`--embeddings`), where given.
+    pub embeddings: Option<std::path::PathBuf>,
 }
 
 /// Class indices of `examples`; a label the map does not know is an error naming its line.
@@ -119,6 +123,10 @@ impl Progress for Probing<'_> {
         self.inner.on_checkpoint(state)
     }
 
+    fn on_note(&mut self, line: &str) {
+        self.inner.on_note(line);
+    }
+
     fn on_stage_end(&mut self, stage: usize, name: &str, model: &Model) {
         if let Some(val) = self.val.as_ref().filter(|_| self.only_stage.is_none_or(|s| s == stage)) {
             let probes = probe_layers(model, (self.train.ids, self.train.labels), (val.ids, val.labels), self.train.t);
@@ -171,6 +179,10 @@ pub fn train_from(
     let val_set = Dataset { ids: &val_ids, labels: &val_y, t };
     let val = (!val_y.is_empty()).then_some(&val_set);
     let mut model = Model::new(config, s.fit.seed);
+    if let Some(path) = &s.embeddings {
+        let coverage = load_embeddings(&mut model, &tokenizer, path, s.text.tokenizer.lower)?;
+        progress.on_note(&coverage);
+    }
     let mut probing = Probing {
         inner: progress,
         train: train_set,
@@ -192,6 +204,47 @@ pub fn train_from(
         validation,
         probes,
     })
+}
+
+/// Overwrites the embedding rows of the vocabulary words (ids 1.. below the vocabulary size)
+/// found in the vectors file at `path`; padding and words not in the file keep their init.
+/// Returns the coverage line to print.
+fn load_embeddings(model: &mut Model, tokenizer: &Tokenizer, path: &Path, lower: bool) -> Result<String, WorkflowError> {
+    let (vocab, e) = (model.config.vocab_size, model.config.embedding_dim);
+    let index = tokenizer.word_index();
+    let row_of = |w: &str| index.get(w).map(|&i| i as usize).filter(|&i| i >= 1 && i < vocab);
+    let vectors = read_vectors(path, row_of, lower)?;
+    let shown = path.display().to_string();
+    if vectors.dim != e {
+        let message = format!("the vectors have {} values and the model's embedding has {e}", vectors.dim);
+        return Err(DataError::new(&shown, Some(1), message, "leave out --embedding-dim to take the file's").into());
+    }
+    let emb = model.layout.embedding.clone();
+    let weights = &mut model.params.data[emb];
+    for (row, v) in &vectors.rows {
+        weights[row * e..(row + 1) * e].copy_from_slice(v);
+    }
+    let words = (vocab - 1).min(index.len());
+    let found = vectors.rows.len();
+    let percent = if words == 0 { 0.0 } else { 100.0 * found as f64 / words as f64 };
+    Ok(format!(
+        "Embeddings: {} of {} words found in {shown} ({percent:.1}%); the rest start random",
+        grouped(found),
+        grouped(words)
+    ))
+}
+
+/// `8123` as `8,123`.
+fn grouped(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Splits all examples into train and validation parts by `s.validation_split`.

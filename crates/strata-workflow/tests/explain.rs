@@ -50,6 +50,7 @@ fn check_explanation(model: ModelSettings, maxlen: usize, text: &str, words: &[&
         fit: FitOptions { epochs: 4, batch_size: 8, ..FitOptions::default() },
         validation_split: 0.0,
         probes: Probes::Off,
+        embeddings: None,
     };
     let idx: Vec<usize> = (0..examples.len()).collect();
     let mut saved = train(

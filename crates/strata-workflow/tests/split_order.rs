@@ -39,6 +39,7 @@ fn settings(validation_split: f64) -> TrainSettings {
         fit: FitOptions { epochs: 1, batch_size: 16, ..FitOptions::default() },
         validation_split,
         probes: Probes::Off,
+        embeddings: None,
     }
 }
 

@@ -28,6 +28,11 @@ impl Progress for FoldPrinter<'_> {
         self.inner.prefix = format!("Fold {}/{} ", self.fold.get(), self.folds);
         self.inner.on_epoch(r);
     }
+
+    fn on_note(&mut self, line: &str) {
+        self.inner.prefix = format!("Fold {}/{} ", self.fold.get(), self.folds);
+        self.inner.on_note(line);
+    }
 }
 
 /// `--early-stopping N` watches val_loss: refused when nothing is held out to compute it

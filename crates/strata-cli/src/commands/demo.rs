@@ -157,6 +157,7 @@ pub fn run(a: DemoCmd) -> Result<()> {
         schedule: Schedule::end_to_end(1, a.epochs),
         validation_split: 0.0,
         probes: Probes::Off,
+        embeddings: None,
     };
     let seed_started = Instant::now();
     println!("Training the seed model: Embedding(10000, 128) → LSTM(64) → Dense(1, sigmoid), Adam, batch 32,");
@@ -220,6 +221,7 @@ pub fn run(a: DemoCmd) -> Result<()> {
             schedule: stacked(schedule)?,
             model,
             probes: Probes::Final,
+            embeddings: None,
             ..settings.clone()
         };
         eprintln!("{schedule}:");

@@ -30,6 +30,9 @@ struct RunRecord {
     data: PathBuf,
     validation_split: f64,
     validation_data: Option<PathBuf>,
+    /// `--embeddings`, with the SHA-256 of the file the run started from
+    embeddings: Option<PathBuf>,
+    embeddings_sha256: Option<String>,
     threads: usize,
     seed: u64,
     model: String,
@@ -84,6 +87,9 @@ impl Progress for Checkpointing {
     }
     fn on_epoch(&mut self, r: &EpochRecord) {
         self.inner.on_epoch(r);
+    }
+    fn on_note(&mut self, line: &str) {
+        self.inner.on_note(line);
     }
     fn checkpoint_every(&self) -> usize {
         self.every
@@ -160,7 +166,7 @@ fn prepare(a: &TrainCmd, out: &Path, every: usize) -> Result<Option<TrainState>>
         clear_run(out, &inner)?;
     }
     if every > 0 {
-        let inputs: Vec<&Path> = [&a.data, &a.validation_data, &a.train.model_file, &a.train.schedule_file]
+        let inputs: Vec<&Path> = [&a.data, &a.validation_data, &a.train.model_file, &a.train.schedule_file, &a.train.embeddings]
             .into_iter()
             .flatten()
             .map(PathBuf::as_path)
@@ -250,6 +256,8 @@ pub fn run(a: TrainCmd) -> Result<()> {
         data: data.clone(),
         validation_split: split,
         validation_data: a.validation_data.clone(),
+        embeddings: a.train.embeddings.clone(),
+        embeddings_sha256: a.train.embeddings.as_deref().map(crate::run_args::sha256_file).transpose()?,
         threads: rayon::current_num_threads(),
         seed: s.fit.seed,
         model: s.model.architecture.clone(),

@@ -41,6 +41,7 @@ pub fn tiny_model() -> SavedModel {
         schedule: Schedule::end_to_end(1, 15),
         validation_split: 0.0,
         probes: Probes::Off,
+        embeddings: None,
     };
     let idx: Vec<usize> = (0..examples.len()).collect();
     train(
