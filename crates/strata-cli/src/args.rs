@@ -307,6 +307,15 @@ impl TrainArgs {
             }
         };
         let mut model = model;
+        if let (Some(path), Some(file)) = (&self.embeddings, file_dim) {
+            if model.embedding_dim != file {
+                bail!(
+                    "{}: the vectors have {file} values and the model file's embedding_dim is {} (hint: set embedding_dim = {file} there)",
+                    path.display(),
+                    model.embedding_dim
+                );
+            }
+        }
         if let Some(a) = self.embedding_init {
             if !(a.is_finite() && a >= 0.0) {
                 bail!("--embedding-init must be a non-negative number (hint: Keras uses 0.05)");

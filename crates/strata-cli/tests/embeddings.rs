@@ -91,7 +91,9 @@ fn stderr(o: &Output) -> String {
 fn frozen_pretrained_rows_arrive_and_stay_bit_identical_in_every_format() {
     let c = Case::new();
     let glove: String = VECTORS.iter().map(|(w, v)| format!("{w} {}\n", v.map(|x| x.to_string()).join(" "))).collect();
-    for (name, bytes) in [("w2v.txt", word2vec_text()), ("w2v.bin", word2vec_binary()), ("glove.txt", glove.into_bytes())] {
+    for (name, bytes) in
+        [("w2v.txt", word2vec_text()), ("w2v.bin", word2vec_binary()), ("glove.txt", glove.into_bytes())]
+    {
         c.write(name, &bytes);
         let out = format!("run-{name}");
         let o = c.train(&out, &["--embeddings", name, "--freeze", "embedding"]);
@@ -122,6 +124,13 @@ fn an_explicit_embedding_dim_that_differs_from_the_file_is_one_error() {
     assert_eq!(
         stderr(&o).trim(),
         "error: w2v.txt: the vectors have 4 values and --embedding-dim is 8 (hint: leave out --embedding-dim to take the file's)"
+    );
+    c.write("model.toml", b"embedding_dim = 6\n[[layer]]\ntype = \"lstm\"\nunits = 4\n");
+    let o = c.train("run", &["--embeddings", "w2v.txt", "--model-file", "model.toml"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o).trim(),
+        "error: w2v.txt: the vectors have 4 values and the model file's embedding_dim is 6 (hint: set embedding_dim = 4 there)"
     );
 }
 
@@ -158,10 +167,22 @@ fn bad_vectors_files_are_one_error_line_naming_file_and_line() {
     cut.truncate(cut.len() - 7);
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("wrong_width.txt", format!("{}the 1 2\n", rows(6)).into_bytes(), "wrong_width.txt:7: 'the' has 2 values"),
-        ("wrong_width_w2v.txt", format!("7 3\n{}the 1 2\n", rows(5)).into_bytes(), "wrong_width_w2v.txt:7: 'the' has 2 values"),
-        ("not_a_number.txt", format!("{}the 1 two 3\n", rows(2)).into_bytes(), "not_a_number.txt:3: 'two' is not a number"),
+        (
+            "wrong_width_w2v.txt",
+            format!("7 3\n{}the 1 2\n", rows(5)).into_bytes(),
+            "wrong_width_w2v.txt:7: 'the' has 2 values",
+        ),
+        (
+            "not_a_number.txt",
+            format!("{}the 1 two 3\n", rows(2)).into_bytes(),
+            "not_a_number.txt:3: 'two' is not a number",
+        ),
         ("empty.txt", Vec::new(), "empty.txt:1: the file is empty"),
-        ("header_lies.txt", b"2 5\nthe 1 2 3 4\nmovie 1 2 3 4\n".to_vec(), "header_lies.txt:2: 'the' has 4 values, and the header on line 1 says 5"),
+        (
+            "header_lies.txt",
+            b"2 5\nthe 1 2 3 4\nmovie 1 2 3 4\n".to_vec(),
+            "header_lies.txt:2: 'the' has 4 values, and the header on line 1 says 5",
+        ),
         ("cut.bin", cut, "cut.bin:4: the binary file ends inside this word's vector"),
     ];
     for (name, bytes, want) in cases {

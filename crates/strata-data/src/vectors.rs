@@ -94,7 +94,8 @@ pub fn read_vectors(
                 return Err(cut_short(path, line, count));
             }
             r.read_exact(&mut bytes).map_err(|_| cut_short(path, line, count))?;
-            let values: Vec<f32> = bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+            let values: Vec<f32> =
+                bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
             if values.iter().any(|v| !v.is_finite()) {
                 return Err(DataError::at(path, line, "a value is not a finite number", HINT_FORMAT));
             }
@@ -111,8 +112,8 @@ pub fn read_vectors(
                 break;
             }
             line_no += 1;
-            let text = std::str::from_utf8(&buf)
-                .map_err(|_| DataError::at(path, line_no, "not UTF-8 text", HINT_FORMAT))?;
+            let text =
+                std::str::from_utf8(&buf).map_err(|_| DataError::at(path, line_no, "not UTF-8 text", HINT_FORMAT))?;
             if text.trim().is_empty() {
                 continue;
             }
@@ -135,8 +136,9 @@ pub fn read_vectors(
 }
 
 fn open(path: &Path) -> Result<BufReader<File>, DataError> {
-    let f = File::open(path)
-        .map_err(|e| DataError::new(&path.display().to_string(), None, format!("cannot read: {e}"), "check the path"))?;
+    let f = File::open(path).map_err(|e| {
+        DataError::new(&path.display().to_string(), None, format!("cannot read: {e}"), "check the path")
+    })?;
     Ok(BufReader::with_capacity(1 << 16, f))
 }
 
@@ -152,7 +154,12 @@ fn read_error(path: &Path, line: usize, e: std::io::Error) -> DataError {
 
 fn cut_short(path: &Path, line: usize, count: Option<usize>) -> DataError {
     let promised = count.map(|c| format!(" (the header promises {c} words)")).unwrap_or_default();
-    DataError::at(path, line, format!("the binary file ends inside this word's vector{promised}"), "the file is cut short; download it again")
+    DataError::at(
+        path,
+        line,
+        format!("the binary file ends inside this word's vector{promised}"),
+        "the file is cut short; download it again",
+    )
 }
 
 fn next_byte(path: &Path, r: &mut impl BufRead, line: usize) -> Result<Option<u8>, DataError> {
@@ -204,7 +211,8 @@ fn header(path: &Path, r: &mut BufReader<File>) -> Result<(usize, VectorFormat, 
     let first_end = buf.iter().position(|&b| b == b'\n').unwrap_or(buf.len());
     let first = std::str::from_utf8(&buf[..first_end]).unwrap_or("");
     let fields: Vec<&str> = first.split_ascii_whitespace().collect();
-    let numbers: Option<Vec<usize>> = (fields.len() == 2).then(|| fields.iter().map(|f| f.parse().ok()).collect()).flatten();
+    let numbers: Option<Vec<usize>> =
+        (fields.len() == 2).then(|| fields.iter().map(|f| f.parse().ok()).collect()).flatten();
     let Some(header) = numbers else {
         // GloVe: the first row's values give the length
         let text = std::str::from_utf8(&buf[..first_end])
@@ -217,7 +225,12 @@ fn header(path: &Path, r: &mut BufReader<File>) -> Result<(usize, VectorFormat, 
     };
     let (count, dim) = (header[0], header[1]);
     if dim == 0 || count == 0 {
-        return Err(DataError::at(path, 1, format!("the header \"{}\" promises no vectors", first.trim()), HINT_FORMAT));
+        return Err(DataError::at(
+            path,
+            1,
+            format!("the header \"{}\" promises no vectors", first.trim()),
+            HINT_FORMAT,
+        ));
     }
     // Text if the bytes after the header read as text; a binary vector's bytes almost never do.
     let rest = &buf[(first_end + 1).min(buf.len())..];

@@ -209,7 +209,12 @@ pub fn train_from(
 /// Overwrites the embedding rows of the vocabulary words (ids 1.. below the vocabulary size)
 /// found in the vectors file at `path`; padding and words not in the file keep their init.
 /// Returns the coverage line to print.
-fn load_embeddings(model: &mut Model, tokenizer: &Tokenizer, path: &Path, lower: bool) -> Result<String, WorkflowError> {
+fn load_embeddings(
+    model: &mut Model,
+    tokenizer: &Tokenizer,
+    path: &Path,
+    lower: bool,
+) -> Result<String, WorkflowError> {
     let (vocab, e) = (model.config.vocab_size, model.config.embedding_dim);
     let index = tokenizer.word_index();
     let row_of = |w: &str| index.get(w).map(|&i| i as usize).filter(|&i| i >= 1 && i < vocab);

@@ -166,11 +166,12 @@ fn prepare(a: &TrainCmd, out: &Path, every: usize) -> Result<Option<TrainState>>
         clear_run(out, &inner)?;
     }
     if every > 0 {
-        let inputs: Vec<&Path> = [&a.data, &a.validation_data, &a.train.model_file, &a.train.schedule_file, &a.train.embeddings]
-            .into_iter()
-            .flatten()
-            .map(PathBuf::as_path)
-            .collect();
+        let inputs: Vec<&Path> =
+            [&a.data, &a.validation_data, &a.train.model_file, &a.train.schedule_file, &a.train.embeddings]
+                .into_iter()
+                .flatten()
+                .map(PathBuf::as_path)
+                .collect();
         RunArgs::now(&inputs)?.write(out)?;
     }
     Ok(None)
