@@ -127,7 +127,7 @@ pub fn read_vectors(
             path,
             1,
             format!("the header promises {count} words and the file holds {records}"),
-            "the file may be cut short; download it again",
+            if records < count { "the file may be cut short; download it again" } else { "fix the count on line 1" },
         ));
     }
     let mut rows: Vec<(usize, Vec<f32>)> = found.into_iter().map(|(row, (_, v))| (row, v)).collect();
