@@ -173,6 +173,12 @@ pub struct TrainArgs {
     /// vectors stay as loaded (Kim's CNN-static)
     #[arg(long, value_name = "FILE", help_heading = MODEL)]
     pub embeddings: Option<PathBuf>,
+    /// Start from an earlier model (a model folder, or a run folder holding model/): its
+    /// vocabulary is the new model's, and every tensor below the head whose name and shape match
+    /// one in its model.safetensors is copied in (the head starts fresh). Text flags that differ
+    /// from its tokenizer are refused; pair with --freeze to keep the loaded layers
+    #[arg(long, value_name = "DIR", help_heading = MODEL)]
+    pub init_from: Option<PathBuf>,
     /// Embeddings start uniform in ±A (Keras's Embedding default 0.05; kim-cnn 0.25, Kim's)
     #[arg(long, value_name = "A", help_heading = MODEL)]
     pub embedding_init: Option<f32>,
@@ -252,8 +258,9 @@ impl TrainArgs {
                 );
             }
         }
+        let pretrained = self.init_from_tokenizer()?;
         let (num_words, embedding_dim) = (
-            self.num_words.unwrap_or(recipe.num_words),
+            pretrained.as_ref().and_then(|t| t.num_words).or(self.num_words).unwrap_or(recipe.num_words),
             self.embedding_dim.or(file_dim).unwrap_or(recipe.embedding_dim),
         );
         let early_stopping = match self.early_stopping {
@@ -331,7 +338,7 @@ impl TrainArgs {
         }
         Ok(TrainSettings {
             text: TextSettings {
-                tokenizer: TokenizerConfig {
+                tokenizer: pretrained.unwrap_or(TokenizerConfig {
                     num_words: Some(num_words),
                     filters: self.filters.clone(),
                     lower: !self.no_lower,
@@ -339,7 +346,7 @@ impl TrainArgs {
                     char_level: self.char_level || self.tokenizer.char_level(),
                     oov_token: (!self.oov_token.is_empty()).then(|| self.oov_token.clone()),
                     segmenter: self.tokenizer.segmenter(),
-                },
+                }),
                 pad: PadSequences { maxlen, padding: self.padding.into(), truncating: self.truncating.into() },
             },
             schedule: self.schedule(&model, schedule, epochs)?,
@@ -362,7 +369,47 @@ impl TrainArgs {
             validation_split,
             probes: if self.no_probes { Probes::Off } else { Probes::EveryStage },
             embeddings: self.embeddings.clone(),
+            init_from: self.init_from.clone(),
         })
+    }
+
+    /// With `--init-from DIR`, DIR's tokenizer settings, after checking that no text flag given
+    /// (a value other than its default) differs from them; without it, `None`.
+    fn init_from_tokenizer(&self) -> Result<Option<TokenizerConfig>> {
+        let Some(dir) = &self.init_from else { return Ok(None) };
+        if self.embeddings.is_some() {
+            bail!(
+                "--init-from and --embeddings together (hint: --init-from brings its own embedding; give one of them)"
+            );
+        }
+        let theirs = strata_model::folder::load(dir)?.tokenizer.config;
+        let shown = dir.display();
+        let differs = |flag: &str, there: String| -> Result<()> {
+            bail!("--{flag} differs from the tokenizer of {shown} ({there}) (hint: --init-from takes the folder's vocabulary; leave out --{flag})")
+        };
+        if let Some(n) = self.num_words.filter(|&n| Some(n) != theirs.num_words) {
+            differs(&format!("num-words {n}"), format!("num_words {:?}", theirs.num_words))?;
+        }
+        let oov = (!self.oov_token.is_empty()).then(|| self.oov_token.clone());
+        if self.oov_token != "<OOV>" && oov != theirs.oov_token {
+            differs("oov-token", format!("oov_token {:?}", theirs.oov_token))?;
+        }
+        if self.no_lower && theirs.lower {
+            differs("no-lower", "it lower-cases".into())?;
+        }
+        let char_level = self.char_level || self.tokenizer.char_level();
+        if self.char_level && !theirs.char_level {
+            differs("char-level", "it splits words".into())?;
+        }
+        if self.tokenizer != choices::Tokenizer::Word
+            && (char_level != theirs.char_level || self.tokenizer.segmenter() != theirs.segmenter)
+        {
+            differs("tokenizer", format!("char_level {}, segmenter {:?}", theirs.char_level, theirs.segmenter))?;
+        }
+        if self.filters != KERAS_FILTERS && self.filters != theirs.filters {
+            differs("filters", format!("filters {:?}", theirs.filters))?;
+        }
+        Ok(Some(theirs))
     }
 }
 

@@ -121,6 +121,7 @@ pub fn resumed(dir: &std::path::Path) -> Result<crate::args::Cli> {
         &mut t.train.model_file,
         &mut t.train.schedule_file,
         &mut t.train.embeddings,
+        &mut t.train.init_from,
     ] {
         *p = p.as_deref().map(|p| run.resolve(p));
     }

@@ -10,6 +10,7 @@
 
 pub mod error;
 pub mod experiment;
+pub mod init_from;
 pub mod pipeline;
 pub mod probe;
 pub mod splits;

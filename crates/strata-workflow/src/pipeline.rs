@@ -45,6 +45,9 @@ pub struct TrainSettings {
     pub probes: Probes,
     /// Pretrained word vectors the embedding starts from (`--embeddings`), where given.
     pub embeddings: Option<std::path::PathBuf>,
+    /// A model (or run) folder whose tokenizer and matching tensors the model starts from
+    /// (`--init-from`); its vocabulary is the model's, not fitted on the training texts.
+    pub init_from: Option<std::path::PathBuf>,
 }
 
 /// Class indices of `examples`; a label the map does not know is an error naming its line.
@@ -164,8 +167,18 @@ pub fn train_from(
     let TrainData { examples, labels, y, train_idx, val_idx } = data;
     let texts = |idx: &[usize]| idx.iter().map(|&i| examples[i].text.as_str()).collect::<Vec<_>>();
     let (train_texts, val_texts) = (texts(train_idx), texts(val_idx));
-    let mut tokenizer = Tokenizer::new(s.text.tokenizer.clone());
-    tokenizer.fit_on_texts(&train_texts);
+    let init_from = match &s.init_from {
+        Some(dir) => Some((dir, strata_model::folder::load(dir)?)),
+        None => None,
+    };
+    let tokenizer = match &init_from {
+        Some((_, saved)) => saved.tokenizer.clone(),
+        None => {
+            let mut tokenizer = Tokenizer::new(s.text.tokenizer.clone());
+            tokenizer.fit_on_texts(&train_texts);
+            tokenizer
+        }
+    };
     let config = s.model.config(tokenizer.vocab_size(), labels.len());
     config.validate()?;
     config.check_steps(s.text.pad.maxlen)?;
@@ -182,6 +195,10 @@ pub fn train_from(
     if let Some(path) = &s.embeddings {
         let coverage = load_embeddings(&mut model, &tokenizer, path, s.text.tokenizer.lower)?;
         progress.on_note(&coverage);
+    }
+    if let Some((dir, saved)) = &init_from {
+        let line = crate::init_from::copy_tensors(&mut model, saved, dir)?;
+        progress.on_note(&line);
     }
     let mut probing = Probing {
         inner: progress,

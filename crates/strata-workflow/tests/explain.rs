@@ -51,6 +51,7 @@ fn check_explanation(model: ModelSettings, maxlen: usize, text: &str, words: &[&
         validation_split: 0.0,
         probes: Probes::Off,
         embeddings: None,
+        init_from: None,
     };
     let idx: Vec<usize> = (0..examples.len()).collect();
     let mut saved = train(

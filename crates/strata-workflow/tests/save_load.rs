@@ -39,6 +39,7 @@ fn reloaded_model_predicts_bit_identically() {
         validation_split: 0.0,
         probes: Probes::Off,
         embeddings: None,
+        init_from: None,
     };
     let idx: Vec<usize> = (0..examples.len()).collect();
     let trained = train(

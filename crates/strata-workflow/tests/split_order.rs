@@ -40,6 +40,7 @@ fn settings(validation_split: f64) -> TrainSettings {
         validation_split,
         probes: Probes::Off,
         embeddings: None,
+        init_from: None,
     }
 }
 

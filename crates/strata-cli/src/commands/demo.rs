@@ -158,6 +158,7 @@ pub fn run(a: DemoCmd) -> Result<()> {
         validation_split: 0.0,
         probes: Probes::Off,
         embeddings: None,
+        init_from: None,
     };
     let seed_started = Instant::now();
     println!("Training the seed model: Embedding(10000, 128) → LSTM(64) → Dense(1, sigmoid), Adam, batch 32,");
@@ -222,6 +223,7 @@ pub fn run(a: DemoCmd) -> Result<()> {
             model,
             probes: Probes::Final,
             embeddings: None,
+            init_from: None,
             ..settings.clone()
         };
         eprintln!("{schedule}:");

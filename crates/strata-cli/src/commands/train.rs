@@ -33,6 +33,9 @@ struct RunRecord {
     /// `--embeddings`, with the SHA-256 of the file the run started from
     embeddings: Option<PathBuf>,
     embeddings_sha256: Option<String>,
+    /// `--init-from`, with the SHA-256 of the model.safetensors the run started from
+    init_from: Option<PathBuf>,
+    init_from_sha256: Option<String>,
     threads: usize,
     seed: u64,
     model: String,
@@ -166,12 +169,22 @@ fn prepare(a: &TrainCmd, out: &Path, every: usize) -> Result<Option<TrainState>>
         clear_run(out, &inner)?;
     }
     if every > 0 {
-        let inputs: Vec<&Path> =
-            [&a.data, &a.validation_data, &a.train.model_file, &a.train.schedule_file, &a.train.embeddings]
-                .into_iter()
-                .flatten()
-                .map(PathBuf::as_path)
-                .collect();
+        // --init-from's tensors and vocabulary are inputs of the run like the data
+        let init = a.train.init_from.as_deref().map(strata_model::folder::resolve);
+        let [init_tensors, init_vocab] = ["model.safetensors", "vocab.json"].map(|f| init.as_ref().map(|d| d.join(f)));
+        let inputs: Vec<&Path> = [
+            &a.data,
+            &a.validation_data,
+            &a.train.model_file,
+            &a.train.schedule_file,
+            &a.train.embeddings,
+            &init_tensors,
+            &init_vocab,
+        ]
+        .into_iter()
+        .flatten()
+        .map(PathBuf::as_path)
+        .collect();
         RunArgs::now(&inputs)?.write(out)?;
     }
     Ok(None)
@@ -259,6 +272,13 @@ pub fn run(a: TrainCmd) -> Result<()> {
         validation_data: a.validation_data.clone(),
         embeddings: a.train.embeddings.clone(),
         embeddings_sha256: a.train.embeddings.as_deref().map(crate::run_args::sha256_file).transpose()?,
+        init_from: a.train.init_from.clone(),
+        init_from_sha256: a
+            .train
+            .init_from
+            .as_deref()
+            .map(|d| crate::run_args::sha256_file(&strata_model::folder::resolve(d).join("model.safetensors")))
+            .transpose()?,
         threads: rayon::current_num_threads(),
         seed: s.fit.seed,
         model: s.model.architecture.clone(),

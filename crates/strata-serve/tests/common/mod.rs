@@ -42,6 +42,7 @@ pub fn tiny_model() -> SavedModel {
         validation_split: 0.0,
         probes: Probes::Off,
         embeddings: None,
+        init_from: None,
     };
     let idx: Vec<usize> = (0..examples.len()).collect();
     train(
