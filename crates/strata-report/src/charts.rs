@@ -83,6 +83,34 @@ fn legend<'a>(area: &DrawingArea<SVGBackend, plotters::coord::Shift>, names: imp
     }
 }
 
+/// A chart of `names.len()` categories side by side (each 1 wide, named below) on a y axis from
+/// 0 to 1 with ticks every 0.1: what bars and grouped bars share.
+fn category_chart<'a, 'b>(
+    area: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+    names: &[&str],
+    label: &str,
+) -> ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>> {
+    let n = names.len().max(1);
+    let mut chart = ChartBuilder::on(area)
+        .margin(12)
+        .x_label_area_size(30)
+        .y_label_area_size(56)
+        .build_cartesian_2d(0f64..n as f64, 0f64..1f64)
+        .expect("SVG into a String");
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(0)
+        .y_desc(label)
+        .y_labels(11)
+        .y_label_formatter(&|v| tick_label(*v))
+        .label_style(FONT)
+        .draw()
+        .expect("SVG into a String");
+    category_names(&mut chart, names);
+    chart
+}
+
 /// Bars with ± whiskers, one per `(name, value, error)`, on an axis from 0 to 1.
 pub fn bars(items: &[(String, f64, f64)], label: &str) -> String {
     let n = items.len().max(1);
@@ -90,23 +118,8 @@ pub fn bars(items: &[(String, f64, f64)], label: &str) -> String {
     {
         let root = SVGBackend::with_string(&mut svg, ((160 + 120 * n) as u32, 300)).into_drawing_area();
         root.fill(&WHITE).expect("SVG into a String");
-        let mut chart = ChartBuilder::on(&root)
-            .margin(12)
-            .x_label_area_size(30)
-            .y_label_area_size(56)
-            .build_cartesian_2d(0f64..n as f64, 0f64..1f64)
-            .expect("SVG into a String");
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(0)
-            .y_desc(label)
-            .y_labels(11)
-            .y_label_formatter(&|v| tick_label(*v))
-            .label_style(FONT)
-            .draw()
-            .expect("SVG into a String");
-        category_names(&mut chart, &items.iter().map(|it| it.0.as_str()).collect::<Vec<_>>());
+        let names: Vec<&str> = items.iter().map(|it| it.0.as_str()).collect();
+        let mut chart = category_chart(&root, &names, label);
         for (i, (_, v, e)) in items.iter().enumerate() {
             let (x, v, e) = (i as f64, finite(*v).clamp(0.0, 1.0), finite(*e).abs());
             let bar = Rectangle::new([(x + 0.15, 0.0), (x + 0.85, v)], color(i).filled());
@@ -195,23 +208,8 @@ pub fn grouped(groups: &[String], series: &[(String, Vec<f64>)], label: &str) ->
         root.fill(&WHITE).expect("SVG into a String");
         let (plot, legend_area) = root.split_horizontally(w);
         legend(&legend_area, series.iter().map(|(name, _)| name.as_str()));
-        let mut chart = ChartBuilder::on(&plot)
-            .margin(12)
-            .x_label_area_size(30)
-            .y_label_area_size(56)
-            .build_cartesian_2d(0f64..n as f64, 0f64..1f64)
-            .expect("SVG into a String");
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(0)
-            .y_desc(label)
-            .y_labels(11)
-            .y_label_formatter(&|v| tick_label(*v))
-            .label_style(FONT)
-            .draw()
-            .expect("SVG into a String");
-        category_names(&mut chart, &groups.iter().map(String::as_str).collect::<Vec<_>>());
+        let names: Vec<&str> = groups.iter().map(String::as_str).collect();
+        let mut chart = category_chart(&plot, &names, label);
         // each group spans 1 on the x axis: k bars side by side in its middle 80 %
         let bw = 0.8 / k as f64;
         for (si, (_, vals)) in series.iter().enumerate() {
