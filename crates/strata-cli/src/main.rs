@@ -42,6 +42,7 @@ mod output_file;
 mod panic_report;
 mod progress;
 mod run_args;
+mod settings;
 mod stdout;
 
 use std::path::Path;
@@ -79,7 +80,7 @@ fn run() -> u8 {
         }
         _ => cli,
     };
-    let result = args::init_threads(cli.threads).and_then(|()| match cli.command {
+    let result = settings::init_threads(cli.threads).and_then(|()| match cli.command {
         Command::Train(a) => commands::train::run(a),
         Command::Test(a) => commands::test::run(a),
         Command::Predict(a) => commands::predict::run(a),

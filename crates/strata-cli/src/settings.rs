@@ -1,0 +1,249 @@
+//! From flags to settings: what `TrainArgs` says, checked and resolved against the named
+//! model's recipe, as the `TrainSettings` the workflow runs; and the worker pool `--threads`
+//! sets. `args.rs` declares the flags; this file gives them their meaning.
+
+use anyhow::{bail, Result};
+use strata_model::model_file;
+use strata_model::zoo::{self, Knobs};
+use strata_text::{PadSequences, TokenizerConfig, KERAS_FILTERS};
+use strata_train::schedule::Schedule;
+use strata_train::FitOptions;
+use strata_workflow::pipeline::{ModelSettings, Probes, TextSettings, TrainSettings};
+
+use crate::args::TrainArgs;
+use crate::choices;
+
+impl TrainArgs {
+    /// Checks ranges and builds the settings; `validation_split` comes from the command.
+    pub fn settings(&self, validation_split: f64) -> Result<TrainSettings> {
+        self.settings_for(validation_split, None)
+    }
+
+    /// The settings with `schedule` (a name) in place of `--schedule`.
+    pub fn settings_for(&self, validation_split: f64, schedule: Option<&str>) -> Result<TrainSettings> {
+        // A flag the user left out takes the named model's recipe (zoo::recipe); a model file
+        // takes the seed's.
+        let recipe = if self.model_file.is_none() { zoo::recipe(self.model.name()) } else { zoo::SEED_RECIPE };
+        let maxlen = self.maxlen.unwrap_or(recipe.maxlen);
+        let (epochs, batch_size) = (self.epochs.unwrap_or(recipe.epochs), self.batch_size.unwrap_or(recipe.batch_size));
+        // pretrained vectors give the embedding its length unless --embedding-dim says otherwise
+        let file_dim = match &self.embeddings {
+            Some(path) => Some(strata_data::peek_dim(path)?.0),
+            None => None,
+        };
+        if let (Some(path), Some(file), Some(given)) = (&self.embeddings, file_dim, self.embedding_dim) {
+            if file != given {
+                bail!(
+                    "{}: the vectors have {file} values and --embedding-dim is {given} (hint: leave out --embedding-dim to take the file's)",
+                    path.display()
+                );
+            }
+        }
+        let pretrained = self.init_from_tokenizer()?;
+        let (num_words, embedding_dim) = (
+            pretrained.as_ref().and_then(|t| t.num_words).or(self.num_words).unwrap_or(recipe.num_words),
+            self.embedding_dim.or(file_dim).unwrap_or(recipe.embedding_dim),
+        );
+        let early_stopping = match self.early_stopping {
+            Some(0) => None,
+            Some(n) => Some(n),
+            None => recipe.early_stopping,
+        };
+        // The recipe's early stopping needs data to watch: a command that holds out nothing
+        // holds out the recipe's 10% (a user's own --early-stopping keeps the commands' check).
+        let validation_split = if self.early_stopping.is_none() && early_stopping.is_some() && validation_split == 0.0 {
+            zoo::RECIPE_VALIDATION_SPLIT
+        } else {
+            validation_split
+        };
+        let positive = [
+            (epochs, "--epochs", "10"),
+            (batch_size, "--batch-size", "32"),
+            (maxlen, "--maxlen", "100"),
+            (self.units.unwrap_or(1), "--units", "64"),
+            (self.max_sentences.unwrap_or(1), "--max-sentences", "15"),
+            (embedding_dim, "--embedding-dim", "128"),
+        ];
+        for (v, flag, seed) in positive {
+            if v == 0 {
+                bail!("{flag} must be at least 1 (hint: the seed uses {seed})");
+            }
+        }
+        if epochs > strata_train::schedule::MAX_STAGE_EPOCHS {
+            let max = strata_train::schedule::MAX_STAGE_EPOCHS;
+            bail!("--epochs {epochs} is more than {max} (hint: the budget is passes over the data; the seed uses 10)");
+        }
+        if num_words < 2 {
+            bail!("--num-words must be at least 2: index 0 is padding (hint: the seed uses 10000)");
+        }
+        if !(0.0..1.0).contains(&validation_split) {
+            bail!("--validation-split must be in [0, 1) (hint: 0.1 holds out a tenth)");
+        }
+        if !(self.aux_weight.is_finite() && self.aux_weight >= 0.0) {
+            bail!("--aux-weight must be a non-negative number (hint: deep supervision uses 0.3)");
+        }
+        strata_model::limits::check_layers(self.layers)?;
+        let model = match &self.model_file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| anyhow::anyhow!("{}: cannot read: {e} (hint: check the path)", path.display()))?;
+                model_file::parse(&text, &path.display().to_string(), embedding_dim)?
+            }
+            None => {
+                let knobs = Knobs { units: self.units, layers: self.layers, sentences: self.max_sentences };
+                ModelSettings::named(self.model.name(), embedding_dim, knobs)?
+            }
+        };
+        let mut model = model;
+        if let (Some(path), Some(file)) = (&self.embeddings, file_dim) {
+            if model.embedding_dim != file {
+                bail!(
+                    "{}: the vectors have {file} values and the model file's embedding_dim is {} (hint: set embedding_dim = {file} there)",
+                    path.display(),
+                    model.embedding_dim
+                );
+            }
+        }
+        if let Some(a) = self.embedding_init {
+            if !(a.is_finite() && a >= 0.0) {
+                bail!("--embedding-init must be a non-negative number (hint: Keras uses 0.05)");
+            }
+            model.embedding_init = a;
+        }
+        // sizes that would overflow or abort an allocation, before any data is read
+        strata_model::limits::check_training(&model.config(num_words, 2), maxlen, batch_size)?;
+        let adam_lr = (self.optimizer == choices::Optimizer::Adam).then_some(recipe.adam_lr);
+        let optimizer = self.optimizer.with_lr(self.lr.or(adam_lr));
+        if !(optimizer.lr() > 0.0 && optimizer.lr().is_finite()) {
+            bail!("--lr must be a positive number (hint: Keras's Adam uses 0.001)");
+        }
+        Ok(TrainSettings {
+            text: TextSettings {
+                tokenizer: pretrained.unwrap_or(TokenizerConfig {
+                    num_words: Some(num_words),
+                    filters: self.filters.clone(),
+                    lower: !self.no_lower,
+                    split: " ".into(),
+                    char_level: self.char_level || self.tokenizer.char_level(),
+                    oov_token: (!self.oov_token.is_empty()).then(|| self.oov_token.clone()),
+                    segmenter: self.tokenizer.segmenter(),
+                }),
+                pad: PadSequences { maxlen, padding: self.padding.into(), truncating: self.truncating.into() },
+            },
+            schedule: self.schedule(&model, schedule, epochs)?,
+            model,
+            fit: FitOptions {
+                epochs,
+                batch_size,
+                optimizer,
+                seed: self.seed,
+                shuffle: true,
+                early_stopping,
+                monitor: self.monitor.into(),
+                max_norm: match self.max_norm {
+                    Some(s) if !(s > 0.0 && s.is_finite()) => {
+                        bail!("--max-norm must be a positive number (hint: Kim uses 3)")
+                    }
+                    other => other,
+                },
+            },
+            validation_split,
+            probes: if self.no_probes { Probes::Off } else { Probes::EveryStage },
+            embeddings: self.embeddings.clone(),
+            init_from: self.init_from.clone(),
+        })
+    }
+
+    /// With `--init-from DIR`, DIR's tokenizer settings, after checking that no text flag given
+    /// (a value other than its default) differs from them; without it, `None`.
+    fn init_from_tokenizer(&self) -> Result<Option<TokenizerConfig>> {
+        let Some(dir) = &self.init_from else { return Ok(None) };
+        if self.embeddings.is_some() {
+            bail!(
+                "--init-from and --embeddings together (hint: --init-from brings its own embedding; give one of them)"
+            );
+        }
+        let theirs = strata_model::folder::load(dir)?.tokenizer.config;
+        let shown = dir.display();
+        let differs = |flag: &str, there: String| -> Result<()> {
+            bail!("--{flag} differs from the tokenizer of {shown} ({there}) (hint: --init-from takes the folder's vocabulary; leave out --{flag})")
+        };
+        if let Some(n) = self.num_words.filter(|&n| Some(n) != theirs.num_words) {
+            differs(&format!("num-words {n}"), format!("num_words {:?}", theirs.num_words))?;
+        }
+        let oov = (!self.oov_token.is_empty()).then(|| self.oov_token.clone());
+        if self.oov_token != "<OOV>" && oov != theirs.oov_token {
+            differs("oov-token", format!("oov_token {:?}", theirs.oov_token))?;
+        }
+        if self.no_lower && theirs.lower {
+            differs("no-lower", "it lower-cases".into())?;
+        }
+        let char_level = self.char_level || self.tokenizer.char_level();
+        if self.char_level && !theirs.char_level {
+            differs("char-level", "it splits words".into())?;
+        }
+        if self.tokenizer != choices::Tokenizer::Word
+            && (char_level != theirs.char_level || self.tokenizer.segmenter() != theirs.segmenter)
+        {
+            differs("tokenizer", format!("char_level {}, segmenter {:?}", theirs.char_level, theirs.segmenter))?;
+        }
+        if self.filters != KERAS_FILTERS && self.filters != theirs.filters {
+            differs("filters", format!("filters {:?}", theirs.filters))?;
+        }
+        Ok(Some(theirs))
+    }
+}
+
+impl TrainArgs {
+    /// The schedule from `--schedule-file`, or the named one, with `--freeze` and `--lr-mult`.
+    fn schedule(&self, model: &ModelSettings, name: Option<&str>, epochs: usize) -> Result<Schedule> {
+        let config = model.config(2, 2);
+        let mut schedule = match (&self.schedule_file, name) {
+            (Some(path), None) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| anyhow::anyhow!("{}: cannot read: {e} (hint: check the path)", path.display()))?;
+                Schedule::from_toml(&text, &path.display().to_string(), &config)?
+            }
+            _ => Schedule::named(
+                name.unwrap_or(self.schedule.name()),
+                &config,
+                epochs,
+                self.finetune_epochs,
+                self.aux_weight,
+            )?,
+        };
+        if self.finetune_epochs >= epochs && schedule.name == "layerwise" {
+            bail!("--finetune-epochs must be less than --epochs (hint: the layer stages need epochs too)");
+        }
+        let mut mults = Vec::new();
+        for item in &self.lr_mult {
+            let parsed = item.split_once('=').and_then(|(k, v)| v.parse::<f32>().ok().map(|v| (k.to_string(), v)));
+            match parsed {
+                Some((k, v)) if v >= 0.0 && v.is_finite() => mults.push((k, v)),
+                _ => bail!("--lr-mult '{item}' is not layer=number (hint: e.g. --lr-mult embedding=0.1)"),
+            }
+        }
+        schedule.freeze(&self.freeze, &config)?;
+        schedule.scale_lr(&mults, &config)?;
+        Ok(schedule)
+    }
+}
+
+/// Most worker threads `--threads` takes: far more than any machine's cores, few enough that
+/// starting them is instant (200,000 took minutes).
+const MAX_THREADS: usize = 1024;
+
+/// Sets rayon's global pool to `threads` (default: all cores).
+pub fn init_threads(threads: Option<usize>) -> Result<()> {
+    let n = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if n == 0 {
+        bail!("--threads must be at least 1 (hint: leave it out to use every core)");
+    }
+    if n > MAX_THREADS {
+        bail!(
+            "--threads {n} is more than {MAX_THREADS} (hint: one per core is fastest; leave it out to use every core)"
+        );
+    }
+    rayon::ThreadPoolBuilder::new().num_threads(n).build_global()?;
+    Ok(())
+}
