@@ -8,6 +8,7 @@ use strata_model::zoo::{self, Knobs};
 use strata_text::{PadSequences, TokenizerConfig, KERAS_FILTERS};
 use strata_train::schedule::Schedule;
 use strata_train::FitOptions;
+use strata_workflow::init_from::InitFrom;
 use strata_workflow::pipeline::{ModelSettings, Probes, TextSettings, TrainSettings};
 
 use crate::args::TrainArgs;
@@ -39,7 +40,8 @@ impl TrainArgs {
                 );
             }
         }
-        let pretrained = self.init_from_tokenizer()?;
+        let init_from = self.init_from()?;
+        let pretrained = init_from.as_ref().map(|init| init.saved.tokenizer.config.clone());
         let (num_words, embedding_dim) = (
             pretrained.as_ref().and_then(|t| t.num_words).or(self.num_words).unwrap_or(recipe.num_words),
             self.embedding_dim.or(file_dim).unwrap_or(recipe.embedding_dim),
@@ -150,20 +152,21 @@ impl TrainArgs {
             validation_split,
             probes: if self.no_probes { Probes::Off } else { Probes::EveryStage },
             embeddings: self.embeddings.clone(),
-            init_from: self.init_from.clone(),
+            init_from,
         })
     }
 
-    /// With `--init-from DIR`, DIR's tokenizer settings, after checking that no text flag given
-    /// (a value other than its default) differs from them; without it, `None`.
-    fn init_from_tokenizer(&self) -> Result<Option<TokenizerConfig>> {
+    /// With `--init-from DIR`, DIR read (once, for every fold), after checking that no text flag
+    /// given (a value other than its default) differs from its tokenizer; without it, `None`.
+    fn init_from(&self) -> Result<Option<InitFrom>> {
         let Some(dir) = &self.init_from else { return Ok(None) };
         if self.embeddings.is_some() {
             bail!(
                 "--init-from and --embeddings together (hint: --init-from brings its own embedding; give one of them)"
             );
         }
-        let theirs = strata_model::folder::load(dir)?.tokenizer.config;
+        let init = InitFrom::load(dir)?;
+        let theirs = &init.saved.tokenizer.config;
         let shown = dir.display();
         let differs = |flag: &str, there: String| -> Result<()> {
             bail!("--{flag} differs from the tokenizer of {shown} ({there}) (hint: --init-from takes the folder's vocabulary; leave out --{flag})")
@@ -190,7 +193,7 @@ impl TrainArgs {
         if self.filters != KERAS_FILTERS && self.filters != theirs.filters {
             differs("filters", format!("filters {:?}", theirs.filters))?;
         }
-        Ok(Some(theirs))
+        Ok(Some(init))
     }
 }
 

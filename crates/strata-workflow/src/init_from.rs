@@ -4,11 +4,27 @@
 //! of the same name but another shape, or a folder sharing no tensor, is an error: the user
 //! asked for weights that cannot be carried over.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use strata_data::DataError;
 use strata_model::folder::SavedModel;
 use strata_model::model::Model;
+
+/// The folder `--init-from` names, read once: every fold of a cross-validation starts from the
+/// same copy.
+#[derive(Clone, Debug)]
+pub struct InitFrom {
+    /// As the user gave it, for messages.
+    pub dir: PathBuf,
+    pub saved: Arc<SavedModel>,
+}
+
+impl InitFrom {
+    pub fn load(dir: &Path) -> Result<Self, DataError> {
+        Ok(InitFrom { dir: dir.to_path_buf(), saved: Arc::new(strata_model::folder::load(dir)?) })
+    }
+}
 
 /// Copies `from`'s matching tensors into `model`; returns the line to print,
 /// `Init from DIR: loaded embedding, lstm_0; fresh: head`. `dir` names the folder in messages.

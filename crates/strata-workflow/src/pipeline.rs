@@ -47,7 +47,7 @@ pub struct TrainSettings {
     pub embeddings: Option<std::path::PathBuf>,
     /// A model (or run) folder whose tokenizer and matching tensors the model starts from
     /// (`--init-from`); its vocabulary is the model's, not fitted on the training texts.
-    pub init_from: Option<std::path::PathBuf>,
+    pub init_from: Option<crate::init_from::InitFrom>,
 }
 
 /// Class indices of `examples`; a label the map does not know is an error naming its line.
@@ -167,12 +167,8 @@ pub fn train_from(
     let TrainData { examples, labels, y, train_idx, val_idx } = data;
     let texts = |idx: &[usize]| idx.iter().map(|&i| examples[i].text.as_str()).collect::<Vec<_>>();
     let (train_texts, val_texts) = (texts(train_idx), texts(val_idx));
-    let init_from = match &s.init_from {
-        Some(dir) => Some((dir, strata_model::folder::load(dir)?)),
-        None => None,
-    };
-    let tokenizer = match &init_from {
-        Some((_, saved)) => saved.tokenizer.clone(),
+    let tokenizer = match &s.init_from {
+        Some(init) => init.saved.tokenizer.clone(),
         None => {
             let mut tokenizer = Tokenizer::new(s.text.tokenizer.clone());
             tokenizer.fit_on_texts(&train_texts);
@@ -196,8 +192,8 @@ pub fn train_from(
         let coverage = load_embeddings(&mut model, &tokenizer, path, s.text.tokenizer.lower)?;
         progress.on_note(&coverage);
     }
-    if let Some((dir, saved)) = &init_from {
-        let line = crate::init_from::copy_tensors(&mut model, saved, dir)?;
+    if let Some(init) = &s.init_from {
+        let line = crate::init_from::copy_tensors(&mut model, &init.saved, &init.dir)?;
         progress.on_note(&line);
     }
     let mut probing = Probing {
