@@ -1,64 +1,9 @@
 //! `strata experiment`, `strata cv` and `strata report` as a user runs them (issue 11 points 9,
 //! 11 and 14), each case in a fresh temporary folder on a small generated corpus.
 
-use std::process::{Command, Output};
+mod common;
 
-struct Case {
-    dir: tempfile::TempDir,
-}
-
-impl Case {
-    fn new() -> Self {
-        Case { dir: tempfile::tempdir().unwrap() }
-    }
-
-    fn path(&self, name: &str) -> std::path::PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn write(&self, name: &str, bytes: &[u8]) {
-        let p = self.path(name);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, bytes).unwrap();
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_strata")).current_dir(self.dir.path()).args(args).output().unwrap()
-    }
-}
-
-/// A small learnable corpus: label 1 iff the sentence holds a "good" word.
-fn corpus(n: usize) -> String {
-    let (good, bad) = (["great", "fine", "lovely", "superb"], ["awful", "poor", "dull", "weak"]);
-    let filler = ["the", "a", "movie", "was", "and", "plot", "it", "really"];
-    (0..n)
-        .map(|i| {
-            let word = if i % 2 == 1 { good[i % 4] } else { bad[(i / 2) % 4] };
-            let mut words: Vec<&str> = (0..(3 + i % 5)).map(|k| filler[(i * 7 + k * 3) % filler.len()]).collect();
-            words.insert(i % words.len(), word);
-            format!("{}\t{}\n", i % 2, words.join(" "))
-        })
-        .collect()
-}
-
-const SMALL: &[&str] =
-    &["--maxlen", "12", "--num-words", "100", "--units", "8", "--embedding-dim", "8", "--threads", "2"];
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// Exit code 2 and one last stderr line `error: …` with a hint and every needle.
-fn assert_user_error(o: &Output, needles: &[&str]) {
-    let err = stderr(o);
-    assert_eq!(o.status.code(), Some(2), "{err}");
-    let last = err.lines().last().unwrap_or("");
-    assert!(last.starts_with("error: ") && last.contains("hint"), "{last}");
-    for n in needles {
-        assert!(last.contains(n), "'{n}' not in: {last}");
-    }
-    assert!(!err.contains("panicked"), "{err}");
-}
+use common::{assert_user_error, corpus, stderr, Case, SMALL};
 
 #[test]
 fn experiment_repeats_every_schedule_under_seeds_and_pairs_every_split_and_seed() {

@@ -2,82 +2,25 @@
 //! test per point the reviewer reproduced (1, 2, 3, 6, 10, 11, 14), each in a fresh temporary
 //! folder on a small generated corpus.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
-struct Case {
-    dir: tempfile::TempDir,
-}
+mod common;
 
-impl Case {
-    fn new() -> Self {
-        Case { dir: tempfile::tempdir().unwrap() }
-    }
+use common::{assert_user_error, corpus, stderr, Case, SMALL};
 
-    fn path(&self, name: &str) -> std::path::PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn write(&self, name: &str, bytes: &[u8]) {
-        let p = self.path(name);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, bytes).unwrap();
-    }
-
-    fn read(&self, name: &str) -> String {
-        std::fs::read_to_string(self.path(name)).unwrap()
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_strata")).current_dir(self.dir.path()).args(args).output().unwrap()
-    }
-
-    /// `strata VERB` on d.tsv with the small model's flags and `more`.
-    fn run_small(&self, verb: &str, more: &[&str]) -> Output {
-        let mut args = vec![verb, "--data", "d.tsv"];
-        args.extend(more);
-        args.extend(SMALL);
-        self.run(&args)
-    }
-}
-
-/// A small learnable corpus: label 1 iff the sentence holds a "good" word.
-fn corpus(n: usize) -> String {
-    let (good, bad) = (["great", "fine", "lovely", "superb"], ["awful", "poor", "dull", "weak"]);
-    let filler = ["the", "a", "movie", "was", "and", "plot", "it", "really"];
-    (0..n)
-        .map(|i| {
-            let word = if i % 2 == 1 { good[i % 4] } else { bad[(i / 2) % 4] };
-            let mut words: Vec<&str> = (0..(3 + i % 5)).map(|k| filler[(i * 7 + k * 3) % filler.len()]).collect();
-            words.insert(i % words.len(), word);
-            format!("{}\t{}\n", i % 2, words.join(" "))
-        })
-        .collect()
-}
-
-const SMALL: &[&str] =
-    &["--maxlen", "12", "--num-words", "100", "--units", "8", "--embedding-dim", "8", "--threads", "2"];
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// Exit code 2 and one last stderr line `error: …` with a hint and every needle.
-fn assert_user_error(o: &Output, needles: &[&str]) {
-    let err = stderr(o);
-    assert_eq!(o.status.code(), Some(2), "{err}");
-    let last = err.lines().last().unwrap_or("");
-    assert!(last.starts_with("error: ") && last.contains("hint"), "{last}");
-    for n in needles {
-        assert!(last.contains(n), "'{n}' not in: {last}");
-    }
-    assert!(!err.contains("panicked"), "{err}");
+/// `strata VERB` on d.tsv with the small model's flags and `more`.
+fn run_small(c: &Case, verb: &str, more: &[&str]) -> Output {
+    let mut args = vec![verb, "--data", "d.tsv"];
+    args.extend(more);
+    args.extend(SMALL);
+    c.run(&args)
 }
 
 #[test]
 fn probe_never_writes_over_its_data_nor_over_trains_probes_json() {
     let c = Case::new();
     c.write("d.tsv", corpus(60).as_bytes());
-    let o = c.run_small("train", &["--out", "r1", "--epochs", "1"]);
+    let o = run_small(&c, "train", &["--out", "r1", "--epochs", "1"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let trains_probes = c.read("r1/probes.json");
     assert!(trains_probes.contains("\"stage\""), "train's form: {trains_probes}");
@@ -98,14 +41,15 @@ fn experiment_checks_validation_split_and_every_flag_before_claiming_out() {
     let c = Case::new();
     c.write("d.tsv", corpus(40).as_bytes());
     for v in ["1.5", "-0.5", "NaN"] {
-        let o = c.run_small(
+        let o = run_small(
+            &c,
             "experiment",
             &["--folds", "2", "--epochs", "1", &format!("--validation-split={v}"), "-o", "out"],
         );
         assert_user_error(&o, &["--validation-split must be in [0, 1)"]);
         assert!(!c.path("out").exists(), "--validation-split {v} left a folder behind");
     }
-    let o = c.run_small("experiment", &["--folds", "2", "--epochs", "1", "--lr=-1", "-o", "out"]);
+    let o = run_small(&c, "experiment", &["--folds", "2", "--epochs", "1", "--lr=-1", "-o", "out"]);
     assert_user_error(&o, &["--lr must be a positive number"]);
     assert!(!c.path("out").exists(), "a refused --lr left a folder behind");
 }
@@ -115,16 +59,16 @@ fn experiment_makes_cvs_checks_of_early_stopping_and_class_sizes() {
     let c = Case::new();
     c.write("d.tsv", corpus(40).as_bytes());
     let no_val = ["--folds", "2", "--epochs", "1", "--early-stopping", "1", "--validation-split", "0", "-o", "out"];
-    assert_user_error(&c.run_small("experiment", &no_val), &["there is no validation data"]);
-    assert_user_error(&c.run_small("cv", &no_val[..8]), &["there is no validation data"]);
+    assert_user_error(&run_small(&c, "experiment", &no_val), &["there is no validation data"]);
+    assert_user_error(&run_small(&c, "cv", &no_val[..8]), &["there is no validation data"]);
     assert!(!c.path("out").exists());
 
     let mut data = corpus(40);
     data.push_str("2\tan odd one out\n");
     c.write("d.tsv", data.as_bytes());
     let needle = "d.tsv: class '2' has only 1 examples, fewer than --folds 5";
-    assert_user_error(&c.run_small("experiment", &["--folds", "5", "--epochs", "1", "-o", "out"]), &[needle]);
-    assert_user_error(&c.run_small("cv", &["--folds", "5", "--epochs", "1"]), &[needle]);
+    assert_user_error(&run_small(&c, "experiment", &["--folds", "5", "--epochs", "1", "-o", "out"]), &[needle]);
+    assert_user_error(&run_small(&c, "cv", &["--folds", "5", "--epochs", "1"]), &[needle]);
     assert!(!c.path("out").exists());
 }
 
@@ -133,13 +77,13 @@ fn cv_and_experiment_fail_on_a_diverged_run_naming_it() {
     let c = Case::new();
     c.write("d.tsv", corpus(40).as_bytes());
     let diverge = ["--folds", "2", "--optimizer", "sgd", "--lr", "1e30", "--epochs", "3"];
-    let o = c.run_small("cv", &diverge);
+    let o = run_small(&c, "cv", &diverge);
     assert_user_error(&o, &["error: fold 1: the loss became", "at stage 1 epoch 3", "lower --lr"]);
     assert!(!String::from_utf8_lossy(&o.stdout).contains("mean accuracy"));
 
     let mut args = diverge.to_vec();
     args.extend(["--schedules", "end-to-end", "-o", "out"]);
-    let o = c.run_small("experiment", &args);
+    let o = run_small(&c, "experiment", &args);
     assert_user_error(&o, &["error: end-to-end, fold 1: the loss became", "lower --lr"]);
     assert!(!c.path("out/results.json").exists(), "no results from a diverged run");
 }
@@ -168,7 +112,7 @@ fn report_replaces_pages_only_in_strata_experiment_folders() {
 fn experiment_refuses_repeats_past_the_limit_at_once() {
     let c = Case::new();
     c.write("d.tsv", corpus(40).as_bytes());
-    let o = c.run_small("experiment", &["--folds", "2", "--repeats", "100000000", "-o", "out"]);
+    let o = run_small(&c, "experiment", &["--folds", "2", "--repeats", "100000000", "-o", "out"]);
     assert_user_error(&o, &["--repeats 100000000 is more than strata's limit of 1000"]);
     assert!(!c.path("out").exists());
 }
@@ -178,7 +122,7 @@ fn readme_names_every_field_experiment_json_prints() {
     let c = Case::new();
     c.write("d.tsv", corpus(40).as_bytes());
     let args = ["--folds", "2", "--epochs", "1", "--schedules", "end-to-end", "--json", "-o", "out"];
-    let o = c.run_small("experiment", &args);
+    let o = run_small(&c, "experiment", &args);
     assert!(o.status.success(), "{}", stderr(&o));
     let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let readme = include_str!("../../../README.md");

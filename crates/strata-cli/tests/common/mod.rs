@@ -1,0 +1,67 @@
+//! What the CLI tests of experiments, reports and the review's fixes share: a temporary folder
+//! to run `strata` in, a small learnable corpus, the small model's flags, and the check that a
+//! user's mistake is one `error:` line with a hint and exit code 2.
+#![allow(dead_code)] // each test file uses its own part
+
+use std::process::{Command, Output};
+
+pub struct Case {
+    pub dir: tempfile::TempDir,
+}
+
+impl Case {
+    pub fn new() -> Self {
+        Case { dir: tempfile::tempdir().unwrap() }
+    }
+
+    pub fn path(&self, name: &str) -> std::path::PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn write(&self, name: &str, bytes: &[u8]) {
+        let p = self.path(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, bytes).unwrap();
+    }
+
+    pub fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.path(name)).unwrap()
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_strata")).current_dir(self.dir.path()).args(args).output().unwrap()
+    }
+}
+
+/// A small learnable corpus: label 1 iff the sentence holds a "good" word.
+pub fn corpus(n: usize) -> String {
+    let (good, bad) = (["great", "fine", "lovely", "superb"], ["awful", "poor", "dull", "weak"]);
+    let filler = ["the", "a", "movie", "was", "and", "plot", "it", "really"];
+    (0..n)
+        .map(|i| {
+            let word = if i % 2 == 1 { good[i % 4] } else { bad[(i / 2) % 4] };
+            let mut words: Vec<&str> = (0..(3 + i % 5)).map(|k| filler[(i * 7 + k * 3) % filler.len()]).collect();
+            words.insert(i % words.len(), word);
+            format!("{}\t{}\n", i % 2, words.join(" "))
+        })
+        .collect()
+}
+
+pub const SMALL: &[&str] =
+    &["--maxlen", "12", "--num-words", "100", "--units", "8", "--embedding-dim", "8", "--threads", "2"];
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Exit code 2 and one last stderr line `error: …` with a hint and every needle.
+pub fn assert_user_error(o: &Output, needles: &[&str]) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    let last = err.lines().last().unwrap_or("");
+    assert!(last.starts_with("error: ") && last.contains("hint"), "{last}");
+    for n in needles {
+        assert!(last.contains(n), "'{n}' not in: {last}");
+    }
+    assert!(!err.contains("panicked"), "{err}");
+}
