@@ -18,6 +18,7 @@ pub mod error;
 pub mod fit;
 pub mod history;
 mod optimizer;
+pub mod pretrain;
 pub mod schedule;
 pub mod trainer;
 
