@@ -22,6 +22,15 @@ use crate::owned::Owned;
 
 pub const MODEL_FORMAT: &str = "strata-model";
 pub const MODEL_FORMAT_VERSION: u32 = 1;
+/// What `strata pretrain` writes in the same three files (`pretrained.rs`): levels, no
+/// classifier. Named here so that loading a model can refuse one by name.
+pub const PRETRAINED_FORMAT: &str = "strata-pretrained";
+
+/// The `format` field of a `config.json`, if it has one (for telling folder kinds apart).
+pub fn format_of(config_json: &[u8]) -> Option<String> {
+    let v: Value = serde_json::from_slice(config_json).ok()?;
+    v.get("format")?.as_str().map(str::to_string)
+}
 
 /// `config.json`: what the model is and how to turn text into its input.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -160,6 +169,13 @@ pub fn load(dir: &Path) -> Result<SavedModel, DataError> {
 /// A model folder from the bytes of its three files (`dir` names them in errors).
 pub fn parse_folder(dir: &Path, config: &[u8], tensors: &[u8], vocab: &[u8]) -> Result<SavedModel, DataError> {
     let cfg_path = dir.join("config.json");
+    if format_of(config).as_deref() == Some(PRETRAINED_FORMAT) {
+        return Err(err(
+            dir,
+            "holds pretrained levels, not a classifier",
+            "use it with --init-from DIR in train, cv or experiment; predict, test and serve need a trained model",
+        ));
+    }
     let file: ModelFile =
         serde_json::from_slice(config).map_err(|e| err(&cfg_path, format!("corrupt: {e}"), RETRAIN))?;
     if file.format != MODEL_FORMAT {

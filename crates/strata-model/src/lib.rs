@@ -27,6 +27,7 @@ pub mod model_file;
 pub mod network;
 pub mod owned;
 pub mod plan;
+pub mod pretrained;
 pub mod toml_lines;
 pub mod zoo;
 
