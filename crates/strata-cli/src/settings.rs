@@ -41,7 +41,7 @@ impl TrainArgs {
             }
         }
         let init_from = self.init_from()?;
-        let pretrained = init_from.as_ref().map(|init| init.saved.tokenizer.config.clone());
+        let pretrained = init_from.as_ref().map(|init| init.tokenizer.config.clone());
         let (num_words, embedding_dim) = (
             pretrained.as_ref().and_then(|t| t.num_words).or(self.num_words).unwrap_or(recipe.num_words),
             self.embedding_dim.or(file_dim).unwrap_or(recipe.embedding_dim),
@@ -166,7 +166,7 @@ impl TrainArgs {
             );
         }
         let init = InitFrom::load(dir)?;
-        let theirs = &init.saved.tokenizer.config;
+        let theirs = &init.tokenizer.config;
         let shown = dir.display();
         let differs = |flag: &str, there: String| -> Result<()> {
             bail!("--{flag} differs from the tokenizer of {shown} ({there}) (hint: --init-from takes the folder's vocabulary; leave out --{flag})")

@@ -1,15 +1,27 @@
-//! `--init-from DIR`: a new model starts from an earlier model's tensors. Every tensor below
-//! the head whose dotted name and shape match one in DIR's `model.safetensors` is copied in;
-//! the head (a classifier for DIR's own labels) and any tensor DIR lacks start fresh. A tensor
-//! of the same name but another shape, or a folder sharing no tensor, is an error: the user
-//! asked for weights that cannot be carried over.
+//! `--init-from DIR`: a new model starts from an earlier model's tensors. DIR is a trained
+//! model folder or a `strata pretrain` folder. Every tensor below the head whose dotted name and
+//! shape match one in DIR's `model.safetensors` is copied in; the head (a classifier for DIR's
+//! own labels), any tensor DIR lacks, and DIR's tensors no classifier has (a language model's
+//! `lm_decoder.*`) are left aside. A tensor of the same name but another shape, or a folder
+//! sharing no tensor, is an error: the user asked for weights that cannot be carried over.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use strata_data::DataError;
-use strata_model::folder::SavedModel;
 use strata_model::model::Model;
+use strata_model::pretrained::{self, PRETRAINED_FORMAT};
+use strata_nn::ParamStore;
+use strata_text::Tokenizer;
+
+/// Which kind of folder `--init-from` named.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FolderKind {
+    /// A trained classifier (`strata train`'s model folder).
+    Classifier,
+    /// Levels learned from unlabelled text (`strata pretrain`'s folder).
+    Pretrained,
+}
 
 /// The folder `--init-from` names, read once: every fold of a cross-validation starts from the
 /// same copy.
@@ -17,24 +29,40 @@ use strata_model::model::Model;
 pub struct InitFrom {
     /// As the user gave it, for messages.
     pub dir: PathBuf,
-    pub saved: Arc<SavedModel>,
+    /// Its vocabulary: the new model's.
+    pub tokenizer: Tokenizer,
+    /// Every tensor the folder holds (a classifier's head, a language model's `lm_decoder.*`
+    /// included; `copy_tensors` skips both).
+    pub tensors: Arc<ParamStore>,
+    pub kind: FolderKind,
 }
 
 impl InitFrom {
+    /// Reads a model folder or a pretrained folder (or a run folder holding either as model/).
     pub fn load(dir: &Path) -> Result<Self, DataError> {
-        Ok(InitFrom { dir: dir.to_path_buf(), saved: Arc::new(strata_model::folder::load(dir)?) })
+        let resolved = strata_model::folder::resolve(dir);
+        let config = std::fs::read(resolved.join("config.json")).ok();
+        let is_pretrained = config.as_deref().and_then(pretrained::format_of).is_some_and(|f| f == PRETRAINED_FORMAT);
+        let (tokenizer, tensors, kind) = if is_pretrained {
+            let p = pretrained::load(&resolved)?;
+            (p.tokenizer, p.tensors, FolderKind::Pretrained)
+        } else {
+            let saved = strata_model::folder::load(dir)?;
+            (saved.tokenizer, saved.model.params, FolderKind::Classifier)
+        };
+        Ok(InitFrom { dir: dir.to_path_buf(), tokenizer, tensors: Arc::new(tensors), kind })
     }
 }
 
 /// Copies `from`'s matching tensors into `model`; returns the line to print,
 /// `Init from DIR: loaded embedding, lstm_0; fresh: head`. `dir` names the folder in messages.
-pub fn copy_tensors(model: &mut Model, from: &SavedModel, dir: &Path) -> Result<String, DataError> {
+pub fn copy_tensors(model: &mut Model, from: &ParamStore, dir: &Path) -> Result<String, DataError> {
     let shown = dir.display().to_string();
     // layers in store order, each with whether all its tensors were loaded
     let mut layers: Vec<(String, bool)> = Vec::new();
     for spec in model.params.specs.clone() {
         let layer = spec.name.split('.').next().unwrap_or(&spec.name).to_string();
-        let source = from.model.params.find(&spec.name).filter(|_| layer != "head");
+        let source = from.find(&spec.name).filter(|_| layer != "head");
         let loaded = match source {
             Some(src) if src.shape != spec.shape => {
                 let message =
@@ -43,7 +71,7 @@ pub fn copy_tensors(model: &mut Model, from: &SavedModel, dir: &Path) -> Result<
                 return Err(DataError::new(&shown, None, message, hint));
             }
             Some(src) => {
-                let values = from.model.params.data[src.range.clone()].to_vec();
+                let values = from.data[src.range.clone()].to_vec();
                 model.params.data[spec.range.clone()].copy_from_slice(&values);
                 true
             }
@@ -67,4 +95,56 @@ pub fn copy_tensors(model: &mut Model, from: &SavedModel, dir: &Path) -> Result<
     }
     let fresh = if fresh.is_empty() { "none".to_string() } else { fresh.join(", ") };
     Ok(format!("Init from {shown}: loaded {}; fresh: {fresh}", loaded.join(", ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strata_model::model::ModelConfig;
+    use strata_model::pretrained::{Pretrained, PretrainedFile, PRETRAINED_FORMAT_VERSION};
+    use strata_text::TokenizerConfig;
+
+    #[test]
+    fn a_pretrained_folder_gives_its_vocabulary_and_named_tensors_and_never_its_decoder() {
+        let root = tempfile::tempdir().unwrap();
+        let mut tokenizer = Tokenizer::new(TokenizerConfig { num_words: Some(6), ..TokenizerConfig::default() });
+        tokenizer.fit_on_texts(&["a b c d e"]);
+        let config = ModelConfig { embedding_dim: 4, ..ModelConfig::seed(6) };
+        let mut tensors = ParamStore::default();
+        let r = tensors.add("embedding.weight", &[6, 4]);
+        tensors.data[r].iter_mut().enumerate().for_each(|(i, v)| *v = i as f32);
+        tensors.add("lm_decoder.weight", &[6, 4]);
+        let file = PretrainedFile {
+            format: PRETRAINED_FORMAT.into(),
+            format_version: PRETRAINED_FORMAT_VERSION,
+            strata_version: "test".into(),
+            model: config.clone(),
+            levels: vec!["embedding".into()],
+            objective: "skipgram".into(),
+            skipgram: None,
+            lm: None,
+            train_documents: 1,
+            train_tokens: 5,
+            heldout_documents: 0,
+            heldout_tokens: 0,
+            text: tokenizer.config.clone(),
+            seed: 0,
+        };
+        // a run folder holding model/, as `strata pretrain --out` writes it
+        let p = Pretrained { file, tensors: tensors.clone(), tokenizer };
+        pretrained::save(&root.path().join("model"), &p).unwrap();
+        let init = InitFrom::load(root.path()).unwrap();
+        assert_eq!(init.kind, FolderKind::Pretrained);
+        assert_eq!(init.tokenizer.word_index(), p.tokenizer.word_index());
+        assert!(init.tensors.find("lm_decoder.weight").is_some(), "every tensor is read");
+        let mut model = Model::new(config, 1);
+        let line = copy_tensors(&mut model, &init.tensors, root.path()).unwrap();
+        assert!(line.ends_with("loaded embedding; fresh: lstm_0, head"), "{line}");
+        assert_eq!(model.params.get("embedding.weight"), tensors.get("embedding.weight"));
+        assert!(model.params.find("lm_decoder.weight").is_none());
+        // another embedding width: one error line naming the tensor
+        let mut wide = Model::new(ModelConfig { embedding_dim: 8, ..ModelConfig::seed(6) }, 1);
+        let e = copy_tensors(&mut wide, &init.tensors, root.path()).unwrap_err().to_string();
+        assert!(e.contains("embedding.weight") && e.contains("hint"), "{e}");
+    }
 }

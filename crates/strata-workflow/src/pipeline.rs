@@ -168,7 +168,7 @@ pub fn train_from(
     let texts = |idx: &[usize]| idx.iter().map(|&i| examples[i].text.as_str()).collect::<Vec<_>>();
     let (train_texts, val_texts) = (texts(train_idx), texts(val_idx));
     let tokenizer = match &s.init_from {
-        Some(init) => init.saved.tokenizer.clone(),
+        Some(init) => init.tokenizer.clone(),
         None => {
             let mut tokenizer = Tokenizer::new(s.text.tokenizer.clone());
             tokenizer.fit_on_texts(&train_texts);
@@ -193,7 +193,7 @@ pub fn train_from(
         progress.on_note(&coverage);
     }
     if let Some(init) = &s.init_from {
-        let line = crate::init_from::copy_tensors(&mut model, &init.saved, &init.dir)?;
+        let line = crate::init_from::copy_tensors(&mut model, &init.tensors, &init.dir)?;
         progress.on_note(&line);
     }
     let mut probing = Probing {
