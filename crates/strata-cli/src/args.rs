@@ -67,6 +67,9 @@ pub enum Command {
     Serve(ServeCmd),
     /// Print a shell completion script on stdout, e.g. `strata completions bash`
     Completions(CompletionsCmd),
+    /// Learn a model's lower levels from unlabelled text (skip-gram vectors, a next-word LSTM/GRU
+    /// language model) into a folder `--init-from` loads
+    Pretrain(PretrainArgs),
 }
 
 #[derive(Args)]
@@ -269,6 +272,123 @@ pub struct TrainCmd {
     pub read: ReadArgs,
     #[command(flatten)]
     pub train: TrainArgs,
+}
+
+/// `strata pretrain`: its own text and model flags (num_words 20000 by default), the two
+/// objectives' knobs, and a run folder like train's. The LM defaults are provisional (issue 12).
+#[derive(Args)]
+pub struct PretrainArgs {
+    /// Unlabelled text, one document per line; a .tsv, .csv, .jsonl or (with --format fasttext)
+    /// fastText file gives its text column. Repeat for several files
+    #[arg(long, required_unless_present = "resume", help_heading = DATA)]
+    pub data: Vec<PathBuf>,
+    /// Input format of every --data file; default: from the extension, else one text a line
+    #[arg(long, value_enum, help_heading = DATA)]
+    pub format: Option<choices::Format>,
+    /// Text column (CSV) or field (JSONL)
+    #[arg(long, default_value = "text", help_heading = DATA)]
+    pub text_col: String,
+    /// Fraction of the documents held out (seeded) for the language model's val_perplexity
+    #[arg(long, default_value_t = 0.02, help_heading = DATA)]
+    pub validation_split: f64,
+    /// Run folder to write (model/ is the pretrained folder, history.csv, args.json): a new or
+    /// empty folder, or an earlier run's with --overwrite; checked before any work
+    #[arg(short = 'o', long, required_unless_present = "resume", help_heading = OUTPUT)]
+    pub out: Option<PathBuf>,
+    /// Replace the earlier run in --out (strata replaces only what it wrote there)
+    #[arg(long, help_heading = OUTPUT)]
+    pub overwrite: bool,
+    /// Print the results as one JSON object on stdout (what OUT/metrics.json holds)
+    #[arg(long, help_heading = OUTPUT)]
+    pub json: bool,
+    /// Continue the run in DIR from its last language-model checkpoint, with the flags it was
+    /// started with
+    #[arg(long, value_name = "DIR", help_heading = TRAINING)]
+    pub resume: Option<PathBuf>,
+    /// Keep the num_words-1 most frequent words (index 0 is padding), as Keras does
+    #[arg(long, default_value_t = 20000, help_heading = TEXT)]
+    pub num_words: usize,
+    /// Token for out-of-vocabulary words (index 1); "" for none
+    #[arg(long, default_value = "<OOV>", help_heading = TEXT)]
+    pub oov_token: String,
+    /// Keep case (Keras lower=False)
+    #[arg(long, help_heading = TEXT)]
+    pub no_lower: bool,
+    /// word, char or jieba, as in train
+    #[arg(long, value_enum, default_value_t = choices::Tokenizer::Word, help_heading = TEXT)]
+    pub tokenizer: choices::Tokenizer,
+    /// Characters instead of words (same as --tokenizer char)
+    #[arg(long, help_heading = TEXT)]
+    pub char_level: bool,
+    /// Characters treated as separators (Keras `filters`; default: Keras's punctuation set)
+    #[arg(long, default_value = KERAS_FILTERS, hide_default_value = true, help_heading = TEXT)]
+    pub filters: String,
+    /// The model whose levels to pretrain, as in train (seed: embedding 128 + LSTM 64)
+    #[arg(long, value_enum, default_value_t = choices::Model::Seed, help_heading = MODEL)]
+    pub model: choices::Model,
+    /// A model declared in TOML as [[layer]] tables; overrides --model
+    #[arg(long, help_heading = MODEL)]
+    pub model_file: Option<PathBuf>,
+    /// Length of each word's vector (default: the model's recipe, seed 128)
+    #[arg(long, help_heading = MODEL)]
+    pub embedding_dim: Option<usize>,
+    /// Recurrent units per direction (default 64)
+    #[arg(long, help_heading = MODEL)]
+    pub units: Option<usize>,
+    /// Stacked recurrent layers
+    #[arg(long, help_heading = MODEL)]
+    pub layers: Option<usize>,
+    /// skipgram (word vectors for embedding), lm (a next-word model over embedding and the LSTM/GRU
+    /// levels directly above it), both (skip-gram vectors start the LM), or auto (both when the
+    /// model has such levels, else skipgram)
+    #[arg(long, value_enum, default_value_t = choices::Objective::Auto, help_heading = TRAINING)]
+    pub objective: choices::Objective,
+    /// Skip-gram: largest distance between centre and context word (word2vec -window)
+    #[arg(long, default_value_t = 5, help_heading = TRAINING)]
+    pub window: usize,
+    /// Skip-gram: negative samples per pair (word2vec -negative)
+    #[arg(long, default_value_t = 5, help_heading = TRAINING)]
+    pub negatives: usize,
+    /// Skip-gram: words seen fewer times keep their initial vector (word2vec -min-count)
+    #[arg(long, default_value_t = 5, help_heading = TRAINING)]
+    pub min_count: u64,
+    /// Skip-gram: subsampling threshold of frequent words, 0 for none (word2vec -sample)
+    #[arg(long, default_value_t = 1e-4, help_heading = TRAINING)]
+    pub sample: f64,
+    /// Skip-gram: passes over the text (word2vec -iter)
+    #[arg(long, default_value_t = 5, help_heading = TRAINING)]
+    pub sg_epochs: usize,
+    /// Skip-gram: starting learning rate, decayed linearly (word2vec -alpha)
+    #[arg(long, default_value_t = 0.025, help_heading = TRAINING)]
+    pub sg_lr: f32,
+    /// Language model: passes over the text
+    #[arg(long, default_value_t = 2, help_heading = TRAINING)]
+    pub epochs: usize,
+    /// Language model: truncated-BPTT length in tokens
+    #[arg(long, default_value_t = 70, help_heading = TRAINING)]
+    pub bptt: usize,
+    /// Language model: parallel token streams per batch
+    #[arg(long, default_value_t = 32, help_heading = TRAINING)]
+    pub batch_size: usize,
+    /// Language model: Adam's learning rate
+    #[arg(long, default_value_t = 0.001, help_heading = TRAINING)]
+    pub lr: f32,
+    /// Language model: negative words sampled per batch for the sampled softmax
+    #[arg(long, default_value_t = 1024, help_heading = TRAINING)]
+    pub samples: usize,
+    /// Language model: dropout on the embedding's output
+    #[arg(long, default_value_t = 0.1, help_heading = TRAINING)]
+    pub dropout_embedding: f32,
+    /// Language model: dropout between levels and on the top level's output
+    #[arg(long, default_value_t = 0.25, help_heading = TRAINING)]
+    pub dropout: f32,
+    /// Language model: gradient-norm clip, 0 for none
+    #[arg(long, default_value_t = 0.25, help_heading = TRAINING)]
+    pub clip_norm: f32,
+    /// Seed of the initial weights, the held-out documents, sampling and dropout: the same seed
+    /// and --threads give the same folder
+    #[arg(long, default_value_t = 0, help_heading = TRAINING)]
+    pub seed: u64,
 }
 
 #[derive(Args)]

@@ -229,3 +229,23 @@ mod tests {
         assert_eq!(clap_names::<Side>(), ["pre", "post"]);
     }
 }
+
+/// `pretrain --objective`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Objective {
+    Auto,
+    Skipgram,
+    Lm,
+    Both,
+}
+
+impl From<Objective> for strata_workflow::pretrain::Objective {
+    fn from(o: Objective) -> Self {
+        match o {
+            Objective::Auto => strata_workflow::pretrain::Objective::Auto,
+            Objective::Skipgram => strata_workflow::pretrain::Objective::SkipGram,
+            Objective::Lm => strata_workflow::pretrain::Objective::Lm,
+            Objective::Both => strata_workflow::pretrain::Objective::Both,
+        }
+    }
+}

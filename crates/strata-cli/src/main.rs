@@ -78,6 +78,12 @@ fn run() -> u8 {
                 Err(e) => return fail(e),
             }
         }
+        Command::Pretrain(p) if p.resume.is_some() => {
+            match run_args::resumed(p.resume.as_deref().unwrap_or(Path::new("."))) {
+                Ok(saved) => saved,
+                Err(e) => return fail(e),
+            }
+        }
         _ => cli,
     };
     let result = settings::init_threads(cli.threads).and_then(|()| match cli.command {
@@ -92,6 +98,7 @@ fn run() -> u8 {
         Command::Explain(a) => commands::explain::run(a),
         Command::Serve(a) => commands::serve::run(a),
         Command::Completions(a) => commands::completions::run(a),
+        Command::Pretrain(a) => commands::pretrain::run(a),
     });
     match result {
         Ok(()) => 0,

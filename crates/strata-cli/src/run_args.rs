@@ -92,7 +92,7 @@ impl RunArgs {
     }
 }
 
-/// For `train --resume DIR`: the command line the run was started with (saved in
+/// For `train --resume DIR` and `pretrain --resume DIR`: the command line the run was started with (saved in
 /// DIR/args.json), with `--resume DIR` added, `--out` set to DIR and its input paths resolved
 /// from the directory it was started in. Errs if this process's command line sets a flag to
 /// another value than the run's, or if an input file changed since.
@@ -102,28 +102,48 @@ pub fn resumed(dir: &std::path::Path) -> Result<crate::args::Cli> {
     let path = dir.join("args.json");
     let mut cli = <crate::args::Cli as clap::Parser>::try_parse_from(&run.argv)
         .map_err(|e| anyhow::anyhow!("{}: {} (hint: restore the run folder)", path.display(), e.kind()))?;
-    let crate::args::Command::Train(t) = &mut cli.command else {
-        anyhow::bail!("{}: not a `strata train` command line (hint: restore the run folder)", path.display());
+    let verb = match &cli.command {
+        crate::args::Command::Train(_) => "train",
+        crate::args::Command::Pretrain(_) => "pretrain",
+        _ => anyhow::bail!(
+            "{}: not a `strata train` or `strata pretrain` command line (hint: restore the run folder)",
+            path.display()
+        ),
     };
-    refuse_conflicts(dir, &given, &run)?;
+    refuse_conflicts(dir, &given, &run, verb)?;
     run.verify(dir)?;
     // how to print is this command's choice, not the run's
-    if let Ok(crate::args::Cli { command: crate::args::Command::Train(now), .. }) =
-        <crate::args::Cli as clap::Parser>::try_parse_from(&given)
-    {
-        t.json = now.json;
-    }
-    t.resume = Some(dir.to_path_buf());
-    t.out = Some(dir.to_path_buf());
-    for p in [
-        &mut t.data,
-        &mut t.validation_data,
-        &mut t.train.model_file,
-        &mut t.train.schedule_file,
-        &mut t.train.embeddings,
-        &mut t.train.init_from,
-    ] {
-        *p = p.as_deref().map(|p| run.resolve(p));
+    let json_now = match <crate::args::Cli as clap::Parser>::try_parse_from(&given).map(|c| c.command) {
+        Ok(crate::args::Command::Train(now)) => Some(now.json),
+        Ok(crate::args::Command::Pretrain(now)) => Some(now.json),
+        _ => None,
+    };
+    match &mut cli.command {
+        crate::args::Command::Train(t) => {
+            t.json = json_now.unwrap_or(t.json);
+            t.resume = Some(dir.to_path_buf());
+            t.out = Some(dir.to_path_buf());
+            for p in [
+                &mut t.data,
+                &mut t.validation_data,
+                &mut t.train.model_file,
+                &mut t.train.schedule_file,
+                &mut t.train.embeddings,
+                &mut t.train.init_from,
+            ] {
+                *p = p.as_deref().map(|p| run.resolve(p));
+            }
+        }
+        crate::args::Command::Pretrain(p) => {
+            p.json = json_now.unwrap_or(p.json);
+            p.resume = Some(dir.to_path_buf());
+            p.out = Some(dir.to_path_buf());
+            for d in &mut p.data {
+                *d = run.resolve(d);
+            }
+            p.model_file = p.model_file.as_deref().map(|f| run.resolve(f));
+        }
+        _ => {}
     }
     Ok(cli)
 }
@@ -133,14 +153,14 @@ const OUTPUT_ONLY: [&str; 4] = ["resume", "json", "quiet", "verbose"];
 
 /// Errs on the first flag `given` alongside `--resume` whose value differs from the one the
 /// run was started with (paths compare by the file they name).
-fn refuse_conflicts(dir: &std::path::Path, given: &[std::ffi::OsString], run: &RunArgs) -> Result<()> {
+fn refuse_conflicts(dir: &std::path::Path, given: &[std::ffi::OsString], run: &RunArgs, verb: &str) -> Result<()> {
     use clap::parser::ValueSource;
     use clap::CommandFactory;
     let cmd = crate::args::Cli::command();
     // the flags (not the groups clap makes of flattened structs), by id, with their long names
     let flags: std::collections::HashMap<String, String> = cmd
         .get_arguments()
-        .chain(cmd.find_subcommand("train").into_iter().flat_map(|t| t.get_arguments()))
+        .chain(cmd.find_subcommand(verb).into_iter().flat_map(|t| t.get_arguments()))
         .filter_map(|a| a.get_long().map(|l| (a.get_id().to_string(), l.to_string())))
         .collect();
     let matches = |argv: Vec<std::ffi::OsString>| cmd.clone().try_get_matches_from(argv);
@@ -148,7 +168,13 @@ fn refuse_conflicts(dir: &std::path::Path, given: &[std::ffi::OsString], run: &R
     let s = matches(run.argv.iter().map(Into::into).collect()).map_err(|e| {
         anyhow::anyhow!("{}: {} (hint: restore the run folder)", dir.join("args.json").display(), e.kind())
     })?;
-    let (Some(("train", gt)), Some(("train", st))) = (g.subcommand(), s.subcommand()) else { return Ok(()) };
+    let (Some((gv, gt)), Some((sv, st))) = (g.subcommand(), s.subcommand()) else { return Ok(()) };
+    if gv != verb || sv != verb {
+        anyhow::bail!(
+            "--resume {} continues a `strata {sv}` run (hint: resume it with `strata {sv} --resume`)",
+            dir.display()
+        );
+    }
     let here = std::env::current_dir()?;
     for (gm, sm) in [(&g, &s), (gt, st)] {
         for id in gm.ids().map(|id| id.as_str()) {

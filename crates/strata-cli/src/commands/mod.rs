@@ -6,6 +6,7 @@ pub mod demo;
 pub mod experiment;
 pub mod explain;
 pub mod predict;
+pub mod pretrain;
 pub mod probe;
 pub mod report;
 pub mod serve;

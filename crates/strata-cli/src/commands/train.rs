@@ -134,7 +134,7 @@ fn epochs_differ(a: &TrainCmd, s: &TrainSettings) -> Option<String> {
 /// Removes from a replaced run folder every file and folder strata writes there (and nothing
 /// else), so that none of the old run's outputs (say `probes.json` after `--no-probes`) is left
 /// beside the new run's, and `--resume` can never continue the old run.
-fn clear_run(out: &Path, inner: &[(&str, Owned)]) -> Result<()> {
+pub(crate) fn clear_run(out: &Path, inner: &[(&str, Owned)]) -> Result<()> {
     for name in Owned::Run.unmarked_files() {
         let path = out.join(name);
         if let Some((_, kind)) = inner.iter().find(|(n, _)| n == name) {

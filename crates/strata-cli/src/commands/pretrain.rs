@@ -1,0 +1,422 @@
+//! `strata pretrain`: unlabelled text → a model's lower levels (skip-gram vectors for the
+//! embedding, a next-word language model for the LSTM/GRU levels above it) → `OUT/model/`, a
+//! pretrained folder that `--init-from OUT` loads by tensor name.
+//!
+//! The run folder works as train's does: claimed before any training (a bad `--out` fails at
+//! once, an earlier run is replaced only with `--overwrite`), `args.json` for `--resume`, a
+//! language-model checkpoint after every epoch in `OUT/checkpoint/`, and `history.csv`
+//! (reproducible: no wall time in it).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Result};
+use strata_model::atomic::claim_dir;
+use strata_model::folder::write_atomic;
+use strata_model::owned::{check_replaceable, Claimed, Owned};
+use strata_model::zoo::{self, Knobs};
+use strata_model::{model_file, pretrained};
+use strata_text::TokenizerConfig;
+use strata_train::pretrain::language_model::{LmConfig, LmEpoch, LmProgress, LmState};
+use strata_train::pretrain::skipgram::{SkipGramConfig, SkipGramEpoch};
+use strata_workflow::pipeline::ModelSettings;
+use strata_workflow::pretrain::{self as workflow, Objective, PretrainProgress, PretrainSettings, Resume};
+
+use crate::args::PretrainArgs;
+use crate::progress::{float, note};
+use crate::run_args::RunArgs;
+
+/// The language model's checkpoint in `run/checkpoint/`. A thin wrapper so the call has one
+/// place: it becomes `strata_train::pretrain::language_model::save_checkpoint(run, state)` when
+/// the language model's branch lands (the interface stub has no checkpoint yet).
+fn save_checkpoint(run: &Path, state: &LmState) -> Result<()> {
+    let _ = (run, state);
+    unimplemented!("language_model::save_checkpoint arrives with the language model's branch")
+}
+
+/// Reads back what [`save_checkpoint`] wrote; becomes
+/// `strata_train::pretrain::language_model::load_checkpoint(run)`.
+fn load_checkpoint(run: &Path) -> Result<LmState> {
+    let _ = run;
+    unimplemented!("language_model::load_checkpoint arrives with the language model's branch")
+}
+
+/// Whether `run` holds a checkpoint (after repairing a swap a crash cut short).
+fn checkpoint_exists(run: &Path) -> Result<bool> {
+    let dir = run.join("checkpoint");
+    strata_model::atomic::recover_dir(&dir)?;
+    Ok(dir.is_dir())
+}
+
+/// `1234567` as `1,234,567`.
+fn thousands(v: f64) -> String {
+    let digits = format!("{:.0}", v.max(0.0));
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `Skip-gram 1/5 - 12s - loss: 2.3456 - 812,345 words/s`
+fn skipgram_line(r: &SkipGramEpoch) -> String {
+    format!(
+        "Skip-gram {}/{} - {:.0}s - loss: {} - {} words/s",
+        r.epoch,
+        r.epochs,
+        r.seconds,
+        float(r.loss),
+        thousands(r.words_per_sec)
+    )
+}
+
+/// `Epoch 1/2 - 41s - loss: 4.1234 - val_perplexity: 123.45 - 61,234 tokens/s` (no perplexity
+/// when nothing is held out).
+fn lm_line(r: &LmEpoch, heldout: bool) -> String {
+    let mut s = format!("Epoch {}/{} - {:.0}s - loss: {}", r.epoch, r.epochs, r.seconds, float(r.loss));
+    if heldout {
+        let _ = write!(s, " - val_perplexity: {:.2}", r.val_perplexity);
+    }
+    let _ = write!(s, " - {} tokens/s", thousands(r.tokens_per_sec));
+    s
+}
+
+/// `history.csv`: one row per epoch of either objective. Losses are written in full (Rust's
+/// shortest exact form) so that a resumed run reads skip-gram's back unchanged.
+fn history_csv(skipgram: &[SkipGramEpoch], lm: &[LmEpoch]) -> String {
+    let mut s = String::from("objective,epoch,loss,val_perplexity\n");
+    for r in skipgram {
+        let _ = writeln!(s, "skipgram,{},{},", r.epoch, r.loss);
+    }
+    for r in lm {
+        let _ = writeln!(s, "lm,{},{},{}", r.epoch, r.loss, r.val_perplexity);
+    }
+    s
+}
+
+/// Skip-gram's epochs from a run's `history.csv` (what a resumed run does not train again).
+fn skipgram_history(run: &Path, epochs: usize) -> Result<Vec<SkipGramEpoch>> {
+    let path = run.join("history.csv");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| anyhow!("{}: cannot read: {e} (hint: restore the run folder)", path.display()))?;
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        if f.first() != Some(&"skipgram") {
+            continue;
+        }
+        let (epoch, loss) = match (f.get(1).and_then(|v| v.parse().ok()), f.get(2).and_then(|v| v.parse().ok())) {
+            (Some(e), Some(l)) => (e, l),
+            _ => bail!("{}:{}: not objective,epoch,loss,… (hint: restore the run folder)", path.display(), i + 1),
+        };
+        out.push(SkipGramEpoch { epoch, epochs, loss, words_per_sec: 0.0, seconds: 0.0 });
+    }
+    Ok(out)
+}
+
+/// Prints each epoch, keeps `history.csv` current, and checkpoints the language model.
+struct Printer {
+    out: PathBuf,
+    heldout: bool,
+    skipgram: Vec<SkipGramEpoch>,
+    lm: Vec<LmEpoch>,
+    /// The first write that failed; the run stops with it once training returns.
+    failed: Option<anyhow::Error>,
+}
+
+impl Printer {
+    fn write_history(&mut self) {
+        let csv = history_csv(&self.skipgram, &self.lm);
+        if let Err(e) = write_atomic(&self.out.join("history.csv"), csv.as_bytes()) {
+            self.failed.get_or_insert(e.into());
+        }
+    }
+}
+
+impl LmProgress for Printer {
+    fn on_epoch(&mut self, record: &LmEpoch, state: &LmState) {
+        note(lm_line(record, self.heldout));
+        self.lm = state.history.clone();
+        self.write_history();
+        if self.failed.is_none() {
+            if let Err(e) = save_checkpoint(&self.out, state) {
+                self.failed = Some(e.context(format!("the checkpoint after epoch {} failed", record.epoch)));
+            }
+        }
+    }
+}
+
+impl PretrainProgress for Printer {
+    fn on_skipgram_epoch(&mut self, record: &SkipGramEpoch) {
+        note(skipgram_line(record));
+        self.skipgram.push(record.clone());
+        self.write_history();
+    }
+}
+
+impl PretrainArgs {
+    /// Checks ranges and builds the settings.
+    fn settings(&self) -> Result<PretrainSettings> {
+        let recipe = if self.model_file.is_none() { zoo::recipe(self.model.name()) } else { zoo::SEED_RECIPE };
+        let embedding_dim = self.embedding_dim.unwrap_or(recipe.embedding_dim);
+        let at_least_one = [
+            (embedding_dim, "--embedding-dim", "128"),
+            (self.units.unwrap_or(1), "--units", "64"),
+            (self.window, "--window", "5"),
+            (self.negatives, "--negatives", "5"),
+            (self.sg_epochs, "--sg-epochs", "5"),
+            (self.epochs, "--epochs", "2"),
+            (self.bptt, "--bptt", "70"),
+            (self.batch_size, "--batch-size", "32"),
+            (self.samples, "--samples", "1024"),
+        ];
+        for (v, flag, default) in at_least_one {
+            if v == 0 {
+                bail!("{flag} must be at least 1 (hint: the default is {default})");
+            }
+        }
+        if self.num_words < 2 {
+            bail!("--num-words must be at least 2: index 0 is padding (hint: pretrain's default is 20000)");
+        }
+        if !(0.0..1.0).contains(&self.validation_split) {
+            bail!("--validation-split must be in [0, 1) (hint: 0.02 holds out a fiftieth)");
+        }
+        for (v, flag, default) in [(self.lr, "--lr", "0.001"), (self.sg_lr, "--sg-lr", "0.025")] {
+            if !(v > 0.0 && v.is_finite()) {
+                bail!("{flag} must be a positive number (hint: the default is {default})");
+            }
+        }
+        for (v, flag) in [(self.dropout, "--dropout"), (self.dropout_embedding, "--dropout-embedding")] {
+            if !(0.0..1.0).contains(&v) {
+                bail!("{flag} must be in [0, 1) (hint: 0 turns it off)");
+            }
+        }
+        if !(self.clip_norm >= 0.0 && self.clip_norm.is_finite()) {
+            bail!("--clip-norm must be a non-negative number (hint: 0 turns it off)");
+        }
+        if !(self.sample >= 0.0 && self.sample.is_finite()) {
+            bail!("--sample must be a non-negative number (hint: 0 turns subsampling off; word2vec uses 1e-4)");
+        }
+        strata_model::limits::check_layers(self.layers)?;
+        let model = match &self.model_file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| anyhow!("{}: cannot read: {e} (hint: check the path)", path.display()))?;
+                model_file::parse(&text, &path.display().to_string(), embedding_dim)?
+            }
+            None => {
+                let knobs = Knobs { units: self.units, layers: self.layers, sentences: None };
+                ModelSettings::named(self.model.name(), embedding_dim, knobs)?
+            }
+        };
+        let threads = rayon::current_num_threads();
+        Ok(PretrainSettings {
+            text: TokenizerConfig {
+                num_words: Some(self.num_words),
+                filters: self.filters.clone(),
+                lower: !self.no_lower,
+                split: " ".into(),
+                char_level: self.char_level || self.tokenizer.char_level(),
+                oov_token: (!self.oov_token.is_empty()).then(|| self.oov_token.clone()),
+                segmenter: self.tokenizer.segmenter(),
+            },
+            model,
+            objective: self.objective.into(),
+            skipgram: SkipGramConfig {
+                dim: embedding_dim,
+                window: self.window,
+                negatives: self.negatives,
+                min_count: self.min_count,
+                epochs: self.sg_epochs,
+                sample: self.sample,
+                lr: self.sg_lr,
+                seed: self.seed,
+                threads,
+            },
+            lm: LmConfig {
+                bptt: self.bptt,
+                batch_size: self.batch_size,
+                epochs: self.epochs,
+                lr: self.lr,
+                samples: self.samples,
+                dropout_embedding: self.dropout_embedding,
+                dropout: self.dropout,
+                clip_norm: self.clip_norm,
+                seed: self.seed,
+                threads,
+            },
+            validation_split: self.validation_split,
+            seed: self.seed,
+        })
+    }
+
+    /// Every `--data` file's texts, in order; a file with no text at all is refused.
+    fn texts(&self) -> Result<Vec<String>> {
+        let opts = strata_data::ReadOptions {
+            format: self.format.map(Into::into),
+            text_col: self.text_col.clone(),
+            label_col: "label".into(),
+        };
+        let mut texts = Vec::new();
+        for path in &self.data {
+            let these = strata_data::read_inputs(path, &opts)?;
+            if these.iter().all(|t| t.trim().is_empty()) {
+                bail!("{}: no text in the file (hint: give one document per line)", path.display());
+            }
+            texts.extend(these.into_iter().filter(|t| !t.trim().is_empty()));
+        }
+        Ok(texts)
+    }
+}
+
+/// Claims `out` for a new run (replacing an earlier one only with `--overwrite`) and records
+/// how the run started; for `--resume`, reads where it stands instead.
+fn prepare(a: &PretrainArgs, out: &Path, objective: Objective) -> Result<Resume> {
+    if a.resume.is_some() {
+        check_replaceable(&out.join("model"), Owned::Model)?;
+        let lm = matches!(objective, Objective::Lm | Objective::Both);
+        if lm && checkpoint_exists(out)? {
+            let state = load_checkpoint(out)?;
+            note(format_args!("Resuming from the checkpoint after {} epochs", state.epochs_done));
+            let skipgram = (objective == Objective::Both).then(|| skipgram_history(out, a.sg_epochs)).transpose()?;
+            return Ok(Resume { skipgram, lm: Some(state) });
+        }
+        eprintln!("warning: {}: no checkpoint yet; starting the run from the beginning", out.display());
+        return Ok(Resume::default());
+    }
+    let inner = [("model", Owned::Model), ("checkpoint", Owned::Checkpoint)];
+    if claim_dir(out, Owned::Run, a.overwrite, &inner)? == Claimed::Replacing {
+        super::train::clear_run(out, &inner)?;
+    }
+    let inputs: Vec<&Path> = a.data.iter().chain(&a.model_file).map(PathBuf::as_path).collect();
+    RunArgs::now(&inputs)?.write(out)?;
+    Ok(Resume::default())
+}
+
+pub fn run(a: PretrainArgs) -> Result<()> {
+    let Some(out) = a.out.clone() else { bail!("pretrain needs --data and --out (hint: or --resume DIR)") };
+    let s = a.settings()?;
+    let texts = a.texts()?;
+    let docs = workflow::documents(&texts, &s.text, s.validation_split, s.seed);
+    if docs.train.tokens() == 0 {
+        let files: Vec<String> = a.data.iter().map(|p| p.display().to_string()).collect();
+        bail!(
+            "{}: no word of the text is in the vocabulary (hint: check --filters, --tokenizer and --text-col)",
+            files.join(", ")
+        );
+    }
+    let config = workflow::model_config(&s, docs.train.vocab_size);
+    config.validate()?;
+    let plan = workflow::lm_levels(&config)?;
+    let objective = workflow::resolve_objective(s.objective, &plan)?;
+    let mut levels = vec![match objective {
+        Objective::Lm => "embedding (language model)".to_string(),
+        Objective::Both => "embedding (skip-gram, then language model)".to_string(),
+        _ => "embedding (skip-gram)".to_string(),
+    }];
+    if objective != Objective::SkipGram {
+        levels.extend(plan.lm.iter().map(|l| format!("{} (language model)", l.name)));
+    }
+    let mut not: Vec<String> = plan.not.iter().map(|(n, why)| format!("{n} ({why})")).collect();
+    if objective == Objective::SkipGram {
+        not = plan.lm.iter().map(|l| format!("{} (--objective skipgram)", l.name)).chain(not).collect();
+    }
+    not.push("head (learned from labels)".into());
+    note(format_args!(
+        "Pretrain on {} documents ({} tokens), {} held out; vocabulary {}",
+        docs.train.docs.len(),
+        thousands(docs.train.tokens() as f64),
+        docs.heldout.docs.len(),
+        docs.train.vocab_size
+    ));
+    note(format_args!("Pretraining: {}; not pretrained: {}", levels.join(", "), not.join(", ")));
+    let resume = prepare(&a, &out, objective)?;
+    let mut printer = Printer {
+        out: out.clone(),
+        heldout: !docs.heldout.docs.is_empty(),
+        skipgram: Vec::new(),
+        lm: Vec::new(),
+        failed: None,
+    };
+    printer.skipgram = resume.skipgram.clone().unwrap_or_default();
+    let done = workflow::pretrain(&docs, &s, objective, &mut printer, resume)?;
+    if let Some(e) = printer.failed {
+        return Err(e.context("pretraining stopped"));
+    }
+    let model_dir = out.join("model");
+    pretrained::save(&model_dir, &done.pretrained)?;
+    write_atomic(&out.join("history.csv"), history_csv(&done.skipgram, &done.lm).as_bytes())?;
+    let file = &done.pretrained.file;
+    let metrics = serde_json::json!({
+        "objective": file.objective,
+        "levels": file.levels,
+        "skipgram_loss": file.skipgram.as_ref().and_then(|r| r.loss),
+        "lm_loss": file.lm.as_ref().and_then(|r| r.loss),
+        "val_perplexity": file.lm.as_ref().and_then(|r| r.val_perplexity),
+        "train_documents": file.train_documents,
+        "train_tokens": file.train_tokens,
+        "heldout_documents": file.heldout_documents,
+        "heldout_tokens": file.heldout_tokens,
+        "model": model_dir,
+    });
+    write_atomic(&out.join("metrics.json"), serde_json::to_string_pretty(&metrics)?.as_bytes())?;
+    if a.json {
+        println!("{metrics}");
+        return Ok(());
+    }
+    let perplexity =
+        file.lm.as_ref().and_then(|r| r.val_perplexity).map_or(String::new(), |p| format!(", val_perplexity {p:.2}"));
+    println!(
+        "pretrained {}{perplexity}; saved to {} (use it with --init-from {})",
+        file.levels.join(", "),
+        model_dir.display(),
+        out.display()
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_read_as_keras_and_word2vec_print_them() {
+        let r = SkipGramEpoch { epoch: 1, epochs: 5, loss: 2.34561, words_per_sec: 812_345.4, seconds: 12.2 };
+        assert_eq!(skipgram_line(&r), "Skip-gram 1/5 - 12s - loss: 2.3456 - 812,345 words/s");
+        let r = LmEpoch {
+            epoch: 1,
+            epochs: 2,
+            loss: 4.12341,
+            val_perplexity: 123.454,
+            tokens_per_sec: 61_234.0,
+            seconds: 41.0,
+        };
+        assert_eq!(lm_line(&r, true), "Epoch 1/2 - 41s - loss: 4.1234 - val_perplexity: 123.45 - 61,234 tokens/s");
+        assert_eq!(lm_line(&r, false), "Epoch 1/2 - 41s - loss: 4.1234 - 61,234 tokens/s");
+        assert_eq!(thousands(999.0), "999");
+        assert_eq!(thousands(1000.0), "1,000");
+    }
+
+    #[test]
+    fn a_resumed_run_reads_skipgram_s_losses_back_exactly() {
+        let dir = tempfile::tempdir().unwrap();
+        let sg: Vec<SkipGramEpoch> = (1..=2)
+            .map(|epoch| SkipGramEpoch {
+                epoch,
+                epochs: 2,
+                loss: 0.1 + 1.0 / 3.0 * epoch as f64,
+                words_per_sec: 0.0,
+                seconds: 0.0,
+            })
+            .collect();
+        let lm = [LmEpoch { epoch: 1, epochs: 2, loss: 5.0, val_perplexity: 90.0, tokens_per_sec: 1.0, seconds: 1.0 }];
+        std::fs::write(dir.path().join("history.csv"), history_csv(&sg, &lm)).unwrap();
+        assert_eq!(skipgram_history(dir.path(), 2).unwrap(), sg);
+        std::fs::write(dir.path().join("history.csv"), "objective,epoch,loss,val_perplexity\nskipgram,x,1,\n").unwrap();
+        let e = skipgram_history(dir.path(), 2).unwrap_err().to_string();
+        assert!(e.contains("history.csv:2:") && e.contains("hint"), "{e}");
+    }
+}

@@ -1,0 +1,339 @@
+//! `strata pretrain` without the command line: unlabelled texts → tokenizer and corpus (with a
+//! seeded held-out part for perplexity) → skip-gram vectors and/or a next-word language model
+//! over the model's lower levels → a pretrained folder in memory. It decides which levels a
+//! model can pretrain (the run of one-directional LSTM/GRU layers directly above the embedding)
+//! and says why the others cannot; the objectives themselves are strata-train's.
+
+use strata_model::error::ModelError;
+use strata_model::model::{LayerSpec, ModelConfig, ModelSettings};
+use strata_model::pretrained::{
+    LmRecord, Pretrained, PretrainedFile, SkipGramRecord, PRETRAINED_FORMAT, PRETRAINED_FORMAT_VERSION,
+};
+use strata_nn::{init, Cell, ParamStore, Rng};
+use strata_text::{Tokenizer, TokenizerConfig};
+use strata_train::pretrain::corpus::Corpus;
+use strata_train::pretrain::language_model::{self, LanguageModel, LmConfig, LmEpoch, LmLevel, LmProgress, LmState};
+use strata_train::pretrain::skipgram::{self, SkipGramConfig, SkipGramEpoch};
+
+use crate::WorkflowError;
+
+/// What `--objective` asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Objective {
+    /// Both when the model has language-model levels, else skip-gram.
+    Auto,
+    SkipGram,
+    Lm,
+    /// Skip-gram vectors first, then the language model starting from them.
+    Both,
+}
+
+impl Objective {
+    pub fn name(self) -> &'static str {
+        match self {
+            Objective::Auto => "auto",
+            Objective::SkipGram => "skipgram",
+            Objective::Lm => "lm",
+            Objective::Both => "both",
+        }
+    }
+
+    fn skipgram(self) -> bool {
+        matches!(self, Objective::SkipGram | Objective::Both)
+    }
+
+    fn lm(self) -> bool {
+        matches!(self, Objective::Lm | Objective::Both)
+    }
+}
+
+/// Everything that shapes a pretraining run.
+#[derive(Clone, Debug)]
+pub struct PretrainSettings {
+    pub text: TokenizerConfig,
+    pub model: ModelSettings,
+    pub objective: Objective,
+    /// `dim` is overwritten with the model's embedding width.
+    pub skipgram: SkipGramConfig,
+    pub lm: LmConfig,
+    /// Fraction of the documents held out (seeded) for the language model's perplexity.
+    pub validation_split: f64,
+    pub seed: u64,
+}
+
+/// Which of a model's levels the language model trains, and the others with why not.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LevelPlan {
+    pub lm: Vec<LmLevel>,
+    /// `(level name, why it is not pretrained)`.
+    pub not: Vec<(String, String)>,
+}
+
+/// The language model's levels: the one-directional LSTM and GRU layers directly above the
+/// embedding (dropout between them is the LM's own business), up to the first layer of any other
+/// kind. A next-word model reads left to right, so a bidirectional layer — and everything above
+/// the first layer it cannot be — stays untrained.
+pub fn lm_levels(config: &ModelConfig) -> Result<LevelPlan, ModelError> {
+    let (mut lm, mut not) = (Vec::new(), Vec::new());
+    let (mut stopped, mut sentences): (Option<String>, bool) = (None, false);
+    for p in config.placed()? {
+        sentences |= p.spec.layer().sentences().is_some();
+        if !p.spec.layer().has_params() {
+            continue;
+        }
+        let recurrent = match &p.spec {
+            LayerSpec::Lstm(c) => Some((Cell::Lstm, c.units, c.bidirectional)),
+            LayerSpec::Gru(c) => Some((Cell::Gru, c.units, c.bidirectional)),
+            _ => None,
+        };
+        let why = match (recurrent, &stopped) {
+            (_, Some(first)) => format!("above {first}, which a language model cannot train"),
+            (None, None) => "not an LSTM or GRU layer".into(),
+            (Some((_, _, true)), None) => "bidirectional: a next-word model reads left to right".into(),
+            (Some(_), None) if sentences => "reads sentences, not the word stream".into(),
+            (Some((cell, units, false)), None) => {
+                lm.push(LmLevel { name: p.name, cell, units });
+                continue;
+            }
+        };
+        stopped.get_or_insert_with(|| p.name.clone());
+        not.push((p.name, why));
+    }
+    Ok(LevelPlan { lm, not })
+}
+
+/// `--objective` with `auto` decided and the others checked against the model.
+pub fn resolve_objective(asked: Objective, plan: &LevelPlan) -> Result<Objective, ModelError> {
+    match asked {
+        Objective::Auto if plan.lm.is_empty() => Ok(Objective::SkipGram),
+        Objective::Auto => Ok(Objective::Both),
+        Objective::Lm | Objective::Both if plan.lm.is_empty() => Err(ModelError::Flag {
+            flag: "--objective",
+            problem: format!(
+                "{} needs an LSTM or GRU layer (one direction) directly above the embedding",
+                asked.name()
+            ),
+            hint: Some("use --objective skipgram for this model, or a model such as seed or gru"),
+        }),
+        other => Ok(other),
+    }
+}
+
+/// The texts as the objectives read them.
+#[derive(Clone, Debug)]
+pub struct Documents {
+    pub tokenizer: Tokenizer,
+    pub train: Corpus,
+    /// Held out for perplexity; never trained on.
+    pub heldout: Corpus,
+}
+
+/// Fits the tokenizer on every text, encodes them (texts with no word in the vocabulary are
+/// dropped: they teach nothing), and holds out `split` of the documents, chosen by `seed`.
+pub fn documents<S: AsRef<str>>(texts: &[S], text: &TokenizerConfig, split: f64, seed: u64) -> Documents {
+    let mut tokenizer = Tokenizer::new(text.clone());
+    tokenizer.fit_on_texts(texts);
+    let vocab_size = tokenizer.vocab_size();
+    let docs: Vec<Vec<u32>> = tokenizer.texts_to_sequences(texts).into_iter().filter(|d| !d.is_empty()).collect();
+    let mut order: Vec<usize> = (0..docs.len()).collect();
+    Rng::derive(seed, 0x5052_4554).shuffle(&mut order);
+    let held = ((docs.len() as f64 * split).round() as usize).min(docs.len().saturating_sub(1));
+    let mut heldout_idx = order[..held].to_vec();
+    heldout_idx.sort_unstable();
+    let (mut train, mut heldout) = (Vec::new(), Vec::new());
+    for (i, d) in docs.into_iter().enumerate() {
+        if heldout_idx.binary_search(&i).is_ok() {
+            heldout.push(d);
+        } else {
+            train.push(d);
+        }
+    }
+    Documents { tokenizer, train: Corpus { docs: train, vocab_size }, heldout: Corpus { docs: heldout, vocab_size } }
+}
+
+/// What the caller hears: skip-gram's epochs, and the language model's batches and epochs (each
+/// epoch with the state to checkpoint).
+pub trait PretrainProgress: LmProgress {
+    fn on_skipgram_epoch(&mut self, _record: &SkipGramEpoch) {}
+}
+
+/// Where a resumed run stands: skip-gram's finished epochs (it is not run again) and the
+/// language model's checkpoint.
+#[derive(Clone, Debug, Default)]
+pub struct Resume {
+    pub skipgram: Option<Vec<SkipGramEpoch>>,
+    pub lm: Option<LmState>,
+}
+
+/// A finished run: the folder to write and each objective's epochs.
+#[derive(Clone, Debug)]
+pub struct Pretraining {
+    pub pretrained: Pretrained,
+    pub objective: Objective,
+    pub skipgram: Vec<SkipGramEpoch>,
+    pub lm: Vec<LmEpoch>,
+}
+
+/// The model config the pretrained levels belong to (no head: `num_classes` is a placeholder).
+pub fn model_config(s: &PretrainSettings, vocab_size: usize) -> ModelConfig {
+    s.model.config(vocab_size, 2)
+}
+
+/// Runs the objectives `objective` (already resolved) names on `docs`.
+pub fn pretrain<P: PretrainProgress>(
+    docs: &Documents,
+    s: &PretrainSettings,
+    objective: Objective,
+    progress: &mut P,
+    resume: Resume,
+) -> Result<Pretraining, WorkflowError> {
+    let config = model_config(s, docs.train.vocab_size);
+    config.validate()?;
+    let plan = lm_levels(&config)?;
+    let (v, e) = (config.vocab_size, config.embedding_dim);
+    let mut sg_epochs = Vec::new();
+    let mut vectors = None;
+    // a resumed LM carries its embedding: skip-gram's vectors are already in it
+    if objective.skipgram() && objective.lm() && resume.lm.is_some() {
+        sg_epochs = resume.skipgram.clone().unwrap_or_default();
+    } else if objective.skipgram() {
+        let mut w = vec![0.0f32; v * e];
+        init::uniform(&mut w, config.embedding_init, &mut Rng::derive(s.seed, 0x5347));
+        let cfg = SkipGramConfig { dim: e, seed: s.seed, ..s.skipgram.clone() };
+        sg_epochs = skipgram::train(&docs.train, &mut w, &cfg, &mut |r| progress.on_skipgram_epoch(r));
+        vectors = Some(w);
+    }
+    let mut tensors = ParamStore::default();
+    let mut lm_epochs = Vec::new();
+    if objective.lm() {
+        let state = match resume.lm {
+            Some(state) => state,
+            None => {
+                let mut model = LanguageModel::new(v, e, plan.lm.clone(), s.seed);
+                if let Some(w) = &vectors {
+                    model.params.get_mut("embedding.weight").copy_from_slice(w);
+                }
+                LmState { model, epochs_done: 0, history: Vec::new() }
+            }
+        };
+        let cfg = LmConfig { seed: s.seed, ..s.lm.clone() };
+        let done = language_model::train(state, &docs.train, &docs.heldout, &cfg, progress);
+        lm_epochs = done.history.clone();
+        tensors = done.model.params;
+    } else if let Some(w) = vectors {
+        let range = tensors.add("embedding.weight", &[v, e]);
+        tensors.data[range].copy_from_slice(&w);
+    }
+    let mut levels = vec!["embedding".to_string()];
+    if objective.lm() {
+        levels.extend(plan.lm.iter().map(|l| l.name.clone()));
+    }
+    let sk = &s.skipgram;
+    let lm = &s.lm;
+    let file = PretrainedFile {
+        format: PRETRAINED_FORMAT.into(),
+        format_version: PRETRAINED_FORMAT_VERSION,
+        strata_version: env!("CARGO_PKG_VERSION").into(),
+        model: config,
+        levels,
+        objective: objective.name().into(),
+        skipgram: objective.skipgram().then(|| SkipGramRecord {
+            window: sk.window,
+            negatives: sk.negatives,
+            min_count: sk.min_count,
+            sample: sk.sample,
+            epochs: sk.epochs,
+            lr: sk.lr,
+            loss: sg_epochs.last().map(|r| r.loss),
+        }),
+        lm: objective.lm().then(|| LmRecord {
+            epochs: lm.epochs,
+            bptt: lm.bptt,
+            batch_size: lm.batch_size,
+            lr: lm.lr,
+            samples: lm.samples,
+            dropout_embedding: lm.dropout_embedding,
+            dropout: lm.dropout,
+            clip_norm: lm.clip_norm,
+            loss: lm_epochs.last().map(|r| r.loss),
+            val_perplexity: lm_epochs.last().map(|r| r.val_perplexity).filter(|_| !docs.heldout.docs.is_empty()),
+        }),
+        train_documents: docs.train.docs.len(),
+        train_tokens: docs.train.tokens(),
+        heldout_documents: docs.heldout.docs.len(),
+        heldout_tokens: docs.heldout.tokens(),
+        text: docs.tokenizer.config.clone(),
+        seed: s.seed,
+    };
+    let pretrained = Pretrained { file, tensors, tokenizer: docs.tokenizer.clone() };
+    Ok(Pretraining { pretrained, objective, skipgram: sg_epochs, lm: lm_epochs })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strata_model::layers::{GruConfig, LstmConfig};
+    use strata_model::zoo::{self, Knobs};
+
+    fn named(name: &str, knobs: Knobs) -> ModelConfig {
+        ModelSettings::named(name, 8, knobs).unwrap().config(50, 2)
+    }
+
+    #[test]
+    fn the_lm_levels_are_the_one_directional_recurrent_run_above_the_embedding() {
+        let seed = lm_levels(&named("seed-stacked", Knobs::default())).unwrap();
+        let names: Vec<&str> = seed.lm.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(names, ["lstm_0", "lstm_1"]);
+        assert!(seed.not.is_empty());
+        let gru = lm_levels(&named("gru", Knobs { units: Some(5), ..Knobs::default() })).unwrap();
+        assert_eq!(gru.lm, [LmLevel { name: "gru_0".into(), cell: Cell::Gru, units: 5 }]);
+        let han = lm_levels(&named("han", Knobs::default())).unwrap();
+        assert!(han.lm.is_empty());
+        assert!(han.not[0].0 == "bigru_0" && han.not[0].1.contains("bidirectional"), "{:?}", han.not);
+        let bilstm = lm_levels(&named("bilstm", Knobs::default())).unwrap();
+        assert!(bilstm.lm.is_empty() && bilstm.not[0].1.contains("bidirectional"), "{:?}", bilstm.not);
+        let cnn = lm_levels(&named("kim-cnn", Knobs::default())).unwrap();
+        assert!(cnn.lm.is_empty() && cnn.not[0].1.contains("not an LSTM"), "{:?}", cnn.not);
+        // an LSTM above a bidirectional one is not trained either, and says why
+        let mixed = ModelSettings {
+            architecture: "custom".into(),
+            embedding_dim: 8,
+            layers: vec![
+                GruConfig { units: 4, bidirectional: false }.into(),
+                LstmConfig { units: 4, bidirectional: true }.into(),
+                LstmConfig { units: 4, bidirectional: false }.into(),
+            ],
+            embedding_init: zoo::named_embedding_init("seed"),
+        };
+        let plan = lm_levels(&mixed.config(50, 2)).unwrap();
+        assert_eq!(plan.lm.len(), 1);
+        assert_eq!(plan.not.len(), 2);
+        assert!(plan.not[1].1.contains("above bilstm_0"), "{:?}", plan.not);
+    }
+
+    #[test]
+    fn auto_is_both_with_lm_levels_and_skipgram_without() {
+        let with = lm_levels(&named("seed", Knobs::default())).unwrap();
+        let without = lm_levels(&named("kim-cnn", Knobs::default())).unwrap();
+        assert_eq!(resolve_objective(Objective::Auto, &with).unwrap(), Objective::Both);
+        assert_eq!(resolve_objective(Objective::Auto, &without).unwrap(), Objective::SkipGram);
+        let e = resolve_objective(Objective::Lm, &without).unwrap_err().to_string();
+        assert!(e.contains("--objective") && e.contains("hint"), "{e}");
+    }
+
+    #[test]
+    fn the_held_out_documents_are_seeded_and_never_in_training() {
+        let texts: Vec<String> = (0..100).map(|i| format!("w{} w{}", i % 7, i % 11)).collect();
+        let cfg = TokenizerConfig { num_words: Some(20), ..TokenizerConfig::default() };
+        let a = documents(&texts, &cfg, 0.1, 3);
+        let b = documents(&texts, &cfg, 0.1, 3);
+        assert_eq!(a.heldout, b.heldout);
+        assert_eq!((a.train.docs.len(), a.heldout.docs.len()), (90, 10));
+        assert_eq!(a.train.vocab_size, 20);
+        let c = documents(&texts, &cfg, 0.1, 4);
+        assert_ne!(a.heldout, c.heldout, "another seed holds out other documents");
+        // empty texts teach nothing and are dropped; one document is never all held out
+        let one = documents(&["", "only words"], &cfg, 0.5, 0);
+        assert_eq!((one.train.docs.len(), one.heldout.docs.len()), (1, 0));
+    }
+}
