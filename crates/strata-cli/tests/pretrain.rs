@@ -75,8 +75,10 @@ fn config(c: &Case, folder: &str) -> serde_json::Value {
 #[test]
 fn skipgram_writes_the_embedding_alone_under_its_name() {
     let c = case(300);
-    let o = pretrain(&c, "p", &["--objective", "skipgram", "--sg-epochs", "1"]);
+    let o = pretrain(&c, "p", &["--objective", "skipgram", "--sg-epochs", "1", "--json"]);
     assert_ok(&o);
+    let metrics: serde_json::Value = serde_json::from_slice(&o.stdout).expect("--json prints one object");
+    assert_eq!((metrics["objective"].as_str(), metrics["train_documents"].as_u64()), (Some("skipgram"), Some(294)));
     let err = stderr(&o);
     assert!(err.contains("Skip-gram 1/1 - ") && err.contains("words/s"), "{err}");
     assert!(err.contains("not pretrained: lstm_0 (--objective skipgram)"), "{err}");
@@ -217,9 +219,10 @@ fn the_same_seed_writes_the_same_bytes() {
 
 #[test]
 fn a_run_killed_after_a_checkpoint_resumes_to_the_same_bytes() {
-    let c = case(6000);
+    // long enough epochs that the run is still going when its first checkpoint appears
+    let c = case(20000);
     let args = |out: &str| -> Vec<String> {
-        ["pretrain", "--data", "u.txt", "--out", out, "--sg-epochs", "1", "--epochs", "3"]
+        ["pretrain", "--data", "u.txt", "--out", out, "--sg-epochs", "1", "--epochs", "6"]
             .iter()
             .chain(TINY)
             .map(|s| s.to_string())

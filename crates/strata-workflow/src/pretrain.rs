@@ -224,13 +224,31 @@ pub fn pretrain<P: PretrainProgress>(
         let range = tensors.add("embedding.weight", &[v, e]);
         tensors.data[range].copy_from_slice(&w);
     }
+    let ran = Ran { objective, lm_levels: &plan.lm, skipgram: &sg_epochs, lm: &lm_epochs };
+    let file = folder_file(docs, s, config, &ran);
+    let pretrained = Pretrained { file, tensors, tokenizer: docs.tokenizer.clone() };
+    Ok(Pretraining { pretrained, objective, skipgram: sg_epochs, lm: lm_epochs })
+}
+
+/// What a run trained: the objectives, the language model's levels and each one's epochs.
+#[derive(Clone, Copy)]
+struct Ran<'a> {
+    objective: Objective,
+    lm_levels: &'a [LmLevel],
+    skipgram: &'a [SkipGramEpoch],
+    lm: &'a [LmEpoch],
+}
+
+/// `config.json` of the finished run: what was trained, with which settings, on how much text.
+fn folder_file(docs: &Documents, s: &PretrainSettings, config: ModelConfig, ran: &Ran) -> PretrainedFile {
+    let Ran { objective, lm_levels, skipgram: sg_epochs, lm: lm_epochs } = *ran;
     let mut levels = vec!["embedding".to_string()];
     if objective.lm() {
-        levels.extend(plan.lm.iter().map(|l| l.name.clone()));
+        levels.extend(lm_levels.iter().map(|l| l.name.clone()));
     }
     let sk = &s.skipgram;
     let lm = &s.lm;
-    let file = PretrainedFile {
+    PretrainedFile {
         format: PRETRAINED_FORMAT.into(),
         format_version: PRETRAINED_FORMAT_VERSION,
         strata_version: env!("CARGO_PKG_VERSION").into(),
@@ -264,9 +282,7 @@ pub fn pretrain<P: PretrainProgress>(
         heldout_tokens: docs.heldout.tokens(),
         text: docs.tokenizer.config.clone(),
         seed: s.seed,
-    };
-    let pretrained = Pretrained { file, tensors, tokenizer: docs.tokenizer.clone() };
-    Ok(Pretraining { pretrained, objective, skipgram: sg_epochs, lm: lm_epochs })
+    }
 }
 
 #[cfg(test)]

@@ -296,22 +296,8 @@ fn prepare(a: &PretrainArgs, out: &Path, objective: Objective) -> Result<Resume>
     Ok(Resume::default())
 }
 
-pub fn run(a: PretrainArgs) -> Result<()> {
-    let Some(out) = a.out.clone() else { bail!("pretrain needs --data and --out (hint: or --resume DIR)") };
-    let s = a.settings()?;
-    let texts = a.texts()?;
-    let docs = workflow::documents(&texts, &s.text, s.validation_split, s.seed);
-    if docs.train.tokens() == 0 {
-        let files: Vec<String> = a.data.iter().map(|p| p.display().to_string()).collect();
-        bail!(
-            "{}: no word of the text is in the vocabulary (hint: check --filters, --tokenizer and --text-col)",
-            files.join(", ")
-        );
-    }
-    let config = workflow::model_config(&s, docs.train.vocab_size);
-    config.validate()?;
-    let plan = workflow::lm_levels(&config)?;
-    let objective = workflow::resolve_objective(s.objective, &plan)?;
+/// Says what the run reads and which levels it pretrains, and why the others are not.
+fn announce(docs: &workflow::Documents, plan: &workflow::LevelPlan, objective: Objective) {
     let mut levels = vec![match objective {
         Objective::Lm => "embedding (language model)".to_string(),
         Objective::Both => "embedding (skip-gram, then language model)".to_string(),
@@ -333,6 +319,25 @@ pub fn run(a: PretrainArgs) -> Result<()> {
         docs.train.vocab_size
     ));
     note(format_args!("Pretraining: {}; not pretrained: {}", levels.join(", "), not.join(", ")));
+}
+
+pub fn run(a: PretrainArgs) -> Result<()> {
+    let Some(out) = a.out.clone() else { bail!("pretrain needs --data and --out (hint: or --resume DIR)") };
+    let s = a.settings()?;
+    let texts = a.texts()?;
+    let docs = workflow::documents(&texts, &s.text, s.validation_split, s.seed);
+    if docs.train.tokens() == 0 {
+        let files: Vec<String> = a.data.iter().map(|p| p.display().to_string()).collect();
+        bail!(
+            "{}: no word of the text is in the vocabulary (hint: check --filters, --tokenizer and --text-col)",
+            files.join(", ")
+        );
+    }
+    let config = workflow::model_config(&s, docs.train.vocab_size);
+    config.validate()?;
+    let plan = workflow::lm_levels(&config)?;
+    let objective = workflow::resolve_objective(s.objective, &plan)?;
+    announce(&docs, &plan, objective);
     let resume = prepare(&a, &out, objective)?;
     let mut printer = Printer {
         out: out.clone(),
