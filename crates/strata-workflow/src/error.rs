@@ -25,7 +25,7 @@ pub enum WorkflowError {
     #[error("no schedules")]
     NoSchedules,
     /// A schedule that fine-tunes a pretrained language model (ulmfit) without `--init-from`.
-    #[error("--schedule {schedule} fine-tunes a pretrained language model and no --init-from folder gives one (hint: pretrain one with `strata pretrain` and add --init-from DIR, or choose another schedule)")]
+    #[error("schedule {schedule} fine-tunes a pretrained language model and no --init-from folder gives one (hint: pretrain one with `strata pretrain` and add --init-from DIR, or choose another schedule)")]
     NoLanguageModel { schedule: String },
 }
 

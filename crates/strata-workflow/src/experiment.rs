@@ -98,7 +98,8 @@ pub fn pretrained_name(name: &str) -> String {
 }
 
 /// The schedules an experiment with `--init-from` compares: each one from scratch (the same
-/// settings, no `--init-from`) and then from the folder's levels, named
+/// settings without `--init-from`: the folder's tokenizer settings, but a vocabulary fitted on
+/// each split's training part, as any run from scratch) and then from the folder's levels, named
 /// [`pretrained_name`]; a schedule that needs the pretrained language model (ulmfit) only
 /// pretrained. Schedules without `--init-from` are left as they are.
 pub fn with_scratch_twins(schedules: Vec<(String, TrainSettings)>) -> Vec<(String, TrainSettings)> {
@@ -128,11 +129,7 @@ fn scratch_twin(e: &Experiment, name: &str, s: &TrainSettings) -> Option<String>
 /// Every level's probe validation accuracy with the pretrained levels as loaded, before any
 /// fine-tuning: the model the run starts from, probed on the split's training part and scored
 /// on its validation part. Empty without validation data.
-fn probe_as_loaded(
-    data: &TrainData,
-    s: &TrainSettings,
-    init: &InitFrom,
-) -> Result<Vec<(String, f64)>, WorkflowError> {
+fn probe_as_loaded(data: &TrainData, s: &TrainSettings, init: &InitFrom) -> Result<Vec<(String, f64)>, WorkflowError> {
     if data.val_idx.is_empty() {
         return Ok(Vec::new());
     }
@@ -200,7 +197,9 @@ fn run_schedule(
     let runs: Vec<(u64, &Split)> =
         e.runs.iter().flat_map(|r| r.splits.iter().map(move |(_, split)| (r.seed, split))).collect();
     let (mut acc, mut curves, mut seconds) = (Vec::new(), Vec::new(), 0.0);
-    let (mut probe_runs, mut before_runs): (Vec<Vec<(String, f64)>>, Vec<Vec<(String, f64)>>) = (Vec::new(), Vec::new());
+    // each run's probes after training, and (pretrained) before it
+    let mut probe_runs: Vec<Vec<(String, f64)>> = Vec::new();
+    let mut before_runs: Vec<Vec<(String, f64)>> = Vec::new();
     let mut lm_curves = Vec::new();
     // per stage: (stage, name, seconds summed, epochs)
     let mut stage_secs: Vec<(usize, String, f64, usize)> = Vec::new();

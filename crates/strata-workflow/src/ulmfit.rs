@@ -130,7 +130,6 @@ fn corpus(tokenizer: &Tokenizer, texts: &[&str], vocab_size: usize) -> Corpus {
 /// How the language model fine-tunes: ULMFiT's BPTT length, the run's batch size, rate, seed
 /// and threads, AWD-LSTM-style dropout and clipping sized for a CPU.
 fn lm_config(stage: &LanguageModelStage, fit: &FitOptions) -> LmConfig {
-    let _slanted = stage.stlr; // MERGE: `slanted: true` below carries ULMFiT's STLR (cut_frac 0.1, ratio 32)
     LmConfig {
         bptt: 70,
         batch_size: fit.batch_size,
@@ -142,7 +141,8 @@ fn lm_config(stage: &LanguageModelStage, fit: &FitOptions) -> LmConfig {
         clip_norm: 0.25,
         seed: fit.seed,
         threads: rayon::current_num_threads(),
-        // MERGE: the language-model branch adds these two fields; then uncomment them.
+        // MERGE: the language-model branch adds these two fields (discriminative rates, and
+        // ULMFiT's slanted triangular rate, `stage.stlr`); uncomment them then.
         // lr_decay_per_level: Some(stage.lr_decay_per_level),
         // slanted: true,
     }
@@ -306,7 +306,14 @@ mod tests {
 
     #[test]
     fn epoch_lines_read_like_keras() {
-        let r = LmEpoch { epoch: 2, epochs: 5, loss: 4.12344, val_perplexity: 123.454, tokens_per_sec: 61234.4, seconds: 41.2 };
+        let r = LmEpoch {
+            epoch: 2,
+            epochs: 5,
+            loss: 4.12344,
+            val_perplexity: 123.454,
+            tokens_per_sec: 61234.4,
+            seconds: 41.2,
+        };
         assert_eq!(
             lm_epoch_line(&r),
             "Language model Epoch 2/5 - 41s - loss: 4.1234 - val_perplexity: 123.45 - 61,234 tokens/s"
