@@ -194,8 +194,8 @@ pub struct TrainArgs {
     /// --threads give the same numbers
     #[arg(long, default_value_t = 0, help_heading = TRAINING)]
     pub seed: u64,
-    /// end-to-end, layerwise, deep-supervision or gradual-unfreeze; --epochs is the budget
-    /// shared by the stages
+    /// end-to-end, layerwise, deep-supervision, gradual-unfreeze or ulmfit (needs --init-from a
+    /// pretrained language model); --epochs is the budget shared by the stages
     #[arg(long, value_enum, default_value_t = choices::Schedule::EndToEnd, help_heading = SCHEDULE)]
     pub schedule: choices::Schedule,
     /// A schedule declared in TOML as [[stage]] tables (train = [...], heads = {...},
@@ -511,7 +511,8 @@ pub struct ExperimentCmd {
     /// The fixed split's test file (the accuracy each schedule is compared on)
     #[arg(long, help_heading = DATA)]
     pub test: Option<PathBuf>,
-    /// Schedules to compare
+    /// Schedules to compare. With --init-from, each runs from scratch and from the folder's
+    /// levels ("NAME (pretrained)") on the same folds; ulmfit runs only pretrained
     #[arg(
         long,
         value_enum,

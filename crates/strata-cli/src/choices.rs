@@ -133,6 +133,7 @@ pub enum Schedule {
     Layerwise,
     DeepSupervision,
     GradualUnfreeze,
+    Ulmfit,
 }
 
 impl Schedule {
@@ -143,6 +144,7 @@ impl Schedule {
             Schedule::Layerwise => "layerwise",
             Schedule::DeepSupervision => "deep-supervision",
             Schedule::GradualUnfreeze => "gradual-unfreeze",
+            Schedule::Ulmfit => "ulmfit",
         }
     }
 }

@@ -119,7 +119,7 @@ impl TrainArgs {
         if !(optimizer.lr() > 0.0 && optimizer.lr().is_finite()) {
             bail!("--lr must be a positive number (hint: Keras's Adam uses 0.001)");
         }
-        Ok(TrainSettings {
+        let settings = TrainSettings {
             text: TextSettings {
                 tokenizer: pretrained.unwrap_or(TokenizerConfig {
                     num_words: Some(num_words),
@@ -153,7 +153,9 @@ impl TrainArgs {
             probes: if self.no_probes { Probes::Off } else { Probes::EveryStage },
             embeddings: self.embeddings.clone(),
             init_from,
-        })
+        };
+        strata_workflow::ulmfit::check(&settings.schedule, settings.init_from.as_ref())?;
+        Ok(settings)
     }
 
     /// With `--init-from DIR`, DIR read (once, for every fold), after checking that no text flag

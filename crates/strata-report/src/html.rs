@@ -6,7 +6,9 @@ use maud::{html as page, Markup, PreEscaped, DOCTYPE};
 
 use crate::charts::{self, css_color};
 use crate::results::{ExperimentResults, RunConfig};
-use crate::{budget_warning, mean_curve, paired, probed_layers, seeds_phrase};
+use crate::{
+    budget_warning, has_pretrained, mean_curve, mean_lm_curve, paired, paired_with_scratch, probed_layers, seeds_phrase,
+};
 
 const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}\
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}\
@@ -33,12 +35,15 @@ pub fn html(r: &ExperimentResults) -> String {
                 }
                 (summary(r))
                 (PreEscaped(charts::bars(&accuracy_bars(r), "test accuracy (mean ± std)")))
+                (pretrained(r))
                 (paired_table(r))
                 (time_table(r))
                 h2 id="curves" { "Learning curves by stage" }
                 p { "Validation accuracy after each epoch, mean over splits and seeds; a dot marks the first epoch of a stage." }
                 (PreEscaped(charts::curves(&curve_series(r), "validation accuracy")))
                 (probes(r))
+                (probes_before_after(r))
+                (language_model(r))
                 (config(r))
                 p { "Made by strata from results.json; " code { "strata report RUN" } " makes it again." }
             }
@@ -158,6 +163,84 @@ fn probes(r: &ExperimentResults) -> Markup {
     }
 }
 
+fn pretrained(r: &ExperimentResults) -> Markup {
+    if !has_pretrained(r) {
+        return page! {};
+    }
+    page! {
+        h2 id="pretrained" { "Pretrained against from scratch" }
+        p { "Levels from " code { (r.init_from.as_deref().unwrap_or("the --init-from folder")) }
+            "; each pretrained schedule ran on the same splits and seeds as its from-scratch twin. "
+            "Δ is pretrained − scratch, mean ± standard deviation over those pairs." }
+        table id="pretrained-table" {
+            tr { th { "schedule" } th { "from scratch" } th { "pretrained" } th { "Δ pretrained − scratch" } th { "wins/ties/losses" } }
+            @for sc in r.schedules.iter().filter(|sc| sc.pretrained) {
+                tr {
+                    td { (sc.name) }
+                    @match paired_with_scratch(r, sc) {
+                        Some((base, p)) => {
+                            td { (base.name) ": " (format!("{:.4} ± {:.4}", base.mean_accuracy, base.std_accuracy)) }
+                            td { (format!("{:.4} ± {:.4}", sc.mean_accuracy, sc.std_accuracy)) }
+                            td { (signed(p.mean)) " ± " (format!("{:.4}", p.std)) }
+                            td { (p.wins) "/" (p.ties) "/" (p.losses) }
+                        }
+                        None => {
+                            td { "—" }
+                            td { (format!("{:.4} ± {:.4}", sc.mean_accuracy, sc.std_accuracy)) }
+                            td { "—" } td { "—" }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn probes_before_after(r: &ExperimentResults) -> Markup {
+    let Some(first) = r.schedules.iter().find(|sc| !sc.probes_before.is_empty()) else { return page! {} };
+    page! {
+        h2 id="probes-before-after" { "Each level before and after fine-tuning" }
+        p { "Validation accuracy of a linear probe on each level: before fine-tuning (the pretrained levels as loaded: "
+            "what pretraining alone makes linearly readable) → after (the final model)." }
+        table id="probes-before-after-table" {
+            tr { th { "schedule" } @for p in &first.probes_before { th { (p.layer) } } }
+            @for sc in r.schedules.iter().filter(|sc| !sc.probes_before.is_empty()) {
+                tr {
+                    td { (sc.name) }
+                    @for (i, before) in sc.probes_before.iter().enumerate() {
+                        td {
+                            (format!("{:.4}", before.val_accuracy)) " → "
+                            @match sc.probes.get(i) {
+                                Some(after) => { (format!("{:.4}", after.val_accuracy)) " (" (signed(after.val_accuracy - before.val_accuracy)) ")" }
+                                None => { "—" }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn language_model(r: &ExperimentResults) -> Markup {
+    if r.schedules.iter().all(|sc| sc.language_model.is_empty()) {
+        return page! {};
+    }
+    page! {
+        h2 id="language-model" { "Language-model fine-tuning" }
+        p { "The pretrained language model fine-tuned on each split's training texts before the classifier: "
+            "loss and validation perplexity per epoch, mean over splits." }
+        table id="language-model-table" {
+            tr { th { "schedule" } th { "epoch" } th { "loss" } th { "val_perplexity" } }
+            @for sc in &r.schedules {
+                @for (epoch, loss, ppl) in mean_lm_curve(sc) {
+                    tr { td { (sc.name) } td { (epoch) } td { (format!("{loss:.4}")) } td { (format!("{ppl:.2}")) } }
+                }
+            }
+        }
+    }
+}
+
 fn config(r: &ExperimentResults) -> Markup {
     page! {
         h2 id="configuration" { "Configuration" }
@@ -193,6 +276,7 @@ fn config_table(r: &ExperimentResults, c: &RunConfig) -> Markup {
             tr { th { "validation split" } td { (c.validation_split) } }
             tr { th { "seeds" } td { (seeds.join(", ")) " (" (c.repeats) " repeats)" } }
             tr { th { "threads" } td { (r.threads) } }
+            @if let Some(dir) = &r.init_from { tr { th { "init from" } td { code { (dir) } } } }
         }
     }
 }

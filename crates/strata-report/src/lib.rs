@@ -2,7 +2,9 @@
 //! single self-contained page (inline CSS and SVG, no scripts or fonts fetched) with the
 //! accuracy of each schedule, a split-by-split (and seed-by-seed) comparison with end-to-end,
 //! time per schedule and per stage, learning curves by stage, probe accuracy by layer, and the
-//! configuration that reproduces it. Both are made from `results.json` alone.
+//! configuration that reproduces it; with `--init-from`, each pretrained schedule beside its
+//! from-scratch twin, the levels' probes before and after fine-tuning, and ulmfit's
+//! language-model epochs. Both are made from `results.json` alone.
 
 #![forbid(unsafe_code)]
 
@@ -14,7 +16,7 @@ pub mod results;
 pub use html::html;
 pub use markdown::markdown;
 
-use crate::results::{ExperimentResults, ScheduleResult};
+use crate::results::{ExperimentResults, LmPoint, ScheduleResult};
 
 /// Text made safe inside HTML and SVG (element content and quoted attributes), by maud's
 /// escaper — the one the report's template uses — for pages written outside a template.
@@ -25,7 +27,7 @@ pub fn escape_html(s: &str) -> String {
     out
 }
 
-/// Accuracy differences from the end-to-end schedule on the same splits and seeds.
+/// Accuracy differences between two schedules on the same splits and seeds.
 pub struct Paired {
     pub diffs: Vec<f64>,
     pub mean: f64,
@@ -36,26 +38,60 @@ pub struct Paired {
     pub losses: usize,
 }
 
+impl Paired {
+    /// `a − b`, pair by pair over every (split, seed).
+    fn between(a: &ScheduleResult, b: &ScheduleResult) -> Paired {
+        let diffs: Vec<f64> = a.split_accuracy.iter().zip(&b.split_accuracy).map(|(a, b)| a - b).collect();
+        let n = diffs.len().max(1) as f64;
+        let mean = diffs.iter().sum::<f64>() / n;
+        let std = (diffs.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / n).sqrt();
+        let count = |f: fn(f64) -> bool| diffs.iter().filter(|&&d| f(d)).count();
+        Paired {
+            mean,
+            std,
+            wins: count(|d| d > 1e-12),
+            ties: count(|d| d.abs() <= 1e-12),
+            losses: count(|d| d < -1e-12),
+            diffs,
+        }
+    }
+}
+
 /// `s` against the `end-to-end` schedule of the same results, pair by pair over every (split,
 /// seed); `None` for end-to-end itself or when there is none.
 pub fn paired(results: &ExperimentResults, s: &ScheduleResult) -> Option<Paired> {
     let base = results.schedules.iter().find(|b| b.name == "end-to-end")?;
-    if s.name == base.name {
-        return None;
-    }
-    let diffs: Vec<f64> = s.split_accuracy.iter().zip(&base.split_accuracy).map(|(a, b)| a - b).collect();
-    let n = diffs.len().max(1) as f64;
-    let mean = diffs.iter().sum::<f64>() / n;
-    let std = (diffs.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / n).sqrt();
-    let count = |f: fn(f64) -> bool| diffs.iter().filter(|&&d| f(d)).count();
-    Some(Paired {
-        mean,
-        std,
-        wins: count(|d| d > 1e-12),
-        ties: count(|d| d.abs() <= 1e-12),
-        losses: count(|d| d < -1e-12),
-        diffs,
-    })
+    (s.name != base.name).then(|| Paired::between(s, base))
+}
+
+/// A pretrained schedule against its from-scratch twin (`ScheduleResult::scratch`) on the same
+/// splits and seeds: pretrained − scratch. `None` for a schedule without a twin.
+pub fn paired_with_scratch<'r>(
+    results: &'r ExperimentResults,
+    s: &ScheduleResult,
+) -> Option<(&'r ScheduleResult, Paired)> {
+    let name = s.scratch.as_deref()?;
+    let base = results.schedules.iter().find(|b| b.name == name)?;
+    Some((base, Paired::between(s, base)))
+}
+
+/// Whether any schedule started from pretrained levels.
+pub fn has_pretrained(results: &ExperimentResults) -> bool {
+    results.schedules.iter().any(|s| s.pretrained)
+}
+
+/// The language-model stage of `s`, mean over splits at each epoch: (epoch, loss,
+/// val_perplexity).
+pub fn mean_lm_curve(s: &ScheduleResult) -> Vec<(usize, f64, f64)> {
+    let Some(first) = s.language_model.first() else { return Vec::new() };
+    (0..first.len())
+        .map(|i| {
+            let points: Vec<_> = s.language_model.iter().filter_map(|c| c.get(i)).collect();
+            let n = points.len().max(1) as f64;
+            let mean = |f: fn(&LmPoint) -> f64| points.iter().map(|p| f(p)).sum::<f64>() / n;
+            (first[i].epoch, mean(|p| p.loss), mean(|p| p.val_perplexity))
+        })
+        .collect()
 }
 
 /// Mean validation accuracy over splits at each epoch of the schedule (splits share stages and

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use crate::results::ExperimentResults;
 
-use crate::{budget_warning, paired, probed_layers, seeds_phrase};
+use crate::{budget_warning, has_pretrained, mean_lm_curve, paired, paired_with_scratch, probed_layers, seeds_phrase};
 
 pub fn markdown(r: &ExperimentResults) -> String {
     let mut s = format!(
@@ -39,6 +39,7 @@ pub fn markdown(r: &ExperimentResults) -> String {
             sc.seconds
         );
     }
+    pretrained(r, &mut s);
     s.push_str("\n## Accuracy per split\n\n| schedule |");
     let names = r.split_column_names();
     let n = names.len();
@@ -78,6 +79,8 @@ pub fn markdown(r: &ExperimentResults) -> String {
             s.push('\n');
         }
     }
+    probes_before_after(r, &mut s);
+    language_model(r, &mut s);
     if let Some(c) = &r.config {
         let classes: Vec<String> = c.examples_per_class.iter().map(|k| format!("{}: {}", k.label, k.count)).collect();
         let _ = write!(
@@ -99,4 +102,82 @@ pub fn markdown(r: &ExperimentResults) -> String {
         );
     }
     s
+}
+
+/// Each pretrained schedule beside its from-scratch twin: pretrained − scratch per split.
+fn pretrained(r: &ExperimentResults, s: &mut String) {
+    if !has_pretrained(r) {
+        return;
+    }
+    let from = r.init_from.as_deref().unwrap_or("the --init-from folder");
+    let _ = write!(
+        s,
+        "\n## Pretrained against from scratch\n\nLevels from `{from}`; each pair ran on the same splits and seeds.\n\n\
+         | schedule | from scratch | pretrained | Δ pretrained − scratch (mean ± std) | W/T/L |\n|---|---|---|---|---|\n"
+    );
+    for sc in r.schedules.iter().filter(|sc| sc.pretrained) {
+        let pretrained = format!("{:.4} ± {:.4}", sc.mean_accuracy, sc.std_accuracy);
+        match paired_with_scratch(r, sc) {
+            Some((base, p)) => {
+                let _ = writeln!(
+                    s,
+                    "| {} | {}: {:.4} ± {:.4} | {pretrained} | {:+.4} ± {:.4} | {}/{}/{} |",
+                    sc.name, base.name, base.mean_accuracy, base.std_accuracy, p.mean, p.std, p.wins, p.ties, p.losses
+                );
+            }
+            None => {
+                let _ = writeln!(s, "| {} | — | {pretrained} | — | — |", sc.name);
+            }
+        }
+    }
+}
+
+/// Each level's probe before fine-tuning (the pretrained levels as loaded) and after it.
+fn probes_before_after(r: &ExperimentResults, s: &mut String) {
+    if r.schedules.iter().all(|sc| sc.probes_before.is_empty()) {
+        return;
+    }
+    s.push_str(
+        "\n## Probes before and after fine-tuning\n\nValidation accuracy of a linear probe on each level: \
+         before (the pretrained levels as loaded: what pretraining alone makes readable) → after (the final model).\n\n| schedule |",
+    );
+    let layers: Vec<String> = r
+        .schedules
+        .iter()
+        .find(|sc| !sc.probes_before.is_empty())
+        .map(|sc| sc.probes_before.iter().map(|p| p.layer.clone()).collect())
+        .unwrap_or_default();
+    layers.iter().for_each(|l| {
+        let _ = write!(s, " {l} |");
+    });
+    s.push_str("\n|---|");
+    layers.iter().for_each(|_| s.push_str("---|"));
+    s.push('\n');
+    for sc in r.schedules.iter().filter(|sc| !sc.probes_before.is_empty()) {
+        let _ = write!(s, "| {} |", sc.name);
+        for (i, before) in sc.probes_before.iter().enumerate() {
+            match sc.probes.get(i) {
+                Some(after) => {
+                    let _ = write!(s, " {:.4} → {:.4} |", before.val_accuracy, after.val_accuracy);
+                }
+                None => {
+                    let _ = write!(s, " {:.4} → — |", before.val_accuracy);
+                }
+            }
+        }
+        s.push('\n');
+    }
+}
+
+/// ulmfit's language-model stage: loss and validation perplexity per epoch, mean over splits.
+fn language_model(r: &ExperimentResults, s: &mut String) {
+    if r.schedules.iter().all(|sc| sc.language_model.is_empty()) {
+        return;
+    }
+    s.push_str("\n## Language-model fine-tuning on the training texts (mean over splits)\n\n| schedule | epoch | loss | val_perplexity |\n|---|---|---|---|\n");
+    for sc in &r.schedules {
+        for (epoch, loss, ppl) in mean_lm_curve(sc) {
+            let _ = writeln!(s, "| {} | {epoch} | {loss:.4} | {ppl:.2} |", sc.name);
+        }
+    }
 }

@@ -52,6 +52,33 @@ pub struct ScheduleResult {
     /// Why `epochs` differs from `budget`, when it does.
     #[serde(default)]
     pub budget_note: Option<String>,
+    /// Whether the schedule started from `--init-from`'s pretrained levels (false in older
+    /// results).
+    #[serde(default)]
+    pub pretrained: bool,
+    /// The from-scratch schedule a pretrained one is paired with, run on the same splits and
+    /// seeds (`layerwise` for `layerwise (pretrained)`; `gradual-unfreeze` for `ulmfit`).
+    #[serde(default)]
+    pub scratch: Option<String>,
+    /// Each level's probe before fine-tuning — the pretrained levels as loaded, fitted on each
+    /// split's training part and scored on its validation part: what pretraining alone makes
+    /// linearly readable. Empty for a schedule from scratch and in older results.
+    #[serde(default)]
+    pub probes_before: Vec<LayerProbe>,
+    /// The language-model stage of each split (ulmfit), one point per epoch; empty otherwise.
+    #[serde(default)]
+    pub language_model: Vec<Vec<LmPoint>>,
+}
+
+/// One epoch of fine-tuning the pretrained language model on a split's training texts.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct LmPoint {
+    pub epoch: usize,
+    /// Mean sampled-softmax loss per token.
+    pub loss: f64,
+    /// Perplexity of the full softmax on the split's validation texts.
+    pub val_perplexity: f64,
+    pub seconds: f64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -76,6 +103,9 @@ pub struct ExperimentResults {
     /// Everything needed to run the experiment again; absent in older results.
     #[serde(default)]
     pub config: Option<RunConfig>,
+    /// The `--init-from` folder the pretrained schedules started from; absent when none did.
+    #[serde(default)]
+    pub init_from: Option<String>,
 }
 
 /// The configuration of an experiment as it ran: what the report prints so that it can be

@@ -3,8 +3,8 @@
 //! count every (split, seed), values are escaped, and results written before these fields
 //! still render.
 
-use strata_report::results::{ClassCount, ExperimentResults, RunConfig, ScheduleResult};
-use strata_report::{html, markdown, paired};
+use strata_report::results::{ClassCount, ExperimentResults, LayerProbe, LmPoint, RunConfig, ScheduleResult};
+use strata_report::{html, markdown, paired, paired_with_scratch};
 
 fn schedule(name: &str, acc: &[f64], epochs: usize, budget: Option<usize>, note: Option<&str>) -> ScheduleResult {
     ScheduleResult {
@@ -20,6 +20,10 @@ fn schedule(name: &str, acc: &[f64], epochs: usize, budget: Option<usize>, note:
         curves: Vec::new(),
         budget,
         budget_note: note.map(String::from),
+        pretrained: false,
+        scratch: None,
+        probes_before: Vec::new(),
+        language_model: Vec::new(),
     }
 }
 
@@ -65,6 +69,7 @@ fn results() -> ExperimentResults {
                 ClassCount { label: "pos".into(), count: 40 },
             ],
         }),
+        init_from: None,
     }
 }
 
@@ -149,4 +154,80 @@ fn results_written_before_issue_11_still_render() {
     assert_eq!(page.matches("<svg class=\"chart\"").count(), 3);
     assert!(!page.contains("against a budget"), "no budget recorded, no warning");
     assert!(markdown(&r).contains("| fold 1 | fold 2 |"));
+    // issue 12: nothing pretrained in an old run, and no section that says otherwise
+    assert!(r.init_from.is_none());
+    assert!(r.schedules.iter().all(|s| !s.pretrained && s.scratch.is_none() && s.probes_before.is_empty()));
+    assert!(!page.contains("Pretrained against from scratch") && !markdown(&r).contains("before and after"));
+}
+
+fn probes(layers: &[(&str, f64)]) -> Vec<LayerProbe> {
+    layers.iter().map(|(l, a)| LayerProbe { layer: l.to_string(), val_accuracy: *a, per_split: vec![*a] }).collect()
+}
+
+/// `results()` with --init-from: layerwise from scratch and pretrained, and ulmfit paired with
+/// gradual-unfreeze from scratch.
+fn pretrained_results() -> ExperimentResults {
+    let mut r = results();
+    r.init_from = Some("runs/pre<1>".into());
+    let mut lw = schedule("layerwise", &[0.70, 0.60, 0.50, 0.80], 2, Some(2), None);
+    lw.probes = probes(&[("embedding", 0.61), ("lstm_0", 0.70)]);
+    let mut pre = schedule("layerwise (pretrained)", &[0.75, 0.60, 0.45, 0.90], 2, Some(2), None);
+    (pre.pretrained, pre.scratch) = (true, Some("layerwise".into()));
+    pre.probes = probes(&[("embedding", 0.66), ("lstm_0", 0.81)]);
+    pre.probes_before = probes(&[("embedding", 0.58), ("lstm_0", 0.52)]);
+    let gu = schedule("gradual-unfreeze", &[0.6, 0.6, 0.6, 0.6], 2, Some(2), None);
+    let mut ulm = schedule("ulmfit", &[0.7, 0.6, 0.7, 0.7], 2, Some(2), None);
+    (ulm.pretrained, ulm.scratch) = (true, Some("gradual-unfreeze".into()));
+    let lm = |e: usize, loss: f64, ppl: f64| LmPoint { epoch: e, loss, val_perplexity: ppl, seconds: 1.0 };
+    ulm.language_model = vec![vec![lm(1, 5.0, 200.0), lm(2, 4.0, 100.0)], vec![lm(1, 6.0, 300.0), lm(2, 5.0, 150.0)]];
+    r.schedules = vec![r.schedules[0].clone(), lw, pre, gu, ulm];
+    r
+}
+
+#[test]
+fn a_pretrained_schedule_is_paired_with_its_scratch_twin_split_by_split() {
+    let r = pretrained_results();
+    let (base, p) = paired_with_scratch(&r, &r.schedules[2]).unwrap();
+    assert_eq!(base.name, "layerwise");
+    let want = [0.05, 0.0, -0.05, 0.10];
+    assert!(p.diffs.iter().zip(want).all(|(d, w)| (d - w).abs() < 1e-9), "{:?}", p.diffs);
+    assert_eq!((p.wins, p.ties, p.losses), (2, 1, 1));
+    assert!((p.mean - 0.025).abs() < 1e-9);
+    assert!(paired_with_scratch(&r, &r.schedules[1]).is_none(), "a scratch row has no twin");
+    let (base, _) = paired_with_scratch(&r, &r.schedules[4]).unwrap();
+    assert_eq!(base.name, "gradual-unfreeze", "ulmfit against the same stages from scratch");
+
+    let md = markdown(&r);
+    assert!(md.contains("## Pretrained against from scratch\n\nLevels from `runs/pre<1>`"), "{md}");
+    let line = md.lines().find(|l| l.starts_with("| layerwise (pretrained) | layerwise: ")).unwrap();
+    assert!(line.contains("| +0.0250 ± 0.0559 | 2/1/1 |"), "{line}");
+    let line = md.lines().find(|l| l.starts_with("| layerwise (pretrained) | 0.5800 → 0.6600 |")).unwrap();
+    assert!(line.ends_with(" 0.5200 → 0.8100 |"), "before → after probes: {line}");
+    assert!(md.contains("| ulmfit | 1 | 5.5000 | 250.00 |\n| ulmfit | 2 | 4.5000 | 125.00 |"), "{md}");
+
+    let page = html(&r);
+    assert!(page.contains("<code>runs/pre&lt;1&gt;</code>"), "escaped");
+    let table = page.split("id=\"pretrained-table\"").nth(1).unwrap().split("</table>").next().unwrap();
+    assert_eq!(table.matches("<tr>").count(), 3, "header, layerwise (pretrained), ulmfit: {table}");
+    assert!(table.contains("+0.0250") && table.contains("2/1/1"), "{table}");
+    let probes = page.split("id=\"probes-before-after-table\"").nth(1).unwrap().split("</table>").next().unwrap();
+    assert!(probes.contains("0.5200 → 0.8100 (<span class=\"pos\">+0.2900</span>)"), "{probes}");
+    assert!(page.contains("id=\"language-model-table\""));
+}
+
+#[test]
+fn results_with_the_pretrained_fields_read_back_and_old_ones_default_them() {
+    let r = pretrained_results();
+    let back: ExperimentResults = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+    assert_eq!(back, r);
+    // a results.json written before issue 12: the new fields absent
+    let mut old = serde_json::to_value(results()).unwrap();
+    old.as_object_mut().unwrap().remove("init_from");
+    for s in old["schedules"].as_array_mut().unwrap() {
+        for f in ["pretrained", "scratch", "probes_before", "language_model"] {
+            s.as_object_mut().unwrap().remove(f);
+        }
+    }
+    let old: ExperimentResults = serde_json::from_value(old).expect("reads without the issue-12 fields");
+    assert_eq!(old, results());
 }

@@ -8,6 +8,7 @@
 //! | `layerwise` | stage k trains level k (stage 1 also the embedding) + a classifier on its summary (an auxiliary head below the top, the final head on the top level); lower levels frozen, higher ones absent (Bengio 2007; Belilovsky 2019); optional fine-tune stage |
 //! | `deep-supervision` | all layers, final loss + weighted auxiliary losses on the layers below the top (Lee et al. 2015) |
 //! | `gradual-unfreeze` | head first, then one more group per stage downward; lr ÷ 2.6 per group down; slanted triangular lr (Howard & Ruder 2018) |
+//! | `ulmfit` | gradual unfreezing's stages, preceded by fine-tuning a pretrained language model on the target texts (the workflow runs that stage: [`LanguageModelStage`]) (Howard & Ruder 2018) |
 //!
 //! A schedule can also be read from TOML (`--schedule-file`), and `--freeze` / `--lr-mult`
 //! apply to any schedule.
@@ -57,10 +58,27 @@ pub struct Schedule {
     pub name: String,
     pub stages: Vec<Stage>,
     pub stlr: Option<Stlr>,
+    /// ULMFiT's first stage, before any label is seen: the pretrained language model fine-tuned
+    /// on the target texts. The trainer never sees it (it trains a classifier); the workflow runs
+    /// it and starts the classifier from the fine-tuned levels.
+    pub language_model: Option<LanguageModelStage>,
 }
 
+/// Fine-tuning a pretrained language model on the target task's training texts (ULMFiT §3.2):
+/// discriminative rates (÷ [`ULMFIT_DECAY`] per level down) and a slanted triangular rate.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LanguageModelStage {
+    pub epochs: usize,
+    /// Divides the learning rate once per level below the top (ULMFiT: 2.6).
+    pub lr_decay_per_level: f32,
+    pub stlr: Stlr,
+}
+
+/// ULMFiT's factor between the learning rates of neighbouring levels (Howard & Ruder 2018, §3.2).
+pub const ULMFIT_DECAY: f32 = 2.6;
+
 /// The schedules `--schedule` accepts.
-pub const SCHEDULES: [&str; 4] = ["end-to-end", "layerwise", "deep-supervision", "gradual-unfreeze"];
+pub const SCHEDULES: [&str; 5] = ["end-to-end", "layerwise", "deep-supervision", "gradual-unfreeze", "ulmfit"];
 
 /// Splits `total` epochs over `n` stages, earlier stages first; every stage gets at least 1.
 fn split_epochs(total: usize, n: usize) -> Vec<usize> {
@@ -75,7 +93,7 @@ impl Schedule {
             epochs,
             lr_mults: GroupMap::filled(levels, 1.0),
         };
-        Schedule { name: "end-to-end".into(), stages: vec![stage], stlr: None }
+        Schedule { name: "end-to-end".into(), stages: vec![stage], stlr: None, language_model: None }
     }
 
     /// Greedy layer-wise: stage k trains level k (+ the embedding in stage 1) and a classifier
@@ -118,7 +136,7 @@ impl Schedule {
                 lr_mults: GroupMap::filled(levels, 1.0),
             });
         }
-        Schedule { name: "layerwise".into(), stages, stlr: None }
+        Schedule { name: "layerwise".into(), stages, stlr: None, language_model: None }
     }
 
     /// One stage: all layers, the final loss plus `aux_weight` × an auxiliary loss on each
@@ -135,7 +153,7 @@ impl Schedule {
             epochs,
             lr_mults: GroupMap::filled(levels, 1.0),
         };
-        Schedule { name: "deep-supervision".into(), stages: vec![stage], stlr: None }
+        Schedule { name: "deep-supervision".into(), stages: vec![stage], stlr: None, language_model: None }
     }
 
     /// ULMFiT's gradual unfreezing: groups from the top (head, level L-1, …, level 0,
@@ -149,7 +167,7 @@ impl Schedule {
             .collect();
         let mut lr_mults = GroupMap::filled(levels, 1.0);
         for (depth_below_head, &g) in order.iter().enumerate() {
-            lr_mults[g] = 2.6f32.powi(-(depth_below_head as i32));
+            lr_mults[g] = ULMFIT_DECAY.powi(-(depth_below_head as i32));
         }
         // One group more per stage while the budget allows; a budget smaller than the number of
         // groups unfreezes several groups per stage (earlier stages more), so the schedule uses
@@ -173,7 +191,17 @@ impl Schedule {
                 Stage { name, plan, epochs: ep, lr_mults: lr_mults.clone() }
             })
             .collect();
-        Schedule { name: "gradual-unfreeze".into(), stages, stlr: Some(Stlr::ULMFIT) }
+        Schedule { name: "gradual-unfreeze".into(), stages, stlr: Some(Stlr::ULMFIT), language_model: None }
+    }
+
+    /// ULMFiT (Howard & Ruder 2018): the pretrained language model fine-tuned on the target
+    /// texts for `epochs` epochs (discriminative rates, STLR), then the classifier from its
+    /// levels by gradual unfreezing (lr ÷ 2.6 per group down, STLR) within the same `epochs`
+    /// budget. The language-model stage needs `--init-from` a folder holding a language model.
+    pub fn ulmfit(model: &ModelConfig, epochs: usize) -> Schedule {
+        let language_model =
+            Some(LanguageModelStage { epochs: epochs.max(1), lr_decay_per_level: ULMFIT_DECAY, stlr: Stlr::ULMFIT });
+        Schedule { name: "ulmfit".into(), language_model, ..Schedule::gradual_unfreeze(model, epochs) }
     }
 
     /// A named schedule with the given epoch budget, for `model`.
@@ -190,6 +218,7 @@ impl Schedule {
             "layerwise" => Ok(Schedule::layerwise(model, epochs, finetune_epochs)),
             "deep-supervision" => Ok(Schedule::deep_supervision(levels, epochs, aux_weight)),
             "gradual-unfreeze" => Ok(Schedule::gradual_unfreeze(model, epochs)),
+            "ulmfit" => Ok(Schedule::ulmfit(model, epochs)),
             other => Err(ScheduleError::UnknownSchedule { name: other.into(), known: &SCHEDULES }),
         }
     }
@@ -251,7 +280,7 @@ impl Schedule {
             stages.push(st.stage(model).map_err(|problem| at(line, Some(i + 1), problem))?);
         }
         let stlr = file.slanted_triangular_lr.then_some(Stlr::ULMFIT);
-        Ok(Schedule { name: file.name.unwrap_or_else(|| "custom".into()), stages, stlr })
+        Ok(Schedule { name: file.name.unwrap_or_else(|| "custom".into()), stages, stlr, language_model: None })
     }
 }
 
@@ -443,6 +472,41 @@ mod tests {
     }
 
     #[test]
+    fn ulmfit_is_a_language_model_stage_then_gradual_unfreezing_as_the_paper_says() {
+        // Howard & Ruder 2018: §3.2 LM fine-tuning with discriminative rates (η^{l-1} = η^l / 2.6)
+        // and STLR (cut_frac 0.1, ratio 32); §3.3 gradual unfreezing from the last layer, one
+        // more group per epoch, with the same discriminative rates and STLR.
+        let s = Schedule::ulmfit(&lstms(2), 8);
+        let lm = s.language_model.expect("ulmfit starts with the language model");
+        assert_eq!((lm.epochs, lm.lr_decay_per_level, lm.stlr), (8, 2.6, Stlr { cut_frac: 0.1, ratio: 32.0 }));
+        assert_eq!(s.stlr, Some(Stlr { cut_frac: 0.1, ratio: 32.0 }));
+        // 4 groups (embedding, lstm_0, lstm_1, head): 4 stages, one more group each, top down
+        assert_eq!(s.stages.len(), 4);
+        assert_eq!(trained(&s.stages[0]), [Head]);
+        assert_eq!(trained(&s.stages[1]), [Level(1), Head]);
+        assert_eq!(trained(&s.stages[2]), [Level(0), Level(1), Head]);
+        assert_eq!(trained(&s.stages[3]), [Embedding, Level(0), Level(1), Head]);
+        assert_eq!(s.epochs(), 8);
+        for stage in &s.stages {
+            assert_eq!(stage.plan.head_weight, 1.0);
+            assert!(stage.plan.aux_weights.iter().all(|&w| w == 0.0));
+            for (k, g) in [Head, Level(1), Level(0), Embedding].into_iter().enumerate() {
+                let want = 1.0 / 2.6f32.powi(k as i32);
+                assert!((stage.lr_mults[g] - want).abs() < 1e-6, "{g:?}: {} not 1/2.6^{k}", stage.lr_mults[g]);
+            }
+        }
+        // STLR: from 1/32 of the peak up to the peak in the first 10% of steps, then down to 1/32
+        let f = |t| s.stlr.unwrap().factor(t, 1000);
+        assert!((f(0) - 1.0 / 32.0).abs() < 1e-6 && (f(100) - 1.0).abs() < 1e-6);
+        assert!((0..100).all(|t| f(t) < f(t + 1)) && (100..999).all(|t| f(t) > f(t + 1)));
+        assert!((f(999) - 1.0 / 32.0).abs() < 0.01);
+        // the same stages as gradual-unfreeze, which has no language-model stage
+        let g = Schedule::gradual_unfreeze(&lstms(2), 8);
+        assert_eq!((g.stages, g.language_model), (s.stages.clone(), None));
+        assert_eq!(Schedule::named("ulmfit", &lstms(2), 8, 0, 0.0).unwrap(), s);
+    }
+
+    #[test]
     fn stlr_warms_up_then_decays_to_one_over_ratio() {
         let s = Stlr::ULMFIT;
         assert!((s.factor(0, 1000) - 1.0 / 32.0).abs() < 1e-6);
@@ -544,7 +608,7 @@ mod tests {
         let e = Schedule::named("bogus", &lstms(1), 1, 0, 0.0).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "unknown schedule 'bogus' (hint: use one of end-to-end, layerwise, deep-supervision, gradual-unfreeze)"
+            "unknown schedule 'bogus' (hint: use one of end-to-end, layerwise, deep-supervision, gradual-unfreeze, ulmfit)"
         );
         let mut s = Schedule::end_to_end(1, 1);
         let e = s.scale_lr(&[("lstm_3".into(), 0.5)], &lstms(1)).unwrap_err();

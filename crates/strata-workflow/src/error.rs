@@ -24,6 +24,9 @@ pub enum WorkflowError {
     /// An experiment given no schedules to compare.
     #[error("no schedules")]
     NoSchedules,
+    /// A schedule that fine-tunes a pretrained language model (ulmfit) without `--init-from`.
+    #[error("schedule {schedule} fine-tunes a pretrained language model and no --init-from folder gives one (hint: pretrain one with `strata pretrain` and add --init-from DIR, or choose another schedule)")]
+    NoLanguageModel { schedule: String },
 }
 
 #[cfg(test)]

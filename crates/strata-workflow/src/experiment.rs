@@ -7,16 +7,27 @@
 //! With several seeds (`--repeats`), the splits are made again under each seed and every
 //! schedule trains on each: one comparison on one split can flip sign with the data's order, a
 //! count of wins over every (split, seed) pair is harder to fool.
+//!
+//! With `--init-from`, every schedule runs twice on the same splits and seeds — from scratch
+//! and from the folder's pretrained levels ([`with_scratch_twins`]) — so the report can pair
+//! them; ulmfit, which needs the pretrained language model, runs only pretrained and is paired
+//! with gradual-unfreeze from scratch (the same classifier stages without pretraining). A
+//! pretrained run also probes its levels as loaded, before any fine-tuning.
 
 use std::time::Instant;
 
 use strata_data::{Example, LabelMap};
-pub use strata_report::results::{CurvePoint, ExperimentResults, LayerProbe, ScheduleResult, StageTime};
+pub use strata_report::results::{CurvePoint, ExperimentResults, LayerProbe, LmPoint, ScheduleResult, StageTime};
 
 use crate::error::WorkflowError;
-use crate::pipeline::{train, TrainData, TrainSettings};
+use crate::init_from::InitFrom;
+use crate::pipeline::{train, Probes, TrainData, TrainSettings};
+use crate::probe::probe_layers;
 use crate::splits::{mean_std, score, Split};
+use strata_model::encode::{encode_texts, Encoding};
+use strata_model::model::Model;
 use strata_train::fit::{EpochRecord, Progress};
+use strata_train::pretrain::language_model::LmEpoch;
 
 /// The splits made under one seed, each with the name its report column takes ("fold 3",
 /// "test").
@@ -77,7 +88,71 @@ pub fn run(e: &Experiment, progress: &mut dyn ExperimentProgress) -> Result<Expe
         seeds: e.runs.iter().map(|r| r.seed).collect(),
         split_names: split_names(e.runs),
         config: None,
+        init_from: e.schedules.iter().find_map(|(_, s)| s.init_from.as_ref()).map(|i| i.dir.display().to_string()),
     })
+}
+
+/// The name of a schedule's pretrained run beside its run from scratch.
+pub fn pretrained_name(name: &str) -> String {
+    format!("{name} (pretrained)")
+}
+
+/// The schedules an experiment with `--init-from` compares: each one from scratch (the same
+/// settings without `--init-from`: the folder's tokenizer settings, but a vocabulary fitted on
+/// each split's training part, as any run from scratch) and then from the folder's levels, named
+/// [`pretrained_name`]; a schedule that needs the pretrained language model (ulmfit) only
+/// pretrained. Schedules without `--init-from` are left as they are.
+pub fn with_scratch_twins(schedules: Vec<(String, TrainSettings)>) -> Vec<(String, TrainSettings)> {
+    let mut out = Vec::new();
+    for (name, s) in schedules {
+        if s.init_from.is_none() || s.schedule.language_model.is_some() {
+            out.push((name, s));
+            continue;
+        }
+        out.push((name.clone(), TrainSettings { init_from: None, ..s.clone() }));
+        out.push((pretrained_name(&name), s));
+    }
+    out
+}
+
+/// The from-scratch schedule of `e` a pretrained one (`s`, named `name`) is paired with: its
+/// twin, or for ulmfit gradual-unfreeze from scratch; `None` from scratch or without a twin.
+fn scratch_twin(e: &Experiment, name: &str, s: &TrainSettings) -> Option<String> {
+    s.init_from.as_ref()?;
+    let twin = match s.schedule.language_model {
+        Some(_) => "gradual-unfreeze",
+        None => name.strip_suffix(" (pretrained)").unwrap_or(name),
+    };
+    e.schedules.iter().find(|(n, t)| n == twin && t.init_from.is_none()).map(|(n, _)| n.clone())
+}
+
+/// Every level's probe validation accuracy with the pretrained levels as loaded, before any
+/// fine-tuning: the model the run starts from, probed on the split's training part and scored
+/// on its validation part. Empty without validation data.
+fn probe_as_loaded(data: &TrainData, s: &TrainSettings, init: &InitFrom) -> Result<Vec<(String, f64)>, WorkflowError> {
+    if data.val_idx.is_empty() {
+        return Ok(Vec::new());
+    }
+    let tokenizer = crate::ulmfit::folder_tokenizer(init);
+    let mut model = Model::new(s.model.config(tokenizer.vocab_size(), data.labels.len()), s.fit.seed);
+    // MERGE: the same call as pipeline.rs's, repointed with it
+    crate::init_from::copy_tensors(&mut model, &init.saved, &init.dir)?;
+    let encoding = Encoding { pad: s.text.pad, sentences: model.config.sentences() };
+    let part = |idx: &[usize]| {
+        let texts: Vec<&str> = idx.iter().map(|&i| data.examples[i].text.as_str()).collect();
+        (encode_texts(tokenizer, &texts, &encoding), idx.iter().map(|&i| data.y[i]).collect::<Vec<_>>())
+    };
+    let ((train_ids, train_y), (val_ids, val_y)) = (part(data.train_idx), part(data.val_idx));
+    let probes = probe_layers(&model, (&train_ids, &train_y), (&val_ids, &val_y), encoding.ids_per_text());
+    Ok(probes.into_iter().map(|p| (p.layer, p.val_accuracy)).collect())
+}
+
+/// A split's language-model epochs as the report's points.
+fn lm_curve(history: &[LmEpoch]) -> Vec<LmPoint> {
+    history
+        .iter()
+        .map(|r| LmPoint { epoch: r.epoch, loss: r.loss, val_perplexity: r.val_perplexity, seconds: r.seconds })
+        .collect()
 }
 
 /// The name of every (seed, split) run, in the order runs are made.
@@ -122,7 +197,10 @@ fn run_schedule(
     let runs: Vec<(u64, &Split)> =
         e.runs.iter().flat_map(|r| r.splits.iter().map(move |(_, split)| (r.seed, split))).collect();
     let (mut acc, mut curves, mut seconds) = (Vec::new(), Vec::new(), 0.0);
+    // each run's probes after training, and (pretrained) before it
     let mut probe_runs: Vec<Vec<(String, f64)>> = Vec::new();
+    let mut before_runs: Vec<Vec<(String, f64)>> = Vec::new();
+    let mut lm_curves = Vec::new();
     // per stage: (stage, name, seconds summed, epochs)
     let mut stage_secs: Vec<(usize, String, f64, usize)> = Vec::new();
     for (i, (seed, split)) in runs.iter().enumerate() {
@@ -132,6 +210,9 @@ fn run_schedule(
         s.fit.seed = *seed;
         let t0 = Instant::now();
         let data = TrainData { examples, labels, y, train_idx: &split.train, val_idx: &split.val };
+        if let Some(init) = s.init_from.as_ref().filter(|_| s.probes != Probes::Off) {
+            before_runs.push(probe_as_loaded(&data, &s, init)?);
+        }
         let trained = train(data, &s, progress.epochs())?;
         if let Some(why) = trained.diverged {
             return Err(WorkflowError::Diverged { run: format!("{name}, {}", names[i]), why });
@@ -150,14 +231,18 @@ fn run_schedule(
             }
         }
         curves.push(curve(&trained.history));
+        if !trained.language_model.is_empty() {
+            lm_curves.push(lm_curve(&trained.language_model));
+        }
         if let Some(last) = trained.probes.last() {
             probe_runs.push(last.probes.iter().map(|p| (p.layer.clone(), p.val_accuracy)).collect());
         }
     }
     let (m, sd) = mean_std(&acc);
+    let lm_stage = s.schedule.language_model.map(|lm| format!("language model ({} epochs)", lm.epochs));
     Ok(ScheduleResult {
         name: name.to_string(),
-        stages: s.schedule.stages.iter().map(|st| st.name.clone()).collect(),
+        stages: lm_stage.into_iter().chain(s.schedule.stages.iter().map(|st| st.name.clone())).collect(),
         epochs: s.schedule.epochs(),
         split_accuracy: acc,
         mean_accuracy: m,
@@ -171,6 +256,10 @@ fn run_schedule(
         curves,
         budget: Some(s.fit.epochs),
         budget_note: budget_note(s),
+        pretrained: s.init_from.is_some(),
+        scratch: scratch_twin(e, name, s),
+        probes_before: mean_probes(&before_runs),
+        language_model: lm_curves,
     })
 }
 

@@ -4,7 +4,8 @@
 //! [`pipeline`] fits the tokenizer, encodes, trains through strata-train and packs a saved
 //! model; [`splits`] makes the held-out parts (k-fold, hold-out) and scores them;
 //! [`experiment`] runs several schedules on the same splits; [`probe`] fits linear probes on
-//! every level's representation; [`error`] has the one error they end with.
+//! every level's representation; [`ulmfit`] fine-tunes a pretrained language model on the
+//! training texts before the classifier; [`error`] has the one error they end with.
 
 #![forbid(unsafe_code)]
 
@@ -15,5 +16,6 @@ pub mod pipeline;
 pub mod pretrain;
 pub mod probe;
 pub mod splits;
+pub mod ulmfit;
 
 pub use error::WorkflowError;

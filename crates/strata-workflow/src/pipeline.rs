@@ -79,6 +79,8 @@ pub struct Trained {
     /// Linear probes of every layer after each stage (empty without validation data or when
     /// `TrainSettings::probes` is off).
     pub probes: Vec<StageProbes>,
+    /// The language-model stage's epochs, for a schedule that has one (ulmfit); else empty.
+    pub language_model: Vec<strata_train::pretrain::language_model::LmEpoch>,
 }
 
 /// When linear probes run during training.
@@ -157,8 +159,30 @@ pub fn train(data: TrainData, s: &TrainSettings, progress: &mut dyn Progress) ->
 }
 
 /// `train`, continuing from a checkpoint's state when given (the tokenizer and the data are
-/// rebuilt from the same inputs, so they come out identical).
+/// rebuilt from the same inputs, so they come out identical). A schedule with a language-model
+/// stage (ulmfit) runs that stage first (`crate::ulmfit`).
 pub fn train_from(
+    data: TrainData,
+    s: &TrainSettings,
+    progress: &mut dyn Progress,
+    resume: Option<TrainState>,
+) -> Result<Trained, WorkflowError> {
+    if s.schedule.language_model.is_none() {
+        return fit_classifier(data, s, progress, resume);
+    }
+    // a resumed run fine-tunes again: the same seed and threads give the same levels
+    let texts = |idx: &[usize]| idx.iter().map(|&i| data.examples[i].text.as_str()).collect::<Vec<_>>();
+    let (train, heldout) = (texts(data.train_idx), texts(data.val_idx));
+    let lm_texts = crate::ulmfit::LmTexts { train: &train, heldout: &heldout };
+    let tuned = crate::ulmfit::fine_tune(s.init_from.as_ref(), &s.schedule, lm_texts, &s.fit, progress)?;
+    let tuned_settings = TrainSettings { init_from: Some(tuned.init), ..s.clone() };
+    let mut trained = fit_classifier(data, &tuned_settings, progress, resume)?;
+    trained.language_model = tuned.history;
+    Ok(trained)
+}
+
+/// The classifier's training: every stage of `s.schedule` from the model `s` describes.
+fn fit_classifier(
     data: TrainData,
     s: &TrainSettings,
     progress: &mut dyn Progress,
@@ -216,6 +240,7 @@ pub fn train_from(
         diverged: fitted.diverged,
         validation,
         probes,
+        language_model: Vec::new(),
     })
 }
 

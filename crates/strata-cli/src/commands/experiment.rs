@@ -12,7 +12,7 @@ use strata_model::limits::MAX_REPEATS;
 use strata_model::owned::Owned;
 use strata_report::results::{ClassCount, ExperimentResults, RunConfig};
 use strata_train::Progress;
-use strata_workflow::experiment::{run, Experiment, ExperimentProgress, RunId, SeededSplits};
+use strata_workflow::experiment::{run, with_scratch_twins, Experiment, ExperimentProgress, RunId, SeededSplits};
 use strata_workflow::pipeline::{label_indices, Probes, TrainSettings};
 use strata_workflow::splits::{kfold_splits, Split};
 
@@ -207,6 +207,8 @@ pub fn run_cmd(a: ExperimentCmd) -> Result<()> {
         s.probes = Probes::Final;
         schedules.push((name.name().to_string(), s));
     }
+    // with --init-from, each schedule from scratch and from the folder's levels, on the same splits
+    let schedules = with_scratch_twins(schedules);
     if a.dev.is_none() {
         super::cv::check_early_stopping_has_validation(a.train.early_stopping, a.validation_split)?;
     }
