@@ -133,10 +133,9 @@ fn probe_as_loaded(data: &TrainData, s: &TrainSettings, init: &InitFrom) -> Resu
     if data.val_idx.is_empty() {
         return Ok(Vec::new());
     }
-    let tokenizer = crate::ulmfit::folder_tokenizer(init);
+    let tokenizer = &init.tokenizer;
     let mut model = Model::new(s.model.config(tokenizer.vocab_size(), data.labels.len()), s.fit.seed);
-    // MERGE: the same call as pipeline.rs's, repointed with it
-    crate::init_from::copy_tensors(&mut model, &init.saved, &init.dir)?;
+    crate::init_from::copy_tensors(&mut model, &init.tensors, &init.dir)?;
     let encoding = Encoding { pad: s.text.pad, sentences: model.config.sentences() };
     let part = |idx: &[usize]| {
         let texts: Vec<&str> = idx.iter().map(|&i| data.examples[i].text.as_str()).collect();

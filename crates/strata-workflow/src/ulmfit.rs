@@ -21,30 +21,11 @@ use strata_train::schedule::{LanguageModelStage, Schedule};
 use crate::error::WorkflowError;
 use crate::init_from::InitFrom;
 
-// ---- Where this file reads `InitFrom`. MERGE: when `InitFrom` holds `tokenizer: Tokenizer`
-// and `tensors: Arc<ParamStore>` (all the folder's tensors, `lm_decoder.*` included), these
-// three bodies become `&init.tensors`, `&init.tokenizer` and
-// `InitFrom { dir: init.dir.clone(), tokenizer: init.tokenizer.clone(), tensors: Arc::new(tensors) }`.
-
-/// Every tensor of the `--init-from` folder, by dotted name.
-pub fn folder_tensors(init: &InitFrom) -> &ParamStore {
-    &init.saved.model.params
-}
-
-/// The folder's tokenizer: its ids are the language model's rows.
-pub fn folder_tokenizer(init: &InitFrom) -> &Tokenizer {
-    &init.saved.tokenizer
-}
-
 /// `init` with its tensors replaced by `tensors` (the fine-tuned language model's), so the
 /// classifier loads them by name as it loads any `--init-from` folder's.
 pub fn with_tensors(init: &InitFrom, tensors: ParamStore) -> InitFrom {
-    let mut saved = (*init.saved).clone();
-    saved.model.params = tensors;
-    InitFrom { dir: init.dir.clone(), saved: Arc::new(saved) }
+    InitFrom { tensors: Arc::new(tensors), ..init.clone() }
 }
-
-// ---- end of the accessors
 
 /// The language model a folder's tensors make: `embedding.weight [V, E]`, recurrent levels
 /// `lstm_k.*` / `gru_k.*` bottom up, and the decoder `lm_decoder.weight [V, H_top]`,
@@ -112,7 +93,7 @@ pub fn check(schedule: &Schedule, init: Option<&InitFrom>) -> Result<(), Workflo
         return Ok(());
     }
     let init = init.ok_or_else(|| WorkflowError::NoLanguageModel { schedule: schedule.name.clone() })?;
-    language_model_shape(folder_tensors(init), &init.dir)?;
+    language_model_shape(&init.tensors, &init.dir)?;
     Ok(())
 }
 
@@ -204,9 +185,9 @@ pub fn fine_tune(
     let (Some(init), Some(stage)) = (init, schedule.language_model) else {
         return Err(WorkflowError::NoLanguageModel { schedule: schedule.name.clone() });
     };
-    let tensors = folder_tensors(init);
+    let tensors = &init.tensors;
     let shape = language_model_shape(tensors, &init.dir)?;
-    let tokenizer = folder_tokenizer(init);
+    let tokenizer = &init.tokenizer;
     let train = corpus(tokenizer, texts.train, shape.vocab_size);
     let heldout = corpus(tokenizer, texts.heldout, shape.vocab_size);
     let mut model = LanguageModel::new(shape.vocab_size, shape.embedding_dim, shape.levels, fit.seed);

@@ -19,7 +19,7 @@ use strata_workflow::experiment::{run, Experiment, ExperimentProgress, RunId, Se
 use strata_workflow::init_from::InitFrom;
 use strata_workflow::pipeline::{train, ModelSettings, Probes, TextSettings, TrainData, TrainSettings};
 use strata_workflow::splits::Split;
-use strata_workflow::ulmfit::{fine_tune, folder_tensors, with_tensors, LmTexts};
+use strata_workflow::ulmfit::{fine_tune, with_tensors, LmTexts};
 
 const UNITS: usize = 5;
 
@@ -76,8 +76,8 @@ fn language_model_folder(dir: &std::path::Path) -> (InitFrom, LanguageModel) {
     let levels = vec![LmLevel { name: "lstm_0".into(), cell: Cell::Lstm, units: UNITS }];
     let mut lm = LanguageModel::new(40, 8, levels, 7);
     for spec in lm.params.specs.clone() {
-        if let Some(src) = folder_tensors(&init).find(&spec.name) {
-            lm.params.data[spec.range.clone()].copy_from_slice(&folder_tensors(&init).data[src.range.clone()]);
+        if let Some(src) = init.tensors.find(&spec.name) {
+            lm.params.data[spec.range.clone()].copy_from_slice(&init.tensors.data[src.range.clone()]);
         }
     }
     (with_tensors(&init, lm.params.clone()), lm)
@@ -118,7 +118,7 @@ fn the_language_model_fine_tunes_on_the_training_part_then_the_classifier_starts
     let tune =
         || fine_tune(Some(&init), &s.schedule, LmTexts { train: &tr, heldout: &va }, &s.fit, &mut Silent).unwrap();
     let (a, b) = (tune(), tune());
-    let kernel = |i: &InitFrom| folder_tensors(i).get("lstm_0.kernel").to_vec();
+    let kernel = |i: &InitFrom| i.tensors.get("lstm_0.kernel").to_vec();
     assert_ne!(kernel(&a.init), lm.params.get("lstm_0.kernel"), "fine-tuning moved the level");
     assert_eq!(kernel(&a.init), kernel(&b.init), "same seed and threads, same levels");
     assert_eq!(a.history.len(), 2);
