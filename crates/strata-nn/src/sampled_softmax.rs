@@ -112,6 +112,8 @@ pub struct SampledDecoder {
     pub weight: Vec<f32>,
     /// `[S]` `b_j − ln E_j`
     pub bias: Vec<f32>,
+    /// `(id, position)` sorted by id, to find a row's accidental hit
+    sorted: Vec<(u32, usize)>,
 }
 
 impl SampledDecoder {
@@ -122,7 +124,14 @@ impl SampledDecoder {
             w.extend_from_slice(&weight[id as usize * h..(id as usize + 1) * h]);
         }
         let b = samples.ids.iter().map(|&id| bias[id as usize] - sampler.log_expected(id, samples)).collect();
-        SampledDecoder { ids: samples.ids.clone(), weight: w, bias: b }
+        let mut sorted: Vec<(u32, usize)> = samples.ids.iter().enumerate().map(|(j, &id)| (id, j)).collect();
+        sorted.sort_unstable();
+        SampledDecoder { ids: samples.ids.clone(), weight: w, bias: b, sorted }
+    }
+
+    /// Where `id` is among the samples (they are distinct: at most one place).
+    pub fn position(&self, id: u32) -> Option<usize> {
+        self.sorted.binary_search_by_key(&id, |&(i, _)| i).ok().map(|k| self.sorted[k].1)
     }
 
     pub fn len(&self) -> usize {
@@ -209,14 +218,13 @@ pub fn loss_and_grads(
         let true_logit = xr.iter().zip(wt).map(|(a, b)| a * b).sum::<f32>() + rows.bias[t as usize]
             - sampler.log_expected(t, samples);
         row.iter_mut().zip(&dec.bias).for_each(|(l, b)| *l += b);
-        // accidental hits leave the row
-        for (l, &id) in row.iter_mut().zip(&dec.ids) {
-            if id == t {
-                *l = f32::NEG_INFINITY;
-            }
+        // accidental hits leave the row: masked before the max, zeroed after the exponentials
+        let hit = dec.position(t);
+        if let Some(j) = hit {
+            row[j] = f32::NEG_INFINITY;
         }
-        let max = row.iter().copied().fold(true_logit, f32::max);
-        let sum = exp_shifted(row, max) + exp(true_logit - max);
+        let max = row_max(row, true_logit);
+        let sum = exp_shifted(row, max, hit.as_slice()) + exp(true_logit - max);
         let lse = max + sum.ln();
         total += (lse - true_logit) as f64;
         let inv = scale / sum;
@@ -238,26 +246,52 @@ pub fn loss_and_grads(
     total
 }
 
-/// `row[j] = e^(row[j] − max)` (−∞ becomes 0); returns the sum.
-fn exp_shifted(row: &mut [f32], max: f32) -> f32 {
+/// `row[j] = e^(row[j] − max)`, with every `skip[k]`-th entry then set to 0 (the accidental
+/// hits, whose logits were −∞); returns the sum. The max comes in, the exponentials and the sum
+/// run in eight lanes (a plain running sum would not vectorise: float addition does not
+/// reassociate).
+fn exp_shifted(row: &mut [f32], max: f32, skip: &[usize]) -> f32 {
     #[cfg(target_arch = "x86_64")]
     if crate::activations::has_avx2() {
         // SAFETY: the CPU has AVX2 and FMA.
-        return unsafe { exp_shifted_avx2(row, max) };
+        return unsafe { exp_shifted_avx2(row, max, skip) };
     }
-    exp_shifted_body(row, max)
+    exp_shifted_body(row, max, skip)
 }
 
+const LANES: usize = 8;
+
 #[inline(always)]
-fn exp_shifted_body(row: &mut [f32], max: f32) -> f32 {
-    let mut sum = 0.0f32;
-    for v in row.iter_mut() {
-        // exp clamps below −87, so −∞ would give e^−87; masked entries are zeroed exactly
-        let e = if *v == f32::NEG_INFINITY { 0.0 } else { exp(*v - max) };
-        *v = e;
-        sum += e;
+fn exp_shifted_body(row: &mut [f32], max: f32, skip: &[usize]) -> f32 {
+    row.iter_mut().for_each(|v| *v = exp(*v - max));
+    skip.iter().for_each(|&k| row[k] = 0.0);
+    lane_sum(row)
+}
+
+/// Sum in eight lanes, then across them.
+#[inline(always)]
+fn lane_sum(row: &[f32]) -> f32 {
+    let mut acc = [0.0f32; LANES];
+    let mut chunks = row.chunks_exact(LANES);
+    for c in &mut chunks {
+        for l in 0..LANES {
+            acc[l] += c[l];
+        }
     }
-    sum
+    acc.iter().sum::<f32>() + chunks.remainder().iter().sum::<f32>()
+}
+
+/// Max in eight lanes, then across them, and `init`.
+#[inline(always)]
+fn lane_max(row: &[f32], init: f32) -> f32 {
+    let mut acc = [init; LANES];
+    let mut chunks = row.chunks_exact(LANES);
+    for c in &mut chunks {
+        for l in 0..LANES {
+            acc[l] = if c[l] > acc[l] { c[l] } else { acc[l] };
+        }
+    }
+    chunks.remainder().iter().chain(&acc).copied().fold(init, f32::max)
 }
 
 /// [`exp_shifted_body`] compiled for AVX2 and FMA.
@@ -268,8 +302,29 @@ fn exp_shifted_body(row: &mut [f32], max: f32) -> f32 {
 /// instructions it is compiled to need the check.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn exp_shifted_avx2(row: &mut [f32], max: f32) -> f32 {
-    exp_shifted_body(row, max)
+unsafe fn exp_shifted_avx2(row: &mut [f32], max: f32, skip: &[usize]) -> f32 {
+    exp_shifted_body(row, max, skip)
+}
+
+/// [`lane_max`], compiled for AVX2 where the CPU has it.
+fn row_max(row: &[f32], init: f32) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    if crate::activations::has_avx2() {
+        // SAFETY: the CPU has AVX2 and FMA.
+        return unsafe { row_max_avx2(row, init) };
+    }
+    lane_max(row, init)
+}
+
+/// [`lane_max`] compiled for AVX2 and FMA.
+///
+/// # Safety
+///
+/// The CPU must have AVX2 and FMA (`activations::has_avx2`).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn row_max_avx2(row: &[f32], init: f32) -> f32 {
+    lane_max(row, init)
 }
 
 /// Rows per block of the full softmax, so that `[rows, V]` logits stay a few MB.
@@ -289,8 +344,8 @@ pub fn full_softmax_loss(rows: Rows) -> f64 {
         for (row, &t) in block.chunks_exact_mut(v).zip(&rows.targets[start..start + m]) {
             row.iter_mut().zip(rows.bias).for_each(|(l, b)| *l += b);
             let target = row[t as usize];
-            let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let sum = exp_shifted(row, max);
+            let max = row_max(row, f32::NEG_INFINITY);
+            let sum = exp_shifted(row, max, &[]);
             total += (max + sum.ln() - target) as f64;
         }
     }
