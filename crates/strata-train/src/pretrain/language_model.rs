@@ -243,24 +243,6 @@ fn lr_groups(lay: &Layout, decay: Option<f32>) -> Vec<ParamRange> {
     groups
 }
 
-/// Values per block of the gradient-norm sum: partial sums in a fixed order, so the norm does
-/// not depend on how rayon splits the work.
-const NORM_BLOCK: usize = 1 << 16;
-
-/// Scales `grad` to global L2 norm `clip` if it is longer (Keras `global_clipnorm`).
-fn clip_global_norm(grad: &mut [f32], clip: f32) {
-    if clip <= 0.0 {
-        return;
-    }
-    let partial: Vec<f64> =
-        grad.par_chunks(NORM_BLOCK).map(|c| c.iter().map(|&g| (g as f64) * (g as f64)).sum()).collect();
-    let norm = partial.iter().sum::<f64>().sqrt();
-    if norm > clip as f64 {
-        let s = (clip as f64 / norm) as f32;
-        grad.par_chunks_mut(NORM_BLOCK).for_each(|c| c.iter_mut().for_each(|g| *g *= s));
-    }
-}
-
 /// Trains from `state` (a fresh `LmState` with `epochs_done: 0`, or one read from a
 /// checkpoint) for `cfg.epochs` epochs in total; returns the final state. Deterministic for a
 /// seed and thread count (`cfg.threads` sets the chunks; the work runs on rayon's current pool).
@@ -313,7 +295,7 @@ pub fn train(mut state: LmState, train: &Corpus, heldout: &Corpus, cfg: &LmConfi
             loss_sum += losses.iter().sum::<f64>();
             tokens += t * streams.rows;
             grad.add_chunks(model, &lay, t, &chunks, &dec.ids);
-            clip_global_norm(&mut grad.data, cfg.clip_norm);
+            grad.clip(&state.model, &lay, cfg.clip_norm);
             adam.lr = if cfg.slanted { cfg.lr * slanted_factor(step, total_steps) } else { cfg.lr };
             adam.step(&mut state.model.params.data, &grad.data, &groups);
             grad.clear(&state.model, &lay);

@@ -226,6 +226,32 @@ impl Gradient {
         self.dec_ids.extend_from_slice(ids);
     }
 
+    /// Scales the gradient to global L2 norm `clip` if it is longer (Keras `global_clipnorm`;
+    /// 0 = off). Only the rows the batch touched can be non-zero, so only they are read: each
+    /// once, in id order, so the norm is the same on every run.
+    pub fn clip(&mut self, model: &LanguageModel, lay: &Layout, clip: f32) {
+        if clip <= 0.0 {
+            return;
+        }
+        let (e, h_top) = (model.embedding_dim, model.top_width());
+        for ids in [&mut self.emb_ids, &mut self.dec_ids] {
+            ids.sort_unstable();
+            ids.dedup();
+        }
+        let emb_rows = self.emb_ids.iter().map(|&id| lay.embedding.start + id as usize * e).map(|s| s..s + e);
+        let dec_rows = self.dec_ids.iter().map(|&id| lay.decoder_weight.start + id as usize * h_top).map(|s| s..s + h_top);
+        let dec_bias = self.dec_ids.iter().map(|&id| lay.decoder_bias.start + id as usize).map(|s| s..s + 1);
+        let parts: Vec<std::ops::Range<usize>> =
+            std::iter::once(lay.levels_span()).chain(emb_rows).chain(dec_rows).chain(dec_bias).collect();
+        let sq: f64 =
+            parts.iter().map(|r| self.data[r.clone()].iter().map(|&g| g as f64 * g as f64).sum::<f64>()).sum();
+        let norm = sq.sqrt();
+        if norm > clip as f64 {
+            let scale = (clip as f64 / norm) as f32;
+            parts.iter().for_each(|r| self.data[r.clone()].iter_mut().for_each(|g| *g *= scale));
+        }
+    }
+
     /// Zeroes what the last batch touched, for the next.
     pub fn clear(&mut self, model: &LanguageModel, lay: &Layout) {
         let e = model.embedding_dim;
