@@ -362,7 +362,15 @@ mod tests {
     }
 
     /// The loss straight from its definition, in f64, with none of the fast path's tricks.
-    fn reference_loss(x: &[f32], targets: &[u32], h: usize, w: &[f32], b: &[f32], sampler: &Sampler, s: &Samples) -> f64 {
+    fn reference_loss(
+        x: &[f32],
+        targets: &[u32],
+        h: usize,
+        w: &[f32],
+        b: &[f32],
+        sampler: &Sampler,
+        s: &Samples,
+    ) -> f64 {
         let logit = |i: usize, id: u32| {
             let dot: f64 = (0..h).map(|k| x[i * h + k] as f64 * w[id as usize * h + k] as f64).sum();
             dot + b[id as usize] as f64 - sampler.log_expected(id, s) as f64

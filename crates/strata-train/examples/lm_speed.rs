@@ -15,9 +15,7 @@ use std::time::Instant;
 
 use strata_nn::Cell;
 use strata_train::pretrain::corpus::Corpus;
-use strata_train::pretrain::language_model::{
-    self, LanguageModel, LmConfig, LmEpoch, LmLevel, LmProgress, LmState,
-};
+use strata_train::pretrain::language_model::{self, LanguageModel, LmConfig, LmEpoch, LmLevel, LmProgress, LmState};
 
 struct Lines {
     start: Instant,
@@ -51,7 +49,8 @@ fn main() {
         Some("gru") => Cell::Gru,
         _ => Cell::Lstm,
     };
-    let (docs_limit, heldout_docs, vocab) = (flag("--docs", "0"), flag("--heldout-docs", "500"), flag("--vocab", "20000"));
+    let (docs_limit, heldout_docs, vocab) =
+        (flag("--docs", "0"), flag("--heldout-docs", "500"), flag("--vocab", "20000"));
     let threads = flag("--threads", "2");
     rayon::ThreadPoolBuilder::new().num_threads(threads).build_global().unwrap();
     let t0 = Instant::now();

@@ -159,6 +159,7 @@ fn shared_tensors_start_where_the_classifiers_do() {
 
 #[test]
 fn an_epoch_line_reads_like_keras() {
-    let r = LmEpoch { epoch: 2, epochs: 5, loss: 4.12341, val_perplexity: 123.454, tokens_per_sec: 61234.4, seconds: 41.2 };
+    let r =
+        LmEpoch { epoch: 2, epochs: 5, loss: 4.12341, val_perplexity: 123.454, tokens_per_sec: 61234.4, seconds: 41.2 };
     assert_eq!(r.line(), "Epoch 2/5 - 41s - loss: 4.1234 - val_perplexity: 123.45 - 61,234 tokens/s");
 }

@@ -246,7 +246,13 @@ fn lr_groups(lay: &Layout, decay: Option<f32>) -> Vec<ParamRange> {
 /// Trains from `state` (a fresh `LmState` with `epochs_done: 0`, or one read from a
 /// checkpoint) for `cfg.epochs` epochs in total; returns the final state. Deterministic for a
 /// seed and thread count (`cfg.threads` sets the chunks; the work runs on rayon's current pool).
-pub fn train(mut state: LmState, train: &Corpus, heldout: &Corpus, cfg: &LmConfig, progress: &mut dyn LmProgress) -> LmState {
+pub fn train(
+    mut state: LmState,
+    train: &Corpus,
+    heldout: &Corpus,
+    cfg: &LmConfig,
+    progress: &mut dyn LmProgress,
+) -> LmState {
     let lay = Layout::of(&state.model);
     let n_params = state.model.params.len();
     let mut adam = state.optimizer.take().unwrap_or_else(|| Adam::new(n_params, cfg.lr));
@@ -351,4 +357,32 @@ pub fn perplexity(model: &LanguageModel, corpus: &Corpus, threads: usize) -> f64
         total += losses.iter().sum::<f64>();
     }
     (total / streams.tokens() as f64).exp()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slanted_schedule_rises_to_the_peak_at_the_cut_and_falls_back() {
+        let total = 100;
+        assert_eq!(slanted_factor(0, total), 1.0 / 32.0);
+        assert_eq!(slanted_factor(10, total), 1.0, "peak at 10% of the steps");
+        assert!((slanted_factor(5, total) - (1.0 + 0.5 * 31.0) / 32.0).abs() < 1e-6, "linear rise");
+        assert!((slanted_factor(55, total) - (1.0 + 0.5 * 31.0) / 32.0).abs() < 1e-6, "linear fall");
+        assert!((slanted_factor(100, total) - 1.0 / 32.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn discriminative_rates_divide_by_the_factor_per_level_down() {
+        let model = LanguageModel::new(5, 2, vec![LmLevel::new(Cell::Lstm, 0, 2), LmLevel::new(Cell::Gru, 1, 2)], 1);
+        let lay = Layout::of(&model);
+        let groups = lr_groups(&lay, Some(2.0));
+        let mults: Vec<f32> = groups.iter().map(|g| g.lr_mult).collect();
+        assert_eq!(mults, vec![0.25, 0.5, 1.0, 1.0], "embedding, lstm_0, gru_1, decoder");
+        let covered: usize = groups.iter().map(|g| g.range.len()).sum();
+        assert_eq!(covered, model.params.len(), "every tensor in exactly one group");
+        assert_eq!(groups[1].range, model.params.find("lstm_0.kernel").unwrap().range.start..lay.levels[0][2].end);
+        assert_eq!(lr_groups(&lay, None).len(), 1);
+    }
 }

@@ -105,7 +105,10 @@ pub fn load_checkpoint(dir: &Path) -> Result<LmState, DataError> {
     let get = |name: &str, shape: &[usize]| -> Result<Vec<f32>, DataError> {
         let t = st.tensor(name).map_err(|_| err(&tp, format!("tensor '{name}' is missing")))?;
         if t.dtype() != Dtype::F32 || t.shape() != shape {
-            return Err(err(&tp, format!("tensor '{name}' is {:?} {:?}, expected F32 {shape:?}", t.dtype(), t.shape())));
+            return Err(err(
+                &tp,
+                format!("tensor '{name}' is {:?} {:?}, expected F32 {shape:?}", t.dtype(), t.shape()),
+            ));
         }
         Ok(t.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
     };

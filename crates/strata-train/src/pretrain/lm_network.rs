@@ -29,7 +29,13 @@ impl Layout {
             levels: model
                 .levels
                 .iter()
-                .map(|l| [r(&format!("{}.kernel", l.name)), r(&format!("{}.recurrent_kernel", l.name)), r(&format!("{}.bias", l.name))])
+                .map(|l| {
+                    [
+                        r(&format!("{}.kernel", l.name)),
+                        r(&format!("{}.recurrent_kernel", l.name)),
+                        r(&format!("{}.bias", l.name)),
+                    ]
+                })
                 .collect(),
             decoder_weight: r("lm_decoder.weight"),
             decoder_bias: r("lm_decoder.bias"),
@@ -154,11 +160,7 @@ impl Chunk {
             let (gk, gu, gb) = (g(k), g(u), g(bias));
             let (lo, rest) = self.level_grads.split_at_mut(gu.start);
             let (mid, hi) = rest.split_at_mut(gb.start - gu.start);
-            let grads = RnnGrads {
-                kernel: &mut lo[gk],
-                recurrent: &mut mid[..gu.len()],
-                bias: &mut hi[..gb.len()],
-            };
+            let grads = RnnGrads { kernel: &mut lo[gk], recurrent: &mut mid[..gu.len()], bias: &mut hi[..gb.len()] };
             self.dx.resize(t * b * width, 0.0);
             let dy = RnnOutputGrads { seq: Some(&self.dy), last: None };
             self.caches[l].backward(d, &self.xs[l], params, dy, grads, Some(&mut self.dx));
@@ -210,10 +212,8 @@ impl Gradient {
                 g.iter_mut().zip(&c.level_grads).for_each(|(a, v)| *a += v);
             }
         }
-        let parts: Vec<crate::embedding_grad::ChunkGrad> = chunks
-            .iter()
-            .map(|c| crate::embedding_grad::ChunkGrad { ids: &c.inputs, b: c.b, demb: &c.demb })
-            .collect();
+        let parts: Vec<crate::embedding_grad::ChunkGrad> =
+            chunks.iter().map(|c| crate::embedding_grad::ChunkGrad { ids: &c.inputs, b: c.b, demb: &c.demb }).collect();
         crate::embedding_grad::scatter(&mut self.data[lay.embedding.clone()], e, t, &parts);
         let (before, dec) = self.data.split_at_mut(lay.decoder_weight.start);
         let _ = before;
@@ -239,7 +239,8 @@ impl Gradient {
             ids.dedup();
         }
         let emb_rows = self.emb_ids.iter().map(|&id| lay.embedding.start + id as usize * e).map(|s| s..s + e);
-        let dec_rows = self.dec_ids.iter().map(|&id| lay.decoder_weight.start + id as usize * h_top).map(|s| s..s + h_top);
+        let dec_rows =
+            self.dec_ids.iter().map(|&id| lay.decoder_weight.start + id as usize * h_top).map(|s| s..s + h_top);
         let dec_bias = self.dec_ids.iter().map(|&id| lay.decoder_bias.start + id as usize).map(|s| s..s + 1);
         let parts: Vec<std::ops::Range<usize>> =
             std::iter::once(lay.levels_span()).chain(emb_rows).chain(dec_rows).chain(dec_bias).collect();
