@@ -47,6 +47,23 @@ impl GruCache {
 /// Forward over a time-major input `x: [T, B, E]`. The gate loop is compiled a second time for
 /// AVX2 (chosen at run time), as the LSTM's cell is.
 pub fn forward(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache) {
+    cache.h.resize((d.t + 1) * d.b * d.h, 0.0);
+    cache.h[..d.b * d.h].fill(0.0);
+    run_steps(d, x, p, cache)
+}
+
+/// [`forward`] from a given state `h0: [B, H]`, as a language model carries it across
+/// segments; `backward` gives no gradient for `h0` (truncated BPTT). The final state is
+/// [`GruCache::last`].
+pub fn forward_from(d: RnnDims, x: &[f32], p: RnnParams, h0: &[f32], cache: &mut GruCache) {
+    assert_eq!(h0.len(), d.b * d.h, "gru: initial state is not [B, H]");
+    cache.h.resize((d.t + 1) * d.b * d.h, 0.0);
+    cache.h[..d.b * d.h].copy_from_slice(h0);
+    run_steps(d, x, p, cache)
+}
+
+/// The steps of forward, from the state already in `cache.h[0]`.
+fn run_steps(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache) {
     #[cfg(target_arch = "x86_64")]
     if crate::activations::has_avx2() {
         // SAFETY: the CPU has AVX2 and FMA.
@@ -80,7 +97,6 @@ fn forward_body(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache) {
     gemm(Gemm::new(tb, d.e, g), x, p.kernel, &mut cache.xp);
     let (b_in, b_rec) = p.bias.split_at(g);
     cache.xp.chunks_exact_mut(g).for_each(|row| row.iter_mut().zip(b_in).for_each(|(v, bias)| *v += bias));
-    cache.h[..b * h].fill(0.0);
     for t in 0..d.t {
         let (h_prev, h_next) = cache.h[t * b * h..(t + 2) * b * h].split_at_mut(b * h);
         for row in cache.hp.chunks_exact_mut(g) {

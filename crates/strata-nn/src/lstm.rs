@@ -1,6 +1,7 @@
 //! LSTM with Keras's semantics: gates stacked `(i, f, c, o)` in a `[E, 4H]` kernel, a `[H, 4H]`
 //! recurrent kernel and one `[4H]` bias; sigmoid recurrent activation, tanh activation; zero
-//! initial state.
+//! initial state ([`forward`]) or a given one ([`forward_from`], for a language model's carried
+//! state).
 //!
 //! Forward computes the input projection of all time steps in one GEMM (`[T*B, E] × [E, 4H]`)
 //! and then, per step, only `h·U` plus the fused gate math. Backward runs the steps in reverse,
@@ -52,20 +53,41 @@ impl LstmCache {
     pub fn last(&self, d: RnnDims) -> &[f32] {
         &self.h[d.t * d.b * d.h..(d.t + 1) * d.b * d.h]
     }
+
+    /// The last cell state `[B, H]`.
+    pub fn last_cell(&self, d: RnnDims) -> &[f32] {
+        &self.c[d.t * d.b * d.h..(d.t + 1) * d.b * d.h]
+    }
 }
 
-/// Forward over a time-major input `x: [T, B, E]`; results land in `cache`.
+/// Forward over a time-major input `x: [T, B, E]` from the zero state; results land in `cache`.
 pub fn forward(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut LstmCache) {
+    cache.size_for(d);
+    cache.c[..d.b * d.h].fill(0.0);
+    cache.h[..d.b * d.h].fill(0.0);
+    run_steps(d, x, p, cache);
+}
+
+/// [`forward`] from a given state `h0`, `c0` (`[B, H]` each), as a language model carries it
+/// across segments. `backward` then gives no gradient for the initial state (truncated BPTT);
+/// the final state is [`LstmCache::last`] and [`LstmCache::last_cell`].
+pub fn forward_from(d: RnnDims, x: &[f32], p: RnnParams, h0: &[f32], c0: &[f32], cache: &mut LstmCache) {
+    assert!(h0.len() == d.b * d.h && c0.len() == d.b * d.h, "lstm: initial state is not [B, H]");
+    cache.size_for(d);
+    cache.h[..d.b * d.h].copy_from_slice(h0);
+    cache.c[..d.b * d.h].copy_from_slice(c0);
+    run_steps(d, x, p, cache);
+}
+
+/// The steps of forward, from the state already in `cache.h[0]`, `cache.c[0]`.
+fn run_steps(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut LstmCache) {
     let (b, h, g) = (d.b, d.h, 4 * d.h);
     assert_eq!(x.len(), d.t * b * d.e, "lstm: input is not [T, B, E]");
-    cache.size_for(d);
     // z = x·W + bias for all steps at once: [T*B, E] × [E, 4H]
     gemm(Gemm::new(d.t * b, d.e, g), x, p.kernel, &mut cache.gates);
     for row in cache.gates.chunks_exact_mut(g) {
         row.iter_mut().zip(p.bias).for_each(|(z, bias)| *z += bias);
     }
-    cache.c[..b * h].fill(0.0);
-    cache.h[..b * h].fill(0.0);
     for t in 0..d.t {
         let z = &mut cache.gates[t * b * g..(t + 1) * b * g];
         let (h_prev, h_next) = cache.h[t * b * h..(t + 2) * b * h].split_at_mut(b * h);

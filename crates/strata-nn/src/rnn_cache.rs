@@ -44,6 +44,39 @@ impl RnnCache {
         }
     }
 
+    /// Values in a carried state of `b` rows of `h` units: `[B, H]` for the GRU, `[2, B, H]`
+    /// (hidden, then cell) for the LSTM.
+    pub fn state_len(cell: Cell, b: usize, h: usize) -> usize {
+        match cell {
+            Cell::Lstm => 2 * b * h,
+            Cell::Gru => b * h,
+        }
+    }
+
+    /// Forward from a given state (laid out as [`RnnCache::state_len`] says) instead of zeros;
+    /// backward then gives no gradient for it (truncated BPTT).
+    pub fn forward_from(&mut self, d: RnnDims, x: &[f32], p: RnnParams, state: &[f32]) {
+        match self {
+            RnnCache::Lstm(c) => {
+                let (h0, c0) = state.split_at(d.b * d.h);
+                lstm::forward_from(d, x, p, h0, c0, c)
+            }
+            RnnCache::Gru(c) => gru::forward_from(d, x, p, state, c),
+        }
+    }
+
+    /// Writes the state after the last step into `state` (the layout of `forward_from`'s).
+    pub fn final_state(&self, d: RnnDims, state: &mut [f32]) {
+        match self {
+            RnnCache::Lstm(c) => {
+                let (h, cell) = state.split_at_mut(d.b * d.h);
+                h.copy_from_slice(c.last(d));
+                cell.copy_from_slice(c.last_cell(d));
+            }
+            RnnCache::Gru(c) => state.copy_from_slice(c.last(d)),
+        }
+    }
+
     /// Backward; the contract of `lstm::backward`.
     pub fn backward(
         &mut self,
@@ -57,6 +90,87 @@ impl RnnCache {
         match self {
             RnnCache::Lstm(c) => lstm::backward(d, x, p, c, dy, grads, dx),
             RnnCache::Gru(c) => gru::backward(d, x, p, c, dy, grads, dx),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gradcheck::check;
+    use crate::Rng;
+
+    fn rand_vec(n: usize, scale: f32, rng: &mut Rng) -> Vec<f32> {
+        (0..n).map(|_| rng.uniform(-scale, scale)).collect()
+    }
+
+    fn params(cell: Cell, d: RnnDims, rng: &mut Rng) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+        let g = cell.gates() * d.h;
+        let bias_len = cell.bias_shape(d.h).iter().product();
+        (rand_vec(d.e * g, 0.6, rng), rand_vec(d.h * g, 0.6, rng), rand_vec(bias_len, 0.5, rng))
+    }
+
+    /// Running T steps at once equals running the first steps, then the rest from the state
+    /// they ended in: what a language model's carried state relies on.
+    #[test]
+    fn forward_from_the_final_state_continues_the_sequence() {
+        for cell in [Cell::Lstm, Cell::Gru] {
+            let mut rng = Rng::new(4);
+            let (b, e, h, t1, t2) = (3, 4, 5, 3, 4);
+            let whole = RnnDims { b, t: t1 + t2, e, h };
+            let (k, u, bias) = params(cell, whole, &mut rng);
+            let p = RnnParams { kernel: &k, recurrent: &u, bias: &bias };
+            let x = rand_vec(whole.t * b * e, 1.0, &mut rng);
+            let mut all = RnnCache::new(cell);
+            all.forward(whole, &x, p);
+            let (d1, d2) = (RnnDims { t: t1, ..whole }, RnnDims { t: t2, ..whole });
+            let mut first = RnnCache::new(cell);
+            first.forward_from(d1, &x[..t1 * b * e], p, &vec![0.0; RnnCache::state_len(cell, b, h)]);
+            let mut state = vec![0.0; RnnCache::state_len(cell, b, h)];
+            first.final_state(d1, &mut state);
+            let mut second = RnnCache::new(cell);
+            second.forward_from(d2, &x[t1 * b * e..], p, &state);
+            let (want, got) = (all.outputs(whole), [first.outputs(d1), second.outputs(d2)].concat());
+            let worst = want.iter().zip(&got).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+            assert!(worst < 1e-6, "{cell:?}: split run differs by {worst}");
+            assert!(state.iter().any(|&v| v.abs() > 1e-3), "{cell:?}: the carried state is not trivial");
+        }
+    }
+
+    /// Backward after `forward_from` a non-zero state: the weights' gradients (the state is a
+    /// constant, truncated BPTT) and the input's match finite differences.
+    #[test]
+    fn gradients_from_a_given_state_match_finite_differences() {
+        for cell in [Cell::Lstm, Cell::Gru] {
+            let mut rng = Rng::new(12);
+            let d = RnnDims { b: 2, t: 3, e: 3, h: 3 };
+            let (k, u, bias) = params(cell, d, &mut rng);
+            let x = rand_vec(d.t * d.b * d.e, 1.0, &mut rng);
+            let state = rand_vec(RnnCache::state_len(cell, d.b, d.h), 0.9, &mut rng);
+            let probe = rand_vec(d.t * d.b * d.h, 1.0, &mut rng);
+            let last_probe = rand_vec(d.b * d.h, 1.0, &mut rng);
+            let loss = |x: &[f32], k: &[f32], u: &[f32], bias: &[f32]| {
+                let mut c = RnnCache::new(cell);
+                c.forward_from(d, x, RnnParams { kernel: k, recurrent: u, bias }, &state);
+                let seq: f64 = c.outputs(d).iter().zip(&probe).map(|(o, p)| (o * p) as f64).sum();
+                seq + c.last(d).iter().zip(&last_probe).map(|(o, p)| (o * p) as f64).sum::<f64>()
+            };
+            let p = RnnParams { kernel: &k, recurrent: &u, bias: &bias };
+            let mut c = RnnCache::new(cell);
+            c.forward_from(d, &x, p, &state);
+            let (mut dk, mut du, mut db, mut dx) =
+                (vec![0.0; k.len()], vec![0.0; u.len()], vec![0.0; bias.len()], vec![0.0; x.len()]);
+            let grads = RnnGrads { kernel: &mut dk, recurrent: &mut du, bias: &mut db };
+            let dy = RnnOutputGrads { seq: Some(&probe), last: Some(&last_probe) };
+            c.backward(d, &x, p, dy, grads, Some(&mut dx));
+            for worst in [
+                check("from_state.kernel", &k, &dk, |v| loss(&x, v, &u, &bias)),
+                check("from_state.recurrent_kernel", &u, &du, |v| loss(&x, &k, v, &bias)),
+                check("from_state.bias", &bias, &db, |v| loss(&x, &k, &u, v)),
+                check("from_state.input", &x, &dx, |v| loss(v, &k, &u, &bias)),
+            ] {
+                assert!(worst < 1e-2, "{cell:?}: max rel diff {worst}");
+            }
         }
     }
 }

@@ -7,4 +7,7 @@
 
 pub mod corpus;
 pub mod language_model;
+pub mod lm_checkpoint;
+mod lm_network;
+mod lm_stream;
 pub mod skipgram;
