@@ -213,7 +213,7 @@ pub fn pretrain<P: PretrainProgress>(
                 if let Some(w) = &vectors {
                     model.params.get_mut("embedding.weight").copy_from_slice(w);
                 }
-                LmState { model, epochs_done: 0, history: Vec::new() }
+                LmState::fresh(model)
             }
         };
         let cfg = LmConfig { seed: s.seed, ..s.lm.clone() };

@@ -122,10 +122,8 @@ fn lm_config(stage: &LanguageModelStage, fit: &FitOptions) -> LmConfig {
         clip_norm: 0.25,
         seed: fit.seed,
         threads: rayon::current_num_threads(),
-        // MERGE: the language-model branch adds these two fields (discriminative rates, and
-        // ULMFiT's slanted triangular rate, `stage.stlr`); uncomment them then.
-        // lr_decay_per_level: Some(stage.lr_decay_per_level),
-        // slanted: true,
+        lr_decay_per_level: Some(stage.lr_decay_per_level),
+        slanted: true,
     }
 }
 
@@ -210,9 +208,7 @@ pub fn fine_tune(
         grouped(train.tokens() as u64),
         stage.epochs
     ));
-    // MERGE: the language-model branch may give `LmState` more fields (the optimizer's state);
-    // a fresh state then comes from its constructor.
-    let state = LmState { model, epochs_done: 0, history: Vec::new() };
+    let state = LmState::fresh(model);
     let cfg = lm_config(&stage, fit);
     let state = language_model::train(state, &train, &heldout, &cfg, &mut LmLines { inner: progress });
     Ok(FineTuned { init: with_tensors(init, state.model.params), history: state.history })

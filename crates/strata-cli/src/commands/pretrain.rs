@@ -18,6 +18,7 @@ use strata_model::zoo::{self, Knobs};
 use strata_model::{model_file, pretrained};
 use strata_text::TokenizerConfig;
 use strata_train::pretrain::language_model::{LmConfig, LmEpoch, LmProgress, LmState};
+use strata_train::pretrain::lm_checkpoint::{checkpoint_exists, load_checkpoint, save_checkpoint};
 use strata_train::pretrain::skipgram::{SkipGramConfig, SkipGramEpoch};
 use strata_workflow::pipeline::ModelSettings;
 use strata_workflow::pretrain::{self as workflow, Objective, PretrainProgress, PretrainSettings, Resume};
@@ -26,27 +27,6 @@ use crate::args::PretrainArgs;
 use crate::progress::{float, note};
 use crate::run_args::RunArgs;
 
-/// The language model's checkpoint in `run/checkpoint/`. A thin wrapper so the call has one
-/// place: it becomes `strata_train::pretrain::language_model::save_checkpoint(run, state)` when
-/// the language model's branch lands (the interface stub has no checkpoint yet).
-fn save_checkpoint(run: &Path, state: &LmState) -> Result<()> {
-    let _ = (run, state);
-    unimplemented!("language_model::save_checkpoint arrives with the language model's branch")
-}
-
-/// Reads back what [`save_checkpoint`] wrote; becomes
-/// `strata_train::pretrain::language_model::load_checkpoint(run)`.
-fn load_checkpoint(run: &Path) -> Result<LmState> {
-    let _ = run;
-    unimplemented!("language_model::load_checkpoint arrives with the language model's branch")
-}
-
-/// Whether `run` holds a checkpoint (after repairing a swap a crash cut short).
-fn checkpoint_exists(run: &Path) -> Result<bool> {
-    let dir = run.join("checkpoint");
-    strata_model::atomic::recover_dir(&dir)?;
-    Ok(dir.is_dir())
-}
 
 /// `1234567` as `1,234,567`.
 fn thousands(v: f64) -> String {
@@ -143,7 +123,7 @@ impl LmProgress for Printer {
         self.write_history();
         if self.failed.is_none() {
             if let Err(e) = save_checkpoint(&self.out, state) {
-                self.failed = Some(e.context(format!("the checkpoint after epoch {} failed", record.epoch)));
+                self.failed = Some(anyhow::Error::from(e).context(format!("the checkpoint after epoch {} failed", record.epoch)));
             }
         }
     }
@@ -247,6 +227,8 @@ impl PretrainArgs {
                 clip_norm: self.clip_norm,
                 seed: self.seed,
                 threads,
+                lr_decay_per_level: None,
+                slanted: false,
             },
             validation_split: self.validation_split,
             seed: self.seed,
