@@ -32,6 +32,7 @@ pub mod params;
 pub mod rng;
 pub mod rnn;
 pub mod rnn_cache;
+pub mod skipgram;
 pub mod small_gemm;
 
 pub use params::{ParamSpec, ParamStore};
