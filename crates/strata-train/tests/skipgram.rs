@@ -92,7 +92,10 @@ fn same_seed_and_threads_give_the_same_bits_and_another_seed_does_not() {
         let (b, hb) = run(&corpus, &config(threads, 5));
         let (c, _) = run(&corpus, &config(threads, 6));
         assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()), "threads {threads}: not reproducible");
-        assert_eq!(ha.iter().map(|e| e.loss.to_bits()).collect::<Vec<_>>(), hb.iter().map(|e| e.loss.to_bits()).collect::<Vec<_>>());
+        assert_eq!(
+            ha.iter().map(|e| e.loss.to_bits()).collect::<Vec<_>>(),
+            hb.iter().map(|e| e.loss.to_bits()).collect::<Vec<_>>()
+        );
         assert_ne!(a, c, "threads {threads}: the seed must matter");
     }
 }

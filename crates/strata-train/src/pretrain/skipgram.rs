@@ -18,8 +18,8 @@
 //! seed and the thread count.
 //!
 //! What it costs: memory for `threads` extra copies of the input and output matrices of the
-//! trained words (`2·threads·V·D·4` bytes: 160 MB at 16 threads, 20k words, D 128); the merge,
-//! which streams the touched rows of `threads + 1` copies once per round (blocks are up to 64k
+//! trained words (`2·threads·V·D·4` bytes: 330 MB at 16 threads, 20k words, D 128); the merge,
+//! which streams the touched rows of `threads + 1` copies once per round (blocks are up to 32k
 //! words, so that is a few percent of a round); and staleness — a thread does not see the
 //! other threads' updates of the current round, where Hogwild sees most of them at once.
 //! Measured numbers are in the issue-12 report (examples/skipgram_speed.rs measures them).
@@ -70,7 +70,7 @@ pub struct SkipGramEpoch {
 const MAX_SENTENCE: usize = 1000;
 /// Words per block at most: large enough that the merge is a few percent of a round, small
 /// enough that a thread's view is not too stale (and that small corpora still split).
-const MAX_BLOCK_WORDS: usize = 1 << 16;
+const MAX_BLOCK_WORDS: usize = 1 << 15;
 /// The noise table holds this many ids at most (fastText's size), ~1000 per word below that.
 const MAX_TABLE: usize = 10_000_000;
 const TABLE_PER_WORD: usize = 1000;
@@ -266,7 +266,12 @@ struct Shard {
 impl Shard {
     fn new(input: Vec<f32>, dim: usize) -> Shard {
         let rows = input.len() / dim.max(1);
-        Shard { output: vec![0.0; input.len()], input, input_touched: vec![false; rows], output_touched: vec![false; rows] }
+        Shard {
+            output: vec![0.0; input.len()],
+            input,
+            input_touched: vec![false; rows],
+            output_touched: vec![false; rows],
+        }
     }
 }
 
@@ -353,7 +358,8 @@ fn merge_matrix(base: &mut [f32], copies: Vec<(&mut [f32], &mut [bool])>, dim: u
     let chunks = base.len().div_ceil(MERGE_ROWS * dim);
     let mut parts: Vec<Vec<(&mut [f32], &mut [bool])>> = (0..chunks).map(|_| Vec::new()).collect();
     for (rows, touched) in copies {
-        for (part, pair) in parts.iter_mut().zip(rows.chunks_mut(MERGE_ROWS * dim).zip(touched.chunks_mut(MERGE_ROWS))) {
+        for (part, pair) in parts.iter_mut().zip(rows.chunks_mut(MERGE_ROWS * dim).zip(touched.chunks_mut(MERGE_ROWS)))
+        {
             part.push(pair);
         }
     }
