@@ -33,6 +33,7 @@ pub mod rng;
 pub mod rnn;
 pub mod rnn_cache;
 pub mod sampled_softmax;
+pub mod skipgram;
 pub mod small_gemm;
 
 pub use params::{ParamSpec, ParamStore};
