@@ -22,7 +22,11 @@
 //! which streams the touched rows of `threads + 1` copies once per round (blocks are up to 32k
 //! words, so that is a few percent of a round); and staleness — a thread does not see the
 //! other threads' updates of the current round, where Hogwild sees most of them at once.
-//! Measured numbers are in the issue-12 report (examples/skipgram_speed.rs measures them).
+//! Measured with examples/skipgram_speed.rs on IMDB's unlabelled half (11.9M words, 20k
+//! words, D 128, window 5, 5 negatives, sample 1e-3, one epoch): one thread 759k words/s; with
+//! two, the merge took 0.5 s of a 23 s epoch (2%) and the epoch's loss was 2.53 against one
+//! thread's 2.44 (the staleness), with the same neighbours for "good", "bad", "boring". The
+//! two-thread speed-up itself could not be measured on the shared two-core machine we had.
 
 use std::ops::Range;
 use std::time::Instant;
