@@ -462,6 +462,11 @@ pub struct CvCmd {
     /// "n_test", "seconds"}], "mean_accuracy", "std_accuracy" (over folds), "epochs", "seconds"}
     #[arg(long, help_heading = OUTPUT)]
     pub json: bool,
+    /// Write the folds to FILE before training, one `line<TAB>fold` per example (its 1-based
+    /// line in --data, the 0-based fold that tests it: fold 0 is the report's fold 1), so another
+    /// tool can be scored on the same splits; never the --data file
+    #[arg(long, value_name = "FILE", help_heading = OUTPUT)]
+    pub folds_out: Option<PathBuf>,
     #[command(flatten)]
     pub read: ReadArgs,
     #[command(flatten)]

@@ -4,11 +4,13 @@ use std::cell::Cell;
 use std::path::Path;
 
 use anyhow::{bail, Result};
-use strata_data::LabelMap;
+use strata_data::{Example, LabelMap};
 use strata_train::{EpochRecord, Progress};
 use strata_workflow::pipeline::{cross_validate, Labelled, Probes};
+use strata_workflow::splits::{kfold_splits, Split};
 
 use crate::args::CvCmd;
+use crate::output_file::write_results;
 use crate::progress::{float, EpochPrinter};
 
 /// Epoch lines prefixed by the fold they belong to (`Fold 3/10 Epoch 2/5 - …`). The fold in
@@ -59,6 +61,19 @@ pub(crate) fn check_classes_fill_folds(data: &Path, labels: &LabelMap, y: &[usiz
     Ok(())
 }
 
+/// `--folds-out`: `line<TAB>fold` for every example, in file order — its line in --data and the
+/// 0-based fold whose test part it is. `splits` are the ones `cross_validate` computes from the
+/// same labels, fold count, validation split and seed, so the file is the folds cv tests on.
+fn folds_tsv(examples: &[Example], splits: &[Split]) -> String {
+    let mut fold_of = vec![0; examples.len()];
+    for (f, split) in splits.iter().enumerate() {
+        for &i in &split.test {
+            fold_of[i] = f;
+        }
+    }
+    examples.iter().zip(fold_of).map(|(e, f)| format!("{}\t{f}\n", e.line)).collect()
+}
+
 pub fn run(a: CvCmd) -> Result<()> {
     let mut s = a.train.settings(a.validation_split)?;
     s.probes = Probes::Off;
@@ -68,6 +83,10 @@ pub fn run(a: CvCmd) -> Result<()> {
     check_early_stopping_has_validation(a.train.early_stopping, a.validation_split)?;
     let (examples, labels, y) = super::labelled(&a.data, &a.read.options())?;
     check_classes_fill_folds(&a.data, &labels, &y, a.folds)?;
+    if let Some(out) = &a.folds_out {
+        let splits = kfold_splits(&y, a.folds, s.validation_split, s.fit.seed);
+        write_results(out, Some(&a.data), folds_tsv(&examples, &splits).as_bytes())?;
+    }
     let fold = Cell::new(1);
     let mut printer = FoldPrinter { inner: EpochPrinter::new(), fold: &fold, folds: a.folds };
     let json = a.json;
