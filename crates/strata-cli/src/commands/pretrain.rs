@@ -27,7 +27,6 @@ use crate::args::PretrainArgs;
 use crate::progress::{float, note};
 use crate::run_args::RunArgs;
 
-
 /// `1234567` as `1,234,567`.
 fn thousands(v: f64) -> String {
     let digits = format!("{:.0}", v.max(0.0));
@@ -123,7 +122,8 @@ impl LmProgress for Printer {
         self.write_history();
         if self.failed.is_none() {
             if let Err(e) = save_checkpoint(&self.out, state) {
-                self.failed = Some(anyhow::Error::from(e).context(format!("the checkpoint after epoch {} failed", record.epoch)));
+                self.failed =
+                    Some(anyhow::Error::from(e).context(format!("the checkpoint after epoch {} failed", record.epoch)));
             }
         }
     }
