@@ -195,7 +195,8 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 0, help_heading = TRAINING)]
     pub seed: u64,
     /// end-to-end, layerwise, deep-supervision, gradual-unfreeze or ulmfit (needs --init-from a
-    /// pretrained language model); --epochs is the budget shared by the stages
+    /// pretrained language model); --epochs is the budget shared by the classifier's stages
+    /// (ulmfit first fine-tunes the language model for as many epochs again)
     #[arg(long, value_enum, default_value_t = choices::Schedule::EndToEnd, help_heading = SCHEDULE)]
     pub schedule: choices::Schedule,
     /// A schedule declared in TOML as [[stage]] tables (train = [...], heads = {...},

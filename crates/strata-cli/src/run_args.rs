@@ -62,7 +62,7 @@ impl RunArgs {
     pub fn read(dir: &Path) -> Result<RunArgs> {
         let path = dir.join(FILE);
         let text = std::fs::read_to_string(&path).map_err(|e| {
-            anyhow!("{}: cannot read: {e} (hint: resume a run started with --checkpoint-every)", path.display())
+            anyhow!("{}: cannot read: {e} (hint: --resume takes the run folder of an earlier `strata train --checkpoint-every` or `strata pretrain`)", path.display())
         })?;
         let stored: Stored = serde_json::from_str(&text)
             .map_err(|e| anyhow!("{}: corrupt: {e} (hint: restore the run folder)", path.display()))?;

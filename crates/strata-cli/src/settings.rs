@@ -174,11 +174,13 @@ impl TrainArgs {
             bail!("--{flag} differs from the tokenizer of {shown} ({there}) (hint: --init-from takes the folder's vocabulary; leave out --{flag})")
         };
         if let Some(n) = self.num_words.filter(|&n| Some(n) != theirs.num_words) {
-            differs(&format!("num-words {n}"), format!("num_words {:?}", theirs.num_words))?;
+            let there = theirs.num_words.map_or("every word".to_string(), |n| format!("num_words {n}"));
+            differs(&format!("num-words {n}"), there)?;
         }
         let oov = (!self.oov_token.is_empty()).then(|| self.oov_token.clone());
         if self.oov_token != "<OOV>" && oov != theirs.oov_token {
-            differs("oov-token", format!("oov_token {:?}", theirs.oov_token))?;
+            let there = theirs.oov_token.as_ref().map_or("no OOV token".to_string(), |t| format!("oov_token {t}"));
+            differs("oov-token", there)?;
         }
         if self.no_lower && theirs.lower {
             differs("no-lower", "it lower-cases".into())?;
@@ -190,10 +192,15 @@ impl TrainArgs {
         if self.tokenizer != choices::Tokenizer::Word
             && (char_level != theirs.char_level || self.tokenizer.segmenter() != theirs.segmenter)
         {
-            differs("tokenizer", format!("char_level {}, segmenter {:?}", theirs.char_level, theirs.segmenter))?;
+            let there = match (theirs.char_level, theirs.segmenter) {
+                (true, _) => "it splits characters",
+                (false, strata_text::Segmenter::Jieba) => "it segments words with jieba",
+                (false, strata_text::Segmenter::Keras) => "it splits words",
+            };
+            differs("tokenizer", there.into())?;
         }
         if self.filters != KERAS_FILTERS && self.filters != theirs.filters {
-            differs("filters", format!("filters {:?}", theirs.filters))?;
+            differs("filters", format!("filters \"{}\"", theirs.filters.escape_debug()))?;
         }
         Ok(Some(init))
     }

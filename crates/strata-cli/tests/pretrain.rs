@@ -255,3 +255,44 @@ fn a_run_killed_after_a_checkpoint_resumes_to_the_same_bytes() {
     // a flag that differs from the run's is refused, as train's --resume does
     assert_user_error(&c.run(&["pretrain", "--resume", "killed", "--epochs", "5"]), &["--epochs", "conflicts"]);
 }
+
+/// Copies folder `from` to `to` (files and subfolders).
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// What the review of the merged branch found: each was a panic, an abort or a saved NaN folder.
+#[test]
+fn another_run_s_checkpoint_oversized_models_and_divergence_are_one_error_line() {
+    let c = case(200);
+    let flags = ["--sg-epochs", "1", "--epochs", "2"];
+    assert_ok(&pretrain(&c, "a", &flags));
+    let mut small: Vec<&str> = vec!["pretrain", "--data", "u.txt", "--out", "v"];
+    small.extend(TINY.iter().map(|&f| if f == "200" { "50" } else { f }));
+    assert_ok(&c.run(&[&small[..], &flags[..]].concat()));
+    // a's run folder with v's checkpoint (ids of another vocabulary): refused before training
+    copy_dir(&c.path("a"), &c.path("x"));
+    std::fs::remove_dir_all(c.path("x/checkpoint")).unwrap();
+    copy_dir(&c.path("v/checkpoint"), &c.path("x/checkpoint"));
+    let before = bytes(&c, "x/model/model.safetensors");
+    assert_user_error(&c.run(&["pretrain", "--resume", "x"]), &["checkpoint", "another model", "--overwrite"]);
+    assert!(bytes(&c, "x/model/model.safetensors") == before, "the folder is left as it was");
+    // sizes train refuses are refused here too, before --out is claimed
+    let o = c.run(&["pretrain", "--data", "u.txt", "--out", "u", "--units", "1000000000", "--threads", "1"]);
+    assert_user_error(&o, &["--units", "limit"]);
+    assert_user_error(&pretrain(&c, "n", &["--negatives", "1000000000000"]), &["--negatives", "limit"]);
+    assert!(!c.path("u").exists() && !c.path("n").exists());
+    // a loss that became NaN stops the run instead of saving NaN tensors
+    let o = pretrain(&c, "d", &["--sg-lr", "1e30", "--sg-epochs", "1", "--epochs", "1"]);
+    assert_user_error(&o, &["skip-gram", "NaN", "--sg-lr"]);
+    assert!(!c.path("d/model").exists(), "no folder of NaN tensors");
+}

@@ -234,7 +234,7 @@ fn language_model(r: &ExperimentResults) -> Markup {
             tr { th { "schedule" } th { "epoch" } th { "loss" } th { "val_perplexity" } }
             @for sc in &r.schedules {
                 @for (epoch, loss, ppl) in mean_lm_curve(sc) {
-                    tr { td { (sc.name) } td { (epoch) } td { (format!("{loss:.4}")) } td { (format!("{ppl:.2}")) } }
+                    tr { td { (sc.name) } td { (epoch) } td { (format!("{loss:.4}")) } td { (ppl.map_or("—".to_string(), |p| format!("{p:.2}"))) } }
                 }
             }
         }

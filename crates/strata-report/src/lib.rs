@@ -16,7 +16,7 @@ pub mod results;
 pub use html::html;
 pub use markdown::markdown;
 
-use crate::results::{ExperimentResults, LmPoint, ScheduleResult};
+use crate::results::{ExperimentResults, ScheduleResult};
 
 /// Text made safe inside HTML and SVG (element content and quoted attributes), by maud's
 /// escaper — the one the report's template uses — for pages written outside a template.
@@ -81,15 +81,16 @@ pub fn has_pretrained(results: &ExperimentResults) -> bool {
 }
 
 /// The language-model stage of `s`, mean over splits at each epoch: (epoch, loss,
-/// val_perplexity).
-pub fn mean_lm_curve(s: &ScheduleResult) -> Vec<(usize, f64, f64)> {
+/// val_perplexity, where every split has one).
+pub fn mean_lm_curve(s: &ScheduleResult) -> Vec<(usize, f64, Option<f64>)> {
     let Some(first) = s.language_model.first() else { return Vec::new() };
     (0..first.len())
         .map(|i| {
             let points: Vec<_> = s.language_model.iter().filter_map(|c| c.get(i)).collect();
             let n = points.len().max(1) as f64;
-            let mean = |f: fn(&LmPoint) -> f64| points.iter().map(|p| f(p)).sum::<f64>() / n;
-            (first[i].epoch, mean(|p| p.loss), mean(|p| p.val_perplexity))
+            let loss = points.iter().map(|p| p.loss).sum::<f64>() / n;
+            let perplexities: Option<Vec<f64>> = points.iter().map(|p| p.val_perplexity).collect();
+            (first[i].epoch, loss, perplexities.map(|v| v.iter().sum::<f64>() / n))
         })
         .collect()
 }

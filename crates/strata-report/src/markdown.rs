@@ -177,7 +177,8 @@ fn language_model(r: &ExperimentResults, s: &mut String) {
     s.push_str("\n## Language-model fine-tuning on the training texts (mean over splits)\n\n| schedule | epoch | loss | val_perplexity |\n|---|---|---|---|\n");
     for sc in &r.schedules {
         for (epoch, loss, ppl) in mean_lm_curve(sc) {
-            let _ = writeln!(s, "| {} | {epoch} | {loss:.4} | {ppl:.2} |", sc.name);
+            let ppl = ppl.map_or("—".to_string(), |p| format!("{p:.2}"));
+            let _ = writeln!(s, "| {} | {epoch} | {loss:.4} | {ppl} |", sc.name);
         }
     }
 }

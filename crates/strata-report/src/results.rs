@@ -76,8 +76,10 @@ pub struct LmPoint {
     pub epoch: usize,
     /// Mean sampled-softmax loss per token.
     pub loss: f64,
-    /// Perplexity of the full softmax on the split's validation texts.
-    pub val_perplexity: f64,
+    /// Perplexity of the full softmax on the split's validation texts; absent when the split
+    /// holds none out (`--validation-split 0`).
+    #[serde(default)]
+    pub val_perplexity: Option<f64>,
     pub seconds: f64,
 }
 
@@ -155,5 +157,19 @@ impl ExperimentResults {
         }
         let word = if self.protocol.contains("fold") { "fold" } else { "split" };
         (1..=n).map(|i| format!("{word} {i}")).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LmPoint;
+
+    #[test]
+    fn a_language_model_epoch_without_held_out_text_reads_back() {
+        // `--validation-split 0`: the perplexity is null (it was NaN, which `strata report` refused)
+        let p: LmPoint = serde_json::from_str(r#"{"epoch":1,"loss":4.5,"val_perplexity":null,"seconds":2.0}"#).unwrap();
+        assert_eq!(p.val_perplexity, None);
+        let json = serde_json::to_string(&p).unwrap();
+        assert_eq!(serde_json::from_str::<LmPoint>(&json).unwrap(), p);
     }
 }

@@ -178,7 +178,7 @@ fn pretrained_results() -> ExperimentResults {
     let gu = schedule("gradual-unfreeze", &[0.6, 0.6, 0.6, 0.6], 2, Some(2), None);
     let mut ulm = schedule("ulmfit", &[0.7, 0.6, 0.7, 0.7], 2, Some(2), None);
     (ulm.pretrained, ulm.scratch) = (true, Some("gradual-unfreeze".into()));
-    let lm = |e: usize, loss: f64, ppl: f64| LmPoint { epoch: e, loss, val_perplexity: ppl, seconds: 1.0 };
+    let lm = |e: usize, loss: f64, ppl: f64| LmPoint { epoch: e, loss, val_perplexity: Some(ppl), seconds: 1.0 };
     ulm.language_model = vec![vec![lm(1, 5.0, 200.0), lm(2, 4.0, 100.0)], vec![lm(1, 6.0, 300.0), lm(2, 5.0, 150.0)]];
     r.schedules = vec![r.schedules[0].clone(), lw, pre, gu, ulm];
     r

@@ -49,6 +49,19 @@ pub fn float(v: f64) -> String {
     }
 }
 
+/// `1234567` as `1,234,567`: counts and rates in progress lines.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Keras's epoch line, prefixed by the stage in multi-stage schedules:
 /// `Stage 2/3 [lstm_1 + aux head] Epoch 3/5 - 12.0s - loss: 0.4211 - accuracy: 0.8123 - ...`.
 pub fn epoch_line(r: &EpochRecord) -> String {

@@ -196,8 +196,9 @@ impl Schedule {
 
     /// ULMFiT (Howard & Ruder 2018): the pretrained language model fine-tuned on the target
     /// texts for `epochs` epochs (discriminative rates, STLR), then the classifier from its
-    /// levels by gradual unfreezing (lr ÷ 2.6 per group down, STLR) within the same `epochs`
-    /// budget. The language-model stage needs `--init-from` a folder holding a language model.
+    /// levels by gradual unfreezing (lr ÷ 2.6 per group down, STLR) within the `epochs` budget
+    /// of gradual-unfreeze: the language-model stage's epochs come on top of the classifier's.
+    /// It needs `--init-from` a folder holding a language model.
     pub fn ulmfit(model: &ModelConfig, epochs: usize) -> Schedule {
         let language_model =
             Some(LanguageModelStage { epochs: epochs.max(1), lr_decay_per_level: ULMFIT_DECAY, stlr: Stlr::ULMFIT });

@@ -161,5 +161,9 @@ fn shared_tensors_start_where_the_classifiers_do() {
 fn an_epoch_line_reads_like_keras() {
     let r =
         LmEpoch { epoch: 2, epochs: 5, loss: 4.12341, val_perplexity: 123.454, tokens_per_sec: 61234.4, seconds: 41.2 };
-    assert_eq!(r.line(), "Epoch 2/5 - 41s - loss: 4.1234 - val_perplexity: 123.45 - 61,234 tokens/s");
+    assert_eq!(r.line(), "Epoch 2/5 - 41s - loss: 4.1234 - val_perplexity: 123.4540 - 61,234 tokens/s");
+    let unheld = LmEpoch { val_perplexity: f64::NAN, ..r.clone() };
+    assert_eq!(unheld.line(), "Epoch 2/5 - 41s - loss: 4.1234 - 61,234 tokens/s", "nothing held out");
+    let wild = LmEpoch { val_perplexity: 3.2e114, ..r };
+    assert!(wild.line().contains("val_perplexity: 3.200e114 -"), "{}", wild.line());
 }

@@ -150,7 +150,12 @@ fn probe_as_loaded(data: &TrainData, s: &TrainSettings, init: &InitFrom) -> Resu
 fn lm_curve(history: &[LmEpoch]) -> Vec<LmPoint> {
     history
         .iter()
-        .map(|r| LmPoint { epoch: r.epoch, loss: r.loss, val_perplexity: r.val_perplexity, seconds: r.seconds })
+        .map(|r| LmPoint {
+            epoch: r.epoch,
+            loss: r.loss,
+            val_perplexity: Some(r.val_perplexity).filter(|p| !p.is_nan()),
+            seconds: r.seconds,
+        })
         .collect()
 }
 

@@ -23,6 +23,7 @@ use strata_model::model::Model;
 pub use strata_model::model::ModelSettings;
 use strata_train::fit::{EpochRecord, FitInput, FitOptions, Progress, TrainState};
 use strata_train::fit_schedule_from;
+use strata_train::history::thousands;
 use strata_train::schedule::Schedule;
 
 /// How text becomes ids.
@@ -272,22 +273,9 @@ fn load_embeddings(
     let percent = if words == 0 { 0.0 } else { 100.0 * found as f64 / words as f64 };
     Ok(format!(
         "Embeddings: {} of {} words found in {shown} ({percent:.1}%); the rest start random",
-        grouped(found),
-        grouped(words)
+        thousands(found as u64),
+        thousands(words as u64)
     ))
-}
-
-/// `8123` as `8,123`.
-fn grouped(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Splits all examples into train and validation parts by `s.validation_split`.

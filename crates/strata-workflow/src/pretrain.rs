@@ -189,8 +189,12 @@ pub fn pretrain<P: PretrainProgress>(
 ) -> Result<Pretraining, WorkflowError> {
     let config = model_config(s, docs.train.vocab_size);
     config.validate()?;
+    strata_model::limits::check_training(&config, s.lm.bptt, s.lm.batch_size)?;
     let plan = lm_levels(&config)?;
     let (v, e) = (config.vocab_size, config.embedding_dim);
+    if let Some(state) = &resume.lm {
+        check_checkpoint_fits(&state.model, v, e, &plan.lm)?;
+    }
     let mut sg_epochs = Vec::new();
     let mut vectors = None;
     // a resumed LM carries its embedding: skip-gram's vectors are already in it
@@ -201,6 +205,10 @@ pub fn pretrain<P: PretrainProgress>(
         init::uniform(&mut w, config.embedding_init, &mut Rng::derive(s.seed, 0x5347));
         let cfg = SkipGramConfig { dim: e, seed: s.seed, ..s.skipgram.clone() };
         sg_epochs = skipgram::train(&docs.train, &mut w, &cfg, &mut |r| progress.on_skipgram_epoch(r));
+        if let Some(r) = sg_epochs.iter().find(|r| !r.loss.is_finite()) {
+            let why = format!("the loss became {} in epoch {}", r.loss, r.epoch);
+            return Err(WorkflowError::Diverged { run: "skip-gram".into(), why: why + " (lower --sg-lr)" });
+        }
         vectors = Some(w);
     }
     let mut tensors = ParamStore::default();
@@ -219,6 +227,10 @@ pub fn pretrain<P: PretrainProgress>(
         let cfg = LmConfig { seed: s.seed, ..s.lm.clone() };
         let done = language_model::train(state, &docs.train, &docs.heldout, &cfg, progress);
         lm_epochs = done.history.clone();
+        if let Some(r) = lm_epochs.iter().find(|r| !r.loss.is_finite() || r.val_perplexity.is_infinite()) {
+            let why = format!("the loss became {} in epoch {}", r.loss, r.epoch);
+            return Err(WorkflowError::Diverged { run: "language model".into(), why });
+        }
         tensors = done.model.params;
     } else if let Some(w) = vectors {
         let range = tensors.add("embedding.weight", &[v, e]);
@@ -228,6 +240,29 @@ pub fn pretrain<P: PretrainProgress>(
     let file = folder_file(docs, s, config, &ran);
     let pretrained = Pretrained { file, tensors, tokenizer: docs.tokenizer.clone() };
     Ok(Pretraining { pretrained, objective, skipgram: sg_epochs, lm: lm_epochs })
+}
+
+/// A checkpoint is resumed only into the run that wrote it: the same vocabulary, width and
+/// levels (a checkpoint copied in from another run would index past the vocabulary).
+fn check_checkpoint_fits(lm: &LanguageModel, v: usize, e: usize, levels: &[LmLevel]) -> Result<(), WorkflowError> {
+    if lm.vocab_size == v && lm.embedding_dim == e && lm.levels == levels {
+        return Ok(());
+    }
+    let describe = |v: usize, e: usize, levels: &[LmLevel]| {
+        let names: Vec<String> = levels.iter().map(|l| format!("{} {}", l.name, l.units)).collect();
+        format!("vocabulary {v}, embedding {e}, levels [{}]", names.join(", "))
+    };
+    Err(strata_data::DataError::new(
+        "checkpoint/state.json",
+        None,
+        format!(
+            "the checkpoint is of another model ({}) than this run's ({})",
+            describe(lm.vocab_size, lm.embedding_dim, &lm.levels),
+            describe(v, e, levels)
+        ),
+        "resume the run folder that wrote this checkpoint, or start again with --overwrite",
+    )
+    .into())
 }
 
 /// What a run trained: the objectives, the language model's levels and each one's epochs.

@@ -13,7 +13,7 @@ use strata_data::DataError;
 use strata_nn::{Cell, ParamStore};
 use strata_text::Tokenizer;
 use strata_train::fit::{FitOptions, Progress};
-use strata_train::history::float;
+use strata_train::history::thousands;
 use strata_train::pretrain::corpus::Corpus;
 use strata_train::pretrain::language_model::{self, LanguageModel, LmConfig, LmEpoch, LmLevel, LmProgress, LmState};
 use strata_train::schedule::{LanguageModelStage, Schedule};
@@ -127,18 +127,10 @@ fn lm_config(stage: &LanguageModelStage, fit: &FitOptions) -> LmConfig {
     }
 }
 
-/// Keras's epoch line for the language model:
-/// `Language model Epoch 2/5 - 41s - loss: 4.1234 - val_perplexity: 123.45 - 61,234 tokens/s`.
+/// Keras's epoch line for the language model, named as the stage it is:
+/// `Language model Epoch 2/5 - 41s - loss: 4.1234 - val_perplexity: 123.4540 - 61,234 tokens/s`.
 pub fn lm_epoch_line(r: &LmEpoch) -> String {
-    format!(
-        "Language model Epoch {}/{} - {:.0}s - loss: {} - val_perplexity: {:.2} - {} tokens/s",
-        r.epoch,
-        r.epochs,
-        r.seconds,
-        float(r.loss),
-        r.val_perplexity,
-        grouped(r.tokens_per_sec.max(0.0).round() as u64)
-    )
+    format!("Language model {}", r.line())
 }
 
 /// The language model's progress as the run's: batches to the bar, epochs as lines.
@@ -204,27 +196,14 @@ pub fn fine_tune(
     progress.on_note(&format!(
         "Language model: fine-tuning {} on {} training texts ({} tokens), {} epochs",
         init.dir.display(),
-        grouped(train.docs.len() as u64),
-        grouped(train.tokens() as u64),
+        thousands(train.docs.len() as u64),
+        thousands(train.tokens() as u64),
         stage.epochs
     ));
     let state = LmState::fresh(model);
     let cfg = lm_config(&stage, fit);
     let state = language_model::train(state, &train, &heldout, &cfg, &mut LmLines { inner: progress });
     Ok(FineTuned { init: with_tensors(init, state.model.params), history: state.history })
-}
-
-/// `8123` as `8,123`.
-fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[cfg(test)]
@@ -293,7 +272,7 @@ mod tests {
         };
         assert_eq!(
             lm_epoch_line(&r),
-            "Language model Epoch 2/5 - 41s - loss: 4.1234 - val_perplexity: 123.45 - 61,234 tokens/s"
+            "Language model Epoch 2/5 - 41s - loss: 4.1234 - val_perplexity: 123.4540 - 61,234 tokens/s"
         );
     }
 }

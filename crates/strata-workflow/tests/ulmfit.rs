@@ -163,7 +163,10 @@ fn in_an_experiment_ulmfit_is_paired_with_gradual_unfreeze_from_scratch_and_show
     assert_eq!((ulm.pretrained, ulm.scratch.as_deref()), (true, Some("gradual-unfreeze")));
     assert_eq!(ulm.stages[0], "language model (2 epochs)");
     assert_eq!(ulm.language_model.len(), 2, "one language-model curve per split");
-    assert!(ulm.language_model.iter().all(|c| c.len() == 2 && c.iter().all(|p| p.val_perplexity.is_finite())));
+    assert!(ulm
+        .language_model
+        .iter()
+        .all(|c| c.len() == 2 && c.iter().all(|p| p.val_perplexity.is_some_and(f64::is_finite))));
     assert_eq!(ulm.probes_before.len(), 2, "embedding and lstm_0 as loaded");
     let before: Vec<f64> = ulm.probes_before.iter().flat_map(|p| p.per_split.clone()).collect();
     let after: Vec<f64> = ulm.probes.iter().flat_map(|p| p.per_split.clone()).collect();

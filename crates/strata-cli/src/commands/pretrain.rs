@@ -26,19 +26,7 @@ use strata_workflow::pretrain::{self as workflow, Objective, PretrainProgress, P
 use crate::args::PretrainArgs;
 use crate::progress::{float, note};
 use crate::run_args::RunArgs;
-
-/// `1234567` as `1,234,567`.
-fn thousands(v: f64) -> String {
-    let digits = format!("{:.0}", v.max(0.0));
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+use strata_train::history::thousands;
 
 /// `Skip-gram 1/5 - 12s - loss: 2.3456 - 812,345 words/s`
 fn skipgram_line(r: &SkipGramEpoch) -> String {
@@ -48,19 +36,8 @@ fn skipgram_line(r: &SkipGramEpoch) -> String {
         r.epochs,
         r.seconds,
         float(r.loss),
-        thousands(r.words_per_sec)
+        thousands(r.words_per_sec.max(0.0).round() as u64)
     )
-}
-
-/// `Epoch 1/2 - 41s - loss: 4.1234 - val_perplexity: 123.45 - 61,234 tokens/s` (no perplexity
-/// when nothing is held out).
-fn lm_line(r: &LmEpoch, heldout: bool) -> String {
-    let mut s = format!("Epoch {}/{} - {:.0}s - loss: {}", r.epoch, r.epochs, r.seconds, float(r.loss));
-    if heldout {
-        let _ = write!(s, " - val_perplexity: {:.2}", r.val_perplexity);
-    }
-    let _ = write!(s, " - {} tokens/s", thousands(r.tokens_per_sec));
-    s
 }
 
 /// `history.csv`: one row per epoch of either objective. Losses are written in full (Rust's
@@ -99,7 +76,6 @@ fn skipgram_history(run: &Path, epochs: usize) -> Result<Vec<SkipGramEpoch>> {
 /// Prints each epoch, keeps `history.csv` current, and checkpoints the language model.
 struct Printer {
     out: PathBuf,
-    heldout: bool,
     skipgram: Vec<SkipGramEpoch>,
     lm: Vec<LmEpoch>,
     /// The first write that failed; the run stops with it once training returns.
@@ -117,7 +93,7 @@ impl Printer {
 
 impl LmProgress for Printer {
     fn on_epoch(&mut self, record: &LmEpoch, state: &LmState) {
-        note(lm_line(record, self.heldout));
+        note(record.line());
         self.lm = state.history.clone();
         self.write_history();
         if self.failed.is_none() {
@@ -157,6 +133,19 @@ impl PretrainArgs {
             if v == 0 {
                 bail!("{flag} must be at least 1 (hint: the default is {default})");
             }
+        }
+        let most = [(self.negatives, "--negatives", 1000, "word2vec uses 5 to 25")];
+        for (v, flag, limit, hint) in most {
+            if v > limit {
+                bail!("{flag} {v} is more than strata's limit of {limit} (hint: {hint})");
+            }
+        }
+        if self.num_words.checked_mul(embedding_dim).is_none_or(|n| n > strata_model::limits::MAX_PARAMS) {
+            bail!(
+                "--num-words {} × --embedding-dim {embedding_dim} is more than strata's limit of {} parameters (hint: lower --num-words or --embedding-dim)",
+                self.num_words,
+                strata_model::limits::MAX_PARAMS
+            );
         }
         if self.num_words < 2 {
             bail!("--num-words must be at least 2: index 0 is padding (hint: pretrain's default is 20000)");
@@ -296,7 +285,7 @@ fn announce(docs: &workflow::Documents, plan: &workflow::LevelPlan, objective: O
     note(format_args!(
         "Pretrain on {} documents ({} tokens), {} held out; vocabulary {}",
         docs.train.docs.len(),
-        thousands(docs.train.tokens() as f64),
+        thousands(docs.train.tokens() as u64),
         docs.heldout.docs.len(),
         docs.train.vocab_size
     ));
@@ -317,17 +306,12 @@ pub fn run(a: PretrainArgs) -> Result<()> {
     }
     let config = workflow::model_config(&s, docs.train.vocab_size);
     config.validate()?;
+    strata_model::limits::check_training(&config, s.lm.bptt, s.lm.batch_size)?;
     let plan = workflow::lm_levels(&config)?;
     let objective = workflow::resolve_objective(s.objective, &plan)?;
     announce(&docs, &plan, objective);
     let resume = prepare(&a, &out, objective)?;
-    let mut printer = Printer {
-        out: out.clone(),
-        heldout: !docs.heldout.docs.is_empty(),
-        skipgram: Vec::new(),
-        lm: Vec::new(),
-        failed: None,
-    };
+    let mut printer = Printer { out: out.clone(), skipgram: Vec::new(), lm: Vec::new(), failed: None };
     printer.skipgram = resume.skipgram.clone().unwrap_or_default();
     let done = workflow::pretrain(&docs, &s, objective, &mut printer, resume)?;
     if let Some(e) = printer.failed {
@@ -381,10 +365,9 @@ mod tests {
             tokens_per_sec: 61_234.0,
             seconds: 41.0,
         };
-        assert_eq!(lm_line(&r, true), "Epoch 1/2 - 41s - loss: 4.1234 - val_perplexity: 123.45 - 61,234 tokens/s");
-        assert_eq!(lm_line(&r, false), "Epoch 1/2 - 41s - loss: 4.1234 - 61,234 tokens/s");
-        assert_eq!(thousands(999.0), "999");
-        assert_eq!(thousands(1000.0), "1,000");
+        assert_eq!(r.line(), "Epoch 1/2 - 41s - loss: 4.1234 - val_perplexity: 123.4540 - 61,234 tokens/s");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
     }
 
     #[test]

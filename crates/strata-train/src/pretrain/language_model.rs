@@ -156,45 +156,31 @@ pub fn slanted_factor(step: u64, total: u64) -> f32 {
 }
 
 /// One finished epoch, for a Keras-style line:
-/// `Epoch 2/5 - 41s - loss: 4.1234 - val_perplexity: 123.45 - 61,234 tokens/s`.
+/// `Epoch 2/5 - 41s - loss: 4.1234 - val_perplexity: 123.4540 - 61,234 tokens/s`.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LmEpoch {
     pub epoch: usize,
     pub epochs: usize,
     /// Mean sampled-softmax loss per token.
     pub loss: f64,
-    /// exp(mean full-softmax cross-entropy) on the held-out text.
+    /// exp(mean full-softmax cross-entropy) on the held-out text; NaN when nothing is held out.
     pub val_perplexity: f64,
     pub tokens_per_sec: f64,
     pub seconds: f64,
 }
 
 impl LmEpoch {
-    /// `Epoch 2/5 - 41s - loss: 4.1234 - val_perplexity: 123.45 - 61,234 tokens/s`.
+    /// `Epoch 2/5 - 41s - loss: 4.1234 - val_perplexity: 123.4500 - 61,234 tokens/s`; the
+    /// perplexity is left out when nothing was held out (it is NaN then). The one formatter of
+    /// this line: `strata pretrain` prints it as is, ulmfit's language-model stage prefixed.
     pub fn line(&self) -> String {
-        format!(
-            "Epoch {}/{} - {:.0}s - loss: {} - val_perplexity: {:.2} - {} tokens/s",
-            self.epoch,
-            self.epochs,
-            self.seconds,
-            crate::history::float(self.loss),
-            self.val_perplexity,
-            thousands(self.tokens_per_sec.round() as u64)
-        )
-    }
-}
-
-/// `61234` → `61,234`.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
+        use crate::history::float;
+        let mut s = format!("Epoch {}/{} - {:.0}s - loss: {}", self.epoch, self.epochs, self.seconds, float(self.loss));
+        if !self.val_perplexity.is_nan() {
+            s += &format!(" - val_perplexity: {}", float(self.val_perplexity));
         }
-        out.push(c);
+        s + &format!(" - {} tokens/s", crate::history::thousands(self.tokens_per_sec.max(0.0).round() as u64))
     }
-    out
 }
 
 /// Where training stands between epochs: what a checkpoint holds and `--resume` continues.
