@@ -293,7 +293,7 @@ pub struct PretrainArgs {
     #[arg(long, default_value_t = 0.02, help_heading = DATA)]
     pub validation_split: f64,
     /// Run folder to write (model/ is the pretrained folder, history.csv, args.json): a new or
-    /// empty folder, or an earlier run's with --overwrite; checked before any work
+    /// empty folder, or an earlier run's with --overwrite; checked before training starts
     #[arg(short = 'o', long, required_unless_present = "resume", help_heading = OUTPUT)]
     pub out: Option<PathBuf>,
     /// Replace the earlier run in --out (strata replaces only what it wrote there)

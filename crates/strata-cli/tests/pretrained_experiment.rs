@@ -127,3 +127,18 @@ fn ulmfit_without_a_folder_holding_a_language_model_is_one_error_line() {
         assert!(!c.path("r").exists() && !c.path("e").exists(), "a refused run claims no folder");
     }
 }
+
+#[test]
+fn a_folder_that_does_not_fit_is_refused_before_any_schedule_trains() {
+    let c = Case::new();
+    c.write("d.tsv", corpus(120).as_bytes());
+    let o = c.run(&args(&["train", "--data", "d.tsv", "--out", "PRE", "--epochs", "1"], &[]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    // PRE is 8 wide (SMALL's --units and --embedding-dim); this experiment asks for 16
+    let mut wider: Vec<&str> =
+        vec!["experiment", "--data", "d.tsv", "--out", "exp", "--folds", "2", "--init-from", "PRE"];
+    wider.extend(SMALL.iter().map(|&f| if f == "8" { "16" } else { f }));
+    let o = c.run(&wider);
+    assert_user_error(&o, &["PRE", "embedding.weight", "--units"]);
+    assert!(!stderr(&o).contains("Epoch"), "a fold trained before the refusal: {}", stderr(&o));
+}

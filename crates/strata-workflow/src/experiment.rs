@@ -73,6 +73,13 @@ pub struct Experiment<'a> {
 /// Runs every schedule of `e` on every split under every seed.
 pub fn run(e: &Experiment, progress: &mut dyn ExperimentProgress) -> Result<ExperimentResults, WorkflowError> {
     let first = &e.schedules.first().ok_or(WorkflowError::NoSchedules)?.1;
+    // a folder whose tensors do not fit the model is refused before any schedule trains
+    for (_, s) in e.schedules {
+        if let Some(init) = &s.init_from {
+            let mut model = Model::zeros(s.model.config(init.tokenizer.vocab_size(), e.labels.len()));
+            crate::init_from::copy_tensors(&mut model, &init.tensors, &init.dir)?;
+        }
+    }
     let mut results = Vec::new();
     for (name, s) in e.schedules {
         results.push(run_schedule(e, name, s, progress)?);
