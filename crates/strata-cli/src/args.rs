@@ -103,22 +103,11 @@ impl ReadArgs {
     }
 }
 
-/// Everything that shapes training.
+/// How text becomes tokens (Keras's `Tokenizer`), shared by the commands that fit one.
 #[derive(Args, Clone)]
-pub struct TrainArgs {
-    /// Passes over the training data (the budget all stages of a schedule share). Default: the
-    /// model's recipe (seed 10; see --model)
-    #[arg(long, help_heading = TRAINING)]
-    pub epochs: Option<usize>,
-    /// Examples per gradient step (Keras fit's batch_size). Default: the model's recipe (seed 32)
-    #[arg(long, help_heading = TRAINING)]
-    pub batch_size: Option<usize>,
-    /// Sequence length after padding/truncation (default: the model's recipe, seed 100; for
-    /// han, words per sentence, 30)
-    #[arg(long, help_heading = TEXT)]
-    pub maxlen: Option<usize>,
+pub struct TokenizerArgs {
     /// Keep the num_words-1 most frequent words (index 0 is padding), as Keras does (default:
-    /// the model's recipe, seed 10000)
+    /// the model's recipe, seed 10000; pretrain 20000)
     #[arg(long, help_heading = TEXT)]
     pub num_words: Option<usize>,
     /// Token for out-of-vocabulary words (index 1); "" for none
@@ -137,6 +126,24 @@ pub struct TrainArgs {
     /// Characters treated as separators (Keras `filters`; default: Keras's punctuation set)
     #[arg(long, default_value = KERAS_FILTERS, hide_default_value = true, help_heading = TEXT)]
     pub filters: String,
+}
+
+/// Everything that shapes training.
+#[derive(Args, Clone)]
+pub struct TrainArgs {
+    /// Passes over the training data (the budget all stages of a schedule share). Default: the
+    /// model's recipe (seed 10; see --model)
+    #[arg(long, help_heading = TRAINING)]
+    pub epochs: Option<usize>,
+    /// Examples per gradient step (Keras fit's batch_size). Default: the model's recipe (seed 32)
+    #[arg(long, help_heading = TRAINING)]
+    pub batch_size: Option<usize>,
+    /// Sequence length after padding/truncation (default: the model's recipe, seed 100; for
+    /// han, words per sentence, 30)
+    #[arg(long, help_heading = TEXT)]
+    pub maxlen: Option<usize>,
+    #[command(flatten)]
+    pub text: TokenizerArgs,
     /// Which end of a short sequence gets the padding zeros (Keras pad_sequences padding=)
     #[arg(long, value_enum, default_value_t = choices::Side::Pre, help_heading = TEXT)]
     pub padding: choices::Side,
@@ -306,24 +313,8 @@ pub struct PretrainArgs {
     /// started with
     #[arg(long, value_name = "DIR", help_heading = TRAINING)]
     pub resume: Option<PathBuf>,
-    /// Keep the num_words-1 most frequent words (index 0 is padding), as Keras does
-    #[arg(long, default_value_t = 20000, help_heading = TEXT)]
-    pub num_words: usize,
-    /// Token for out-of-vocabulary words (index 1); "" for none
-    #[arg(long, default_value = "<OOV>", help_heading = TEXT)]
-    pub oov_token: String,
-    /// Keep case (Keras lower=False)
-    #[arg(long, help_heading = TEXT)]
-    pub no_lower: bool,
-    /// word, char or jieba, as in train
-    #[arg(long, value_enum, default_value_t = choices::Tokenizer::Word, help_heading = TEXT)]
-    pub tokenizer: choices::Tokenizer,
-    /// Characters instead of words (same as --tokenizer char)
-    #[arg(long, help_heading = TEXT)]
-    pub char_level: bool,
-    /// Characters treated as separators (Keras `filters`; default: Keras's punctuation set)
-    #[arg(long, default_value = KERAS_FILTERS, hide_default_value = true, help_heading = TEXT)]
-    pub filters: String,
+    #[command(flatten)]
+    pub text: TokenizerArgs,
     /// The model whose levels to pretrain, as in train (seed: embedding 128 + LSTM 64)
     #[arg(long, value_enum, default_value_t = choices::Model::Seed, help_heading = MODEL)]
     pub model: choices::Model,

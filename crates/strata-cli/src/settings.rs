@@ -11,7 +11,7 @@ use strata_train::FitOptions;
 use strata_workflow::init_from::InitFrom;
 use strata_workflow::pipeline::{ModelSettings, Probes, TextSettings, TrainSettings};
 
-use crate::args::TrainArgs;
+use crate::args::{TokenizerArgs, TrainArgs};
 use crate::choices;
 
 impl TrainArgs {
@@ -43,7 +43,7 @@ impl TrainArgs {
         let init_from = self.init_from()?;
         let pretrained = init_from.as_ref().map(|init| init.tokenizer.config.clone());
         let (num_words, embedding_dim) = (
-            pretrained.as_ref().and_then(|t| t.num_words).or(self.num_words).unwrap_or(recipe.num_words),
+            pretrained.as_ref().and_then(|t| t.num_words).or(self.text.num_words).unwrap_or(recipe.num_words),
             self.embedding_dim.or(file_dim).unwrap_or(recipe.embedding_dim),
         );
         let early_stopping = match self.early_stopping {
@@ -121,15 +121,7 @@ impl TrainArgs {
         }
         let settings = TrainSettings {
             text: TextSettings {
-                tokenizer: pretrained.unwrap_or(TokenizerConfig {
-                    num_words: Some(num_words),
-                    filters: self.filters.clone(),
-                    lower: !self.no_lower,
-                    split: " ".into(),
-                    char_level: self.char_level || self.tokenizer.char_level(),
-                    oov_token: (!self.oov_token.is_empty()).then(|| self.oov_token.clone()),
-                    segmenter: self.tokenizer.segmenter(),
-                }),
+                tokenizer: pretrained.unwrap_or_else(|| self.text.config(num_words)),
                 pad: PadSequences { maxlen, padding: self.padding.into(), truncating: self.truncating.into() },
             },
             schedule: self.schedule(&model, schedule, epochs)?,
@@ -169,28 +161,29 @@ impl TrainArgs {
         }
         let init = InitFrom::load(dir)?;
         let theirs = &init.tokenizer.config;
+        let mine = &self.text;
         let shown = dir.display();
         let differs = |flag: &str, there: String| -> Result<()> {
             bail!("--{flag} differs from the tokenizer of {shown} ({there}) (hint: --init-from takes the folder's vocabulary; leave out --{flag})")
         };
-        if let Some(n) = self.num_words.filter(|&n| Some(n) != theirs.num_words) {
+        if let Some(n) = mine.num_words.filter(|&n| Some(n) != theirs.num_words) {
             let there = theirs.num_words.map_or("every word".to_string(), |n| format!("num_words {n}"));
             differs(&format!("num-words {n}"), there)?;
         }
-        let oov = (!self.oov_token.is_empty()).then(|| self.oov_token.clone());
-        if self.oov_token != "<OOV>" && oov != theirs.oov_token {
+        let oov = (!mine.oov_token.is_empty()).then(|| mine.oov_token.clone());
+        if mine.oov_token != "<OOV>" && oov != theirs.oov_token {
             let there = theirs.oov_token.as_ref().map_or("no OOV token".to_string(), |t| format!("oov_token {t}"));
             differs("oov-token", there)?;
         }
-        if self.no_lower && theirs.lower {
+        if mine.no_lower && theirs.lower {
             differs("no-lower", "it lower-cases".into())?;
         }
-        let char_level = self.char_level || self.tokenizer.char_level();
-        if self.char_level && !theirs.char_level {
+        let char_level = mine.char_level || mine.tokenizer.char_level();
+        if mine.char_level && !theirs.char_level {
             differs("char-level", "it splits words".into())?;
         }
-        if self.tokenizer != choices::Tokenizer::Word
-            && (char_level != theirs.char_level || self.tokenizer.segmenter() != theirs.segmenter)
+        if mine.tokenizer != choices::Tokenizer::Word
+            && (char_level != theirs.char_level || mine.tokenizer.segmenter() != theirs.segmenter)
         {
             let there = match (theirs.char_level, theirs.segmenter) {
                 (true, _) => "it splits characters",
@@ -199,7 +192,7 @@ impl TrainArgs {
             };
             differs("tokenizer", there.into())?;
         }
-        if self.filters != KERAS_FILTERS && self.filters != theirs.filters {
+        if mine.filters != KERAS_FILTERS && mine.filters != theirs.filters {
             differs("filters", format!("filters \"{}\"", theirs.filters.escape_debug()))?;
         }
         Ok(Some(init))
@@ -258,4 +251,19 @@ pub fn init_threads(threads: Option<usize>) -> Result<()> {
     }
     rayon::ThreadPoolBuilder::new().num_threads(n).build_global()?;
     Ok(())
+}
+
+impl TokenizerArgs {
+    /// The Keras tokenizer these flags describe, keeping `num_words - 1` words.
+    pub fn config(&self, num_words: usize) -> TokenizerConfig {
+        TokenizerConfig {
+            num_words: Some(num_words),
+            filters: self.filters.clone(),
+            lower: !self.no_lower,
+            split: " ".into(),
+            char_level: self.char_level || self.tokenizer.char_level(),
+            oov_token: (!self.oov_token.is_empty()).then(|| self.oov_token.clone()),
+            segmenter: self.tokenizer.segmenter(),
+        }
+    }
 }

@@ -16,7 +16,6 @@ use strata_model::folder::write_atomic;
 use strata_model::owned::{check_replaceable, Claimed, Owned};
 use strata_model::zoo::{self, Knobs};
 use strata_model::{model_file, pretrained};
-use strata_text::TokenizerConfig;
 use strata_train::pretrain::language_model::{LmConfig, LmEpoch, LmProgress, LmState};
 use strata_train::pretrain::lm_checkpoint::{checkpoint_exists, load_checkpoint, save_checkpoint};
 use strata_train::pretrain::skipgram::{SkipGramConfig, SkipGramEpoch};
@@ -113,9 +112,14 @@ impl PretrainProgress for Printer {
     }
 }
 
+/// Pretraining keeps more words than a classifier's recipe (seed 10000): unlabelled text is
+/// plentiful, and a classifier started from the folder takes its vocabulary.
+const PRETRAIN_NUM_WORDS: usize = 20000;
+
 impl PretrainArgs {
     /// Checks ranges and builds the settings.
     fn settings(&self) -> Result<PretrainSettings> {
+        let num_words = self.text.num_words.unwrap_or(PRETRAIN_NUM_WORDS);
         let recipe = if self.model_file.is_none() { zoo::recipe(self.model.name()) } else { zoo::SEED_RECIPE };
         let embedding_dim = self.embedding_dim.unwrap_or(recipe.embedding_dim);
         let at_least_one = [
@@ -140,14 +144,14 @@ impl PretrainArgs {
                 bail!("{flag} {v} is more than strata's limit of {limit} (hint: {hint})");
             }
         }
-        if self.num_words.checked_mul(embedding_dim).is_none_or(|n| n > strata_model::limits::MAX_PARAMS) {
+        if num_words.checked_mul(embedding_dim).is_none_or(|n| n > strata_model::limits::MAX_PARAMS) {
             bail!(
                 "--num-words {} × --embedding-dim {embedding_dim} is more than strata's limit of {} parameters (hint: lower --num-words or --embedding-dim)",
-                self.num_words,
+                num_words,
                 strata_model::limits::MAX_PARAMS
             );
         }
-        if self.num_words < 2 {
+        if num_words < 2 {
             bail!("--num-words must be at least 2: index 0 is padding (hint: pretrain's default is 20000)");
         }
         if !(0.0..1.0).contains(&self.validation_split) {
@@ -183,15 +187,7 @@ impl PretrainArgs {
         };
         let threads = rayon::current_num_threads();
         Ok(PretrainSettings {
-            text: TokenizerConfig {
-                num_words: Some(self.num_words),
-                filters: self.filters.clone(),
-                lower: !self.no_lower,
-                split: " ".into(),
-                char_level: self.char_level || self.tokenizer.char_level(),
-                oov_token: (!self.oov_token.is_empty()).then(|| self.oov_token.clone()),
-                segmenter: self.tokenizer.segmenter(),
-            },
+            text: self.text.config(num_words),
             model,
             objective: self.objective.into(),
             skipgram: SkipGramConfig {

@@ -293,7 +293,7 @@ pub fn run(a: TrainCmd) -> Result<()> {
         embedding_init: s.model.embedding_init,
         maxlen: s.text.pad.maxlen,
         num_words: s.text.tokenizer.num_words.unwrap_or_default(),
-        oov_token: a.train.oov_token.clone(),
+        oov_token: s.text.tokenizer.oov_token.clone().unwrap_or_default(),
         lower: s.text.tokenizer.lower,
         char_level: s.text.tokenizer.char_level,
         padding: format!("{:?}", s.text.pad.padding).to_lowercase(),
