@@ -14,7 +14,10 @@
 #   --no-pretrained   from scratch and fastText only (no `strata pretrain`)
 # Environment: STRATA_DATA (default ../shared/data), THREADS (2), PRETRAIN_EPOCHS (pretrain's
 # default when unset), PRETRAIN_FLAGS and PRETRAINED_FLAGS (more flags for `strata pretrain` and
-# for the fine-tuning runs, e.g. "--schedule ulmfit"), STRATA_RUNS (default runs/).
+# for the fine-tuning runs, e.g. "--schedule ulmfit"), MODEL_FLAGS (flags for pretrain and for
+# both strata rows, e.g. "--model kim-cnn"; the results go to SET-model-kim-cnn/), TRAIN_FLAGS
+# (flags for both strata rows only, e.g. "--early-stopping 2"),
+# PRETRAINED_NAME (the pretrained folder under runs/, default pre-imdb), STRATA_RUNS (runs/).
 # Writes runs/pretrain-bench/SET/: each step's JSON and log, steps.tsv, table.txt (also printed).
 # Needs the peers' venv for fastText (STRATA_PEERS_PY, default ~/.cache/strata-peers/venv/bin/python;
 # ../shared/bench/peers/setup.sh installs it when missing, about 7 GiB).
@@ -27,8 +30,10 @@ set=${1:?usage: accuracy.sh mr|sst2|imdb [--no-pretrained]}
 pretrained=1
 [ "${2:-}" = --no-pretrained ] && pretrained=0
 case $set in mr | sst2 | imdb) ;; *) echo "error: unknown data set '$set' (hint: mr, sst2 or imdb)" >&2; exit 2 ;; esac
-pre=$runs/pre-imdb
-out=$runs/pretrain-bench/$set
+pre=$runs/${PRETRAINED_NAME:-pre-imdb}
+variant="${MODEL_FLAGS:-} ${TRAIN_FLAGS:-}"
+variant=$(echo "$variant" | sed 's#[^ ]*/##g' | tr -c 'a-z0-9\n' '-' | tr -s '-' | sed 's/^-//; s/-$//')
+out=$runs/pretrain-bench/$set${variant:+-$variant}
 started=$EPOCHREALTIME
 
 py=${STRATA_PEERS_PY:-$HOME/.cache/strata-peers/venv/bin/python}
@@ -37,6 +42,8 @@ cargo build --release --quiet --manifest-path "$here/Cargo.toml" -p strata-cli
 strata=("$here/target/release/strata" --threads "${THREADS:-2}")
 read -r -a pretrain_flags <<< "${PRETRAIN_FLAGS:-}"
 read -r -a pretrained_flags <<< "${PRETRAINED_FLAGS:-}"
+read -r -a model_flags <<< "${MODEL_FLAGS:-}"
+read -r -a train_flags_both <<< "${TRAIN_FLAGS:-}"
 mkdir -p "$out"
 : > "$out/steps.tsv"
 
@@ -61,18 +68,18 @@ if [ $pretrained = 1 ]; then
     printf 'pretrain\treused\t%s\n' "$pre" >> "$out/steps.tsv"
   else
     step pretrain "${strata[@]}" pretrain --data "$data/imdb_full/unsup.txt" --data "$data/imdb_full/train.tsv" \
-      --out "$pre" ${PRETRAIN_EPOCHS:+--epochs "$PRETRAIN_EPOCHS"} "${pretrain_flags[@]}"
+      --out "$pre" ${PRETRAIN_EPOCHS:+--epochs "$PRETRAIN_EPOCHS"} "${model_flags[@]}" "${pretrain_flags[@]}"
     cat "$out/pretrain.json" "$out/pretrain.log" > "$pre.log"
   fi
 fi
 
 if [ "$set" = mr ]; then
   all=$data/mr/all.tsv
-  step scratch "${strata[@]}" cv --data "$all" --folds-out "$out/folds.tsv" --json
+  step scratch "${strata[@]}" cv --data "$all" --folds-out "$out/folds.tsv" --json "${model_flags[@]}" "${train_flags_both[@]}"
   step fasttext "$py" "$here/bench/pretrain/fasttext_folds.py" --data "$all" --folds "$out/folds.tsv"
   if [ $pretrained = 1 ]; then
     step pretrained "${strata[@]}" cv --data "$all" --init-from "$pre" --folds-out "$out/folds-pretrained.tsv" --json \
-      "${pretrained_flags[@]}"
+      "${model_flags[@]}" "${train_flags_both[@]}" "${pretrained_flags[@]}"
     cmp -s "$out/folds.tsv" "$out/folds-pretrained.tsv" || { echo "error: the pretrained run's folds differ from scratch's" >&2; exit 1; }
   fi
 else
@@ -88,7 +95,8 @@ else
   for row in "${rows[@]}"; do
     extra=()
     [ "$row" = pretrained ] && extra=(--init-from "$pre" "${pretrained_flags[@]}")
-    step "$row-train" "${strata[@]}" train --data "$train" "${train_flags[@]}" --out "$out/$row" --overwrite --json "${extra[@]}"
+    step "$row-train" "${strata[@]}" train --data "$train" "${train_flags[@]}" --out "$out/$row" --overwrite --json \
+      "${model_flags[@]}" "${train_flags_both[@]}" "${extra[@]}"
     step "$row" "${strata[@]}" test --model "$out/$row" --data "$test" --json --predictions "$out/$row.pred.jsonl"
   done
   step fasttext "$py" "$here/bench/pretrain/fasttext_folds.py" --train "$train" --test "$test" --predictions "$out/fasttext.pred.jsonl"

@@ -15,7 +15,7 @@ import sys
 
 BAR = {"mr": 0.800, "sst2": 0.850, "imdb": 0.920}  # issue 12, with IMDB-pretrained levels
 MARGIN = 0.02  # a strata row must beat fastText by this much
-NAMES = {"pretrained": "pretrained (IMDB LM)", "scratch": "from scratch", "fasttext": "fastText"}
+NAMES = {"pretrained": "pretrained on IMDB", "scratch": "from scratch", "fasttext": "fastText"}
 
 dataset, out, pretrain_log = sys.argv[1:4]
 steps = []
