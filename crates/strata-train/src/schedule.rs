@@ -202,7 +202,16 @@ impl Schedule {
     pub fn ulmfit(model: &ModelConfig, epochs: usize) -> Schedule {
         let language_model =
             Some(LanguageModelStage { epochs: epochs.max(1), lr_decay_per_level: ULMFIT_DECAY, stlr: Stlr::ULMFIT });
-        Schedule { name: "ulmfit".into(), language_model, ..Schedule::gradual_unfreeze(model, epochs) }
+        let mut stages = Schedule::gradual_unfreeze(model, epochs).stages;
+        // §3.3: one more group per epoch, then the whole model "until convergence" — the rest of
+        // the budget goes to the last stage (gradual-unfreeze splits it evenly, which left the
+        // whole model 4 of 10 epochs and lost to end-to-end on SST-2)
+        let n = stages.len();
+        if epochs > n {
+            stages.iter_mut().take(n - 1).for_each(|s| s.epochs = 1);
+            stages[n - 1].epochs = epochs - (n - 1);
+        }
+        Schedule { name: "ulmfit".into(), language_model, stages, stlr: Some(Stlr::ULMFIT) }
     }
 
     /// A named schedule with the given epoch budget, for `model`.
@@ -501,9 +510,14 @@ mod tests {
         assert!((f(0) - 1.0 / 32.0).abs() < 1e-6 && (f(100) - 1.0).abs() < 1e-6);
         assert!((0..100).all(|t| f(t) < f(t + 1)) && (100..999).all(|t| f(t) > f(t + 1)));
         assert!((f(999) - 1.0 / 32.0).abs() < 0.01);
-        // the same stages as gradual-unfreeze, which has no language-model stage
+        // one epoch per newly unfrozen group, the rest of the budget on the whole model
+        assert_eq!(s.stages.iter().map(|st| st.epochs).collect::<Vec<_>>(), [1, 1, 1, 5]);
+        // gradual-unfreeze's groups and rates, without the language-model stage
         let g = Schedule::gradual_unfreeze(&lstms(2), 8);
-        assert_eq!((g.stages, g.language_model), (s.stages.clone(), None));
+        assert_eq!(g.language_model, None);
+        for (a, b) in g.stages.iter().zip(&s.stages) {
+            assert_eq!((&a.name, &a.plan, &a.lr_mults), (&b.name, &b.plan, &b.lr_mults));
+        }
         assert_eq!(Schedule::named("ulmfit", &lstms(2), 8, 0, 0.0).unwrap(), s);
     }
 
