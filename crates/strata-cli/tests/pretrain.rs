@@ -296,3 +296,28 @@ fn another_run_s_checkpoint_oversized_models_and_divergence_are_one_error_line()
     assert_user_error(&o, &["skip-gram", "NaN", "--sg-lr"]);
     assert!(!c.path("d/model").exists(), "no folder of NaN tensors");
 }
+
+#[test]
+fn a_skip_gram_run_that_trains_no_pair_says_so() {
+    let c = case(20);
+    c.write("tiny.txt", b"hello world\n");
+    let o = c.run(&[
+        "pretrain",
+        "--data",
+        "tiny.txt",
+        "--out",
+        "t",
+        "--objective",
+        "skipgram",
+        "--sg-epochs",
+        "1",
+        "--threads",
+        "1",
+    ]);
+    assert_ok(&o);
+    assert!(stderr(&o).contains("warning: skip-gram trained on no word pair"), "{}", stderr(&o));
+    // the same small corpus without subsampling trains, and prints no such warning
+    let o = pretrain(&c, "u", &["--objective", "skipgram", "--sg-epochs", "1", "--sample", "0"]);
+    assert_ok(&o);
+    assert!(!stderr(&o).contains("no word pair"), "{}", stderr(&o));
+}

@@ -194,11 +194,13 @@ pub fn fine_tune(
         }
     }
     progress.on_note(&format!(
-        "Language model: fine-tuning {} on {} training texts ({} tokens), {} epochs",
+        "Language model: fine-tuning {} on {} training text{} ({} tokens), {} epoch{}",
         init.dir.display(),
         thousands(train.docs.len() as u64),
+        if train.docs.len() == 1 { "" } else { "s" },
         thousands(train.tokens() as u64),
-        stage.epochs
+        stage.epochs,
+        if stage.epochs == 1 { "" } else { "s" }
     ));
     let state = LmState::fresh(model);
     let cfg = lm_config(&stage, fit);

@@ -247,7 +247,8 @@ fn prepare(a: &PretrainArgs, out: &Path, objective: Objective) -> Result<Resume>
         let lm = matches!(objective, Objective::Lm | Objective::Both);
         if lm && checkpoint_exists(out)? {
             let state = load_checkpoint(out)?;
-            note(format_args!("Resuming from the checkpoint after {} epochs", state.epochs_done));
+            let plural = if state.epochs_done == 1 { "" } else { "s" };
+            note(format_args!("Resuming from the checkpoint after {} epoch{plural}", state.epochs_done));
             let skipgram = (objective == Objective::Both).then(|| skipgram_history(out, a.sg_epochs)).transpose()?;
             return Ok(Resume { skipgram, lm: Some(state) });
         }
@@ -312,6 +313,12 @@ pub fn run(a: PretrainArgs) -> Result<()> {
     let done = workflow::pretrain(&docs, &s, objective, &mut printer, resume)?;
     if let Some(e) = printer.failed {
         return Err(e.context("pretraining stopped"));
+    }
+    if !done.skipgram.is_empty() && done.skipgram.iter().all(|r| r.loss == 0.0) {
+        eprintln!(
+            "warning: skip-gram trained on no word pair: every word is below --min-count {} or subsampled away (--sample {}); the embedding keeps its initial values",
+            a.min_count, a.sample
+        );
     }
     let model_dir = out.join("model");
     pretrained::save(&model_dir, &done.pretrained)?;
