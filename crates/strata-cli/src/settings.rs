@@ -85,18 +85,8 @@ impl TrainArgs {
             bail!("--aux-weight must be a non-negative number (hint: deep supervision uses 0.3)");
         }
         strata_model::limits::check_layers(self.layers)?;
-        let model = match &self.model_file {
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| anyhow::anyhow!("{}: cannot read: {e} (hint: check the path)", path.display()))?;
-                model_file::parse(&text, &path.display().to_string(), embedding_dim)?
-            }
-            None => {
-                let knobs = Knobs { units: self.units, layers: self.layers, sentences: self.max_sentences };
-                ModelSettings::named(self.model.name(), embedding_dim, knobs)?
-            }
-        };
-        let mut model = model;
+        let knobs = Knobs { units: self.units, layers: self.layers, sentences: self.max_sentences };
+        let mut model = model_settings(self.model, self.model_file.as_deref(), embedding_dim, knobs)?;
         if let (Some(path), Some(file)) = (&self.embeddings, file_dim) {
             if model.embedding_dim != file {
                 bail!(
@@ -266,4 +256,22 @@ impl TokenizerArgs {
             segmenter: self.tokenizer.segmenter(),
         }
     }
+}
+
+/// The layers `--model-file` declares, else the named `--model` sized by `knobs`: what train
+/// and pretrain build their model from.
+pub fn model_settings(
+    model: choices::Model,
+    file: Option<&std::path::Path>,
+    embedding_dim: usize,
+    knobs: Knobs,
+) -> Result<ModelSettings> {
+    Ok(match file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("{}: cannot read: {e} (hint: check the path)", path.display()))?;
+            model_file::parse(&text, &path.display().to_string(), embedding_dim)?
+        }
+        None => ModelSettings::named(model.name(), embedding_dim, knobs)?,
+    })
 }

@@ -174,23 +174,35 @@ pub struct Pretraining {
     pub lm: Vec<LmEpoch>,
 }
 
-/// The model config the pretrained levels belong to (no head: `num_classes` is a placeholder).
-pub fn model_config(s: &PretrainSettings, vocab_size: usize) -> ModelConfig {
-    s.model.config(vocab_size, 2)
+/// What a run will do, decided once before any work: the model the levels belong to (checked
+/// against the limits; no head, so `num_classes` is a placeholder), which of its levels a
+/// language model can learn, and the objectives resolved.
+#[derive(Clone, Debug)]
+pub struct PretrainPlan {
+    pub config: ModelConfig,
+    pub levels: LevelPlan,
+    pub objective: Objective,
 }
 
-/// Runs the objectives `objective` (already resolved) names on `docs`.
+pub fn plan(docs: &Documents, s: &PretrainSettings) -> Result<PretrainPlan, WorkflowError> {
+    let config = s.model.config(docs.train.vocab_size, 2);
+    config.validate()?;
+    strata_model::limits::check_training(&config, s.lm.bptt, s.lm.batch_size)?;
+    let levels = lm_levels(&config)?;
+    let objective = resolve_objective(s.objective, &levels)?;
+    Ok(PretrainPlan { config, levels, objective })
+}
+
+/// Runs the objectives `plan` names on `docs`.
 pub fn pretrain<P: PretrainProgress>(
     docs: &Documents,
     s: &PretrainSettings,
-    objective: Objective,
+    plan: &PretrainPlan,
     progress: &mut P,
     resume: Resume,
 ) -> Result<Pretraining, WorkflowError> {
-    let config = model_config(s, docs.train.vocab_size);
-    config.validate()?;
-    strata_model::limits::check_training(&config, s.lm.bptt, s.lm.batch_size)?;
-    let plan = lm_levels(&config)?;
+    let (config, objective) = (plan.config.clone(), plan.objective);
+    let plan = &plan.levels;
     let (v, e) = (config.vocab_size, config.embedding_dim);
     if let Some(state) = &resume.lm {
         check_checkpoint_fits(&state.model, v, e, &plan.lm)?;

@@ -14,12 +14,11 @@ use anyhow::{anyhow, bail, Result};
 use strata_model::atomic::claim_dir;
 use strata_model::folder::write_atomic;
 use strata_model::owned::{check_replaceable, Claimed, Owned};
+use strata_model::pretrained;
 use strata_model::zoo::{self, Knobs};
-use strata_model::{model_file, pretrained};
 use strata_train::pretrain::language_model::{LmConfig, LmEpoch, LmProgress, LmState};
 use strata_train::pretrain::lm_checkpoint::{checkpoint_exists, load_checkpoint, save_checkpoint};
 use strata_train::pretrain::skipgram::{SkipGramConfig, SkipGramEpoch};
-use strata_workflow::pipeline::ModelSettings;
 use strata_workflow::pretrain::{self as workflow, Objective, PretrainProgress, PretrainSettings, Resume};
 
 use crate::args::PretrainArgs;
@@ -174,17 +173,8 @@ impl PretrainArgs {
             bail!("--sample must be a non-negative number (hint: 0 turns subsampling off; word2vec uses 1e-4)");
         }
         strata_model::limits::check_layers(self.layers)?;
-        let model = match &self.model_file {
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| anyhow!("{}: cannot read: {e} (hint: check the path)", path.display()))?;
-                model_file::parse(&text, &path.display().to_string(), embedding_dim)?
-            }
-            None => {
-                let knobs = Knobs { units: self.units, layers: self.layers, sentences: None };
-                ModelSettings::named(self.model.name(), embedding_dim, knobs)?
-            }
-        };
+        let knobs = Knobs { units: self.units, layers: self.layers, sentences: None };
+        let model = crate::settings::model_settings(self.model, self.model_file.as_deref(), embedding_dim, knobs)?;
         let threads = rayon::current_num_threads();
         Ok(PretrainSettings {
             text: self.text.config(num_words),
@@ -301,16 +291,13 @@ pub fn run(a: PretrainArgs) -> Result<()> {
             files.join(", ")
         );
     }
-    let config = workflow::model_config(&s, docs.train.vocab_size);
-    config.validate()?;
-    strata_model::limits::check_training(&config, s.lm.bptt, s.lm.batch_size)?;
-    let plan = workflow::lm_levels(&config)?;
-    let objective = workflow::resolve_objective(s.objective, &plan)?;
-    announce(&docs, &plan, objective);
-    let resume = prepare(&a, &out, objective)?;
-    let mut printer = Printer { out: out.clone(), skipgram: Vec::new(), lm: Vec::new(), failed: None };
-    printer.skipgram = resume.skipgram.clone().unwrap_or_default();
-    let done = workflow::pretrain(&docs, &s, objective, &mut printer, resume)?;
+    // every check that can refuse the run comes before --out is claimed
+    let plan = workflow::plan(&docs, &s)?;
+    announce(&docs, &plan.levels, plan.objective);
+    let resume = prepare(&a, &out, plan.objective)?;
+    let skipgram = resume.skipgram.clone().unwrap_or_default();
+    let mut printer = Printer { out: out.clone(), skipgram, lm: Vec::new(), failed: None };
+    let done = workflow::pretrain(&docs, &s, &plan, &mut printer, resume)?;
     if let Some(e) = printer.failed {
         return Err(e.context("pretraining stopped"));
     }
