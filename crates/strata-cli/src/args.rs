@@ -7,15 +7,12 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
-use strata_data::ReadOptions;
-use strata_model::zoo;
-use strata_text::KERAS_FILTERS;
 
+pub use crate::args_train::{ReadArgs, TokenizerArgs, TrainArgs};
 use crate::choices;
 
 // The headings `--help` groups flags under.
 const DATA: &str = "Data";
-const TEXT: &str = "Text";
 const MODEL: &str = "Model";
 const TRAINING: &str = "Training";
 const SCHEDULE: &str = "Schedule";
@@ -70,6 +67,9 @@ pub enum Command {
     /// Learn a model's lower levels from unlabelled text (skip-gram vectors, a next-word LSTM/GRU
     /// language model) into a folder `--init-from` loads
     Pretrain(PretrainArgs),
+    /// Search a model's hyperparameters on a validation split within a time budget
+    /// (successive halving over epochs), and keep the best run
+    Tune(crate::args_tune::TuneCmd),
 }
 
 #[derive(Args)]
@@ -77,167 +77,6 @@ pub struct CompletionsCmd {
     /// The shell to complete for
     #[arg(help_heading = OUTPUT)]
     pub shell: clap_complete::Shell,
-}
-
-/// How to read a labelled file.
-#[derive(Args, Clone)]
-pub struct ReadArgs {
-    /// Input format; detected from the extension or first line when omitted
-    #[arg(long, value_enum, help_heading = DATA)]
-    pub format: Option<choices::Format>,
-    /// Text column (CSV) or field (JSONL)
-    #[arg(long, default_value = "text", help_heading = DATA)]
-    pub text_col: String,
-    /// Label column (CSV) or field (JSONL)
-    #[arg(long, default_value = "label", help_heading = DATA)]
-    pub label_col: String,
-}
-
-impl ReadArgs {
-    pub fn options(&self) -> ReadOptions {
-        ReadOptions {
-            format: self.format.map(Into::into),
-            text_col: self.text_col.clone(),
-            label_col: self.label_col.clone(),
-        }
-    }
-}
-
-/// How text becomes tokens (Keras's `Tokenizer`), shared by the commands that fit one.
-#[derive(Args, Clone)]
-pub struct TokenizerArgs {
-    /// Keep the num_words-1 most frequent words (index 0 is padding), as Keras does (default:
-    /// the model's recipe, seed 10000; pretrain 20000)
-    #[arg(long, help_heading = TEXT)]
-    pub num_words: Option<usize>,
-    /// Token for out-of-vocabulary words (index 1); "" for none
-    #[arg(long, default_value = "<OOV>", help_heading = TEXT)]
-    pub oov_token: String,
-    /// Keep case (Keras lower=False)
-    #[arg(long, help_heading = TEXT)]
-    pub no_lower: bool,
-    /// word (Keras's split on spaces), char (one token per character, Keras char_level=True; good
-    /// for Chinese), or jieba (Chinese word segmentation, embedded dictionary)
-    #[arg(long, value_enum, default_value_t = choices::Tokenizer::Word, help_heading = TEXT)]
-    pub tokenizer: choices::Tokenizer,
-    /// Characters instead of words (Keras char_level=True; same as --tokenizer char)
-    #[arg(long, help_heading = TEXT)]
-    pub char_level: bool,
-    /// Characters treated as separators (Keras `filters`; default: Keras's punctuation set)
-    #[arg(long, default_value = KERAS_FILTERS, hide_default_value = true, help_heading = TEXT)]
-    pub filters: String,
-}
-
-/// Everything that shapes training.
-#[derive(Args, Clone)]
-pub struct TrainArgs {
-    /// Passes over the training data (the budget all stages of a schedule share). Default: the
-    /// model's recipe (seed 10; see --model)
-    #[arg(long, help_heading = TRAINING)]
-    pub epochs: Option<usize>,
-    /// Examples per gradient step (Keras fit's batch_size). Default: the model's recipe (seed 32)
-    #[arg(long, help_heading = TRAINING)]
-    pub batch_size: Option<usize>,
-    /// Sequence length after padding/truncation (default: the model's recipe, seed 100; for
-    /// han, words per sentence, 30)
-    #[arg(long, help_heading = TEXT)]
-    pub maxlen: Option<usize>,
-    #[command(flatten)]
-    pub text: TokenizerArgs,
-    /// Which end of a short sequence gets the padding zeros (Keras pad_sequences padding=)
-    #[arg(long, value_enum, default_value_t = choices::Side::Pre, help_heading = TEXT)]
-    pub padding: choices::Side,
-    /// Which end of a long sequence is cut (Keras pad_sequences truncating=)
-    #[arg(long, value_enum, default_value_t = choices::Side::Pre, help_heading = TEXT)]
-    pub truncating: choices::Side,
-    /// seed (one LSTM), seed-stacked (LSTM(return_sequences) → LSTM), gru (Keras
-    /// reset_after=True), bilstm (Bidirectional(LSTM)), kim-cnn (Kim 2014: widths 3, 4, 5 × 100
-    /// maps, ReLU, max over time, dropout 0.5) or han (Yang 2016: word BiGRU + attention →
-    /// sentence BiGRU + attention); --layers stacks recurrent layers. Each trains with its
-    /// recipe unless a flag says otherwise
-    #[arg(long, value_enum, default_value_t = choices::Model::Seed, long_help = model_help(), help_heading = MODEL)]
-    pub model: choices::Model,
-    /// A model declared in TOML as [[layer]] tables; overrides --model
-    #[arg(long, long_help = model_file_help(), help_heading = MODEL)]
-    pub model_file: Option<PathBuf>,
-    /// Stacked recurrent layers (seed-stacked defaults to 2, the others to 1)
-    #[arg(long, help_heading = MODEL)]
-    pub layers: Option<usize>,
-    /// Recurrent units per direction (default 64; han 50), or kim-cnn's maps per width (100)
-    #[arg(long, help_heading = MODEL)]
-    pub units: Option<usize>,
-    /// han: sentences per text (default 15); texts are split on . ! ? 。！？ and <br />
-    #[arg(long, help_heading = MODEL)]
-    pub max_sentences: Option<usize>,
-    /// Length of each word's embedding vector (Keras Embedding output_dim). Default: the model's
-    /// recipe (seed 128, kim-cnn and bilstm 300)
-    #[arg(long, help_heading = MODEL)]
-    pub embedding_dim: Option<usize>,
-    /// Start the embedding from pretrained word vectors: word2vec text or binary, fastText .vec
-    /// or GloVe text (found from the file). Vocabulary words in the file take its vector (a word
-    /// the file only has capitalised takes that one); the rest keep the uniform init. Without
-    /// --embedding-dim the file's length is the embedding's; with --freeze embedding the
-    /// vectors stay as loaded (Kim's CNN-static)
-    #[arg(long, value_name = "FILE", help_heading = MODEL)]
-    pub embeddings: Option<PathBuf>,
-    /// Start from an earlier model (a model folder, or a run folder holding model/): its
-    /// vocabulary is the new model's, and every tensor below the head whose name and shape match
-    /// one in its model.safetensors is copied in (the head starts fresh). Text flags that differ
-    /// from its tokenizer are refused; pair with --freeze to keep the loaded layers
-    #[arg(long, value_name = "DIR", help_heading = MODEL)]
-    pub init_from: Option<PathBuf>,
-    /// Embeddings start uniform in ±A (Keras's Embedding default 0.05; kim-cnn 0.25, Kim's)
-    #[arg(long, value_name = "A", help_heading = MODEL)]
-    pub embedding_init: Option<f32>,
-    /// adam (Keras defaults), sgd (plain gradient descent) or adadelta (Keras defaults; Kim's
-    /// CNN used it with --lr 1.0)
-    #[arg(long, value_enum, default_value_t = choices::Optimizer::Adam, help_heading = TRAINING)]
-    pub optimizer: choices::Optimizer,
-    /// Learning rate (default 1e-3 for adam and adadelta, 0.01 for sgd; adam: the model's recipe,
-    /// kim-cnn and bilstm 3e-4)
-    #[arg(long, help_heading = TRAINING)]
-    pub lr: Option<f32>,
-    /// Seed of the initial weights, the shuffles, the splits and dropout: the same seed and
-    /// --threads give the same numbers
-    #[arg(long, default_value_t = 0, help_heading = TRAINING)]
-    pub seed: u64,
-    /// end-to-end, layerwise, deep-supervision, gradual-unfreeze or ulmfit (needs --init-from a
-    /// pretrained language model); --epochs is the budget shared by the classifier's stages
-    /// (ulmfit first fine-tunes the language model for as many epochs again)
-    #[arg(long, value_enum, default_value_t = choices::Schedule::EndToEnd, help_heading = SCHEDULE)]
-    pub schedule: choices::Schedule,
-    /// A schedule declared in TOML as [[stage]] tables (train = [...], heads = {...},
-    /// lr_mult = {...}, epochs = N); overrides --schedule
-    #[arg(long, help_heading = SCHEDULE)]
-    pub schedule_file: Option<PathBuf>,
-    /// layerwise: epochs of a last stage that trains every layer (taken from the budget)
-    #[arg(long, default_value_t = 0, help_heading = SCHEDULE)]
-    pub finetune_epochs: usize,
-    /// deep-supervision: weight of each auxiliary loss
-    #[arg(long, default_value_t = 0.3, help_heading = SCHEDULE)]
-    pub aux_weight: f32,
-    /// Layers that never train, e.g. embedding,lstm_0
-    #[arg(long, value_delimiter = ',', help_heading = SCHEDULE)]
-    pub freeze: Vec<String>,
-    /// Per-layer learning-rate multipliers, e.g. embedding=0.1,lstm_0=0.5
-    #[arg(long, value_delimiter = ',', help_heading = SCHEDULE)]
-    pub lr_mult: Vec<String>,
-    /// Skip the linear probes of every layer after each stage
-    #[arg(long, help_heading = OUTPUT)]
-    pub no_probes: bool,
-    /// Stop a stage after N epochs without a lower val_loss and keep its best weights (Keras's
-    /// EarlyStopping(patience=N, restore_best_weights=True)); needs validation data. Default: the
-    /// model's recipe (kim-cnn and bilstm 2, han 1, on 10% held out if the command holds out
-    /// nothing); 0 turns it off
-    #[arg(long, help_heading = TRAINING)]
-    pub early_stopping: Option<usize>,
-    /// What --early-stopping watches: val_loss (Keras's default) or val_accuracy
-    #[arg(long, value_enum, default_value_t = choices::Monitor::ValLoss, help_heading = TRAINING)]
-    pub monitor: choices::Monitor,
-    /// Rescale each output unit's head weights to an L2 norm of at most S after every step
-    /// (Keras kernel_constraint=MaxNorm(S); Kim's CNN: 3)
-    #[arg(long, value_name = "S", help_heading = TRAINING)]
-    pub max_norm: Option<f32>,
 }
 
 #[derive(Args)]
@@ -535,6 +374,10 @@ pub struct ExperimentCmd {
     /// Print results.json on stdout instead of the markdown report
     #[arg(long, help_heading = OUTPUT)]
     pub json: bool,
+    /// The model every schedule is compared against, trained on the same splits and shown as the
+    /// first row of every result: fastText's linear model with its defaults, or none
+    #[arg(long, value_enum, default_value_t = choices::Baseline::Linear, help_heading = SCHEDULE)]
+    pub baseline: choices::Baseline,
     #[command(flatten)]
     pub read: ReadArgs,
     #[command(flatten)]
@@ -643,19 +486,4 @@ fn label_name(s: &str) -> Result<(String, String), String> {
         Some((label, name)) if !label.is_empty() && !name.trim().is_empty() => Ok((label.into(), name.trim().into())),
         _ => Err(format!("'{s}' is not LABEL=NAME (e.g. 0=neg,1=pos)")),
     }
-}
-
-/// `--model-file`'s long help, with the layer types from the registry.
-fn model_file_help() -> String {
-    let types: Vec<String> = strata_model::layers::LayerSpec::TYPES.iter().map(|t| format!("\"{t}\"")).collect();
-    format!("A model declared in TOML as [[layer]] tables (type = {}); overrides --model", types.join(", "))
-}
-
-/// `--model`'s long help: the models and, from `zoo::recipe`, the defaults each trains with.
-fn model_help() -> String {
-    format!(
-        "seed (one LSTM), seed-stacked (LSTM(return_sequences) → LSTM), gru, bilstm, kim-cnn (Kim 2014) or han \
-         (Yang 2016). A flag you leave out takes the model's recipe:\n{}",
-        zoo::recipes_help()
-    )
 }

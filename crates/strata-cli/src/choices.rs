@@ -72,7 +72,8 @@ impl Tokenizer {
     }
 }
 
-/// `--model`: the zoo's named models (`strata_model::zoo::NAMED_MODELS`).
+/// `--model`: the zoo's named models (`strata_model::zoo::NAMED_MODELS`), and fastText's
+/// linear model (`strata_model::linear`), which is no layer list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Model {
     Seed,
@@ -81,6 +82,7 @@ pub enum Model {
     Bilstm,
     KimCnn,
     Han,
+    Linear,
 }
 
 impl Model {
@@ -93,8 +95,32 @@ impl Model {
             Model::Bilstm => "bilstm",
             Model::KimCnn => "kim-cnn",
             Model::Han => "han",
+            Model::Linear => "linear",
         }
     }
+}
+
+/// `--loss` of the linear model (`strata_model::linear::LinearLoss`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LinearLoss {
+    Softmax,
+    Ova,
+}
+
+impl From<LinearLoss> for strata_model::linear::LinearLoss {
+    fn from(l: LinearLoss) -> Self {
+        match l {
+            LinearLoss::Softmax => strata_model::linear::LinearLoss::Softmax,
+            LinearLoss::Ova => strata_model::linear::LinearLoss::OneVsAll,
+        }
+    }
+}
+
+/// `experiment --baseline`: the model every schedule is compared against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Baseline {
+    Linear,
+    None,
 }
 
 /// `--optimizer`.
@@ -196,7 +222,9 @@ mod tests {
 
     #[test]
     fn models_are_the_zoo_and_their_names_are_claps() {
-        assert_eq!(clap_names::<Model>(), strata_model::zoo::NAMED_MODELS);
+        let mut zoo: Vec<String> = strata_model::zoo::NAMED_MODELS.iter().map(|m| m.to_string()).collect();
+        zoo.push("linear".into());
+        assert_eq!(clap_names::<Model>(), zoo);
         for m in Model::value_variants() {
             assert_eq!(m.to_possible_value().unwrap().get_name(), m.name());
         }

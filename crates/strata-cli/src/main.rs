@@ -35,6 +35,9 @@ macro_rules! eprintln {
 }
 
 mod args;
+mod args_linear;
+mod args_train;
+mod args_tune;
 mod choices;
 mod commands;
 mod demo_corpus;
@@ -99,6 +102,7 @@ fn run() -> u8 {
         Command::Serve(a) => commands::serve::run(a),
         Command::Completions(a) => commands::completions::run(a),
         Command::Pretrain(a) => commands::pretrain::run(a),
+        Command::Tune(a) => commands::tune::run(a),
     });
     match result {
         Ok(()) => 0,

@@ -135,6 +135,7 @@ impl TrainArgs {
             probes: if self.no_probes { Probes::Off } else { Probes::EveryStage },
             embeddings: self.embeddings.clone(),
             init_from,
+            linear: None,
         };
         strata_workflow::ulmfit::check(&settings.schedule, settings.init_from.as_ref())?;
         Ok(settings)

@@ -25,6 +25,8 @@ pub const MODEL_FORMAT_VERSION: u32 = 1;
 /// What `strata pretrain` writes in the same three files (`pretrained.rs`): levels, no
 /// classifier. Named here so that loading a model can refuse one by name.
 pub const PRETRAINED_FORMAT: &str = "strata-pretrained";
+/// What a linear model folder says it is (`linear/folder.rs`).
+pub const LINEAR_FORMAT: &str = "strata-linear";
 
 /// The `format` field of a `config.json`, if it has one (for telling folder kinds apart).
 pub fn format_of(config_json: &[u8]) -> Option<String> {
@@ -159,11 +161,17 @@ pub fn load(dir: &Path) -> Result<SavedModel, DataError> {
     if !dir.is_dir() {
         return Err(err(&dir, "no such model folder", "pass the --out folder of `strata train`"));
     }
-    let cfg_path = dir.join("config.json");
-    let config = read(&cfg_path)?;
-    let tensors = read(&dir.join("model.safetensors"))?;
-    let vocab = read(&dir.join("vocab.json"))?;
+    let [config, tensors, vocab] = read_files(&dir)?;
     parse_folder(&dir, &config, &tensors, &vocab)
+}
+
+/// The bytes of a model folder's three files, `config.json`, `model.safetensors` and
+/// `vocab.json`; a missing one is an error naming it.
+pub fn read_files(dir: &Path) -> Result<[Vec<u8>; 3], DataError> {
+    if !dir.is_dir() {
+        return Err(err(dir, "no such model folder", "pass the --out folder of `strata train`"));
+    }
+    Ok([read(&dir.join("config.json"))?, read(&dir.join("model.safetensors"))?, read(&dir.join("vocab.json"))?])
 }
 
 /// A model folder from the bytes of its three files (`dir` names them in errors).
@@ -174,6 +182,13 @@ pub fn parse_folder(dir: &Path, config: &[u8], tensors: &[u8], vocab: &[u8]) -> 
             dir,
             "holds pretrained levels, not a classifier",
             "use it with --init-from DIR in train, cv or experiment; predict, test and serve need a trained model",
+        ));
+    }
+    if format_of(config).as_deref() == Some(LINEAR_FORMAT) {
+        return Err(err(
+            dir,
+            "holds a linear model, which has no levels",
+            "--init-from and probe need a network's folder (any --model but linear)",
         ));
     }
     let file: ModelFile =

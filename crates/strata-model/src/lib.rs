@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 pub mod atomic;
+pub mod classifier;
 pub mod encode;
 pub mod error;
 pub mod explain;
@@ -21,6 +22,7 @@ pub mod head;
 pub mod infer;
 pub mod layers;
 pub mod limits;
+pub mod linear;
 pub mod metrics;
 pub mod model;
 pub mod model_file;
@@ -31,6 +33,7 @@ pub mod pretrained;
 pub mod toml_lines;
 pub mod zoo;
 
+pub use classifier::Classifier;
 pub use error::ModelError;
 pub use infer::{evaluate, predict_logits, Dataset, Evaluation};
 pub use model::{Model, ModelConfig};

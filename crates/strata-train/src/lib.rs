@@ -17,6 +17,7 @@ mod embedding_grad;
 pub mod error;
 pub mod fit;
 pub mod history;
+pub mod linear;
 mod optimizer;
 pub mod pretrain;
 pub mod schedule;

@@ -21,6 +21,7 @@ use strata_model::infer::{evaluate, Dataset, Evaluation};
 pub use strata_model::infer::{predict, Prediction};
 use strata_model::model::Model;
 pub use strata_model::model::ModelSettings;
+use strata_model::Classifier;
 use strata_train::fit::{EpochRecord, FitInput, FitOptions, Progress, TrainState};
 use strata_train::fit_schedule_from;
 use strata_train::history::thousands;
@@ -49,6 +50,10 @@ pub struct TrainSettings {
     /// A model (or run) folder whose tokenizer and matching tensors the model starts from
     /// (`--init-from`); its vocabulary is the model's, not fitted on the training texts.
     pub init_from: Option<crate::init_from::InitFrom>,
+    /// fastText's linear model instead of the network `model` describes (`--model linear`):
+    /// then `model`, `schedule`, `probes` and `fit`'s batch size and optimizer are unused;
+    /// `fit.epochs` and `fit.seed` are its epochs and seed (`crate::linear`).
+    pub linear: Option<crate::linear::LinearSettings>,
 }
 
 /// Class indices of `examples`; a label the map does not know is an error naming its line.
@@ -70,7 +75,7 @@ pub fn label_indices(examples: &[Example], labels: &LabelMap, path: &str) -> Res
 
 /// A trained model with its history and its validation score.
 pub struct Trained {
-    pub saved: SavedModel,
+    pub saved: Classifier,
     pub history: Vec<EpochRecord>,
     /// Early stops: (stage, epoch it stopped after, best epoch restored).
     pub early_stops: Vec<(usize, usize, usize)>,
@@ -168,6 +173,21 @@ pub fn train_from(
     progress: &mut dyn Progress,
     resume: Option<TrainState>,
 ) -> Result<Trained, WorkflowError> {
+    if let Some(linear) = &s.linear {
+        let TrainData { examples, labels, y, train_idx, val_idx } = data;
+        let (epochs, seed, tokenizer) = (s.fit.epochs, s.fit.seed, &s.text.tokenizer);
+        let run = crate::linear::LinearRun { examples, labels, y, train_idx, val_idx, tokenizer, epochs, seed };
+        let trained = crate::linear::train(run, linear, progress)?;
+        return Ok(Trained {
+            saved: Classifier::Linear(trained.model),
+            history: trained.history,
+            early_stops: Vec::new(),
+            diverged: None,
+            validation: trained.validation,
+            probes: Vec::new(),
+            language_model: Vec::new(),
+        });
+    }
     if s.schedule.language_model.is_none() {
         return fit_classifier(data, s, progress, resume);
     }
@@ -235,7 +255,7 @@ fn fit_classifier(
     let validation = val.map(|v| evaluate(&model, v));
     let saved = SavedModel { model, tokenizer, labels: labels.clone(), pad: s.text.pad };
     Ok(Trained {
-        saved,
+        saved: Classifier::Network(saved),
         history: fitted.history,
         early_stops: fitted.early_stops,
         diverged: fitted.diverged,

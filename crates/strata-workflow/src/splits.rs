@@ -3,8 +3,8 @@
 
 use strata_data::{shuffled, stratified_kfold, stratified_split, Example};
 
-use strata_model::folder::SavedModel;
-use strata_model::infer::{evaluate, Dataset, Evaluation};
+use strata_model::infer::Evaluation;
+use strata_model::Classifier;
 
 /// One split: indices into the examples.
 pub struct Split {
@@ -32,11 +32,10 @@ pub fn kfold_splits(y: &[usize], k: usize, validation_split: f64, seed: u64) -> 
 }
 
 /// Loss and accuracy of a trained model on the examples `idx` (text → its tokenizer → model).
-pub fn score(saved: &SavedModel, examples: &[Example], y: &[usize], idx: &[usize]) -> Evaluation {
+pub fn score(model: &Classifier, examples: &[Example], y: &[usize], idx: &[usize]) -> Evaluation {
     let texts: Vec<&str> = idx.iter().map(|&i| examples[i].text.as_str()).collect();
-    let ids = saved.encode(&texts);
     let labels: Vec<usize> = idx.iter().map(|&i| y[i]).collect();
-    evaluate(&saved.model, &Dataset { ids: &ids, labels: &labels, t: saved.encoding().ids_per_text() })
+    model.evaluate(&texts, &labels)
 }
 
 /// Mean and population standard deviation (numpy's default, `ddof=0`).

@@ -52,6 +52,7 @@ fn check_explanation(model: ModelSettings, maxlen: usize, text: &str, words: &[&
         probes: Probes::Off,
         embeddings: None,
         init_from: None,
+        linear: None,
     };
     let idx: Vec<usize> = (0..examples.len()).collect();
     let mut saved = train(
@@ -60,7 +61,9 @@ fn check_explanation(model: ModelSettings, maxlen: usize, text: &str, words: &[&
         &mut Silent,
     )
     .unwrap()
-    .saved;
+    .saved
+    .into_network()
+    .unwrap();
     let ex = occlusion(&saved, text).unwrap();
     let class = labels.index(&ex.label).unwrap();
     let prob = |s: &strata_model::folder::SavedModel| predict(s, &[text])[0].probs[class] as f64;

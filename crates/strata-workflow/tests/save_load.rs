@@ -40,6 +40,7 @@ fn reloaded_model_predicts_bit_identically() {
         probes: Probes::Off,
         embeddings: None,
         init_from: None,
+        linear: None,
     };
     let idx: Vec<usize> = (0..examples.len()).collect();
     let trained = train(
@@ -50,22 +51,22 @@ fn reloaded_model_predicts_bit_identically() {
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("model");
-    save(&path, &trained.saved).unwrap();
+    save(&path, trained.saved.network().unwrap()).unwrap();
     let back = load(&path).unwrap();
 
-    assert_eq!(back.model.params.specs, trained.saved.model.params.specs);
+    assert_eq!(back.model.params.specs, trained.saved.network().unwrap().model.params.specs);
     assert!(back
         .model
         .params
         .data
         .iter()
-        .zip(&trained.saved.model.params.data)
+        .zip(&trained.saved.network().unwrap().model.params.data)
         .all(|(a, b)| a.to_bits() == b.to_bits()));
     let probe = ["good film", "unseen words only", "", "bad bad bad bad bad bad bad bad"];
     assert_eq!(back.pad, PadSequences::keras(6));
-    let (ids_a, ids_b) = (trained.saved.encode(&probe), back.encode(&probe));
+    let (ids_a, ids_b) = (trained.saved.network().unwrap().encode(&probe), back.encode(&probe));
     assert_eq!(ids_a, ids_b);
-    let a = predict_logits(&trained.saved.model, &ids_a, 6);
+    let a = predict_logits(&trained.saved.network().unwrap().model, &ids_a, 6);
     let b = predict_logits(&back.model, &ids_b, 6);
     assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()), "{a:?} vs {b:?}");
     assert_eq!(back.labels.labels(), ["neg", "pos"]);

@@ -41,6 +41,7 @@ fn settings(validation_split: f64) -> TrainSettings {
         probes: Probes::Off,
         embeddings: None,
         init_from: None,
+        linear: None,
     }
 }
 
@@ -49,7 +50,7 @@ fn kept_rare_words(train_idx: &[usize], val_idx: &[usize], s: &TrainSettings) ->
     let (examples, labels, y) = sorted_examples();
     let trained =
         train(TrainData { examples: &examples, labels: &labels, y: &y, train_idx, val_idx }, s, &mut Silent).unwrap();
-    let index = trained.saved.tokenizer.word_index();
+    let index = trained.saved.network().unwrap().tokenizer.word_index();
     let mut kept = [0, 0];
     for i in 0..200 {
         if index.get(&format!("rare{i}")).is_some_and(|&id| (id as usize) < 84) {

@@ -56,6 +56,7 @@ fn settings(schedule: Schedule, init_from: Option<InitFrom>) -> TrainSettings {
         probes: Probes::Final,
         embeddings: None,
         init_from,
+        linear: None,
     }
 }
 
@@ -71,7 +72,7 @@ fn language_model_folder(dir: &std::path::Path) -> (InitFrom, LanguageModel) {
     let s = settings(Schedule::end_to_end(1, 1), None);
     let data = TrainData { examples: &examples, labels: &labels, y: &y, train_idx: &all, val_idx: &[] };
     let trained = train(data, &s, &mut Silent).unwrap();
-    save(dir, &trained.saved).unwrap();
+    save(dir, trained.saved.network().unwrap()).unwrap();
     let init = InitFrom::load(dir).unwrap();
     let levels = vec![LmLevel { name: "lstm_0".into(), cell: Cell::Lstm, units: UNITS }];
     let mut lm = LanguageModel::new(40, 8, levels, 7);

@@ -21,9 +21,7 @@ use strata_text::{PadSequences, Tokenizer, TokenizerConfig};
 use strata_train::history::epoch_line;
 use strata_train::schedule::Schedule;
 use strata_train::{EpochRecord, FitOptions, Progress};
-use strata_workflow::pipeline::{
-    predict, train, ModelSettings, Probes, TextSettings, TrainData, TrainSettings, Trained,
-};
+use strata_workflow::pipeline::{train, ModelSettings, Probes, TextSettings, TrainData, TrainSettings, Trained};
 use verdict::{Run, Scores};
 
 use crate::args::DemoCmd;
@@ -159,6 +157,7 @@ pub fn run(a: DemoCmd) -> Result<()> {
         probes: Probes::Off,
         embeddings: None,
         init_from: None,
+        linear: None,
     };
     let seed_started = Instant::now();
     println!("Training the seed model: Embedding(10000, 128) → LSTM(64) → Dense(1, sigmoid), Adam, batch 32,");
@@ -170,8 +169,9 @@ pub fn run(a: DemoCmd) -> Result<()> {
     let test: Vec<&DemoExample> = test_idx.iter().map(|&i| &corpus[i]).collect();
     let train_ex: Vec<&DemoExample> = train_idx.iter().map(|&i| &corpus[i]).collect();
     let texts: Vec<&str> = test.iter().map(|e| e.text.as_str()).collect();
-    let lstm: Vec<usize> = predict(&trained.saved, &texts).iter().map(|p| p.class).collect();
-    let bow = bag_of_words(&trained.saved.tokenizer, &train_ex, &test, a.seed);
+    let lstm: Vec<usize> = trained.saved.predict(&texts).iter().map(|p| p.class).collect();
+    let bow =
+        bag_of_words(&trained.saved.network().expect("the demo trains a network").tokenizer, &train_ex, &test, a.seed);
 
     println!("\nLearning curve (held-out accuracy per epoch):");
     for (i, acc) in curve.val.iter().enumerate() {
@@ -197,7 +197,7 @@ pub fn run(a: DemoCmd) -> Result<()> {
         "the film felt really dull",
     ];
     println!("New sentences:");
-    for (t, p) in mine.iter().zip(predict(&trained.saved, &mine)) {
+    for (t, p) in mine.iter().zip(trained.saved.predict(&mine)) {
         println!("  {:<3} {:.3}  {t}", if p.class == 1 { "pos" } else { "neg" }, p.probs[1]);
     }
     println!("\n(the seed LSTM trained and predicted in {seed_seconds:.1}s)");
@@ -230,7 +230,7 @@ pub fn run(a: DemoCmd) -> Result<()> {
         let clock = Instant::now();
         let trained = train(data, &s, &mut Quiet)?;
         let seconds = clock.elapsed().as_secs_f64();
-        let pred: Vec<usize> = predict(&trained.saved, &texts).iter().map(|p| p.class).collect();
+        let pred: Vec<usize> = trained.saved.predict(&texts).iter().map(|p| p.class).collect();
         runs.push((schedule, scores(&pred, &test), seconds, level_probes(&trained)));
     }
     println!("\nSeed-stacked, held-out        all   plain   negated   train s   probe of each level");

@@ -12,6 +12,7 @@ pub mod report;
 pub mod serve;
 pub mod test;
 pub mod train;
+pub mod tune;
 
 use std::path::Path;
 

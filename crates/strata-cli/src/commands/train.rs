@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, Result};
 use serde::Serialize;
 use strata_model::atomic::claim_dir;
-use strata_model::folder::{save, write_atomic};
+use strata_model::folder::write_atomic;
 use strata_model::owned::{check_replaceable, remove_owned_dir, Claimed, Owned};
 use strata_train::checkpoint;
 use strata_train::fit::{Monitor, TrainState};
@@ -300,7 +300,7 @@ pub fn run(a: TrainCmd) -> Result<()> {
         truncating: format!("{:?}", s.text.pad.truncating).to_lowercase(),
         layer: s.model.layers.clone(),
     };
-    save(&out.join("model"), &trained.saved)?;
+    trained.saved.save(&out.join("model"))?;
     write_atomic(&out.join("history.csv"), history_csv(&trained.history).as_bytes())?;
     write_atomic(&out.join("timings.csv"), timings_csv(&trained.history).as_bytes())?;
     write_atomic(&out.join("run.toml"), toml::to_string(&record)?.as_bytes())?;

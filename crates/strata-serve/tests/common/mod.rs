@@ -43,6 +43,7 @@ pub fn tiny_model() -> SavedModel {
         probes: Probes::Off,
         embeddings: None,
         init_from: None,
+        linear: None,
     };
     let idx: Vec<usize> = (0..examples.len()).collect();
     train(
@@ -52,6 +53,8 @@ pub fn tiny_model() -> SavedModel {
     )
     .unwrap()
     .saved
+    .into_network()
+    .unwrap()
 }
 
 /// A server running on 127.0.0.1 in this test's runtime.

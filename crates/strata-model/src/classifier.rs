@@ -1,0 +1,115 @@
+//! A trained classifier of either family strata trains — a layered network ([`SavedModel`]) or
+//! fastText's linear model ([`LinearModel`]) — behind the one interface that `predict`, `test`,
+//! `explain`, `serve`, `cv` and `experiment` use. Loading a folder dispatches on its
+//! `config.json` `format`; a command that only a network can answer (probe) asks for
+//! [`Classifier::network`] and says why when it is linear.
+
+use std::path::Path;
+
+use strata_data::{DataError, LabelMap};
+
+use crate::explain::{occlusion, Explanation};
+use crate::folder::{self, format_of, SavedModel};
+use crate::infer::{predict, Evaluation, Prediction};
+use crate::linear::{self, LinearModel, LINEAR_FORMAT};
+
+#[derive(Clone, Debug)]
+pub enum Classifier {
+    Network(SavedModel),
+    Linear(LinearModel),
+}
+
+impl Classifier {
+    pub fn labels(&self) -> &LabelMap {
+        match self {
+            Classifier::Network(s) => &s.labels,
+            Classifier::Linear(m) => &m.labels,
+        }
+    }
+
+    pub fn set_labels(&mut self, labels: LabelMap) {
+        match self {
+            Classifier::Network(s) => s.labels = labels,
+            Classifier::Linear(m) => m.labels = labels,
+        }
+    }
+
+    /// The model's name as `--model` spells it (`seed`, `kim-cnn`, `custom`, `linear`).
+    pub fn architecture(&self) -> &str {
+        match self {
+            Classifier::Network(s) => &s.model.config.architecture,
+            Classifier::Linear(_) => "linear",
+        }
+    }
+
+    /// The network, for what only a network has (levels to probe).
+    pub fn network(&self) -> Option<&SavedModel> {
+        match self {
+            Classifier::Network(s) => Some(s),
+            Classifier::Linear(_) => None,
+        }
+    }
+
+    /// The network, by value (`None` for a linear model).
+    pub fn into_network(self) -> Option<SavedModel> {
+        match self {
+            Classifier::Network(s) => Some(s),
+            Classifier::Linear(_) => None,
+        }
+    }
+
+    pub fn predict(&self, texts: &[&str]) -> Vec<Prediction> {
+        match self {
+            Classifier::Network(s) => predict(s, texts),
+            Classifier::Linear(m) => m.predict(texts),
+        }
+    }
+
+    /// Mean cross-entropy and accuracy on `texts` labelled `y` (class indices).
+    pub fn evaluate(&self, texts: &[&str], y: &[usize]) -> Evaluation {
+        let predictions = self.predict(texts);
+        let n = y.len().max(1) as f64;
+        let mut loss = 0.0;
+        let mut correct = 0usize;
+        for (p, &c) in predictions.iter().zip(y) {
+            loss -= f64::from(p.probs[c].max(1e-7)).ln();
+            correct += usize::from(p.class == c);
+        }
+        Evaluation { loss: loss / n, accuracy: correct as f64 / n }
+    }
+
+    /// Why the model chose what it chose, per token; `None` when no token of `text` is known.
+    pub fn explain(&self, text: &str) -> Option<Explanation> {
+        match self {
+            Classifier::Network(s) => occlusion(s, text),
+            Classifier::Linear(m) => linear::explain::explain(m, text),
+        }
+    }
+
+    /// How many tokens the model reads of `text` (the server bounds requests by it).
+    pub fn token_count(&self, text: &str) -> usize {
+        match self {
+            Classifier::Network(s) => s.tokenizer.token_ids(text).len(),
+            Classifier::Linear(m) => m.features(text).words.len(),
+        }
+    }
+
+    /// Saves the model folder at `dir` (atomically; only over a folder strata wrote).
+    pub fn save(&self, dir: &Path) -> Result<(), DataError> {
+        match self {
+            Classifier::Network(s) => folder::save(dir, s),
+            Classifier::Linear(m) => linear::folder::save(dir, m),
+        }
+    }
+}
+
+/// Loads a model folder of either family (or a run folder holding `model/`).
+pub fn load(dir: &Path) -> Result<Classifier, DataError> {
+    let dir = folder::resolve(dir);
+    let config = std::fs::read(dir.join("config.json")).unwrap_or_default();
+    if format_of(&config).as_deref() == Some(LINEAR_FORMAT) {
+        let [config, tensors, vocab] = folder::read_files(&dir)?;
+        return Ok(Classifier::Linear(linear::folder::parse_folder(&dir, &config, &tensors, &vocab)?));
+    }
+    folder::load(&dir).map(Classifier::Network)
+}

@@ -1,0 +1,126 @@
+//! fastText's supervised model (Joulin et al. 2017, "Bag of Tricks"): a text is the average of
+//! the embeddings of its words, its word n-grams (hashed into buckets) and optionally its
+//! words' character n-grams; a linear classifier reads that average. It is the baseline every
+//! strata comparison is made against, and a model in its own right (`--model linear`).
+//!
+//! Words come from strata's tokenizers (so Chinese works); [`dictionary`] keeps fastText's
+//! dictionary (words by count, `</s>` at the end of every text) and its hashing, [`features`]
+//! turns a text into input rows, this file holds the model and runs it, [`folder`] saves and
+//! loads it (`format: "strata-linear"`), [`explain`] gives each word's exact contribution.
+//! Training is in `strata-train` (`linear.rs`).
+//!
+//! Shapes: `input` is `[(words + buckets), dim]` (rows `0..words` for words, `words..` for
+//! hashed n-grams), `output` is `[classes, dim]`; a text's hidden vector `h` is `[dim]`.
+
+pub mod dictionary;
+pub mod explain;
+pub mod features;
+pub mod folder;
+
+use serde::{Deserialize, Serialize};
+use strata_data::LabelMap;
+use strata_text::TokenizerConfig;
+
+pub use dictionary::Dictionary;
+
+use crate::infer::Prediction;
+
+pub use crate::folder::LINEAR_FORMAT;
+pub const LINEAR_FORMAT_VERSION: u32 = 1;
+
+/// The loss the classifier is trained with (fastText's `-loss`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LinearLoss {
+    /// One softmax over the classes (fastText's `softmax`).
+    #[default]
+    Softmax,
+    /// One sigmoid per class, each a binary problem (fastText's `ova`; what several labels
+    /// per text need).
+    OneVsAll,
+}
+
+/// What a linear model is, apart from what the data gives (words, labels).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinearConfig {
+    /// Length of every word and n-gram vector (fastText's `-dim`).
+    pub dim: usize,
+    /// Longest word n-gram (fastText's `-wordNgrams`; 1 is a bag of words).
+    pub word_ngrams: usize,
+    /// Hash buckets shared by word and character n-grams (fastText's `-bucket`).
+    pub buckets: usize,
+    /// Words seen fewer times than this are not in the dictionary (their n-grams still count).
+    pub min_count: u64,
+    /// Shortest and longest character n-gram of a word (fastText's `-minn/-maxn`; 0 is none).
+    pub minn: usize,
+    pub maxn: usize,
+    pub loss: LinearLoss,
+}
+
+impl Default for LinearConfig {
+    /// The settings measured as strata's baseline (fastText `-wordNgrams 2 -dim 100`).
+    fn default() -> Self {
+        LinearConfig {
+            dim: 100,
+            word_ngrams: 2,
+            buckets: 2_000_000,
+            min_count: 1,
+            minn: 0,
+            maxn: 0,
+            loss: LinearLoss::Softmax,
+        }
+    }
+}
+
+/// A trained (or freshly initialised) linear model: everything needed to predict.
+#[derive(Clone, Debug)]
+pub struct LinearModel {
+    pub config: LinearConfig,
+    /// How text becomes words (only its splitting is used: `num_words` is ignored).
+    pub tokenizer: TokenizerConfig,
+    pub dict: Dictionary,
+    pub labels: LabelMap,
+    /// `[(dict.len() + buckets), dim]`
+    pub input: Vec<f32>,
+    /// `[classes, dim]`
+    pub output: Vec<f32>,
+}
+
+impl LinearModel {
+    /// A model for `dict` and `labels`, initialised as fastText does: `input` uniform in
+    /// ±1/dim from `seed`, `output` zero.
+    pub fn new(
+        config: LinearConfig,
+        tokenizer: TokenizerConfig,
+        dict: Dictionary,
+        labels: LabelMap,
+        seed: u64,
+    ) -> Self {
+        let _ = (config, tokenizer, dict, labels, seed);
+        todo!("linear: initialise")
+    }
+
+    /// Rows of `input` in the model's input.
+    pub fn rows(&self) -> usize {
+        self.dict.len() + self.config.buckets
+    }
+
+    /// The input rows of `text` (words, then n-grams, as [`features::Features`] says).
+    pub fn features(&self, text: &str) -> features::Features {
+        features::Features::of(self, text)
+    }
+
+    /// Class probabilities for a text's input rows (softmax, or one sigmoid per class for
+    /// one-vs-all); a text with no rows gets the empty text's.
+    pub fn probabilities(&self, rows: &[u32]) -> Vec<f32> {
+        let _ = rows;
+        todo!("linear: forward")
+    }
+
+    /// Predictions for raw texts (in parallel over texts; the same for any thread count).
+    pub fn predict(&self, texts: &[&str]) -> Vec<Prediction> {
+        let _ = texts;
+        todo!("linear: predict")
+    }
+}
