@@ -13,6 +13,8 @@ use crate::folder::{self, format_of, SavedModel};
 use crate::infer::{predict, Evaluation, Prediction};
 use crate::linear::{self, LinearModel, LINEAR_FORMAT};
 
+// one per model loaded or trained, moved a handful of times: boxing would buy nothing
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum Classifier {
     Network(SavedModel),
