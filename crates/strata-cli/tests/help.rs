@@ -7,6 +7,7 @@
 mod args;
 #[path = "../src/args_linear.rs"]
 mod args_linear;
+#[allow(dead_code)]
 #[path = "../src/args_train.rs"]
 mod args_train;
 #[path = "../src/args_tune.rs"]
