@@ -22,6 +22,12 @@ pub struct LinearSettings {
 /// The name experiments give the linear baseline's row.
 pub const BASELINE_NAME: &str = "linear (baseline)";
 
+/// The linear model's epochs and starting rate when the user gives none: the settings measured
+/// as the baseline in issue 13 (fastText `-epoch 25 -lr 1.0`; fastText's own defaults, 5 and
+/// 0.1, are far worse on this data).
+pub const DEFAULT_EPOCHS: usize = 25;
+pub const DEFAULT_LR: f32 = 1.0;
+
 /// What one linear training run needs: the examples, which train and which validate, how text
 /// splits into words, and the epochs and seed.
 pub struct LinearRun<'a> {
