@@ -65,9 +65,18 @@ impl Scratch {
     }
 }
 
-/// One SGD step on the example (`rows`, `target`) at learning rate `lr`; returns its loss
-/// before the step, or `None` (and changes nothing) when it has no rows, as fastText skips
-/// such a line.
+/// What the model made of an example before its step.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Outcome {
+    pub loss: f32,
+    /// The target had the highest score (the lowest class wins a tie), as Keras counts a
+    /// batch's accuracy before its update.
+    pub correct: bool,
+}
+
+/// One SGD step on the example (`rows`, `target`) at learning rate `lr`; returns its loss and
+/// whether it was predicted right before the step, or `None` (and changes nothing) when it has
+/// no rows, as fastText skips such a line.
 pub fn step<R: InputRows>(
     input: &mut R,
     output: &mut [f32],
@@ -76,7 +85,7 @@ pub fn step<R: InputRows>(
     objective: Objective,
     lr: f32,
     scratch: &mut Scratch,
-) -> Option<f32> {
+) -> Option<Outcome> {
     #[cfg(target_arch = "x86_64")]
     if crate::activations::has_avx2() {
         // SAFETY: the CPU has AVX2 and FMA.
@@ -102,7 +111,7 @@ unsafe fn step_avx2<R: InputRows>(
     objective: Objective,
     lr: f32,
     scratch: &mut Scratch,
-) -> Option<f32> {
+) -> Option<Outcome> {
     step_body(input, output, rows, target, objective, lr, scratch)
 }
 
@@ -115,7 +124,7 @@ fn step_body<R: InputRows>(
     objective: Objective,
     lr: f32,
     scratch: &mut Scratch,
-) -> Option<f32> {
+) -> Option<Outcome> {
     if rows.is_empty() {
         return None;
     }
@@ -130,6 +139,7 @@ fn step_body<R: InputRows>(
     for (s, o) in scores.iter_mut().zip(output.chunks_exact(d)) {
         *s = dot(o, hidden);
     }
+    let best = (0..scores.len()).fold(0, |b, c| if scores[c] > scores[b] { c } else { b });
     let loss = match objective {
         Objective::Softmax => {
             let max = scores.iter().fold(f32::NEG_INFINITY, |m, &s| m.max(s));
@@ -166,7 +176,7 @@ fn step_body<R: InputRows>(
     for &r in rows {
         add(input.row_mut(r), grad);
     }
-    Some(loss)
+    Some(Outcome { loss, correct: best == target })
 }
 
 /// The example's loss in f64, computed apart from [`step`] (what the finite-difference test
@@ -259,8 +269,9 @@ mod tests {
         let (x, w) = (random(5 * D, &mut rng), random(C * D, &mut rng));
         let lr = 0.25f32;
         let (mut x1, mut w1, mut scratch) = (x.clone(), w.clone(), Scratch::new(D, C));
-        let reported =
+        let outcome =
             step(&mut DenseRows { data: &mut x1, dim: D }, &mut w1, &ROWS, 1, objective, lr, &mut scratch).unwrap();
+        let reported = outcome.loss;
         let reference = loss(&x, &w, C, &ROWS, 1, objective);
         assert!((reported as f64 - reference).abs() < 1e-5 * reference.max(1.0), "{reported} vs {reference}");
         let grad = |before: &[f32], after: &[f32]| -> Vec<f32> {
@@ -310,8 +321,9 @@ mod tests {
             let (mut x, mut w) = (vec![10.0f32; 5 * D], vec![0.0f32; C * D]);
             w[..D].fill(10.0); // class 0 scores 1900, the target (1) scores 0
             let l = step(&mut DenseRows { data: &mut x, dim: D }, &mut w, &ROWS, 1, objective, 0.1, &mut Scratch::new(D, C));
-            let l = l.unwrap();
+            let Outcome { loss: l, correct } = l.unwrap();
             assert!(l.is_finite() && l > 1000.0, "{objective:?}: loss {l}");
+            assert!(!correct, "class 0 scored highest, the target is 1");
             assert!(x.iter().chain(&w).all(|v| v.is_finite()));
         }
     }
@@ -325,7 +337,7 @@ mod tests {
             let (mut x2, mut w2, mut s2) = (x.clone(), w.clone(), Scratch::new(100, C));
             let l1 = step(&mut DenseRows { data: &mut x1, dim: 100 }, &mut w1, &ROWS, 2, objective, 0.1, &mut s1);
             let l2 = step_body(&mut DenseRows { data: &mut x2, dim: 100 }, &mut w2, &ROWS, 2, objective, 0.1, &mut s2);
-            assert_eq!(l1.map(f32::to_bits), l2.map(f32::to_bits));
+            assert_eq!(l1.map(|o| o.loss.to_bits()), l2.map(|o| o.loss.to_bits()));
             assert_eq!((x1, w1), (x2, w2));
         }
     }

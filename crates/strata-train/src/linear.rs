@@ -51,6 +51,9 @@ pub struct LinearEpoch {
     pub epoch: usize,
     /// Mean training loss over the epoch's examples.
     pub loss: f64,
+    /// Fraction of the epoch's examples predicted right just before their own step (Keras's
+    /// running training accuracy).
+    pub accuracy: f64,
     /// Learning rate at the end of the epoch.
     pub lr: f32,
     /// Tokens (words and `</s>`, as fastText counts them) trained on per second per thread.
@@ -86,8 +89,7 @@ pub fn fit_linear(
             overlay: Overlay::default(),
             output: Vec::new(),
             scratch: Scratch::new(dim, classes),
-            loss: 0.0,
-            counted: 0,
+            tally: Tally::default(),
         })
         .collect();
     if threads > 1 {
@@ -101,7 +103,7 @@ pub fn fit_linear(
         let start = Instant::now();
         Rng::derive(fit.seed, epoch as u64).shuffle(&mut order);
         let done_before = epoch_tokens as f64 * epoch as f64;
-        let (loss_sum, counted) = if threads == 1 {
+        let tally = if threads == 1 {
             let mut input = DenseRows { data: &mut model.input, dim };
             let scratch = &mut workers[0].scratch;
             train_slice(&data, &order, done_before, &schedule, &mut input, &mut model.output, scratch)
@@ -111,7 +113,8 @@ pub fn fit_linear(
         let seconds = start.elapsed().as_secs_f64();
         let record = LinearEpoch {
             epoch: epoch + 1,
-            loss: loss_sum / counted.max(1) as f64,
+            loss: tally.loss / tally.counted.max(1) as f64,
+            accuracy: tally.correct as f64 / tally.counted.max(1) as f64,
             lr: schedule.at(done_before + epoch_tokens as f64),
             words_per_second_per_thread: epoch_tokens as f64 / seconds.max(1e-9) / threads as f64,
             seconds,
@@ -142,17 +145,29 @@ impl Schedule {
     }
 }
 
-/// One thread's state: its overlay and output copy (rounds only), scratch and loss tally.
+/// Summed loss, examples predicted right, examples counted (those with rows).
+#[derive(Clone, Copy, Debug, Default)]
+struct Tally {
+    loss: f64,
+    correct: usize,
+    counted: usize,
+}
+
+impl Tally {
+    fn add(self, o: Tally) -> Tally {
+        Tally { loss: self.loss + o.loss, correct: self.correct + o.correct, counted: self.counted + o.counted }
+    }
+}
+
+/// One thread's state: its overlay and output copy (rounds only), scratch and tally.
 struct Worker {
     overlay: Overlay,
     output: Vec<f32>,
     scratch: Scratch,
-    loss: f64,
-    counted: usize,
+    tally: Tally,
 }
 
-/// Trains on `order` in sequence, `done` tokens into the whole run; returns the summed loss
-/// and the examples it counts (those with rows).
+/// Trains on `order` in sequence, `done` tokens into the whole run; returns its tally.
 fn train_slice<R: InputRows>(
     data: &Examples,
     order: &[usize],
@@ -161,21 +176,22 @@ fn train_slice<R: InputRows>(
     input: &mut R,
     output: &mut [f32],
     scratch: &mut Scratch,
-) -> (f64, usize) {
-    let (mut loss, mut counted) = (0.0f64, 0usize);
+) -> Tally {
+    let mut tally = Tally::default();
     for &i in order {
         let lr = schedule.at(done);
-        if let Some(l) = linear_sgd::step(input, output, &data.rows[i], data.y[i], data.objective, lr, scratch) {
-            loss += l as f64;
-            counted += 1;
+        if let Some(o) = linear_sgd::step(input, output, &data.rows[i], data.y[i], data.objective, lr, scratch) {
+            tally.loss += o.loss as f64;
+            tally.correct += usize::from(o.correct);
+            tally.counted += 1;
         }
         done += data.tokens[i] as f64;
     }
-    (loss, counted)
+    tally
 }
 
 /// One epoch over `order` with several threads, in rounds (see the module doc); returns the
-/// summed loss and the examples it counts.
+/// threads' tallies summed.
 fn train_rounds(
     model: &mut LinearModel,
     data: &Examples,
@@ -183,12 +199,11 @@ fn train_rounds(
     done_before: f64,
     schedule: &Schedule,
     workers: &mut [Worker],
-) -> (f64, usize) {
+) -> Tally {
     let threads = workers.len();
     let dim = model.config.dim;
     for w in workers.iter_mut() {
-        w.loss = 0.0;
-        w.counted = 0;
+        w.tally = Tally::default();
     }
     let mut done = done_before;
     for round in order.chunks(ROUND_PER_THREAD * threads) {
@@ -207,10 +222,7 @@ fn train_rounds(
             let mut overlay = std::mem::take(&mut w.overlay);
             let mut view = OverlayRows { base: input, overlay: &mut overlay, dim };
             let mut out = std::mem::take(&mut w.output);
-            (w.loss, w.counted) = {
-                let (l, n) = train_slice(data, slice, start, schedule, &mut view, &mut out, &mut w.scratch);
-                (w.loss + l, w.counted + n)
-            };
+            w.tally = w.tally.add(train_slice(data, slice, start, schedule, &mut view, &mut out, &mut w.scratch));
             overlay.into_deltas(input, dim);
             for (o, &b) in out.iter_mut().zip(output) {
                 *o -= b;
@@ -230,7 +242,7 @@ fn train_rounds(
         }
         done = at;
     }
-    workers.iter().fold((0.0, 0), |(l, n), w| (l + w.loss, n + w.counted))
+    workers.iter().fold(Tally::default(), |t, w| t.add(w.tally))
 }
 
 /// Adds every worker's row deltas to `input`, each row taking them in worker order; row
@@ -394,6 +406,7 @@ mod tests {
                 assert!(acc > 0.95, "{loss:?} × {threads} threads: accuracy {acc}");
                 assert!(history[4].loss < history[0].loss, "{loss:?} × {threads}: loss did not fall {history:?}");
                 assert!(history.iter().all(|e| e.words_per_second_per_thread > 0.0 && e.loss.is_finite()));
+                assert!(history[4].accuracy > 0.9 && history[0].accuracy < history[4].accuracy, "{history:?}");
             }
         }
     }
