@@ -56,7 +56,7 @@ impl Dictionary {
             }
         }
         // a stable sort: equal counts keep first-seen order (fastText's own order is unspecified)
-        seen.sort_by(|a, b| b.1.cmp(&a.1));
+        seen.sort_by_key(|&(_, c)| std::cmp::Reverse(c));
         let (words, counts) =
             seen.into_iter().filter(|&(_, c)| c >= min_count).map(|(w, c)| (w.to_string(), c)).unzip();
         Dictionary::from_words(words, counts)

@@ -139,7 +139,7 @@ pub fn parse_folder(dir: &Path, config: &[u8], tensors: &[u8], vocab: &[u8]) -> 
     };
     // Check the sizes before allocating: a damaged config must not ask for terabytes.
     let needed = (rows + labels.len()).checked_mul(dim).and_then(|n| n.checked_mul(4));
-    if !needed.is_some_and(|n| n <= tensors.len()) {
+    if needed.is_none_or(|n| n > tensors.len()) {
         return Err(err(&st_path, "corrupt: smaller than config.json and vocab.json describe", RETRAIN));
     }
     let st = SafeTensors::deserialize(tensors).map_err(|e| err(&st_path, format!("corrupt: {e}"), RETRAIN))?;
