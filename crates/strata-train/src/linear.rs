@@ -243,9 +243,9 @@ fn train_rounds(
         // every thread that trained this round changed the whole output matrix
         let outputs: Vec<&[f32]> = workers.iter().map(|w| w.output.as_slice()).filter(|o| !o.is_empty()).collect();
         let mut orig = Vec::new();
-        for (row, copies) in model.output.chunks_exact_mut(dim).zip(0..) {
-            let mine: Vec<&[f32]> = outputs.iter().map(|o| &o[copies * dim..][..dim]).collect();
-            combine(row, &mine, &mut orig);
+        for (c, row) in model.output.chunks_exact_mut(dim).enumerate() {
+            let copies: Vec<&[f32]> = outputs.iter().map(|o| &o[c * dim..][..dim]).collect();
+            combine(row, &copies, &mut orig);
         }
         for w in workers.iter_mut() {
             w.overlay.reset();
