@@ -88,7 +88,7 @@ fn a_series_without_probes_takes_no_bar_and_the_others_keep_their_colours() {
     assert!(svg.contains(&fill(1)) && svg.contains(&fill(2)), "s1 and s2 keep their summary colours");
     // bars of equal width for the two schedules shown, as wide as two series would be
     let two = grouped(&groups, &series[1..], "probe accuracy");
-    assert_eq!(rect_widths(&svg), rect_widths(&two).iter().copied().collect::<Vec<_>>());
+    assert_eq!(rect_widths(&svg), rect_widths(&two));
 }
 
 #[test]

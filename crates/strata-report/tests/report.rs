@@ -332,7 +332,7 @@ fn a_baseline_without_probes_is_left_out_of_the_probe_tables() {
         sc.probes = probes(&[("embedding", 0.61), ("lstm_0", 0.70)]);
     }
     let md = markdown(&r);
-    let probes_md = md.split("## Linear probes").nth(1).unwrap().split("\n\n## ").nth(0).unwrap();
+    let probes_md = md.split("## Linear probes").nth(1).unwrap().split("\n\n## ").next().unwrap();
     assert!(!probes_md.contains("linear (baseline)"), "{probes_md}");
     assert_eq!(probes_md.matches("| 0.6100 | 0.7000 |").count(), 3, "{probes_md}");
     let page = html(&r);
