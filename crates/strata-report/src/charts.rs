@@ -153,7 +153,8 @@ fn line_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
 }
 
 /// Lines over epochs, one per `(name, points (stage, value))`; a dot marks each stage's first
-/// epoch. The value axis is cut to the data, and says so in its title.
+/// epoch. The value axis is cut to the data, and says so in its title. A series without points
+/// is not drawn nor named; the others keep the colour of their place in `series`.
 pub fn curves(series: &[(String, Vec<(usize, f64)>)], label: &str) -> String {
     let n = series.iter().map(|(_, p)| p.len()).max().unwrap_or(1).max(2);
     let (lo, hi) = line_range(series.iter().flat_map(|(_, p)| p.iter().map(|(_, v)| *v)));
@@ -163,7 +164,9 @@ pub fn curves(series: &[(String, Vec<(usize, f64)>)], label: &str) -> String {
         let root = SVGBackend::with_string(&mut svg, (720 + LEGEND, 320)).into_drawing_area();
         root.fill(&WHITE).expect("SVG into a String");
         let (plot, legend_area) = root.split_horizontally(720);
-        legend(&legend_area, series.iter().map(|(name, _)| name.as_str()).enumerate());
+        // a series without points (the baseline, whose epochs are its own) takes no legend entry
+        let drawn = series.iter().enumerate().filter(|(_, (_, p))| !p.is_empty());
+        legend(&legend_area, drawn.map(|(i, (name, _))| (i, name.as_str())));
         let mut chart = ChartBuilder::on(&plot)
             .margin(12)
             .x_label_area_size(40)

@@ -40,7 +40,8 @@ pub fn html(r: &ExperimentResults) -> String {
                 (paired_table(r))
                 (time_table(r))
                 h2 id="curves" { "Learning curves by stage" }
-                p { "Validation accuracy after each epoch, mean over splits and seeds; a dot marks the first epoch of a stage." }
+                p { "Validation accuracy after each epoch, mean over splits and seeds; a dot marks the first epoch of a stage."
+                    @if let Some(b) = r.baseline() { " The baseline (" (b.name) ") runs its own " (b.epochs) " epochs and is not drawn." } }
                 (PreEscaped(charts::curves(&curve_series(r), "validation accuracy")))
                 (probes(r))
                 (probes_before_after(r))
@@ -58,8 +59,11 @@ fn accuracy_bars(r: &ExperimentResults) -> Vec<(String, f64, f64)> {
     r.schedules.iter().map(|sc| (sc.name.clone(), sc.mean_accuracy, sc.std_accuracy)).collect()
 }
 
+/// Each schedule's mean curve; the baseline's is left empty (not drawn) so that its own epochs
+/// (25 by default) do not squeeze the schedules' few onto a corner of the axis.
 fn curve_series(r: &ExperimentResults) -> Vec<(String, Vec<(usize, f64)>)> {
-    r.schedules.iter().map(|sc| (sc.name.clone(), mean_curve(sc))).collect()
+    let curve = |sc: &crate::results::ScheduleResult| if sc.baseline { Vec::new() } else { mean_curve(sc) };
+    r.schedules.iter().map(|sc| (sc.name.clone(), curve(sc))).collect()
 }
 
 fn signed(d: f64) -> Markup {

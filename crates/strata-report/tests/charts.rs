@@ -92,6 +92,21 @@ fn a_series_without_probes_takes_no_bar_and_the_others_keep_their_colours() {
 }
 
 #[test]
+fn a_series_without_points_is_not_in_the_curves_legend_and_the_others_keep_their_colours() {
+    let series = vec![
+        ("linear (baseline)".to_string(), Vec::new()),
+        ("s1".to_string(), vec![(1, 0.6), (1, 0.7)]),
+        ("s2".to_string(), vec![(1, 0.5), (2, 0.8)]),
+    ];
+    let svg = curves(&series, "validation accuracy");
+    assert!(!svg.contains("linear (baseline)"), "no legend entry for a series not drawn");
+    assert!(svg.contains("\ns1\n") && svg.contains("\ns2\n"), "the drawn series are named: {svg}");
+    let fill = |i: usize| format!("fill=\"#{:02X}{:02X}{:02X}\"", PALETTE[i].0, PALETTE[i].1, PALETTE[i].2);
+    assert!(!svg.contains(&fill(0)), "the baseline's colour is drawn");
+    assert!(svg.contains(&fill(1)) && svg.contains(&fill(2)), "s1 and s2 keep their summary colours");
+}
+
+#[test]
 fn schedule_colours_are_neither_red_nor_green() {
     for c in PALETTE {
         let (r, g, b) = (c.0 as f64 / 255.0, c.1 as f64 / 255.0, c.2 as f64 / 255.0);

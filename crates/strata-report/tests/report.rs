@@ -278,6 +278,9 @@ fn every_row_is_paired_with_the_baseline_split_by_split() {
     assert!(rows[0].contains("linear (baseline)"), "the baseline is the first row: {}", rows[0]);
     assert!(rows[0].contains("<td>0.25</td>"), "its time: {}", rows[0]);
     assert!(rows[1].contains("+0.0150</span> ± 0.0087</td><td>3/1/0</td>"), "{}", rows[1]);
+    // its own 25 epochs would squeeze the schedules' curves: not drawn, and said so
+    assert!(page.contains("The baseline (linear (baseline)) runs its own 25 epochs and is not drawn."));
+    assert_eq!(page.matches("<svg class=\"chart\"").count(), 2, "bars and curves (no probes here)");
 }
 
 #[test]
