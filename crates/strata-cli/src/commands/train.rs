@@ -199,6 +199,9 @@ pub fn run(a: TrainCmd) -> Result<()> {
     };
     let split = if a.validation_data.is_some() { 0.0 } else { a.validation_split };
     let s = a.train.settings(split)?;
+    if s.linear.is_some() && a.checkpoint_every.is_some() {
+        anyhow::bail!("--checkpoint-every is for the networks, not --model linear (hint: a linear model trains in seconds; leave it out)");
+    }
     if a.train.early_stopping.is_some_and(|n| n > 0) && split == 0.0 && a.validation_data.is_none() {
         anyhow::bail!(
             "--early-stopping watches val_loss, and there is no validation data (hint: add --validation-split 0.1)"
