@@ -59,8 +59,14 @@ impl Speed {
         Speed { seconds, texts_per_second: texts as f64 / seconds.max(1e-9) }
     }
 
+    /// `predicted in 0.214 ms (1871660 texts/s)`: a fast model's time in milliseconds.
     fn line(&self) -> String {
-        format!("\npredicted in {:.3} s ({:.0} texts/s)\n", self.seconds, self.texts_per_second)
+        let time = if self.seconds >= 1.0 {
+            format!("{:.2} s", self.seconds)
+        } else {
+            format!("{:.3} ms", self.seconds * 1e3)
+        };
+        format!("\npredicted in {time} ({:.0} texts/s)\n", self.texts_per_second)
     }
 }
 
