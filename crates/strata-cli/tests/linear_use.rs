@@ -52,10 +52,19 @@ fn a_linear_model_is_tested_and_timed() {
     // the rate is the texts over the time the predictions took
     assert!((rate * seconds - 400.0).abs() < 1.0, "{r}");
 
-    let human = stdout(&c.run(&["test", "--model", "run", "--data", "train.tsv"]));
-    assert!(human.contains("accuracy") && human.contains("confusion matrix"), "{human}");
-    let timing = human.lines().find(|l| l.starts_with("predicted in ")).unwrap_or_else(|| panic!("{human}"));
-    assert!(timing.ends_with(" texts/s)"), "{timing}");
+    // a network's test is timed the same way
+    let mut args = vec!["train", "--data", "train.tsv", "--out", "net", "--epochs", "1"];
+    args.extend(common::SMALL);
+    stdout(&c.run(&args));
+    for model in ["run", "net"] {
+        let human = stdout(&c.run(&["test", "--model", model, "--data", "train.tsv"]));
+        assert!(human.contains("accuracy") && human.contains("confusion matrix"), "{human}");
+        let timing = human.lines().find(|l| l.starts_with("predicted in ")).unwrap_or_else(|| panic!("{human}"));
+        assert!(timing.ends_with(" texts/s)") && timing.contains(" ms ("), "{timing}");
+        let r: Value =
+            serde_json::from_str(&stdout(&c.run(&["test", "--model", model, "--data", "train.tsv", "--json"]))).unwrap();
+        assert!(r["texts_per_second"].as_f64().unwrap() > 0.0, "{model}: {r}");
+    }
 }
 
 #[test]
@@ -117,6 +126,14 @@ fn a_linear_model_explains_each_words_exact_contribution() {
     assert!(page.contains("exact contribution to the logit of") && !page.contains("(occlusion)"), "{page}");
     assert!(page.contains("softmax over the 2 classes"), "a linear model's two classes share a softmax: {page}");
     assert!(page.contains(">superb</span>"), "{page}");
+
+    // trained one-vs-all, each class has its own sigmoid, and the page says so
+    let mut args = vec!["train", "--data", "train.tsv", "--out", "ova", "--loss", "ova"];
+    args.extend(LINEAR);
+    stdout(&c.run(&args));
+    stdout(&c.run(&["explain", "--model", "ova", text, "--html", "ova.html"]));
+    let page = c.read("ova.html");
+    assert!(page.contains("its own sigmoid") && !page.contains("softmax"), "{page}");
 }
 
 #[test]
