@@ -43,8 +43,8 @@ fn a_linear_model_is_tested_and_timed() {
     let config: Value = serde_json::from_str(&c.read("run/model/config.json")).unwrap();
     assert_eq!(config["format"], "strata-linear", "{config}");
 
-    let r: Value = serde_json::from_str(&stdout(&c.run(&["test", "--model", "run", "--data", "train.tsv", "--json"])))
-        .unwrap();
+    let r: Value =
+        serde_json::from_str(&stdout(&c.run(&["test", "--model", "run", "--data", "train.tsv", "--json"]))).unwrap();
     assert!(r["accuracy"].as_f64().unwrap() > 0.9, "a learnable corpus is learned: {r}");
     assert_eq!(r["n"], 400, "{r}");
     let (seconds, rate) = (r["predict_seconds"].as_f64().unwrap(), r["texts_per_second"].as_f64().unwrap());
@@ -62,7 +62,8 @@ fn a_linear_model_is_tested_and_timed() {
         let timing = human.lines().find(|l| l.starts_with("predicted in ")).unwrap_or_else(|| panic!("{human}"));
         assert!(timing.ends_with(" texts/s)") && timing.contains(" ms ("), "{timing}");
         let r: Value =
-            serde_json::from_str(&stdout(&c.run(&["test", "--model", model, "--data", "train.tsv", "--json"]))).unwrap();
+            serde_json::from_str(&stdout(&c.run(&["test", "--model", model, "--data", "train.tsv", "--json"])))
+                .unwrap();
         assert!(r["texts_per_second"].as_f64().unwrap() > 0.0, "{model}: {r}");
     }
 }

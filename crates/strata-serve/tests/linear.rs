@@ -51,7 +51,8 @@ async fn model_info_describes_a_linear_model_by_its_settings() {
 #[tokio::test]
 async fn a_linear_model_predicts_and_explains_through_the_api() {
     let app = strata_serve::router(served_with(ServeConfig::default()));
-    let (s, v, _) = call(&app, "POST", "/v1/predict", r#"{"inputs": ["good fine film", "dull bad"], "top_k": 2}"#).await;
+    let (s, v, _) =
+        call(&app, "POST", "/v1/predict", r#"{"inputs": ["good fine film", "dull bad"], "top_k": 2}"#).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!((v[0][0]["label"].as_str(), v[1][0]["label"].as_str()), (Some("pos"), Some("neg")), "{v}");
     let sum: f64 = v[0].as_array().unwrap().iter().map(|x| x["score"].as_f64().unwrap()).sum();
