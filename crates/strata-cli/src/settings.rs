@@ -260,10 +260,7 @@ impl TrainArgs {
             (self.early_stopping.is_some_and(|n| n > 0), "--early-stopping"),
             (self.max_norm.is_some(), "--max-norm"),
         ];
-        let more = [
-            (self.finetune_epochs != 0, "--finetune-epochs"),
-            (self.text.num_words.is_some(), "--num-words"),
-        ];
+        let more = [(self.finetune_epochs != 0, "--finetune-epochs"), (self.text.num_words.is_some(), "--num-words")];
         if let Some((_, flag)) = network_only.iter().chain(&more).find(|(given, _)| *given) {
             let hint = match *flag {
                 "--num-words" => "the linear model keeps every word seen --min-count times",

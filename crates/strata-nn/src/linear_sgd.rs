@@ -320,7 +320,15 @@ mod tests {
         for objective in [Objective::Softmax, Objective::OneVsAll] {
             let (mut x, mut w) = (vec![10.0f32; 5 * D], vec![0.0f32; C * D]);
             w[..D].fill(10.0); // class 0 scores 1900, the target (1) scores 0
-            let l = step(&mut DenseRows { data: &mut x, dim: D }, &mut w, &ROWS, 1, objective, 0.1, &mut Scratch::new(D, C));
+            let l = step(
+                &mut DenseRows { data: &mut x, dim: D },
+                &mut w,
+                &ROWS,
+                1,
+                objective,
+                0.1,
+                &mut Scratch::new(D, C),
+            );
             let Outcome { loss: l, correct } = l.unwrap();
             assert!(l.is_finite() && l > 1000.0, "{objective:?}: loss {l}");
             assert!(!correct, "class 0 scored highest, the target is 1");

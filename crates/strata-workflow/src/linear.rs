@@ -68,15 +68,18 @@ pub fn train(
     let splitter = Tokenizer::new(run.tokenizer.clone());
     let words: Vec<Vec<String>> = run.train_idx.iter().map(|&i| splitter.tokens(&run.examples[i].text)).collect();
     let dict = Dictionary::build(&words, linear.config.min_count);
-    let mut model =
-        LinearModel::new(linear.config.clone(), run.tokenizer.clone(), dict, run.labels.clone(), run.seed);
-    let rows_of = |idx: &[usize]| -> Vec<Vec<u32>> {
-        idx.par_iter().map(|&i| model.features(&run.examples[i].text).rows).collect()
-    };
-    let (train_rows, val_rows) = (rows_of(run.train_idx), rows_of(run.val_idx));
-    // fastText counts a text's words and its `</s>`
-    let tokens: Vec<usize> = words.iter().map(|w| w.len() + 1).collect();
     drop(words);
+    let mut model = LinearModel::new(linear.config.clone(), run.tokenizer.clone(), dict, run.labels.clone(), run.seed);
+    // each text's rows, and its tokens as fastText counts them (its words and `</s>`)
+    let rows_of = |idx: &[usize]| -> (Vec<Vec<u32>>, Vec<usize>) {
+        idx.par_iter()
+            .map(|&i| {
+                let f = model.features(&run.examples[i].text);
+                (f.rows, f.words.len())
+            })
+            .unzip()
+    };
+    let ((train_rows, tokens), (val_rows, _)) = (rows_of(run.train_idx), rows_of(run.val_idx));
     let pick = |idx: &[usize]| idx.iter().map(|&i| run.y[i]).collect::<Vec<_>>();
     let (train_y, val_y) = (pick(run.train_idx), pick(run.val_idx));
     let fit = LinearFit { epochs: run.epochs, lr: linear.lr, seed: run.seed, threads: rayon::current_num_threads() };
@@ -102,7 +105,15 @@ pub fn train(
         history.push(record);
         validation = val;
     };
-    fit_linear(&mut model, &train_rows, &tokens, &train_y, &fit, &mut on_epoch);
+    let epochs = fit_linear(&mut model, &train_rows, &tokens, &train_y, &fit, &mut on_epoch);
+    let seconds: f64 = epochs.iter().map(|e| e.seconds).sum();
+    if seconds > 0.0 {
+        let rate = tokens.iter().sum::<usize>() as f64 * epochs.len() as f64 / seconds / fit.threads as f64;
+        progress.on_note(&format!(
+            "linear: {:.0} words/s/thread ({} threads, {:.2} s of training)",
+            rate, fit.threads, seconds
+        ));
+    }
     Ok(LinearTrained { model, history, validation })
 }
 
