@@ -8,12 +8,16 @@ one thread; strata with any count). Each tool splits words its own way: fastText
 of the lower-cased text, strata with its default Keras tokenizer (lower-cased, punctuation
 dropped).
 
+With --same-tokens strata reads the text as fastText does (`--filters ""`: lower-cased, split on
+whitespace, punctuation kept), so both learn from the same tokens and only the learners differ.
+
 Speed is compared on the same unit: one pass over the same training texts counted in
 fastText's tokens (whitespace tokens + label + end of line, per line). fastText's words/sec/thread
 is the figure it prints itself; strata's is that token count × epochs / strata's SGD seconds
 (its own note line) / threads. Prediction throughput is texts per second over the whole test
-part: fastText's `predict` on a list, `strata test --json`'s `texts_per_second`; neither counts
-loading the model.
+part repeated to at least 100,000 texts (so that the clock measures more than a few
+milliseconds): fastText's `predict` on a list, `strata test --json`'s `texts_per_second`; neither
+counts loading the model. The accuracies are those of one pass (a repeat scores the same).
 
 Usage: bash bench/linear/run.sh compare [--sets mr,subj,sst2,imdb,20news,clinc150] [--threads 1]
 Writes runs/linear-bench/{SET.json,table.md} and prints the table."""
@@ -41,6 +45,7 @@ SETS = {
     "clinc150": (("clinc150/train.tsv", "clinc150/test.tsv"), 25, 1.0),
 }
 DIM, NGRAMS, BUCKET, SEED = 100, 2, 2000000, 1
+PREDICT_TEXTS = 100_000
 
 
 def run(cmd, log):
@@ -74,15 +79,15 @@ def fasttext_cmd(py, epochs, lr, threads):
             str(NGRAMS), "--dim", str(DIM), "--bucket", str(BUCKET), "--thread", str(threads), "--seed", str(SEED)]
 
 
-def strata_flags(epochs, lr):
-    return ["--model", "linear", "--epochs", str(epochs), "--lr", str(lr), "--dim", str(DIM), "--word-ngrams",
+def strata_flags(epochs, lr, same_tokens):
+    return (["--filters", ""] if same_tokens else []) + ["--model", "linear", "--epochs", str(epochs), "--lr", str(lr), "--dim", str(DIM), "--word-ngrams",
             str(NGRAMS), "--buckets", str(BUCKET), "--seed", str(SEED), "--validation-split", "0"]
 
 
 def bench_folds(name, path, epochs, lr, a, out, log):
     folds_file = os.path.join(out, f"{name}.folds.tsv")
     stdout, stderr, strata_wall = run([a.strata, "--threads", str(a.threads), "cv", "--data", path, "--folds", "10",
-                                       "--folds-out", folds_file, "--json"] + strata_flags(epochs, lr), log)
+                                       "--folds-out", folds_file, "--json"] + strata_flags(epochs, lr, a.same_tokens), log)
     cv = json.loads(stdout)
     sgd = strata_sgd_seconds(stderr)
     rows = read_tsv(path)
@@ -111,11 +116,18 @@ def bench_folds(name, path, epochs, lr, a, out, log):
 def bench_split(name, train, test, epochs, lr, a, out, log):
     model = os.path.join(out, f"{name}.strata")
     _, stderr, strata_wall = run([a.strata, "--threads", str(a.threads), "train", "--data", train, "--out", model,
-                                  "--overwrite"] + strata_flags(epochs, lr), log)
+                                  "--overwrite"] + strata_flags(epochs, lr, a.same_tokens), log)
     sgd = strata_sgd_seconds(stderr)
-    stdout, _, _ = run([a.strata, "--threads", str(a.threads), "test", "--model", model, "--data", test, "--json"], log)
+    with open(test, encoding="utf-8") as f:
+        lines = [line for line in f if line.strip()]
+    repeat = -(-PREDICT_TEXTS // len(lines))
+    repeated = os.path.join(out, f"{name}.test-x{repeat}.tsv")
+    with open(repeated, "w", encoding="utf-8") as f:
+        f.writelines(lines * repeat)
+    stdout, _, _ = run([a.strata, "--threads", str(a.threads), "test", "--model", model, "--data", repeated, "--json"], log)
     st = json.loads(stdout)
-    o, e, _ = run(fasttext_cmd(a.py, epochs, lr, a.threads) + ["--train", train, "--test", test], log)
+    o, e, _ = run(fasttext_cmd(a.py, epochs, lr, a.threads) + ["--train", train, "--test", test, "--repeat",
+                                                                str(repeat)], log)
     ft = json.loads(o)
     strata_wps = ft["tokens"] * epochs / sgd[0] / a.threads if sgd else float("nan")
     return {
@@ -129,7 +141,7 @@ def bench_split(name, train, test, epochs, lr, a, out, log):
     }
 
 
-def table(results, threads):
+def table(results, threads, same_tokens):
     lines = [f"| set | protocol | epochs, lr | fastText | strata | strata − fastText | words/s/thread fastText | "
              f"strata | ratio | predict texts/s fastText | strata | ratio |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -141,7 +153,8 @@ def table(results, threads):
         lines.append(f"| {r['set']} | {r['protocol']} | {r['epochs']}, {r['lr']} | {f['accuracy']:.4f} | "
                      f"{s['accuracy']:.4f} | {r['paired_difference']:+.4f} | {f['words_per_second_per_thread']:,.0f} | "
                      f"{s['words_per_second_per_thread']:,.0f} | ×{ratio:.2f} | {pred} |")
-    lines.append(f"\n{threads} thread(s) each; dim {DIM}, wordNgrams {NGRAMS}, bucket {BUCKET}, seed {SEED}.")
+    tokens = "the same tokens (strata --filters '')" if same_tokens else "each its own tokenizer"
+    lines.append(f"\n{threads} thread(s) each; dim {DIM}, wordNgrams {NGRAMS}, bucket {BUCKET}, seed {SEED}; {tokens}.")
     return "\n".join(lines)
 
 
@@ -149,11 +162,14 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sets", default=",".join(SETS))
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--same-tokens", action="store_true", help="strata splits text as fastText does")
     ap.add_argument("--data", default=os.environ.get("STRATA_DATA", os.path.join(ROOT, "..", "shared", "data")))
     ap.add_argument("--strata", default=os.path.join(ROOT, "target", "release", "strata"))
     ap.add_argument("--py", default=sys.executable, help="the python with fastText (the peers' venv)")
     ap.add_argument("--out", default=os.path.join(ROOT, "runs", "linear-bench"))
     a = ap.parse_args()
+    if a.same_tokens:
+        a.out += "-same-tokens"
     os.makedirs(a.out, exist_ok=True)
     log = os.path.join(a.out, "log.txt")
     results = []
@@ -171,7 +187,7 @@ def main():
         print(f"{name}: fastText {r['fasttext']['accuracy']:.4f}, strata {r['strata']['accuracy']:.4f} "
               f"({r['seconds']:.0f} s)", file=sys.stderr, flush=True)
         results.append(r)
-    text = table(results, a.threads)
+    text = table(results, a.threads, a.same_tokens)
     with open(os.path.join(a.out, "table.md"), "w", encoding="utf-8") as f:
         f.write(text + "\n")
     print(text)
