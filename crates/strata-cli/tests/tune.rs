@@ -54,6 +54,9 @@ fn a_ten_second_tune_beats_chance_and_writes_its_run_folder() {
     let csv = c.read("o/trials.csv");
     assert_eq!(csv.lines().count(), trials + 1);
     assert!(csv.starts_with("trial,bracket,rung,config,epochs,lr,"), "{csv}");
+    // trial 1 is the model as `strata train` trains it: the seed's recipe, outside the brackets
+    let first = csv.lines().nth(1).unwrap();
+    assert!(first.starts_with("1,0,0,1,10,0.001,32,128,64,"), "{first}");
     // the best model is a model folder `strata test` reads, and scores as the search said
     assert!(c.path("o/model/config.json").is_file());
     let stdout = String::from_utf8_lossy(&o.stdout);
@@ -153,5 +156,8 @@ fn bad_input_is_one_line_with_a_hint_and_exit_2() {
     c.write("zero.toml", b"[units]\nvalues = [0, 8]\n");
     bad(&["--space", "zero.toml"], &["zero.toml: units = 0", "--units must be at least 1"]);
     c.write("linear.toml", b"[units]\nvalues = [8]\n");
-    bad(&["--model", "linear", "--space", "linear.toml"], &["'units' is not a parameter of --model linear", "word-ngrams"]);
+    bad(
+        &["--model", "linear", "--space", "linear.toml"],
+        &["'units' is not a parameter of --model linear", "word-ngrams"],
+    );
 }

@@ -28,7 +28,7 @@ fn lr_space(epochs: EpochRange) -> Space {
 /// Runs Hyperband on a made-up objective (accuracy grows with lr and epochs).
 fn synthetic(seed: u64, limits: Limits, per_epoch: Duration) -> (Vec<Trial>, Stop) {
     let space = lr_space(EpochRange { min: 1, max: 9 });
-    let plan = halving::Plan { space: &space, hyperband: Hyperband::new(space.epochs, 3), seed, limits };
+    let plan = halving::Plan { space: &space, hyperband: Hyperband::new(space.epochs, 3), seed, limits, first: None };
     let mut objective = |a: &Assignment, _deadline: Instant| -> Result<Score, ()> {
         std::thread::sleep(per_epoch * a.epochs as u32);
         let accuracy = 0.5 + 0.04 * a.get("lr").unwrap().ln().abs().recip().min(5.0) + 0.001 * a.epochs as f64;
@@ -55,6 +55,30 @@ fn hyperband_retrains_the_best_third_for_three_times_the_epochs() {
         assert_eq!(earlier.assignment.values, t.assignment.values, "a promoted configuration keeps its values");
     }
     assert_eq!((trials[12].rung, trials[12].bracket), (2, 1));
+}
+
+#[test]
+fn the_defaults_run_first_outside_the_brackets() {
+    let space = lr_space(EpochRange { min: 1, max: 9 });
+    let defaults = Assignment { values: vec![("lr".into(), 0.5), ("units".into(), 8.0)], epochs: 5 };
+    let limits = Limits { budget: LONG, max_trials: Some(11) };
+    let plan = halving::Plan {
+        space: &space,
+        hyperband: Hyperband::new(space.epochs, 3),
+        seed: 7,
+        limits,
+        first: Some(defaults.clone()),
+    };
+    let mut objective = |_: &Assignment, _: Instant| -> Result<Score, ()> {
+        Ok(Score { accuracy: 0.5, loss: 0.5, epochs_trained: 1, cut: false })
+    };
+    let (trials, _) = halving::run(plan, &mut objective, &mut |_| {}).unwrap();
+    assert_eq!((trials[0].bracket, trials[0].config, &trials[0].assignment), (0, 1, &defaults));
+    // then bracket 1 as without it, its configurations numbered after
+    let (plain, _) = synthetic(7, Limits { budget: LONG, max_trials: Some(9) }, Duration::ZERO);
+    let values = |t: &[Trial]| t.iter().map(|t| t.assignment.values.clone()).collect::<Vec<_>>();
+    assert_eq!(values(&trials[1..10]), values(&plain[..9]), "bracket 1 draws what it draws without it");
+    assert!(trials[1..].iter().all(|t| t.bracket == 1 && t.config >= 2));
 }
 
 #[test]
@@ -132,6 +156,7 @@ fn a_search_on_a_few_hundred_lines_beats_chance_and_repeats() {
         eta: 3,
         seed: 0,
         limits: Limits { budget: LONG, max_trials: Some(6) },
+        first: None,
     };
     let run = || {
         let mut lines = Vec::new();

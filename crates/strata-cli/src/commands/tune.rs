@@ -88,6 +88,7 @@ pub fn run(a: TuneCmd) -> Result<()> {
         eta: a.eta,
         seed: a.train.seed,
         limits: Limits { budget, max_trials: a.max_trials },
+        first: defaults_trial(&a.train, &base, &space),
     };
     let settings_for = |assignment: &Assignment| -> Result<TrainSettings> {
         let mut s = with_values(&a.train, assignment)?.settings(split)?;
@@ -218,6 +219,51 @@ fn search_space(a: &TuneCmd, base: &TrainSettings) -> Result<Space> {
     Ok(space)
 }
 
+/// The model as `strata train` trains it with the same flags, as the first trial: each
+/// searched parameter at the value it has when its flag is left out. `None` when one of those
+/// values lies outside the space (a `--space` file that excludes it) or has no number (no
+/// `--max-norm` is the default).
+fn defaults_trial(t: &TrainArgs, base: &TrainSettings, space: &Space) -> Option<Assignment> {
+    let linear = base.linear.as_ref();
+    let named = t.model_file.is_none().then(|| t.model.name());
+    let value = |name: &str| -> Option<f64> {
+        let n = |v: usize| Some(v as f64);
+        match name {
+            "lr" => Some(short(linear.map_or(base.fit.optimizer.lr(), |l| l.lr))),
+            "batch-size" => n(base.fit.batch_size),
+            "maxlen" => n(base.text.pad.maxlen),
+            "embedding-dim" => n(base.model.embedding_dim),
+            "num-words" => base.text.tokenizer.num_words.map(|v| v as f64),
+            "embedding-init" => Some(short(base.model.embedding_init)),
+            "units" => named.map(|name| defaults::recipe_units(name) as f64),
+            "layers" => named.map(|name| if name == "seed-stacked" { 2.0 } else { 1.0 }),
+            "max-sentences" => n(15),
+            "dim" => linear.map(|l| l.config.dim as f64),
+            "word-ngrams" => linear.map(|l| l.config.word_ngrams as f64),
+            "min-count" => linear.map(|l| l.config.min_count as f64),
+            "minn" => linear.map(|l| l.config.minn as f64),
+            "maxn" => linear.map(|l| l.config.maxn as f64),
+            "buckets" => linear.map(|l| l.config.buckets as f64),
+            _ => None,
+        }
+    };
+    let epochs = base.fit.epochs;
+    if !(space.epochs.min..=space.epochs.max).contains(&epochs) {
+        return None;
+    }
+    let values: Option<Vec<(String, f64)>> = space
+        .params
+        .iter()
+        .map(|p| value(&p.name).filter(|v| p.domain.contains(*v)).map(|v| (p.name.clone(), v)))
+        .collect();
+    Some(Assignment { values: values?, epochs })
+}
+
+/// An f32 as the f64 of its shortest decimal (`0.001`, not `0.0010000000474974513`).
+fn short(v: f32) -> f64 {
+    v.to_string().parse().unwrap_or(f64::from(v))
+}
+
 /// `t` with the trial's values in place of their flags.
 fn with_values(t: &TrainArgs, a: &Assignment) -> Result<TrainArgs> {
     let mut t = t.clone();
@@ -314,10 +360,8 @@ fn trial_line(t: &Trial) -> String {
 /// `Mattered most: lr (…), then word-ngrams (…)`: the top two effects.
 fn mattered_line(effects: &[Effect]) -> Option<String> {
     let first = effects.first()?;
-    let mut line = format!(
-        "Mattered most: {} (mean val_accuracy varies by {:.3} across its values)",
-        first.name, first.spread
-    );
+    let mut line =
+        format!("Mattered most: {} (mean val_accuracy varies by {:.3} across its values)", first.name, first.spread);
     if let Some(second) = effects.get(1) {
         line += &format!(", then {} ({:.3})", second.name, second.spread);
     }

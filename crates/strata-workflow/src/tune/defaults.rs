@@ -81,7 +81,7 @@ pub fn parameters(family: Family) -> Vec<Known> {
 }
 
 /// The units a named model has when `--units` is left out (zoo::named_layers).
-fn recipe_units(name: &str) -> usize {
+pub fn recipe_units(name: &str) -> usize {
     match name {
         "kim-cnn" => 100,
         "han" => 50,

@@ -4,6 +4,10 @@
 //! aggressive (many configurations, few epochs) to plain random search at the most epochs, and
 //! start over until the budget or `--max-trials` ends the search.
 //!
+//! A plan may start with one given assignment (the model's defaults, as `strata train` trains
+//! it, as fastText's autotune starts from its default arguments): trial 1, bracket 0, outside
+//! the halving, so the search is never worse on validation than the untuned model.
+//!
 //! The trials form one sequence fixed by the seed (configurations are drawn when their bracket
 //! starts, promotions follow the scores, which are deterministic for a seed and thread count);
 //! the clock only decides where the sequence stops: a trial whose estimated time does not fit
@@ -80,7 +84,7 @@ pub struct Score {
 pub struct Trial {
     /// 1-based, in the order they ran.
     pub number: usize,
-    /// 1-based bracket and 0-based rung within it.
+    /// 1-based bracket (0: the defaults' trial) and 0-based rung within it.
     pub bracket: usize,
     pub rung: usize,
     /// 1-based configuration: the same number on every rung it reaches.
@@ -112,6 +116,8 @@ pub struct Plan<'a> {
     pub hyperband: Hyperband,
     pub seed: u64,
     pub limits: Limits,
+    /// Trained first, before the brackets (bracket 0): the model's defaults, if given.
+    pub first: Option<Assignment>,
 }
 
 /// Seconds per epoch seen so far, to tell whether a trial fits in what is left.
@@ -133,6 +139,48 @@ impl Pace {
     }
 }
 
+/// Where a trial sits: its bracket (0 for the defaults' trial), rung and configuration.
+#[derive(Clone, Copy)]
+struct Slot {
+    bracket: usize,
+    rung: usize,
+    config: usize,
+}
+
+/// A search under way: the trials so far and what runs the next.
+struct Search<'p, 'f, E> {
+    plan: &'p Plan<'p>,
+    deadline: Instant,
+    trials: Vec<Trial>,
+    pace: Pace,
+    objective: &'f mut dyn FnMut(&Assignment, Instant) -> Result<Score, E>,
+    on_trial: &'f mut dyn FnMut(&Trial),
+}
+
+impl<E> Search<'_, '_, E> {
+    /// Runs one trial if the limits allow: its score, or why the search stops (after a cut
+    /// trial, which is recorded, or before a trial that would not fit).
+    fn trial(&mut self, slot: Slot, assignment: Assignment) -> Result<Result<Score, Stop>, E> {
+        if self.plan.limits.max_trials.is_some_and(|m| self.trials.len() >= m) {
+            return Ok(Err(Stop::MaxTrials));
+        }
+        let left = self.deadline.saturating_duration_since(Instant::now()).as_secs_f64();
+        if left <= 0.0 || self.pace.estimate(slot.config, assignment.epochs) > left {
+            return Ok(Err(Stop::Budget));
+        }
+        let t0 = Instant::now();
+        let score = (self.objective)(&assignment, self.deadline)?;
+        let seconds = t0.elapsed().as_secs_f64();
+        self.pace.seen.push((slot.config, seconds, score.epochs_trained.max(1)));
+        let Slot { bracket, rung, config } = slot;
+        let number = self.trials.len() + 1;
+        let trial = Trial { number, bracket, rung, config, assignment, score, seconds };
+        (self.on_trial)(&trial);
+        self.trials.push(trial);
+        Ok(if score.cut { Err(Stop::Budget) } else { Ok(score) })
+    }
+}
+
 /// Runs the search: `objective` trains one assignment (it gets the deadline, to cut a trial
 /// that runs past it), `on_trial` sees each trial as it ends. Returns the trials and why the
 /// search stopped.
@@ -144,9 +192,16 @@ pub fn run<E>(
     let started = Instant::now();
     let deadline = started + plan.limits.budget;
     let mut rng = Rng::derive(plan.seed, TUNE_STREAM);
-    let (mut trials, mut pace, mut configs): (Vec<Trial>, Pace, usize) = (Vec::new(), Pace::default(), 0);
-    for b in 0.. {
-        let bracket = plan.hyperband.bracket(b);
+    let mut search = Search { plan: &plan, deadline, trials: Vec::new(), pace: Pace::default(), objective, on_trial };
+    let mut configs = 0;
+    if let Some(first) = &plan.first {
+        configs += 1;
+        if let Some(stop) = search.trial(Slot { bracket: 0, rung: 0, config: configs }, first.clone())?.err() {
+            return Ok((search.trials, stop));
+        }
+    }
+    for b in 1.. {
+        let bracket = plan.hyperband.bracket(b - 1);
         let mut alive: Vec<(usize, Vec<(String, f64)>)> = (0..bracket.configs)
             .map(|_| {
                 configs += 1;
@@ -156,32 +211,18 @@ pub fn run<E>(
         for (rung, &epochs) in bracket.rungs.iter().enumerate() {
             let mut scored = Vec::with_capacity(alive.len());
             for (config, values) in alive {
-                if plan.limits.max_trials.is_some_and(|m| trials.len() >= m) {
-                    return Ok((trials, Stop::MaxTrials));
+                let slot = Slot { bracket: b, rung, config };
+                match search.trial(slot, Assignment { values, epochs })? {
+                    Ok(score) => scored.push((score, config, search.trials.len() - 1)),
+                    Err(stop) => return Ok((search.trials, stop)),
                 }
-                let left = deadline.saturating_duration_since(Instant::now()).as_secs_f64();
-                if left <= 0.0 || pace.estimate(config, epochs) > left {
-                    return Ok((trials, Stop::Budget));
-                }
-                let assignment = Assignment { values, epochs };
-                let t0 = Instant::now();
-                let score = objective(&assignment, deadline)?;
-                let seconds = t0.elapsed().as_secs_f64();
-                pace.seen.push((config, seconds, score.epochs_trained.max(1)));
-                let trial = Trial { number: trials.len() + 1, bracket: b + 1, rung, config, assignment, score, seconds };
-                on_trial(&trial);
-                trials.push(trial);
-                if score.cut {
-                    return Ok((trials, Stop::Budget));
-                }
-                scored.push((score, config, trials.len() - 1));
             }
             // best first: higher accuracy, then lower loss, then the earlier trial
             scored.sort_by(|(a, _, i), (b, _, j)| {
                 b.accuracy.total_cmp(&a.accuracy).then(a.loss.total_cmp(&b.loss)).then(i.cmp(j))
             });
             scored.truncate(plan.hyperband.keep(scored.len()));
-            alive = scored.into_iter().map(|(_, c, i)| (c, trials[i].assignment.values.clone())).collect();
+            alive = scored.into_iter().map(|(_, c, i)| (c, search.trials[i].assignment.values.clone())).collect();
         }
     }
     unreachable!("the bracket loop only ends by returning")

@@ -49,6 +49,8 @@ pub struct TuneOptions {
     /// Seed of the configurations (training takes its seed from the settings).
     pub seed: u64,
     pub limits: Limits,
+    /// Trained first, outside the brackets: the model's defaults (see `halving`).
+    pub first: Option<Assignment>,
 }
 
 /// The best trial's model.
@@ -111,6 +113,7 @@ pub fn search<E: From<WorkflowError>>(
         hyperband: Hyperband::new(options.space.epochs, options.eta),
         seed: options.seed,
         limits: options.limits,
+        first: options.first.clone(),
     };
     let mut best: Option<(Score, usize, Classifier)> = None;
     let mut count = 0;

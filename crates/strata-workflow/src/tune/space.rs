@@ -24,6 +24,14 @@ impl Domain {
             Domain::Values(v) => v.clone(),
         }
     }
+
+    /// Whether `v` is one of the values this domain draws.
+    pub fn contains(&self, v: f64) -> bool {
+        match self {
+            Domain::LogUniform { lo, hi } | Domain::Uniform { lo, hi } => (*lo..=*hi).contains(&v),
+            Domain::Values(values) => values.contains(&v),
+        }
+    }
 }
 
 /// One searched parameter.

@@ -51,7 +51,10 @@ pub fn apply(space: &mut Space, text: &str, cx: &Context) -> Result<(), DataErro
             return Err(fail(message, &format!("leave out --{name}, or its table here")));
         }
         let Value::Table(entries) = value else {
-            return Err(fail(format!("{name} must be a table"), &format!("write [{name}] and values = [...] under it")));
+            return Err(fail(
+                format!("{name} must be a table"),
+                &format!("write [{name}] and values = [...] under it"),
+            ));
         };
         if name == "epochs" {
             epochs(space, entries).map_err(|(m, h)| fail(m, h))?;
@@ -162,8 +165,9 @@ mod tests {
 
     #[test]
     fn a_table_replaces_its_parameter_and_keeps_the_others() {
-        let s = applied("[lr]\nlog_uniform = [0.05, 2.0]\n[word-ngrams]\nvalues = [1, 2, 3]\n[epochs]\nmax = 50\n", &[])
-            .unwrap();
+        let s =
+            applied("[lr]\nlog_uniform = [0.05, 2.0]\n[word-ngrams]\nvalues = [1, 2, 3]\n[epochs]\nmax = 50\n", &[])
+                .unwrap();
         assert_eq!(s.param("lr").unwrap().domain, Domain::LogUniform { lo: 0.05, hi: 2.0 });
         assert_eq!(s.param("word-ngrams").unwrap().domain, Domain::Values(vec![1.0, 2.0, 3.0]));
         assert_eq!(s.epochs, EpochRange { min: 1, max: 50 });
