@@ -156,8 +156,33 @@ fn bad_input_is_one_line_with_a_hint_and_exit_2() {
     c.write("zero.toml", b"[units]\nvalues = [0, 8]\n");
     bad(&["--space", "zero.toml"], &["zero.toml: units = 0", "--units must be at least 1"]);
     c.write("linear.toml", b"[units]\nvalues = [8]\n");
-    bad(
-        &["--model", "linear", "--space", "linear.toml"],
-        &["'units' is not a parameter of --model linear", "word-ngrams"],
-    );
+    let o = c.run(&["tune", "--data", "c.tsv", "--model", "linear", "--space", "linear.toml", "--out", "o"]);
+    assert_user_error(&o, &["linear.toml:1: 'units' is not a parameter of --model linear", "word-ngrams"]);
+    c.write("ngrams.toml", b"[word-ngrams]\nvalues = [0, 2]\n");
+    let o = c.run(&["tune", "--data", "c.tsv", "--model", "linear", "--space", "ngrams.toml", "--out", "o"]);
+    assert_user_error(&o, &["ngrams.toml: word-ngrams = 0", "--word-ngrams must be at least 1"]);
+    c.write("chars.toml", b"[minn]\nvalues = [0, 5]\n[maxn]\nvalues = [0, 4]\n");
+    let o = c.run(&["tune", "--data", "c.tsv", "--model", "linear", "--space", "chars.toml", "--out", "o"]);
+    assert_user_error(&o, &["chars.toml: minn = 5, maxn = 4", "--minn 5 and --maxn 4"]);
+    assert!(!c.path("o").exists());
+}
+
+/// `--model linear` too: fastText's ranges, its defaults first (25 epochs at lr 1.0).
+#[test]
+fn a_linear_tune_beats_chance_and_says_what_mattered() {
+    let c = case();
+    let o =
+        c.run(&["tune", "--data", "c.tsv", "--model", "linear", "--buckets", "100000", "--budget", "10", "--out", "o"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let b = best(&c, "o");
+    assert!(b["best"]["val_accuracy"].as_f64().unwrap() > 0.75, "{b}");
+    let csv = c.read("o/trials.csv");
+    let first = csv.lines().nth(1).unwrap();
+    assert!(first.starts_with("1,0,0,1,25,1,100,2,1,0,0,"), "{first}");
+    assert!(b["trials"].as_u64().unwrap() >= 5, "{b}");
+    let header = csv.lines().next().unwrap();
+    assert!(header.contains(",word-ngrams,min-count,minn,maxn,"), "{header}");
+    assert!(!header.contains("buckets"), "--buckets given: not searched");
+    assert!(b["importance"].as_array().is_some_and(|v| !v.is_empty()), "{b}");
+    assert!(c.path("o/model/config.json").is_file());
 }

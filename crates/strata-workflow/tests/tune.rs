@@ -40,21 +40,32 @@ fn synthetic(seed: u64, limits: Limits, per_epoch: Duration) -> (Vec<Trial>, Sto
 const LONG: Duration = Duration::from_secs(3600);
 
 #[test]
-fn hyperband_retrains_the_best_third_for_three_times_the_epochs() {
-    let (trials, stop) = synthetic(7, Limits { budget: LONG, max_trials: Some(13) }, Duration::ZERO);
+fn each_promotion_is_of_the_rungs_best_third_and_trains_three_times_longer() {
+    let (trials, stop) = synthetic(7, Limits { budget: LONG, max_trials: Some(60) }, Duration::ZERO);
     assert_eq!(stop, Stop::MaxTrials);
-    // bracket 1 of R = 9, η = 3: 9 configurations at 1 epoch, 3 at 3, 1 at 9
-    let epochs: Vec<usize> = trials.iter().map(|t| t.assignment.epochs).collect();
-    assert_eq!(epochs, [vec![1; 9], vec![3; 3], vec![9]].concat());
-    let mut first: Vec<&Trial> = trials[..9].iter().collect();
-    first.sort_by(|a, b| b.score.accuracy.total_cmp(&a.score.accuracy));
-    let promoted: Vec<usize> = trials[9..12].iter().map(|t| t.config).collect();
-    assert_eq!(promoted, first[..3].iter().map(|t| t.config).collect::<Vec<_>>());
-    for t in &trials[9..] {
-        let earlier = trials.iter().find(|e| e.config == t.config).unwrap();
+    let first: Vec<&Trial> = trials.iter().filter(|t| t.bracket == 1).collect();
+    // bracket 1 of R = 9, η = 3: 9 configurations at 1 epoch, the best on to 3, then 9
+    let at = |rung: usize| first.iter().filter(|t| t.rung == rung).count();
+    assert_eq!(at(0), 9);
+    assert!((3..=5).contains(&at(1)) && (1..=2).contains(&at(2)), "{} {}", at(1), at(2));
+    for t in &first {
+        assert_eq!(t.assignment.epochs, [1, 3, 9][t.rung]);
+        if t.rung == 0 {
+            continue;
+        }
+        // when it was sent up, it was in the top third of the rung below, as run so far
+        let mut below: Vec<&Trial> =
+            first.iter().copied().filter(|e| e.rung == t.rung - 1 && e.number < t.number).collect();
+        below.sort_by(|a, b| halving::best_first(a, b));
+        let top = &below[..below.len() / 3];
+        let earlier = top.iter().find(|e| e.config == t.config).expect("promoted from the top third");
         assert_eq!(earlier.assignment.values, t.assignment.values, "a promoted configuration keeps its values");
+        let again = first.iter().filter(|e| e.rung == t.rung && e.config == t.config).count();
+        assert_eq!(again, 1, "sent up once");
     }
-    assert_eq!((trials[12].rung, trials[12].bracket), (2, 1));
+    // the first promotion comes after 3 bottom-rung trials, not after all 9
+    assert_eq!(first[3].rung, 1);
+    assert!(trials.iter().any(|t| t.bracket == 2), "then the next bracket");
 }
 
 #[test]
@@ -75,9 +86,10 @@ fn the_defaults_run_first_outside_the_brackets() {
     let (trials, _) = halving::run(plan, &mut objective, &mut |_| {}).unwrap();
     assert_eq!((trials[0].bracket, trials[0].config, &trials[0].assignment), (0, 1, &defaults));
     // then bracket 1 as without it, its configurations numbered after
-    let (plain, _) = synthetic(7, Limits { budget: LONG, max_trials: Some(9) }, Duration::ZERO);
-    let values = |t: &[Trial]| t.iter().map(|t| t.assignment.values.clone()).collect::<Vec<_>>();
-    assert_eq!(values(&trials[1..10]), values(&plain[..9]), "bracket 1 draws what it draws without it");
+    let (plain, _) = synthetic(7, Limits { budget: LONG, max_trials: Some(10) }, Duration::ZERO);
+    let fresh = |t: &[Trial]| t.iter().filter(|t| t.rung == 0).map(|t| t.assignment.values.clone()).collect::<Vec<_>>();
+    let n = fresh(&plain).len();
+    assert_eq!(fresh(&trials[1..])[..n], fresh(&plain)[..], "bracket 1 draws what it draws without it");
     assert!(trials[1..].iter().all(|t| t.bracket == 1 && t.config >= 2));
 }
 

@@ -303,16 +303,35 @@ fn set(t: &mut TrainArgs, name: &str, v: f64) -> Result<()> {
 
 /// Before any data is read: every end of every parameter's range, and both ends of the
 /// epochs, make settings `strata train` accepts (e.g. `[word-ngrams] values = [0]` is refused
-/// here, not after minutes of trials).
+/// here, not after minutes of trials). Parameters that are zero together (`minn`/`maxn`) are
+/// checked in every pair of their ends the search can draw.
 fn check_space(t: &TrainArgs, space: &Space, split: f64, file: Option<&Path>) -> Result<()> {
     let source = file.map_or_else(|| "the default search space".to_string(), |p| p.display().to_string());
+    let partner = |name: &str| {
+        space.zero_together.iter().find_map(|[a, b]| match name {
+            n if n == a => space.param(b),
+            n if n == b => space.param(a),
+            _ => None,
+        })
+    };
     for epochs in [space.epochs.min, space.epochs.max] {
         for param in &space.params {
+            let others = partner(&param.name)
+                .map_or(vec![None], |q| q.domain.corners().into_iter().map(|v| Some((q, v))).collect());
             for v in param.domain.corners() {
-                let a = Assignment { values: vec![(param.name.clone(), v)], epochs };
-                with_values(t, &a)?
-                    .settings(split)
-                    .map_err(|e| anyhow!("{source}: {} = {} with {epochs} epochs: {e}", param.name, show(v)))?;
+                for other in &others {
+                    let mut values = vec![(param.name.clone(), v)];
+                    if let Some((q, w)) = other {
+                        let both = if (v == 0.0) != (*w == 0.0) { 0.0 } else { *w };
+                        values[0].1 = if both == 0.0 { 0.0 } else { v };
+                        values.push((q.name.clone(), both));
+                    }
+                    let shown: Vec<String> = values.iter().map(|(n, v)| format!("{n} = {}", show(*v))).collect();
+                    let a = Assignment { values, epochs };
+                    with_values(t, &a)?
+                        .settings(split)
+                        .map_err(|e| anyhow!("{source}: {} with {epochs} epochs: {e}", shown.join(", ")))?;
+                }
             }
         }
         let a = Assignment { values: Vec::new(), epochs };

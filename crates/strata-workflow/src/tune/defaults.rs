@@ -94,10 +94,12 @@ pub fn recipe_units(name: &str) -> usize {
 /// from fastText's autotune.
 pub fn default_space(family: Family, recipe: &Recipe, lr: f64) -> Space {
     let values = |name: &str, v: &[usize]| {
-        let mut v: Vec<f64> = v.iter().map(|&x| x.max(1) as f64).collect();
+        let mut v: Vec<f64> = v.iter().map(|&x| x as f64).collect();
         v.dedup();
         Param { name: name.into(), domain: Domain::Values(v), integer: true }
     };
+    // a network's sizes around its recipe's: halves of small ones are at least 1
+    let around = |name: &str, v: &[usize]| values(name, &v.iter().map(|&x| x.max(1)).collect::<Vec<_>>());
     match family {
         Family::Linear => Space {
             params: vec![
@@ -116,13 +118,13 @@ pub fn default_space(family: Family, recipe: &Recipe, lr: f64) -> Space {
             let (b, m, e) = (recipe.batch_size, recipe.maxlen, recipe.embedding_dim);
             let mut params = vec![
                 Param { name: "lr".into(), domain: Domain::LogUniform { lo: lr / 4.0, hi: lr * 4.0 }, integer: false },
-                values("batch-size", &[b / 2, b, 2 * b]),
-                values("maxlen", &[m / 2, m, 2 * m]),
-                values("embedding-dim", &[e / 2, e]),
+                around("batch-size", &[b / 2, b, 2 * b]),
+                around("maxlen", &[m / 2, m, 2 * m]),
+                around("embedding-dim", &[e / 2, e]),
             ];
             if let Family::Named(name) = family {
                 let u = recipe_units(name);
-                params.push(values("units", &[u / 2, u, 2 * u]));
+                params.push(around("units", &[u / 2, u, 2 * u]));
             }
             Space { params, epochs: EpochRange { min: 1, max: 2 * recipe.epochs }, zero_together: Vec::new() }
         }
@@ -149,5 +151,7 @@ mod tests {
         let kim = default_space(Family::Named("kim-cnn"), &recipe("kim-cnn"), 3e-4);
         assert_eq!(kim.epochs, EpochRange { min: 1, max: 24 });
         assert_eq!(kim.param("units").unwrap().domain, Domain::Values(vec![50.0, 100.0, 200.0]));
+        let linear = default_space(Family::Linear, &recipe("seed"), 1.0);
+        assert_eq!(linear.param("minn").unwrap().domain, Domain::Values(vec![0.0, 2.0, 3.0]), "0 is char n-grams off");
     }
 }

@@ -1,8 +1,15 @@
 //! Hyperband (Li et al., JMLR 2018): brackets of successive halving over epochs. A bracket
-//! draws `n` configurations, trains each for `r` epochs, keeps the best `1/η` and trains those
+//! draws `n` configurations, trains each for `r` epochs, and the best `1/η` go on to train
 //! again, from scratch, for `η·r` epochs, up to the most epochs; brackets go from the most
 //! aggressive (many configurations, few epochs) to plain random search at the most epochs, and
 //! start over until the budget or `--max-trials` ends the search.
+//!
+//! Within a bracket, promotions follow ASHA (Li et al., MLSys 2020) rather than waiting for a
+//! rung to finish: before each trial, the highest rung whose top `⌊n/η⌋` (of the `n` it has
+//! run so far) holds a configuration not yet sent up sends it up; otherwise the next fresh
+//! configuration starts at the bottom rung. A budget that ends mid-bracket has then already
+//! trained its most promising configurations for many epochs (plain successive halving would
+//! have spent it all on the bottom rung: 81 one-epoch trials before the first promotion).
 //!
 //! A plan may start with one given assignment (the model's defaults, as `strata train` trains
 //! it, as fastText's autotune starts from its default arguments): trial 1, bracket 0, outside
@@ -139,6 +146,37 @@ impl Pace {
     }
 }
 
+/// A bracket's rungs as ASHA keeps them: the trials each rung ran, and the configurations
+/// each rung has sent up.
+struct Rungs {
+    /// Per rung, indices into the trials.
+    done: Vec<Vec<usize>>,
+    promoted: Vec<Vec<usize>>,
+}
+
+impl Rungs {
+    /// The next configuration to send up, from the highest rung that has one: the best of its
+    /// rung's top `⌊n/η⌋` (of the `n` it has run) not sent up yet. Returns (rung to run at,
+    /// configuration).
+    fn promotion(&self, eta: usize, trials: &[Trial]) -> Option<(usize, usize)> {
+        (0..self.done.len().saturating_sub(1)).rev().find_map(|k| {
+            let mut ranked: Vec<&Trial> = self.done[k].iter().map(|&i| &trials[i]).collect();
+            ranked.sort_by(|a, b| best_first(a, b));
+            let top = ranked.len() / eta;
+            ranked[..top].iter().find(|t| !self.promoted[k].contains(&t.config)).map(|t| (k + 1, t.config))
+        })
+    }
+}
+
+/// Higher accuracy first, then lower loss, then the earlier trial.
+pub fn best_first(a: &Trial, b: &Trial) -> std::cmp::Ordering {
+    b.score
+        .accuracy
+        .total_cmp(&a.score.accuracy)
+        .then(a.score.loss.total_cmp(&b.score.loss))
+        .then(a.number.cmp(&b.number))
+}
+
 /// Where a trial sits: its bracket (0 for the defaults' trial), rung and configuration.
 #[derive(Clone, Copy)]
 struct Slot {
@@ -202,27 +240,34 @@ pub fn run<E>(
     }
     for b in 1.. {
         let bracket = plan.hyperband.bracket(b - 1);
-        let mut alive: Vec<(usize, Vec<(String, f64)>)> = (0..bracket.configs)
+        // drawn when the bracket starts: the configurations never depend on scores
+        let mut fresh: std::collections::VecDeque<(usize, Vec<(String, f64)>)> = (0..bracket.configs)
             .map(|_| {
                 configs += 1;
                 (configs, plan.space.sample(&mut rng))
             })
             .collect();
-        for (rung, &epochs) in bracket.rungs.iter().enumerate() {
-            let mut scored = Vec::with_capacity(alive.len());
-            for (config, values) in alive {
-                let slot = Slot { bracket: b, rung, config };
-                match search.trial(slot, Assignment { values, epochs })? {
-                    Ok(score) => scored.push((score, config, search.trials.len() - 1)),
-                    Err(stop) => return Ok((search.trials, stop)),
+        let mut rungs =
+            Rungs { done: vec![Vec::new(); bracket.rungs.len()], promoted: vec![Vec::new(); bracket.rungs.len()] };
+        loop {
+            let job = match rungs.promotion(plan.hyperband.eta, &search.trials) {
+                Some((rung, config)) => {
+                    rungs.promoted[rung - 1].push(config);
+                    let values =
+                        search.trials.iter().rev().find(|t| t.config == config).map(|t| t.assignment.values.clone());
+                    (rung, config, values.unwrap_or_default())
                 }
+                None => match fresh.pop_front() {
+                    Some((config, values)) => (0, config, values),
+                    None => break,
+                },
+            };
+            let (rung, config, values) = job;
+            let assignment = Assignment { values, epochs: bracket.rungs[rung] };
+            match search.trial(Slot { bracket: b, rung, config }, assignment)? {
+                Ok(_) => rungs.done[rung].push(search.trials.len() - 1),
+                Err(stop) => return Ok((search.trials, stop)),
             }
-            // best first: higher accuracy, then lower loss, then the earlier trial
-            scored.sort_by(|(a, _, i), (b, _, j)| {
-                b.accuracy.total_cmp(&a.accuracy).then(a.loss.total_cmp(&b.loss)).then(i.cmp(j))
-            });
-            scored.truncate(plan.hyperband.keep(scored.len()));
-            alive = scored.into_iter().map(|(_, c, i)| (c, search.trials[i].assignment.values.clone())).collect();
         }
     }
     unreachable!("the bracket loop only ends by returning")
