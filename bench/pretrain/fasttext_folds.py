@@ -76,45 +76,50 @@ def accuracy(test, pred):
     return sum(r[1] == p for r, p in zip(test, pred)) / len(test)
 
 
-ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-ap.add_argument("--data", help="labelled TSV that `strata cv` split")
-ap.add_argument("--folds", help="its `strata cv --folds-out` file")
-ap.add_argument("--train")
-ap.add_argument("--test")
-ap.add_argument("--predictions", help="--train/--test: write per-row predictions (JSONL) here")
-ap.add_argument("--epoch", type=int, default=25)
-ap.add_argument("--lr", type=float, default=1.0)
-ap.add_argument("--ngrams", type=int, default=2)
-ap.add_argument("--dim", type=int, default=100)
-ap.add_argument("--thread", type=int, default=1)
-ap.add_argument("--seed", type=int, default=1)
-a = ap.parse_args()
-if bool(a.data) != bool(a.folds) or bool(a.train) != bool(a.test) or bool(a.data) == bool(a.train):
-    ap.error("give --data with --folds, or --train with --test")
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", help="labelled TSV that `strata cv` split")
+    ap.add_argument("--folds", help="its `strata cv --folds-out` file")
+    ap.add_argument("--train")
+    ap.add_argument("--test")
+    ap.add_argument("--predictions", help="--train/--test: write per-row predictions (JSONL) here")
+    ap.add_argument("--epoch", type=int, default=25)
+    ap.add_argument("--lr", type=float, default=1.0)
+    ap.add_argument("--ngrams", type=int, default=2)
+    ap.add_argument("--dim", type=int, default=100)
+    ap.add_argument("--thread", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=1)
+    a = ap.parse_args()
+    if bool(a.data) != bool(a.folds) or bool(a.train) != bool(a.test) or bool(a.data) == bool(a.train):
+        ap.error("give --data with --folds, or --train with --test")
 
-settings = {"epoch": a.epoch, "lr": a.lr, "wordNgrams": a.ngrams, "dim": a.dim, "thread": a.thread, "seed": a.seed}
-start = time.perf_counter()
-if a.data:
-    rows = read_tsv(a.data)
-    folds = read_folds(a.folds, rows, a.data)
-    results = []
-    for k in range(max(folds) + 1):
-        train = [r for r, f in zip(rows, folds) if f != k]
-        test = [r for r, f in zip(rows, folds) if f == k]
+    settings = {"epoch": a.epoch, "lr": a.lr, "wordNgrams": a.ngrams, "dim": a.dim, "thread": a.thread, "seed": a.seed}
+    start = time.perf_counter()
+    if a.data:
+        rows = read_tsv(a.data)
+        folds = read_folds(a.folds, rows, a.data)
+        results = []
+        for k in range(max(folds) + 1):
+            train = [r for r, f in zip(rows, folds) if f != k]
+            test = [r for r, f in zip(rows, folds) if f == k]
+            pred, secs = fit_predict(train, test, a)
+            results.append({"fold": k + 1, "accuracy": round(accuracy(test, pred), 4), "n_train": len(train),
+                            "n_test": len(test), "seconds": round(secs, 2)})
+        accs = [r["accuracy"] for r in results]
+        print(json.dumps({"tool": "fasttext", "settings": settings, "folds": results,
+                          "mean_accuracy": round(statistics.fmean(accs), 4), "std_accuracy": round(statistics.pstdev(accs), 4),
+                          "seconds": round(time.perf_counter() - start, 2)}))
+    else:
+        train, test = read_tsv(a.train), read_tsv(a.test)
         pred, secs = fit_predict(train, test, a)
-        results.append({"fold": k + 1, "accuracy": round(accuracy(test, pred), 4), "n_train": len(train),
-                        "n_test": len(test), "seconds": round(secs, 2)})
-    accs = [r["accuracy"] for r in results]
-    print(json.dumps({"tool": "fasttext", "settings": settings, "folds": results,
-                      "mean_accuracy": round(statistics.fmean(accs), 4), "std_accuracy": round(statistics.pstdev(accs), 4),
-                      "seconds": round(time.perf_counter() - start, 2)}))
-else:
-    train, test = read_tsv(a.train), read_tsv(a.test)
-    pred, secs = fit_predict(train, test, a)
-    if a.predictions:
-        with open(a.predictions, "w", encoding="utf-8") as f:
-            for r, p in zip(test, pred):
-                f.write(json.dumps({"line": r[0], "gold": r[1], "predicted": p}) + "\n")
-    print(json.dumps({"tool": "fasttext", "settings": settings, "accuracy": round(accuracy(test, pred), 4),
-                      "n_train": len(train), "n_test": len(test), "train_seconds": round(secs, 2),
-                      "seconds": round(time.perf_counter() - start, 2)}))
+        if a.predictions:
+            with open(a.predictions, "w", encoding="utf-8") as f:
+                for r, p in zip(test, pred):
+                    f.write(json.dumps({"line": r[0], "gold": r[1], "predicted": p}) + "\n")
+        print(json.dumps({"tool": "fasttext", "settings": settings, "accuracy": round(accuracy(test, pred), 4),
+                          "n_train": len(train), "n_test": len(test), "train_seconds": round(secs, 2),
+                          "seconds": round(time.perf_counter() - start, 2)}))
+
+
+if __name__ == "__main__":
+    main()

@@ -3,12 +3,14 @@
 //! sets. `args.rs` declares the flags; this file gives them their meaning.
 
 use anyhow::{bail, Result};
+use strata_model::linear::LinearConfig;
 use strata_model::model_file;
 use strata_model::zoo::{self, Knobs};
 use strata_text::{PadSequences, TokenizerConfig, KERAS_FILTERS};
 use strata_train::schedule::Schedule;
 use strata_train::FitOptions;
 use strata_workflow::init_from::InitFrom;
+use strata_workflow::linear::LinearSettings;
 use strata_workflow::pipeline::{ModelSettings, Probes, TextSettings, TrainSettings};
 
 use crate::args::{TokenizerArgs, TrainArgs};
@@ -22,6 +24,10 @@ impl TrainArgs {
 
     /// The settings with `schedule` (a name) in place of `--schedule`.
     pub fn settings_for(&self, validation_split: f64, schedule: Option<&str>) -> Result<TrainSettings> {
+        if self.model == choices::Model::Linear {
+            return self.linear_settings(validation_split, schedule);
+        }
+        self.refuse_linear_flags()?;
         // A flag the user left out takes the named model's recipe (zoo::recipe); a model file
         // takes the seed's.
         let recipe = if self.model_file.is_none() { zoo::recipe(self.model.name()) } else { zoo::SEED_RECIPE };
@@ -224,6 +230,139 @@ impl TrainArgs {
         Ok(schedule)
     }
 }
+
+/// Longest character n-gram `--maxn` takes: longer ones are whole words in practice, and each
+/// word gives `len × (maxn − minn + 1)` rows.
+const MAX_CHAR_NGRAM: usize = 20;
+
+impl TrainArgs {
+    /// `--model linear`: fastText's supervised model with its flags (`args_linear.rs`), 25
+    /// epochs at lr 1.0 unless `--epochs`/`--lr` say otherwise, words split by the text flags
+    /// (the dictionary keeps every word seen `--min-count` times, so `num_words` is unset).
+    /// Flags only a network reads are refused rather than ignored.
+    fn linear_settings(&self, validation_split: f64, schedule: Option<&str>) -> Result<TrainSettings> {
+        let network_only: [(bool, &str); 17] = [
+            (self.model_file.is_some(), "--model-file"),
+            (self.batch_size.is_some(), "--batch-size"),
+            (self.maxlen.is_some(), "--maxlen"),
+            (self.layers.is_some(), "--layers"),
+            (self.units.is_some(), "--units"),
+            (self.max_sentences.is_some(), "--max-sentences"),
+            (self.embedding_dim.is_some(), "--embedding-dim"),
+            (self.embeddings.is_some(), "--embeddings"),
+            (self.init_from.is_some(), "--init-from"),
+            (self.embedding_init.is_some(), "--embedding-init"),
+            (self.optimizer != choices::Optimizer::Adam, "--optimizer"),
+            (self.schedule != choices::Schedule::EndToEnd || schedule.is_some_and(|s| s != "end-to-end"), "--schedule"),
+            (self.schedule_file.is_some(), "--schedule-file"),
+            (!self.freeze.is_empty(), "--freeze"),
+            (!self.lr_mult.is_empty(), "--lr-mult"),
+            (self.early_stopping.is_some_and(|n| n > 0), "--early-stopping"),
+            (self.max_norm.is_some(), "--max-norm"),
+        ];
+        let more = [(self.finetune_epochs != 0, "--finetune-epochs"), (self.text.num_words.is_some(), "--num-words")];
+        if let Some((_, flag)) = network_only.iter().chain(&more).find(|(given, _)| *given) {
+            let hint = match *flag {
+                "--num-words" => "the linear model keeps every word seen --min-count times",
+                "--embedding-dim" => "the linear model's vectors are --dim long",
+                _ => "leave it out, or choose a network with --model",
+            };
+            bail!("{flag} is for the networks, not --model linear (hint: {hint})");
+        }
+        let d = LinearConfig::default();
+        let a = &self.linear;
+        let config = LinearConfig {
+            dim: a.dim.unwrap_or(d.dim),
+            word_ngrams: a.word_ngrams.unwrap_or(d.word_ngrams),
+            buckets: a.buckets.unwrap_or(d.buckets),
+            min_count: a.min_count.unwrap_or(d.min_count),
+            minn: a.minn.unwrap_or(d.minn),
+            maxn: a.maxn.unwrap_or(d.maxn),
+            loss: a.loss.map_or(d.loss, Into::into),
+        };
+        if config.word_ngrams == 0 {
+            bail!("--word-ngrams must be at least 1 (hint: 1 is a bag of words, 2 adds word pairs)");
+        }
+        if config.dim == 0 {
+            bail!("--dim must be at least 1 (hint: fastText uses 100)");
+        }
+        if config.buckets == 0 && (config.word_ngrams > 1 || config.maxn > 0) {
+            bail!("--buckets 0 leaves the word and character n-grams nowhere to go (hint: fastText uses 2000000, or give --word-ngrams 1)");
+        }
+        if config.maxn > MAX_CHAR_NGRAM {
+            bail!("--maxn {} is more than {MAX_CHAR_NGRAM} characters (hint: fastText's subword models use --minn 3 --maxn 6)", config.maxn);
+        }
+        if config.minn > config.maxn || (config.maxn > 0 && config.minn == 0) {
+            bail!(
+                "--minn {} and --maxn {} are no range of character n-gram lengths (hint: 1 ≤ minn ≤ maxn, e.g. --minn 3 --maxn 6; leave both out for none)",
+                config.minn,
+                config.maxn
+            );
+        }
+        let rows = config.buckets.checked_add(1).and_then(|b| b.checked_mul(config.dim));
+        if rows.is_none_or(|n| n > strata_model::limits::MAX_PARAMS) {
+            let max = strata_model::limits::MAX_PARAMS;
+            bail!("--buckets {} × --dim {} is more than strata's limit of {max} parameters (hint: the defaults, 2000000 × 100, fit)", config.buckets, config.dim);
+        }
+        let epochs = self.epochs.unwrap_or(LINEAR_EPOCHS);
+        if epochs == 0 {
+            bail!("--epochs must be at least 1 (hint: fastText's supervised recipe uses 25 for --model linear)");
+        }
+        if epochs > strata_train::schedule::MAX_STAGE_EPOCHS {
+            let max = strata_train::schedule::MAX_STAGE_EPOCHS;
+            bail!("--epochs {epochs} is more than {max} (hint: the budget is passes over the data; --model linear uses 25)");
+        }
+        let lr = self.lr.unwrap_or(LINEAR_LR);
+        if !(lr > 0.0 && lr.is_finite()) {
+            bail!("--lr must be a positive number (hint: --model linear uses 1.0)");
+        }
+        if !(0.0..1.0).contains(&validation_split) {
+            bail!("--validation-split must be in [0, 1) (hint: 0.1 holds out a tenth)");
+        }
+        // the network fields are unused with `linear` set (pipeline.rs); they say what ran
+        let model = ModelSettings::named("seed", config.dim, Knobs::default())?;
+        let tokenizer = TokenizerConfig { num_words: None, ..self.text.config(2) };
+        Ok(TrainSettings {
+            text: TextSettings { tokenizer, pad: PadSequences::keras(1) },
+            schedule: Schedule::end_to_end(1, epochs),
+            model,
+            fit: FitOptions {
+                epochs,
+                optimizer: strata_train::OptimizerKind::Sgd { lr },
+                seed: self.seed,
+                ..FitOptions::default()
+            },
+            validation_split,
+            probes: Probes::Off,
+            embeddings: None,
+            init_from: None,
+            linear: Some(LinearSettings { config, lr }),
+        })
+    }
+
+    /// A linear-model flag given with a network is refused: it would change nothing.
+    fn refuse_linear_flags(&self) -> Result<()> {
+        let a = &self.linear;
+        let given = [
+            (a.word_ngrams.is_some(), "--word-ngrams"),
+            (a.dim.is_some(), "--dim"),
+            (a.buckets.is_some(), "--buckets"),
+            (a.min_count.is_some(), "--min-count"),
+            (a.minn.is_some(), "--minn"),
+            (a.maxn.is_some(), "--maxn"),
+            (a.loss.is_some(), "--loss"),
+        ];
+        if let Some((_, flag)) = given.iter().find(|(g, _)| *g) {
+            bail!("{flag} is for --model linear (hint: add --model linear, or leave out {flag})");
+        }
+        Ok(())
+    }
+}
+
+/// `--model linear`'s epochs and learning rate when `--epochs`/`--lr` are left out (fastText's
+/// supervised tutorials' -epoch 25 -lr 1.0).
+pub const LINEAR_EPOCHS: usize = 25;
+pub const LINEAR_LR: f32 = 1.0;
 
 /// Most worker threads `--threads` takes: far more than any machine's cores, few enough that
 /// starting them is instant (200,000 took minutes).

@@ -25,6 +25,7 @@ pub mod gemm;
 pub mod gradcheck;
 pub mod gru;
 pub mod init;
+pub mod linear_sgd;
 pub mod loss;
 pub mod lstm;
 pub mod optim;

@@ -3,10 +3,13 @@
 //! `pipeline::train` wraps the result as a `Trained` like any network's, so that `train`, `cv`,
 //! `experiment` (where it is the baseline) and `tune` treat both families alike.
 
+use rayon::prelude::*;
 use strata_data::{Example, LabelMap};
+use strata_model::error::ModelError;
 use strata_model::infer::Evaluation;
-use strata_model::linear::{LinearConfig, LinearModel};
-use strata_text::TokenizerConfig;
+use strata_model::linear::{Dictionary, LinearConfig, LinearModel};
+use strata_text::{Tokenizer, TokenizerConfig};
+use strata_train::linear::{fit_linear, LinearEpoch, LinearFit};
 use strata_train::{EpochRecord, Progress};
 
 use crate::error::WorkflowError;
@@ -50,11 +53,84 @@ pub struct LinearTrained {
 
 /// Trains a linear model on `run.train_idx`, evaluating on `run.val_idx` after each epoch;
 /// each epoch reaches `progress` as an `EpochRecord`.
+///
+/// The dictionary is built from the training texts only (every word seen `min_count` times:
+/// the tokenizer's `num_words` is not used); each text's input rows are computed once, before
+/// the epochs. The threads are rayon's current pool's (`--threads`).
 pub fn train(
     run: LinearRun,
     linear: &LinearSettings,
     progress: &mut dyn Progress,
 ) -> Result<LinearTrained, WorkflowError> {
-    let _ = (run, linear, progress);
-    todo!("linear: workflow")
+    if run.labels.len() < 2 {
+        return Err(ModelError::TooFewClasses { classes: run.labels.len() }.into());
+    }
+    let splitter = Tokenizer::new(run.tokenizer.clone());
+    let words: Vec<Vec<String>> = run.train_idx.iter().map(|&i| splitter.tokens(&run.examples[i].text)).collect();
+    let dict = Dictionary::build(&words, linear.config.min_count);
+    drop(words);
+    let mut model = LinearModel::new(linear.config.clone(), run.tokenizer.clone(), dict, run.labels.clone(), run.seed);
+    // each text's rows, and its tokens as fastText counts them (its words and `</s>`)
+    let rows_of = |idx: &[usize]| -> (Vec<Vec<u32>>, Vec<usize>) {
+        idx.par_iter()
+            .map(|&i| {
+                let f = model.features(&run.examples[i].text);
+                (f.rows, f.words.len())
+            })
+            .unzip()
+    };
+    let ((train_rows, tokens), (val_rows, _)) = (rows_of(run.train_idx), rows_of(run.val_idx));
+    let pick = |idx: &[usize]| idx.iter().map(|&i| run.y[i]).collect::<Vec<_>>();
+    let (train_y, val_y) = (pick(run.train_idx), pick(run.val_idx));
+    let fit = LinearFit { epochs: run.epochs, lr: linear.lr, seed: run.seed, threads: rayon::current_num_threads() };
+    let mut history = Vec::with_capacity(run.epochs);
+    let mut validation = None;
+    let mut on_epoch = |m: &LinearModel, e: &LinearEpoch| {
+        let started = std::time::Instant::now();
+        let val = (!val_y.is_empty()).then(|| evaluate(m, &val_rows, &val_y));
+        let record = EpochRecord {
+            stage: 1,
+            stage_name: "linear".into(),
+            stages: 1,
+            epoch: e.epoch,
+            epochs: run.epochs,
+            loss: e.loss,
+            accuracy: e.accuracy,
+            val_loss: val.map(|v| v.loss),
+            val_accuracy: val.map(|v| v.accuracy),
+            lr: e.lr,
+            seconds: e.seconds + started.elapsed().as_secs_f64(),
+        };
+        progress.on_epoch(&record);
+        history.push(record);
+        validation = val;
+    };
+    let epochs = fit_linear(&mut model, &train_rows, &tokens, &train_y, &fit, &mut on_epoch);
+    let seconds: f64 = epochs.iter().map(|e| e.seconds).sum();
+    if seconds > 0.0 {
+        let rate = tokens.iter().sum::<usize>() as f64 * epochs.len() as f64 / seconds / fit.threads as f64;
+        progress.on_note(&format!(
+            "linear: {:.0} words/s/thread ({} threads, {:.2} s of training)",
+            rate, fit.threads, seconds
+        ));
+    }
+    Ok(LinearTrained { model, history, validation })
+}
+
+/// Mean `−ln p(class)` and accuracy of `model` on examples given as their input rows.
+pub fn evaluate(model: &LinearModel, rows: &[Vec<u32>], y: &[usize]) -> Evaluation {
+    let scored: Vec<(f64, bool)> = rows
+        .par_iter()
+        .zip(y.par_iter())
+        .map(|(r, &c)| {
+            let p = model.probabilities(r);
+            let best = (0..p.len()).fold(0, |b, k| if p[k] > p[b] { k } else { b });
+            (-(p[c].max(f32::MIN_POSITIVE) as f64).ln(), best == c)
+        })
+        .collect();
+    let n = y.len().max(1) as f64;
+    Evaluation {
+        loss: scored.iter().map(|s| s.0).sum::<f64>() / n,
+        accuracy: scored.iter().filter(|s| s.1).count() as f64 / n,
+    }
 }

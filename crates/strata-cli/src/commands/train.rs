@@ -51,14 +51,17 @@ struct RunRecord {
     max_norm: Option<f32>,
     #[serde(serialize_with = "shortest")]
     embedding_init: f32,
-    maxlen: usize,
+    /// padding: a network's only (the linear model reads every word)
+    maxlen: Option<usize>,
     num_words: usize,
     oov_token: String,
     lower: bool,
     char_level: bool,
-    padding: String,
-    truncating: String,
-    /// the body, as a model file would list it (last: TOML writes tables after values)
+    padding: Option<String>,
+    truncating: Option<String>,
+    /// `--model linear`'s own settings (tables after values: TOML writes them last)
+    linear: Option<strata_model::linear::LinearConfig>,
+    /// the body, as a model file would list it (empty for the linear model)
     layer: Vec<strata_model::model::LayerSpec>,
 }
 
@@ -196,6 +199,9 @@ pub fn run(a: TrainCmd) -> Result<()> {
     };
     let split = if a.validation_data.is_some() { 0.0 } else { a.validation_split };
     let s = a.train.settings(split)?;
+    if s.linear.is_some() && a.checkpoint_every.is_some() {
+        anyhow::bail!("--checkpoint-every is for the networks, not --model linear (hint: a linear model trains in seconds; leave it out)");
+    }
     if a.train.early_stopping.is_some_and(|n| n > 0) && split == 0.0 && a.validation_data.is_none() {
         anyhow::bail!(
             "--early-stopping watches val_loss, and there is no validation data (hint: add --validation-split 0.1)"
@@ -241,6 +247,11 @@ pub fn run(a: TrainCmd) -> Result<()> {
         eprintln!("warning: {why}");
     }
     let every = a.checkpoint_every.unwrap_or(0);
+    if s.linear.is_some() && a.checkpoint_every.is_some() {
+        anyhow::bail!(
+            "the linear model writes no checkpoints (hint: it trains in seconds; leave out --checkpoint-every)"
+        );
+    }
     if a.checkpoint_every == Some(0) {
         anyhow::bail!("--checkpoint-every must be at least 1 (hint: 1 writes one after every epoch)");
     }
@@ -266,6 +277,8 @@ pub fn run(a: TrainCmd) -> Result<()> {
             "Early stopping: stage {stage} stopped after epoch {epoch}; restored the weights of epoch {best} ({figure})"
         ));
     }
+    let linear = s.linear.as_ref();
+    let network = linear.is_none();
     let record = RunRecord {
         data: data.clone(),
         validation_split: split,
@@ -281,24 +294,26 @@ pub fn run(a: TrainCmd) -> Result<()> {
             .transpose()?,
         threads: rayon::current_num_threads(),
         seed: s.fit.seed,
-        model: s.model.architecture.clone(),
-        embedding_dim: s.model.embedding_dim,
+        model: if linear.is_some() { "linear".into() } else { s.model.architecture.clone() },
+        embedding_dim: linear.map_or(s.model.embedding_dim, |l| l.config.dim),
         epochs: s.schedule.epochs(),
-        batch_size: s.fit.batch_size,
-        optimizer: a.train.optimizer.name().into(),
-        lr: s.fit.optimizer.lr(),
+        // the linear model's SGD steps on one text at a time
+        batch_size: if linear.is_some() { 1 } else { s.fit.batch_size },
+        optimizer: if linear.is_some() { "sgd".into() } else { a.train.optimizer.name().into() },
+        lr: linear.map_or(s.fit.optimizer.lr(), |l| l.lr),
         early_stopping: s.fit.early_stopping,
         monitor: a.train.monitor.name().into(),
         max_norm: s.fit.max_norm,
         embedding_init: s.model.embedding_init,
-        maxlen: s.text.pad.maxlen,
+        maxlen: network.then_some(s.text.pad.maxlen),
         num_words: s.text.tokenizer.num_words.unwrap_or_default(),
         oov_token: s.text.tokenizer.oov_token.clone().unwrap_or_default(),
         lower: s.text.tokenizer.lower,
         char_level: s.text.tokenizer.char_level,
-        padding: format!("{:?}", s.text.pad.padding).to_lowercase(),
-        truncating: format!("{:?}", s.text.pad.truncating).to_lowercase(),
-        layer: s.model.layers.clone(),
+        padding: network.then(|| format!("{:?}", s.text.pad.padding).to_lowercase()),
+        truncating: network.then(|| format!("{:?}", s.text.pad.truncating).to_lowercase()),
+        linear: linear.map(|l| l.config.clone()),
+        layer: if network { s.model.layers.clone() } else { Vec::new() },
     };
     trained.saved.save(&out.join("model"))?;
     write_atomic(&out.join("history.csv"), history_csv(&trained.history).as_bytes())?;

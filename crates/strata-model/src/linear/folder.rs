@@ -4,19 +4,173 @@
 //! dictionary: words and counts) — written atomically, read back with a clear error for every
 //! missing or damaged piece.
 
+use std::collections::HashSet;
 use std::path::Path;
 
-use strata_data::DataError;
+use safetensors::tensor::{Dtype, SafeTensors};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use strata_data::{DataError, LabelMap};
+use strata_text::{Segmenter, TokenizerConfig};
 
-use crate::linear::LinearModel;
+use crate::folder::{format_of, tensors_file, write_dir_atomic};
+use crate::linear::{Dictionary, LinearConfig, LinearModel, LINEAR_FORMAT, LINEAR_FORMAT_VERSION};
+use crate::owned::Owned;
+
+/// `config.json` of a linear model.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LinearFile {
+    format: String,
+    format_version: u32,
+    strata_version: String,
+    model: LinearConfig,
+    /// Hugging Face's shape: `{"0": "neg", "1": "pos"}`.
+    id2label: Map<String, Value>,
+    tokenizer: TokenizerConfig,
+}
+
+/// `vocab.json` of a linear model: the dictionary, most frequent word first.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VocabFile {
+    words: Vec<String>,
+    counts: Vec<u64>,
+}
+
+const RETRAIN: &str = "the model folder is incomplete or damaged; retrain it with `strata train` or restore it";
+
+fn err(path: &Path, message: impl Into<String>, hint: &str) -> DataError {
+    DataError::new(&path.display().to_string(), None, message, hint)
+}
 
 pub fn save(dir: &Path, model: &LinearModel) -> Result<(), DataError> {
-    let _ = (dir, model);
-    todo!("linear: save")
+    let file = LinearFile {
+        format: LINEAR_FORMAT.into(),
+        format_version: LINEAR_FORMAT_VERSION,
+        strata_version: env!("CARGO_PKG_VERSION").into(),
+        model: model.config.clone(),
+        id2label: match model.labels.id2label() {
+            Value::Object(m) => m,
+            _ => unreachable!("id2label is an object"),
+        },
+        tokenizer: model.tokenizer.clone(),
+    };
+    let vocab = VocabFile { words: model.dict.words.clone(), counts: model.dict.counts.clone() };
+    let dim = model.config.dim;
+    let tensors = tensors_file([
+        ("input".to_string(), vec![model.rows(), dim], model.input.as_slice()),
+        ("output".to_string(), vec![model.labels.len(), dim], model.output.as_slice()),
+    ]);
+    let files: [(&str, Vec<u8>); 3] = [
+        ("config.json", serde_json::to_vec_pretty(&file).expect("config serialises")),
+        ("model.safetensors", tensors),
+        ("vocab.json", serde_json::to_vec(&vocab).expect("vocabulary serialises")),
+    ];
+    write_dir_atomic(dir, Owned::Model, &files)
+}
+
+/// What in a config no model can be read with (n-grams with no bucket to hash them into, …).
+fn config_problem(c: &LinearConfig) -> Option<String> {
+    if c.dim == 0 {
+        return Some("dim is 0".into());
+    }
+    if c.word_ngrams == 0 {
+        return Some("word_ngrams is 0".into());
+    }
+    if c.buckets == 0 && (c.word_ngrams > 1 || c.maxn > 0) {
+        return Some("buckets is 0 but the model has n-grams to hash".into());
+    }
+    None
 }
 
 /// A linear model folder from the bytes of its three files (`dir` names them in errors).
 pub fn parse_folder(dir: &Path, config: &[u8], tensors: &[u8], vocab: &[u8]) -> Result<LinearModel, DataError> {
-    let _ = (dir, config, tensors, vocab);
-    todo!("linear: load")
+    let cfg_path = dir.join("config.json");
+    if let Some(format) = format_of(config).filter(|f| f != LINEAR_FORMAT) {
+        return Err(err(&cfg_path, format!("format is '{format}', not '{LINEAR_FORMAT}'"), RETRAIN));
+    }
+    let file: LinearFile =
+        serde_json::from_slice(config).map_err(|e| err(&cfg_path, format!("corrupt: {e}"), RETRAIN))?;
+    if file.format_version > LINEAR_FORMAT_VERSION {
+        return Err(err(
+            &cfg_path,
+            format!("format_version {} is newer than this strata reads ({LINEAR_FORMAT_VERSION})", file.format_version),
+            "upgrade strata",
+        ));
+    }
+    if let Some(problem) = config_problem(&file.model) {
+        return Err(err(&cfg_path, problem, RETRAIN));
+    }
+    let t = &file.tokenizer;
+    if t.segmenter == Segmenter::Keras && !t.char_level && t.split.is_empty() {
+        return Err(err(&cfg_path, "the tokenizer's split is empty", RETRAIN));
+    }
+    let mut labels = Vec::with_capacity(file.id2label.len());
+    for i in 0..file.id2label.len() {
+        match file.id2label.get(&i.to_string()).and_then(Value::as_str) {
+            Some(l) if l.contains('\0') => {
+                return Err(err(&cfg_path, format!("the label of id {i} contains a NUL character"), RETRAIN))
+            }
+            Some(l) => labels.push(l.to_string()),
+            None => return Err(err(&cfg_path, format!("id2label has no string for id {i}"), RETRAIN)),
+        }
+    }
+    if labels.is_empty() {
+        return Err(err(&cfg_path, "id2label is empty", RETRAIN));
+    }
+
+    let vocab_path = dir.join("vocab.json");
+    let v: VocabFile = serde_json::from_slice(vocab).map_err(|e| err(&vocab_path, format!("corrupt: {e}"), RETRAIN))?;
+    if v.words.len() != v.counts.len() {
+        return Err(err(&vocab_path, format!("{} words but {} counts", v.words.len(), v.counts.len()), RETRAIN));
+    }
+    let mut seen = HashSet::with_capacity(v.words.len());
+    if let Some(w) = v.words.iter().find(|w| !seen.insert(w.as_str())) {
+        return Err(err(&vocab_path, format!("the word '{w}' is listed twice"), RETRAIN));
+    }
+    let dict = Dictionary::from_words(v.words, v.counts);
+
+    let st_path = dir.join("model.safetensors");
+    let dim = file.model.dim;
+    let rows = dict.len().checked_add(file.model.buckets).filter(|&r| r <= u32::MAX as usize);
+    let Some(rows) = rows else {
+        return Err(err(&cfg_path, "more input rows (words + buckets) than strata can index", RETRAIN));
+    };
+    // Check the sizes before allocating: a damaged config must not ask for terabytes.
+    let needed = (rows + labels.len()).checked_mul(dim).and_then(|n| n.checked_mul(4));
+    if needed.is_none_or(|n| n > tensors.len()) {
+        return Err(err(&st_path, "corrupt: smaller than config.json and vocab.json describe", RETRAIN));
+    }
+    let st = SafeTensors::deserialize(tensors).map_err(|e| err(&st_path, format!("corrupt: {e}"), RETRAIN))?;
+    let read = |name: &str, shape: [usize; 2]| -> Result<Vec<f32>, DataError> {
+        let t = st.tensor(name).map_err(|_| err(&st_path, format!("tensor '{name}' is missing"), RETRAIN))?;
+        if t.dtype() != Dtype::F32 || t.shape() != shape {
+            return Err(err(
+                &st_path,
+                format!("tensor '{name}' is {:?} {:?}, expected F32 {shape:?}", t.dtype(), t.shape()),
+                RETRAIN,
+            ));
+        }
+        let data: Vec<f32> = t.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+        // A NaN or infinite weight makes every score NaN: refuse it here, by name.
+        if let Some(at) = data.iter().position(|v| !v.is_finite()) {
+            return Err(err(
+                &st_path,
+                format!("tensor '{name}' holds {} at index {at}", data[at]),
+                "the weights are damaged; retrain the model or restore the folder",
+            ));
+        }
+        Ok(data)
+    };
+    let input = read("input", [rows, dim])?;
+    let output = read("output", [labels.len(), dim])?;
+    Ok(LinearModel {
+        config: file.model,
+        tokenizer: file.tokenizer,
+        dict,
+        labels: LabelMap::from_vec(labels),
+        input,
+        output,
+    })
 }

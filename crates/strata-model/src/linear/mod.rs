@@ -17,8 +17,10 @@ pub mod explain;
 pub mod features;
 pub mod folder;
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use strata_data::LabelMap;
+use strata_nn::Rng;
 use strata_text::TokenizerConfig;
 
 pub use dictionary::Dictionary;
@@ -97,8 +99,12 @@ impl LinearModel {
         labels: LabelMap,
         seed: u64,
     ) -> Self {
-        let _ = (config, tokenizer, dict, labels, seed);
-        todo!("linear: initialise")
+        let rows = dict.len() + config.buckets;
+        let bound = 1.0 / config.dim.max(1) as f32;
+        let mut rng = Rng::new(seed);
+        let input = (0..rows * config.dim).map(|_| rng.uniform(-bound, bound)).collect();
+        let output = vec![0.0; labels.len() * config.dim];
+        LinearModel { config, tokenizer, dict, labels, input, output }
     }
 
     /// Rows of `input` in the model's input.
@@ -114,13 +120,93 @@ impl LinearModel {
     /// Class probabilities for a text's input rows (softmax, or one sigmoid per class for
     /// one-vs-all); a text with no rows gets the empty text's.
     pub fn probabilities(&self, rows: &[u32]) -> Vec<f32> {
-        let _ = rows;
-        todo!("linear: forward")
+        let mut hidden = vec![0.0; self.config.dim];
+        let mut probs = vec![0.0; self.labels.len()];
+        self.forward(rows, &mut hidden, &mut probs);
+        probs
     }
 
     /// Predictions for raw texts (in parallel over texts; the same for any thread count).
     pub fn predict(&self, texts: &[&str]) -> Vec<Prediction> {
-        let _ = texts;
-        todo!("linear: predict")
+        let splitter = features::Splitter::new(&self.tokenizer);
+        texts
+            .par_iter()
+            .map_init(
+                || (features::Scratch::default(), vec![0.0; self.config.dim]),
+                |(scratch, hidden), text| {
+                    scratch.read(self, &splitter, text);
+                    let mut probs = vec![0.0; self.labels.len()];
+                    self.forward(&scratch.rows, hidden, &mut probs);
+                    Prediction { class: argmax(&probs), probs }
+                },
+            )
+            .collect()
     }
+
+    /// The hidden vector of `rows` (their mean; zeros for none) into `hidden: [dim]`.
+    pub fn hidden(&self, rows: &[u32], hidden: &mut [f32]) {
+        let dim = self.config.dim;
+        hidden.fill(0.0);
+        for &r in rows {
+            let row = &self.input[r as usize * dim..][..dim];
+            for (h, x) in hidden.iter_mut().zip(row) {
+                *h += x;
+            }
+        }
+        if !rows.is_empty() {
+            // fastText multiplies by the reciprocal (`hidden.mul(1.0 / input.size())`)
+            let inv = 1.0 / rows.len() as f32;
+            hidden.iter_mut().for_each(|h| *h *= inv);
+        }
+    }
+
+    /// The logit of class `c` for a hidden vector.
+    pub fn logit(&self, c: usize, hidden: &[f32]) -> f32 {
+        let dim = self.config.dim;
+        dot(&self.output[c * dim..][..dim], hidden)
+    }
+
+    /// Class probabilities of `rows` into `probs: [classes]`, using `hidden: [dim]` as room.
+    fn forward(&self, rows: &[u32], hidden: &mut [f32], probs: &mut [f32]) {
+        self.hidden(rows, hidden);
+        for (c, p) in probs.iter_mut().enumerate() {
+            *p = self.logit(c, hidden);
+        }
+        match self.config.loss {
+            LinearLoss::Softmax => {
+                let max = probs.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                let mut z = 0.0;
+                for p in probs.iter_mut() {
+                    *p = (*p - max).exp();
+                    z += *p;
+                }
+                probs.iter_mut().for_each(|p| *p /= z);
+            }
+            LinearLoss::OneVsAll => probs.iter_mut().for_each(|p| *p = 1.0 / (1.0 + (-*p).exp())),
+        }
+    }
+}
+
+/// The most probable class (ties: the lowest).
+pub(crate) fn argmax(probs: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, &p) in probs.iter().enumerate() {
+        if p > probs[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// A dot product in eight lanes (the compiler keeps them in vector registers).
+pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
+    for (x, y) in ca.zip(cb) {
+        for k in 0..8 {
+            lanes[k] += x[k] * y[k];
+        }
+    }
+    lanes.iter().sum::<f32>() + tail
 }

@@ -1,0 +1,352 @@
+//! One SGD step of fastText's supervised model on one example, and its loss, side by side: the
+//! hot loop of `strata-train`'s linear trainer lives here because it wants AVX2+FMA code
+//! (runtime-dispatched, with a portable build that gives the same bits) and `strata-train`
+//! forbids `unsafe`. The trainer decides the order, the learning rate and where rows live;
+//! this file is only the math, with its finite-difference check next to it.
+//!
+//! # Shapes
+//! - `D` vector width; the input matrix has `[rows, D]` rows reached through [`InputRows`]
+//!   (the weights themselves, or a thread's overlay of them);
+//! - `output` is `[C, D]`, one row per class; an example is its input row ids `[n]` (a row may
+//!   occur more than once) and its class.
+//!
+//! The hidden vector is `h = Σ rows / n`; the scores `s = output·h`. With softmax the loss is
+//! `−ln softmax(s)[target]`; with one-vs-all it is `Σ_c −ln σ(±s_c)` (+ for the target). The
+//! step is fastText's (`Loss::forward`, `Model::update`): for each class `c`,
+//! `α = lr·(label_c − p_c)`, `grad += α·output_c` (the row before its own update), then
+//! `output_c += α·h`; finally each input row `+= grad / n`. With distinct rows that is exactly
+//! `−lr·∂loss` for every value; a repeated row gets its share once per occurrence, which is its
+//! gradient too.
+
+use crate::activations::exp;
+
+/// Which loss the classes share.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Objective {
+    Softmax,
+    OneVsAll,
+}
+
+/// Where the input rows live: the step reads each example's rows, then adds to them.
+pub trait InputRows {
+    fn row(&self, r: u32) -> &[f32];
+    fn row_mut(&mut self, r: u32) -> &mut [f32];
+}
+
+/// The input matrix itself, `[rows, dim]`, written in place.
+pub struct DenseRows<'a> {
+    pub data: &'a mut [f32],
+    pub dim: usize,
+}
+
+impl InputRows for DenseRows<'_> {
+    #[inline(always)]
+    fn row(&self, r: u32) -> &[f32] {
+        &self.data[r as usize * self.dim..][..self.dim]
+    }
+
+    #[inline(always)]
+    fn row_mut(&mut self, r: u32) -> &mut [f32] {
+        &mut self.data[r as usize * self.dim..][..self.dim]
+    }
+}
+
+/// Buffers one thread reuses across examples (`hidden` and `grad` `[D]`, `scores` `[C]`).
+#[derive(Clone, Debug)]
+pub struct Scratch {
+    hidden: Vec<f32>,
+    grad: Vec<f32>,
+    scores: Vec<f32>,
+}
+
+impl Scratch {
+    pub fn new(dim: usize, classes: usize) -> Self {
+        Scratch { hidden: vec![0.0; dim], grad: vec![0.0; dim], scores: vec![0.0; classes] }
+    }
+}
+
+/// What the model made of an example before its step.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Outcome {
+    pub loss: f32,
+    /// The target had the highest score (the lowest class wins a tie), as Keras counts a
+    /// batch's accuracy before its update.
+    pub correct: bool,
+}
+
+/// One SGD step on the example (`rows`, `target`) at learning rate `lr`; returns its loss and
+/// whether it was predicted right before the step, or `None` (and changes nothing) when it has
+/// no rows, as fastText skips such a line.
+pub fn step<R: InputRows>(
+    input: &mut R,
+    output: &mut [f32],
+    rows: &[u32],
+    target: usize,
+    objective: Objective,
+    lr: f32,
+    scratch: &mut Scratch,
+) -> Option<Outcome> {
+    #[cfg(target_arch = "x86_64")]
+    if crate::activations::has_avx2() {
+        // SAFETY: the CPU has AVX2 and FMA.
+        return unsafe { step_avx2(input, output, rows, target, objective, lr, scratch) };
+    }
+    step_body(input, output, rows, target, objective, lr, scratch)
+}
+
+/// [`step_body`] compiled for AVX2 (eight lanes instead of SSE2's four). No `mul_add` is used,
+/// so both builds round identically and give the same bits.
+///
+/// # Safety
+///
+/// The CPU must have AVX2 and FMA (`activations::has_avx2`). The body is safe code; only the
+/// instructions it is compiled to need the check.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn step_avx2<R: InputRows>(
+    input: &mut R,
+    output: &mut [f32],
+    rows: &[u32],
+    target: usize,
+    objective: Objective,
+    lr: f32,
+    scratch: &mut Scratch,
+) -> Option<Outcome> {
+    step_body(input, output, rows, target, objective, lr, scratch)
+}
+
+#[inline(always)]
+fn step_body<R: InputRows>(
+    input: &mut R,
+    output: &mut [f32],
+    rows: &[u32],
+    target: usize,
+    objective: Objective,
+    lr: f32,
+    scratch: &mut Scratch,
+) -> Option<Outcome> {
+    if rows.is_empty() {
+        return None;
+    }
+    let Scratch { hidden, grad, scores } = scratch;
+    let d = hidden.len();
+    hidden.fill(0.0);
+    for &r in rows {
+        add(hidden, input.row(r));
+    }
+    let inv_n = 1.0 / rows.len() as f32;
+    scale(hidden, inv_n);
+    for (s, o) in scores.iter_mut().zip(output.chunks_exact(d)) {
+        *s = dot(o, hidden);
+    }
+    let best = (0..scores.len()).fold(0, |b, c| if scores[c] > scores[b] { c } else { b });
+    let loss = match objective {
+        Objective::Softmax => {
+            let max = scores.iter().fold(f32::NEG_INFINITY, |m, &s| m.max(s));
+            let shifted_target = scores[target] - max;
+            let mut sum = 0.0f32;
+            for s in scores.iter_mut() {
+                *s = exp(*s - max);
+                sum += *s;
+            }
+            for s in scores.iter_mut() {
+                *s /= sum;
+            }
+            // −ln p = ln Σ e^(s−max) − (s_target − max): finite however small p is
+            sum.ln() - shifted_target
+        }
+        Objective::OneVsAll => {
+            let mut loss = 0.0f32;
+            for (c, s) in scores.iter_mut().enumerate() {
+                let x = if c == target { *s } else { -*s };
+                loss += softplus(-x);
+                *s = 1.0 / (1.0 + exp(-*s));
+            }
+            loss
+        }
+    };
+    grad.fill(0.0);
+    for (c, (&p, o)) in scores.iter().zip(output.chunks_exact_mut(d)).enumerate() {
+        let label = if c == target { 1.0 } else { 0.0 };
+        let alpha = lr * (label - p);
+        axpy(grad, alpha, o);
+        axpy(o, alpha, hidden);
+    }
+    scale(grad, inv_n);
+    for &r in rows {
+        add(input.row_mut(r), grad);
+    }
+    Some(Outcome { loss, correct: best == target })
+}
+
+/// The example's loss in f64, computed apart from [`step`] (what the finite-difference test
+/// differentiates). `input` is `[rows, D]` with `D = output.len() / classes`.
+pub fn loss(input: &[f32], output: &[f32], classes: usize, rows: &[u32], target: usize, objective: Objective) -> f64 {
+    let d = output.len() / classes;
+    let mut h = vec![0.0f64; d];
+    for &r in rows {
+        for (a, &x) in h.iter_mut().zip(&input[r as usize * d..][..d]) {
+            *a += x as f64 / rows.len() as f64;
+        }
+    }
+    let s: Vec<f64> = output.chunks_exact(d).map(|o| o.iter().zip(&h).map(|(&w, &x)| w as f64 * x).sum()).collect();
+    let softplus = |x: f64| x.max(0.0) + (-x.abs()).exp().ln_1p(); // −ln σ(−x)
+    match objective {
+        Objective::Softmax => {
+            let max = s.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            let lse = max + s.iter().map(|&v| (v - max).exp()).sum::<f64>().ln();
+            lse - s[target]
+        }
+        Objective::OneVsAll => {
+            s.iter().enumerate().map(|(c, &v)| if c == target { softplus(-v) } else { softplus(v) }).sum()
+        }
+    }
+}
+
+/// `−ln σ(x)` without overflow.
+#[inline(always)]
+fn softplus(x: f32) -> f32 {
+    x.max(0.0) + (-x.abs()).exp().ln_1p()
+}
+
+/// `a += b`
+#[inline(always)]
+fn add(a: &mut [f32], b: &[f32]) {
+    for (x, &y) in a.iter_mut().zip(b) {
+        *x += y;
+    }
+}
+
+/// `a += k·b`
+#[inline(always)]
+fn axpy(a: &mut [f32], k: f32, b: &[f32]) {
+    for (x, &y) in a.iter_mut().zip(b) {
+        *x += k * y;
+    }
+}
+
+#[inline(always)]
+fn scale(a: &mut [f32], k: f32) {
+    for x in a.iter_mut() {
+        *x *= k;
+    }
+}
+
+/// `a·b` with sixteen independent partial sums so the loop vectorises (as `skipgram::dot`).
+#[inline(always)]
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    const L: usize = 16;
+    let mut acc = [0.0f32; L];
+    let (a_chunks, b_chunks) = (a.chunks_exact(L), b.chunks_exact(L));
+    let tail: f32 = a_chunks.remainder().iter().zip(b_chunks.remainder()).map(|(x, y)| x * y).sum();
+    for (x, y) in a_chunks.zip(b_chunks) {
+        for ((s, &p), &q) in acc.iter_mut().zip(x).zip(y) {
+            *s += p * q;
+        }
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gradcheck::check;
+    use crate::Rng;
+
+    fn random(n: usize, rng: &mut Rng) -> Vec<f32> {
+        (0..n).map(|_| rng.uniform(-0.5, 0.5)).collect()
+    }
+
+    /// Width 19 exercises both the 16-lane loop and its tail; row 2 occurs twice, row 0 never.
+    const D: usize = 19;
+    const C: usize = 3;
+    const ROWS: [u32; 4] = [1, 2, 4, 2];
+
+    /// The step moved each value by −lr·∂L/∂value: recover the gradient it used and compare
+    /// it with central differences of [`loss`], for the input rows and the output matrix.
+    fn check_objective(objective: Objective) {
+        let mut rng = Rng::new(7);
+        let (x, w) = (random(5 * D, &mut rng), random(C * D, &mut rng));
+        let lr = 0.25f32;
+        let (mut x1, mut w1, mut scratch) = (x.clone(), w.clone(), Scratch::new(D, C));
+        let outcome =
+            step(&mut DenseRows { data: &mut x1, dim: D }, &mut w1, &ROWS, 1, objective, lr, &mut scratch).unwrap();
+        let reported = outcome.loss;
+        let reference = loss(&x, &w, C, &ROWS, 1, objective);
+        assert!((reported as f64 - reference).abs() < 1e-5 * reference.max(1.0), "{reported} vs {reference}");
+        let grad = |before: &[f32], after: &[f32]| -> Vec<f32> {
+            before.iter().zip(after).map(|(&b, &a)| ((b as f64 - a as f64) / lr as f64) as f32).collect()
+        };
+        for worst in [
+            check("linear.input", &x, &grad(&x, &x1), |p| loss(p, &w, C, &ROWS, 1, objective)),
+            check("linear.output", &w, &grad(&w, &w1), |p| loss(&x, p, C, &ROWS, 1, objective)),
+        ] {
+            assert!(worst < 1e-2, "{objective:?} max rel diff {worst}");
+        }
+        assert_eq!(&x1[..D], &x[..D], "row 0 is in no example");
+        assert_eq!(&x1[3 * D..4 * D], &x[3 * D..4 * D], "row 3 is in no example");
+    }
+
+    #[test]
+    fn softmax_step_is_an_sgd_step_on_the_loss() {
+        check_objective(Objective::Softmax);
+    }
+
+    #[test]
+    fn one_vs_all_step_is_an_sgd_step_on_the_loss() {
+        check_objective(Objective::OneVsAll);
+    }
+
+    #[test]
+    fn an_example_with_no_rows_changes_nothing() {
+        let mut rng = Rng::new(1);
+        let (mut x, mut w) = (random(2 * D, &mut rng), random(C * D, &mut rng));
+        let (x0, w0) = (x.clone(), w.clone());
+        let got = step(
+            &mut DenseRows { data: &mut x, dim: D },
+            &mut w,
+            &[],
+            0,
+            Objective::Softmax,
+            0.5,
+            &mut Scratch::new(D, C),
+        );
+        assert_eq!(got, None);
+        assert_eq!((x, w), (x0, w0));
+    }
+
+    #[test]
+    fn saturated_scores_give_finite_loss_and_no_nan() {
+        for objective in [Objective::Softmax, Objective::OneVsAll] {
+            let (mut x, mut w) = (vec![10.0f32; 5 * D], vec![0.0f32; C * D]);
+            w[..D].fill(10.0); // class 0 scores 1900, the target (1) scores 0
+            let l = step(
+                &mut DenseRows { data: &mut x, dim: D },
+                &mut w,
+                &ROWS,
+                1,
+                objective,
+                0.1,
+                &mut Scratch::new(D, C),
+            );
+            let Outcome { loss: l, correct } = l.unwrap();
+            assert!(l.is_finite() && l > 1000.0, "{objective:?}: loss {l}");
+            assert!(!correct, "class 0 scored highest, the target is 1");
+            assert!(x.iter().chain(&w).all(|v| v.is_finite()));
+        }
+    }
+
+    #[test]
+    fn vector_build_matches_portable_build_bit_for_bit() {
+        let mut rng = Rng::new(3);
+        let (x, w) = (random(5 * 100, &mut rng), random(C * 100, &mut rng));
+        for objective in [Objective::Softmax, Objective::OneVsAll] {
+            let (mut x1, mut w1, mut s1) = (x.clone(), w.clone(), Scratch::new(100, C));
+            let (mut x2, mut w2, mut s2) = (x.clone(), w.clone(), Scratch::new(100, C));
+            let l1 = step(&mut DenseRows { data: &mut x1, dim: 100 }, &mut w1, &ROWS, 2, objective, 0.1, &mut s1);
+            let l2 = step_body(&mut DenseRows { data: &mut x2, dim: 100 }, &mut w2, &ROWS, 2, objective, 0.1, &mut s2);
+            assert_eq!(l1.map(|o| o.loss.to_bits()), l2.map(|o| o.loss.to_bits()));
+            assert_eq!((x1, w1), (x2, w2));
+        }
+    }
+}
