@@ -6,10 +6,14 @@
 //! - [`space`]: what is searched — each parameter a training flag (`lr`, `word-ngrams`,
 //!   `batch-size`), so a trial is a `strata train` command; [`defaults`] declares each model's
 //!   parameters and default space; [`space_file`] reads `--space FILE.toml` over it.
-//! - [`halving`]: the brackets, the promotions and the budget (a trial that cannot finish in
-//!   what is left is not started; a network's trial running past the budget is cut at its next
+//! - [`halving`]: the brackets, the promotions (ASHA's: a configuration goes up as soon as it
+//!   ranks in its rung's top `1/η` so far) and the budget (a trial that cannot finish in what
+//!   is left is not started; a network's trial running past the budget is cut at its next
 //!   epoch end). A promoted configuration trains again from scratch at `η·r` epochs, since the
 //!   linear model's learning rate decays over the total epochs.
+//! - Trial 1 is the model's defaults (what `strata train` trains with the same flags), outside
+//!   the brackets, as fastText's autotune starts from its default arguments: the best trial is
+//!   never worse on validation than the untuned model.
 //! - [`importance`]: which parameter mattered; [`trials_csv`]: the record of every trial.
 //!
 //! Reproducibility: every trial is deterministic for a seed and thread count, and the trials
