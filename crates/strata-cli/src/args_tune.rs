@@ -16,7 +16,7 @@ const SPACE_HELP: &str = "A TOML file that replaces the model's search space, pa
 training flag (without --), with one of values = [a, b, ...], log_uniform = [lo, hi] or uniform = [lo, hi]; [epochs] \
 takes min and max (successive halving's range). Parameters not in the file keep their default domain; a flag given \
 on the command line is fixed, not searched. Defaults: linear searches lr log-uniform in [0.01, 5], dim, word-ngrams \
-1-5, min-count, minn/maxn and buckets over 1-100 epochs (fastText's autotune ranges); a network searches lr from a \
+1-5, min-count, minn/maxn and buckets over 4-100 epochs (fastText's autotune ranges, from 4); a network searches lr from a \
 quarter to 4x its recipe's, batch-size, maxlen, embedding-dim and units around its recipe, over up to twice its \
 recipe's epochs. Example:\n  [lr]\n  log_uniform = [0.05, 2.0]\n  [word-ngrams]\n  values = [1, 2, 3]\n  \
 [epochs]\n  max = 50";

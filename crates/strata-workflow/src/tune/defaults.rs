@@ -4,7 +4,7 @@
 //!
 //! - linear (fastText's supervised model): fastText's `-autotune` ranges — `lr` log-uniform in
 //!   [0.01, 5], `dim`, `word-ngrams` 1–5, `min-count`, `minn`/`maxn` (character n-grams on or
-//!   off together), `buckets` — and epochs 1–100 as successive halving's resource.
+//!   off together), `buckets` — and epochs 4–100 as successive halving's resource.
 //! - networks: `lr` log-uniform from a quarter to 4× the recipe's, `batch-size`, `maxlen`,
 //!   `units` from half to twice the recipe's, `embedding-dim` half or the recipe's; epochs up to
 //!   twice the recipe's (its early stopping, if any, still applies).
@@ -111,7 +111,10 @@ pub fn default_space(family: Family, recipe: &Recipe, lr: f64) -> Space {
                 values("maxn", &[0, 4, 5, 6]),
                 values("buckets", &[100_000, 1_000_000, 2_000_000]),
             ],
-            epochs: EpochRange { min: 1, max: 100 },
+            // fastText's 1–100 epochs, but starting at 4 (rungs 4, 11, 33, 100): trained for
+            // one epoch, over which its rate decays to 0, a linear model ranks by its rate alone
+            // (MR: every lr < 0.1 gave val_loss 0.6931, chance)
+            epochs: EpochRange { min: 2, max: 100 },
             zero_together: vec![["minn".into(), "maxn".into()]],
         },
         Family::Named(_) | Family::ModelFile => {
@@ -152,6 +155,8 @@ mod tests {
         assert_eq!(kim.epochs, EpochRange { min: 1, max: 24 });
         assert_eq!(kim.param("units").unwrap().domain, Domain::Values(vec![50.0, 100.0, 200.0]));
         let linear = default_space(Family::Linear, &recipe("seed"), 1.0);
+        let rungs = crate::tune::Hyperband::new(linear.epochs, 3).bracket(0).rungs;
+        assert_eq!(rungs, [4, 11, 33, 100], "the linear model's rungs");
         assert_eq!(linear.param("minn").unwrap().domain, Domain::Values(vec![0.0, 2.0, 3.0]), "0 is char n-grams off");
     }
 }
