@@ -61,7 +61,7 @@ fn a_ten_second_tune_beats_chance_and_writes_its_run_folder() {
     assert!(c.path("o/model/config.json").is_file());
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("Mattered most: "), "{stdout}");
-    assert!(stdout.contains("Repeat it: strata train --model seed --epochs "), "{stdout}");
+    assert!(stdout.contains("Repeat it (with your other flags): strata train --model seed --epochs "), "{stdout}");
     assert!(b["importance"].as_array().is_some_and(|v| !v.is_empty()), "{b}");
 }
 
@@ -138,6 +138,7 @@ fn bad_input_is_one_line_with_a_hint_and_exit_2() {
     bad(&["--budget", "0"], &["--budget must be a positive number"]);
     bad(&["--budget=-5"], &["--budget must be a positive number"]);
     bad(&["--budget", "nan"], &["--budget must be a positive number"]);
+    bad(&["--budget", "1e12"], &["at most a year"]);
     bad(&["--max-trials", "0"], &["--max-trials must be at least 1"]);
     bad(&["--eta", "1"], &["--eta must be at least 2"]);
     bad(&["--validation-split", "0"], &["--validation-split must be in (0, 1)", "--validation-data"]);

@@ -26,7 +26,7 @@ use strata_workflow::tune::trials_csv::trials_csv;
 use strata_workflow::tune::{search, Assignment, Limits, Trial, TuneOptions};
 
 use crate::args_tune::TuneCmd;
-use flags::{check_space, defaults_trial, model_name, search_space, with_values};
+use flags::{check_space, defaults_trial, model_flag, search_space, with_values};
 use report::{summary, trial_line};
 
 /// What tune writes into `--out` besides a run folder's files: replaced with the run.
@@ -41,8 +41,8 @@ pub fn run(a: TuneCmd) -> Result<()> {
     claim(&a.out, a.overwrite)?;
     let names: Vec<&str> = space.params.iter().map(|p| p.name.as_str()).collect();
     crate::progress::note(format_args!(
-        "Tuning --model {} on {} samples, scoring on {}: budget {} s, Hyperband η={} over {}–{} epochs, searching {}",
-        model_name(&a.train),
+        "Tuning {} on {} samples, scoring on {}: budget {} s, Hyperband η={} over {}–{} epochs, searching {}",
+        model_flag(&a.train),
         thousands(parts.train_idx.len() as u64),
         thousands(parts.val_idx.len() as u64),
         show(a.budget),
@@ -95,7 +95,7 @@ pub fn run(a: TuneCmd) -> Result<()> {
 /// The budget and the validation split, after the checks that need no file.
 fn check_flags(a: &TuneCmd) -> Result<(Duration, f64)> {
     let budget = strata_workflow::tune::budget(a.budget).ok_or_else(|| {
-        anyhow!("--budget must be a positive number of seconds (hint: fastText's autotune uses 300; --budget 60 is a minute)")
+        anyhow!("--budget must be a positive number of seconds, at most a year (hint: fastText's autotune uses 300; --budget 60 is a minute)")
     })?;
     if a.max_trials == Some(0) {
         bail!("--max-trials must be at least 1 (hint: leave it out to let --budget decide)");

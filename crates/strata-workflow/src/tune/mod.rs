@@ -146,8 +146,11 @@ pub fn search<E: From<WorkflowError>>(
     Ok(TuneResult { trials, best, stop, seconds: started.elapsed().as_secs_f64() })
 }
 
+/// The longest `--budget`: a year, in seconds.
+pub const MAX_BUDGET: f64 = 365.0 * 86400.0;
+
 /// A budget in seconds as a `Duration`; `None` unless it is a positive, finite number of at
-/// most a year.
+/// most a year ([`MAX_BUDGET`] seconds).
 pub fn budget(seconds: f64) -> Option<Duration> {
-    (seconds.is_finite() && seconds > 0.0 && seconds <= 365.0 * 86400.0).then(|| Duration::from_secs_f64(seconds))
+    (seconds.is_finite() && seconds > 0.0 && seconds <= MAX_BUDGET).then(|| Duration::from_secs_f64(seconds))
 }

@@ -23,7 +23,7 @@ use super::space::{Domain, Param, Space};
 pub struct Context<'a> {
     /// The file's name as errors show it.
     pub file: &'a str,
-    /// `--model NAME` as errors name it.
+    /// The model as errors name it (`--model linear`, `--model-file m.toml`).
     pub model: &'a str,
     pub known: &'a [Known],
     /// Parameters whose flag is on the command line (they stay as given).
@@ -42,7 +42,7 @@ pub fn apply(space: &mut Space, text: &str, cx: &Context) -> Result<(), DataErro
         let Some(known) = cx.known.iter().find(|k| k.name == name) else {
             let names: Vec<&str> = cx.known.iter().map(|k| k.name).collect();
             return Err(fail(
-                format!("'{name}' is not a parameter of --model {}", cx.model),
+                format!("'{name}' is not a parameter of {}", cx.model),
                 &format!("its parameters: {}", names.join(", ")),
             ));
         };
@@ -159,7 +159,7 @@ mod tests {
     fn applied(text: &str, fixed: &[&str]) -> Result<Space, String> {
         let mut space = default_space(Family::Linear, &SEED_RECIPE, 1.0);
         let known = parameters(Family::Linear);
-        let cx = Context { file: "space.toml", model: "linear", known: &known, fixed };
+        let cx = Context { file: "space.toml", model: "--model linear", known: &known, fixed };
         apply(&mut space, text, &cx).map(|()| space).map_err(|e| e.to_string())
     }
 

@@ -16,11 +16,11 @@ use strata_workflow::tune::{Assignment, EpochRange, Space};
 use crate::args_train::TrainArgs;
 use crate::args_tune::TuneCmd;
 use crate::choices;
-/// `--model NAME` as the user gave it (a model file reads as its path).
-pub(super) fn model_name(t: &TrainArgs) -> String {
+/// The model as its flag names it: `--model NAME`, or `--model-file PATH`.
+pub(super) fn model_flag(t: &TrainArgs) -> String {
     match &t.model_file {
-        Some(path) => path.display().to_string(),
-        None => t.model.name().to_string(),
+        Some(path) => format!("--model-file {}", path.display()),
+        None => format!("--model {}", t.model.name()),
     }
 }
 
@@ -76,15 +76,15 @@ pub(super) fn search_space(a: &TuneCmd, base: &TrainSettings) -> Result<Space> {
     if let Some(path) = &a.space {
         let text = std::fs::read_to_string(path)
             .map_err(|e| anyhow!("{}: cannot read: {e} (hint: check the path)", path.display()))?;
-        let model = model_name(t);
+        let model = model_flag(t);
         let file = path.display().to_string();
         let cx = Context { file: &file, model: &model, known: &known, fixed: &fixed };
         space_file::apply(&mut space, &text, &cx)?;
     }
     if space.is_empty() {
         bail!(
-            "nothing to search: every parameter of --model {} is fixed on the command line or in --space (hint: leave out a flag such as --lr, or list values in --space)",
-            model_name(t)
+            "nothing to search: every parameter of {} is fixed on the command line or in --space (hint: leave out a flag such as --lr, or list values in --space)",
+            model_flag(t)
         );
     }
     Ok(space)

@@ -7,7 +7,7 @@ use strata_workflow::tune::importance::Effect;
 use strata_workflow::tune::space::show;
 use strata_workflow::tune::{Stop, Trial, TuneResult};
 
-use super::flags::model_name;
+use super::flags::model_flag;
 use crate::args_tune::TuneCmd;
 /// `trial 12  bracket 1 rung 1  4 epochs  lr=0.31 dim=100  val_accuracy 0.7712  val_loss 0.4810  3.2 s`
 pub(super) fn trial_line(t: &Trial) -> String {
@@ -52,7 +52,11 @@ pub(super) fn lines(a: &TuneCmd, result: &TuneResult, best: &Trial, mattered: &[
         },
         a.out.join("model").display()
     ));
-    lines.push(format!("Repeat it: strata train --model {} {}", model_name(&a.train), repeat_flags(best)));
+    lines.push(format!(
+        "Repeat it (with your other flags): strata train {} {}",
+        model_flag(&a.train),
+        repeat_flags(best)
+    ));
     lines
 }
 
@@ -94,7 +98,10 @@ pub(super) fn summary(
     let values: serde_json::Map<String, serde_json::Value> =
         best.assignment.values.iter().map(|(n, v)| (n.clone(), number(*v))).collect();
     serde_json::json!({
-        "model": model_name(&a.train),
+        "model": match &a.train.model_file {
+            Some(path) => path.display().to_string(),
+            None => a.train.model.name().to_string(),
+        },
         "best": {
             "trial": best.number,
             "epochs": best.assignment.epochs,
@@ -102,7 +109,7 @@ pub(super) fn summary(
             "values": values,
             "val_accuracy": best.score.accuracy,
             "val_loss": best.score.loss,
-            "train_flags": repeat_flags(best),
+            "train_flags": format!("{} {}", model_flag(&a.train), repeat_flags(best)),
         },
         "trials": result.trials.len(),
         "budget_seconds": budget.as_secs_f64(),
