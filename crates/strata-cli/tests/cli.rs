@@ -322,8 +322,9 @@ fn experiment_writes_results_and_a_self_contained_report() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let names: Vec<&str> = r["schedules"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["end-to-end", "layerwise", "deep-supervision", "gradual-unfreeze"]);
-    for s in r["schedules"].as_array().unwrap() {
+    // issue 13: the linear baseline first; it has no levels to probe and runs its own epochs
+    assert_eq!(names, ["linear (baseline)", "end-to-end", "layerwise", "deep-supervision", "gradual-unfreeze"]);
+    for s in &r["schedules"].as_array().unwrap()[1..] {
         assert_eq!(s["split_accuracy"].as_array().unwrap().len(), 2);
         assert_eq!(s["probes"].as_array().unwrap().len(), 3, "embedding, lstm_0, lstm_1");
         assert!(s["seconds"].as_f64().unwrap() > 0.0);
@@ -349,7 +350,11 @@ fn experiment_writes_results_and_a_self_contained_report() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(r["protocol"], "train (0.1 held out for validation)/test");
-    assert_eq!(r["schedules"][0]["curves"][0].as_array().unwrap().len(), 2, "validation curves exist");
+    assert_eq!(
+        r["schedules"][1]["curves"][0].as_array().unwrap().len(),
+        2,
+        "validation curves exist (after the baseline)"
+    );
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! Issue 12: schedules that start from pretrained levels. `experiment --init-from DIR` runs
 //! every schedule twice on the same folds — from scratch and pretrained — and pairs them, with
 //! each level probed before fine-tuning beside after; `--schedule ulmfit` without a folder that
-//! holds a language model is one error line, exit 2, before any folder is claimed.
+//! holds a language model is one error line, exit 2, before any folder is claimed. The linear
+//! baseline (issue 13) stays the first row, from scratch.
 
 mod common;
 
@@ -55,7 +56,12 @@ fn init_from_pairs_every_schedule_from_scratch_and_pretrained_on_the_same_folds(
     let paired = json(&c.run(&args(&["experiment", "--data", "d.tsv", "--out", "exp", "--init-from", "PRE"], &common)));
 
     let names: Vec<&str> = rows(&paired).iter().map(|s| s["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["end-to-end", "end-to-end (pretrained)", "layerwise", "layerwise (pretrained)"]);
+    // issue 13: the linear baseline still comes first, on the same folds as the plain run's
+    let want = ["linear (baseline)", "end-to-end", "end-to-end (pretrained)", "layerwise", "layerwise (pretrained)"];
+    assert_eq!(names, want);
+    let base = row(&paired, "linear (baseline)");
+    assert_eq!((base["baseline"].as_bool(), base["pretrained"].as_bool()), (Some(true), Some(false)));
+    assert_eq!(base["split_accuracy"], row(&plain, "linear (baseline)")["split_accuracy"], "not pretrained");
     assert_eq!(paired["init_from"], "PRE");
     assert_eq!(paired["split_names"], plain["split_names"]);
     for name in ["end-to-end", "layerwise"] {

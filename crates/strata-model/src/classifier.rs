@@ -88,11 +88,13 @@ impl Classifier {
         }
     }
 
-    /// How many tokens the model reads of `text` (the server bounds requests by it).
+    /// How many tokens of `text` the model reads, as an explanation lists them (the server
+    /// bounds requests by it).
     pub fn token_count(&self, text: &str) -> usize {
         match self {
             Classifier::Network(s) => s.tokenizer.token_ids(text).len(),
-            Classifier::Linear(m) => m.features(text).words.len(),
+            // the words, less the `</s>` fastText appends (no word of the text)
+            Classifier::Linear(m) => m.features(text).words.len().saturating_sub(1),
         }
     }
 

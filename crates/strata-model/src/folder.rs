@@ -76,6 +76,22 @@ fn err(path: &Path, message: impl Into<String>, hint: &str) -> DataError {
 
 const RETRAIN: &str = "the model folder is incomplete or damaged; retrain it with `strata train` or restore it";
 
+/// The labels of a `config.json`'s `id2label` (`{"0": "neg", "1": "pos"}`), in id order; a
+/// missing id or a label with a NUL is an error naming the file (both model families).
+pub fn labels_of(id2label: &Map<String, Value>, cfg_path: &Path) -> Result<Vec<String>, DataError> {
+    let mut labels = Vec::with_capacity(id2label.len());
+    for i in 0..id2label.len() {
+        match id2label.get(&i.to_string()).and_then(Value::as_str) {
+            Some(l) if l.contains('\0') => {
+                return Err(err(cfg_path, format!("the label of id {i} contains a NUL character"), RETRAIN))
+            }
+            Some(l) => labels.push(l.to_string()),
+            None => return Err(err(cfg_path, format!("id2label has no string for id {i}"), RETRAIN)),
+        }
+    }
+    Ok(labels)
+}
+
 /// Resolves a user's `--model DIR`: the model folder itself, or a run folder holding `model/`.
 pub fn resolve(dir: &Path) -> PathBuf {
     let inner = dir.join("model");
@@ -229,16 +245,7 @@ pub fn parse_folder(dir: &Path, config: &[u8], tensors: &[u8], vocab: &[u8]) -> 
         let problem = format!("maxlen {maxlen} is shorter than the widest convolution ({needed})");
         return Err(err(&cfg_path, problem, RETRAIN));
     }
-    let mut labels = Vec::with_capacity(file.id2label.len());
-    for i in 0..file.id2label.len() {
-        match file.id2label.get(&i.to_string()).and_then(Value::as_str) {
-            Some(l) if l.contains('\0') => {
-                return Err(err(&cfg_path, format!("the label of id {i} contains a NUL character"), RETRAIN))
-            }
-            Some(l) => labels.push(l.to_string()),
-            None => return Err(err(&cfg_path, format!("id2label has no string for id {i}"), RETRAIN)),
-        }
-    }
+    let labels = labels_of(&file.id2label, &cfg_path)?;
     if labels.len() != file.model.num_classes {
         return Err(err(&cfg_path, format!("{} labels for {} classes", labels.len(), file.model.num_classes), RETRAIN));
     }

@@ -137,7 +137,7 @@ fn step_body<R: InputRows>(
     let inv_n = 1.0 / rows.len() as f32;
     scale(hidden, inv_n);
     for (s, o) in scores.iter_mut().zip(output.chunks_exact(d)) {
-        *s = dot(o, hidden);
+        *s = crate::skipgram::dot(o, hidden);
     }
     let best = (0..scores.len()).fold(0, |b, c| if scores[c] > scores[b] { c } else { b });
     let loss = match objective {
@@ -230,21 +230,6 @@ fn scale(a: &mut [f32], k: f32) {
     for x in a.iter_mut() {
         *x *= k;
     }
-}
-
-/// `a·b` with sixteen independent partial sums so the loop vectorises (as `skipgram::dot`).
-#[inline(always)]
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    const L: usize = 16;
-    let mut acc = [0.0f32; L];
-    let (a_chunks, b_chunks) = (a.chunks_exact(L), b.chunks_exact(L));
-    let tail: f32 = a_chunks.remainder().iter().zip(b_chunks.remainder()).map(|(x, y)| x * y).sum();
-    for (x, y) in a_chunks.zip(b_chunks) {
-        for ((s, &p), &q) in acc.iter_mut().zip(x).zip(y) {
-            *s += p * q;
-        }
-    }
-    acc.iter().sum::<f32>() + tail
 }
 
 #[cfg(test)]

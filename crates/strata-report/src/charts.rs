@@ -74,10 +74,11 @@ fn category_names(chart: &mut ChartContext<SVGBackend, Cartesian2d<RangedCoordf6
 }
 
 /// A swatch and a name per series, top to bottom, in the area right of a plot (so that no
-/// legend hides a line or a bar).
-fn legend<'a>(area: &DrawingArea<SVGBackend, plotters::coord::Shift>, names: impl Iterator<Item = &'a str>) {
-    for (i, name) in names.enumerate() {
-        let y = 16 + 20 * i as i32;
+/// legend hides a line or a bar); each series is `(its place among the schedules, name)`, its
+/// place giving its colour.
+fn legend<'a>(area: &DrawingArea<SVGBackend, plotters::coord::Shift>, names: impl Iterator<Item = (usize, &'a str)>) {
+    for (row, (i, name)) in names.enumerate() {
+        let y = 16 + 20 * row as i32;
         area.draw(&Rectangle::new([(4, y), (16, y + 12)], color(i).filled())).expect("SVG into a String");
         area.draw(&Text::new(name.to_string(), (22, y), FONT)).expect("SVG into a String");
     }
@@ -152,7 +153,8 @@ fn line_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
 }
 
 /// Lines over epochs, one per `(name, points (stage, value))`; a dot marks each stage's first
-/// epoch. The value axis is cut to the data, and says so in its title.
+/// epoch. The value axis is cut to the data, and says so in its title. A series without points
+/// is not drawn nor named; the others keep the colour of their place in `series`.
 pub fn curves(series: &[(String, Vec<(usize, f64)>)], label: &str) -> String {
     let n = series.iter().map(|(_, p)| p.len()).max().unwrap_or(1).max(2);
     let (lo, hi) = line_range(series.iter().flat_map(|(_, p)| p.iter().map(|(_, v)| *v)));
@@ -162,7 +164,9 @@ pub fn curves(series: &[(String, Vec<(usize, f64)>)], label: &str) -> String {
         let root = SVGBackend::with_string(&mut svg, (720 + LEGEND, 320)).into_drawing_area();
         root.fill(&WHITE).expect("SVG into a String");
         let (plot, legend_area) = root.split_horizontally(720);
-        legend(&legend_area, series.iter().map(|(name, _)| name.as_str()));
+        // a series without points (the baseline, whose epochs are its own) takes no legend entry
+        let drawn = series.iter().enumerate().filter(|(_, (_, p))| !p.is_empty());
+        legend(&legend_area, drawn.map(|(i, (name, _))| (i, name.as_str())));
         let mut chart = ChartBuilder::on(&plot)
             .margin(12)
             .x_label_area_size(40)
@@ -199,23 +203,26 @@ pub fn curves(series: &[(String, Vec<(usize, f64)>)], label: &str) -> String {
 }
 
 /// Grouped bars on an axis from 0 to 1: for each group (layer), one bar per series (schedule).
+/// A series without values (a model without levels, like the linear baseline) takes no place
+/// and no legend entry; the others keep the colour of their place in `series`.
 pub fn grouped(groups: &[String], series: &[(String, Vec<f64>)], label: &str) -> String {
-    let (n, k) = (groups.len().max(1), series.len().max(1));
+    let shown: Vec<(usize, &(String, Vec<f64>))> = series.iter().enumerate().filter(|(_, s)| !s.1.is_empty()).collect();
+    let (n, k) = (groups.len().max(1), shown.len().max(1));
     let mut svg = String::new();
     {
         let w = (80 + n * (26 * k + 40)).max(300) as u32;
         let root = SVGBackend::with_string(&mut svg, (w + LEGEND, 320)).into_drawing_area();
         root.fill(&WHITE).expect("SVG into a String");
         let (plot, legend_area) = root.split_horizontally(w);
-        legend(&legend_area, series.iter().map(|(name, _)| name.as_str()));
+        legend(&legend_area, shown.iter().map(|(i, (name, _))| (*i, name.as_str())));
         let names: Vec<&str> = groups.iter().map(String::as_str).collect();
         let mut chart = category_chart(&plot, &names, label);
         // each group spans 1 on the x axis: k bars side by side in its middle 80 %
         let bw = 0.8 / k as f64;
-        for (si, (_, vals)) in series.iter().enumerate() {
-            let c = color(si);
+        for (slot, (si, (_, vals))) in shown.iter().enumerate() {
+            let c = color(*si);
             let bars = vals.iter().enumerate().map(move |(gi, v)| {
-                let x = gi as f64 + 0.1 + bw * si as f64;
+                let x = gi as f64 + 0.1 + bw * slot as f64;
                 Rectangle::new([(x, 0.0), (x + bw * 0.9, finite(*v).clamp(0.0, 1.0))], c.filled())
             });
             chart.draw_series(bars).expect("SVG into a String");

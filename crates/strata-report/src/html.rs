@@ -7,7 +7,8 @@ use maud::{html as page, Markup, PreEscaped, DOCTYPE};
 use crate::charts::{self, css_color};
 use crate::results::{ExperimentResults, RunConfig};
 use crate::{
-    budget_warning, has_pretrained, mean_curve, mean_lm_curve, paired, paired_with_scratch, probed_layers, seeds_phrase,
+    baseline_intro, baseline_verdicts, beats_baseline, budget_warning, has_pretrained, mean_curve, mean_lm_curve,
+    paired, paired_with_baseline, paired_with_scratch, probed_layers, seconds, seeds_phrase,
 };
 
 const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}\
@@ -39,7 +40,8 @@ pub fn html(r: &ExperimentResults) -> String {
                 (paired_table(r))
                 (time_table(r))
                 h2 id="curves" { "Learning curves by stage" }
-                p { "Validation accuracy after each epoch, mean over splits and seeds; a dot marks the first epoch of a stage." }
+                p { "Validation accuracy after each epoch, mean over splits and seeds; a dot marks the first epoch of a stage."
+                    @if let Some(b) = r.baseline() { " The baseline (" (b.name) ") runs its own " (b.epochs) " epochs and is not drawn." } }
                 (PreEscaped(charts::curves(&curve_series(r), "validation accuracy")))
                 (probes(r))
                 (probes_before_after(r))
@@ -57,8 +59,11 @@ fn accuracy_bars(r: &ExperimentResults) -> Vec<(String, f64, f64)> {
     r.schedules.iter().map(|sc| (sc.name.clone(), sc.mean_accuracy, sc.std_accuracy)).collect()
 }
 
+/// Each schedule's mean curve; the baseline's is left empty (not drawn) so that its own epochs
+/// (25 by default) do not squeeze the schedules' few onto a corner of the axis.
 fn curve_series(r: &ExperimentResults) -> Vec<(String, Vec<(usize, f64)>)> {
-    r.schedules.iter().map(|sc| (sc.name.clone(), mean_curve(sc))).collect()
+    let curve = |sc: &crate::results::ScheduleResult| if sc.baseline { Vec::new() } else { mean_curve(sc) };
+    r.schedules.iter().map(|sc| (sc.name.clone(), curve(sc))).collect()
 }
 
 fn signed(d: f64) -> Markup {
@@ -74,14 +79,18 @@ fn signed(d: f64) -> Markup {
 
 fn summary(r: &ExperimentResults) -> Markup {
     let pairs = r.schedules.first().map_or(0, |s| s.split_accuracy.len());
+    let base = r.baseline();
     page! {
         h2 id="accuracy" { "Accuracy" }
         p { "Mean ± standard deviation over " (pairs) " test scores (every split under every seed). "
             "Δ is the mean ± standard deviation of the difference from end-to-end on the same split and seed; "
-            "wins/ties/losses count those pairs." }
+            "wins/ties/losses count those pairs."
+            @if let Some(b) = base { " The first row, " (b.name) ", is the baseline every other row is also paired with." } }
         table id="summary" {
             tr { th { "schedule" } th { "stages" } th { "epochs" } th { "accuracy" } th { "± std" }
-                 th { "Δ vs end-to-end" } th { "wins/ties/losses" } th { "train time (s)" } }
+                 th { "Δ vs end-to-end" } th { "wins/ties/losses" }
+                 @if base.is_some() { th { "Δ vs baseline" } th { "wins/ties/losses vs baseline" } }
+                 th { "train time (s)" } }
             @for (i, sc) in r.schedules.iter().enumerate() {
                 tr {
                     td { span.swatch style={ "background:" (css_color(i)) } {} (sc.name) }
@@ -92,15 +101,38 @@ fn summary(r: &ExperimentResults) -> Markup {
                     td { (sc.epochs) @if let Some(b) = sc.budget.filter(|&b| b != sc.epochs) { " of " (b) " ⚠" } }
                     td { (format!("{:.4}", sc.mean_accuracy)) }
                     td { (format!("{:.4}", sc.std_accuracy)) }
-                    @match paired(r, sc) {
-                        Some(p) => {
-                            td { (signed(p.mean)) " ± " (format!("{:.4}", p.std)) }
-                            td { (p.wins) "/" (p.ties) "/" (p.losses) }
-                        }
-                        None => { td { "—" } td { "—" } }
-                    }
-                    td { (format!("{:.0}", sc.seconds)) }
+                    (paired_cells(paired(r, sc)))
+                    @if base.is_some() { (paired_cells(paired_with_baseline(r, sc))) }
+                    td { (seconds(sc.seconds)) }
                 }
+            }
+        }
+        (against_baseline(r))
+    }
+}
+
+/// Two cells: the mean ± std of a paired difference, and its wins/ties/losses (dashes without).
+fn paired_cells(p: Option<crate::Paired>) -> Markup {
+    page! {
+        @match p {
+            Some(p) => {
+                td { (signed(p.mean)) " ± " (format!("{:.4}", p.std)) }
+                td { (p.wins) "/" (p.ties) "/" (p.losses) }
+            }
+            None => { td { "—" } td { "—" } }
+        }
+    }
+}
+
+/// Whether each schedule beats the baseline by the margin, one plain sentence each.
+fn against_baseline(r: &ExperimentResults) -> Markup {
+    let Some(intro) = baseline_intro(r) else { return page! {} };
+    page! {
+        p { (intro) }
+        ul id="against-baseline" {
+            @for (sc, sentence) in baseline_verdicts(r) {
+                @let beats = paired_with_baseline(r, sc).is_some_and(|p| beats_baseline(&p));
+                li class=(if beats { "pos" } else { "neg" }) { (sentence) }
             }
         }
     }
@@ -148,6 +180,8 @@ fn probes(r: &ExperimentResults) -> Markup {
         return page! {};
     }
     let layers = probed_layers(r);
+    // every schedule keeps its place (and so its colour); a row without probes (the linear
+    // baseline has no levels) is drawn as no bars and left out of the table
     let series: Vec<(String, Vec<f64>)> =
         r.schedules.iter().map(|sc| (sc.name.clone(), sc.probes.iter().map(|p| p.val_accuracy).collect())).collect();
     page! {
@@ -156,7 +190,7 @@ fn probes(r: &ExperimentResults) -> Markup {
         (PreEscaped(charts::grouped(&layers, &series, "probe accuracy")))
         table id="probe-table" {
             tr { th { "schedule" } @for l in &layers { th { (l) } } }
-            @for (name, vals) in &series {
+            @for (name, vals) in series.iter().filter(|(_, vals)| !vals.is_empty()) {
                 tr { td { (name) } @for v in vals { td { (format!("{v:.4}")) } } }
             }
         }

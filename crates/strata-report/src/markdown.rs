@@ -4,7 +4,10 @@ use std::fmt::Write;
 
 use crate::results::ExperimentResults;
 
-use crate::{budget_warning, has_pretrained, mean_lm_curve, paired, paired_with_scratch, probed_layers, seeds_phrase};
+use crate::{
+    baseline_intro, baseline_verdicts, budget_warning, has_pretrained, mean_lm_curve, paired, paired_with_baseline,
+    paired_with_scratch, probed_layers, seconds, seeds_phrase,
+};
 
 pub fn markdown(r: &ExperimentResults) -> String {
     let mut s = format!(
@@ -17,27 +20,46 @@ pub fn markdown(r: &ExperimentResults) -> String {
         seeds_phrase(r),
         r.threads
     );
-    s.push_str("| schedule | stages | epochs | accuracy (mean ± std) | vs end-to-end (mean Δ ± std, W/T/L over splits × seeds) | train time |\n|---|---|---|---|---|---|\n");
+    // the baseline column only where there is a baseline: without one, the table is as before
+    let has_baseline = r.baseline().is_some();
+    s.push_str("| schedule | stages | epochs | accuracy (mean ± std) | vs end-to-end (mean Δ ± std, W/T/L over splits × seeds) |");
+    if let Some(b) = r.baseline() {
+        let _ = write!(s, " vs {} (mean Δ ± std, W/T/L) |", b.name);
+    }
+    s.push_str(" train time |\n|---|---|---|---|---|");
+    if has_baseline {
+        s.push_str("---|");
+    }
+    s.push_str("---|\n");
+    let versus = |p: Option<crate::Paired>| match p {
+        Some(p) => format!("{:+.4} ± {:.4} ({}/{}/{})", p.mean, p.std, p.wins, p.ties, p.losses),
+        None => "—".into(),
+    };
     for sc in &r.schedules {
-        let vs = match paired(r, sc) {
-            Some(p) => format!("{:+.4} ± {:.4} ({}/{}/{})", p.mean, p.std, p.wins, p.ties, p.losses),
-            None => "—".into(),
-        };
         let epochs = match budget_warning(sc) {
             Some(w) => format!("{} ⚠ {w}", sc.epochs),
             None => sc.epochs.to_string(),
         };
-        let _ = writeln!(
+        let _ = write!(
             s,
-            "| {} | {} | {} | {:.4} ± {:.4} | {} | {:.0} s |",
+            "| {} | {} | {} | {:.4} ± {:.4} | {} |",
             sc.name,
             sc.stages.join(" → "),
             epochs,
             sc.mean_accuracy,
             sc.std_accuracy,
-            vs,
-            sc.seconds
+            versus(paired(r, sc)),
         );
+        if has_baseline {
+            let _ = write!(s, " {} |", versus(paired_with_baseline(r, sc)));
+        }
+        let _ = writeln!(s, " {} s |", seconds(sc.seconds));
+    }
+    if let Some(intro) = baseline_intro(r) {
+        let _ = writeln!(s, "\n{intro}\n");
+        for (_, sentence) in baseline_verdicts(r) {
+            let _ = writeln!(s, "- {sentence}");
+        }
     }
     pretrained(r, &mut s);
     s.push_str("\n## Accuracy per split\n\n| schedule |");
@@ -71,7 +93,8 @@ pub fn markdown(r: &ExperimentResults) -> String {
         s.push_str("\n|---|");
         layers.iter().for_each(|_| s.push_str("---|"));
         s.push('\n');
-        for sc in &r.schedules {
+        // a row without probes (the linear baseline has no levels) is left out
+        for sc in r.schedules.iter().filter(|sc| !sc.probes.is_empty()) {
             let _ = write!(s, "| {} |", sc.name);
             sc.probes.iter().for_each(|p| {
                 let _ = write!(s, " {:.4} |", p.val_accuracy);

@@ -68,6 +68,16 @@ pub struct ScheduleResult {
     /// The language-model stage of each split (ulmfit), one point per epoch; empty otherwise.
     #[serde(default)]
     pub language_model: Vec<Vec<LmPoint>>,
+    /// Whether this row is the experiment's baseline (`--baseline linear`: fastText's linear
+    /// model on the same splits and seeds, the first row), which every other row is compared
+    /// against. Written only when true, so an experiment without a baseline writes what it
+    /// wrote before; false in older results.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub baseline: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !b
 }
 
 /// One epoch of fine-tuning the pretrained language model on a split's training texts.
@@ -146,6 +156,11 @@ impl ExperimentResults {
         } else {
             self.seeds.clone()
         }
+    }
+
+    /// The baseline row (`ScheduleResult::baseline`), if the experiment ran one.
+    pub fn baseline(&self) -> Option<&ScheduleResult> {
+        self.schedules.iter().find(|s| s.baseline)
     }
 
     /// The name of each split column: as recorded, or for older results "fold k" under k-fold

@@ -74,6 +74,39 @@ fn bar_axes_start_at_zero_and_every_bar_is_drawn() {
 }
 
 #[test]
+fn a_series_without_probes_takes_no_bar_and_the_others_keep_their_colours() {
+    // issue 13: the linear baseline (first row) has no levels to probe
+    let groups = vec!["embedding".to_string(), "lstm_0".into()];
+    let mut series: Vec<(String, Vec<f64>)> = vec![("linear (baseline)".into(), Vec::new())];
+    series.extend((1..3).map(|s| (format!("s{s}"), vec![0.7, 0.8])));
+    let svg = grouped(&groups, &series, "probe accuracy");
+    // 4 bars and 2 legend swatches, none of them for the baseline
+    assert_eq!(rect_widths(&svg).len(), 6, "{svg}");
+    assert!(!svg.contains("linear (baseline)"), "no legend entry for a series with no bars");
+    let fill = |i: usize| format!("fill=\"#{:02X}{:02X}{:02X}\"", PALETTE[i].0, PALETTE[i].1, PALETTE[i].2);
+    assert!(!svg.contains(&fill(0)), "the baseline's colour is drawn");
+    assert!(svg.contains(&fill(1)) && svg.contains(&fill(2)), "s1 and s2 keep their summary colours");
+    // bars of equal width for the two schedules shown, as wide as two series would be
+    let two = grouped(&groups, &series[1..], "probe accuracy");
+    assert_eq!(rect_widths(&svg), rect_widths(&two));
+}
+
+#[test]
+fn a_series_without_points_is_not_in_the_curves_legend_and_the_others_keep_their_colours() {
+    let series = vec![
+        ("linear (baseline)".to_string(), Vec::new()),
+        ("s1".to_string(), vec![(1, 0.6), (1, 0.7)]),
+        ("s2".to_string(), vec![(1, 0.5), (2, 0.8)]),
+    ];
+    let svg = curves(&series, "validation accuracy");
+    assert!(!svg.contains("linear (baseline)"), "no legend entry for a series not drawn");
+    assert!(svg.contains("\ns1\n") && svg.contains("\ns2\n"), "the drawn series are named: {svg}");
+    let fill = |i: usize| format!("fill=\"#{:02X}{:02X}{:02X}\"", PALETTE[i].0, PALETTE[i].1, PALETTE[i].2);
+    assert!(!svg.contains(&fill(0)), "the baseline's colour is drawn");
+    assert!(svg.contains(&fill(1)) && svg.contains(&fill(2)), "s1 and s2 keep their summary colours");
+}
+
+#[test]
 fn schedule_colours_are_neither_red_nor_green() {
     for c in PALETTE {
         let (r, g, b) = (c.0 as f64 / 255.0, c.1 as f64 / 255.0, c.2 as f64 / 255.0);

@@ -1,10 +1,11 @@
 //! The report pages from `results.json` (issue 11 points 9 and 14): an over-budget schedule
 //! says so in its row, split columns are named, the configuration is on the page, paired wins
 //! count every (split, seed), values are escaped, and results written before these fields
-//! still render.
+//! still render; with a baseline (issue 13), it is the first row everywhere and every other row
+//! is paired with it and told plainly whether it beats it by 2 points.
 
 use strata_report::results::{ClassCount, ExperimentResults, LayerProbe, LmPoint, RunConfig, ScheduleResult};
-use strata_report::{html, markdown, paired, paired_with_scratch};
+use strata_report::{html, markdown, paired, paired_with_baseline, paired_with_scratch};
 
 fn schedule(name: &str, acc: &[f64], epochs: usize, budget: Option<usize>, note: Option<&str>) -> ScheduleResult {
     ScheduleResult {
@@ -24,6 +25,7 @@ fn schedule(name: &str, acc: &[f64], epochs: usize, budget: Option<usize>, note:
         scratch: None,
         probes_before: Vec::new(),
         language_model: Vec::new(),
+        baseline: false,
     }
 }
 
@@ -230,4 +232,114 @@ fn results_with_the_pretrained_fields_read_back_and_old_ones_default_them() {
     }
     let old: ExperimentResults = serde_json::from_value(old).expect("reads without the issue-12 fields");
     assert_eq!(old, results());
+}
+
+/// `results()` with the linear baseline first and deep-supervision after the two schedules:
+/// end-to-end beats it by 1.5 points (not enough), layerwise by 4, deep-supervision not at all.
+fn baseline_results() -> ExperimentResults {
+    let mut r = results();
+    let mut base = schedule("linear (baseline)", &[0.80, 0.68, 0.58, 0.88], 25, None, None);
+    base.stages = vec!["linear: dim 100, word n-grams ≤ 2, lr 1".into()];
+    (base.baseline, base.seconds) = (true, 0.25);
+    let ds = schedule("deep-supervision", &[0.70, 0.60, 0.50, 0.80], 2, Some(2), None);
+    r.schedules = vec![base, r.schedules[0].clone(), r.schedules[1].clone(), ds];
+    r
+}
+
+#[test]
+fn every_row_is_paired_with_the_baseline_split_by_split() {
+    let r = baseline_results();
+    assert!(paired_with_baseline(&r, &r.schedules[0]).is_none(), "the baseline is not compared with itself");
+    assert!(paired_with_baseline(&results(), &results().schedules[0]).is_none(), "no baseline, no pairing");
+    // end-to-end − baseline, by hand: 0.80−0.80, 0.70−0.68, 0.60−0.58, 0.90−0.88
+    let p = paired_with_baseline(&r, &r.schedules[1]).unwrap();
+    let want = [0.0, 0.02, 0.02, 0.02];
+    assert!(p.diffs.iter().zip(want).all(|(d, w)| (d - w).abs() < 1e-9), "{:?}", p.diffs);
+    assert!((p.mean - 0.015).abs() < 1e-9, "{}", p.mean);
+    assert_eq!((p.wins, p.ties, p.losses), (3, 1, 0));
+    // population std of 0, .02, .02, .02 around .015
+    let std = ((0.015f64.powi(2) + 3.0 * 0.005f64.powi(2)) / 4.0).sqrt();
+    assert!((p.std - std).abs() < 1e-9, "{} vs {std}", p.std);
+
+    let md = markdown(&r);
+    let mut table = md.lines().skip_while(|l| !l.starts_with("| schedule |"));
+    let header = table.next().unwrap();
+    assert!(header.contains("| vs linear (baseline) (mean Δ ± std, W/T/L) | train time |"), "{header}");
+    let first = table.nth(1).unwrap();
+    assert!(first.starts_with("| linear (baseline) | linear: dim 100"), "the baseline is the first row: {first}");
+    assert!(first.ends_with("| — | 0.25 s |"), "its time, to the hundredth below a second: {first}");
+    let e2e = md.lines().find(|l| l.starts_with("| end-to-end |")).unwrap();
+    assert!(e2e.contains("| +0.0150 ± 0.0087 (3/1/0) | 1 s |"), "{e2e}");
+
+    let page = html(&r);
+    let summary = page.split("id=\"summary\"").nth(1).unwrap().split("</table>").next().unwrap();
+    assert!(summary.contains("<th>Δ vs baseline</th>"), "{summary}");
+    let rows: Vec<&str> = summary.split("<tr>").skip(2).collect();
+    assert!(rows[0].contains("linear (baseline)"), "the baseline is the first row: {}", rows[0]);
+    assert!(rows[0].contains("<td>0.25</td>"), "its time: {}", rows[0]);
+    assert!(rows[1].contains("+0.0150</span> ± 0.0087</td><td>3/1/0</td>"), "{}", rows[1]);
+    // its own 25 epochs would squeeze the schedules' curves: not drawn, and said so
+    assert!(page.contains("The baseline (linear (baseline)) runs its own 25 epochs and is not drawn."));
+    assert_eq!(page.matches("<svg class=\"chart\"").count(), 2, "bars and curves (no probes here)");
+}
+
+#[test]
+fn the_report_says_plainly_which_schedules_beat_the_baseline_by_two_points() {
+    let r = baseline_results();
+    let md = markdown(&r);
+    let intro = "Against the baseline (linear (baseline): 0.7350 ± 0.0000, trained in 0.25 s over every split), \
+                 a schedule helps only if it beats it by at least 2 points of accuracy";
+    assert!(md.contains(intro), "{md}");
+    for line in [
+        "- end-to-end does not beat it by 2 points: +1.50 points (wins/ties/losses 3/1/0), in 1 s against its 0.25 s.",
+        "- layerwise beats it by 4.00 points (wins/ties/losses 3/0/1), in 1 s against its 0.25 s.",
+        "- deep-supervision does not beat it by 2 points: it is 8.50 points below it (wins/ties/losses 0/0/4), in 1 s against its 0.25 s.",
+    ] {
+        assert!(md.lines().any(|l| l == line), "{line}\n{md}");
+    }
+    // under the table, before the next section
+    let (table_end, sentence) = (md.find("\n\n## Accuracy per split").unwrap(), md.find("- layerwise beats").unwrap());
+    assert!(sentence < table_end);
+
+    let page = html(&r);
+    let list = page.split("id=\"against-baseline\"").nth(1).unwrap().split("</ul>").next().unwrap();
+    assert_eq!(list.matches("<li").count(), 3, "one sentence per schedule: {list}");
+    assert!(list.contains("<li class=\"pos\">layerwise beats it by 4.00 points"), "{list}");
+    assert!(list.contains("<li class=\"neg\">end-to-end does not beat it by 2 points"), "{list}");
+}
+
+#[test]
+fn without_a_baseline_the_report_and_results_are_as_before() {
+    let r = results();
+    let json = serde_json::to_string(&r).unwrap();
+    assert!(!json.contains("\"baseline\""), "no baseline field written: {json}");
+    let md = markdown(&r);
+    let header = "| schedule | stages | epochs | accuracy (mean ± std) | vs end-to-end (mean Δ ± std, W/T/L over splits × seeds) | train time |\n|---|---|---|---|---|---|\n";
+    assert!(md.contains(header), "{md}");
+    assert!(md.contains("\n| end-to-end | all layers | 2 | 0.7500 ± 0.0000 | — | 1 s |\n"), "{md}");
+    assert!(!md.contains("Against the baseline"));
+    let page = html(&r);
+    assert!(!page.contains("vs baseline") && !page.contains("against-baseline"));
+
+    // the baseline row reads back, and the field defaults to false in older results
+    let with = baseline_results();
+    let back: ExperimentResults = serde_json::from_str(&serde_json::to_string(&with).unwrap()).unwrap();
+    assert_eq!(back, with);
+    assert_eq!(serde_json::to_value(&with).unwrap()["schedules"][0]["baseline"], true);
+}
+
+#[test]
+fn a_baseline_without_probes_is_left_out_of_the_probe_tables() {
+    let mut r = baseline_results();
+    for sc in r.schedules.iter_mut().skip(1) {
+        sc.probes = probes(&[("embedding", 0.61), ("lstm_0", 0.70)]);
+    }
+    let md = markdown(&r);
+    let probes_md = md.split("## Linear probes").nth(1).unwrap().split("\n\n## ").next().unwrap();
+    assert!(!probes_md.contains("linear (baseline)"), "{probes_md}");
+    assert_eq!(probes_md.matches("| 0.6100 | 0.7000 |").count(), 3, "{probes_md}");
+    let page = html(&r);
+    let table = page.split("id=\"probe-table\"").nth(1).unwrap().split("</table>").next().unwrap();
+    assert!(!table.contains("linear (baseline)"), "{table}");
+    assert_eq!(table.matches("<tr>").count(), 4, "header and three schedules: {table}");
 }

@@ -18,8 +18,8 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use strata_model::folder::SavedModel;
-use strata_model::infer::{predict, Prediction};
+use strata_model::infer::Prediction;
+use strata_model::Classifier;
 use tokio::sync::{oneshot, watch};
 
 use crate::config::WorkHook;
@@ -68,8 +68,8 @@ pub struct Batcher {
 }
 
 impl Batcher {
-    /// Starts the batching worker for `saved`, with room for `queue_depth` waiting requests.
-    pub fn start(saved: Arc<SavedModel>, queue_depth: usize, hook: Option<WorkHook>) -> Batcher {
+    /// Starts the batching worker for `model`, with room for `queue_depth` waiting requests.
+    pub fn start(model: Arc<Classifier>, queue_depth: usize, hook: Option<WorkHook>) -> Batcher {
         let (tx, rx) = mpsc::sync_channel::<Job>(queue_depth.max(1));
         let stats = Arc::new(WorkerStats::default());
         let (stop_tx, stopped) = watch::channel(false);
@@ -78,7 +78,7 @@ impl Batcher {
             .name("strata-batcher".into())
             .spawn(move || {
                 let _stopped = MarkStopped(worker_stats.clone(), stop_tx);
-                supervise(&saved, &rx, &worker_stats, hook.as_ref());
+                supervise(&model, &rx, &worker_stats, hook.as_ref());
             })
             .expect("the batching thread starts");
         Batcher { tx, stats, stopped }
@@ -126,11 +126,11 @@ impl Drop for MarkStopped {
 
 /// Runs the worker loop, starting it again after a panic, until the queue closes or it has
 /// panicked `MAX_RESTARTS` times in a row.
-fn supervise(saved: &SavedModel, rx: &Receiver<Job>, stats: &WorkerStats, hook: Option<&WorkHook>) {
+fn supervise(model: &Classifier, rx: &Receiver<Job>, stats: &WorkerStats, hook: Option<&WorkHook>) {
     let mut in_a_row = 0;
     loop {
         let answered = stats.batches.load(Ordering::SeqCst);
-        match catch_unwind(AssertUnwindSafe(|| work(saved, rx, stats, hook))) {
+        match catch_unwind(AssertUnwindSafe(|| work(model, rx, stats, hook))) {
             Ok(()) => return, // every sender has gone: the server is shutting down
             Err(panic) => {
                 let why = panic
@@ -151,7 +151,7 @@ fn supervise(saved: &SavedModel, rx: &Receiver<Job>, stats: &WorkerStats, hook: 
 }
 
 /// The worker loop: gather a batch, drop what nobody waits for, predict, answer.
-fn work(saved: &SavedModel, rx: &Receiver<Job>, stats: &WorkerStats, hook: Option<&WorkHook>) {
+fn work(model: &Classifier, rx: &Receiver<Job>, stats: &WorkerStats, hook: Option<&WorkHook>) {
     while let Ok(first) = rx.recv() {
         stats.queued.fetch_sub(1, Ordering::SeqCst);
         let mut jobs = vec![first];
@@ -177,7 +177,7 @@ fn work(saved: &SavedModel, rx: &Receiver<Job>, stats: &WorkerStats, hook: Optio
         if let Some(hook) = hook {
             hook(&texts);
         }
-        let mut preds = predict(saved, &texts).into_iter();
+        let mut preds = model.predict(&texts).into_iter();
         for job in jobs {
             let mine: Vec<Prediction> = preds.by_ref().take(job.texts.len()).collect();
             let _ = job.reply.send(mine); // the client may have gone meanwhile

@@ -1,10 +1,13 @@
-//! Serving a saved model over HTTP (axum on tokio, hyper's HTTP/1).
+//! Serving a saved model of either family (a network or a linear model, as a `Classifier`) over
+//! HTTP (axum on tokio, hyper's HTTP/1).
 //!
 //! - `GET /health` (503 once the inference worker has stopped), `GET /v1/model` (name, labels,
-//!   architecture), `GET /metrics` (OpenMetrics text, which Prometheus scrapes);
+//!   architecture: a network's layers, or a linear model's fastText settings), `GET /metrics`
+//!   (OpenMetrics text, which Prometheus scrapes);
 //! - `POST /v1/predict` with `{"inputs": "text" | ["t1", ...], "top_k": 1}` answering
 //!   `[[{"label": "pos", "score": 0.93}], ...]`, the Hugging Face pipeline shape;
-//! - `POST /v1/explain` with `{"inputs": "text"}`: occlusion saliency per word;
+//! - `POST /v1/explain` with `{"inputs": "text"}`: saliency per word (a network's occlusion, a
+//!   linear model's exact contribution to the predicted class's logit);
 //! - `GET /`: a self-contained page to type text and see the label, score and shaded words.
 //!
 //! Every refusal is `{"error": "..."}` with its status. Bounded like TorchServe and TF Serving

@@ -1,7 +1,8 @@
 //! The predict page served at `/`: one self-contained HTML file (inline CSS and script, no
 //! fonts or scripts fetched) where a person types text and sees the predicted label by name, what
 //! its score means, every class's probability, and the text itself — punctuation kept — with
-//! each word shaded by its occlusion saliency from `/v1/explain`, under a legend.
+//! each word shaded by its saliency from `/v1/explain` (a network's occlusion, a linear model's exact
+//! contribution), under a legend.
 //!
 //! The shading and the text placement are defined here once, in Rust ([`shade`], [`place`]),
 //! and the page's script repeats them with the same constants (a test holds the two equal);
@@ -185,9 +186,21 @@ function legend(label, max) {
     e.title = (s * max).toFixed(4);
     return e;
   }));
-  $("legend-what").textContent = `Shade: how much the probability of “${label}” drops when the word is hidden ` +
-    `(occlusion), scaled to the strongest word (±${max.toFixed(4)}); green words pushed towards the label, red ` +
-    `against it. Hover a word for its number. Unshaded: punctuation, spaces and words the model does not read.`;
+  const what = linear()
+    ? `Shade: the word's exact contribution to the logit of “${label}” (a linear model's score is the sum of ` +
+      `its words' parts)`
+    : `Shade: how much the probability of “${label}” drops when the word is hidden (occlusion)`;
+  $("legend-what").textContent = what + `, scaled to the strongest word (±${max.toFixed(4)}); green words pushed ` +
+    `towards the label, red against it. Hover a word for its number. Unshaded: punctuation, spaces and words the ` +
+    `model does not read.`;
+}
+// A linear model (fastText's) explains by exact contributions to a logit, scores with a softmax
+// over all its classes (even two) or, trained one-vs-all, with a sigmoid per class.
+function linear() { return !!model && (model.architecture || {}).model === "linear"; }
+function scoreWhat(n) {
+  if (linear() && model.architecture.loss === "one-vs-all") return " (its own sigmoid: each class is scored apart).";
+  if (n === 2 && !linear()) return " (its sigmoid output; the other class has the rest).";
+  return ` (its softmax over the ${n} classes).`;
 }
 async function run() {
   $("error").textContent = "";
@@ -198,8 +211,7 @@ async function run() {
     const scores = pred[0];
     $("label").textContent = ex.label;
     $("score").textContent = "probability " + ex.score.toFixed(3);
-    $("score-what").textContent = `The score is the model's probability that the text is “${ex.label}”` +
-      (n === 2 ? " (its sigmoid output; the other class has the rest)." : ` (its softmax over the ${n} classes).`);
+    $("score-what").textContent = `The score is the model's probability that the text is “${ex.label}”` + scoreWhat(n);
     $("classes").tBodies[0].replaceChildren(...scores.map(c => {
       const tr = document.createElement("tr");
       tr.className = "class" + (c.label === ex.label ? " best" : "");

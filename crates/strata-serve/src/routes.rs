@@ -10,7 +10,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{middleware, Json, Router};
 use serde_json::{json, Value};
-use strata_model::explain::occlusion;
+use strata_model::Classifier;
 use tower_http::classify::ServerErrorsFailureClass;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultMakeSpan, TraceLayer};
@@ -97,17 +97,33 @@ fn json_body(body: Result<Json<Value>, JsonRejection>) -> Result<Value, Box<Resp
 }
 
 async fn model_info(State(s): State<Arc<Served>>) -> Json<Value> {
-    let c = &s.saved.model.config;
-    Json(json!({
-        "name": s.name,
-        "labels": s.saved.labels.labels(),
-        "architecture": {
-            "model": c.architecture, "layers": c.layers, "embedding_dim": c.embedding_dim,
-            "vocab_size": c.vocab_size, "maxlen": s.saved.pad.maxlen,
-            "tokenizer": if s.saved.tokenizer.config.char_level { "char" } else { "word" },
-            "segmenter": s.saved.tokenizer.config.segmenter,
-        },
-    }))
+    Json(json!({"name": s.name, "labels": s.model.labels().labels(), "architecture": architecture(&s.model)}))
+}
+
+/// What `/v1/model` says of the model: a network's layers and input size, or a linear model's
+/// fastText settings and dictionary size; both name their tokenizer.
+fn architecture(model: &Classifier) -> Value {
+    match model {
+        Classifier::Network(saved) => {
+            let c = &saved.model.config;
+            json!({
+                "model": c.architecture, "layers": c.layers, "embedding_dim": c.embedding_dim,
+                "vocab_size": c.vocab_size, "maxlen": saved.pad.maxlen,
+                "tokenizer": if saved.tokenizer.config.char_level { "char" } else { "word" },
+                "segmenter": saved.tokenizer.config.segmenter,
+            })
+        }
+        Classifier::Linear(m) => {
+            let c = &m.config;
+            json!({
+                "model": model.architecture(), "dim": c.dim, "word_ngrams": c.word_ngrams, "buckets": c.buckets,
+                "min_count": c.min_count, "minn": c.minn, "maxn": c.maxn, "loss": c.loss,
+                "dictionary_size": m.dict.len(),
+                "tokenizer": if m.tokenizer.char_level { "char" } else { "word" },
+                "segmenter": m.tokenizer.segmenter,
+            })
+        }
+    }
 }
 
 async fn predict(State(s): State<Arc<Served>>, body: Result<Json<Value>, JsonRejection>) -> Response {
@@ -128,7 +144,7 @@ async fn predict(State(s): State<Arc<Served>>, body: Result<Json<Value>, JsonRej
         Err(Refused::Failed) => return ApiError::WorkerFailed.into_response(),
         Err(Refused::Stopped) => return ApiError::Unavailable.into_response(),
     };
-    let labels = &s.saved.labels;
+    let labels = s.model.labels();
     let out: Vec<Vec<Value>> = preds
         .iter()
         .map(|p| p.top_k(top_k).into_iter().map(|c| json!({"label": labels.label(c), "score": p.probs[c]})).collect())
@@ -149,20 +165,20 @@ async fn explain(State(s): State<Arc<Served>>, body: Result<Json<Value>, JsonRej
         return ApiError::Bad(BadRequest::NotOneString).into_response();
     }
     let text = texts.into_iter().next().unwrap_or_default();
-    let n = s.saved.tokenizer.token_ids(&text).len();
+    let n = s.model.token_count(&text);
     if n > s.config.max_explain_tokens {
         return ApiError::TooManyTokens { n, max: s.config.max_explain_tokens }.into_response();
     }
     let Ok(permit) = s.explains.clone().try_acquire_owned() else {
         return ApiError::ExplainsBusy { max: s.config.max_concurrent_explains }.into_response();
     };
-    let (saved, hook) = (s.saved.clone(), s.config.work_hook.clone());
+    let (model, hook) = (s.model.clone(), s.config.work_hook.clone());
     let work = tokio::task::spawn_blocking(move || {
         let _permit = permit; // held until the work ends, even if the client has gone
         if let Some(hook) = hook {
             hook(&[text.as_str()]);
         }
-        occlusion(&saved, &text)
+        model.explain(&text)
     });
     match work.await {
         Ok(Some(ex)) => Json(ex).into_response(),

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use strata_model::folder::SavedModel;
+use strata_model::Classifier;
 use tokio::sync::Semaphore;
 
 use crate::batcher::Batcher;
@@ -14,7 +14,8 @@ use crate::metrics::Metrics;
 /// explanations' permits and the metrics.
 pub struct Served {
     pub name: String,
-    pub saved: Arc<SavedModel>,
+    /// A network or a linear model: every route goes through the `Classifier` interface.
+    pub model: Arc<Classifier>,
     pub batcher: Batcher,
     pub config: Arc<ServeConfig>,
     pub metrics: Arc<Metrics>,
@@ -22,14 +23,14 @@ pub struct Served {
 }
 
 impl Served {
-    pub fn new(name: String, saved: SavedModel, config: ServeConfig) -> Arc<Served> {
-        let saved = Arc::new(saved);
-        let batcher = Batcher::start(saved.clone(), config.queue_depth, config.work_hook.clone());
+    pub fn new(name: String, model: Classifier, config: ServeConfig) -> Arc<Served> {
+        let model = Arc::new(model);
+        let batcher = Batcher::start(model.clone(), config.queue_depth, config.work_hook.clone());
         let explains = Arc::new(Semaphore::new(config.max_concurrent_explains));
         Arc::new(Served {
             name,
             batcher,
-            saved,
+            model,
             config: Arc::new(config),
             metrics: Arc::new(Metrics::default()),
             explains,

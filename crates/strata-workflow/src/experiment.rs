@@ -13,6 +13,10 @@
 //! them; ulmfit, which needs the pretrained language model, runs only pretrained and is paired
 //! with gradual-unfreeze from scratch (the same classifier stages without pretraining). A
 //! pretrained run also probes its levels as loaded, before any fine-tuning.
+//!
+//! Every experiment can put a baseline first ([`with_baseline`]): fastText's linear model with
+//! its defaults, trained on the same splits and seeds, so that a schedule is said to help only
+//! against what a user gets in seconds.
 
 use std::time::Instant;
 
@@ -21,6 +25,7 @@ pub use strata_report::results::{CurvePoint, ExperimentResults, LayerProbe, LmPo
 
 use crate::error::WorkflowError;
 use crate::init_from::InitFrom;
+use crate::linear::{LinearSettings, BASELINE_NAME, DEFAULT_EPOCHS, DEFAULT_LR};
 use crate::pipeline::{train, Probes, TrainData, TrainSettings};
 use crate::probe::probe_layers;
 use crate::splits::{mean_std, score, Split};
@@ -73,6 +78,8 @@ pub struct Experiment<'a> {
 /// Runs every schedule of `e` on every split under every seed.
 pub fn run(e: &Experiment, progress: &mut dyn ExperimentProgress) -> Result<ExperimentResults, WorkflowError> {
     let first = &e.schedules.first().ok_or(WorkflowError::NoSchedules)?.1;
+    // the model the report names is the schedules', not the baseline's
+    let first = e.schedules.iter().find(|(n, s)| !is_baseline(n, s)).map_or(first, |(_, s)| s);
     // a folder whose tensors do not fit the model is refused before any schedule trains
     for (_, s) in e.schedules {
         if let Some(init) = &s.init_from {
@@ -97,6 +104,34 @@ pub fn run(e: &Experiment, progress: &mut dyn ExperimentProgress) -> Result<Expe
         config: None,
         init_from: e.schedules.iter().find_map(|(_, s)| s.init_from.as_ref()).map(|i| i.dir.display().to_string()),
     })
+}
+
+/// The baseline's settings, made from the experiment's first schedule `first`: fastText's
+/// linear model with its defaults (`LinearConfig::default()`, [`DEFAULT_EPOCHS`],
+/// [`DEFAULT_LR`]) under the same seed, validation split and tokenizer settings — but the whole
+/// vocabulary (`num_words: None`, as fastText keeps every word), and nothing pretrained.
+pub fn baseline_settings(first: &TrainSettings) -> TrainSettings {
+    let mut s = first.clone();
+    s.linear = Some(LinearSettings { config: Default::default(), lr: DEFAULT_LR });
+    s.fit.epochs = DEFAULT_EPOCHS;
+    s.text.tokenizer.num_words = None;
+    s.init_from = None;
+    s.embeddings = None;
+    s.probes = Probes::Off;
+    s
+}
+
+/// `schedules` with the linear baseline ([`baseline_settings`] of the first one) in front,
+/// named [`BASELINE_NAME`]; as they are when there is none.
+pub fn with_baseline(schedules: Vec<(String, TrainSettings)>) -> Vec<(String, TrainSettings)> {
+    let Some((_, first)) = schedules.first() else { return schedules };
+    let baseline = (BASELINE_NAME.to_string(), baseline_settings(first));
+    std::iter::once(baseline).chain(schedules).collect()
+}
+
+/// Whether the schedule named `name` is the experiment's linear baseline.
+fn is_baseline(name: &str, s: &TrainSettings) -> bool {
+    name == BASELINE_NAME && s.linear.is_some()
 }
 
 /// The name of a schedule's pretrained run beside its run from scratch.
@@ -251,10 +286,19 @@ fn run_schedule(
     }
     let (m, sd) = mean_std(&acc);
     let lm_stage = s.schedule.language_model.map(|lm| format!("language model ({} epochs)", lm.epochs));
+    let baseline = is_baseline(name, s);
+    // a linear model has no stages: its one line is the model, and its epochs are its own
+    let (stages, epochs) = match &s.linear {
+        Some(l) => (vec![linear_stage(l)], s.fit.epochs),
+        None => (
+            lm_stage.into_iter().chain(s.schedule.stages.iter().map(|st| st.name.clone())).collect(),
+            s.schedule.epochs(),
+        ),
+    };
     Ok(ScheduleResult {
         name: name.to_string(),
-        stages: lm_stage.into_iter().chain(s.schedule.stages.iter().map(|st| st.name.clone())).collect(),
-        epochs: s.schedule.epochs(),
+        stages,
+        epochs,
         split_accuracy: acc,
         mean_accuracy: m,
         std_accuracy: sd,
@@ -265,13 +309,25 @@ fn run_schedule(
             .collect(),
         probes: mean_probes(&probe_runs),
         curves,
-        budget: Some(s.fit.epochs),
-        budget_note: budget_note(s),
+        // the baseline is not held to the schedules' epoch budget: it runs its own defaults
+        budget: (!baseline).then_some(s.fit.epochs),
+        budget_note: if s.linear.is_some() { None } else { budget_note(s) },
         pretrained: s.init_from.is_some(),
         scratch: scratch_twin(e, name, s),
         probes_before: mean_probes(&before_runs),
         language_model: lm_curves,
+        baseline,
     })
+}
+
+/// What the report's stages column says of a linear model: fastText's flags as strata's.
+fn linear_stage(l: &LinearSettings) -> String {
+    let c = &l.config;
+    let mut s = format!("linear: dim {}, word n-grams ≤ {}, lr {}", c.dim, c.word_ngrams, l.lr);
+    if c.minn > 0 {
+        s.push_str(&format!(", char n-grams {}–{}", c.minn, c.maxn));
+    }
+    s
 }
 
 /// A run's learning curve, one point per epoch.

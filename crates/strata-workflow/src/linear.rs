@@ -9,6 +9,7 @@ use strata_model::error::ModelError;
 use strata_model::infer::Evaluation;
 use strata_model::linear::{Dictionary, LinearConfig, LinearModel};
 use strata_text::{Tokenizer, TokenizerConfig};
+use strata_train::history::thousands;
 use strata_train::linear::{fit_linear, LinearEpoch, LinearFit};
 use strata_train::{EpochRecord, Progress};
 
@@ -108,10 +109,15 @@ pub fn train(
     let epochs = fit_linear(&mut model, &train_rows, &tokens, &train_y, &fit, &mut on_epoch);
     let seconds: f64 = epochs.iter().map(|e| e.seconds).sum();
     if seconds > 0.0 {
-        let rate = tokens.iter().sum::<usize>() as f64 * epochs.len() as f64 / seconds / fit.threads as f64;
+        let pass: usize = tokens.iter().sum();
+        let rate = pass as f64 * epochs.len() as f64 / seconds / fit.threads as f64;
         progress.on_note(&format!(
-            "linear: {:.0} words/s/thread ({} threads, {:.2} s of training)",
-            rate, fit.threads, seconds
+            "linear: {} epochs over {} texts ({} tokens a pass) in {seconds:.3} s of SGD: {} words/s/thread ({} threads)",
+            epochs.len(),
+            thousands(train_rows.len() as u64),
+            thousands(pass as u64),
+            thousands(rate as u64),
+            fit.threads
         ));
     }
     Ok(LinearTrained { model, history, validation })

@@ -1,4 +1,5 @@
-//! `strata experiment`: every schedule on the same model, data, splits, seeds and epoch budget;
+//! `strata experiment`: every schedule on the same model, data, splits, seeds and epoch budget,
+//! after the linear baseline (`--baseline linear`, the default) on the same splits and seeds;
 //! writes results.json (with the configuration that reproduces it), report.md and a
 //! self-contained report/index.html.
 
@@ -12,11 +13,14 @@ use strata_model::limits::MAX_REPEATS;
 use strata_model::owned::Owned;
 use strata_report::results::{ClassCount, ExperimentResults, RunConfig};
 use strata_train::Progress;
-use strata_workflow::experiment::{run, with_scratch_twins, Experiment, ExperimentProgress, RunId, SeededSplits};
+use strata_workflow::experiment::{
+    run, with_baseline, with_scratch_twins, Experiment, ExperimentProgress, RunId, SeededSplits,
+};
 use strata_workflow::pipeline::{label_indices, Probes, TrainSettings};
 use strata_workflow::splits::{kfold_splits, Split};
 
 use crate::args::ExperimentCmd;
+use crate::choices::Baseline;
 use crate::progress::{float, EpochPrinter};
 
 /// The labelled examples an experiment splits, and how it splits them under a seed.
@@ -209,6 +213,13 @@ pub fn run_cmd(a: ExperimentCmd) -> Result<()> {
     }
     // with --init-from, each schedule from scratch and from the folder's levels, on the same splits
     let schedules = with_scratch_twins(schedules);
+    // the configuration recorded is the schedules' (the baseline runs its own defaults)
+    let config_settings = schedules.first().map(|(_, s)| s.clone());
+    // the baseline first, on the same splits and seeds as every schedule
+    let schedules = match a.baseline {
+        Baseline::Linear => with_baseline(schedules),
+        Baseline::None => schedules,
+    };
     if a.dev.is_none() {
         super::cv::check_early_stopping_has_validation(a.train.early_stopping, a.validation_split)?;
     }
@@ -227,7 +238,7 @@ pub fn run_cmd(a: ExperimentCmd) -> Result<()> {
         protocol: data.protocol.clone(),
     };
     let mut results = run(&experiment, &mut RunPrinter { epochs: EpochPrinter::new() })?;
-    if let Some((_, s)) = schedules.first() {
+    if let Some(s) = &config_settings {
         results.config = Some(run_config(&a, s, &data, started));
     }
     let json = serde_json::to_string_pretty(&results)?;

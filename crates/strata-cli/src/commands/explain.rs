@@ -1,26 +1,30 @@
-//! `strata explain`: which words decided a prediction, by occlusion (see
-//! `strata_model::explain`), as text, JSON or a page with each word shaded.
+//! `strata explain`: which words decided a prediction — a network's by occlusion and gradient ×
+//! input (see `strata_model::explain`), a linear model's exactly (each word's part of the
+//! predicted class's logit, `strata_model::linear::explain`) — as text, JSON or a page with each
+//! word shaded.
 
 use anyhow::{bail, Result};
-use strata_model::explain::{occlusion, Explanation};
-use strata_model::folder::{load, resolve, write_atomic};
-use strata_workflow::pipeline::predict;
+use strata_model::classifier::{load, Classifier};
+use strata_model::explain::Explanation;
+use strata_model::folder::{resolve, write_atomic};
+use strata_model::linear::LinearLoss;
 
 use crate::args::ExplainCmd;
 
 pub fn run(a: ExplainCmd) -> Result<()> {
-    let mut saved = load(&a.model)?;
-    super::name_labels(&mut saved, &a.label_names)?;
-    let Some(ex) = occlusion(&saved, &a.text) else {
+    let mut model = load(&a.model)?;
+    super::name_labels(&mut model, &a.label_names)?;
+    let Some(ex) = model.explain(&a.text) else {
         bail!(
             "no token of the text is in the model's vocabulary (hint: explain a text in the training data's language)"
         );
     };
     if let Some(path) = &a.html {
-        let probs = predict(&saved, &[a.text.as_str()]).swap_remove(0).probs;
-        let classes = saved.labels.labels().iter().map(String::as_str).zip(probs).collect();
-        let model = model_name(&a.model);
-        write_atomic(path, page(&ex, &PageContext { text: &a.text, model: &model, classes }).as_bytes())?;
+        let probs = model.predict(&[a.text.as_str()]).swap_remove(0).probs;
+        let classes = model.labels().labels().iter().map(String::as_str).zip(probs).collect();
+        let name = model_name(&a.model);
+        let cx = PageContext { text: &a.text, model: &name, classes, scoring: Scoring::of(&model) };
+        write_atomic(path, page(&ex, &cx).as_bytes())?;
     }
     if a.json {
         let mut v = serde_json::to_value(&ex)?;
@@ -29,6 +33,10 @@ pub fn run(a: ExplainCmd) -> Result<()> {
         return Ok(());
     }
     println!("{}\t{:.4}", ex.label, ex.score);
+    if model.network().is_none() {
+        print_contributions(&ex);
+        return Ok(());
+    }
     let attention = ex.tokens.iter().any(|t| t.attention.is_some());
     println!("occlusion\tgrad×input\t{}token", if attention { "attention\t" } else { "" });
     let fmt = |v: Option<f32>| v.map_or("      —".to_string(), |v| format!("{v:+.4}"));
@@ -51,6 +59,18 @@ pub fn run(a: ExplainCmd) -> Result<()> {
     Ok(())
 }
 
+/// A linear model's explanation: one exact number per word (its rows' share of the predicted
+/// class's logit; the `occlusion` field carries it), so one column.
+fn print_contributions(ex: &Explanation) {
+    println!("contribution to the logit of {}\ttoken", ex.label);
+    for t in &ex.tokens {
+        match t.occlusion {
+            Some(v) => println!("{v:+.4}\t\t\t\t{}", t.token),
+            None => println!("      —\t\t\t\t{}\t(not read by the model)", t.token),
+        }
+    }
+}
+
 /// A model's name: the folder holding its model folder (a run's name), as `strata serve`
 /// shows it.
 fn model_name(model: &std::path::Path) -> String {
@@ -68,6 +88,46 @@ struct PageContext<'a> {
     model: &'a str,
     /// Every class's probability, by class index.
     classes: Vec<(&'a str, f32)>,
+    /// How the model turns its outputs into those probabilities, and what the shading means.
+    scoring: Scoring,
+}
+
+/// What a model's score is and what its explanation measures, as the page words them.
+#[derive(Clone, Copy, PartialEq)]
+enum Scoring {
+    /// A network: one sigmoid for two classes, else a softmax; explained by occlusion.
+    Network,
+    /// A linear model: explained by exact contributions to a logit, scored by a softmax over
+    /// all its classes (even two) or, trained one-vs-all, by a sigmoid per class.
+    Linear(LinearLoss),
+}
+
+impl Scoring {
+    fn of(model: &Classifier) -> Scoring {
+        match model {
+            Classifier::Network(_) => Scoring::Network,
+            Classifier::Linear(m) => Scoring::Linear(m.config.loss),
+        }
+    }
+
+    /// What the predicted class's score is.
+    fn score(self, classes: usize) -> String {
+        match self {
+            Scoring::Network if classes == 2 => "its sigmoid output; the other class has the rest".to_string(),
+            Scoring::Linear(LinearLoss::OneVsAll) => "its own sigmoid: each class is scored apart".to_string(),
+            _ => format!("its softmax over the {classes} classes"),
+        }
+    }
+
+    /// What a word's shade measures.
+    fn shade(self, label: &str) -> String {
+        match self {
+            Scoring::Network => format!("how much the probability of “{label}” drops when the word is hidden (occlusion)"),
+            Scoring::Linear(_) => format!(
+                "the word's exact contribution to the logit of “{label}” (a linear model's score is the sum of its words' parts)"
+            ),
+        }
+    }
 }
 
 /// The explanation as a small self-contained page: the label by name and what its score is,
@@ -98,11 +158,8 @@ fn page(ex: &Explanation, cx: &PageContext) -> String {
     let rows: String =
         classes.iter().map(|(label, p)| format!("<tr><td>{}</td><td>{p:.3}</td></tr>", esc(label))).collect();
     let label = esc(&ex.label);
-    let what = if cx.classes.len() == 2 {
-        "its sigmoid output; the other class has the rest".to_string()
-    } else {
-        format!("its softmax over the {} classes", cx.classes.len())
-    };
+    let what = cx.scoring.score(cx.classes.len());
+    let shading = esc(&cx.scoring.shade(&ex.label));
     let stops = [(-1.0, "against"), (-0.5, "&nbsp;"), (0.0, "no effect"), (0.5, "&nbsp;"), (1.0, "towards")];
     let legend: String = stops
         .iter()
@@ -117,7 +174,7 @@ fn page(ex: &Explanation, cx: &PageContext) -> String {
 <p class=\"note\">The score is the model's probability that the text is “{label}” ({what}).</p>\
 <table aria-label=\"every class's probability\">{rows}</table>\
 <p id=\"words\">{words}</p><p>{legend}</p>\
-<p class=\"note\">Shade: how much the probability of “{label}” drops when the word is hidden (occlusion), scaled to the \
+<p class=\"note\">Shade: {shading}, scaled to the \
 strongest word (±{max:.4}); green words pushed towards the label, red against it. Hover a word for its number. \
 Unshaded: punctuation, spaces and words the model does not read.</p></body></html>\n",
         model = esc(cx.model),

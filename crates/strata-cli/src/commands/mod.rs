@@ -18,7 +18,7 @@ use std::path::Path;
 
 use anyhow::{bail, Result};
 use strata_data::{read_examples, Example, LabelMap, ReadOptions};
-use strata_model::folder::SavedModel;
+use strata_model::Classifier;
 use strata_workflow::pipeline::label_indices;
 
 /// Reads a labelled training file and maps its labels; needs at least two classes.
@@ -39,14 +39,15 @@ pub fn labelled(path: &Path, read: &ReadOptions) -> Result<(Vec<Example>, LabelM
 /// Renames a loaded model's labels by `--label-names` (`LABEL=NAME` pairs) for what it shows;
 /// the model folder keeps its own. Every LABEL must be one of the model's, and the names must
 /// stay distinct.
-pub fn name_labels(saved: &mut SavedModel, names: &[(String, String)]) -> Result<()> {
-    let mut labels = saved.labels.labels().to_vec();
+pub fn name_labels(model: &mut Classifier, names: &[(String, String)]) -> Result<()> {
+    let known = model.labels();
+    let mut labels = known.labels().to_vec();
     for (label, name) in names {
-        match saved.labels.index(label) {
+        match known.index(label) {
             Some(i) => labels[i] = name.clone(),
             None => bail!(
                 "--label-names: the model has no label '{label}' (hint: its labels are {})",
-                saved.labels.labels().join(", ")
+                known.labels().join(", ")
             ),
         }
     }
@@ -54,7 +55,7 @@ pub fn name_labels(saved: &mut SavedModel, names: &[(String, String)]) -> Result
     if distinct.len() < labels.len() {
         bail!("--label-names: two labels would share a name: {} (hint: give each its own)", labels.join(", "));
     }
-    saved.labels = LabelMap::from_vec(labels);
+    model.set_labels(LabelMap::from_vec(labels));
     Ok(())
 }
 

@@ -8,8 +8,8 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use serde_json::json;
 use strata_data::{parse_inputs, read_inputs, ReadOptions};
-use strata_model::folder::{load, SavedModel};
-use strata_workflow::pipeline::{predict, Prediction};
+use strata_model::classifier::{load, Classifier};
+use strata_model::infer::Prediction;
 
 use crate::args::PredictCmd;
 use crate::choices::PredictionFormat;
@@ -20,7 +20,7 @@ pub fn run(a: PredictCmd) -> Result<()> {
     if a.top_k == 0 {
         bail!("--top-k must be at least 1 (hint: 1 prints the best label)");
     }
-    let saved = load(&a.model)?;
+    let model = load(&a.model)?;
     let read = ReadOptions { format: a.format.map(Into::into), text_col: a.text_col.clone(), ..ReadOptions::default() };
     let texts = match a.input.as_deref() {
         Some(p) if p.as_os_str() != "-" => read_inputs(p, &read)?,
@@ -31,7 +31,7 @@ pub fn run(a: PredictCmd) -> Result<()> {
         }
     };
     let format = output_format(&a);
-    let lines = answers(&saved, &texts).map(|(text, p)| render(&saved, text, p.as_ref(), a.top_k, format));
+    let lines = answers(&model, &texts).map(|(text, p)| render(&model, text, p.as_ref(), a.top_k, format));
     match &a.output {
         Some(path) => {
             let body: String = lines.map(|l| l + "\n").collect();
@@ -62,24 +62,24 @@ fn output_format(a: &PredictCmd) -> PredictionFormat {
 }
 
 /// Each text with its prediction, `None` for a blank one; the model sees only the others.
-fn answers<'a>(saved: &SavedModel, texts: &'a [String]) -> impl Iterator<Item = (&'a str, Option<Prediction>)> {
+fn answers<'a>(model: &Classifier, texts: &'a [String]) -> impl Iterator<Item = (&'a str, Option<Prediction>)> {
     let blank = |t: &str| t.trim().is_empty();
     let asked: Vec<&str> = texts.iter().map(String::as_str).filter(|t| !blank(t)).collect();
-    let mut predictions = if asked.is_empty() { Vec::new() } else { predict(saved, &asked) }.into_iter();
+    let mut predictions = if asked.is_empty() { Vec::new() } else { model.predict(&asked) }.into_iter();
     texts.iter().map(move |t| (t.as_str(), if blank(t) { None } else { predictions.next() }))
 }
 
 /// One output line: the `top_k` best labels and scores of `p`, or the blank answer.
-fn render(saved: &SavedModel, text: &str, p: Option<&Prediction>, top_k: usize, format: PredictionFormat) -> String {
+fn render(model: &Classifier, text: &str, p: Option<&Prediction>, top_k: usize, format: PredictionFormat) -> String {
     let order = p.map(|p| p.top_k(top_k)).unwrap_or_default();
-    let scored = || order.iter().map(|&c| (saved.labels.label(c), p.map_or(0.0, |p| p.probs[c])));
+    let scored = || order.iter().map(|&c| (model.labels().label(c), p.map_or(0.0, |p| p.probs[c])));
     match format {
         PredictionFormat::Tsv => scored().map(|(l, s)| format!("{l}\t{s:.4}")).collect::<Vec<_>>().join("\t"),
         PredictionFormat::Fasttext => {
             scored().map(|(l, s)| format!("__label__{l} {s:.4}")).collect::<Vec<_>>().join(" ")
         }
         PredictionFormat::Jsonl if top_k == 1 => {
-            let best = p.map(|p| (saved.labels.label(p.class), p.probs[p.class]));
+            let best = p.map(|p| (model.labels().label(p.class), p.probs[p.class]));
             json!({"text": text, "label": best.map(|b| b.0), "score": best.map(|b| b.1)}).to_string()
         }
         PredictionFormat::Jsonl => {

@@ -1,22 +1,32 @@
 //! `strata probe`: what each layer of a saved model makes linearly readable, on a labelled file
-//! (logistic regression per layer, fitted on a stratified part, scored on the rest).
+//! (logistic regression per layer, fitted on a stratified part, scored on the rest). Only a
+//! network has levels to probe: a linear model's folder is refused in one line.
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use strata_data::{read_examples, stratified_split};
-use strata_model::folder::{load, resolve};
+use strata_model::classifier::load;
+use strata_model::folder::resolve;
 use strata_workflow::pipeline::label_indices;
 use strata_workflow::probe::{probe_layers, probe_table};
 
 use crate::args::ProbeCmd;
 
 pub fn run(a: ProbeCmd) -> Result<()> {
-    let saved = load(&a.model)?;
+    let model = load(&a.model)?;
+    let Some(saved) = model.network() else {
+        bail!(
+            "{}: a linear model has no levels to probe: it is one average of word vectors and one \
+             linear layer (hint: probe a network's model folder; `strata explain` gives a linear model's \
+             per-word contributions)",
+            a.model.display()
+        );
+    };
     let examples = read_examples(&a.data, &a.read.options())?;
     let y = label_indices(&examples, &saved.labels, &a.data.display().to_string())?;
     if !(0.0..1.0).contains(&a.holdout) || a.holdout == 0.0 {
-        anyhow::bail!("--holdout must be in (0, 1) (hint: 0.2 scores the probes on a fifth of the data)");
+        bail!("--holdout must be in (0, 1) (hint: 0.2 scores the probes on a fifth of the data)");
     }
     let all: Vec<usize> = (0..y.len()).collect();
     let (fit_idx, val_idx) = stratified_split(&all, &y, a.holdout, a.seed);

@@ -3,14 +3,15 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use strata_model::folder::{load, resolve};
+use strata_model::classifier::load;
+use strata_model::folder::resolve;
 use strata_serve::ServeConfig;
 
 use crate::args::ServeCmd;
 
 pub fn run(a: ServeCmd) -> Result<()> {
-    let mut saved = load(&a.model)?;
-    super::name_labels(&mut saved, &a.label_names)?;
+    let mut model = load(&a.model)?;
+    super::name_labels(&mut model, &a.label_names)?;
     let name = resolve(&a.model)
         .canonicalize()
         .ok()
@@ -37,7 +38,7 @@ pub fn run(a: ServeCmd) -> Result<()> {
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e} (hint: choose another --port)"))?;
         strata_serve::init_access_log();
-        let state = strata_serve::Served::new(name.clone(), saved, config);
+        let state = strata_serve::Served::new(name.clone(), model, config);
         eprintln!("Serving {name} on http://{} (Ctrl-C or SIGTERM stops)", listener.local_addr()?);
         strata_serve::serve(listener, state, strata_serve::shutdown_signal()).await.context("serving")
     });

@@ -106,16 +106,7 @@ pub fn parse_folder(dir: &Path, config: &[u8], tensors: &[u8], vocab: &[u8]) -> 
     if t.segmenter == Segmenter::Keras && !t.char_level && t.split.is_empty() {
         return Err(err(&cfg_path, "the tokenizer's split is empty", RETRAIN));
     }
-    let mut labels = Vec::with_capacity(file.id2label.len());
-    for i in 0..file.id2label.len() {
-        match file.id2label.get(&i.to_string()).and_then(Value::as_str) {
-            Some(l) if l.contains('\0') => {
-                return Err(err(&cfg_path, format!("the label of id {i} contains a NUL character"), RETRAIN))
-            }
-            Some(l) => labels.push(l.to_string()),
-            None => return Err(err(&cfg_path, format!("id2label has no string for id {i}"), RETRAIN)),
-        }
-    }
+    let labels = crate::folder::labels_of(&file.id2label, &cfg_path)?;
     if labels.is_empty() {
         return Err(err(&cfg_path, "id2label is empty", RETRAIN));
     }

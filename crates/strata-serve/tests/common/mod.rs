@@ -12,19 +12,32 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use strata_data::{Example, LabelMap};
-use strata_model::folder::SavedModel;
+use strata_model::linear::LinearConfig;
 use strata_model::zoo::Knobs;
+use strata_model::Classifier;
 use strata_serve::{ServeConfig, ServeError, Served};
 use strata_text::{PadSequences, TokenizerConfig};
 use strata_train::fit::{FitOptions, Silent};
 use strata_train::schedule::Schedule;
+use strata_workflow::linear::LinearSettings;
 use strata_workflow::pipeline::{train, ModelSettings, Probes, TextSettings, TrainData, TrainSettings};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 
 /// A one-layer LSTM over six-token texts, trained in milliseconds to tell "good" from "dull".
-pub fn tiny_model() -> SavedModel {
+pub fn tiny_model() -> Classifier {
+    tiny(None)
+}
+
+/// fastText's linear model (dim 8, word bigrams in 1,000 buckets) on the same texts.
+pub fn tiny_linear_model() -> Classifier {
+    let config = LinearConfig { dim: 8, buckets: 1000, ..LinearConfig::default() };
+    tiny(Some(LinearSettings { config, lr: 0.5 }))
+}
+
+/// The tiny model of either family, trained through the workflow as `strata train` trains it.
+fn tiny(linear: Option<LinearSettings>) -> Classifier {
     let texts = ["good fine film", "bad dull plot", "fine good acting", "dull bad boring", "good good", "boring dull"];
     let examples: Vec<Example> = (0..60)
         .map(|i| Example { text: texts[i % 6].to_string(), label: ["pos", "neg"][i % 2].into(), line: i + 1 })
@@ -43,7 +56,7 @@ pub fn tiny_model() -> SavedModel {
         probes: Probes::Off,
         embeddings: None,
         init_from: None,
-        linear: None,
+        linear,
     };
     let idx: Vec<usize> = (0..examples.len()).collect();
     train(
@@ -53,8 +66,6 @@ pub fn tiny_model() -> SavedModel {
     )
     .unwrap()
     .saved
-    .into_network()
-    .unwrap()
 }
 
 /// A server running on 127.0.0.1 in this test's runtime.
