@@ -11,6 +11,16 @@ const DATA: &str = "Data";
 const TUNE: &str = "Tuning";
 const OUTPUT: &str = "Output";
 
+/// `--space`'s long help: the file's form and each model family's default space.
+const SPACE_HELP: &str = "A TOML file that replaces the model's search space, parameter by parameter. One table per \
+training flag (without --), with one of values = [a, b, ...], log_uniform = [lo, hi] or uniform = [lo, hi]; [epochs] \
+takes min and max (successive halving's range). Parameters not in the file keep their default domain; a flag given \
+on the command line is fixed, not searched. Defaults: linear searches lr log-uniform in [0.01, 5], dim, word-ngrams \
+1-5, min-count, minn/maxn and buckets over 4-100 epochs (fastText's autotune ranges, from 4); a network searches lr from a \
+quarter to 4x its recipe's, batch-size, maxlen, embedding-dim and units around its recipe, over up to twice its \
+recipe's epochs. Example:\n  [lr]\n  log_uniform = [0.05, 2.0]\n  [word-ngrams]\n  values = [1, 2, 3]\n  \
+[epochs]\n  max = 50";
+
 #[derive(Args)]
 pub struct TuneCmd {
     /// Labelled training data
@@ -22,11 +32,24 @@ pub struct TuneCmd {
     /// Fraction of --data held out (stratified, seeded) to score the trials on
     #[arg(long, default_value_t = 0.1, help_heading = DATA)]
     pub validation_split: f64,
-    /// Wall-clock budget in seconds (fastText's -autotune-duration)
+    /// Wall-clock budget in seconds (fastText's -autotune-duration): no trial starts that would
+    /// not finish within it, and a network's trial running past it stops at its next epoch end.
+    /// How many trials fit depends on the machine; see --max-trials
     #[arg(long, default_value_t = 300.0, help_heading = TUNE)]
     pub budget: f64,
-    /// A TOML file that replaces the model's search space, parameter by parameter
-    #[arg(long, value_name = "FILE", help_heading = TUNE)]
+    /// Stop after N trials: with a budget that is not reached, the same --seed and --threads
+    /// give the same trials and the same best model on every run
+    #[arg(long, value_name = "N", help_heading = TUNE)]
+    pub max_trials: Option<usize>,
+    /// Successive halving's factor: each rung keeps the best 1/ETA configurations and trains
+    /// them again, from scratch, for ETA times the epochs (Hyperband, Li et al. 2018)
+    #[arg(long, default_value_t = 3, help_heading = TUNE)]
+    pub eta: usize,
+    /// A TOML file that replaces the model's search space, parameter by parameter: a table per
+    /// training flag, e.g. [lr] log_uniform = [0.05, 2.0], [word-ngrams] values = [1, 2, 3],
+    /// [epochs] max = 50 (uniform = [lo, hi] too). A flag given on the command line is not
+    /// searched
+    #[arg(long, value_name = "FILE", long_help = SPACE_HELP, help_heading = TUNE)]
     pub space: Option<PathBuf>,
     /// Run folder for trials.csv and the best run (its model/, args, metrics)
     #[arg(short = 'o', long, help_heading = OUTPUT)]

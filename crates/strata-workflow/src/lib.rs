@@ -5,7 +5,8 @@
 //! model; [`splits`] makes the held-out parts (k-fold, hold-out) and scores them;
 //! [`experiment`] runs several schedules on the same splits; [`probe`] fits linear probes on
 //! every level's representation; [`ulmfit`] fine-tunes a pretrained language model on the
-//! training texts before the classifier; [`error`] has the one error they end with.
+//! training texts before the classifier; [`tune`] searches hyperparameters within a
+//! budget (Hyperband over epochs); [`error`] has the one error they end with.
 
 #![forbid(unsafe_code)]
 
@@ -17,6 +18,7 @@ pub mod pipeline;
 pub mod pretrain;
 pub mod probe;
 pub mod splits;
+pub mod tune;
 pub mod ulmfit;
 
 pub use error::WorkflowError;

@@ -1,10 +1,174 @@
-//! `strata tune`: hyperparameter search for any model on a validation split, within a budget.
+//! `strata tune`: hyperparameter search for any model on a validation split, within a
+//! wall-clock budget (`strata_workflow::tune` has the method). This file turns the flags into
+//! the search: the model's default space less the flags given on the command line, with
+//! `--space` over it; a trial's settings are the command's `TrainArgs` with the trial's values
+//! in place of those flags, checked by `TrainArgs::settings` like `strata train`'s. It prints a
+//! line per trial on stderr and writes `--out`: `trials.csv` (after every trial), the best
+//! trial's `model/`, and `best.json` (its values, its score, which parameter mattered, the
+//! budget used).
 
-use anyhow::Result;
+mod flags;
+mod report;
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Result};
+use strata_data::{Example, LabelMap};
+use strata_model::atomic::claim_dir;
+use strata_model::folder::write_atomic;
+use strata_model::owned::{Claimed, Owned};
+use strata_train::history::thousands;
+use strata_workflow::pipeline::{holdout, label_indices, Probes, TrainData, TrainSettings};
+use strata_workflow::tune::importance::effects;
+use strata_workflow::tune::space::show;
+use strata_workflow::tune::trials_csv::trials_csv;
+use strata_workflow::tune::{search, Assignment, Limits, Trial, TuneOptions};
 
 use crate::args_tune::TuneCmd;
+use flags::{check_space, defaults_trial, model_flag, search_space, with_values};
+use report::{summary, trial_line};
+
+/// What tune writes into `--out` besides a run folder's files: replaced with the run.
+const TUNE_FILES: [&str; 2] = ["trials.csv", "best.json"];
 
 pub fn run(a: TuneCmd) -> Result<()> {
-    let _ = a;
-    anyhow::bail!("strata tune is not built yet")
+    let (budget, split) = check_flags(&a)?;
+    let base = a.train.settings(split)?;
+    let space = search_space(&a, &base)?;
+    check_space(&a.train, &space, split, a.space.as_deref())?;
+    let parts = read_parts(&a, &base)?;
+    claim(&a.out, a.overwrite)?;
+    let names: Vec<&str> = space.params.iter().map(|p| p.name.as_str()).collect();
+    crate::progress::note(format_args!(
+        "Tuning {} on {} samples, scoring on {}: budget {} s, Hyperband η={} over {}–{} epochs, searching {}",
+        model_flag(&a.train),
+        thousands(parts.train_idx.len() as u64),
+        thousands(parts.val_idx.len() as u64),
+        show(a.budget),
+        a.eta,
+        space.epochs.min,
+        space.epochs.max,
+        names.join(", ")
+    ));
+    let options = TuneOptions {
+        space: space.clone(),
+        eta: a.eta,
+        seed: a.train.seed,
+        limits: Limits { budget, max_trials: a.max_trials },
+        first: defaults_trial(&a.train, &base, &space),
+    };
+    let settings_for = |assignment: &Assignment| -> Result<TrainSettings> {
+        let mut s = with_values(&a.train, assignment)?.settings(split)?;
+        s.probes = Probes::Off;
+        Ok(s)
+    };
+    let mut seen: Vec<Trial> = Vec::new();
+    let mut write_failed = None;
+    let result = search(parts.data(), &options, &settings_for, &mut |t: &Trial| {
+        crate::progress::note(trial_line(t));
+        seen.push(t.clone());
+        if write_failed.is_none() {
+            write_failed = write_atomic(&a.out.join("trials.csv"), trials_csv(&space, &seen).as_bytes()).err();
+        }
+    })?;
+    if let Some(e) = write_failed {
+        return Err(e.into());
+    }
+    let (Some(best), Some(best_trial)) = (&result.best, result.best_trial()) else {
+        bail!("no trial fit in --budget {} s (hint: give a larger --budget)", show(a.budget));
+    };
+    best.model.save(&a.out.join("model"))?;
+    let mattered = effects(&space, &result.trials);
+    let summary = summary(&a, &result, best_trial, &mattered, budget);
+    write_atomic(&a.out.join("best.json"), serde_json::to_string_pretty(&summary)?.as_bytes())?;
+    if a.json {
+        println!("{summary}");
+        return Ok(());
+    }
+    for line in report::lines(&a, &result, best_trial, &mattered) {
+        println!("{line}");
+    }
+    Ok(())
+}
+
+/// The budget and the validation split, after the checks that need no file.
+fn check_flags(a: &TuneCmd) -> Result<(Duration, f64)> {
+    let budget = strata_workflow::tune::budget(a.budget).ok_or_else(|| {
+        anyhow!("--budget must be a positive number of seconds, at most a year (hint: fastText's autotune uses 300; --budget 60 is a minute)")
+    })?;
+    if a.max_trials == Some(0) {
+        bail!("--max-trials must be at least 1 (hint: leave it out to let --budget decide)");
+    }
+    if a.eta < 2 {
+        bail!("--eta must be at least 2 (hint: Hyperband uses 3: keep a third, train 3x longer)");
+    }
+    let split = if a.validation_data.is_some() { 0.0 } else { a.validation_split };
+    if a.validation_data.is_none() && !(split > 0.0 && split < 1.0) {
+        bail!("--validation-split must be in (0, 1): tune scores every trial on it (hint: 0.1, or --validation-data FILE)");
+    }
+    Ok((budget, split))
+}
+
+/// The labelled examples and which train and which score the trials.
+struct Parts {
+    examples: Vec<Example>,
+    labels: LabelMap,
+    y: Vec<usize>,
+    train_idx: Vec<usize>,
+    val_idx: Vec<usize>,
+}
+
+impl Parts {
+    fn data(&self) -> TrainData<'_> {
+        TrainData {
+            examples: &self.examples,
+            labels: &self.labels,
+            y: &self.y,
+            train_idx: &self.train_idx,
+            val_idx: &self.val_idx,
+        }
+    }
+}
+
+/// `--data`, with `--validation-data` after it or `--validation-split` of it held out (as
+/// `strata train` holds it out); both parts must have examples.
+fn read_parts(a: &TuneCmd, base: &TrainSettings) -> Result<Parts> {
+    let (mut examples, labels, mut y) = super::labelled(&a.data, &a.read.options())?;
+    let (train_idx, val_idx) = match &a.validation_data {
+        Some(path) => {
+            let val = strata_data::read_examples(path, &a.read.options())?;
+            let val_y = label_indices(&val, &labels, &path.display().to_string())?;
+            let n = examples.len();
+            examples.extend(val);
+            y.extend(val_y);
+            ((0..n).collect(), (n..examples.len()).collect())
+        }
+        None => holdout(&y, base),
+    };
+    if val_idx.is_empty() || train_idx.is_empty() {
+        bail!(
+            "{}: {} examples leave nothing to {} (hint: tune needs a few hundred lines, or --validation-data FILE)",
+            a.data.display(),
+            examples.len(),
+            if val_idx.is_empty() { "validate on" } else { "train on" }
+        );
+    }
+    Ok(Parts { examples, labels, y, train_idx, val_idx })
+}
+
+/// Makes `out` this run's folder, as `strata train --out` does; a replaced run's outputs go.
+fn claim(out: &Path, overwrite: bool) -> Result<()> {
+    let inner = [("model", Owned::Model)];
+    if claim_dir(out, Owned::Run, overwrite, &inner)? == Claimed::Replacing {
+        super::train::clear_run(out, &inner)?;
+        for name in TUNE_FILES {
+            let path = out.join(name);
+            if path.is_file() {
+                std::fs::remove_file(&path)
+                    .map_err(|e| anyhow!("{}: cannot remove: {e} (hint: check the folder)", path.display()))?;
+            }
+        }
+    }
+    Ok(())
 }

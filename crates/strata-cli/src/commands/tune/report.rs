@@ -1,0 +1,126 @@
+//! What `strata tune` tells: a line per trial, which parameter mattered, the flags that
+//! repeat the best trial, and `best.json`.
+
+use std::time::Duration;
+
+use strata_workflow::tune::importance::Effect;
+use strata_workflow::tune::space::show;
+use strata_workflow::tune::{Stop, Trial, TuneResult};
+
+use super::flags::model_flag;
+use crate::args_tune::TuneCmd;
+/// `trial 12  bracket 1 rung 1  4 epochs  lr=0.31 dim=100  val_accuracy 0.7712  val_loss 0.4810  3.2 s`
+pub(super) fn trial_line(t: &Trial) -> String {
+    let trained = match (t.score.cut, t.score.epochs_trained < t.assignment.epochs) {
+        (true, _) => format!(" (cut by the budget after {})", t.score.epochs_trained),
+        (false, true) => format!(" (stopped early after {})", t.score.epochs_trained),
+        _ => String::new(),
+    };
+    format!(
+        "trial {:>3}  bracket {} rung {}  {:>3} epochs{trained}  {}  val_accuracy {:.4}  val_loss {:.4}  {:.2} s",
+        t.number,
+        t.bracket,
+        t.rung,
+        t.assignment.epochs,
+        t.assignment.describe(),
+        t.score.accuracy,
+        t.score.loss,
+        t.seconds
+    )
+}
+
+/// What the command prints on stdout: the best trial, which parameter mattered, how the search
+/// ended, and the `strata train` command that repeats the best trial.
+pub(super) fn lines(a: &TuneCmd, result: &TuneResult, best: &Trial, mattered: &[Effect]) -> Vec<String> {
+    let values = best.assignment.describe();
+    let mut lines = vec![format!(
+        "Best: trial {} ({} epochs{}{values}): val_accuracy {:.4}  val_loss {:.4}",
+        best.number,
+        best.assignment.epochs,
+        if values.is_empty() { "" } else { ", " },
+        best.score.accuracy,
+        best.score.loss
+    )];
+    lines.extend(mattered_line(mattered));
+    lines.push(format!(
+        "{} trials in {:.1} s ({}); best model saved to {}",
+        result.trials.len(),
+        result.seconds,
+        match result.stop {
+            Stop::MaxTrials => "--max-trials reached",
+            Stop::Budget => "the budget ran out",
+        },
+        a.out.join("model").display()
+    ));
+    lines.push(format!(
+        "Repeat it (with your other flags): strata train {} {}",
+        model_flag(&a.train),
+        repeat_flags(best)
+    ));
+    lines
+}
+
+/// `Mattered most: lr (…), then word-ngrams (…)`: the top two effects.
+fn mattered_line(effects: &[Effect]) -> Option<String> {
+    let first = effects.first()?;
+    let mut line =
+        format!("Mattered most: {} (mean val_accuracy varies by {:.3} across its values)", first.name, first.spread);
+    if let Some(second) = effects.get(1) {
+        line += &format!(", then {} ({:.3})", second.name, second.spread);
+    }
+    Some(line)
+}
+
+/// The flags that repeat the best trial with `strata train`.
+fn repeat_flags(t: &Trial) -> String {
+    let mut flags = vec![format!("--epochs {}", t.assignment.epochs)];
+    flags.extend(t.assignment.values.iter().map(|(n, v)| format!("--{n} {}", show(*v))));
+    flags.join(" ")
+}
+
+/// `v` as JSON: a whole number without a fraction (`32`, not `32.0`).
+fn number(v: f64) -> serde_json::Value {
+    match v.fract() == 0.0 && v.abs() < 9e15 {
+        true => serde_json::json!(v as i64),
+        false => serde_json::json!(v),
+    }
+}
+
+/// `best.json`: the best values and score, the trials run, the budget used, which parameter
+/// mattered.
+pub(super) fn summary(
+    a: &TuneCmd,
+    result: &TuneResult,
+    best: &Trial,
+    mattered: &[Effect],
+    budget: Duration,
+) -> serde_json::Value {
+    let values: serde_json::Map<String, serde_json::Value> =
+        best.assignment.values.iter().map(|(n, v)| (n.clone(), number(*v))).collect();
+    serde_json::json!({
+        "model": match &a.train.model_file {
+            Some(path) => path.display().to_string(),
+            None => a.train.model.name().to_string(),
+        },
+        "best": {
+            "trial": best.number,
+            "epochs": best.assignment.epochs,
+            "epochs_trained": best.score.epochs_trained,
+            "values": values,
+            "val_accuracy": best.score.accuracy,
+            "val_loss": best.score.loss,
+            "train_flags": format!("{} {}", model_flag(&a.train), repeat_flags(best)),
+        },
+        "trials": result.trials.len(),
+        "budget_seconds": budget.as_secs_f64(),
+        "seconds": result.seconds,
+        "stopped": match result.stop { Stop::MaxTrials => "max-trials", Stop::Budget => "budget" },
+        "seed": a.train.seed,
+        "threads": rayon::current_num_threads(),
+        "eta": a.eta,
+        "importance": mattered.iter().map(|e| serde_json::json!({
+            "parameter": e.name, "spread": e.spread, "trials": e.trials
+        })).collect::<Vec<_>>(),
+        "model_dir": a.out.join("model"),
+    })
+}

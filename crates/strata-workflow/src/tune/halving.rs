@@ -1,0 +1,298 @@
+//! Hyperband (Li et al., JMLR 2018): brackets of successive halving over epochs. A bracket
+//! draws `n` configurations, trains each for `r` epochs, and the best `1/η` go on to train
+//! again, from scratch, for `η·r` epochs, up to the most epochs; brackets go from the most
+//! aggressive (many configurations, few epochs) to plain random search at the most epochs, and
+//! start over until the budget or `--max-trials` ends the search.
+//!
+//! Within a bracket, promotions follow ASHA (Li et al., MLSys 2020) rather than waiting for a
+//! rung to finish: before each trial, the highest rung whose top `⌊n/η⌋` (of the `n` it has
+//! run so far) holds a configuration not yet sent up sends it up; otherwise the next fresh
+//! configuration starts at the bottom rung. A budget that ends mid-bracket has then already
+//! trained its most promising configurations for many epochs (plain successive halving would
+//! have spent it all on the bottom rung: 81 one-epoch trials before the first promotion).
+//!
+//! A plan may start with one given assignment (the model's defaults, as `strata train` trains
+//! it, as fastText's autotune starts from its default arguments): trial 1, bracket 0, outside
+//! the halving, so the search is never worse on validation than the untuned model.
+//!
+//! The trials form one sequence fixed by the seed (configurations are drawn when their bracket
+//! starts, promotions follow the scores, which are deterministic for a seed and thread count);
+//! the clock only decides where the sequence stops: a trial whose estimated time does not fit
+//! in what is left of the budget is not started, and the search ends there. The objective may
+//! cut a trial that runs past the budget (`Score::cut`); the search ends after it.
+
+use std::time::{Duration, Instant};
+
+use strata_nn::Rng;
+
+use super::space::{Assignment, EpochRange, Space};
+
+/// The RNG stream of the configurations, apart from the streams training draws from the seed.
+const TUNE_STREAM: u64 = 0x7475_6e65;
+
+/// The brackets of Hyperband over `epochs` with reduction factor `eta`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hyperband {
+    pub epochs: EpochRange,
+    pub eta: usize,
+    /// Rungs of the most aggressive bracket, less one: the largest `s` with
+    /// `min · ηˢ ≤ max`.
+    pub s_max: usize,
+}
+
+/// One bracket: how many configurations it starts, and the epochs of each of its rungs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bracket {
+    pub configs: usize,
+    pub rungs: Vec<usize>,
+}
+
+impl Hyperband {
+    /// Panics if `eta < 2` or `epochs.min` is 0 or above `epochs.max` (the CLI checks both).
+    pub fn new(epochs: EpochRange, eta: usize) -> Self {
+        assert!(eta >= 2 && epochs.min >= 1 && epochs.min <= epochs.max, "bad Hyperband settings");
+        let mut s_max = 0;
+        while epochs.min.saturating_mul(eta.saturating_pow(s_max as u32 + 1)) <= epochs.max {
+            s_max += 1;
+        }
+        Hyperband { epochs, eta, s_max }
+    }
+
+    /// Bracket `b` (0-based, counting on forever): `s = s_max - b mod (s_max + 1)` rungs after
+    /// the first, `⌈(s_max+1)/(s+1) · ηˢ⌉` configurations, rung `i` at `max · η^(i−s)` epochs.
+    pub fn bracket(&self, b: usize) -> Bracket {
+        let s = self.s_max - b % (self.s_max + 1);
+        let eta = self.eta as f64;
+        let configs = ((self.s_max + 1) as f64 / (s + 1) as f64 * eta.powi(s as i32)).ceil() as usize;
+        let max = self.epochs.max as f64;
+        let rungs = (0..=s).map(|i| ((max / eta.powi((s - i) as i32)).round() as usize).max(1)).collect();
+        Bracket { configs, rungs }
+    }
+
+    /// How many of `n` configurations go on to the next rung.
+    pub fn keep(&self, n: usize) -> usize {
+        (n / self.eta).max(1)
+    }
+}
+
+/// What training one configuration gave.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Score {
+    pub accuracy: f64,
+    pub loss: f64,
+    /// Epochs it trained (fewer than asked when early stopping or the budget cut it).
+    pub epochs_trained: usize,
+    /// Stopped because the budget ran out.
+    pub cut: bool,
+}
+
+/// One trial as it ran.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trial {
+    /// 1-based, in the order they ran.
+    pub number: usize,
+    /// 1-based bracket (0: the defaults' trial) and 0-based rung within it.
+    pub bracket: usize,
+    pub rung: usize,
+    /// 1-based configuration: the same number on every rung it reaches.
+    pub config: usize,
+    pub assignment: Assignment,
+    pub score: Score,
+    pub seconds: f64,
+}
+
+/// Where the search ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    pub budget: Duration,
+    pub max_trials: Option<usize>,
+}
+
+/// Why the search ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// `--max-trials` trials ran.
+    MaxTrials,
+    /// The next trial would not have finished within the budget, or one was cut.
+    Budget,
+}
+
+/// What `run` needs besides the objective.
+pub struct Plan<'a> {
+    pub space: &'a Space,
+    pub hyperband: Hyperband,
+    pub seed: u64,
+    pub limits: Limits,
+    /// Trained first, before the brackets (bracket 0): the model's defaults, if given.
+    pub first: Option<Assignment>,
+}
+
+/// Seconds per epoch seen so far, to tell whether a trial fits in what is left.
+#[derive(Default)]
+struct Pace {
+    /// (configuration, seconds, epochs) of each trial.
+    seen: Vec<(usize, f64, usize)>,
+}
+
+impl Pace {
+    /// Seconds `config` will take at `epochs`: from its own last trial if it had one, else at
+    /// the mean pace of every trial so far (0 before the first).
+    fn estimate(&self, config: usize, epochs: usize) -> f64 {
+        if let Some(&(_, s, e)) = self.seen.iter().rev().find(|(c, _, _)| *c == config) {
+            return s * epochs as f64 / e.max(1) as f64;
+        }
+        let per_epoch: f64 = self.seen.iter().map(|&(_, s, e)| s / e.max(1) as f64).sum::<f64>();
+        per_epoch / self.seen.len().max(1) as f64 * epochs as f64
+    }
+}
+
+/// A bracket's rungs as ASHA keeps them: the trials each rung ran, and the configurations
+/// each rung has sent up.
+struct Rungs {
+    /// Per rung, indices into the trials.
+    done: Vec<Vec<usize>>,
+    promoted: Vec<Vec<usize>>,
+}
+
+impl Rungs {
+    /// The next configuration to send up, from the highest rung that has one: the best of its
+    /// rung's top `⌊n/η⌋` (of the `n` it has run) not sent up yet. Returns (rung to run at,
+    /// configuration).
+    fn promotion(&self, eta: usize, trials: &[Trial]) -> Option<(usize, usize)> {
+        (0..self.done.len().saturating_sub(1)).rev().find_map(|k| {
+            let mut ranked: Vec<&Trial> = self.done[k].iter().map(|&i| &trials[i]).collect();
+            ranked.sort_by(|a, b| best_first(a, b));
+            let top = ranked.len() / eta;
+            ranked[..top].iter().find(|t| !self.promoted[k].contains(&t.config)).map(|t| (k + 1, t.config))
+        })
+    }
+}
+
+/// Higher accuracy first, then lower loss, then the earlier trial.
+pub fn best_first(a: &Trial, b: &Trial) -> std::cmp::Ordering {
+    b.score
+        .accuracy
+        .total_cmp(&a.score.accuracy)
+        .then(a.score.loss.total_cmp(&b.score.loss))
+        .then(a.number.cmp(&b.number))
+}
+
+/// Where a trial sits: its bracket (0 for the defaults' trial), rung and configuration.
+#[derive(Clone, Copy)]
+struct Slot {
+    bracket: usize,
+    rung: usize,
+    config: usize,
+}
+
+/// A search under way: the trials so far and what runs the next.
+struct Search<'p, 'f, E> {
+    plan: &'p Plan<'p>,
+    deadline: Instant,
+    trials: Vec<Trial>,
+    pace: Pace,
+    objective: &'f mut dyn FnMut(&Assignment, Instant) -> Result<Score, E>,
+    on_trial: &'f mut dyn FnMut(&Trial),
+}
+
+impl<E> Search<'_, '_, E> {
+    /// Runs one trial if the limits allow: its score, or why the search stops (after a cut
+    /// trial, which is recorded, or before a trial that would not fit).
+    fn trial(&mut self, slot: Slot, assignment: Assignment) -> Result<Result<Score, Stop>, E> {
+        if self.plan.limits.max_trials.is_some_and(|m| self.trials.len() >= m) {
+            return Ok(Err(Stop::MaxTrials));
+        }
+        let left = self.deadline.saturating_duration_since(Instant::now()).as_secs_f64();
+        if left <= 0.0 || self.pace.estimate(slot.config, assignment.epochs) > left {
+            return Ok(Err(Stop::Budget));
+        }
+        let t0 = Instant::now();
+        let score = (self.objective)(&assignment, self.deadline)?;
+        let seconds = t0.elapsed().as_secs_f64();
+        self.pace.seen.push((slot.config, seconds, score.epochs_trained.max(1)));
+        let Slot { bracket, rung, config } = slot;
+        let number = self.trials.len() + 1;
+        let trial = Trial { number, bracket, rung, config, assignment, score, seconds };
+        (self.on_trial)(&trial);
+        self.trials.push(trial);
+        Ok(if score.cut { Err(Stop::Budget) } else { Ok(score) })
+    }
+}
+
+/// Runs the search: `objective` trains one assignment (it gets the deadline, to cut a trial
+/// that runs past it), `on_trial` sees each trial as it ends. Returns the trials and why the
+/// search stopped.
+pub fn run<E>(
+    plan: Plan,
+    objective: &mut dyn FnMut(&Assignment, Instant) -> Result<Score, E>,
+    on_trial: &mut dyn FnMut(&Trial),
+) -> Result<(Vec<Trial>, Stop), E> {
+    let started = Instant::now();
+    let deadline = started + plan.limits.budget;
+    let mut rng = Rng::derive(plan.seed, TUNE_STREAM);
+    let mut search = Search { plan: &plan, deadline, trials: Vec::new(), pace: Pace::default(), objective, on_trial };
+    let mut configs = 0;
+    if let Some(first) = &plan.first {
+        configs += 1;
+        if let Some(stop) = search.trial(Slot { bracket: 0, rung: 0, config: configs }, first.clone())?.err() {
+            return Ok((search.trials, stop));
+        }
+    }
+    for b in 1.. {
+        let bracket = plan.hyperband.bracket(b - 1);
+        // drawn when the bracket starts: the configurations never depend on scores
+        let mut fresh: std::collections::VecDeque<(usize, Vec<(String, f64)>)> = (0..bracket.configs)
+            .map(|_| {
+                configs += 1;
+                (configs, plan.space.sample(&mut rng))
+            })
+            .collect();
+        let mut rungs =
+            Rungs { done: vec![Vec::new(); bracket.rungs.len()], promoted: vec![Vec::new(); bracket.rungs.len()] };
+        loop {
+            let job = match rungs.promotion(plan.hyperband.eta, &search.trials) {
+                Some((rung, config)) => {
+                    rungs.promoted[rung - 1].push(config);
+                    let values =
+                        search.trials.iter().rev().find(|t| t.config == config).map(|t| t.assignment.values.clone());
+                    (rung, config, values.unwrap_or_default())
+                }
+                None => match fresh.pop_front() {
+                    Some((config, values)) => (0, config, values),
+                    None => break,
+                },
+            };
+            let (rung, config, values) = job;
+            let assignment = Assignment { values, epochs: bracket.rungs[rung] };
+            match search.trial(Slot { bracket: b, rung, config }, assignment)? {
+                Ok(_) => rungs.done[rung].push(search.trials.len() - 1),
+                Err(stop) => return Ok((search.trials, stop)),
+            }
+        }
+    }
+    unreachable!("the bracket loop only ends by returning")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn brackets_follow_li_et_al_table_for_81_epochs_and_eta_3() {
+        // Li et al. 2018, Table 1: R = 81, η = 3 → s_max = 4; bracket s has n configurations
+        // at r = 81·3^-s epochs.
+        let hb = Hyperband::new(EpochRange { min: 1, max: 81 }, 3);
+        assert_eq!(hb.s_max, 4);
+        let b: Vec<Bracket> = (0..6).map(|b| hb.bracket(b)).collect();
+        assert_eq!(b[0], Bracket { configs: 81, rungs: vec![1, 3, 9, 27, 81] });
+        assert_eq!(b[1], Bracket { configs: 34, rungs: vec![3, 9, 27, 81] });
+        assert_eq!(b[2], Bracket { configs: 15, rungs: vec![9, 27, 81] });
+        assert_eq!(b[3], Bracket { configs: 8, rungs: vec![27, 81] });
+        assert_eq!(b[4], Bracket { configs: 5, rungs: vec![81] });
+        assert_eq!(b[5], b[0], "brackets start over");
+        assert_eq!((hb.keep(81), hb.keep(27), hb.keep(2)), (27, 9, 1));
+        // min == max: plain random search
+        let flat = Hyperband::new(EpochRange { min: 5, max: 5 }, 3);
+        assert_eq!(flat.bracket(0), Bracket { configs: 1, rungs: vec![5] });
+    }
+}

@@ -1,0 +1,156 @@
+//! `strata tune`: hyperparameter search for any model, within a wall-clock budget, scored on a
+//! validation part — fastText's `-autotune-validation`, with a method that is known to work:
+//! Hyperband (brackets of successive halving, η = 3 by default) over epochs, on random
+//! configurations drawn from a seeded RNG.
+//!
+//! - [`space`]: what is searched — each parameter a training flag (`lr`, `word-ngrams`,
+//!   `batch-size`), so a trial is a `strata train` command; [`defaults`] declares each model's
+//!   parameters and default space; [`space_file`] reads `--space FILE.toml` over it.
+//! - [`halving`]: the brackets, the promotions (ASHA's: a configuration goes up as soon as it
+//!   ranks in its rung's top `1/η` so far) and the budget (a trial that cannot finish in what
+//!   is left is not started; a network's trial running past the budget is cut at its next
+//!   epoch end). A promoted configuration trains again from scratch at `η·r` epochs, since the
+//!   linear model's learning rate decays over the total epochs.
+//! - Trial 1 is the model's defaults (what `strata train` trains with the same flags), outside
+//!   the brackets, as fastText's autotune starts from its default arguments: the best trial is
+//!   never worse on validation than the untuned model.
+//! - [`importance`]: which parameter mattered; [`trials_csv`]: the record of every trial.
+//!
+//! Reproducibility: every trial is deterministic for a seed and thread count, and the trials
+//! form one sequence the seed fixes; only how far the sequence gets depends on the clock.
+//! `--max-trials N` with a budget that is not reached gives the same trials on every run.
+//!
+//! [`search`] trains each trial with `pipeline::train` on the caller's split, building its
+//! settings with the caller's `settings_for` (the CLI overrides its flags with the trial's
+//! values), and keeps the best model: highest validation accuracy, then lowest validation loss,
+//! then the earliest trial.
+
+pub mod defaults;
+pub mod halving;
+pub mod importance;
+pub mod space;
+pub mod space_file;
+pub mod trials_csv;
+
+use std::ops::ControlFlow;
+use std::time::{Duration, Instant};
+
+use strata_model::Classifier;
+use strata_train::fit::TrainState;
+use strata_train::Progress;
+
+use crate::error::WorkflowError;
+use crate::pipeline::{train, TrainData, TrainSettings};
+pub use halving::{Hyperband, Limits, Score, Stop, Trial};
+pub use space::{Assignment, Domain, EpochRange, Param, Space};
+
+/// How to search.
+#[derive(Clone, Debug)]
+pub struct TuneOptions {
+    pub space: Space,
+    /// Successive halving's reduction factor (keep the best 1/η, train η× longer).
+    pub eta: usize,
+    /// Seed of the configurations (training takes its seed from the settings).
+    pub seed: u64,
+    pub limits: Limits,
+    /// Trained first, outside the brackets: the model's defaults (see `halving`).
+    pub first: Option<Assignment>,
+}
+
+/// The best trial's model.
+pub struct Best {
+    /// Index into `TuneResult::trials`.
+    pub trial: usize,
+    pub model: Classifier,
+}
+
+/// What a search did.
+pub struct TuneResult {
+    pub trials: Vec<Trial>,
+    /// `None` only when no trial ran.
+    pub best: Option<Best>,
+    pub stop: Stop,
+    /// Wall-clock seconds the search took.
+    pub seconds: f64,
+}
+
+impl TuneResult {
+    /// The best trial, if any ran.
+    pub fn best_trial(&self) -> Option<&Trial> {
+        self.best.as_ref().map(|b| &self.trials[b.trial])
+    }
+}
+
+/// Stops a network's training at the first epoch end past the deadline (through the trainer's
+/// checkpoint hook, which halts training when asked to); shows nothing.
+struct Deadline {
+    at: Instant,
+    cut: bool,
+}
+
+impl Progress for Deadline {
+    fn checkpoint_every(&self) -> usize {
+        1
+    }
+    fn on_checkpoint(&mut self, _state: &TrainState) -> ControlFlow<()> {
+        if Instant::now() >= self.at {
+            self.cut = true;
+            return ControlFlow::Break(());
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// Searches `options.space` on `data` (which must have a validation part: `val_idx` not
+/// empty), each trial trained with `settings_for(assignment)`; `on_trial` sees each trial as it
+/// ends. Errors are the settings' or training's.
+pub fn search<E: From<WorkflowError>>(
+    data: TrainData,
+    options: &TuneOptions,
+    settings_for: &dyn Fn(&Assignment) -> Result<TrainSettings, E>,
+    on_trial: &mut dyn FnMut(&Trial),
+) -> Result<TuneResult, E> {
+    assert!(!data.val_idx.is_empty(), "tune scores trials on a validation part; the caller makes one");
+    let started = Instant::now();
+    let plan = halving::Plan {
+        space: &options.space,
+        hyperband: Hyperband::new(options.space.epochs, options.eta),
+        seed: options.seed,
+        limits: options.limits,
+        first: options.first.clone(),
+    };
+    let mut best: Option<(Score, usize, Classifier)> = None;
+    let mut count = 0;
+    let mut objective = |a: &Assignment, deadline: Instant| -> Result<Score, E> {
+        let settings = settings_for(a)?;
+        let mut progress = Deadline { at: deadline, cut: false };
+        let trained = train(data, &settings, &mut progress)?;
+        let validation = trained.validation.expect("a validation part gives a validation score");
+        let score = Score {
+            accuracy: validation.accuracy,
+            loss: validation.loss,
+            epochs_trained: trained.history.len(),
+            cut: progress.cut,
+        };
+        let better = best.as_ref().is_none_or(|(b, _, _)| {
+            score.accuracy > b.accuracy || (score.accuracy == b.accuracy && score.loss < b.loss)
+        });
+        if better {
+            best = Some((score, count, trained.saved));
+        }
+        count += 1;
+        Ok(score)
+    };
+    let (trials, stop) = halving::run(plan, &mut objective, on_trial)?;
+    let best = best.map(|(_, trial, model)| Best { trial, model });
+    Ok(TuneResult { trials, best, stop, seconds: started.elapsed().as_secs_f64() })
+}
+
+/// The longest `--budget`: a year, in seconds.
+pub const MAX_BUDGET: f64 = 365.0 * 86400.0;
+
+/// A budget in seconds as a `Duration`; `None` unless it is a positive, finite number of at
+/// most a year ([`MAX_BUDGET`] seconds).
+pub fn budget(seconds: f64) -> Option<Duration> {
+    (seconds.is_finite() && seconds > 0.0 && seconds <= MAX_BUDGET).then(|| Duration::from_secs_f64(seconds))
+}
