@@ -126,11 +126,14 @@ pub fn search<E: From<WorkflowError>>(
         let mut progress = Deadline { at: deadline, cut: false };
         let trained = train(data, &settings, &mut progress)?;
         let validation = trained.validation.expect("a validation part gives a validation score");
+        let epochs_trained = trained.history.len();
         let score = Score {
             accuracy: validation.accuracy,
             loss: validation.loss,
-            epochs_trained: trained.history.len(),
-            cut: progress.cut,
+            epochs_trained,
+            // the deadline can pass during the last epoch: a trial is cut only when epochs
+            // were left
+            cut: progress.cut && epochs_trained < settings.schedule.epochs(),
         };
         let better = best.as_ref().is_none_or(|(b, _, _)| {
             score.accuracy > b.accuracy || (score.accuracy == b.accuracy && score.loss < b.loss)
