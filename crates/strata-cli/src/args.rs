@@ -375,7 +375,8 @@ pub struct ExperimentCmd {
     #[arg(long, help_heading = OUTPUT)]
     pub json: bool,
     /// The model every schedule is compared against, trained on the same splits and shown as the
-    /// first row of every result: fastText's linear model with its defaults, or none
+    /// first row of every result: fastText's linear model with its defaults (the linear flags,
+    /// --buckets, --dim, …, configure it), or none
     #[arg(long, value_enum, default_value_t = choices::Baseline::Linear, help_heading = SCHEDULE)]
     pub baseline: choices::Baseline,
     #[command(flatten)]

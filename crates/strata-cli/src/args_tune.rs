@@ -18,7 +18,9 @@ takes min and max (successive halving's range). Parameters not in the file keep 
 on the command line is fixed, not searched. Defaults: linear searches lr log-uniform in [0.01, 5], dim, word-ngrams \
 1-5, min-count, minn/maxn and buckets over 4-100 epochs (fastText's autotune ranges, from 4); a network searches lr from a \
 quarter to 4x its recipe's, batch-size, maxlen, embedding-dim and units around its recipe, over up to twice its \
-recipe's epochs. Example:\n  [lr]\n  log_uniform = [0.05, 2.0]\n  [word-ngrams]\n  values = [1, 2, 3]\n  \
+recipe's epochs. Trials run at Hyperband's rungs (max/ETA^s epochs, rounded), so the first rung can be above [epochs] \
+min; tune's first line names the epochs they run. Trial 1 is the model's defaults when every one lies in the space; \
+otherwise tune says so and starts with Hyperband's trials. Example:\n  [lr]\n  log_uniform = [0.05, 2.0]\n  [word-ngrams]\n  values = [1, 2, 3]\n  \
 [epochs]\n  max = 50";
 
 #[derive(Args)]
@@ -32,9 +34,11 @@ pub struct TuneCmd {
     /// Fraction of --data held out (stratified, seeded) to score the trials on
     #[arg(long, default_value_t = 0.1, help_heading = DATA)]
     pub validation_split: f64,
-    /// Wall-clock budget in seconds (fastText's -autotune-duration): no trial starts that would
-    /// not finish within it, and a network's trial running past it stops at its next epoch end.
-    /// How many trials fit depends on the machine; see --max-trials
+    /// Wall-clock budget in seconds (fastText's -autotune-duration). It bounds when trials
+    /// start: none starts unless its estimated time fits in what is left. A trial under way
+    /// finishes (a network's stops at its first epoch end past the budget, a linear one runs
+    /// all its epochs), so the run can end a little after the budget. How many trials fit
+    /// depends on the machine; see --max-trials
     #[arg(long, default_value_t = 300.0, help_heading = TUNE)]
     pub budget: f64,
     /// Stop after N trials: with a budget that is not reached, the same --seed and --threads
@@ -51,7 +55,9 @@ pub struct TuneCmd {
     /// searched
     #[arg(long, value_name = "FILE", long_help = SPACE_HELP, help_heading = TUNE)]
     pub space: Option<PathBuf>,
-    /// Run folder for trials.csv and the best run (its model/, args, metrics)
+    /// Run folder: trials.csv (a row per trial), best.json (the best trial's values and score,
+    /// the strata train flags that repeat it, which parameter mattered) and model/ (the best
+    /// trial's model)
     #[arg(short = 'o', long, help_heading = OUTPUT)]
     pub out: PathBuf,
     /// Replace an earlier tune run in --out (strata replaces only what it wrote there)

@@ -240,7 +240,7 @@ impl TrainArgs {
     /// epochs at lr 1.0 unless `--epochs`/`--lr` say otherwise, words split by the text flags
     /// (the dictionary keeps every word seen `--min-count` times, so `num_words` is unset).
     /// Flags only a network reads are refused rather than ignored.
-    fn linear_settings(&self, validation_split: f64, schedule: Option<&str>) -> Result<TrainSettings> {
+    pub(crate) fn linear_settings(&self, validation_split: f64, schedule: Option<&str>) -> Result<TrainSettings> {
         let network_only: [(bool, &str); 17] = [
             (self.model_file.is_some(), "--model-file"),
             (self.batch_size.is_some(), "--batch-size"),

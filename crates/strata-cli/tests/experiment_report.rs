@@ -208,3 +208,34 @@ fn experiment_out_is_checked_before_training_and_replaced_only_with_overwrite() 
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(c.path("exp/results.json").is_file());
 }
+
+/// Issue 13 review: the linear flags configure the baseline (so `--buckets` shrinks it), are
+/// refused with `--baseline none`, and `--model linear` is refused as what it is.
+#[test]
+fn the_linear_flags_configure_the_baseline() {
+    let c = Case::new();
+    c.write("d.tsv", corpus(80).as_bytes());
+    let args = |extra: &[&'static str]| {
+        let mut a = vec!["experiment", "--data", "d.tsv", "--folds", "2", "--schedules", "end-to-end"];
+        a.extend(["--epochs", "1", "--no-probes", "--json", "--out", "exp"]);
+        a.extend(SMALL);
+        a.extend_from_slice(extra);
+        a
+    };
+    let o = c.run(&args(&["--model", "kim-cnn", "--buckets", "20000", "--dim", "10", "--word-ngrams", "1"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let base = &rows(&r)[0];
+    assert_eq!(base["name"], "linear (baseline)");
+    assert!(base["stages"][0].as_str().unwrap().starts_with("linear: dim 10, word n-grams ≤ 1"), "{base}");
+    assert_eq!(r["model"], "kim-cnn");
+
+    assert_user_error(
+        &c.run(&args(&["--baseline", "none", "--buckets", "20000"])),
+        &["--buckets configures the linear baseline; --baseline none has none"],
+    );
+    assert_user_error(&c.run(&args(&["--word-ngrams", "0"])), &["--word-ngrams must be at least 1"]);
+    let o = c.run(&args(&["--model", "linear"]));
+    assert_user_error(&o, &["experiment compares a network's schedules", "--model seed, kim-cnn"]);
+    assert!(!stderr(&o).contains("--schedule is for"), "{}", stderr(&o));
+}

@@ -187,3 +187,72 @@ fn a_linear_tune_beats_chance_and_says_what_mattered() {
     assert!(b["importance"].as_array().is_some_and(|v| !v.is_empty()), "{b}");
     assert!(c.path("o/model/config.json").is_file());
 }
+
+/// Issue 13 review: the first line names the epochs trials run (Hyperband's first rung, 4 for
+/// the linear model's 2–100), and a space file that excludes a default says it skips trial 1.
+#[test]
+fn the_header_names_the_epochs_run_and_a_skipped_defaults_trial_is_said() {
+    let c = case();
+    c.write("lr.toml", b"[lr]\nvalues = [0.01]\n");
+    let o = tune(&c, &["--max-trials", "1", "--epochs", "1", "--space", "lr.toml", "--out", "o"]);
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("lie outside the search space: no trial of them; trial 1 is Hyperband's"), "{err}");
+    let csv = c.read("o/trials.csv");
+    assert!(csv.lines().nth(1).unwrap().starts_with("1,1,0,"), "trial 1 is bracket 1's: {csv}");
+
+    let linear = ["--model", "linear", "--buckets", "20000", "--dim", "10", "--max-trials", "1"];
+    let o = c.run(&["tune", "--data", "c.tsv", "--out", "l"].iter().copied().chain(linear).collect::<Vec<_>>());
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("Hyperband η=3 over 4–100 epochs"), "{err}");
+    // and errors name the epochs that run
+    c.write("chars.toml", b"[minn]\nvalues = [0]\n[maxn]\nvalues = [4]\n");
+    let args = ["tune", "--data", "c.tsv", "--model", "linear", "--space", "chars.toml", "--out", "x"];
+    assert_user_error(&c.run(&args), &["chars.toml: minn = 0, maxn = 4 with 4 epochs", "--minn 0 and --maxn 4"]);
+    assert!(!c.path("x").exists());
+}
+
+/// Issue 13 review: every parameter fixed but the epochs: each rung's epochs train once, and
+/// the search ends when the space has nothing new.
+#[test]
+fn a_single_point_space_trains_each_epochs_once_and_ends() {
+    let c = case();
+    let fixed = ["--lr", "0.003", "--batch-size", "16", "--embedding-dim", "8", "--units", "8"];
+    let args: Vec<&str> = fixed.iter().copied().chain(["--budget", "120", "--out", "o"]).collect();
+    let o = tune(&c, &args);
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    let csv = c.read("o/trials.csv");
+    let mut epochs: Vec<&str> = csv.lines().skip(1).map(|l| l.split(',').nth(4).unwrap()).collect();
+    let n = epochs.len();
+    epochs.sort_unstable();
+    epochs.dedup();
+    assert_eq!(epochs.len(), n, "an assignment trained twice: {csv}");
+    assert_eq!(best(&c, "o")["stopped"], "exhausted");
+    assert!(String::from_utf8_lossy(&o.stdout).contains("every point of the space was trained"));
+}
+
+/// Issue 13 review: a trial the deadline reaches during its last epoch ran every epoch: it is
+/// not cut.
+#[test]
+fn a_trial_that_ran_every_epoch_is_not_cut() {
+    let c = case();
+    let o = tune(&c, &["--epochs", "1", "--budget", "0.001", "--out", "o"]);
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(!err.contains("cut by the budget"), "{err}");
+    let csv = c.read("o/trials.csv");
+    let first = csv.lines().nth(1).unwrap();
+    assert!(first.ends_with(",false"), "{csv}");
+}
+
+/// Issue 13 review: `--out` says what tune writes, `--budget` what it bounds.
+#[test]
+fn the_help_says_what_out_gets_and_what_the_budget_bounds() {
+    let c = Case::new();
+    let help = String::from_utf8_lossy(&c.run(&["tune", "--help"]).stdout).to_string();
+    assert!(!help.contains("args, metrics"), "{help}");
+    assert!(help.contains("best.json"), "{help}");
+    assert!(help.contains("A trial under way") && help.contains("finishes"), "{help}");
+}

@@ -15,7 +15,7 @@
 //! pretrained run also probes its levels as loaded, before any fine-tuning.
 //!
 //! Every experiment can put a baseline first ([`with_baseline`]): fastText's linear model with
-//! its defaults, trained on the same splits and seeds, so that a schedule is said to help only
+//! its defaults (or the linear flags given: `--buckets`, `--dim`, …), trained on the same splits and seeds, so that a schedule is said to help only
 //! against what a user gets in seconds.
 
 use std::time::Instant;
@@ -30,6 +30,7 @@ use crate::pipeline::{train, Probes, TrainData, TrainSettings};
 use crate::probe::probe_layers;
 use crate::splits::{mean_std, score, Split};
 use strata_model::encode::{encode_texts, Encoding};
+use strata_model::linear::LinearConfig;
 use strata_model::model::Model;
 use strata_train::fit::{EpochRecord, Progress};
 use strata_train::pretrain::language_model::LmEpoch;
@@ -107,12 +108,13 @@ pub fn run(e: &Experiment, progress: &mut dyn ExperimentProgress) -> Result<Expe
 }
 
 /// The baseline's settings, made from the experiment's first schedule `first`: fastText's
-/// linear model with its defaults (`LinearConfig::default()`, [`DEFAULT_EPOCHS`],
-/// [`DEFAULT_LR`]) under the same seed, validation split and tokenizer settings — but the whole
-/// vocabulary (`num_words: None`, as fastText keeps every word), and nothing pretrained.
-pub fn baseline_settings(first: &TrainSettings) -> TrainSettings {
+/// linear model `config` (`LinearConfig::default()` unless the linear flags say otherwise) at
+/// its default epochs and rate ([`DEFAULT_EPOCHS`], [`DEFAULT_LR`]) under the same seed,
+/// validation split and tokenizer settings — but the whole vocabulary (`num_words: None`, as
+/// fastText keeps every word), and nothing pretrained.
+pub fn baseline_settings(first: &TrainSettings, config: LinearConfig) -> TrainSettings {
     let mut s = first.clone();
-    s.linear = Some(LinearSettings { config: Default::default(), lr: DEFAULT_LR });
+    s.linear = Some(LinearSettings { config, lr: DEFAULT_LR });
     s.fit.epochs = DEFAULT_EPOCHS;
     s.text.tokenizer.num_words = None;
     s.init_from = None;
@@ -121,11 +123,11 @@ pub fn baseline_settings(first: &TrainSettings) -> TrainSettings {
     s
 }
 
-/// `schedules` with the linear baseline ([`baseline_settings`] of the first one) in front,
-/// named [`BASELINE_NAME`]; as they are when there is none.
-pub fn with_baseline(schedules: Vec<(String, TrainSettings)>) -> Vec<(String, TrainSettings)> {
+/// `schedules` with the linear baseline ([`baseline_settings`] of the first one, with
+/// `config`) in front, named [`BASELINE_NAME`]; as they are when there is none.
+pub fn with_baseline(schedules: Vec<(String, TrainSettings)>, config: LinearConfig) -> Vec<(String, TrainSettings)> {
     let Some((_, first)) = schedules.first() else { return schedules };
-    let baseline = (BASELINE_NAME.to_string(), baseline_settings(first));
+    let baseline = (BASELINE_NAME.to_string(), baseline_settings(first, config));
     std::iter::once(baseline).chain(schedules).collect()
 }
 

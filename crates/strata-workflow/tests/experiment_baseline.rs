@@ -36,9 +36,12 @@ fn settings() -> TrainSettings {
 #[test]
 fn the_baseline_is_the_linear_model_with_its_defaults_under_the_experiments_seed() {
     let first = settings();
-    let b = baseline_settings(&first);
+    let b = baseline_settings(&first, LinearConfig::default());
     let linear = b.linear.as_ref().expect("a linear model");
     assert_eq!((&linear.config, linear.lr), (&LinearConfig::default(), DEFAULT_LR));
+    // the linear flags given configure it
+    let small = LinearConfig { buckets: 20_000, dim: 10, ..LinearConfig::default() };
+    assert_eq!(baseline_settings(&first, small.clone()).linear.unwrap().config, small);
     assert_eq!(b.fit.epochs, DEFAULT_EPOCHS, "its own epochs, not the schedules' budget");
     assert_eq!(b.fit.seed, 11, "the experiment's seed");
     assert_eq!(b.validation_split, 0.2);
@@ -47,10 +50,13 @@ fn the_baseline_is_the_linear_model_with_its_defaults_under_the_experiments_seed
     assert!(b.embeddings.is_none() && b.init_from.is_none(), "nothing pretrained");
     assert_eq!(b.probes, Probes::Off);
 
-    let schedules = with_baseline(vec![("end-to-end".into(), first)]);
+    let schedules = with_baseline(vec![("end-to-end".into(), first)], LinearConfig::default());
     let names: Vec<&str> = schedules.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, [BASELINE_NAME, "end-to-end"]);
-    assert!(with_baseline(Vec::new()).is_empty(), "no schedules, nothing to make a baseline from");
+    assert!(
+        with_baseline(Vec::new(), LinearConfig::default()).is_empty(),
+        "no schedules, nothing to make a baseline from"
+    );
 }
 
 struct Quiet(Silent);
@@ -84,7 +90,8 @@ fn the_baseline_runs_first_on_the_same_splits_and_is_marked() {
             .map(|(i, s)| (format!("fold {}", i + 1), s))
             .collect(),
     }];
-    let schedules = with_baseline(vec![("end-to-end".into(), s)]);
+    let small = LinearConfig { buckets: 20_000, ..LinearConfig::default() };
+    let schedules = with_baseline(vec![("end-to-end".into(), s)], small);
     let e = Experiment {
         examples: &examples,
         labels: &labels,

@@ -188,3 +188,29 @@ fn a_search_on_a_few_hundred_lines_beats_chance_and_repeats() {
     let scores = |r: &strata_workflow::tune::TuneResult| r.trials.iter().map(|t| t.score.accuracy).collect::<Vec<_>>();
     assert_eq!(scores(&first), scores(&second), "same seed and threads, same trials");
 }
+
+/// Issue 13 review: a space with a single point (or values drawn again) never trains the same
+/// assignment at the same epochs twice; when a round of brackets has nothing new, it ends.
+#[test]
+fn the_same_assignment_is_never_trained_twice_and_a_single_point_space_ends() {
+    let space = Space {
+        params: vec![Param { name: "lr".into(), domain: Domain::Values(vec![0.1]), integer: false }],
+        epochs: EpochRange { min: 1, max: 9 },
+        zero_together: Vec::new(),
+    };
+    let first = Some(Assignment { values: vec![("lr".into(), 0.1)], epochs: 3 });
+    let limits = Limits { budget: LONG, max_trials: Some(50) };
+    let plan = halving::Plan { space: &space, hyperband: Hyperband::new(space.epochs, 3), seed: 1, limits, first };
+    let mut trained: Vec<Assignment> = Vec::new();
+    let mut objective = |a: &Assignment, _deadline: Instant| -> Result<Score, ()> {
+        assert!(!trained.contains(a), "{} at {} epochs trained twice", a.describe(), a.epochs);
+        trained.push(a.clone());
+        Ok(Score { accuracy: 0.5 + 0.01 * a.epochs as f64, loss: 0.5, epochs_trained: a.epochs, cut: false })
+    };
+    let (trials, stop) = halving::run(plan, &mut objective, &mut |_| {}).unwrap();
+    assert_eq!(stop, Stop::Exhausted);
+    let epochs: Vec<usize> = trials.iter().map(|t| t.assignment.epochs).collect();
+    assert_eq!(epochs, [3, 1, 9], "the defaults' 3, then each rung's epochs once (3 is already trained)");
+    // and the epochs trials run start at the first rung, which can be above the space's least
+    assert_eq!(Hyperband::new(EpochRange { min: 2, max: 100 }, 3).rung_epochs(), EpochRange { min: 4, max: 100 });
+}

@@ -1,5 +1,6 @@
 //! `strata experiment`: every schedule on the same model, data, splits, seeds and epoch budget,
-//! after the linear baseline (`--baseline linear`, the default) on the same splits and seeds;
+//! after the linear baseline (`--baseline linear`, the default; the linear flags `--buckets`,
+//! `--dim`, … configure it) on the same splits and seeds;
 //! writes results.json (with the configuration that reproduces it), report.md and a
 //! self-contained report/index.html.
 
@@ -10,6 +11,7 @@ use strata_data::{read_examples, stratified_split, Example, LabelMap};
 use strata_model::atomic::claim_dir;
 use strata_model::folder::write_atomic;
 use strata_model::limits::MAX_REPEATS;
+use strata_model::linear::LinearConfig;
 use strata_model::owned::Owned;
 use strata_report::results::{ClassCount, ExperimentResults, RunConfig};
 use strata_train::Progress;
@@ -20,7 +22,9 @@ use strata_workflow::pipeline::{label_indices, Probes, TrainSettings};
 use strata_workflow::splits::{kfold_splits, Split};
 
 use crate::args::ExperimentCmd;
-use crate::choices::Baseline;
+use crate::args_linear::LinearArgs;
+use crate::args_train::TrainArgs;
+use crate::choices::{Baseline, Model};
 use crate::progress::{float, EpochPrinter};
 
 /// The labelled examples an experiment splits, and how it splits them under a seed.
@@ -189,8 +193,38 @@ pub fn write_pages(out: &std::path::Path, results: &ExperimentResults) -> Result
     Ok(())
 }
 
+/// The first linear flag given (`--word-ngrams`, `--dim`, …), if any.
+fn linear_flag_given(l: &LinearArgs) -> Option<&'static str> {
+    let given = [
+        (l.word_ngrams.is_some(), "--word-ngrams"),
+        (l.dim.is_some(), "--dim"),
+        (l.buckets.is_some(), "--buckets"),
+        (l.min_count.is_some(), "--min-count"),
+        (l.minn.is_some(), "--minn"),
+        (l.maxn.is_some(), "--maxn"),
+        (l.loss.is_some(), "--loss"),
+    ];
+    given.into_iter().find_map(|(g, flag)| g.then_some(flag))
+}
+
+/// The linear baseline's model: the linear flags given, checked as `strata train --model
+/// linear` checks them (on a command line that has only them), fastText's defaults for the
+/// rest. The network flags are the schedules'; the baseline keeps its own epochs and rate.
+fn baseline_config(linear: &LinearArgs, validation_split: f64) -> Result<LinearConfig> {
+    use clap::{Args, FromArgMatches};
+    let command = TrainArgs::augment_args(clap::Command::new("baseline"));
+    let mut only_linear = TrainArgs::from_arg_matches(&command.try_get_matches_from(["baseline"])?)?;
+    only_linear.model = Model::Linear;
+    only_linear.linear = linear.clone();
+    let settings = only_linear.linear_settings(validation_split, None)?;
+    Ok(settings.linear.map(|l| l.config).unwrap_or_default())
+}
+
 pub fn run_cmd(a: ExperimentCmd) -> Result<()> {
     let started = SystemTime::now();
+    if a.train.model == Model::Linear {
+        bail!("experiment compares a network's schedules; the linear model is every experiment's baseline (hint: --model seed, kim-cnn, …; --buckets, --dim and the other linear flags configure the baseline)");
+    }
     if a.repeats == 0 {
         bail!("--repeats must be at least 1 (hint: 3 runs every schedule under seeds seed, seed+1, seed+2)");
     }
@@ -203,22 +237,32 @@ pub fn run_cmd(a: ExperimentCmd) -> Result<()> {
     if !(0.0..1.0).contains(&a.validation_split) {
         bail!("--validation-split must be in [0, 1) (hint: 0.1 holds out a tenth)");
     }
+    // the linear flags configure the baseline; the schedules' settings are made without them
+    let mut train = a.train.clone();
+    let linear = std::mem::take(&mut train.linear);
+    let baseline = match (a.baseline, linear_flag_given(&linear)) {
+        (Baseline::None, Some(flag)) => {
+            bail!("{flag} configures the linear baseline; --baseline none has none (hint: leave out {flag}, or --baseline linear)")
+        }
+        (Baseline::None, None) => None,
+        (Baseline::Linear, _) => Some(baseline_config(&linear, a.validation_split)?),
+    };
     // every flag is checked and the data read before --out is claimed: a refused run leaves
     // no folder behind
     let mut schedules = Vec::new();
     for name in &a.schedules {
-        let mut s = a.train.settings_for(0.0, Some(name.name()))?;
+        let mut s = train.settings_for(0.0, Some(name.name()))?;
         s.probes = Probes::Final;
         schedules.push((name.name().to_string(), s));
     }
     // with --init-from, each schedule from scratch and from the folder's levels, on the same splits
     let schedules = with_scratch_twins(schedules);
-    // the configuration recorded is the schedules' (the baseline runs its own defaults)
+    // the configuration recorded is the schedules' (the baseline runs its own epochs and rate)
     let config_settings = schedules.first().map(|(_, s)| s.clone());
     // the baseline first, on the same splits and seeds as every schedule
-    let schedules = match a.baseline {
-        Baseline::Linear => with_baseline(schedules),
-        Baseline::None => schedules,
+    let schedules = match baseline {
+        Some(config) => with_baseline(schedules, config),
+        None => schedules,
     };
     if a.dev.is_none() {
         super::cv::check_early_stopping_has_validation(a.train.early_stopping, a.validation_split)?;

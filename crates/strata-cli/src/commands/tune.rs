@@ -5,7 +5,8 @@
 //! in place of those flags, checked by `TrainArgs::settings` like `strata train`'s. It prints a
 //! line per trial on stderr and writes `--out`: `trials.csv` (after every trial), the best
 //! trial's `model/`, and `best.json` (its values, its score, which parameter mattered, the
-//! budget used).
+//! budget used). Trial 1 is the defaults' when they lie in the space (else tune says it skips
+//! them).
 
 mod flags;
 mod report;
@@ -23,7 +24,7 @@ use strata_workflow::pipeline::{holdout, label_indices, Probes, TrainData, Train
 use strata_workflow::tune::importance::effects;
 use strata_workflow::tune::space::show;
 use strata_workflow::tune::trials_csv::trials_csv;
-use strata_workflow::tune::{search, Assignment, Limits, Trial, TuneOptions};
+use strata_workflow::tune::{search, Assignment, Hyperband, Limits, Trial, TuneOptions};
 
 use crate::args_tune::TuneCmd;
 use flags::{check_space, defaults_trial, model_flag, search_space, with_values};
@@ -36,7 +37,9 @@ pub fn run(a: TuneCmd) -> Result<()> {
     let (budget, split) = check_flags(&a)?;
     let base = a.train.settings(split)?;
     let space = search_space(&a, &base)?;
-    check_space(&a.train, &space, split, a.space.as_deref())?;
+    // the epochs trials run: Hyperband's first rung can be above the space's least epochs
+    let epochs = Hyperband::new(space.epochs, a.eta).rung_epochs();
+    check_space(&a.train, &space, epochs, split, a.space.as_deref())?;
     let parts = read_parts(&a, &base)?;
     claim(&a.out, a.overwrite)?;
     let names: Vec<&str> = space.params.iter().map(|p| p.name.as_str()).collect();
@@ -47,16 +50,23 @@ pub fn run(a: TuneCmd) -> Result<()> {
         thousands(parts.val_idx.len() as u64),
         show(a.budget),
         a.eta,
-        space.epochs.min,
-        space.epochs.max,
+        epochs.min,
+        epochs.max,
         names.join(", ")
     ));
+    let first = defaults_trial(&a.train, &base, &space);
+    if first.is_none() {
+        crate::progress::note(format_args!(
+            "The defaults (as strata train trains {}) lie outside the search space: no trial of them; trial 1 is Hyperband's",
+            model_flag(&a.train)
+        ));
+    }
     let options = TuneOptions {
         space: space.clone(),
         eta: a.eta,
         seed: a.train.seed,
         limits: Limits { budget, max_trials: a.max_trials },
-        first: defaults_trial(&a.train, &base, &space),
+        first,
     };
     let settings_for = |assignment: &Assignment| -> Result<TrainSettings> {
         let mut s = with_values(&a.train, assignment)?.settings(split)?;

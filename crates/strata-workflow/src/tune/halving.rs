@@ -15,6 +15,10 @@
 //! it, as fastText's autotune starts from its default arguments): trial 1, bracket 0, outside
 //! the halving, so the search is never worse on validation than the untuned model.
 //!
+//! An assignment already trained at the same epochs (the same values drawn again, or a space
+//! with a single point) is not trained again: its earlier trial's score ranks it in its rung.
+//! When a whole round of brackets draws nothing new, the search ends (`Stop::Exhausted`).
+//!
 //! The trials form one sequence fixed by the seed (configurations are drawn when their bracket
 //! starts, promotions follow the scores, which are deterministic for a seed and thread count);
 //! the clock only decides where the sequence stops: a trial whose estimated time does not fit
@@ -69,6 +73,12 @@ impl Hyperband {
         Bracket { configs, rungs }
     }
 
+    /// The epochs trials actually run: from the first rung of the most aggressive bracket
+    /// (`max / η^s_max`, rounded, which can be more than `epochs.min`) to `epochs.max`.
+    pub fn rung_epochs(&self) -> EpochRange {
+        EpochRange { min: self.bracket(0).rungs[0], max: self.epochs.max }
+    }
+
     /// How many of `n` configurations go on to the next rung.
     pub fn keep(&self, n: usize) -> usize {
         (n / self.eta).max(1)
@@ -115,6 +125,9 @@ pub enum Stop {
     MaxTrials,
     /// The next trial would not have finished within the budget, or one was cut.
     Budget,
+    /// A whole round of brackets drew only assignments already trained: the space (a single
+    /// point, or a few values) has nothing new to try.
+    Exhausted,
 }
 
 /// What `run` needs besides the objective.
@@ -238,7 +251,15 @@ pub fn run<E>(
             return Ok((search.trials, stop));
         }
     }
+    // whether the current round of brackets (s_max + 1 of them) trained anything new
+    let mut trained_this_round = false;
     for b in 1.. {
+        if (b - 1) % (plan.hyperband.s_max + 1) == 0 {
+            if b > 1 && !trained_this_round {
+                return Ok((search.trials, Stop::Exhausted));
+            }
+            trained_this_round = false;
+        }
         let bracket = plan.hyperband.bracket(b - 1);
         // drawn when the bracket starts: the configurations never depend on scores
         let mut fresh: std::collections::VecDeque<(usize, Vec<(String, f64)>)> = (0..bracket.configs)
@@ -264,6 +285,13 @@ pub fn run<E>(
             };
             let (rung, config, values) = job;
             let assignment = Assignment { values, epochs: bracket.rungs[rung] };
+            // the same values at the same epochs train the same model: its score is reused,
+            // and it is no new trial
+            if let Some(earlier) = search.trials.iter().position(|t| t.assignment == assignment) {
+                rungs.done[rung].push(earlier);
+                continue;
+            }
+            trained_this_round = true;
             match search.trial(Slot { bracket: b, rung, config }, assignment)? {
                 Ok(_) => rungs.done[rung].push(search.trials.len() - 1),
                 Err(stop) => return Ok((search.trials, stop)),

@@ -9,11 +9,12 @@
 //! - [`halving`]: the brackets, the promotions (ASHA's: a configuration goes up as soon as it
 //!   ranks in its rung's top `1/η` so far) and the budget (a trial that cannot finish in what
 //!   is left is not started; a network's trial running past the budget is cut at its next
-//!   epoch end). A promoted configuration trains again from scratch at `η·r` epochs, since the
+//!   epoch end, and counts as cut only when epochs were left). A promoted configuration trains again from scratch at `η·r` epochs, since the
 //!   linear model's learning rate decays over the total epochs.
 //! - Trial 1 is the model's defaults (what `strata train` trains with the same flags), outside
 //!   the brackets, as fastText's autotune starts from its default arguments: the best trial is
-//!   never worse on validation than the untuned model.
+//!   never worse on validation than the untuned model. The caller leaves it out when a default
+//!   lies outside the space (a `--space` file that excludes it), and says so.
 //! - [`importance`]: which parameter mattered; [`trials_csv`]: the record of every trial.
 //!
 //! Reproducibility: every trial is deterministic for a seed and thread count, and the trials
@@ -126,11 +127,14 @@ pub fn search<E: From<WorkflowError>>(
         let mut progress = Deadline { at: deadline, cut: false };
         let trained = train(data, &settings, &mut progress)?;
         let validation = trained.validation.expect("a validation part gives a validation score");
+        let epochs_trained = trained.history.len();
         let score = Score {
             accuracy: validation.accuracy,
             loss: validation.loss,
-            epochs_trained: trained.history.len(),
-            cut: progress.cut,
+            epochs_trained,
+            // the deadline can pass during the last epoch: a trial is cut only when epochs
+            // were left
+            cut: progress.cut && epochs_trained < settings.schedule.epochs(),
         };
         let better = best.as_ref().is_none_or(|(b, _, _)| {
             score.accuracy > b.accuracy || (score.accuracy == b.accuracy && score.loss < b.loss)

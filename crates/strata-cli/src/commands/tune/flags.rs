@@ -172,11 +172,18 @@ fn set(t: &mut TrainArgs, name: &str, v: f64) -> Result<()> {
     Ok(())
 }
 
-/// Before any data is read: every end of every parameter's range, and both ends of the
-/// epochs, make settings `strata train` accepts (e.g. `[word-ngrams] values = [0]` is refused
-/// here, not after minutes of trials). Parameters that are zero together (`minn`/`maxn`) are
-/// checked in every pair of their ends the search can draw.
-pub(super) fn check_space(t: &TrainArgs, space: &Space, split: f64, file: Option<&Path>) -> Result<()> {
+/// Before any data is read: every end of every parameter's range, at both ends of the epochs
+/// trials run (`epochs`: Hyperband's first rung to the most), make settings `strata train`
+/// accepts (e.g. `[word-ngrams] values = [0]` is refused here, not after minutes of trials).
+/// Parameters that are zero together (`minn`/`maxn`) are checked in every pair of their ends
+/// the search can draw; one that is only ever 0 with a partner above 0 is refused.
+pub(super) fn check_space(
+    t: &TrainArgs,
+    space: &Space,
+    epochs: EpochRange,
+    split: f64,
+    file: Option<&Path>,
+) -> Result<()> {
     let source = file.map_or_else(|| "the default search space".to_string(), |p| p.display().to_string());
     let partner = |name: &str| {
         space.zero_together.iter().find_map(|[a, b]| match name {
@@ -185,7 +192,7 @@ pub(super) fn check_space(t: &TrainArgs, space: &Space, split: f64, file: Option
             _ => None,
         })
     };
-    for epochs in [space.epochs.min, space.epochs.max] {
+    for epochs in [epochs.min, epochs.max] {
         for param in &space.params {
             let others = partner(&param.name)
                 .map_or(vec![None], |q| q.domain.corners().into_iter().map(|v| Some((q, v))).collect());
@@ -193,9 +200,15 @@ pub(super) fn check_space(t: &TrainArgs, space: &Space, split: f64, file: Option
                 for other in &others {
                     let mut values = vec![(param.name.clone(), v)];
                     if let Some((q, w)) = other {
-                        let both = if (v == 0.0) != (*w == 0.0) { 0.0 } else { *w };
-                        values[0].1 = if both == 0.0 { 0.0 } else { v };
-                        values.push((q.name.clone(), both));
+                        // the search sets both to 0 when it draws only one at 0 (`Space::sample`),
+                        // but a partner never above 0 would make this one's other values
+                        // unreachable: those pairs are checked as written, and refused
+                        let can_both_be_set =
+                            [&param.domain, &q.domain].iter().all(|d| d.corners().iter().any(|&x| x != 0.0));
+                        let mismatched = (v == 0.0) != (*w == 0.0);
+                        let (v, w) = if can_both_be_set && mismatched { (0.0, 0.0) } else { (v, *w) };
+                        values[0].1 = v;
+                        values.push((q.name.clone(), w));
                     }
                     let shown: Vec<String> = values.iter().map(|(n, v)| format!("{n} = {}", show(*v))).collect();
                     let a = Assignment { values, epochs };

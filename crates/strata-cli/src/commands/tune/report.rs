@@ -49,6 +49,7 @@ pub(super) fn lines(a: &TuneCmd, result: &TuneResult, best: &Trial, mattered: &[
         match result.stop {
             Stop::MaxTrials => "--max-trials reached",
             Stop::Budget => "the budget ran out",
+            Stop::Exhausted => "every point of the space was trained",
         },
         a.out.join("model").display()
     ));
@@ -60,9 +61,19 @@ pub(super) fn lines(a: &TuneCmd, result: &TuneResult, best: &Trial, mattered: &[
     lines
 }
 
-/// `Mattered most: lr (…), then word-ngrams (…)`: the top two effects.
+/// The smallest spread the line names: a smaller one prints as 0.000 and is no effect seen.
+const SMALLEST_SPREAD: f64 = 0.0005;
+
+/// `Mattered most: lr (…), then word-ngrams (…)`: the top two effects that moved mean
+/// val_accuracy; `none` when no parameter did; nothing when no parameter was measured.
 fn mattered_line(effects: &[Effect]) -> Option<String> {
-    let first = effects.first()?;
+    if effects.is_empty() {
+        return None;
+    }
+    let effects: Vec<&Effect> = effects.iter().filter(|e| e.spread >= SMALLEST_SPREAD).collect();
+    let Some(first) = effects.first() else {
+        return Some("Mattered most: none (no parameter's values changed mean val_accuracy)".to_string());
+    };
     let mut line =
         format!("Mattered most: {} (mean val_accuracy varies by {:.3} across its values)", first.name, first.spread);
     if let Some(second) = effects.get(1) {
@@ -114,7 +125,7 @@ pub(super) fn summary(
         "trials": result.trials.len(),
         "budget_seconds": budget.as_secs_f64(),
         "seconds": result.seconds,
-        "stopped": match result.stop { Stop::MaxTrials => "max-trials", Stop::Budget => "budget" },
+        "stopped": match result.stop { Stop::MaxTrials => "max-trials", Stop::Budget => "budget", Stop::Exhausted => "exhausted" },
         "seed": a.train.seed,
         "threads": rayon::current_num_threads(),
         "eta": a.eta,
@@ -123,4 +134,22 @@ pub(super) fn summary(
         })).collect::<Vec<_>>(),
         "model_dir": a.out.join("model"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn effect(name: &str, spread: f64) -> Effect {
+        Effect { name: name.into(), spread, trials: 6 }
+    }
+
+    #[test]
+    fn a_parameter_that_changed_nothing_is_never_named() {
+        let line = mattered_line(&[effect("batch-size", 0.0), effect("lr", 0.0001)]).unwrap();
+        assert_eq!(line, "Mattered most: none (no parameter's values changed mean val_accuracy)");
+        let line = mattered_line(&[effect("lr", 0.12), effect("batch-size", 0.0)]).unwrap();
+        assert_eq!(line, "Mattered most: lr (mean val_accuracy varies by 0.120 across its values)");
+        assert_eq!(mattered_line(&[]), None, "nothing measured, nothing said");
+    }
 }
