@@ -151,7 +151,7 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 0, help_heading = SCHEDULE)]
     pub finetune_epochs: usize,
     /// deep-supervision: weight of each auxiliary loss
-    #[arg(long, default_value_t = crate::settings::DEFAULT_AUX_WEIGHT, help_heading = SCHEDULE)]
+    #[arg(long, default_value_t = DEFAULT_AUX_WEIGHT, help_heading = SCHEDULE)]
     pub aux_weight: f32,
     /// Layers that never train, e.g. embedding,lstm_0
     #[arg(long, value_delimiter = ',', help_heading = SCHEDULE)]
@@ -178,6 +178,9 @@ pub struct TrainArgs {
     #[command(flatten)]
     pub linear: crate::args_linear::LinearArgs,
 }
+
+/// `--aux-weight`'s default (`settings` refuses any other with `--model linear`).
+pub const DEFAULT_AUX_WEIGHT: f32 = 0.3;
 
 /// `--model-file`'s long help, with the layer types from the registry.
 fn model_file_help() -> String {

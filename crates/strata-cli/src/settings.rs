@@ -266,7 +266,7 @@ impl TrainArgs {
             (self.monitor != choices::Monitor::ValLoss, "--monitor"),
             (self.padding != choices::Side::Pre, "--padding"),
             (self.truncating != choices::Side::Pre, "--truncating"),
-            (self.aux_weight != DEFAULT_AUX_WEIGHT, "--aux-weight"),
+            (self.aux_weight != crate::args_train::DEFAULT_AUX_WEIGHT, "--aux-weight"),
             (self.text.oov_token != "<OOV>", "--oov-token"),
         ];
         if let Some((_, flag)) = network_only.iter().chain(&more).find(|(given, _)| *given) {
@@ -377,9 +377,6 @@ impl TrainArgs {
         Ok(())
     }
 }
-
-/// `--aux-weight`'s default (its flag's `default_value_t`).
-pub const DEFAULT_AUX_WEIGHT: f32 = 0.3;
 
 /// Most worker threads `--threads` takes: far more than any machine's cores, few enough that
 /// starting them is instant (200,000 took minutes).
