@@ -69,7 +69,7 @@ pub struct TokenizerArgs {
 #[derive(Args, Clone)]
 pub struct TrainArgs {
     /// Passes over the training data (the budget all stages of a schedule share). Default: the
-    /// model's recipe (seed 10; see --model)
+    /// model's recipe (seed 10, linear 25; see --model)
     #[arg(long, help_heading = TRAINING)]
     pub epochs: Option<usize>,
     /// Examples per gradient step (Keras fit's batch_size). Default: the model's recipe (seed 32)
@@ -131,7 +131,7 @@ pub struct TrainArgs {
     #[arg(long, value_enum, default_value_t = choices::Optimizer::Adam, help_heading = TRAINING)]
     pub optimizer: choices::Optimizer,
     /// Learning rate (default 1e-3 for adam and adadelta, 0.01 for sgd; adam: the model's recipe,
-    /// kim-cnn and bilstm 3e-4)
+    /// kim-cnn and bilstm 3e-4; --model linear: 1.0, falling linearly to 0)
     #[arg(long, help_heading = TRAINING)]
     pub lr: Option<f32>,
     /// Seed of the initial weights, the shuffles, the splits and dropout: the same seed and
@@ -151,7 +151,7 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 0, help_heading = SCHEDULE)]
     pub finetune_epochs: usize,
     /// deep-supervision: weight of each auxiliary loss
-    #[arg(long, default_value_t = 0.3, help_heading = SCHEDULE)]
+    #[arg(long, default_value_t = DEFAULT_AUX_WEIGHT, help_heading = SCHEDULE)]
     pub aux_weight: f32,
     /// Layers that never train, e.g. embedding,lstm_0
     #[arg(long, value_delimiter = ',', help_heading = SCHEDULE)]
@@ -179,17 +179,29 @@ pub struct TrainArgs {
     pub linear: crate::args_linear::LinearArgs,
 }
 
+/// `--aux-weight`'s default (`settings` refuses any other with `--model linear`).
+pub const DEFAULT_AUX_WEIGHT: f32 = 0.3;
+
 /// `--model-file`'s long help, with the layer types from the registry.
 fn model_file_help() -> String {
     let types: Vec<String> = strata_model::layers::LayerSpec::TYPES.iter().map(|t| format!("\"{t}\"")).collect();
     format!("A model declared in TOML as [[layer]] tables (type = {}); overrides --model", types.join(", "))
 }
 
-/// `--model`'s long help: the models and, from `zoo::recipe`, the defaults each trains with.
+/// `--model`'s long help: the models and, from `zoo::recipe` and the linear model's defaults,
+/// the defaults each trains with.
 fn model_help() -> String {
+    use strata_workflow::linear::{DEFAULT_EPOCHS, DEFAULT_LR};
+    let d = strata_model::linear::LinearConfig::default();
     format!(
-        "seed (one LSTM), seed-stacked (LSTM(return_sequences) → LSTM), gru, bilstm, kim-cnn (Kim 2014) or han \
-         (Yang 2016). A flag you leave out takes the model's recipe:\n{}",
-        zoo::recipes_help()
+        "seed (one LSTM), seed-stacked (LSTM(return_sequences) → LSTM), gru, bilstm, kim-cnn (Kim 2014), han \
+         (Yang 2016) or linear (fastText's supervised model). A flag you leave out takes the model's recipe:\n{}\n\
+         linear: --epochs {DEFAULT_EPOCHS} --lr {DEFAULT_LR:?} (sgd, falling linearly to 0) --dim {} --word-ngrams {} \
+         --buckets {} --min-count {} [fastText's supervised tutorial]",
+        zoo::recipes_help(),
+        d.dim,
+        d.word_ngrams,
+        d.buckets,
+        d.min_count
     )
 }

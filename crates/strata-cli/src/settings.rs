@@ -260,11 +260,22 @@ impl TrainArgs {
             (self.early_stopping.is_some_and(|n| n > 0), "--early-stopping"),
             (self.max_norm.is_some(), "--max-norm"),
         ];
-        let more = [(self.finetune_epochs != 0, "--finetune-epochs"), (self.text.num_words.is_some(), "--num-words")];
+        let more = [
+            (self.finetune_epochs != 0, "--finetune-epochs"),
+            (self.text.num_words.is_some(), "--num-words"),
+            (self.monitor != choices::Monitor::ValLoss, "--monitor"),
+            (self.padding != choices::Side::Pre, "--padding"),
+            (self.truncating != choices::Side::Pre, "--truncating"),
+            (self.aux_weight != crate::args_train::DEFAULT_AUX_WEIGHT, "--aux-weight"),
+            (self.text.oov_token != "<OOV>", "--oov-token"),
+        ];
         if let Some((_, flag)) = network_only.iter().chain(&more).find(|(given, _)| *given) {
             let hint = match *flag {
                 "--num-words" => "the linear model keeps every word seen --min-count times",
                 "--embedding-dim" => "the linear model's vectors are --dim long",
+                "--monitor" => "the linear model has no early stopping to watch anything",
+                "--padding" | "--truncating" => "the linear model reads every word: nothing is padded or cut",
+                "--oov-token" => "the linear model leaves out words it has no row for",
                 _ => "leave it out, or choose a network with --model",
             };
             bail!("{flag} is for the networks, not --model linear (hint: {hint})");
@@ -286,9 +297,17 @@ impl TrainArgs {
         if config.dim == 0 {
             bail!("--dim must be at least 1 (hint: fastText uses 100)");
         }
-        if config.buckets == 0 && (config.word_ngrams > 1 || config.maxn > 0) {
-            bail!("--buckets 0 leaves the word and character n-grams nowhere to go (hint: fastText uses 2000000, or give --word-ngrams 1)");
+        let (word_ngrams, char_ngrams) = (config.word_ngrams > 1, config.maxn > 0);
+        if config.buckets == 0 && (word_ngrams || char_ngrams) {
+            let (what, or) = match (word_ngrams, char_ngrams) {
+                (true, false) => ("word n-grams", "give --word-ngrams 1"),
+                (false, _) => ("character n-grams", "leave out --minn and --maxn"),
+                (true, true) => ("word and character n-grams", "give --word-ngrams 1 and leave out --minn and --maxn"),
+            };
+            bail!("--buckets 0 leaves the {what} nowhere to go (hint: fastText uses 2000000, or {or})");
         }
+        // as fastText (`if wordNgrams <= 1 && maxn == 0: bucket = 0`): no n-gram, no bucket rows
+        let config = if word_ngrams || char_ngrams { config } else { LinearConfig { buckets: 0, ..config } };
         if config.maxn > MAX_CHAR_NGRAM {
             bail!("--maxn {} is more than {MAX_CHAR_NGRAM} characters (hint: fastText's subword models use --minn 3 --maxn 6)", config.maxn);
         }
@@ -304,7 +323,7 @@ impl TrainArgs {
             let max = strata_model::limits::MAX_PARAMS;
             bail!("--buckets {} × --dim {} is more than strata's limit of {max} parameters (hint: the defaults, 2000000 × 100, fit)", config.buckets, config.dim);
         }
-        let epochs = self.epochs.unwrap_or(LINEAR_EPOCHS);
+        let epochs = self.epochs.unwrap_or(strata_workflow::linear::DEFAULT_EPOCHS);
         if epochs == 0 {
             bail!("--epochs must be at least 1 (hint: fastText's supervised recipe uses 25 for --model linear)");
         }
@@ -312,7 +331,7 @@ impl TrainArgs {
             let max = strata_train::schedule::MAX_STAGE_EPOCHS;
             bail!("--epochs {epochs} is more than {max} (hint: the budget is passes over the data; --model linear uses 25)");
         }
-        let lr = self.lr.unwrap_or(LINEAR_LR);
+        let lr = self.lr.unwrap_or(strata_workflow::linear::DEFAULT_LR);
         if !(lr > 0.0 && lr.is_finite()) {
             bail!("--lr must be a positive number (hint: --model linear uses 1.0)");
         }
@@ -358,11 +377,6 @@ impl TrainArgs {
         Ok(())
     }
 }
-
-/// `--model linear`'s epochs and learning rate when `--epochs`/`--lr` are left out (fastText's
-/// supervised tutorials' -epoch 25 -lr 1.0).
-pub const LINEAR_EPOCHS: usize = 25;
-pub const LINEAR_LR: f32 = 1.0;
 
 /// Most worker threads `--threads` takes: far more than any machine's cores, few enough that
 /// starting them is instant (200,000 took minutes).

@@ -117,6 +117,11 @@ fn network_flags_with_linear_are_refused() {
         &["--optimizer", "sgd"],
         &["--batch-size", "16"],
         &["--checkpoint-every", "1"],
+        &["--monitor", "val_accuracy"],
+        &["--padding", "post"],
+        &["--truncating", "post"],
+        &["--aux-weight", "0.5"],
+        &["--oov-token", "UNK"],
     ];
     for flags in cases {
         let o = case.run(&args(&["train", "--data", "data.tsv", "-o", "out"], flags));
@@ -135,4 +140,70 @@ fn linear_flags_with_a_network_are_refused() {
     }
     let o = case.run(&["cv", "--data", "data.tsv", "--model", "kim-cnn", "--loss", "ova"]);
     assert_one_line_error(&o, &["--loss", "is for --model linear"]);
+}
+
+#[test]
+fn a_diverged_linear_model_is_not_saved() {
+    let case = case();
+    let o = case.run(&small(&["train", "-q", "--data", "data.tsv", "-o", "run"], &["--lr", "1e20", "--epochs", "5"]));
+    assert_one_line_error(
+        &o,
+        &["error: the linear model's loss became ", " in epoch ", "nothing was saved", "lower --lr, e.g. --lr 0.5"],
+    );
+    assert!(!case.path("run/model").exists(), "a NaN model is not written");
+    // cv turns it into an error too
+    let o = case.run(&small(&["cv", "-q", "--data", "data.tsv", "--folds", "2"], &["--lr", "1e20", "--epochs", "5"]));
+    assert_one_line_error(&o, &["fold 1: the linear model's loss became "]);
+}
+
+#[test]
+fn one_word_order_and_no_char_ngrams_keep_no_buckets() {
+    let case = case();
+    let o = case.run(&args(
+        &["train", "--data", "data.tsv", "-o", "run"],
+        &["--word-ngrams", "1", "--epochs", "1", "--dim", "10"],
+    ));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let config: serde_json::Value = serde_json::from_str(&case.read("run/model/config.json")).unwrap();
+    assert_eq!(config["model"]["buckets"], 0, "{config}");
+    let size = std::fs::metadata(case.path("run/model/model.safetensors")).unwrap().len();
+    assert!(size < 1_000_000, "no 2,000,000 unused rows: {size} bytes");
+    // the --buckets 0 hint suggests only what was not given
+    let o = case.run(&args(
+        &["train", "--data", "data.tsv", "-o", "out"],
+        &["--word-ngrams", "1", "--minn", "3", "--maxn", "6", "--buckets", "0"],
+    ));
+    assert_one_line_error(&o, &["character n-grams", "leave out --minn and --maxn"]);
+    assert!(!stderr(&o).contains("--word-ngrams 1"), "{}", stderr(&o));
+}
+
+#[test]
+fn verbose_linear_training_shows_no_schedule() {
+    let case = case();
+    let o = case.run(&small(&["train", "-v", "--data", "data.tsv", "-o", "run"], &["--epochs", "1"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("Schedule"), "{}", stderr(&o));
+}
+
+#[test]
+fn an_empty_dictionary_or_training_part_is_refused() {
+    let case = case();
+    let o = case.run(&small(&["train", "-q", "--data", "data.tsv", "-o", "a"], &["--min-count", "1000"]));
+    assert_one_line_error(&o, &["occurs --min-count 1000 times", "lower --min-count"]);
+    assert!(!case.path("a/model").exists());
+    let o = case.run(&small(&["train", "-q", "--data", "data.tsv", "-o", "b"], &["--validation-split", "0.999"]));
+    assert_one_line_error(&o, &["no text is left to train the linear model on", "lower --validation-split"]);
+    assert!(!case.path("b/model").exists());
+}
+
+#[test]
+fn help_gives_the_linear_recipe_and_pretrain_refuses_linear() {
+    let case = case();
+    let o = case.run(&["train", "--help"]);
+    let help = String::from_utf8_lossy(&o.stdout);
+    assert!(help.contains("linear: --epochs 25 --lr 1.0"), "{help}");
+    assert!(help.contains("--buckets 2000000"), "{help}");
+    assert!(help.contains("linear 25") && help.contains("--model linear: 1.0"), "{help}");
+    let o = case.run(&["pretrain", "--data", "data.tsv", "-o", "p", "--model", "linear"]);
+    assert_one_line_error(&o, &["the linear model has no levels to pretrain"]);
 }

@@ -109,13 +109,13 @@ fn a_linear_model_explains_each_words_exact_contribution() {
             (v.parse().unwrap(), token.trim())
         })
         .collect();
-    assert_eq!(rows.iter().map(|r| r.1).collect::<Vec<_>>(), ["the", "movie", "was", "superb"], "{out}");
+    assert_eq!(rows.iter().map(|r| r.1).collect::<Vec<_>>(), ["the", "movie", "was", "superb", "</s>"], "{out}");
     let best = rows.iter().max_by(|a, b| a.0.total_cmp(&b.0)).unwrap();
     assert_eq!(best.1, "superb", "the good word decides: {out}");
 
     let v: Value = serde_json::from_str(&stdout(&c.run(&["explain", "--model", "run", text, "--json"]))).unwrap();
     let tokens = v["tokens"].as_array().unwrap();
-    assert_eq!(tokens.len(), 4, "{v}");
+    assert_eq!(tokens.len(), 5, "every word, then </s>: {v}");
     for (t, row) in tokens.iter().zip(&rows) {
         assert_eq!(t["occlusion"], t["gradient_x_input"], "one exact number: {v}");
         assert!((t["occlusion"].as_f64().unwrap() - row.0).abs() < 1e-4, "text and JSON agree: {v}");
@@ -124,7 +124,7 @@ fn a_linear_model_explains_each_words_exact_contribution() {
     let o = c.run(&["explain", "--model", "run", text, "--html", "page.html"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let page = c.read("page.html");
-    assert!(page.contains("exact contribution to the logit of") && !page.contains("(occlusion)"), "{page}");
+    assert!(page.contains("exact part of the logit of") && !page.contains("(occlusion)"), "{page}");
     assert!(page.contains("softmax over the 2 classes"), "a linear model's two classes share a softmax: {page}");
     assert!(page.contains(">superb</span>"), "{page}");
 

@@ -112,19 +112,47 @@ fn explain_contributions_sum_to_the_logit() {
             let probs = m.probabilities(&f.rows);
             let c = m.labels.index(&e.label).unwrap();
             assert_eq!(e.score, probs[c]);
-            assert_eq!(e.tokens.len(), f.words.len() - 1, "every word but </s>");
-            // </s>'s own row is the one share no word of the text gets
-            let eos = m.dict.id("</s>").unwrap() as usize;
-            let w = &m.output[c * 8..][..8];
-            let eos_share: f32 =
-                w.iter().zip(&m.input[eos * 8..][..8]).map(|(a, b)| a * b).sum::<f32>() / f.rows.len() as f32;
-            let total: f32 = e.tokens.iter().map(|t| t.occlusion.unwrap()).sum::<f32>() + eos_share;
+            // every word, then </s> as its own last token: the listed parts are the whole logit
+            assert_eq!(e.tokens.len(), f.words.len(), "every word and </s>");
+            let last = e.tokens.last().unwrap();
+            assert_eq!((last.token.as_str(), last.in_vocabulary), ("</s>", true));
+            let total: f32 = e.tokens.iter().map(|t| t.occlusion.unwrap()).sum();
             assert!((total - m.logit(c, &hidden)).abs() < 1e-5, "{text}: {total} vs {}", m.logit(c, &hidden));
-            for t in &e.tokens {
+            for t in &e.tokens[..e.tokens.len() - 1] {
                 assert_eq!(t.occlusion, t.gradient_x_input);
                 assert_eq!(t.in_vocabulary, m.dict.id(&t.token).is_some());
             }
         }
+    }
+}
+
+#[test]
+fn explain_splits_a_bigrams_part_between_its_two_words() {
+    // word_ngrams 2, no char n-grams: rows are the known words, then one bigram per adjacent
+    // pair (the last pair ends at </s>); each bigram's part goes half to each of its words
+    let m = model(small(0), 5);
+    let text = "good bad the film";
+    let e = m.explain_of(text);
+    let f = m.features(text);
+    let c = m.labels.index(&e.label).unwrap();
+    let w = &m.output[c * 8..][..8];
+    let part = |r: u32| -> f32 {
+        w.iter().zip(&m.input[r as usize * 8..][..8]).map(|(a, b)| a * b).sum::<f32>() / f.rows.len() as f32
+    };
+    let n = f.words.len();
+    let bigrams = &f.rows[f.rows.len() - (n - 1)..];
+    let mut want = vec![0.0f32; n];
+    for (&r, &k) in f.rows[..f.rows.len() - (n - 1)].iter().zip(&f.word_of) {
+        want[k as usize] += part(r);
+    }
+    for (i, &r) in bigrams.iter().enumerate() {
+        want[i] += part(r) / 2.0;
+        want[i + 1] += part(r) / 2.0;
+    }
+    let got: Vec<f32> = e.tokens.iter().map(|t| t.occlusion.unwrap()).collect();
+    assert_eq!(got.len(), n);
+    for (g, w) in got.iter().zip(&want) {
+        assert!((g - w).abs() < 1e-6, "{got:?} vs {want:?}");
     }
 }
 

@@ -187,8 +187,8 @@ function legend(label, max) {
     return e;
   }));
   const what = linear()
-    ? `Shade: the word's exact contribution to the logit of “${label}” (a linear model's score is the sum of ` +
-      `its words' parts)`
+    ? `Shade: the word's exact part of the logit of “${label}” (a linear model's logit is the sum of its words' ` +
+      `parts and the end of the text's, </s>; a word n-gram's part is split equally among its words)`
     : `Shade: how much the probability of “${label}” drops when the word is hidden (occlusion)`;
   $("legend-what").textContent = what + `, scaled to the strongest word (±${max.toFixed(4)}); green words pushed ` +
     `towards the label, red against it. Hover a word for its number. Unshaded: punctuation, spaces and words the ` +

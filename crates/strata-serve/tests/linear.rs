@@ -62,7 +62,7 @@ async fn a_linear_model_predicts_and_explains_through_the_api() {
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["label"], "neg");
     let tokens = v["tokens"].as_array().unwrap();
-    assert_eq!(tokens.iter().map(|t| t["token"].as_str().unwrap()).collect::<Vec<_>>(), ["dull", "film"]);
+    assert_eq!(tokens.iter().map(|t| t["token"].as_str().unwrap()).collect::<Vec<_>>(), ["dull", "film", "</s>"]);
     // exact contributions: both fields carry the same number, and "dull" pushes towards "neg"
     for t in tokens {
         assert_eq!(t["occlusion"], t["gradient_x_input"], "{v}");

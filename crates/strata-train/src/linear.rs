@@ -67,7 +67,8 @@ pub struct LinearEpoch {
 /// Trains `model` on examples given as their input rows (`rows[i]`, from
 /// `LinearModel::features`) and classes (`y[i]`); `tokens[i]` is the example's token count
 /// for the learning-rate schedule. `on_epoch` sees each epoch as it ends (the caller may
-/// evaluate `model` there).
+/// evaluate `model` there). Training stops after the first epoch whose mean loss is not finite
+/// (NaN or infinite: the weights have diverged), which is then the last of the history.
 pub fn fit_linear(
     model: &mut LinearModel,
     rows: &[Vec<u32>],
@@ -124,7 +125,12 @@ pub fn fit_linear(
             seconds,
         };
         on_epoch(model, &record);
+        let diverged = !record.loss.is_finite();
         history.push(record);
+        if diverged {
+            // NaN weights stay NaN: later epochs would only cost time
+            break;
+        }
     }
     history
 }
@@ -439,6 +445,21 @@ mod tests {
                 assert!(history.iter().all(|e| e.words_per_second_per_thread > 0.0 && e.loss.is_finite()));
                 assert!(history[4].accuracy > 0.9 && history[0].accuracy < history[4].accuracy, "{history:?}");
             }
+        }
+    }
+
+    #[test]
+    fn training_stops_after_the_first_epoch_whose_loss_is_not_finite() {
+        let (rows, tokens, y) = examples(300);
+        for threads in [1, 2] {
+            let mut m = model(3, LinearLoss::Softmax);
+            let fit = LinearFit { epochs: 20, lr: 1e20, seed: 3, threads };
+            let mut seen = 0;
+            let history = fit_linear(&mut m, &rows, &tokens, &y, &fit, &mut |_, _| seen += 1);
+            let last = history.last().unwrap();
+            assert!(!last.loss.is_finite(), "{threads} threads: {history:?}");
+            assert!(history[..history.len() - 1].iter().all(|e| e.loss.is_finite()), "{history:?}");
+            assert!(history.len() < 20 && seen == history.len(), "{threads} threads: {} epochs", history.len());
         }
     }
 

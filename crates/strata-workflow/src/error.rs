@@ -27,6 +27,12 @@ pub enum WorkflowError {
     /// A schedule that fine-tunes a pretrained language model (ulmfit) without `--init-from`.
     #[error("schedule {schedule} fine-tunes a pretrained language model and no --init-from folder gives one (hint: pretrain one with `strata pretrain` and add --init-from DIR, or choose another schedule)")]
     NoLanguageModel { schedule: String },
+    /// A linear model whose dictionary would be empty: no word reaches `--min-count`.
+    #[error("no word of the {texts} training texts occurs --min-count {min_count} times (hint: lower --min-count)")]
+    EmptyDictionary { texts: usize, min_count: u64 },
+    /// A linear model given no training text (every text went to validation).
+    #[error("no text is left to train the linear model on: all {texts} texts are held out for validation (hint: lower --validation-split)")]
+    NoTrainingTexts { texts: usize },
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use rayon::prelude::*;
 use strata_data::{Example, LabelMap};
 use strata_model::error::ModelError;
 use strata_model::infer::Evaluation;
+use strata_model::linear::dictionary::EOS;
 use strata_model::linear::{Dictionary, LinearConfig, LinearModel};
 use strata_text::{Tokenizer, TokenizerConfig};
 use strata_train::history::thousands;
@@ -50,6 +51,9 @@ pub struct LinearTrained {
     pub model: LinearModel,
     pub history: Vec<EpochRecord>,
     pub validation: Option<Evaluation>,
+    /// Why training stopped early, when its loss became NaN or infinite (the model's weights
+    /// are then broken: there is no copy of the last good ones to go back to).
+    pub diverged: Option<String>,
 }
 
 /// Trains a linear model on `run.train_idx`, evaluating on `run.val_idx` after each epoch;
@@ -66,10 +70,18 @@ pub fn train(
     if run.labels.len() < 2 {
         return Err(ModelError::TooFewClasses { classes: run.labels.len() }.into());
     }
+    if run.train_idx.is_empty() {
+        return Err(WorkflowError::NoTrainingTexts { texts: run.val_idx.len() });
+    }
     let splitter = Tokenizer::new(run.tokenizer.clone());
     let words: Vec<Vec<String>> = run.train_idx.iter().map(|&i| splitter.tokens(&run.examples[i].text)).collect();
     let dict = Dictionary::build(&words, linear.config.min_count);
     drop(words);
+    // `</s>` (one a text) is no word: without a word, the model could only learn the class mix
+    if dict.len() == usize::from(dict.id(EOS).is_some()) {
+        let texts = run.train_idx.len();
+        return Err(WorkflowError::EmptyDictionary { texts, min_count: linear.config.min_count });
+    }
     let mut model = LinearModel::new(linear.config.clone(), run.tokenizer.clone(), dict, run.labels.clone(), run.seed);
     // each text's rows, and its tokens as fastText counts them (its words and `</s>`)
     let rows_of = |idx: &[usize]| -> (Vec<Vec<u32>>, Vec<usize>) {
@@ -107,6 +119,11 @@ pub fn train(
         validation = val;
     };
     let epochs = fit_linear(&mut model, &train_rows, &tokens, &train_y, &fit, &mut on_epoch);
+    // `fit_linear` stops after the first epoch whose loss is not finite
+    let diverged = epochs
+        .last()
+        .filter(|e| !e.loss.is_finite())
+        .map(|e| format!("the linear model's loss became {} in epoch {}", e.loss, e.epoch));
     let seconds: f64 = epochs.iter().map(|e| e.seconds).sum();
     if seconds > 0.0 {
         let pass: usize = tokens.iter().sum();
@@ -120,7 +137,7 @@ pub fn train(
             fit.threads
         ));
     }
-    Ok(LinearTrained { model, history, validation })
+    Ok(LinearTrained { model, history, validation, diverged })
 }
 
 /// Mean `−ln p(class)` and accuracy of `model` on examples given as their input rows.

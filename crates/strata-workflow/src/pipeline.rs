@@ -182,7 +182,7 @@ pub fn train_from(
             saved: Classifier::Linear(trained.model),
             history: trained.history,
             early_stops: Vec::new(),
-            diverged: None,
+            diverged: trained.diverged,
             validation: trained.validation,
             probes: Vec::new(),
             language_model: Vec::new(),

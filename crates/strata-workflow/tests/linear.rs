@@ -152,3 +152,100 @@ fn the_pipeline_trains_a_linear_classifier() {
     assert_eq!(trained.history.len(), 3);
     assert!(trained.validation.unwrap().accuracy >= 0.95);
 }
+
+/// A run of `settings` with `lr` and `min_count`, training on `train_idx`, validating on the rest.
+fn run_with(lr: f32, min_count: u64, train_idx: &[usize]) -> Result<LinearTrained, strata_workflow::WorkflowError> {
+    let (examples, labels, y) = examples();
+    let val_idx: Vec<usize> = (0..400).filter(|i| !train_idx.contains(i)).collect();
+    let tokenizer = TokenizerConfig { num_words: None, ..TokenizerConfig::default() };
+    let run = LinearRun {
+        examples: &examples,
+        labels: &labels,
+        y: &y,
+        train_idx,
+        val_idx: &val_idx,
+        tokenizer: &tokenizer,
+        epochs: 5,
+        seed: 1,
+    };
+    let mut s = settings(LinearLoss::Softmax);
+    s.lr = lr;
+    s.config.min_count = min_count;
+    train(run, &s, &mut Epochs::default())
+}
+
+#[test]
+fn a_loss_that_becomes_nan_stops_training_and_says_so() {
+    let train_idx: Vec<usize> = (0..320).collect();
+    let trained = run_with(1e20, 1, &train_idx).unwrap();
+    let why = trained.diverged.expect("diverged");
+    let last = trained.history.last().unwrap();
+    assert!(!last.loss.is_finite());
+    assert_eq!(why, format!("the linear model's loss became {} in epoch {}", last.loss, last.epoch));
+    assert!(trained.history.len() < 5, "training stopped at the first bad epoch");
+    assert_eq!(run_with(0.5, 1, &train_idx).unwrap().diverged, None);
+}
+
+#[test]
+fn an_empty_dictionary_or_training_part_is_refused_in_one_line() {
+    let train_idx: Vec<usize> = (0..320).collect();
+    let err = run_with(0.5, 1000, &train_idx).err().expect("refused").to_string();
+    assert_eq!(err, "no word of the 320 training texts occurs --min-count 1000 times (hint: lower --min-count)");
+    let err = run_with(0.5, 1, &[]).err().expect("refused").to_string();
+    assert!(err.starts_with("no text is left to train the linear model on") && !err.contains('\n'), "{err}");
+}
+
+/// `tune`: a trial whose loss becomes NaN failed — accuracy 0, loss +inf, never the best — and
+/// the search goes on.
+#[test]
+fn tune_scores_a_diverged_trial_as_failed_and_goes_on() {
+    use strata_model::zoo::Knobs;
+    use strata_text::PadSequences;
+    use strata_train::fit::FitOptions;
+    use strata_train::schedule::Schedule;
+    use strata_workflow::pipeline::{ModelSettings, Probes, TextSettings, TrainData, TrainSettings};
+    use strata_workflow::tune::{search, Assignment, Domain, EpochRange, Limits, Param, Space, TuneOptions};
+    let (examples, labels, y) = examples();
+    let settings_for = |a: &Assignment| -> Result<TrainSettings, strata_workflow::WorkflowError> {
+        let mut linear = settings(LinearLoss::Softmax);
+        linear.lr = a.get("lr").unwrap() as f32;
+        Ok(TrainSettings {
+            text: TextSettings {
+                tokenizer: TokenizerConfig { num_words: None, ..Default::default() },
+                pad: PadSequences::keras(1),
+            },
+            model: ModelSettings::named("seed", 4, Knobs::default()).unwrap(),
+            fit: FitOptions { epochs: a.epochs, ..FitOptions::default() },
+            schedule: Schedule::end_to_end(1, a.epochs),
+            validation_split: 0.0,
+            probes: Probes::Off,
+            embeddings: None,
+            init_from: None,
+            linear: Some(linear),
+        })
+    };
+    let (train_idx, val_idx): (Vec<usize>, Vec<usize>) = ((0..320).collect(), (320..400).collect());
+    let data = TrainData { examples: &examples, labels: &labels, y: &y, train_idx: &train_idx, val_idx: &val_idx };
+    for values in [vec![1e20], vec![1e20, 0.5]] {
+        let options = TuneOptions {
+            space: Space {
+                params: vec![Param { name: "lr".into(), domain: Domain::Values(values.clone()), integer: false }],
+                epochs: EpochRange { min: 1, max: 3 },
+                zero_together: Vec::new(),
+            },
+            eta: 3,
+            seed: 0,
+            limits: Limits { budget: std::time::Duration::from_secs(3600), max_trials: Some(6) },
+            first: Some(Assignment { values: vec![("lr".into(), 1e20)], epochs: 3 }),
+        };
+        let result = search(data, &options, &settings_for, &mut |_| {}).expect("the search goes on");
+        assert_eq!(result.trials.len(), 6, "{values:?}");
+        for t in result.trials.iter().filter(|t| t.assignment.get("lr") == Some(1e20)) {
+            assert_eq!((t.score.accuracy, t.score.loss), (0.0, f64::INFINITY), "a failed trial: {t:?}");
+        }
+        match result.best_trial() {
+            None => assert_eq!(values, [1e20], "only failed trials: no best"),
+            Some(best) => assert_eq!(best.assignment.get("lr"), Some(0.5)),
+        }
+    }
+}

@@ -124,7 +124,7 @@ impl Scoring {
         match self {
             Scoring::Network => format!("how much the probability of “{label}” drops when the word is hidden (occlusion)"),
             Scoring::Linear(_) => format!(
-                "the word's exact contribution to the logit of “{label}” (a linear model's score is the sum of its words' parts)"
+                "the word's exact part of the logit of “{label}” (a linear model's logit is the sum of its words' parts and the end of the text's, </s>; a word n-gram's part is split equally among its words)"
             ),
         }
     }

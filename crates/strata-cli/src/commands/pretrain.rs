@@ -118,6 +118,11 @@ const PRETRAIN_NUM_WORDS: usize = 20000;
 impl PretrainArgs {
     /// Checks ranges and builds the settings.
     fn settings(&self) -> Result<PretrainSettings> {
+        if self.model == crate::choices::Model::Linear && self.model_file.is_none() {
+            bail!(
+                "the linear model has no levels to pretrain (hint: train it directly with `strata train --model linear`, or pretrain a network such as --model seed)"
+            );
+        }
         let num_words = self.text.num_words.unwrap_or(PRETRAIN_NUM_WORDS);
         let recipe = if self.model_file.is_none() { zoo::recipe(self.model.name()) } else { zoo::SEED_RECIPE };
         let embedding_dim = self.embedding_dim.unwrap_or(recipe.embedding_dim);

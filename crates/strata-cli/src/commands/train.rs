@@ -233,7 +233,8 @@ pub fn run(a: TrainCmd) -> Result<()> {
         labels.len(),
         labels.labels().join(", ")
     ));
-    for (k, stage) in s.schedule.stages.iter().enumerate() {
+    // the linear model has no schedule: its one stage is no layers' plan
+    for (k, stage) in s.schedule.stages.iter().enumerate().filter(|_| s.linear.is_none()) {
         crate::progress::detail(format_args!(
             "Schedule {}: stage {}/{} [{}], {} epochs",
             s.schedule.name,
@@ -278,6 +279,10 @@ pub fn run(a: TrainCmd) -> Result<()> {
         ));
     }
     let linear = s.linear.as_ref();
+    if let (Some(why), Some(l)) = (&trained.diverged, linear) {
+        // NaN weights, and no copy of the last good ones (they would be as big as the model)
+        anyhow::bail!("{why}; nothing was saved (hint: lower --lr, e.g. --lr {})", (l.lr / 2.0).min(0.5));
+    }
     let network = linear.is_none();
     let record = RunRecord {
         data: data.clone(),

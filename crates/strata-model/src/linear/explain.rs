@@ -1,15 +1,18 @@
 //! Explanations of a linear model are exact: the logit of class c is `Σ_rows w_c·x_row / n`
-//! (there is no bias), so each word's contribution is the sum over the rows it starts (the word,
-//! its word n-grams, its character n-grams) of `w_c·x_row / n` — no occlusion, no gradients.
-//!
-//! `</s>`'s own row also counts towards the logit but is no word of the text, so it is not
-//! listed: the listed contributions sum to the logit less `w_c·x_</s> / n`.
+//! (there is no bias), so every row's part `w_c·x_row / n` goes to the words it comes from —
+//! no occlusion, no gradients. A word's own row and its character n-grams are its alone; a
+//! hashed word n-gram spans several words (the bigram "not good" both), so its part is split
+//! equally among them. `</s>` (the end of the text, which fastText reads as a word: its own
+//! row and the last n-grams span it) is listed as the last token, so the listed parts sum to
+//! the logit exactly (up to rounding).
 
 use crate::explain::{Explanation, TokenSaliency};
+use crate::linear::dictionary::EOS;
 use crate::linear::{argmax, dot, LinearModel};
 
-/// The predicted class's contribution of every word of `text` (`occlusion` and
-/// `gradient_x_input` both carry the exact contribution to the predicted class's logit).
+/// The predicted class's contribution of every word of `text`, then of `</s>`
+/// (`occlusion` and `gradient_x_input` both carry the exact contribution to the predicted
+/// class's logit; they sum to it).
 ///
 /// `None` when the text has no word, or when none of its words is in the dictionary and the
 /// model has no character n-grams: then all it reads is `</s>` and hashed n-grams of unseen
@@ -26,16 +29,26 @@ pub fn explain(model: &LinearModel, text: &str) -> Option<Explanation> {
     let dim = model.config.dim;
     let w = &model.output[c * dim..][..dim];
     let inv = 1.0 / f.rows.len() as f32;
+    let part = |r: u32| dot(w, &model.input[r as usize * dim..][..dim]) * inv;
+    // the word n-gram rows come last (see `features`): word i's n-grams end at words i+1..
+    let spans = word_ngram_spans(f.words.len(), model.config.word_ngrams, model.config.buckets);
+    let own = f.rows.len() - spans.len();
     let mut contribution = vec![0.0f32; f.words.len()];
-    for (&r, &k) in f.rows.iter().zip(&f.word_of) {
-        contribution[k as usize] += dot(w, &model.input[r as usize * dim..][..dim]) * inv;
+    for (&r, &k) in f.rows[..own].iter().zip(&f.word_of) {
+        contribution[k as usize] += part(r);
     }
-    let tokens = f.words[..n_words]
+    for (&r, &(first, last)) in f.rows[own..].iter().zip(&spans) {
+        let share = part(r) / (last - first + 1) as f32;
+        contribution[first..=last].iter_mut().for_each(|x| *x += share);
+    }
+    let tokens = f
+        .words
         .iter()
         .zip(&contribution)
-        .map(|(word, &x)| TokenSaliency {
-            token: word.clone(),
-            in_vocabulary: model.dict.id(word).is_some(),
+        .enumerate()
+        .map(|(k, (word, &x))| TokenSaliency {
+            token: if k == n_words { EOS.to_string() } else { word.clone() },
+            in_vocabulary: k == n_words || model.dict.id(word).is_some(),
             occlusion: Some(x),
             gradient_x_input: Some(x),
             attention: None,
@@ -43,4 +56,13 @@ pub fn explain(model: &LinearModel, text: &str) -> Option<Explanation> {
         })
         .collect();
     Some(Explanation { label: model.labels.label(c).to_string(), score: probs[c], tokens, sentence_attention: vec![] })
+}
+
+/// The first and last word (indices into the text's words, `</s>` included) of each hashed
+/// word n-gram row, in the order `features` adds them: i = 0..n, j = i+1..min(n, i+word_ngrams).
+fn word_ngram_spans(n: usize, word_ngrams: usize, buckets: usize) -> Vec<(usize, usize)> {
+    if buckets == 0 {
+        return Vec::new();
+    }
+    (0..n).flat_map(|i| (i + 1..n.min(i + word_ngrams)).map(move |j| (i, j))).collect()
 }

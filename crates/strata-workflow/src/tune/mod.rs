@@ -24,7 +24,9 @@
 //! [`search`] trains each trial with `pipeline::train` on the caller's split, building its
 //! settings with the caller's `settings_for` (the CLI overrides its flags with the trial's
 //! values), and keeps the best model: highest validation accuracy, then lowest validation loss,
-//! then the earliest trial.
+//! then the earliest trial. A trial whose training diverged (its loss became NaN) failed: it is
+//! scored accuracy 0, loss +inf (its `trials.csv` row reads `val_loss inf`), is never the
+//! best, and the search goes on.
 
 pub mod defaults;
 pub mod halving;
@@ -127,18 +129,21 @@ pub fn search<E: From<WorkflowError>>(
         let mut progress = Deadline { at: deadline, cut: false };
         let trained = train(data, &settings, &mut progress)?;
         let validation = trained.validation.expect("a validation part gives a validation score");
+        // a diverged trial (its loss became NaN) failed: it ranks last and is never the best
+        let diverged = trained.diverged.is_some();
         let epochs_trained = trained.history.len();
         let score = Score {
-            accuracy: validation.accuracy,
-            loss: validation.loss,
+            accuracy: if diverged { 0.0 } else { validation.accuracy },
+            loss: if diverged { f64::INFINITY } else { validation.loss },
             epochs_trained,
             // the deadline can pass during the last epoch: a trial is cut only when epochs
             // were left
             cut: progress.cut && epochs_trained < settings.schedule.epochs(),
         };
-        let better = best.as_ref().is_none_or(|(b, _, _)| {
-            score.accuracy > b.accuracy || (score.accuracy == b.accuracy && score.loss < b.loss)
-        });
+        let better = !diverged
+            && best.as_ref().is_none_or(|(b, _, _)| {
+                score.accuracy > b.accuracy || (score.accuracy == b.accuracy && score.loss < b.loss)
+            });
         if better {
             best = Some((score, count, trained.saved));
         }
