@@ -3,7 +3,8 @@ linear model, and `strata tune --model kim-cnn` against kim-cnn's hand-made reci
 seeded stratified 90/10 split of all.tsv: train / validation) and SST-2 (train.tsv / dev.tsv;
 test.tsv is scored once, after tuning, for the record — never tuned on).
 
-The linear pair runs at the same time, one thread each, with the same budget (fastText's default
+With --same-tokens strata's trials read the text as fastText does (`--filters ''`). The linear
+pair runs at the same time, one thread each, with the same budget (fastText's default
 5 minutes), so both see the same machine; the score is accuracy on the validation file, which for
 one label per text is fastText's autotune metric (micro F1). kim-cnn's recipe trains with
 `--validation-data` (its early stopping watches it, as tune's trials are scored on it).
@@ -76,7 +77,11 @@ def main():
     ap.add_argument("--py", default=sys.executable, help="the python with fastText (the peers' venv)")
     ap.add_argument("--out", default=os.path.join(ROOT, "runs", "linear-bench", "autotune"))
     ap.add_argument("--skip-kim", action="store_true")
+    ap.add_argument("--same-tokens", action="store_true",
+                    help="strata tune splits text as fastText does (--filters ''), as compare.py --same-tokens")
     a = ap.parse_args()
+    if a.same_tokens:
+        a.out += "-same-tokens"
     os.makedirs(a.out, exist_ok=True)
     rows = []
     for name in a.sets.split(","):
@@ -90,7 +95,8 @@ def main():
         o = lambda what: os.path.join(a.out, f"{name}-{what}")  # noqa: E731
         t = time.perf_counter()
         strata = start([a.strata, "--threads", "1", "tune", "--model", "linear", "--data", train, "--validation-data",
-                        val, "--budget", str(a.budget), "--out", o("linear"), "--overwrite", "--json"], o("linear.log"))
+                        val, "--budget", str(a.budget), "--out", o("linear"), "--overwrite", "--json"]
+                       + (["--filters", ""] if a.same_tokens else []), o("linear.log"))
         ft_cmd = [a.py, os.path.join(HERE, "fasttext_autotune.py"), "--train", train, "--validation", val,
                   "--duration", str(a.budget), "--thread", "1"] + (["--test", test] if test else [])
         fasttext = start(ft_cmd, o("fasttext.log"))
