@@ -10,7 +10,7 @@ use strata_data::{DataError, LabelMap};
 
 use crate::explain::{occlusion, Explanation};
 use crate::folder::{self, format_of, SavedModel};
-use crate::infer::{predict, Evaluation, Prediction};
+use crate::infer::{evaluate, predict, Dataset, Evaluation, Prediction};
 use crate::linear::{self, LinearModel, LINEAR_FORMAT};
 
 // one per model loaded or trained, moved a handful of times: boxing would buy nothing
@@ -67,17 +67,19 @@ impl Classifier {
         }
     }
 
-    /// Mean cross-entropy and accuracy on `texts` labelled `y` (class indices).
+    /// Mean cross-entropy and accuracy on `texts` labelled `y` (class indices): a network's
+    /// from its logits (`infer::evaluate`), a linear model's from its probabilities.
     pub fn evaluate(&self, texts: &[&str], y: &[usize]) -> Evaluation {
-        let predictions = self.predict(texts);
-        let n = y.len().max(1) as f64;
-        let mut loss = 0.0;
-        let mut correct = 0usize;
-        for (p, &c) in predictions.iter().zip(y) {
-            loss -= f64::from(p.probs[c].max(1e-7)).ln();
-            correct += usize::from(p.class == c);
+        match self {
+            Classifier::Network(s) => {
+                let ids = s.encode(texts);
+                evaluate(&s.model, &Dataset { ids: &ids, labels: y, t: s.encoding().ids_per_text() })
+            }
+            Classifier::Linear(m) => {
+                let rows: Vec<Vec<u32>> = m.encode(texts).into_iter().map(|(rows, _)| rows).collect();
+                m.evaluate(&rows, y)
+            }
         }
-        Evaluation { loss: loss / n, accuracy: correct as f64 / n }
     }
 
     /// Why the model chose what it chose, per token; `None` when no token of `text` is known.

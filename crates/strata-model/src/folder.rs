@@ -70,11 +70,40 @@ impl SavedModel {
     }
 }
 
-fn err(path: &Path, message: impl Into<String>, hint: &str) -> DataError {
+pub(crate) fn err(path: &Path, message: impl Into<String>, hint: &str) -> DataError {
     DataError::new(&path.display().to_string(), None, message, hint)
 }
 
-const RETRAIN: &str = "the model folder is incomplete or damaged; retrain it with `strata train` or restore it";
+pub(crate) const RETRAIN: &str =
+    "the model folder is incomplete or damaged; retrain it with `strata train` or restore it";
+
+/// The F32 tensor `name` of `st` (its file `path`) into `dst`, refused in one error naming it
+/// when it is missing, of another type or `shape`, or holds a NaN or infinite weight (which
+/// makes every score NaN, read as a confident label) — for every model folder.
+pub(crate) fn read_tensor(
+    st: &SafeTensors,
+    name: &str,
+    shape: &[usize],
+    path: &Path,
+    dst: &mut [f32],
+) -> Result<(), DataError> {
+    let t = st.tensor(name).map_err(|_| err(path, format!("tensor '{name}' is missing"), RETRAIN))?;
+    if t.dtype() != Dtype::F32 || t.shape() != shape {
+        let problem = format!("tensor '{name}' is {:?} {:?}, expected F32 {shape:?}", t.dtype(), t.shape());
+        return Err(err(path, problem, RETRAIN));
+    }
+    for (d, c) in dst.iter_mut().zip(t.data().chunks_exact(4)) {
+        *d = f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+    }
+    if let Some(at) = dst.iter().position(|v| !v.is_finite()) {
+        return Err(err(
+            path,
+            format!("tensor '{name}' holds {} at index {at}", dst[at]),
+            "the weights are damaged; retrain the model or restore the folder",
+        ));
+    }
+    Ok(())
+}
 
 /// The labels of a `config.json`'s `id2label` (`{"0": "neg", "1": "pos"}`), in id order; a
 /// missing id or a label with a NUL is an error naming the file (both model families).
@@ -259,29 +288,7 @@ pub fn parse_folder(dir: &Path, config: &[u8], tensors: &[u8], vocab: &[u8]) -> 
     let tensors = SafeTensors::deserialize(tensors).map_err(|e| err(&st_path, format!("corrupt: {e}"), RETRAIN))?;
     let mut model = Model::zeros(file.model.clone());
     for spec in model.params.specs.clone() {
-        let t = tensors
-            .tensor(&spec.name)
-            .map_err(|_| err(&st_path, format!("tensor '{}' is missing", spec.name), RETRAIN))?;
-        if t.dtype() != Dtype::F32 || t.shape() != spec.shape.as_slice() {
-            return Err(err(
-                &st_path,
-                format!("tensor '{}' is {:?} {:?}, expected F32 {:?}", spec.name, t.dtype(), t.shape(), spec.shape),
-                RETRAIN,
-            ));
-        }
-        let dst = &mut model.params.data[spec.range.clone()];
-        for (d, c) in dst.iter_mut().zip(t.data().chunks_exact(4)) {
-            *d = f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
-        }
-        // A NaN or infinite weight makes every score NaN, which reads as 0.5 and a confident
-        // label: refuse it here, by name, rather than serve it.
-        if let Some(at) = dst.iter().position(|v| !v.is_finite()) {
-            return Err(err(
-                &st_path,
-                format!("tensor '{}' holds {} at index {at}", spec.name, dst[at]),
-                "the weights are damaged; retrain the model or restore the folder",
-            ));
-        }
+        read_tensor(&tensors, &spec.name, &spec.shape, &st_path, &mut model.params.data[spec.range.clone()])?;
     }
 
     let vocab_path = dir.join("vocab.json");

@@ -20,10 +20,16 @@
 
 use crate::activations::exp;
 
-/// Which loss the classes share.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Which loss the classes share (fastText's `-loss`; the linear model's `loss`, saved in its
+/// `config.json` as `softmax` or `one-vs-all`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Objective {
+    /// One softmax over the classes (fastText's `softmax`).
+    #[default]
     Softmax,
+    /// One sigmoid per class, each a binary problem (fastText's `ova`; what several labels
+    /// per text need).
     OneVsAll,
 }
 

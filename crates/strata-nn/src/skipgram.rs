@@ -141,7 +141,7 @@ fn per_context(contexts: &[u32], negatives: &[u32]) -> usize {
 /// the accumulator array: indexing it (`acc[i] += x[i] * y[i]`) made LLVM split the sums into
 /// 2-lane pieces, half the speed of this form under AVX2.
 #[inline(always)]
-pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     const L: usize = 16;
     let mut acc = [0.0f32; L];
     let (a_chunks, b_chunks) = (a.chunks_exact(L), b.chunks_exact(L));

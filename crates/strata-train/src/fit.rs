@@ -107,6 +107,11 @@ pub trait Progress {
     fn on_checkpoint(&mut self, _state: &TrainState) -> std::ops::ControlFlow<()> {
         std::ops::ControlFlow::Continue(())
     }
+    /// After every epoch (and its checkpoint, if one was due): `Break` ends training there,
+    /// with the weights as they are — a caller's own limit, such as `strata tune`'s budget.
+    fn after_epoch(&mut self) -> std::ops::ControlFlow<()> {
+        std::ops::ControlFlow::Continue(())
+    }
 }
 
 /// Where training stands at an epoch boundary — enough to continue it and end with exactly the

@@ -26,7 +26,7 @@
 
 use rayon::prelude::*;
 use std::time::Instant;
-use strata_model::linear::{LinearLoss, LinearModel};
+use strata_model::linear::LinearModel;
 use strata_nn::linear_sgd::{self, DenseRows, InputRows, Objective, Scratch};
 use strata_nn::Rng;
 
@@ -81,10 +81,7 @@ pub fn fit_linear(
     let threads = fit.threads.max(1);
     let dim = model.config.dim;
     let classes = model.labels.len();
-    let objective = match model.config.loss {
-        LinearLoss::Softmax => Objective::Softmax,
-        LinearLoss::OneVsAll => Objective::OneVsAll,
-    };
+    let objective = model.config.loss;
     let epoch_tokens: usize = tokens.iter().sum();
     let schedule = Schedule { lr: fit.lr, total: (epoch_tokens as f64 * fit.epochs as f64).max(1.0) };
     let data = Examples { rows, tokens, y, objective };
@@ -367,6 +364,7 @@ impl InputRows for OverlayRows<'_> {
 mod tests {
     use super::*;
     use strata_data::LabelMap;
+    use strata_model::linear::LinearLoss;
     use strata_model::linear::{Dictionary, LinearConfig};
     use strata_text::TokenizerConfig;
 

@@ -70,7 +70,8 @@ pub(crate) struct StageRun<'a> {
 enum Stop {
     /// A loss became NaN or infinite; the message says where.
     Diverged(String),
-    /// The caller's `on_checkpoint` asked to stop (its checkpoint could not be written).
+    /// The caller asked to stop: its checkpoint could not be written (`on_checkpoint`), or its
+    /// own limit was reached (`after_epoch`).
     Halted,
 }
 
@@ -192,7 +193,7 @@ impl<'a> Run<'a> {
             if stage_ends {
                 self.end_stage(&mut current);
             }
-            if self.checkpoint(&current, epoch, stage_ends).is_break() {
+            if self.checkpoint(&current, epoch, stage_ends).is_break() || self.progress.after_epoch().is_break() {
                 return Err(Stop::Halted);
             }
             if stage_ends {

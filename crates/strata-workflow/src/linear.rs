@@ -3,18 +3,18 @@
 //! `pipeline::train` wraps the result as a `Trained` like any network's, so that `train`, `cv`,
 //! `experiment` (where it is the baseline) and `tune` treat both families alike.
 
-use rayon::prelude::*;
-use strata_data::{Example, LabelMap};
 use strata_model::error::ModelError;
 use strata_model::infer::Evaluation;
 use strata_model::linear::dictionary::EOS;
+use strata_model::linear::features::words_of;
 use strata_model::linear::{Dictionary, LinearConfig, LinearModel};
-use strata_text::{Tokenizer, TokenizerConfig};
+use strata_text::TokenizerConfig;
 use strata_train::history::thousands;
 use strata_train::linear::{fit_linear, LinearEpoch, LinearFit};
 use strata_train::{EpochRecord, Progress};
 
 use crate::error::WorkflowError;
+use crate::splits::TrainData;
 
 /// The linear model's own settings; its epochs and seed are `TrainSettings::fit`'s.
 #[derive(Clone, Debug, PartialEq)]
@@ -33,14 +33,10 @@ pub const BASELINE_NAME: &str = "linear (baseline)";
 pub const DEFAULT_EPOCHS: usize = 25;
 pub const DEFAULT_LR: f32 = 1.0;
 
-/// What one linear training run needs: the examples, which train and which validate, how text
-/// splits into words, and the epochs and seed.
+/// What one linear training run needs: the examples and which train and which validate, how
+/// text splits into words, and the epochs and seed.
 pub struct LinearRun<'a> {
-    pub examples: &'a [Example],
-    pub labels: &'a LabelMap,
-    pub y: &'a [usize],
-    pub train_idx: &'a [usize],
-    pub val_idx: &'a [usize],
+    pub data: TrainData<'a>,
     pub tokenizer: &'a TokenizerConfig,
     pub epochs: usize,
     pub seed: u64,
@@ -56,7 +52,7 @@ pub struct LinearTrained {
     pub diverged: Option<String>,
 }
 
-/// Trains a linear model on `run.train_idx`, evaluating on `run.val_idx` after each epoch;
+/// Trains a linear model on `run.data.train_idx`, evaluating on `run.data.val_idx` after each epoch;
 /// each epoch reaches `progress` as an `EpochRecord`.
 ///
 /// The dictionary is built from the training texts only (every word seen `min_count` times:
@@ -67,40 +63,33 @@ pub fn train(
     linear: &LinearSettings,
     progress: &mut dyn Progress,
 ) -> Result<LinearTrained, WorkflowError> {
-    if run.labels.len() < 2 {
-        return Err(ModelError::TooFewClasses { classes: run.labels.len() }.into());
+    if run.data.labels.len() < 2 {
+        return Err(ModelError::TooFewClasses { classes: run.data.labels.len() }.into());
     }
-    if run.train_idx.is_empty() {
-        return Err(WorkflowError::NoTrainingTexts { texts: run.val_idx.len() });
+    if run.data.train_idx.is_empty() {
+        return Err(WorkflowError::NoTrainingTexts { texts: run.data.val_idx.len() });
     }
-    let splitter = Tokenizer::new(run.tokenizer.clone());
-    let words: Vec<Vec<String>> = run.train_idx.iter().map(|&i| splitter.tokens(&run.examples[i].text)).collect();
-    let dict = Dictionary::build(&words, linear.config.min_count);
-    drop(words);
+    let train_texts: Vec<&str> = run.data.train_idx.iter().map(|&i| run.data.examples[i].text.as_str()).collect();
+    let dict = Dictionary::build(&words_of(run.tokenizer, &train_texts), linear.config.min_count);
     // `</s>` (one a text) is no word: without a word, the model could only learn the class mix
     if dict.len() == usize::from(dict.id(EOS).is_some()) {
-        let texts = run.train_idx.len();
+        let texts = run.data.train_idx.len();
         return Err(WorkflowError::EmptyDictionary { texts, min_count: linear.config.min_count });
     }
-    let mut model = LinearModel::new(linear.config.clone(), run.tokenizer.clone(), dict, run.labels.clone(), run.seed);
-    // each text's rows, and its tokens as fastText counts them (its words and `</s>`)
-    let rows_of = |idx: &[usize]| -> (Vec<Vec<u32>>, Vec<usize>) {
-        idx.par_iter()
-            .map(|&i| {
-                let f = model.features(&run.examples[i].text);
-                (f.rows, f.words.len())
-            })
-            .unzip()
-    };
-    let ((train_rows, tokens), (val_rows, _)) = (rows_of(run.train_idx), rows_of(run.val_idx));
-    let pick = |idx: &[usize]| idx.iter().map(|&i| run.y[i]).collect::<Vec<_>>();
-    let (train_y, val_y) = (pick(run.train_idx), pick(run.val_idx));
+    let mut model =
+        LinearModel::new(linear.config.clone(), run.tokenizer.clone(), dict, run.data.labels.clone(), run.seed);
+    // each text's rows, and its tokens as fastText counts them (its words and `</s>`), once
+    let val_texts: Vec<&str> = run.data.val_idx.iter().map(|&i| run.data.examples[i].text.as_str()).collect();
+    let (train_rows, tokens): (Vec<Vec<u32>>, Vec<usize>) = model.encode(&train_texts).into_iter().unzip();
+    let val_rows: Vec<Vec<u32>> = model.encode(&val_texts).into_iter().map(|(rows, _)| rows).collect();
+    let pick = |idx: &[usize]| idx.iter().map(|&i| run.data.y[i]).collect::<Vec<_>>();
+    let (train_y, val_y) = (pick(run.data.train_idx), pick(run.data.val_idx));
     let fit = LinearFit { epochs: run.epochs, lr: linear.lr, seed: run.seed, threads: rayon::current_num_threads() };
     let mut history = Vec::with_capacity(run.epochs);
     let mut validation = None;
     let mut on_epoch = |m: &LinearModel, e: &LinearEpoch| {
         let started = std::time::Instant::now();
-        let val = (!val_y.is_empty()).then(|| evaluate(m, &val_rows, &val_y));
+        let val = (!val_y.is_empty()).then(|| m.evaluate(&val_rows, &val_y));
         let record = EpochRecord {
             stage: 1,
             stage_name: "linear".into(),
@@ -138,22 +127,4 @@ pub fn train(
         ));
     }
     Ok(LinearTrained { model, history, validation, diverged })
-}
-
-/// Mean `−ln p(class)` and accuracy of `model` on examples given as their input rows.
-pub fn evaluate(model: &LinearModel, rows: &[Vec<u32>], y: &[usize]) -> Evaluation {
-    let scored: Vec<(f64, bool)> = rows
-        .par_iter()
-        .zip(y.par_iter())
-        .map(|(r, &c)| {
-            let p = model.probabilities(r);
-            let best = (0..p.len()).fold(0, |b, k| if p[k] > p[b] { k } else { b });
-            (-(p[c].max(f32::MIN_POSITIVE) as f64).ln(), best == c)
-        })
-        .collect();
-    let n = y.len().max(1) as f64;
-    Evaluation {
-        loss: scored.iter().map(|s| s.0).sum::<f64>() / n,
-        accuracy: scored.iter().filter(|s| s.1).count() as f64 / n,
-    }
 }

@@ -14,6 +14,7 @@ use strata_text::{PadSequences, Tokenizer, TokenizerConfig};
 
 use crate::error::WorkflowError;
 use crate::probe::{probe_layers, ProbeResult};
+pub use crate::splits::TrainData;
 use crate::splits::{kfold_splits, mean_std, score};
 use strata_model::encode::{encode_texts, Encoding};
 use strata_model::folder::SavedModel;
@@ -134,6 +135,10 @@ impl Progress for Probing<'_> {
         self.inner.on_checkpoint(state)
     }
 
+    fn after_epoch(&mut self) -> std::ops::ControlFlow<()> {
+        self.inner.after_epoch()
+    }
+
     fn on_note(&mut self, line: &str) {
         self.inner.on_note(line);
     }
@@ -145,17 +150,6 @@ impl Progress for Probing<'_> {
         }
         self.inner.on_stage_end(stage, name, model);
     }
-}
-
-/// Labelled examples, and which of them train and which validate.
-#[derive(Clone, Copy)]
-pub struct TrainData<'a> {
-    pub examples: &'a [Example],
-    pub labels: &'a LabelMap,
-    /// Each example's class index in `labels`.
-    pub y: &'a [usize],
-    pub train_idx: &'a [usize],
-    pub val_idx: &'a [usize],
 }
 
 /// Fits the tokenizer on `data.train_idx`, trains a fresh model, evaluates on `data.val_idx`
@@ -174,9 +168,8 @@ pub fn train_from(
     resume: Option<TrainState>,
 ) -> Result<Trained, WorkflowError> {
     if let Some(linear) = &s.linear {
-        let TrainData { examples, labels, y, train_idx, val_idx } = data;
         let (epochs, seed, tokenizer) = (s.fit.epochs, s.fit.seed, &s.text.tokenizer);
-        let run = crate::linear::LinearRun { examples, labels, y, train_idx, val_idx, tokenizer, epochs, seed };
+        let run = crate::linear::LinearRun { data, tokenizer, epochs, seed };
         let trained = crate::linear::train(run, linear, progress)?;
         return Ok(Trained {
             saved: Classifier::Linear(trained.model),

@@ -1,10 +1,21 @@
 //! Held-out evaluation shared by cross-validation and experiments: the splits, scoring a
 //! trained model on one split's test part, and the mean and deviation over splits.
 
-use strata_data::{shuffled, stratified_kfold, stratified_split, Example};
+use strata_data::{shuffled, stratified_kfold, stratified_split, Example, LabelMap};
 
 use strata_model::infer::Evaluation;
 use strata_model::Classifier;
+
+/// Labelled examples, and which of them train and which validate.
+#[derive(Clone, Copy)]
+pub struct TrainData<'a> {
+    pub examples: &'a [Example],
+    pub labels: &'a LabelMap,
+    /// Each example's class index in `labels`.
+    pub y: &'a [usize],
+    pub train_idx: &'a [usize],
+    pub val_idx: &'a [usize],
+}
 
 /// One split: indices into the examples.
 pub struct Split {

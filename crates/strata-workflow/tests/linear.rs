@@ -8,6 +8,7 @@ use strata_model::Classifier;
 use strata_text::TokenizerConfig;
 use strata_train::{EpochRecord, Progress};
 use strata_workflow::linear::{train, LinearRun, LinearSettings, LinearTrained};
+use strata_workflow::pipeline::TrainData;
 
 /// 400 reviews: a positive or negative cue word among shared filler words (and, in the
 /// validation part only, a word the training part never has).
@@ -49,11 +50,7 @@ fn run(threads: usize, loss: LinearLoss, seed: u64) -> (LinearTrained, Vec<Epoch
     let (train_idx, val_idx): (Vec<usize>, Vec<usize>) = ((0..320).collect(), (320..400).collect());
     let tokenizer = TokenizerConfig { num_words: None, ..TokenizerConfig::default() };
     let linear_run = LinearRun {
-        examples: &examples,
-        labels: &labels,
-        y: &y,
-        train_idx: &train_idx,
-        val_idx: &val_idx,
+        data: TrainData { examples: &examples, labels: &labels, y: &y, train_idx: &train_idx, val_idx: &val_idx },
         tokenizer: &tokenizer,
         epochs: 5,
         seed,
@@ -109,11 +106,7 @@ fn one_class_is_refused() {
     let labels = LabelMap::from_labels(["pos"]);
     let tokenizer = TokenizerConfig::default();
     let run = LinearRun {
-        examples: &examples,
-        labels: &labels,
-        y: &[0; 400],
-        train_idx: &[0, 1, 2],
-        val_idx: &[],
+        data: TrainData { examples: &examples, labels: &labels, y: &[0; 400], train_idx: &[0, 1, 2], val_idx: &[] },
         tokenizer: &tokenizer,
         epochs: 1,
         seed: 0,
@@ -159,11 +152,7 @@ fn run_with(lr: f32, min_count: u64, train_idx: &[usize]) -> Result<LinearTraine
     let val_idx: Vec<usize> = (0..400).filter(|i| !train_idx.contains(i)).collect();
     let tokenizer = TokenizerConfig { num_words: None, ..TokenizerConfig::default() };
     let run = LinearRun {
-        examples: &examples,
-        labels: &labels,
-        y: &y,
-        train_idx,
-        val_idx: &val_idx,
+        data: TrainData { examples: &examples, labels: &labels, y: &y, train_idx, val_idx: &val_idx },
         tokenizer: &tokenizer,
         epochs: 5,
         seed: 1,

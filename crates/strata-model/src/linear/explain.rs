@@ -7,8 +7,10 @@
 //! the logit exactly (up to rounding).
 
 use crate::explain::{Explanation, TokenSaliency};
+use crate::head::argmax;
 use crate::linear::dictionary::EOS;
-use crate::linear::{argmax, dot, LinearModel};
+use crate::linear::LinearModel;
+use strata_nn::skipgram::dot;
 
 /// The predicted class's contribution of every word of `text`, then of `</s>`
 /// (`occlusion` and `gradient_x_input` both carry the exact contribution to the predicted

@@ -9,6 +9,7 @@
 //! a [`Scratch`] and a [`Splitter`] made once per call, so a text costs no allocation but its
 //! lower-casing when it is not ASCII.
 
+use rayon::prelude::*;
 use strata_text::{Segmenter, Tokenizer, TokenizerConfig};
 
 use crate::linear::dictionary::{fasttext_hash, fnv_step, EOS, FNV_OFFSET};
@@ -33,6 +34,22 @@ impl Features {
         let words = s.words().map(str::to_string).collect();
         Features { words, rows: s.rows, word_of: s.word_of }
     }
+}
+
+/// Every text's words as the model's tokenizer splits them (what its dictionary is built
+/// from), in parallel with one prepared tokenizer.
+pub fn words_of(config: &TokenizerConfig, texts: &[&str]) -> Vec<Vec<String>> {
+    let splitter = Splitter::new(config);
+    texts
+        .par_iter()
+        .map_init(
+            || (String::new(), Vec::new()),
+            |(buf, spans), text| {
+                splitter.split(text, buf, spans);
+                spans.iter().map(|&(a, b)| buf[a..b].to_string()).collect()
+            },
+        )
+        .collect()
 }
 
 /// strata's tokenizer, prepared once: Keras's `text_to_word_sequence` with its filters in a

@@ -7,13 +7,13 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use safetensors::tensor::{Dtype, SafeTensors};
+use safetensors::tensor::SafeTensors;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use strata_data::{DataError, LabelMap};
 use strata_text::{Segmenter, TokenizerConfig};
 
-use crate::folder::{format_of, tensors_file, write_dir_atomic};
+use crate::folder::{err, format_of, read_tensor, tensors_file, write_dir_atomic, RETRAIN};
 use crate::linear::{Dictionary, LinearConfig, LinearModel, LINEAR_FORMAT, LINEAR_FORMAT_VERSION};
 use crate::owned::Owned;
 
@@ -36,12 +36,6 @@ struct LinearFile {
 struct VocabFile {
     words: Vec<String>,
     counts: Vec<u64>,
-}
-
-const RETRAIN: &str = "the model folder is incomplete or damaged; retrain it with `strata train` or restore it";
-
-fn err(path: &Path, message: impl Into<String>, hint: &str) -> DataError {
-    DataError::new(&path.display().to_string(), None, message, hint)
 }
 
 pub fn save(dir: &Path, model: &LinearModel) -> Result<(), DataError> {
@@ -135,23 +129,8 @@ pub fn parse_folder(dir: &Path, config: &[u8], tensors: &[u8], vocab: &[u8]) -> 
     }
     let st = SafeTensors::deserialize(tensors).map_err(|e| err(&st_path, format!("corrupt: {e}"), RETRAIN))?;
     let read = |name: &str, shape: [usize; 2]| -> Result<Vec<f32>, DataError> {
-        let t = st.tensor(name).map_err(|_| err(&st_path, format!("tensor '{name}' is missing"), RETRAIN))?;
-        if t.dtype() != Dtype::F32 || t.shape() != shape {
-            return Err(err(
-                &st_path,
-                format!("tensor '{name}' is {:?} {:?}, expected F32 {shape:?}", t.dtype(), t.shape()),
-                RETRAIN,
-            ));
-        }
-        let data: Vec<f32> = t.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
-        // A NaN or infinite weight makes every score NaN: refuse it here, by name.
-        if let Some(at) = data.iter().position(|v| !v.is_finite()) {
-            return Err(err(
-                &st_path,
-                format!("tensor '{name}' holds {} at index {at}", data[at]),
-                "the weights are damaged; retrain the model or restore the folder",
-            ));
-        }
+        let mut data = vec![0.0; shape[0] * shape[1]];
+        read_tensor(&st, name, &shape, &st_path, &mut data)?;
         Ok(data)
     };
     let input = read("input", [rows, dim])?;

@@ -25,22 +25,16 @@ use strata_text::TokenizerConfig;
 
 pub use dictionary::Dictionary;
 
-use crate::infer::Prediction;
+use crate::head::argmax;
+use crate::infer::{Evaluation, Prediction};
+use strata_nn::skipgram::dot;
 
 pub use crate::folder::LINEAR_FORMAT;
 pub const LINEAR_FORMAT_VERSION: u32 = 1;
 
-/// The loss the classifier is trained with (fastText's `-loss`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LinearLoss {
-    /// One softmax over the classes (fastText's `softmax`).
-    #[default]
-    Softmax,
-    /// One sigmoid per class, each a binary problem (fastText's `ova`; what several labels
-    /// per text need).
-    OneVsAll,
-}
+/// The loss the classifier is trained with: the training step's own enum, so that the config
+/// names what the step computes.
+pub use strata_nn::linear_sgd::Objective as LinearLoss;
 
 /// What a linear model is, apart from what the data gives (words, labels).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -143,6 +137,36 @@ impl LinearModel {
             .collect()
     }
 
+    /// Each text's input rows and its token count as fastText counts them (its words and
+    /// `</s>`), in parallel with one tokenizer for all: what training reads, once.
+    pub fn encode(&self, texts: &[&str]) -> Vec<(Vec<u32>, usize)> {
+        let splitter = features::Splitter::new(&self.tokenizer);
+        texts
+            .par_iter()
+            .map_init(features::Scratch::default, |scratch, text| {
+                scratch.read(self, &splitter, text);
+                (scratch.rows.clone(), scratch.words().count())
+            })
+            .collect()
+    }
+
+    /// Mean `−ln p(class)` and accuracy on texts given as their input rows (`encode`).
+    pub fn evaluate(&self, rows: &[Vec<u32>], y: &[usize]) -> Evaluation {
+        let scored: Vec<(f64, bool)> = rows
+            .par_iter()
+            .zip(y.par_iter())
+            .map(|(r, &c)| {
+                let p = self.probabilities(r);
+                (-(p[c].max(f32::MIN_POSITIVE) as f64).ln(), argmax(&p) == c)
+            })
+            .collect();
+        let n = y.len().max(1) as f64;
+        Evaluation {
+            loss: scored.iter().map(|s| s.0).sum::<f64>() / n,
+            accuracy: scored.iter().filter(|s| s.1).count() as f64 / n,
+        }
+    }
+
     /// The hidden vector of `rows` (their mean; zeros for none) into `hidden: [dim]`.
     pub fn hidden(&self, rows: &[u32], hidden: &mut [f32]) {
         let dim = self.config.dim;
@@ -185,28 +209,4 @@ impl LinearModel {
             LinearLoss::OneVsAll => probs.iter_mut().for_each(|p| *p = 1.0 / (1.0 + (-*p).exp())),
         }
     }
-}
-
-/// The most probable class (ties: the lowest).
-pub(crate) fn argmax(probs: &[f32]) -> usize {
-    let mut best = 0;
-    for (i, &p) in probs.iter().enumerate() {
-        if p > probs[best] {
-            best = i;
-        }
-    }
-    best
-}
-
-/// A dot product in eight lanes (the compiler keeps them in vector registers).
-pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut lanes = [0.0f32; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
-    for (x, y) in ca.zip(cb) {
-        for k in 0..8 {
-            lanes[k] += x[k] * y[k];
-        }
-    }
-    lanes.iter().sum::<f32>() + tail
 }

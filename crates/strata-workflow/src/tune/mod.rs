@@ -39,7 +39,6 @@ use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 use strata_model::Classifier;
-use strata_train::fit::TrainState;
 use strata_train::Progress;
 
 use crate::error::WorkflowError;
@@ -84,18 +83,15 @@ impl TuneResult {
     }
 }
 
-/// Stops a network's training at the first epoch end past the deadline (through the trainer's
-/// checkpoint hook, which halts training when asked to); shows nothing.
+/// Stops a network's training at the first epoch end past the deadline (the trainer's
+/// `after_epoch` hook); shows nothing.
 struct Deadline {
     at: Instant,
     cut: bool,
 }
 
 impl Progress for Deadline {
-    fn checkpoint_every(&self) -> usize {
-        1
-    }
-    fn on_checkpoint(&mut self, _state: &TrainState) -> ControlFlow<()> {
+    fn after_epoch(&mut self) -> ControlFlow<()> {
         if Instant::now() >= self.at {
             self.cut = true;
             return ControlFlow::Break(());
