@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod pad;
+pub mod subwords;
 mod tokenizer;
 mod vocab;
 

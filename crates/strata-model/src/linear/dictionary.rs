@@ -1,8 +1,8 @@
 //! fastText's dictionary for the supervised model: the words of the training texts with at
 //! least `min_count` occurrences, most frequent first (ties in first-seen order), with `</s>`
-//! counted once per text as fastText counts its end-of-line; and fastText's string hash
-//! (FNV-1a over the UTF-8 bytes, each byte sign-extended as fastText's `int8_t` cast does),
-//! which its word n-gram and character n-gram buckets are built from.
+//! counted once per text as fastText counts its end-of-line. fastText's string hash, which its
+//! word n-gram and character n-gram buckets are built from, is `strata_text::subwords`'s
+//! (shared with the skip-gram's subwords) and re-exported here.
 
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -10,20 +10,7 @@ use std::collections::HashMap;
 /// fastText's end-of-text word, appended to every text.
 pub const EOS: &str = "</s>";
 
-/// fastText's `Dictionary::hash`.
-pub fn fasttext_hash(word: &str) -> u32 {
-    word.bytes().fold(FNV_OFFSET, fnv_step)
-}
-
-/// The hash of the empty string, where every hash starts.
-pub(crate) const FNV_OFFSET: u32 = 2_166_136_261;
-
-/// One byte of [`fasttext_hash`] (character n-grams hash incrementally with it).
-#[inline]
-pub(crate) fn fnv_step(h: u32, byte: u8) -> u32 {
-    // fastText: `h ^ uint32_t(int8_t(c))` — bytes ≥ 0x80 are sign-extended
-    (h ^ byte as i8 as i32 as u32).wrapping_mul(16_777_619)
-}
+pub use strata_text::subwords::fasttext_hash;
 
 /// No word in this slot of the lookup table.
 const EMPTY: u32 = u32::MAX;
@@ -114,24 +101,6 @@ impl Dictionary {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hash_is_fnv1a_with_signed_bytes() {
-        // FNV-1a of "" is the offset basis; of "a" the textbook value (ASCII is unaffected)
-        assert_eq!(fasttext_hash(""), 2_166_136_261);
-        assert_eq!(fasttext_hash("a"), 0xe40c292c);
-        // "é" is 0xC3 0xA9: sign extension XORs 0xFFFFFFC3, not 0xC3, so it differs from FNV-1a
-        let mut plain: u32 = 2_166_136_261;
-        for b in "é".bytes() {
-            plain = (plain ^ u32::from(b)).wrapping_mul(16_777_619);
-        }
-        assert_ne!(fasttext_hash("é"), plain);
-        let mut signed: u32 = 2_166_136_261;
-        for b in [0xFFFF_FFC3u32, 0xFFFF_FFA9] {
-            signed = (signed ^ b).wrapping_mul(16_777_619);
-        }
-        assert_eq!(fasttext_hash("é"), signed);
-    }
 
     #[test]
     fn build_counts_eos_per_text_sorts_stably_and_cuts_at_min_count() {

@@ -10,9 +10,10 @@
 //! lower-casing when it is not ASCII.
 
 use rayon::prelude::*;
+use strata_text::subwords::{char_ngrams, fasttext_hash};
 use strata_text::{Segmenter, Tokenizer, TokenizerConfig};
 
-use crate::linear::dictionary::{fasttext_hash, fnv_step, EOS, FNV_OFFSET};
+use crate::linear::dictionary::EOS;
 use crate::linear::LinearModel;
 
 /// fastText's multiplier for word n-gram hashes (`Dictionary::addWordNgrams`).
@@ -195,35 +196,6 @@ impl Scratch {
     }
 }
 
-/// fastText's `computeSubwords` of `<word>`: the hash of every character n-gram with
-/// `minn <= n <= maxn` characters (UTF-8 aware), leaving out the lone `<` and `>`.
-fn char_ngrams(word: &str, minn: usize, maxn: usize, bow: &mut Vec<u8>, mut emit: impl FnMut(u32)) {
-    bow.clear();
-    bow.push(b'<');
-    bow.extend_from_slice(word.as_bytes());
-    bow.push(b'>');
-    let len = bow.len();
-    let continuation = |b: u8| b & 0xC0 == 0x80;
-    for i in 0..len {
-        if continuation(bow[i]) {
-            continue;
-        }
-        let (mut h, mut j, mut n) = (FNV_OFFSET, i, 1);
-        while j < len && n <= maxn {
-            h = fnv_step(h, bow[j]);
-            j += 1;
-            while j < len && continuation(bow[j]) {
-                h = fnv_step(h, bow[j]);
-                j += 1;
-            }
-            if n >= minn && !(n == 1 && (i == 0 || j == len)) {
-                emit(h);
-            }
-            n += 1;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,26 +208,6 @@ mod tests {
         let config = LinearConfig { dim: 2, word_ngrams, buckets: 1000, minn, maxn, ..Default::default() };
         let labels = LabelMap::from_vec(vec!["a".into(), "b".into()]);
         LinearModel::new(config, TokenizerConfig::default(), Dictionary::from_words(words, counts), labels, 1)
-    }
-
-    fn ngrams_of(word: &str, minn: usize, maxn: usize) -> Vec<u32> {
-        let mut v = Vec::new();
-        char_ngrams(word, minn, maxn, &mut Vec::new(), |h| v.push(h));
-        v
-    }
-
-    #[test]
-    fn char_ngrams_are_fasttexts_substrings() {
-        // <ab>: n=1 skips '<' and '>', so a, b; n=2: <a ab b>; n=3: <ab ab>
-        let want: Vec<u32> = ["a", "<a", "<ab", "ab", "b", "ab>", "b>"].iter().map(|s| fasttext_hash(s)).collect();
-        let mut got = ngrams_of("ab", 1, 3);
-        let mut w = want.clone();
-        got.sort();
-        w.sort();
-        assert_eq!(got, w);
-        // multi-byte characters count as one: "é" is two bytes but one character
-        let want: Vec<u32> = ["<é", "é>"].iter().map(|s| fasttext_hash(s)).collect();
-        assert_eq!(ngrams_of("é", 2, 2), want);
     }
 
     #[test]
