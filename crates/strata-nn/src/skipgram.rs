@@ -17,6 +17,16 @@
 //! repeated context or noise word) sees its first update on the second visit, as in word2vec.c.
 //! (word2vec.c applies `neu1e` after every context and uses the context's vector as input; this
 //! is the paper's form, centre as input, which is the same objective summed over the window.)
+//!
+//! # Subwords (fastText, Bojanowski et al. 2017)
+//!
+//! With subwords the centre word's input vector is the mean of several rows of the input
+//! matrix — its own row and its character n-grams' bucket rows, `rows` `[n]` (repeats count
+//! twice, as in fastText) — `h = (1/n)·Σ_r W_r`. [`step_subwords`] forms `h`, makes the step
+//! above on it, and adds the change of `h`, `neu1e`, to every one of the rows, as fastText's
+//! `Model::update` does for skip-gram (it divides by `n` only for the supervised model). Each
+//! row thus moves by `−lr·∂L/∂h = −lr·n·∂L/∂W_r` (per occurrence): one SGD step with rate
+//! `lr·n` on the input rows and `lr` on the output rows. ([`loss_subwords`] is the reference.)
 
 use crate::activations::exp;
 
@@ -31,11 +41,17 @@ const FOLD_BELOW: f64 = 1e-200;
 /// The objective of one centre word, computed independently of [`step`] in f64 (the reference
 /// the finite-difference test differentiates).
 pub fn loss(input: &[f32], output: &[f32], contexts: &[u32], negatives: &[u32]) -> f64 {
+    let input: Vec<f64> = input.iter().map(|&x| x as f64).collect();
+    loss_f64(&input, output, contexts, negatives)
+}
+
+/// [`loss`] for an input vector held in f64.
+fn loss_f64(input: &[f64], output: &[f32], contexts: &[u32], negatives: &[u32]) -> f64 {
     let d = input.len();
     let k = per_context(contexts, negatives);
     let dot = |id: u32| -> f64 {
         let u = &output[id as usize * d..][..d];
-        u.iter().zip(input).map(|(&a, &b)| a as f64 * b as f64).sum()
+        u.iter().zip(input).map(|(&a, &b)| a as f64 * b).sum()
     };
     let softplus = |x: f64| x.max(0.0) + (-x.abs()).exp().ln_1p(); // −ln σ(−x)
     let mut total = 0.0;
@@ -127,6 +143,65 @@ fn step_body(
     -(log_sum + likelihood.ln())
 }
 
+/// [`loss`] with the centre word's input vector the mean of `rows` of `input` `[R, D]` (see
+/// the module doc), rows `dim` wide, in f64 throughout.
+pub fn loss_subwords(
+    input: &[f32],
+    dim: usize,
+    rows: &[u32],
+    output: &[f32],
+    contexts: &[u32],
+    negatives: &[u32],
+) -> f64 {
+    let d = dim;
+    let mut h = vec![0.0f64; d];
+    for &r in rows {
+        for (m, &w) in h.iter_mut().zip(&input[r as usize * d..][..d]) {
+            *m += w as f64;
+        }
+    }
+    h.iter_mut().for_each(|m| *m /= rows.len() as f64);
+    loss_f64(&h, output, contexts, negatives)
+}
+
+/// One [`step`] for a centre word whose input vector is the mean of `rows` of `input` `[R, D]`,
+/// fastText's way (see the module doc): every row gets the change of the mean. `hidden` and
+/// `neu1e` `[D]` are scratch. Returns the loss before the step.
+#[allow(clippy::too_many_arguments)]
+pub fn step_subwords(
+    input: &mut [f32],
+    rows: &[u32],
+    output: &mut [f32],
+    contexts: &[u32],
+    negatives: &[u32],
+    lr: f32,
+    hidden: &mut [f32],
+    neu1e: &mut [f32],
+) -> f64 {
+    assert!(!rows.is_empty(), "skipgram::step_subwords: a centre word has at least its own row");
+    let d = hidden.len();
+    hidden.fill(0.0);
+    for &r in rows {
+        add(hidden, &input[r as usize * d..][..d]);
+    }
+    // fastText's `hidden.mul(1.0 / input.size())`
+    let scale = 1.0 / rows.len() as f32;
+    hidden.iter_mut().for_each(|h| *h *= scale);
+    let l = step(hidden, output, contexts, negatives, lr, neu1e);
+    for &r in rows {
+        add(&mut input[r as usize * d..][..d], neu1e);
+    }
+    l
+}
+
+/// `a += b`, element-wise (no FMA: the same bits in every build).
+#[inline(always)]
+fn add(a: &mut [f32], b: &[f32]) {
+    for (x, &y) in a.iter_mut().zip(b) {
+        *x += y;
+    }
+}
+
 /// Noise ids per context, `K`.
 fn per_context(contexts: &[u32], negatives: &[u32]) -> usize {
     if contexts.is_empty() {
@@ -192,6 +267,47 @@ mod tests {
         }
         // Row 0 is in no list: untouched.
         assert_eq!(&u1[..D], &u[..D]);
+    }
+
+    /// The centre word is input rows 0 (its own), 2 and 3, with 2 twice (a repeated n-gram);
+    /// row 1 belongs to another word.
+    const ROWS: [u32; 4] = [0, 2, 3, 2];
+
+    #[test]
+    fn subword_step_is_an_sgd_step_on_the_mean_of_its_rows() {
+        let mut rng = Rng::new(12);
+        let (w, u) = (random(4 * D, &mut rng), random(6 * D, &mut rng));
+        let lr = 0.5f32;
+        let (mut w1, mut u1) = (w.clone(), u.clone());
+        let (mut hidden, mut neu1e) = (vec![0.0; D], vec![0.0; D]);
+        let reported = step_subwords(&mut w1, &ROWS, &mut u1, &CONTEXTS, &NEGATIVES, lr, &mut hidden, &mut neu1e);
+        let reference = loss_subwords(&w, D, &ROWS, &u, &CONTEXTS, &NEGATIVES);
+        assert!((reported - reference).abs() < 1e-5 * reference, "step's loss {reported} vs {reference}");
+        // Each input row moved by −lr·n·∂L/∂row (fastText gives every row the mean's change),
+        // each output row by −lr·∂L/∂row.
+        let n = ROWS.len() as f64;
+        let grad = |before: &[f32], after: &[f32], rate: f64| -> Vec<f32> {
+            before.iter().zip(after).map(|(&b, &a)| ((b as f64 - a as f64) / rate) as f32).collect()
+        };
+        for worst in [
+            check("skipgram.subword_rows", &w, &grad(&w, &w1, lr as f64 * n), |p| {
+                loss_subwords(p, D, &ROWS, &u, &CONTEXTS, &NEGATIVES)
+            }),
+            check("skipgram.output", &u, &grad(&u, &u1, lr as f64), |p| {
+                loss_subwords(&w, D, &ROWS, p, &CONTEXTS, &NEGATIVES)
+            }),
+        ] {
+            assert!(worst < 1e-2, "subword skipgram max rel diff {worst}");
+        }
+        // Row 1 is not the centre word's: untouched; its rows moved; and a single row is the
+        // plain step.
+        assert_eq!(&w1[D..2 * D], &w[D..2 * D]);
+        assert!(ROWS.iter().all(|&r| w1[r as usize * D..][..D] != w[r as usize * D..][..D]));
+        let (mut alone, mut u2, mut v) = (w.clone(), u.clone(), w[..D].to_vec());
+        step_subwords(&mut alone, &[0], &mut u2, &CONTEXTS, &NEGATIVES, lr, &mut hidden, &mut neu1e);
+        let mut u3 = u.clone();
+        step(&mut v, &mut u3, &CONTEXTS, &NEGATIVES, lr, &mut neu1e);
+        assert_eq!((&alone[..D], &u2), (&v[..], &u3));
     }
 
     #[test]
