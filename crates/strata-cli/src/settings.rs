@@ -233,7 +233,7 @@ impl TrainArgs {
 
 /// Longest character n-gram `--maxn` takes: longer ones are whole words in practice, and each
 /// word gives `len × (maxn − minn + 1)` rows.
-const MAX_CHAR_NGRAM: usize = 20;
+pub(crate) const MAX_CHAR_NGRAM: usize = 20;
 
 impl TrainArgs {
     /// `--model linear`: fastText's supervised model with its flags (`args_linear.rs`), 25

@@ -36,6 +36,22 @@ pub struct SkipGramRecord {
     pub lr: f32,
     /// Mean negative-sampling loss of the last epoch.
     pub loss: Option<f64>,
+    /// fastText's subwords, when they were used (absent otherwise, and in folders from before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subwords: Option<SubwordRecord>,
+}
+
+/// The skip-gram's character n-grams (fastText's `-minn`, `-maxn`, `-bucket`): every word's
+/// `embedding.weight` row is the mean of its own vector and its n-grams' (its n-grams' alone
+/// for a word below `min_count`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubwordRecord {
+    pub minn: usize,
+    pub maxn: usize,
+    pub buckets: usize,
+    /// Distinct buckets the vocabulary's n-grams fell into (the bucket rows trained).
+    pub bucket_rows: usize,
 }
 
 /// The language model's settings and its held-out perplexity.

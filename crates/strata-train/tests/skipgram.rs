@@ -1,10 +1,13 @@
 //! Skip-gram pretraining, end to end on small synthetic corpora: it learns planted structure,
 //! its loss falls, it is deterministic for a seed and thread count, and it leaves alone the
-//! rows it must not train (padding, words below `min_count`).
+//! rows it must not train (padding, words below `min_count`). With fastText's subwords it
+//! learns the same structure, is as reproducible, and gives a word below `min_count` the
+//! vector of its character n-grams.
 
 use strata_nn::Rng;
 use strata_train::pretrain::corpus::Corpus;
-use strata_train::pretrain::skipgram::{train, SkipGramConfig, SkipGramEpoch};
+use strata_train::pretrain::skipgram::{train, train_with_subwords, SkipGramConfig, SkipGramEpoch};
+use strata_train::pretrain::subwords::{Subwords, WordNgrams};
 
 /// Words 1..=20 form group A and 21..=40 group B; each document draws 40 words from one group,
 /// so words co-occur only within their group. 60 is a rare word seen twice (below min_count).
@@ -119,4 +122,62 @@ fn padding_and_rare_rows_stay_and_rare_words_are_not_context() {
     }
     let (trained_without, _) = run(&without, &cfg);
     assert_eq!(trained, trained_without, "a word below min_count changed the others' training");
+}
+
+/// The corpus's words for subwords: six random letters per id (so words share few n-grams by
+/// chance), and the rare word is word 1 with an "s" (it shares most of word 1's n-grams).
+fn words() -> Vec<String> {
+    let mut rng = Rng::new(42);
+    let mut words: Vec<String> =
+        (0..VOCAB).map(|_| (0..6).map(|_| char::from(b'a' + rng.below(26) as u8)).collect()).collect();
+    words[0].clear();
+    words[RARE as usize] = format!("{}s", words[1]);
+    words
+}
+
+fn run_subwords(corpus: &Corpus, cfg: &SkipGramConfig) -> (Vec<f32>, Vec<SkipGramEpoch>) {
+    let ngrams = WordNgrams::new(&words(), Subwords { minn: 3, maxn: 6, buckets: 2_000_000 });
+    let mut vectors = init(cfg.dim);
+    let history = train_with_subwords(corpus, &ngrams, &mut vectors, cfg, &mut |_| {});
+    (vectors, history)
+}
+
+#[test]
+fn subwords_learn_which_words_share_contexts_and_are_reproducible() {
+    let corpus = grouped_corpus(400, 1);
+    for threads in [1, 2] {
+        let cfg = config(threads, 7);
+        let (a, history) = run_subwords(&corpus, &cfg);
+        let (b, again) = run_subwords(&corpus, &cfg);
+        assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()), "threads {threads}: not reproducible");
+        let bits = |h: &[SkipGramEpoch]| h.iter().map(|e| e.loss.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&history), bits(&again));
+        let (within, across) = within_and_across(&a, cfg.dim);
+        let losses: Vec<f64> = history.iter().map(|e| e.loss).collect();
+        println!("subwords, threads {threads}: within {within:.3}, across {across:.3}, losses {losses:?}");
+        assert!(within > across + 0.5, "threads {threads}: within {within} vs across {across}");
+        assert!(losses.windows(2).all(|w| w[1] < w[0]), "threads {threads}: loss must fall: {losses:?}");
+        // not word2vec's vectors: the n-grams took part
+        let (plain, _) = run(&corpus, &cfg);
+        assert_ne!(a, plain);
+        assert_ne!(a, run_subwords(&corpus, &config(threads, 8)).0, "threads {threads}: the seed must matter");
+    }
+}
+
+#[test]
+fn a_word_below_min_count_gets_the_vector_of_its_ngrams() {
+    let corpus = grouped_corpus(400, 1);
+    let cfg = config(2, 7);
+    let (trained, _) = run_subwords(&corpus, &cfg);
+    let (dim, untouched) = (cfg.dim, init(cfg.dim));
+    let row = |v: &[f32], id: u32| v[id as usize * dim..][..dim].to_vec();
+    assert_eq!(row(&trained, 0), row(&untouched, 0), "padding has no n-grams and keeps its row");
+    let rare = row(&trained, RARE);
+    assert!(rare != row(&untouched, RARE) && rare.iter().all(|x| x.is_finite()), "{rare:?}");
+    // "xxxxxxs" shares most n-grams with "xxxxxx", word 1 of group A, and no context with any
+    // word: its n-grams alone place it with group A, away from group B
+    let to_word_1 = cosine(&trained, dim, RARE, 1);
+    let nearest_other = (GROUP + 1..=2 * GROUP).map(|id| cosine(&trained, dim, RARE, id)).fold(f32::MIN, f32::max);
+    println!("rare word: cosine {to_word_1:.3} to word 1, at most {nearest_other:.3} to group B");
+    assert!(to_word_1 > nearest_other + 0.2, "{to_word_1} vs {nearest_other}");
 }

@@ -7,13 +7,14 @@
 use strata_model::error::ModelError;
 use strata_model::model::{LayerSpec, ModelConfig, ModelSettings};
 use strata_model::pretrained::{
-    LmRecord, Pretrained, PretrainedFile, SkipGramRecord, PRETRAINED_FORMAT, PRETRAINED_FORMAT_VERSION,
+    LmRecord, Pretrained, PretrainedFile, SkipGramRecord, SubwordRecord, PRETRAINED_FORMAT, PRETRAINED_FORMAT_VERSION,
 };
 use strata_nn::{init, Cell, ParamStore, Rng};
 use strata_text::{Tokenizer, TokenizerConfig};
 use strata_train::pretrain::corpus::Corpus;
 use strata_train::pretrain::language_model::{self, LanguageModel, LmConfig, LmEpoch, LmLevel, LmProgress, LmState};
 use strata_train::pretrain::skipgram::{self, SkipGramConfig, SkipGramEpoch};
+use strata_train::pretrain::subwords::{Subwords, WordNgrams};
 
 use crate::WorkflowError;
 
@@ -55,6 +56,8 @@ pub struct PretrainSettings {
     pub objective: Objective,
     /// `dim` is overwritten with the model's embedding width.
     pub skipgram: SkipGramConfig,
+    /// fastText's character n-grams for the skip-gram (`--maxn` > 0); `None` is word2vec's.
+    pub subwords: Option<Subwords>,
     pub lm: LmConfig,
     /// Fraction of the documents held out (seeded) for the language model's perplexity.
     pub validation_split: f64,
@@ -190,6 +193,14 @@ pub fn plan(docs: &Documents, s: &PretrainSettings) -> Result<PretrainPlan, Work
     strata_model::limits::check_training(&config, s.lm.bptt, s.lm.batch_size)?;
     let levels = lm_levels(&config)?;
     let objective = resolve_objective(s.objective, &levels)?;
+    if s.subwords.is_some() && !objective.skipgram() {
+        return Err(ModelError::Flag {
+            flag: "--maxn",
+            problem: format!("subwords are the skip-gram's, and --objective {} trains none", objective.name()),
+            hint: Some("use --objective skipgram or both, or leave out --maxn"),
+        }
+        .into());
+    }
     Ok(PretrainPlan { config, levels, objective })
 }
 
@@ -209,6 +220,9 @@ pub fn pretrain<P: PretrainProgress>(
     }
     let mut sg_epochs = Vec::new();
     let mut vectors = None;
+    // (also on a resumed run, whose config.json must read as the uninterrupted run's)
+    let ngrams = s.subwords.filter(|_| objective.skipgram()).map(|sw| word_ngrams(docs, sw));
+    let bucket_rows = ngrams.as_ref().map(WordNgrams::distinct_buckets);
     // a resumed LM carries its embedding: skip-gram's vectors are already in it
     if objective.skipgram() && objective.lm() && resume.lm.is_some() {
         sg_epochs = resume.skipgram.clone().unwrap_or_default();
@@ -216,7 +230,11 @@ pub fn pretrain<P: PretrainProgress>(
         let mut w = vec![0.0f32; v * e];
         init::uniform(&mut w, config.embedding_init, &mut Rng::derive(s.seed, 0x5347));
         let cfg = SkipGramConfig { dim: e, seed: s.seed, ..s.skipgram.clone() };
-        sg_epochs = skipgram::train(&docs.train, &mut w, &cfg, &mut |r| progress.on_skipgram_epoch(r));
+        let on_epoch = &mut |r: &SkipGramEpoch| progress.on_skipgram_epoch(r);
+        sg_epochs = match &ngrams {
+            None => skipgram::train(&docs.train, &mut w, &cfg, on_epoch),
+            Some(ngrams) => skipgram::train_with_subwords(&docs.train, ngrams, &mut w, &cfg, on_epoch),
+        };
         if let Some(r) = sg_epochs.iter().find(|r| !r.loss.is_finite()) {
             let why = format!("the loss became {} in epoch {}", r.loss, r.epoch);
             return Err(WorkflowError::Diverged { run: "skip-gram".into(), why: why + " (lower --sg-lr)" });
@@ -248,10 +266,23 @@ pub fn pretrain<P: PretrainProgress>(
         let range = tensors.add("embedding.weight", &[v, e]);
         tensors.data[range].copy_from_slice(&w);
     }
-    let ran = Ran { objective, lm_levels: &plan.lm, skipgram: &sg_epochs, lm: &lm_epochs };
+    let ran = Ran { objective, lm_levels: &plan.lm, skipgram: &sg_epochs, bucket_rows, lm: &lm_epochs };
     let file = folder_file(docs, s, config, &ran);
     let pretrained = Pretrained { file, tensors, tokenizer: docs.tokenizer.clone() };
     Ok(Pretraining { pretrained, objective, skipgram: sg_epochs, lm: lm_epochs })
+}
+
+/// Every corpus id's character n-grams: the tokenizer's word for each id below the vocabulary
+/// size (none for padding and the OOV token, which is no word).
+fn word_ngrams(docs: &Documents, subwords: Subwords) -> WordNgrams {
+    let mut words = vec![""; docs.train.vocab_size];
+    let oov = docs.tokenizer.config.oov_token.as_deref();
+    for (word, &id) in docs.tokenizer.word_index() {
+        if (id as usize) < words.len() && Some(word.as_str()) != oov {
+            words[id as usize] = word;
+        }
+    }
+    WordNgrams::new(&words, subwords)
 }
 
 /// A checkpoint is resumed only into the run that wrote it: the same vocabulary, width and
@@ -283,12 +314,14 @@ struct Ran<'a> {
     objective: Objective,
     lm_levels: &'a [LmLevel],
     skipgram: &'a [SkipGramEpoch],
+    /// With subwords: the distinct buckets trained.
+    bucket_rows: Option<usize>,
     lm: &'a [LmEpoch],
 }
 
 /// `config.json` of the finished run: what was trained, with which settings, on how much text.
 fn folder_file(docs: &Documents, s: &PretrainSettings, config: ModelConfig, ran: &Ran) -> PretrainedFile {
-    let Ran { objective, lm_levels, skipgram: sg_epochs, lm: lm_epochs } = *ran;
+    let Ran { objective, lm_levels, skipgram: sg_epochs, bucket_rows, lm: lm_epochs } = *ran;
     let mut levels = vec!["embedding".to_string()];
     if objective.lm() {
         levels.extend(lm_levels.iter().map(|l| l.name.clone()));
@@ -310,6 +343,12 @@ fn folder_file(docs: &Documents, s: &PretrainSettings, config: ModelConfig, ran:
             epochs: sk.epochs,
             lr: sk.lr,
             loss: sg_epochs.last().map(|r| r.loss),
+            subwords: s.subwords.map(|sw| SubwordRecord {
+                minn: sw.minn,
+                maxn: sw.maxn,
+                buckets: sw.buckets,
+                bucket_rows: bucket_rows.unwrap_or(0),
+            }),
         }),
         lm: objective.lm().then(|| LmRecord {
             epochs: lm.epochs,

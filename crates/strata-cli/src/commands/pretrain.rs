@@ -19,11 +19,13 @@ use strata_model::zoo::{self, Knobs};
 use strata_train::pretrain::language_model::{LmConfig, LmEpoch, LmProgress, LmState};
 use strata_train::pretrain::lm_checkpoint::{checkpoint_exists, load_checkpoint, save_checkpoint};
 use strata_train::pretrain::skipgram::{SkipGramConfig, SkipGramEpoch};
+use strata_train::pretrain::subwords::Subwords;
 use strata_workflow::pretrain::{self as workflow, Objective, PretrainProgress, PretrainSettings, Resume};
 
 use crate::args::PretrainArgs;
 use crate::progress::{float, note};
 use crate::run_args::RunArgs;
+use crate::settings::MAX_CHAR_NGRAM;
 use strata_train::history::thousands;
 
 /// `Skip-gram 1/5 - 12s - loss: 2.3456 - 812,345 words/s`
@@ -111,6 +113,28 @@ impl PretrainProgress for Printer {
     }
 }
 
+impl PretrainArgs {
+    /// `--minn`, `--maxn`, `--sg-buckets` checked: `None` when `--maxn` is 0 (no subwords).
+    fn subwords(&self) -> Result<Option<Subwords>> {
+        let (minn, maxn, buckets) = (self.minn, self.maxn, self.sg_buckets);
+        if maxn == 0 {
+            return Ok(None);
+        }
+        if maxn > MAX_CHAR_NGRAM {
+            bail!("--maxn {maxn} is more than {MAX_CHAR_NGRAM} characters (hint: fastText's skip-gram uses --minn 3 --maxn 6)");
+        }
+        if minn == 0 || minn > maxn {
+            bail!(
+                "--minn {minn} and --maxn {maxn} are no range of character n-gram lengths (hint: 1 ≤ minn ≤ maxn, e.g. --minn 3 --maxn 6; --maxn 0 turns subwords off)"
+            );
+        }
+        if buckets == 0 {
+            bail!("--sg-buckets 0 leaves the character n-grams nowhere to go (hint: fastText uses 2000000, or leave out --maxn)");
+        }
+        Ok(Some(Subwords { minn, maxn, buckets }))
+    }
+}
+
 /// Pretraining keeps more words than a classifier's recipe (seed 10000): unlabelled text is
 /// plentiful, and a classifier started from the folder takes its vocabulary.
 const PRETRAIN_NUM_WORDS: usize = 20000;
@@ -178,6 +202,7 @@ impl PretrainArgs {
             bail!("--sample must be a non-negative number (hint: 0 turns subsampling off; word2vec uses 1e-4)");
         }
         strata_model::limits::check_layers(self.layers)?;
+        let subwords = self.subwords()?;
         let knobs = Knobs { units: self.units, layers: self.layers, sentences: None };
         let model = crate::settings::model_settings(self.model, self.model_file.as_deref(), embedding_dim, knobs)?;
         let threads = rayon::current_num_threads();
@@ -185,6 +210,7 @@ impl PretrainArgs {
             text: self.text.config(num_words),
             model,
             objective: self.objective.into(),
+            subwords,
             skipgram: SkipGramConfig {
                 dim: embedding_dim,
                 window: self.window,

@@ -11,3 +11,4 @@ pub mod lm_checkpoint;
 mod lm_network;
 mod lm_stream;
 pub mod skipgram;
+pub mod subwords;

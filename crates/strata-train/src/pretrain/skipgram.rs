@@ -27,6 +27,17 @@
 //! two, the merge took 0.5 s of a 23 s epoch (2%) and the epoch's loss was 2.53 against one
 //! thread's 2.44 (the staleness), with the same neighbours for "good", "bad", "boring". The
 //! two-thread speed-up itself could not be measured on the shared two-core machine we had.
+//!
+//! # Subwords
+//!
+//! [`train_with_subwords`] is fastText's skip-gram (Bojanowski et al. 2017): a centre word's
+//! input vector is the mean of its own row and its character n-grams' bucket rows, and the
+//! step's change of that mean goes to every one of those rows (`strata_nn::skipgram::
+//! step_subwords`). The input matrix then holds the buckets the vocabulary uses after the word
+//! rows (`subwords.rs`), each copy too, so the copies cost `threads·(2V + B)·D·4` bytes for `B`
+//! used buckets; the merge folds touched bucket rows like word rows. At the end every word's
+//! row is its fastText vector, the mean of its rows — a word below `min_count` gets the mean
+//! of its n-grams' rows, as fastText gives vectors to words outside its dictionary.
 
 use std::ops::Range;
 use std::time::Instant;
@@ -35,6 +46,7 @@ use rayon::prelude::*;
 use strata_nn::{skipgram as sgns, Rng};
 
 use super::corpus::Corpus;
+use super::subwords::{SubwordRows, WordNgrams};
 
 /// word2vec's knobs, with word2vec's defaults where they serve short-text classifiers.
 #[derive(Clone, Debug, PartialEq)]
@@ -92,19 +104,50 @@ pub fn train(
     cfg: &SkipGramConfig,
     on_epoch: &mut dyn FnMut(&SkipGramEpoch),
 ) -> Vec<SkipGramEpoch> {
+    train_inner(corpus, None, vectors, cfg, on_epoch)
+}
+
+/// [`train`] with fastText's subwords: a centre word's input vector is the mean of its row and
+/// its n-grams' bucket rows (`ngrams` covers every corpus id), and every row of the vocabulary
+/// — a word below `min_count` too, from its n-grams alone — becomes its fastText vector (see
+/// `subwords.rs`). Padding and words without n-grams that are not trained keep their rows.
+pub fn train_with_subwords(
+    corpus: &Corpus,
+    ngrams: &WordNgrams,
+    vectors: &mut [f32],
+    cfg: &SkipGramConfig,
+    on_epoch: &mut dyn FnMut(&SkipGramEpoch),
+) -> Vec<SkipGramEpoch> {
+    assert_eq!(ngrams.len(), corpus.vocab_size, "skipgram::train_with_subwords: n-grams for every corpus id");
+    train_inner(corpus, Some(ngrams), vectors, cfg, on_epoch)
+}
+
+fn train_inner(
+    corpus: &Corpus,
+    ngrams: Option<&WordNgrams>,
+    vectors: &mut [f32],
+    cfg: &SkipGramConfig,
+    on_epoch: &mut dyn FnMut(&SkipGramEpoch),
+) -> Vec<SkipGramEpoch> {
     let dim = cfg.dim;
     assert_eq!(vectors.len(), corpus.vocab_size * dim, "skipgram::train: vectors must be [vocab_size, dim]");
     let threads = cfg.threads.max(1);
     let vocab = Vocab::new(corpus, cfg.min_count);
     let stream = Stream::new(corpus, &vocab, threads);
+    let subwords = ngrams.map(|n| SubwordRows::new(&vocab.ids, n));
     let run = Run {
         cfg,
         stream: &stream,
         keep: keep_probabilities(&vocab.counts, cfg.sample),
         noise: noise_table(&vocab.counts, cfg.seed),
         total_words: stream.tokens.len() as f64 * cfg.epochs as f64,
+        subwords: subwords.as_ref(),
     };
-    let mut base = Shard::new(vocab.gather(vectors, dim), dim);
+    let mut input = vocab.gather(vectors, dim);
+    if let Some(sw) = &subwords {
+        input.extend(sw.init(dim, cfg.seed));
+    }
+    let mut base = Shard::new(input, vocab.ids.len(), dim);
     let mut copies: Vec<Shard> = if threads > 1 { vec![base.clone(); threads] } else { Vec::new() };
     let mut history = Vec::with_capacity(cfg.epochs);
     for epoch in 0..cfg.epochs {
@@ -140,7 +183,10 @@ pub fn train(
         on_epoch(&record);
         history.push(record);
     }
-    vocab.scatter(&base.input, vectors, dim);
+    match &subwords {
+        None => vocab.scatter(&base.input, vectors, dim),
+        Some(sw) => sw.compose(&base.input, &vocab.dense, vectors, dim),
+    }
     history
 }
 
@@ -257,8 +303,8 @@ fn noise_table(counts: &[u64], seed: u64) -> Vec<u32> {
 /// The RNG stream of the noise table's shuffle; block streams are `epoch << 32 | block`.
 const NOISE_STREAM: u64 = u64::MAX;
 
-/// Input and output matrices `[V, D]` of the trained words, and which rows changed since the
-/// last merge.
+/// Input matrix `[V + B, D]` (the trained words' rows, then with subwords the used bucket
+/// rows) and output matrix `[V, D]`, and which rows changed since the last merge.
 #[derive(Clone)]
 struct Shard {
     input: Vec<f32>,
@@ -268,13 +314,14 @@ struct Shard {
 }
 
 impl Shard {
-    fn new(input: Vec<f32>, dim: usize) -> Shard {
+    /// `input` holds `output_rows` word rows and any bucket rows after them.
+    fn new(input: Vec<f32>, output_rows: usize, dim: usize) -> Shard {
         let rows = input.len() / dim.max(1);
         Shard {
-            output: vec![0.0; input.len()],
+            output: vec![0.0; output_rows * dim],
             input,
             input_touched: vec![false; rows],
-            output_touched: vec![false; rows],
+            output_touched: vec![false; output_rows],
         }
     }
 }
@@ -293,6 +340,8 @@ struct Run<'a> {
     noise: Vec<u32>,
     /// `epochs × N`, the denominator of the learning-rate decay.
     total_words: f64,
+    /// With subwords: each centre word's input rows.
+    subwords: Option<&'a SubwordRows>,
 }
 
 impl Run<'_> {
@@ -303,7 +352,7 @@ impl Run<'_> {
         let mut rng = Rng::derive(cfg.seed, (epoch as u64) << 32 | index as u64);
         let mut noise_at = rng.below(self.noise.len().max(1));
         let (mut sentence, mut contexts, mut negatives) = (Vec::new(), Vec::new(), Vec::new());
-        let mut neu1e = vec![0.0f32; dim];
+        let (mut neu1e, mut hidden) = (vec![0.0f32; dim], vec![0.0f32; dim]);
         let mut stats = BlockStats::default();
         let Shard { input, output, input_touched, output_touched } = shard;
         for range in &self.stream.sentences[block.clone()] {
@@ -332,9 +381,20 @@ impl Run<'_> {
                 for &row in contexts.iter().chain(&negatives) {
                     output_touched[row as usize] = true;
                 }
-                input_touched[centre as usize] = true;
-                let v = &mut input[centre as usize * dim..][..dim];
-                stats.loss += sgns::step(v, output, &contexts, &negatives, lr, &mut neu1e);
+                stats.loss += match self.subwords {
+                    None => {
+                        input_touched[centre as usize] = true;
+                        let v = &mut input[centre as usize * dim..][..dim];
+                        sgns::step(v, output, &contexts, &negatives, lr, &mut neu1e)
+                    }
+                    Some(sw) => {
+                        let rows = sw.centre(centre);
+                        for &r in rows {
+                            input_touched[r as usize] = true;
+                        }
+                        sgns::step_subwords(input, rows, output, &contexts, &negatives, lr, &mut hidden, &mut neu1e)
+                    }
+                };
                 stats.pairs += contexts.len() as u64;
             }
         }
@@ -424,7 +484,7 @@ mod tests {
 
     #[test]
     fn merge_sums_every_copys_change_in_order() {
-        let mut base = Shard::new(vec![1.0, 1.0, 5.0, 5.0], 2);
+        let mut base = Shard::new(vec![1.0, 1.0, 5.0, 5.0], 2, 2);
         let mut copies = vec![base.clone(), base.clone()];
         copies[0].input[0] = 3.0; // +2
         copies[0].input_touched[0] = true;
