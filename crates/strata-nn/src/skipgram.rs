@@ -27,6 +27,9 @@
 //! `Model::update` does for skip-gram (it divides by `n` only for the supervised model). Each
 //! row thus moves by `−lr·∂L/∂h = −lr·n·∂L/∂W_r` (per occurrence): one SGD step with rate
 //! `lr·n` on the input rows and `lr` on the output rows. ([`loss_subwords`] is the reference.)
+//! fastText makes that update once per context, forming the mean anew each time; here it is
+//! made once per centre word over its window, as the plain step is: the same objective, and
+//! the mean of ~20 rows is formed once instead of once per context.
 
 use crate::activations::exp;
 

@@ -345,8 +345,9 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
-    /// Trains one block on `shard`: per sentence, subsample, then one [`sgns::step`] per
-    /// centre word with its dynamic window and `K` noise ids per context.
+    /// Trains one block on `shard`: per sentence, subsample, then one [`sgns::step`] (with
+    /// subwords [`sgns::step_subwords`]) per centre word with its dynamic window and `K` noise
+    /// ids per context.
     fn train_block(&self, shard: &mut Shard, epoch: usize, index: usize, block: &Range<usize>) -> BlockStats {
         let (cfg, dim) = (self.cfg, self.cfg.dim);
         let mut rng = Rng::derive(cfg.seed, (epoch as u64) << 32 | index as u64);
