@@ -611,6 +611,30 @@ mod tests {
     }
 
     #[test]
+    fn multichannel_is_written_only_when_set_and_old_configs_load_without_it() {
+        // a config.json from before --multichannel: one channel, and written back byte for byte
+        let old = r#"{"architecture":"kim-cnn","vocab_size":9,"embedding_dim":4,"layers":[{"type":"conv1d","filters":2,"widths":[3]}],"num_classes":2,"embedding_init":0.25}"#;
+        let c: ModelConfig = serde_json::from_str(old).unwrap();
+        assert!(!c.multichannel);
+        assert_eq!(serde_json::to_string(&c).unwrap(), old);
+        assert_eq!(c.tensor_shapes().unwrap()[0].0, "embedding.weight");
+        let two = ModelConfig { multichannel: true, ..c };
+        let json = serde_json::to_string(&two).unwrap();
+        assert!(json.ends_with(r#""multichannel":true}"#), "{json}");
+        assert_eq!(serde_json::from_str::<ModelConfig>(&json).unwrap(), two);
+        // the static copy comes first, and the first layer reads both copies
+        let shapes = two.tensor_shapes().unwrap();
+        assert_eq!((shapes[0].0.as_str(), &shapes[0].1[..]), (STATIC_EMBEDDING, &[9, 4][..]));
+        assert_eq!(shapes[1].0, "embedding.weight");
+        assert_eq!(two.placed().unwrap()[0].input.width, 8);
+        let m = Model::new(two, 5);
+        let fixed = m.layout.static_embedding.clone().unwrap();
+        assert_eq!((fixed.clone(), m.layout.embedding.clone()), (0..36, 36..72));
+        assert_eq!(m.params.data[fixed], m.params.data[m.layout.embedding.clone()], "both copies start equal");
+        assert!(Group::all(1).all(|g| m.layout.range(g).is_none_or(|r| r.start >= 36)), "in no group");
+    }
+
+    #[test]
     fn layers_that_do_not_fit_are_named() {
         let mut c = ModelConfig::seed(10);
         c.layers = vec![MeanPoolConfig {}.into(), LstmConfig { units: 3, bidirectional: false }.into()];

@@ -45,12 +45,7 @@ mod tests {
         let mut out = vec![9.0; t * b * 2 * e];
         forward(&ids, b, t, &trained, &fixed, e, &mut out);
         // time-major: step 0 of text 0 (id 1), step 0 of text 1 (id 0), then step 1 (ids 2, 1)
-        let want = [
-            [1.0, 1.5, -1.0, -1.5],
-            [0.0, 0.5, -0.0, -0.5],
-            [2.0, 2.5, -2.0, -2.5],
-            [1.0, 1.5, -1.0, -1.5],
-        ];
+        let want = [[1.0, 1.5, -1.0, -1.5], [0.0, 0.5, -0.0, -0.5], [2.0, 2.5, -2.0, -2.5], [1.0, 1.5, -1.0, -1.5]];
         assert_eq!(out, want.concat());
     }
 }

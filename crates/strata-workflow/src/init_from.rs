@@ -72,9 +72,16 @@ pub fn copy_tensors(model: &mut Model, from: &ParamStore, dir: &Path) -> Result<
             .filter(|_| layer != "head");
         let loaded = match source {
             Some(src) if src.shape != spec.shape => {
+                // named as the folder has it (a static copy may come from `embedding.weight`)
                 let message =
-                    format!("tensor {} is {:?} there and {:?} in the new model", spec.name, src.shape, spec.shape);
-                let hint = "give the new model the folder's sizes (--model, --units, --embedding-dim, --layers)";
+                    format!("tensor {} is {:?} there and {:?} in the new model", src.name, src.shape, spec.shape);
+                let channels_differ = model.layout.static_embedding.is_some() && from.find(STATIC_EMBEDDING).is_none();
+                let hint = if channels_differ && layer != "embedding" {
+                    // the lowest level reads E values per word there and 2E here
+                    "a multichannel model's lowest level reads both copies: start it from a pretrained folder (`strata pretrain`) or a multichannel model, or leave out --multichannel"
+                } else {
+                    "give the new model the folder's sizes (--model, --units, --embedding-dim, --layers)"
+                };
                 return Err(DataError::new(&shown, None, message, hint));
             }
             Some(src) => {
@@ -144,7 +151,7 @@ mod tests {
         assert_eq!(init.kind, FolderKind::Pretrained);
         assert_eq!(init.tokenizer.word_index(), p.tokenizer.word_index());
         assert!(init.tensors.find("lm_decoder.weight").is_some(), "every tensor is read");
-        let mut model = Model::new(config, 1);
+        let mut model = Model::new(config.clone(), 1);
         let line = copy_tensors(&mut model, &init.tensors, root.path()).unwrap();
         assert!(line.ends_with("loaded embedding; fresh: lstm_0, head"), "{line}");
         assert_eq!(model.params.get("embedding.weight"), tensors.get("embedding.weight"));
@@ -153,6 +160,9 @@ mod tests {
         let mut wide = Model::new(ModelConfig { embedding_dim: 8, ..ModelConfig::seed(6) }, 1);
         let e = copy_tensors(&mut wide, &init.tensors, root.path()).unwrap_err().to_string();
         assert!(e.contains("embedding.weight") && e.contains("hint"), "{e}");
+        let mut wide = Model::new(ModelConfig { embedding_dim: 8, multichannel: true, ..ModelConfig::seed(6) }, 1);
+        let e = copy_tensors(&mut wide, &init.tensors, root.path()).unwrap_err().to_string();
+        assert!(e.contains("tensor embedding.weight is [6, 4] there and [6, 8]"), "{e}");
         // multichannel: the static copy is filled from the folder's embedding.weight
         let mut two = Model::new(ModelConfig { multichannel: true, ..config.clone() }, 1);
         let line = copy_tensors(&mut two, &init.tensors, root.path()).unwrap();
