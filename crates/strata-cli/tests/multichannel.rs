@@ -140,6 +140,18 @@ fn init_from_fills_the_static_copy_from_the_folder_embedding() {
 }
 
 #[test]
+fn an_experiment_records_multichannel_in_its_results() {
+    let c = case();
+    let mut args = vec!["experiment", "--model", "kim-cnn", "--data", "data.tsv", "--folds", "2", "--out", "exp"];
+    args.extend_from_slice(&["--epochs", "1", "--batch-size", "8", "--maxlen", "12", "--units", "4"]);
+    args.extend_from_slice(&["--embeddings", "vec.txt", "--multichannel", "--threads", "2", "--no-probes"]);
+    let o = c.run(&args);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let results: serde_json::Value = serde_json::from_str(&c.read("exp/results.json")).unwrap();
+    assert_eq!(results["multichannel"], true, "{results}");
+}
+
+#[test]
 fn multichannel_without_pretrained_vectors_is_refused() {
     let c = case();
     let o = train(&c, "run", &["--multichannel"]);
