@@ -126,6 +126,11 @@ pub struct TrainArgs {
     /// Embeddings start uniform in ±A (Keras's Embedding default 0.05; kim-cnn 0.25, Kim's)
     #[arg(long, value_name = "A", help_heading = MODEL)]
     pub embedding_init: Option<f32>,
+    /// Kim's CNN-multichannel: a static copy of the pretrained vectors beside the trained one,
+    /// each token giving [trained ; static] to the layers above (which see twice the embedding
+    /// length). Needs --embeddings or --init-from; with --freeze embedding both copies stay
+    #[arg(long, help_heading = MODEL)]
+    pub multichannel: bool,
     /// adam (Keras defaults), sgd (plain gradient descent) or adadelta (Keras defaults; Kim's
     /// CNN used it with --lr 1.0)
     #[arg(long, value_enum, default_value_t = choices::Optimizer::Adam, help_heading = TRAINING)]

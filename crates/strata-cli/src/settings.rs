@@ -108,6 +108,13 @@ impl TrainArgs {
             }
             model.embedding_init = a;
         }
+        if self.multichannel && self.embeddings.is_none() && self.init_from.is_none() {
+            // a static channel of random numbers is not Kim's model: its point is the vectors
+            bail!(
+                "--multichannel needs pretrained vectors for its static copy (hint: give pretrained vectors with --embeddings FILE or --init-from DIR)"
+            );
+        }
+        model.multichannel = self.multichannel;
         // sizes that would overflow or abort an allocation, before any data is read
         strata_model::limits::check_training(&model.config(num_words, 2), maxlen, batch_size)?;
         let adam_lr = (self.optimizer == choices::Optimizer::Adam).then_some(recipe.adam_lr);
@@ -268,6 +275,7 @@ impl TrainArgs {
             (self.truncating != choices::Side::Pre, "--truncating"),
             (self.aux_weight != crate::args_train::DEFAULT_AUX_WEIGHT, "--aux-weight"),
             (self.text.oov_token != "<OOV>", "--oov-token"),
+            (self.multichannel, "--multichannel"),
         ];
         if let Some((_, flag)) = network_only.iter().chain(&more).find(|(given, _)| *given) {
             let hint = match *flag {

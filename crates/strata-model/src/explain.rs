@@ -189,7 +189,8 @@ struct Read {
 fn read_by_model(saved: &SavedModel, ids: &[Vec<u32>], class: usize) -> Read {
     let model = &saved.model;
     let enc = saved.encoding();
-    let (t, e) = (enc.ids_per_text(), model.config.embedding_dim);
+    // a multichannel model's static copy is an input like the trained one: both channels count
+    let (t, e) = (enc.ids_per_text(), model.config.input_width());
     // which position of the row holds the i-th id, and which slot holds each sentence
     let (row, where_) = placed_with_marks(ids, &enc);
     let kept_sentences: Vec<usize> = (0..ids.len()).filter(|&s| !ids[s].is_empty()).collect();

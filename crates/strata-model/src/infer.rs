@@ -130,11 +130,11 @@ pub fn evaluate_plan(model: &Model, data: &Dataset, plan: &Plan) -> Evaluation {
 }
 
 /// Pooled representation of every layer for each row: the mean embedding over non-padding
-/// tokens (`[N, E]`), and each level's summary vector (`[N, D_k]`, see [`Model::summary`]: a
+/// tokens (`[N, C·E]`, both channels of a multichannel model), and each level's summary vector (`[N, D_k]`, see [`Model::summary`]: a
 /// recurrent layer's last state, else the level's last vector output), in level order.
 pub fn representations(model: &Model, ids: &[u32], t: usize) -> Vec<Vec<f32>> {
     let c = &model.config;
-    let (e, l) = (c.embedding_dim, c.levels());
+    let (e, l) = (c.input_width(), c.levels());
     let dims: Vec<usize> = std::iter::once(e).chain((0..l).map(|k| model.summary_width(k))).collect();
     let width: usize = dims.iter().sum();
     let flat = map_rows(model, ids, t, &Plan::inference(l), width, |ws, b, o| {

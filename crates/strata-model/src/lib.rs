@@ -2,7 +2,8 @@
 //!
 //! A model is an embedding, a list of layers (one module per layer type in [`layers`], each
 //! owning its config, tensors, shape rule and runtime) and a classifier head. [`model`] lays
-//! out and initialises the flat parameter store, [`zoo`] and [`model_file`] build the layer
+//! out and initialises the flat parameter store ([`multichannel`]: Kim's static second copy of
+//! the embedding), [`zoo`] and [`model_file`] build the layer
 //! lists, [`network`] runs forward and backward over one chunk as a [`plan::Plan`] says,
 //! [`infer`] predicts and scores, [`explain`] attributes a prediction to tokens, and
 //! [`folder`] saves and loads model folders atomically. The trainer (strata-train) and the
@@ -26,6 +27,7 @@ pub mod linear;
 pub mod metrics;
 pub mod model;
 pub mod model_file;
+pub mod multichannel;
 pub mod network;
 pub mod owned;
 pub mod plan;

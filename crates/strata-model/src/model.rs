@@ -39,7 +39,16 @@ pub struct ModelConfig {
     /// Embeddings start uniform in ±this (Keras's `RandomUniform(-0.05, 0.05)`; Kim's CNN
     /// 0.25).
     pub embedding_init: f32,
+    /// Kim's CNN-multichannel: a second, static copy of the embedding
+    /// (`embedding.static_weight`) beside the trained one, so each token gives `[trained ;
+    /// static]` (`2E` values) to the layers above (see [`crate::multichannel`]). Left out of
+    /// `config.json` when false, so single-channel models are written as before.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub multichannel: bool,
 }
+
+/// The safetensors key of a multichannel model's static embedding copy.
+pub const STATIC_EMBEDDING: &str = "embedding.static_weight";
 
 /// Keras's `Embedding` initialiser bound.
 pub const KERAS_EMBEDDING_INIT: f32 = 0.05;
@@ -60,6 +69,8 @@ struct CurrentFile {
     num_classes: usize,
     #[serde(default = "keras_embedding_init")]
     embedding_init: f32,
+    #[serde(default)]
+    multichannel: bool,
 }
 
 /// `config.json`'s model as written before models were layer lists: one stack of `layers`
@@ -97,6 +108,7 @@ impl TryFrom<ConfigFile> for ModelConfig {
                 layers: f.layers,
                 num_classes: f.num_classes,
                 embedding_init: f.embedding_init,
+                multichannel: f.multichannel,
             });
         }
         let StackedFile { architecture, vocab_size, embedding_dim, units, layers, num_classes, cell } =
@@ -115,6 +127,7 @@ impl TryFrom<ConfigFile> for ModelConfig {
             layers: vec![one; layers],
             num_classes,
             embedding_init: KERAS_EMBEDDING_INIT,
+            multichannel: false,
         })
     }
 }
@@ -128,6 +141,8 @@ pub struct ModelSettings {
     pub layers: Vec<LayerSpec>,
     /// Embeddings start uniform in ±this.
     pub embedding_init: f32,
+    /// A static copy of the embedding beside the trained one ([`ModelConfig::multichannel`]).
+    pub multichannel: bool,
 }
 
 impl ModelSettings {
@@ -141,6 +156,7 @@ impl ModelSettings {
             layers: self.layers.clone(),
             num_classes,
             embedding_init: self.embedding_init,
+            multichannel: self.multichannel,
         }
     }
 }
@@ -167,7 +183,22 @@ impl ModelConfig {
             layers: vec![LstmConfig { units: 64, bidirectional: false }.into()],
             num_classes: 2,
             embedding_init: KERAS_EMBEDDING_INIT,
+            multichannel: false,
         }
+    }
+
+    /// Embedding channels per token: 2 with a static copy ([`Self::multichannel`]), else 1.
+    pub fn channels(&self) -> usize {
+        if self.multichannel {
+            2
+        } else {
+            1
+        }
+    }
+
+    /// Width of what the embedding level gives the first layer: `E` per channel.
+    pub fn input_width(&self) -> usize {
+        self.embedding_dim * self.channels()
     }
 
     /// Width of the head's output: one logit for two classes, else one per class.
@@ -188,7 +219,7 @@ impl ModelConfig {
     /// Places every layer: its level, name and shapes, by each type's shape rule. Errors say
     /// which layer does not fit.
     pub fn placed(&self) -> Result<Vec<Placed>, ModelError> {
-        let mut shape = Shape { sequence: true, width: self.embedding_dim, sentence_rows: self.sentences().is_some() };
+        let mut shape = Shape { sequence: true, width: self.input_width(), sentence_rows: self.sentences().is_some() };
         let (mut group, mut levels) = (Group::Embedding, 0);
         let mut counts = std::collections::BTreeMap::<&str, usize>::new();
         let mut out = Vec::with_capacity(self.layers.len());
@@ -232,7 +263,7 @@ impl ModelConfig {
 
     /// Width of the head's input.
     pub fn top_width(&self) -> usize {
-        self.placed().ok().and_then(|p| p.last().map(|l| l.output.width)).unwrap_or(self.embedding_dim)
+        self.placed().ok().and_then(|p| p.last().map(|l| l.output.width)).unwrap_or(self.input_width())
     }
 
     /// Number of levels (layers with parameters).
@@ -249,8 +280,10 @@ impl ModelConfig {
     }
 
     /// The model's tensors in store order — the embedding first (its gradient, the one large
-    /// sparse block, is then one contiguous range), each layer's tensors bottom up, then the
-    /// head — as (safetensors key, shape). `None` if a size overflows or the list is invalid.
+    /// sparse block, is then one contiguous range; a multichannel model's static copy comes
+    /// before it, so that everything after `embedding.weight` is still the dense block and no
+    /// gradient buffer covers the static copy), each layer's tensors bottom up, then the head —
+    /// as (safetensors key, shape). `None` if a size overflows or the list is invalid.
     pub fn tensor_shapes(&self) -> Option<Vec<(String, Vec<usize>)>> {
         let (placed, tensors) = self.placed_tensors()?;
         self.shapes_of(&placed, &tensors)
@@ -258,12 +291,17 @@ impl ModelConfig {
 
     /// [`Self::tensor_shapes`] of layers already placed.
     fn shapes_of(&self, placed: &[Placed], tensors: &[Vec<Tensor>]) -> Option<Vec<(String, Vec<usize>)>> {
-        let mut v = vec![("embedding.weight".to_string(), vec![self.vocab_size, self.embedding_dim])];
+        let table = vec![self.vocab_size, self.embedding_dim];
+        let mut v = Vec::new();
+        if self.multichannel {
+            v.push((STATIC_EMBEDDING.to_string(), table.clone()));
+        }
+        v.push(("embedding.weight".to_string(), table));
         self.vocab_size.checked_mul(self.embedding_dim)?;
         for (p, tensors) in placed.iter().zip(tensors) {
             v.extend(tensors.iter().map(|t| (format!("{}.{}", p.name, t.name), t.shape.clone())));
         }
-        let top_width = placed.last().map_or(self.embedding_dim, |l| l.output.width);
+        let top_width = placed.last().map_or(self.input_width(), |l| l.output.width);
         v.push(("head.kernel".into(), vec![top_width, self.outputs()]));
         v.push(("head.bias".into(), vec![self.outputs()]));
         for (_, shape) in &v {
@@ -318,7 +356,11 @@ impl ModelConfig {
 /// Where each layer's parameters live in the flat store.
 #[derive(Clone, Debug)]
 pub struct Layout {
+    /// The trained embedding `[V, E]` (the `Embedding` group).
     pub embedding: std::ops::Range<usize>,
+    /// A multichannel model's static copy `[V, E]`, at the start of the store: in no group,
+    /// so nothing trains it and no gradient is kept for it.
+    pub static_embedding: Option<std::ops::Range<usize>>,
     /// Per body layer, its tensors' ranges in `tensor_shapes` order (empty without parameters).
     pub layers: Vec<Vec<std::ops::Range<usize>>>,
     /// Per level `k` (`0..L`), its parameters' contiguous range.
@@ -363,6 +405,7 @@ impl Model {
         let shapes = config.shapes_of(&placed, &tensors).expect("the model's sizes are invalid or overflow usize");
         let mut p = ParamStore::default();
         let mut ranges = shapes.iter().map(|(name, shape)| p.add(name, shape));
+        let static_embedding = if config.multichannel { ranges.next() } else { None };
         let embedding = ranges.next().unwrap();
         let mut levels = vec![0..0; config.levels()];
         let mut layers = Vec::with_capacity(placed.len());
@@ -374,11 +417,12 @@ impl Model {
             layers.push(rs);
         }
         let (head_kernel, head_bias) = (ranges.next().unwrap(), ranges.next().unwrap());
-        let layout = Layout { embedding, layers, levels, head_kernel, head_bias, aux: Vec::new() };
+        let layout = Layout { embedding, static_embedding, layers, levels, head_kernel, head_bias, aux: Vec::new() };
         (Model { config, params: p, layout, placed }, tensors)
     }
 
-    /// Keras's initialisation, from `seed`: the embedding uniform in ±`embedding_init`, each
+    /// Keras's initialisation, from `seed`: the embedding uniform in ±`embedding_init` (a
+    /// multichannel model's static copy the same values: both channels start equal), each
     /// layer's tensors as its type declares them (kernels glorot-uniform, recurrent kernels
     /// orthogonal, biases zero, LSTM forget gate 1, …) in store order, the head glorot-uniform.
     pub fn new(config: ModelConfig, seed: u64) -> Model {
@@ -387,6 +431,9 @@ impl Model {
         let mut rng = Rng::derive(seed, 0x696e6974); // "init"
         let data = &mut m.params.data;
         init::uniform(&mut data[m.layout.embedding.clone()], m.config.embedding_init, &mut rng);
+        if let Some(s) = m.layout.static_embedding.clone() {
+            data.copy_within(m.layout.embedding.clone(), s.start);
+        }
         for (layer, ranges) in tensors.iter().zip(&m.layout.layers) {
             for (t, r) in layer.iter().zip(ranges) {
                 t.init.fill(&mut data[r.clone()], &mut rng);
@@ -399,7 +446,7 @@ impl Model {
 
     /// Width of the head's input (the top layer's output), from the placed layers.
     pub fn top_width(&self) -> usize {
-        self.placed.last().map_or(self.config.embedding_dim, |l| l.output.width)
+        self.placed.last().map_or(self.config.input_width(), |l| l.output.width)
     }
 
     /// Where level `k`'s summary (what its auxiliary head and probe read) comes from: the last
@@ -561,6 +608,30 @@ mod tests {
         let old = r#"{"architecture":"gru","vocab_size":9,"embedding_dim":4,"units":3,"layers":2,"num_classes":2,"cel":"gru"}"#;
         let e = serde_json::from_str::<ModelConfig>(old).unwrap_err().to_string();
         assert!(e.contains("unknown field `cel`"), "{e}");
+    }
+
+    #[test]
+    fn multichannel_is_written_only_when_set_and_old_configs_load_without_it() {
+        // a config.json from before --multichannel: one channel, and written back byte for byte
+        let old = r#"{"architecture":"kim-cnn","vocab_size":9,"embedding_dim":4,"layers":[{"type":"conv1d","filters":2,"widths":[3]}],"num_classes":2,"embedding_init":0.25}"#;
+        let c: ModelConfig = serde_json::from_str(old).unwrap();
+        assert!(!c.multichannel);
+        assert_eq!(serde_json::to_string(&c).unwrap(), old);
+        assert_eq!(c.tensor_shapes().unwrap()[0].0, "embedding.weight");
+        let two = ModelConfig { multichannel: true, ..c };
+        let json = serde_json::to_string(&two).unwrap();
+        assert!(json.ends_with(r#""multichannel":true}"#), "{json}");
+        assert_eq!(serde_json::from_str::<ModelConfig>(&json).unwrap(), two);
+        // the static copy comes first, and the first layer reads both copies
+        let shapes = two.tensor_shapes().unwrap();
+        assert_eq!((shapes[0].0.as_str(), &shapes[0].1[..]), (STATIC_EMBEDDING, &[9, 4][..]));
+        assert_eq!(shapes[1].0, "embedding.weight");
+        assert_eq!(two.placed().unwrap()[0].input.width, 8);
+        let m = Model::new(two, 5);
+        let fixed = m.layout.static_embedding.clone().unwrap();
+        assert_eq!((fixed.clone(), m.layout.embedding.clone()), (0..36, 36..72));
+        assert_eq!(m.params.data[fixed], m.params.data[m.layout.embedding.clone()], "both copies start equal");
+        assert!(Group::all(1).all(|g| m.layout.range(g).is_none_or(|r| r.start >= 36)), "in no group");
     }
 
     #[test]

@@ -16,6 +16,7 @@ use strata_nn::{embedding, Rng};
 
 use crate::layers::{Grads, Layer, Rows};
 use crate::model::{Model, ModelConfig};
+use crate::multichannel;
 use crate::plan::Group;
 pub use crate::plan::Plan;
 
@@ -27,7 +28,8 @@ pub struct Workspace {
     /// `[N₀, T₀]` the chunk's ids, as last given to `forward` (`N₀ = B·S` sentence rows of
     /// `T₀` words for a hierarchical model, else `B` rows of `T` ids)
     pub ids: Vec<u32>,
-    /// `[T₀, N₀, E]` embedding output
+    /// `[T₀, N₀, C·E]` embedding output (`C` channels: 2 for a multichannel model, the
+    /// trained copy's `E` values first)
     pub emb: Vec<f32>,
     /// `[T₀, N₀]` which word steps are not padding, and for a hierarchical model `[S, B]`
     /// which sentence slots are not
@@ -54,7 +56,7 @@ pub struct Workspace {
     has_dlast: Vec<bool>,
     /// scratch input gradient when the layer below already holds one
     dx_scratch: Vec<f32>,
-    /// `[T₀, N₀, E]` gradient at the embedding output
+    /// `[T₀, N₀, C·E]` gradient at the embedding output (the trained channel's first)
     pub demb: Vec<f32>,
     /// Gradients of every parameter after the embedding (`[P − V·E]`); the embedding's are
     /// sparse and come from `demb`.
@@ -177,8 +179,12 @@ pub fn forward(model: &Model, ids: &[u32], t: usize, plan: &Plan, ws: &mut Works
     let (n0, t0) = word_rows(model, b, t);
     ws.ids.clear();
     ws.ids.extend_from_slice(ids);
-    ws.emb.resize(t0 * n0 * e, 0.0);
-    embedding::forward(ids, n0, t0, &p[model.layout.embedding.clone()], e, &mut ws.emb);
+    ws.emb.resize(t0 * n0 * model.config.input_width(), 0.0);
+    let trained = &p[model.layout.embedding.clone()];
+    match model.layout.static_embedding.clone() {
+        Some(fixed) => multichannel::forward(ids, n0, t0, trained, &p[fixed], e, &mut ws.emb),
+        None => embedding::forward(ids, n0, t0, trained, e, &mut ws.emb),
+    }
     padding_masks(model, ids, b, t, ws);
     let top = layers_computed(model, plan.depth);
     let mut rows = Rows { n: n0, t: t0 };
@@ -293,7 +299,7 @@ fn aux_backward(model: &Model, labels: &[usize], scale: f32, plan: &Plan, ws: &m
 /// to what the layer below already holds.
 fn body_backward(model: &Model, plan: &Plan, lowest: Group, ws: &mut Workspace) {
     let (b, t) = ws.texts;
-    let (e, p, off) = (model.config.embedding_dim, &model.params.data, model.layout.embedding.end);
+    let (e, p, off) = (model.config.input_width(), &model.params.data, model.layout.embedding.end);
     let (n0, t0) = word_rows(model, b, t);
     let group_of = |i: usize| model.placed[i].group;
     for i in (0..layers_computed(model, plan.depth)).rev() {

@@ -175,6 +175,7 @@ impl ModelSettings {
             embedding_dim,
             layers: named_layers(name, knobs)?,
             embedding_init: named_embedding_init(name),
+            multichannel: false,
         })
     }
 }

@@ -118,6 +118,10 @@ pub struct ExperimentResults {
     /// The `--init-from` folder the pretrained schedules started from; absent when none did.
     #[serde(default)]
     pub init_from: Option<String>,
+    /// Whether the pretrained schedules' models had Kim's static second embedding copy
+    /// (`--multichannel`); absent when they did not, and in older results.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub multichannel: bool,
 }
 
 /// The configuration of an experiment as it ran: what the report prints so that it can be

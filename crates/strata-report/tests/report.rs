@@ -72,6 +72,7 @@ fn results() -> ExperimentResults {
             ],
         }),
         init_from: None,
+        multichannel: false,
     }
 }
 

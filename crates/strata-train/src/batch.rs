@@ -86,8 +86,8 @@ impl BatchStepper {
         }
         if emb_trains {
             // Only the rows this batch touched are non-zero.
-            let (emb_end, e) = (model.layout.embedding.end, model.config.embedding_dim);
-            embedding_grad::clear(&mut self.grads[..emb_end], e, &self.batch_ids);
+            let (emb, e) = (model.layout.embedding.clone(), model.config.embedding_dim);
+            embedding_grad::clear(&mut self.grads[emb], e, &self.batch_ids);
         }
         stats.iter().fold(ChunkStats::default(), |a, s| ChunkStats {
             loss_sum: a.loss_sum + s.loss_sum,
@@ -127,7 +127,8 @@ impl BatchStepper {
     }
 
     /// Scatters the chunks' gradients at the embedding output into the rows of the embedding
-    /// table the batch used.
+    /// table the batch used (the trained table's: a multichannel model's static copy takes
+    /// none).
     fn embedding_gradient(&mut self, model: &Model, t: usize, ranges: &[Range<usize>]) {
         let ids = &self.batch_ids;
         let chunks: Vec<ChunkGrad> = self
@@ -140,7 +141,8 @@ impl BatchStepper {
                 demb: &ws.demb,
             })
             .collect();
-        let g_emb = &mut self.grads[..model.layout.embedding.end];
-        embedding_grad::scatter(g_emb, model.config.embedding_dim, network::word_rows(model, 1, t).1, &chunks);
+        let g_emb = &mut self.grads[model.layout.embedding.clone()];
+        let (e, width) = (model.config.embedding_dim, model.config.input_width());
+        embedding_grad::scatter_strided(g_emb, e, width, network::word_rows(model, 1, t).1, &chunks);
     }
 }

@@ -8,7 +8,7 @@
 use rayon::prelude::*;
 
 /// One chunk's contribution: ids `[B, T]` and the gradient at the embedding output
-/// `demb: [T, B, E]`.
+/// `demb: [T, B, E]` (or `[T, B, W]` for [`scatter_strided`]).
 pub struct ChunkGrad<'a> {
     pub ids: &'a [u32],
     pub b: usize,
@@ -26,6 +26,13 @@ fn buckets(table: &mut [f32], e: usize, parts: usize) -> Vec<Vec<&mut [f32]>> {
 
 /// `grad[ids[b, t]] += demb[t, b]` for every chunk, in chunk order.
 pub fn scatter(grad: &mut [f32], e: usize, t: usize, chunks: &[ChunkGrad]) {
+    scatter_strided(grad, e, e, t, chunks);
+}
+
+/// [`scatter`] of gradients whose steps hold `width` values, of which the first `e` are the
+/// table's: `grad[ids[b, t]] += demb[t, b, ..e]`. A multichannel model's `demb` is `[T, B,
+/// 2E]`, and its static half goes to no table.
+pub fn scatter_strided(grad: &mut [f32], e: usize, width: usize, t: usize, chunks: &[ChunkGrad]) {
     let parts = rayon::current_num_threads().max(1);
     buckets(grad, e, parts).into_par_iter().enumerate().for_each(|(p, mut rows)| {
         for c in chunks {
@@ -33,7 +40,8 @@ pub fn scatter(grad: &mut [f32], e: usize, t: usize, chunks: &[ChunkGrad]) {
                 for (ti, &id) in row_ids.iter().enumerate() {
                     let id = id as usize;
                     if id % parts == p {
-                        let src = &c.demb[(ti * c.b + bi) * e..(ti * c.b + bi + 1) * e];
+                        let at = (ti * c.b + bi) * width;
+                        let src = &c.demb[at..at + e];
                         rows[id / parts].iter_mut().zip(src).for_each(|(d, s)| *d += s);
                     }
                 }
@@ -75,5 +83,19 @@ mod tests {
         assert_eq!(grad, want);
         clear(&mut grad, e, &[1, 4, 0, 6]);
         assert!(grad.iter().all(|&g| g == 0.0));
+    }
+
+    #[test]
+    fn a_multichannel_gradient_gives_the_table_only_its_trained_half() {
+        let (v, e, t) = (5, 2, 2);
+        let ids = [3u32, 1];
+        // [T, B, 2E]: each step's trained half, then the static half (which must be left out)
+        let demb = [1.0, 2.0, 100.0, 200.0, 3.0, 4.0, 300.0, 400.0];
+        let mut grad = vec![0.0; v * e];
+        scatter_strided(&mut grad, e, 2 * e, t, &[ChunkGrad { ids: &ids, b: 1, demb: &demb }]);
+        let mut want = vec![0.0; v * e];
+        want[3 * e..4 * e].copy_from_slice(&[1.0, 2.0]);
+        want[e..2 * e].copy_from_slice(&[3.0, 4.0]);
+        assert_eq!(grad, want);
     }
 }

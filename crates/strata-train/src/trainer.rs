@@ -395,6 +395,7 @@ mod tests {
             layers: vec![LayerSpec::Lstm(LstmConfig { units: 3, bidirectional: false })],
             num_classes: 2,
             embedding_init: 0.05,
+            multichannel: false,
         };
         let mut model = Model::new(config, 1);
         let opts = FitOptions { epochs: 5, batch_size: 8, ..FitOptions::default() };

@@ -39,6 +39,7 @@ fn two_adam_steps_match_tf_keras() {
         layers: vec![LayerSpec::Lstm(strata_model::layers::LstmConfig { units: n("H"), bidirectional: false })],
         num_classes: 2,
         embedding_init: 0.05,
+        multichannel: false,
     };
     let mut model = Model::zeros(config);
     for (key, w) in KEYS.iter().zip(fx["before"].as_array().unwrap()) {

@@ -29,6 +29,7 @@ fn model(layers: usize) -> Model {
             layers: vec![LayerSpec::Lstm(strata_model::layers::LstmConfig { units: 6, bidirectional: false }); layers],
             num_classes: 2,
             embedding_init: 0.05,
+            multichannel: false,
         },
         3,
     )

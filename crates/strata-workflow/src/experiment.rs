@@ -104,6 +104,7 @@ pub fn run(e: &Experiment, progress: &mut dyn ExperimentProgress) -> Result<Expe
         split_names: split_names(e.runs),
         config: None,
         init_from: e.schedules.iter().find_map(|(_, s)| s.init_from.as_ref()).map(|i| i.dir.display().to_string()),
+        multichannel: e.schedules.iter().any(|(_, s)| s.model.multichannel),
     })
 }
 
@@ -145,7 +146,8 @@ pub fn pretrained_name(name: &str) -> String {
 /// settings without `--init-from`: the folder's tokenizer settings, but a vocabulary fitted on
 /// each split's training part, as any run from scratch) and then from the folder's levels, named
 /// [`pretrained_name`]; a schedule that needs the pretrained language model (ulmfit) only
-/// pretrained. Schedules without `--init-from` are left as they are.
+/// pretrained. Schedules without `--init-from` are left as they are. A `--multichannel`
+/// schedule's twin from scratch has one channel.
 pub fn with_scratch_twins(schedules: Vec<(String, TrainSettings)>) -> Vec<(String, TrainSettings)> {
     let mut out = Vec::new();
     for (name, s) in schedules {
@@ -153,7 +155,11 @@ pub fn with_scratch_twins(schedules: Vec<(String, TrainSettings)>) -> Vec<(Strin
             out.push((name, s));
             continue;
         }
-        out.push((name.clone(), TrainSettings { init_from: None, ..s.clone() }));
+        // from scratch there are no vectors for a static channel to hold (a fixed random one is
+        // not Kim's multichannel model), so the twin has the trained channel alone
+        let mut scratch = TrainSettings { init_from: None, ..s.clone() };
+        scratch.model.multichannel = false;
+        out.push((name.clone(), scratch));
         out.push((pretrained_name(&name), s));
     }
     out

@@ -4,12 +4,16 @@
 //! own labels), any tensor DIR lacks, and DIR's tensors no classifier has (a language model's
 //! `lm_decoder.*`) are left aside. A tensor of the same name but another shape, or a folder
 //! sharing no tensor, is an error: the user asked for weights that cannot be carried over.
+//!
+//! A multichannel model's static copy (`embedding.static_weight`) starts from DIR's own static
+//! copy when DIR has one, else from DIR's `embedding.weight`: both channels start from the same
+//! vectors, as in Kim's CNN-multichannel.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use strata_data::DataError;
-use strata_model::model::Model;
+use strata_model::model::{Model, STATIC_EMBEDDING};
 use strata_model::pretrained::{self, PRETRAINED_FORMAT};
 use strata_nn::ParamStore;
 use strata_text::Tokenizer;
@@ -62,12 +66,22 @@ pub fn copy_tensors(model: &mut Model, from: &ParamStore, dir: &Path) -> Result<
     let mut layers: Vec<(String, bool)> = Vec::new();
     for spec in model.params.specs.clone() {
         let layer = spec.name.split('.').next().unwrap_or(&spec.name).to_string();
-        let source = from.find(&spec.name).filter(|_| layer != "head");
+        let source = from
+            .find(&spec.name)
+            .or_else(|| (spec.name == STATIC_EMBEDDING).then(|| from.find("embedding.weight")).flatten())
+            .filter(|_| layer != "head");
         let loaded = match source {
             Some(src) if src.shape != spec.shape => {
+                // named as the folder has it (a static copy may come from `embedding.weight`)
                 let message =
-                    format!("tensor {} is {:?} there and {:?} in the new model", spec.name, src.shape, spec.shape);
-                let hint = "give the new model the folder's sizes (--model, --units, --embedding-dim, --layers)";
+                    format!("tensor {} is {:?} there and {:?} in the new model", src.name, src.shape, spec.shape);
+                let channels_differ = model.layout.static_embedding.is_some() && from.find(STATIC_EMBEDDING).is_none();
+                let hint = if channels_differ && layer != "embedding" {
+                    // the lowest level reads E values per word there and 2E here
+                    "a multichannel model's lowest level reads both copies: start it from a pretrained folder (`strata pretrain`) or a multichannel model, or leave out --multichannel"
+                } else {
+                    "give the new model the folder's sizes (--model, --units, --embedding-dim, --layers)"
+                };
                 return Err(DataError::new(&shown, None, message, hint));
             }
             Some(src) => {
@@ -137,7 +151,7 @@ mod tests {
         assert_eq!(init.kind, FolderKind::Pretrained);
         assert_eq!(init.tokenizer.word_index(), p.tokenizer.word_index());
         assert!(init.tensors.find("lm_decoder.weight").is_some(), "every tensor is read");
-        let mut model = Model::new(config, 1);
+        let mut model = Model::new(config.clone(), 1);
         let line = copy_tensors(&mut model, &init.tensors, root.path()).unwrap();
         assert!(line.ends_with("loaded embedding; fresh: lstm_0, head"), "{line}");
         assert_eq!(model.params.get("embedding.weight"), tensors.get("embedding.weight"));
@@ -146,5 +160,28 @@ mod tests {
         let mut wide = Model::new(ModelConfig { embedding_dim: 8, ..ModelConfig::seed(6) }, 1);
         let e = copy_tensors(&mut wide, &init.tensors, root.path()).unwrap_err().to_string();
         assert!(e.contains("embedding.weight") && e.contains("hint"), "{e}");
+        let mut wide = Model::new(ModelConfig { embedding_dim: 8, multichannel: true, ..ModelConfig::seed(6) }, 1);
+        let e = copy_tensors(&mut wide, &init.tensors, root.path()).unwrap_err().to_string();
+        assert!(e.contains("tensor embedding.weight is [6, 4] there and [6, 8]"), "{e}");
+        // multichannel: the static copy is filled from the folder's embedding.weight
+        let mut two = Model::new(ModelConfig { multichannel: true, ..config.clone() }, 1);
+        let line = copy_tensors(&mut two, &init.tensors, root.path()).unwrap();
+        assert!(line.ends_with("loaded embedding; fresh: lstm_0, head"), "{line}");
+        assert_eq!(two.params.get(STATIC_EMBEDDING), tensors.get("embedding.weight"));
+        assert_eq!(two.params.get("embedding.weight"), tensors.get("embedding.weight"));
+    }
+
+    #[test]
+    fn a_multichannel_source_gives_its_own_static_copy() {
+        let config = ModelConfig { embedding_dim: 3, multichannel: true, ..ModelConfig::seed(5) };
+        let mut source = Model::new(config.clone(), 1);
+        // the source's trained copy moved away from its static copy
+        let trained = source.layout.embedding.clone();
+        source.params.data[trained].iter_mut().for_each(|v| *v += 1.0);
+        let mut model = Model::new(config, 2);
+        copy_tensors(&mut model, &source.params, Path::new("SRC")).unwrap();
+        assert_eq!(model.params.get(STATIC_EMBEDDING), source.params.get(STATIC_EMBEDDING));
+        assert_eq!(model.params.get("embedding.weight"), source.params.get("embedding.weight"));
+        assert_ne!(model.params.get(STATIC_EMBEDDING), model.params.get("embedding.weight"));
     }
 }

@@ -259,7 +259,8 @@ fn fit_classifier(
 }
 
 /// Overwrites the embedding rows of the vocabulary words (ids 1.. below the vocabulary size)
-/// found in the vectors file at `path`; padding and words not in the file keep their init.
+/// found in the vectors file at `path`, in both copies of a multichannel model; padding and
+/// words not in the file keep their init.
 /// Returns the coverage line to print.
 fn load_embeddings(
     model: &mut Model,
@@ -276,10 +277,13 @@ fn load_embeddings(
         let message = format!("the vectors have {} values and the model's embedding has {e}", vectors.dim);
         return Err(DataError::new(&shown, Some(1), message, "leave out --embedding-dim to take the file's").into());
     }
-    let emb = model.layout.embedding.clone();
-    let weights = &mut model.params.data[emb];
-    for (row, v) in &vectors.rows {
-        weights[row * e..(row + 1) * e].copy_from_slice(v);
+    // a multichannel model's static copy takes the same vectors: both channels start equal
+    let tables = std::iter::once(model.layout.embedding.clone()).chain(model.layout.static_embedding.clone());
+    for table in tables {
+        let weights = &mut model.params.data[table];
+        for (row, v) in &vectors.rows {
+            weights[row * e..(row + 1) * e].copy_from_slice(v);
+        }
     }
     let words = (vocab - 1).min(index.len());
     let found = vectors.rows.len();

@@ -406,6 +406,7 @@ mod tests {
                 LstmConfig { units: 4, bidirectional: false }.into(),
             ],
             embedding_init: zoo::named_embedding_init("seed"),
+            multichannel: false,
         };
         let plan = lm_levels(&mixed.config(50, 2)).unwrap();
         assert_eq!(plan.lm.len(), 1);

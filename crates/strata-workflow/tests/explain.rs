@@ -17,6 +17,15 @@ fn gradient_x_input_matches_a_finite_difference() {
 }
 
 #[test]
+fn a_multichannel_model_counts_both_copies_of_a_word_as_its_input() {
+    // Kim's CNN-multichannel: gradient × input sums over [trained ; static], so scaling both
+    // rows of a word is what it predicts (a static copy is an input like the trained one)
+    let model = ModelSettings::named("kim-cnn", 6, Knobs { units: Some(3), ..Knobs::default() }).unwrap();
+    let model = ModelSettings { multichannel: true, ..model };
+    check_explanation(model, 6, "dull film good", &["dull", "film", "good"]);
+}
+
+#[test]
 fn a_hierarchical_model_explains_by_sentence_with_attention() {
     let model = ModelSettings::named("han", 6, Knobs { units: Some(4), sentences: Some(2), ..Knobs::default() });
     let ex = check_explanation(model.unwrap(), 3, "dull film. good", &["dull", "film", "good"]);
@@ -69,13 +78,19 @@ fn check_explanation(model: ModelSettings, maxlen: usize, text: &str, words: &[&
     let prob = |s: &strata_model::folder::SavedModel| predict(s, &[text])[0].probs[class] as f64;
     let base = prob(&saved);
     assert!((base - ex.score as f64).abs() < 1e-6);
-    // scaling one token's embedding row by (1 - eps) changes p by about -eps * (grad · x)
+    // scaling one token's embedding row (in every copy) by (1 - eps) changes p by about
+    // -eps * (grad · x)
     let eps = 1e-2f32;
     let e = saved.model.config.embedding_dim;
+    let layout = &saved.model.layout;
+    let tables: Vec<usize> =
+        std::iter::once(layout.embedding.start).chain(layout.static_embedding.clone().map(|r| r.start)).collect();
     for (k, word) in words.iter().enumerate() {
         let id = saved.tokenizer.word_index()[*word] as usize;
         let mut scaled = saved.clone();
-        scaled.model.params.data[id * e..(id + 1) * e].iter_mut().for_each(|v| *v *= 1.0 - eps);
+        for &at in &tables {
+            scaled.model.params.data[at + id * e..at + (id + 1) * e].iter_mut().for_each(|v| *v *= 1.0 - eps);
+        }
         let fd = (base - prob(&scaled)) / eps as f64;
         let gxi = ex.tokens[k].gradient_x_input.unwrap() as f64;
         assert!((fd - gxi).abs() < 2e-3 + 0.05 * gxi.abs(), "{word}: finite difference {fd} vs grad×input {gxi}");
@@ -83,8 +98,10 @@ fn check_explanation(model: ModelSettings, maxlen: usize, text: &str, words: &[&
     // occlusion: the drop when the token becomes OOV
     let oov = saved.tokenizer.word_index()["<OOV>"] as usize;
     let good = saved.tokenizer.word_index()["good"] as usize;
-    let row: Vec<f32> = saved.model.params.data[oov * e..(oov + 1) * e].to_vec();
-    saved.model.params.data[good * e..(good + 1) * e].copy_from_slice(&row);
+    for &at in &tables {
+        let row: Vec<f32> = saved.model.params.data[at + oov * e..at + (oov + 1) * e].to_vec();
+        saved.model.params.data[at + good * e..at + (good + 1) * e].copy_from_slice(&row);
+    }
     let drop = base - prob(&saved);
     assert!((drop - ex.tokens[2].occlusion.unwrap() as f64).abs() < 1e-5);
     ex

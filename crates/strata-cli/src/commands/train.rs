@@ -51,6 +51,9 @@ struct RunRecord {
     max_norm: Option<f32>,
     #[serde(serialize_with = "shortest")]
     embedding_init: f32,
+    /// `--multichannel` (written only when set, so single-channel runs read as before)
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    multichannel: bool,
     /// padding: a network's only (the linear model reads every word)
     maxlen: Option<usize>,
     num_words: usize,
@@ -310,6 +313,7 @@ pub fn run(a: TrainCmd) -> Result<()> {
         monitor: a.train.monitor.name().into(),
         max_norm: s.fit.max_norm,
         embedding_init: s.model.embedding_init,
+        multichannel: s.model.multichannel,
         maxlen: network.then_some(s.text.pad.maxlen),
         num_words: s.text.tokenizer.num_words.unwrap_or_default(),
         oov_token: s.text.tokenizer.oov_token.clone().unwrap_or_default(),
