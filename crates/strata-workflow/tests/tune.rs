@@ -29,7 +29,14 @@ fn lr_space(epochs: EpochRange) -> Space {
 /// Runs Hyperband on a made-up objective (accuracy grows with lr and epochs).
 fn synthetic(seed: u64, limits: Limits, per_epoch: Duration) -> (Vec<Trial>, Stop) {
     let space = lr_space(EpochRange { min: 1, max: 9 });
-    let plan = halving::Plan { space: &space, hyperband: Hyperband::new(space.epochs, 3), seed, limits, first: None, local: 0.0 };
+    let plan = halving::Plan {
+        space: &space,
+        hyperband: Hyperband::new(space.epochs, 3),
+        seed,
+        limits,
+        first: None,
+        local: 0.0,
+    };
     let mut objective = |a: &Assignment, _deadline: Instant| -> Result<Score, ()> {
         std::thread::sleep(per_epoch * a.epochs as u32);
         let accuracy = 0.5 + 0.04 * a.get("lr").unwrap().ln().abs().recip().min(5.0) + 0.001 * a.epochs as f64;
@@ -204,7 +211,8 @@ fn the_same_assignment_is_never_trained_twice_and_a_single_point_space_ends() {
     };
     let first = Some(Assignment { values: vec![("lr".into(), 0.1)], epochs: 3 });
     let limits = Limits { budget: LONG, max_trials: Some(50) };
-    let plan = halving::Plan { space: &space, hyperband: Hyperband::new(space.epochs, 3), seed: 1, limits, first, local: 0.0 };
+    let plan =
+        halving::Plan { space: &space, hyperband: Hyperband::new(space.epochs, 3), seed: 1, limits, first, local: 0.0 };
     let mut trained: Vec<Assignment> = Vec::new();
     let mut objective = |a: &Assignment, _deadline: Instant| -> Result<Score, ()> {
         assert!(!trained.contains(a), "{} at {} epochs trained twice", a.describe(), a.epochs);
@@ -259,6 +267,7 @@ fn steps_around_the_incumbent_keep_the_trials_a_function_of_the_seed() {
         assert!((1..=27).contains(&t.assignment.epochs));
     }
     // and the steps found the objective's best region
-    let best_lr = |t: &[Trial]| t.iter().min_by(|a, b| halving::best_first(a, b)).unwrap().assignment.get("lr").unwrap();
+    let best_lr =
+        |t: &[Trial]| t.iter().min_by(|a, b| halving::best_first(a, b)).unwrap().assignment.get("lr").unwrap();
     assert!((best_lr(&fast) / 0.1).ln().abs() < 0.3, "best lr {}", best_lr(&fast));
 }

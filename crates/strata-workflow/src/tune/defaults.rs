@@ -216,7 +216,8 @@ mod tests {
     #[test]
     fn the_linear_space_holds_fasttexts_best_and_its_draws_fit_in_memory() {
         let mut linear = default_space(Family::Linear, &recipe("seed"), 1.0);
-        let fasttext = [("lr", 1.46), ("dim", 500.0), ("word-ngrams", 5.0), ("minn", 3.0), ("maxn", 6.0), ("buckets", 346_000.0)];
+        let fasttext =
+            [("lr", 1.46), ("dim", 500.0), ("word-ngrams", 5.0), ("minn", 3.0), ("maxn", 6.0), ("buckets", 346_000.0)];
         for (name, v) in fasttext {
             assert!(linear.param(name).unwrap().domain.contains(v), "{name} = {v}");
         }

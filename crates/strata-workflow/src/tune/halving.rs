@@ -311,8 +311,12 @@ pub fn run<E>(
                     configs += 1;
                     let coin = plan.local > 0.0 && f64::from(rng.uniform(0.0, 1.0)) < plan.local;
                     match search.incumbent().map(|t| t.assignment.clone()).filter(|_| coin) {
-                        Some(best) => (LOCAL, configs, local::around(plan.space, &best, search.spent(started), &mut rng)),
-                        None => (0, configs, Assignment { values: plan.space.sample(&mut rng), epochs: bracket.rungs[0] }),
+                        Some(best) => {
+                            (LOCAL, configs, local::around(plan.space, &best, search.spent(started), &mut rng))
+                        }
+                        None => {
+                            (0, configs, Assignment { values: plan.space.sample(&mut rng), epochs: bracket.rungs[0] })
+                        }
                     }
                 }
             };

@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
+use strata_workflow::tune::halving::LOCAL;
 use strata_workflow::tune::importance::Effect;
 use strata_workflow::tune::space::show;
-use strata_workflow::tune::halving::LOCAL;
 use strata_workflow::tune::{Stop, Trial, TuneResult};
 
 use super::flags::model_flag;
