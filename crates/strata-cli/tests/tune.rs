@@ -188,8 +188,8 @@ fn a_linear_tune_beats_chance_and_says_what_mattered() {
     assert!(c.path("o/model/config.json").is_file());
 }
 
-/// Issue 13 review: the first line names the epochs trials run (Hyperband's first rung, 4 for
-/// the linear model's 2–100), and a space file that excludes a default says it skips trial 1.
+/// Issue 13 review: the first line names the epochs trials run (Hyperband's first rung, 1 for
+/// the linear model's 1–100), and a space file that excludes a default says it skips trial 1.
 #[test]
 fn the_header_names_the_epochs_run_and_a_skipped_defaults_trial_is_said() {
     let c = case();
@@ -205,12 +205,29 @@ fn the_header_names_the_epochs_run_and_a_skipped_defaults_trial_is_said() {
     let o = c.run(&["tune", "--data", "c.tsv", "--out", "l"].iter().copied().chain(linear).collect::<Vec<_>>());
     let err = stderr(&o);
     assert!(o.status.success(), "{err}");
-    assert!(err.contains("Hyperband η=3 over 4–100 epochs"), "{err}");
+    assert!(err.contains("Hyperband η=3 over 1–100 epochs"), "{err}");
     // and errors name the epochs that run
     c.write("chars.toml", b"[minn]\nvalues = [0]\n[maxn]\nvalues = [4]\n");
     let args = ["tune", "--data", "c.tsv", "--model", "linear", "--space", "chars.toml", "--out", "x"];
-    assert_user_error(&c.run(&args), &["chars.toml: minn = 0, maxn = 4 with 4 epochs", "--minn 0 and --maxn 4"]);
+    assert_user_error(&c.run(&args), &["chars.toml: minn = 0, maxn = 4 with 1 epochs", "--minn 0 and --maxn 4"]);
     assert!(!c.path("x").exists());
+}
+
+/// Issue 13 point 4: a linear tune draws most of its configurations around the best trial so
+/// far (`rung` `local` in trials.csv), and with `--max-trials` its trials are the same on
+/// every run.
+#[test]
+fn a_linear_tune_steps_around_its_best_and_repeats_with_max_trials() {
+    let c = case();
+    for out in ["a", "b"] {
+        let args = ["tune", "--data", "c.tsv", "--model", "linear", "--max-trials", "12", "--seed", "3", "--out", out];
+        let o = c.run(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let (a, b) = (trials_without_seconds(&c, "a"), trials_without_seconds(&c, "b"));
+    assert_eq!(a, b);
+    let local = a.iter().filter(|row| row.split(',').nth(2) == Some("local")).count();
+    assert!(local >= 4, "steps around the incumbent: {a:#?}");
 }
 
 /// Issue 13 review: every parameter fixed but the epochs: each rung's epochs train once, and

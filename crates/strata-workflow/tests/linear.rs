@@ -221,11 +221,13 @@ fn tune_scores_a_diverged_trial_as_failed_and_goes_on() {
                 params: vec![Param { name: "lr".into(), domain: Domain::Values(values.clone()), integer: false }],
                 epochs: EpochRange { min: 1, max: 3 },
                 zero_together: Vec::new(),
+                memory: None,
             },
             eta: 3,
             seed: 0,
             limits: Limits { budget: std::time::Duration::from_secs(3600), max_trials: Some(6) },
             first: Some(Assignment { values: vec![("lr".into(), 1e20)], epochs: 3 }),
+            local: 0.0,
         };
         let result = search(data, &options, &settings_for, &mut |_| {}).expect("the search goes on");
         // the search goes on past a failed trial (an assignment is trained once per epochs, so

@@ -22,13 +22,21 @@ fn lr_space(epochs: EpochRange) -> Space {
         ],
         epochs,
         zero_together: Vec::new(),
+        memory: None,
     }
 }
 
 /// Runs Hyperband on a made-up objective (accuracy grows with lr and epochs).
 fn synthetic(seed: u64, limits: Limits, per_epoch: Duration) -> (Vec<Trial>, Stop) {
     let space = lr_space(EpochRange { min: 1, max: 9 });
-    let plan = halving::Plan { space: &space, hyperband: Hyperband::new(space.epochs, 3), seed, limits, first: None };
+    let plan = halving::Plan {
+        space: &space,
+        hyperband: Hyperband::new(space.epochs, 3),
+        seed,
+        limits,
+        first: None,
+        local: 0.0,
+    };
     let mut objective = |a: &Assignment, _deadline: Instant| -> Result<Score, ()> {
         std::thread::sleep(per_epoch * a.epochs as u32);
         let accuracy = 0.5 + 0.04 * a.get("lr").unwrap().ln().abs().recip().min(5.0) + 0.001 * a.epochs as f64;
@@ -79,6 +87,7 @@ fn the_defaults_run_first_outside_the_brackets() {
         seed: 7,
         limits,
         first: Some(defaults.clone()),
+        local: 0.0,
     };
     let mut objective = |_: &Assignment, _: Instant| -> Result<Score, ()> {
         Ok(Score { accuracy: 0.5, loss: 0.5, epochs_trained: 1, cut: false })
@@ -169,6 +178,7 @@ fn a_search_on_a_few_hundred_lines_beats_chance_and_repeats() {
         seed: 0,
         limits: Limits { budget: LONG, max_trials: Some(6) },
         first: None,
+        local: 0.0,
     };
     let run = || {
         let mut lines = Vec::new();
@@ -197,10 +207,12 @@ fn the_same_assignment_is_never_trained_twice_and_a_single_point_space_ends() {
         params: vec![Param { name: "lr".into(), domain: Domain::Values(vec![0.1]), integer: false }],
         epochs: EpochRange { min: 1, max: 9 },
         zero_together: Vec::new(),
+        memory: None,
     };
     let first = Some(Assignment { values: vec![("lr".into(), 0.1)], epochs: 3 });
     let limits = Limits { budget: LONG, max_trials: Some(50) };
-    let plan = halving::Plan { space: &space, hyperband: Hyperband::new(space.epochs, 3), seed: 1, limits, first };
+    let plan =
+        halving::Plan { space: &space, hyperband: Hyperband::new(space.epochs, 3), seed: 1, limits, first, local: 0.0 };
     let mut trained: Vec<Assignment> = Vec::new();
     let mut objective = |a: &Assignment, _deadline: Instant| -> Result<Score, ()> {
         assert!(!trained.contains(a), "{} at {} epochs trained twice", a.describe(), a.epochs);
@@ -213,4 +225,49 @@ fn the_same_assignment_is_never_trained_twice_and_a_single_point_space_ends() {
     assert_eq!(epochs, [3, 1, 9], "the defaults' 3, then each rung's epochs once (3 is already trained)");
     // and the epochs trials run start at the first rung, which can be above the space's least
     assert_eq!(Hyperband::new(EpochRange { min: 2, max: 100 }, 3).rung_epochs(), EpochRange { min: 4, max: 100 });
+}
+
+/// Runs the search with two thirds of its configurations drawn around the incumbent on the
+/// made-up objective, sleeping `per_epoch` per epoch.
+fn with_steps(seed: u64, max_trials: usize, per_epoch: Duration) -> Vec<Trial> {
+    let space = lr_space(EpochRange { min: 1, max: 27 });
+    let limits = Limits { budget: LONG, max_trials: Some(max_trials) };
+    let hyperband = Hyperband::new(space.epochs, 3);
+    let plan = halving::Plan { space: &space, hyperband, seed, limits, first: None, local: 2.0 / 3.0 };
+    let mut objective = |a: &Assignment, _deadline: Instant| -> Result<Score, ()> {
+        std::thread::sleep(per_epoch * a.epochs as u32);
+        // best near lr 0.1 with 8 units, better with epochs
+        let lr = a.get("lr").unwrap();
+        let accuracy = 0.9 - 0.05 * (lr / 0.1).ln().abs() - 0.01 * (a.get("units").unwrap() - 8.0).abs()
+            + 0.0001 * a.epochs as f64;
+        Ok(Score { accuracy, loss: 1.0 - accuracy, epochs_trained: a.epochs, cut: false })
+    };
+    halving::run(plan, &mut objective, &mut |_| {}).unwrap().0
+}
+
+/// Issue 13 point 4: with `--max-trials` the steps narrow with the share of the trials run,
+/// so the trial sequence is the seed's, however long the trials take; and two thirds of the
+/// new configurations are steps from the best trial before them.
+#[test]
+fn steps_around_the_incumbent_keep_the_trials_a_function_of_the_seed() {
+    let fast = with_steps(4, 40, Duration::ZERO);
+    let slow = with_steps(4, 40, Duration::from_micros(300));
+    let key = |t: &[Trial]| t.iter().map(|t| (t.rung, t.config, t.assignment.clone())).collect::<Vec<_>>();
+    assert_eq!(key(&fast), key(&slow), "the clock changed the trials");
+    assert_ne!(key(&fast), key(&with_steps(5, 40, Duration::ZERO)), "another seed, other trials");
+    let local: Vec<&Trial> = fast.iter().filter(|t| t.rung == halving::LOCAL).collect();
+    let fresh = fast.iter().filter(|t| t.rung == 0).count() + local.len();
+    assert!(local.len() * 2 > fresh && local.len() < fresh, "{} steps of {fresh} new configurations", local.len());
+    for t in &local {
+        // a step from the best trial before it: within a few of the step's widths in ln(lr)
+        let before = &fast[..t.number - 1];
+        let best = before.iter().min_by(|a, b| halving::best_first(a, b)).unwrap();
+        let moved = (t.assignment.get("lr").unwrap() / best.assignment.get("lr").unwrap()).ln().abs();
+        assert!(moved <= 4.0 * 0.25 * 1000f64.ln(), "trial {} moved lr by {moved}", t.number);
+        assert!((1..=27).contains(&t.assignment.epochs));
+    }
+    // and the steps found the objective's best region
+    let best_lr =
+        |t: &[Trial]| t.iter().min_by(|a, b| halving::best_first(a, b)).unwrap().assignment.get("lr").unwrap();
+    assert!((best_lr(&fast) / 0.1).ln().abs() < 0.3, "best lr {}", best_lr(&fast));
 }

@@ -27,7 +27,7 @@ use strata_workflow::tune::trials_csv::trials_csv;
 use strata_workflow::tune::{search, Assignment, Hyperband, Limits, Trial, TuneOptions};
 
 use crate::args_tune::TuneCmd;
-use flags::{check_space, defaults_trial, model_flag, search_space, with_values};
+use flags::{check_space, defaults_trial, fit_to_data, local_share, model_flag, search_space, with_values};
 use report::{summary, trial_line};
 
 /// What tune writes into `--out` besides a run folder's files: replaced with the run.
@@ -36,11 +36,12 @@ const TUNE_FILES: [&str; 2] = ["trials.csv", "best.json"];
 pub fn run(a: TuneCmd) -> Result<()> {
     let (budget, split) = check_flags(&a)?;
     let base = a.train.settings(split)?;
-    let space = search_space(&a, &base)?;
+    let mut space = search_space(&a, &base)?;
     // the epochs trials run: Hyperband's first rung can be above the space's least epochs
     let epochs = Hyperband::new(space.epochs, a.eta).rung_epochs();
     check_space(&a.train, &space, epochs, split, a.space.as_deref())?;
     let parts = read_parts(&a, &base)?;
+    fit_to_data(&mut space, &base, parts.train_idx.iter().map(|&i| parts.examples[i].text.as_str()));
     claim(&a.out, a.overwrite)?;
     let names: Vec<&str> = space.params.iter().map(|p| p.name.as_str()).collect();
     crate::progress::note(format_args!(
@@ -54,6 +55,14 @@ pub fn run(a: TuneCmd) -> Result<()> {
         epochs.max,
         names.join(", ")
     ));
+    let local = local_share(&a.train);
+    if local > 0.0 {
+        crate::progress::note(format_args!(
+            "{:.0}% of new configurations are a Gaussian step around the best trial so far (fastText's autotune), narrowing {}",
+            local * 100.0,
+            if a.max_trials.is_some() { "over the --max-trials trials" } else { "as the budget is spent" }
+        ));
+    }
     let first = defaults_trial(&a.train, &base, &space);
     if first.is_none() {
         crate::progress::note(format_args!(
@@ -67,6 +76,7 @@ pub fn run(a: TuneCmd) -> Result<()> {
         seed: a.train.seed,
         limits: Limits { budget, max_trials: a.max_trials },
         first,
+        local,
     };
     let settings_for = |assignment: &Assignment| -> Result<TrainSettings> {
         let mut s = with_values(&a.train, assignment)?.settings(split)?;

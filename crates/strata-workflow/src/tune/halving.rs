@@ -19,20 +19,33 @@
 //! with a single point) is not trained again: its earlier trial's score ranks it in its rung.
 //! When a whole round of brackets draws nothing new, the search ends (`Stop::Exhausted`).
 //!
-//! The trials form one sequence fixed by the seed (configurations are drawn when their bracket
-//! starts, promotions follow the scores, which are deterministic for a seed and thread count);
-//! the clock only decides where the sequence stops: a trial whose estimated time does not fit
-//! in what is left of the budget is not started, and the search ends there. The objective may
-//! cut a trial that runs past the budget (`Score::cut`); the search ends after it.
+//! Each new configuration is, with probability `Plan::local` (a coin from the seeded RNG, once
+//! a best trial exists), a step around the incumbent instead of a random draw
+//! ([`super::local`], fastText's autotune): a trial at the epochs the step gives, outside the
+//! rungs (`Trial::rung` is [`LOCAL`]), in place of the bracket's next random configuration.
+//! With `local` 0 no coin is drawn and the search is plain Hyperband.
+//!
+//! The trials form one sequence fixed by the seed and the scores (a configuration is drawn
+//! when it starts, promotions and the incumbent follow the scores, which are deterministic for
+//! a seed and thread count) and the step's width, which narrows with the budget spent: with
+//! `--max-trials` that is the share of the trials run, so the sequence is fixed; without it,
+//! the share of the wall-clock budget, so the clock moves the steps a little. The clock also
+//! decides where the sequence stops: a trial whose estimated time does not fit in what is left
+//! of the budget is not started, and the search ends there. The objective may cut a trial that
+//! runs past the budget (`Score::cut`); the search ends after it.
 
 use std::time::{Duration, Instant};
 
 use strata_nn::Rng;
 
+use super::local;
 use super::space::{Assignment, EpochRange, Space};
 
 /// The RNG stream of the configurations, apart from the streams training draws from the seed.
 const TUNE_STREAM: u64 = 0x7475_6e65;
+
+/// The `rung` of a trial drawn around the incumbent, outside the bracket's rungs.
+pub const LOCAL: usize = usize::MAX;
 
 /// The brackets of Hyperband over `epochs` with reduction factor `eta`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,7 +114,8 @@ pub struct Score {
 pub struct Trial {
     /// 1-based, in the order they ran.
     pub number: usize,
-    /// 1-based bracket (0: the defaults' trial) and 0-based rung within it.
+    /// 1-based bracket (0: the defaults' trial) and 0-based rung within it ([`LOCAL`]: a step
+    /// around the incumbent, outside the rungs).
     pub bracket: usize,
     pub rung: usize,
     /// 1-based configuration: the same number on every rung it reaches.
@@ -138,6 +152,8 @@ pub struct Plan<'a> {
     pub limits: Limits,
     /// Trained first, before the brackets (bracket 0): the model's defaults, if given.
     pub first: Option<Assignment>,
+    /// The share of new configurations drawn around the incumbent (0: plain Hyperband).
+    pub local: f64,
 }
 
 /// Seconds per epoch seen so far, to tell whether a trial fits in what is left.
@@ -209,6 +225,22 @@ struct Search<'p, 'f, E> {
 }
 
 impl<E> Search<'_, '_, E> {
+    /// The share of the search done, 0–1, which narrows the steps around the incumbent: of
+    /// `--max-trials` when it is given (so the trials stay a function of the seed), else of
+    /// the wall-clock budget, as fastText's autotune measures it.
+    fn spent(&self, started: Instant) -> f64 {
+        match self.plan.limits.max_trials {
+            Some(m) => self.trials.len() as f64 / m.max(1) as f64,
+            None => started.elapsed().as_secs_f64() / self.plan.limits.budget.as_secs_f64(),
+        }
+        .clamp(0.0, 1.0)
+    }
+
+    /// The best trial so far, if any ran and did not fail.
+    fn incumbent(&self) -> Option<&Trial> {
+        self.trials.iter().filter(|t| t.score.loss.is_finite()).min_by(|a, b| best_first(a, b))
+    }
+
     /// Runs one trial if the limits allow: its score, or why the search stops (after a cut
     /// trial, which is recorded, or before a trial that would not fit).
     fn trial(&mut self, slot: Slot, assignment: Assignment) -> Result<Result<Score, Stop>, E> {
@@ -261,13 +293,8 @@ pub fn run<E>(
             trained_this_round = false;
         }
         let bracket = plan.hyperband.bracket(b - 1);
-        // drawn when the bracket starts: the configurations never depend on scores
-        let mut fresh: std::collections::VecDeque<(usize, Vec<(String, f64)>)> = (0..bracket.configs)
-            .map(|_| {
-                configs += 1;
-                (configs, plan.space.sample(&mut rng))
-            })
-            .collect();
+        // each configuration is drawn when it starts, so a step follows the latest incumbent
+        let mut fresh = bracket.configs;
         let mut rungs =
             Rungs { done: vec![Vec::new(); bracket.rungs.len()], promoted: vec![Vec::new(); bracket.rungs.len()] };
         loop {
@@ -276,24 +303,36 @@ pub fn run<E>(
                     rungs.promoted[rung - 1].push(config);
                     let values =
                         search.trials.iter().rev().find(|t| t.config == config).map(|t| t.assignment.values.clone());
-                    (rung, config, values.unwrap_or_default())
+                    (rung, config, Assignment { values: values.unwrap_or_default(), epochs: bracket.rungs[rung] })
                 }
-                None => match fresh.pop_front() {
-                    Some((config, values)) => (0, config, values),
-                    None => break,
-                },
+                None if fresh == 0 => break,
+                None => {
+                    fresh -= 1;
+                    configs += 1;
+                    let coin = plan.local > 0.0 && f64::from(rng.uniform(0.0, 1.0)) < plan.local;
+                    match search.incumbent().map(|t| t.assignment.clone()).filter(|_| coin) {
+                        Some(best) => {
+                            (LOCAL, configs, local::around(plan.space, &best, search.spent(started), &mut rng))
+                        }
+                        None => {
+                            (0, configs, Assignment { values: plan.space.sample(&mut rng), epochs: bracket.rungs[0] })
+                        }
+                    }
+                }
             };
-            let (rung, config, values) = job;
-            let assignment = Assignment { values, epochs: bracket.rungs[rung] };
+            let (rung, config, assignment) = job;
             // the same values at the same epochs train the same model: its score is reused,
             // and it is no new trial
             if let Some(earlier) = search.trials.iter().position(|t| t.assignment == assignment) {
-                rungs.done[rung].push(earlier);
+                if rung != LOCAL {
+                    rungs.done[rung].push(earlier);
+                }
                 continue;
             }
             trained_this_round = true;
             match search.trial(Slot { bracket: b, rung, config }, assignment)? {
-                Ok(_) => rungs.done[rung].push(search.trials.len() - 1),
+                Ok(_) if rung != LOCAL => rungs.done[rung].push(search.trials.len() - 1),
+                Ok(_) => {}
                 Err(stop) => return Ok((search.trials, stop)),
             }
         }

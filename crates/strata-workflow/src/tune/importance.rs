@@ -94,6 +94,7 @@ mod tests {
             ],
             epochs: EpochRange { min: 1, max: 3 },
             zero_together: Vec::new(),
+            memory: None,
         };
         // accuracy rises with lr; dim changes nothing
         let trials: Vec<Trial> = (0..12)

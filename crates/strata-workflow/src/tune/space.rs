@@ -5,6 +5,8 @@
 
 use strata_nn::Rng;
 
+use super::memory_guard::MemoryGuard;
+
 /// Where one parameter's values come from.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Domain {
@@ -61,6 +63,8 @@ pub struct Space {
     /// Pairs that are either both non-zero or both zero (fastText's `minn`/`maxn`: character
     /// n-grams are on only when both are set): a draw with exactly one zero sets the other to 0.
     pub zero_together: Vec<[String; 2]>,
+    /// The linear model's bound on `dim × (words + buckets)`, held by every draw.
+    pub memory: Option<MemoryGuard>,
 }
 
 /// One trial's values: every searched parameter, and the epochs it trains.
@@ -112,18 +116,44 @@ impl Space {
 
     /// One configuration drawn from `rng` (the epochs are the halving's to set).
     pub fn sample(&self, rng: &mut Rng) -> Vec<(String, f64)> {
-        let mut values: Vec<(String, f64)> =
-            self.params.iter().map(|p| (p.name.clone(), draw(&p.domain, p.integer, rng))).collect();
+        let values = self.params.iter().map(|p| (p.name.clone(), draw(&p.domain, p.integer, rng))).collect();
+        self.settle(values, None)
+    }
+
+    /// `values` made a configuration the space allows: the `zero_together` pairs agree and the
+    /// memory guard holds. A random draw (`from` is `None`) with exactly one of a pair at zero
+    /// sets both to zero; a step from `from` follows the one that moved — switched on, the
+    /// other takes its least non-zero value; switched off, both are off.
+    pub fn settle(&self, mut values: Vec<(String, f64)>, from: Option<&Assignment>) -> Vec<(String, f64)> {
         for [a, b] in &self.zero_together {
             let find = |values: &[(String, f64)], n: &str| values.iter().position(|(m, _)| m == n);
-            if let (Some(i), Some(j)) = (find(&values, a), find(&values, b)) {
-                if (values[i].1 == 0.0) != (values[j].1 == 0.0) {
+            let (Some(i), Some(j)) = (find(&values, a), find(&values, b)) else { continue };
+            if (values[i].1 == 0.0) == (values[j].1 == 0.0) {
+                continue;
+            }
+            let (zero, set) = if values[i].1 == 0.0 { (i, j) } else { (j, i) };
+            let switched_on = from.is_some_and(|f| f.get(&values[set].0) == Some(0.0));
+            let least = self.param(&values[zero].0).and_then(|p| least_non_zero(&p.domain));
+            match least.filter(|_| switched_on) {
+                Some(v) => values[zero].1 = v,
+                None => {
                     values[i].1 = 0.0;
                     values[j].1 = 0.0;
                 }
             }
         }
+        if let Some(guard) = &self.memory {
+            guard.fit(&self.params, &mut values);
+        }
         values
+    }
+}
+
+/// The least value of `domain` above zero, if it has one.
+fn least_non_zero(domain: &Domain) -> Option<f64> {
+    match domain {
+        Domain::Values(values) => values.iter().copied().filter(|&v| v > 0.0).min_by(f64::total_cmp),
+        Domain::LogUniform { lo, hi } | Domain::Uniform { lo, hi } => (*hi > 0.0).then(|| lo.max(1.0).min(*hi)),
     }
 }
 
@@ -135,6 +165,11 @@ fn draw(domain: &Domain, integer: bool, rng: &mut Rng) -> f64 {
         Domain::LogUniform { lo, hi } => (lo.ln() + u * (hi.ln() - lo.ln())).exp().clamp(*lo, *hi),
         Domain::Uniform { lo, hi } => lo + u * (hi - lo),
     };
+    round_drawn(v, integer)
+}
+
+/// A drawn value as a trial uses it: whole if `integer`, else to 3 significant digits.
+pub fn round_drawn(v: f64, integer: bool) -> f64 {
     if integer {
         v.round()
     } else {
@@ -156,6 +191,7 @@ mod tests {
             ],
             epochs: EpochRange { min: 1, max: 9 },
             zero_together: Vec::new(),
+            memory: None,
         };
         let mut rng = Rng::new(1);
         for _ in 0..200 {
@@ -181,6 +217,7 @@ mod tests {
             ],
             epochs: EpochRange { min: 1, max: 1 },
             zero_together: vec![["minn".into(), "maxn".into()]],
+            memory: None,
         };
         let mut rng = Rng::new(3);
         let mut seen_set = false;
@@ -191,5 +228,28 @@ mod tests {
             seen_set |= minn > 0.0;
         }
         assert!(seen_set);
+    }
+
+    #[test]
+    fn a_step_that_switches_char_ngrams_on_sets_both_and_one_that_switches_off_clears_both() {
+        let values = |v: &[f64]| Domain::Values(v.to_vec());
+        let space = Space {
+            params: vec![
+                Param { name: "minn".into(), domain: values(&[0.0, 2.0, 3.0]), integer: true },
+                Param { name: "maxn".into(), domain: values(&[0.0, 5.0, 4.0, 6.0]), integer: true },
+            ],
+            epochs: EpochRange { min: 1, max: 1 },
+            zero_together: vec![["minn".into(), "maxn".into()]],
+            memory: None,
+        };
+        let at = |minn: f64, maxn: f64| vec![("minn".to_string(), minn), ("maxn".to_string(), maxn)];
+        let off = Assignment { values: at(0.0, 0.0), epochs: 1 };
+        let on = Assignment { values: at(3.0, 6.0), epochs: 1 };
+        // from off, minn moved to 2: maxn takes its least non-zero value
+        assert_eq!(space.settle(at(2.0, 0.0), Some(&off)), at(2.0, 4.0));
+        assert_eq!(space.settle(at(0.0, 5.0), Some(&off)), at(2.0, 5.0));
+        // from on, maxn moved to 0: both off; a random draw with one at 0: both off
+        assert_eq!(space.settle(at(3.0, 0.0), Some(&on)), at(0.0, 0.0));
+        assert_eq!(space.settle(at(2.0, 0.0), None), at(0.0, 0.0));
     }
 }

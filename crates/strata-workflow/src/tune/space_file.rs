@@ -170,7 +170,7 @@ mod tests {
                 .unwrap();
         assert_eq!(s.param("lr").unwrap().domain, Domain::LogUniform { lo: 0.05, hi: 2.0 });
         assert_eq!(s.param("word-ngrams").unwrap().domain, Domain::Values(vec![1.0, 2.0, 3.0]));
-        assert_eq!(s.epochs, EpochRange { min: 2, max: 50 });
+        assert_eq!(s.epochs, EpochRange { min: 1, max: 50 });
         assert!(s.param("dim").is_some());
     }
 

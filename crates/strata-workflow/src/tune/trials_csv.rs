@@ -1,7 +1,8 @@
 //! `trials.csv`: one row per trial, every searched parameter a column, so the search can be
-//! read, plotted or repeated (`strata train --lr … --epochs …`) from the file alone.
+//! read, plotted or repeated (`strata train --lr … --epochs …`) from the file alone. A step
+//! around the incumbent, outside the rungs, has `rung` `local`.
 
-use super::halving::Trial;
+use super::halving::{Trial, LOCAL};
 use super::space::{show, Space};
 
 /// The file's text: a header, then one row per trial in the order they ran.
@@ -14,7 +15,7 @@ pub fn trials_csv(space: &Space, trials: &[Trial]) -> String {
         let mut row = vec![
             t.number.to_string(),
             t.bracket.to_string(),
-            t.rung.to_string(),
+            if t.rung == LOCAL { "local".to_string() } else { t.rung.to_string() },
             t.config.to_string(),
             t.assignment.epochs.to_string(),
         ];

@@ -61,6 +61,34 @@ fn fixed(t: &TrainArgs) -> Vec<&'static str> {
     given.into_iter().filter(|&(_, g)| g).map(|(n, _)| n).collect()
 }
 
+/// The share of new configurations drawn around the incumbent for the command's model.
+pub(super) fn local_share(t: &TrainArgs) -> f64 {
+    defaults::local_share(family(t))
+}
+
+/// Makes the linear space to the training texts (`defaults::fit_to_data`): their whitespace
+/// tokens, and their distinct lower-cased ones as the vocabulary, an estimate from above
+/// (strata's tokenizer splits no further than whitespace, and its filters and `--min-count`
+/// only drop words); a `--dim` or `--buckets` given is what the memory guard counts a trial to
+/// have.
+pub(super) fn fit_to_data<'e>(space: &mut Space, base: &TrainSettings, texts: impl Iterator<Item = &'e str>) {
+    let Some(linear) = base.linear.as_ref() else { return };
+    let (mut words, mut tokens) = (std::collections::HashSet::new(), 0);
+    for text in texts {
+        for w in text.split_whitespace() {
+            tokens += 1;
+            if !words.contains(w) {
+                words.insert(w.to_lowercase());
+            }
+        }
+    }
+    defaults::fit_to_data(space, tokens, words.len());
+    if let Some(guard) = space.memory.as_mut() {
+        guard.dim = linear.config.dim as f64;
+        guard.buckets = linear.config.buckets as f64;
+    }
+}
+
 /// The model's default space without the fixed flags, `--space` over it.
 pub(super) fn search_space(a: &TuneCmd, base: &TrainSettings) -> Result<Space> {
     let t = &a.train;

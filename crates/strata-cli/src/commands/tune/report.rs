@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use strata_workflow::tune::halving::LOCAL;
 use strata_workflow::tune::importance::Effect;
 use strata_workflow::tune::space::show;
 use strata_workflow::tune::{Stop, Trial, TuneResult};
@@ -10,17 +11,18 @@ use strata_workflow::tune::{Stop, Trial, TuneResult};
 use super::flags::model_flag;
 use crate::args_tune::TuneCmd;
 /// `trial 12  bracket 1 rung 1  4 epochs  lr=0.31 dim=100  val_accuracy 0.7712  val_loss 0.4810  3.2 s`
+/// (`bracket 1 local` for a step around the incumbent)
 pub(super) fn trial_line(t: &Trial) -> String {
     let trained = match (t.score.cut, t.score.epochs_trained < t.assignment.epochs) {
         (true, _) => format!(" (cut by the budget after {})", t.score.epochs_trained),
         (false, true) => format!(" (stopped early after {})", t.score.epochs_trained),
         _ => String::new(),
     };
+    let rung = if t.rung == LOCAL { "local".to_string() } else { format!("rung {}", t.rung) };
     format!(
-        "trial {:>3}  bracket {} rung {}  {:>3} epochs{trained}  {}  val_accuracy {:.4}  val_loss {:.4}  {:.2} s",
+        "trial {:>3}  bracket {} {rung}  {:>3} epochs{trained}  {}  val_accuracy {:.4}  val_loss {:.4}  {:.2} s",
         t.number,
         t.bracket,
-        t.rung,
         t.assignment.epochs,
         t.assignment.describe(),
         t.score.accuracy,

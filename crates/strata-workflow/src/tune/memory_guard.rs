@@ -1,0 +1,103 @@
+//! The linear model's memory bound on a draw: its input matrix is `dim × (words + buckets)`
+//! floats, so a space that reaches fastText's good region (`dim` near 500) and its `buckets`
+//! (up to 10 M) would otherwise draw trials of tens of GB. A draw over the bound keeps its
+//! `dim` and takes fewer buckets (hashed n-grams share rows a little more); only when the
+//! fewest buckets still do not fit does `dim` come down. Every value stays in its domain.
+
+use super::space::{Domain, Param};
+
+/// The bound tune's linear space has by default: 2 GiB of input matrix (its gradient overlay
+/// and the output matrix are small beside it), a few trials' worth on a laptop.
+pub const LINEAR_MAX_BYTES: f64 = 2.0 * 1024.0 * 1024.0 * 1024.0;
+
+/// `dim × (vocabulary + buckets) × 4 bytes ≤ max_bytes`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MemoryGuard {
+    pub max_bytes: f64,
+    /// Rows besides the buckets: the vocabulary, or an estimate above it.
+    pub vocabulary: f64,
+    /// The `dim` and `buckets` of a trial that does not search them (their flags' values).
+    pub dim: f64,
+    pub buckets: f64,
+}
+
+impl MemoryGuard {
+    /// Bytes of the input matrix at `dim` and `buckets`.
+    pub fn bytes(&self, dim: f64, buckets: f64) -> f64 {
+        dim * (self.vocabulary + buckets) * 4.0
+    }
+
+    /// `values` (one per parameter of `params`, in order) brought under the bound: fewer
+    /// buckets first, then a smaller `dim`.
+    pub fn fit(&self, params: &[Param], values: &mut [(String, f64)]) {
+        let at = |name: &str| params.iter().position(|p| p.name == name);
+        let (dim_at, buckets_at) = (at("dim"), at("buckets"));
+        let dim = dim_at.map_or(self.dim, |i| values[i].1);
+        if let Some(i) = buckets_at {
+            if self.bytes(dim, values[i].1) > self.max_bytes {
+                let cap = self.max_bytes / (4.0 * dim) - self.vocabulary;
+                values[i].1 = largest_within(&params[i].domain, cap);
+            }
+        }
+        let buckets = buckets_at.map_or(self.buckets, |i| values[i].1);
+        if let Some(i) = dim_at {
+            if self.bytes(values[i].1, buckets) > self.max_bytes {
+                let cap = self.max_bytes / (4.0 * (self.vocabulary + buckets));
+                values[i].1 = largest_within(&params[i].domain, cap);
+            }
+        }
+    }
+}
+
+/// The largest whole value of `domain` not above `cap`, or its least value when none is.
+fn largest_within(domain: &Domain, cap: f64) -> f64 {
+    match domain {
+        Domain::LogUniform { lo, hi } | Domain::Uniform { lo, hi } => cap.min(*hi).floor().max(*lo),
+        Domain::Values(values) => {
+            let least = values.iter().copied().fold(f64::INFINITY, f64::min);
+            values.iter().copied().filter(|&v| v <= cap).fold(least, f64::max)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(buckets: Domain) -> Vec<Param> {
+        vec![
+            Param { name: "dim".into(), domain: Domain::LogUniform { lo: 10.0, hi: 1000.0 }, integer: true },
+            Param { name: "buckets".into(), domain: buckets, integer: true },
+        ]
+    }
+
+    const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+
+    #[test]
+    fn a_draw_over_the_bound_takes_fewer_buckets_then_a_smaller_dim() {
+        let guard = MemoryGuard { max_bytes: 2.0 * GIB, vocabulary: 20_000.0, dim: 100.0, buckets: 2e6 };
+        let range = Domain::LogUniform { lo: 10_000.0, hi: 10_000_000.0 };
+        // dim 500 at 10 M buckets is 20 GB: the buckets come down to what fits, dim stays
+        let mut v = vec![("dim".to_string(), 500.0), ("buckets".to_string(), 1e7)];
+        guard.fit(&params(range.clone()), &mut v);
+        assert_eq!(v[0].1, 500.0);
+        assert!(guard.bytes(v[0].1, v[1].1) <= 2.0 * GIB && v[1].1 > 1e6, "{v:?}");
+        assert!(guard.bytes(v[0].1, v[1].1 + 1.0) > 2.0 * GIB, "the most buckets that fit: {v:?}");
+        // within the bound: untouched
+        let mut small = vec![("dim".to_string(), 100.0), ("buckets".to_string(), 2e6)];
+        guard.fit(&params(range), &mut small);
+        assert_eq!(small, [("dim".to_string(), 100.0), ("buckets".to_string(), 2e6)]);
+        // the fewest listed buckets still too many: dim comes down, both stay in their domains
+        let tight = MemoryGuard { max_bytes: 0.1 * GIB, ..guard };
+        let listed = Domain::Values(vec![1e6, 2e6]);
+        let mut v = vec![("dim".to_string(), 1000.0), ("buckets".to_string(), 2e6)];
+        tight.fit(&params(listed.clone()), &mut v);
+        assert_eq!(v[1].1, 1e6);
+        assert!(tight.bytes(v[0].1, v[1].1) <= 0.1 * GIB && v[0].1 >= 10.0 && v[0].1.fract() == 0.0, "{v:?}");
+        assert!(listed.contains(v[1].1));
+        // a --buckets flag (not searched) bounds the dim alone
+        let mut only_dim = vec![("dim".to_string(), 1000.0)];
+        tight.fit(&params(Domain::Values(vec![1e6]))[..1], &mut only_dim);
+        assert!(tight.bytes(only_dim[0].1, tight.buckets) <= 0.1 * GIB, "{only_dim:?}");
+    }
+}
