@@ -150,7 +150,17 @@ impl TrainArgs {
             init_from,
             linear: None,
         };
+        if settings.model.multichannel && settings.schedule.language_model.is_some() {
+            bail!(
+                "--multichannel with the {} schedule: its language model reads one copy of the embedding and a multichannel model's lowest level reads two (hint: leave out --multichannel, or choose another schedule)",
+                settings.schedule.name
+            );
+        }
         strata_workflow::ulmfit::check(&settings.schedule, settings.init_from.as_ref())?;
+        // a folder whose tensors do not fit is refused before any data is read or --out claimed
+        if let Some(init) = &settings.init_from {
+            strata_workflow::init_from::check(&settings.model, init)?;
+        }
         Ok(settings)
     }
 

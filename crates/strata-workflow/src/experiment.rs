@@ -84,8 +84,7 @@ pub fn run(e: &Experiment, progress: &mut dyn ExperimentProgress) -> Result<Expe
     // a folder whose tensors do not fit the model is refused before any schedule trains
     for (_, s) in e.schedules {
         if let Some(init) = &s.init_from {
-            let mut model = Model::zeros(s.model.config(init.tokenizer.vocab_size(), e.labels.len()));
-            crate::init_from::copy_tensors(&mut model, &init.tensors, &init.dir)?;
+            crate::init_from::check(&s.model, init)?;
         }
     }
     let mut results = Vec::new();

@@ -3,7 +3,8 @@
 //! shape match one in DIR's `model.safetensors` is copied in; the head (a classifier for DIR's
 //! own labels), any tensor DIR lacks, and DIR's tensors no classifier has (a language model's
 //! `lm_decoder.*`) are left aside. A tensor of the same name but another shape, or a folder
-//! sharing no tensor, is an error: the user asked for weights that cannot be carried over.
+//! sharing no tensor, is an error: the user asked for weights that cannot be carried over;
+//! [`check`] finds it from the shapes alone, so commands refuse before any work.
 //!
 //! A multichannel model's static copy (`embedding.static_weight`) starts from DIR's own static
 //! copy when DIR has one, else from DIR's `embedding.weight`: both channels start from the same
@@ -13,9 +14,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use strata_data::DataError;
-use strata_model::model::{Model, STATIC_EMBEDDING};
+use strata_model::model::{Model, ModelSettings, STATIC_EMBEDDING};
 use strata_model::pretrained::{self, PRETRAINED_FORMAT};
-use strata_nn::ParamStore;
+use strata_nn::{ParamSpec, ParamStore};
 use strata_text::Tokenizer;
 
 /// Which kind of folder `--init-from` named.
@@ -58,46 +59,63 @@ impl InitFrom {
     }
 }
 
+/// Whether `init`'s tensors fit the model `model` makes over the folder's vocabulary: every
+/// refusal of [`copy_tensors`], from the shapes alone, before any data is read, folder claimed
+/// or language model fine-tuned. The head is never copied, so the class count is immaterial.
+/// A model the settings cannot lay out is left to its own refusal (`ModelConfig::validate`).
+pub fn check(model: &ModelSettings, init: &InitFrom) -> Result<(), DataError> {
+    let config = model.config(init.tokenizer.vocab_size(), 2);
+    let Some(shapes) = config.tensor_shapes() else { return Ok(()) };
+    let shapes: Vec<(&str, &[usize])> = shapes.iter().map(|(n, s)| (n.as_str(), s.as_slice())).collect();
+    sources(&shapes, &init.tensors, &init.dir).map(|_| ())
+}
+
 /// Copies `from`'s matching tensors into `model`; returns the line to print,
 /// `Init from DIR: loaded embedding, lstm_0; fresh: head`. `dir` names the folder in messages.
 pub fn copy_tensors(model: &mut Model, from: &ParamStore, dir: &Path) -> Result<String, DataError> {
-    let shown = dir.display().to_string();
-    // layers in store order, each with whether all its tensors were loaded
-    let mut layers: Vec<(String, bool)> = Vec::new();
-    for spec in model.params.specs.clone() {
-        let layer = spec.name.split('.').next().unwrap_or(&spec.name).to_string();
-        let source = from
-            .find(&spec.name)
-            .or_else(|| (spec.name == STATIC_EMBEDDING).then(|| from.find("embedding.weight")).flatten())
-            .filter(|_| layer != "head");
-        let loaded = match source {
-            Some(src) if src.shape != spec.shape => {
-                // named as the folder has it (a static copy may come from `embedding.weight`)
-                let message =
-                    format!("tensor {} is {:?} there and {:?} in the new model", src.name, src.shape, spec.shape);
-                let channels_differ = model.layout.static_embedding.is_some() && from.find(STATIC_EMBEDDING).is_none();
-                let hint = if channels_differ && layer != "embedding" {
-                    // the lowest level reads E values per word there and 2E here
-                    "a multichannel model's lowest level reads both copies: start it from a pretrained folder (`strata pretrain`) or a multichannel model, or leave out --multichannel"
-                } else {
-                    "give the new model the folder's sizes (--model, --units, --embedding-dim, --layers)"
-                };
-                return Err(DataError::new(&shown, None, message, hint));
-            }
-            Some(src) => {
-                let values = from.data[src.range.clone()].to_vec();
-                model.params.data[spec.range.clone()].copy_from_slice(&values);
-                true
-            }
-            None => false,
-        };
-        match layers.iter_mut().find(|(name, _)| *name == layer) {
-            Some((_, all)) => *all &= loaded,
-            None => layers.push((layer, loaded)),
+    let specs = model.params.specs.clone();
+    let shapes: Vec<(&str, &[usize])> = specs.iter().map(|s| (s.name.as_str(), s.shape.as_slice())).collect();
+    let (sources, line) = sources(&shapes, from, dir)?;
+    for (spec, src) in specs.iter().zip(sources) {
+        if let Some(src) = src {
+            model.params.data[spec.range.clone()].copy_from_slice(&from.data[src.range.clone()]);
         }
     }
-    let names =
-        |loaded: bool| -> Vec<&str> { layers.iter().filter(|(_, l)| *l == loaded).map(|(n, _)| n.as_str()).collect() };
+    Ok(line)
+}
+
+/// Where each of the new model's tensors (`shapes`: name and shape, in store order) starts
+/// from: `from`'s tensor of that name (a static copy's from `embedding.weight` when `from`
+/// has none), or nothing (fresh; the head always); with the line that says so. A tensor of
+/// the same name and another shape, or no tensor shared, is the error.
+fn sources<'a>(
+    shapes: &[(&str, &[usize])],
+    from: &'a ParamStore,
+    dir: &Path,
+) -> Result<(Vec<Option<&'a ParamSpec>>, String), DataError> {
+    let shown = dir.display().to_string();
+    // layers in store order, each with whether all its tensors were loaded
+    let mut layers: Vec<(&str, bool)> = Vec::new();
+    let mut found = Vec::with_capacity(shapes.len());
+    for &(name, shape) in shapes {
+        let layer = name.split('.').next().unwrap_or(name);
+        let source = from
+            .find(name)
+            .or_else(|| (name == STATIC_EMBEDDING).then(|| from.find("embedding.weight")).flatten())
+            .filter(|_| layer != "head");
+        if let Some(src) = source.filter(|src| src.shape != shape) {
+            // named as the folder has it (a static copy may come from `embedding.weight`)
+            let message = format!("tensor {} is {:?} there and {shape:?} in the new model", src.name, src.shape);
+            let hint = shape_hint(shapes, from, layer, &shown);
+            return Err(DataError::new(&shown, None, message, hint));
+        }
+        match layers.iter_mut().find(|(n, _)| *n == layer) {
+            Some((_, all)) => *all &= source.is_some(),
+            None => layers.push((layer, source.is_some())),
+        }
+        found.push(source);
+    }
+    let names = |loaded: bool| -> Vec<&str> { layers.iter().filter(|(_, l)| *l == loaded).map(|(n, _)| *n).collect() };
     let (loaded, fresh) = (names(true), names(false));
     if loaded.is_empty() {
         return Err(DataError::new(
@@ -108,12 +126,30 @@ pub fn copy_tensors(model: &mut Model, from: &ParamStore, dir: &Path) -> Result<
         ));
     }
     let fresh = if fresh.is_empty() { "none".to_string() } else { fresh.join(", ") };
-    Ok(format!("Init from {shown}: loaded {}; fresh: {fresh}", loaded.join(", ")))
+    Ok((found, format!("Init from {shown}: loaded {}; fresh: {fresh}", loaded.join(", "))))
+}
+
+/// The hint for a tensor of `layer` whose shape differs. Above the embedding, a model and a
+/// folder with different channel counts differ first in the lowest level, which reads E values
+/// a word from one channel and 2E from two: that, not a size flag, is what to change.
+fn shape_hint(shapes: &[(&str, &[usize])], from: &ParamStore, layer: &str, shown: &str) -> String {
+    let new_multichannel = shapes.iter().any(|(n, _)| *n == STATIC_EMBEDDING);
+    let folder_multichannel = from.find(STATIC_EMBEDDING).is_some();
+    match (new_multichannel, folder_multichannel) {
+        (true, false) if layer != "embedding" => format!(
+            "a multichannel model's lowest level reads both copies of the embedding and {shown}'s reads one: start it from a folder of `strata pretrain --objective skipgram` (an embedding only) or from a multichannel model, or leave out --multichannel"
+        ),
+        (false, true) if layer != "embedding" => format!(
+            "{shown} is a multichannel model, whose lowest level reads a static copy of the embedding beside the trained one: add --multichannel"
+        ),
+        _ => "give the new model the folder's sizes (--model, --units, --embedding-dim, --layers)".to_string(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use strata_model::layers::LstmConfig;
     use strata_model::model::ModelConfig;
     use strata_model::pretrained::{Pretrained, PretrainedFile, PRETRAINED_FORMAT_VERSION};
     use strata_text::TokenizerConfig;
@@ -169,6 +205,52 @@ mod tests {
         assert!(line.ends_with("loaded embedding; fresh: lstm_0, head"), "{line}");
         assert_eq!(two.params.get(STATIC_EMBEDDING), tensors.get("embedding.weight"));
         assert_eq!(two.params.get("embedding.weight"), tensors.get("embedding.weight"));
+    }
+
+    /// `tensors` as an `--init-from` folder named DIR with a vocabulary of `vocab` ids.
+    fn folder(tensors: ParamStore, vocab: usize) -> InitFrom {
+        let mut tokenizer = Tokenizer::new(TokenizerConfig { num_words: Some(vocab), ..TokenizerConfig::default() });
+        tokenizer.fit_on_texts(&["a b c d e f g h"]);
+        InitFrom { dir: "DIR".into(), tokenizer, tensors: Arc::new(tensors), kind: FolderKind::Classifier }
+    }
+
+    /// The settings that make `config` (for any vocabulary and classes).
+    fn settings(config: &ModelConfig) -> ModelSettings {
+        ModelSettings {
+            architecture: config.architecture.clone(),
+            embedding_dim: config.embedding_dim,
+            layers: config.layers.clone(),
+            embedding_init: config.embedding_init,
+            multichannel: config.multichannel,
+        }
+    }
+
+    #[test]
+    fn check_refuses_what_the_copy_would_and_names_a_channel_count_that_differs_either_way() {
+        let one = ModelConfig { embedding_dim: 3, ..ModelConfig::seed(6) };
+        let two = ModelConfig { multichannel: true, ..one.clone() };
+        let trained = |c: &ModelConfig| folder(Model::new(c.clone(), 1).params, 6);
+        check(&settings(&one), &trained(&one)).unwrap();
+        check(&settings(&two), &trained(&two)).unwrap();
+        // a one-channel folder's level under a multichannel model: what fits, not "a pretrained
+        // folder" (a `strata pretrain --objective both` folder is one and does not)
+        let e = check(&settings(&two), &trained(&one)).unwrap_err().to_string();
+        assert!(e.starts_with("DIR: tensor lstm_0.kernel is [3, 256] there and [6, 256] in the new model"), "{e}");
+        assert!(e.contains("`strata pretrain --objective skipgram`") && e.contains("leave out --multichannel"), "{e}");
+        // the copy refuses with the same line: the check is its refusal, made early
+        let mut model = Model::new(two.clone(), 2);
+        let copied = copy_tensors(&mut model, &trained(&one).tensors, Path::new("DIR")).unwrap_err().to_string();
+        assert_eq!(copied, e);
+        // a multichannel folder under one channel: the folder is multichannel
+        let e = check(&settings(&one), &trained(&two)).unwrap_err().to_string();
+        assert!(e.contains("(hint: DIR is a multichannel model") && e.ends_with("add --multichannel)"), "{e}");
+        // another width with the same channels keeps the sizes hint
+        let narrow = ModelConfig { layers: vec![LstmConfig { units: 8, bidirectional: false }.into()], ..two.clone() };
+        let e = check(&settings(&narrow), &trained(&two)).unwrap_err().to_string();
+        assert!(e.contains("lstm_0.kernel") && e.contains("--units"), "{e}");
+        // a folder sharing nothing
+        let e = check(&settings(&one), &folder(ParamStore::default(), 6)).unwrap_err().to_string();
+        assert!(e.contains("shares no tensor"), "{e}");
     }
 
     #[test]

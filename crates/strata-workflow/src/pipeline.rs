@@ -184,6 +184,10 @@ pub fn train_from(
     if s.schedule.language_model.is_none() {
         return fit_classifier(data, s, progress, resume);
     }
+    // the classifier's tensors must fit before the language model spends its epochs
+    if let Some(init) = &s.init_from {
+        crate::init_from::check(&s.model, init)?;
+    }
     // a resumed run fine-tunes again: the same seed and threads give the same levels
     let texts = |idx: &[usize]| idx.iter().map(|&i| data.examples[i].text.as_str()).collect::<Vec<_>>();
     let (train, heldout) = (texts(data.train_idx), texts(data.val_idx));
