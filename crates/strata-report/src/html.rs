@@ -8,7 +8,8 @@ use crate::charts::{self, css_color};
 use crate::results::{ExperimentResults, RunConfig};
 use crate::{
     baseline_intro, baseline_verdicts, beats_baseline, budget_warning, has_pretrained, mean_curve, mean_lm_curve,
-    paired, paired_with_baseline, paired_with_scratch, probed_layers, seconds, seeds_phrase,
+    multichannel_phrase, paired, paired_with_baseline, paired_with_scratch, probed_layers, scratch_channels_note,
+    scratch_columns, seconds, seeds_phrase,
 };
 
 const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}\
@@ -34,6 +35,7 @@ pub fn html(r: &ExperimentResults) -> String {
                     "Data " code { (r.data) } ", model " code { (r.model) } " (" (r.layers) " levels), "
                     (r.protocol) ", " (seeds_phrase(r)) ", " (r.threads) " threads."
                 }
+                @if let Some(phrase) = multichannel_phrase(r) { p id="multichannel" { "Embedding: " (phrase) "." } }
                 (summary(r))
                 (PreEscaped(charts::bars(&accuracy_bars(r), "test accuracy (mean ± std)")))
                 (pretrained(r))
@@ -205,9 +207,11 @@ fn pretrained(r: &ExperimentResults) -> Markup {
         h2 id="pretrained" { "Pretrained against from scratch" }
         p { "Levels from " code { (r.init_from.as_deref().unwrap_or("the --init-from folder")) }
             "; each pretrained schedule ran on the same splits and seeds as its from-scratch twin. "
-            "Δ is pretrained − scratch, mean ± standard deviation over those pairs." }
+            "Δ is pretrained − scratch, mean ± standard deviation over those pairs."
+            @if let Some(note) = scratch_channels_note(r) { " " (note) } }
+        @let (scratch, pretrained) = scratch_columns(r);
         table id="pretrained-table" {
-            tr { th { "schedule" } th { "from scratch" } th { "pretrained" } th { "Δ pretrained − scratch" } th { "wins/ties/losses" } }
+            tr { th { "schedule" } th { (scratch) } th { (pretrained) } th { "Δ pretrained − scratch" } th { "wins/ties/losses" } }
             @for sc in r.schedules.iter().filter(|sc| sc.pretrained) {
                 tr {
                     td { (sc.name) }
@@ -311,6 +315,7 @@ fn config_table(r: &ExperimentResults, c: &RunConfig) -> Markup {
             tr { th { "seeds" } td { (seeds.join(", ")) " (" (c.repeats) " repeats)" } }
             tr { th { "threads" } td { (r.threads) } }
             @if let Some(dir) = &r.init_from { tr { th { "init from" } td { code { (dir) } } } }
+            @if let Some(phrase) = multichannel_phrase(r) { tr { th { "embedding" } td { (phrase) } } }
         }
     }
 }

@@ -153,6 +153,36 @@ pub fn paired_with_scratch<'r>(
     Some((base, Paired::between(s, base)))
 }
 
+/// What `--multichannel` made of the networks, said the same way on both pages; `None`
+/// without it. With `--init-from`, only the pretrained runs have the static channel: their
+/// twins from scratch have no vectors for it to hold (`experiment::with_scratch_twins`).
+pub fn multichannel_phrase(results: &ExperimentResults) -> Option<&'static str> {
+    results.multichannel.then(|| {
+        if results.init_from.is_some() {
+            "multichannel (--multichannel): the pretrained runs read a static copy of the pretrained vectors beside the trained one; their twins from scratch have the trained channel alone"
+        } else {
+            "multichannel (--multichannel): every network reads a static copy of the pretrained vectors beside the trained one"
+        }
+    })
+}
+
+/// The caveat on the pretrained-against-scratch comparison when its two sides differ in
+/// channels as well as in their start; `None` when they differ only in their start.
+pub fn scratch_channels_note(results: &ExperimentResults) -> Option<&'static str> {
+    (results.multichannel && results.init_from.is_some()).then_some(
+        "The pretrained runs are multichannel (a static copy of the vectors beside the trained one) and their twins from scratch have one channel: each Δ is pretraining and the static channel together.",
+    )
+}
+
+/// The pretrained-against-scratch table's column headers for the scratch and pretrained sides:
+/// with their channels when [`scratch_channels_note`] applies.
+pub fn scratch_columns(results: &ExperimentResults) -> (&'static str, &'static str) {
+    match scratch_channels_note(results) {
+        Some(_) => ("from scratch (one channel)", "pretrained (multichannel)"),
+        None => ("from scratch", "pretrained"),
+    }
+}
+
 /// Whether any schedule started from pretrained levels.
 pub fn has_pretrained(results: &ExperimentResults) -> bool {
     results.schedules.iter().any(|s| s.pretrained)

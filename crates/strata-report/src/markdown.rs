@@ -5,8 +5,9 @@ use std::fmt::Write;
 use crate::results::ExperimentResults;
 
 use crate::{
-    baseline_intro, baseline_verdicts, budget_warning, has_pretrained, mean_lm_curve, paired, paired_with_baseline,
-    paired_with_scratch, probed_layers, seconds, seeds_phrase,
+    baseline_intro, baseline_verdicts, budget_warning, has_pretrained, mean_lm_curve, multichannel_phrase, paired,
+    paired_with_baseline, paired_with_scratch, probed_layers, scratch_channels_note, scratch_columns, seconds,
+    seeds_phrase,
 };
 
 pub fn markdown(r: &ExperimentResults) -> String {
@@ -20,6 +21,9 @@ pub fn markdown(r: &ExperimentResults) -> String {
         seeds_phrase(r),
         r.threads
     );
+    if let Some(phrase) = multichannel_phrase(r) {
+        let _ = write!(s, "Embedding: {phrase}.\n\n");
+    }
     // the baseline column only where there is a baseline: without one, the table is as before
     let has_baseline = r.baseline().is_some();
     s.push_str("| schedule | stages | epochs | accuracy (mean ± std) | vs end-to-end (mean Δ ± std, W/T/L over splits × seeds) |");
@@ -109,7 +113,7 @@ pub fn markdown(r: &ExperimentResults) -> String {
         let _ = write!(
             s,
             "\n## Configuration\n\n```\n{}\n```\n\nstrata {}, {}; epoch budget {}, batch size {}, {} lr {}, \
-             maxlen {}, num_words {}, validation split {}, repeats {}; examples per class: {}.\n",
+             maxlen {}, num_words {}, validation split {}, repeats {}{}; examples per class: {}.\n",
             c.command,
             c.strata_version,
             c.date,
@@ -121,6 +125,7 @@ pub fn markdown(r: &ExperimentResults) -> String {
             c.num_words,
             c.validation_split,
             c.repeats,
+            if r.multichannel { ", multichannel" } else { "" },
             classes.join(", ")
         );
     }
@@ -133,10 +138,12 @@ fn pretrained(r: &ExperimentResults, s: &mut String) {
         return;
     }
     let from = r.init_from.as_deref().unwrap_or("the --init-from folder");
+    let note = scratch_channels_note(r).map_or(String::new(), |n| format!(" {n}"));
+    let (scratch, pretrained) = scratch_columns(r);
     let _ = write!(
         s,
-        "\n## Pretrained against from scratch\n\nLevels from `{from}`; each pair ran on the same splits and seeds.\n\n\
-         | schedule | from scratch | pretrained | Δ pretrained − scratch (mean ± std) | W/T/L |\n|---|---|---|---|---|\n"
+        "\n## Pretrained against from scratch\n\nLevels from `{from}`; each pair ran on the same splits and seeds.{note}\n\n\
+         | schedule | {scratch} | {pretrained} | Δ pretrained − scratch (mean ± std) | W/T/L |\n|---|---|---|---|---|\n"
     );
     for sc in r.schedules.iter().filter(|sc| sc.pretrained) {
         let pretrained = format!("{:.4} ± {:.4}", sc.mean_accuracy, sc.std_accuracy);

@@ -219,6 +219,37 @@ fn a_pretrained_schedule_is_paired_with_its_scratch_twin_split_by_split() {
 }
 
 #[test]
+fn a_multichannel_experiment_says_so_and_labels_the_pretrained_comparison() {
+    // fix-round point 4: the flag only in the command line, and a two-channel pretrained run
+    // set beside a one-channel scratch twin without a word
+    let mut r = pretrained_results();
+    r.multichannel = true;
+    let md = markdown(&r);
+    let header = md.split("| schedule |").next().unwrap();
+    assert!(header.contains("Embedding: multichannel (--multichannel)"), "{header}");
+    assert!(header.contains("twins from scratch have the trained channel alone"), "{header}");
+    let section = md.split("## Pretrained against from scratch").nth(1).unwrap();
+    assert!(section.contains("each Δ is pretraining and the static channel together"), "{section}");
+    assert!(section.contains("| schedule | from scratch (one channel) | pretrained (multichannel) |"), "{section}");
+    assert!(md.split("## Configuration").nth(1).unwrap().contains(", multichannel;"), "{md}");
+    let page = html(&r);
+    assert!(page.contains("<p id=\"multichannel\">Embedding: multichannel (--multichannel)"), "{page}");
+    let table = page.split("id=\"pretrained-table\"").nth(1).unwrap().split("</table>").next().unwrap();
+    assert!(table.contains("<th>pretrained (multichannel)</th>"), "{table}");
+    assert!(page.contains("the static channel together"));
+    let config = page.split("id=\"config\"").nth(1).unwrap();
+    assert!(config.contains("<th>embedding</th><td>multichannel (--multichannel)"), "{config}");
+    // without --init-from every network has both channels, and there is no pair to label
+    let mut plain = results();
+    plain.multichannel = true;
+    let md = markdown(&plain);
+    assert!(md.contains("Embedding: multichannel (--multichannel): every network reads a static copy"), "{md}");
+    // one channel: the pages as before
+    let one = pretrained_results();
+    assert!(!markdown(&one).contains("multichannel") && !html(&one).contains("multichannel"));
+}
+
+#[test]
 fn results_with_the_pretrained_fields_read_back_and_old_ones_default_them() {
     let r = pretrained_results();
     let back: ExperimentResults = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
