@@ -192,9 +192,10 @@ pub struct PretrainArgs {
     /// Skip-gram: starting learning rate, decayed linearly (word2vec -alpha)
     #[arg(long, default_value_t = 0.025, help_heading = TRAINING)]
     pub sg_lr: f32,
-    /// Skip-gram subwords: shortest character n-gram of `<word>` (fastText -minn)
-    #[arg(long, default_value_t = 3, help_heading = TRAINING)]
-    pub minn: usize,
+    /// Skip-gram subwords: shortest character n-gram of `<word>` (fastText -minn); only with
+    /// --maxn. Default 3
+    #[arg(long, help_heading = TRAINING)]
+    pub minn: Option<usize>,
     /// Skip-gram subwords: longest character n-gram, 0 for none (fastText -maxn; its skip-gram
     /// uses 6). With subwords a word's vector is the mean of its own and its n-grams', so words
     /// below --min-count get vectors too

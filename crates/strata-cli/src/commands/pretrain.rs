@@ -114,12 +114,17 @@ impl PretrainProgress for Printer {
 }
 
 impl PretrainArgs {
-    /// `--minn`, `--maxn`, `--sg-buckets` checked: `None` when `--maxn` is 0 (no subwords).
+    /// `--minn`, `--maxn`, `--sg-buckets` checked: `None` when `--maxn` is 0 (no subwords);
+    /// `--minn` without them is refused, not ignored.
     fn subwords(&self) -> Result<Option<Subwords>> {
-        let (minn, maxn, buckets) = (self.minn, self.maxn, self.sg_buckets);
+        let (maxn, buckets) = (self.maxn, self.sg_buckets);
         if maxn == 0 {
+            if let Some(minn) = self.minn {
+                bail!("--minn {minn} needs --maxn: subwords are on only with --maxn above 0 (hint: add --maxn 6 for fastText's n-grams of 3 to 6 characters, or leave out --minn)");
+            }
             return Ok(None);
         }
+        let minn = self.minn.unwrap_or(DEFAULT_MINN);
         if maxn > MAX_CHAR_NGRAM {
             bail!("--maxn {maxn} is more than {MAX_CHAR_NGRAM} characters (hint: fastText's skip-gram uses --minn 3 --maxn 6)");
         }
@@ -134,6 +139,9 @@ impl PretrainArgs {
         Ok(Some(Subwords { minn, maxn, buckets }))
     }
 }
+
+/// fastText's shortest character n-gram (`-minn 3`), for `--maxn` without `--minn`.
+const DEFAULT_MINN: usize = 3;
 
 /// Pretraining keeps more words than a classifier's recipe (seed 10000): unlabelled text is
 /// plentiful, and a classifier started from the folder takes its vocabulary.
