@@ -114,10 +114,7 @@ fn freezing_the_embedding_keeps_both_copies() {
 #[test]
 fn init_from_fills_the_static_copy_from_the_folder_embedding() {
     let c = case();
-    c.write(
-        "text.txt",
-        corpus(80).lines().map(|l| l.split_once('\t').unwrap().1).collect::<Vec<_>>().join("\n").as_bytes(),
-    );
+    write_texts(&c);
     let pre = ["pretrain", "--data", "text.txt", "--out", "pre", "--objective", "skipgram", "--embedding-dim", "4"];
     let o = c.run(&[&pre[..], &["--min-count", "1", "--threads", "2"]].concat());
     assert!(o.status.success(), "{}", common::stderr(&o));
@@ -139,6 +136,69 @@ fn init_from_fills_the_static_copy_from_the_folder_embedding() {
     assert_user_error(&o, &["conv1d_0", "multichannel model's lowest level reads both copies"]);
 }
 
+/// `text.txt`: the corpus's texts without labels, for `strata pretrain`.
+fn write_texts(c: &Case) {
+    let labelled = corpus(80);
+    let texts: Vec<&str> = labelled.lines().map(|l| l.split_once('\t').unwrap().1).collect();
+    c.write("text.txt", texts.join("\n").as_bytes());
+}
+
+/// An experiment on the corpus, 2 folds of one small epoch, with `extra` flags (the model and
+/// schedules among them), into `out`.
+fn experiment(c: &Case, out: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["experiment", "--data", "data.tsv", "--folds", "2", "--out", out, "--epochs", "1"];
+    args.extend_from_slice(&["--batch-size", "8", "--maxlen", "12", "--units", "4", "--embedding-dim", "4"]);
+    args.extend_from_slice(&["--threads", "2", "--no-probes"]);
+    args.extend_from_slice(extra);
+    c.run(&args)
+}
+
+#[test]
+fn a_folder_whose_levels_read_another_channel_count_is_refused_before_any_work() {
+    // fix-round points 1, 2, 3 and 6: refused before the language model fine-tunes, with a hint
+    // that names what fits (either way round), and nothing left in --out
+    let c = case();
+    write_texts(&c);
+    let mut pre = vec!["pretrain", "--data", "text.txt", "--out", "pb", "--objective", "both", "--min-count", "1"];
+    pre.extend_from_slice(&["--embedding-dim", "4", "--units", "4", "--sg-epochs", "1", "--epochs", "1"]);
+    pre.extend_from_slice(&["--bptt", "10", "--batch-size", "4", "--samples", "32", "--threads", "2"]);
+    let o = c.run(&pre);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let seed = |out: &str, extra: &[&str]| {
+        let mut args = vec!["train", "--model", "seed", "--data", "data.tsv", "--out", out, "--epochs", "1"];
+        args.extend_from_slice(&["--units", "4", "--embedding-dim", "4", "--maxlen", "12", "--init-from", "pb"]);
+        args.extend_from_slice(&["--validation-split", "0", "--early-stopping", "0", "--threads", "2"]);
+        args.extend_from_slice(extra);
+        c.run(&args)
+    };
+    // 1: ulmfit's language model reads one copy of the embedding
+    let o = seed("u", &["--multichannel", "--schedule", "ulmfit"]);
+    assert_user_error(&o, &["--multichannel", "ulmfit", "leave out --multichannel"]);
+    assert!(!common::stderr(&o).contains("Language model"), "{}", common::stderr(&o));
+    assert!(!c.path("u").exists(), "6: nothing written on refusal");
+    let o = experiment(&c, "eu", &["--model", "seed", "--multichannel", "--init-from", "pb", "--schedules", "ulmfit"]);
+    assert_user_error(&o, &["--multichannel", "ulmfit"]);
+    assert!(!c.path("eu").exists());
+    // 2: pb's lstm_0 reads one channel; the hint says what does fit, not "a pretrained folder"
+    let o = seed("m", &["--multichannel"]);
+    let want = ["pb: tensor lstm_0.kernel is [4, 16] there and [8, 16]", "`strata pretrain --objective skipgram`"];
+    assert_user_error(&o, &[want[0], want[1], "a multichannel model, or leave out --multichannel"]);
+    assert!(!c.path("m").exists(), "6: nothing written on refusal");
+    let o =
+        experiment(&c, "em", &["--model", "seed", "--multichannel", "--init-from", "pb", "--schedules", "end-to-end"]);
+    assert_user_error(&o, &want);
+    assert!(!c.path("em").exists(), "6: nothing written on refusal");
+    // 3: a multichannel folder into one channel says so
+    let o = train(&c, "m1", &["--embeddings", "vec.txt", "--multichannel"]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let o = train(&c, "one", &["--init-from", "m1"]);
+    assert_user_error(&o, &["conv1d_0", "m1 is a multichannel model", "add --multichannel"]);
+    assert!(!c.path("one").exists(), "6: nothing written on refusal");
+    let o = experiment(&c, "e1", &["--model", "kim-cnn", "--init-from", "m1", "--schedules", "end-to-end"]);
+    assert_user_error(&o, &["conv1d_0", "m1 is a multichannel model", "add --multichannel"]);
+    assert!(!c.path("e1").exists());
+}
+
 #[test]
 fn an_experiment_records_multichannel_in_its_results() {
     let c = case();
@@ -149,6 +209,10 @@ fn an_experiment_records_multichannel_in_its_results() {
     assert!(o.status.success(), "{}", common::stderr(&o));
     let results: serde_json::Value = serde_json::from_str(&c.read("exp/results.json")).unwrap();
     assert_eq!(results["multichannel"], true, "{results}");
+    // and both pages say so outside the command line (fix-round point 4)
+    let md = c.read("exp/report.md");
+    assert!(md.split("| schedule |").next().unwrap().contains("Embedding: multichannel"), "{md}");
+    assert!(c.read("exp/report/index.html").contains("<p id=\"multichannel\">"));
 }
 
 #[test]
