@@ -10,7 +10,8 @@ use strata_train::schedule::Schedule;
 use strata_train::{FitOptions, OptimizerKind};
 use strata_workflow::pipeline::{ModelSettings, Probes, TextSettings, TrainData, TrainSettings};
 use strata_workflow::tune::{
-    halving, local, search, Assignment, Domain, EpochRange, Hyperband, Limits, Param, Score, Space, Stop, Trial, TuneOptions,
+    halving, local, search, Assignment, Domain, EpochRange, Hyperband, Limits, Param, Score, Space, Stop, Trial,
+    TuneOptions,
 };
 use strata_workflow::WorkflowError;
 
