@@ -17,7 +17,8 @@ training flag (without --), with one of values = [a, b, ...], log_uniform = [lo,
 takes min and max (successive halving's range). Parameters not in the file keep their default domain; a flag given \
 on the command line is fixed, not searched. Defaults: linear searches lr log-uniform in [0.01, 5], dim log-uniform in \
 [10, 1000], word-ngrams 1-5, min-count, minn/maxn and buckets log-uniform in [10k, 10M] (at most 2 GiB of weights: a \
-draw over it takes fewer buckets) over 1-100 epochs (fastText's autotune ranges), two thirds of its new configurations \
+draw over it takes fewer buckets; trial 1, the defaults, trains as given and tune says first what it needs when that \
+is more) over 1-100 epochs (fastText's autotune ranges), two thirds of its new configurations \
 a Gaussian step around the best trial so far, as fastText's autotune draws them; a network searches lr from a \
 quarter to 4x its recipe's, batch-size, maxlen, embedding-dim and units around its recipe, over up to twice its \
 recipe's epochs. Trials run at Hyperband's rungs (max/ETA^s epochs, rounded), so the first rung can be above [epochs] \

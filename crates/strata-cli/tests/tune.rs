@@ -184,7 +184,18 @@ fn a_linear_tune_beats_chance_and_says_what_mattered() {
     let header = csv.lines().next().unwrap();
     assert!(header.contains(",word-ngrams,min-count,minn,maxn,"), "{header}");
     assert!(!header.contains("buckets"), "--buckets given: not searched");
-    assert!(b["importance"].as_array().is_some_and(|v| !v.is_empty()), "{b}");
+    // what mattered is read from the random draws alone (most trials here are steps around
+    // the best): an effect from at most those, or, with too few, a line that says so
+    let random = b["importance_random_trials"].as_u64().unwrap();
+    let draws = csv.lines().skip(1).map(|r| r.split(',').collect::<Vec<_>>());
+    let draws = draws.filter(|f| f[1] != "0" && f[2] == "0" && f.last() == Some(&"false"));
+    assert_eq!(random, draws.count() as u64, "bracket ≥ 1, rung 0, not cut: {csv}");
+    let effects = b["importance"].as_array().unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    match effects.is_empty() {
+        true => assert!(stdout.contains(&format!("Mattered most: cannot tell from {random} random")), "{stdout}"),
+        false => assert!(effects.iter().all(|e| e["trials"].as_u64().unwrap() <= random), "{b}"),
+    }
     assert!(c.path("o/model/config.json").is_file());
 }
 

@@ -6,7 +6,8 @@
 //! line per trial on stderr and writes `--out`: `trials.csv` (after every trial), the best
 //! trial's `model/`, and `best.json` (its values, its score, which parameter mattered, the
 //! budget used). Trial 1 is the defaults' when they lie in the space (else tune says it skips
-//! them).
+//! them); it is not held to the linear model's memory guard, and tune says so first when it
+//! needs more.
 
 mod flags;
 mod report;
@@ -21,13 +22,15 @@ use strata_model::folder::write_atomic;
 use strata_model::owned::{Claimed, Owned};
 use strata_train::history::thousands;
 use strata_workflow::pipeline::{holdout, label_indices, Probes, TrainData, TrainSettings};
-use strata_workflow::tune::importance::effects;
+use strata_workflow::tune::importance::importance;
 use strata_workflow::tune::space::show;
 use strata_workflow::tune::trials_csv::trials_csv;
 use strata_workflow::tune::{search, Assignment, Hyperband, Limits, Trial, TuneOptions};
 
 use crate::args_tune::TuneCmd;
-use flags::{check_space, defaults_trial, fit_to_data, local_share, model_flag, search_space, with_values};
+use flags::{
+    check_space, defaults_over_guard, defaults_trial, fit_to_data, local_share, model_flag, search_space, with_values,
+};
 use report::{summary, trial_line};
 
 /// What tune writes into `--out` besides a run folder's files: replaced with the run.
@@ -36,12 +39,13 @@ const TUNE_FILES: [&str; 2] = ["trials.csv", "best.json"];
 pub fn run(a: TuneCmd) -> Result<()> {
     let (budget, split) = check_flags(&a)?;
     let base = a.train.settings(split)?;
-    let mut space = search_space(&a, &base)?;
+    let (mut space, from_space_file) = search_space(&a, &base)?;
     // the epochs trials run: Hyperband's first rung can be above the space's least epochs
     let epochs = Hyperband::new(space.epochs, a.eta).rung_epochs();
     check_space(&a.train, &space, epochs, split, a.space.as_deref())?;
     let parts = read_parts(&a, &base)?;
-    fit_to_data(&mut space, &base, parts.train_idx.iter().map(|&i| parts.examples[i].text.as_str()));
+    let texts = parts.train_idx.iter().map(|&i| parts.examples[i].text.as_str());
+    fit_to_data(&mut space, &base, &from_space_file, texts);
     claim(&a.out, a.overwrite)?;
     let names: Vec<&str> = space.params.iter().map(|p| p.name.as_str()).collect();
     crate::progress::note(format_args!(
@@ -64,6 +68,9 @@ pub fn run(a: TuneCmd) -> Result<()> {
         ));
     }
     let first = defaults_trial(&a.train, &base, &space);
+    if let Some(line) = first.as_ref().and_then(|f| defaults_over_guard(&space, f)) {
+        crate::progress::note(line);
+    }
     if first.is_none() {
         crate::progress::note(format_args!(
             "The defaults (as strata train trains {}) lie outside the search space: no trial of them; trial 1 is Hyperband's",
@@ -99,7 +106,7 @@ pub fn run(a: TuneCmd) -> Result<()> {
         bail!("no trial fit in --budget {} s (hint: give a larger --budget)", show(a.budget));
     };
     best.model.save(&a.out.join("model"))?;
-    let mattered = effects(&space, &result.trials);
+    let mattered = importance(&space, &result.trials);
     let summary = summary(&a, &result, best_trial, &mattered, budget);
     write_atomic(&a.out.join("best.json"), serde_json::to_string_pretty(&summary)?.as_bytes())?;
     if a.json {

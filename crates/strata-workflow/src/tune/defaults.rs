@@ -6,7 +6,8 @@
 //!   [0.01, 5], `dim` log-uniform in [10, 1000], `word-ngrams` 1–5, `min-count`, `minn`/`maxn`
 //!   (character n-grams on or off together), `buckets` log-uniform in [10 k, 10 M] (cut to 10
 //!   per training token, never below 2 M, once the data is read: [`fit_to_data`]) — with the
-//!   memory guard ([`MemoryGuard`]: at most 2 GiB of input matrix), and epochs 1–100, as
+//!   memory guard ([`MemoryGuard`]: at most 2 GiB of input matrix, on every trial but the
+//!   defaults'), and epochs 1–100, as
 //!   fastText's. Two thirds of its new configurations are steps around the incumbent ([`local_share`]).
 //! - networks: `lr` log-uniform from a quarter to 4× the recipe's, `batch-size`, `maxlen`,
 //!   `units` from half to twice the recipe's, `embedding-dim` half or the recipe's; epochs up to
@@ -160,10 +161,14 @@ pub const BUCKETS_PER_TOKEN: f64 = 10.0;
 /// (word-ngrams − 1)` word n-grams and fewer distinct character n-grams than that, so beyond
 /// 10 per token more buckets barely lower the collisions, while every trial pays to
 /// initialise every bucket's row: on SST-2 (130 k tokens) trials with 2–10 M buckets took 215
-/// of a 300-s budget's 295 s and never ranked first. A `--space` range is kept as written.
-pub fn fit_to_data(space: &mut Space, tokens: usize, vocabulary: usize) {
+/// of a 300-s budget's 295 s and never ranked first. A range a `--space` file wrote (its
+/// tables are `from_space_file`) is kept as written, even one equal to the default.
+pub fn fit_to_data(space: &mut Space, tokens: usize, vocabulary: usize, from_space_file: &[String]) {
     if let Some(guard) = space.memory.as_mut() {
         guard.vocabulary = vocabulary as f64;
+    }
+    if from_space_file.iter().any(|name| name == "buckets") {
+        return;
     }
     if let Some(p) = space.params.iter_mut().find(|p| p.name == "buckets" && p.domain == LINEAR_BUCKETS) {
         let Domain::LogUniform { lo, hi } = LINEAR_BUCKETS else { unreachable!("a range") };
@@ -241,7 +246,7 @@ mod tests {
     fn the_buckets_stop_at_ten_per_training_token_but_never_below_the_default() {
         let buckets = |tokens: usize| {
             let mut linear = default_space(Family::Linear, &recipe("seed"), 1.0);
-            fit_to_data(&mut linear, tokens, 15_000);
+            fit_to_data(&mut linear, tokens, 15_000, &[]);
             assert_eq!(linear.memory.as_ref().unwrap().vocabulary, 15_000.0);
             linear.param("buckets").unwrap().domain.clone()
         };
@@ -251,7 +256,19 @@ mod tests {
         // a --space range stays as written
         let mut linear = default_space(Family::Linear, &recipe("seed"), 1.0);
         linear.params.iter_mut().find(|p| p.name == "buckets").unwrap().domain = Domain::Values(vec![5e6]);
-        fit_to_data(&mut linear, 1000, 10);
+        fit_to_data(&mut linear, 1000, 10, &["buckets".to_string()]);
         assert_eq!(linear.param("buckets").unwrap().domain, Domain::Values(vec![5e6]));
+    }
+
+    /// Review of the tune steps: a `--space` range that happens to equal the default is the
+    /// user's, and is not cut to the data.
+    #[test]
+    fn a_space_file_range_equal_to_the_default_is_kept() {
+        let mut linear = default_space(Family::Linear, &recipe("seed"), 1.0);
+        let from_file = ["lr".to_string(), "buckets".to_string()];
+        fit_to_data(&mut linear, 1000, 10, &from_file);
+        assert_eq!(linear.param("buckets").unwrap().domain, LINEAR_BUCKETS);
+        fit_to_data(&mut linear, 1000, 10, &from_file[..1]);
+        assert_eq!(linear.param("buckets").unwrap().domain, Domain::LogUniform { lo: 10_000.0, hi: 2e6 });
     }
 }

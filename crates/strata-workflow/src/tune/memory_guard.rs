@@ -3,8 +3,12 @@
 //! (up to 10 M) would otherwise draw trials of tens of GB. A draw over the bound keeps its
 //! `dim` and takes fewer buckets (hashed n-grams share rows a little more); only when the
 //! fewest buckets still do not fit does `dim` come down. Every value stays in its domain.
+//!
+//! The guard holds the search's draws and steps, not the defaults' trial: trial 1 is what
+//! `strata train` trains with the same flags (`--dim 600` and the default 2 M buckets are
+//! 4.8 GB), so it trains as given, and the CLI says beforehand what it needs ([`MemoryGuard::bytes_of`]).
 
-use super::space::{Domain, Param};
+use super::space::{Assignment, Domain, Param};
 
 /// The bound tune's linear space has by default: 2 GiB of input matrix (its gradient overlay
 /// and the output matrix are small beside it), a few trials' worth on a laptop.
@@ -25,6 +29,12 @@ impl MemoryGuard {
     /// Bytes of the input matrix at `dim` and `buckets`.
     pub fn bytes(&self, dim: f64, buckets: f64) -> f64 {
         dim * (self.vocabulary + buckets) * 4.0
+    }
+
+    /// Bytes of the input matrix of `a`: its `dim` and `buckets` where it has them, else the
+    /// flags' values.
+    pub fn bytes_of(&self, a: &Assignment) -> f64 {
+        self.bytes(a.get("dim").unwrap_or(self.dim), a.get("buckets").unwrap_or(self.buckets))
     }
 
     /// `values` (one per parameter of `params`, in order) brought under the bound: fewer
@@ -99,5 +109,14 @@ mod tests {
         let mut only_dim = vec![("dim".to_string(), 1000.0)];
         tight.fit(&params(Domain::Values(vec![1e6]))[..1], &mut only_dim);
         assert!(tight.bytes(only_dim[0].1, tight.buckets) <= 0.1 * GIB, "{only_dim:?}");
+    }
+
+    #[test]
+    fn an_assignments_bytes_take_the_flags_values_for_what_it_does_not_search() {
+        let guard = MemoryGuard { max_bytes: 2.0 * GIB, vocabulary: 1000.0, dim: 600.0, buckets: 2e6 };
+        let searched = Assignment { values: vec![("dim".into(), 10.0), ("buckets".into(), 1e4)], epochs: 1 };
+        assert_eq!(guard.bytes_of(&searched), 10.0 * 11_000.0 * 4.0);
+        let neither = Assignment { values: vec![("lr".into(), 1.0)], epochs: 25 };
+        assert_eq!(guard.bytes_of(&neither), 600.0 * 2_001_000.0 * 4.0);
     }
 }

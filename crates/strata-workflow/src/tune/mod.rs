@@ -32,8 +32,10 @@
 //!   the brackets, as fastText's autotune starts from its default arguments: the best trial is
 //!   never worse on validation than the untuned model, and it is the first incumbent. The caller
 //!   leaves it out when a default lies outside the space (a `--space` file that excludes it),
-//!   and says so.
-//! - [`importance`]: which parameter mattered; [`trials_csv`]: the record of every trial.
+//!   and says so. It is not held to the memory guard, which bounds the search's draws: it is
+//!   trained as `strata train` would train it, and the caller says first what it needs when
+//!   that is above the guard.
+//! - [`importance`]: which parameter mattered, read from Hyperband's random draws alone; [`trials_csv`]: the record of every trial.
 //!
 //! Reproducibility: every trial is deterministic for a seed and thread count, and the trials
 //! form one sequence the seed and the scores fix, with the steps' width following the share of

@@ -30,8 +30,9 @@ pub struct Context<'a> {
     pub fixed: &'a [&'a str],
 }
 
-/// `space` with the file's tables in place of its defaults.
-pub fn apply(space: &mut Space, text: &str, cx: &Context) -> Result<(), DataError> {
+/// `space` with the file's tables in place of its defaults; returns the tables' names (the
+/// parameters, and `epochs`, that the file wrote).
+pub fn apply(space: &mut Space, text: &str, cx: &Context) -> Result<Vec<String>, DataError> {
     let table: Table = text.parse().map_err(|e: toml::de::Error| {
         let line = strata_model::toml_lines::error_line(text, &e);
         DataError::new(cx.file, Some(line), e.message().to_string(), "see `strata tune --help` for the file's form")
@@ -66,7 +67,7 @@ pub fn apply(space: &mut Space, text: &str, cx: &Context) -> Result<(), DataErro
             None => space.params.push(param),
         }
     }
-    Ok(())
+    Ok(table.keys().cloned().collect())
 }
 
 type Problem = (String, &'static str);
@@ -160,7 +161,7 @@ mod tests {
         let mut space = default_space(Family::Linear, &SEED_RECIPE, 1.0);
         let known = parameters(Family::Linear);
         let cx = Context { file: "space.toml", model: "--model linear", known: &known, fixed };
-        apply(&mut space, text, &cx).map(|()| space).map_err(|e| e.to_string())
+        apply(&mut space, text, &cx).map(|_| space).map_err(|e| e.to_string())
     }
 
     #[test]

@@ -6,7 +6,10 @@
 use std::path::Path;
 
 use anyhow::{anyhow, bail, Result};
+use strata_model::linear::dictionary::EOS;
+use strata_model::linear::features::words_of;
 use strata_model::zoo;
+use strata_train::history::thousands;
 use strata_workflow::pipeline::TrainSettings;
 use strata_workflow::tune::defaults::{self, Family, Known};
 use strata_workflow::tune::space::show;
@@ -66,31 +69,38 @@ pub(super) fn local_share(t: &TrainArgs) -> f64 {
     defaults::local_share(family(t))
 }
 
-/// Makes the linear space to the training texts (`defaults::fit_to_data`): their whitespace
-/// tokens, and their distinct lower-cased ones as the vocabulary, an estimate from above
-/// (strata's tokenizer splits no further than whitespace, and its filters and `--min-count`
-/// only drop words); a `--dim` or `--buckets` given is what the memory guard counts a trial to
-/// have.
-pub(super) fn fit_to_data<'e>(space: &mut Space, base: &TrainSettings, texts: impl Iterator<Item = &'e str>) {
+/// Makes the linear space to the training texts (`defaults::fit_to_data`): their words as the
+/// model's tokenizer splits them (lower-cased or not, filtered, as training will), and their
+/// distinct ones and `</s>` as the vocabulary — the dictionary before `--min-count`, so an
+/// estimate from above; a `--dim` or `--buckets` given is what the memory guard counts a trial
+/// to have. `from_space_file` names the tables `--space` wrote (their ranges are kept).
+pub(super) fn fit_to_data<'e>(
+    space: &mut Space,
+    base: &TrainSettings,
+    from_space_file: &[String],
+    texts: impl Iterator<Item = &'e str>,
+) {
     let Some(linear) = base.linear.as_ref() else { return };
     let (mut words, mut tokens) = (std::collections::HashSet::new(), 0);
-    for text in texts {
-        for w in text.split_whitespace() {
-            tokens += 1;
-            if !words.contains(w) {
-                words.insert(w.to_lowercase());
-            }
+    let texts: Vec<&str> = texts.collect();
+    // a chunk at a time: the split words of a large corpus (IMDB's 6 M) need not all be held
+    for chunk in texts.chunks(4096) {
+        for text in words_of(&base.text.tokenizer, chunk) {
+            tokens += text.len();
+            words.extend(text);
         }
     }
-    defaults::fit_to_data(space, tokens, words.len());
+    let vocabulary = words.len() + usize::from(!words.contains(EOS));
+    defaults::fit_to_data(space, tokens, vocabulary, from_space_file);
     if let Some(guard) = space.memory.as_mut() {
         guard.dim = linear.config.dim as f64;
         guard.buckets = linear.config.buckets as f64;
     }
 }
 
-/// The model's default space without the fixed flags, `--space` over it.
-pub(super) fn search_space(a: &TuneCmd, base: &TrainSettings) -> Result<Space> {
+/// The model's default space without the fixed flags, `--space` over it; and the tables the
+/// `--space` file wrote.
+pub(super) fn search_space(a: &TuneCmd, base: &TrainSettings) -> Result<(Space, Vec<String>)> {
     let t = &a.train;
     let family = family(t);
     let recipe = if t.model_file.is_some() { zoo::SEED_RECIPE } else { zoo::recipe(t.model.name()) };
@@ -101,13 +111,14 @@ pub(super) fn search_space(a: &TuneCmd, base: &TrainSettings) -> Result<Space> {
         space.epochs = EpochRange { min: e, max: e };
     }
     let known: Vec<Known> = defaults::parameters(family);
+    let mut from_space_file = Vec::new();
     if let Some(path) = &a.space {
         let text = std::fs::read_to_string(path)
             .map_err(|e| anyhow!("{}: cannot read: {e} (hint: check the path)", path.display()))?;
         let model = model_flag(t);
         let file = path.display().to_string();
         let cx = Context { file: &file, model: &model, known: &known, fixed: &fixed };
-        space_file::apply(&mut space, &text, &cx)?;
+        from_space_file = space_file::apply(&mut space, &text, &cx)?;
     }
     if space.is_empty() {
         bail!(
@@ -115,7 +126,7 @@ pub(super) fn search_space(a: &TuneCmd, base: &TrainSettings) -> Result<Space> {
             model_flag(t)
         );
     }
-    Ok(space)
+    Ok((space, from_space_file))
 }
 
 /// The model as `strata train` trains it with the same flags, as the first trial: each
@@ -156,6 +167,33 @@ pub(super) fn defaults_trial(t: &TrainArgs, base: &TrainSettings, space: &Space)
         .map(|p| value(&p.name).filter(|v| p.domain.contains(*v)).map(|v| (p.name.clone(), v)))
         .collect();
     Some(Assignment { values: values?, epochs })
+}
+
+/// What tune says before trial 1 when the defaults' input matrix is above the memory guard:
+/// trial 1 is what `strata train` trains with the same flags, so it trains as given (the guard
+/// holds the search's draws), and the user hears first what it needs. With both `--dim` and
+/// `--buckets` given the guard has nothing to shrink, and every trial needs as much. `None`
+/// when it fits or the model has no guard.
+pub(super) fn defaults_over_guard(space: &Space, first: &Assignment) -> Option<String> {
+    const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+    let guard = space.memory.as_ref()?;
+    let bytes = guard.bytes_of(first);
+    if bytes <= guard.max_bytes {
+        return None;
+    }
+    let (dim, buckets) = (first.get("dim").unwrap_or(guard.dim), first.get("buckets").unwrap_or(guard.buckets));
+    let then = if space.param("dim").is_some() || space.param("buckets").is_some() {
+        "it trains as given (--dim or --buckets make it smaller)"
+    } else {
+        "with --dim and --buckets given it has nothing to shrink, and every trial needs as much"
+    };
+    Some(format!(
+        "Trial 1 (the defaults, as strata train trains them) needs about {:.1} GiB of weights (dim {} × {} words and buckets × 4 bytes), above the {} GiB that bounds the search's draws: {then}",
+        bytes / GIB,
+        show(dim),
+        thousands((guard.vocabulary + buckets) as u64),
+        show(guard.max_bytes / GIB)
+    ))
 }
 
 /// An f32 as the f64 of its shortest decimal (`0.001`, not `0.0010000000474974513`).
@@ -261,6 +299,67 @@ mod tests {
     struct Wrap {
         #[command(flatten)]
         train: TrainArgs,
+    }
+
+    #[derive(Parser)]
+    struct WrapTune {
+        #[command(flatten)]
+        tune: TuneCmd,
+    }
+
+    /// `strata tune --data d.tsv --out o ARGS`, its base settings and its space fitted to
+    /// `texts`, as `tune::run` makes them.
+    fn fitted(args: &[&str], texts: &[&str]) -> (TuneCmd, TrainSettings, Space) {
+        let a = WrapTune::parse_from(["x", "--data", "d.tsv", "--out", "o"].iter().chain(args)).tune;
+        let base = a.train.settings(0.1).unwrap();
+        let (mut space, from_space_file) = search_space(&a, &base).unwrap();
+        fit_to_data(&mut space, &base, &from_space_file, texts.iter().copied());
+        (a, base, space)
+    }
+
+    /// Review of the tune steps: trial 1 trains the defaults as `strata train` would, even over
+    /// the memory guard (`--dim 600` × 2 M buckets is 4.8 GB), and tune says so first.
+    #[test]
+    fn a_defaults_trial_over_the_memory_guard_is_said_before_it_runs() {
+        let (a, base, space) = fitted(&["--model", "linear", "--dim", "600"], &["a b c"]);
+        let first = defaults_trial(&a.train, &base, &space).expect("trial 1 is kept");
+        let line = defaults_over_guard(&space, &first).expect("4.8 GB is over 2 GiB");
+        assert!(line.starts_with("Trial 1 (the defaults, as strata train trains them) needs about 4.5 GiB"), "{line}");
+        assert!(line.contains("dim 600 × 2,000,004 words and buckets") && line.contains("above the 2 GiB"), "{line}");
+        assert!(line.ends_with("it trains as given (--dim or --buckets make it smaller)"), "{line}");
+        // both given: no draw is smaller, and the line says so
+        let (a, base, space) = fitted(&["--model", "linear", "--dim", "600", "--buckets", "2000000"], &["a b c"]);
+        let line = defaults_over_guard(&space, &defaults_trial(&a.train, &base, &space).unwrap()).unwrap();
+        assert!(line.ends_with("nothing to shrink, and every trial needs as much"), "{line}");
+        // the default dim 100 is 0.8 GB: nothing to say; a network has no guard
+        let (a, base, space) = fitted(&["--model", "linear"], &["a b c"]);
+        assert_eq!(defaults_over_guard(&space, &defaults_trial(&a.train, &base, &space).unwrap()), None);
+        let (a, base, space) = fitted(&["--model", "kim-cnn"], &["a b c"]);
+        assert_eq!(defaults_over_guard(&space, &defaults_trial(&a.train, &base, &space).unwrap()), None);
+    }
+
+    /// Review of the tune steps: the vocabulary estimate counts words as the tokenizer will
+    /// (with `--no-lower`, "Word" and "word" are two), and `</s>`, so it is one from above.
+    #[test]
+    fn the_vocabulary_estimate_counts_words_as_the_tokenizer_splits_them() {
+        let texts = ["Word word WORD, word.", "other"];
+        let vocabulary = |args: &[&str]| fitted(args, &texts).2.memory.unwrap().vocabulary;
+        assert_eq!(vocabulary(&["--model", "linear"]), 3.0, "word, other, </s>");
+        assert_eq!(vocabulary(&["--model", "linear", "--no-lower"]), 5.0, "Word, word, WORD, other, </s>");
+    }
+
+    /// Review of the tune steps: a `--space` buckets range equal to the default is the user's
+    /// and is kept, not cut to 10 per training token like the default.
+    #[test]
+    fn a_space_file_buckets_range_equal_to_the_default_is_kept() {
+        let file = std::env::temp_dir().join(format!("strata-tune-buckets-{}.toml", std::process::id()));
+        std::fs::write(&file, "[buckets]\nlog_uniform = [10000, 10000000]\n").unwrap();
+        let (_, _, space) = fitted(&["--model", "linear", "--space", file.to_str().unwrap()], &["a b c"]);
+        std::fs::remove_file(&file).unwrap();
+        assert_eq!(space.param("buckets").unwrap().domain, defaults::LINEAR_BUCKETS);
+        let (_, _, space) = fitted(&["--model", "linear"], &["a b c"]);
+        let cut = strata_workflow::tune::Domain::LogUniform { lo: 10_000.0, hi: 2e6 };
+        assert_eq!(space.param("buckets").unwrap().domain, cut, "the default is cut");
     }
 
     /// Every parameter any model declares is a flag tune can set.

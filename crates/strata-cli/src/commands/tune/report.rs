@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use strata_workflow::tune::halving::LOCAL;
-use strata_workflow::tune::importance::Effect;
+use strata_workflow::tune::importance::{Effect, Importance, MIN_GROUP};
 use strata_workflow::tune::space::show;
 use strata_workflow::tune::{Stop, Trial, TuneResult};
 
@@ -33,7 +33,7 @@ pub(super) fn trial_line(t: &Trial) -> String {
 
 /// What the command prints on stdout: the best trial, which parameter mattered, how the search
 /// ended, and the `strata train` command that repeats the best trial.
-pub(super) fn lines(a: &TuneCmd, result: &TuneResult, best: &Trial, mattered: &[Effect]) -> Vec<String> {
+pub(super) fn lines(a: &TuneCmd, result: &TuneResult, best: &Trial, mattered: &Importance) -> Vec<String> {
     let values = best.assignment.describe();
     let mut lines = vec![format!(
         "Best: trial {} ({} epochs{}{values}): val_accuracy {:.4}  val_loss {:.4}",
@@ -43,7 +43,8 @@ pub(super) fn lines(a: &TuneCmd, result: &TuneResult, best: &Trial, mattered: &[
         best.score.accuracy,
         best.score.loss
     )];
-    lines.extend(mattered_line(mattered));
+    // every trial holds every searched parameter: none in the best, none searched
+    lines.extend(mattered_line(mattered, !best.assignment.values.is_empty()));
     lines.push(format!(
         "{} trials in {:.1} s ({}); best model saved to {}",
         result.trials.len(),
@@ -67,17 +68,26 @@ pub(super) fn lines(a: &TuneCmd, result: &TuneResult, best: &Trial, mattered: &[
 const SMALLEST_SPREAD: f64 = 0.0005;
 
 /// `Mattered most: lr (…), then word-ngrams (…)`: the top two effects that moved mean
-/// val_accuracy; `none` when no parameter did; nothing when no parameter was measured.
-fn mattered_line(effects: &[Effect]) -> Option<String> {
-    if effects.is_empty() {
-        return None;
+/// val_accuracy; `none` when no parameter did; `cannot tell` when parameters were `searched`
+/// but too few random configurations ran to measure one; nothing when none was searched.
+fn mattered_line(mattered: &Importance, searched: bool) -> Option<String> {
+    if mattered.effects.is_empty() {
+        return searched.then(|| {
+            let n = mattered.random_trials;
+            format!(
+                "Mattered most: cannot tell from {n} random configuration{} (it compares at least {MIN_GROUP} a value, at the same epochs; steps around the best trial and promotions are not random draws)",
+                if n == 1 { "" } else { "s" }
+            )
+        });
     }
-    let effects: Vec<&Effect> = effects.iter().filter(|e| e.spread >= SMALLEST_SPREAD).collect();
+    let effects: Vec<&Effect> = mattered.effects.iter().filter(|e| e.spread >= SMALLEST_SPREAD).collect();
     let Some(first) = effects.first() else {
         return Some("Mattered most: none (no parameter's values changed mean val_accuracy)".to_string());
     };
-    let mut line =
-        format!("Mattered most: {} (mean val_accuracy varies by {:.3} across its values)", first.name, first.spread);
+    let mut line = format!(
+        "Mattered most: {} (mean val_accuracy varies by {:.3} across its values, over {} random configurations)",
+        first.name, first.spread, first.trials
+    );
     if let Some(second) = effects.get(1) {
         line += &format!(", then {} ({:.3})", second.name, second.spread);
     }
@@ -105,7 +115,7 @@ pub(super) fn summary(
     a: &TuneCmd,
     result: &TuneResult,
     best: &Trial,
-    mattered: &[Effect],
+    mattered: &Importance,
     budget: Duration,
 ) -> serde_json::Value {
     let values: serde_json::Map<String, serde_json::Value> =
@@ -131,9 +141,10 @@ pub(super) fn summary(
         "seed": a.train.seed,
         "threads": rayon::current_num_threads(),
         "eta": a.eta,
-        "importance": mattered.iter().map(|e| serde_json::json!({
+        "importance": mattered.effects.iter().map(|e| serde_json::json!({
             "parameter": e.name, "spread": e.spread, "trials": e.trials
         })).collect::<Vec<_>>(),
+        "importance_random_trials": mattered.random_trials,
         "model_dir": a.out.join("model"),
     })
 }
@@ -146,12 +157,29 @@ mod tests {
         Effect { name: name.into(), spread, trials: 6 }
     }
 
+    fn measured(effects: Vec<Effect>) -> Importance {
+        Importance { effects, random_trials: 6 }
+    }
+
     #[test]
     fn a_parameter_that_changed_nothing_is_never_named() {
-        let line = mattered_line(&[effect("batch-size", 0.0), effect("lr", 0.0001)]).unwrap();
+        let line = mattered_line(&measured(vec![effect("batch-size", 0.0), effect("lr", 0.0001)]), true).unwrap();
         assert_eq!(line, "Mattered most: none (no parameter's values changed mean val_accuracy)");
-        let line = mattered_line(&[effect("lr", 0.12), effect("batch-size", 0.0)]).unwrap();
-        assert_eq!(line, "Mattered most: lr (mean val_accuracy varies by 0.120 across its values)");
-        assert_eq!(mattered_line(&[]), None, "nothing measured, nothing said");
+        let line = mattered_line(&measured(vec![effect("lr", 0.12), effect("batch-size", 0.0)]), true).unwrap();
+        assert_eq!(
+            line,
+            "Mattered most: lr (mean val_accuracy varies by 0.120 across its values, over 6 random configurations)"
+        );
+        assert_eq!(mattered_line(&measured(Vec::new()), false), None, "nothing searched, nothing said");
+    }
+
+    /// Review of the tune steps: too few random configurations to measure a parameter is said,
+    /// not left to look like a space with nothing to measure.
+    #[test]
+    fn too_few_random_configurations_cannot_tell() {
+        let line = mattered_line(&Importance { effects: Vec::new(), random_trials: 4 }, true).unwrap();
+        assert!(line.starts_with("Mattered most: cannot tell from 4 random configurations"), "{line}");
+        let line = mattered_line(&Importance { effects: Vec::new(), random_trials: 1 }, true).unwrap();
+        assert!(line.starts_with("Mattered most: cannot tell from 1 random configuration ("), "{line}");
     }
 }
