@@ -201,10 +201,11 @@ pub struct PretrainArgs {
     /// below --min-count get vectors too
     #[arg(long, default_value_t = 0, help_heading = TRAINING)]
     pub maxn: usize,
-    /// Skip-gram subwords: hash buckets of the character n-grams (fastText -bucket); memory
-    /// grows with the buckets the vocabulary uses, not with this number
-    #[arg(long, default_value_t = 2_000_000, help_heading = TRAINING)]
-    pub sg_buckets: usize,
+    /// Skip-gram subwords: hash buckets of the character n-grams (fastText -bucket); only with
+    /// --maxn. Memory grows with the buckets the vocabulary uses, not with this number. Default
+    /// 2000000
+    #[arg(long, help_heading = TRAINING)]
+    pub sg_buckets: Option<usize>,
     /// Language model: passes over the text
     #[arg(long, default_value_t = 2, help_heading = TRAINING)]
     pub epochs: usize,

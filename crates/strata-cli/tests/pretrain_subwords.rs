@@ -95,10 +95,12 @@ fn a_word_below_min_count_gets_a_vector_from_its_ngrams() {
 #[test]
 fn bad_ngram_settings_are_one_error_line_before_any_work() {
     let c = case();
-    let cases: [(&[&str], &[&str]); 5] = [
+    let cases: [(&[&str], &[&str]); 6] = [
         (&["--minn", "5", "--maxn", "3"], &["--minn 5", "--maxn 3"]),
         // fix-round point 5: --minn alone changed nothing and was accepted
         (&["--minn", "5"], &["--minn 5 needs --maxn", "leave out --minn"]),
+        // and so did --sg-buckets alone
+        (&["--sg-buckets", "500000"], &["--sg-buckets 500000 needs --maxn", "leave out --sg-buckets"]),
         (&["--minn", "0", "--maxn", "3"], &["--minn 0"]),
         (&["--maxn", "6", "--sg-buckets", "0"], &["--sg-buckets 0"]),
         (&["--maxn", "21"], &["--maxn 21"]),

@@ -115,15 +115,17 @@ impl PretrainProgress for Printer {
 
 impl PretrainArgs {
     /// `--minn`, `--maxn`, `--sg-buckets` checked: `None` when `--maxn` is 0 (no subwords);
-    /// `--minn` without them is refused, not ignored.
+    /// `--minn` or `--sg-buckets` without them is refused, not ignored.
     fn subwords(&self) -> Result<Option<Subwords>> {
-        let (maxn, buckets) = (self.maxn, self.sg_buckets);
+        let maxn = self.maxn;
         if maxn == 0 {
-            if let Some(minn) = self.minn {
-                bail!("--minn {minn} needs --maxn: subwords are on only with --maxn above 0 (hint: add --maxn 6 for fastText's n-grams of 3 to 6 characters, or leave out --minn)");
+            let given = [("--minn", self.minn), ("--sg-buckets", self.sg_buckets)];
+            if let Some((flag, Some(n))) = given.into_iter().find(|(_, v)| v.is_some()) {
+                bail!("{flag} {n} needs --maxn: subwords are on only with --maxn above 0 (hint: add --maxn 6 for fastText's n-grams of 3 to 6 characters, or leave out {flag})");
             }
             return Ok(None);
         }
+        let buckets = self.sg_buckets.unwrap_or(DEFAULT_SG_BUCKETS);
         let minn = self.minn.unwrap_or(DEFAULT_MINN);
         if maxn > MAX_CHAR_NGRAM {
             bail!("--maxn {maxn} is more than {MAX_CHAR_NGRAM} characters (hint: fastText's skip-gram uses --minn 3 --maxn 6)");
@@ -142,6 +144,9 @@ impl PretrainArgs {
 
 /// fastText's shortest character n-gram (`-minn 3`), for `--maxn` without `--minn`.
 const DEFAULT_MINN: usize = 3;
+
+/// fastText's hash buckets (`-bucket 2000000`), for `--maxn` without `--sg-buckets`.
+const DEFAULT_SG_BUCKETS: usize = 2_000_000;
 
 /// Pretraining keeps more words than a classifier's recipe (seed 10000): unlabelled text is
 /// plentiful, and a classifier started from the folder takes its vocabulary.

@@ -29,7 +29,8 @@ use strata_workflow::tune::{search, Assignment, Hyperband, Limits, Trial, TuneOp
 
 use crate::args_tune::TuneCmd;
 use flags::{
-    check_space, defaults_over_guard, defaults_trial, fit_to_data, local_share, model_flag, search_space, with_values,
+    check_space, defaults_over_guard, defaults_trial, fit_to_data, guard_takes_the_flags, local_share, model_flag,
+    search_space, with_values,
 };
 use report::{summary, trial_line};
 
@@ -42,6 +43,7 @@ pub fn run(a: TuneCmd) -> Result<()> {
     let (mut space, from_space_file) = search_space(&a, &base)?;
     // the epochs trials run: Hyperband's first rung can be above the space's least epochs
     let epochs = Hyperband::new(space.epochs, a.eta).rung_epochs();
+    guard_takes_the_flags(&mut space, &base);
     check_space(&a.train, &space, epochs, split, a.space.as_deref())?;
     let parts = read_parts(&a, &base)?;
     let texts = parts.train_idx.iter().map(|&i| parts.examples[i].text.as_str());

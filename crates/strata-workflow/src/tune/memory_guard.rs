@@ -37,23 +37,26 @@ impl MemoryGuard {
         self.bytes(a.get("dim").unwrap_or(self.dim), a.get("buckets").unwrap_or(self.buckets))
     }
 
-    /// `values` (one per parameter of `params`, in order) brought under the bound: fewer
-    /// buckets first, then a smaller `dim`.
+    /// `values` brought under the bound: fewer buckets first, then a smaller `dim`. `values`
+    /// names its parameters (a whole draw, or only some, as `tune`'s check of the space's corners
+    /// has); `dim` or `buckets` missing from it is the flags' value, and a value moves only
+    /// within its parameter's domain in `params`.
     pub fn fit(&self, params: &[Param], values: &mut [(String, f64)]) {
-        let at = |name: &str| params.iter().position(|p| p.name == name);
-        let (dim_at, buckets_at) = (at("dim"), at("buckets"));
+        let at = |values: &[(String, f64)], name: &str| values.iter().position(|(n, _)| n == name);
+        let domain = |name: &str| params.iter().find(|p| p.name == name).map(|p| &p.domain);
+        let (dim_at, buckets_at) = (at(values, "dim"), at(values, "buckets"));
         let dim = dim_at.map_or(self.dim, |i| values[i].1);
-        if let Some(i) = buckets_at {
+        if let (Some(i), Some(d)) = (buckets_at, domain("buckets")) {
             if self.bytes(dim, values[i].1) > self.max_bytes {
                 let cap = self.max_bytes / (4.0 * dim) - self.vocabulary;
-                values[i].1 = largest_within(&params[i].domain, cap);
+                values[i].1 = largest_within(d, cap);
             }
         }
         let buckets = buckets_at.map_or(self.buckets, |i| values[i].1);
-        if let Some(i) = dim_at {
+        if let (Some(i), Some(d)) = (dim_at, domain("dim")) {
             if self.bytes(values[i].1, buckets) > self.max_bytes {
                 let cap = self.max_bytes / (4.0 * (self.vocabulary + buckets));
-                values[i].1 = largest_within(&params[i].domain, cap);
+                values[i].1 = largest_within(d, cap);
             }
         }
     }

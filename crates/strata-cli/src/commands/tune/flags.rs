@@ -80,7 +80,9 @@ pub(super) fn fit_to_data<'e>(
     from_space_file: &[String],
     texts: impl Iterator<Item = &'e str>,
 ) {
-    let Some(linear) = base.linear.as_ref() else { return };
+    if base.linear.is_none() {
+        return;
+    }
     let (mut words, mut tokens) = (std::collections::HashSet::new(), 0);
     let texts: Vec<&str> = texts.collect();
     // a chunk at a time: the split words of a large corpus (IMDB's 6 M) need not all be held
@@ -92,7 +94,13 @@ pub(super) fn fit_to_data<'e>(
     }
     let vocabulary = words.len() + usize::from(!words.contains(EOS));
     defaults::fit_to_data(space, tokens, vocabulary, from_space_file);
-    if let Some(guard) = space.memory.as_mut() {
+    guard_takes_the_flags(space, base);
+}
+
+/// The memory guard counts a trial that does not search `dim` or `buckets` at the flags'
+/// values (`--dim 600`), from the check of the space's corners on.
+pub(super) fn guard_takes_the_flags(space: &mut Space, base: &TrainSettings) {
+    if let (Some(guard), Some(linear)) = (space.memory.as_mut(), base.linear.as_ref()) {
         guard.dim = linear.config.dim as f64;
         guard.buckets = linear.config.buckets as f64;
     }
@@ -276,6 +284,11 @@ pub(super) fn check_space(
                         values[0].1 = v;
                         values.push((q.name.clone(), w));
                     }
+                    // what the search would train for this corner: the memory guard brings a
+                    // corner over it down (`--dim 600` and 10 M buckets train with fewer)
+                    if let Some(guard) = &space.memory {
+                        guard.fit(&space.params, &mut values);
+                    }
                     let shown: Vec<String> = values.iter().map(|(n, v)| format!("{n} = {}", show(*v))).collect();
                     let a = Assignment { values, epochs };
                     with_values(t, &a)?
@@ -336,6 +349,23 @@ mod tests {
         assert_eq!(defaults_over_guard(&space, &defaults_trial(&a.train, &base, &space).unwrap()), None);
         let (a, base, space) = fitted(&["--model", "kim-cnn"], &["a b c"]);
         assert_eq!(defaults_over_guard(&space, &defaults_trial(&a.train, &base, &space).unwrap()), None);
+    }
+
+    /// The check of the space's corners sees what the search would train: `--dim 600` with
+    /// the default buckets range (up to 10 M, 6 G parameters as written) is brought under the
+    /// memory guard as every draw is, not refused for passing the parameter limit.
+    #[test]
+    fn the_corners_check_counts_a_dim_flag_under_the_memory_guard() {
+        let a = WrapTune::parse_from(["x", "--data", "d.tsv", "--out", "o", "--model", "linear", "--dim", "600"]).tune;
+        let base = a.train.settings(0.1).unwrap();
+        let (mut space, _) = search_space(&a, &base).unwrap();
+        let epochs = strata_workflow::tune::Hyperband::new(space.epochs, a.eta).rung_epochs();
+        guard_takes_the_flags(&mut space, &base);
+        check_space(&a.train, &space, epochs, 0.1, None).expect("the guard's corners fit");
+        // without the guard the 10 M-bucket corner is over the parameter limit
+        space.memory = None;
+        let e = check_space(&a.train, &space, epochs, 0.1, None).unwrap_err().to_string();
+        assert!(e.contains("buckets = 10000000"), "{e}");
     }
 
     /// Review of the tune steps: the vocabulary estimate counts words as the tokenizer will
