@@ -7,7 +7,7 @@ mod common;
 
 use std::process::{Command, Output, Stdio};
 
-use common::{assert_user_error, corpus, stderr, Case};
+use common::{assert_ok, assert_user_error, corpus, stderr, texts_of, Case};
 use safetensors::SafeTensors;
 
 /// A small model and fast objectives, so each run takes a second or two.
@@ -34,7 +34,7 @@ const TINY: &[&str] = &[
 fn case(lines: usize) -> Case {
     let c = Case::new();
     let labelled = corpus(lines);
-    let texts: String = labelled.lines().map(|l| format!("{}\n", l.split_once('\t').unwrap().1)).collect();
+    let texts = texts_of(&labelled);
     c.write("u.txt", texts.as_bytes());
     c.write("l.tsv", labelled.as_bytes());
     c
@@ -45,10 +45,6 @@ fn pretrain(c: &Case, out: &str, extra: &[&str]) -> Output {
     args.extend_from_slice(TINY);
     args.extend_from_slice(extra);
     c.run(&args)
-}
-
-fn assert_ok(o: &Output) {
-    assert!(o.status.success(), "{}", stderr(o));
 }
 
 /// Each tensor of a folder's model.safetensors: name → (shape, raw bytes), sorted by name.

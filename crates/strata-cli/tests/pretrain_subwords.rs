@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{assert_user_error, corpus, stderr, Case};
+use common::{assert_ok, assert_user_error, corpus, stderr, texts_of, Case};
 use safetensors::SafeTensors;
 use std::process::Output;
 
@@ -15,7 +15,7 @@ const TINY: &[&str] =
 /// The labelled corpus's texts (16 words, all frequent) and a line of words seen once each.
 fn case() -> Case {
     let c = Case::new();
-    let mut texts: String = corpus(200).lines().map(|l| format!("{}\n", l.split_once('\t').unwrap().1)).collect();
+    let mut texts = texts_of(&corpus(200));
     texts.push_str("the movies were superbly lovely and greatly dull\n");
     c.write("u.txt", texts.as_bytes());
     c
@@ -26,10 +26,6 @@ fn pretrain(c: &Case, out: &str, extra: &[&str]) -> Output {
     args.extend_from_slice(TINY);
     args.extend_from_slice(extra);
     c.run(&args)
-}
-
-fn assert_ok(o: &Output) {
-    assert!(o.status.success(), "{}", stderr(o));
 }
 
 fn embedding(c: &Case, run: &str) -> Vec<f32> {

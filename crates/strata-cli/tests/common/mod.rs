@@ -47,6 +47,16 @@ pub fn corpus(n: usize) -> String {
         .collect()
 }
 
+/// The texts of a labelled corpus, one a line, without labels: unlabelled text for `pretrain`.
+pub fn texts_of(labelled: &str) -> String {
+    labelled.lines().map(|l| format!("{}\n", l.split_once('\t').unwrap().1)).collect()
+}
+
+/// The command succeeded; its stderr otherwise.
+pub fn assert_ok(o: &Output) {
+    assert!(o.status.success(), "{}", stderr(o));
+}
+
 pub const SMALL: &[&str] =
     &["--maxlen", "12", "--num-words", "100", "--units", "8", "--embedding-dim", "8", "--threads", "2"];
 
