@@ -242,6 +242,12 @@ fn a_run_killed_after_a_checkpoint_resumes_to_the_same_bytes() {
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     assert!(!c.path("killed/model").exists(), "killed before it finished");
+    // the same run with its checkpoint's state.json deleted is refused, not started again
+    copy_dir(&c.path("killed"), &c.path("gutted"));
+    std::fs::remove_file(c.path("gutted/checkpoint/state.json")).unwrap();
+    let o = c.run(&["pretrain", "--resume", "gutted"]);
+    assert_user_error(&o, &["state.json", "incomplete", "--overwrite"]);
+    assert!(!c.path("gutted/model").exists(), "nothing was trained");
     let o = c.run(&["pretrain", "--resume", "killed"]);
     assert_ok(&o);
     assert!(stderr(&o).contains("Resuming from the checkpoint after"), "{}", stderr(&o));

@@ -99,11 +99,31 @@ pub fn save(dir: &Path, state: &TrainState) -> Result<(), DataError> {
 }
 
 /// Whether `dir` holds a checkpoint (after repairing a swap a crash cut short). A run killed
-/// before its first checkpoint has none.
+/// before its first checkpoint has none; a checkpoint folder without its `state.json` is an
+/// error rather than "none", so that `--resume` does not silently start the run again.
 pub fn exists(dir: &Path) -> Result<bool, DataError> {
-    let cdir = dir.join("checkpoint");
-    recover_dir(&cdir)?;
-    Ok(cdir.join("state.json").exists())
+    present(&dir.join("checkpoint"), "state.json")
+}
+
+/// Whether the checkpoint folder `cdir` holds `state` (after repairing a swap a crash cut
+/// short). The folder is only ever swapped in whole, so one that is there without `state` lost
+/// it after strata wrote it: that is refused, for the classifier's and the language model's
+/// checkpoints alike.
+pub(crate) fn present(cdir: &Path, state: &str) -> Result<bool, DataError> {
+    recover_dir(cdir)?;
+    let state_path = cdir.join(state);
+    if state_path.exists() {
+        return Ok(true);
+    }
+    if cdir.is_dir() {
+        return Err(DataError::new(
+            &state_path.display().to_string(),
+            None,
+            "the checkpoint is incomplete: this file is missing, so the run cannot be resumed",
+            "start the run again with --overwrite instead of --resume",
+        ));
+    }
+    Ok(false)
 }
 
 /// Checks every file `SHA256SUMS` lists against its checksum.
@@ -294,6 +314,17 @@ mod tests {
         save(dir.path(), &state(None)).unwrap();
         std::fs::remove_file(cdir.join(SUMS)).unwrap();
         assert!(load(dir.path()).unwrap_err().to_string().contains(SUMS), "format 3 needs its sums");
+    }
+
+    #[test]
+    fn a_checkpoint_folder_without_its_state_is_incomplete_not_absent() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(!exists(dir.path()).unwrap(), "no checkpoint folder: none yet");
+        save(dir.path(), &state(None)).unwrap();
+        assert!(exists(dir.path()).unwrap());
+        std::fs::remove_file(dir.path().join("checkpoint/state.json")).unwrap();
+        let e = exists(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("state.json") && e.contains("incomplete") && e.contains("--overwrite"), "{e}");
     }
 
     #[test]

@@ -67,10 +67,9 @@ pub fn save_checkpoint(dir: &Path, state: &LmState) -> Result<(), DataError> {
 }
 
 /// Whether `dir` holds a checkpoint (after repairing a swap a crash cut short).
+/// A checkpoint folder without its `state.json` is an error, not "none yet".
 pub fn checkpoint_exists(dir: &Path) -> Result<bool, DataError> {
-    let cdir = dir.join("checkpoint");
-    recover_dir(&cdir)?;
-    Ok(cdir.join(FILES[0]).exists())
+    crate::checkpoint::present(&dir.join("checkpoint"), FILES[0])
 }
 
 /// Reads `dir/checkpoint/`, refusing one whose files do not match `SHA256SUMS`.
