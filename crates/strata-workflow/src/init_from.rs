@@ -48,6 +48,14 @@ impl InitFrom {
         let resolved = strata_model::folder::resolve(dir);
         let config = std::fs::read(resolved.join("config.json")).ok();
         let is_pretrained = config.as_deref().and_then(pretrained::format_of).is_some_and(|f| f == PRETRAINED_FORMAT);
+        if config.is_none() && started_by_pretrain(dir) {
+            return Err(DataError::new(
+                &dir.join("model").display().to_string(),
+                None,
+                "does not exist yet: this `strata pretrain` run did not finish",
+                format!("resume it with `strata pretrain --resume {}`", dir.display()),
+            ));
+        }
         let (tokenizer, tensors, kind) = if is_pretrained {
             let p = pretrained::load(&resolved)?;
             (p.tokenizer, p.tensors, FolderKind::Pretrained)
@@ -57,6 +65,26 @@ impl InitFrom {
         };
         Ok(InitFrom { dir: dir.to_path_buf(), tokenizer, tensors: Arc::new(tensors), kind })
     }
+}
+
+/// Whether the run folder `dir`'s `args.json` (the command line that started it, as an object
+/// with `argv` or, from older strata, the bare list) names the `pretrain` command, skipping the
+/// global flags (`--threads N`, `-q`, `-v`) that may come before it.
+fn started_by_pretrain(dir: &Path) -> bool {
+    let Some(json) = std::fs::read(dir.join("args.json")).ok().and_then(|b| serde_json::from_slice(&b).ok()) else {
+        return false;
+    };
+    let json: serde_json::Value = json;
+    let Some(argv) = json.get("argv").unwrap_or(&json).as_array() else { return false };
+    let mut args = argv.iter().skip(1).filter_map(serde_json::Value::as_str);
+    while let Some(arg) = args.next() {
+        if arg == "--threads" {
+            args.next();
+        } else if !arg.starts_with('-') {
+            return arg == "pretrain";
+        }
+    }
+    false
 }
 
 /// Whether `init`'s tensors fit the model `model` makes over the folder's vocabulary: every
@@ -205,6 +233,22 @@ mod tests {
         assert!(line.ends_with("loaded embedding; fresh: lstm_0, head"), "{line}");
         assert_eq!(two.params.get(STATIC_EMBEDDING), tensors.get("embedding.weight"));
         assert_eq!(two.params.get("embedding.weight"), tensors.get("embedding.weight"));
+    }
+
+    #[test]
+    fn an_unfinished_pretrain_run_is_to_be_resumed_and_an_unfinished_train_run_retrained() {
+        let root = tempfile::tempdir().unwrap();
+        let argv = |cmd: &str| serde_json::json!({"argv": ["strata", "--threads", "2", cmd, "--out", "run"], "cwd": "/"});
+        std::fs::write(root.path().join("args.json"), argv("pretrain").to_string()).unwrap();
+        let e = InitFrom::load(root.path()).unwrap_err().to_string();
+        let resume = format!("resume it with `strata pretrain --resume {}`", root.path().display());
+        assert!(e.contains("did not finish") && e.contains(&resume), "{e}");
+        // older strata stored the bare command line
+        std::fs::write(root.path().join("args.json"), r#"["strata", "pretrain", "--out", "run"]"#).unwrap();
+        assert!(InitFrom::load(root.path()).unwrap_err().to_string().contains(&resume));
+        std::fs::write(root.path().join("args.json"), argv("train").to_string()).unwrap();
+        let e = InitFrom::load(root.path()).unwrap_err().to_string();
+        assert!(e.contains("retrain it with `strata train`") && !e.contains("pretrain"), "{e}");
     }
 
     /// `tensors` as an `--init-from` folder named DIR with a vocabulary of `vocab` ids.
