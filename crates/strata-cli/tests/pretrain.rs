@@ -258,6 +258,36 @@ fn a_run_killed_after_a_checkpoint_resumes_to_the_same_bytes() {
     assert_user_error(&c.run(&["pretrain", "--resume", "killed", "--epochs", "5"]), &["--epochs", "conflicts"]);
 }
 
+#[test]
+fn train_ulmfit_records_its_language_models_epochs_in_lm_history_csv() {
+    let c = case(200);
+    assert_ok(&pretrain(&c, "p", &["--sg-epochs", "1", "--epochs", "1"]));
+    let train = |out: &str, schedule: &str| {
+        let args = ["train", "--data", "l.tsv", "--out", out, "--init-from", "p", "--schedule", schedule];
+        let small = ["--embedding-dim", "8", "--units", "8", "--maxlen", "12", "--epochs", "2", "--threads", "1"];
+        c.run(&[&args[..], &small[..], &["--no-probes"]].concat())
+    };
+    let o = train("u", "ulmfit");
+    assert_ok(&o);
+    let printed = stderr(&o).lines().filter(|l| l.contains("val_perplexity:")).count();
+    let csv = c.read("u/lm_history.csv");
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("objective,epoch,loss,val_perplexity"), "pretrain's columns");
+    let rows: Vec<&str> = lines.collect();
+    assert!(printed > 0 && rows.len() == printed, "{printed} epochs printed, rows: {rows:?}");
+    for (i, row) in rows.iter().enumerate() {
+        let f: Vec<&str> = row.split(',').collect();
+        assert_eq!((f.len(), f[0], f[1]), (4, "lm", (i + 1).to_string().as_str()), "{row}");
+        assert!(f[2].parse::<f64>().unwrap().is_finite() && f[3].parse::<f64>().is_ok(), "{row}");
+    }
+    // history.csv keeps the classifier's columns, as every other schedule writes it
+    let o = train("g", "gradual-unfreeze");
+    assert_ok(&o);
+    assert!(!c.path("g/lm_history.csv").exists(), "only a schedule with a language model writes it");
+    let header = |f: &str| c.read(f).lines().next().unwrap().to_string();
+    assert_eq!(header("u/history.csv"), header("g/history.csv"));
+}
+
 /// Copies folder `from` to `to` (files and subfolders).
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     std::fs::create_dir_all(to).unwrap();

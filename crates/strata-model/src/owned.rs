@@ -55,6 +55,7 @@ impl Owned {
                 "checkpoint",
                 "args.json",
                 "history.csv",
+                "lm_history.csv",
                 "timings.csv",
                 "run.toml",
                 "metrics.json",

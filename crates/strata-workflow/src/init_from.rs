@@ -238,7 +238,8 @@ mod tests {
     #[test]
     fn an_unfinished_pretrain_run_is_to_be_resumed_and_an_unfinished_train_run_retrained() {
         let root = tempfile::tempdir().unwrap();
-        let argv = |cmd: &str| serde_json::json!({"argv": ["strata", "--threads", "2", cmd, "--out", "run"], "cwd": "/"});
+        let argv =
+            |cmd: &str| serde_json::json!({"argv": ["strata", "--threads", "2", cmd, "--out", "run"], "cwd": "/"});
         std::fs::write(root.path().join("args.json"), argv("pretrain").to_string()).unwrap();
         let e = InitFrom::load(root.path()).unwrap_err().to_string();
         let resume = format!("resume it with `strata pretrain --resume {}`", root.path().display());

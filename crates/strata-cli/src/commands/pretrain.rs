@@ -41,8 +41,9 @@ fn skipgram_line(r: &SkipGramEpoch) -> String {
 }
 
 /// `history.csv`: one row per epoch of either objective. Losses are written in full (Rust's
-/// shortest exact form) so that a resumed run reads skip-gram's back unchanged.
-fn history_csv(skipgram: &[SkipGramEpoch], lm: &[LmEpoch]) -> String {
+/// shortest exact form) so that a resumed run reads skip-gram's back unchanged. `train
+/// --schedule ulmfit` writes its language model's epochs in this form too (`lm_history.csv`).
+pub(crate) fn history_csv(skipgram: &[SkipGramEpoch], lm: &[LmEpoch]) -> String {
     let mut s = String::from("objective,epoch,loss,val_perplexity\n");
     for r in skipgram {
         let _ = writeln!(s, "skipgram,{},{},", r.epoch, r.loss);

@@ -327,6 +327,12 @@ pub fn run(a: TrainCmd) -> Result<()> {
     trained.saved.save(&out.join("model"))?;
     write_atomic(&out.join("history.csv"), history_csv(&trained.history).as_bytes())?;
     write_atomic(&out.join("timings.csv"), timings_csv(&trained.history).as_bytes())?;
+    if !trained.language_model.is_empty() {
+        // ulmfit's language-model epochs, as pretrain's history.csv has them: their own file,
+        // so that history.csv keeps the classifier's columns under every schedule
+        let csv = super::pretrain::history_csv(&[], &trained.language_model);
+        write_atomic(&out.join("lm_history.csv"), csv.as_bytes())?;
+    }
     write_atomic(&out.join("run.toml"), toml::to_string(&record)?.as_bytes())?;
     let metrics = serde_json::json!({
         "train_loss": trained.history.last().map(|r| r.loss),
