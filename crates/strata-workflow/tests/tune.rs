@@ -41,7 +41,7 @@ fn synthetic(seed: u64, limits: Limits, per_epoch: Duration) -> (Vec<Trial>, Sto
     let mut objective = |a: &Assignment, _deadline: Instant| -> Result<Score, ()> {
         std::thread::sleep(per_epoch * a.epochs as u32);
         let accuracy = 0.5 + 0.04 * a.get("lr").unwrap().ln().abs().recip().min(5.0) + 0.001 * a.epochs as f64;
-        Ok(Score { accuracy, loss: 1.0 - accuracy, epochs_trained: a.epochs, cut: false })
+        Ok(Score { accuracy, loss: 1.0 - accuracy, epochs_trained: a.epochs, cut: false, diverged: false })
     };
     halving::run(plan, &mut objective, &mut |_| {}).unwrap()
 }
@@ -91,7 +91,7 @@ fn the_defaults_run_first_outside_the_brackets() {
         local: 0.0,
     };
     let mut objective = |_: &Assignment, _: Instant| -> Result<Score, ()> {
-        Ok(Score { accuracy: 0.5, loss: 0.5, epochs_trained: 1, cut: false })
+        Ok(Score { accuracy: 0.5, loss: 0.5, epochs_trained: 1, cut: false, diverged: false })
     };
     let (trials, _) = halving::run(plan, &mut objective, &mut |_| {}).unwrap();
     assert_eq!((trials[0].bracket, trials[0].config, &trials[0].assignment), (0, 1, &defaults));
@@ -218,7 +218,13 @@ fn the_same_assignment_is_never_trained_twice_and_a_single_point_space_ends() {
     let mut objective = |a: &Assignment, _deadline: Instant| -> Result<Score, ()> {
         assert!(!trained.contains(a), "{} at {} epochs trained twice", a.describe(), a.epochs);
         trained.push(a.clone());
-        Ok(Score { accuracy: 0.5 + 0.01 * a.epochs as f64, loss: 0.5, epochs_trained: a.epochs, cut: false })
+        Ok(Score {
+            accuracy: 0.5 + 0.01 * a.epochs as f64,
+            loss: 0.5,
+            epochs_trained: a.epochs,
+            cut: false,
+            diverged: false,
+        })
     };
     let (trials, stop) = halving::run(plan, &mut objective, &mut |_| {}).unwrap();
     assert_eq!(stop, Stop::Exhausted);
@@ -241,7 +247,7 @@ fn with_steps(seed: u64, max_trials: usize, per_epoch: Duration) -> Vec<Trial> {
         let lr = a.get("lr").unwrap();
         let accuracy = 0.9 - 0.05 * (lr / 0.1).ln().abs() - 0.01 * (a.get("units").unwrap() - 8.0).abs()
             + 0.0001 * a.epochs as f64;
-        Ok(Score { accuracy, loss: 1.0 - accuracy, epochs_trained: a.epochs, cut: false })
+        Ok(Score { accuracy, loss: 1.0 - accuracy, epochs_trained: a.epochs, cut: false, diverged: false })
     };
     halving::run(plan, &mut objective, &mut |_| {}).unwrap().0
 }

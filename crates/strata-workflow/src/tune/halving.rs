@@ -107,6 +107,38 @@ pub struct Score {
     pub epochs_trained: usize,
     /// Stopped because the budget ran out.
     pub cut: bool,
+    /// Its loss became NaN: it failed, scored 0 with an infinite loss.
+    pub diverged: bool,
+}
+
+impl Score {
+    /// How the trial ended, as `trials.csv` and the trial's line say it.
+    pub fn status(&self) -> TrialStatus {
+        match (self.diverged, self.cut) {
+            (true, _) => TrialStatus::Diverged,
+            (false, true) => TrialStatus::Cut,
+            (false, false) => TrialStatus::Ok,
+        }
+    }
+}
+
+/// How a trial ended: trained as asked (early stopping included), diverged (NaN loss), or cut
+/// by the budget before its last epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrialStatus {
+    Ok,
+    Diverged,
+    Cut,
+}
+
+impl TrialStatus {
+    pub fn name(self) -> &'static str {
+        match self {
+            TrialStatus::Ok => "ok",
+            TrialStatus::Diverged => "diverged",
+            TrialStatus::Cut => "cut",
+        }
+    }
 }
 
 /// One trial as it ran.

@@ -109,7 +109,7 @@ mod tests {
             rung: 0,
             config: 1,
             assignment: Assignment { values, epochs: 3 },
-            score: Score { accuracy, loss: 0.5, epochs_trained: 3, cut: false },
+            score: Score { accuracy, loss: 0.5, epochs_trained: 3, cut: false, diverged: false },
             seconds: 1.0,
         }
     }

@@ -66,7 +66,7 @@ use strata_train::Progress;
 
 use crate::error::WorkflowError;
 use crate::pipeline::{train, TrainData, TrainSettings};
-pub use halving::{Hyperband, Limits, Score, Stop, Trial};
+pub use halving::{Hyperband, Limits, Score, Stop, Trial, TrialStatus};
 pub use space::{Assignment, Domain, EpochRange, Param, Space};
 
 /// How to search.
@@ -162,6 +162,7 @@ pub fn search<E: From<WorkflowError>>(
             // the deadline can pass during the last epoch: a trial is cut only when epochs
             // were left
             cut: progress.cut && epochs_trained < settings.schedule.epochs(),
+            diverged,
         };
         let better = !diverged
             && best.as_ref().is_none_or(|(b, _, _)| {

@@ -6,21 +6,26 @@ use std::time::Duration;
 use strata_workflow::tune::halving::LOCAL;
 use strata_workflow::tune::importance::{Effect, Importance, MIN_GROUP};
 use strata_workflow::tune::space::show;
-use strata_workflow::tune::{Stop, Trial, TuneResult};
+use strata_workflow::tune::{Stop, Trial, TrialStatus, TuneResult};
 
 use super::flags::model_flag;
 use crate::args_tune::TuneCmd;
 /// `trial 12  bracket 1 rung 1  4 epochs  lr=0.31 dim=100  val_accuracy 0.7712  val_loss 0.4810  3.2 s`
-/// (`bracket 1 local` for a step around the incumbent)
+/// (`bracket 1 local` for a step around the incumbent); a trial that did not end `ok` says its
+/// status last (`  diverged`, `  cut`), as trials.csv's `status` column does.
 pub(super) fn trial_line(t: &Trial) -> String {
     let trained = match (t.score.cut, t.score.epochs_trained < t.assignment.epochs) {
         (true, _) => format!(" (cut by the budget after {})", t.score.epochs_trained),
         (false, true) => format!(" (stopped early after {})", t.score.epochs_trained),
         _ => String::new(),
     };
+    let status = match t.score.status() {
+        TrialStatus::Ok => String::new(),
+        other => format!("  {}", other.name()),
+    };
     let rung = if t.rung == LOCAL { "local".to_string() } else { format!("rung {}", t.rung) };
     format!(
-        "trial {:>3}  bracket {} {rung}  {:>3} epochs{trained}  {}  val_accuracy {:.4}  val_loss {:.4}  {:.2} s",
+        "trial {:>3}  bracket {} {rung}  {:>3} epochs{trained}  {}  val_accuracy {:.4}  val_loss {:.4}  {:.2} s{status}",
         t.number,
         t.bracket,
         t.assignment.epochs,
@@ -152,6 +157,7 @@ pub(super) fn summary(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use strata_workflow::tune::{Assignment, Score};
 
     fn effect(name: &str, spread: f64) -> Effect {
         Effect { name: name.into(), spread, trials: 6 }
@@ -159,6 +165,27 @@ mod tests {
 
     fn measured(effects: Vec<Effect>) -> Importance {
         Importance { effects, random_trials: 6 }
+    }
+
+    #[test]
+    fn a_trial_line_says_diverged_or_cut_and_nothing_for_an_ok_trial() {
+        let score = Score { accuracy: 0.8, loss: 0.4, epochs_trained: 3, cut: false, diverged: false };
+        let assignment = Assignment { values: vec![("lr".to_string(), 0.5)], epochs: 3 };
+        let trial = |score| Trial {
+            number: 1,
+            bracket: 1,
+            rung: 0,
+            config: 1,
+            assignment: assignment.clone(),
+            score,
+            seconds: 1.0,
+        };
+        let ok = trial_line(&trial(score));
+        assert!(ok.ends_with("1.00 s"), "{ok}");
+        let diverged = trial_line(&trial(Score { accuracy: 0.0, loss: f64::INFINITY, diverged: true, ..score }));
+        assert!(diverged.ends_with("val_loss inf  1.00 s  diverged"), "{diverged}");
+        let cut = trial_line(&trial(Score { epochs_trained: 1, cut: true, ..score }));
+        assert!(cut.ends_with("1.00 s  cut"), "{cut}");
     }
 
     #[test]
