@@ -14,14 +14,11 @@ texts_per_second (one `predict` call over the test texts repeated --repeat times
 import argparse
 import json
 import os
-import random
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pretrain"))
-import fasttext  # noqa: E402
-from fasttext_folds import read_folds, read_tsv  # noqa: E402
+from fasttext_folds import read_folds, read_tsv, train_shuffled  # noqa: E402
 
 
 def main():
@@ -47,16 +44,7 @@ def main():
         test = [r for r, f in zip(rows, folds) if f == a.fold]
     else:
         train, test = read_tsv(a.train), read_tsv(a.test)
-    random.Random(a.seed).shuffle(train)
-    with tempfile.TemporaryDirectory() as d:
-        path = os.path.join(d, "train.txt")
-        with open(path, "w", encoding="utf-8") as f:
-            for _, label, text in train:
-                f.write(f"__label__{label} {text}\n")
-        t = time.perf_counter()
-        m = fasttext.train_supervised(path, epoch=a.epoch, lr=a.lr, wordNgrams=a.ngrams, dim=a.dim,
-                                      bucket=a.bucket, thread=a.thread, seed=a.seed, verbose=2)
-        train_seconds = time.perf_counter() - t
+    m, train_seconds = train_shuffled(train, a, bucket=a.bucket, verbose=2)
     texts = [text for _, _, text in test]
     labels, _ = m.predict(texts)
     t = time.perf_counter()

@@ -53,10 +53,11 @@ def read_folds(path, rows, data):
     return [fold_of[r[0]] for r in rows]
 
 
-def fit_predict(train, test, a):
-    """Trains on `train` in a seeded random order, returns (predicted labels of `test`, training
-    seconds). fastText's SGD reads its file in order: on a file sorted by label (MR's all.tsv)
-    the last label's lines come last, and it scores ~0.51."""
+def train_shuffled(train, a, **extra):
+    """Trains fastText on the rows of `train` in a seeded random order with `a`'s settings (and
+    `extra` train_supervised arguments); returns (model, seconds of train_supervised).
+    fastText's SGD reads its file in order: on a file sorted by label (MR's all.tsv) the last
+    label's lines come last, and it scores ~0.51."""
     train = list(train)
     random.Random(a.seed).shuffle(train)
     with tempfile.TemporaryDirectory() as d:
@@ -66,8 +67,14 @@ def fit_predict(train, test, a):
                 f.write(f"__label__{label} {text}\n")
         t = time.perf_counter()
         m = fasttext.train_supervised(p, epoch=a.epoch, lr=a.lr, wordNgrams=a.ngrams, dim=a.dim,
-                                      thread=a.thread, seed=a.seed, verbose=0)
-        secs = time.perf_counter() - t
+                                      thread=a.thread, seed=a.seed, **extra)
+        return m, time.perf_counter() - t
+
+
+def fit_predict(train, test, a):
+    """Trains on `train` in a seeded random order, returns (predicted labels of `test`, training
+    seconds)."""
+    m, secs = train_shuffled(train, a, verbose=0)
     labels, _ = m.predict([text for _, _, text in test])
     return [ls[0].removeprefix("__label__") for ls in labels], secs
 

@@ -32,3 +32,19 @@ pub struct LinearArgs {
     #[arg(long, value_enum, help_heading = LINEAR)]
     pub loss: Option<choices::LinearLoss>,
 }
+
+impl LinearArgs {
+    /// The first linear-model flag given (`--word-ngrams`, `--dim`, …), if any.
+    pub fn first_given(&self) -> Option<&'static str> {
+        let given = [
+            (self.word_ngrams.is_some(), "--word-ngrams"),
+            (self.dim.is_some(), "--dim"),
+            (self.buckets.is_some(), "--buckets"),
+            (self.min_count.is_some(), "--min-count"),
+            (self.minn.is_some(), "--minn"),
+            (self.maxn.is_some(), "--maxn"),
+            (self.loss.is_some(), "--loss"),
+        ];
+        given.into_iter().find_map(|(g, flag)| g.then_some(flag))
+    }
+}

@@ -379,17 +379,7 @@ impl TrainArgs {
 
     /// A linear-model flag given with a network is refused: it would change nothing.
     fn refuse_linear_flags(&self) -> Result<()> {
-        let a = &self.linear;
-        let given = [
-            (a.word_ngrams.is_some(), "--word-ngrams"),
-            (a.dim.is_some(), "--dim"),
-            (a.buckets.is_some(), "--buckets"),
-            (a.min_count.is_some(), "--min-count"),
-            (a.minn.is_some(), "--minn"),
-            (a.maxn.is_some(), "--maxn"),
-            (a.loss.is_some(), "--loss"),
-        ];
-        if let Some((_, flag)) = given.iter().find(|(g, _)| *g) {
+        if let Some(flag) = self.linear.first_given() {
             bail!("{flag} is for --model linear (hint: add --model linear, or leave out {flag})");
         }
         Ok(())

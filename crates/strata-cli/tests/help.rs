@@ -5,6 +5,7 @@
 #[allow(dead_code)]
 #[path = "../src/args.rs"]
 mod args;
+#[allow(dead_code)]
 #[path = "../src/args_linear.rs"]
 mod args_linear;
 #[allow(dead_code)]

@@ -9,6 +9,8 @@
 //! half of each token (the layer above gives `dx` for all `2E`), but nothing scatters it into
 //! a table or steps it. Both copies start from the same vectors (`--embeddings`, `--init-from`).
 
+use strata_nn::embedding;
+
 /// `out[t, b, :] = [trained[ids[b, t]] ; fixed[ids[b, t]]]`: the time-major `[T, B, 2E]`
 /// block of batch-major ids `[B, T]`.
 ///
@@ -16,20 +18,9 @@
 /// - `trained`, `fixed`: `[V, E]`
 /// - `out`: `[T, B, 2E]`
 pub fn forward(ids: &[u32], b: usize, t: usize, trained: &[f32], fixed: &[f32], e: usize, out: &mut [f32]) {
-    assert_eq!(ids.len(), b * t);
-    assert_eq!(out.len(), t * b * 2 * e);
     assert_eq!(trained.len(), fixed.len());
-    let v = trained.len() / e.max(1);
-    for (bi, row) in ids.chunks_exact(t.max(1)).enumerate() {
-        for (ti, &id) in row.iter().enumerate() {
-            let id = id as usize;
-            assert!(id < v, "embedding: id {id} out of range for vocabulary {v}");
-            let dst = &mut out[(ti * b + bi) * 2 * e..(ti * b + bi + 1) * 2 * e];
-            let (first, second) = dst.split_at_mut(e);
-            first.copy_from_slice(&trained[id * e..(id + 1) * e]);
-            second.copy_from_slice(&fixed[id * e..(id + 1) * e]);
-        }
-    }
+    embedding::forward_strided(ids, b, t, trained, e, out, 2 * e, 0);
+    embedding::forward_strided(ids, b, t, fixed, e, out, 2 * e, e);
 }
 
 #[cfg(test)]

@@ -10,14 +10,33 @@
 /// - `weight`: `[V, E]`
 /// - `out`: `[T, B, E]`
 pub fn forward(ids: &[u32], b: usize, t: usize, weight: &[f32], e: usize, out: &mut [f32]) {
+    forward_strided(ids, b, t, weight, e, out, e, 0);
+}
+
+/// [`forward`] into the `e` values at `offset` of steps that hold `width` values: one channel
+/// of a block several tables fill (a multichannel embedding's `[trained ; static]`).
+///
+/// - `out`: `[T, B, width]`, of which `out[t, b, offset..offset + e] = weight[ids[b, t], :]`
+#[allow(clippy::too_many_arguments)] // the shapes of the block: ids, table, channel
+pub fn forward_strided(
+    ids: &[u32],
+    b: usize,
+    t: usize,
+    weight: &[f32],
+    e: usize,
+    out: &mut [f32],
+    width: usize,
+    offset: usize,
+) {
     assert_eq!(ids.len(), b * t);
-    assert_eq!(out.len(), t * b * e);
-    let v = weight.len() / e;
-    for (bi, row) in ids.chunks_exact(t).enumerate() {
+    assert_eq!(out.len(), t * b * width);
+    assert!(offset + e <= width, "embedding: channel {offset}..{} outside steps of {width}", offset + e);
+    let v = weight.len() / e.max(1);
+    for (bi, row) in ids.chunks_exact(t.max(1)).enumerate() {
         for (ti, &id) in row.iter().enumerate() {
             let id = id as usize;
             assert!(id < v, "embedding: id {id} out of range for vocabulary {v}");
-            let dst = (ti * b + bi) * e;
+            let dst = (ti * b + bi) * width + offset;
             out[dst..dst + e].copy_from_slice(&weight[id * e..(id + 1) * e]);
         }
     }

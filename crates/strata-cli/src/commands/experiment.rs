@@ -193,20 +193,6 @@ pub fn write_pages(out: &std::path::Path, results: &ExperimentResults) -> Result
     Ok(())
 }
 
-/// The first linear flag given (`--word-ngrams`, `--dim`, …), if any.
-fn linear_flag_given(l: &LinearArgs) -> Option<&'static str> {
-    let given = [
-        (l.word_ngrams.is_some(), "--word-ngrams"),
-        (l.dim.is_some(), "--dim"),
-        (l.buckets.is_some(), "--buckets"),
-        (l.min_count.is_some(), "--min-count"),
-        (l.minn.is_some(), "--minn"),
-        (l.maxn.is_some(), "--maxn"),
-        (l.loss.is_some(), "--loss"),
-    ];
-    given.into_iter().find_map(|(g, flag)| g.then_some(flag))
-}
-
 /// The linear baseline's model: the linear flags given, checked as `strata train --model
 /// linear` checks them (on a command line that has only them), fastText's defaults for the
 /// rest. The network flags are the schedules'; the baseline keeps its own epochs and rate.
@@ -240,7 +226,7 @@ pub fn run_cmd(a: ExperimentCmd) -> Result<()> {
     // the linear flags configure the baseline; the schedules' settings are made without them
     let mut train = a.train.clone();
     let linear = std::mem::take(&mut train.linear);
-    let baseline = match (a.baseline, linear_flag_given(&linear)) {
+    let baseline = match (a.baseline, linear.first_given()) {
         (Baseline::None, Some(flag)) => {
             bail!("{flag} configures the linear baseline; --baseline none has none (hint: leave out {flag}, or --baseline linear)")
         }
