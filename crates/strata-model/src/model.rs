@@ -45,6 +45,11 @@ pub struct ModelConfig {
     /// `config.json` when false, so single-channel models are written as before.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub multichannel: bool,
+    /// Keras's `Embedding(mask_zero=True)`: recurrent layers skip padded steps (id 0) — no
+    /// update, no computation, the state carried across — and a bidirectional layer reverses
+    /// only the real tokens. Left out of `config.json` when false.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub mask_padding: bool,
 }
 
 /// The safetensors key of a multichannel model's static embedding copy.
@@ -71,6 +76,8 @@ struct CurrentFile {
     embedding_init: f32,
     #[serde(default)]
     multichannel: bool,
+    #[serde(default)]
+    mask_padding: bool,
 }
 
 /// `config.json`'s model as written before models were layer lists: one stack of `layers`
@@ -109,6 +116,7 @@ impl TryFrom<ConfigFile> for ModelConfig {
                 num_classes: f.num_classes,
                 embedding_init: f.embedding_init,
                 multichannel: f.multichannel,
+                mask_padding: f.mask_padding,
             });
         }
         let StackedFile { architecture, vocab_size, embedding_dim, units, layers, num_classes, cell } =
@@ -128,6 +136,7 @@ impl TryFrom<ConfigFile> for ModelConfig {
             num_classes,
             embedding_init: KERAS_EMBEDDING_INIT,
             multichannel: false,
+            mask_padding: false,
         })
     }
 }
@@ -143,6 +152,8 @@ pub struct ModelSettings {
     pub embedding_init: f32,
     /// A static copy of the embedding beside the trained one ([`ModelConfig::multichannel`]).
     pub multichannel: bool,
+    /// Recurrent layers skip padded steps ([`ModelConfig::mask_padding`]).
+    pub mask_padding: bool,
 }
 
 impl ModelSettings {
@@ -157,6 +168,7 @@ impl ModelSettings {
             num_classes,
             embedding_init: self.embedding_init,
             multichannel: self.multichannel,
+            mask_padding: self.mask_padding,
         }
     }
 }
@@ -184,6 +196,7 @@ impl ModelConfig {
             num_classes: 2,
             embedding_init: KERAS_EMBEDDING_INIT,
             multichannel: false,
+            mask_padding: false,
         }
     }
 

@@ -56,6 +56,7 @@ pub fn parse(text: &str, origin: &str, embedding_dim: usize) -> Result<ModelSett
         layers: file.layer,
         embedding_init: file.embedding_init.unwrap_or(crate::model::KERAS_EMBEDDING_INIT),
         multichannel: false, // a training flag (--multichannel), not part of the layer list
+        mask_padding: false, // likewise (--mask-padding)
     };
     // check the list now, with the file's name, rather than after the data is read
     settings.config(2, 2).validate().map_err(|e| {

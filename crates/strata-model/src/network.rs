@@ -146,13 +146,19 @@ pub fn word_rows(model: &Model, b: usize, t: usize) -> (usize, usize) {
     (b * s, t / s)
 }
 
+/// Whether `layer` reads the padding mask in `model`: pooling always, recurrent layers when
+/// the model masks padding.
+fn reads_mask(model: &Model, layer: &dyn crate::layers::LayerType) -> bool {
+    layer.reads_padding_mask() || (model.config.mask_padding && layer.skips_padding_when_masked())
+}
+
 /// Which steps are padding (id 0): word steps `[T₀, N₀]`, and for a hierarchical model the
 /// sentence slots `[S, B]` with no word.
 fn padding_masks(model: &Model, ids: &[u32], b: usize, t: usize, ws: &mut Workspace) {
     let (n0, t0) = word_rows(model, b, t);
     ws.word_valid.clear();
     ws.sentence_valid.clear();
-    if !model.placed.iter().any(|l| l.spec.layer().reads_padding_mask()) {
+    if !model.placed.iter().any(|l| reads_mask(model, l.spec.layer())) {
         return; // no layer reads a mask (the seed's models): nothing to compute
     }
     ws.word_valid.resize(t0 * n0, false);
@@ -194,7 +200,7 @@ pub fn forward(model: &Model, ids: &[u32], t: usize, plan: &Plan, ws: &mut Works
         let x = if i == 0 { &ws.emb[..] } else { below[i - 1].output() };
         let at_words = model.placed[i].input.sentence_rows || !hierarchical;
         let valid = if at_words { &ws.word_valid } else { &ws.sentence_valid };
-        let valid = (!valid.is_empty()).then_some(&valid[..]);
+        let valid = (!valid.is_empty() && reads_mask(model, model.placed[i].spec.layer())).then_some(&valid[..]);
         rows = this[0].forward(p, x, rows, valid, ws.dropout.as_mut());
     }
     if plan.head_weight > 0.0 {

@@ -176,6 +176,7 @@ impl ModelSettings {
             layers: named_layers(name, knobs)?,
             embedding_init: named_embedding_init(name),
             multichannel: false,
+            mask_padding: false,
         })
     }
 }

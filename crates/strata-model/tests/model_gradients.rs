@@ -23,6 +23,7 @@ fn config(architecture: &str, layers: Vec<LayerSpec>, num_classes: usize) -> Mod
         num_classes,
         embedding_init: 0.05,
         multichannel: false,
+        mask_padding: false,
     }
 }
 

@@ -396,6 +396,7 @@ mod tests {
             num_classes: 2,
             embedding_init: 0.05,
             multichannel: false,
+            mask_padding: false,
         };
         let mut model = Model::new(config, 1);
         let opts = FitOptions { epochs: 5, batch_size: 8, ..FitOptions::default() };

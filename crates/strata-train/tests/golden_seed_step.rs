@@ -40,6 +40,7 @@ fn two_adam_steps_match_tf_keras() {
         num_classes: 2,
         embedding_init: 0.05,
         multichannel: false,
+        mask_padding: false,
     };
     let mut model = Model::zeros(config);
     for (key, w) in KEYS.iter().zip(fx["before"].as_array().unwrap()) {

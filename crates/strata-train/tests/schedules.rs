@@ -30,6 +30,7 @@ fn model(layers: usize) -> Model {
             num_classes: 2,
             embedding_init: 0.05,
             multichannel: false,
+            mask_padding: false,
         },
         3,
     )

@@ -267,6 +267,7 @@ mod tests {
             layers: config.layers.clone(),
             embedding_init: config.embedding_init,
             multichannel: config.multichannel,
+            mask_padding: config.mask_padding,
         }
     }
 

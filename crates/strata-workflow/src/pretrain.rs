@@ -407,6 +407,7 @@ mod tests {
             ],
             embedding_init: zoo::named_embedding_init("seed"),
             multichannel: false,
+            mask_padding: false,
         };
         let plan = lm_levels(&mixed.config(50, 2)).unwrap();
         assert_eq!(plan.lm.len(), 1);

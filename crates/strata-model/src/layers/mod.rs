@@ -196,6 +196,12 @@ pub trait LayerType {
         false
     }
 
+    /// Whether it reads the padding mask when the model masks padding
+    /// ([`crate::model::ModelConfig::mask_padding`]): recurrent layers then skip padded steps.
+    fn skips_padding_when_masked(&self) -> bool {
+        false
+    }
+
     /// Whether its level's summary (what an auxiliary head and a probe read) is its last state
     /// (recurrent layers, layer normalisation) rather than its output. A type that can give a
     /// sequence as the only output of its level says `true` and gives [`Layer::last_state`].
@@ -242,8 +248,9 @@ pub struct Rows {
 /// A layer's runtime: forward and backward side by side.
 pub trait Layer: Send {
     /// Forward of `x` (`rows` of the layer's input shape); `valid` marks a sequence's steps
-    /// that are not padding (`[T, N]`, for layers that pool over time); `dropout` is `Some` in
-    /// training. Returns the output's rows.
+    /// that are not padding (`[T, N]`), given to layers that pool over time and, when the model
+    /// masks padding, to recurrent layers; `dropout` is `Some` in training. Returns the
+    /// output's rows.
     fn forward(&mut self, p: &[f32], x: &[f32], rows: Rows, valid: Option<&[bool]>, dropout: Option<&mut Rng>) -> Rows;
 
     /// The output of the last `forward`.

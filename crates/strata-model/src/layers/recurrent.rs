@@ -122,6 +122,10 @@ macro_rules! recurrent_type {
             fn summary_is_last_state(&self) -> bool {
                 true
             }
+
+            fn skips_padding_when_masked(&self) -> bool {
+                true
+            }
         }
     };
 }
