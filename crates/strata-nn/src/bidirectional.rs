@@ -29,6 +29,16 @@ pub struct BiCache {
     pub seq: Vec<f32>,
     /// `[B, 2H]` concatenated final states
     pub last: Vec<f32>,
+    /// `[T, B]` the last forward's mask, and the same reversed in time (what the backward
+    /// direction reads); both empty after an unmasked forward
+    valid: Vec<bool>,
+    valid_rev: Vec<bool>,
+    /// backward scratch, so that a training step allocates nothing: the incoming gradients
+    /// split by direction (`[T, B, H]` and `[B, H]`, the backward half in its own time order)
+    /// and each direction's `dx` (`[T, B, E]`, the backward one reversed)
+    dseq: [Vec<f32>; 2],
+    dlast: [Vec<f32>; 2],
+    dx: [Vec<f32>; 2],
 }
 
 impl BiCache {
@@ -39,13 +49,18 @@ impl BiCache {
             x_rev: Vec::new(),
             seq: Vec::new(),
             last: Vec::new(),
+            valid: Vec::new(),
+            valid_rev: Vec::new(),
+            dseq: [Vec::new(), Vec::new()],
+            dlast: [Vec::new(), Vec::new()],
+            dx: [Vec::new(), Vec::new()],
         }
     }
 }
 
 /// Reverses the time axis of a time-major `[T, B, W]` buffer.
-fn reverse_time(x: &[f32], t: usize, row: usize, out: &mut Vec<f32>) {
-    out.resize(x.len(), 0.0);
+fn reverse_time<V: Copy + Default>(x: &[V], t: usize, row: usize, out: &mut Vec<V>) {
+    out.resize(x.len(), V::default());
     for s in 0..t {
         out[(t - 1 - s) * row..(t - s) * row].copy_from_slice(&x[s * row..(s + 1) * row]);
     }
@@ -53,15 +68,43 @@ fn reverse_time(x: &[f32], t: usize, row: usize, out: &mut Vec<f32>) {
 
 /// Forward; `d.h` is each direction's units.
 pub fn forward(d: RnnDims, x: &[f32], p: BiParams, cache: &mut BiCache) {
-    let (t, b, h) = (d.t, d.b, d.h);
+    cache.valid.clear();
+    cache.valid_rev.clear();
     cache.forward.forward(d, x, p.forward);
-    reverse_time(x, t, b * d.e, &mut cache.x_rev);
+    reverse_time(x, d.t, d.b * d.e, &mut cache.x_rev);
     cache.backward.forward(d, &cache.x_rev, p.backward);
+    concatenate(d, cache);
+}
+
+/// Forward skipping padding (Keras's `mask_zero=True`): `valid: [T, B]` marks the real steps.
+/// The backward direction reads the reversed sequence with the reversed mask, so it reads only
+/// the real tokens, last to first. As Keras's `Bidirectional` (zero_output_for_mask), both
+/// halves of the output sequence are zero at a masked step; the last states are each
+/// direction's state after its last real step. [`backward`] remembers the mask.
+pub fn forward_masked(d: RnnDims, x: &[f32], p: BiParams, valid: &[bool], cache: &mut BiCache) {
+    assert_eq!(valid.len(), d.t * d.b, "bidirectional: validity is not [T, B]");
+    cache.valid.clear();
+    cache.valid.extend_from_slice(valid);
+    reverse_time(valid, d.t, d.b, &mut cache.valid_rev);
+    cache.forward.forward_masked(d, x, p.forward, valid);
+    reverse_time(x, d.t, d.b * d.e, &mut cache.x_rev);
+    cache.backward.forward_masked(d, &cache.x_rev, p.backward, &cache.valid_rev);
+    concatenate(d, cache);
+}
+
+/// `seq` and `last` from the two directions' results, the backward half realigned to the same
+/// step; zero at the steps the mask (if any) marks as padding.
+fn concatenate(d: RnnDims, cache: &mut BiCache) {
+    let (t, b, h) = (d.t, d.b, d.h);
     cache.seq.resize(t * b * 2 * h, 0.0);
     let (of, ob) = (cache.forward.outputs(d), cache.backward.outputs(d));
     for s in 0..t {
         for bi in 0..b {
             let dst = &mut cache.seq[(s * b + bi) * 2 * h..(s * b + bi + 1) * 2 * h];
+            if !cache.valid.is_empty() && !cache.valid[s * b + bi] {
+                dst.fill(0.0);
+                continue;
+            }
             dst[..h].copy_from_slice(&of[(s * b + bi) * h..(s * b + bi + 1) * h]);
             let sr = t - 1 - s;
             dst[h..].copy_from_slice(&ob[(sr * b + bi) * h..(sr * b + bi + 1) * h]);
@@ -75,8 +118,32 @@ pub fn forward(d: RnnDims, x: &[f32], p: BiParams, cache: &mut BiCache) {
     }
 }
 
-/// Backward from `dy.seq: [T, B, 2H]` and/or `dy.last: [B, 2H]`; accumulates both directions'
-/// gradients and overwrites `dx: [T, B, E]` when given.
+/// Splits `dy.seq: [T, B, 2H]` by direction into `cache.dseq` (the backward half back to its
+/// own time order), zero at masked steps (where the output was the constant 0).
+fn split_seq(d: RnnDims, g: &[f32], cache: &mut BiCache) {
+    let (t, b, h) = (d.t, d.b, d.h);
+    let [f, r] = &mut cache.dseq;
+    f.resize(t * b * h, 0.0);
+    r.resize(t * b * h, 0.0);
+    for s in 0..t {
+        let sr = t - 1 - s;
+        for bi in 0..b {
+            let (fd, rd) =
+                (&mut f[(s * b + bi) * h..(s * b + bi + 1) * h], &mut r[(sr * b + bi) * h..(sr * b + bi + 1) * h]);
+            if !cache.valid.is_empty() && !cache.valid[s * b + bi] {
+                fd.fill(0.0);
+                rd.fill(0.0);
+                continue;
+            }
+            let src = &g[(s * b + bi) * 2 * h..(s * b + bi + 1) * 2 * h];
+            fd.copy_from_slice(&src[..h]);
+            rd.copy_from_slice(&src[h..]);
+        }
+    }
+}
+
+/// Backward from `dy.seq: [T, B, 2H]` and/or `dy.last: [B, 2H]` (after either forward);
+/// accumulates both directions' gradients and overwrites `dx: [T, B, E]` when given.
 pub fn backward(
     d: RnnDims,
     x: &[f32],
@@ -87,41 +154,37 @@ pub fn backward(
     dx: Option<&mut [f32]>,
 ) {
     let (t, b, h) = (d.t, d.b, d.h);
-    // split the incoming gradients by direction (the backward half back to its own time order)
-    let split_seq = dy.seq.map(|g| {
-        let (mut f, mut r) = (vec![0.0f32; t * b * h], vec![0.0f32; t * b * h]);
-        for s in 0..t {
-            for bi in 0..b {
-                let src = &g[(s * b + bi) * 2 * h..(s * b + bi + 1) * 2 * h];
-                f[(s * b + bi) * h..(s * b + bi + 1) * h].copy_from_slice(&src[..h]);
-                let sr = t - 1 - s;
-                r[(sr * b + bi) * h..(sr * b + bi + 1) * h].copy_from_slice(&src[h..]);
-            }
-        }
-        (f, r)
-    });
-    let split_last = dy.last.map(|g| {
-        let (mut f, mut r) = (vec![0.0f32; b * h], vec![0.0f32; b * h]);
+    if let Some(g) = dy.seq {
+        split_seq(d, g, cache);
+    }
+    if let Some(g) = dy.last {
+        let [f, r] = &mut cache.dlast;
+        f.resize(b * h, 0.0);
+        r.resize(b * h, 0.0);
         for bi in 0..b {
             f[bi * h..(bi + 1) * h].copy_from_slice(&g[bi * 2 * h..bi * 2 * h + h]);
             r[bi * h..(bi + 1) * h].copy_from_slice(&g[bi * 2 * h + h..(bi + 1) * 2 * h]);
         }
-        (f, r)
-    });
+    }
+    let BiCache { forward, backward, x_rev, dseq, dlast, dx: dxs, .. } = cache;
     let want_dx = dx.is_some();
-    let (mut dxf, mut dxr) = (vec![0.0f32; x.len()], vec![0.0f32; x.len()]);
-    let dy_forward =
-        RnnOutputGrads { seq: split_seq.as_ref().map(|s| &s.0[..]), last: split_last.as_ref().map(|s| &s.0[..]) };
-    cache.forward.backward(d, x, p.forward, dy_forward, grads.forward, want_dx.then_some(&mut dxf[..]));
-    let x_rev = std::mem::take(&mut cache.x_rev);
-    let dy_backward =
-        RnnOutputGrads { seq: split_seq.as_ref().map(|s| &s.1[..]), last: split_last.as_ref().map(|s| &s.1[..]) };
-    cache.backward.backward(d, &x_rev, p.backward, dy_backward, grads.backward, want_dx.then_some(&mut dxr[..]));
-    cache.x_rev = x_rev;
+    let [dxf, dxr] = dxs;
+    if want_dx {
+        dxf.resize(x.len(), 0.0);
+        dxr.resize(x.len(), 0.0);
+    }
+    let grads_of =
+        |dir: usize| RnnOutputGrads { seq: dy.seq.map(|_| &dseq[dir][..]), last: dy.last.map(|_| &dlast[dir][..]) };
+    forward.backward(d, x, p.forward, grads_of(0), grads.forward, want_dx.then_some(&mut dxf[..]));
+    backward.backward(d, x_rev, p.backward, grads_of(1), grads.backward, want_dx.then_some(&mut dxr[..]));
     if let Some(dx) = dx {
-        let mut back = Vec::new();
-        reverse_time(&dxr, t, b * d.e, &mut back);
-        dx.iter_mut().zip(dxf.iter().zip(&back)).for_each(|(o, (a, c))| *o = a + c);
+        // the backward direction's dx back to the input's time order, added to the forward's
+        let row = b * d.e;
+        for s in 0..t {
+            let (out, f) = (&mut dx[s * row..(s + 1) * row], &dxf[s * row..(s + 1) * row]);
+            let r = &dxr[(t - 1 - s) * row..(t - s) * row];
+            out.iter_mut().zip(f.iter().zip(r)).for_each(|(o, (a, c))| *o = a + c);
+        }
     }
 }
 
@@ -131,8 +194,19 @@ mod tests {
     use crate::gradcheck::check;
     use crate::Rng;
 
-    fn run_check(cell: Cell, sequences: bool) {
-        let d = RnnDims { b: 2, t: 4, e: 3, h: 2 };
+    /// `masked`: the masked path on a `[4, 3]` mask with a pre-padded row, a post-padded one
+    /// and a row with no real step; else the unmasked path.
+    fn run_check(cell: Cell, sequences: bool, masked: bool) {
+        let d = if masked { RnnDims { b: 3, t: 4, e: 3, h: 2 } } else { RnnDims { b: 2, t: 4, e: 3, h: 2 } };
+        // rows: pre-padded (1 pad), post-padded (2 real steps), empty
+        let valid: Vec<bool> = (0..d.t * d.b).map(|i| [i / d.b >= 1, i / d.b < 2, false][i % d.b]).collect();
+        let run = |x: &[f32], p: BiParams, c: &mut BiCache| {
+            if masked {
+                forward_masked(d, x, p, &valid, c)
+            } else {
+                forward(d, x, p, c)
+            }
+        };
         let g = cell.gates() * d.h;
         let nb = cell.bias_shape(d.h).iter().product::<usize>();
         let mut rng = Rng::new(51);
@@ -144,7 +218,7 @@ mod tests {
             let mut c = BiCache::new(cell);
             let pf = RnnParams { kernel: kf, recurrent: &uf, bias: &bf };
             let pb = RnnParams { kernel: kb, recurrent: &ub, bias: &bb };
-            forward(d, x, BiParams { forward: pf, backward: pb }, &mut c);
+            run(x, BiParams { forward: pf, backward: pb }, &mut c);
             let out = if sequences { &c.seq } else { &c.last };
             out.iter().zip(&probe).map(|(o, p)| (o * p) as f64).sum::<f64>()
         };
@@ -153,7 +227,7 @@ mod tests {
             backward: RnnParams { kernel: &kb, recurrent: &ub, bias: &bb },
         };
         let mut c = BiCache::new(cell);
-        forward(d, &x, p, &mut c);
+        run(&x, p, &mut c);
         let (mut dkf, mut duf, mut dbf) = (vec![0.0; kf.len()], vec![0.0; uf.len()], vec![0.0; nb]);
         let (mut dkb, mut dub, mut dbb) = (vec![0.0; kb.len()], vec![0.0; ub.len()], vec![0.0; nb]);
         let mut dx = vec![0.0; x.len()];
@@ -163,7 +237,7 @@ mod tests {
             backward: RnnGrads { kernel: &mut dkb, recurrent: &mut dub, bias: &mut dbb },
         };
         backward(d, &x, p, &mut c, RnnOutputGrads { seq, last }, grads, Some(&mut dx));
-        let tag = format!("{}, {}", cell.prefix(), if sequences { "seq" } else { "last" });
+        let tag = format!("{}, {}, masked={masked}", cell.prefix(), if sequences { "seq" } else { "last" });
         for worst in [
             check(&format!("bidirectional({tag}).forward_kernel"), &kf, &dkf, |v| loss(&x, v, &kb)),
             check(&format!("bidirectional({tag}).backward_kernel"), &kb, &dkb, |v| loss(&x, &kf, v)),
@@ -171,17 +245,36 @@ mod tests {
         ] {
             assert!(worst < 1e-2, "bidirectional {tag}: max rel diff {worst}");
         }
+        if masked {
+            for (i, _) in valid.iter().enumerate().filter(|(_, &real)| !real) {
+                assert!(dx[i * d.e..(i + 1) * d.e].iter().all(|&v| v == 0.0), "{tag}: dx at a masked step");
+                let zero = |w: &[f32]| w.iter().all(|&v| v == 0.0);
+                assert!(!sequences || zero(&c.seq[i * 2 * d.h..(i + 1) * 2 * d.h]), "{tag}: output at a masked step");
+            }
+        }
     }
 
     #[test]
     fn gradient_matches_finite_differences_last_states() {
-        run_check(Cell::Lstm, false);
-        run_check(Cell::Gru, false);
+        run_check(Cell::Lstm, false, false);
+        run_check(Cell::Gru, false, false);
     }
 
     #[test]
     fn gradient_matches_finite_differences_all_steps() {
-        run_check(Cell::Lstm, true);
-        run_check(Cell::Gru, true);
+        run_check(Cell::Lstm, true, false);
+        run_check(Cell::Gru, true, false);
+    }
+
+    #[test]
+    fn masked_gradient_matches_finite_differences_last_states() {
+        run_check(Cell::Lstm, false, true);
+        run_check(Cell::Gru, false, true);
+    }
+
+    #[test]
+    fn masked_gradient_matches_finite_differences_all_steps() {
+        run_check(Cell::Lstm, true, true);
+        run_check(Cell::Gru, true, true);
     }
 }

@@ -19,19 +19,31 @@ use crate::small_gemm::matmul;
 
 use crate::rnn::{RnnDims, RnnGrads, RnnOutputGrads, RnnParams};
 
-/// Activations saved for backward, and backward's scratch.
+/// Activations saved for backward, and backward's scratch. After a masked forward
+/// (`crate::gru_masked`) the per-step buffers hold the `P` real steps, packed.
 #[derive(Default)]
 pub struct GruCache {
     /// `[T, B, 3H]` x·W + b_in for all steps
-    xp: Vec<f32>,
+    pub(crate) xp: Vec<f32>,
     /// `[T, B, 3H]` z, r, n after their nonlinearity
-    gates: Vec<f32>,
+    pub(crate) gates: Vec<f32>,
     /// `[T, B, H]` the candidate's recurrent part h·Uh + b'h (before the reset gate)
-    rec_h: Vec<f32>,
+    pub(crate) rec_h: Vec<f32>,
     /// `[T+1, B, H]` states, `h[0] = 0`
     pub h: Vec<f32>,
     /// `[B, 3H]` one step's recurrent projection
-    hp: Vec<f32>,
+    pub(crate) hp: Vec<f32>,
+    /// `[T, B, 3H]` backward scratch: d(x·W + b_in), d(h·U + b_rec)
+    pub(crate) dxp: Vec<f32>,
+    pub(crate) dhp: Vec<f32>,
+    /// `[B, H]` backward scratch: the gradient at the state after a step, and before it
+    pub(crate) dh: Vec<f32>,
+    pub(crate) dh_prev: Vec<f32>,
+    /// `[3H, H]` the recurrent kernel transposed
+    pub(crate) recurrent_t: Vec<f32>,
+    /// The masked path's packed buffers; `active` only after a masked forward, which is how
+    /// backward knows which path ran.
+    pub(crate) masked: Option<Box<crate::gru_masked::Packed>>,
 }
 
 impl GruCache {
@@ -42,11 +54,19 @@ impl GruCache {
     pub fn last(&self, d: RnnDims) -> &[f32] {
         &self.h[d.t * d.b * d.h..(d.t + 1) * d.b * d.h]
     }
+
+    /// Marks the cache as the unmasked path's, keeping the masked buffers for reuse.
+    fn unmask(&mut self) {
+        if let Some(m) = self.masked.as_mut() {
+            m.active = false;
+        }
+    }
 }
 
 /// Forward over a time-major input `x: [T, B, E]`. The gate loop is compiled a second time for
 /// AVX2 (chosen at run time), as the LSTM's cell is.
 pub fn forward(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache) {
+    cache.unmask();
     cache.h.resize((d.t + 1) * d.b * d.h, 0.0);
     cache.h[..d.b * d.h].fill(0.0);
     run_steps(d, x, p, cache)
@@ -57,6 +77,7 @@ pub fn forward(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache) {
 /// [`GruCache::last`].
 pub fn forward_from(d: RnnDims, x: &[f32], p: RnnParams, h0: &[f32], cache: &mut GruCache) {
     assert_eq!(h0.len(), d.b * d.h, "gru: initial state is not [B, H]");
+    cache.unmask();
     cache.h.resize((d.t + 1) * d.b * d.h, 0.0);
     cache.h[..d.b * d.h].copy_from_slice(h0);
     run_steps(d, x, p, cache)
@@ -103,82 +124,181 @@ fn forward_body(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache) {
             row.copy_from_slice(b_rec);
         }
         matmul(b, h, g, h_prev, p.recurrent, true, &mut cache.hp);
-        for bi in 0..b {
-            let xp = &cache.xp[(t * b + bi) * g..(t * b + bi + 1) * g];
-            let hp = &cache.hp[bi * g..(bi + 1) * g];
-            let gates = &mut cache.gates[(t * b + bi) * g..(t * b + bi + 1) * g];
-            let rec_h = &mut cache.rec_h[(t * b + bi) * h..(t * b + bi + 1) * h];
-            for j in 0..h {
-                let z = sigmoid(xp[j] + hp[j]);
-                let r = sigmoid(xp[h + j] + hp[h + j]);
-                let n = tanh(xp[2 * h + j] + r * hp[2 * h + j]);
-                gates[j] = z;
-                gates[h + j] = r;
-                gates[2 * h + j] = n;
-                rec_h[j] = hp[2 * h + j];
-                h_next[bi * h + j] = z * h_prev[bi * h + j] + (1.0 - z) * n;
-            }
+        let step = StepForward {
+            xp: &cache.xp[t * b * g..(t + 1) * b * g],
+            hp: &cache.hp,
+            h_prev,
+            gates: &mut cache.gates[t * b * g..(t + 1) * b * g],
+            rec_h: &mut cache.rec_h[t * b * h..(t + 1) * b * h],
+            h_next,
+        };
+        step_forward(step, b, h);
+    }
+}
+
+/// One step's buffers for `n` rows: inputs `xp`, `hp` (`[n, 3H]`), `h_prev` (`[n, H]`);
+/// outputs `gates` (`[n, 3H]`), `rec_h`, `h_next` (`[n, H]`).
+pub(crate) struct StepForward<'a> {
+    pub(crate) xp: &'a [f32],
+    pub(crate) hp: &'a [f32],
+    pub(crate) h_prev: &'a [f32],
+    pub(crate) gates: &'a mut [f32],
+    pub(crate) rec_h: &'a mut [f32],
+    pub(crate) h_next: &'a mut [f32],
+}
+
+/// The gate math of one step for `n` rows (inlined into the callers' AVX2 bodies).
+#[inline(always)]
+pub(crate) fn step_forward(s: StepForward, n: usize, h: usize) {
+    let g = 3 * h;
+    let StepForward { xp, hp, h_prev, gates, rec_h, h_next } = s;
+    for bi in 0..n {
+        let xp = &xp[bi * g..(bi + 1) * g];
+        let hp = &hp[bi * g..(bi + 1) * g];
+        let gates = &mut gates[bi * g..(bi + 1) * g];
+        let rec_h = &mut rec_h[bi * h..(bi + 1) * h];
+        for j in 0..h {
+            let z = sigmoid(xp[j] + hp[j]);
+            let r = sigmoid(xp[h + j] + hp[h + j]);
+            let n = tanh(xp[2 * h + j] + r * hp[2 * h + j]);
+            gates[j] = z;
+            gates[h + j] = r;
+            gates[2 * h + j] = n;
+            rec_h[j] = hp[2 * h + j];
+            h_next[bi * h + j] = z * h_prev[bi * h + j] + (1.0 - z) * n;
         }
     }
 }
 
-/// Backward; same contract as `lstm::backward`.
+/// One backward step's buffers for `n` rows: saved `gates` (`[n, 3H]`), `rec_h`, `h_prev`
+/// (`[n, H]`) and the gradient `dh` at the new state (`[n, H]`); outputs the pre-activation
+/// gradients `dxp`, `dhp` (`[n, 3H]`) and `dh_prev = dh ⊙ z` (`[n, H]`, before the `dhp·Uᵀ`
+/// the caller adds).
+pub(crate) struct StepBackward<'a> {
+    pub(crate) gates: &'a [f32],
+    pub(crate) rec_h: &'a [f32],
+    pub(crate) h_prev: &'a [f32],
+    pub(crate) dh: &'a [f32],
+    pub(crate) dxp: &'a mut [f32],
+    pub(crate) dhp: &'a mut [f32],
+    pub(crate) dh_prev: &'a mut [f32],
+}
+
+/// The backward gate math of one step for `n` rows (inlined into the callers' AVX2 bodies).
+#[inline(always)]
+pub(crate) fn step_backward(s: StepBackward, n: usize, h: usize) {
+    let g = 3 * h;
+    let StepBackward { gates, rec_h, h_prev, dh, dxp, dhp, dh_prev } = s;
+    for bi in 0..n {
+        let gates = &gates[bi * g..(bi + 1) * g];
+        let rec_h = &rec_h[bi * h..(bi + 1) * h];
+        let dxr = &mut dxp[bi * g..(bi + 1) * g];
+        let dhr = &mut dhp[bi * g..(bi + 1) * g];
+        for j in 0..h {
+            let (z, r, n) = (gates[j], gates[h + j], gates[2 * h + j]);
+            let dhj = dh[bi * h + j];
+            let dn_pre = dhj * (1.0 - z) * (1.0 - n * n);
+            let dz_pre = dhj * (h_prev[bi * h + j] - n) * z * (1.0 - z);
+            let dr_pre = dn_pre * rec_h[j] * r * (1.0 - r);
+            dxr[j] = dz_pre;
+            dxr[h + j] = dr_pre;
+            dxr[2 * h + j] = dn_pre;
+            dhr[j] = dz_pre;
+            dhr[h + j] = dr_pre;
+            dhr[2 * h + j] = dn_pre * r;
+            dh_prev[bi * h + j] = dhj * z;
+        }
+    }
+}
+
+/// Backward; same contract as `lstm::backward`. The gate loop is compiled a second time for
+/// AVX2 and FMA (chosen at run time), as forward's is.
 pub fn backward(
     d: RnnDims,
     x: &[f32],
     p: RnnParams,
-    cache: &GruCache,
+    cache: &mut GruCache,
+    dy: RnnOutputGrads,
+    grads: RnnGrads,
+    dx: Option<&mut [f32]>,
+) {
+    if cache.masked.as_ref().is_some_and(|m| m.active) {
+        return crate::gru_masked::backward(d, p, cache, dy, grads, dx);
+    }
+    #[cfg(target_arch = "x86_64")]
+    if crate::activations::has_avx2() {
+        // SAFETY: the CPU has AVX2 and FMA.
+        return unsafe { backward_avx2(d, x, p, cache, dy, grads, dx) };
+    }
+    backward_body(d, x, p, cache, dy, grads, dx)
+}
+
+/// [`backward_body`] compiled for AVX2 and FMA.
+///
+/// # Safety
+///
+/// The CPU must have AVX2 and FMA (`activations::has_avx2`). The body is safe code; only the
+/// instructions it is compiled to need the check.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn backward_avx2(
+    d: RnnDims,
+    x: &[f32],
+    p: RnnParams,
+    cache: &mut GruCache,
+    dy: RnnOutputGrads,
+    grads: RnnGrads,
+    dx: Option<&mut [f32]>,
+) {
+    backward_body(d, x, p, cache, dy, grads, dx)
+}
+
+#[inline(always)]
+fn backward_body(
+    d: RnnDims,
+    x: &[f32],
+    p: RnnParams,
+    cache: &mut GruCache,
     dy: RnnOutputGrads,
     grads: RnnGrads,
     dx: Option<&mut [f32]>,
 ) {
     let (b, h, g, tb) = (d.b, d.h, 3 * d.h, d.t * d.b);
-    let mut dxp = vec![0.0f32; tb * g]; // d(x·W + b_in)
-    let mut dhp = vec![0.0f32; tb * g]; // d(h·U + b_rec)
-    let mut dh = dy.last.map_or_else(|| vec![0.0; b * h], <[f32]>::to_vec);
-    let mut recurrent_t = vec![0.0f32; g * h]; // Uᵀ: [3H, H]
-    for r in 0..h {
-        for c in 0..g {
-            recurrent_t[c * h + r] = p.recurrent[r * g + c];
-        }
+    let GruCache { gates, rec_h, h: hs, dxp, dhp, dh, dh_prev, recurrent_t, .. } = cache;
+    dxp.resize(tb * g, 0.0); // d(x·W + b_in)
+    dhp.resize(tb * g, 0.0); // d(h·U + b_rec)
+    dh.resize(b * h, 0.0);
+    dh_prev.resize(b * h, 0.0);
+    match dy.last {
+        Some(v) => dh.copy_from_slice(v),
+        None => dh.fill(0.0),
     }
-    let mut dh_prev = vec![0.0f32; b * h];
+    crate::rnn::transpose_into(p.recurrent, h, g, recurrent_t); // Uᵀ: [3H, H]
     for t in (0..d.t).rev() {
         if let Some(seq) = dy.seq {
             dh.iter_mut().zip(&seq[t * b * h..(t + 1) * b * h]).for_each(|(a, s)| *a += s);
         }
-        let h_prev = &cache.h[t * b * h..(t + 1) * b * h];
-        for bi in 0..b {
-            let gates = &cache.gates[(t * b + bi) * g..(t * b + bi + 1) * g];
-            let rec_h = &cache.rec_h[(t * b + bi) * h..(t * b + bi + 1) * h];
-            let dxr = &mut dxp[(t * b + bi) * g..(t * b + bi + 1) * g];
-            let dhr = &mut dhp[(t * b + bi) * g..(t * b + bi + 1) * g];
-            for j in 0..h {
-                let (z, r, n) = (gates[j], gates[h + j], gates[2 * h + j]);
-                let dhj = dh[bi * h + j];
-                let dn_pre = dhj * (1.0 - z) * (1.0 - n * n);
-                let dz_pre = dhj * (h_prev[bi * h + j] - n) * z * (1.0 - z);
-                let dr_pre = dn_pre * rec_h[j] * r * (1.0 - r);
-                dxr[j] = dz_pre;
-                dxr[h + j] = dr_pre;
-                dxr[2 * h + j] = dn_pre;
-                dhr[j] = dz_pre;
-                dhr[h + j] = dr_pre;
-                dhr[2 * h + j] = dn_pre * r;
-                dh_prev[bi * h + j] = dhj * z;
-            }
-        }
+        let step = StepBackward {
+            gates: &gates[t * b * g..(t + 1) * b * g],
+            rec_h: &rec_h[t * b * h..(t + 1) * b * h],
+            h_prev: &hs[t * b * h..(t + 1) * b * h],
+            dh,
+            dxp: &mut dxp[t * b * g..(t + 1) * b * g],
+            dhp: &mut dhp[t * b * g..(t + 1) * b * g],
+            dh_prev,
+        };
+        step_backward(step, b, h);
         // dh_{t-1} = dh ⊙ z + dHp_t · Uᵀ
-        matmul(b, g, h, &dhp[t * b * g..(t + 1) * b * g], &recurrent_t, true, &mut dh_prev);
-        std::mem::swap(&mut dh, &mut dh_prev);
+        matmul(b, g, h, &dhp[t * b * g..(t + 1) * b * g], recurrent_t, true, dh_prev);
+        std::mem::swap(dh, dh_prev);
     }
-    gemm(Gemm::new(h, tb, g).transpose_a().accumulate(), &cache.h[..tb * h], &dhp, grads.recurrent);
-    gemm(Gemm::new(d.e, tb, g).transpose_a().accumulate(), x, &dxp, grads.kernel);
+    gemm(Gemm::new(h, tb, g).transpose_a().accumulate(), &hs[..tb * h], dhp, grads.recurrent);
+    gemm(Gemm::new(d.e, tb, g).transpose_a().accumulate(), x, dxp, grads.kernel);
     let (gb_in, gb_rec) = grads.bias.split_at_mut(g);
     dxp.chunks_exact(g).for_each(|row| gb_in.iter_mut().zip(row).for_each(|(a, v)| *a += v));
     dhp.chunks_exact(g).for_each(|row| gb_rec.iter_mut().zip(row).for_each(|(a, v)| *a += v));
     if let Some(dx) = dx {
-        gemm(Gemm::new(tb, g, d.e).transpose_b(), &dxp, p.kernel, dx);
+        gemm(Gemm::new(tb, g, d.e).transpose_b(), dxp, p.kernel, dx);
     }
 }
 
@@ -208,7 +328,7 @@ mod tests {
             (vec![0.0; k.len()], vec![0.0; u.len()], vec![0.0; bias.len()], vec![0.0; x.len()]);
         let (seq, last) = if return_sequences { (Some(&probe[..]), None) } else { (None, Some(&probe[..])) };
         let grads = RnnGrads { kernel: &mut dk, recurrent: &mut du, bias: &mut db };
-        backward(d, &x, p, &c, RnnOutputGrads { seq, last }, grads, Some(&mut dx));
+        backward(d, &x, p, &mut c, RnnOutputGrads { seq, last }, grads, Some(&mut dx));
         let tag = if return_sequences { "seq" } else { "last" };
         for worst in [
             check(&format!("gru({tag}).kernel"), &k, &dk, |v| loss(&x, v, &u, &bias)),

@@ -33,15 +33,26 @@ pub struct LstmCache {
     pub dc: Vec<f32>,
     /// `[4H, H]` the recurrent kernel transposed, for backward's per-step product
     pub recurrent_t: Vec<f32>,
+    /// The masked path's packed buffers (`crate::lstm_masked`); `None` after an unmasked
+    /// forward, which is how backward knows which path ran.
+    pub(crate) masked: Option<Box<crate::lstm_masked::Packed>>,
 }
 
 impl LstmCache {
-    fn size_for(&mut self, d: RnnDims) {
+    /// Sizes the state buffers `h`, `c` (and the unmasked path's `gates`, `tanh_c`) for `d`.
+    pub(crate) fn size_for(&mut self, d: RnnDims) {
         let (tb, g, h) = (d.t * d.b, 4 * d.h, d.h);
         self.gates.resize(tb * g, 0.0);
         self.c.resize((d.t + 1) * d.b * h, 0.0);
         self.h.resize((d.t + 1) * d.b * h, 0.0);
         self.tanh_c.resize(tb * h, 0.0);
+    }
+
+    /// Marks the cache as the unmasked path's, keeping the masked buffers for reuse.
+    fn unmask(&mut self) {
+        if let Some(m) = self.masked.as_mut() {
+            m.active = false;
+        }
     }
 
     /// The output sequence `[T, B, H]`.
@@ -62,6 +73,7 @@ impl LstmCache {
 
 /// Forward over a time-major input `x: [T, B, E]` from the zero state; results land in `cache`.
 pub fn forward(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut LstmCache) {
+    cache.unmask();
     cache.size_for(d);
     cache.c[..d.b * d.h].fill(0.0);
     cache.h[..d.b * d.h].fill(0.0);
@@ -73,6 +85,7 @@ pub fn forward(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut LstmCache) {
 /// the final state is [`LstmCache::last`] and [`LstmCache::last_cell`].
 pub fn forward_from(d: RnnDims, x: &[f32], p: RnnParams, h0: &[f32], c0: &[f32], cache: &mut LstmCache) {
     assert!(h0.len() == d.b * d.h && c0.len() == d.b * d.h, "lstm: initial state is not [B, H]");
+    cache.unmask();
     cache.size_for(d);
     cache.h[..d.b * d.h].copy_from_slice(h0);
     cache.c[..d.b * d.h].copy_from_slice(c0);
@@ -154,7 +167,14 @@ unsafe fn cell_forward_avx2(
     cell_forward_body(z, c_prev, c_next, tanh_c, h_next, h)
 }
 
-fn cell_forward(z: &mut [f32], c_prev: &[f32], c_next: &mut [f32], tanh_c: &mut [f32], h_next: &mut [f32], h: usize) {
+pub(crate) fn cell_forward(
+    z: &mut [f32],
+    c_prev: &[f32],
+    c_next: &mut [f32],
+    tanh_c: &mut [f32],
+    h_next: &mut [f32],
+    h: usize,
+) {
     #[cfg(target_arch = "x86_64")]
     if crate::activations::has_avx2() {
         // SAFETY: the CPU has AVX2 and FMA.
@@ -218,7 +238,15 @@ unsafe fn cell_backward_avx2(
     cell_backward_body(gates, c_prev, tanh_c, dh, dc, dz, h)
 }
 
-fn cell_backward(gates: &[f32], c_prev: &[f32], tanh_c: &[f32], dh: &[f32], dc: &mut [f32], dz: &mut [f32], h: usize) {
+pub(crate) fn cell_backward(
+    gates: &[f32],
+    c_prev: &[f32],
+    tanh_c: &[f32],
+    dh: &[f32],
+    dc: &mut [f32],
+    dz: &mut [f32],
+    h: usize,
+) {
     #[cfg(target_arch = "x86_64")]
     if crate::activations::has_avx2() {
         // SAFETY: the CPU has AVX2 and FMA.
@@ -239,8 +267,11 @@ pub fn backward(
     grads: RnnGrads,
     dx: Option<&mut [f32]>,
 ) {
+    if cache.masked.as_ref().is_some_and(|m| m.active) {
+        return crate::lstm_masked::backward(d, p, cache, dy, grads, dx);
+    }
     let (b, h, g, t_len) = (d.b, d.h, 4 * d.h, d.t);
-    let LstmCache { gates, c, h: hs, tanh_c, dz, dh, dc, recurrent_t } = cache;
+    let LstmCache { gates, c, h: hs, tanh_c, dz, dh, dc, recurrent_t, .. } = cache;
     // Uᵀ: [4H, H], so that each step's dh = dz·Uᵀ reads rows contiguously.
     recurrent_t.resize(g * h, 0.0);
     for r in 0..h {

@@ -42,6 +42,16 @@ pub struct RnnOutputGrads<'a> {
     pub last: Option<&'a [f32]>,
 }
 
+/// `out: [G, H]` = `u: [H, G]` transposed, so that a step's `dz·Uᵀ` reads rows contiguously.
+pub(crate) fn transpose_into(u: &[f32], h: usize, g: usize, out: &mut Vec<f32>) {
+    out.resize(g * h, 0.0);
+    for r in 0..h {
+        for col in 0..g {
+            out[col * h + r] = u[r * g + col];
+        }
+    }
+}
+
 /// The recurrent cell of a layer.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -4,6 +4,7 @@
 use crate::gru::{self, GruCache};
 use crate::lstm::{self, LstmCache};
 use crate::rnn::{Cell, RnnDims, RnnGrads, RnnOutputGrads, RnnParams};
+use crate::{gru_masked, lstm_masked};
 
 /// Either cell's activations, so that callers (the bidirectional wrapper, a model's layer list)
 /// hold one type whatever the cell.
@@ -44,6 +45,16 @@ impl RnnCache {
         }
     }
 
+    /// Forward skipping padding: `valid: [T, B]` marks the real steps (Keras's
+    /// `mask_zero=True`); a masked step carries a row's state and computes nothing for it.
+    /// [`RnnCache::backward`] then runs the masked backward (it remembers the mask).
+    pub fn forward_masked(&mut self, d: RnnDims, x: &[f32], p: RnnParams, valid: &[bool]) {
+        match self {
+            RnnCache::Lstm(c) => lstm_masked::forward(d, x, p, valid, c),
+            RnnCache::Gru(c) => gru_masked::forward(d, x, p, valid, c),
+        }
+    }
+
     /// Values in a carried state of `b` rows of `h` units: `[B, H]` for the GRU, `[2, B, H]`
     /// (hidden, then cell) for the LSTM.
     pub fn state_len(cell: Cell, b: usize, h: usize) -> usize {
@@ -77,7 +88,7 @@ impl RnnCache {
         }
     }
 
-    /// Backward; the contract of `lstm::backward`.
+    /// Backward of the last forward (masked or not); the contract of `lstm::backward`.
     pub fn backward(
         &mut self,
         d: RnnDims,
@@ -171,6 +182,138 @@ mod tests {
             ] {
                 assert!(worst < 1e-2, "{cell:?}: max rel diff {worst}");
             }
+        }
+    }
+
+    /// `[T, B]` validity for T = 5, B = 4: a full row, a pre-padded one (2 pads), a
+    /// post-padded one (3 real steps) and a row with no real step at all.
+    fn mixed_mask() -> (usize, usize, Vec<bool>) {
+        let (t, b) = (5, 4);
+        let real = |s: usize, r: usize| match r {
+            0 => true,
+            1 => s >= 2,
+            2 => s < 3,
+            _ => false,
+        };
+        (t, b, (0..t * b).map(|i| real(i / b, i % b)).collect())
+    }
+
+    /// The masked path's gradients (weights and input; outputs at every step and the last
+    /// state both read) match finite differences, for both cells.
+    #[test]
+    fn masked_gradients_match_finite_differences() {
+        for cell in [Cell::Lstm, Cell::Gru] {
+            for sequences in [true, false] {
+                let mut rng = Rng::new(31);
+                let (t, b, valid) = mixed_mask();
+                let d = RnnDims { b, t, e: 3, h: 3 };
+                let (k, u, bias) = params(cell, d, &mut rng);
+                let x = rand_vec(d.t * d.b * d.e, 1.0, &mut rng);
+                let probe = rand_vec(d.t * d.b * d.h, 1.0, &mut rng);
+                let last_probe = rand_vec(d.b * d.h, 1.0, &mut rng);
+                let loss = |x: &[f32], k: &[f32], u: &[f32], bias: &[f32]| {
+                    let mut c = RnnCache::new(cell);
+                    c.forward_masked(d, x, RnnParams { kernel: k, recurrent: u, bias }, &valid);
+                    let dot = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(o, p)| (o * p) as f64).sum::<f64>();
+                    let seq = if sequences { dot(c.outputs(d), &probe) } else { 0.0 };
+                    seq + dot(c.last(d), &last_probe)
+                };
+                let p = RnnParams { kernel: &k, recurrent: &u, bias: &bias };
+                let mut c = RnnCache::new(cell);
+                c.forward_masked(d, &x, p, &valid);
+                let (mut dk, mut du, mut db) = (vec![0.0; k.len()], vec![0.0; u.len()], vec![0.0; bias.len()]);
+                let mut dx = vec![f32::NAN; x.len()];
+                let grads = RnnGrads { kernel: &mut dk, recurrent: &mut du, bias: &mut db };
+                let dy = RnnOutputGrads { seq: sequences.then_some(&probe[..]), last: Some(&last_probe) };
+                c.backward(d, &x, p, dy, grads, Some(&mut dx));
+                let tag = format!("masked {cell:?} sequences={sequences}");
+                for worst in [
+                    check(&format!("{tag}.kernel"), &k, &dk, |v| loss(&x, v, &u, &bias)),
+                    check(&format!("{tag}.recurrent_kernel"), &u, &du, |v| loss(&x, &k, v, &bias)),
+                    check(&format!("{tag}.bias"), &bias, &db, |v| loss(&x, &k, &u, v)),
+                    check(&format!("{tag}.input"), &x, &dx, |v| loss(v, &k, &u, &bias)),
+                ] {
+                    assert!(worst < 1e-2, "{tag}: max rel diff {worst}");
+                }
+                for (i, &real) in valid.iter().enumerate() {
+                    let row = &dx[i * d.e..(i + 1) * d.e];
+                    assert!(real || row.iter().all(|&v| v == 0.0), "{tag}: dx at a masked step is {row:?}");
+                }
+            }
+        }
+    }
+
+    /// Keras's mask semantics, checked without Keras: a row's masked result equals the
+    /// unmasked layer run on its real tokens alone; outputs at masked steps repeat the carried
+    /// state (zeros before the first real token); what the padding steps hold is never read.
+    #[test]
+    fn masked_forward_reads_only_the_real_steps() {
+        for cell in [Cell::Lstm, Cell::Gru] {
+            let mut rng = Rng::new(8);
+            let (t, b, valid) = mixed_mask();
+            let d = RnnDims { b, t, e: 3, h: 4 };
+            let (k, u, bias) = params(cell, d, &mut rng);
+            let p = RnnParams { kernel: &k, recurrent: &u, bias: &bias };
+            let mut x = rand_vec(d.t * d.b * d.e, 1.0, &mut rng);
+            let mut masked = RnnCache::new(cell);
+            masked.forward_masked(d, &x, p, &valid);
+            let (seq, last) = (masked.outputs(d).to_vec(), masked.last(d).to_vec());
+            for r in 0..b {
+                let steps: Vec<usize> = (0..t).filter(|&s| valid[s * b + r]).collect();
+                let alone = RnnDims { b: 1, t: steps.len(), ..d };
+                let xr: Vec<f32> =
+                    steps.iter().flat_map(|&s| x[(s * b + r) * d.e..(s * b + r + 1) * d.e].to_vec()).collect();
+                let mut one = RnnCache::new(cell);
+                one.forward(alone, &xr, p);
+                let h = d.h;
+                let worst = one.last(alone).iter().zip(&last[r * h..(r + 1) * h]).map(|(a, b)| (a - b).abs());
+                assert!(worst.fold(0.0, f32::max) < 1e-6, "{cell:?} row {r}: last state differs");
+                let mut seen = 0;
+                for s in 0..t {
+                    seen += usize::from(valid[s * b + r]);
+                    let want =
+                        if seen == 0 { vec![0.0; h] } else { one.outputs(alone)[(seen - 1) * h..seen * h].to_vec() };
+                    let got = &seq[(s * b + r) * h..(s * b + r + 1) * h];
+                    let worst = want.iter().zip(got).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+                    assert!(worst < 1e-6, "{cell:?} row {r} step {s}: output differs by {worst}");
+                }
+            }
+            for (i, &real) in valid.iter().enumerate() {
+                if !real {
+                    x[i * d.e..(i + 1) * d.e].fill(1e3);
+                }
+            }
+            masked.forward_masked(d, &x, p, &valid);
+            assert_eq!(masked.outputs(d), &seq[..], "{cell:?}: padding steps' inputs were read");
+        }
+    }
+
+    /// With every step real the masked path does the unmasked path's arithmetic: the same
+    /// outputs and gradients, bit for bit.
+    #[test]
+    fn an_all_real_mask_is_the_unmasked_path_bit_for_bit() {
+        for cell in [Cell::Lstm, Cell::Gru] {
+            let mut rng = Rng::new(9);
+            let d = RnnDims { b: 7, t: 6, e: 5, h: 8 };
+            let (k, u, bias) = params(cell, d, &mut rng);
+            let p = RnnParams { kernel: &k, recurrent: &u, bias: &bias };
+            let x = rand_vec(d.t * d.b * d.e, 1.0, &mut rng);
+            let probe = rand_vec(d.t * d.b * d.h, 1.0, &mut rng);
+            let run = |masked: bool| {
+                let mut c = RnnCache::new(cell);
+                if masked {
+                    c.forward_masked(d, &x, p, &vec![true; d.t * d.b]);
+                } else {
+                    c.forward(d, &x, p);
+                }
+                let out = c.outputs(d).to_vec();
+                let (mut dk, mut du, mut db, mut dx) =
+                    (vec![0.0; k.len()], vec![0.0; u.len()], vec![0.0; bias.len()], vec![0.0; x.len()]);
+                let grads = RnnGrads { kernel: &mut dk, recurrent: &mut du, bias: &mut db };
+                c.backward(d, &x, p, RnnOutputGrads { seq: Some(&probe), last: None }, grads, Some(&mut dx));
+                (out, dk, du, db, dx)
+            };
+            assert!(run(true) == run(false), "{cell:?}: the all-real masked path differs from the unmasked one");
         }
     }
 }

@@ -1,0 +1,218 @@
+//! The GRU over a padded batch with Keras's `mask_zero=True` semantics (`--mask-padding`),
+//! computing nothing for padding: at a masked step a row's state is carried unchanged (its
+//! output there is the previous one, zeros before the first real token; the last state is the
+//! state after its last real token).
+//!
+//! Same design as [`crate::lstm_masked`]: the real (step, row) pairs packed step-major, one GEMM
+//! for the input projection of the `P` real steps, per step the recurrent product and the gate
+//! math ([`gru::step_forward`], the unmasked path's) on the active rows only, and a backward
+//! whose weight gradients are GEMMs over the packed rows. Both directions' bodies are compiled a
+//! second time for AVX2 and FMA, chosen at run time, as the unmasked ones are.
+
+use crate::gemm::{gemm, Gemm};
+use crate::gru::{self, GruCache, StepBackward, StepForward};
+use crate::rnn::{RnnDims, RnnGrads, RnnOutputGrads, RnnParams};
+use crate::small_gemm::matmul;
+use crate::step_mask::{gather_rows, scatter_rows, StepMask};
+
+/// What the masked path keeps beside [`GruCache`]'s buffers (whose `xp`, `gates`, `rec_h`,
+/// `dxp` and `dhp` it uses packed, `P` rows).
+#[derive(Default)]
+pub(crate) struct Packed {
+    /// whether the last forward was masked
+    pub(crate) active: bool,
+    mask: StepMask,
+    /// `[P, E]` the real steps' inputs
+    xs: Vec<f32>,
+    /// `[P, H]` each real step's previous state, and its new one (before the scatter)
+    h_prev: Vec<f32>,
+    h_new: Vec<f32>,
+    /// `[B, H]` backward scratch: the active rows' `dh`, and `dh_prev`
+    dh_rows: Vec<f32>,
+    dh_prev_rows: Vec<f32>,
+    /// `[P, E]` backward scratch: `dx` of the real steps
+    dx_packed: Vec<f32>,
+}
+
+/// Forward over `x: [T, B, E]` from the zero state, skipping the steps `valid: [T, B]` marks
+/// false. Outputs and last state are read as after [`gru::forward`].
+pub fn forward(d: RnnDims, x: &[f32], p: RnnParams, valid: &[bool], cache: &mut GruCache) {
+    assert_eq!(x.len(), d.t * d.b * d.e, "gru: input is not [T, B, E]");
+    let mut pk = cache.masked.take().unwrap_or_default();
+    pk.active = true;
+    pk.mask.set(valid, d.t, d.b);
+    #[cfg(target_arch = "x86_64")]
+    if crate::activations::has_avx2() {
+        // SAFETY: the CPU has AVX2 and FMA.
+        unsafe { forward_avx2(d, x, p, cache, &mut pk) };
+        cache.masked = Some(pk);
+        return;
+    }
+    forward_body(d, x, p, cache, &mut pk);
+    cache.masked = Some(pk);
+}
+
+/// [`forward_body`] compiled for AVX2 and FMA.
+///
+/// # Safety
+///
+/// The CPU must have AVX2 and FMA (`activations::has_avx2`). The body is safe code; only the
+/// instructions it is compiled to need the check.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn forward_avx2(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache, pk: &mut Packed) {
+    forward_body(d, x, p, cache, pk)
+}
+
+#[inline(always)]
+fn forward_body(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache, pk: &mut Packed) {
+    let (b, h, g) = (d.b, d.h, 3 * d.h);
+    let n_packed = pk.mask.packed();
+    pk.mask.gather_steps(x, b, d.e, &mut pk.xs);
+    pk.h_prev.resize(n_packed * h, 0.0);
+    pk.h_new.resize(n_packed * h, 0.0);
+    cache.xp.resize(n_packed * g, 0.0);
+    cache.gates.resize(n_packed * g, 0.0);
+    cache.rec_h.resize(n_packed * h, 0.0);
+    cache.h.resize((d.t + 1) * b * h, 0.0);
+    cache.hp.resize(b * g, 0.0);
+    // x·W + b_in for the real steps only: [P, E] × [E, 3H]
+    gemm(Gemm::new(n_packed, d.e, g), &pk.xs, p.kernel, &mut cache.xp);
+    let (b_in, b_rec) = p.bias.split_at(g);
+    cache.xp.chunks_exact_mut(g).for_each(|row| row.iter_mut().zip(b_in).for_each(|(v, bias)| *v += bias));
+    cache.h[..b * h].fill(0.0);
+    for t in 0..d.t {
+        // carry every row's state, then overwrite the active rows'
+        let (h_prev, h_next) = cache.h[t * b * h..(t + 2) * b * h].split_at_mut(b * h);
+        h_next.copy_from_slice(h_prev);
+        let (rows, blk) = (pk.mask.rows(t), pk.mask.block(t));
+        if rows.is_empty() {
+            continue;
+        }
+        let n = rows.len();
+        let (hs, gs) = (blk.start * h..blk.end * h, blk.start * g..blk.end * g);
+        gather_rows(h_prev, rows, h, &mut pk.h_prev[hs.clone()]);
+        let hp = &mut cache.hp[..n * g];
+        for row in hp.chunks_exact_mut(g) {
+            row.copy_from_slice(b_rec);
+        }
+        // h·U + b_rec for the active rows: [n, H] × [H, 3H]
+        matmul(n, h, g, &pk.h_prev[hs.clone()], p.recurrent, true, hp);
+        let step = StepForward {
+            xp: &cache.xp[gs.clone()],
+            hp,
+            h_prev: &pk.h_prev[hs.clone()],
+            gates: &mut cache.gates[gs],
+            rec_h: &mut cache.rec_h[hs.clone()],
+            h_next: &mut pk.h_new[hs.clone()],
+        };
+        gru::step_forward(step, n, h);
+        scatter_rows(&pk.h_new[hs], rows, h, h_next);
+    }
+}
+
+/// Backward of [`forward`] (called by [`gru::backward`] when the last forward was masked); the
+/// contract of `lstm::backward`, with `dx` zero at masked steps.
+pub(crate) fn backward(
+    d: RnnDims,
+    p: RnnParams,
+    cache: &mut GruCache,
+    dy: RnnOutputGrads,
+    grads: RnnGrads,
+    dx: Option<&mut [f32]>,
+) {
+    let mut pk = cache.masked.take().expect("gru: masked backward without a masked forward");
+    #[cfg(target_arch = "x86_64")]
+    if crate::activations::has_avx2() {
+        // SAFETY: the CPU has AVX2 and FMA.
+        unsafe { backward_avx2(d, p, cache, &mut pk, dy, grads, dx) };
+        cache.masked = Some(pk);
+        return;
+    }
+    backward_body(d, p, cache, &mut pk, dy, grads, dx);
+    cache.masked = Some(pk);
+}
+
+/// [`backward_body`] compiled for AVX2 and FMA.
+///
+/// # Safety
+///
+/// The CPU must have AVX2 and FMA (`activations::has_avx2`). The body is safe code; only the
+/// instructions it is compiled to need the check.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn backward_avx2(
+    d: RnnDims,
+    p: RnnParams,
+    cache: &mut GruCache,
+    pk: &mut Packed,
+    dy: RnnOutputGrads,
+    grads: RnnGrads,
+    dx: Option<&mut [f32]>,
+) {
+    backward_body(d, p, cache, pk, dy, grads, dx)
+}
+
+#[inline(always)]
+fn backward_body(
+    d: RnnDims,
+    p: RnnParams,
+    cache: &mut GruCache,
+    pk: &mut Packed,
+    dy: RnnOutputGrads,
+    grads: RnnGrads,
+    dx: Option<&mut [f32]>,
+) {
+    let (b, h, g) = (d.b, d.h, 3 * d.h);
+    let n_packed = pk.mask.packed();
+    let GruCache { gates, rec_h, dxp, dhp, dh, recurrent_t, .. } = cache;
+    dxp.resize(n_packed * g, 0.0);
+    dhp.resize(n_packed * g, 0.0);
+    dh.resize(b * h, 0.0);
+    pk.dh_rows.resize(b * h, 0.0);
+    pk.dh_prev_rows.resize(b * h, 0.0);
+    match dy.last {
+        Some(v) => dh.copy_from_slice(v),
+        None => dh.fill(0.0),
+    }
+    crate::rnn::transpose_into(p.recurrent, h, g, recurrent_t); // Uᵀ: [3H, H]
+    for t in (0..d.t).rev() {
+        // a masked step's output is the carried state: its gradient joins the carried one
+        if let Some(seq) = dy.seq {
+            dh.iter_mut().zip(&seq[t * b * h..(t + 1) * b * h]).for_each(|(a, s)| *a += s);
+        }
+        let (rows, blk) = (pk.mask.rows(t), pk.mask.block(t));
+        if rows.is_empty() {
+            continue;
+        }
+        let n = rows.len();
+        let (hs, gs) = (blk.start * h..blk.end * h, blk.start * g..blk.end * g);
+        let (dh_rows, dh_prev_rows) = (&mut pk.dh_rows[..n * h], &mut pk.dh_prev_rows[..n * h]);
+        gather_rows(dh, rows, h, dh_rows);
+        let step = StepBackward {
+            gates: &gates[gs.clone()],
+            rec_h: &rec_h[hs.clone()],
+            h_prev: &pk.h_prev[hs],
+            dh: dh_rows,
+            dxp: &mut dxp[gs.clone()],
+            dhp: &mut dhp[gs.clone()],
+            dh_prev: dh_prev_rows,
+        };
+        gru::step_backward(step, n, h);
+        // dh_{t-1} = dh ⊙ z + dHp_t · Uᵀ for the active rows
+        matmul(n, g, h, &dhp[gs], recurrent_t, true, dh_prev_rows);
+        scatter_rows(dh_prev_rows, rows, h, dh);
+    }
+    // dU += h_prevᵀ · dHp, dW += xsᵀ · dXp: [H or E, P] × [P, 3H]
+    gemm(Gemm::new(h, n_packed, g).transpose_a().accumulate(), &pk.h_prev, dhp, grads.recurrent);
+    gemm(Gemm::new(d.e, n_packed, g).transpose_a().accumulate(), &pk.xs, dxp, grads.kernel);
+    let (gb_in, gb_rec) = grads.bias.split_at_mut(g);
+    dxp.chunks_exact(g).for_each(|row| gb_in.iter_mut().zip(row).for_each(|(a, v)| *a += v));
+    dhp.chunks_exact(g).for_each(|row| gb_rec.iter_mut().zip(row).for_each(|(a, v)| *a += v));
+    if let Some(dx) = dx {
+        // dx = dXp · Wᵀ at the real steps: [P, 3H] × [3H, E]; zero at masked ones
+        pk.dx_packed.resize(n_packed * d.e, 0.0);
+        gemm(Gemm::new(n_packed, g, d.e).transpose_b(), dxp, p.kernel, &mut pk.dx_packed);
+        pk.mask.scatter_steps(&pk.dx_packed, b, d.e, dx);
+    }
+}

@@ -1,0 +1,156 @@
+//! The LSTM over a padded batch with Keras's `mask_zero=True` semantics (`--mask-padding`),
+//! computing nothing for padding: at a masked step a row's `h` and `c` are carried unchanged,
+//! so its output there is the previous one (zeros before the first real token) and the last
+//! state is the state after its last real token.
+//!
+//! The real (step, row) pairs are packed step-major ([`StepMask`]): the input projection is one
+//! GEMM over the `[P, E]` gather of the real steps, each step multiplies only its `n_t` active
+//! rows' previous state by the recurrent kernel and runs the gate math on them
+//! ([`lstm::cell_forward`], the unmasked path's), then scatters the new state back. Backward
+//! mirrors it: per step the active rows' gradients are gathered, the weight gradients are one
+//! GEMM each over the `P` packed rows, and `dx` is zero at masked steps. With every step real
+//! the arithmetic is the unmasked path's, operation for operation.
+
+use crate::gemm::{gemm, Gemm};
+use crate::lstm::{self, LstmCache};
+use crate::rnn::{transpose_into, RnnDims, RnnGrads, RnnOutputGrads, RnnParams};
+use crate::small_gemm::matmul;
+use crate::step_mask::{gather_rows, scatter_rows, StepMask};
+
+/// What the masked path keeps beside [`LstmCache`]'s buffers (whose `gates`, `tanh_c` and `dz`
+/// it uses packed: `[P, 4H]`, `[P, H]`, `[P, 4H]`).
+#[derive(Default)]
+pub(crate) struct Packed {
+    /// whether the last forward was masked
+    pub(crate) active: bool,
+    mask: StepMask,
+    /// `[P, E]` the real steps' inputs
+    xs: Vec<f32>,
+    /// `[P, H]` each real step's previous hidden and cell state
+    h_prev: Vec<f32>,
+    c_prev: Vec<f32>,
+    /// `[P, H]` each real step's new hidden and cell state (before the scatter)
+    h_new: Vec<f32>,
+    c_new: Vec<f32>,
+    /// `[B, H]` backward scratch: the active rows' `dh`, `dc`
+    dh_rows: Vec<f32>,
+    dc_rows: Vec<f32>,
+    /// `[P, E]` backward scratch: `dx` of the real steps
+    dx_packed: Vec<f32>,
+}
+
+/// Forward over `x: [T, B, E]` from the zero state, skipping the steps `valid: [T, B]` marks
+/// false. Outputs and last state are read as after [`lstm::forward`].
+pub fn forward(d: RnnDims, x: &[f32], p: RnnParams, valid: &[bool], cache: &mut LstmCache) {
+    let (b, h, g) = (d.b, d.h, 4 * d.h);
+    assert_eq!(x.len(), d.t * b * d.e, "lstm: input is not [T, B, E]");
+    cache.size_for(d);
+    let mut pk = cache.masked.take().unwrap_or_default();
+    pk.active = true;
+    pk.mask.set(valid, d.t, b);
+    let n_packed = pk.mask.packed();
+    pk.mask.gather_steps(x, b, d.e, &mut pk.xs);
+    for buf in [&mut pk.h_prev, &mut pk.c_prev, &mut pk.h_new, &mut pk.c_new] {
+        buf.resize(n_packed * h, 0.0);
+    }
+    cache.gates.resize(n_packed * g, 0.0);
+    cache.tanh_c.resize(n_packed * h, 0.0);
+    // z = x·W + bias for the real steps only: [P, E] × [E, 4H]
+    gemm(Gemm::new(n_packed, d.e, g), &pk.xs, p.kernel, &mut cache.gates);
+    for row in cache.gates.chunks_exact_mut(g) {
+        row.iter_mut().zip(p.bias).for_each(|(z, bias)| *z += bias);
+    }
+    cache.h[..b * h].fill(0.0);
+    cache.c[..b * h].fill(0.0);
+    for t in 0..d.t {
+        // carry every row's state, then overwrite the active rows'
+        let (h_prev, h_next) = cache.h[t * b * h..(t + 2) * b * h].split_at_mut(b * h);
+        let (c_prev, c_next) = cache.c[t * b * h..(t + 2) * b * h].split_at_mut(b * h);
+        h_next.copy_from_slice(h_prev);
+        c_next.copy_from_slice(c_prev);
+        let (rows, blk) = (pk.mask.rows(t), pk.mask.block(t));
+        if rows.is_empty() {
+            continue;
+        }
+        let n = rows.len();
+        let (hs, cs) = (blk.start * h..blk.end * h, blk.start * h..blk.end * h);
+        gather_rows(h_prev, rows, h, &mut pk.h_prev[hs.clone()]);
+        gather_rows(c_prev, rows, h, &mut pk.c_prev[cs.clone()]);
+        let z = &mut cache.gates[blk.start * g..blk.end * g];
+        // z += h_{t-1}·U for the active rows: [n, H] × [H, 4H]
+        matmul(n, h, g, &pk.h_prev[hs.clone()], p.recurrent, true, z);
+        let tanh_c = &mut cache.tanh_c[hs.clone()];
+        lstm::cell_forward(z, &pk.c_prev[cs.clone()], &mut pk.c_new[cs.clone()], tanh_c, &mut pk.h_new[hs.clone()], h);
+        scatter_rows(&pk.h_new[hs], rows, h, h_next);
+        scatter_rows(&pk.c_new[cs], rows, h, c_next);
+    }
+    cache.masked = Some(pk);
+}
+
+/// Backward of [`forward`] (called by [`lstm::backward`] when the last forward was masked);
+/// the contract of [`lstm::backward`], with `dx` zero at masked steps.
+pub(crate) fn backward(
+    d: RnnDims,
+    p: RnnParams,
+    cache: &mut LstmCache,
+    dy: RnnOutputGrads,
+    grads: RnnGrads,
+    dx: Option<&mut [f32]>,
+) {
+    let (b, h, g) = (d.b, d.h, 4 * d.h);
+    let LstmCache { gates, tanh_c, dz, dh, dc, recurrent_t, masked, .. } = cache;
+    let pk = masked.as_mut().expect("lstm: masked backward without a masked forward");
+    let n_packed = pk.mask.packed();
+    transpose_into(p.recurrent, h, g, recurrent_t); // Uᵀ: [4H, H]
+    dz.resize(n_packed * g, 0.0);
+    dh.resize(b * h, 0.0);
+    dc.resize(b * h, 0.0);
+    pk.dh_rows.resize(b * h, 0.0);
+    pk.dc_rows.resize(b * h, 0.0);
+    match dy.last {
+        Some(v) => dh.copy_from_slice(v),
+        None => dh.fill(0.0),
+    }
+    dc.fill(0.0);
+    for t in (0..d.t).rev() {
+        // a masked step's output is the carried state: its gradient joins the carried one
+        if let Some(seq) = dy.seq {
+            dh.iter_mut().zip(&seq[t * b * h..(t + 1) * b * h]).for_each(|(a, s)| *a += s);
+        }
+        let (rows, blk) = (pk.mask.rows(t), pk.mask.block(t));
+        if rows.is_empty() {
+            continue;
+        }
+        let n = rows.len();
+        let hs = blk.start * h..blk.end * h;
+        let (dh_rows, dc_rows) = (&mut pk.dh_rows[..n * h], &mut pk.dc_rows[..n * h]);
+        gather_rows(dh, rows, h, dh_rows);
+        gather_rows(dc, rows, h, dc_rows);
+        let dzt = &mut dz[blk.start * g..blk.end * g];
+        lstm::cell_backward(
+            &gates[blk.start * g..blk.end * g],
+            &pk.c_prev[hs.clone()],
+            &tanh_c[hs],
+            dh_rows,
+            dc_rows,
+            dzt,
+            h,
+        );
+        scatter_rows(dc_rows, rows, h, dc);
+        // dh_{t-1} = dz_t · Uᵀ for the active rows: [n, 4H] × [4H, H]
+        matmul(n, g, h, dzt, recurrent_t, false, dh_rows);
+        scatter_rows(dh_rows, rows, h, dh);
+    }
+    // dU += h_prevᵀ · dz, dW += xsᵀ · dz: [H or E, P] × [P, 4H]
+    gemm(Gemm::new(h, n_packed, g).transpose_a().accumulate(), &pk.h_prev, dz, grads.recurrent);
+    gemm(Gemm::new(d.e, n_packed, g).transpose_a().accumulate(), &pk.xs, dz, grads.kernel);
+    for row in dz.chunks_exact(g) {
+        grads.bias.iter_mut().zip(row).for_each(|(a, z)| *a += z);
+    }
+    if let Some(dx) = dx {
+        // dx = dz · Wᵀ at the real steps: [P, 4H] × [4H, E]; zero at masked ones
+        pk.dx_packed.resize(n_packed * d.e, 0.0);
+        gemm(Gemm::new(n_packed, g, d.e).transpose_b(), dz, p.kernel, &mut pk.dx_packed);
+        pk.mask.scatter_steps(&pk.dx_packed, b, d.e, dx);
+    }
+}
