@@ -55,7 +55,8 @@ fn loss_and_grad(m: &Model, ids: &[u32], labels: &[usize], t: usize, plan: &Plan
     (loss, g)
 }
 
-fn check_model(name: &str, c: ModelConfig, t: usize) {
+/// A model of `c` with auxiliary heads on every level and its embeddings spread out.
+fn prepared(c: ModelConfig) -> Model {
     let mut m = Model::new(c, 1);
     m.add_aux_heads(1);
     // Keras's ±0.05 embeddings make an untrained layer's steps nearly equal, so max pooling
@@ -69,10 +70,21 @@ fn check_model(name: &str, c: ModelConfig, t: usize) {
         let mut rng = Rng::new(11);
         m.params.data[fixed].iter_mut().for_each(|v| *v = rng.uniform(-1.0, 1.0));
     }
-    let levels = m.config.levels();
+    m
+}
+
+fn check_model(name: &str, c: ModelConfig, t: usize) {
+    let m = prepared(c);
     let mut rng = Rng::new(3);
     let b = 3;
     let ids: Vec<u32> = (0..b * t).map(|i| if i % 5 == 0 { 0 } else { 1 + rng.below(V - 1) as u32 }).collect();
+    check_model_on(name, m, &ids, t);
+}
+
+/// The checks of [`check_model`] on a prepared model and given ids `[B, t]`.
+fn check_model_on(name: &str, m: Model, ids: &[u32], t: usize) {
+    let levels = m.config.levels();
+    let b = ids.len() / t;
     let labels: Vec<usize> = (0..b).map(|i| i % m.config.num_classes).collect();
     let mut deep = Plan::end_to_end(levels);
     for k in 0..levels {
@@ -80,11 +92,16 @@ fn check_model(name: &str, c: ModelConfig, t: usize) {
         deep.trainable[Group::Aux(k)] = true;
     }
     for (tag, plan) in [("end-to-end", Plan::end_to_end(levels)), ("aux heads", deep)] {
-        let (_, g) = loss_and_grad(&m, &ids, &labels, t, &plan);
+        let (_, g) = loss_and_grad(&m, ids, &labels, t, &plan);
+        if m.config.mask_padding {
+            // the masked path reads no padding step, so the padding row learns nothing
+            let row0 = &g[m.layout.embedding.start..m.layout.embedding.start + m.config.embedding_dim];
+            assert!(row0.iter().all(|&v| v == 0.0), "{name} {tag}: padding's embedding has gradient {row0:?}");
+        }
         let worst = check(&format!("{name} {tag}"), &m.params.data, &g, |p| {
             let mut m2 = m.clone();
             m2.params.data.copy_from_slice(p);
-            loss_and_grad(&m2, &ids, &labels, t, &plan).0
+            loss_and_grad(&m2, ids, &labels, t, &plan).0
         });
         // max pooling has kinks at ties, which a central difference can step across
         let tolerance = if name.contains("max_pool") { 3e-2 } else { 5e-3 };
@@ -106,6 +123,19 @@ fn recurrent_models_match_finite_differences() {
     for name in ["seed", "seed-stacked", "gru", "bilstm"] {
         check_model(name, config(name, small(name), 2), 5);
     }
+}
+
+/// `--mask-padding`: the recurrent layers skip padding, on a pre-padded text, a post-padded
+/// one and one with no token at all (for han, `t / 2`-word sentences, one of them empty).
+#[test]
+fn masked_recurrent_models_match_finite_differences() {
+    let masked = |name: &str| ModelConfig { mask_padding: true, ..config(name, small(name), 2) };
+    let flat = [0, 0, 3, 5, 2, 4, 7, 1, 0, 0, 0, 0, 0, 0, 0];
+    for name in ["seed", "seed-stacked", "gru", "bilstm"] {
+        check_model_on(&format!("{name} masked"), prepared(masked(name)), &flat, 5);
+    }
+    let sentences = [0, 2, 5, 0, 0, 7, 3, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    check_model_on("han masked", prepared(masked("han")), &sentences, 6);
 }
 
 #[test]

@@ -179,12 +179,16 @@ fn bi_params<'a>(ranges: &[Range<usize>], p: &'a [f32]) -> BiParams<'a> {
 }
 
 impl Layer for Recurrent {
-    fn forward(&mut self, p: &[f32], x: &[f32], rows: Rows, _valid: Option<&[bool]>, _: Option<&mut Rng>) -> Rows {
+    /// With `valid` (`[T, N]`, given only when the model masks padding) the padding steps are
+    /// skipped, Keras's `mask_zero=True`; backward follows whichever path ran.
+    fn forward(&mut self, p: &[f32], x: &[f32], rows: Rows, valid: Option<&[bool]>, _: Option<&mut Rng>) -> Rows {
         self.dims = RnnDims { b: rows.n, t: rows.t, e: self.e, h: self.h };
         let (d, r) = (self.dims, &self.ranges);
-        match &mut self.cache {
-            Directions::One(c) => c.forward(d, x, params(r, p, 0)),
-            Directions::Both(c) => bidirectional::forward(d, x, bi_params(r, p), c),
+        match (&mut self.cache, valid) {
+            (Directions::One(c), None) => c.forward(d, x, params(r, p, 0)),
+            (Directions::One(c), Some(v)) => c.forward_masked(d, x, params(r, p, 0), v),
+            (Directions::Both(c), None) => bidirectional::forward(d, x, bi_params(r, p), c),
+            (Directions::Both(c), Some(v)) => bidirectional::forward_masked(d, x, bi_params(r, p), v, c),
         }
         Rows { n: rows.n, t: if self.sequences { rows.t } else { 1 } }
     }
