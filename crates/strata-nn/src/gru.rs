@@ -12,6 +12,12 @@
 //! the small state by the recurrent kernel. strata-model's recurrent layer type runs it, alone or
 //! inside the bidirectional wrapper: the `gru` and `han` named models, and `type = "gru"` in a
 //! model file.
+//!
+//! The gate math of one step is `step_forward` / `step_backward`, shared with
+//! [`masked`] (`--mask-padding`: the real steps only); [`backward`] follows whichever
+//! forward ran last.
+
+pub mod masked;
 
 use crate::activations::{sigmoid, tanh};
 use crate::gemm::{gemm, Gemm};
@@ -20,7 +26,7 @@ use crate::small_gemm::matmul;
 use crate::rnn::{RnnDims, RnnGrads, RnnOutputGrads, RnnParams};
 
 /// Activations saved for backward, and backward's scratch. After a masked forward
-/// (`crate::gru_masked`) the per-step buffers hold the `P` real steps, packed.
+/// ([`masked`]) the per-step buffers hold the `P` real steps, packed.
 #[derive(Default)]
 pub struct GruCache {
     /// `[T, B, 3H]` x·W + b_in for all steps
@@ -43,7 +49,7 @@ pub struct GruCache {
     pub(crate) recurrent_t: Vec<f32>,
     /// The masked path's packed buffers; `active` only after a masked forward, which is how
     /// backward knows which path ran.
-    pub(crate) masked: Option<Box<crate::gru_masked::Packed>>,
+    pub(crate) masked: Option<Box<masked::Packed>>,
 }
 
 impl GruCache {
@@ -223,7 +229,7 @@ pub fn backward(
     dx: Option<&mut [f32]>,
 ) {
     if cache.masked.as_ref().is_some_and(|m| m.active) {
-        return crate::gru_masked::backward(d, p, cache, dy, grads, dx);
+        return masked::backward(d, p, cache, dy, grads, dx);
     }
     #[cfg(target_arch = "x86_64")]
     if crate::activations::has_avx2() {

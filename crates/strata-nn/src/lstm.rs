@@ -7,6 +7,11 @@
 //! and then, per step, only `h·U` plus the fused gate math. Backward runs the steps in reverse,
 //! collecting the pre-activation gradients `dz` of every step, and then forms the weight
 //! gradients with one GEMM each; `dx` is computed only when the layer below trains.
+//!
+//! Over a padded batch with `--mask-padding` (Keras's `mask_zero=True`) [`masked`]
+//! runs instead, on the real steps only; [`backward`] follows whichever forward ran last.
+
+pub mod masked;
 
 use crate::activations::{sigmoid, tanh};
 use crate::gemm::{gemm, Gemm};
@@ -33,9 +38,9 @@ pub struct LstmCache {
     pub dc: Vec<f32>,
     /// `[4H, H]` the recurrent kernel transposed, for backward's per-step product
     pub recurrent_t: Vec<f32>,
-    /// The masked path's packed buffers (`crate::lstm_masked`); `None` after an unmasked
+    /// The masked path's packed buffers ([`masked`]); `None` after an unmasked
     /// forward, which is how backward knows which path ran.
-    pub(crate) masked: Option<Box<crate::lstm_masked::Packed>>,
+    pub(crate) masked: Option<Box<masked::Packed>>,
 }
 
 impl LstmCache {
@@ -268,7 +273,7 @@ pub fn backward(
     dx: Option<&mut [f32]>,
 ) {
     if cache.masked.as_ref().is_some_and(|m| m.active) {
-        return crate::lstm_masked::backward(d, p, cache, dy, grads, dx);
+        return masked::backward(d, p, cache, dy, grads, dx);
     }
     let (b, h, g, t_len) = (d.b, d.h, 4 * d.h, d.t);
     let LstmCache { gates, c, h: hs, tanh_c, dz, dh, dc, recurrent_t, .. } = cache;

@@ -4,7 +4,6 @@
 use crate::gru::{self, GruCache};
 use crate::lstm::{self, LstmCache};
 use crate::rnn::{Cell, RnnDims, RnnGrads, RnnOutputGrads, RnnParams};
-use crate::{gru_masked, lstm_masked};
 
 /// Either cell's activations, so that callers (the bidirectional wrapper, a model's layer list)
 /// hold one type whatever the cell.
@@ -50,8 +49,8 @@ impl RnnCache {
     /// [`RnnCache::backward`] then runs the masked backward (it remembers the mask).
     pub fn forward_masked(&mut self, d: RnnDims, x: &[f32], p: RnnParams, valid: &[bool]) {
         match self {
-            RnnCache::Lstm(c) => lstm_masked::forward(d, x, p, valid, c),
-            RnnCache::Gru(c) => gru_masked::forward(d, x, p, valid, c),
+            RnnCache::Lstm(c) => lstm::masked::forward(d, x, p, valid, c),
+            RnnCache::Gru(c) => gru::masked::forward(d, x, p, valid, c),
         }
     }
 

@@ -6,13 +6,13 @@
 //! The real (step, row) pairs are packed step-major ([`StepMask`]): the input projection is one
 //! GEMM over the `[P, E]` gather of the real steps, each step multiplies only its `n_t` active
 //! rows' previous state by the recurrent kernel and runs the gate math on them
-//! ([`lstm::cell_forward`], the unmasked path's), then scatters the new state back. Backward
+//! (`lstm::cell_forward`, the unmasked path's), then scatters the new state back. Backward
 //! mirrors it: per step the active rows' gradients are gathered, the weight gradients are one
 //! GEMM each over the `P` packed rows, and `dx` is zero at masked steps. With every step real
 //! the arithmetic is the unmasked path's, operation for operation.
 
+use super::{self as lstm, LstmCache};
 use crate::gemm::{gemm, Gemm};
-use crate::lstm::{self, LstmCache};
 use crate::rnn::{transpose_into, RnnDims, RnnGrads, RnnOutputGrads, RnnParams};
 use crate::small_gemm::matmul;
 use crate::step_mask::{gather_rows, scatter_rows, StepMask};

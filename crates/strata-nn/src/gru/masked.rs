@@ -3,14 +3,14 @@
 //! output there is the previous one, zeros before the first real token; the last state is the
 //! state after its last real token).
 //!
-//! Same design as [`crate::lstm_masked`]: the real (step, row) pairs packed step-major, one GEMM
+//! Same design as `lstm::masked`: the real (step, row) pairs packed step-major, one GEMM
 //! for the input projection of the `P` real steps, per step the recurrent product and the gate
-//! math ([`gru::step_forward`], the unmasked path's) on the active rows only, and a backward
+//! math (`gru::step_forward`, the unmasked path's) on the active rows only, and a backward
 //! whose weight gradients are GEMMs over the packed rows. Both directions' bodies are compiled a
 //! second time for AVX2 and FMA, chosen at run time, as the unmasked ones are.
 
+use super::{self as gru, GruCache, StepBackward, StepForward};
 use crate::gemm::{gemm, Gemm};
-use crate::gru::{self, GruCache, StepBackward, StepForward};
 use crate::rnn::{RnnDims, RnnGrads, RnnOutputGrads, RnnParams};
 use crate::small_gemm::matmul;
 use crate::step_mask::{gather_rows, scatter_rows, StepMask};
