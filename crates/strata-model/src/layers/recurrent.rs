@@ -133,10 +133,10 @@ macro_rules! recurrent_type {
 recurrent_type!(LstmConfig, Cell::Lstm);
 recurrent_type!(GruConfig, Cell::Gru);
 
-/// One direction's activations or both directions'.
+/// One direction's activations or both directions' (boxed: a cache is a few hundred bytes of
+/// buffer handles, and the enum should not be the size of its larger variant).
 enum Directions {
-    One(RnnCache),
-    /// boxed: both directions' buffers make it twice the size of one
+    One(Box<RnnCache>),
     Both(Box<BiCache>),
 }
 
@@ -161,7 +161,7 @@ impl Recurrent {
         let cache = if rule.bidirectional {
             Directions::Both(Box::new(BiCache::new(cell)))
         } else {
-            Directions::One(RnnCache::new(cell))
+            Directions::One(Box::new(RnnCache::new(cell)))
         };
         Recurrent { e, h, sequences, ranges, cache, dims: RnnDims { b: 0, t: 0, e, h }, dlast_sum: Vec::new() }
     }
