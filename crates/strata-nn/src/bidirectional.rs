@@ -2,6 +2,9 @@
 //! the sequence forward, another of the same cell reads it backward, and their outputs are concatenated — at each step for
 //! `return_sequences=True` (`[T, B, 2H]`, the backward half realigned to the same step), or their
 //! final states (`[B, 2H]`: forward after the last step, backward after the first).
+//!
+//! [`forward_masked`] is the same under `--mask-padding` (Keras's `mask_zero=True`): each
+//! direction reads only the real steps, and the output sequence is zero at padding.
 
 use crate::rnn::{Cell, RnnGrads, RnnOutputGrads, RnnParams};
 use crate::rnn_cache::RnnCache;

@@ -20,7 +20,8 @@ use crate::small_gemm::matmul;
 use crate::rnn::{RnnDims, RnnGrads, RnnOutputGrads, RnnParams};
 
 /// Activations saved by forward for backward, plus backward's scratch space. Reused across
-/// batches of the same size, so training allocates nothing per step.
+/// batches of the same size, so training allocates nothing per step. After a masked forward
+/// ([`masked`]) `gates`, `tanh_c` and `dz` hold the `P` real steps, packed.
 #[derive(Default)]
 pub struct LstmCache {
     /// `[T, B, 4H]` gate activations (i, f, g, o after their nonlinearity)
@@ -38,8 +39,8 @@ pub struct LstmCache {
     pub dc: Vec<f32>,
     /// `[4H, H]` the recurrent kernel transposed, for backward's per-step product
     pub recurrent_t: Vec<f32>,
-    /// The masked path's packed buffers ([`masked`]); `None` after an unmasked
-    /// forward, which is how backward knows which path ran.
+    /// The masked path's packed buffers ([`masked`]); `active` only after a masked forward,
+    /// which is how backward knows which path ran.
     pub(crate) masked: Option<Box<masked::Packed>>,
 }
 
