@@ -180,7 +180,7 @@ impl TrainArgs {
         let trains = settings.schedule.stages.iter().any(|s| s.plan.trainable[strata_model::plan::Group::Embedding]);
         if !trains {
             bail!(
-                "--sparse-embedding-updates with the embedding frozen in every stage: no embedding row is ever updated (hint: leave out --sparse-embedding-updates, or --freeze embedding)"
+                "--sparse-embedding-updates with the embedding frozen in every stage: no embedding row is ever updated (hint: leave out --sparse-embedding-updates, or let the embedding train)"
             );
         }
         Ok(())
