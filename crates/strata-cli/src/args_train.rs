@@ -180,6 +180,12 @@ pub struct TrainArgs {
     /// (Keras kernel_constraint=MaxNorm(S); Kim's CNN: 3)
     #[arg(long, value_name = "S", help_heading = TRAINING)]
     pub max_norm: Option<f32>,
+    /// The optimizer updates only the embedding rows each batch uses (PyTorch's SparseAdam, TF's
+    /// LazyAdam: rows a batch does not use keep their moments undecayed; the step count stays
+    /// global): much less work with a large vocabulary. adam and sgd (whose numbers it leaves
+    /// as they are); Keras's Adam, the default, updates every row
+    #[arg(long, help_heading = TRAINING)]
+    pub sparse_embedding_updates: bool,
     #[command(flatten)]
     pub linear: crate::args_linear::LinearArgs,
 }

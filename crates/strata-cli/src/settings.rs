@@ -143,6 +143,7 @@ impl TrainArgs {
                     }
                     other => other,
                 },
+                sparse_embedding_updates: self.sparse_embedding_updates,
             },
             validation_split,
             probes: if self.no_probes { Probes::Off } else { Probes::EveryStage },
@@ -156,12 +157,33 @@ impl TrainArgs {
                 settings.schedule.name
             );
         }
+        self.check_sparse_embedding_updates(&settings)?;
         strata_workflow::ulmfit::check(&settings.schedule, settings.init_from.as_ref())?;
         // a folder whose tensors do not fit is refused before any data is read or --out claimed
         if let Some(init) = &settings.init_from {
             strata_workflow::init_from::check(&settings.model, init)?;
         }
         Ok(settings)
+    }
+
+    /// `--sparse-embedding-updates` needs an optimizer with a lazy form and an embedding that
+    /// trains in some stage: refused, not ignored, where it would change nothing it names.
+    fn check_sparse_embedding_updates(&self, settings: &TrainSettings) -> Result<()> {
+        if !self.sparse_embedding_updates {
+            return Ok(());
+        }
+        if self.optimizer == choices::Optimizer::Adadelta {
+            bail!(
+                "--sparse-embedding-updates with --optimizer adadelta: Adadelta has no lazy form that leaves unused rows alone (hint: use --optimizer adam, whose lazy form is PyTorch's SparseAdam and TF's LazyAdam, or leave out --sparse-embedding-updates)"
+            );
+        }
+        let trains = settings.schedule.stages.iter().any(|s| s.plan.trainable[strata_model::plan::Group::Embedding]);
+        if !trains {
+            bail!(
+                "--sparse-embedding-updates with the embedding frozen in every stage: no embedding row is ever updated (hint: leave out --sparse-embedding-updates, or let the embedding train)"
+            );
+        }
+        Ok(())
     }
 
     /// With `--init-from DIR`, DIR read (once, for every fold), after checking that no text flag
@@ -286,6 +308,7 @@ impl TrainArgs {
             (self.aux_weight != crate::args_train::DEFAULT_AUX_WEIGHT, "--aux-weight"),
             (self.text.oov_token != "<OOV>", "--oov-token"),
             (self.multichannel, "--multichannel"),
+            (self.sparse_embedding_updates, "--sparse-embedding-updates"),
         ];
         if let Some((_, flag)) = network_only.iter().chain(&more).find(|(given, _)| *given) {
             let hint = match *flag {
@@ -294,6 +317,7 @@ impl TrainArgs {
                 "--monitor" => "the linear model has no early stopping to watch anything",
                 "--padding" | "--truncating" => "the linear model reads every word: nothing is padded or cut",
                 "--oov-token" => "the linear model leaves out words it has no row for",
+                "--sparse-embedding-updates" => "the linear model's SGD already updates only the rows a text uses",
                 _ => "leave it out, or choose a network with --model",
             };
             bail!("{flag} is for the networks, not --model linear (hint: {hint})");

@@ -7,6 +7,12 @@
 //! `θ −= α_t·m/(√v + ε)` with ε = 1e-7. Embedding rows that got no gradient still have their
 //! moments decayed and are still moved by their momentum, exactly as tf-keras's Adam does with
 //! its sparse (IndexedSlices) embedding gradients.
+//!
+//! The lazy forms ([`Adam::step_lazy`], [`sgd_step_lazy`]) take a table's gradient as the rows
+//! a step used ([`TableRows`]) and update only those rows — PyTorch's `SparseAdam`, TF-Addons'
+//! `LazyAdam`: the step count (and so the bias correction) stays global, and rows a step did
+//! not use keep their moments undecayed. Each row gets the very update the dense loop gives it,
+//! so on a step that uses every row the two are bit-identical.
 
 use std::ops::Range;
 
@@ -23,10 +29,65 @@ pub struct ParamRange {
 /// embedding table across cores.
 const PAR_CHUNK: usize = 1 << 15;
 
+/// A `[V, E]` table's gradient as the rows a step used: the table sits at `table` in the
+/// parameter buffer, `ids` are the rows (sorted, each once) and `grads` their gradients
+/// (`[U, E]`, in `ids`' order).
+#[derive(Clone, Copy, Debug)]
+pub struct TableRows<'a> {
+    pub table: &'a Range<usize>,
+    /// E: values per row.
+    pub width: usize,
+    pub ids: &'a [u32],
+    pub grads: &'a [f32],
+}
+
+impl TableRows<'_> {
+    /// Whether `gr` is this table's group (updated row by row, not as a range).
+    fn is(&self, gr: &ParamRange) -> bool {
+        gr.range == *self.table
+    }
+}
+
+/// The rows `sorted_ids` of a table of `width`-long rows, each borrowed once: what lets the lazy
+/// updates (and the embedding's scatter) work on a step's rows in parallel without touching the
+/// rest. Panics if the ids are not strictly increasing or run past the table — a broken
+/// invariant of the caller, whose ids come from the tokenizer's vocabulary.
+pub fn table_rows_mut<'a>(table: &'a mut [f32], width: usize, sorted_ids: &[u32]) -> Vec<&'a mut [f32]> {
+    let mut out = Vec::with_capacity(sorted_ids.len());
+    let (mut rest, mut at) = (table, 0usize);
+    for &id in sorted_ids {
+        let start = id as usize * width;
+        assert!(start >= at, "table rows must be sorted and distinct (row {id})");
+        let (_, tail) = std::mem::take(&mut rest).split_at_mut(start - at);
+        let (row, tail) = tail.split_at_mut(width);
+        out.push(row);
+        (rest, at) = (tail, start + width);
+    }
+    out
+}
+
+/// Rows per parallel work item of a lazy update (of 128 values each, ~64 KB).
+const PAR_ROWS: usize = 128;
+
 /// θ ← θ − α∇L.
 pub fn sgd_step(params: &mut [f32], grads: &[f32], groups: &[ParamRange], lr: f32) {
+    sgd_step_lazy(params, grads, groups, lr, None)
+}
+
+/// [`sgd_step`], with `rows`' table (if its group is among `groups`) updated only at its rows.
+/// Plain gradient descent moves nothing without a gradient, so this gives the dense step's
+/// numbers, bit for bit, and skips the rest of the table.
+pub fn sgd_step_lazy(params: &mut [f32], grads: &[f32], groups: &[ParamRange], lr: f32, rows: Option<TableRows>) {
     for gr in groups {
         let a = lr * gr.lr_mult;
+        if let Some(rows) = rows.filter(|r| r.is(gr)) {
+            table_rows_mut(&mut params[gr.range.clone()], rows.width, rows.ids)
+                .into_par_iter()
+                .zip(rows.grads.par_chunks(rows.width))
+                .with_min_len(PAR_ROWS)
+                .for_each(|(p, g)| p.iter_mut().zip(g).for_each(|(p, g)| *p -= a * g));
+            continue;
+        }
         params[gr.range.clone()]
             .par_chunks_mut(PAR_CHUNK)
             .zip(grads[gr.range.clone()].par_chunks(PAR_CHUNK))
@@ -58,6 +119,12 @@ impl Adam {
     }
 
     pub fn step(&mut self, params: &mut [f32], grads: &[f32], groups: &[ParamRange]) {
+        self.step_lazy(params, grads, groups, None)
+    }
+
+    /// [`Adam::step`], with `rows`' table (if its group is among `groups`) updated only at its
+    /// rows: LazyAdam. One step of the global count either way.
+    pub fn step_lazy(&mut self, params: &mut [f32], grads: &[f32], groups: &[ParamRange], rows: Option<TableRows>) {
         self.t += 1;
         let t = self.t as i32;
         let (b1, b2, eps) = (self.beta1, self.beta2, self.epsilon);
@@ -65,6 +132,17 @@ impl Adam {
         for gr in groups {
             let c = AdamCoefs { alpha: alpha * gr.lr_mult, beta1: b1, beta2: b2, epsilon: eps };
             let r = gr.range.clone();
+            if let Some(rows) = rows.filter(|rows| rows.is(gr)) {
+                let w = rows.width;
+                table_rows_mut(&mut params[r.clone()], w, rows.ids)
+                    .into_par_iter()
+                    .zip(rows.grads.par_chunks(w))
+                    .zip(table_rows_mut(&mut self.m[r.clone()], w, rows.ids))
+                    .zip(table_rows_mut(&mut self.v[r], w, rows.ids))
+                    .with_min_len(PAR_ROWS)
+                    .for_each(|(((p, g), m), v)| adam_update(p, g, m, v, c));
+                continue;
+            }
             params[r.clone()]
                 .par_chunks_mut(PAR_CHUNK)
                 .zip(grads[r.clone()].par_chunks(PAR_CHUNK))
@@ -215,6 +293,109 @@ mod tests {
         assert!((p[0] - (1.0 - 1e-3)).abs() < 1e-6, "{}", p[0]);
         assert!((p[1] - (-2.0 + 1e-3)).abs() < 1e-6, "{}", p[1]);
         assert_eq!(p[2], 3.0);
+    }
+
+    /// A `[V=5, E=3]` table after a 2-value dense group, with warm moments (so decay shows):
+    /// params, dense gradients (zero off the used rows), and the used rows' gradients.
+    fn lazy_case(used: &[u32]) -> (Vec<f32>, Vec<f32>, Vec<f32>, Adam) {
+        let (v, e) = (5, 3);
+        let n = 2 + v * e;
+        let params: Vec<f32> = (0..n).map(|i| (i as f32 * 0.37).sin()).collect();
+        let mut grads = vec![0.0f32; n];
+        grads[0] = 0.25;
+        grads[1] = -0.5;
+        let mut rows = Vec::new();
+        for &id in used {
+            let g: Vec<f32> = (0..e).map(|k| (id as f32 + 1.0) * 0.1 - k as f32 * 0.07).collect();
+            grads[2 + id as usize * e..2 + (id as usize + 1) * e].copy_from_slice(&g);
+            rows.extend(g);
+        }
+        let mut adam = Adam::new(n, 0.01);
+        adam.m = (0..n).map(|i| 0.01 * i as f32).collect();
+        adam.v = (0..n).map(|i| 0.001 * (i + 1) as f32).collect();
+        adam.t = 4;
+        (params, grads, rows, adam)
+    }
+
+    const LAZY_GROUPS: [ParamRange; 2] =
+        [ParamRange { range: 0..2, lr_mult: 1.0 }, ParamRange { range: 2..17, lr_mult: 0.5 }];
+
+    #[test]
+    fn lazy_adam_leaves_unused_rows_and_their_moments_bit_identical() {
+        let used = [1u32, 3];
+        let (mut p, grads, rows, mut adam) = lazy_case(&used);
+        let (p0, m0, v0) = (p.clone(), adam.m.clone(), adam.v.clone());
+        let table = 2..17;
+        let sparse = TableRows { table: &table, width: 3, ids: &used, grads: &rows };
+        adam.step_lazy(&mut p, &grads, &LAZY_GROUPS, Some(sparse));
+        assert_eq!(adam.t, 5, "the step count is global");
+        for row in [0usize, 2, 4] {
+            let r = 2 + row * 3..2 + (row + 1) * 3;
+            assert_eq!(p[r.clone()], p0[r.clone()], "row {row}'s weights");
+            assert_eq!(adam.m[r.clone()], m0[r.clone()], "row {row}'s first moment is not decayed");
+            assert_eq!(adam.v[r.clone()], v0[r], "row {row}'s second moment");
+        }
+        // the used rows and the dense group move exactly as dense Adam moves them
+        let mut dense = lazy_case(&used).3;
+        let mut pd = p0.clone();
+        dense.step(&mut pd, &grads, &LAZY_GROUPS);
+        for i in (0..2).chain(5..8).chain(11..14) {
+            assert_eq!((p[i], adam.m[i], adam.v[i]), (pd[i], dense.m[i], dense.v[i]), "element {i}");
+            assert_ne!(p[i], p0[i], "element {i} moved");
+        }
+    }
+
+    #[test]
+    fn lazy_adam_on_a_step_that_uses_every_row_is_dense_adam() {
+        let used = [0u32, 1, 2, 3, 4];
+        let (p0, grads, rows, adam) = lazy_case(&used);
+        let table = 2..17;
+        let (mut lazy, mut dense) = (adam.clone(), adam);
+        let (mut pl, mut pd) = (p0.clone(), p0);
+        for _ in 0..3 {
+            lazy.step_lazy(
+                &mut pl,
+                &grads,
+                &LAZY_GROUPS,
+                Some(TableRows { table: &table, width: 3, ids: &used, grads: &rows }),
+            );
+            dense.step(&mut pd, &grads, &LAZY_GROUPS);
+        }
+        let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&pl), bits(&pd));
+        assert_eq!((bits(&lazy.m), bits(&lazy.v), lazy.t), (bits(&dense.m), bits(&dense.v), dense.t));
+    }
+
+    #[test]
+    fn lazy_sgd_is_dense_sgd() {
+        let used = [0u32, 4];
+        let (p0, grads, rows, _) = lazy_case(&used);
+        let table = 2..17;
+        let (mut pl, mut pd) = (p0.clone(), p0.clone());
+        sgd_step_lazy(
+            &mut pl,
+            &grads,
+            &LAZY_GROUPS,
+            0.1,
+            Some(TableRows { table: &table, width: 3, ids: &used, grads: &rows }),
+        );
+        sgd_step(&mut pd, &grads, &LAZY_GROUPS, 0.1);
+        assert_eq!(pl, pd);
+        assert_ne!(pl, p0);
+    }
+
+    #[test]
+    fn table_rows_are_the_named_rows() {
+        let mut t: Vec<f32> = (0..12).map(|i| i as f32).collect();
+        let rows = table_rows_mut(&mut t, 3, &[0, 2, 3]);
+        let got: Vec<Vec<f32>> = rows.into_iter().map(|r| r.to_vec()).collect();
+        assert_eq!(got, vec![vec![0.0, 1.0, 2.0], vec![6.0, 7.0, 8.0], vec![9.0, 10.0, 11.0]]);
+    }
+
+    #[test]
+    #[should_panic(expected = "sorted and distinct")]
+    fn table_rows_refuse_a_repeated_row() {
+        table_rows_mut(&mut [0.0; 6], 3, &[1, 1]);
     }
 
     #[test]

@@ -122,6 +122,11 @@ pub struct ExperimentResults {
     /// (`--multichannel`); absent when they did not, and in older results.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub multichannel: bool,
+    /// Whether the networks' optimizer updated only the embedding rows each batch used
+    /// (`--sparse-embedding-updates`, LazyAdam); absent when it updated every row, as Keras's
+    /// Adam does, and in older results.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sparse_embedding_updates: bool,
 }
 
 /// The configuration of an experiment as it ran: what the report prints so that it can be

@@ -73,6 +73,7 @@ fn results() -> ExperimentResults {
         }),
         init_from: None,
         multichannel: false,
+        sparse_embedding_updates: false,
     }
 }
 

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use strata_nn::optim::{max_norm, ParamRange};
 use strata_nn::Rng;
 
-use crate::embedding_grad::{self, ChunkGrad};
+use crate::embedding_grad::{ChunkGrad, EmbeddingGrad};
 use crate::optimizer::OptimizerState;
 use crate::schedule::Stage;
 use strata_model::infer::{chunk_ranges, Dataset};
@@ -39,6 +39,10 @@ pub struct BatchStepper {
     pub step_index: u64,
     /// Keras's `MaxNorm` on the head's kernel after each step, if set.
     pub max_norm: Option<f32>,
+    /// The batch's embedding gradient, per row it used; and whether the optimizer updates
+    /// only those rows (`--sparse-embedding-updates`, where the optimizer has a lazy form).
+    embedding: EmbeddingGrad,
+    pub sparse_embedding: bool,
 }
 
 impl BatchStepper {
@@ -52,6 +56,8 @@ impl BatchStepper {
             dropout_seed: 0,
             step_index: 0,
             max_norm: None,
+            embedding: EmbeddingGrad::for_model(model),
+            sparse_embedding: false,
         }
     }
 
@@ -75,19 +81,21 @@ impl BatchStepper {
         let chunks = chunk_ranges(batch.len(), self.spaces.len());
         let stats = self.chunk_gradients(model, t, plan, &chunks);
         let emb_trains = plan.trainable[Group::Embedding];
+        let lazy = emb_trains && self.sparse_embedding && opt.updates_rows_lazily();
         if emb_trains {
-            self.embedding_gradient(model, t, &chunks);
+            self.embedding_gradient(model, t, &chunks, lazy);
         }
-        opt.step(&mut model.params.data, &self.grads, groups);
+        let table = model.layout.embedding.clone();
+        let rows = lazy.then(|| self.embedding.table_rows(&table));
+        opt.step(&mut model.params.data, &self.grads, groups, rows);
         let head_trains = plan.trainable[Group::Head];
         if let Some(s) = self.max_norm.filter(|_| head_trains) {
             let (w, k) = (model.top_width(), model.config.outputs());
             max_norm(&mut model.params.data[model.layout.head_kernel.clone()], w, k, s);
         }
-        if emb_trains {
+        if emb_trains && !lazy {
             // Only the rows this batch touched are non-zero.
-            let (emb, e) = (model.layout.embedding.clone(), model.config.embedding_dim);
-            embedding_grad::clear(&mut self.grads[emb], e, &self.batch_ids);
+            self.embedding.clear_from(&mut self.grads[table]);
         }
         stats.iter().fold(ChunkStats::default(), |a, s| ChunkStats {
             loss_sum: a.loss_sum + s.loss_sum,
@@ -126,10 +134,10 @@ impl BatchStepper {
         stats
     }
 
-    /// Scatters the chunks' gradients at the embedding output into the rows of the embedding
-    /// table the batch used (the trained table's: a multichannel model's static copy takes
-    /// none).
-    fn embedding_gradient(&mut self, model: &Model, t: usize, ranges: &[Range<usize>]) {
+    /// Sums the chunks' gradients at the embedding output per row of the embedding table the
+    /// batch used (the trained table's: a multichannel model's static copy takes none) and,
+    /// unless the optimizer reads those rows `lazy`ly, writes them into the dense gradient.
+    fn embedding_gradient(&mut self, model: &Model, t: usize, ranges: &[Range<usize>], lazy: bool) {
         let ids = &self.batch_ids;
         let chunks: Vec<ChunkGrad> = self
             .spaces
@@ -141,8 +149,9 @@ impl BatchStepper {
                 demb: &ws.demb,
             })
             .collect();
-        let g_emb = &mut self.grads[model.layout.embedding.clone()];
-        let (e, width) = (model.config.embedding_dim, model.config.input_width());
-        embedding_grad::scatter_strided(g_emb, e, width, network::word_rows(model, 1, t).1, &chunks);
+        self.embedding.sum(network::word_rows(model, 1, t).1, &chunks);
+        if !lazy {
+            self.embedding.scatter_into(&mut self.grads[model.layout.embedding.clone()]);
+        }
     }
 }

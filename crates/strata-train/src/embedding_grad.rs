@@ -1,71 +1,185 @@
-//! The embedding's gradient: sparse rows of a large table, summed from every chunk and cleared
-//! after the optimizer step — in parallel, and still deterministic.
+//! The embedding's gradient: sparse rows of a large table, summed per id once a batch — in
+//! parallel, and still deterministic.
 //!
-//! Rows are dealt to threads by `id % threads`, so no two threads touch the same row, and each
-//! thread walks all chunks' ids in the same order every run: the sums come out bit-identical
-//! for a given thread count. Done serially, this scatter left one core idle for ~5% of a step.
+//! A batch of B×T ids uses a few hundred of the table's V rows, and most of its ids are a few
+//! rows (padding, "the"). So the gradient at the embedding output is summed per unique id into
+//! a small `[U, E]` block first ([`EmbeddingGrad::sum`]), and the table is touched once per row
+//! the batch used: to write the rows into the dense gradient ([`EmbeddingGrad::scatter_into`],
+//! what Keras's Adam then reads whole, and [`EmbeddingGrad::clear_from`] after the step) or,
+//! with `--sparse-embedding-updates`, to update only those rows ([`EmbeddingGrad::table_rows`]).
+//!
+//! Bits: each value of a row is the sum of its occurrences' values in batch order (chunk order,
+//! then row by row), starting from zero — the order the per-occurrence scatter this replaced
+//! added them into the zeroed table, so the dense gradient is bit-identical to it. Threads
+//! split the columns, not the ids: every thread walks all occurrences in the same order over
+//! its own columns, so the padding row (most of MR's ids) is shared among them too, and the sums
+//! do not depend on the thread count at all.
+
+use std::ops::Range;
 
 use rayon::prelude::*;
+use strata_model::model::Model;
+use strata_nn::optim::{table_rows_mut, TableRows};
 
 /// One chunk's contribution: ids `[B, T]` and the gradient at the embedding output
-/// `demb: [T, B, E]` (or `[T, B, W]` for [`scatter_strided`]).
+/// `demb: [T, B, W]` (W = E, or a multichannel model's 2E, whose static half goes to no table).
 pub struct ChunkGrad<'a> {
     pub ids: &'a [u32],
     pub b: usize,
     pub demb: &'a [f32],
 }
 
-/// The table's rows (`[V, E]`) split into `parts` buckets: bucket `p` holds rows `p, p+parts, …`.
-fn buckets(table: &mut [f32], e: usize, parts: usize) -> Vec<Vec<&mut [f32]>> {
-    let mut out: Vec<Vec<&mut [f32]>> = (0..parts).map(|_| Vec::with_capacity(table.len() / e / parts + 1)).collect();
-    for (i, row) in table.chunks_exact_mut(e).enumerate() {
-        out[i % parts].push(row);
+/// `slot`'s mark of a row the batch did not use.
+const NOT_SEEN: u32 = u32::MAX;
+
+/// Rows (of E values) per parallel work item when writing rows into the table.
+const PAR_ROWS: usize = 128;
+
+/// A batch's gradient of the `[V, E]` embedding table, as the rows it used, with the buffers
+/// reused from batch to batch.
+#[derive(Clone, Debug)]
+pub struct EmbeddingGrad {
+    /// E, and W: the values of one step of the gradient at the embedding output (W ≥ E).
+    e: usize,
+    width: usize,
+    /// The rows the batch used, sorted, each once (U of them).
+    ids: Vec<u32>,
+    /// Their gradients, `[U, E]`, in `ids`' order.
+    rows: Vec<f32>,
+    /// `[V]`: each table row's place in `ids` while [`EmbeddingGrad::sum`] runs, else `NOT_SEEN`.
+    slot: Vec<u32>,
+}
+
+impl EmbeddingGrad {
+    /// For a table of `v` rows of `e` values, read from gradients of `width` values a step.
+    pub fn new(v: usize, e: usize, width: usize) -> Self {
+        assert!(e > 0 && width >= e, "an embedding of {e} values read from steps of {width}");
+        EmbeddingGrad { e, width, ids: Vec::new(), rows: Vec::new(), slot: vec![NOT_SEEN; v] }
     }
-    out
-}
 
-/// `grad[ids[b, t]] += demb[t, b]` for every chunk, in chunk order.
-pub fn scatter(grad: &mut [f32], e: usize, t: usize, chunks: &[ChunkGrad]) {
-    scatter_strided(grad, e, e, t, chunks);
-}
+    /// For `model`'s trained table (a multichannel model's static copy takes no gradient).
+    pub fn for_model(model: &Model) -> Self {
+        let e = model.config.embedding_dim;
+        EmbeddingGrad::new(model.layout.embedding.len() / e, e, model.config.input_width())
+    }
 
-/// [`scatter`] of gradients whose steps hold `width` values, of which the first `e` are the
-/// table's: `grad[ids[b, t]] += demb[t, b, ..e]`. A multichannel model's `demb` is `[T, B,
-/// 2E]`, and its static half goes to no table.
-pub fn scatter_strided(grad: &mut [f32], e: usize, width: usize, t: usize, chunks: &[ChunkGrad]) {
-    let parts = rayon::current_num_threads().max(1);
-    buckets(grad, e, parts).into_par_iter().enumerate().for_each(|(p, mut rows)| {
+    /// The rows the last [`EmbeddingGrad::sum`] found, sorted, and their gradients `[U, E]`.
+    pub fn ids(&self) -> &[u32] {
+        &self.ids
+    }
+
+    pub fn rows(&self) -> &[f32] {
+        &self.rows
+    }
+
+    /// Sums the chunks' gradients per id: row `u` = Σ `demb[t, b, ..E]` over every `(b, t)`
+    /// whose id is `ids[u]`, in chunk order, then batch-row order. `t` is the steps per row of
+    /// the chunks' ids.
+    pub fn sum(&mut self, t: usize, chunks: &[ChunkGrad]) {
+        self.ids.clear();
         for c in chunks {
-            for (bi, row_ids) in c.ids.chunks_exact(t).enumerate() {
-                for (ti, &id) in row_ids.iter().enumerate() {
-                    let id = id as usize;
-                    if id % parts == p {
-                        let at = (ti * c.b + bi) * width;
-                        let src = &c.demb[at..at + e];
-                        rows[id / parts].iter_mut().zip(src).for_each(|(d, s)| *d += s);
-                    }
+            for &id in c.ids {
+                let s = &mut self.slot[id as usize];
+                if *s == NOT_SEEN {
+                    *s = 0;
+                    self.ids.push(id);
                 }
             }
         }
-    });
-}
-
-/// Zeroes the rows named in `ids` (the rest of the gradient is already zero).
-pub fn clear(grad: &mut [f32], e: usize, ids: &[u32]) {
-    let parts = rayon::current_num_threads().max(1);
-    buckets(grad, e, parts).into_par_iter().enumerate().for_each(|(p, mut rows)| {
-        for &id in ids {
-            let id = id as usize;
-            if id % parts == p {
-                rows[id / parts].fill(0.0);
+        self.ids.sort_unstable();
+        for (u, &id) in self.ids.iter().enumerate() {
+            self.slot[id as usize] = u as u32;
+        }
+        let e = self.e;
+        self.rows.clear();
+        self.rows.resize(self.ids.len() * e, 0.0);
+        // part p holds columns p·cols.. of every row
+        let parts = rayon::current_num_threads().clamp(1, e);
+        let cols = e.div_ceil(parts);
+        let mut pieces: Vec<Vec<&mut [f32]>> = (0..parts).map(|_| Vec::with_capacity(self.ids.len())).collect();
+        for row in self.rows.chunks_exact_mut(e) {
+            for (p, piece) in row.chunks_mut(cols).enumerate() {
+                pieces[p].push(piece);
             }
         }
-    });
+        let (slot, width) = (&self.slot, self.width);
+        pieces.into_par_iter().enumerate().for_each(|(p, mut rows)| {
+            if rows.is_empty() {
+                return; // more parts than column blocks
+            }
+            let c0 = p * cols;
+            for c in chunks {
+                for (bi, row_ids) in c.ids.chunks_exact(t).enumerate() {
+                    for (ti, &id) in row_ids.iter().enumerate() {
+                        let piece = &mut rows[slot[id as usize] as usize];
+                        let at = (ti * c.b + bi) * width + c0;
+                        let src = &c.demb[at..at + piece.len()];
+                        piece.iter_mut().zip(src).for_each(|(d, s)| *d += s);
+                    }
+                }
+            }
+        });
+        for &id in &self.ids {
+            self.slot[id as usize] = NOT_SEEN;
+        }
+    }
+
+    /// Adds the rows into the table's dense gradient `grad` (`[V, E]`, zero at these rows:
+    /// so it holds exactly the sums).
+    pub fn scatter_into(&self, grad: &mut [f32]) {
+        table_rows_mut(grad, self.e, &self.ids)
+            .into_par_iter()
+            .zip(self.rows.par_chunks(self.e))
+            .with_min_len(PAR_ROWS)
+            .for_each(|(d, s)| d.iter_mut().zip(s).for_each(|(d, s)| *d += s));
+    }
+
+    /// Zeroes these rows of `grad` (after the step: the rest of it is already zero).
+    pub fn clear_from(&self, grad: &mut [f32]) {
+        table_rows_mut(grad, self.e, &self.ids).into_par_iter().with_min_len(PAR_ROWS).for_each(|d| d.fill(0.0));
+    }
+
+    /// The rows as a lazy optimizer step reads them, for the table at `table` in the
+    /// parameter buffer.
+    pub fn table_rows<'a>(&'a self, table: &'a Range<usize>) -> TableRows<'a> {
+        TableRows { table, width: self.e, ids: &self.ids, grads: &self.rows }
+    }
+}
+
+/// `grad[ids[b, t]] += demb[t, b]` for every chunk, into a `[V, E]` gradient that is zero at
+/// those rows: [`EmbeddingGrad`]'s sums for a caller that keeps no buffers between batches (the
+/// language model's step).
+pub fn scatter(grad: &mut [f32], e: usize, t: usize, chunks: &[ChunkGrad]) {
+    let mut sums = EmbeddingGrad::new(grad.len() / e, e, e);
+    sums.sum(t, chunks);
+    sums.scatter_into(grad);
+}
+
+/// Zeroes the rows named in `ids` (in any order, repeated or not).
+pub fn clear(grad: &mut [f32], e: usize, ids: &[u32]) {
+    let mut rows = ids.to_vec();
+    rows.sort_unstable();
+    rows.dedup();
+    table_rows_mut(grad, e, &rows).into_par_iter().with_min_len(PAR_ROWS).for_each(|d| d.fill(0.0));
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The per-occurrence scatter this module's sums replaced: `grad[ids[b, t]] += demb[t, b,
+    /// ..e]`, chunk by chunk, into a zeroed table.
+    fn scatter_each(grad: &mut [f32], e: usize, width: usize, t: usize, chunks: &[ChunkGrad]) {
+        for c in chunks {
+            for (bi, row_ids) in c.ids.chunks_exact(t).enumerate() {
+                for (ti, &id) in row_ids.iter().enumerate() {
+                    let at = (ti * c.b + bi) * width;
+                    let row = &mut grad[id as usize * e..(id as usize + 1) * e];
+                    row.iter_mut().zip(&c.demb[at..at + e]).for_each(|(d, s)| *d += s);
+                }
+            }
+        }
+    }
 
     #[test]
     fn matches_a_serial_scatter() {
@@ -76,13 +190,57 @@ mod tests {
         let demb_b: Vec<f32> = (0..t * e).map(|i| 100.0 + i as f32).collect();
         let mut grad = vec![0.0; v * e];
         let chunks = [ChunkGrad { ids: &ids_a, b: 2, demb: &demb_a }, ChunkGrad { ids: &ids_b, b: 1, demb: &demb_b }];
-        scatter(&mut grad, e, t, &chunks);
+        let mut sums = EmbeddingGrad::new(v, e, e);
+        sums.sum(t, &chunks);
+        assert_eq!(sums.ids(), &[0, 1, 4, 6], "each used row once, sorted");
+        sums.scatter_into(&mut grad);
         let mut want = vec![0.0; v * e];
         strata_nn::embedding::backward(&ids_a, 2, t, &demb_a, e, &mut want);
         strata_nn::embedding::backward(&ids_b, 1, t, &demb_b, e, &mut want);
         assert_eq!(grad, want);
-        clear(&mut grad, e, &[1, 4, 0, 6]);
+        sums.clear_from(&mut grad);
         assert!(grad.iter().all(|&g| g == 0.0));
+        scatter(&mut grad, e, t, &chunks);
+        assert_eq!(grad, want, "the one-call form");
+        clear(&mut grad, e, &[6, 1, 4, 1, 0]);
+        assert!(grad.iter().all(|&g| g == 0.0));
+    }
+
+    #[test]
+    fn sums_have_the_bits_of_the_per_occurrence_scatter_at_any_thread_count() {
+        // values whose sums round differently in another order, one id (0, padding) repeated
+        // far more than the rest, and an E that does not split evenly into column blocks
+        let (v, e, t, b) = (50, 7, 9, 6);
+        let mut rng = strata_nn::Rng::new(3);
+        let ids: Vec<u32> = (0..b * t).map(|_| if rng.below(3) > 0 { 0 } else { rng.below(v) as u32 }).collect();
+        let demb: Vec<f32> =
+            (0..t * b * e).map(|_| rng.uniform(-1.0, 1.0) * 10f32.powi(rng.below(7) as i32 - 3)).collect();
+        // two chunks of 4 and 2 texts, each with its own [T, b, E] gradient
+        let (d4, d2) = (&demb[..t * 4 * e], &demb[t * 4 * e..]);
+        let chunks =
+            [ChunkGrad { ids: &ids[..4 * t], b: 4, demb: d4 }, ChunkGrad { ids: &ids[4 * t..], b: 2, demb: d2 }];
+        let mut want = vec![0.0f32; v * e];
+        scatter_each(&mut want, e, e, t, &chunks);
+        for threads in [1, 2, 3, 8] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let mut grad = vec![0.0f32; v * e];
+            pool.install(|| {
+                let mut sums = EmbeddingGrad::new(v, e, e);
+                sums.sum(t, &chunks);
+                sums.scatter_into(&mut grad);
+            });
+            let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&grad), bits(&want), "{threads} threads");
+        }
+    }
+
+    #[test]
+    fn a_second_batch_starts_from_nothing() {
+        let (v, e, t) = (6, 2, 2);
+        let mut sums = EmbeddingGrad::new(v, e, e);
+        sums.sum(t, &[ChunkGrad { ids: &[5, 2], b: 1, demb: &[1.0, 2.0, 3.0, 4.0] }]);
+        sums.sum(t, &[ChunkGrad { ids: &[2, 3], b: 1, demb: &[5.0, 6.0, 7.0, 8.0] }]);
+        assert_eq!((sums.ids(), sums.rows()), (&[2u32, 3][..], &[5.0, 6.0, 7.0, 8.0][..]));
     }
 
     #[test]
@@ -92,7 +250,9 @@ mod tests {
         // [T, B, 2E]: each step's trained half, then the static half (which must be left out)
         let demb = [1.0, 2.0, 100.0, 200.0, 3.0, 4.0, 300.0, 400.0];
         let mut grad = vec![0.0; v * e];
-        scatter_strided(&mut grad, e, 2 * e, t, &[ChunkGrad { ids: &ids, b: 1, demb: &demb }]);
+        let mut sums = EmbeddingGrad::new(v, e, 2 * e);
+        sums.sum(t, &[ChunkGrad { ids: &ids, b: 1, demb: &demb }]);
+        sums.scatter_into(&mut grad);
         let mut want = vec![0.0; v * e];
         want[3 * e..4 * e].copy_from_slice(&[1.0, 2.0]);
         want[e..2 * e].copy_from_slice(&[3.0, 4.0]);

@@ -32,6 +32,11 @@ pub struct FitOptions {
     pub monitor: Monitor,
     /// Keras's `kernel_constraint=MaxNorm(s)` on the head (Kim's CNN: 3).
     pub max_norm: Option<f32>,
+    /// `--sparse-embedding-updates`: the optimizer updates only the embedding rows a batch used
+    /// (PyTorch's SparseAdam, TF's LazyAdam: the step count stays global, unused rows' moments
+    /// are not decayed). Off, Adam updates every row as Keras's does. Adadelta has no lazy form
+    /// and updates every row either way (the CLI refuses the pair).
+    pub sparse_embedding_updates: bool,
 }
 
 /// The validation figure early stopping watches.
@@ -66,6 +71,7 @@ impl Default for FitOptions {
             early_stopping: None,
             monitor: Monitor::ValLoss,
             max_norm: None,
+            sparse_embedding_updates: false,
         }
     }
 }

@@ -13,7 +13,7 @@
 
 mod batch;
 pub mod checkpoint;
-mod embedding_grad;
+pub mod embedding_grad;
 pub mod error;
 pub mod fit;
 pub mod history;

@@ -4,7 +4,7 @@
 //! for a stage ([`OptimizerState`]), sets its learning rate as the schedule asks, and takes and
 //! restores the state a checkpoint keeps ([`OptimizerSnapshot`]).
 
-use strata_nn::optim::{sgd_step, Adadelta, Adam, ParamRange};
+use strata_nn::optim::{sgd_step_lazy, Adadelta, Adam, ParamRange, TableRows};
 
 use crate::error::ResumeError;
 
@@ -50,12 +50,26 @@ impl OptimizerState {
         }
     }
 
-    pub(crate) fn step(&mut self, params: &mut [f32], grads: &[f32], groups: &[ParamRange]) {
+    /// One step over `groups`. With `rows` (only where [`OptimizerState::updates_rows_lazily`]),
+    /// the group of `rows`' table is updated at those rows alone and its part of `grads` is
+    /// not read.
+    pub(crate) fn step(&mut self, params: &mut [f32], grads: &[f32], groups: &[ParamRange], rows: Option<TableRows>) {
         match self {
-            OptimizerState::Adam(a) => a.step(params, grads, groups),
-            OptimizerState::Sgd { lr } => sgd_step(params, grads, groups, *lr),
-            OptimizerState::Adadelta(a) => a.step(params, grads, groups),
+            OptimizerState::Adam(a) => a.step_lazy(params, grads, groups, rows),
+            OptimizerState::Sgd { lr } => sgd_step_lazy(params, grads, groups, *lr, rows),
+            OptimizerState::Adadelta(a) => {
+                assert!(rows.is_none(), "Adadelta has no lazy form: give it the dense gradient");
+                a.step(params, grads, groups)
+            }
         }
+    }
+
+    /// Whether this optimizer has a lazy form that updates only a table's used rows
+    /// (`--sparse-embedding-updates`): Adam (PyTorch's SparseAdam, TF's LazyAdam) and SGD (whose
+    /// dense step moves no row without gradient anyway). Adadelta has none: it decays every
+    /// row's running averages, and no reference implementation skips them.
+    pub fn updates_rows_lazily(&self) -> bool {
+        !matches!(self, OptimizerState::Adadelta(_))
     }
 
     pub fn name(&self) -> &'static str {
@@ -130,7 +144,7 @@ mod tests {
     #[test]
     fn a_snapshot_restores_only_into_its_own_optimizer() {
         let mut adam = OptimizerState::new(OptimizerKind::Adam { lr: 0.1 }, 2);
-        adam.step(&mut [1.0, 2.0], &[0.5, -0.5], &[ParamRange { range: 0..2, lr_mult: 1.0 }]);
+        adam.step(&mut [1.0, 2.0], &[0.5, -0.5], &[ParamRange { range: 0..2, lr_mult: 1.0 }], None);
         let snap = adam.snapshot().unwrap();
         let mut fresh = OptimizerState::new(OptimizerKind::Adam { lr: 0.1 }, 2);
         fresh.restore(snap.clone()).unwrap();

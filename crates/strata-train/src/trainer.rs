@@ -102,6 +102,7 @@ impl<'a> Run<'a> {
         let mut stepper = BatchStepper::new(model);
         stepper.dropout_seed = seed ^ 0x64726f70; // "drop"
         stepper.max_norm = input.opts.max_norm;
+        stepper.sparse_embedding = input.opts.sparse_embedding_updates;
         let checkpoint_every = progress.checkpoint_every();
         Run {
             model,

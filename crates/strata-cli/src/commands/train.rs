@@ -54,6 +54,9 @@ struct RunRecord {
     /// `--multichannel` (written only when set, so single-channel runs read as before)
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     multichannel: bool,
+    /// `--sparse-embedding-updates` (written only when set: Keras's Adam updates every row)
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    sparse_embedding_updates: bool,
     /// padding: a network's only (the linear model reads every word)
     maxlen: Option<usize>,
     num_words: usize,
@@ -314,6 +317,7 @@ pub fn run(a: TrainCmd) -> Result<()> {
         max_norm: s.fit.max_norm,
         embedding_init: s.model.embedding_init,
         multichannel: s.model.multichannel,
+        sparse_embedding_updates: s.fit.sparse_embedding_updates,
         maxlen: network.then_some(s.text.pad.maxlen),
         num_words: s.text.tokenizer.num_words.unwrap_or_default(),
         oov_token: s.text.tokenizer.oov_token.clone().unwrap_or_default(),
