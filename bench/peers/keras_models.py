@@ -8,7 +8,8 @@ Usage: PY keras_models.py --model e2e|stacked|gru|bilstm|kim-cnn|han [--n 8192] 
 tf-keras 2.x (TF_USE_LEGACY_KERAS=1), the Keras the seed was written for. Training: model.fit
 shuffled, Adam at the recipe's rate, binary cross-entropy on one sigmoid; samples/s over the
 epochs after the first (tracing). Inference: model.predict at --infer-batch over the training
-set, and model(x, training=False) one text at a time over --infer1 texts (what a server does).
+set, and model(x, training=False) one text at a time over --infer1 texts, traced once with
+tf.function as a served SavedModel is.
 """
 import argparse
 import json
