@@ -16,6 +16,7 @@ from collections import defaultdict
 MODELS = ("e2e", "stacked", "gru", "bilstm", "kim-cnn", "han")
 PEERS = ("strata", "torch", "keras-legacy")
 RECIPE_FIELDS = ("vocab", "embedding_dim", "maxlen", "sentences", "batch", "lr", "units")
+BUSY_CORES = 0.25  # other processes' CPU during a peer's training beyond which its figures are noise
 BARS = {"train_torch": 2.0, "train_keras": 4.0, "infer_torch": 1.5, "memory_torch": 1 / 8}
 
 
@@ -79,7 +80,7 @@ def main(path):
         s, p = med("strata", model, key), med(peer, model, key)
         return s / p if s and p else None
 
-    def fmt(x, bar, above=True):
+    def fmt(x, bar, above):
         if x is None:
             return f"{'-':>6}  "
         ok = x >= bar if above else x <= bar
@@ -99,9 +100,9 @@ def main(path):
         checks = [(tt, BARS["train_torch"], True), (tk, BARS["train_keras"], True), (i256, BARS["infer_torch"], True),
                   (i1, BARS["infer_torch"], True), (mem, BARS["memory_torch"], False)]
         meets = all(x is not None and (x >= b if up else x <= b) for x, b, up in checks)
-        print(f"{model:<8} {med('strata', model, 'train_samples_per_s'):>8.0f} {fmt(tt, 2.0)} {fmt(tk, 4.0)} "
-              f"{fmt(i256, 1.5):>13} {fmt(i1, 1.5):>11} {(f'{ik:.2f}' if ik else '-'):>13} "
-              f"{med('strata', model, 'ru_maxrss_mb'):>6.0f} {fmt(mem, 1 / 8, above=False)}  {'yes' if meets else 'no'}")
+        print(f"{model:<8} {med('strata', model, 'train_samples_per_s'):>8.0f} {fmt(*checks[0])} {fmt(*checks[1])} "
+              f"{fmt(*checks[2]):>13} {fmt(*checks[3]):>11} {(f'{ik:.2f}' if ik else '-'):>13} "
+              f"{med('strata', model, 'ru_maxrss_mb'):>6.0f} {fmt(*checks[4])}  {'yes' if meets else 'no'}")
 
     mismatches = []
     for model in MODELS:
@@ -113,6 +114,12 @@ def main(path):
                     mismatches.append(f"{model} {peer}: {', '.join(f'{f} {r.get(f)} vs {s[0].get(f)}' for f in diff)}")
     if mismatches:
         print("\nRECIPE MISMATCH (these rows do not compare like with like):\n  " + "\n  ".join(sorted(set(mismatches))))
+
+    busy = sorted({f"{model} {peer} {med(peer, model, 'train_other_procs_cores'):.1f}"
+                   for (peer, model) in runs if (med(peer, model, "train_other_procs_cores") or 0) > BUSY_CORES})
+    if busy:
+        print(f"\nBUSY MACHINE: other processes used more than {BUSY_CORES} core while these peers trained "
+              "(median cores), so their figures and the ratios are not this machine's:\n  " + ", ".join(busy))
 
     seed = runs.get(("strata", "e2e"))
     if seed:

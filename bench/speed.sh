@@ -15,6 +15,9 @@
 # costs are per batch), so the README's earlier 8192-text figures stay comparable.
 # Override: N_E2E=8192 ... (N_<MODEL> with - as _), EPOCHS=3, MODELS="e2e gru", INFER1=300.
 #
+# Run it on a quiet machine: PyTorch's OpenMP threads spin-wait, so when other processes take a
+# core its training collapses (×20 slower seen on a shared 2-core machine); the peers record the
+# CPU other processes used meanwhile and ratios.py names every row where that passed 0.25 core.
 # SPEED_LOCK=FILE: hold `flock FILE` for each model's round (the three runs of one model), so
 # that timed runs of other people on a shared machine do not overlap ours.
 # If crates/strata-nn/examples/fma_peak.rs exists, its FMA-peak probe runs once per round and
@@ -29,7 +32,7 @@ rounds=${1:-1}
 epochs=${EPOCHS:-3}
 infer1=${INFER1:-300}
 models=${MODELS:-e2e stacked gru bilstm kim-cnn han}
-declare -A default_n=([e2e]=4096 [stacked]=2048 [gru]=4096 [bilstm]=2048 [kim-cnn]=4096 [han]=512)
+declare -A default_n=([e2e]=4096 [stacked]=4096 [gru]=4096 [bilstm]=2048 [kim-cnn]=4096 [han]=1536)
 py=$(bash "$peers/setup.sh" 2>/dev/null | tail -n 1)
 target=${CARGO_TARGET_DIR:-$here/target}
 work=$(mktemp -d)

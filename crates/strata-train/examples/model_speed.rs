@@ -36,7 +36,8 @@ fn read(path: &str, vocab: usize, t: usize) -> Result<Rows, String> {
     for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
         let at = |problem: String| format!("{path}:{}: {problem} (hint: {hint})", i + 1);
         let line = line.map_err(|e| at(e.to_string()))?;
-        let mut fields = line.split_whitespace().map(|v| v.parse::<usize>().map_err(|_| at(format!("'{v}' is not an id"))));
+        let mut fields =
+            line.split_whitespace().map(|v| v.parse::<usize>().map_err(|_| at(format!("'{v}' is not an id"))));
         let label = fields.next().ok_or_else(|| at("empty line".into()))??;
         let before = rows.ids.len();
         for id in fields {
@@ -53,6 +54,9 @@ fn read(path: &str, vocab: usize, t: usize) -> Result<Rows, String> {
             return Err(at(format!("label {label}: the benchmark's data has two classes, 0 and 1")));
         }
         rows.labels.push(label);
+    }
+    if rows.labels.is_empty() {
+        return Err(format!("{path}: no texts (hint: {hint})"));
     }
     Ok(rows)
 }
@@ -123,6 +127,7 @@ fn run(args: &[String]) -> Result<serde_json::Value, String> {
     let history = fit(&mut model, &data, None, &opts, &mut walls);
     let n = train.labels.len();
     let steady = if walls.0.len() > 1 { &walls.0[1..] } else { &walls.0[..] };
+    let train_peak = peak_rss_mb(); // before inference's own buffers
 
     predict_logits(&model, &train.ids[..n.min(512) * t], t); // warm-up
     let t0 = Instant::now();
@@ -150,6 +155,7 @@ fn run(args: &[String]) -> Result<serde_json::Value, String> {
         "final_train_loss": round(last.loss, 4),
         "heldout_acc": round(held.accuracy, 4),
         "ru_maxrss_mb": round(peak_rss_mb(), 1),
+        "train_maxrss_mb": round(train_peak, 1),
     }))
 }
 
