@@ -9,7 +9,7 @@
 //! a han row is its S·W ids, sentence-major, as strata's encoder lays them out).
 //!
 //! Usage: model_speed TRAIN_FILE HELDOUT_FILE [--model NAME] [--epochs 3] [--threads 2]
-//!        [--infer1 300]
+//!        [--infer1 300] [--sparse-embedding-updates]
 
 use std::io::BufRead;
 use std::process::ExitCode;
@@ -119,9 +119,8 @@ fn run(args: &[String]) -> Result<serde_json::Value, String> {
         optimizer: OptimizerKind::Adam { lr: recipe.adam_lr },
         seed: 0,
         shuffle: true,
-        early_stopping: None,
-        monitor: Default::default(),
-        max_norm: None,
+        sparse_embedding_updates: args.iter().any(|a| a == "--sparse-embedding-updates"),
+        ..FitOptions::default()
     };
     let mut walls = Walls(Vec::new());
     let history = fit(&mut model, &data, None, &opts, &mut walls);
