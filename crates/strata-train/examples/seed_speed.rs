@@ -71,6 +71,7 @@ fn main() {
         early_stopping: None,
         monitor: Default::default(),
         max_norm: None,
+        bucket_by_length: false,
     };
     let mut walls = Walls(Vec::new());
     let history = fit(&mut model, &train, None, &opts, &mut walls);

@@ -1,7 +1,9 @@
 //! One mini-batch: the batch's rows split into one chunk per core, forward and backward per
 //! chunk in parallel, chunk gradients summed in chunk order (so the sum, and everything after
 //! it, depends only on the seed and the thread count), then the optimizer step over the
-//! stage's trainable groups.
+//! stage's trainable groups. With `trim` set (`--bucket-by-length`, or a model that masks
+//! padding), the gathered batch is first cut to the columns that hold a real token
+//! (`strata_model::step_window`).
 
 use std::ops::Range;
 
@@ -10,12 +12,14 @@ use strata_nn::optim::{max_norm, ParamRange};
 use strata_nn::Rng;
 
 use crate::embedding_grad::{self, ChunkGrad};
+use crate::fit::PaddingShare;
 use crate::optimizer::OptimizerState;
 use crate::schedule::Stage;
 use strata_model::infer::{chunk_ranges, Dataset};
 use strata_model::model::Model;
 use strata_model::network::{self, ChunkStats, Plan, Workspace};
 use strata_model::plan::Group;
+use strata_model::step_window;
 
 /// Parameter ranges of a stage's trainable groups, each with its learning-rate multiplier.
 pub fn stage_groups(model: &Model, stage: &Stage) -> Vec<ParamRange> {
@@ -33,12 +37,18 @@ pub struct BatchStepper {
     pub spaces: Vec<Workspace>,
     grads: Vec<f32>,
     batch_ids: Vec<u32>,
+    /// scratch: the batch cut to its real tokens
+    cut_ids: Vec<u32>,
     batch_labels: Vec<usize>,
     /// Seed of dropout's streams, and the global step (set by the loop before each step).
     pub dropout_seed: u64,
     pub step_index: u64,
     /// Keras's `MaxNorm` on the head's kernel after each step, if set.
     pub max_norm: Option<f32>,
+    /// Cut each batch to the columns that hold a real token.
+    pub trim: bool,
+    /// The token steps of every batch stepped so far.
+    pub steps: PaddingShare,
 }
 
 impl BatchStepper {
@@ -48,10 +58,13 @@ impl BatchStepper {
             spaces: (0..threads).map(|_| Workspace::default()).collect(),
             grads: vec![0.0; model.params.len()],
             batch_ids: Vec::new(),
+            cut_ids: Vec::new(),
             batch_labels: Vec::new(),
             dropout_seed: 0,
             step_index: 0,
             max_norm: None,
+            trim: false,
+            steps: PaddingShare::default(),
         }
     }
 
@@ -67,11 +80,18 @@ impl BatchStepper {
     ) -> ChunkStats {
         self.batch_ids.clear();
         self.batch_labels.clear();
-        let t = data.t;
+        let mut t = data.t;
         for &i in batch {
             self.batch_ids.extend_from_slice(&data.ids[i * t..(i + 1) * t]);
             self.batch_labels.push(data.labels[i]);
         }
+        let uncut = self.batch_ids.len() as u64;
+        if self.trim {
+            t = step_window::cut(&model.config, &self.batch_ids, t, &mut self.cut_ids);
+            std::mem::swap(&mut self.batch_ids, &mut self.cut_ids);
+        }
+        let real = self.batch_ids.iter().filter(|&&id| id != 0).count() as u64;
+        self.steps.add(&PaddingShare { real, computed: self.batch_ids.len() as u64, uncut });
         let chunks = chunk_ranges(batch.len(), self.spaces.len());
         let stats = self.chunk_gradients(model, t, plan, &chunks);
         let emb_trains = plan.trainable[Group::Embedding];

@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 mod batch;
+mod bucket;
 pub mod checkpoint;
 mod embedding_grad;
 pub mod error;
