@@ -115,6 +115,7 @@ impl TrainArgs {
             );
         }
         model.multichannel = self.multichannel;
+        model.mask_padding = self.mask_padding;
         // sizes that would overflow or abort an allocation, before any data is read
         strata_model::limits::check_training(&model.config(num_words, 2), maxlen, batch_size)?;
         let adam_lr = (self.optimizer == choices::Optimizer::Adam).then_some(recipe.adam_lr);
@@ -143,6 +144,7 @@ impl TrainArgs {
                     }
                     other => other,
                 },
+                bucket_by_length: self.bucket_by_length,
             },
             validation_split,
             probes: if self.no_probes { Probes::Off } else { Probes::EveryStage },
@@ -286,13 +288,17 @@ impl TrainArgs {
             (self.aux_weight != crate::args_train::DEFAULT_AUX_WEIGHT, "--aux-weight"),
             (self.text.oov_token != "<OOV>", "--oov-token"),
             (self.multichannel, "--multichannel"),
+            (self.mask_padding, "--mask-padding"),
+            (self.bucket_by_length, "--bucket-by-length"),
         ];
         if let Some((_, flag)) = network_only.iter().chain(&more).find(|(given, _)| *given) {
             let hint = match *flag {
                 "--num-words" => "the linear model keeps every word seen --min-count times",
                 "--embedding-dim" => "the linear model's vectors are --dim long",
                 "--monitor" => "the linear model has no early stopping to watch anything",
-                "--padding" | "--truncating" => "the linear model reads every word: nothing is padded or cut",
+                "--padding" | "--truncating" | "--mask-padding" | "--bucket-by-length" => {
+                    "the linear model reads every word: nothing is padded or cut"
+                }
                 "--oov-token" => "the linear model leaves out words it has no row for",
                 _ => "leave it out, or choose a network with --model",
             };
@@ -384,6 +390,21 @@ impl TrainArgs {
         }
         Ok(())
     }
+}
+
+/// The note `--mask-padding` gets on a model with no recurrent layer (kim-cnn): pooling and
+/// attention skip padding already, so it changes nothing (a convolution's batches are not cut
+/// for it either: `step_window::cut_is_exact`). `None` when
+/// the flag is off or a recurrent layer reads it.
+pub fn mask_padding_note(s: &TrainSettings) -> Option<String> {
+    let m = &s.model;
+    let recurrent = m.layers.iter().any(|l| l.layer().skips_padding_when_masked());
+    (m.mask_padding && s.linear.is_none() && !recurrent).then(|| {
+        format!(
+            "--mask-padding changes nothing in {}'s layers: it has no recurrent layer, and pooling and attention skip padding already",
+            m.architecture
+        )
+    })
 }
 
 /// Most worker threads `--threads` takes: far more than any machine's cores, few enough that

@@ -97,7 +97,8 @@ fn map_rows_with(
         }
         return out;
     }
-    let widths: Vec<usize> = ids.chunks_exact(t.max(1)).map(|row| step_window::real_width(&model.config, row)).collect();
+    let widths: Vec<usize> =
+        ids.chunks_exact(t.max(1)).map(|row| step_window::real_width(&model.config, row)).collect();
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by_key(|&i| widths[i]);
     // texts without a token come first, in batches of their own and uncut: a layer's fallback
@@ -311,7 +312,8 @@ mod tests {
                 // the shortest batch is cut well short of `t`: the test is of a real cut
                 let mut order: Vec<usize> = (0..n).collect();
                 order.sort_by_key(|&i| step_window::real_width(&model.config, &ids[i * t..(i + 1) * t]));
-                let first: Vec<u32> = order[..INFER_BATCH].iter().flat_map(|&i| ids[i * t..(i + 1) * t].to_vec()).collect();
+                let first: Vec<u32> =
+                    order[..INFER_BATCH].iter().flat_map(|&i| ids[i * t..(i + 1) * t].to_vec()).collect();
                 assert!(step_window::window(&model.config, &first, t).len() < t / 2);
                 let cut = map_rows_with(&model, &ids, t, &plan, k, take, true);
                 (cut, map_rows_with(&model, &ids, t, &plan, k, take, false))

@@ -116,10 +116,7 @@ mod tests {
 
     #[test]
     fn a_convolution_keeps_its_widest_kernel() {
-        let conv = ModelConfig {
-            layers: vec![Conv1dConfig { widths: vec![3, 4], filters: 2 }.into()],
-            ..seed()
-        };
+        let conv = ModelConfig { layers: vec![Conv1dConfig { widths: vec![3, 4], filters: 2 }.into()], ..seed() };
         assert_eq!(min_steps(&conv), 4);
         // one real token at the end (pre-padding): widened to the left
         assert_eq!(window(&conv, &[0, 0, 0, 0, 0, 9], 6), 2..6);

@@ -12,8 +12,8 @@ use std::ops::ControlFlow;
 use std::time::Instant;
 
 use strata_model::infer::{evaluate_plan, Dataset, Evaluation};
-use strata_model::step_window::{cut_is_exact, real_width};
 use strata_model::model::Model;
+use strata_model::step_window::{cut_is_exact, real_width};
 use strata_nn::optim::ParamRange;
 use strata_nn::Rng;
 

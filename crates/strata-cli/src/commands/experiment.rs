@@ -183,6 +183,8 @@ fn run_config(a: &ExperimentCmd, s: &TrainSettings, data: &Data, date: SystemTim
                 count: data.y[..data.n_train].iter().filter(|&&v| v == c).count(),
             })
             .collect(),
+        mask_padding: s.model.mask_padding,
+        bucket_by_length: s.fit.bucket_by_length,
     }
 }
 

@@ -13,7 +13,7 @@ use strata_model::atomic::claim_dir;
 use strata_model::folder::write_atomic;
 use strata_model::owned::{check_replaceable, remove_owned_dir, Claimed, Owned};
 use strata_train::checkpoint;
-use strata_train::fit::{Monitor, TrainState};
+use strata_train::fit::{Monitor, PaddingShare, TrainState};
 use strata_train::history::{history_csv, timings_csv};
 use strata_train::{EpochRecord, Progress};
 use strata_workflow::pipeline::{holdout, label_indices, train_from, TrainData, TrainSettings};
@@ -54,6 +54,11 @@ struct RunRecord {
     /// `--multichannel` (written only when set, so single-channel runs read as before)
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     multichannel: bool,
+    /// `--mask-padding` and `--bucket-by-length` (written only when set)
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    mask_padding: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    bucket_by_length: bool,
     /// padding: a network's only (the linear model reads every word)
     maxlen: Option<usize>,
     num_words: usize,
@@ -88,6 +93,8 @@ struct Checkpointing {
     dir: PathBuf,
     every: usize,
     failed: Option<strata_data::DataError>,
+    /// The training batches' share of real tokens, when they were cut
+    padding: Option<PaddingShare>,
 }
 
 impl Progress for Checkpointing {
@@ -102,6 +109,9 @@ impl Progress for Checkpointing {
     }
     fn checkpoint_every(&self) -> usize {
         self.every
+    }
+    fn on_padding(&mut self, share: &PaddingShare) {
+        self.padding = Some(*share);
     }
     fn on_checkpoint(&mut self, state: &TrainState) -> ControlFlow<()> {
         match checkpoint::save(&self.dir, state) {
@@ -260,7 +270,11 @@ pub fn run(a: TrainCmd) -> Result<()> {
         anyhow::bail!("--checkpoint-every must be at least 1 (hint: 1 writes one after every epoch)");
     }
     let resume = prepare(&a, &out, every)?;
-    let mut progress = Checkpointing { inner: EpochPrinter::new(), dir: out.clone(), every, failed: None };
+    if let Some(note) = crate::settings::mask_padding_note(&s) {
+        crate::progress::note(note);
+    }
+    let mut progress =
+        Checkpointing { inner: EpochPrinter::new(), dir: out.clone(), every, failed: None, padding: None };
     let input = TrainData { examples: &examples, labels: &labels, y: &y, train_idx: &train_idx, val_idx: &val_idx };
     let trained = train_from(input, &s, &mut progress, resume).map_err(|e| match e {
         WorkflowError::Resume(m) => {
@@ -280,6 +294,9 @@ pub fn run(a: TrainCmd) -> Result<()> {
         crate::progress::note(format_args!(
             "Early stopping: stage {stage} stopped after epoch {epoch}; restored the weights of epoch {best} ({figure})"
         ));
+    }
+    if let Some(share) = progress.padding.filter(|_| s.model.mask_padding || s.fit.bucket_by_length) {
+        crate::progress::note(share.line());
     }
     let linear = s.linear.as_ref();
     if let (Some(why), Some(l)) = (&trained.diverged, linear) {
@@ -314,6 +331,8 @@ pub fn run(a: TrainCmd) -> Result<()> {
         max_norm: s.fit.max_norm,
         embedding_init: s.model.embedding_init,
         multichannel: s.model.multichannel,
+        mask_padding: s.model.mask_padding,
+        bucket_by_length: s.fit.bucket_by_length,
         maxlen: network.then_some(s.text.pad.maxlen),
         num_words: s.text.tokenizer.num_words.unwrap_or_default(),
         oov_token: s.text.tokenizer.oov_token.clone().unwrap_or_default(),
@@ -344,6 +363,11 @@ pub fn run(a: TrainCmd) -> Result<()> {
         "epochs": trained.history.len(),
         "model": out.join("model"),
     });
+    let mut metrics = metrics;
+    if let Some(p) = progress.padding.filter(|_| s.model.mask_padding || s.fit.bucket_by_length) {
+        // the training batches' token steps: real, computed (cut), and uncut (maxlen)
+        metrics["padding_steps"] = serde_json::json!({ "real": p.real, "computed": p.computed, "uncut": p.uncut });
+    }
     write_atomic(&out.join("metrics.json"), serde_json::to_string_pretty(&metrics)?.as_bytes())?;
     if !trained.probes.is_empty() {
         write_atomic(&out.join("probes.json"), serde_json::to_string_pretty(&trained.probes)?.as_bytes())?;
