@@ -392,19 +392,31 @@ impl TrainArgs {
     }
 }
 
-/// The note `--mask-padding` gets on a model with no recurrent layer (kim-cnn): pooling and
-/// attention skip padding already, so it changes nothing (a convolution's batches are not cut
-/// for it either: `step_window::cut_is_exact`). `None` when
-/// the flag is off or a recurrent layer reads it.
-pub fn mask_padding_note(s: &TrainSettings) -> Option<String> {
+/// Notes on what the padding flags do to this model, said once before training:
+/// `--mask-padding` on a model with no recurrent layer (kim-cnn) changes nothing, as pooling and
+/// attention skip padding already (a convolution's batches are not cut for it either:
+/// `step_window::cut_is_exact`); `--bucket-by-length` alone trains recurrent layers on batches
+/// cut to their texts, while prediction reads every padded step.
+pub fn padding_notes(s: &TrainSettings) -> Vec<String> {
     let m = &s.model;
     let recurrent = m.layers.iter().any(|l| l.layer().skips_padding_when_masked());
-    (m.mask_padding && s.linear.is_none() && !recurrent).then(|| {
-        format!(
+    let mut notes = Vec::new();
+    if s.linear.is_some() {
+        return notes;
+    }
+    if m.mask_padding && !recurrent {
+        notes.push(format!(
             "--mask-padding changes nothing in {}'s layers: it has no recurrent layer, and pooling and attention skip padding already",
             m.architecture
-        )
-    })
+        ));
+    }
+    if s.fit.bucket_by_length && !m.mask_padding && recurrent {
+        notes.push(
+            "--bucket-by-length without --mask-padding: the recurrent layers train on batches cut to their texts but read every padded step when the model predicts; add --mask-padding to skip padding in both"
+                .to_string(),
+        );
+    }
+    notes
 }
 
 /// Most worker threads `--threads` takes: far more than any machine's cores, few enough that

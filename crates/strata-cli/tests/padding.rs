@@ -166,6 +166,22 @@ fn a_model_without_recurrent_layers_says_masking_changes_nothing() {
     assert!(!stderr(&o).contains("changes nothing"), "{}", stderr(&o));
 }
 
+#[test]
+fn bucketing_a_recurrent_model_without_masking_says_what_prediction_reads() {
+    // MR, 1 epoch, 10 folds: 66.9% bucketed alone against 75.9% plain and 75.5% with both
+    // flags — the LSTM trained on cut batches predicts over every padded step
+    let c = case();
+    let o = run(&c, &with(&["train", "--data", "data.tsv", "--out", "b"], &["--bucket-by-length"]));
+    assert_ok(&o);
+    assert!(stderr(&o).contains("--bucket-by-length without --mask-padding"), "{}", stderr(&o));
+    let o =
+        run(&c, &with(&["train", "--data", "data.tsv", "--out", "both"], &["--bucket-by-length", "--mask-padding"]));
+    assert!(!stderr(&o).contains("without --mask-padding"), "{}", stderr(&o));
+    let o =
+        run(&c, &with(&["train", "--data", "data.tsv", "--out", "cnn"], &["--bucket-by-length", "--model", "kim-cnn"]));
+    assert!(!stderr(&o).contains("without --mask-padding"), "{}", stderr(&o));
+}
+
 /// Trains `extra`'s model with `--mask-padding` and predicts "great movie" alone and beside
 /// long texts (one inference batch of mixed lengths); returns both outputs.
 fn alone_and_among_long_texts(c: &Case, out: &str, extra: &[&str]) -> (String, String) {
@@ -215,7 +231,10 @@ fn experiment_and_tune_take_both_flags_and_record_them() {
     let o = run(&c, &with(&exp, &["--baseline", "none", "--mask-padding", "--bucket-by-length"]));
     assert_ok(&o);
     let results: serde_json::Value = serde_json::from_str(&c.read("exp/results.json")).unwrap();
-    assert_eq!((&results["config"]["mask_padding"], &results["config"]["bucket_by_length"]), (&true.into(), &true.into()));
+    assert_eq!(
+        (&results["config"]["mask_padding"], &results["config"]["bucket_by_length"]),
+        (&true.into(), &true.into())
+    );
     assert!(c.read("exp/report.md").contains("Padding: masked (--mask-padding)"));
     assert!(c.read("exp/report/index.html").contains("<p id=\"padding\">"));
     let tune = ["tune", "--data", "data.tsv", "--out", "tuned", "--budget", "30", "--max-trials", "1"];

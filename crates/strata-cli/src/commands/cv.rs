@@ -95,9 +95,7 @@ pub fn run(a: CvCmd) -> Result<()> {
         write_results(out, Some(&a.data), folds_tsv(&examples, &splits).as_bytes())?;
     }
     let fold = Cell::new(1);
-    if let Some(note) = crate::settings::mask_padding_note(&s) {
-        crate::progress::note(note);
-    }
+    crate::settings::padding_notes(&s).into_iter().for_each(crate::progress::note);
     let mut printer = FoldPrinter { inner: EpochPrinter::new(), fold: &fold, folds: a.folds, padding: None };
     let json = a.json;
     let mut on_fold = |r: &strata_workflow::pipeline::FoldResult| {

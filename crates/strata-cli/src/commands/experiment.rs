@@ -247,6 +247,7 @@ pub fn run_cmd(a: ExperimentCmd) -> Result<()> {
     let schedules = with_scratch_twins(schedules);
     // the configuration recorded is the schedules' (the baseline runs its own epochs and rate)
     let config_settings = schedules.first().map(|(_, s)| s.clone());
+    config_settings.iter().flat_map(crate::settings::padding_notes).for_each(crate::progress::note);
     // the baseline first, on the same splits and seeds as every schedule
     let schedules = match baseline {
         Some(config) => with_baseline(schedules, config),

@@ -270,9 +270,7 @@ pub fn run(a: TrainCmd) -> Result<()> {
         anyhow::bail!("--checkpoint-every must be at least 1 (hint: 1 writes one after every epoch)");
     }
     let resume = prepare(&a, &out, every)?;
-    if let Some(note) = crate::settings::mask_padding_note(&s) {
-        crate::progress::note(note);
-    }
+    crate::settings::padding_notes(&s).into_iter().for_each(crate::progress::note);
     let mut progress =
         Checkpointing { inner: EpochPrinter::new(), dir: out.clone(), every, failed: None, padding: None };
     let input = TrainData { examples: &examples, labels: &labels, y: &y, train_idx: &train_idx, val_idx: &val_idx };
