@@ -61,7 +61,7 @@ fn run(c: &Case, args: &[String]) -> std::process::Output {
 /// The `padding:` note's two shares, in percent.
 fn shares(err: &str) -> (f64, f64) {
     let line = err.lines().find(|l| l.contains("padding: ")).unwrap_or_else(|| panic!("no padding note: {err}"));
-    let pcts: Vec<f64> = line.split('%').filter_map(|p| p.rsplit(|ch: char| ch == ' ').next()?.parse().ok()).collect();
+    let pcts: Vec<f64> = line.split('%').filter_map(|p| p.rsplit(' ').next()?.parse().ok()).collect();
     assert_eq!(pcts.len(), 2, "{line}");
     assert!(line.contains("of the computed steps were real tokens") && line.contains("without bucketing"), "{line}");
     (pcts[0], pcts[1])

@@ -192,7 +192,8 @@ impl<'a> Run<'a> {
                 Err(Stop::Halted) => break,
             }
         }
-        if self.stepper.trim {
+        // (a run resumed after its last epoch stepped no batch: nothing to tell)
+        if self.stepper.trim && self.stepper.steps.uncut > 0 {
             self.progress.on_padding(&self.stepper.steps);
         }
         self.fitted

@@ -123,7 +123,7 @@ pub fn run(a: CvCmd) -> Result<()> {
         &mut printer,
         &mut on_fold,
     )?;
-    if let Some(share) = printer.padding.filter(|_| s.model.mask_padding || s.fit.bucket_by_length) {
+    if let Some(share) = printer.padding {
         crate::progress::note(share.line());
     }
     // the padding flags, named where they were given (runs without them print as before)
@@ -136,7 +136,7 @@ pub fn run(a: CvCmd) -> Result<()> {
         for flag in &flags {
             json[flag.trim_start_matches("--").replace('-', "_")] = true.into();
         }
-        if let Some(p) = printer.padding.filter(|_| !flags.is_empty()) {
+        if let Some(p) = printer.padding {
             json["padding_steps"] = serde_json::json!({ "real": p.real, "computed": p.computed, "uncut": p.uncut });
         }
         println!("{json}");

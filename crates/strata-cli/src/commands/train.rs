@@ -293,7 +293,7 @@ pub fn run(a: TrainCmd) -> Result<()> {
             "Early stopping: stage {stage} stopped after epoch {epoch}; restored the weights of epoch {best} ({figure})"
         ));
     }
-    if let Some(share) = progress.padding.filter(|_| s.model.mask_padding || s.fit.bucket_by_length) {
+    if let Some(share) = progress.padding {
         crate::progress::note(share.line());
     }
     let linear = s.linear.as_ref();
@@ -351,7 +351,7 @@ pub fn run(a: TrainCmd) -> Result<()> {
         write_atomic(&out.join("lm_history.csv"), csv.as_bytes())?;
     }
     write_atomic(&out.join("run.toml"), toml::to_string(&record)?.as_bytes())?;
-    let metrics = serde_json::json!({
+    let mut metrics = serde_json::json!({
         "train_loss": trained.history.last().map(|r| r.loss),
         "train_accuracy": trained.history.last().map(|r| r.accuracy),
         "val_loss": trained.validation.map(|v| v.loss),
@@ -361,8 +361,7 @@ pub fn run(a: TrainCmd) -> Result<()> {
         "epochs": trained.history.len(),
         "model": out.join("model"),
     });
-    let mut metrics = metrics;
-    if let Some(p) = progress.padding.filter(|_| s.model.mask_padding || s.fit.bucket_by_length) {
+    if let Some(p) = progress.padding {
         // the training batches' token steps: real, computed (cut), and uncut (maxlen)
         metrics["padding_steps"] = serde_json::json!({ "real": p.real, "computed": p.computed, "uncut": p.uncut });
     }
