@@ -12,7 +12,6 @@ use strata_nn::optim::{max_norm, ParamRange};
 use strata_nn::Rng;
 
 use crate::embedding_grad::{self, ChunkGrad};
-use crate::fit::PaddingShare;
 use crate::optimizer::OptimizerState;
 use crate::schedule::Stage;
 use strata_model::infer::{chunk_ranges, Dataset};
@@ -20,6 +19,24 @@ use strata_model::model::Model;
 use strata_model::network::{self, ChunkStats, Plan, Workspace};
 use strata_model::plan::Group;
 use strata_model::step_window;
+
+/// Token steps of the training batches: real tokens, the steps computed, and the steps a batch
+/// of full length (`maxlen`, uncut) would have computed. Summed over a run (from its resume,
+/// if resumed); `add` sums runs (cv's folds).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PaddingShare {
+    pub real: u64,
+    pub computed: u64,
+    pub uncut: u64,
+}
+
+impl PaddingShare {
+    pub fn add(&mut self, other: &PaddingShare) {
+        self.real += other.real;
+        self.computed += other.computed;
+        self.uncut += other.uncut;
+    }
+}
 
 /// Parameter ranges of a stage's trainable groups, each with its learning-rate multiplier.
 pub fn stage_groups(model: &Model, stage: &Stage) -> Vec<ParamRange> {

@@ -10,7 +10,7 @@
 //! numbers, bit for bit. Each stage starts a fresh optimizer (as recompiling a Keras model
 //! between stages does), and backward stops at the stage's lowest trainable layer.
 
-pub use crate::batch::{stage_groups, BatchStepper};
+pub use crate::batch::{stage_groups, BatchStepper, PaddingShare};
 pub use crate::optimizer::{OptimizerKind, OptimizerSnapshot, OptimizerState};
 use crate::schedule::Schedule;
 pub use strata_model::infer::Dataset;
@@ -120,40 +120,6 @@ pub trait Progress {
     /// with the weights as they are — a caller's own limit, such as `strata tune`'s budget.
     fn after_epoch(&mut self) -> std::ops::ControlFlow<()> {
         std::ops::ControlFlow::Continue(())
-    }
-}
-
-/// Token steps of the training batches: real tokens, the steps computed, and the steps a batch
-/// of full length (`maxlen`, uncut) would have computed. Summed over a run (from its resume,
-/// if resumed); `add` sums runs (cv's folds).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct PaddingShare {
-    pub real: u64,
-    pub computed: u64,
-    pub uncut: u64,
-}
-
-impl PaddingShare {
-    pub fn add(&mut self, other: &PaddingShare) {
-        self.real += other.real;
-        self.computed += other.computed;
-        self.uncut += other.uncut;
-    }
-
-    /// The note line a benchmark parses: `padding: 23.1% of the computed steps were real
-    /// tokens (412,330 of 1,784,000); without bucketing: 21.0% (412,330 of 1,964,000)`.
-    pub fn line(&self) -> String {
-        use crate::history::thousands;
-        let pct = |of: u64| if of == 0 { 0.0 } else { 100.0 * self.real as f64 / of as f64 };
-        format!(
-            "padding: {:.1}% of the computed steps were real tokens ({} of {}); without bucketing: {:.1}% ({} of {})",
-            pct(self.computed),
-            thousands(self.real),
-            thousands(self.computed),
-            pct(self.uncut),
-            thousands(self.real),
-            thousands(self.uncut)
-        )
     }
 }
 

@@ -124,7 +124,7 @@ pub fn run(a: CvCmd) -> Result<()> {
         &mut on_fold,
     )?;
     if let Some(share) = printer.padding {
-        crate::progress::note(share.line());
+        crate::progress::note(super::train::padding_line(&share));
     }
     // the padding flags, named where they were given (runs without them print as before)
     let flags: Vec<&str> = [(s.model.mask_padding, "--mask-padding"), (s.fit.bucket_by_length, "--bucket-by-length")]

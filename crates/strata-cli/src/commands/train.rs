@@ -87,6 +87,23 @@ fn shortest_some<S: serde::Serializer>(v: &Option<f32>, s: S) -> Result<S::Ok, S
     }
 }
 
+/// The note line on the training batches' padding that a benchmark parses: `padding: 23.1% of
+/// the computed steps were real tokens (412,330 of 1,784,000); without bucketing: 21.0%
+/// (412,330 of 1,964,000)` (the second share is of batches of full length, uncut).
+pub(crate) fn padding_line(share: &PaddingShare) -> String {
+    use strata_train::history::thousands;
+    let pct = |of: u64| if of == 0 { 0.0 } else { 100.0 * share.real as f64 / of as f64 };
+    format!(
+        "padding: {:.1}% of the computed steps were real tokens ({} of {}); without bucketing: {:.1}% ({} of {})",
+        pct(share.computed),
+        thousands(share.real),
+        thousands(share.computed),
+        pct(share.uncut),
+        thousands(share.real),
+        thousands(share.uncut)
+    )
+}
+
 /// Passes progress through and writes a checkpoint when training asks for one.
 struct Checkpointing {
     inner: EpochPrinter,
@@ -294,7 +311,7 @@ pub fn run(a: TrainCmd) -> Result<()> {
         ));
     }
     if let Some(share) = progress.padding {
-        crate::progress::note(share.line());
+        crate::progress::note(padding_line(&share));
     }
     let linear = s.linear.as_ref();
     if let (Some(why), Some(l)) = (&trained.diverged, linear) {
