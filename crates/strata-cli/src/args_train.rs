@@ -75,6 +75,11 @@ pub struct TrainArgs {
     /// Examples per gradient step (Keras fit's batch_size). Default: the model's recipe (seed 32)
     #[arg(long, help_heading = TRAINING)]
     pub batch_size: Option<usize>,
+    /// Batches of texts of similar length, each padded only to its own longest text: each
+    /// epoch's seeded shuffle is sorted by length in pools of 50 batches, and the batches are
+    /// shuffled (seeded). Every training batch is then cut to the steps that hold a real token
+    #[arg(long, help_heading = TRAINING)]
+    pub bucket_by_length: bool,
     /// Sequence length after padding/truncation (default: the model's recipe, seed 100; for
     /// han, words per sentence, 30)
     #[arg(long, help_heading = TEXT)]
@@ -131,6 +136,12 @@ pub struct TrainArgs {
     /// length). Needs --embeddings or --init-from; with --freeze embedding both copies stay
     #[arg(long, help_heading = MODEL)]
     pub multichannel: bool,
+    /// Padding costs nothing: recurrent layers skip padded steps, forward and backward (Keras's
+    /// Embedding(mask_zero=True); a bidirectional layer reverses only the real tokens), and
+    /// batches are cut to their real tokens. Recorded in the model, so predict, test, explain
+    /// and serve use it too. Pooling and attention skip padding always
+    #[arg(long, help_heading = MODEL)]
+    pub mask_padding: bool,
     /// adam (Keras defaults), sgd (plain gradient descent) or adadelta (Keras defaults; Kim's
     /// CNN used it with --lr 1.0)
     #[arg(long, value_enum, default_value_t = choices::Optimizer::Adam, help_heading = TRAINING)]

@@ -115,6 +115,7 @@ impl TrainArgs {
             );
         }
         model.multichannel = self.multichannel;
+        model.mask_padding = self.mask_padding;
         // sizes that would overflow or abort an allocation, before any data is read
         strata_model::limits::check_training(&model.config(num_words, 2), maxlen, batch_size)?;
         let adam_lr = (self.optimizer == choices::Optimizer::Adam).then_some(recipe.adam_lr);
@@ -144,6 +145,7 @@ impl TrainArgs {
                     other => other,
                 },
                 sparse_embedding_updates: self.sparse_embedding_updates,
+                bucket_by_length: self.bucket_by_length,
             },
             validation_split,
             probes: if self.no_probes { Probes::Off } else { Probes::EveryStage },
@@ -309,13 +311,17 @@ impl TrainArgs {
             (self.text.oov_token != "<OOV>", "--oov-token"),
             (self.multichannel, "--multichannel"),
             (self.sparse_embedding_updates, "--sparse-embedding-updates"),
+            (self.mask_padding, "--mask-padding"),
+            (self.bucket_by_length, "--bucket-by-length"),
         ];
         if let Some((_, flag)) = network_only.iter().chain(&more).find(|(given, _)| *given) {
             let hint = match *flag {
                 "--num-words" => "the linear model keeps every word seen --min-count times",
                 "--embedding-dim" => "the linear model's vectors are --dim long",
                 "--monitor" => "the linear model has no early stopping to watch anything",
-                "--padding" | "--truncating" => "the linear model reads every word: nothing is padded or cut",
+                "--padding" | "--truncating" | "--mask-padding" | "--bucket-by-length" => {
+                    "the linear model reads every word: nothing is padded or cut"
+                }
                 "--oov-token" => "the linear model leaves out words it has no row for",
                 "--sparse-embedding-updates" => "the linear model's SGD already updates only the rows a text uses",
                 _ => "leave it out, or choose a network with --model",
@@ -408,6 +414,33 @@ impl TrainArgs {
         }
         Ok(())
     }
+}
+
+/// Notes on what the padding flags do to this model, said once before training:
+/// `--mask-padding` on a model with no recurrent layer (kim-cnn) changes nothing, as pooling and
+/// attention skip padding already (a convolution's batches are not cut for it either:
+/// `step_window::cut_is_exact`); `--bucket-by-length` alone trains recurrent layers on batches
+/// cut to their texts, while prediction reads every padded step.
+pub fn padding_notes(s: &TrainSettings) -> Vec<String> {
+    let m = &s.model;
+    let recurrent = m.layers.iter().any(|l| l.layer().skips_padding_when_masked());
+    let mut notes = Vec::new();
+    if s.linear.is_some() {
+        return notes;
+    }
+    if m.mask_padding && !recurrent {
+        notes.push(format!(
+            "--mask-padding changes nothing in {}'s layers: it has no recurrent layer, and pooling and attention skip padding already",
+            m.architecture
+        ));
+    }
+    if s.fit.bucket_by_length && !m.mask_padding && recurrent {
+        notes.push(
+            "--bucket-by-length without --mask-padding: the recurrent layers train on batches cut to their texts but read every padded step when the model predicts; add --mask-padding to skip padding in both"
+                .to_string(),
+        );
+    }
+    notes
 }
 
 /// Most worker threads `--threads` takes: far more than any machine's cores, few enough that

@@ -32,6 +32,7 @@ pub mod network;
 pub mod owned;
 pub mod plan;
 pub mod pretrained;
+pub mod step_window;
 pub mod toml_lines;
 pub mod zoo;
 

@@ -8,8 +8,8 @@ use crate::charts::{self, css_color};
 use crate::results::{ExperimentResults, RunConfig};
 use crate::{
     baseline_intro, baseline_verdicts, beats_baseline, budget_warning, has_pretrained, mean_curve, mean_lm_curve,
-    multichannel_phrase, paired, paired_with_baseline, paired_with_scratch, probed_layers, scratch_channels_note,
-    scratch_columns, seconds, seeds_phrase,
+    multichannel_phrase, padding_phrase, paired, paired_with_baseline, paired_with_scratch, probed_layers,
+    scratch_channels_note, scratch_columns, seconds, seeds_phrase,
 };
 
 const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}\
@@ -36,6 +36,7 @@ pub fn html(r: &ExperimentResults) -> String {
                     (r.protocol) ", " (seeds_phrase(r)) ", " (r.threads) " threads."
                 }
                 @if let Some(phrase) = multichannel_phrase(r) { p id="multichannel" { "Embedding: " (phrase) "." } }
+                @if let Some(phrase) = padding_phrase(r) { p id="padding" { "Padding: " (phrase) "." } }
                 (summary(r))
                 (PreEscaped(charts::bars(&accuracy_bars(r), "test accuracy (mean ± std)")))
                 (pretrained(r))
@@ -316,6 +317,7 @@ fn config_table(r: &ExperimentResults, c: &RunConfig) -> Markup {
             tr { th { "threads" } td { (r.threads) } }
             @if let Some(dir) = &r.init_from { tr { th { "init from" } td { code { (dir) } } } }
             @if let Some(phrase) = multichannel_phrase(r) { tr { th { "embedding" } td { (phrase) } } }
+            @if let Some(phrase) = padding_phrase(r) { tr { th { "padding" } td { (phrase) } } }
         }
     }
 }

@@ -166,6 +166,23 @@ pub fn multichannel_phrase(results: &ExperimentResults) -> Option<&'static str> 
     })
 }
 
+/// What `--mask-padding` and `--bucket-by-length` did to the networks' padding, said the same
+/// way on both pages; `None` without either (and for older results).
+pub fn padding_phrase(results: &ExperimentResults) -> Option<String> {
+    let c = results.config.as_ref()?;
+    let parts: Vec<&str> = [
+        (c.mask_padding, "masked (--mask-padding): recurrent layers skip padded steps"),
+        (
+            c.bucket_by_length,
+            "bucketed (--bucket-by-length): batches of texts of similar length, each cut to its real tokens",
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(on, phrase)| on.then_some(phrase))
+    .collect();
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
 /// The caveat on the pretrained-against-scratch comparison when its two sides differ in
 /// channels as well as in their start; `None` when they differ only in their start.
 pub fn scratch_channels_note(results: &ExperimentResults) -> Option<&'static str> {

@@ -5,9 +5,9 @@ use std::fmt::Write;
 use crate::results::ExperimentResults;
 
 use crate::{
-    baseline_intro, baseline_verdicts, budget_warning, has_pretrained, mean_lm_curve, multichannel_phrase, paired,
-    paired_with_baseline, paired_with_scratch, probed_layers, scratch_channels_note, scratch_columns, seconds,
-    seeds_phrase,
+    baseline_intro, baseline_verdicts, budget_warning, has_pretrained, mean_lm_curve, multichannel_phrase,
+    padding_phrase, paired, paired_with_baseline, paired_with_scratch, probed_layers, scratch_channels_note,
+    scratch_columns, seconds, seeds_phrase,
 };
 
 pub fn markdown(r: &ExperimentResults) -> String {
@@ -23,6 +23,9 @@ pub fn markdown(r: &ExperimentResults) -> String {
     );
     if let Some(phrase) = multichannel_phrase(r) {
         let _ = write!(s, "Embedding: {phrase}.\n\n");
+    }
+    if let Some(phrase) = padding_phrase(r) {
+        let _ = write!(s, "Padding: {phrase}.\n\n");
     }
     // the baseline column only where there is a baseline: without one, the table is as before
     let has_baseline = r.baseline().is_some();
@@ -113,7 +116,7 @@ pub fn markdown(r: &ExperimentResults) -> String {
         let _ = write!(
             s,
             "\n## Configuration\n\n```\n{}\n```\n\nstrata {}, {}; epoch budget {}, batch size {}, {} lr {}, \
-             maxlen {}, num_words {}, validation split {}, repeats {}{}; examples per class: {}.\n",
+             maxlen {}, num_words {}, validation split {}, repeats {}{}{}{}; examples per class: {}.\n",
             c.command,
             c.strata_version,
             c.date,
@@ -126,6 +129,8 @@ pub fn markdown(r: &ExperimentResults) -> String {
             c.validation_split,
             c.repeats,
             if r.multichannel { ", multichannel" } else { "" },
+            if c.mask_padding { ", --mask-padding" } else { "" },
+            if c.bucket_by_length { ", --bucket-by-length" } else { "" },
             classes.join(", ")
         );
     }

@@ -149,6 +149,14 @@ pub struct RunConfig {
     pub repeats: usize,
     /// Training examples per class in the data the splits are made from, in label order.
     pub examples_per_class: Vec<ClassCount>,
+    /// `--mask-padding`: the networks' recurrent layers skipped padded steps; absent when off,
+    /// and in older results.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mask_padding: bool,
+    /// `--bucket-by-length`: batches of texts of similar length, cut to their real tokens;
+    /// absent when off, and in older results.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub bucket_by_length: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

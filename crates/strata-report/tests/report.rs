@@ -70,6 +70,8 @@ fn results() -> ExperimentResults {
                 ClassCount { label: "neg".into(), count: 60 },
                 ClassCount { label: "pos".into(), count: 40 },
             ],
+            mask_padding: false,
+            bucket_by_length: false,
         }),
         init_from: None,
         multichannel: false,
@@ -375,4 +377,37 @@ fn a_baseline_without_probes_is_left_out_of_the_probe_tables() {
     let table = page.split("id=\"probe-table\"").nth(1).unwrap().split("</table>").next().unwrap();
     assert!(!table.contains("linear (baseline)"), "{table}");
     assert_eq!(table.matches("<tr>").count(), 4, "header and three schedules: {table}");
+}
+
+#[test]
+fn the_padding_flags_are_named_on_both_pages_and_in_results() {
+    // issue 14 points 1-2: --mask-padding and --bucket-by-length are named where the
+    // configuration is, and results without them (older ones too) read and render as before
+    let mut r = results();
+    let config = r.config.as_mut().unwrap();
+    (config.mask_padding, config.bucket_by_length) = (true, true);
+    let md = markdown(&r);
+    let header = md.split("| schedule |").next().unwrap();
+    assert!(header.contains("Padding: masked (--mask-padding)"), "{header}");
+    assert!(header.contains("bucketed (--bucket-by-length)"), "{header}");
+    assert!(md.split("## Configuration").nth(1).unwrap().contains(", --mask-padding, --bucket-by-length;"), "{md}");
+    let page = html(&r);
+    assert!(page.contains("<p id=\"padding\">Padding: masked (--mask-padding)"), "{page}");
+    let table = page.split("id=\"config\"").nth(1).unwrap();
+    assert!(table.contains("<th>padding</th><td>masked (--mask-padding)"), "{table}");
+    let json = serde_json::to_value(&r).unwrap();
+    assert_eq!(json["config"]["mask_padding"], true);
+    assert_eq!(json["config"]["bucket_by_length"], true);
+    let back: ExperimentResults = serde_json::from_value(json).unwrap();
+    assert_eq!(back, r);
+    // one flag alone names only itself
+    let config = r.config.as_mut().unwrap();
+    config.mask_padding = false;
+    let md = markdown(&r);
+    assert!(md.contains("Padding: bucketed") && !md.contains("--mask-padding"), "{md}");
+    // without them: nothing said, nothing written
+    let plain = results();
+    assert!(!markdown(&plain).contains("Padding") && !html(&plain).contains("id=\"padding\""));
+    let json = serde_json::to_value(&plain).unwrap();
+    assert!(json["config"].get("mask_padding").is_none() && json["config"].get("bucket_by_length").is_none());
 }

@@ -72,6 +72,7 @@ fn main() {
         monitor: Default::default(),
         max_norm: None,
         sparse_embedding_updates: args.iter().any(|a| a == "--sparse-embedding-updates"),
+        bucket_by_length: false,
     };
     let mut walls = Walls(Vec::new());
     let history = fit(&mut model, &train, None, &opts, &mut walls);

@@ -1,7 +1,9 @@
 //! One mini-batch: the batch's rows split into one chunk per core, forward and backward per
 //! chunk in parallel, chunk gradients summed in chunk order (so the sum, and everything after
 //! it, depends only on the seed and the thread count), then the optimizer step over the
-//! stage's trainable groups.
+//! stage's trainable groups. With `trim` set (`--bucket-by-length`, or a model that masks
+//! padding), the gathered batch is first cut to the columns that hold a real token
+//! (`strata_model::step_window`).
 
 use std::ops::Range;
 
@@ -16,6 +18,25 @@ use strata_model::infer::{chunk_ranges, Dataset};
 use strata_model::model::Model;
 use strata_model::network::{self, ChunkStats, Plan, Workspace};
 use strata_model::plan::Group;
+use strata_model::step_window;
+
+/// Token steps of the training batches: real tokens, the steps computed, and the steps a batch
+/// of full length (`maxlen`, uncut) would have computed. Summed over a run (from its resume,
+/// if resumed); `add` sums runs (cv's folds).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PaddingShare {
+    pub real: u64,
+    pub computed: u64,
+    pub uncut: u64,
+}
+
+impl PaddingShare {
+    pub fn add(&mut self, other: &PaddingShare) {
+        self.real += other.real;
+        self.computed += other.computed;
+        self.uncut += other.uncut;
+    }
+}
 
 /// Parameter ranges of a stage's trainable groups, each with its learning-rate multiplier.
 pub fn stage_groups(model: &Model, stage: &Stage) -> Vec<ParamRange> {
@@ -33,6 +54,8 @@ pub struct BatchStepper {
     pub spaces: Vec<Workspace>,
     grads: Vec<f32>,
     batch_ids: Vec<u32>,
+    /// scratch: the batch cut to its real tokens
+    cut_ids: Vec<u32>,
     batch_labels: Vec<usize>,
     /// Seed of dropout's streams, and the global step (set by the loop before each step).
     pub dropout_seed: u64,
@@ -43,6 +66,10 @@ pub struct BatchStepper {
     /// only those rows (`--sparse-embedding-updates`, where the optimizer has a lazy form).
     embedding: EmbeddingGrad,
     pub sparse_embedding: bool,
+    /// Cut each batch to the columns that hold a real token.
+    pub trim: bool,
+    /// The token steps of every batch stepped so far.
+    pub steps: PaddingShare,
 }
 
 impl BatchStepper {
@@ -52,12 +79,15 @@ impl BatchStepper {
             spaces: (0..threads).map(|_| Workspace::default()).collect(),
             grads: vec![0.0; model.params.len()],
             batch_ids: Vec::new(),
+            cut_ids: Vec::new(),
             batch_labels: Vec::new(),
             dropout_seed: 0,
             step_index: 0,
             max_norm: None,
             embedding: EmbeddingGrad::for_model(model),
             sparse_embedding: false,
+            trim: false,
+            steps: PaddingShare::default(),
         }
     }
 
@@ -73,11 +103,18 @@ impl BatchStepper {
     ) -> ChunkStats {
         self.batch_ids.clear();
         self.batch_labels.clear();
-        let t = data.t;
+        let mut t = data.t;
         for &i in batch {
             self.batch_ids.extend_from_slice(&data.ids[i * t..(i + 1) * t]);
             self.batch_labels.push(data.labels[i]);
         }
+        let uncut = self.batch_ids.len() as u64;
+        if self.trim {
+            t = step_window::cut(&model.config, &self.batch_ids, t, &mut self.cut_ids);
+            std::mem::swap(&mut self.batch_ids, &mut self.cut_ids);
+        }
+        let real = self.batch_ids.iter().filter(|&&id| id != 0).count() as u64;
+        self.steps.add(&PaddingShare { real, computed: self.batch_ids.len() as u64, uncut });
         let chunks = chunk_ranges(batch.len(), self.spaces.len());
         let stats = self.chunk_gradients(model, t, plan, &chunks);
         let emb_trains = plan.trainable[Group::Embedding];

@@ -10,7 +10,7 @@
 //! numbers, bit for bit. Each stage starts a fresh optimizer (as recompiling a Keras model
 //! between stages does), and backward stops at the stage's lowest trainable layer.
 
-pub use crate::batch::{stage_groups, BatchStepper};
+pub use crate::batch::{stage_groups, BatchStepper, PaddingShare};
 pub use crate::optimizer::{OptimizerKind, OptimizerSnapshot, OptimizerState};
 use crate::schedule::Schedule;
 pub use strata_model::infer::Dataset;
@@ -37,6 +37,11 @@ pub struct FitOptions {
     /// are not decayed). Off, Adam updates every row as Keras's does. Adadelta has no lazy form
     /// and updates every row either way (the CLI refuses the pair).
     pub sparse_embedding_updates: bool,
+    /// `--bucket-by-length`: each epoch's batches hold texts of similar length (see
+    /// `bucket.rs`). With it, or with a model that masks padding (and has no convolution:
+    /// `step_window::cut_is_exact`), every training batch is cut to the columns that hold a
+    /// real token.
+    pub bucket_by_length: bool,
 }
 
 /// The validation figure early stopping watches.
@@ -72,6 +77,7 @@ impl Default for FitOptions {
             monitor: Monitor::ValLoss,
             max_norm: None,
             sparse_embedding_updates: false,
+            bucket_by_length: false,
         }
     }
 }
@@ -113,6 +119,9 @@ pub trait Progress {
     fn on_checkpoint(&mut self, _state: &TrainState) -> std::ops::ControlFlow<()> {
         std::ops::ControlFlow::Continue(())
     }
+    /// Once training ends, when its batches were cut to their real tokens (bucketing, or a
+    /// model that masks padding): how many of the steps computed were real tokens.
+    fn on_padding(&mut self, _share: &PaddingShare) {}
     /// After every epoch (and its checkpoint, if one was due): `Break` ends training there,
     /// with the weights as they are — a caller's own limit, such as `strata tune`'s budget.
     fn after_epoch(&mut self) -> std::ops::ControlFlow<()> {

@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 mod batch;
+mod bucket;
 pub mod checkpoint;
 pub mod embedding_grad;
 pub mod error;

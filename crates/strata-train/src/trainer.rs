@@ -13,10 +13,12 @@ use std::time::Instant;
 
 use strata_model::infer::{evaluate_plan, Dataset, Evaluation};
 use strata_model::model::Model;
+use strata_model::step_window::{cut_is_exact, real_width};
 use strata_nn::optim::ParamRange;
 use strata_nn::Rng;
 
 use crate::batch::{stage_groups, BatchStepper};
+use crate::bucket;
 use crate::error::ResumeError;
 use crate::fit::{Best, EpochRecord, FitInput, FitOptions, Fitted, Progress, TrainState};
 use crate::optimizer::OptimizerState;
@@ -89,6 +91,9 @@ pub(crate) struct Run<'a> {
     stepper: BatchStepper,
     /// Write a checkpoint after every this many epochs (0: never).
     checkpoint_every: usize,
+    /// `--bucket-by-length`: each training text's width (word steps from its first real token
+    /// to its last), what batches are sorted by; empty without bucketing.
+    widths: Vec<usize>,
     fitted: Fitted,
 }
 
@@ -103,6 +108,12 @@ impl<'a> Run<'a> {
         stepper.dropout_seed = seed ^ 0x64726f70; // "drop"
         stepper.max_norm = input.opts.max_norm;
         stepper.sparse_embedding = input.opts.sparse_embedding_updates;
+        stepper.trim = input.opts.bucket_by_length || cut_is_exact(&model.config);
+        let train = input.train;
+        let widths = match input.opts.bucket_by_length {
+            true => train.ids.chunks_exact(train.t.max(1)).map(|row| real_width(&model.config, row)).collect(),
+            false => Vec::new(),
+        };
         let checkpoint_every = progress.checkpoint_every();
         Run {
             model,
@@ -113,6 +124,7 @@ impl<'a> Run<'a> {
             step: 0,
             stepper,
             checkpoint_every,
+            widths,
             fitted: Fitted::default(),
         }
     }
@@ -181,6 +193,10 @@ impl<'a> Run<'a> {
                 Err(Stop::Halted) => break,
             }
         }
+        // (a run resumed after its last epoch stepped no batch: nothing to tell)
+        if self.stepper.trim && self.stepper.steps.uncut > 0 {
+            self.progress.on_padding(&self.stepper.steps);
+        }
         self.fitted
     }
 
@@ -228,8 +244,9 @@ impl<'a> Run<'a> {
         Ok(v)
     }
 
-    /// The epoch's mini-batches, in a fresh shuffle. On a non-finite loss, puts back the
-    /// weights the epoch started with and stops.
+    /// The epoch's mini-batches, in a fresh shuffle (with bucketing: sorted by length in pools,
+    /// the batches shuffled). On a non-finite loss, puts back the weights the epoch started
+    /// with and stops.
     fn batches(&mut self, current: &mut StageRun<'a>, epoch: usize) -> Result<EpochSums, Stop> {
         let FitInput { train, schedule, opts, .. } = self.input;
         let steps_per_epoch = train.len().div_ceil(opts.batch_size);
@@ -240,8 +257,13 @@ impl<'a> Run<'a> {
             self.rng.shuffle(&mut order);
             self.shuffles += 1;
         }
+        let batches = if opts.bucket_by_length {
+            bucket::bucket(&mut order, &self.widths, opts.batch_size, opts.seed, self.shuffles, opts.shuffle)
+        } else {
+            bucket::in_order(order.len(), opts.batch_size)
+        };
         let mut sums = EpochSums { loss: 0.0, correct: 0, lr: opts.optimizer.lr() };
-        for (bi, batch) in order.chunks(opts.batch_size).enumerate() {
+        for (bi, batch) in batches.into_iter().map(|r| &order[r]).enumerate() {
             if let Some(stlr) = schedule.stlr {
                 sums.lr = opts.optimizer.lr() * stlr.factor(self.step, total_steps);
                 current.opt.set_lr(sums.lr);
@@ -404,5 +426,83 @@ mod tests {
         let mut progress = FailingCheckpoints { fail_at: 2, checkpoints: 0, epochs: 0 };
         let history = fit(&mut model, &train, None, &opts, &mut progress);
         assert_eq!((progress.epochs, history.len()), (2, 2), "no epoch after the failed checkpoint");
+    }
+
+    /// Keeps every checkpoint and the padding share.
+    #[derive(Default)]
+    struct Keep {
+        states: Vec<TrainState>,
+        padding: Option<crate::fit::PaddingShare>,
+    }
+
+    impl Progress for Keep {
+        fn checkpoint_every(&self) -> usize {
+            1
+        }
+        fn on_checkpoint(&mut self, state: &TrainState) -> ControlFlow<()> {
+            self.states.push(state.clone());
+            ControlFlow::Continue(())
+        }
+        fn on_padding(&mut self, share: &crate::fit::PaddingShare) {
+            self.padding = Some(*share);
+        }
+    }
+
+    /// `n` texts of 0 to `t - 1` tokens, pre-padded into `[n, t]`.
+    fn ragged(n: usize, t: usize) -> (Vec<u32>, Vec<usize>) {
+        let mut ids = vec![0u32; n * t];
+        for (i, row) in ids.chunks_exact_mut(t).enumerate() {
+            let len = (i * 5) % t;
+            for (k, id) in row[t - len..].iter_mut().enumerate() {
+                *id = 1 + ((i * 3 + k * 7) % 19) as u32;
+            }
+        }
+        (ids, (0..n).map(|i| (i / 3) % 2).collect())
+    }
+
+    /// Trains a small LSTM on [`ragged`] texts, from the start or from `resume`.
+    fn bucketed_run(bucket_by_length: bool, resume: Option<TrainState>) -> (Vec<f32>, Keep) {
+        let (t, n) = (9, 64);
+        let (ids, labels) = ragged(n, t);
+        let train = Dataset { ids: &ids, labels: &labels, t };
+        let config = ModelConfig {
+            vocab_size: 20,
+            embedding_dim: 4,
+            layers: vec![LayerSpec::Lstm(LstmConfig { units: 3, bidirectional: false })],
+            ..ModelConfig::seed(20)
+        };
+        let mut model = Model::new(config, 1);
+        let opts = FitOptions { epochs: 4, batch_size: 4, bucket_by_length, ..FitOptions::default() };
+        let schedule = Schedule::end_to_end(1, opts.epochs);
+        let mut keep = Keep::default();
+        let input = FitInput { train: &train, val: None, schedule: &schedule, opts: &opts };
+        fit_schedule_from(&mut model, input, &mut keep, resume).expect("resumes");
+        (model.params.data, keep)
+    }
+
+    #[test]
+    fn a_bucketed_run_resumed_from_a_checkpoint_ends_with_the_same_weights() {
+        // issue 14 point 2: the batch order comes from the seed and the shuffles drawn, so a
+        // resumed run draws it again without replaying anything
+        let (whole, keep) = bucketed_run(true, None);
+        assert_eq!(keep.states.len(), 4);
+        let (resumed, _) = bucketed_run(true, Some(keep.states[1].clone()));
+        assert!(whole.iter().zip(&resumed).all(|(a, b)| a.to_bits() == b.to_bits()), "resumed ≠ whole");
+        assert_eq!(bucketed_run(true, None).0, whole, "the same seed twice");
+        // bucketing changes the batches, hence the weights
+        assert_ne!(bucketed_run(false, None).0, whole);
+    }
+
+    #[test]
+    fn the_padding_share_counts_the_steps_of_cut_batches() {
+        // issue 14 point 4: real tokens, steps computed in cut batches, steps of uncut ones
+        let (t, n, epochs) = (9u64, 64u64, 4u64);
+        let (ids, _) = ragged(n as usize, t as usize);
+        let real = ids.iter().filter(|&&id| id != 0).count() as u64;
+        let share = bucketed_run(true, None).1.padding.expect("cut batches report their share");
+        assert_eq!((share.real, share.uncut), (real * epochs, n * t * epochs));
+        assert!(share.computed < share.uncut && share.computed >= share.real, "{share:?}");
+        // nothing is cut by default: nothing to report
+        assert_eq!(bucketed_run(false, None).1.padding, None);
     }
 }

@@ -143,6 +143,10 @@ impl Progress for Probing<'_> {
         self.inner.on_note(line);
     }
 
+    fn on_padding(&mut self, share: &strata_train::fit::PaddingShare) {
+        self.inner.on_padding(share);
+    }
+
     fn on_stage_end(&mut self, stage: usize, name: &str, model: &Model) {
         if let Some(val) = self.val.as_ref().filter(|_| self.only_stage.is_none_or(|s| s == stage)) {
             let probes = probe_layers(model, (self.train.ids, self.train.labels), (val.ids, val.labels), self.train.t);

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use anyhow::{bail, Result};
 use strata_data::{Example, LabelMap};
+use strata_train::fit::PaddingShare;
 use strata_train::{EpochRecord, Progress};
 use strata_workflow::pipeline::{cross_validate, Labelled, Probes};
 use strata_workflow::splits::{kfold_splits, Split};
@@ -19,6 +20,8 @@ struct FoldPrinter<'a> {
     inner: EpochPrinter,
     fold: &'a Cell<usize>,
     folds: usize,
+    /// The folds' training batches' share of real tokens, summed, when they were cut
+    padding: Option<PaddingShare>,
 }
 
 impl Progress for FoldPrinter<'_> {
@@ -34,6 +37,10 @@ impl Progress for FoldPrinter<'_> {
     fn on_note(&mut self, line: &str) {
         self.inner.prefix = format!("Fold {}/{} ", self.fold.get(), self.folds);
         self.inner.on_note(line);
+    }
+
+    fn on_padding(&mut self, share: &PaddingShare) {
+        self.padding.get_or_insert_with(PaddingShare::default).add(share);
     }
 }
 
@@ -88,7 +95,8 @@ pub fn run(a: CvCmd) -> Result<()> {
         write_results(out, Some(&a.data), folds_tsv(&examples, &splits).as_bytes())?;
     }
     let fold = Cell::new(1);
-    let mut printer = FoldPrinter { inner: EpochPrinter::new(), fold: &fold, folds: a.folds };
+    crate::settings::padding_notes(&s).into_iter().for_each(crate::progress::note);
+    let mut printer = FoldPrinter { inner: EpochPrinter::new(), fold: &fold, folds: a.folds, padding: None };
     let json = a.json;
     let mut on_fold = |r: &strata_workflow::pipeline::FoldResult| {
         fold.set(r.fold + 1);
@@ -115,16 +123,32 @@ pub fn run(a: CvCmd) -> Result<()> {
         &mut printer,
         &mut on_fold,
     )?;
+    if let Some(share) = printer.padding {
+        crate::progress::note(super::train::padding_line(&share));
+    }
+    // the padding flags, named where they were given (runs without them print as before)
+    let flags: Vec<&str> = [(s.model.mask_padding, "--mask-padding"), (s.fit.bucket_by_length, "--bucket-by-length")]
+        .into_iter()
+        .filter_map(|(on, flag)| on.then_some(flag))
+        .collect();
     if a.json {
-        println!("{}", serde_json::to_string(&report)?);
+        let mut json = serde_json::to_value(&report)?;
+        for flag in &flags {
+            json[flag.trim_start_matches("--").replace('-', "_")] = true.into();
+        }
+        if let Some(p) = printer.padding {
+            json["padding_steps"] = serde_json::json!({ "real": p.real, "computed": p.computed, "uncut": p.uncut });
+        }
+        println!("{json}");
     } else {
         println!(
-            "mean accuracy {} ± {} over {} folds ({} epochs each, {:.0}s)",
+            "mean accuracy {} ± {} over {} folds ({} epochs each, {:.0}s{})",
             float(report.mean_accuracy),
             float(report.std_accuracy),
             a.folds,
             report.epochs,
-            report.seconds
+            report.seconds,
+            flags.iter().map(|f| format!(", {f}")).collect::<String>()
         );
     }
     Ok(())

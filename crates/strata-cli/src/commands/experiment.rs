@@ -183,6 +183,8 @@ fn run_config(a: &ExperimentCmd, s: &TrainSettings, data: &Data, date: SystemTim
                 count: data.y[..data.n_train].iter().filter(|&&v| v == c).count(),
             })
             .collect(),
+        mask_padding: s.model.mask_padding,
+        bucket_by_length: s.fit.bucket_by_length,
     }
 }
 
@@ -245,6 +247,7 @@ pub fn run_cmd(a: ExperimentCmd) -> Result<()> {
     let schedules = with_scratch_twins(schedules);
     // the configuration recorded is the schedules' (the baseline runs its own epochs and rate)
     let config_settings = schedules.first().map(|(_, s)| s.clone());
+    config_settings.iter().flat_map(crate::settings::padding_notes).for_each(crate::progress::note);
     // the baseline first, on the same splits and seeds as every schedule
     let schedules = match baseline {
         Some(config) => with_baseline(schedules, config),

@@ -40,6 +40,7 @@ const TUNE_FILES: [&str; 2] = ["trials.csv", "best.json"];
 pub fn run(a: TuneCmd) -> Result<()> {
     let (budget, split) = check_flags(&a)?;
     let base = a.train.settings(split)?;
+    crate::settings::padding_notes(&base).into_iter().for_each(crate::progress::note);
     let (mut space, from_space_file) = search_space(&a, &base)?;
     // the epochs trials run: Hyperband's first rung can be above the space's least epochs
     let epochs = Hyperband::new(space.epochs, a.eta).rung_epochs();
