@@ -213,9 +213,7 @@ fn a_masked_pooling_model_predicts_a_text_alone_as_among_long_texts() {
 
 /// Needs the recurrent layers' masking (issue 14, helper "mask"): until then an LSTM computes
 /// the padding its batch has, and the two batches are cut to different lengths.
-/// LEAD: run with `--ignored` after merging "mask", then drop the `#[ignore]`.
 #[test]
-#[ignore = "needs the recurrent layers' masking (issue 14, helper \"mask\")"]
 fn a_masked_lstm_predicts_a_text_alone_as_among_long_texts() {
     let c = case();
     let (alone, among) = alone_and_among_long_texts(&c, "seed", &[]);

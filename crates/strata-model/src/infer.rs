@@ -334,9 +334,7 @@ mod tests {
 
     /// Holds once the recurrent layers skip masked steps (the "mask" part of issue 14): until
     /// then an LSTM computes the padding it is given, and cutting it changes the numbers.
-    /// LEAD: run with `--ignored` after merging "mask", then drop the `#[ignore]`.
     #[test]
-    #[ignore = "needs the recurrent layers' masking (issue 14, helper \"mask\")"]
     fn a_masked_lstm_predicts_the_same_bits_by_length_and_cut() {
         for (cut, full) in both_ways(vec![LstmConfig { units: 5, bidirectional: false }.into()]) {
             assert!(cut.iter().zip(&full).all(|(a, b)| a.to_bits() == b.to_bits()), "lstm: cut and full differ");
