@@ -42,13 +42,13 @@ pub fn matmul_with(
     assert!(holds(a.len(), m, k) && holds(b.len(), k, n) && holds(c.len(), m, n), "matmul: buffer too small");
     #[cfg(target_arch = "x86_64")]
     {
-        if kernels >= Kernels::Avx512 && n % 16 == 0 && Kernels::Avx512.supported() {
+        if kernels >= Kernels::Avx512 && n.is_multiple_of(16) && Kernels::Avx512.supported() {
             let s = crate::avx512_tiles::Strides { row: k, col: 1 };
             // SAFETY: AVX-512 F is present, n % 16 == 0 and the asserts above bound every access.
             unsafe { crate::avx512_tiles::matmul((m, k, n), a.as_ptr(), s, b.as_ptr(), accumulate, c.as_mut_ptr()) };
             return;
         }
-        if kernels >= Kernels::Avx2 && n % 8 == 0 && Kernels::Avx2.supported() {
+        if kernels >= Kernels::Avx2 && n.is_multiple_of(8) && Kernels::Avx2.supported() {
             // SAFETY: AVX2/FMA are present and the asserts above bound every access.
             unsafe { avx2::matmul(m, k, n, a, b, accumulate, c) };
             return;
