@@ -7,12 +7,14 @@
 //! so the result does not depend on the tiling, and it has the bits of `small_gemm`'s AVX2
 //! kernel, which builds the same chain eight lanes at a time.
 //!
-//! `C` is cut into 32-column blocks (two ZMM wide; a 16-column block when `n % 32 == 16`),
-//! the outer loop; `k` into `KC`-long slices so that a `[KC, 32]` strip of `B` (32 KiB) stays
-//! in L1 while every row tile uses it (storing `C` between slices and loading it back is exact,
-//! so the chain is unchanged). Rows go twelve at a time: 24 ZMM accumulators, two `B` vectors
-//! and a broadcast out of 32 registers, three times the 8 chains that FMA latency (4) × two
-//! 512-bit pipes need. Leftover rows take one 8-, one 4- and then 1-row tiles.
+//! Rows go `MB` (96) at a time, the outer loop, then `k` in `KC`-long slices, then `C` in
+//! 32-column blocks (two ZMM wide; a 16-column block when `n % 32 == 16`): a `[KC, 32]` strip
+//! of `B` (32 KiB) stays in L1 while the block's row tiles use it, and the `[MB, KC]` slice of
+//! `A` stays in L2 while every column block does (storing `C` between slices and loading it
+//! back is exact, so the chain is unchanged). Within a block, rows go twelve at a time: 24 ZMM
+//! accumulators, two `B` vectors and a broadcast out of 32 registers, three times the 8 chains
+//! that FMA latency (4) × two 512-bit pipes need. Leftover rows take one 8-, one 4- and then
+//! 1-row tiles.
 
 use std::arch::x86_64::*;
 
@@ -20,6 +22,8 @@ use std::arch::x86_64::*;
 const KC: usize = 256;
 /// Rows of the main register tile.
 const MR: usize = 12;
+/// Rows of `A` whose `[MB, KC]` slice stays in L2 while every column block of `C` uses it.
+const MB: usize = 8 * MR;
 
 /// Where `A` lies: element `(i, p)` of `op(A)` is at `i·row + p·col`.
 #[derive(Clone, Copy)]
@@ -44,27 +48,33 @@ pub(crate) unsafe fn matmul(
     accumulate: bool,
     c: *mut f32,
 ) {
-    debug_assert!(n % 16 == 0);
-    let mut j = 0;
-    while j < n {
-        let wide = n - j >= 32;
-        // at least one slice, so that k = 0 still writes C = 0
+    debug_assert!(n.is_multiple_of(16));
+    let mut i0 = 0;
+    // m = 0 writes nothing; otherwise at least one k slice, so that k = 0 still writes C = 0
+    while i0 < m {
+        let mb = MB.min(m - i0);
         let mut p0 = 0;
         loop {
             let kc = KC.min(k - p0);
-            let block = Block { kc, n, a: a.add(p0 * s.col), s, b: b.add(p0 * n + j), c: c.add(j) };
             let load_c = accumulate || p0 > 0;
-            if wide {
-                rows::<2>(m, block, load_c);
-            } else {
-                rows::<1>(m, block, load_c);
+            let mut j = 0;
+            while j < n {
+                let wide = n - j >= 32;
+                let (a, b, c) = (a.add(i0 * s.row + p0 * s.col), b.add(p0 * n + j), c.add(i0 * n + j));
+                let block = Block { kc, n, a, s, b, c };
+                if wide {
+                    rows::<2>(mb, block, load_c);
+                } else {
+                    rows::<1>(mb, block, load_c);
+                }
+                j += if wide { 32 } else { 16 };
             }
             p0 += kc;
             if p0 >= k {
                 break;
             }
         }
-        j += if wide { 32 } else { 16 };
+        i0 += mb;
     }
 }
 

@@ -6,9 +6,10 @@
 //! go to `avx512_tiles`, unpacked: `op(A)` is read where it lies, and a transposed `B` (a
 //! weight, small next to the activations it multiplies) is copied upright once per call.
 //! Everything else, and the AVX2 and portable choices, go to `matrixmultiply` (packed,
-//! register-blocked, AVX2/FMA at run time — it has no AVX-512 kernel). The two round
-//! differently (one FMA chain per output against partial sums), so a model's bits depend on
-//! the choice. `gemm_naive` is the reference both are tested against.
+//! register-blocked), which picks its own kernel at run time — AVX-512 too, since 0.3.10 built
+//! by rustc ≥ 1.89 — so `STRATA_KERNELS` does not reach inside it. The two round differently
+//! (one FMA chain per output against partial sums over packed `k` blocks), so a model's bits
+//! depend on the choice. `gemm_naive` is the reference both are tested against.
 
 use crate::kernels::{self, Kernels};
 
@@ -94,7 +95,7 @@ pub fn gemm_with(kernels: Kernels, g: Gemm, a: &[f32], b: &[f32], c: &mut [f32])
     }
     #[cfg(target_arch = "x86_64")]
     if kernels >= Kernels::Avx512
-        && n % 16 == 0
+        && n.is_multiple_of(16)
         && alpha == 1.0
         && (beta == 0.0 || beta == 1.0)
         && Kernels::Avx512.supported()
@@ -156,14 +157,25 @@ fn avx512(g: Gemm, a: &[f32], b: &[f32], c: &mut [f32]) {
         Op::T => UPRIGHT.with_borrow_mut(|up| {
             up.clear();
             up.resize(k * n, 0.0);
-            // b is [n, k]; up[p, j] = b[j, p]
-            for (j, row) in b[..n * k].chunks_exact(k.max(1)).enumerate() {
-                for (p, v) in row.iter().enumerate() {
-                    up[p * n + j] = *v;
-                }
-            }
+            transpose(&b[..n * k], n, k, up);
             run(up, c)
         }),
+    }
+}
+
+/// `out[k, n]` = `src[n, k]` transposed, in 16×16 blocks so that reads and writes both stay
+/// within a few cache lines.
+#[cfg(target_arch = "x86_64")]
+fn transpose(src: &[f32], n: usize, k: usize, out: &mut [f32]) {
+    const BLOCK: usize = 16;
+    for j0 in (0..n).step_by(BLOCK) {
+        for p0 in (0..k).step_by(BLOCK) {
+            for j in j0..(j0 + BLOCK).min(n) {
+                for p in p0..(p0 + BLOCK).min(k) {
+                    out[p * n + j] = src[j * k + p];
+                }
+            }
+        }
     }
 }
 

@@ -7,6 +7,10 @@
 //! trained model's SHA-256 is only comparable under one choice (`tests/pinned.rs` runs with
 //! `avx2`). The recurrence kernel, by contrast, gives the same bits under AVX2 and AVX-512.
 //!
+//! It governs strata's own kernels (the recurrence product, the AVX-512 GEMM tiles, the
+//! vectorised gate math, Adam, the skip-gram and sampled-softmax steps); `matrixmultiply`,
+//! which takes the GEMMs those do not, detects the CPU by itself.
+//!
 //! The choice never exceeds what the CPU has: every `unsafe` kernel call relies on that.
 //! A bad value is refused by [`from_env`] (the CLI calls it first and says so in one line);
 //! [`active`] itself never fails and falls back to the best set the CPU has.
