@@ -4,7 +4,8 @@
 //! core, so that no thread waits on another inside the recurrence. Under AVX-512
 //! ([`kernels::active`]) the products a layer makes (`alpha = 1`, `beta` 0 or 1, `n % 16 == 0`)
 //! go to `avx512_tiles`, unpacked: `op(A)` is read where it lies, and a transposed `B` (a
-//! weight, small next to the activations it multiplies) is copied upright once per call.
+//! weight, small next to the activations it multiplies) is copied upright once per call when
+//! enough rows share the copy.
 //! Everything else, and the AVX2 and portable choices, go to `matrixmultiply` (packed,
 //! register-blocked), which picks its own kernel at run time — AVX-512 too, since 0.3.10 built
 //! by rustc ≥ 1.89 — so `STRATA_KERNELS` does not reach inside it. The two round differently
@@ -98,6 +99,7 @@ pub fn gemm_with(kernels: Kernels, g: Gemm, a: &[f32], b: &[f32], c: &mut [f32])
         && n.is_multiple_of(16)
         && alpha == 1.0
         && (beta == 0.0 || beta == 1.0)
+        && (op_b == Op::N || upright_pays(m, k, n))
         && Kernels::Avx512.supported()
     {
         return avx512(g, a, b, c);
@@ -132,8 +134,17 @@ pub fn gemm_with(kernels: Kernels, g: Gemm, a: &[f32], b: &[f32], c: &mut [f32])
     }
 }
 
+/// Whether copying a transposed `B` (`[n, k]`) upright is worth it: `m` rows share the copy
+/// (at least 32, so it costs under 1/32 of the product), and the copy stays small (4 MiB a
+/// thread; a softmax's whole decoder is left to `matrixmultiply`, which packs it in blocks).
+#[cfg(target_arch = "x86_64")]
+fn upright_pays(m: usize, k: usize, n: usize) -> bool {
+    m >= 32 && k.saturating_mul(n) <= 1 << 20
+}
+
 /// The AVX-512 path of [`gemm_with`]; `g` is checked against the buffers and has `alpha = 1`,
-/// `beta` 0 or 1, `n % 16 == 0`, and the CPU has AVX-512 F.
+/// `beta` 0 or 1, `n % 16 == 0`, a `B` stored upright or worth copying so, and the CPU has
+/// AVX-512 F.
 #[cfg(target_arch = "x86_64")]
 fn avx512(g: Gemm, a: &[f32], b: &[f32], c: &mut [f32]) {
     use crate::avx512_tiles::{matmul, Strides};
@@ -215,7 +226,7 @@ mod tests {
     #[test]
     fn every_kernel_set_matches_naive_for_all_transpositions() {
         let mut rng = Rng::new(9);
-        for (m, k, n) in [(7, 13, 5), (7, 13, 16), (29, 300, 48), (12, 0, 32), (1, 40, 256)] {
+        for (m, k, n) in [(7, 13, 5), (7, 13, 16), (29, 300, 48), (12, 0, 32), (1, 40, 256), (45, 270, 48)] {
             let a: Vec<f32> = (0..m * k).map(|_| rng.uniform(-1.0, 1.0)).collect();
             let b: Vec<f32> = (0..k * n).map(|_| rng.uniform(-1.0, 1.0)).collect();
             let c0: Vec<f32> = (0..m * n).map(|_| rng.uniform(-1.0, 1.0)).collect();
