@@ -89,6 +89,10 @@ fn run() -> u8 {
         }
         _ => cli,
     };
+    // STRATA_KERNELS (which vector kernels run) is refused here in one line, not ignored later
+    if let Err(e) = strata_nn::kernels::from_env() {
+        return fail(e.into());
+    }
     let result = settings::init_threads(cli.threads).and_then(|()| match cli.command {
         Command::Train(a) => commands::train::run(a),
         Command::Test(a) => commands::test::run(a),

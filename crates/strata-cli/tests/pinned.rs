@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 /// of a new entry are computed with the code from before a change.
 fn strata(dir: &Path, args: &[&str]) -> std::process::Output {
     let bin = std::env::var("STRATA_PINS_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_strata").to_string());
-    Command::new(bin).current_dir(dir).args(args).output().unwrap()
+    Command::new(bin).current_dir(dir).args(args).env("STRATA_KERNELS", "avx2").output().unwrap()
 }
 
 fn kernels_match_the_pins() -> bool {

@@ -4,7 +4,8 @@
 //! Here `exp` is computed branch-free (range reduction to `2^k · e^r`, a degree-6 polynomial
 //! for `e^r`, the exponent written into the float's bits) and all three are `inline(always)`,
 //! so the loops that call them (the LSTM's and the GRU's gate math) auto-vectorise; on x86-64
-//! those loops are compiled a second time for AVX2 and chosen at run time (`has_avx2`).
+//! those loops are compiled a second time for AVX2 and chosen at run time (`has_avx2`, which
+//! honours `STRATA_KERNELS`).
 //! Accuracy is within a few ulp of the correctly rounded result (tested against f64 below),
 //! which keeps strata within 1e-5 of tf-keras's LSTM.
 
@@ -48,12 +49,12 @@ pub fn tanh(x: f32) -> f32 {
     }
 }
 
-/// Whether this CPU runs the AVX2+FMA builds of the hot loops (checked once, then cached by
-/// the standard library).
+/// Whether the hot loops run their AVX2+FMA builds: the CPU has them and `STRATA_KERNELS`
+/// does not ask for `portable` ([`crate::kernels::active`], read once). True under AVX-512 too.
 #[cfg(target_arch = "x86_64")]
 #[inline]
 pub fn has_avx2() -> bool {
-    std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+    crate::kernels::active() >= crate::kernels::Kernels::Avx2
 }
 
 #[cfg(test)]

@@ -178,7 +178,7 @@ mod tests {
         let valid = [false, false, false, false, true, false, true, false];
         let c = attention_check(Some(&valid));
         for (i, v) in valid.iter().enumerate() {
-            if !v && i % 2 == 0 {
+            if !v && i.is_multiple_of(2) {
                 assert_eq!(c.alpha[i], 0.0);
             }
         }

@@ -1,9 +1,18 @@
 //! Row-major single-precision GEMM: `C = alpha · op(A) · op(B) + beta · C`.
 //!
-//! The fast path is `matrixmultiply` (packed, register-blocked, AVX2/FMA at run time), called
-//! single-threaded: strata parallelises over batch chunks instead, one per core, so that no
-//! thread waits on another inside the recurrence. `gemm_naive` is the reference it is tested
-//! against.
+//! Two fast paths, both single-threaded: strata parallelises over batch chunks instead, one per
+//! core, so that no thread waits on another inside the recurrence. Under AVX-512
+//! ([`kernels::active`]) the products a layer makes (`alpha = 1`, `beta` 0 or 1, `n % 16 == 0`)
+//! go to `avx512_tiles`, unpacked: `op(A)` is read where it lies, and a transposed `B` (a
+//! weight, small next to the activations it multiplies) is copied upright once per call when
+//! enough rows share the copy.
+//! Everything else, and the AVX2 and portable choices, go to `matrixmultiply` (packed,
+//! register-blocked), which picks its own kernel at run time — AVX-512 too, since 0.3.10 built
+//! by rustc ≥ 1.89 — so `STRATA_KERNELS` does not reach inside it. The two round differently
+//! (one FMA chain per output against partial sums over packed `k` blocks), so a model's bits
+//! depend on the choice. `gemm_naive` is the reference both are tested against.
+
+use crate::kernels::{self, Kernels};
 
 /// Whether an operand is used as stored or transposed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,10 +81,28 @@ pub(crate) fn holds(len: usize, rows: usize, cols: usize) -> bool {
 
 /// `C = alpha · op(A) · op(B) + beta · C` as `g` describes it.
 pub fn gemm(g: Gemm, a: &[f32], b: &[f32], c: &mut [f32]) {
+    gemm_with(kernels::active(), g, a, b, c)
+}
+
+/// [`gemm`] with the given kernel set (the tests force each one); a set the CPU lacks runs
+/// `matrixmultiply`.
+// never inlined: a profile then tells the big GEMMs from the recurrence
+#[inline(never)]
+pub fn gemm_with(kernels: Kernels, g: Gemm, a: &[f32], b: &[f32], c: &mut [f32]) {
     let Gemm { m, k, n, op_a, op_b, alpha, beta } = g;
     assert!(holds(a.len(), m, k) && holds(b.len(), k, n) && holds(c.len(), m, n), "gemm: buffer too small");
     if m == 0 || n == 0 {
         return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if kernels >= Kernels::Avx512
+        && n.is_multiple_of(16)
+        && alpha == 1.0
+        && (beta == 0.0 || beta == 1.0)
+        && (op_b == Op::N || upright_pays(m, k, n))
+        && Kernels::Avx512.supported()
+    {
+        return avx512(g, a, b, c);
     }
     let (rsa, csa) = match op_a {
         Op::N => (k as isize, 1),
@@ -104,6 +131,62 @@ pub fn gemm(g: Gemm, a: &[f32], b: &[f32], c: &mut [f32]) {
             n as isize,
             1,
         );
+    }
+}
+
+/// Whether copying a transposed `B` (`[n, k]`) upright is worth it: `m` rows share the copy
+/// (at least 32, so it costs under 1/32 of the product), and the copy stays small (4 MiB a
+/// thread; a softmax's whole decoder is left to `matrixmultiply`, which packs it in blocks).
+#[cfg(target_arch = "x86_64")]
+fn upright_pays(m: usize, k: usize, n: usize) -> bool {
+    m >= 32 && k.saturating_mul(n) <= 1 << 20
+}
+
+/// The AVX-512 path of [`gemm_with`]; `g` is checked against the buffers and has `alpha = 1`,
+/// `beta` 0 or 1, `n % 16 == 0`, a `B` stored upright or worth copying so, and the CPU has
+/// AVX-512 F.
+#[cfg(target_arch = "x86_64")]
+fn avx512(g: Gemm, a: &[f32], b: &[f32], c: &mut [f32]) {
+    use crate::avx512_tiles::{matmul, Strides};
+    use std::cell::RefCell;
+    thread_local! {
+        /// `B` upright (`[k, n]`) when it is stored transposed; kept to avoid an allocation a call.
+        static UPRIGHT: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+    }
+    let Gemm { m, k, n, op_a, op_b, beta, .. } = g;
+    let s = match op_a {
+        Op::N => Strides { row: k, col: 1 },
+        Op::T => Strides { row: 1, col: m },
+    };
+    let run = |b: &[f32], c: &mut [f32]| {
+        // SAFETY: the caller checked the CPU and n % 16; `gemm_with` checked that `a` holds
+        // op(A)'s m·k values at these strides, `b` k·n and `c` m·n.
+        unsafe { matmul((m, k, n), a.as_ptr(), s, b.as_ptr(), beta == 1.0, c.as_mut_ptr()) }
+    };
+    match op_b {
+        Op::N => run(b, c),
+        Op::T => UPRIGHT.with_borrow_mut(|up| {
+            up.clear();
+            up.resize(k * n, 0.0);
+            transpose(&b[..n * k], n, k, up);
+            run(up, c)
+        }),
+    }
+}
+
+/// `out[k, n]` = `src[n, k]` transposed, in 16×16 blocks so that reads and writes both stay
+/// within a few cache lines.
+#[cfg(target_arch = "x86_64")]
+fn transpose(src: &[f32], n: usize, k: usize, out: &mut [f32]) {
+    const BLOCK: usize = 16;
+    for j0 in (0..n).step_by(BLOCK) {
+        for p0 in (0..k).step_by(BLOCK) {
+            for j in j0..(j0 + BLOCK).min(n) {
+                for p in p0..(p0 + BLOCK).min(k) {
+                    out[p * n + j] = src[j * k + p];
+                }
+            }
+        }
     }
 }
 
@@ -137,26 +220,45 @@ mod tests {
         gemm(Gemm::new(big, big, big), &[], &[], &mut []);
     }
 
+    /// Every kernel set, every transposition, the scalars the AVX-512 path takes (alpha 1,
+    /// beta 0 or 1) and those it leaves to matrixmultiply, and shapes that reach each of its
+    /// tiles and a second `k` slice (k > 256), against the f64 reference.
     #[test]
-    fn matches_naive_for_all_transpositions() {
+    fn every_kernel_set_matches_naive_for_all_transpositions() {
         let mut rng = Rng::new(9);
-        let (m, k, n) = (7, 13, 5);
-        let a: Vec<f32> = (0..m * k).map(|_| rng.uniform(-1.0, 1.0)).collect();
-        let b: Vec<f32> = (0..k * n).map(|_| rng.uniform(-1.0, 1.0)).collect();
-        let c0: Vec<f32> = (0..m * n).map(|_| rng.uniform(-1.0, 1.0)).collect();
-        for op_a in [Op::N, Op::T] {
-            for op_b in [Op::N, Op::T] {
-                for beta in [0.0, 1.0, 0.5] {
-                    let mut c1 = c0.clone();
-                    let mut c2 = c0.clone();
-                    let g = Gemm { op_a, op_b, alpha: 0.7, beta, ..Gemm::new(m, k, n) };
-                    gemm(g, &a, &b, &mut c1);
-                    gemm_naive(g, &a, &b, &mut c2);
-                    for (x, y) in c1.iter().zip(&c2) {
-                        assert!((x - y).abs() < 1e-5, "{op_a:?}{op_b:?} beta {beta}: {x} vs {y}");
+        for (m, k, n) in [(7, 13, 5), (7, 13, 16), (29, 300, 48), (12, 0, 32), (1, 40, 256), (45, 270, 48)] {
+            let a: Vec<f32> = (0..m * k).map(|_| rng.uniform(-1.0, 1.0)).collect();
+            let b: Vec<f32> = (0..k * n).map(|_| rng.uniform(-1.0, 1.0)).collect();
+            let c0: Vec<f32> = (0..m * n).map(|_| rng.uniform(-1.0, 1.0)).collect();
+            for kernels in Kernels::available() {
+                for op_a in [Op::N, Op::T] {
+                    for op_b in [Op::N, Op::T] {
+                        for (alpha, beta) in [(1.0, 0.0), (1.0, 1.0), (0.7, 0.5), (0.7, 0.0)] {
+                            let mut c1 = c0.clone();
+                            let mut c2 = c0.clone();
+                            let g = Gemm { op_a, op_b, alpha, beta, ..Gemm::new(m, k, n) };
+                            gemm_with(kernels, g, &a, &b, &mut c1);
+                            gemm_naive(g, &a, &b, &mut c2);
+                            for (x, y) in c1.iter().zip(&c2) {
+                                let what = format!("{kernels} {m}x{k}x{n} {op_a:?}{op_b:?} {alpha} {beta}");
+                                assert!((x - y).abs() < 1e-4, "{what}: {x} vs {y}");
+                            }
+                        }
                     }
                 }
             }
+        }
+    }
+
+    /// beta = 0 overwrites C even where it held NaN, on every path.
+    #[test]
+    fn beta_zero_ignores_what_c_held() {
+        let (m, k, n) = (13, 5, 32);
+        let (a, b) = (vec![0.5; m * k], vec![2.0; k * n]);
+        for kernels in Kernels::available() {
+            let mut c = vec![f32::NAN; m * n];
+            gemm_with(kernels, Gemm::new(m, k, n), &a, &b, &mut c);
+            assert!(c.iter().all(|&v| v == 5.0), "{kernels}");
         }
     }
 }

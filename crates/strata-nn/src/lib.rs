@@ -16,6 +16,8 @@
 
 pub mod activations;
 pub mod attention;
+#[cfg(target_arch = "x86_64")]
+mod avx512_tiles;
 pub mod bidirectional;
 pub mod conv1d;
 pub mod dense;
@@ -25,6 +27,7 @@ pub mod gemm;
 pub mod gradcheck;
 pub mod gru;
 pub mod init;
+pub mod kernels;
 pub mod linear_sgd;
 pub mod loss;
 pub mod lstm;

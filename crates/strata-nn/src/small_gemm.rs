@@ -1,4 +1,4 @@
-//! A register-blocked AVX2 kernel for the recurrence's per-step products.
+//! Register-blocked AVX2 and AVX-512 kernels for the recurrence's per-step products.
 //!
 //! Each recurrent step multiplies a small `[B, H]` state by the `[H, G·H]` recurrent kernel
 //! (and, in backward, `[B, G·H]` by its `[G·H, H]` transpose), for the LSTM (`G = 4`) and the
@@ -12,22 +12,50 @@
 //! broadcast of `A`, 15 of the 16 YMM registers). If four or five rows are left, four of them
 //! take one 4×16 tile (eight accumulators); the rest go one row at a time (1×16, two
 //! accumulators). When `n % 16 == 8` the last 8 columns are done one row at a time (1×8, one
-//! accumulator). Shapes the kernel does not cover (no AVX2, `n` not a multiple of 8) go to the
-//! general `gemm`.
+//! accumulator).
+//!
+//! Where the CPU has AVX-512 (and `n % 16 == 0`), `avx512_tiles` does the same with 16-wide
+//! vectors and 12×32 tiles; each output is the same sequential FMA chain over `k`, so both
+//! kernels give identical bits. Shapes neither covers (`n` not a multiple of 8) and the
+//! portable choice go to the general `gemm`. Which one runs is [`kernels::active`].
 
-use crate::gemm::{gemm, holds, Gemm};
+use crate::gemm::{gemm_with, holds, Gemm};
+use crate::kernels::{self, Kernels};
 
 /// `C[m, n] = A[m, k] · B[k, n]` (`accumulate = false`) or `C += A · B`, all row-major.
 pub fn matmul(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], accumulate: bool, c: &mut [f32]) {
+    matmul_with(kernels::active(), (m, k, n), a, b, accumulate, c)
+}
+
+/// [`matmul`] with the given kernel set (the tests force each one); a set the CPU lacks runs
+/// the best it has below it.
+// never inlined: a profile then tells the big GEMMs from the recurrence
+#[inline(never)]
+pub fn matmul_with(
+    kernels: Kernels,
+    (m, k, n): (usize, usize, usize),
+    a: &[f32],
+    b: &[f32],
+    accumulate: bool,
+    c: &mut [f32],
+) {
     assert!(holds(a.len(), m, k) && holds(b.len(), k, n) && holds(c.len(), m, n), "matmul: buffer too small");
     #[cfg(target_arch = "x86_64")]
-    if n % 8 == 0 && crate::activations::has_avx2() {
-        // SAFETY: AVX2/FMA are present and the asserts above bound every access.
-        unsafe { avx2::matmul(m, k, n, a, b, accumulate, c) };
-        return;
+    {
+        if kernels >= Kernels::Avx512 && n.is_multiple_of(16) && Kernels::Avx512.supported() {
+            let s = crate::avx512_tiles::Strides { row: k, col: 1 };
+            // SAFETY: AVX-512 F is present, n % 16 == 0 and the asserts above bound every access.
+            unsafe { crate::avx512_tiles::matmul((m, k, n), a.as_ptr(), s, b.as_ptr(), accumulate, c.as_mut_ptr()) };
+            return;
+        }
+        if kernels >= Kernels::Avx2 && n.is_multiple_of(8) && Kernels::Avx2.supported() {
+            // SAFETY: AVX2/FMA are present and the asserts above bound every access.
+            unsafe { avx2::matmul(m, k, n, a, b, accumulate, c) };
+            return;
+        }
     }
     let g = Gemm::new(m, k, n);
-    gemm(if accumulate { g.accumulate() } else { g }, a, b, c);
+    gemm_with(kernels, if accumulate { g.accumulate() } else { g }, a, b, c);
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -159,23 +187,65 @@ mod tests {
         matmul(big, big, big, &[], &[], false, &mut []);
     }
 
+    /// Shapes that reach every tile: 12-, 8-, 4- and 1-row tiles, 32- and 16-column blocks
+    /// (AVX-512), 16- and 8-column blocks (AVX2), `n` no kernel covers, `k` past one L1 slice.
+    const SHAPES: [(usize, usize, usize); 13] = [
+        (1, 1, 8),
+        (3, 5, 8),
+        (4, 64, 256),
+        (5, 7, 24),
+        (9, 13, 40),
+        (16, 256, 64),
+        (7, 3, 12),
+        (2, 2, 2),
+        (16, 64, 256),
+        (25, 300, 48),
+        (13, 0, 16),
+        (30, 9, 80),
+        (0, 4, 16),
+    ];
+
+    /// The same random `A`, `B`, `C` for a shape, whichever kernel runs.
+    fn operands(seed: u64, (m, k, n): (usize, usize, usize)) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+        let mut rng = Rng::new(seed);
+        let mut fill = |len: usize| (0..len).map(|_| rng.uniform(-1.0, 1.0)).collect::<Vec<f32>>();
+        (fill(m * k), fill(k * n), fill(m * n))
+    }
+
     #[test]
-    fn matches_naive_on_odd_shapes() {
-        let mut rng = Rng::new(4);
-        for &(m, k, n) in
-            &[(1, 1, 8), (3, 5, 8), (4, 64, 256), (5, 7, 24), (9, 13, 40), (16, 256, 64), (7, 3, 12), (2, 2, 2)]
-        {
-            let a: Vec<f32> = (0..m * k).map(|_| rng.uniform(-1.0, 1.0)).collect();
-            let b: Vec<f32> = (0..k * n).map(|_| rng.uniform(-1.0, 1.0)).collect();
-            let c0: Vec<f32> = (0..m * n).map(|_| rng.uniform(-1.0, 1.0)).collect();
-            for accumulate in [false, true] {
-                let (mut fast, mut slow) = (c0.clone(), c0.clone());
-                matmul(m, k, n, &a, &b, accumulate, &mut fast);
-                let g = Gemm::new(m, k, n);
-                gemm_naive(if accumulate { g.accumulate() } else { g }, &a, &b, &mut slow);
-                for (x, y) in fast.iter().zip(&slow) {
-                    assert!((x - y).abs() < 1e-4, "{m}x{k}x{n} acc={accumulate}: {x} vs {y}");
+    fn every_kernel_set_matches_naive_on_odd_shapes() {
+        for kernels in Kernels::available() {
+            for shape @ (m, k, n) in SHAPES {
+                let (a, b, c0) = operands(4, shape);
+                for accumulate in [false, true] {
+                    let (mut fast, mut slow) = (c0.clone(), c0.clone());
+                    matmul_with(kernels, shape, &a, &b, accumulate, &mut fast);
+                    let g = Gemm::new(m, k, n);
+                    gemm_naive(if accumulate { g.accumulate() } else { g }, &a, &b, &mut slow);
+                    for (x, y) in fast.iter().zip(&slow) {
+                        assert!((x - y).abs() < 1e-4, "{kernels} {m}x{k}x{n} acc={accumulate}: {x} vs {y}");
+                    }
                 }
+            }
+        }
+    }
+
+    /// The AVX-512 kernel builds each output's FMA chain in the AVX2 kernel's order, so a
+    /// model's bits do not depend on which of the two the CPU runs.
+    #[test]
+    fn avx512_and_avx2_give_the_same_bits() {
+        if !Kernels::Avx512.supported() {
+            eprintln!("skipped: this CPU has no AVX-512");
+            return;
+        }
+        for shape @ (m, k, n) in SHAPES {
+            let (a, b, c0) = operands(5, shape);
+            for accumulate in [false, true] {
+                let (mut wide, mut narrow) = (c0.clone(), c0.clone());
+                matmul_with(Kernels::Avx512, shape, &a, &b, accumulate, &mut wide);
+                matmul_with(Kernels::Avx2, shape, &a, &b, accumulate, &mut narrow);
+                let same = wide.iter().zip(&narrow).all(|(x, y)| x.to_bits() == y.to_bits());
+                assert!(same, "{m}x{k}x{n} acc={accumulate}");
             }
         }
     }
