@@ -76,25 +76,40 @@ if ! "$strata_bin" train --help | grep -q -- --bucket-by-length; then
   variants=(unmasked)
 fi
 
-# timed NAME CMD...: runs CMD holding the CPU lock (one run per hold), stdout in NAME.json, stderr
-# in NAME.log, its wall seconds (the lock's wait excluded) in NAME.seconds, a line in steps.tsv.
+# busy_seconds: CPU seconds the whole machine has spent busy since boot (/proc/stat).
+busy_seconds() { awk -v hz="$(getconf CLK_TCK)" '/^cpu / { printf "%.2f", ($2 + $3 + $4 + $7 + $8 + $9) / hz }' /proc/stat; }
+
+# timed [--self-locking] NAME CMD...: runs CMD holding the CPU lock (one run per hold; a
+# --self-locking CMD takes it itself), stdout in NAME.json, stderr in NAME.log; writes NAME.seconds
+# (wall seconds, the wait for the lock excluded), NAME.others (cores that other processes kept
+# busy meanwhile: a disturbed timing shows there) and a line in steps.tsv.
 timed() {
-  local name=$1
+  local self_locking=0
+  [ "$1" = --self-locking ] && { self_locking=1; shift; }
+  local name=$1 base=$dir/$1
   shift
   echo "== $set: $name" >&2
-  local runner=(bash -c 't0=$EPOCHREALTIME; "${@:2}" > "$1.json" 2> "$1.log"; rc=$?
-    echo "$t0 $EPOCHREALTIME" | awk "{ printf \"%.2f\n\", \$2 - \$1 }" > "$1.seconds"; exit $rc' _ "$dir/$name" "$@")
-  if ! { if [ -n "$lock" ]; then flock "$lock" "${runner[@]}"; else "${runner[@]}"; fi; }; then
-    tail -n 3 "$dir/$name.log" >&2
-    die "step '$name' of $set failed (hint: its log is $dir/$name.log)"
+  [ -n "$lock" ] && [ $self_locking = 0 ] && { exec 9>> "$lock"; flock 9; }
+  local b0 t0 rc=0
+  b0=$(busy_seconds) t0=$EPOCHREALTIME
+  /usr/bin/time -f "%U %S" -o "$base.cpu" "$@" > "$base.json" 2> "$base.log" 9>&- || rc=$?
+  local t1=$EPOCHREALTIME b1
+  b1=$(busy_seconds)
+  [ -n "$lock" ] && [ $self_locking = 0 ] && exec 9>&-
+  if [ $rc != 0 ]; then
+    tail -n 3 "$base.log" >&2
+    die "step '$name' of $set failed (hint: its log is $base.log)"
   fi
-  printf '%s\t%s\t%s\n' "$name" "$(cat "$dir/$name.seconds")" "$*" >> "$dir/steps.tsv"
+  awk -v t0="$t0" -v t1="$t1" '{ printf "%.2f\n", t1 - t0 }' "$base.cpu" > "$base.seconds"
+  awk -v t0="$t0" -v t1="$t1" -v b0="$b0" -v b1="$b1" \
+    '{ o = (b1 - b0 - $1 - $2) / (t1 - t0); printf "%.2f\n", o < 0 ? 0 : o }' "$base.cpu" > "$base.others"
+  printf '%s\t%s\t%s\t%s\n' "$name" "$(cat "$base.seconds")" "$(cat "$base.others")" "$*" >> "$dir/steps.tsv"
 }
 
 # split_set NAME TRAIN TEST MAXLEN EPOCHS: the three rows on a train -> test split.
 split_set() {
   local train=$2 test=$3 maxlen=$4 ep=$5 variant
-  timed keras "$py" "$bench/keras_seed_cv.py" --train "$train" --test "$test" --maxlen "$maxlen" \
+  timed --self-locking keras "$py" "$bench/keras_seed_cv.py" --train "$train" --test "$test" --maxlen "$maxlen" \
     --epochs "$ep" --seed "$seed" --threads "$threads" ${lock:+--lock "$lock"}
   for variant in "${variants[@]}"; do
     local flags=()
@@ -116,7 +131,7 @@ for set in "${set_list[@]}"; do
       all=$data/mr/all.tsv
       cv=(cv --data "$all" --folds 10 --epochs "$epochs" --seed "$seed" --no-probes --json)
       timed unmasked-cv "${strata[@]}" "${cv[@]}" --folds-out "$dir/folds.tsv"
-      timed keras "$py" "$bench/keras_seed_cv.py" --data "$all" --folds "$dir/folds.tsv" \
+      timed --self-locking keras "$py" "$bench/keras_seed_cv.py" --data "$all" --folds "$dir/folds.tsv" \
         --epochs "$epochs" --seed "$seed" --threads "$threads" ${lock:+--lock "$lock"}
       if [ ${#variants[@]} = 2 ]; then
         timed masked-cv "${strata[@]}" "${cv[@]}" --folds-out "$dir/folds-masked.tsv" "${masked[@]}"
