@@ -12,7 +12,7 @@ Usage: PY keras_seed_cv.py --data mr/all.tsv --folds folds.tsv [--epochs 3]
        [--lock /work/briefs/cpu.lock]
 Prints one JSON line: per-fold accuracies with their mean (or the test accuracy), `seconds` (the
 whole run: TF import, tokenizing, training and evaluating; time spent waiting for --lock is not
-counted), and the share of the padded training steps that are real tokens.
+counted), `others_cores` (cores other processes kept busy meanwhile), and the share of the padded training steps that are real tokens.
 --lock FILE holds an exclusive flock on FILE while it computes and lets go of it between epochs,
 so that no hold lasts longer than one epoch and runs timed by others do not overlap this one.
 Rows are read as strata reads TSV: blank lines skipped, line numbers counted over all lines,
@@ -26,21 +26,36 @@ import sys
 import time
 
 
+def busy_seconds():
+    """CPU seconds the whole machine has spent busy since boot (/proc/stat), as run.sh counts them."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds():
+    t = os.times()
+    return t.user + t.system
+
+
 class LockedClock:
-    """Wall time of the work done while holding an optional flock; waiting for it is not counted."""
+    """Wall time of the work done while holding an optional flock, and the CPU seconds other
+    processes used meanwhile; waiting for the lock is not counted."""
 
     def __init__(self, path):
         self.fd = os.open(path, os.O_RDWR | os.O_CREAT) if path else None
-        self.seconds = 0.0
+        self.seconds = self.others_cpu = 0.0
         self.started = None
 
     def start(self):
         if self.fd is not None:
             fcntl.flock(self.fd, fcntl.LOCK_EX)
+        self.busy0, self.own0 = busy_seconds(), own_cpu_seconds()
         self.started = time.perf_counter()
 
     def stop(self):
         self.seconds += time.perf_counter() - self.started
+        self.others_cpu += max(0.0, busy_seconds() - self.busy0 - (own_cpu_seconds() - self.own0))
         self.started = None
         if self.fd is not None:
             fcntl.flock(self.fd, fcntl.LOCK_UN)
@@ -175,7 +190,7 @@ def main():
     clock.stop()
     out.update(real_tokens=real * a.epochs, computed_steps=steps * a.epochs,
                real_share=round(real / steps, 4), import_seconds=round(import_s, 2),
-               seconds=round(clock.seconds, 2))
+               seconds=round(clock.seconds, 2), others_cores=round(clock.others_cpu / clock.seconds, 2))
     print(json.dumps(out))
 
 

@@ -72,7 +72,7 @@ def main():
         k = keras[0]
         acc = k.get("mean_accuracy", k.get("accuracy"))
         rows.append(("tf-keras (seed's code)", k["seconds"], acc, (k["real_share"], k["real_tokens"], k["computed_steps"]),
-                     keras[3]))
+                     k.get("others_cores", keras[3])))
     unmasked = strata_row(dir, "unmasked")
     if unmasked:
         # strata unmasked pads every text to maxlen as the seed's code does: tf-keras's count.
