@@ -15,9 +15,12 @@
 # computed steps that are real tokens (strata's `padding:` note; tf-keras's own count, which is
 # also the unmasked row's: both pad every text to maxlen).
 #
-# Usage: bash bench/padding/run.sh [--sets mr,sst2,imdb] [--epochs 3] [--imdb-epochs N]
+# Usage: bash bench/padding/run.sh [--sets mr,sst2,imdb] [--rows keras,unmasked,masked]
+#                                  [--epochs 3] [--imdb-epochs N]
 #                                  [--seed 0] [--threads 2] [--out DIR]
 #   --imdb-epochs   epochs for imdb (default --epochs): its tf-keras run is the long one
+#   --rows          which rows to (re)compute, default keras,unmasked,masked; rows already in DIR
+#                   from an earlier run with the same flags stay in its table (steps.tsv dates each)
 # Environment: STRATA (default ./target/release/strata; the script does not build it), STRATA_DATA
 # (../shared/data), STRATA_PEERS_PY (~/.cache/strata-peers/venv/bin/python, with tensorflow and
 # tf_keras 2.x: ../shared/bench/peers/setup.sh), CPU_LOCK (default /work/briefs/cpu.lock when it
@@ -41,18 +44,18 @@ if [ -z "${CPU_LOCK+set}" ] && [ -e /work/briefs/cpu.lock ]; then CPU_LOCK=/work
 lock=${CPU_LOCK:-}
 
 die() { echo "error: $1" >&2; exit 2; }
-sets=mr,sst2,imdb epochs=3 imdb_epochs='' seed=0 threads=2 out=$here/runs/padding-bench
+sets=mr,sst2,imdb rows=keras,unmasked,masked epochs=3 imdb_epochs='' seed=0 threads=2 out=$here/runs/padding-bench
 while [ $# -gt 0 ]; do
   case $1 in
-    --sets | --epochs | --imdb-epochs | --seed | --threads | --out)
+    --sets | --rows | --epochs | --imdb-epochs | --seed | --threads | --out)
       [ $# -ge 2 ] || die "$1 needs a value (hint: bash bench/padding/run.sh --sets mr --epochs 3)"
       case $1 in
-        --sets) sets=$2 ;; --epochs) epochs=$2 ;; --imdb-epochs) imdb_epochs=$2 ;;
+        --sets) sets=$2 ;; --rows) rows=$2 ;; --epochs) epochs=$2 ;; --imdb-epochs) imdb_epochs=$2 ;;
         --seed) seed=$2 ;; --threads) threads=$2 ;; --out) out=$2 ;;
       esac
       shift 2 ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown argument '$1' (hint: --sets mr,sst2,imdb --epochs 3 --imdb-epochs N --seed 0 --threads 2 --out DIR)" ;;
+    *) die "unknown argument '$1' (hint: --sets mr,sst2,imdb --rows keras,unmasked,masked --epochs 3 --imdb-epochs N --seed 0 --threads 2 --out DIR)" ;;
   esac
 done
 for n in "$epochs" "${imdb_epochs:-1}" "$seed" "$threads"; do
@@ -70,11 +73,22 @@ done
   die "$py has no tensorflow/tf_keras (hint: bash ../shared/bench/peers/setup.sh, or set STRATA_PEERS_PY)"
 strata=("$strata_bin" --threads "$threads")
 masked=(--mask-padding --bucket-by-length)
-variants=(unmasked masked)
-if ! "$strata_bin" train --help | grep -q -- --bucket-by-length; then
+IFS=, read -r -a row_list <<< "$rows"
+keras=0 variants=()
+for r in "${row_list[@]}"; do
+  case $r in
+    keras) keras=1 ;;
+    unmasked | masked) variants+=("$r") ;;
+    *) die "unknown row '$r' (hint: --rows keras,unmasked,masked)" ;;
+  esac
+done
+if [[ " ${variants[*]} " == *" masked "* ]] && ! "$strata_bin" train --help | grep -q -- --bucket-by-length; then
   echo "warning: $strata_bin has no --mask-padding/--bucket-by-length yet: the masked rows are left out" >&2
-  variants=(unmasked)
+  variants=()
+  for r in "${row_list[@]}"; do [ "$r" = unmasked ] && variants+=(unmasked); done
 fi
+# wants ROW: whether this run computes ROW (keras, unmasked or masked).
+wants() { [[ " ${variants[*]} " == *" $1 "* ]] || { [ "$1" = keras ] && [ $keras = 1 ]; }; }
 
 # busy_seconds: CPU seconds the whole machine has spent busy since boot (/proc/stat).
 busy_seconds() { awk -v hz="$(getconf CLK_TCK)" '/^cpu / { printf "%.2f", ($2 + $3 + $4 + $7 + $8 + $9) / hz }' /proc/stat; }
@@ -103,15 +117,19 @@ timed() {
   awk -v t0="$t0" -v t1="$t1" '{ printf "%.2f\n", t1 - t0 }' "$base.cpu" > "$base.seconds"
   awk -v t0="$t0" -v t1="$t1" -v b0="$b0" -v b1="$b1" \
     '{ o = (b1 - b0 - $1 - $2) / (t1 - t0); printf "%.2f\n", o < 0 ? 0 : o }' "$base.cpu" > "$base.others"
-  printf '%s\t%s\t%s\t%s\n' "$name" "$(cat "$base.seconds")" "$(cat "$base.others")" "$*" >> "$dir/steps.tsv"
+  printf '%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$name" "$(cat "$base.seconds")" "$(cat "$base.others")" "$*" \
+    >> "$dir/steps.tsv"
 }
 
 # split_set NAME TRAIN TEST MAXLEN EPOCHS: the three rows on a train -> test split.
 split_set() {
   local train=$2 test=$3 maxlen=$4 ep=$5 variant
-  timed --self-locking keras "$py" "$bench/keras_seed_cv.py" --train "$train" --test "$test" --maxlen "$maxlen" \
-    --epochs "$ep" --seed "$seed" --threads "$threads" ${lock:+--lock "$lock"}
-  for variant in "${variants[@]}"; do
+  if wants keras; then
+    timed --self-locking keras "$py" "$bench/keras_seed_cv.py" --train "$train" --test "$test" --maxlen "$maxlen" \
+      --epochs "$ep" --seed "$seed" --threads "$threads" ${lock:+--lock "$lock"}
+  fi
+  for variant in unmasked masked; do
+    wants $variant || continue
     local flags=()
     [ $variant = masked ] && flags=("${masked[@]}")
     rm -rf "$dir/$variant-model"
@@ -125,18 +143,29 @@ split_set() {
 for set in "${set_list[@]}"; do
   dir=$out/$set
   mkdir -p "$dir"
-  : > "$dir/steps.tsv"
+  touch "$dir/steps.tsv"
+  settings="epochs=$([ "$set" = imdb ] && echo "$imdb_epochs" || echo "$epochs") seed=$seed threads=$threads"
+  if [ "$rows" != keras,unmasked,masked ] && [ -e "$dir/settings" ] && [ "$(cat "$dir/settings")" != "$settings" ]; then
+    die "$dir holds rows run with $(cat "$dir/settings"), not $settings (hint: run all rows, or pass the same flags)"
+  fi
+  echo "$settings" > "$dir/settings"
   case $set in
     mr)
       all=$data/mr/all.tsv
       cv=(cv --data "$all" --folds 10 --epochs "$epochs" --seed "$seed" --no-probes --json)
-      timed unmasked-cv "${strata[@]}" "${cv[@]}" --folds-out "$dir/folds.tsv"
-      timed --self-locking keras "$py" "$bench/keras_seed_cv.py" --data "$all" --folds "$dir/folds.tsv" \
-        --epochs "$epochs" --seed "$seed" --threads "$threads" ${lock:+--lock "$lock"}
-      if [ ${#variants[@]} = 2 ]; then
+      if wants unmasked; then
+        timed unmasked-cv "${strata[@]}" "${cv[@]}" --folds-out "$dir/folds.tsv"
+      fi
+      if wants keras; then
+        [ -e "$dir/folds.tsv" ] || die "no folds in $dir yet (hint: add the unmasked row, it writes them)"
+        timed --self-locking keras "$py" "$bench/keras_seed_cv.py" --data "$all" --folds "$dir/folds.tsv" \
+          --epochs "$epochs" --seed "$seed" --threads "$threads" ${lock:+--lock "$lock"}
+      fi
+      if wants masked; then
         timed masked-cv "${strata[@]}" "${cv[@]}" --folds-out "$dir/folds-masked.tsv" "${masked[@]}"
-        cmp -s "$dir/folds.tsv" "$dir/folds-masked.tsv" ||
+        if [ -e "$dir/folds.tsv" ] && ! cmp -s "$dir/folds.tsv" "$dir/folds-masked.tsv"; then
           die "the masked cv split MR into other folds than the unmasked one (hint: compare $dir/folds*.tsv)"
+        fi
       fi
       ;;
     sst2) split_set sst2 "$data/sst2/train.tsv" "$data/sst2/test.tsv" 100 "$epochs" ;;
