@@ -29,11 +29,13 @@
 # Writes DIR (default runs/padding-bench)/SET/: each run's JSON, log and seconds, steps.tsv, and
 # table.md (also printed); deletes the strata model folders it wrote once they are scored.
 #
-# Time per part, 2 threads on the 2-core AMD EPYC (Zen 5) machine, 3 epochs (measured 2026-11-29):
-#   mr    tf-keras ~ TODO s, strata unmasked ~ TODO s, masked ~ TODO s
-#   sst2  tf-keras ~ TODO s, strata unmasked ~ TODO s, masked ~ TODO s
-#   imdb  tf-keras ~ TODO s per epoch (+ ~ TODO s tokenizing and scoring), strata unmasked ~ TODO s
-#         per epoch, masked ~ TODO s per epoch
+# Time per part, 2 threads, 3 epochs, measured 2026-11-29 on the shared 2-core AMD EPYC (Zen 5)
+# machine while other jobs kept 1.3-1.7 cores busy (so every figure is slower than on an idle one):
+#   mr    tf-keras 348 s (about 35 s a fold), strata 114 s, strata masked TODO s
+#   sst2  tf-keras 65 s, strata 8 s (train 7.5 s, test 0.4 s), strata masked TODO s
+#   imdb  tf-keras 321 s (93 s an epoch, 42 s TF import, tokenizing and scoring 25,000 reviews),
+#         strata 133 s (38 s an epoch, 17 s scoring), strata masked TODO s
+# Waiting for CPU_LOCK comes on top: on a busy machine the tf-keras MR run took 16 minutes.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 bench=$here/bench/padding
