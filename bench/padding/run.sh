@@ -31,10 +31,11 @@
 #
 # Time per part, 2 threads, 3 epochs, measured 2026-11-29 on the shared 2-core AMD EPYC (Zen 5)
 # machine while other jobs kept 1.3-1.7 cores busy (so every figure is slower than on an idle one):
-#   mr    tf-keras 348 s (about 35 s a fold), strata 114 s, strata masked TODO s
-#   sst2  tf-keras 65 s, strata 8 s (train 7.5 s, test 0.4 s), strata masked TODO s
+#   mr    tf-keras 348 s (about 35 s a fold), strata 112 s, strata masked 35 s
+#   sst2  tf-keras 65 s, strata 7.4 s (train 7 s, test 0.4 s), strata masked 3.6 s
 #   imdb  tf-keras 321 s (93 s an epoch, 42 s TF import, tokenizing and scoring 25,000 reviews),
-#         strata 133 s (38 s an epoch, 17 s scoring), strata masked TODO s
+#         strata 133-200 s (38-59 s an epoch, 17-23 s scoring), strata masked 131 s (37 s an
+#         epoch, 19 s scoring) in a window where strata unmasked took 200 s
 # Waiting for CPU_LOCK comes on top: on a busy machine the tf-keras MR run took 16 minutes.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)

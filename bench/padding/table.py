@@ -4,7 +4,7 @@ accuracy, tf-keras's time over the row's, the accuracy difference vs strata unma
 share of computed steps that are real tokens, the row's own CPU seconds (user + system; less
 moved by a busy machine than wall time), and how many cores other processes kept busy
 meanwhile (the machine is shared: a large figure marks a disturbed timing); then whether the masked row meets the goal
-(>= 10x tf-keras's speed, accuracy within 0.5 point of strata unmasked).
+(>= 10x tf-keras's speed, accuracy within 0.5 point of strata unmasked; issue 14 sets it for MR).
 
 Usage: python3 table.py DIR        (DIR: runs/padding-bench/SET)
 A row whose files are missing (e.g. the masked row before the flags existed) is left out."""
@@ -68,6 +68,11 @@ def max_others(*values):
     return max(known) if known else None
 
 
+def name_of(dir):
+    """The set a folder holds results for (its name: mr, sst2 or imdb)."""
+    return os.path.basename(os.path.normpath(dir))
+
+
 def main():
     if len(sys.argv) != 2 or not os.path.isdir(sys.argv[1]):
         sys.exit("error: give the set's folder (hint: python3 table.py runs/padding-bench/mr)")
@@ -90,7 +95,7 @@ def main():
 
     keras_s = rows[0][1] if keras else None
     base_acc = unmasked[1] if unmasked else None
-    print(f"### {os.path.basename(os.path.normpath(dir))}\n")
+    print(f"### {name_of(dir)}\n")
     print("| run | wall s | accuracy | tf-keras time / this | Δ accuracy vs strata (points) | real tokens / computed steps | CPU s | others' cores |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, secs, acc, note, others, cpu in rows:
@@ -103,8 +108,11 @@ def main():
     if masked and keras and unmasked:
         speed, delta = keras_s / masked[0], (masked[1] - base_acc) * 100
         ok = speed >= SPEED_GOAL and abs(delta) <= ACCURACY_GOAL
+        verdict = "meets the goal" if ok else "MISSES the goal"
+        if name_of(dir) != "mr":
+            verdict = f"would {'meet' if ok else 'miss'} it (issue 14 sets the goal for MR only)"
         print(f"\nmasked strata: ×{speed:.2f} tf-keras's speed (goal ≥ ×{SPEED_GOAL:g}), accuracy {delta:+.2f} points vs "
-              f"unmasked (goal within ±{ACCURACY_GOAL:g}): {'meets the goal' if ok else 'MISSES the goal'}")
+              f"unmasked (goal within ±{ACCURACY_GOAL:g}): {verdict}")
     print()
 
 
