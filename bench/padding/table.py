@@ -2,9 +2,10 @@
 bench/padding/run.sh wrote: per row (tf-keras, strata unmasked, strata masked) the wall time, the
 accuracy, tf-keras's time over the row's, the accuracy difference vs strata unmasked and the
 share of computed steps that are real tokens, the row's own CPU seconds (user + system; less
-moved by a busy machine than wall time), and how many cores other processes kept busy
-meanwhile (the machine is shared: a large figure marks a disturbed timing); then whether the masked row meets the goal
-(>= 10x tf-keras's speed, accuracy within 0.5 point of strata unmasked; issue 14 sets it for MR).
+moved by a busy machine than wall time), and how many cores other processes kept busy meanwhile
+(the machine is shared: a large figure marks a disturbed timing); then whether the masked row
+meets the goal (>= 10x tf-keras's speed, accuracy within 0.5 point of strata unmasked; issue 14
+sets it for MR).
 
 Usage: python3 table.py DIR        (DIR: runs/padding-bench/SET)
 A row whose files are missing (e.g. the masked row before the flags existed) is left out."""
