@@ -31,7 +31,7 @@
 #
 # Time per part, 2 threads, 3 epochs, measured 2026-11-29 on the shared 2-core AMD EPYC (Zen 5)
 # machine while other jobs kept 1.3-1.7 cores busy (so every figure is slower than on an idle one):
-#   mr    tf-keras 348 s (about 35 s a fold), strata 112 s, strata masked 35 s
+#   mr    tf-keras 348 s (about 35 s a fold), strata 112-146 s, strata masked 29-35 s
 #   sst2  tf-keras 65 s, strata 7.4 s (train 7 s, test 0.4 s), strata masked 3.6 s
 #   imdb  tf-keras 321 s (93 s an epoch, 42 s TF import, tokenizing and scoring 25,000 reviews),
 #         strata 133-200 s (38-59 s an epoch, 17-23 s scoring), strata masked 131 s (37 s an
@@ -75,6 +75,7 @@ done
 "$py" -c 'import tensorflow, tf_keras' 2> /dev/null ||
   die "$py has no tensorflow/tf_keras (hint: bash ../shared/bench/peers/setup.sh, or set STRATA_PEERS_PY)"
 strata=("$strata_bin" --threads "$threads")
+strata_version=$("$strata_bin" --version)
 masked=(--mask-padding --bucket-by-length)
 IFS=, read -r -a row_list <<< "$rows"
 keras=0 variants=()
@@ -120,8 +121,8 @@ timed() {
   awk -v t0="$t0" -v t1="$t1" '{ printf "%.2f\n", t1 - t0 }' "$base.cpu" > "$base.seconds"
   awk -v t0="$t0" -v t1="$t1" -v b0="$b0" -v b1="$b1" \
     '{ o = (b1 - b0 - $1 - $2) / (t1 - t0); printf "%.2f\n", o < 0 ? 0 : o }' "$base.cpu" > "$base.others"
-  printf '%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$name" "$(cat "$base.seconds")" "$(cat "$base.others")" "$*" \
-    >> "$dir/steps.tsv"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$name" "$(cat "$base.seconds")" "$(cat "$base.others")" \
+    "$strata_version" "$*" >> "$dir/steps.tsv"
 }
 
 # split_set NAME TRAIN TEST MAXLEN EPOCHS: the three rows on a train -> test split.
