@@ -1,0 +1,90 @@
+//! The inference forward (`network::infer`, issue 14 point 3) against training's forward
+//! without dropout (`network::forward`): the same logits and level summaries, for every named
+//! model, masked and unmasked, over batches long enough that a recurrent layer's inference runs
+//! several blocks of steps; and a workspace may switch between the two.
+
+use strata_model::network::{self, Plan, Workspace};
+use strata_model::zoo::{named_layers, Knobs, NAMED_MODELS};
+use strata_model::{Model, ModelConfig};
+use strata_nn::Rng;
+
+fn model(name: &str, mask_padding: bool) -> Model {
+    let knobs = match name {
+        "han" => Knobs { units: Some(6), sentences: Some(5), ..Knobs::default() },
+        _ => Knobs { units: Some(7), ..Knobs::default() },
+    };
+    let config = ModelConfig {
+        architecture: name.into(),
+        vocab_size: 50,
+        embedding_dim: 6,
+        layers: named_layers(name, knobs).unwrap(),
+        num_classes: 3,
+        embedding_init: 0.05,
+        multichannel: false,
+        mask_padding,
+    };
+    let mut m = Model::new(config, 11);
+    // Keras's ±0.05 embeddings make every step nearly alike; spread them so differences show
+    let emb = m.layout.embedding.clone();
+    m.params.data[emb].iter_mut().for_each(|v| *v *= 20.0);
+    m
+}
+
+/// `[B, T]` ids: each row (each sentence of a hierarchical model) has some padding before or
+/// after its words, some rows none, one row nothing at all.
+fn ids(b: usize, t: usize, slots: usize, rng: &mut Rng) -> Vec<u32> {
+    let w = t / slots;
+    let mut out = Vec::with_capacity(b * t);
+    for r in 0..b {
+        for _ in 0..slots {
+            let words = if r == 3 { 0 } else { w - rng.below(w / 2 + 1) };
+            let pre = rng.below(2) == 0;
+            let pad = w - words;
+            for s in 0..w {
+                let real = if pre { s >= pad } else { s < words };
+                out.push(if real { 1 + rng.below(49) as u32 } else { 0 });
+            }
+        }
+    }
+    out
+}
+
+/// Logits and every level's summary after one pass.
+fn run(m: &Model, ids: &[u32], t: usize, ws: &mut Workspace, infer: bool) -> Vec<f32> {
+    let plan = Plan::inference(m.config.levels());
+    if infer {
+        network::infer(m, ids, t, &plan, ws);
+    } else {
+        network::forward(m, ids, t, &plan, ws);
+    }
+    let b = ids.len() / t;
+    let mut v = ws.logits.clone();
+    for k in 0..m.config.levels() {
+        v.extend_from_slice(ws.summary(m, b, k));
+    }
+    v
+}
+
+#[test]
+fn inference_gives_the_training_forwards_logits_for_every_named_model() {
+    for name in NAMED_MODELS {
+        for mask in [false, true] {
+            let m = model(name, mask);
+            let slots = m.config.sentences().unwrap_or(1);
+            // T·B well over a recurrent layer's block of steps (2,048 rows)
+            let (b, t) = (45, 60);
+            let ids = ids(b, t, slots, &mut Rng::new(3));
+            let mut ws = Workspace::default();
+            let trained = run(&m, &ids, t, &mut ws, false);
+            let inferred = run(&m, &ids, t, &mut ws, true);
+            let again = run(&m, &ids, t, &mut ws, false);
+            let worst = trained.iter().zip(&inferred).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+            
+            let same = trained.iter().zip(&inferred).all(|(a, b)| a.to_bits() == b.to_bits());
+            assert!(same, "{name} mask={mask}: inference differs by {worst}");
+            assert!(trained.iter().all(|v| v.is_finite()), "{name}: non-finite logits");
+            assert_eq!(trained, again, "{name} mask={mask}: training's forward changed after an inference");
+            assert!(trained.iter().any(|v| v.abs() > 1e-3), "{name}: trivial logits");
+        }
+    }
+}
