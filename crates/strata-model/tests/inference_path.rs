@@ -129,7 +129,7 @@ fn same_as_training(name: &str, m: &Model, mask: bool) {
             let inferred = run(m, &ids, t, &mut ws, true);
             let again = run(m, &ids, t, &mut ws, false);
             let worst = trained.iter().zip(&inferred).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
-            
+
             let same = trained.iter().zip(&inferred).all(|(a, b)| a.to_bits() == b.to_bits());
             assert!(same, "{name} mask={mask}: inference differs by {worst}");
             assert!(trained.iter().all(|v| v.is_finite()), "{name}: non-finite logits");

@@ -138,7 +138,14 @@ fn score(u: &[f32], context: &[f32]) -> f32 {
 
 /// `alpha = softmax_t(scores)` per row (padding steps get no weight, unless a row has no real
 /// step), and `out = Σ_t α_t x_t`.
-fn softmax_pool(d: AttentionDims, x: &[f32], valid: Option<&[bool]>, scores: &[f32], alpha: &mut Vec<f32>, out: &mut Vec<f32>) {
+fn softmax_pool(
+    d: AttentionDims,
+    x: &[f32],
+    valid: Option<&[bool]>,
+    scores: &[f32],
+    alpha: &mut Vec<f32>,
+    out: &mut Vec<f32>,
+) {
     let AttentionDims { t, b, h, .. } = d;
     alpha.resize(t * b, 0.0);
     out.resize(b * h, 0.0);

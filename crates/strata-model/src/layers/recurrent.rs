@@ -180,7 +180,17 @@ impl Recurrent {
         } else {
             Directions::One(Box::new(RnnCache::new(cell)))
         };
-        Recurrent { cell, e, h, sequences, ranges, cache, dims: RnnDims { b: 0, t: 0, e, h }, dlast_sum: Vec::new(), inference: None }
+        Recurrent {
+            cell,
+            e,
+            h,
+            sequences,
+            ranges,
+            cache,
+            dims: RnnDims { b: 0, t: 0, e, h },
+            dlast_sum: Vec::new(),
+            inference: None,
+        }
     }
 }
 

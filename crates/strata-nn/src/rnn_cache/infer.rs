@@ -118,7 +118,15 @@ unsafe fn run_avx2(
 }
 
 #[inline(always)]
-fn run_body(s: &mut RnnInfer, d: RnnDims, x: &[f32], p: RnnParams, mask: Option<&StepMask>, reverse: bool, out: InferOut) {
+fn run_body(
+    s: &mut RnnInfer,
+    d: RnnDims,
+    x: &[f32],
+    p: RnnParams,
+    mask: Option<&StepMask>,
+    reverse: bool,
+    out: InferOut,
+) {
     let (b, h) = (d.b, d.h);
     let g = s.cell.gates() * h;
     let InferOut { mut seq, last, width, offset, zero_masked } = out;
@@ -163,7 +171,16 @@ fn run_body(s: &mut RnnInfer, d: RnnDims, x: &[f32], p: RnnParams, mask: Option<
 /// returns the packed index of the block's first pair (the row index of time `lo`'s first row).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn project(s: &mut RnnInfer, d: RnnDims, x: &[f32], p: RnnParams, mask: Option<&StepMask>, lo: usize, hi: usize, g: usize) -> usize {
+fn project(
+    s: &mut RnnInfer,
+    d: RnnDims,
+    x: &[f32],
+    p: RnnParams,
+    mask: Option<&StepMask>,
+    lo: usize,
+    hi: usize,
+    g: usize,
+) -> usize {
     let (b, e) = (d.b, d.e);
     let b_in = match s.cell {
         Cell::Lstm => p.bias,
@@ -259,7 +276,7 @@ fn step(s: &mut RnnInfer, d: RnnDims, p: RnnParams, mask: Option<&StepMask>, ti:
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{RnnCache, Rng};
+    use crate::{Rng, RnnCache};
 
     fn rand_vec(n: usize, scale: f32, rng: &mut Rng) -> Vec<f32> {
         (0..n).map(|_| rng.uniform(-scale, scale)).collect()
@@ -272,11 +289,13 @@ mod tests {
         let mut rng = Rng::new(5);
         let g = cell.gates() * d.h;
         let bias_len: usize = cell.bias_shape(d.h).iter().product();
-        let (k, u, bias) = (rand_vec(d.e * g, 0.4, &mut rng), rand_vec(d.h * g, 0.4, &mut rng), rand_vec(bias_len, 0.3, &mut rng));
+        let (k, u, bias) =
+            (rand_vec(d.e * g, 0.4, &mut rng), rand_vec(d.h * g, 0.4, &mut rng), rand_vec(bias_len, 0.3, &mut rng));
         let p = RnnParams { kernel: &k, recurrent: &u, bias: &bias };
         let x = rand_vec(d.t * d.b * d.e, 1.0, &mut rng);
         // row r's first r % 7 steps are padding, and its last r % 5
-        let valid: Vec<bool> = (0..d.t * d.b).map(|i| (i / d.b) >= (i % d.b) % 7 && (i / d.b) + (i % d.b) % 5 < d.t).collect();
+        let valid: Vec<bool> =
+            (0..d.t * d.b).map(|i| (i / d.b) >= (i % d.b) % 7 && (i / d.b) + (i % d.b) % 5 < d.t).collect();
         let mut cache = RnnCache::new(cell);
         let mut mask = StepMask::default();
         if masked {
