@@ -33,6 +33,16 @@ impl Dataset<'_> {
 /// Batch size used for inference (each batch is split across cores).
 pub const INFER_BATCH: usize = 256;
 
+/// At most this many rows (`B·S` sentences of a hierarchical model, else texts) go through one
+/// forward: a core's share of a batch is split further, so that han's 256 texts × 15 sentences
+/// do not need activations for 3,840 sentence rows at once.
+pub const INFER_ROWS: usize = 512;
+
+/// How many texts one forward takes under a cap of `max_rows` rows.
+fn texts_per_forward(model: &Model, max_rows: usize) -> usize {
+    (max_rows / model.config.sentences().unwrap_or(1)).max(1)
+}
+
 /// Splits `n` items into at most `parts` contiguous near-equal ranges.
 pub fn chunk_ranges(n: usize, parts: usize) -> Vec<std::ops::Range<usize>> {
     let parts = parts.clamp(1, n.max(1));
@@ -73,7 +83,15 @@ fn map_rows(
     width: usize,
     take: impl Fn(&mut Workspace, usize, &mut [f32]) + Sync,
 ) -> Vec<f32> {
-    map_rows_with(model, ids, t, plan, width, take, step_window::cut_is_exact(&model.config))
+    let shape = Shape { by_length: step_window::cut_is_exact(&model.config), max_rows: INFER_ROWS };
+    map_rows_with(model, ids, t, plan, width, take, shape)
+}
+
+/// How [`map_rows_with`] batches: by length (and cut), and how many rows one forward takes.
+#[derive(Clone, Copy)]
+struct Shape {
+    by_length: bool,
+    max_rows: usize,
 }
 
 /// [`map_rows`], by length and cut when `by_length`, else in order at full length.
@@ -84,15 +102,16 @@ fn map_rows_with(
     plan: &Plan,
     width: usize,
     take: impl Fn(&mut Workspace, usize, &mut [f32]) + Sync,
-    by_length: bool,
+    shape: Shape,
 ) -> Vec<f32> {
+    let Shape { by_length, max_rows } = shape;
     let n = ids.len().checked_div(t).unwrap_or(0);
     let mut out = vec![0.0f32; n * width];
     let mut spaces: Vec<Workspace> = (0..rayon::current_num_threads()).map(|_| Workspace::default()).collect();
     if !by_length {
         for start in (0..n).step_by(INFER_BATCH) {
             let end = (start + INFER_BATCH).min(n);
-            let batch = Batch { ids: &ids[start * t..end * t], t, width };
+            let batch = Batch { ids: &ids[start * t..end * t], t, width, max_rows };
             batch.run(model, plan, &mut spaces, &take, &mut out[start * width..end * width]);
         }
         return out;
@@ -111,8 +130,8 @@ fn map_rows_with(
         gathered.clear();
         rows.iter().for_each(|&i| gathered.extend_from_slice(&ids[i * t..(i + 1) * t]));
         let batch = match cuts {
-            true => Batch { t: step_window::cut(&model.config, &gathered, t, &mut cut), ids: &cut, width },
-            false => Batch { ids: &gathered, t, width },
+            true => Batch { t: step_window::cut(&model.config, &gathered, t, &mut cut), ids: &cut, width, max_rows },
+            false => Batch { ids: &gathered, t, width, max_rows },
         };
         batch_out.resize(rows.len() * width, 0.0);
         batch.run(model, plan, &mut spaces, &take, &mut batch_out);
@@ -128,6 +147,8 @@ struct Batch<'a> {
     ids: &'a [u32],
     t: usize,
     width: usize,
+    /// rows per forward ([`INFER_ROWS`])
+    max_rows: usize,
 }
 
 impl Batch<'_> {
@@ -144,9 +165,13 @@ impl Batch<'_> {
         let (t, b) = (self.t, self.ids.len().checked_div(self.t).unwrap_or(0));
         let ranges = chunk_ranges(b, spaces.len());
         let outs = split_rows(out, &ranges, self.width);
+        let per_forward = texts_per_forward(model, self.max_rows);
         spaces.par_iter_mut().zip(ranges.par_iter()).zip(outs).for_each(|((ws, r), o)| {
-            network::forward(model, &self.ids[r.start * t..r.end * t], t, plan, ws);
-            take(ws, r.len(), o);
+            for (start, o) in r.clone().step_by(per_forward).zip(o.chunks_mut(per_forward * self.width)) {
+                let end = (start + per_forward).min(r.end);
+                network::infer(model, &self.ids[start * t..end * t], t, plan, ws);
+                take(ws, end - start, o);
+            }
         });
     }
 }
@@ -315,8 +340,9 @@ mod tests {
                 let first: Vec<u32> =
                     order[..INFER_BATCH].iter().flat_map(|&i| ids[i * t..(i + 1) * t].to_vec()).collect();
                 assert!(step_window::window(&model.config, &first, t).len() < t / 2);
-                let cut = map_rows_with(&model, &ids, t, &plan, k, take, true);
-                (cut, map_rows_with(&model, &ids, t, &plan, k, take, false))
+                let shape = |by_length| Shape { by_length, max_rows: INFER_ROWS };
+                let cut = map_rows_with(&model, &ids, t, &plan, k, take, shape(true));
+                (cut, map_rows_with(&model, &ids, t, &plan, k, take, shape(false)))
             })
             .into()
     }
@@ -338,6 +364,43 @@ mod tests {
     fn a_masked_lstm_predicts_the_same_bits_by_length_and_cut() {
         for (cut, full) in both_ways(vec![LstmConfig { units: 5, bidirectional: false }.into()]) {
             assert!(cut.iter().zip(&full).all(|(a, b)| a.to_bits() == b.to_bits()), "lstm: cut and full differ");
+        }
+    }
+
+    /// Issue 14 point 3: han's inference batch goes through forwards of at most
+    /// [`INFER_ROWS`] sentence rows, and splitting it so gives the same logits as one forward
+    /// per core.
+    #[test]
+    fn a_hierarchical_batch_is_split_to_bounded_rows_with_the_same_logits() {
+        let knobs = crate::zoo::Knobs { units: Some(4), sentences: Some(15), ..Default::default() };
+        let config = ModelConfig {
+            architecture: "han".into(),
+            vocab_size: 30,
+            embedding_dim: 4,
+            layers: crate::zoo::named_layers("han", knobs).unwrap(),
+            num_classes: 3,
+            embedding_init: 0.05,
+            multichannel: false,
+            mask_padding: true,
+        };
+        let model = Model::new(config, 4);
+        let (n, t) = (INFER_BATCH + 9, 15 * 6);
+        let ids = ragged(n, t, true);
+        let plan = Plan::inference(model.config.levels());
+        let k = model.config.outputs();
+        let most = std::sync::atomic::AtomicUsize::new(0);
+        let take = |ws: &mut Workspace, b: usize, o: &mut [f32]| {
+            most.fetch_max(b, std::sync::atomic::Ordering::Relaxed);
+            o.copy_from_slice(&ws.logits[..b * k]);
+        };
+        let bounded = map_rows_with(&model, &ids, t, &plan, k, take, Shape { by_length: true, max_rows: INFER_ROWS });
+        let texts = most.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(texts * 15 <= INFER_ROWS, "{texts} texts of 15 sentences in one forward");
+        // one forward per core's share, and one per text
+        for max_rows in [usize::MAX, 15] {
+            let other = map_rows_with(&model, &ids, t, &plan, k, take, Shape { by_length: true, max_rows });
+            let same = bounded.iter().zip(&other).all(|(a, b)| a.to_bits() == b.to_bits());
+            assert!(same, "forwards of at most {max_rows} rows give other logits");
         }
     }
 

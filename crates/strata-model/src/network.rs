@@ -175,8 +175,28 @@ fn padding_masks(model: &Model, ids: &[u32], b: usize, t: usize, ws: &mut Worksp
     }
 }
 
-/// Forward of `ids: [B, T]` through the layers and heads `plan` computes.
+/// Forward of `ids: [B, T]` through the layers and heads `plan` computes, keeping what
+/// [`backward`] reads (with dropout when `ws.dropout` is set).
 pub fn forward(model: &Model, ids: &[u32], t: usize, plan: &Plan, ws: &mut Workspace) {
+    run(model, ids, t, plan, ws, Pass::Training);
+}
+
+/// [`forward`] for inference: no [`backward`] may follow, no dropout runs, and each layer keeps
+/// only what is read after it (its output, a last state, attention weights), not training's
+/// saved activations (see [`Layer::infer`]). The logits, auxiliary logits and summaries are
+/// `forward`'s without dropout.
+pub fn infer(model: &Model, ids: &[u32], t: usize, plan: &Plan, ws: &mut Workspace) {
+    run(model, ids, t, plan, ws, Pass::Inference);
+}
+
+/// Which forward of the layers runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    Training,
+    Inference,
+}
+
+fn run(model: &Model, ids: &[u32], t: usize, plan: &Plan, ws: &mut Workspace, pass: Pass) {
     let b = ids.len().checked_div(t).unwrap_or(0);
     ws.texts = (b, t);
     ws.prepare(model);
@@ -201,7 +221,10 @@ pub fn forward(model: &Model, ids: &[u32], t: usize, plan: &Plan, ws: &mut Works
         let at_words = model.placed[i].input.sentence_rows || !hierarchical;
         let valid = if at_words { &ws.word_valid } else { &ws.sentence_valid };
         let valid = (!valid.is_empty() && reads_mask(model, model.placed[i].spec.layer())).then_some(&valid[..]);
-        rows = this[0].forward(p, x, rows, valid, ws.dropout.as_mut());
+        rows = match pass {
+            Pass::Training => this[0].forward(p, x, rows, valid, ws.dropout.as_mut()),
+            Pass::Inference => this[0].infer(p, x, rows, valid),
+        };
     }
     if plan.head_weight > 0.0 {
         let w = model.top_width();

@@ -77,6 +77,9 @@ pub struct AttentionCache {
     pub alpha: Vec<f32>,
     /// `[B, H]` pooled output
     pub out: Vec<f32>,
+    /// [`infer`]'s `[T, B]` scores and one block's projections
+    scores: Vec<f32>,
+    u_block: Vec<f32>,
 }
 
 /// Sizes of one attention call: `t` steps of `b` rows of width `h` in, an `a`-wide projection.
@@ -90,38 +93,85 @@ pub struct AttentionDims {
 
 /// Forward of `x: [T, B, H]`; `valid` is the optional `[T, B]` mask of real steps.
 pub fn forward(d: AttentionDims, x: &[f32], valid: Option<&[bool]>, p: AttentionParams, cache: &mut AttentionCache) {
-    let AttentionDims { t, b, h, a } = d;
+    let AttentionDims { t, b, a, .. } = d;
     cache.u.resize(t * b * a, 0.0);
-    cache.alpha.resize(t * b, 0.0);
-    cache.out.resize(b * h, 0.0);
     for row in cache.u.chunks_exact_mut(a) {
         row.copy_from_slice(p.bias);
     }
-    gemm(Gemm::new(t * b, h, a).accumulate(), x, p.w, &mut cache.u);
+    gemm(Gemm::new(t * b, d.h, a).accumulate(), x, p.w, &mut cache.u);
     cache.u.iter_mut().for_each(|v| *v = v.tanh());
+    let mut scores = vec![0.0f32; t * b];
+    scores.iter_mut().zip(cache.u.chunks_exact(a)).for_each(|(s, u)| *s = score(u, p.context));
+    softmax_pool(d, x, valid, &scores, &mut cache.alpha, &mut cache.out);
+}
+
+/// Rows of `u` one block of [`infer`] projects at a time.
+const INFER_BLOCK_ROWS: usize = 1024;
+
+/// [`forward`] for inference (no backward follows): the same weights and output, with the
+/// `tanh` projections `u` computed a block of rows at a time and not kept — only `alpha`,
+/// `out` and `[T, B]` scores stay in `cache`.
+pub fn infer(d: AttentionDims, x: &[f32], valid: Option<&[bool]>, p: AttentionParams, cache: &mut AttentionCache) {
+    let AttentionDims { t, b, h, a } = d;
+    let mut scores = std::mem::take(&mut cache.scores);
+    scores.resize(t * b, 0.0);
+    for (blk, sc) in x.chunks(INFER_BLOCK_ROWS * h).zip(scores.chunks_mut(INFER_BLOCK_ROWS)) {
+        let rows = sc.len();
+        let u = &mut cache.u_block;
+        u.resize(rows * a, 0.0);
+        for row in u.chunks_exact_mut(a) {
+            row.copy_from_slice(p.bias);
+        }
+        gemm(Gemm::new(rows, h, a).accumulate(), blk, p.w, &mut u[..rows * a]);
+        u.iter_mut().for_each(|v| *v = v.tanh());
+        sc.iter_mut().zip(u.chunks_exact(a)).for_each(|(s, u)| *s = score(u, p.context));
+    }
+    softmax_pool(d, x, valid, &scores, &mut cache.alpha, &mut cache.out);
+    cache.scores = scores;
+}
+
+/// One step's score `u · c`.
+#[inline]
+fn score(u: &[f32], context: &[f32]) -> f32 {
+    u.iter().zip(context).map(|(u, c)| u * c).sum()
+}
+
+/// `alpha = softmax_t(scores)` per row (padding steps get no weight, unless a row has no real
+/// step), and `out = Σ_t α_t x_t`.
+fn softmax_pool(
+    d: AttentionDims,
+    x: &[f32],
+    valid: Option<&[bool]>,
+    scores: &[f32],
+    alpha: &mut Vec<f32>,
+    out: &mut Vec<f32>,
+) {
+    let AttentionDims { t, b, h, .. } = d;
+    alpha.resize(t * b, 0.0);
+    out.resize(b * h, 0.0);
     for bi in 0..b {
         let any_valid = valid.is_none_or(|v| (0..t).any(|s| v[s * b + bi]));
-        let scores: Vec<f32> = (0..t)
+        let row: Vec<f32> = (0..t)
             .map(|s| {
                 if any_valid && valid.is_some_and(|v| !v[s * b + bi]) {
                     return f32::NEG_INFINITY; // padding: weight 0
                 }
-                cache.u[(s * b + bi) * a..(s * b + bi + 1) * a].iter().zip(p.context).map(|(u, c)| u * c).sum()
+                scores[s * b + bi]
             })
             .collect();
-        let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let ex: Vec<f32> = scores.iter().map(|v| (v - max).exp()).collect();
+        let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let ex: Vec<f32> = row.iter().map(|v| (v - max).exp()).collect();
         let sum: f32 = ex.iter().sum();
         for (s, e) in ex.iter().enumerate() {
-            cache.alpha[s * b + bi] = e / sum;
+            alpha[s * b + bi] = e / sum;
         }
     }
-    cache.out.fill(0.0);
+    out.fill(0.0);
     for s in 0..t {
         for bi in 0..b {
-            let al = cache.alpha[s * b + bi];
+            let al = alpha[s * b + bi];
             let src = &x[(s * b + bi) * h..(s * b + bi + 1) * h];
-            cache.out[bi * h..(bi + 1) * h].iter_mut().zip(src).for_each(|(o, v)| *o += al * v);
+            out[bi * h..(bi + 1) * h].iter_mut().zip(src).for_each(|(o, v)| *o += al * v);
         }
     }
 }
@@ -183,6 +233,26 @@ mod tests {
             }
         }
         assert!(c.alpha.iter().skip(1).step_by(2).all(|&w| w > 0.0), "an all-padding row keeps its weights");
+    }
+
+    /// Inference gives forward's weights and output, bit for bit, over more rows than one of
+    /// its blocks, and holds no `[T, B, A]` projection.
+    #[test]
+    fn inference_matches_forward_and_keeps_no_projections() {
+        let d = AttentionDims { t: 50, b: 45, h: 6, a: 7 };
+        let mut rng = Rng::new(2);
+        let mut r = |n: usize| (0..n).map(|_| rng.uniform(-1.0, 1.0)).collect::<Vec<f32>>();
+        let (x, w, bias, ctx) = (r(d.t * d.b * d.h), r(d.h * d.a), r(d.a), r(d.a));
+        let valid: Vec<bool> = (0..d.t * d.b).map(|i| (i / d.b + i % d.b) % 4 != 0 && i % d.b != 3).collect();
+        let p = AttentionParams { w: &w, bias: &bias, context: &ctx };
+        for v in [None, Some(&valid[..])] {
+            let (mut trained, mut inferred) = (AttentionCache::default(), AttentionCache::default());
+            forward(d, &x, v, p, &mut trained);
+            infer(d, &x, v, p, &mut inferred);
+            assert_eq!(trained.alpha, inferred.alpha);
+            assert_eq!(trained.out, inferred.out);
+            assert!(inferred.u.is_empty() && inferred.u_block.len() <= INFER_BLOCK_ROWS * d.a);
+        }
     }
 
     fn attention_check(valid: Option<&[bool]>) -> AttentionCache {

@@ -1,6 +1,8 @@
 //! One cache type for either recurrent cell, so that callers (the bidirectional wrapper, a
 //! model's layer list) hold one type whatever the cell, and forward/backward dispatch here.
 
+pub mod infer;
+
 use crate::gru::{self, GruCache};
 use crate::lstm::{self, LstmCache};
 use crate::rnn::{Cell, RnnDims, RnnGrads, RnnOutputGrads, RnnParams};

@@ -61,6 +61,9 @@ pub struct Attention {
     /// kernel `[D, A]`, bias `[A]`, context `[A]`
     ranges: Vec<Range<usize>>,
     pub cache: AttentionCache,
+    /// What `infer` keeps (weights, output, scores; no projections), and whether it ran last
+    inference: AttentionCache,
+    inferred: bool,
     rows: Rows,
     /// scratch input gradient when the layer below needs none
     dx_scratch: Vec<f32>,
@@ -68,7 +71,27 @@ pub struct Attention {
 
 impl Attention {
     pub fn new(d: usize, a: usize, ranges: Vec<Range<usize>>) -> Self {
-        Attention { d, a, ranges, cache: AttentionCache::default(), rows: Rows { n: 0, t: 0 }, dx_scratch: Vec::new() }
+        Attention {
+            d,
+            a,
+            ranges,
+            cache: AttentionCache::default(),
+            inference: AttentionCache::default(),
+            inferred: false,
+            rows: Rows { n: 0, t: 0 },
+            dx_scratch: Vec::new(),
+        }
+    }
+}
+
+impl Attention {
+    /// The cache of the last forward, training's or inference's.
+    fn last_run(&self) -> &AttentionCache {
+        if self.inferred {
+            &self.inference
+        } else {
+            &self.cache
+        }
     }
 }
 
@@ -81,19 +104,29 @@ impl Layer for Attention {
         self.rows = rows;
         let d = AttentionDims { t: rows.t, b: rows.n, h: self.d, a: self.a };
         attention::forward(d, x, valid, params(&self.ranges, p), &mut self.cache);
+        self.inferred = false;
+        Rows { n: rows.n, t: 1 }
+    }
+
+    fn infer(&mut self, p: &[f32], x: &[f32], rows: Rows, valid: Option<&[bool]>) -> Rows {
+        self.rows = rows;
+        let d = AttentionDims { t: rows.t, b: rows.n, h: self.d, a: self.a };
+        attention::infer(d, x, valid, params(&self.ranges, p), &mut self.inference);
+        self.inferred = true;
         Rows { n: rows.n, t: 1 }
     }
 
     fn output(&self) -> &[f32] {
-        &self.cache.out
+        &self.last_run().out
     }
 
     fn attention_weights(&self) -> Option<&[f32]> {
-        Some(&self.cache.alpha)
+        Some(&self.last_run().alpha)
     }
 
     fn backward(&mut self, p: &[f32], x: &[f32], grads: Grads<'_>) {
         let Grads { dy, params: g, off, dx, .. } = grads;
+        assert!(!self.inferred, "attention: backward after infer");
         let Some(dy) = dy else { return };
         let mut v = grad_views(g, off, &self.ranges).into_iter();
         let grads = AttentionGrads { w: v.next().unwrap(), bias: v.next().unwrap(), context: v.next().unwrap() };

@@ -91,6 +91,25 @@ impl Layer for LayerNorm {
         rows
     }
 
+    /// The output only: x̂ and 1/σ̃ are what backward reads, so they are not kept.
+    fn infer(&mut self, p: &[f32], x: &[f32], rows: Rows, _valid: Option<&[bool]>) -> Rows {
+        self.rows = rows;
+        let d = self.d;
+        let (gamma, beta) = (&p[self.ranges[0].clone()], &p[self.ranges[1].clone()]);
+        self.xhat.clear();
+        self.inv_std.clear();
+        self.out.resize(x.len(), 0.0);
+        for (xr, y) in x.chunks_exact(d).zip(self.out.chunks_exact_mut(d)) {
+            let mean = xr.iter().sum::<f32>() / d as f32;
+            let var = xr.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / d as f32;
+            let inv = 1.0 / (var + self.epsilon).sqrt();
+            for j in 0..d {
+                y[j] = gamma[j] * ((xr[j] - mean) * inv) + beta[j];
+            }
+        }
+        rows
+    }
+
     fn output(&self) -> &[f32] {
         &self.out
     }
@@ -102,6 +121,7 @@ impl Layer for LayerNorm {
     }
 
     fn backward(&mut self, p: &[f32], _x: &[f32], grads: Grads<'_>) {
+        assert_eq!(self.xhat.len(), self.out.len(), "layer norm: backward after infer");
         let Grads { dy, dlast, params: g, off, dx } = grads;
         let d = self.d;
         let Rows { n, t } = self.rows;

@@ -253,7 +253,15 @@ pub trait Layer: Send {
     /// output's rows.
     fn forward(&mut self, p: &[f32], x: &[f32], rows: Rows, valid: Option<&[bool]>, dropout: Option<&mut Rng>) -> Rows;
 
-    /// The output of the last `forward`.
+    /// Forward for inference: no `backward` follows (calling it is a bug), so the layer keeps
+    /// only what is read after it — its output, `last_state` and `attention_weights` — and
+    /// none of training's saved activations or scratch. The same numbers as `forward` with no
+    /// dropout; that is the default, for a layer whose forward keeps nothing more.
+    fn infer(&mut self, p: &[f32], x: &[f32], rows: Rows, valid: Option<&[bool]>) -> Rows {
+        self.forward(p, x, rows, valid, None)
+    }
+
+    /// The output of the last `forward` or `infer`.
     fn output(&self) -> &[f32];
 
     /// The last state `[N, D]` (what an auxiliary head and a probe read) of a layer whose type

@@ -11,6 +11,8 @@ use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 use strata_nn::bidirectional::{self, BiCache, BiGrads, BiParams};
+use strata_nn::rnn_cache::infer::{InferOut, RnnInfer};
+use strata_nn::step_mask::StepMask;
 use strata_nn::{Cell, Rng, RnnCache, RnnDims, RnnGrads, RnnOutputGrads, RnnParams};
 
 use super::{
@@ -141,6 +143,7 @@ enum Directions {
 }
 
 pub struct Recurrent {
+    cell: Cell,
     /// input width `E`, units per direction `H`
     e: usize,
     h: usize,
@@ -152,6 +155,20 @@ pub struct Recurrent {
     dims: RnnDims,
     /// `[N, D]` scratch: gradient at the last state from above plus from an auxiliary head
     dlast_sum: Vec<f32>,
+    /// What `infer` keeps (made on its first call); `Some` with `ran` set after an `infer`,
+    /// which `output` then reads instead of the training cache.
+    inference: Option<Box<Inference>>,
+}
+
+/// The inference path's state: one running state per direction, the packed mask, and the
+/// output only (`[T, N, D]` when the layer above reads a sequence) and the last state `[N, D]`.
+struct Inference {
+    directions: Vec<RnnInfer>,
+    mask: StepMask,
+    seq: Vec<f32>,
+    last: Vec<f32>,
+    /// whether the last forward of the layer was `infer`
+    ran: bool,
 }
 
 impl Recurrent {
@@ -163,7 +180,17 @@ impl Recurrent {
         } else {
             Directions::One(Box::new(RnnCache::new(cell)))
         };
-        Recurrent { e, h, sequences, ranges, cache, dims: RnnDims { b: 0, t: 0, e, h }, dlast_sum: Vec::new() }
+        Recurrent {
+            cell,
+            e,
+            h,
+            sequences,
+            ranges,
+            cache,
+            dims: RnnDims { b: 0, t: 0, e, h },
+            dlast_sum: Vec::new(),
+            inference: None,
+        }
     }
 }
 
@@ -184,6 +211,9 @@ impl Layer for Recurrent {
     fn forward(&mut self, p: &[f32], x: &[f32], rows: Rows, valid: Option<&[bool]>, _: Option<&mut Rng>) -> Rows {
         self.dims = RnnDims { b: rows.n, t: rows.t, e: self.e, h: self.h };
         let (d, r) = (self.dims, &self.ranges);
+        if let Some(inf) = self.inference.as_mut() {
+            inf.ran = false;
+        }
         match (&mut self.cache, valid) {
             (Directions::One(c), None) => c.forward(d, x, params(r, p, 0)),
             (Directions::One(c), Some(v)) => c.forward_masked(d, x, params(r, p, 0), v),
@@ -193,7 +223,43 @@ impl Layer for Recurrent {
         Rows { n: rows.n, t: if self.sequences { rows.t } else { 1 } }
     }
 
+    /// Each direction runs from zero keeping only its running state; the output is written in
+    /// place (the backward direction's half realigned, zero at masked steps when
+    /// bidirectional, as `forward` gives it).
+    fn infer(&mut self, p: &[f32], x: &[f32], rows: Rows, valid: Option<&[bool]>) -> Rows {
+        self.dims = RnnDims { b: rows.n, t: rows.t, e: self.e, h: self.h };
+        let (d, dirs) = (self.dims, self.ranges.len() / 3);
+        let cell = self.cell;
+        let inf = self.inference.get_or_insert_with(|| {
+            let directions = (0..dirs).map(|_| RnnInfer::new(cell)).collect();
+            Box::new(Inference { directions, mask: StepMask::default(), seq: Vec::new(), last: Vec::new(), ran: false })
+        });
+        inf.ran = true;
+        let width = d.h * dirs;
+        if let Some(v) = valid {
+            inf.mask.set(v, d.t, d.b);
+        }
+        let mask = valid.is_some().then_some(&inf.mask);
+        inf.seq.resize(if self.sequences { d.t * d.b * width } else { 0 }, 0.0);
+        inf.last.resize(d.b * width, 0.0);
+        let (mut seq, last) = (Some(&mut inf.seq[..]).filter(|_| self.sequences), &mut inf.last[..]);
+        for (dir, state) in inf.directions.iter_mut().enumerate() {
+            let out = InferOut {
+                seq: seq.as_deref_mut(),
+                last: &mut *last,
+                width,
+                offset: dir * d.h,
+                zero_masked: dirs == 2,
+            };
+            state.run(d, x, params(&self.ranges, p, dir), mask, dir == 1, out);
+        }
+        Rows { n: rows.n, t: if self.sequences { rows.t } else { 1 } }
+    }
+
     fn output(&self) -> &[f32] {
+        if let Some(inf) = self.inference.as_ref().filter(|i| i.ran) {
+            return if self.sequences { &inf.seq } else { &inf.last };
+        }
         match (&self.cache, self.sequences) {
             (Directions::One(c), true) => c.outputs(self.dims),
             (Directions::Both(c), true) => &c.seq,
@@ -203,6 +269,9 @@ impl Layer for Recurrent {
     }
 
     fn last_state(&self) -> Option<&[f32]> {
+        if let Some(inf) = self.inference.as_ref().filter(|i| i.ran) {
+            return Some(&inf.last);
+        }
         Some(match &self.cache {
             Directions::One(c) => c.last(self.dims),
             Directions::Both(c) => &c.last,
@@ -210,6 +279,7 @@ impl Layer for Recurrent {
     }
 
     fn backward(&mut self, p: &[f32], x: &[f32], grads: Grads<'_>) {
+        assert!(!self.inference.as_ref().is_some_and(|i| i.ran), "recurrent: backward after infer");
         let Grads { dy, dlast, params: g, off, dx } = grads;
         let Recurrent { sequences, ranges, cache, dims: d, dlast_sum, .. } = self;
         let (dseq, dlast) = if *sequences {

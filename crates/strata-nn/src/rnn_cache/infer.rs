@@ -1,0 +1,344 @@
+//! The recurrent cells' forward for inference: no gradient will follow, so nothing is kept for
+//! one. Training's forward ([`RnnCache`](super::RnnCache)) keeps every step's gates, states and
+//! `tanh(c)` (`[T, B, 4H]` and more) for backward; here a layer keeps its running state
+//! (`[B, H]`, and the LSTM's cell `[B, H]`) and writes only what the layer above reads — the
+//! output sequence, or just the last state.
+//!
+//! The input projection is still a GEMM over many rows, but over a block of steps at a time
+//! (about [`BLOCK_ROWS`] rows), so its buffer stays small whatever `T` and `B` are. With a
+//! padding mask (`--mask-padding`, Keras's `mask_zero=True`) the real (step, row) pairs are
+//! packed as in training's masked path ([`StepMask`]): nothing is computed for padding, a
+//! masked step carries the row's state. The gate math is the training path's own
+//! (`lstm::cell_forward`, `gru::step_forward`), so results match it.
+//!
+//! The bidirectional wrapper runs one of these per direction, the backward one reading time
+//! in reverse (`reverse`), each writing its half of the concatenated output in place.
+
+use crate::gemm::{gemm, Gemm};
+use crate::gru::{self, StepForward};
+use crate::lstm;
+use crate::rnn::{Cell, RnnDims, RnnParams};
+use crate::small_gemm::matmul;
+use crate::step_mask::{gather_rows, scatter_rows, StepMask};
+
+/// About how many (step, row) pairs one block's input projection holds.
+pub const BLOCK_ROWS: usize = 2048;
+
+/// One direction's running state and per-block scratch; reused from batch to batch.
+pub struct RnnInfer {
+    cell: Cell,
+    /// `[Pc, E]` a block's real steps' inputs (masked path only)
+    xs: Vec<f32>,
+    /// `[Pc, G·H]` a block's input projections (plus the input bias)
+    xp: Vec<f32>,
+    /// `[B, H]` the running hidden state and (LSTM) cell state
+    h: Vec<f32>,
+    c: Vec<f32>,
+    /// `[n, H]` the active rows' previous states, gathered (masked path)
+    h_rows: Vec<f32>,
+    c_rows: Vec<f32>,
+    /// `[n, H]` one step's new states before they are scattered back
+    h_new: Vec<f32>,
+    c_new: Vec<f32>,
+    /// `[n, G·H]` one step's recurrent projection (GRU) / gate values
+    hp: Vec<f32>,
+    gates: Vec<f32>,
+    /// `[n, H]` scratch the cells' step functions write (LSTM `tanh(c)`, GRU `h·Uh + b'h`)
+    aux: Vec<f32>,
+}
+
+/// Where a direction writes its results: the output rows are `width` wide and this direction's
+/// `H` values start at `offset` (0, or `H` for the backward half of a bidirectional layer).
+pub struct InferOut<'a> {
+    /// `[T, B, width]` the output at every step, when the layer above reads a sequence
+    pub seq: Option<&'a mut [f32]>,
+    /// `[B, width]` the state after the last (real) step
+    pub last: &'a mut [f32],
+    pub width: usize,
+    pub offset: usize,
+    /// Zero at masked steps (Keras's `Bidirectional`), else the carried state (a lone layer).
+    pub zero_masked: bool,
+}
+
+impl RnnInfer {
+    pub fn new(cell: Cell) -> RnnInfer {
+        RnnInfer {
+            cell,
+            xs: Vec::new(),
+            xp: Vec::new(),
+            h: Vec::new(),
+            c: Vec::new(),
+            h_rows: Vec::new(),
+            c_rows: Vec::new(),
+            h_new: Vec::new(),
+            c_new: Vec::new(),
+            hp: Vec::new(),
+            gates: Vec::new(),
+            aux: Vec::new(),
+        }
+    }
+
+    /// Values held between calls (for tests and reports): what a layer costs at rest.
+    pub fn held(&self) -> usize {
+        let bufs = [&self.xs, &self.xp, &self.h, &self.c, &self.h_rows, &self.c_rows];
+        let more = [&self.h_new, &self.c_new, &self.hp, &self.gates, &self.aux];
+        bufs.iter().chain(more.iter()).map(|v| v.capacity()).sum()
+    }
+
+    /// Forward of `x: [T, B, E]` from the zero state, read backwards in time when `reverse`;
+    /// `mask` (packed from `[T, B]` in time order) skips padding.
+    pub fn run(&mut self, d: RnnDims, x: &[f32], p: RnnParams, mask: Option<&StepMask>, reverse: bool, out: InferOut) {
+        assert_eq!(x.len(), d.t * d.b * d.e, "rnn inference: input is not [T, B, E]");
+        #[cfg(target_arch = "x86_64")]
+        if crate::activations::has_avx2() {
+            // SAFETY: the CPU has AVX2 and FMA.
+            return unsafe { run_avx2(self, d, x, p, mask, reverse, out) };
+        }
+        run_body(self, d, x, p, mask, reverse, out)
+    }
+}
+
+/// [`run_body`] compiled for AVX2 and FMA, as training's cells are.
+///
+/// # Safety
+///
+/// The CPU must have AVX2 and FMA (`activations::has_avx2`).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn run_avx2(
+    s: &mut RnnInfer,
+    d: RnnDims,
+    x: &[f32],
+    p: RnnParams,
+    mask: Option<&StepMask>,
+    reverse: bool,
+    out: InferOut,
+) {
+    run_body(s, d, x, p, mask, reverse, out)
+}
+
+#[inline(always)]
+fn run_body(
+    s: &mut RnnInfer,
+    d: RnnDims,
+    x: &[f32],
+    p: RnnParams,
+    mask: Option<&StepMask>,
+    reverse: bool,
+    out: InferOut,
+) {
+    let (b, h) = (d.b, d.h);
+    let g = s.cell.gates() * h;
+    let InferOut { mut seq, last, width, offset, zero_masked } = out;
+    s.h.clear();
+    s.h.resize(b * h, 0.0);
+    s.c.clear();
+    s.c.resize(b * h, 0.0);
+    for buf in [&mut s.h_rows, &mut s.c_rows, &mut s.h_new, &mut s.c_new, &mut s.aux] {
+        buf.resize(b * h, 0.0);
+    }
+    s.hp.resize(b * g, 0.0);
+    s.gates.resize(b * g, 0.0);
+    let steps_per_block = (BLOCK_ROWS / b.max(1)).max(1);
+    let mut done = 0;
+    while done < d.t {
+        // this block's times, ascending: [lo, hi); the steps run in reverse when `reverse`
+        let n_steps = steps_per_block.min(d.t - done);
+        let (lo, hi) = if reverse { (d.t - done - n_steps, d.t - done) } else { (done, done + n_steps) };
+        let base = project(s, d, x, p, mask, lo, hi, g);
+        for k in 0..n_steps {
+            let ti = if reverse { hi - 1 - k } else { lo + k };
+            step(s, d, p, mask, ti, base, g);
+            if let Some(seq) = seq.as_deref_mut() {
+                for r in 0..b {
+                    let dst = &mut seq[(ti * b + r) * width + offset..(ti * b + r) * width + offset + h];
+                    if zero_masked && mask.is_some_and(|m| !m.is_real(ti, b, r)) {
+                        dst.fill(0.0);
+                    } else {
+                        dst.copy_from_slice(&s.h[r * h..(r + 1) * h]);
+                    }
+                }
+            }
+        }
+        done += n_steps;
+    }
+    for r in 0..b {
+        last[r * width + offset..r * width + offset + h].copy_from_slice(&s.h[r * h..(r + 1) * h]);
+    }
+}
+
+/// `s.xp = x·W + b_in` for the times `lo..hi` (their real steps only, packed, under a mask);
+/// returns the packed index of the block's first pair (the row index of time `lo`'s first row).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn project(
+    s: &mut RnnInfer,
+    d: RnnDims,
+    x: &[f32],
+    p: RnnParams,
+    mask: Option<&StepMask>,
+    lo: usize,
+    hi: usize,
+    g: usize,
+) -> usize {
+    let (b, e) = (d.b, d.e);
+    let b_in = match s.cell {
+        Cell::Lstm => p.bias,
+        Cell::Gru => &p.bias[..g],
+    };
+    let (rows, base) = match mask {
+        None => {
+            let rows = (hi - lo) * b;
+            s.xp.resize(rows * g, 0.0);
+            gemm(Gemm::new(rows, e, g), &x[lo * b * e..hi * b * e], p.kernel, &mut s.xp[..rows * g]);
+            (rows, lo * b)
+        }
+        Some(m) => {
+            let (first, end) = (m.block(lo).start, m.block(hi - 1).end);
+            let rows = end - first;
+            s.xs.resize(rows * e, 0.0);
+            for ti in lo..hi {
+                for (k, &r) in m.block(ti).zip(m.rows(ti)) {
+                    let (at, to) = ((ti * b + r) * e, (k - first) * e);
+                    s.xs[to..to + e].copy_from_slice(&x[at..at + e]);
+                }
+            }
+            s.xp.resize(rows * g, 0.0);
+            gemm(Gemm::new(rows, e, g), &s.xs[..rows * e], p.kernel, &mut s.xp[..rows * g]);
+            (rows, first)
+        }
+    };
+    for row in s.xp[..rows * g].chunks_exact_mut(g) {
+        row.iter_mut().zip(b_in).for_each(|(z, bias)| *z += bias);
+    }
+    base
+}
+
+/// One step at time `ti` for its active rows (all rows without a mask): reads the block's
+/// projections (`base` is the block's first packed index) and updates the running state.
+#[inline(always)]
+fn step(s: &mut RnnInfer, d: RnnDims, p: RnnParams, mask: Option<&StepMask>, ti: usize, base: usize, g: usize) {
+    let (b, h) = (d.b, d.h);
+    let (rows, blk): (Option<&[usize]>, _) = match mask {
+        None => (None, ti * b - base..(ti + 1) * b - base),
+        Some(m) => {
+            let blk = m.block(ti);
+            (Some(m.rows(ti)), blk.start - base..blk.end - base)
+        }
+    };
+    let n = blk.len();
+    if n == 0 {
+        return; // every row carries its state
+    }
+    let all = rows.is_none() || n == b;
+    let (nh, ng) = (n * h, n * g);
+    if !all {
+        let rows = rows.expect("a partial step has a mask");
+        gather_rows(&s.h, rows, h, &mut s.h_rows[..nh]);
+        gather_rows(&s.c, rows, h, &mut s.c_rows[..nh]);
+    }
+    let (h_prev, c_prev) = if all { (&s.h[..nh], &s.c[..nh]) } else { (&s.h_rows[..nh], &s.c_rows[..nh]) };
+    let xp = &mut s.xp[blk.start * g..blk.end * g];
+    match s.cell {
+        Cell::Lstm => {
+            // z = x·W + b + h_{t-1}·U, in place over the block's projections: [n, H] × [H, 4H]
+            matmul(n, h, g, h_prev, p.recurrent, true, xp);
+            lstm::cell_forward(xp, c_prev, &mut s.c_new[..nh], &mut s.aux[..nh], &mut s.h_new[..nh], h);
+        }
+        Cell::Gru => {
+            let hp = &mut s.hp[..ng];
+            for row in hp.chunks_exact_mut(g) {
+                row.copy_from_slice(&p.bias[g..]);
+            }
+            // h·U + b_rec: [n, H] × [H, 3H]
+            matmul(n, h, g, h_prev, p.recurrent, true, hp);
+            let one = StepForward {
+                xp,
+                hp,
+                h_prev,
+                gates: &mut s.gates[..ng],
+                rec_h: &mut s.aux[..nh],
+                h_next: &mut s.h_new[..nh],
+            };
+            gru::step_forward(one, n, h);
+        }
+    }
+    if all {
+        std::mem::swap(&mut s.h, &mut s.h_new);
+        std::mem::swap(&mut s.c, &mut s.c_new);
+    } else {
+        let rows = rows.expect("a partial step has a mask");
+        scatter_rows(&s.h_new[..nh], rows, h, &mut s.h);
+        scatter_rows(&s.c_new[..nh], rows, h, &mut s.c);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Rng, RnnCache};
+
+    fn rand_vec(n: usize, scale: f32, rng: &mut Rng) -> Vec<f32> {
+        (0..n).map(|_| rng.uniform(-scale, scale)).collect()
+    }
+
+    /// Runs training's forward and this one on the same input (several blocks of steps:
+    /// `T·B > BLOCK_ROWS`), masked or not; returns the largest difference of any output or
+    /// last-state value, and the values this path held against training's cache.
+    fn compare(cell: Cell, d: RnnDims, masked: bool) -> (f32, usize, usize) {
+        let mut rng = Rng::new(5);
+        let g = cell.gates() * d.h;
+        let bias_len: usize = cell.bias_shape(d.h).iter().product();
+        let (k, u, bias) =
+            (rand_vec(d.e * g, 0.4, &mut rng), rand_vec(d.h * g, 0.4, &mut rng), rand_vec(bias_len, 0.3, &mut rng));
+        let p = RnnParams { kernel: &k, recurrent: &u, bias: &bias };
+        let x = rand_vec(d.t * d.b * d.e, 1.0, &mut rng);
+        // row r's first r % 7 steps are padding, and its last r % 5
+        let valid: Vec<bool> =
+            (0..d.t * d.b).map(|i| (i / d.b) >= (i % d.b) % 7 && (i / d.b) + (i % d.b) % 5 < d.t).collect();
+        let mut cache = RnnCache::new(cell);
+        let mut mask = StepMask::default();
+        if masked {
+            cache.forward_masked(d, &x, p, &valid);
+            mask.set(&valid, d.t, d.b);
+        } else {
+            cache.forward(d, &x, p);
+        }
+        let mut inf = RnnInfer::new(cell);
+        let (mut seq, mut last) = (vec![f32::NAN; d.t * d.b * d.h], vec![f32::NAN; d.b * d.h]);
+        let out = InferOut { seq: Some(&mut seq), last: &mut last, width: d.h, offset: 0, zero_masked: false };
+        inf.run(d, &x, p, masked.then_some(&mask), false, out);
+        let diff = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+        let worst = diff(cache.outputs(d), &seq).max(diff(cache.last(d), &last));
+        let training = match &cache {
+            RnnCache::Lstm(c) => [&c.gates, &c.c, &c.h, &c.tanh_c].iter().map(|v| v.capacity()).sum(),
+            RnnCache::Gru(c) => [&c.xp, &c.gates, &c.rec_h, &c.h].iter().map(|v| v.capacity()).sum(),
+        };
+        (worst, inf.held(), training)
+    }
+
+    #[test]
+    fn inference_gives_training_forwards_outputs_masked_or_not() {
+        for cell in [Cell::Lstm, Cell::Gru] {
+            for masked in [false, true] {
+                let (worst, _, _) = compare(cell, RnnDims { b: 37, t: 90, e: 6, h: 8 }, masked);
+                assert!(worst <= 1e-6, "{cell:?} masked={masked}: inference differs by {worst}");
+            }
+        }
+    }
+
+    /// Issue 14 point 3: what inference holds does not grow with the sequence — running states
+    /// and one block's projections — while training's cache holds every step's gates.
+    #[test]
+    fn inference_holds_no_per_step_activations() {
+        for cell in [Cell::Lstm, Cell::Gru] {
+            for masked in [false, true] {
+                let (_, short, _) = compare(cell, RnnDims { b: 64, t: 40, e: 6, h: 8 }, masked);
+                let (_, long, training) = compare(cell, RnnDims { b: 64, t: 400, e: 6, h: 8 }, masked);
+                // ten times the steps: at most the reallocation slack of one block more
+                assert!(long <= 2 * short, "{cell:?} masked={masked}: held values grow with T ({short} -> {long})");
+                assert!(long * 4 < training, "{cell:?} masked={masked}: holds {long} values, training {training}");
+            }
+        }
+    }
+}
