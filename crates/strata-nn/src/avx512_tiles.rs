@@ -165,6 +165,11 @@ unsafe fn rows<const W: usize, const MASKED: bool>(m: usize, blk: Block, mask: _
 
 /// Loads 16 values at `p`, or only the lanes of `mask` (the rest read as 0, never touched in
 /// memory) when `masked`.
+///
+/// # Safety
+///
+/// The CPU must have AVX-512 F; `p` must be readable at `0..16`, or at the lanes `mask` sets
+/// when `masked`.
 #[inline]
 #[target_feature(enable = "avx512f")]
 unsafe fn load(p: *const f32, masked: bool, mask: __mmask16) -> __m512 {
@@ -176,6 +181,11 @@ unsafe fn load(p: *const f32, masked: bool, mask: __mmask16) -> __m512 {
 }
 
 /// Stores 16 values at `p`, or only the lanes of `mask` when `masked`.
+///
+/// # Safety
+///
+/// The CPU must have AVX-512 F; `p` must be writable at `0..16`, or at the lanes `mask` sets
+/// when `masked`.
 #[inline]
 #[target_feature(enable = "avx512f")]
 unsafe fn store(p: *mut f32, v: __m512, masked: bool, mask: __mmask16) {

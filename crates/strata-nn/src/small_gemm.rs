@@ -191,6 +191,11 @@ mod avx2 {
 
     /// Loads 8 values at `p`, or only the lanes of `mask` (the rest read as 0, never touched
     /// in memory) when `masked`.
+    ///
+    /// # Safety
+    ///
+    /// The CPU must have AVX2; `p` must be readable at `0..8`, or at the lanes `mask` sets
+    /// when `masked`.
     #[inline]
     #[target_feature(enable = "avx2,fma")]
     unsafe fn load(p: *const f32, masked: bool, mask: __m256i) -> __m256 {
@@ -202,6 +207,11 @@ mod avx2 {
     }
 
     /// Stores 8 values at `p`, or only the lanes of `mask` when `masked`.
+    ///
+    /// # Safety
+    ///
+    /// The CPU must have AVX2; `p` must be writable at `0..8`, or at the lanes `mask` sets
+    /// when `masked`.
     #[inline]
     #[target_feature(enable = "avx2,fma")]
     unsafe fn store(p: *mut f32, v: __m256, masked: bool, mask: __m256i) {
