@@ -3,12 +3,16 @@
 //! One kernel serves both the recurrence's per-step products (`small_gemm`, `[16, 64] ×
 //! [64, 256]`) and the big GEMMs of a recurrent layer (`gemm`, `[T·B, E] × [E, 4H]` and the
 //! weight gradients), which is why `A` comes with two strides: `Op::T` operands are read where
-//! they lie. Every output is ONE sequential FMA chain over `k` in order, from `0` or from `C`,
-//! so the result does not depend on the tiling, and it has the bits of `small_gemm`'s AVX2
-//! kernel, which builds the same chain eight lanes at a time.
+//! they lie. Every output is a sequential FMA chain over `k` in order, so the result does not
+//! depend on the tiling; how the chain meets `C` is the caller's [`Chain`]: one chain from `0`
+//! or from `C` (the bits of `small_gemm`'s AVX2 kernel, which builds the same chain eight lanes
+//! at a time), or one chain per `KC` slice added to `C` (the bits of `matrixmultiply`, which
+//! had every width that is not a multiple of 8 before these tiles took them).
 //!
 //! Rows go `MB` (96) at a time, the outer loop, then `k` in `KC`-long slices, then `C` in
-//! 32-column blocks (two ZMM wide; a 16-column block when `n % 32 == 16`): a `[KC, 32]` strip
+//! 32-column blocks (two ZMM wide; a 16-column block when 16 to 31 columns are left; a masked
+//! block of the last 1 to 15 columns, read and written through `_mm512_maskz_loadu_ps` /
+//! `_mm512_mask_storeu_ps`, so no access passes the row's end): a `[KC, 32]` strip
 //! of `B` (32 KiB) stays in L1 while the block's row tiles use it, and the `[MB, KC]` slice of
 //! `A` stays in L2 while every column block does (storing `C` between slices and loading it
 //! back is exact, so the chain is unchanged). Within a block, rows go twelve at a time: 24 ZMM
@@ -18,8 +22,9 @@
 
 use std::arch::x86_64::*;
 
-/// The `k` slice whose `B` strip stays in L1.
-const KC: usize = 256;
+/// The `k` slice whose `B` strip stays in L1; also `matrixmultiply`'s `k` block for `f32`
+/// (`S_KC`), which [`Chain::PerSlice`] reproduces.
+pub(crate) const KC: usize = 256;
 /// Rows of the main register tile.
 const MR: usize = 12;
 /// Rows of `A` whose `[MB, KC]` slice stays in L2 while every column block of `C` uses it.
@@ -32,23 +37,56 @@ pub(crate) struct Strides {
     pub col: usize,
 }
 
-/// `C[m, n] (+)= op(A)[m, k] · B[k, n]`, `C` and `B` row-major with `n` columns.
+/// How each output's FMA chain meets `C`: which rounding a product keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Chain {
+    /// One chain over all of `k`, starting from `0` (overwrite) or from `C` (accumulate):
+    /// strata's own kernels' order, for widths that are multiples of 8.
+    Whole,
+    /// One chain per `KC` slice of `k` starting from `0`, then added to `C` (to the previous
+    /// slices' sum, or to `C` when accumulating): `matrixmultiply`'s order, kept for the widths
+    /// it took before, so that their bits (and the pinned models') do not move.
+    PerSlice,
+}
+
+/// What a tile's accumulators start from and how they are written back.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Start {
+    /// From `0`; `C` is overwritten (never read).
+    Zero,
+    /// From `C`: the chain continues where `C` stands.
+    FromC,
+    /// From `0`; `C + chain` is written (one rounding, as `matrixmultiply`'s epilogue).
+    AddToC,
+}
+
+impl Chain {
+    /// The start of the slice at `p0`, for a product that `accumulate`s into `C` or not.
+    pub(crate) fn start(self, accumulate: bool, p0: usize) -> Start {
+        match (self, accumulate || p0 > 0) {
+            (_, false) => Start::Zero,
+            (Chain::Whole, true) => Start::FromC,
+            (Chain::PerSlice, true) => Start::AddToC,
+        }
+    }
+}
+
+/// `C[m, n] (+)= op(A)[m, k] · B[k, n]`, `C` and `B` row-major with `n` columns, each output
+/// rounded as `chain` says.
 ///
 /// # Safety
 ///
-/// The CPU must have AVX-512 F; `n` must be a multiple of 16; `a` must be readable at
-/// `i·s.row + p·s.col`, `b` at `p·n + j` and `c` readable and writable at `i·n + j`, for every
-/// `i < m`, `p < k`, `j < n`.
+/// The CPU must have AVX-512 F; `a` must be readable at `i·s.row + p·s.col`, `b` at `p·n + j`
+/// and `c` readable and writable at `i·n + j`, for every `i < m`, `p < k`, `j < n`.
 #[target_feature(enable = "avx512f")]
 pub(crate) unsafe fn matmul(
     (m, k, n): (usize, usize, usize),
     a: *const f32,
     s: Strides,
     b: *const f32,
-    accumulate: bool,
+    (accumulate, chain): (bool, Chain),
     c: *mut f32,
 ) {
-    debug_assert!(n.is_multiple_of(16));
     let mut i0 = 0;
     // m = 0 writes nothing; otherwise at least one k slice, so that k = 0 still writes C = 0
     while i0 < m {
@@ -56,18 +94,23 @@ pub(crate) unsafe fn matmul(
         let mut p0 = 0;
         loop {
             let kc = KC.min(k - p0);
-            let load_c = accumulate || p0 > 0;
+            // k = 0 adds nothing: C stays as it is (C + 0 would turn −0 into +0)
+            let start = if kc == 0 && accumulate { Start::FromC } else { chain.start(accumulate, p0) };
             let mut j = 0;
             while j < n {
-                let wide = n - j >= 32;
                 let (a, b, c) = (a.add(i0 * s.row + p0 * s.col), b.add(p0 * n + j), c.add(i0 * n + j));
-                let block = Block { kc, n, a, s, b, c };
-                if wide {
-                    rows::<2>(mb, block, load_c);
+                let block = Block { kc, n, a, s, b, c, start };
+                let left = n - j;
+                if left >= 32 {
+                    rows::<2, false>(mb, block, 0);
+                    j += 32;
+                } else if left >= 16 {
+                    rows::<1, false>(mb, block, 0);
+                    j += 16;
                 } else {
-                    rows::<1>(mb, block, load_c);
+                    rows::<1, true>(mb, block, (1u16 << left) - 1);
+                    j = n;
                 }
-                j += if wide { 32 } else { 16 };
             }
             p0 += kc;
             if p0 >= k {
@@ -78,7 +121,7 @@ pub(crate) unsafe fn matmul(
     }
 }
 
-/// One column block over one `k` slice: where its operands start.
+/// One column block over one `k` slice: where its operands start, and how `C` is met.
 #[derive(Clone, Copy)]
 struct Block {
     kc: usize,
@@ -87,57 +130,95 @@ struct Block {
     s: Strides,
     b: *const f32,
     c: *mut f32,
+    start: Start,
 }
 
-/// All `m` rows of one block, `W` ZMM columns wide.
+/// All `m` rows of one block, `W` ZMM columns wide; when `MASKED`, the last ZMM column holds
+/// only the lanes `mask` sets.
 ///
 /// # Safety
 ///
-/// As [`matmul`], for the block's `kc` and `16·W` columns.
+/// As [`matmul`], for the block's `kc` and `16·(W − 1)` columns plus, for the last ZMM
+/// column, 16 (unmasked) or the lanes of `mask`.
 #[inline]
 #[target_feature(enable = "avx512f")]
-unsafe fn rows<const W: usize>(m: usize, blk: Block, load_c: bool) {
+unsafe fn rows<const W: usize, const MASKED: bool>(m: usize, blk: Block, mask: __mmask16) {
     let at = |i: usize| Block { a: blk.a.add(i * blk.s.row), c: blk.c.add(i * blk.n), ..blk };
     let mut i = 0;
     while i + MR <= m {
-        tile::<MR, W>(at(i), load_c);
+        tile::<MR, W, MASKED>(at(i), mask);
         i += MR;
     }
     if m - i >= 8 {
-        tile::<8, W>(at(i), load_c);
+        tile::<8, W, MASKED>(at(i), mask);
         i += 8;
     }
     if m - i >= 4 {
-        tile::<4, W>(at(i), load_c);
+        tile::<4, W, MASKED>(at(i), mask);
         i += 4;
     }
     while i < m {
-        tile::<1, W>(at(i), load_c);
+        tile::<1, W, MASKED>(at(i), mask);
         i += 1;
     }
 }
 
-/// `C[0..R, 0..16·W] (+)= op(A)[0..R, 0..kc] · B[0..kc, 0..16·W]`.
+/// Loads 16 values at `p`, or only the lanes of `mask` (the rest read as 0, never touched in
+/// memory) when `masked`.
 ///
 /// # Safety
 ///
-/// As [`matmul`], for `R` rows, `kc` and `16·W` columns.
+/// The CPU must have AVX-512 F; `p` must be readable at `0..16`, or at the lanes `mask` sets
+/// when `masked`.
 #[inline]
 #[target_feature(enable = "avx512f")]
-unsafe fn tile<const R: usize, const W: usize>(blk: Block, load_c: bool) {
-    let Block { kc, n, a, s, b, c } = blk;
+unsafe fn load(p: *const f32, masked: bool, mask: __mmask16) -> __m512 {
+    if masked {
+        _mm512_maskz_loadu_ps(mask, p)
+    } else {
+        _mm512_loadu_ps(p)
+    }
+}
+
+/// Stores 16 values at `p`, or only the lanes of `mask` when `masked`.
+///
+/// # Safety
+///
+/// The CPU must have AVX-512 F; `p` must be writable at `0..16`, or at the lanes `mask` sets
+/// when `masked`.
+#[inline]
+#[target_feature(enable = "avx512f")]
+unsafe fn store(p: *mut f32, v: __m512, masked: bool, mask: __mmask16) {
+    if masked {
+        _mm512_mask_storeu_ps(p, mask, v)
+    } else {
+        _mm512_storeu_ps(p, v)
+    }
+}
+
+/// `C[0..R, 0..16·W] (+)= op(A)[0..R, 0..kc] · B[0..kc, 0..16·W]`, the last ZMM column
+/// masked when `MASKED`.
+///
+/// # Safety
+///
+/// As [`rows`], for `R` rows.
+#[inline]
+#[target_feature(enable = "avx512f")]
+unsafe fn tile<const R: usize, const W: usize, const MASKED: bool>(blk: Block, mask: __mmask16) {
+    let Block { kc, n, a, s, b, c, start } = blk;
+    let masked = |w: usize| MASKED && w == W - 1;
     let mut acc = [[_mm512_setzero_ps(); W]; R];
-    if load_c {
+    if start == Start::FromC {
         for (r, row) in acc.iter_mut().enumerate() {
             for (w, v) in row.iter_mut().enumerate() {
-                *v = _mm512_loadu_ps(c.add(r * n + 16 * w));
+                *v = load(c.add(r * n + 16 * w), masked(w), mask);
             }
         }
     }
     for p in 0..kc {
         let mut bv = [_mm512_setzero_ps(); W];
         for (w, v) in bv.iter_mut().enumerate() {
-            *v = _mm512_loadu_ps(b.add(p * n + 16 * w));
+            *v = load(b.add(p * n + 16 * w), masked(w), mask);
         }
         for (r, row) in acc.iter_mut().enumerate() {
             let av = _mm512_set1_ps(*a.add(r * s.row + p * s.col));
@@ -148,7 +229,9 @@ unsafe fn tile<const R: usize, const W: usize>(blk: Block, load_c: bool) {
     }
     for (r, row) in acc.iter().enumerate() {
         for (w, v) in row.iter().enumerate() {
-            _mm512_storeu_ps(c.add(r * n + 16 * w), *v);
+            let at = c.add(r * n + 16 * w);
+            let v = if start == Start::AddToC { _mm512_add_ps(load(at, masked(w), mask), *v) } else { *v };
+            store(at, v, masked(w), mask);
         }
     }
 }

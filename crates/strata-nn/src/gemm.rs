@@ -2,10 +2,12 @@
 //!
 //! Two fast paths, both single-threaded: strata parallelises over batch chunks instead, one per
 //! core, so that no thread waits on another inside the recurrence. Under AVX-512
-//! ([`kernels::active`]) the products a layer makes (`alpha = 1`, `beta` 0 or 1, `n % 16 == 0`)
+//! ([`kernels::active`]) the products a layer makes (`alpha = 1`, `beta` 0 or 1, `n ≥ 16`)
 //! go to `avx512_tiles`, unpacked: `op(A)` is read where it lies, and a transposed `B` (a
 //! weight, small next to the activations it multiplies) is copied upright once per call when
-//! enough rows share the copy.
+//! enough rows share the copy. Widths that are not a multiple of 16 (the GRU's 150 gates of
+//! 50 units) take masked tiles past the last 16 columns, rounded as `matrixmultiply` rounded
+//! them before (`Chain::PerSlice`), so their bits do not move.
 //! Everything else, and the AVX2 and portable choices, go to `matrixmultiply` (packed,
 //! register-blocked), which picks its own kernel at run time — AVX-512 too, since 0.3.10 built
 //! by rustc ≥ 1.89 — so `STRATA_KERNELS` does not reach inside it. The two round differently
@@ -96,7 +98,7 @@ pub fn gemm_with(kernels: Kernels, g: Gemm, a: &[f32], b: &[f32], c: &mut [f32])
     }
     #[cfg(target_arch = "x86_64")]
     if kernels >= Kernels::Avx512
-        && n.is_multiple_of(16)
+        && n >= 16
         && alpha == 1.0
         && (beta == 0.0 || beta == 1.0)
         && (op_b == Op::N || upright_pays(m, k, n))
@@ -143,11 +145,12 @@ fn upright_pays(m: usize, k: usize, n: usize) -> bool {
 }
 
 /// The AVX-512 path of [`gemm_with`]; `g` is checked against the buffers and has `alpha = 1`,
-/// `beta` 0 or 1, `n % 16 == 0`, a `B` stored upright or worth copying so, and the CPU has
-/// AVX-512 F.
+/// `beta` 0 or 1, `n ≥ 16`, a `B` stored upright or worth copying so, and the CPU has
+/// AVX-512 F. A multiple of 16 is one FMA chain an output (these tiles' order since they were
+/// written); another width keeps `matrixmultiply`'s per-slice sums, the bits it had there.
 #[cfg(target_arch = "x86_64")]
 fn avx512(g: Gemm, a: &[f32], b: &[f32], c: &mut [f32]) {
-    use crate::avx512_tiles::{matmul, Strides};
+    use crate::avx512_tiles::{matmul, Chain, Strides};
     use std::cell::RefCell;
     thread_local! {
         /// `B` upright (`[k, n]`) when it is stored transposed; kept to avoid an allocation a call.
@@ -158,10 +161,11 @@ fn avx512(g: Gemm, a: &[f32], b: &[f32], c: &mut [f32]) {
         Op::N => Strides { row: k, col: 1 },
         Op::T => Strides { row: 1, col: m },
     };
+    let chain = if n.is_multiple_of(16) { Chain::Whole } else { Chain::PerSlice };
     let run = |b: &[f32], c: &mut [f32]| {
-        // SAFETY: the caller checked the CPU and n % 16; `gemm_with` checked that `a` holds
-        // op(A)'s m·k values at these strides, `b` k·n and `c` m·n.
-        unsafe { matmul((m, k, n), a.as_ptr(), s, b.as_ptr(), beta == 1.0, c.as_mut_ptr()) }
+        // SAFETY: the caller checked the CPU; `gemm_with` checked that `a` holds op(A)'s m·k
+        // values at these strides, `b` k·n and `c` m·n.
+        unsafe { matmul((m, k, n), a.as_ptr(), s, b.as_ptr(), (beta == 1.0, chain), c.as_mut_ptr()) }
     };
     match op_b {
         Op::N => run(b, c),
@@ -226,7 +230,10 @@ mod tests {
     #[test]
     fn every_kernel_set_matches_naive_for_all_transpositions() {
         let mut rng = Rng::new(9);
-        for (m, k, n) in [(7, 13, 5), (7, 13, 16), (29, 300, 48), (12, 0, 32), (1, 40, 256), (45, 270, 48)] {
+        let odd = [(7, 13, 17), (29, 300, 50), (40, 20, 150), (3, 9, 1), (33, 5, 7), (12, 0, 17)];
+        for (m, k, n) in
+            [(7, 13, 5), (7, 13, 16), (29, 300, 48), (12, 0, 32), (1, 40, 256), (45, 270, 48)].into_iter().chain(odd)
+        {
             let a: Vec<f32> = (0..m * k).map(|_| rng.uniform(-1.0, 1.0)).collect();
             let b: Vec<f32> = (0..k * n).map(|_| rng.uniform(-1.0, 1.0)).collect();
             let c0: Vec<f32> = (0..m * n).map(|_| rng.uniform(-1.0, 1.0)).collect();
@@ -245,6 +252,37 @@ mod tests {
                             }
                         }
                     }
+                }
+            }
+        }
+    }
+
+    /// Widths that are not a multiple of 16 went to `matrixmultiply` before the AVX-512 tiles
+    /// took them; every kernel set still gives its bits there (a 17- and a 150-wide product,
+    /// `k` past one 256 slice, both transpositions, overwriting and accumulating).
+    #[test]
+    fn widths_off_the_multiples_of_16_keep_matrixmultiplys_bits() {
+        let mut rng = Rng::new(10);
+        for (m, k, n) in [(7, 13, 17), (29, 300, 50), (40, 600, 150), (64, 50, 150), (33, 150, 24)] {
+            let a: Vec<f32> = (0..m * k).map(|_| rng.uniform(-1.0, 1.0)).collect();
+            let b: Vec<f32> = (0..k * n).map(|_| rng.uniform(-1.0, 1.0)).collect();
+            let c0: Vec<f32> = (0..m * n).map(|_| rng.uniform(-1.0, 1.0)).collect();
+            for kernels in Kernels::available() {
+                for (op_a, op_b, beta) in
+                    [(Op::N, Op::N, 0.0), (Op::N, Op::N, 1.0), (Op::T, Op::N, 1.0), (Op::N, Op::T, 0.0)]
+                {
+                    let g = Gemm { op_a, op_b, beta, ..Gemm::new(m, k, n) };
+                    let (mut ours, mut theirs) = (c0.clone(), c0.clone());
+                    gemm_with(kernels, g, &a, &b, &mut ours);
+                    let (rsa, csa) = if op_a == Op::N { (k as isize, 1) } else { (1, m as isize) };
+                    let (rsb, csb) = if op_b == Op::N { (n as isize, 1) } else { (1, k as isize) };
+                    // SAFETY: the strides address the m·k, k·n and m·n values the buffers hold.
+                    unsafe {
+                        let (pa, pb, pc) = (a.as_ptr(), b.as_ptr(), theirs.as_mut_ptr());
+                        matrixmultiply::sgemm(m, k, n, 1.0, pa, rsa, csa, pb, rsb, csb, beta, pc, n as isize, 1);
+                    }
+                    let same = ours.iter().zip(&theirs).all(|(x, y)| x.to_bits() == y.to_bits());
+                    assert!(same, "{kernels} {m}x{k}x{n} {op_a:?}{op_b:?} beta {beta}");
                 }
             }
         }

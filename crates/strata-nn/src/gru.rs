@@ -92,6 +92,11 @@ pub fn forward_from(d: RnnDims, x: &[f32], p: RnnParams, h0: &[f32], cache: &mut
 /// The steps of forward, from the state already in `cache.h[0]`.
 fn run_steps(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache) {
     #[cfg(target_arch = "x86_64")]
+    if crate::kernels::active() >= crate::kernels::Kernels::Avx512 {
+        // SAFETY: the CPU has AVX-512 F, AVX2 and FMA (the choice never exceeds the CPU).
+        return unsafe { forward_avx512(d, x, p, cache) };
+    }
+    #[cfg(target_arch = "x86_64")]
     if crate::activations::has_avx2() {
         // SAFETY: the CPU has AVX2 and FMA.
         return unsafe { forward_avx2(d, x, p, cache) };
@@ -107,7 +112,20 @@ fn run_steps(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache) {
 /// instructions it is compiled to need the check.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn forward_avx2(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache) {
+pub(crate) unsafe fn forward_avx2(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache) {
+    forward_body(d, x, p, cache)
+}
+
+/// [`forward_body`] compiled for AVX-512 F (16 lanes a vector), as [`crate::kernels::active`]
+/// chooses it; the gate math is lane-wise, so its bits are the AVX2 build's.
+///
+/// # Safety
+///
+/// The CPU must have AVX-512 F, AVX2 and FMA (`kernels::active() >= Kernels::Avx512`). The
+/// body is safe code; only the instructions it is compiled to need the check.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+pub(crate) unsafe fn forward_avx512(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache) {
     forward_body(d, x, p, cache)
 }
 
@@ -232,6 +250,11 @@ pub fn backward(
         return masked::backward(d, p, cache, dy, grads, dx);
     }
     #[cfg(target_arch = "x86_64")]
+    if crate::kernels::active() >= crate::kernels::Kernels::Avx512 {
+        // SAFETY: the CPU has AVX-512 F, AVX2 and FMA (the choice never exceeds the CPU).
+        return unsafe { backward_avx512(d, x, p, cache, dy, grads, dx) };
+    }
+    #[cfg(target_arch = "x86_64")]
     if crate::activations::has_avx2() {
         // SAFETY: the CPU has AVX2 and FMA.
         return unsafe { backward_avx2(d, x, p, cache, dy, grads, dx) };
@@ -247,7 +270,27 @@ pub fn backward(
 /// instructions it is compiled to need the check.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn backward_avx2(
+pub(crate) unsafe fn backward_avx2(
+    d: RnnDims,
+    x: &[f32],
+    p: RnnParams,
+    cache: &mut GruCache,
+    dy: RnnOutputGrads,
+    grads: RnnGrads,
+    dx: Option<&mut [f32]>,
+) {
+    backward_body(d, x, p, cache, dy, grads, dx)
+}
+
+/// [`backward_body`] compiled for AVX-512 F, as [`forward_avx512`] is.
+///
+/// # Safety
+///
+/// The CPU must have AVX-512 F, AVX2 and FMA (`kernels::active() >= Kernels::Avx512`). The
+/// body is safe code; only the instructions it is compiled to need the check.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+pub(crate) unsafe fn backward_avx512(
     d: RnnDims,
     x: &[f32],
     p: RnnParams,

@@ -2,10 +2,12 @@
 //!
 //! The choice is made once per process, as OpenBLAS's `OPENBLAS_CORETYPE` is: the best set the
 //! CPU has, unless `STRATA_KERNELS=portable|avx2|avx512` asks for another. Asking matters
-//! because the sets do not all give the same bits: the AVX-512 big GEMM sums each output in
-//! one sequential FMA chain, where `matrixmultiply` (the AVX2 path) adds partial sums, so a
+//! because the sets do not all give the same bits: the AVX-512 big GEMM sums each output of a
+//! width that is a multiple of 16 in one sequential FMA chain, where `matrixmultiply` (the AVX2
+//! path) adds partial sums (at other widths the tiles keep `matrixmultiply`'s sums), so a
 //! trained model's SHA-256 is only comparable under one choice (`tests/pinned.rs` runs with
-//! `avx2`). The recurrence kernel, by contrast, gives the same bits under AVX2 and AVX-512.
+//! `avx2`). The recurrence kernel and the gate math, by contrast, give the same bits under
+//! AVX2 and AVX-512.
 //!
 //! It governs strata's own kernels (the recurrence product, the AVX-512 GEMM tiles, the
 //! vectorised gate math, Adam, the skip-gram and sampled-softmax steps); `matrixmultiply`,

@@ -23,6 +23,8 @@ pub mod conv1d;
 pub mod dense;
 pub mod dropout;
 pub mod embedding;
+#[cfg(all(test, target_arch = "x86_64"))]
+mod gate_math_builds;
 pub mod gemm;
 pub mod gradcheck;
 pub mod gru;

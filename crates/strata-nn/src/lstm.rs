@@ -162,7 +162,28 @@ fn cell_forward_body(
 /// instructions it is compiled to need the check.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn cell_forward_avx2(
+pub(crate) unsafe fn cell_forward_avx2(
+    z: &mut [f32],
+    c_prev: &[f32],
+    c_next: &mut [f32],
+    tanh_c: &mut [f32],
+    h_next: &mut [f32],
+    h: usize,
+) {
+    cell_forward_body(z, c_prev, c_next, tanh_c, h_next, h)
+}
+
+/// [`cell_forward_body`] compiled for AVX-512 F (16 lanes a vector), as
+/// [`crate::kernels::active`] chooses it; the body is lane-wise, so its bits are the AVX2
+/// build's.
+///
+/// # Safety
+///
+/// The CPU must have AVX-512 F, AVX2 and FMA (`kernels::active() >= Kernels::Avx512`). The
+/// body is safe code; only the instructions it is compiled to need the check.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+pub(crate) unsafe fn cell_forward_avx512(
     z: &mut [f32],
     c_prev: &[f32],
     c_next: &mut [f32],
@@ -181,6 +202,11 @@ pub(crate) fn cell_forward(
     h_next: &mut [f32],
     h: usize,
 ) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::kernels::active() >= crate::kernels::Kernels::Avx512 {
+        // SAFETY: the CPU has AVX-512 F, AVX2 and FMA (the choice never exceeds the CPU).
+        return unsafe { cell_forward_avx512(z, c_prev, c_next, tanh_c, h_next, h) };
+    }
     #[cfg(target_arch = "x86_64")]
     if crate::activations::has_avx2() {
         // SAFETY: the CPU has AVX2 and FMA.
@@ -232,7 +258,29 @@ fn cell_backward_body(
 /// instructions it is compiled to need the check.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn cell_backward_avx2(
+pub(crate) unsafe fn cell_backward_avx2(
+    gates: &[f32],
+    c_prev: &[f32],
+    tanh_c: &[f32],
+    dh: &[f32],
+    dc: &mut [f32],
+    dz: &mut [f32],
+    h: usize,
+) {
+    cell_backward_body(gates, c_prev, tanh_c, dh, dc, dz, h)
+}
+
+/// [`cell_backward_body`] compiled for AVX-512 F (16 lanes a vector), as
+/// [`crate::kernels::active`] chooses it; the body is lane-wise, so its bits are the AVX2
+/// build's.
+///
+/// # Safety
+///
+/// The CPU must have AVX-512 F, AVX2 and FMA (`kernels::active() >= Kernels::Avx512`). The
+/// body is safe code; only the instructions it is compiled to need the check.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+pub(crate) unsafe fn cell_backward_avx512(
     gates: &[f32],
     c_prev: &[f32],
     tanh_c: &[f32],
@@ -253,6 +301,11 @@ pub(crate) fn cell_backward(
     dz: &mut [f32],
     h: usize,
 ) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::kernels::active() >= crate::kernels::Kernels::Avx512 {
+        // SAFETY: the CPU has AVX-512 F, AVX2 and FMA (the choice never exceeds the CPU).
+        return unsafe { cell_backward_avx512(gates, c_prev, tanh_c, dh, dc, dz, h) };
+    }
     #[cfg(target_arch = "x86_64")]
     if crate::activations::has_avx2() {
         // SAFETY: the CPU has AVX2 and FMA.

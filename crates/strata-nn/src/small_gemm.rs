@@ -10,21 +10,59 @@
 //! L1 while every row block uses it. Within a block, rows go six at a time: a 6×16 tile of `C`
 //! is twelve YMM accumulators held for the whole `k` loop (with `B`'s two row vectors and the
 //! broadcast of `A`, 15 of the 16 YMM registers). If four or five rows are left, four of them
-//! take one 4×16 tile (eight accumulators); the rest go one row at a time (1×16, two
-//! accumulators). When `n % 16 == 8` the last 8 columns are done one row at a time (1×8, one
-//! accumulator).
+//! take one 4×16 tile (eight accumulators); the rest go one row at a time. Then an 8-column
+//! block if 8 to 15 columns are left, and a masked block of the last 1 to 7
+//! (`_mm256_maskload_ps` / `_mm256_maskstore_ps`: no access passes a row's end), so every
+//! width stays on the tiles: the GRU's 50 units make `[B, 50] × [50, 150]` and
+//! `[B, 150] × [150, 50]`.
 //!
-//! Where the CPU has AVX-512 (and `n % 16 == 0`), `avx512_tiles` does the same with 16-wide
-//! vectors and 12×32 tiles; each output is the same sequential FMA chain over `k`, so both
-//! kernels give identical bits. Shapes neither covers (`n` not a multiple of 8) and the
-//! portable choice go to the general `gemm`. Which one runs is [`kernels::active`].
+//! Where the CPU has AVX-512, `avx512_tiles` does the same with 16-wide vectors and 12×32
+//! tiles (masked past the last 16-column block). Each output is a sequential FMA chain over
+//! `k` in both kernels, met with `C` as [`chain_for`] says: widths that are multiples of 8 keep
+//! one chain from `C` (these kernels' bits since they were written), other widths one chain
+//! per 256-long `k` slice added to `C` (the bits of `matrixmultiply`, which took them before),
+//! so no model's numbers move and both kernels give identical bits for every width. The
+//! portable choice goes to the general `gemm`. Which one runs is [`kernels::active`].
 
+#[cfg(target_arch = "x86_64")]
+use crate::avx512_tiles::Chain;
 use crate::gemm::{gemm_with, holds, Gemm};
 use crate::kernels::{self, Kernels};
 
 /// `C[m, n] = A[m, k] · B[k, n]` (`accumulate = false`) or `C += A · B`, all row-major.
 pub fn matmul(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], accumulate: bool, c: &mut [f32]) {
     matmul_with(kernels::active(), (m, k, n), a, b, accumulate, c)
+}
+
+/// How an output of width `n` is rounded: one FMA chain for the widths these kernels always
+/// took (multiples of 8), `matrixmultiply`'s per-slice sums for the others.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn chain_for(n: usize) -> Chain {
+    if n.is_multiple_of(8) {
+        Chain::Whole
+    } else {
+        Chain::PerSlice
+    }
+}
+
+/// Which kernel [`matmul_with`] runs for a set (the tests check that every width stays on
+/// the tiles).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Route {
+    Avx512Tiles,
+    Avx2Tiles,
+    Gemm,
+}
+
+/// The kernel the set `kernels` runs on this CPU: the widest tiles it has, at any width.
+pub(crate) fn route(kernels: Kernels) -> Route {
+    if kernels >= Kernels::Avx512 && Kernels::Avx512.supported() {
+        Route::Avx512Tiles
+    } else if kernels >= Kernels::Avx2 && Kernels::Avx2.supported() {
+        Route::Avx2Tiles
+    } else {
+        Route::Gemm
+    }
 }
 
 /// [`matmul`] with the given kernel set (the tests force each one); a set the CPU lacks runs
@@ -40,135 +78,187 @@ pub fn matmul_with(
     c: &mut [f32],
 ) {
     assert!(holds(a.len(), m, k) && holds(b.len(), k, n) && holds(c.len(), m, n), "matmul: buffer too small");
-    #[cfg(target_arch = "x86_64")]
-    {
-        if kernels >= Kernels::Avx512 && n.is_multiple_of(16) && Kernels::Avx512.supported() {
+    match route(kernels) {
+        #[cfg(target_arch = "x86_64")]
+        Route::Avx512Tiles => {
             let s = crate::avx512_tiles::Strides { row: k, col: 1 };
-            // SAFETY: AVX-512 F is present, n % 16 == 0 and the asserts above bound every access.
-            unsafe { crate::avx512_tiles::matmul((m, k, n), a.as_ptr(), s, b.as_ptr(), accumulate, c.as_mut_ptr()) };
-            return;
+            let (a, b, c) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
+            // SAFETY: AVX-512 F is present and the asserts above bound every access.
+            unsafe { crate::avx512_tiles::matmul((m, k, n), a, s, b, (accumulate, chain_for(n)), c) };
         }
-        if kernels >= Kernels::Avx2 && n.is_multiple_of(8) && Kernels::Avx2.supported() {
+        #[cfg(target_arch = "x86_64")]
+        Route::Avx2Tiles => {
             // SAFETY: AVX2/FMA are present and the asserts above bound every access.
-            unsafe { avx2::matmul(m, k, n, a, b, accumulate, c) };
-            return;
+            unsafe { avx2::matmul((m, k, n), a, b, (accumulate, chain_for(n)), c) };
+        }
+        _ => {
+            let g = Gemm::new(m, k, n);
+            gemm_with(kernels, if accumulate { g.accumulate() } else { g }, a, b, c);
         }
     }
-    let g = Gemm::new(m, k, n);
-    gemm_with(kernels, if accumulate { g.accumulate() } else { g }, a, b, c);
 }
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
+    use crate::avx512_tiles::{Chain, Start, KC};
     use std::arch::x86_64::*;
 
     /// Rows per register tile: 6×16 keeps twelve accumulators in flight (FMA latency × two
     /// FMA pipes needs at least eight); leftover rows use 4-row and 1-row tiles.
     const MR: usize = 6;
 
-    /// The kernel: `C (+)= A · B` tile by tile.
-    ///
-    /// # Safety
-    ///
-    /// The CPU must have AVX2 and FMA, `n` must be a multiple of 8, and `a`, `b` and `c` must
-    /// hold at least `m·k`, `k·n` and `m·n` values: every pointer below is an offset derived
-    /// from those sizes.
-    #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn matmul(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], accumulate: bool, c: &mut [f32]) {
-        let (a, b, c) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
-        let mut j = 0;
-        while j + 16 <= n {
-            let mut i = 0;
-            while i + MR <= m {
-                tile_rx16::<MR>(k, n, a.add(i * k), k, b.add(j), c.add(i * n + j), accumulate);
-                i += MR;
-            }
-            while i + 4 <= m {
-                tile_rx16::<4>(k, n, a.add(i * k), k, b.add(j), c.add(i * n + j), accumulate);
-                i += 4;
-            }
-            for r in i..m {
-                tile_1xw::<2>(k, n, a.add(r * k), b.add(j), c.add(r * n + j), accumulate);
-            }
-            j += 16;
-        }
-        if j < n {
-            // one 8-wide column block left (n % 16 == 8)
-            for r in 0..m {
-                tile_1xw::<1>(k, n, a.add(r * k), b.add(j), c.add(r * n + j), accumulate);
-            }
-        }
-    }
-
-    /// `C[0..R, 0..16] (+)= A[0..R, 0..k] · B[0..k, 0..16]`; `ldb = ldc = n`, `lda`.
-    ///
-    /// # Safety
-    ///
-    /// The CPU must have AVX2 and FMA; `a` must be readable at `r·lda + p`, `b` at `p·n + 0..16`
-    /// and `c` readable and writable at `r·n + 0..16`, for every `r < R` and `p < k`.
-    #[inline]
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn tile_rx16<const R: usize>(
-        k: usize,
+    /// One column block over one `k` slice: where its operands start, and how `C` is met.
+    #[derive(Clone, Copy)]
+    struct Block {
+        kc: usize,
         n: usize,
-        a: *const f32,
         lda: usize,
-        b: *const f32,
-        c: *mut f32,
-        accumulate: bool,
-    ) {
-        let mut acc = [[_mm256_setzero_ps(); 2]; R];
-        if accumulate {
-            for (r, v) in acc.iter_mut().enumerate() {
-                v[0] = _mm256_loadu_ps(c.add(r * n));
-                v[1] = _mm256_loadu_ps(c.add(r * n + 8));
-            }
-        }
-        for p in 0..k {
-            let b0 = _mm256_loadu_ps(b.add(p * n));
-            let b1 = _mm256_loadu_ps(b.add(p * n + 8));
-            for (r, v) in acc.iter_mut().enumerate() {
-                let av = _mm256_broadcast_ss(&*a.add(r * lda + p));
-                v[0] = _mm256_fmadd_ps(av, b0, v[0]);
-                v[1] = _mm256_fmadd_ps(av, b1, v[1]);
-            }
-        }
-        for (r, v) in acc.iter().enumerate() {
-            _mm256_storeu_ps(c.add(r * n), v[0]);
-            _mm256_storeu_ps(c.add(r * n + 8), v[1]);
-        }
-    }
-
-    /// One row, `W` × 8 columns.
-    ///
-    /// # Safety
-    ///
-    /// The CPU must have AVX2 and FMA; `a` must be readable at `0..k`, `b` at `p·n + 0..8·W`
-    /// for every `p < k`, and `c` readable and writable at `0..8·W`.
-    #[inline]
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn tile_1xw<const W: usize>(
-        k: usize,
-        n: usize,
         a: *const f32,
         b: *const f32,
         c: *mut f32,
-        accumulate: bool,
+        start: Start,
+    }
+
+    /// The kernel: `C (+)= A · B` tile by tile, each output rounded as `chain` says
+    /// (`Chain::Whole`: `k` in one slice; `Chain::PerSlice`: in `KC`-long ones).
+    ///
+    /// # Safety
+    ///
+    /// The CPU must have AVX2 and FMA, and `a`, `b` and `c` must hold at least `m·k`, `k·n`
+    /// and `m·n` values: every pointer below is an offset derived from those sizes.
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn matmul(
+        (m, k, n): (usize, usize, usize),
+        a: &[f32],
+        b: &[f32],
+        (accumulate, chain): (bool, Chain),
+        c: &mut [f32],
     ) {
-        let mut acc = [_mm256_setzero_ps(); W];
-        if accumulate {
-            for (w, v) in acc.iter_mut().enumerate() {
-                *v = _mm256_loadu_ps(c.add(8 * w));
+        let (a, b, c) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
+        let slice = if chain == Chain::PerSlice { KC } else { k.max(1) };
+        let mut p0 = 0;
+        // at least one k slice, so that k = 0 still writes C = 0
+        loop {
+            let kc = slice.min(k - p0);
+            let start = if kc == 0 && accumulate { Start::FromC } else { chain.start(accumulate, p0) };
+            let at = |j: usize| Block { kc, n, lda: k, a: a.add(p0), b: b.add(p0 * n + j), c: c.add(j), start };
+            let mut j = 0;
+            while j + 16 <= n {
+                rows::<2, false>(m, at(j), _mm256_setzero_si256());
+                j += 16;
+            }
+            if n - j >= 8 {
+                rows::<1, false>(m, at(j), _mm256_setzero_si256());
+                j += 8;
+            }
+            if j < n {
+                let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+                let mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((n - j) as i32), lanes);
+                rows::<1, true>(m, at(j), mask);
+            }
+            p0 += kc;
+            if p0 >= k {
+                break;
             }
         }
-        for p in 0..k {
-            let av = _mm256_broadcast_ss(&*a.add(p));
-            for (w, v) in acc.iter_mut().enumerate() {
-                *v = _mm256_fmadd_ps(av, _mm256_loadu_ps(b.add(p * n + 8 * w)), *v);
+    }
+
+    /// All `m` rows of one block, `W` YMM columns wide; when `MASKED`, the last YMM column
+    /// holds only the lanes whose `mask` element is negative.
+    ///
+    /// # Safety
+    ///
+    /// As [`matmul`], for the block's `kc` and `8·(W − 1)` columns plus, for the last YMM
+    /// column, 8 (unmasked) or the lanes of `mask`.
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn rows<const W: usize, const MASKED: bool>(m: usize, blk: Block, mask: __m256i) {
+        let at = |i: usize| Block { a: blk.a.add(i * blk.lda), c: blk.c.add(i * blk.n), ..blk };
+        let mut i = 0;
+        while i + MR <= m {
+            tile::<MR, W, MASKED>(at(i), mask);
+            i += MR;
+        }
+        if m - i >= 4 {
+            tile::<4, W, MASKED>(at(i), mask);
+            i += 4;
+        }
+        while i < m {
+            tile::<1, W, MASKED>(at(i), mask);
+            i += 1;
+        }
+    }
+
+    /// Loads 8 values at `p`, or only the lanes of `mask` (the rest read as 0, never touched
+    /// in memory) when `masked`.
+    ///
+    /// # Safety
+    ///
+    /// The CPU must have AVX2; `p` must be readable at `0..8`, or at the lanes `mask` sets
+    /// when `masked`.
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn load(p: *const f32, masked: bool, mask: __m256i) -> __m256 {
+        if masked {
+            _mm256_maskload_ps(p, mask)
+        } else {
+            _mm256_loadu_ps(p)
+        }
+    }
+
+    /// Stores 8 values at `p`, or only the lanes of `mask` when `masked`.
+    ///
+    /// # Safety
+    ///
+    /// The CPU must have AVX2; `p` must be writable at `0..8`, or at the lanes `mask` sets
+    /// when `masked`.
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn store(p: *mut f32, v: __m256, masked: bool, mask: __m256i) {
+        if masked {
+            _mm256_maskstore_ps(p, mask, v)
+        } else {
+            _mm256_storeu_ps(p, v)
+        }
+    }
+
+    /// `C[0..R, 0..8·W] (+)= A[0..R, 0..kc] · B[0..kc, 0..8·W]`, the last YMM column masked
+    /// when `MASKED`.
+    ///
+    /// # Safety
+    ///
+    /// As [`rows`], for `R` rows.
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn tile<const R: usize, const W: usize, const MASKED: bool>(blk: Block, mask: __m256i) {
+        let Block { kc, n, lda, a, b, c, start } = blk;
+        let masked = |w: usize| MASKED && w == W - 1;
+        let mut acc = [[_mm256_setzero_ps(); W]; R];
+        if start == Start::FromC {
+            for (r, row) in acc.iter_mut().enumerate() {
+                for (w, v) in row.iter_mut().enumerate() {
+                    *v = load(c.add(r * n + 8 * w), masked(w), mask);
+                }
             }
         }
-        for (w, v) in acc.iter().enumerate() {
-            _mm256_storeu_ps(c.add(8 * w), *v);
+        for p in 0..kc {
+            let mut bv = [_mm256_setzero_ps(); W];
+            for (w, v) in bv.iter_mut().enumerate() {
+                *v = load(b.add(p * n + 8 * w), masked(w), mask);
+            }
+            for (r, row) in acc.iter_mut().enumerate() {
+                let av = _mm256_broadcast_ss(&*a.add(r * lda + p));
+                for (v, bw) in row.iter_mut().zip(&bv) {
+                    *v = _mm256_fmadd_ps(av, *bw, *v);
+                }
+            }
+        }
+        for (r, row) in acc.iter().enumerate() {
+            for (w, v) in row.iter().enumerate() {
+                let at = c.add(r * n + 8 * w);
+                let v = if start == Start::AddToC { _mm256_add_ps(load(at, masked(w), mask), *v) } else { *v };
+                store(at, v, masked(w), mask);
+            }
         }
     }
 }
@@ -176,6 +266,8 @@ mod avx2 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "x86_64")]
+    use crate::avx512_tiles::Chain;
     use crate::gemm::gemm_naive;
     use crate::Rng;
 
@@ -188,8 +280,9 @@ mod tests {
     }
 
     /// Shapes that reach every tile: 12-, 8-, 4- and 1-row tiles, 32- and 16-column blocks
-    /// (AVX-512), 16- and 8-column blocks (AVX2), `n` no kernel covers, `k` past one L1 slice.
-    const SHAPES: [(usize, usize, usize); 13] = [
+    /// (AVX-512), 16- and 8-column blocks (AVX2), masked tails of every kernel (the widths 1,
+    /// 7, 9, 15, 17, 50 and 150: the GRU's 50 units), `k` past one 256 slice.
+    const SHAPES: [(usize, usize, usize); 22] = [
         (1, 1, 8),
         (3, 5, 8),
         (4, 64, 256),
@@ -203,7 +296,96 @@ mod tests {
         (13, 0, 16),
         (30, 9, 80),
         (0, 4, 16),
+        (3, 5, 1),
+        (13, 11, 7),
+        (6, 40, 9),
+        (17, 3, 15),
+        (5, 20, 17),
+        (16, 50, 150),
+        (16, 150, 50),
+        (29, 600, 50),
+        (7, 300, 150),
     ];
+
+    /// The AVX2 and AVX-512 tiles called directly at every odd width, both roundings,
+    /// overwriting and accumulating, into a `C` followed by NaN that must stay untouched: the
+    /// masked tails read and write the `n` columns only.
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn the_tiles_take_every_width_and_touch_nothing_past_it() {
+        for n in [1, 7, 9, 15, 17, 50, 150] {
+            for (m, k) in [(1, 3), (13, 50), (16, 300)] {
+                let (a, b, c0) = operands(6, (m, k, n));
+                for chain in [Chain::Whole, Chain::PerSlice] {
+                    for accumulate in [false, true] {
+                        let g = Gemm::new(m, k, n);
+                        let mut want = c0.clone();
+                        gemm_naive(if accumulate { g.accumulate() } else { g }, &a, &b, &mut want);
+                        let mut runs: Vec<(&str, Vec<f32>)> = Vec::new();
+                        {
+                            if Kernels::Avx2.supported() {
+                                let mut c: Vec<f32> = c0.iter().copied().chain([f32::NAN; 16]).collect();
+                                // SAFETY: AVX2/FMA are present; the buffers hold m·k, k·n, m·n values.
+                                unsafe { avx2::matmul((m, k, n), &a, &b, (accumulate, chain), &mut c) };
+                                runs.push(("avx2", c));
+                            }
+                            if Kernels::Avx512.supported() {
+                                let mut c: Vec<f32> = c0.iter().copied().chain([f32::NAN; 16]).collect();
+                                let s = crate::avx512_tiles::Strides { row: k, col: 1 };
+                                let (pa, pb, pc) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
+                                // SAFETY: AVX-512 F is present; the buffers hold m·k, k·n, m·n values.
+                                unsafe { crate::avx512_tiles::matmul((m, k, n), pa, s, pb, (accumulate, chain), pc) };
+                                runs.push(("avx512", c));
+                            }
+                        }
+                        for (name, c) in runs {
+                            let what = format!("{name} {chain:?} {m}x{k}x{n} acc={accumulate}");
+                            assert!(c[m * n..].iter().all(|v| v.is_nan()), "{what}: wrote past C");
+                            for (x, y) in c[..m * n].iter().zip(&want) {
+                                assert!((x - y).abs() < 1e-4, "{what}: {x} vs {y}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Widths that are not a multiple of 8 went to `matrixmultiply` before the tiles took them
+    /// (the pinned models' GRUs among them); every kernel set still gives its bits there.
+    #[test]
+    fn widths_off_the_multiples_of_8_keep_matrixmultiplys_bits() {
+        for shape @ (m, k, n) in SHAPES.into_iter().filter(|s| !s.2.is_multiple_of(8)) {
+            let (a, b, c0) = operands(7, shape);
+            for kernels in Kernels::available() {
+                for accumulate in [false, true] {
+                    let (mut ours, mut theirs) = (c0.clone(), c0.clone());
+                    matmul_with(kernels, shape, &a, &b, accumulate, &mut ours);
+                    let beta = if accumulate { 1.0 } else { 0.0 };
+                    let (pa, pb, pc) = (a.as_ptr(), b.as_ptr(), theirs.as_mut_ptr());
+                    let (k_, n_) = (k as isize, n as isize);
+                    // SAFETY: the strides address the m·k, k·n and m·n values the buffers hold.
+                    unsafe { matrixmultiply::sgemm(m, k, n, 1.0, pa, k_, 1, pb, n_, 1, beta, pc, n_, 1) };
+                    let same = ours.iter().zip(&theirs).all(|(x, y)| x.to_bits() == y.to_bits());
+                    assert!(same, "{kernels} {m}x{k}x{n} acc={accumulate}");
+                }
+            }
+        }
+    }
+
+    /// Every width stays on the widest tiles the set has (the recurrence never reaches the
+    /// general GEMM, which packs both operands on every step).
+    #[test]
+    fn every_set_routes_every_width_to_its_tiles() {
+        let want = |k: Kernels| match k {
+            Kernels::Portable => Route::Gemm,
+            Kernels::Avx2 => Route::Avx2Tiles,
+            Kernels::Avx512 => Route::Avx512Tiles,
+        };
+        for kernels in Kernels::available() {
+            assert_eq!(route(kernels), want(kernels), "{kernels}");
+        }
+    }
 
     /// The same random `A`, `B`, `C` for a shape, whichever kernel runs.
     fn operands(seed: u64, (m, k, n): (usize, usize, usize)) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
