@@ -1,12 +1,18 @@
 //! Conv1D over time (Keras `Conv1D(filters, kernel_size, padding="valid", activation="relu")`),
 //! the building block of Kim's (2014) sentence CNN, and global max pooling over time.
 //!
-//! Forward gathers each output step's window into a row (im2col, `[T'·B, W·E]`) and multiplies
-//! by the kernel (`[W, E, F]`, Keras's layout, seen as `[W·E, F]`) in one GEMM; backward is the
-//! transposed products and a scatter-add of the window gradients back onto the input.
+//! No im2col: the input is time-major (`[T·B, E]` rows), so the window's `j`-th step of every
+//! output row is the contiguous slice of rows `j·B .. (j+T')·B`, and the convolution is `W`
+//! shifted GEMMs, `out[t] = bias + Σ_{j<W} x[t+j] · K_j`, accumulated into `[T', B, F]`;
+//! backward is the same shifts transposed (`dK_j += x_jᵀ · dpre`, `dx_j += dpre · K_jᵀ`). That
+//! saves the `[T'·B, W·E]` copy of the input (tens of MB per chunk) and its packing per width.
+//! [`bank`] runs all of Kim's widths together with the max pool fused, as the layer uses it.
 //!
 //! # Shapes
-//! input `[T, B, E]` (time-major), output `[T', B, F]` with `T' = T − W + 1`.
+//! input `[T, B, E]` (time-major), kernel `[W, E, F]` (Keras's layout: `K_j` is `[E, F]`),
+//! output `[T', B, F]` with `T' = T − W + 1`.
+
+pub mod bank;
 
 use crate::gemm::{gemm, Gemm};
 
@@ -27,74 +33,63 @@ impl ConvDims {
     pub fn t_out(&self) -> usize {
         (self.t + 1).saturating_sub(self.w)
     }
+
+    /// The input rows `[T'·B, E]` that shift `j` of the window reads: steps `j .. j + T'`.
+    fn shifted(&self, j: usize) -> std::ops::Range<usize> {
+        j * self.b * self.e..(j + self.t_out()) * self.b * self.e
+    }
 }
 
 /// Activations kept for backward.
 #[derive(Default)]
 pub struct ConvCache {
-    /// `[T'·B, W·E]` windows
-    cols: Vec<f32>,
     /// `[T', B, F]` output after ReLU
     pub out: Vec<f32>,
 }
 
-fn im2col(d: ConvDims, x: &[f32], cols: &mut [f32]) {
-    let (b, e, we) = (d.b, d.e, d.w * d.e);
-    for s in 0..d.t_out() {
-        for bi in 0..b {
-            let row = &mut cols[(s * b + bi) * we..(s * b + bi + 1) * we];
-            for k in 0..d.w {
-                row[k * e..(k + 1) * e].copy_from_slice(&x[((s + k) * b + bi) * e..((s + k) * b + bi + 1) * e]);
-            }
-        }
-    }
-}
-
-/// `out = relu(windows · kernel + bias)`; `kernel: [W, E, F]`, `bias: [F]`.
+/// `out = relu(Σ_j x_j · K_j + bias)`; `kernel: [W, E, F]`, `bias: [F]`.
 pub fn forward(d: ConvDims, x: &[f32], kernel: &[f32], bias: &[f32], cache: &mut ConvCache) {
     assert_eq!(x.len(), d.t * d.b * d.e, "conv1d: input is not [T, B, E]");
     let rows = d.t_out() * d.b;
-    cache.cols.resize(rows * d.w * d.e, 0.0);
     cache.out.resize(rows * d.f, 0.0);
-    im2col(d, x, &mut cache.cols);
     for row in cache.out.chunks_exact_mut(d.f) {
         row.copy_from_slice(bias);
     }
-    gemm(Gemm::new(rows, d.w * d.e, d.f).accumulate(), &cache.cols, kernel, &mut cache.out);
+    let ef = d.e * d.f;
+    for j in 0..d.w {
+        let step = Gemm::new(rows, d.e, d.f).accumulate();
+        gemm(step, &x[d.shifted(j)], &kernel[j * ef..(j + 1) * ef], &mut cache.out);
+    }
     cache.out.iter_mut().for_each(|v| *v = v.max(0.0));
 }
 
-/// Backward from `dout: [T', B, F]`: accumulates kernel and bias gradients; writes `dx`
-/// (`[T, B, E]`, overwritten) when given.
-pub fn backward(
-    d: ConvDims,
-    kernel: &[f32],
-    cache: &ConvCache,
-    dout: &[f32],
-    dkernel: &mut [f32],
-    dbias: &mut [f32],
-    dx: Option<&mut [f32]>,
-) {
-    let (rows, we) = (d.t_out() * d.b, d.w * d.e);
+/// Backward from `dout: [T', B, F]` given the forward's input `x: [T, B, E]`: accumulates
+/// kernel and bias gradients; writes `dx` (`[T, B, E]`, overwritten) when given.
+pub fn backward(d: ConvDims, x: &[f32], kernel: &[f32], cache: &ConvCache, dout: &[f32], grads: ConvGrads<'_>) {
+    let ConvGrads { dkernel, dbias, dx } = grads;
+    let (rows, ef) = (d.t_out() * d.b, d.e * d.f);
     // through the ReLU
     let dpre: Vec<f32> = dout.iter().zip(&cache.out).map(|(g, y)| if *y > 0.0 { *g } else { 0.0 }).collect();
-    gemm(Gemm::new(we, rows, d.f).transpose_a().accumulate(), &cache.cols, &dpre, dkernel);
+    for j in 0..d.w {
+        let step = Gemm::new(d.e, rows, d.f).transpose_a().accumulate();
+        gemm(step, &x[d.shifted(j)], &dpre, &mut dkernel[j * ef..(j + 1) * ef]);
+    }
     dpre.chunks_exact(d.f).for_each(|r| dbias.iter_mut().zip(r).for_each(|(a, v)| *a += v));
     if let Some(dx) = dx {
-        let mut dcols = vec![0.0f32; rows * we];
-        gemm(Gemm::new(rows, d.f, we).transpose_b(), &dpre, kernel, &mut dcols);
         dx.fill(0.0);
-        let (b, e) = (d.b, d.e);
-        for s in 0..d.t_out() {
-            for bi in 0..b {
-                let row = &dcols[(s * b + bi) * we..(s * b + bi + 1) * we];
-                for k in 0..d.w {
-                    let dst = &mut dx[((s + k) * b + bi) * e..((s + k) * b + bi + 1) * e];
-                    dst.iter_mut().zip(&row[k * e..(k + 1) * e]).for_each(|(a, v)| *a += v);
-                }
-            }
+        for j in 0..d.w {
+            let step = Gemm::new(rows, d.f, d.e).transpose_b().accumulate();
+            gemm(step, &dpre, &kernel[j * ef..(j + 1) * ef], &mut dx[d.shifted(j)]);
         }
     }
+}
+
+/// Where [`backward`] writes: the kernel's and bias's gradients (added into) and, when given,
+/// the input's (overwritten).
+pub struct ConvGrads<'a> {
+    pub dkernel: &'a mut [f32],
+    pub dbias: &'a mut [f32],
+    pub dx: Option<&'a mut [f32]>,
 }
 
 /// Global max pooling over time: `[T', B, F]` → `[B, F]`, remembering which step won
@@ -145,7 +140,7 @@ mod tests {
         forward(d, &x, &k, &bias, &mut c);
         assert!(c.out.iter().all(|&v| v > 0.0));
         let (mut dk, mut db, mut dx) = (vec![0.0; k.len()], vec![0.0; bias.len()], vec![0.0; x.len()]);
-        backward(d, &k, &c, &probe, &mut dk, &mut db, Some(&mut dx));
+        backward(d, &x, &k, &c, &probe, ConvGrads { dkernel: &mut dk, dbias: &mut db, dx: Some(&mut dx) });
         for worst in [
             check("conv1d.kernel", &k, &dk, |v| loss(&x, v, &bias)),
             check("conv1d.bias", &bias, &db, |v| loss(&x, &k, v)),
@@ -157,8 +152,29 @@ mod tests {
         let mut c = ConvCache::default();
         forward(d, &x, &k, &[-100.0; 4], &mut c);
         let mut dk = vec![0.0; k.len()];
-        backward(d, &k, &c, &probe, &mut dk, &mut [0.0; 4], None);
+        backward(d, &x, &k, &c, &probe, ConvGrads { dkernel: &mut dk, dbias: &mut [0.0; 4], dx: None });
         assert!(dk.iter().all(|&g| g == 0.0));
+    }
+
+    #[test]
+    fn shifted_gemms_match_the_convolution_written_out() {
+        let d = ConvDims { b: 3, t: 7, e: 5, w: 4, f: 2 };
+        let mut rng = Rng::new(12);
+        let mut r = |n: usize| (0..n).map(|_| rng.uniform(-1.0, 1.0)).collect::<Vec<f32>>();
+        let (x, k, bias) = (r(d.t * d.b * d.e), r(d.w * d.e * d.f), r(d.f));
+        let mut c = ConvCache::default();
+        forward(d, &x, &k, &bias, &mut c);
+        for (s, bi, fi) in (0..d.t_out()).flat_map(|s| (0..d.b).flat_map(move |bi| (0..d.f).map(move |fi| (s, bi, fi))))
+        {
+            let mut v = bias[fi];
+            for j in 0..d.w {
+                for ei in 0..d.e {
+                    v += x[((s + j) * d.b + bi) * d.e + ei] * k[(j * d.e + ei) * d.f + fi];
+                }
+            }
+            let got = c.out[(s * d.b + bi) * d.f + fi];
+            assert!((got - v.max(0.0)).abs() < 1e-5, "step {s} text {bi} filter {fi}: {got} vs {v}");
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
-use strata_nn::conv1d::{self, ConvCache, ConvDims};
+use strata_nn::conv1d::bank::{BankGrads, ConvBank};
 use strata_nn::Rng;
 
 use super::{
@@ -65,102 +65,51 @@ impl LayerType for Conv1dConfig {
     }
 }
 
+/// The block at run time: strata-nn's [`ConvBank`] (every width in one GEMM, the max over
+/// time fused, a sparse backward) over this layer's slices of the parameter store.
 pub struct KimConv {
-    e: usize,
-    f: usize,
-    widths: Vec<usize>,
     /// kernel `[w, E, F]` and bias `[F]` per width
     ranges: Vec<Range<usize>>,
-    caches: Vec<ConvCache>,
-    /// `[N, F]` per width: which step won the max
-    argmax: Vec<Vec<usize>>,
-    /// `[N, widths·F]`
-    out: Vec<f32>,
-    rows: Rows,
-    /// scratch: one width's pooled values or their gradient `[N, F]`, its conv output's
-    /// gradient `[T', N, F]`, its input gradient `[T, N, E]`
-    pooled: Vec<f32>,
-    dconv: Vec<f32>,
-    dx_one: Vec<f32>,
+    bank: ConvBank,
 }
 
 impl KimConv {
     pub fn new(e: usize, f: usize, widths: Vec<usize>, ranges: Vec<Range<usize>>) -> Self {
-        let n = widths.len();
-        KimConv {
-            e,
-            f,
-            widths,
-            ranges,
-            caches: (0..n).map(|_| ConvCache::default()).collect(),
-            argmax: vec![Vec::new(); n],
-            out: Vec::new(),
-            rows: Rows { n: 0, t: 0 },
-            pooled: Vec::new(),
-            dconv: Vec::new(),
-            dx_one: Vec::new(),
-        }
+        KimConv { ranges, bank: ConvBank::new(e, f, widths) }
     }
 
-    fn dims(&self, j: usize) -> ConvDims {
-        ConvDims { b: self.rows.n, t: self.rows.t, e: self.e, w: self.widths[j], f: self.f }
+    /// Width `i`'s kernel and bias in the store `p`.
+    fn views<'p>(&self, p: &'p [f32]) -> (Vec<&'p [f32]>, Vec<&'p [f32]>) {
+        let kernels = self.ranges.iter().step_by(2).map(|r| &p[r.clone()]).collect();
+        let biases = self.ranges.iter().skip(1).step_by(2).map(|r| &p[r.clone()]).collect();
+        (kernels, biases)
     }
 }
 
 impl Layer for KimConv {
     fn forward(&mut self, p: &[f32], x: &[f32], rows: Rows, _valid: Option<&[bool]>, _: Option<&mut Rng>) -> Rows {
-        self.rows = rows;
-        let (n, f, nw) = (rows.n, self.f, self.widths.len());
-        self.out.clear();
-        self.out.resize(n * nw * f, 0.0);
-        for j in 0..nw {
-            let d = self.dims(j);
-            let (k, b) = (&p[self.ranges[2 * j].clone()], &p[self.ranges[2 * j + 1].clone()]);
-            conv1d::forward(d, x, k, b, &mut self.caches[j]);
-            self.argmax[j].resize(n * f, 0);
-            self.pooled.resize(n * f, 0.0);
-            if d.t_out() == 0 {
-                continue; // shorter than the kernel: nothing to pool, the features stay 0
-            }
-            conv1d::max_over_time(d.t_out(), n, f, &self.caches[j].out, &mut self.pooled, &mut self.argmax[j]);
-            for (row, src) in self.out.chunks_exact_mut(nw * f).zip(self.pooled.chunks_exact(f)) {
-                row[j * f..(j + 1) * f].copy_from_slice(src);
-            }
-        }
-        Rows { n, t: 1 }
+        let (kernels, biases) = self.views(p);
+        self.bank.forward(x, rows.n, rows.t, &kernels, &biases);
+        Rows { n: rows.n, t: 1 }
     }
 
     fn output(&self) -> &[f32] {
-        &self.out
+        self.bank.output()
     }
 
-    fn backward(&mut self, p: &[f32], _x: &[f32], grads: Grads<'_>) {
-        let Grads { dy, params: g, off, mut dx, .. } = grads;
+    fn backward(&mut self, p: &[f32], x: &[f32], grads: Grads<'_>) {
+        let Grads { dy, params: g, off, dx, .. } = grads;
         let Some(dy) = dy else { return };
-        let (n, f, nw) = (self.rows.n, self.f, self.widths.len());
-        if let Some(dx) = dx.as_deref_mut() {
-            dx.fill(0.0);
-        }
-        let mut views = grad_views(g, off, &self.ranges).into_iter();
-        for j in 0..nw {
-            let d = self.dims(j);
-            let (gk, gb) = (views.next().unwrap(), views.next().unwrap());
-            if d.t_out() == 0 {
-                continue;
-            }
-            self.pooled.clear();
-            self.pooled.extend(dy.chunks_exact(nw * f).flat_map(|row| row[j * f..(j + 1) * f].iter().copied()));
-            self.dconv.resize(d.t_out() * n * f, 0.0);
-            conv1d::max_over_time_backward(n, f, &self.pooled, &self.argmax[j], &mut self.dconv);
-            let kernel = &p[self.ranges[2 * j].clone()];
-            match dx.as_deref_mut() {
-                Some(dx) => {
-                    self.dx_one.resize(dx.len(), 0.0);
-                    conv1d::backward(d, kernel, &self.caches[j], &self.dconv, gk, gb, Some(&mut self.dx_one));
-                    dx.iter_mut().zip(&self.dx_one).for_each(|(a, v)| *a += v);
-                }
-                None => conv1d::backward(d, kernel, &self.caches[j], &self.dconv, gk, gb, None),
+        let (kernels, _) = self.views(p);
+        let mut views = grad_views(g, off, &self.ranges);
+        let (mut dkernels, mut dbiases): (Vec<_>, Vec<_>) = (Vec::new(), Vec::new());
+        for (k, view) in views.drain(..).enumerate() {
+            if k % 2 == 0 {
+                dkernels.push(view)
+            } else {
+                dbiases.push(view)
             }
         }
+        self.bank.backward(x, &kernels, dy, BankGrads { kernels: &mut dkernels, biases: &mut dbiases, dx });
     }
 }
