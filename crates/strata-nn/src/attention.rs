@@ -243,7 +243,7 @@ mod tests {
         let mut rng = Rng::new(2);
         let mut r = |n: usize| (0..n).map(|_| rng.uniform(-1.0, 1.0)).collect::<Vec<f32>>();
         let (x, w, bias, ctx) = (r(d.t * d.b * d.h), r(d.h * d.a), r(d.a), r(d.a));
-        let valid: Vec<bool> = (0..d.t * d.b).map(|i| (i / d.b + i % d.b) % 4 != 0 && i % d.b != 3).collect();
+        let valid: Vec<bool> = (0..d.t * d.b).map(|i| !(i / d.b + i % d.b).is_multiple_of(4) && i % d.b != 3).collect();
         let p = AttentionParams { w: &w, bias: &bias, context: &ctx };
         for v in [None, Some(&valid[..])] {
             let (mut trained, mut inferred) = (AttentionCache::default(), AttentionCache::default());
