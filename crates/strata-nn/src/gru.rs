@@ -89,45 +89,11 @@ pub fn forward_from(d: RnnDims, x: &[f32], p: RnnParams, h0: &[f32], cache: &mut
     run_steps(d, x, p, cache)
 }
 
-/// The steps of forward, from the state already in `cache.h[0]`.
-fn run_steps(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache) {
-    #[cfg(target_arch = "x86_64")]
-    if crate::kernels::active() >= crate::kernels::Kernels::Avx512 {
-        // SAFETY: the CPU has AVX-512 F, AVX2 and FMA (the choice never exceeds the CPU).
-        return unsafe { forward_avx512(d, x, p, cache) };
-    }
-    #[cfg(target_arch = "x86_64")]
-    if crate::activations::has_avx2() {
-        // SAFETY: the CPU has AVX2 and FMA.
-        return unsafe { forward_avx2(d, x, p, cache) };
-    }
-    forward_body(d, x, p, cache)
-}
-
-/// [`forward_body`] compiled for AVX2 and FMA.
-///
-/// # Safety
-///
-/// The CPU must have AVX2 and FMA (`activations::has_avx2`). The body is safe code; only the
-/// instructions it is compiled to need the check.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-pub(crate) unsafe fn forward_avx2(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache) {
-    forward_body(d, x, p, cache)
-}
-
-/// [`forward_body`] compiled for AVX-512 F (16 lanes a vector), as [`crate::kernels::active`]
-/// chooses it; the gate math is lane-wise, so its bits are the AVX2 build's.
-///
-/// # Safety
-///
-/// The CPU must have AVX-512 F, AVX2 and FMA (`kernels::active() >= Kernels::Avx512`). The
-/// body is safe code; only the instructions it is compiled to need the check.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2,fma")]
-pub(crate) unsafe fn forward_avx512(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache) {
-    forward_body(d, x, p, cache)
-}
+// The steps of forward, from the state already in `cache.h[0]`.
+crate::kernels::compiled_per_kernels!(
+    pub(crate) fn run_steps / forward_avx2 / forward_avx512 (d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache)
+        => forward_body
+);
 
 #[inline(always)]
 fn forward_body(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache) {
@@ -235,8 +201,8 @@ pub(crate) fn step_backward(s: StepBackward, n: usize, h: usize) {
     }
 }
 
-/// Backward; same contract as `lstm::backward`. The gate loop is compiled a second time for
-/// AVX2 and FMA (chosen at run time), as forward's is.
+/// Backward; same contract as `lstm::backward`. A masked forward is followed by the masked
+/// backward; otherwise the gate loop runs in the build `kernels::active` chose.
 pub fn backward(
     d: RnnDims,
     x: &[f32],
@@ -249,58 +215,20 @@ pub fn backward(
     if cache.masked.as_ref().is_some_and(|m| m.active) {
         return masked::backward(d, p, cache, dy, grads, dx);
     }
-    #[cfg(target_arch = "x86_64")]
-    if crate::kernels::active() >= crate::kernels::Kernels::Avx512 {
-        // SAFETY: the CPU has AVX-512 F, AVX2 and FMA (the choice never exceeds the CPU).
-        return unsafe { backward_avx512(d, x, p, cache, dy, grads, dx) };
-    }
-    #[cfg(target_arch = "x86_64")]
-    if crate::activations::has_avx2() {
-        // SAFETY: the CPU has AVX2 and FMA.
-        return unsafe { backward_avx2(d, x, p, cache, dy, grads, dx) };
-    }
-    backward_body(d, x, p, cache, dy, grads, dx)
+    unmasked_backward(d, x, p, cache, dy, grads, dx)
 }
 
-/// [`backward_body`] compiled for AVX2 and FMA.
-///
-/// # Safety
-///
-/// The CPU must have AVX2 and FMA (`activations::has_avx2`). The body is safe code; only the
-/// instructions it is compiled to need the check.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-pub(crate) unsafe fn backward_avx2(
-    d: RnnDims,
-    x: &[f32],
-    p: RnnParams,
-    cache: &mut GruCache,
-    dy: RnnOutputGrads,
-    grads: RnnGrads,
-    dx: Option<&mut [f32]>,
-) {
-    backward_body(d, x, p, cache, dy, grads, dx)
-}
-
-/// [`backward_body`] compiled for AVX-512 F, as [`forward_avx512`] is.
-///
-/// # Safety
-///
-/// The CPU must have AVX-512 F, AVX2 and FMA (`kernels::active() >= Kernels::Avx512`). The
-/// body is safe code; only the instructions it is compiled to need the check.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2,fma")]
-pub(crate) unsafe fn backward_avx512(
-    d: RnnDims,
-    x: &[f32],
-    p: RnnParams,
-    cache: &mut GruCache,
-    dy: RnnOutputGrads,
-    grads: RnnGrads,
-    dx: Option<&mut [f32]>,
-) {
-    backward_body(d, x, p, cache, dy, grads, dx)
-}
+crate::kernels::compiled_per_kernels!(
+    pub(crate) fn unmasked_backward / backward_avx2 / backward_avx512 (
+        d: RnnDims,
+        x: &[f32],
+        p: RnnParams,
+        cache: &mut GruCache,
+        dy: RnnOutputGrads,
+        grads: RnnGrads,
+        dx: Option<&mut [f32]>,
+    ) => backward_body
+);
 
 #[inline(always)]
 fn backward_body(

@@ -132,6 +132,58 @@ pub fn active() -> Kernels {
     *CHOICE.get_or_init(|| from_env().unwrap_or_else(|_| Kernels::best_available()))
 }
 
+/// Defines, for a safe `#[inline(always)]` lane-wise `body`, its AVX2+FMA build, its AVX-512
+/// build and the function that runs the build [`active`] chose (the body itself where neither
+/// applies) — the one place that says how a gate-math loop meets the vector unit:
+///
+/// `compiled_per_kernels!(pub(crate) fn name / name_avx2 / name_avx512 (args…) => body);`
+///
+/// The two builds are named so that tests can compare their bits; calling one is `unsafe`: the
+/// CPU must have what it was compiled for (`activations::has_avx2`, or `active() >=
+/// Kernels::Avx512`). The body is safe code; only the instructions it is compiled to need the
+/// check, and being lane-wise its bits are the same in every build.
+macro_rules! compiled_per_kernels {
+    ($vis:vis fn $name:ident / $avx2:ident / $avx512:ident ($($arg:ident: $ty:ty),* $(,)?) => $body:ident) => {
+        #[doc = concat!("[`", stringify!($body), "`] compiled for AVX2 and FMA.")]
+        ///
+        /// # Safety
+        ///
+        /// The CPU must have AVX2 and FMA (`activations::has_avx2`).
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2,fma")]
+        $vis unsafe fn $avx2($($arg: $ty),*) {
+            $body($($arg),*)
+        }
+
+        #[doc = concat!("[`", stringify!($body), "`] compiled for AVX-512 F (16 lanes a vector).")]
+        ///
+        /// # Safety
+        ///
+        /// The CPU must have AVX-512 F, AVX2 and FMA (`kernels::active() >= Kernels::Avx512`).
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx512f,avx2,fma")]
+        $vis unsafe fn $avx512($($arg: $ty),*) {
+            $body($($arg),*)
+        }
+
+        #[doc = concat!("[`", stringify!($body), "`] in the build `kernels::active` chose.")]
+        $vis fn $name($($arg: $ty),*) {
+            #[cfg(target_arch = "x86_64")]
+            if $crate::kernels::active() >= $crate::kernels::Kernels::Avx512 {
+                // SAFETY: the CPU has AVX-512 F, AVX2 and FMA (the choice never exceeds the CPU).
+                return unsafe { $avx512($($arg),*) };
+            }
+            #[cfg(target_arch = "x86_64")]
+            if $crate::activations::has_avx2() {
+                // SAFETY: the CPU has AVX2 and FMA.
+                return unsafe { $avx2($($arg),*) };
+            }
+            $body($($arg),*)
+        }
+    };
+}
+pub(crate) use compiled_per_kernels;
+
 #[cfg(test)]
 mod tests {
     use super::*;

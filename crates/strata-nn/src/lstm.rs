@@ -154,66 +154,16 @@ fn cell_forward_body(
     }
 }
 
-/// [`cell_forward_body`] compiled for AVX2 and FMA.
-///
-/// # Safety
-///
-/// The CPU must have AVX2 and FMA (`activations::has_avx2`). The body is safe code; only the
-/// instructions it is compiled to need the check.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-pub(crate) unsafe fn cell_forward_avx2(
-    z: &mut [f32],
-    c_prev: &[f32],
-    c_next: &mut [f32],
-    tanh_c: &mut [f32],
-    h_next: &mut [f32],
-    h: usize,
-) {
-    cell_forward_body(z, c_prev, c_next, tanh_c, h_next, h)
-}
-
-/// [`cell_forward_body`] compiled for AVX-512 F (16 lanes a vector), as
-/// [`crate::kernels::active`] chooses it; the body is lane-wise, so its bits are the AVX2
-/// build's.
-///
-/// # Safety
-///
-/// The CPU must have AVX-512 F, AVX2 and FMA (`kernels::active() >= Kernels::Avx512`). The
-/// body is safe code; only the instructions it is compiled to need the check.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2,fma")]
-pub(crate) unsafe fn cell_forward_avx512(
-    z: &mut [f32],
-    c_prev: &[f32],
-    c_next: &mut [f32],
-    tanh_c: &mut [f32],
-    h_next: &mut [f32],
-    h: usize,
-) {
-    cell_forward_body(z, c_prev, c_next, tanh_c, h_next, h)
-}
-
-pub(crate) fn cell_forward(
-    z: &mut [f32],
-    c_prev: &[f32],
-    c_next: &mut [f32],
-    tanh_c: &mut [f32],
-    h_next: &mut [f32],
-    h: usize,
-) {
-    #[cfg(target_arch = "x86_64")]
-    if crate::kernels::active() >= crate::kernels::Kernels::Avx512 {
-        // SAFETY: the CPU has AVX-512 F, AVX2 and FMA (the choice never exceeds the CPU).
-        return unsafe { cell_forward_avx512(z, c_prev, c_next, tanh_c, h_next, h) };
-    }
-    #[cfg(target_arch = "x86_64")]
-    if crate::activations::has_avx2() {
-        // SAFETY: the CPU has AVX2 and FMA.
-        return unsafe { cell_forward_avx2(z, c_prev, c_next, tanh_c, h_next, h) };
-    }
-    cell_forward_body(z, c_prev, c_next, tanh_c, h_next, h)
-}
+crate::kernels::compiled_per_kernels!(
+    pub(crate) fn cell_forward / cell_forward_avx2 / cell_forward_avx512 (
+        z: &mut [f32],
+        c_prev: &[f32],
+        c_next: &mut [f32],
+        tanh_c: &mut [f32],
+        h_next: &mut [f32],
+        h: usize,
+    ) => cell_forward_body
+);
 
 /// Backward gate math of one step: from `dh` (`[B, H]`, gradient at `h_t`) and `dc` (carried
 /// from step t+1), writes the pre-activation gradients `dz: [B, 4H]` and leaves in `dc` the
@@ -250,69 +200,17 @@ fn cell_backward_body(
     }
 }
 
-/// [`cell_backward_body`] compiled for AVX2 and FMA.
-///
-/// # Safety
-///
-/// The CPU must have AVX2 and FMA (`activations::has_avx2`). The body is safe code; only the
-/// instructions it is compiled to need the check.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-pub(crate) unsafe fn cell_backward_avx2(
-    gates: &[f32],
-    c_prev: &[f32],
-    tanh_c: &[f32],
-    dh: &[f32],
-    dc: &mut [f32],
-    dz: &mut [f32],
-    h: usize,
-) {
-    cell_backward_body(gates, c_prev, tanh_c, dh, dc, dz, h)
-}
-
-/// [`cell_backward_body`] compiled for AVX-512 F (16 lanes a vector), as
-/// [`crate::kernels::active`] chooses it; the body is lane-wise, so its bits are the AVX2
-/// build's.
-///
-/// # Safety
-///
-/// The CPU must have AVX-512 F, AVX2 and FMA (`kernels::active() >= Kernels::Avx512`). The
-/// body is safe code; only the instructions it is compiled to need the check.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2,fma")]
-pub(crate) unsafe fn cell_backward_avx512(
-    gates: &[f32],
-    c_prev: &[f32],
-    tanh_c: &[f32],
-    dh: &[f32],
-    dc: &mut [f32],
-    dz: &mut [f32],
-    h: usize,
-) {
-    cell_backward_body(gates, c_prev, tanh_c, dh, dc, dz, h)
-}
-
-pub(crate) fn cell_backward(
-    gates: &[f32],
-    c_prev: &[f32],
-    tanh_c: &[f32],
-    dh: &[f32],
-    dc: &mut [f32],
-    dz: &mut [f32],
-    h: usize,
-) {
-    #[cfg(target_arch = "x86_64")]
-    if crate::kernels::active() >= crate::kernels::Kernels::Avx512 {
-        // SAFETY: the CPU has AVX-512 F, AVX2 and FMA (the choice never exceeds the CPU).
-        return unsafe { cell_backward_avx512(gates, c_prev, tanh_c, dh, dc, dz, h) };
-    }
-    #[cfg(target_arch = "x86_64")]
-    if crate::activations::has_avx2() {
-        // SAFETY: the CPU has AVX2 and FMA.
-        return unsafe { cell_backward_avx2(gates, c_prev, tanh_c, dh, dc, dz, h) };
-    }
-    cell_backward_body(gates, c_prev, tanh_c, dh, dc, dz, h)
-}
+crate::kernels::compiled_per_kernels!(
+    pub(crate) fn cell_backward / cell_backward_avx2 / cell_backward_avx512 (
+        gates: &[f32],
+        c_prev: &[f32],
+        tanh_c: &[f32],
+        dh: &[f32],
+        dc: &mut [f32],
+        dz: &mut [f32],
+        h: usize,
+    ) => cell_backward_body
+);
 
 /// Backward from `dy`, the gradients with respect to the outputs (`dy.seq: [T, B, H]` for
 /// `return_sequences=True`, and/or `dy.last: [B, H]`). Weight gradients are accumulated into

@@ -6,37 +6,25 @@
 
 mod common;
 
-use common::{fixture, flat, swap_batch_time};
+use common::{masked_worst_difference, swap_batch_time};
 use strata_nn::bidirectional::{forward_masked, BiCache, BiParams};
-use strata_nn::{Cell, RnnDims, RnnParams};
+use strata_nn::{Cell, RnnParams};
 
 /// The largest difference between strata and tf-keras over both paddings and both output kinds.
 fn worst_difference(cell: Cell, name: &str) -> f32 {
-    let fx = fixture(name);
-    let n = |k: &str| fx[k].as_u64().unwrap() as usize;
-    let d = RnnDims { b: n("B"), t: n("T"), e: n("E"), h: n("H") };
-    let mut worst = 0.0f32;
-    for padding in ["pre", "post"] {
-        let case = &fx[padding];
-        let x = swap_batch_time(&flat(&case["input"]), d.b, d.t, d.e);
-        let mask = flat(&case["mask"]); // Keras's [B, T]
-        let valid: Vec<bool> = (0..d.t * d.b).map(|i| mask[(i % d.b) * d.t + i / d.b] != 0.0).collect();
-        for output in ["seq", "last"] {
-            let w: Vec<Vec<f32>> = case[output]["weights"].as_array().unwrap().iter().map(flat).collect();
-            let p = BiParams {
-                forward: RnnParams { kernel: &w[0], recurrent: &w[1], bias: &w[2] },
-                backward: RnnParams { kernel: &w[3], recurrent: &w[4], bias: &w[5] },
-            };
-            let mut cache = BiCache::new(cell);
-            forward_masked(d, &x, p, &valid, &mut cache);
-            let got =
-                if output == "last" { cache.last.clone() } else { swap_batch_time(&cache.seq, d.t, d.b, 2 * d.h) };
-            let want = flat(&case[output]["output"]);
-            assert_eq!(got.len(), want.len(), "{name} {padding} {output}: output size");
-            got.iter().zip(want).for_each(|(g, w)| worst = worst.max((g - w).abs()));
+    masked_worst_difference(name, |d, x, valid, w, last| {
+        let p = BiParams {
+            forward: RnnParams { kernel: &w[0], recurrent: &w[1], bias: &w[2] },
+            backward: RnnParams { kernel: &w[3], recurrent: &w[4], bias: &w[5] },
+        };
+        let mut cache = BiCache::new(cell);
+        forward_masked(d, x, p, valid, &mut cache);
+        if last {
+            cache.last.clone()
+        } else {
+            swap_batch_time(&cache.seq, d.t, d.b, 2 * d.h)
         }
-    }
-    worst
+    })
 }
 
 #[test]
