@@ -41,28 +41,19 @@ pub fn forward(d: RnnDims, x: &[f32], p: RnnParams, valid: &[bool], cache: &mut 
     let mut pk = cache.masked.take().unwrap_or_default();
     pk.active = true;
     pk.mask.set(valid, d.t, d.b);
-    #[cfg(target_arch = "x86_64")]
-    if crate::activations::has_avx2() {
-        // SAFETY: the CPU has AVX2 and FMA.
-        unsafe { forward_avx2(d, x, p, cache, &mut pk) };
-        cache.masked = Some(pk);
-        return;
-    }
-    forward_body(d, x, p, cache, &mut pk);
+    forward_in_build(d, x, p, cache, &mut pk);
     cache.masked = Some(pk);
 }
 
-/// [`forward_body`] compiled for AVX2 and FMA.
-///
-/// # Safety
-///
-/// The CPU must have AVX2 and FMA (`activations::has_avx2`). The body is safe code; only the
-/// instructions it is compiled to need the check.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn forward_avx2(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache, pk: &mut Packed) {
-    forward_body(d, x, p, cache, pk)
-}
+crate::kernels::compiled_per_kernels!(
+    fn forward_in_build / forward_avx2 / forward_avx512 (
+        d: RnnDims,
+        x: &[f32],
+        p: RnnParams,
+        cache: &mut GruCache,
+        pk: &mut Packed,
+    ) => forward_body
+);
 
 #[inline(always)]
 fn forward_body(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache, pk: &mut Packed) {
@@ -122,36 +113,21 @@ pub(crate) fn backward(
     dx: Option<&mut [f32]>,
 ) {
     let mut pk = cache.masked.take().expect("gru: masked backward without a masked forward");
-    #[cfg(target_arch = "x86_64")]
-    if crate::activations::has_avx2() {
-        // SAFETY: the CPU has AVX2 and FMA.
-        unsafe { backward_avx2(d, p, cache, &mut pk, dy, grads, dx) };
-        cache.masked = Some(pk);
-        return;
-    }
-    backward_body(d, p, cache, &mut pk, dy, grads, dx);
+    backward_in_build(d, p, cache, &mut pk, dy, grads, dx);
     cache.masked = Some(pk);
 }
 
-/// [`backward_body`] compiled for AVX2 and FMA.
-///
-/// # Safety
-///
-/// The CPU must have AVX2 and FMA (`activations::has_avx2`). The body is safe code; only the
-/// instructions it is compiled to need the check.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn backward_avx2(
-    d: RnnDims,
-    p: RnnParams,
-    cache: &mut GruCache,
-    pk: &mut Packed,
-    dy: RnnOutputGrads,
-    grads: RnnGrads,
-    dx: Option<&mut [f32]>,
-) {
-    backward_body(d, p, cache, pk, dy, grads, dx)
-}
+crate::kernels::compiled_per_kernels!(
+    fn backward_in_build / backward_avx2 / backward_avx512 (
+        d: RnnDims,
+        p: RnnParams,
+        cache: &mut GruCache,
+        pk: &mut Packed,
+        dy: RnnOutputGrads,
+        grads: RnnGrads,
+        dx: Option<&mut [f32]>,
+    ) => backward_body
+);
 
 #[inline(always)]
 fn backward_body(

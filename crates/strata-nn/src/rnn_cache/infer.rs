@@ -89,33 +89,21 @@ impl RnnInfer {
     /// `mask` (packed from `[T, B]` in time order) skips padding.
     pub fn run(&mut self, d: RnnDims, x: &[f32], p: RnnParams, mask: Option<&StepMask>, reverse: bool, out: InferOut) {
         assert_eq!(x.len(), d.t * d.b * d.e, "rnn inference: input is not [T, B, E]");
-        #[cfg(target_arch = "x86_64")]
-        if crate::activations::has_avx2() {
-            // SAFETY: the CPU has AVX2 and FMA.
-            return unsafe { run_avx2(self, d, x, p, mask, reverse, out) };
-        }
-        run_body(self, d, x, p, mask, reverse, out)
+        run_in_build(self, d, x, p, mask, reverse, out)
     }
 }
 
-/// [`run_body`] compiled for AVX2 and FMA, as training's cells are.
-///
-/// # Safety
-///
-/// The CPU must have AVX2 and FMA (`activations::has_avx2`).
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn run_avx2(
-    s: &mut RnnInfer,
-    d: RnnDims,
-    x: &[f32],
-    p: RnnParams,
-    mask: Option<&StepMask>,
-    reverse: bool,
-    out: InferOut,
-) {
-    run_body(s, d, x, p, mask, reverse, out)
-}
+crate::kernels::compiled_per_kernels!(
+    fn run_in_build / run_avx2 / run_avx512 (
+        s: &mut RnnInfer,
+        d: RnnDims,
+        x: &[f32],
+        p: RnnParams,
+        mask: Option<&StepMask>,
+        reverse: bool,
+        out: InferOut,
+    ) => run_body
+);
 
 #[inline(always)]
 fn run_body(
