@@ -25,6 +25,9 @@ import statistics
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pretrain"))
+from fasttext_folds import read_folds  # noqa: E402  (strata's --folds-out file, as the fastText scripts read it)
+
 
 def busy_seconds():
     """CPU seconds the whole machine has spent busy since boot (/proc/stat), as run.sh counts them."""
@@ -88,20 +91,6 @@ def read_tsv(path):
         label, text = line.decode("utf-8").split("\t", 1)
         rows.append((i, label.strip(), text))
     return rows
-
-
-def read_folds(path, rows, data):
-    """fold of each row of `rows`, from a `strata cv --folds-out` file; every row once."""
-    fold_of = {}
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, start=1):
-            a, b = line.rstrip("\n").split("\t")
-            if int(a) in fold_of:
-                raise SystemExit(f"error: {path}:{n}: line {a} appears twice (hint: write it with strata cv --folds-out)")
-            fold_of[int(a)] = int(b)
-    if set(fold_of) != {r[0] for r in rows}:
-        raise SystemExit(f"error: {path}: its lines are not the examples of {data} (hint: pass the --data that cv read)")
-    return [fold_of[r[0]] for r in rows]
 
 
 def main():

@@ -12,7 +12,6 @@ recipe's rate, shuffled batches. Embeddings start uniform in +-embedding_init as
 Inference under torch.inference_mode: batches of --infer-batch over the training set, and one
 text at a time over --infer1 texts.
 """
-import argparse
 import json
 import os
 import sys
@@ -20,18 +19,9 @@ import sys
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
 from recipes import RECIPES, make_data, real_token_share  # noqa: E402
-from run_stats import Timer, peak_rss_mb, steady_state  # noqa: E402
+from run_stats import Timer, peak_rss_mb, peer_args, steady_state  # noqa: E402
 
-ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-ap.add_argument("--model", choices=sorted(RECIPES), default="e2e")
-ap.add_argument("--n", type=int, default=8192)
-ap.add_argument("--heldout", type=int, default=2048)
-ap.add_argument("--epochs", type=int, default=3)
-ap.add_argument("--threads", type=int, default=2)
-ap.add_argument("--infer-batch", type=int, default=256)
-ap.add_argument("--infer1", type=int, default=300, help="texts timed one at a time")
-ap.add_argument("--json", action="store_true")
-args = ap.parse_args()
+args = peer_args(__doc__)
 
 os.environ["OMP_NUM_THREADS"] = str(args.threads)
 import torch  # noqa: E402
