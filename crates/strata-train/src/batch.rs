@@ -108,13 +108,14 @@ impl BatchStepper {
             self.batch_ids.extend_from_slice(&data.ids[i * t..(i + 1) * t]);
             self.batch_labels.push(data.labels[i]);
         }
-        let uncut = self.batch_ids.len() as u64;
         if self.trim {
+            // only cut batches are counted: the share is reported only when batches are cut
+            let uncut = self.batch_ids.len() as u64;
             t = step_window::cut(&model.config, &self.batch_ids, t, &mut self.cut_ids);
             std::mem::swap(&mut self.batch_ids, &mut self.cut_ids);
+            let real = self.batch_ids.iter().filter(|&&id| id != 0).count() as u64;
+            self.steps.add(&PaddingShare { real, computed: self.batch_ids.len() as u64, uncut });
         }
-        let real = self.batch_ids.iter().filter(|&&id| id != 0).count() as u64;
-        self.steps.add(&PaddingShare { real, computed: self.batch_ids.len() as u64, uncut });
         let chunks = chunk_ranges(batch.len(), self.spaces.len());
         let stats = self.chunk_gradients(model, t, plan, &chunks);
         let emb_trains = plan.trainable[Group::Embedding];
