@@ -139,7 +139,7 @@ pub fn active() -> Kernels {
 /// `compiled_per_kernels!(pub(crate) fn name / name_avx2 / name_avx512 (args…) => body);`
 ///
 /// The two builds are named so that tests can compare their bits; calling one is `unsafe`: the
-/// CPU must have what it was compiled for (`activations::has_avx2`, or `active() >=
+/// CPU must have what it was compiled for (`active() >= Kernels::Avx2`, or `active() >=
 /// Kernels::Avx512`). The body is safe code; only the instructions it is compiled to need the
 /// check, and being lane-wise its bits are the same in every build.
 macro_rules! compiled_per_kernels {
@@ -148,7 +148,7 @@ macro_rules! compiled_per_kernels {
         ///
         /// # Safety
         ///
-        /// The CPU must have AVX2 and FMA (`activations::has_avx2`).
+        /// The CPU must have AVX2 and FMA (`kernels::active() >= Kernels::Avx2`).
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx2,fma")]
         $vis unsafe fn $avx2($($arg: $ty),*) {
@@ -174,7 +174,7 @@ macro_rules! compiled_per_kernels {
                 return unsafe { $avx512($($arg),*) };
             }
             #[cfg(target_arch = "x86_64")]
-            if $crate::activations::has_avx2() {
+            if $crate::kernels::active() >= $crate::kernels::Kernels::Avx2 {
                 // SAFETY: the CPU has AVX2 and FMA.
                 return unsafe { $avx2($($arg),*) };
             }
