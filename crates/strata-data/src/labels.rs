@@ -49,6 +49,11 @@ impl LabelMap {
     pub fn id2label(&self) -> Value {
         Value::Object(self.labels.iter().enumerate().map(|(i, l)| (i.to_string(), Value::from(l.clone()))).collect())
     }
+
+    /// `{"neg": 0, "pos": 1}`, the Hugging Face `label2id` shape.
+    pub fn label2id(&self) -> Value {
+        Value::Object(self.labels.iter().enumerate().map(|(i, l)| (l.clone(), Value::from(i))).collect())
+    }
 }
 
 #[cfg(test)]

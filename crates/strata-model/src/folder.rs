@@ -17,6 +17,7 @@ use strata_text::{PadSequences, Side, Tokenizer, VocabError};
 
 pub use crate::atomic::{recover_dir, write_atomic, write_dir_atomic};
 use crate::error::ModelError;
+use crate::label_structure::LabelStructure;
 use crate::model::{Model, ModelConfig};
 use crate::owned::Owned;
 
@@ -44,6 +45,13 @@ pub struct ModelFile {
     pub model: ModelConfig,
     /// Hugging Face's shape: `{"0": "neg", "1": "pos"}`.
     pub id2label: Map<String, Value>,
+    /// Its inverse, `{"neg": 0, "pos": 1}`, as Hugging Face writes it beside `id2label`
+    /// (absent in folders written before issue 15).
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub label2id: Map<String, Value>,
+    /// One label per text, several, or a tree (absent before issue 15: one).
+    #[serde(default)]
+    pub label_structure: LabelStructure,
     pub maxlen: usize,
     pub padding: Side,
     pub truncating: Side,
@@ -56,6 +64,8 @@ pub struct SavedModel {
     pub tokenizer: Tokenizer,
     pub labels: LabelMap,
     pub pad: PadSequences,
+    /// How the labels are read (`config.json`'s `label_structure`).
+    pub structure: LabelStructure,
 }
 
 impl SavedModel {
@@ -180,6 +190,11 @@ pub fn save(dir: &Path, saved: &SavedModel) -> Result<(), DataError> {
             Value::Object(m) => m,
             _ => unreachable!("id2label is an object"),
         },
+        label2id: match saved.labels.label2id() {
+            Value::Object(m) => m,
+            _ => unreachable!("label2id is an object"),
+        },
+        label_structure: saved.structure.clone(),
         maxlen: saved.pad.maxlen,
         padding: saved.pad.padding,
         truncating: saved.pad.truncating,
@@ -322,5 +337,6 @@ pub fn parse_folder(dir: &Path, config: &[u8], tensors: &[u8], vocab: &[u8]) -> 
         tokenizer,
         labels: LabelMap::from_vec(labels),
         pad: PadSequences { maxlen: file.maxlen, padding: file.padding, truncating: file.truncating },
+        structure: file.label_structure,
     })
 }

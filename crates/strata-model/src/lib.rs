@@ -21,6 +21,7 @@ pub mod folder;
 pub mod group;
 pub mod head;
 pub mod infer;
+pub mod label_structure;
 pub mod layers;
 pub mod limits;
 pub mod linear;

@@ -42,6 +42,7 @@ impl Folder {
             tokenizer,
             labels: LabelMap::from_labels(["neg", "pos"]),
             pad: PadSequences::keras(maxlen),
+            structure: Default::default(),
         };
         let dir = tempfile::tempdir().unwrap();
         save(&dir.path().join("m"), &saved).unwrap();

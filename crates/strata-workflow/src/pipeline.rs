@@ -254,7 +254,7 @@ fn fit_classifier(
     let probes = probing.results;
     model.drop_aux_heads();
     let validation = val.map(|v| evaluate(&model, v));
-    let saved = SavedModel { model, tokenizer, labels: labels.clone(), pad: s.text.pad };
+    let saved = SavedModel { model, tokenizer, labels: labels.clone(), pad: s.text.pad, structure: Default::default() };
     Ok(Trained {
         saved: Classifier::Network(saved),
         history: fitted.history,
