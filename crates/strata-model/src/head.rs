@@ -35,7 +35,35 @@ impl Output {
     /// Summed loss of `logits: [B, K]` against `labels`, and its gradient × `scale` written
     /// into `dlogits` (resized to fit).
     pub fn loss(self, logits: &[f32], labels: &[usize], scale: f32, dlogits: &mut Vec<f32>) -> f64 {
+        self.weighted_loss(logits, labels, None, scale, dlogits)
+    }
+
+    /// [`Output::loss`] with each row's loss and gradient multiplied by the weight of its class
+    /// (`class_weights[label]`, `--class-weight`; Keras's `class_weight=`, whose loss is the
+    /// batch's weighted sum over the batch size). `None` is every weight 1, bit for bit.
+    pub fn weighted_loss(
+        self,
+        logits: &[f32],
+        labels: &[usize],
+        class_weights: Option<&[f32]>,
+        scale: f32,
+        dlogits: &mut Vec<f32>,
+    ) -> f64 {
         dlogits.resize(logits.len(), 0.0);
+        if let Some(weights) = class_weights {
+            let k = self.width();
+            let rows = logits.chunks_exact(k).zip(dlogits.chunks_exact_mut(k)).zip(labels);
+            return rows
+                .map(|((z, dz), &y)| {
+                    let w = weights[y];
+                    w as f64 * self.unweighted(z, std::slice::from_ref(&y), scale * w, dz)
+                })
+                .sum();
+        }
+        self.unweighted(logits, labels, scale, dlogits)
+    }
+
+    fn unweighted(self, logits: &[f32], labels: &[usize], scale: f32, dlogits: &mut [f32]) -> f64 {
         match self {
             Output::Sigmoid => {
                 let y: Vec<f32> = labels.iter().map(|&l| l as f32).collect();
@@ -86,4 +114,40 @@ pub fn top_k(probs: &[f32], k: usize) -> Vec<usize> {
     order.sort_by(|&x, &y| probs[y].total_cmp(&probs[x]).then(x.cmp(&y)));
     order.truncate(k);
     order
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strata_nn::gradcheck::check;
+
+    /// The weighted loss of either output is the weight times each row's loss, and its gradient
+    /// still matches central differences with weights other than 1.
+    #[test]
+    fn class_weights_scale_each_rows_loss_and_keep_the_gradient_exact() {
+        for (output, logits, labels) in [
+            (Output::Sigmoid, vec![-1.5f32, 0.3, 2.0, -0.2], vec![0usize, 1, 1, 0]),
+            (Output::Softmax { classes: 3 }, vec![0.3, -1.2, 2.0, 0.1, 0.5, -0.4, 1.0, 0.0, -2.0], vec![2, 0, 1]),
+        ] {
+            let weights = [0.4f32, 2.5, 1.75];
+            let mut dz = Vec::new();
+            let weighted = output.weighted_loss(&logits, &labels, Some(&weights), 0.5, &mut dz);
+            let k = output.width();
+            let by_row: f64 = logits
+                .chunks_exact(k)
+                .zip(&labels)
+                .map(|(z, &y)| weights[y] as f64 * output.loss(z, &[y], 1.0, &mut Vec::new()))
+                .sum();
+            assert!((weighted - by_row).abs() < 1e-9, "{output:?}: {weighted} vs {by_row}");
+            let worst = check("weighted", &logits, &dz, |z| {
+                0.5 * output.weighted_loss(z, &labels, Some(&weights), 0.5, &mut Vec::new())
+            });
+            assert!(worst < 1e-3, "{output:?}: weighted loss gradient max rel diff {worst}");
+            // no weights is the unweighted loss, bit for bit
+            let (mut plain, mut none) = (Vec::new(), Vec::new());
+            let a = output.loss(&logits, &labels, 0.5, &mut plain);
+            let b = output.weighted_loss(&logits, &labels, None, 0.5, &mut none);
+            assert_eq!((a.to_bits(), plain), (b.to_bits(), none));
+        }
+    }
 }

@@ -250,12 +250,25 @@ fn run(model: &Model, ids: &[u32], t: usize, plan: &Plan, ws: &mut Workspace, pa
 /// summing chunks gives the batch-mean gradient. Gradients are accumulated into `ws.grads` and
 /// `ws.demb` (the latter only if the embedding trains).
 pub fn backward(model: &Model, labels: &[usize], scale: f32, plan: &Plan, ws: &mut Workspace) -> ChunkStats {
+    backward_weighted(model, labels, None, scale, plan, ws)
+}
+
+/// [`backward`] with each text's loss (final head and auxiliary heads alike) multiplied by
+/// the weight of its class, `class_weights[label]` (`--class-weight`); `None` is [`backward`].
+pub fn backward_weighted(
+    model: &Model,
+    labels: &[usize],
+    class_weights: Option<&[f32]>,
+    scale: f32,
+    plan: &Plan,
+    ws: &mut Workspace,
+) -> ChunkStats {
     assert_eq!(labels.len(), ws.texts.0, "backward reads the labels of the texts forward ran");
     ws.has_dy.iter_mut().for_each(|h| *h = false);
     ws.has_dlast.iter_mut().for_each(|h| *h = false);
     let mut stats = ChunkStats::default();
-    head_backward(model, labels, scale, plan, ws, &mut stats);
-    aux_backward(model, labels, scale, plan, ws, &mut stats);
+    head_backward(model, (labels, class_weights), scale, plan, ws, &mut stats);
+    aux_backward(model, (labels, class_weights), scale, plan, ws, &mut stats);
     if let Some(lowest) = plan.lowest_trainable_layer() {
         body_backward(model, plan, lowest, ws);
     }
@@ -269,14 +282,18 @@ fn local(model: &Model, r: &std::ops::Range<usize>) -> std::ops::Range<usize> {
     r.start - off..r.end - off
 }
 
+/// A chunk's labels and, under `--class-weight`, the weight of each class.
+type Targets<'a> = (&'a [usize], Option<&'a [f32]>);
+
 /// The final head: its loss, its weights' gradients, the gradient at the top layer's output.
-fn head_backward(model: &Model, labels: &[usize], scale: f32, plan: &Plan, ws: &mut Workspace, stats: &mut ChunkStats) {
+fn head_backward(model: &Model, targets: Targets, scale: f32, plan: &Plan, ws: &mut Workspace, stats: &mut ChunkStats) {
+    let (labels, weights) = targets;
     if plan.head_weight <= 0.0 {
         return;
     }
     let (b, k_out, output) = (labels.len(), model.config.outputs(), model.config.output());
     let top = layers_computed(model, plan.depth);
-    let sum = output.loss(&ws.logits, labels, scale * plan.head_weight, &mut ws.dlogits);
+    let sum = output.weighted_loss(&ws.logits, labels, weights, scale * plan.head_weight, &mut ws.dlogits);
     stats.loss_sum += plan.head_weight as f64 * sum;
     stats.correct = output.correct(&ws.logits, labels);
     let (kr, br) = (model.layout.head_kernel.clone(), model.layout.head_bias.clone());
@@ -294,7 +311,8 @@ fn head_backward(model: &Model, labels: &[usize], scale: f32, plan: &Plan, ws: &
 
 /// The auxiliary heads on the levels' summaries: their losses (added after the final head's,
 /// in level order), their weights' gradients, and the gradient at each summary's source.
-fn aux_backward(model: &Model, labels: &[usize], scale: f32, plan: &Plan, ws: &mut Workspace, stats: &mut ChunkStats) {
+fn aux_backward(model: &Model, targets: Targets, scale: f32, plan: &Plan, ws: &mut Workspace, stats: &mut ChunkStats) {
+    let (labels, weights) = targets;
     let (b, k_out, output) = (labels.len(), model.config.outputs(), model.config.output());
     let lowest = plan.lowest_trainable_layer();
     let reported_aux = (!plan.reports_head()).then(|| plan.depth - 1);
@@ -303,7 +321,7 @@ fn aux_backward(model: &Model, labels: &[usize], scale: f32, plan: &Plan, ws: &m
         if weight == 0.0 {
             continue;
         }
-        let sum = output.loss(&ws.aux_logits[k], labels, scale * weight, &mut ws.dlogits);
+        let sum = output.weighted_loss(&ws.aux_logits[k], labels, weights, scale * weight, &mut ws.dlogits);
         stats.loss_sum += weight as f64 * sum;
         if reported_aux == Some(k) {
             stats.correct = output.correct(&ws.aux_logits[k], labels);

@@ -70,6 +70,8 @@ pub struct BatchStepper {
     pub trim: bool,
     /// The token steps of every batch stepped so far.
     pub steps: PaddingShare,
+    /// `--class-weight`: the weight of each class in the loss (`FitOptions::class_weights`).
+    pub class_weights: Option<Vec<f32>>,
 }
 
 impl BatchStepper {
@@ -88,6 +90,7 @@ impl BatchStepper {
             sparse_embedding: false,
             trim: false,
             steps: PaddingShare::default(),
+            class_weights: None,
         }
     }
 
@@ -149,6 +152,7 @@ impl BatchStepper {
         let emb_end = model.layout.embedding.end;
         let dense_len = model.params.len() - emb_end;
         let (ids, labels) = (&self.batch_ids, &self.batch_labels);
+        let class_weights = self.class_weights.as_deref();
         let stats: Vec<ChunkStats> = self
             .spaces
             .par_iter_mut()
@@ -161,7 +165,7 @@ impl BatchStepper {
                 // dropout's stream: fixed by seed, step and chunk, so runs and resumes repeat
                 ws.dropout = Some(Rng::derive(self.dropout_seed, (self.step_index << 8) | ci as u64));
                 network::forward(model, rows, t, plan, ws);
-                network::backward(model, &labels[r.clone()], scale, plan, ws)
+                network::backward_weighted(model, &labels[r.clone()], class_weights, scale, plan, ws)
             })
             .collect();
         let g_rest = &mut self.grads[emb_end..];

@@ -42,6 +42,13 @@ pub struct FitOptions {
     /// `step_window::cut_is_exact`), every training batch is cut to the columns that hold a
     /// real token.
     pub bucket_by_length: bool,
+    /// `--class-weight` as asked (`balanced` or a file); the workflow turns it into
+    /// `class_weights` on each training part (`ClassWeight::weights`).
+    pub class_weight: Option<crate::class_weight::ClassWeight>,
+    /// Each training text's loss (final and auxiliary heads) times the weight of its class,
+    /// one per class; `None` is every weight 1. Validation is unweighted, as Keras's
+    /// `class_weight=` applies to training only.
+    pub class_weights: Option<Vec<f32>>,
 }
 
 /// The validation figure early stopping watches.
@@ -78,6 +85,8 @@ impl Default for FitOptions {
             max_norm: None,
             sparse_embedding_updates: false,
             bucket_by_length: false,
+            class_weight: None,
+            class_weights: None,
         }
     }
 }

@@ -14,6 +14,7 @@
 mod batch;
 mod bucket;
 pub mod checkpoint;
+pub mod class_weight;
 pub mod embedding_grad;
 pub mod error;
 pub mod fit;

@@ -46,6 +46,10 @@ pub struct LinearFit {
     pub seed: u64,
     /// Worker threads (rayon's current pool gives the usual one).
     pub threads: usize,
+    /// `--class-weight`: an example's SGD step is scaled by the weight of its class (its
+    /// gradient times the weight, which for plain SGD is its learning rate times the weight);
+    /// `None` is every weight 1.
+    pub class_weights: Option<Vec<f32>>,
 }
 
 /// One epoch's figures.
@@ -84,7 +88,7 @@ pub fn fit_linear(
     let objective = model.config.loss;
     let epoch_tokens: usize = tokens.iter().sum();
     let schedule = Schedule { lr: fit.lr, total: (epoch_tokens as f64 * fit.epochs as f64).max(1.0) };
-    let data = Examples { rows, tokens, y, objective };
+    let data = Examples { rows, tokens, y, objective, class_weights: fit.class_weights.as_deref() };
     let mut workers: Vec<Worker> = (0..threads)
         .map(|_| Worker {
             overlay: Overlay::default(),
@@ -138,6 +142,7 @@ struct Examples<'a> {
     tokens: &'a [usize],
     y: &'a [usize],
     objective: Objective,
+    class_weights: Option<&'a [f32]>,
 }
 
 /// The learning rate falls linearly from `lr` to 0 over `total` tokens.
@@ -188,9 +193,12 @@ fn train_slice<R: InputRows>(
 ) -> Tally {
     let mut tally = Tally::default();
     for &i in order {
-        let lr = schedule.at(done);
+        let (lr, weight) = match data.class_weights {
+            Some(w) => (schedule.at(done) * w[data.y[i]], w[data.y[i]]),
+            None => (schedule.at(done), 1.0),
+        };
         if let Some(o) = linear_sgd::step(input, output, &data.rows[i], data.y[i], data.objective, lr, scratch) {
-            tally.loss += o.loss as f64;
+            tally.loss += weight as f64 * o.loss as f64;
             tally.correct += usize::from(o.correct);
             tally.counted += 1;
         }
@@ -424,7 +432,7 @@ mod tests {
     fn run(threads: usize, loss: LinearLoss, n: usize) -> (LinearModel, Vec<LinearEpoch>, f64) {
         let (rows, tokens, y) = examples(n);
         let mut m = model(3, loss);
-        let fit = LinearFit { epochs: 5, lr: 0.5, seed: 3, threads };
+        let fit = LinearFit { epochs: 5, lr: 0.5, seed: 3, threads, class_weights: None };
         let mut seen = 0;
         let history = fit_linear(&mut m, &rows, &tokens, &y, &fit, &mut |_, _| seen += 1);
         assert_eq!(seen, 5, "on_epoch runs once per epoch");
@@ -451,7 +459,7 @@ mod tests {
         let (rows, tokens, y) = examples(300);
         for threads in [1, 2] {
             let mut m = model(3, LinearLoss::Softmax);
-            let fit = LinearFit { epochs: 20, lr: 1e20, seed: 3, threads };
+            let fit = LinearFit { epochs: 20, lr: 1e20, seed: 3, threads, class_weights: None };
             let mut seen = 0;
             let history = fit_linear(&mut m, &rows, &tokens, &y, &fit, &mut |_, _| seen += 1);
             let last = history.last().unwrap();
@@ -492,7 +500,7 @@ mod tests {
         let mut rng = Rng::new(2);
         start.output.iter_mut().for_each(|w| *w = rng.uniform(-0.5, 0.5));
         let mut m = start.clone();
-        let fit = LinearFit { epochs: 1, lr: 0.5, seed: 0, threads: 2 };
+        let fit = LinearFit { epochs: 1, lr: 0.5, seed: 0, threads: 2, class_weights: None };
         fit_linear(&mut m, &rows, &[0, 0], &y, &fit, &mut |_, _| {});
         let (mut input, mut output) = (start.input.clone(), start.output.clone());
         for (r, &c) in rows.iter().zip(&y) {
@@ -522,7 +530,7 @@ mod tests {
         let (rows, tokens, y) = examples(50);
         let start = model(3, LinearLoss::Softmax);
         let mut m = start.clone();
-        let fit = LinearFit { epochs: 2, lr: 0.5, seed: 11, threads: 1 };
+        let fit = LinearFit { epochs: 2, lr: 0.5, seed: 11, threads: 1, class_weights: None };
         fit_linear(&mut m, &rows, &tokens, &y, &fit, &mut |_, _| {});
         let (mut x, mut w) = (start.input.clone(), start.output.clone());
         let total = tokens.iter().sum::<usize>() as f64 * 2.0;
@@ -538,5 +546,29 @@ mod tests {
             }
         }
         assert_eq!((m.input, m.output), (x, w));
+    }
+
+    /// `--class-weight`: an example's step moves every weight by its class's weight times
+    /// what the unweighted step moves it (the gradient scaled), in either loss.
+    #[test]
+    fn a_class_weight_scales_the_examples_step() {
+        let (rows, tokens, y) = examples(3);
+        for loss in [LinearLoss::Softmax, LinearLoss::OneVsAll] {
+            let start = model(3, loss);
+            let one = |class_weights: Option<Vec<f32>>| {
+                let mut m = start.clone();
+                let fit = LinearFit { epochs: 1, lr: 0.5, seed: 1, threads: 1, class_weights };
+                // the second example alone (class 1), at the full rate
+                fit_linear(&mut m, &rows[1..2], &tokens[1..2], &y[1..2], &fit, &mut |_, _| {});
+                let moved = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, s)| x - s).collect::<Vec<f32>>();
+                (moved(&m.input, &start.input), moved(&m.output, &start.output))
+            };
+            let (plain_in, plain_out) = one(None);
+            let (heavy_in, heavy_out) = one(Some(vec![0.5, 3.0, 0.25]));
+            assert!(plain_out.iter().any(|&d| d != 0.0), "{loss:?}: the step moves the output");
+            for (p, h) in plain_in.iter().chain(&plain_out).zip(heavy_in.iter().chain(&heavy_out)) {
+                assert!((h - 3.0 * p).abs() <= 1e-6 + 1e-4 * p.abs(), "{loss:?}: moved {h}, not 3 × {p}");
+            }
+        }
     }
 }

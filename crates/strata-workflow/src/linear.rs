@@ -40,6 +40,9 @@ pub struct LinearRun<'a> {
     pub tokenizer: &'a TokenizerConfig,
     pub epochs: usize,
     pub seed: u64,
+    /// `--class-weight`, one weight per class, resolved on this training part
+    /// (`pipeline::class_weights`); `None` is every weight 1.
+    pub class_weights: Option<Vec<f32>>,
 }
 
 /// A trained linear model, its epochs (one stage, "linear") and its last validation score.
@@ -84,7 +87,13 @@ pub fn train(
     let val_rows: Vec<Vec<u32>> = model.encode(&val_texts).into_iter().map(|(rows, _)| rows).collect();
     let pick = |idx: &[usize]| idx.iter().map(|&i| run.data.y[i]).collect::<Vec<_>>();
     let (train_y, val_y) = (pick(run.data.train_idx), pick(run.data.val_idx));
-    let fit = LinearFit { epochs: run.epochs, lr: linear.lr, seed: run.seed, threads: rayon::current_num_threads() };
+    let fit = LinearFit {
+        epochs: run.epochs,
+        lr: linear.lr,
+        seed: run.seed,
+        threads: rayon::current_num_threads(),
+        class_weights: run.class_weights.clone(),
+    };
     let mut history = Vec::with_capacity(run.epochs);
     let mut validation = None;
     let mut on_epoch = |m: &LinearModel, e: &LinearEpoch| {

@@ -54,6 +54,7 @@ fn run(threads: usize, loss: LinearLoss, seed: u64) -> (LinearTrained, Vec<Epoch
         tokenizer: &tokenizer,
         epochs: 5,
         seed,
+        class_weights: None,
     };
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
     let mut progress = Epochs::default();
@@ -110,6 +111,7 @@ fn one_class_is_refused() {
         tokenizer: &tokenizer,
         epochs: 1,
         seed: 0,
+        class_weights: None,
     };
     let err = train(run, &settings(LinearLoss::Softmax), &mut Epochs::default()).err().expect("refused");
     assert!(err.to_string().contains("class"), "{err}");
@@ -156,6 +158,7 @@ fn run_with(lr: f32, min_count: u64, train_idx: &[usize]) -> Result<LinearTraine
         tokenizer: &tokenizer,
         epochs: 5,
         seed: 1,
+        class_weights: None,
     };
     let mut s = settings(LinearLoss::Softmax);
     s.lr = lr;
