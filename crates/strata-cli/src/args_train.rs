@@ -197,6 +197,11 @@ pub struct TrainArgs {
     /// as they are); Keras's Adam, the default, updates every row
     #[arg(long, help_heading = TRAINING)]
     pub sparse_embedding_updates: bool,
+    /// Weigh each class's texts in the training loss, for imbalanced classes: `balanced`
+    /// (scikit-learn's and Keras's n / (k · count of the class), counted on each training part)
+    /// or a FILE of `label<TAB>weight` lines naming every label. Every model and schedule
+    #[arg(long, value_name = "balanced|FILE", help_heading = TRAINING)]
+    pub class_weight: Option<String>,
     #[command(flatten)]
     pub linear: crate::args_linear::LinearArgs,
 }

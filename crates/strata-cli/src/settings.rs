@@ -146,6 +146,8 @@ impl TrainArgs {
                 },
                 sparse_embedding_updates: self.sparse_embedding_updates,
                 bucket_by_length: self.bucket_by_length,
+                class_weight: self.class_weight()?,
+                class_weights: None,
             },
             validation_split,
             probes: if self.no_probes { Probes::Off } else { Probes::EveryStage },
@@ -324,6 +326,7 @@ impl TrainArgs {
                 }
                 "--oov-token" => "the linear model leaves out words it has no row for",
                 "--sparse-embedding-updates" => "the linear model's SGD already updates only the rows a text uses",
+                "--init-from" => "a linear model cannot continue from a folder: train it again on the old and new data together (it takes seconds); --init-from continues the networks",
                 _ => "leave it out, or choose a network with --model",
             };
             bail!("{flag} is for the networks, not --model linear (hint: {hint})");
@@ -397,6 +400,7 @@ impl TrainArgs {
                 epochs,
                 optimizer: strata_train::OptimizerKind::Sgd { lr },
                 seed: self.seed,
+                class_weight: self.class_weight()?,
                 ..FitOptions::default()
             },
             validation_split,
@@ -405,6 +409,11 @@ impl TrainArgs {
             init_from: None,
             linear: Some(LinearSettings { config, lr }),
         })
+    }
+
+    /// `--class-weight`, its file read and checked (before any data is read).
+    fn class_weight(&self) -> Result<Option<strata_train::class_weight::ClassWeight>> {
+        Ok(self.class_weight.as_deref().map(strata_train::class_weight::ClassWeight::parse).transpose()?)
     }
 
     /// A linear-model flag given with a network is refused: it would change nothing.

@@ -36,6 +36,7 @@ pub fn html(r: &ExperimentResults) -> String {
                     (r.protocol) ", " (seeds_phrase(r)) ", " (r.threads) " threads."
                 }
                 @if let Some(phrase) = multichannel_phrase(r) { p id="multichannel" { "Embedding: " (phrase) "." } }
+                @if let Some(phrase) = crate::class_weight_phrase(r) { p id="class-weight" { "Class weights: " (phrase) "." } }
                 @if let Some(phrase) = padding_phrase(r) { p id="padding" { "Padding: " (phrase) "." } }
                 (summary(r))
                 (PreEscaped(charts::bars(&accuracy_bars(r), "test accuracy (mean ± std)")))

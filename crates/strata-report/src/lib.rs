@@ -166,6 +166,15 @@ pub fn multichannel_phrase(results: &ExperimentResults) -> Option<&'static str> 
     })
 }
 
+/// What `--class-weight` did to the training losses, said the same way on both pages; `None`
+/// without it (and for older results).
+pub fn class_weight_phrase(results: &ExperimentResults) -> Option<String> {
+    results.class_weight.as_ref().map(|c| match c.as_str() {
+        "balanced" => "balanced (--class-weight balanced): each training text's loss weighed n / (k · count of its class), counted on each split's training part".to_string(),
+        file => format!("from {file} (--class-weight): each training text's loss weighed by its class's weight"),
+    })
+}
+
 /// What `--mask-padding` and `--bucket-by-length` did to the networks' padding, said the same
 /// way on both pages; `None` without either (and for older results).
 pub fn padding_phrase(results: &ExperimentResults) -> Option<String> {

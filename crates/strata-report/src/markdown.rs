@@ -27,6 +27,9 @@ pub fn markdown(r: &ExperimentResults) -> String {
     if let Some(phrase) = padding_phrase(r) {
         let _ = write!(s, "Padding: {phrase}.\n\n");
     }
+    if let Some(phrase) = crate::class_weight_phrase(r) {
+        let _ = write!(s, "Class weights: {phrase}.\n\n");
+    }
     // the baseline column only where there is a baseline: without one, the table is as before
     let has_baseline = r.baseline().is_some();
     s.push_str("| schedule | stages | epochs | accuracy (mean ± std) | vs end-to-end (mean Δ ± std, W/T/L over splits × seeds) |");

@@ -127,6 +127,10 @@ pub struct ExperimentResults {
     /// Adam does, and in older results.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub sparse_embedding_updates: bool,
+    /// `--class-weight` (`balanced`, or the weights file), which every model's training loss
+    /// used; absent without it, and in older results.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class_weight: Option<String>,
 }
 
 /// The configuration of an experiment as it ran: what the report prints so that it can be

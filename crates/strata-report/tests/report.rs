@@ -76,6 +76,7 @@ fn results() -> ExperimentResults {
         init_from: None,
         multichannel: false,
         sparse_embedding_updates: false,
+        class_weight: None,
     }
 }
 

@@ -105,6 +105,7 @@ pub fn run(e: &Experiment, progress: &mut dyn ExperimentProgress) -> Result<Expe
         init_from: e.schedules.iter().find_map(|(_, s)| s.init_from.as_ref()).map(|i| i.dir.display().to_string()),
         multichannel: e.schedules.iter().any(|(_, s)| s.model.multichannel),
         sparse_embedding_updates: e.schedules.iter().any(|(n, s)| !is_baseline(n, s) && s.fit.sparse_embedding_updates),
+        class_weight: first.fit.class_weight.as_ref().map(|c| c.describe()),
     })
 }
 

@@ -23,6 +23,7 @@ pub use strata_model::infer::{predict, Prediction};
 use strata_model::model::Model;
 pub use strata_model::model::ModelSettings;
 use strata_model::Classifier;
+use strata_train::class_weight::{describe_weights, ClassWeight};
 use strata_train::fit::{EpochRecord, FitInput, FitOptions, Progress, TrainState};
 use strata_train::fit_schedule_from;
 use strata_train::history::thousands;
@@ -173,7 +174,9 @@ pub fn train_from(
 ) -> Result<Trained, WorkflowError> {
     if let Some(linear) = &s.linear {
         let (epochs, seed, tokenizer) = (s.fit.epochs, s.fit.seed, &s.text.tokenizer);
-        let run = crate::linear::LinearRun { data, tokenizer, epochs, seed };
+        let train_y: Vec<usize> = data.train_idx.iter().map(|&i| data.y[i]).collect();
+        let class_weights = class_weights(&s.fit, data.labels, &train_y, progress)?;
+        let run = crate::linear::LinearRun { data, tokenizer, epochs, seed, class_weights };
         let trained = crate::linear::train(run, linear, progress)?;
         return Ok(Trained {
             saved: Classifier::Linear(trained.model),
@@ -233,14 +236,16 @@ fn fit_classifier(
     let train_set = Dataset { ids: &train_ids, labels: &train_y, t };
     let val_set = Dataset { ids: &val_ids, labels: &val_y, t };
     let val = (!val_y.is_empty()).then_some(&val_set);
+    let fit = FitOptions { class_weights: class_weights(&s.fit, labels, &train_y, progress)?, ..s.fit.clone() };
     let mut model = Model::new(config, s.fit.seed);
     if let Some(path) = &s.embeddings {
         let coverage = load_embeddings(&mut model, &tokenizer, path, s.text.tokenizer.lower)?;
         progress.on_note(&coverage);
     }
     if let Some(init) = &s.init_from {
-        let line = crate::init_from::copy_tensors(&mut model, &init.tensors, &init.dir)?;
+        let line = crate::init_from::copy_tensors_continuing(&mut model, init, labels)?;
         progress.on_note(&line);
+        progress.on_note(&crate::init_from::vocabulary_line(init, &train_texts));
     }
     let mut probing = Probing {
         inner: progress,
@@ -249,7 +254,7 @@ fn fit_classifier(
         results: Vec::new(),
         only_stage: (s.probes == Probes::Final).then_some(s.schedule.stages.len()),
     };
-    let input = FitInput { train: &train_set, val, schedule: &s.schedule, opts: &s.fit };
+    let input = FitInput { train: &train_set, val, schedule: &s.schedule, opts: &fit };
     let fitted = fit_schedule_from(&mut model, input, &mut probing, resume)?;
     let probes = probing.results;
     model.drop_aux_heads();
@@ -264,6 +269,25 @@ fn fit_classifier(
         probes,
         language_model: Vec::new(),
     })
+}
+
+/// `--class-weight` turned into one weight per class of `labels` for a model trained on texts
+/// of classes `train_y` (`balanced` counts them: the training part, never validation or test),
+/// said in a note; `None` without the flag.
+pub fn class_weights(
+    fit: &FitOptions,
+    labels: &LabelMap,
+    train_y: &[usize],
+    progress: &mut dyn Progress,
+) -> Result<Option<Vec<f32>>, WorkflowError> {
+    let Some(cw) = &fit.class_weight else { return Ok(None) };
+    let weights = cw.weights(labels, train_y)?;
+    let on = match cw {
+        ClassWeight::Balanced => format!("balanced on the {} training texts", thousands(train_y.len() as u64)),
+        ClassWeight::File { .. } => format!("from {}", cw.describe()),
+    };
+    progress.on_note(&format!("Class weights ({on}): {}", describe_weights(labels, &weights)));
+    Ok(Some(weights))
 }
 
 /// Overwrites the embedding rows of the vocabulary words (ids 1.. below the vocabulary size)
@@ -316,6 +340,9 @@ pub fn holdout(y: &[usize], s: &TrainSettings) -> (Vec<usize>, Vec<usize>) {
 pub struct FoldResult {
     pub fold: usize,
     pub accuracy: f64,
+    /// The mean over classes of each class's F1 on the fold's test part (scikit-learn's
+    /// `f1_score(average="macro")`): what `--class-weight` is for.
+    pub macro_f1: f64,
     pub loss: f64,
     pub n_train: usize,
     pub n_test: usize,
@@ -328,6 +355,8 @@ pub struct CvReport {
     pub mean_accuracy: f64,
     /// Population standard deviation over folds (numpy's default, `ddof=0`).
     pub std_accuracy: f64,
+    pub mean_macro_f1: f64,
+    pub std_macro_f1: f64,
     pub epochs: usize,
     pub seconds: f64,
 }
@@ -360,9 +389,13 @@ pub fn cross_validate(
             return Err(WorkflowError::Diverged { run: format!("fold {}", f + 1), why });
         }
         let ev = score(&trained.saved, examples, y, &split.test);
+        let texts: Vec<&str> = split.test.iter().map(|&i| examples[i].text.as_str()).collect();
+        let predicted: Vec<usize> = trained.saved.predict(&texts).iter().map(|p| p.class).collect();
+        let truth: Vec<usize> = split.test.iter().map(|&i| y[i]).collect();
         let r = FoldResult {
             fold: f + 1,
             accuracy: ev.accuracy,
+            macro_f1: strata_model::metrics::report(&truth, &predicted, labels.labels()).macro_f1,
             loss: ev.loss,
             n_train: split.train.len(),
             n_test: split.test.len(),
@@ -372,10 +405,13 @@ pub fn cross_validate(
         results.push(r);
     }
     let (mean, std) = mean_std(&results.iter().map(|r| r.accuracy).collect::<Vec<_>>());
+    let (mean_macro_f1, std_macro_f1) = mean_std(&results.iter().map(|r| r.macro_f1).collect::<Vec<_>>());
     Ok(CvReport {
         folds: results,
         mean_accuracy: mean,
         std_accuracy: std,
+        mean_macro_f1,
+        std_macro_f1,
         epochs: s.fit.epochs,
         seconds: started.elapsed().as_secs_f64(),
     })

@@ -90,6 +90,7 @@ pub fn run(a: CvCmd) -> Result<()> {
     check_early_stopping_has_validation(a.train.early_stopping, a.validation_split)?;
     let (examples, labels, y) = super::labelled(&a.data, &a.read.options())?;
     check_classes_fill_folds(&a.data, &labels, &y, a.folds)?;
+    let (labels, y) = super::train::continued_labels(&s, labels, y);
     if let Some(out) = &a.folds_out {
         let splits = kfold_splits(&y, a.folds, s.validation_split, s.fit.seed);
         write_results(out, Some(&a.data), folds_tsv(&examples, &splits).as_bytes())?;
@@ -136,6 +137,9 @@ pub fn run(a: CvCmd) -> Result<()> {
         for flag in &flags {
             json[flag.trim_start_matches("--").replace('-', "_")] = true.into();
         }
+        if let Some(c) = &s.fit.class_weight {
+            json["class_weight"] = c.describe().into();
+        }
         if let Some(p) = printer.padding {
             json["padding_steps"] = serde_json::json!({ "real": p.real, "computed": p.computed, "uncut": p.uncut });
         }
@@ -150,6 +154,7 @@ pub fn run(a: CvCmd) -> Result<()> {
             report.seconds,
             flags.iter().map(|f| format!(", {f}")).collect::<String>()
         );
+        println!("mean macro F1 {} ± {}", float(report.mean_macro_f1), float(report.std_macro_f1));
     }
     Ok(())
 }
