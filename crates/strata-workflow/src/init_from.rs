@@ -13,7 +13,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use strata_data::DataError;
+use strata_data::{DataError, LabelMap};
 use strata_model::model::{Model, ModelSettings, STATIC_EMBEDDING};
 use strata_model::pretrained::{self, PRETRAINED_FORMAT};
 use strata_nn::{ParamSpec, ParamStore};
@@ -40,6 +40,9 @@ pub struct InitFrom {
     /// included; `copy_tensors` skips both).
     pub tensors: Arc<ParamStore>,
     pub kind: FolderKind,
+    /// A classifier's labels, in its class order (`None` for a pretrained folder): the head
+    /// rows a continued model starts from (`continue_head`).
+    pub labels: Option<LabelMap>,
 }
 
 impl InitFrom {
@@ -56,14 +59,14 @@ impl InitFrom {
                 format!("resume it with `strata pretrain --resume {}`", dir.display()),
             ));
         }
-        let (tokenizer, tensors, kind) = if is_pretrained {
+        let (tokenizer, tensors, kind, labels) = if is_pretrained {
             let p = pretrained::load(&resolved)?;
-            (p.tokenizer, p.tensors, FolderKind::Pretrained)
+            (p.tokenizer, p.tensors, FolderKind::Pretrained, None)
         } else {
             let saved = strata_model::folder::load(dir)?;
-            (saved.tokenizer, saved.model.params, FolderKind::Classifier)
+            (saved.tokenizer, saved.model.params, FolderKind::Classifier, Some(saved.labels))
         };
-        Ok(InitFrom { dir: dir.to_path_buf(), tokenizer, tensors: Arc::new(tensors), kind })
+        Ok(InitFrom { dir: dir.to_path_buf(), tokenizer, tensors: Arc::new(tensors), kind, labels })
     }
 }
 
@@ -101,26 +104,81 @@ pub fn check(model: &ModelSettings, init: &InitFrom) -> Result<(), DataError> {
 /// Copies `from`'s matching tensors into `model`; returns the line to print,
 /// `Init from DIR: loaded embedding, lstm_0; fresh: head`. `dir` names the folder in messages.
 pub fn copy_tensors(model: &mut Model, from: &ParamStore, dir: &Path) -> Result<String, DataError> {
+    let (loaded, fresh) = copy_named(model, from, dir)?;
+    Ok(init_line(dir, &loaded, &fresh))
+}
+
+/// [`copy_tensors`] from `init`, and, when `init` is a classifier, its head's rows for the
+/// labels of `labels` it knows (`continue_head`): the line then names them,
+/// `Init from DIR: loaded embedding, lstm_0, head rows of a, b; fresh: head rows of c`.
+pub fn copy_tensors_continuing(model: &mut Model, init: &InitFrom, labels: &LabelMap) -> Result<String, DataError> {
+    let (mut loaded, mut fresh) = copy_named(model, &init.tensors, &init.dir)?;
+    let copied = init
+        .labels
+        .as_ref()
+        .and_then(|theirs| crate::continue_head::copy_head_rows(model, labels, &init.tensors, theirs));
+    if let Some(copied) = copied {
+        let new: Vec<&str> = labels.labels().iter().filter(|l| !copied.contains(l)).map(String::as_str).collect();
+        fresh.retain(|n| n != "head");
+        loaded.push(format!("head rows of {}", copied.join(", ")));
+        if !new.is_empty() {
+            fresh.push(format!("head rows of {}", new.join(", ")));
+        }
+    }
+    Ok(init_line(&init.dir, &loaded, &fresh))
+}
+
+/// The vocabulary line of a run that starts from `init`: its vocabulary is kept (the new texts
+/// never re-index it), and this many of the training texts' tokens are out of it (no id of
+/// their own: the OOV token's, or dropped), `Vocabulary of DIR kept (1,203 words): 310 of
+/// 4,418 tokens of the training texts (7.0%) are out of it`.
+pub fn vocabulary_line(init: &InitFrom, texts: &[&str]) -> String {
+    let tokenizer = &init.tokenizer;
+    let oov = tokenizer.config.oov_token.as_ref().and_then(|t| tokenizer.word_index().get(t)).copied();
+    let (mut tokens, mut out) = (0u64, 0u64);
+    for text in texts {
+        for (_, id) in tokenizer.token_ids(text) {
+            tokens += 1;
+            out += u64::from(id.is_none() || id == oov);
+        }
+    }
+    let percent = if tokens == 0 { 0.0 } else { 100.0 * out as f64 / tokens as f64 };
+    let words = tokenizer.word_index().len().min(tokenizer.vocab_size().saturating_sub(1));
+    format!(
+        "Vocabulary of {} kept ({} words): {} of {} tokens of the training texts ({percent:.1}%) are out of it",
+        init.dir.display(),
+        strata_train::history::thousands(words as u64),
+        strata_train::history::thousands(out),
+        strata_train::history::thousands(tokens)
+    )
+}
+
+/// Copies `from`'s matching tensors into `model`; returns the layers loaded and left fresh.
+fn copy_named(model: &mut Model, from: &ParamStore, dir: &Path) -> Result<(Vec<String>, Vec<String>), DataError> {
     let specs = model.params.specs.clone();
     let shapes: Vec<(&str, &[usize])> = specs.iter().map(|s| (s.name.as_str(), s.shape.as_slice())).collect();
-    let (sources, line) = sources(&shapes, from, dir)?;
+    let (sources, loaded, fresh) = sources(&shapes, from, dir)?;
     for (spec, src) in specs.iter().zip(sources) {
         if let Some(src) = src {
             model.params.data[spec.range.clone()].copy_from_slice(&from.data[src.range.clone()]);
         }
     }
-    Ok(line)
+    Ok((loaded, fresh))
+}
+
+/// `Init from DIR: loaded embedding, lstm_0; fresh: head`.
+fn init_line(dir: &Path, loaded: &[String], fresh: &[String]) -> String {
+    let fresh = if fresh.is_empty() { "none".to_string() } else { fresh.join(", ") };
+    format!("Init from {}: loaded {}; fresh: {fresh}", dir.display(), loaded.join(", "))
 }
 
 /// Where each of the new model's tensors (`shapes`: name and shape, in store order) starts
 /// from: `from`'s tensor of that name (a static copy's from `embedding.weight` when `from`
-/// has none), or nothing (fresh; the head always); with the line that says so. A tensor of
-/// the same name and another shape, or no tensor shared, is the error.
-fn sources<'a>(
-    shapes: &[(&str, &[usize])],
-    from: &'a ParamStore,
-    dir: &Path,
-) -> Result<(Vec<Option<&'a ParamSpec>>, String), DataError> {
+/// has none), or nothing (fresh; the head always: its rows are `continue_head`'s); with the
+/// layers loaded and left fresh. A tensor of the same name and another shape, or no tensor
+/// shared, is the error.
+type Sources<'a> = (Vec<Option<&'a ParamSpec>>, Vec<String>, Vec<String>);
+fn sources<'a>(shapes: &[(&str, &[usize])], from: &'a ParamStore, dir: &Path) -> Result<Sources<'a>, DataError> {
     let shown = dir.display().to_string();
     // layers in store order, each with whether all its tensors were loaded
     let mut layers: Vec<(&str, bool)> = Vec::new();
@@ -143,7 +201,9 @@ fn sources<'a>(
         }
         found.push(source);
     }
-    let names = |loaded: bool| -> Vec<&str> { layers.iter().filter(|(_, l)| *l == loaded).map(|(n, _)| *n).collect() };
+    let names = |loaded: bool| -> Vec<String> {
+        layers.iter().filter(|(_, l)| *l == loaded).map(|(n, _)| n.to_string()).collect()
+    };
     let (loaded, fresh) = (names(true), names(false));
     if loaded.is_empty() {
         return Err(DataError::new(
@@ -153,8 +213,7 @@ fn sources<'a>(
             "the layer names must match: train the new model with the same --model or --model-file layers",
         ));
     }
-    let fresh = if fresh.is_empty() { "none".to_string() } else { fresh.join(", ") };
-    Ok((found, format!("Init from {shown}: loaded {}; fresh: {fresh}", loaded.join(", "))))
+    Ok((found, loaded, fresh))
 }
 
 /// The hint for a tensor of `layer` whose shape differs. Above the embedding, a model and a
@@ -256,7 +315,13 @@ mod tests {
     fn folder(tensors: ParamStore, vocab: usize) -> InitFrom {
         let mut tokenizer = Tokenizer::new(TokenizerConfig { num_words: Some(vocab), ..TokenizerConfig::default() });
         tokenizer.fit_on_texts(&["a b c d e f g h"]);
-        InitFrom { dir: "DIR".into(), tokenizer, tensors: Arc::new(tensors), kind: FolderKind::Classifier }
+        InitFrom {
+            dir: "DIR".into(),
+            tokenizer,
+            tensors: Arc::new(tensors),
+            kind: FolderKind::Classifier,
+            labels: None,
+        }
     }
 
     /// The settings that make `config` (for any vocabulary and classes).

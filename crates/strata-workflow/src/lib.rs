@@ -10,10 +10,12 @@
 
 #![forbid(unsafe_code)]
 
+pub mod continue_head;
 pub mod error;
 pub mod experiment;
 pub mod init_from;
 pub mod linear;
+pub mod model_card;
 pub mod pipeline;
 pub mod pretrain;
 pub mod probe;

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Result};
 use serde::Serialize;
+use strata_data::LabelMap;
 use strata_model::atomic::claim_dir;
 use strata_model::folder::write_atomic;
 use strata_model::owned::{check_replaceable, remove_owned_dir, Claimed, Owned};
@@ -21,8 +22,10 @@ use strata_workflow::probe::probe_table;
 use strata_workflow::WorkflowError;
 
 use crate::args::TrainCmd;
+use crate::commands::model_card::RunData;
 use crate::progress::EpochPrinter;
 use crate::run_args::RunArgs;
+use strata_workflow::model_card::CardFacts;
 
 /// `run.toml`: the resolved configuration, so a run can be repeated from its folder.
 #[derive(Serialize)]
@@ -70,6 +73,12 @@ struct RunRecord {
     char_level: bool,
     padding: Option<String>,
     truncating: Option<String>,
+    /// `--class-weight` as given (`balanced` or the file; absent without it)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    class_weight: Option<String>,
+    /// the weight of each label in the training loss, as computed on the training part
+    #[serde(skip_serializing_if = "Option::is_none")]
+    class_weights: Option<std::collections::BTreeMap<String, f32>>,
     /// `--model linear`'s own settings (tables after values: TOML writes them last)
     linear: Option<strata_model::linear::LinearConfig>,
     /// the body, as a model file would list it (empty for the linear model)
@@ -105,6 +114,19 @@ pub(crate) fn padding_line(share: &PaddingShare) -> String {
         thousands(share.real),
         thousands(share.uncut)
     )
+}
+
+/// With `--init-from` a classifier that shares a label with the data, the labels of the
+/// continued model (the folder's, then the data's new ones: `continue_head`) and each
+/// example's class among them, said in a note; else the data's own.
+pub(crate) fn continued_labels(s: &TrainSettings, labels: LabelMap, y: Vec<usize>) -> (LabelMap, Vec<usize>) {
+    match s.init_from.as_ref().and_then(|init| strata_workflow::continue_head::continued_labels(init, &labels, &y)) {
+        Some(c) => {
+            crate::progress::note(&c.note);
+            (c.labels, c.y)
+        }
+        None => (labels, y),
+    }
 }
 
 /// Passes progress through and writes a checkpoint when training asks for one.
@@ -240,7 +262,8 @@ pub fn run(a: TrainCmd) -> Result<()> {
             "--early-stopping watches val_loss, and there is no validation data (hint: add --validation-split 0.1)"
         );
     }
-    let (mut examples, labels, mut y) = super::labelled(&data, &a.read.options())?;
+    let (mut examples, labels, y) = super::labelled(&data, &a.read.options())?;
+    let (labels, mut y) = continued_labels(&s, labels, y);
     let (train_idx, val_idx) = match &a.validation_data {
         // Keras's validation_data=: a file of its own (e.g. a dataset's dev split)
         Some(path) => {
@@ -359,10 +382,31 @@ pub fn run(a: TrainCmd) -> Result<()> {
         char_level: s.text.tokenizer.char_level,
         padding: network.then(|| format!("{:?}", s.text.pad.padding).to_lowercase()),
         truncating: network.then(|| format!("{:?}", s.text.pad.truncating).to_lowercase()),
+        class_weight: s.fit.class_weight.as_ref().map(|c| c.describe()),
+        class_weights: match &s.fit.class_weight {
+            Some(c) => {
+                let train_y: Vec<usize> = train_idx.iter().map(|&i| y[i]).collect();
+                let weights = c.weights(&labels, &train_y)?;
+                Some(labels.labels().iter().cloned().zip(weights).collect())
+            }
+            None => None,
+        },
         linear: linear.map(|l| l.config.clone()),
         layer: if network { s.model.layers.clone() } else { Vec::new() },
     };
-    trained.saved.save(&out.join("model"))?;
+    let files: Vec<(&str, &Path)> = std::iter::once(("training", data.as_path()))
+        .chain(a.validation_data.as_deref().map(|v| ("validation", v)))
+        .collect();
+    let run_data = RunData { files, examples: &examples, y: &y, train_idx: &train_idx, val_idx: &val_idx };
+    let facts = CardFacts {
+        epochs: trained.history.len(),
+        seed: s.fit.seed,
+        class_weight: s.fit.class_weight.as_ref().map(|c| c.describe()),
+        init_from: a.train.init_from.clone(),
+        ..CardFacts::default()
+    };
+    let card = super::model_card::card(&trained.saved, &run_data, facts, &out.join("model"))?;
+    trained.saved.save_with_card(&out.join("model"), &card)?;
     write_atomic(&out.join("history.csv"), history_csv(&trained.history).as_bytes())?;
     write_atomic(&out.join("timings.csv"), timings_csv(&trained.history).as_bytes())?;
     if !trained.language_model.is_empty() {
