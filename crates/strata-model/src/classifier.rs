@@ -107,6 +107,16 @@ impl Classifier {
             Classifier::Linear(m) => linear::folder::save(dir, m),
         }
     }
+
+    /// [`Classifier::save`] with the model card `card` as the folder's `README.md`, written
+    /// in the same atomic step.
+    pub fn save_with_card(&self, dir: &Path, card: &str) -> Result<(), DataError> {
+        let extra = [("README.md", card.as_bytes().to_vec())];
+        match self {
+            Classifier::Network(s) => folder::save_with(dir, s, &extra),
+            Classifier::Linear(m) => linear::folder::save_with(dir, m, &extra),
+        }
+    }
 }
 
 /// Loads a model folder of either family (or a run folder holding `model/`).

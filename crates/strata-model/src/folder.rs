@@ -131,6 +131,30 @@ pub fn labels_of(id2label: &Map<String, Value>, cfg_path: &Path) -> Result<Vec<S
     Ok(labels)
 }
 
+/// A `config.json`'s `label2id` (`{"neg": 0, "pos": 1}`), where it has one (folders before
+/// issue 15 do not), must be the inverse of its `id2label` (`labels`, in id order): a label
+/// it lacks, gives another id, or names no label is an error naming the file.
+pub fn check_label2id(label2id: &Map<String, Value>, labels: &[String], cfg_path: &Path) -> Result<(), DataError> {
+    if label2id.is_empty() {
+        return Ok(());
+    }
+    const HINT: &str = "label2id must be id2label's inverse: fix or remove label2id, or retrain the model";
+    for (id, label) in labels.iter().enumerate() {
+        match label2id.get(label).and_then(Value::as_u64) {
+            Some(v) if v == id as u64 => {}
+            Some(v) => {
+                let message = format!("label2id gives '{label}' id {v}, and id2label gives it id {id}");
+                return Err(err(cfg_path, message, HINT));
+            }
+            None => return Err(err(cfg_path, format!("label2id has no id for '{label}' of id2label"), HINT)),
+        }
+    }
+    if let Some(extra) = label2id.keys().find(|l| !labels.contains(l)) {
+        return Err(err(cfg_path, format!("label2id names '{extra}', which id2label does not have"), HINT));
+    }
+    Ok(())
+}
+
 /// Resolves a user's `--model DIR`: the model folder itself, or a run folder holding `model/`.
 pub fn resolve(dir: &Path) -> PathBuf {
     let inner = dir.join("model");
@@ -181,6 +205,11 @@ fn safetensors_bytes(model: &Model) -> Vec<u8> {
 /// Saves a model folder at `dir`, replacing any previous one only once the new one is whole,
 /// and only if strata wrote it (`owned.rs`); the folder carries the model's marker.
 pub fn save(dir: &Path, saved: &SavedModel) -> Result<(), DataError> {
+    save_with(dir, saved, &[])
+}
+
+/// [`save`], with `extra` files (the model card, `README.md`) written in the same atomic step.
+pub fn save_with(dir: &Path, saved: &SavedModel, extra: &[(&str, Vec<u8>)]) -> Result<(), DataError> {
     let file = ModelFile {
         format: MODEL_FORMAT.into(),
         format_version: MODEL_FORMAT_VERSION,
@@ -199,11 +228,12 @@ pub fn save(dir: &Path, saved: &SavedModel) -> Result<(), DataError> {
         padding: saved.pad.padding,
         truncating: saved.pad.truncating,
     };
-    let files: [(&str, Vec<u8>); 3] = [
+    let mut files: Vec<(&str, Vec<u8>)> = vec![
         ("config.json", serde_json::to_vec_pretty(&file).expect("config serialises")),
         ("model.safetensors", safetensors_bytes(&saved.model)),
         ("vocab.json", saved.tokenizer.to_json().into_bytes()),
     ];
+    files.extend(extra.iter().cloned());
     write_dir_atomic(dir, Owned::Model, &files)
 }
 
@@ -290,6 +320,7 @@ pub fn parse_folder(dir: &Path, config: &[u8], tensors: &[u8], vocab: &[u8]) -> 
         return Err(err(&cfg_path, problem, RETRAIN));
     }
     let labels = labels_of(&file.id2label, &cfg_path)?;
+    check_label2id(&file.label2id, &labels, &cfg_path)?;
     if labels.len() != file.model.num_classes {
         return Err(err(&cfg_path, format!("{} labels for {} classes", labels.len(), file.model.num_classes), RETRAIN));
     }

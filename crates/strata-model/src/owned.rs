@@ -61,7 +61,7 @@ impl Owned {
                 "metrics.json",
                 "probes.json",
             ],
-            Owned::Model => &["config.json", "model.safetensors", "vocab.json"],
+            Owned::Model => &["config.json", "model.safetensors", "vocab.json", "README.md"],
             Owned::Checkpoint => &["state.json", "tensors.safetensors"],
             Owned::Experiment => &["results.json", "report.md", "report"],
         }

@@ -152,7 +152,7 @@ impl ExperimentProgress for RunPrinter {
 }
 
 /// The command line as typed, quoted for a POSIX shell where an argument needs it.
-fn command_line() -> String {
+pub(crate) fn command_line() -> String {
     let quote = |a: String| {
         let plain = !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=,:@%+".contains(c));
         if plain {

@@ -108,7 +108,20 @@ pub fn run(a: TuneCmd) -> Result<()> {
     let (Some(best), Some(best_trial)) = (&result.best, result.best_trial()) else {
         bail!("no trial fit in --budget {} s (hint: give a larger --budget)", show(a.budget));
     };
-    best.model.save(&a.out.join("model"))?;
+    let files: Vec<(&str, &Path)> = std::iter::once(("training", a.data.as_path()))
+        .chain(a.validation_data.as_deref().map(|v| ("validation", v)))
+        .collect();
+    let (examples, y, train_idx, val_idx) = (&parts.examples, &parts.y, &parts.train_idx, &parts.val_idx);
+    let run_data = super::model_card::RunData { files, examples, y, train_idx, val_idx };
+    let facts = strata_workflow::model_card::CardFacts {
+        epochs: best_trial.assignment.epochs,
+        seed: a.train.seed,
+        class_weight: base.fit.class_weight.as_ref().map(|c| c.describe()),
+        init_from: a.train.init_from.clone(),
+        ..Default::default()
+    };
+    let card = super::model_card::card(&best.model, &run_data, facts, &a.out.join("model"))?;
+    best.model.save_with_card(&a.out.join("model"), &card)?;
     let mattered = importance(&space, &result.trials);
     let summary = summary(&a, &result, best_trial, &mattered, budget);
     write_atomic(&a.out.join("best.json"), serde_json::to_string_pretty(&summary)?.as_bytes())?;

@@ -27,6 +27,9 @@ struct LinearFile {
     model: LinearConfig,
     /// Hugging Face's shape: `{"0": "neg", "1": "pos"}`.
     id2label: Map<String, Value>,
+    /// Its inverse, `{"neg": 0, "pos": 1}` (absent in folders written before issue 15).
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    label2id: Map<String, Value>,
     tokenizer: TokenizerConfig,
 }
 
@@ -39,6 +42,11 @@ struct VocabFile {
 }
 
 pub fn save(dir: &Path, model: &LinearModel) -> Result<(), DataError> {
+    save_with(dir, model, &[])
+}
+
+/// [`save`], with `extra` files (the model card, `README.md`) written in the same atomic step.
+pub fn save_with(dir: &Path, model: &LinearModel, extra: &[(&str, Vec<u8>)]) -> Result<(), DataError> {
     let file = LinearFile {
         format: LINEAR_FORMAT.into(),
         format_version: LINEAR_FORMAT_VERSION,
@@ -48,6 +56,10 @@ pub fn save(dir: &Path, model: &LinearModel) -> Result<(), DataError> {
             Value::Object(m) => m,
             _ => unreachable!("id2label is an object"),
         },
+        label2id: match model.labels.label2id() {
+            Value::Object(m) => m,
+            _ => unreachable!("label2id is an object"),
+        },
         tokenizer: model.tokenizer.clone(),
     };
     let vocab = VocabFile { words: model.dict.words.clone(), counts: model.dict.counts.clone() };
@@ -56,11 +68,12 @@ pub fn save(dir: &Path, model: &LinearModel) -> Result<(), DataError> {
         ("input".to_string(), vec![model.rows(), dim], model.input.as_slice()),
         ("output".to_string(), vec![model.labels.len(), dim], model.output.as_slice()),
     ]);
-    let files: [(&str, Vec<u8>); 3] = [
+    let mut files: Vec<(&str, Vec<u8>)> = vec![
         ("config.json", serde_json::to_vec_pretty(&file).expect("config serialises")),
         ("model.safetensors", tensors),
         ("vocab.json", serde_json::to_vec(&vocab).expect("vocabulary serialises")),
     ];
+    files.extend(extra.iter().cloned());
     write_dir_atomic(dir, Owned::Model, &files)
 }
 
@@ -101,6 +114,7 @@ pub fn parse_folder(dir: &Path, config: &[u8], tensors: &[u8], vocab: &[u8]) -> 
         return Err(err(&cfg_path, "the tokenizer's split is empty", RETRAIN));
     }
     let labels = crate::folder::labels_of(&file.id2label, &cfg_path)?;
+    crate::folder::check_label2id(&file.label2id, &labels, &cfg_path)?;
     if labels.is_empty() {
         return Err(err(&cfg_path, "id2label is empty", RETRAIN));
     }
