@@ -11,11 +11,11 @@
 //! the logit's row; and a softmax folder continued on two labels gives their difference.
 //! Rows are read by label name, so the two label orders need not agree.
 
+use std::path::Path;
+
 use strata_data::LabelMap;
 use strata_model::model::Model;
 use strata_nn::ParamStore;
-
-use crate::init_from::{FolderKind, InitFrom};
 
 /// The labels a continued model has: DIR's, then the new data's others.
 pub struct ContinuedLabels {
@@ -26,12 +26,11 @@ pub struct ContinuedLabels {
     pub note: String,
 }
 
-/// With `init` a classifier sharing at least one label with the data (`labels`, classes `y`),
-/// the continued model's labels; `None` for a pretrained folder, or a classifier whose labels
-/// are all other than the data's (then its head is another task's, and the new model's labels
-/// are the data's alone: a transfer, not a continuation).
-pub fn continued_labels(init: &InitFrom, labels: &LabelMap, y: &[usize]) -> Option<ContinuedLabels> {
-    let theirs = init.labels.as_ref().filter(|_| init.kind == FolderKind::Classifier)?;
+/// With `dir` a classifier of labels `theirs` sharing at least one label with the data
+/// (`labels`, classes `y`), the continued model's labels; `None` when the labels are all other
+/// than the data's (then its head is another task's, and the new model's labels are the data's
+/// alone: a transfer, not a continuation).
+pub fn continued_labels(dir: &Path, theirs: &LabelMap, labels: &LabelMap, y: &[usize]) -> Option<ContinuedLabels> {
     if !labels.labels().iter().any(|l| theirs.index(l).is_some()) {
         return None;
     }
@@ -41,7 +40,7 @@ pub fn continued_labels(init: &InitFrom, labels: &LabelMap, y: &[usize]) -> Opti
     let continued = LabelMap::from_vec(all);
     let y = y.iter().map(|&c| continued.index(labels.label(c)).expect("every label is kept")).collect();
     let absent: Vec<&str> = theirs.labels().iter().filter(|l| labels.index(l).is_none()).map(String::as_str).collect();
-    let dir = init.dir.display();
+    let dir = dir.display();
     let mut note = format!(
         "Continue from {dir}: its {} labels ({}) keep their head rows; new labels, fresh rows: {}",
         theirs.len(),
@@ -183,20 +182,13 @@ mod tests {
 
     #[test]
     fn the_continued_labels_are_the_folders_then_the_new_ones_and_none_is_dropped() {
-        let mut tokenizer = strata_text::Tokenizer::new(strata_text::TokenizerConfig::default());
-        tokenizer.fit_on_texts(&["a b"]);
-        let init = InitFrom {
-            dir: "DIR".into(),
-            tokenizer,
-            tensors: Default::default(),
-            kind: FolderKind::Classifier,
-            labels: Some(map(&["neg", "pos", "mixed"])),
-        };
+        let theirs = map(&["neg", "pos", "mixed"]);
         let data = map(&["neg", "pos", "spam"]);
-        let c = continued_labels(&init, &data, &[2, 0, 1]).unwrap();
+        let c = continued_labels(Path::new("DIR"), &theirs, &data, &[2, 0, 1]).unwrap();
         assert_eq!(c.labels.labels(), ["neg", "pos", "mixed", "spam"]);
         assert_eq!(c.y, [3, 0, 1]);
         assert!(c.note.contains("fresh rows: spam") && c.note.contains("never trained on here): mixed"), "{}", c.note);
-        assert!(continued_labels(&init, &map(&["x", "y"]), &[0, 1]).is_none(), "no label shared: a transfer");
+        let other = continued_labels(Path::new("DIR"), &theirs, &map(&["x", "y"]), &[0, 1]);
+        assert!(other.is_none(), "no label shared: a transfer");
     }
 }

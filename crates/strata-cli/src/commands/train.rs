@@ -120,7 +120,9 @@ pub(crate) fn padding_line(share: &PaddingShare) -> String {
 /// continued model (the folder's, then the data's new ones: `continue_head`) and each
 /// example's class among them, said in a note; else the data's own.
 pub(crate) fn continued_labels(s: &TrainSettings, labels: LabelMap, y: Vec<usize>) -> (LabelMap, Vec<usize>) {
-    match s.init_from.as_ref().and_then(|init| strata_workflow::continue_head::continued_labels(init, &labels, &y)) {
+    let init = s.init_from.as_ref();
+    let theirs = init.and_then(|i| i.labels.as_ref().map(|theirs| (&i.dir, theirs)));
+    match theirs.and_then(|(dir, theirs)| strata_workflow::continue_head::continued_labels(dir, theirs, &labels, &y)) {
         Some(c) => {
             crate::progress::note(&c.note);
             (c.labels, c.y)
