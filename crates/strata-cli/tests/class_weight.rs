@@ -119,6 +119,8 @@ fn a_bad_weights_file_is_one_error_naming_its_line() {
     }
     let o = train(&c, "run", &["--class-weight", "missing.tsv", "--overwrite"]);
     assert_user_error(&o, &["missing.tsv", "cannot read"]);
+    // every refusal comes before --out is claimed
+    assert!(!c.path("run").exists());
 }
 
 #[test]

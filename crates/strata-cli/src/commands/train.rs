@@ -266,6 +266,10 @@ pub fn run(a: TrainCmd) -> Result<()> {
     }
     let (mut examples, labels, y) = super::labelled(&data, &a.read.options())?;
     let (labels, mut y) = continued_labels(&s, labels, y);
+    if let Some(c) = &s.fit.class_weight {
+        // a weights file that misses or adds a label is refused before --out is claimed
+        c.weights(&labels, &[])?;
+    }
     let (train_idx, val_idx) = match &a.validation_data {
         // Keras's validation_data=: a file of its own (e.g. a dataset's dev split)
         Some(path) => {
