@@ -43,6 +43,10 @@ pub struct InitFrom {
     /// A classifier's labels, in its class order (`None` for a pretrained folder): the head
     /// rows a continued model starts from (`continue_head`).
     pub labels: Option<LabelMap>,
+    /// Whether the head continues from the folder's rows for the labels it knows
+    /// (`continue_head`): set by `train` and `cv` when the folder is a classifier sharing a
+    /// label with the data; off, the head starts fresh (experiment and tune compare levels).
+    pub continue_head: bool,
 }
 
 impl InitFrom {
@@ -66,7 +70,14 @@ impl InitFrom {
             let saved = strata_model::folder::load(dir)?;
             (saved.tokenizer, saved.model.params, FolderKind::Classifier, Some(saved.labels))
         };
-        Ok(InitFrom { dir: dir.to_path_buf(), tokenizer, tensors: Arc::new(tensors), kind, labels })
+        Ok(InitFrom {
+            dir: dir.to_path_buf(),
+            tokenizer,
+            tensors: Arc::new(tensors),
+            kind,
+            labels,
+            continue_head: false,
+        })
     }
 }
 
@@ -108,15 +119,13 @@ pub fn copy_tensors(model: &mut Model, from: &ParamStore, dir: &Path) -> Result<
     Ok(init_line(dir, &loaded, &fresh))
 }
 
-/// [`copy_tensors`] from `init`, and, when `init` is a classifier, its head's rows for the
-/// labels of `labels` it knows (`continue_head`): the line then names them,
+/// [`copy_tensors`] from `init`, and, when `init` is a classifier the head continues from
+/// (`InitFrom::continue_head`), its head's rows for the labels of `labels` it knows: the line names them,
 /// `Init from DIR: loaded embedding, lstm_0, head rows of a, b; fresh: head rows of c`.
 pub fn copy_tensors_continuing(model: &mut Model, init: &InitFrom, labels: &LabelMap) -> Result<String, DataError> {
     let (mut loaded, mut fresh) = copy_named(model, &init.tensors, &init.dir)?;
-    let copied = init
-        .labels
-        .as_ref()
-        .and_then(|theirs| crate::continue_head::copy_head_rows(model, labels, &init.tensors, theirs));
+    let theirs = init.labels.as_ref().filter(|_| init.continue_head);
+    let copied = theirs.and_then(|theirs| crate::continue_head::copy_head_rows(model, labels, &init.tensors, theirs));
     if let Some(copied) = copied {
         let new: Vec<&str> = labels.labels().iter().filter(|l| !copied.contains(l)).map(String::as_str).collect();
         fresh.retain(|n| n != "head");
@@ -321,6 +330,7 @@ mod tests {
             tensors: Arc::new(tensors),
             kind: FolderKind::Classifier,
             labels: None,
+            continue_head: false,
         }
     }
 

@@ -90,7 +90,7 @@ pub fn run(a: CvCmd) -> Result<()> {
     check_early_stopping_has_validation(a.train.early_stopping, a.validation_split)?;
     let (examples, labels, y) = super::labelled(&a.data, &a.read.options())?;
     check_classes_fill_folds(&a.data, &labels, &y, a.folds)?;
-    let (labels, y) = super::train::continued_labels(&s, labels, y);
+    let (labels, y) = super::train::continued_labels(&mut s, labels, y);
     if let Some(out) = &a.folds_out {
         let splits = kfold_splits(&y, a.folds, s.validation_split, s.fit.seed);
         write_results(out, Some(&a.data), folds_tsv(&examples, &splits).as_bytes())?;

@@ -119,12 +119,13 @@ pub(crate) fn padding_line(share: &PaddingShare) -> String {
 /// With `--init-from` a classifier that shares a label with the data, the labels of the
 /// continued model (the folder's, then the data's new ones: `continue_head`) and each
 /// example's class among them, said in a note; else the data's own.
-pub(crate) fn continued_labels(s: &TrainSettings, labels: LabelMap, y: Vec<usize>) -> (LabelMap, Vec<usize>) {
-    let init = s.init_from.as_ref();
-    let theirs = init.and_then(|i| i.labels.as_ref().map(|theirs| (&i.dir, theirs)));
-    match theirs.and_then(|(dir, theirs)| strata_workflow::continue_head::continued_labels(dir, theirs, &labels, &y)) {
+pub(crate) fn continued_labels(s: &mut TrainSettings, labels: LabelMap, y: Vec<usize>) -> (LabelMap, Vec<usize>) {
+    let Some(init) = s.init_from.as_mut() else { return (labels, y) };
+    let Some(theirs) = &init.labels else { return (labels, y) };
+    match strata_workflow::continue_head::continued_labels(&init.dir, theirs, &labels, &y) {
         Some(c) => {
             crate::progress::note(&c.note);
+            init.continue_head = true;
             (c.labels, c.y)
         }
         None => (labels, y),
@@ -255,7 +256,7 @@ pub fn run(a: TrainCmd) -> Result<()> {
         anyhow::bail!("train needs --data and --out (hint: or --resume DIR)");
     };
     let split = if a.validation_data.is_some() { 0.0 } else { a.validation_split };
-    let s = a.train.settings(split)?;
+    let mut s = a.train.settings(split)?;
     if s.linear.is_some() && a.checkpoint_every.is_some() {
         anyhow::bail!("--checkpoint-every is for the networks, not --model linear (hint: a linear model trains in seconds; leave it out)");
     }
@@ -265,7 +266,7 @@ pub fn run(a: TrainCmd) -> Result<()> {
         );
     }
     let (mut examples, labels, y) = super::labelled(&data, &a.read.options())?;
-    let (labels, mut y) = continued_labels(&s, labels, y);
+    let (labels, mut y) = continued_labels(&mut s, labels, y);
     if let Some(c) = &s.fit.class_weight {
         // a weights file that misses or adds a label is refused before --out is claimed
         c.weights(&labels, &[])?;

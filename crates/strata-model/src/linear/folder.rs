@@ -114,10 +114,10 @@ pub fn parse_folder(dir: &Path, config: &[u8], tensors: &[u8], vocab: &[u8]) -> 
         return Err(err(&cfg_path, "the tokenizer's split is empty", RETRAIN));
     }
     let labels = crate::folder::labels_of(&file.id2label, &cfg_path)?;
-    crate::folder::check_label2id(&file.label2id, &labels, &cfg_path)?;
     if labels.is_empty() {
         return Err(err(&cfg_path, "id2label is empty", RETRAIN));
     }
+    crate::folder::check_label2id(&file.label2id, &labels, &cfg_path)?;
 
     let vocab_path = dir.join("vocab.json");
     let v: VocabFile = serde_json::from_slice(vocab).map_err(|e| err(&vocab_path, format!("corrupt: {e}"), RETRAIN))?;
