@@ -14,6 +14,7 @@ use strata_data::{DataError, LabelMap};
 use strata_text::{Segmenter, TokenizerConfig};
 
 use crate::folder::{err, format_of, read_tensor, tensors_file, write_dir_atomic, RETRAIN};
+use crate::label_structure::LabelStructure;
 use crate::linear::{Dictionary, LinearConfig, LinearModel, LINEAR_FORMAT, LINEAR_FORMAT_VERSION};
 use crate::owned::Owned;
 
@@ -27,6 +28,10 @@ struct LinearFile {
     model: LinearConfig,
     /// Hugging Face's shape: `{"0": "neg", "1": "pos"}`.
     id2label: Map<String, Value>,
+    /// Several labels a text and their thresholds (absent for one label a text, so that
+    /// single-label folders keep their bytes).
+    #[serde(default, skip_serializing_if = "LabelStructure::is_single")]
+    label_structure: LabelStructure,
     tokenizer: TokenizerConfig,
 }
 
@@ -48,6 +53,7 @@ pub fn save(dir: &Path, model: &LinearModel) -> Result<(), DataError> {
             Value::Object(m) => m,
             _ => unreachable!("id2label is an object"),
         },
+        label_structure: model.structure.clone(),
         tokenizer: model.tokenizer.clone(),
     };
     let vocab = VocabFile { words: model.dict.words.clone(), counts: model.dict.counts.clone() };
@@ -142,5 +148,6 @@ pub fn parse_folder(dir: &Path, config: &[u8], tensors: &[u8], vocab: &[u8]) -> 
         labels: LabelMap::from_vec(labels),
         input,
         output,
+        structure: file.label_structure,
     })
 }
