@@ -40,7 +40,11 @@ pub fn read_multi_examples(path: &Path, opts: &MultiReadOptions) -> Result<Vec<M
 
 /// Parses a multi-label file's bytes; `path` gives the format when `opts` does not, and names
 /// the file in errors.
-pub fn parse_multi_examples(bytes: &[u8], path: &Path, opts: &MultiReadOptions) -> Result<Vec<MultiExample>, DataError> {
+pub fn parse_multi_examples(
+    bytes: &[u8],
+    path: &Path,
+    opts: &MultiReadOptions,
+) -> Result<Vec<MultiExample>, DataError> {
     let p = path.display().to_string();
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(DataError::new(&p, None, "the file is empty", "give a file with one example per line"));
@@ -208,7 +212,12 @@ mod tests {
         let cases: [(&str, &[u8], Option<&str>, usize); 4] = [
             ("a.tsv", b"a|b\tfine\na||b\tbad\n", Some("|"), 2),
             ("a.tsv", b"a|b\tfine\nx\tok\na|\tbad\n", Some("|"), 3),
-            ("a.jsonl", b"{\"text\": \"x\", \"label\": [\"a\"]}\n{\"text\": \"y\", \"label\": [\"a\", \"\"]}\n", None, 2),
+            (
+                "a.jsonl",
+                b"{\"text\": \"x\", \"label\": [\"a\"]}\n{\"text\": \"y\", \"label\": [\"a\", \"\"]}\n",
+                None,
+                2,
+            ),
             ("a.csv", b"label,text\na;b,fine\n;b,bad\n", Some(";"), 3),
         ];
         for (name, content, sep, line) in cases {

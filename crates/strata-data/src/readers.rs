@@ -73,7 +73,10 @@ pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>, DataError> {
 }
 
 /// Non-empty lines with their 1-based numbers, a trailing `\r` removed, checked for UTF-8.
-pub(crate) fn lines<'a>(bytes: &'a [u8], path: &'a str) -> impl Iterator<Item = Result<(usize, &'a str), DataError>> + 'a {
+pub(crate) fn lines<'a>(
+    bytes: &'a [u8],
+    path: &'a str,
+) -> impl Iterator<Item = Result<(usize, &'a str), DataError>> + 'a {
     bytes.split(|&b| b == b'\n').enumerate().filter_map(move |(i, raw)| {
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
         if raw.iter().all(u8::is_ascii_whitespace) {

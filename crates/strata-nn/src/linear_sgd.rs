@@ -362,7 +362,15 @@ mod tests {
         assert!((reference - loss(&x, &w, C, &ROWS, 0, Objective::OneVsAll)).abs() > 1e-3);
         let (mut x2, mut w2, mut x3, mut w3) = (x.clone(), w.clone(), x.clone(), w.clone());
         let a = step_multi(&mut DenseRows { data: &mut x2, dim: D }, &mut w2, &ROWS, &[1], lr, &mut Scratch::new(D, C));
-        let b = step(&mut DenseRows { data: &mut x3, dim: D }, &mut w3, &ROWS, 1, Objective::OneVsAll, lr, &mut Scratch::new(D, C));
+        let b = step(
+            &mut DenseRows { data: &mut x3, dim: D },
+            &mut w3,
+            &ROWS,
+            1,
+            Objective::OneVsAll,
+            lr,
+            &mut Scratch::new(D, C),
+        );
         assert_eq!(a.map(|o| o.loss.to_bits()), b.map(|o| o.loss.to_bits()));
         assert_eq!((x2, w2), (x3, w3));
     }
@@ -414,7 +422,8 @@ mod tests {
             let (mut x1, mut w1, mut s1) = (x.clone(), w.clone(), Scratch::new(100, C));
             let (mut x2, mut w2, mut s2) = (x.clone(), w.clone(), Scratch::new(100, C));
             let l1 = step(&mut DenseRows { data: &mut x1, dim: 100 }, &mut w1, &ROWS, 2, objective, 0.1, &mut s1);
-            let l2 = step_body(&mut DenseRows { data: &mut x2, dim: 100 }, &mut w2, &ROWS, &[2], objective, 0.1, &mut s2);
+            let l2 =
+                step_body(&mut DenseRows { data: &mut x2, dim: 100 }, &mut w2, &ROWS, &[2], objective, 0.1, &mut s2);
             assert_eq!(l1.map(|o| o.loss.to_bits()), l2.map(|o| o.loss.to_bits()));
             assert_eq!((x1, w1), (x2, w2));
         }

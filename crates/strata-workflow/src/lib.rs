@@ -14,6 +14,7 @@ pub mod error;
 pub mod experiment;
 pub mod init_from;
 pub mod linear;
+pub mod multi_label;
 pub mod pipeline;
 pub mod pretrain;
 pub mod probe;

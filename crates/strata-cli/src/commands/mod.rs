@@ -11,7 +11,9 @@ pub mod probe;
 pub mod report;
 pub mod serve;
 pub mod test;
+pub mod test_multi;
 pub mod train;
+pub mod train_multi;
 pub mod tune;
 
 use std::path::Path;

@@ -54,7 +54,8 @@ pub fn evaluate(probs: &[Vec<f32>], truth: &[Vec<usize>], thresholds: &[f32]) ->
     };
     let (stp, sfp, sfn) = (tp.iter().sum::<usize>(), fp.iter().sum::<usize>(), fn_.iter().sum::<usize>());
     let at = |depth: usize| {
-        let hits: usize = probs.iter().zip(truth).map(|(p, t)| top_k(p, depth).iter().filter(|c| t.contains(c)).count()).sum();
+        let hits: usize =
+            probs.iter().zip(truth).map(|(p, t)| top_k(p, depth).iter().filter(|c| t.contains(c)).count()).sum();
         let gold: usize = truth.iter().map(Vec::len).sum();
         (hits as f64 / (n * depth).max(1) as f64, hits as f64 / gold.max(1) as f64)
     };
