@@ -322,6 +322,8 @@ pub struct CvCmd {
     #[command(flatten)]
     pub read: ReadArgs,
     #[command(flatten)]
+    pub multi: MultiLabelArgs,
+    #[command(flatten)]
     pub train: TrainArgs,
 }
 

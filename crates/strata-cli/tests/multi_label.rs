@@ -183,3 +183,22 @@ fn bad_multi_label_input_is_one_line_with_a_hint() {
     assert_user_error(&o, &["--multi-label", "linear"]);
     assert!(!c.path("run").exists(), "nothing is written for a run that cannot start");
 }
+
+#[test]
+fn cv_reports_every_figure_per_fold_and_their_mean() {
+    let c = Case::new();
+    c.write("a.txt", fasttext(600).as_bytes());
+    let mut args = vec!["cv", "--data", "a.txt", "--folds", "3", "--multi-label", "--validation-split", "0.1", "--json"];
+    args.extend(LINEAR);
+    let r: Value = serde_json::from_str(&ok(c.run(&args))).unwrap();
+    assert_eq!(r["folds"].as_array().unwrap().len(), 3, "{r}");
+    assert_eq!(r["folds"].as_array().unwrap().iter().map(|f| f["texts"].as_u64().unwrap()).sum::<u64>(), 600);
+    assert!(r["mean_micro_f1"].as_f64().unwrap() > 0.9, "{r}");
+    for key in ["macro_f1", "hamming_loss", "subset_accuracy", "precision_at_1", "recall_at_3"] {
+        assert!(r[format!("mean_{key}")].is_number() && r[format!("std_{key}")].is_number(), "{key}: {r}");
+    }
+    let mut args = vec!["cv", "--data", "a.txt", "--folds", "3", "--multi-label"];
+    args.extend(LINEAR);
+    let text = ok(c.run(&args));
+    assert!(text.contains("fold  2/3  micro_f1") && text.contains("mean over 3 folds: micro_f1"), "{text}");
+}

@@ -82,6 +82,17 @@ pub fn holdout_multi(n: usize, fraction: f64, seed: u64) -> (Vec<usize>, Vec<usi
     (train.to_vec(), val.to_vec())
 }
 
+/// `k` folds of `0..n` from a seeded shuffle, dealt round-robin (sizes differ by at most one;
+/// no stratification: a text has several labels).
+pub fn kfold_multi(n: usize, k: usize, seed: u64) -> Vec<Vec<usize>> {
+    let all: Vec<usize> = (0..n).collect();
+    let mut folds = vec![Vec::new(); k];
+    for (j, i) in shuffled(&all, seed).into_iter().enumerate() {
+        folds[j % k].push(i);
+    }
+    folds
+}
+
 /// Trains `s`'s model multi-label on `data.train_idx`, tunes a threshold per label on
 /// `data.val_idx` unless `threshold` fixes one for all, and scores the validation part.
 pub fn train_multi(
@@ -188,5 +199,15 @@ mod tests {
         assert_eq!(all, (0..10).collect::<Vec<_>>());
         assert_eq!(holdout_multi(10, 0.2, 3), (train, val));
         assert_eq!(holdout_multi(10, 0.0, 3).1.len(), 0);
+    }
+
+    #[test]
+    fn folds_partition_the_texts() {
+        let folds = kfold_multi(11, 3, 5);
+        assert_eq!(folds.iter().map(Vec::len).collect::<Vec<_>>(), [4, 4, 3]);
+        let mut all: Vec<usize> = folds.concat();
+        all.sort_unstable();
+        assert_eq!(all, (0..11).collect::<Vec<_>>());
+        assert_eq!(kfold_multi(11, 3, 5), folds);
     }
 }

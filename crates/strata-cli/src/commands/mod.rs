@@ -2,6 +2,7 @@
 
 pub mod completions;
 pub mod cv;
+pub mod cv_multi;
 pub mod demo;
 pub mod experiment;
 pub mod explain;
