@@ -188,7 +188,8 @@ fn bad_multi_label_input_is_one_line_with_a_hint() {
 fn cv_reports_every_figure_per_fold_and_their_mean() {
     let c = Case::new();
     c.write("a.txt", fasttext(600).as_bytes());
-    let mut args = vec!["cv", "--data", "a.txt", "--folds", "3", "--multi-label", "--validation-split", "0.1", "--json"];
+    let mut args =
+        vec!["cv", "--data", "a.txt", "--folds", "3", "--multi-label", "--validation-split", "0.1", "--json"];
     args.extend(LINEAR);
     let r: Value = serde_json::from_str(&ok(c.run(&args))).unwrap();
     assert_eq!(r["folds"].as_array().unwrap().len(), 3, "{r}");
