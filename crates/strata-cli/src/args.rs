@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 
-pub use crate::args_train::{ReadArgs, TokenizerArgs, TrainArgs};
+pub use crate::args_train::{MultiLabelArgs, ReadArgs, TokenizerArgs, TrainArgs};
 use crate::choices;
 
 // The headings `--help` groups flags under.
@@ -117,6 +117,8 @@ pub struct TrainCmd {
     pub validation_data: Option<PathBuf>,
     #[command(flatten)]
     pub read: ReadArgs,
+    #[command(flatten)]
+    pub multi: MultiLabelArgs,
     #[command(flatten)]
     pub train: TrainArgs,
 }
@@ -252,6 +254,9 @@ pub struct TestCmd {
     /// JSONL if it ends in .jsonl, .ndjson or .json, else TSV with a header row
     #[arg(long, value_name = "FILE", help_heading = OUTPUT)]
     pub predictions: Option<PathBuf>,
+    /// For a multi-label model: the separator of the labels in a TSV or CSV label column
+    #[arg(long, value_name = "SEP", help_heading = DATA)]
+    pub label_sep: Option<String>,
     #[command(flatten)]
     pub read: ReadArgs,
 }
@@ -274,7 +279,8 @@ pub struct PredictCmd {
     /// Text column (CSV) or field (JSONL) of the input
     #[arg(long, default_value = "text", help_heading = DATA)]
     pub text_col: String,
-    /// Print the K most probable labels for each text
+    /// Print the K most probable labels for each text (a multi-label model prints every label
+    /// above its threshold, most probable first: at most K of them when K is above 1)
     #[arg(long, default_value_t = 1, help_heading = OUTPUT)]
     pub top_k: usize,
     /// Write the predictions to FILE (written whole, atomically) instead of stdout
@@ -286,7 +292,8 @@ pub struct PredictCmd {
     #[arg(long, value_enum, help_heading = OUTPUT)]
     pub output_format: Option<choices::PredictionFormat>,
     /// Same as --output-format jsonl: one JSON object per text, {"text", "label", "score"}, or
-    /// {"text", "top_k": [{"label", "score"}, ...]} with --top-k above 1
+    /// {"text", "top_k": [{"label", "score"}, ...]} with --top-k above 1, or for a multi-label
+    /// model {"text", "labels": [{"label", "score"}, ...]}
     #[arg(long, conflicts_with = "output_format", help_heading = OUTPUT)]
     pub json: bool,
 }
@@ -314,6 +321,8 @@ pub struct CvCmd {
     pub folds_out: Option<PathBuf>,
     #[command(flatten)]
     pub read: ReadArgs,
+    #[command(flatten)]
+    pub multi: MultiLabelArgs,
     #[command(flatten)]
     pub train: TrainArgs,
 }

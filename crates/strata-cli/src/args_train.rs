@@ -40,6 +40,23 @@ impl ReadArgs {
     }
 }
 
+/// Several labels a text (issue 15): how `train` reads them and decides.
+#[derive(Args, Clone, Default)]
+pub struct MultiLabelArgs {
+    /// Texts may carry several labels (fastText's several __label__s, a JSONL list, a TSV/CSV
+    /// label column split on --label-sep): one sigmoid per label with binary cross-entropy
+    /// (fastText's -loss ova), a threshold per label tuned on the validation part (best F1)
+    #[arg(long, help_heading = DATA)]
+    pub multi_label: bool,
+    /// With --multi-label: the separator of the labels in a TSV or CSV label column (e.g. '|')
+    #[arg(long, value_name = "SEP", help_heading = DATA)]
+    pub label_sep: Option<String>,
+    /// With --multi-label: predict every label whose probability is at least P, one threshold
+    /// for all labels, instead of the thresholds tuned on the validation part
+    #[arg(long, value_name = "P", help_heading = TRAINING)]
+    pub threshold: Option<f32>,
+}
+
 /// How text becomes tokens (Keras's `Tokenizer`), shared by the commands that fit one.
 #[derive(Args, Clone)]
 pub struct TokenizerArgs {

@@ -10,6 +10,7 @@ mod encoding;
 mod error;
 mod label_checks;
 mod labels;
+mod multi_labels;
 mod readers;
 mod split;
 mod unlabelled;
@@ -17,6 +18,7 @@ mod vectors;
 
 pub use error::{DataError, UnknownFormat};
 pub use labels::LabelMap;
+pub use multi_labels::{parse_multi_examples, read_multi_examples, MultiExample, MultiReadOptions};
 pub use readers::{parse_examples, read_examples, Example, Format, ReadOptions};
 pub use split::{shuffled, stratified_kfold, stratified_split};
 pub use unlabelled::{parse_inputs, read_inputs};

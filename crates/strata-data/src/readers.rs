@@ -3,7 +3,8 @@
 //! - TSV: `label<TAB>text`, no header (the format of ../shared/data);
 //! - CSV with a header row; columns chosen by name (`--text-col`, `--label-col`);
 //! - JSONL: one object per line with a text and a label field (string or number);
-//! - fastText: `__label__pos some text` (one label a line; multi-label is not supported yet).
+//! - fastText: `__label__pos some text` (one label a line; several are `multi_labels`' to read,
+//!   with `--multi-label`).
 //!
 //! The format is taken from the extension, else from the first line; `--format` forces it.
 //! Bytes that are not UTF-8 are an error naming the line, never silently replaced; a UTF-8 BOM
@@ -61,7 +62,7 @@ impl Default for ReadOptions {
     }
 }
 
-fn read_bytes(path: &Path) -> Result<Vec<u8>, DataError> {
+pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>, DataError> {
     let p = path.display().to_string();
     let bytes = std::fs::read(path)
         .map_err(|e| DataError::new(&p, None, format!("cannot read: {e}"), "check the path and permissions"))?;
@@ -72,7 +73,10 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>, DataError> {
 }
 
 /// Non-empty lines with their 1-based numbers, a trailing `\r` removed, checked for UTF-8.
-fn lines<'a>(bytes: &'a [u8], path: &'a str) -> impl Iterator<Item = Result<(usize, &'a str), DataError>> + 'a {
+pub(crate) fn lines<'a>(
+    bytes: &'a [u8],
+    path: &'a str,
+) -> impl Iterator<Item = Result<(usize, &'a str), DataError>> + 'a {
     bytes.split(|&b| b == b'\n').enumerate().filter_map(move |(i, raw)| {
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
         if raw.iter().all(u8::is_ascii_whitespace) {
@@ -82,7 +86,7 @@ fn lines<'a>(bytes: &'a [u8], path: &'a str) -> impl Iterator<Item = Result<(usi
     })
 }
 
-fn detect(path: &Path, bytes: &[u8]) -> Format {
+pub(crate) fn detect(path: &Path, bytes: &[u8]) -> Format {
     match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
         Some("tsv") => return Format::Tsv,
         Some("csv") => return Format::Csv,
@@ -162,8 +166,8 @@ fn read_fasttext(bytes: &[u8], p: &str) -> Result<Vec<Example>, DataError> {
                 return Err(DataError::new(
                     p,
                     Some(line),
-                    format!("a second label '__label__{second}' on this line: multi-label data is not supported yet"),
-                    "keep one __label__ a line",
+                    format!("a second label '__label__{second}' on this line: the data is multi-label"),
+                    "train with --multi-label (one sigmoid per label), or keep one __label__ a line",
                 ));
             }
             let label = labels.first().map(|l| l.to_string()).ok_or_else(|| {
@@ -219,6 +223,14 @@ fn read_jsonl(bytes: &[u8], p: &str, opts: &ReadOptions) -> Result<Vec<Example>,
             let (line, s) = r?;
             let obj = json_line(s, p, line)?;
             let text = json_field(&obj, &opts.text_col, "--text-col", p, line)?;
+            if let Some(Value::Array(_)) = obj.get(&opts.label_col) {
+                return Err(DataError::new(
+                    p,
+                    Some(line),
+                    format!("the field '{}' is a list of labels: the data is multi-label", opts.label_col),
+                    "train with --multi-label (one sigmoid per label), or give one label a line",
+                ));
+            }
             let label = json_field(&obj, &opts.label_col, "--label-col", p, line)?;
             Ok(Example { text, label, line })
         })
@@ -370,6 +382,11 @@ mod tests {
         let e = read("a.txt", b"__label__1 good\n__label__0 __label__1 both\n").unwrap_err();
         assert_eq!(e.line, Some(2));
         assert!(e.message.contains("__label__1") && e.message.contains("multi-label"), "{e}");
+        assert!(e.hint.contains("--multi-label"), "{e}");
+        let e = read("a.jsonl", b"{\"text\": \"x\", \"label\": \"a\"}\n{\"text\": \"y\", \"label\": [\"a\", \"b\"]}\n")
+            .unwrap_err();
+        assert_eq!(e.line, Some(2));
+        assert!(e.message.contains("list of labels") && e.hint.contains("--multi-label"), "{e}");
     }
 
     #[test]

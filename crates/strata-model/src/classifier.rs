@@ -11,6 +11,7 @@ use strata_data::{DataError, LabelMap};
 use crate::explain::{occlusion, Explanation};
 use crate::folder::{self, format_of, SavedModel};
 use crate::infer::{evaluate, predict, Dataset, Evaluation, Prediction};
+use crate::label_structure::LabelStructure;
 use crate::linear::{self, LinearModel, LINEAR_FORMAT};
 
 // one per model loaded or trained, moved a handful of times: boxing would buy nothing
@@ -33,6 +34,22 @@ impl Classifier {
         match self {
             Classifier::Network(s) => s.labels = labels,
             Classifier::Linear(m) => m.labels = labels,
+        }
+    }
+
+    /// How the model's labels are read: one per text, several, or a tree.
+    pub fn structure(&self) -> &LabelStructure {
+        match self {
+            Classifier::Network(s) => &s.structure,
+            Classifier::Linear(m) => &m.structure,
+        }
+    }
+
+    /// A multi-label model's thresholds, one per label (`None` for any other).
+    pub fn thresholds(&self) -> Option<&[f32]> {
+        match self.structure() {
+            LabelStructure::Multi { thresholds } => Some(thresholds),
+            _ => None,
         }
     }
 

@@ -29,6 +29,11 @@ impl LabelStructure {
             LabelStructure::Tree { .. } => "tree",
         }
     }
+
+    /// One label per text (what a folder without the field means).
+    pub fn is_single(&self) -> bool {
+        matches!(self, LabelStructure::Single)
+    }
 }
 
 #[cfg(test)]

@@ -28,6 +28,7 @@ pub mod linear;
 pub mod metrics;
 pub mod model;
 pub mod model_file;
+pub mod multi_label;
 pub mod multichannel;
 pub mod network;
 pub mod owned;

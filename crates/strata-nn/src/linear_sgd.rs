@@ -11,7 +11,8 @@
 //!   occur more than once) and its class.
 //!
 //! The hidden vector is `h = Σ rows / n`; the scores `s = output·h`. With softmax the loss is
-//! `−ln softmax(s)[target]`; with one-vs-all it is `Σ_c −ln σ(±s_c)` (+ for the target). The
+//! `−ln softmax(s)[target]`; with one-vs-all it is `Σ_c −ln σ(±s_c)` (+ for the target, or for each of an example's
+//! several labels: [`step_multi`]). The
 //! step is fastText's (`Loss::forward`, `Model::update`): for each class `c`,
 //! `α = lr·(label_c − p_c)`, `grad += α·output_c` (the row before its own update), then
 //! `output_c += α·h`; finally each input row `+= grad / n`. With distinct rows that is exactly
@@ -95,9 +96,30 @@ pub fn step<R: InputRows>(
     #[cfg(target_arch = "x86_64")]
     if crate::activations::has_avx2() {
         // SAFETY: the CPU has AVX2 and FMA.
-        return unsafe { step_avx2(input, output, rows, target, objective, lr, scratch) };
+        return unsafe { step_avx2(input, output, rows, std::slice::from_ref(&target), objective, lr, scratch) };
     }
-    step_body(input, output, rows, target, objective, lr, scratch)
+    step_body(input, output, rows, std::slice::from_ref(&target), objective, lr, scratch)
+}
+
+/// One one-vs-all SGD step on an example with several labels (`targets`, each a class index;
+/// fastText's `-loss ova` on a line with several `__label__`s): every class is its own binary
+/// problem, positive when it is one of `targets`. The loss is `Σ_c −ln σ(±s_c)`; the returned
+/// outcome is `correct` when the best-scoring class is one of `targets` (precision at 1).
+/// Same bits as [`step`] for one target.
+pub fn step_multi<R: InputRows>(
+    input: &mut R,
+    output: &mut [f32],
+    rows: &[u32],
+    targets: &[usize],
+    lr: f32,
+    scratch: &mut Scratch,
+) -> Option<Outcome> {
+    #[cfg(target_arch = "x86_64")]
+    if crate::activations::has_avx2() {
+        // SAFETY: the CPU has AVX2 and FMA.
+        return unsafe { step_avx2(input, output, rows, targets, Objective::OneVsAll, lr, scratch) };
+    }
+    step_body(input, output, rows, targets, Objective::OneVsAll, lr, scratch)
 }
 
 /// [`step_body`] compiled for AVX2 (eight lanes instead of SSE2's four). No `mul_add` is used,
@@ -113,20 +135,21 @@ unsafe fn step_avx2<R: InputRows>(
     input: &mut R,
     output: &mut [f32],
     rows: &[u32],
-    target: usize,
+    targets: &[usize],
     objective: Objective,
     lr: f32,
     scratch: &mut Scratch,
 ) -> Option<Outcome> {
-    step_body(input, output, rows, target, objective, lr, scratch)
+    step_body(input, output, rows, targets, objective, lr, scratch)
 }
 
+/// The step for one target (softmax reads `targets[0]`) or several (one-vs-all only).
 #[inline(always)]
 fn step_body<R: InputRows>(
     input: &mut R,
     output: &mut [f32],
     rows: &[u32],
-    target: usize,
+    targets: &[usize],
     objective: Objective,
     lr: f32,
     scratch: &mut Scratch,
@@ -149,7 +172,7 @@ fn step_body<R: InputRows>(
     let loss = match objective {
         Objective::Softmax => {
             let max = scores.iter().fold(f32::NEG_INFINITY, |m, &s| m.max(s));
-            let shifted_target = scores[target] - max;
+            let shifted_target = scores[targets[0]] - max;
             let mut sum = 0.0f32;
             for s in scores.iter_mut() {
                 *s = exp(*s - max);
@@ -164,7 +187,7 @@ fn step_body<R: InputRows>(
         Objective::OneVsAll => {
             let mut loss = 0.0f32;
             for (c, s) in scores.iter_mut().enumerate() {
-                let x = if c == target { *s } else { -*s };
+                let x = if targets.contains(&c) { *s } else { -*s };
                 loss += softplus(-x);
                 *s = 1.0 / (1.0 + exp(-*s));
             }
@@ -173,7 +196,7 @@ fn step_body<R: InputRows>(
     };
     grad.fill(0.0);
     for (c, (&p, o)) in scores.iter().zip(output.chunks_exact_mut(d)).enumerate() {
-        let label = if c == target { 1.0 } else { 0.0 };
+        let label = if targets.contains(&c) { 1.0 } else { 0.0 };
         let alpha = lr * (label - p);
         axpy(grad, alpha, o);
         axpy(o, alpha, hidden);
@@ -182,7 +205,7 @@ fn step_body<R: InputRows>(
     for &r in rows {
         add(input.row_mut(r), grad);
     }
-    Some(Outcome { loss, correct: best == target })
+    Some(Outcome { loss, correct: targets.contains(&best) })
 }
 
 /// The example's loss in f64, computed apart from [`step`] (what the finite-difference test
@@ -207,6 +230,31 @@ pub fn loss(input: &[f32], output: &[f32], classes: usize, rows: &[u32], target:
             s.iter().enumerate().map(|(c, &v)| if c == target { softplus(-v) } else { softplus(v) }).sum()
         }
     }
+}
+
+/// The one-vs-all loss of an example with several labels, in f64 ([`step_multi`]'s, what its
+/// finite-difference test differentiates).
+pub fn loss_multi(input: &[f32], output: &[f32], classes: usize, rows: &[u32], targets: &[usize]) -> f64 {
+    let d = output.len() / classes;
+    let mut h = vec![0.0f64; d];
+    for &r in rows {
+        for (a, &x) in h.iter_mut().zip(&input[r as usize * d..][..d]) {
+            *a += x as f64 / rows.len() as f64;
+        }
+    }
+    let softplus = |x: f64| x.max(0.0) + (-x.abs()).exp().ln_1p();
+    output
+        .chunks_exact(d)
+        .enumerate()
+        .map(|(c, o)| {
+            let s: f64 = o.iter().zip(&h).map(|(&w, &x)| w as f64 * x).sum();
+            if targets.contains(&c) {
+                softplus(-s)
+            } else {
+                softplus(s)
+            }
+        })
+        .sum()
 }
 
 /// `−ln σ(x)` without overflow.
@@ -288,6 +336,45 @@ mod tests {
         check_objective(Objective::OneVsAll);
     }
 
+    /// [`step_multi`] is an SGD step on [`loss_multi`] (two positive classes of three), and
+    /// with one target it is [`step`]'s one-vs-all step, bit for bit.
+    #[test]
+    fn multi_label_step_is_an_sgd_step_on_the_summed_binary_losses() {
+        let mut rng = Rng::new(9);
+        let (x, w) = (random(5 * D, &mut rng), random(C * D, &mut rng));
+        let (lr, targets) = (0.25f32, [0usize, 2]);
+        let (mut x1, mut w1) = (x.clone(), w.clone());
+        let outcome =
+            step_multi(&mut DenseRows { data: &mut x1, dim: D }, &mut w1, &ROWS, &targets, lr, &mut Scratch::new(D, C))
+                .unwrap();
+        let reference = loss_multi(&x, &w, C, &ROWS, &targets);
+        assert!((outcome.loss as f64 - reference).abs() < 1e-5 * reference.max(1.0), "{} vs {reference}", outcome.loss);
+        let grad = |before: &[f32], after: &[f32]| -> Vec<f32> {
+            before.iter().zip(after).map(|(&b, &a)| ((b as f64 - a as f64) / lr as f64) as f32).collect()
+        };
+        for worst in [
+            check("linear.input", &x, &grad(&x, &x1), |p| loss_multi(p, &w, C, &ROWS, &targets)),
+            check("linear.output", &w, &grad(&w, &w1), |p| loss_multi(&x, p, C, &ROWS, &targets)),
+        ] {
+            assert!(worst < 1e-2, "multi-label max rel diff {worst}");
+        }
+        // the loss differs from one target's: the second positive class counts
+        assert!((reference - loss(&x, &w, C, &ROWS, 0, Objective::OneVsAll)).abs() > 1e-3);
+        let (mut x2, mut w2, mut x3, mut w3) = (x.clone(), w.clone(), x.clone(), w.clone());
+        let a = step_multi(&mut DenseRows { data: &mut x2, dim: D }, &mut w2, &ROWS, &[1], lr, &mut Scratch::new(D, C));
+        let b = step(
+            &mut DenseRows { data: &mut x3, dim: D },
+            &mut w3,
+            &ROWS,
+            1,
+            Objective::OneVsAll,
+            lr,
+            &mut Scratch::new(D, C),
+        );
+        assert_eq!(a.map(|o| o.loss.to_bits()), b.map(|o| o.loss.to_bits()));
+        assert_eq!((x2, w2), (x3, w3));
+    }
+
     #[test]
     fn an_example_with_no_rows_changes_nothing() {
         let mut rng = Rng::new(1);
@@ -335,7 +422,8 @@ mod tests {
             let (mut x1, mut w1, mut s1) = (x.clone(), w.clone(), Scratch::new(100, C));
             let (mut x2, mut w2, mut s2) = (x.clone(), w.clone(), Scratch::new(100, C));
             let l1 = step(&mut DenseRows { data: &mut x1, dim: 100 }, &mut w1, &ROWS, 2, objective, 0.1, &mut s1);
-            let l2 = step_body(&mut DenseRows { data: &mut x2, dim: 100 }, &mut w2, &ROWS, 2, objective, 0.1, &mut s2);
+            let l2 =
+                step_body(&mut DenseRows { data: &mut x2, dim: 100 }, &mut w2, &ROWS, &[2], objective, 0.1, &mut s2);
             assert_eq!(l1.map(|o| o.loss.to_bits()), l2.map(|o| o.loss.to_bits()));
             assert_eq!((x1, w1), (x2, w2));
         }

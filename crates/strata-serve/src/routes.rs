@@ -147,7 +147,11 @@ async fn predict(State(s): State<Arc<Served>>, body: Result<Json<Value>, JsonRej
     let labels = s.model.labels();
     let out: Vec<Vec<Value>> = preds
         .iter()
-        .map(|p| p.top_k(top_k).into_iter().map(|c| json!({"label": labels.label(c), "score": p.probs[c]})).collect())
+        .map(|p| {
+            // a multi-label model answers every label above its threshold, in the same shape
+            let shown = strata_model::multi_label::shown(p, s.model.thresholds(), top_k);
+            shown.into_iter().map(|c| json!({"label": labels.label(c), "score": p.probs[c]})).collect()
+        })
         .collect();
     Json(out).into_response()
 }

@@ -16,6 +16,7 @@ pub mod experiment;
 pub mod init_from;
 pub mod linear;
 pub mod model_card;
+pub mod multi_label;
 pub mod pipeline;
 pub mod pretrain;
 pub mod probe;

@@ -82,6 +82,10 @@ fn folds_tsv(examples: &[Example], splits: &[Split]) -> String {
 }
 
 pub fn run(a: CvCmd) -> Result<()> {
+    if a.multi.multi_label {
+        return super::cv_multi::run(a);
+    }
+    super::train_multi::refuse_without_multi_label(&a.multi)?;
     let mut s = a.train.settings(a.validation_split)?;
     s.probes = Probes::Off;
     if a.folds < 2 {

@@ -2,6 +2,7 @@
 
 pub mod completions;
 pub mod cv;
+pub mod cv_multi;
 pub mod demo;
 pub mod experiment;
 pub mod explain;
@@ -12,7 +13,9 @@ pub mod probe;
 pub mod report;
 pub mod serve;
 pub mod test;
+pub mod test_multi;
 pub mod train;
+pub mod train_multi;
 pub mod tune;
 
 use std::path::Path;

@@ -71,12 +71,18 @@ fn answers<'a>(model: &Classifier, texts: &'a [String]) -> impl Iterator<Item = 
 
 /// One output line: the `top_k` best labels and scores of `p`, or the blank answer.
 fn render(model: &Classifier, text: &str, p: Option<&Prediction>, top_k: usize, format: PredictionFormat) -> String {
-    let order = p.map(|p| p.top_k(top_k)).unwrap_or_default();
+    let thresholds = model.thresholds();
+    let order = p.map(|p| strata_model::multi_label::shown(p, thresholds, top_k)).unwrap_or_default();
     let scored = || order.iter().map(|&c| (model.labels().label(c), p.map_or(0.0, |p| p.probs[c])));
     match format {
         PredictionFormat::Tsv => scored().map(|(l, s)| format!("{l}\t{s:.4}")).collect::<Vec<_>>().join("\t"),
         PredictionFormat::Fasttext => {
             scored().map(|(l, s)| format!("__label__{l} {s:.4}")).collect::<Vec<_>>().join(" ")
+        }
+        PredictionFormat::Jsonl if thresholds.is_some() => {
+            // a multi-label model's answer is a set: every label above its threshold
+            let shown: Vec<_> = scored().map(|(l, s)| json!({"label": l, "score": s})).collect();
+            json!({"text": text, "labels": p.map(|_| shown)}).to_string()
         }
         PredictionFormat::Jsonl if top_k == 1 => {
             let best = p.map(|p| (model.labels().label(p.class), p.probs[p.class]));

@@ -21,6 +21,15 @@ use crate::stdout::Out;
 
 pub fn run(a: TestCmd) -> Result<()> {
     let model = load(&a.model)?;
+    if model.thresholds().is_some() {
+        return super::test_multi::run(&a, &model);
+    }
+    if a.label_sep.is_some() {
+        anyhow::bail!(
+            "--label-sep is for a multi-label model's data (hint: {} has one label a text)",
+            a.model.display()
+        );
+    }
     let examples = read_examples(&a.data, &a.read.options())?;
     let labels = model.labels();
     let truth = label_indices(&examples, labels, &a.data.display().to_string())?;
@@ -48,19 +57,19 @@ pub fn run(a: TestCmd) -> Result<()> {
 
 /// How long the predictions took, loading and reading excluded: what a throughput comparison
 /// with fastText's `test` needs.
-struct Speed {
-    seconds: f64,
-    texts_per_second: f64,
+pub(crate) struct Speed {
+    pub(crate) seconds: f64,
+    pub(crate) texts_per_second: f64,
 }
 
 impl Speed {
-    fn of(texts: usize, seconds: f64) -> Speed {
+    pub(crate) fn of(texts: usize, seconds: f64) -> Speed {
         // a clock too coarse to see the work still gives a finite rate
         Speed { seconds, texts_per_second: texts as f64 / seconds.max(1e-9) }
     }
 
     /// `predicted in 0.214 ms (1871660 texts/s)`: a fast model's time in milliseconds.
-    fn line(&self) -> String {
+    pub(crate) fn line(&self) -> String {
         let time = if self.seconds >= 1.0 {
             format!("{:.2} s", self.seconds)
         } else {

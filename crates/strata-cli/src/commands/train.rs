@@ -211,7 +211,7 @@ pub(crate) fn clear_run(out: &Path, inner: &[(&str, Owned)]) -> Result<()> {
 /// Makes `out` this run's folder before training starts: claimed (or, resumed, already the
 /// run's), its model folder replaceable, and a replaced run's outputs gone (`clear_run`).
 /// Returns the checkpoint to resume from.
-fn prepare(a: &TrainCmd, out: &Path, every: usize) -> Result<Option<TrainState>> {
+pub(crate) fn prepare(a: &TrainCmd, out: &Path, every: usize) -> Result<Option<TrainState>> {
     if a.resume.is_some() {
         check_replaceable(&out.join("model"), Owned::Model)?;
         if checkpoint::exists(out)? {
@@ -252,6 +252,10 @@ fn prepare(a: &TrainCmd, out: &Path, every: usize) -> Result<Option<TrainState>>
 }
 
 pub fn run(a: TrainCmd) -> Result<()> {
+    if a.multi.multi_label {
+        return super::train_multi::run(a);
+    }
+    super::train_multi::refuse_without_multi_label(&a.multi)?;
     let (Some(data), Some(out)) = (a.data.clone(), a.out.clone()) else {
         anyhow::bail!("train needs --data and --out (hint: or --resume DIR)");
     };

@@ -14,6 +14,7 @@ use strata_data::{DataError, LabelMap};
 use strata_text::{Segmenter, TokenizerConfig};
 
 use crate::folder::{err, format_of, read_tensor, tensors_file, write_dir_atomic, RETRAIN};
+use crate::label_structure::LabelStructure;
 use crate::linear::{Dictionary, LinearConfig, LinearModel, LINEAR_FORMAT, LINEAR_FORMAT_VERSION};
 use crate::owned::Owned;
 
@@ -30,6 +31,10 @@ struct LinearFile {
     /// Its inverse, `{"neg": 0, "pos": 1}` (absent in folders written before issue 15).
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     label2id: Map<String, Value>,
+    /// Several labels a text and their thresholds (absent for one label a text, so that
+    /// single-label folders keep their bytes).
+    #[serde(default, skip_serializing_if = "LabelStructure::is_single")]
+    label_structure: LabelStructure,
     tokenizer: TokenizerConfig,
 }
 
@@ -60,6 +65,7 @@ pub fn save_with(dir: &Path, model: &LinearModel, extra: &[(&str, Vec<u8>)]) -> 
             Value::Object(m) => m,
             _ => unreachable!("label2id is an object"),
         },
+        label_structure: model.structure.clone(),
         tokenizer: model.tokenizer.clone(),
     };
     let vocab = VocabFile { words: model.dict.words.clone(), counts: model.dict.counts.clone() };
@@ -156,5 +162,6 @@ pub fn parse_folder(dir: &Path, config: &[u8], tensors: &[u8], vocab: &[u8]) -> 
         labels: LabelMap::from_vec(labels),
         input,
         output,
+        structure: file.label_structure,
     })
 }

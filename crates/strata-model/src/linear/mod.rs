@@ -27,6 +27,7 @@ pub use dictionary::Dictionary;
 
 use crate::head::argmax;
 use crate::infer::{Evaluation, Prediction};
+use crate::label_structure::LabelStructure;
 use strata_nn::skipgram::dot;
 
 pub use crate::folder::LINEAR_FORMAT;
@@ -81,6 +82,9 @@ pub struct LinearModel {
     pub input: Vec<f32>,
     /// `[classes, dim]`
     pub output: Vec<f32>,
+    /// One label per text, or several with a threshold each (`config.json`'s
+    /// `label_structure`, written only when it is not single).
+    pub structure: LabelStructure,
 }
 
 impl LinearModel {
@@ -98,7 +102,7 @@ impl LinearModel {
         let mut rng = Rng::new(seed);
         let input = (0..rows * config.dim).map(|_| rng.uniform(-bound, bound)).collect();
         let output = vec![0.0; labels.len() * config.dim];
-        LinearModel { config, tokenizer, dict, labels, input, output }
+        LinearModel { config, tokenizer, dict, labels, input, output, structure: LabelStructure::Single }
     }
 
     /// Rows of `input` in the model's input.
