@@ -12,6 +12,7 @@
 //! with no valid step is pooled over all of its steps), as Keras layers do under
 //! `mask_zero=True` — otherwise a short text's padding would take most of the attention.
 
+use crate::activations::tanh_in_place;
 use crate::gemm::{gemm, Gemm};
 
 /// Each step's share of row `bi`'s pool: `1/count` over its valid steps, 0 elsewhere.
@@ -99,7 +100,7 @@ pub fn forward(d: AttentionDims, x: &[f32], valid: Option<&[bool]>, p: Attention
         row.copy_from_slice(p.bias);
     }
     gemm(Gemm::new(t * b, d.h, a).accumulate(), x, p.w, &mut cache.u);
-    cache.u.iter_mut().for_each(|v| *v = v.tanh());
+    tanh_in_place(&mut cache.u);
     let mut scores = vec![0.0f32; t * b];
     scores.iter_mut().zip(cache.u.chunks_exact(a)).for_each(|(s, u)| *s = score(u, p.context));
     softmax_pool(d, x, valid, &scores, &mut cache.alpha, &mut cache.out);
@@ -123,7 +124,7 @@ pub fn infer(d: AttentionDims, x: &[f32], valid: Option<&[bool]>, p: AttentionPa
             row.copy_from_slice(p.bias);
         }
         gemm(Gemm::new(rows, h, a).accumulate(), blk, p.w, &mut u[..rows * a]);
-        u.iter_mut().for_each(|v| *v = v.tanh());
+        tanh_in_place(&mut u[..rows * a]);
         sc.iter_mut().zip(u.chunks_exact(a)).for_each(|(s, u)| *s = score(u, p.context));
     }
     softmax_pool(d, x, valid, &scores, &mut cache.alpha, &mut cache.out);
@@ -253,6 +254,33 @@ mod tests {
             assert_eq!(trained.out, inferred.out);
             assert!(inferred.u.is_empty() && inferred.u_block.len() <= INFER_BLOCK_ROWS * d.a);
         }
+    }
+
+    /// The projection runs strata's vectorised tanh (`activations::tanh`), not glibc's scalar
+    /// `tanhf`: `u` holds its bits exactly, and the pooled output stays within 1e-6 of the one
+    /// libm's tanh gives (what moved the han model's pins: rounding only).
+    #[test]
+    fn projection_uses_the_vector_tanh_and_stays_within_1e_6_of_libm() {
+        let d = AttentionDims { t: 30, b: 8, h: 100, a: 100 };
+        let mut rng = Rng::new(7);
+        let mut r = |n: usize, s: f32| (0..n).map(|_| rng.uniform(-s, s)).collect::<Vec<f32>>();
+        let (x, w, bias, ctx) = (r(d.t * d.b * d.h, 1.0), r(d.h * d.a, 0.3), r(d.a, 0.1), r(d.a, 0.5));
+        let p = AttentionParams { w: &w, bias: &bias, context: &ctx };
+        let mut c = AttentionCache::default();
+        forward(d, &x, None, p, &mut c);
+        // the same projection with libm's tanh, and the rest of forward after it
+        let mut pre: Vec<f32> = bias.iter().copied().cycle().take(d.t * d.b * d.a).collect();
+        gemm(Gemm::new(d.t * d.b, d.h, d.a).accumulate(), &x, &w, &mut pre);
+        let want_u: Vec<u32> = pre.iter().map(|&v| crate::activations::tanh(v).to_bits()).collect();
+        assert_eq!(c.u.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), want_u, "u is not activations::tanh");
+        let libm_u: Vec<f32> = pre.iter().map(|v| v.tanh()).collect();
+        let scores: Vec<f32> = libm_u.chunks_exact(d.a).map(|u| score(u, &ctx)).collect();
+        let (mut alpha, mut out) = (Vec::new(), Vec::new());
+        softmax_pool(d, &x, None, &scores, &mut alpha, &mut out);
+        let worst = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+        let (du, da, dout) = (worst(&c.u, &libm_u), worst(&c.alpha, &alpha), worst(&c.out, &out));
+        eprintln!("vector tanh against libm: u {du:e}, alpha {da:e}, out {dout:e}");
+        assert!(du < 1e-6 && da < 1e-6 && dout < 1e-6, "u {du}, alpha {da}, out {dout}");
     }
 
     fn attention_check(valid: Option<&[bool]>) -> AttentionCache {
