@@ -78,9 +78,16 @@ pub struct AttentionCache {
     pub alpha: Vec<f32>,
     /// `[B, H]` pooled output
     pub out: Vec<f32>,
-    /// [`infer`]'s `[T, B]` scores and one block's projections
+    /// `[T, B]` scores (forward's and [`infer`]'s) and [`infer`]'s one block of projections
     scores: Vec<f32>,
     u_block: Vec<f32>,
+    /// `[T]` one row's masked scores, then their exponentials (softmax scratch)
+    row: Vec<f32>,
+    /// backward scratch, kept so that a training step allocates nothing: `[T, B]` d(score),
+    /// `[T]` one row's d(alpha), `[T, B, A]` d(pre-activation of u)
+    dscore: Vec<f32>,
+    dalpha: Vec<f32>,
+    dpre: Vec<f32>,
 }
 
 /// Sizes of one attention call: `t` steps of `b` rows of width `h` in, an `a`-wide projection.
@@ -101,9 +108,10 @@ pub fn forward(d: AttentionDims, x: &[f32], valid: Option<&[bool]>, p: Attention
     }
     gemm(Gemm::new(t * b, d.h, a).accumulate(), x, p.w, &mut cache.u);
     tanh_in_place(&mut cache.u);
-    let mut scores = vec![0.0f32; t * b];
-    scores.iter_mut().zip(cache.u.chunks_exact(a)).for_each(|(s, u)| *s = score(u, p.context));
-    softmax_pool(d, x, valid, &scores, &mut cache.alpha, &mut cache.out);
+    let AttentionCache { u, alpha, out, scores, row, .. } = cache;
+    scores.resize(t * b, 0.0);
+    scores.iter_mut().zip(u.chunks_exact(a)).for_each(|(s, u)| *s = score(u, p.context));
+    softmax_pool(d, x, valid, scores, row, alpha, out);
 }
 
 /// Rows of `u` one block of [`infer`] projects at a time.
@@ -127,7 +135,7 @@ pub fn infer(d: AttentionDims, x: &[f32], valid: Option<&[bool]>, p: AttentionPa
         tanh_in_place(&mut u[..rows * a]);
         sc.iter_mut().zip(u.chunks_exact(a)).for_each(|(s, u)| *s = score(u, p.context));
     }
-    softmax_pool(d, x, valid, &scores, &mut cache.alpha, &mut cache.out);
+    softmax_pool(d, x, valid, &scores, &mut cache.row, &mut cache.alpha, &mut cache.out);
     cache.scores = scores;
 }
 
@@ -144,26 +152,27 @@ fn softmax_pool(
     x: &[f32],
     valid: Option<&[bool]>,
     scores: &[f32],
+    row: &mut Vec<f32>,
     alpha: &mut Vec<f32>,
     out: &mut Vec<f32>,
 ) {
     let AttentionDims { t, b, h, .. } = d;
     alpha.resize(t * b, 0.0);
     out.resize(b * h, 0.0);
+    row.resize(t, 0.0);
     for bi in 0..b {
         let any_valid = valid.is_none_or(|v| (0..t).any(|s| v[s * b + bi]));
-        let row: Vec<f32> = (0..t)
-            .map(|s| {
-                if any_valid && valid.is_some_and(|v| !v[s * b + bi]) {
-                    return f32::NEG_INFINITY; // padding: weight 0
-                }
+        for (s, r) in row.iter_mut().enumerate() {
+            *r = if any_valid && valid.is_some_and(|v| !v[s * b + bi]) {
+                f32::NEG_INFINITY // padding: weight 0
+            } else {
                 scores[s * b + bi]
-            })
-            .collect();
+            };
+        }
         let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let ex: Vec<f32> = row.iter().map(|v| (v - max).exp()).collect();
-        let sum: f32 = ex.iter().sum();
-        for (s, e) in ex.iter().enumerate() {
+        row.iter_mut().for_each(|v| *v = (*v - max).exp());
+        let sum: f32 = row.iter().sum();
+        for (s, e) in row.iter().enumerate() {
             alpha[s * b + bi] = e / sum;
         }
     }
@@ -182,38 +191,41 @@ pub fn backward(
     d: AttentionDims,
     x: &[f32],
     p: AttentionParams,
-    cache: &AttentionCache,
+    cache: &mut AttentionCache,
     dout: &[f32],
     g: AttentionGrads,
     dx: &mut [f32],
 ) {
     let AttentionDims { t, b, h, a } = d;
+    let AttentionCache { u, alpha, dscore, dalpha, dpre, .. } = cache;
     // dα_t = dout · x_t ; direct path dx_t = α_t dout
-    let mut dscore = vec![0.0f32; t * b];
+    dscore.resize(t * b, 0.0);
+    dalpha.resize(t, 0.0);
     for bi in 0..b {
         let d = &dout[bi * h..(bi + 1) * h];
-        let dalpha: Vec<f32> =
-            (0..t).map(|s| x[(s * b + bi) * h..(s * b + bi + 1) * h].iter().zip(d).map(|(v, g)| v * g).sum()).collect();
-        let dot: f32 = (0..t).map(|s| cache.alpha[s * b + bi] * dalpha[s]).sum();
+        for (s, da) in dalpha.iter_mut().enumerate() {
+            *da = x[(s * b + bi) * h..(s * b + bi + 1) * h].iter().zip(d).map(|(v, g)| v * g).sum();
+        }
+        let dot: f32 = (0..t).map(|s| alpha[s * b + bi] * dalpha[s]).sum();
         for s in 0..t {
-            let al = cache.alpha[s * b + bi];
+            let al = alpha[s * b + bi];
             dscore[s * b + bi] = al * (dalpha[s] - dot);
             dx[(s * b + bi) * h..(s * b + bi + 1) * h].iter_mut().zip(d).for_each(|(o, g)| *o = al * g);
         }
     }
-    // score = u · c ; u = tanh(pre)
-    let mut dpre = vec![0.0f32; t * b * a];
+    // score = u · c ; u = tanh(pre); every value of dpre is written below
+    dpre.resize(t * b * a, 0.0);
     for i in 0..t * b {
-        let u = &cache.u[i * a..(i + 1) * a];
+        let u = &u[i * a..(i + 1) * a];
         let ds = dscore[i];
         g.context.iter_mut().zip(u).for_each(|(c, uv)| *c += ds * uv);
         for j in 0..a {
             dpre[i * a + j] = ds * p.context[j] * (1.0 - u[j] * u[j]);
         }
     }
-    gemm(Gemm::new(h, t * b, a).transpose_a().accumulate(), x, &dpre, g.w);
+    gemm(Gemm::new(h, t * b, a).transpose_a().accumulate(), x, dpre, g.w);
     dpre.chunks_exact(a).for_each(|r| g.bias.iter_mut().zip(r).for_each(|(bb, v)| *bb += v));
-    gemm(Gemm::new(t * b, a, h).transpose_b().accumulate(), &dpre, p.w, dx);
+    gemm(Gemm::new(t * b, a, h).transpose_b().accumulate(), dpre, p.w, dx);
 }
 
 #[cfg(test)]
@@ -276,7 +288,7 @@ mod tests {
         let libm_u: Vec<f32> = pre.iter().map(|v| v.tanh()).collect();
         let scores: Vec<f32> = libm_u.chunks_exact(d.a).map(|u| score(u, &ctx)).collect();
         let (mut alpha, mut out) = (Vec::new(), Vec::new());
-        softmax_pool(d, &x, None, &scores, &mut alpha, &mut out);
+        softmax_pool(d, &x, None, &scores, &mut Vec::new(), &mut alpha, &mut out);
         let worst = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
         let (du, da, dout) = (worst(&c.u, &libm_u), worst(&c.alpha, &alpha), worst(&c.out, &out));
         eprintln!("vector tanh against libm: u {du:e}, alpha {da:e}, out {dout:e}");
@@ -302,7 +314,7 @@ mod tests {
             assert!((s - 1.0).abs() < 1e-6);
         }
         let (mut dw, mut db, mut dc, mut dx) = (vec![0.0; w.len()], vec![0.0; a], vec![0.0; a], vec![0.0; x.len()]);
-        backward(d, &x, p, &c, &probe, AttentionGrads { w: &mut dw, bias: &mut db, context: &mut dc }, &mut dx);
+        backward(d, &x, p, &mut c, &probe, AttentionGrads { w: &mut dw, bias: &mut db, context: &mut dc }, &mut dx);
         for worst in [
             check("attention.w", &w, &dw, |v| loss(&x, v, &bias, &ctx)),
             check("attention.bias", &bias, &db, |v| loss(&x, &w, v, &ctx)),
