@@ -101,6 +101,21 @@ pub struct AttentionDims {
 
 /// Forward of `x: [T, B, H]`; `valid` is the optional `[T, B]` mask of real steps.
 pub fn forward(d: AttentionDims, x: &[f32], valid: Option<&[bool]>, p: AttentionParams, cache: &mut AttentionCache) {
+    forward_in_build(d, x, valid, p, cache)
+}
+
+crate::kernels::compiled_per_kernels!(
+    fn forward_in_build / forward_avx2 / forward_avx512 (
+        d: AttentionDims,
+        x: &[f32],
+        valid: Option<&[bool]>,
+        p: AttentionParams,
+        cache: &mut AttentionCache,
+    ) => forward_body
+);
+
+#[inline(always)]
+fn forward_body(d: AttentionDims, x: &[f32], valid: Option<&[bool]>, p: AttentionParams, cache: &mut AttentionCache) {
     let AttentionDims { t, b, a, .. } = d;
     cache.u.resize(t * b * a, 0.0);
     for row in cache.u.chunks_exact_mut(a) {
@@ -121,6 +136,21 @@ const INFER_BLOCK_ROWS: usize = 1024;
 /// `tanh` projections `u` computed a block of rows at a time and not kept — only `alpha`,
 /// `out` and `[T, B]` scores stay in `cache`.
 pub fn infer(d: AttentionDims, x: &[f32], valid: Option<&[bool]>, p: AttentionParams, cache: &mut AttentionCache) {
+    infer_in_build(d, x, valid, p, cache)
+}
+
+crate::kernels::compiled_per_kernels!(
+    fn infer_in_build / infer_avx2 / infer_avx512 (
+        d: AttentionDims,
+        x: &[f32],
+        valid: Option<&[bool]>,
+        p: AttentionParams,
+        cache: &mut AttentionCache,
+    ) => infer_body
+);
+
+#[inline(always)]
+fn infer_body(d: AttentionDims, x: &[f32], valid: Option<&[bool]>, p: AttentionParams, cache: &mut AttentionCache) {
     let AttentionDims { t, b, h, a } = d;
     let mut scores = std::mem::take(&mut cache.scores);
     scores.resize(t * b, 0.0);
@@ -140,13 +170,40 @@ pub fn infer(d: AttentionDims, x: &[f32], valid: Option<&[bool]>, p: AttentionPa
 }
 
 /// One step's score `u · c`.
-#[inline]
+#[inline(always)]
 fn score(u: &[f32], context: &[f32]) -> f32 {
-    u.iter().zip(context).map(|(u, c)| u * c).sum()
+    dot(u, context)
+}
+
+/// Partial sums a [`dot`] keeps: one AVX-512 vector, two AVX2 ones.
+const DOT_LANES: usize = 16;
+
+/// `x · y` over [`DOT_LANES`] partial sums, added pairwise at the end, then the tail: the
+/// same bits in every build (each lane's sum is in order, and Rust does not fuse `a·b + c`),
+/// where a sum in one running total is a chain of dependent adds that does not vectorise.
+#[inline(always)]
+fn dot(x: &[f32], y: &[f32]) -> f32 {
+    let mut acc = [0.0f32; DOT_LANES];
+    let (xs, ys) = (x.chunks_exact(DOT_LANES), y.chunks_exact(DOT_LANES));
+    let tail: f32 = xs.remainder().iter().zip(ys.remainder()).map(|(a, b)| a * b).sum();
+    for (xa, ya) in xs.zip(ys) {
+        for l in 0..DOT_LANES {
+            acc[l] += xa[l] * ya[l];
+        }
+    }
+    let mut width = DOT_LANES;
+    while width > 1 {
+        width /= 2;
+        for l in 0..width {
+            acc[l] += acc[l + width];
+        }
+    }
+    acc[0] + tail
 }
 
 /// `alpha = softmax_t(scores)` per row (padding steps get no weight, unless a row has no real
 /// step), and `out = Σ_t α_t x_t`.
+#[inline(always)]
 fn softmax_pool(
     d: AttentionDims,
     x: &[f32],
@@ -196,6 +253,31 @@ pub fn backward(
     g: AttentionGrads,
     dx: &mut [f32],
 ) {
+    backward_in_build(d, x, p, cache, dout, g, dx)
+}
+
+crate::kernels::compiled_per_kernels!(
+    fn backward_in_build / backward_avx2 / backward_avx512 (
+        d: AttentionDims,
+        x: &[f32],
+        p: AttentionParams,
+        cache: &mut AttentionCache,
+        dout: &[f32],
+        g: AttentionGrads,
+        dx: &mut [f32],
+    ) => backward_body
+);
+
+#[inline(always)]
+fn backward_body(
+    d: AttentionDims,
+    x: &[f32],
+    p: AttentionParams,
+    cache: &mut AttentionCache,
+    dout: &[f32],
+    g: AttentionGrads,
+    dx: &mut [f32],
+) {
     let AttentionDims { t, b, h, a } = d;
     let AttentionCache { u, alpha, dscore, dalpha, dpre, .. } = cache;
     // dα_t = dout · x_t ; direct path dx_t = α_t dout
@@ -204,7 +286,7 @@ pub fn backward(
     for bi in 0..b {
         let d = &dout[bi * h..(bi + 1) * h];
         for (s, da) in dalpha.iter_mut().enumerate() {
-            *da = x[(s * b + bi) * h..(s * b + bi + 1) * h].iter().zip(d).map(|(v, g)| v * g).sum();
+            *da = dot(&x[(s * b + bi) * h..(s * b + bi + 1) * h], d);
         }
         let dot: f32 = (0..t).map(|s| alpha[s * b + bi] * dalpha[s]).sum();
         for s in 0..t {
@@ -293,6 +375,56 @@ mod tests {
         let (du, da, dout) = (worst(&c.u, &libm_u), worst(&c.alpha, &alpha), worst(&c.out, &out));
         eprintln!("vector tanh against libm: u {du:e}, alpha {da:e}, out {dout:e}");
         assert!(du < 1e-6 && da < 1e-6 && dout < 1e-6, "u {du}, alpha {da}, out {dout}");
+    }
+
+    /// The lane-split dot product is a dot product (against f64, lengths with and without a
+    /// tail), and attention's forward and backward give the same bits in every build the CPU
+    /// has (the pins are compared under AVX2, models run under AVX-512).
+    #[test]
+    fn dot_is_exact_enough_and_every_build_gives_the_same_bits() {
+        let mut rng = Rng::new(3);
+        for n in [0, 1, 15, 16, 17, 50, 100, 129] {
+            let (x, y): (Vec<f32>, Vec<f32>) = (0..n).map(|_| (rng.uniform(-1.0, 1.0), rng.uniform(-1.0, 1.0))).unzip();
+            let want: f64 = x.iter().zip(&y).map(|(a, b)| *a as f64 * *b as f64).sum();
+            assert!((dot(&x, &y) as f64 - want).abs() < 1e-5, "n={n}");
+        }
+        let d = AttentionDims { t: 7, b: 5, h: 37, a: 21 };
+        let mut r = |n: usize| (0..n).map(|_| rng.uniform(-1.0, 1.0)).collect::<Vec<f32>>();
+        let (x, w, bias, ctx, dout) = (r(d.t * d.b * d.h), r(d.h * d.a), r(d.a), r(d.a), r(d.b * d.h));
+        let p = AttentionParams { w: &w, bias: &bias, context: &ctx };
+        let run = |build: crate::kernels::Kernels| {
+            let mut c = AttentionCache::default();
+            let (mut dw, mut db, mut dc, mut dx) =
+                (vec![0.0; w.len()], vec![0.0; d.a], vec![0.0; d.a], vec![0.0; x.len()]);
+            let g = AttentionGrads { w: &mut dw, bias: &mut db, context: &mut dc };
+            match build {
+                // SAFETY: the CPU has the build's features (checked by the caller).
+                #[cfg(target_arch = "x86_64")]
+                crate::kernels::Kernels::Avx512 => unsafe {
+                    forward_avx512(d, &x, None, p, &mut c);
+                    backward_avx512(d, &x, p, &mut c, &dout, g, &mut dx);
+                },
+                // SAFETY: as above.
+                #[cfg(target_arch = "x86_64")]
+                crate::kernels::Kernels::Avx2 => unsafe {
+                    forward_avx2(d, &x, None, p, &mut c);
+                    backward_avx2(d, &x, p, &mut c, &dout, g, &mut dx);
+                },
+                _ => {
+                    forward_body(d, &x, None, p, &mut c);
+                    backward_body(d, &x, p, &mut c, &dout, g, &mut dx);
+                }
+            }
+            [c.out, c.alpha, dw, db, dc, dx].map(|v| v.iter().map(|f| f.to_bits()).collect::<Vec<u32>>())
+        };
+        let portable = run(crate::kernels::Kernels::Portable);
+        for build in [crate::kernels::Kernels::Avx2, crate::kernels::Kernels::Avx512] {
+            if build.supported() {
+                assert!(run(build) == portable, "{build:?} differs from the portable build");
+            } else {
+                eprintln!("skipped {build:?}: not on this CPU");
+            }
+        }
     }
 
     fn attention_check(valid: Option<&[bool]>) -> AttentionCache {
