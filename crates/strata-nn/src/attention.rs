@@ -12,6 +12,7 @@
 //! with no valid step is pooled over all of its steps), as Keras layers do under
 //! `mask_zero=True` — otherwise a short text's padding would take most of the attention.
 
+use crate::activations::tanh_in_place;
 use crate::gemm::{gemm, Gemm};
 
 /// Each step's share of row `bi`'s pool: `1/count` over its valid steps, 0 elsewhere.
@@ -77,9 +78,16 @@ pub struct AttentionCache {
     pub alpha: Vec<f32>,
     /// `[B, H]` pooled output
     pub out: Vec<f32>,
-    /// [`infer`]'s `[T, B]` scores and one block's projections
+    /// `[T, B]` scores (forward's and [`infer`]'s) and [`infer`]'s one block of projections
     scores: Vec<f32>,
     u_block: Vec<f32>,
+    /// `[T]` one row's masked scores, then their exponentials (softmax scratch)
+    row: Vec<f32>,
+    /// backward scratch, kept so that a training step allocates nothing: `[T, B]` d(score),
+    /// `[T]` one row's d(alpha), `[T, B, A]` d(pre-activation of u)
+    dscore: Vec<f32>,
+    dalpha: Vec<f32>,
+    dpre: Vec<f32>,
 }
 
 /// Sizes of one attention call: `t` steps of `b` rows of width `h` in, an `a`-wide projection.
@@ -93,16 +101,32 @@ pub struct AttentionDims {
 
 /// Forward of `x: [T, B, H]`; `valid` is the optional `[T, B]` mask of real steps.
 pub fn forward(d: AttentionDims, x: &[f32], valid: Option<&[bool]>, p: AttentionParams, cache: &mut AttentionCache) {
+    forward_in_build(d, x, valid, p, cache)
+}
+
+crate::kernels::compiled_per_kernels!(
+    fn forward_in_build / forward_avx2 / forward_avx512 (
+        d: AttentionDims,
+        x: &[f32],
+        valid: Option<&[bool]>,
+        p: AttentionParams,
+        cache: &mut AttentionCache,
+    ) => forward_body
+);
+
+#[inline(always)]
+fn forward_body(d: AttentionDims, x: &[f32], valid: Option<&[bool]>, p: AttentionParams, cache: &mut AttentionCache) {
     let AttentionDims { t, b, a, .. } = d;
     cache.u.resize(t * b * a, 0.0);
     for row in cache.u.chunks_exact_mut(a) {
         row.copy_from_slice(p.bias);
     }
     gemm(Gemm::new(t * b, d.h, a).accumulate(), x, p.w, &mut cache.u);
-    cache.u.iter_mut().for_each(|v| *v = v.tanh());
-    let mut scores = vec![0.0f32; t * b];
-    scores.iter_mut().zip(cache.u.chunks_exact(a)).for_each(|(s, u)| *s = score(u, p.context));
-    softmax_pool(d, x, valid, &scores, &mut cache.alpha, &mut cache.out);
+    tanh_in_place(&mut cache.u);
+    let AttentionCache { u, alpha, out, scores, row, .. } = cache;
+    scores.resize(t * b, 0.0);
+    scores.iter_mut().zip(u.chunks_exact(a)).for_each(|(s, u)| *s = score(u, p.context));
+    softmax_pool(d, x, valid, scores, row, alpha, out);
 }
 
 /// Rows of `u` one block of [`infer`] projects at a time.
@@ -112,6 +136,21 @@ const INFER_BLOCK_ROWS: usize = 1024;
 /// `tanh` projections `u` computed a block of rows at a time and not kept — only `alpha`,
 /// `out` and `[T, B]` scores stay in `cache`.
 pub fn infer(d: AttentionDims, x: &[f32], valid: Option<&[bool]>, p: AttentionParams, cache: &mut AttentionCache) {
+    infer_in_build(d, x, valid, p, cache)
+}
+
+crate::kernels::compiled_per_kernels!(
+    fn infer_in_build / infer_avx2 / infer_avx512 (
+        d: AttentionDims,
+        x: &[f32],
+        valid: Option<&[bool]>,
+        p: AttentionParams,
+        cache: &mut AttentionCache,
+    ) => infer_body
+);
+
+#[inline(always)]
+fn infer_body(d: AttentionDims, x: &[f32], valid: Option<&[bool]>, p: AttentionParams, cache: &mut AttentionCache) {
     let AttentionDims { t, b, h, a } = d;
     let mut scores = std::mem::take(&mut cache.scores);
     scores.resize(t * b, 0.0);
@@ -123,46 +162,74 @@ pub fn infer(d: AttentionDims, x: &[f32], valid: Option<&[bool]>, p: AttentionPa
             row.copy_from_slice(p.bias);
         }
         gemm(Gemm::new(rows, h, a).accumulate(), blk, p.w, &mut u[..rows * a]);
-        u.iter_mut().for_each(|v| *v = v.tanh());
+        tanh_in_place(&mut u[..rows * a]);
         sc.iter_mut().zip(u.chunks_exact(a)).for_each(|(s, u)| *s = score(u, p.context));
     }
-    softmax_pool(d, x, valid, &scores, &mut cache.alpha, &mut cache.out);
+    softmax_pool(d, x, valid, &scores, &mut cache.row, &mut cache.alpha, &mut cache.out);
     cache.scores = scores;
 }
 
 /// One step's score `u · c`.
-#[inline]
+#[inline(always)]
 fn score(u: &[f32], context: &[f32]) -> f32 {
-    u.iter().zip(context).map(|(u, c)| u * c).sum()
+    dot(u, context)
+}
+
+/// Partial sums a [`dot`] keeps: one AVX-512 vector, two AVX2 ones.
+const DOT_LANES: usize = 16;
+
+/// `x · y` over [`DOT_LANES`] partial sums, added pairwise at the end, then the tail: the
+/// same bits in every build (each lane's sum is in order, and Rust does not fuse `a·b + c`),
+/// where a sum in one running total is a chain of dependent adds that does not vectorise.
+#[inline(always)]
+fn dot(x: &[f32], y: &[f32]) -> f32 {
+    let mut acc = [0.0f32; DOT_LANES];
+    let (xs, ys) = (x.chunks_exact(DOT_LANES), y.chunks_exact(DOT_LANES));
+    let tail: f32 = xs.remainder().iter().zip(ys.remainder()).map(|(a, b)| a * b).sum();
+    for (xa, ya) in xs.zip(ys) {
+        for l in 0..DOT_LANES {
+            acc[l] += xa[l] * ya[l];
+        }
+    }
+    let mut width = DOT_LANES;
+    while width > 1 {
+        width /= 2;
+        for l in 0..width {
+            acc[l] += acc[l + width];
+        }
+    }
+    acc[0] + tail
 }
 
 /// `alpha = softmax_t(scores)` per row (padding steps get no weight, unless a row has no real
 /// step), and `out = Σ_t α_t x_t`.
+#[inline(always)]
 fn softmax_pool(
     d: AttentionDims,
     x: &[f32],
     valid: Option<&[bool]>,
     scores: &[f32],
+    row: &mut Vec<f32>,
     alpha: &mut Vec<f32>,
     out: &mut Vec<f32>,
 ) {
     let AttentionDims { t, b, h, .. } = d;
     alpha.resize(t * b, 0.0);
     out.resize(b * h, 0.0);
+    row.resize(t, 0.0);
     for bi in 0..b {
         let any_valid = valid.is_none_or(|v| (0..t).any(|s| v[s * b + bi]));
-        let row: Vec<f32> = (0..t)
-            .map(|s| {
-                if any_valid && valid.is_some_and(|v| !v[s * b + bi]) {
-                    return f32::NEG_INFINITY; // padding: weight 0
-                }
+        for (s, r) in row.iter_mut().enumerate() {
+            *r = if any_valid && valid.is_some_and(|v| !v[s * b + bi]) {
+                f32::NEG_INFINITY // padding: weight 0
+            } else {
                 scores[s * b + bi]
-            })
-            .collect();
+            };
+        }
         let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let ex: Vec<f32> = row.iter().map(|v| (v - max).exp()).collect();
-        let sum: f32 = ex.iter().sum();
-        for (s, e) in ex.iter().enumerate() {
+        row.iter_mut().for_each(|v| *v = (*v - max).exp());
+        let sum: f32 = row.iter().sum();
+        for (s, e) in row.iter().enumerate() {
             alpha[s * b + bi] = e / sum;
         }
     }
@@ -181,38 +248,66 @@ pub fn backward(
     d: AttentionDims,
     x: &[f32],
     p: AttentionParams,
-    cache: &AttentionCache,
+    cache: &mut AttentionCache,
+    dout: &[f32],
+    g: AttentionGrads,
+    dx: &mut [f32],
+) {
+    backward_in_build(d, x, p, cache, dout, g, dx)
+}
+
+crate::kernels::compiled_per_kernels!(
+    fn backward_in_build / backward_avx2 / backward_avx512 (
+        d: AttentionDims,
+        x: &[f32],
+        p: AttentionParams,
+        cache: &mut AttentionCache,
+        dout: &[f32],
+        g: AttentionGrads,
+        dx: &mut [f32],
+    ) => backward_body
+);
+
+#[inline(always)]
+fn backward_body(
+    d: AttentionDims,
+    x: &[f32],
+    p: AttentionParams,
+    cache: &mut AttentionCache,
     dout: &[f32],
     g: AttentionGrads,
     dx: &mut [f32],
 ) {
     let AttentionDims { t, b, h, a } = d;
+    let AttentionCache { u, alpha, dscore, dalpha, dpre, .. } = cache;
     // dα_t = dout · x_t ; direct path dx_t = α_t dout
-    let mut dscore = vec![0.0f32; t * b];
+    dscore.resize(t * b, 0.0);
+    dalpha.resize(t, 0.0);
     for bi in 0..b {
         let d = &dout[bi * h..(bi + 1) * h];
-        let dalpha: Vec<f32> =
-            (0..t).map(|s| x[(s * b + bi) * h..(s * b + bi + 1) * h].iter().zip(d).map(|(v, g)| v * g).sum()).collect();
-        let dot: f32 = (0..t).map(|s| cache.alpha[s * b + bi] * dalpha[s]).sum();
+        for (s, da) in dalpha.iter_mut().enumerate() {
+            *da = dot(&x[(s * b + bi) * h..(s * b + bi + 1) * h], d);
+        }
+        let dot: f32 = (0..t).map(|s| alpha[s * b + bi] * dalpha[s]).sum();
         for s in 0..t {
-            let al = cache.alpha[s * b + bi];
+            let al = alpha[s * b + bi];
             dscore[s * b + bi] = al * (dalpha[s] - dot);
             dx[(s * b + bi) * h..(s * b + bi + 1) * h].iter_mut().zip(d).for_each(|(o, g)| *o = al * g);
         }
     }
-    // score = u · c ; u = tanh(pre)
-    let mut dpre = vec![0.0f32; t * b * a];
+    // score = u · c ; u = tanh(pre); every value of dpre is written below
+    dpre.resize(t * b * a, 0.0);
     for i in 0..t * b {
-        let u = &cache.u[i * a..(i + 1) * a];
+        let u = &u[i * a..(i + 1) * a];
         let ds = dscore[i];
         g.context.iter_mut().zip(u).for_each(|(c, uv)| *c += ds * uv);
         for j in 0..a {
             dpre[i * a + j] = ds * p.context[j] * (1.0 - u[j] * u[j]);
         }
     }
-    gemm(Gemm::new(h, t * b, a).transpose_a().accumulate(), x, &dpre, g.w);
+    gemm(Gemm::new(h, t * b, a).transpose_a().accumulate(), x, dpre, g.w);
     dpre.chunks_exact(a).for_each(|r| g.bias.iter_mut().zip(r).for_each(|(bb, v)| *bb += v));
-    gemm(Gemm::new(t * b, a, h).transpose_b().accumulate(), &dpre, p.w, dx);
+    gemm(Gemm::new(t * b, a, h).transpose_b().accumulate(), dpre, p.w, dx);
 }
 
 #[cfg(test)]
@@ -255,6 +350,83 @@ mod tests {
         }
     }
 
+    /// The projection runs strata's vectorised tanh (`activations::tanh`), not glibc's scalar
+    /// `tanhf`: `u` holds its bits exactly, and the pooled output stays within 1e-6 of the one
+    /// libm's tanh gives (what moved the han model's pins: rounding only).
+    #[test]
+    fn projection_uses_the_vector_tanh_and_stays_within_1e_6_of_libm() {
+        let d = AttentionDims { t: 30, b: 8, h: 100, a: 100 };
+        let mut rng = Rng::new(7);
+        let mut r = |n: usize, s: f32| (0..n).map(|_| rng.uniform(-s, s)).collect::<Vec<f32>>();
+        let (x, w, bias, ctx) = (r(d.t * d.b * d.h, 1.0), r(d.h * d.a, 0.3), r(d.a, 0.1), r(d.a, 0.5));
+        let p = AttentionParams { w: &w, bias: &bias, context: &ctx };
+        let mut c = AttentionCache::default();
+        forward(d, &x, None, p, &mut c);
+        // the same projection with libm's tanh, and the rest of forward after it
+        let mut pre: Vec<f32> = bias.iter().copied().cycle().take(d.t * d.b * d.a).collect();
+        gemm(Gemm::new(d.t * d.b, d.h, d.a).accumulate(), &x, &w, &mut pre);
+        let want_u: Vec<u32> = pre.iter().map(|&v| crate::activations::tanh(v).to_bits()).collect();
+        assert_eq!(c.u.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), want_u, "u is not activations::tanh");
+        let libm_u: Vec<f32> = pre.iter().map(|v| v.tanh()).collect();
+        let scores: Vec<f32> = libm_u.chunks_exact(d.a).map(|u| score(u, &ctx)).collect();
+        let (mut alpha, mut out) = (Vec::new(), Vec::new());
+        softmax_pool(d, &x, None, &scores, &mut Vec::new(), &mut alpha, &mut out);
+        let worst = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+        let (du, da, dout) = (worst(&c.u, &libm_u), worst(&c.alpha, &alpha), worst(&c.out, &out));
+        eprintln!("vector tanh against libm: u {du:e}, alpha {da:e}, out {dout:e}");
+        assert!(du < 1e-6 && da < 1e-6 && dout < 1e-6, "u {du}, alpha {da}, out {dout}");
+    }
+
+    /// The lane-split dot product is a dot product (against f64, lengths with and without a
+    /// tail), and attention's forward and backward give the same bits in every build the CPU
+    /// has (the pins are compared under AVX2, models run under AVX-512).
+    #[test]
+    fn dot_is_exact_enough_and_every_build_gives_the_same_bits() {
+        let mut rng = Rng::new(3);
+        for n in [0, 1, 15, 16, 17, 50, 100, 129] {
+            let (x, y): (Vec<f32>, Vec<f32>) = (0..n).map(|_| (rng.uniform(-1.0, 1.0), rng.uniform(-1.0, 1.0))).unzip();
+            let want: f64 = x.iter().zip(&y).map(|(a, b)| *a as f64 * *b as f64).sum();
+            assert!((dot(&x, &y) as f64 - want).abs() < 1e-5, "n={n}");
+        }
+        let d = AttentionDims { t: 7, b: 5, h: 37, a: 21 };
+        let mut r = |n: usize| (0..n).map(|_| rng.uniform(-1.0, 1.0)).collect::<Vec<f32>>();
+        let (x, w, bias, ctx, dout) = (r(d.t * d.b * d.h), r(d.h * d.a), r(d.a), r(d.a), r(d.b * d.h));
+        let p = AttentionParams { w: &w, bias: &bias, context: &ctx };
+        let run = |build: crate::kernels::Kernels| {
+            let mut c = AttentionCache::default();
+            let (mut dw, mut db, mut dc, mut dx) =
+                (vec![0.0; w.len()], vec![0.0; d.a], vec![0.0; d.a], vec![0.0; x.len()]);
+            let g = AttentionGrads { w: &mut dw, bias: &mut db, context: &mut dc };
+            match build {
+                // SAFETY: the CPU has the build's features (checked by the caller).
+                #[cfg(target_arch = "x86_64")]
+                crate::kernels::Kernels::Avx512 => unsafe {
+                    forward_avx512(d, &x, None, p, &mut c);
+                    backward_avx512(d, &x, p, &mut c, &dout, g, &mut dx);
+                },
+                // SAFETY: as above.
+                #[cfg(target_arch = "x86_64")]
+                crate::kernels::Kernels::Avx2 => unsafe {
+                    forward_avx2(d, &x, None, p, &mut c);
+                    backward_avx2(d, &x, p, &mut c, &dout, g, &mut dx);
+                },
+                _ => {
+                    forward_body(d, &x, None, p, &mut c);
+                    backward_body(d, &x, p, &mut c, &dout, g, &mut dx);
+                }
+            }
+            [c.out, c.alpha, dw, db, dc, dx].map(|v| v.iter().map(|f| f.to_bits()).collect::<Vec<u32>>())
+        };
+        let portable = run(crate::kernels::Kernels::Portable);
+        for build in [crate::kernels::Kernels::Avx2, crate::kernels::Kernels::Avx512] {
+            if build.supported() {
+                assert!(run(build) == portable, "{build:?} differs from the portable build");
+            } else {
+                eprintln!("skipped {build:?}: not on this CPU");
+            }
+        }
+    }
+
     fn attention_check(valid: Option<&[bool]>) -> AttentionCache {
         let d = AttentionDims { t: 4, b: 2, h: 3, a: 5 };
         let AttentionDims { t, b, h, a } = d;
@@ -274,7 +446,7 @@ mod tests {
             assert!((s - 1.0).abs() < 1e-6);
         }
         let (mut dw, mut db, mut dc, mut dx) = (vec![0.0; w.len()], vec![0.0; a], vec![0.0; a], vec![0.0; x.len()]);
-        backward(d, &x, p, &c, &probe, AttentionGrads { w: &mut dw, bias: &mut db, context: &mut dc }, &mut dx);
+        backward(d, &x, p, &mut c, &probe, AttentionGrads { w: &mut dw, bias: &mut db, context: &mut dc }, &mut dx);
         for worst in [
             check("attention.w", &w, &dw, |v| loss(&x, v, &bias, &ctx)),
             check("attention.bias", &bias, &db, |v| loss(&x, &w, v, &ctx)),

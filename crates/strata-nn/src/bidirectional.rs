@@ -38,10 +38,11 @@ pub struct BiCache {
     valid_rev: Vec<bool>,
     /// backward scratch, so that a training step allocates nothing: the incoming gradients
     /// split by direction (`[T, B, H]` and `[B, H]`, the backward half in its own time order)
-    /// and each direction's `dx` (`[T, B, E]`, the backward one reversed)
+    /// and the backward direction's `dx` (`[T, B, E]`, reversed; the forward direction's is
+    /// written straight into the caller's `dx`)
     dseq: [Vec<f32>; 2],
     dlast: [Vec<f32>; 2],
-    dx: [Vec<f32>; 2],
+    dx_rev: Vec<f32>,
 }
 
 impl BiCache {
@@ -56,7 +57,7 @@ impl BiCache {
             valid_rev: Vec::new(),
             dseq: [Vec::new(), Vec::new()],
             dlast: [Vec::new(), Vec::new()],
-            dx: [Vec::new(), Vec::new()],
+            dx_rev: Vec::new(),
         }
     }
 }
@@ -169,24 +170,21 @@ pub fn backward(
             r[bi * h..(bi + 1) * h].copy_from_slice(&g[bi * 2 * h + h..(bi + 1) * 2 * h]);
         }
     }
-    let BiCache { forward, backward, x_rev, dseq, dlast, dx: dxs, .. } = cache;
-    let want_dx = dx.is_some();
-    let [dxf, dxr] = dxs;
-    if want_dx {
-        dxf.resize(x.len(), 0.0);
-        dxr.resize(x.len(), 0.0);
+    let BiCache { forward, backward, x_rev, dseq, dlast, dx_rev, .. } = cache;
+    let mut dx = dx;
+    if dx.is_some() {
+        dx_rev.resize(x.len(), 0.0);
     }
     let grads_of =
         |dir: usize| RnnOutputGrads { seq: dy.seq.map(|_| &dseq[dir][..]), last: dy.last.map(|_| &dlast[dir][..]) };
-    forward.backward(d, x, p.forward, grads_of(0), grads.forward, want_dx.then_some(&mut dxf[..]));
-    backward.backward(d, x_rev, p.backward, grads_of(1), grads.backward, want_dx.then_some(&mut dxr[..]));
+    forward.backward(d, x, p.forward, grads_of(0), grads.forward, dx.as_deref_mut());
+    backward.backward(d, x_rev, p.backward, grads_of(1), grads.backward, dx.is_some().then_some(&mut dx_rev[..]));
     if let Some(dx) = dx {
         // the backward direction's dx back to the input's time order, added to the forward's
         let row = b * d.e;
         for s in 0..t {
-            let (out, f) = (&mut dx[s * row..(s + 1) * row], &dxf[s * row..(s + 1) * row]);
-            let r = &dxr[(t - 1 - s) * row..(t - s) * row];
-            out.iter_mut().zip(f.iter().zip(r)).for_each(|(o, (a, c))| *o = a + c);
+            let r = &dx_rev[(t - 1 - s) * row..(t - s) * row];
+            dx[s * row..(s + 1) * row].iter_mut().zip(r).for_each(|(o, c)| *o += c);
         }
     }
 }
