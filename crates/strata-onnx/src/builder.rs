@@ -27,6 +27,13 @@ pub enum Dim {
     Named(&'static str),
 }
 
+/// What flows out of a layer: its tensor's name, and whether it is a sequence `[T, N, D]`
+/// (else one vector per text `[N, D]`).
+pub struct Flow {
+    pub name: String,
+    pub sequence: bool,
+}
+
 /// An attribute value of a node.
 pub enum Attr {
     Int(i64),

@@ -7,8 +7,7 @@ use strata_model::layers::Conv1dConfig;
 use strata_model::model::Placed;
 use strata_nn::ParamStore;
 
-use crate::builder::{Attr, Graph};
-use crate::network::Flow;
+use crate::builder::{Attr, Flow, Graph};
 
 /// Adds a `conv1d` layer: `x` is `[T, N, D]`, the result `[N, widths·F]` (width `i`'s filters
 /// at columns `i·F .. (i+1)·F`, as strata's bank gives them).

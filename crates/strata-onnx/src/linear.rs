@@ -31,7 +31,8 @@ pub fn export(m: &LinearModel) -> Result<ModelProto, ExportError> {
         return Err(ExportError::TooLarge { rows, dim, bytes });
     }
     let mut g = Graph::default();
-    let doc = "ids of the text's input rows (words, then hashed n-grams) as `strata export --ids` writes them, -1 padding";
+    let doc =
+        "ids of the text's input rows (words, then hashed n-grams) as `strata export --ids` writes them, -1 padding";
     g.input(INPUT, DataType::INT64, &[Dim::Named("N"), Dim::Named("L")], doc);
     // mask [N, L]: 1 for a row, 0 for padding; ids clamped to 0 so padding gathers a real row
     let zero = g.ints("zero", &[0]);

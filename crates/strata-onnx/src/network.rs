@@ -15,16 +15,9 @@ use strata_model::label_structure::LabelStructure;
 use strata_model::layers::{Activation, LayerSpec};
 use strata_model::model::STATIC_EMBEDDING;
 
-use crate::builder::{Attr, Dim, Graph};
+use crate::builder::{Attr, Dim, Flow, Graph};
 use crate::error::ExportError;
 use crate::{conv, recurrent, INPUT, OUTPUT};
-
-/// What flows out of a layer: its tensor's name, and whether it is a sequence `[T, N, D]`
-/// (else one vector per text `[N, D]`).
-pub struct Flow {
-    pub name: String,
-    pub sequence: bool,
-}
 
 /// Refuses what the exporter cannot write, before anything is built.
 fn check(saved: &SavedModel) -> Result<(), ExportError> {
@@ -60,7 +53,12 @@ pub fn export(saved: &SavedModel) -> Result<ModelProto, ExportError> {
     let config = &model.config;
     let t = saved.encoding().ids_per_text();
     let mut g = Graph::default();
-    g.input(INPUT, DataType::INT64, &[Dim::Named("N"), Dim::Fixed(t)], "token ids as `strata export --ids` writes them (0 is padding)");
+    g.input(
+        INPUT,
+        DataType::INT64,
+        &[Dim::Named("N"), Dim::Fixed(t)],
+        "token ids as `strata export --ids` writes them (0 is padding)",
+    );
     let ids = g.op("Transpose", &[INPUT], vec![("perm", Attr::Ints(vec![1, 0]))]);
     let e = config.embedding_dim;
     let table = g.floats("embedding.weight", &[config.vocab_size, e], p.get("embedding.weight"));
@@ -78,7 +76,13 @@ pub fn export(saved: &SavedModel) -> Result<ModelProto, ExportError> {
             LayerSpec::Gru(c) => recurrent::gru(&mut g, p, layer, c, &flow),
             LayerSpec::Conv1d(c) => conv::conv1d(&mut g, p, layer, c, &flow),
             LayerSpec::Dense(c) => {
-                let name = dense(&mut g, &flow.name, (&format!("{}.kernel", layer.name), &layer.name), saved, [layer.input.width, c.units]);
+                let name = dense(
+                    &mut g,
+                    &flow.name,
+                    (&format!("{}.kernel", layer.name), &layer.name),
+                    saved,
+                    [layer.input.width, c.units],
+                );
                 let name = match c.activation {
                     Activation::Relu => g.op("Relu", &[&name], vec![]),
                     Activation::Tanh => g.op("Tanh", &[&name], vec![]),

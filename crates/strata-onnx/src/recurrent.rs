@@ -17,8 +17,7 @@ use strata_model::layers::{GruConfig, LstmConfig};
 use strata_model::model::Placed;
 use strata_nn::ParamStore as Params;
 
-use crate::builder::{Attr, Graph};
-use crate::network::Flow;
+use crate::builder::{Attr, Flow, Graph};
 
 /// Which cell, with its gate order as ONNX wants it (indices into strata's gate blocks).
 #[derive(Clone, Copy)]
