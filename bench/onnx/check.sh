@@ -35,6 +35,29 @@ with open(sys.argv[2], "w", encoding="utf-8") as out:
         out.write(w + " " + " ".join(f"{random.uniform(-0.25, 0.25):.5f}" for _ in range(50)) + "\n")
 PY
 
+# a model file of every other layer the exporter writes: an LSTM giving its sequence to a
+# bidirectional GRU, dropout, and dense layers (tanh, relu)
+cat > "$work/stack.toml" <<'TOML'
+embedding_dim = 32
+[[layer]]
+type = "lstm"
+units = 16
+[[layer]]
+type = "gru"
+units = 16
+bidirectional = true
+[[layer]]
+type = "dropout"
+rate = 0.3
+[[layer]]
+type = "dense"
+units = 16
+activation = "tanh"
+[[layer]]
+type = "dense"
+units = 8
+TOML
+
 failed=0
 check() {  # NAME SET TRAIN-FLAGS...
     local name=$1 set=$2; shift 2
@@ -56,5 +79,6 @@ check kim-cnn mr --model kim-cnn
 check linear mr --model linear --buckets 200000
 check bilstm-5 sst1 --model bilstm
 check kim-cnn-multichannel-5 sst1 --model kim-cnn --multichannel --embeddings "$work/vectors.txt" --embedding-dim 50
+check model-file-5 sst1 --model-file "$work/stack.toml"
 check linear-ova-5 sst1 --model linear --buckets 200000 --loss ova
 [ "$failed" = 0 ] && echo "all equal to 1e-5" || { echo "FAILED: some model differs by more than 1e-5"; exit 1; }
