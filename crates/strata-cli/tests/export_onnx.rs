@@ -211,6 +211,17 @@ fn models_the_exporter_cannot_write_are_one_error_line() {
     let o = case.run(&["export", "--onnx", "--model", "masked", "--out", "masked.onnx"]);
     assert_user_error(&o, &["--mask-padding"]);
     assert!(!case.path("masked.onnx").exists());
+    // several labels per text (a sigmoid each, thresholds): refused until the exporter knows them
+    for file in ["config.json", "model.safetensors", "vocab.json"] {
+        let bytes = std::fs::read(case.path(&format!("masked/model/{file}"))).unwrap();
+        case.write(&format!("multi/{file}"), &bytes);
+    }
+    let mut config: serde_json::Value = serde_json::from_str(&case.read("multi/config.json")).unwrap();
+    config["model"]["mask_padding"] = false.into();
+    config["label_structure"] = serde_json::json!({"kind": "multi", "thresholds": [0.5, 0.5]});
+    case.write("multi/config.json", config.to_string().as_bytes());
+    let o = case.run(&["export", "--onnx", "--model", "multi", "--out", "multi.onnx"]);
+    assert_user_error(&o, &["'multi'", "one label per text"]);
 }
 
 #[test]

@@ -9,7 +9,7 @@ pub enum ExportError {
     Layer { layer: String, kind: &'static str },
     #[error("the model skips padding (--mask-padding), which the exporter does not write: ONNX's LSTM and GRU skip only padding after the text, given its lengths (hint: retrain without --mask-padding to export it)")]
     MaskPadding,
-    #[error("the model has {kind} labels; the exporter writes single-label models only (hint: export a model trained with one label per text)")]
+    #[error("the model's labels are '{kind}' (label_structure in config.json), and the exporter writes models of one label per text only (hint: export a model trained with one label per text)")]
     Labels { kind: &'static str },
     #[error("the linear model has {rows} input rows of {dim}, {bytes} bytes, over ONNX's 2 GB file limit (hint: retrain with fewer --buckets or a smaller --dim)")]
     TooLarge { rows: usize, dim: usize, bytes: usize },
