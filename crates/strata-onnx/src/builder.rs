@@ -38,7 +38,6 @@ pub struct Flow {
 pub enum Attr {
     Int(i64),
     Ints(Vec<i64>),
-    Float(f32),
     Str(&'static str),
 }
 
@@ -155,10 +154,6 @@ fn attribute(name: &str, value: Attr) -> AttributeProto {
         Attr::Ints(v) => {
             a.ints = v;
             AttributeType::INTS
-        }
-        Attr::Float(f) => {
-            a.f = f;
-            AttributeType::FLOAT
         }
         Attr::Str(s) => {
             a.s = s.as_bytes().to_vec();

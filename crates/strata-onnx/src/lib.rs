@@ -9,6 +9,8 @@
 //! layered models (with [`recurrent`] and [`conv`] for their layers), [`linear`] fastText's
 //! model; [`error`] says why a model cannot be written.
 
+#![forbid(unsafe_code)]
+
 pub mod builder;
 pub mod conv;
 pub mod error;

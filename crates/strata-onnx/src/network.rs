@@ -14,6 +14,7 @@ use strata_model::head::Output;
 use strata_model::label_structure::LabelStructure;
 use strata_model::layers::{Activation, LayerSpec};
 use strata_model::model::STATIC_EMBEDDING;
+use strata_nn::ParamStore;
 
 use crate::builder::{Attr, Dim, Flow, Graph};
 use crate::error::ExportError;
@@ -33,17 +34,10 @@ fn check(saved: &SavedModel) -> Result<(), ExportError> {
             LayerSpec::Lstm(_) | LayerSpec::Gru(_) | LayerSpec::Conv1d(_) | LayerSpec::Dropout(_) | LayerSpec::Dense(_)
         );
         if !writable {
-            return Err(ExportError::Layer { layer: layer.name.clone(), kind: type_name(&layer.spec) });
+            return Err(ExportError::Layer { layer: layer.name.clone(), kind: layer.spec.layer().kind() });
         }
     }
     Ok(())
-}
-
-/// The layer's type as a model file names it.
-fn type_name(spec: &LayerSpec) -> &'static str {
-    let json = serde_json::to_value(spec).ok();
-    let name = json.as_ref().and_then(|v| v.get("type")).and_then(|t| t.as_str()).unwrap_or("?");
-    LayerSpec::TYPES.iter().find(|t| **t == name).copied().unwrap_or("?")
 }
 
 /// The graph of `saved`.
@@ -76,13 +70,7 @@ pub fn export(saved: &SavedModel) -> Result<ModelProto, ExportError> {
             LayerSpec::Gru(c) => recurrent::gru(&mut g, p, layer, c, &flow),
             LayerSpec::Conv1d(c) => conv::conv1d(&mut g, p, layer, c, &flow),
             LayerSpec::Dense(c) => {
-                let name = dense(
-                    &mut g,
-                    &flow.name,
-                    (&format!("{}.kernel", layer.name), &layer.name),
-                    saved,
-                    [layer.input.width, c.units],
-                );
+                let name = dense(&mut g, p, &flow.name, &layer.name, [layer.input.width, c.units]);
                 let name = match c.activation {
                     Activation::Relu => g.op("Relu", &[&name], vec![]),
                     Activation::Tanh => g.op("Tanh", &[&name], vec![]),
@@ -96,7 +84,7 @@ pub fn export(saved: &SavedModel) -> Result<ModelProto, ExportError> {
     }
     debug_assert!(!flow.sequence, "the model's top gives one vector per text");
     let top = model.placed.last().map_or(config.input_width(), |l| l.output.width);
-    let logits = dense(&mut g, &flow.name, ("head.kernel", "head"), saved, [top, config.outputs()]);
+    let logits = dense(&mut g, p, &flow.name, "head", [top, config.outputs()]);
     let probs = match config.output() {
         Output::Sigmoid => {
             let p1 = g.op("Sigmoid", &[&logits], vec![]);
@@ -122,11 +110,10 @@ pub fn export(saved: &SavedModel) -> Result<ModelProto, ExportError> {
     Ok(g.into_model(&config.architecture, doc, meta))
 }
 
-/// `x · kernel + bias` with `kernel` `[D, U]` and `bias` `[U]` named `{prefix}.bias`.
-fn dense(g: &mut Graph, x: &str, (kernel, prefix): (&str, &str), saved: &SavedModel, [d, u]: [usize; 2]) -> String {
-    let p = &saved.model.params;
-    let w = g.floats(kernel, &[d, u], p.get(kernel));
-    let bias = format!("{prefix}.bias");
+/// `x · kernel + bias` with the tensors `{prefix}.kernel` `[D, U]` and `{prefix}.bias` `[U]`.
+fn dense(g: &mut Graph, p: &ParamStore, x: &str, prefix: &str, [d, u]: [usize; 2]) -> String {
+    let (kernel, bias) = (format!("{prefix}.kernel"), format!("{prefix}.bias"));
+    let w = g.floats(&kernel, &[d, u], p.get(&kernel));
     let b = g.floats(&bias, &[u], p.get(&bias));
     let m = g.op("MatMul", &[x, &w], vec![]);
     g.op("Add", &[&m, &b], vec![])
