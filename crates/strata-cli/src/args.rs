@@ -70,6 +70,40 @@ pub enum Command {
     /// Search a model's hyperparameters on a validation split within a time budget
     /// (successive halving over epochs), and keep the best run
     Tune(crate::args_tune::TuneCmd),
+    /// Write a model as an ONNX file (token ids in, probabilities out), or the ids it reads
+    Export(ExportCmd),
+}
+
+/// `strata export`: the model as ONNX, or the ids the ONNX graph reads for some texts.
+#[derive(Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["onnx", "ids"])))]
+pub struct ExportCmd {
+    /// Model folder (or the run folder holding model/)
+    #[arg(long, help_heading = MODEL)]
+    pub model: PathBuf,
+    /// Write the model as an ONNX file (opset 17) to --out: input_ids int64 [N, T] in (the ids
+    /// --ids writes; for the linear model its input rows, padded with -1), probabilities float
+    /// [N, K] out, as predict prints them; the tokenizer stays outside the graph
+    #[arg(long, requires = "out", help_heading = OUTPUT)]
+    pub onnx: bool,
+    /// Write the ids the ONNX graph reads for each text of INPUT: one line of space-separated
+    /// ids per text, on stdout or into --out
+    #[arg(long, requires = "input", help_heading = OUTPUT)]
+    pub ids: bool,
+    /// Texts for --ids, one per line; .csv, .jsonl/.ndjson and .tsv files give their text
+    /// column or field; - reads stdin
+    #[arg(long, help_heading = DATA)]
+    pub input: Option<PathBuf>,
+    /// Input format; default: from the extension, else one text a line
+    #[arg(long, value_enum, help_heading = DATA)]
+    pub format: Option<choices::Format>,
+    /// Text column (CSV) or field (JSONL) of the input
+    #[arg(long, default_value = "text", help_heading = DATA)]
+    pub text_col: String,
+    /// File to write (atomically): the .onnx file, or the ids; an existing file is replaced
+    /// only if it is an ONNX file strata wrote (--onnx) or not the input (--ids)
+    #[arg(short = 'o', long, value_name = "FILE", help_heading = OUTPUT)]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Args)]

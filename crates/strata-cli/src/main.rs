@@ -107,6 +107,7 @@ fn run() -> u8 {
         Command::Completions(a) => commands::completions::run(a),
         Command::Pretrain(a) => commands::pretrain::run(a),
         Command::Tune(a) => commands::tune::run(a),
+        Command::Export(a) => commands::export::run(a),
     });
     match result {
         Ok(()) => 0,

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Bottom to top. A crate may depend only on crates before it.
-const CRATES: [&str; 9] = [
+const CRATES: [&str; 10] = [
     "strata-nn",
     "strata-text",
     "strata-data",
@@ -15,6 +15,7 @@ const CRATES: [&str; 9] = [
     "strata-report",
     "strata-workflow",
     "strata-serve",
+    "strata-onnx",
     "strata-cli",
 ];
 

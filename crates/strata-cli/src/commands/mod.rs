@@ -6,6 +6,7 @@ pub mod cv_multi;
 pub mod demo;
 pub mod experiment;
 pub mod explain;
+pub mod export;
 pub mod model_card;
 pub mod predict;
 pub mod pretrain;

@@ -1,0 +1,18 @@
+//! Why a model cannot be exported: one variant per reason, each with what to do instead, so the
+//! command line can print it as the one `error: … (hint: …)` line.
+
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum ExportError {
+    #[error("layer {layer} ({kind}) has no ONNX form in strata's exporter (hint: export seed, seed-stacked, gru, bilstm, kim-cnn or linear, or a model file of lstm, gru, conv1d, dropout and dense layers)")]
+    Layer { layer: String, kind: &'static str },
+    #[error("the model skips padding (--mask-padding), which the exporter does not write: ONNX's LSTM and GRU skip only padding after the text, given its lengths (hint: retrain without --mask-padding to export it)")]
+    MaskPadding,
+    #[error("the model's labels are '{kind}' (label_structure in config.json), and the exporter writes models of one label per text only (hint: export a model trained with one label per text)")]
+    Labels { kind: &'static str },
+    #[error("the linear model has {rows} input rows of {dim}, {bytes} bytes, over ONNX's 2 GB file limit (hint: retrain with fewer --buckets or a smaller --dim)")]
+    TooLarge { rows: usize, dim: usize, bytes: usize },
+    #[error("cannot encode the ONNX file: {0}")]
+    Encode(String),
+}
