@@ -70,6 +70,8 @@ pub enum Command {
     /// Search a model's hyperparameters on a validation split within a time budget
     /// (successive halving over epochs), and keep the best run
     Tune(crate::args_tune::TuneCmd),
+    /// Make a Keras model (.keras or .h5) and its Tokenizer.to_json() into a strata model folder
+    ImportKeras(crate::args_import_keras::ImportKerasCmd),
 }
 
 #[derive(Args)]

@@ -35,6 +35,7 @@ macro_rules! eprintln {
 }
 
 mod args;
+mod args_import_keras;
 mod args_linear;
 mod args_train;
 mod args_tune;
@@ -107,6 +108,7 @@ fn run() -> u8 {
         Command::Completions(a) => commands::completions::run(a),
         Command::Pretrain(a) => commands::pretrain::run(a),
         Command::Tune(a) => commands::tune::run(a),
+        Command::ImportKeras(a) => commands::import_keras::run(a),
     });
     match result {
         Ok(()) => 0,

@@ -5,6 +5,7 @@ pub mod cv;
 pub mod demo;
 pub mod experiment;
 pub mod explain;
+pub mod import_keras;
 pub mod predict;
 pub mod pretrain;
 pub mod probe;
