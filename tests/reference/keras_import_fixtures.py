@@ -15,7 +15,11 @@ Outputs (KBs, committed):
                         Bidirectional(LSTM(4)) → Dense(3, softmax)
   bigru.h5            — Keras 3 legacy HDF5: Embedding(50, 8) → Bidirectional(GRU(5)) →
                         Dropout → Dense(2, softmax)
+  functional.h5       — tf-keras functional, input of any length (so --maxlen), post-padded:
+                        Embedding → Bidirectional(GRU(4), sequences) → LSTM(5) → Dense(6, relu) →
+                        Dense(4, softmax)
   conv1d.keras        — Keras 3: Embedding → Conv1D → GlobalMaxPooling1D → Dense (refused)
+  two_inputs.h5       — tf-keras functional with two text inputs (refused)
   expected.json       — the texts, Keras's ids and padded rows, and each model's predictions
 """
 import json
@@ -105,6 +109,25 @@ m4 = keras.Sequential([
 randomise(m4)
 m4.save(os.path.join(out, "bigru.h5"))
 expected["predictions"]["bigru.h5"] = np.asarray(m4.predict(x, verbose=0)).tolist()
+
+# tf-keras functional: no fixed input length, texts padded and cut at the end.
+xp = pad_sequences(ids, maxlen=MAXLEN, padding="post", truncating="post")
+expected["padded_post"] = xp.tolist()
+inp = tf_keras.Input(shape=(None,), dtype="int32")
+h = tf_keras.layers.Embedding(V, E)(inp)
+h = tf_keras.layers.Bidirectional(tf_keras.layers.GRU(4, return_sequences=True))(h)
+h = tf_keras.layers.LSTM(5)(h)
+h = tf_keras.layers.Dense(6, activation="relu")(h)
+f = tf_keras.Model(inp, tf_keras.layers.Dense(4, activation="softmax")(h))
+randomise(f)
+f.save(os.path.join(out, "functional.h5"))
+expected["predictions"]["functional.h5"] = f.predict(xp, verbose=0).tolist()
+
+# Two inputs, which the import refuses.
+a, b = tf_keras.Input(shape=(MAXLEN,)), tf_keras.Input(shape=(MAXLEN,))
+ea, eb = tf_keras.layers.Embedding(V, 2)(a), tf_keras.layers.Embedding(V, 2)(b)
+h = tf_keras.layers.LSTM(2)(tf_keras.layers.Concatenate()([ea, eb]))
+tf_keras.Model([a, b], tf_keras.layers.Dense(1, activation="sigmoid")(h)).save(os.path.join(out, "two_inputs.h5"))
 
 # Another architecture, which the import refuses by name.
 c = keras.Sequential([

@@ -50,6 +50,11 @@ fn keras_probs(e: &Value, model: &str) -> Vec<Vec<f32>> {
 }
 
 fn assert_keras_predictions(model: &str, extra: &[&str]) {
+    assert_keras_predictions_padded(model, extra, "padded");
+}
+
+/// [`assert_keras_predictions`] with the padded rows of `padded` (`padded_post`: at the end).
+fn assert_keras_predictions_padded(model: &str, extra: &[&str], padded: &str) {
     let case = Case::new();
     let out = import(&case, model, extra);
     assert_ok(&out);
@@ -62,14 +67,14 @@ fn assert_keras_predictions(model: &str, extra: &[&str]) {
         let keras: Vec<u32> = ids.as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect();
         assert_eq!(saved.tokenizer.text_to_sequence(text), keras, "{model}: ids of {text:?}");
     }
-    let padded: Vec<u32> = e["padded"]
+    let rows: Vec<u32> = e[padded]
         .as_array()
         .unwrap()
         .iter()
         .flat_map(|r| r.as_array().unwrap().clone())
         .map(|v| v.as_u64().unwrap() as u32)
         .collect();
-    assert_eq!(saved.encode(&texts), padded, "{model}: padded rows");
+    assert_eq!(saved.encode(&texts), rows, "{model}: padded rows");
     let keras = keras_probs(&e, model);
     let mut worst = 0f32;
     for (i, (p, k)) in classifier.predict(&texts).iter().zip(&keras).enumerate() {
@@ -103,6 +108,18 @@ fn a_keras3_h5_bigru_two_way_softmax_predicts_as_keras() {
 }
 
 #[test]
+fn a_tf_keras_functional_chain_of_any_length_post_padded_predicts_as_keras() {
+    assert_keras_predictions_padded(
+        "functional.h5",
+        &["--maxlen", "12", "--padding", "post", "--truncating", "post"],
+        "padded_post",
+    );
+    // its input has no fixed length, so maxlen must be given
+    let case = Case::new();
+    assert_one_line_error(&import(&case, "functional.h5", &[]), "the model's input has no fixed length");
+}
+
+#[test]
 fn the_summary_names_what_was_read_and_labels_are_kept() {
     let case = Case::new();
     let out = import(&case, "stacked.keras", &["--labels", "sports,politics,tech"]);
@@ -132,6 +149,8 @@ fn a_model_of_another_architecture_is_one_line_naming_it() {
     let out = import(&case, "conv1d.keras", &[]);
     assert_one_line_error(&out, "conv1d.keras: layer 3 (Conv1D 'conv1d'): a Conv1D layer is not of the seed family");
     assert!(!case.path("out").exists(), "nothing is written");
+    let out = import(&case, "two_inputs.h5", &[]);
+    assert_one_line_error(&out, "two_inputs.h5: the model has 2 inputs");
 }
 
 #[test]
