@@ -52,8 +52,9 @@ const HDF5_MAGIC: &[u8] = b"\x89HDF\r\n\x1a\n";
 const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
 const SAVE_WHOLE: &str = "save the whole model in Keras with model.save(\"model.keras\") or model.save(\"model.h5\")";
 
-/// A `.keras` zip's entry is bounded so that a damaged file cannot ask for all memory.
-const MAX_ENTRY_BYTES: u64 = 4 << 30;
+/// A `.keras` zip's entry is bounded so that a damaged file (or a zip bomb) cannot ask for all
+/// memory; 1 GiB holds a 250M-parameter model, far beyond the seed family.
+const MAX_ENTRY_BYTES: u64 = 1 << 30;
 
 impl KerasFile {
     /// Opens `path`, a `.keras` zip or a legacy `.h5`.

@@ -17,7 +17,7 @@ use super::keras_file::{KerasFile, Weight};
 
 /// The strata model of `arch` with the weights of `file`.
 pub fn build_model(file: &KerasFile, arch: &Architecture) -> Result<Model, DataError> {
-    let config = model_config(arch).map_err(|m| DataError::new(&file.shown, None, m, SAVE_AGAIN))?;
+    let config = model_config(arch).map_err(|m| DataError::new(&file.shown, None, m, UNSUPPORTED))?;
     let mut model = Model::zeros(config);
     let (embedding, rest) = arch.layers.split_first().expect("the architecture starts with an embedding");
     let (head, body) = rest.split_last().expect("the architecture ends with a dense output");
@@ -40,6 +40,11 @@ pub fn build_model(file: &KerasFile, arch: &Architecture) -> Result<Model, DataE
     let w = fill.read(head, if use_bias { 2 } else { 1 })?;
     if units == 2 {
         // softmax over two logits → one sigmoid logit z₁ − z₀
+        let top = fill.model.config.top_width();
+        fill.check(head, "head.kernel", &w[0], &[top, 2])?;
+        if let Some(b) = w.get(1) {
+            fill.check(head, "head.bias", b, &[2])?;
+        }
         let (kernel, bias) = (&w[0], w.get(1));
         let diff_kernel = Weight {
             shape: vec![kernel.shape[0], 1],
@@ -59,6 +64,7 @@ pub fn build_model(file: &KerasFile, arch: &Architecture) -> Result<Model, DataE
 }
 
 const SAVE_AGAIN: &str = "the file is damaged or not one Keras wrote; save the model again";
+const UNSUPPORTED: &str = "strata imports the layers `strata import-keras --help` lists";
 
 /// strata's config for the chain: the embedding's sizes, the body's layers, the head's classes.
 fn model_config(arch: &Architecture) -> Result<ModelConfig, String> {
@@ -129,14 +135,18 @@ impl Filler<'_> {
 
     fn copy(&mut self, layer: &KerasLayer, tensor: &str, w: &Weight) -> Result<(), DataError> {
         let spec = self.model.params.find(tensor).expect("the tensor is the model's").clone();
-        if spec.shape != w.shape {
-            let message = format!(
-                "layer '{}': a weight of shape {:?} where the config makes {tensor} {:?}",
-                layer.name, w.shape, spec.shape
-            );
+        self.check(layer, tensor, w, &spec.shape)?;
+        self.model.params.data[spec.range].copy_from_slice(&w.data);
+        Ok(())
+    }
+
+    /// The weight for `tensor` must have `shape` (and as many values).
+    fn check(&self, layer: &KerasLayer, tensor: &str, w: &Weight, shape: &[usize]) -> Result<(), DataError> {
+        if w.shape != shape || w.data.len() != shape.iter().product::<usize>() {
+            let message =
+                format!("layer '{}': a weight of shape {:?} where {tensor} needs {shape:?}", layer.name, w.shape);
             return Err(DataError::new(&self.file.shown, None, message, SAVE_AGAIN));
         }
-        self.model.params.data[spec.range].copy_from_slice(&w.data);
         Ok(())
     }
 }
