@@ -18,6 +18,8 @@ Outputs (KBs, committed):
   functional.h5       — tf-keras functional, input of any length (so --maxlen), post-padded:
                         Embedding → Bidirectional(GRU(4), sequences) → LSTM(5) → Dense(6, relu) →
                         Dense(4, softmax)
+  functional3.keras   — Keras 3 functional, post-padded and masked: Embedding(mask_zero) →
+                        GRU(5) → Dense(1, sigmoid)
   conv1d.keras        — Keras 3: Embedding → Conv1D → GlobalMaxPooling1D → Dense (refused)
   two_inputs.h5       — tf-keras functional with two text inputs (refused)
   expected.json       — the texts, Keras's ids and padded rows, and each model's predictions
@@ -122,6 +124,15 @@ f = tf_keras.Model(inp, tf_keras.layers.Dense(4, activation="softmax")(h))
 randomise(f)
 f.save(os.path.join(out, "functional.h5"))
 expected["predictions"]["functional.h5"] = f.predict(xp, verbose=0).tolist()
+
+# Keras 3 functional: masked, so the post-padding is skipped and the state is the last word's.
+i3 = keras.Input(shape=(MAXLEN,), dtype="int32")
+h = keras.layers.Embedding(V, E, mask_zero=True)(i3)
+h = keras.layers.GRU(5)(h)
+f3 = keras.Model(i3, keras.layers.Dense(1, activation="sigmoid")(h))
+randomise(f3)
+f3.save(os.path.join(out, "functional3.keras"))
+expected["predictions"]["functional3.keras"] = np.asarray(f3.predict(xp, verbose=0)).tolist()
 
 # Two inputs, which the import refuses.
 a, b = tf_keras.Input(shape=(MAXLEN,)), tf_keras.Input(shape=(MAXLEN,))

@@ -114,6 +114,7 @@ fn a_tf_keras_functional_chain_of_any_length_post_padded_predicts_as_keras() {
         &["--maxlen", "12", "--padding", "post", "--truncating", "post"],
         "padded_post",
     );
+    assert_keras_predictions_padded("functional3.keras", &["--padding", "post", "--truncating", "post"], "padded_post");
     // its input has no fixed length, so maxlen must be given
     let case = Case::new();
     assert_one_line_error(&import(&case, "functional.h5", &[]), "the model's input has no fixed length");

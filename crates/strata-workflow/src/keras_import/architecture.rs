@@ -91,11 +91,16 @@ pub fn read_architecture(model: &Value, shown: &str) -> Result<Architecture, Dat
     let mut used: Vec<(String, usize)> = Vec::new();
     let mut layers = Vec::new();
     let mut previous: Option<String> = None;
+    let mut input_mask = false;
     for (i, entry) in entries.iter().enumerate() {
         let class = class_of(entry);
         let c = entry.get("config").cloned().unwrap_or(Value::Null);
         let name = c.get("name").and_then(Value::as_str).unwrap_or(class).to_string();
         let at = format!("layer {} ({class} '{name}')", i + 1);
+        if functional && class == "NotEqual" && is_padding_mask(entry, entries) {
+            input_mask = true;
+            continue;
+        }
         if functional {
             check_chain(entry, previous.as_deref(), &at).map_err(&refuse)?;
         }
@@ -124,6 +129,9 @@ pub fn read_architecture(model: &Value, shown: &str) -> Result<Architecture, Dat
         layers.push(KerasLayer { name, path, role });
     }
     check_order(&layers).map_err(refuse)?;
+    if input_mask && !matches!(layers[0].role, Role::Embedding { mask_zero: true, .. }) {
+        return Err(refuse("the model masks id 0 with a NotEqual layer but its Embedding has mask_zero=False".into()));
+    }
     Ok(Architecture { layers, input_length })
 }
 
@@ -177,6 +185,17 @@ fn check_chain(entry: &Value, previous: Option<&str>, at: &str) -> Result<(), St
     }
 }
 
+/// Keras 3's functional form of `mask_zero=True`: a `NotEqual(input, 0)` op layer whose output
+/// reaches the recurrent layers as their `mask` argument. It computes the mask strata derives
+/// from the ids itself, so it is left out of the chain (and `mask` arguments are not inputs).
+fn is_padding_mask(entry: &Value, entries: &[Value]) -> bool {
+    let input = entries.first().filter(|e| class_of(e) == "InputLayer").and_then(|e| e.get("config")?.get("name"));
+    let mut names = Vec::new();
+    inbound_names(entry.get("inbound_nodes").unwrap_or(&Value::Null), &mut names);
+    let against = entry.pointer("/inbound_nodes/0/args/1").and_then(Value::as_f64);
+    input.and_then(Value::as_str).is_some_and(|i| names == [i]) && against == Some(0.0)
+}
+
 /// Layer names an `inbound_nodes` value refers to: tf-keras's `[[["name", 0, 0, {}]]]` and
 /// Keras 3's `{"args": [{"config": {"keras_history": ["name", 0, 0]}}]}` alike.
 fn inbound_names(v: &Value, out: &mut Vec<String>) {
@@ -195,7 +214,7 @@ fn inbound_names(v: &Value, out: &mut Vec<String>) {
                 }
                 return;
             }
-            m.values().for_each(|i| inbound_names(i, out));
+            m.iter().filter(|(k, _)| *k != "mask").for_each(|(_, i)| inbound_names(i, out));
         }
         _ => {}
     }
