@@ -72,6 +72,8 @@ pub enum Command {
     Tune(crate::args_tune::TuneCmd),
     /// Write a model as an ONNX file (token ids in, probabilities out), or the ids it reads
     Export(ExportCmd),
+    /// Make a Keras model (.keras or .h5) and its Tokenizer.to_json() into a strata model folder
+    ImportKeras(crate::args_import_keras::ImportKerasCmd),
 }
 
 /// `strata export`: the model as ONNX, or the ids the ONNX graph reads for some texts.

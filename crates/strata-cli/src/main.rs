@@ -35,6 +35,7 @@ macro_rules! eprintln {
 }
 
 mod args;
+mod args_import_keras;
 mod args_linear;
 mod args_train;
 mod args_tune;
@@ -108,6 +109,7 @@ fn run() -> u8 {
         Command::Pretrain(a) => commands::pretrain::run(a),
         Command::Tune(a) => commands::tune::run(a),
         Command::Export(a) => commands::export::run(a),
+        Command::ImportKeras(a) => commands::import_keras::run(a),
     });
     match result {
         Ok(()) => 0,

@@ -6,7 +6,8 @@
 //! [`experiment`] runs several schedules on the same splits; [`probe`] fits linear probes on
 //! every level's representation; [`ulmfit`] fine-tunes a pretrained language model on the
 //! training texts before the classifier; [`tune`] searches hyperparameters within a
-//! budget (Hyperband over epochs); [`error`] has the one error they end with.
+//! budget (Hyperband over epochs); [`keras_import`] makes a Keras model and tokenizer into a
+//! model folder; [`error`] has the one error they end with.
 
 #![forbid(unsafe_code)]
 
@@ -14,6 +15,7 @@ pub mod continue_head;
 pub mod error;
 pub mod experiment;
 pub mod init_from;
+pub mod keras_import;
 pub mod linear;
 pub mod model_card;
 pub mod multi_label;

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod experiment;
 pub mod explain;
 pub mod export;
+pub mod import_keras;
 pub mod model_card;
 pub mod predict;
 pub mod pretrain;
