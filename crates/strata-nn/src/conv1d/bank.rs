@@ -58,6 +58,29 @@ pub struct ConvBank {
     dkt: Vec<f32>,
 }
 
+/// One thread's `K_all` for inference, and the kernels (concatenated) and shape it was built from.
+#[derive(Default)]
+struct KernelCache {
+    shape: (usize, usize, Vec<usize>),
+    source: Vec<f32>,
+    k_all: Vec<f32>,
+}
+
+thread_local! {
+    static KERNEL_CACHE: std::cell::RefCell<KernelCache> = std::cell::RefCell::default();
+}
+
+/// Whether `kernels`, concatenated, are `source` bit for bit (so `-0.0` and `0.0` differ, and a
+/// NaN equals itself).
+fn same_bits(source: &[f32], kernels: &[&[f32]]) -> bool {
+    let mut at = 0;
+    kernels.iter().all(|k| {
+        let seen = &source[at..at + k.len()];
+        at += k.len();
+        seen.iter().zip(k.iter()).all(|(a, b)| a.to_bits() == b.to_bits())
+    })
+}
+
 /// Where [`ConvBank::backward`] writes: per width the kernel's and bias's gradients (added
 /// into), and the input's (overwritten) when given.
 pub struct BankGrads<'a, 'g> {
@@ -99,20 +122,52 @@ impl ConvBank {
         &self.pooled
     }
 
-    /// Forward over `x: [T, N, E]`; `kernels[i]`, `biases[i]` are width `i`'s.
-    pub fn forward(&mut self, x: &[f32], n: usize, t: usize, kernels: &[&[f32]], biases: &[&[f32]]) {
+    /// `K_all: [E, S]` from the kernels `[w, E, F]`, each width's shifts side by side.
+    fn build_k_all(&self, kernels: &[&[f32]], k_all: &mut Vec<f32>) {
         let (e, f, s) = (self.e, self.f, self.s);
-        assert_eq!(x.len(), t * n * e, "conv bank: input is not [T, N, E]");
-        (self.n, self.t) = (n, t);
-        self.k_all.resize(e * s, 0.0);
+        k_all.resize(e * s, 0.0);
         for (i, &w) in self.widths.iter().enumerate() {
             for j in 0..w {
                 for ei in 0..e {
                     let col = ei * s + self.starts[i] + j * f;
-                    self.k_all[col..col + f].copy_from_slice(&kernels[i][(j * e + ei) * f..][..f]);
+                    k_all[col..col + f].copy_from_slice(&kernels[i][(j * e + ei) * f..][..f]);
                 }
             }
         }
+    }
+
+    /// Forward over `x: [T, N, E]`; `kernels[i]`, `biases[i]` are width `i`'s.
+    pub fn forward(&mut self, x: &[f32], n: usize, t: usize, kernels: &[&[f32]], biases: &[&[f32]]) {
+        let mut k_all = std::mem::take(&mut self.k_all);
+        self.build_k_all(kernels, &mut k_all);
+        self.pool(x, n, t, &k_all, biases);
+        self.k_all = k_all;
+    }
+
+    /// [`ConvBank::forward`] for inference: the same numbers, with `K_all` kept per thread
+    /// across calls and rebuilt only when the kernels' bits differ from those it was built
+    /// from — predicting one text at a time builds a new layer per call, and building `K_all`
+    /// (1.4 MB at Kim's sizes) cost about as much as that text's GEMM.
+    pub fn infer(&mut self, x: &[f32], n: usize, t: usize, kernels: &[&[f32]], biases: &[&[f32]]) {
+        KERNEL_CACHE.with_borrow_mut(|cache| {
+            let fresh = cache.shape == (self.e, self.f, self.widths.clone())
+                && cache.source.len() == kernels.iter().map(|k| k.len()).sum::<usize>()
+                && same_bits(&cache.source, kernels);
+            if !fresh {
+                cache.shape = (self.e, self.f, self.widths.clone());
+                cache.source.clear();
+                kernels.iter().for_each(|k| cache.source.extend_from_slice(k));
+                self.build_k_all(kernels, &mut cache.k_all);
+            }
+            self.pool(x, n, t, &cache.k_all, biases);
+        });
+    }
+
+    /// The max over time of every width over `x: [T, N, E]` with `K_all` built.
+    fn pool(&mut self, x: &[f32], n: usize, t: usize, k_all: &[f32], biases: &[&[f32]]) {
+        let (e, f) = (self.e, self.f);
+        assert_eq!(x.len(), t * n * e, "conv bank: input is not [T, N, E]");
+        (self.n, self.t) = (n, t);
         let wf = self.widths.len() * f;
         self.pooled.clear();
         self.pooled.resize(n * wf, 0.0);
@@ -134,10 +189,10 @@ impl ConvBank {
                     self.xg.extend_from_slice(&step[g0 * e..g1 * e]);
                 }
                 let xg = std::mem::take(&mut self.xg);
-                self.group_forward(&xg, g0, g1 - g0, biases);
+                self.group_forward(&xg, g0, g1 - g0, k_all, biases);
                 self.xg = xg;
             } else {
-                self.group_forward(x, g0, g1 - g0, biases);
+                self.group_forward(x, g0, g1 - g0, k_all, biases);
             }
         }
         for &i in &pooled_widths {
@@ -151,7 +206,7 @@ impl ConvBank {
     /// The max over time, before ReLU, of the `gn` texts from `g0` on, whose input is
     /// `xg: [T, gn, E]`: `Y`'s rows a block of steps at a time, each block's output steps
     /// folded into `pooled` and `argmax`.
-    fn group_forward(&mut self, xg: &[f32], g0: usize, gn: usize, biases: &[&[f32]]) {
+    fn group_forward(&mut self, xg: &[f32], g0: usize, gn: usize, k_all: &[f32], biases: &[&[f32]]) {
         let (e, f, s, t) = (self.e, self.f, self.s, self.t);
         let wf = self.widths.len() * f;
         let halo = self.widths.iter().max().map_or(0, |w| w - 1);
@@ -173,7 +228,7 @@ impl ConvBank {
             if to > from {
                 let rows = (to - from) * gn;
                 let out = &mut self.y[held * step_len..(held + to - from) * step_len];
-                gemm(Gemm::new(rows, e, s), &xg[from * gn * e..to * gn * e], &self.k_all, out);
+                gemm(Gemm::new(rows, e, s), &xg[from * gn * e..to * gn * e], k_all, out);
                 held = to - base;
             }
             for (i, &w) in self.widths.iter().enumerate() {
@@ -378,6 +433,32 @@ mod tests {
             assert_eq!(bank.argmax, won, "n {n} t {t}");
             assert!(bank.y.len() * 4 <= 2 * Y_BYTES, "n {n} t {t}: Y holds {} bytes", bank.y.len() * 4);
         }
+    }
+
+    #[test]
+    fn inference_gives_forward_bits_and_sees_every_change_of_the_kernels() {
+        let (t, widths) = (6, vec![2, 3]);
+        let mut rng = Rng::new(31);
+        let x = random(&mut rng, t * N * E);
+        let mut ks: Vec<Vec<f32>> = widths.iter().map(|w| random(&mut rng, w * E * F)).collect();
+        let bs: Vec<Vec<f32>> = widths.iter().map(|_| random(&mut rng, F)).collect();
+        let br: Vec<&[f32]> = bs.iter().map(|b| &b[..]).collect();
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        let mut before = Vec::new();
+        // the second round changes one weight, then only its sign of zero: both must be seen
+        for change in [None, Some(1.5f32), Some(0.0), Some(-0.0)] {
+            if let Some(v) = change {
+                ks[1][7] = v;
+            }
+            let kr: Vec<&[f32]> = ks.iter().map(|k| &k[..]).collect();
+            let (mut trained, mut served) = (ConvBank::new(E, F, widths.clone()), ConvBank::new(E, F, widths.clone()));
+            trained.forward(&x, N, t, &kr, &br);
+            served.infer(&x, N, t, &kr, &br);
+            assert_eq!(bits(served.output()), bits(trained.output()), "after {change:?}");
+            KERNEL_CACHE.with_borrow(|c| assert_eq!(bits(&c.source[widths[0] * E * F..]), bits(&ks[1])));
+            before = trained.output().to_vec();
+        }
+        assert!(!before.is_empty());
     }
 
     #[test]
