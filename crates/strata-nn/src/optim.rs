@@ -105,7 +105,7 @@ where
     F: Fn(&mut [f32], &[f32], &mut [f32], &mut [f32]) + Sync,
 {
     let w = rows.width;
-    assert!(w > 0 && p.len() % w == 0, "a table of {} values is not rows of {w}", p.len());
+    assert!(w > 0 && p.len().is_multiple_of(w), "a table of {} values is not rows of {w}", p.len());
     let block = (PAR_CHUNK / w).max(1) * w;
     let zeros = |p: &mut [f32], s1: &mut [f32], s2: &mut [f32], span: Range<usize>| {
         let mut i = span.start;

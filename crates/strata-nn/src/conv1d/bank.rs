@@ -364,10 +364,8 @@ mod tests {
     /// and the winning steps.
     fn unblocked(
         x: &[f32],
-        n: usize,
-        t: usize,
-        e: usize,
-        f: usize,
+        (n, t): (usize, usize),
+        (e, f): (usize, usize),
         widths: &[usize],
         ks: &[Vec<f32>],
         bs: &[Vec<f32>],
@@ -400,10 +398,10 @@ mod tests {
                         let at = ((step + j) * n + text) * s + starts[i] + j * f;
                         pre.iter_mut().zip(&y[at..at + f]).for_each(|(a, v)| *a += v);
                     }
-                    for fi in 0..f {
+                    for (fi, &v) in pre.iter().enumerate() {
                         let at = text * wf + i * f + fi;
-                        if pre[fi] > pooled[at] {
-                            (pooled[at], argmax[at]) = (pre[fi], step);
+                        if v > pooled[at] {
+                            (pooled[at], argmax[at]) = (v, step);
                         }
                     }
                 }
@@ -427,7 +425,7 @@ mod tests {
             let kr: Vec<&[f32]> = ks.iter().map(|k| &k[..]).collect();
             let br: Vec<&[f32]> = bs.iter().map(|b| &b[..]).collect();
             bank.forward(&x, n, t, &kr, &br);
-            let (want, won) = unblocked(&x, n, t, e, f, &widths, &ks, &bs);
+            let (want, won) = unblocked(&x, (n, t), (e, f), &widths, &ks, &bs);
             let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(bank.output()), bits(&want), "n {n} t {t}");
             assert_eq!(bank.argmax, won, "n {n} t {t}");
