@@ -31,7 +31,7 @@ const PAR_CHUNK: usize = 1 << 15;
 
 /// A `[V, E]` table's gradient as the rows a step used: the table sits at `table` in the
 /// parameter buffer, `ids` are the rows (sorted, each once) and `grads` their gradients
-/// (`[U, E]`, in `ids`' order).
+/// (`[U, E]`, in `ids`' order); every other row's gradient is zero.
 #[derive(Clone, Copy, Debug)]
 pub struct TableRows<'a> {
     pub table: &'a Range<usize>,
@@ -39,6 +39,10 @@ pub struct TableRows<'a> {
     pub width: usize,
     pub ids: &'a [u32],
     pub grads: &'a [f32],
+    /// `true`: the step updates these rows alone (LazyAdam, `--sparse-embedding-updates`);
+    /// `false`: every row, the others with a zero gradient — the dense step, bit for bit,
+    /// without a `[V, E]` gradient table (see [`dense_table_step`]).
+    pub lazy: bool,
 }
 
 impl TableRows<'_> {
@@ -69,15 +73,78 @@ pub fn table_rows_mut<'a>(table: &'a mut [f32], width: usize, sorted_ids: &[u32]
 /// Rows per parallel work item of a lazy update (of 128 values each, ~64 KB).
 const PAR_ROWS: usize = 128;
 
+/// Where a step's gradient of `params` starts: `grads` holds the last `grads.len()` of them —
+/// the whole buffer, or all but a table whose gradient comes as [`TableRows`]. Panics if a
+/// group other than that table's starts before it (a broken invariant of the caller).
+fn grads_start(params: &[f32], grads: &[f32], groups: &[ParamRange], rows: Option<TableRows>) -> usize {
+    assert!(grads.len() <= params.len(), "a gradient longer than the parameters");
+    let from = params.len() - grads.len();
+    for gr in groups.iter().filter(|gr| !rows.is_some_and(|r| r.is(gr))) {
+        assert!(gr.range.start >= from, "group {:?} has no gradient (it starts at {from})", gr.range);
+    }
+    from
+}
+
+/// The gradient of the range `r` of the parameters, in a gradient that starts at `from`.
+fn grad_of<'g>(grads: &'g [f32], from: usize, r: &Range<usize>) -> &'g [f32] {
+    &grads[r.start - from..r.end - from]
+}
+
+/// Values of zero gradient read at a time for the rows a step did not use.
+const ZERO_RUN: usize = 4096;
+static ZEROS: [f32; ZERO_RUN] = [0.0; ZERO_RUN];
+
+/// The dense step of a `[V, E]` table whose gradient is `rows` (zero at every other row),
+/// without a `[V, E]` gradient table: `update(p, g, s1, s2)` runs over every row of the table
+/// `p` and its two state tables `s1`, `s2` (Adam's moments, Adadelta's averages), with the used
+/// rows' gradients and zeros for the rest. The updates are elementwise, so each value gets the
+/// very update the dense loop over a zero-filled gradient table gives it — the same bits — and
+/// the table's gradient, as large as the table, is never held.
+fn dense_table_step<F>(p: &mut [f32], s1: &mut [f32], s2: &mut [f32], rows: &TableRows, update: F)
+where
+    F: Fn(&mut [f32], &[f32], &mut [f32], &mut [f32]) + Sync,
+{
+    let w = rows.width;
+    assert!(w > 0 && p.len().is_multiple_of(w), "a table of {} values is not rows of {w}", p.len());
+    let block = (PAR_CHUNK / w).max(1) * w;
+    let zeros = |p: &mut [f32], s1: &mut [f32], s2: &mut [f32], span: Range<usize>| {
+        let mut i = span.start;
+        while i < span.end {
+            let j = (i + ZERO_RUN).min(span.end);
+            update(&mut p[i..j], &ZEROS[..j - i], &mut s1[i..j], &mut s2[i..j]);
+            i = j;
+        }
+    };
+    p.par_chunks_mut(block).zip(s1.par_chunks_mut(block)).zip(s2.par_chunks_mut(block)).enumerate().for_each(
+        |(bi, ((p, s1), s2))| {
+            let first = bi * block / w;
+            let last = first + p.len() / w;
+            let lo = rows.ids.partition_point(|&id| (id as usize) < first);
+            let hi = rows.ids.partition_point(|&id| (id as usize) < last);
+            let mut at = 0;
+            for (u, &id) in rows.ids.iter().enumerate().take(hi).skip(lo) {
+                let start = (id as usize - first) * w;
+                zeros(p, s1, s2, at..start);
+                let g = &rows.grads[u * w..(u + 1) * w];
+                update(&mut p[start..start + w], g, &mut s1[start..start + w], &mut s2[start..start + w]);
+                at = start + w;
+            }
+            zeros(p, s1, s2, at..p.len());
+        },
+    );
+}
+
 /// θ ← θ − α∇L.
 pub fn sgd_step(params: &mut [f32], grads: &[f32], groups: &[ParamRange], lr: f32) {
     sgd_step_lazy(params, grads, groups, lr, None)
 }
 
-/// [`sgd_step`], with `rows`' table (if its group is among `groups`) updated only at its rows.
-/// Plain gradient descent moves nothing without a gradient, so this gives the dense step's
-/// numbers, bit for bit, and skips the rest of the table.
+/// [`sgd_step`], with `rows`' table (if its group is among `groups`) updated only at its rows,
+/// lazy or not: plain gradient descent moves nothing without a gradient, so this gives the
+/// dense step's numbers, bit for bit, and skips the rest of the table. `grads` is the gradient
+/// of the last `grads.len()` parameters (all of them, or all but `rows`' table).
 pub fn sgd_step_lazy(params: &mut [f32], grads: &[f32], groups: &[ParamRange], lr: f32, rows: Option<TableRows>) {
+    let from = grads_start(params, grads, groups, rows);
     for gr in groups {
         let a = lr * gr.lr_mult;
         if let Some(rows) = rows.filter(|r| r.is(gr)) {
@@ -90,7 +157,7 @@ pub fn sgd_step_lazy(params: &mut [f32], grads: &[f32], groups: &[ParamRange], l
         }
         params[gr.range.clone()]
             .par_chunks_mut(PAR_CHUNK)
-            .zip(grads[gr.range.clone()].par_chunks(PAR_CHUNK))
+            .zip(grad_of(grads, from, &gr.range).par_chunks(PAR_CHUNK))
             .for_each(|(p, g)| p.iter_mut().zip(g).for_each(|(p, g)| *p -= a * g));
     }
 }
@@ -122,9 +189,12 @@ impl Adam {
         self.step_lazy(params, grads, groups, None)
     }
 
-    /// [`Adam::step`], with `rows`' table (if its group is among `groups`) updated only at its
-    /// rows: LazyAdam. One step of the global count either way.
+    /// [`Adam::step`], with `rows`' table (if its group is among `groups`) read as its rows:
+    /// updated only at them when `rows.lazy` (LazyAdam), else at every row as the dense step
+    /// does. One step of the global count either way. `grads` is the gradient of the last
+    /// `grads.len()` parameters (all of them, or all but `rows`' table).
     pub fn step_lazy(&mut self, params: &mut [f32], grads: &[f32], groups: &[ParamRange], rows: Option<TableRows>) {
+        let from = grads_start(params, grads, groups, rows);
         self.t += 1;
         let t = self.t as i32;
         let (b1, b2, eps) = (self.beta1, self.beta2, self.epsilon);
@@ -132,6 +202,11 @@ impl Adam {
         for gr in groups {
             let c = AdamCoefs { alpha: alpha * gr.lr_mult, beta1: b1, beta2: b2, epsilon: eps };
             let r = gr.range.clone();
+            if let Some(rows) = rows.filter(|rows| rows.is(gr) && !rows.lazy) {
+                let (m, v) = (&mut self.m[r.clone()], &mut self.v[r.clone()]);
+                dense_table_step(&mut params[r], m, v, &rows, |p, g, m, v| adam_update(p, g, m, v, c));
+                continue;
+            }
             if let Some(rows) = rows.filter(|rows| rows.is(gr)) {
                 let w = rows.width;
                 table_rows_mut(&mut params[r.clone()], w, rows.ids)
@@ -145,7 +220,7 @@ impl Adam {
             }
             params[r.clone()]
                 .par_chunks_mut(PAR_CHUNK)
-                .zip(grads[r.clone()].par_chunks(PAR_CHUNK))
+                .zip(grad_of(grads, from, &r).par_chunks(PAR_CHUNK))
                 .zip(self.m[r.clone()].par_chunks_mut(PAR_CHUNK))
                 .zip(self.v[r].par_chunks_mut(PAR_CHUNK))
                 .for_each(|(((p, g), m), v)| adam_update(p, g, m, v, c));
@@ -215,23 +290,38 @@ impl Adadelta {
     }
 
     pub fn step(&mut self, params: &mut [f32], grads: &[f32], groups: &[ParamRange]) {
+        self.step_rows(params, grads, groups, None)
+    }
+
+    /// [`Adadelta::step`], with `rows`' table (if its group is among `groups`) given as the
+    /// rows a step used, every row updated (Adadelta has no lazy form: panics if `rows.lazy`).
+    /// `grads` is the gradient of the last `grads.len()` parameters (all, or all but the table).
+    pub fn step_rows(&mut self, params: &mut [f32], grads: &[f32], groups: &[ParamRange], rows: Option<TableRows>) {
+        assert!(!rows.is_some_and(|r| r.lazy), "Adadelta has no lazy form");
+        let from = grads_start(params, grads, groups, rows);
         let (rho, eps) = (self.rho, self.epsilon);
         for gr in groups {
             let lr = self.lr * gr.lr_mult;
             let r = gr.range.clone();
+            let step = |p: &mut [f32], g: &[f32], ag: &mut [f32], au: &mut [f32]| {
+                for i in 0..p.len() {
+                    ag[i] = rho * ag[i] + (1.0 - rho) * g[i] * g[i];
+                    let u = g[i] * (au[i] + eps).sqrt() / (ag[i] + eps).sqrt();
+                    au[i] = rho * au[i] + (1.0 - rho) * u * u;
+                    p[i] -= lr * u;
+                }
+            };
+            let (ag, au) = (&mut self.acc_grad[r.clone()], &mut self.acc_update[r.clone()]);
+            if let Some(rows) = rows.filter(|rows| rows.is(gr)) {
+                dense_table_step(&mut params[r], ag, au, &rows, step);
+                continue;
+            }
             params[r.clone()]
                 .par_chunks_mut(PAR_CHUNK)
-                .zip(grads[r.clone()].par_chunks(PAR_CHUNK))
-                .zip(self.acc_grad[r.clone()].par_chunks_mut(PAR_CHUNK))
-                .zip(self.acc_update[r].par_chunks_mut(PAR_CHUNK))
-                .for_each(|(((p, g), ag), au)| {
-                    for i in 0..p.len() {
-                        ag[i] = rho * ag[i] + (1.0 - rho) * g[i] * g[i];
-                        let u = g[i] * (au[i] + eps).sqrt() / (ag[i] + eps).sqrt();
-                        au[i] = rho * au[i] + (1.0 - rho) * u * u;
-                        p[i] -= lr * u;
-                    }
-                });
+                .zip(grad_of(grads, from, &r).par_chunks(PAR_CHUNK))
+                .zip(ag.par_chunks_mut(PAR_CHUNK))
+                .zip(au.par_chunks_mut(PAR_CHUNK))
+                .for_each(|(((p, g), ag), au)| step(p, g, ag, au));
         }
     }
 }
@@ -326,7 +416,7 @@ mod tests {
         let (mut p, grads, rows, mut adam) = lazy_case(&used);
         let (p0, m0, v0) = (p.clone(), adam.m.clone(), adam.v.clone());
         let table = 2..17;
-        let sparse = TableRows { table: &table, width: 3, ids: &used, grads: &rows };
+        let sparse = TableRows { table: &table, width: 3, ids: &used, grads: &rows, lazy: true };
         adam.step_lazy(&mut p, &grads, &LAZY_GROUPS, Some(sparse));
         assert_eq!(adam.t, 5, "the step count is global");
         for row in [0usize, 2, 4] {
@@ -357,7 +447,7 @@ mod tests {
                 &mut pl,
                 &grads,
                 &LAZY_GROUPS,
-                Some(TableRows { table: &table, width: 3, ids: &used, grads: &rows }),
+                Some(TableRows { table: &table, width: 3, ids: &used, grads: &rows, lazy: true }),
             );
             dense.step(&mut pd, &grads, &LAZY_GROUPS);
         }
@@ -377,11 +467,81 @@ mod tests {
             &grads,
             &LAZY_GROUPS,
             0.1,
-            Some(TableRows { table: &table, width: 3, ids: &used, grads: &rows }),
+            Some(TableRows { table: &table, width: 3, ids: &used, grads: &rows, lazy: true }),
         );
         sgd_step(&mut pd, &grads, &LAZY_GROUPS, 0.1);
         assert_eq!(pl, pd);
         assert_ne!(pl, p0);
+    }
+
+    /// A `[V, E]` table, with more values than a parallel block and a run of zeros, after a
+    /// dense group of 3, with warm optimizer state; its dense gradient (zero but at `used`), and
+    /// the same as the used rows plus the gradient of the parameters after the table.
+    fn big_table_case(used: &[u32]) -> (usize, usize, Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>) {
+        let (v, e) = (6000, 7);
+        let n = v * e + 3;
+        let mut rng = crate::Rng::new(11);
+        let params: Vec<f32> = (0..n).map(|_| rng.uniform(-1.0, 1.0)).collect();
+        let mut grads = vec![0.0f32; n];
+        let mut rows = Vec::new();
+        for &id in used {
+            let g: Vec<f32> = (0..e).map(|_| rng.uniform(-1.0, 1.0)).collect();
+            grads[id as usize * e..(id as usize + 1) * e].copy_from_slice(&g);
+            rows.extend(g);
+        }
+        grads[v * e..].copy_from_slice(&[0.5, -0.25, 2.0]);
+        let state: Vec<f32> = (0..n).map(|_| rng.uniform(0.0, 0.01)).collect();
+        (v, e, params, grads, rows, state)
+    }
+
+    /// Rows at both ends of the table, on both sides of a block's edge, and none for long runs.
+    const BIG_USED: [u32; 6] = [0, 1, 17, 4680, 4681, 5999];
+
+    #[test]
+    fn dense_adam_from_rows_is_dense_adam_from_the_gradient_table_bit_for_bit() {
+        let (v, e, p0, grads, rows, state) = big_table_case(&BIG_USED);
+        let table = 0..v * e;
+        let groups =
+            [ParamRange { range: table.clone(), lr_mult: 0.5 }, ParamRange { range: v * e..v * e + 3, lr_mult: 1.0 }];
+        let warm =
+            Adam { m: state.clone(), v: state.iter().map(|x| x * x).collect(), t: 3, ..Adam::new(p0.len(), 0.01) };
+        let (mut full, mut from_rows) = (warm.clone(), warm);
+        let (mut pf, mut pr) = (p0.clone(), p0.clone());
+        for _ in 0..2 {
+            full.step(&mut pf, &grads, &groups);
+            let r = TableRows { table: &table, width: e, ids: &BIG_USED, grads: &rows, lazy: false };
+            // the gradient of the parameters after the table only
+            from_rows.step_lazy(&mut pr, &grads[v * e..], &groups, Some(r));
+        }
+        let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&pr), bits(&pf));
+        assert_eq!((bits(&from_rows.m), bits(&from_rows.v)), (bits(&full.m), bits(&full.v)));
+        assert_ne!(pr[2 * e], p0[2 * e], "an unused row still moves by its momentum");
+    }
+
+    #[test]
+    fn dense_adadelta_from_rows_is_dense_adadelta_from_the_gradient_table_bit_for_bit() {
+        let (v, e, p0, grads, rows, state) = big_table_case(&BIG_USED);
+        let table = 0..v * e;
+        let groups =
+            [ParamRange { range: table.clone(), lr_mult: 1.0 }, ParamRange { range: v * e..v * e + 3, lr_mult: 1.0 }];
+        let warm = Adadelta { acc_grad: state.clone(), acc_update: state, ..Adadelta::new(p0.len(), 1.0) };
+        let (mut full, mut from_rows) = (warm.clone(), warm);
+        let (mut pf, mut pr) = (p0.clone(), p0.clone());
+        full.step(&mut pf, &grads, &groups);
+        let r = TableRows { table: &table, width: e, ids: &BIG_USED, grads: &rows, lazy: false };
+        from_rows.step_rows(&mut pr, &grads[v * e..], &groups, Some(r));
+        let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&pr), bits(&pf));
+        assert_eq!(bits(&from_rows.acc_grad), bits(&full.acc_grad));
+        assert_eq!(bits(&from_rows.acc_update), bits(&full.acc_update));
+    }
+
+    #[test]
+    #[should_panic(expected = "has no gradient")]
+    fn a_group_below_a_short_gradient_is_refused() {
+        let mut p = vec![1.0f32; 4];
+        sgd_step(&mut p, &[1.0, 1.0], &[ParamRange { range: 1..3, lr_mult: 1.0 }], 0.1);
     }
 
     #[test]

@@ -49,9 +49,11 @@ pub fn stage_groups(model: &Model, stage: &Stage) -> Vec<ParamRange> {
 }
 
 /// Takes one optimizer step per mini-batch ([`BatchStepper::step`]), with the buffers it reuses
-/// from batch to batch: per-core workspaces and the full gradient.
+/// from batch to batch: per-core workspaces and the gradient.
 pub struct BatchStepper {
     pub spaces: Vec<Workspace>,
+    /// The gradient of the parameters after the embedding tables; the trained table's comes
+    /// as the rows the batch used (`embedding`), so no `[V, E]` gradient is held.
     grads: Vec<f32>,
     batch_ids: Vec<u32>,
     /// scratch: the batch cut to its real tokens
@@ -79,7 +81,7 @@ impl BatchStepper {
         let threads = rayon::current_num_threads();
         BatchStepper {
             spaces: (0..threads).map(|_| Workspace::default()).collect(),
-            grads: vec![0.0; model.params.len()],
+            grads: vec![0.0; model.params.len() - model.layout.embedding.end],
             batch_ids: Vec::new(),
             cut_ids: Vec::new(),
             batch_labels: Vec::new(),
@@ -124,19 +126,15 @@ impl BatchStepper {
         let emb_trains = plan.trainable[Group::Embedding];
         let lazy = emb_trains && self.sparse_embedding && opt.updates_rows_lazily();
         if emb_trains {
-            self.embedding_gradient(model, t, &chunks, lazy);
+            self.embedding_gradient(model, t, &chunks);
         }
         let table = model.layout.embedding.clone();
-        let rows = lazy.then(|| self.embedding.table_rows(&table));
+        let rows = emb_trains.then(|| self.embedding.table_rows(&table, lazy));
         opt.step(&mut model.params.data, &self.grads, groups, rows);
         let head_trains = plan.trainable[Group::Head];
         if let Some(s) = self.max_norm.filter(|_| head_trains) {
             let (w, k) = (model.top_width(), model.config.outputs());
             max_norm(&mut model.params.data[model.layout.head_kernel.clone()], w, k, s);
-        }
-        if emb_trains && !lazy {
-            // Only the rows this batch touched are non-zero.
-            self.embedding.clear_from(&mut self.grads[table]);
         }
         stats.iter().fold(ChunkStats::default(), |a, s| ChunkStats {
             loss_sum: a.loss_sum + s.loss_sum,
@@ -149,8 +147,7 @@ impl BatchStepper {
     /// chunk order (deterministic).
     fn chunk_gradients(&mut self, model: &Model, t: usize, plan: &Plan, ranges: &[Range<usize>]) -> Vec<ChunkStats> {
         let scale = 1.0 / self.batch_labels.len() as f32;
-        let emb_end = model.layout.embedding.end;
-        let dense_len = model.params.len() - emb_end;
+        let dense_len = self.grads.len();
         let (ids, labels) = (&self.batch_ids, &self.batch_labels);
         let class_weights = self.class_weights.as_deref();
         let stats: Vec<ChunkStats> = self
@@ -168,7 +165,7 @@ impl BatchStepper {
                 network::backward_weighted(model, &labels[r.clone()], class_weights, scale, plan, ws)
             })
             .collect();
-        let g_rest = &mut self.grads[emb_end..];
+        let g_rest = &mut self.grads[..];
         g_rest.copy_from_slice(&self.spaces[0].grads);
         for ws in &self.spaces[1..ranges.len()] {
             g_rest.iter_mut().zip(&ws.grads).for_each(|(a, g)| *a += g);
@@ -177,9 +174,9 @@ impl BatchStepper {
     }
 
     /// Sums the chunks' gradients at the embedding output per row of the embedding table the
-    /// batch used (the trained table's: a multichannel model's static copy takes none) and,
-    /// unless the optimizer reads those rows `lazy`ly, writes them into the dense gradient.
-    fn embedding_gradient(&mut self, model: &Model, t: usize, ranges: &[Range<usize>], lazy: bool) {
+    /// batch used (the trained table's: a multichannel model's static copy takes none), which
+    /// the optimizer reads as the table's gradient.
+    fn embedding_gradient(&mut self, model: &Model, t: usize, ranges: &[Range<usize>]) {
         let ids = &self.batch_ids;
         let chunks: Vec<ChunkGrad> = self
             .spaces
@@ -192,8 +189,5 @@ impl BatchStepper {
             })
             .collect();
         self.embedding.sum(network::word_rows(model, 1, t).1, &chunks);
-        if !lazy {
-            self.embedding.scatter_into(&mut self.grads[model.layout.embedding.clone()]);
-        }
     }
 }

@@ -3,10 +3,12 @@
 //!
 //! A batch of B×T ids uses a few hundred of the table's V rows, and most of its ids are a few
 //! rows (padding, "the"). So the gradient at the embedding output is summed per unique id into
-//! a small `[U, E]` block first ([`EmbeddingGrad::sum`]), and the table is touched once per row
-//! the batch used: to write the rows into the dense gradient ([`EmbeddingGrad::scatter_into`],
-//! what Keras's Adam then reads whole, and [`EmbeddingGrad::clear_from`] after the step) or,
-//! with `--sparse-embedding-updates`, to update only those rows ([`EmbeddingGrad::table_rows`]).
+//! a small `[U, E]` block first ([`EmbeddingGrad::sum`]), which the optimizer reads as the
+//! table's gradient ([`EmbeddingGrad::table_rows`]): Keras's dense step updates every row, the
+//! others with a zero gradient, and needs no `[V, E]` gradient table for it (as large as the
+//! table); with `--sparse-embedding-updates` only those rows are updated. A caller that wants
+//! the dense gradient writes the rows into it ([`EmbeddingGrad::scatter_into`], and
+//! [`EmbeddingGrad::clear_from`] after).
 //!
 //! Bits: each value of a row is the sum of its occurrences' values in batch order (chunk order,
 //! then row by row), starting from zero — the order the per-occurrence scatter this replaced
@@ -139,10 +141,10 @@ impl EmbeddingGrad {
         table_rows_mut(grad, self.e, &self.ids).into_par_iter().with_min_len(PAR_ROWS).for_each(|d| d.fill(0.0));
     }
 
-    /// The rows as a lazy optimizer step reads them, for the table at `table` in the
-    /// parameter buffer.
-    pub fn table_rows<'a>(&'a self, table: &'a Range<usize>) -> TableRows<'a> {
-        TableRows { table, width: self.e, ids: &self.ids, grads: &self.rows }
+    /// The rows as an optimizer step reads them, for the table at `table` in the parameter
+    /// buffer: updated alone if `lazy`, else with every other row at a zero gradient.
+    pub fn table_rows<'a>(&'a self, table: &'a Range<usize>, lazy: bool) -> TableRows<'a> {
+        TableRows { table, width: self.e, ids: &self.ids, grads: &self.rows, lazy }
     }
 }
 

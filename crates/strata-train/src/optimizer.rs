@@ -50,17 +50,15 @@ impl OptimizerState {
         }
     }
 
-    /// One step over `groups`. With `rows` (only where [`OptimizerState::updates_rows_lazily`]),
-    /// the group of `rows`' table is updated at those rows alone and its part of `grads` is
-    /// not read.
+    /// One step over `groups`. `grads` is the gradient of the last `grads.len()` parameters;
+    /// with `rows`, the group of `rows`' table takes its gradient from them (and `grads` may
+    /// start after it), updated at those rows alone if `rows.lazy` (only where
+    /// [`OptimizerState::updates_rows_lazily`]), else at every row.
     pub(crate) fn step(&mut self, params: &mut [f32], grads: &[f32], groups: &[ParamRange], rows: Option<TableRows>) {
         match self {
             OptimizerState::Adam(a) => a.step_lazy(params, grads, groups, rows),
             OptimizerState::Sgd { lr } => sgd_step_lazy(params, grads, groups, *lr, rows),
-            OptimizerState::Adadelta(a) => {
-                assert!(rows.is_none(), "Adadelta has no lazy form: give it the dense gradient");
-                a.step(params, grads, groups)
-            }
+            OptimizerState::Adadelta(a) => a.step_rows(params, grads, groups, rows),
         }
     }
 

@@ -93,6 +93,12 @@ impl Layer for KimConv {
         Rows { n: rows.n, t: 1 }
     }
 
+    fn infer(&mut self, p: &[f32], x: &[f32], rows: Rows, _valid: Option<&[bool]>) -> Rows {
+        let (kernels, biases) = self.views(p);
+        self.bank.infer(x, rows.n, rows.t, &kernels, &biases);
+        Rows { n: rows.n, t: 1 }
+    }
+
     fn output(&self) -> &[f32] {
         self.bank.output()
     }

@@ -5,8 +5,15 @@
 //! `S = Σ_w w·F`, `K_all`'s columns the kernels' `K_j` side by side), then shifted adds
 //! `pre[t] = bias + Σ_{j<w} Y[t+j, (w, j)]` folded straight into the max over time, so no
 //! `[T', N, F]` output is kept: only the pooled `[N, widths·F]` and which step won. One wide
-//! GEMM packs the input once instead of once per shift and width, and its `S` columns keep the
+//! GEMM reads the input once instead of once per shift and width, and its `S` columns keep the
 //! kernel busy where `F` alone (100) would not.
+//!
+//! `Y` is never held whole (`[T·N, S]` is 37 MB for 128 texts of 60 steps at Kim's sizes): the
+//! texts go [`GROUP_TEXTS`] at a time, and each group's steps a few at a time, the GEMM
+//! writing only the rows of `Y` the next output steps read (plus the `w_max − 1` steps they
+//! share with the block after, kept), so `Y` is read back from cache while it is still there.
+//! Each value of `Y` is the same FMA chain over `E` whatever rows a GEMM call covers, and each
+//! width's steps still meet the max in order, so the blocks give the unblocked numbers.
 //!
 //! Backward uses the max pool's sparsity: the gradient reaches one step per (text, filter), so
 //! `dK_j[:, f] += g · x[t*+j]` and `dx[t*+j] += g · K_j[:, f]` are `N·F·Σw` axpys of length `E`
@@ -17,6 +24,11 @@
 //! `[F]`; output `[N, widths·F]`, width `i`'s filters at columns `i·F .. (i+1)·F`.
 
 use crate::gemm::{gemm, Gemm};
+
+/// Texts whose `Y` rows are computed together; a larger chunk is gathered this many at a time.
+pub const GROUP_TEXTS: usize = 32;
+/// Bytes of `Y` held at a time (about half of a core's L2): sets how many steps a GEMM covers.
+const Y_BYTES: usize = 512 * 1024;
 
 /// The convolutions of one block and their forward state.
 pub struct ConvBank {
@@ -31,8 +43,10 @@ pub struct ConvBank {
     t: usize,
     /// `[E, S]`
     k_all: Vec<f32>,
-    /// `[T·N, S]`
+    /// `[steps, G, S]`: the rows of `Y` held for the group of `G` texts in hand
     y: Vec<f32>,
+    /// `[T, G, E]`: the group's input, gathered when the chunk has more than one group
+    xg: Vec<f32>,
     /// `[F]` one output row before the max
     pre: Vec<f32>,
     /// `[N, widths·F]` after ReLU (0 where the text is shorter than the width)
@@ -42,6 +56,29 @@ pub struct ConvBank {
     /// backward scratch for one width: its kernel and kernel gradient as `[w, F, E]`
     kt: Vec<f32>,
     dkt: Vec<f32>,
+}
+
+/// One thread's `K_all` for inference, and the kernels (concatenated) and shape it was built from.
+#[derive(Default)]
+struct KernelCache {
+    shape: (usize, usize, Vec<usize>),
+    source: Vec<f32>,
+    k_all: Vec<f32>,
+}
+
+thread_local! {
+    static KERNEL_CACHE: std::cell::RefCell<KernelCache> = std::cell::RefCell::default();
+}
+
+/// Whether `kernels`, concatenated, are `source` bit for bit (so `-0.0` and `0.0` differ, and a
+/// NaN equals itself).
+fn same_bits(source: &[f32], kernels: &[&[f32]]) -> bool {
+    let mut at = 0;
+    kernels.iter().all(|k| {
+        let seen = &source[at..at + k.len()];
+        at += k.len();
+        seen.iter().zip(k.iter()).all(|(a, b)| a.to_bits() == b.to_bits())
+    })
 }
 
 /// Where [`ConvBank::backward`] writes: per width the kernel's and bias's gradients (added
@@ -66,6 +103,7 @@ impl ConvBank {
             t: 0,
             k_all: Vec::new(),
             y: Vec::new(),
+            xg: Vec::new(),
             pre: Vec::new(),
             pooled: Vec::new(),
             argmax: Vec::new(),
@@ -84,56 +122,133 @@ impl ConvBank {
         &self.pooled
     }
 
-    /// Forward over `x: [T, N, E]`; `kernels[i]`, `biases[i]` are width `i`'s.
-    pub fn forward(&mut self, x: &[f32], n: usize, t: usize, kernels: &[&[f32]], biases: &[&[f32]]) {
+    /// `K_all: [E, S]` from the kernels `[w, E, F]`, each width's shifts side by side.
+    fn build_k_all(&self, kernels: &[&[f32]], k_all: &mut Vec<f32>) {
         let (e, f, s) = (self.e, self.f, self.s);
-        assert_eq!(x.len(), t * n * e, "conv bank: input is not [T, N, E]");
-        (self.n, self.t) = (n, t);
-        self.k_all.resize(e * s, 0.0);
+        k_all.resize(e * s, 0.0);
         for (i, &w) in self.widths.iter().enumerate() {
             for j in 0..w {
                 for ei in 0..e {
                     let col = ei * s + self.starts[i] + j * f;
-                    self.k_all[col..col + f].copy_from_slice(&kernels[i][(j * e + ei) * f..][..f]);
+                    k_all[col..col + f].copy_from_slice(&kernels[i][(j * e + ei) * f..][..f]);
                 }
             }
         }
-        self.y.resize(t * n * s, 0.0);
-        gemm(Gemm::new(t * n, e, s), x, &self.k_all, &mut self.y);
+    }
+
+    /// Forward over `x: [T, N, E]`; `kernels[i]`, `biases[i]` are width `i`'s.
+    pub fn forward(&mut self, x: &[f32], n: usize, t: usize, kernels: &[&[f32]], biases: &[&[f32]]) {
+        let mut k_all = std::mem::take(&mut self.k_all);
+        self.build_k_all(kernels, &mut k_all);
+        self.pool(x, n, t, &k_all, biases);
+        self.k_all = k_all;
+    }
+
+    /// [`ConvBank::forward`] for inference: the same numbers, with `K_all` kept per thread
+    /// across calls and rebuilt only when the kernels' bits differ from those it was built
+    /// from — predicting one text at a time builds a new layer per call, and building `K_all`
+    /// (1.4 MB at Kim's sizes) cost about as much as that text's GEMM.
+    pub fn infer(&mut self, x: &[f32], n: usize, t: usize, kernels: &[&[f32]], biases: &[&[f32]]) {
+        KERNEL_CACHE.with_borrow_mut(|cache| {
+            let fresh = cache.shape == (self.e, self.f, self.widths.clone())
+                && cache.source.len() == kernels.iter().map(|k| k.len()).sum::<usize>()
+                && same_bits(&cache.source, kernels);
+            if !fresh {
+                cache.shape = (self.e, self.f, self.widths.clone());
+                cache.source.clear();
+                kernels.iter().for_each(|k| cache.source.extend_from_slice(k));
+                self.build_k_all(kernels, &mut cache.k_all);
+            }
+            self.pool(x, n, t, &cache.k_all, biases);
+        });
+    }
+
+    /// The max over time of every width over `x: [T, N, E]` with `K_all` built.
+    fn pool(&mut self, x: &[f32], n: usize, t: usize, k_all: &[f32], biases: &[&[f32]]) {
+        let (e, f) = (self.e, self.f);
+        assert_eq!(x.len(), t * n * e, "conv bank: input is not [T, N, E]");
+        (self.n, self.t) = (n, t);
         let wf = self.widths.len() * f;
         self.pooled.clear();
         self.pooled.resize(n * wf, 0.0);
         self.argmax.clear();
         self.argmax.resize(n * wf, 0);
         self.pre.resize(f, 0.0);
-        for (i, &w) in self.widths.iter().enumerate() {
-            let t_out = self.t_out(i);
-            if t_out == 0 {
-                continue; // shorter than the kernel: nothing to pool, the features stay 0
-            }
+        let pooled_widths: Vec<usize> = (0..self.widths.len()).filter(|&i| self.t_out(i) > 0).collect();
+        for &i in &pooled_widths {
             for row in self.pooled.chunks_exact_mut(wf) {
                 row[i * f..(i + 1) * f].fill(f32::NEG_INFINITY);
             }
-            for step in 0..t_out {
-                for text in 0..n {
-                    self.pre.copy_from_slice(biases[i]);
-                    for j in 0..w {
-                        let at = ((step + j) * n + text) * s + self.starts[i] + j * f;
-                        self.pre.iter_mut().zip(&self.y[at..at + f]).for_each(|(a, v)| *a += v);
-                    }
-                    let at = text * wf + i * f;
-                    let (best, won) = (&mut self.pooled[at..at + f], &mut self.argmax[at..at + f]);
-                    for ((b, a), &v) in best.iter_mut().zip(won).zip(&self.pre) {
-                        // strict: the first step wins a tie, as in `max_over_time`
-                        if v > *b {
-                            (*b, *a) = (v, step);
-                        }
-                    }
+        }
+        let group = n.clamp(1, GROUP_TEXTS);
+        for g0 in (0..n).step_by(group) {
+            let g1 = (g0 + group).min(n);
+            if g1 - g0 < n {
+                self.xg.clear();
+                for step in x.chunks_exact(n * e) {
+                    self.xg.extend_from_slice(&step[g0 * e..g1 * e]);
                 }
+                let xg = std::mem::take(&mut self.xg);
+                self.group_forward(&xg, g0, g1 - g0, k_all, biases);
+                self.xg = xg;
+            } else {
+                self.group_forward(x, g0, g1 - g0, k_all, biases);
             }
+        }
+        for &i in &pooled_widths {
             // ReLU after the max is the max after ReLU (both keep the order of positive values)
             for row in self.pooled.chunks_exact_mut(wf) {
                 row[i * f..(i + 1) * f].iter_mut().for_each(|v| *v = v.max(0.0));
+            }
+        }
+    }
+
+    /// The max over time, before ReLU, of the `gn` texts from `g0` on, whose input is
+    /// `xg: [T, gn, E]`: `Y`'s rows a block of steps at a time, each block's output steps
+    /// folded into `pooled` and `argmax`.
+    fn group_forward(&mut self, xg: &[f32], g0: usize, gn: usize, k_all: &[f32], biases: &[&[f32]]) {
+        let (e, f, s, t) = (self.e, self.f, self.s, self.t);
+        let wf = self.widths.len() * f;
+        let halo = self.widths.iter().max().map_or(0, |w| w - 1);
+        let t_out = (0..self.widths.len()).map(|i| self.t_out(i)).max().unwrap_or(0);
+        let held_max = (Y_BYTES / (4 * gn * s)).max(halo + 1).min(t);
+        let block = held_max.saturating_sub(halo).max(1);
+        let step_len = gn * s;
+        self.y.resize((block + halo) * step_len, 0.0);
+        // `y` holds the steps `base .. base + held`
+        let (mut base, mut held) = (0, 0);
+        for s0 in (0..t_out).step_by(block) {
+            let s1 = (s0 + block).min(t_out);
+            if s0 > base {
+                let drop = (s0 - base).min(held);
+                self.y.copy_within(drop * step_len..held * step_len, 0);
+                (base, held) = (s0, held - drop);
+            }
+            let (from, to) = (base + held, (s1 + halo).min(t));
+            if to > from {
+                let rows = (to - from) * gn;
+                let out = &mut self.y[held * step_len..(held + to - from) * step_len];
+                gemm(Gemm::new(rows, e, s), &xg[from * gn * e..to * gn * e], k_all, out);
+                held = to - base;
+            }
+            for (i, &w) in self.widths.iter().enumerate() {
+                for step in s0..s1.min(self.t_out(i)) {
+                    for text in 0..gn {
+                        self.pre.copy_from_slice(biases[i]);
+                        for j in 0..w {
+                            let at = ((step + j - base) * gn + text) * s + self.starts[i] + j * f;
+                            self.pre.iter_mut().zip(&self.y[at..at + f]).for_each(|(a, v)| *a += v);
+                        }
+                        let at = (g0 + text) * wf + i * f;
+                        let (best, won) = (&mut self.pooled[at..at + f], &mut self.argmax[at..at + f]);
+                        for ((b, a), &v) in best.iter_mut().zip(won).zip(&self.pre) {
+                            // strict: the first step wins a tie, as in `max_over_time`
+                            if v > *b {
+                                (*b, *a) = (v, step);
+                            }
+                        }
+                    }
+                }
             }
         }
     }
@@ -242,6 +357,106 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The forward as it was before `Y` was blocked: the whole `Y = x · K_all` in one GEMM,
+    /// then every width's steps folded into the max in order. Pooled `[N, widths·F]` after ReLU,
+    /// and the winning steps.
+    fn unblocked(
+        x: &[f32],
+        (n, t): (usize, usize),
+        (e, f): (usize, usize),
+        widths: &[usize],
+        ks: &[Vec<f32>],
+        bs: &[Vec<f32>],
+    ) -> (Vec<f32>, Vec<usize>) {
+        let s: usize = widths.iter().map(|w| w * f).sum();
+        let starts: Vec<usize> = widths.iter().scan(0, |at, &w| Some(std::mem::replace(at, *at + w * f))).collect();
+        let mut k_all = vec![0.0; e * s];
+        for (i, &w) in widths.iter().enumerate() {
+            for j in 0..w {
+                for ei in 0..e {
+                    let col = ei * s + starts[i] + j * f;
+                    k_all[col..col + f].copy_from_slice(&ks[i][(j * e + ei) * f..][..f]);
+                }
+            }
+        }
+        let mut y = vec![0.0; t * n * s];
+        gemm(Gemm::new(t * n, e, s), x, &k_all, &mut y);
+        let wf = widths.len() * f;
+        let (mut pooled, mut argmax) = (vec![0.0f32; n * wf], vec![0usize; n * wf]);
+        for (i, &w) in widths.iter().enumerate() {
+            let t_out = (t + 1).saturating_sub(w);
+            if t_out == 0 {
+                continue;
+            }
+            pooled.chunks_exact_mut(wf).for_each(|r| r[i * f..(i + 1) * f].fill(f32::NEG_INFINITY));
+            for step in 0..t_out {
+                for text in 0..n {
+                    let mut pre = bs[i].clone();
+                    for j in 0..w {
+                        let at = ((step + j) * n + text) * s + starts[i] + j * f;
+                        pre.iter_mut().zip(&y[at..at + f]).for_each(|(a, v)| *a += v);
+                    }
+                    for (fi, &v) in pre.iter().enumerate() {
+                        let at = text * wf + i * f + fi;
+                        if v > pooled[at] {
+                            (pooled[at], argmax[at]) = (v, step);
+                        }
+                    }
+                }
+            }
+            pooled.chunks_exact_mut(wf).for_each(|r| r[i * f..(i + 1) * f].iter_mut().for_each(|v| *v = v.max(0.0)));
+        }
+        (pooled, argmax)
+    }
+
+    #[test]
+    fn blocked_y_stays_small_and_gives_the_unblocked_bits() {
+        // Kim's filters and widths over 70 texts (three groups, the last short) of 60 steps:
+        // the whole Y would be 60·70·1200 values (20 MB); and a text shorter than width 5
+        let (e, f, widths) = (8, 100, vec![3, 4, 5]);
+        let mut rng = Rng::new(29);
+        for (n, t) in [(70, 60), (3, 4), (GROUP_TEXTS, 9)] {
+            let x = random(&mut rng, t * n * e);
+            let ks: Vec<Vec<f32>> = widths.iter().map(|w| random(&mut rng, w * e * f)).collect();
+            let bs: Vec<Vec<f32>> = widths.iter().map(|_| random(&mut rng, f)).collect();
+            let mut bank = ConvBank::new(e, f, widths.clone());
+            let kr: Vec<&[f32]> = ks.iter().map(|k| &k[..]).collect();
+            let br: Vec<&[f32]> = bs.iter().map(|b| &b[..]).collect();
+            bank.forward(&x, n, t, &kr, &br);
+            let (want, won) = unblocked(&x, (n, t), (e, f), &widths, &ks, &bs);
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(bank.output()), bits(&want), "n {n} t {t}");
+            assert_eq!(bank.argmax, won, "n {n} t {t}");
+            assert!(bank.y.len() * 4 <= 2 * Y_BYTES, "n {n} t {t}: Y holds {} bytes", bank.y.len() * 4);
+        }
+    }
+
+    #[test]
+    fn inference_gives_forward_bits_and_sees_every_change_of_the_kernels() {
+        let (t, widths) = (6, vec![2, 3]);
+        let mut rng = Rng::new(31);
+        let x = random(&mut rng, t * N * E);
+        let mut ks: Vec<Vec<f32>> = widths.iter().map(|w| random(&mut rng, w * E * F)).collect();
+        let bs: Vec<Vec<f32>> = widths.iter().map(|_| random(&mut rng, F)).collect();
+        let br: Vec<&[f32]> = bs.iter().map(|b| &b[..]).collect();
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        let mut before = Vec::new();
+        // the second round changes one weight, then only its sign of zero: both must be seen
+        for change in [None, Some(1.5f32), Some(0.0), Some(-0.0)] {
+            if let Some(v) = change {
+                ks[1][7] = v;
+            }
+            let kr: Vec<&[f32]> = ks.iter().map(|k| &k[..]).collect();
+            let (mut trained, mut served) = (ConvBank::new(E, F, widths.clone()), ConvBank::new(E, F, widths.clone()));
+            trained.forward(&x, N, t, &kr, &br);
+            served.infer(&x, N, t, &kr, &br);
+            assert_eq!(bits(served.output()), bits(trained.output()), "after {change:?}");
+            KERNEL_CACHE.with_borrow(|c| assert_eq!(bits(&c.source[widths[0] * E * F..]), bits(&ks[1])));
+            before = trained.output().to_vec();
+        }
+        assert!(!before.is_empty());
     }
 
     #[test]
