@@ -9,6 +9,7 @@
 mod encoding;
 mod error;
 mod label_checks;
+mod label_tree;
 mod labels;
 mod readers;
 mod split;
@@ -16,6 +17,7 @@ mod unlabelled;
 mod vectors;
 
 pub use error::{DataError, UnknownFormat};
+pub use label_tree::{check_label_paths, read_taxonomy, LabelTree, Taxonomy};
 pub use labels::LabelMap;
 pub use readers::{parse_examples, read_examples, Example, Format, ReadOptions};
 pub use split::{shuffled, stratified_kfold, stratified_split};
