@@ -119,6 +119,8 @@ pub struct TrainCmd {
     pub read: ReadArgs,
     #[command(flatten)]
     pub train: TrainArgs,
+    #[command(flatten)]
+    pub tree: crate::args_tree::TreeArgs,
 }
 
 /// `strata pretrain`: its own text and model flags (num_words 20000 by default), the two
@@ -254,6 +256,8 @@ pub struct TestCmd {
     pub predictions: Option<PathBuf>,
     #[command(flatten)]
     pub read: ReadArgs,
+    #[command(flatten)]
+    pub reject: crate::args_tree::RejectArgs,
 }
 
 #[derive(Args)]
@@ -289,6 +293,10 @@ pub struct PredictCmd {
     /// {"text", "top_k": [{"label", "score"}, ...]} with --top-k above 1
     #[arg(long, conflicts_with = "output_format", help_heading = OUTPUT)]
     pub json: bool,
+    /// Answer "none of the known labels" (__none__, score of the best label) when the top
+    /// probability is below P (0 to 1): out-of-scope rejection
+    #[arg(long, value_name = "P", help_heading = OUTPUT)]
+    pub reject_below: Option<f32>,
 }
 
 #[derive(Args)]

@@ -279,3 +279,19 @@ impl From<Objective> for strata_workflow::pretrain::Objective {
         }
     }
 }
+
+/// `--hierarchy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Hierarchy {
+    Flat,
+    TopDown,
+}
+
+impl From<Hierarchy> for strata_model::tree_decode::TreeDecoding {
+    fn from(h: Hierarchy) -> Self {
+        match h {
+            Hierarchy::Flat => strata_model::tree_decode::TreeDecoding::Flat,
+            Hierarchy::TopDown => strata_model::tree_decode::TreeDecoding::TopDown,
+        }
+    }
+}

@@ -37,6 +37,7 @@ macro_rules! eprintln {
 mod args;
 mod args_linear;
 mod args_train;
+mod args_tree;
 mod args_tune;
 mod choices;
 mod commands;
@@ -47,6 +48,7 @@ mod progress;
 mod run_args;
 mod settings;
 mod stdout;
+mod tree_report;
 
 use std::path::Path;
 use std::process::ExitCode;

@@ -36,6 +36,21 @@ impl Classifier {
         }
     }
 
+    /// How the model's labels are read (single, multi, tree).
+    pub fn structure(&self) -> &crate::label_structure::LabelStructure {
+        match self {
+            Classifier::Network(s) => &s.structure,
+            Classifier::Linear(m) => &m.structure,
+        }
+    }
+
+    pub fn set_structure(&mut self, structure: crate::label_structure::LabelStructure) {
+        match self {
+            Classifier::Network(s) => s.structure = structure,
+            Classifier::Linear(m) => m.structure = structure,
+        }
+    }
+
     /// The model's name as `--model` spells it (`seed`, `kim-cnn`, `custom`, `linear`).
     pub fn architecture(&self) -> &str {
         match self {

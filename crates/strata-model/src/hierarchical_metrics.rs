@@ -125,3 +125,24 @@ mod tests {
         assert!((exact_p(0, 10) - 2.0 / 1024.0).abs() < 1e-12);
     }
 }
+
+/// Both decodings of the same leaf probabilities scored side by side, with top-down's paired
+/// difference against flat.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct DecodingComparison {
+    pub flat: HierarchicalScores,
+    pub top_down: HierarchicalScores,
+    pub top_down_vs_flat: McNemar,
+}
+
+/// Scores flat and top-down decoding of `probs` (one row of leaf probabilities per example).
+pub fn compare_decodings(truth: &[usize], probs: &[&[f32]], tree: &LabelTree) -> DecodingComparison {
+    use crate::tree_decode::TreeDecoding;
+    let decode = |d: TreeDecoding| probs.iter().map(|p| d.decode(p, tree)).collect::<Vec<_>>();
+    let (flat, top_down) = (decode(TreeDecoding::Flat), decode(TreeDecoding::TopDown));
+    DecodingComparison {
+        flat: score(truth, &flat, tree),
+        top_down: score(truth, &top_down, tree),
+        top_down_vs_flat: mcnemar(truth, &flat, &top_down),
+    }
+}

@@ -383,6 +383,7 @@ mod tests {
             labels: LabelMap::from_vec(names),
             input: (0..ROWS * DIM).map(|_| rng.uniform(-1.0 / DIM as f32, 1.0 / DIM as f32)).collect(),
             output: vec![0.0; classes * DIM],
+            structure: Default::default(),
         }
     }
 

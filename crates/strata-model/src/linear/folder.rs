@@ -15,6 +15,7 @@ use strata_text::{Segmenter, TokenizerConfig};
 
 use crate::folder::{err, format_of, read_tensor, tensors_file, write_dir_atomic, RETRAIN};
 use crate::linear::{Dictionary, LinearConfig, LinearModel, LINEAR_FORMAT, LINEAR_FORMAT_VERSION};
+use crate::label_structure::LabelStructure;
 use crate::owned::Owned;
 
 /// `config.json` of a linear model.
@@ -28,6 +29,14 @@ struct LinearFile {
     /// Hugging Face's shape: `{"0": "neg", "1": "pos"}`.
     id2label: Map<String, Value>,
     tokenizer: TokenizerConfig,
+    /// A tree's separator and decoding (issue 15); absent for one label per text, so the
+    /// folders of single-label models keep their bytes.
+    #[serde(default, skip_serializing_if = "is_single")]
+    label_structure: LabelStructure,
+}
+
+fn is_single(s: &LabelStructure) -> bool {
+    *s == LabelStructure::Single
 }
 
 /// `vocab.json` of a linear model: the dictionary, most frequent word first.
@@ -49,6 +58,7 @@ pub fn save(dir: &Path, model: &LinearModel) -> Result<(), DataError> {
             _ => unreachable!("id2label is an object"),
         },
         tokenizer: model.tokenizer.clone(),
+        label_structure: model.structure.clone(),
     };
     let vocab = VocabFile { words: model.dict.words.clone(), counts: model.dict.counts.clone() };
     let dim = model.config.dim;
@@ -142,5 +152,6 @@ pub fn parse_folder(dir: &Path, config: &[u8], tensors: &[u8], vocab: &[u8]) -> 
         labels: LabelMap::from_vec(labels),
         input,
         output,
+        structure: file.label_structure,
     })
 }

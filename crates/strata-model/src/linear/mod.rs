@@ -81,6 +81,8 @@ pub struct LinearModel {
     pub input: Vec<f32>,
     /// `[classes, dim]`
     pub output: Vec<f32>,
+    /// How the labels are read (`config.json`'s `label_structure`; single when absent).
+    pub structure: crate::label_structure::LabelStructure,
 }
 
 impl LinearModel {
@@ -98,7 +100,7 @@ impl LinearModel {
         let mut rng = Rng::new(seed);
         let input = (0..rows * config.dim).map(|_| rng.uniform(-bound, bound)).collect();
         let output = vec![0.0; labels.len() * config.dim];
-        LinearModel { config, tokenizer, dict, labels, input, output }
+        LinearModel { config, tokenizer, dict, labels, input, output, structure: Default::default() }
     }
 
     /// Rows of `input` in the model's input.
