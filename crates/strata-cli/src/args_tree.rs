@@ -20,9 +20,11 @@ pub struct TreeArgs {
     /// it, or deeper than it, is refused with its line (needs --label-path-sep)
     #[arg(long, value_name = "FILE", requires = "label_path_sep", help_heading = DATA)]
     pub taxonomy: Option<PathBuf>,
-    /// How a tree model picks a leaf: flat (the most probable leaf) or top-down (the most
-    /// probable top node by its leaves' summed probability, then the best child under it);
-    /// stored in the model, and `test` scores both (needs --label-path-sep)
+    /// flat: one softmax over the leaves; per-level: also one softmax head per upper level of
+    /// the tree on the top representation, losses summed, the leaf head predicting (networks
+    /// only); top-down: the flat model decoded top node first (by its leaves' summed
+    /// probability), then the best child under it. `test` scores flat and top-down decoding of
+    /// any tree model (needs --label-path-sep)
     #[arg(long, value_enum, requires = "label_path_sep", help_heading = DATA)]
     pub hierarchy: Option<choices::Hierarchy>,
 }
@@ -41,14 +43,4 @@ pub struct RejectArgs {
     /// maximising in-scope accuracy + out-of-scope recall, and print it (needs --oos)
     #[arg(long, requires = "oos", conflicts_with = "reject_below", help_heading = OUTPUT)]
     pub reject_tune: bool,
-}
-
-/// `--reject-below` checked: a probability.
-pub fn reject_below(p: Option<f32>) -> anyhow::Result<Option<f32>> {
-    match p {
-        Some(p) if !(0.0..=1.0).contains(&p) => {
-            anyhow::bail!("--reject-below {p} is not a probability (hint: give a value from 0 to 1, e.g. 0.5)")
-        }
-        other => Ok(other),
-    }
 }

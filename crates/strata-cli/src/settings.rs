@@ -152,6 +152,7 @@ impl TrainArgs {
             embeddings: self.embeddings.clone(),
             init_from,
             linear: None,
+            level_heads: Vec::new(),
         };
         if settings.model.multichannel && settings.schedule.language_model.is_some() {
             bail!(
@@ -404,6 +405,7 @@ impl TrainArgs {
             embeddings: None,
             init_from: None,
             linear: Some(LinearSettings { config, lr }),
+            level_heads: Vec::new(),
         })
     }
 

@@ -14,6 +14,8 @@ use strata_model::reject::OosScores;
 use strata_model::tree_decode::TreeDecoding;
 use strata_model::Classifier;
 
+use strata_workflow::pipeline::TrainSettings;
+
 use crate::args_tree::TreeArgs;
 
 /// The tree structure `--label-path-sep` asks for, after checking every file's label paths
@@ -32,6 +34,22 @@ pub fn structure(args: &TreeArgs, files: &[(&[Example], String)], labels: &Label
     }
     let decoding = args.hierarchy.map(Into::into).unwrap_or_default();
     Ok(Some(LabelStructure::Tree { separator: sep, decoding }))
+}
+
+/// `s` with the per-level heads `--hierarchy per-level` asks for (each upper level's node of
+/// every class); unchanged otherwise.
+pub fn with_level_heads(mut s: TrainSettings, args: &TreeArgs, labels: &LabelMap) -> Result<TrainSettings> {
+    if args.hierarchy != Some(crate::choices::Hierarchy::PerLevel) {
+        return Ok(s);
+    }
+    if s.linear.is_some() {
+        anyhow::bail!("--hierarchy per-level adds heads to a network, and the linear model has none (hint: use flat or top-down with --model linear)");
+    }
+    let sep = args.label_path_sep.as_deref().unwrap_or("/");
+    let tree = LabelTree::of_leaves(labels, sep)
+        .ok_or_else(|| anyhow::anyhow!("the labels are not paths of one depth split on '{sep}' (hint: check --label-path-sep)"))?;
+    s.level_heads = tree.ancestor[..tree.depth() - 1].to_vec();
+    Ok(s)
 }
 
 /// A tree model's tree and decoding; `None` for any other model.
@@ -93,4 +111,14 @@ pub fn comparison_table(c: &DecodingComparison) -> String {
 pub fn oos_line(s: &OosScores, oos_given: bool) -> String {
     let recall = if oos_given { format!("  out-of-scope recall {:.4}", s.oos_recall) } else { String::new() };
     format!("reject below {:.4}: in-scope accuracy {:.4}{recall}\n", s.reject_below, s.in_scope_accuracy)
+}
+
+/// `--reject-below` checked: a probability.
+pub fn reject_below(p: Option<f32>) -> anyhow::Result<Option<f32>> {
+    match p {
+        Some(p) if !(0.0..=1.0).contains(&p) => {
+            anyhow::bail!("--reject-below {p} is not a probability (hint: give a value from 0 to 1, e.g. 0.5)")
+        }
+        other => Ok(other),
+    }
 }

@@ -121,3 +121,30 @@ fn label_paths_that_disagree_with_the_taxonomy_name_the_data_line() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(!c.path("run").exists() && !c.path("run2").exists(), "nothing is written on bad input");
 }
+
+#[test]
+fn per_level_heads_train_beside_the_leaf_head_and_are_not_saved() {
+    let c = Case::new();
+    c.write("train.tsv", tree_corpus(300).as_bytes());
+    let train = |out: &str, h: &str| {
+        let mut args = vec!["train", "--data", "train.tsv", "--out", out, "--label-path-sep", "/", "--hierarchy", h];
+        args.extend(["--epochs", "4", "--seed", "2", "--validation-split", "0.2"]);
+        args.extend(SMALL);
+        assert_ok(&c.run(&args));
+    };
+    train("flat", "flat");
+    train("levels", "per-level");
+    let config: Value = serde_json::from_str(&c.read("levels/model/config.json")).unwrap();
+    // the leaf head predicts, so the stored decoding is flat
+    assert_eq!(config["label_structure"]["decoding"], "flat", "{config}");
+    let size = |run: &str| std::fs::metadata(c.path(run).join("model/model.safetensors")).unwrap().len();
+    assert_eq!(size("levels"), size("flat"), "the level heads are dropped before saving");
+    let weights = |run: &str| std::fs::read(c.path(run).join("model/model.safetensors")).unwrap();
+    assert_ne!(weights("levels"), weights("flat"), "the level heads' loss changed what the body learned");
+    let metrics: Value = serde_json::from_str(&c.read("levels/metrics.json")).unwrap();
+    assert!(metrics["hierarchy"]["flat"]["level_accuracy"][0].as_f64().is_some(), "{metrics}");
+
+    // the linear model has no representation to put heads on
+    let o = c.run(&["train", "--data", "train.tsv", "--out", "lin", "--model", "linear", "--label-path-sep", "/", "--hierarchy", "per-level"]);
+    assert_user_error(&o, &["per-level", "linear"]);
+}

@@ -24,6 +24,7 @@ pub mod hierarchical_metrics;
 pub mod infer;
 pub mod label_structure;
 pub mod layers;
+pub mod level_heads;
 pub mod limits;
 pub mod linear;
 pub mod metrics;

@@ -40,6 +40,7 @@ fn model_of(m: &Value) -> LinearModel {
         labels: LabelMap::from_vec(strings(&m["labels"])),
         input: floats(&m["input"]),
         output: floats(&m["output"]),
+        structure: Default::default(),
     }
 }
 

@@ -31,7 +31,7 @@ pub fn run(a: PredictCmd) -> Result<()> {
         }
     };
     let format = output_format(&a);
-    let reject_below = crate::args_tree::reject_below(a.reject_below)?;
+    let reject_below = crate::tree_report::reject_below(a.reject_below)?;
     let lines = answers(&model, &texts).map(|(text, p)| match p {
         // out of scope: the reserved answer alone, with the best label's probability
         Some(p) if strata_model::reject::accept(p.class, p.probs[p.class], reject_below).is_none() => {

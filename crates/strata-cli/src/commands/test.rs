@@ -62,7 +62,7 @@ pub fn run(a: TestCmd) -> Result<()> {
 /// at `--reject-below`, or at the threshold `--reject-tune` picks on these files; `None` when
 /// no rejection flag is given.
 fn out_of_scope(a: &TestCmd, model: &Classifier, truth: &[usize], predictions: &[Prediction]) -> Result<Option<OosScores>> {
-    let (p, tuning) = (crate::args_tree::reject_below(a.reject.reject_below)?, a.reject.reject_tune);
+    let (p, tuning) = (crate::tree_report::reject_below(a.reject.reject_below)?, a.reject.reject_tune);
     if p.is_none() && !tuning && a.reject.oos.is_none() {
         return Ok(None);
     }

@@ -243,6 +243,7 @@ pub fn run(a: TrainCmd) -> Result<()> {
     let (mut examples, labels, mut y) = super::labelled(&data, &a.read.options())?;
     // validation labels must be training labels, so the training file's paths are all to check
     let tree = crate::tree_report::structure(&a.tree, &[(&examples[..], data.display().to_string())], &labels)?;
+    let s = crate::tree_report::with_level_heads(s, &a.tree, &labels)?;
     let (train_idx, val_idx) = match &a.validation_data {
         // Keras's validation_data=: a file of its own (e.g. a dataset's dev split)
         Some(path) => {
