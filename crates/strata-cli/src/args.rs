@@ -480,6 +480,10 @@ pub struct ServeCmd {
     /// Seconds SIGTERM or Ctrl-C waits for requests in flight before dropping them
     #[arg(long, default_value_t = 10.0, value_parser = positive_seconds, help_heading = SERVER)]
     pub drain: f64,
+    /// Answer "none of the known labels" ([{"label": "__none__", "score": top probability}])
+    /// for a text whose top probability is below P (0 to 1): out-of-scope rejection
+    #[arg(long, value_name = "P", help_heading = SERVER)]
+    pub reject_below: Option<f32>,
 }
 
 /// A duration in seconds for `strata serve`: positive and finite.

@@ -11,7 +11,12 @@ use serde_json::Value;
 
 /// Four leaves under two tops; each leaf has its own word, each top a word of its own too.
 fn tree_corpus(n: usize) -> String {
-    let leaves = [("animal/cat", "animal meow"), ("animal/dog", "animal woof"), ("plant/oak", "plant acorn"), ("plant/rose", "plant thorn")];
+    let leaves = [
+        ("animal/cat", "animal meow"),
+        ("animal/dog", "animal woof"),
+        ("plant/oak", "plant acorn"),
+        ("plant/rose", "plant thorn"),
+    ];
     let filler = ["the", "a", "one", "saw", "near", "today", "big", "small"];
     (0..n)
         .map(|i| {
@@ -24,7 +29,8 @@ fn tree_corpus(n: usize) -> String {
 
 const TAXONOMY: &str = "animal\tanimal/cat\nanimal\tanimal/dog\nplant\tplant/oak\nplant\tplant/rose\n";
 
-const LINEAR: &[&str] = &["--model", "linear", "--buckets", "1000", "--dim", "8", "--epochs", "10", "--threads", "2", "--seed", "1"];
+const LINEAR: &[&str] =
+    &["--model", "linear", "--buckets", "1000", "--dim", "8", "--epochs", "10", "--threads", "2", "--seed", "1"];
 
 fn json_of(o: &std::process::Output) -> Value {
     assert_ok(o);
@@ -50,12 +56,16 @@ fn a_linear_tree_model_stores_its_tree_and_scores_both_decodings() {
     let c = Case::new();
     c.write("train.tsv", tree_corpus(400).as_bytes());
     c.write("taxonomy.tsv", TAXONOMY.as_bytes());
-    let mut args = vec!["train", "--data", "train.tsv", "--out", "run", "--label-path-sep", "/", "--taxonomy", "taxonomy.tsv"];
+    let mut args =
+        vec!["train", "--data", "train.tsv", "--out", "run", "--label-path-sep", "/", "--taxonomy", "taxonomy.tsv"];
     args.extend(["--hierarchy", "top-down", "--validation-split", "0.2"]);
     args.extend(LINEAR);
     assert_ok(&c.run(&args));
     let config: Value = serde_json::from_str(&c.read("run/model/config.json")).unwrap();
-    assert_eq!(config["label_structure"], serde_json::json!({"kind": "tree", "separator": "/", "decoding": "top-down"}));
+    assert_eq!(
+        config["label_structure"],
+        serde_json::json!({"kind": "tree", "separator": "/", "decoding": "top-down"})
+    );
     let metrics: Value = serde_json::from_str(&c.read("run/metrics.json")).unwrap();
     check_scores(&metrics["hierarchy"]);
 
@@ -71,7 +81,8 @@ fn a_linear_tree_model_stores_its_tree_and_scores_both_decodings() {
 fn a_network_tree_model_stores_its_tree_and_a_single_label_one_does_not() {
     let c = Case::new();
     c.write("train.tsv", tree_corpus(300).as_bytes());
-    let mut args = vec!["train", "--data", "train.tsv", "--out", "run", "--label-path-sep", "--epochs", "8", "--seed", "2"];
+    let mut args =
+        vec!["train", "--data", "train.tsv", "--out", "run", "--label-path-sep", "--epochs", "8", "--seed", "2"];
     args.extend(SMALL);
     assert_ok(&c.run(&args));
     let config: Value = serde_json::from_str(&c.read("run/model/config.json")).unwrap();
@@ -107,7 +118,10 @@ fn label_paths_that_disagree_with_the_taxonomy_name_the_data_line() {
     let mut unknown = tree_corpus(8);
     unknown.push_str("plant/tulip\tplant petal\n");
     c.write("unknown.tsv", unknown.as_bytes());
-    assert_user_error(&train("unknown.tsv", &["--taxonomy", "taxonomy.tsv"]), &["unknown.tsv:9:", "not in the taxonomy"]);
+    assert_user_error(
+        &train("unknown.tsv", &["--taxonomy", "taxonomy.tsv"]),
+        &["unknown.tsv:9:", "not in the taxonomy"],
+    );
 
     // without a taxonomy, every label must have the first one's depth
     assert_user_error(&train("deep.tsv", &[]), &["deep.tsv:9:", "3 levels"]);
@@ -145,6 +159,18 @@ fn per_level_heads_train_beside_the_leaf_head_and_are_not_saved() {
     assert!(metrics["hierarchy"]["flat"]["level_accuracy"][0].as_f64().is_some(), "{metrics}");
 
     // the linear model has no representation to put heads on
-    let o = c.run(&["train", "--data", "train.tsv", "--out", "lin", "--model", "linear", "--label-path-sep", "/", "--hierarchy", "per-level"]);
+    let o = c.run(&[
+        "train",
+        "--data",
+        "train.tsv",
+        "--out",
+        "lin",
+        "--model",
+        "linear",
+        "--label-path-sep",
+        "/",
+        "--hierarchy",
+        "per-level",
+    ]);
     assert_user_error(&o, &["per-level", "linear"]);
 }

@@ -8,7 +8,8 @@ mod common;
 use common::{assert_ok, assert_user_error, corpus, Case};
 use serde_json::Value;
 
-const LINEAR: &[&str] = &["--model", "linear", "--buckets", "1000", "--dim", "8", "--epochs", "10", "--threads", "2", "--seed", "1"];
+const LINEAR: &[&str] =
+    &["--model", "linear", "--buckets", "1000", "--dim", "8", "--epochs", "10", "--threads", "2", "--seed", "1"];
 
 /// Texts of words the corpus never has: queries about something else entirely.
 fn out_of_scope(n: usize) -> String {

@@ -134,7 +134,12 @@ pub fn check_label_paths(
         }
         if levels.iter().any(|l| l.is_empty()) {
             let message = format!("label '{}' has an empty level when split on '{separator}'", e.label);
-            return Err(DataError::new(data, at, message, "write labels as top{sep}leaf paths".replace("{sep}", separator)));
+            return Err(DataError::new(
+                data,
+                at,
+                message,
+                "write labels as top{sep}leaf paths".replace("{sep}", separator),
+            ));
         }
         if levels.len() != depth {
             let message = format!(
@@ -160,7 +165,8 @@ mod tests {
 
     #[test]
     fn levels_give_each_leaf_its_ancestors() {
-        let labels = LabelMap::from_labels(["rec/rec.autos", "comp/comp.graphics", "comp/comp.windows", "alt/alt.atheism"]);
+        let labels =
+            LabelMap::from_labels(["rec/rec.autos", "comp/comp.graphics", "comp/comp.windows", "alt/alt.atheism"]);
         let tree = LabelTree::of_leaves(&labels, "/").unwrap();
         assert_eq!(tree.depth(), 2);
         assert_eq!(tree.nodes[0], ["alt", "comp", "rec"]);

@@ -28,7 +28,10 @@ impl Model {
     /// level), glorot-initialised from their own stream of `seed`. Call before training starts
     /// (before any auxiliary head), so they follow the head in the store.
     pub fn add_level_heads(&mut self, levels: &[Vec<usize>], seed: u64) {
-        assert!(self.layout.aux.is_empty() && self.layout.level_heads.is_empty(), "level heads come right after the head");
+        assert!(
+            self.layout.aux.is_empty() && self.layout.level_heads.is_empty(),
+            "level heads come right after the head"
+        );
         let w = self.top_width();
         let mut rng = Rng::derive(seed, 0x6c6576656c); // "level"
         for (l, node) in levels.iter().enumerate() {
@@ -91,7 +94,13 @@ pub fn backward(
         dinput.resize(b * w, 0.0);
         let want_dx = dx.is_some();
         let grads = DenseGrads { kernel: gk, bias: gb, dx: want_dx.then_some(&mut dinput[..]) };
-        dense::backward(DenseDims { b, i: w, o: h.output.width() }, x, &model.params.data[h.kernel.clone()], dlogits, grads);
+        dense::backward(
+            DenseDims { b, i: w, o: h.output.width() },
+            x,
+            &model.params.data[h.kernel.clone()],
+            dlogits,
+            grads,
+        );
         if let Some(dx) = dx.as_deref_mut() {
             dx.iter_mut().zip(dinput.iter()).for_each(|(a, g)| *a += g);
         }

@@ -433,7 +433,16 @@ impl Model {
             layers.push(rs);
         }
         let (head_kernel, head_bias) = (ranges.next().unwrap(), ranges.next().unwrap());
-        let layout = Layout { embedding, static_embedding, layers, levels, head_kernel, head_bias, aux: Vec::new(), level_heads: Vec::new() };
+        let layout = Layout {
+            embedding,
+            static_embedding,
+            layers,
+            levels,
+            head_kernel,
+            head_bias,
+            aux: Vec::new(),
+            level_heads: Vec::new(),
+        };
         (Model { config, params: p, layout, placed }, tensors)
     }
 
@@ -573,7 +582,9 @@ impl Layout {
             Group::Embedding => Some(self.embedding.clone()),
             Group::Level(k) => self.levels.get(k).cloned(),
             // the per-level heads, when added, follow the head and train with it
-            Group::Head => Some(self.head_kernel.start..self.level_heads.last().map_or(self.head_bias.end, |h| h.bias.end)),
+            Group::Head => {
+                Some(self.head_kernel.start..self.level_heads.last().map_or(self.head_bias.end, |h| h.bias.end))
+            }
             Group::Aux(k) => self.aux.get(k).map(|(kr, br)| kr.start..br.end),
         }
     }

@@ -54,11 +54,14 @@ pub fn tune(in_scope: &[(f32, bool)], oos_top: &[f32]) -> OosScores {
     candidates.sort_by(f32::total_cmp);
     candidates.dedup();
     let joint = |s: &OosScores| s.in_scope_accuracy + s.oos_recall;
-    candidates.iter().map(|&p| scores_at(p, in_scope, oos_top)).fold(None, |best: Option<OosScores>, s| match best {
-        Some(b) if joint(&b) >= joint(&s) => Some(b),
-        _ => Some(s),
-    })
-    .unwrap_or(OosScores { reject_below: 0.0, in_scope_accuracy: 0.0, oos_recall: 0.0 })
+    candidates
+        .iter()
+        .map(|&p| scores_at(p, in_scope, oos_top))
+        .fold(None, |best: Option<OosScores>, s| match best {
+            Some(b) if joint(&b) >= joint(&s) => Some(b),
+            _ => Some(s),
+        })
+        .unwrap_or(OosScores { reject_below: 0.0, in_scope_accuracy: 0.0, oos_recall: 0.0 })
 }
 
 /// The smallest `f32` above a finite `x` ≥ 0.

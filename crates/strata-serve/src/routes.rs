@@ -147,7 +147,12 @@ async fn predict(State(s): State<Arc<Served>>, body: Result<Json<Value>, JsonRej
     let labels = s.model.labels();
     let out: Vec<Vec<Value>> = preds
         .iter()
-        .map(|p| p.top_k(top_k).into_iter().map(|c| json!({"label": labels.label(c), "score": p.probs[c]})).collect())
+        .map(|p| match strata_model::reject::accept(p.class, p.probs[p.class], s.config.reject_below) {
+            None => vec![json!({"label": strata_model::reject::NONE_LABEL, "score": p.probs[p.class]})],
+            Some(_) => {
+                p.top_k(top_k).into_iter().map(|c| json!({"label": labels.label(c), "score": p.probs[c]})).collect()
+            }
+        })
         .collect();
     Json(out).into_response()
 }

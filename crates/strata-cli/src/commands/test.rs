@@ -11,9 +11,9 @@ use anyhow::Result;
 use serde_json::json;
 use strata_data::{read_examples, Example};
 use strata_model::classifier::{load, Classifier};
-use strata_model::reject::{self, OosScores};
 use strata_model::infer::Prediction;
 use strata_model::metrics::{report, Report};
+use strata_model::reject::{self, OosScores};
 use strata_workflow::pipeline::label_indices;
 
 use crate::args::TestCmd;
@@ -61,7 +61,12 @@ pub fn run(a: TestCmd) -> Result<()> {
 /// In-scope accuracy (a rejected text counts as wrong) and, with `--oos`, out-of-scope recall
 /// at `--reject-below`, or at the threshold `--reject-tune` picks on these files; `None` when
 /// no rejection flag is given.
-fn out_of_scope(a: &TestCmd, model: &Classifier, truth: &[usize], predictions: &[Prediction]) -> Result<Option<OosScores>> {
+fn out_of_scope(
+    a: &TestCmd,
+    model: &Classifier,
+    truth: &[usize],
+    predictions: &[Prediction],
+) -> Result<Option<OosScores>> {
     let (p, tuning) = (crate::tree_report::reject_below(a.reject.reject_below)?, a.reject.reject_tune);
     if p.is_none() && !tuning && a.reject.oos.is_none() {
         return Ok(None);
@@ -78,7 +83,11 @@ fn out_of_scope(a: &TestCmd, model: &Classifier, truth: &[usize], predictions: &
         }
         None => Vec::new(),
     };
-    Ok(Some(if tuning { reject::tune(&in_scope, &oos_top) } else { reject::scores_at(p.unwrap_or(0.0), &in_scope, &oos_top) }))
+    Ok(Some(if tuning {
+        reject::tune(&in_scope, &oos_top)
+    } else {
+        reject::scores_at(p.unwrap_or(0.0), &in_scope, &oos_top)
+    }))
 }
 
 /// How long the predictions took, loading and reading excluded: what a throughput comparison

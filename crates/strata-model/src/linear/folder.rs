@@ -14,8 +14,8 @@ use strata_data::{DataError, LabelMap};
 use strata_text::{Segmenter, TokenizerConfig};
 
 use crate::folder::{err, format_of, read_tensor, tensors_file, write_dir_atomic, RETRAIN};
-use crate::linear::{Dictionary, LinearConfig, LinearModel, LINEAR_FORMAT, LINEAR_FORMAT_VERSION};
 use crate::label_structure::LabelStructure;
+use crate::linear::{Dictionary, LinearConfig, LinearModel, LINEAR_FORMAT, LINEAR_FORMAT_VERSION};
 use crate::owned::Owned;
 
 /// `config.json` of a linear model.
