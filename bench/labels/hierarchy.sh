@@ -35,9 +35,9 @@ flags() { # set model
   case $1/$2 in
     20news_bydate/linear) echo "--model linear --epochs 25 --word-ngrams 1" ;;
     clinc150/linear) echo "--model linear --epochs 25" ;;
-    20news_bydate/seed) echo "--model seed --maxlen 200 --epochs 10 --num-words 30000" ;;
+    20news_bydate/seed) echo "--model seed --maxlen 150 --epochs 4 --num-words 30000" ;;
     clinc150/seed) echo "--model seed --maxlen 24 --epochs 12" ;;
-    20news_bydate/kim-cnn) echo "--model kim-cnn --maxlen 300 --epochs 10 --num-words 30000" ;;
+    20news_bydate/kim-cnn) echo "--model kim-cnn --maxlen 200 --epochs 4 --num-words 30000" ;;
     clinc150/kim-cnn) echo "--model kim-cnn --maxlen 24 --epochs 12" ;;
   esac
 }
