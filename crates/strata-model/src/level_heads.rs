@@ -5,23 +5,12 @@
 //! store (so they train with the `head` group), and are dropped before the model is saved; a
 //! per-level model predicts with its leaf head.
 
-use std::ops::Range;
-
 use strata_nn::dense::{self, DenseDims, DenseGrads};
 use strata_nn::{init, Rng};
 
 use crate::head::Output;
+pub use crate::model::LevelHead;
 use crate::model::Model;
-
-/// One upper level's classifier: kernel `[W, K_l]`, bias `[K_l]`, and each leaf's node there.
-#[derive(Clone, Debug)]
-pub struct LevelHead {
-    pub kernel: Range<usize>,
-    pub bias: Range<usize>,
-    /// `node[leaf]`: the leaf's ancestor at this level.
-    pub node: Vec<usize>,
-    pub output: Output,
-}
 
 impl Model {
     /// Appends one head per entry of `levels` (each maps every leaf class to its node at that

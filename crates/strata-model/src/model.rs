@@ -385,7 +385,18 @@ pub struct Layout {
     pub aux: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>,
     /// A label tree's per-level heads on the top layer (`--hierarchy per-level`), right after
     /// the head and trained with it; empty unless added, never saved.
-    pub level_heads: Vec<crate::level_heads::LevelHead>,
+    pub level_heads: Vec<LevelHead>,
+}
+
+/// One upper level of a label tree's per-level heads (`level_heads.rs` adds, runs and drops them):
+/// kernel `[W, K_l]`, bias `[K_l]`, and each leaf's node there.
+#[derive(Clone, Debug)]
+pub struct LevelHead {
+    pub kernel: std::ops::Range<usize>,
+    pub bias: std::ops::Range<usize>,
+    /// `node[leaf]`: the leaf's ancestor at this level.
+    pub node: Vec<usize>,
+    pub output: crate::head::Output,
 }
 
 /// Where a level's summary vector is read from (see [`Model::summary`]).
