@@ -157,6 +157,8 @@ pub struct TrainCmd {
     pub multi: MultiLabelArgs,
     #[command(flatten)]
     pub train: TrainArgs,
+    #[command(flatten)]
+    pub tree: crate::args_tree::TreeArgs,
 }
 
 /// `strata pretrain`: its own text and model flags (num_words 20000 by default), the two
@@ -295,6 +297,8 @@ pub struct TestCmd {
     pub label_sep: Option<String>,
     #[command(flatten)]
     pub read: ReadArgs,
+    #[command(flatten)]
+    pub reject: crate::args_tree::RejectArgs,
 }
 
 #[derive(Args)]
@@ -332,6 +336,10 @@ pub struct PredictCmd {
     /// model {"text", "labels": [{"label", "score"}, ...]}
     #[arg(long, conflicts_with = "output_format", help_heading = OUTPUT)]
     pub json: bool,
+    /// Answer "none of the known labels" (__none__, score of the best label) when the top
+    /// probability is below P (0 to 1): out-of-scope rejection
+    #[arg(long, value_name = "P", help_heading = OUTPUT)]
+    pub reject_below: Option<f32>,
 }
 
 #[derive(Args)]
@@ -517,6 +525,10 @@ pub struct ServeCmd {
     /// Seconds SIGTERM or Ctrl-C waits for requests in flight before dropping them
     #[arg(long, default_value_t = 10.0, value_parser = positive_seconds, help_heading = SERVER)]
     pub drain: f64,
+    /// Answer "none of the known labels" ([{"label": "__none__", "score": top probability}])
+    /// for a text whose top probability is below P (0 to 1): out-of-scope rejection
+    #[arg(long, value_name = "P", help_heading = SERVER)]
+    pub reject_below: Option<f32>,
 }
 
 /// A duration in seconds for `strata serve`: positive and finite.

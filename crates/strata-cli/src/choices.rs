@@ -279,3 +279,21 @@ impl From<Objective> for strata_workflow::pretrain::Objective {
         }
     }
 }
+
+/// `--hierarchy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Hierarchy {
+    Flat,
+    PerLevel,
+    TopDown,
+}
+
+impl From<Hierarchy> for strata_model::tree_decode::TreeDecoding {
+    fn from(h: Hierarchy) -> Self {
+        match h {
+            // per-level heads are trained beside the leaf head, which alone predicts
+            Hierarchy::Flat | Hierarchy::PerLevel => strata_model::tree_decode::TreeDecoding::Flat,
+            Hierarchy::TopDown => strata_model::tree_decode::TreeDecoding::TopDown,
+        }
+    }
+}

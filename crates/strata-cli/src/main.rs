@@ -38,6 +38,7 @@ mod args;
 mod args_import_keras;
 mod args_linear;
 mod args_train;
+mod args_tree;
 mod args_tune;
 mod choices;
 mod commands;
@@ -48,6 +49,7 @@ mod progress;
 mod run_args;
 mod settings;
 mod stdout;
+mod tree_report;
 
 use std::path::Path;
 use std::process::ExitCode;

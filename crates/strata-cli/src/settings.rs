@@ -154,6 +154,7 @@ impl TrainArgs {
             embeddings: self.embeddings.clone(),
             init_from,
             linear: None,
+            level_heads: Vec::new(),
         };
         if settings.model.multichannel && settings.schedule.language_model.is_some() {
             bail!(
@@ -408,6 +409,7 @@ impl TrainArgs {
             embeddings: None,
             init_from: None,
             linear: Some(LinearSettings { config, lr }),
+            level_heads: Vec::new(),
         })
     }
 

@@ -13,6 +13,8 @@ mod args_linear;
 #[allow(dead_code)]
 #[path = "../src/args_train.rs"]
 mod args_train;
+#[path = "../src/args_tree.rs"]
+mod args_tree;
 #[path = "../src/args_tune.rs"]
 mod args_tune;
 #[allow(dead_code)]

@@ -221,3 +221,21 @@ fn class_weights_are_refused_with_several_labels_a_text() {
     assert!(err.contains("--class-weight weighs one label a text"), "{err}");
     assert!(!dir.path().join("run").exists());
 }
+
+#[test]
+fn a_label_tree_is_refused_with_several_labels_a_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d.txt");
+    std::fs::write(&data, "__label__a/x __label__b/y good film\n__label__a/x bad film\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_strata"))
+        .args(["train", "--multi-label", "--model", "linear", "--label-path-sep", "/", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(dir.path().join("run"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("label trees are for one label a text"), "{err}");
+    assert!(!dir.path().join("run").exists());
+}

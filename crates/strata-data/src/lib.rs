@@ -9,6 +9,7 @@
 mod encoding;
 mod error;
 mod label_checks;
+mod label_tree;
 mod labels;
 mod multi_labels;
 mod readers;
@@ -17,6 +18,7 @@ mod unlabelled;
 mod vectors;
 
 pub use error::{DataError, UnknownFormat};
+pub use label_tree::{check_label_paths, read_taxonomy, LabelTree, Taxonomy};
 pub use labels::LabelMap;
 pub use multi_labels::{parse_multi_examples, read_multi_examples, MultiExample, MultiReadOptions};
 pub use readers::{parse_examples, read_examples, Example, Format, ReadOptions};

@@ -53,6 +53,14 @@ impl Classifier {
         }
     }
 
+    /// Sets how the labels are read (a label tree found at training time).
+    pub fn set_structure(&mut self, structure: LabelStructure) {
+        match self {
+            Classifier::Network(s) => s.structure = structure,
+            Classifier::Linear(m) => m.structure = structure,
+        }
+    }
+
     /// The model's name as `--model` spells it (`seed`, `kim-cnn`, `custom`, `linear`).
     pub fn architecture(&self) -> &str {
         match self {

@@ -17,7 +17,12 @@ pub enum LabelStructure {
     /// probability is at least `thresholds[i]` (one per entry of `id2label`).
     Multi { thresholds: Vec<f32> },
     /// Labels are paths (`comp/comp.graphics`) split on `separator`; `id2label` holds the leaves.
-    Tree { separator: String },
+    /// `decoding` (`flat` or `top-down`) is how a leaf is chosen from the leaf probabilities.
+    Tree {
+        separator: String,
+        #[serde(default)]
+        decoding: crate::tree_decode::TreeDecoding,
+    },
 }
 
 impl LabelStructure {
@@ -48,5 +53,9 @@ mod tests {
         assert_eq!(serde_json::from_str::<LabelStructure>(&json).unwrap(), multi);
         assert_eq!(serde_json::from_str::<LabelStructure>(r#"{"kind":"single"}"#).unwrap(), LabelStructure::Single);
         assert!(serde_json::from_str::<LabelStructure>(r#"{"kind":"forest"}"#).is_err());
+        let tree = LabelStructure::Tree { separator: "/".into(), decoding: crate::tree_decode::TreeDecoding::TopDown };
+        let json = serde_json::to_string(&tree).unwrap();
+        assert_eq!(json, r#"{"kind":"tree","separator":"/","decoding":"top-down"}"#);
+        assert_eq!(serde_json::from_str::<LabelStructure>(&json).unwrap(), tree);
     }
 }

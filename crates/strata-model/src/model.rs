@@ -383,6 +383,20 @@ pub struct Layout {
     /// Auxiliary classifiers (kernel `[D_k, K]`, bias `[K]`) on each level's summary vector,
     /// used by stage-wise schedules during training only; empty unless added, never saved.
     pub aux: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>,
+    /// A label tree's per-level heads on the top layer (`--hierarchy per-level`), right after
+    /// the head and trained with it; empty unless added, never saved.
+    pub level_heads: Vec<LevelHead>,
+}
+
+/// One upper level of a label tree's per-level heads (`level_heads.rs` adds, runs and drops them):
+/// kernel `[W, K_l]`, bias `[K_l]`, and each leaf's node there.
+#[derive(Clone, Debug)]
+pub struct LevelHead {
+    pub kernel: std::ops::Range<usize>,
+    pub bias: std::ops::Range<usize>,
+    /// `node[leaf]`: the leaf's ancestor at this level.
+    pub node: Vec<usize>,
+    pub output: crate::head::Output,
 }
 
 /// Where a level's summary vector is read from (see [`Model::summary`]).
@@ -430,7 +444,16 @@ impl Model {
             layers.push(rs);
         }
         let (head_kernel, head_bias) = (ranges.next().unwrap(), ranges.next().unwrap());
-        let layout = Layout { embedding, static_embedding, layers, levels, head_kernel, head_bias, aux: Vec::new() };
+        let layout = Layout {
+            embedding,
+            static_embedding,
+            layers,
+            levels,
+            head_kernel,
+            head_bias,
+            aux: Vec::new(),
+            level_heads: Vec::new(),
+        };
         (Model { config, params: p, layout, placed }, tensors)
     }
 
@@ -569,7 +592,10 @@ impl Layout {
         match g {
             Group::Embedding => Some(self.embedding.clone()),
             Group::Level(k) => self.levels.get(k).cloned(),
-            Group::Head => Some(self.head_kernel.start..self.head_bias.end),
+            // the per-level heads, when added, follow the head and train with it
+            Group::Head => {
+                Some(self.head_kernel.start..self.level_heads.last().map_or(self.head_bias.end, |h| h.bias.end))
+            }
             Group::Aux(k) => self.aux.get(k).map(|(kr, br)| kr.start..br.end),
         }
     }

@@ -42,6 +42,10 @@ pub struct Workspace {
     pub logits: Vec<f32>,
     /// `[L][B, K]` auxiliary heads' logits (empty where there is no aux head)
     pub aux_logits: Vec<Vec<f32>>,
+    /// a label tree's per-level heads' logits `[B, K_l]` (empty without them)
+    pub level_logits: Vec<Vec<f32>>,
+    /// scratch of the per-level heads' backward: loss gradient, input gradient
+    level_scratch: (Vec<f32>, Vec<f32>),
     /// `[L][B, D_k]` each level's summary vector, where computed
     pub summaries: Vec<Vec<f32>>,
     /// `[B, K]` scratch for a head's loss gradient
@@ -231,6 +235,9 @@ fn run(model: &Model, ids: &[u32], t: usize, plan: &Plan, ws: &mut Workspace, pa
         ws.logits.resize(b * k_out, 0.0);
         let (hk, hb) = (&p[model.layout.head_kernel.clone()], &p[model.layout.head_bias.clone()]);
         dense::forward(DenseDims { b, i: w, o: k_out }, ws.layers[top - 1].output(), hk, hb, &mut ws.logits);
+        if !model.layout.level_heads.is_empty() && pass == Pass::Training {
+            crate::level_heads::forward(model, ws.layers[top - 1].output(), b, &mut ws.level_logits);
+        }
     }
     for k in 0..plan.depth {
         if plan.aux_weights[k] > 0.0 {
@@ -307,6 +314,14 @@ fn head_backward(model: &Model, targets: Targets, scale: f32, plan: &Plan, ws: &
     });
     let grads = DenseGrads { kernel: gk, bias: gb, dx };
     dense::backward(DenseDims { b, i: w, o: k_out }, x, &model.params.data[kr], &ws.dlogits, grads);
+    if !model.layout.level_heads.is_empty() {
+        let dx = ws.has_dy[top - 1].then_some(&mut ws.dy[top - 1][..]);
+        let off = model.layout.embedding.end;
+        let (logits, scratch) = (&ws.level_logits, &mut ws.level_scratch);
+        let scale = scale * plan.head_weight;
+        let sum = crate::level_heads::backward(model, x, labels, scale, logits, &mut ws.grads, off, dx, scratch);
+        stats.loss_sum += plan.head_weight as f64 * sum;
+    }
 }
 
 /// The auxiliary heads on the levels' summaries: their losses (added after the final head's,

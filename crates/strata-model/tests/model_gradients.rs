@@ -207,3 +207,36 @@ fn layer_norm_matches_finite_differences() {
     let layers = vec![norm(), LstmConfig { units: 3, bidirectional: true }.into()];
     check_model("layer_norm+bilstm", config("custom", layers, 2), 4);
 }
+
+/// `--hierarchy per-level`: the per-level heads on the top layer (one softmax over three nodes,
+/// one sigmoid over two) add their losses and gradients to the leaf head's; the check covers
+/// their weights and what they send down into the body. Dropping them restores the store.
+#[test]
+fn per_level_heads_match_finite_differences() {
+    for name in ["seed", "kim-cnn"] {
+        // no auxiliary heads: the level heads follow the head
+        let mut m = Model::new(config(name, small(name), 6), 1);
+        let emb = m.layout.embedding.clone();
+        m.params.data[emb].iter_mut().for_each(|v| *v *= 20.0);
+        let plain = m.params.len();
+        m.add_level_heads(&[vec![0, 0, 1, 1, 2, 2], vec![0, 0, 0, 1, 1, 1]], 1);
+        assert!(m.layout.range(Group::Head).unwrap().end == m.layout.level_heads[1].bias.end);
+        let t = 5;
+        let mut rng = Rng::new(3);
+        let ids: Vec<u32> = (0..3 * t).map(|i| if i % 5 == 0 { 0 } else { 1 + rng.below(V - 1) as u32 }).collect();
+        let labels = [0, 3, 5];
+        let plan = Plan::end_to_end(m.config.levels());
+        let (with_heads, g) = loss_and_grad(&m, &ids, &labels, t, &plan);
+        let worst = check(&format!("{name} per-level"), &m.params.data, &g, |p| {
+            let mut m2 = m.clone();
+            m2.params.data.copy_from_slice(p);
+            loss_and_grad(&m2, &ids, &labels, t, &plan).0
+        });
+        assert!(worst < 5e-3, "{name} per-level: max relative difference {worst}");
+        let mut dropped = m.clone();
+        dropped.drop_level_heads();
+        assert_eq!(dropped.params.len(), plain);
+        let (leaf_only, _) = loss_and_grad(&dropped, &ids, &labels, t, &plan);
+        assert!(with_heads > leaf_only, "the levels' losses are added: {with_heads} vs {leaf_only}");
+    }
+}

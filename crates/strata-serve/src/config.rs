@@ -41,6 +41,9 @@ pub struct ServeConfig {
     pub allowed_hosts: Option<Vec<String>>,
     /// See [`WorkHook`]; `None` outside tests.
     pub work_hook: Option<WorkHook>,
+    /// Out-of-scope rejection: a text whose top probability is below this gets the one answer
+    /// `__none__` ("none of the known labels") with that probability; `None` rejects nothing.
+    pub reject_below: Option<f32>,
 }
 
 impl Default for ServeConfig {
@@ -57,6 +60,7 @@ impl Default for ServeConfig {
             drain: Duration::from_secs(10),
             allowed_hosts: None,
             work_hook: None,
+            reject_below: None,
         }
     }
 }

@@ -147,10 +147,13 @@ async fn predict(State(s): State<Arc<Served>>, body: Result<Json<Value>, JsonRej
     let labels = s.model.labels();
     let out: Vec<Vec<Value>> = preds
         .iter()
-        .map(|p| {
-            // a multi-label model answers every label above its threshold, in the same shape
-            let shown = strata_model::multi_label::shown(p, s.model.thresholds(), top_k);
-            shown.into_iter().map(|c| json!({"label": labels.label(c), "score": p.probs[c]})).collect()
+        .map(|p| match strata_model::reject::accept(p.class, p.probs[p.class], s.config.reject_below) {
+            None => vec![json!({"label": strata_model::reject::NONE_LABEL, "score": p.probs[p.class]})],
+            Some(_) => {
+                // a multi-label model answers every label above its threshold, in the same shape
+                let shown = strata_model::multi_label::shown(p, s.model.thresholds(), top_k);
+                shown.into_iter().map(|c| json!({"label": labels.label(c), "score": p.probs[c]})).collect()
+            }
         })
         .collect();
     Json(out).into_response()

@@ -80,3 +80,21 @@ async fn the_explain_bound_counts_the_words_a_linear_model_reads() {
     assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{v}");
     assert!(v["error"].as_str().unwrap().contains('4'), "{v}");
 }
+
+/// `serve --reject-below`: below the threshold the one answer is `__none__`, with the top
+/// probability; above it, the labels as before (issue 15 point 4).
+#[tokio::test]
+async fn a_text_below_the_threshold_is_none_of_the_known_labels() {
+    let app = strata_serve::router(served_with(ServeConfig::default()));
+    let (_, v, _) = call(&app, "POST", "/v1/predict", r#"{"inputs": ["good fine film", "zzz"]}"#).await;
+    let (sure, unsure) = (v[0][0]["score"].as_f64().unwrap(), v[1][0]["score"].as_f64().unwrap());
+    assert!(sure > unsure, "{v}");
+    let between = (sure + unsure) / 2.0;
+    let app =
+        strata_serve::router(served_with(ServeConfig { reject_below: Some(between as f32), ..ServeConfig::default() }));
+    let (s, v, _) = call(&app, "POST", "/v1/predict", r#"{"inputs": ["good fine film", "zzz"], "top_k": 2}"#).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_ne!(v[0][0]["label"], "__none__", "{v}");
+    assert_eq!(v[0].as_array().map(Vec::len), Some(2), "{v}");
+    assert_eq!(v[1], json!([{"label": "__none__", "score": unsure}]), "{v}");
+}

@@ -56,6 +56,9 @@ pub struct TrainSettings {
     /// then `model`, `schedule`, `probes` and `fit`'s batch size and optimizer are unused;
     /// `fit.epochs` and `fit.seed` are its epochs and seed (`crate::linear`).
     pub linear: Option<crate::linear::LinearSettings>,
+    /// A label tree's per-level heads (`--hierarchy per-level`): for each upper level, each
+    /// class's node there; empty for none. Trained beside the leaf head, dropped before saving.
+    pub level_heads: Vec<Vec<usize>>,
 }
 
 /// Class indices of `examples`; a label the map does not know is an error naming its line.
@@ -247,6 +250,9 @@ fn fit_classifier(
         progress.on_note(&line);
         progress.on_note(&crate::init_from::vocabulary_line(init, &train_texts));
     }
+    if !s.level_heads.is_empty() {
+        model.add_level_heads(&s.level_heads, s.fit.seed);
+    }
     let mut probing = Probing {
         inner: progress,
         train: train_set,
@@ -258,6 +264,7 @@ fn fit_classifier(
     let fitted = fit_schedule_from(&mut model, input, &mut probing, resume)?;
     let probes = probing.results;
     model.drop_aux_heads();
+    model.drop_level_heads();
     let validation = val.map(|v| evaluate(&model, v));
     let saved = SavedModel { model, tokenizer, labels: labels.clone(), pad: s.text.pad, structure: Default::default() };
     Ok(Trained {

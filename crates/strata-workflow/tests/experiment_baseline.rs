@@ -30,6 +30,7 @@ fn settings() -> TrainSettings {
         embeddings: Some("vectors.txt".into()),
         init_from: None,
         linear: None,
+        level_heads: Vec::new(),
     }
 }
 

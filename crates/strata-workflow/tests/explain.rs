@@ -62,6 +62,7 @@ fn check_explanation(model: ModelSettings, maxlen: usize, text: &str, words: &[&
         embeddings: None,
         init_from: None,
         linear: None,
+        level_heads: Vec::new(),
     };
     let idx: Vec<usize> = (0..examples.len()).collect();
     let mut saved = train(

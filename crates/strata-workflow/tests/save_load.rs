@@ -41,6 +41,7 @@ fn reloaded_model_predicts_bit_identically() {
         embeddings: None,
         init_from: None,
         linear: None,
+        level_heads: Vec::new(),
     };
     let idx: Vec<usize> = (0..examples.len()).collect();
     let trained = train(

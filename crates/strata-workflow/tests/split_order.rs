@@ -42,6 +42,7 @@ fn settings(validation_split: f64) -> TrainSettings {
         embeddings: None,
         init_from: None,
         linear: None,
+        level_heads: Vec::new(),
     }
 }
 

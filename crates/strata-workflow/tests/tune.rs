@@ -165,6 +165,7 @@ fn settings(a: &Assignment) -> Result<TrainSettings, WorkflowError> {
         embeddings: None,
         init_from: None,
         linear: None,
+        level_heads: Vec::new(),
     })
 }
 

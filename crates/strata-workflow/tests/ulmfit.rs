@@ -57,6 +57,7 @@ fn settings(schedule: Schedule, init_from: Option<InitFrom>) -> TrainSettings {
         embeddings: None,
         init_from,
         linear: None,
+        level_heads: Vec::new(),
     }
 }
 

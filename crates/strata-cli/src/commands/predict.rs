@@ -31,7 +31,14 @@ pub fn run(a: PredictCmd) -> Result<()> {
         }
     };
     let format = output_format(&a);
-    let lines = answers(&model, &texts).map(|(text, p)| render(&model, text, p.as_ref(), a.top_k, format));
+    let reject_below = crate::tree_report::reject_below(a.reject_below)?;
+    let lines = answers(&model, &texts).map(|(text, p)| match p {
+        // out of scope: the reserved answer alone, with the best label's probability
+        Some(p) if strata_model::reject::accept(p.class, p.probs[p.class], reject_below).is_none() => {
+            rejected(text, p.probs[p.class], format)
+        }
+        p => render(&model, text, p.as_ref(), a.top_k, format),
+    });
     match &a.output {
         Some(path) => {
             let body: String = lines.map(|l| l + "\n").collect();
@@ -65,8 +72,20 @@ fn output_format(a: &PredictCmd) -> PredictionFormat {
 fn answers<'a>(model: &Classifier, texts: &'a [String]) -> impl Iterator<Item = (&'a str, Option<Prediction>)> {
     let blank = |t: &str| t.trim().is_empty();
     let asked: Vec<&str> = texts.iter().map(String::as_str).filter(|t| !blank(t)).collect();
-    let mut predictions = if asked.is_empty() { Vec::new() } else { model.predict(&asked) }.into_iter();
+    let mut predictions = if asked.is_empty() { Vec::new() } else { model.predict(&asked) };
+    crate::tree_report::decode(model, &mut predictions);
+    let mut predictions = predictions.into_iter();
     texts.iter().map(move |t| (t.as_str(), if blank(t) { None } else { predictions.next() }))
+}
+
+/// One output line for a text rejected as out of scope: `__none__` and the top probability.
+fn rejected(text: &str, score: f32, format: PredictionFormat) -> String {
+    let none = strata_model::reject::NONE_LABEL;
+    match format {
+        PredictionFormat::Tsv => format!("{none}\t{score:.4}"),
+        PredictionFormat::Fasttext => format!("__label__{none} {score:.4}"),
+        PredictionFormat::Jsonl => json!({"text": text, "label": none, "score": score}).to_string(),
+    }
 }
 
 /// One output line: the `top_k` best labels and scores of `p`, or the blank answer.

@@ -29,6 +29,7 @@ pub fn run(a: ServeCmd) -> Result<()> {
         drain: Duration::from_secs_f64(a.drain),
         allowed_hosts: ServeConfig::hosts_for_bind(&a.host),
         work_hook: None,
+        reject_below: crate::tree_report::reject_below(a.reject_below)?,
     };
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;

@@ -10,9 +10,10 @@ use std::time::Instant;
 use anyhow::Result;
 use serde_json::json;
 use strata_data::{read_examples, Example};
-use strata_model::classifier::load;
+use strata_model::classifier::{load, Classifier};
 use strata_model::infer::Prediction;
 use strata_model::metrics::{report, Report};
+use strata_model::reject::{self, OosScores};
 use strata_workflow::pipeline::label_indices;
 
 use crate::args::TestCmd;
@@ -35,10 +36,13 @@ pub fn run(a: TestCmd) -> Result<()> {
     let truth = label_indices(&examples, labels, &a.data.display().to_string())?;
     let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
     let started = Instant::now();
-    let predictions = model.predict(&texts);
+    let mut predictions = model.predict(&texts);
     let speed = Speed::of(texts.len(), started.elapsed().as_secs_f64());
+    crate::tree_report::decode(&model, &mut predictions);
     let pred: Vec<usize> = predictions.iter().map(|p| p.class).collect();
     let r = report(&truth, &pred, labels.labels());
+    let tree = crate::tree_report::comparison(&model, &truth, &predictions);
+    let oos = out_of_scope(&a, &model, &truth, &predictions)?;
     if let Some(path) = &a.predictions {
         write_results(path, Some(&a.data), per_row(path, &examples, &predictions, labels.labels()).as_bytes())?;
     }
@@ -46,13 +50,53 @@ pub fn run(a: TestCmd) -> Result<()> {
         let mut v = serde_json::to_value(&r)?;
         v["predict_seconds"] = speed.seconds.into();
         v["texts_per_second"] = speed.texts_per_second.into();
+        if let Some(c) = &tree {
+            v["hierarchy"] = serde_json::to_value(c)?;
+        }
+        if let Some(o) = &oos {
+            v["out_of_scope"] = serde_json::to_value(o)?;
+        }
         v.to_string()
     } else {
-        table(&r) + &speed.line()
+        let tree = tree.as_ref().map(|c| "\n".to_string() + &crate::tree_report::comparison_table(c));
+        let oos = oos.map(|o| "\n".to_string() + &crate::tree_report::oos_line(&o, a.reject.oos.is_some()));
+        table(&r) + &tree.unwrap_or_default() + &oos.unwrap_or_default() + &speed.line()
     };
     let mut out = Out::new();
     out.line(text.trim_end_matches('\n'))?;
     Ok(out.flush()?)
+}
+
+/// In-scope accuracy (a rejected text counts as wrong) and, with `--oos`, out-of-scope recall
+/// at `--reject-below`, or at the threshold `--reject-tune` picks on these files; `None` when
+/// no rejection flag is given.
+fn out_of_scope(
+    a: &TestCmd,
+    model: &Classifier,
+    truth: &[usize],
+    predictions: &[Prediction],
+) -> Result<Option<OosScores>> {
+    let (p, tuning) = (crate::tree_report::reject_below(a.reject.reject_below)?, a.reject.reject_tune);
+    if p.is_none() && !tuning && a.reject.oos.is_none() {
+        return Ok(None);
+    }
+    let top = |p: &Prediction| p.probs[p.class];
+    let in_scope: Vec<(f32, bool)> = predictions.iter().zip(truth).map(|(p, &t)| (top(p), p.class == t)).collect();
+    let oos_top: Vec<f32> = match &a.reject.oos {
+        Some(path) => {
+            let texts: Vec<String> = read_examples(path, &a.read.options())?.into_iter().map(|e| e.text).collect();
+            let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+            let mut oos = model.predict(&texts);
+            crate::tree_report::decode(model, &mut oos);
+            oos.iter().map(top).collect()
+        }
+        None => Vec::new(),
+    };
+    Ok(Some(if tuning {
+        reject::tune(&in_scope, &oos_top)
+    } else {
+        reject::scores_at(p.unwrap_or(0.0), &in_scope, &oos_top)
+    }))
 }
 
 /// How long the predictions took, loading and reading excluded: what a throughput comparison

@@ -275,6 +275,9 @@ pub fn run(a: TrainCmd) -> Result<()> {
         // a weights file that misses or adds a label is refused before --out is claimed
         c.weights(&labels, &[])?;
     }
+    // validation labels must be training labels, so the training file's paths are all to check
+    let tree = crate::tree_report::structure(&a.tree, &[(&examples[..], data.display().to_string())], &labels)?;
+    let s = crate::tree_report::with_level_heads(s, &a.tree, &labels)?;
     let (train_idx, val_idx) = match &a.validation_data {
         // Keras's validation_data=: a file of its own (e.g. a dataset's dev split)
         Some(path) => {
@@ -328,7 +331,7 @@ pub fn run(a: TrainCmd) -> Result<()> {
     let mut progress =
         Checkpointing { inner: EpochPrinter::new(), dir: out.clone(), every, failed: None, padding: None };
     let input = TrainData { examples: &examples, labels: &labels, y: &y, train_idx: &train_idx, val_idx: &val_idx };
-    let trained = train_from(input, &s, &mut progress, resume).map_err(|e| match e {
+    let mut trained = train_from(input, &s, &mut progress, resume).map_err(|e| match e {
         WorkflowError::Resume(m) => {
             anyhow!("{}: {m} (hint: resume with the same strata version and data)", out.display())
         }
@@ -405,6 +408,9 @@ pub fn run(a: TrainCmd) -> Result<()> {
         linear: linear.map(|l| l.config.clone()),
         layer: if network { s.model.layers.clone() } else { Vec::new() },
     };
+    if let Some(structure) = &tree {
+        trained.saved.set_structure(structure.clone());
+    }
     let files: Vec<(&str, &Path)> = std::iter::once(("training", data.as_path()))
         .chain(a.validation_data.as_deref().map(|v| ("validation", v)))
         .collect();
@@ -441,7 +447,21 @@ pub fn run(a: TrainCmd) -> Result<()> {
         // the training batches' token steps: real, computed (cut), and uncut (maxlen)
         metrics["padding_steps"] = serde_json::json!({ "real": p.real, "computed": p.computed, "uncut": p.uncut });
     }
+    let hierarchy = tree.as_ref().and_then(|_| {
+        let texts: Vec<&str> = val_idx.iter().map(|&i| examples[i].text.as_str()).collect();
+        let truth: Vec<usize> = val_idx.iter().map(|&i| y[i]).collect();
+        let predictions = if texts.is_empty() { Vec::new() } else { trained.saved.predict(&texts) };
+        (!texts.is_empty()).then(|| crate::tree_report::comparison(&trained.saved, &truth, &predictions)).flatten()
+    });
+    if let Some(c) = &hierarchy {
+        // flat and top-down on the validation part: per level, leaf and hierarchical scores
+        metrics["hierarchy"] = serde_json::to_value(c)?;
+    }
     write_atomic(&out.join("metrics.json"), serde_json::to_string_pretty(&metrics)?.as_bytes())?;
+    if let Some(c) = hierarchy.as_ref().filter(|_| !a.json) {
+        println!("Validation part, label tree (flat and top-down decoding of the same model):");
+        print!("{}", crate::tree_report::comparison_table(c));
+    }
     if !trained.probes.is_empty() {
         write_atomic(&out.join("probes.json"), serde_json::to_string_pretty(&trained.probes)?.as_bytes())?;
         // under --json, stdout is the one metrics object; the probes are in probes.json

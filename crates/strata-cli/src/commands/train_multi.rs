@@ -60,6 +60,9 @@ pub fn run(a: TrainCmd) -> Result<()> {
         bail!("train needs --data and --out (hint: or --resume DIR)");
     };
     refuse_class_weight(&a.train.class_weight)?;
+    if a.tree.label_path_sep.is_some() || a.tree.taxonomy.is_some() || a.tree.hierarchy.is_some() {
+        bail!("label trees are for one label a text; a --multi-label run reads each label whole (hint: leave out --label-path-sep, --taxonomy and --hierarchy)");
+    }
     if a.resume.is_some() || a.checkpoint_every.is_some() {
         bail!("--multi-label runs write no checkpoints (hint: leave out --resume and --checkpoint-every)");
     }

@@ -31,8 +31,8 @@ struct LinearFile {
     /// Its inverse, `{"neg": 0, "pos": 1}` (absent in folders written before issue 15).
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     label2id: Map<String, Value>,
-    /// Several labels a text and their thresholds (absent for one label a text, so that
-    /// single-label folders keep their bytes).
+    /// Several labels a text with their thresholds, or a tree's separator and decoding (issue
+    /// 15); absent for one label a text, so single-label folders keep their bytes.
     #[serde(default, skip_serializing_if = "LabelStructure::is_single")]
     label_structure: LabelStructure,
     tokenizer: TokenizerConfig,

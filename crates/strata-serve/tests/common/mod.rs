@@ -57,6 +57,7 @@ fn tiny(linear: Option<LinearSettings>) -> Classifier {
         embeddings: None,
         init_from: None,
         linear,
+        level_heads: Vec::new(),
     };
     let idx: Vec<usize> = (0..examples.len()).collect();
     train(
