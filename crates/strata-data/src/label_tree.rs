@@ -179,7 +179,10 @@ mod tests {
     }
 
     fn taxonomy(text: &str) -> Result<Taxonomy, DataError> {
-        let dir = std::env::temp_dir().join(format!("strata-taxonomy-{}-{}", std::process::id(), text.len()));
+        // one folder per call: tests run in parallel, and two taxonomies may have one length
+        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("strata-taxonomy-{}-{call}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("taxonomy.tsv");
         std::fs::write(&path, text).unwrap();
