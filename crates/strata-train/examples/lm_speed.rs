@@ -24,7 +24,7 @@ struct Lines {
 
 impl LmProgress for Lines {
     fn on_batch(&mut self, done: usize, total: usize) {
-        if done % 100 == 0 || done == total {
+        if done.is_multiple_of(100) || done == total {
             let s = self.start.elapsed().as_secs_f64();
             eprintln!("  batch {done}/{total}: {:.0} tokens/s", (done * self.tokens_per_batch) as f64 / s);
         }

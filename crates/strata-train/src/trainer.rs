@@ -314,7 +314,7 @@ impl<'a> Run<'a> {
     /// `Break` if the caller could not write it.
     fn checkpoint(&mut self, current: &StageRun<'a>, epoch: usize, stage_ends: bool) -> ControlFlow<()> {
         let every = self.checkpoint_every;
-        if every == 0 || self.fitted.history.len() % every != 0 {
+        if every == 0 || !self.fitted.history.len().is_multiple_of(every) {
             return ControlFlow::Continue(());
         }
         let (stage, epochs_done) = if stage_ends { (current.index + 1, 0) } else { (current.index, epoch) };

@@ -142,9 +142,9 @@ fn in_an_experiment_ulmfit_is_paired_with_gradual_unfreeze_from_scratch_and_show
     let (init, _) = language_model_folder(&dir.path().join("pre"));
     let (examples, labels, y) = examples();
     let split = |lo: usize| Split {
-        train: (0..90).filter(|i| (i + lo) % 3 != 0 && (i + lo) % 5 != 0).collect(),
-        val: (0..90).filter(|i| (i + lo) % 3 != 0 && (i + lo) % 5 == 0).collect(),
-        test: (0..90).filter(|i| (i + lo) % 3 == 0).collect(),
+        train: (0..90).filter(|i| !(i + lo).is_multiple_of(3) && !(i + lo).is_multiple_of(5)).collect(),
+        val: (0..90).filter(|i| !(i + lo).is_multiple_of(3) && (i + lo).is_multiple_of(5)).collect(),
+        test: (0..90).filter(|i| (i + lo).is_multiple_of(3)).collect(),
     };
     let runs = [SeededSplits { seed: 3, splits: vec![("fold 1".into(), split(0)), ("fold 2".into(), split(1))] }];
     let schedules = vec![
