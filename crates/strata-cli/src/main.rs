@@ -125,6 +125,12 @@ fn one_line(e: &clap::Error) -> String {
     let text = e.render().to_string();
     let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
     let message = lines.next().unwrap_or("bad command line").trim_start_matches("error: ").to_string();
+    if let Some(head) = message.strip_suffix(':') {
+        // "the following required arguments were not provided:" — the lines below are the
+        // message's own list (`--out <FILE>`), not notes
+        let listed: Vec<&str> = lines.take_while(|l| !l.starts_with("Usage:")).collect();
+        return format!("{head}: {} (hint: see --help)", listed.join(", "));
+    }
     let notes: Vec<&str> = lines
         .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
         .map(|l| l.trim_start_matches("tip: ").trim_start_matches('[').trim_end_matches(']'))

@@ -98,6 +98,13 @@ fn a_value_outside_a_closed_set_is_one_error_line_with_the_choices() {
     let o = strata(dir.path(), &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("Usage: strata"), "strata alone shows the usage");
+    // a flag that needs another names it in the message, brackets and all
+    let o = strata(dir.path(), &["train", "--data", "x.tsv", "--out", "r", "--hierarchy", "top-down"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        text(&o.stderr),
+        "error: the following required arguments were not provided: --label-path-sep [<SEP>] (hint: see --help)\n"
+    );
 }
 
 #[test]

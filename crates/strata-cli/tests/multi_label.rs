@@ -204,31 +204,16 @@ fn cv_reports_every_figure_per_fold_and_their_mean() {
     assert!(text.contains("fold  2/3  micro_f1") && text.contains("mean over 3 folds: micro_f1"), "{text}");
 }
 
-#[test]
-fn class_weights_are_refused_with_several_labels_a_text() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("d.txt");
-    std::fs::write(&data, "__label__a __label__b good film\n__label__a bad film\n__label__b fine film\n").unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_strata"))
-        .args(["train", "--multi-label", "--model", "linear", "--class-weight", "balanced", "--data"])
-        .arg(&data)
-        .arg("--out")
-        .arg(dir.path().join("run"))
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("--class-weight weighs one label a text"), "{err}");
-    assert!(!dir.path().join("run").exists());
-}
-
-#[test]
-fn a_label_tree_is_refused_with_several_labels_a_text() {
+/// `train --multi-label --model linear FLAGS` on a two-line multi-label file: one error line
+/// holding `says`, exit 2, and no run folder.
+fn refused_with(flags: &[&str], says: &str) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("d.txt");
     std::fs::write(&data, "__label__a/x __label__b/y good film\n__label__a/x bad film\n").unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_strata"))
-        .args(["train", "--multi-label", "--model", "linear", "--label-path-sep", "/", "--data"])
+        .args(["train", "--multi-label", "--model", "linear"])
+        .args(flags)
+        .arg("--data")
         .arg(&data)
         .arg("--out")
         .arg(dir.path().join("run"))
@@ -236,6 +221,12 @@ fn a_label_tree_is_refused_with_several_labels_a_text() {
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("label trees are for one label a text"), "{err}");
+    assert!(err.contains(says), "{err}");
     assert!(!dir.path().join("run").exists());
+}
+
+#[test]
+fn class_weights_and_label_trees_are_refused_with_several_labels_a_text() {
+    refused_with(&["--class-weight", "balanced"], "--class-weight weighs one label a text");
+    refused_with(&["--label-path-sep", "/"], "label trees are for one label a text");
 }
