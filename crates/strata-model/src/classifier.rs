@@ -10,7 +10,7 @@ use strata_data::{DataError, LabelMap};
 
 use crate::explain::{occlusion, Explanation};
 use crate::folder::{self, format_of, SavedModel};
-use crate::infer::{evaluate, predict, Dataset, Evaluation, Prediction};
+use crate::infer::{evaluate, evaluate_with_classes, predict, Dataset, Evaluation, Prediction};
 use crate::label_structure::LabelStructure;
 use crate::linear::{self, LinearModel, LINEAR_FORMAT};
 
@@ -100,10 +100,18 @@ impl Classifier {
                 let ids = s.encode(texts);
                 evaluate(&s.model, &Dataset { ids: &ids, labels: y, t: s.encoding().ids_per_text() })
             }
-            Classifier::Linear(m) => {
-                let rows: Vec<Vec<u32>> = m.encode(texts).into_iter().map(|(rows, _)| rows).collect();
-                m.evaluate(&rows, y)
+            Classifier::Linear(m) => m.evaluate(&m.encode_rows(texts), y),
+        }
+    }
+
+    /// [`Self::evaluate`] and the class [`Self::predict`] picks for each text, from one pass.
+    pub fn evaluate_with_classes(&self, texts: &[&str], y: &[usize]) -> (Evaluation, Vec<usize>) {
+        match self {
+            Classifier::Network(s) => {
+                let ids = s.encode(texts);
+                evaluate_with_classes(&s.model, &Dataset { ids: &ids, labels: y, t: s.encoding().ids_per_text() })
             }
+            Classifier::Linear(m) => m.evaluate_with_classes(&m.encode_rows(texts), y),
         }
     }
 

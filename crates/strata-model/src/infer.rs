@@ -217,6 +217,15 @@ pub fn evaluate(model: &Model, data: &Dataset) -> Evaluation {
     score(&predict_logits(model, data.ids, data.t), model.config.output(), data.labels)
 }
 
+/// [`evaluate`] and each row's predicted class (as [`predict_padded`] picks it) from one
+/// forward pass, for scores that need the predictions too (cv's macro F1).
+pub fn evaluate_with_classes(model: &Model, data: &Dataset) -> (Evaluation, Vec<usize>) {
+    let logits = predict_logits(model, data.ids, data.t);
+    let output = model.config.output();
+    let classes = logits.chunks_exact(output.width()).map(|z| output.probabilities(z).1).collect();
+    (score(&logits, output, data.labels), classes)
+}
+
 /// Loss and accuracy of the classifier a stage's `plan` reports.
 pub fn evaluate_plan(model: &Model, data: &Dataset, plan: &Plan) -> Evaluation {
     score(&plan_logits(model, data.ids, data.t, plan), model.config.output(), data.labels)

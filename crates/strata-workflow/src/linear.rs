@@ -84,7 +84,7 @@ pub fn train(
     // each text's rows, and its tokens as fastText counts them (its words and `</s>`), once
     let val_texts: Vec<&str> = run.data.val_idx.iter().map(|&i| run.data.examples[i].text.as_str()).collect();
     let (train_rows, tokens): (Vec<Vec<u32>>, Vec<usize>) = model.encode(&train_texts).into_iter().unzip();
-    let val_rows: Vec<Vec<u32>> = model.encode(&val_texts).into_iter().map(|(rows, _)| rows).collect();
+    let val_rows = model.encode_rows(&val_texts);
     let pick = |idx: &[usize]| idx.iter().map(|&i| run.data.y[i]).collect::<Vec<_>>();
     let (train_y, val_y) = (pick(run.data.train_idx), pick(run.data.val_idx));
     let fit = LinearFit {

@@ -122,7 +122,7 @@ pub fn train_multi(
     let config = strata_model::linear::LinearConfig { loss: LinearLoss::OneVsAll, ..linear.config.clone() };
     let mut model = LinearModel::new(config, s.text.tokenizer.clone(), dict, data.labels.clone(), s.fit.seed);
     let (train_rows, tokens): (Vec<Vec<u32>>, Vec<usize>) = model.encode(&train_texts).into_iter().unzip();
-    let val_rows: Vec<Vec<u32>> = model.encode(&val_texts).into_iter().map(|(rows, _)| rows).collect();
+    let val_rows = model.encode_rows(&val_texts);
     let pick = |idx: &[usize]| idx.iter().map(|&i| data.y[i].clone()).collect::<Vec<_>>();
     let (train_y, val_y) = (pick(data.train_idx), pick(data.val_idx));
     let epochs = s.fit.epochs;

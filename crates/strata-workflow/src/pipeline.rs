@@ -15,7 +15,7 @@ use strata_text::{PadSequences, Tokenizer, TokenizerConfig};
 use crate::error::WorkflowError;
 use crate::probe::{probe_layers, ProbeResult};
 pub use crate::splits::TrainData;
-use crate::splits::{kfold_splits, mean_std, score};
+use crate::splits::{kfold_splits, mean_std, score_with_classes};
 use strata_model::encode::{encode_texts, Encoding};
 use strata_model::folder::SavedModel;
 use strata_model::infer::{evaluate, Dataset, Evaluation};
@@ -395,9 +395,8 @@ pub fn cross_validate(
         if let Some(why) = trained.diverged {
             return Err(WorkflowError::Diverged { run: format!("fold {}", f + 1), why });
         }
-        let ev = score(&trained.saved, examples, y, &split.test);
-        let texts: Vec<&str> = split.test.iter().map(|&i| examples[i].text.as_str()).collect();
-        let predicted: Vec<usize> = trained.saved.predict(&texts).iter().map(|p| p.class).collect();
+        // one pass over the test fold gives the loss, the accuracy and the classes macro F1 reads
+        let (ev, predicted) = score_with_classes(&trained.saved, examples, y, &split.test);
         let truth: Vec<usize> = split.test.iter().map(|&i| y[i]).collect();
         let r = FoldResult {
             fold: f + 1,

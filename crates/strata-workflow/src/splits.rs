@@ -49,6 +49,18 @@ pub fn score(model: &Classifier, examples: &[Example], y: &[usize], idx: &[usize
     model.evaluate(&texts, &labels)
 }
 
+/// [`score`] and the class the model predicts for each text of `idx`, from one pass.
+pub fn score_with_classes(
+    model: &Classifier,
+    examples: &[Example],
+    y: &[usize],
+    idx: &[usize],
+) -> (Evaluation, Vec<usize>) {
+    let texts: Vec<&str> = idx.iter().map(|&i| examples[i].text.as_str()).collect();
+    let labels: Vec<usize> = idx.iter().map(|&i| y[i]).collect();
+    model.evaluate_with_classes(&texts, &labels)
+}
+
 /// Mean and population standard deviation (numpy's default, `ddof=0`).
 pub fn mean_std(v: &[f64]) -> (f64, f64) {
     let n = v.len().max(1) as f64;

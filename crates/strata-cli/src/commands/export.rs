@@ -2,11 +2,10 @@
 //! some texts (`--ids`), since the tokenizer stays outside the graph. The graphs are
 //! strata-onnx's; this file reads the flags, loads the model and writes the file.
 
-use std::io::Read;
 use std::path::Path;
 
 use anyhow::{anyhow, bail, Context, Result};
-use strata_data::{parse_inputs, read_inputs, ReadOptions};
+use strata_data::ReadOptions;
 use strata_model::atomic::write_atomic;
 use strata_model::classifier::load;
 
@@ -25,14 +24,7 @@ pub fn run(a: ExportCmd) -> Result<()> {
         return Ok(());
     }
     let read = ReadOptions { format: a.format.map(Into::into), text_col: a.text_col.clone(), ..ReadOptions::default() };
-    let texts = match a.input.as_deref() {
-        Some(p) if p.as_os_str() != "-" => read_inputs(p, &read)?,
-        _ => {
-            let mut buf = Vec::new();
-            std::io::stdin().read_to_end(&mut buf).context("reading stdin")?;
-            parse_inputs(&buf, Path::new("<stdin>"), &read)?
-        }
-    };
+    let texts = super::predict::read_texts(a.input.as_deref(), &read)?;
     let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
     let lines = strata_onnx::input_ids(&model, &texts)
         .into_iter()

@@ -16,20 +16,25 @@ use crate::choices::PredictionFormat;
 use crate::output_file::write_results;
 use crate::stdout::Out;
 
+/// The texts of `input` (a file in any input format), or of stdin when it is absent or `-`.
+pub(crate) fn read_texts(input: Option<&Path>, read: &ReadOptions) -> Result<Vec<String>> {
+    Ok(match input {
+        Some(p) if p.as_os_str() != "-" => read_inputs(p, read)?,
+        _ => {
+            let mut buf = Vec::new();
+            std::io::stdin().read_to_end(&mut buf).context("reading stdin")?;
+            parse_inputs(&buf, Path::new("<stdin>"), read)?
+        }
+    })
+}
+
 pub fn run(a: PredictCmd) -> Result<()> {
     if a.top_k == 0 {
         bail!("--top-k must be at least 1 (hint: 1 prints the best label)");
     }
     let model = load(&a.model)?;
     let read = ReadOptions { format: a.format.map(Into::into), text_col: a.text_col.clone(), ..ReadOptions::default() };
-    let texts = match a.input.as_deref() {
-        Some(p) if p.as_os_str() != "-" => read_inputs(p, &read)?,
-        _ => {
-            let mut buf = Vec::new();
-            std::io::stdin().read_to_end(&mut buf).context("reading stdin")?;
-            parse_inputs(&buf, Path::new("<stdin>"), &read)?
-        }
-    };
+    let texts = read_texts(a.input.as_deref(), &read)?;
     let format = output_format(&a);
     let reject_below = crate::tree_report::reject_below(a.reject_below)?;
     let lines = answers(&model, &texts).map(|(text, p)| match p {

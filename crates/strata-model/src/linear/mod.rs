@@ -141,6 +141,11 @@ impl LinearModel {
             .collect()
     }
 
+    /// Each text's input rows, without the token counts (what scoring reads).
+    pub fn encode_rows(&self, texts: &[&str]) -> Vec<Vec<u32>> {
+        self.encode(texts).into_iter().map(|(rows, _)| rows).collect()
+    }
+
     /// Each text's input rows and its token count as fastText counts them (its words and
     /// `</s>`), in parallel with one tokenizer for all: what training reads, once.
     pub fn encode(&self, texts: &[&str]) -> Vec<(Vec<u32>, usize)> {
@@ -156,19 +161,25 @@ impl LinearModel {
 
     /// Mean `−ln p(class)` and accuracy on texts given as their input rows (`encode`).
     pub fn evaluate(&self, rows: &[Vec<u32>], y: &[usize]) -> Evaluation {
-        let scored: Vec<(f64, bool)> = rows
+        self.evaluate_with_classes(rows, y).0
+    }
+
+    /// [`Self::evaluate`] and each row's predicted class, from one pass over the rows.
+    pub fn evaluate_with_classes(&self, rows: &[Vec<u32>], y: &[usize]) -> (Evaluation, Vec<usize>) {
+        let scored: Vec<(f64, usize)> = rows
             .par_iter()
             .zip(y.par_iter())
             .map(|(r, &c)| {
                 let p = self.probabilities(r);
-                (-(p[c].max(f32::MIN_POSITIVE) as f64).ln(), argmax(&p) == c)
+                (-(p[c].max(f32::MIN_POSITIVE) as f64).ln(), argmax(&p))
             })
             .collect();
         let n = y.len().max(1) as f64;
-        Evaluation {
+        let evaluation = Evaluation {
             loss: scored.iter().map(|s| s.0).sum::<f64>() / n,
-            accuracy: scored.iter().filter(|s| s.1).count() as f64 / n,
-        }
+            accuracy: scored.iter().zip(y).filter(|(s, &c)| s.1 == c).count() as f64 / n,
+        };
+        (evaluation, scored.into_iter().map(|s| s.1).collect())
     }
 
     /// The hidden vector of `rows` (their mean; zeros for none) into `hidden: [dim]`.
