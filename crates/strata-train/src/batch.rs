@@ -1,7 +1,8 @@
 //! One mini-batch: the batch's rows split into one chunk per core, forward and backward per
 //! chunk in parallel, chunk gradients summed in chunk order (so the sum, and everything after
 //! it, depends only on the seed and the thread count), then the optimizer step over the
-//! stage's trainable groups. With `trim` set (`--bucket-by-length`, or a model that masks
+//! stage's trainable groups — unless the batch's loss or gradient is not finite, when nothing
+//! is stepped and the caller hears why ([`NonFinite`]). With `trim` set (`--bucket-by-length`, or a model that masks
 //! padding), the gathered batch is first cut to the columns that hold a real token
 //! (`strata_model::step_window`).
 
@@ -36,6 +37,14 @@ impl PaddingShare {
         self.computed += other.computed;
         self.uncut += other.uncut;
     }
+}
+
+/// A batch whose loss or gradient was NaN or infinite: the optimizer did not step, so the
+/// weights are those from before it. `loss` is the batch's summed loss (finite when only the
+/// gradient was not).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NonFinite {
+    pub loss: f64,
 }
 
 /// Parameter ranges of a stage's trainable groups, each with its learning-rate multiplier.
@@ -96,7 +105,8 @@ impl BatchStepper {
         }
     }
 
-    /// One mini-batch: parallel forward/backward per chunk, gradient sum, optimizer step.
+    /// One mini-batch: parallel forward/backward per chunk, gradient sum, optimizer step. A
+    /// non-finite loss or gradient skips the step and is returned as [`NonFinite`].
     pub fn step(
         &mut self,
         model: &mut Model,
@@ -105,7 +115,7 @@ impl BatchStepper {
         plan: &Plan,
         opt: &mut OptimizerState,
         groups: &[ParamRange],
-    ) -> ChunkStats {
+    ) -> Result<ChunkStats, NonFinite> {
         self.batch_ids.clear();
         self.batch_labels.clear();
         let mut t = data.t;
@@ -128,7 +138,15 @@ impl BatchStepper {
         if emb_trains {
             self.embedding_gradient(model, t, &chunks);
         }
+        let stats = stats.iter().fold(ChunkStats::default(), |a, s| ChunkStats {
+            loss_sum: a.loss_sum + s.loss_sum,
+            correct: a.correct + s.correct,
+        });
         let table = model.layout.embedding.clone();
+        // nothing steps with NaN: the weights stay those from before a bad batch
+        if !stats.loss_sum.is_finite() || !self.step_stays_finite(model, &table, emb_trains, opt, groups) {
+            return Err(NonFinite { loss: stats.loss_sum });
+        }
         let rows = emb_trains.then(|| self.embedding.table_rows(&table, lazy));
         opt.step(&mut model.params.data, &self.grads, groups, rows);
         let head_trains = plan.trainable[Group::Head];
@@ -136,10 +154,38 @@ impl BatchStepper {
             let (w, k) = (model.top_width(), model.config.outputs());
             max_norm(&mut model.params.data[model.layout.head_kernel.clone()], w, k, s);
         }
-        stats.iter().fold(ChunkStats::default(), |a, s| ChunkStats {
-            loss_sum: a.loss_sum + s.loss_sum,
-            correct: a.correct + s.correct,
-        })
+        Ok(stats)
+    }
+
+    /// Whether the step may be taken: every gradient value is finite, and no weight it moves
+    /// can leave f32's range. A step moves a weight by at most `d` = lr × the largest group
+    /// multiplier × max(the largest |g|, 10) (plain descent by exactly lr·mult·g; Adam and
+    /// Adadelta by a few lr at most). A finite weight plus less than 1e31 — under half an ulp
+    /// of `f32::MAX` — rounds to a finite weight, so only a larger `d` (a rate far past any
+    /// useful one) reads the weights the step moves: those after the tables and the table rows
+    /// the batch used, whose largest |w| plus `d` must stay below half of `f32::MAX`.
+    fn step_stays_finite(
+        &self,
+        model: &Model,
+        table: &Range<usize>,
+        emb_trains: bool,
+        opt: &OptimizerState,
+        groups: &[ParamRange],
+    ) -> bool {
+        let e = model.config.embedding_dim;
+        let rows = if emb_trains { self.embedding.rows() } else { &[] };
+        let g = Extent::of(&self.grads).and(Extent::of(rows));
+        let lr_mult = groups.iter().map(|r| r.lr_mult).fold(0.0f32, f32::max);
+        let d = f64::from(opt.lr()) * f64::from(lr_mult) * f64::from(g.max_abs.max(10.0));
+        if !g.finite || d < 1e31 {
+            return g.finite;
+        }
+        let mut w = Extent::of(&model.params.data[table.end..]);
+        for &id in self.embedding.ids().iter().filter(|_| emb_trains) {
+            let start = table.start + id as usize * e;
+            w = w.and(Extent::of(&model.params.data[start..start + e]));
+        }
+        w.finite && f64::from(w.max_abs) + d < f64::from(f32::MAX) / 2.0
     }
 
     /// Forward and backward of the gathered batch, one chunk (`ranges` of its rows) per
@@ -189,5 +235,61 @@ impl BatchStepper {
             })
             .collect();
         self.embedding.sum(network::word_rows(model, 1, t).1, &chunks);
+    }
+}
+
+/// Whether values are all finite, and the largest magnitude among them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Extent {
+    finite: bool,
+    max_abs: f32,
+}
+
+impl Extent {
+    /// One pass in 16 lanes that vectorises: `x * 0` is 0 for a finite `x` and NaN otherwise,
+    /// so a lane's sum of them stays 0 exactly when its values are all finite.
+    fn of(values: &[f32]) -> Extent {
+        let (mut zeros, mut maxes) = ([0.0f32; 16], [0.0f32; 16]);
+        let mut blocks = values.chunks_exact(16);
+        for block in &mut blocks {
+            for ((z, m), &v) in zeros.iter_mut().zip(&mut maxes).zip(block) {
+                *z += v * 0.0;
+                // a comparison, not `f32::max` (whose NaN rule keeps it from vectorising); a
+                // NaN is caught by `zeros`
+                *m = if v.abs() > *m { v.abs() } else { *m };
+            }
+        }
+        for &v in blocks.remainder() {
+            zeros[0] += v * 0.0;
+            maxes[0] = if v.abs() > maxes[0] { v.abs() } else { maxes[0] };
+        }
+        Extent { finite: zeros.iter().sum::<f32>() == 0.0, max_abs: maxes.into_iter().fold(0.0, f32::max) }
+    }
+
+    fn and(self, other: Extent) -> Extent {
+        Extent { finite: self.finite && other.finite, max_abs: self.max_abs.max(other.max_abs) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Extent;
+
+    #[test]
+    fn an_extent_finds_one_nan_or_infinity_anywhere_and_the_largest_magnitude() {
+        let mut v: Vec<f32> = (0..37).map(|i| i as f32 - 20.0).collect();
+        assert_eq!(Extent::of(&v), Extent { finite: true, max_abs: 20.0 });
+        assert_eq!(Extent::of(&[]), Extent { finite: true, max_abs: 0.0 });
+        for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+            for at in [0, 15, 16, 36] {
+                let keep = v[at];
+                v[at] = bad;
+                assert!(!Extent::of(&v).finite, "{bad} at {at}");
+                v[at] = keep;
+            }
+        }
+        // large finite values do not overflow the check
+        assert_eq!(Extent::of(&[-f32::MAX; 40]), Extent { finite: true, max_abs: f32::MAX });
+        assert!(!Extent::of(&[1.0]).and(Extent::of(&[f32::NAN])).finite);
     }
 }

@@ -10,7 +10,7 @@
 //! numbers, bit for bit. Each stage starts a fresh optimizer (as recompiling a Keras model
 //! between stages does), and backward stops at the stage's lowest trainable layer.
 
-pub use crate::batch::{stage_groups, BatchStepper, PaddingShare};
+pub use crate::batch::{stage_groups, BatchStepper, NonFinite, PaddingShare};
 pub use crate::optimizer::{OptimizerKind, OptimizerSnapshot, OptimizerState};
 use crate::schedule::Schedule;
 pub use strata_model::infer::Dataset;
@@ -169,8 +169,8 @@ pub struct Fitted {
     pub history: Vec<EpochRecord>,
     /// Early stops: (stage, epoch it stopped after, best epoch restored).
     pub early_stops: Vec<(usize, usize, usize)>,
-    /// Set when a loss became NaN or infinite: training stopped and the weights are those of
-    /// the end of the last good epoch.
+    /// Set when a loss or its gradient became NaN or infinite: training stopped and the
+    /// weights are those from before that batch (it was not stepped).
     pub diverged: Option<String>,
 }
 

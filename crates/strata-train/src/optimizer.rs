@@ -42,6 +42,15 @@ impl OptimizerState {
         }
     }
 
+    /// The learning rate of the next step (before per-group multipliers).
+    pub(crate) fn lr(&self) -> f32 {
+        match self {
+            OptimizerState::Adam(a) => a.lr,
+            OptimizerState::Sgd { lr } => *lr,
+            OptimizerState::Adadelta(a) => a.lr,
+        }
+    }
+
     pub(crate) fn set_lr(&mut self, lr: f32) {
         match self {
             OptimizerState::Adam(a) => a.lr = lr,

@@ -246,13 +246,12 @@ impl<'a> Run<'a> {
     }
 
     /// The epoch's mini-batches, in a fresh shuffle (with bucketing: sorted by length in pools,
-    /// the batches shuffled). On a non-finite loss, puts back the weights the epoch started
-    /// with and stops.
+    /// the batches shuffled). On a non-finite loss or gradient, stops with the weights from
+    /// before that batch (the stepper does not step it), so no copy of the weights is kept.
     fn batches(&mut self, current: &mut StageRun<'a>, epoch: usize) -> Result<EpochSums, Stop> {
         let FitInput { train, schedule, opts, .. } = self.input;
         let steps_per_epoch = train.len().div_ceil(opts.batch_size);
         let total_steps = schedule.epochs().saturating_mul(steps_per_epoch);
-        let last_good = self.model.params.data.clone();
         let mut order: Vec<usize> = (0..train.len()).collect();
         if opts.shuffle {
             self.rng.shuffle(&mut order);
@@ -270,16 +269,18 @@ impl<'a> Run<'a> {
                 current.opt.set_lr(sums.lr);
             }
             self.stepper.step_index = self.step as u64;
-            let s = self.stepper.step(self.model, train, batch, &current.stage.plan, &mut current.opt, &current.groups);
-            if !s.loss_sum.is_finite() {
-                self.model.params.data = last_good;
-                return Err(Stop::Diverged(format!(
-                    "the loss became {} at stage {} epoch {epoch} batch {}; training stopped with the weights of the end of the previous epoch",
-                    s.loss_sum,
+            let stepped = self.stepper.step(self.model, train, batch, &current.stage.plan, &mut current.opt, &current.groups);
+            let s = stepped.map_err(|bad| {
+                let what = match bad.loss.is_finite() {
+                    true => format!("the loss became {:.3e} and its step would not be finite", bad.loss),
+                    false => format!("the loss became {}", bad.loss),
+                };
+                Stop::Diverged(format!(
+                    "{what} at stage {} epoch {epoch} batch {}; training stopped with the weights from before that batch",
                     current.index + 1,
                     bi + 1
-                )));
-            }
+                ))
+            })?;
             sums.loss += s.loss_sum;
             sums.correct += s.correct;
             self.step += 1;
@@ -505,5 +506,41 @@ mod tests {
         assert!(share.computed < share.uncut && share.computed >= share.real, "{share:?}");
         // nothing is cut by default: nothing to report
         assert_eq!(bucketed_run(false, None).1.padding, None);
+    }
+    /// Trains a small LSTM on the first `rows` [`ragged`] texts, in order, by plain gradient
+    /// descent at rate `lr` for one epoch of batches of 4: the weights, and why it diverged.
+    fn sgd_run(rows: usize, lr: f32) -> (Vec<f32>, Option<String>) {
+        let t = 9;
+        let (ids, labels) = ragged(64, t);
+        let train = Dataset { ids: &ids[..rows * t], labels: &labels[..rows], t };
+        let config = ModelConfig {
+            vocab_size: 20,
+            embedding_dim: 4,
+            layers: vec![LayerSpec::Lstm(LstmConfig { units: 3, bidirectional: false })],
+            ..ModelConfig::seed(20)
+        };
+        let mut model = Model::new(config, 1);
+        let optimizer = crate::optimizer::OptimizerKind::Sgd { lr };
+        let opts = FitOptions { epochs: 1, batch_size: 4, shuffle: false, optimizer, ..FitOptions::default() };
+        let schedule = Schedule::end_to_end(1, opts.epochs);
+        let input = FitInput { train: &train, val: None, schedule: &schedule, opts: &opts };
+        let fitted = fit_schedule(&mut model, input, &mut Keep::default());
+        (model.params.data, fitted.diverged)
+    }
+
+    #[test]
+    fn a_diverging_run_stops_with_the_weights_from_before_its_bad_batch() {
+        // issue 14 point 3: no per-epoch copy of the weights; the bad batch is not stepped
+        let (weights, why) = sgd_run(64, 1e30);
+        let why = why.expect("a rate of 1e30 diverges");
+        assert!(why.contains(" at stage 1 epoch 1 batch ") && why.contains("from before that batch"), "{why}");
+        assert!(weights.iter().all(|w| w.is_finite()), "{why}");
+        let batch: usize = why.split(" batch ").nth(1).and_then(|r| r.split(';').next()).unwrap().parse().unwrap();
+        assert!(batch > 1, "the first step is finite: {why}");
+        // the same run cut before the bad batch steps exactly the batches the diverged run kept
+        let (before, none) = sgd_run((batch - 1) * 4, 1e30);
+        assert_eq!(none, None);
+        assert!(weights.iter().zip(&before).all(|(a, b)| a.to_bits() == b.to_bits()), "{why}");
+        assert_ne!(before, sgd_run(0, 1e30).0, "the kept batches were stepped");
     }
 }
