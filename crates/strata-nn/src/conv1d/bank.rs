@@ -207,6 +207,12 @@ impl ConvBank {
     /// `xg: [T, gn, E]`: `Y`'s rows a block of steps at a time, each block's output steps
     /// folded into `pooled` and `argmax`.
     fn group_forward(&mut self, xg: &[f32], g0: usize, gn: usize, k_all: &[f32], biases: &[&[f32]]) {
+        group_forward_in_build(self, xg, g0, gn, k_all, biases)
+    }
+
+    /// [`ConvBank::group_forward`]'s loops, inlined into each build of [`group_forward_in_build`].
+    #[inline(always)]
+    fn group_forward_lanes(&mut self, xg: &[f32], g0: usize, gn: usize, k_all: &[f32], biases: &[&[f32]]) {
         let (e, f, s, t) = (self.e, self.f, self.s, self.t);
         let wf = self.widths.len() * f;
         let halo = self.widths.iter().max().map_or(0, |w| w - 1);
@@ -228,7 +234,8 @@ impl ConvBank {
             if to > from {
                 let rows = (to - from) * gn;
                 let out = &mut self.y[held * step_len..(held + to - from) * step_len];
-                gemm(Gemm::new(rows, e, s), &xg[from * gn * e..to * gn * e], k_all, out);
+                let spread = gn < rayon::current_num_threads();
+                y_rows(&xg[from * gn * e..to * gn * e], k_all, out, (rows, e, s), spread);
                 held = to - base;
             }
             for (i, &w) in self.widths.iter().enumerate() {
@@ -255,6 +262,12 @@ impl ConvBank {
 
     /// Backward from `dy: [N, widths·F]` over the forward's input `x` and kernels.
     pub fn backward(&mut self, x: &[f32], kernels: &[&[f32]], dy: &[f32], grads: BankGrads<'_, '_>) {
+        backward_in_build(self, x, kernels, dy, grads)
+    }
+
+    /// [`ConvBank::backward`]'s loops, inlined into each build of [`backward_in_build`].
+    #[inline(always)]
+    fn backward_lanes(&mut self, x: &[f32], kernels: &[&[f32]], dy: &[f32], grads: BankGrads<'_, '_>) {
         let BankGrads { kernels: dkernels, biases: dbiases, mut dx } = grads;
         let (n, e, f) = (self.n, self.e, self.f);
         let wf = self.widths.len() * f;
@@ -308,11 +321,64 @@ impl ConvBank {
     }
 }
 
+/// Fewest rows of `Y` worth a thread of their own (a rayon hand-off costs about what 16 rows'
+/// product does at Kim's sizes).
+const SPREAD_ROWS: usize = 16;
+
+/// `out[rows, S] = x[rows, E] · K_all`. With `spread` (a call with fewer texts than cores —
+/// one text at a time — whose chunk would otherwise leave the other cores idle), the rows are
+/// split among the cores: the same bits, since each value of `Y` is one FMA chain over `E`
+/// whatever rows a GEMM call covers.
+fn y_rows(x: &[f32], k_all: &[f32], out: &mut [f32], (rows, e, s): (usize, usize, usize), spread: bool) {
+    let part = rows.div_ceil(rayon::current_num_threads().max(1)).max(SPREAD_ROWS);
+    if !spread || part >= rows {
+        return gemm(Gemm::new(rows, e, s), x, k_all, out);
+    }
+    use rayon::prelude::*;
+    out.par_chunks_mut(part * s).zip(x.par_chunks(part * e)).for_each(|(o, xp)| {
+        gemm(Gemm::new(xp.len() / e, e, s), xp, k_all, o);
+    });
+}
+
+// The shifted adds, the max and the backward's axpys are lane-wise (a multiply, then an add:
+// never fused), so every build gives the same bits; the default build's are SSE's 4 lanes.
+crate::kernels::compiled_per_kernels!(
+    fn group_forward_in_build / group_forward_avx2 / group_forward_avx512 (
+        bank: &mut ConvBank,
+        xg: &[f32],
+        g0: usize,
+        gn: usize,
+        k_all: &[f32],
+        biases: &[&[f32]],
+    ) => group_forward_body
+);
+
+#[inline(always)]
+fn group_forward_body(bank: &mut ConvBank, xg: &[f32], g0: usize, gn: usize, k_all: &[f32], biases: &[&[f32]]) {
+    bank.group_forward_lanes(xg, g0, gn, k_all, biases)
+}
+
+crate::kernels::compiled_per_kernels!(
+    fn backward_in_build / backward_avx2 / backward_avx512 (
+        bank: &mut ConvBank,
+        x: &[f32],
+        kernels: &[&[f32]],
+        dy: &[f32],
+        grads: BankGrads<'_, '_>,
+    ) => backward_body
+);
+
+#[inline(always)]
+fn backward_body(bank: &mut ConvBank, x: &[f32], kernels: &[&[f32]], dy: &[f32], grads: BankGrads<'_, '_>) {
+    bank.backward_lanes(x, kernels, dy, grads)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::conv1d::{self, ConvCache, ConvDims, ConvGrads};
     use crate::gradcheck::check;
+    use crate::kernels::Kernels;
     use crate::Rng;
 
     const E: usize = 3;
@@ -457,6 +523,65 @@ mod tests {
             before = trained.output().to_vec();
         }
         assert!(!before.is_empty());
+    }
+
+    #[test]
+    fn one_text_spread_over_the_cores_gives_the_bits_of_one_core() {
+        // Kim's sizes, one text of 60 steps: Y's rows go to several threads when there are
+        let (e, f, t, widths) = (300, 100, 60, vec![3, 4, 5]);
+        let mut rng = Rng::new(41);
+        let x = random(&mut rng, t * e);
+        let ks: Vec<Vec<f32>> = widths.iter().map(|w| random(&mut rng, w * e * f)).collect();
+        let bs: Vec<Vec<f32>> = widths.iter().map(|_| random(&mut rng, f)).collect();
+        let (kr, br): (Vec<&[f32]>, Vec<&[f32]>) = (ks.iter().map(|k| &k[..]).collect(), bs.iter().map(|b| &b[..]).collect());
+        let pooled = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| {
+                let mut bank = ConvBank::new(e, f, widths.clone());
+                bank.infer(&x, 1, t, &kr, &br);
+                (bank.output().iter().map(|v| v.to_bits()).collect::<Vec<_>>(), bank.argmax.clone())
+            })
+        };
+        let one = pooled(1);
+        assert_eq!(pooled(2), one);
+        assert_eq!(pooled(3), one);
+        let (want, won) = unblocked(&x, (1, t), (e, f), &widths, &ks, &bs);
+        assert_eq!(one, (want.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), won));
+    }
+
+    #[test]
+    fn every_build_of_the_backward_gives_the_portable_bits() {
+        // the blocked forward is checked against `unblocked` (scalar) in the active build above
+        let (e, f, t, n, widths) = (21, 19, 9, 5, vec![2, 3, 5]);
+        let mut rng = Rng::new(3);
+        let (x, dy) = (random(&mut rng, t * n * e), random(&mut rng, n * widths.len() * f));
+        let ks: Vec<Vec<f32>> = widths.iter().map(|w| random(&mut rng, w * e * f)).collect();
+        let bs: Vec<Vec<f32>> = widths.iter().map(|_| random(&mut rng, f)).collect();
+        let (kr, br): (Vec<&[f32]>, Vec<&[f32]>) = (ks.iter().map(|k| &k[..]).collect(), bs.iter().map(|b| &b[..]).collect());
+        let run = |build: Kernels| {
+            let mut bank = ConvBank::new(e, f, widths.clone());
+            bank.forward(&x, n, t, &kr, &br);
+            let mut dk: Vec<Vec<f32>> = ks.iter().map(|k| vec![0.25; k.len()]).collect();
+            let mut db: Vec<Vec<f32>> = bs.iter().map(|b| vec![0.5; b.len()]).collect();
+            let mut dx = vec![0.0; x.len()];
+            let (mut dkr, mut dbr): (Vec<&mut [f32]>, Vec<&mut [f32]>) =
+                (dk.iter_mut().map(|v| &mut v[..]).collect(), db.iter_mut().map(|v| &mut v[..]).collect());
+            let grads = BankGrads { kernels: &mut dkr, biases: &mut dbr, dx: Some(&mut dx) };
+            match build {
+                // SAFETY: only the builds the CPU runs are called (`Kernels::available`)
+                #[cfg(target_arch = "x86_64")]
+                Kernels::Avx512 => unsafe { backward_avx512(&mut bank, &x, &kr, &dy, grads) },
+                #[cfg(target_arch = "x86_64")]
+                Kernels::Avx2 => unsafe { backward_avx2(&mut bank, &x, &kr, &dy, grads) },
+                _ => backward_body(&mut bank, &x, &kr, &dy, grads),
+            }
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            (dk.iter().map(|k| bits(k)).collect::<Vec<_>>(), db.iter().map(|b| bits(b)).collect::<Vec<_>>(), bits(&dx))
+        };
+        let portable = run(Kernels::Portable);
+        for build in Kernels::available() {
+            assert_eq!(run(build), portable, "{}", build.name());
+        }
     }
 
     #[test]
