@@ -269,7 +269,8 @@ impl<'a> Run<'a> {
                 current.opt.set_lr(sums.lr);
             }
             self.stepper.step_index = self.step as u64;
-            let stepped = self.stepper.step(self.model, train, batch, &current.stage.plan, &mut current.opt, &current.groups);
+            let stepped =
+                self.stepper.step(self.model, train, batch, &current.stage.plan, &mut current.opt, &current.groups);
             let s = stepped.map_err(|bad| {
                 let what = match bad.loss.is_finite() {
                     true => format!("the loss became {:.3e} and its step would not be finite", bad.loss),

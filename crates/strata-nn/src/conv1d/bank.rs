@@ -533,7 +533,8 @@ mod tests {
         let x = random(&mut rng, t * e);
         let ks: Vec<Vec<f32>> = widths.iter().map(|w| random(&mut rng, w * e * f)).collect();
         let bs: Vec<Vec<f32>> = widths.iter().map(|_| random(&mut rng, f)).collect();
-        let (kr, br): (Vec<&[f32]>, Vec<&[f32]>) = (ks.iter().map(|k| &k[..]).collect(), bs.iter().map(|b| &b[..]).collect());
+        let (kr, br): (Vec<&[f32]>, Vec<&[f32]>) =
+            (ks.iter().map(|k| &k[..]).collect(), bs.iter().map(|b| &b[..]).collect());
         let pooled = |threads: usize| {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
             pool.install(|| {
@@ -557,7 +558,8 @@ mod tests {
         let (x, dy) = (random(&mut rng, t * n * e), random(&mut rng, n * widths.len() * f));
         let ks: Vec<Vec<f32>> = widths.iter().map(|w| random(&mut rng, w * e * f)).collect();
         let bs: Vec<Vec<f32>> = widths.iter().map(|_| random(&mut rng, f)).collect();
-        let (kr, br): (Vec<&[f32]>, Vec<&[f32]>) = (ks.iter().map(|k| &k[..]).collect(), bs.iter().map(|b| &b[..]).collect());
+        let (kr, br): (Vec<&[f32]>, Vec<&[f32]>) =
+            (ks.iter().map(|k| &k[..]).collect(), bs.iter().map(|b| &b[..]).collect());
         let run = |build: Kernels| {
             let mut bank = ConvBank::new(e, f, widths.clone());
             bank.forward(&x, n, t, &kr, &br);
