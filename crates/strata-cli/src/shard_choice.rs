@@ -28,7 +28,11 @@ struct Launcher {
 const LAUNCHERS: [Launcher; 4] = [
     Launcher { index: "OMPI_COMM_WORLD_RANK", count: Some("OMPI_COMM_WORLD_SIZE"), first: None },
     Launcher { index: "PMI_RANK", count: Some("PMI_SIZE"), first: None },
-    Launcher { index: "SLURM_ARRAY_TASK_ID", count: Some("SLURM_ARRAY_TASK_COUNT"), first: Some("SLURM_ARRAY_TASK_MIN") },
+    Launcher {
+        index: "SLURM_ARRAY_TASK_ID",
+        count: Some("SLURM_ARRAY_TASK_COUNT"),
+        first: Some("SLURM_ARRAY_TASK_MIN"),
+    },
     Launcher { index: "JOB_COMPLETION_INDEX", count: None, first: None },
 ];
 
@@ -59,7 +63,11 @@ pub fn shard_choice(
                 None => 0,
             };
             if i < first {
-                bail!("{} is {i}, below {} = {first} (hint: give --shard-index and --shard-count)", l.index, l.first.unwrap_or(""));
+                bail!(
+                    "{} is {i}, below {} = {first} (hint: give --shard-index and --shard-count)",
+                    l.index,
+                    l.first.unwrap_or("")
+                );
             }
             env_index = Some((i - first, l.index.to_string()));
             env_count = match l.count {
@@ -97,7 +105,7 @@ pub fn shard_choice(
 mod tests {
     use super::*;
 
-    fn with(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + '_ {
+    fn with<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
         move |k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
     }
 
@@ -114,8 +122,7 @@ mod tests {
         assert_eq!(shard(shard_choice(Some(0), Some(1), with(&ompi)).unwrap()), Some((0, 1)));
         let pmi = [("PMI_RANK", "0"), ("PMI_SIZE", "3")];
         assert_eq!(shard(shard_choice(None, None, with(&pmi)).unwrap()), Some((0, 3)));
-        let slurm =
-            [("SLURM_ARRAY_TASK_ID", "7"), ("SLURM_ARRAY_TASK_MIN", "5"), ("SLURM_ARRAY_TASK_COUNT", "3")];
+        let slurm = [("SLURM_ARRAY_TASK_ID", "7"), ("SLURM_ARRAY_TASK_MIN", "5"), ("SLURM_ARRAY_TASK_COUNT", "3")];
         let c = shard_choice(None, None, with(&slurm)).unwrap().unwrap();
         assert_eq!((c.shard.index, c.shard.count, c.index_from.as_str()), (2, 3, "SLURM_ARRAY_TASK_ID"));
         let k8s = [("JOB_COMPLETION_INDEX", "5")];
@@ -126,7 +133,9 @@ mod tests {
     #[test]
     fn impossible_shards_are_one_sentence_with_a_hint() {
         let err = |i, n, vars: &[(&str, &str)]| shard_choice(i, n, with(vars)).unwrap_err().to_string();
-        assert!(err(Some(8), Some(8), &[]).contains("shard index 8 (from --shard-index) is not below the shard count 8"));
+        assert!(
+            err(Some(8), Some(8), &[]).contains("shard index 8 (from --shard-index) is not below the shard count 8")
+        );
         assert!(err(Some(0), Some(0), &[]).contains("is 0 (hint"));
         assert!(err(None, Some(3), &[]).contains("--shard-count 3 needs a shard index"));
         assert!(err(Some(1), None, &[]).contains("needs a shard count"));

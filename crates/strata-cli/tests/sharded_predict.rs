@@ -111,7 +111,9 @@ fn the_launchers_environment_picks_the_shard_and_a_rerun_replaces_only_its_file(
             let count: &[&str] = if k == 2 { &["--shard-count", "3"] } else { &[] };
             let o = run(&c, &[&["predict", "--model", "run", "in.txt", "-o", &out][..], count].concat(), &vars);
             assert_ok(&o);
-            assert!(String::from_utf8_lossy(&o.stderr).contains(&format!("shard {rank} of 3 (index from {}", vars[0].0)));
+            assert!(
+                String::from_utf8_lossy(&o.stderr).contains(&format!("shard {rank} of 3 (index from {}", vars[0].0))
+            );
         }
         assert_eq!(concatenated_shards(c.dir.path(), &out, 3), std::fs::read(c.path("single")).unwrap());
     }
@@ -125,7 +127,10 @@ fn the_launchers_environment_picks_the_shard_and_a_rerun_replaces_only_its_file(
     let after: Vec<_> = std::fs::read_dir(c.dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(before.len(), after.len(), "{after:?}");
     assert_eq!(std::fs::read(c.path("env0.shard-00000-of-00003")).unwrap(), marker);
-    assert_eq!(std::fs::read(c.path("env0.shard-00001-of-00003")).unwrap(), std::fs::read(c.path("env1.shard-00001-of-00003")).unwrap());
+    assert_eq!(
+        std::fs::read(c.path("env0.shard-00001-of-00003")).unwrap(),
+        std::fs::read(c.path("env1.shard-00001-of-00003")).unwrap()
+    );
 }
 
 #[test]
@@ -138,14 +143,23 @@ fn impossible_shards_are_one_line_errors() {
     fn p<'a>(extra: &[&'a str]) -> Vec<&'a str> {
         [&["predict", "--model", "run"][..], extra].concat()
     }
-    let cases: [(Vec<&str>, &[(&str, &str)], &[&str]); 8] = [
-        (p(&["in.txt", "-o", "o", "--shard-index", "4", "--shard-count", "4"]), &[], &["shard index 4", "not below the shard count 4", "0 to 3"]),
+    type Refusal<'a> = (Vec<&'a str>, &'a [(&'a str, &'a str)], &'a [&'a str]);
+    let cases: [Refusal; 8] = [
+        (
+            p(&["in.txt", "-o", "o", "--shard-index", "4", "--shard-count", "4"]),
+            &[],
+            &["shard index 4", "not below the shard count 4", "0 to 3"],
+        ),
         (p(&["in.txt", "-o", "o", "--shard-index", "0", "--shard-count", "0"]), &[], &["shard count", "is 0"]),
         (p(&["in.txt", "-o", "o", "--shard-count", "2"]), &[], &["needs a shard index"]),
         (p(&["in.txt", "-o", "o"]), &[("JOB_COMPLETION_INDEX", "1")], &["from JOB_COMPLETION_INDEX", "--shard-count"]),
         (p(&["in.txt", "--shard-index", "0", "--shard-count", "2"]), &[], &["needs --output"]),
         (p(&["-", "-o", "o", "--shard-index", "0", "--shard-count", "2"]), &[], &["stdin cannot be cut"]),
-        (p(&["in.csv", "-o", "o", "--shard-index", "0", "--shard-count", "2"]), &[], &["in.csv", "CSV file cannot be cut", "JSONL"]),
+        (
+            p(&["in.csv", "-o", "o", "--shard-index", "0", "--shard-count", "2"]),
+            &[],
+            &["in.csv", "CSV file cannot be cut", "JSONL"],
+        ),
         (p(&["bad.jsonl", "-o", "o", "--shard-index", "1", "--shard-count", "2"]), &[], &["bad.jsonl:4:"]),
     ];
     for (args, vars, needles) in cases {

@@ -38,7 +38,8 @@ pub fn run(a: PredictCmd) -> Result<()> {
     let (texts, output) = match &shard {
         None => (read_texts(a.input.as_deref(), &read)?, a.output.clone()),
         Some(choice) => {
-            let (texts, out) = super::predict_shard::shard_texts(a.input.as_deref(), a.output.as_deref(), &read, choice)?;
+            let (texts, out) =
+                super::predict_shard::shard_texts(a.input.as_deref(), a.output.as_deref(), &read, choice)?;
             (texts, Some(out))
         }
     };
