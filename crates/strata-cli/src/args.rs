@@ -340,6 +340,16 @@ pub struct PredictCmd {
     /// probability is below P (0 to 1): out-of-scope rejection
     #[arg(long, value_name = "P", help_heading = OUTPUT)]
     pub reject_below: Option<f32>,
+    /// Predict only shard I (0 to N-1) of the input file: the lines that start in its I-th of N
+    /// equal byte ranges, written to OUTPUT.shard-IIIII-of-NNNNN (cat them in name order for the
+    /// whole). Default: the MPI rank (OMPI_COMM_WORLD_RANK, PMI_RANK), the Slurm array task
+    /// (SLURM_ARRAY_TASK_ID) or a Kubernetes Indexed Job's JOB_COMPLETION_INDEX
+    #[arg(long, value_name = "I", help_heading = DATA)]
+    pub shard_index: Option<u64>,
+    /// The number of shards N; default: the MPI size (OMPI_COMM_WORLD_SIZE, PMI_SIZE) or
+    /// SLURM_ARRAY_TASK_COUNT (a Kubernetes Indexed Job needs it given)
+    #[arg(long, value_name = "N", help_heading = DATA)]
+    pub shard_count: Option<u64>,
 }
 
 #[derive(Args)]

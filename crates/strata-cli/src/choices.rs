@@ -160,6 +160,7 @@ pub enum Schedule {
     DeepSupervision,
     GradualUnfreeze,
     Ulmfit,
+    Decoupled,
 }
 
 impl Schedule {
@@ -171,6 +172,7 @@ impl Schedule {
             Schedule::DeepSupervision => "deep-supervision",
             Schedule::GradualUnfreeze => "gradual-unfreeze",
             Schedule::Ulmfit => "ulmfit",
+            Schedule::Decoupled => "decoupled",
         }
     }
 }

@@ -48,6 +48,7 @@ mod panic_report;
 mod progress;
 mod run_args;
 mod settings;
+mod shard_choice;
 mod stdout;
 mod tree_report;
 

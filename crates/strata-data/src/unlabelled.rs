@@ -26,17 +26,27 @@ pub fn read_inputs(path: &Path, opts: &ReadOptions) -> Result<Vec<String>, DataE
 pub fn parse_inputs(bytes: &[u8], path: &Path, opts: &ReadOptions) -> Result<Vec<String>, DataError> {
     let p = path.display().to_string();
     let bytes = strip_bom(bytes, &p)?;
-    let format = opts.format.or_else(|| {
-        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
-            Some("csv") => Some(Format::Csv),
-            Some("jsonl") | Some("ndjson") => Some(Format::Jsonl),
-            Some("tsv") => Some(Format::Tsv),
-            _ => None,
-        }
-    });
-    if format == Some(Format::Csv) {
+    if input_format(path, opts) == Some(Format::Csv) {
         let rows = csv_rows(bytes, &p, &[(opts.text_col.as_str(), "--text-col")])?;
         return Ok(rows.into_iter().map(|(_, mut fields)| fields.pop().unwrap_or_default()).collect());
+    }
+    parse_input_lines(bytes, path, opts)
+}
+
+/// The texts of whole lines cut from a file (all of it after its byte-order mark, or one
+/// `predict --shard-index` shard of it); errors count lines from the first line of `bytes`. A
+/// byte-order mark here is text, as it is in the middle of a file; CSV, whose quoted fields may
+/// hold a newline, cannot be cut on lines and is refused.
+pub fn parse_input_lines(bytes: &[u8], path: &Path, opts: &ReadOptions) -> Result<Vec<String>, DataError> {
+    let p = path.display().to_string();
+    let format = input_format(path, opts);
+    if format == Some(Format::Csv) {
+        return Err(DataError::new(
+            &p,
+            None,
+            "a CSV file cannot be cut into shards on line boundaries (a quoted field may hold a newline)",
+            "convert it to JSONL or one text a line, or predict it whole",
+        ));
     }
     every_line(bytes)
         .enumerate()
@@ -58,14 +68,28 @@ pub fn parse_inputs(bytes: &[u8], path: &Path, opts: &ReadOptions) -> Result<Vec
                         "for one text a line without labels, give the file another extension than .tsv",
                     )
                 }),
-                Some(Format::Csv) => unreachable!("CSV is read by records above"),
+                Some(Format::Csv) => unreachable!("CSV is refused above"),
             }
         })
         .collect()
 }
 
-/// Every line, blank ones included, without its `\n` or `\r\n`; a final line break ends the last
-/// line rather than starting an empty one.
+/// How many bytes at the start of a file (`head`: its first bytes) are a UTF-8 byte-order mark
+/// (0 or 3); a UTF-16 file is refused, as [`parse_inputs`] refuses it.
+pub fn byte_order_mark_len(head: &[u8], path: &Path) -> Result<usize, DataError> {
+    Ok(head.len() - strip_bom(head, &path.display().to_string())?.len())
+}
+
+/// `--format`, else the format the extension names, else `None`: one text a line.
+fn input_format(path: &Path, opts: &ReadOptions) -> Option<Format> {
+    opts.format.or_else(|| match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("csv") => Some(Format::Csv),
+        Some("jsonl") | Some("ndjson") => Some(Format::Jsonl),
+        Some("tsv") => Some(Format::Tsv),
+        _ => None,
+    })
+}
+
 fn every_line(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
     let none = bytes.is_empty();
     let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);

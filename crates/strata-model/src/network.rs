@@ -372,7 +372,9 @@ fn body_backward(model: &Model, plan: &Plan, lowest: Group, ws: &mut Workspace) 
         if !ws.has_dy[i] && !ws.has_dlast[i] {
             continue; // nothing above reads this layer's output in this plan
         }
-        let need_dx = if i == 0 { lowest == Group::Embedding } else { group_of(i - 1) >= lowest };
+        // a decoupled plan stops the gradient where one level's layers end and the next's begin
+        let cut = i > 0 && plan.detach_levels && matches!(group_of(i - 1), Group::Level(_)) && group_of(i - 1) != group;
+        let need_dx = if i == 0 { lowest == Group::Embedding } else { group_of(i - 1) >= lowest && !cut };
         let (below, this) = ws.layers.split_at_mut(i);
         let x = if i == 0 { &ws.emb[..] } else { below[i - 1].output() };
         let (dy_below, dy_this) = ws.dy.split_at_mut(i);

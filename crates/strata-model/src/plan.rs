@@ -15,13 +15,18 @@ pub struct Plan {
     pub aux_weights: Vec<f32>,
     /// Which groups train.
     pub trainable: GroupMap<bool>,
+    /// No gradient crosses a level boundary: each level learns only from the classifier on it
+    /// (its auxiliary head, or the final head on the top level), reading the level below as a
+    /// fixed input — decoupled greedy learning (Belilovsky et al. 2020). The embedding still
+    /// learns with level 0.
+    pub detach_levels: bool,
 }
 
 impl Plan {
     /// Every layer, the final head, no auxiliary heads: the seed's end-to-end training.
     pub fn end_to_end(levels: usize) -> Plan {
         let trainable = GroupMap::from_fn(levels, |g| !matches!(g, Group::Aux(_)));
-        Plan { depth: levels, head_weight: 1.0, aux_weights: vec![0.0; levels], trainable }
+        Plan { depth: levels, head_weight: 1.0, aux_weights: vec![0.0; levels], trainable, detach_levels: false }
     }
 
     /// Prediction only: the final head on all layers.

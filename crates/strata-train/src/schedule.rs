@@ -8,6 +8,7 @@
 //! | `layerwise` | stage k trains level k (stage 1 also the embedding) + a classifier on its summary (an auxiliary head below the top, the final head on the top level); lower levels frozen, higher ones absent (Bengio 2007; Belilovsky 2019); optional fine-tune stage |
 //! | `deep-supervision` | all layers, final loss + weighted auxiliary losses on the layers below the top (Lee et al. 2015) |
 //! | `gradual-unfreeze` | head first, then one more group per stage downward; lr ÷ 2.6 per group down; slanted triangular lr (Howard & Ruder 2018) |
+//! | `decoupled` | one stage: every level at once, each on its own classifier (aux heads below the top, the final head on top) and no gradient across a level boundary; each level gets the epochs `layerwise` gives it (Belilovsky et al. 2020) |
 //! | `ulmfit` | gradual unfreezing's stages, preceded by fine-tuning a pretrained language model on the target texts (the workflow runs that stage: [`LanguageModelStage`]) (Howard & Ruder 2018) |
 //!
 //! A schedule can also be read from TOML (`--schedule-file`), and `--freeze` / `--lr-mult`
@@ -78,7 +79,8 @@ pub struct LanguageModelStage {
 pub const ULMFIT_DECAY: f32 = 2.6;
 
 /// The schedules `--schedule` accepts.
-pub const SCHEDULES: [&str; 5] = ["end-to-end", "layerwise", "deep-supervision", "gradual-unfreeze", "ulmfit"];
+pub const SCHEDULES: [&str; 6] =
+    ["end-to-end", "layerwise", "deep-supervision", "gradual-unfreeze", "ulmfit", "decoupled"];
 
 /// Splits `total` epochs over `n` stages, earlier stages first; every stage gets at least 1.
 fn split_epochs(total: usize, n: usize) -> Vec<usize> {
@@ -156,6 +158,31 @@ impl Schedule {
         Schedule { name: "deep-supervision".into(), stages: vec![stage], stlr: None, language_model: None }
     }
 
+    /// Decoupled greedy learning (Belilovsky et al. 2020): layerwise's levels and classifiers,
+    /// trained all at once — one stage in which level k learns only from its auxiliary head (the
+    /// top level from the final head) and reads level k−1's output of the same step as a fixed
+    /// input (no gradient crosses a level boundary). Lock-step, so it is deterministic for a seed
+    /// and thread count like every other schedule. Each level trains as many epochs as
+    /// `layerwise` gives its stage (the largest share: `epochs / levels`, rounded up), so the
+    /// two compare at the same budget per level; the levels' work shares one forward pass.
+    pub fn decoupled(model: &ModelConfig, epochs: usize) -> Schedule {
+        let levels = model.levels();
+        let mut plan = Plan::end_to_end(levels);
+        plan.detach_levels = true;
+        for k in 0..levels.saturating_sub(1) {
+            plan.aux_weights[k] = 1.0;
+            plan.trainable[Group::Aux(k)] = true;
+        }
+        let per_level = split_epochs(epochs.max(levels), levels.max(1))[0];
+        let stage = Stage {
+            name: "every level at once, each on its own head".into(),
+            plan,
+            epochs: per_level,
+            lr_mults: GroupMap::filled(levels, 1.0),
+        };
+        Schedule { name: "decoupled".into(), stages: vec![stage], stlr: None, language_model: None }
+    }
+
     /// ULMFiT's gradual unfreezing: groups from the top (head, level L-1, …, level 0,
     /// embedding); stage s trains the top s+1 groups; lr ÷ 2.6 per group down; STLR. Stages are
     /// named after `model`'s layers.
@@ -229,6 +256,7 @@ impl Schedule {
             "deep-supervision" => Ok(Schedule::deep_supervision(levels, epochs, aux_weight)),
             "gradual-unfreeze" => Ok(Schedule::gradual_unfreeze(model, epochs)),
             "ulmfit" => Ok(Schedule::ulmfit(model, epochs)),
+            "decoupled" => Ok(Schedule::decoupled(model, epochs)),
             other => Err(ScheduleError::UnknownSchedule { name: other.into(), known: &SCHEDULES }),
         }
     }
@@ -623,7 +651,7 @@ mod tests {
         let e = Schedule::named("bogus", &lstms(1), 1, 0, 0.0).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "unknown schedule 'bogus' (hint: use one of end-to-end, layerwise, deep-supervision, gradual-unfreeze, ulmfit)"
+            "unknown schedule 'bogus' (hint: use one of end-to-end, layerwise, deep-supervision, gradual-unfreeze, ulmfit, decoupled)"
         );
         let mut s = Schedule::end_to_end(1, 1);
         let e = s.scale_lr(&[("lstm_3".into(), 0.5)], &lstms(1)).unwrap_err();
@@ -646,5 +674,20 @@ mod tests {
             g.freeze(&["head".into()], &lstms(1)).unwrap_err(),
             ScheduleError::NothingToTrain { stage: 1, name: "head".into() }
         );
+    }
+
+    #[test]
+    fn decoupled_trains_every_level_at_once_for_layerwise_share() {
+        let s = Schedule::named("decoupled", &lstms(3), 10, 0, 0.0).unwrap();
+        assert_eq!(s.stages.len(), 1);
+        let plan = &s.stages[0].plan;
+        assert!(plan.detach_levels && plan.head_weight == 1.0 && plan.depth == 3);
+        assert_eq!(plan.aux_weights, vec![1.0, 1.0, 0.0], "an aux head on each level below the top");
+        let all = [Group::Embedding, Group::Level(0), Group::Level(1), Group::Level(2), Group::Head];
+        assert_eq!(trained(&s.stages[0]), [&all[..], &[Group::Aux(0), Group::Aux(1)]].concat());
+        // layerwise splits 10 epochs 4, 3, 3: every level gets the largest share
+        assert_eq!(Schedule::layerwise(&lstms(3), 10, 0).stages[0].epochs, 4);
+        assert_eq!(s.epochs(), 4);
+        assert_eq!(Schedule::named("decoupled", &lstms(3), 2, 0, 0.0).unwrap().epochs(), 1);
     }
 }

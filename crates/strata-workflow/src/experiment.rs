@@ -231,7 +231,10 @@ fn split_names(runs: &[SeededSplits]) -> Vec<String> {
 fn budget_note(s: &TrainSettings) -> Option<String> {
     let (budget, epochs, stages) = (s.fit.epochs, s.schedule.epochs(), s.schedule.stages.len());
     (epochs != budget).then(|| {
-        if stages > budget {
+        if s.schedule.name == "decoupled" {
+            let plural = if epochs == 1 { "" } else { "s" };
+            format!("its levels train at once, each for the {epochs} epoch{plural} layerwise gives one level")
+        } else if stages > budget {
             format!("its {stages} stages need at least one epoch each")
         } else {
             format!("its stages add up to {epochs} epochs")

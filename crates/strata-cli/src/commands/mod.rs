@@ -10,6 +10,7 @@ pub mod export;
 pub mod import_keras;
 pub mod model_card;
 pub mod predict;
+pub mod predict_shard;
 pub mod pretrain;
 pub mod probe;
 pub mod report;

@@ -34,7 +34,15 @@ pub fn run(a: PredictCmd) -> Result<()> {
     }
     let model = load(&a.model)?;
     let read = ReadOptions { format: a.format.map(Into::into), text_col: a.text_col.clone(), ..ReadOptions::default() };
-    let texts = read_texts(a.input.as_deref(), &read)?;
+    let shard = crate::shard_choice::shard_choice(a.shard_index, a.shard_count, |k| std::env::var(k).ok())?;
+    let (texts, output) = match &shard {
+        None => (read_texts(a.input.as_deref(), &read)?, a.output.clone()),
+        Some(choice) => {
+            let (texts, out) =
+                super::predict_shard::shard_texts(a.input.as_deref(), a.output.as_deref(), &read, choice)?;
+            (texts, Some(out))
+        }
+    };
     let format = output_format(&a);
     let reject_below = crate::tree_report::reject_below(a.reject_below)?;
     let lines = answers(&model, &texts).map(|(text, p)| match p {
@@ -44,7 +52,7 @@ pub fn run(a: PredictCmd) -> Result<()> {
         }
         p => render(&model, text, p.as_ref(), a.top_k, format),
     });
-    match &a.output {
+    match &output {
         Some(path) => {
             let body: String = lines.map(|l| l + "\n").collect();
             write_results(path, a.input.as_deref(), body.as_bytes())?;

@@ -184,6 +184,9 @@ fn epochs_differ(a: &TrainCmd, s: &TrainSettings) -> Option<String> {
                 file.display()
             )
         }),
+        None if s.schedule.name == "decoupled" => Some(format!(
+            "the decoupled schedule trains its levels at once for {runs} epochs, not {budget}: what layerwise gives one level of {budget} (run.toml records {runs})"
+        )),
         None => Some(format!(
             "the {} schedule trains {runs} epochs, not {budget}: each of its {} stages needs at least one epoch (run.toml records {runs})",
             s.schedule.name,
