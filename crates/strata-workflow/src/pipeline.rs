@@ -383,7 +383,7 @@ pub fn cross_validate(
     k: usize,
     s: &TrainSettings,
     progress: &mut dyn Progress,
-    on_fold: &mut dyn FnMut(&FoldResult),
+    on_fold: &mut dyn FnMut(&FoldResult, &Classifier) -> Result<(), WorkflowError>,
 ) -> Result<CvReport, WorkflowError> {
     let Labelled { examples, labels, y } = data;
     let started = Instant::now();
@@ -407,7 +407,7 @@ pub fn cross_validate(
             n_test: split.test.len(),
             seconds: t0.elapsed().as_secs_f64(),
         };
-        on_fold(&r);
+        on_fold(&r, &trained.saved)?;
         results.push(r);
     }
     let (mean, std) = mean_std(&results.iter().map(|r| r.accuracy).collect::<Vec<_>>());
