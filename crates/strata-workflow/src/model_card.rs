@@ -156,7 +156,9 @@ pub fn model_card(model: &Classifier, facts: &CardFacts) -> String {
         _ => "one label per text",
     };
     let _ = writeln!(s, "- labels ({structure}): {}", labels.join(", "));
-    let _ = writeln!(s, "- tokens: {}", tokenizer_phrase(&tokenizer));
+    let whose =
+        if matches!(model, Classifier::Ensemble(_)) { " (member 0's; each member reads with its own)" } else { "" };
+    let _ = writeln!(s, "- tokens{whose}: {}", tokenizer_phrase(&tokenizer));
 
     s.push_str("\n## Training data\n\n");
     for d in &facts.data {
@@ -164,7 +166,11 @@ pub fn model_card(model: &Classifier, facts: &CardFacts) -> String {
     }
     if let Classifier::Ensemble(e) = model {
         let sources: Vec<String> = e.members.iter().map(|m| format!("`{}`", m.source)).collect();
-        let _ = writeln!(s, "- the ensemble trains nothing itself: its members were trained as the cards of {} say", sources.join(", "));
+        let _ = writeln!(
+            s,
+            "- the ensemble trains nothing itself: its members were trained as the cards of {} say",
+            sources.join(", ")
+        );
     } else {
         let _ = writeln!(
             s,

@@ -92,7 +92,10 @@ fn fold_dir(dir: &Path, f: usize) -> std::path::PathBuf {
 /// every `fold-K` in it absent or a model strata wrote.
 fn check_save_models(dir: &Path, folds: usize) -> Result<()> {
     if dir.exists() && !dir.is_dir() {
-        bail!("{}: --save-models is a file, not a folder (hint: name a folder to hold fold-0, fold-1, …)", dir.display());
+        bail!(
+            "{}: --save-models is a file, not a folder (hint: name a folder to hold fold-0, fold-1, …)",
+            dir.display()
+        );
     }
     for f in 0..folds {
         check_replaceable(&fold_dir(dir, f), Owned::Model)?;

@@ -41,7 +41,11 @@ pub fn run(a: EnsembleCmd) -> Result<()> {
             tuned.accuracy,
             tuned.equal_accuracy
         );
-        data.push(DataFile { role: "weight tuning".into(), path: path.clone(), lines: line_count(&std::fs::read(path)?) });
+        data.push(DataFile {
+            role: "weight tuning".into(),
+            path: path.clone(),
+            lines: line_count(&std::fs::read(path)?),
+        });
     }
     let summary: Vec<String> =
         ensemble.members.iter().map(|m| format!("{} ({}) {:.4}", m.source, m.model.architecture(), m.weight)).collect();

@@ -20,7 +20,8 @@ use crate::owned::Owned;
 pub const ENSEMBLE_FORMAT: &str = "ensemble";
 pub const ENSEMBLE_FORMAT_VERSION: u32 = 1;
 
-const REBUILD: &str = "the ensemble folder is damaged; rebuild it with `strata ensemble --member DIR --member DIR --out DIR`";
+const REBUILD: &str =
+    "the ensemble folder is damaged; rebuild it with `strata ensemble --member DIR --member DIR --out DIR`";
 
 /// `config.json` of an ensemble.
 #[derive(Serialize, Deserialize)]
@@ -79,7 +80,8 @@ pub fn save_with<M: Voter>(
             .map_err(|x| err(&at, format!("cannot read back: {x}"), REBUILD))?;
         names.sort();
         for file in names {
-            let bytes = std::fs::read(at.join(&file)).map_err(|x| err(&at, format!("cannot read back: {x}"), REBUILD))?;
+            let bytes =
+                std::fs::read(at.join(&file)).map_err(|x| err(&at, format!("cannot read back: {x}"), REBUILD))?;
             files.push((format!("{name}/{}", file.to_string_lossy()), bytes));
         }
         entries.push(MemberEntry {
@@ -118,7 +120,10 @@ pub fn load<M: Voter>(
     if file.format_version > ENSEMBLE_FORMAT_VERSION {
         return Err(err(
             &cfg_path,
-            format!("format_version {} is newer than this strata reads ({ENSEMBLE_FORMAT_VERSION})", file.format_version),
+            format!(
+                "format_version {} is newer than this strata reads ({ENSEMBLE_FORMAT_VERSION})",
+                file.format_version
+            ),
             "upgrade strata",
         ));
     }
@@ -130,7 +135,11 @@ pub fn load<M: Voter>(
     let mut members = Vec::with_capacity(file.members.len());
     for (k, entry) in file.members.iter().enumerate() {
         if entry.folder != member_folder(k) {
-            return Err(err(&cfg_path, format!("member {k} is in '{}', not '{}'", entry.folder, member_folder(k)), REBUILD));
+            return Err(err(
+                &cfg_path,
+                format!("member {k} is in '{}', not '{}'", entry.folder, member_folder(k)),
+                REBUILD,
+            ));
         }
         let at = dir.join(&entry.folder);
         // an ensemble inside an ensemble is refused before it is read (a folder linked to

@@ -151,7 +151,9 @@ impl<M: Voter> Ensemble<M> {
     pub fn member_probabilities(&self, texts: &[&str]) -> Vec<Vec<Vec<f32>>> {
         self.members
             .iter()
-            .map(|m| m.model.predict(texts).into_iter().map(|p| m.order.iter().map(|&c| p.probs[c]).collect()).collect())
+            .map(|m| {
+                m.model.predict(texts).into_iter().map(|p| m.order.iter().map(|&c| p.probs[c]).collect()).collect()
+            })
             .collect()
     }
 
@@ -170,9 +172,11 @@ impl<M: Voter> Ensemble<M> {
         (Evaluation { loss: loss / n, accuracy: correct as f64 / n }, classes)
     }
 
-    /// The most tokens any member reads of `text`.
+    /// The most tokens any member reads of `text`, or its whitespace-separated words if more
+    /// (what [`Self::explain`] occludes one by one, so what bounds its work).
     pub fn token_count(&self, text: &str) -> usize {
-        self.members.iter().map(|m| m.model.token_count(text)).max().unwrap_or(0)
+        let read = self.members.iter().map(|m| m.model.token_count(text)).max().unwrap_or(0);
+        read.max(word_spans(text).len())
     }
 
     /// Occlusion on the voted probability: each whitespace-separated word of `text` is removed
@@ -208,7 +212,12 @@ impl<M: Voter> Ensemble<M> {
                 }
             })
             .collect();
-        Some(Explanation { label: self.labels.label(class).to_string(), score: full, tokens, sentence_attention: vec![] })
+        Some(Explanation {
+            label: self.labels.label(class).to_string(),
+            score: full,
+            tokens,
+            sentence_attention: vec![],
+        })
     }
 }
 
@@ -254,6 +263,7 @@ mod tests {
     use super::*;
 
     /// A member that answers fixed probabilities, whatever the text (its labels in its order).
+    #[derive(Debug)]
     struct Fixed {
         labels: LabelMap,
         probs: Vec<f32>,
@@ -290,8 +300,11 @@ mod tests {
     #[test]
     fn the_vote_is_the_weighted_mean_with_labels_matched_by_name() {
         // the second member lists the labels the other way round
-        let e = Ensemble::new(vec![fixed(&["neg", "pos"], &[0.8, 0.2]), fixed(&["pos", "neg"], &[0.9, 0.1])], Some(&[3.0, 1.0]))
-            .unwrap();
+        let e = Ensemble::new(
+            vec![fixed(&["neg", "pos"], &[0.8, 0.2]), fixed(&["pos", "neg"], &[0.9, 0.1])],
+            Some(&[3.0, 1.0]),
+        )
+        .unwrap();
         let p = e.predict(&["a text"]).remove(0);
         assert!((p.probs[0] - (0.75 * 0.8 + 0.25 * 0.1)).abs() < 1e-6, "{:?}", p.probs);
         assert!((p.probs[1] - (0.75 * 0.2 + 0.25 * 0.9)).abs() < 1e-6, "{:?}", p.probs);
@@ -302,9 +315,11 @@ mod tests {
     fn members_that_make_no_ensemble_are_refused_with_a_hint() {
         let one = Ensemble::new(vec![fixed(&["a", "b"], &[0.5, 0.5])], None).unwrap_err();
         assert!(one.message.contains("at least 2"), "{one}");
-        let differ = Ensemble::new(vec![fixed(&["a", "b"], &[0.5, 0.5]), fixed(&["a", "c"], &[0.5, 0.5])], None).unwrap_err();
+        let differ =
+            Ensemble::new(vec![fixed(&["a", "b"], &[0.5, 0.5]), fixed(&["a", "c"], &[0.5, 0.5])], None).unwrap_err();
         assert!(differ.message.contains("not the first member's"), "{differ}");
-        let more = Ensemble::new(vec![fixed(&["a", "b"], &[0.5, 0.5]), fixed(&["a", "b", "c"], &[0.3, 0.3, 0.4])], None);
+        let more =
+            Ensemble::new(vec![fixed(&["a", "b"], &[0.5, 0.5]), fixed(&["a", "b", "c"], &[0.3, 0.3, 0.4])], None);
         assert!(more.is_err());
         let mut multi = fixed(&["a", "b"], &[0.5, 0.5]);
         multi.1.structure = LabelStructure::Multi { thresholds: vec![0.5, 0.5] };
