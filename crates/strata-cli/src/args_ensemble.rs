@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::args::ReadArgs;
+use crate::args_train::ReadArgs;
 
 const DATA: &str = "Data";
 const MODEL: &str = "Model";

@@ -12,7 +12,7 @@ use serde_json::Value;
 /// A network (1 epoch: weak) and a linear model trained on the same corpus, as `net` and `lin`.
 fn two_members(c: &Case) {
     c.write("train.tsv", corpus(120).as_bytes());
-    c.write("val.tsv", corpus(160)[corpus(120).len()..].as_bytes());
+    c.write("val.tsv", &corpus(160).as_bytes()[corpus(120).len()..]);
     let mut net = vec!["train", "--data", "train.tsv", "--out", "net", "--epochs", "1", "-q"];
     net.extend_from_slice(SMALL);
     assert_ok(&c.run(&net));
