@@ -16,7 +16,22 @@ fn two_members(c: &Case) {
     let mut net = vec!["train", "--data", "train.tsv", "--out", "net", "--epochs", "1", "-q"];
     net.extend_from_slice(SMALL);
     assert_ok(&c.run(&net));
-    assert_ok(&c.run(&["train", "--data", "train.tsv", "--out", "lin", "--model", "linear", "--epochs", "3", "-q"]));
+    assert_ok(&c.run(&[
+        "train",
+        "--data",
+        "train.tsv",
+        "--out",
+        "lin",
+        "--epochs",
+        "3",
+        "-q",
+        "--model",
+        "linear",
+        "--buckets",
+        "1000",
+        "--dim",
+        "8",
+    ]));
 }
 
 /// Every label's probability for each line of `texts`, as `predict --json --top-k 2` prints it.
@@ -114,7 +129,7 @@ fn each_saved_fold_scores_on_its_test_part_what_cv_reported() {
     let data = corpus(90);
     c.write("d.tsv", data.as_bytes());
     let lines: Vec<&str> = data.lines().collect();
-    for (family, extra) in [("net", SMALL), ("lin", &["--model", "linear"][..])] {
+    for (family, extra) in [("net", SMALL), ("lin", &["--model", "linear", "--buckets", "1000", "--dim", "8"][..])] {
         let dir = format!("{family}-folds");
         let folds = format!("{family}.folds.tsv");
         let mut args = vec!["cv", "--data", "d.tsv", "--folds", "3", "--epochs", "2", "--json"];
@@ -142,7 +157,19 @@ fn each_saved_fold_scores_on_its_test_part_what_cv_reported() {
     }
     // a file in the way is refused before any fold trains
     c.write("taken/fold-1", b"mine");
-    let o = c.run(&["cv", "--data", "d.tsv", "--folds", "3", "--model", "linear", "--save-models", "taken"]);
+    let o = c.run(&[
+        "cv",
+        "--data",
+        "d.tsv",
+        "--folds",
+        "3",
+        "--model",
+        "linear",
+        "--buckets",
+        "1000",
+        "--save-models",
+        "taken",
+    ]);
     assert_user_error(&o, &["fold-1"]);
     assert!(!c.path("taken/fold-0").exists(), "{}", stderr(&o));
 }
@@ -153,7 +180,18 @@ fn members_that_make_no_ensemble_are_one_line_errors() {
     two_members(&c);
     let other: String = corpus(40).replace("0\t", "bad\t").replace("1\t", "good\t");
     c.write("other.tsv", other.as_bytes());
-    assert_ok(&c.run(&["train", "--data", "other.tsv", "--out", "other", "--model", "linear", "-q"]));
+    assert_ok(&c.run(&[
+        "train",
+        "--data",
+        "other.tsv",
+        "--out",
+        "other",
+        "-q",
+        "--model",
+        "linear",
+        "--buckets",
+        "1000",
+    ]));
     let ens = |extra: &[&str]| {
         let mut args = vec!["ensemble", "--out", "ens"];
         args.extend_from_slice(extra);
