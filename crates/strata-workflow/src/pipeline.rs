@@ -377,7 +377,8 @@ pub struct Labelled<'a> {
 }
 
 /// Stratified k-fold cross-validation of `data`: for each fold, train on the others (minus the
-/// validation split, if any) and test on it. `on_fold` sees each result as it finishes.
+/// validation split, if any) and test on it. `on_fold` sees each result as it finishes, with
+/// the fold's trained model (`cv --save-models` saves it); its error ends the run.
 pub fn cross_validate(
     data: Labelled,
     k: usize,
