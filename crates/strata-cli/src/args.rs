@@ -74,6 +74,9 @@ pub enum Command {
     Export(ExportCmd),
     /// Make a Keras model (.keras or .h5) and its Tokenizer.to_json() into a strata model folder
     ImportKeras(crate::args_import_keras::ImportKerasCmd),
+    /// Make several trained models into one ensemble folder (soft voting: the weighted mean of
+    /// their probabilities), weights given or tuned on a validation file
+    Ensemble(crate::args_ensemble::EnsembleCmd),
 }
 
 /// `strata export`: the model as ONNX, or the ids the ONNX graph reads for some texts.
@@ -373,6 +376,10 @@ pub struct CvCmd {
     /// tool can be scored on the same splits; never the --data file
     #[arg(long, value_name = "FILE", help_heading = OUTPUT)]
     pub folds_out: Option<PathBuf>,
+    /// Save each fold's trained model as DIR/fold-K (K 0-based, the folds --folds-out writes),
+    /// so per-fold models can be tested, served or made into ensembles
+    #[arg(long, value_name = "DIR", help_heading = OUTPUT)]
+    pub save_models: Option<PathBuf>,
     #[command(flatten)]
     pub read: ReadArgs,
     #[command(flatten)]

@@ -35,6 +35,7 @@ macro_rules! eprintln {
 }
 
 mod args;
+mod args_ensemble;
 mod args_import_keras;
 mod args_linear;
 mod args_train;
@@ -113,6 +114,7 @@ fn run() -> u8 {
         Command::Tune(a) => commands::tune::run(a),
         Command::Export(a) => commands::export::run(a),
         Command::ImportKeras(a) => commands::import_keras::run(a),
+        Command::Ensemble(a) => commands::ensemble::run(a),
     });
     match result {
         Ok(()) => 0,

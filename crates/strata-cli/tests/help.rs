@@ -5,6 +5,8 @@
 #[allow(dead_code)]
 #[path = "../src/args.rs"]
 mod args;
+#[path = "../src/args_ensemble.rs"]
+mod args_ensemble;
 #[path = "../src/args_import_keras.rs"]
 mod args_import_keras;
 #[allow(dead_code)]

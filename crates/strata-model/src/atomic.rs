@@ -115,6 +115,10 @@ pub fn write_dir_atomic(dir: &Path, kind: Owned, files: &[(&str, Vec<u8>)]) -> R
     let tmp = builder(&tmp_prefix, 0o777).tempdir_in(&parent).map_err(io)?;
     let marker = (MARKER, kind.marker());
     for (name, bytes) in files.iter().map(|(n, b)| (*n, b)).chain([(marker.0, &marker.1)]) {
+        // `member-0/config.json`: an ensemble's members are folders inside it
+        if let Some(sub) = Path::new(name).parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(tmp.path().join(sub)).map_err(io)?;
+        }
         let mut f = std::fs::File::create(tmp.path().join(name)).map_err(io)?;
         f.write_all(bytes).map_err(io)?;
         f.sync_all().map_err(io)?;

@@ -2,12 +2,15 @@
 //! fastText's linear model ([`LinearModel`]) — behind the one interface that `predict`, `test`,
 //! `explain`, `serve`, `cv` and `experiment` use. Loading a folder dispatches on its
 //! `config.json` `format`; a command that only a network can answer (probe) asks for
-//! [`Classifier::network`] and says why when it is linear.
+//! [`Classifier::network`] and says why when it is linear. An ensemble of either (`ensemble/`)
+//! is a classifier too: its members are `Classifier`s.
 
 use std::path::Path;
 
 use strata_data::{DataError, LabelMap};
 
+use crate::ensemble::folder::ENSEMBLE_FORMAT;
+use crate::ensemble::{self, Ensemble, Voter};
 use crate::explain::{occlusion, Explanation};
 use crate::folder::{self, format_of, SavedModel};
 use crate::infer::{evaluate, evaluate_with_classes, predict, Dataset, Evaluation, Prediction};
@@ -20,6 +23,8 @@ use crate::linear::{self, LinearModel, LINEAR_FORMAT};
 pub enum Classifier {
     Network(SavedModel),
     Linear(LinearModel),
+    /// Soft voting over members of either family (`strata ensemble`).
+    Ensemble(Ensemble<Classifier>),
 }
 
 impl Classifier {
@@ -27,6 +32,7 @@ impl Classifier {
         match self {
             Classifier::Network(s) => &s.labels,
             Classifier::Linear(m) => &m.labels,
+            Classifier::Ensemble(e) => &e.labels,
         }
     }
 
@@ -34,6 +40,7 @@ impl Classifier {
         match self {
             Classifier::Network(s) => s.labels = labels,
             Classifier::Linear(m) => m.labels = labels,
+            Classifier::Ensemble(e) => e.labels = labels,
         }
     }
 
@@ -42,6 +49,7 @@ impl Classifier {
         match self {
             Classifier::Network(s) => &s.structure,
             Classifier::Linear(m) => &m.structure,
+            Classifier::Ensemble(e) => &e.structure,
         }
     }
 
@@ -58,6 +66,7 @@ impl Classifier {
         match self {
             Classifier::Network(s) => s.structure = structure,
             Classifier::Linear(m) => m.structure = structure,
+            Classifier::Ensemble(e) => e.structure = structure,
         }
     }
 
@@ -66,6 +75,7 @@ impl Classifier {
         match self {
             Classifier::Network(s) => &s.model.config.architecture,
             Classifier::Linear(_) => "linear",
+            Classifier::Ensemble(_) => ENSEMBLE_FORMAT,
         }
     }
 
@@ -73,7 +83,7 @@ impl Classifier {
     pub fn network(&self) -> Option<&SavedModel> {
         match self {
             Classifier::Network(s) => Some(s),
-            Classifier::Linear(_) => None,
+            Classifier::Linear(_) | Classifier::Ensemble(_) => None,
         }
     }
 
@@ -81,7 +91,7 @@ impl Classifier {
     pub fn into_network(self) -> Option<SavedModel> {
         match self {
             Classifier::Network(s) => Some(s),
-            Classifier::Linear(_) => None,
+            Classifier::Linear(_) | Classifier::Ensemble(_) => None,
         }
     }
 
@@ -89,6 +99,7 @@ impl Classifier {
         match self {
             Classifier::Network(s) => predict(s, texts),
             Classifier::Linear(m) => m.predict(texts),
+            Classifier::Ensemble(e) => e.predict(texts),
         }
     }
 
@@ -101,6 +112,7 @@ impl Classifier {
                 evaluate(&s.model, &Dataset { ids: &ids, labels: y, t: s.encoding().ids_per_text() })
             }
             Classifier::Linear(m) => m.evaluate(&m.encode_rows(texts), y),
+            Classifier::Ensemble(e) => e.evaluate_with_classes(texts, y).0,
         }
     }
 
@@ -112,6 +124,7 @@ impl Classifier {
                 evaluate_with_classes(&s.model, &Dataset { ids: &ids, labels: y, t: s.encoding().ids_per_text() })
             }
             Classifier::Linear(m) => m.evaluate_with_classes(&m.encode_rows(texts), y),
+            Classifier::Ensemble(e) => e.evaluate_with_classes(texts, y),
         }
     }
 
@@ -120,6 +133,7 @@ impl Classifier {
         match self {
             Classifier::Network(s) => occlusion(s, text),
             Classifier::Linear(m) => linear::explain::explain(m, text),
+            Classifier::Ensemble(e) => e.explain(text),
         }
     }
 
@@ -130,6 +144,7 @@ impl Classifier {
             Classifier::Network(s) => s.tokenizer.token_ids(text).len(),
             // the words, less the `</s>` fastText appends (no word of the text)
             Classifier::Linear(m) => m.features(text).words.len().saturating_sub(1),
+            Classifier::Ensemble(e) => e.token_count(text),
         }
     }
 
@@ -138,6 +153,7 @@ impl Classifier {
         match self {
             Classifier::Network(s) => folder::save(dir, s),
             Classifier::Linear(m) => linear::folder::save(dir, m),
+            Classifier::Ensemble(e) => ensemble::folder::save_with(dir, e, &[], Classifier::save),
         }
     }
 
@@ -148,6 +164,7 @@ impl Classifier {
         match self {
             Classifier::Network(s) => folder::save_with(dir, s, &extra),
             Classifier::Linear(m) => linear::folder::save_with(dir, m, &extra),
+            Classifier::Ensemble(e) => ensemble::folder::save_with(dir, e, &extra, Classifier::save),
         }
     }
 }
@@ -156,9 +173,31 @@ impl Classifier {
 pub fn load(dir: &Path) -> Result<Classifier, DataError> {
     let dir = folder::resolve(dir);
     let config = std::fs::read(dir.join("config.json")).unwrap_or_default();
+    if format_of(&config).as_deref() == Some(ENSEMBLE_FORMAT) {
+        return ensemble::folder::load(&dir, &config, load).map(Classifier::Ensemble);
+    }
     if format_of(&config).as_deref() == Some(LINEAR_FORMAT) {
         let [config, tensors, vocab] = folder::read_files(&dir)?;
         return Ok(Classifier::Linear(linear::folder::parse_folder(&dir, &config, &tensors, &vocab)?));
     }
     folder::load(&dir).map(Classifier::Network)
+}
+
+/// What an ensemble asks of its members, answered by the methods above.
+impl Voter for Classifier {
+    fn labels(&self) -> &LabelMap {
+        Classifier::labels(self)
+    }
+    fn structure(&self) -> &LabelStructure {
+        Classifier::structure(self)
+    }
+    fn architecture(&self) -> &str {
+        Classifier::architecture(self)
+    }
+    fn predict(&self, texts: &[&str]) -> Vec<Prediction> {
+        Classifier::predict(self, texts)
+    }
+    fn token_count(&self, text: &str) -> usize {
+        Classifier::token_count(self, text)
+    }
 }

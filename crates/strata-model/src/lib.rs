@@ -15,6 +15,7 @@
 pub mod atomic;
 pub mod classifier;
 pub mod encode;
+pub mod ensemble;
 pub mod error;
 pub mod explain;
 pub mod folder;

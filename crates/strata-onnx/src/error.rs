@@ -13,6 +13,8 @@ pub enum ExportError {
     Labels { kind: &'static str },
     #[error("the linear model has {rows} input rows of {dim}, {bytes} bytes, over ONNX's 2 GB file limit (hint: retrain with fewer --buckets or a smaller --dim)")]
     TooLarge { rows: usize, dim: usize, bytes: usize },
+    #[error("an ensemble has no one ONNX graph: its members read the text with their own tokenizers (hint: export each member's folder, member-0/, member-1/, …, and average their probabilities with its config.json weights)")]
+    Ensemble,
     #[error("cannot encode the ONNX file: {0}")]
     Encode(String),
 }

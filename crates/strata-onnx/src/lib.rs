@@ -36,6 +36,7 @@ pub fn export(model: &Classifier) -> Result<proto::ModelProto, ExportError> {
     match model {
         Classifier::Network(saved) => network::export(saved),
         Classifier::Linear(m) => linear::export(m),
+        Classifier::Ensemble(_) => Err(ExportError::Ensemble),
     }
 }
 
@@ -56,7 +57,7 @@ pub fn written_by_strata(bytes: &[u8]) -> bool {
 
 /// What the graph reads for each text: a network's padded token ids (`[T]` each, 0 padding),
 /// or a linear model's input-row ids (as many as the text has; the graph's batch pads them
-/// with −1).
+/// with −1). An ensemble has no one graph (`export` refuses it): no ids, an empty row a text.
 pub fn input_ids(model: &Classifier, texts: &[&str]) -> Vec<Vec<i64>> {
     match model {
         Classifier::Network(saved) => {
@@ -67,6 +68,7 @@ pub fn input_ids(model: &Classifier, texts: &[&str]) -> Vec<Vec<i64>> {
         Classifier::Linear(m) => {
             m.encode(texts).into_iter().map(|(rows, _)| rows.into_iter().map(i64::from).collect()).collect()
         }
+        Classifier::Ensemble(_) => vec![Vec::new(); texts.len()],
     }
 }
 

@@ -123,6 +123,14 @@ fn architecture(model: &Classifier) -> Value {
                 "segmenter": m.tokenizer.segmenter,
             })
         }
+        Classifier::Ensemble(e) => {
+            let members: Vec<Value> = e
+                .members
+                .iter()
+                .map(|m| json!({"weight": m.weight, "source": m.source, "architecture": architecture(&m.model)}))
+                .collect();
+            json!({"model": model.architecture(), "voting": "soft", "members": members})
+        }
     }
 }
 

@@ -58,6 +58,15 @@ fn tokenizer_phrase(t: &TokenizerConfig) -> String {
     format!("{unit}, {case}")
 }
 
+/// The tokenizer a model reads with (an ensemble's first member's: the card names one).
+fn first_tokenizer(model: &Classifier) -> TokenizerConfig {
+    match model {
+        Classifier::Network(n) => n.tokenizer.config.clone(),
+        Classifier::Linear(m) => m.tokenizer.clone(),
+        Classifier::Ensemble(e) => first_tokenizer(&e.members[0].model),
+    }
+}
+
 /// `README.md` for the model folder of `model`, from `facts`.
 pub fn model_card(model: &Classifier, facts: &CardFacts) -> String {
     let labels = model.labels().labels();
@@ -124,6 +133,22 @@ pub fn model_card(model: &Classifier, facts: &CardFacts) -> String {
             );
             (m.tokenizer.clone(), None)
         }
+        Classifier::Ensemble(e) => {
+            let _ = writeln!(
+                s,
+                "- family: ensemble, soft voting (the weighted mean of its members' probabilities); each member reads the text with its own tokenizer"
+            );
+            for (k, m) in e.members.iter().enumerate() {
+                let _ = writeln!(
+                    s,
+                    "- member {k} (`member-{k}/`): `{}`, weight {:.4}, copied from `{}`",
+                    m.model.architecture(),
+                    m.weight,
+                    m.source
+                );
+            }
+            (first_tokenizer(model), None)
+        }
     };
     let structure = match model.network().map(|n| &n.structure) {
         Some(LabelStructure::Multi { .. }) => "several labels per text",
@@ -131,17 +156,28 @@ pub fn model_card(model: &Classifier, facts: &CardFacts) -> String {
         _ => "one label per text",
     };
     let _ = writeln!(s, "- labels ({structure}): {}", labels.join(", "));
-    let _ = writeln!(s, "- tokens: {}", tokenizer_phrase(&tokenizer));
+    let whose =
+        if matches!(model, Classifier::Ensemble(_)) { " (member 0's; each member reads with its own)" } else { "" };
+    let _ = writeln!(s, "- tokens{whose}: {}", tokenizer_phrase(&tokenizer));
 
     s.push_str("\n## Training data\n\n");
     for d in &facts.data {
         let _ = writeln!(s, "- {}: `{}` ({} lines)", d.role, d.path.display(), d.lines);
     }
-    let _ = writeln!(
-        s,
-        "- {} texts trained on, {} held out for validation; {} epochs, seed {}",
-        facts.n_train, facts.n_val, facts.epochs, facts.seed
-    );
+    if let Classifier::Ensemble(e) = model {
+        let sources: Vec<String> = e.members.iter().map(|m| format!("`{}`", m.source)).collect();
+        let _ = writeln!(
+            s,
+            "- the ensemble trains nothing itself: its members were trained as the cards of {} say",
+            sources.join(", ")
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "- {} texts trained on, {} held out for validation; {} epochs, seed {}",
+            facts.n_train, facts.n_val, facts.epochs, facts.seed
+        );
+    }
     if let Some(cw) = &facts.class_weight {
         let _ = writeln!(s, "- class weights: {cw} (`--class-weight`)");
     }

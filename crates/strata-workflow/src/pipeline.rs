@@ -377,13 +377,14 @@ pub struct Labelled<'a> {
 }
 
 /// Stratified k-fold cross-validation of `data`: for each fold, train on the others (minus the
-/// validation split, if any) and test on it. `on_fold` sees each result as it finishes.
+/// validation split, if any) and test on it. `on_fold` sees each result as it finishes, with
+/// the fold's trained model (`cv --save-models` saves it); its error ends the run.
 pub fn cross_validate(
     data: Labelled,
     k: usize,
     s: &TrainSettings,
     progress: &mut dyn Progress,
-    on_fold: &mut dyn FnMut(&FoldResult),
+    on_fold: &mut dyn FnMut(&FoldResult, &Classifier) -> Result<(), WorkflowError>,
 ) -> Result<CvReport, WorkflowError> {
     let Labelled { examples, labels, y } = data;
     let started = Instant::now();
@@ -407,7 +408,7 @@ pub fn cross_validate(
             n_test: split.test.len(),
             seconds: t0.elapsed().as_secs_f64(),
         };
-        on_fold(&r);
+        on_fold(&r, &trained.saved)?;
         results.push(r);
     }
     let (mean, std) = mean_std(&results.iter().map(|r| r.accuracy).collect::<Vec<_>>());

@@ -5,6 +5,8 @@ use std::path::Path;
 
 use anyhow::{bail, Result};
 use strata_data::{Example, LabelMap};
+use strata_model::owned::{check_replaceable, Owned};
+use strata_model::Classifier;
 use strata_train::fit::PaddingShare;
 use strata_train::{EpochRecord, Progress};
 use strata_workflow::pipeline::{cross_validate, Labelled, Probes};
@@ -81,8 +83,31 @@ fn folds_tsv(examples: &[Example], splits: &[Split]) -> String {
     examples.iter().zip(fold_of).map(|(e, f)| format!("{}\t{f}\n", e.line)).collect()
 }
 
+/// `--save-models DIR`: where fold `f` (0-based) is saved.
+fn fold_dir(dir: &Path, f: usize) -> std::path::PathBuf {
+    dir.join(format!("fold-{f}"))
+}
+
+/// `--save-models DIR` is checked before any fold trains: DIR must be a folder (or absent), and
+/// every `fold-K` in it absent or a model strata wrote.
+fn check_save_models(dir: &Path, folds: usize) -> Result<()> {
+    if dir.exists() && !dir.is_dir() {
+        bail!(
+            "{}: --save-models is a file, not a folder (hint: name a folder to hold fold-0, fold-1, …)",
+            dir.display()
+        );
+    }
+    for f in 0..folds {
+        check_replaceable(&fold_dir(dir, f), Owned::Model)?;
+    }
+    Ok(())
+}
+
 pub fn run(a: CvCmd) -> Result<()> {
     if a.multi.multi_label {
+        if a.save_models.is_some() {
+            bail!("--save-models saves single-label folds only so far (hint: leave it out with --multi-label)");
+        }
         return super::cv_multi::run(a);
     }
     super::train_multi::refuse_without_multi_label(&a.multi)?;
@@ -94,6 +119,9 @@ pub fn run(a: CvCmd) -> Result<()> {
     check_early_stopping_has_validation(a.train.early_stopping, a.validation_split)?;
     let (examples, labels, y) = super::labelled(&a.data, &a.read.options())?;
     check_classes_fill_folds(&a.data, &labels, &y, a.folds)?;
+    if let Some(dir) = &a.save_models {
+        check_save_models(dir, a.folds)?;
+    }
     let (labels, y) = super::train::continued_labels(&mut s, labels, y);
     if let Some(out) = &a.folds_out {
         let splits = kfold_splits(&y, a.folds, s.validation_split, s.fit.seed);
@@ -103,7 +131,11 @@ pub fn run(a: CvCmd) -> Result<()> {
     crate::settings::padding_notes(&s).into_iter().for_each(crate::progress::note);
     let mut printer = FoldPrinter { inner: EpochPrinter::new(), fold: &fold, folds: a.folds, padding: None };
     let json = a.json;
-    let mut on_fold = |r: &strata_workflow::pipeline::FoldResult| {
+    let save_models = a.save_models.clone();
+    let mut on_fold = |r: &strata_workflow::pipeline::FoldResult, model: &Classifier| {
+        if let Some(dir) = &save_models {
+            model.save(&fold_dir(dir, r.fold - 1))?;
+        }
         fold.set(r.fold + 1);
         let line = format!(
             "fold {:>2}/{}  accuracy {}  loss {}  ({} train, {} test, {:.1}s)",
@@ -120,6 +152,7 @@ pub fn run(a: CvCmd) -> Result<()> {
         } else {
             println!("{line}");
         }
+        Ok(())
     };
     let report = cross_validate(
         Labelled { examples: &examples, labels: &labels, y: &y },

@@ -33,6 +33,10 @@ pub fn run(a: ExplainCmd) -> Result<()> {
         return Ok(());
     }
     println!("{}\t{:.4}", ex.label, ex.score);
+    if let Classifier::Ensemble(_) = model {
+        print_ensemble_occlusion(&ex);
+        return Ok(());
+    }
     if model.network().is_none() {
         print_contributions(&ex);
         return Ok(());
@@ -71,6 +75,14 @@ fn print_contributions(ex: &Explanation) {
     }
 }
 
+/// An ensemble's explanation: the drop of the voted probability when each word is removed.
+fn print_ensemble_occlusion(ex: &Explanation) {
+    println!("occlusion of the ensemble's probability of {}\ttoken", ex.label);
+    for t in &ex.tokens {
+        println!("{:+.4}\t\t\t\t{}", t.occlusion.unwrap_or(0.0), t.token);
+    }
+}
+
 /// A model's name: the folder holding its model folder (a run's name), as `strata serve`
 /// shows it.
 fn model_name(model: &std::path::Path) -> String {
@@ -100,6 +112,8 @@ enum Scoring {
     /// A linear model: explained by exact contributions to a logit, scored by a softmax over
     /// all its classes (even two) or, trained one-vs-all, by a sigmoid per class.
     Linear(LinearLoss),
+    /// An ensemble: the weighted mean of its members' probabilities, explained by occlusion.
+    Ensemble,
 }
 
 impl Scoring {
@@ -107,6 +121,7 @@ impl Scoring {
         match model {
             Classifier::Network(_) => Scoring::Network,
             Classifier::Linear(m) => Scoring::Linear(m.config.loss),
+            Classifier::Ensemble(_) => Scoring::Ensemble,
         }
     }
 
@@ -115,6 +130,7 @@ impl Scoring {
         match self {
             Scoring::Network if classes == 2 => "its sigmoid output; the other class has the rest".to_string(),
             Scoring::Linear(LinearLoss::OneVsAll) => "its own sigmoid: each class is scored apart".to_string(),
+            Scoring::Ensemble => "the weighted mean of the ensemble's members' probabilities".to_string(),
             _ => format!("its softmax over the {classes} classes"),
         }
     }
@@ -123,6 +139,9 @@ impl Scoring {
     fn shade(self, label: &str) -> String {
         match self {
             Scoring::Network => format!("how much the probability of “{label}” drops when the word is hidden (occlusion)"),
+            Scoring::Ensemble => format!(
+                "how much the ensemble's probability of “{label}” drops when the word is removed from the text (occlusion; every member re-reads the shortened text)"
+            ),
             Scoring::Linear(_) => format!(
                 "the word's exact part of the logit of “{label}” (a linear model's logit is the sum of its words' parts and the end of the text's, </s>; a word n-gram's part is split equally among its words)"
             ),

@@ -15,6 +15,9 @@ use crate::stdout::Out;
 
 pub fn run(a: ExportCmd) -> Result<()> {
     let model = load(&a.model)?;
+    if matches!(model, strata_model::Classifier::Ensemble(_)) {
+        bail!("{}: {}", a.model.display(), strata_onnx::ExportError::Ensemble);
+    }
     if a.onnx {
         let out = a.out.as_deref().context("--onnx needs --out FILE.onnx (hint: name the file to write)")?;
         refuse_foreign_file(out)?;

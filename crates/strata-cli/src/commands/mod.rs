@@ -4,6 +4,7 @@ pub mod completions;
 pub mod cv;
 pub mod cv_multi;
 pub mod demo;
+pub mod ensemble;
 pub mod experiment;
 pub mod explain;
 pub mod export;

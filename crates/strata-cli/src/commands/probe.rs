@@ -15,6 +15,14 @@ use crate::args::ProbeCmd;
 
 pub fn run(a: ProbeCmd) -> Result<()> {
     let model = load(&a.model)?;
+    if let strata_model::Classifier::Ensemble(e) = &model {
+        bail!(
+            "{}: an ensemble has no levels of its own to probe (hint: probe a network member's folder, {}/member-K, of {})",
+            a.model.display(),
+            a.model.display(),
+            e.members.iter().map(|m| m.model.architecture()).collect::<Vec<_>>().join(", ")
+        );
+    }
     let Some(saved) = model.network() else {
         bail!(
             "{}: a linear model has no levels to probe: it is one average of word vectors and one \
