@@ -27,6 +27,7 @@ use strata_train::class_weight::{describe_weights, ClassWeight};
 use strata_train::fit::{EpochRecord, FitInput, FitOptions, Progress, TrainState};
 use strata_train::fit_schedule_from;
 use strata_train::history::thousands;
+use strata_train::ranks;
 use strata_train::schedule::Schedule;
 
 /// How text becomes ids.
@@ -388,7 +389,10 @@ pub fn cross_validate(
     let Labelled { examples, labels, y } = data;
     let started = Instant::now();
     let mut results = Vec::with_capacity(k);
-    for (f, split) in kfold_splits(y, k, s.validation_split, s.fit.seed).iter().enumerate() {
+    let splits = kfold_splits(y, k, s.validation_split, s.fit.seed);
+    // under MPI, fold f on rank f mod N (strata_train::ranks); alone, every fold here
+    for f in ranks::dealt(splits.len()) {
+        let split = &splits[f];
         let t0 = Instant::now();
         let data = TrainData { examples, labels, y, train_idx: &split.train, val_idx: &split.val };
         let trained = train(data, s, progress)?;
@@ -407,8 +411,14 @@ pub fn cross_validate(
             n_test: split.test.len(),
             seconds: t0.elapsed().as_secs_f64(),
         };
-        on_fold(&r);
+        if ranks::world().is_none() {
+            on_fold(&r);
+        }
         results.push(r);
+    }
+    if let Some(world) = ranks::world() {
+        results = crate::dealt::gather_folds(world, &results);
+        results.iter().for_each(&mut *on_fold);
     }
     let (mean, std) = mean_std(&results.iter().map(|r| r.accuracy).collect::<Vec<_>>());
     let (mean_macro_f1, std_macro_f1) = mean_std(&results.iter().map(|r| r.macro_f1).collect::<Vec<_>>());
