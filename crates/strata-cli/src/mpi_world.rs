@@ -37,7 +37,11 @@ pub fn join() -> Option<Universe> {
 pub fn leave(universe: Option<Universe>, code: u8) {
     let Some(world) = ranks::world() else { return };
     if code != 0 && world.size() > 1 {
-        eprintln!("error: rank {} of {} failed; ending the MPI job (hint: its error is above)", world.rank(), world.size());
+        eprintln!(
+            "error: rank {} of {} failed; ending the MPI job (hint: its error is above)",
+            world.rank(),
+            world.size()
+        );
         world.abort(code.into());
     }
     let t = traffic();
@@ -73,7 +77,10 @@ impl World for MpiWorld {
     fn all_gather(&self, mine: &[u8]) -> Vec<Vec<u8>> {
         let world = SimpleCommunicator::world();
         let len = Count::try_from(mine.len()).unwrap_or_else(|_| {
-            eprintln!("error: a message of {} bytes is over MPI's 2 GiB (hint: use more ranks or fewer threads per rank)", mine.len());
+            eprintln!(
+                "error: a message of {} bytes is over MPI's 2 GiB (hint: use more ranks or fewer threads per rank)",
+                mine.len()
+            );
             world.abort(2)
         });
         let mut counts = vec![0 as Count; self.size];
@@ -89,11 +96,7 @@ impl World for MpiWorld {
         let total: usize = counts.iter().map(|&c| c as usize).sum();
         let mut all = vec![0u8; total];
         world.all_gather_varcount_into(mine, &mut PartitionMut::new(&mut all[..], &counts[..], &displs[..]));
-        counts
-            .iter()
-            .zip(&displs)
-            .map(|(&c, &d)| all[d as usize..(d + c) as usize].to_vec())
-            .collect()
+        counts.iter().zip(&displs).map(|(&c, &d)| all[d as usize..(d + c) as usize].to_vec()).collect()
     }
 
     fn abort(&self, code: i32) -> ! {

@@ -28,8 +28,20 @@ fn corpus(n: usize) -> String {
 }
 
 /// Small and fast, with dropout (whose streams are per chunk) and a trained embedding table.
-const SMALL: &[&str] =
-    &["--epochs", "3", "--maxlen", "12", "--num-words", "100", "--units", "8", "--embedding-dim", "8", "--batch-size", "32"];
+const SMALL: &[&str] = &[
+    "--epochs",
+    "3",
+    "--maxlen",
+    "12",
+    "--num-words",
+    "100",
+    "--units",
+    "8",
+    "--embedding-dim",
+    "8",
+    "--batch-size",
+    "32",
+];
 
 /// A temp folder with the corpus, and `mpirun` if this machine has it.
 struct Case {
@@ -182,7 +194,8 @@ fn issue_16_resume_under_mpi_reaches_the_weights_of_an_uninterrupted_job() {
     let (strata, args) = (env!("CARGO_BIN_EXE_strata"), c.train_args("stopped", &long));
     let mut launch = vec!["-n", "2", strata, "--threads", "1"];
     launch.extend_from_slice(&args);
-    let mut child = c.mpirun_cmd(&launch).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let mut child =
+        c.mpirun_cmd(&launch).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
     let state = c.path("stopped/checkpoint/state.json");
     let started = Instant::now();
     loop {
@@ -248,5 +261,43 @@ fn issue_16_cv_folds_dealt_to_ranks_give_the_single_process_results() {
     assert_eq!(alone["folds"].as_array().unwrap().len(), 4);
     for ranks in [1, 2, 4] {
         assert_eq!(untimed(&c.mpi(ranks, 2, &args)), alone, "{ranks} ranks");
+    }
+}
+
+/// `value` without what differs from run to run: timings, the date and the command line.
+fn untimed(mut value: serde_json::Value) -> serde_json::Value {
+    match &mut value {
+        serde_json::Value::Object(o) => {
+            o.retain(|k, _| !k.starts_with("seconds") && k != "date" && k != "command");
+            o.values_mut().for_each(|v| *v = untimed(v.take()));
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(|v| *v = untimed(v.take())),
+        _ => {}
+    }
+    value
+}
+
+/// Point 3: `experiment`'s runs (folds × schedules) dealt to 2 and 4 ranks give the single
+/// process's results.json but for timings, written by rank 0 alone.
+#[test]
+fn issue_16_experiment_runs_dealt_to_ranks_give_the_single_process_results_json() {
+    let Some(c) = Case::new("issue_16_experiment_runs_dealt_to_ranks_give_the_single_process_results_json") else {
+        return;
+    };
+    let args = |out: &'static str| {
+        let mut a = vec!["experiment", "--data", "data.tsv", "--folds", "3", "--schedules", "end-to-end,layerwise"];
+        a.extend(["--model", "seed-stacked", "--out", out]);
+        a.extend(SMALL.chunks(2).filter(|kv| kv[0] != "--batch-size").flatten());
+        a
+    };
+    assert_ok(&c.alone(2, &args("alone")));
+    let results = |run: &str| untimed(serde_json::from_slice(&bytes(&c.path(run).join("results.json"))).unwrap());
+    let alone = results("alone");
+    assert_eq!(alone["schedules"].as_array().unwrap().len(), 3, "the linear baseline and two schedules");
+    for (ranks, out) in [(2, "n2"), (4, "n4")] {
+        let o = c.mpi(ranks, 2, &args(out));
+        assert_ok(&o);
+        assert_eq!(text(&o.stdout).matches("report: ").count(), 1, "rank 0 alone prints: {}", text(&o.stdout));
+        assert_eq!(results(out), alone, "{ranks} ranks");
     }
 }

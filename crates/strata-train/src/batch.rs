@@ -13,8 +13,8 @@ use strata_nn::Rng;
 
 use crate::data_parallel::{self, ChunkGradient};
 use crate::embedding_grad::{ChunkGrad, EmbeddingGrad};
-use crate::ranks::{self, World};
 use crate::optimizer::OptimizerState;
+use crate::ranks::{self, World};
 use crate::schedule::Stage;
 use strata_model::infer::{chunk_ranges, Dataset};
 use strata_model::model::Model;
@@ -166,8 +166,7 @@ impl BatchStepper {
         let dense_len = self.grads.len();
         let (ids, labels) = (&self.batch_ids, &self.batch_labels);
         let class_weights = self.class_weights.as_deref();
-        self
-            .spaces
+        self.spaces
             .par_iter_mut()
             .zip(ranges.par_iter())
             .enumerate()
@@ -219,11 +218,14 @@ impl BatchStepper {
                 let b = network::word_rows(model, r.len(), t).0;
                 self.embedding.sum(steps, &[ChunkGrad { ids, b, demb: &ws.demb }]);
             }
-            let (ids, rows) = if emb_trains { (self.embedding.ids(), self.embedding.rows()) } else { (&[][..], &[][..]) };
+            let (ids, rows) =
+                if emb_trains { (self.embedding.ids(), self.embedding.rows()) } else { (&[][..], &[][..]) };
             data_parallel::pack(&mut message, s, &ws.grads, ids, rows);
         }
-        let chunks: Vec<ChunkGradient> =
-            data_parallel::all_gather(world, &message, self.batch_labels.len()).iter().flat_map(|m| data_parallel::unpack(m)).collect();
+        let chunks: Vec<ChunkGradient> = data_parallel::all_gather(world, &message, self.batch_labels.len())
+            .iter()
+            .flat_map(|m| data_parallel::unpack(m))
+            .collect();
         data_parallel::sum_dense(&chunks, &mut self.grads);
         if emb_trains {
             self.embedding.combine(chunks.iter().map(|c| (&c.ids[..], &c.rows[..])));

@@ -155,7 +155,11 @@ mod tests {
             ids: vec![0, 7],
             rows: vec![1.0, 2.0, 3.0, 4.0],
         };
-        let b = ChunkGradient { stats: ChunkStats { loss_sum: -0.0, correct: 0 }, dense: vec![9.0, 8.0, 7.0], ..Default::default() };
+        let b = ChunkGradient {
+            stats: ChunkStats { loss_sum: -0.0, correct: 0 },
+            dense: vec![9.0, 8.0, 7.0],
+            ..Default::default()
+        };
         let mut msg = Vec::new();
         for c in [&a, &b] {
             pack(&mut msg, &c.stats, &c.dense, &c.ids, &c.rows);

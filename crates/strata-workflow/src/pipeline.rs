@@ -344,7 +344,7 @@ pub fn holdout(y: &[usize], s: &TrainSettings) -> (Vec<usize>, Vec<usize>) {
     stratified_split(&all, y, s.validation_split, s.fit.seed)
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct FoldResult {
     pub fold: usize,
     pub accuracy: f64,
@@ -417,7 +417,8 @@ pub fn cross_validate(
         results.push(r);
     }
     if let Some(world) = ranks::world() {
-        results = crate::dealt::gather_folds(world, &results);
+        results = crate::dealt::gather_exact(world, &results);
+        results.sort_by_key(|r| r.fold);
         results.iter().for_each(&mut *on_fold);
     }
     let (mean, std) = mean_std(&results.iter().map(|r| r.accuracy).collect::<Vec<_>>());
