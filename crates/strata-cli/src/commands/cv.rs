@@ -95,7 +95,8 @@ pub fn run(a: CvCmd) -> Result<()> {
     let (examples, labels, y) = super::labelled(&a.data, &a.read.options())?;
     check_classes_fill_folds(&a.data, &labels, &y, a.folds)?;
     let (labels, y) = super::train::continued_labels(&mut s, labels, y);
-    if let Some(out) = &a.folds_out {
+    // under MPI, rank 0 writes
+    if let Some(out) = a.folds_out.as_ref().filter(|_| strata_train::ranks::is_root()) {
         let splits = kfold_splits(&y, a.folds, s.validation_split, s.fit.seed);
         write_results(out, Some(&a.data), folds_tsv(&examples, &splits).as_bytes())?;
     }
