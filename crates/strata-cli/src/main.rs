@@ -44,6 +44,8 @@ mod args_tune;
 mod choices;
 mod commands;
 mod demo_corpus;
+#[cfg(feature = "mpi")]
+mod mpi_world;
 mod output_file;
 mod panic_report;
 mod progress;
@@ -61,7 +63,13 @@ use clap::Parser;
 use args::{Cli, Command};
 
 fn main() -> ExitCode {
-    ExitCode::from(panic_report::guarded(run))
+    // launched by mpirun or srun (and built with `--features mpi`): one rank of a job
+    #[cfg(feature = "mpi")]
+    let universe = mpi_world::join();
+    let code = panic_report::guarded(run);
+    #[cfg(feature = "mpi")]
+    mpi_world::leave(universe, code);
+    ExitCode::from(code)
 }
 
 fn run() -> u8 {
@@ -79,6 +87,11 @@ fn run() -> u8 {
         (_, true) => progress::Verbosity::Verbose,
         _ => progress::Verbosity::Normal,
     });
+    if !strata_train::ranks::is_root() {
+        // rank 0 of an MPI job speaks for it; the others print only their errors
+        progress::set_verbosity(progress::Verbosity::Quiet);
+        stdout::mute();
+    }
     let cli = match &cli.command {
         Command::Train(t) if t.resume.is_some() => {
             match run_args::resumed(t.resume.as_deref().unwrap_or(Path::new("."))) {

@@ -56,10 +56,21 @@ pub fn exit_code(e: &io::Error) -> u8 {
     2
 }
 
+/// Set on an MPI job's ranks other than 0, whose results rank 0 prints.
+static MUTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Prints nothing more on stdout through [`print`] (a rank other than 0 of an MPI job).
+pub fn mute() {
+    MUTED.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// `print!` that ends the program as [`exit_code`] says when stdout fails (it cannot return the
 /// error to the `print!` call sites it replaces). Writes and flushes at once, so the text is out
 /// before any later stderr line.
 pub fn print(args: fmt::Arguments) {
+    if MUTED.load(std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
     let mut out = io::stdout().lock();
     if let Err(e) = out.write_fmt(args).and_then(|()| out.flush()) {
         std::process::exit(exit_code(&e).into());

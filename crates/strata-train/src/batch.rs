@@ -12,8 +12,10 @@ use rayon::prelude::*;
 use strata_nn::optim::{max_norm, ParamRange};
 use strata_nn::Rng;
 
+use crate::data_parallel::{self, ChunkGradient};
 use crate::embedding_grad::{ChunkGrad, EmbeddingGrad};
 use crate::optimizer::OptimizerState;
+use crate::ranks::{self, World};
 use crate::schedule::Stage;
 use strata_model::infer::{chunk_ranges, Dataset};
 use strata_model::model::Model;
@@ -131,13 +133,20 @@ impl BatchStepper {
             let real = self.batch_ids.iter().filter(|&&id| id != 0).count() as u64;
             self.steps.add(&PaddingShare { real, computed: self.batch_ids.len() as u64, uncut });
         }
-        let chunks = chunk_ranges(batch.len(), self.spaces.len());
-        let stats = self.chunk_gradients(model, t, plan, &chunks);
         let emb_trains = plan.trainable[Group::Embedding];
+        let stats = match ranks::batch_world() {
+            Some(world) => self.distributed_gradients(world, model, t, plan, emb_trains),
+            None => {
+                let chunks = chunk_ranges(batch.len(), self.spaces.len());
+                let stats = self.chunk_gradients(model, t, plan, &chunks, 0);
+                self.sum_chunks(chunks.len());
+                if emb_trains {
+                    self.embedding_gradient(model, t, &chunks);
+                }
+                stats
+            }
+        };
         let lazy = emb_trains && self.sparse_embedding && opt.updates_rows_lazily();
-        if emb_trains {
-            self.embedding_gradient(model, t, &chunks);
-        }
         let stats = stats.iter().fold(ChunkStats::default(), |a, s| ChunkStats {
             loss_sum: a.loss_sum + s.loss_sum,
             correct: a.correct + s.correct,
@@ -189,15 +198,21 @@ impl BatchStepper {
     }
 
     /// Forward and backward of the gathered batch, one chunk (`ranges` of its rows) per
-    /// workspace in parallel; the gradients after the embedding summed into `self.grads` in
-    /// chunk order (deterministic).
-    fn chunk_gradients(&mut self, model: &Model, t: usize, plan: &Plan, ranges: &[Range<usize>]) -> Vec<ChunkStats> {
+    /// workspace in parallel, each chunk's gradient left in its workspace. `first` is the
+    /// batch-wide index of the first chunk (dropout's stream is the chunk's).
+    fn chunk_gradients(
+        &mut self,
+        model: &Model,
+        t: usize,
+        plan: &Plan,
+        ranges: &[Range<usize>],
+        first: usize,
+    ) -> Vec<ChunkStats> {
         let scale = 1.0 / self.batch_labels.len() as f32;
         let dense_len = self.grads.len();
         let (ids, labels) = (&self.batch_ids, &self.batch_labels);
         let class_weights = self.class_weights.as_deref();
-        let stats: Vec<ChunkStats> = self
-            .spaces
+        self.spaces
             .par_iter_mut()
             .zip(ranges.par_iter())
             .enumerate()
@@ -206,17 +221,62 @@ impl BatchStepper {
                 ws.grads.resize(dense_len, 0.0);
                 let rows = &ids[r.start * t..r.end * t];
                 // dropout's stream: fixed by seed, step and chunk, so runs and resumes repeat
+                let ci = first + ci;
                 ws.dropout = Some(Rng::derive(self.dropout_seed, (self.step_index << 8) | ci as u64));
                 network::forward(model, rows, t, plan, ws);
                 network::backward_weighted(model, &labels[r.clone()], class_weights, scale, plan, ws)
             })
-            .collect();
+            .collect()
+    }
+
+    /// The first `chunks` workspaces' gradients after the embedding, summed into `self.grads`
+    /// in chunk order (deterministic).
+    fn sum_chunks(&mut self, chunks: usize) {
         let g_rest = &mut self.grads[..];
         g_rest.copy_from_slice(&self.spaces[0].grads);
-        for ws in &self.spaces[1..ranges.len()] {
+        for ws in &self.spaces[1..chunks] {
             g_rest.iter_mut().zip(&ws.grads).for_each(|(a, g)| *a += g);
         }
-        stats
+    }
+
+    /// Data-parallel training ([`crate::data_parallel`]): this rank's chunks of the batch
+    /// computed, every rank's chunks gathered, and the gradient (dense, and the embedding rows)
+    /// summed from all of them in chunk order, the same on every rank.
+    fn distributed_gradients(
+        &mut self,
+        world: &dyn World,
+        model: &Model,
+        t: usize,
+        plan: &Plan,
+        emb_trains: bool,
+    ) -> Vec<ChunkStats> {
+        let threads = self.spaces.len();
+        let all = chunk_ranges(self.batch_labels.len(), world.size() * threads);
+        let first = (world.rank() * threads).min(all.len());
+        let mine = &all[first..(first + threads).min(all.len())];
+        let stats = self.chunk_gradients(model, t, plan, mine, first);
+        let steps = network::word_rows(model, 1, t).1;
+        let mut message = Vec::new();
+        for (k, (s, r)) in stats.iter().zip(mine).enumerate() {
+            let ws = &self.spaces[k];
+            if emb_trains {
+                let ids = &self.batch_ids[r.start * t..r.end * t];
+                let b = network::word_rows(model, r.len(), t).0;
+                self.embedding.sum(steps, &[ChunkGrad { ids, b, demb: &ws.demb }]);
+            }
+            let (ids, rows) =
+                if emb_trains { (self.embedding.ids(), self.embedding.rows()) } else { (&[][..], &[][..]) };
+            data_parallel::pack(&mut message, s, &ws.grads, ids, rows);
+        }
+        let chunks: Vec<ChunkGradient> = data_parallel::all_gather(world, &message, self.batch_labels.len())
+            .iter()
+            .flat_map(|m| data_parallel::unpack(m))
+            .collect();
+        data_parallel::sum_dense(&chunks, &mut self.grads);
+        if emb_trains {
+            self.embedding.combine(chunks.iter().map(|c| (&c.ids[..], &c.rows[..])));
+        }
+        chunks.iter().map(|c| c.stats).collect()
     }
 
     /// Sums the chunks' gradients at the embedding output per row of the embedding table the

@@ -126,6 +126,33 @@ impl EmbeddingGrad {
         }
     }
 
+    /// Sets the batch's rows from chunks' own row sums (each chunk's sorted ids and `[U, E]`
+    /// sums, as [`EmbeddingGrad::sum`] gives for that chunk alone), added per id in chunk
+    /// order: data-parallel training's sum, which no rank count changes.
+    pub fn combine<'a>(&mut self, chunks: impl Iterator<Item = (&'a [u32], &'a [f32])> + Clone) {
+        self.ids.clear();
+        for (ids, _) in chunks.clone() {
+            self.ids.extend_from_slice(ids);
+        }
+        self.ids.sort_unstable();
+        self.ids.dedup();
+        for (u, &id) in self.ids.iter().enumerate() {
+            self.slot[id as usize] = u as u32;
+        }
+        let e = self.e;
+        self.rows.clear();
+        self.rows.resize(self.ids.len() * e, 0.0);
+        for (ids, rows) in chunks {
+            for (&id, src) in ids.iter().zip(rows.chunks_exact(e)) {
+                let at = self.slot[id as usize] as usize * e;
+                self.rows[at..at + e].iter_mut().zip(src).for_each(|(d, s)| *d += s);
+            }
+        }
+        for &id in &self.ids {
+            self.slot[id as usize] = NOT_SEEN;
+        }
+    }
+
     /// Adds the rows into the table's dense gradient `grad` (`[V, E]`, zero at these rows:
     /// so it holds exactly the sums).
     pub fn scatter_into(&self, grad: &mut [f32]) {
@@ -234,6 +261,30 @@ mod tests {
             let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(&grad), bits(&want), "{threads} threads");
         }
+    }
+
+    #[test]
+    fn combined_chunk_rows_are_the_chunks_sums_added_in_chunk_order() {
+        let (v, e, t) = (9, 2, 2);
+        let ids = [[3u32, 5], [5, 8], [3, 3]];
+        let demb: Vec<Vec<f32>> = (0..3).map(|c| (0..t * e).map(|i| (c * 10 + i) as f32 * 0.1).collect()).collect();
+        let per_chunk: Vec<(Vec<u32>, Vec<f32>)> = (0..3)
+            .map(|c| {
+                let mut one = EmbeddingGrad::new(v, e, e);
+                one.sum(t, &[ChunkGrad { ids: &ids[c], b: 1, demb: &demb[c] }]);
+                (one.ids().to_vec(), one.rows().to_vec())
+            })
+            .collect();
+        let mut all = EmbeddingGrad::new(v, e, e);
+        all.combine(per_chunk.iter().map(|(i, r)| (&i[..], &r[..])));
+        assert_eq!(all.ids(), &[3, 5, 8]);
+        // row 3: chunk 0's step 0, then chunk 2's two steps (summed within the chunk first)
+        let want3: Vec<f32> = (0..e).map(|j| demb[0][j] + (demb[2][j] + demb[2][e + j])).collect();
+        assert_eq!(&all.rows()[..e], &want3[..]);
+        let want5: Vec<f32> = (0..e).map(|j| demb[0][e + j] + demb[1][j]).collect();
+        assert_eq!(&all.rows()[e..2 * e], &want5[..]);
+        all.combine(std::iter::empty());
+        assert!(all.ids().is_empty() && all.rows().is_empty(), "a batch whose table does not train");
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod batch;
 mod bucket;
 pub mod checkpoint;
 pub mod class_weight;
+pub mod data_parallel;
 pub mod embedding_grad;
 pub mod error;
 pub mod fit;
@@ -22,6 +23,7 @@ pub mod history;
 pub mod linear;
 mod optimizer;
 pub mod pretrain;
+pub mod ranks;
 pub mod schedule;
 pub mod trainer;
 

@@ -34,6 +34,7 @@ use strata_model::linear::LinearConfig;
 use strata_model::model::Model;
 use strata_train::fit::{EpochRecord, Progress};
 use strata_train::pretrain::language_model::LmEpoch;
+use strata_train::ranks;
 
 /// The splits made under one seed, each with the name its report column takes ("fold 3",
 /// "test").
@@ -242,6 +243,21 @@ fn budget_note(s: &TrainSettings) -> Option<String> {
     })
 }
 
+/// What one run (a split under a seed) of a schedule gives the schedule's results, as a rank
+/// sends it to the others under MPI.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct RunOutcome {
+    /// the run's place among the schedule's runs
+    index: usize,
+    accuracy: f64,
+    seconds: f64,
+    history: Vec<EpochRecord>,
+    language_model: Vec<LmEpoch>,
+    /// the last stage's probes, and (pretrained) the probes before training
+    probes: Option<Vec<(String, f64)>>,
+    before: Option<Vec<(String, f64)>>,
+}
+
 /// One schedule on every split under every seed: its accuracy per run, learning curves, time
 /// per stage and final probes.
 fn run_schedule(
@@ -261,25 +277,48 @@ fn run_schedule(
     let mut lm_curves = Vec::new();
     // per stage: (stage, name, seconds summed, epochs)
     let mut stage_secs: Vec<(usize, String, f64, usize)> = Vec::new();
-    for (i, (seed, split)) in runs.iter().enumerate() {
+    // under MPI, run i on rank i mod N, the outcomes gathered in run order (crate::dealt)
+    let mut outcomes = Vec::new();
+    for i in ranks::dealt(runs.len()) {
+        let (seed, split) = runs[i];
         let id = RunId { schedule: name, split: &names[i], index: i + 1, total: runs.len() };
         progress.run_started(&id);
         let mut s = s.clone();
-        s.fit.seed = *seed;
+        s.fit.seed = seed;
         let t0 = Instant::now();
         let data = TrainData { examples, labels, y, train_idx: &split.train, val_idx: &split.val };
-        if let Some(init) = s.init_from.as_ref().filter(|_| s.probes != Probes::Off) {
-            before_runs.push(probe_as_loaded(&data, &s, init)?);
-        }
+        let before = match s.init_from.as_ref().filter(|_| s.probes != Probes::Off) {
+            Some(init) => Some(probe_as_loaded(&data, &s, init)?),
+            None => None,
+        };
         let trained = train(data, &s, progress.epochs())?;
         if let Some(why) = trained.diverged {
             return Err(WorkflowError::Diverged { run: format!("{name}, {}", names[i]), why });
         }
-        seconds += t0.elapsed().as_secs_f64();
-        let a = score(&trained.saved, examples, y, &split.test).accuracy;
-        progress.run_finished(&id, a);
-        acc.push(a);
-        for r in &trained.history {
+        let seconds = t0.elapsed().as_secs_f64();
+        let accuracy = score(&trained.saved, examples, y, &split.test).accuracy;
+        progress.run_finished(&id, accuracy);
+        let probes =
+            trained.probes.last().map(|last| last.probes.iter().map(|p| (p.layer.clone(), p.val_accuracy)).collect());
+        outcomes.push(RunOutcome {
+            index: i,
+            accuracy,
+            seconds,
+            history: trained.history,
+            language_model: trained.language_model,
+            probes,
+            before,
+        });
+    }
+    if let Some(world) = ranks::world() {
+        outcomes = crate::dealt::gather_exact(world, &outcomes);
+        outcomes.sort_by_key(|o| o.index);
+    }
+    for o in outcomes {
+        seconds += o.seconds;
+        acc.push(o.accuracy);
+        before_runs.extend(o.before);
+        for r in &o.history {
             match stage_secs.iter_mut().find(|(st, ..)| *st == r.stage) {
                 Some(e) => {
                     e.2 += r.seconds;
@@ -288,13 +327,11 @@ fn run_schedule(
                 None => stage_secs.push((r.stage, r.stage_name.clone(), r.seconds, 1)),
             }
         }
-        curves.push(curve(&trained.history));
-        if !trained.language_model.is_empty() {
-            lm_curves.push(lm_curve(&trained.language_model));
+        curves.push(curve(&o.history));
+        if !o.language_model.is_empty() {
+            lm_curves.push(lm_curve(&o.language_model));
         }
-        if let Some(last) = trained.probes.last() {
-            probe_runs.push(last.probes.iter().map(|p| (p.layer.clone(), p.val_accuracy)).collect());
-        }
+        probe_runs.extend(o.probes);
     }
     let (m, sd) = mean_std(&acc);
     let lm_stage = s.schedule.language_model.map(|lm| format!("language model ({} epochs)", lm.epochs));

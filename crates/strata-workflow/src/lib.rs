@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 pub mod continue_head;
+mod dealt;
 pub mod error;
 pub mod experiment;
 pub mod init_from;

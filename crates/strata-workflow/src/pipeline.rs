@@ -27,6 +27,7 @@ use strata_train::class_weight::{describe_weights, ClassWeight};
 use strata_train::fit::{EpochRecord, FitInput, FitOptions, Progress, TrainState};
 use strata_train::fit_schedule_from;
 use strata_train::history::thousands;
+use strata_train::ranks;
 use strata_train::schedule::Schedule;
 
 /// How text becomes ids.
@@ -343,7 +344,7 @@ pub fn holdout(y: &[usize], s: &TrainSettings) -> (Vec<usize>, Vec<usize>) {
     stratified_split(&all, y, s.validation_split, s.fit.seed)
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct FoldResult {
     pub fold: usize,
     pub accuracy: f64,
@@ -378,18 +379,22 @@ pub struct Labelled<'a> {
 
 /// Stratified k-fold cross-validation of `data`: for each fold, train on the others (minus the
 /// validation split, if any) and test on it. `on_fold` sees each result as it finishes, with
-/// the fold's trained model (`cv --save-models` saves it); its error ends the run.
+/// the fold's trained model (`cv --save-models` saves it; `None` under MPI, where rank 0 sees
+/// the gathered results after every fold ran); its error ends the run.
 pub fn cross_validate(
     data: Labelled,
     k: usize,
     s: &TrainSettings,
     progress: &mut dyn Progress,
-    on_fold: &mut dyn FnMut(&FoldResult, &Classifier) -> Result<(), WorkflowError>,
+    on_fold: &mut dyn FnMut(&FoldResult, Option<&Classifier>) -> Result<(), WorkflowError>,
 ) -> Result<CvReport, WorkflowError> {
     let Labelled { examples, labels, y } = data;
     let started = Instant::now();
     let mut results = Vec::with_capacity(k);
-    for (f, split) in kfold_splits(y, k, s.validation_split, s.fit.seed).iter().enumerate() {
+    let splits = kfold_splits(y, k, s.validation_split, s.fit.seed);
+    // under MPI, fold f on rank f mod N (strata_train::ranks); alone, every fold here
+    for f in ranks::dealt(splits.len()) {
+        let split = &splits[f];
         let t0 = Instant::now();
         let data = TrainData { examples, labels, y, train_idx: &split.train, val_idx: &split.val };
         let trained = train(data, s, progress)?;
@@ -408,8 +413,17 @@ pub fn cross_validate(
             n_test: split.test.len(),
             seconds: t0.elapsed().as_secs_f64(),
         };
-        on_fold(&r, &trained.saved)?;
+        if ranks::world().is_none() {
+            on_fold(&r, Some(&trained.saved))?;
+        }
         results.push(r);
+    }
+    if let Some(world) = ranks::world() {
+        results = crate::dealt::gather_exact(world, &results);
+        results.sort_by_key(|r| r.fold);
+        for r in &results {
+            on_fold(r, None)?;
+        }
     }
     let (mean, std) = mean_std(&results.iter().map(|r| r.accuracy).collect::<Vec<_>>());
     let (mean_macro_f1, std_macro_f1) = mean_std(&results.iter().map(|r| r.macro_f1).collect::<Vec<_>>());

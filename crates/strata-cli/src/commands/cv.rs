@@ -120,10 +120,14 @@ pub fn run(a: CvCmd) -> Result<()> {
     let (examples, labels, y) = super::labelled(&a.data, &a.read.options())?;
     check_classes_fill_folds(&a.data, &labels, &y, a.folds)?;
     if let Some(dir) = &a.save_models {
+        if strata_train::ranks::world().is_some() {
+            bail!("--save-models keeps each fold's model in one process; under mpirun the folds train on different ranks (hint: run `strata cv --save-models` without mpirun)");
+        }
         check_save_models(dir, a.folds)?;
     }
     let (labels, y) = super::train::continued_labels(&mut s, labels, y);
-    if let Some(out) = &a.folds_out {
+    // under MPI, rank 0 writes
+    if let Some(out) = a.folds_out.as_ref().filter(|_| strata_train::ranks::is_root()) {
         let splits = kfold_splits(&y, a.folds, s.validation_split, s.fit.seed);
         write_results(out, Some(&a.data), folds_tsv(&examples, &splits).as_bytes())?;
     }
@@ -132,8 +136,8 @@ pub fn run(a: CvCmd) -> Result<()> {
     let mut printer = FoldPrinter { inner: EpochPrinter::new(), fold: &fold, folds: a.folds, padding: None };
     let json = a.json;
     let save_models = a.save_models.clone();
-    let mut on_fold = |r: &strata_workflow::pipeline::FoldResult, model: &Classifier| {
-        if let Some(dir) = &save_models {
+    let mut on_fold = |r: &strata_workflow::pipeline::FoldResult, model: Option<&Classifier>| {
+        if let (Some(dir), Some(model)) = (&save_models, model) {
             model.save(&fold_dir(dir, r.fold - 1))?;
         }
         fold.set(r.fold + 1);

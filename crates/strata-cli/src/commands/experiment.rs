@@ -257,7 +257,9 @@ pub fn run_cmd(a: ExperimentCmd) -> Result<()> {
         super::cv::check_early_stopping_has_validation(a.train.early_stopping, a.validation_split)?;
     }
     let data = read_data(&a)?;
-    claim_dir(&a.out, Owned::Experiment, a.overwrite, &[])?;
+    if strata_train::ranks::is_root() {
+        claim_dir(&a.out, Owned::Experiment, a.overwrite, &[])?; // rank 0 writes the results
+    }
     let seeds = (0..a.repeats as u64).map(|r| a.train.seed.wrapping_add(r));
     let runs: Vec<SeededSplits> =
         seeds.map(|seed| SeededSplits { seed, splits: data.splits(seed, a.validation_split) }).collect();
@@ -271,6 +273,9 @@ pub fn run_cmd(a: ExperimentCmd) -> Result<()> {
         protocol: data.protocol.clone(),
     };
     let mut results = run(&experiment, &mut RunPrinter { epochs: EpochPrinter::new() })?;
+    if !strata_train::ranks::is_root() {
+        return Ok(()); // rank 0 gathered the same results, and writes them
+    }
     if let Some(s) = &config_settings {
         results.config = Some(run_config(&a, s, &data, started));
     }

@@ -159,6 +159,9 @@ impl Progress for Checkpointing {
         self.padding = Some(*share);
     }
     fn on_checkpoint(&mut self, state: &TrainState) -> ControlFlow<()> {
+        if !strata_train::ranks::is_root() {
+            return ControlFlow::Continue(()); // rank 0 writes the run folder
+        }
         match checkpoint::save(&self.dir, state) {
             Ok(()) => ControlFlow::Continue(()),
             Err(e) => {
@@ -215,6 +218,9 @@ pub(crate) fn clear_run(out: &Path, inner: &[(&str, Owned)]) -> Result<()> {
 /// run's), its model folder replaceable, and a replaced run's outputs gone (`clear_run`).
 /// Returns the checkpoint to resume from.
 pub(crate) fn prepare(a: &TrainCmd, out: &Path, every: usize) -> Result<Option<TrainState>> {
+    if a.resume.is_none() && !strata_train::ranks::is_root() {
+        return Ok(None); // rank 0 claims the run folder; the others only read its checkpoint
+    }
     if a.resume.is_some() {
         check_replaceable(&out.join("model"), Owned::Model)?;
         if checkpoint::exists(out)? {
@@ -255,6 +261,12 @@ pub(crate) fn prepare(a: &TrainCmd, out: &Path, every: usize) -> Result<Option<T
 }
 
 pub fn run(a: TrainCmd) -> Result<()> {
+    // one rank of several (mpirun): each batch split across the ranks (data_parallel)
+    let ranks = strata_train::ranks::world().map_or(1, |w| w.size());
+    if ranks > 1 && (a.multi.multi_label || a.train.model == crate::choices::Model::Linear) {
+        anyhow::bail!("under mpirun, train runs the networks data-parallel, not --model linear or --multi-label (hint: run it without mpirun; `mpirun … strata cv|experiment` deals their folds to ranks)");
+    }
+    strata_train::ranks::split_batches(true);
     if a.multi.multi_label {
         return super::train_multi::run(a);
     }
@@ -340,6 +352,9 @@ pub fn run(a: TrainCmd) -> Result<()> {
         }
         other => other.into(),
     })?;
+    if !strata_train::ranks::is_root() {
+        return Ok(()); // rank 0 holds the same weights, and writes them
+    }
     if let Some(e) = progress.failed {
         let done = trained.history.len();
         return Err(

@@ -1,0 +1,303 @@
+//! Issue 16: `mpirun -n N strata …` (built with `--features mpi`). Data-parallel training gives
+//! the same weights, bit for bit, for 1, 2 and 4 ranks of the same total chunk count; only rank
+//! 0 writes and prints; `--resume` continues under MPI; a rank that fails ends the job instead
+//! of leaving the others waiting; `cv`'s folds dealt to ranks give the single process's
+//! results. Every test runs `mpirun` on loopback with a few hundred lines, and is skipped with
+//! a message where `mpirun` is not installed.
+
+#![cfg(feature = "mpi")]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+/// A learnable corpus: label 1 iff the sentence holds a "good" word.
+fn corpus(n: usize) -> String {
+    let good = ["great", "fine", "lovely", "superb"];
+    let bad = ["awful", "poor", "dull", "weak"];
+    let filler = ["the", "a", "movie", "was", "and", "plot", "it", "really"];
+    (0..n)
+        .map(|i| {
+            let label = i % 2;
+            let word = if label == 1 { good[i % 4] } else { bad[(i / 2) % 4] };
+            let mut words: Vec<&str> = (0..(3 + i % 5)).map(|k| filler[(i * 7 + k * 3) % filler.len()]).collect();
+            words.insert(i % words.len(), word);
+            format!("{label}\t{}\n", words.join(" "))
+        })
+        .collect()
+}
+
+/// Small and fast, with dropout (whose streams are per chunk) and a trained embedding table.
+const SMALL: &[&str] = &[
+    "--epochs",
+    "3",
+    "--maxlen",
+    "12",
+    "--num-words",
+    "100",
+    "--units",
+    "8",
+    "--embedding-dim",
+    "8",
+    "--batch-size",
+    "32",
+];
+
+/// A temp folder with the corpus, and `mpirun` if this machine has it.
+struct Case {
+    dir: tempfile::TempDir,
+    mpirun: PathBuf,
+}
+
+impl Case {
+    /// `None` (and a message) where `mpirun` is not installed.
+    fn new(test: &str) -> Option<Case> {
+        let found = std::env::var_os("PATH")
+            .and_then(|p| std::env::split_paths(&p).map(|d| d.join("mpirun")).find(|p| p.is_file()));
+        let Some(mpirun) = found else {
+            eprintln!("skipped {test}: mpirun not found (hint: apt-get install openmpi-bin libopenmpi-dev)");
+            return None;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("data.tsv"), corpus(400)).unwrap();
+        Some(Case { dir, mpirun })
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// `mpirun` with the launcher arguments `launch` (`-n 2`, or an MPMD line), on loopback,
+    /// allowed as root and over more ranks than cores.
+    fn mpirun_cmd(&self, launch: &[&str]) -> Command {
+        let mut c = Command::new(&self.mpirun);
+        c.current_dir(self.dir.path())
+            .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+            .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+            .env("OMPI_MCA_btl", "self,vader,tcp")
+            .env("OMPI_MCA_btl_tcp_if_include", "lo")
+            .env("OMPI_MCA_oob_tcp_if_include", "lo")
+            .args(["--oversubscribe", "--bind-to", "none"])
+            .args(launch);
+        c
+    }
+
+    /// `mpirun -n ranks strata --threads threads args…`, waited for at most `limit`.
+    fn mpi(&self, ranks: usize, threads: usize, args: &[&str]) -> Output {
+        let (n, t) = (ranks.to_string(), threads.to_string());
+        let mut c = self.mpirun_cmd(&["-n", &n, env!("CARGO_BIN_EXE_strata"), "--threads", &t]);
+        c.args(args);
+        run_within(c, Duration::from_secs(300))
+    }
+
+    /// `strata --threads threads args…` without mpirun.
+    fn alone(&self, threads: usize, args: &[&str]) -> Output {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_strata"));
+        c.current_dir(self.dir.path()).args(["--threads", &threads.to_string()]).args(args);
+        run_within(c, Duration::from_secs(300))
+    }
+
+    fn train_args<'a>(&self, out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+        let mut a = vec!["train", "--data", "data.tsv", "--out", out];
+        // SMALL, but for the flags `extra` sets
+        a.extend(SMALL.chunks(2).filter(|kv| !extra.contains(&kv[0])).flatten());
+        a.extend_from_slice(extra);
+        a
+    }
+
+    fn weights(&self, run: &str) -> Vec<(String, Vec<f32>)> {
+        let bytes = std::fs::read(self.path(run).join("model/model.safetensors")).unwrap();
+        let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+        let mut named: Vec<(String, Vec<f32>)> = st
+            .tensors()
+            .into_iter()
+            .map(|(name, t)| {
+                let v = t.data().chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect();
+                (name, v)
+            })
+            .collect();
+        named.sort_by(|a, b| a.0.cmp(&b.0));
+        named
+    }
+}
+
+/// Runs `c` to its end, or kills it after `limit` and fails (a hang is the bug to catch).
+fn run_within(mut c: Command, limit: Duration) -> Output {
+    let child = c.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let id = child.id();
+    let started = Instant::now();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(child.wait_with_output().unwrap()).unwrap());
+    match rx.recv_timeout(limit) {
+        Ok(o) => o,
+        Err(_) => {
+            let _ = Command::new("kill").args(["-TERM", &id.to_string()]).status();
+            panic!("still running after {:?}: hung", started.elapsed());
+        }
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn assert_ok(o: &Output) {
+    assert!(o.status.success(), "exit {:?}\nstdout: {}\nstderr: {}", o.status, text(&o.stdout), text(&o.stderr));
+}
+
+fn bytes(p: &Path) -> Vec<u8> {
+    std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// Points 2 and 7: 4 chunks a batch as 1 rank × 4 threads, 2 × 2 and 4 × 1 train to the same
+/// bits; without MPI (one running sum per embedding row instead of per-chunk row sums) the
+/// weights are within rounding of them. One line of results, from rank 0.
+#[test]
+fn issue_16_data_parallel_weights_do_not_depend_on_the_rank_count() {
+    let Some(c) = Case::new("issue_16_data_parallel_weights_do_not_depend_on_the_rank_count") else { return };
+    for (ranks, threads) in [(1, 4), (2, 2), (4, 1)] {
+        let out = format!("n{ranks}");
+        let o = c.mpi(ranks, threads, &c.train_args(&out, &[]));
+        assert_ok(&o);
+        let saved = text(&o.stdout).matches("model saved to").count();
+        assert_eq!(saved, 1, "only rank 0 prints its results: {}", text(&o.stdout));
+        assert!(text(&o.stderr).contains(&format!("data-parallel: {ranks} ranks")), "{}", text(&o.stderr));
+    }
+    let one = bytes(&c.path("n1/model/model.safetensors"));
+    assert!(one == bytes(&c.path("n2/model/model.safetensors")), "1 and 2 ranks: the same bits");
+    assert!(one == bytes(&c.path("n4/model/model.safetensors")), "1 and 4 ranks: the same bits");
+    assert!(bytes(&c.path("n1/history.csv")).len() > 10);
+
+    assert_ok(&c.alone(4, &c.train_args("alone", &[])));
+    let worst = c
+        .weights("alone")
+        .iter()
+        .zip(c.weights("n2"))
+        .flat_map(|((na, a), (nb, b))| {
+            assert_eq!(na, &nb);
+            a.iter().zip(b).map(|(x, y)| (x - y).abs()).collect::<Vec<f32>>()
+        })
+        .fold(0.0f32, f32::max);
+    eprintln!("largest difference from a run without MPI: {worst:e}");
+    assert!(worst <= 1e-6, "within 1e-6 of a single process: {worst:e}");
+}
+
+/// Point 2: a job stopped partway resumes under MPI (every rank from rank 0's checkpoint) to
+/// the weights of a job that ran through; the ranks other than 0 wrote nothing.
+#[test]
+fn issue_16_resume_under_mpi_reaches_the_weights_of_an_uninterrupted_job() {
+    let Some(c) = Case::new("issue_16_resume_under_mpi_reaches_the_weights_of_an_uninterrupted_job") else { return };
+    // long enough (30 epochs) to be stopped after the second
+    let long = ["--epochs", "30", "--checkpoint-every", "1", "--units", "32", "--maxlen", "24"];
+    assert_ok(&c.mpi(2, 1, &c.train_args("whole", &long)));
+    // the same job, stopped after its second checkpoint
+    let (strata, args) = (env!("CARGO_BIN_EXE_strata"), c.train_args("stopped", &long));
+    let mut launch = vec!["-n", "2", strata, "--threads", "1"];
+    launch.extend_from_slice(&args);
+    let mut child =
+        c.mpirun_cmd(&launch).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let state = c.path("stopped/checkpoint/state.json");
+    let started = Instant::now();
+    loop {
+        let done = std::fs::read(&state)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .map_or(0, |v| v["history"].as_array().map_or(0, Vec::len));
+        if done >= 2 {
+            break;
+        }
+        assert!(child.try_wait().unwrap().is_none(), "the job ended before it could be stopped");
+        assert!(started.elapsed().as_secs() < 120, "no checkpoint appeared");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    child.wait().unwrap();
+    assert!(!c.path("stopped/model").exists(), "stopped before it finished");
+    let o = c.mpi(2, 1, &["train", "--resume", "stopped"]);
+    assert_ok(&o);
+    assert!(text(&o.stderr).matches("Resuming from the checkpoint").count() == 1, "{}", text(&o.stderr));
+    let read = |run: &str| bytes(&c.path(run).join("model/model.safetensors"));
+    assert!(read("whole") == read("stopped"), "bit-identical weights after the resume");
+    assert!(bytes(&c.path("whole/history.csv")) == bytes(&c.path("stopped/history.csv")), "the same history");
+}
+
+/// Point 2: a rank that fails (here rank 1 of an MPMD job, given a file that is not there)
+/// ends the whole job with its error, while rank 0 waits in the first all-gather — no hang.
+#[test]
+fn issue_16_a_rank_that_fails_ends_the_job() {
+    let Some(c) = Case::new("issue_16_a_rank_that_fails_ends_the_job") else { return };
+    let strata = env!("CARGO_BIN_EXE_strata");
+    let mut launch = vec!["-n", "1", strata];
+    launch.extend(c.train_args("ok", &[]));
+    launch.extend([":", "-n", "1", strata]);
+    launch.extend(c.train_args("ok", &[]).into_iter().map(|a| if a == "data.tsv" { "missing.tsv" } else { a }));
+    let o = run_within(c.mpirun_cmd(&launch), Duration::from_secs(120));
+    assert!(!o.status.success(), "the job fails");
+    let err = text(&o.stderr);
+    assert!(err.contains("error: ") && err.contains("missing.tsv"), "rank 1's error is shown: {err}");
+    assert!(err.contains("rank 1 of 2 failed"), "{err}");
+    assert!(!c.path("ok/model").exists(), "rank 0 never finished alone");
+}
+
+/// Point 3: `cv`'s folds dealt to 1, 2 and 4 ranks give the single process's figures, every
+/// field but the timings.
+#[test]
+fn issue_16_cv_folds_dealt_to_ranks_give_the_single_process_results() {
+    let Some(c) = Case::new("issue_16_cv_folds_dealt_to_ranks_give_the_single_process_results") else { return };
+    let mut args = vec!["cv", "--json", "--data", "data.tsv", "--folds", "4"];
+    args.extend_from_slice(SMALL);
+    let untimed = |o: &Output| {
+        assert_ok(o);
+        let out = text(&o.stdout);
+        assert_eq!(out.lines().count(), 1, "one JSON object, from rank 0: {out}");
+        let mut v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        v.as_object_mut().unwrap().remove("seconds");
+        for f in v["folds"].as_array_mut().unwrap() {
+            f.as_object_mut().unwrap().remove("seconds");
+        }
+        v
+    };
+    let alone = untimed(&c.alone(2, &args));
+    assert_eq!(alone["folds"].as_array().unwrap().len(), 4);
+    for ranks in [1, 2, 4] {
+        assert_eq!(untimed(&c.mpi(ranks, 2, &args)), alone, "{ranks} ranks");
+    }
+}
+
+/// `value` without what differs from run to run: timings, the date and the command line.
+fn untimed(mut value: serde_json::Value) -> serde_json::Value {
+    match &mut value {
+        serde_json::Value::Object(o) => {
+            o.retain(|k, _| !k.starts_with("seconds") && k != "date" && k != "command");
+            o.values_mut().for_each(|v| *v = untimed(v.take()));
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(|v| *v = untimed(v.take())),
+        _ => {}
+    }
+    value
+}
+
+/// Point 3: `experiment`'s runs (folds × schedules) dealt to 2 and 4 ranks give the single
+/// process's results.json but for timings, written by rank 0 alone.
+#[test]
+fn issue_16_experiment_runs_dealt_to_ranks_give_the_single_process_results_json() {
+    let Some(c) = Case::new("issue_16_experiment_runs_dealt_to_ranks_give_the_single_process_results_json") else {
+        return;
+    };
+    let args = |out: &'static str| {
+        let mut a = vec!["experiment", "--data", "data.tsv", "--folds", "3", "--schedules", "end-to-end,layerwise"];
+        a.extend(["--model", "seed-stacked", "--out", out]);
+        a.extend(SMALL.chunks(2).filter(|kv| kv[0] != "--batch-size").flatten());
+        a
+    };
+    assert_ok(&c.alone(2, &args("alone")));
+    let results = |run: &str| untimed(serde_json::from_slice(&bytes(&c.path(run).join("results.json"))).unwrap());
+    let alone = results("alone");
+    assert_eq!(alone["schedules"].as_array().unwrap().len(), 3, "the linear baseline and two schedules");
+    for (ranks, out) in [(2, "n2"), (4, "n4")] {
+        let o = c.mpi(ranks, 2, &args(out));
+        assert_ok(&o);
+        assert_eq!(text(&o.stdout).matches("report: ").count(), 1, "rank 0 alone prints: {}", text(&o.stdout));
+        assert_eq!(results(out), alone, "{ranks} ranks");
+    }
+}
