@@ -4,9 +4,8 @@
 //! stored in the model folder as `label_structure: {"kind": "multi", "thresholds": [...]}`.
 //! Scoring a multi-label model on labelled texts is [`score_multi`].
 //!
-//! Only the linear model trains multi-label so far: the networks' head, batches and backward
-//! carry one class index per text (`strata_model::head::Output`), and a multi-hot target
-//! through them is not done; [`train_multi`] says so as an error.
+//! A network (any other `--model`) trains in `crate::multi_label_network`, with one sigmoid per
+//! label on its head; the thresholds are chosen the same way ([`thresholds_for`]).
 
 use strata_data::{shuffled, LabelMap, MultiExample};
 use strata_model::error::ModelError;
@@ -101,15 +100,15 @@ pub fn train_multi(
     threshold: Option<f32>,
     progress: &mut dyn Progress,
 ) -> Result<MultiTrained, WorkflowError> {
-    let Some(linear) = &s.linear else {
-        return Err(WorkflowError::MultiLabelNetwork { model: s.model.architecture.clone() });
-    };
     if data.labels.len() < 2 {
         return Err(ModelError::TooFewClasses { classes: data.labels.len() }.into());
     }
     if data.train_idx.is_empty() {
         return Err(WorkflowError::NoTrainingTexts { texts: data.val_idx.len() });
     }
+    let Some(linear) = &s.linear else {
+        return crate::multi_label_network::train(data, s, threshold, progress);
+    };
     let text = |i: &usize| data.examples[*i].text.as_str();
     let train_texts: Vec<&str> = data.train_idx.iter().map(text).collect();
     let val_texts: Vec<&str> = data.val_idx.iter().map(text).collect();
@@ -159,16 +158,25 @@ pub fn train_multi(
         .filter(|e| !e.loss.is_finite())
         .map(|e| format!("the linear model's loss became {} in epoch {}", e.loss, e.epoch));
     let val_probs: Vec<Vec<f32>> = val_rows.iter().map(|r| model.probabilities(r)).collect();
-    let classes = data.labels.len();
-    let tuned = threshold.is_none() && !val_y.is_empty();
-    let thresholds = match threshold {
-        Some(t) => vec![t; classes],
-        None if tuned => tune(&val_probs, &val_y, classes),
-        None => vec![DEFAULT_THRESHOLD; classes],
-    };
+    let (thresholds, tuned) = thresholds_for(threshold, &val_probs, &val_y, data.labels.len());
     let validation = (!val_y.is_empty()).then(|| evaluate(&val_probs, &val_y, &thresholds));
     model.structure = LabelStructure::Multi { thresholds };
     Ok(MultiTrained { model: Classifier::Linear(model), history, validation, tuned, diverged })
+}
+
+/// One threshold per label: `threshold` for all when given, else each tuned for F1 on the
+/// validation part's probabilities (`true`: tuned), else 0.5 when there is no validation part.
+pub(crate) fn thresholds_for(
+    threshold: Option<f32>,
+    val_probs: &[Vec<f32>],
+    val_y: &[Vec<usize>],
+    classes: usize,
+) -> (Vec<f32>, bool) {
+    match threshold {
+        Some(t) => (vec![t; classes], false),
+        None if !val_y.is_empty() => (tune(val_probs, val_y, classes), true),
+        None => (vec![DEFAULT_THRESHOLD; classes], false),
+    }
 }
 
 /// Mean one-vs-all loss (summed over the labels) and precision at 1 of texts given as rows.
