@@ -92,6 +92,12 @@ fn the_seed_model_learns_label_pairs_and_predict_prints_both() {
         })
         .collect();
     assert_eq!(sets, [vec!["food", "sport"], vec!["money", "travel"]], "{out}");
+
+    // continuing a network multi-label from a folder is not built: refused, nothing written
+    let mut args = vec!["train", "--data", "train.txt", "--out", "again", "--init-from", "run"];
+    args.extend(SEED);
+    assert_user_error(&c.run(&args), &["--multi-label", "--init-from"]);
+    assert!(!c.path("again").exists(), "nothing is written for a run that cannot start");
 }
 
 /// kim-cnn trains multi-label too, and `cv --multi-label` runs a network fold by fold.
@@ -123,6 +129,6 @@ fn what_multi_label_networks_do_not_build_is_refused() {
         assert_user_error(&c.run(&args), says);
         assert!(!c.path("run").exists(), "nothing is written for a run that cannot start");
     };
-    refused(&["--schedule", "ulmfit"], &["language-model", "--schedule"]);
     refused(&["--class-weight", "balanced"], &["--class-weight"]);
+    refused(&["--hierarchy", "per-level", "--label-path-sep", "/"], &["label trees"]);
 }
