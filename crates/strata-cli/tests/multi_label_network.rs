@@ -109,7 +109,10 @@ fn kim_cnn_trains_multi_label_and_cv_runs_a_network() {
     args.extend(["--multi-label", "--maxlen", "20", "--epochs", "1", "--threads", "2", "--seed", "1"]);
     ok(c.run(&args));
     let cfg: Value = serde_json::from_str(&c.read("run/model/config.json")).unwrap();
-    assert_eq!((cfg["model"]["multi_label"].clone(), cfg["label_structure"]["kind"].clone()), (true.into(), "multi".into()));
+    assert_eq!(
+        (cfg["model"]["multi_label"].clone(), cfg["label_structure"]["kind"].clone()),
+        (true.into(), "multi".into())
+    );
     let mut args = vec!["cv", "--data", "a.txt", "--folds", "2", "--validation-split", "0.2", "--json"];
     args.extend(SEED);
     let r: Value = serde_json::from_str(&ok(c.run(&args))).unwrap();

@@ -395,4 +395,3 @@ fn check_multi_label(file: &ModelFile, labels: usize, cfg_path: &Path) -> Result
         _ => Ok(()),
     }
 }
-

@@ -62,7 +62,8 @@ pub fn train(
     config.check_steps(s.text.pad.maxlen)?;
     let encoding = Encoding { pad: s.text.pad, sentences: config.sentences() };
     let t = encoding.ids_per_text();
-    let (train_ids, val_ids) = (encode_texts(&tokenizer, &train_texts, &encoding), encode_texts(&tokenizer, &val_texts, &encoding));
+    let (train_ids, val_ids) =
+        (encode_texts(&tokenizer, &train_texts, &encoding), encode_texts(&tokenizer, &val_texts, &encoding));
     let pick = |idx: &[usize]| idx.iter().map(|&i| data.y[i].clone()).collect::<Vec<_>>();
     let (train_y, val_y) = (pick(data.train_idx), pick(data.val_idx));
     // the data sets' one class a text is the first of its labels (read only for their length)
@@ -81,7 +82,13 @@ pub fn train(
     let input = FitInput { train: &train_set, val, schedule: &s.schedule, opts: &fit };
     let fitted = fit_schedule_multi(&mut model, input, MultiHot { train: &train_hot, val: &val_hot }, progress);
     model.drop_aux_heads();
-    let mut saved = SavedModel { model, tokenizer, labels: data.labels.clone(), pad: s.text.pad, structure: LabelStructure::Single };
+    let mut saved = SavedModel {
+        model,
+        tokenizer,
+        labels: data.labels.clone(),
+        pad: s.text.pad,
+        structure: LabelStructure::Single,
+    };
     let val_probs: Vec<Vec<f32>> = predict_padded(&saved, &val_ids).into_iter().map(|p| p.probs).collect();
     let (thresholds, tuned) = thresholds_for(threshold, &val_probs, &val_y, classes);
     let validation = (!val_y.is_empty()).then(|| evaluate(&val_probs, &val_y, &thresholds));
