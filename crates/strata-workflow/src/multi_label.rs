@@ -14,36 +14,15 @@ use strata_model::linear::dictionary::EOS;
 use strata_model::linear::features::words_of;
 use strata_model::linear::{Dictionary, LinearLoss, LinearModel};
 use strata_model::multi_label::metrics::{evaluate, MultiLabelMetrics};
-use strata_model::multi_label::thresholds::{tune, DEFAULT_THRESHOLD};
 use strata_model::Classifier;
 use strata_nn::linear_sgd::loss_multi;
 use strata_train::linear::{fit_linear_multi, LinearEpoch, LinearFit};
 use strata_train::{EpochRecord, Progress};
 
 use crate::error::WorkflowError;
+use crate::multi_label_run::thresholds_for;
+pub use crate::multi_label_run::{MultiData, MultiTrained};
 use crate::pipeline::TrainSettings;
-
-/// Texts with their labels, and which train and which validate.
-#[derive(Clone, Copy)]
-pub struct MultiData<'a> {
-    pub examples: &'a [MultiExample],
-    pub labels: &'a LabelMap,
-    /// Each example's class indices in `labels`.
-    pub y: &'a [Vec<usize>],
-    pub train_idx: &'a [usize],
-    pub val_idx: &'a [usize],
-}
-
-/// A trained multi-label model, its epochs, and its validation figures at its thresholds.
-pub struct MultiTrained {
-    pub model: Classifier,
-    pub history: Vec<EpochRecord>,
-    pub validation: Option<MultiLabelMetrics>,
-    /// Whether the thresholds were tuned (else fixed by `--threshold`, or 0.5 with no
-    /// validation part).
-    pub tuned: bool,
-    pub diverged: Option<String>,
-}
 
 /// Each example's class indices; a label the map does not know is an error naming its line.
 pub fn label_sets(
@@ -162,21 +141,6 @@ pub fn train_multi(
     let validation = (!val_y.is_empty()).then(|| evaluate(&val_probs, &val_y, &thresholds));
     model.structure = LabelStructure::Multi { thresholds };
     Ok(MultiTrained { model: Classifier::Linear(model), history, validation, tuned, diverged })
-}
-
-/// One threshold per label: `threshold` for all when given, else each tuned for F1 on the
-/// validation part's probabilities (`true`: tuned), else 0.5 when there is no validation part.
-pub(crate) fn thresholds_for(
-    threshold: Option<f32>,
-    val_probs: &[Vec<f32>],
-    val_y: &[Vec<usize>],
-    classes: usize,
-) -> (Vec<f32>, bool) {
-    match threshold {
-        Some(t) => (vec![t; classes], false),
-        None if !val_y.is_empty() => (tune(val_probs, val_y, classes), true),
-        None => (vec![DEFAULT_THRESHOLD; classes], false),
-    }
 }
 
 /// Mean one-vs-all loss (summed over the labels) and precision at 1 of texts given as rows.

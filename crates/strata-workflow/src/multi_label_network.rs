@@ -1,7 +1,7 @@
 //! Multi-label training of a network (issue 15, point 2): any `--model` but linear, trained
 //! with one sigmoid per label and binary cross-entropy summed over the labels against each
 //! text's multi-hot row (`strata_train::trainer::fit_schedule_multi`), then a threshold per
-//! label tuned on the validation part as the linear model's are (`crate::multi_label`). The
+//! label tuned on the validation part as the linear model's are (`crate::multi_label_run`). The
 //! folder says `model.multi_label` and `label_structure: {"kind": "multi", ...}`, so predict,
 //! test, cv and serve read it as they read a multi-label linear model.
 
@@ -18,7 +18,7 @@ use strata_train::multi_hot::{multi_hot_rows, MultiHot};
 use strata_train::trainer::fit_schedule_multi;
 
 use crate::error::WorkflowError;
-use crate::multi_label::{thresholds_for, MultiData, MultiTrained};
+use crate::multi_label_run::{thresholds_for, MultiData, MultiTrained};
 use crate::pipeline::TrainSettings;
 
 /// What a network's multi-label training does not build, refused before anything runs:
