@@ -6,7 +6,15 @@ probabilities) at a threshold of 0.5 for every label and at per-label thresholds
 dev.txt by strata's rule (best F1 per label, ties to the threshold nearest 0.5). strata's
 figures are read from `strata test --json`.
 
+`--model NAME` (repeatable; default linear) picks strata's models: a network (seed, kim-cnn,
+...) trains with its recipe and `--network-args` (default `--maxlen 40`, CLINC pairs being at
+most 39 words), multi-label the same way (one sigmoid per label, BCE, thresholds tuned on
+dev.txt); networks are run with tuned thresholds only (a `--threshold 0.5` run would train
+them twice). `--no-fasttext` leaves fastText out.
+
     python bench/multi_label/compare.py --strata target/release/strata --data /tmp/clinc_pairs
+    python bench/multi_label/compare.py --strata target/release/strata --data /tmp/clinc_pairs \
+        --model seed --model kim-cnn --no-fasttext
 """
 import argparse
 import json
@@ -113,11 +121,13 @@ def fasttext_side(a, labels):
             "tuned_on_dev": metrics(test_p, truth(test), tuned)}
 
 
-def strata_side(a, threshold):
-    run = os.path.join(a.work, "strata-" + ("tuned" if threshold is None else str(threshold)))
+def strata_side(a, threshold, model="linear"):
+    run = os.path.join(a.work, f"strata-{model}-" + ("tuned" if threshold is None else str(threshold)))
     cmd = [a.strata, "train", "--data", os.path.join(a.data, "train.txt"), "--validation-data",
-           os.path.join(a.data, "dev.txt"), "--multi-label", "--model", "linear", "--seed", str(a.seed),
+           os.path.join(a.data, "dev.txt"), "--multi-label", "--model", model, "--seed", str(a.seed),
            "--threads", str(a.threads), "--out", run, "--overwrite", "-q"]
+    if model != "linear":
+        cmd += a.network_args.split()
     if threshold is not None:
         cmd += ["--threshold", str(threshold)]
     t = time.perf_counter()
@@ -137,15 +147,22 @@ def main():
     ap.add_argument("--work", default="/tmp/strata-multi-label")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--model", action="append", help="strata's model (repeatable; default linear)")
+    ap.add_argument("--network-args", default="--maxlen 40", help="extra train flags for a network")
+    ap.add_argument("--no-fasttext", action="store_true")
     a = ap.parse_args()
     train = read(os.path.join(a.data, "train.txt"))
     labels = sorted({l for ls, _ in train for l in ls})
-    seconds_half, half = strata_side(a, 0.5)
-    seconds_tuned, tuned = strata_side(a, None)
-    ft = fasttext_side(a, labels)
-    print(json.dumps({"labels": len(labels), "n_train": len(train),
-                      "strata": {"at_0.5": half, "tuned_on_dev": tuned, "train_seconds": seconds_tuned},
-                      "fasttext": ft}, indent=1))
+    out = {"labels": len(labels), "n_train": len(train)}
+    for model in a.model or ["linear"]:
+        name = "strata" if model == "linear" else f"strata {model}"
+        seconds_tuned, tuned = strata_side(a, None, model)
+        out[name] = {"tuned_on_dev": tuned, "train_seconds": seconds_tuned}
+        if model == "linear":
+            out[name]["at_0.5"] = strata_side(a, 0.5, model)[1]
+    if not a.no_fasttext:
+        out["fasttext"] = fasttext_side(a, labels)
+    print(json.dumps(out, indent=1))
 
 
 if __name__ == "__main__":

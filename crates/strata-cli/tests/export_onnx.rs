@@ -212,14 +212,14 @@ fn models_the_exporter_cannot_write_are_one_error_line() {
     assert_user_error(&o, &["--mask-padding"]);
     assert!(!case.path("masked.onnx").exists());
     // several labels per text (a sigmoid each, thresholds): refused until the exporter knows them
-    for file in ["config.json", "model.safetensors", "vocab.json"] {
-        let bytes = std::fs::read(case.path(&format!("masked/model/{file}"))).unwrap();
-        case.write(&format!("multi/{file}"), &bytes);
-    }
-    let mut config: serde_json::Value = serde_json::from_str(&case.read("multi/config.json")).unwrap();
-    config["model"]["mask_padding"] = false.into();
-    config["label_structure"] = serde_json::json!({"kind": "multi", "thresholds": [0.5, 0.5]});
-    case.write("multi/config.json", config.to_string().as_bytes());
+    case.write(
+        "multi.txt",
+        b"__label__a __label__b good film\n__label__a bad film\n__label__b dull plot\n".repeat(10).as_slice(),
+    );
+    let mut args = vec!["train", "--data", "multi.txt", "--out", "multi", "--multi-label", "--model", "seed"];
+    args.extend(["--epochs", "1", "--seed", "1"]);
+    args.extend(SMALL);
+    assert_ok(&case.run(&args));
     let o = case.run(&["export", "--onnx", "--model", "multi", "--out", "multi.onnx"]);
     assert_user_error(&o, &["'multi'", "one label per text"]);
 }

@@ -178,9 +178,6 @@ fn bad_multi_label_input_is_one_line_with_a_hint() {
     let o = c.run(&["train", "--data", "c.txt", "--out", "run", "--model", "linear", "--threshold", "0.4"]);
     assert_user_error(&o, &["--threshold", "--multi-label"]);
     assert_user_error(&train(&c, "c.txt", "run", &["--threshold", "1.5"]), &["--threshold 1.5"]);
-    // networks do not train multi-label yet: said, not silently trained single-label
-    let o = c.run(&["train", "--data", "c.txt", "--out", "run", "--multi-label", "--model", "seed", "--epochs", "1"]);
-    assert_user_error(&o, &["--multi-label", "linear"]);
     assert!(!c.path("run").exists(), "nothing is written for a run that cannot start");
 }
 

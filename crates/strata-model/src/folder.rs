@@ -324,6 +324,7 @@ pub fn parse_folder(dir: &Path, config: &[u8], tensors: &[u8], vocab: &[u8]) -> 
     if labels.len() != file.model.num_classes {
         return Err(err(&cfg_path, format!("{} labels for {} classes", labels.len(), file.model.num_classes), RETRAIN));
     }
+    check_multi_label(&file, labels.len(), &cfg_path)?;
 
     let st_path = dir.join("model.safetensors");
     // Check the sizes before allocating: a damaged config must not ask for terabytes.
@@ -370,4 +371,27 @@ pub fn parse_folder(dir: &Path, config: &[u8], tensors: &[u8], vocab: &[u8]) -> 
         pad: PadSequences { maxlen: file.maxlen, padding: file.padding, truncating: file.truncating },
         structure: file.label_structure,
     })
+}
+
+/// A multi-label network (issue 15, point 2) says so twice: `model.multi_label` (its head's
+/// width) and `label_structure` (its thresholds, one per label, each a probability); the two
+/// must agree.
+fn check_multi_label(file: &ModelFile, labels: usize, cfg_path: &Path) -> Result<(), DataError> {
+    match (&file.label_structure, file.model.multi_label) {
+        (LabelStructure::Multi { thresholds }, true) => {
+            if thresholds.len() != labels {
+                let problem = format!("{} thresholds for {labels} labels", thresholds.len());
+                return Err(err(cfg_path, problem, RETRAIN));
+            }
+            if let Some(t) = thresholds.iter().find(|t| !(0.0..=1.0).contains(*t)) {
+                return Err(err(cfg_path, format!("threshold {t} is not a probability"), RETRAIN));
+            }
+            Ok(())
+        }
+        (LabelStructure::Multi { .. }, false) => {
+            Err(err(cfg_path, "label_structure is multi but the model is not multi_label", RETRAIN))
+        }
+        (_, true) => Err(err(cfg_path, "the model is multi_label but label_structure is not multi", RETRAIN)),
+        _ => Ok(()),
+    }
 }

@@ -1,6 +1,8 @@
 //! The classifier's output rule, in one place: two classes give one sigmoid logit trained with
 //! binary cross-entropy (the seed's `Dense(1, activation="sigmoid")`), more give one logit per
-//! class trained with softmax cross-entropy. The model's head, the auxiliary heads, the probes,
+//! class trained with softmax cross-entropy. A multi-label model (issue 15, point 2) has one
+//! sigmoid per label, trained with binary cross-entropy summed over the labels against a
+//! multi-hot target ([`Output::multi_loss`]). The model's head, the auxiliary heads, the probes,
 //! evaluation and prediction all go through it.
 
 use strata_nn::activations::sigmoid;
@@ -13,6 +15,8 @@ pub enum Output {
     Sigmoid,
     /// One logit per class, probabilities by softmax.
     Softmax { classes: usize },
+    /// Several labels a text: one logit per label, `P(label c) = σ(z_c)` each on its own.
+    MultiSigmoid { labels: usize },
 }
 
 impl Output {
@@ -29,7 +33,24 @@ impl Output {
         match self {
             Output::Sigmoid => 1,
             Output::Softmax { classes } => classes,
+            Output::MultiSigmoid { labels } => labels,
         }
+    }
+
+    /// A multi-label head's summed binary cross-entropy of `logits: [B, K]` against the
+    /// multi-hot `targets: [B, K]` (1 where the text carries the label), summed over the labels
+    /// as fastText's one-vs-all loss is; its gradient × `scale` is written into `dlogits`.
+    pub fn multi_loss(logits: &[f32], targets: &[f32], scale: f32, dlogits: &mut Vec<f32>) -> f64 {
+        assert_eq!(logits.len(), targets.len(), "one target per logit");
+        dlogits.resize(logits.len(), 0.0);
+        loss::bce_with_logits(logits, targets, scale, dlogits)
+    }
+
+    /// How many rows of a multi-label head's `logits` have their most probable label among
+    /// the text's own (precision at 1, what a multi-label run reports as its accuracy).
+    pub fn hits_at_1(self, logits: &[f32], targets: &[f32]) -> usize {
+        let k = self.width();
+        logits.chunks_exact(k).zip(targets.chunks_exact(k)).filter(|(z, y)| y[argmax(z)] > 0.5).count()
     }
 
     /// Summed loss of `logits: [B, K]` against `labels`, and its gradient × `scale` written
@@ -70,6 +91,12 @@ impl Output {
                 loss::bce_with_logits(logits, &y, scale, dlogits)
             }
             Output::Softmax { classes } => loss::softmax_cross_entropy(logits, classes, labels, scale, dlogits),
+            // one label a text: its one-hot multi-hot target
+            Output::MultiSigmoid { labels: k } => {
+                let mut y = vec![0.0f32; logits.len()];
+                labels.iter().enumerate().for_each(|(r, &l)| y[r * k + l] = 1.0);
+                loss::bce_with_logits(logits, &y, scale, dlogits)
+            }
         }
     }
 
@@ -77,7 +104,7 @@ impl Output {
     pub fn correct(self, logits: &[f32], labels: &[usize]) -> usize {
         match self {
             Output::Sigmoid => logits.iter().zip(labels).filter(|(&z, &y)| (z > 0.0) == (y == 1)).count(),
-            Output::Softmax { classes } => {
+            Output::Softmax { classes } | Output::MultiSigmoid { labels: classes } => {
                 logits.chunks_exact(classes).zip(labels).filter(|(z, &y)| argmax(z) == y).count()
             }
         }
@@ -95,6 +122,11 @@ impl Output {
                 let e: Vec<f32> = z.iter().map(|v| (v - max).exp()).collect();
                 let sum: f32 = e.iter().sum();
                 let probs: Vec<f32> = e.iter().map(|v| v / sum).collect();
+                let class = argmax(&probs);
+                (probs, class)
+            }
+            Output::MultiSigmoid { .. } => {
+                let probs: Vec<f32> = z.iter().map(|&v| sigmoid(v)).collect();
                 let class = argmax(&probs);
                 (probs, class)
             }
@@ -149,5 +181,31 @@ mod tests {
             let b = output.weighted_loss(&logits, &labels, None, 0.5, &mut none);
             assert_eq!((a.to_bits(), plain), (b.to_bits(), none));
         }
+    }
+
+    /// A multi-label head's loss is the binary cross-entropy of each label summed, its gradient
+    /// σ(z) − y; a one-label text through `loss` is its one-hot target.
+    #[test]
+    fn a_multi_label_head_sums_one_bce_per_label() {
+        let out = Output::MultiSigmoid { labels: 3 };
+        let (z, y) = ([0.4f32, -1.0, 2.0, 0.0, 0.3, -0.7], [1.0f32, 0.0, 1.0, 0.0, 1.0, 0.0]);
+        let mut dz = Vec::new();
+        let got = Output::multi_loss(&z, &y, 1.0, &mut dz);
+        let want: f64 = z
+            .iter()
+            .zip(&y)
+            .map(|(&z, &y)| {
+                let p = 1.0 / (1.0 + (-(z as f64)).exp());
+                -(y as f64 * p.ln() + (1.0 - y as f64) * (1.0 - p).ln())
+            })
+            .sum();
+        assert!((got - want).abs() < 1e-5, "{got} vs {want}");
+        for ((g, &z), &y) in dz.iter().zip(&z).zip(&y) {
+            assert!((g - (sigmoid(z) - y)).abs() < 1e-6);
+        }
+        let one_hot = out.loss(&z, &[0, 1], 1.0, &mut Vec::new());
+        let multi = Output::multi_loss(&z, &[1.0, 0.0, 0.0, 0.0, 1.0, 0.0], 1.0, &mut Vec::new());
+        assert_eq!(one_hot.to_bits(), multi.to_bits());
+        assert_eq!(out.hits_at_1(&z, &y), 2); // both rows' most probable label is one of theirs
     }
 }

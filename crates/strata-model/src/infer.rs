@@ -231,6 +231,16 @@ pub fn evaluate_plan(model: &Model, data: &Dataset, plan: &Plan) -> Evaluation {
     score(&plan_logits(model, data.ids, data.t, plan), model.config.output(), data.labels)
 }
 
+/// [`evaluate_plan`] of a multi-label model (`ModelConfig::multi_label`) against each text's
+/// multi-hot row, `targets: [N, K]`: the mean loss is binary cross-entropy summed over the
+/// labels, the accuracy is precision at 1 (the most probable label is one of the text's).
+pub fn evaluate_plan_multi(model: &Model, data: &Dataset, targets: &[f32], plan: &Plan) -> Evaluation {
+    let logits = plan_logits(model, data.ids, data.t, plan);
+    let n = (logits.len() / model.config.outputs().max(1)).max(1) as f64;
+    let loss = Output::multi_loss(&logits, targets, 1.0, &mut Vec::new());
+    Evaluation { loss: loss / n, accuracy: model.config.output().hits_at_1(&logits, targets) as f64 / n }
+}
+
 /// Pooled representation of every layer for each row: the mean embedding over non-padding
 /// tokens (`[N, C·E]`, both channels of a multichannel model), and each level's summary vector (`[N, D_k]`, see [`Model::summary`]: a
 /// recurrent layer's last state, else the level's last vector output), in level order.
@@ -391,6 +401,7 @@ mod tests {
             embedding_init: 0.05,
             multichannel: false,
             mask_padding: true,
+            multi_label: false,
         };
         let model = Model::new(config, 4);
         let (n, t) = (INFER_BATCH + 9, 15 * 6);

@@ -50,6 +50,10 @@ pub struct ModelConfig {
     /// only the real tokens. Left out of `config.json` when false.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub mask_padding: bool,
+    /// Several labels a text (issue 15, point 2): one sigmoid per class, even for two
+    /// (`Output::MultiSigmoid`). Left out of `config.json` when false.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub multi_label: bool,
 }
 
 /// The safetensors key of a multichannel model's static embedding copy.
@@ -78,6 +82,8 @@ struct CurrentFile {
     multichannel: bool,
     #[serde(default)]
     mask_padding: bool,
+    #[serde(default)]
+    multi_label: bool,
 }
 
 /// `config.json`'s model as written before models were layer lists: one stack of `layers`
@@ -117,6 +123,7 @@ impl TryFrom<ConfigFile> for ModelConfig {
                 embedding_init: f.embedding_init,
                 multichannel: f.multichannel,
                 mask_padding: f.mask_padding,
+                multi_label: f.multi_label,
             });
         }
         let StackedFile { architecture, vocab_size, embedding_dim, units, layers, num_classes, cell } =
@@ -137,6 +144,7 @@ impl TryFrom<ConfigFile> for ModelConfig {
             embedding_init: KERAS_EMBEDDING_INIT,
             multichannel: false,
             mask_padding: false,
+            multi_label: false,
         })
     }
 }
@@ -169,6 +177,7 @@ impl ModelSettings {
             embedding_init: self.embedding_init,
             multichannel: self.multichannel,
             mask_padding: self.mask_padding,
+            multi_label: false,
         }
     }
 }
@@ -197,6 +206,7 @@ impl ModelConfig {
             embedding_init: KERAS_EMBEDDING_INIT,
             multichannel: false,
             mask_padding: false,
+            multi_label: false,
         }
     }
 
@@ -219,9 +229,13 @@ impl ModelConfig {
         self.output().width()
     }
 
-    /// How the head's logits are read (the one rule: two classes → one sigmoid).
+    /// How the head's logits are read (the one rule: two classes → one sigmoid; a multi-label
+    /// model has one sigmoid per class).
     pub fn output(&self) -> Output {
-        Output::for_classes(self.num_classes)
+        match self.multi_label {
+            true => Output::MultiSigmoid { labels: self.num_classes },
+            false => Output::for_classes(self.num_classes),
+        }
     }
 
     /// Sentences per document if the model is hierarchical (has a `sentences` layer).

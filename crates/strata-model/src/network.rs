@@ -14,6 +14,7 @@
 use strata_nn::dense::{self, DenseDims, DenseGrads};
 use strata_nn::{embedding, Rng};
 
+use crate::head::Output;
 use crate::layers::{Grads, Layer, Rows};
 use crate::model::{Model, ModelConfig};
 use crate::multichannel;
@@ -271,11 +272,26 @@ pub fn backward_weighted(
     ws: &mut Workspace,
 ) -> ChunkStats {
     assert_eq!(labels.len(), ws.texts.0, "backward reads the labels of the texts forward ran");
+    backward_targets(model, Targets::Classes(labels, class_weights), scale, plan, ws)
+}
+
+/// [`backward`] of a multi-label model (`ModelConfig::multi_label`): `targets: [B, K]` is each
+/// text's multi-hot row (1 where it carries the label), the loss of the final head and of
+/// every auxiliary head is binary cross-entropy summed over the labels, and `correct` counts
+/// the texts whose most probable label is one of theirs (precision at 1).
+pub fn backward_multi(model: &Model, targets: &[f32], scale: f32, plan: &Plan, ws: &mut Workspace) -> ChunkStats {
+    let k = model.config.outputs();
+    assert!(model.config.multi_label, "multi-hot targets are for a multi-label model");
+    assert_eq!(targets.len(), ws.texts.0 * k, "backward reads one multi-hot row per text forward ran");
+    backward_targets(model, Targets::MultiHot(targets), scale, plan, ws)
+}
+
+fn backward_targets(model: &Model, targets: Targets, scale: f32, plan: &Plan, ws: &mut Workspace) -> ChunkStats {
     ws.has_dy.iter_mut().for_each(|h| *h = false);
     ws.has_dlast.iter_mut().for_each(|h| *h = false);
     let mut stats = ChunkStats::default();
-    head_backward(model, (labels, class_weights), scale, plan, ws, &mut stats);
-    aux_backward(model, (labels, class_weights), scale, plan, ws, &mut stats);
+    head_backward(model, targets, scale, plan, ws, &mut stats);
+    aux_backward(model, targets, scale, plan, ws, &mut stats);
     if let Some(lowest) = plan.lowest_trainable_layer() {
         body_backward(model, plan, lowest, ws);
     }
@@ -289,20 +305,43 @@ fn local(model: &Model, r: &std::ops::Range<usize>) -> std::ops::Range<usize> {
     r.start - off..r.end - off
 }
 
-/// A chunk's labels and, under `--class-weight`, the weight of each class.
-type Targets<'a> = (&'a [usize], Option<&'a [f32]>);
+/// What a chunk's texts should give: a class each (with, under `--class-weight`, the weight of
+/// each class), or a multi-label model's multi-hot rows `[B, K]`.
+#[derive(Clone, Copy)]
+enum Targets<'a> {
+    Classes(&'a [usize], Option<&'a [f32]>),
+    MultiHot(&'a [f32]),
+}
+
+impl Targets<'_> {
+    /// The summed loss of `logits` read by `output`, its gradient × `scale` in `dlogits`.
+    fn loss(self, output: Output, logits: &[f32], scale: f32, dlogits: &mut Vec<f32>) -> f64 {
+        match self {
+            Targets::Classes(labels, weights) => output.weighted_loss(logits, labels, weights, scale, dlogits),
+            Targets::MultiHot(y) => Output::multi_loss(logits, y, scale, dlogits),
+        }
+    }
+
+    /// Texts whose prediction is right: the class picked, or (multi-label) the most probable
+    /// label among the text's own.
+    fn correct(self, output: Output, logits: &[f32]) -> usize {
+        match self {
+            Targets::Classes(labels, _) => output.correct(logits, labels),
+            Targets::MultiHot(y) => output.hits_at_1(logits, y),
+        }
+    }
+}
 
 /// The final head: its loss, its weights' gradients, the gradient at the top layer's output.
 fn head_backward(model: &Model, targets: Targets, scale: f32, plan: &Plan, ws: &mut Workspace, stats: &mut ChunkStats) {
-    let (labels, weights) = targets;
     if plan.head_weight <= 0.0 {
         return;
     }
-    let (b, k_out, output) = (labels.len(), model.config.outputs(), model.config.output());
+    let (b, k_out, output) = (ws.texts.0, model.config.outputs(), model.config.output());
     let top = layers_computed(model, plan.depth);
-    let sum = output.weighted_loss(&ws.logits, labels, weights, scale * plan.head_weight, &mut ws.dlogits);
+    let sum = targets.loss(output, &ws.logits, scale * plan.head_weight, &mut ws.dlogits);
     stats.loss_sum += plan.head_weight as f64 * sum;
-    stats.correct = output.correct(&ws.logits, labels);
+    stats.correct = targets.correct(output, &ws.logits);
     let (kr, br) = (model.layout.head_kernel.clone(), model.layout.head_bias.clone());
     let (gk, gb) = ws.grads[local(model, &kr).start..local(model, &br).end].split_at_mut(kr.len());
     let w = model.top_width();
@@ -314,7 +353,7 @@ fn head_backward(model: &Model, targets: Targets, scale: f32, plan: &Plan, ws: &
     });
     let grads = DenseGrads { kernel: gk, bias: gb, dx };
     dense::backward(DenseDims { b, i: w, o: k_out }, x, &model.params.data[kr], &ws.dlogits, grads);
-    if !model.layout.level_heads.is_empty() {
+    if let (false, Targets::Classes(labels, _)) = (model.layout.level_heads.is_empty(), targets) {
         let dx = ws.has_dy[top - 1].then_some(&mut ws.dy[top - 1][..]);
         let off = model.layout.embedding.end;
         let (logits, scratch) = (&ws.level_logits, &mut ws.level_scratch);
@@ -327,8 +366,7 @@ fn head_backward(model: &Model, targets: Targets, scale: f32, plan: &Plan, ws: &
 /// The auxiliary heads on the levels' summaries: their losses (added after the final head's,
 /// in level order), their weights' gradients, and the gradient at each summary's source.
 fn aux_backward(model: &Model, targets: Targets, scale: f32, plan: &Plan, ws: &mut Workspace, stats: &mut ChunkStats) {
-    let (labels, weights) = targets;
-    let (b, k_out, output) = (labels.len(), model.config.outputs(), model.config.output());
+    let (b, k_out, output) = (ws.texts.0, model.config.outputs(), model.config.output());
     let lowest = plan.lowest_trainable_layer();
     let reported_aux = (!plan.reports_head()).then(|| plan.depth - 1);
     for k in 0..plan.depth {
@@ -336,10 +374,10 @@ fn aux_backward(model: &Model, targets: Targets, scale: f32, plan: &Plan, ws: &m
         if weight == 0.0 {
             continue;
         }
-        let sum = output.weighted_loss(&ws.aux_logits[k], labels, weights, scale * weight, &mut ws.dlogits);
+        let sum = targets.loss(output, &ws.aux_logits[k], scale * weight, &mut ws.dlogits);
         stats.loss_sum += weight as f64 * sum;
         if reported_aux == Some(k) {
-            stats.correct = output.correct(&ws.aux_logits[k], labels);
+            stats.correct = targets.correct(output, &ws.aux_logits[k]);
         }
         let (kr, br) = model.layout.aux[k].clone();
         let (gk, gb) = ws.grads[local(model, &kr).start..local(model, &br).end].split_at_mut(kr.len());

@@ -35,6 +35,7 @@ fn weighted_losses_of_head_and_auxiliary_heads_match_finite_differences() {
             embedding_init: 0.05,
             multichannel: false,
             mask_padding: false,
+            multi_label: false,
         };
         let mut m = Model::new(config, 1);
         m.add_aux_heads(1);

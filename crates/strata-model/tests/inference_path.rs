@@ -42,6 +42,7 @@ fn config(name: &str, layers: Vec<LayerSpec>, mask_padding: bool) -> ModelConfig
         embedding_init: 0.05,
         multichannel: false,
         mask_padding,
+        multi_label: false,
     }
 }
 

@@ -240,3 +240,27 @@ fn digit_runs(text: &str) -> Vec<(usize, usize)> {
     }
     runs
 }
+
+/// A multi-label network says so twice, `model.multi_label` (its head's width) and
+/// `label_structure` (one threshold per label): a folder where the two disagree, or whose
+/// thresholds are not one probability per label, is refused before its tensors are read.
+#[test]
+fn a_multi_label_folder_whose_head_and_thresholds_disagree_is_refused() {
+    let cases = [
+        (json!(true), json!({"kind": "single"}), "the model is multi_label but label_structure is not multi"),
+        (
+            json!(false),
+            json!({"kind": "multi", "thresholds": [0.5, 0.5]}),
+            "label_structure is multi but the model is not multi_label",
+        ),
+        (json!(true), json!({"kind": "multi", "thresholds": [0.5, 0.5, 0.5]}), "3 thresholds for 2 labels"),
+        (json!(true), json!({"kind": "multi", "thresholds": [0.5, 1.5]}), "threshold 1.5 is not a probability"),
+    ];
+    for (multi, structure, says) in cases {
+        let mut folder = Folder::seed();
+        folder.config["model"]["multi_label"] = multi;
+        folder.config["label_structure"] = structure;
+        let e = folder.refused();
+        assert!(e.starts_with("m/config.json: ") && e.contains(says), "{e}");
+    }
+}

@@ -25,6 +25,7 @@ fn model(name: &str, mask_padding: bool) -> Model {
         embedding_init: 0.05,
         multichannel: false,
         mask_padding,
+        multi_label: false,
     };
     let mut m = Model::new(config, 7);
     // Keras's ±0.05 embeddings make every step nearly alike; spread them so padding shows

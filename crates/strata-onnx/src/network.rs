@@ -93,6 +93,8 @@ pub fn export(saved: &SavedModel) -> Result<ModelProto, ExportError> {
             g.op("Concat", &[&p0, &p1], vec![("axis", Attr::Int(1))])
         }
         Output::Softmax { .. } => g.op("Softmax", &[&logits], vec![("axis", Attr::Int(1))]),
+        // several labels a text: one sigmoid each (the thresholds stay in config.json)
+        Output::MultiSigmoid { .. } => g.op("Sigmoid", &[&logits], vec![]),
     };
     let k = saved.labels.len();
     g.output(&probs, OUTPUT, &[Dim::Named("N"), Dim::Fixed(k)], "class probabilities, columns in id2label's order");

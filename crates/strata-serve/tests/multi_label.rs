@@ -1,6 +1,7 @@
 //! A multi-label model served (issue 15, point 2): `/v1/predict` keeps its shape — a list of
 //! `{"label", "score"}` per text — and lists every label at or above its threshold, most
-//! probable first, as `strata predict` does.
+//! probable first, as `strata predict` does; for the linear model and for a network (the seed
+//! model with one sigmoid per label) alike.
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -19,8 +20,8 @@ use strata_workflow::pipeline::{ModelSettings, Probes, TextSettings, TrainSettin
 use tower::ServiceExt;
 
 /// Texts about sport, food or both, each topic named by its own words; one threshold (0.4) for
-/// every label.
-fn tiny_multi_label_model() -> Classifier {
+/// every label; the linear model, or the seed network when `linear` is false.
+fn tiny_multi_label_model(linear: bool) -> Classifier {
     let texts =
         [("goal match team", vec!["sport"]), ("bread soup cheese", vec!["food"]), ("goal soup", vec!["food", "sport"])];
     let examples: Vec<MultiExample> = (0..90)
@@ -35,14 +36,19 @@ fn tiny_multi_label_model() -> Classifier {
     let settings = TrainSettings {
         text: TextSettings { tokenizer: TokenizerConfig::default(), pad: PadSequences::keras(6) },
         model: ModelSettings::named("seed", 8, Default::default()).unwrap(),
-        fit: FitOptions { epochs: 10, ..FitOptions::default() },
-        schedule: Schedule::end_to_end(1, 10),
+        fit: FitOptions {
+            epochs: 20,
+            batch_size: 8,
+            optimizer: strata_train::OptimizerKind::Adam { lr: 0.01 },
+            ..FitOptions::default()
+        },
+        schedule: Schedule::end_to_end(1, 20),
         validation_split: 0.0,
         probes: Probes::Off,
         embeddings: None,
         init_from: None,
         level_heads: Vec::new(),
-        linear: Some(LinearSettings {
+        linear: linear.then(|| LinearSettings {
             config: LinearConfig { dim: 8, buckets: 1000, ..LinearConfig::default() },
             lr: 0.5,
         }),
@@ -54,11 +60,19 @@ fn tiny_multi_label_model() -> Classifier {
 
 #[tokio::test]
 async fn predict_lists_every_label_above_its_threshold() {
-    let model = tiny_multi_label_model();
+    predict_lists_every_label_above_its_threshold_of(tiny_multi_label_model(true), ["bread cheese", "match team"])
+        .await;
+    // the network is asked about its own three texts: 90 lines of them teach it no more
+    let network = tiny_multi_label_model(false);
+    predict_lists_every_label_above_its_threshold_of(network, ["bread soup cheese", "goal match team"]).await;
+}
+
+/// `/v1/predict` on "goal soup" and `food_then_sport`, one text of food and one of sport.
+async fn predict_lists_every_label_above_its_threshold_of(model: Classifier, food_then_sport: [&str; 2]) {
     assert_eq!(model.thresholds(), Some(&[0.4f32, 0.4][..]));
     let served = strata_serve::Served::new("tiny-multi".into(), model, ServeConfig::default());
     let app = strata_serve::router(served);
-    let body = r#"{"inputs": ["goal soup", "bread cheese", "match team"]}"#;
+    let body = serde_json::json!({"inputs": ["goal soup", food_then_sport[0], food_then_sport[1]]}).to_string();
     let req = Request::builder()
         .method("POST")
         .uri("/v1/predict")

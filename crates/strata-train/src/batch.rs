@@ -85,6 +85,11 @@ pub struct BatchStepper {
     pub steps: PaddingShare,
     /// `--class-weight`: the weight of each class in the loss (`FitOptions::class_weights`).
     pub class_weights: Option<Vec<f32>>,
+    /// A multi-label model's targets: each training text's multi-hot row `[N, K]` (by the
+    /// text's index in the data set), read instead of its class (`network::backward_multi`).
+    pub multi_hot: Option<Vec<f32>>,
+    /// scratch: the batch's multi-hot rows
+    batch_targets: Vec<f32>,
 }
 
 impl BatchStepper {
@@ -104,6 +109,8 @@ impl BatchStepper {
             trim: false,
             steps: PaddingShare::default(),
             class_weights: None,
+            multi_hot: None,
+            batch_targets: Vec::new(),
         }
     }
 
@@ -124,6 +131,11 @@ impl BatchStepper {
         for &i in batch {
             self.batch_ids.extend_from_slice(&data.ids[i * t..(i + 1) * t]);
             self.batch_labels.push(data.labels[i]);
+        }
+        if let Some(targets) = &self.multi_hot {
+            let k = model.config.outputs();
+            self.batch_targets.clear();
+            batch.iter().for_each(|&i| self.batch_targets.extend_from_slice(&targets[i * k..(i + 1) * k]));
         }
         if self.trim {
             // only cut batches are counted: the share is reported only when batches are cut
@@ -212,6 +224,7 @@ impl BatchStepper {
         let dense_len = self.grads.len();
         let (ids, labels) = (&self.batch_ids, &self.batch_labels);
         let class_weights = self.class_weights.as_deref();
+        let (multi, k) = (self.multi_hot.is_some().then_some(&self.batch_targets[..]), model.config.outputs());
         self.spaces
             .par_iter_mut()
             .zip(ranges.par_iter())
@@ -224,7 +237,10 @@ impl BatchStepper {
                 let ci = first + ci;
                 ws.dropout = Some(Rng::derive(self.dropout_seed, (self.step_index << 8) | ci as u64));
                 network::forward(model, rows, t, plan, ws);
-                network::backward_weighted(model, &labels[r.clone()], class_weights, scale, plan, ws)
+                match multi {
+                    Some(y) => network::backward_multi(model, &y[r.start * k..r.end * k], scale, plan, ws),
+                    None => network::backward_weighted(model, &labels[r.clone()], class_weights, scale, plan, ws),
+                }
             })
             .collect()
     }

@@ -21,6 +21,7 @@ pub mod error;
 pub mod fit;
 pub mod history;
 pub mod linear;
+pub mod multi_hot;
 mod optimizer;
 pub mod pretrain;
 pub mod ranks;

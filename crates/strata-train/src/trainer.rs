@@ -11,7 +11,7 @@
 use std::ops::ControlFlow;
 use std::time::Instant;
 
-use strata_model::infer::{evaluate_plan, Dataset, Evaluation};
+use strata_model::infer::{evaluate_plan, evaluate_plan_multi, Dataset, Evaluation};
 use strata_model::model::Model;
 use strata_model::step_window::{cut_is_exact, real_width};
 use strata_nn::optim::ParamRange;
@@ -95,6 +95,9 @@ pub(crate) struct Run<'a> {
     /// to its last), what batches are sorted by; empty without bucketing.
     widths: Vec<usize>,
     fitted: Fitted,
+    /// A multi-label model's validation targets (`fit_schedule_multi`), scored instead of the
+    /// validation classes.
+    multi_val: Option<&'a [f32]>,
 }
 
 impl<'a> Run<'a> {
@@ -127,6 +130,7 @@ impl<'a> Run<'a> {
             checkpoint_every,
             widths,
             fitted: Fitted::default(),
+            multi_val: None,
         }
     }
 
@@ -226,7 +230,10 @@ impl<'a> Run<'a> {
         let started = Instant::now();
         let sums = self.batches(current, epoch)?;
         let n = self.input.train.len().max(1) as f64;
-        let v = self.val().map(|v| evaluate_plan(self.model, v, &current.stage.plan));
+        let v = self.val().map(|v| match self.multi_val {
+            Some(y) => evaluate_plan_multi(self.model, v, y, &current.stage.plan),
+            None => evaluate_plan(self.model, v, &current.stage.plan),
+        });
         let record = EpochRecord {
             stage: current.index + 1,
             stage_name: current.stage.name.clone(),
@@ -378,6 +385,25 @@ pub fn fit_schedule_from(
     Ok(run.train(first, partway))
 }
 
+/// [`fit_schedule`] of a multi-label model (`ModelConfig::multi_label`): the batches read each
+/// text's multi-hot row from `targets.train` (binary cross-entropy summed over the labels) and
+/// each epoch scores `targets.val` (precision at 1 as its accuracy). No checkpoints: the
+/// multi-label runs write none.
+pub fn fit_schedule_multi(
+    model: &mut Model,
+    input: FitInput,
+    targets: crate::multi_hot::MultiHot,
+    progress: &mut dyn Progress,
+) -> Fitted {
+    let k = model.config.outputs();
+    assert!(model.config.multi_label, "multi-hot targets are for a multi-label model");
+    assert_eq!(targets.train.len(), input.train.len() * k, "one multi-hot row per training text");
+    let mut run = Run::new(model, input, progress);
+    run.stepper.multi_hot = Some(targets.train.to_vec());
+    run.multi_val = Some(targets.val);
+    run.train(0, None)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -423,6 +449,7 @@ mod tests {
             embedding_init: 0.05,
             multichannel: false,
             mask_padding: false,
+            multi_label: false,
         };
         let mut model = Model::new(config, 1);
         let opts = FitOptions { epochs: 5, batch_size: 8, ..FitOptions::default() };

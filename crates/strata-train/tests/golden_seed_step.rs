@@ -41,6 +41,7 @@ fn two_adam_steps_match_tf_keras() {
         embedding_init: 0.05,
         multichannel: false,
         mask_padding: false,
+        multi_label: false,
     };
     let mut model = Model::zeros(config);
     for (key, w) in KEYS.iter().zip(fx["before"].as_array().unwrap()) {

@@ -31,6 +31,7 @@ fn model(layers: usize) -> Model {
             embedding_init: 0.05,
             multichannel: false,
             mask_padding: false,
+            multi_label: false,
         },
         3,
     )

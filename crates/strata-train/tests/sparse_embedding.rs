@@ -26,6 +26,7 @@ fn model(vocab: usize) -> Model {
         embedding_init: 0.05,
         multichannel: false,
         mask_padding: false,
+        multi_label: false,
     };
     Model::new(config, 9)
 }

@@ -27,9 +27,9 @@ pub enum WorkflowError {
     /// A schedule that fine-tunes a pretrained language model (ulmfit) without `--init-from`.
     #[error("schedule {schedule} fine-tunes a pretrained language model and no --init-from folder gives one (hint: pretrain one with `strata pretrain` and add --init-from DIR, or choose another schedule)")]
     NoLanguageModel { schedule: String },
-    /// `--multi-label` with a network: only the linear model trains multi-label so far.
-    #[error("--multi-label trains the linear model only so far, not '{model}' (hint: add --model linear)")]
-    MultiLabelNetwork { model: String },
+    /// `--multi-label` with a network and something its multi-label training does not build.
+    #[error("--multi-label with a network does not train {what} (hint: {hint})")]
+    MultiLabelRefused { what: &'static str, hint: &'static str },
     /// A linear model whose dictionary would be empty: no word reaches `--min-count`.
     #[error("no word of the {texts} training texts occurs --min-count {min_count} times (hint: lower --min-count)")]
     EmptyDictionary { texts: usize, min_count: u64 },

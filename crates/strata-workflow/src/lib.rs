@@ -20,6 +20,8 @@ pub mod keras_import;
 pub mod linear;
 pub mod model_card;
 pub mod multi_label;
+pub mod multi_label_network;
+pub mod multi_label_run;
 pub mod pipeline;
 pub mod pretrain;
 pub mod probe;

@@ -4,9 +4,8 @@
 //! stored in the model folder as `label_structure: {"kind": "multi", "thresholds": [...]}`.
 //! Scoring a multi-label model on labelled texts is [`score_multi`].
 //!
-//! Only the linear model trains multi-label so far: the networks' head, batches and backward
-//! carry one class index per text (`strata_model::head::Output`), and a multi-hot target
-//! through them is not done; [`train_multi`] says so as an error.
+//! A network (any other `--model`) trains in `crate::multi_label_network`, with one sigmoid per
+//! label on its head; the thresholds are chosen the same way ([`thresholds_for`]).
 
 use strata_data::{shuffled, LabelMap, MultiExample};
 use strata_model::error::ModelError;
@@ -15,36 +14,15 @@ use strata_model::linear::dictionary::EOS;
 use strata_model::linear::features::words_of;
 use strata_model::linear::{Dictionary, LinearLoss, LinearModel};
 use strata_model::multi_label::metrics::{evaluate, MultiLabelMetrics};
-use strata_model::multi_label::thresholds::{tune, DEFAULT_THRESHOLD};
 use strata_model::Classifier;
 use strata_nn::linear_sgd::loss_multi;
 use strata_train::linear::{fit_linear_multi, LinearEpoch, LinearFit};
 use strata_train::{EpochRecord, Progress};
 
 use crate::error::WorkflowError;
+use crate::multi_label_run::thresholds_for;
+pub use crate::multi_label_run::{MultiData, MultiTrained};
 use crate::pipeline::TrainSettings;
-
-/// Texts with their labels, and which train and which validate.
-#[derive(Clone, Copy)]
-pub struct MultiData<'a> {
-    pub examples: &'a [MultiExample],
-    pub labels: &'a LabelMap,
-    /// Each example's class indices in `labels`.
-    pub y: &'a [Vec<usize>],
-    pub train_idx: &'a [usize],
-    pub val_idx: &'a [usize],
-}
-
-/// A trained multi-label model, its epochs, and its validation figures at its thresholds.
-pub struct MultiTrained {
-    pub model: Classifier,
-    pub history: Vec<EpochRecord>,
-    pub validation: Option<MultiLabelMetrics>,
-    /// Whether the thresholds were tuned (else fixed by `--threshold`, or 0.5 with no
-    /// validation part).
-    pub tuned: bool,
-    pub diverged: Option<String>,
-}
 
 /// Each example's class indices; a label the map does not know is an error naming its line.
 pub fn label_sets(
@@ -101,15 +79,15 @@ pub fn train_multi(
     threshold: Option<f32>,
     progress: &mut dyn Progress,
 ) -> Result<MultiTrained, WorkflowError> {
-    let Some(linear) = &s.linear else {
-        return Err(WorkflowError::MultiLabelNetwork { model: s.model.architecture.clone() });
-    };
     if data.labels.len() < 2 {
         return Err(ModelError::TooFewClasses { classes: data.labels.len() }.into());
     }
     if data.train_idx.is_empty() {
         return Err(WorkflowError::NoTrainingTexts { texts: data.val_idx.len() });
     }
+    let Some(linear) = &s.linear else {
+        return crate::multi_label_network::train(data, s, threshold, progress);
+    };
     let text = |i: &usize| data.examples[*i].text.as_str();
     let train_texts: Vec<&str> = data.train_idx.iter().map(text).collect();
     let val_texts: Vec<&str> = data.val_idx.iter().map(text).collect();
@@ -159,13 +137,7 @@ pub fn train_multi(
         .filter(|e| !e.loss.is_finite())
         .map(|e| format!("the linear model's loss became {} in epoch {}", e.loss, e.epoch));
     let val_probs: Vec<Vec<f32>> = val_rows.iter().map(|r| model.probabilities(r)).collect();
-    let classes = data.labels.len();
-    let tuned = threshold.is_none() && !val_y.is_empty();
-    let thresholds = match threshold {
-        Some(t) => vec![t; classes],
-        None if tuned => tune(&val_probs, &val_y, classes),
-        None => vec![DEFAULT_THRESHOLD; classes],
-    };
+    let (thresholds, tuned) = thresholds_for(threshold, &val_probs, &val_y, data.labels.len());
     let validation = (!val_y.is_empty()).then(|| evaluate(&val_probs, &val_y, &thresholds));
     model.structure = LabelStructure::Multi { thresholds };
     Ok(MultiTrained { model: Classifier::Linear(model), history, validation, tuned, diverged })

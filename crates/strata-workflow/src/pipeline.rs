@@ -302,7 +302,7 @@ pub fn class_weights(
 /// found in the vectors file at `path`, in both copies of a multichannel model; padding and
 /// words not in the file keep their init.
 /// Returns the coverage line to print.
-fn load_embeddings(
+pub(crate) fn load_embeddings(
     model: &mut Model,
     tokenizer: &Tokenizer,
     path: &Path,

@@ -40,7 +40,7 @@ pub fn run(a: CvCmd) -> Result<()> {
     }
     let s = a.train.settings(a.validation_split)?;
     if s.linear.is_none() {
-        return Err(strata_workflow::WorkflowError::MultiLabelNetwork { model: s.model.architecture.clone() }.into());
+        strata_workflow::multi_label_network::check(&s)?;
     }
     let read = MultiReadOptions { read: a.read.options(), label_sep: a.multi.label_sep.clone() };
     let examples = read_multi_examples(&a.data, &read)?;

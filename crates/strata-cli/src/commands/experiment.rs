@@ -75,6 +75,22 @@ impl Data {
     }
 }
 
+/// Multi-label data (several labels a line) is refused with experiment's own hint: experiment
+/// compares single-label models only (its results.json and report carry accuracy, not the
+/// multi-label figures), and it has no `--multi-label` to add (issue 15, point 2: not built).
+fn multi_label_refused(e: anyhow::Error) -> anyhow::Error {
+    match e.downcast::<strata_data::DataError>() {
+        Ok(mut d) if d.message.ends_with("the data is multi-label") => {
+            d.hint = "experiment compares one label a text; compare multi-label models with \
+                      `strata cv --multi-label --model NAME` one model at a time"
+                .into();
+            d.into()
+        }
+        Ok(d) => d.into(),
+        Err(e) => e,
+    }
+}
+
 fn read_data(a: &ExperimentCmd) -> Result<Data> {
     let read = a.read.options();
     match (&a.data, &a.train_file, &a.dev, &a.test) {
@@ -256,7 +272,7 @@ pub fn run_cmd(a: ExperimentCmd) -> Result<()> {
     if a.dev.is_none() {
         super::cv::check_early_stopping_has_validation(a.train.early_stopping, a.validation_split)?;
     }
-    let data = read_data(&a)?;
+    let data = read_data(&a).map_err(multi_label_refused)?;
     if strata_train::ranks::is_root() {
         claim_dir(&a.out, Owned::Experiment, a.overwrite, &[])?; // rank 0 writes the results
     }

@@ -73,8 +73,7 @@ pub fn run(a: TrainCmd) -> Result<()> {
     let s = a.train.settings(split)?;
     if s.linear.is_none() {
         // before the run folder is claimed: nothing is written for a run that cannot start
-        let model = s.model.architecture.clone();
-        return Err(strata_workflow::WorkflowError::MultiLabelNetwork { model }.into());
+        strata_workflow::multi_label_network::check(&s)?;
     }
     let read = MultiReadOptions { read: a.read.options(), label_sep: a.multi.label_sep.clone() };
     let mut examples = read_multi_examples(&data, &read)?;

@@ -111,6 +111,7 @@ fn model_config(arch: &Architecture) -> Result<ModelConfig, String> {
         embedding_init: KERAS_EMBEDDING_INIT,
         multichannel: false,
         mask_padding,
+        multi_label: false,
     };
     config.validate().map_err(|e| format!("strata cannot run this model: {e}"))?;
     Ok(config)
