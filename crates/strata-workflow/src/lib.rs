@@ -14,6 +14,7 @@
 pub mod continue_head;
 pub mod error;
 pub mod experiment;
+pub mod hierarchies;
 pub mod init_from;
 pub mod keras_import;
 pub mod linear;

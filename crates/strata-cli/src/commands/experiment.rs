@@ -257,6 +257,13 @@ pub fn run_cmd(a: ExperimentCmd) -> Result<()> {
         super::cv::check_early_stopping_has_validation(a.train.early_stopping, a.validation_split)?;
     }
     let data = read_data(&a)?;
+    // labels as paths: each model also per-level (a twin schedule) and decoded top-down
+    let train_part = &data.examples[..data.n_train];
+    let hierarchies = crate::tree_report::experiment_tree(&a.tree, train_part, &data.name, &data.labels)?;
+    let (schedules, refused) = match &hierarchies {
+        Some((tree, ways)) => strata_workflow::hierarchies::with_per_level_twins(schedules, tree, ways),
+        None => (schedules, Vec::new()),
+    };
     claim_dir(&a.out, Owned::Experiment, a.overwrite, &[])?;
     let seeds = (0..a.repeats as u64).map(|r| a.train.seed.wrapping_add(r));
     let runs: Vec<SeededSplits> =
@@ -270,7 +277,11 @@ pub fn run_cmd(a: ExperimentCmd) -> Result<()> {
         data: data.name.clone(),
         protocol: data.protocol.clone(),
     };
-    let mut results = run(&experiment, &mut RunPrinter { epochs: EpochPrinter::new() })?;
+    let mut printer = RunPrinter { epochs: EpochPrinter::new() };
+    let mut results = match &hierarchies {
+        Some((tree, ways)) => strata_workflow::hierarchies::run(&experiment, tree, ways, refused, &mut printer)?,
+        None => run(&experiment, &mut printer)?,
+    };
     if let Some(s) = &config_settings {
         results.config = Some(run_config(&a, s, &data, started));
     }
