@@ -38,6 +38,7 @@ pub mod plan;
 pub mod pretrained;
 pub mod reject;
 pub mod step_window;
+pub mod stored_reject;
 pub mod toml_lines;
 pub mod tree_decode;
 pub mod zoo;
