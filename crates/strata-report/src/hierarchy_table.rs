@@ -58,6 +58,10 @@ fn level_names(depth: usize) -> Vec<String> {
 
 fn versus(v: &Option<VsFlat>) -> String {
     match v {
+        // a p below 0.001 in scientific notation: "0.000" would read as impossible
+        Some(v) if v.p_value < 1e-3 => {
+            format!("{:+.4} ({}/{}, p = {:.1e})", v.difference, v.only_flat, v.only_this, v.p_value)
+        }
         Some(v) => format!("{:+.4} ({}/{}, p = {:.3})", v.difference, v.only_flat, v.only_this, v.p_value),
         None => "—".into(),
     }
@@ -122,5 +126,49 @@ pub fn html(t: &HierarchyTable) -> Markup {
             }
         }
         @for why in &t.refused { p class="note" { "Not run: " (why) } }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(hierarchy: &str, vs_flat: Option<VsFlat>) -> HierarchyRow {
+        HierarchyRow {
+            model: "end-to-end".into(),
+            hierarchy: hierarchy.into(),
+            level_accuracy: vec![0.9, 0.8],
+            leaf_micro_f1: 0.8,
+            leaf_macro_f1: 0.75,
+            h_precision: 0.85,
+            h_recall: 0.85,
+            h_f1: 0.85,
+            vs_flat,
+        }
+    }
+
+    #[test]
+    fn every_row_and_refusal_is_written_and_a_tiny_p_is_not_zero() {
+        let t = HierarchyTable {
+            separator: "/".into(),
+            depth: 2,
+            test_texts: 10,
+            rows: vec![
+                row("flat", None),
+                row("top-down", Some(VsFlat { difference: -0.05, only_flat: 60, only_this: 10, p_value: 3e-10 })),
+            ],
+            refused: vec!["linear (baseline), per-level: why".into()],
+        };
+        let md = markdown(&t);
+        assert!(
+            md.contains("| end-to-end | flat | 0.9000 | 0.8000 | 0.8000 | 0.7500 | 0.8500 | 0.8500 | 0.8500 | — |"),
+            "{md}"
+        );
+        assert!(md.contains("| -0.0500 (60/10, p = 3.0e-10) |"), "{md}");
+        assert!(md.contains("Not run: linear (baseline), per-level: why"), "{md}");
+        let page = html(&t).into_string();
+        assert!(page.contains("<td>top-down</td>") && page.contains("p = 3.0e-10"), "{page}");
+        let json = serde_json::to_string(&t).unwrap();
+        assert_eq!(serde_json::from_str::<HierarchyTable>(&json).unwrap(), t);
     }
 }
