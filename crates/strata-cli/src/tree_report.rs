@@ -96,12 +96,12 @@ pub fn with_level_heads(mut s: TrainSettings, args: &TreeArgs, labels: &LabelMap
 
 /// A tree model's tree and decoding; `None` for any other model.
 pub fn tree_of(model: &Classifier) -> Option<(LabelTree, TreeDecoding)> {
-    strata_model::tree_decode::tree_of(model)
+    strata_model::tree_answer::tree_of(model)
 }
 
 /// Each prediction's class as the model's tree decoding picks it (its argmax otherwise).
 pub fn decode(model: &Classifier, predictions: &mut [Prediction]) {
-    strata_model::tree_decode::decode_predictions(model, predictions)
+    strata_model::tree_answer::decode_predictions(model, predictions)
 }
 
 /// Flat and top-down scored on the same predictions, for a tree model.

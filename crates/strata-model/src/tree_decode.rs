@@ -55,25 +55,6 @@ pub fn top_down(probs: &[f32], tree: &LabelTree) -> usize {
     candidates.first().copied().unwrap_or(0)
 }
 
-/// A tree model's tree and decoding (its `LabelStructure::Tree`); `None` for any other model.
-pub fn tree_of(model: &crate::Classifier) -> Option<(LabelTree, TreeDecoding)> {
-    match model.structure() {
-        crate::label_structure::LabelStructure::Tree { separator, decoding } => {
-            LabelTree::of_leaves(model.labels(), separator).map(|t| (t, *decoding))
-        }
-        _ => None,
-    }
-}
-
-/// Each prediction's class as the model's label structure picks it: top-down for a tree model
-/// trained with top-down decoding, the argmax (as predicted) otherwise. predict, test and
-/// serve all decode through here, so they give the same answer.
-pub fn decode_predictions(model: &crate::Classifier, predictions: &mut [crate::infer::Prediction]) {
-    if let Some((tree, decoding)) = tree_of(model) {
-        predictions.iter_mut().for_each(|p| p.class = decoding.decode(&p.probs, &tree));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -146,7 +146,7 @@ async fn predict(State(s): State<Arc<Served>>, body: Result<Json<Value>, JsonRej
     };
     let mut preds = preds;
     // a tree model trained with top-down decoding answers as predict does: top-down
-    strata_model::tree_decode::decode_predictions(&s.model, &mut preds);
+    strata_model::tree_answer::decode_predictions(&s.model, &mut preds);
     let labels = s.model.labels();
     let out: Vec<Vec<Value>> = preds
         .iter()
