@@ -467,6 +467,8 @@ pub struct ExperimentCmd {
     pub read: ReadArgs,
     #[command(flatten)]
     pub train: TrainArgs,
+    #[command(flatten)]
+    pub tree: crate::args_tree::ExperimentTreeArgs,
 }
 
 #[derive(Args)]

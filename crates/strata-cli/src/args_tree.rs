@@ -27,6 +27,30 @@ pub struct TreeArgs {
     /// any tree model (needs --label-path-sep)
     #[arg(long, value_enum, requires = "label_path_sep", help_heading = DATA)]
     pub hierarchy: Option<choices::Hierarchy>,
+    /// Store P (0 to 1) in the model's config.json: predict, test and serve then answer "none
+    /// of the known labels" when the top probability is below it, unless their own
+    /// --reject-below overrides it
+    #[arg(long, value_name = "P", help_heading = OUTPUT)]
+    pub reject_below: Option<f32>,
+}
+
+/// Labels written as paths, compared three ways (`experiment`).
+#[derive(Args, Clone, Default)]
+pub struct ExperimentTreeArgs {
+    /// Labels are paths in a tree split on SEP (`comp/comp.graphics`; `/` when given without a
+    /// value): every model is also scored per level, flat against per-level and top-down
+    #[arg(long, value_name = "SEP", num_args = 0..=1, default_missing_value = "/", help_heading = DATA)]
+    pub label_path_sep: Option<String>,
+    /// A taxonomy of the label paths, parent<TAB>child-path lines (needs --label-path-sep)
+    #[arg(long, value_name = "FILE", requires = "label_path_sep", help_heading = DATA)]
+    pub taxonomy: Option<PathBuf>,
+    /// The ways every model (the baseline too) is compared on the same splits, seeds and budget;
+    /// default all three. Flat is always trained, as every other way is paired with it;
+    /// per-level trains each network again with a head per upper level (the linear model has
+    /// none: refused in the report, with why); top-down decodes the flat model (needs
+    /// --label-path-sep)
+    #[arg(long, value_enum, value_delimiter = ',', requires = "label_path_sep", help_heading = DATA)]
+    pub hierarchies: Vec<choices::Hierarchy>,
 }
 
 /// Out-of-scope rejection (`test`).

@@ -14,6 +14,7 @@ use strata_model::reject::OosScores;
 use strata_model::tree_decode::TreeDecoding;
 use strata_model::Classifier;
 
+use strata_workflow::hierarchies::Way;
 use strata_workflow::pipeline::TrainSettings;
 
 use crate::args_tree::TreeArgs;
@@ -36,6 +37,46 @@ pub fn structure(args: &TreeArgs, files: &[(&[Example], String)], labels: &Label
     Ok(Some(LabelStructure::Tree { separator: sep, decoding }))
 }
 
+/// The tree and the ways `experiment --label-path-sep [--hierarchies …]` compares (all three
+/// when none is named), after checking the training part's label paths (`train`: the first
+/// file's examples, named `name`; the other files' labels are all among its labels); `None`
+/// without the flag.
+pub fn experiment_tree(
+    args: &crate::args_tree::ExperimentTreeArgs,
+    train: &[Example],
+    name: &str,
+    labels: &LabelMap,
+) -> Result<Option<(LabelTree, Vec<Way>)>> {
+    let tree_args = TreeArgs {
+        label_path_sep: args.label_path_sep.clone(),
+        taxonomy: args.taxonomy.clone(),
+        hierarchy: None,
+        reject_below: None,
+    };
+    let Some(LabelStructure::Tree { separator, .. }) = structure(&tree_args, &[(train, name.to_string())], labels)?
+    else {
+        return Ok(None);
+    };
+    let tree = LabelTree::of_leaves(labels, &separator).ok_or_else(|| {
+        anyhow::anyhow!("the labels are not paths of one depth split on '{separator}' (hint: check --label-path-sep)")
+    })?;
+    let mut ways: Vec<Way> = args
+        .hierarchies
+        .iter()
+        .map(|h| match h {
+            crate::choices::Hierarchy::Flat => Way::Flat,
+            crate::choices::Hierarchy::PerLevel => Way::PerLevel,
+            crate::choices::Hierarchy::TopDown => Way::TopDown,
+        })
+        .collect();
+    if ways.is_empty() {
+        ways = vec![Way::Flat, Way::PerLevel, Way::TopDown];
+    }
+    ways.sort();
+    ways.dedup();
+    Ok(Some((tree, ways)))
+}
+
 /// `s` with the per-level heads `--hierarchy per-level` asks for (each upper level's node of
 /// every class); unchanged otherwise.
 pub fn with_level_heads(mut s: TrainSettings, args: &TreeArgs, labels: &LabelMap) -> Result<TrainSettings> {
@@ -55,19 +96,12 @@ pub fn with_level_heads(mut s: TrainSettings, args: &TreeArgs, labels: &LabelMap
 
 /// A tree model's tree and decoding; `None` for any other model.
 pub fn tree_of(model: &Classifier) -> Option<(LabelTree, TreeDecoding)> {
-    match model.structure() {
-        LabelStructure::Tree { separator, decoding } => {
-            LabelTree::of_leaves(model.labels(), separator).map(|t| (t, *decoding))
-        }
-        _ => None,
-    }
+    strata_model::tree_answer::tree_of(model)
 }
 
 /// Each prediction's class as the model's tree decoding picks it (its argmax otherwise).
 pub fn decode(model: &Classifier, predictions: &mut [Prediction]) {
-    if let Some((tree, decoding)) = tree_of(model) {
-        predictions.iter_mut().for_each(|p| p.class = decoding.decode(&p.probs, &tree));
-    }
+    strata_model::tree_answer::decode_predictions(model, predictions)
 }
 
 /// Flat and top-down scored on the same predictions, for a tree model.

@@ -52,6 +52,10 @@ pub struct ModelFile {
     /// One label per text, several, or a tree (absent before issue 15: one).
     #[serde(default)]
     pub label_structure: LabelStructure,
+    /// `train --reject-below P` (issue 15 point 4): read by predict, test and serve through
+    /// `stored_reject`; absent when not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reject_below: Option<f32>,
     pub maxlen: usize,
     pub padding: Side,
     pub truncating: Side,
@@ -224,6 +228,7 @@ pub fn save_with(dir: &Path, saved: &SavedModel, extra: &[(&str, Vec<u8>)]) -> R
             _ => unreachable!("label2id is an object"),
         },
         label_structure: saved.structure.clone(),
+        reject_below: None,
         maxlen: saved.pad.maxlen,
         padding: saved.pad.padding,
         truncating: saved.pad.truncating,

@@ -39,7 +39,9 @@ pub mod plan;
 pub mod pretrained;
 pub mod reject;
 pub mod step_window;
+pub mod stored_reject;
 pub mod toml_lines;
+pub mod tree_answer;
 pub mod tree_decode;
 pub mod zoo;
 

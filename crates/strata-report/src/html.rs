@@ -43,6 +43,7 @@ pub fn html(r: &ExperimentResults) -> String {
                 (pretrained(r))
                 (paired_table(r))
                 (time_table(r))
+                @if let Some(t) = &r.hierarchy { (crate::hierarchy_table::html(t)) }
                 h2 id="curves" { "Learning curves by stage" }
                 p { "Validation accuracy after each epoch, mean over splits and seeds; a dot marks the first epoch of a stage."
                     @if let Some(b) = r.baseline() { " The baseline (" (b.name) ") runs its own " (b.epochs) " epochs and is not drawn." } }

@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 pub mod charts;
+pub mod hierarchy_table;
 mod html;
 mod markdown;
 pub mod results;

@@ -88,6 +88,9 @@ pub fn markdown(r: &ExperimentResults) -> String {
         });
         s.push('\n');
     }
+    if let Some(t) = &r.hierarchy {
+        s.push_str(&crate::hierarchy_table::markdown(t));
+    }
     s.push_str("\n## Seconds per epoch, by stage\n\n| schedule | stage | s/epoch |\n|---|---|---|\n");
     for sc in &r.schedules {
         for st in &sc.stage_times {

@@ -131,6 +131,10 @@ pub struct ExperimentResults {
     /// used; absent without it, and in older results.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub class_weight: Option<String>,
+    /// Flat, per-level and top-down on the same test texts (`experiment --hierarchies`, labels
+    /// written as paths); absent otherwise and in older results.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hierarchy: Option<crate::hierarchy_table::HierarchyTable>,
 }
 
 /// The configuration of an experiment as it ran: what the report prints so that it can be

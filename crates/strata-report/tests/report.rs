@@ -77,6 +77,7 @@ fn results() -> ExperimentResults {
         multichannel: false,
         sparse_embedding_updates: false,
         class_weight: None,
+        hierarchy: None,
     }
 }
 

@@ -152,6 +152,9 @@ async fn predict(State(s): State<Arc<Served>>, body: Result<Json<Value>, JsonRej
         Err(Refused::Failed) => return ApiError::WorkerFailed.into_response(),
         Err(Refused::Stopped) => return ApiError::Unavailable.into_response(),
     };
+    let mut preds = preds;
+    // a tree model trained with top-down decoding answers as predict does: top-down
+    strata_model::tree_answer::decode_predictions(&s.model, &mut preds);
     let labels = s.model.labels();
     let out: Vec<Vec<Value>> = preds
         .iter()
@@ -160,11 +163,23 @@ async fn predict(State(s): State<Arc<Served>>, body: Result<Json<Value>, JsonRej
             Some(_) => {
                 // a multi-label model answers every label above its threshold, in the same shape
                 let shown = strata_model::multi_label::shown(p, s.model.thresholds(), top_k);
-                shown.into_iter().map(|c| json!({"label": labels.label(c), "score": p.probs[c]})).collect()
+                shown.into_iter().map(|c| answer(&s.model, labels.label(c), p.probs[c])).collect()
             }
         })
         .collect();
     Json(out).into_response()
+}
+
+/// One answer of `/v1/predict`: a label and its score, and for a tree model the label's path
+/// from its top node down (`["comp", "comp.graphics"]` for `comp/comp.graphics`).
+fn answer(model: &Classifier, label: &str, score: f32) -> Value {
+    match model.structure() {
+        strata_model::label_structure::LabelStructure::Tree { separator, .. } => {
+            let path: Vec<&str> = label.split(separator.as_str()).collect();
+            json!({"label": label, "score": score, "path": path})
+        }
+        _ => json!({"label": label, "score": score}),
+    }
 }
 
 async fn explain(State(s): State<Arc<Served>>, body: Result<Json<Value>, JsonRejection>) -> Response {

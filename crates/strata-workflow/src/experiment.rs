@@ -60,6 +60,9 @@ pub trait ExperimentProgress {
     fn epochs(&mut self) -> &mut dyn Progress;
     fn run_started(&mut self, run: &RunId);
     fn run_finished(&mut self, run: &RunId, test_accuracy: f64);
+    /// The run's trained model and the split's test part, for those who score more than
+    /// accuracy on it (the label-tree comparison, [`crate::hierarchies`]); nothing by default.
+    fn trained(&mut self, _run: &RunId, _model: &strata_model::Classifier, _test: &[usize]) {}
 }
 
 /// What an experiment compares, on what, and how its report names the data.
@@ -107,6 +110,7 @@ pub fn run(e: &Experiment, progress: &mut dyn ExperimentProgress) -> Result<Expe
         multichannel: e.schedules.iter().any(|(_, s)| s.model.multichannel),
         sparse_embedding_updates: e.schedules.iter().any(|(n, s)| !is_baseline(n, s) && s.fit.sparse_embedding_updates),
         class_weight: first.fit.class_weight.as_ref().map(|c| c.describe()),
+        hierarchy: None,
     })
 }
 
@@ -298,6 +302,7 @@ fn run_schedule(
         let seconds = t0.elapsed().as_secs_f64();
         let accuracy = score(&trained.saved, examples, y, &split.test).accuracy;
         progress.run_finished(&id, accuracy);
+        progress.trained(&id, &trained.saved, &split.test);
         let probes =
             trained.probes.last().map(|last| last.probes.iter().map(|p| (p.layer.clone(), p.val_accuracy)).collect());
         outcomes.push(RunOutcome {

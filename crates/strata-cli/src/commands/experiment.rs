@@ -273,6 +273,16 @@ pub fn run_cmd(a: ExperimentCmd) -> Result<()> {
         super::cv::check_early_stopping_has_validation(a.train.early_stopping, a.validation_split)?;
     }
     let data = read_data(&a).map_err(multi_label_refused)?;
+    // labels as paths: each model also per-level (a twin schedule) and decoded top-down
+    let train_part = &data.examples[..data.n_train];
+    let hierarchies = crate::tree_report::experiment_tree(&a.tree, train_part, &data.name, &data.labels)?;
+    if hierarchies.is_some() && strata_train::ranks::world().is_some() {
+        bail!("experiment --label-path-sep scores every trained model in one process; under mpirun the runs train on different ranks (hint: run it without mpirun)");
+    }
+    let (schedules, refused) = match &hierarchies {
+        Some((tree, ways)) => strata_workflow::hierarchies::with_per_level_twins(schedules, tree, ways),
+        None => (schedules, Vec::new()),
+    };
     if strata_train::ranks::is_root() {
         claim_dir(&a.out, Owned::Experiment, a.overwrite, &[])?; // rank 0 writes the results
     }
@@ -288,7 +298,11 @@ pub fn run_cmd(a: ExperimentCmd) -> Result<()> {
         data: data.name.clone(),
         protocol: data.protocol.clone(),
     };
-    let mut results = run(&experiment, &mut RunPrinter { epochs: EpochPrinter::new() })?;
+    let mut printer = RunPrinter { epochs: EpochPrinter::new() };
+    let mut results = match &hierarchies {
+        Some((tree, ways)) => strata_workflow::hierarchies::run(&experiment, tree, ways, refused, &mut printer)?,
+        None => run(&experiment, &mut printer)?,
+    };
     if !strata_train::ranks::is_root() {
         return Ok(()); // rank 0 gathered the same results, and writes them
     }

@@ -44,7 +44,9 @@ pub fn run(a: PredictCmd) -> Result<()> {
         }
     };
     let format = output_format(&a);
-    let reject_below = crate::tree_report::reject_below(a.reject_below)?;
+    // the model's own threshold (train --reject-below) unless one is given here
+    let reject_below =
+        strata_model::stored_reject::effective(crate::tree_report::reject_below(a.reject_below)?, &a.model)?;
     let lines = answers(&model, &texts).map(|(text, p)| match p {
         // out of scope: the reserved answer alone, with the best label's probability
         Some(p) if strata_model::reject::accept(p.class, p.probs[p.class], reject_below).is_none() => {

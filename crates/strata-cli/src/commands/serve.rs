@@ -29,7 +29,11 @@ pub fn run(a: ServeCmd) -> Result<()> {
         drain: Duration::from_secs_f64(a.drain),
         allowed_hosts: ServeConfig::hosts_for_bind(&a.host),
         work_hook: None,
-        reject_below: crate::tree_report::reject_below(a.reject_below)?,
+        // the model's own threshold (train --reject-below) unless one is given here
+        reject_below: strata_model::stored_reject::effective(
+            crate::tree_report::reject_below(a.reject_below)?,
+            &a.model,
+        )?,
     };
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;

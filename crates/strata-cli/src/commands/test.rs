@@ -76,7 +76,10 @@ fn out_of_scope(
     truth: &[usize],
     predictions: &[Prediction],
 ) -> Result<Option<OosScores>> {
-    let (p, tuning) = (crate::tree_report::reject_below(a.reject.reject_below)?, a.reject.reject_tune);
+    let given = crate::tree_report::reject_below(a.reject.reject_below)?;
+    // the model's own threshold (train --reject-below) unless one is given or tuned here
+    let p = if a.reject.reject_tune { given } else { strata_model::stored_reject::effective(given, &a.model)? };
+    let tuning = a.reject.reject_tune;
     if p.is_none() && !tuning && a.reject.oos.is_none() {
         return Ok(None);
     }

@@ -271,6 +271,8 @@ pub fn run(a: TrainCmd) -> Result<()> {
         return super::train_multi::run(a);
     }
     super::train_multi::refuse_without_multi_label(&a.multi)?;
+    // checked before --out is claimed; stored beside the model once it is saved
+    let reject_below = crate::tree_report::reject_below(a.tree.reject_below)?;
     let (Some(data), Some(out)) = (a.data.clone(), a.out.clone()) else {
         anyhow::bail!("train needs --data and --out (hint: or --resume DIR)");
     };
@@ -442,6 +444,9 @@ pub fn run(a: TrainCmd) -> Result<()> {
     };
     let card = super::model_card::card(&trained.saved, &run_data, facts, &out.join("model"))?;
     trained.saved.save_with_card(&out.join("model"), &card)?;
+    if let Some(p) = reject_below {
+        strata_model::stored_reject::write(&out.join("model"), p)?;
+    }
     write_atomic(&out.join("history.csv"), history_csv(&trained.history).as_bytes())?;
     write_atomic(&out.join("timings.csv"), timings_csv(&trained.history).as_bytes())?;
     if !trained.language_model.is_empty() {

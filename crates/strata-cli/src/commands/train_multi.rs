@@ -63,6 +63,9 @@ pub fn run(a: TrainCmd) -> Result<()> {
     if a.tree.label_path_sep.is_some() || a.tree.taxonomy.is_some() || a.tree.hierarchy.is_some() {
         bail!("label trees are for one label a text; a --multi-label run reads each label whole (hint: leave out --label-path-sep, --taxonomy and --hierarchy)");
     }
+    if a.tree.reject_below.is_some() {
+        bail!("--reject-below is for one label a text; a multi-label model answers no label when none passes its threshold (hint: leave out --reject-below, or set --threshold)");
+    }
     if a.resume.is_some() || a.checkpoint_every.is_some() {
         bail!("--multi-label runs write no checkpoints (hint: leave out --resume and --checkpoint-every)");
     }

@@ -35,6 +35,10 @@ struct LinearFile {
     /// 15); absent for one label a text, so single-label folders keep their bytes.
     #[serde(default, skip_serializing_if = "LabelStructure::is_single")]
     label_structure: LabelStructure,
+    /// `train --reject-below P` (issue 15 point 4): read by predict, test and serve through
+    /// `stored_reject`; absent when not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reject_below: Option<f32>,
     tokenizer: TokenizerConfig,
 }
 
@@ -66,6 +70,7 @@ pub fn save_with(dir: &Path, model: &LinearModel, extra: &[(&str, Vec<u8>)]) -> 
             _ => unreachable!("label2id is an object"),
         },
         label_structure: model.structure.clone(),
+        reject_below: None,
         tokenizer: model.tokenizer.clone(),
     };
     let vocab = VocabFile { words: model.dict.words.clone(), counts: model.dict.counts.clone() };

@@ -18,13 +18,25 @@ pub fn predicted(probs: &[f32], thresholds: &[f32]) -> Vec<usize> {
 /// above 1 (the default of 1 shows them all, as a label set has no single best); any other
 /// model's `top_k` most probable labels.
 pub fn shown(p: &Prediction, thresholds: Option<&[f32]>, top_k: usize) -> Vec<usize> {
-    let Some(thresholds) = thresholds else { return p.top_k(top_k) };
+    let Some(thresholds) = thresholds else { return decoded_first(p, top_k) };
     let mut above = predicted(&p.probs, thresholds);
     above.sort_by(|&x, &y| p.probs[y].total_cmp(&p.probs[x]).then(x.cmp(&y)));
     if top_k > 1 {
         above.truncate(top_k);
     }
     above
+}
+
+/// The `top_k` most probable classes with the predicted class first: a tree model decoded
+/// top-down may predict a class that is not the most probable leaf, and its answer leads.
+fn decoded_first(p: &Prediction, top_k: usize) -> Vec<usize> {
+    let mut order = p.top_k(top_k);
+    if order.first() != Some(&p.class) && p.class < p.probs.len() {
+        order.retain(|&c| c != p.class);
+        order.insert(0, p.class);
+        order.truncate(top_k.max(1));
+    }
+    order
 }
 
 #[cfg(test)]
