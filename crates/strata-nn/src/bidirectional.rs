@@ -26,7 +26,9 @@ pub struct BiGrads<'a> {
 pub struct BiCache {
     pub forward: RnnCache,
     pub backward: RnnCache,
-    /// `[T, B, E]` the input reversed in time
+    /// `[T, B, E]` the input reversed in time: made for the backward direction's forward and
+    /// again in [`backward`] (from the `x` it is given), empty in between, so a stack of layers
+    /// does not hold one per layer from forward to backward (han's peak memory, issue 14)
     x_rev: Vec<f32>,
     /// `[T, B, 2H]` concatenated outputs
     pub seq: Vec<f32>,
@@ -36,10 +38,11 @@ pub struct BiCache {
     /// direction reads); both empty after an unmasked forward
     valid: Vec<bool>,
     valid_rev: Vec<bool>,
-    /// backward scratch, so that a training step allocates nothing: the incoming gradients
-    /// split by direction (`[T, B, H]` and `[B, H]`, the backward half in its own time order)
-    /// and the backward direction's `dx` (`[T, B, E]`, reversed; the forward direction's is
-    /// written straight into the caller's `dx`)
+    /// backward scratch: the incoming gradients split by direction (`[T, B, H]` and `[B, H]`,
+    /// the backward half in its own time order) and the backward direction's `dx` (`[T, B, E]`,
+    /// reversed; the forward direction's is written straight into the caller's `dx`); the
+    /// `[T, B, ·]` ones are freed when [`backward`] returns (every element is written before
+    /// it is read, so fresh buffers give the same bits)
     dseq: [Vec<f32>; 2],
     dlast: [Vec<f32>; 2],
     dx_rev: Vec<f32>,
@@ -77,6 +80,7 @@ pub fn forward(d: RnnDims, x: &[f32], p: BiParams, cache: &mut BiCache) {
     cache.forward.forward(d, x, p.forward);
     reverse_time(x, d.t, d.b * d.e, &mut cache.x_rev);
     cache.backward.forward(d, &cache.x_rev, p.backward);
+    cache.x_rev = Vec::new();
     concatenate(d, cache);
 }
 
@@ -93,6 +97,7 @@ pub fn forward_masked(d: RnnDims, x: &[f32], p: BiParams, valid: &[bool], cache:
     cache.forward.forward_masked(d, x, p.forward, valid);
     reverse_time(x, d.t, d.b * d.e, &mut cache.x_rev);
     cache.backward.forward_masked(d, &cache.x_rev, p.backward, &cache.valid_rev);
+    cache.x_rev = Vec::new();
     concatenate(d, cache);
 }
 
@@ -170,6 +175,7 @@ pub fn backward(
             r[bi * h..(bi + 1) * h].copy_from_slice(&g[bi * 2 * h + h..(bi + 1) * 2 * h]);
         }
     }
+    reverse_time(x, t, b * d.e, &mut cache.x_rev);
     let BiCache { forward, backward, x_rev, dseq, dlast, dx_rev, .. } = cache;
     let mut dx = dx;
     if dx.is_some() {
@@ -187,6 +193,9 @@ pub fn backward(
             dx[s * row..(s + 1) * row].iter_mut().zip(r).for_each(|(o, c)| *o += c);
         }
     }
+    *x_rev = Vec::new();
+    *dx_rev = Vec::new();
+    *dseq = [Vec::new(), Vec::new()];
 }
 
 #[cfg(test)]
@@ -238,6 +247,8 @@ mod tests {
             backward: RnnGrads { kernel: &mut dkb, recurrent: &mut dub, bias: &mut dbb },
         };
         backward(d, &x, p, &mut c, RnnOutputGrads { seq, last }, grads, Some(&mut dx));
+        let kept = [c.x_rev.capacity(), c.dx_rev.capacity(), c.dseq[0].capacity(), c.dseq[1].capacity()];
+        assert_eq!(kept, [0; 4], "bidirectional: [T, B, ·] buffers kept after backward");
         let tag = format!("{}, {}, masked={masked}", cell.prefix(), if sequences { "seq" } else { "last" });
         for worst in [
             check(&format!("bidirectional({tag}).forward_kernel"), &kf, &dkf, |v| loss(&x, v, &kb)),

@@ -42,6 +42,7 @@ pub fn forward(d: RnnDims, x: &[f32], p: RnnParams, valid: &[bool], cache: &mut 
     pk.active = true;
     pk.mask.set(valid, d.t, d.b);
     forward_in_build(d, x, p, cache, &mut pk);
+    cache.release_forward_scratch();
     cache.masked = Some(pk);
 }
 
