@@ -29,8 +29,8 @@ use crate::rnn::{RnnDims, RnnGrads, RnnOutputGrads, RnnParams};
 /// ([`masked`]) the per-step buffers hold the `P` real steps, packed.
 #[derive(Default)]
 pub struct GruCache {
-    /// `[T, B, 3H]` x·W + b_in for all steps; only forward reads it, so forward frees it
-    /// before it returns (backward reads `gates`), issue 14's han peak
+    /// `[T, B, 3H]` x·W + b_in for all steps; only forward reads it, so forward gives it back
+    /// to the thread's pool before it returns (backward reads `gates`), issue 14's han peak
     pub(crate) xp: Vec<f32>,
     /// `[T, B, 3H]` z, r, n after their nonlinearity
     pub(crate) gates: Vec<f32>,
@@ -40,8 +40,8 @@ pub struct GruCache {
     pub h: Vec<f32>,
     /// `[B, 3H]` one step's recurrent projection
     pub(crate) hp: Vec<f32>,
-    /// `[T, B, 3H]` backward scratch: d(x·W + b_in), d(h·U + b_rec); allocated by each
-    /// backward and freed before it returns, so a stack of layers and directions holds one
+    /// `[T, B, 3H]` backward scratch: d(x·W + b_in), d(h·U + b_rec); taken from the thread's
+    /// [`crate::scratch`] pool by each backward and given back before it returns, so a stack of layers and directions holds one
     /// pair at a time instead of one per cache (han's peak memory, issue 14)
     pub(crate) dxp: Vec<f32>,
     pub(crate) dhp: Vec<f32>,
@@ -64,16 +64,16 @@ impl GruCache {
         &self.h[d.t * d.b * d.h..(d.t + 1) * d.b * d.h]
     }
 
-    /// Frees forward's `[T, B, 3H]` input projection, which backward does not read.
+    /// Hands forward's `[T, B, 3H]` input projection back to the thread's [`crate::scratch`] pool, which backward does not read.
     pub(crate) fn release_forward_scratch(&mut self) {
-        self.xp = Vec::new();
+        crate::scratch::give(std::mem::take(&mut self.xp));
     }
 
-    /// Frees backward's `[T, B, 3H]` scratch (every element is written before it is read, so
+    /// Hands backward's `[T, B, 3H]` scratch back to the thread's pool (every element is written before it is read, so
     /// a fresh buffer gives the same bits).
     fn release_backward_scratch(&mut self) {
-        self.dxp = Vec::new();
-        self.dhp = Vec::new();
+        crate::scratch::give(std::mem::take(&mut self.dxp));
+        crate::scratch::give(std::mem::take(&mut self.dhp));
     }
 
     /// Marks the cache as the unmasked path's, keeping the masked buffers for reuse.
@@ -117,7 +117,7 @@ fn forward_body(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache) {
     let (b, h, g) = (d.b, d.h, 3 * d.h);
     assert_eq!(x.len(), d.t * b * d.e, "gru: input is not [T, B, E]");
     let tb = d.t * b;
-    cache.xp.resize(tb * g, 0.0);
+    cache.xp = crate::scratch::take(tb * g);
     cache.gates.resize(tb * g, 0.0);
     cache.rec_h.resize(tb * h, 0.0);
     cache.h.resize((d.t + 1) * b * h, 0.0);
@@ -261,8 +261,8 @@ fn backward_body(
 ) {
     let (b, h, g, tb) = (d.b, d.h, 3 * d.h, d.t * d.b);
     let GruCache { gates, rec_h, h: hs, dxp, dhp, dh, dh_prev, recurrent_t, .. } = cache;
-    dxp.resize(tb * g, 0.0); // d(x·W + b_in)
-    dhp.resize(tb * g, 0.0); // d(h·U + b_rec)
+    *dxp = crate::scratch::take(tb * g); // d(x·W + b_in)
+    *dhp = crate::scratch::take(tb * g); // d(h·U + b_rec)
     dh.resize(b * h, 0.0);
     dh_prev.resize(b * h, 0.0);
     match dy.last {
@@ -359,7 +359,7 @@ mod tests {
         let valid: Vec<bool> = (0..d.t * d.b).map(|i| i % d.b != 1 || i / d.b < 3).collect();
         for masked_path in [false, true] {
             let mut c = GruCache::default();
-            let mut run = |c: &mut GruCache| {
+            let run = |c: &mut GruCache| {
                 let (mut dk, mut du, mut db, mut dx) =
                     (vec![0.0; k.len()], vec![0.0; u.len()], vec![0.0; bias.len()], vec![0.0; x.len()]);
                 let grads = RnnGrads { kernel: &mut dk, recurrent: &mut du, bias: &mut db };
