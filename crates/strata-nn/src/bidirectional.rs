@@ -8,6 +8,7 @@
 
 use crate::rnn::{Cell, RnnGrads, RnnOutputGrads, RnnParams};
 use crate::rnn_cache::RnnCache;
+use crate::scratch;
 use crate::RnnDims;
 
 /// Both directions' parameters, each laid out as a one-direction layer's.
@@ -26,7 +27,10 @@ pub struct BiGrads<'a> {
 pub struct BiCache {
     pub forward: RnnCache,
     pub backward: RnnCache,
-    /// `[T, B, E]` the input reversed in time
+    /// `[T, B, E]` the input reversed in time: made for the backward direction's forward and
+    /// again in [`backward`] (from the `x` it is given) in a buffer of the thread's
+    /// [`crate::scratch`] pool, empty in between, so a stack of layers
+    /// does not hold one per layer from forward to backward (han's peak memory, issue 14)
     x_rev: Vec<f32>,
     /// `[T, B, 2H]` concatenated outputs
     pub seq: Vec<f32>,
@@ -36,10 +40,12 @@ pub struct BiCache {
     /// direction reads); both empty after an unmasked forward
     valid: Vec<bool>,
     valid_rev: Vec<bool>,
-    /// backward scratch, so that a training step allocates nothing: the incoming gradients
-    /// split by direction (`[T, B, H]` and `[B, H]`, the backward half in its own time order)
-    /// and the backward direction's `dx` (`[T, B, E]`, reversed; the forward direction's is
-    /// written straight into the caller's `dx`)
+    /// backward scratch: the incoming gradients split by direction (`[T, B, H]` and `[B, H]`,
+    /// the backward half in its own time order) and the backward direction's `dx` (`[T, B, E]`,
+    /// reversed; the forward direction's is written straight into the caller's `dx`); the
+    /// `[T, B, ·]` ones are the thread's [`crate::scratch`] buffers, given back when
+    /// [`backward`] returns (every element is written before
+    /// it is read, so fresh buffers give the same bits)
     dseq: [Vec<f32>; 2],
     dlast: [Vec<f32>; 2],
     dx_rev: Vec<f32>,
@@ -75,8 +81,10 @@ pub fn forward(d: RnnDims, x: &[f32], p: BiParams, cache: &mut BiCache) {
     cache.valid.clear();
     cache.valid_rev.clear();
     cache.forward.forward(d, x, p.forward);
+    cache.x_rev = scratch::take(x.len());
     reverse_time(x, d.t, d.b * d.e, &mut cache.x_rev);
     cache.backward.forward(d, &cache.x_rev, p.backward);
+    scratch::give(std::mem::take(&mut cache.x_rev));
     concatenate(d, cache);
 }
 
@@ -91,8 +99,10 @@ pub fn forward_masked(d: RnnDims, x: &[f32], p: BiParams, valid: &[bool], cache:
     cache.valid.extend_from_slice(valid);
     reverse_time(valid, d.t, d.b, &mut cache.valid_rev);
     cache.forward.forward_masked(d, x, p.forward, valid);
+    cache.x_rev = scratch::take(x.len());
     reverse_time(x, d.t, d.b * d.e, &mut cache.x_rev);
     cache.backward.forward_masked(d, &cache.x_rev, p.backward, &cache.valid_rev);
+    scratch::give(std::mem::take(&mut cache.x_rev));
     concatenate(d, cache);
 }
 
@@ -126,6 +136,7 @@ fn concatenate(d: RnnDims, cache: &mut BiCache) {
 /// own time order), zero at masked steps (where the output was the constant 0).
 fn split_seq(d: RnnDims, g: &[f32], cache: &mut BiCache) {
     let (t, b, h) = (d.t, d.b, d.h);
+    cache.dseq = [scratch::take(t * b * h), scratch::take(t * b * h)];
     let [f, r] = &mut cache.dseq;
     f.resize(t * b * h, 0.0);
     r.resize(t * b * h, 0.0);
@@ -170,10 +181,12 @@ pub fn backward(
             r[bi * h..(bi + 1) * h].copy_from_slice(&g[bi * 2 * h + h..(bi + 1) * 2 * h]);
         }
     }
+    cache.x_rev = scratch::take(x.len());
+    reverse_time(x, t, b * d.e, &mut cache.x_rev);
     let BiCache { forward, backward, x_rev, dseq, dlast, dx_rev, .. } = cache;
     let mut dx = dx;
     if dx.is_some() {
-        dx_rev.resize(x.len(), 0.0);
+        *dx_rev = scratch::take(x.len());
     }
     let grads_of =
         |dir: usize| RnnOutputGrads { seq: dy.seq.map(|_| &dseq[dir][..]), last: dy.last.map(|_| &dlast[dir][..]) };
@@ -187,6 +200,8 @@ pub fn backward(
             dx[s * row..(s + 1) * row].iter_mut().zip(r).for_each(|(o, c)| *o += c);
         }
     }
+    let [f, r] = std::mem::take(dseq);
+    [std::mem::take(x_rev), std::mem::take(dx_rev), f, r].into_iter().for_each(scratch::give);
 }
 
 #[cfg(test)]
@@ -238,6 +253,8 @@ mod tests {
             backward: RnnGrads { kernel: &mut dkb, recurrent: &mut dub, bias: &mut dbb },
         };
         backward(d, &x, p, &mut c, RnnOutputGrads { seq, last }, grads, Some(&mut dx));
+        let kept = [c.x_rev.capacity(), c.dx_rev.capacity(), c.dseq[0].capacity(), c.dseq[1].capacity()];
+        assert_eq!(kept, [0; 4], "bidirectional: [T, B, ·] buffers kept after backward");
         let tag = format!("{}, {}, masked={masked}", cell.prefix(), if sequences { "seq" } else { "last" });
         for worst in [
             check(&format!("bidirectional({tag}).forward_kernel"), &kf, &dkf, |v| loss(&x, v, &kb)),

@@ -29,7 +29,8 @@ use crate::rnn::{RnnDims, RnnGrads, RnnOutputGrads, RnnParams};
 /// ([`masked`]) the per-step buffers hold the `P` real steps, packed.
 #[derive(Default)]
 pub struct GruCache {
-    /// `[T, B, 3H]` x·W + b_in for all steps
+    /// `[T, B, 3H]` x·W + b_in for all steps; only forward reads it, so forward gives it back
+    /// to the thread's pool before it returns (backward reads `gates`), issue 14's han peak
     pub(crate) xp: Vec<f32>,
     /// `[T, B, 3H]` z, r, n after their nonlinearity
     pub(crate) gates: Vec<f32>,
@@ -39,7 +40,9 @@ pub struct GruCache {
     pub h: Vec<f32>,
     /// `[B, 3H]` one step's recurrent projection
     pub(crate) hp: Vec<f32>,
-    /// `[T, B, 3H]` backward scratch: d(x·W + b_in), d(h·U + b_rec)
+    /// `[T, B, 3H]` backward scratch: d(x·W + b_in), d(h·U + b_rec); taken from the thread's
+    /// [`crate::scratch`] pool by each backward and given back before it returns, so a stack of layers and directions holds one
+    /// pair at a time instead of one per cache (han's peak memory, issue 14)
     pub(crate) dxp: Vec<f32>,
     pub(crate) dhp: Vec<f32>,
     /// `[B, H]` backward scratch: the gradient at the state after a step, and before it
@@ -61,6 +64,18 @@ impl GruCache {
         &self.h[d.t * d.b * d.h..(d.t + 1) * d.b * d.h]
     }
 
+    /// Hands forward's `[T, B, 3H]` input projection back to the thread's [`crate::scratch`] pool, which backward does not read.
+    pub(crate) fn release_forward_scratch(&mut self) {
+        crate::scratch::give(std::mem::take(&mut self.xp));
+    }
+
+    /// Hands backward's `[T, B, 3H]` scratch back to the thread's pool (every element is written before it is read, so
+    /// a fresh buffer gives the same bits).
+    fn release_backward_scratch(&mut self) {
+        crate::scratch::give(std::mem::take(&mut self.dxp));
+        crate::scratch::give(std::mem::take(&mut self.dhp));
+    }
+
     /// Marks the cache as the unmasked path's, keeping the masked buffers for reuse.
     fn unmask(&mut self) {
         if let Some(m) = self.masked.as_mut() {
@@ -75,7 +90,8 @@ pub fn forward(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache) {
     cache.unmask();
     cache.h.resize((d.t + 1) * d.b * d.h, 0.0);
     cache.h[..d.b * d.h].fill(0.0);
-    run_steps(d, x, p, cache)
+    run_steps(d, x, p, cache);
+    cache.release_forward_scratch();
 }
 
 /// [`forward`] from a given state `h0: [B, H]`, as a language model carries it across
@@ -86,7 +102,8 @@ pub fn forward_from(d: RnnDims, x: &[f32], p: RnnParams, h0: &[f32], cache: &mut
     cache.unmask();
     cache.h.resize((d.t + 1) * d.b * d.h, 0.0);
     cache.h[..d.b * d.h].copy_from_slice(h0);
-    run_steps(d, x, p, cache)
+    run_steps(d, x, p, cache);
+    cache.release_forward_scratch();
 }
 
 // The steps of forward, from the state already in `cache.h[0]`.
@@ -100,7 +117,7 @@ fn forward_body(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache) {
     let (b, h, g) = (d.b, d.h, 3 * d.h);
     assert_eq!(x.len(), d.t * b * d.e, "gru: input is not [T, B, E]");
     let tb = d.t * b;
-    cache.xp.resize(tb * g, 0.0);
+    cache.xp = crate::scratch::take(tb * g);
     cache.gates.resize(tb * g, 0.0);
     cache.rec_h.resize(tb * h, 0.0);
     cache.h.resize((d.t + 1) * b * h, 0.0);
@@ -213,9 +230,11 @@ pub fn backward(
     dx: Option<&mut [f32]>,
 ) {
     if cache.masked.as_ref().is_some_and(|m| m.active) {
-        return masked::backward(d, p, cache, dy, grads, dx);
+        masked::backward(d, p, cache, dy, grads, dx);
+    } else {
+        unmasked_backward(d, x, p, cache, dy, grads, dx);
     }
-    unmasked_backward(d, x, p, cache, dy, grads, dx)
+    cache.release_backward_scratch();
 }
 
 crate::kernels::compiled_per_kernels!(
@@ -242,8 +261,8 @@ fn backward_body(
 ) {
     let (b, h, g, tb) = (d.b, d.h, 3 * d.h, d.t * d.b);
     let GruCache { gates, rec_h, h: hs, dxp, dhp, dh, dh_prev, recurrent_t, .. } = cache;
-    dxp.resize(tb * g, 0.0); // d(x·W + b_in)
-    dhp.resize(tb * g, 0.0); // d(h·U + b_rec)
+    *dxp = crate::scratch::take(tb * g); // d(x·W + b_in)
+    *dhp = crate::scratch::take(tb * g); // d(h·U + b_rec)
     dh.resize(b * h, 0.0);
     dh_prev.resize(b * h, 0.0);
     match dy.last {
@@ -325,5 +344,37 @@ mod tests {
     #[test]
     fn gradient_matches_finite_differences_all_states() {
         run_check(true);
+    }
+
+    /// Forward frees its `[T, B, 3H]` input projection and backward its scratch before they
+    /// return, on either path, and a second backward on the same cache (scratch allocated afresh) gives the same bits.
+    #[test]
+    fn forward_and_backward_keep_no_scratch_and_repeat_bit_for_bit() {
+        let d = RnnDims { b: 3, t: 5, e: 4, h: 6 };
+        let mut rng = Rng::new(5);
+        let mut r = |n: usize| (0..n).map(|_| rng.uniform(-0.8, 0.8)).collect::<Vec<f32>>();
+        let (x, k, u, bias, probe) =
+            (r(d.t * d.b * d.e), r(d.e * 3 * d.h), r(d.h * 3 * d.h), r(6 * d.h), r(d.t * d.b * d.h));
+        let p = RnnParams { kernel: &k, recurrent: &u, bias: &bias };
+        let valid: Vec<bool> = (0..d.t * d.b).map(|i| i % d.b != 1 || i / d.b < 3).collect();
+        for masked_path in [false, true] {
+            let mut c = GruCache::default();
+            let run = |c: &mut GruCache| {
+                let (mut dk, mut du, mut db, mut dx) =
+                    (vec![0.0; k.len()], vec![0.0; u.len()], vec![0.0; bias.len()], vec![0.0; x.len()]);
+                let grads = RnnGrads { kernel: &mut dk, recurrent: &mut du, bias: &mut db };
+                backward(d, &x, p, c, RnnOutputGrads { seq: Some(&probe), last: None }, grads, Some(&mut dx));
+                assert_eq!((c.dxp.capacity(), c.dhp.capacity()), (0, 0), "masked={masked_path}: scratch kept");
+                (dk, du, db, dx)
+            };
+            if masked_path {
+                masked::forward(d, &x, p, &valid, &mut c);
+            } else {
+                forward(d, &x, p, &mut c);
+            }
+            assert_eq!(c.xp.capacity(), 0, "masked={masked_path}: forward kept x·W + b_in");
+            let first = run(&mut c);
+            assert!(first == run(&mut c), "masked={masked_path}: a second backward differs");
+        }
     }
 }

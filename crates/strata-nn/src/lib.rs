@@ -39,6 +39,7 @@ pub mod rng;
 pub mod rnn;
 pub mod rnn_cache;
 pub mod sampled_softmax;
+pub mod scratch;
 pub mod skipgram;
 pub mod small_gemm;
 pub mod step_mask;

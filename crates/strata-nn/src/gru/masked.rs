@@ -42,6 +42,7 @@ pub fn forward(d: RnnDims, x: &[f32], p: RnnParams, valid: &[bool], cache: &mut 
     pk.active = true;
     pk.mask.set(valid, d.t, d.b);
     forward_in_build(d, x, p, cache, &mut pk);
+    cache.release_forward_scratch();
     cache.masked = Some(pk);
 }
 
@@ -62,7 +63,7 @@ fn forward_body(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache, pk: &
     pk.mask.gather_steps(x, b, d.e, &mut pk.xs);
     pk.h_prev.resize(n_packed * h, 0.0);
     pk.h_new.resize(n_packed * h, 0.0);
-    cache.xp.resize(n_packed * g, 0.0);
+    cache.xp = crate::scratch::take(n_packed * g);
     cache.gates.resize(n_packed * g, 0.0);
     cache.rec_h.resize(n_packed * h, 0.0);
     cache.h.resize((d.t + 1) * b * h, 0.0);
@@ -142,8 +143,8 @@ fn backward_body(
     let (b, h, g) = (d.b, d.h, 3 * d.h);
     let n_packed = pk.mask.packed();
     let GruCache { gates, rec_h, dxp, dhp, dh, recurrent_t, .. } = cache;
-    dxp.resize(n_packed * g, 0.0);
-    dhp.resize(n_packed * g, 0.0);
+    *dxp = crate::scratch::take(n_packed * g);
+    *dhp = crate::scratch::take(n_packed * g);
     dh.resize(b * h, 0.0);
     pk.dh_rows.resize(b * h, 0.0);
     pk.dh_prev_rows.resize(b * h, 0.0);
