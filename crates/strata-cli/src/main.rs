@@ -37,6 +37,7 @@ macro_rules! eprintln {
 mod args;
 mod args_import_keras;
 mod args_linear;
+mod args_nbsvm;
 mod args_train;
 mod args_tree;
 mod args_tune;
@@ -48,6 +49,7 @@ mod panic_report;
 mod progress;
 mod run_args;
 mod settings;
+mod settings_nbsvm;
 mod stdout;
 mod tree_report;
 

@@ -1,5 +1,5 @@
-//! A trained classifier of either family strata trains — a layered network ([`SavedModel`]) or
-//! fastText's linear model ([`LinearModel`]) — behind the one interface that `predict`, `test`,
+//! A trained classifier of any family strata trains — a layered network ([`SavedModel`]),
+//! fastText's linear model ([`LinearModel`]) or NBSVM ([`NbsvmModel`]) — behind the one interface that `predict`, `test`,
 //! `explain`, `serve`, `cv` and `experiment` use. Loading a folder dispatches on its
 //! `config.json` `format`; a command that only a network can answer (probe) asks for
 //! [`Classifier::network`] and says why when it is linear.
@@ -13,6 +13,7 @@ use crate::folder::{self, format_of, SavedModel};
 use crate::infer::{evaluate, evaluate_with_classes, predict, Dataset, Evaluation, Prediction};
 use crate::label_structure::LabelStructure;
 use crate::linear::{self, LinearModel, LINEAR_FORMAT};
+use crate::nbsvm::{self, NbsvmModel, NBSVM_FORMAT};
 
 // one per model loaded or trained, moved a handful of times: boxing would buy nothing
 #[allow(clippy::large_enum_variant)]
@@ -20,6 +21,8 @@ use crate::linear::{self, LinearModel, LINEAR_FORMAT};
 pub enum Classifier {
     Network(SavedModel),
     Linear(LinearModel),
+    /// NBSVM (Wang & Manning 2012): NB-weighted n-grams under a logistic regression.
+    Nbsvm(NbsvmModel),
 }
 
 impl Classifier {
@@ -27,6 +30,7 @@ impl Classifier {
         match self {
             Classifier::Network(s) => &s.labels,
             Classifier::Linear(m) => &m.labels,
+            Classifier::Nbsvm(m) => &m.labels,
         }
     }
 
@@ -34,6 +38,7 @@ impl Classifier {
         match self {
             Classifier::Network(s) => s.labels = labels,
             Classifier::Linear(m) => m.labels = labels,
+            Classifier::Nbsvm(m) => m.labels = labels,
         }
     }
 
@@ -42,6 +47,7 @@ impl Classifier {
         match self {
             Classifier::Network(s) => &s.structure,
             Classifier::Linear(m) => &m.structure,
+            Classifier::Nbsvm(m) => &m.structure,
         }
     }
 
@@ -58,6 +64,7 @@ impl Classifier {
         match self {
             Classifier::Network(s) => s.structure = structure,
             Classifier::Linear(m) => m.structure = structure,
+            Classifier::Nbsvm(m) => m.structure = structure,
         }
     }
 
@@ -66,6 +73,7 @@ impl Classifier {
         match self {
             Classifier::Network(s) => &s.model.config.architecture,
             Classifier::Linear(_) => "linear",
+            Classifier::Nbsvm(_) => "nbsvm",
         }
     }
 
@@ -73,7 +81,7 @@ impl Classifier {
     pub fn network(&self) -> Option<&SavedModel> {
         match self {
             Classifier::Network(s) => Some(s),
-            Classifier::Linear(_) => None,
+            Classifier::Linear(_) | Classifier::Nbsvm(_) => None,
         }
     }
 
@@ -81,7 +89,7 @@ impl Classifier {
     pub fn into_network(self) -> Option<SavedModel> {
         match self {
             Classifier::Network(s) => Some(s),
-            Classifier::Linear(_) => None,
+            Classifier::Linear(_) | Classifier::Nbsvm(_) => None,
         }
     }
 
@@ -89,6 +97,7 @@ impl Classifier {
         match self {
             Classifier::Network(s) => predict(s, texts),
             Classifier::Linear(m) => m.predict(texts),
+            Classifier::Nbsvm(m) => m.predict(texts),
         }
     }
 
@@ -101,6 +110,7 @@ impl Classifier {
                 evaluate(&s.model, &Dataset { ids: &ids, labels: y, t: s.encoding().ids_per_text() })
             }
             Classifier::Linear(m) => m.evaluate(&m.encode_rows(texts), y),
+            Classifier::Nbsvm(m) => m.evaluate(&m.encode(texts), y),
         }
     }
 
@@ -112,6 +122,7 @@ impl Classifier {
                 evaluate_with_classes(&s.model, &Dataset { ids: &ids, labels: y, t: s.encoding().ids_per_text() })
             }
             Classifier::Linear(m) => m.evaluate_with_classes(&m.encode_rows(texts), y),
+            Classifier::Nbsvm(m) => m.evaluate_with_classes(&m.encode(texts), y),
         }
     }
 
@@ -120,6 +131,7 @@ impl Classifier {
         match self {
             Classifier::Network(s) => occlusion(s, text),
             Classifier::Linear(m) => linear::explain::explain(m, text),
+            Classifier::Nbsvm(m) => nbsvm::explain::explain(m, text),
         }
     }
 
@@ -130,6 +142,7 @@ impl Classifier {
             Classifier::Network(s) => s.tokenizer.token_ids(text).len(),
             // the words, less the `</s>` fastText appends (no word of the text)
             Classifier::Linear(m) => m.features(text).words.len().saturating_sub(1),
+            Classifier::Nbsvm(m) => nbsvm::features::NgramSplitter::new(m).words(text).len(),
         }
     }
 
@@ -138,6 +151,7 @@ impl Classifier {
         match self {
             Classifier::Network(s) => folder::save(dir, s),
             Classifier::Linear(m) => linear::folder::save(dir, m),
+            Classifier::Nbsvm(m) => nbsvm::folder::save_with(dir, m, &[]),
         }
     }
 
@@ -148,6 +162,7 @@ impl Classifier {
         match self {
             Classifier::Network(s) => folder::save_with(dir, s, &extra),
             Classifier::Linear(m) => linear::folder::save_with(dir, m, &extra),
+            Classifier::Nbsvm(m) => nbsvm::folder::save_with(dir, m, &extra),
         }
     }
 }
@@ -159,6 +174,10 @@ pub fn load(dir: &Path) -> Result<Classifier, DataError> {
     if format_of(&config).as_deref() == Some(LINEAR_FORMAT) {
         let [config, tensors, vocab] = folder::read_files(&dir)?;
         return Ok(Classifier::Linear(linear::folder::parse_folder(&dir, &config, &tensors, &vocab)?));
+    }
+    if format_of(&config).as_deref() == Some(NBSVM_FORMAT) {
+        let [config, tensors, vocab] = folder::read_files(&dir)?;
+        return Ok(Classifier::Nbsvm(nbsvm::folder::parse_folder(&dir, &config, &tensors, &vocab)?));
     }
     folder::load(&dir).map(Classifier::Network)
 }

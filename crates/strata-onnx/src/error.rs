@@ -13,6 +13,8 @@ pub enum ExportError {
     Labels { kind: &'static str },
     #[error("the linear model has {rows} input rows of {dim}, {bytes} bytes, over ONNX's 2 GB file limit (hint: retrain with fewer --buckets or a smaller --dim)")]
     TooLarge { rows: usize, dim: usize, bytes: usize },
+    #[error("an NBSVM model reads n-gram hashes the tokenizer outside the graph would have to compute, and strata does not export it (hint: serve it with `strata serve`, or export a network or --model linear)")]
+    Nbsvm,
     #[error("cannot encode the ONNX file: {0}")]
     Encode(String),
 }

@@ -36,6 +36,7 @@ pub fn export(model: &Classifier) -> Result<proto::ModelProto, ExportError> {
     match model {
         Classifier::Network(saved) => network::export(saved),
         Classifier::Linear(m) => linear::export(m),
+        Classifier::Nbsvm(_) => Err(ExportError::Nbsvm),
     }
 }
 
@@ -67,6 +68,8 @@ pub fn input_ids(model: &Classifier, texts: &[&str]) -> Vec<Vec<i64>> {
         Classifier::Linear(m) => {
             m.encode(texts).into_iter().map(|(rows, _)| rows.into_iter().map(i64::from).collect()).collect()
         }
+        // its feature indices (no graph reads them: `export` refuses the model)
+        Classifier::Nbsvm(m) => m.encode(texts).into_iter().map(|f| f.into_iter().map(i64::from).collect()).collect(),
     }
 }
 

@@ -42,6 +42,7 @@ fn tiny_multi_label_model() -> Classifier {
         embeddings: None,
         init_from: None,
         level_heads: Vec::new(),
+        nbsvm: None,
         linear: Some(LinearSettings {
             config: LinearConfig { dim: 8, buckets: 1000, ..LinearConfig::default() },
             lr: 0.5,

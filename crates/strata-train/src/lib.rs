@@ -20,6 +20,7 @@ pub mod error;
 pub mod fit;
 pub mod history;
 pub mod linear;
+pub mod nbsvm;
 mod optimizer;
 pub mod pretrain;
 pub mod schedule;

@@ -19,6 +19,7 @@ pub mod keras_import;
 pub mod linear;
 pub mod model_card;
 pub mod multi_label;
+pub mod nbsvm;
 pub mod pipeline;
 pub mod pretrain;
 pub mod probe;

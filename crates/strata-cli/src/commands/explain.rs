@@ -100,6 +100,9 @@ enum Scoring {
     /// A linear model: explained by exact contributions to a logit, scored by a softmax over
     /// all its classes (even two) or, trained one-vs-all, by a sigmoid per class.
     Linear(LinearLoss),
+    /// NBSVM: explained by exact feature weights, scored by one sigmoid (two classes) or
+    /// normalised one-vs-rest sigmoids.
+    Nbsvm,
 }
 
 impl Scoring {
@@ -107,6 +110,7 @@ impl Scoring {
         match model {
             Classifier::Network(_) => Scoring::Network,
             Classifier::Linear(m) => Scoring::Linear(m.config.loss),
+            Classifier::Nbsvm(_) => Scoring::Nbsvm,
         }
     }
 
@@ -115,6 +119,8 @@ impl Scoring {
         match self {
             Scoring::Network if classes == 2 => "its sigmoid output; the other class has the rest".to_string(),
             Scoring::Linear(LinearLoss::OneVsAll) => "its own sigmoid: each class is scored apart".to_string(),
+            Scoring::Nbsvm if classes == 2 => "its sigmoid output; the other class has the rest".to_string(),
+            Scoring::Nbsvm => format!("its one-vs-rest sigmoid, normalised over the {classes} classes"),
             _ => format!("its softmax over the {classes} classes"),
         }
     }
@@ -125,6 +131,9 @@ impl Scoring {
             Scoring::Network => format!("how much the probability of “{label}” drops when the word is hidden (occlusion)"),
             Scoring::Linear(_) => format!(
                 "the word's exact part of the logit of “{label}” (a linear model's logit is the sum of its words' parts and the end of the text's, </s>; a word n-gram's part is split equally among its words)"
+            ),
+            Scoring::Nbsvm => format!(
+                "the word's exact part of the score of “{label}” (NBSVM's score is a bias plus the weight of every n-gram the text has, each split equally over the words of its occurrences)"
             ),
         }
     }
