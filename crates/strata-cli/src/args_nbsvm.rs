@@ -14,7 +14,7 @@ pub struct NbsvmArgs {
     #[arg(long, help_heading = NBSVM)]
     pub nb_alpha: Option<f32>,
     /// Interpolation β in [0, 1]: weights (1−β)·mean|w| + β·w (Wang & Manning's β; 1 keeps the
-    /// regression's weights). Default 0.25
+    /// regression's weights, measured best for NB-LR; W&M's SVM used 0.25). Default 1
     #[arg(long, help_heading = NBSVM)]
     pub nb_beta: Option<f32>,
     /// Inverse L2 strength C of the logistic regression (liblinear's -c). Default 1

@@ -61,7 +61,7 @@ impl TrainArgs {
             punctuation: a.nb_punctuation.clone().unwrap_or(d.punctuation),
         };
         if config.word_ngrams == 0 {
-            bail!("--word-ngrams must be at least 1 (hint: 1 is a bag of words; NBSVM uses 3)");
+            bail!("--word-ngrams must be at least 1 (hint: 1 is a bag of words; NBSVM uses 2)");
         }
         if config.word_ngrams > MAX_NBSVM_NGRAMS {
             bail!("--word-ngrams {} is more than {MAX_NBSVM_NGRAMS} (hint: Wang & Manning use 2, Mesnil et al. 3)", config.word_ngrams);
