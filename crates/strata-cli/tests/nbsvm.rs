@@ -117,3 +117,20 @@ fn bad_nbsvm_flags_are_one_line_errors() {
     let o = run(&case, &["train", "--data", "data.tsv", "-o", "run"], &["--dim", "50"]);
     assert_one_line_error(&o, &["--dim is not read by --model nbsvm"]);
 }
+
+#[test]
+fn verbs_nbsvm_has_nothing_for_refuse_it_in_one_line() {
+    let case = case();
+    let o = run(&case, &["experiment", "--data", "data.tsv", "--out", "e"], &[]);
+    assert_one_line_error(&o, &["experiment compares a network's schedules, and --model nbsvm has none"]);
+    let o = run(&case, &["tune", "--data", "data.tsv", "--out", "t"], &[]);
+    assert_one_line_error(&o, &["--model nbsvm has none of"]);
+    case.write("texts.txt", b"some unlabelled text\n");
+    let o = run(&case, &["pretrain", "--data", "texts.txt", "--out", "p"], &[]);
+    assert_one_line_error(&o, &["NBSVM has no levels to pretrain"]);
+    stdout(&run(&case, &["train", "--data", "data.tsv", "-o", "run"], &[]));
+    let o = case.run(&["probe", "--model", "run", "--data", "data.tsv"]);
+    assert_one_line_error(&o, &["an NBSVM model has no levels to probe"]);
+    let o = case.run(&["export", "--model", "run", "--onnx", "--out", "m.onnx"]);
+    assert_one_line_error(&o, &["NBSVM model"]);
+}

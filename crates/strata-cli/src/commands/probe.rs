@@ -15,6 +15,12 @@ use crate::args::ProbeCmd;
 
 pub fn run(a: ProbeCmd) -> Result<()> {
     let model = load(&a.model)?;
+    if model.architecture() == "nbsvm" {
+        bail!(
+            "{}: an NBSVM model has no levels to probe: it is one linear layer over n-grams (hint: probe a network's model folder; `strata explain` gives its per-word contributions)",
+            a.model.display()
+        );
+    }
     let Some(saved) = model.network() else {
         bail!(
             "{}: a linear model has no levels to probe: it is one average of word vectors and one \
