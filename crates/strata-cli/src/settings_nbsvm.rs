@@ -64,7 +64,10 @@ impl TrainArgs {
             bail!("--word-ngrams must be at least 1 (hint: 1 is a bag of words; NBSVM uses 2)");
         }
         if config.word_ngrams > MAX_NBSVM_NGRAMS {
-            bail!("--word-ngrams {} is more than {MAX_NBSVM_NGRAMS} (hint: Wang & Manning use 2, Mesnil et al. 3)", config.word_ngrams);
+            bail!(
+                "--word-ngrams {} is more than {MAX_NBSVM_NGRAMS} (hint: Wang & Manning use 2, Mesnil et al. 3)",
+                config.word_ngrams
+            );
         }
         if !(config.alpha > 0.0 && config.alpha.is_finite()) {
             bail!("--nb-alpha must be a positive number (hint: 1 is Laplace smoothing, Wang & Manning's)");

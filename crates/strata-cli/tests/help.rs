@@ -11,6 +11,9 @@ mod args_import_keras;
 #[path = "../src/args_linear.rs"]
 mod args_linear;
 #[allow(dead_code)]
+#[path = "../src/args_nbsvm.rs"]
+mod args_nbsvm;
+#[allow(dead_code)]
 #[path = "../src/args_train.rs"]
 mod args_train;
 #[path = "../src/args_tree.rs"]

@@ -60,11 +60,13 @@ fn train_learns_a_few_hundred_lines_and_the_folder_is_used_like_any_model() {
     assert_eq!(labels, ["1", "0"], "{out}");
 
     let ex: Value =
-        serde_json::from_str(&stdout(&case.run(&["explain", "--model", "run", "--json", "the movie was superb"]))).unwrap();
+        serde_json::from_str(&stdout(&case.run(&["explain", "--model", "run", "--json", "the movie was superb"])))
+            .unwrap();
     let words: Vec<&str> = ex["tokens"].as_array().unwrap().iter().map(|t| t["token"].as_str().unwrap()).collect();
     assert_eq!(words, ["the", "movie", "was", "superb"]);
     let superb = ex["tokens"][3]["occlusion"].as_f64().unwrap();
-    let most = ex["tokens"].as_array().unwrap().iter().map(|t| t["occlusion"].as_f64().unwrap()).fold(f64::MIN, f64::max);
+    let most =
+        ex["tokens"].as_array().unwrap().iter().map(|t| t["occlusion"].as_f64().unwrap()).fold(f64::MIN, f64::max);
     assert_eq!(superb, most, "the sentiment word carries the decision: {ex}");
 }
 
@@ -84,7 +86,17 @@ fn a_seed_and_thread_count_give_the_same_model_bytes() {
     let case = case();
     let train = |out: &str, threads: &str, seed: &str| {
         let o = case.run(&[
-            "train", "--model", "nbsvm", "--data", "data.tsv", "-o", out, "--threads", threads, "--seed", seed,
+            "train",
+            "--model",
+            "nbsvm",
+            "--data",
+            "data.tsv",
+            "-o",
+            out,
+            "--threads",
+            threads,
+            "--seed",
+            seed,
         ]);
         assert!(o.status.success(), "{}", stderr(&o));
         std::fs::read(case.path(out).join("model/model.safetensors")).unwrap()

@@ -192,7 +192,7 @@ fn save_and_load_round_trip_bit_for_bit() {
     folder::save(&a, &m).unwrap();
     let loaded = match classifier::load(&a).unwrap() {
         Classifier::Linear(l) => l,
-        Classifier::Network(_) => panic!("a linear folder loads as linear"),
+        Classifier::Network(_) | Classifier::Nbsvm(_) => panic!("a linear folder loads as linear"),
     };
     assert_eq!(loaded.config, m.config);
     assert_eq!(loaded.tokenizer, m.tokenizer);

@@ -5,20 +5,23 @@
 
 use strata_data::LabelMap;
 use strata_model::classifier::{self, Classifier};
+use strata_model::label_structure::LabelStructure;
 use strata_model::nbsvm::features::{tokenizer_for, NgramSplitter};
 use strata_model::nbsvm::{heads_for, NbsvmConfig, NbsvmModel};
-use strata_model::label_structure::LabelStructure;
 use strata_text::TokenizerConfig;
 
-const TEXTS: [&str; 5] = ["A good film, a great story!", "bad plot and awful actors", "unseen words only", "", "good good good"];
+const TEXTS: [&str; 5] =
+    ["A good film, a great story!", "bad plot and awful actors", "unseen words only", "", "good good good"];
 
 /// A model over the n-grams of a few texts, with deterministic non-zero weights.
 fn model(labels: &[&str]) -> NbsvmModel {
     let config = NbsvmConfig { word_ngrams: 2, punctuation: "!".into(), ..NbsvmConfig::default() };
     let tokenizer = tokenizer_for(&TokenizerConfig::default(), &config.punctuation);
     let splitter = NgramSplitter::with(&tokenizer, &config.punctuation, config.word_ngrams);
-    let mut keys: Vec<u32> =
-        ["a good film", "a great story !", "bad plot", "awful actors and bad film"].iter().flat_map(|t| splitter.keys(t)).collect();
+    let mut keys: Vec<u32> = ["a good film", "a great story !", "bad plot", "awful actors and bad film"]
+        .iter()
+        .flat_map(|t| splitter.keys(t))
+        .collect();
     keys.sort_unstable();
     keys.dedup();
     let heads = heads_for(labels.len());

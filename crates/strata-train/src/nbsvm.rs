@@ -153,11 +153,13 @@ pub fn fit_nbsvm(rows: &[Vec<u32>], y: &[usize], classes: usize, features: usize
             let (w, b, passes) = solve_lr_dual(&pb, f64::from(fit.c), fit.seed.wrapping_add(h as u64));
             let mean_abs = w.iter().map(|x| x.abs()).sum::<f64>() / w.len().max(1) as f64;
             let beta = f64::from(fit.beta);
-            let weight = w.iter().zip(&r).map(|(w, &r)| (((1.0 - beta) * mean_abs + beta * w) * f64::from(r)) as f32).collect();
+            let weight =
+                w.iter().zip(&r).map(|(w, &r)| (((1.0 - beta) * mean_abs + beta * w) * f64::from(r)) as f32).collect();
             (weight, b as f32, passes)
         })
         .collect();
-    let mut out = NbsvmWeights { weight: Vec::with_capacity(heads * features), bias: Vec::new(), iterations: Vec::new() };
+    let mut out =
+        NbsvmWeights { weight: Vec::with_capacity(heads * features), bias: Vec::new(), iterations: Vec::new() };
     for (weight, bias, passes) in solved {
         out.weight.extend(weight);
         out.bias.push(bias);
@@ -190,10 +192,12 @@ mod tests {
             let (mut up, mut down) = (w.clone(), w.clone());
             up[j] += h;
             down[j] -= h;
-            let numeric = (primal_loss_and_gradient(&pb, &up, b, c).0 - primal_loss_and_gradient(&pb, &down, b, c).0) / (2.0 * h);
+            let numeric =
+                (primal_loss_and_gradient(&pb, &up, b, c).0 - primal_loss_and_gradient(&pb, &down, b, c).0) / (2.0 * h);
             worst = worst.max((numeric - grad[j]).abs());
         }
-        let numeric_b = (primal_loss_and_gradient(&pb, &w, b + h, c).0 - primal_loss_and_gradient(&pb, &w, b - h, c).0) / (2.0 * h);
+        let numeric_b =
+            (primal_loss_and_gradient(&pb, &w, b + h, c).0 - primal_loss_and_gradient(&pb, &w, b - h, c).0) / (2.0 * h);
         worst = worst.max((numeric_b - grad_b).abs());
         println!("NB-LR loss gradient: max |analytic − numeric| = {worst:.2e}");
         assert!(worst < 1e-6, "max difference {worst}");

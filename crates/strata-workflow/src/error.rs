@@ -37,7 +37,9 @@ pub enum WorkflowError {
     #[error("no text is left to train the linear model on: all {texts} texts are held out for validation (hint: lower --validation-split)")]
     NoTrainingTexts { texts: usize },
     /// An NBSVM model whose training texts have no word at all (`--model nbsvm`).
-    #[error("none of the {texts} training texts has a word the tokenizer keeps (hint: check --tokenizer and --filters)")]
+    #[error(
+        "none of the {texts} training texts has a word the tokenizer keeps (hint: check --tokenizer and --filters)"
+    )]
     NoNgrams { texts: usize },
 }
 

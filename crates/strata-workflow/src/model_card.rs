@@ -136,7 +136,11 @@ pub fn model_card(model: &Classifier, facts: &CardFacts) -> String {
                 c.alpha,
                 c.beta,
                 c.c,
-                if c.punctuation.is_empty() { String::new() } else { format!(", punctuation kept as tokens: {}", c.punctuation) }
+                if c.punctuation.is_empty() {
+                    String::new()
+                } else {
+                    format!(", punctuation kept as tokens: {}", c.punctuation)
+                }
             );
             (m.tokenizer.clone(), None)
         }

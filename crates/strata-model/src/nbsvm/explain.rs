@@ -17,10 +17,8 @@ pub fn explain(model: &NbsvmModel, text: &str) -> Option<Explanation> {
     let splitter = NgramSplitter::new(model);
     let words = splitter.words(text);
     let ngrams = splitter.ngrams(&words);
-    let mut found: Vec<(u32, usize, usize)> = ngrams
-        .iter()
-        .filter_map(|&(k, a, b)| model.keys.binary_search(&k).ok().map(|j| (j as u32, a, b)))
-        .collect();
+    let mut found: Vec<(u32, usize, usize)> =
+        ngrams.iter().filter_map(|&(k, a, b)| model.keys.binary_search(&k).ok().map(|j| (j as u32, a, b))).collect();
     if found.is_empty() {
         return None;
     }

@@ -42,9 +42,15 @@ impl NgramSplitter {
 
     /// For `tokenizer` as [`tokenizer_for`] made it, the `punctuation` and n-gram orders 1..=`word_ngrams`.
     pub fn with(tokenizer: &TokenizerConfig, punctuation: &str, word_ngrams: usize) -> NgramSplitter {
-        let keras_words = tokenizer.segmenter == Segmenter::Keras && !tokenizer.char_level && !tokenizer.split.is_empty();
+        let keras_words =
+            tokenizer.segmenter == Segmenter::Keras && !tokenizer.char_level && !tokenizer.split.is_empty();
         let punctuation = if keras_words { punctuation.chars().collect() } else { Vec::new() };
-        NgramSplitter { splitter: Splitter::new(tokenizer), punctuation, separator: tokenizer.split.clone(), word_ngrams }
+        NgramSplitter {
+            splitter: Splitter::new(tokenizer),
+            punctuation,
+            separator: tokenizer.split.clone(),
+            word_ngrams,
+        }
     }
 
     /// The words of `text`.
@@ -78,8 +84,9 @@ impl NgramSplitter {
         for i in 0..hashes.len() {
             let mut h = u64::from(hashes[i]);
             out.push((key(h, 1), i, i));
-            for j in i + 1..hashes.len().min(i + self.word_ngrams) {
-                h = h.wrapping_mul(NGRAM_MULTIPLIER).wrapping_add(u64::from(hashes[j]));
+            let last = hashes.len().min(i + self.word_ngrams);
+            for (j, &next) in hashes.iter().enumerate().take(last).skip(i + 1) {
+                h = h.wrapping_mul(NGRAM_MULTIPLIER).wrapping_add(u64::from(next));
                 out.push((key(h, j - i + 1), i, j));
             }
         }
