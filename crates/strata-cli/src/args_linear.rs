@@ -10,7 +10,7 @@ const LINEAR: &str = "Linear model";
 
 #[derive(Args, Clone, Debug, Default)]
 pub struct LinearArgs {
-    /// Longest word n-gram (fastText's -wordNgrams; 1 is a bag of words). Default 2
+    /// Longest word n-gram (fastText's -wordNgrams; 1 is a bag of words; also --model nbsvm's). Default 2
     #[arg(long, help_heading = LINEAR)]
     pub word_ngrams: Option<usize>,
     /// Length of every word and n-gram vector (fastText's -dim). Default 100

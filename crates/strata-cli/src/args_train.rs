@@ -221,6 +221,8 @@ pub struct TrainArgs {
     pub class_weight: Option<String>,
     #[command(flatten)]
     pub linear: crate::args_linear::LinearArgs,
+    #[command(flatten)]
+    pub nbsvm: crate::args_nbsvm::NbsvmArgs,
 }
 
 /// `--aux-weight`'s default (`settings` refuses any other with `--model linear`).
@@ -239,7 +241,7 @@ fn model_help() -> String {
     let d = strata_model::linear::LinearConfig::default();
     format!(
         "seed (one LSTM), seed-stacked (LSTM(return_sequences) → LSTM), gru, bilstm, kim-cnn (Kim 2014), han \
-         (Yang 2016) or linear (fastText's supervised model). A flag you leave out takes the model's recipe:\n{}\n\
+         (Yang 2016), linear (fastText's supervised model) or nbsvm (Wang & Manning 2012's NB-LR on word n-grams). A flag you leave out takes the model's recipe:\n{}\n\
          linear: --epochs {DEFAULT_EPOCHS} --lr {DEFAULT_LR:?} (sgd, falling linearly to 0) --dim {} --word-ngrams {} \
          --buckets {} --min-count {} [fastText's supervised tutorial]",
         zoo::recipes_help(),

@@ -73,7 +73,7 @@ impl Tokenizer {
 }
 
 /// `--model`: the zoo's named models (`strata_model::zoo::NAMED_MODELS`), and fastText's
-/// linear model (`strata_model::linear`), which is no layer list.
+/// linear model (`strata_model::linear`) and NBSVM (`strata_model::nbsvm`), which are no layer lists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Model {
     Seed,
@@ -83,6 +83,7 @@ pub enum Model {
     KimCnn,
     Han,
     Linear,
+    Nbsvm,
 }
 
 impl Model {
@@ -96,6 +97,7 @@ impl Model {
             Model::KimCnn => "kim-cnn",
             Model::Han => "han",
             Model::Linear => "linear",
+            Model::Nbsvm => "nbsvm",
         }
     }
 }
@@ -226,6 +228,7 @@ mod tests {
     fn models_are_the_zoo_and_their_names_are_claps() {
         let mut zoo: Vec<String> = strata_model::zoo::NAMED_MODELS.iter().map(|m| m.to_string()).collect();
         zoo.push("linear".into());
+        zoo.push("nbsvm".into());
         assert_eq!(clap_names::<Model>(), zoo);
         for m in Model::value_variants() {
             assert_eq!(m.to_possible_value().unwrap().get_name(), m.name());

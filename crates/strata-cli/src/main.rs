@@ -38,6 +38,7 @@ mod args;
 mod args_ensemble;
 mod args_import_keras;
 mod args_linear;
+mod args_nbsvm;
 mod args_train;
 mod args_tree;
 mod args_tune;
@@ -52,6 +53,7 @@ mod progress;
 mod run_args;
 mod settings;
 mod shard_choice;
+mod settings_nbsvm;
 mod stdout;
 mod tree_report;
 

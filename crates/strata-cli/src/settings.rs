@@ -27,7 +27,11 @@ impl TrainArgs {
         if self.model == choices::Model::Linear {
             return self.linear_settings(validation_split, schedule);
         }
+        if self.model == choices::Model::Nbsvm {
+            return self.nbsvm_settings(validation_split, schedule);
+        }
         self.refuse_linear_flags()?;
+        self.nbsvm_flags_refused(self.model.name())?;
         // A flag the user left out takes the named model's recipe (zoo::recipe); a model file
         // takes the seed's.
         let recipe = if self.model_file.is_none() { zoo::recipe(self.model.name()) } else { zoo::SEED_RECIPE };
@@ -155,6 +159,7 @@ impl TrainArgs {
             init_from,
             linear: None,
             level_heads: Vec::new(),
+            nbsvm: None,
         };
         if settings.model.multichannel && settings.schedule.language_model.is_some() {
             bail!(
@@ -285,53 +290,8 @@ impl TrainArgs {
     /// (the dictionary keeps every word seen `--min-count` times, so `num_words` is unset).
     /// Flags only a network reads are refused rather than ignored.
     pub(crate) fn linear_settings(&self, validation_split: f64, schedule: Option<&str>) -> Result<TrainSettings> {
-        let network_only: [(bool, &str); 17] = [
-            (self.model_file.is_some(), "--model-file"),
-            (self.batch_size.is_some(), "--batch-size"),
-            (self.maxlen.is_some(), "--maxlen"),
-            (self.layers.is_some(), "--layers"),
-            (self.units.is_some(), "--units"),
-            (self.max_sentences.is_some(), "--max-sentences"),
-            (self.embedding_dim.is_some(), "--embedding-dim"),
-            (self.embeddings.is_some(), "--embeddings"),
-            (self.init_from.is_some(), "--init-from"),
-            (self.embedding_init.is_some(), "--embedding-init"),
-            (self.optimizer != choices::Optimizer::Adam, "--optimizer"),
-            (self.schedule != choices::Schedule::EndToEnd || schedule.is_some_and(|s| s != "end-to-end"), "--schedule"),
-            (self.schedule_file.is_some(), "--schedule-file"),
-            (!self.freeze.is_empty(), "--freeze"),
-            (!self.lr_mult.is_empty(), "--lr-mult"),
-            (self.early_stopping.is_some_and(|n| n > 0), "--early-stopping"),
-            (self.max_norm.is_some(), "--max-norm"),
-        ];
-        let more = [
-            (self.finetune_epochs != 0, "--finetune-epochs"),
-            (self.text.num_words.is_some(), "--num-words"),
-            (self.monitor != choices::Monitor::ValLoss, "--monitor"),
-            (self.padding != choices::Side::Pre, "--padding"),
-            (self.truncating != choices::Side::Pre, "--truncating"),
-            (self.aux_weight != crate::args_train::DEFAULT_AUX_WEIGHT, "--aux-weight"),
-            (self.text.oov_token != "<OOV>", "--oov-token"),
-            (self.multichannel, "--multichannel"),
-            (self.sparse_embedding_updates, "--sparse-embedding-updates"),
-            (self.mask_padding, "--mask-padding"),
-            (self.bucket_by_length, "--bucket-by-length"),
-        ];
-        if let Some((_, flag)) = network_only.iter().chain(&more).find(|(given, _)| *given) {
-            let hint = match *flag {
-                "--num-words" => "the linear model keeps every word seen --min-count times",
-                "--embedding-dim" => "the linear model's vectors are --dim long",
-                "--monitor" => "the linear model has no early stopping to watch anything",
-                "--padding" | "--truncating" | "--mask-padding" | "--bucket-by-length" => {
-                    "the linear model reads every word: nothing is padded or cut"
-                }
-                "--oov-token" => "the linear model leaves out words it has no row for",
-                "--sparse-embedding-updates" => "the linear model's SGD already updates only the rows a text uses",
-                "--init-from" => "a linear model cannot continue from a folder: train it again on the old and new data together (it takes seconds); --init-from continues the networks",
-                _ => "leave it out, or choose a network with --model",
-            };
-            bail!("{flag} is for the networks, not --model linear (hint: {hint})");
-        }
+        self.refuse_network_flags(schedule, "linear")?;
+        self.nbsvm_flags_refused("linear")?;
         let d = LinearConfig::default();
         let a = &self.linear;
         let config = LinearConfig {
@@ -410,7 +370,61 @@ impl TrainArgs {
             init_from: None,
             linear: Some(LinearSettings { config, lr }),
             level_heads: Vec::new(),
+            nbsvm: None,
         })
+    }
+
+    /// Refuses the flags only a network reads, for a model (`linear`, `nbsvm`) that has no
+    /// layers: they would change nothing.
+    pub(crate) fn refuse_network_flags(&self, schedule: Option<&str>, model: &str) -> Result<()> {
+        let network_only: [(bool, &str); 17] = [
+            (self.model_file.is_some(), "--model-file"),
+            (self.batch_size.is_some(), "--batch-size"),
+            (self.maxlen.is_some(), "--maxlen"),
+            (self.layers.is_some(), "--layers"),
+            (self.units.is_some(), "--units"),
+            (self.max_sentences.is_some(), "--max-sentences"),
+            (self.embedding_dim.is_some(), "--embedding-dim"),
+            (self.embeddings.is_some(), "--embeddings"),
+            (self.init_from.is_some(), "--init-from"),
+            (self.embedding_init.is_some(), "--embedding-init"),
+            (self.optimizer != choices::Optimizer::Adam, "--optimizer"),
+            (self.schedule != choices::Schedule::EndToEnd || schedule.is_some_and(|s| s != "end-to-end"), "--schedule"),
+            (self.schedule_file.is_some(), "--schedule-file"),
+            (!self.freeze.is_empty(), "--freeze"),
+            (!self.lr_mult.is_empty(), "--lr-mult"),
+            (self.early_stopping.is_some_and(|n| n > 0), "--early-stopping"),
+            (self.max_norm.is_some(), "--max-norm"),
+        ];
+        let more = [
+            (self.finetune_epochs != 0, "--finetune-epochs"),
+            (self.text.num_words.is_some(), "--num-words"),
+            (self.monitor != choices::Monitor::ValLoss, "--monitor"),
+            (self.padding != choices::Side::Pre, "--padding"),
+            (self.truncating != choices::Side::Pre, "--truncating"),
+            (self.aux_weight != crate::args_train::DEFAULT_AUX_WEIGHT, "--aux-weight"),
+            (self.text.oov_token != "<OOV>", "--oov-token"),
+            (self.multichannel, "--multichannel"),
+            (self.sparse_embedding_updates, "--sparse-embedding-updates"),
+            (self.mask_padding, "--mask-padding"),
+            (self.bucket_by_length, "--bucket-by-length"),
+        ];
+        if let Some((_, flag)) = network_only.iter().chain(&more).find(|(given, _)| *given) {
+            let hint = match *flag {
+                "--num-words" => "the linear model keeps every word seen --min-count times",
+                "--embedding-dim" => "the linear model's vectors are --dim long",
+                "--monitor" => "the linear model has no early stopping to watch anything",
+                "--padding" | "--truncating" | "--mask-padding" | "--bucket-by-length" => {
+                    "the linear model reads every word: nothing is padded or cut"
+                }
+                "--oov-token" => "the linear model leaves out words it has no row for",
+                "--sparse-embedding-updates" => "the linear model's SGD already updates only the rows a text uses",
+                "--init-from" => "a linear model cannot continue from a folder: train it again on the old and new data together (it takes seconds); --init-from continues the networks",
+                _ => "leave it out, or choose a network with --model",
+            };
+            bail!("{flag} is for the networks, not --model {model} (hint: {hint})");
+        }
+        Ok(())
     }
 
     /// `--class-weight`, its file read and checked (before any data is read).

@@ -1,5 +1,5 @@
-//! A trained classifier of either family strata trains — a layered network ([`SavedModel`]) or
-//! fastText's linear model ([`LinearModel`]) — behind the one interface that `predict`, `test`,
+//! A trained classifier of any family strata trains — a layered network ([`SavedModel`]),
+//! fastText's linear model ([`LinearModel`]) or NBSVM ([`NbsvmModel`]) — behind the one interface that `predict`, `test`,
 //! `explain`, `serve`, `cv` and `experiment` use. Loading a folder dispatches on its
 //! `config.json` `format`; a command that only a network can answer (probe) asks for
 //! [`Classifier::network`] and says why when it is linear. An ensemble of either (`ensemble/`)
@@ -16,6 +16,7 @@ use crate::folder::{self, format_of, SavedModel};
 use crate::infer::{evaluate, evaluate_with_classes, predict, Dataset, Evaluation, Prediction};
 use crate::label_structure::LabelStructure;
 use crate::linear::{self, LinearModel, LINEAR_FORMAT};
+use crate::nbsvm::{self, NbsvmModel, NBSVM_FORMAT};
 
 // one per model loaded or trained, moved a handful of times: boxing would buy nothing
 #[allow(clippy::large_enum_variant)]
@@ -25,6 +26,8 @@ pub enum Classifier {
     Linear(LinearModel),
     /// Soft voting over members of either family (`strata ensemble`).
     Ensemble(Ensemble<Classifier>),
+    /// NBSVM (Wang & Manning 2012): NB-weighted n-grams under a logistic regression.
+    Nbsvm(NbsvmModel),
 }
 
 impl Classifier {
@@ -33,6 +36,7 @@ impl Classifier {
             Classifier::Network(s) => &s.labels,
             Classifier::Linear(m) => &m.labels,
             Classifier::Ensemble(e) => &e.labels,
+            Classifier::Nbsvm(m) => &m.labels,
         }
     }
 
@@ -41,6 +45,7 @@ impl Classifier {
             Classifier::Network(s) => s.labels = labels,
             Classifier::Linear(m) => m.labels = labels,
             Classifier::Ensemble(e) => e.labels = labels,
+            Classifier::Nbsvm(m) => m.labels = labels,
         }
     }
 
@@ -50,6 +55,7 @@ impl Classifier {
             Classifier::Network(s) => &s.structure,
             Classifier::Linear(m) => &m.structure,
             Classifier::Ensemble(e) => &e.structure,
+            Classifier::Nbsvm(m) => &m.structure,
         }
     }
 
@@ -67,6 +73,7 @@ impl Classifier {
             Classifier::Network(s) => s.structure = structure,
             Classifier::Linear(m) => m.structure = structure,
             Classifier::Ensemble(e) => e.structure = structure,
+            Classifier::Nbsvm(m) => m.structure = structure,
         }
     }
 
@@ -76,6 +83,7 @@ impl Classifier {
             Classifier::Network(s) => &s.model.config.architecture,
             Classifier::Linear(_) => "linear",
             Classifier::Ensemble(_) => ENSEMBLE_FORMAT,
+            Classifier::Nbsvm(_) => "nbsvm",
         }
     }
 
@@ -83,7 +91,7 @@ impl Classifier {
     pub fn network(&self) -> Option<&SavedModel> {
         match self {
             Classifier::Network(s) => Some(s),
-            Classifier::Linear(_) | Classifier::Ensemble(_) => None,
+            Classifier::Linear(_) | Classifier::Ensemble(_) | Classifier::Nbsvm(_) => None,
         }
     }
 
@@ -91,7 +99,7 @@ impl Classifier {
     pub fn into_network(self) -> Option<SavedModel> {
         match self {
             Classifier::Network(s) => Some(s),
-            Classifier::Linear(_) | Classifier::Ensemble(_) => None,
+            Classifier::Linear(_) | Classifier::Ensemble(_) | Classifier::Nbsvm(_) => None,
         }
     }
 
@@ -100,6 +108,7 @@ impl Classifier {
             Classifier::Network(s) => predict(s, texts),
             Classifier::Linear(m) => m.predict(texts),
             Classifier::Ensemble(e) => e.predict(texts),
+            Classifier::Nbsvm(m) => m.predict(texts),
         }
     }
 
@@ -113,6 +122,7 @@ impl Classifier {
             }
             Classifier::Linear(m) => m.evaluate(&m.encode_rows(texts), y),
             Classifier::Ensemble(e) => e.evaluate_with_classes(texts, y).0,
+            Classifier::Nbsvm(m) => m.evaluate(&m.encode(texts), y),
         }
     }
 
@@ -125,6 +135,7 @@ impl Classifier {
             }
             Classifier::Linear(m) => m.evaluate_with_classes(&m.encode_rows(texts), y),
             Classifier::Ensemble(e) => e.evaluate_with_classes(texts, y),
+            Classifier::Nbsvm(m) => m.evaluate_with_classes(&m.encode(texts), y),
         }
     }
 
@@ -134,6 +145,7 @@ impl Classifier {
             Classifier::Network(s) => occlusion(s, text),
             Classifier::Linear(m) => linear::explain::explain(m, text),
             Classifier::Ensemble(e) => e.explain(text),
+            Classifier::Nbsvm(m) => nbsvm::explain::explain(m, text),
         }
     }
 
@@ -145,6 +157,7 @@ impl Classifier {
             // the words, less the `</s>` fastText appends (no word of the text)
             Classifier::Linear(m) => m.features(text).words.len().saturating_sub(1),
             Classifier::Ensemble(e) => e.token_count(text),
+            Classifier::Nbsvm(m) => nbsvm::features::NgramSplitter::new(m).words(text).len(),
         }
     }
 
@@ -154,6 +167,7 @@ impl Classifier {
             Classifier::Network(s) => folder::save(dir, s),
             Classifier::Linear(m) => linear::folder::save(dir, m),
             Classifier::Ensemble(e) => ensemble::folder::save_with(dir, e, &[], Classifier::save),
+            Classifier::Nbsvm(m) => nbsvm::folder::save_with(dir, m, &[]),
         }
     }
 
@@ -165,6 +179,7 @@ impl Classifier {
             Classifier::Network(s) => folder::save_with(dir, s, &extra),
             Classifier::Linear(m) => linear::folder::save_with(dir, m, &extra),
             Classifier::Ensemble(e) => ensemble::folder::save_with(dir, e, &extra, Classifier::save),
+            Classifier::Nbsvm(m) => nbsvm::folder::save_with(dir, m, &extra),
         }
     }
 }
@@ -179,6 +194,10 @@ pub fn load(dir: &Path) -> Result<Classifier, DataError> {
     if format_of(&config).as_deref() == Some(LINEAR_FORMAT) {
         let [config, tensors, vocab] = folder::read_files(&dir)?;
         return Ok(Classifier::Linear(linear::folder::parse_folder(&dir, &config, &tensors, &vocab)?));
+    }
+    if format_of(&config).as_deref() == Some(NBSVM_FORMAT) {
+        let [config, tensors, vocab] = folder::read_files(&dir)?;
+        return Ok(Classifier::Nbsvm(nbsvm::folder::parse_folder(&dir, &config, &tensors, &vocab)?));
     }
     folder::load(&dir).map(Classifier::Network)
 }

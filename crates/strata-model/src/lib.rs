@@ -33,6 +33,7 @@ pub mod model;
 pub mod model_file;
 pub mod multi_label;
 pub mod multichannel;
+pub mod nbsvm;
 pub mod network;
 pub mod owned;
 pub mod plan;

@@ -15,6 +15,8 @@ pub enum ExportError {
     TooLarge { rows: usize, dim: usize, bytes: usize },
     #[error("an ensemble has no one ONNX graph: its members read the text with their own tokenizers (hint: export each member's folder, member-0/, member-1/, …, and average their probabilities with its config.json weights)")]
     Ensemble,
+    #[error("an NBSVM model reads n-gram hashes the tokenizer outside the graph would have to compute, and strata does not export it (hint: serve it with `strata serve`, or export a network or --model linear)")]
+    Nbsvm,
     #[error("cannot encode the ONNX file: {0}")]
     Encode(String),
 }

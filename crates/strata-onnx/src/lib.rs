@@ -37,6 +37,7 @@ pub fn export(model: &Classifier) -> Result<proto::ModelProto, ExportError> {
         Classifier::Network(saved) => network::export(saved),
         Classifier::Linear(m) => linear::export(m),
         Classifier::Ensemble(_) => Err(ExportError::Ensemble),
+        Classifier::Nbsvm(_) => Err(ExportError::Nbsvm),
     }
 }
 
@@ -69,6 +70,8 @@ pub fn input_ids(model: &Classifier, texts: &[&str]) -> Vec<Vec<i64>> {
             m.encode(texts).into_iter().map(|(rows, _)| rows.into_iter().map(i64::from).collect()).collect()
         }
         Classifier::Ensemble(_) => vec![Vec::new(); texts.len()],
+        // its feature indices (no graph reads them: `export` refuses the model)
+        Classifier::Nbsvm(m) => m.encode(texts).into_iter().map(|f| f.into_iter().map(i64::from).collect()).collect(),
     }
 }
 

@@ -131,6 +131,15 @@ fn architecture(model: &Classifier) -> Value {
                 .collect();
             json!({"model": model.architecture(), "voting": "soft", "members": members})
         }
+        Classifier::Nbsvm(m) => {
+            let c = &m.config;
+            json!({
+                "model": model.architecture(), "word_ngrams": c.word_ngrams, "alpha": c.alpha, "beta": c.beta,
+                "c": c.c, "punctuation": c.punctuation, "features": m.keys.len(),
+                "tokenizer": if m.tokenizer.char_level { "char" } else { "word" },
+                "segmenter": m.tokenizer.segmenter,
+            })
+        }
     }
 }
 

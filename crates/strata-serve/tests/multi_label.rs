@@ -48,6 +48,7 @@ fn tiny_multi_label_model(linear: bool) -> Classifier {
         embeddings: None,
         init_from: None,
         level_heads: Vec::new(),
+        nbsvm: None,
         linear: linear.then(|| LinearSettings {
             config: LinearConfig { dim: 8, buckets: 1000, ..LinearConfig::default() },
             lr: 0.5,

@@ -22,6 +22,7 @@ pub mod fit;
 pub mod history;
 pub mod linear;
 pub mod multi_hot;
+pub mod nbsvm;
 mod optimizer;
 pub mod pretrain;
 pub mod ranks;

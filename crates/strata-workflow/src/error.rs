@@ -36,6 +36,11 @@ pub enum WorkflowError {
     /// A linear model given no training text (every text went to validation).
     #[error("no text is left to train the linear model on: all {texts} texts are held out for validation (hint: lower --validation-split)")]
     NoTrainingTexts { texts: usize },
+    /// An NBSVM model whose training texts have no word at all (`--model nbsvm`).
+    #[error(
+        "none of the {texts} training texts has a word the tokenizer keeps (hint: check --tokenizer and --filters)"
+    )]
+    NoNgrams { texts: usize },
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ pub mod model_card;
 pub mod multi_label;
 pub mod multi_label_network;
 pub mod multi_label_run;
+pub mod nbsvm;
 pub mod pipeline;
 pub mod pretrain;
 pub mod probe;

@@ -149,6 +149,26 @@ pub fn model_card(model: &Classifier, facts: &CardFacts) -> String {
             }
             (first_tokenizer(model), None)
         }
+        Classifier::Nbsvm(m) => {
+            let c = &m.config;
+            let _ = writeln!(s, "- family: NBSVM (Wang & Manning 2012), logistic regression on naive-Bayes-scaled binarized n-grams, one-vs-rest");
+            let _ = writeln!(s, "- parameters: {}", m.weight.len() + m.bias.len());
+            let _ = writeln!(
+                s,
+                "- features: {} word n-grams of orders 1–{} seen in training; α {}, β {}, C {}{}",
+                m.keys.len(),
+                c.word_ngrams,
+                c.alpha,
+                c.beta,
+                c.c,
+                if c.punctuation.is_empty() {
+                    String::new()
+                } else {
+                    format!(", punctuation kept as tokens: {}", c.punctuation)
+                }
+            );
+            (m.tokenizer.clone(), None)
+        }
     };
     let structure = match model.network().map(|n| &n.structure) {
         Some(LabelStructure::Multi { .. }) => "several labels per text",

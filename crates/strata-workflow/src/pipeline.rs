@@ -57,6 +57,9 @@ pub struct TrainSettings {
     /// then `model`, `schedule`, `probes` and `fit`'s batch size and optimizer are unused;
     /// `fit.epochs` and `fit.seed` are its epochs and seed (`crate::linear`).
     pub linear: Option<crate::linear::LinearSettings>,
+    /// NBSVM instead of a network (`--model nbsvm`): as with `linear`, the network fields are
+    /// unused; `fit.seed` is its seed (`crate::nbsvm`).
+    pub nbsvm: Option<crate::nbsvm::NbsvmSettings>,
     /// A label tree's per-level heads (`--hierarchy per-level`): for each upper level, each
     /// class's node there; empty for none. Trained beside the leaf head, dropped before saving.
     pub level_heads: Vec<Vec<usize>>,
@@ -187,6 +190,18 @@ pub fn train_from(
             history: trained.history,
             early_stops: Vec::new(),
             diverged: trained.diverged,
+            validation: trained.validation,
+            probes: Vec::new(),
+            language_model: Vec::new(),
+        });
+    }
+    if let Some(nbsvm) = &s.nbsvm {
+        let trained = crate::nbsvm::train(data, &s.text.tokenizer, nbsvm, s.fit.seed, progress)?;
+        return Ok(Trained {
+            saved: Classifier::Nbsvm(trained.model),
+            history: trained.history,
+            early_stops: Vec::new(),
+            diverged: None,
             validation: trained.validation,
             probes: Vec::new(),
             language_model: Vec::new(),

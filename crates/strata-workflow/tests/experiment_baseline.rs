@@ -31,6 +31,7 @@ fn settings() -> TrainSettings {
         init_from: None,
         linear: None,
         level_heads: Vec::new(),
+        nbsvm: None,
     }
 }
 

@@ -63,6 +63,7 @@ fn check_explanation(model: ModelSettings, maxlen: usize, text: &str, words: &[&
         init_from: None,
         linear: None,
         level_heads: Vec::new(),
+        nbsvm: None,
     };
     let idx: Vec<usize> = (0..examples.len()).collect();
     let mut saved = train(

@@ -140,6 +140,7 @@ fn the_pipeline_trains_a_linear_classifier() {
         init_from: None,
         linear: Some(settings(LinearLoss::Softmax)),
         level_heads: Vec::new(),
+        nbsvm: None,
     };
     let (train_idx, val_idx): (Vec<usize>, Vec<usize>) = ((0..320).collect(), (320..400).collect());
     let data = TrainData { examples: &examples, labels: &labels, y: &y, train_idx: &train_idx, val_idx: &val_idx };
@@ -216,6 +217,7 @@ fn tune_scores_a_diverged_trial_as_failed_and_goes_on() {
             init_from: None,
             linear: Some(linear),
             level_heads: Vec::new(),
+            nbsvm: None,
         })
     };
     let (train_idx, val_idx): (Vec<usize>, Vec<usize>) = ((0..320).collect(), (320..400).collect());

@@ -42,6 +42,7 @@ fn reloaded_model_predicts_bit_identically() {
         init_from: None,
         linear: None,
         level_heads: Vec::new(),
+        nbsvm: None,
     };
     let idx: Vec<usize> = (0..examples.len()).collect();
     let trained = train(

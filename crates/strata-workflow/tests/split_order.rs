@@ -43,6 +43,7 @@ fn settings(validation_split: f64) -> TrainSettings {
         init_from: None,
         linear: None,
         level_heads: Vec::new(),
+        nbsvm: None,
     }
 }
 

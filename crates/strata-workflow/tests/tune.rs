@@ -166,6 +166,7 @@ fn settings(a: &Assignment) -> Result<TrainSettings, WorkflowError> {
         init_from: None,
         linear: None,
         level_heads: Vec::new(),
+        nbsvm: None,
     })
 }
 

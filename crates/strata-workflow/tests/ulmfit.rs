@@ -58,6 +58,7 @@ fn settings(schedule: Schedule, init_from: Option<InitFrom>) -> TrainSettings {
         init_from,
         linear: None,
         level_heads: Vec::new(),
+        nbsvm: None,
     }
 }
 

@@ -159,6 +159,7 @@ pub fn run(a: DemoCmd) -> Result<()> {
         init_from: None,
         linear: None,
         level_heads: Vec::new(),
+        nbsvm: None,
     };
     let seed_started = Instant::now();
     println!("Training the seed model: Embedding(10000, 128) → LSTM(64) → Dense(1, sigmoid), Adam, batch 32,");

@@ -226,6 +226,9 @@ fn baseline_config(linear: &LinearArgs, validation_split: f64) -> Result<LinearC
 
 pub fn run_cmd(a: ExperimentCmd) -> Result<()> {
     let started = SystemTime::now();
+    if a.train.model == Model::Nbsvm {
+        bail!("experiment compares a network's schedules, and --model nbsvm has none (hint: compare it on the same folds with `strata cv --model nbsvm`; --model seed, kim-cnn, … run schedules)");
+    }
     if a.train.model == Model::Linear {
         bail!("experiment compares a network's schedules; the linear model is every experiment's baseline (hint: --model seed, kim-cnn, …; --buckets, --dim and the other linear flags configure the baseline)");
     }

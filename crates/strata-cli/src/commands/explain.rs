@@ -114,6 +114,9 @@ enum Scoring {
     Linear(LinearLoss),
     /// An ensemble: the weighted mean of its members' probabilities, explained by occlusion.
     Ensemble,
+    /// NBSVM: explained by exact feature weights, scored by one sigmoid (two classes) or
+    /// normalised one-vs-rest sigmoids.
+    Nbsvm,
 }
 
 impl Scoring {
@@ -122,6 +125,7 @@ impl Scoring {
             Classifier::Network(_) => Scoring::Network,
             Classifier::Linear(m) => Scoring::Linear(m.config.loss),
             Classifier::Ensemble(_) => Scoring::Ensemble,
+            Classifier::Nbsvm(_) => Scoring::Nbsvm,
         }
     }
 
@@ -131,6 +135,8 @@ impl Scoring {
             Scoring::Network if classes == 2 => "its sigmoid output; the other class has the rest".to_string(),
             Scoring::Linear(LinearLoss::OneVsAll) => "its own sigmoid: each class is scored apart".to_string(),
             Scoring::Ensemble => "the weighted mean of the ensemble's members' probabilities".to_string(),
+            Scoring::Nbsvm if classes == 2 => "its sigmoid output; the other class has the rest".to_string(),
+            Scoring::Nbsvm => format!("its one-vs-rest sigmoid, normalised over the {classes} classes"),
             _ => format!("its softmax over the {classes} classes"),
         }
     }
@@ -144,6 +150,9 @@ impl Scoring {
             ),
             Scoring::Linear(_) => format!(
                 "the word's exact part of the logit of “{label}” (a linear model's logit is the sum of its words' parts and the end of the text's, </s>; a word n-gram's part is split equally among its words)"
+            ),
+            Scoring::Nbsvm => format!(
+                "the word's exact part of the score of “{label}” (NBSVM's score is a bias plus the weight of every n-gram the text has, each split equally over the words of its occurrences)"
             ),
         }
     }

@@ -156,6 +156,9 @@ const PRETRAIN_NUM_WORDS: usize = 20000;
 impl PretrainArgs {
     /// Checks ranges and builds the settings.
     fn settings(&self) -> Result<PretrainSettings> {
+        if self.model == crate::choices::Model::Nbsvm && self.model_file.is_none() {
+            bail!("NBSVM has no levels to pretrain (hint: train it directly with `strata train --model nbsvm`, or pretrain a network such as --model seed)");
+        }
         if self.model == crate::choices::Model::Linear && self.model_file.is_none() {
             bail!(
                 "the linear model has no levels to pretrain (hint: train it directly with `strata train --model linear`, or pretrain a network such as --model seed)"

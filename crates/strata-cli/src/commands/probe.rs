@@ -23,6 +23,12 @@ pub fn run(a: ProbeCmd) -> Result<()> {
             e.members.iter().map(|m| m.model.architecture()).collect::<Vec<_>>().join(", ")
         );
     }
+    if model.architecture() == "nbsvm" {
+        bail!(
+            "{}: an NBSVM model has no levels to probe: it is one linear layer over n-grams (hint: probe a network's model folder; `strata explain` gives its per-word contributions)",
+            a.model.display()
+        );
+    }
     let Some(saved) = model.network() else {
         bail!(
             "{}: a linear model has no levels to probe: it is one average of word vectors and one \

@@ -38,6 +38,9 @@ use report::{summary, trial_line};
 const TUNE_FILES: [&str; 2] = ["trials.csv", "best.json"];
 
 pub fn run(a: TuneCmd) -> Result<()> {
+    if a.train.model == crate::choices::Model::Nbsvm && a.train.model_file.is_none() {
+        anyhow::bail!("strata tune searches epochs, which --model nbsvm has none of (hint: compare --nb-c or --word-ngrams with `strata train --model nbsvm --validation-data DEV`)");
+    }
     let (budget, split) = check_flags(&a)?;
     let base = a.train.settings(split)?;
     crate::settings::padding_notes(&base).into_iter().for_each(crate::progress::note);

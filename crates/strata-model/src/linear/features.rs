@@ -84,7 +84,7 @@ impl Splitter {
     }
 
     /// The words of `text` into `buf`, as byte ranges in `spans` (exactly the tokenizer's).
-    fn split(&self, text: &str, buf: &mut String, spans: &mut Vec<(usize, usize)>) {
+    pub(crate) fn split(&self, text: &str, buf: &mut String, spans: &mut Vec<(usize, usize)>) {
         buf.clear();
         spans.clear();
         let Some(k) = &self.keras else {

@@ -58,6 +58,7 @@ fn tiny(linear: Option<LinearSettings>) -> Classifier {
         init_from: None,
         linear,
         level_heads: Vec::new(),
+        nbsvm: None,
     };
     let idx: Vec<usize> = (0..examples.len()).collect();
     train(
