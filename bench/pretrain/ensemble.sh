@@ -12,7 +12,7 @@
 #         and the bag-of-n-grams model on identical folds, one ensemble per fold (equal weights or
 #         WEIGHTS), tested on that fold's test part (written from --folds-out)
 #
-# A network folder is reused when present; RETRAIN=1 trains it (and for imdb pretrains
+# A network folder (for mr, the ten fold folders with net-cv.json) is reused when present; RETRAIN=1 trains it (and for imdb pretrains
 # runs/pre-imdb-256 when absent) again. The bag-of-n-grams model is trained every run.
 #
 # Usage: bash bench/pretrain/ensemble.sh sst2|imdb|mr
@@ -67,8 +67,12 @@ need_sg() {
 if [ "$set" = mr ]; then
   need_sg
   all=$data/mr/all.tsv
-  step net-cv "${strata[@]}" cv --data "$all" --model kim-cnn --init-from "$sg" --multichannel \
-    --folds-out "$out/folds.tsv" --save-models "$out/net-folds" --json
+  if [ -e "$out/net-folds/fold-9" ] && [ -s "$out/net-cv.json" ] && [ "${RETRAIN:-0}" != 1 ]; then
+    reused net-cv "$out/net-folds"
+  else
+    step net-cv "${strata[@]}" cv --data "$all" --model kim-cnn --init-from "$sg" --multichannel \
+      --folds-out "$out/folds.tsv" --save-models "$out/net-folds" --json
+  fi
   step bow-cv "${strata[@]}" cv --data "$all" --model "$bow_model" "${bow_flags[@]}" \
     --folds-out "$out/folds-bow.tsv" --save-models "$out/bow-folds" --json
   cmp -s "$out/folds.tsv" "$out/folds-bow.tsv" || { echo "error: the two cv runs' folds differ" >&2; exit 1; }
@@ -121,7 +125,7 @@ else
       step network-train "${strata[@]}" train --model-file "$here/bench/pretrain/lstm256_maxpool.toml" --data "$train" \
         --maxlen 400 --init-from "$pre256" --early-stopping 2 --epochs 4 --out "$net" --overwrite --json
     fi
-    step bow-train "${strata[@]}" train --model "$bow_model" "${bow_flags[@]}" --data "$train" --out "$out/bow" --overwrite --json
+    step bow-train "${strata[@]}" train --model "$bow_model" "${bow_flags[@]}" --data "$train" --validation-split 0 --out "$out/bow" --overwrite --json
     tune=()
   fi
   step ensemble-build "${strata[@]}" ensemble --member "$net" --member "$out/bow" "${weights[@]}" "${tune[@]}" --out "$out/ensemble"

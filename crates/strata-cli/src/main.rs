@@ -52,8 +52,8 @@ mod panic_report;
 mod progress;
 mod run_args;
 mod settings;
-mod shard_choice;
 mod settings_nbsvm;
+mod shard_choice;
 mod stdout;
 mod tree_report;
 

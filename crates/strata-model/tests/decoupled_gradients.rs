@@ -24,6 +24,7 @@ fn config(architecture: &str, layers: Vec<LayerSpec>) -> ModelConfig {
         embedding_init: 0.05,
         multichannel: false,
         mask_padding: false,
+        multi_label: false,
     }
 }
 

@@ -64,6 +64,7 @@ fn first_tokenizer(model: &Classifier) -> TokenizerConfig {
         Classifier::Network(n) => n.tokenizer.config.clone(),
         Classifier::Linear(m) => m.tokenizer.clone(),
         Classifier::Ensemble(e) => first_tokenizer(&e.members[0].model),
+        Classifier::Nbsvm(m) => m.tokenizer.clone(),
     }
 }
 

@@ -392,6 +392,9 @@ pub struct Labelled<'a> {
     pub y: &'a [usize],
 }
 
+/// What `cross_validate` calls with each fold's result and, in one process, its trained model.
+pub type OnFold<'a> = dyn FnMut(&FoldResult, Option<&Classifier>) -> Result<(), WorkflowError> + 'a;
+
 /// Stratified k-fold cross-validation of `data`: for each fold, train on the others (minus the
 /// validation split, if any) and test on it. `on_fold` sees each result as it finishes, with
 /// the fold's trained model (`cv --save-models` saves it; `None` under MPI, where rank 0 sees
@@ -401,7 +404,7 @@ pub fn cross_validate(
     k: usize,
     s: &TrainSettings,
     progress: &mut dyn Progress,
-    on_fold: &mut dyn FnMut(&FoldResult, Option<&Classifier>) -> Result<(), WorkflowError>,
+    on_fold: &mut OnFold,
 ) -> Result<CvReport, WorkflowError> {
     let Labelled { examples, labels, y } = data;
     let started = Instant::now();

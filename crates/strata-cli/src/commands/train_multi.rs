@@ -130,7 +130,9 @@ pub fn run(a: TrainCmd) -> Result<()> {
         lower: s.text.tokenizer.lower,
         linear: match &trained.model {
             strata_model::Classifier::Linear(m) => Some(m.config.clone()),
-            strata_model::Classifier::Network(_) | strata_model::Classifier::Ensemble(_) | strata_model::Classifier::Nbsvm(_) => None,
+            strata_model::Classifier::Network(_)
+            | strata_model::Classifier::Ensemble(_)
+            | strata_model::Classifier::Nbsvm(_) => None,
         },
     };
     trained.model.save(&out.join("model"))?;
