@@ -187,8 +187,9 @@ fn issue_16_data_parallel_weights_do_not_depend_on_the_rank_count() {
 #[test]
 fn issue_16_resume_under_mpi_reaches_the_weights_of_an_uninterrupted_job() {
     let Some(c) = Case::new("issue_16_resume_under_mpi_reaches_the_weights_of_an_uninterrupted_job") else { return };
-    // long enough (30 epochs) to be stopped after the second
-    let long = ["--epochs", "30", "--checkpoint-every", "1", "--units", "32", "--maxlen", "24"];
+    // long enough (300 epochs of ~20 ms on an idle machine: 30 finished before the poll saw the
+    // second checkpoint) to be stopped after the second
+    let long = ["--epochs", "300", "--checkpoint-every", "1", "--units", "32", "--maxlen", "24"];
     assert_ok(&c.mpi(2, 1, &c.train_args("whole", &long)));
     // the same job, stopped after its second checkpoint
     let (strata, args) = (env!("CARGO_BIN_EXE_strata"), c.train_args("stopped", &long));
