@@ -50,8 +50,7 @@ pub struct ModelConfig {
     /// only the real tokens. Left out of `config.json` when false.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub mask_padding: bool,
-    /// Several labels a text (issue 15, point 2): one sigmoid per class, even for two
-    /// (`Output::MultiSigmoid`). Left out of `config.json` when false.
+    /// Several labels a text: one sigmoid per class, even for two. Absent from config.json when false.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub multi_label: bool,
 }
@@ -229,8 +228,7 @@ impl ModelConfig {
         self.output().width()
     }
 
-    /// How the head's logits are read (the one rule: two classes → one sigmoid; a multi-label
-    /// model has one sigmoid per class).
+    /// How the head's logits are read (two classes → one sigmoid; multi-label: one per class).
     pub fn output(&self) -> Output {
         match self.multi_label {
             true => Output::MultiSigmoid { labels: self.num_classes },
