@@ -40,6 +40,21 @@ pub struct TokenSaliency {
     pub sentence: Option<usize>,
 }
 
+impl TokenSaliency {
+    /// A linear model's token: its exact contribution to the score is both its occlusion and
+    /// its gradient × input.
+    pub fn exact(token: String, in_vocabulary: bool, contribution: f32) -> TokenSaliency {
+        TokenSaliency {
+            token,
+            in_vocabulary,
+            occlusion: Some(contribution),
+            gradient_x_input: Some(contribution),
+            attention: None,
+            sentence: None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Explanation {
     pub label: String,

@@ -205,6 +205,30 @@ pub struct Evaluation {
     pub accuracy: f64,
 }
 
+/// Mean `−ln p(class)`, accuracy and each text's predicted class, for a model that gives each
+/// encoded text's probabilities directly (the linear model and NBSVM): one parallel pass.
+pub fn evaluate_probabilities<R: Sync>(
+    texts: &[R],
+    y: &[usize],
+    probabilities: impl Fn(&R) -> Vec<f32> + Sync,
+) -> (Evaluation, Vec<usize>) {
+    use rayon::prelude::*;
+    let scored: Vec<(f64, usize)> = texts
+        .par_iter()
+        .zip(y.par_iter())
+        .map(|(r, &c)| {
+            let p = probabilities(r);
+            (-(p[c].max(f32::MIN_POSITIVE) as f64).ln(), crate::head::argmax(&p))
+        })
+        .collect();
+    let n = y.len().max(1) as f64;
+    let evaluation = Evaluation {
+        loss: scored.iter().map(|s| s.0).sum::<f64>() / n,
+        accuracy: scored.iter().zip(y).filter(|(s, &c)| s.1 == c).count() as f64 / n,
+    };
+    (evaluation, scored.into_iter().map(|s| s.1).collect())
+}
+
 fn score(logits: &[f32], output: Output, labels: &[usize]) -> Evaluation {
     let mut scratch = Vec::new();
     let loss_sum = output.loss(logits, labels, 1.0, &mut scratch);

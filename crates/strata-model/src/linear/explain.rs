@@ -48,13 +48,9 @@ pub fn explain(model: &LinearModel, text: &str) -> Option<Explanation> {
         .iter()
         .zip(&contribution)
         .enumerate()
-        .map(|(k, (word, &x))| TokenSaliency {
-            token: if k == n_words { EOS.to_string() } else { word.clone() },
-            in_vocabulary: k == n_words || model.dict.id(word).is_some(),
-            occlusion: Some(x),
-            gradient_x_input: Some(x),
-            attention: None,
-            sentence: None,
+        .map(|(k, (word, &x))| {
+            let token = if k == n_words { EOS.to_string() } else { word.clone() };
+            TokenSaliency::exact(token, k == n_words || model.dict.id(word).is_some(), x)
         })
         .collect();
     Some(Explanation { label: model.labels.label(c).to_string(), score: probs[c], tokens, sentence_attention: vec![] })

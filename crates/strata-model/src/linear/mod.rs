@@ -166,20 +166,7 @@ impl LinearModel {
 
     /// [`Self::evaluate`] and each row's predicted class, from one pass over the rows.
     pub fn evaluate_with_classes(&self, rows: &[Vec<u32>], y: &[usize]) -> (Evaluation, Vec<usize>) {
-        let scored: Vec<(f64, usize)> = rows
-            .par_iter()
-            .zip(y.par_iter())
-            .map(|(r, &c)| {
-                let p = self.probabilities(r);
-                (-(p[c].max(f32::MIN_POSITIVE) as f64).ln(), argmax(&p))
-            })
-            .collect();
-        let n = y.len().max(1) as f64;
-        let evaluation = Evaluation {
-            loss: scored.iter().map(|s| s.0).sum::<f64>() / n,
-            accuracy: scored.iter().zip(y).filter(|(s, &c)| s.1 == c).count() as f64 / n,
-        };
-        (evaluation, scored.into_iter().map(|s| s.1).collect())
+        crate::infer::evaluate_probabilities(rows, y, |r| self.probabilities(r))
     }
 
     /// The hidden vector of `rows` (their mean; zeros for none) into `hidden: [dim]`.

@@ -49,14 +49,7 @@ pub fn explain(model: &NbsvmModel, text: &str) -> Option<Explanation> {
         .iter()
         .zip(&contribution)
         .zip(&known)
-        .map(|((word, &x), &known)| TokenSaliency {
-            token: word.clone(),
-            in_vocabulary: known,
-            occlusion: Some(x),
-            gradient_x_input: Some(x),
-            attention: None,
-            sentence: None,
-        })
+        .map(|((word, &x), &known)| TokenSaliency::exact(word.clone(), known, x))
         .collect();
     Some(Explanation { label: model.labels.label(c).to_string(), score: probs[c], tokens, sentence_attention: vec![] })
 }

@@ -147,20 +147,7 @@ impl NbsvmModel {
     /// Mean `−ln p(class)` and accuracy on texts given as their features (`encode`), and each
     /// text's predicted class.
     pub fn evaluate_with_classes(&self, features: &[Vec<u32>], y: &[usize]) -> (Evaluation, Vec<usize>) {
-        let scored: Vec<(f64, usize)> = features
-            .par_iter()
-            .zip(y.par_iter())
-            .map(|(f, &c)| {
-                let p = self.probabilities(f);
-                (-(p[c].max(f32::MIN_POSITIVE) as f64).ln(), argmax(&p))
-            })
-            .collect();
-        let n = y.len().max(1) as f64;
-        let evaluation = Evaluation {
-            loss: scored.iter().map(|s| s.0).sum::<f64>() / n,
-            accuracy: scored.iter().zip(y).filter(|(s, &c)| s.1 == c).count() as f64 / n,
-        };
-        (evaluation, scored.into_iter().map(|s| s.1).collect())
+        crate::infer::evaluate_probabilities(features, y, |r| self.probabilities(r))
     }
 
     pub fn evaluate(&self, features: &[Vec<u32>], y: &[usize]) -> Evaluation {
