@@ -150,6 +150,9 @@ fn tuned_thresholds_come_from_the_validation_part() {
     assert_eq!(metrics["n_val"], 140, "{metrics}");
     assert!(metrics["thresholds"].as_str().unwrap().contains("tuned"), "{metrics}");
     assert_eq!(metrics["threshold_per_label"].as_object().unwrap().len(), 3, "{metrics}");
+    // issue 15 point 8: the folder describes itself, multi-label runs included
+    let card = c.read("run/model/README.md");
+    assert!(card.contains("several labels per text") && card.contains("140 validation texts"), "{card}");
 }
 
 #[test]

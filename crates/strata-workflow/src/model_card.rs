@@ -171,10 +171,10 @@ pub fn model_card(model: &Classifier, facts: &CardFacts) -> String {
             (m.tokenizer.clone(), None)
         }
     };
-    let structure = match model.network().map(|n| &n.structure) {
-        Some(LabelStructure::Multi { .. }) => "several labels per text",
-        Some(LabelStructure::Tree { .. }) => "labels are paths in a tree",
-        _ => "one label per text",
+    let structure = match model.structure() {
+        LabelStructure::Multi { .. } => "several labels per text",
+        LabelStructure::Tree { .. } => "labels are paths in a tree",
+        LabelStructure::Single => "one label per text",
     };
     let _ = writeln!(s, "- labels ({structure}): {}", labels.join(", "));
     let whose =
@@ -222,6 +222,9 @@ pub fn model_card(model: &Classifier, facts: &CardFacts) -> String {
                     writeln!(s, "| {} | {:.4} | {:.4} | {:.4} | {} |", c.label, c.precision, c.recall, c.f1, c.support);
             }
         }
+        None if facts.n_val > 0 => {
+            let _ = writeln!(s, "The {} validation texts' scores (micro/macro F1, Hamming loss, subset accuracy, P@k) are in the run folder's `metrics.json`; score it again with `strata test --model DIR --data FILE`.", facts.n_val);
+        }
         None => {
             s.push_str("The run held out no validation data, so there are no scores here; score it with `strata test --model DIR --data FILE`.\n");
         }
@@ -230,8 +233,13 @@ pub fn model_card(model: &Classifier, facts: &CardFacts) -> String {
     s.push_str("\n## Intended use\n\n");
     let _ = writeln!(
         s,
-        "Classifying texts like the training data above into {}. It knows only these labels: every text gets one of them, whether or not it fits any.",
-        labels.join(", ")
+        "Classifying texts like the training data above into {}. It knows only these labels: {}",
+        labels.join(", "),
+        match model.structure() {
+            LabelStructure::Multi { .. } =>
+                "a text gets every label whose probability passes that label's threshold (config.json), or none.",
+            _ => "every text gets one of them, whether or not it fits any.",
+        }
     );
     s.push_str("\n## Limits\n\n");
     let _ = writeln!(

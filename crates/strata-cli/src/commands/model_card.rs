@@ -23,12 +23,7 @@ pub struct RunData<'a> {
 
 /// The card of `model` trained on `data` for `epochs` with `seed`, saved at `model_dir`.
 pub fn card(model: &Classifier, data: &RunData, facts: CardFacts, model_dir: &Path) -> Result<String> {
-    let mut files = Vec::with_capacity(data.files.len());
-    for (role, path) in &data.files {
-        let bytes = std::fs::read(path)
-            .map_err(|e| anyhow::anyhow!("{}: cannot read: {e} (hint: check the file)", path.display()))?;
-        files.push(DataFile { role: role.to_string(), path: path.to_path_buf(), lines: line_count(&bytes) });
-    }
+    let files = data_files(&data.files)?;
     let validation = (!data.val_idx.is_empty()).then(|| {
         let texts: Vec<&str> = data.val_idx.iter().map(|&i| data.examples[i].text.as_str()).collect();
         let truth: Vec<usize> = data.val_idx.iter().map(|&i| data.y[i]).collect();
@@ -45,5 +40,23 @@ pub fn card(model: &Classifier, data: &RunData, facts: CardFacts, model_dir: &Pa
         model_dir: PathBuf::from(model_dir),
         ..facts
     };
+    Ok(model_card(model, &facts))
+}
+
+/// Each (role, path) data file with its line count, for a card.
+pub fn data_files(files: &[(&str, &Path)]) -> Result<Vec<DataFile>> {
+    let mut out = Vec::with_capacity(files.len());
+    for (role, path) in files {
+        let bytes = std::fs::read(path)
+            .map_err(|e| anyhow::anyhow!("{}: cannot read: {e} (hint: check the file)", path.display()))?;
+        out.push(DataFile { role: role.to_string(), path: path.to_path_buf(), lines: line_count(&bytes) });
+    }
+    Ok(out)
+}
+
+/// The card of a multi-label run: its data, command and label structure (thresholds); its
+/// validation scores are multi-label ones, which the run's metrics.json holds.
+pub fn multi_label_card(model: &Classifier, files: &[(&str, &Path)], facts: CardFacts) -> Result<String> {
+    let facts = CardFacts { command: super::experiment::command_line(), data: data_files(files)?, ..facts };
     Ok(model_card(model, &facts))
 }

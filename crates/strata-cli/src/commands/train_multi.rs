@@ -5,7 +5,7 @@
 //! model (its thresholds in config.json), history.csv, run.toml and metrics.json with the
 //! multi-label figures.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 use serde::Serialize;
@@ -135,7 +135,19 @@ pub fn run(a: TrainCmd) -> Result<()> {
             | strata_model::Classifier::Nbsvm(_) => None,
         },
     };
-    trained.model.save(&out.join("model"))?;
+    let files: Vec<(&str, &Path)> = std::iter::once(("training", data.as_path()))
+        .chain(a.validation_data.as_deref().map(|v| ("validation", v)))
+        .collect();
+    let facts = strata_workflow::model_card::CardFacts {
+        n_train: train_idx.len(),
+        n_val: val_idx.len(),
+        epochs: trained.history.len(),
+        seed: s.fit.seed,
+        model_dir: out.join("model"),
+        ..Default::default()
+    };
+    let card = super::model_card::multi_label_card(&trained.model, &files, facts)?;
+    trained.model.save_with_card(&out.join("model"), &card)?;
     write_atomic(&out.join("history.csv"), history_csv(&trained.history).as_bytes())?;
     write_atomic(&out.join("timings.csv"), timings_csv(&trained.history).as_bytes())?;
     write_atomic(&out.join("run.toml"), toml::to_string(&record)?.as_bytes())?;
