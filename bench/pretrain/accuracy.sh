@@ -47,20 +47,7 @@ read -r -a train_flags_both <<< "${TRAIN_FLAGS:-}"
 mkdir -p "$out"
 : > "$out/steps.tsv"
 
-# step NAME CMD...: runs CMD with stdout in $out/NAME.json and stderr in $out/NAME.log, and
-# records its wall time and command line in steps.tsv.
-step() {
-  local name=$1 t0=$EPOCHREALTIME
-  shift
-  echo "== $name" >&2
-  if ! "$@" > "$out/$name.json" 2> "$out/$name.log"; then
-    tail -n 3 "$out/$name.log" >&2
-    echo "error: step '$name' failed (hint: its log is $out/$name.log)" >&2
-    exit 1
-  fi
-  local cmd="$*"
-  printf '%s\t%s\t%s\n' "$name" "$(awk "BEGIN {print $EPOCHREALTIME - $t0}")" "${cmd//$here\//}" >> "$out/steps.tsv"
-}
+source "$here/bench/steps.sh"  # step NAME CMD...
 
 if [ $pretrained = 1 ]; then
   if [ -e "$pre" ]; then

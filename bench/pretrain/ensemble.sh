@@ -42,20 +42,7 @@ weights=()
 mkdir -p "$out"
 : > "$out/steps.tsv"
 
-# step NAME CMD...: runs CMD with stdout in $out/NAME.json and stderr in $out/NAME.log, and
-# records its wall time and command line in steps.tsv (as accuracy.sh does).
-step() {
-  local name=$1 t0=$EPOCHREALTIME
-  shift
-  echo "== $name" >&2
-  if ! "$@" > "$out/$name.json" 2> "$out/$name.log"; then
-    tail -n 3 "$out/$name.log" >&2
-    echo "error: step '$name' failed (hint: its log is $out/$name.log)" >&2
-    exit 1
-  fi
-  local cmd="$*"
-  printf '%s\t%s\t%s\n' "$name" "$(awk "BEGIN {print $EPOCHREALTIME - $t0}")" "${cmd//$here\//}" >> "$out/steps.tsv"
-}
+source "$here/bench/steps.sh"  # step NAME CMD...
 
 # reused NAME DIR: records that DIR was reused (RETRAIN=1 trains it again).
 reused() { echo "== $1: reusing $2 (RETRAIN=1 trains it again)" >&2; printf '%s\treused\t%s\n' "$1" "$2" >> "$out/steps.tsv"; }

@@ -6,11 +6,11 @@ pairs and exact p on a fixed test set otherwise — table.py's measures); the is
 the ensemble; every step's wall time. Standard library only.
 
 Usage: python3 ensemble_table.py SET OUT_DIR BOW_MODEL"""
-import json
-import math
 import os
 import statistics
 import sys
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from paired import load, mcnemar, pm, wtl  # noqa: E402  (bench/paired.py)
 
 BAR = {"mr": 0.800, "sst2": 0.850, "imdb": 0.920}  # issue 12
 MARGIN = 0.02  # a strata row must beat fastText by this much
@@ -20,30 +20,8 @@ NAMES = {"network": "pretrained network", "bow": f"{bow} (bag of n-grams)", "ens
 steps = [line.rstrip("\n").split("\t", 2) for line in open(os.path.join(out, "steps.tsv"), encoding="utf-8")]
 
 
-def load(name):
-    with open(os.path.join(out, name + ".json"), encoding="utf-8") as f:
-        return json.loads(f.read().strip().splitlines()[-1])
 
 
-def pm(xs):
-    return f"{statistics.fmean(xs):+.4f} ± {statistics.pstdev(xs):.4f}"
-
-
-def wtl(diffs):
-    return f"{sum(d > 1e-12 for d in diffs)}/{sum(abs(d) <= 1e-12 for d in diffs)}/{sum(d < -1e-12 for d in diffs)}"
-
-
-def mcnemar(a, b):
-    """Discordant pairs (a right and b wrong, a wrong and b right) joined by line, exact p."""
-    pa = {r["line"]: r["gold"] == r["predicted"] for r in map(json.loads, open(os.path.join(out, a + ".pred.jsonl")))}
-    pb = {r["line"]: r["gold"] == r["predicted"] for r in map(json.loads, open(os.path.join(out, b + ".pred.jsonl")))}
-    if set(pa) != set(pb):
-        raise SystemExit(f"error: {a} and {b} predicted different test rows (hint: rerun both steps)")
-    n10 = sum(pa[k] and not pb[k] for k in pa)
-    n01 = sum(pb[k] and not pa[k] for k in pa)
-    n = n10 + n01
-    p = min(1.0, 2 * sum(math.comb(n, i) for i in range(min(n10, n01) + 1)) / 2**n) if n else 1.0
-    return f"{n10} vs {n01}, p={p:.3g}"
 
 
 def verdict(r, mean, acc_ft):
@@ -59,11 +37,11 @@ pairs = [("network", "fasttext"), ("bow", "fasttext"), ("ensemble", "fasttext"),
 if dataset == "mr":
     print(f"\nmr: 10-fold CV on strata's folds, bag of n-grams = {bow} (paired per fold)")
     acc = {
-        "network": [f["accuracy"] for f in load("net-cv")["folds"]],
-        "bow": [f["accuracy"] for f in load("bow-cv")["folds"]],
-        "fasttext": [f["accuracy"] for f in load("fasttext")["folds"]],
+        "network": [f["accuracy"] for f in load(out, "net-cv")["folds"]],
+        "bow": [f["accuracy"] for f in load(out, "bow-cv")["folds"]],
+        "fasttext": [f["accuracy"] for f in load(out, "fasttext")["folds"]],
     }
-    acc["ensemble"] = [load(f"ensemble-{f}")["accuracy"] for f in range(len(acc["network"]))]
+    acc["ensemble"] = [load(out, f"ensemble-{f}")["accuracy"] for f in range(len(acc["network"]))]
     if len({len(v) for v in acc.values()}) != 1:
         raise SystemExit("error: the rows have different fold counts (hint: rerun all steps)")
     print(f"{'row':<28} {'accuracy (mean ± std)':>22}  bar")
@@ -78,14 +56,14 @@ if dataset == "mr":
         print(f"  folds {NAMES[r]:<26} " + " ".join(f"{x:.4f}" for x in acc[r]))
 else:
     print(f"\n{dataset}: fixed train/test split, bag of n-grams = {bow} (paired per test row)")
-    acc = {r: load(r)["accuracy"] for r in rows}
+    acc = {r: load(out, r)["accuracy"] for r in rows}
     built = open(os.path.join(out, "ensemble-build.json"), encoding="utf-8").read().strip()
     print(f"{'row':<28} {'accuracy':>9}  bar")
     for r in rows:
         print(f"{NAMES[r]:<28} {acc[r]:>9.4f}  {verdict(r, acc[r], acc['fasttext'])}")
     print("paired differences (McNemar: rows the first got right and the second wrong vs the reverse; exact two-sided p):")
     for a, b in pairs:
-        print(f"  {NAMES[a]} − {NAMES[b]}: {acc[a] - acc[b]:+.4f} ({mcnemar(a, b)})")
+        print(f"  {NAMES[a]} − {NAMES[b]}: {acc[a] - acc[b]:+.4f} ({mcnemar(out, a, b)})")
     print("ensemble: " + built.replace("\n", "\n          "))
 print("wall time (s):")
 for name, secs, cmd in steps:

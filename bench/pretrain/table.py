@@ -6,12 +6,12 @@ each strata row beats fastText by 2 points and reaches the issue's bar; every st
 Standard library only.
 
 Usage: python3 table.py SET OUT_DIR PRETRAIN_LOG"""
-import json
-import math
 import os
 import re
 import statistics
 import sys
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from paired import load, mcnemar, pm, wtl  # noqa: E402  (bench/paired.py)
 
 BAR = {"mr": 0.800, "sst2": 0.850, "imdb": 0.920}  # issue 12, with IMDB-pretrained levels
 MARGIN = 0.02  # a strata row must beat fastText by this much
@@ -26,38 +26,15 @@ ran = {name for name, _, _ in steps}
 rows = [r for r in ("pretrained", "scratch", "fasttext") if r in ran]
 
 
-def load(name):
-    with open(os.path.join(out, name + ".json"), encoding="utf-8") as f:
-        return json.loads(f.read().strip().splitlines()[-1])
 
 
-def pm(xs):
-    return f"{statistics.fmean(xs):+.4f} ± {statistics.pstdev(xs):.4f}"
-
-
-def wtl(diffs):
-    return f"{sum(d > 1e-12 for d in diffs)}/{sum(abs(d) <= 1e-12 for d in diffs)}/{sum(d < -1e-12 for d in diffs)}"
-
-
-def mcnemar(a, b):
-    """Discordant pairs (a right and b wrong, a wrong and b right) over the test rows both
-    predicted, joined by line, and the exact two-sided binomial p."""
-    pa = {r["line"]: r["gold"] == r["predicted"] for r in map(json.loads, open(os.path.join(out, a + ".pred.jsonl")))}
-    pb = {r["line"]: r["gold"] == r["predicted"] for r in map(json.loads, open(os.path.join(out, b + ".pred.jsonl")))}
-    if set(pa) != set(pb):
-        raise SystemExit(f"error: {a} and {b} predicted different test rows (hint: rerun both steps)")
-    n10 = sum(pa[k] and not pb[k] for k in pa)
-    n01 = sum(pb[k] and not pa[k] for k in pa)
-    n = n10 + n01
-    p = min(1.0, 2 * sum(math.comb(n, i) for i in range(min(n10, n01) + 1)) / 2**n) if n else 1.0
-    return f"{n10} vs {n01}, p={p:.3g}"
 
 
 print(f"\n{dataset}: " + ("10-fold CV on strata's folds (paired per fold)" if dataset == "mr" else "fixed train/test split (paired per test row)"))
 acc = {}
 if dataset == "mr":
     for r in rows:
-        acc[r] = [f["accuracy"] for f in load(r)["folds"]]
+        acc[r] = [f["accuracy"] for f in load(out, r)["folds"]]
     sizes = {len(v) for v in acc.values()}
     if len(sizes) != 1:
         raise SystemExit(f"error: the rows have different fold counts {sizes} (hint: rerun all steps)")
@@ -82,13 +59,13 @@ if dataset == "mr":
         print(f"  folds {NAMES[r]:<20} " + " ".join(f"{x:.4f}" for x in acc[r]))
 else:
     for r in rows:
-        acc[r] = load(r)["accuracy"]
+        acc[r] = load(out, r)["accuracy"]
     print(f"{'row':<22} {'accuracy':>9} {'Δ vs fastText':>14} {'McNemar vs fastText':>24} {'Δ vs scratch':>13} {'McNemar vs scratch':>24}  bar")
     for r in rows:
         cols = [f"{acc[r]:.4f}"]
         for other in ("fasttext", "scratch"):
             if other in acc and other != r:
-                cols += [f"{acc[r] - acc[other]:+.4f}", mcnemar(r, other)]
+                cols += [f"{acc[r] - acc[other]:+.4f}", mcnemar(out, r, other)]
             else:
                 cols += ["", ""]
         verdict = ""

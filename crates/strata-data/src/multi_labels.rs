@@ -13,7 +13,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::label_checks::check_label;
-use crate::readers::{csv_rows, detect, fasttext_labels, json_field, json_line, lines, read_bytes};
+use crate::readers::{csv_rows, detect, fasttext_labels, json_field, json_line, lines, read_bytes, split_tab};
 use crate::{DataError, Format, ReadOptions};
 
 /// One text and its labels (at least one, each once, in the order written).
@@ -154,14 +154,7 @@ fn tsv(bytes: &[u8], p: &str, sep: Option<&str>) -> Result<Vec<(usize, String, V
     lines(bytes, p)
         .map(|r| {
             let (line, s) = r?;
-            let (label, text) = s.split_once('\t').ok_or_else(|| {
-                DataError::new(
-                    p,
-                    Some(line),
-                    "no tab on this line (expected 'labels<TAB>text')",
-                    "for comma-separated data use --format csv with a header row",
-                )
-            })?;
+            let (label, text) = split_tab(s, p, line, "labels")?;
             Ok((line, text.to_string(), split_column(label.trim(), sep)))
         })
         .collect()

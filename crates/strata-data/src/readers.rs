@@ -144,17 +144,23 @@ fn read_tsv(bytes: &[u8], p: &str) -> Result<Vec<Example>, DataError> {
     lines(bytes, p)
         .map(|r| {
             let (line, s) = r?;
-            let (label, text) = s.split_once('\t').ok_or_else(|| {
-                DataError::new(
-                    p,
-                    Some(line),
-                    "no tab on this line (expected 'label<TAB>text')",
-                    "for comma-separated data use --format csv with a header row",
-                )
-            })?;
+            let (label, text) = split_tab(s, p, line, "label")?;
             Ok(Example { text: text.to_string(), label: label.trim().to_string(), line })
         })
         .collect()
+}
+
+/// A TSV line's `LABEL<TAB>text` (`what` names the first column in the error: `label`,
+/// `labels`), or the line's one-line error.
+pub(crate) fn split_tab<'s>(s: &'s str, p: &str, line: usize, what: &str) -> Result<(&'s str, &'s str), DataError> {
+    s.split_once('\t').ok_or_else(|| {
+        DataError::new(
+            p,
+            Some(line),
+            format!("no tab on this line (expected '{what}<TAB>text')"),
+            "for comma-separated data use --format csv with a header row",
+        )
+    })
 }
 
 fn read_fasttext(bytes: &[u8], p: &str) -> Result<Vec<Example>, DataError> {
