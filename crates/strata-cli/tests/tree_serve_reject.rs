@@ -37,6 +37,8 @@ fn hand_tree_model(decoding: TreeDecoding) -> Classifier {
         input: vec![1.0],
         output: probs.iter().map(|p| p.ln()).collect(),
         structure: LabelStructure::Tree { separator: "/".into(), decoding },
+        levels: Vec::new(),
+        level_output: Vec::new(),
     })
 }
 

@@ -18,6 +18,12 @@
 //! `output_c += α·h`; finally each input row `+= grad / n`. With distinct rows that is exactly
 //! `−lr·∂loss` for every value; a repeated row gets its share once per occurrence, which is its
 //! gradient too.
+//!
+//! Per-level heads ([`step_levels`], issue 15 point 3): with labels in a tree, one more head
+//! per upper level reads the same `h` (its rows after the leaf head's in `output`), each with
+//! the leaf's ancestor at its level as target; the loss is the heads' sum, every head's
+//! gradient at `h` is added into the one shared out to the input rows, and the leaf head alone
+//! says whether the example was right.
 
 use crate::activations::exp;
 
@@ -58,18 +64,25 @@ impl InputRows for DenseRows<'_> {
     }
 }
 
-/// Buffers one thread reuses across examples (`hidden` and `grad` `[D]`, `scores` `[C]`).
+/// Buffers one thread reuses across examples (`hidden` and `grad` `[D]`, `scores` `[C]`, and
+/// `level_scores` as wide as the widest level head).
 #[derive(Clone, Debug)]
 pub struct Scratch {
     hidden: Vec<f32>,
     grad: Vec<f32>,
     scores: Vec<f32>,
+    level_scores: Vec<f32>,
 }
 
 impl Scratch {
     pub fn new(dim: usize, classes: usize) -> Self {
-        Scratch { hidden: vec![0.0; dim], grad: vec![0.0; dim], scores: vec![0.0; classes] }
+        Scratch { hidden: vec![0.0; dim], grad: vec![0.0; dim], scores: vec![0.0; classes], level_scores: Vec::new() }
     }
+}
+
+/// Nodes of one upper level of a label tree: one more than the highest node any leaf class maps to.
+pub fn level_nodes(node: &[usize]) -> usize {
+    node.iter().max().map_or(0, |m| m + 1)
 }
 
 /// What the model made of an example before its step.
@@ -96,9 +109,33 @@ pub fn step<R: InputRows>(
     #[cfg(target_arch = "x86_64")]
     if crate::activations::has_avx2() {
         // SAFETY: the CPU has AVX2 and FMA.
-        return unsafe { step_avx2(input, output, rows, std::slice::from_ref(&target), objective, lr, scratch) };
+        return unsafe { step_avx2(input, output, rows, std::slice::from_ref(&target), &[], objective, lr, scratch) };
     }
-    step_body(input, output, rows, std::slice::from_ref(&target), objective, lr, scratch)
+    step_body(input, output, rows, std::slice::from_ref(&target), &[], objective, lr, scratch)
+}
+
+/// [`step`] with one head per upper level of a label tree beside the leaf head: `output` is
+/// `[C + Σ nodes, D]`, the leaf head's `C` rows first, then each level's rows in the order of
+/// `levels` (each maps every leaf class to its node at that level, see [`level_nodes`]). The
+/// loss is the heads' sum (each with `objective`), `correct` is the leaf head's. With no
+/// levels it is [`step`], bit for bit.
+#[allow(clippy::too_many_arguments)]
+pub fn step_levels<R: InputRows>(
+    input: &mut R,
+    output: &mut [f32],
+    rows: &[u32],
+    target: usize,
+    levels: &[Vec<usize>],
+    objective: Objective,
+    lr: f32,
+    scratch: &mut Scratch,
+) -> Option<Outcome> {
+    #[cfg(target_arch = "x86_64")]
+    if crate::activations::has_avx2() {
+        // SAFETY: the CPU has AVX2 and FMA.
+        return unsafe { step_avx2(input, output, rows, std::slice::from_ref(&target), levels, objective, lr, scratch) };
+    }
+    step_body(input, output, rows, std::slice::from_ref(&target), levels, objective, lr, scratch)
 }
 
 /// One one-vs-all SGD step on an example with several labels (`targets`, each a class index;
@@ -117,9 +154,9 @@ pub fn step_multi<R: InputRows>(
     #[cfg(target_arch = "x86_64")]
     if crate::activations::has_avx2() {
         // SAFETY: the CPU has AVX2 and FMA.
-        return unsafe { step_avx2(input, output, rows, targets, Objective::OneVsAll, lr, scratch) };
+        return unsafe { step_avx2(input, output, rows, targets, &[], Objective::OneVsAll, lr, scratch) };
     }
-    step_body(input, output, rows, targets, Objective::OneVsAll, lr, scratch)
+    step_body(input, output, rows, targets, &[], Objective::OneVsAll, lr, scratch)
 }
 
 /// [`step_body`] compiled for AVX2 (eight lanes instead of SSE2's four). No `mul_add` is used,
@@ -131,25 +168,30 @@ pub fn step_multi<R: InputRows>(
 /// instructions it is compiled to need the check.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
 unsafe fn step_avx2<R: InputRows>(
     input: &mut R,
     output: &mut [f32],
     rows: &[u32],
     targets: &[usize],
+    levels: &[Vec<usize>],
     objective: Objective,
     lr: f32,
     scratch: &mut Scratch,
 ) -> Option<Outcome> {
-    step_body(input, output, rows, targets, objective, lr, scratch)
+    step_body(input, output, rows, targets, levels, objective, lr, scratch)
 }
 
-/// The step for one target (softmax reads `targets[0]`) or several (one-vs-all only).
+/// The step for one target (softmax reads `targets[0]`) or several (one-vs-all only), with
+/// the level heads of `levels` after the leaf head in `output` (one target only).
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn step_body<R: InputRows>(
     input: &mut R,
     output: &mut [f32],
     rows: &[u32],
     targets: &[usize],
+    levels: &[Vec<usize>],
     objective: Objective,
     lr: f32,
     scratch: &mut Scratch,
@@ -157,7 +199,7 @@ fn step_body<R: InputRows>(
     if rows.is_empty() {
         return None;
     }
-    let Scratch { hidden, grad, scores } = scratch;
+    let Scratch { hidden, grad, scores, level_scores } = scratch;
     let d = hidden.len();
     hidden.fill(0.0);
     for &r in rows {
@@ -165,6 +207,38 @@ fn step_body<R: InputRows>(
     }
     let inv_n = 1.0 / rows.len() as f32;
     scale(hidden, inv_n);
+    grad.fill(0.0);
+    let (leaf, mut upper) = output.split_at_mut(scores.len() * d);
+    let (mut loss, best) = head_step(leaf, hidden, grad, scores, targets, objective, lr);
+    for node in levels {
+        let k = level_nodes(node);
+        let (head, rest) = std::mem::take(&mut upper).split_at_mut(k * d);
+        level_scores.resize(k, 0.0);
+        let target = node[targets[0]];
+        loss += head_step(head, hidden, grad, level_scores, std::slice::from_ref(&target), objective, lr).0;
+        upper = rest;
+    }
+    scale(grad, inv_n);
+    for &r in rows {
+        add(input.row_mut(r), grad);
+    }
+    Some(Outcome { loss, correct: targets.contains(&best) })
+}
+
+/// One head's part of a step: its scores of `hidden` into `scores` (then its probabilities),
+/// its SGD update of `output` (`[scores.len(), D]`), and `lr·(label − p)·row` (the row
+/// before its update) added to `grad` for every class; returns its loss and its best class.
+#[inline(always)]
+fn head_step(
+    output: &mut [f32],
+    hidden: &[f32],
+    grad: &mut [f32],
+    scores: &mut [f32],
+    targets: &[usize],
+    objective: Objective,
+    lr: f32,
+) -> (f32, usize) {
+    let d = hidden.len();
     for (s, o) in scores.iter_mut().zip(output.chunks_exact(d)) {
         *s = crate::skipgram::dot(o, hidden);
     }
@@ -194,18 +268,13 @@ fn step_body<R: InputRows>(
             loss
         }
     };
-    grad.fill(0.0);
     for (c, (&p, o)) in scores.iter().zip(output.chunks_exact_mut(d)).enumerate() {
         let label = if targets.contains(&c) { 1.0 } else { 0.0 };
         let alpha = lr * (label - p);
         axpy(grad, alpha, o);
         axpy(o, alpha, hidden);
     }
-    scale(grad, inv_n);
-    for &r in rows {
-        add(input.row_mut(r), grad);
-    }
-    Some(Outcome { loss, correct: targets.contains(&best) })
+    (loss, best)
 }
 
 /// The example's loss in f64, computed apart from [`step`] (what the finite-difference test
@@ -230,6 +299,29 @@ pub fn loss(input: &[f32], output: &[f32], classes: usize, rows: &[u32], target:
             s.iter().enumerate().map(|(c, &v)| if c == target { softplus(-v) } else { softplus(v) }).sum()
         }
     }
+}
+
+/// The summed loss of the leaf head and the level heads of `levels` ([`step_levels`]'s, in
+/// f64, what its finite-difference test differentiates): `output` is `[classes + Σ nodes, D]`.
+pub fn loss_levels(
+    input: &[f32],
+    output: &[f32],
+    classes: usize,
+    levels: &[Vec<usize>],
+    rows: &[u32],
+    target: usize,
+    objective: Objective,
+) -> f64 {
+    let d = output.len() / (classes + levels.iter().map(|n| level_nodes(n)).sum::<usize>());
+    let (leaf, mut upper) = output.split_at(classes * d);
+    let mut total = loss(input, leaf, classes, rows, target, objective);
+    for node in levels {
+        let k = level_nodes(node);
+        let (head, rest) = upper.split_at(k * d);
+        total += loss(input, head, k, rows, node[target], objective);
+        upper = rest;
+    }
+    total
 }
 
 /// The one-vs-all loss of an example with several labels, in f64 ([`step_multi`]'s, what its
@@ -375,6 +467,96 @@ mod tests {
         assert_eq!((x2, w2), (x3, w3));
     }
 
+    /// Two upper levels over the three leaf classes: level 0 puts leaves 0 and 1 under node 0,
+    /// leaf 2 under node 1; level 1 gives each leaf a node of its own among four (node 2 has
+    /// no leaf).
+    fn levels() -> Vec<Vec<usize>> {
+        vec![vec![0, 0, 1], vec![3, 0, 1]]
+    }
+
+    /// [`step_levels`] is an SGD step on [`loss_levels`], the leaf head's loss plus each level
+    /// head's: central differences agree with the gradient the step used for the input rows,
+    /// every head's rows, and the hidden vector they all share (the step's `grad` before it is
+    /// shared out over the rows is `−lr·∂L/∂h`, times `1/n`).
+    fn check_levels(objective: Objective) {
+        let levels = levels();
+        let heads = C + 2 + 4;
+        let mut rng = Rng::new(11);
+        let (x, w) = (random(5 * D, &mut rng), random(heads * D, &mut rng));
+        let lr = 0.25f32;
+        let (mut x1, mut w1, mut scratch) = (x.clone(), w.clone(), Scratch::new(D, C));
+        let target = 1;
+        let outcome = step_levels(
+            &mut DenseRows { data: &mut x1, dim: D },
+            &mut w1,
+            &ROWS,
+            target,
+            &levels,
+            objective,
+            lr,
+            &mut scratch,
+        )
+        .unwrap();
+        let reference = loss_levels(&x, &w, C, &levels, &ROWS, target, objective);
+        assert!((outcome.loss as f64 - reference).abs() < 1e-5 * reference.max(1.0), "{} vs {reference}", outcome.loss);
+        let leaf_only = loss(&x, &w[..C * D], C, &ROWS, target, objective);
+        assert!(reference - leaf_only > 1e-3, "the level heads add their losses: {reference} vs {leaf_only}");
+        let grad = |before: &[f32], after: &[f32]| -> Vec<f32> {
+            before.iter().zip(after).map(|(&b, &a)| ((b as f64 - a as f64) / lr as f64) as f32).collect()
+        };
+        // ∂L/∂h from the step's own buffer: grad = −lr·∂L/∂h / n
+        let n = ROWS.len() as f32;
+        let dh: Vec<f32> = scratch.grad.iter().map(|&g| -g * n / lr).collect();
+        let mut h = vec![0.0f32; D];
+        for &r in &ROWS {
+            add(&mut h, &x[r as usize * D..][..D]);
+        }
+        scale(&mut h, 1.0 / n);
+        for worst in [
+            check("levels.input", &x, &grad(&x, &x1), |p| loss_levels(p, &w, C, &levels, &ROWS, target, objective)),
+            check("levels.heads", &w, &grad(&w, &w1), |p| loss_levels(&x, p, C, &levels, &ROWS, target, objective)),
+            // the loss as a function of h alone: a text whose only row is h
+            check("levels.hidden", &h, &dh, |p| loss_levels(p, &w, C, &levels, &[0], target, objective)),
+        ] {
+            assert!(worst < 1e-2, "{objective:?} max rel diff {worst}");
+        }
+        // every head moved: the leaf's, level 0's and level 1's rows
+        for (name, range) in [("leaf", 0..C * D), ("level 0", C * D..(C + 2) * D), ("level 1", (C + 2) * D..heads * D)] {
+            assert_ne!(&w1[range.clone()], &w[range], "{name} head");
+        }
+    }
+
+    #[test]
+    fn per_level_softmax_step_is_an_sgd_step_on_the_summed_loss() {
+        check_levels(Objective::Softmax);
+    }
+
+    #[test]
+    fn per_level_one_vs_all_step_is_an_sgd_step_on_the_summed_loss() {
+        check_levels(Objective::OneVsAll);
+    }
+
+    /// With no levels, [`step_levels`] is [`step`] bit for bit (a flat model trains as before).
+    #[test]
+    fn no_levels_is_the_flat_step() {
+        let mut rng = Rng::new(5);
+        let (x, w) = (random(5 * D, &mut rng), random(C * D, &mut rng));
+        let (mut x1, mut w1, mut x2, mut w2) = (x.clone(), w.clone(), x.clone(), w.clone());
+        let a = step(&mut DenseRows { data: &mut x1, dim: D }, &mut w1, &ROWS, 2, Objective::Softmax, 0.3, &mut Scratch::new(D, C));
+        let b = step_levels(
+            &mut DenseRows { data: &mut x2, dim: D },
+            &mut w2,
+            &ROWS,
+            2,
+            &[],
+            Objective::Softmax,
+            0.3,
+            &mut Scratch::new(D, C),
+        );
+        assert_eq!(a.map(|o| o.loss.to_bits()), b.map(|o| o.loss.to_bits()));
+        assert_eq!((x1, w1), (x2, w2));
+    }
+
     #[test]
     fn an_example_with_no_rows_changes_nothing() {
         let mut rng = Rng::new(1);
@@ -423,7 +605,7 @@ mod tests {
             let (mut x2, mut w2, mut s2) = (x.clone(), w.clone(), Scratch::new(100, C));
             let l1 = step(&mut DenseRows { data: &mut x1, dim: 100 }, &mut w1, &ROWS, 2, objective, 0.1, &mut s1);
             let l2 =
-                step_body(&mut DenseRows { data: &mut x2, dim: 100 }, &mut w2, &ROWS, &[2], objective, 0.1, &mut s2);
+                step_body(&mut DenseRows { data: &mut x2, dim: 100 }, &mut w2, &ROWS, &[2], &[], objective, 0.1, &mut s2);
             assert_eq!(l1.map(|o| o.loss.to_bits()), l2.map(|o| o.loss.to_bits()));
             assert_eq!((x1, w1), (x2, w2));
         }

@@ -14,6 +14,11 @@
 //! (fastText updates it every 100 tokens), whatever the thread count: a thread's slice knows
 //! where it starts in the epoch.
 //!
+//! Per-level heads (`model.levels`, labels in a tree): each step also trains one head per upper
+//! level on the same hidden vector (`linear_sgd::step_levels`); the heads' rows are trained as
+//! one matrix after the leaf head's (copied out of the model and back every epoch), so rounds
+//! merge them as they merge `output`.
+//!
 //! Rounds: each thread takes [`ROUND_PER_THREAD`] examples per round. Its changes to `input`
 //! go to an overlay (a `u32` slot per row, copies of the rows it touched); `output` is copied
 //! whole (classes × dim is small). After the round, row ranges are merged in parallel: a row
@@ -87,7 +92,8 @@ pub fn fit_linear(
 /// [`fit_linear`] for examples with several labels each (`y[i]`: class indices), trained
 /// one-vs-all as fastText's `-loss ova` does (every class a sigmoid, positive for the
 /// example's labels), whatever `model.config.loss` says. The epoch's `accuracy` is precision
-/// at 1 (the best-scoring class is one of the example's labels).
+/// at 1 (the best-scoring class is one of the example's labels). The model has no per-level
+/// heads (a tree's leaves are one label a text).
 pub fn fit_linear_multi(
     model: &mut LinearModel,
     rows: &[Vec<u32>],
@@ -96,6 +102,7 @@ pub fn fit_linear_multi(
     fit: &LinearFit,
     on_epoch: &mut dyn FnMut(&LinearModel, &LinearEpoch),
 ) -> Vec<LinearEpoch> {
+    assert!(model.levels.is_empty(), "fit_linear_multi: per-level heads need one label a text");
     fit_targets(model, rows, tokens, Targets::Multi(y), fit, on_epoch)
 }
 
@@ -130,7 +137,11 @@ fn fit_targets(
     let objective = model.config.loss;
     let epoch_tokens: usize = tokens.iter().sum();
     let schedule = Schedule { lr: fit.lr, total: (epoch_tokens as f64 * fit.epochs as f64).max(1.0) };
-    let data = Examples { rows, tokens, y, objective, class_weights: fit.class_weights.as_deref() };
+    let levels = model.levels.clone();
+    let data = Examples { rows, tokens, y, levels: &levels, objective, class_weights: fit.class_weights.as_deref() };
+    // every head's rows, the leaf head's first: what each step updates
+    let mut heads: Vec<f32> = model.output.iter().chain(&model.level_output).copied().collect();
+    let leaf_len = model.output.len();
     let mut workers: Vec<Worker> = (0..threads)
         .map(|_| Worker {
             overlay: Overlay::default(),
@@ -154,10 +165,13 @@ fn fit_targets(
         let tally = if threads == 1 {
             let mut input = DenseRows { data: &mut model.input, dim };
             let scratch = &mut workers[0].scratch;
-            train_slice(&data, &order, done_before, &schedule, &mut input, &mut model.output, scratch)
+            train_slice(&data, &order, done_before, &schedule, &mut input, &mut heads, scratch)
         } else {
-            train_rounds(model, &data, &order, done_before, &schedule, &mut workers)
+            train_rounds(model, &mut heads, &data, &order, done_before, &schedule, &mut workers)
         };
+        let (leaf, levels) = heads.split_at(leaf_len);
+        model.output.copy_from_slice(leaf);
+        model.level_output.copy_from_slice(levels);
         let seconds = start.elapsed().as_secs_f64();
         let record = LinearEpoch {
             epoch: epoch + 1,
@@ -183,6 +197,8 @@ struct Examples<'a> {
     rows: &'a [Vec<u32>],
     tokens: &'a [usize],
     y: Targets<'a>,
+    /// Per upper level of a label tree, the node of every class (empty: no level heads).
+    levels: &'a [Vec<usize>],
     objective: Objective,
     class_weights: Option<&'a [f32]>,
 }
@@ -223,7 +239,8 @@ struct Worker {
     by_range: Vec<Vec<u32>>,
 }
 
-/// Trains on `order` in sequence, `done` tokens into the whole run; returns its tally.
+/// Trains on `order` in sequence, `done` tokens into the whole run; `output` is every head's
+/// rows (the leaf head's, then each level's). Returns its tally.
 fn train_slice<R: InputRows>(
     data: &Examples,
     order: &[usize],
@@ -239,7 +256,8 @@ fn train_slice<R: InputRows>(
         let outcome = match data.y {
             Targets::Single(y) => {
                 let weight = data.class_weights.map_or(1.0, |w| w[y[i]]);
-                linear_sgd::step(input, output, &data.rows[i], y[i], data.objective, schedule_lr * weight, scratch)
+                let lr = schedule_lr * weight;
+                linear_sgd::step_levels(input, output, &data.rows[i], y[i], data.levels, data.objective, lr, scratch)
                     .map(|o| (o, weight))
             }
             Targets::Multi(y) => {
@@ -256,10 +274,11 @@ fn train_slice<R: InputRows>(
     tally
 }
 
-/// One epoch over `order` with several threads, in rounds (see the module doc); returns the
-/// threads' tallies summed.
+/// One epoch over `order` with several threads, in rounds (see the module doc), `heads` being
+/// every head's rows (trained in place of `model.output`); returns the threads' tallies summed.
 fn train_rounds(
     model: &mut LinearModel,
+    heads: &mut [f32],
     data: &Examples,
     order: &[usize],
     done_before: f64,
@@ -286,7 +305,7 @@ fn train_rounds(
             starts.push(at);
             at += slice.iter().map(|&i| data.tokens[i] as f64).sum::<f64>();
         }
-        let (input, output) = (&model.input, &model.output);
+        let (input, output) = (&model.input, &*heads);
         workers.par_iter_mut().zip(round.par_chunks(per)).zip(starts.par_iter()).for_each(|((w, slice), &start)| {
             w.output.clear();
             w.output.extend_from_slice(output);
@@ -303,7 +322,7 @@ fn train_rounds(
         // every thread that trained this round changed the whole output matrix
         let outputs: Vec<&[f32]> = workers.iter().map(|w| w.output.as_slice()).filter(|o| !o.is_empty()).collect();
         let mut orig = Vec::new();
-        for (c, row) in model.output.chunks_exact_mut(dim).enumerate() {
+        for (c, row) in heads.chunks_exact_mut(dim).enumerate() {
             let copies: Vec<&[f32]> = outputs.iter().map(|o| &o[c * dim..][..dim]).collect();
             combine(row, &copies, &mut orig);
         }
@@ -424,6 +443,7 @@ mod tests {
     use strata_model::linear::LinearLoss;
     use strata_model::linear::{Dictionary, LinearConfig};
     use strata_text::TokenizerConfig;
+    use strata_nn::skipgram::dot;
 
     const DIM: usize = 16;
     const ROWS: usize = 64;
@@ -441,6 +461,8 @@ mod tests {
             input: (0..ROWS * DIM).map(|_| rng.uniform(-1.0 / DIM as f32, 1.0 / DIM as f32)).collect(),
             output: vec![0.0; classes * DIM],
             structure: Default::default(),
+            levels: Vec::new(),
+            level_output: Vec::new(),
         }
     }
 
@@ -557,6 +579,62 @@ mod tests {
             let share = exact as f64 / rows.len() as f64;
             assert!(share > 0.95, "{threads} threads: every label right on {share} of the texts");
         }
+    }
+
+    /// Per-level heads: with one thread training is sequential `step_levels` over the leaf
+    /// head and the level heads in the seeded order; with two threads the same seed gives the
+    /// same bits; either way the level head learns its level, and the heads change what the
+    /// shared input rows learn.
+    #[test]
+    fn per_level_heads_train_with_the_leaf_head_on_the_shared_rows() {
+        let (rows, tokens, y) = examples(600);
+        // classes 0 and 1 under node 0, class 2 under node 1
+        let levels = vec![vec![0, 0, 1]];
+        let start = {
+            let mut m = model(3, LinearLoss::Softmax);
+            m.add_level_heads(&levels);
+            m
+        };
+        let fit = LinearFit { epochs: 2, lr: 0.5, seed: 11, threads: 1, class_weights: None };
+        let mut m = start.clone();
+        fit_linear(&mut m, &rows, &tokens, &y, &fit, &mut |_, _| {});
+        let mut heads: Vec<f32> = start.output.iter().chain(&start.level_output).copied().collect();
+        let mut x = start.input.clone();
+        let total = tokens.iter().sum::<usize>() as f64 * 2.0;
+        let (mut done, mut order) = (0.0, (0..rows.len()).collect::<Vec<usize>>());
+        for epoch in 0..2u64 {
+            Rng::derive(11, epoch).shuffle(&mut order);
+            for &i in &order {
+                let lr = (0.5 * (1.0 - done / total)) as f32;
+                let mut view = DenseRows { data: &mut x, dim: DIM };
+                let mut scratch = Scratch::new(DIM, 3);
+                linear_sgd::step_levels(&mut view, &mut heads, &rows[i], y[i], &levels, Objective::Softmax, lr, &mut scratch);
+                done += tokens[i] as f64;
+            }
+        }
+        assert_eq!(m.input, x);
+        assert_eq!([m.output.as_slice(), &m.level_output].concat(), heads);
+        let mut flat = model(3, LinearLoss::Softmax);
+        fit_linear(&mut flat, &rows, &tokens, &y, &fit, &mut |_, _| {});
+        assert_ne!(flat.input, m.input, "the level head's gradient reached the shared rows");
+
+        let fit2 = LinearFit { threads: 2, ..fit };
+        let (mut a, mut b) = (start.clone(), start.clone());
+        fit_linear(&mut a, &rows, &tokens, &y, &fit2, &mut |_, _| {});
+        fit_linear(&mut b, &rows, &tokens, &y, &fit2, &mut |_, _| {});
+        assert_eq!((&a.input, &a.output, &a.level_output), (&b.input, &b.output, &b.level_output));
+        // the level head tells node 0 from node 1
+        let mut hidden = vec![0.0; DIM];
+        let right = rows
+            .iter()
+            .zip(&y)
+            .filter(|(r, &c)| {
+                a.hidden(r, &mut hidden);
+                let score = |k: usize| dot(&a.level_output[k * DIM..][..DIM], &hidden);
+                usize::from(score(1) > score(0)) == levels[0][c]
+            })
+            .count();
+        assert!(right as f64 / rows.len() as f64 > 0.9, "level accuracy {right} of {}", rows.len());
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! "strata-linear"`, the [`LinearConfig`], the labels, the tokenizer settings),
 //! `model.safetensors` (`input` and `output` under those names) and `vocab.json` (the
 //! dictionary: words and counts) — written atomically, read back with a clear error for every
-//! missing or damaged piece.
+//! missing or damaged piece. A model with per-level heads also has `level_heads` in
+//! config.json (each upper level's node of every class) and `level_output` in the tensors.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -17,6 +18,7 @@ use crate::folder::{err, format_of, read_tensor, tensors_file, write_dir_atomic,
 use crate::label_structure::LabelStructure;
 use crate::linear::{Dictionary, LinearConfig, LinearModel, LINEAR_FORMAT, LINEAR_FORMAT_VERSION};
 use crate::owned::Owned;
+use strata_nn::linear_sgd::level_nodes;
 
 /// `config.json` of a linear model.
 #[derive(Serialize, Deserialize)]
@@ -39,6 +41,10 @@ struct LinearFile {
     /// `stored_reject`; absent when not given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     reject_below: Option<f32>,
+    /// `--hierarchy per-level`: for each upper level of the label tree, the node of every class
+    /// (its head's rows are `level_output`); absent for a flat model, whose bytes stay as they were.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    level_heads: Vec<Vec<usize>>,
     tokenizer: TokenizerConfig,
 }
 
@@ -71,14 +77,19 @@ pub fn save_with(dir: &Path, model: &LinearModel, extra: &[(&str, Vec<u8>)]) -> 
         },
         label_structure: model.structure.clone(),
         reject_below: None,
+        level_heads: model.levels.clone(),
         tokenizer: model.tokenizer.clone(),
     };
     let vocab = VocabFile { words: model.dict.words.clone(), counts: model.dict.counts.clone() };
     let dim = model.config.dim;
-    let tensors = tensors_file([
+    let mut tensors = vec![
         ("input".to_string(), vec![model.rows(), dim], model.input.as_slice()),
         ("output".to_string(), vec![model.labels.len(), dim], model.output.as_slice()),
-    ]);
+    ];
+    if !model.levels.is_empty() {
+        tensors.push(("level_output".to_string(), vec![level_rows(&model.levels), dim], model.level_output.as_slice()));
+    }
+    let tensors = tensors_file(tensors);
     let mut files: Vec<(&str, Vec<u8>)> = vec![
         ("config.json", serde_json::to_vec_pretty(&file).expect("config serialises")),
         ("model.safetensors", tensors),
@@ -86,6 +97,11 @@ pub fn save_with(dir: &Path, model: &LinearModel, extra: &[(&str, Vec<u8>)]) -> 
     ];
     files.extend(extra.iter().cloned());
     write_dir_atomic(dir, Owned::Model, &files)
+}
+
+/// Rows of all the level heads together.
+fn level_rows(levels: &[Vec<usize>]) -> usize {
+    levels.iter().map(|n| level_nodes(n)).sum()
 }
 
 /// What in a config no model can be read with (n-grams with no bucket to hash them into, …).
@@ -129,6 +145,14 @@ pub fn parse_folder(dir: &Path, config: &[u8], tensors: &[u8], vocab: &[u8]) -> 
         return Err(err(&cfg_path, "id2label is empty", RETRAIN));
     }
     crate::folder::check_label2id(&file.label2id, &labels, &cfg_path)?;
+    if let Some((l, n)) = file.level_heads.iter().enumerate().find(|(_, n)| n.len() != labels.len()) {
+        let problem = format!("level_heads[{l}] has {} nodes for {} labels", n.len(), labels.len());
+        return Err(err(&cfg_path, problem, RETRAIN));
+    }
+    // every node a head has is some class's, so a damaged map cannot ask for huge heads
+    if let Some(l) = file.level_heads.iter().position(|n| level_nodes(n) > labels.len()) {
+        return Err(err(&cfg_path, format!("level_heads[{l}] names a node past its {} labels", labels.len()), RETRAIN));
+    }
 
     let vocab_path = dir.join("vocab.json");
     let v: VocabFile = serde_json::from_slice(vocab).map_err(|e| err(&vocab_path, format!("corrupt: {e}"), RETRAIN))?;
@@ -148,7 +172,7 @@ pub fn parse_folder(dir: &Path, config: &[u8], tensors: &[u8], vocab: &[u8]) -> 
         return Err(err(&cfg_path, "more input rows (words + buckets) than strata can index", RETRAIN));
     };
     // Check the sizes before allocating: a damaged config must not ask for terabytes.
-    let needed = (rows + labels.len()).checked_mul(dim).and_then(|n| n.checked_mul(4));
+    let needed = (rows + labels.len() + level_rows(&file.level_heads)).checked_mul(dim).and_then(|n| n.checked_mul(4));
     if needed.is_none_or(|n| n > tensors.len()) {
         return Err(err(&st_path, "corrupt: smaller than config.json and vocab.json describe", RETRAIN));
     }
@@ -160,6 +184,8 @@ pub fn parse_folder(dir: &Path, config: &[u8], tensors: &[u8], vocab: &[u8]) -> 
     };
     let input = read("input", [rows, dim])?;
     let output = read("output", [labels.len(), dim])?;
+    let level_output =
+        if file.level_heads.is_empty() { Vec::new() } else { read("level_output", [level_rows(&file.level_heads), dim])? };
     Ok(LinearModel {
         config: file.model,
         tokenizer: file.tokenizer,
@@ -168,5 +194,7 @@ pub fn parse_folder(dir: &Path, config: &[u8], tensors: &[u8], vocab: &[u8]) -> 
         input,
         output,
         structure: file.label_structure,
+        levels: file.level_heads,
+        level_output,
     })
 }

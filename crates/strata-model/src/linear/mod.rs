@@ -11,6 +11,11 @@
 //!
 //! Shapes: `input` is `[(words + buckets), dim]` (rows `0..words` for words, `words..` for
 //! hashed n-grams), `output` is `[classes, dim]`; a text's hidden vector `h` is `[dim]`.
+//!
+//! Per-level heads (`--hierarchy per-level`, labels in a tree): the averaged `h` is the
+//! representation every head shares, so one more softmax per upper level of the tree reads it
+//! (`level_output`, `[Σ nodes, dim]`, level after level), trained with the leaf head on the
+//! summed loss; the leaf head alone predicts and explains.
 
 pub mod dictionary;
 pub mod explain;
@@ -28,6 +33,7 @@ pub use dictionary::Dictionary;
 use crate::head::argmax;
 use crate::infer::{Evaluation, Prediction};
 use crate::label_structure::LabelStructure;
+use strata_nn::linear_sgd::level_nodes;
 use strata_nn::skipgram::dot;
 
 pub use crate::folder::LINEAR_FORMAT;
@@ -85,6 +91,12 @@ pub struct LinearModel {
     /// One label per text, or several with a threshold each (`config.json`'s
     /// `label_structure`, written only when it is not single).
     pub structure: LabelStructure,
+    /// Per-level heads: for each upper level of a label tree, the node of every class at that
+    /// level (`config.json`'s `level_heads`); empty for a flat model.
+    pub levels: Vec<Vec<usize>>,
+    /// `[Σ nodes of each level, dim]`: the level heads' rows, level after level (empty without
+    /// levels); they shape training only, as the leaf head predicts.
+    pub level_output: Vec<f32>,
 }
 
 impl LinearModel {
@@ -102,7 +114,26 @@ impl LinearModel {
         let mut rng = Rng::new(seed);
         let input = (0..rows * config.dim).map(|_| rng.uniform(-bound, bound)).collect();
         let output = vec![0.0; labels.len() * config.dim];
-        LinearModel { config, tokenizer, dict, labels, input, output, structure: LabelStructure::Single }
+        LinearModel {
+            config,
+            tokenizer,
+            dict,
+            labels,
+            input,
+            output,
+            structure: LabelStructure::Single,
+            levels: Vec::new(),
+            level_output: Vec::new(),
+        }
+    }
+
+    /// Adds one head per entry of `levels` (each maps every class to its node at that level),
+    /// initialised as the leaf head is: zero. Replaces any heads the model had.
+    pub fn add_level_heads(&mut self, levels: &[Vec<usize>]) {
+        assert!(levels.iter().all(|n| n.len() == self.labels.len()), "one node per class at every level");
+        let rows: usize = levels.iter().map(|n| level_nodes(n)).sum();
+        self.levels = levels.to_vec();
+        self.level_output = vec![0.0; rows * self.config.dim];
     }
 
     /// Rows of `input` in the model's input.
