@@ -21,8 +21,8 @@ pub struct TreeArgs {
     #[arg(long, value_name = "FILE", requires = "label_path_sep", help_heading = DATA)]
     pub taxonomy: Option<PathBuf>,
     /// flat: one softmax over the leaves; per-level: also one softmax head per upper level of
-    /// the tree on the top representation, losses summed, the leaf head predicting (networks
-    /// only); top-down: the flat model decoded top node first (by its leaves' summed
+    /// the tree on the top representation (the linear model's: its averaged word and n-gram
+    /// vector), losses summed, the leaf head predicting; top-down: the flat model decoded top node first (by its leaves' summed
     /// probability), then the best child under it. `test` scores flat and top-down decoding of
     /// any tree model (needs --label-path-sep)
     #[arg(long, value_enum, requires = "label_path_sep", help_heading = DATA)]
@@ -46,9 +46,8 @@ pub struct ExperimentTreeArgs {
     pub taxonomy: Option<PathBuf>,
     /// The ways every model (the baseline too) is compared on the same splits, seeds and budget;
     /// default all three. Flat is always trained, as every other way is paired with it;
-    /// per-level trains each network again with a head per upper level (the linear model has
-    /// none: refused in the report, with why); top-down decodes the flat model (needs
-    /// --label-path-sep)
+    /// per-level trains each model again (networks and the linear model) with a head per upper
+    /// level; top-down decodes the flat model (needs --label-path-sep)
     #[arg(long, value_enum, value_delimiter = ',', requires = "label_path_sep", help_heading = DATA)]
     pub hierarchies: Vec<choices::Hierarchy>,
 }

@@ -83,9 +83,6 @@ pub fn with_level_heads(mut s: TrainSettings, args: &TreeArgs, labels: &LabelMap
     if args.hierarchy != Some(crate::choices::Hierarchy::PerLevel) {
         return Ok(s);
     }
-    if s.linear.is_some() {
-        anyhow::bail!("--hierarchy per-level adds heads to a network, and the linear model has none (hint: use flat or top-down with --model linear)");
-    }
     let sep = args.label_path_sep.as_deref().unwrap_or("/");
     let tree = LabelTree::of_leaves(labels, sep).ok_or_else(|| {
         anyhow::anyhow!("the labels are not paths of one depth split on '{sep}' (hint: check --label-path-sep)")

@@ -157,20 +157,57 @@ fn per_level_heads_train_beside_the_leaf_head_and_are_not_saved() {
     assert_ne!(weights("levels"), weights("flat"), "the level heads' loss changed what the body learned");
     let metrics: Value = serde_json::from_str(&c.read("levels/metrics.json")).unwrap();
     assert!(metrics["hierarchy"]["flat"]["level_accuracy"][0].as_f64().is_some(), "{metrics}");
+}
 
-    // the linear model has no representation to put heads on
-    let o = c.run(&[
-        "train",
-        "--data",
-        "train.tsv",
-        "--out",
-        "lin",
-        "--model",
-        "linear",
-        "--label-path-sep",
-        "/",
-        "--hierarchy",
-        "per-level",
-    ]);
-    assert_user_error(&o, &["per-level", "linear"]);
+/// `--model linear --hierarchy per-level`: one softmax head per upper level on the averaged
+/// word and n-gram vector, trained with the leaf head; the folder keeps the heads and
+/// config.json says so; loaded again, the model tests, predicts and explains with its leaf
+/// head, beating chance at the leaf and at the top level, and its weights differ from flat's.
+#[test]
+fn a_linear_model_trains_per_level_heads_saves_loads_and_predicts() {
+    let c = Case::new();
+    c.write("train.tsv", tree_corpus(400).as_bytes());
+    // texts of the tree's words in new company: each names its top, and its leaf only by a word
+    c.write(
+        "test.tsv",
+        b"animal/cat\tmeow animal near me\nanimal/dog\twoof animal over there\nplant/oak\tacorn plant here\n\
+plant/rose\tthorn plant in the garden\nanimal/cat\tanimal meow again\nplant/rose\tplant thorn\n",
+    );
+    let train = |out: &str, h: &str| {
+        let mut args = vec!["train", "--data", "train.tsv", "--out", out, "--label-path-sep", "/", "--hierarchy", h];
+        args.extend(["--validation-split", "0.2"]);
+        args.extend(LINEAR);
+        assert_ok(&c.run(&args));
+    };
+    train("flat", "flat");
+    train("levels", "per-level");
+    let config: Value = serde_json::from_str(&c.read("levels/model/config.json")).unwrap();
+    assert_eq!(config["level_heads"], serde_json::json!([[0, 0, 1, 1]]), "animal's leaves, then plant's: {config}");
+    assert_eq!(config["label_structure"]["decoding"], "flat", "the leaf head predicts: {config}");
+    let flat_config: Value = serde_json::from_str(&c.read("flat/model/config.json")).unwrap();
+    assert!(flat_config.get("level_heads").is_none(), "{flat_config}");
+    let weights = |run: &str| std::fs::read(c.path(run).join("model/model.safetensors")).unwrap();
+    assert_ne!(weights("levels"), weights("flat"), "the level head's gradient reached the shared rows");
+    let metrics: Value = serde_json::from_str(&c.read("levels/metrics.json")).unwrap();
+    let levels = &metrics["hierarchy"]["flat"]["level_accuracy"];
+    assert!(levels[0].as_f64().unwrap() > 0.5 && levels[1].as_f64().unwrap() > 0.25, "{metrics}");
+
+    let r = json_of(&c.run(&["test", "--model", "levels", "--data", "test.tsv", "--json"]));
+    let levels = &r["hierarchy"]["flat"]["level_accuracy"];
+    let (top, leaf) = (levels[0].as_f64().unwrap(), levels[1].as_f64().unwrap());
+    assert!(top > 0.5 && leaf > 0.25, "better than chance (0.5 top, 0.25 leaf): {r}");
+    c.write("new.txt", b"woof woof animal\nthorn plant\n");
+    let o = c.run(&["predict", "--model", "levels", "new.txt"]);
+    assert_ok(&o);
+    let labels: Vec<String> =
+        String::from_utf8_lossy(&o.stdout).lines().map(|l| l.split('\t').next().unwrap().to_string()).collect();
+    assert_eq!(labels, ["animal/dog", "plant/rose"]);
+    let e: Value = serde_json::from_str(&String::from_utf8_lossy(
+        &c.run(&["explain", "--model", "levels", "woof woof animal", "--json"]).stdout,
+    ))
+    .unwrap();
+    assert_eq!(e["label"], "animal/dog", "{e}");
+    for t in e["tokens"].as_array().unwrap() {
+        assert_eq!(t["occlusion"], t["gradient_x_input"], "one exact number per word: {e}");
+    }
 }

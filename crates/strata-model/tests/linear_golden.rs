@@ -41,6 +41,8 @@ fn model_of(m: &Value) -> LinearModel {
         input: floats(&m["input"]),
         output: floats(&m["output"]),
         structure: Default::default(),
+        levels: Vec::new(),
+        level_output: Vec::new(),
     }
 }
 

@@ -304,3 +304,47 @@ fn damaged_folders_are_refused_one_clear_error_each() {
         assert_eq!(got.lines().count(), 1, "one line: {got}");
     }
 }
+
+/// Per-level heads (issue 15 point 3) are saved beside the leaf head — `level_heads` in
+/// config.json, `level_output` in the tensors — and read back bit for bit; the leaf head alone
+/// predicts and explains, so the heads change neither; a level map that does not fit the
+/// labels is one clear error.
+#[test]
+fn level_heads_are_saved_and_loaded_and_leave_prediction_to_the_leaf_head() {
+    let tmp = tempfile::tempdir().unwrap();
+    let flat = model(small(0), 4);
+    let mut m = flat.clone();
+    // neg and meh under node 0, pos under node 1
+    m.add_level_heads(&[vec![0, 1, 0]]);
+    assert_eq!(m.level_output.len(), 2 * 8);
+    m.level_output.iter_mut().enumerate().for_each(|(i, w)| *w = (i as f32 - 7.0) / 9.0);
+    let dir = tmp.path().join("levels");
+    folder::save(&dir, &m).unwrap();
+    let config: serde_json::Value = serde_json::from_slice(&files(&dir)[0]).unwrap();
+    assert_eq!(config["level_heads"], serde_json::json!([[0, 1, 0]]), "{config}");
+    let loaded = match classifier::load(&dir).unwrap() {
+        Classifier::Linear(l) => l,
+        _ => panic!("a linear folder loads as linear"),
+    };
+    assert_eq!((&loaded.levels, &loaded.level_output), (&m.levels, &m.level_output));
+    assert_eq!(loaded.predict(&TEXTS), flat.predict(&TEXTS), "the leaf head predicts");
+    let text = "good bad the film";
+    let (a, b) = (linear_explain(&loaded, text).unwrap(), linear_explain(&flat, text).unwrap());
+    assert_eq!(
+        a.tokens.iter().map(|t| t.occlusion).collect::<Vec<_>>(),
+        b.tokens.iter().map(|t| t.occlusion).collect::<Vec<_>>()
+    );
+    // a flat model writes no level field: its folder keeps the bytes it had
+    folder::save(&tmp.path().join("flat"), &flat).unwrap();
+    let flat_config = String::from_utf8(files(&tmp.path().join("flat"))[0].clone()).unwrap();
+    assert!(!flat_config.contains("level_heads"), "{flat_config}");
+
+    let [c, t, v] = files(&dir);
+    let mut bad: serde_json::Value = serde_json::from_slice(&c).unwrap();
+    bad["level_heads"] = serde_json::json!([[0, 1]]);
+    let e = folder::parse_folder(&dir, &serde_json::to_vec(&bad).unwrap(), &t, &v).err().unwrap().to_string();
+    assert!(e.contains("level_heads[0] has 2 nodes for 3 labels"), "{e}");
+    bad["level_heads"] = serde_json::json!([[0, 1, 9]]);
+    let e = folder::parse_folder(&dir, &serde_json::to_vec(&bad).unwrap(), &t, &v).err().unwrap().to_string();
+    assert!(e.contains("names a node past its 3 labels"), "{e}");
+}

@@ -133,7 +133,9 @@ pub fn step_levels<R: InputRows>(
     #[cfg(target_arch = "x86_64")]
     if crate::activations::has_avx2() {
         // SAFETY: the CPU has AVX2 and FMA.
-        return unsafe { step_avx2(input, output, rows, std::slice::from_ref(&target), levels, objective, lr, scratch) };
+        return unsafe {
+            step_avx2(input, output, rows, std::slice::from_ref(&target), levels, objective, lr, scratch)
+        };
     }
     step_body(input, output, rows, std::slice::from_ref(&target), levels, objective, lr, scratch)
 }
@@ -521,7 +523,8 @@ mod tests {
             assert!(worst < 1e-2, "{objective:?} max rel diff {worst}");
         }
         // every head moved: the leaf's, level 0's and level 1's rows
-        for (name, range) in [("leaf", 0..C * D), ("level 0", C * D..(C + 2) * D), ("level 1", (C + 2) * D..heads * D)] {
+        for (name, range) in [("leaf", 0..C * D), ("level 0", C * D..(C + 2) * D), ("level 1", (C + 2) * D..heads * D)]
+        {
             assert_ne!(&w1[range.clone()], &w[range], "{name} head");
         }
     }
@@ -542,7 +545,15 @@ mod tests {
         let mut rng = Rng::new(5);
         let (x, w) = (random(5 * D, &mut rng), random(C * D, &mut rng));
         let (mut x1, mut w1, mut x2, mut w2) = (x.clone(), w.clone(), x.clone(), w.clone());
-        let a = step(&mut DenseRows { data: &mut x1, dim: D }, &mut w1, &ROWS, 2, Objective::Softmax, 0.3, &mut Scratch::new(D, C));
+        let a = step(
+            &mut DenseRows { data: &mut x1, dim: D },
+            &mut w1,
+            &ROWS,
+            2,
+            Objective::Softmax,
+            0.3,
+            &mut Scratch::new(D, C),
+        );
         let b = step_levels(
             &mut DenseRows { data: &mut x2, dim: D },
             &mut w2,
@@ -604,8 +615,42 @@ mod tests {
             let (mut x1, mut w1, mut s1) = (x.clone(), w.clone(), Scratch::new(100, C));
             let (mut x2, mut w2, mut s2) = (x.clone(), w.clone(), Scratch::new(100, C));
             let l1 = step(&mut DenseRows { data: &mut x1, dim: 100 }, &mut w1, &ROWS, 2, objective, 0.1, &mut s1);
-            let l2 =
-                step_body(&mut DenseRows { data: &mut x2, dim: 100 }, &mut w2, &ROWS, &[2], &[], objective, 0.1, &mut s2);
+            let l2 = step_body(
+                &mut DenseRows { data: &mut x2, dim: 100 },
+                &mut w2,
+                &ROWS,
+                &[2],
+                &[],
+                objective,
+                0.1,
+                &mut s2,
+            );
+            assert_eq!(l1.map(|o| o.loss.to_bits()), l2.map(|o| o.loss.to_bits()));
+            assert_eq!((x1, w1), (x2, w2));
+            // and with level heads after the leaf head
+            let heads = random((C + 2 + 4) * 100, &mut rng);
+            let (mut x1, mut w1, mut s1) = (x.clone(), heads.clone(), Scratch::new(100, C));
+            let (mut x2, mut w2, mut s2) = (x.clone(), heads, Scratch::new(100, C));
+            let l1 = step_levels(
+                &mut DenseRows { data: &mut x1, dim: 100 },
+                &mut w1,
+                &ROWS,
+                2,
+                &levels(),
+                objective,
+                0.1,
+                &mut s1,
+            );
+            let l2 = step_body(
+                &mut DenseRows { data: &mut x2, dim: 100 },
+                &mut w2,
+                &ROWS,
+                &[2],
+                &levels(),
+                objective,
+                0.1,
+                &mut s2,
+            );
             assert_eq!(l1.map(|o| o.loss.to_bits()), l2.map(|o| o.loss.to_bits()));
             assert_eq!((x1, w1), (x2, w2));
         }

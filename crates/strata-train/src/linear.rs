@@ -442,8 +442,8 @@ mod tests {
     use strata_data::LabelMap;
     use strata_model::linear::LinearLoss;
     use strata_model::linear::{Dictionary, LinearConfig};
-    use strata_text::TokenizerConfig;
     use strata_nn::skipgram::dot;
+    use strata_text::TokenizerConfig;
 
     const DIM: usize = 16;
     const ROWS: usize = 64;
@@ -608,7 +608,16 @@ mod tests {
                 let lr = (0.5 * (1.0 - done / total)) as f32;
                 let mut view = DenseRows { data: &mut x, dim: DIM };
                 let mut scratch = Scratch::new(DIM, 3);
-                linear_sgd::step_levels(&mut view, &mut heads, &rows[i], y[i], &levels, Objective::Softmax, lr, &mut scratch);
+                linear_sgd::step_levels(
+                    &mut view,
+                    &mut heads,
+                    &rows[i],
+                    y[i],
+                    &levels,
+                    Objective::Softmax,
+                    lr,
+                    &mut scratch,
+                );
                 done += tokens[i] as f64;
             }
         }

@@ -12,9 +12,9 @@
 //! ([`with_per_level_twins`]) that the experiment trains like any other; [`TreeRecorder`]
 //! keeps every run's test-part probabilities, and [`table`] scores them once all runs are done.
 //!
-//! The linear model has no shared representation to put level heads on: one linear classifier
-//! per level would leave its leaf classifier the flat model itself, so its per-level way is
-//! refused, and the refusal is written in the table rather than left out silently.
+//! The linear model has its per-level twin too: its averaged embedding of words and n-grams is
+//! the representation every level's head reads (`strata_model::linear`), so the leaf head
+//! learns from the level heads' gradient through the shared rows.
 
 use std::collections::BTreeMap;
 
@@ -52,39 +52,26 @@ pub fn per_level_name(name: &str) -> String {
     format!("{name} · per-level")
 }
 
-/// Why the linear model has no per-level way.
-pub fn linear_per_level_refusal(name: &str) -> String {
-    format!(
-        "{name}, per-level: the linear model has no shared representation to put one head per level on, and \
-one linear classifier per level would leave its leaf classifier the flat model itself (its top-down row \
-decodes that flat model level by level)"
-    )
-}
-
-/// `schedules` with, when `ways` has per-level, each network schedule followed by its per-level
-/// twin (the same settings with one head per upper level of `tree`); and the ways refused, each
-/// with why (a linear schedule's per-level).
+/// `schedules` with, when `ways` has per-level, each schedule (the linear model's too) followed
+/// by its per-level twin (the same settings with one head per upper level of `tree`); and the
+/// ways refused, each with why, for the report's "Not run" line (every model has a
+/// representation to put level heads on, so none is refused now).
 pub fn with_per_level_twins(
     schedules: Vec<(String, TrainSettings)>,
     tree: &LabelTree,
     ways: &[Way],
 ) -> (Vec<(String, TrainSettings)>, Vec<String>) {
-    let (mut out, mut refused) = (Vec::new(), Vec::new());
+    let mut out = Vec::new();
     for (name, s) in schedules {
         let twin = ways.contains(&Way::PerLevel).then(|| {
             let mut t = s.clone();
             t.level_heads = tree.ancestor[..tree.depth() - 1].to_vec();
             (per_level_name(&name), t)
         });
-        let linear = s.linear.is_some();
-        out.push((name.clone(), s));
-        match twin {
-            Some(_) if linear => refused.push(linear_per_level_refusal(&name)),
-            Some(t) => out.push(t),
-            None => {}
-        }
+        out.push((name, s));
+        out.extend(twin);
     }
-    (out, refused)
+    (out, Vec::new())
 }
 
 /// An [`ExperimentProgress`] that passes everything on to `inner` and keeps, for every
@@ -241,7 +228,7 @@ mod tests {
         let mut recorded = BTreeMap::new();
         recorded.insert("linear (baseline)".to_string(), (vec![vec![0.1, 0.2, 0.3, 0.4]], vec![3]));
         let names = vec!["linear (baseline)".to_string()];
-        let refused = vec![linear_per_level_refusal("linear (baseline)")];
+        let refused = vec!["linear (baseline), per-level: why".to_string()];
         let t = table(&recorded, &names, &tree(), &[Way::TopDown], refused);
         let ways: Vec<&str> = t.rows.iter().map(|r| r.hierarchy.as_str()).collect();
         assert_eq!(ways, ["flat", "top-down"]);

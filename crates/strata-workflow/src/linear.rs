@@ -43,6 +43,9 @@ pub struct LinearRun<'a> {
     /// `--class-weight`, one weight per class, resolved on this training part
     /// (`pipeline::class_weights`); `None` is every weight 1.
     pub class_weights: Option<Vec<f32>>,
+    /// `--hierarchy per-level`: for each upper level of the label tree, every class's node; the
+    /// model trains one head per level beside the leaf head (`TrainSettings::level_heads`).
+    pub level_heads: &'a [Vec<usize>],
 }
 
 /// A trained linear model, its epochs (one stage, "linear") and its last validation score.
@@ -81,6 +84,7 @@ pub fn train(
     }
     let mut model =
         LinearModel::new(linear.config.clone(), run.tokenizer.clone(), dict, run.data.labels.clone(), run.seed);
+    model.add_level_heads(run.level_heads);
     // each text's rows, and its tokens as fastText counts them (its words and `</s>`), once
     let val_texts: Vec<&str> = run.data.val_idx.iter().map(|&i| run.data.examples[i].text.as_str()).collect();
     let (train_rows, tokens): (Vec<Vec<u32>>, Vec<usize>) = model.encode(&train_texts).into_iter().unzip();

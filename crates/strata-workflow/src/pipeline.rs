@@ -183,7 +183,8 @@ pub fn train_from(
         let (epochs, seed, tokenizer) = (s.fit.epochs, s.fit.seed, &s.text.tokenizer);
         let train_y: Vec<usize> = data.train_idx.iter().map(|&i| data.y[i]).collect();
         let class_weights = class_weights(&s.fit, data.labels, &train_y, progress)?;
-        let run = crate::linear::LinearRun { data, tokenizer, epochs, seed, class_weights };
+        let level_heads = &s.level_heads;
+        let run = crate::linear::LinearRun { data, tokenizer, epochs, seed, class_weights, level_heads };
         let trained = crate::linear::train(run, linear, progress)?;
         return Ok(Trained {
             saved: Classifier::Linear(trained.model),

@@ -55,6 +55,7 @@ fn run(threads: usize, loss: LinearLoss, seed: u64) -> (LinearTrained, Vec<Epoch
         epochs: 5,
         seed,
         class_weights: None,
+        level_heads: &[],
     };
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
     let mut progress = Epochs::default();
@@ -112,6 +113,7 @@ fn one_class_is_refused() {
         epochs: 1,
         seed: 0,
         class_weights: None,
+        level_heads: &[],
     };
     let err = train(run, &settings(LinearLoss::Softmax), &mut Epochs::default()).err().expect("refused");
     assert!(err.to_string().contains("class"), "{err}");
@@ -161,6 +163,7 @@ fn run_with(lr: f32, min_count: u64, train_idx: &[usize]) -> Result<LinearTraine
         epochs: 5,
         seed: 1,
         class_weights: None,
+        level_heads: &[],
     };
     let mut s = settings(LinearLoss::Softmax);
     s.lr = lr;

@@ -184,8 +184,11 @@ pub fn parse_folder(dir: &Path, config: &[u8], tensors: &[u8], vocab: &[u8]) -> 
     };
     let input = read("input", [rows, dim])?;
     let output = read("output", [labels.len(), dim])?;
-    let level_output =
-        if file.level_heads.is_empty() { Vec::new() } else { read("level_output", [level_rows(&file.level_heads), dim])? };
+    let level_output = if file.level_heads.is_empty() {
+        Vec::new()
+    } else {
+        read("level_output", [level_rows(&file.level_heads), dim])?
+    };
     Ok(LinearModel {
         config: file.model,
         tokenizer: file.tokenizer,
