@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Issue 12 point 4, SST-2: the configuration chosen on dev.tsv, end to end from IMDB-pretrained
+# levels, scored once on test.tsv, with fastText and the single network beside it.
+#
+# The configuration (chosen on dev.tsv only; every configuration tried is in bench/README.md,
+# "SST-2: two pretrained families voting, retrained on train+dev"):
+#   members  kim-cnn --multichannel from runs/pre-imdb-sg300 (IMDB skip-gram, 300-d), and the
+#            LSTM-256 + max-pool of lstm256_maxpool.toml from runs/pre-imdb-256 (IMDB language
+#            model), --maxlen 60; soft voting with equal weights (`strata ensemble`)
+#   stage 1  each member trained on train.tsv, validated on dev.tsv with its recipe's early
+#            stopping (patience 2 on val_loss): its best epoch, and the ensemble's dev accuracy
+#   stage 2  each member retrained on train.tsv + dev.tsv (12.6% more data) for its stage-1 best
+#            epoch, nothing held out; the ensemble of these is the configuration scored on test
+# Seed 0 and --threads 1 throughout (THREADS changes the numbers: the thread count is part of
+# the configuration). Pretrained folders are built when absent (IMDB's unsup.txt and the texts of
+# its train.tsv, never a test split, never MR's or SST's texts) with the commands and the 2 threads
+# the folders in bench/README.md were made with (PRETRAIN_THREADS): sg300 7.6 min, 256 about 8 min.
+#
+# Usage: bash bench/pretrain/sst2_best.sh
+# Environment: STRATA_DATA (../shared/data), STRATA_RUNS (runs/), PRETRAINED_SG
+# (runs/pre-imdb-sg300), PRETRAINED_LM (runs/pre-imdb-256), THREADS (1), PRETRAIN_THREADS (2), STRATA_PEERS_PY
+# (fastText's python, the peers' venv).
+# Writes runs/sst2-best/: each step's JSON and log, steps.tsv, table.txt (printed).
+set -euo pipefail
+here=$(cd "$(dirname "$0")/../.." && pwd)
+data=${STRATA_DATA:-$here/../shared/data}
+runs=${STRATA_RUNS:-$here/runs}
+sg=${PRETRAINED_SG:-$runs/pre-imdb-sg300}
+lm=${PRETRAINED_LM:-$runs/pre-imdb-256}
+out=$runs/sst2-best
+started=$EPOCHREALTIME
+py=${STRATA_PEERS_PY:-$HOME/.cache/strata-peers/venv/bin/python}
+"$py" -c 'import fasttext' 2>/dev/null || { echo "error: no fastText in $py (hint: set STRATA_PEERS_PY, or run ../shared/bench/peers/setup.sh)" >&2; exit 2; }
+cargo build --release --quiet --manifest-path "$here/Cargo.toml" -p strata-cli
+strata=("${CARGO_TARGET_DIR:-$here/target}/release/strata" --threads "${THREADS:-1}")
+pretrain=("${CARGO_TARGET_DIR:-$here/target}/release/strata" --threads "${PRETRAIN_THREADS:-2}" pretrain)
+train=$data/sst2/train.tsv dev=$data/sst2/dev.tsv test=$data/sst2/test.tsv
+mkdir -p "$out"
+: > "$out/steps.tsv"
+
+source "$here/bench/steps.sh"  # step NAME CMD...
+
+# pretrained NAME DIR CMD...: DIR is reused when present, else built by CMD.
+pretrained() {
+  local name=$1 dir=$2
+  shift 2
+  if [ -e "$dir" ]; then
+    echo "== $name: reusing $dir" >&2
+    printf '%s\treused\t%s\n' "$name" "$dir" >> "$out/steps.tsv"
+  else
+    step "$name" "$@"
+  fi
+}
+imdb=(--data "$data/imdb_full/unsup.txt" --data "$data/imdb_full/train.tsv")
+# kim-cnn's pretraining is skip-gram only, 300-d, 5 epochs; the LSTM-256's one LM epoch
+pretrained pretrain-sg300 "$sg" "${pretrain[@]}" --model kim-cnn "${imdb[@]}" --out "$sg"
+pretrained pretrain-lm256 "$lm" "${pretrain[@]}" --units 256 --epochs 1 "${imdb[@]}" --out "$lm"
+
+members=(kim lstm)
+declare -A flags=(
+  [kim]="--model kim-cnn --init-from $sg --multichannel"
+  [lstm]="--model-file $here/bench/pretrain/lstm256_maxpool.toml --init-from $lm --maxlen 60"
+)
+# stage 1 only: kim-cnn's recipe already stops early (patience 2, at most 12 epochs)
+declare -A stop=([kim]="" [lstm]="--early-stopping 2 --epochs 10")
+
+# best_epoch RUN: the epoch of the lowest val_loss in RUN/history.csv (the weights early stopping kept).
+best_epoch() {
+  python3 -c 'import csv, sys; r = list(csv.DictReader(open(sys.argv[1]))); print(min(r, key=lambda x: float(x["val_loss"]))["epoch"])' "$1/history.csv"
+}
+
+# Stage 1: train.tsv, validated on dev.tsv.
+for m in "${members[@]}"; do
+  read -r -a f <<< "${flags[$m]} ${stop[$m]}"
+  step "dev-$m" "${strata[@]}" train "${f[@]}" --data "$train" --validation-data "$dev" --out "$out/dev-$m" --overwrite --json
+done
+step dev-ensemble-build "${strata[@]}" ensemble --member "$out/dev-kim" --member "$out/dev-lstm" --out "$out/dev-ensemble"
+step dev-ensemble "${strata[@]}" test --model "$out/dev-ensemble" --data "$dev" --json
+
+# Stage 2: train.tsv + dev.tsv, each member for its stage-1 best epoch.
+cat "$train" "$dev" > "$out/train+dev.tsv"
+for m in "${members[@]}"; do
+  read -r -a f <<< "${flags[$m]}"
+  epochs=$(best_epoch "$out/dev-$m")
+  echo "$epochs" > "$out/final-$m.epochs"
+  step "final-$m" "${strata[@]}" train "${f[@]}" --data "$out/train+dev.tsv" --validation-split 0 --early-stopping 0 \
+    --epochs "$epochs" --out "$out/final-$m" --overwrite --json
+done
+step ensemble-build "${strata[@]}" ensemble --member "$out/final-kim" --member "$out/final-lstm" --out "$out/ensemble"
+
+# Test, once per row: the chosen configuration, the single network (kim-cnn multichannel on
+# train.tsv, the earlier tables' best single model), and fastText on the same training texts.
+step ensemble "${strata[@]}" test --model "$out/ensemble" --data "$test" --json --predictions "$out/ensemble.pred.jsonl"
+step network "${strata[@]}" test --model "$out/dev-kim" --data "$test" --json --predictions "$out/network.pred.jsonl"
+step fasttext "$py" "$here/bench/pretrain/fasttext_folds.py" --train "$train" --test "$test" --predictions "$out/fasttext.pred.jsonl"
+step fasttext-train+dev "$py" "$here/bench/pretrain/fasttext_folds.py" --train "$out/train+dev.tsv" --test "$test" \
+  --predictions "$out/fasttext-train+dev.pred.jsonl"
+
+printf 'pipeline\t%s\t%s\n' "$(awk "BEGIN {print $EPOCHREALTIME - $started}")" "bash bench/pretrain/sst2_best.sh" >> "$out/steps.tsv"
+python3 "$here/bench/pretrain/sst2_best_table.py" "$out" | tee "$out/table.txt"

@@ -1,0 +1,49 @@
+"""Prints bench/pretrain/sst2_best.sh's table from the files its steps wrote: stage 1's dev
+accuracy of each member and of their ensemble (the figures the configuration was chosen by),
+the epochs stage 2 retrained each member for, then the test accuracy of the chosen ensemble
+(members retrained on train+dev), of the single network and of fastText (on train, as the
+earlier tables, and on train+dev, the ensemble's own training texts), with McNemar's paired
+differences, issue 12's SST-2 target and every step's wall time. Standard library only.
+
+Usage: python3 sst2_best_table.py OUT_DIR"""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from paired import load, mcnemar  # noqa: E402  (bench/paired.py)
+
+BAR = 0.850  # issue 12, SST-2 test
+MARGIN = 0.02  # a strata row must beat fastText by this much
+
+out = sys.argv[1]
+members = {"kim": "kim-cnn multichannel (sg300)", "lstm": "LSTM-256 + max-pool (LM 256)"}
+steps = [line.rstrip("\n").split("\t", 2) for line in open(os.path.join(out, "steps.tsv"), encoding="utf-8")]
+
+print("\nsst2: stage 1, trained on train.tsv, scored on dev.tsv (what the configuration was chosen by)")
+for m, name in members.items():
+    epochs = open(os.path.join(out, f"final-{m}.epochs"), encoding="utf-8").read().strip()
+    print(f"  {name:<42} dev {load(out, f'dev-{m}')['val_accuracy']:.4f}  best epoch {epochs}")
+print(f"  {'ensemble of the two, equal weights':<42} dev {load(out, 'dev-ensemble')['accuracy']:.4f}")
+
+rows = {
+    "ensemble": "ensemble, members on train+dev (chosen)",
+    "network": "kim-cnn multichannel alone (train)",
+    "fasttext": "fastText (train)",
+    "fasttext-train+dev": "fastText (train+dev)",
+}
+acc = {r: load(out, r)["accuracy"] for r in rows}
+print("\ntest.tsv (1,821 sentences), each row scored once")
+for r, name in rows.items():
+    bar = ""
+    if not r.startswith("fasttext"):
+        d = acc[r] - acc["fasttext-train+dev" if r == "ensemble" else "fasttext"]
+        bar = f"beats fastText by ≥ {MARGIN:.2f}" if d >= MARGIN else f"does NOT beat fastText by {MARGIN:.2f} ({d:+.4f})"
+        bar += f"; target {BAR:.3f} {'met' if acc[r] >= BAR else 'NOT met'}"
+    print(f"  {name:<42} {acc[r]:.4f}  {bar}")
+print("paired differences (McNemar: rows the first got right and the second wrong vs the reverse; exact two-sided p):")
+for a, b in [("ensemble", "fasttext-train+dev"), ("ensemble", "fasttext"), ("ensemble", "network"), ("network", "fasttext")]:
+    print(f"  {rows[a]} − {rows[b]}: {acc[a] - acc[b]:+.4f} ({mcnemar(out, a, b)})")
+print("wall time (s):")
+for name, secs, cmd in steps:
+    shown = secs if secs == "reused" else f"{float(secs):.1f}"
+    print(f"  {name:<20} {shown:>8}  {cmd}")
