@@ -186,6 +186,9 @@ plant/rose\tthorn plant in the garden\nanimal/cat\tanimal meow again\nplant/rose
     assert_eq!(config["label_structure"]["decoding"], "flat", "the leaf head predicts: {config}");
     let flat_config: Value = serde_json::from_str(&c.read("flat/model/config.json")).unwrap();
     assert!(flat_config.get("level_heads").is_none(), "{flat_config}");
+    let card = c.read("levels/model/README.md");
+    assert!(card.contains("- per-level heads: 1 upper level of"), "the model card counts the level heads: {card}");
+    assert!(!c.read("flat/model/README.md").contains("per-level heads"));
     let weights = |run: &str| std::fs::read(c.path(run).join("model/model.safetensors")).unwrap();
     assert_ne!(weights("levels"), weights("flat"), "the level head's gradient reached the shared rows");
     let metrics: Value = serde_json::from_str(&c.read("levels/metrics.json")).unwrap();

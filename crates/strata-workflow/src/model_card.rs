@@ -120,7 +120,16 @@ pub fn model_card(model: &Classifier, facts: &CardFacts) -> String {
         Classifier::Linear(m) => {
             let c = &m.config;
             let _ = writeln!(s, "- family: linear (fastText's supervised model), loss {:?}", c.loss);
-            let _ = writeln!(s, "- parameters: {}", m.input.len() + m.output.len());
+            let _ = writeln!(s, "- parameters: {}", m.input.len() + m.output.len() + m.level_output.len());
+            if !m.levels.is_empty() {
+                let _ = writeln!(
+                    s,
+                    "- per-level heads: {} upper level{} of the label tree read the same averaged vector while training ({} of the parameters); the leaf head alone predicts",
+                    m.levels.len(),
+                    if m.levels.len() == 1 { "" } else { "s" },
+                    m.level_output.len()
+                );
+            }
             let _ = writeln!(
                 s,
                 "- dictionary: {} words seen at least {} times, word n-grams up to {}, character n-grams {}–{}, {} hash buckets, vectors {} wide",
