@@ -39,6 +39,7 @@ pub mod owned;
 pub mod plan;
 pub mod pretrained;
 pub mod reject;
+pub mod shared_sentences;
 pub mod step_window;
 pub mod stored_reject;
 pub mod toml_lines;

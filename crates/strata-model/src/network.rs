@@ -20,6 +20,7 @@ use crate::model::{Model, ModelConfig};
 use crate::multichannel;
 use crate::plan::Group;
 pub use crate::plan::Plan;
+use crate::shared_sentences::SharedRows;
 
 /// Per-chunk activations, scratch and gradients, reused from batch to batch.
 #[derive(Default)]
@@ -70,6 +71,13 @@ pub struct Workspace {
     pub level_backward_calls: Vec<usize>,
     /// Dropout's random stream; `Some` in training only.
     pub dropout: Option<Rng>,
+    /// Whether `forward` may compute a hierarchical model's identical sentence rows once
+    /// ([`crate::shared_sentences`]; the trainer sets it): `demb` then holds each group's
+    /// gradient at its first row, so it is for a caller that sums `demb` per id.
+    pub share_identical_sentences: bool,
+    /// The last `forward`'s shared rows, and the `sentences` layer's index when it shared any.
+    shared: SharedRows,
+    sharing_at: Option<usize>,
 }
 
 impl Workspace {
@@ -160,14 +168,17 @@ fn reads_mask(model: &Model, layer: &dyn crate::layers::LayerType) -> bool {
 /// Which steps are padding (id 0): word steps `[T₀, N₀]`, and for a hierarchical model the
 /// sentence slots `[S, B]` with no word.
 fn padding_masks(model: &Model, ids: &[u32], b: usize, t: usize, ws: &mut Workspace) {
-    let (n0, t0) = word_rows(model, b, t);
+    let t0 = word_rows(model, b, t).1;
+    // the word rows computed: the distinct ones when sentences are shared
+    let word_ids = if ws.sharing_at.is_some() { &ws.shared.ids[..] } else { ids };
+    let n0 = word_ids.len() / t0.max(1);
     ws.word_valid.clear();
     ws.sentence_valid.clear();
     if !model.placed.iter().any(|l| reads_mask(model, l.spec.layer())) {
         return; // no layer reads a mask (the seed's models): nothing to compute
     }
     ws.word_valid.resize(t0 * n0, false);
-    for (r, row) in ids.chunks_exact(t0.max(1)).enumerate() {
+    for (r, row) in word_ids.chunks_exact(t0.max(1)).enumerate() {
         for (s, &id) in row.iter().enumerate() {
             ws.word_valid[s * n0 + r] = id != 0;
         }
@@ -178,6 +189,17 @@ fn padding_masks(model: &Model, ids: &[u32], b: usize, t: usize, ws: &mut Worksp
             ws.sentence_valid[(r % s) * b + r / s] = row.iter().any(|&id| id != 0);
         }
     }
+}
+
+/// The `sentences` layer's index when training may share identical sentence rows below it
+/// ([`crate::shared_sentences`]): the plan computes it, nothing below it draws dropout (which
+/// would make identical rows differ), and no auxiliary head reads a level below it per
+/// sentence.
+fn sharing_boundary(model: &Model, plan: &Plan, top: usize) -> Option<usize> {
+    let at = model.placed.iter().position(|p| p.input.sentence_rows && !p.output.sentence_rows)?;
+    let no_dropout = model.placed[..at].iter().all(|p| p.spec.layer().kind() != "dropout");
+    let no_word_aux = (0..plan.depth).all(|k| plan.aux_weights[k] <= 0.0 || !model.summary(k).per_sentence);
+    (at < top && no_dropout && no_word_aux).then_some(at)
 }
 
 /// Forward of `ids: [B, T]` through the layers and heads `plan` computes, keeping what
@@ -210,19 +232,32 @@ fn run(model: &Model, ids: &[u32], t: usize, plan: &Plan, ws: &mut Workspace, pa
     let (n0, t0) = word_rows(model, b, t);
     ws.ids.clear();
     ws.ids.extend_from_slice(ids);
-    ws.emb.resize(t0 * n0 * model.config.input_width(), 0.0);
+    let top = layers_computed(model, plan.depth);
+    ws.sharing_at = (pass == Pass::Training && ws.share_identical_sentences)
+        .then(|| sharing_boundary(model, plan, top))
+        .flatten()
+        .filter(|_| ws.shared.find(ids, t0));
+    let (word_ids, n_rows) = match ws.sharing_at {
+        Some(_) => (&ws.shared.ids[..], ws.shared.distinct),
+        None => (ids, n0),
+    };
+    ws.emb.resize(t0 * n_rows * model.config.input_width(), 0.0);
     let trained = &p[model.layout.embedding.clone()];
     match model.layout.static_embedding.clone() {
-        Some(fixed) => multichannel::forward(ids, n0, t0, trained, &p[fixed], e, &mut ws.emb),
-        None => embedding::forward(ids, n0, t0, trained, e, &mut ws.emb),
+        Some(fixed) => multichannel::forward(word_ids, n_rows, t0, trained, &p[fixed], e, &mut ws.emb),
+        None => embedding::forward(word_ids, n_rows, t0, trained, e, &mut ws.emb),
     }
     padding_masks(model, ids, b, t, ws);
-    let top = layers_computed(model, plan.depth);
-    let mut rows = Rows { n: n0, t: t0 };
+    let mut rows = Rows { n: n_rows, t: t0 };
     let hierarchical = model.config.sentences().is_some();
     for i in 0..top {
         let (below, this) = ws.layers.split_at_mut(i);
-        let x = if i == 0 { &ws.emb[..] } else { below[i - 1].output() };
+        let mut x = if i == 0 { &ws.emb[..] } else { below[i - 1].output() };
+        if ws.sharing_at == Some(i) {
+            // the distinct rows' sentence vectors spread back to every row
+            ws.shared.expand(x, model.placed[i].input.width);
+            (x, rows.n) = (&ws.shared.expanded[..], n0);
+        }
         let at_words = model.placed[i].input.sentence_rows || !hierarchical;
         let valid = if at_words { &ws.word_valid } else { &ws.sentence_valid };
         let valid = (!valid.is_empty() && reads_mask(model, model.placed[i].spec.layer())).then_some(&valid[..]);
@@ -400,7 +435,7 @@ fn aux_backward(model: &Model, targets: Targets, scale: f32, plan: &Plan, ws: &m
 fn body_backward(model: &Model, plan: &Plan, lowest: Group, ws: &mut Workspace) {
     let (b, t) = ws.texts;
     let (e, p, off) = (model.config.input_width(), &model.params.data, model.layout.embedding.end);
-    let (n0, t0) = word_rows(model, b, t);
+    let t0 = word_rows(model, b, t).1;
     let group_of = |i: usize| model.placed[i].group;
     for i in (0..layers_computed(model, plan.depth)).rev() {
         let group = group_of(i);
@@ -414,14 +449,28 @@ fn body_backward(model: &Model, plan: &Plan, lowest: Group, ws: &mut Workspace) 
         let cut = i > 0 && plan.detach_levels && matches!(group_of(i - 1), Group::Level(_)) && group_of(i - 1) != group;
         let need_dx = if i == 0 { lowest == Group::Embedding } else { group_of(i - 1) >= lowest && !cut };
         let (below, this) = ws.layers.split_at_mut(i);
-        let x = if i == 0 { &ws.emb[..] } else { below[i - 1].output() };
+        let shared_here = ws.sharing_at == Some(i);
+        let x = if shared_here {
+            &ws.shared.expanded[..]
+        } else if i == 0 {
+            &ws.emb[..]
+        } else {
+            below[i - 1].output()
+        };
         let (dy_below, dy_this) = ws.dy.split_at_mut(i);
         let dy = ws.has_dy[i].then_some(&dy_this[0][..]);
         let dlast = ws.has_dlast[i].then_some(&ws.dlast[i][..]);
-        let in_len = if i == 0 { t0 * n0 * e } else { below[i - 1].output().len() };
+        let in_len = if i == 0 { ws.emb.len() } else { below[i - 1].output().len() };
         let accumulate = i > 0 && ws.has_dy[i - 1];
         let dx = if !need_dx {
             None
+        } else if shared_here {
+            // every row's gradient, summed per distinct row below
+            ws.shared.dx.resize(x.len(), 0.0);
+            Some(&mut ws.shared.dx[..])
+        } else if i == 0 && ws.sharing_at.is_some() {
+            ws.shared.demb.resize(in_len, 0.0);
+            Some(&mut ws.shared.demb[..])
         } else if i == 0 {
             ws.demb.resize(in_len, 0.0);
             Some(&mut ws.demb[..])
@@ -434,8 +483,15 @@ fn body_backward(model: &Model, plan: &Plan, lowest: Group, ws: &mut Workspace) 
             Some(&mut dy_below[i - 1][..])
         };
         this[0].backward(p, x, Grads { dy, dlast, params: &mut ws.grads, off, dx });
-        if need_dx && accumulate {
+        if need_dx && shared_here {
+            dy_below[i - 1].resize(in_len, 0.0);
+            ws.shared.sum_dx(model.placed[i].input.width, &mut dy_below[i - 1], accumulate);
+            ws.has_dy[i - 1] = true;
+        } else if need_dx && accumulate {
             dy_below[i - 1].iter_mut().zip(&ws.dx_scratch).for_each(|(a, v)| *a += v);
+        }
+        if need_dx && i == 0 && ws.sharing_at.is_some() {
+            ws.shared.spread_demb(t0, e, &mut ws.demb);
         }
         // the level's own layer (it has tensors), not a parameter-free one that belongs to it
         match group {

@@ -84,7 +84,10 @@ pub struct AttentionCache {
     /// `[T]` one row's masked scores, then their exponentials (softmax scratch)
     row: Vec<f32>,
     /// backward scratch, kept so that a training step allocates nothing: `[T, B]` d(score),
-    /// `[T]` one row's d(alpha), `[T, B, A]` d(pre-activation of u)
+    /// `[T]` one row's d(alpha); and `[T, B, A]` d(pre-activation of u), taken from the
+    /// thread's [`crate::scratch`] pool by each backward and given back before it returns, so
+    /// that a model's attention layers do not each hold one between batches (han's peak
+    /// memory, issue 14)
     dscore: Vec<f32>,
     dalpha: Vec<f32>,
     dpre: Vec<f32>,
@@ -296,7 +299,7 @@ fn backward_body(
         }
     }
     // score = u · c ; u = tanh(pre); every value of dpre is written below
-    dpre.resize(t * b * a, 0.0);
+    *dpre = crate::scratch::take(t * b * a);
     for i in 0..t * b {
         let u = &u[i * a..(i + 1) * a];
         let ds = dscore[i];
@@ -308,6 +311,7 @@ fn backward_body(
     gemm(Gemm::new(h, t * b, a).transpose_a().accumulate(), x, dpre, g.w);
     dpre.chunks_exact(a).for_each(|r| g.bias.iter_mut().zip(r).for_each(|(bb, v)| *bb += v));
     gemm(Gemm::new(t * b, a, h).transpose_b().accumulate(), dpre, p.w, dx);
+    crate::scratch::give(std::mem::take(dpre));
 }
 
 #[cfg(test)]
@@ -328,6 +332,29 @@ mod tests {
             }
         }
         assert!(c.alpha.iter().skip(1).step_by(2).all(|&w| w > 0.0), "an all-padding row keeps its weights");
+    }
+
+    /// Backward gives its `[T, B, A]` scratch back to the thread's pool (a second backward on
+    /// the same cache gives the same bits from a stale buffer).
+    #[test]
+    fn backward_keeps_no_projection_gradient_and_repeats_bit_for_bit() {
+        let d = AttentionDims { t: 6, b: 4, h: 5, a: 3 };
+        let mut rng = Rng::new(8);
+        let mut r = |n: usize| (0..n).map(|_| rng.uniform(-1.0, 1.0)).collect::<Vec<f32>>();
+        let (x, w, bias, ctx, dout) = (r(d.t * d.b * d.h), r(d.h * d.a), r(d.a), r(d.a), r(d.b * d.h));
+        let p = AttentionParams { w: &w, bias: &bias, context: &ctx };
+        let mut c = AttentionCache::default();
+        forward(d, &x, None, p, &mut c);
+        let mut run = || {
+            let (mut dw, mut db, mut dc, mut dx) =
+                (vec![0.0; w.len()], vec![0.0; d.a], vec![0.0; d.a], vec![0.0; x.len()]);
+            backward(d, &x, p, &mut c, &dout, AttentionGrads { w: &mut dw, bias: &mut db, context: &mut dc }, &mut dx);
+            assert_eq!(c.dpre.capacity(), 0, "backward kept d(pre-activation)");
+            (dw, db, dc, dx)
+        };
+        let first = run();
+        crate::scratch::give(vec![f32::NAN; d.t * d.b * d.a]);
+        assert!(first == run(), "a second backward differs");
     }
 
     /// Inference gives forward's weights and output, bit for bit, over more rows than one of

@@ -132,29 +132,26 @@ fn concatenate(d: RnnDims, cache: &mut BiCache) {
     }
 }
 
-/// Splits `dy.seq: [T, B, 2H]` by direction into `cache.dseq` (the backward half back to its
-/// own time order), zero at masked steps (where the output was the constant 0).
-fn split_seq(d: RnnDims, g: &[f32], cache: &mut BiCache) {
+/// Direction `dir`'s half of `dy.seq: [T, B, 2H]` (`[T, B, H]`; the backward half (`dir` 1)
+/// back to its own time order) in a buffer of the thread's pool, zero at masked steps (where
+/// the output was the constant 0). One half at a time, so that the forward direction's is
+/// given back before the backward direction's backward takes its own buffers (han's peak).
+fn split_half(d: RnnDims, g: &[f32], dir: usize, valid: &[bool]) -> Vec<f32> {
     let (t, b, h) = (d.t, d.b, d.h);
-    cache.dseq = [scratch::take(t * b * h), scratch::take(t * b * h)];
-    let [f, r] = &mut cache.dseq;
-    f.resize(t * b * h, 0.0);
-    r.resize(t * b * h, 0.0);
+    let mut out = scratch::take(t * b * h);
     for s in 0..t {
-        let sr = t - 1 - s;
+        let own = if dir == 0 { s } else { t - 1 - s };
         for bi in 0..b {
-            let (fd, rd) =
-                (&mut f[(s * b + bi) * h..(s * b + bi + 1) * h], &mut r[(sr * b + bi) * h..(sr * b + bi + 1) * h]);
-            if !cache.valid.is_empty() && !cache.valid[s * b + bi] {
-                fd.fill(0.0);
-                rd.fill(0.0);
+            let dst = &mut out[(own * b + bi) * h..(own * b + bi + 1) * h];
+            if !valid.is_empty() && !valid[s * b + bi] {
+                dst.fill(0.0);
                 continue;
             }
-            let src = &g[(s * b + bi) * 2 * h..(s * b + bi + 1) * 2 * h];
-            fd.copy_from_slice(&src[..h]);
-            rd.copy_from_slice(&src[h..]);
+            let at = (s * b + bi) * 2 * h + dir * h;
+            dst.copy_from_slice(&g[at..at + h]);
         }
     }
+    out
 }
 
 /// Backward from `dy.seq: [T, B, 2H]` and/or `dy.last: [B, 2H]` (after either forward);
@@ -169,9 +166,6 @@ pub fn backward(
     dx: Option<&mut [f32]>,
 ) {
     let (t, b, h) = (d.t, d.b, d.h);
-    if let Some(g) = dy.seq {
-        split_seq(d, g, cache);
-    }
     if let Some(g) = dy.last {
         let [f, r] = &mut cache.dlast;
         f.resize(b * h, 0.0);
@@ -181,17 +175,26 @@ pub fn backward(
             r[bi * h..(bi + 1) * h].copy_from_slice(&g[bi * 2 * h + h..(bi + 1) * 2 * h]);
         }
     }
-    cache.x_rev = scratch::take(x.len());
-    reverse_time(x, t, b * d.e, &mut cache.x_rev);
-    let BiCache { forward, backward, x_rev, dseq, dlast, dx_rev, .. } = cache;
     let mut dx = dx;
+    // the forward direction first; its half of dy goes back to the pool before the backward
+    // direction takes its reversed input, reversed dx and the GRU's scratch
+    if let Some(g) = dy.seq {
+        cache.dseq[0] = split_half(d, g, 0, &cache.valid);
+    }
+    let BiCache { forward, backward, x_rev, dseq, dlast, dx_rev, valid, .. } = cache;
+    let dy_f = RnnOutputGrads { seq: dy.seq.map(|_| &dseq[0][..]), last: dy.last.map(|_| &dlast[0][..]) };
+    forward.backward(d, x, p.forward, dy_f, grads.forward, dx.as_deref_mut());
+    scratch::give(std::mem::take(&mut dseq[0]));
+    if let Some(g) = dy.seq {
+        dseq[1] = split_half(d, g, 1, valid);
+    }
+    *x_rev = scratch::take(x.len());
+    reverse_time(x, t, b * d.e, x_rev);
     if dx.is_some() {
         *dx_rev = scratch::take(x.len());
     }
-    let grads_of =
-        |dir: usize| RnnOutputGrads { seq: dy.seq.map(|_| &dseq[dir][..]), last: dy.last.map(|_| &dlast[dir][..]) };
-    forward.backward(d, x, p.forward, grads_of(0), grads.forward, dx.as_deref_mut());
-    backward.backward(d, x_rev, p.backward, grads_of(1), grads.backward, dx.is_some().then_some(&mut dx_rev[..]));
+    let dy_b = RnnOutputGrads { seq: dy.seq.map(|_| &dseq[1][..]), last: dy.last.map(|_| &dlast[1][..]) };
+    backward.backward(d, x_rev, p.backward, dy_b, grads.backward, dx.is_some().then_some(&mut dx_rev[..]));
     if let Some(dx) = dx {
         // the backward direction's dx back to the input's time order, added to the forward's
         let row = b * d.e;
@@ -200,8 +203,8 @@ pub fn backward(
             dx[s * row..(s + 1) * row].iter_mut().zip(r).for_each(|(o, c)| *o += c);
         }
     }
-    let [f, r] = std::mem::take(dseq);
-    [std::mem::take(x_rev), std::mem::take(dx_rev), f, r].into_iter().for_each(scratch::give);
+    let r = std::mem::take(&mut dseq[1]);
+    [std::mem::take(x_rev), std::mem::take(dx_rev), r].into_iter().for_each(scratch::give);
 }
 
 #[cfg(test)]
@@ -270,6 +273,35 @@ mod tests {
                 assert!(!sequences || zero(&c.seq[i * 2 * d.h..(i + 1) * 2 * d.h]), "{tag}: output at a masked step");
             }
         }
+    }
+
+    /// A bidirectional GRU's backward holds one direction's half of `dy` at a time: on a
+    /// fresh thread, forward and backward leave five buffers in its pool (the backward
+    /// direction's `dy` half, reversed input, reversed `dx` and the GRU's two), not six.
+    #[test]
+    fn backward_holds_one_half_of_dy_at_a_time() {
+        std::thread::spawn(|| {
+            let d = RnnDims { b: 3, t: 4, e: 5, h: 2 };
+            let (g, mut rng) = (3 * d.h, Rng::new(3));
+            let mut r = |n: usize| (0..n).map(|_| rng.uniform(-0.5, 0.5)).collect::<Vec<f32>>();
+            let (x, k, u, bias, dy) = (r(d.t * d.b * d.e), r(d.e * g), r(d.h * g), r(2 * g), r(d.t * d.b * 2 * d.h));
+            let pr = RnnParams { kernel: &k, recurrent: &u, bias: &bias };
+            let p = BiParams { forward: pr, backward: pr };
+            let mut c = BiCache::new(Cell::Gru);
+            forward(d, &x, p, &mut c);
+            let mut gr: Vec<Vec<f32>> =
+                [k.len(), u.len(), bias.len(), k.len(), u.len(), bias.len()].map(|n| vec![0.0; n]).into();
+            let [kf, uf, bf, kb, ub, bb] = &mut gr[..] else { unreachable!() };
+            let grads = BiGrads {
+                forward: RnnGrads { kernel: kf, recurrent: uf, bias: bf },
+                backward: RnnGrads { kernel: kb, recurrent: ub, bias: bb },
+            };
+            let mut dx = vec![0.0; x.len()];
+            backward(d, &x, p, &mut c, RnnOutputGrads { seq: Some(&dy), last: None }, grads, Some(&mut dx));
+            assert_eq!(scratch::pooled(), 5, "buffers the thread's pool holds after backward");
+        })
+        .join()
+        .unwrap();
     }
 
     #[test]

@@ -96,7 +96,15 @@ impl BatchStepper {
     pub fn new(model: &Model) -> Self {
         let threads = rayon::current_num_threads();
         BatchStepper {
-            spaces: (0..threads).map(|_| Workspace::default()).collect(),
+            // a HAN's identical sentence rows (empty slots) computed once: the embedding's gradient
+            // is summed per id below (issue 14 point 3)
+            spaces: (0..threads)
+                .map(|_| {
+                    let mut ws = Workspace::default();
+                    ws.share_identical_sentences = true;
+                    ws
+                })
+                .collect(),
             grads: vec![0.0; model.params.len() - model.layout.embedding.end],
             batch_ids: Vec::new(),
             cut_ids: Vec::new(),

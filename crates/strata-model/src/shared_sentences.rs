@@ -1,0 +1,125 @@
+//! Identical sentence rows of a hierarchical model computed once in training (issue 14 point 3).
+//!
+//! A HAN reads every document as `S` sentence slots; a document with fewer sentences fills the
+//! rest with empty ones (all ids 0), so on real data and on the benchmark's about half of a
+//! chunk's sentence rows are the same row. Everything below the `sentences` layer is a function
+//! of one row's ids with shared weights, so identical rows give identical outputs, and since a
+//! backward pass is linear in the gradient it starts from, the weights' gradient from a group of
+//! identical rows is the backward of the group's summed output gradient, computed once. Here a
+//! chunk's rows are mapped to their distinct rows: the word levels run on those, the
+//! `sentences` layer's input is spread back to every row, its input gradient summed per
+//! distinct row (in row order), and the embedding's gradient is handed on at each distinct
+//! row's first row (zero at the others): the trainer sums it per id, so the table's gradient is
+//! the same sum. The same numbers up to rounding (the sums run in another order), not the same
+//! bits; per-row gradients are not kept, so explanations (which read them) never share rows.
+
+use std::collections::HashMap;
+
+/// A chunk's sentence rows mapped to their distinct rows, and the buffers of the boundary.
+#[derive(Default)]
+pub struct SharedRows {
+    /// `[N₀]` the distinct row each row is computed as (distinct rows in order of first
+    /// appearance)
+    pub(crate) of_row: Vec<usize>,
+    /// `[U, T₀]` the distinct rows' ids
+    pub(crate) ids: Vec<u32>,
+    /// `U`
+    pub(crate) distinct: usize,
+    /// `[N₀, D]` the `sentences` layer's input spread to every row, and its input gradient
+    pub(crate) expanded: Vec<f32>,
+    pub(crate) dx: Vec<f32>,
+    /// `[T₀, U, W]` the gradient at the embedding output of the distinct rows
+    pub(crate) demb: Vec<f32>,
+}
+
+impl SharedRows {
+    /// Maps the rows of `ids: [N₀, T₀]` to their distinct rows; false when no two rows are
+    /// the same (nothing to share).
+    pub(crate) fn find(&mut self, ids: &[u32], t0: usize) -> bool {
+        self.of_row.clear();
+        self.ids.clear();
+        if t0 == 0 {
+            return false;
+        }
+        let mut first: HashMap<&[u32], usize> = HashMap::with_capacity(ids.len() / t0);
+        for row in ids.chunks_exact(t0) {
+            let next = first.len();
+            let u = *first.entry(row).or_insert(next);
+            if u == next {
+                self.ids.extend_from_slice(row);
+            }
+            self.of_row.push(u);
+        }
+        self.distinct = first.len();
+        self.distinct < self.of_row.len()
+    }
+
+    /// `expanded: [N₀, D]` = each row's distinct row of `x: [U, D]`.
+    pub(crate) fn expand(&mut self, x: &[f32], d: usize) {
+        self.expanded.resize(self.of_row.len() * d, 0.0);
+        for (dst, &u) in self.expanded.chunks_exact_mut(d).zip(&self.of_row) {
+            dst.copy_from_slice(&x[u * d..(u + 1) * d]);
+        }
+    }
+
+    /// `out: [U, D]` = (or `+=`, when `accumulate`) the sum of `dx: [N₀, D]` over each
+    /// distinct row's rows, in row order.
+    pub(crate) fn sum_dx(&self, d: usize, out: &mut [f32], accumulate: bool) {
+        if !accumulate {
+            out[..self.distinct * d].fill(0.0);
+        }
+        for (src, &u) in self.dx.chunks_exact(d).zip(&self.of_row) {
+            out[u * d..(u + 1) * d].iter_mut().zip(src).for_each(|(a, v)| *a += v);
+        }
+    }
+
+    /// `out: [T₀, N₀, W]` from `self.demb: [T₀, U, W]`: each distinct row's gradient at its
+    /// first row, zero at the rows it stands for.
+    pub(crate) fn spread_demb(&self, t0: usize, w: usize, out: &mut Vec<f32>) {
+        let (n0, u) = (self.of_row.len(), self.distinct);
+        out.clear();
+        out.resize(t0 * n0 * w, 0.0);
+        let mut seen = 0;
+        for (r, &of) in self.of_row.iter().enumerate() {
+            if of != seen {
+                continue; // not the first row of its distinct row
+            }
+            seen += 1;
+            for s in 0..t0 {
+                out[(s * n0 + r) * w..(s * n0 + r + 1) * w]
+                    .copy_from_slice(&self.demb[(s * u + of) * w..(s * u + of + 1) * w]);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows map to their first appearance; the input is spread, the gradient summed per
+    /// distinct row, and the embedding gradient lands on each distinct row's first row.
+    #[test]
+    fn rows_map_to_their_first_appearance_and_gradients_sum() {
+        let mut s = SharedRows::default();
+        // rows: a, 0, a, b, 0 (T₀ = 2)
+        assert!(s.find(&[1, 2, 0, 0, 1, 2, 3, 4, 0, 0], 2));
+        assert_eq!(
+            (s.of_row.as_slice(), s.distinct, s.ids.as_slice()),
+            (&[0, 1, 0, 2, 1][..], 3, &[1, 2, 0, 0, 3, 4][..])
+        );
+        s.expand(&[10.0, 20.0, 30.0], 1);
+        assert_eq!(s.expanded, [10.0, 20.0, 10.0, 30.0, 20.0]);
+        s.dx = vec![1.0, 2.0, 3.0, 4.0, 5.0];
+        let mut out = vec![100.0; 3];
+        s.sum_dx(1, &mut out, false);
+        assert_eq!(out, [4.0, 7.0, 4.0]);
+        s.sum_dx(1, &mut out, true);
+        assert_eq!(out, [8.0, 14.0, 8.0]);
+        s.demb = vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]; // [T₀ = 2, U = 3, W = 1]
+        let mut demb = Vec::new();
+        s.spread_demb(2, 1, &mut demb);
+        assert_eq!(demb, [1.0, 2.0, 0.0, 3.0, 0.0, 4.0, 5.0, 0.0, 6.0, 0.0]);
+        assert!(!s.find(&[1, 2, 3, 4], 2), "distinct rows share nothing");
+    }
+}
