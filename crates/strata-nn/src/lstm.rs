@@ -318,6 +318,41 @@ mod tests {
         }
     }
 
+    /// Forward's sum order is `(x·W + bias) + h·U`, then the cell: the trained models' bits
+    /// (strata-cli's pinned hashes) depend on it, so a faster forward (a fused bias, a per-step
+    /// bias pass) must keep it. The reference spells the order out from the same kernels.
+    #[test]
+    fn forward_keeps_the_bias_before_the_recurrent_product_bit_for_bit() {
+        let d = RnnDims { b: 5, t: 7, e: 9, h: 12 };
+        let mut rng = Rng::new(3);
+        let x = rand_vec(d.t * d.b * d.e, 1.0, &mut rng);
+        let k = rand_vec(d.e * 4 * d.h, 0.6, &mut rng);
+        let u = rand_vec(d.h * 4 * d.h, 0.6, &mut rng);
+        let bias = rand_vec(4 * d.h, 0.5, &mut rng);
+        let mut cache = LstmCache::default();
+        forward(d, &x, RnnParams { kernel: &k, recurrent: &u, bias: &bias }, &mut cache);
+
+        let (b, h, g) = (d.b, d.h, 4 * d.h);
+        let mut z = vec![0.0; d.t * b * g];
+        gemm(Gemm::new(d.t * b, d.e, g), &x, &k, &mut z);
+        for row in z.chunks_exact_mut(g) {
+            row.iter_mut().zip(&bias).for_each(|(z, bias)| *z += bias);
+        }
+        let (mut hs, mut cs) = (vec![0.0; (d.t + 1) * b * h], vec![0.0; (d.t + 1) * b * h]);
+        let mut tanh_c = vec![0.0; b * h];
+        for t in 0..d.t {
+            let zt = &mut z[t * b * g..(t + 1) * b * g];
+            let (h_prev, h_next) = hs[t * b * h..(t + 2) * b * h].split_at_mut(b * h);
+            matmul(b, h, g, h_prev, &u, true, zt);
+            let (c_prev, c_next) = cs[t * b * h..(t + 2) * b * h].split_at_mut(b * h);
+            cell_forward(zt, c_prev, c_next, &mut tanh_c, h_next, h);
+        }
+        let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(cache.outputs(d)), bits(&hs[b * h..]));
+        assert_eq!(bits(&cache.c), bits(&cs));
+        assert_eq!(bits(&cache.gates), bits(&z));
+    }
+
     #[test]
     fn gradient_matches_finite_differences_last_state() {
         run_check(false);
