@@ -103,12 +103,29 @@ impl ShiftLayout {
         }
     }
 
+    /// Makes `packed_j` (`K_j`) hold the kernels' bits, packing it again only where it does not
+    /// already; whether it had to.
+    pub fn refresh_shift(&self, j: usize, kernels: &[&[f32]], packed_j: &mut [f32]) -> bool {
+        let start = self.starts[j];
+        let stale = self.pieces(j, kernels).any(|(at, piece)| !same_bits(&packed_j[at - start..], piece));
+        if stale {
+            for (at, piece) in self.pieces(j, kernels) {
+                packed_j[at - start..][..piece.len()].copy_from_slice(piece);
+            }
+        }
+        stale
+    }
+
+    /// Whether `kernels` are `[w, E, F]` for this layout's widths.
+    pub fn fits(&self, kernels: &[&[f32]]) -> bool {
+        kernels.len() == self.widths.len()
+            && kernels.iter().zip(&self.widths).all(|(k, w)| k.len() == w * self.e * self.f)
+    }
+
     /// Whether `packed` holds the kernels' bits exactly (`-0.0` differs from `0.0`, a NaN
     /// equals itself): whether a kept packing may serve these kernels.
     pub fn holds(&self, kernels: &[&[f32]], packed: &[f32]) -> bool {
-        let shaped = kernels.len() == self.widths.len()
-            && kernels.iter().zip(&self.widths).all(|(k, w)| k.len() == w * self.e * self.f);
-        shaped
+        self.fits(kernels)
             && packed.len() == self.packed_len()
             && (0..self.shifts()).all(|j| self.pieces(j, kernels).all(|(at, piece)| same_bits(&packed[at..], piece)))
     }
