@@ -263,14 +263,14 @@ impl ConvBank {
     fn shift_products(&mut self, xg: &[f32], gn: usize, (s0, s1): (usize, usize), packed: &[f32], y_at: &[usize]) {
         let (e, s, layout) = (self.e, self.s, &self.layout);
         let build = crate::kernels::active();
-        let mut jobs: Vec<(usize, &mut [f32])> = Vec::with_capacity(layout.shifts());
+        let mut jobs: Vec<ShiftJob> = Vec::with_capacity(layout.shifts());
         let mut rest = &mut self.y[..y_at[layout.shifts()]];
         for j in 0..layout.shifts() {
             let (out, tail) = std::mem::take(&mut rest).split_at_mut(y_at[j + 1] - y_at[j]);
             jobs.push((j, out));
             rest = tail;
         }
-        let product = |(j, out): (usize, &mut [f32])| {
+        let product = |(j, out): ShiftJob| {
             let (n, rows) = (layout.columns(j), out.len() / layout.columns(j));
             if rows > 0 {
                 let x = &xg[(s0 + j) * gn * e..];
@@ -283,7 +283,7 @@ impl ConvBank {
         }
         // deal the shifts, largest first, each to the core with the least work so far
         jobs.sort_by_key(|(j, out)| std::cmp::Reverse((out.len(), *j)));
-        let mut cores: Vec<(usize, Vec<(usize, &mut [f32])>)> = (0..threads).map(|_| (0, Vec::new())).collect();
+        let mut cores: Vec<(usize, Vec<ShiftJob>)> = (0..threads).map(|_| (0, Vec::new())).collect();
         for job in jobs {
             let core = cores.iter_mut().min_by_key(|(work, _)| *work).expect("more cores than texts");
             core.0 += job.1.len();
@@ -354,6 +354,9 @@ impl ConvBank {
         }
     }
 }
+
+/// One shift's product: the shift, and the rows of `Y_j` it writes.
+type ShiftJob<'y> = (usize, &'y mut [f32]);
 
 /// Texts the backward takes together (their rows of `x` and `dx`, 290 KB each at Kim's sizes,
 /// stay in L2 while every filter passes over them).
