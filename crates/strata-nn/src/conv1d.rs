@@ -13,6 +13,8 @@
 //! output `[T', B, F]` with `T' = T − W + 1`.
 
 pub mod bank;
+pub mod shifts;
+pub mod transpose;
 
 use crate::gemm::{gemm, Gemm};
 

@@ -65,8 +65,8 @@ impl LayerType for Conv1dConfig {
     }
 }
 
-/// The block at run time: strata-nn's [`ConvBank`] (every width in one GEMM, the max over
-/// time fused, a sparse backward) over this layer's slices of the parameter store.
+/// The block at run time: strata-nn's [`ConvBank`] (every width in one product per shift, the
+/// max over time fused, a sparse backward) over this layer's slices of the parameter store.
 pub struct KimConv {
     /// kernel `[w, E, F]` and bias `[F]` per width
     ranges: Vec<Range<usize>>,

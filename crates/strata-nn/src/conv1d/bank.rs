@@ -1,19 +1,19 @@
 //! Kim's block of convolutions — one ReLU `Conv1D(F, w)` per width `w`, each max-pooled over
 //! time — computed together, because that is where kim-cnn spends its time.
 //!
-//! Forward is one GEMM for every width and shift, `Y = x · K_all` (`[T·N, E] · [E, S]`,
-//! `S = Σ_w w·F`, `K_all`'s columns the kernels' `K_j` side by side), then shifted adds
-//! `pre[t] = bias + Σ_{j<w} Y[t+j, (w, j)]` folded straight into the max over time, so no
-//! `[T', N, F]` output is kept: only the pooled `[N, widths·F]` and which step won. One wide
-//! GEMM reads the input once instead of once per shift and width, and its `S` columns keep the
-//! kernel busy where `F` alone (100) would not.
+//! Forward is `Y = x · K_all` (`[T·N, E] · [E, S]`, `S = Σ_w w·F`, `K_all`'s columns the
+//! kernels' `K_j` side by side), then shifted adds `pre[t] = bias + Σ_{j<w} Y[t+j, (w, j)]`
+//! folded straight into the max over time, so no `[T', N, F]` output is kept: only the pooled
+//! `[N, widths·F]` and which step won. The product runs as one per shift ([`super::shifts`]:
+//! `K_j` holds every width's `j`-th slice, so its `S_j` columns keep the tiles busy where `F`
+//! alone (100) would not), each computing only the input rows its shift reads.
 //!
 //! `Y` is never held whole (`[T·N, S]` is 37 MB for 128 texts of 60 steps at Kim's sizes): the
-//! texts go [`GROUP_TEXTS`] at a time, and each group's steps a few at a time, the GEMM
-//! writing only the rows of `Y` the next output steps read (plus the `w_max − 1` steps they
-//! share with the block after, kept), so `Y` is read back from cache while it is still there.
-//! Each value of `Y` is the same FMA chain over `E` whatever rows a GEMM call covers, and each
-//! width's steps still meet the max in order, so the blocks give the unblocked numbers.
+//! texts go [`GROUP_TEXTS`] at a time, and each group's output steps a block at a time, the
+//! shifts' products writing only the rows of `Y` that block reads, so `Y` is read back from
+//! cache while it is still there. Each value of `Y` is the same FMA chain over `E` whatever
+//! rows and columns a product covers, and each width's steps still meet the max in order, so
+//! the blocks give the unblocked numbers.
 //!
 //! Backward uses the max pool's sparsity: the gradient reaches one step per (text, filter), so
 //! `dK_j[:, f] += g · x[t*+j]` and `dx[t*+j] += g · K_j[:, f]` are `N·F·Σw` axpys of length `E`
@@ -23,7 +23,8 @@
 //! input `x: [T, N, E]` (time-major); kernel per width `[w, E, F]` (Keras's layout), bias
 //! `[F]`; output `[N, widths·F]`, width `i`'s filters at columns `i·F .. (i+1)·F`.
 
-use crate::gemm::{gemm, Gemm};
+use super::shifts::{shift_product, ShiftLayout};
+use super::transpose::{add_transposed, transpose};
 
 /// Texts whose `Y` rows are computed together; a larger chunk is gathered this many at a time.
 pub const GROUP_TEXTS: usize = 32;
@@ -35,15 +36,15 @@ pub struct ConvBank {
     e: usize,
     f: usize,
     widths: Vec<usize>,
-    /// column of `K_all` / `Y` where width `i`'s shift 0 starts; shift `j` is `f·j` further
-    starts: Vec<usize>,
-    /// `S = Σ_w w·F`
+    /// which widths use each shift, and where its `K_j` lies in `packed`
+    layout: ShiftLayout,
+    /// `S = Σ_w w·F`: the columns of the single product the shifts' products stand for
     s: usize,
     n: usize,
     t: usize,
-    /// `[E, S]`
-    k_all: Vec<f32>,
-    /// `[steps, G, S]`: the rows of `Y` held for the group of `G` texts in hand
+    /// every `K_j: [E, S_j]` (training; inference keeps its own per thread)
+    packed: Vec<f32>,
+    /// per shift `j`, `[steps_j, G, S_j]`: the rows of `Y_j` of the block of steps in hand
     y: Vec<f32>,
     /// `[T, G, E]`: the group's input, gathered when the chunk has more than one group
     xg: Vec<f32>,
@@ -58,27 +59,17 @@ pub struct ConvBank {
     dkt: Vec<f32>,
 }
 
-/// One thread's `K_all` for inference, and the kernels (concatenated) and shape it was built from.
+/// One thread's packed kernels for inference, and the layout they were packed in; its `Y`
+/// buffer too, so that predicting one text at a time (a new layer per call) allocates nothing.
 #[derive(Default)]
-struct KernelCache {
-    shape: (usize, usize, Vec<usize>),
-    source: Vec<f32>,
-    k_all: Vec<f32>,
+struct InferenceCache {
+    layout: Option<ShiftLayout>,
+    packed: Vec<f32>,
+    y: Vec<f32>,
 }
 
 thread_local! {
-    static KERNEL_CACHE: std::cell::RefCell<KernelCache> = std::cell::RefCell::default();
-}
-
-/// Whether `kernels`, concatenated, are `source` bit for bit (so `-0.0` and `0.0` differ, and a
-/// NaN equals itself).
-fn same_bits(source: &[f32], kernels: &[&[f32]]) -> bool {
-    let mut at = 0;
-    kernels.iter().all(|k| {
-        let seen = &source[at..at + k.len()];
-        at += k.len();
-        seen.iter().zip(k.iter()).all(|(a, b)| a.to_bits() == b.to_bits())
-    })
+    static INFERENCE_CACHE: std::cell::RefCell<InferenceCache> = std::cell::RefCell::default();
 }
 
 /// Where [`ConvBank::backward`] writes: per width the kernel's and bias's gradients (added
@@ -91,17 +82,16 @@ pub struct BankGrads<'a, 'g> {
 
 impl ConvBank {
     pub fn new(e: usize, f: usize, widths: Vec<usize>) -> ConvBank {
-        let starts = widths.iter().scan(0, |at, &w| Some(std::mem::replace(at, *at + w * f))).collect();
         let s = widths.iter().map(|w| w * f).sum();
         ConvBank {
             e,
             f,
+            layout: ShiftLayout::new(e, f, &widths),
             widths,
-            starts,
             s,
             n: 0,
             t: 0,
-            k_all: Vec::new(),
+            packed: Vec::new(),
             y: Vec::new(),
             xg: Vec::new(),
             pre: Vec::new(),
@@ -122,49 +112,58 @@ impl ConvBank {
         &self.pooled
     }
 
-    /// `K_all: [E, S]` from the kernels `[w, E, F]`, each width's shifts side by side.
-    fn build_k_all(&self, kernels: &[&[f32]], k_all: &mut Vec<f32>) {
-        let (e, f, s) = (self.e, self.f, self.s);
-        k_all.resize(e * s, 0.0);
-        for (i, &w) in self.widths.iter().enumerate() {
-            for j in 0..w {
-                for ei in 0..e {
-                    let col = ei * s + self.starts[i] + j * f;
-                    k_all[col..col + f].copy_from_slice(&kernels[i][(j * e + ei) * f..][..f]);
-                }
-            }
-        }
-    }
-
     /// Forward over `x: [T, N, E]`; `kernels[i]`, `biases[i]` are width `i`'s.
     pub fn forward(&mut self, x: &[f32], n: usize, t: usize, kernels: &[&[f32]], biases: &[&[f32]]) {
-        let mut k_all = std::mem::take(&mut self.k_all);
-        self.build_k_all(kernels, &mut k_all);
-        self.pool(x, n, t, &k_all, biases);
-        self.k_all = k_all;
+        let mut packed = std::mem::take(&mut self.packed);
+        self.layout.pack(kernels, &mut packed);
+        self.pool(x, n, t, &packed, biases);
+        self.packed = packed;
     }
 
-    /// [`ConvBank::forward`] for inference: the same numbers, with `K_all` kept per thread
-    /// across calls and rebuilt only when the kernels' bits differ from those it was built
-    /// from — predicting one text at a time builds a new layer per call, and building `K_all`
-    /// (1.4 MB at Kim's sizes) cost about as much as that text's GEMM.
+    /// [`ConvBank::forward`] for inference: the same numbers, with the packed kernels kept per
+    /// thread across calls and packed again only when the kernels' bits differ from those they
+    /// were packed from — predicting one text at a time builds a new layer per call, and
+    /// packing (1.4 MB at Kim's sizes) cost about as much as that text's product.
     pub fn infer(&mut self, x: &[f32], n: usize, t: usize, kernels: &[&[f32]], biases: &[&[f32]]) {
-        KERNEL_CACHE.with_borrow_mut(|cache| {
-            let fresh = cache.shape == (self.e, self.f, self.widths.clone())
-                && cache.source.len() == kernels.iter().map(|k| k.len()).sum::<usize>()
-                && same_bits(&cache.source, kernels);
-            if !fresh {
-                cache.shape = (self.e, self.f, self.widths.clone());
-                cache.source.clear();
-                kernels.iter().for_each(|k| cache.source.extend_from_slice(k));
-                self.build_k_all(kernels, &mut cache.k_all);
+        assert!(self.layout.fits(kernels), "conv bank: kernels are not [w, E, F] for its widths");
+        INFERENCE_CACHE.with_borrow_mut(|cache| {
+            if cache.layout.as_ref() != Some(&self.layout) {
+                self.layout.pack(kernels, &mut cache.packed);
+                cache.layout = Some(self.layout.clone());
+            } else {
+                self.refresh(kernels, &mut cache.packed, n < rayon::current_num_threads());
             }
-            self.pool(x, n, t, &cache.k_all, biases);
+            std::mem::swap(&mut self.y, &mut cache.y);
+            self.pool(x, n, t, &cache.packed, biases);
+            std::mem::swap(&mut self.y, &mut cache.y);
         });
     }
 
-    /// The max over time of every width over `x: [T, N, E]` with `K_all` built.
-    fn pool(&mut self, x: &[f32], n: usize, t: usize, k_all: &[f32], biases: &[&[f32]]) {
+    /// Makes a kept packing hold the kernels' bits, shift by shift; with `spread` (one text
+    /// at a time, where comparing 1.4 MB cost about what the text's product did) the shifts are
+    /// compared on every core at once.
+    fn refresh(&self, kernels: &[&[f32]], packed: &mut [f32], spread: bool) {
+        let layout = &self.layout;
+        let mut shifts: Vec<(usize, &mut [f32])> = Vec::with_capacity(layout.shifts());
+        let mut rest = packed;
+        for j in 0..layout.shifts() {
+            let (k_j, tail) = std::mem::take(&mut rest).split_at_mut(layout.shift_range(j).len());
+            shifts.push((j, k_j));
+            rest = tail;
+        }
+        let refresh = |(j, k_j): (usize, &mut [f32])| {
+            layout.refresh_shift(j, kernels, k_j);
+        };
+        if spread {
+            use rayon::prelude::*;
+            shifts.into_par_iter().with_max_len(1).for_each(refresh);
+        } else {
+            shifts.into_iter().for_each(refresh);
+        }
+    }
+
+    /// The max over time of every width over `x: [T, N, E]` with the kernels packed.
+    fn pool(&mut self, x: &[f32], n: usize, t: usize, packed: &[f32], biases: &[&[f32]]) {
         let (e, f) = (self.e, self.f);
         assert_eq!(x.len(), t * n * e, "conv bank: input is not [T, N, E]");
         (self.n, self.t) = (n, t);
@@ -189,10 +188,10 @@ impl ConvBank {
                     self.xg.extend_from_slice(&step[g0 * e..g1 * e]);
                 }
                 let xg = std::mem::take(&mut self.xg);
-                self.group_forward(&xg, g0, g1 - g0, k_all, biases);
+                self.group_forward(&xg, g0, g1 - g0, packed, biases);
                 self.xg = xg;
             } else {
-                self.group_forward(x, g0, g1 - g0, k_all, biases);
+                self.group_forward(x, g0, g1 - g0, packed, biases);
             }
         }
         for &i in &pooled_widths {
@@ -206,44 +205,41 @@ impl ConvBank {
     /// The max over time, before ReLU, of the `gn` texts from `g0` on, whose input is
     /// `xg: [T, gn, E]`: `Y`'s rows a block of steps at a time, each block's output steps
     /// folded into `pooled` and `argmax`.
-    fn group_forward(&mut self, xg: &[f32], g0: usize, gn: usize, k_all: &[f32], biases: &[&[f32]]) {
-        group_forward_in_build(self, xg, g0, gn, k_all, biases)
+    fn group_forward(&mut self, xg: &[f32], g0: usize, gn: usize, packed: &[f32], biases: &[&[f32]]) {
+        group_forward_in_build(self, xg, g0, gn, packed, biases)
+    }
+
+    /// The input steps shift `j` reads for the output steps `s0 .. s1` (none past the last
+    /// output step of the narrowest width using it).
+    fn shift_steps(&self, j: usize, s0: usize, s1: usize) -> usize {
+        s1.min((self.t + 1).saturating_sub(self.layout.narrowest_user(j))).saturating_sub(s0)
     }
 
     /// [`ConvBank::group_forward`]'s loops, inlined into each build of [`group_forward_in_build`].
     #[inline(always)]
-    fn group_forward_lanes(&mut self, xg: &[f32], g0: usize, gn: usize, k_all: &[f32], biases: &[&[f32]]) {
-        let (e, f, s, t) = (self.e, self.f, self.s, self.t);
+    fn group_forward_lanes(&mut self, xg: &[f32], g0: usize, gn: usize, packed: &[f32], biases: &[&[f32]]) {
+        let (f, s) = (self.f, self.s);
         let wf = self.widths.len() * f;
-        let halo = self.widths.iter().max().map_or(0, |w| w - 1);
+        let shifts = self.layout.shifts();
         let t_out = (0..self.widths.len()).map(|i| self.t_out(i)).max().unwrap_or(0);
-        let held_max = (Y_BYTES / (4 * gn * s)).max(halo + 1).min(t);
-        let block = held_max.saturating_sub(halo).max(1);
-        let step_len = gn * s;
-        self.y.resize((block + halo) * step_len, 0.0);
-        // `y` holds the steps `base .. base + held`
-        let (mut base, mut held) = (0, 0);
+        let block = (Y_BYTES / (4 * gn * s).max(1)).clamp(1, t_out.max(1));
+        self.y.resize(block * gn * s, 0.0);
+        // where `Y_j` starts in `y` for the block in hand, and its row length
+        let mut y_at = vec![0; shifts + 1];
+        let columns: Vec<usize> = (0..shifts).map(|j| self.layout.columns(j)).collect();
         for s0 in (0..t_out).step_by(block) {
             let s1 = (s0 + block).min(t_out);
-            if s0 > base {
-                let drop = (s0 - base).min(held);
-                self.y.copy_within(drop * step_len..held * step_len, 0);
-                (base, held) = (s0, held - drop);
+            for j in 0..shifts {
+                y_at[j + 1] = y_at[j] + self.shift_steps(j, s0, s1) * gn * columns[j];
             }
-            let (from, to) = (base + held, (s1 + halo).min(t));
-            if to > from {
-                let rows = (to - from) * gn;
-                let out = &mut self.y[held * step_len..(held + to - from) * step_len];
-                let spread = gn < rayon::current_num_threads();
-                y_rows(&xg[from * gn * e..to * gn * e], k_all, out, (rows, e, s), spread);
-                held = to - base;
-            }
+            self.shift_products(xg, gn, (s0, s1), packed, &y_at);
             for (i, &w) in self.widths.iter().enumerate() {
+                let cols: Vec<usize> = (0..w).map(|j| self.layout.column(j, i)).collect();
                 for step in s0..s1.min(self.t_out(i)) {
                     for text in 0..gn {
                         self.pre.copy_from_slice(biases[i]);
                         for j in 0..w {
-                            let at = ((step + j - base) * gn + text) * s + self.starts[i] + j * f;
+                            let at = y_at[j] + ((step - s0) * gn + text) * columns[j] + cols[j];
                             self.pre.iter_mut().zip(&self.y[at..at + f]).for_each(|(a, v)| *a += v);
                         }
                         let at = (g0 + text) * wf + i * f;
@@ -258,6 +254,43 @@ impl ConvBank {
                 }
             }
         }
+    }
+
+    /// Every shift's rows of `Y` for the output steps `s0 .. s1` of the group `xg: [T, gn, E]`:
+    /// `Y_j` (at `y_at[j]` in `y`) `= xg[s0 + j ..] · K_j`. With fewer texts than cores (one
+    /// text at a time), the shifts are dealt to the cores — the same bits, each value of `Y`
+    /// being one FMA chain whoever computes it, and each core reads only its shifts' `K_j`.
+    fn shift_products(&mut self, xg: &[f32], gn: usize, (s0, s1): (usize, usize), packed: &[f32], y_at: &[usize]) {
+        let (e, s, layout) = (self.e, self.s, &self.layout);
+        let build = crate::kernels::active();
+        let mut jobs: Vec<ShiftJob> = Vec::with_capacity(layout.shifts());
+        let mut rest = &mut self.y[..y_at[layout.shifts()]];
+        for j in 0..layout.shifts() {
+            let (out, tail) = std::mem::take(&mut rest).split_at_mut(y_at[j + 1] - y_at[j]);
+            jobs.push((j, out));
+            rest = tail;
+        }
+        let product = |(j, out): ShiftJob| {
+            let (n, rows) = (layout.columns(j), out.len() / layout.columns(j));
+            if rows > 0 {
+                let x = &xg[(s0 + j) * gn * e..];
+                shift_product(build, s, (rows, e, n), x, &packed[layout.shift_range(j)], out);
+            }
+        };
+        let threads = rayon::current_num_threads();
+        if gn >= threads || (s1 - s0) * gn < SPREAD_ROWS {
+            return jobs.into_iter().for_each(product);
+        }
+        // deal the shifts, largest first, each to the core with the least work so far
+        jobs.sort_by_key(|(j, out)| std::cmp::Reverse((out.len(), *j)));
+        let mut cores: Vec<(usize, Vec<ShiftJob>)> = (0..threads).map(|_| (0, Vec::new())).collect();
+        for job in jobs {
+            let core = cores.iter_mut().min_by_key(|(work, _)| *work).expect("more cores than texts");
+            core.0 += job.1.len();
+            core.1.push(job);
+        }
+        use rayon::prelude::*;
+        cores.into_par_iter().for_each(|(_, jobs)| jobs.into_iter().for_each(product));
     }
 
     /// Backward from `dy: [N, widths·F]` over the forward's input `x` and kernels.
@@ -279,66 +312,59 @@ impl ConvBank {
                 continue;
             }
             // [w, E, F] → [w, F, E], so that a filter's column is a contiguous row
-            self.kt.resize(w * f * e, 0.0);
+            let ef = e * f;
             self.dkt.clear();
-            self.dkt.resize(w * f * e, 0.0);
-            for j in 0..w {
-                for ei in 0..e {
-                    for fi in 0..f {
-                        self.kt[(j * f + fi) * e + ei] = kernels[i][(j * e + ei) * f + fi];
-                    }
+            self.dkt.resize(w * ef, 0.0);
+            if dx.is_some() {
+                self.kt.resize(w * ef, 0.0);
+                for j in 0..w {
+                    transpose(&kernels[i][j * ef..][..ef], (e, f), &mut self.kt[j * ef..][..ef]);
                 }
             }
-            for text in 0..n {
+            // A few texts at a time, filter by filter: a filter's `w` rows of `kt` and `dkt` stay
+            // in L1 while those texts use them, and the texts' rows of `x` and `dx` in L2. Each
+            // sum still meets its terms in the order of a loop over texts, then filters, then
+            // shifts (a `dkt` row's over texts, a `dx` row's over filters and shifts).
+            for t0 in (0..n).step_by(BACKWARD_TEXTS) {
                 for (fi, db) in dbiases[i].iter_mut().enumerate() {
-                    let at = text * wf + i * f + fi;
-                    // the ReLU passes nothing where the winner was ≤ 0
-                    if self.pooled[at] <= 0.0 {
-                        continue;
-                    }
-                    let (g, step) = (dy[at], self.argmax[at]);
-                    *db += g;
-                    for j in 0..w {
-                        let row = ((step + j) * n + text) * e;
-                        let col = (j * f + fi) * e;
-                        let xr = &x[row..row + e];
-                        self.dkt[col..col + e].iter_mut().zip(xr).for_each(|(a, v)| *a += g * v);
-                        if let Some(dx) = dx.as_deref_mut() {
-                            let kr = &self.kt[col..col + e];
-                            dx[row..row + e].iter_mut().zip(kr).for_each(|(a, v)| *a += g * v);
+                    for text in t0..(t0 + BACKWARD_TEXTS).min(n) {
+                        let at = text * wf + i * f + fi;
+                        // the ReLU passes nothing where the winner was ≤ 0
+                        if self.pooled[at] <= 0.0 {
+                            continue;
+                        }
+                        let (g, step) = (dy[at], self.argmax[at]);
+                        *db += g;
+                        for j in 0..w {
+                            let row = ((step + j) * n + text) * e;
+                            let col = (j * f + fi) * e;
+                            let xr = &x[row..row + e];
+                            self.dkt[col..col + e].iter_mut().zip(xr).for_each(|(a, v)| *a += g * v);
+                            if let Some(dx) = dx.as_deref_mut() {
+                                let kr = &self.kt[col..col + e];
+                                dx[row..row + e].iter_mut().zip(kr).for_each(|(a, v)| *a += g * v);
+                            }
                         }
                     }
                 }
             }
             for j in 0..w {
-                for ei in 0..e {
-                    for fi in 0..f {
-                        dkernels[i][(j * e + ei) * f + fi] += self.dkt[(j * f + fi) * e + ei];
-                    }
-                }
+                add_transposed(&self.dkt[j * ef..][..ef], (f, e), &mut dkernels[i][j * ef..][..ef]);
             }
         }
     }
 }
 
-/// Fewest rows of `Y` worth a thread of their own (a rayon hand-off costs about what 16 rows'
-/// product does at Kim's sizes).
-const SPREAD_ROWS: usize = 16;
+/// One shift's product: the shift, and the rows of `Y_j` it writes.
+type ShiftJob<'y> = (usize, &'y mut [f32]);
 
-/// `out[rows, S] = x[rows, E] · K_all`. With `spread` (a call with fewer texts than cores —
-/// one text at a time — whose chunk would otherwise leave the other cores idle), the rows are
-/// split among the cores: the same bits, since each value of `Y` is one FMA chain over `E`
-/// whatever rows a GEMM call covers.
-fn y_rows(x: &[f32], k_all: &[f32], out: &mut [f32], (rows, e, s): (usize, usize, usize), spread: bool) {
-    let part = rows.div_ceil(rayon::current_num_threads().max(1)).max(SPREAD_ROWS);
-    if !spread || part >= rows {
-        return gemm(Gemm::new(rows, e, s), x, k_all, out);
-    }
-    use rayon::prelude::*;
-    out.par_chunks_mut(part * s).zip(x.par_chunks(part * e)).for_each(|(o, xp)| {
-        gemm(Gemm::new(xp.len() / e, e, s), xp, k_all, o);
-    });
-}
+/// Texts the backward takes together (their rows of `x` and `dx`, 290 KB each at Kim's sizes,
+/// stay in L2 while every filter passes over them).
+const BACKWARD_TEXTS: usize = 4;
+
+/// Fewest rows of `Y` worth sharing among the cores (a rayon hand-off costs about what 16
+/// rows' product does at Kim's sizes).
+const SPREAD_ROWS: usize = 16;
 
 // The shifted adds, the max and the backward's axpys are lane-wise (a multiply, then an add:
 // never fused), so every build gives the same bits; the default build's are SSE's 4 lanes.
@@ -348,14 +374,14 @@ crate::kernels::compiled_per_kernels!(
         xg: &[f32],
         g0: usize,
         gn: usize,
-        k_all: &[f32],
+        packed: &[f32],
         biases: &[&[f32]],
     ) => group_forward_body
 );
 
 #[inline(always)]
-fn group_forward_body(bank: &mut ConvBank, xg: &[f32], g0: usize, gn: usize, k_all: &[f32], biases: &[&[f32]]) {
-    bank.group_forward_lanes(xg, g0, gn, k_all, biases)
+fn group_forward_body(bank: &mut ConvBank, xg: &[f32], g0: usize, gn: usize, packed: &[f32], biases: &[&[f32]]) {
+    bank.group_forward_lanes(xg, g0, gn, packed, biases)
 }
 
 crate::kernels::compiled_per_kernels!(
@@ -377,6 +403,7 @@ fn backward_body(bank: &mut ConvBank, x: &[f32], kernels: &[&[f32]], dy: &[f32],
 mod tests {
     use super::*;
     use crate::conv1d::{self, ConvCache, ConvDims, ConvGrads};
+    use crate::gemm::{gemm, Gemm};
     use crate::gradcheck::check;
     use crate::kernels::Kernels;
     use crate::Rng;
@@ -501,28 +528,33 @@ mod tests {
 
     #[test]
     fn inference_gives_forward_bits_and_sees_every_change_of_the_kernels() {
-        let (t, widths) = (6, vec![2, 3]);
-        let mut rng = Rng::new(31);
-        let x = random(&mut rng, t * N * E);
-        let mut ks: Vec<Vec<f32>> = widths.iter().map(|w| random(&mut rng, w * E * F)).collect();
-        let bs: Vec<Vec<f32>> = widths.iter().map(|_| random(&mut rng, F)).collect();
-        let br: Vec<&[f32]> = bs.iter().map(|b| &b[..]).collect();
-        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-        let mut before = Vec::new();
-        // the second round changes one weight, then only its sign of zero: both must be seen
-        for change in [None, Some(1.5f32), Some(0.0), Some(-0.0)] {
-            if let Some(v) = change {
-                ks[1][7] = v;
+        // several texts (kernels compared on one core) and one (compared on every core at once)
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+        for n in [N, 1] {
+            let (t, widths) = (6, vec![2, 3]);
+            let mut rng = Rng::new(31);
+            let x = random(&mut rng, t * n * E);
+            let mut ks: Vec<Vec<f32>> = widths.iter().map(|w| random(&mut rng, w * E * F)).collect();
+            let bs: Vec<Vec<f32>> = widths.iter().map(|_| random(&mut rng, F)).collect();
+            let br: Vec<&[f32]> = bs.iter().map(|b| &b[..]).collect();
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            // one weight of shift 0 changes, then only its sign of zero, then one of shift 2:
+            // each must be seen
+            for change in [None, Some((7, 1.5f32)), Some((7, 0.0)), Some((7, -0.0)), Some((2 * E * F + 1, 3.0))] {
+                if let Some((at, v)) = change {
+                    ks[1][at] = v;
+                }
+                let kr: Vec<&[f32]> = ks.iter().map(|k| &k[..]).collect();
+                pool.install(|| {
+                    let mut trained = ConvBank::new(E, F, widths.clone());
+                    let mut served = ConvBank::new(E, F, widths.clone());
+                    trained.forward(&x, n, t, &kr, &br);
+                    served.infer(&x, n, t, &kr, &br);
+                    assert_eq!(bits(served.output()), bits(trained.output()), "{n} texts, after {change:?}");
+                    INFERENCE_CACHE.with_borrow(|c| assert!(served.layout.holds(&kr, &c.packed), "{n} texts"));
+                });
             }
-            let kr: Vec<&[f32]> = ks.iter().map(|k| &k[..]).collect();
-            let (mut trained, mut served) = (ConvBank::new(E, F, widths.clone()), ConvBank::new(E, F, widths.clone()));
-            trained.forward(&x, N, t, &kr, &br);
-            served.infer(&x, N, t, &kr, &br);
-            assert_eq!(bits(served.output()), bits(trained.output()), "after {change:?}");
-            KERNEL_CACHE.with_borrow(|c| assert_eq!(bits(&c.source[widths[0] * E * F..]), bits(&ks[1])));
-            before = trained.output().to_vec();
         }
-        assert!(!before.is_empty());
     }
 
     #[test]
