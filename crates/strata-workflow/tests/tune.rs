@@ -267,16 +267,18 @@ fn steps_around_the_incumbent_keep_the_trials_a_function_of_the_seed() {
     let local: Vec<&Trial> = fast.iter().filter(|t| t.rung == halving::LOCAL).collect();
     let fresh = fast.iter().filter(|t| t.rung == 0).count() + local.len();
     assert!(local.len() * 2 > fresh && local.len() < fresh, "{} steps of {fresh} new configurations", local.len());
-    // a step from the best trial before it is Gaussian in ln(lr), with the width the share of
-    // --max-trials run gives (σ = step_fraction · ln(1/0.001)): no step past 3σ (plus the
-    // 3-digit rounding of a drawn rate), and the steps' mean (moved/σ)² — 1 for a Gaussian, a
-    // little less where the domain clamps a step — below 2. Uniform steps over the domain fail
-    // both: late in the search σ is 0.1 · 6.9, and most uniform moves from lr 0.1 pass 2.1.
+    // a step from the best trial before it is Gaussian in ln(lr × epochs) (the rate moves
+    // against the epochs: local::coupled_rate), with the width the share of --max-trials run
+    // gives (σ = step_fraction · ln(1/0.001)): no step past 3σ (plus the 3-digit rounding of a
+    // drawn rate), and the steps' mean (moved/σ)² — 1 for a Gaussian, a little less where the
+    // domain clamps a step — below 2. Uniform steps over the domain fail both: late in the
+    // search σ is 0.1 · 6.9, and most uniform moves from lr 0.1 pass 2.1.
     let mut squares = Vec::new();
     for t in &local {
         let before = &fast[..t.number - 1];
         let best = before.iter().min_by(|a, b| halving::best_first(a, b)).unwrap();
-        let moved = (t.assignment.get("lr").unwrap() / best.assignment.get("lr").unwrap()).ln().abs();
+        let amount = |a: &Assignment| a.get("lr").unwrap() * a.epochs as f64;
+        let moved = (amount(&t.assignment) / amount(&best.assignment)).ln().abs();
         let sigma = local::step_fraction(before.len() as f64 / 40.0) * 1000f64.ln();
         assert!(moved <= 3.0 * sigma + 0.01, "trial {} moved lr by {moved}, σ {sigma}", t.number);
         squares.push((moved / sigma).powi(2));
