@@ -16,6 +16,7 @@ pub mod charts;
 pub mod hierarchy_table;
 mod html;
 mod markdown;
+pub mod multi_label_table;
 pub mod results;
 
 pub use html::html;
@@ -91,12 +92,13 @@ pub fn baseline_intro(results: &ExperimentResults) -> Option<String> {
     let b = results.baseline()?;
     Some(format!(
         "Against the baseline ({}: {:.4} ± {:.4}, trained in {} s over every split), a schedule helps only if \
-         it beats it by at least {:.0} points of accuracy, mean over the same splits and seeds:",
+         it beats it by at least {:.0} points of {}, mean over the same splits and seeds:",
         b.name,
         b.mean_accuracy,
         b.std_accuracy,
         seconds(b.seconds),
-        BASELINE_MARGIN * 100.0
+        BASELINE_MARGIN * 100.0,
+        multi_label_table::score_name(results)
     ))
 }
 
