@@ -152,6 +152,12 @@ fn bad_multi_label_input_and_what_is_not_built_are_one_line_before_out() {
     refused(&["--class-weight", "balanced"], &["--class-weight"]);
     refused(&["--label-path-sep", "/"], &["label trees"]);
     refused(&["--threshold", "1.5"], &["--threshold 1.5"]);
+    // three texts in two folds leave one text to train on: it trains, nothing panics
+    c.write("tiny.tsv", b"a,b\tx y\nb,c\ty z\na,c\tx z\n");
+    let mut args = vec!["experiment", "--data", "tiny.tsv", "--folds", "2", "--out", "tiny", "--epochs", "1"];
+    args.extend(MULTI);
+    let o = c.run(&args);
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
     // several labels a text without --multi-label: the reader's line names the flag
     let o = c.run(&["experiment", "--data", "a.tsv", "--folds", "3", "--out", "ex", "--label-sep", ","]);
     assert_user_error(&o, &["--label-sep", "--multi-label"]);
