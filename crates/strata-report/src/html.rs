@@ -5,13 +5,13 @@
 use maud::{html as page, Markup, PreEscaped, DOCTYPE};
 
 use crate::charts::{self, css_color};
-use crate::multi_label_table::{curve_score_name, score_name};
 use crate::results::{ExperimentResults, RunConfig};
 use crate::{
     baseline_intro, baseline_verdicts, beats_baseline, budget_warning, has_pretrained, mean_curve, mean_lm_curve,
     multichannel_phrase, padding_phrase, paired, paired_with_baseline, paired_with_scratch, probed_layers,
     scratch_channels_note, scratch_columns, seconds, seeds_phrase,
 };
+use crate::{curve_score_name, score_name};
 
 const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}\
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}\

@@ -98,7 +98,7 @@ pub fn baseline_intro(results: &ExperimentResults) -> Option<String> {
         b.std_accuracy,
         seconds(b.seconds),
         BASELINE_MARGIN * 100.0,
-        multi_label_table::score_name(results)
+        score_name(results)
     ))
 }
 
@@ -133,6 +133,26 @@ pub fn baseline_verdicts(results: &ExperimentResults) -> Vec<(&ScheduleResult, S
             (s, sentence)
         })
         .collect()
+}
+
+/// What the schedules' `split_accuracy` holds: "micro F1" in a multi-label experiment, else
+/// "accuracy"; the report's headers name it with this.
+pub fn score_name(r: &ExperimentResults) -> &'static str {
+    if r.multi_label.is_some() {
+        "micro F1"
+    } else {
+        "accuracy"
+    }
+}
+
+/// What the learning curves' validation figure is ("validation …"): a multi-label run scores
+/// precision at 1 after each epoch.
+pub fn curve_score_name(r: &ExperimentResults) -> &'static str {
+    if r.multi_label.is_some() {
+        "precision at 1"
+    } else {
+        "accuracy"
+    }
 }
 
 /// A training time in seconds as the report writes it: whole seconds, or hundredths below one

@@ -32,7 +32,7 @@ pub fn markdown(r: &ExperimentResults) -> String {
     }
     // the baseline column only where there is a baseline: without one, the table is as before
     let has_baseline = r.baseline().is_some();
-    let score = crate::multi_label_table::score_name(r);
+    let score = crate::score_name(r);
     let _ = write!(s, "| schedule | stages | epochs | {score} (mean ± std) | vs end-to-end (mean Δ ± std, W/T/L over splits × seeds) |");
     if let Some(b) = r.baseline() {
         let _ = write!(s, " vs {} (mean Δ ± std, W/T/L) |", b.name);

@@ -6,14 +6,12 @@
 //! wins and losses. It lives in results.json as `multi_label`, and this module writes it as a
 //! section of report.md and of the HTML page. With it, a schedule's `split_accuracy` holds its
 //! micro F1 per split, so the report's other tables (summary, per split, against the baseline)
-//! compare the headline figure; [`score_name`] says so in their headers.
+//! compare the headline figure; `crate::score_name` says so in their headers.
 
 use std::fmt::Write as _;
 
 use maud::{html as page, Markup};
 use serde::{Deserialize, Serialize};
-
-use crate::results::ExperimentResults;
 
 /// Every model's multi-label figures, on the test part of every split and seed.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -65,26 +63,6 @@ pub struct MicroF1VsBaseline {
     pub losses: usize,
     /// Exact two-sided sign test of the wins against the losses (ties left out).
     pub sign_test_p: f64,
-}
-
-/// What the schedules' `split_accuracy` holds: "micro F1" in a multi-label experiment, else
-/// "accuracy"; the report's headers name it with this.
-pub fn score_name(r: &ExperimentResults) -> &'static str {
-    if r.multi_label.is_some() {
-        "micro F1"
-    } else {
-        "accuracy"
-    }
-}
-
-/// What the learning curves' validation figure is ("validation …"): a multi-label run scores
-/// precision at 1 after each epoch.
-pub fn curve_score_name(r: &ExperimentResults) -> &'static str {
-    if r.multi_label.is_some() {
-        "precision at 1"
-    } else {
-        "accuracy"
-    }
 }
 
 /// Mean and population standard deviation.
