@@ -469,6 +469,10 @@ pub struct ExperimentCmd {
     pub train: TrainArgs,
     #[command(flatten)]
     pub tree: crate::args_tree::ExperimentTreeArgs,
+    // `--multi-label`, `--label-sep`, `--threshold`: several labels a text, every model
+    // compared on the multi-label figures (micro F1 first)
+    #[command(flatten)]
+    pub multi: MultiLabelArgs,
 }
 
 #[derive(Args)]

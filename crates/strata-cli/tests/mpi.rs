@@ -302,3 +302,36 @@ fn issue_16_experiment_runs_dealt_to_ranks_give_the_single_process_results_json(
         assert_eq!(results(out), alone, "{ranks} ranks");
     }
 }
+
+/// Issue 15 point 2 under MPI: `experiment --multi-label`'s runs are dealt to ranks like
+/// single-label ones, and 2 ranks give the single process's results.json (the multi-label
+/// figures and the pairing with the baseline included) but for timings.
+#[test]
+fn issue_15_multi_label_experiment_runs_dealt_to_ranks_give_the_single_process_results_json() {
+    let name = "issue_15_multi_label_experiment_runs_dealt_to_ranks_give_the_single_process_results_json";
+    let Some(c) = Case::new(name) else { return };
+    // two labels a text: the corpus's class, and whether the text is long
+    let multi: String = corpus(300)
+        .lines()
+        .map(|l| {
+            let (label, text) = l.split_once('\t').unwrap();
+            let length = if text.split(' ').count() > 5 { "long" } else { "short" };
+            format!("{label},{length}\t{text}\n")
+        })
+        .collect();
+    std::fs::write(c.path("multi.tsv"), multi).unwrap();
+    let args = |out: &'static str| {
+        let mut a = vec!["experiment", "--data", "multi.tsv", "--folds", "3", "--multi-label", "--label-sep", ","];
+        a.extend(["--model", "seed", "--schedules", "end-to-end", "--out", out]);
+        a.extend(SMALL.chunks(2).filter(|kv| kv[0] != "--batch-size").flatten());
+        a
+    };
+    assert_ok(&c.alone(2, &args("alone")));
+    let results = |run: &str| untimed(serde_json::from_slice(&bytes(&c.path(run).join("results.json"))).unwrap());
+    let alone = results("alone");
+    assert_eq!(alone["multi_label"]["rows"].as_array().unwrap().len(), 2, "the linear baseline and seed");
+    let o = c.mpi(2, 2, &args("n2"));
+    assert_ok(&o);
+    assert_eq!(text(&o.stdout).matches("report: ").count(), 1, "rank 0 alone prints: {}", text(&o.stdout));
+    assert_eq!(results("n2"), alone, "2 ranks");
+}

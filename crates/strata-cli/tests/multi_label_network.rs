@@ -135,14 +135,3 @@ fn what_multi_label_networks_do_not_build_is_refused() {
     refused(&["--class-weight", "balanced"], &["--class-weight"]);
     refused(&["--hierarchy", "per-level", "--label-path-sep", "/"], &["label trees"]);
 }
-
-/// `experiment` does not compare multi-label models (its results carry accuracy): multi-label
-/// data is refused with experiment's own hint, not told to add a flag experiment lacks.
-#[test]
-fn experiment_refuses_multi_label_data_with_its_own_hint() {
-    let c = Case::new();
-    c.write("a.txt", pairs(30, 0).as_bytes());
-    let o = c.run(&["experiment", "--data", "a.txt", "--out", "ex", "--epochs", "1"]);
-    assert_user_error(&o, &["a.txt:1:", "multi-label", "experiment compares one label a text", "cv --multi-label"]);
-    assert!(!c.path("ex").exists(), "nothing is written for an experiment that cannot start");
-}

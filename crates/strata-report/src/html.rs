@@ -11,6 +11,7 @@ use crate::{
     multichannel_phrase, padding_phrase, paired, paired_with_baseline, paired_with_scratch, probed_layers,
     scratch_channels_note, scratch_columns, seconds, seeds_phrase,
 };
+use crate::{curve_score_name, score_name};
 
 const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}\
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}\
@@ -39,15 +40,16 @@ pub fn html(r: &ExperimentResults) -> String {
                 @if let Some(phrase) = crate::class_weight_phrase(r) { p id="class-weight" { "Class weights: " (phrase) "." } }
                 @if let Some(phrase) = padding_phrase(r) { p id="padding" { "Padding: " (phrase) "." } }
                 (summary(r))
-                (PreEscaped(charts::bars(&accuracy_bars(r), "test accuracy (mean ± std)")))
+                (PreEscaped(charts::bars(&accuracy_bars(r), &format!("test {} (mean ± std)", score_name(r)))))
                 (pretrained(r))
                 (paired_table(r))
                 (time_table(r))
                 @if let Some(t) = &r.hierarchy { (crate::hierarchy_table::html(t)) }
+                @if let Some(t) = &r.multi_label { (crate::multi_label_table::html(t)) }
                 h2 id="curves" { "Learning curves by stage" }
-                p { "Validation accuracy after each epoch, mean over splits and seeds; a dot marks the first epoch of a stage."
+                p { "Validation " (curve_score_name(r)) " after each epoch, mean over splits and seeds; a dot marks the first epoch of a stage."
                     @if let Some(b) = r.baseline() { " The baseline (" (b.name) ") runs its own " (b.epochs) " epochs and is not drawn." } }
-                (PreEscaped(charts::curves(&curve_series(r), "validation accuracy")))
+                (PreEscaped(charts::curves(&curve_series(r), &format!("validation {}", curve_score_name(r)))))
                 (probes(r))
                 (probes_before_after(r))
                 (language_model(r))
@@ -86,13 +88,13 @@ fn summary(r: &ExperimentResults) -> Markup {
     let pairs = r.schedules.first().map_or(0, |s| s.split_accuracy.len());
     let base = r.baseline();
     page! {
-        h2 id="accuracy" { "Accuracy" }
+        h2 id="accuracy" { (if score_name(r) == "accuracy" { "Accuracy" } else { score_name(r) }) }
         p { "Mean ± standard deviation over " (pairs) " test scores (every split under every seed). "
             "Δ is the mean ± standard deviation of the difference from end-to-end on the same split and seed; "
             "wins/ties/losses count those pairs."
             @if let Some(b) = base { " The first row, " (b.name) ", is the baseline every other row is also paired with." } }
         table id="summary" {
-            tr { th { "schedule" } th { "stages" } th { "epochs" } th { "accuracy" } th { "± std" }
+            tr { th { "schedule" } th { "stages" } th { "epochs" } th { (score_name(r)) } th { "± std" }
                  th { "Δ vs end-to-end" } th { "wins/ties/losses" }
                  @if base.is_some() { th { "Δ vs baseline" } th { "wins/ties/losses vs baseline" } }
                  th { "train time (s)" } }
@@ -146,7 +148,7 @@ fn against_baseline(r: &ExperimentResults) -> Markup {
 fn paired_table(r: &ExperimentResults) -> Markup {
     page! {
         h2 id="paired" { "Split by split, against end-to-end" }
-        p { "Test accuracy of each run; in brackets, the difference from end-to-end on the same split and seed." }
+        p { "Test " (score_name(r)) " of each run; in brackets, the difference from end-to-end on the same split and seed." }
         table id="paired-table" {
             tr { th { "schedule" } @for name in r.split_column_names() { th { (name) } } }
             @for sc in &r.schedules {

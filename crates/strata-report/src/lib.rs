@@ -16,6 +16,7 @@ pub mod charts;
 pub mod hierarchy_table;
 mod html;
 mod markdown;
+pub mod multi_label_table;
 pub mod results;
 
 pub use html::html;
@@ -91,12 +92,13 @@ pub fn baseline_intro(results: &ExperimentResults) -> Option<String> {
     let b = results.baseline()?;
     Some(format!(
         "Against the baseline ({}: {:.4} ± {:.4}, trained in {} s over every split), a schedule helps only if \
-         it beats it by at least {:.0} points of accuracy, mean over the same splits and seeds:",
+         it beats it by at least {:.0} points of {}, mean over the same splits and seeds:",
         b.name,
         b.mean_accuracy,
         b.std_accuracy,
         seconds(b.seconds),
-        BASELINE_MARGIN * 100.0
+        BASELINE_MARGIN * 100.0,
+        score_name(results)
     ))
 }
 
@@ -131,6 +133,26 @@ pub fn baseline_verdicts(results: &ExperimentResults) -> Vec<(&ScheduleResult, S
             (s, sentence)
         })
         .collect()
+}
+
+/// What the schedules' `split_accuracy` holds: "micro F1" in a multi-label experiment, else
+/// "accuracy"; the report's headers name it with this.
+pub fn score_name(r: &ExperimentResults) -> &'static str {
+    if r.multi_label.is_some() {
+        "micro F1"
+    } else {
+        "accuracy"
+    }
+}
+
+/// What the learning curves' validation figure is ("validation …"): a multi-label run scores
+/// precision at 1 after each epoch.
+pub fn curve_score_name(r: &ExperimentResults) -> &'static str {
+    if r.multi_label.is_some() {
+        "precision at 1"
+    } else {
+        "accuracy"
+    }
 }
 
 /// A training time in seconds as the report writes it: whole seconds, or hundredths below one

@@ -32,7 +32,8 @@ pub fn markdown(r: &ExperimentResults) -> String {
     }
     // the baseline column only where there is a baseline: without one, the table is as before
     let has_baseline = r.baseline().is_some();
-    s.push_str("| schedule | stages | epochs | accuracy (mean ± std) | vs end-to-end (mean Δ ± std, W/T/L over splits × seeds) |");
+    let score = crate::score_name(r);
+    let _ = write!(s, "| schedule | stages | epochs | {score} (mean ± std) | vs end-to-end (mean Δ ± std, W/T/L over splits × seeds) |");
     if let Some(b) = r.baseline() {
         let _ = write!(s, " vs {} (mean Δ ± std, W/T/L) |", b.name);
     }
@@ -72,7 +73,7 @@ pub fn markdown(r: &ExperimentResults) -> String {
         }
     }
     pretrained(r, &mut s);
-    s.push_str("\n## Accuracy per split\n\n| schedule |");
+    let _ = write!(s, "\n## {} per split\n\n| schedule |", if score == "accuracy" { "Accuracy" } else { score });
     let names = r.split_column_names();
     let n = names.len();
     names.iter().for_each(|name| {
@@ -90,6 +91,9 @@ pub fn markdown(r: &ExperimentResults) -> String {
     }
     if let Some(t) = &r.hierarchy {
         s.push_str(&crate::hierarchy_table::markdown(t));
+    }
+    if let Some(t) = &r.multi_label {
+        s.push_str(&crate::multi_label_table::markdown(t));
     }
     s.push_str("\n## Seconds per epoch, by stage\n\n| schedule | stage | s/epoch |\n|---|---|---|\n");
     for sc in &r.schedules {

@@ -135,6 +135,10 @@ pub struct ExperimentResults {
     /// written as paths); absent otherwise and in older results.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hierarchy: Option<crate::hierarchy_table::HierarchyTable>,
+    /// The multi-label figures of every model (`experiment --multi-label`), whose schedules'
+    /// `split_accuracy` then holds micro F1; absent otherwise and in older results.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multi_label: Option<crate::multi_label_table::MultiLabelTable>,
 }
 
 /// The configuration of an experiment as it ran: what the report prints so that it can be

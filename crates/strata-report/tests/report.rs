@@ -78,6 +78,7 @@ fn results() -> ExperimentResults {
         sparse_embedding_updates: false,
         class_weight: None,
         hierarchy: None,
+        multi_label: None,
     }
 }
 

@@ -111,6 +111,7 @@ pub fn run(e: &Experiment, progress: &mut dyn ExperimentProgress) -> Result<Expe
         sparse_embedding_updates: e.schedules.iter().any(|(n, s)| !is_baseline(n, s) && s.fit.sparse_embedding_updates),
         class_weight: first.fit.class_weight.as_ref().map(|c| c.describe()),
         hierarchy: None,
+        multi_label: None,
     })
 }
 
@@ -139,7 +140,7 @@ pub fn with_baseline(schedules: Vec<(String, TrainSettings)>, config: LinearConf
 }
 
 /// Whether the schedule named `name` is the experiment's linear baseline.
-fn is_baseline(name: &str, s: &TrainSettings) -> bool {
+pub(crate) fn is_baseline(name: &str, s: &TrainSettings) -> bool {
     name == BASELINE_NAME && s.linear.is_some()
 }
 
@@ -216,7 +217,7 @@ fn lm_curve(history: &[LmEpoch]) -> Vec<LmPoint> {
 }
 
 /// The name of every (seed, split) run, in the order runs are made.
-fn split_names(runs: &[SeededSplits]) -> Vec<String> {
+pub(crate) fn split_names(runs: &[SeededSplits]) -> Vec<String> {
     runs.iter()
         .flat_map(|r| {
             r.splits.iter().map(
@@ -233,7 +234,7 @@ fn split_names(runs: &[SeededSplits]) -> Vec<String> {
 }
 
 /// Why a schedule's epochs differ from the budget, if they do.
-fn budget_note(s: &TrainSettings) -> Option<String> {
+pub(crate) fn budget_note(s: &TrainSettings) -> Option<String> {
     let (budget, epochs, stages) = (s.fit.epochs, s.schedule.epochs(), s.schedule.stages.len());
     (epochs != budget).then(|| {
         if s.schedule.name == "decoupled" {
@@ -375,7 +376,7 @@ fn run_schedule(
 }
 
 /// What the report's stages column says of a linear model: fastText's flags as strata's.
-fn linear_stage(l: &LinearSettings) -> String {
+pub(crate) fn linear_stage(l: &LinearSettings) -> String {
     let c = &l.config;
     let mut s = format!("linear: dim {}, word n-grams ≤ {}, lr {}", c.dim, c.word_ngrams, l.lr);
     if c.minn > 0 {
@@ -385,7 +386,7 @@ fn linear_stage(l: &LinearSettings) -> String {
 }
 
 /// A run's learning curve, one point per epoch.
-fn curve(history: &[EpochRecord]) -> Vec<CurvePoint> {
+pub(crate) fn curve(history: &[EpochRecord]) -> Vec<CurvePoint> {
     history
         .iter()
         .map(|r| CurvePoint {

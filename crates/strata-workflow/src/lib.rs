@@ -15,6 +15,7 @@ pub mod continue_head;
 mod dealt;
 pub mod error;
 pub mod experiment;
+pub mod experiment_multi;
 pub mod hierarchies;
 pub mod init_from;
 pub mod keras_import;

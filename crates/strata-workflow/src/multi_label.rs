@@ -55,7 +55,8 @@ pub fn label_sets(
 pub fn holdout_multi(n: usize, fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
     let all: Vec<usize> = (0..n).collect();
     let order = shuffled(&all, seed);
-    let held = if fraction > 0.0 { ((n as f64 * fraction).round() as usize).clamp(1, n.saturating_sub(1)) } else { 0 };
+    // one text cannot be split: it trains, and nothing validates (it panicked in the clamp)
+    let held = if fraction > 0.0 && n > 1 { ((n as f64 * fraction).round() as usize).clamp(1, n - 1) } else { 0 };
     let (val, train) = order.split_at(held);
     (train.to_vec(), val.to_vec())
 }
@@ -177,6 +178,8 @@ mod tests {
         assert_eq!(all, (0..10).collect::<Vec<_>>());
         assert_eq!(holdout_multi(10, 0.2, 3), (train, val));
         assert_eq!(holdout_multi(10, 0.0, 3).1.len(), 0);
+        assert_eq!(holdout_multi(1, 0.1, 3), (vec![0], vec![]), "one text trains");
+        assert_eq!(holdout_multi(0, 0.1, 3), (vec![], vec![]));
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! after the linear baseline (`--baseline linear`, the default; the linear flags `--buckets`,
 //! `--dim`, … configure it) on the same splits and seeds;
 //! writes results.json (with the configuration that reproduces it), report.md and a
-//! self-contained report/index.html.
+//! self-contained report/index.html. With `--multi-label` (several labels a text) every model
+//! trains multi-label on `cv --multi-label`'s folds and is compared on the multi-label figures,
+//! micro F1 first (`strata_workflow::experiment_multi`).
 
 use std::time::SystemTime;
 
@@ -39,7 +41,7 @@ struct Data {
     layout: Layout,
 }
 
-enum Layout {
+pub(crate) enum Layout {
     Folds(usize),
     /// `--train`, `--dev` and `--test`: dev follows train, test follows dev.
     TrainDevTest {
@@ -72,22 +74,6 @@ impl Data {
                 vec![("test".into(), Split { train, val, test: (n_train..n).collect() })]
             }
         }
-    }
-}
-
-/// Multi-label data (several labels a line) is refused with experiment's own hint: experiment
-/// compares single-label models only (its results.json and report carry accuracy, not the
-/// multi-label figures), and it has no `--multi-label` to add (issue 15, point 2: not built).
-fn multi_label_refused(e: anyhow::Error) -> anyhow::Error {
-    match e.downcast::<strata_data::DataError>() {
-        Ok(mut d) if d.message.ends_with("the data is multi-label") => {
-            d.hint = "experiment compares one label a text; compare multi-label models with \
-                      `strata cv --multi-label --model NAME` one model at a time"
-                .into();
-            d.into()
-        }
-        Ok(d) => d.into(),
-        Err(e) => e,
     }
 }
 
@@ -142,8 +128,10 @@ fn read_data(a: &ExperimentCmd) -> Result<Data> {
 }
 
 /// Epoch lines that say which schedule and split they belong to, and a line per finished run.
-struct RunPrinter {
-    epochs: EpochPrinter,
+pub(crate) struct RunPrinter {
+    pub(crate) epochs: EpochPrinter,
+    /// What a run's test score is ("accuracy", "micro F1").
+    pub(crate) score: &'static str,
 }
 
 impl ExperimentProgress for RunPrinter {
@@ -157,11 +145,12 @@ impl ExperimentProgress for RunPrinter {
 
     fn run_finished(&mut self, run: &RunId, test_accuracy: f64) {
         crate::progress::note(format_args!(
-            "{}: {} ({}/{}) test accuracy {}",
+            "{}: {} ({}/{}) test {} {}",
             run.schedule,
             run.split,
             run.index,
             run.total,
+            self.score,
             float(test_accuracy)
         ));
     }
@@ -180,7 +169,12 @@ pub(crate) fn command_line() -> String {
     std::iter::once("strata".to_string()).chain(std::env::args().skip(1).map(quote)).collect::<Vec<_>>().join(" ")
 }
 
-fn run_config(a: &ExperimentCmd, s: &TrainSettings, data: &Data, date: SystemTime) -> RunConfig {
+pub(crate) fn run_config(
+    a: &ExperimentCmd,
+    s: &TrainSettings,
+    examples_per_class: Vec<ClassCount>,
+    date: SystemTime,
+) -> RunConfig {
     RunConfig {
         command: command_line(),
         strata_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -193,12 +187,7 @@ fn run_config(a: &ExperimentCmd, s: &TrainSettings, data: &Data, date: SystemTim
         num_words: s.text.tokenizer.num_words.unwrap_or_default(),
         validation_split: a.validation_split,
         repeats: a.repeats,
-        examples_per_class: (0..data.labels.len())
-            .map(|c| ClassCount {
-                label: data.labels.label(c).to_string(),
-                count: data.y[..data.n_train].iter().filter(|&&v| v == c).count(),
-            })
-            .collect(),
+        examples_per_class,
         mask_padding: s.model.mask_padding,
         bucket_by_length: s.fit.bucket_by_length,
     }
@@ -275,7 +264,11 @@ pub fn run_cmd(a: ExperimentCmd) -> Result<()> {
     if a.dev.is_none() {
         super::cv::check_early_stopping_has_validation(a.train.early_stopping, a.validation_split)?;
     }
-    let data = read_data(&a).map_err(multi_label_refused)?;
+    if a.multi.multi_label {
+        return super::experiment_multi::run(&a, &schedules, config_settings.as_ref(), started);
+    }
+    super::train_multi::refuse_without_multi_label(&a.multi)?;
+    let data = read_data(&a)?;
     // labels as paths: each model also per-level (a twin schedule) and decoded top-down
     let train_part = &data.examples[..data.n_train];
     let hierarchies = crate::tree_report::experiment_tree(&a.tree, train_part, &data.name, &data.labels)?;
@@ -301,7 +294,7 @@ pub fn run_cmd(a: ExperimentCmd) -> Result<()> {
         data: data.name.clone(),
         protocol: data.protocol.clone(),
     };
-    let mut printer = RunPrinter { epochs: EpochPrinter::new() };
+    let mut printer = RunPrinter { epochs: EpochPrinter::new(), score: "accuracy" };
     let mut results = match &hierarchies {
         Some((tree, ways)) => strata_workflow::hierarchies::run(&experiment, tree, ways, refused, &mut printer)?,
         None => run(&experiment, &mut printer)?,
@@ -310,15 +303,27 @@ pub fn run_cmd(a: ExperimentCmd) -> Result<()> {
         return Ok(()); // rank 0 gathered the same results, and writes them
     }
     if let Some(s) = &config_settings {
-        results.config = Some(run_config(&a, s, &data, started));
+        let per_class = (0..data.labels.len())
+            .map(|c| ClassCount {
+                label: data.labels.label(c).to_string(),
+                count: data.y[..data.n_train].iter().filter(|&&v| v == c).count(),
+            })
+            .collect();
+        results.config = Some(run_config(&a, s, per_class, started));
     }
-    let json = serde_json::to_string_pretty(&results)?;
+    write_results(&a, &results)
+}
+
+/// Writes results.json, report.md and the HTML page into `--out`, and prints the report (or
+/// results.json with `--json`).
+pub(crate) fn write_results(a: &ExperimentCmd, results: &ExperimentResults) -> Result<()> {
+    let json = serde_json::to_string_pretty(results)?;
     write_atomic(&a.out.join("results.json"), json.as_bytes())?;
-    write_pages(&a.out, &results)?;
+    write_pages(&a.out, results)?;
     if a.json {
         println!("{json}");
     } else {
-        print!("{}", strata_report::markdown(&results));
+        print!("{}", strata_report::markdown(results));
         println!("\nreport: {}", a.out.join("report/index.html").display());
     }
     Ok(())

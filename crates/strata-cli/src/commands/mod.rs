@@ -6,6 +6,7 @@ pub mod cv_multi;
 pub mod demo;
 pub mod ensemble;
 pub mod experiment;
+pub mod experiment_multi;
 pub mod explain;
 pub mod export;
 pub mod import_keras;
