@@ -60,7 +60,7 @@ pub fn level_costs(model: &Model, t: usize) -> Vec<f64> {
 pub fn split_levels(costs: &[f64], workers: usize) -> Vec<Range<usize>> {
     let (l, n) = (costs.len(), workers.clamp(1, costs.len().max(1)));
     if l == 0 {
-        return vec![0..0];
+        return std::iter::once(0..0).collect();
     }
     let prefix: Vec<f64> = std::iter::once(0.0)
         .chain(costs.iter().scan(0.0, |s, c| {
@@ -342,7 +342,7 @@ mod tests {
 
     #[test]
     fn levels_split_into_contiguous_groups_of_least_largest_cost() {
-        assert_eq!(split_levels(&[1.0, 1.0, 1.0], 1), [0..3]);
+        assert_eq!(split_levels(&[1.0, 1.0, 1.0], 1), std::iter::once(0..3).collect::<Vec<_>>());
         assert_eq!(split_levels(&[3.0, 2.0, 2.0], 2), [0..1, 1..3]);
         assert_eq!(split_levels(&[1.0, 1.0, 4.0], 2), [0..2, 2..3]);
         assert_eq!(split_levels(&[5.0, 1.0, 1.0, 1.0], 2), [0..1, 1..4]);
