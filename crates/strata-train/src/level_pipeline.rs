@@ -7,10 +7,11 @@
 //! optimizer state and its own thread pool (`threads / N` threads, at least one), and trains
 //! only its levels and their classifiers. At step `s` group `g` trains on batch `s − g`,
 //! reading as its input the output of group `g − 1`'s top layer for that batch, which group
-//! `g − 1` computed at step `s − 1`: a fixed one-step lag per boundary. The groups run a step
-//! side by side, then meet at a barrier where each hands its output up (double buffers: a
-//! group writes one while the group above reads the other), so nothing races and the numbers
-//! depend only on the seed, the thread count and `N`.
+//! `g − 1` computed at step `s − 1`: a fixed one-step lag per boundary. Each group runs on its
+//! own thread and hands its output for each batch up through a channel that holds one batch (a
+//! double buffer: the group below writes the next batch's while the group above reads this
+//! one's), so no group waits for a global barrier, only for its input; nothing races and the
+//! numbers depend only on the seed, the thread count and `N`.
 //!
 //! What the lag changes against lock-step: nothing in exact arithmetic. Batch `b` reaches group
 //! `g` one step later, but it is computed by weights that have taken `b` steps in both
@@ -24,10 +25,11 @@
 //! merged back then, and validation, early stopping and checkpoints see one model as usual.
 
 use std::ops::Range;
+use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
 
 use strata_model::infer::{chunk_ranges, Dataset};
 use strata_model::model::Model;
-use strata_model::network::{ChunkStats, LevelFeed};
+use strata_model::network::LevelFeed;
 use strata_model::plan::{Group, Plan};
 use strata_nn::optim::ParamRange;
 
@@ -115,50 +117,84 @@ pub fn group_plan(plan: &Plan, levels: &Range<usize>, total: usize) -> Plan {
     p
 }
 
-/// One level group: its levels' layers from `first_layer`, its copy of the weights and of the
-/// optimizer state, its stepper (one workspace per thread of its pool), and the feeds it reads
-/// (`inbox`, one per chunk) and writes for the group above (`outbox`).
+/// One level group: its plan, its copy of the weights and of the
+/// optimizer state, and its stepper (one workspace per thread of its pool).
 struct Worker {
     plan: Plan,
-    first_layer: usize,
     model: Model,
     opt: OptimizerState,
     ranges: Vec<ParamRange>,
     stepper: BatchStepper,
     pool: rayon::ThreadPool,
-    inbox: Vec<LevelFeed>,
-    outbox: Vec<LevelFeed>,
     /// The first layer of the group above, which its feeds start (0 for the top group).
     above: usize,
 }
 
+/// A group's epoch: its losses summed, the reported classifier's correct answers (the top
+/// group's), and the batch it could not step, if any.
+#[derive(Default)]
+struct GroupOutcome {
+    loss: f64,
+    correct: usize,
+    failed: Option<(usize, NonFinite)>,
+}
+
+/// The feeds of one batch, one per chunk, from a group to the one above.
+type Feeds = Vec<LevelFeed>;
+
 impl Worker {
-    /// Trains the group on `batch` (the run's `step_index`-th), reading its inbox, and leaves
-    /// its top layer's output per chunk in its outbox.
-    fn step(&mut self, data: &Dataset, batch: &[usize], step_index: u64) -> Result<ChunkStats, NonFinite> {
-        if self.first_layer > 0 {
-            for (ws, feed) in self.stepper.spaces.iter_mut().zip(&mut self.inbox) {
-                ws.feed = Some(std::mem::take(feed));
-            }
-        }
-        self.stepper.step_index = step_index;
+    /// The group's epoch, on its own pool: for each batch in order, its input from the group
+    /// below (`from_below`, which blocks until that group has computed it), its step, and its top
+    /// layer's output sent up (`to_above`, which holds one batch: a double buffer). A group stops
+    /// when it cannot step a batch, or when the group below or above has stopped.
+    fn run(
+        &mut self,
+        data: &Dataset,
+        batches: &[&[usize]],
+        first_step: u64,
+        from_below: Option<Receiver<Feeds>>,
+        to_above: Option<SyncSender<Feeds>>,
+        done: Option<Sender<usize>>,
+    ) -> GroupOutcome {
         let (stepper, model, opt) = (&mut self.stepper, &mut self.model, &mut self.opt);
-        let (plan, ranges) = (&self.plan, &self.ranges);
-        let stepped = self.pool.install(|| stepper.step(model, data, batch, plan, opt, ranges));
-        let chunks = chunk_ranges(batch.len(), self.stepper.spaces.len()).len();
-        for (c, ws) in self.stepper.spaces.iter_mut().enumerate() {
-            if let Some(feed) = ws.feed.take() {
-                self.inbox[c] = feed; // its buffer is reused
+        let (plan, ranges, above) = (&self.plan, &self.ranges, self.above);
+        self.pool.install(move || {
+            let mut outcome = GroupOutcome::default();
+            for (b, &batch) in batches.iter().enumerate() {
+                if let Some(rx) = &from_below {
+                    let Ok(feeds) = rx.recv() else { break };
+                    stepper.spaces.iter_mut().zip(feeds).for_each(|(ws, f)| ws.feed = Some(f));
+                }
+                stepper.step_index = first_step + b as u64;
+                match stepper.step(model, data, batch, plan, opt, ranges) {
+                    Ok(stats) => {
+                        outcome.loss += stats.loss_sum;
+                        outcome.correct += stats.correct;
+                    }
+                    Err(bad) => {
+                        outcome.failed = Some((b, bad));
+                        break;
+                    }
+                }
+                if let Some(tx) = &to_above {
+                    let chunks = chunk_ranges(batch.len(), stepper.spaces.len()).len();
+                    let feeds = stepper.spaces[..chunks]
+                        .iter()
+                        .map(|ws| {
+                            let (x, rows) = ws.computed_output();
+                            LevelFeed { first_layer: above, x: x.to_vec(), rows }
+                        })
+                        .collect();
+                    if tx.send(feeds).is_err() {
+                        break;
+                    }
+                }
+                if let Some(d) = &done {
+                    let _ = d.send(b);
+                }
             }
-            if self.above > 0 && c < chunks {
-                let (x, rows) = ws.computed_output();
-                let out = &mut self.outbox[c];
-                out.x.clear();
-                out.x.extend_from_slice(x);
-                (out.rows, out.first_layer) = (rows, self.above);
-            }
-        }
-        stepped
+            outcome
+        })
     }
 }
 
@@ -187,51 +223,41 @@ pub(crate) struct PipelinedSums {
     pub failed: Option<(usize, usize, NonFinite)>,
 }
 
-/// One epoch of a decoupled stage, its levels pipelined over `workers` groups (see the module).
+/// One epoch of a decoupled stage, its levels pipelined over `workers` groups (see the module):
+/// one thread a group, each on its group's pool, linked by one-batch channels; the caller's
+/// thread reports the top group's batches as they end.
 pub(crate) fn epoch(e: PipelineEpoch, mut on_batch: impl FnMut(usize)) -> PipelinedSums {
     let mut workers = build_workers(&e);
-    let n = e.batches.len();
     let top = workers.len() - 1;
+    let (data, batches, first_step) = (e.data, e.batches, e.first_step);
+    let outcomes: Vec<GroupOutcome> = std::thread::scope(|scope| {
+        let (done_tx, done_rx) = channel();
+        let mut from_below = None;
+        let mut handles = Vec::new();
+        for (g, w) in workers.iter_mut().enumerate() {
+            let (to_above, next) = match g < top {
+                true => {
+                    let (tx, rx) = sync_channel::<Feeds>(1);
+                    (Some(tx), Some(rx))
+                }
+                false => (None, None),
+            };
+            let below = std::mem::replace(&mut from_below, next);
+            let done = (g == top).then(|| done_tx.clone());
+            handles.push(scope.spawn(move || w.run(data, batches, first_step, below, to_above, done)));
+        }
+        drop(done_tx);
+        done_rx.iter().for_each(&mut on_batch); // until the top group ends
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+    });
     let mut sums = PipelinedSums { loss: 0.0, correct: 0, failed: None };
-    for s in 0..n + top {
-        let results: Vec<Option<Result<ChunkStats, NonFinite>>> = std::thread::scope(|scope| {
-            let data = e.data;
-            let handles: Vec<_> = workers
-                .iter_mut()
-                .enumerate()
-                .map(|(g, w)| {
-                    let b = s.checked_sub(g).filter(|&b| b < n)?;
-                    let batch = e.batches[b];
-                    let step_index = e.first_step + b as u64;
-                    Some(scope.spawn(move || w.step(data, batch, step_index)))
-                })
-                .collect();
-            handles.into_iter().map(|h| h.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))).collect()
-        });
-        // the barrier: every group has stepped; each hands its output to the group above
-        for g in 1..workers.len() {
-            let (below, above) = workers.split_at_mut(g);
-            std::mem::swap(&mut below[g - 1].outbox, &mut above[0].inbox);
+    for (g, o) in outcomes.into_iter().enumerate() {
+        sums.loss += o.loss;
+        if g == top {
+            sums.correct = o.correct;
         }
-        for (g, r) in results.into_iter().enumerate() {
-            match r {
-                Some(Ok(stats)) => {
-                    sums.loss += stats.loss_sum;
-                    if g == top {
-                        sums.correct += stats.correct;
-                    }
-                }
-                Some(Err(bad)) => {
-                    sums.failed = sums.failed.or(Some((s - g, g, bad)));
-                }
-                None => {}
-            }
-        }
-        if sums.failed.is_some() {
-            break;
-        }
-        if let Some(b) = s.checked_sub(top) {
-            on_batch(b);
+        if let (None, Some((b, bad))) = (&sums.failed, o.failed) {
+            sums.failed = Some((b, g, bad));
         }
     }
     merge(e, workers);
@@ -275,17 +301,13 @@ fn build_workers(e: &PipelineEpoch) -> Vec<Worker> {
             if g > 0 {
                 stepper.dropout_seed ^= (g as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
             }
-            let chunks = stepper.spaces.len();
             Worker {
                 plan,
-                first_layer: firsts[g],
                 model: e.model.clone(),
                 opt,
                 ranges,
                 stepper,
                 pool,
-                inbox: vec![LevelFeed::default(); chunks],
-                outbox: vec![LevelFeed::default(); chunks],
                 above: firsts.get(g + 1).copied().unwrap_or(0),
             }
         })

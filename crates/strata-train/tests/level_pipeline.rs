@@ -105,3 +105,25 @@ fn pipelined_levels_repeat_bit_for_bit_and_differ_from_lock_step_only_by_chunkin
     let last = seen.epochs.last().unwrap();
     assert!(last.accuracy > 0.6, "it learns: {last:?}");
 }
+
+#[test]
+fn a_pipelined_run_that_diverges_stops_and_names_the_level_group() {
+    let t = 12;
+    let (ids, labels) = data(72, t, 50);
+    let train = Dataset { ids: &ids, labels: &labels, t };
+    let mut m = Model::new(stacked(3), 5);
+    let schedule = Schedule::decoupled(&m.config, 6);
+    let optimizer = strata_train::OptimizerKind::Sgd { lr: 1e30 };
+    let opts = FitOptions { epochs: 6, batch_size: 8, optimizer, level_workers: 2, ..FitOptions::default() };
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    let fitted = pool.install(|| {
+        fit_schedule(
+            &mut m,
+            FitInput { train: &train, val: None, schedule: &schedule, opts: &opts },
+            &mut Seen::default(),
+        )
+    });
+    let why = fitted.diverged.expect("a rate of 1e30 diverges");
+    assert!(why.contains("in level group") && why.contains("from before that batch"), "{why}");
+    assert!(m.params.data.iter().all(|w| w.is_finite()), "{why}");
+}
