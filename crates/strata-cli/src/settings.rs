@@ -152,6 +152,7 @@ impl TrainArgs {
                 bucket_by_length: self.bucket_by_length,
                 class_weight: self.class_weight()?,
                 class_weights: None,
+                level_workers: self.level_workers,
             },
             validation_split,
             probes: if self.no_probes { Probes::Off } else { Probes::EveryStage },
@@ -168,12 +169,38 @@ impl TrainArgs {
             );
         }
         self.check_sparse_embedding_updates(&settings)?;
+        self.check_level_workers(&settings, schedule.is_some())?;
         strata_workflow::ulmfit::check(&settings.schedule, settings.init_from.as_ref())?;
         // a folder whose tensors do not fit is refused before any data is read or --out claimed
         if let Some(init) = &settings.init_from {
             strata_workflow::init_from::check(&settings.model, init)?;
         }
         Ok(settings)
+    }
+
+    /// `--level-workers` is at least 1, and above 1 it needs a decoupled stage to pipeline
+    /// (`experiment`, which names each schedule, applies it to its decoupled runs alone), and a
+    /// single process: under MPI every rank already shares each batch's chunks.
+    fn check_level_workers(&self, settings: &TrainSettings, one_of_several: bool) -> Result<()> {
+        let n = self.level_workers;
+        if n == 0 {
+            bail!("--level-workers must be at least 1 (hint: 1 trains every level together; 2 pipelines two level groups)");
+        }
+        if n == 1 {
+            return Ok(());
+        }
+        if !one_of_several && !settings.schedule.stages.iter().any(|s| s.plan.detach_levels) {
+            bail!(
+                "--level-workers {n} with the {} schedule: only a decoupled stage's levels can train apart (hint: add --schedule decoupled, or leave out --level-workers)",
+                settings.schedule.name
+            );
+        }
+        if strata_train::ranks::batch_world().is_some() {
+            bail!(
+                "--level-workers {n} under mpirun: the ranks already share each batch (hint: leave out --level-workers, or run one process)"
+            );
+        }
+        Ok(())
     }
 
     /// `--sparse-embedding-updates` needs an optimizer with a lazy form and an embedding that

@@ -78,6 +78,22 @@ pub struct Workspace {
     /// The last `forward`'s shared rows, and the `sentences` layer's index when it shared any.
     shared: SharedRows,
     sharing_at: Option<usize>,
+    /// A pipelined level group's input (`--level-workers`): the output of the layer below its
+    /// first layer, computed by the group below; with it, forward starts at that layer and
+    /// backward stops there. `None` runs from the embedding.
+    pub feed: Option<LevelFeed>,
+    /// The top computed layer of the last forward, and the rows of its output.
+    computed: (usize, Rows),
+}
+
+/// What a level group reads in place of the layers below it: the output `x` (`rows` of the
+/// shape `layers[first_layer].input` says) of the layer below `first_layer`, for the chunk's
+/// texts.
+#[derive(Clone, Debug, Default)]
+pub struct LevelFeed {
+    pub first_layer: usize,
+    pub x: Vec<f32>,
+    pub rows: Rows,
 }
 
 impl Workspace {
@@ -85,6 +101,13 @@ impl Workspace {
     pub fn summary(&mut self, model: &Model, b: usize, k: usize) -> &[f32] {
         level_summary(model, &self.layers, b, k, &mut self.summaries);
         &self.summaries[k]
+    }
+
+    /// The output of the top layer the last forward computed, with its rows: what the level
+    /// group above reads as its [`LevelFeed`].
+    pub fn computed_output(&self) -> (&[f32], Rows) {
+        let (top, rows) = self.computed;
+        (self.layers[top].output(), rows)
     }
 
     /// The attention weights `[T, N]` of the body's `index`-th layer, if it is attention.
@@ -232,8 +255,10 @@ fn run(model: &Model, ids: &[u32], t: usize, plan: &Plan, ws: &mut Workspace, pa
     let (n0, t0) = word_rows(model, b, t);
     ws.ids.clear();
     ws.ids.extend_from_slice(ids);
+    let first = ws.feed.as_ref().map_or(0, |f| f.first_layer);
     let top = layers_computed(model, plan.depth);
-    ws.sharing_at = (pass == Pass::Training && ws.share_identical_sentences)
+    // identical sentence rows are shared only by a pass that computes the word levels itself
+    ws.sharing_at = (pass == Pass::Training && ws.share_identical_sentences && first == 0)
         .then(|| sharing_boundary(model, plan, top))
         .flatten()
         .filter(|_| ws.shared.find(ids, t0));
@@ -241,18 +266,24 @@ fn run(model: &Model, ids: &[u32], t: usize, plan: &Plan, ws: &mut Workspace, pa
         Some(_) => (&ws.shared.ids[..], ws.shared.distinct),
         None => (ids, n0),
     };
-    ws.emb.resize(t0 * n_rows * model.config.input_width(), 0.0);
-    let trained = &p[model.layout.embedding.clone()];
-    match model.layout.static_embedding.clone() {
-        Some(fixed) => multichannel::forward(word_ids, n_rows, t0, trained, &p[fixed], e, &mut ws.emb),
-        None => embedding::forward(word_ids, n_rows, t0, trained, e, &mut ws.emb),
+    if first == 0 {
+        ws.emb.resize(t0 * n_rows * model.config.input_width(), 0.0);
+        let trained = &p[model.layout.embedding.clone()];
+        match model.layout.static_embedding.clone() {
+            Some(fixed) => multichannel::forward(word_ids, n_rows, t0, trained, &p[fixed], e, &mut ws.emb),
+            None => embedding::forward(word_ids, n_rows, t0, trained, e, &mut ws.emb),
+        }
     }
     padding_masks(model, ids, b, t, ws);
-    let mut rows = Rows { n: n_rows, t: t0 };
+    let mut rows = ws.feed.as_ref().filter(|_| first > 0).map_or(Rows { n: n_rows, t: t0 }, |f| f.rows);
     let hierarchical = model.config.sentences().is_some();
-    for i in 0..top {
+    for i in first..top {
         let (below, this) = ws.layers.split_at_mut(i);
-        let mut x = if i == 0 { &ws.emb[..] } else { below[i - 1].output() };
+        let mut x = match &ws.feed {
+            Some(f) if i == first && first > 0 => &f.x[..],
+            _ if i == 0 => &ws.emb[..],
+            _ => below[i - 1].output(),
+        };
         if ws.sharing_at == Some(i) {
             // the distinct rows' sentence vectors spread back to every row
             ws.shared.expand(x, model.placed[i].input.width);
@@ -266,6 +297,7 @@ fn run(model: &Model, ids: &[u32], t: usize, plan: &Plan, ws: &mut Workspace, pa
             Pass::Inference => this[0].infer(p, x, rows, valid),
         };
     }
+    ws.computed = (top.saturating_sub(1), rows);
     if plan.head_weight > 0.0 {
         let w = model.top_width();
         ws.logits.resize(b * k_out, 0.0);
@@ -437,7 +469,8 @@ fn body_backward(model: &Model, plan: &Plan, lowest: Group, ws: &mut Workspace) 
     let (e, p, off) = (model.config.input_width(), &model.params.data, model.layout.embedding.end);
     let t0 = word_rows(model, b, t).1;
     let group_of = |i: usize| model.placed[i].group;
-    for i in (0..layers_computed(model, plan.depth)).rev() {
+    let first = ws.feed.as_ref().map_or(0, |f| f.first_layer);
+    for i in (first..layers_computed(model, plan.depth)).rev() {
         let group = group_of(i);
         if group < lowest {
             break;
@@ -447,20 +480,27 @@ fn body_backward(model: &Model, plan: &Plan, lowest: Group, ws: &mut Workspace) 
         }
         // a decoupled plan stops the gradient where one level's layers end and the next's begin
         let cut = i > 0 && plan.detach_levels && matches!(group_of(i - 1), Group::Level(_)) && group_of(i - 1) != group;
-        let need_dx = if i == 0 { lowest == Group::Embedding } else { group_of(i - 1) >= lowest && !cut };
+        let fed = i == first && first > 0; // the group below computed this layer's input
+        let need_dx = if i == 0 { lowest == Group::Embedding } else { group_of(i - 1) >= lowest && !cut && !fed };
         let (below, this) = ws.layers.split_at_mut(i);
         let shared_here = ws.sharing_at == Some(i);
-        let x = if shared_here {
-            &ws.shared.expanded[..]
-        } else if i == 0 {
-            &ws.emb[..]
-        } else {
-            below[i - 1].output()
+        let x = match &ws.feed {
+            _ if shared_here => &ws.shared.expanded[..],
+            Some(f) if fed => &f.x[..],
+            _ if i == 0 => &ws.emb[..],
+            _ => below[i - 1].output(),
         };
         let (dy_below, dy_this) = ws.dy.split_at_mut(i);
         let dy = ws.has_dy[i].then_some(&dy_this[0][..]);
         let dlast = ws.has_dlast[i].then_some(&ws.dlast[i][..]);
-        let in_len = if i == 0 { ws.emb.len() } else { below[i - 1].output().len() };
+        // (a fed layer computes no input gradient: the group below owns its input)
+        let in_len = if i == 0 {
+            ws.emb.len()
+        } else if fed {
+            x.len()
+        } else {
+            below[i - 1].output().len()
+        };
         let accumulate = i > 0 && ws.has_dy[i - 1];
         let dx = if !need_dx {
             None

@@ -49,6 +49,10 @@ pub struct FitOptions {
     /// one per class; `None` is every weight 1. Validation is unweighted, as Keras's
     /// `class_weight=` applies to training only.
     pub class_weights: Option<Vec<f32>>,
+    /// `--level-workers N`: a `decoupled` stage's levels cut into N groups, each trained on its
+    /// own threads, pipelined one batch apart (`level_pipeline`); 1 steps every level together
+    /// on all threads (lock-step). Other stages ignore it.
+    pub level_workers: usize,
 }
 
 /// The validation figure early stopping watches.
@@ -87,6 +91,7 @@ impl Default for FitOptions {
             bucket_by_length: false,
             class_weight: None,
             class_weights: None,
+            level_workers: 1,
         }
     }
 }

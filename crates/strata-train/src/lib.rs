@@ -20,6 +20,7 @@ pub mod embedding_grad;
 pub mod error;
 pub mod fit;
 pub mod history;
+pub mod level_pipeline;
 pub mod linear;
 pub mod multi_hot;
 pub mod nbsvm;

@@ -21,6 +21,7 @@ use crate::batch::{stage_groups, BatchStepper};
 use crate::bucket;
 use crate::error::ResumeError;
 use crate::fit::{Best, EpochRecord, FitInput, FitOptions, Fitted, Progress, TrainState};
+use crate::level_pipeline::{self, PipelineEpoch};
 use crate::optimizer::OptimizerState;
 use crate::schedule::Schedule;
 use crate::schedule::Stage;
@@ -270,6 +271,12 @@ impl<'a> Run<'a> {
             bucket::in_order(order.len(), opts.batch_size)
         };
         let mut sums = EpochSums { loss: 0.0, correct: 0, lr: opts.optimizer.lr() };
+        // (the CLI refuses --level-workers under mpirun, where the ranks split every batch)
+        let pipelined = opts.level_workers > 1 && schedule.stlr.is_none() && crate::ranks::batch_world().is_none();
+        if current.stage.plan.detach_levels && pipelined {
+            let batches: Vec<&[usize]> = batches.into_iter().map(|r| &order[r]).collect();
+            return self.pipelined(current, epoch, &batches, sums);
+        }
         for (bi, batch) in batches.into_iter().map(|r| &order[r]).enumerate() {
             if let Some(stlr) = schedule.stlr {
                 sums.lr = opts.optimizer.lr() * stlr.factor(self.step, total_steps);
@@ -295,6 +302,45 @@ impl<'a> Run<'a> {
             self.progress.on_batch(bi + 1, steps_per_epoch);
         }
         Ok(sums)
+    }
+
+    /// [`Run::batches`] of a decoupled stage with its levels pipelined over
+    /// `--level-workers` groups (`level_pipeline`).
+    fn pipelined(
+        &mut self,
+        current: &mut StageRun<'a>,
+        epoch: usize,
+        batches: &[&[usize]],
+        mut sums: EpochSums,
+    ) -> Result<EpochSums, Stop> {
+        let progress = &mut *self.progress;
+        let e = PipelineEpoch {
+            model: &mut *self.model,
+            data: self.input.train,
+            batches,
+            plan: &current.stage.plan,
+            opt: &mut current.opt,
+            kind: self.input.opts.optimizer,
+            groups: &current.groups,
+            like: &mut self.stepper,
+            workers: self.input.opts.level_workers,
+            first_step: self.step as u64,
+        };
+        let done = level_pipeline::epoch(e, |b| progress.on_batch(b + 1, batches.len()));
+        (sums.loss, sums.correct) = (done.loss, done.correct);
+        match done.failed {
+            None => {
+                self.step += batches.len();
+                Ok(sums)
+            }
+            Some((b, group, bad)) => Err(Stop::Diverged(format!(
+                "the loss became {:.3e} at stage {} epoch {epoch} batch {} in level group {}; that group stopped with its weights from before that batch",
+                bad.loss,
+                current.index + 1,
+                b + 1,
+                group + 1
+            ))),
+        }
     }
 
     /// Whether early stopping ends the stage after `epoch` (never after its last epoch, which

@@ -65,6 +65,9 @@ struct RunRecord {
     mask_padding: bool,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     bucket_by_length: bool,
+    /// `--level-workers` (written only above 1: the numbers depend on it)
+    #[serde(skip_serializing_if = "lock_step")]
+    level_workers: usize,
     /// padding: a network's only (the linear model reads every word)
     maxlen: Option<usize>,
     num_words: usize,
@@ -409,6 +412,7 @@ pub fn run(a: TrainCmd) -> Result<()> {
         sparse_embedding_updates: s.fit.sparse_embedding_updates,
         mask_padding: s.model.mask_padding,
         bucket_by_length: s.fit.bucket_by_length,
+        level_workers: s.fit.level_workers,
         maxlen: network.then_some(s.text.pad.maxlen),
         num_words: s.text.tokenizer.num_words.unwrap_or_default(),
         oov_token: s.text.tokenizer.oov_token.clone().unwrap_or_default(),
@@ -513,4 +517,9 @@ pub fn run(a: TrainCmd) -> Result<()> {
         None => println!("model saved to {}", out.join("model").display()),
     }
     Ok(())
+}
+
+/// Whether `--level-workers` is 1: every level stepped together, as before the flag.
+fn lock_step(level_workers: &usize) -> bool {
+    *level_workers == 1
 }

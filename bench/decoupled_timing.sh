@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Wall time of the schedules issue 16 point 5 compares: `decoupled` with its levels in lock-step
+# (--level-workers 1) and pipelined over two level groups (--level-workers 2), against
+# `layerwise` and `end-to-end`, for seed-stacked --layers 3 and han, on one fold's worth of
+# training: `strata train` on all of a data set with 10% held out (a 10-fold fold trains on 90%).
+# Each run is timed alone under `flock $LOCK` (default /work/briefs/cpu.lock, the shared
+# machine's lock; LOCK= runs unlocked); runs go round-robin REPEAT times (default 1) so a load
+# that comes and goes falls on every schedule alike. Prints one row per run and, per data set
+# and model, each schedule's best time and layerwise's time over it.
+#
+# Usage: bash bench/decoupled_timing.sh [mr] [subj]      (default: both; THREADS=2, REPEAT=1)
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+strata=${STRATA:-$here/target/release/strata}
+lock=${LOCK-/work/briefs/cpu.lock}
+threads=${THREADS:-2}
+repeat=${REPEAT:-1}
+sets=("${@:-mr subj}")
+work=$(mktemp -d /tmp/strata-decoupled-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+# the flags of the 10-fold runs in bench/README.md ("Huge files and levels at once")
+declare -A flags=(
+  [seed-stacked]="--model seed-stacked --layers 3 --maxlen 60 --epochs 6 --finetune-epochs 0"
+  [han]="--model han --max-sentences 3 --epochs 8 --early-stopping 0 --finetune-epochs 0"
+)
+runs=("end-to-end 1" "layerwise 1" "decoupled 1" "decoupled 2")
+
+echo "$(nproc) cores, --threads $threads; load: $(cut -d' ' -f1-3 /proc/loadavg); lock: ${lock:-none}"
+printf '%-5s %-13s %-11s %-8s %8s %8s\n' data model schedule workers wall_s val_acc
+for set in ${sets[*]}; do
+  data=$here/../shared/data/$set/all.tsv
+  [ -f "$data" ] || { echo "skipped $set: no $data"; continue; }
+  for model in seed-stacked han; do
+    for _ in $(seq "$repeat"); do
+      for r in "${runs[@]}"; do
+        read -r schedule workers <<< "$r"
+        out=$work/$set-$model-$schedule-$workers
+        rm -rf "$out"
+        # shellcheck disable=SC2086
+        cmd=("$strata" --threads "$threads" train --data "$data" --out "$out" ${flags[$model]} --seed 1
+             --schedule "$schedule" --level-workers "$workers" --validation-split 0.1 --no-probes -q)
+        start=$(date +%s.%N)
+        if [ -n "$lock" ]; then flock "$lock" "${cmd[@]}" > /dev/null; else "${cmd[@]}" > /dev/null; fi
+        wall=$(echo "$(date +%s.%N) - $start" | bc)
+        acc=$(python3 -c "import json,sys; print(round(json.load(open(sys.argv[1]))['val_accuracy'], 4))" "$out/metrics.json")
+        printf '%-5s %-13s %-11s %-8s %8.1f %8s\n' "$set" "$model" "$schedule" "$workers" "$wall" "$acc" | tee -a "$work/rows"
+      done
+    done
+    awk -v s="$set" -v m="$model" '$1 == s && $2 == m {
+        k = $3 " x" $4; if (!(k in best) || $5 < best[k]) best[k] = $5 }
+      END { lw = best["layerwise x1"]; line = s " " m ":";
+        for (k in best) line = line sprintf("  %s %.1f s (layerwise / it x%.2f)", k, best[k], lw / best[k]);
+        print line }' "$work/rows"
+  done
+done
