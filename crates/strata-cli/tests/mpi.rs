@@ -366,7 +366,7 @@ fn issue_16_tune_trials_dealt_to_ranks_give_the_single_process_trials() {
 #[test]
 fn issue_16_a_failing_tune_trial_on_one_rank_ends_the_job() {
     let Some(c) = Case::new("issue_16_a_failing_tune_trial_on_one_rank_ends_the_job") else { return };
-    let row = |w: &str| format!("{w} {}\n", vec!["0.1"; 8].join(" "));
+    let row = |w: &str| format!("{w} {}\n", ["0.1"; 8].join(" "));
     std::fs::write(c.path("good.vec"), format!("2 8\n{}{}", row("great"), row("awful"))).unwrap();
     std::fs::write(c.path("bad.vec"), format!("2 8\n{}awful 0.1 0.2\n", row("great"))).unwrap();
     let args = |vectors: &'static str| {

@@ -309,7 +309,7 @@ impl<'p> Scheduler<'p> {
         loop {
             let Some(open) = &mut self.open else {
                 self.b += 1;
-                if (self.b - 1) % (plan.hyperband.s_max + 1) == 0 {
+                if (self.b - 1).is_multiple_of(plan.hyperband.s_max + 1) {
                     if self.b > 1 && !self.trained_this_round {
                         return Next::Stop(Stop::Exhausted);
                     }

@@ -49,12 +49,17 @@ pub fn search_in_waves<E: From<WorkflowError>>(
     let mut count = 0;
     let mut train_wave = |jobs: &[Assignment], deadline: Instant| -> Result<WaveScores, E> {
         let mut mine = Vec::new();
-        let mut models = Vec::new();
+        // the one model of this rank's trials that can become the best: the first of them to
+        // score highest, and only if it beats the best before the wave
+        let mut candidate: Option<(usize, Score, Classifier)> = None;
         for job in (0..jobs.len()).filter(|j| j % lanes == rank) {
             let t0 = Instant::now();
             let (score, model) = train_trial(data, &settings_for(&jobs[job])?, deadline, usize::MAX)?;
             mine.push(Scored::new(job, score, t0.elapsed().as_secs_f64(), started.elapsed().as_secs_f64()));
-            models.push((job, model));
+            let to_beat = candidate.as_ref().map(|c| &c.1).or(best.as_ref().map(|b| &b.0));
+            if to_beat.is_none_or(|b| beats(&score, b)) {
+                candidate = Some((job, score, model));
+            }
         }
         let all = match world {
             Some(w) => crate::dealt::gather_exact(w, &mine),
@@ -71,13 +76,8 @@ pub fn search_in_waves<E: From<WorkflowError>>(
         }
         let scores: Vec<Score> = scores.into_iter().map(|s| s.expect("every trial of the wave was trained")).collect();
         for (job, score) in scores.iter().enumerate() {
-            // a diverged trial (its loss became NaN) failed: it ranks last and is never the best
-            let better = !score.diverged
-                && best.as_ref().is_none_or(|(b, _, _)| {
-                    score.accuracy > b.accuracy || (score.accuracy == b.accuracy && score.loss < b.loss)
-                });
-            if better {
-                let model = models.iter().position(|(j, _)| *j == job).map(|at| models.swap_remove(at).1);
+            if best.as_ref().is_none_or(|(b, _, _)| beats(score, b)) {
+                let model = candidate.take_if(|c| c.0 == job).map(|c| c.2);
                 best = Some((*score, count + job, model));
             }
         }
@@ -103,6 +103,12 @@ pub fn search_in_waves<E: From<WorkflowError>>(
         _ => None,
     };
     Ok(TuneResult { trials, best, stop, seconds: started.elapsed().as_secs_f64() })
+}
+
+/// Whether `a` is a better trial than `b`: higher accuracy, then lower loss (an earlier trial
+/// keeps a tie). A diverged trial (its loss became NaN) failed: it is never the best.
+fn beats(a: &Score, b: &Score) -> bool {
+    !a.diverged && (a.accuracy > b.accuracy || (a.accuracy == b.accuracy && a.loss < b.loss))
 }
 
 /// Trains one trial: its score (a diverged one scored 0 with an infinite loss) and its model.

@@ -1,14 +1,13 @@
 //! Trials run several at a time ([`run_in_waves`]; `mpirun -n N strata tune` deals each wave to
-//! the ranks). A wave of `at_once` trials is chosen as ASHA chooses for parallel
-//! workers: one after the other, each from the trials scored before the wave — a trial of the
-//! wave is not ranked in its rung, nor can it be the incumbent, until the wave is done — and a
-//! bracket ends only when its last trials are scored (a short wave waits for them). So the
-//! trials are a function of the seed, the scores and `at_once`, not of how many processes
-//! train the wave; `at_once` 1 is halving's one-at-a-time search
-//! ([`super::halving::run`]). Under a budget, a trial joins
-//! the wave only if it and the trials before it on its process fit in what was left when the
-//! wave began (N processes: up to N trials' time at once), and the first that does not ends
-//! the search once the wave has run.
+//! the ranks). A wave of `at_once` trials is chosen as ASHA chooses for parallel workers: one
+//! after the other, each from the trials scored before the wave — a trial of the wave is not
+//! ranked in its rung, nor can it be the incumbent, until the wave is done — and a bracket ends
+//! only when its last trials are scored (a short wave waits for them). So the trials are a
+//! function of the seed, the scores and `at_once`, not of how many processes train the wave;
+//! `at_once` 1 is halving's one-at-a-time search ([`super::halving::run`]). Under a budget, a
+//! trial joins the wave only if it and the trials before it on its process fit in what was
+//! left when the wave began (N processes: up to N trials' time at once), and the first that
+//! does not ends the search once the wave has run.
 
 use std::time::Instant;
 
@@ -36,10 +35,15 @@ pub struct WaveScores {
     pub elapsed: f64,
 }
 
+/// Trains a wave: each assignment's score, the same on every process (see [`WaveScores`]);
+/// the deadline is the budget's end, to cut a trial that runs past it.
+pub type TrainWave<'a, E> = dyn FnMut(&[Assignment], Instant) -> Result<WaveScores, E> + 'a;
+
 /// Runs the search in waves of `waves.at_once` trials: `train` trains a wave (it gets the
 /// deadline, to cut a trial that runs past it) and returns every trial's score, the same on
 /// every process that runs the search; `on_trial` sees each trial, in order, once its wave is
-/// done. The trials depend on `at_once`, not on `lanes`: with `at_once` 1 this is [`run`].
+/// done. The trials depend on `at_once`, not on `lanes`: with `at_once` 1 this is
+/// [`super::halving::run`].
 ///
 /// The limits are checked as each trial is chosen: `--max-trials` counts the trials of the
 /// wave too; the budget admits a trial when it and the trials before it on its lane fit in
@@ -48,7 +52,7 @@ pub struct WaveScores {
 pub fn run_in_waves<E>(
     plan: Plan,
     waves: Waves,
-    train: &mut dyn FnMut(&[Assignment], Instant) -> Result<WaveScores, E>,
+    train: &mut TrainWave<E>,
     on_trial: &mut dyn FnMut(&Trial),
 ) -> Result<(Vec<Trial>, Stop), E> {
     let (at_once, lanes) = (waves.at_once.max(1), waves.lanes.max(1));
@@ -91,6 +95,7 @@ pub fn run_in_waves<E>(
             wave.push(job);
         }
         if wave.is_empty() {
+            // a bracket waits only for trials of the wave: an empty wave has a reason to stop
             return Ok((trials, stop.unwrap_or(Stop::Exhausted)));
         }
         let assignments: Vec<Assignment> = wave.iter().map(|j| j.assignment.clone()).collect();
