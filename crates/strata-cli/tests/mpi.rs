@@ -387,3 +387,15 @@ fn issue_16_a_failing_tune_trial_on_one_rank_ends_the_job() {
     assert!(err.contains("rank 1 of 2 failed"), "{err}");
     assert!(!c.path("o/model").exists(), "rank 0 never finished alone");
 }
+
+/// `--trials-at-once 0` is one line with a hint and exit 2, before anything is read.
+#[test]
+fn issue_16_no_trials_at_once_is_refused() {
+    let Some(c) = Case::new("issue_16_no_trials_at_once_is_refused") else { return };
+    let o = c.alone(1, &tune_args("zero", &["--trials-at-once", "0"]));
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("error: --trials-at-once must be at least 1 (hint: "), "{err}");
+    assert!(!c.path("zero").exists());
+}
