@@ -56,8 +56,7 @@ pub fn search_in_waves<E: From<WorkflowError>>(
             let t0 = Instant::now();
             let (score, model) = train_trial(data, &settings_for(&jobs[job])?, deadline, usize::MAX)?;
             mine.push(Scored::new(job, score, t0.elapsed().as_secs_f64(), started.elapsed().as_secs_f64()));
-            let to_beat = candidate.as_ref().map(|c| &c.1).or(best.as_ref().map(|b| &b.0));
-            if to_beat.is_none_or(|b| beats(&score, b)) {
+            if beats(&score, candidate.as_ref().map(|c| &c.1).or(best.as_ref().map(|b| &b.0))) {
                 candidate = Some((job, score, model));
             }
         }
@@ -76,7 +75,7 @@ pub fn search_in_waves<E: From<WorkflowError>>(
         }
         let scores: Vec<Score> = scores.into_iter().map(|s| s.expect("every trial of the wave was trained")).collect();
         for (job, score) in scores.iter().enumerate() {
-            if best.as_ref().is_none_or(|(b, _, _)| beats(score, b)) {
+            if beats(score, best.as_ref().map(|b| &b.0)) {
                 let model = candidate.take_if(|c| c.0 == job).map(|c| c.2);
                 best = Some((*score, count + job, model));
             }
@@ -105,10 +104,11 @@ pub fn search_in_waves<E: From<WorkflowError>>(
     Ok(TuneResult { trials, best, stop, seconds: started.elapsed().as_secs_f64() })
 }
 
-/// Whether `a` is a better trial than `b`: higher accuracy, then lower loss (an earlier trial
-/// keeps a tie). A diverged trial (its loss became NaN) failed: it is never the best.
-fn beats(a: &Score, b: &Score) -> bool {
-    !a.diverged && (a.accuracy > b.accuracy || (a.accuracy == b.accuracy && a.loss < b.loss))
+/// Whether `a` is a better trial than `best` (any, when there is none): higher accuracy, then
+/// lower loss (an earlier trial keeps a tie). A diverged trial (its loss became NaN) failed: it
+/// is never the best.
+fn beats(a: &Score, best: Option<&Score>) -> bool {
+    !a.diverged && best.is_none_or(|b| a.accuracy > b.accuracy || (a.accuracy == b.accuracy && a.loss < b.loss))
 }
 
 /// Trains one trial: its score (a diverged one scored 0 with an infinite loss) and its model.
