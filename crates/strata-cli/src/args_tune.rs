@@ -48,6 +48,12 @@ pub struct TuneCmd {
     /// give the same trials and the same best model on every run
     #[arg(long, value_name = "N", help_heading = TUNE)]
     pub max_trials: Option<usize>,
+    /// Trials chosen at a time, each wave from the scores of the ones before: under `mpirun -n
+    /// N` they are dealt to the ranks. The trials depend on this number, not on N: the same
+    /// --trials-at-once gives the same trials with any N, or without MPI [default: N, 1
+    /// without MPI]
+    #[arg(long, value_name = "N", help_heading = TUNE)]
+    pub trials_at_once: Option<usize>,
     /// Successive halving's factor: each rung keeps the best 1/ETA configurations and trains
     /// them again, from scratch, for ETA times the epochs (Hyperband, Li et al. 2018)
     #[arg(long, default_value_t = 3, help_heading = TUNE)]

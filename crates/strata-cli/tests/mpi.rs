@@ -335,3 +335,100 @@ fn issue_15_multi_label_experiment_runs_dealt_to_ranks_give_the_single_process_r
     assert_eq!(text(&o.stdout).matches("report: ").count(), 1, "rank 0 alone prints: {}", text(&o.stdout));
     assert_eq!(results("n2"), alone, "2 ranks");
 }
+
+/// trials.csv without its time column (`seconds`).
+fn trials_untimed(path: &Path) -> Vec<String> {
+    let text = String::from_utf8(bytes(path)).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let seconds = header.iter().position(|h| *h == "seconds").unwrap();
+    text.lines()
+        .map(|l| l.split(',').enumerate().filter(|(i, _)| *i != seconds).map(|(_, f)| f).collect::<Vec<_>>().join(","))
+        .collect()
+}
+
+/// A linear tune of 8 trials, quick: a few epochs, small tables.
+fn tune_args<'a>(out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut a = vec!["tune", "--data", "data.tsv", "--model", "linear", "--out", out, "--max-trials", "8"];
+    a.extend(["--space", "space.toml", "--dim", "16", "--buckets", "10000", "--budget", "3600", "--seed", "7"]);
+    a.extend_from_slice(extra);
+    a
+}
+
+/// Point 3: `tune`'s trials dealt to 1, 2 and 4 ranks (4 trials at a time) are the single
+/// process's trials — every trials.csv column but `seconds`, best.json but its timings, the
+/// best model's bits (trained again on rank 0 when another rank trained it) — and rank 0 alone
+/// writes and prints; with no --trials-at-once, `mpirun -n 1` is the plain one-at-a-time search.
+#[test]
+fn issue_16_tune_trials_dealt_to_ranks_give_the_single_process_trials() {
+    let Some(c) = Case::new("issue_16_tune_trials_dealt_to_ranks_give_the_single_process_trials") else { return };
+    // epochs 1 and 3: waves of 3 fresh configurations, a promotion alone (the bracket waits for
+    // it), steps around the best; with seed 7 the best is trial 8, trained on rank 1
+    std::fs::write(c.path("space.toml"), "[epochs]\nmin = 1\nmax = 3\n").unwrap();
+    let four = ["--trials-at-once", "4"];
+    assert_ok(&c.alone(2, &tune_args("alone", &four)));
+    let alone = trials_untimed(&c.path("alone/trials.csv"));
+    assert_eq!(alone.len(), 9, "a header and 8 trials: {alone:?}");
+    let best = |run: &str| {
+        let mut v = untimed(serde_json::from_slice(&bytes(&c.path(run).join("best.json"))).unwrap());
+        v.as_object_mut().unwrap().remove("model_dir").expect("best.json names the model's folder");
+        v
+    };
+    let model = |run: &str| bytes(&c.path(run).join("model/model.safetensors"));
+    for (ranks, out) in [(1, "n1"), (2, "n2"), (4, "n4")] {
+        let o = c.mpi(ranks, 2, &tune_args(out, &four));
+        assert_ok(&o);
+        assert_eq!(text(&o.stdout).matches("Best: trial").count(), 1, "rank 0 alone prints: {}", text(&o.stdout));
+        let lines = text(&o.stderr).lines().filter(|l| l.trim_start().starts_with("trial ")).count();
+        assert_eq!(lines, 8, "a line per trial, from rank 0: {}", text(&o.stderr));
+        assert_eq!(trials_untimed(&c.path(out).join("trials.csv")), alone, "{ranks} ranks");
+        assert_eq!(best(out), best("alone"), "{ranks} ranks");
+        assert!(model(out) == model("alone"), "{ranks} ranks: the best model's bits");
+        let again = text(&o.stderr).contains("rank 0 trained it again");
+        assert_eq!(again, ranks > 1, "{ranks} ranks: the best trial comes from rank 1: {}", text(&o.stderr));
+    }
+    // one at a time: `mpirun -n 1` is the search without MPI, another sequence than 4 at a time
+    assert_ok(&c.alone(2, &tune_args("alone1", &[])));
+    assert_ok(&c.mpi(1, 2, &tune_args("one", &[])));
+    assert_eq!(trials_untimed(&c.path("one/trials.csv")), trials_untimed(&c.path("alone1/trials.csv")));
+    assert_ne!(trials_untimed(&c.path("one/trials.csv")), alone, "the trials depend on --trials-at-once");
+}
+
+/// Point 3: a tune trial that fails on one rank (rank 1's vectors file breaks on its third
+/// line, read when its first trial trains) ends the job with its error while rank 0 waits for
+/// the wave's scores — no hang, no best model.
+#[test]
+fn issue_16_a_failing_tune_trial_on_one_rank_ends_the_job() {
+    let Some(c) = Case::new("issue_16_a_failing_tune_trial_on_one_rank_ends_the_job") else { return };
+    let row = |w: &str| format!("{w} {}\n", ["0.1"; 8].join(" "));
+    std::fs::write(c.path("good.vec"), format!("2 8\n{}{}", row("great"), row("awful"))).unwrap();
+    std::fs::write(c.path("bad.vec"), format!("2 8\n{}awful 0.1 0.2\n", row("great"))).unwrap();
+    let args = |vectors: &'static str| {
+        let mut a = vec!["tune", "--data", "data.tsv", "--model", "seed", "--out", "o", "--max-trials", "4"];
+        a.extend(SMALL.chunks(2).filter(|kv| kv[0] != "--embedding-dim").flatten());
+        a.extend(["--embedding-dim", "8", "--embeddings", vectors]);
+        a
+    };
+    let strata = env!("CARGO_BIN_EXE_strata");
+    let mut launch = vec!["-n", "1", strata];
+    launch.extend(args("good.vec"));
+    launch.extend([":", "-n", "1", strata]);
+    launch.extend(args("bad.vec"));
+    let o = run_within(c.mpirun_cmd(&launch), Duration::from_secs(120));
+    assert!(!o.status.success(), "the job fails");
+    let err = text(&o.stderr);
+    assert!(err.contains("error: ") && err.contains("bad.vec:3"), "rank 1's error is shown: {err}");
+    assert!(err.contains("rank 1 of 2 failed"), "{err}");
+    assert!(!c.path("o/model").exists(), "rank 0 never finished alone");
+}
+
+/// `--trials-at-once 0` is one line with a hint and exit 2, before anything is read.
+#[test]
+fn issue_16_no_trials_at_once_is_refused() {
+    let Some(c) = Case::new("issue_16_no_trials_at_once_is_refused") else { return };
+    let o = c.alone(1, &tune_args("zero", &["--trials-at-once", "0"]));
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("error: --trials-at-once must be at least 1 (hint: "), "{err}");
+    assert!(!c.path("zero").exists());
+}

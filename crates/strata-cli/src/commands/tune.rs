@@ -25,7 +25,7 @@ use strata_workflow::pipeline::{holdout, label_indices, Probes, TrainData, Train
 use strata_workflow::tune::importance::importance;
 use strata_workflow::tune::space::show;
 use strata_workflow::tune::trials_csv::trials_csv;
-use strata_workflow::tune::{search, Assignment, Hyperband, Limits, Trial, TuneOptions};
+use strata_workflow::tune::{search_in_waves, Assignment, Hyperband, Limits, Trial, TuneOptions};
 
 use crate::args_tune::TuneCmd;
 use flags::{
@@ -37,11 +37,14 @@ use report::{summary, trial_line};
 /// What tune writes into `--out` besides a run folder's files: replaced with the run.
 const TUNE_FILES: [&str; 2] = ["trials.csv", "best.json"];
 
-pub fn run(a: TuneCmd) -> Result<()> {
+pub fn run(mut a: TuneCmd) -> Result<()> {
     if a.train.model == crate::choices::Model::Nbsvm && a.train.model_file.is_none() {
         anyhow::bail!("strata tune searches epochs, which --model nbsvm has none of (hint: compare --nb-c or --word-ngrams with `strata train --model nbsvm --validation-data DEV`)");
     }
     let (budget, split) = check_flags(&a)?;
+    // one trial per MPI rank at a time, unless told
+    let ranks = strata_train::ranks::world().map_or(1, |w| w.size());
+    let at_once = *a.trials_at_once.get_or_insert(ranks);
     let base = a.train.settings(split)?;
     crate::settings::padding_notes(&base).into_iter().for_each(crate::progress::note);
     let (mut space, from_space_file) = search_space(&a, &base)?;
@@ -52,7 +55,11 @@ pub fn run(a: TuneCmd) -> Result<()> {
     let parts = read_parts(&a, &base)?;
     let texts = parts.train_idx.iter().map(|&i| parts.examples[i].text.as_str());
     fit_to_data(&mut space, &base, &from_space_file, texts);
-    claim(&a.out, a.overwrite)?;
+    // under MPI, rank 0 alone writes the run folder
+    let root = strata_train::ranks::is_root();
+    if root {
+        claim(&a.out, a.overwrite)?;
+    }
     let names: Vec<&str> = space.params.iter().map(|p| p.name.as_str()).collect();
     crate::progress::note(format_args!(
         "Tuning {} on {} samples, scoring on {}: budget {} s, Hyperband η={} over {}–{} epochs, searching {}",
@@ -96,17 +103,29 @@ pub fn run(a: TuneCmd) -> Result<()> {
         s.probes = Probes::Off;
         Ok(s)
     };
+    if at_once > 1 {
+        crate::progress::note(format_args!(
+            "{at_once} trials at a time, each group chosen from the scores before it, dealt to {ranks} rank{}",
+            if ranks == 1 { "" } else { "s" }
+        ));
+    }
     let mut seen: Vec<Trial> = Vec::new();
     let mut write_failed = None;
-    let result = search(parts.data(), &options, &settings_for, &mut |t: &Trial| {
+    let result = search_in_waves(parts.data(), &options, at_once, &settings_for, &mut |t: &Trial| {
         crate::progress::note(trial_line(t));
         seen.push(t.clone());
-        if write_failed.is_none() {
+        if root && write_failed.is_none() {
             write_failed = write_atomic(&a.out.join("trials.csv"), trials_csv(&space, &seen).as_bytes()).err();
         }
     })?;
     if let Some(e) = write_failed {
         return Err(e.into());
+    }
+    if !root {
+        return Ok(());
+    }
+    if result.best.as_ref().is_some_and(|b| b.trained_again) {
+        crate::progress::note("The best trial ran on another rank: rank 0 trained it again to save it (the same bits)");
     }
     let (Some(best), Some(best_trial)) = (&result.best, result.best_trial()) else {
         bail!("no trial fit in --budget {} s (hint: give a larger --budget)", show(a.budget));
@@ -145,6 +164,9 @@ fn check_flags(a: &TuneCmd) -> Result<(Duration, f64)> {
     })?;
     if a.max_trials == Some(0) {
         bail!("--max-trials must be at least 1 (hint: leave it out to let --budget decide)");
+    }
+    if a.trials_at_once == Some(0) {
+        bail!("--trials-at-once must be at least 1 (hint: leave it out for one trial per MPI rank)");
     }
     if a.eta < 2 {
         bail!("--eta must be at least 2 (hint: Hyperband uses 3: keep a third, train 3x longer)");

@@ -33,6 +33,8 @@
 //! decides where the sequence stops: a trial whose estimated time does not fit in what is left
 //! of the budget is not started, and the search ends there. The objective may cut a trial that
 //! runs past the budget (`Score::cut`); the search ends after it.
+//!
+//! Trials can also run several at a time, as ASHA runs on parallel workers: [`super::waves`].
 
 use std::time::{Duration, Instant};
 
@@ -40,6 +42,7 @@ use strata_nn::Rng;
 
 use super::local;
 use super::space::{Assignment, EpochRange, Space};
+use super::waves::{WaveScores, Waves};
 
 /// The RNG stream of the configurations, apart from the streams training draws from the seed.
 const TUNE_STREAM: u64 = 0x7475_6e65;
@@ -190,15 +193,15 @@ pub struct Plan<'a> {
 
 /// Seconds per epoch seen so far, to tell whether a trial fits in what is left.
 #[derive(Default)]
-struct Pace {
+pub(super) struct Pace {
     /// (configuration, seconds, epochs) of each trial.
-    seen: Vec<(usize, f64, usize)>,
+    pub(super) seen: Vec<(usize, f64, usize)>,
 }
 
 impl Pace {
     /// Seconds `config` will take at `epochs`: from its own last trial if it had one, else at
     /// the mean pace of every trial so far (0 before the first).
-    fn estimate(&self, config: usize, epochs: usize) -> f64 {
+    pub(super) fn estimate(&self, config: usize, epochs: usize) -> f64 {
         if let Some(&(_, s, e)) = self.seen.iter().rev().find(|(c, _, _)| *c == config) {
             return s * epochs as f64 / e.max(1) as f64;
         }
@@ -217,11 +220,11 @@ struct Rungs {
 
 impl Rungs {
     /// The next configuration to send up, from the highest rung that has one: the best of its
-    /// rung's top `⌊n/η⌋` (of the `n` it has run) not sent up yet. Returns (rung to run at,
-    /// configuration).
+    /// rung's top `⌊n/η⌋` (of the `n` it has scored; a trial still in flight, its index past
+    /// `trials`, is not ranked yet) not sent up yet. Returns (rung to run at, configuration).
     fn promotion(&self, eta: usize, trials: &[Trial]) -> Option<(usize, usize)> {
         (0..self.done.len().saturating_sub(1)).rev().find_map(|k| {
-            let mut ranked: Vec<&Trial> = self.done[k].iter().map(|&i| &trials[i]).collect();
+            let mut ranked: Vec<&Trial> = self.done[k].iter().filter_map(|&i| trials.get(i)).collect();
             ranked.sort_by(|a, b| best_first(a, b));
             let top = ranked.len() / eta;
             ranked[..top].iter().find(|t| !self.promoted[k].contains(&t.config)).map(|t| (k + 1, t.config))
@@ -240,136 +243,156 @@ pub fn best_first(a: &Trial, b: &Trial) -> std::cmp::Ordering {
 
 /// Where a trial sits: its bracket (0 for the defaults' trial), rung and configuration.
 #[derive(Clone, Copy)]
-struct Slot {
-    bracket: usize,
-    rung: usize,
-    config: usize,
+pub(super) struct Slot {
+    pub(super) bracket: usize,
+    pub(super) rung: usize,
+    pub(super) config: usize,
 }
 
-/// A search under way: the trials so far and what runs the next.
-struct Search<'p, 'f, E> {
+/// One trial to run: where it sits and what it trains.
+pub(super) struct Job {
+    pub(super) slot: Slot,
+    pub(super) assignment: Assignment,
+}
+
+/// What the search does next.
+pub(super) enum Next {
+    Run(Job),
+    /// The bracket has nothing to start until the trials in the wave are scored.
+    Wait,
+    Stop(Stop),
+}
+
+/// The bracket under way: configurations not drawn yet, and its rungs.
+struct Open {
+    bracket: Bracket,
+    fresh: usize,
+    rungs: Rungs,
+}
+
+/// Chooses the trials, one at a time, from the trials scored so far and those chosen for the
+/// wave under way (trained, but not scored yet: ASHA's trials in flight).
+pub(super) struct Scheduler<'p> {
     plan: &'p Plan<'p>,
-    deadline: Instant,
-    trials: Vec<Trial>,
-    pace: Pace,
-    objective: &'f mut dyn FnMut(&Assignment, Instant) -> Result<Score, E>,
-    on_trial: &'f mut dyn FnMut(&Trial),
+    rng: Rng,
+    /// Configurations numbered so far.
+    configs: usize,
+    first: Option<Assignment>,
+    /// The bracket under way (1-based; 0 before the first) and its state.
+    b: usize,
+    open: Option<Open>,
+    /// Whether the current round of brackets (s_max + 1 of them) trained anything new.
+    trained_this_round: bool,
 }
 
-impl<E> Search<'_, '_, E> {
-    /// The share of the search done, 0–1, which narrows the steps around the incumbent: of
-    /// `--max-trials` when it is given (so the trials stay a function of the seed), else of
-    /// the wall-clock budget, as fastText's autotune measures it.
-    fn spent(&self, started: Instant) -> f64 {
-        match self.plan.limits.max_trials {
-            Some(m) => self.trials.len() as f64 / m.max(1) as f64,
-            None => started.elapsed().as_secs_f64() / self.plan.limits.budget.as_secs_f64(),
+impl<'p> Scheduler<'p> {
+    pub(super) fn new(plan: &'p Plan<'p>) -> Self {
+        Scheduler {
+            plan,
+            rng: Rng::derive(plan.seed, TUNE_STREAM),
+            configs: 0,
+            first: plan.first.clone(),
+            b: 0,
+            open: None,
+            trained_this_round: false,
         }
-        .clamp(0.0, 1.0)
     }
 
-    /// The best trial so far, if any ran and did not fail.
-    fn incumbent(&self) -> Option<&Trial> {
-        self.trials.iter().filter(|t| t.score.loss.is_finite()).min_by(|a, b| best_first(a, b))
-    }
-
-    /// Runs one trial if the limits allow: its score, or why the search stops (after a cut
-    /// trial, which is recorded, or before a trial that would not fit).
-    fn trial(&mut self, slot: Slot, assignment: Assignment) -> Result<Result<Score, Stop>, E> {
-        if self.plan.limits.max_trials.is_some_and(|m| self.trials.len() >= m) {
-            return Ok(Err(Stop::MaxTrials));
+    /// The next trial of the search: a promotion, a fresh configuration (a random draw or a
+    /// step around the incumbent, `spent` of the search done), or why there is none now.
+    pub(super) fn next(&mut self, trials: &[Trial], wave: &[Job], spent: f64) -> Next {
+        let plan = self.plan;
+        if let Some(first) = self.first.take() {
+            self.configs += 1;
+            return Next::Run(Job { slot: Slot { bracket: 0, rung: 0, config: self.configs }, assignment: first });
         }
-        let left = self.deadline.saturating_duration_since(Instant::now()).as_secs_f64();
-        if left <= 0.0 || self.pace.estimate(slot.config, assignment.epochs) > left {
-            return Ok(Err(Stop::Budget));
+        loop {
+            let Some(open) = &mut self.open else {
+                self.b += 1;
+                if (self.b - 1).is_multiple_of(plan.hyperband.s_max + 1) {
+                    if self.b > 1 && !self.trained_this_round {
+                        return Next::Stop(Stop::Exhausted);
+                    }
+                    self.trained_this_round = false;
+                }
+                let bracket = plan.hyperband.bracket(self.b - 1);
+                let n = bracket.rungs.len();
+                let rungs = Rungs { done: vec![Vec::new(); n], promoted: vec![Vec::new(); n] };
+                self.open = Some(Open { fresh: bracket.configs, bracket, rungs });
+                continue;
+            };
+            let (rung, config, assignment) = match open.rungs.promotion(plan.hyperband.eta, trials) {
+                Some((rung, config)) => {
+                    open.rungs.promoted[rung - 1].push(config);
+                    let values = trials.iter().rev().find(|t| t.config == config).map(|t| t.assignment.values.clone());
+                    (rung, config, Assignment { values: values.unwrap_or_default(), epochs: open.bracket.rungs[rung] })
+                }
+                None if open.fresh == 0 => {
+                    // a bracket ends once its last trials are scored: they may promote
+                    if wave.iter().any(|j| j.slot.bracket == self.b) {
+                        return Next::Wait;
+                    }
+                    self.open = None;
+                    continue;
+                }
+                None => {
+                    // each configuration is drawn when it starts, so a step follows the
+                    // latest incumbent
+                    open.fresh -= 1;
+                    self.configs += 1;
+                    let coin = plan.local > 0.0 && f64::from(self.rng.uniform(0.0, 1.0)) < plan.local;
+                    match incumbent(trials).map(|t| t.assignment.clone()).filter(|_| coin) {
+                        Some(best) => (LOCAL, self.configs, local::around(plan.space, &best, spent, &mut self.rng)),
+                        None => {
+                            let values = plan.space.sample(&mut self.rng);
+                            (0, self.configs, Assignment { values, epochs: open.bracket.rungs[0] })
+                        }
+                    }
+                }
+            };
+            // the same values at the same epochs train the same model: its score is reused,
+            // and it is no new trial (one in the wave is ranked once it is scored)
+            let chosen = trials.iter().map(|t| &t.assignment).chain(wave.iter().map(|j| &j.assignment));
+            if let Some(earlier) = chosen.into_iter().position(|a| *a == assignment) {
+                if rung != LOCAL {
+                    open.rungs.done[rung].push(earlier);
+                }
+                continue;
+            }
+            self.trained_this_round = true;
+            if rung != LOCAL {
+                // the index its trial will have; ranked once it is scored
+                open.rungs.done[rung].push(trials.len() + wave.len());
+            }
+            return Next::Run(Job { slot: Slot { bracket: self.b, rung, config }, assignment });
         }
-        let t0 = Instant::now();
-        let score = (self.objective)(&assignment, self.deadline)?;
-        let seconds = t0.elapsed().as_secs_f64();
-        self.pace.seen.push((slot.config, seconds, score.epochs_trained.max(1)));
-        let Slot { bracket, rung, config } = slot;
-        let number = self.trials.len() + 1;
-        let trial = Trial { number, bracket, rung, config, assignment, score, seconds };
-        (self.on_trial)(&trial);
-        self.trials.push(trial);
-        Ok(if score.cut { Err(Stop::Budget) } else { Ok(score) })
     }
 }
 
-/// Runs the search: `objective` trains one assignment (it gets the deadline, to cut a trial
-/// that runs past it), `on_trial` sees each trial as it ends. Returns the trials and why the
-/// search stopped.
+/// The best trial so far, if any ran and did not fail.
+fn incumbent(trials: &[Trial]) -> Option<&Trial> {
+    trials.iter().filter(|t| t.score.loss.is_finite()).min_by(|a, b| best_first(a, b))
+}
+
+/// Runs the search one trial at a time: `objective` trains one assignment (it gets the
+/// deadline, to cut a trial that runs past it), `on_trial` sees each trial as it ends. Returns
+/// the trials and why the search stopped.
 pub fn run<E>(
     plan: Plan,
     objective: &mut dyn FnMut(&Assignment, Instant) -> Result<Score, E>,
     on_trial: &mut dyn FnMut(&Trial),
 ) -> Result<(Vec<Trial>, Stop), E> {
     let started = Instant::now();
-    let deadline = started + plan.limits.budget;
-    let mut rng = Rng::derive(plan.seed, TUNE_STREAM);
-    let mut search = Search { plan: &plan, deadline, trials: Vec::new(), pace: Pace::default(), objective, on_trial };
-    let mut configs = 0;
-    if let Some(first) = &plan.first {
-        configs += 1;
-        if let Some(stop) = search.trial(Slot { bracket: 0, rung: 0, config: configs }, first.clone())?.err() {
-            return Ok((search.trials, stop));
+    let mut wave = |jobs: &[Assignment], deadline: Instant| -> Result<WaveScores, E> {
+        let (mut scores, mut seconds) = (Vec::new(), Vec::new());
+        for a in jobs {
+            let t0 = Instant::now();
+            scores.push(objective(a, deadline)?);
+            seconds.push(t0.elapsed().as_secs_f64());
         }
-    }
-    // whether the current round of brackets (s_max + 1 of them) trained anything new
-    let mut trained_this_round = false;
-    for b in 1.. {
-        if (b - 1) % (plan.hyperband.s_max + 1) == 0 {
-            if b > 1 && !trained_this_round {
-                return Ok((search.trials, Stop::Exhausted));
-            }
-            trained_this_round = false;
-        }
-        let bracket = plan.hyperband.bracket(b - 1);
-        // each configuration is drawn when it starts, so a step follows the latest incumbent
-        let mut fresh = bracket.configs;
-        let mut rungs =
-            Rungs { done: vec![Vec::new(); bracket.rungs.len()], promoted: vec![Vec::new(); bracket.rungs.len()] };
-        loop {
-            let job = match rungs.promotion(plan.hyperband.eta, &search.trials) {
-                Some((rung, config)) => {
-                    rungs.promoted[rung - 1].push(config);
-                    let values =
-                        search.trials.iter().rev().find(|t| t.config == config).map(|t| t.assignment.values.clone());
-                    (rung, config, Assignment { values: values.unwrap_or_default(), epochs: bracket.rungs[rung] })
-                }
-                None if fresh == 0 => break,
-                None => {
-                    fresh -= 1;
-                    configs += 1;
-                    let coin = plan.local > 0.0 && f64::from(rng.uniform(0.0, 1.0)) < plan.local;
-                    match search.incumbent().map(|t| t.assignment.clone()).filter(|_| coin) {
-                        Some(best) => {
-                            (LOCAL, configs, local::around(plan.space, &best, search.spent(started), &mut rng))
-                        }
-                        None => {
-                            (0, configs, Assignment { values: plan.space.sample(&mut rng), epochs: bracket.rungs[0] })
-                        }
-                    }
-                }
-            };
-            let (rung, config, assignment) = job;
-            // the same values at the same epochs train the same model: its score is reused,
-            // and it is no new trial
-            if let Some(earlier) = search.trials.iter().position(|t| t.assignment == assignment) {
-                if rung != LOCAL {
-                    rungs.done[rung].push(earlier);
-                }
-                continue;
-            }
-            trained_this_round = true;
-            match search.trial(Slot { bracket: b, rung, config }, assignment)? {
-                Ok(_) if rung != LOCAL => rungs.done[rung].push(search.trials.len() - 1),
-                Ok(_) => {}
-                Err(stop) => return Ok((search.trials, stop)),
-            }
-        }
-    }
-    unreachable!("the bracket loop only ends by returning")
+        Ok(WaveScores { scores, seconds, elapsed: started.elapsed().as_secs_f64() })
+    };
+    super::waves::run_in_waves(plan, Waves { at_once: 1, lanes: 1 }, &mut wave, on_trial)
 }
 
 #[cfg(test)]

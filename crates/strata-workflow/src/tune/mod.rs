@@ -48,26 +48,33 @@
 //! then the earliest trial. A trial whose training diverged (its loss became NaN) failed: it is
 //! scored accuracy 0, loss +inf (its `trials.csv` row reads `val_loss inf`), is never the
 //! best, and the search goes on.
+//!
+//! [`search_in_waves`] ([`parallel`]) runs `at_once` trials at a time and, in an MPI job,
+//! deals them to the ranks, gathering every score at every rank before the next are chosen:
+//! the trials, their scores and the best model are those of one process with the same
+//! `at_once` ([`waves`]: how a wave is chosen, and how the budget admits it).
 
 pub mod defaults;
 pub mod halving;
 pub mod importance;
 pub mod local;
 pub mod memory_guard;
+mod parallel;
 pub mod space;
 pub mod space_file;
 pub mod trials_csv;
+pub mod waves;
 
-use std::ops::ControlFlow;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use strata_model::Classifier;
-use strata_train::Progress;
 
 use crate::error::WorkflowError;
-use crate::pipeline::{train, TrainData, TrainSettings};
+use crate::pipeline::{TrainData, TrainSettings};
 pub use halving::{Hyperband, Limits, Score, Stop, Trial, TrialStatus};
+pub use parallel::search_in_waves;
 pub use space::{Assignment, Domain, EpochRange, Param, Space};
+pub use waves::{WaveScores, Waves};
 
 /// How to search.
 #[derive(Clone, Debug)]
@@ -90,12 +97,14 @@ pub struct Best {
     /// Index into `TuneResult::trials`.
     pub trial: usize,
     pub model: Classifier,
+    /// Another MPI rank trained it: rank 0 trained it again to hold its model (the same bits).
+    pub trained_again: bool,
 }
 
 /// What a search did.
 pub struct TuneResult {
     pub trials: Vec<Trial>,
-    /// `None` only when no trial ran.
+    /// `None` only when no trial ran, or on an MPI rank other than 0 (rank 0 writes the model).
     pub best: Option<Best>,
     pub stop: Stop,
     /// Wall-clock seconds the search took.
@@ -109,74 +118,17 @@ impl TuneResult {
     }
 }
 
-/// Stops a network's training at the first epoch end past the deadline (the trainer's
-/// `after_epoch` hook); shows nothing.
-struct Deadline {
-    at: Instant,
-    cut: bool,
-}
-
-impl Progress for Deadline {
-    fn after_epoch(&mut self) -> ControlFlow<()> {
-        if Instant::now() >= self.at {
-            self.cut = true;
-            return ControlFlow::Break(());
-        }
-        ControlFlow::Continue(())
-    }
-}
-
 /// Searches `options.space` on `data` (which must have a validation part: `val_idx` not
 /// empty), each trial trained with `settings_for(assignment)`; `on_trial` sees each trial as it
-/// ends. Errors are the settings' or training's.
+/// ends. Errors are the settings' or training's. One trial at a time: [`search_in_waves`] with
+/// `at_once` 1.
 pub fn search<E: From<WorkflowError>>(
     data: TrainData,
     options: &TuneOptions,
     settings_for: &dyn Fn(&Assignment) -> Result<TrainSettings, E>,
     on_trial: &mut dyn FnMut(&Trial),
 ) -> Result<TuneResult, E> {
-    assert!(!data.val_idx.is_empty(), "tune scores trials on a validation part; the caller makes one");
-    let started = Instant::now();
-    let plan = halving::Plan {
-        space: &options.space,
-        hyperband: Hyperband::new(options.space.epochs, options.eta),
-        seed: options.seed,
-        limits: options.limits,
-        first: options.first.clone(),
-        local: options.local,
-    };
-    let mut best: Option<(Score, usize, Classifier)> = None;
-    let mut count = 0;
-    let mut objective = |a: &Assignment, deadline: Instant| -> Result<Score, E> {
-        let settings = settings_for(a)?;
-        let mut progress = Deadline { at: deadline, cut: false };
-        let trained = train(data, &settings, &mut progress)?;
-        let validation = trained.validation.expect("a validation part gives a validation score");
-        // a diverged trial (its loss became NaN) failed: it ranks last and is never the best
-        let diverged = trained.diverged.is_some();
-        let epochs_trained = trained.history.len();
-        let score = Score {
-            accuracy: if diverged { 0.0 } else { validation.accuracy },
-            loss: if diverged { f64::INFINITY } else { validation.loss },
-            epochs_trained,
-            // the deadline can pass during the last epoch: a trial is cut only when epochs
-            // were left
-            cut: progress.cut && epochs_trained < settings.schedule.epochs(),
-            diverged,
-        };
-        let better = !diverged
-            && best.as_ref().is_none_or(|(b, _, _)| {
-                score.accuracy > b.accuracy || (score.accuracy == b.accuracy && score.loss < b.loss)
-            });
-        if better {
-            best = Some((score, count, trained.saved));
-        }
-        count += 1;
-        Ok(score)
-    };
-    let (trials, stop) = halving::run(plan, &mut objective, on_trial)?;
-    let best = best.map(|(_, trial, model)| Best { trial, model });
-    Ok(TuneResult { trials, best, stop, seconds: started.elapsed().as_secs_f64() })
+    search_in_waves(data, options, 1, settings_for, on_trial)
 }
 
 /// The longest `--budget`: a year, in seconds.
