@@ -3,8 +3,8 @@
 # (--level-workers 1) and pipelined over two level groups (--level-workers 2), against
 # `layerwise` and `end-to-end`, for seed-stacked --layers 3 and han, on one fold's worth of
 # training: `strata train` on all of a data set with 10% held out (a 10-fold fold trains on 90%).
-# Each run is timed alone under `flock $LOCK` (default /work/briefs/cpu.lock, the shared
-# machine's lock; LOCK= runs unlocked); runs go round-robin REPEAT times (default 1) so a load
+# Each run is timed alone under `flock $LOCK` (LOCK=FILE, a shared
+# machine's lock; unlocked by default); runs go round-robin REPEAT times (default 1) so a load
 # that comes and goes falls on every schedule alike. Prints one row per run and, per data set
 # and model, each schedule's best time and layerwise's time over it.
 #
@@ -12,7 +12,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 strata=${STRATA:-$here/target/release/strata}
-lock=${LOCK-/work/briefs/cpu.lock}
+lock=${LOCK:-}
 threads=${THREADS:-2}
 repeat=${REPEAT:-1}
 sets=("${@:-mr subj}")

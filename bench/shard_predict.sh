@@ -3,11 +3,11 @@
 # against N shards run side by side (`--shard-index I --shard-count N`, as N ranks, array tasks
 # or pods would), and a check that the shards' outputs, concatenated, are the single output.
 #
-# The input is MR's sentences (/work/shared/data/mr, or DATA=FILE.tsv) repeated to SIZE_MB
+# The input is MR's sentences (../shared/data/mr beside the checkout, or DATA=FILE.tsv) repeated to SIZE_MB
 # megabytes (default 1024) under /tmp; it is deleted at the end, with everything else the script
 # wrote. The model is a linear one (--model linear) trained on the same data: a neural model
 # predicts a few thousand lines a second, which would make a 1 GB file an hour's run.
-# The timed runs hold `flock $LOCK` (default /work/briefs/cpu.lock, the shared machine's lock).
+# The timed runs hold `flock $LOCK` when LOCK names a lock file (a shared machine's), else run as is.
 #
 # Usage: bash bench/shard_predict.sh [N ...]     (default: 2)
 set -euo pipefail
@@ -15,7 +15,8 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 strata=${STRATA:-$here/target/release/strata}
 data=${DATA:-$here/../shared/data/mr/all.tsv}
 size_mb=${SIZE_MB:-1024}
-lock=${LOCK:-/work/briefs/cpu.lock}
+lock=${LOCK:-}
+locked() { if [ -n "$lock" ]; then flock "$lock" "$@"; else "$@"; fi; }
 counts=("${@:-2}")
 work=$(mktemp -d /tmp/strata-shard-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -44,10 +45,10 @@ shards() { # N: all N shards side by side
   for p in "${pids[@]}"; do wait "$p"; done
 }
 
-t1=$(flock "$lock" bash -c "$(declare -f elapsed single); strata='$strata' work='$work' elapsed single")
+t1=$(locked bash -c "$(declare -f elapsed single); strata='$strata' work='$work' elapsed single")
 printf 'single process: %6.1f s  %9.0f lines/s\n' "$t1" "$(echo "$lines / $t1" | bc -l)"
 for n in "${counts[@]}"; do
-  tn=$(flock "$lock" bash -c "$(declare -f elapsed shards); strata='$strata' work='$work' elapsed shards $n")
+  tn=$(locked bash -c "$(declare -f elapsed shards); strata='$strata' work='$work' elapsed shards $n")
   cat "$work"/sharded.tsv.shard-* | cmp - "$work/single.tsv"
   printf '%2d shards:       %6.1f s  %9.0f lines/s  x%.2f  (outputs concatenate to the single one)\n' \
     "$n" "$tn" "$(echo "$lines / $tn" | bc -l)" "$(echo "$t1 / $tn" | bc -l)"

@@ -10,17 +10,17 @@
 #   DATA=other.tsv MODEL=kim-cnn bash bench/mpi/run.sh
 #
 # Needs a build with the feature (cargo build --release -p strata-cli --features mpi) and
-# OpenMPI (apt-get install openmpi-bin libopenmpi-dev). Timed runs take the shared CPU lock
-# (flock /work/briefs/cpu.lock) when it exists, so they do not overlap other measurements.
+# OpenMPI (apt-get install openmpi-bin libopenmpi-dev). Timed runs take a shared CPU lock
+# (LOCK=FILE, flock) when one is named, so they do not overlap other measurements.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 STRATA=${STRATA:-${CARGO_TARGET_DIR:-target}/release/strata}
-DATA=${DATA:-/work/shared/data/mr/all.tsv}
+DATA=${DATA:-$(cd "$(dirname "$0")/../.." && pwd)/../shared/data/mr/all.tsv}
 MODEL=${MODEL:-seed}
 BATCH=${BATCH:-32}
 EPOCHS=${EPOCHS:-1}
 CHUNKS=${CHUNKS:-4}
-LOCK=${LOCK:-/work/briefs/cpu.lock}
+LOCK=${LOCK:-}
 [ -x "$STRATA" ] || { echo "error: $STRATA not found (hint: cargo build --release -p strata-cli --features mpi)" >&2; exit 2; }
 [ -f "$DATA" ] || { echo "error: $DATA not found (hint: DATA=FILE.tsv)" >&2; exit 2; }
 command -v mpirun >/dev/null || { echo "error: mpirun not found (hint: apt-get install openmpi-bin libopenmpi-dev)" >&2; exit 2; }

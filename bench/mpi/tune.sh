@@ -12,18 +12,18 @@
 #   TRIALS=48 FLAGS= DATA=other.tsv bash bench/mpi/tune.sh   # the whole default space
 #
 # Needs a build with the feature (cargo build --release -p strata-cli --features mpi) and
-# OpenMPI. The runs hold the shared CPU lock (flock /work/briefs/cpu.lock) when it exists.
+# OpenMPI. The runs hold a shared CPU lock (LOCK=FILE, flock) when one is named.
 set -euo pipefail
 self="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
 cd "$(dirname "$0")/../.."
 STRATA=${STRATA:-${CARGO_TARGET_DIR:-target}/release/strata}
-DATA=${DATA:-/work/shared/data/mr/all.tsv}
+DATA=${DATA:-$(cd "$(dirname "$0")/../.." && pwd)/../shared/data/mr/all.tsv}
 MODEL=${MODEL:-linear}
 TRIALS=${TRIALS:-12}
 # fixed, not searched: small tables keep a trial to seconds (the default space reaches 2 GiB)
 FLAGS=${FLAGS:---dim 50 --buckets 100000}
 SEED=${SEED:-1}
-LOCK=${LOCK:-/work/briefs/cpu.lock}
+LOCK=${LOCK:-}
 [ -x "$STRATA" ] || { echo "error: $STRATA not found (hint: cargo build --release -p strata-cli --features mpi)" >&2; exit 2; }
 [ -f "$DATA" ] || { echo "error: $DATA not found (hint: DATA=FILE.tsv)" >&2; exit 2; }
 command -v mpirun >/dev/null || { echo "error: mpirun not found (hint: apt-get install openmpi-bin libopenmpi-dev)" >&2; exit 2; }
