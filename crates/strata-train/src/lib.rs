@@ -22,6 +22,7 @@ pub mod fit;
 pub mod history;
 pub mod level_pipeline;
 pub mod linear;
+mod linear_overlay;
 pub mod multi_hot;
 pub mod nbsvm;
 mod optimizer;

@@ -29,6 +29,7 @@
 //! them overshoots at fastText's lr 1.0 (IMDB, 2 threads, 5 epochs: test accuracy 0.74 summed
 //! with rounds of 1024, 0.896 summed with 128, 0.898 averaged with 1024 — one thread: 0.898).
 
+use crate::linear_overlay::{combine, Overlay, OverlayRows, NO_SLOT};
 use rayon::prelude::*;
 use std::time::Instant;
 use strata_model::linear::LinearModel;
@@ -38,9 +39,6 @@ use strata_nn::Rng;
 /// Examples each thread trains on between merges. Larger rounds merge less often (the merge
 /// costs about one pass over the rows a round touched) but let threads drift further apart.
 pub const ROUND_PER_THREAD: usize = 1024;
-
-/// A row no overlay slot holds.
-const NO_SLOT: u32 = u32::MAX;
 
 /// How the linear model is trained (fastText's `-epoch -lr`, plus the seed of the order).
 #[derive(Clone, Debug, PartialEq)]
@@ -336,29 +334,6 @@ fn train_rounds(
     workers.iter().fold(Tally::default(), |t, w| t.add(w.tally))
 }
 
-/// Sets `row` from the copies the threads that changed it made, in thread order: one copy
-/// is taken as it is; several give `row + mean(copy − row)`.
-fn combine(row: &mut [f32], copies: &[&[f32]], orig: &mut Vec<f32>) {
-    match copies {
-        [] => {}
-        [only] => row.copy_from_slice(only),
-        _ => {
-            orig.clear();
-            orig.extend_from_slice(row);
-            row.fill(0.0);
-            for copy in copies {
-                for ((x, &c), &o) in row.iter_mut().zip(*copy).zip(orig.iter()) {
-                    *x += c - o;
-                }
-            }
-            let k = 1.0 / copies.len() as f32;
-            for (x, &o) in row.iter_mut().zip(orig.iter()) {
-                *x = o + *x * k;
-            }
-        }
-    }
-}
-
 /// Merges the threads' changed input rows into `input` ([`combine`] per row); ranges of
 /// `span` rows are merged in parallel, each from the slots the threads filed under it.
 fn merge_rows(input: &mut [f32], dim: usize, span: usize, workers: &[Worker]) {
@@ -383,57 +358,6 @@ fn merge_rows(input: &mut [f32], dim: usize, span: usize, workers: &[Worker]) {
             }
         }
     });
-}
-
-/// A thread's private copies of the input rows it changed this round.
-#[derive(Default)]
-struct Overlay {
-    /// Per input row, its slot in `copies`, or [`NO_SLOT`].
-    slot_of: Vec<u32>,
-    /// `[touched, dim]`: the rows as this thread changed them.
-    copies: Vec<f32>,
-    /// The rows in slot order.
-    touched: Vec<u32>,
-}
-
-impl Overlay {
-    fn reset(&mut self) {
-        for &r in &self.touched {
-            self.slot_of[r as usize] = NO_SLOT;
-        }
-        self.touched.clear();
-        self.copies.clear();
-    }
-}
-
-/// The round's starting weights seen through one thread's overlay.
-struct OverlayRows<'a> {
-    base: &'a [f32],
-    overlay: &'a mut Overlay,
-    dim: usize,
-}
-
-impl InputRows for OverlayRows<'_> {
-    #[inline(always)]
-    fn row(&self, r: u32) -> &[f32] {
-        match self.overlay.slot_of[r as usize] {
-            NO_SLOT => &self.base[r as usize * self.dim..][..self.dim],
-            s => &self.overlay.copies[s as usize * self.dim..][..self.dim],
-        }
-    }
-
-    #[inline(always)]
-    fn row_mut(&mut self, r: u32) -> &mut [f32] {
-        let d = self.dim;
-        let mut s = self.overlay.slot_of[r as usize];
-        if s == NO_SLOT {
-            s = self.overlay.touched.len() as u32;
-            self.overlay.slot_of[r as usize] = s;
-            self.overlay.touched.push(r);
-            self.overlay.copies.extend_from_slice(&self.base[r as usize * d..][..d]);
-        }
-        &mut self.overlay.copies[s as usize * d..][..d]
-    }
 }
 
 #[cfg(test)]
