@@ -6,6 +6,7 @@
 //! trains multi-label on `cv --multi-label`'s folds and is compared on the multi-label figures,
 //! micro F1 first (`strata_workflow::experiment_multi`).
 
+use std::path::Path;
 use std::time::SystemTime;
 
 use anyhow::{bail, Result};
@@ -77,6 +78,49 @@ impl Data {
     }
 }
 
+/// `--train`, `--dev` (when given) and `--test` read one after another, with where each split
+/// starts: shared by the single- and the multi-label experiment, which differ only in how a file
+/// is read (`first` reads train and makes the label map; `more` reads the others against it).
+pub(crate) struct SplitFiles<E, Y> {
+    pub(crate) examples: Vec<E>,
+    pub(crate) labels: LabelMap,
+    pub(crate) y: Vec<Y>,
+    pub(crate) n_train: usize,
+    pub(crate) protocol: String,
+    pub(crate) name: String,
+    pub(crate) layout: Layout,
+}
+
+pub(crate) fn read_split_files<E, Y>(
+    a: &ExperimentCmd,
+    train: &Path,
+    dev: Option<&Path>,
+    test: &Path,
+    first: impl FnOnce(&Path) -> Result<(Vec<E>, LabelMap, Vec<Y>)>,
+    more: impl Fn(&Path, &LabelMap) -> Result<(Vec<E>, Vec<Y>)>,
+) -> Result<SplitFiles<E, Y>> {
+    if dev.is_none() && a.validation_split <= 0.0 {
+        // no dev split (IMDB): hold out --validation-split of train, stratified and seeded
+        bail!("without --dev, --validation-split must hold out some training data (hint: 0.1)");
+    }
+    let (mut examples, labels, mut y) = first(train)?;
+    let n_train = examples.len();
+    let mut n_dev = 0;
+    for (path, is_dev) in dev.map(|d| (d, true)).into_iter().chain([(test, false)]) {
+        let (more_examples, more_y) = more(path, &labels)?;
+        if is_dev {
+            n_dev = more_examples.len();
+        }
+        examples.extend(more_examples);
+        y.extend(more_y);
+    }
+    let (protocol, layout) = match dev {
+        Some(_) => ("train/dev/test".to_string(), Layout::TrainDevTest { n_dev }),
+        None => (format!("train ({} held out for validation)/test", a.validation_split), Layout::TrainTest),
+    };
+    Ok(SplitFiles { examples, labels, y, n_train, protocol, name: train.display().to_string(), layout })
+}
+
 fn read_data(a: &ExperimentCmd) -> Result<Data> {
     let read = a.read.options();
     match (&a.data, &a.train_file, &a.dev, &a.test) {
@@ -97,29 +141,28 @@ fn read_data(a: &ExperimentCmd) -> Result<Data> {
             })
         }
         (None, Some(tr), dev, Some(test)) => {
-            if dev.is_none() && a.validation_split <= 0.0 {
-                // no dev split (IMDB): hold out --validation-split of train, stratified and seeded
-                bail!("without --dev, --validation-split must hold out some training data (hint: 0.1)");
-            }
-            let (mut examples, labels, mut y) = super::labelled(tr, &read)?;
-            if dev.is_some() {
-                super::warn_if_sorted_by_label(tr, &y);
-            }
-            let n_train = examples.len();
-            let mut n_dev = 0;
-            for (path, is_dev) in dev.iter().map(|d| (d, true)).chain([(test, false)]) {
-                let more = read_examples(path, &read)?;
-                y.extend(label_indices(&more, &labels, &path.display().to_string())?);
-                if is_dev {
-                    n_dev = more.len();
+            let labelled = |tr: &Path| {
+                let (examples, labels, y) = super::labelled(tr, &read)?;
+                if dev.is_some() {
+                    super::warn_if_sorted_by_label(tr, &y);
                 }
-                examples.extend(more);
-            }
-            let (protocol, layout) = match dev {
-                Some(_) => ("train/dev/test".to_string(), Layout::TrainDevTest { n_dev }),
-                None => (format!("train ({} held out for validation)/test", a.validation_split), Layout::TrainTest),
+                Ok((examples, labels, y))
             };
-            Ok(Data { examples, labels, y, n_train, protocol, name: tr.display().to_string(), layout })
+            let more = |path: &Path, labels: &LabelMap| {
+                let examples = read_examples(path, &read)?;
+                let y = label_indices(&examples, labels, &path.display().to_string())?;
+                Ok((examples, y))
+            };
+            let f = read_split_files(a, tr, dev.as_deref(), test, labelled, more)?;
+            Ok(Data {
+                examples: f.examples,
+                labels: f.labels,
+                y: f.y,
+                n_train: f.n_train,
+                protocol: f.protocol,
+                name: f.name,
+                layout: f.layout,
+            })
         }
         _ => bail!(
             "give either --data FILE with --folds K, or --train and --test, with --dev if the data has one (hint: SST-2 has a standard split)"

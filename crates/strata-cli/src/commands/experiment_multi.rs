@@ -5,6 +5,7 @@
 //! several labels a text and refuses, before `--out` is claimed, what multi-label training does
 //! not build: class weights, label trees, `--init-from`, ulmfit.
 
+use std::path::Path;
 use std::time::SystemTime;
 
 use anyhow::{bail, Result};
@@ -18,7 +19,7 @@ use strata_workflow::multi_label::{holdout_multi, label_sets};
 use strata_workflow::pipeline::TrainSettings;
 use strata_workflow::splits::Split;
 
-use super::experiment::{run_config, write_results, Layout, RunPrinter};
+use super::experiment::{read_split_files, run_config, write_results, Layout, RunPrinter};
 use crate::args::ExperimentCmd;
 use crate::progress::EpochPrinter;
 
@@ -67,7 +68,7 @@ impl MultiData {
 }
 
 /// The labels of `examples` read from `path`; at least two, or one line that says so.
-fn labels_of(examples: &[MultiExample], path: &std::path::Path) -> Result<LabelMap> {
+fn labels_of(examples: &[MultiExample], path: &Path) -> Result<LabelMap> {
     let labels = LabelMap::from_labels(examples.iter().flat_map(|e| e.labels.iter().map(String::as_str)));
     if labels.len() < 2 {
         bail!(
@@ -108,27 +109,27 @@ fn read_data(a: &ExperimentCmd) -> Result<MultiData> {
             })
         }
         (None, Some(tr), dev, Some(test)) => {
-            if dev.is_none() && a.validation_split <= 0.0 {
-                bail!("without --dev, --validation-split must hold out some training data (hint: 0.1)");
-            }
-            let mut examples = read_multi_examples(tr, &read)?;
-            let labels = labels_of(&examples, tr)?;
-            let mut y = label_sets(&examples, &labels, &tr.display().to_string())?;
-            let n_train = examples.len();
-            let mut n_dev = 0;
-            for (path, is_dev) in dev.iter().map(|d| (d, true)).chain([(test, false)]) {
-                let more = read_multi_examples(path, &read)?;
-                y.extend(label_sets(&more, &labels, &path.display().to_string())?);
-                if is_dev {
-                    n_dev = more.len();
-                }
-                examples.extend(more);
-            }
-            let (protocol, layout) = match dev {
-                Some(_) => ("train/dev/test".to_string(), Layout::TrainDevTest { n_dev }),
-                None => (format!("train ({} held out for validation)/test", a.validation_split), Layout::TrainTest),
+            let labelled = |tr: &Path| {
+                let examples = read_multi_examples(tr, &read)?;
+                let labels = labels_of(&examples, tr)?;
+                let y = label_sets(&examples, &labels, &tr.display().to_string())?;
+                Ok((examples, labels, y))
             };
-            Ok(MultiData { examples, labels, y, n_train, protocol, name: tr.display().to_string(), layout })
+            let more = |path: &Path, labels: &LabelMap| {
+                let examples = read_multi_examples(path, &read)?;
+                let y = label_sets(&examples, labels, &path.display().to_string())?;
+                Ok((examples, y))
+            };
+            let f = read_split_files(a, tr, dev.as_deref(), test, labelled, more)?;
+            Ok(MultiData {
+                examples: f.examples,
+                labels: f.labels,
+                y: f.y,
+                n_train: f.n_train,
+                protocol: f.protocol,
+                name: f.name,
+                layout: f.layout,
+            })
         }
         _ => bail!(
             "give either --data FILE with --folds K, or --train and --test, with --dev if the data has one (hint: CLINC150 pairs have train, dev and test)"
