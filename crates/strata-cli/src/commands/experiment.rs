@@ -30,16 +30,32 @@ use crate::args_train::TrainArgs;
 use crate::choices::{Baseline, Model};
 use crate::progress::{float, EpochPrinter};
 
-/// The labelled examples an experiment splits, and how it splits them under a seed.
-struct Data {
-    examples: Vec<Example>,
-    labels: LabelMap,
-    y: Vec<usize>,
+/// The labelled examples an experiment splits, and how it splits them under a seed: one label
+/// a text (`Data`), or a set of them (`experiment_multi`'s `Data<MultiExample, Vec<usize>>`).
+pub(crate) struct Data<E = Example, Y = usize> {
+    pub(crate) examples: Vec<E>,
+    pub(crate) labels: LabelMap,
+    pub(crate) y: Vec<Y>,
     /// How many of the first examples are the training file's (the rest are dev and test).
-    n_train: usize,
-    protocol: String,
-    name: String,
-    layout: Layout,
+    pub(crate) n_train: usize,
+    pub(crate) protocol: String,
+    pub(crate) name: String,
+    pub(crate) layout: Layout,
+}
+
+impl<E, Y> Data<E, Y> {
+    /// One file (`--data`), dealt into `--folds` folds.
+    pub(crate) fn folds(a: &ExperimentCmd, data: &Path, examples: Vec<E>, labels: LabelMap, y: Vec<Y>) -> Self {
+        Data {
+            n_train: y.len(),
+            examples,
+            labels,
+            y,
+            protocol: format!("{}-fold cross-validation", a.folds),
+            name: data.display().to_string(),
+            layout: Layout::Folds(a.folds),
+        }
+    }
 }
 
 pub(crate) enum Layout {
@@ -81,16 +97,6 @@ impl Data {
 /// `--train`, `--dev` (when given) and `--test` read one after another, with where each split
 /// starts: shared by the single- and the multi-label experiment, which differ only in how a file
 /// is read (`first` reads train and makes the label map; `more` reads the others against it).
-pub(crate) struct SplitFiles<E, Y> {
-    pub(crate) examples: Vec<E>,
-    pub(crate) labels: LabelMap,
-    pub(crate) y: Vec<Y>,
-    pub(crate) n_train: usize,
-    pub(crate) protocol: String,
-    pub(crate) name: String,
-    pub(crate) layout: Layout,
-}
-
 pub(crate) fn read_split_files<E, Y>(
     a: &ExperimentCmd,
     train: &Path,
@@ -98,7 +104,7 @@ pub(crate) fn read_split_files<E, Y>(
     test: &Path,
     first: impl FnOnce(&Path) -> Result<(Vec<E>, LabelMap, Vec<Y>)>,
     more: impl Fn(&Path, &LabelMap) -> Result<(Vec<E>, Vec<Y>)>,
-) -> Result<SplitFiles<E, Y>> {
+) -> Result<Data<E, Y>> {
     if dev.is_none() && a.validation_split <= 0.0 {
         // no dev split (IMDB): hold out --validation-split of train, stratified and seeded
         bail!("without --dev, --validation-split must hold out some training data (hint: 0.1)");
@@ -118,7 +124,7 @@ pub(crate) fn read_split_files<E, Y>(
         Some(_) => ("train/dev/test".to_string(), Layout::TrainDevTest { n_dev }),
         None => (format!("train ({} held out for validation)/test", a.validation_split), Layout::TrainTest),
     };
-    Ok(SplitFiles { examples, labels, y, n_train, protocol, name: train.display().to_string(), layout })
+    Ok(Data { examples, labels, y, n_train, protocol, name: train.display().to_string(), layout })
 }
 
 fn read_data(a: &ExperimentCmd) -> Result<Data> {
@@ -130,15 +136,7 @@ fn read_data(a: &ExperimentCmd) -> Result<Data> {
             }
             let (examples, labels, y) = super::labelled(data, &read)?;
             super::cv::check_classes_fill_folds(data, &labels, &y, a.folds)?;
-            Ok(Data {
-                n_train: y.len(),
-                examples,
-                labels,
-                y,
-                protocol: format!("{}-fold cross-validation", a.folds),
-                name: data.display().to_string(),
-                layout: Layout::Folds(a.folds),
-            })
+            Ok(Data::folds(a, data, examples, labels, y))
         }
         (None, Some(tr), dev, Some(test)) => {
             let labelled = |tr: &Path| {
@@ -153,16 +151,7 @@ fn read_data(a: &ExperimentCmd) -> Result<Data> {
                 let y = label_indices(&examples, labels, &path.display().to_string())?;
                 Ok((examples, y))
             };
-            let f = read_split_files(a, tr, dev.as_deref(), test, labelled, more)?;
-            Ok(Data {
-                examples: f.examples,
-                labels: f.labels,
-                y: f.y,
-                n_train: f.n_train,
-                protocol: f.protocol,
-                name: f.name,
-                layout: f.layout,
-            })
+            read_split_files(a, tr, dev.as_deref(), test, labelled, more)
         }
         _ => bail!(
             "give either --data FILE with --folds K, or --train and --test, with --dev if the data has one (hint: SST-2 has a standard split)"

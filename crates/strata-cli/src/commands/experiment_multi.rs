@@ -19,21 +19,12 @@ use strata_workflow::multi_label::{holdout_multi, label_sets};
 use strata_workflow::pipeline::TrainSettings;
 use strata_workflow::splits::Split;
 
-use super::experiment::{read_split_files, run_config, write_results, Layout, RunPrinter};
+use super::experiment::{read_split_files, run_config, write_results, Data, Layout, RunPrinter};
 use crate::args::ExperimentCmd;
 use crate::progress::EpochPrinter;
 
 /// The texts with their label sets, and how they are split under a seed.
-struct MultiData {
-    examples: Vec<MultiExample>,
-    labels: LabelMap,
-    y: Vec<Vec<usize>>,
-    /// How many of the first examples are the training file's (the rest are dev and test).
-    n_train: usize,
-    protocol: String,
-    name: String,
-    layout: Layout,
-}
+type MultiData = Data<MultiExample, Vec<usize>>;
 
 impl MultiData {
     /// The named splits under `seed`: `cv --multi-label`'s folds, or the fixed split.
@@ -98,15 +89,7 @@ fn read_data(a: &ExperimentCmd) -> Result<MultiData> {
                 );
             }
             let y = label_sets(&examples, &labels, &data.display().to_string())?;
-            Ok(MultiData {
-                n_train: y.len(),
-                examples,
-                labels,
-                y,
-                protocol: format!("{}-fold cross-validation", a.folds),
-                name: data.display().to_string(),
-                layout: Layout::Folds(a.folds),
-            })
+            Ok(Data::folds(a, data, examples, labels, y))
         }
         (None, Some(tr), dev, Some(test)) => {
             let labelled = |tr: &Path| {
@@ -120,16 +103,7 @@ fn read_data(a: &ExperimentCmd) -> Result<MultiData> {
                 let y = label_sets(&examples, labels, &path.display().to_string())?;
                 Ok((examples, y))
             };
-            let f = read_split_files(a, tr, dev.as_deref(), test, labelled, more)?;
-            Ok(MultiData {
-                examples: f.examples,
-                labels: f.labels,
-                y: f.y,
-                n_train: f.n_train,
-                protocol: f.protocol,
-                name: f.name,
-                layout: f.layout,
-            })
+            read_split_files(a, tr, dev.as_deref(), test, labelled, more)
         }
         _ => bail!(
             "give either --data FILE with --folds K, or --train and --test, with --dev if the data has one (hint: CLINC150 pairs have train, dev and test)"
