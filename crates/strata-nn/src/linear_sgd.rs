@@ -386,6 +386,11 @@ mod tests {
     use crate::gradcheck::check;
     use crate::Rng;
 
+    /// The gradient an SGD step at rate `lr` followed, read back from the weights it moved.
+    fn sgd_gradient(before: &[f32], after: &[f32], lr: f32) -> Vec<f32> {
+        before.iter().zip(after).map(|(&b, &a)| ((b as f64 - a as f64) / lr as f64) as f32).collect()
+    }
+
     fn random(n: usize, rng: &mut Rng) -> Vec<f32> {
         (0..n).map(|_| rng.uniform(-0.5, 0.5)).collect()
     }
@@ -407,9 +412,7 @@ mod tests {
         let reported = outcome.loss;
         let reference = loss(&x, &w, C, &ROWS, 1, objective);
         assert!((reported as f64 - reference).abs() < 1e-5 * reference.max(1.0), "{reported} vs {reference}");
-        let grad = |before: &[f32], after: &[f32]| -> Vec<f32> {
-            before.iter().zip(after).map(|(&b, &a)| ((b as f64 - a as f64) / lr as f64) as f32).collect()
-        };
+        let grad = |before: &[f32], after: &[f32]| sgd_gradient(before, after, lr);
         for worst in [
             check("linear.input", &x, &grad(&x, &x1), |p| loss(p, &w, C, &ROWS, 1, objective)),
             check("linear.output", &w, &grad(&w, &w1), |p| loss(&x, p, C, &ROWS, 1, objective)),
@@ -443,9 +446,7 @@ mod tests {
                 .unwrap();
         let reference = loss_multi(&x, &w, C, &ROWS, &targets);
         assert!((outcome.loss as f64 - reference).abs() < 1e-5 * reference.max(1.0), "{} vs {reference}", outcome.loss);
-        let grad = |before: &[f32], after: &[f32]| -> Vec<f32> {
-            before.iter().zip(after).map(|(&b, &a)| ((b as f64 - a as f64) / lr as f64) as f32).collect()
-        };
+        let grad = |before: &[f32], after: &[f32]| sgd_gradient(before, after, lr);
         for worst in [
             check("linear.input", &x, &grad(&x, &x1), |p| loss_multi(p, &w, C, &ROWS, &targets)),
             check("linear.output", &w, &grad(&w, &w1), |p| loss_multi(&x, p, C, &ROWS, &targets)),
@@ -503,9 +504,7 @@ mod tests {
         assert!((outcome.loss as f64 - reference).abs() < 1e-5 * reference.max(1.0), "{} vs {reference}", outcome.loss);
         let leaf_only = loss(&x, &w[..C * D], C, &ROWS, target, objective);
         assert!(reference - leaf_only > 1e-3, "the level heads add their losses: {reference} vs {leaf_only}");
-        let grad = |before: &[f32], after: &[f32]| -> Vec<f32> {
-            before.iter().zip(after).map(|(&b, &a)| ((b as f64 - a as f64) / lr as f64) as f32).collect()
-        };
+        let grad = |before: &[f32], after: &[f32]| sgd_gradient(before, after, lr);
         // ∂L/∂h from the step's own buffer: grad = −lr·∂L/∂h / n
         let n = ROWS.len() as f32;
         let dh: Vec<f32> = scratch.grad.iter().map(|&g| -g * n / lr).collect();
