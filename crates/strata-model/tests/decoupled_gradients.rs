@@ -4,7 +4,6 @@
 //! embedding with level 0 — checked against central differences of that loss, on a stacked
 //! LSTM of three levels and on han (whose sentence level reads the word level's attention).
 
-use strata_model::model::LayerSpec;
 use strata_model::network::{self, word_rows, Plan, Workspace};
 use strata_model::plan::{Group, GroupMap};
 use strata_model::zoo::{named_layers, Knobs};
@@ -12,21 +11,8 @@ use strata_model::{Model, ModelConfig};
 use strata_nn::gradcheck::check;
 use strata_nn::Rng;
 
-const V: usize = 12;
-
-fn config(architecture: &str, layers: Vec<LayerSpec>) -> ModelConfig {
-    ModelConfig {
-        architecture: architecture.into(),
-        vocab_size: V,
-        embedding_dim: 4,
-        layers,
-        num_classes: 2,
-        embedding_init: 0.05,
-        multichannel: false,
-        mask_padding: false,
-        multi_label: false,
-    }
-}
+mod common;
+use common::{config, V};
 
 /// Loss and full gradient (the embedding's rows included) of `plan` on a fixed batch.
 fn loss_and_grad(m: &Model, ids: &[u32], labels: &[usize], t: usize, plan: &Plan) -> (f64, Vec<f32>) {

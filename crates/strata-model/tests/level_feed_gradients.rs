@@ -6,7 +6,6 @@
 //! LSTM of three levels and on han (whose upper group starts at the word attention, below the
 //! `sentences` layer).
 
-use strata_model::model::LayerSpec;
 use strata_model::network::{self, LevelFeed, Plan, Workspace};
 use strata_model::plan::Group;
 use strata_model::zoo::{named_layers, Knobs};
@@ -14,21 +13,8 @@ use strata_model::{Model, ModelConfig};
 use strata_nn::gradcheck::check;
 use strata_nn::Rng;
 
-const V: usize = 12;
-
-fn config(architecture: &str, layers: Vec<LayerSpec>) -> ModelConfig {
-    ModelConfig {
-        architecture: architecture.into(),
-        vocab_size: V,
-        embedding_dim: 4,
-        layers,
-        num_classes: 2,
-        embedding_init: 0.05,
-        multichannel: false,
-        mask_padding: false,
-        multi_label: false,
-    }
-}
+mod common;
+use common::{config, V};
 
 /// Every level trains, each on its own classifier, levels detached: the `decoupled` stage.
 fn decoupled(levels: usize) -> Plan {
