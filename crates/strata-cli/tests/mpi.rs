@@ -11,21 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-/// A learnable corpus: label 1 iff the sentence holds a "good" word.
-fn corpus(n: usize) -> String {
-    let good = ["great", "fine", "lovely", "superb"];
-    let bad = ["awful", "poor", "dull", "weak"];
-    let filler = ["the", "a", "movie", "was", "and", "plot", "it", "really"];
-    (0..n)
-        .map(|i| {
-            let label = i % 2;
-            let word = if label == 1 { good[i % 4] } else { bad[(i / 2) % 4] };
-            let mut words: Vec<&str> = (0..(3 + i % 5)).map(|k| filler[(i * 7 + k * 3) % filler.len()]).collect();
-            words.insert(i % words.len(), word);
-            format!("{label}\t{}\n", words.join(" "))
-        })
-        .collect()
-}
+mod common;
+use common::corpus;
 
 /// Small and fast, with dropout (whose streams are per chunk) and a trained embedding table.
 const SMALL: &[&str] = &[
