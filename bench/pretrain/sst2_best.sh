@@ -4,9 +4,11 @@
 #
 # The configuration (chosen on dev.tsv only; every configuration tried is in bench/README.md,
 # "SST-2: two pretrained families voting, retrained on train+dev"):
-#   members  kim-cnn --multichannel from runs/pre-imdb-sg300 (IMDB skip-gram, 300-d), and the
-#            LSTM-256 + max-pool of lstm256_maxpool.toml from runs/pre-imdb-256 (IMDB language
-#            model), --maxlen 60; soft voting with equal weights (`strata ensemble`)
+#   members  two kim-cnn --multichannel from runs/pre-imdb-sg300 (IMDB skip-gram, 300-d), with
+#            filter widths 2-5 and 3-7 (kimcnn_w2345.toml, kimcnn_w34567.toml; 100 maps per
+#            width, dropout 0.5, kim-cnn's recipe), and the LSTM-256 + max-pool of
+#            lstm256_maxpool.toml from runs/pre-imdb-256 (IMDB language model), --maxlen 60;
+#            soft voting with equal weights (`strata ensemble`)
 #   stage 1  each member trained on train.tsv, validated on dev.tsv with its recipe's early
 #            stopping (patience 2 on val_loss): its best epoch, and the ensemble's dev accuracy
 #   stage 2  each member retrained on train.tsv + dev.tsv (12.6% more data) for its stage-1 best
@@ -63,7 +65,7 @@ pretrained pretrain-lm256 "$lm" "${pretrain[@]}" --units 256 --epochs 1 "${imdb[
 # sg300; kimwN = the same with the filter widths (and dropout, _dNN) of kimcnn_wN.toml, kim-cnn's
 # recipe spelt out;
 # lstm = the LSTM-256 + max-pool on the LM); the default is the configuration chosen on dev.tsv.
-read -r -a members <<< "${MEMBERS:-kim:0 lstm:0}"
+read -r -a members <<< "${MEMBERS:-kimw2345:0 kimw34567:0 lstm:0}"
 kim_recipe="--init-from $sg --multichannel --embedding-dim 300 --maxlen 60 --batch-size 50 --lr 0.0003"
 declare -A flags=(
   [kim]="--model kim-cnn --init-from $sg --multichannel"
@@ -122,8 +124,8 @@ for spec in "${members[@]}"; do
 done
 step ensemble-build "${strata[@]}" ensemble "${names[@]/#/--member=$out/final-}" --out "$out/ensemble"
 
-# Test, once per row: the chosen configuration, the single network (kim-cnn multichannel on
-# train.tsv, the earlier tables' best single model), and fastText on the same training texts.
+# Test, once per row: the chosen configuration, the single network (the first member, on
+# train.tsv), and fastText on the same training texts.
 step ensemble "${strata[@]}" test --model "$out/ensemble" --data "$test" --json --predictions "$out/ensemble.pred.jsonl"
 step network "${strata[@]}" test --model "$out/dev-${names[0]}" --data "$test" --json --predictions "$out/network.pred.jsonl"
 step fasttext "$py" "$here/bench/pretrain/fasttext_folds.py" --train "$train" --test "$test" --predictions "$out/fasttext.pred.jsonl"
