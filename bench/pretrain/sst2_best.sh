@@ -36,6 +36,33 @@ out=${SST2_OUT:-$runs/sst2-best}
 started=$EPOCHREALTIME
 py=${STRATA_PEERS_PY:-$HOME/.cache/strata-peers/venv/bin/python}
 "$py" -c 'import fasttext' 2>/dev/null || { echo "error: no fastText in $py (hint: set STRATA_PEERS_PY, or run ../shared/bench/peers/setup.sh)" >&2; exit 2; }
+# MEMBERS: FAMILY:SEED words, one member each, named FAMILY_sSEED (kim = kim-cnn multichannel on
+# sg300; kimwN = the same with the filter widths (and dropout, _dNN) of kimcnn_wN.toml, kim-cnn's
+# recipe spelt out; lstm = the LSTM-256 + max-pool on the LM); the default is the configuration
+# chosen on dev.tsv. Checked before anything is built or trained.
+read -r -a members <<< "${MEMBERS:-kimw2345:0 kimw34567:0 lstm:0}"
+kim_recipe="--init-from $sg --multichannel --embedding-dim 300 --maxlen 60 --batch-size 50 --lr 0.0003"
+declare -A flags=(
+  [kim]="--model kim-cnn --init-from $sg --multichannel"
+  [lstm]="--model-file $here/bench/pretrain/lstm256_maxpool.toml --init-from $lm --maxlen 60"
+)
+# stage 1 only: kim-cnn's recipe already stops early (patience 2, at most 12 epochs)
+declare -A stop=([kim]="" [lstm]="--early-stopping 2 --epochs 10")
+for w in 345 2345 34567 345_d03 345_d07; do
+  flags[kimw$w]="--model-file $here/bench/pretrain/kimcnn_w$w.toml $kim_recipe"
+  stop[kimw$w]="--early-stopping 2 --epochs 12"
+done
+names=()
+for spec in "${members[@]}"; do
+  fam=${spec%%:*} seed=${spec#*:}
+  [ -n "${flags[$fam]:-}" ] && [[ $seed =~ ^[0-9]+$ ]] || {
+    echo "error: MEMBERS word '$spec' is not FAMILY:SEED (hint: a family of ${!flags[*]}, e.g. kim:0 lstm:0)" >&2
+    exit 2
+  }
+  names+=("${fam}_s$seed")
+done
+[ "${#names[@]}" -ge 2 ] || { echo "error: MEMBERS names ${#names[@]} member(s) (hint: an ensemble needs at least two, e.g. kim:0 lstm:0)" >&2; exit 2; }
+
 cargo build --release --quiet --manifest-path "$here/Cargo.toml" -p strata-cli
 strata=("${CARGO_TARGET_DIR:-$here/target}/release/strata" --threads "${THREADS:-1}")
 pretrain=("${CARGO_TARGET_DIR:-$here/target}/release/strata" --threads "${PRETRAIN_THREADS:-2}" pretrain)
@@ -61,28 +88,6 @@ imdb=(--data "$data/imdb_full/unsup.txt" --data "$data/imdb_full/train.tsv")
 pretrained pretrain-sg300 "$sg" "${pretrain[@]}" --model kim-cnn "${imdb[@]}" --out "$sg"
 pretrained pretrain-lm256 "$lm" "${pretrain[@]}" --units 256 --epochs 1 "${imdb[@]}" --out "$lm"
 
-# MEMBERS: FAMILY:SEED words, one member each, named FAMILY_sSEED (kim = kim-cnn multichannel on
-# sg300; kimwN = the same with the filter widths (and dropout, _dNN) of kimcnn_wN.toml, kim-cnn's
-# recipe spelt out;
-# lstm = the LSTM-256 + max-pool on the LM); the default is the configuration chosen on dev.tsv.
-read -r -a members <<< "${MEMBERS:-kimw2345:0 kimw34567:0 lstm:0}"
-kim_recipe="--init-from $sg --multichannel --embedding-dim 300 --maxlen 60 --batch-size 50 --lr 0.0003"
-declare -A flags=(
-  [kim]="--model kim-cnn --init-from $sg --multichannel"
-  [lstm]="--model-file $here/bench/pretrain/lstm256_maxpool.toml --init-from $lm --maxlen 60"
-)
-# stage 1 only: kim-cnn's recipe already stops early (patience 2, at most 12 epochs)
-declare -A stop=([kim]="" [lstm]="--early-stopping 2 --epochs 10")
-for w in 345 2345 34567 345_d03 345_d07; do
-  flags[kimw$w]="--model-file $here/bench/pretrain/kimcnn_w$w.toml $kim_recipe"
-  stop[kimw$w]="--early-stopping 2 --epochs 12"
-done
-names=()
-for spec in "${members[@]}"; do
-  fam=${spec%%:*} seed=${spec#*:}
-  [ -n "${flags[$fam]:-}" ] && [[ $seed =~ ^[0-9]+$ ]] || { echo "error: MEMBERS word '$spec' is not FAMILY:SEED (hint: kim:0 lstm:0)" >&2; exit 2; }
-  names+=("${fam}_s$seed")
-done
 printf '%s\n' "${names[@]}" > "$out/members.txt"
 
 # best_epoch RUN: the epoch of the lowest val_loss in RUN/history.csv (the weights early stopping kept).

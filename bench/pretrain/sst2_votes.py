@@ -6,7 +6,7 @@ label 1 when it is above 0.5. `sst2_best.sh` checks the chosen combination again
 ensemble` itself. Standard library only.
 
 Usage: python3 sst2_votes.py DIR COMBO... where DIR holds NAME.dev.pred.jsonl (`strata test
---predictions`) for each member and a COMBO is member names joined by +, e.g. kim0+lstm0."""
+--predictions`) for each member and a COMBO is member names joined by +, e.g. kim_s0+lstm_s0."""
 import json
 import os
 import sys
@@ -31,17 +31,22 @@ def vote_accuracy(preds, names):
     return right / len(lines)
 
 
+def fail(message):
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
 def main():
     folder, combos = sys.argv[1], sys.argv[2:]
     if not combos:
-        raise SystemExit("error: no COMBO given (hint: python3 sst2_votes.py DIR kim0+lstm0)")
+        fail("no COMBO given (hint: python3 sst2_votes.py DIR kim_s0+lstm_s0)")
     preds = {}
     for combo in combos:
         for n in combo.split("+"):
             if n not in preds:
                 path = os.path.join(folder, n + ".dev.pred.jsonl")
                 if not os.path.exists(path):
-                    raise SystemExit(f"error: {path} is missing (hint: strata test --predictions it)")
+                    fail(f"{path} is missing (hint: strata test --model MEMBER --data dev.tsv --predictions {path})")
                 preds[n] = prob_of_one(path)
     for combo in combos:
         print(f"{combo}\t{vote_accuracy(preds, combo.split('+')):.4f}")
