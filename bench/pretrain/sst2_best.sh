@@ -4,9 +4,11 @@
 #
 # The configuration (chosen on dev.tsv only; every configuration tried is in bench/README.md,
 # "SST-2: two pretrained families voting, retrained on train+dev"):
-#   members  kim-cnn --multichannel from runs/pre-imdb-sg300 (IMDB skip-gram, 300-d), and the
-#            LSTM-256 + max-pool of lstm256_maxpool.toml from runs/pre-imdb-256 (IMDB language
-#            model), --maxlen 60; soft voting with equal weights (`strata ensemble`)
+#   members  two kim-cnn --multichannel from runs/pre-imdb-sg300 (IMDB skip-gram, 300-d), with
+#            filter widths 2-5 and 3-7 (kimcnn_w2345.toml, kimcnn_w34567.toml; 100 maps per
+#            width, dropout 0.5, kim-cnn's recipe), and the LSTM-256 + max-pool of
+#            lstm256_maxpool.toml from runs/pre-imdb-256 (IMDB language model), --maxlen 60;
+#            soft voting with equal weights (`strata ensemble`)
 #   stage 1  each member trained on train.tsv, validated on dev.tsv with its recipe's early
 #            stopping (patience 2 on val_loss): its best epoch, and the ensemble's dev accuracy
 #   stage 2  each member retrained on train.tsv + dev.tsv (12.6% more data) for its stage-1 best
@@ -19,18 +21,48 @@
 # Usage: bash bench/pretrain/sst2_best.sh
 # Environment: STRATA_DATA (../shared/data), STRATA_RUNS (runs/), PRETRAINED_SG
 # (runs/pre-imdb-sg300), PRETRAINED_LM (runs/pre-imdb-256), THREADS (1), PRETRAIN_THREADS (2), STRATA_PEERS_PY
-# (fastText's python, the peers' venv).
-# Writes runs/sst2-best/: each step's JSON and log, steps.tsv, table.txt (printed).
+# (fastText's python, the peers' venv); MEMBERS (the chosen ones; FAMILY:SEED words, see below),
+# STAGE1_ONLY=1 (stop after stage 1's dev figures: how other member sets were compared, with
+# sst2_votes.py on their dev predictions), REUSE_STAGE1=1 (keep a stage-1 member already in OUT:
+# the same flags, seed and threads give the same model), SST2_OUT (runs/sst2-best).
+# Writes SST2_OUT: each step's JSON and log, steps.tsv, table.txt (printed).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 data=${STRATA_DATA:-$here/../shared/data}
 runs=${STRATA_RUNS:-$here/runs}
 sg=${PRETRAINED_SG:-$runs/pre-imdb-sg300}
 lm=${PRETRAINED_LM:-$runs/pre-imdb-256}
-out=$runs/sst2-best
+out=${SST2_OUT:-$runs/sst2-best}
 started=$EPOCHREALTIME
 py=${STRATA_PEERS_PY:-$HOME/.cache/strata-peers/venv/bin/python}
 "$py" -c 'import fasttext' 2>/dev/null || { echo "error: no fastText in $py (hint: set STRATA_PEERS_PY, or run ../shared/bench/peers/setup.sh)" >&2; exit 2; }
+# MEMBERS: FAMILY:SEED words, one member each, named FAMILY_sSEED (kim = kim-cnn multichannel on
+# sg300; kimwN = the same with the filter widths (and dropout, _dNN) of kimcnn_wN.toml, kim-cnn's
+# recipe spelt out; lstm = the LSTM-256 + max-pool on the LM); the default is the configuration
+# chosen on dev.tsv. Checked before anything is built or trained.
+read -r -a members <<< "${MEMBERS:-kimw2345:0 kimw34567:0 lstm:0}"
+kim_recipe="--init-from $sg --multichannel --embedding-dim 300 --maxlen 60 --batch-size 50 --lr 0.0003"
+declare -A flags=(
+  [kim]="--model kim-cnn --init-from $sg --multichannel"
+  [lstm]="--model-file $here/bench/pretrain/lstm256_maxpool.toml --init-from $lm --maxlen 60"
+)
+# stage 1 only: kim-cnn's recipe already stops early (patience 2, at most 12 epochs)
+declare -A stop=([kim]="" [lstm]="--early-stopping 2 --epochs 10")
+for w in 345 2345 34567 345_d03 345_d07; do
+  flags[kimw$w]="--model-file $here/bench/pretrain/kimcnn_w$w.toml $kim_recipe"
+  stop[kimw$w]="--early-stopping 2 --epochs 12"
+done
+names=()
+for spec in "${members[@]}"; do
+  fam=${spec%%:*} seed=${spec#*:}
+  [ -n "${flags[$fam]:-}" ] && [[ $seed =~ ^[0-9]+$ ]] || {
+    echo "error: MEMBERS word '$spec' is not FAMILY:SEED (hint: a family of ${!flags[*]}, e.g. kim:0 lstm:0)" >&2
+    exit 2
+  }
+  names+=("${fam}_s$seed")
+done
+[ "${#names[@]}" -ge 2 ] || { echo "error: MEMBERS names ${#names[@]} member(s) (hint: an ensemble needs at least two, e.g. kim:0 lstm:0)" >&2; exit 2; }
+
 cargo build --release --quiet --manifest-path "$here/Cargo.toml" -p strata-cli
 strata=("${CARGO_TARGET_DIR:-$here/target}/release/strata" --threads "${THREADS:-1}")
 pretrain=("${CARGO_TARGET_DIR:-$here/target}/release/strata" --threads "${PRETRAIN_THREADS:-2}" pretrain)
@@ -56,42 +88,51 @@ imdb=(--data "$data/imdb_full/unsup.txt" --data "$data/imdb_full/train.tsv")
 pretrained pretrain-sg300 "$sg" "${pretrain[@]}" --model kim-cnn "${imdb[@]}" --out "$sg"
 pretrained pretrain-lm256 "$lm" "${pretrain[@]}" --units 256 --epochs 1 "${imdb[@]}" --out "$lm"
 
-members=(kim lstm)
-declare -A flags=(
-  [kim]="--model kim-cnn --init-from $sg --multichannel"
-  [lstm]="--model-file $here/bench/pretrain/lstm256_maxpool.toml --init-from $lm --maxlen 60"
-)
-# stage 1 only: kim-cnn's recipe already stops early (patience 2, at most 12 epochs)
-declare -A stop=([kim]="" [lstm]="--early-stopping 2 --epochs 10")
+printf '%s\n' "${names[@]}" > "$out/members.txt"
 
 # best_epoch RUN: the epoch of the lowest val_loss in RUN/history.csv (the weights early stopping kept).
 best_epoch() {
   python3 -c 'import csv, sys; r = list(csv.DictReader(open(sys.argv[1]))); print(min(r, key=lambda x: float(x["val_loss"]))["epoch"])' "$1/history.csv"
 }
 
-# Stage 1: train.tsv, validated on dev.tsv.
-for m in "${members[@]}"; do
-  read -r -a f <<< "${flags[$m]} ${stop[$m]}"
-  step "dev-$m" "${strata[@]}" train "${f[@]}" --data "$train" --validation-data "$dev" --out "$out/dev-$m" --overwrite --json
+# Stage 1: train.tsv, validated on dev.tsv; each member's dev predictions for sst2_votes.py.
+for spec in "${members[@]}"; do
+  fam=${spec%%:*} seed=${spec#*:}
+  read -r -a f <<< "${flags[$fam]} ${stop[$fam]} --seed $seed"
+  if [ "${REUSE_STAGE1:-0}" = 1 ] && [ -e "$out/dev-${fam}_s$seed/model" ] && [ -s "$out/dev-${fam}_s$seed.json" ]; then
+    echo "== dev-${fam}_s$seed: reusing $out/dev-${fam}_s$seed" >&2
+    printf '%s\treused\t%s\n' "dev-${fam}_s$seed" "$out/dev-${fam}_s$seed" >> "$out/steps.tsv"
+  else
+    step "dev-${fam}_s$seed" "${strata[@]}" train "${f[@]}" --data "$train" --validation-data "$dev" --out "$out/dev-${fam}_s$seed" --overwrite --json
+  fi
+  step "${fam}_s$seed.dev-pred" "${strata[@]}" test --model "$out/dev-${fam}_s$seed" --data "$dev" --json --predictions "$out/${fam}_s$seed.dev.pred.jsonl"
 done
-step dev-ensemble-build "${strata[@]}" ensemble --member "$out/dev-kim" --member "$out/dev-lstm" --out "$out/dev-ensemble"
+step dev-ensemble-build "${strata[@]}" ensemble "${names[@]/#/--member=$out/dev-}" --out "$out/dev-ensemble"
 step dev-ensemble "${strata[@]}" test --model "$out/dev-ensemble" --data "$dev" --json
+rm -rf "$out/dev-ensemble"  # a copy of the members (53 MB each); its dev figure is kept
+# the vote sst2_votes.py computes from the members' predictions is strata ensemble's
+python3 "$here/bench/pretrain/sst2_votes.py" "$out" "$(IFS=+; echo "${names[*]}")" | tee "$out/dev-votes.tsv"
+if [ "${STAGE1_ONLY:-0}" = 1 ]; then
+  for n in "${names[@]}"; do printf '%s\tdev %s\n' "$n" "$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["accuracy"])' "$out/$n.dev-pred.json")"; done
+  exit 0
+fi
 
 # Stage 2: train.tsv + dev.tsv, each member for its stage-1 best epoch.
 cat "$train" "$dev" > "$out/train+dev.tsv"
-for m in "${members[@]}"; do
-  read -r -a f <<< "${flags[$m]}"
-  epochs=$(best_epoch "$out/dev-$m")
-  echo "$epochs" > "$out/final-$m.epochs"
-  step "final-$m" "${strata[@]}" train "${f[@]}" --data "$out/train+dev.tsv" --validation-split 0 --early-stopping 0 \
-    --epochs "$epochs" --out "$out/final-$m" --overwrite --json
+for spec in "${members[@]}"; do
+  fam=${spec%%:*} seed=${spec#*:}
+  read -r -a f <<< "${flags[$fam]} --seed $seed"
+  epochs=$(best_epoch "$out/dev-${fam}_s$seed")
+  echo "$epochs" > "$out/final-${fam}_s$seed.epochs"
+  step "final-${fam}_s$seed" "${strata[@]}" train "${f[@]}" --data "$out/train+dev.tsv" --validation-split 0 --early-stopping 0 \
+    --epochs "$epochs" --out "$out/final-${fam}_s$seed" --overwrite --json
 done
-step ensemble-build "${strata[@]}" ensemble --member "$out/final-kim" --member "$out/final-lstm" --out "$out/ensemble"
+step ensemble-build "${strata[@]}" ensemble "${names[@]/#/--member=$out/final-}" --out "$out/ensemble"
 
-# Test, once per row: the chosen configuration, the single network (kim-cnn multichannel on
-# train.tsv, the earlier tables' best single model), and fastText on the same training texts.
+# Test, once per row: the chosen configuration, the single network (the first member, on
+# train.tsv), and fastText on the same training texts.
 step ensemble "${strata[@]}" test --model "$out/ensemble" --data "$test" --json --predictions "$out/ensemble.pred.jsonl"
-step network "${strata[@]}" test --model "$out/dev-kim" --data "$test" --json --predictions "$out/network.pred.jsonl"
+step network "${strata[@]}" test --model "$out/dev-${names[0]}" --data "$test" --json --predictions "$out/network.pred.jsonl"
 step fasttext "$py" "$here/bench/pretrain/fasttext_folds.py" --train "$train" --test "$test" --predictions "$out/fasttext.pred.jsonl"
 step fasttext-train+dev "$py" "$here/bench/pretrain/fasttext_folds.py" --train "$out/train+dev.tsv" --test "$test" \
   --predictions "$out/fasttext-train+dev.pred.jsonl"

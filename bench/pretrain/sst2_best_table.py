@@ -16,18 +16,34 @@ BAR = 0.850  # issue 12, SST-2 test
 MARGIN = 0.02  # a strata row must beat fastText by this much
 
 out = sys.argv[1]
-members = {"kim": "kim-cnn multichannel (sg300)", "lstm": "LSTM-256 + max-pool (LM 256)"}
+families = {"kim": "kim-cnn multichannel (sg300)", "lstm": "LSTM-256 + max-pool (LM 256)"}
+
+
+def family(fam):
+    """What a MEMBERS family of sst2_best.sh is, e.g. kimw345_d03: kim-cnn, widths 3-5, dropout 0.3."""
+    if fam in families:
+        return families[fam]
+    widths, _, dropout = fam.removeprefix("kimw").partition("_d")
+    return f"kim-cnn mc, widths {','.join(widths)}" + (f", dropout 0.{dropout[1:]}" if dropout else "")
+
+
+names = open(os.path.join(out, "members.txt"), encoding="utf-8").read().split()
 steps = [line.rstrip("\n").split("\t", 2) for line in open(os.path.join(out, "steps.tsv"), encoding="utf-8")]
 
 print("\nsst2: stage 1, trained on train.tsv, scored on dev.tsv (what the configuration was chosen by)")
-for m, name in members.items():
+for m in names:
+    fam, seed = m.rsplit("_s", 1)
     epochs = open(os.path.join(out, f"final-{m}.epochs"), encoding="utf-8").read().strip()
+    name = f"{family(fam)}, seed {seed}"
     print(f"  {name:<42} dev {load(out, f'dev-{m}')['val_accuracy']:.4f}  best epoch {epochs}")
-print(f"  {'ensemble of the two, equal weights':<42} dev {load(out, 'dev-ensemble')['accuracy']:.4f}")
+vote = f"ensemble of the {len(names)}, equal weights"
+print(f"  {vote:<42} dev {load(out, 'dev-ensemble')['accuracy']:.4f}")
+recomputed = open(os.path.join(out, "dev-votes.tsv"), encoding="utf-8").read().split()[1]
+print(f"  {'the same vote from the dev predictions':<42} dev {recomputed}  (sst2_votes.py)")
 
 rows = {
     "ensemble": "ensemble, members on train+dev (chosen)",
-    "network": "kim-cnn multichannel alone (train)",
+    "network": f"{names[0]} alone (train)",
     "fasttext": "fastText (train)",
     "fasttext-train+dev": "fastText (train+dev)",
 }
