@@ -91,6 +91,27 @@ pub(crate) unsafe fn matmul(
     (accumulate, chain): (bool, Chain),
     c: *mut f32,
 ) {
+    matmul_plus_bias((m, k, n), a, s, b, (accumulate, chain), std::ptr::null(), c)
+}
+
+/// [`matmul`], then `C[i, j] += bias[j]` on every row (no bias when `bias` is null), added as
+/// each tile of `C` is stored after its last `k` slice: the same single rounding as a second
+/// pass over `C`, so the same bits, without reading and writing `C` again (the LSTM's input
+/// projection `x·W + bias` is `[T·B, 4H]`, larger than L2).
+///
+/// # Safety
+///
+/// As [`matmul`]; `bias`, when not null, must be readable at `0..n`.
+#[target_feature(enable = "avx512f")]
+pub(crate) unsafe fn matmul_plus_bias(
+    (m, k, n): (usize, usize, usize),
+    a: *const f32,
+    s: Strides,
+    b: *const f32,
+    (accumulate, chain): (bool, Chain),
+    bias: *const f32,
+    c: *mut f32,
+) {
     let mut i0 = 0;
     // m = 0 writes nothing; otherwise at least one k slice, so that k = 0 still writes C = 0
     while i0 < m {
@@ -100,10 +121,12 @@ pub(crate) unsafe fn matmul(
             let kc = KC.min(k - p0);
             // k = 0 adds nothing: C stays as it is (C + 0 would turn −0 into +0)
             let start = if kc == 0 && accumulate { Start::FromC } else { chain.start(accumulate, p0) };
+            let last_slice = p0 + kc >= k;
             let mut j = 0;
             while j < n {
                 let (a, b, c) = (a.add(i0 * s.row + p0 * s.col), b.add(p0 * n + j), c.add(i0 * n + j));
-                let block = Block { kc, n, a, s, b, c, start };
+                let bias = if last_slice && !bias.is_null() { bias.add(j) } else { std::ptr::null() };
+                let block = Block { kc, n, a, s, b, c, start, bias };
                 let left = n - j;
                 if left >= 32 {
                     rows::<2, false>(mb, block, 0);
@@ -135,6 +158,9 @@ struct Block {
     b: *const f32,
     c: *mut f32,
     start: Start,
+    /// the block's first column of the bias added as `C` is stored; null: none (or not the
+    /// last `k` slice)
+    bias: *const f32,
 }
 
 /// All `m` rows of one block, `W` ZMM columns wide; when `MASKED`, the last ZMM column holds
@@ -216,7 +242,7 @@ unsafe fn store(p: *mut f32, v: __m512, masked: bool, mask: __mmask16) {
 #[inline]
 #[target_feature(enable = "avx512f")]
 unsafe fn tile<const R: usize, const W: usize, const MASKED: bool>(blk: Block, mask: __mmask16) {
-    let Block { kc, n, a, s, b, c, start } = blk;
+    let Block { kc, n, a, s, b, c, start, bias } = blk;
     let masked = |w: usize| MASKED && w == W - 1;
     let mut acc = [[_mm512_setzero_ps(); W]; R];
     if start == Start::FromC {
@@ -242,6 +268,7 @@ unsafe fn tile<const R: usize, const W: usize, const MASKED: bool>(blk: Block, m
         for (w, v) in row.iter().enumerate() {
             let at = c.add(r * n + 16 * w);
             let v = if start == Start::AddToC { _mm512_add_ps(load(at, masked(w), mask), *v) } else { *v };
+            let v = if bias.is_null() { v } else { _mm512_add_ps(v, load(bias.add(16 * w), masked(w), mask)) };
             store(at, v, masked(w), mask);
         }
     }

@@ -97,14 +97,8 @@ pub fn gemm_with(kernels: Kernels, g: Gemm, a: &[f32], b: &[f32], c: &mut [f32])
         return;
     }
     #[cfg(target_arch = "x86_64")]
-    if kernels >= Kernels::Avx512
-        && n >= 16
-        && alpha == 1.0
-        && (beta == 0.0 || beta == 1.0)
-        && (op_b == Op::N || upright_pays(m, k, n))
-        && Kernels::Avx512.supported()
-    {
-        return avx512(g, a, b, c);
+    if takes_avx512_tiles(kernels, g) {
+        return avx512(g, a, b, None, c);
     }
     let (rsa, csa) = match op_a {
         Op::N => (k as isize, 1),
@@ -136,6 +130,45 @@ pub fn gemm_with(kernels: Kernels, g: Gemm, a: &[f32], b: &[f32], c: &mut [f32])
     }
 }
 
+/// [`gemm`], then `C[i, j] += bias[j]` on every row: the product and the bias each rounded
+/// once, as a second pass over `C` would round them (the same bits), but under AVX-512 the bias
+/// is added as the tiles store `C`, so `C` is not read and written a second time.
+pub fn gemm_plus_bias(g: Gemm, a: &[f32], b: &[f32], bias: &[f32], c: &mut [f32]) {
+    gemm_plus_bias_with(kernels::active(), g, a, b, bias, c)
+}
+
+/// [`gemm_plus_bias`] with the given kernel set (the tests force each one).
+#[inline(never)]
+pub fn gemm_plus_bias_with(kernels: Kernels, g: Gemm, a: &[f32], b: &[f32], bias: &[f32], c: &mut [f32]) {
+    let Gemm { m, k, n, .. } = g;
+    assert!(holds(a.len(), m, k) && holds(b.len(), k, n) && holds(c.len(), m, n), "gemm: buffer too small");
+    assert_eq!(bias.len(), n, "gemm: the bias is not one value a column");
+    if m == 0 || n == 0 {
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if takes_avx512_tiles(kernels, g) {
+        return avx512(g, a, b, Some(bias), c);
+    }
+    gemm_with(kernels, g, a, b, c);
+    for row in c[..m * n].chunks_exact_mut(n) {
+        row.iter_mut().zip(bias).for_each(|(z, bias)| *z += bias);
+    }
+}
+
+/// Whether `gemm_with` gives `g` to the AVX-512 tiles: the products a layer makes (`alpha = 1`,
+/// `beta` 0 or 1, `n ≥ 16`, `B` upright or worth copying so) on a CPU that has them.
+#[cfg(target_arch = "x86_64")]
+fn takes_avx512_tiles(kernels: Kernels, g: Gemm) -> bool {
+    let Gemm { m, k, n, op_b, alpha, beta, .. } = g;
+    kernels >= Kernels::Avx512
+        && n >= 16
+        && alpha == 1.0
+        && (beta == 0.0 || beta == 1.0)
+        && (op_b == Op::N || upright_pays(m, k, n))
+        && Kernels::Avx512.supported()
+}
+
 /// Whether copying a transposed `B` (`[n, k]`) upright is worth it: `m` rows share the copy
 /// (at least 32, so it costs under 1/32 of the product), and the copy stays small (4 MiB a
 /// thread; a softmax's whole decoder is left to `matrixmultiply`, which packs it in blocks).
@@ -144,13 +177,14 @@ fn upright_pays(m: usize, k: usize, n: usize) -> bool {
     m >= 32 && k.saturating_mul(n) <= 1 << 20
 }
 
-/// The AVX-512 path of [`gemm_with`]; `g` is checked against the buffers and has `alpha = 1`,
+/// The AVX-512 path of [`gemm_with`] (and of [`gemm_plus_bias_with`], with its `bias` of `n`
+/// values); `g` is checked against the buffers and has `alpha = 1`,
 /// `beta` 0 or 1, `n ≥ 16`, a `B` stored upright or worth copying so, and the CPU has
 /// AVX-512 F. A multiple of 16 is one FMA chain an output (these tiles' order since they were
 /// written); another width keeps `matrixmultiply`'s per-slice sums, the bits it had there.
 #[cfg(target_arch = "x86_64")]
-fn avx512(g: Gemm, a: &[f32], b: &[f32], c: &mut [f32]) {
-    use crate::avx512_tiles::{matmul, Chain, Strides};
+fn avx512(g: Gemm, a: &[f32], b: &[f32], bias: Option<&[f32]>, c: &mut [f32]) {
+    use crate::avx512_tiles::{matmul_plus_bias, Chain, Strides};
     use std::cell::RefCell;
     thread_local! {
         /// `B` upright (`[k, n]`) when it is stored transposed; kept to avoid an allocation a call.
@@ -163,9 +197,10 @@ fn avx512(g: Gemm, a: &[f32], b: &[f32], c: &mut [f32]) {
     };
     let chain = if n.is_multiple_of(16) { Chain::Whole } else { Chain::PerSlice };
     let run = |b: &[f32], c: &mut [f32]| {
+        let bias = bias.map_or(std::ptr::null(), <[f32]>::as_ptr);
         // SAFETY: the caller checked the CPU; `gemm_with` checked that `a` holds op(A)'s m·k
-        // values at these strides, `b` k·n and `c` m·n.
-        unsafe { matmul((m, k, n), a.as_ptr(), s, b.as_ptr(), (beta == 1.0, chain), c.as_mut_ptr()) }
+        // values at these strides, `b` k·n and `c` m·n (and `gemm_plus_bias_with` a bias of n).
+        unsafe { matmul_plus_bias((m, k, n), a.as_ptr(), s, b.as_ptr(), (beta == 1.0, chain), bias, c.as_mut_ptr()) }
     };
     match op_b {
         Op::N => run(b, c),
@@ -282,6 +317,36 @@ mod tests {
                         matrixmultiply::sgemm(m, k, n, 1.0, pa, rsa, csa, pb, rsb, csb, beta, pc, n as isize, 1);
                     }
                     let same = ours.iter().zip(&theirs).all(|(x, y)| x.to_bits() == y.to_bits());
+                    assert!(same, "{kernels} {m}x{k}x{n} {op_a:?}{op_b:?} beta {beta}");
+                }
+            }
+        }
+    }
+
+    /// `gemm_plus_bias` is `gemm` and then a pass adding the bias, bit for bit, in every kernel
+    /// set: widths a multiple of 16 and not (masked tails, per-slice sums), `k` past one 256
+    /// slice (the bias joins after the last), both transpositions, overwriting and
+    /// accumulating, and the row counts of every tile (12, 8, 4, 1).
+    #[test]
+    fn gemm_plus_bias_is_gemm_then_a_bias_pass_bit_for_bit() {
+        let mut rng = Rng::new(12);
+        for (m, k, n) in [(16, 64, 256), (29, 300, 50), (13, 600, 48), (7, 13, 17), (100, 128, 256), (5, 0, 32)] {
+            let a: Vec<f32> = (0..m * k).map(|_| rng.uniform(-1.0, 1.0)).collect();
+            let b: Vec<f32> = (0..k * n).map(|_| rng.uniform(-1.0, 1.0)).collect();
+            let bias: Vec<f32> = (0..n).map(|_| rng.uniform(-1.0, 1.0)).collect();
+            let c0: Vec<f32> = (0..m * n).map(|_| rng.uniform(-1.0, 1.0)).collect();
+            for kernels in Kernels::available() {
+                for (op_a, op_b, beta) in
+                    [(Op::N, Op::N, 0.0), (Op::N, Op::N, 1.0), (Op::T, Op::N, 1.0), (Op::N, Op::T, 0.0)]
+                {
+                    let g = Gemm { op_a, op_b, beta, ..Gemm::new(m, k, n) };
+                    let (mut fused, mut two_passes) = (c0.clone(), c0.clone());
+                    gemm_plus_bias_with(kernels, g, &a, &b, &bias, &mut fused);
+                    gemm_with(kernels, g, &a, &b, &mut two_passes);
+                    for row in two_passes.chunks_exact_mut(n) {
+                        row.iter_mut().zip(&bias).for_each(|(z, bias)| *z += bias);
+                    }
+                    let same = fused.iter().zip(&two_passes).all(|(x, y)| x.to_bits() == y.to_bits());
                     assert!(same, "{kernels} {m}x{k}x{n} {op_a:?}{op_b:?} beta {beta}");
                 }
             }
