@@ -14,7 +14,7 @@
 pub mod masked;
 
 use crate::activations::{sigmoid, tanh};
-use crate::gemm::{gemm, Gemm};
+use crate::gemm::{gemm, gemm_plus_bias, Gemm};
 use crate::small_gemm::matmul;
 
 use crate::rnn::{RnnDims, RnnGrads, RnnOutputGrads, RnnParams};
@@ -102,11 +102,8 @@ pub fn forward_from(d: RnnDims, x: &[f32], p: RnnParams, h0: &[f32], c0: &[f32],
 fn run_steps(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut LstmCache) {
     let (b, h, g) = (d.b, d.h, 4 * d.h);
     assert_eq!(x.len(), d.t * b * d.e, "lstm: input is not [T, B, E]");
-    // z = x·W + bias for all steps at once: [T*B, E] × [E, 4H]
-    gemm(Gemm::new(d.t * b, d.e, g), x, p.kernel, &mut cache.gates);
-    for row in cache.gates.chunks_exact_mut(g) {
-        row.iter_mut().zip(p.bias).for_each(|(z, bias)| *z += bias);
-    }
+    // z = x·W + bias for all steps at once: [T*B, E] × [E, 4H], the bias added as z is stored
+    gemm_plus_bias(Gemm::new(d.t * b, d.e, g), x, p.kernel, p.bias, &mut cache.gates);
     for t in 0..d.t {
         let z = &mut cache.gates[t * b * g..(t + 1) * b * g];
         let (h_prev, h_next) = cache.h[t * b * h..(t + 2) * b * h].split_at_mut(b * h);

@@ -12,7 +12,7 @@
 //! the arithmetic is the unmasked path's, operation for operation.
 
 use super::{self as lstm, LstmCache};
-use crate::gemm::{gemm, Gemm};
+use crate::gemm::{gemm, gemm_plus_bias, Gemm};
 use crate::rnn::{transpose_into, RnnDims, RnnGrads, RnnOutputGrads, RnnParams};
 use crate::small_gemm::matmul;
 use crate::step_mask::{gather_rows, scatter_rows, StepMask};
@@ -55,11 +55,8 @@ pub fn forward(d: RnnDims, x: &[f32], p: RnnParams, valid: &[bool], cache: &mut 
     }
     cache.gates.resize(n_packed * g, 0.0);
     cache.tanh_c.resize(n_packed * h, 0.0);
-    // z = x·W + bias for the real steps only: [P, E] × [E, 4H]
-    gemm(Gemm::new(n_packed, d.e, g), &pk.xs, p.kernel, &mut cache.gates);
-    for row in cache.gates.chunks_exact_mut(g) {
-        row.iter_mut().zip(p.bias).for_each(|(z, bias)| *z += bias);
-    }
+    // z = x·W + bias for the real steps only: [P, E] × [E, 4H], the bias added as z is stored
+    gemm_plus_bias(Gemm::new(n_packed, d.e, g), &pk.xs, p.kernel, p.bias, &mut cache.gates);
     cache.h[..b * h].fill(0.0);
     cache.c[..b * h].fill(0.0);
     for t in 0..d.t {
