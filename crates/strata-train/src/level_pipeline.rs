@@ -62,6 +62,23 @@ pub fn level_costs(model: &Model, t: usize) -> Vec<f64> {
     costs
 }
 
+/// The levels as the units a group boundary may fall between: one unit a level, but below a
+/// hierarchical model's `sentences` layer the word levels are one unit. Training computes a
+/// chunk's identical sentence rows (a short document's empty slots) once below that layer
+/// (`strata_model::shared_sentences`) and spreads them back to every row there, so a group that
+/// ended among the word levels would compute, and hand up, every row.
+pub fn level_units(model: &Model) -> Vec<Range<usize>> {
+    let mut units: Vec<Range<usize>> = Vec::new();
+    for k in 0..model.config.levels() {
+        let first = model.placed.iter().find(|p| p.group == Group::Level(k));
+        match units.last_mut() {
+            Some(unit) if first.is_some_and(|p| p.input.sentence_rows) => unit.end = k + 1,
+            _ => units.push(k..k + 1),
+        }
+    }
+    units
+}
+
 /// Cuts the levels (with `costs`) into `workers` contiguous groups (at most one per level),
 /// bottom up, so that the costliest group costs as little as it can: the pipeline's step takes
 /// as long as its slowest group.
@@ -282,7 +299,15 @@ pub(crate) fn epoch(e: PipelineEpoch, mut on_batch: impl FnMut(usize)) -> Pipeli
 /// its own (the same as lock-step's for the lowest group).
 fn build_workers(e: &PipelineEpoch, pool: &rayon::ThreadPool) -> Vec<Worker> {
     let levels = e.model.config.levels();
-    let split = split_levels(&level_costs(e.model, e.data.t), e.workers);
+    let (units, costs) = (level_units(e.model), level_costs(e.model, e.data.t));
+    let unit_costs: Vec<f64> = units.iter().map(|u| costs[u.clone()].iter().sum()).collect();
+    let split: Vec<Range<usize>> = match units.is_empty() {
+        true => vec![0..0],
+        false => split_levels(&unit_costs, e.workers)
+            .into_iter()
+            .map(|g| units[g.start].start..units[g.end - 1].end)
+            .collect(),
+    };
     let snapshot = e.opt.snapshot();
     let firsts: Vec<usize> = split
         .iter()
@@ -381,6 +406,29 @@ mod tests {
         // at most one group per level
         assert_eq!(split_levels(&[1.0, 1.0], 4), [0..1, 1..2]);
         assert_eq!(split_levels(&[2.0, 1.0, 1.0, 2.0], 3), [0..1, 1..3, 3..4]);
+    }
+
+    #[test]
+    fn a_hierarchical_models_word_levels_are_one_unit() {
+        use strata_model::zoo::{named_layers, Knobs};
+        let config = |architecture: &str, layers| strata_model::ModelConfig {
+            architecture: architecture.into(),
+            vocab_size: 20,
+            embedding_dim: 4,
+            layers,
+            num_classes: 2,
+            embedding_init: 0.05,
+            multichannel: false,
+            mask_padding: false,
+            multi_label: false,
+        };
+        let knobs = Knobs { units: Some(3), sentences: Some(2), ..Knobs::default() };
+        let han = Model::new(config("han", named_layers("han", knobs).unwrap()), 1);
+        // word GRU and word attention below the sentences layer; sentence GRU; sentence attention
+        assert_eq!(level_units(&han), [0..2, 2..3, 3..4]);
+        let knobs = Knobs { units: Some(3), layers: Some(3), ..Knobs::default() };
+        let stacked = Model::new(config("seed-stacked", named_layers("seed-stacked", knobs).unwrap()), 1);
+        assert_eq!(level_units(&stacked), [0..1, 1..2, 2..3]);
     }
 
     #[test]

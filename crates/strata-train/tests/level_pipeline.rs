@@ -62,8 +62,15 @@ impl Progress for Seen {
 /// Weights after a decoupled run of 6 epochs' budget on `threads` threads with `workers`
 /// level groups, and what the run reported.
 fn run(c: &ModelConfig, threads: usize, workers: usize) -> (Vec<u32>, Seen) {
+    run_on(c, threads, workers, 0)
+}
+
+/// [`run`] with the first `empty` ids of every other text 0: a HAN's empty sentence slots,
+/// identical rows that training computes once.
+fn run_on(c: &ModelConfig, threads: usize, workers: usize, empty: usize) -> (Vec<u32>, Seen) {
     let t = 12;
-    let (ids, labels) = data(72, t, 50);
+    let (mut ids, labels) = data(72, t, 50);
+    ids.chunks_mut(2 * t).for_each(|two| two[..empty].fill(0));
     let train = Dataset { ids: &ids, labels: &labels, t };
     let (vids, vlabels) = data(24, t, 50);
     let val = Dataset { ids: &vids[..], labels: &vlabels[..], t };
@@ -93,6 +100,19 @@ fn pipelined_levels_give_lock_step_weights_on_the_same_threads() {
         // one group a level
         let levels = c.levels();
         assert_eq!(run(&c, 2, levels).0, run(&c, 2, 1).0, "{name}: {levels} level groups");
+    }
+}
+
+/// A HAN's word levels are one group (`level_pipeline::level_units`), which shares a chunk's
+/// identical sentence rows as lock-step does (issue 16 point 5: decoupled's word-level heads no
+/// longer stop the sharing), so pipelined runs still give lock-step's weights.
+#[test]
+fn a_pipelined_han_shares_its_empty_sentence_slots_and_gives_lock_step_weights() {
+    let c = han();
+    let lock_step = run_on(&c, 2, 1, 8).0;
+    assert_ne!(lock_step, run(&c, 2, 1).0, "the empty slots are part of the data");
+    for workers in [2, c.levels()] {
+        assert_eq!(run_on(&c, 2, workers, 8).0, lock_step, "{workers} level groups");
     }
 }
 
