@@ -255,7 +255,8 @@ pub(crate) fn epoch(e: PipelineEpoch, mut on_batch: impl FnMut(usize)) -> Pipeli
     // every group steps on all of the run's threads: a group waiting for its input leaves
     // them to the others, so pipelining adds overlap to lock-step's split of each batch
     let threads = rayon::current_num_threads();
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a thread pool for the level groups");
+    let pool =
+        rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a thread pool for the level groups");
     let mut workers = build_workers(&e, &pool);
     let top = workers.len() - 1;
     let (data, batches, first_step, pool) = (e.data, e.batches, e.first_step, &pool);
@@ -302,7 +303,7 @@ fn build_workers(e: &PipelineEpoch, pool: &rayon::ThreadPool) -> Vec<Worker> {
     let (units, costs) = (level_units(e.model), level_costs(e.model, e.data.t));
     let unit_costs: Vec<f64> = units.iter().map(|u| costs[u.clone()].iter().sum()).collect();
     let split: Vec<Range<usize>> = match units.is_empty() {
-        true => vec![0..0],
+        true => std::iter::once(0..0).collect(),
         false => split_levels(&unit_costs, e.workers)
             .into_iter()
             .map(|g| units[g.start].start..units[g.end - 1].end)
