@@ -5,8 +5,9 @@
 # training: `strata train` on all of a data set with 10% held out (a 10-fold fold trains on 90%).
 # Each run is timed alone under `flock $LOCK` (LOCK=FILE, a shared
 # machine's lock; unlocked by default); runs go round-robin REPEAT times (default 1) so a load
-# that comes and goes falls on every schedule alike. Prints one row per run and, per data set
-# and model, each schedule's best time and layerwise's time over it.
+# that comes and goes falls on every schedule alike. Prints one row per run (wall and user-CPU
+# seconds, and the load average as it started: on a busy machine the user time is the steadier
+# figure) and, per data set and model, each schedule's best time and layerwise's time over it.
 #
 # Usage: bash bench/decoupled_timing.sh [mr] [subj]      (default: both; THREADS=2, REPEAT=1)
 set -euo pipefail
@@ -27,7 +28,7 @@ declare -A flags=(
 runs=("end-to-end 1" "layerwise 1" "decoupled 1" "decoupled 2")
 
 echo "$(nproc) cores, --threads $threads; load: $(cut -d' ' -f1-3 /proc/loadavg); lock: ${lock:-none}"
-printf '%-5s %-13s %-11s %-8s %8s %8s\n' data model schedule workers wall_s val_acc
+printf '%-5s %-13s %-11s %-8s %8s %8s %8s %6s\n' data model schedule workers wall_s val_acc user_s load
 for set in ${sets[*]}; do
   data=$here/../shared/data/$set/all.tsv
   [ -f "$data" ] || { echo "skipped $set: no $data"; continue; }
@@ -40,17 +41,22 @@ for set in ${sets[*]}; do
         # shellcheck disable=SC2086
         cmd=("$strata" --threads "$threads" train --data "$data" --out "$out" ${flags[$model]} --seed 1
              --schedule "$schedule" --level-workers "$workers" --validation-split 0.1 --no-probes -q)
-        start=$(date +%s.%N)
-        if [ -n "$lock" ]; then flock "$lock" "${cmd[@]}" > /dev/null; else "${cmd[@]}" > /dev/null; fi
-        wall=$(echo "$(date +%s.%N) - $start" | bc)
+        # timed (and the load read) once the lock is held, so waiting for it is not counted
+        # shellcheck disable=SC2016
+        timed=(sh -c 'cut -d" " -f1 /proc/loadavg > "$0/load"; exec /usr/bin/time -f "%e %U" -o "$0/time" "$@"'
+               "$work" "${cmd[@]}")
+        if [ -n "$lock" ]; then flock "$lock" "${timed[@]}" > /dev/null; else "${timed[@]}" > /dev/null; fi
+        read -r wall user < <(tail -1 "$work/time")
+        load=$(cat "$work/load")
         acc=$(python3 -c "import json,sys; print(round(json.load(open(sys.argv[1]))['val_accuracy'], 4))" "$out/metrics.json")
-        printf '%-5s %-13s %-11s %-8s %8.1f %8s\n' "$set" "$model" "$schedule" "$workers" "$wall" "$acc" | tee -a "$work/rows"
+        printf '%-5s %-13s %-11s %-8s %8.1f %8s %8s %6s\n' "$set" "$model" "$schedule" "$workers" "$wall" "$acc" \
+          "$user" "$load" | tee -a "$work/rows"
       done
     done
     awk -v s="$set" -v m="$model" '$1 == s && $2 == m {
-        k = $3 " x" $4; if (!(k in best) || $5 < best[k]) best[k] = $5 }
-      END { lw = best["layerwise x1"]; line = s " " m ":";
-        for (k in best) line = line sprintf("  %s %.1f s (layerwise / it x%.2f)", k, best[k], lw / best[k]);
+        k = $3 " x" $4; if (!(k in best) || $5 < best[k]) best[k] = $5; if (!(k in cpu) || $7 < cpu[k]) cpu[k] = $7 }
+      END { lw = best["layerwise x1"]; lc = cpu["layerwise x1"]; line = s " " m ":";
+        for (k in best) line = line sprintf("  %s %.1f s (layerwise / it x%.2f; user x%.2f)", k, best[k], lw / best[k], lc / cpu[k]);
         print line }' "$work/rows"
   done
 done

@@ -99,7 +99,8 @@ pub struct LevelFeed {
 impl Workspace {
     /// Level `k`'s summary `[B, D_k]` after `forward` (computed on demand).
     pub fn summary(&mut self, model: &Model, b: usize, k: usize) -> &[f32] {
-        level_summary(model, &self.layers, b, k, &mut self.summaries);
+        let shared = self.sharing_at.map(|_| &self.shared.of_row[..]);
+        level_summary(model, &self.layers, b, k, shared, &mut self.summaries);
         &self.summaries[k]
     }
 
@@ -135,7 +136,16 @@ impl Workspace {
 /// Fills `out[k]` with level `k`'s summary `[B, D_k]` from where [`Model::summary`]
 /// says (a last state, or the level's last vector output); below a `sentences` layer, the mean
 /// over each document's sentences.
-fn level_summary(model: &Model, layers: &[Box<dyn Layer>], b: usize, k: usize, out: &mut [Vec<f32>]) {
+/// With `shared` (each sentence row's distinct row, when the forward shared identical rows), a
+/// per-sentence summary reads each row's distinct row.
+fn level_summary(
+    model: &Model,
+    layers: &[Box<dyn Layer>],
+    b: usize,
+    k: usize,
+    shared: Option<&[usize]>,
+    out: &mut [Vec<f32>],
+) {
     let from = model.summary(k);
     let layer = &layers[from.layer];
     let src = if from.from_last_state {
@@ -151,7 +161,8 @@ fn level_summary(model: &Model, layers: &[Box<dyn Layer>], b: usize, k: usize, o
         dst.resize(b * d, 0.0);
         for (bi, row) in dst.chunks_exact_mut(d).enumerate() {
             for si in 0..s {
-                let v = &src[(bi * s + si) * d..(bi * s + si + 1) * d];
+                let r = shared.map_or(bi * s + si, |of_row| of_row[bi * s + si]);
+                let v = &src[r * d..(r + 1) * d];
                 row.iter_mut().zip(v).for_each(|(a, x)| *a += x / s as f32);
             }
         }
@@ -215,14 +226,14 @@ fn padding_masks(model: &Model, ids: &[u32], b: usize, t: usize, ws: &mut Worksp
 }
 
 /// The `sentences` layer's index when training may share identical sentence rows below it
-/// ([`crate::shared_sentences`]): the plan computes it, nothing below it draws dropout (which
-/// would make identical rows differ), and no auxiliary head reads a level below it per
-/// sentence.
-fn sharing_boundary(model: &Model, plan: &Plan, top: usize) -> Option<usize> {
+/// ([`crate::shared_sentences`]): the plan computes it and nothing below it draws dropout
+/// (which would make identical rows differ). An auxiliary head on a word level reads its
+/// per-sentence summary through the rows' distinct rows and hands its gradient back to them
+/// (decoupled and layerwise train those heads; issue 16 point 5).
+fn sharing_boundary(model: &Model, top: usize) -> Option<usize> {
     let at = model.placed.iter().position(|p| p.input.sentence_rows && !p.output.sentence_rows)?;
     let no_dropout = model.placed[..at].iter().all(|p| p.spec.layer().kind() != "dropout");
-    let no_word_aux = (0..plan.depth).all(|k| plan.aux_weights[k] <= 0.0 || !model.summary(k).per_sentence);
-    (at < top && no_dropout && no_word_aux).then_some(at)
+    (at < top && no_dropout).then_some(at)
 }
 
 /// Forward of `ids: [B, T]` through the layers and heads `plan` computes, keeping what
@@ -259,7 +270,7 @@ fn run(model: &Model, ids: &[u32], t: usize, plan: &Plan, ws: &mut Workspace, pa
     let top = layers_computed(model, plan.depth);
     // identical sentence rows are shared only by a pass that computes the word levels itself
     ws.sharing_at = (pass == Pass::Training && ws.share_identical_sentences && first == 0)
-        .then(|| sharing_boundary(model, plan, top))
+        .then(|| sharing_boundary(model, top))
         .flatten()
         .filter(|_| ws.shared.find(ids, t0));
     let (word_ids, n_rows) = match ws.sharing_at {
@@ -309,7 +320,8 @@ fn run(model: &Model, ids: &[u32], t: usize, plan: &Plan, ws: &mut Workspace, pa
     }
     for k in 0..plan.depth {
         if plan.aux_weights[k] > 0.0 {
-            level_summary(model, &ws.layers, b, k, &mut ws.summaries);
+            let shared = ws.sharing_at.map(|_| &ws.shared.of_row[..]);
+            level_summary(model, &ws.layers, b, k, shared, &mut ws.summaries);
             let (ak, ab) = model.layout.aux[k].clone();
             ws.aux_logits[k].resize(b * k_out, 0.0);
             let d = model.summary_width(k);
@@ -542,11 +554,14 @@ fn body_backward(model: &Model, plan: &Plan, lowest: Group, ws: &mut Workspace) 
 }
 
 /// Adds an auxiliary head's gradient at level `k`'s summary (`ws.dstate`, `[B, D]`) to the
-/// layer it came from — spread evenly over a document's sentences below a `sentences` layer.
+/// layer it came from — spread evenly over a document's sentences below a `sentences` layer
+/// (to each sentence's distinct row, summed, when the forward shared identical rows).
 fn add_summary_gradient(model: &Model, k: usize, b: usize, ws: &mut Workspace) {
     let from = model.summary(k);
     let (i, d) = (from.layer, model.summary_width(k));
     let s = if from.per_sentence { model.config.sentences().unwrap_or(1) } else { 1 };
+    let shared = ws.sharing_at.filter(|_| from.per_sentence).map(|_| &ws.shared);
+    let rows = shared.map_or(b * s, |sh| sh.distinct);
     let (buf, has) = if from.from_last_state {
         (&mut ws.dlast[i], &mut ws.has_dlast[i])
     } else {
@@ -554,13 +569,14 @@ fn add_summary_gradient(model: &Model, k: usize, b: usize, ws: &mut Workspace) {
     };
     if !*has {
         buf.clear();
-        buf.resize(b * s * d, 0.0);
+        buf.resize(rows * d, 0.0);
         *has = true;
     }
     for bi in 0..b {
         let g = &ws.dstate[bi * d..(bi + 1) * d];
         for si in 0..s {
-            let dst = &mut buf[(bi * s + si) * d..(bi * s + si + 1) * d];
+            let r = shared.map_or(bi * s + si, |sh| sh.of_row[bi * s + si]);
+            let dst = &mut buf[r * d..(r + 1) * d];
             dst.iter_mut().zip(g).for_each(|(a, v)| *a += v / s as f32);
         }
     }

@@ -3,26 +3,32 @@
 //!
 //! A `decoupled` stage sends no gradient across a level boundary, so level k+1 needs from the
 //! levels below only their forward output. Here the levels are cut into `N` contiguous groups
-//! of about equal cost ([`split_levels`]); each group has its own copy of the weights, its own
-//! optimizer state and its own thread pool (`threads / N` threads, at least one), and trains
-//! only its levels and their classifiers. At step `s` group `g` trains on batch `s − g`,
-//! reading as its input the output of group `g − 1`'s top layer for that batch, which group
-//! `g − 1` computed at step `s − 1`: a fixed one-step lag per boundary. Each group runs on its
-//! own thread and hands its output for each batch up through a channel that holds one batch (a
-//! double buffer: the group below writes the next batch's while the group above reads this
-//! one's), so no group waits for a global barrier, only for its input; nothing races and the
-//! numbers depend only on the seed, the thread count and `N`.
+//! of about equal cost ([`split_levels`]); each group has its own copy of the weights and its
+//! own optimizer state, is driven by a thread of its own, and trains only its levels and their
+//! classifiers. At step `s` group `g` trains on batch `s − g`, reading as its input the output
+//! of group `g − 1`'s top layer for that batch, which group `g − 1` computed at step `s − 1`: a
+//! fixed one-step lag per boundary. Each group hands its output for each batch up through a
+//! channel that holds one batch (a double buffer: the group below writes the next batch's
+//! while the group above reads this one's), so no group waits for a global barrier, only for
+//! its input.
+//!
+//! Every group steps its batches on one thread pool of all the run's threads, split into as
+//! many chunks as lock-step's: a group waits for its input without holding a pool thread, and
+//! while one group sums its gradient, steps its optimizer or waits at a chunk's end, the pool
+//! runs the other groups' chunks. On two cores, giving each group one core (`threads / N`) left
+//! the core of a light group idle while the heavy one (han's word level) ran alone; one shared
+//! pool keeps lock-step's split of each batch over every core and adds the overlap.
 //!
 //! What the lag changes against lock-step: nothing in exact arithmetic. Batch `b` reaches group
 //! `g` one step later, but it is computed by weights that have taken `b` steps in both
 //! orders: group `g − 1`'s output for batch `b` comes from its weights after `b` updates, and
-//! group `g` trains on it with its own weights after `b` updates — as lock-step does. What
-//! differs is how the work is cut: a group's batch is split into `threads / N` chunks, not
-//! `threads`, and dropout draws from one stream per group and chunk. With the same chunks (one
-//! thread per group, against lock-step on one thread) and no dropout, the weights are lock-step's
-//! bit for bit (`tests/level_pipeline.rs`). Each epoch fills and drains the pipeline, so at its
-//! end every group has trained on every batch; the groups' weights and optimizer states are
-//! merged back then, and validation, early stopping and checkpoints see one model as usual.
+//! group `g` trains on it with its own weights after `b` updates — as lock-step does. Each
+//! group cuts a batch into lock-step's chunks, so with no dropout above the lowest group (whose
+//! stream is lock-step's; the others draw from their own) the weights are lock-step's on the
+//! same threads bit for bit (`tests/level_pipeline.rs`), whatever `N`; which thread runs a
+//! chunk changes nothing. Each epoch fills and drains the pipeline, so at its end every group
+//! has trained on every batch; the groups' weights and optimizer states are merged back then,
+//! and validation, early stopping and checkpoints see one model as usual.
 
 use std::ops::Range;
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
@@ -54,6 +60,23 @@ pub fn level_costs(model: &Model, t: usize) -> Vec<f64> {
         costs[k] += (params * steps.max(1)) as f64;
     }
     costs
+}
+
+/// The levels as the units a group boundary may fall between: one unit a level, but below a
+/// hierarchical model's `sentences` layer the word levels are one unit. Training computes a
+/// chunk's identical sentence rows (a short document's empty slots) once below that layer
+/// (`strata_model::shared_sentences`) and spreads them back to every row there, so a group that
+/// ended among the word levels would compute, and hand up, every row.
+pub fn level_units(model: &Model) -> Vec<Range<usize>> {
+    let mut units: Vec<Range<usize>> = Vec::new();
+    for k in 0..model.config.levels() {
+        let first = model.placed.iter().find(|p| p.group == Group::Level(k));
+        match units.last_mut() {
+            Some(unit) if first.is_some_and(|p| p.input.sentence_rows) => unit.end = k + 1,
+            _ => units.push(k..k + 1),
+        }
+    }
+    units
 }
 
 /// Cuts the levels (with `costs`) into `workers` contiguous groups (at most one per level),
@@ -118,14 +141,13 @@ pub fn group_plan(plan: &Plan, levels: &Range<usize>, total: usize) -> Plan {
 }
 
 /// One level group: its plan, its copy of the weights and of the
-/// optimizer state, and its stepper (one workspace per thread of its pool).
+/// optimizer state, and its stepper (one workspace per thread of the shared pool).
 struct Worker {
     plan: Plan,
     model: Model,
     opt: OptimizerState,
     ranges: Vec<ParamRange>,
     stepper: BatchStepper,
-    pool: rayon::ThreadPool,
     /// The first layer of the group above, which its feeds start (0 for the top group).
     above: usize,
 }
@@ -143,59 +165,62 @@ struct GroupOutcome {
 type Feeds = Vec<LevelFeed>;
 
 impl Worker {
-    /// The group's epoch, on its own pool: for each batch in order, its input from the group
-    /// below (`from_below`, which blocks until that group has computed it), its step, and its top
-    /// layer's output sent up (`to_above`, which holds one batch: a double buffer). A group stops
+    /// The group's epoch, driven from its own thread: for each batch in order, its input from
+    /// the group below (`from_below`, which blocks until that group has computed it), its step
+    /// on the shared `pool`, and its top layer's output sent up (`to_above`, which holds one
+    /// batch: a double buffer). Only the step runs on the pool, so a group that waits for its
+    /// input holds no pool thread and the other groups' chunks use every core. A group stops
     /// when it cannot step a batch, or when the group below or above has stopped.
-    fn run(
-        &mut self,
-        data: &Dataset,
-        batches: &[&[usize]],
-        first_step: u64,
-        from_below: Option<Receiver<Feeds>>,
-        to_above: Option<SyncSender<Feeds>>,
-        done: Option<Sender<usize>>,
-    ) -> GroupOutcome {
+    fn run(&mut self, pool: &rayon::ThreadPool, data: &Dataset, batches: &[&[usize]], links: Links) -> GroupOutcome {
+        let Links { first_step, from_below, to_above, done } = links;
         let (stepper, model, opt) = (&mut self.stepper, &mut self.model, &mut self.opt);
         let (plan, ranges, above) = (&self.plan, &self.ranges, self.above);
-        self.pool.install(move || {
-            let mut outcome = GroupOutcome::default();
-            for (b, &batch) in batches.iter().enumerate() {
-                if let Some(rx) = &from_below {
-                    let Ok(feeds) = rx.recv() else { break };
-                    stepper.spaces.iter_mut().zip(feeds).for_each(|(ws, f)| ws.feed = Some(f));
+        let mut outcome = GroupOutcome::default();
+        for (b, &batch) in batches.iter().enumerate() {
+            if let Some(rx) = &from_below {
+                let Ok(feeds) = rx.recv() else { break };
+                stepper.spaces.iter_mut().zip(feeds).for_each(|(ws, f)| ws.feed = Some(f));
+            }
+            stepper.step_index = first_step + b as u64;
+            match pool.install(|| stepper.step(model, data, batch, plan, opt, ranges)) {
+                Ok(stats) => {
+                    outcome.loss += stats.loss_sum;
+                    outcome.correct += stats.correct;
                 }
-                stepper.step_index = first_step + b as u64;
-                match stepper.step(model, data, batch, plan, opt, ranges) {
-                    Ok(stats) => {
-                        outcome.loss += stats.loss_sum;
-                        outcome.correct += stats.correct;
-                    }
-                    Err(bad) => {
-                        outcome.failed = Some((b, bad));
-                        break;
-                    }
-                }
-                if let Some(tx) = &to_above {
-                    let chunks = chunk_ranges(batch.len(), stepper.spaces.len()).len();
-                    let feeds = stepper.spaces[..chunks]
-                        .iter()
-                        .map(|ws| {
-                            let (x, rows) = ws.computed_output();
-                            LevelFeed { first_layer: above, x: x.to_vec(), rows }
-                        })
-                        .collect();
-                    if tx.send(feeds).is_err() {
-                        break;
-                    }
-                }
-                if let Some(d) = &done {
-                    let _ = d.send(b);
+                Err(bad) => {
+                    outcome.failed = Some((b, bad));
+                    break;
                 }
             }
-            outcome
-        })
+            if let Some(tx) = &to_above {
+                let chunks = chunk_ranges(batch.len(), stepper.spaces.len()).len();
+                let feeds = stepper.spaces[..chunks]
+                    .iter()
+                    .map(|ws| {
+                        let (x, rows) = ws.computed_output();
+                        LevelFeed { first_layer: above, x: x.to_vec(), rows }
+                    })
+                    .collect();
+                if tx.send(feeds).is_err() {
+                    break;
+                }
+            }
+            if let Some(d) = &done {
+                let _ = d.send(b);
+            }
+        }
+        outcome
     }
+}
+
+/// How a group's thread is linked to the rest of the epoch: the run's step count before the
+/// epoch, the channel from the group below and the one to the group above (none at the
+/// bottom and top), and, for the top group, where it reports each batch it ends.
+struct Links {
+    first_step: u64,
+    from_below: Option<Receiver<Feeds>>,
+    to_above: Option<SyncSender<Feeds>>,
+    done: Option<Sender<usize>>,
 }
 
 /// What a pipelined epoch is given: the stage's plan and optimizer (merged back at the end),
@@ -224,12 +249,17 @@ pub(crate) struct PipelinedSums {
 }
 
 /// One epoch of a decoupled stage, its levels pipelined over `workers` groups (see the module):
-/// one thread a group, each on its group's pool, linked by one-batch channels; the caller's
-/// thread reports the top group's batches as they end.
+/// one thread a group, each stepping on the pool the groups share, linked by one-batch
+/// channels; the caller's thread reports the top group's batches as they end.
 pub(crate) fn epoch(e: PipelineEpoch, mut on_batch: impl FnMut(usize)) -> PipelinedSums {
-    let mut workers = build_workers(&e);
+    // every group steps on all of the run's threads: a group waiting for its input leaves
+    // them to the others, so pipelining adds overlap to lock-step's split of each batch
+    let threads = rayon::current_num_threads();
+    let pool =
+        rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a thread pool for the level groups");
+    let mut workers = build_workers(&e, &pool);
     let top = workers.len() - 1;
-    let (data, batches, first_step) = (e.data, e.batches, e.first_step);
+    let (data, batches, first_step, pool) = (e.data, e.batches, e.first_step, &pool);
     let outcomes: Vec<GroupOutcome> = std::thread::scope(|scope| {
         let (done_tx, done_rx) = channel();
         let mut from_below = None;
@@ -244,7 +274,8 @@ pub(crate) fn epoch(e: PipelineEpoch, mut on_batch: impl FnMut(usize)) -> Pipeli
             };
             let below = std::mem::replace(&mut from_below, next);
             let done = (g == top).then(|| done_tx.clone());
-            handles.push(scope.spawn(move || w.run(data, batches, first_step, below, to_above, done)));
+            let links = Links { first_step, from_below: below, to_above, done };
+            handles.push(scope.spawn(move || w.run(pool, data, batches, links)));
         }
         drop(done_tx);
         done_rx.iter().for_each(&mut on_batch); // until the top group ends
@@ -265,11 +296,19 @@ pub(crate) fn epoch(e: PipelineEpoch, mut on_batch: impl FnMut(usize)) -> Pipeli
 }
 
 /// The groups, each with the stage's weights and optimizer state, and its stepper set as the
-/// trainer's (dropout from a stream of its own, the same as lock-step's for the lowest group).
-fn build_workers(e: &PipelineEpoch) -> Vec<Worker> {
+/// trainer's: one workspace per thread of `pool` (lock-step's chunks), dropout from a stream of
+/// its own (the same as lock-step's for the lowest group).
+fn build_workers(e: &PipelineEpoch, pool: &rayon::ThreadPool) -> Vec<Worker> {
     let levels = e.model.config.levels();
-    let split = split_levels(&level_costs(e.model, e.data.t), e.workers);
-    let threads = (rayon::current_num_threads() / split.len()).max(1);
+    let (units, costs) = (level_units(e.model), level_costs(e.model, e.data.t));
+    let unit_costs: Vec<f64> = units.iter().map(|u| costs[u.clone()].iter().sum()).collect();
+    let split: Vec<Range<usize>> = match units.is_empty() {
+        true => std::iter::once(0..0).collect(),
+        false => split_levels(&unit_costs, e.workers)
+            .into_iter()
+            .map(|g| units[g.start].start..units[g.end - 1].end)
+            .collect(),
+    };
     let snapshot = e.opt.snapshot();
     let firsts: Vec<usize> = split
         .iter()
@@ -294,8 +333,6 @@ fn build_workers(e: &PipelineEpoch) -> Vec<Worker> {
                 opt.restore(s).expect("the stage's own optimizer state fits");
             }
             opt.set_lr(e.opt.lr());
-            let pool =
-                rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a thread pool for a level group");
             let mut stepper = pool.install(|| BatchStepper::new(e.model));
             copy_settings(e.like, &mut stepper);
             if g > 0 {
@@ -307,7 +344,6 @@ fn build_workers(e: &PipelineEpoch) -> Vec<Worker> {
                 opt,
                 ranges,
                 stepper,
-                pool,
                 above: firsts.get(g + 1).copied().unwrap_or(0),
             }
         })
@@ -371,6 +407,29 @@ mod tests {
         // at most one group per level
         assert_eq!(split_levels(&[1.0, 1.0], 4), [0..1, 1..2]);
         assert_eq!(split_levels(&[2.0, 1.0, 1.0, 2.0], 3), [0..1, 1..3, 3..4]);
+    }
+
+    #[test]
+    fn a_hierarchical_models_word_levels_are_one_unit() {
+        use strata_model::zoo::{named_layers, Knobs};
+        let config = |architecture: &str, layers| strata_model::ModelConfig {
+            architecture: architecture.into(),
+            vocab_size: 20,
+            embedding_dim: 4,
+            layers,
+            num_classes: 2,
+            embedding_init: 0.05,
+            multichannel: false,
+            mask_padding: false,
+            multi_label: false,
+        };
+        let knobs = Knobs { units: Some(3), sentences: Some(2), ..Knobs::default() };
+        let han = Model::new(config("han", named_layers("han", knobs).unwrap()), 1);
+        // word GRU and word attention below the sentences layer; sentence GRU; sentence attention
+        assert_eq!(level_units(&han), [0..2, 2..3, 3..4]);
+        let knobs = Knobs { units: Some(3), layers: Some(3), ..Knobs::default() };
+        let stacked = Model::new(config("seed-stacked", named_layers("seed-stacked", knobs).unwrap()), 1);
+        assert_eq!(level_units(&stacked), [0..1, 1..2, 2..3]);
     }
 
     #[test]
