@@ -328,8 +328,9 @@ impl<'p> Scheduler<'p> {
                     (rung, config, Assignment { values: values.unwrap_or_default(), epochs: open.bracket.rungs[rung] })
                 }
                 None if open.fresh == 0 => {
-                    // a bracket ends once its last trials are scored: they may promote
-                    if wave.iter().any(|j| j.slot.bracket == self.b) {
+                    // a bracket ends once its last trials are scored: they may promote (a
+                    // bracket of one rung promotes nothing, so the next starts at once)
+                    if open.bracket.rungs.len() > 1 && wave.iter().any(|j| j.slot.bracket == self.b) {
                         return Next::Wait;
                     }
                     self.open = None;
