@@ -31,7 +31,7 @@ use strata_workflow::tune::{search_in_waves, Assignment, Hyperband, Limits, Tria
 use crate::args_tune::TuneCmd;
 use flags::{
     check_space, defaults_over_guard, defaults_trial, fit_to_data, guard_takes_the_flags, local_share, model_flag,
-    search_space, with_values,
+    ridge, search_space, with_values,
 };
 use report::{summary, trial_line};
 
@@ -99,6 +99,7 @@ pub fn run(mut a: TuneCmd) -> Result<()> {
         limits: Limits { budget, max_trials: a.max_trials },
         first,
         local,
+        ridge: ridge(&a.train),
     };
     let settings_for = |assignment: &Assignment| -> Result<TrainSettings> {
         let mut s = with_values(&a.train, assignment)?.settings(split)?;
@@ -168,7 +169,9 @@ fn check_flags(a: &TuneCmd) -> Result<(Duration, f64)> {
         bail!("--max-trials must be at least 1 (hint: leave it out to let --budget decide)");
     }
     if a.trials_at_once == Some(0) {
-        bail!("--trials-at-once must be at least 1 (hint: 1 is one trial at a time; leave it out for {DEFAULT_AT_ONCE})");
+        bail!(
+            "--trials-at-once must be at least 1 (hint: 1 is one trial at a time; leave it out for {DEFAULT_AT_ONCE})"
+        );
     }
     if a.eta < 2 {
         bail!("--eta must be at least 2 (hint: Hyperband uses 3: keep a third, train 3x longer)");

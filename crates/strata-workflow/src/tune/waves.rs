@@ -153,7 +153,15 @@ mod tests {
     fn waves(waves: Waves, limits: Limits, local: f64) -> (Vec<Trial>, Stop, Vec<Vec<Assignment>>) {
         let space = lr_space();
         let first = Some(Assignment { values: vec![("lr".into(), 0.1)], epochs: 9 });
-        let plan = Plan { space: &space, hyperband: Hyperband::new(space.epochs, 3), seed: 3, limits, first, local };
+        let plan = Plan {
+            space: &space,
+            hyperband: Hyperband::new(space.epochs, 3),
+            seed: 3,
+            limits,
+            first,
+            local,
+            ridge: false,
+        };
         let (mut clock, mut seen) = (0.0, Vec::new());
         let mut train = |jobs: &[Assignment], _: Instant| -> Result<WaveScores, ()> {
             seen.push(jobs.to_vec());
@@ -227,10 +235,19 @@ mod tests {
     #[test]
     fn brackets_of_one_rung_fill_the_wave() {
         let lr = Param { name: "lr".into(), domain: Domain::LogUniform { lo: 1e-3, hi: 1.0 }, integer: false };
-        let space = Space { params: vec![lr], epochs: EpochRange { min: 3, max: 3 }, zero_together: Vec::new(), memory: None };
+        let space =
+            Space { params: vec![lr], epochs: EpochRange { min: 3, max: 3 }, zero_together: Vec::new(), memory: None };
         let first = Some(Assignment { values: vec![("lr".into(), 0.1)], epochs: 3 });
         let limits = Limits { budget: HOUR, max_trials: Some(9) };
-        let plan = Plan { space: &space, hyperband: Hyperband::new(space.epochs, 3), seed: 3, limits, first, local: 0.0 };
+        let plan = Plan {
+            space: &space,
+            hyperband: Hyperband::new(space.epochs, 3),
+            seed: 3,
+            limits,
+            first,
+            local: 0.0,
+            ridge: false,
+        };
         let mut sizes = Vec::new();
         let mut train = |jobs: &[Assignment], _: Instant| -> Result<WaveScores, ()> {
             sizes.push(jobs.len());
