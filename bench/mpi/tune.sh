@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Issue 16, point 3: `strata tune` with its trials dealt to MPI ranks — trials/s for one process
-# and for 2 ranks on loopback, on the same trials. Rows:
-#   1 rank, --threads 2 (1 trial at a time: the plain search, both cores on each trial)
-#   1 rank, --threads 1, --trials-at-once 2 (the 2-rank search's trials, one after the other)
-#   2 ranks, --threads 1 (2 trials at a time, one a rank: the same trials as the row above)
-# Every row prints trials/s and epochs/s (the epochs its trials trained, a second: row 1's
-# trials are another sequence), the wall seconds, the best validation accuracy and a hash of
-# trials.csv without its seconds column (rows 2 and 3 must match).
+# and for 2 ranks on loopback, on the same trials: the same command line, tune's default 4
+# trials at a time (AT_ONCE=K to pass --trials-at-once K to every row). Rows:
+#   1 rank, --threads 1 (each wave's trials one after the other)
+#   2 ranks, --threads 1 (each wave dealt to the ranks: the same trials as the row above)
+#   1 rank, --threads 2 (both cores on each trial: the same search, other numbers, as a
+#   trial's numbers depend on its thread count)
+# Every row prints trials/s and epochs/s (the epochs its trials trained, a second), the wall
+# seconds, the best validation accuracy and a hash of trials.csv without its seconds column
+# (rows 1 and 2 must match).
 #
 #   bash bench/mpi/tune.sh                       # MR (all.tsv), --model linear, 12 trials
 #   TRIALS=48 FLAGS= DATA=other.tsv bash bench/mpi/tune.sh   # the whole default space
@@ -24,6 +26,7 @@ TRIALS=${TRIALS:-12}
 FLAGS=${FLAGS:---dim 50 --buckets 100000}
 SEED=${SEED:-1}
 LOCK=${LOCK:-}
+AT_ONCE=${AT_ONCE:-}
 [ -x "$STRATA" ] || { echo "error: $STRATA not found (hint: cargo build --release -p strata-cli --features mpi)" >&2; exit 2; }
 [ -f "$DATA" ] || { echo "error: $DATA not found (hint: DATA=FILE.tsv)" >&2; exit 2; }
 command -v mpirun >/dev/null || { echo "error: mpirun not found (hint: apt-get install openmpi-bin libopenmpi-dev)" >&2; exit 2; }
@@ -39,13 +42,14 @@ trap 'rm -rf "$work"' EXIT
 
 printf '%s\n' "data $(basename "$(dirname "$DATA")")/$(basename "$DATA"), --model $MODEL $FLAGS, $TRIALS trials, seed $SEED, $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
 printf '%-6s %-8s %-15s %10s %9s %8s %9s  %s\n' ranks threads trials-at-once trials/s epochs/s wall_s best_acc trials.csv
-for row in "1 2 1" "1 1 2" "2 1 2"; do
-    read -r ranks threads at_once <<<"$row"
-    out="$work/n$ranks-t$threads-w$at_once"
+at_once=${AT_ONCE:-default}
+for row in "1 1" "2 1" "1 2"; do
+    read -r ranks threads <<<"$row"
+    out="$work/n$ranks-t$threads"
     start=$(date +%s.%N)
     mpirun --oversubscribe --bind-to none -n "$ranks" "$STRATA" --threads "$threads" tune \
         --data "$DATA" --model "$MODEL" --max-trials "$TRIALS" --budget 3600 --seed "$SEED" $FLAGS \
-        --trials-at-once "$at_once" --json --out "$out" > "$out.json" 2> "$out.log" \
+        ${AT_ONCE:+--trials-at-once "$AT_ONCE"} --json --out "$out" > "$out.json" 2> "$out.log" \
         || { cat "$out.log" >&2; exit 1; }
     wall=$(echo "$(date +%s.%N) - $start" | bc)
     seconds=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["seconds"])' "$out.json")

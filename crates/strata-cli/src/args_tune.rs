@@ -48,11 +48,13 @@ pub struct TuneCmd {
     /// give the same trials and the same best model on every run
     #[arg(long, value_name = "N", help_heading = TUNE)]
     pub max_trials: Option<usize>,
-    /// Trials chosen at a time, each wave from the scores of the ones before: under `mpirun -n
-    /// N` they are dealt to the ranks. The trials depend on this number, not on N: the same
-    /// --trials-at-once gives the same trials with any N, or without MPI [default: N, 1
-    /// without MPI]
-    #[arg(long, value_name = "N", help_heading = TUNE)]
+    /// Trials chosen at a time (a wave), each wave from the scores of the trials before it;
+    /// under `mpirun -n N` trial j of a wave runs on rank j mod N. The trials depend on this
+    /// number, not on N: the same command line gives the same trials, best.json and best
+    /// model with any N or without MPI. What it costs: a wave's trials are chosen before any
+    /// of them is scored, so a new best is stepped around and a promotion made up to K-1
+    /// trials later than one at a time (1); more ranks than K leave ranks idle [default: 4]
+    #[arg(long, value_name = "K", help_heading = TUNE)]
     pub trials_at_once: Option<usize>,
     /// Successive halving's factor: each rung keeps the best 1/ETA configurations and trains
     /// them again, from scratch, for ETA times the epochs (Hyperband, Li et al. 2018)

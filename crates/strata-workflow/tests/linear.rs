@@ -238,6 +238,7 @@ fn tune_scores_a_diverged_trial_as_failed_and_goes_on() {
             limits: Limits { budget: std::time::Duration::from_secs(3600), max_trials: Some(6) },
             first: Some(Assignment { values: vec![("lr".into(), 1e20)], epochs: 3 }),
             local: 0.0,
+            ridge: false,
         };
         let result = search(data, &options, &settings_for, &mut |_| {}).expect("the search goes on");
         // the search goes on past a failed trial (an assignment is trained once per epochs, so

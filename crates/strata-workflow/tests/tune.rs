@@ -37,6 +37,7 @@ fn synthetic(seed: u64, limits: Limits, per_epoch: Duration) -> (Vec<Trial>, Sto
         limits,
         first: None,
         local: 0.0,
+        ridge: false,
     };
     let mut objective = |a: &Assignment, _deadline: Instant| -> Result<Score, ()> {
         std::thread::sleep(per_epoch * a.epochs as u32);
@@ -89,6 +90,7 @@ fn the_defaults_run_first_outside_the_brackets() {
         limits,
         first: Some(defaults.clone()),
         local: 0.0,
+        ridge: false,
     };
     let mut objective = |_: &Assignment, _: Instant| -> Result<Score, ()> {
         Ok(Score { accuracy: 0.5, loss: 0.5, epochs_trained: 1, cut: false, diverged: false })
@@ -182,6 +184,7 @@ fn a_search_on_a_few_hundred_lines_beats_chance_and_repeats() {
         limits: Limits { budget: LONG, max_trials: Some(6) },
         first: None,
         local: 0.0,
+        ridge: false,
     };
     let run = || {
         let mut lines = Vec::new();
@@ -214,8 +217,15 @@ fn the_same_assignment_is_never_trained_twice_and_a_single_point_space_ends() {
     };
     let first = Some(Assignment { values: vec![("lr".into(), 0.1)], epochs: 3 });
     let limits = Limits { budget: LONG, max_trials: Some(50) };
-    let plan =
-        halving::Plan { space: &space, hyperband: Hyperband::new(space.epochs, 3), seed: 1, limits, first, local: 0.0 };
+    let plan = halving::Plan {
+        space: &space,
+        hyperband: Hyperband::new(space.epochs, 3),
+        seed: 1,
+        limits,
+        first,
+        local: 0.0,
+        ridge: false,
+    };
     let mut trained: Vec<Assignment> = Vec::new();
     let mut objective = |a: &Assignment, _deadline: Instant| -> Result<Score, ()> {
         assert!(!trained.contains(a), "{} at {} epochs trained twice", a.describe(), a.epochs);
@@ -242,7 +252,7 @@ fn with_steps(seed: u64, max_trials: usize, per_epoch: Duration) -> Vec<Trial> {
     let space = lr_space(EpochRange { min: 1, max: 27 });
     let limits = Limits { budget: LONG, max_trials: Some(max_trials) };
     let hyperband = Hyperband::new(space.epochs, 3);
-    let plan = halving::Plan { space: &space, hyperband, seed, limits, first: None, local: 2.0 / 3.0 };
+    let plan = halving::Plan { space: &space, hyperband, seed, limits, first: None, local: 2.0 / 3.0, ridge: false };
     let mut objective = |a: &Assignment, _deadline: Instant| -> Result<Score, ()> {
         std::thread::sleep(per_epoch * a.epochs as u32);
         // best near lr 0.1 with 8 units, better with epochs
@@ -290,4 +300,57 @@ fn steps_around_the_incumbent_keep_the_trials_a_function_of_the_seed() {
     let best_lr =
         |t: &[Trial]| t.iter().min_by(|a, b| halving::best_first(a, b)).unwrap().assignment.get("lr").unwrap();
     assert!((best_lr(&fast) / 0.1).ln().abs() < 0.3, "best lr {}", best_lr(&fast));
+}
+
+/// Issue 13 point 4: with `ridge` (the linear model) a promotion keeps its configuration's
+/// lr × epochs — its rate divided by the epochs' growth — and every other value; without it
+/// (networks) a promotion keeps the rate, as before. Same seed, same fresh draws either way.
+#[test]
+fn a_linear_promotion_keeps_lr_times_epochs_and_a_networks_keeps_its_rate() {
+    let space = lr_space(EpochRange { min: 1, max: 27 });
+    let run = |ridge: bool| {
+        let limits = Limits { budget: LONG, max_trials: Some(60) };
+        let plan = halving::Plan {
+            space: &space,
+            hyperband: Hyperband::new(space.epochs, 3),
+            seed: 2,
+            limits,
+            first: None,
+            local: 0.0,
+            ridge,
+        };
+        // best near lr × epochs = 1: the ridge
+        let mut objective = |a: &Assignment, _: Instant| -> Result<Score, ()> {
+            let accuracy = 0.9 - 0.05 * (a.get("lr").unwrap() * a.epochs as f64).ln().abs();
+            Ok(Score { accuracy, loss: 1.0 - accuracy, epochs_trained: a.epochs, cut: false, diverged: false })
+        };
+        halving::run(plan, &mut objective, &mut |_| {}).unwrap().0
+    };
+    for ridge in [true, false] {
+        let trials = run(ridge);
+        let promoted: Vec<&Trial> = trials.iter().filter(|t| t.rung > 0).collect();
+        assert!(promoted.len() >= 5, "{trials:?}");
+        for t in promoted {
+            let first = trials.iter().find(|u| u.config == t.config && u.rung == 0).unwrap();
+            let (lr, lr0) = (t.assignment.get("lr").unwrap(), first.assignment.get("lr").unwrap());
+            assert_eq!(t.assignment.get("units"), first.assignment.get("units"));
+            let amount = |a: &Assignment| a.get("lr").unwrap() * a.epochs as f64;
+            if ridge {
+                // (the rate rounded to 3 digits, and held to its range's floor)
+                let kept = (amount(&t.assignment) / amount(&first.assignment) - 1.0).abs() < 0.01;
+                assert!(
+                    kept || lr == 1e-3,
+                    "trial {}: lr {lr} × {} from {lr0} × {}",
+                    t.number,
+                    t.assignment.epochs,
+                    first.assignment.epochs
+                );
+            } else {
+                assert_eq!(lr, lr0, "trial {}", t.number);
+            }
+        }
+    }
+    let fresh =
+        |t: &[Trial]| t.iter().filter(|t| t.rung == 0).map(|t| t.assignment.clone()).take(9).collect::<Vec<_>>();
+    assert_eq!(fresh(&run(true)), fresh(&run(false)), "the bracket's first draws are the seed's");
 }

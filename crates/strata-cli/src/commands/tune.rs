@@ -25,12 +25,13 @@ use strata_workflow::pipeline::{holdout, label_indices, Probes, TrainData, Train
 use strata_workflow::tune::importance::importance;
 use strata_workflow::tune::space::show;
 use strata_workflow::tune::trials_csv::trials_csv;
+use strata_workflow::tune::waves::DEFAULT_AT_ONCE;
 use strata_workflow::tune::{search_in_waves, Assignment, Hyperband, Limits, Trial, TuneOptions};
 
 use crate::args_tune::TuneCmd;
 use flags::{
     check_space, defaults_over_guard, defaults_trial, fit_to_data, guard_takes_the_flags, local_share, model_flag,
-    search_space, with_values,
+    ridge, search_space, with_values,
 };
 use report::{summary, trial_line};
 
@@ -42,9 +43,10 @@ pub fn run(mut a: TuneCmd) -> Result<()> {
         anyhow::bail!("strata tune searches epochs, which --model nbsvm has none of (hint: compare --nb-c or --word-ngrams with `strata train --model nbsvm --validation-data DEV`)");
     }
     let (budget, split) = check_flags(&a)?;
-    // one trial per MPI rank at a time, unless told
+    // the same trials at a time with or without MPI, so any number of ranks trains the same
+    // trials (issue 16 point 3)
     let ranks = strata_train::ranks::world().map_or(1, |w| w.size());
-    let at_once = *a.trials_at_once.get_or_insert(ranks);
+    let at_once = *a.trials_at_once.get_or_insert(DEFAULT_AT_ONCE);
     let base = a.train.settings(split)?;
     crate::settings::padding_notes(&base).into_iter().for_each(crate::progress::note);
     let (mut space, from_space_file) = search_space(&a, &base)?;
@@ -97,6 +99,7 @@ pub fn run(mut a: TuneCmd) -> Result<()> {
         limits: Limits { budget, max_trials: a.max_trials },
         first,
         local,
+        ridge: ridge(&a.train),
     };
     let settings_for = |assignment: &Assignment| -> Result<TrainSettings> {
         let mut s = with_values(&a.train, assignment)?.settings(split)?;
@@ -166,7 +169,9 @@ fn check_flags(a: &TuneCmd) -> Result<(Duration, f64)> {
         bail!("--max-trials must be at least 1 (hint: leave it out to let --budget decide)");
     }
     if a.trials_at_once == Some(0) {
-        bail!("--trials-at-once must be at least 1 (hint: leave it out for one trial per MPI rank)");
+        bail!(
+            "--trials-at-once must be at least 1 (hint: 1 is one trial at a time; leave it out for {DEFAULT_AT_ONCE})"
+        );
     }
     if a.eta < 2 {
         bail!("--eta must be at least 2 (hint: Hyperband uses 3: keep a third, train 3x longer)");

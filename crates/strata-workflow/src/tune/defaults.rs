@@ -190,6 +190,14 @@ pub fn local_share(family: Family) -> f64 {
     }
 }
 
+/// Whether `family`'s promotions keep `lr × epochs` rather than the rate ([`super::ridge`]):
+/// the linear model, whose rate decays to 0 over its epochs. A network's rate (Adam's, by
+/// default) does not decay with the epochs asked for: its promotions keep the values, and its
+/// trial sequence for a seed.
+pub fn ridge(family: Family) -> bool {
+    family == Family::Linear
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,6 +15,10 @@
 //! it, as fastText's autotune starts from its default arguments): trial 1, bracket 0, outside
 //! the halving, so the search is never worse on validation than the untuned model.
 //!
+//! A promotion of the linear model keeps `lr × epochs` rather than the rate
+//! ([`Plan::ridge`], [`super::ridge`]): its rate decays over all its epochs, so the same rate
+//! at η times the epochs is η times the learning.
+//!
 //! An assignment already trained at the same epochs (the same values drawn again, or a space
 //! with a single point) is not trained again: its earlier trial's score ranks it in its rung.
 //! When a whole round of brackets draws nothing new, the search ends (`Stop::Exhausted`).
@@ -40,9 +44,9 @@ use std::time::{Duration, Instant};
 
 use strata_nn::Rng;
 
-use super::local;
 use super::space::{Assignment, EpochRange, Space};
 use super::waves::{WaveScores, Waves};
+use super::{local, ridge};
 
 /// The RNG stream of the configurations, apart from the streams training draws from the seed.
 const TUNE_STREAM: u64 = 0x7475_6e65;
@@ -189,6 +193,9 @@ pub struct Plan<'a> {
     pub first: Option<Assignment>,
     /// The share of new configurations drawn around the incumbent (0: plain Hyperband).
     pub local: f64,
+    /// A promotion keeps `lr × epochs` (the linear model: [`super::ridge`]); else it keeps
+    /// the values.
+    pub ridge: bool,
 }
 
 /// Seconds per epoch seen so far, to tell whether a trial fits in what is left.
@@ -324,12 +331,20 @@ impl<'p> Scheduler<'p> {
             let (rung, config, assignment) = match open.rungs.promotion(plan.hyperband.eta, trials) {
                 Some((rung, config)) => {
                     open.rungs.promoted[rung - 1].push(config);
-                    let values = trials.iter().rev().find(|t| t.config == config).map(|t| t.assignment.values.clone());
-                    (rung, config, Assignment { values: values.unwrap_or_default(), epochs: open.bracket.rungs[rung] })
+                    let epochs = open.bracket.rungs[rung];
+                    // the configuration as it last ran (a rung's promotion starts from the rung below)
+                    let from = trials.iter().rev().find(|t| t.config == config).map(|t| &t.assignment);
+                    let values = match from {
+                        Some(from) if plan.ridge => ridge::promoted(plan.space, from, epochs),
+                        Some(from) => from.values.clone(),
+                        None => Vec::new(),
+                    };
+                    (rung, config, Assignment { values, epochs })
                 }
                 None if open.fresh == 0 => {
-                    // a bracket ends once its last trials are scored: they may promote
-                    if wave.iter().any(|j| j.slot.bracket == self.b) {
+                    // a bracket ends once its last trials are scored: they may promote (a
+                    // bracket of one rung promotes nothing, so the next starts at once)
+                    if open.bracket.rungs.len() > 1 && wave.iter().any(|j| j.slot.bracket == self.b) {
                         return Next::Wait;
                     }
                     self.open = None;
@@ -341,7 +356,7 @@ impl<'p> Scheduler<'p> {
                     open.fresh -= 1;
                     self.configs += 1;
                     let coin = plan.local > 0.0 && f64::from(self.rng.uniform(0.0, 1.0)) < plan.local;
-                    match incumbent(trials).map(|t| t.assignment.clone()).filter(|_| coin) {
+                    match local::incumbent(trials).map(|t| t.assignment.clone()).filter(|_| coin) {
                         Some(best) => (LOCAL, self.configs, local::around(plan.space, &best, spent, &mut self.rng)),
                         None => {
                             let values = plan.space.sample(&mut self.rng);
@@ -367,11 +382,6 @@ impl<'p> Scheduler<'p> {
             return Next::Run(Job { slot: Slot { bracket: self.b, rung, config }, assignment });
         }
     }
-}
-
-/// The best trial so far, if any ran and did not fail.
-fn incumbent(trials: &[Trial]) -> Option<&Trial> {
-    trials.iter().filter(|t| t.score.loss.is_finite()).min_by(|a, b| best_first(a, b))
 }
 
 /// Runs the search one trial at a time: `objective` trains one assignment (it gets the

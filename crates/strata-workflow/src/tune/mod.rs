@@ -27,7 +27,8 @@
 //!   running past the budget is cut at its next epoch end, and counts as cut only when epochs
 //!   were left). A promoted configuration trains again from scratch at `η·r` epochs, since the
 //!   linear model's learning rate decays over the total epochs.
-//! - [`local`]: the step around the incumbent and how it narrows.
+//! - [`local`]: the step around the incumbent (of equally accurate trials, the cheapest) and
+//!   how it narrows; [`ridge`]: a linear promotion keeps `lr × epochs`.
 //! - Trial 1 is the model's defaults (what `strata train` trains with the same flags), outside
 //!   the brackets, as fastText's autotune starts from its default arguments: the best trial is
 //!   never worse on validation than the untuned model, and it is the first incumbent. The caller
@@ -60,6 +61,7 @@ pub mod importance;
 pub mod local;
 pub mod memory_guard;
 mod parallel;
+pub mod ridge;
 pub mod space;
 pub mod space_file;
 pub mod trials_csv;
@@ -90,6 +92,9 @@ pub struct TuneOptions {
     /// The share of new configurations drawn around the incumbent (see `local`; 0: plain
     /// Hyperband).
     pub local: f64,
+    /// Promotions keep `lr × epochs` instead of the rate: the linear model, whose rate decays
+    /// to 0 over its epochs (see `ridge`). Networks keep their values.
+    pub ridge: bool,
 }
 
 /// The best trial's model.

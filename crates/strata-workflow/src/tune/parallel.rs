@@ -43,6 +43,7 @@ pub fn search_in_waves<E: From<WorkflowError>>(
         limits: options.limits,
         first: options.first.clone(),
         local: options.local,
+        ridge: options.ridge,
     };
     // the best so far: its score, its trial's index, and its model where this rank trained it
     let mut best: Option<(Score, usize, Option<Classifier>)> = None;

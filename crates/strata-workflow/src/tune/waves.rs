@@ -7,12 +7,24 @@
 //! `at_once` 1 is halving's one-at-a-time search ([`super::halving::run`]). Under a budget, a
 //! trial joins the wave only if it and the trials before it on its process fit in what was
 //! left when the wave began (N processes: up to N trials' time at once), and the first that
-//! does not ends the search once the wave has run.
+//! does not ends the search once the wave has run. The first wave is one trial: until a trial
+//! has been timed the budget cannot tell whether a second fits.
+//!
+//! `strata tune` chooses [`DEFAULT_AT_ONCE`] trials at a time unless told, with or without
+//! MPI, so the same command line gives the same trials on any number of ranks.
 
 use std::time::Instant;
 
 use super::halving::{Job, Next, Pace, Plan, Scheduler, Score, Slot, Stop, Trial};
 use super::space::Assignment;
+
+/// The trials a wave holds when `--trials-at-once` is left out: the same number with or
+/// without MPI and for any number of ranks, so that `mpirun -n N strata tune …` trains the
+/// trials `strata tune …` trains (the trials depend on it, not on N). 4 keeps 1, 2 and 4 ranks
+/// busy (with N ranks trial j of a wave runs on rank j mod N). What it costs: a wave's trials
+/// are chosen before any of them is scored, so one process ranks a promotion or steps around
+/// a new best up to 3 trials later than one-at-a-time would (`--trials-at-once 1`).
+pub const DEFAULT_AT_ONCE: usize = 4;
 
 /// How many trials run at once: a wave of `at_once` trials is chosen from the scores of the
 /// trials before it, then trained (dealt round-robin to `lanes` processes, each training its
@@ -48,7 +60,8 @@ pub type TrainWave<'a, E> = dyn FnMut(&[Assignment], Instant) -> Result<WaveScor
 /// The limits are checked as each trial is chosen: `--max-trials` counts the trials of the
 /// wave too; the budget admits a trial when it and the trials before it on its lane fit in
 /// what was left when the wave began. A trial that does not fit ends the search once the
-/// trials chosen before it in the wave have run.
+/// trials chosen before it in the wave have run. The first wave is one trial, whatever
+/// `at_once`: no trial's time is known before it.
 pub fn run_in_waves<E>(
     plan: Plan,
     waves: Waves,
@@ -65,7 +78,9 @@ pub fn run_in_waves<E>(
         let mut wave: Vec<Job> = Vec::new();
         let mut load = vec![0.0; lanes];
         let mut stop = None;
-        while wave.len() < at_once {
+        // nothing is known of a trial's time before the first is timed: it runs alone
+        let room = if pace.seen.is_empty() { 1 } else { at_once };
+        while wave.len() < room {
             // the share of the search done, 0–1, which narrows the steps around the
             // incumbent: of `--max-trials` when it is given (so the trials stay a function of
             // the seed), else of the wall-clock budget, as fastText's autotune measures it
@@ -138,7 +153,15 @@ mod tests {
     fn waves(waves: Waves, limits: Limits, local: f64) -> (Vec<Trial>, Stop, Vec<Vec<Assignment>>) {
         let space = lr_space();
         let first = Some(Assignment { values: vec![("lr".into(), 0.1)], epochs: 9 });
-        let plan = Plan { space: &space, hyperband: Hyperband::new(space.epochs, 3), seed: 3, limits, first, local };
+        let plan = Plan {
+            space: &space,
+            hyperband: Hyperband::new(space.epochs, 3),
+            seed: 3,
+            limits,
+            first,
+            local,
+            ridge: false,
+        };
         let (mut clock, mut seen) = (0.0, Vec::new());
         let mut train = |jobs: &[Assignment], _: Instant| -> Result<WaveScores, ()> {
             seen.push(jobs.to_vec());
@@ -164,12 +187,12 @@ mod tests {
     #[test]
     fn a_wave_ranks_no_trial_before_it_is_scored_and_the_lanes_change_no_trial() {
         let limits = Limits { budget: HOUR, max_trials: Some(20) };
-        let (trials, stop, seen) = waves(Waves { at_once: 4, lanes: 1 }, limits, 2.0 / 3.0);
+        let (trials, stop, seen) = waves(Waves { at_once: 4, lanes: 1 }, limits, 1.0 / 3.0);
         assert_eq!((trials.len(), stop), (20, Stop::MaxTrials));
-        // wave 1: the defaults' trial and three fresh configurations: nothing is scored, so
-        // no promotion and no step around an incumbent (there is none yet)
-        assert_eq!(seen[0].len(), 4);
-        assert!(trials[..4].iter().all(|t| t.rung == 0 && (t.bracket == 0) == (t.number == 1)), "{trials:?}");
+        // wave 1: the defaults' trial alone (no trial's time is known yet); wave 2: four
+        // chosen from its score alone: no promotion (bracket 1 has scored nothing)
+        assert_eq!((seen[0].len(), seen[1].len()), (1, 4));
+        assert!(trials[1..5].iter().all(|t| t.bracket == 1 && (t.rung == 0 || t.rung == LOCAL)), "{trials:?}");
         // a promotion comes only from trials of earlier waves
         let mut before = 0;
         for wave in &seen {
@@ -184,13 +207,56 @@ mod tests {
         assert!(trials.iter().any(|t| t.rung == 1) && trials.iter().any(|t| t.rung == LOCAL), "{trials:?}");
         // dealt to 2 or 4 lanes, the same trials
         for lanes in [2, 4] {
-            let (other, _, _) = waves(Waves { at_once: 4, lanes }, limits, 2.0 / 3.0);
+            let (other, _, _) = waves(Waves { at_once: 4, lanes }, limits, 1.0 / 3.0);
             assert_eq!(other, trials, "{lanes} lanes");
         }
         // one at a time is another search: a promotion as soon as a rung has scored 3
-        let (one, _, seen) = waves(Waves { at_once: 1, lanes: 1 }, limits, 2.0 / 3.0);
+        let (one, _, seen) = waves(Waves { at_once: 1, lanes: 1 }, limits, 1.0 / 3.0);
         assert!(seen.iter().all(|w| w.len() == 1));
         assert_ne!(one, trials);
+    }
+
+    /// Issue 16 point 3 (the default of 4 at once): before any trial is timed the budget cannot
+    /// admit a second, so the first wave is one trial — 4 untimed trials would have run 12
+    /// made-up seconds of a 5-second budget.
+    #[test]
+    fn the_first_wave_is_one_trial_so_the_budget_never_admits_an_untimed_one() {
+        let limits = Limits { budget: Duration::from_secs(5), max_trials: None };
+        for lanes in [1, 4] {
+            let (trials, stop, seen) = waves(Waves { at_once: 4, lanes }, limits, 2.0 / 3.0);
+            assert_eq!((trials.len(), stop), (1, Stop::Budget), "{lanes} lanes: {trials:?}");
+            assert_eq!(seen, [vec![trials[0].assignment.clone()]]);
+        }
+    }
+
+    /// Issue 16 point 3: with one number of epochs every bracket is one configuration at one
+    /// rung, which promotes nothing: a wave does not wait for it to be scored (it once did,
+    /// so every wave after the first held one trial and a second rank never trained).
+    #[test]
+    fn brackets_of_one_rung_fill_the_wave() {
+        let lr = Param { name: "lr".into(), domain: Domain::LogUniform { lo: 1e-3, hi: 1.0 }, integer: false };
+        let space =
+            Space { params: vec![lr], epochs: EpochRange { min: 3, max: 3 }, zero_together: Vec::new(), memory: None };
+        let first = Some(Assignment { values: vec![("lr".into(), 0.1)], epochs: 3 });
+        let limits = Limits { budget: HOUR, max_trials: Some(9) };
+        let plan = Plan {
+            space: &space,
+            hyperband: Hyperband::new(space.epochs, 3),
+            seed: 3,
+            limits,
+            first,
+            local: 0.0,
+            ridge: false,
+        };
+        let mut sizes = Vec::new();
+        let mut train = |jobs: &[Assignment], _: Instant| -> Result<WaveScores, ()> {
+            sizes.push(jobs.len());
+            let score = Score { accuracy: 0.5, loss: 0.5, epochs_trained: 3, cut: false, diverged: false };
+            Ok(WaveScores { scores: vec![score; jobs.len()], seconds: vec![1.0; jobs.len()], elapsed: 1.0 })
+        };
+        let (trials, _) = run_in_waves(plan, Waves { at_once: 4, lanes: 2 }, &mut train, &mut |_| {}).unwrap();
+        assert_eq!(trials.len(), 9);
+        assert_eq!(sizes, [1, 4, 4], "the defaults' trial alone, then full waves");
     }
 
     #[test]

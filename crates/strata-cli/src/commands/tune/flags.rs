@@ -69,6 +69,11 @@ pub(super) fn local_share(t: &TrainArgs) -> f64 {
     defaults::local_share(family(t))
 }
 
+/// Whether the command's model's promotions keep `lr × epochs` (`defaults::ridge`).
+pub(super) fn ridge(t: &TrainArgs) -> bool {
+    defaults::ridge(family(t))
+}
+
 /// Makes the linear space to the training texts (`defaults::fit_to_data`): their words as the
 /// model's tokenizer splits them (lower-cased or not, filtered, as training will), and their
 /// distinct ones and `</s>` as the vocabulary — the dictionary before `--min-count`, so an

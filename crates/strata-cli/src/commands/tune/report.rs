@@ -146,7 +146,7 @@ pub(super) fn summary(
         "seed": a.train.seed,
         "threads": rayon::current_num_threads(),
         "eta": a.eta,
-        "trials_at_once": a.trials_at_once.unwrap_or(1),
+        "trials_at_once": a.trials_at_once.unwrap_or(strata_workflow::tune::waves::DEFAULT_AT_ONCE),
         "importance": mattered.effects.iter().map(|e| serde_json::json!({
             "parameter": e.name, "spread": e.spread, "trials": e.trials
         })).collect::<Vec<_>>(),
