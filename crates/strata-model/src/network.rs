@@ -225,6 +225,12 @@ fn sharing_boundary(model: &Model, plan: &Plan, top: usize) -> Option<usize> {
     (at < top && no_dropout && no_word_aux).then_some(at)
 }
 
+/// Whether a training pass of `plan` may share identical sentence rows (the trainer then cuts
+/// batches with [`crate::shared_sentences::balanced_chunks`]).
+pub fn may_share_sentences(model: &Model, plan: &Plan) -> bool {
+    sharing_boundary(model, plan, layers_computed(model, plan.depth)).is_some()
+}
+
 /// Forward of `ids: [B, T]` through the layers and heads `plan` computes, keeping what
 /// [`backward`] reads (with dropout when `ws.dropout` is set).
 pub fn forward(model: &Model, ids: &[u32], t: usize, plan: &Plan, ws: &mut Workspace) {

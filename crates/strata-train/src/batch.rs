@@ -21,6 +21,7 @@ use strata_model::infer::{chunk_ranges, Dataset};
 use strata_model::model::Model;
 use strata_model::network::{self, ChunkStats, Plan, Workspace};
 use strata_model::plan::Group;
+use strata_model::shared_sentences::balanced_chunks;
 use strata_model::step_window;
 
 /// Token steps of the training batches: real tokens, the steps computed, and the steps a batch
@@ -157,7 +158,11 @@ impl BatchStepper {
         let stats = match ranks::batch_world() {
             Some(world) => self.distributed_gradients(world, model, t, plan, emb_trains),
             None => {
-                let chunks = chunk_ranges(batch.len(), self.spaces.len());
+                let chunks = match model.config.sentences().filter(|_| network::may_share_sentences(model, plan)) {
+                    // chunks of equal distinct sentence rows, not equal documents (issue 14)
+                    Some(s) => balanced_chunks(&self.batch_ids, t, s, self.spaces.len()),
+                    None => chunk_ranges(batch.len(), self.spaces.len()),
+                };
                 let stats = self.chunk_gradients(model, t, plan, &chunks, 0);
                 self.sum_chunks(chunks.len());
                 if emb_trains {
