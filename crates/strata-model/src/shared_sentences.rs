@@ -8,9 +8,9 @@
 //! identical rows is the backward of the group's summed output gradient, computed once. Here a
 //! chunk's rows are mapped to their distinct rows: the word levels run on those, the
 //! `sentences` layer's input is spread back to every row, its input gradient summed per
-//! distinct row (in row order), and the embedding's gradient is handed on at each distinct
-//! row's first row (zero at the others): the trainer sums it per id, so the table's gradient is
-//! the same sum. The same numbers up to rounding (the sums run in another order), not the same
+//! distinct row (in row order), and the embedding's gradient is handed on as the distinct rows'
+//! with their ids (`Workspace::embedding_gradient_rows`): the trainer sums it per id, so the
+//! table's gradient is the same sum. The same numbers up to rounding (the sums run in another order), not the same
 //! bits; per-row gradients are not kept, so explanations (which read them) never share rows.
 
 use std::collections::{HashMap, HashSet};
@@ -114,33 +114,14 @@ impl SharedRows {
             out[u * d..(u + 1) * d].iter_mut().zip(src).for_each(|(a, v)| *a += v);
         }
     }
-
-    /// `out: [T₀, N₀, W]` from `self.demb: [T₀, U, W]`: each distinct row's gradient at its
-    /// first row, zero at the rows it stands for.
-    pub(crate) fn spread_demb(&self, t0: usize, w: usize, out: &mut Vec<f32>) {
-        let (n0, u) = (self.of_row.len(), self.distinct);
-        out.clear();
-        out.resize(t0 * n0 * w, 0.0);
-        let mut seen = 0;
-        for (r, &of) in self.of_row.iter().enumerate() {
-            if of != seen {
-                continue; // not the first row of its distinct row
-            }
-            seen += 1;
-            for s in 0..t0 {
-                out[(s * n0 + r) * w..(s * n0 + r + 1) * w]
-                    .copy_from_slice(&self.demb[(s * u + of) * w..(s * u + of + 1) * w]);
-            }
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Rows map to their first appearance; the input is spread, the gradient summed per
-    /// distinct row, and the embedding gradient lands on each distinct row's first row.
+    /// Rows map to their first appearance; the input is spread and the gradient summed per
+    /// distinct row.
     #[test]
     fn rows_map_to_their_first_appearance_and_gradients_sum() {
         let mut s = SharedRows::default();
@@ -158,10 +139,6 @@ mod tests {
         assert_eq!(out, [4.0, 7.0, 4.0]);
         s.sum_dx(1, &mut out, true);
         assert_eq!(out, [8.0, 14.0, 8.0]);
-        s.demb = vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]; // [T₀ = 2, U = 3, W = 1]
-        let mut demb = Vec::new();
-        s.spread_demb(2, 1, &mut demb);
-        assert_eq!(demb, [1.0, 2.0, 0.0, 3.0, 0.0, 4.0, 5.0, 0.0, 6.0, 0.0]);
         assert!(!s.find(&[1, 2, 3, 4], 2), "distinct rows share nothing");
     }
 
