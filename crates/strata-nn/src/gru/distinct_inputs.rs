@@ -82,7 +82,9 @@ impl DistinctRows {
         }
     }
 
-    /// `out: [U, W]` = the sum of `rows: [N, W]` over each distinct row's rows, in row order.
+    /// `out: [U, W]` = the sum of `rows: [N, W]` over each distinct row's rows, in row order
+    /// (inlined, so that it runs in the caller's AVX2/AVX-512 build).
+    #[inline(always)]
     pub(crate) fn sum(&self, rows: &[f32], w: usize, out: &mut [f32]) {
         out[..self.first.len() * w].fill(0.0);
         for (src, &u) in rows.chunks_exact(w).zip(&self.of_row) {
