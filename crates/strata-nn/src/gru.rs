@@ -13,6 +13,9 @@
 //! inside the bidirectional wrapper: the `gru` and `han` named models, and `type = "gru"` in a
 //! model file.
 //!
+//! Repeated input rows (padding, repeated tokens) share their input-side products
+//! (`gru/distinct_inputs.rs`, issue 14 point 3).
+//!
 //! The gate math of one step is `step_forward` / `step_backward`, shared with
 //! [`masked`] (`--mask-padding`: the real steps only); [`backward`] follows whichever
 //! forward ran last.
@@ -151,8 +154,8 @@ fn forward_body(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache) {
         cache.inputs_shared = false;
     }
     if cache.inputs_shared {
-        // x·W + b_in once per distinct input row, copied to its repeats: the same bits
-        // (`xp` then holds the distinct rows' `[U, 3H]`, and each step reads it through the map)
+        // x·W + b_in once per distinct input row: the same bits (`xp` then holds the
+        // distinct rows' `[U, 3H]`, and each step reads a row's through the map)
         let u = cache.inputs.distinct();
         let mut xu = crate::scratch::take(u * d.e);
         cache.inputs.gather(x, d.e, &mut xu);
