@@ -28,15 +28,17 @@ pub fn balanced_chunks(ids: &[u32], t: usize, s: usize, parts: usize) -> Vec<Ran
     let b = ids.len().checked_div(t).unwrap_or(0);
     let t0 = t / s.max(1);
     let parts = parts.clamp(1, b.max(1));
-    if t0 == 0 || parts == 1 {
-        return crate::infer::chunk_ranges(b, parts);
+    if b == 0 {
+        return Vec::new();
     }
     let mut prefix = Vec::with_capacity(b + 1);
     prefix.push(0usize);
     let mut rows: HashSet<&[u32]> = HashSet::with_capacity(s);
     for doc in ids.chunks_exact(t) {
         rows.clear();
-        rows.extend(doc.chunks_exact(t0).filter(|row| row.iter().any(|&id| id != 0)));
+        if t0 > 0 {
+            rows.extend(doc.chunks_exact(t0).filter(|row| row.iter().any(|&id| id != 0)));
+        }
         prefix.push(prefix[prefix.len() - 1] + rows.len() * t0 + s);
     }
     let total = prefix[b];
