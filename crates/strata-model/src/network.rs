@@ -72,8 +72,9 @@ pub struct Workspace {
     /// Dropout's random stream; `Some` in training only.
     pub dropout: Option<Rng>,
     /// Whether `forward` may compute a hierarchical model's identical sentence rows once
-    /// ([`crate::shared_sentences`]; the trainer sets it): `demb` then holds each group's
-    /// gradient at its first row, so it is for a caller that sums `demb` per id.
+    /// ([`crate::shared_sentences`]; the trainer sets it): the embedding's gradient is then
+    /// the distinct rows' (see [`Workspace::embedding_gradient_rows`]), for a caller that
+    /// sums it per id, and `demb` is not written.
     pub share_identical_sentences: bool,
     /// The last `forward`'s shared rows, and the `sentences` layer's index when it shared any.
     shared: SharedRows,
@@ -97,6 +98,18 @@ pub struct LevelFeed {
 }
 
 impl Workspace {
+    /// The gradient at the embedding output after `backward`, as `(ids: [N, T₀], N, demb:
+    /// [T₀, N, W])`: every row's (`ids`, `demb`), or, when sentence rows were shared, the
+    /// distinct rows' — each group's gradient once, so that summed per id it is every row's
+    /// sum (in the same order: a group's first rows come in row order), without a `[T₀, N₀, W]`
+    /// buffer of zeros for the trainer to add (issue 14).
+    pub fn embedding_gradient_rows(&self, model: &Model) -> (&[u32], usize, &[f32]) {
+        match self.sharing_at {
+            Some(_) => (&self.shared.ids, self.shared.distinct, &self.shared.demb),
+            None => (&self.ids, word_rows(model, self.texts.0, self.texts.1).0, &self.demb),
+        }
+    }
+
     /// Level `k`'s summary `[B, D_k]` after `forward` (computed on demand).
     pub fn summary(&mut self, model: &Model, b: usize, k: usize) -> &[f32] {
         let shared = self.sharing_at.map(|_| &self.shared.of_row[..]);
@@ -234,6 +247,12 @@ fn sharing_boundary(model: &Model, top: usize) -> Option<usize> {
     let at = model.placed.iter().position(|p| p.input.sentence_rows && !p.output.sentence_rows)?;
     let no_dropout = model.placed[..at].iter().all(|p| p.spec.layer().kind() != "dropout");
     (at < top && no_dropout).then_some(at)
+}
+
+/// Whether a training pass of `plan` may share identical sentence rows (the trainer then cuts
+/// batches with [`crate::shared_sentences::balanced_chunks`]).
+pub fn may_share_sentences(model: &Model, plan: &Plan) -> bool {
+    sharing_boundary(model, plan, layers_computed(model, plan.depth)).is_some()
 }
 
 /// Forward of `ids: [B, T]` through the layers and heads `plan` computes, keeping what
@@ -477,9 +496,7 @@ fn aux_backward(model: &Model, targets: Targets, scale: f32, plan: &Plan, ws: &m
 /// reads the gradient at its output (and last state) and writes the one at its input, added
 /// to what the layer below already holds.
 fn body_backward(model: &Model, plan: &Plan, lowest: Group, ws: &mut Workspace) {
-    let (b, t) = ws.texts;
-    let (e, p, off) = (model.config.input_width(), &model.params.data, model.layout.embedding.end);
-    let t0 = word_rows(model, b, t).1;
+    let (p, off) = (&model.params.data, model.layout.embedding.end);
     let group_of = |i: usize| model.placed[i].group;
     let first = ws.feed.as_ref().map_or(0, |f| f.first_layer);
     for i in (first..layers_computed(model, plan.depth)).rev() {
@@ -541,9 +558,6 @@ fn body_backward(model: &Model, plan: &Plan, lowest: Group, ws: &mut Workspace) 
             ws.has_dy[i - 1] = true;
         } else if need_dx && accumulate {
             dy_below[i - 1].iter_mut().zip(&ws.dx_scratch).for_each(|(a, v)| *a += v);
-        }
-        if need_dx && i == 0 && ws.sharing_at.is_some() {
-            ws.shared.spread_demb(t0, e, &mut ws.demb);
         }
         // the level's own layer (it has tensors), not a parameter-free one that belongs to it
         match group {

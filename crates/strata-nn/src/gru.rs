@@ -13,10 +13,14 @@
 //! inside the bidirectional wrapper: the `gru` and `han` named models, and `type = "gru"` in a
 //! model file.
 //!
+//! Repeated input rows (padding, repeated tokens) share their input-side products
+//! (`gru/distinct_inputs.rs`, issue 14 point 3).
+//!
 //! The gate math of one step is `step_forward` / `step_backward`, shared with
 //! [`masked`] (`--mask-padding`: the real steps only); [`backward`] follows whichever
 //! forward ran last.
 
+mod distinct_inputs;
 pub mod masked;
 
 use crate::activations::{sigmoid, tanh};
@@ -53,6 +57,16 @@ pub struct GruCache {
     /// The masked path's packed buffers; `active` only after a masked forward, which is how
     /// backward knows which path ran.
     pub(crate) masked: Option<Box<masked::Packed>>,
+    /// The last unmasked forward's input rows mapped to their distinct rows, and whether they
+    /// were shared (the input-side products ran per distinct row; backward does the same)
+    inputs: distinct_inputs::DistinctRows,
+    inputs_shared: bool,
+    /// The largest `xp` and `dxp`/`dhp` lengths asked for (see [`take_high`])
+    xp_high: usize,
+    dxp_high: usize,
+    /// Never share input rows (the tests' reference for the shared path)
+    #[cfg(test)]
+    never_share_inputs: bool,
 }
 
 impl GruCache {
@@ -82,6 +96,15 @@ impl GruCache {
             m.active = false;
         }
     }
+}
+
+/// A scratch buffer of at least `len` values for a buffer whose length changes from batch to
+/// batch (with the distinct rows): asked at the largest length seen (`high`), so the pool hands
+/// back one that already holds it instead of zero-filling the difference whenever the length
+/// grows (2 % of han's training in `memset`, issue 14). The pool keeps that capacity anyway.
+fn take_high(len: usize, high: &mut usize) -> Vec<f32> {
+    *high = (*high).max(len);
+    crate::scratch::take(*high)
 }
 
 /// Forward over a time-major input `x: [T, B, E]`. The gate loop is compiled a second time for
@@ -117,22 +140,47 @@ fn forward_body(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache) {
     let (b, h, g) = (d.b, d.h, 3 * d.h);
     assert_eq!(x.len(), d.t * b * d.e, "gru: input is not [T, B, E]");
     let tb = d.t * b;
-    cache.xp = crate::scratch::take(tb * g);
     cache.gates.resize(tb * g, 0.0);
     cache.rec_h.resize(tb * h, 0.0);
     cache.h.resize((d.t + 1) * b * h, 0.0);
     cache.hp.resize(b * g, 0.0);
-    gemm(Gemm::new(tb, d.e, g), x, p.kernel, &mut cache.xp);
     let (b_in, b_rec) = p.bias.split_at(g);
-    cache.xp.chunks_exact_mut(g).for_each(|row| row.iter_mut().zip(b_in).for_each(|(v, bias)| *v += bias));
+    let add_bias = |xp: &mut [f32]| {
+        xp.chunks_exact_mut(g).for_each(|row| row.iter_mut().zip(b_in).for_each(|(v, bias)| *v += bias))
+    };
+    cache.inputs_shared = cache.inputs.find(x, d.e);
+    #[cfg(test)]
+    if cache.never_share_inputs {
+        cache.inputs_shared = false;
+    }
+    if cache.inputs_shared {
+        // x·W + b_in once per distinct input row: the same bits (`xp` then holds the
+        // distinct rows' `[U, 3H]`, and each step reads a row's through the map)
+        let u = cache.inputs.distinct();
+        let mut xu = crate::scratch::take(u * d.e);
+        cache.inputs.gather(x, d.e, &mut xu);
+        cache.xp = take_high(u * g, &mut cache.xp_high);
+        gemm(Gemm::new(u, d.e, g), &xu, p.kernel, &mut cache.xp);
+        add_bias(&mut cache.xp[..u * g]);
+        crate::scratch::give(xu);
+    } else {
+        cache.xp = take_high(tb * g, &mut cache.xp_high);
+        gemm(Gemm::new(tb, d.e, g), x, p.kernel, &mut cache.xp);
+        add_bias(&mut cache.xp[..tb * g]);
+    }
     for t in 0..d.t {
         let (h_prev, h_next) = cache.h[t * b * h..(t + 2) * b * h].split_at_mut(b * h);
         for row in cache.hp.chunks_exact_mut(g) {
             row.copy_from_slice(b_rec);
         }
         matmul(b, h, g, h_prev, p.recurrent, true, &mut cache.hp);
+        let (xp, xp_of_row) = match cache.inputs_shared {
+            true => (&cache.xp[..], Some(&cache.inputs.of_row()[t * b..(t + 1) * b])),
+            false => (&cache.xp[t * b * g..(t + 1) * b * g], None),
+        };
         let step = StepForward {
-            xp: &cache.xp[t * b * g..(t + 1) * b * g],
+            xp,
+            xp_of_row,
             hp: &cache.hp,
             h_prev,
             gates: &mut cache.gates[t * b * g..(t + 1) * b * g],
@@ -144,9 +192,11 @@ fn forward_body(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache) {
 }
 
 /// One step's buffers for `n` rows: inputs `xp`, `hp` (`[n, 3H]`), `h_prev` (`[n, H]`);
-/// outputs `gates` (`[n, 3H]`), `rec_h`, `h_next` (`[n, H]`).
+/// outputs `gates` (`[n, 3H]`), `rec_h`, `h_next` (`[n, H]`). With `xp_of_row` (`[n]`), row
+/// `i`'s input projection is row `xp_of_row[i]` of `xp` (the distinct input rows').
 pub(crate) struct StepForward<'a> {
     pub(crate) xp: &'a [f32],
+    pub(crate) xp_of_row: Option<&'a [u32]>,
     pub(crate) hp: &'a [f32],
     pub(crate) h_prev: &'a [f32],
     pub(crate) gates: &'a mut [f32],
@@ -158,9 +208,10 @@ pub(crate) struct StepForward<'a> {
 #[inline(always)]
 pub(crate) fn step_forward(s: StepForward, n: usize, h: usize) {
     let g = 3 * h;
-    let StepForward { xp, hp, h_prev, gates, rec_h, h_next } = s;
+    let StepForward { xp, xp_of_row, hp, h_prev, gates, rec_h, h_next } = s;
     for bi in 0..n {
-        let xp = &xp[bi * g..(bi + 1) * g];
+        let at = xp_of_row.map_or(bi, |m| m[bi] as usize);
+        let xp = &xp[at * g..(at + 1) * g];
         let hp = &hp[bi * g..(bi + 1) * g];
         let gates = &mut gates[bi * g..(bi + 1) * g];
         let rec_h = &mut rec_h[bi * h..(bi + 1) * h];
@@ -260,9 +311,11 @@ fn backward_body(
     dx: Option<&mut [f32]>,
 ) {
     let (b, h, g, tb) = (d.b, d.h, 3 * d.h, d.t * d.b);
-    let GruCache { gates, rec_h, h: hs, dxp, dhp, dh, dh_prev, recurrent_t, .. } = cache;
-    *dxp = crate::scratch::take(tb * g); // d(x·W + b_in)
-    *dhp = crate::scratch::take(tb * g); // d(h·U + b_rec)
+    let GruCache { gates, rec_h, h: hs, dxp, dhp, dh, dh_prev, recurrent_t, inputs, inputs_shared, dxp_high, .. } =
+        cache;
+    *dxp = take_high(tb * g, dxp_high); // d(x·W + b_in)
+    *dhp = take_high(tb * g, dxp_high); // d(h·U + b_rec)
+    let (dxp, dhp) = (&mut dxp[..tb * g], &mut dhp[..tb * g]);
     dh.resize(b * h, 0.0);
     dh_prev.resize(b * h, 0.0);
     match dy.last {
@@ -289,7 +342,18 @@ fn backward_body(
         std::mem::swap(dh, dh_prev);
     }
     gemm(Gemm::new(h, tb, g).transpose_a().accumulate(), &hs[..tb * h], dhp, grads.recurrent);
-    gemm(Gemm::new(d.e, tb, g).transpose_a().accumulate(), x, dxp, grads.kernel);
+    if *inputs_shared {
+        // Σ_u x_uᵀ · (Σ_{rows of u} dz): the kernel's gradient over the distinct input rows
+        let u = inputs.distinct();
+        let (mut xu, mut du) = (crate::scratch::take(u * d.e), crate::scratch::take(u * g));
+        inputs.gather(x, d.e, &mut xu);
+        inputs.sum(dxp, g, &mut du);
+        gemm(Gemm::new(d.e, u, g).transpose_a().accumulate(), &xu, &du, grads.kernel);
+        crate::scratch::give(xu);
+        crate::scratch::give(du);
+    } else {
+        gemm(Gemm::new(d.e, tb, g).transpose_a().accumulate(), x, dxp, grads.kernel);
+    }
     let (gb_in, gb_rec) = grads.bias.split_at_mut(g);
     dxp.chunks_exact(g).for_each(|row| gb_in.iter_mut().zip(row).for_each(|(a, v)| *a += v));
     dhp.chunks_exact(g).for_each(|row| gb_rec.iter_mut().zip(row).for_each(|(a, v)| *a += v));
@@ -304,11 +368,24 @@ mod tests {
     use crate::gradcheck::check;
     use crate::Rng;
 
-    fn run_check(return_sequences: bool) {
+    /// `x: [N, E]` whose first half of rows (a padding prefix) all equal one row and whose
+    /// row N/2 + 1 repeats row N/2 (a repeated token), when `repeats`.
+    fn with_repeats(mut x: Vec<f32>, e: usize, repeats: bool) -> Vec<f32> {
+        let half = x.len() / e / 2;
+        if repeats {
+            let (pad, token) = (x[..e].to_vec(), x[half * e..(half + 1) * e].to_vec());
+            (1..half).for_each(|i| x[i * e..(i + 1) * e].copy_from_slice(&pad));
+            x[(half + 1) * e..(half + 2) * e].copy_from_slice(&token);
+        }
+        x
+    }
+
+    fn run_check(return_sequences: bool, repeats: bool) {
         let d = RnnDims { b: 2, t: 4, e: 3, h: 3 };
         let mut rng = Rng::new(21);
         let mut r = |n: usize, s: f32| (0..n).map(|_| rng.uniform(-s, s)).collect::<Vec<f32>>();
         let (x, k, u, bias) = (r(d.t * d.b * d.e, 1.0), r(d.e * 3 * d.h, 0.6), r(d.h * 3 * d.h, 0.6), r(6 * d.h, 0.5));
+        let x = with_repeats(x, d.e, repeats);
         let n_out = if return_sequences { d.t * d.b * d.h } else { d.b * d.h };
         let probe = r(n_out, 1.0);
         let loss = |x: &[f32], k: &[f32], u: &[f32], bias: &[f32]| {
@@ -320,6 +397,7 @@ mod tests {
         let mut c = GruCache::default();
         let p = RnnParams { kernel: &k, recurrent: &u, bias: &bias };
         forward(d, &x, p, &mut c);
+        assert_eq!(c.inputs_shared, repeats, "the path under test");
         let (mut dk, mut du, mut db, mut dx) =
             (vec![0.0; k.len()], vec![0.0; u.len()], vec![0.0; bias.len()], vec![0.0; x.len()]);
         let (seq, last) = if return_sequences { (Some(&probe[..]), None) } else { (None, Some(&probe[..])) };
@@ -338,12 +416,51 @@ mod tests {
 
     #[test]
     fn gradient_matches_finite_differences_last_state() {
-        run_check(false);
+        run_check(false, false);
     }
 
     #[test]
     fn gradient_matches_finite_differences_all_states() {
-        run_check(true);
+        run_check(true, false);
+    }
+
+    /// The path that computes the input side once per distinct input row (issue 14 point 3).
+    #[test]
+    fn gradient_matches_finite_differences_with_repeated_input_rows() {
+        run_check(false, true);
+        run_check(true, true);
+    }
+
+    /// Sharing repeated input rows gives forward's bits, and backward's but for the kernel's
+    /// gradient (summed in another order: equal to 1e-6).
+    #[test]
+    fn shared_input_rows_give_the_same_outputs_and_gradients() {
+        let d = RnnDims { b: 4, t: 6, e: 5, h: 7 };
+        let mut rng = Rng::new(8);
+        let mut r = |n: usize| (0..n).map(|_| rng.uniform(-0.8, 0.8)).collect::<Vec<f32>>();
+        let (x, k, u, bias, probe) =
+            (r(d.t * d.b * d.e), r(d.e * 3 * d.h), r(d.h * 3 * d.h), r(6 * d.h), r(d.t * d.b * d.h));
+        let x = with_repeats(x, d.e, true);
+        let p = RnnParams { kernel: &k, recurrent: &u, bias: &bias };
+        let run = |never_share: bool| {
+            let mut c = GruCache { never_share_inputs: never_share, ..GruCache::default() };
+            forward(d, &x, p, &mut c);
+            assert_eq!(c.inputs_shared, !never_share);
+            let (mut dk, mut du, mut db, mut dx) =
+                (vec![0.0; k.len()], vec![0.0; u.len()], vec![0.0; bias.len()], vec![0.0; x.len()]);
+            let grads = RnnGrads { kernel: &mut dk, recurrent: &mut du, bias: &mut db };
+            backward(d, &x, p, &mut c, RnnOutputGrads { seq: Some(&probe), last: None }, grads, Some(&mut dx));
+            (c.h, dk, du, db, dx)
+        };
+        let (shared, plain) = (run(false), run(true));
+        let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&shared.0), bits(&plain.0), "states");
+        assert_eq!(
+            (bits(&shared.2), bits(&shared.3), bits(&shared.4)),
+            (bits(&plain.2), bits(&plain.3), bits(&plain.4))
+        );
+        let worst = shared.1.iter().zip(&plain.1).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+        assert!(worst < 1e-6, "kernel gradient differs by {worst}");
     }
 
     /// Forward frees its `[T, B, 3H]` input projection and backward its scratch before they

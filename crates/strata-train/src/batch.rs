@@ -21,6 +21,7 @@ use strata_model::infer::{chunk_ranges, Dataset};
 use strata_model::model::Model;
 use strata_model::network::{self, ChunkStats, Plan, Workspace};
 use strata_model::plan::Group;
+use strata_model::shared_sentences::balanced_chunks;
 use strata_model::step_window;
 
 /// Token steps of the training batches: real tokens, the steps computed, and the steps a batch
@@ -157,7 +158,11 @@ impl BatchStepper {
         let stats = match ranks::batch_world() {
             Some(world) => self.distributed_gradients(world, model, t, plan, emb_trains),
             None => {
-                let chunks = chunk_ranges(batch.len(), self.spaces.len());
+                let chunks = match model.config.sentences().filter(|_| network::may_share_sentences(model, plan)) {
+                    // chunks of equal distinct sentence rows, not equal documents (issue 14)
+                    Some(s) => balanced_chunks(&self.batch_ids, t, s, self.spaces.len()),
+                    None => chunk_ranges(batch.len(), self.spaces.len()),
+                };
                 let stats = self.chunk_gradients(model, t, plan, &chunks, 0);
                 self.sum_chunks(chunks.len());
                 if emb_trains {
@@ -281,12 +286,11 @@ impl BatchStepper {
         let stats = self.chunk_gradients(model, t, plan, mine, first);
         let steps = network::word_rows(model, 1, t).1;
         let mut message = Vec::new();
-        for (k, (s, r)) in stats.iter().zip(mine).enumerate() {
+        for (k, s) in stats.iter().enumerate() {
             let ws = &self.spaces[k];
             if emb_trains {
-                let ids = &self.batch_ids[r.start * t..r.end * t];
-                let b = network::word_rows(model, r.len(), t).0;
-                self.embedding.sum(steps, &[ChunkGrad { ids, b, demb: &ws.demb }]);
+                let (ids, b, demb) = ws.embedding_gradient_rows(model);
+                self.embedding.sum(steps, &[ChunkGrad { ids, b, demb }]);
             }
             let (ids, rows) =
                 if emb_trains { (self.embedding.ids(), self.embedding.rows()) } else { (&[][..], &[][..]) };
@@ -307,15 +311,13 @@ impl BatchStepper {
     /// batch used (the trained table's: a multichannel model's static copy takes none), which
     /// the optimizer reads as the table's gradient.
     fn embedding_gradient(&mut self, model: &Model, t: usize, ranges: &[Range<usize>]) {
-        let ids = &self.batch_ids;
         let chunks: Vec<ChunkGrad> = self
             .spaces
             .iter()
-            .zip(ranges)
-            .map(|(ws, r)| ChunkGrad {
-                ids: &ids[r.start * t..r.end * t],
-                b: network::word_rows(model, r.len(), t).0,
-                demb: &ws.demb,
+            .take(ranges.len())
+            .map(|ws| {
+                let (ids, b, demb) = ws.embedding_gradient_rows(model);
+                ChunkGrad { ids, b, demb }
             })
             .collect();
         self.embedding.sum(network::word_rows(model, 1, t).1, &chunks);

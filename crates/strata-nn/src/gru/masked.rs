@@ -92,6 +92,7 @@ fn forward_body(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache, pk: &
         matmul(n, h, g, &pk.h_prev[hs.clone()], p.recurrent, true, hp);
         let step = StepForward {
             xp: &cache.xp[gs.clone()],
+            xp_of_row: None,
             hp,
             h_prev: &pk.h_prev[hs.clone()],
             gates: &mut cache.gates[gs],

@@ -242,6 +242,7 @@ fn step(s: &mut RnnInfer, d: RnnDims, p: RnnParams, mask: Option<&StepMask>, ti:
             matmul(n, h, g, h_prev, p.recurrent, true, hp);
             let one = StepForward {
                 xp,
+                xp_of_row: None,
                 hp,
                 h_prev,
                 gates: &mut s.gates[..ng],

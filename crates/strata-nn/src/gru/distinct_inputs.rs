@@ -1,0 +1,156 @@
+//! A GRU's identical input rows, found so that its input-side products run once per distinct
+//! row (issue 14 point 3, han ×4 tf-keras).
+//!
+//! A recurrent layer over an embedding reads the same vector at every padding step and at every
+//! repeat of a token: in the benchmark's HAN about half of the word level's `T·B` input rows are
+//! the padding row. The input projection `x·W` of a row depends only on that row (every output
+//! of strata's GEMMs is one FMA chain over `k` in order, whatever the tiling), so computing it
+//! for the distinct rows and reading it through the map at every repeat gives the same bits. In backward the
+//! kernel's gradient `xᵀ·dz` is `Σ_u x_uᵀ · (Σ_{rows of u} dz_row)`: the same sum in another
+//! order (not the same bits). Rows are compared bit for bit; the lookup keys a few values of a
+//! row into an open-addressing table, and a key match is confirmed on the whole row.
+
+/// Rows of a `[N, W]` matrix mapped to their distinct rows.
+#[derive(Default)]
+pub(crate) struct DistinctRows {
+    /// `[N]` each row's distinct row, distinct rows numbered in order of first appearance
+    of_row: Vec<u32>,
+    /// `[U]` each distinct row's first row
+    first: Vec<u32>,
+    /// open-addressing table of distinct rows (`EMPTY` where free), a power of two ≥ 2N
+    table: Vec<u32>,
+}
+
+const EMPTY: u32 = u32::MAX;
+
+/// Sharing pays when at most this share of rows is distinct (the lookup and the copies cost a
+/// little per row; below this the saved product is worth more).
+const SHARE_AT_MOST: (usize, usize) = (3, 4);
+
+impl DistinctRows {
+    /// Maps the rows of `x: [N, W]`; true when sharing pays (at most 3/4 of the rows are
+    /// distinct). Stops early, returning false, once more rows than that are distinct.
+    pub(crate) fn find(&mut self, x: &[f32], w: usize) -> bool {
+        self.of_row.clear();
+        self.first.clear();
+        if w == 0 || x.len() < 2 * w || x.len() / w > EMPTY as usize {
+            return false;
+        }
+        let n = x.len() / w;
+        let limit = n * SHARE_AT_MOST.0 / SHARE_AT_MOST.1;
+        let size = (2 * n).next_power_of_two();
+        self.table.clear();
+        self.table.resize(size, EMPTY);
+        let row = |i: usize| &x[i * w..(i + 1) * w];
+        for i in 0..n {
+            let r = row(i);
+            let mut slot = key(r) as usize & (size - 1);
+            let u = loop {
+                let u = self.table[slot];
+                if u == EMPTY {
+                    if self.first.len() == limit {
+                        return false;
+                    }
+                    self.table[slot] = self.first.len() as u32;
+                    self.first.push(i as u32);
+                    break self.first.len() as u32 - 1;
+                }
+                if same(row(self.first[u as usize] as usize), r) {
+                    break u;
+                }
+                slot = (slot + 1) & (size - 1);
+            };
+            self.of_row.push(u);
+        }
+        true
+    }
+
+    /// `[N]` each row's distinct row, after a [`find`](Self::find) that returned true.
+    pub(crate) fn of_row(&self) -> &[u32] {
+        &self.of_row
+    }
+
+    /// `U`, after a [`find`](Self::find) that returned true.
+    pub(crate) fn distinct(&self) -> usize {
+        self.first.len()
+    }
+
+    /// `out: [U, W]` = each distinct row of `x: [N, W]`.
+    pub(crate) fn gather(&self, x: &[f32], w: usize, out: &mut [f32]) {
+        for (dst, &i) in out.chunks_exact_mut(w).zip(&self.first) {
+            dst.copy_from_slice(&x[i as usize * w..(i as usize + 1) * w]);
+        }
+    }
+
+    /// `out: [U, W]` = the sum of `rows: [N, W]` over each distinct row's rows, in row order
+    /// (inlined, so that it runs in the caller's AVX2/AVX-512 build).
+    #[inline(always)]
+    pub(crate) fn sum(&self, rows: &[f32], w: usize, out: &mut [f32]) {
+        out[..self.first.len() * w].fill(0.0);
+        for (src, &u) in rows.chunks_exact(w).zip(&self.of_row) {
+            out[u as usize * w..(u as usize + 1) * w].iter_mut().zip(src).for_each(|(a, v)| *a += v);
+        }
+    }
+}
+
+/// Whether two rows hold the same bits, compared 16 values at a time (a value-by-value loop
+/// with an early exit was most of the lookup's time).
+fn same(a: &[f32], b: &[f32]) -> bool {
+    let ((a16, a_rest), (b16, b_rest)) = (a.as_chunks::<16>(), b.as_chunks::<16>());
+    let differ =
+        |p: &[f32; 16], q: &[f32; 16]| p.iter().zip(q).fold(0, |acc, (x, y)| acc | (x.to_bits() ^ y.to_bits()));
+    a.len() == b.len()
+        && a16.iter().zip(b16).all(|(p, q)| differ(p, q) == 0)
+        && a_rest.iter().zip(b_rest).all(|(x, y)| x.to_bits() == y.to_bits())
+}
+
+/// A row's lookup key from five of its values (a whole-row hash would cost as much as a
+/// tenth of the product it saves); rows with equal keys are compared in full.
+fn key(r: &[f32]) -> u64 {
+    let w = r.len();
+    [0, w / 4, w / 2, 3 * w / 4, w - 1].iter().fold(0xcbf2_9ce4_8422_2325u64, |k, &i| {
+        (k ^ u64::from(r[i].to_bits())).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows map to their first appearance, compared bit for bit (-0 and 0 differ); gather,
+    /// the map gives each row back, and the per-distinct-row sum follows it.
+    #[test]
+    fn identical_rows_map_to_their_first_appearance() {
+        let mut d = DistinctRows::default();
+        // rows: a, z, a, b, z, -z, a, z (W = 2)
+        let x = [1.0, 2.0, 0.0, 0.0, 1.0, 2.0, 1.0, 3.0, 0.0, 0.0, -0.0, 0.0, 1.0, 2.0, 0.0, 0.0];
+        assert!(d.find(&x, 2));
+        assert_eq!((d.of_row.as_slice(), d.first.as_slice()), (&[0, 1, 0, 2, 1, 3, 0, 1][..], &[0, 1, 3, 5][..]));
+        let mut u = vec![9.0; 8];
+        d.gather(&x, 2, &mut u);
+        assert_eq!(u, [1.0, 2.0, 0.0, 0.0, 1.0, 3.0, -0.0, 0.0]);
+        let back: Vec<f32> = d.of_row().iter().flat_map(|&r| u[r as usize * 2..r as usize * 2 + 2].to_vec()).collect();
+        assert!(back.iter().zip(&x).all(|(a, b)| a.to_bits() == b.to_bits()));
+        let rows: Vec<f32> = (1..=8).map(|v| v as f32).collect(); // W = 1
+        let mut sums = vec![9.0; 4];
+        d.sum(&rows, 1, &mut sums);
+        assert_eq!(sums, [1.0 + 3.0 + 7.0, 2.0 + 5.0 + 8.0, 4.0, 6.0]);
+    }
+
+    /// Rows that agree on every keyed value but differ elsewhere stay apart (a key collision
+    /// is confirmed on the whole row), and mostly distinct rows are not shared.
+    #[test]
+    fn a_key_collision_is_told_apart_and_distinct_rows_are_not_shared() {
+        let mut d = DistinctRows::default();
+        let (a, b) = ([5.0, 1.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0], [5.0, 2.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0]);
+        assert_eq!(key(&a), key(&b), "the test needs rows with the same key");
+        let x: Vec<f32> = [a, b, a, b, b, a, a, b].concat();
+        assert!(d.find(&x, 8));
+        assert_eq!(d.distinct(), 2);
+        assert_eq!(d.of_row, [0, 1, 0, 1, 1, 0, 0, 1]);
+        let x: Vec<f32> = (0..20).flat_map(|i: u8| [f32::from(i.min(16)); 2]).collect(); // rows 16..20 alike
+        assert!(!d.find(&x, 2), "17 of 20 rows distinct: sharing does not pay");
+        assert!(d.find(&x[28..36], 2), "3 of 4 rows distinct");
+        assert_eq!(d.of_row, [0, 1, 2, 2]);
+    }
+}
