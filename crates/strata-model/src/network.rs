@@ -252,7 +252,7 @@ fn sharing_boundary(model: &Model, top: usize) -> Option<usize> {
 /// Whether a training pass of `plan` may share identical sentence rows (the trainer then cuts
 /// batches with [`crate::shared_sentences::balanced_chunks`]).
 pub fn may_share_sentences(model: &Model, plan: &Plan) -> bool {
-    sharing_boundary(model, plan, layers_computed(model, plan.depth)).is_some()
+    sharing_boundary(model, layers_computed(model, plan.depth)).is_some()
 }
 
 /// Forward of `ids: [B, T]` through the layers and heads `plan` computes, keeping what
