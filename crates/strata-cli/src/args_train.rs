@@ -186,10 +186,11 @@ pub struct TrainArgs {
     /// deep-supervision: weight of each auxiliary loss
     #[arg(long, default_value_t = DEFAULT_AUX_WEIGHT, help_heading = SCHEDULE)]
     pub aux_weight: f32,
-    /// A `decoupled` stage's levels cut into N contiguous groups of about equal cost, each
-    /// trained on its own threads (threads / N, at least 1), pipelined one batch apart: group g
-    /// trains on batch t−g from group g−1's output. Deterministic for a seed, thread count and
-    /// N; 1 (the default) steps every level together on all threads. At most one group a level
+    /// A `decoupled` stage's levels cut into N contiguous groups of about equal cost, each with a
+    /// thread of its own stepping on one pool of all the threads, pipelined one batch apart:
+    /// group g trains on batch t−g from group g−1's output. Deterministic for a seed, thread
+    /// count and N; 1 (the default) steps every level together on all threads. At most one group
+    /// a level (a HAN's word levels, below its sentences layer, count as one)
     #[arg(long, value_name = "N", default_value_t = 1, help_heading = SCHEDULE)]
     pub level_workers: usize,
     /// Layers that never train, e.g. embedding,lstm_0

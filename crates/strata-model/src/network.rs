@@ -62,7 +62,9 @@ pub struct Workspace {
     has_dlast: Vec<bool>,
     /// scratch input gradient when the layer below already holds one
     dx_scratch: Vec<f32>,
-    /// `[T₀, N₀, C·E]` gradient at the embedding output (the trained channel's first)
+    /// `[T₀, N₀, C·E]` gradient at the embedding output (the trained channel's first), when the
+    /// pass shares no sentence rows; when it does, the gradient is the distinct rows' and this
+    /// holds nothing current: read it through [`Workspace::embedding_gradient_rows`]
     pub demb: Vec<f32>,
     /// Gradients of every parameter after the embedding (`[P − V·E]`); the embedding's are
     /// sparse and come from `demb`.
@@ -353,8 +355,9 @@ fn run(model: &Model, ids: &[u32], t: usize, plan: &Plan, ws: &mut Workspace, pa
 /// The chunk's loss after `forward` (of the texts whose `labels` these are), and backward
 /// through what `plan` trains: the final head, the auxiliary heads, then the body from the top
 /// computed layer down to the lowest trainable level. `scale` is `1 / full batch size`, so that
-/// summing chunks gives the batch-mean gradient. Gradients are accumulated into `ws.grads` and
-/// `ws.demb` (the latter only if the embedding trains).
+/// summing chunks gives the batch-mean gradient. Gradients are accumulated into `ws.grads` and,
+/// if the embedding trains, the embedding output's (`ws.demb`, or the shared sentence rows'
+/// when identical rows are shared: [`Workspace::embedding_gradient_rows`] reads either).
 pub fn backward(model: &Model, labels: &[usize], scale: f32, plan: &Plan, ws: &mut Workspace) -> ChunkStats {
     backward_weighted(model, labels, None, scale, plan, ws)
 }

@@ -158,11 +158,7 @@ impl BatchStepper {
         let stats = match ranks::batch_world() {
             Some(world) => self.distributed_gradients(world, model, t, plan, emb_trains),
             None => {
-                let chunks = match model.config.sentences().filter(|_| network::may_share_sentences(model, plan)) {
-                    // chunks of equal distinct sentence rows, not equal documents (issue 14)
-                    Some(s) => balanced_chunks(&self.batch_ids, t, s, self.spaces.len()),
-                    None => chunk_ranges(batch.len(), self.spaces.len()),
-                };
+                let chunks = self.cut(model, t, plan, self.spaces.len());
                 let stats = self.chunk_gradients(model, t, plan, &chunks, 0);
                 self.sum_chunks(chunks.len());
                 if emb_trains {
@@ -268,6 +264,16 @@ impl BatchStepper {
         }
     }
 
+    /// The batch cut into `parts` chunks: for a model whose training shares identical sentence
+    /// rows, chunks of equal distinct sentence rows, not equal documents (issue 14); else equal
+    /// documents. A process and an MPI job of ranks × threads cut the same chunks.
+    fn cut(&self, model: &Model, t: usize, plan: &Plan, parts: usize) -> Vec<Range<usize>> {
+        match model.config.sentences().filter(|_| network::may_share_sentences(model, plan)) {
+            Some(s) => balanced_chunks(&self.batch_ids, t, s, parts),
+            None => chunk_ranges(self.batch_labels.len(), parts),
+        }
+    }
+
     /// Data-parallel training ([`crate::data_parallel`]): this rank's chunks of the batch
     /// computed, every rank's chunks gathered, and the gradient (dense, and the embedding rows)
     /// summed from all of them in chunk order, the same on every rank.
@@ -280,7 +286,8 @@ impl BatchStepper {
         emb_trains: bool,
     ) -> Vec<ChunkStats> {
         let threads = self.spaces.len();
-        let all = chunk_ranges(self.batch_labels.len(), world.size() * threads);
+        // the chunks one process with ranks × threads threads cuts
+        let all = self.cut(model, t, plan, world.size() * threads);
         let first = (world.rank() * threads).min(all.len());
         let mine = &all[first..(first + threads).min(all.len())];
         let stats = self.chunk_gradients(model, t, plan, mine, first);

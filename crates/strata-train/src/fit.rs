@@ -49,9 +49,10 @@ pub struct FitOptions {
     /// one per class; `None` is every weight 1. Validation is unweighted, as Keras's
     /// `class_weight=` applies to training only.
     pub class_weights: Option<Vec<f32>>,
-    /// `--level-workers N`: a `decoupled` stage's levels cut into N groups, each trained on its
-    /// own threads, pipelined one batch apart (`level_pipeline`); 1 steps every level together
-    /// on all threads (lock-step). Other stages ignore it.
+    /// `--level-workers N`: a `decoupled` stage's levels cut into N groups, each with a thread of
+    /// its own stepping on one pool of all the threads, pipelined one batch apart
+    /// (`level_pipeline`); 1 steps every level together on all threads (lock-step). Other stages
+    /// ignore it.
     pub level_workers: usize,
 }
 

@@ -163,7 +163,7 @@ impl Schedule {
     /// top level from the final head) and reads level k−1's output of the same step as a fixed
     /// input (no gradient crosses a level boundary). Lock-step, so it is deterministic for a seed
     /// and thread count like every other schedule; `--level-workers N` runs the same stage with
-    /// its levels pipelined over N groups on their own threads (`level_pipeline`). Each level trains as many epochs as
+    /// its levels pipelined over N groups sharing the run's threads (`level_pipeline`). Each level trains as many epochs as
     /// `layerwise` gives its stage (the largest share: `epochs / levels`, rounded up), so the
     /// two compare at the same budget per level; the levels' work shares one forward pass.
     pub fn decoupled(model: &ModelConfig, epochs: usize) -> Schedule {

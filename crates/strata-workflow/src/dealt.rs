@@ -46,11 +46,11 @@ mod tests {
         // values whose shortest decimal a best-effort parser may read one bit off
         let mut rng = xorshift(7);
         let floats: Vec<f64> = (0..2000).map(|_| f64::from_bits(rng())).filter(|x| x.is_finite()).collect();
-        let mine = vec![(floats.clone(), "f64:looks like a marker".to_string(), 3usize)];
+        let mine = vec![(floats.clone(), "a label".to_string(), 3usize)];
         let back: Vec<(Vec<f64>, String, usize)> = gather_exact(&Alone, &mine);
         let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&back[0].0), bits(&floats));
-        assert_eq!((&back[0].1[..], back[0].2), ("f64:looks like a marker", 3));
+        assert_eq!((&back[0].1[..], back[0].2), ("a label", 3));
     }
 
     #[test]

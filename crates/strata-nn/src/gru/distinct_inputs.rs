@@ -3,9 +3,11 @@
 //!
 //! A recurrent layer over an embedding reads the same vector at every padding step and at every
 //! repeat of a token: in the benchmark's HAN about half of the word level's `T·B` input rows are
-//! the padding row. The input projection `x·W` of a row depends only on that row (every output
-//! of strata's GEMMs is one FMA chain over `k` in order, whatever the tiling), so computing it
-//! for the distinct rows and reading it through the map at every repeat gives the same bits. In backward the
+//! the padding row. The input projection `x·W` of a row depends only on that row and on how the
+//! GEMM sums over `k` — which kernel set and how `k` is cut into slices, both chosen from `k`
+//! and the output width, never from the row count `m` when `B` is not transposed — so
+//! computing it for the distinct rows and reading it through the map at every repeat gives the
+//! same bits. In backward the
 //! kernel's gradient `xᵀ·dz` is `Σ_u x_uᵀ · (Σ_{rows of u} dz_row)`: the same sum in another
 //! order (not the same bits). Rows are compared bit for bit; the lookup keys a few values of a
 //! row into an open-addressing table, and a key match is confirmed on the whole row.
