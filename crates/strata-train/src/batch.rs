@@ -74,6 +74,9 @@ pub struct BatchStepper {
     /// Seed of dropout's streams, and the global step (set by the loop before each step).
     pub dropout_seed: u64,
     pub step_index: u64,
+    /// How many chunks (of `spaces`) the last step cut its batch into on this process: the
+    /// workspaces whose outputs a pipelined level group hands up (`level_pipeline`).
+    pub chunks_cut: usize,
     /// Keras's `MaxNorm` on the head's kernel after each step, if set.
     pub max_norm: Option<f32>,
     /// The batch's embedding gradient, per row it used; and whether the optimizer updates
@@ -112,6 +115,7 @@ impl BatchStepper {
             batch_labels: Vec::new(),
             dropout_seed: 0,
             step_index: 0,
+            chunks_cut: 0,
             max_norm: None,
             embedding: EmbeddingGrad::for_model(model),
             sparse_embedding: false,
@@ -159,6 +163,7 @@ impl BatchStepper {
             Some(world) => self.distributed_gradients(world, model, t, plan, emb_trains),
             None => {
                 let chunks = self.cut(model, t, plan, self.spaces.len());
+                self.chunks_cut = chunks.len();
                 let stats = self.chunk_gradients(model, t, plan, &chunks, 0);
                 self.sum_chunks(chunks.len());
                 if emb_trains {
@@ -290,6 +295,7 @@ impl BatchStepper {
         let all = self.cut(model, t, plan, world.size() * threads);
         let first = (world.rank() * threads).min(all.len());
         let mine = &all[first..(first + threads).min(all.len())];
+        self.chunks_cut = mine.len();
         let stats = self.chunk_gradients(model, t, plan, mine, first);
         let steps = network::word_rows(model, 1, t).1;
         let mut message = Vec::new();

@@ -33,7 +33,7 @@
 use std::ops::Range;
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
 
-use strata_model::infer::{chunk_ranges, Dataset};
+use strata_model::infer::Dataset;
 use strata_model::model::Model;
 use strata_model::network::LevelFeed;
 use strata_model::plan::{Group, Plan};
@@ -193,8 +193,7 @@ impl Worker {
                 }
             }
             if let Some(tx) = &to_above {
-                let chunks = chunk_ranges(batch.len(), stepper.spaces.len()).len();
-                let feeds = stepper.spaces[..chunks]
+                let feeds = stepper.spaces[..stepper.chunks_cut]
                     .iter()
                     .map(|ws| {
                         let (x, rows) = ws.computed_output();
