@@ -12,7 +12,7 @@ use strata_nn::gradcheck::check;
 use strata_nn::Rng;
 
 mod common;
-use common::{config, V};
+use common::{config, decoupled, V};
 
 /// Loss and full gradient (the embedding's rows included) of `plan` on a fixed batch.
 fn loss_and_grad(m: &Model, ids: &[u32], labels: &[usize], t: usize, plan: &Plan) -> (f64, Vec<f32>) {
@@ -33,17 +33,6 @@ fn loss_and_grad(m: &Model, ids: &[u32], labels: &[usize], t: usize, plan: &Plan
         }
     }
     (loss, g)
-}
-
-/// Every level trains, each with its classifier (aux heads below the top), levels detached.
-fn decoupled(levels: usize) -> Plan {
-    let mut plan = Plan::end_to_end(levels);
-    plan.detach_levels = true;
-    for k in 0..levels - 1 {
-        plan.aux_weights[k] = 1.0;
-        plan.trainable[Group::Aux(k)] = true;
-    }
-    plan
 }
 
 /// The loss of level k's classifier alone (the final head for the top level), all levels on.

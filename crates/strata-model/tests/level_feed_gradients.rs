@@ -14,18 +14,7 @@ use strata_nn::gradcheck::check;
 use strata_nn::Rng;
 
 mod common;
-use common::{config, V};
-
-/// Every level trains, each on its own classifier, levels detached: the `decoupled` stage.
-fn decoupled(levels: usize) -> Plan {
-    let mut plan = Plan::end_to_end(levels);
-    plan.detach_levels = true;
-    for k in 0..levels - 1 {
-        plan.aux_weights[k] = 1.0;
-        plan.trainable[Group::Aux(k)] = true;
-    }
-    plan
-}
+use common::{config, decoupled, V};
 
 /// The group of levels `from..levels` (the top group): its levels, their classifiers.
 fn upper_group(levels: usize, from: usize) -> Plan {

@@ -217,6 +217,11 @@ fn lm_curve(history: &[LmEpoch]) -> Vec<LmPoint> {
 }
 
 /// The name of every (seed, split) run, in the order runs are made.
+/// Every split of every seed, in the order [`split_names`] names them, with its seed.
+pub(crate) fn seeded_splits(runs: &[SeededSplits]) -> Vec<(u64, &Split)> {
+    runs.iter().flat_map(|r| r.splits.iter().map(move |(_, split)| (r.seed, split))).collect()
+}
+
 pub(crate) fn split_names(runs: &[SeededSplits]) -> Vec<String> {
     runs.iter()
         .flat_map(|r| {
@@ -273,8 +278,7 @@ fn run_schedule(
 ) -> Result<ScheduleResult, WorkflowError> {
     let Experiment { examples, labels, y, .. } = *e;
     let names = split_names(e.runs);
-    let runs: Vec<(u64, &Split)> =
-        e.runs.iter().flat_map(|r| r.splits.iter().map(move |(_, split)| (r.seed, split))).collect();
+    let runs = seeded_splits(e.runs);
     let (mut acc, mut curves, mut seconds) = (Vec::new(), Vec::new(), 0.0);
     // each run's probes after training, and (pretrained) before it
     let mut probe_runs: Vec<Vec<(String, f64)>> = Vec::new();

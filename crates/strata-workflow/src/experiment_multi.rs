@@ -143,8 +143,7 @@ fn run_schedule(
     progress: &mut dyn ExperimentProgress,
 ) -> Result<(ScheduleResult, Vec<MultiLabelFigures>), WorkflowError> {
     let names = split_names(e.runs);
-    let runs: Vec<(u64, &Split)> =
-        e.runs.iter().flat_map(|r| r.splits.iter().map(move |(_, split)| (r.seed, split))).collect();
+    let runs = crate::experiment::seeded_splits(e.runs);
     let mut outcomes = Vec::new();
     for i in ranks::dealt(runs.len()) {
         let (seed, split) = runs[i];

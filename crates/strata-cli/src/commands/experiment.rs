@@ -68,6 +68,24 @@ pub(crate) enum Layout {
     TrainTest,
 }
 
+/// `--train/--dev/--test`'s one split: dev follows train, test follows dev.
+pub(crate) fn fixed_split(n_train: usize, n_dev: usize, n: usize) -> Vec<(String, Split)> {
+    let split = Split {
+        train: (0..n_train).collect(),
+        val: (n_train..n_train + n_dev).collect(),
+        test: (n_train + n_dev..n).collect(),
+    };
+    vec![("test".into(), split)]
+}
+
+/// The splits of each of `--repeats` seeds (`--seed`, `--seed` + 1, …).
+pub(crate) fn seeded_runs(a: &ExperimentCmd, splits: impl Fn(u64) -> Vec<(String, Split)>) -> Vec<SeededSplits> {
+    (0..a.repeats as u64)
+        .map(|r| a.train.seed.wrapping_add(r))
+        .map(|seed| SeededSplits { seed, splits: splits(seed) })
+        .collect()
+}
+
 impl Data {
     /// The named splits under `seed`.
     fn splits(&self, seed: u64, validation_split: f64) -> Vec<(String, Split)> {
@@ -78,14 +96,7 @@ impl Data {
                 .enumerate()
                 .map(|(i, s)| (format!("fold {}", i + 1), s))
                 .collect(),
-            Layout::TrainDevTest { n_dev } => {
-                let split = Split {
-                    train: (0..n_train).collect(),
-                    val: (n_train..n_train + n_dev).collect(),
-                    test: (n_train + n_dev..n).collect(),
-                };
-                vec![("test".into(), split)]
-            }
+            Layout::TrainDevTest { n_dev } => fixed_split(n_train, n_dev, n),
             Layout::TrainTest => {
                 let (train, val) = stratified_split(&(0..n_train).collect::<Vec<_>>(), &self.y, validation_split, seed);
                 vec![("test".into(), Split { train, val, test: (n_train..n).collect() })]
@@ -314,9 +325,7 @@ pub fn run_cmd(a: ExperimentCmd) -> Result<()> {
     if strata_train::ranks::is_root() {
         claim_dir(&a.out, Owned::Experiment, a.overwrite, &[])?; // rank 0 writes the results
     }
-    let seeds = (0..a.repeats as u64).map(|r| a.train.seed.wrapping_add(r));
-    let runs: Vec<SeededSplits> =
-        seeds.map(|seed| SeededSplits { seed, splits: data.splits(seed, a.validation_split) }).collect();
+    let runs = seeded_runs(&a, |seed| data.splits(seed, a.validation_split));
     let experiment = Experiment {
         examples: &data.examples,
         labels: &data.labels,

@@ -13,13 +13,14 @@ use strata_data::{read_multi_examples, LabelMap, MultiExample, MultiReadOptions}
 use strata_model::atomic::claim_dir;
 use strata_model::owned::Owned;
 use strata_report::results::ClassCount;
-use strata_workflow::experiment::SeededSplits;
 use strata_workflow::experiment_multi::{fold_splits, MultiExperiment};
 use strata_workflow::multi_label::{holdout_multi, label_sets};
 use strata_workflow::pipeline::TrainSettings;
 use strata_workflow::splits::Split;
 
-use super::experiment::{read_split_files, run_config, write_results, Data, Layout, RunPrinter};
+use super::experiment::{
+    fixed_split, read_split_files, run_config, seeded_runs, write_results, Data, Layout, RunPrinter,
+};
 use crate::args::ExperimentCmd;
 use crate::progress::EpochPrinter;
 
@@ -32,14 +33,7 @@ impl MultiData {
         let (n_train, n) = (self.n_train, self.y.len());
         match self.layout {
             Layout::Folds(k) => fold_splits(n, k, validation_split, seed),
-            Layout::TrainDevTest { n_dev } => {
-                let split = Split {
-                    train: (0..n_train).collect(),
-                    val: (n_train..n_train + n_dev).collect(),
-                    test: (n_train + n_dev..n).collect(),
-                };
-                vec![("test".into(), split)]
-            }
+            Layout::TrainDevTest { n_dev } => fixed_split(n_train, n_dev, n),
             Layout::TrainTest => {
                 let (train, val) = holdout_multi(n_train, validation_split, seed);
                 vec![("test".into(), Split { train, val, test: (n_train..n).collect() })]
@@ -135,9 +129,7 @@ pub fn run(
     if strata_train::ranks::is_root() {
         claim_dir(&a.out, Owned::Experiment, a.overwrite, &[])?; // rank 0 writes the results
     }
-    let seeds = (0..a.repeats as u64).map(|r| a.train.seed.wrapping_add(r));
-    let runs: Vec<SeededSplits> =
-        seeds.map(|seed| SeededSplits { seed, splits: data.splits(seed, a.validation_split) }).collect();
+    let runs = seeded_runs(a, |seed| data.splits(seed, a.validation_split));
     let experiment = MultiExperiment {
         examples: &data.examples,
         labels: &data.labels,
