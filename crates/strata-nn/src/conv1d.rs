@@ -13,6 +13,7 @@
 //! output `[T', B, F]` with `T' = T − W + 1`.
 
 pub mod bank;
+mod fold;
 pub mod shifts;
 pub mod transpose;
 

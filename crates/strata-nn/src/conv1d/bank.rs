@@ -23,6 +23,7 @@
 //! input `x: [T, N, E]` (time-major); kernel per width `[w, E, F]` (Keras's layout), bias
 //! `[F]`; output `[N, widths·F]`, width `i`'s filters at columns `i·F .. (i+1)·F`.
 
+use super::fold::{fold_in_build, Fold};
 use super::shifts::{shift_product, ShiftLayout};
 use super::transpose::{add_transposed, transpose};
 
@@ -48,12 +49,10 @@ pub struct ConvBank {
     y: Vec<f32>,
     /// `[T, G, E]`: the group's input, gathered when the chunk has more than one group
     xg: Vec<f32>,
-    /// `[F]` one output row before the max
-    pre: Vec<f32>,
     /// `[N, widths·F]` after ReLU (0 where the text is shorter than the width)
     pooled: Vec<f32>,
-    /// `[N, widths·F]` the step that won the max
-    argmax: Vec<usize>,
+    /// `[N, widths·F]` the step that won the max (`u32`: half the bytes the fold moves)
+    argmax: Vec<u32>,
     /// backward scratch for one width: its kernel and kernel gradient as `[w, F, E]`
     kt: Vec<f32>,
     dkt: Vec<f32>,
@@ -94,7 +93,6 @@ impl ConvBank {
             packed: Vec::new(),
             y: Vec::new(),
             xg: Vec::new(),
-            pre: Vec::new(),
             pooled: Vec::new(),
             argmax: Vec::new(),
             kt: Vec::new(),
@@ -172,7 +170,7 @@ impl ConvBank {
         self.pooled.resize(n * wf, 0.0);
         self.argmax.clear();
         self.argmax.resize(n * wf, 0);
-        self.pre.resize(f, 0.0);
+        assert!(u32::try_from(t).is_ok(), "conv bank: more steps than u32 counts");
         let pooled_widths: Vec<usize> = (0..self.widths.len()).filter(|&i| self.t_out(i) > 0).collect();
         for &i in &pooled_widths {
             for row in self.pooled.chunks_exact_mut(wf) {
@@ -206,18 +204,6 @@ impl ConvBank {
     /// `xg: [T, gn, E]`: `Y`'s rows a block of steps at a time, each block's output steps
     /// folded into `pooled` and `argmax`.
     fn group_forward(&mut self, xg: &[f32], g0: usize, gn: usize, packed: &[f32], biases: &[&[f32]]) {
-        group_forward_in_build(self, xg, g0, gn, packed, biases)
-    }
-
-    /// The input steps shift `j` reads for the output steps `s0 .. s1` (none past the last
-    /// output step of the narrowest width using it).
-    fn shift_steps(&self, j: usize, s0: usize, s1: usize) -> usize {
-        s1.min((self.t + 1).saturating_sub(self.layout.narrowest_user(j))).saturating_sub(s0)
-    }
-
-    /// [`ConvBank::group_forward`]'s loops, inlined into each build of [`group_forward_in_build`].
-    #[inline(always)]
-    fn group_forward_lanes(&mut self, xg: &[f32], g0: usize, gn: usize, packed: &[f32], biases: &[&[f32]]) {
         let (f, s) = (self.f, self.s);
         let wf = self.widths.len() * f;
         let shifts = self.layout.shifts();
@@ -234,26 +220,23 @@ impl ConvBank {
             }
             self.shift_products(xg, gn, (s0, s1), packed, &y_at);
             for (i, &w) in self.widths.iter().enumerate() {
-                let cols: Vec<usize> = (0..w).map(|j| self.layout.column(j, i)).collect();
-                for step in s0..s1.min(self.t_out(i)) {
-                    for text in 0..gn {
-                        self.pre.copy_from_slice(biases[i]);
-                        for j in 0..w {
-                            let at = y_at[j] + ((step - s0) * gn + text) * columns[j] + cols[j];
-                            self.pre.iter_mut().zip(&self.y[at..at + f]).for_each(|(a, v)| *a += v);
-                        }
-                        let at = (g0 + text) * wf + i * f;
-                        let (best, won) = (&mut self.pooled[at..at + f], &mut self.argmax[at..at + f]);
-                        for ((b, a), &v) in best.iter_mut().zip(won).zip(&self.pre) {
-                            // strict: the first step wins a tie, as in `max_over_time`
-                            if v > *b {
-                                (*b, *a) = (v, step);
-                            }
-                        }
-                    }
+                let steps = s0..s1.min(self.t_out(i));
+                if steps.is_empty() {
+                    continue;
                 }
+                // width i's F columns of each Y_j it uses, for the block's first step and text 0
+                let from: Vec<usize> = (0..w).map(|j| y_at[j] + self.layout.column(j, i)).collect();
+                let fold = Fold { y: &self.y, from: &from, columns: &columns, gn, s0, steps, bias: biases[i] };
+                let (pooled, argmax) = (&mut self.pooled[g0 * wf + i * f..], &mut self.argmax[g0 * wf + i * f..]);
+                fold_in_build(&fold, pooled, argmax, wf);
             }
         }
+    }
+
+    /// The input steps shift `j` reads for the output steps `s0 .. s1` (none past the last
+    /// output step of the narrowest width using it).
+    fn shift_steps(&self, j: usize, s0: usize, s1: usize) -> usize {
+        s1.min((self.t + 1).saturating_sub(self.layout.narrowest_user(j))).saturating_sub(s0)
     }
 
     /// Every shift's rows of `Y` for the output steps `s0 .. s1` of the group `xg: [T, gn, E]`:
@@ -333,7 +316,7 @@ impl ConvBank {
                         if self.pooled[at] <= 0.0 {
                             continue;
                         }
-                        let (g, step) = (dy[at], self.argmax[at]);
+                        let (g, step) = (dy[at], self.argmax[at] as usize);
                         *db += g;
                         for j in 0..w {
                             let row = ((step + j) * n + text) * e;
@@ -366,24 +349,8 @@ const BACKWARD_TEXTS: usize = 4;
 /// rows' product does at Kim's sizes).
 const SPREAD_ROWS: usize = 16;
 
-// The shifted adds, the max and the backward's axpys are lane-wise (a multiply, then an add:
-// never fused), so every build gives the same bits; the default build's are SSE's 4 lanes.
-crate::kernels::compiled_per_kernels!(
-    fn group_forward_in_build / group_forward_avx2 / group_forward_avx512 (
-        bank: &mut ConvBank,
-        xg: &[f32],
-        g0: usize,
-        gn: usize,
-        packed: &[f32],
-        biases: &[&[f32]],
-    ) => group_forward_body
-);
-
-#[inline(always)]
-fn group_forward_body(bank: &mut ConvBank, xg: &[f32], g0: usize, gn: usize, packed: &[f32], biases: &[&[f32]]) {
-    bank.group_forward_lanes(xg, g0, gn, packed, biases)
-}
-
+// The backward's axpys are lane-wise (a multiply, then an add: never fused), so every build
+// gives the same bits; the default build's are SSE's 4 lanes.
 crate::kernels::compiled_per_kernels!(
     fn backward_in_build / backward_avx2 / backward_avx512 (
         bank: &mut ConvBank,
@@ -521,7 +488,7 @@ mod tests {
             let (want, won) = unblocked(&x, (n, t), (e, f), &widths, &ks, &bs);
             let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(bank.output()), bits(&want), "n {n} t {t}");
-            assert_eq!(bank.argmax, won, "n {n} t {t}");
+            assert_eq!(bank.argmax.iter().map(|&s| s as usize).collect::<Vec<_>>(), won, "n {n} t {t}");
             assert!(bank.y.len() * 4 <= 2 * Y_BYTES, "n {n} t {t}: Y holds {} bytes", bank.y.len() * 4);
         }
     }
@@ -572,7 +539,10 @@ mod tests {
             pool.install(|| {
                 let mut bank = ConvBank::new(e, f, widths.clone());
                 bank.infer(&x, 1, t, &kr, &br);
-                (bank.output().iter().map(|v| v.to_bits()).collect::<Vec<_>>(), bank.argmax.clone())
+                (
+                    bank.output().iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                    bank.argmax.iter().map(|&s| s as usize).collect(),
+                )
             })
         };
         let one = pooled(1);
