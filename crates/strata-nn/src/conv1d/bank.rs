@@ -17,7 +17,8 @@
 //!
 //! Backward uses the max pool's sparsity: the gradient reaches one step per (text, filter), so
 //! `dK_j[:, f] += g · x[t*+j]` and `dx[t*+j] += g · K_j[:, f]` are `N·F·Σw` axpys of length `E`
-//! — a fiftieth of the dense products' work at Kim's sizes — and exact, not an approximation.
+//! — a fiftieth of the dense products' work at Kim's sizes — and exact, not an approximation;
+//! where dropout zeroed the gradient there are none.
 //!
 //! # Shapes
 //! input `x: [T, N, E]` (time-major); kernel per width `[w, E, F]` (Keras's layout), bias
@@ -318,6 +319,12 @@ impl ConvBank {
                         }
                         let (g, step) = (dy[at], self.argmax[at] as usize);
                         *db += g;
+                        // a zero gradient (dropout zeroes half of Kim's features) would add ±0
+                        // (finite x and kernels) to sums that start at +0 and so are never −0:
+                        // skipping its axpys keeps the bits and halves the backward's work
+                        if g == 0.0 {
+                            continue;
+                        }
                         for j in 0..w {
                             let row = ((step + j) * n + text) * e;
                             let col = (j * f + fi) * e;
@@ -586,6 +593,61 @@ mod tests {
         for build in Kernels::available() {
             assert_eq!(run(build), portable, "{}", build.name());
         }
+    }
+
+    #[test]
+    fn zero_gradients_skipped_give_the_bits_of_every_axpy_taken() {
+        // dropout's zeros, of both signs, and a −0 input: the backward skips their axpys; the
+        // loops written out take every one, in the backward's order
+        let (t, n, widths) = (7, 5, vec![2, 3]);
+        let mut rng = Rng::new(43);
+        let mut x = random(&mut rng, t * n * E);
+        x[4] = -0.0;
+        let ks: Vec<Vec<f32>> = widths.iter().map(|w| random(&mut rng, w * E * F)).collect();
+        let bs: Vec<Vec<f32>> = widths.iter().map(|_| random(&mut rng, F)).collect();
+        let mut dy = random(&mut rng, n * widths.len() * F);
+        for (k, g) in dy.iter_mut().enumerate() {
+            if k % 3 != 1 {
+                *g = if k % 2 == 0 { 0.0 } else { -0.0 };
+            }
+        }
+        let (kr, br): (Vec<&[f32]>, Vec<&[f32]>) =
+            (ks.iter().map(|k| &k[..]).collect(), bs.iter().map(|b| &b[..]).collect());
+        let mut bank = ConvBank::new(E, F, widths.clone());
+        bank.forward(&x, n, t, &kr, &br);
+        let mut dk: Vec<Vec<f32>> = ks.iter().map(|k| vec![0.0; k.len()]).collect();
+        let mut db: Vec<Vec<f32>> = bs.iter().map(|b| vec![0.0; b.len()]).collect();
+        let mut dx = vec![1.0; x.len()];
+        let (mut dkr, mut dbr): (Vec<&mut [f32]>, Vec<&mut [f32]>) =
+            (dk.iter_mut().map(|v| &mut v[..]).collect(), db.iter_mut().map(|v| &mut v[..]).collect());
+        bank.backward(&x, &kr, &dy, BankGrads { kernels: &mut dkr, biases: &mut dbr, dx: Some(&mut dx) });
+        let wf = widths.len() * F;
+        let mut want_dx = vec![0.0f32; x.len()];
+        for (i, &w) in widths.iter().enumerate() {
+            let mut sum = vec![0.0f32; w * E * F];
+            for fi in 0..F {
+                for text in 0..n {
+                    let at = text * wf + i * F + fi;
+                    if bank.pooled[at] <= 0.0 {
+                        continue;
+                    }
+                    let (g, step) = (dy[at], bank.argmax[at] as usize);
+                    for j in 0..w {
+                        for ei in 0..E {
+                            let row = ((step + j) * n + text) * E + ei;
+                            sum[(j * E + ei) * F + fi] += g * x[row];
+                            want_dx[row] += g * ks[i][(j * E + ei) * F + fi];
+                        }
+                    }
+                }
+            }
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            let want: Vec<f32> = sum.iter().map(|s| 0.0 + s).collect();
+            assert_eq!(bits(&dk[i]), bits(&want), "width {w}");
+        }
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&dx), bits(&want_dx));
+        assert!(dx.iter().any(|&v| v != 0.0) && dk.iter().flatten().any(|&v| v != 0.0));
     }
 
     #[test]
