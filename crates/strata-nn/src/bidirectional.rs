@@ -49,6 +49,10 @@ pub struct BiCache {
     dseq: [Vec<f32>; 2],
     dlast: [Vec<f32>; 2],
     dx_rev: Vec<f32>,
+    /// The largest `[T, B, E]` (`x_rev`, `dx_rev`) and `[T, B, H]` (`dseq`) lengths asked for:
+    /// a HAN's `T·B` changes per batch, so they are taken at these (`scratch::take_high`)
+    x_high: usize,
+    h_high: usize,
 }
 
 impl BiCache {
@@ -64,13 +68,15 @@ impl BiCache {
             dseq: [Vec::new(), Vec::new()],
             dlast: [Vec::new(), Vec::new()],
             dx_rev: Vec::new(),
+            x_high: 0,
+            h_high: 0,
         }
     }
 }
 
-/// Reverses the time axis of a time-major `[T, B, W]` buffer.
-fn reverse_time<V: Copy + Default>(x: &[V], t: usize, row: usize, out: &mut Vec<V>) {
-    out.resize(x.len(), V::default());
+/// Reverses the time axis of a time-major `[T, B, W]` buffer into the first `x.len()` values of
+/// `out`.
+fn reverse_time<V: Copy>(x: &[V], t: usize, row: usize, out: &mut [V]) {
     for s in 0..t {
         out[(t - 1 - s) * row..(t - s) * row].copy_from_slice(&x[s * row..(s + 1) * row]);
     }
@@ -81,9 +87,9 @@ pub fn forward(d: RnnDims, x: &[f32], p: BiParams, cache: &mut BiCache) {
     cache.valid.clear();
     cache.valid_rev.clear();
     cache.forward.forward(d, x, p.forward);
-    cache.x_rev = scratch::take(x.len());
+    cache.x_rev = scratch::take_high(x.len(), &mut cache.x_high);
     reverse_time(x, d.t, d.b * d.e, &mut cache.x_rev);
-    cache.backward.forward(d, &cache.x_rev, p.backward);
+    cache.backward.forward(d, &cache.x_rev[..x.len()], p.backward);
     scratch::give(std::mem::take(&mut cache.x_rev));
     concatenate(d, cache);
 }
@@ -97,11 +103,12 @@ pub fn forward_masked(d: RnnDims, x: &[f32], p: BiParams, valid: &[bool], cache:
     assert_eq!(valid.len(), d.t * d.b, "bidirectional: validity is not [T, B]");
     cache.valid.clear();
     cache.valid.extend_from_slice(valid);
+    cache.valid_rev.resize(valid.len(), false);
     reverse_time(valid, d.t, d.b, &mut cache.valid_rev);
     cache.forward.forward_masked(d, x, p.forward, valid);
-    cache.x_rev = scratch::take(x.len());
+    cache.x_rev = scratch::take_high(x.len(), &mut cache.x_high);
     reverse_time(x, d.t, d.b * d.e, &mut cache.x_rev);
-    cache.backward.forward_masked(d, &cache.x_rev, p.backward, &cache.valid_rev);
+    cache.backward.forward_masked(d, &cache.x_rev[..x.len()], p.backward, &cache.valid_rev);
     scratch::give(std::mem::take(&mut cache.x_rev));
     concatenate(d, cache);
 }
@@ -132,13 +139,14 @@ fn concatenate(d: RnnDims, cache: &mut BiCache) {
     }
 }
 
-/// Direction `dir`'s half of `dy.seq: [T, B, 2H]` (`[T, B, H]`; the backward half (`dir` 1)
-/// back to its own time order) in a buffer of the thread's pool, zero at masked steps (where
-/// the output was the constant 0). One half at a time, so that the forward direction's is
-/// given back before the backward direction's backward takes its own buffers (han's peak).
-fn split_half(d: RnnDims, g: &[f32], dir: usize, valid: &[bool]) -> Vec<f32> {
+/// Direction `dir`'s half of `dy.seq: [T, B, 2H]` (`[T, B, H]`, the first values of a buffer
+/// of the thread's pool taken at `high`; the backward half (`dir` 1) back to its own time order),
+/// zero at masked steps (where the output was the constant 0). One half at a time, so that the
+/// forward direction's is given back before the backward direction's backward takes its own
+/// buffers (han's peak).
+fn split_half(d: RnnDims, g: &[f32], dir: usize, valid: &[bool], high: &mut usize) -> Vec<f32> {
     let (t, b, h) = (d.t, d.b, d.h);
-    let mut out = scratch::take(t * b * h);
+    let mut out = scratch::take_high(t * b * h, high);
     for s in 0..t {
         let own = if dir == 0 { s } else { t - 1 - s };
         for bi in 0..b {
@@ -179,22 +187,24 @@ pub fn backward(
     // the forward direction first; its half of dy goes back to the pool before the backward
     // direction takes its reversed input, reversed dx and the GRU's scratch
     if let Some(g) = dy.seq {
-        cache.dseq[0] = split_half(d, g, 0, &cache.valid);
+        cache.dseq[0] = split_half(d, g, 0, &cache.valid, &mut cache.h_high);
     }
-    let BiCache { forward, backward, x_rev, dseq, dlast, dx_rev, valid, .. } = cache;
-    let dy_f = RnnOutputGrads { seq: dy.seq.map(|_| &dseq[0][..]), last: dy.last.map(|_| &dlast[0][..]) };
+    let BiCache { forward, backward, x_rev, dseq, dlast, dx_rev, valid, x_high, h_high, .. } = cache;
+    let (nx, nh) = (x.len(), t * b * h);
+    let dy_f = RnnOutputGrads { seq: dy.seq.map(|_| &dseq[0][..nh]), last: dy.last.map(|_| &dlast[0][..]) };
     forward.backward(d, x, p.forward, dy_f, grads.forward, dx.as_deref_mut());
     scratch::give(std::mem::take(&mut dseq[0]));
     if let Some(g) = dy.seq {
-        dseq[1] = split_half(d, g, 1, valid);
+        dseq[1] = split_half(d, g, 1, valid, h_high);
     }
-    *x_rev = scratch::take(x.len());
+    *x_rev = scratch::take_high(nx, x_high);
     reverse_time(x, t, b * d.e, x_rev);
     if dx.is_some() {
-        *dx_rev = scratch::take(x.len());
+        *dx_rev = scratch::take_high(nx, x_high);
     }
-    let dy_b = RnnOutputGrads { seq: dy.seq.map(|_| &dseq[1][..]), last: dy.last.map(|_| &dlast[1][..]) };
-    backward.backward(d, x_rev, p.backward, dy_b, grads.backward, dx.is_some().then_some(&mut dx_rev[..]));
+    let dy_b = RnnOutputGrads { seq: dy.seq.map(|_| &dseq[1][..nh]), last: dy.last.map(|_| &dlast[1][..]) };
+    let dx_b = dx.is_some().then_some(&mut dx_rev[..nx]);
+    backward.backward(d, &x_rev[..nx], p.backward, dy_b, grads.backward, dx_b);
     if let Some(dx) = dx {
         // the backward direction's dx back to the input's time order, added to the forward's
         let row = b * d.e;

@@ -28,6 +28,7 @@ use crate::gemm::{gemm, Gemm};
 use crate::small_gemm::matmul;
 
 use crate::rnn::{RnnDims, RnnGrads, RnnOutputGrads, RnnParams};
+use crate::scratch::take_high;
 
 /// Activations saved for backward, and backward's scratch. After a masked forward
 /// ([`masked`]) the per-step buffers hold the `P` real steps, packed.
@@ -61,9 +62,12 @@ pub struct GruCache {
     /// were shared (the input-side products ran per distinct row; backward does the same)
     inputs: distinct_inputs::DistinctRows,
     inputs_shared: bool,
-    /// The largest `xp` and `dxp`/`dhp` lengths asked for (see [`take_high`])
+    /// The largest `xp`, `dxp`/`dhp`, distinct input rows' `[U, E]` and `[U, 3H]` lengths asked
+    /// for (see [`take_high`])
     xp_high: usize,
     dxp_high: usize,
+    xu_high: usize,
+    du_high: usize,
     /// Never share input rows (the tests' reference for the shared path)
     #[cfg(test)]
     never_share_inputs: bool,
@@ -96,15 +100,6 @@ impl GruCache {
             m.active = false;
         }
     }
-}
-
-/// A scratch buffer of at least `len` values for a buffer whose length changes from batch to
-/// batch (with the distinct rows): asked at the largest length seen (`high`), so the pool hands
-/// back one that already holds it instead of zero-filling the difference whenever the length
-/// grows (2 % of han's training in `memset`, issue 14). The pool keeps that capacity anyway.
-fn take_high(len: usize, high: &mut usize) -> Vec<f32> {
-    *high = (*high).max(len);
-    crate::scratch::take(*high)
 }
 
 /// Forward over a time-major input `x: [T, B, E]`. The gate loop is compiled a second time for
@@ -157,10 +152,10 @@ fn forward_body(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache) {
         // x·W + b_in once per distinct input row: the same bits (`xp` then holds the
         // distinct rows' `[U, 3H]`, and each step reads a row's through the map)
         let u = cache.inputs.distinct();
-        let mut xu = crate::scratch::take(u * d.e);
+        let mut xu = take_high(u * d.e, &mut cache.xu_high);
         cache.inputs.gather(x, d.e, &mut xu);
         cache.xp = take_high(u * g, &mut cache.xp_high);
-        gemm(Gemm::new(u, d.e, g), &xu, p.kernel, &mut cache.xp);
+        gemm(Gemm::new(u, d.e, g), &xu[..u * d.e], p.kernel, &mut cache.xp);
         add_bias(&mut cache.xp[..u * g]);
         crate::scratch::give(xu);
     } else {
@@ -311,8 +306,22 @@ fn backward_body(
     dx: Option<&mut [f32]>,
 ) {
     let (b, h, g, tb) = (d.b, d.h, 3 * d.h, d.t * d.b);
-    let GruCache { gates, rec_h, h: hs, dxp, dhp, dh, dh_prev, recurrent_t, inputs, inputs_shared, dxp_high, .. } =
-        cache;
+    let GruCache {
+        gates,
+        rec_h,
+        h: hs,
+        dxp,
+        dhp,
+        dh,
+        dh_prev,
+        recurrent_t,
+        inputs,
+        inputs_shared,
+        dxp_high,
+        xu_high,
+        du_high,
+        ..
+    } = cache;
     *dxp = take_high(tb * g, dxp_high); // d(x·W + b_in)
     *dhp = take_high(tb * g, dxp_high); // d(h·U + b_rec)
     let (dxp, dhp) = (&mut dxp[..tb * g], &mut dhp[..tb * g]);
@@ -345,10 +354,10 @@ fn backward_body(
     if *inputs_shared {
         // Σ_u x_uᵀ · (Σ_{rows of u} dz): the kernel's gradient over the distinct input rows
         let u = inputs.distinct();
-        let (mut xu, mut du) = (crate::scratch::take(u * d.e), crate::scratch::take(u * g));
+        let (mut xu, mut du) = (take_high(u * d.e, xu_high), take_high(u * g, du_high));
         inputs.gather(x, d.e, &mut xu);
         inputs.sum(dxp, g, &mut du);
-        gemm(Gemm::new(d.e, u, g).transpose_a().accumulate(), &xu, &du, grads.kernel);
+        gemm(Gemm::new(d.e, u, g).transpose_a().accumulate(), &xu[..u * d.e], &du[..u * g], grads.kernel);
         crate::scratch::give(xu);
         crate::scratch::give(du);
     } else {

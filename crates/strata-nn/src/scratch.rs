@@ -21,6 +21,13 @@ thread_local! {
 /// would be zero-filled again when a large one takes it (1.7 % of han's training in `memset`,
 /// issue 14).
 pub fn take(len: usize) -> Vec<f32> {
+    let mut v = at_least(len);
+    v.truncate(len);
+    v
+}
+
+/// [`take`] without the cut: the picked buffer with all the values it holds (at least `len`).
+fn at_least(len: usize) -> Vec<f32> {
     let mut v = POOL.with_borrow_mut(|pool| {
         let (held, room) = (|i: &usize| pool[*i].len(), |i: &usize| pool[*i].capacity());
         let all = || 0..pool.len();
@@ -33,8 +40,19 @@ pub fn take(len: usize) -> Vec<f32> {
         v.reserve_exact(len - v.len());
         v.resize(len, 0.0);
     }
-    v.truncate(len);
     v
+}
+
+/// A buffer of at least `len` values (contents unspecified) for a buffer whose length changes
+/// from call to call (a HAN's distinct rows differ per batch), of which the caller uses the
+/// first `len`: asked at the largest length seen (`high`), so every call asks the pool for the
+/// same length, and handed out with every value it holds, never cut, so it goes back to the
+/// pool still holding them. A buffer [`take`] cuts to a smaller caller's length is zero-filled
+/// back when a larger one takes it: as the per-batch lengths moved, that was 2–3 % of han's
+/// training in `memset` (issue 14).
+pub fn take_high(len: usize, high: &mut usize) -> Vec<f32> {
+    *high = (*high).max(len);
+    at_least(*high)
 }
 
 /// How many buffers this thread's pool holds (its high-water mark of buffers in use at once).
@@ -69,6 +87,30 @@ mod tests {
         let d = take(1000);
         assert_eq!((d.as_ptr(), d.len()), (ptr, 1000), "the one that holds 1000 values");
         give(d);
+    }
+
+    /// `take_high` asks at the high-water mark and hands a buffer out whole: one that holds
+    /// more than asked comes back still holding it (a later large request zero-fills nothing),
+    /// where `take` cuts it.
+    #[test]
+    fn take_high_asks_at_the_mark_and_never_cuts() {
+        let big = take(1000);
+        let ptr = big.as_ptr();
+        give(big);
+        let mut high = 0;
+        let v = take_high(300, &mut high);
+        assert_eq!((v.as_ptr(), v.len(), high), (ptr, 1000, 300), "the pooled buffer, whole");
+        give(v);
+        let v = take_high(200, &mut high);
+        assert_eq!((v.len(), high), (1000, 300), "asked at the mark, not below it");
+        give(v);
+        let v = take_high(1200, &mut high);
+        assert_eq!((v.len(), v.capacity(), high), (1200, 1200, 1200), "grown exactly to the mark");
+        give(v);
+        let cut = take(10);
+        assert_eq!(cut.len(), 10, "take still cuts");
+        give(cut);
+        POOL.with_borrow_mut(|p| p.clear());
     }
 
     /// A buffer cut short for a small request is passed over for a large one when another

@@ -21,6 +21,8 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 use strata_model::model::Model;
+use strata_nn::embedding::{sum_columns, Occurrences};
+use strata_nn::kernels::{self, Kernels};
 use strata_nn::optim::{table_rows_mut, TableRows};
 
 /// One chunk's contribution: ids `[B, T]` and the gradient at the embedding output
@@ -78,6 +80,11 @@ impl EmbeddingGrad {
     /// whose id is `ids[u]`, in chunk order, then batch-row order. `t` is the steps per row of
     /// the chunks' ids.
     pub fn sum(&mut self, t: usize, chunks: &[ChunkGrad]) {
+        self.sum_with(kernels::active(), t, chunks)
+    }
+
+    /// [`EmbeddingGrad::sum`] with the adds compiled for `kernels` (which the CPU must have).
+    fn sum_with(&mut self, kernels: Kernels, t: usize, chunks: &[ChunkGrad]) {
         self.ids.clear();
         for c in chunks {
             for &id in c.ids {
@@ -104,21 +111,14 @@ impl EmbeddingGrad {
                 pieces[p].push(piece);
             }
         }
-        let (slot, width) = (&self.slot, self.width);
+        let (slot, width) = (&self.slot[..], self.width);
         pieces.into_par_iter().enumerate().for_each(|(p, mut rows)| {
             if rows.is_empty() {
                 return; // more parts than column blocks
             }
-            let c0 = p * cols;
             for c in chunks {
-                for (bi, row_ids) in c.ids.chunks_exact(t).enumerate() {
-                    for (ti, &id) in row_ids.iter().enumerate() {
-                        let piece = &mut rows[slot[id as usize] as usize];
-                        let at = (ti * c.b + bi) * width + c0;
-                        let src = &c.demb[at..at + piece.len()];
-                        piece.iter_mut().zip(src).for_each(|(d, s)| *d += s);
-                    }
-                }
+                let occ = Occurrences { ids: c.ids, t, b: c.b, grads: c.demb, width, c0: p * cols };
+                sum_columns(kernels, &mut rows, slot, occ);
             }
         });
         for &id in &self.ids {
@@ -260,6 +260,29 @@ mod tests {
             });
             let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(&grad), bits(&want), "{threads} threads");
+        }
+    }
+
+    /// The AVX-512 and AVX2 builds of the sums give the portable build's bits (on E = 19 and
+    /// 2 threads: pieces of 10 and 9 values, so vector bodies and scalar tails both run).
+    #[test]
+    fn every_kernel_build_sums_to_the_portable_bits() {
+        let (v, e, t, b) = (40, 19, 7, 5);
+        let mut rng = strata_nn::Rng::new(8);
+        let ids: Vec<u32> = (0..b * t).map(|_| if rng.below(2) > 0 { 0 } else { rng.below(v) as u32 }).collect();
+        let demb: Vec<f32> =
+            (0..t * b * e).map(|_| rng.uniform(-1.0, 1.0) * 10f32.powi(rng.below(7) as i32 - 3)).collect();
+        let chunks = [ChunkGrad { ids: &ids, b, demb: &demb }];
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+        let sums = |k: Kernels| {
+            let mut s = EmbeddingGrad::new(v, e, e);
+            pool.install(|| s.sum_with(k, t, &chunks));
+            (s.ids().to_vec(), s.rows().iter().map(|x| x.to_bits()).collect::<Vec<_>>())
+        };
+        let want = sums(Kernels::Portable);
+        assert!(want.0.len() > 3 && want.1.iter().any(|&x| x != 0));
+        for k in Kernels::available() {
+            assert_eq!(sums(k), want, "{k}");
         }
     }
 
