@@ -203,7 +203,8 @@ pub fn backward(
         *dx_rev = scratch::take_high(nx, x_high);
     }
     let dy_b = RnnOutputGrads { seq: dy.seq.map(|_| &dseq[1][..nh]), last: dy.last.map(|_| &dlast[1][..]) };
-    let dx_b = dx.is_some().then_some(&mut dx_rev[..nx]);
+    // not `then_some`: its argument is evaluated first, and `dx_rev` is empty without a `dx`
+    let dx_b = if dx.is_some() { Some(&mut dx_rev[..nx]) } else { None };
     backward.backward(d, &x_rev[..nx], p.backward, dy_b, grads.backward, dx_b);
     if let Some(dx) = dx {
         // the backward direction's dx back to the input's time order, added to the forward's
@@ -312,6 +313,47 @@ mod tests {
         })
         .join()
         .unwrap();
+    }
+
+    /// With no `dx` (the layer below does not train: a frozen embedding, a level cut off by a
+    /// decoupled plan) the backward runs and gives the weight gradients a run with `dx` gives,
+    /// bit for bit; masked and unmasked, both cells (issue 14: a reused `dx_rev` was sliced
+    /// even when there was no `dx`, and panicked).
+    #[test]
+    fn backward_without_dx_gives_the_weight_gradients_of_a_run_with_it() {
+        let d = RnnDims { b: 3, t: 4, e: 5, h: 2 };
+        let valid: Vec<bool> = (0..d.t * d.b).map(|i| [i / d.b >= 1, i / d.b < 2, true][i % d.b]).collect();
+        for cell in [Cell::Lstm, Cell::Gru] {
+            for masked in [false, true] {
+                let (g, mut rng) = (cell.gates() * d.h, Rng::new(8));
+                let nb = cell.bias_shape(d.h).iter().product::<usize>();
+                let mut r = |n: usize| (0..n).map(|_| rng.uniform(-0.5, 0.5)).collect::<Vec<f32>>();
+                let (x, k, u, bias, dy) = (r(d.t * d.b * d.e), r(d.e * g), r(d.h * g), r(nb), r(d.t * d.b * 2 * d.h));
+                let pr = RnnParams { kernel: &k, recurrent: &u, bias: &bias };
+                let p = BiParams { forward: pr, backward: pr };
+                let mut c = BiCache::new(cell);
+                let mut grads_with = |dx: Option<&mut [f32]>| {
+                    if masked {
+                        forward_masked(d, &x, p, &valid, &mut c);
+                    } else {
+                        forward(d, &x, p, &mut c);
+                    }
+                    let mut gr: Vec<Vec<f32>> =
+                        [k.len(), u.len(), bias.len(), k.len(), u.len(), bias.len()].map(|n| vec![0.0; n]).into();
+                    let [kf, uf, bf, kb, ub, bb] = &mut gr[..] else { unreachable!() };
+                    let grads = BiGrads {
+                        forward: RnnGrads { kernel: kf, recurrent: uf, bias: bf },
+                        backward: RnnGrads { kernel: kb, recurrent: ub, bias: bb },
+                    };
+                    backward(d, &x, p, &mut c, RnnOutputGrads { seq: Some(&dy), last: None }, grads, dx);
+                    gr
+                };
+                let mut dx = vec![0.0; x.len()];
+                let with_dx = grads_with(Some(&mut dx));
+                let without = grads_with(None);
+                assert_eq!(with_dx, without, "{}, masked={masked}: weight gradients without dx", cell.prefix());
+            }
+        }
     }
 
     #[test]

@@ -165,6 +165,10 @@ impl ConvBank {
     fn pool(&mut self, x: &[f32], n: usize, t: usize, packed: &[f32], biases: &[&[f32]]) {
         let (e, f) = (self.e, self.f);
         assert_eq!(x.len(), t * n * e, "conv bank: input is not [T, N, E]");
+        assert!(
+            biases.len() == self.widths.len() && biases.iter().all(|b| b.len() == f),
+            "conv bank: biases are not [F] per width"
+        );
         (self.n, self.t) = (n, t);
         let wf = self.widths.len() * f;
         self.pooled.clear();
