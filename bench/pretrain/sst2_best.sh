@@ -38,16 +38,21 @@ py=${STRATA_PEERS_PY:-$HOME/.cache/strata-peers/venv/bin/python}
 "$py" -c 'import fasttext' 2>/dev/null || { echo "error: no fastText in $py (hint: set STRATA_PEERS_PY, or run ../shared/bench/peers/setup.sh)" >&2; exit 2; }
 # MEMBERS: FAMILY:SEED words, one member each, named FAMILY_sSEED (kim = kim-cnn multichannel on
 # sg300; kimwN = the same with the filter widths (and dropout, _dNN) of kimcnn_wN.toml, kim-cnn's
-# recipe spelt out; lstm = the LSTM-256 + max-pool on the LM); the default is the configuration
-# chosen on dev.tsv. Checked before anything is built or trained.
+# recipe spelt out; lstm = the LSTM-256 + max-pool on the LM; lstmm = the same with --mask-padding,
+# padded steps skipped as the LM never saw them; bil = bilstm_maxpool.toml's BiLSTM-max on sg300,
+# multichannel); the default is the configuration chosen on dev.tsv. Checked before anything is
+# built or trained.
 read -r -a members <<< "${MEMBERS:-kimw2345:0 kimw34567:0 lstm:0}"
 kim_recipe="--init-from $sg --multichannel --embedding-dim 300 --maxlen 60 --batch-size 50 --lr 0.0003"
 declare -A flags=(
   [kim]="--model kim-cnn --init-from $sg --multichannel"
   [lstm]="--model-file $here/bench/pretrain/lstm256_maxpool.toml --init-from $lm --maxlen 60"
+  [lstmm]="--model-file $here/bench/pretrain/lstm256_maxpool.toml --init-from $lm --maxlen 60 --mask-padding"
+  [bil]="--model-file $here/bench/pretrain/bilstm_maxpool.toml --init-from $sg --multichannel --maxlen 60 --lr 0.0003 --mask-padding"
 )
 # stage 1 only: kim-cnn's recipe already stops early (patience 2, at most 12 epochs)
-declare -A stop=([kim]="" [lstm]="--early-stopping 2 --epochs 10")
+declare -A stop=([kim]="" [lstm]="--early-stopping 2 --epochs 10" [lstmm]="--early-stopping 2 --epochs 10"
+  [bil]="--early-stopping 2 --epochs 12")
 for w in 345 2345 34567 345_d03 345_d07; do
   flags[kimw$w]="--model-file $here/bench/pretrain/kimcnn_w$w.toml $kim_recipe"
   stop[kimw$w]="--early-stopping 2 --epochs 12"
