@@ -2,12 +2,13 @@
 # Issue 12 point 4, SST-2: the configuration chosen on dev.tsv, end to end from IMDB-pretrained
 # levels, scored once on test.tsv, with fastText and the single network beside it.
 #
-# The configuration (chosen on dev.tsv only; every configuration tried is in bench/README.md,
-# "SST-2: two pretrained families voting, retrained on train+dev"):
+# The configuration (chosen on dev.tsv only, by the third round's two-seed rule; every configuration
+# tried is in bench/README.md, "SST-2: two pretrained families voting, retrained on train+dev"):
 #   members  two kim-cnn --multichannel from runs/pre-imdb-sg300 (IMDB skip-gram, 300-d), with
 #            filter widths 2-5 and 3-7 (kimcnn_w2345.toml, kimcnn_w34567.toml; 100 maps per
 #            width, dropout 0.5, kim-cnn's recipe), and the LSTM-256 + max-pool of
-#            lstm256_maxpool.toml from runs/pre-imdb-256 (IMDB language model), --maxlen 60;
+#            lstm256_maxpool.toml from runs/pre-imdb-256 (IMDB language model), --maxlen 60,
+#            --mask-padding (padded steps skipped);
 #            soft voting with equal weights (`strata ensemble`)
 #   stage 1  each member trained on train.tsv, validated on dev.tsv with its recipe's early
 #            stopping (patience 2 on val_loss): its best epoch, and the ensemble's dev accuracy
@@ -38,16 +39,21 @@ py=${STRATA_PEERS_PY:-$HOME/.cache/strata-peers/venv/bin/python}
 "$py" -c 'import fasttext' 2>/dev/null || { echo "error: no fastText in $py (hint: set STRATA_PEERS_PY, or run ../shared/bench/peers/setup.sh)" >&2; exit 2; }
 # MEMBERS: FAMILY:SEED words, one member each, named FAMILY_sSEED (kim = kim-cnn multichannel on
 # sg300; kimwN = the same with the filter widths (and dropout, _dNN) of kimcnn_wN.toml, kim-cnn's
-# recipe spelt out; lstm = the LSTM-256 + max-pool on the LM); the default is the configuration
-# chosen on dev.tsv. Checked before anything is built or trained.
-read -r -a members <<< "${MEMBERS:-kimw2345:0 kimw34567:0 lstm:0}"
+# recipe spelt out; lstm = the LSTM-256 + max-pool on the LM; lstmm = the same with --mask-padding,
+# padded steps skipped as the LM never saw them; bil = bilstm_maxpool.toml's BiLSTM-max on sg300,
+# multichannel); the default is the configuration chosen on dev.tsv. Checked before anything is
+# built or trained.
+read -r -a members <<< "${MEMBERS:-kimw2345:0 kimw34567:0 lstmm:0}"
 kim_recipe="--init-from $sg --multichannel --embedding-dim 300 --maxlen 60 --batch-size 50 --lr 0.0003"
 declare -A flags=(
   [kim]="--model kim-cnn --init-from $sg --multichannel"
   [lstm]="--model-file $here/bench/pretrain/lstm256_maxpool.toml --init-from $lm --maxlen 60"
+  [lstmm]="--model-file $here/bench/pretrain/lstm256_maxpool.toml --init-from $lm --maxlen 60 --mask-padding"
+  [bil]="--model-file $here/bench/pretrain/bilstm_maxpool.toml --init-from $sg --multichannel --maxlen 60 --lr 0.0003 --mask-padding"
 )
 # stage 1 only: kim-cnn's recipe already stops early (patience 2, at most 12 epochs)
-declare -A stop=([kim]="" [lstm]="--early-stopping 2 --epochs 10")
+declare -A stop=([kim]="" [lstm]="--early-stopping 2 --epochs 10" [lstmm]="--early-stopping 2 --epochs 10"
+  [bil]="--early-stopping 2 --epochs 12")
 for w in 345 2345 34567 345_d03 345_d07; do
   flags[kimw$w]="--model-file $here/bench/pretrain/kimcnn_w$w.toml $kim_recipe"
   stop[kimw$w]="--early-stopping 2 --epochs 12"

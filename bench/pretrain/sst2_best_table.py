@@ -16,7 +16,12 @@ BAR = 0.850  # issue 12, SST-2 test
 MARGIN = 0.02  # a strata row must beat fastText by this much
 
 out = sys.argv[1]
-families = {"kim": "kim-cnn multichannel (sg300)", "lstm": "LSTM-256 + max-pool (LM 256)"}
+families = {
+    "kim": "kim-cnn multichannel (sg300)",
+    "lstm": "LSTM-256 + max-pool (LM 256)",
+    "lstmm": "LSTM-256 + max-pool (LM 256), masked",
+    "bil": "BiLSTM-max 2x150 multichannel (sg300)",
+}
 
 
 def family(fam):
