@@ -142,6 +142,13 @@ pub trait Progress {
     fn after_epoch(&mut self) -> std::ops::ControlFlow<()> {
         std::ops::ControlFlow::Continue(())
     }
+    /// Whether anything reads the validation scores of the epochs before the last (`on_epoch`'s
+    /// `val_*`). The linear model scores the validation part only at its last epoch when not
+    /// (`strata tune`'s trials read the last score alone, and scoring every epoch cost several
+    /// percent of a search); a network's trainer scores every epoch whatever this says.
+    fn every_epoch_validated(&self) -> bool {
+        true
+    }
 }
 
 /// Where training stands at an epoch boundary — enough to continue it and end with exactly the

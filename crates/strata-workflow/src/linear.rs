@@ -58,7 +58,8 @@ pub struct LinearTrained {
     pub diverged: Option<String>,
 }
 
-/// Trains a linear model on `run.data.train_idx`, evaluating on `run.data.val_idx` after each epoch;
+/// Trains a linear model on `run.data.train_idx`, evaluating on `run.data.val_idx` after each epoch
+/// (after the last only, when `progress` reads no other: `Progress::every_epoch_validated`);
 /// each epoch reaches `progress` as an `EpochRecord`.
 ///
 /// The dictionary is built from the training texts only (every word seen `min_count` times:
@@ -100,9 +101,13 @@ pub fn train(
     };
     let mut history = Vec::with_capacity(run.epochs);
     let mut validation = None;
+    // the last epoch is the planned one, or the first whose loss is not finite (fit_linear
+    // stops there)
+    let every = progress.every_epoch_validated();
     let mut on_epoch = |m: &LinearModel, e: &LinearEpoch| {
         let started = std::time::Instant::now();
-        let val = (!val_y.is_empty()).then(|| m.evaluate(&val_rows, &val_y));
+        let last = e.epoch == run.epochs || !e.loss.is_finite();
+        let val = (!val_y.is_empty() && (every || last)).then(|| m.evaluate(&val_rows, &val_y));
         let record = EpochRecord {
             stage: 1,
             stage_name: "linear".into(),

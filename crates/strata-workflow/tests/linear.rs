@@ -33,11 +33,19 @@ fn examples() -> (Vec<Example>, LabelMap, Vec<usize>) {
 }
 
 #[derive(Default)]
-struct Epochs(Vec<EpochRecord>);
+struct Epochs(Vec<EpochRecord>, LastOnly);
+
+/// Whether the progress reads only the last epoch's validation score (`strata tune`'s trials).
+#[derive(Default)]
+struct LastOnly(bool);
 
 impl Progress for Epochs {
     fn on_epoch(&mut self, record: &EpochRecord) {
         self.0.push(record.clone());
+    }
+
+    fn every_epoch_validated(&self) -> bool {
+        !self.1 .0
     }
 }
 
@@ -46,6 +54,10 @@ fn settings(loss: LinearLoss) -> LinearSettings {
 }
 
 fn run(threads: usize, loss: LinearLoss, seed: u64) -> (LinearTrained, Vec<EpochRecord>) {
+    run_reading(threads, loss, seed, Epochs::default())
+}
+
+fn run_reading(threads: usize, loss: LinearLoss, seed: u64, mut progress: Epochs) -> (LinearTrained, Vec<EpochRecord>) {
     let (examples, labels, y) = examples();
     let (train_idx, val_idx): (Vec<usize>, Vec<usize>) = ((0..320).collect(), (320..400).collect());
     let tokenizer = TokenizerConfig { num_words: None, ..TokenizerConfig::default() };
@@ -58,7 +70,6 @@ fn run(threads: usize, loss: LinearLoss, seed: u64) -> (LinearTrained, Vec<Epoch
         level_heads: &[],
     };
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-    let mut progress = Epochs::default();
     let trained = pool.install(|| train(linear_run, &settings(loss), &mut progress)).unwrap();
     (trained, progress.0)
 }
@@ -79,6 +90,19 @@ fn learns_and_reports_every_epoch_as_one_linear_stage() {
         assert!(val.accuracy >= 0.95, "{loss:?}: validation accuracy {}", val.accuracy);
         assert!(epochs[4].loss < epochs[0].loss);
     }
+}
+
+/// A progress that reads only the last epoch's score (a tune trial) gets the same model and
+/// the same last score; the epochs before the last are not scored.
+#[test]
+fn only_the_last_epoch_is_validated_when_no_other_score_is_read() {
+    let (every, every_epochs) = run(1, LinearLoss::Softmax, 3);
+    let (last, last_epochs) = run_reading(1, LinearLoss::Softmax, 3, Epochs(Vec::new(), LastOnly(true)));
+    assert_eq!((&every.model.input, &every.model.output), (&last.model.input, &last.model.output));
+    assert_eq!(last.validation.map(|v| v.accuracy), every.validation.map(|v| v.accuracy));
+    assert_eq!(last_epochs[4].val_loss, every_epochs[4].val_loss);
+    assert!(last_epochs[..4].iter().all(|e| e.val_loss.is_none() && e.val_accuracy.is_none()), "{last_epochs:?}");
+    assert!(every_epochs.iter().all(|e| e.val_loss.is_some()));
 }
 
 #[test]

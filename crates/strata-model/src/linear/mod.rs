@@ -112,7 +112,9 @@ impl LinearModel {
         let rows = dict.len() + config.buckets;
         let bound = 1.0 / config.dim.max(1) as f32;
         let mut rng = Rng::new(seed);
-        let input = (0..rows * config.dim).map(|_| rng.uniform(-bound, bound)).collect();
+        // the bits of one `uniform` a value, drawn a block at a time (a tune trial draws it)
+        let mut input = vec![0.0; rows * config.dim];
+        rng.fill_uniform(&mut input, -bound, bound);
         let output = vec![0.0; labels.len() * config.dim];
         LinearModel {
             config,

@@ -180,7 +180,7 @@ impl Scored {
 
 /// Stops a network's training at the first epoch end past the deadline (the trainer's
 /// `after_epoch` hook), or after `stop_after` epochs (a cut trial trained again); shows
-/// nothing.
+/// nothing, and reads no validation score but the last.
 struct Deadline {
     at: Instant,
     cut: bool,
@@ -199,5 +199,10 @@ impl Progress for Deadline {
             return ControlFlow::Break(());
         }
         ControlFlow::Continue(())
+    }
+
+    /// A trial is scored by its last epoch's validation: the linear model skips the others'.
+    fn every_epoch_validated(&self) -> bool {
+        false
     }
 }
