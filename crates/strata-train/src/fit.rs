@@ -143,9 +143,10 @@ pub trait Progress {
         std::ops::ControlFlow::Continue(())
     }
     /// Whether anything reads the validation scores of the epochs before the last (`on_epoch`'s
-    /// `val_*`). The linear model scores the validation part only at its last epoch when not
-    /// (`strata tune`'s trials read the last score alone, and scoring every epoch cost several
-    /// percent of a search); a network's trainer scores every epoch whatever this says.
+    /// `val_*`). When this is false the linear model scores only its last epoch (`strata
+    /// tune`'s trials read the last score alone, and scoring every epoch cost several percent
+    /// of a search); only the linear model reads it: a network's trainer and NBSVM score every
+    /// epoch whatever this says.
     fn every_epoch_validated(&self) -> bool {
         true
     }

@@ -1,5 +1,6 @@
 //! `--model linear` in the workflows: fastText's supervised model trained on a split's
-//! training part with strata's tokenizer, scored on its validation part after every epoch.
+//! training part with strata's tokenizer, scored on its validation part after every epoch (only
+//! after the last when the caller reads no other score: `Progress::every_epoch_validated`).
 //! `pipeline::train` wraps the result as a `Trained` like any network's, so that `train`, `cv`,
 //! `experiment` (where it is the baseline) and `tune` treat both families alike.
 
@@ -126,6 +127,13 @@ pub fn train(
         validation = val;
     };
     let epochs = fit_linear(&mut model, &train_rows, &tokens, &train_y, &fit, &mut on_epoch);
+    // `last` above restates fit_linear's stops; should it ever stop for another reason, the
+    // epoch it stopped at is scored here rather than left without a validation score
+    if let (None, Some(record), false) = (&validation, history.last_mut(), val_y.is_empty()) {
+        let val = model.evaluate(&val_rows, &val_y);
+        (record.val_loss, record.val_accuracy) = (Some(val.loss), Some(val.accuracy));
+        validation = Some(val);
+    }
     // `fit_linear` stops after the first epoch whose loss is not finite
     let diverged = epochs
         .last()

@@ -155,6 +155,10 @@ impl Progress for Probing<'_> {
         self.inner.on_padding(share);
     }
 
+    fn every_epoch_validated(&self) -> bool {
+        self.inner.every_epoch_validated()
+    }
+
     fn on_stage_end(&mut self, stage: usize, name: &str, model: &Model) {
         if let Some(val) = self.val.as_ref().filter(|_| self.only_stage.is_none_or(|s| s == stage)) {
             let probes = probe_layers(model, (self.train.ids, self.train.labels), (val.ids, val.labels), self.train.t);

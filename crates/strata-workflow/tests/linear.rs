@@ -1,6 +1,6 @@
 //! `--model linear` through the workflow: the dictionary comes from the training part only,
 //! every epoch reaches the progress hooks as one stage called "linear" with its validation
-//! score, the model learns a separable task, and a seed and thread count give the same bits.
+//! score (only the last when the hooks read no other), the model learns a separable task, and a seed and thread count give the same bits.
 
 use strata_data::{Example, LabelMap};
 use strata_model::linear::{LinearConfig, LinearLoss};
@@ -54,10 +54,15 @@ fn settings(loss: LinearLoss) -> LinearSettings {
 }
 
 fn run(threads: usize, loss: LinearLoss, seed: u64) -> (LinearTrained, Vec<EpochRecord>) {
-    run_reading(threads, loss, seed, Epochs::default())
+    run_reading(threads, settings(loss), seed, Epochs::default())
 }
 
-fn run_reading(threads: usize, loss: LinearLoss, seed: u64, mut progress: Epochs) -> (LinearTrained, Vec<EpochRecord>) {
+fn run_reading(
+    threads: usize,
+    settings: LinearSettings,
+    seed: u64,
+    mut progress: Epochs,
+) -> (LinearTrained, Vec<EpochRecord>) {
     let (examples, labels, y) = examples();
     let (train_idx, val_idx): (Vec<usize>, Vec<usize>) = ((0..320).collect(), (320..400).collect());
     let tokenizer = TokenizerConfig { num_words: None, ..TokenizerConfig::default() };
@@ -70,7 +75,7 @@ fn run_reading(threads: usize, loss: LinearLoss, seed: u64, mut progress: Epochs
         level_heads: &[],
     };
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-    let trained = pool.install(|| train(linear_run, &settings(loss), &mut progress)).unwrap();
+    let trained = pool.install(|| train(linear_run, &settings, &mut progress)).unwrap();
     (trained, progress.0)
 }
 
@@ -97,12 +102,24 @@ fn learns_and_reports_every_epoch_as_one_linear_stage() {
 #[test]
 fn only_the_last_epoch_is_validated_when_no_other_score_is_read() {
     let (every, every_epochs) = run(1, LinearLoss::Softmax, 3);
-    let (last, last_epochs) = run_reading(1, LinearLoss::Softmax, 3, Epochs(Vec::new(), LastOnly(true)));
+    let (last, last_epochs) = run_reading(1, settings(LinearLoss::Softmax), 3, Epochs(Vec::new(), LastOnly(true)));
     assert_eq!((&every.model.input, &every.model.output), (&last.model.input, &last.model.output));
     assert_eq!(last.validation.map(|v| v.accuracy), every.validation.map(|v| v.accuracy));
     assert_eq!(last_epochs[4].val_loss, every_epochs[4].val_loss);
     assert!(last_epochs[..4].iter().all(|e| e.val_loss.is_none() && e.val_accuracy.is_none()), "{last_epochs:?}");
     assert!(every_epochs.iter().all(|e| e.val_loss.is_some()));
+}
+
+/// A trial whose loss stops being finite ends at that epoch, and a progress that reads only the
+/// last score still gets one there (tune ranks diverged trials by it).
+#[test]
+fn a_diverged_run_that_reads_only_the_last_score_is_scored_where_it_stopped() {
+    let diverging = LinearSettings { lr: 1e30, ..settings(LinearLoss::Softmax) };
+    let (trained, epochs) = run_reading(1, diverging, 3, Epochs(Vec::new(), LastOnly(true)));
+    assert!(trained.diverged.is_some() && epochs.len() < 5, "{:?}, {} epochs", trained.diverged, epochs.len());
+    assert!(trained.validation.is_some(), "no validation score where it stopped");
+    assert_eq!(epochs.last().and_then(|e| e.val_accuracy), trained.validation.map(|v| v.accuracy));
+    assert!(epochs[..epochs.len() - 1].iter().all(|e| e.val_loss.is_none()));
 }
 
 #[test]
