@@ -286,6 +286,28 @@ mod tests {
         }
     }
 
+    /// Backward from `dy: [T, B, 2H]` into fresh zero gradients of `p`'s shapes, returned as
+    /// forward kernel, recurrent, bias, then backward's.
+    fn backward_from_seq(
+        d: RnnDims,
+        x: &[f32],
+        p: BiParams,
+        c: &mut BiCache,
+        dy: &[f32],
+        dx: Option<&mut [f32]>,
+    ) -> Vec<Vec<f32>> {
+        let (f, b) = (p.forward, p.backward);
+        let shapes = [f.kernel.len(), f.recurrent.len(), f.bias.len(), b.kernel.len(), b.recurrent.len(), b.bias.len()];
+        let mut gr: Vec<Vec<f32>> = shapes.map(|n| vec![0.0; n]).into();
+        let [kf, uf, bf, kb, ub, bb] = &mut gr[..] else { unreachable!() };
+        let grads = BiGrads {
+            forward: RnnGrads { kernel: kf, recurrent: uf, bias: bf },
+            backward: RnnGrads { kernel: kb, recurrent: ub, bias: bb },
+        };
+        backward(d, x, p, c, RnnOutputGrads { seq: Some(dy), last: None }, grads, dx);
+        gr
+    }
+
     /// A bidirectional GRU's backward holds one direction's half of `dy` at a time: on a
     /// fresh thread, forward and backward leave five buffers in its pool (the backward
     /// direction's `dy` half, reversed input, reversed `dx` and the GRU's two), not six.
@@ -300,15 +322,8 @@ mod tests {
             let p = BiParams { forward: pr, backward: pr };
             let mut c = BiCache::new(Cell::Gru);
             forward(d, &x, p, &mut c);
-            let mut gr: Vec<Vec<f32>> =
-                [k.len(), u.len(), bias.len(), k.len(), u.len(), bias.len()].map(|n| vec![0.0; n]).into();
-            let [kf, uf, bf, kb, ub, bb] = &mut gr[..] else { unreachable!() };
-            let grads = BiGrads {
-                forward: RnnGrads { kernel: kf, recurrent: uf, bias: bf },
-                backward: RnnGrads { kernel: kb, recurrent: ub, bias: bb },
-            };
             let mut dx = vec![0.0; x.len()];
-            backward(d, &x, p, &mut c, RnnOutputGrads { seq: Some(&dy), last: None }, grads, Some(&mut dx));
+            backward_from_seq(d, &x, p, &mut c, &dy, Some(&mut dx));
             assert_eq!(scratch::pooled(), 5, "buffers the thread's pool holds after backward");
         })
         .join()
@@ -338,15 +353,7 @@ mod tests {
                     } else {
                         forward(d, &x, p, &mut c);
                     }
-                    let mut gr: Vec<Vec<f32>> =
-                        [k.len(), u.len(), bias.len(), k.len(), u.len(), bias.len()].map(|n| vec![0.0; n]).into();
-                    let [kf, uf, bf, kb, ub, bb] = &mut gr[..] else { unreachable!() };
-                    let grads = BiGrads {
-                        forward: RnnGrads { kernel: kf, recurrent: uf, bias: bf },
-                        backward: RnnGrads { kernel: kb, recurrent: ub, bias: bb },
-                    };
-                    backward(d, &x, p, &mut c, RnnOutputGrads { seq: Some(&dy), last: None }, grads, dx);
-                    gr
+                    backward_from_seq(d, &x, p, &mut c, &dy, dx)
                 };
                 let mut dx = vec![0.0; x.len()];
                 let with_dx = grads_with(Some(&mut dx));
