@@ -1,0 +1,347 @@
+//! Tests of the convolution bank: against each width convolved alone and the single-width
+//! backward, finite differences, the blocked forward and one text spread over the cores against
+//! the plain bits, inference against forward, every kernel build of the backward against the
+//! portable bits, and the zero-gradient skip against every axpy written out. Their own file so
+//! that `bank.rs` holds the bank alone.
+
+use super::*;
+use crate::conv1d::{self, ConvCache, ConvDims, ConvGrads};
+use crate::gemm::{gemm, Gemm};
+use crate::gradcheck::check;
+use crate::kernels::Kernels;
+use crate::Rng;
+
+const E: usize = 3;
+const F: usize = 4;
+const N: usize = 2;
+
+fn random(rng: &mut Rng, len: usize) -> Vec<f32> {
+    (0..len).map(|_| rng.uniform(-1.0, 1.0)).collect()
+}
+
+/// One width's `[N, F]` by the single convolution and `max_over_time`, for comparison.
+fn one_width(t: usize, w: usize, x: &[f32], k: &[f32], b: &[f32]) -> Vec<f32> {
+    let d = ConvDims { b: N, t, e: E, w, f: F };
+    let (mut c, mut out, mut arg) = (ConvCache::default(), vec![0.0; N * F], vec![0; N * F]);
+    if d.t_out() > 0 {
+        conv1d::forward(d, x, k, b, &mut c);
+        conv1d::max_over_time(d.t_out(), N, F, &c.out, &mut out, &mut arg);
+    }
+    out
+}
+
+#[test]
+fn the_bank_equals_each_width_convolved_and_pooled_alone() {
+    let mut rng = Rng::new(5);
+    // t = 4 leaves width 5 without an output step: its features stay 0
+    for t in [4, 7] {
+        let widths = vec![2, 3, 5];
+        let x = random(&mut rng, t * N * E);
+        let ks: Vec<Vec<f32>> = widths.iter().map(|w| random(&mut rng, w * E * F)).collect();
+        let bs: Vec<Vec<f32>> = widths.iter().map(|_| random(&mut rng, F)).collect();
+        let mut bank = ConvBank::new(E, F, widths.clone());
+        let kr: Vec<&[f32]> = ks.iter().map(|k| &k[..]).collect();
+        let br: Vec<&[f32]> = bs.iter().map(|b| &b[..]).collect();
+        bank.forward(&x, N, t, &kr, &br);
+        for (i, &w) in widths.iter().enumerate() {
+            let alone = one_width(t, w, &x, &ks[i], &bs[i]);
+            for text in 0..N {
+                let got = &bank.output()[text * 3 * F + i * F..][..F];
+                for (a, b) in got.iter().zip(&alone[text * F..(text + 1) * F]) {
+                    assert!((a - b).abs() < 1e-5, "t {t} width {w}: {a} vs {b}");
+                }
+            }
+        }
+    }
+}
+
+/// The forward as it was before `Y` was blocked: the whole `Y = x · K_all` in one GEMM,
+/// then every width's steps folded into the max in order. Pooled `[N, widths·F]` after ReLU,
+/// and the winning steps.
+fn unblocked(
+    x: &[f32],
+    (n, t): (usize, usize),
+    (e, f): (usize, usize),
+    widths: &[usize],
+    ks: &[Vec<f32>],
+    bs: &[Vec<f32>],
+) -> (Vec<f32>, Vec<usize>) {
+    let s: usize = widths.iter().map(|w| w * f).sum();
+    let starts: Vec<usize> = widths.iter().scan(0, |at, &w| Some(std::mem::replace(at, *at + w * f))).collect();
+    let mut k_all = vec![0.0; e * s];
+    for (i, &w) in widths.iter().enumerate() {
+        for j in 0..w {
+            for ei in 0..e {
+                let col = ei * s + starts[i] + j * f;
+                k_all[col..col + f].copy_from_slice(&ks[i][(j * e + ei) * f..][..f]);
+            }
+        }
+    }
+    let mut y = vec![0.0; t * n * s];
+    gemm(Gemm::new(t * n, e, s), x, &k_all, &mut y);
+    let wf = widths.len() * f;
+    let (mut pooled, mut argmax) = (vec![0.0f32; n * wf], vec![0usize; n * wf]);
+    for (i, &w) in widths.iter().enumerate() {
+        let t_out = (t + 1).saturating_sub(w);
+        if t_out == 0 {
+            continue;
+        }
+        pooled.chunks_exact_mut(wf).for_each(|r| r[i * f..(i + 1) * f].fill(f32::NEG_INFINITY));
+        for step in 0..t_out {
+            for text in 0..n {
+                let mut pre = bs[i].clone();
+                for j in 0..w {
+                    let at = ((step + j) * n + text) * s + starts[i] + j * f;
+                    pre.iter_mut().zip(&y[at..at + f]).for_each(|(a, v)| *a += v);
+                }
+                for (fi, &v) in pre.iter().enumerate() {
+                    let at = text * wf + i * f + fi;
+                    if v > pooled[at] {
+                        (pooled[at], argmax[at]) = (v, step);
+                    }
+                }
+            }
+        }
+        pooled.chunks_exact_mut(wf).for_each(|r| r[i * f..(i + 1) * f].iter_mut().for_each(|v| *v = v.max(0.0)));
+    }
+    (pooled, argmax)
+}
+
+#[test]
+fn blocked_y_stays_small_and_gives_the_unblocked_bits() {
+    // Kim's filters and widths over 70 texts (three groups, the last short) of 60 steps:
+    // the whole Y would be 60·70·1200 values (20 MB); and a text shorter than width 5
+    let (e, f, widths) = (8, 100, vec![3, 4, 5]);
+    let mut rng = Rng::new(29);
+    for (n, t) in [(70, 60), (3, 4), (GROUP_TEXTS, 9)] {
+        let x = random(&mut rng, t * n * e);
+        let ks: Vec<Vec<f32>> = widths.iter().map(|w| random(&mut rng, w * e * f)).collect();
+        let bs: Vec<Vec<f32>> = widths.iter().map(|_| random(&mut rng, f)).collect();
+        let mut bank = ConvBank::new(e, f, widths.clone());
+        let kr: Vec<&[f32]> = ks.iter().map(|k| &k[..]).collect();
+        let br: Vec<&[f32]> = bs.iter().map(|b| &b[..]).collect();
+        bank.forward(&x, n, t, &kr, &br);
+        let (want, won) = unblocked(&x, (n, t), (e, f), &widths, &ks, &bs);
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(bank.output()), bits(&want), "n {n} t {t}");
+        assert_eq!(bank.argmax.iter().map(|&s| s as usize).collect::<Vec<_>>(), won, "n {n} t {t}");
+        assert!(bank.y.len() * 4 <= 2 * Y_BYTES, "n {n} t {t}: Y holds {} bytes", bank.y.len() * 4);
+    }
+}
+
+#[test]
+fn inference_gives_forward_bits_and_sees_every_change_of_the_kernels() {
+    // several texts (kernels compared on one core) and one (compared on every core at once)
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    for n in [N, 1] {
+        let (t, widths) = (6, vec![2, 3]);
+        let mut rng = Rng::new(31);
+        let x = random(&mut rng, t * n * E);
+        let mut ks: Vec<Vec<f32>> = widths.iter().map(|w| random(&mut rng, w * E * F)).collect();
+        let bs: Vec<Vec<f32>> = widths.iter().map(|_| random(&mut rng, F)).collect();
+        let br: Vec<&[f32]> = bs.iter().map(|b| &b[..]).collect();
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        // one weight of shift 0 changes, then only its sign of zero, then one of shift 2:
+        // each must be seen
+        for change in [None, Some((7, 1.5f32)), Some((7, 0.0)), Some((7, -0.0)), Some((2 * E * F + 1, 3.0))] {
+            if let Some((at, v)) = change {
+                ks[1][at] = v;
+            }
+            let kr: Vec<&[f32]> = ks.iter().map(|k| &k[..]).collect();
+            pool.install(|| {
+                let mut trained = ConvBank::new(E, F, widths.clone());
+                let mut served = ConvBank::new(E, F, widths.clone());
+                trained.forward(&x, n, t, &kr, &br);
+                served.infer(&x, n, t, &kr, &br);
+                assert_eq!(bits(served.output()), bits(trained.output()), "{n} texts, after {change:?}");
+                INFERENCE_CACHE.with_borrow(|c| assert!(served.layout.holds(&kr, &c.packed), "{n} texts"));
+            });
+        }
+    }
+}
+
+#[test]
+fn one_text_spread_over_the_cores_gives_the_bits_of_one_core() {
+    // Kim's sizes, one text of 60 steps: Y's rows go to several threads when there are
+    let (e, f, t, widths) = (300, 100, 60, vec![3, 4, 5]);
+    let mut rng = Rng::new(41);
+    let x = random(&mut rng, t * e);
+    let ks: Vec<Vec<f32>> = widths.iter().map(|w| random(&mut rng, w * e * f)).collect();
+    let bs: Vec<Vec<f32>> = widths.iter().map(|_| random(&mut rng, f)).collect();
+    let (kr, br): (Vec<&[f32]>, Vec<&[f32]>) =
+        (ks.iter().map(|k| &k[..]).collect(), bs.iter().map(|b| &b[..]).collect());
+    let pooled = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| {
+            let mut bank = ConvBank::new(e, f, widths.clone());
+            bank.infer(&x, 1, t, &kr, &br);
+            (
+                bank.output().iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                bank.argmax.iter().map(|&s| s as usize).collect(),
+            )
+        })
+    };
+    let one = pooled(1);
+    assert_eq!(pooled(2), one);
+    assert_eq!(pooled(3), one);
+    let (want, won) = unblocked(&x, (1, t), (e, f), &widths, &ks, &bs);
+    assert_eq!(one, (want.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), won));
+}
+
+#[test]
+fn every_build_of_the_backward_gives_the_portable_bits() {
+    // the blocked forward is checked against `unblocked` (scalar) in the active build above
+    let (e, f, t, n, widths) = (21, 19, 9, 5, vec![2, 3, 5]);
+    let mut rng = Rng::new(3);
+    let (x, dy) = (random(&mut rng, t * n * e), random(&mut rng, n * widths.len() * f));
+    let ks: Vec<Vec<f32>> = widths.iter().map(|w| random(&mut rng, w * e * f)).collect();
+    let bs: Vec<Vec<f32>> = widths.iter().map(|_| random(&mut rng, f)).collect();
+    let (kr, br): (Vec<&[f32]>, Vec<&[f32]>) =
+        (ks.iter().map(|k| &k[..]).collect(), bs.iter().map(|b| &b[..]).collect());
+    let run = |build: Kernels| {
+        let mut bank = ConvBank::new(e, f, widths.clone());
+        bank.forward(&x, n, t, &kr, &br);
+        let mut dk: Vec<Vec<f32>> = ks.iter().map(|k| vec![0.25; k.len()]).collect();
+        let mut db: Vec<Vec<f32>> = bs.iter().map(|b| vec![0.5; b.len()]).collect();
+        let mut dx = vec![0.0; x.len()];
+        let (mut dkr, mut dbr): (Vec<&mut [f32]>, Vec<&mut [f32]>) =
+            (dk.iter_mut().map(|v| &mut v[..]).collect(), db.iter_mut().map(|v| &mut v[..]).collect());
+        let grads = BankGrads { kernels: &mut dkr, biases: &mut dbr, dx: Some(&mut dx) };
+        match build {
+            // SAFETY: only the builds the CPU runs are called (`Kernels::available`)
+            #[cfg(target_arch = "x86_64")]
+            Kernels::Avx512 => unsafe { backward_avx512(&mut bank, &x, &kr, &dy, grads) },
+            #[cfg(target_arch = "x86_64")]
+            Kernels::Avx2 => unsafe { backward_avx2(&mut bank, &x, &kr, &dy, grads) },
+            _ => backward_body(&mut bank, &x, &kr, &dy, grads),
+        }
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        (dk.iter().map(|k| bits(k)).collect::<Vec<_>>(), db.iter().map(|b| bits(b)).collect::<Vec<_>>(), bits(&dx))
+    };
+    let portable = run(Kernels::Portable);
+    for build in Kernels::available() {
+        assert_eq!(run(build), portable, "{}", build.name());
+    }
+}
+
+#[test]
+fn zero_gradients_skipped_give_the_bits_of_every_axpy_taken() {
+    // dropout's zeros, of both signs, and a −0 input: the backward skips their axpys; the
+    // loops written out take every one, in the backward's order
+    let (t, n, widths) = (7, 5, vec![2, 3]);
+    let mut rng = Rng::new(43);
+    let mut x = random(&mut rng, t * n * E);
+    x[4] = -0.0;
+    let ks: Vec<Vec<f32>> = widths.iter().map(|w| random(&mut rng, w * E * F)).collect();
+    let bs: Vec<Vec<f32>> = widths.iter().map(|_| random(&mut rng, F)).collect();
+    let mut dy = random(&mut rng, n * widths.len() * F);
+    for (k, g) in dy.iter_mut().enumerate() {
+        if k % 3 != 1 {
+            *g = if k % 2 == 0 { 0.0 } else { -0.0 };
+        }
+    }
+    let (kr, br): (Vec<&[f32]>, Vec<&[f32]>) =
+        (ks.iter().map(|k| &k[..]).collect(), bs.iter().map(|b| &b[..]).collect());
+    let mut bank = ConvBank::new(E, F, widths.clone());
+    bank.forward(&x, n, t, &kr, &br);
+    let mut dk: Vec<Vec<f32>> = ks.iter().map(|k| vec![0.0; k.len()]).collect();
+    let mut db: Vec<Vec<f32>> = bs.iter().map(|b| vec![0.0; b.len()]).collect();
+    let mut dx = vec![1.0; x.len()];
+    let (mut dkr, mut dbr): (Vec<&mut [f32]>, Vec<&mut [f32]>) =
+        (dk.iter_mut().map(|v| &mut v[..]).collect(), db.iter_mut().map(|v| &mut v[..]).collect());
+    bank.backward(&x, &kr, &dy, BankGrads { kernels: &mut dkr, biases: &mut dbr, dx: Some(&mut dx) });
+    let wf = widths.len() * F;
+    let mut want_dx = vec![0.0f32; x.len()];
+    for (i, &w) in widths.iter().enumerate() {
+        let mut sum = vec![0.0f32; w * E * F];
+        for fi in 0..F {
+            for text in 0..n {
+                let at = text * wf + i * F + fi;
+                if bank.pooled[at] <= 0.0 {
+                    continue;
+                }
+                let (g, step) = (dy[at], bank.argmax[at] as usize);
+                for j in 0..w {
+                    for ei in 0..E {
+                        let row = ((step + j) * n + text) * E + ei;
+                        sum[(j * E + ei) * F + fi] += g * x[row];
+                        want_dx[row] += g * ks[i][(j * E + ei) * F + fi];
+                    }
+                }
+            }
+        }
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        let want: Vec<f32> = sum.iter().map(|s| 0.0 + s).collect();
+        assert_eq!(bits(&dk[i]), bits(&want), "width {w}");
+    }
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&dx), bits(&want_dx));
+    assert!(dx.iter().any(|&v| v != 0.0) && dk.iter().flatten().any(|&v| v != 0.0));
+}
+
+#[test]
+fn the_bank_gradient_matches_finite_differences() {
+    let (t, widths) = (6, vec![1, 3]);
+    let mut rng = Rng::new(17);
+    let x = random(&mut rng, t * N * E);
+    let ks: Vec<Vec<f32>> = widths.iter().map(|w| random(&mut rng, w * E * F)).collect();
+    // one bias high, one low: the ReLU passes some filters and stops others
+    let bs: Vec<Vec<f32>> = vec![vec![0.5, -0.2, 0.1, -9.0]; widths.len()];
+    let probe = random(&mut rng, N * widths.len() * F);
+    let loss = |x: &[f32], ks: &[Vec<f32>], bs: &[Vec<f32>]| {
+        let mut bank = ConvBank::new(E, F, widths.clone());
+        let kr: Vec<&[f32]> = ks.iter().map(|k| &k[..]).collect();
+        let br: Vec<&[f32]> = bs.iter().map(|b| &b[..]).collect();
+        bank.forward(x, N, t, &kr, &br);
+        bank.output().iter().zip(&probe).map(|(a, p)| (a * p) as f64).sum::<f64>()
+    };
+    let mut bank = ConvBank::new(E, F, widths.clone());
+    let kr: Vec<&[f32]> = ks.iter().map(|k| &k[..]).collect();
+    let br: Vec<&[f32]> = bs.iter().map(|b| &b[..]).collect();
+    bank.forward(&x, N, t, &kr, &br);
+    let mut dk: Vec<Vec<f32>> = ks.iter().map(|k| vec![0.0; k.len()]).collect();
+    let mut db: Vec<Vec<f32>> = bs.iter().map(|b| vec![0.0; b.len()]).collect();
+    let mut dx = vec![0.0; x.len()];
+    let (mut dkr, mut dbr): (Vec<&mut [f32]>, Vec<&mut [f32]>) =
+        (dk.iter_mut().map(|v| &mut v[..]).collect(), db.iter_mut().map(|v| &mut v[..]).collect());
+    bank.backward(&x, &kr, &probe, BankGrads { kernels: &mut dkr, biases: &mut dbr, dx: Some(&mut dx) });
+    let mut worst = check("bank.input", &x, &dx, |v| loss(v, &ks, &bs));
+    for i in 0..widths.len() {
+        let with = |i: usize, v: &[f32], of: &[Vec<f32>]| {
+            let mut of = of.to_vec();
+            of[i] = v.to_vec();
+            of
+        };
+        worst = worst.max(check("bank.kernel", &ks[i], &dk[i], |v| loss(&x, &with(i, v, &ks), &bs)));
+        worst = worst.max(check("bank.bias", &bs[i], &db[i], |v| loss(&x, &ks, &with(i, v, &bs))));
+    }
+    assert!(worst < 1e-2, "conv bank max rel diff {worst}");
+    // the filter with bias −9 stays below zero everywhere and learns nothing
+    assert!(db.iter().all(|g| g[3] == 0.0));
+    assert!(db.iter().any(|g| g[0] != 0.0));
+}
+
+#[test]
+fn the_single_width_backward_agrees_with_the_bank() {
+    // the dense shifted-GEMM backward and the sparse one give the same kernel gradient
+    let (t, w) = (5, 2);
+    let mut rng = Rng::new(23);
+    let (x, k, b) = (random(&mut rng, t * N * E), random(&mut rng, w * E * F), random(&mut rng, F));
+    let probe = random(&mut rng, N * F);
+    let mut bank = ConvBank::new(E, F, vec![w]);
+    bank.forward(&x, N, t, &[&k], &[&b]);
+    let (mut dk_bank, mut db_bank) = (vec![0.0; k.len()], vec![0.0; F]);
+    bank.backward(&x, &[&k], &probe, BankGrads { kernels: &mut [&mut dk_bank], biases: &mut [&mut db_bank], dx: None });
+    let d = ConvDims { b: N, t, e: E, w, f: F };
+    let mut c = ConvCache::default();
+    conv1d::forward(d, &x, &k, &b, &mut c);
+    let (mut pooled, mut arg) = (vec![0.0; N * F], vec![0; N * F]);
+    conv1d::max_over_time(d.t_out(), N, F, &c.out, &mut pooled, &mut arg);
+    let mut dconv = vec![0.0; d.t_out() * N * F];
+    conv1d::max_over_time_backward(N, F, &probe, &arg, &mut dconv);
+    let (mut dk, mut db) = (vec![0.0; k.len()], vec![0.0; F]);
+    conv1d::backward(d, &x, &k, &c, &dconv, ConvGrads { dkernel: &mut dk, dbias: &mut db, dx: None });
+    for (a, b) in dk.iter().zip(&dk_bank).chain(db.iter().zip(&db_bank)) {
+        assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+    }
+}
