@@ -218,6 +218,7 @@ impl ConvBank {
         // where `Y_j` starts in `y` for the block in hand, and its row length
         let mut y_at = vec![0; shifts + 1];
         let columns: Vec<usize> = (0..shifts).map(|j| self.layout.columns(j)).collect();
+        let mut from = Vec::with_capacity(shifts);
         for s0 in (0..t_out).step_by(block) {
             let s1 = (s0 + block).min(t_out);
             for j in 0..shifts {
@@ -230,7 +231,8 @@ impl ConvBank {
                     continue;
                 }
                 // width i's F columns of each Y_j it uses, for the block's first step and text 0
-                let from: Vec<usize> = (0..w).map(|j| y_at[j] + self.layout.column(j, i)).collect();
+                from.clear();
+                from.extend((0..w).map(|j| y_at[j] + self.layout.column(j, i)));
                 let fold = Fold { y: &self.y, from: &from, columns: &columns, gn, s0, steps, bias: biases[i] };
                 let (pooled, argmax) = (&mut self.pooled[g0 * wf + i * f..], &mut self.argmax[g0 * wf + i * f..]);
                 fold_in_build(&fold, pooled, argmax, wf);
