@@ -62,24 +62,9 @@ pub struct Occurrences<'a> {
 
 /// `rows[slot[id]] += grads[t, b, c0..c0 + len]` for every occurrence `(b, t)` of `id`, in
 /// batch-row order, then step order, each row's piece `len` values long: one thread's columns
-/// of the embedding gradient's per-id sums (strata-train's `embedding_grad.rs`). A lane-wise
-/// `+=`, so every build gives the same bits; compiled for AVX-512 and AVX2 as well (a 64-value
-/// piece is 4 ZMM adds instead of 16 SSE ones), in the build `kernels` (which the CPU must
-/// have: panics otherwise).
-pub fn sum_columns(kernels: crate::kernels::Kernels, rows: &mut [&mut [f32]], slot: &[u32], occ: Occurrences) {
-    use crate::kernels::Kernels;
-    assert!(kernels.supported(), "{kernels} kernels on a CPU without them");
-    #[cfg(target_arch = "x86_64")]
-    match kernels {
-        // SAFETY: the CPU has AVX-512 F, AVX2 and FMA (asserted above).
-        Kernels::Avx512 => return unsafe { sum_columns_avx512(rows, slot, occ) },
-        // SAFETY: the CPU has AVX2 and FMA (asserted above).
-        Kernels::Avx2 => return unsafe { sum_columns_avx2(rows, slot, occ) },
-        Kernels::Portable => {}
-    }
-    sum_columns_body(rows, slot, occ)
-}
-
+/// of the embedding gradient's per-id sums (strata-train's `embedding_grad.rs`, which calls
+/// `sum_columns` with the set to run so that its tests can force each). A lane-wise `+=`, so
+/// every build gives the same bits (a 64-value piece is 4 ZMM adds instead of 16 SSE ones).
 #[inline(always)]
 fn sum_columns_body(rows: &mut [&mut [f32]], slot: &[u32], occ: Occurrences) {
     let Occurrences { ids, t, b, grads, width, c0 } = occ;
@@ -93,28 +78,13 @@ fn sum_columns_body(rows: &mut [&mut [f32]], slot: &[u32], occ: Occurrences) {
     }
 }
 
-/// [`sum_columns_body`] compiled for AVX-512 F.
-///
-/// # Safety
-///
-/// The CPU must have AVX-512 F, AVX2 and FMA; the body is safe code, only the instructions it
-/// is compiled to need the check.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2,fma")]
-unsafe fn sum_columns_avx512(rows: &mut [&mut [f32]], slot: &[u32], occ: Occurrences) {
-    sum_columns_body(rows, slot, occ)
-}
-
-/// [`sum_columns_body`] compiled for AVX2.
-///
-/// # Safety
-///
-/// The CPU must have AVX2 and FMA.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn sum_columns_avx2(rows: &mut [&mut [f32]], slot: &[u32], occ: Occurrences) {
-    sum_columns_body(rows, slot, occ)
-}
+crate::kernels::compiled_per_kernels!(
+    pub fn sum_columns_active / sum_columns_avx2 / sum_columns_avx512 / with sum_columns (
+        rows: &mut [&mut [f32]],
+        slot: &[u32],
+        occ: Occurrences,
+    ) => sum_columns_body
+);
 
 /// How many rows ahead [`forward_strided`] asks for the table's rows.
 const GATHER_AHEAD: usize = 4;

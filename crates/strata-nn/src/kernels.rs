@@ -181,6 +181,25 @@ macro_rules! compiled_per_kernels {
             $body($($arg),*)
         }
     };
+    // `… / with name_with (args…) => body`: also `name_with(kernels, args…)`, the build of a given
+    // set (a caller's tests force each one); the set must be one the CPU has (panics otherwise).
+    ($vis:vis fn $name:ident / $avx2:ident / $avx512:ident / with $with:ident ($($arg:ident: $ty:ty),* $(,)?) => $body:ident) => {
+        $crate::kernels::compiled_per_kernels!($vis fn $name / $avx2 / $avx512 ($($arg: $ty),*) => $body);
+
+        #[doc = concat!("[`", stringify!($body), "`] in the build of `kernels`, which the CPU must have.")]
+        $vis fn $with(kernels: $crate::kernels::Kernels, $($arg: $ty),*) {
+            assert!(kernels.supported(), "{kernels} kernels on a CPU without them");
+            match kernels {
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: the CPU has AVX-512 F, AVX2 and FMA (asserted above).
+                $crate::kernels::Kernels::Avx512 => unsafe { $avx512($($arg),*) },
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: the CPU has AVX2 and FMA (asserted above).
+                $crate::kernels::Kernels::Avx2 => unsafe { $avx2($($arg),*) },
+                _ => $body($($arg),*),
+            }
+        }
+    };
 }
 pub(crate) use compiled_per_kernels;
 
