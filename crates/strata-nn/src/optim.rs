@@ -90,29 +90,42 @@ fn grad_of<'g>(grads: &'g [f32], from: usize, r: &Range<usize>) -> &'g [f32] {
     &grads[r.start - from..r.end - from]
 }
 
-/// Values of zero gradient read at a time for the rows a step did not use.
+/// Values of zero gradient read at a time for the rows a step did not use, by an update with no
+/// zero-gradient form ([`with_zeros`]: Adadelta's).
 const ZERO_RUN: usize = 4096;
 static ZEROS: [f32; ZERO_RUN] = [0.0; ZERO_RUN];
+
+/// `update(p, g, s1, s2)` over a span of zero gradient, with `g` read from [`ZEROS`] a run at a
+/// time: for an update with no zero-gradient form of its own.
+fn with_zeros<F>(p: &mut [f32], s1: &mut [f32], s2: &mut [f32], update: F)
+where
+    F: Fn(&mut [f32], &[f32], &mut [f32], &mut [f32]),
+{
+    let mut i = 0;
+    while i < p.len() {
+        let j = (i + ZERO_RUN).min(p.len());
+        update(&mut p[i..j], &ZEROS[..j - i], &mut s1[i..j], &mut s2[i..j]);
+        i = j;
+    }
+}
 
 /// The dense step of a `[V, E]` table whose gradient is `rows` (zero at every other row),
 /// without a `[V, E]` gradient table: `update(p, g, s1, s2)` runs over every row of the table
 /// `p` and its two state tables `s1`, `s2` (Adam's moments, Adadelta's averages), with the used
-/// rows' gradients and zeros for the rest. The updates are elementwise, so each value gets the
+/// rows' gradients (`Some`) and, for the runs of rows between them, `None`: a zero gradient,
+/// which the update need not read (Adam's [`adam_update_zero`]; [`with_zeros`] reads zeros). The updates are elementwise, so each value gets the
 /// very update the dense loop over a zero-filled gradient table gives it — the same bits — and
 /// the table's gradient, as large as the table, is never held.
 fn dense_table_step<F>(p: &mut [f32], s1: &mut [f32], s2: &mut [f32], rows: &TableRows, update: F)
 where
-    F: Fn(&mut [f32], &[f32], &mut [f32], &mut [f32]) + Sync,
+    F: Fn(&mut [f32], Option<&[f32]>, &mut [f32], &mut [f32]) + Sync,
 {
     let w = rows.width;
     assert!(w > 0 && p.len().is_multiple_of(w), "a table of {} values is not rows of {w}", p.len());
     let block = (PAR_CHUNK / w).max(1) * w;
     let zeros = |p: &mut [f32], s1: &mut [f32], s2: &mut [f32], span: Range<usize>| {
-        let mut i = span.start;
-        while i < span.end {
-            let j = (i + ZERO_RUN).min(span.end);
-            update(&mut p[i..j], &ZEROS[..j - i], &mut s1[i..j], &mut s2[i..j]);
-            i = j;
+        if !span.is_empty() {
+            update(&mut p[span.clone()], None, &mut s1[span.clone()], &mut s2[span]);
         }
     };
     p.par_chunks_mut(block).zip(s1.par_chunks_mut(block)).zip(s2.par_chunks_mut(block)).enumerate().for_each(
@@ -126,7 +139,7 @@ where
                 let start = (id as usize - first) * w;
                 zeros(p, s1, s2, at..start);
                 let g = &rows.grads[u * w..(u + 1) * w];
-                update(&mut p[start..start + w], g, &mut s1[start..start + w], &mut s2[start..start + w]);
+                update(&mut p[start..start + w], Some(g), &mut s1[start..start + w], &mut s2[start..start + w]);
                 at = start + w;
             }
             zeros(p, s1, s2, at..p.len());
@@ -204,7 +217,10 @@ impl Adam {
             let r = gr.range.clone();
             if let Some(rows) = rows.filter(|rows| rows.is(gr) && !rows.lazy) {
                 let (m, v) = (&mut self.m[r.clone()], &mut self.v[r.clone()]);
-                dense_table_step(&mut params[r], m, v, &rows, |p, g, m, v| adam_update(p, g, m, v, c));
+                dense_table_step(&mut params[r], m, v, &rows, |p, g, m, v| match g {
+                    Some(g) => adam_update(p, g, m, v, c),
+                    None => adam_update_zero(p, m, v, c),
+                });
                 continue;
             }
             if let Some(rows) = rows.filter(|rows| rows.is(gr)) {
@@ -271,6 +287,40 @@ fn adam_update(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], c: AdamCo
     adam_body(p, g, m, v, c)
 }
 
+/// [`adam_body`] at a zero gradient, the update of a table's rows a step did not use (most of
+/// them): the same operations on the literal `0.0` (`0.0 − m` is a subtraction, not a negation,
+/// so `m = 0` stays `+0`), so the same bits, without reading a gradient — one stream fewer
+/// through a loop that memory bounds.
+#[inline(always)]
+fn adam_zero_body(p: &mut [f32], m: &mut [f32], v: &mut [f32], c: AdamCoefs) {
+    let g = 0.0f32;
+    for i in 0..p.len().min(m.len()).min(v.len()) {
+        m[i] += (g - m[i]) * (1.0 - c.beta1);
+        v[i] += (g * g - v[i]) * (1.0 - c.beta2);
+        p[i] -= c.alpha * m[i] / (v[i].sqrt() + c.epsilon);
+    }
+}
+
+/// [`adam_zero_body`] compiled for AVX2 and FMA.
+///
+/// # Safety
+///
+/// The CPU must have AVX2 and FMA (`activations::has_avx2`).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn adam_zero_avx2(p: &mut [f32], m: &mut [f32], v: &mut [f32], c: AdamCoefs) {
+    adam_zero_body(p, m, v, c)
+}
+
+fn adam_update_zero(p: &mut [f32], m: &mut [f32], v: &mut [f32], c: AdamCoefs) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::activations::has_avx2() {
+        // SAFETY: the CPU has AVX2 and FMA.
+        return unsafe { adam_zero_avx2(p, m, v, c) };
+    }
+    adam_zero_body(p, m, v, c)
+}
+
 /// Adadelta (Zeiler 2012) as tf-keras writes it — the optimiser of Kim's (2014) CNN:
 /// `a_g ← ρ·a_g + (1−ρ)·g²`, `u = g·√(a_u + ε)/√(a_g + ε)`, `a_u ← ρ·a_u + (1−ρ)·u²`,
 /// `θ −= lr·u`. Keras's defaults are ρ 0.95, ε 1e-7 (Kim: lr 1.0, ε 1e-6).
@@ -313,7 +363,10 @@ impl Adadelta {
             };
             let (ag, au) = (&mut self.acc_grad[r.clone()], &mut self.acc_update[r.clone()]);
             if let Some(rows) = rows.filter(|rows| rows.is(gr)) {
-                dense_table_step(&mut params[r], ag, au, &rows, step);
+                dense_table_step(&mut params[r], ag, au, &rows, |p, g, ag, au| match g {
+                    Some(g) => step(p, g, ag, au),
+                    None => with_zeros(p, ag, au, step),
+                });
                 continue;
             }
             params[r.clone()]
@@ -517,6 +570,31 @@ mod tests {
         assert_eq!(bits(&pr), bits(&pf));
         assert_eq!((bits(&from_rows.m), bits(&from_rows.v)), (bits(&full.m), bits(&full.v)));
         assert_ne!(pr[2 * e], p0[2 * e], "an unused row still moves by its momentum");
+    }
+
+    /// The zero-gradient update gives the bits of the update reading zeros, at the values where
+    /// `0 − m` and `−m` differ (signed zeros), fresh moments, denormals and large ones.
+    #[test]
+    fn adams_zero_gradient_update_is_the_update_at_zero_bit_for_bit() {
+        let special = [0.0f32, -0.0, 1e-40, -1e-40, 1e-3, -2.5, 3e30, f32::MIN_POSITIVE];
+        let (mut m, mut v) = (Vec::new(), Vec::new());
+        for &a in &special {
+            for &b in &special {
+                m.push(a);
+                v.push(b.abs());
+            }
+        }
+        let p: Vec<f32> = (0..m.len()).map(|i| (i as f32 * 0.7).cos()).collect();
+        let c = AdamCoefs { alpha: 0.003, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
+        let (mut pz, mut mz, mut vz) = (p.clone(), m.clone(), v.clone());
+        let (mut pg, mut mg, mut vg) = (p, m, v);
+        for _ in 0..3 {
+            adam_update_zero(&mut pz, &mut mz, &mut vz, c);
+            let n = pg.len();
+            adam_update(&mut pg, &ZEROS[..n], &mut mg, &mut vg, c);
+        }
+        let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert_eq!((bits(&pz), bits(&mz), bits(&vz)), (bits(&pg), bits(&mg), bits(&vg)));
     }
 
     #[test]
