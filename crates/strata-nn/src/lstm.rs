@@ -388,6 +388,9 @@ mod tests {
         assert_eq!(bits(&cache.gates), bits(&z));
     }
 
+    /// A cell forward's signature: `(z, c_prev, c_next, tanh_c, h_next, h)`.
+    type CellForward = fn(&mut [f32], &[f32], &mut [f32], &mut [f32], &mut [f32], usize);
+
     /// The cell as one loop a unit (its form before the gates got their own passes): each value
     /// takes the same operations in the same order.
     fn cell_forward_one_loop(
@@ -417,7 +420,7 @@ mod tests {
         for (b, h) in [(1, 1), (3, 7), (2, 50), (16, 64)] {
             let z0 = rand_vec(b * 4 * h, 12.0, &mut rng);
             let c_prev = rand_vec(b * h, 3.0, &mut rng);
-            let run = |cell: fn(&mut [f32], &[f32], &mut [f32], &mut [f32], &mut [f32], usize)| {
+            let run = |cell: CellForward| {
                 let (mut z, mut c, mut tc, mut hn) = (z0.clone(), vec![0.0; b * h], vec![0.0; b * h], vec![0.0; b * h]);
                 cell(&mut z, &c_prev, &mut c, &mut tc, &mut hn, h);
                 [z, c, tc, hn].map(|v| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>())
