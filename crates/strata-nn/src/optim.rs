@@ -113,9 +113,10 @@ where
 /// without a `[V, E]` gradient table: `update(p, g, s1, s2)` runs over every row of the table
 /// `p` and its two state tables `s1`, `s2` (Adam's moments, Adadelta's averages), with the used
 /// rows' gradients (`Some`) and, for the runs of rows between them, `None`: a zero gradient,
-/// which the update need not read (Adam's [`adam_update_zero`]; [`with_zeros`] reads zeros). The updates are elementwise, so each value gets the
-/// very update the dense loop over a zero-filled gradient table gives it — the same bits — and
-/// the table's gradient, as large as the table, is never held.
+/// which the update need not read (Adam's [`adam_update_zero`]; [`with_zeros`] reads zeros).
+/// The updates are elementwise, so each value gets the very update the dense loop over a
+/// zero-filled gradient table gives it — the same bits — and the table's gradient, as large as
+/// the table, is never held.
 fn dense_table_step<F>(p: &mut [f32], s1: &mut [f32], s2: &mut [f32], rows: &TableRows, update: F)
 where
     F: Fn(&mut [f32], Option<&[f32]>, &mut [f32], &mut [f32]) + Sync,
@@ -288,9 +289,8 @@ fn adam_update(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], c: AdamCo
 }
 
 /// [`adam_body`] at a zero gradient, the update of a table's rows a step did not use (most of
-/// them): the same operations on the literal `0.0` (`0.0 − m` is a subtraction, not a negation,
-/// so `m = 0` stays `+0`), so the same bits, without reading a gradient — one stream fewer
-/// through a loop that memory bounds.
+/// them): the same operations on the literal `0.0` (Rust keeps `0.0 − m` a subtraction), so the
+/// same bits, without reading a gradient — one stream fewer through a loop that memory bounds.
 #[inline(always)]
 fn adam_zero_body(p: &mut [f32], m: &mut [f32], v: &mut [f32], c: AdamCoefs) {
     let g = 0.0f32;
