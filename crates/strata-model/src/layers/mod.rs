@@ -23,6 +23,7 @@ mod sentences;
 use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
+use strata_nn::row_groups::RowGroups;
 use strata_nn::{init, Rng};
 
 pub use crate::error::Misfit;
@@ -278,6 +279,28 @@ pub trait Layer: Send {
 
     /// Backward of the last `forward` of `x`, with the parameters `p`: reads and writes `grads`.
     fn backward(&mut self, p: &[f32], x: &[f32], grads: Grads<'_>);
+
+    /// Whether [`Layer::backward_grouped`] saves work over `backward` (a recurrent layer's
+    /// input product then runs per group: `strata_nn::row_groups`).
+    fn groups_input_gradient(&self) -> bool {
+        false
+    }
+
+    /// `backward` with `grads.dx` (`[G, W]`, overwritten) the input gradient summed per group
+    /// of input rows (`groups.of_row`: `[T·N]`, time-major), for a caller that only sums it so
+    /// (the embedding's gradient per id). The default sums `backward`'s per-row gradient.
+    fn backward_grouped(&mut self, p: &[f32], x: &[f32], grads: Grads<'_>, groups: RowGroups<'_>) {
+        let Grads { dy, dlast, params, off, dx } = grads;
+        let mut rows = vec![0.0; x.len()];
+        self.backward(p, x, Grads { dy, dlast, params, off, dx: Some(&mut rows) });
+        if let Some(out) = dx {
+            let w = x.len() / groups.of_row.len().max(1);
+            out[..groups.groups * w].fill(0.0);
+            for (src, &g) in rows.chunks_exact(w).zip(groups.of_row) {
+                out[g as usize * w..(g as usize + 1) * w].iter_mut().zip(src).for_each(|(a, v)| *a += v);
+            }
+        }
+    }
 }
 
 /// The gradients a layer's `backward` reads and writes.
