@@ -440,4 +440,57 @@ mod tests {
         run_check(Cell::Lstm, true, true);
         run_check(Cell::Gru, true, true);
     }
+
+    /// The input gradient summed per group (`row_groups`: the backward direction's through the
+    /// groups reversed in time) is every row's summed per group, up to rounding, and the weights'
+    /// gradients keep their bits: a GRU's grouped product, an LSTM's and a masked GRU's per-row
+    /// gradient summed.
+    #[test]
+    fn grouped_input_gradient_is_every_rows_summed_per_group() {
+        use crate::row_groups::{sum_rows, RowGroups};
+        let d = RnnDims { b: 3, t: 4, e: 3, h: 2 };
+        let valid: Vec<bool> = (0..d.t * d.b).map(|i| [i / d.b >= 1, i / d.b < 2, true][i % d.b]).collect();
+        let of_row: Vec<u32> = (0..d.t * d.b).map(|i| [0, 1, 0, 2, 1][i % 5]).collect();
+        let groups = RowGroups { of_row: &of_row, groups: 3 };
+        for (cell, masked) in [(Cell::Gru, false), (Cell::Gru, true), (Cell::Lstm, false)] {
+            let mut rng = Rng::new(9);
+            let mut r = |n: usize| (0..n).map(|_| rng.uniform(-0.8, 0.8)).collect::<Vec<f32>>();
+            let (g, nb) = (cell.gates() * d.h, cell.bias_shape(d.h).iter().product::<usize>());
+            let (x, probe) = (r(d.t * d.b * d.e), r(d.t * d.b * 2 * d.h));
+            let w: Vec<Vec<f32>> = (0..2).flat_map(|_| [r(d.e * g), r(d.h * g), r(nb)]).collect();
+            let p = BiParams {
+                forward: RnnParams { kernel: &w[0], recurrent: &w[1], bias: &w[2] },
+                backward: RnnParams { kernel: &w[3], recurrent: &w[4], bias: &w[5] },
+            };
+            let run = |grouped: bool| {
+                let mut c = BiCache::new(cell);
+                if masked {
+                    forward_masked(d, &x, p, &valid, &mut c);
+                } else {
+                    forward(d, &x, p, &mut c);
+                }
+                let mut dw: Vec<Vec<f32>> = w.iter().map(|v| vec![0.0; v.len()]).collect();
+                let [k0, u0, b0, k1, u1, b1] = &mut dw[..] else { unreachable!() };
+                let grads = BiGrads {
+                    forward: RnnGrads { kernel: k0, recurrent: u0, bias: b0 },
+                    backward: RnnGrads { kernel: k1, recurrent: u1, bias: b1 },
+                };
+                let dy = RnnOutputGrads { seq: Some(&probe), last: None };
+                let mut out = vec![9.0; 3 * d.e];
+                if grouped {
+                    let dx = GroupedDx { groups, out: &mut out, accumulate: false };
+                    backward_grouped(d, &x, p, &mut c, dy, grads, dx);
+                } else {
+                    let mut rows = vec![0.0; x.len()];
+                    backward(d, &x, p, &mut c, dy, grads, Some(&mut rows));
+                    sum_rows(groups, &rows, d.e, &mut out, false);
+                }
+                (dw, out)
+            };
+            let ((dw, out), (dw_rows, out_rows)) = (run(true), run(false));
+            assert!(dw == dw_rows, "{cell:?} masked={masked}: the weights' gradients moved");
+            let worst = out.iter().zip(&out_rows).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+            assert!(worst < 1e-5, "{cell:?} masked={masked}: grouped input gradient differs by {worst}");
+        }
+    }
 }

@@ -288,18 +288,9 @@ pub trait Layer: Send {
 
     /// `backward` with `grads.dx` (`[G, W]`, overwritten) the input gradient summed per group
     /// of input rows (`groups.of_row`: `[T·N]`, time-major), for a caller that only sums it so
-    /// (the embedding's gradient per id). The default sums `backward`'s per-row gradient.
-    fn backward_grouped(&mut self, p: &[f32], x: &[f32], grads: Grads<'_>, groups: RowGroups<'_>) {
-        let Grads { dy, dlast, params, off, dx } = grads;
-        let mut rows = vec![0.0; x.len()];
-        self.backward(p, x, Grads { dy, dlast, params, off, dx: Some(&mut rows) });
-        if let Some(out) = dx {
-            let w = x.len() / groups.of_row.len().max(1);
-            out[..groups.groups * w].fill(0.0);
-            for (src, &g) in rows.chunks_exact(w).zip(groups.of_row) {
-                out[g as usize * w..(g as usize + 1) * w].iter_mut().zip(src).for_each(|(a, v)| *a += v);
-            }
-        }
+    /// (the embedding's gradient per id); called only where `groups_input_gradient` is true.
+    fn backward_grouped(&mut self, _p: &[f32], _x: &[f32], _grads: Grads<'_>, _groups: RowGroups<'_>) {
+        unreachable!("backward_grouped on a layer that does not group its input gradient")
     }
 }
 
