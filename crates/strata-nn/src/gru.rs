@@ -409,14 +409,24 @@ fn backward_body(
         InputGrad::None => {}
         InputGrad::Rows(dx) => gemm(Gemm::new(tb, g, d.e).transpose_b(), dxp, p.kernel, dx),
         InputGrad::Groups(GroupedDx { groups, out, accumulate }) => {
-            // (Σ_{rows of a group} dz) · Wᵀ: one row of the product per group
             let n = groups.groups;
-            let mut dg = take_high(n * g, du_high);
-            crate::row_groups::sum_rows(groups, dxp, g, &mut dg, false);
-            let shape = Gemm::new(n, g, d.e).transpose_b();
-            let shape = if accumulate { shape.accumulate() } else { shape };
-            gemm(shape, &dg[..n * g], p.kernel, &mut out[..n * d.e]);
-            crate::scratch::give(dg);
+            let (most, of) = distinct_inputs::SHARE_AT_MOST;
+            if n * of <= tb * most {
+                // (Σ_{rows of a group} dz) · Wᵀ: one row of the product per group
+                let mut dg = take_high(n * g, du_high);
+                crate::row_groups::sum_rows(groups, dxp, g, &mut dg, false);
+                let shape = Gemm::new(n, g, d.e).transpose_b();
+                let shape = if accumulate { shape.accumulate() } else { shape };
+                gemm(shape, &dg[..n * g], p.kernel, &mut out[..n * d.e]);
+                crate::scratch::give(dg);
+            } else {
+                // mostly distinct (the gru benchmark's ids: 92 %): summing dz first would save
+                // less than the sum costs, so every row's dz · Wᵀ, then summed per group
+                let mut rows = crate::scratch::take(tb * d.e);
+                gemm(Gemm::new(tb, g, d.e).transpose_b(), dxp, p.kernel, &mut rows);
+                crate::row_groups::sum_rows(groups, &rows, d.e, out, accumulate);
+                crate::scratch::give(rows);
+            }
         }
     }
 }
@@ -540,9 +550,12 @@ mod tests {
         let (x, k, u, bias, probe) =
             (r(d.t * d.b * d.e), r(d.e * 3 * d.h), r(d.h * 3 * d.h), r(6 * d.h), r(d.t * d.b * d.h));
         let p = RnnParams { kernel: &k, recurrent: &u, bias: &bias };
-        let of_row: Vec<u32> = (0..d.t * d.b).map(|i| [0, 1, 0, 2, 1][i % 5]).collect();
-        let groups = RowGroups { of_row: &of_row, groups: 3 };
-        for repeats in [false, true] {
+        // 3 groups of 12 rows (the grouped product), and 11 (every row's product, summed)
+        let few: Vec<u32> = (0..d.t * d.b).map(|i| [0, 1, 0, 2, 1][i % 5]).collect();
+        let many: Vec<u32> = (0..(d.t * d.b) as u32).map(|i| i.min(10)).collect();
+        let cases = [(&few, 3, false), (&few, 3, true), (&many, 11, false), (&many, 11, true)];
+        for (of_row, n, repeats) in cases {
+            let groups = RowGroups { of_row, groups: n };
             let x = with_repeats(x.clone(), d.e, repeats);
             let run = |grouped: bool| {
                 let mut c = GruCache::default();
@@ -551,7 +564,7 @@ mod tests {
                 let (mut dk, mut du, mut db) = (vec![0.0; k.len()], vec![0.0; u.len()], vec![0.0; bias.len()]);
                 let grads = RnnGrads { kernel: &mut dk, recurrent: &mut du, bias: &mut db };
                 let dy = RnnOutputGrads { seq: Some(&probe), last: None };
-                let mut out = vec![1.0; 3 * d.e];
+                let mut out = vec![1.0; n * d.e];
                 if grouped {
                     let dx = GroupedDx { groups, out: &mut out, accumulate: true };
                     backward_grouped(d, &x, p, &mut c, dy, grads, dx);
@@ -565,7 +578,7 @@ mod tests {
             let (grouped, summed) = (run(true), run(false));
             assert!((&grouped.0, &grouped.1, &grouped.2) == (&summed.0, &summed.1, &summed.2), "weights' gradients");
             let worst = grouped.3.iter().zip(&summed.3).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
-            assert!(worst < 1e-5, "repeats={repeats}: grouped input gradient differs by {worst}");
+            assert!(worst < 1e-5, "{n} groups, repeats={repeats}: grouped input gradient differs by {worst}");
             assert!(grouped.3.iter().all(|v| (v - 1.0).abs() > 1e-4), "accumulated into the groups");
         }
     }
