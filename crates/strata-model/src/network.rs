@@ -80,7 +80,7 @@ pub struct Workspace {
     /// sums it per id, and `demb` is not written.
     pub share_identical_sentences: bool,
     /// Whether the layer over a single-channel embedding may hand on its gradient summed per
-    /// id ([`crate::id_groups`]; the trainer sets it): the embedding's gradient is then one
+    /// id (`crate::id_groups`; the trainer sets it): the embedding's gradient is then one
     /// row per distinct id ([`Workspace::embedding_gradient_rows`]), for a caller that sums it
     /// per id, and `demb` is not written.
     pub sum_embedding_gradient_per_id: bool,
@@ -124,7 +124,7 @@ impl Workspace {
     /// group's gradient once, so that summed per id it is every row's sum (in the same order: a
     /// group's first rows come in row order), without a `[T₀, N₀, W]` buffer of zeros for the
     /// trainer to add (issue 14); or, when the layer over the embedding summed it per id
-    /// ([`crate::id_groups`]), one row of one step per distinct id.
+    /// (`crate::id_groups`), one row of one step per distinct id.
     pub fn embedding_gradient_rows(&self, model: &Model) -> EmbeddingRows<'_> {
         let steps = word_rows(model, self.texts.0, self.texts.1).1;
         match self.sharing_at {
