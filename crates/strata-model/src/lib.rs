@@ -22,6 +22,7 @@ pub mod folder;
 pub mod group;
 pub mod head;
 pub mod hierarchical_metrics;
+mod id_groups;
 pub mod infer;
 pub mod label_structure;
 pub mod layers;

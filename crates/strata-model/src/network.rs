@@ -15,6 +15,7 @@ use strata_nn::dense::{self, DenseDims, DenseGrads};
 use strata_nn::{embedding, Rng};
 
 use crate::head::Output;
+use crate::id_groups::IdGroups;
 use crate::layers::{Grads, Layer, Rows};
 use crate::model::{Model, ModelConfig};
 use crate::multichannel;
@@ -78,15 +79,33 @@ pub struct Workspace {
     /// the distinct rows' (see [`Workspace::embedding_gradient_rows`]), for a caller that
     /// sums it per id, and `demb` is not written.
     pub share_identical_sentences: bool,
+    /// Whether the layer over a single-channel embedding may hand on its gradient summed per
+    /// id (`crate::id_groups`; the trainer sets it): the embedding's gradient is then one
+    /// row per distinct id ([`Workspace::embedding_gradient_rows`]), for a caller that sums it
+    /// per id, and `demb` is not written.
+    pub sum_embedding_gradient_per_id: bool,
     /// The last `forward`'s shared rows, and the `sentences` layer's index when it shared any.
     shared: SharedRows,
     sharing_at: Option<usize>,
+    /// The word rows grouped by id, and whether the last backward's embedding gradient is
+    /// the groups' (`crate::id_groups`)
+    id_groups: IdGroups,
+    grouped_ids: bool,
     /// A pipelined level group's input (`--level-workers`): the output of the layer below its
     /// first layer, computed by the group below; with it, forward starts at that layer and
     /// backward stops there. `None` runs from the embedding.
     pub feed: Option<LevelFeed>,
     /// The top computed layer of the last forward, and the rows of its output.
     computed: (usize, Rows),
+}
+
+/// The gradient at the embedding output as the trainer sums it per id: `ids: [N, steps]`,
+/// `demb: [steps, N, W]`.
+pub struct EmbeddingRows<'a> {
+    pub ids: &'a [u32],
+    pub n: usize,
+    pub steps: usize,
+    pub demb: &'a [f32],
 }
 
 /// What a level group reads in place of the layers below it: the output `x` (`rows` of the
@@ -100,15 +119,24 @@ pub struct LevelFeed {
 }
 
 impl Workspace {
-    /// The gradient at the embedding output after `backward`, as `(ids: [N, T₀], N, demb:
-    /// [T₀, N, W])`: every row's (`ids`, `demb`), or, when sentence rows were shared, the
-    /// distinct rows' — each group's gradient once, so that summed per id it is every row's
-    /// sum (in the same order: a group's first rows come in row order), without a `[T₀, N₀, W]`
-    /// buffer of zeros for the trainer to add (issue 14).
-    pub fn embedding_gradient_rows(&self, model: &Model) -> (&[u32], usize, &[f32]) {
+    /// The gradient at the embedding output after `backward`, as [`EmbeddingRows`]: every
+    /// row's (`ws.ids`, `demb`); or, when sentence rows were shared, the distinct rows' — each
+    /// group's gradient once, so that summed per id it is every row's sum (in the same order: a
+    /// group's first rows come in row order), without a `[T₀, N₀, W]` buffer of zeros for the
+    /// trainer to add (issue 14); or, when the layer over the embedding summed it per id
+    /// (`crate::id_groups`), one row of one step per distinct id.
+    pub fn embedding_gradient_rows(&self, model: &Model) -> EmbeddingRows<'_> {
+        let steps = word_rows(model, self.texts.0, self.texts.1).1;
         match self.sharing_at {
-            Some(_) => (&self.shared.ids, self.shared.distinct, &self.shared.demb),
-            None => (&self.ids, word_rows(model, self.texts.0, self.texts.1).0, &self.demb),
+            _ if self.grouped_ids => {
+                let g = &self.id_groups;
+                EmbeddingRows { ids: &g.ids, n: g.ids.len(), steps: 1, demb: &g.demb }
+            }
+            Some(_) => EmbeddingRows { ids: &self.shared.ids, n: self.shared.distinct, steps, demb: &self.shared.demb },
+            None => {
+                let n = word_rows(model, self.texts.0, self.texts.1).0;
+                EmbeddingRows { ids: &self.ids, n, steps, demb: &self.demb }
+            }
         }
     }
 
@@ -390,6 +418,7 @@ pub fn backward_multi(model: &Model, targets: &[f32], scale: f32, plan: &Plan, w
 fn backward_targets(model: &Model, targets: Targets, scale: f32, plan: &Plan, ws: &mut Workspace) -> ChunkStats {
     ws.has_dy.iter_mut().for_each(|h| *h = false);
     ws.has_dlast.iter_mut().for_each(|h| *h = false);
+    ws.grouped_ids = false;
     let mut stats = ChunkStats::default();
     head_backward(model, targets, scale, plan, ws, &mut stats);
     aux_backward(model, targets, scale, plan, ws, &mut stats);
@@ -534,7 +563,13 @@ fn body_backward(model: &Model, plan: &Plan, lowest: Group, ws: &mut Workspace) 
             below[i - 1].output().len()
         };
         let accumulate = i > 0 && ws.has_dy[i - 1];
-        let dx = if !need_dx {
+        // the trainer's layer over a single-channel embedding: its gradient summed per id
+        let group_ids = i == 0
+            && need_dx
+            && ws.sum_embedding_gradient_per_id
+            && model.layout.static_embedding.is_none()
+            && this[0].groups_input_gradient();
+        let dx = if !need_dx || group_ids {
             None
         } else if shared_here {
             // every row's gradient, summed per distinct row below
@@ -554,7 +589,18 @@ fn body_backward(model: &Model, plan: &Plan, lowest: Group, ws: &mut Workspace) 
             ws.has_dy[i - 1] = true;
             Some(&mut dy_below[i - 1][..])
         };
-        this[0].backward(p, x, Grads { dy, dlast, params: &mut ws.grads, off, dx });
+        if group_ids {
+            let (ids, n) = match ws.sharing_at {
+                Some(_) => (&ws.shared.ids[..], ws.shared.distinct),
+                None => (&ws.ids[..], word_rows(model, ws.texts.0, ws.texts.1).0),
+            };
+            let e = model.config.embedding_dim;
+            let (groups, demb) = ws.id_groups.find(ids, n, model.layout.embedding.len() / e, e);
+            this[0].backward_grouped(p, x, Grads { dy, dlast, params: &mut ws.grads, off, dx: Some(demb) }, groups);
+            ws.grouped_ids = true;
+        } else {
+            this[0].backward(p, x, Grads { dy, dlast, params: &mut ws.grads, off, dx });
+        }
         if need_dx && shared_here {
             dy_below[i - 1].resize(in_len, 0.0);
             ws.shared.sum_dx(model.placed[i].input.width, &mut dy_below[i - 1], accumulate);

@@ -7,7 +7,7 @@
 //! level boundary.
 
 use strata_model::layers::{AttentionConfig, DropoutConfig, GruConfig, LayerSpec, SentencesConfig};
-use strata_model::network::{self, word_rows, Plan, Workspace};
+use strata_model::network::{self, word_rows, EmbeddingRows, Plan, Workspace};
 use strata_model::plan::Group;
 use strata_model::zoo::{named_layers, Knobs};
 use strata_model::{Model, ModelConfig};
@@ -51,7 +51,7 @@ fn run(m: &Model, ids: &[u32], t: usize, plan: &Plan, share: bool) -> (f64, Vec<
     let mut g = vec![0.0f32; m.params.len()];
     g[m.layout.embedding.end..].copy_from_slice(&ws.grads);
     let t0 = word_rows(m, b, t).1;
-    let (rows, n, demb) = ws.embedding_gradient_rows(m);
+    let EmbeddingRows { ids: rows, n, demb, .. } = ws.embedding_gradient_rows(m);
     for r in 0..n {
         for s in 0..t0 {
             let (id, at) = (rows[r * t0 + s] as usize, (s * n + r) * e);

@@ -2,23 +2,15 @@
 //! 32-document batch (16 documents × 15 sentences = 240 rows, 30 words, embedding 128, 50
 //! units, 150 gates), under the kernel set this CPU runs best.
 //! Usage: cargo run --release -p strata-nn --example han_gemm_speed
-use std::time::Instant;
+mod timing;
+
 use strata_nn::gemm::{gemm, Gemm};
 use strata_nn::small_gemm::matmul;
 
 /// Best GFLOP/s of `f` doing `2·m·k·n` FLOP a call, over 5 runs of ~0.2·10^9 FLOP.
-fn rate(m: usize, k: usize, n: usize, mut f: impl FnMut()) -> f64 {
+fn rate(m: usize, k: usize, n: usize, f: impl FnMut()) -> f64 {
     let reps = (200_000_000 / (m * k * n)).max(1);
-    f();
-    let mut best = f64::MAX;
-    for _ in 0..5 {
-        let t = Instant::now();
-        for _ in 0..reps {
-            f();
-        }
-        best = best.min(t.elapsed().as_secs_f64());
-    }
-    2.0 * (m * k * n) as f64 * reps as f64 / 1e9 / best
+    2.0 * (m * k * n) as f64 / 1e9 / timing::best(reps, f)
 }
 
 fn main() {

@@ -4,23 +4,11 @@
 //! the kernel set this CPU runs best. GFLOP/s count the products' `2·rows·E·S_j` alone, so the
 //! forward's figure falls as the adds and the max around them cost more.
 //! Usage: cargo run --release -p strata-nn --example kim_bank_speed [TEXTS]
-use std::time::Instant;
+mod timing;
+
 use strata_nn::conv1d::bank::{BankGrads, ConvBank};
 use strata_nn::conv1d::shifts::shift_product;
-
-/// Best seconds per call of `f` over 5 runs of `reps` calls.
-fn best(reps: usize, mut f: impl FnMut()) -> f64 {
-    f();
-    let mut best = f64::MAX;
-    for _ in 0..5 {
-        let t = Instant::now();
-        for _ in 0..reps {
-            f();
-        }
-        best = best.min(t.elapsed().as_secs_f64() / reps as f64);
-    }
-    best
-}
+use timing::best;
 
 fn main() {
     let n: usize = std::env::args().nth(1).and_then(|v| v.parse().ok()).unwrap_or(25);

@@ -8,6 +8,7 @@
 
 use crate::rnn::{Cell, RnnGrads, RnnOutputGrads, RnnParams};
 use crate::rnn_cache::RnnCache;
+use crate::row_groups::{GroupedDx, RowGroups};
 use crate::scratch;
 use crate::RnnDims;
 
@@ -49,6 +50,9 @@ pub struct BiCache {
     dseq: [Vec<f32>; 2],
     dlast: [Vec<f32>; 2],
     dx_rev: Vec<f32>,
+    /// `[T·B]` the caller's row groups reversed in time (a grouped backward's, for the
+    /// backward direction)
+    groups_rev: Vec<u32>,
     /// The largest `[T, B, E]` (`x_rev`, `dx_rev`) and `[T, B, H]` (`dseq`) lengths asked for:
     /// a HAN's `T·B` changes per batch, so they are taken at these (`scratch::take_high`)
     x_high: usize,
@@ -68,6 +72,7 @@ impl BiCache {
             dseq: [Vec::new(), Vec::new()],
             dlast: [Vec::new(), Vec::new()],
             dx_rev: Vec::new(),
+            groups_rev: Vec::new(),
             x_high: 0,
             h_high: 0,
         }
@@ -173,6 +178,41 @@ pub fn backward(
     grads: BiGrads,
     dx: Option<&mut [f32]>,
 ) {
+    backward_into(d, x, p, cache, dy, grads, dx.map_or(BiDx::None, BiDx::Rows));
+}
+
+/// [`backward`] with the input gradient summed per group of input rows
+/// ([`crate::row_groups`]): each direction adds its groups' sums into `dx.out` (the backward
+/// direction through the groups reversed in time).
+pub fn backward_grouped(
+    d: RnnDims,
+    x: &[f32],
+    p: BiParams,
+    cache: &mut BiCache,
+    dy: RnnOutputGrads,
+    grads: BiGrads,
+    dx: GroupedDx,
+) {
+    assert_eq!(dx.groups.of_row.len(), d.t * d.b, "bidirectional: row groups are not [T·B]");
+    backward_into(d, x, p, cache, dy, grads, BiDx::Groups(dx));
+}
+
+/// Where [`backward_into`] writes the gradient at the input.
+enum BiDx<'a> {
+    None,
+    Rows(&'a mut [f32]),
+    Groups(GroupedDx<'a>),
+}
+
+fn backward_into(
+    d: RnnDims,
+    x: &[f32],
+    p: BiParams,
+    cache: &mut BiCache,
+    dy: RnnOutputGrads,
+    grads: BiGrads,
+    dx: BiDx,
+) {
     let (t, b, h) = (d.t, d.b, d.h);
     if let Some(g) = dy.last {
         let [f, r] = &mut cache.dlast;
@@ -189,30 +229,44 @@ pub fn backward(
     if let Some(g) = dy.seq {
         cache.dseq[0] = split_half(d, g, 0, &cache.valid, &mut cache.h_high);
     }
-    let BiCache { forward, backward, x_rev, dseq, dlast, dx_rev, valid, x_high, h_high, .. } = cache;
+    let BiCache { forward, backward, x_rev, dseq, dlast, dx_rev, groups_rev, valid, x_high, h_high, .. } = cache;
     let (nx, nh) = (x.len(), t * b * h);
     let dy_f = RnnOutputGrads { seq: dy.seq.map(|_| &dseq[0][..nh]), last: dy.last.map(|_| &dlast[0][..]) };
-    forward.backward(d, x, p.forward, dy_f, grads.forward, dx.as_deref_mut());
+    match &mut dx {
+        BiDx::Groups(g) => {
+            let dx_f = GroupedDx { groups: g.groups, out: &mut *g.out, accumulate: g.accumulate };
+            forward.backward_grouped(d, x, p.forward, dy_f, grads.forward, dx_f);
+        }
+        BiDx::Rows(dx) => forward.backward(d, x, p.forward, dy_f, grads.forward, Some(&mut **dx)),
+        BiDx::None => forward.backward(d, x, p.forward, dy_f, grads.forward, None),
+    }
     scratch::give(std::mem::take(&mut dseq[0]));
     if let Some(g) = dy.seq {
         dseq[1] = split_half(d, g, 1, valid, h_high);
     }
     *x_rev = scratch::take_high(nx, x_high);
     reverse_time(x, t, b * d.e, x_rev);
-    if dx.is_some() {
-        *dx_rev = scratch::take_high(nx, x_high);
-    }
     let dy_b = RnnOutputGrads { seq: dy.seq.map(|_| &dseq[1][..nh]), last: dy.last.map(|_| &dlast[1][..]) };
-    // not `then_some`: its argument is evaluated first, and `dx_rev` is empty without a `dx`
-    let dx_b = if dx.is_some() { Some(&mut dx_rev[..nx]) } else { None };
-    backward.backward(d, &x_rev[..nx], p.backward, dy_b, grads.backward, dx_b);
-    if let Some(dx) = dx {
-        // the backward direction's dx back to the input's time order, added to the forward's
-        let row = b * d.e;
-        for s in 0..t {
-            let r = &dx_rev[(t - 1 - s) * row..(t - s) * row];
-            dx[s * row..(s + 1) * row].iter_mut().zip(r).for_each(|(o, c)| *o += c);
+    match dx {
+        BiDx::Groups(g) => {
+            // the backward direction's rows are the input's reversed in time
+            groups_rev.resize(t * b, 0);
+            reverse_time(g.groups.of_row, t, b, groups_rev);
+            let groups = RowGroups { of_row: &groups_rev[..t * b], groups: g.groups.groups };
+            let dx_b = GroupedDx { groups, out: g.out, accumulate: true };
+            backward.backward_grouped(d, &x_rev[..nx], p.backward, dy_b, grads.backward, dx_b);
         }
+        BiDx::Rows(dx) => {
+            *dx_rev = scratch::take_high(nx, x_high);
+            backward.backward(d, &x_rev[..nx], p.backward, dy_b, grads.backward, Some(&mut dx_rev[..nx]));
+            // the backward direction's dx back to the input's time order, added to the forward's
+            let row = b * d.e;
+            for s in 0..t {
+                let r = &dx_rev[(t - 1 - s) * row..(t - s) * row];
+                dx[s * row..(s + 1) * row].iter_mut().zip(r).for_each(|(o, c)| *o += c);
+            }
+        }
+        BiDx::None => backward.backward(d, &x_rev[..nx], p.backward, dy_b, grads.backward, None),
     }
     let r = std::mem::take(&mut dseq[1]);
     [std::mem::take(x_rev), std::mem::take(dx_rev), r].into_iter().for_each(scratch::give);
@@ -385,5 +439,58 @@ mod tests {
     fn masked_gradient_matches_finite_differences_all_steps() {
         run_check(Cell::Lstm, true, true);
         run_check(Cell::Gru, true, true);
+    }
+
+    /// The input gradient summed per group (`row_groups`: the backward direction's through the
+    /// groups reversed in time) is every row's summed per group, up to rounding, and the weights'
+    /// gradients keep their bits: a GRU's grouped product, an LSTM's and a masked GRU's per-row
+    /// gradient summed.
+    #[test]
+    fn grouped_input_gradient_is_every_rows_summed_per_group() {
+        use crate::row_groups::{sum_rows, RowGroups};
+        let d = RnnDims { b: 3, t: 4, e: 3, h: 2 };
+        let valid: Vec<bool> = (0..d.t * d.b).map(|i| [i / d.b >= 1, i / d.b < 2, true][i % d.b]).collect();
+        let of_row: Vec<u32> = (0..d.t * d.b).map(|i| [0, 1, 0, 2, 1][i % 5]).collect();
+        let groups = RowGroups { of_row: &of_row, groups: 3 };
+        for (cell, masked) in [(Cell::Gru, false), (Cell::Gru, true), (Cell::Lstm, false)] {
+            let mut rng = Rng::new(9);
+            let mut r = |n: usize| (0..n).map(|_| rng.uniform(-0.8, 0.8)).collect::<Vec<f32>>();
+            let (g, nb) = (cell.gates() * d.h, cell.bias_shape(d.h).iter().product::<usize>());
+            let (x, probe) = (r(d.t * d.b * d.e), r(d.t * d.b * 2 * d.h));
+            let w: Vec<Vec<f32>> = (0..2).flat_map(|_| [r(d.e * g), r(d.h * g), r(nb)]).collect();
+            let p = BiParams {
+                forward: RnnParams { kernel: &w[0], recurrent: &w[1], bias: &w[2] },
+                backward: RnnParams { kernel: &w[3], recurrent: &w[4], bias: &w[5] },
+            };
+            let run = |grouped: bool| {
+                let mut c = BiCache::new(cell);
+                if masked {
+                    forward_masked(d, &x, p, &valid, &mut c);
+                } else {
+                    forward(d, &x, p, &mut c);
+                }
+                let mut dw: Vec<Vec<f32>> = w.iter().map(|v| vec![0.0; v.len()]).collect();
+                let [k0, u0, b0, k1, u1, b1] = &mut dw[..] else { unreachable!() };
+                let grads = BiGrads {
+                    forward: RnnGrads { kernel: k0, recurrent: u0, bias: b0 },
+                    backward: RnnGrads { kernel: k1, recurrent: u1, bias: b1 },
+                };
+                let dy = RnnOutputGrads { seq: Some(&probe), last: None };
+                let mut out = vec![9.0; 3 * d.e];
+                if grouped {
+                    let dx = GroupedDx { groups, out: &mut out, accumulate: false };
+                    backward_grouped(d, &x, p, &mut c, dy, grads, dx);
+                } else {
+                    let mut rows = vec![0.0; x.len()];
+                    backward(d, &x, p, &mut c, dy, grads, Some(&mut rows));
+                    sum_rows(groups, &rows, d.e, &mut out, false);
+                }
+                (dw, out)
+            };
+            let ((dw, out), (dw_rows, out_rows)) = (run(true), run(false));
+            assert!(dw == dw_rows, "{cell:?} masked={masked}: the weights' gradients moved");
+            let worst = out.iter().zip(&out_rows).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+            assert!(worst < 1e-5, "{cell:?} masked={masked}: grouped input gradient differs by {worst}");
+        }
     }
 }

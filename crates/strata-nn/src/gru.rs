@@ -28,6 +28,7 @@ use crate::gemm::{gemm, Gemm};
 use crate::small_gemm::matmul;
 
 use crate::rnn::{RnnDims, RnnGrads, RnnOutputGrads, RnnParams};
+use crate::row_groups::GroupedDx;
 use crate::scratch::take_high;
 
 /// Activations saved for backward, and backward's scratch. After a masked forward
@@ -92,6 +93,12 @@ impl GruCache {
     fn release_backward_scratch(&mut self) {
         crate::scratch::give(std::mem::take(&mut self.dxp));
         crate::scratch::give(std::mem::take(&mut self.dhp));
+    }
+
+    /// Whether [`backward_grouped`] runs the input product per group after the last forward
+    /// (the unmasked path's; the masked one sums its per-row gradient).
+    pub fn groups_input_product(&self) -> bool {
+        !self.masked.as_ref().is_some_and(|m| m.active)
     }
 
     /// Marks the cache as the unmasked path's, keeping the masked buffers for reuse.
@@ -278,9 +285,41 @@ pub fn backward(
     if cache.masked.as_ref().is_some_and(|m| m.active) {
         masked::backward(d, p, cache, dy, grads, dx);
     } else {
-        unmasked_backward(d, x, p, cache, dy, grads, dx);
+        unmasked_backward(d, x, p, cache, dy, grads, dx.map_or(InputGrad::None, InputGrad::Rows));
     }
     cache.release_backward_scratch();
+}
+
+/// [`backward`] with the input gradient summed per group of input rows
+/// ([`crate::row_groups`]): the unmasked path sums `d(x·W)` per group and multiplies only the
+/// groups' sums by `Wᵀ`; the masked path sums its per-row gradient.
+pub fn backward_grouped(
+    d: RnnDims,
+    x: &[f32],
+    p: RnnParams,
+    cache: &mut GruCache,
+    dy: RnnOutputGrads,
+    grads: RnnGrads,
+    dx: GroupedDx,
+) {
+    assert_eq!(dx.groups.of_row.len(), d.t * d.b, "gru: row groups are not [T·B]");
+    if cache.masked.as_ref().is_some_and(|m| m.active) {
+        let mut rows = crate::scratch::take(x.len());
+        masked::backward(d, p, cache, dy, grads, Some(&mut rows));
+        crate::row_groups::sum_into(&rows, d.e, dx);
+        crate::scratch::give(rows);
+    } else {
+        unmasked_backward(d, x, p, cache, dy, grads, InputGrad::Groups(dx));
+    }
+    cache.release_backward_scratch();
+}
+
+/// Where the unmasked backward writes the gradient at its input: nowhere, every row's
+/// (`[T, B, E]`), or the groups' sums.
+pub(crate) enum InputGrad<'a> {
+    None,
+    Rows(&'a mut [f32]),
+    Groups(GroupedDx<'a>),
 }
 
 crate::kernels::compiled_per_kernels!(
@@ -291,7 +330,7 @@ crate::kernels::compiled_per_kernels!(
         cache: &mut GruCache,
         dy: RnnOutputGrads,
         grads: RnnGrads,
-        dx: Option<&mut [f32]>,
+        dx: InputGrad,
     ) => backward_body
 );
 
@@ -303,7 +342,7 @@ fn backward_body(
     cache: &mut GruCache,
     dy: RnnOutputGrads,
     grads: RnnGrads,
-    dx: Option<&mut [f32]>,
+    dx: InputGrad,
 ) {
     let (b, h, g, tb) = (d.b, d.h, 3 * d.h, d.t * d.b);
     let GruCache {
@@ -366,8 +405,29 @@ fn backward_body(
     let (gb_in, gb_rec) = grads.bias.split_at_mut(g);
     dxp.chunks_exact(g).for_each(|row| gb_in.iter_mut().zip(row).for_each(|(a, v)| *a += v));
     dhp.chunks_exact(g).for_each(|row| gb_rec.iter_mut().zip(row).for_each(|(a, v)| *a += v));
-    if let Some(dx) = dx {
-        gemm(Gemm::new(tb, g, d.e).transpose_b(), dxp, p.kernel, dx);
+    match dx {
+        InputGrad::None => {}
+        InputGrad::Rows(dx) => gemm(Gemm::new(tb, g, d.e).transpose_b(), dxp, p.kernel, dx),
+        InputGrad::Groups(GroupedDx { groups, out, accumulate }) => {
+            let n = groups.groups;
+            let (most, of) = distinct_inputs::SHARE_AT_MOST;
+            if n * of <= tb * most {
+                // (Σ_{rows of a group} dz) · Wᵀ: one row of the product per group
+                let mut dg = take_high(n * g, du_high);
+                crate::row_groups::sum_rows(groups, dxp, g, &mut dg, false);
+                let shape = Gemm::new(n, g, d.e).transpose_b();
+                let shape = if accumulate { shape.accumulate() } else { shape };
+                gemm(shape, &dg[..n * g], p.kernel, &mut out[..n * d.e]);
+                crate::scratch::give(dg);
+            } else {
+                // mostly distinct (the gru benchmark's ids: 92 %): summing dz first would save
+                // less than the sum costs, so every row's dz · Wᵀ, then summed per group
+                let mut rows = crate::scratch::take(tb * d.e);
+                gemm(Gemm::new(tb, g, d.e).transpose_b(), dxp, p.kernel, &mut rows);
+                crate::row_groups::sum_rows(groups, &rows, d.e, out, accumulate);
+                crate::scratch::give(rows);
+            }
+        }
     }
 }
 
@@ -475,6 +535,51 @@ mod tests {
             let scale = plain.1.iter().fold(0.0f32, |a, v| a.max(v.abs()));
             let worst = shared.1.iter().zip(&plain.1).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
             assert!(worst <= 1e-6 * scale.max(1.0), "kernel gradient differs by {worst} (e {})", d.e);
+        }
+    }
+
+    /// The input gradient summed per group (`row_groups`) is every row's summed per group,
+    /// up to rounding, on the shared-input path and the plain one, overwritten or added into;
+    /// the weights' gradients keep their bits.
+    #[test]
+    fn grouped_input_gradient_is_every_rows_summed_per_group() {
+        use crate::row_groups::{GroupedDx, RowGroups};
+        let d = RnnDims { b: 3, t: 4, e: 6, h: 5 };
+        let mut rng = Rng::new(12);
+        let mut r = |n: usize| (0..n).map(|_| rng.uniform(-0.8, 0.8)).collect::<Vec<f32>>();
+        let (x, k, u, bias, probe) =
+            (r(d.t * d.b * d.e), r(d.e * 3 * d.h), r(d.h * 3 * d.h), r(6 * d.h), r(d.t * d.b * d.h));
+        let p = RnnParams { kernel: &k, recurrent: &u, bias: &bias };
+        // 3 groups of 12 rows (the grouped product), and 11 (every row's product, summed)
+        let few: Vec<u32> = (0..d.t * d.b).map(|i| [0, 1, 0, 2, 1][i % 5]).collect();
+        let many: Vec<u32> = (0..(d.t * d.b) as u32).map(|i| i.min(10)).collect();
+        let cases = [(&few, 3, false), (&few, 3, true), (&many, 11, false), (&many, 11, true)];
+        for (of_row, n, repeats) in cases {
+            let groups = RowGroups { of_row, groups: n };
+            let x = with_repeats(x.clone(), d.e, repeats);
+            let run = |grouped: bool| {
+                let mut c = GruCache::default();
+                forward(d, &x, p, &mut c);
+                assert_eq!(c.inputs_shared, repeats, "the path under test");
+                let (mut dk, mut du, mut db) = (vec![0.0; k.len()], vec![0.0; u.len()], vec![0.0; bias.len()]);
+                let grads = RnnGrads { kernel: &mut dk, recurrent: &mut du, bias: &mut db };
+                let dy = RnnOutputGrads { seq: Some(&probe), last: None };
+                let mut out = vec![1.0; n * d.e];
+                if grouped {
+                    let dx = GroupedDx { groups, out: &mut out, accumulate: true };
+                    backward_grouped(d, &x, p, &mut c, dy, grads, dx);
+                } else {
+                    let mut rows = vec![0.0; x.len()];
+                    backward(d, &x, p, &mut c, dy, grads, Some(&mut rows));
+                    crate::row_groups::sum_rows(groups, &rows, d.e, &mut out, true);
+                }
+                (dk, du, db, out)
+            };
+            let (grouped, summed) = (run(true), run(false));
+            assert!((&grouped.0, &grouped.1, &grouped.2) == (&summed.0, &summed.1, &summed.2), "weights' gradients");
+            let worst = grouped.3.iter().zip(&summed.3).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+            assert!(worst < 1e-5, "{n} groups, repeats={repeats}: grouped input gradient differs by {worst}");
+            assert!(grouped.3.iter().all(|v| (v - 1.0).abs() > 1e-4), "accumulated into the groups");
         }
     }
 

@@ -38,6 +38,7 @@ pub mod params;
 pub mod rng;
 pub mod rnn;
 pub mod rnn_cache;
+pub mod row_groups;
 pub mod sampled_softmax;
 pub mod scratch;
 pub mod skipgram;

@@ -6,6 +6,7 @@ pub mod infer;
 use crate::gru::{self, GruCache};
 use crate::lstm::{self, LstmCache};
 use crate::rnn::{Cell, RnnDims, RnnGrads, RnnOutputGrads, RnnParams};
+use crate::row_groups::GroupedDx;
 
 /// Either cell's activations, so that callers (the bidirectional wrapper, a model's layer list)
 /// hold one type whatever the cell.
@@ -102,6 +103,38 @@ impl RnnCache {
         match self {
             RnnCache::Lstm(c) => lstm::backward(d, x, p, c, dy, grads, dx),
             RnnCache::Gru(c) => gru::backward(d, x, p, c, dy, grads, dx),
+        }
+    }
+
+    /// Whether [`RnnCache::backward_grouped`] saves work after the last forward: a GRU's
+    /// unmasked one (the others sum their per-row gradient).
+    pub fn groups_input_product(&self) -> bool {
+        match self {
+            RnnCache::Gru(c) => c.groups_input_product(),
+            RnnCache::Lstm(_) => false,
+        }
+    }
+
+    /// [`RnnCache::backward`] with the input gradient summed per group of input rows
+    /// ([`crate::row_groups`]): the GRU's unmasked path sums its gate gradients per group
+    /// before the input product; the others sum their per-row gradient.
+    pub fn backward_grouped(
+        &mut self,
+        d: RnnDims,
+        x: &[f32],
+        p: RnnParams,
+        dy: RnnOutputGrads,
+        grads: RnnGrads,
+        dx: GroupedDx,
+    ) {
+        match self {
+            RnnCache::Gru(c) => gru::backward_grouped(d, x, p, c, dy, grads, dx),
+            RnnCache::Lstm(c) => {
+                let mut rows = crate::scratch::take(x.len());
+                lstm::backward(d, x, p, c, dy, grads, Some(&mut rows));
+                crate::row_groups::sum_into(&rows, d.e, dx);
+                crate::scratch::give(rows);
+            }
         }
     }
 }

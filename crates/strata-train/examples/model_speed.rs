@@ -62,6 +62,16 @@ fn read(path: &str, vocab: usize, t: usize) -> Result<Rows, String> {
 }
 
 /// Peak resident memory of this process, from /proc (MB).
+/// This process's user CPU seconds so far (`/proc/self/stat`'s utime; 0 where unreadable):
+/// on a loaded machine the training's user CPU per sample is steadier than its wall time.
+fn user_cpu_s() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // the fields after the command name, which ends at the last ')': utime is the 12th
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let ticks: f64 = after.split_whitespace().nth(11).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+    ticks / 100.0 // USER_HZ, 100 on Linux
+}
+
 fn peak_rss_mb() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
@@ -123,7 +133,9 @@ fn run(args: &[String]) -> Result<serde_json::Value, String> {
         ..FitOptions::default()
     };
     let mut walls = Walls(Vec::new());
+    let user0 = user_cpu_s();
     let history = fit(&mut model, &data, None, &opts, &mut walls);
+    let train_user_s = user_cpu_s() - user0;
     let n = train.labels.len();
     let steady = if walls.0.len() > 1 { &walls.0[1..] } else { &walls.0[..] };
     let train_peak = peak_rss_mb(); // before inference's own buffers
@@ -150,6 +162,7 @@ fn run(args: &[String]) -> Result<serde_json::Value, String> {
         "train_samples_per_s": round((n * steady.len()) as f64 / steady.iter().sum::<f64>(), 1),
         "infer_samples_per_s": round(n as f64 / infer, 1),
         "infer1_samples_per_s": round(k as f64 / infer1_s, 1),
+        "train_user_ms_per_sample": round(1000.0 * train_user_s / (n * epochs) as f64, 4),
         "final_train_acc": round(last.accuracy, 4),
         "final_train_loss": round(last.loss, 4),
         "heldout_acc": round(held.accuracy, 4),

@@ -106,6 +106,8 @@ impl BatchStepper {
                 .map(|_| {
                     let mut ws = Workspace::default();
                     ws.share_identical_sentences = true;
+                    // the layer over the embedding sums its gradient per id (issue 14)
+                    ws.sum_embedding_gradient_per_id = true;
                     ws
                 })
                 .collect(),
@@ -167,7 +169,7 @@ impl BatchStepper {
                 let stats = self.chunk_gradients(model, t, plan, &chunks, 0);
                 self.sum_chunks(chunks.len());
                 if emb_trains {
-                    self.embedding_gradient(model, t, &chunks);
+                    self.embedding_gradient(model, &chunks);
                 }
                 stats
             }
@@ -297,13 +299,12 @@ impl BatchStepper {
         let mine = &all[first..(first + threads).min(all.len())];
         self.chunks_cut = mine.len();
         let stats = self.chunk_gradients(model, t, plan, mine, first);
-        let steps = network::word_rows(model, 1, t).1;
         let mut message = Vec::new();
         for (k, s) in stats.iter().enumerate() {
             let ws = &self.spaces[k];
             if emb_trains {
-                let (ids, b, demb) = ws.embedding_gradient_rows(model);
-                self.embedding.sum(steps, &[ChunkGrad { ids, b, demb }]);
+                let rows = ws.embedding_gradient_rows(model);
+                self.embedding.sum(rows.steps, &[ChunkGrad { ids: rows.ids, b: rows.n, demb: rows.demb }]);
             }
             let (ids, rows) =
                 if emb_trains { (self.embedding.ids(), self.embedding.rows()) } else { (&[][..], &[][..]) };
@@ -323,17 +324,13 @@ impl BatchStepper {
     /// Sums the chunks' gradients at the embedding output per row of the embedding table the
     /// batch used (the trained table's: a multichannel model's static copy takes none), which
     /// the optimizer reads as the table's gradient.
-    fn embedding_gradient(&mut self, model: &Model, t: usize, ranges: &[Range<usize>]) {
-        let chunks: Vec<ChunkGrad> = self
-            .spaces
-            .iter()
-            .take(ranges.len())
-            .map(|ws| {
-                let (ids, b, demb) = ws.embedding_gradient_rows(model);
-                ChunkGrad { ids, b, demb }
-            })
-            .collect();
-        self.embedding.sum(network::word_rows(model, 1, t).1, &chunks);
+    fn embedding_gradient(&mut self, model: &Model, ranges: &[Range<usize>]) {
+        let rows: Vec<_> = self.spaces.iter().take(ranges.len()).map(|ws| ws.embedding_gradient_rows(model)).collect();
+        // every chunk of a batch runs the same layers, so hands on rows of the same steps
+        let steps = rows.first().map_or(1, |r| r.steps);
+        assert!(rows.iter().all(|r| r.steps == steps), "chunks' embedding gradients differ in steps");
+        let chunks: Vec<ChunkGrad> = rows.iter().map(|r| ChunkGrad { ids: r.ids, b: r.n, demb: r.demb }).collect();
+        self.embedding.sum(steps, &chunks);
     }
 }
 

@@ -23,6 +23,7 @@ mod sentences;
 use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
+use strata_nn::row_groups::RowGroups;
 use strata_nn::{init, Rng};
 
 pub use crate::error::Misfit;
@@ -278,6 +279,19 @@ pub trait Layer: Send {
 
     /// Backward of the last `forward` of `x`, with the parameters `p`: reads and writes `grads`.
     fn backward(&mut self, p: &[f32], x: &[f32], grads: Grads<'_>);
+
+    /// Whether [`Layer::backward_grouped`] saves work over `backward` (a recurrent layer's
+    /// input product then runs per group: `strata_nn::row_groups`).
+    fn groups_input_gradient(&self) -> bool {
+        false
+    }
+
+    /// `backward` with `grads.dx` (`[G, W]`, overwritten) the input gradient summed per group
+    /// of input rows (`groups.of_row`: `[T·N]`, time-major), for a caller that only sums it so
+    /// (the embedding's gradient per id); called only where `groups_input_gradient` is true.
+    fn backward_grouped(&mut self, _p: &[f32], _x: &[f32], _grads: Grads<'_>, _groups: RowGroups<'_>) {
+        unreachable!("backward_grouped on a layer that does not group its input gradient")
+    }
 }
 
 /// The gradients a layer's `backward` reads and writes.

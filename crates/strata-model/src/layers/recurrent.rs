@@ -12,6 +12,7 @@ use std::ops::Range;
 use serde::{Deserialize, Serialize};
 use strata_nn::bidirectional::{self, BiCache, BiGrads, BiParams};
 use strata_nn::rnn_cache::infer::{InferOut, RnnInfer};
+use strata_nn::row_groups::{GroupedDx, RowGroups};
 use strata_nn::step_mask::StepMask;
 use strata_nn::{Cell, Rng, RnnCache, RnnDims, RnnGrads, RnnOutputGrads, RnnParams};
 
@@ -279,6 +280,27 @@ impl Layer for Recurrent {
     }
 
     fn backward(&mut self, p: &[f32], x: &[f32], grads: Grads<'_>) {
+        self.backward_with(p, x, grads, None);
+    }
+
+    /// A GRU's unmasked input product runs once per group (`strata_nn::row_groups`): the word
+    /// level's largest backward product, over the distinct ids only. (An LSTM or a masked
+    /// forward would only sum its per-row gradient: not worth moving the bits for.)
+    fn groups_input_gradient(&self) -> bool {
+        match &self.cache {
+            Directions::One(c) => c.groups_input_product(),
+            Directions::Both(c) => c.forward.groups_input_product() && c.backward.groups_input_product(),
+        }
+    }
+
+    fn backward_grouped(&mut self, p: &[f32], x: &[f32], grads: Grads<'_>, groups: RowGroups<'_>) {
+        self.backward_with(p, x, grads, Some(groups));
+    }
+}
+
+impl Recurrent {
+    /// Backward, the input gradient every row's or (with `dx_groups`) summed per group.
+    fn backward_with(&mut self, p: &[f32], x: &[f32], grads: Grads<'_>, dx_groups: Option<RowGroups<'_>>) {
         assert!(!self.inference.as_ref().is_some_and(|i| i.ran), "recurrent: backward after infer");
         let Grads { dy, dlast, params: g, off, dx } = grads;
         let Recurrent { sequences, ranges, cache, dims: d, dlast_sum, .. } = self;
@@ -301,11 +323,22 @@ impl Layer for Recurrent {
             bias: views.next().unwrap(),
         };
         let dy = RnnOutputGrads { seq: dseq, last: dlast };
-        match cache {
-            Directions::One(c) => c.backward(*d, x, params(ranges, p, 0), dy, next(), dx),
-            Directions::Both(c) => {
+        match (cache, dx_groups) {
+            (Directions::One(c), None) => c.backward(*d, x, params(ranges, p, 0), dy, next(), dx),
+            (Directions::Both(c), None) => {
                 let grads = BiGrads { forward: next(), backward: next() };
                 bidirectional::backward(*d, x, bi_params(ranges, p), c, dy, grads, dx);
+            }
+            (cache, Some(groups)) => {
+                let out = dx.expect("recurrent: grouped backward without an input gradient");
+                let dx = GroupedDx { groups, out, accumulate: false };
+                match cache {
+                    Directions::One(c) => c.backward_grouped(*d, x, params(ranges, p, 0), dy, next(), dx),
+                    Directions::Both(c) => {
+                        let grads = BiGrads { forward: next(), backward: next() };
+                        bidirectional::backward_grouped(*d, x, bi_params(ranges, p), c, dy, grads, dx);
+                    }
+                }
             }
         }
     }

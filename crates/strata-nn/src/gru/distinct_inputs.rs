@@ -27,7 +27,7 @@ const EMPTY: u32 = u32::MAX;
 
 /// Sharing pays when at most this share of rows is distinct (the lookup and the copies cost a
 /// little per row; below this the saved product is worth more).
-const SHARE_AT_MOST: (usize, usize) = (3, 4);
+pub(crate) const SHARE_AT_MOST: (usize, usize) = (3, 4);
 
 impl DistinctRows {
     /// Maps the rows of `x: [N, W]`; true when sharing pays (at most 3/4 of the rows are

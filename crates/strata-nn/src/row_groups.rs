@@ -1,0 +1,70 @@
+//! A recurrent layer's input gradient summed per group of input rows, for a caller that only
+//! ever sums it so (issue 14, han ×4 tf-keras).
+//!
+//! Over an embedding, the gradient at the input rows is wanted only as the table's gradient:
+//! each row's `dx_r = dz_r · Wᵀ`, summed per id. Since the product is linear,
+//! `Σ_{rows of id} dz_r · Wᵀ = (Σ_{rows of id} dz_r) · Wᵀ`: summing the `[T·B, 3H]` gate
+//! gradients per id first leaves a product over the distinct ids only (about half of a HAN's
+//! word rows in the benchmark: the padding id is most of the rest) — the largest product of the
+//! word level's backward, halved. The same numbers up to rounding (the sums run in another
+//! order), not the same bits. The groups are the caller's (ids), not the layer's distinct
+//! input vectors: two ids may share a vector (a pretrained table's zero rows) and still need
+//! their own gradients.
+//!
+//! # Shapes
+//! `of_row: [N]` each input row's group (`N = T·B` time-major rows), groups `0 .. G`;
+//! a grouped gradient is `[G, W]`.
+
+/// Input rows mapped to the caller's groups.
+#[derive(Clone, Copy)]
+pub struct RowGroups<'a> {
+    /// `[N]` each row's group, `< groups`
+    pub of_row: &'a [u32],
+    pub groups: usize,
+}
+
+/// Where a backward writes the input gradient summed per group: `out: [G, W]`, overwritten,
+/// or added into with `accumulate`.
+pub struct GroupedDx<'a> {
+    pub groups: RowGroups<'a>,
+    pub out: &'a mut [f32],
+    pub accumulate: bool,
+}
+
+/// `out: [G, W]` = (or += with `accumulate`) the sum of `rows: [N, W]` per group, each group's
+/// rows in row order (inlined, so that it runs in the caller's AVX2/AVX-512 build).
+#[inline(always)]
+pub(crate) fn sum_rows(groups: RowGroups, rows: &[f32], w: usize, out: &mut [f32], accumulate: bool) {
+    assert_eq!(rows.len(), groups.of_row.len() * w, "row groups: rows are not [N, W]");
+    let out = &mut out[..groups.groups * w];
+    if !accumulate {
+        out.fill(0.0);
+    }
+    for (src, &g) in rows.chunks_exact(w).zip(groups.of_row) {
+        out[g as usize * w..(g as usize + 1) * w].iter_mut().zip(src).for_each(|(a, v)| *a += v);
+    }
+}
+
+/// [`GroupedDx`] from a per-row gradient `dx: [N, W]` (the path for a layer or a forward with
+/// no grouped product: an LSTM, a masked GRU).
+pub(crate) fn sum_into(dx: &[f32], w: usize, g: GroupedDx) {
+    sum_rows(g.groups, dx, w, g.out, g.accumulate);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows add into their groups in row order; `accumulate` keeps what `out` held.
+    #[test]
+    fn rows_sum_into_their_groups() {
+        let of_row = [1, 0, 1, 2, 1];
+        let g = RowGroups { of_row: &of_row, groups: 3 };
+        let rows: Vec<f32> = (1..=10).map(|v| v as f32).collect(); // W = 2
+        let mut out = vec![9.0; 6];
+        sum_rows(g, &rows, 2, &mut out, false);
+        assert_eq!(out, [3.0, 4.0, 1.0 + 5.0 + 9.0, 2.0 + 6.0 + 10.0, 7.0, 8.0]);
+        sum_into(&rows, 2, GroupedDx { groups: g, out: &mut out, accumulate: true });
+        assert_eq!(out, [6.0, 8.0, 30.0, 36.0, 14.0, 16.0]);
+    }
+}
