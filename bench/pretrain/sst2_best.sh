@@ -19,6 +19,10 @@
 # its train.tsv, never a test split, never MR's or SST's texts) with the commands and the 2 threads
 # the folders in bench/README.md were made with (PRETRAIN_THREADS): sg300 7.6 min, 256 about 8 min.
 #
+# Fourth round's candidates (the rule in bench/README.md, committed before any dev figure), with
+# T(X) = kimw2345 + kimw34567 + X: T(lstmm) (the default above), T(lstmf), T(lstmm) + bil,
+# T(lstmf) + bil; lstmf = lstmm on the IMDB LM fine-tuned on SST-2's texts (pretrain --init-from).
+#
 # Usage: bash bench/pretrain/sst2_best.sh
 # Environment: STRATA_DATA (../shared/data), STRATA_RUNS (runs/), PRETRAINED_SG
 # (runs/pre-imdb-sg300), PRETRAINED_LM (runs/pre-imdb-256), THREADS (1), PRETRAIN_THREADS (2), STRATA_PEERS_PY
