@@ -19,9 +19,14 @@
 # its train.tsv, never a test split, never MR's or SST's texts) with the commands and the 2 threads
 # the folders in bench/README.md were made with (PRETRAIN_THREADS): sg300 7.6 min, 256 about 8 min.
 #
+# Fourth round's candidates (the rule in bench/README.md, committed before any dev figure), with
+# T(X) = kimw2345 + kimw34567 + X: T(lstmm) (the default above), T(lstmf), T(lstmm) + bil,
+# T(lstmf) + bil; lstmf = lstmm on the IMDB LM fine-tuned on SST-2's texts (pretrain --init-from).
+#
 # Usage: bash bench/pretrain/sst2_best.sh
 # Environment: STRATA_DATA (../shared/data), STRATA_RUNS (runs/), PRETRAINED_SG
-# (runs/pre-imdb-sg300), PRETRAINED_LM (runs/pre-imdb-256), THREADS (1), PRETRAIN_THREADS (2), STRATA_PEERS_PY
+# (runs/pre-imdb-sg300), PRETRAINED_LM (runs/pre-imdb-256), PRETRAINED_LMF_PICK, PRETRAINED_LMF,
+# PRETRAINED_LMF2 (runs/pre-sst2-lmf-pick, -lmf, -lmf2: lstmf's fine-tuned LMs), THREADS (1), PRETRAIN_THREADS (2), STRATA_PEERS_PY
 # (fastText's python, the peers' venv); MEMBERS (the chosen ones; FAMILY:SEED words, see below),
 # STAGE1_ONLY=1 (stop after stage 1's dev figures: how other member sets were compared, with
 # sst2_votes.py on their dev predictions), REUSE_STAGE1=1 (keep a stage-1 member already in OUT:
@@ -33,6 +38,11 @@ data=${STRATA_DATA:-$here/../shared/data}
 runs=${STRATA_RUNS:-$here/runs}
 sg=${PRETRAINED_SG:-$runs/pre-imdb-sg300}
 lm=${PRETRAINED_LM:-$runs/pre-imdb-256}
+# the LM fine-tuned on SST-2's texts (lstmf): the epoch pick (10% of train held out), then
+# train.tsv's texts (stage 1) and train + dev's (stage 2) for the picked epochs
+lmf_pick=${PRETRAINED_LMF_PICK:-$runs/pre-sst2-lmf-pick}
+lmf=${PRETRAINED_LMF:-$runs/pre-sst2-lmf}
+lmf2=${PRETRAINED_LMF2:-$runs/pre-sst2-lmf2}
 out=${SST2_OUT:-$runs/sst2-best}
 started=$EPOCHREALTIME
 py=${STRATA_PEERS_PY:-$HOME/.cache/strata-peers/venv/bin/python}
@@ -40,7 +50,10 @@ py=${STRATA_PEERS_PY:-$HOME/.cache/strata-peers/venv/bin/python}
 # MEMBERS: FAMILY:SEED words, one member each, named FAMILY_sSEED (kim = kim-cnn multichannel on
 # sg300; kimwN = the same with the filter widths (and dropout, _dNN) of kimcnn_wN.toml, kim-cnn's
 # recipe spelt out; lstm = the LSTM-256 + max-pool on the LM; lstmm = the same with --mask-padding,
-# padded steps skipped as the LM never saw them; bil = bilstm_maxpool.toml's BiLSTM-max on sg300,
+# padded steps skipped as the LM never saw them; lstmf = lstmm on the LM fine-tuned on SST-2's
+# texts (`strata pretrain --init-from`, ULMFiT's second stage: train.tsv's texts for stage 1,
+# train + dev for stage 2, never test's; its epochs are those of the lowest held-out perplexity
+# on a seeded 10% of train.tsv's texts, at most 10, Adam 1e-3 as the pretraining's); bil = bilstm_maxpool.toml's BiLSTM-max on sg300,
 # multichannel); the default is the configuration chosen on dev.tsv. Checked before anything is
 # built or trained.
 read -r -a members <<< "${MEMBERS:-kimw2345:0 kimw34567:0 lstmm:0}"
@@ -49,10 +62,12 @@ declare -A flags=(
   [kim]="--model kim-cnn --init-from $sg --multichannel"
   [lstm]="--model-file $here/bench/pretrain/lstm256_maxpool.toml --init-from $lm --maxlen 60"
   [lstmm]="--model-file $here/bench/pretrain/lstm256_maxpool.toml --init-from $lm --maxlen 60 --mask-padding"
+  [lstmf]="--model-file $here/bench/pretrain/lstm256_maxpool.toml --init-from $lmf --maxlen 60 --mask-padding"
   [bil]="--model-file $here/bench/pretrain/bilstm_maxpool.toml --init-from $sg --multichannel --maxlen 60 --lr 0.0003 --mask-padding"
 )
 # stage 1 only: kim-cnn's recipe already stops early (patience 2, at most 12 epochs)
 declare -A stop=([kim]="" [lstm]="--early-stopping 2 --epochs 10" [lstmm]="--early-stopping 2 --epochs 10"
+  [lstmf]="--early-stopping 2 --epochs 10"
   [bil]="--early-stopping 2 --epochs 12")
 for w in 345 2345 34567 345_d03 345_d07; do
   flags[kimw$w]="--model-file $here/bench/pretrain/kimcnn_w$w.toml $kim_recipe"
@@ -93,6 +108,19 @@ imdb=(--data "$data/imdb_full/unsup.txt" --data "$data/imdb_full/train.tsv")
 # kim-cnn's pretraining is skip-gram only, 300-d, 5 epochs; the LSTM-256's one LM epoch
 pretrained pretrain-sg300 "$sg" "${pretrain[@]}" --model kim-cnn "${imdb[@]}" --out "$sg"
 pretrained pretrain-lm256 "$lm" "${pretrain[@]}" --units 256 --epochs 1 "${imdb[@]}" --out "$lm"
+cat "$train" "$dev" > "$out/train+dev.tsv"
+if [[ " ${members[*]} " == *" lstmf:"* ]]; then
+  # ULMFiT's second stage: the epoch count is fixed by the LM's own held-out perplexity on
+  # train.tsv's texts, never by a classifier's dev accuracy
+  pretrained pretrain-lmf-pick "$lmf_pick" "${pretrain[@]}" --init-from "$lm" --data "$train" --epochs 10 \
+    --validation-split 0.1 --out "$lmf_pick"
+  lmf_epochs=$(python3 -c 'import csv, sys; r = [x for x in csv.DictReader(open(sys.argv[1])) if x["objective"] == "lm"]; print(min(r, key=lambda x: float(x["val_perplexity"]))["epoch"])' "$lmf_pick/history.csv")
+  echo "$lmf_epochs" > "$out/lmf.epochs"
+  pretrained pretrain-lmf "$lmf" "${pretrain[@]}" --init-from "$lm" --data "$train" --epochs "$lmf_epochs" \
+    --validation-split 0 --out "$lmf"
+  pretrained pretrain-lmf2 "$lmf2" "${pretrain[@]}" --init-from "$lm" --data "$out/train+dev.tsv" --epochs "$lmf_epochs" \
+    --validation-split 0 --out "$lmf2"
+fi
 
 printf '%s\n' "${names[@]}" > "$out/members.txt"
 
@@ -123,11 +151,13 @@ if [ "${STAGE1_ONLY:-0}" = 1 ]; then
   exit 0
 fi
 
-# Stage 2: train.tsv + dev.tsv, each member for its stage-1 best epoch.
-cat "$train" "$dev" > "$out/train+dev.tsv"
+# Stage 2: train.tsv + dev.tsv, each member for its stage-1 best epoch (lstmf from the LM
+# fine-tuned on train + dev's texts).
 for spec in "${members[@]}"; do
   fam=${spec%%:*} seed=${spec#*:}
-  read -r -a f <<< "${flags[$fam]} --seed $seed"
+  f2=${flags[$fam]}
+  [ "$fam" = lstmf ] && f2=${f2/--init-from $lmf /--init-from $lmf2 }
+  read -r -a f <<< "$f2 --seed $seed"
   epochs=$(best_epoch "$out/dev-${fam}_s$seed")
   echo "$epochs" > "$out/final-${fam}_s$seed.epochs"
   step "final-${fam}_s$seed" "${strata[@]}" train "${f[@]}" --data "$out/train+dev.tsv" --validation-split 0 --early-stopping 0 \

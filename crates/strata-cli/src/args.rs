@@ -195,6 +195,14 @@ pub struct PretrainArgs {
     /// started with
     #[arg(long, value_name = "DIR", help_heading = TRAINING)]
     pub resume: Option<PathBuf>,
+    /// Continue an earlier pretrained folder (or the run folder holding it) on this --data:
+    /// ULMFiT's second stage, the language model fine-tuned on the target task's texts. Its
+    /// vocabulary is kept (never refitted), its model is this run's, and the embedding, the
+    /// language model's levels and its output layer start from the folder's tensors (said on
+    /// stderr); --objective auto continues what the folder holds. Adam starts afresh
+    #[arg(long, value_name = "DIR", help_heading = MODEL,
+          conflicts_with_all = ["model", "model_file", "embedding_dim", "units", "layers"])]
+    pub init_from: Option<PathBuf>,
     #[command(flatten)]
     pub text: TokenizerArgs,
     /// The model whose levels to pretrain, as in train (seed: embedding 128 + LSTM 64)

@@ -142,6 +142,7 @@ pub fn resumed(dir: &std::path::Path) -> Result<crate::args::Cli> {
                 *d = run.resolve(d);
             }
             p.model_file = p.model_file.as_deref().map(|f| run.resolve(f));
+            p.init_from = p.init_from.as_deref().map(|f| run.resolve(f));
         }
         _ => {}
     }

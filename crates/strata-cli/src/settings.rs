@@ -233,41 +233,7 @@ impl TrainArgs {
             );
         }
         let init = InitFrom::load(dir)?;
-        let theirs = &init.tokenizer.config;
-        let mine = &self.text;
-        let shown = dir.display();
-        let differs = |flag: &str, there: String| -> Result<()> {
-            bail!("--{flag} differs from the tokenizer of {shown} ({there}) (hint: --init-from takes the folder's vocabulary; leave out --{flag})")
-        };
-        if let Some(n) = mine.num_words.filter(|&n| Some(n) != theirs.num_words) {
-            let there = theirs.num_words.map_or("every word".to_string(), |n| format!("num_words {n}"));
-            differs(&format!("num-words {n}"), there)?;
-        }
-        let oov = (!mine.oov_token.is_empty()).then(|| mine.oov_token.clone());
-        if mine.oov_token != "<OOV>" && oov != theirs.oov_token {
-            let there = theirs.oov_token.as_ref().map_or("no OOV token".to_string(), |t| format!("oov_token {t}"));
-            differs("oov-token", there)?;
-        }
-        if mine.no_lower && theirs.lower {
-            differs("no-lower", "it lower-cases".into())?;
-        }
-        let char_level = mine.char_level || mine.tokenizer.char_level();
-        if mine.char_level && !theirs.char_level {
-            differs("char-level", "it splits words".into())?;
-        }
-        if mine.tokenizer != choices::Tokenizer::Word
-            && (char_level != theirs.char_level || mine.tokenizer.segmenter() != theirs.segmenter)
-        {
-            let there = match (theirs.char_level, theirs.segmenter) {
-                (true, _) => "it splits characters",
-                (false, strata_text::Segmenter::Jieba) => "it segments words with jieba",
-                (false, strata_text::Segmenter::Keras) => "it splits words",
-            };
-            differs("tokenizer", there.into())?;
-        }
-        if mine.filters != KERAS_FILTERS && mine.filters != theirs.filters {
-            differs("filters", format!("filters \"{}\"", theirs.filters.escape_debug()))?;
-        }
+        self.text.agree_with(&init.tokenizer.config, dir)?;
         Ok(Some(init))
     }
 }
@@ -515,6 +481,46 @@ pub fn init_threads(threads: Option<usize>) -> Result<()> {
 }
 
 impl TokenizerArgs {
+    /// Errs on the first text flag given (a value other than its default) that differs from
+    /// `theirs`, the tokenizer of the folder `dir` that `--init-from` takes the vocabulary of.
+    pub(crate) fn agree_with(&self, theirs: &TokenizerConfig, dir: &std::path::Path) -> Result<()> {
+        let mine = self;
+        let shown = dir.display();
+        let differs = |flag: &str, there: String| -> Result<()> {
+            bail!("--{flag} differs from the tokenizer of {shown} ({there}) (hint: --init-from takes the folder's vocabulary; leave out --{flag})")
+        };
+        if let Some(n) = mine.num_words.filter(|&n| Some(n) != theirs.num_words) {
+            let there = theirs.num_words.map_or("every word".to_string(), |n| format!("num_words {n}"));
+            differs(&format!("num-words {n}"), there)?;
+        }
+        let oov = (!mine.oov_token.is_empty()).then(|| mine.oov_token.clone());
+        if mine.oov_token != "<OOV>" && oov != theirs.oov_token {
+            let there = theirs.oov_token.as_ref().map_or("no OOV token".to_string(), |t| format!("oov_token {t}"));
+            differs("oov-token", there)?;
+        }
+        if mine.no_lower && theirs.lower {
+            differs("no-lower", "it lower-cases".into())?;
+        }
+        let char_level = mine.char_level || mine.tokenizer.char_level();
+        if mine.char_level && !theirs.char_level {
+            differs("char-level", "it splits words".into())?;
+        }
+        if mine.tokenizer != choices::Tokenizer::Word
+            && (char_level != theirs.char_level || mine.tokenizer.segmenter() != theirs.segmenter)
+        {
+            let there = match (theirs.char_level, theirs.segmenter) {
+                (true, _) => "it splits characters",
+                (false, strata_text::Segmenter::Jieba) => "it segments words with jieba",
+                (false, strata_text::Segmenter::Keras) => "it splits words",
+            };
+            differs("tokenizer", there.into())?;
+        }
+        if mine.filters != KERAS_FILTERS && mine.filters != theirs.filters {
+            differs("filters", format!("filters \"{}\"", theirs.filters.escape_debug()))?;
+        }
+        Ok(())
+    }
+
     /// The Keras tokenizer these flags describe, keeping `num_words - 1` words.
     pub fn config(&self, num_words: usize) -> TokenizerConfig {
         TokenizerConfig {

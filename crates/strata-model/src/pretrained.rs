@@ -96,6 +96,10 @@ pub struct PretrainedFile {
     /// The tokenizer's settings (vocab.json holds them too, with the vocabulary).
     pub text: TokenizerConfig,
     pub seed: u64,
+    /// The pretrained folder this run continued (`strata pretrain --init-from`), as given;
+    /// absent for a run from scratch (and in folders from before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_from: Option<String>,
 }
 
 /// A pretrained folder in memory.
@@ -241,6 +245,7 @@ mod tests {
             heldout_tokens: 0,
             text: tokenizer.config.clone(),
             seed: 0,
+            init_from: None,
         };
         Pretrained { file, tensors, tokenizer }
     }

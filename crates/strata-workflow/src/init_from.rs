@@ -275,6 +275,7 @@ mod tests {
             heldout_tokens: 0,
             text: tokenizer.config.clone(),
             seed: 0,
+            init_from: None,
         };
         // a run folder holding model/, as `strata pretrain --out` writes it
         let p = Pretrained { file, tensors: tensors.clone(), tokenizer };

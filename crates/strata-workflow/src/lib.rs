@@ -27,6 +27,7 @@ pub mod multi_label_run;
 pub mod nbsvm;
 pub mod pipeline;
 pub mod pretrain;
+pub mod pretrain_from;
 pub mod probe;
 pub mod splits;
 pub mod tune;

@@ -16,6 +16,7 @@ use strata_train::pretrain::language_model::{self, LanguageModel, LmConfig, LmEp
 use strata_train::pretrain::skipgram::{self, SkipGramConfig, SkipGramEpoch};
 use strata_train::pretrain::subwords::{Subwords, WordNgrams};
 
+use crate::pretrain_from::StartFrom;
 use crate::WorkflowError;
 
 /// What `--objective` asks for.
@@ -62,6 +63,9 @@ pub struct PretrainSettings {
     /// Fraction of the documents held out (seeded) for the language model's perplexity.
     pub validation_split: f64,
     pub seed: u64,
+    /// `--init-from`: the folder the run continues (its vocabulary and model are the run's;
+    /// `text` and `model` above are then not used).
+    pub start: Option<StartFrom>,
 }
 
 /// Which of a model's levels the language model trains, and the others with why not.
@@ -136,6 +140,12 @@ pub struct Documents {
 pub fn documents<S: AsRef<str>>(texts: &[S], text: &TokenizerConfig, split: f64, seed: u64) -> Documents {
     let mut tokenizer = Tokenizer::new(text.clone());
     tokenizer.fit_on_texts(texts);
+    documents_with(tokenizer, texts, split, seed)
+}
+
+/// [`documents`] with a tokenizer already fitted (`--init-from`'s): the vocabulary is kept as
+/// it is, never refitted on `texts`.
+pub fn documents_with<S: AsRef<str>>(tokenizer: Tokenizer, texts: &[S], split: f64, seed: u64) -> Documents {
     let vocab_size = tokenizer.vocab_size();
     let docs: Vec<Vec<u32>> = tokenizer.texts_to_sequences(texts).into_iter().filter(|d| !d.is_empty()).collect();
     let mut order: Vec<usize> = (0..docs.len()).collect();
@@ -188,11 +198,17 @@ pub struct PretrainPlan {
 }
 
 pub fn plan(docs: &Documents, s: &PretrainSettings) -> Result<PretrainPlan, WorkflowError> {
-    let config = s.model.config(docs.train.vocab_size, 2);
+    let config = match &s.start {
+        Some(start) => start.folder.file.model.clone(),
+        None => s.model.config(docs.train.vocab_size, 2),
+    };
     config.validate()?;
     strata_model::limits::check_training(&config, s.lm.bptt, s.lm.batch_size)?;
     let levels = lm_levels(&config)?;
-    let objective = resolve_objective(s.objective, &levels)?;
+    let objective = match &s.start {
+        Some(start) => resolve_objective(start.objective(s.objective, &levels)?, &levels)?,
+        None => resolve_objective(s.objective, &levels)?,
+    };
     if s.subwords.is_some() && !objective.skipgram() {
         return Err(ModelError::Flag {
             flag: "--maxn",
@@ -228,7 +244,10 @@ pub fn pretrain<P: PretrainProgress>(
         sg_epochs = resume.skipgram.clone().unwrap_or_default();
     } else if objective.skipgram() {
         let mut w = vec![0.0f32; v * e];
-        init::uniform(&mut w, config.embedding_init, &mut Rng::derive(s.seed, 0x5347));
+        match s.start.as_ref().and_then(StartFrom::embedding) {
+            Some(from) => w.copy_from_slice(from),
+            None => init::uniform(&mut w, config.embedding_init, &mut Rng::derive(s.seed, 0x5347)),
+        }
         let cfg = SkipGramConfig { dim: e, seed: s.seed, ..s.skipgram.clone() };
         let on_epoch = &mut |r: &SkipGramEpoch| progress.on_skipgram_epoch(r);
         sg_epochs = match &ngrams {
@@ -248,6 +267,9 @@ pub fn pretrain<P: PretrainProgress>(
             Some(state) => state,
             None => {
                 let mut model = LanguageModel::new(v, e, plan.lm.clone(), s.seed);
+                if let Some(start) = &s.start {
+                    start.copy_into(&mut model.params);
+                }
                 if let Some(w) = &vectors {
                     model.params.get_mut("embedding.weight").copy_from_slice(w);
                 }
@@ -368,6 +390,7 @@ fn folder_file(docs: &Documents, s: &PretrainSettings, config: ModelConfig, ran:
         heldout_tokens: docs.heldout.tokens(),
         text: docs.tokenizer.config.clone(),
         seed: s.seed,
+        init_from: s.start.as_ref().map(|st| st.dir.display().to_string()),
     }
 }
 

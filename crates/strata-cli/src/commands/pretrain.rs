@@ -1,6 +1,8 @@
 //! `strata pretrain`: unlabelled text → a model's lower levels (skip-gram vectors for the
 //! embedding, a next-word language model for the LSTM/GRU levels above it) → `OUT/model/`, a
 //! pretrained folder that `--init-from OUT` loads by tensor name.
+//! `--init-from DIR` continues an earlier pretrained folder on new text instead (ULMFiT's
+//! second stage; `strata_workflow::pretrain_from`): its vocabulary, model and tensors.
 //!
 //! The run folder works as train's does: claimed before any training (a bad `--out` fails at
 //! once, an earlier run is replaced only with `--overwrite`), `args.json` for `--resume`, a
@@ -16,11 +18,12 @@ use strata_model::folder::write_atomic;
 use strata_model::owned::{check_replaceable, Claimed, Owned};
 use strata_model::pretrained;
 use strata_model::zoo::{self, Knobs};
-use strata_train::pretrain::language_model::{LmConfig, LmEpoch, LmProgress, LmState};
+use strata_train::pretrain::language_model::{LanguageModel, LmConfig, LmEpoch, LmProgress, LmState};
 use strata_train::pretrain::lm_checkpoint::{checkpoint_exists, load_checkpoint, save_checkpoint};
 use strata_train::pretrain::skipgram::{SkipGramConfig, SkipGramEpoch};
 use strata_train::pretrain::subwords::Subwords;
 use strata_workflow::pretrain::{self as workflow, Objective, PretrainProgress, PretrainSettings, Resume};
+use strata_workflow::pretrain_from::StartFrom;
 
 use crate::args::PretrainArgs;
 use crate::progress::{float, note};
@@ -154,6 +157,15 @@ const DEFAULT_SG_BUCKETS: usize = 2_000_000;
 const PRETRAIN_NUM_WORDS: usize = 20000;
 
 impl PretrainArgs {
+    /// With `--init-from DIR`, DIR read, after checking that no text flag given differs from
+    /// its tokenizer (the vocabulary is the folder's); without it, `None`.
+    fn start(&self) -> Result<Option<StartFrom>> {
+        let Some(dir) = &self.init_from else { return Ok(None) };
+        let start = StartFrom::load(dir)?;
+        self.text.agree_with(&start.folder.tokenizer.config, dir)?;
+        Ok(Some(start))
+    }
+
     /// Checks ranges and builds the settings.
     fn settings(&self) -> Result<PretrainSettings> {
         if self.model == crate::choices::Model::Nbsvm && self.model_file.is_none() {
@@ -164,9 +176,16 @@ impl PretrainArgs {
                 "the linear model has no levels to pretrain (hint: train it directly with `strata train --model linear`, or pretrain a network such as --model seed)"
             );
         }
-        let num_words = self.text.num_words.unwrap_or(PRETRAIN_NUM_WORDS);
+        let start = self.start()?;
+        let num_words = match &start {
+            Some(st) => st.folder.file.model.vocab_size,
+            None => self.text.num_words.unwrap_or(PRETRAIN_NUM_WORDS),
+        };
         let recipe = if self.model_file.is_none() { zoo::recipe(self.model.name()) } else { zoo::SEED_RECIPE };
-        let embedding_dim = self.embedding_dim.unwrap_or(recipe.embedding_dim);
+        let embedding_dim = match &start {
+            Some(st) => st.folder.file.model.embedding_dim,
+            None => self.embedding_dim.unwrap_or(recipe.embedding_dim),
+        };
         let at_least_one = [
             (embedding_dim, "--embedding-dim", "128"),
             (self.units.unwrap_or(1), "--units", "64"),
@@ -255,6 +274,7 @@ impl PretrainArgs {
             },
             validation_split: self.validation_split,
             seed: self.seed,
+            start,
         })
     }
 
@@ -327,11 +347,40 @@ fn announce(docs: &workflow::Documents, plan: &workflow::LevelPlan, objective: O
     note(format_args!("Pretraining: {}; not pretrained: {}", levels.join(", "), not.join(", ")));
 }
 
+/// Says which parts start from the `--init-from` folder and which start fresh.
+fn announce_start(st: &StartFrom, plan: &workflow::PretrainPlan) {
+    let (loaded, fresh) = if plan.objective == Objective::SkipGram {
+        (vec!["embedding".to_string()], Vec::new())
+    } else {
+        let (v, e) = (plan.config.vocab_size, plan.config.embedding_dim);
+        st.lm_parts(&LanguageModel::new(v, e, plan.levels.lm.clone(), 0).params)
+    };
+    let name = |p: &String| {
+        if p == "lm_decoder" {
+            "lm_decoder (the language model's output layer)".into()
+        } else {
+            p.clone()
+        }
+    };
+    let loaded: Vec<String> = loaded.iter().map(name).collect();
+    let fresh: Vec<String> = fresh.iter().map(name).collect();
+    let fresh = if fresh.is_empty() { String::new() } else { format!("; starting fresh: {}", fresh.join(", ")) };
+    note(format_args!(
+        "Continuing {}: loaded {}{fresh}; its vocabulary of {} kept",
+        st.dir.display(),
+        loaded.join(", "),
+        st.folder.file.model.vocab_size
+    ));
+}
+
 pub fn run(a: PretrainArgs) -> Result<()> {
     let Some(out) = a.out.clone() else { bail!("pretrain needs --data and --out (hint: or --resume DIR)") };
     let s = a.settings()?;
     let texts = a.texts()?;
-    let docs = workflow::documents(&texts, &s.text, s.validation_split, s.seed);
+    let docs = match &s.start {
+        Some(st) => workflow::documents_with(st.folder.tokenizer.clone(), &texts, s.validation_split, s.seed),
+        None => workflow::documents(&texts, &s.text, s.validation_split, s.seed),
+    };
     if docs.train.tokens() == 0 {
         let files: Vec<String> = a.data.iter().map(|p| p.display().to_string()).collect();
         bail!(
@@ -342,6 +391,9 @@ pub fn run(a: PretrainArgs) -> Result<()> {
     // every check that can refuse the run comes before --out is claimed
     let plan = workflow::plan(&docs, &s)?;
     announce(&docs, &plan.levels, plan.objective);
+    if let Some(st) = &s.start {
+        announce_start(st, &plan);
+    }
     let resume = prepare(&a, &out, plan.objective)?;
     let skipgram = resume.skipgram.clone().unwrap_or_default();
     let mut printer = Printer { out: out.clone(), skipgram, lm: Vec::new(), failed: None };
