@@ -72,7 +72,14 @@ fn a_continued_language_model_keeps_the_vocabulary_and_starts_from_every_tensor(
         assert!(most < 1e-5, "{name} moved by {most}: it did not start from the folder's");
     }
     let config: serde_json::Value = serde_json::from_str(&c.read("b/model/config.json")).unwrap();
-    assert_eq!((config["init_from"].as_str(), config["objective"].as_str()), (Some("a"), Some("lm")));
+    // recorded absolute (a --resume resolves it so, and must write the same record), at the
+    // format version that has the field
+    let recorded = std::path::PathBuf::from(config["init_from"].as_str().unwrap());
+    assert!(recorded.is_absolute(), "{}", recorded.display());
+    assert_eq!(std::fs::canonicalize(&recorded).unwrap(), std::fs::canonicalize(c.path("a")).unwrap());
+    assert_eq!((config["objective"].as_str(), config["format_version"].as_u64()), (Some("lm"), Some(2)));
+    let scratch: serde_json::Value = serde_json::from_str(&c.read("a/model/config.json")).unwrap();
+    assert_eq!(scratch["format_version"].as_u64(), Some(1), "a folder from scratch keeps version 1");
     // the same text from scratch indexes its own words: the kept vocabulary was no coincidence
     assert_ok(&run(&c, &["--data", "v.txt", "--out", "fresh", "--epochs", "1"], &[SHAPE, FAST]));
     assert_ne!(c.read("fresh/model/vocab.json"), c.read("a/model/vocab.json"));
@@ -111,4 +118,19 @@ fn folders_without_the_levels_and_reshaping_flags_are_refused_before_any_work() 
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("cannot be used with"), "{}", stderr(&o));
     assert!(!c.path("x").exists(), "nothing claimed");
+}
+
+#[test]
+fn a_run_cannot_continue_its_own_output_nor_resume_on_a_changed_folder() {
+    let c = case();
+    assert_ok(&run(&c, &["--data", "u.txt", "--out", "a", "--epochs", "1"], &[SHAPE, FAST]));
+    let before = c.read("a/model/config.json");
+    let o = run(&c, &["--init-from", "a", "--data", "v.txt", "--out", "a", "--overwrite", "--epochs", "1"], &[FAST]);
+    assert_user_error(&o, &["--init-from a is inside --out"]);
+    assert_eq!(c.read("a/model/config.json"), before, "the folder it would start from is untouched");
+    // the folder a run continued is one of its inputs: --resume refuses it changed
+    assert_ok(&run(&c, &["--init-from", "a", "--data", "v.txt", "--out", "b", "--epochs", "1"], &[FAST]));
+    let seed = ["--seed", "7", "--overwrite"];
+    assert_ok(&run(&c, &["--data", "u.txt", "--out", "a", "--epochs", "1"], &[SHAPE, FAST, &seed]));
+    assert_user_error(&c.run(&["pretrain", "--resume", "b"]), &["changed since the run in b started"]);
 }

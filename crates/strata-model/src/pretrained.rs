@@ -22,7 +22,19 @@ use crate::model::ModelConfig;
 use crate::owned::Owned;
 
 pub use crate::folder::{format_of, PRETRAINED_FORMAT};
-pub const PRETRAINED_FORMAT_VERSION: u32 = 1;
+/// The newest `format_version` this strata reads. A folder is written at the oldest version
+/// that describes it: 1, or 2 when it records `init_from` (`strata pretrain --init-from`), so a
+/// folder from scratch keeps the bytes it always had.
+pub const PRETRAINED_FORMAT_VERSION: u32 = 2;
+
+/// The `format_version` a folder's record is written at (see [`PRETRAINED_FORMAT_VERSION`]).
+pub fn format_version_for(init_from: Option<&str>) -> u32 {
+    if init_from.is_some() {
+        2
+    } else {
+        1
+    }
+}
 
 /// Word2vec's settings and how the last epoch ended.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -96,8 +108,9 @@ pub struct PretrainedFile {
     /// The tokenizer's settings (vocab.json holds them too, with the vocabulary).
     pub text: TokenizerConfig,
     pub seed: u64,
-    /// The pretrained folder this run continued (`strata pretrain --init-from`), as given;
-    /// absent for a run from scratch (and in folders from before).
+    /// The pretrained folder this run continued (`strata pretrain --init-from`), as an absolute
+    /// path (a resumed run records what the uninterrupted one does); absent for a run from
+    /// scratch (and in folders from before). Present only at `format_version` 2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init_from: Option<String>,
 }
@@ -154,15 +167,19 @@ pub fn save(dir: &Path, p: &Pretrained) -> Result<(), DataError> {
 /// A pretrained folder from the bytes of its three files (`dir` names them in errors).
 pub fn parse(dir: &Path, config: &[u8], tensors: &[u8], vocab: &[u8]) -> Result<Pretrained, DataError> {
     let cfg_path = dir.join("config.json");
+    // the version first, leniently: a newer folder's fields are unknown to this strata's strict
+    // record, and "upgrade strata" is the advice for it, not "corrupt"
+    let version = serde_json::from_slice::<serde_json::Value>(config)
+        .ok()
+        .and_then(|v| v.get("format_version").and_then(serde_json::Value::as_u64));
+    if let Some(v) = version.filter(|&v| v > u64::from(PRETRAINED_FORMAT_VERSION)) {
+        let problem = format!("format_version {v} is newer than this strata reads ({PRETRAINED_FORMAT_VERSION})");
+        return Err(err(&cfg_path, problem, "upgrade strata"));
+    }
     let file: PretrainedFile =
         serde_json::from_slice(config).map_err(|e| err(&cfg_path, format!("corrupt: {e}"), REDO))?;
     if file.format != PRETRAINED_FORMAT {
         return Err(err(&cfg_path, format!("format is '{}', not '{PRETRAINED_FORMAT}'", file.format), REDO));
-    }
-    if file.format_version > PRETRAINED_FORMAT_VERSION {
-        let v = file.format_version;
-        let problem = format!("format_version {v} is newer than this strata reads ({PRETRAINED_FORMAT_VERSION})");
-        return Err(err(&cfg_path, problem, "upgrade strata"));
     }
     if file.model.layers.len() > crate::limits::MAX_LAYERS {
         return Err(err(&cfg_path, "more layers than strata's limit", REDO));
@@ -232,7 +249,7 @@ mod tests {
         tensors.data[r].iter_mut().enumerate().for_each(|(i, v)| *v = i as f32 / 7.0);
         let file = PretrainedFile {
             format: PRETRAINED_FORMAT.into(),
-            format_version: PRETRAINED_FORMAT_VERSION,
+            format_version: format_version_for(None),
             strata_version: "test".into(),
             model,
             levels: vec!["embedding".into()],
@@ -277,13 +294,14 @@ mod tests {
         p.file.model.embedding_dim = 64;
         let e = save(&root.path().join("b"), &p).unwrap_err().to_string();
         assert!(e.contains("embedding.weight") && e.contains("[6, 128]"), "{e}");
-        // a newer format is refused with its own hint
+        // a newer format is refused with its own hint, even with a field this strata does not know
         let dir = root.path().join("c");
         save(&dir, &folder()).unwrap();
         let config = std::fs::read_to_string(dir.join("config.json")).unwrap();
-        std::fs::write(dir.join("config.json"), config.replace("\"format_version\": 1", "\"format_version\": 9"))
-            .unwrap();
+        let newer = config.replace("\"format_version\": 1,", "\"format_version\": 9,\n  \"from_the_future\": true,");
+        assert_ne!(newer, config);
+        std::fs::write(dir.join("config.json"), newer).unwrap();
         let e = load(&dir).unwrap_err().to_string();
-        assert!(e.contains("newer") && e.contains("upgrade strata"), "{e}");
+        assert!(e.contains("newer") && e.contains("upgrade strata") && !e.contains("corrupt"), "{e}");
     }
 }

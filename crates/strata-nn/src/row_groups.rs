@@ -6,7 +6,9 @@
 //! `Σ_{rows of id} dz_r · Wᵀ = (Σ_{rows of id} dz_r) · Wᵀ`: summing the `[T·B, 3H]` gate
 //! gradients per id first leaves a product over the distinct ids only (about half of a HAN's
 //! word rows in the benchmark: the padding id is most of the rest) — the largest product of the
-//! word level's backward, halved. The same numbers up to rounding (the sums run in another
+//! word level's backward, halved. Where the groups are nearly as many as the rows (more than
+//! `distinct_inputs::SHARE_AT_MOST` of them, 3/4) summing first saves less than it costs, and
+//! the GRU keeps every row's product, then sums it per group. The same numbers up to rounding (the sums run in another
 //! order), not the same bits. The groups are the caller's (ids), not the layer's distinct
 //! input vectors: two ids may share a vector (a pretrained table's zero rows) and still need
 //! their own gradients.

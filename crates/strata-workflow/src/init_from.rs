@@ -247,7 +247,7 @@ mod tests {
     use super::*;
     use strata_model::layers::LstmConfig;
     use strata_model::model::ModelConfig;
-    use strata_model::pretrained::{Pretrained, PretrainedFile, PRETRAINED_FORMAT_VERSION};
+    use strata_model::pretrained::{format_version_for, Pretrained, PretrainedFile};
     use strata_text::TokenizerConfig;
 
     #[test]
@@ -262,7 +262,7 @@ mod tests {
         tensors.add("lm_decoder.weight", &[6, 4]);
         let file = PretrainedFile {
             format: PRETRAINED_FORMAT.into(),
-            format_version: PRETRAINED_FORMAT_VERSION,
+            format_version: format_version_for(None),
             strata_version: "test".into(),
             model: config.clone(),
             levels: vec!["embedding".into()],

@@ -7,7 +7,7 @@
 use strata_model::error::ModelError;
 use strata_model::model::{LayerSpec, ModelConfig, ModelSettings};
 use strata_model::pretrained::{
-    LmRecord, Pretrained, PretrainedFile, SkipGramRecord, SubwordRecord, PRETRAINED_FORMAT, PRETRAINED_FORMAT_VERSION,
+    format_version_for, LmRecord, Pretrained, PretrainedFile, SkipGramRecord, SubwordRecord, PRETRAINED_FORMAT,
 };
 use strata_nn::{init, Cell, ParamStore, Rng};
 use strata_text::{Tokenizer, TokenizerConfig};
@@ -350,9 +350,13 @@ fn folder_file(docs: &Documents, s: &PretrainSettings, config: ModelConfig, ran:
     }
     let sk = &s.skipgram;
     let lm = &s.lm;
+    // absolute, so that a resumed run (whose paths are resolved against the first run's working
+    // folder) records what the uninterrupted one does
+    let init_from = s.start.as_ref().map(|st| std::path::absolute(&st.dir).unwrap_or_else(|_| st.dir.clone()));
+    let init_from = init_from.map(|d| d.display().to_string());
     PretrainedFile {
         format: PRETRAINED_FORMAT.into(),
-        format_version: PRETRAINED_FORMAT_VERSION,
+        format_version: format_version_for(init_from.as_deref()),
         strata_version: env!("CARGO_PKG_VERSION").into(),
         model: config,
         levels,
@@ -390,7 +394,7 @@ fn folder_file(docs: &Documents, s: &PretrainSettings, config: ModelConfig, ran:
         heldout_tokens: docs.heldout.tokens(),
         text: docs.tokenizer.config.clone(),
         seed: s.seed,
-        init_from: s.start.as_ref().map(|st| st.dir.display().to_string()),
+        init_from,
     }
 }
 

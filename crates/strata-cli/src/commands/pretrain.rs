@@ -162,6 +162,18 @@ impl PretrainArgs {
     fn start(&self) -> Result<Option<StartFrom>> {
         let Some(dir) = &self.init_from else { return Ok(None) };
         let start = StartFrom::load(dir)?;
+        // --out's model/ is replaced as the run starts and written as it ends: a run that
+        // continued its own output would lose its starting point to a --resume
+        let within = |out: &Path| -> Option<bool> {
+            let from = std::fs::canonicalize(strata_model::folder::resolve(dir)).ok()?;
+            Some(from.starts_with(std::fs::canonicalize(out).ok()?))
+        };
+        if self.resume.is_none() && self.out.as_deref().and_then(within) == Some(true) {
+            bail!(
+                "--init-from {} is inside --out: this run would replace the folder it starts from (hint: write the continued model to another --out)",
+                dir.display()
+            );
+        }
         self.text.agree_with(&start.folder.tokenizer.config, dir)?;
         Ok(Some(start))
     }
@@ -297,6 +309,9 @@ impl PretrainArgs {
     }
 }
 
+/// The files of an `--init-from` folder a run reads.
+const INIT_FILES: [&str; 3] = ["model.safetensors", "vocab.json", "config.json"];
+
 /// Claims `out` for a new run (replacing an earlier one only with `--overwrite`) and records
 /// how the run started; for `--resume`, reads where it stands instead.
 fn prepare(a: &PretrainArgs, out: &Path, objective: Objective) -> Result<Resume> {
@@ -317,7 +332,11 @@ fn prepare(a: &PretrainArgs, out: &Path, objective: Objective) -> Result<Resume>
     if claim_dir(out, Owned::Run, a.overwrite, &inner)? == Claimed::Replacing {
         super::train::clear_run(out, &inner)?;
     }
-    let inputs: Vec<&Path> = a.data.iter().chain(&a.model_file).map(PathBuf::as_path).collect();
+    // the --init-from folder's tensors, vocabulary and record are inputs of the run like the
+    // data: a --resume refuses to continue on a folder that changed since
+    let init = a.init_from.as_deref().map(strata_model::folder::resolve);
+    let init_files: Vec<PathBuf> = init.iter().flat_map(|d| INIT_FILES.map(|f| d.join(f))).collect();
+    let inputs: Vec<&Path> = a.data.iter().chain(&a.model_file).chain(&init_files).map(PathBuf::as_path).collect();
     RunArgs::now(&inputs)?.write(out)?;
     Ok(Resume::default())
 }
