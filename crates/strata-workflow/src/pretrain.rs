@@ -4,6 +4,7 @@
 //! model can pretrain (the run of one-directional LSTM/GRU layers directly above the embedding)
 //! and says why the others cannot; the objectives themselves are strata-train's.
 
+use strata_data::DataError;
 use strata_model::error::ModelError;
 use strata_model::model::{LayerSpec, ModelConfig, ModelSettings};
 use strata_model::pretrained::{
@@ -16,7 +17,7 @@ use strata_train::pretrain::language_model::{self, LanguageModel, LmConfig, LmEp
 use strata_train::pretrain::skipgram::{self, SkipGramConfig, SkipGramEpoch};
 use strata_train::pretrain::subwords::{Subwords, WordNgrams};
 
-use crate::pretrain_from::StartFrom;
+use crate::pretrain_from::{self, StartFrom};
 use crate::WorkflowError;
 
 /// What `--objective` asks for.
@@ -126,6 +127,31 @@ pub fn resolve_objective(asked: Objective, plan: &LevelPlan) -> Result<Objective
     }
 }
 
+/// `--objective` decided against an `--init-from` folder: `auto` continues what the folder
+/// holds (the language model when it has every level of `plan`, else the skip-gram vectors); a
+/// language-model objective over a folder without the language model's levels is refused.
+pub fn continued_objective(start: &StartFrom, asked: Objective, plan: &LevelPlan) -> Result<Objective, DataError> {
+    let has_lm = !plan.lm.is_empty() && plan.lm.iter().all(|l| start.has_level(&l.name));
+    match asked {
+        Objective::Auto if has_lm => Ok(Objective::Lm),
+        Objective::Auto => Ok(Objective::SkipGram),
+        Objective::Lm | Objective::Both if !has_lm => {
+            let wanted: Vec<&str> = plan.lm.iter().map(|l| l.name.as_str()).collect();
+            Err(pretrain_from::refuse(
+                &start.dir,
+                format!(
+                    "has no language model to continue: its levels are {}, --objective {} needs {}",
+                    start.folder.file.levels.join(", "),
+                    asked.name(),
+                    if wanted.is_empty() { "an LSTM or GRU level".into() } else { wanted.join(", ") }
+                ),
+                "continue its vectors with --objective skipgram, or pretrain the language model first without --init-from",
+            ))
+        }
+        other => Ok(other),
+    }
+}
+
 /// The texts as the objectives read them.
 #[derive(Clone, Debug)]
 pub struct Documents {
@@ -206,7 +232,7 @@ pub fn plan(docs: &Documents, s: &PretrainSettings) -> Result<PretrainPlan, Work
     strata_model::limits::check_training(&config, s.lm.bptt, s.lm.batch_size)?;
     let levels = lm_levels(&config)?;
     let objective = match &s.start {
-        Some(start) => resolve_objective(start.objective(s.objective, &levels)?, &levels)?,
+        Some(start) => resolve_objective(continued_objective(start, s.objective, &levels)?, &levels)?,
         None => resolve_objective(s.objective, &levels)?,
     };
     if s.subwords.is_some() && !objective.skipgram() {

@@ -14,8 +14,6 @@ use strata_data::DataError;
 use strata_model::pretrained::{self, Pretrained, PRETRAINED_FORMAT};
 use strata_nn::ParamStore;
 
-use crate::pretrain::{LevelPlan, Objective};
-
 /// The folder a run continues from, read once.
 #[derive(Clone, Debug)]
 pub struct StartFrom {
@@ -24,7 +22,7 @@ pub struct StartFrom {
     pub folder: Pretrained,
 }
 
-fn refuse(path: &Path, problem: impl Into<String>, hint: impl Into<String>) -> DataError {
+pub(crate) fn refuse(path: &Path, problem: impl Into<String>, hint: impl Into<String>) -> DataError {
     DataError::new(&path.display().to_string(), None, problem, hint)
 }
 
@@ -53,33 +51,8 @@ impl StartFrom {
     }
 
     /// Whether the folder holds level `name` (its config's `levels`).
-    fn has_level(&self, name: &str) -> bool {
+    pub fn has_level(&self, name: &str) -> bool {
         self.folder.file.levels.iter().any(|l| l == name)
-    }
-
-    /// `--objective` decided against the folder: `auto` continues what the folder holds (the
-    /// language model when it has every level of `plan`, else the skip-gram vectors); a
-    /// language-model objective over a folder without the language model's levels is refused.
-    pub fn objective(&self, asked: Objective, plan: &LevelPlan) -> Result<Objective, DataError> {
-        let has_lm = !plan.lm.is_empty() && plan.lm.iter().all(|l| self.has_level(&l.name));
-        match asked {
-            Objective::Auto if has_lm => Ok(Objective::Lm),
-            Objective::Auto => Ok(Objective::SkipGram),
-            Objective::Lm | Objective::Both if !has_lm => {
-                let wanted: Vec<&str> = plan.lm.iter().map(|l| l.name.as_str()).collect();
-                Err(refuse(
-                    &self.dir,
-                    format!(
-                        "has no language model to continue: its levels are {}, --objective {} needs {}",
-                        self.folder.file.levels.join(", "),
-                        asked.name(),
-                        if wanted.is_empty() { "an LSTM or GRU level".into() } else { wanted.join(", ") }
-                    ),
-                    "continue its vectors with --objective skipgram, or pretrain the language model first without --init-from",
-                ))
-            }
-            other => Ok(other),
-        }
     }
 
     /// Which parts of a language model over `plan` start from the folder (by name and shape),
