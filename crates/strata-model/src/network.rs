@@ -126,17 +126,14 @@ impl Workspace {
     /// trainer to add (issue 14); or, when the layer over the embedding summed it per id
     /// (`crate::id_groups`), one row of one step per distinct id.
     pub fn embedding_gradient_rows(&self, model: &Model) -> EmbeddingRows<'_> {
-        let steps = word_rows(model, self.texts.0, self.texts.1).1;
+        if self.grouped_ids {
+            let g = &self.id_groups;
+            return EmbeddingRows { ids: &g.ids, n: g.ids.len(), steps: 1, demb: &g.demb };
+        }
+        let (n, steps) = word_rows(model, self.texts.0, self.texts.1);
         match self.sharing_at {
-            _ if self.grouped_ids => {
-                let g = &self.id_groups;
-                EmbeddingRows { ids: &g.ids, n: g.ids.len(), steps: 1, demb: &g.demb }
-            }
             Some(_) => EmbeddingRows { ids: &self.shared.ids, n: self.shared.distinct, steps, demb: &self.shared.demb },
-            None => {
-                let n = word_rows(model, self.texts.0, self.texts.1).0;
-                EmbeddingRows { ids: &self.ids, n, steps, demb: &self.demb }
-            }
+            None => EmbeddingRows { ids: &self.ids, n, steps, demb: &self.demb },
         }
     }
 

@@ -304,10 +304,7 @@ pub fn backward_grouped(
 ) {
     assert_eq!(dx.groups.of_row.len(), d.t * d.b, "gru: row groups are not [T·B]");
     if cache.masked.as_ref().is_some_and(|m| m.active) {
-        let mut rows = crate::scratch::take(x.len());
-        masked::backward(d, p, cache, dy, grads, Some(&mut rows));
-        crate::row_groups::sum_into(&rows, d.e, dx);
-        crate::scratch::give(rows);
+        crate::row_groups::via_rows(d.e, dx, |rows| masked::backward(d, p, cache, dy, grads, Some(rows)));
     } else {
         unmasked_backward(d, x, p, cache, dy, grads, InputGrad::Groups(dx));
     }
@@ -403,29 +400,27 @@ fn backward_body(
         gemm(Gemm::new(d.e, tb, g).transpose_a().accumulate(), x, dxp, grads.kernel);
     }
     let (gb_in, gb_rec) = grads.bias.split_at_mut(g);
-    dxp.chunks_exact(g).for_each(|row| gb_in.iter_mut().zip(row).for_each(|(a, v)| *a += v));
-    dhp.chunks_exact(g).for_each(|row| gb_rec.iter_mut().zip(row).for_each(|(a, v)| *a += v));
+    crate::rnn::add_column_sums(dxp, gb_in);
+    crate::rnn::add_column_sums(dhp, gb_rec);
     match dx {
         InputGrad::None => {}
         InputGrad::Rows(dx) => gemm(Gemm::new(tb, g, d.e).transpose_b(), dxp, p.kernel, dx),
-        InputGrad::Groups(GroupedDx { groups, out, accumulate }) => {
-            let n = groups.groups;
+        InputGrad::Groups(dx) => {
+            let n = dx.groups.groups;
             let (most, of) = distinct_inputs::SHARE_AT_MOST;
             if n * of <= tb * most {
                 // (Σ_{rows of a group} dz) · Wᵀ: one row of the product per group
                 let mut dg = take_high(n * g, du_high);
-                crate::row_groups::sum_rows(groups, dxp, g, &mut dg, false);
+                crate::row_groups::sum_rows(dx.groups, dxp, g, &mut dg, false);
                 let shape = Gemm::new(n, g, d.e).transpose_b();
-                let shape = if accumulate { shape.accumulate() } else { shape };
-                gemm(shape, &dg[..n * g], p.kernel, &mut out[..n * d.e]);
+                let shape = if dx.accumulate { shape.accumulate() } else { shape };
+                gemm(shape, &dg[..n * g], p.kernel, &mut dx.out[..n * d.e]);
                 crate::scratch::give(dg);
             } else {
                 // mostly distinct (the gru benchmark's ids: 92 %): summing dz first would save
                 // less than the sum costs, so every row's dz · Wᵀ, then summed per group
-                let mut rows = crate::scratch::take(tb * d.e);
-                gemm(Gemm::new(tb, g, d.e).transpose_b(), dxp, p.kernel, &mut rows);
-                crate::row_groups::sum_rows(groups, &rows, d.e, out, accumulate);
-                crate::scratch::give(rows);
+                let rows_dx = |rows: &mut [f32]| gemm(Gemm::new(tb, g, d.e).transpose_b(), dxp, p.kernel, rows);
+                crate::row_groups::via_rows(d.e, dx, rows_dx);
             }
         }
     }

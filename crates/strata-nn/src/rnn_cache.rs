@@ -130,10 +130,7 @@ impl RnnCache {
         match self {
             RnnCache::Gru(c) => gru::backward_grouped(d, x, p, c, dy, grads, dx),
             RnnCache::Lstm(c) => {
-                let mut rows = crate::scratch::take(x.len());
-                lstm::backward(d, x, p, c, dy, grads, Some(&mut rows));
-                crate::row_groups::sum_into(&rows, d.e, dx);
-                crate::scratch::give(rows);
+                crate::row_groups::via_rows(d.e, dx, |rows| lstm::backward(d, x, p, c, dy, grads, Some(rows)))
             }
         }
     }

@@ -47,10 +47,15 @@ pub(crate) fn sum_rows(groups: RowGroups, rows: &[f32], w: usize, out: &mut [f32
     }
 }
 
-/// [`GroupedDx`] from a per-row gradient `dx: [N, W]` (the path for a layer or a forward with
-/// no grouped product: an LSTM, a masked GRU).
-pub(crate) fn sum_into(dx: &[f32], w: usize, g: GroupedDx) {
-    sum_rows(g.groups, dx, w, g.out, g.accumulate);
+/// [`GroupedDx`] through every row's gradient: `write_rows` overwrites a pooled `[N, W]`
+/// buffer, which is then summed per group (the path with no grouped product: an LSTM, a masked
+/// GRU, a GRU whose rows are mostly distinct).
+#[inline(always)]
+pub(crate) fn via_rows(w: usize, g: GroupedDx, write_rows: impl FnOnce(&mut [f32])) {
+    let mut rows = crate::scratch::take(g.groups.of_row.len() * w);
+    write_rows(&mut rows);
+    sum_rows(g.groups, &rows, w, g.out, g.accumulate);
+    crate::scratch::give(rows);
 }
 
 #[cfg(test)]
@@ -66,7 +71,7 @@ mod tests {
         let mut out = vec![9.0; 6];
         sum_rows(g, &rows, 2, &mut out, false);
         assert_eq!(out, [3.0, 4.0, 1.0 + 5.0 + 9.0, 2.0 + 6.0 + 10.0, 7.0, 8.0]);
-        sum_into(&rows, 2, GroupedDx { groups: g, out: &mut out, accumulate: true });
+        via_rows(2, GroupedDx { groups: g, out: &mut out, accumulate: true }, |r| r.copy_from_slice(&rows));
         assert_eq!(out, [6.0, 8.0, 30.0, 36.0, 14.0, 16.0]);
     }
 }

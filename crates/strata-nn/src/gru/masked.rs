@@ -185,8 +185,8 @@ fn backward_body(
     gemm(Gemm::new(h, n_packed, g).transpose_a().accumulate(), &pk.h_prev, dhp, grads.recurrent);
     gemm(Gemm::new(d.e, n_packed, g).transpose_a().accumulate(), &pk.xs, dxp, grads.kernel);
     let (gb_in, gb_rec) = grads.bias.split_at_mut(g);
-    dxp.chunks_exact(g).for_each(|row| gb_in.iter_mut().zip(row).for_each(|(a, v)| *a += v));
-    dhp.chunks_exact(g).for_each(|row| gb_rec.iter_mut().zip(row).for_each(|(a, v)| *a += v));
+    crate::rnn::add_column_sums(dxp, gb_in);
+    crate::rnn::add_column_sums(dhp, gb_rec);
     if let Some(dx) = dx {
         // dx = dXp · Wᵀ at the real steps: [P, 3H] × [3H, E]; zero at masked ones
         pk.dx_packed.resize(n_packed * d.e, 0.0);

@@ -141,9 +141,7 @@ pub(crate) fn backward(
     // dU += h_prevᵀ · dz, dW += xsᵀ · dz: [H or E, P] × [P, 4H]
     gemm(Gemm::new(h, n_packed, g).transpose_a().accumulate(), &pk.h_prev, dz, grads.recurrent);
     gemm(Gemm::new(d.e, n_packed, g).transpose_a().accumulate(), &pk.xs, dz, grads.kernel);
-    for row in dz.chunks_exact(g) {
-        grads.bias.iter_mut().zip(row).for_each(|(a, z)| *a += z);
-    }
+    crate::rnn::add_column_sums(dz, grads.bias);
     if let Some(dx) = dx {
         // dx = dz · Wᵀ at the real steps: [P, 4H] × [4H, E]; zero at masked ones
         pk.dx_packed.resize(n_packed * d.e, 0.0);

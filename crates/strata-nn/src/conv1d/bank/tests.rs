@@ -19,6 +19,27 @@ fn random(rng: &mut Rng, len: usize) -> Vec<f32> {
     (0..len).map(|_| rng.uniform(-1.0, 1.0)).collect()
 }
 
+/// Random kernels `[w·e, f]` of every width, then random biases `[f]` of every width.
+fn filters(rng: &mut Rng, e: usize, f: usize, widths: &[usize]) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
+    let ks = widths.iter().map(|w| random(rng, w * e * f)).collect();
+    let bs = widths.iter().map(|_| random(rng, f)).collect();
+    (ks, bs)
+}
+
+/// Each width's tensor borrowed, as the bank takes them.
+fn views(v: &[Vec<f32>]) -> Vec<&[f32]> {
+    v.iter().map(|k| &k[..]).collect()
+}
+
+/// Each width's gradient borrowed mutably, as `BankGrads` takes them.
+fn views_mut(v: &mut [Vec<f32>]) -> Vec<&mut [f32]> {
+    v.iter_mut().map(|k| &mut k[..]).collect()
+}
+
+fn bits(v: &[f32]) -> Vec<u32> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
 /// One width's `[N, F]` by the single convolution and `max_over_time`, for comparison.
 fn one_width(t: usize, w: usize, x: &[f32], k: &[f32], b: &[f32]) -> Vec<f32> {
     let d = ConvDims { b: N, t, e: E, w, f: F };
@@ -37,11 +58,10 @@ fn the_bank_equals_each_width_convolved_and_pooled_alone() {
     for t in [4, 7] {
         let widths = vec![2, 3, 5];
         let x = random(&mut rng, t * N * E);
-        let ks: Vec<Vec<f32>> = widths.iter().map(|w| random(&mut rng, w * E * F)).collect();
-        let bs: Vec<Vec<f32>> = widths.iter().map(|_| random(&mut rng, F)).collect();
+        let (ks, bs) = filters(&mut rng, E, F, &widths);
         let mut bank = ConvBank::new(E, F, widths.clone());
-        let kr: Vec<&[f32]> = ks.iter().map(|k| &k[..]).collect();
-        let br: Vec<&[f32]> = bs.iter().map(|b| &b[..]).collect();
+        let kr = views(&ks);
+        let br = views(&bs);
         bank.forward(&x, N, t, &kr, &br);
         for (i, &w) in widths.iter().enumerate() {
             let alone = one_width(t, w, &x, &ks[i], &bs[i]);
@@ -115,14 +135,12 @@ fn blocked_y_stays_small_and_gives_the_unblocked_bits() {
     let mut rng = Rng::new(29);
     for (n, t) in [(70, 60), (3, 4), (GROUP_TEXTS, 9)] {
         let x = random(&mut rng, t * n * e);
-        let ks: Vec<Vec<f32>> = widths.iter().map(|w| random(&mut rng, w * e * f)).collect();
-        let bs: Vec<Vec<f32>> = widths.iter().map(|_| random(&mut rng, f)).collect();
+        let (ks, bs) = filters(&mut rng, e, f, &widths);
         let mut bank = ConvBank::new(e, f, widths.clone());
-        let kr: Vec<&[f32]> = ks.iter().map(|k| &k[..]).collect();
-        let br: Vec<&[f32]> = bs.iter().map(|b| &b[..]).collect();
+        let kr = views(&ks);
+        let br = views(&bs);
         bank.forward(&x, n, t, &kr, &br);
         let (want, won) = unblocked(&x, (n, t), (e, f), &widths, &ks, &bs);
-        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(bank.output()), bits(&want), "n {n} t {t}");
         assert_eq!(bank.argmax.iter().map(|&s| s as usize).collect::<Vec<_>>(), won, "n {n} t {t}");
         assert!(bank.y.len() * 4 <= 2 * Y_BYTES, "n {n} t {t}: Y holds {} bytes", bank.y.len() * 4);
@@ -139,15 +157,14 @@ fn inference_gives_forward_bits_and_sees_every_change_of_the_kernels() {
         let x = random(&mut rng, t * n * E);
         let mut ks: Vec<Vec<f32>> = widths.iter().map(|w| random(&mut rng, w * E * F)).collect();
         let bs: Vec<Vec<f32>> = widths.iter().map(|_| random(&mut rng, F)).collect();
-        let br: Vec<&[f32]> = bs.iter().map(|b| &b[..]).collect();
-        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        let br = views(&bs);
         // one weight of shift 0 changes, then only its sign of zero, then one of shift 2:
         // each must be seen
         for change in [None, Some((7, 1.5f32)), Some((7, 0.0)), Some((7, -0.0)), Some((2 * E * F + 1, 3.0))] {
             if let Some((at, v)) = change {
                 ks[1][at] = v;
             }
-            let kr: Vec<&[f32]> = ks.iter().map(|k| &k[..]).collect();
+            let kr = views(&ks);
             pool.install(|| {
                 let mut trained = ConvBank::new(E, F, widths.clone());
                 let mut served = ConvBank::new(E, F, widths.clone());
@@ -166,26 +183,21 @@ fn one_text_spread_over_the_cores_gives_the_bits_of_one_core() {
     let (e, f, t, widths) = (300, 100, 60, vec![3, 4, 5]);
     let mut rng = Rng::new(41);
     let x = random(&mut rng, t * e);
-    let ks: Vec<Vec<f32>> = widths.iter().map(|w| random(&mut rng, w * e * f)).collect();
-    let bs: Vec<Vec<f32>> = widths.iter().map(|_| random(&mut rng, f)).collect();
-    let (kr, br): (Vec<&[f32]>, Vec<&[f32]>) =
-        (ks.iter().map(|k| &k[..]).collect(), bs.iter().map(|b| &b[..]).collect());
+    let (ks, bs) = filters(&mut rng, e, f, &widths);
+    let (kr, br) = (views(&ks), views(&bs));
     let pooled = |threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
         pool.install(|| {
             let mut bank = ConvBank::new(e, f, widths.clone());
             bank.infer(&x, 1, t, &kr, &br);
-            (
-                bank.output().iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
-                bank.argmax.iter().map(|&s| s as usize).collect(),
-            )
+            (bits(bank.output()), bank.argmax.iter().map(|&s| s as usize).collect())
         })
     };
     let one = pooled(1);
     assert_eq!(pooled(2), one);
     assert_eq!(pooled(3), one);
     let (want, won) = unblocked(&x, (1, t), (e, f), &widths, &ks, &bs);
-    assert_eq!(one, (want.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), won));
+    assert_eq!(one, (bits(&want), won));
 }
 
 #[test]
@@ -194,18 +206,15 @@ fn every_build_of_the_backward_gives_the_portable_bits() {
     let (e, f, t, n, widths) = (21, 19, 9, 5, vec![2, 3, 5]);
     let mut rng = Rng::new(3);
     let (x, dy) = (random(&mut rng, t * n * e), random(&mut rng, n * widths.len() * f));
-    let ks: Vec<Vec<f32>> = widths.iter().map(|w| random(&mut rng, w * e * f)).collect();
-    let bs: Vec<Vec<f32>> = widths.iter().map(|_| random(&mut rng, f)).collect();
-    let (kr, br): (Vec<&[f32]>, Vec<&[f32]>) =
-        (ks.iter().map(|k| &k[..]).collect(), bs.iter().map(|b| &b[..]).collect());
+    let (ks, bs) = filters(&mut rng, e, f, &widths);
+    let (kr, br) = (views(&ks), views(&bs));
     let run = |build: Kernels| {
         let mut bank = ConvBank::new(e, f, widths.clone());
         bank.forward(&x, n, t, &kr, &br);
         let mut dk: Vec<Vec<f32>> = ks.iter().map(|k| vec![0.25; k.len()]).collect();
         let mut db: Vec<Vec<f32>> = bs.iter().map(|b| vec![0.5; b.len()]).collect();
         let mut dx = vec![0.0; x.len()];
-        let (mut dkr, mut dbr): (Vec<&mut [f32]>, Vec<&mut [f32]>) =
-            (dk.iter_mut().map(|v| &mut v[..]).collect(), db.iter_mut().map(|v| &mut v[..]).collect());
+        let (mut dkr, mut dbr) = (views_mut(&mut dk), views_mut(&mut db));
         let grads = BankGrads { kernels: &mut dkr, biases: &mut dbr, dx: Some(&mut dx) };
         match build {
             // SAFETY: only the builds the CPU runs are called (`Kernels::available`)
@@ -215,7 +224,6 @@ fn every_build_of_the_backward_gives_the_portable_bits() {
             Kernels::Avx2 => unsafe { backward_avx2(&mut bank, &x, &kr, &dy, grads) },
             _ => backward_body(&mut bank, &x, &kr, &dy, grads),
         }
-        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         (dk.iter().map(|k| bits(k)).collect::<Vec<_>>(), db.iter().map(|b| bits(b)).collect::<Vec<_>>(), bits(&dx))
     };
     let portable = run(Kernels::Portable);
@@ -232,23 +240,20 @@ fn zero_gradients_skipped_give_the_bits_of_every_axpy_taken() {
     let mut rng = Rng::new(43);
     let mut x = random(&mut rng, t * n * E);
     x[4] = -0.0;
-    let ks: Vec<Vec<f32>> = widths.iter().map(|w| random(&mut rng, w * E * F)).collect();
-    let bs: Vec<Vec<f32>> = widths.iter().map(|_| random(&mut rng, F)).collect();
+    let (ks, bs) = filters(&mut rng, E, F, &widths);
     let mut dy = random(&mut rng, n * widths.len() * F);
     for (k, g) in dy.iter_mut().enumerate() {
         if k % 3 != 1 {
             *g = if k % 2 == 0 { 0.0 } else { -0.0 };
         }
     }
-    let (kr, br): (Vec<&[f32]>, Vec<&[f32]>) =
-        (ks.iter().map(|k| &k[..]).collect(), bs.iter().map(|b| &b[..]).collect());
+    let (kr, br) = (views(&ks), views(&bs));
     let mut bank = ConvBank::new(E, F, widths.clone());
     bank.forward(&x, n, t, &kr, &br);
     let mut dk: Vec<Vec<f32>> = ks.iter().map(|k| vec![0.0; k.len()]).collect();
     let mut db: Vec<Vec<f32>> = bs.iter().map(|b| vec![0.0; b.len()]).collect();
     let mut dx = vec![1.0; x.len()];
-    let (mut dkr, mut dbr): (Vec<&mut [f32]>, Vec<&mut [f32]>) =
-        (dk.iter_mut().map(|v| &mut v[..]).collect(), db.iter_mut().map(|v| &mut v[..]).collect());
+    let (mut dkr, mut dbr) = (views_mut(&mut dk), views_mut(&mut db));
     bank.backward(&x, &kr, &dy, BankGrads { kernels: &mut dkr, biases: &mut dbr, dx: Some(&mut dx) });
     let wf = widths.len() * F;
     let mut want_dx = vec![0.0f32; x.len()];
@@ -270,11 +275,9 @@ fn zero_gradients_skipped_give_the_bits_of_every_axpy_taken() {
                 }
             }
         }
-        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         let want: Vec<f32> = sum.iter().map(|s| 0.0 + s).collect();
         assert_eq!(bits(&dk[i]), bits(&want), "width {w}");
     }
-    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
     assert_eq!(bits(&dx), bits(&want_dx));
     assert!(dx.iter().any(|&v| v != 0.0) && dk.iter().flatten().any(|&v| v != 0.0));
 }
@@ -290,20 +293,19 @@ fn the_bank_gradient_matches_finite_differences() {
     let probe = random(&mut rng, N * widths.len() * F);
     let loss = |x: &[f32], ks: &[Vec<f32>], bs: &[Vec<f32>]| {
         let mut bank = ConvBank::new(E, F, widths.clone());
-        let kr: Vec<&[f32]> = ks.iter().map(|k| &k[..]).collect();
-        let br: Vec<&[f32]> = bs.iter().map(|b| &b[..]).collect();
+        let kr = views(ks);
+        let br = views(bs);
         bank.forward(x, N, t, &kr, &br);
         bank.output().iter().zip(&probe).map(|(a, p)| (a * p) as f64).sum::<f64>()
     };
     let mut bank = ConvBank::new(E, F, widths.clone());
-    let kr: Vec<&[f32]> = ks.iter().map(|k| &k[..]).collect();
-    let br: Vec<&[f32]> = bs.iter().map(|b| &b[..]).collect();
+    let kr = views(&ks);
+    let br = views(&bs);
     bank.forward(&x, N, t, &kr, &br);
     let mut dk: Vec<Vec<f32>> = ks.iter().map(|k| vec![0.0; k.len()]).collect();
     let mut db: Vec<Vec<f32>> = bs.iter().map(|b| vec![0.0; b.len()]).collect();
     let mut dx = vec![0.0; x.len()];
-    let (mut dkr, mut dbr): (Vec<&mut [f32]>, Vec<&mut [f32]>) =
-        (dk.iter_mut().map(|v| &mut v[..]).collect(), db.iter_mut().map(|v| &mut v[..]).collect());
+    let (mut dkr, mut dbr) = (views_mut(&mut dk), views_mut(&mut db));
     bank.backward(&x, &kr, &probe, BankGrads { kernels: &mut dkr, biases: &mut dbr, dx: Some(&mut dx) });
     let mut worst = check("bank.input", &x, &dx, |v| loss(v, &ks, &bs));
     for i in 0..widths.len() {
