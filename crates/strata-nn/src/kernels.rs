@@ -183,10 +183,12 @@ macro_rules! compiled_per_kernels {
     };
     // `… / with name_with (args…) => body`: also `name_with(kernels, args…)`, the build of a given
     // set (a caller's tests force each one); the set must be one the CPU has (panics otherwise).
-    ($vis:vis fn $name:ident / $avx2:ident / $avx512:ident / with $with:ident ($($arg:ident: $ty:ty),* $(,)?) => $body:ident) => {
+    // Attributes after `with` are the function's: `with #[cfg(test)] name_with` for tests alone.
+    ($vis:vis fn $name:ident / $avx2:ident / $avx512:ident / with $(#[$with_attr:meta])* $with:ident ($($arg:ident: $ty:ty),* $(,)?) => $body:ident) => {
         $crate::kernels::compiled_per_kernels!($vis fn $name / $avx2 / $avx512 ($($arg: $ty),*) => $body);
 
         #[doc = concat!("[`", stringify!($body), "`] in the build of `kernels`, which the CPU must have.")]
+        $(#[$with_attr])*
         $vis fn $with(kernels: $crate::kernels::Kernels, $($arg: $ty),*) {
             assert!(kernels.supported(), "{kernels} kernels on a CPU without them");
             match kernels {

@@ -365,7 +365,7 @@ const SPREAD_ROWS: usize = 16;
 // The backward's axpys are lane-wise (a multiply, then an add: never fused), so every build
 // gives the same bits; the default build's are SSE's 4 lanes.
 crate::kernels::compiled_per_kernels!(
-    fn backward_in_build / backward_avx2 / backward_avx512 (
+    fn backward_in_build / backward_avx2 / backward_avx512 / with #[cfg(test)] backward_with (
         bank: &mut ConvBank,
         x: &[f32],
         kernels: &[&[f32]],

@@ -79,7 +79,7 @@ impl Fold<'_> {
 }
 
 crate::kernels::compiled_per_kernels!(
-    pub(super) fn fold_in_build / fold_avx2 / fold_avx512 (
+    pub(super) fn fold_in_build / fold_avx2 / fold_avx512 / with #[cfg(test)] fold_with (
         fold: &Fold<'_>,
         best: &mut [f32],
         won: &mut [u32],
@@ -137,14 +137,7 @@ mod tests {
         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         for build in Kernels::available() {
             let (mut best, mut won) = (start_best.clone(), vec![9u32; gn * stride]);
-            match build {
-                // SAFETY: only the builds the CPU runs are called (`Kernels::available`)
-                #[cfg(target_arch = "x86_64")]
-                Kernels::Avx512 => unsafe { fold_avx512(&fold, &mut best, &mut won, stride) },
-                #[cfg(target_arch = "x86_64")]
-                Kernels::Avx2 => unsafe { fold_avx2(&fold, &mut best, &mut won, stride) },
-                _ => fold_body(&fold, &mut best, &mut won, stride),
-            }
+            fold_with(build, &fold, &mut best, &mut won, stride);
             assert_eq!(bits(&best), bits(&want_best), "{}", build.name());
             assert_eq!(won, want_won, "{}", build.name());
         }

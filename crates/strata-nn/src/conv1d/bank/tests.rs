@@ -216,14 +216,7 @@ fn every_build_of_the_backward_gives_the_portable_bits() {
         let mut dx = vec![0.0; x.len()];
         let (mut dkr, mut dbr) = (views_mut(&mut dk), views_mut(&mut db));
         let grads = BankGrads { kernels: &mut dkr, biases: &mut dbr, dx: Some(&mut dx) };
-        match build {
-            // SAFETY: only the builds the CPU runs are called (`Kernels::available`)
-            #[cfg(target_arch = "x86_64")]
-            Kernels::Avx512 => unsafe { backward_avx512(&mut bank, &x, &kr, &dy, grads) },
-            #[cfg(target_arch = "x86_64")]
-            Kernels::Avx2 => unsafe { backward_avx2(&mut bank, &x, &kr, &dy, grads) },
-            _ => backward_body(&mut bank, &x, &kr, &dy, grads),
-        }
+        backward_with(build, &mut bank, &x, &kr, &dy, grads);
         (dk.iter().map(|k| bits(k)).collect::<Vec<_>>(), db.iter().map(|b| bits(b)).collect::<Vec<_>>(), bits(&dx))
     };
     let portable = run(Kernels::Portable);
