@@ -25,7 +25,8 @@
 #
 # Usage: bash bench/pretrain/sst2_best.sh
 # Environment: STRATA_DATA (../shared/data), STRATA_RUNS (runs/), PRETRAINED_SG
-# (runs/pre-imdb-sg300), PRETRAINED_LM (runs/pre-imdb-256), PRETRAINED_LMF_PICK, PRETRAINED_LMF,
+# (runs/pre-imdb-sg300), PRETRAINED_LM (runs/pre-imdb-256), PRETRAIN_TEXT (raw; ptb: IMDB's text
+# tokenized as SST's, the folders runs/pre-imdbptb-sg300 and -256), PRETRAINED_LMF_PICK, PRETRAINED_LMF,
 # PRETRAINED_LMF2 (runs/pre-sst2-lmf-pick, -lmf, -lmf2: lstmf's fine-tuned LMs), THREADS (1), PRETRAIN_THREADS (2), STRATA_PEERS_PY
 # (fastText's python, the peers' venv); MEMBERS (the chosen ones; FAMILY:SEED words, see below),
 # STAGE1_ONLY=1 (stop after stage 1's dev figures: how other member sets were compared, with
@@ -36,8 +37,16 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 data=${STRATA_DATA:-$here/../shared/data}
 runs=${STRATA_RUNS:-$here/runs}
-sg=${PRETRAINED_SG:-$runs/pre-imdb-sg300}
-lm=${PRETRAINED_LM:-$runs/pre-imdb-256}
+# PRETRAIN_TEXT: raw (IMDB's reviews as they come) or ptb (the same reviews written the way SST
+# writes its sentences, "does n't", "it 's", by ptb_text.py: SST-2's negation "n't" is not in a
+# vocabulary learned from raw IMDB text); the pretrained folders' default names follow it
+case ${PRETRAIN_TEXT:-raw} in
+  raw) corpus=imdb ;;
+  ptb) corpus=imdbptb ;;
+  *) echo "error: PRETRAIN_TEXT='$PRETRAIN_TEXT' (hint: raw or ptb)" >&2; exit 2 ;;
+esac
+sg=${PRETRAINED_SG:-$runs/pre-$corpus-sg300}
+lm=${PRETRAINED_LM:-$runs/pre-$corpus-256}
 # the LM fine-tuned on SST-2's texts (lstmf): the epoch pick (10% of train held out), then
 # train.tsv's texts (stage 1) and train + dev's (stage 2) for the picked epochs
 lmf_pick=${PRETRAINED_LMF_PICK:-$runs/pre-sst2-lmf-pick}
@@ -105,6 +114,13 @@ pretrained() {
   fi
 }
 imdb=(--data "$data/imdb_full/unsup.txt" --data "$data/imdb_full/train.tsv")
+if [ "$corpus" = imdbptb ]; then
+  if [ ! -e "$sg" ] || [ ! -e "$lm" ]; then
+    [ -s "$runs/imdb-ptb.txt" ] || step ptb-text python3 "$here/bench/pretrain/ptb_text.py" "$runs/imdb-ptb.txt" \
+      "$data/imdb_full/unsup.txt" "$data/imdb_full/train.tsv"
+  fi
+  imdb=(--data "$runs/imdb-ptb.txt")
+fi
 # kim-cnn's pretraining is skip-gram only, 300-d, 5 epochs; the LSTM-256's one LM epoch
 pretrained pretrain-sg300 "$sg" "${pretrain[@]}" --model kim-cnn "${imdb[@]}" --out "$sg"
 pretrained pretrain-lm256 "$lm" "${pretrain[@]}" --units 256 --epochs 1 "${imdb[@]}" --out "$lm"
