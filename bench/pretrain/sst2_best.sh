@@ -27,7 +27,8 @@
 # Environment: STRATA_DATA (../shared/data), STRATA_RUNS (runs/), PRETRAINED_SG
 # (runs/pre-imdb-sg300), PRETRAINED_LM (runs/pre-imdb-256), PRETRAIN_TEXT (raw; ptb: IMDB's text
 # tokenized as SST's, the folders runs/pre-imdbptb-sg300 and -256), PRETRAINED_LMF_PICK, PRETRAINED_LMF,
-# PRETRAINED_LMF2 (runs/pre-sst2-lmf-pick, -lmf, -lmf2: lstmf's fine-tuned LMs), THREADS (1), PRETRAIN_THREADS (2), STRATA_PEERS_PY
+# PRETRAINED_LMF2 (runs/pre-sst2-lmf-pick, -lmf, -lmf2: lstmf's fine-tuned LMs), EXTRA_TRAIN (a
+# label<TAB>text file added to both stages' training data: sst2_selftrain.sh's pseudo-labels), THREADS (1), PRETRAIN_THREADS (2), STRATA_PEERS_PY
 # (fastText's python, the peers' venv); MEMBERS (the chosen ones; FAMILY:SEED words, see below),
 # STAGE1_ONLY=1 (stop after stage 1's dev figures: how other member sets were compared, with
 # sst2_votes.py on their dev predictions), REUSE_STAGE1=1 (keep a stage-1 member already in OUT:
@@ -125,6 +126,15 @@ fi
 pretrained pretrain-sg300 "$sg" "${pretrain[@]}" --model kim-cnn "${imdb[@]}" --out "$sg"
 pretrained pretrain-lm256 "$lm" "${pretrain[@]}" --units 256 --epochs 1 "${imdb[@]}" --out "$lm"
 cat "$train" "$dev" > "$out/train+dev.tsv"
+# EXTRA_TRAIN: labelled sentences added to both stages' training data (sst2_selftrain.sh's
+# pseudo-labelled IMDB sentences); the fastText rows keep SST-2's own texts
+train_data=$train train_dev_data=$out/train+dev.tsv
+if [ -n "${EXTRA_TRAIN:-}" ]; then
+  [ -s "$EXTRA_TRAIN" ] || { echo "error: EXTRA_TRAIN=$EXTRA_TRAIN is missing or empty (hint: a label<TAB>text file)" >&2; exit 2; }
+  cat "$train" "$EXTRA_TRAIN" > "$out/train+extra.tsv"
+  cat "$train" "$dev" "$EXTRA_TRAIN" > "$out/train+dev+extra.tsv"
+  train_data=$out/train+extra.tsv train_dev_data=$out/train+dev+extra.tsv
+fi
 if [[ " ${members[*]} " == *" lstmf:"* ]]; then
   # ULMFiT's second stage: the epoch count is fixed by the LM's own held-out perplexity on
   # train.tsv's texts, never by a classifier's dev accuracy
@@ -153,7 +163,7 @@ for spec in "${members[@]}"; do
     echo "== dev-${fam}_s$seed: reusing $out/dev-${fam}_s$seed" >&2
     printf '%s\treused\t%s\n' "dev-${fam}_s$seed" "$out/dev-${fam}_s$seed" >> "$out/steps.tsv"
   else
-    step "dev-${fam}_s$seed" "${strata[@]}" train "${f[@]}" --data "$train" --validation-data "$dev" --out "$out/dev-${fam}_s$seed" --overwrite --json
+    step "dev-${fam}_s$seed" "${strata[@]}" train "${f[@]}" --data "$train_data" --validation-data "$dev" --out "$out/dev-${fam}_s$seed" --overwrite --json
   fi
   step "${fam}_s$seed.dev-pred" "${strata[@]}" test --model "$out/dev-${fam}_s$seed" --data "$dev" --json --predictions "$out/${fam}_s$seed.dev.pred.jsonl"
 done
@@ -176,7 +186,7 @@ for spec in "${members[@]}"; do
   read -r -a f <<< "$f2 --seed $seed"
   epochs=$(best_epoch "$out/dev-${fam}_s$seed")
   echo "$epochs" > "$out/final-${fam}_s$seed.epochs"
-  step "final-${fam}_s$seed" "${strata[@]}" train "${f[@]}" --data "$out/train+dev.tsv" --validation-split 0 --early-stopping 0 \
+  step "final-${fam}_s$seed" "${strata[@]}" train "${f[@]}" --data "$train_dev_data" --validation-split 0 --early-stopping 0 \
     --epochs "$epochs" --out "$out/final-${fam}_s$seed" --overwrite --json
 done
 step ensemble-build "${strata[@]}" ensemble "${names[@]/#/--member=$out/final-}" --out "$out/ensemble"
