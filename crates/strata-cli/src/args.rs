@@ -281,6 +281,16 @@ pub struct PretrainArgs {
     /// Language model: gradient-norm clip, 0 for none
     #[arg(long, default_value_t = 0.25, help_heading = TRAINING)]
     pub clip_norm: f32,
+    /// Language model: ULMFiT's discriminative learning rates. The top level and the output
+    /// layer train at --lr, each level below (the embedding last) at the rate of the one above
+    /// divided by F (ULMFiT: 2.6). Default: every level at --lr
+    #[arg(long, value_name = "F", help_heading = TRAINING)]
+    pub lr_decay_per_level: Option<f32>,
+    /// Language model: ULMFiT's slanted triangular learning rate over all steps of all epochs:
+    /// a linear rise from --lr/32 to --lr over the first 10% of the steps, then a linear fall
+    /// back to --lr/32
+    #[arg(long, help_heading = TRAINING)]
+    pub slanted_triangular_lr: bool,
     /// Seed of the initial weights, the held-out documents, sampling and dropout: the same seed
     /// and --threads give the same folder
     #[arg(long, default_value_t = 0, help_heading = TRAINING)]

@@ -134,3 +134,64 @@ fn a_run_cannot_continue_its_own_output_nor_resume_on_a_changed_folder() {
     assert_ok(&run(&c, &["--data", "u.txt", "--out", "a", "--epochs", "1"], &[SHAPE, FAST, &seed]));
     assert_user_error(&c.run(&["pretrain", "--resume", "b"]), &["changed since the run in b started"]);
 }
+
+/// How far each tensor of `to` lies from the same tensor of `from`: name → the sum of |Δ|.
+fn moved(from: &[(String, Vec<usize>, Vec<f32>)], to: &[(String, Vec<usize>, Vec<f32>)]) -> Vec<(String, f64)> {
+    from.iter()
+        .zip(to)
+        .map(|((name, _, x), (_, _, y))| (name.clone(), x.iter().zip(y).map(|(p, q)| f64::from((p - q).abs())).sum()))
+        .collect()
+}
+
+fn moved_of(m: &[(String, f64)], name: &str) -> f64 {
+    m.iter().find(|(n, _)| n == name).map(|(_, d)| *d).unwrap_or_else(|| panic!("no tensor {name}"))
+}
+
+/// ULMFiT's rates for the language-model stage: `--lr-decay-per-level F` trains the embedding
+/// below the top level at lr/F (it moves far less than at --lr, the top level about as far),
+/// `--slanted-triangular-lr` gives other steps; both are said, recorded (at format_version 2),
+/// and survive a --resume as every flag does; a factor that is not a positive number is one
+/// error line, refused before --out is claimed.
+#[test]
+fn ulmfit_rates_slow_the_lower_levels_are_said_and_recorded() {
+    let c = case();
+    assert_ok(&run(&c, &["--data", "u.txt", "--out", "a", "--epochs", "1"], &[SHAPE, FAST]));
+    let continued = |out: &str, extra: &[&str]| {
+        let mut args = vec!["--init-from", "a", "--data", "v.txt", "--epochs", "2", "--lr", "0.01", "--out", out];
+        args.extend_from_slice(extra);
+        run(&c, &args, &[FAST])
+    };
+    assert_ok(&continued("plain", &[]));
+    let o = continued("ulmfit", &["--lr-decay-per-level", "100", "--slanted-triangular-lr"]);
+    assert_ok(&o);
+    let err = stderr(&o);
+    assert!(
+        err.contains("Language model rates: lm_decoder and lstm_0 at 0.01, embedding at 1.000e-4 (÷ 100 a level down), slanted triangular"),
+        "{err}"
+    );
+    let a = tensors(&c, "a/model");
+    let (plain, ulmfit) = (moved(&a, &tensors(&c, "plain/model")), moved(&a, &tensors(&c, "ulmfit/model")));
+    let ratio = |name: &str| moved_of(&ulmfit, name) / moved_of(&plain, name);
+    assert!(
+        ratio("embedding.weight") < 0.05,
+        "the embedding at lr/100 moved {} of the plain run's",
+        ratio("embedding.weight")
+    );
+    assert!(ratio("lstm_0.kernel") > 0.2, "the top level moved only {} of the plain run's", ratio("lstm_0.kernel"));
+    let config: serde_json::Value = serde_json::from_str(&c.read("ulmfit/model/config.json")).unwrap();
+    assert_eq!(config["format_version"].as_u64(), Some(2));
+    assert_eq!(config["lm"]["lr_decay_per_level"].as_f64(), Some(100.0));
+    assert_eq!(config["lm"]["slanted_triangular_lr"].as_bool(), Some(true));
+    // the slanted rate alone: every level at --lr, other steps than the plain run's
+    assert_ok(&continued("slanted", &["--slanted-triangular-lr"]));
+    assert!(stderr(&continued("slanted2", &["--slanted-triangular-lr"]))
+        .contains("Language model rates: every level at 0.01, slanted triangular"));
+    assert_ne!(tensors(&c, "slanted/model"), tensors(&c, "plain/model"));
+    let config: serde_json::Value = serde_json::from_str(&c.read("slanted/model/config.json")).unwrap();
+    assert_eq!(config["lm"].get("lr_decay_per_level"), None, "recorded only when set");
+    for bad in ["0", "-2.6", "NaN", "inf"] {
+        let o = continued("x", &[&format!("--lr-decay-per-level={bad}")]);
+        assert_user_error(&o, &["--lr-decay-per-level", "must be a positive number"]);
+    }
+    assert!(!c.path("x").exists(), "nothing claimed");
+}

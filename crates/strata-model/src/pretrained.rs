@@ -23,13 +23,15 @@ use crate::owned::Owned;
 
 pub use crate::folder::{format_of, PRETRAINED_FORMAT};
 /// The newest `format_version` this strata reads. A folder is written at the oldest version
-/// that describes it: 1, or 2 when it records `init_from` (`strata pretrain --init-from`), so a
-/// folder from scratch keeps the bytes it always had.
+/// that describes it: 1, or 2 when it records `init_from` (`strata pretrain --init-from`) or
+/// ULMFiT's language-model rates (`--lr-decay-per-level`, `--slanted-triangular-lr`), so a
+/// folder trained without them keeps the bytes it always had.
 pub const PRETRAINED_FORMAT_VERSION: u32 = 2;
 
 /// The `format_version` a folder's record is written at (see [`PRETRAINED_FORMAT_VERSION`]).
-pub fn format_version_for(init_from: Option<&str>) -> u32 {
-    if init_from.is_some() {
+pub fn format_version_for(init_from: Option<&str>, lm: Option<&LmRecord>) -> u32 {
+    let ulmfit_rates = lm.is_some_and(|lm| lm.lr_decay_per_level.is_some() || lm.slanted_triangular_lr);
+    if init_from.is_some() || ulmfit_rates {
         2
     } else {
         1
@@ -78,6 +80,13 @@ pub struct LmRecord {
     pub dropout_embedding: f32,
     pub dropout: f32,
     pub clip_norm: f32,
+    /// ULMFiT's discriminative rates: each level below the top at the rate of the one above
+    /// divided by this. Present only when set, at `format_version` 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lr_decay_per_level: Option<f32>,
+    /// ULMFiT's slanted triangular rate. Present only when on, at `format_version` 2.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub slanted_triangular_lr: bool,
     /// Mean sampled-softmax loss of the last epoch.
     pub loss: Option<f64>,
     /// exp(mean full-softmax cross-entropy) on the held-out documents (None: none held out).
@@ -249,7 +258,7 @@ mod tests {
         tensors.data[r].iter_mut().enumerate().for_each(|(i, v)| *v = i as f32 / 7.0);
         let file = PretrainedFile {
             format: PRETRAINED_FORMAT.into(),
-            format_version: format_version_for(None),
+            format_version: format_version_for(None, None),
             strata_version: "test".into(),
             model,
             levels: vec!["embedding".into()],

@@ -285,7 +285,7 @@ mod tests {
         tensors.add("lm_decoder.weight", &[6, 4]);
         let file = PretrainedFile {
             format: PRETRAINED_FORMAT.into(),
-            format_version: format_version_for(None),
+            format_version: format_version_for(None, None),
             strata_version: "test".into(),
             model: config.clone(),
             levels: vec!["embedding".into()],

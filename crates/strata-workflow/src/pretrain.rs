@@ -380,9 +380,23 @@ fn folder_file(docs: &Documents, s: &PretrainSettings, config: ModelConfig, ran:
     // folder) records what the uninterrupted one does
     let init_from = s.start.as_ref().map(|st| std::path::absolute(&st.dir).unwrap_or_else(|_| st.dir.clone()));
     let init_from = init_from.map(|d| d.display().to_string());
+    let lm_record = objective.lm().then(|| LmRecord {
+        epochs: lm.epochs,
+        bptt: lm.bptt,
+        batch_size: lm.batch_size,
+        lr: lm.lr,
+        samples: lm.samples,
+        dropout_embedding: lm.dropout_embedding,
+        dropout: lm.dropout,
+        clip_norm: lm.clip_norm,
+        lr_decay_per_level: lm.lr_decay_per_level,
+        slanted_triangular_lr: lm.slanted,
+        loss: lm_epochs.last().map(|r| r.loss),
+        val_perplexity: lm_epochs.last().map(|r| r.val_perplexity).filter(|_| !docs.heldout.docs.is_empty()),
+    });
     PretrainedFile {
         format: PRETRAINED_FORMAT.into(),
-        format_version: format_version_for(init_from.as_deref()),
+        format_version: format_version_for(init_from.as_deref(), lm_record.as_ref()),
         strata_version: env!("CARGO_PKG_VERSION").into(),
         model: config,
         levels,
@@ -402,18 +416,7 @@ fn folder_file(docs: &Documents, s: &PretrainSettings, config: ModelConfig, ran:
                 bucket_rows: bucket_rows.unwrap_or(0),
             }),
         }),
-        lm: objective.lm().then(|| LmRecord {
-            epochs: lm.epochs,
-            bptt: lm.bptt,
-            batch_size: lm.batch_size,
-            lr: lm.lr,
-            samples: lm.samples,
-            dropout_embedding: lm.dropout_embedding,
-            dropout: lm.dropout,
-            clip_norm: lm.clip_norm,
-            loss: lm_epochs.last().map(|r| r.loss),
-            val_perplexity: lm_epochs.last().map(|r| r.val_perplexity).filter(|_| !docs.heldout.docs.is_empty()),
-        }),
+        lm: lm_record,
         train_documents: docs.train.docs.len(),
         train_tokens: docs.train.tokens(),
         heldout_documents: docs.heldout.docs.len(),

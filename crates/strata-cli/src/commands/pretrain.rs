@@ -243,6 +243,9 @@ impl PretrainArgs {
                 bail!("{flag} must be in [0, 1) (hint: 0 turns it off)");
             }
         }
+        if let Some(f) = self.lr_decay_per_level.filter(|f| !(*f > 0.0 && f.is_finite())) {
+            bail!("--lr-decay-per-level {f} must be a positive number (hint: ULMFiT divides by 2.6 a level down)");
+        }
         if !(self.clip_norm >= 0.0 && self.clip_norm.is_finite()) {
             bail!("--clip-norm must be a non-negative number (hint: 0 turns it off)");
         }
@@ -281,8 +284,8 @@ impl PretrainArgs {
                 clip_norm: self.clip_norm,
                 seed: self.seed,
                 threads,
-                lr_decay_per_level: None,
-                slanted: false,
+                lr_decay_per_level: self.lr_decay_per_level,
+                slanted: self.slanted_triangular_lr,
             },
             validation_split: self.validation_split,
             seed: self.seed,
@@ -366,6 +369,32 @@ fn announce(docs: &workflow::Documents, plan: &workflow::LevelPlan, objective: O
     note(format_args!("Pretraining: {}; not pretrained: {}", levels.join(", "), not.join(", ")));
 }
 
+/// Says each level's language-model rate when ULMFiT's rates are on: `Language model rates:
+/// lm_decoder and lstm_1 at 0.001, lstm_0 at 3.846e-4, embedding at 1.479e-4 (÷ 2.6 a level
+/// down), slanted triangular (from a 32nd up to them over the first 10% of the steps, then back)`.
+fn announce_rates(lm: &LmConfig, plan: &workflow::LevelPlan) {
+    let rates = match lm.lr_decay_per_level {
+        None if !lm.slanted => return,
+        None => format!("every level at {}", lm.lr),
+        Some(d) => {
+            // bottom up: the embedding, then the language model's levels
+            let names: Vec<&str> =
+                std::iter::once("embedding").chain(plan.lm.iter().map(|l| l.name.as_str())).collect();
+            let top = names.len() - 1;
+            let below = (0..top).rev().map(|l| format!("{} at {:.3e}", names[l], lm.lr / d.powi((top - l) as i32)));
+            let levels: Vec<String> =
+                std::iter::once(format!("lm_decoder and {} at {}", names[top], lm.lr)).chain(below).collect();
+            format!("{} (÷ {d} a level down)", levels.join(", "))
+        }
+    };
+    let slanted = if lm.slanted {
+        ", slanted triangular (from a 32nd up to them over the first 10% of the steps, then back)"
+    } else {
+        ""
+    };
+    note(format_args!("Language model rates: {rates}{slanted}"));
+}
+
 /// Says which parts start from the `--init-from` folder and which start fresh.
 fn announce_start(st: &StartFrom, plan: &workflow::PretrainPlan) {
     let (loaded, fresh) = if plan.objective == Objective::SkipGram {
@@ -412,6 +441,9 @@ pub fn run(a: PretrainArgs) -> Result<()> {
     announce(&docs, &plan.levels, plan.objective);
     if let Some(st) = &s.start {
         announce_start(st, &plan);
+    }
+    if plan.objective != Objective::SkipGram {
+        announce_rates(&s.lm, &plan.levels);
     }
     let resume = prepare(&a, &out, plan.objective)?;
     let skipgram = resume.skipgram.clone().unwrap_or_default();
