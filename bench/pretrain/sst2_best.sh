@@ -27,7 +27,8 @@
 # Environment: STRATA_DATA (../shared/data), STRATA_RUNS (runs/), PRETRAINED_SG
 # (runs/pre-imdb-sg300), PRETRAINED_LM (runs/pre-imdb-256), PRETRAIN_TEXT (raw; ptb: IMDB's text
 # tokenized as SST's, the folders runs/pre-imdbptb-sg300 and -256), PRETRAINED_LMF_PICK, PRETRAINED_LMF,
-# PRETRAINED_LMF2 (runs/pre-sst2-lmf-pick, -lmf, -lmf2: lstmf's fine-tuned LMs), EXTRA_TRAIN (a
+# PRETRAINED_LMF2 (runs/pre-sst2-lmf-pick, -lmf, -lmf2: lstmf's fine-tuned LMs), PRETRAINED_LMU_PICK,
+# PRETRAINED_LMU, PRETRAINED_LMU2 (runs/pre-sst2-lmu-pickE, -lmu, -lmu2: lstmu's), EXTRA_TRAIN (a
 # label<TAB>text file added to both stages' training data: sst2_selftrain.sh's pseudo-labels), THREADS (1), PRETRAIN_THREADS (2), STRATA_PEERS_PY
 # (fastText's python, the peers' venv); MEMBERS (the chosen ones; FAMILY:SEED words, see below),
 # STAGE1_ONLY=1 (stop after stage 1's dev figures: how other member sets were compared, with
@@ -53,6 +54,11 @@ lm=${PRETRAINED_LM:-$runs/pre-$corpus-256}
 lmf_pick=${PRETRAINED_LMF_PICK:-$runs/pre-sst2-lmf-pick}
 lmf=${PRETRAINED_LMF:-$runs/pre-sst2-lmf}
 lmf2=${PRETRAINED_LMF2:-$runs/pre-sst2-lmf2}
+# lstmu's: the same fine-tuning with ULMFiT's rates (its epochs picked among 2, 4, 7 and 10 by
+# held-out perplexity, one run each: a slanted schedule's epoch k of 10 is not a k-epoch run's)
+lmu_pick=${PRETRAINED_LMU_PICK:-$runs/pre-sst2-lmu-pick}
+lmu=${PRETRAINED_LMU:-$runs/pre-sst2-lmu}
+lmu2=${PRETRAINED_LMU2:-$runs/pre-sst2-lmu2}
 out=${SST2_OUT:-$runs/sst2-best}
 started=$EPOCHREALTIME
 py=${STRATA_PEERS_PY:-$HOME/.cache/strata-peers/venv/bin/python}
@@ -63,7 +69,9 @@ py=${STRATA_PEERS_PY:-$HOME/.cache/strata-peers/venv/bin/python}
 # padded steps skipped as the LM never saw them; lstmf = lstmm on the LM fine-tuned on SST-2's
 # texts (`strata pretrain --init-from`, ULMFiT's second stage: train.tsv's texts for stage 1,
 # train + dev for stage 2, never test's; its epochs are those of the lowest held-out perplexity
-# on a seeded 10% of train.tsv's texts, at most 10, Adam 1e-3 as the pretraining's); bil = bilstm_maxpool.toml's BiLSTM-max on sg300,
+# on a seeded 10% of train.tsv's texts, at most 10, Adam 1e-3 as the pretraining's); lstmu = the
+# same with ULMFiT's rates in the fine-tuning (--lr-decay-per-level 2.6 --slanted-triangular-lr,
+# 2, 4, 7 or 10 epochs by held-out perplexity); bil = bilstm_maxpool.toml's BiLSTM-max on sg300,
 # multichannel); the default is the configuration chosen on dev.tsv. Checked before anything is
 # built or trained.
 read -r -a members <<< "${MEMBERS:-kimw2345:0 kimw34567:0 lstmm:0}"
@@ -73,11 +81,12 @@ declare -A flags=(
   [lstm]="--model-file $here/bench/pretrain/lstm256_maxpool.toml --init-from $lm --maxlen 60"
   [lstmm]="--model-file $here/bench/pretrain/lstm256_maxpool.toml --init-from $lm --maxlen 60 --mask-padding"
   [lstmf]="--model-file $here/bench/pretrain/lstm256_maxpool.toml --init-from $lmf --maxlen 60 --mask-padding"
+  [lstmu]="--model-file $here/bench/pretrain/lstm256_maxpool.toml --init-from $lmu --maxlen 60 --mask-padding"
   [bil]="--model-file $here/bench/pretrain/bilstm_maxpool.toml --init-from $sg --multichannel --maxlen 60 --lr 0.0003 --mask-padding"
 )
 # stage 1 only: kim-cnn's recipe already stops early (patience 2, at most 12 epochs)
 declare -A stop=([kim]="" [lstm]="--early-stopping 2 --epochs 10" [lstmm]="--early-stopping 2 --epochs 10"
-  [lstmf]="--early-stopping 2 --epochs 10"
+  [lstmf]="--early-stopping 2 --epochs 10" [lstmu]="--early-stopping 2 --epochs 10"
   [bil]="--early-stopping 2 --epochs 12")
 for w in 345 2345 34567 345_d03 345_d07; do
   flags[kimw$w]="--model-file $here/bench/pretrain/kimcnn_w$w.toml $kim_recipe"
@@ -148,6 +157,26 @@ if [[ " ${members[*]} " == *" lstmf:"* ]]; then
     --validation-split 0 --out "$lmf2"
 fi
 
+if [[ " ${members[*]} " == *" lstmu:"* ]]; then
+  # ULMFiT's second stage as the paper runs it: discriminative rates (÷ 2.6 a level down) and
+  # the slanted triangular rate; the epochs by held-out perplexity on 10% of train.tsv's texts
+  ulmfit=(--lr-decay-per-level 2.6 --slanted-triangular-lr)
+  best_ppl="" lmu_epochs=""
+  for e in 2 4 7 10; do
+    pretrained "pretrain-lmu-pick$e" "$lmu_pick$e" "${pretrain[@]}" --init-from "$lm" --data "$train" --epochs "$e" \
+      --validation-split 0.1 "${ulmfit[@]}" --out "$lmu_pick$e"
+    ppl=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["val_perplexity"])' "$lmu_pick$e/metrics.json")
+    if [ -z "$best_ppl" ] || python3 -c 'import sys; sys.exit(not float(sys.argv[1]) < float(sys.argv[2]))' "$ppl" "$best_ppl"; then
+      best_ppl=$ppl lmu_epochs=$e
+    fi
+  done
+  echo "$lmu_epochs" > "$out/lmu.epochs"
+  pretrained pretrain-lmu "$lmu" "${pretrain[@]}" --init-from "$lm" --data "$train" --epochs "$lmu_epochs" \
+    --validation-split 0 "${ulmfit[@]}" --out "$lmu"
+  pretrained pretrain-lmu2 "$lmu2" "${pretrain[@]}" --init-from "$lm" --data "$out/train+dev.tsv" --epochs "$lmu_epochs" \
+    --validation-split 0 "${ulmfit[@]}" --out "$lmu2"
+fi
+
 printf '%s\n' "${names[@]}" > "$out/members.txt"
 
 # best_epoch RUN: the epoch of the lowest val_loss in RUN/history.csv (the weights early stopping kept).
@@ -183,6 +212,7 @@ for spec in "${members[@]}"; do
   fam=${spec%%:*} seed=${spec#*:}
   f2=${flags[$fam]}
   [ "$fam" = lstmf ] && f2=${f2/--init-from $lmf /--init-from $lmf2 }
+  [ "$fam" = lstmu ] && f2=${f2/--init-from $lmu /--init-from $lmu2 }
   read -r -a f <<< "$f2 --seed $seed"
   epochs=$(best_epoch "$out/dev-${fam}_s$seed")
   echo "$epochs" > "$out/final-${fam}_s$seed.epochs"
