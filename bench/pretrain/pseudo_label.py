@@ -40,11 +40,17 @@ def write(out: str, lines) -> int:
     return n
 
 
+def as_read(text: str) -> str:
+    """A text as the model reads it: Keras's filtered characters as spaces, lower case, words
+    joined by one space (so SST's "yuks , not" and "yuks, not" are the same sentence)."""
+    return " ".join(text.lower().translate(KERAS_FILTERS).split())
+
+
 def sentences(out: str, unsup: str, limit: int, exclude: list) -> None:
     seen = set()
     for path in exclude:
         with open(path, encoding="utf-8") as f:
-            seen.update(line.rstrip("\n").rsplit("\t", 1)[-1] for line in f)
+            seen.update(as_read(line.rstrip("\n").rsplit("\t", 1)[-1]) for line in f)
     left_out = 0
 
     def cut():
@@ -56,7 +62,7 @@ def sentences(out: str, unsup: str, limit: int, exclude: list) -> None:
                     text = ptb(piece)
                     if not 5 <= len(text.translate(KERAS_FILTERS).split()) <= 40:
                         continue
-                    if text in seen:
+                    if as_read(text) in seen:
                         left_out += 1
                         continue
                     yield text
@@ -68,8 +74,10 @@ def sentences(out: str, unsup: str, limit: int, exclude: list) -> None:
     print(f"{n} sentences to {out}; {left_out} left out as identical to an excluded text")
 
 
-def probability_of_one(line: str) -> float:
+def probability_of_one(line: str, text: str) -> float:
     row = json.loads(line)
+    if row["text"] != text:
+        sys.exit(f"error: a prediction answers {row['text']!r}, not {text!r} (hint: predict the sentences file again)")
     scores = {k["label"]: k["score"] for k in row["top_k"]}
     return scores["1"]
 
@@ -78,9 +86,10 @@ def select(out: str, sentence_file: str, predictions: str, k: int) -> None:
     with open(sentence_file, encoding="utf-8") as f:
         texts = [line.rstrip("\n") for line in f]
     with open(predictions, encoding="utf-8") as f:
-        p1 = [probability_of_one(line) for line in f]
-    if len(p1) != len(texts):
-        sys.exit(f"error: {predictions}: {len(p1)} predictions for {len(texts)} sentences (hint: predict the whole file)")
+        lines = f.readlines()
+    if len(lines) != len(texts):
+        sys.exit(f"error: {predictions}: {len(lines)} predictions for {len(texts)} sentences (hint: predict the whole file)")
+    p1 = [probability_of_one(line, text) for line, text in zip(lines, texts)]
     order = range(len(texts))
     ones = sorted(order, key=lambda i: (-p1[i], i))[:k]
     zeros = sorted(order, key=lambda i: (p1[i], i))[:k]

@@ -27,8 +27,9 @@
 # Environment: STRATA_DATA (../shared/data), STRATA_RUNS (runs/), PRETRAINED_SG
 # (runs/pre-imdb-sg300), PRETRAINED_LM (runs/pre-imdb-256), PRETRAIN_TEXT (raw; ptb: IMDB's text
 # tokenized as SST's, the folders runs/pre-imdbptb-sg300 and -256), PRETRAINED_LMF_PICK, PRETRAINED_LMF,
-# PRETRAINED_LMF2 (runs/pre-sst2-lmf-pick, -lmf, -lmf2: lstmf's fine-tuned LMs), PRETRAINED_LMU_PICK,
-# PRETRAINED_LMU, PRETRAINED_LMU2 (runs/pre-sst2-lmu-pickE, -lmu, -lmu2: lstmu's), EXTRA_TRAIN (a
+# PRETRAINED_LMF2 (runs/pre-sst2-lmf-pick, -lmf, -lmf2: lstmf's fine-tuned LMs; pre-sst2-imdbptb-…
+# with PRETRAIN_TEXT=ptb), PRETRAINED_LMU_PICK, PRETRAINED_LMU, PRETRAINED_LMU2
+# (runs/pre-sst2-lmu-pickE, -lmu, -lmu2: lstmu's; a reused one must have the picked epochs), EXTRA_TRAIN (a
 # label<TAB>text file added to both stages' training data: sst2_selftrain.sh's pseudo-labels), THREADS (1), PRETRAIN_THREADS (2), STRATA_PEERS_PY
 # (fastText's python, the peers' venv); MEMBERS (the chosen ones; FAMILY:SEED words, see below),
 # STAGE1_ONLY=1 (stop after stage 1's dev figures: how other member sets were compared, with
@@ -51,14 +52,17 @@ sg=${PRETRAINED_SG:-$runs/pre-$corpus-sg300}
 lm=${PRETRAINED_LM:-$runs/pre-$corpus-256}
 # the LM fine-tuned on SST-2's texts (lstmf): the epoch pick (10% of train held out), then
 # train.tsv's texts (stage 1) and train + dev's (stage 2) for the picked epochs
-lmf_pick=${PRETRAINED_LMF_PICK:-$runs/pre-sst2-lmf-pick}
-lmf=${PRETRAINED_LMF:-$runs/pre-sst2-lmf}
-lmf2=${PRETRAINED_LMF2:-$runs/pre-sst2-lmf2}
+# (named after the LM they continue: runs/pre-sst2-lmf from raw IMDB's, pre-sst2-imdbptb-lmf
+# from the PTB text's)
+tuned=$runs/pre-sst2$([ "$corpus" = imdb ] || echo "-$corpus")
+lmf_pick=${PRETRAINED_LMF_PICK:-$tuned-lmf-pick}
+lmf=${PRETRAINED_LMF:-$tuned-lmf}
+lmf2=${PRETRAINED_LMF2:-$tuned-lmf2}
 # lstmu's: the same fine-tuning with ULMFiT's rates (its epochs picked among 2, 4, 7 and 10 by
 # held-out perplexity, one run each: a slanted schedule's epoch k of 10 is not a k-epoch run's)
-lmu_pick=${PRETRAINED_LMU_PICK:-$runs/pre-sst2-lmu-pick}
-lmu=${PRETRAINED_LMU:-$runs/pre-sst2-lmu}
-lmu2=${PRETRAINED_LMU2:-$runs/pre-sst2-lmu2}
+lmu_pick=${PRETRAINED_LMU_PICK:-$tuned-lmu-pick}
+lmu=${PRETRAINED_LMU:-$tuned-lmu}
+lmu2=${PRETRAINED_LMU2:-$tuned-lmu2}
 out=${SST2_OUT:-$runs/sst2-best}
 started=$EPOCHREALTIME
 py=${STRATA_PEERS_PY:-$HOME/.cache/strata-peers/venv/bin/python}
@@ -112,6 +116,13 @@ mkdir -p "$out"
 
 source "$here/bench/steps.sh"  # step NAME CMD...
 
+# same_epochs DIR E: a reused fine-tuned LM folder was trained for the E epochs picked now.
+same_epochs() {
+  local had
+  had=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["lm"]["epochs"])' "$1/model/config.json")
+  [ "$had" = "$2" ] || { echo "error: $1 was fine-tuned for $had epochs, and the pick is now $2 (hint: move it aside, or point the PRETRAINED_* variable elsewhere)" >&2; exit 2; }
+}
+
 # pretrained NAME DIR CMD...: DIR is reused when present, else built by CMD.
 pretrained() {
   local name=$1 dir=$2
@@ -143,6 +154,9 @@ if [ -n "${EXTRA_TRAIN:-}" ]; then
   cat "$train" "$EXTRA_TRAIN" > "$out/train+extra.tsv"
   cat "$train" "$dev" "$EXTRA_TRAIN" > "$out/train+dev+extra.tsv"
   train_data=$out/train+extra.tsv train_dev_data=$out/train+dev+extra.tsv
+  echo "$EXTRA_TRAIN" > "$out/extra.txt"
+else
+  rm -f "$out/extra.txt"
 fi
 if [[ " ${members[*]} " == *" lstmf:"* ]]; then
   # ULMFiT's second stage: the epoch count is fixed by the LM's own held-out perplexity on
@@ -155,6 +169,7 @@ if [[ " ${members[*]} " == *" lstmf:"* ]]; then
     --validation-split 0 --out "$lmf"
   pretrained pretrain-lmf2 "$lmf2" "${pretrain[@]}" --init-from "$lm" --data "$out/train+dev.tsv" --epochs "$lmf_epochs" \
     --validation-split 0 --out "$lmf2"
+  same_epochs "$lmf" "$lmf_epochs"; same_epochs "$lmf2" "$lmf_epochs"
 fi
 
 if [[ " ${members[*]} " == *" lstmu:"* ]]; then
@@ -175,6 +190,7 @@ if [[ " ${members[*]} " == *" lstmu:"* ]]; then
     --validation-split 0 "${ulmfit[@]}" --out "$lmu"
   pretrained pretrain-lmu2 "$lmu2" "${pretrain[@]}" --init-from "$lm" --data "$out/train+dev.tsv" --epochs "$lmu_epochs" \
     --validation-split 0 "${ulmfit[@]}" --out "$lmu2"
+  same_epochs "$lmu" "$lmu_epochs"; same_epochs "$lmu2" "$lmu_epochs"
 fi
 
 printf '%s\n' "${names[@]}" > "$out/members.txt"

@@ -46,9 +46,11 @@ print(f"  {vote:<42} dev {load(out, 'dev-ensemble')['accuracy']:.4f}")
 recomputed = open(os.path.join(out, "dev-votes.tsv"), encoding="utf-8").read().split()[1]
 print(f"  {'the same vote from the dev predictions':<42} dev {recomputed}  (sst2_votes.py)")
 
+# sst2_best.sh writes extra.txt when EXTRA_TRAIN added labelled sentences to every member's data
+extra = " + EXTRA_TRAIN" if os.path.exists(os.path.join(out, "extra.txt")) else ""
 rows = {
-    "ensemble": "ensemble, members on train+dev (chosen)",
-    "network": f"{names[0]} alone (train)",
+    "ensemble": f"ensemble, members on train+dev{extra} (chosen)",
+    "network": f"{names[0]} alone (train{extra})",
     "fasttext": "fastText (train)",
     "fasttext-train+dev": "fastText (train+dev)",
 }

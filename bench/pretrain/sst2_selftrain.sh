@@ -8,8 +8,9 @@
 #
 # Usage: bash bench/pretrain/sst2_selftrain.sh [SEED]   (default 0)
 # Environment: as sst2_best.sh (STRATA_DATA, STRATA_RUNS, THREADS, MEMBERS, STAGE1_ONLY, ...);
-# TEACHER_OUT (runs/sst2-best for seed 0, runs/sst2-best-sSEED else: the teacher's stage-1 run,
-# made by sst2_best.sh STAGE1_ONLY=1 when it has no members), SENTENCES (100000: sentences cut),
+# TEACHER_OUT (the teacher's stage-1 run: an sst2_best.sh run folder holding dev-MEMBER
+# folders; default SELFTRAIN_OUT/teacher-stage1, trained there by sst2_best.sh STAGE1_ONLY=1
+# when it lacks a member, never into another run's folder), SENTENCES (100000: sentences cut),
 # K (10000: pseudo-labelled sentences per label), SELFTRAIN_OUT (runs/sst2-self-sSEED).
 # Writes SELFTRAIN_OUT: sentences.txt, the teacher's predictions (both reused when present), pseudo.tsv, and sst2_best.sh's
 # files for the students.
@@ -19,8 +20,8 @@ data=${STRATA_DATA:-$here/../shared/data}
 runs=${STRATA_RUNS:-$here/runs}
 seed=${1:-0}
 [[ $seed =~ ^[0-9]+$ ]] || { echo "error: SEED '$seed' is not a number (hint: 0 or 1)" >&2; exit 2; }
-teacher=${TEACHER_OUT:-$runs/sst2-best$([ "$seed" = 0 ] || echo "-s$seed")}
 out=${SELFTRAIN_OUT:-$runs/sst2-self-s$seed}
+teacher=${TEACHER_OUT:-$out/teacher-stage1}
 read -r -a members <<< "${MEMBERS:-kimw2345:$seed kimw34567:$seed lstmm:$seed}"
 mkdir -p "$out"
 strata=("${CARGO_TARGET_DIR:-$here/target}/release/strata" --threads "${THREADS:-1}")
@@ -30,14 +31,19 @@ names=()
 for spec in "${members[@]}"; do names+=("${spec%%:*}_s${spec#*:}"); done
 for n in "${names[@]}"; do
   if [ ! -e "$teacher/dev-$n/model" ]; then
-    MEMBERS="${members[*]}" STAGE1_ONLY=1 REUSE_STAGE1=1 SST2_OUT=$teacher bash "$here/bench/pretrain/sst2_best.sh"
+    MEMBERS="${members[*]}" STAGE1_ONLY=1 REUSE_STAGE1=1 EXTRA_TRAIN= SST2_OUT=$teacher bash "$here/bench/pretrain/sst2_best.sh"
     break
   fi
 done
 cargo build --release --quiet --manifest-path "$here/Cargo.toml" -p strata-cli
 [ -s "$out/sentences.txt" ] || python3 "$here/bench/pretrain/pseudo_label.py" sentences "$out/sentences.txt" \
   "$data/imdb_full/unsup.txt" "${SENTENCES:-100000}" "$data/sst2/dev.tsv" "$data/sst2/test.tsv"
-if [ ! -s "$out/teacher.pred.jsonl" ]; then  # kept from an earlier run of the same teacher and sentences
+# the teacher's predictions are kept for the same teacher and sentences (select checks each
+# prediction's text against its sentence)
+printf '%s\n' "$teacher" "${names[@]}" > "$out/teacher.new"
+if ! cmp -s "$out/teacher.new" "$out/teacher.txt" 2>/dev/null; then rm -f "$out/teacher.pred.jsonl"; fi
+mv "$out/teacher.new" "$out/teacher.txt"
+if [ ! -s "$out/teacher.pred.jsonl" ]; then
   rm -rf "$out/teacher"
   "${strata[@]}" ensemble "${names[@]/#/--member=$teacher/dev-}" --out "$out/teacher"
   "${strata[@]}" predict --model "$out/teacher" --top-k 2 --json --output "$out/teacher.pred.jsonl" "$out/sentences.txt"

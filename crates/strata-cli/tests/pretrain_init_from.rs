@@ -149,9 +149,9 @@ fn moved_of(m: &[(String, f64)], name: &str) -> f64 {
 
 /// ULMFiT's rates for the language-model stage: `--lr-decay-per-level F` trains the embedding
 /// below the top level at lr/F (it moves far less than at --lr, the top level about as far),
-/// `--slanted-triangular-lr` gives other steps; both are said, recorded (at format_version 2),
-/// and survive a --resume as every flag does; a factor that is not a positive number is one
-/// error line, refused before --out is claimed.
+/// `--slanted-triangular-lr` gives other steps; both are said and recorded (at format_version
+/// 2, from scratch too); a factor that is not a positive number, or either flag on a run that
+/// trains no language model, is one error line, refused before --out is claimed.
 #[test]
 fn ulmfit_rates_slow_the_lower_levels_are_said_and_recorded() {
     let c = case();
@@ -183,9 +183,9 @@ fn ulmfit_rates_slow_the_lower_levels_are_said_and_recorded() {
     assert_eq!(config["lm"]["lr_decay_per_level"].as_f64(), Some(100.0));
     assert_eq!(config["lm"]["slanted_triangular_lr"].as_bool(), Some(true));
     // the slanted rate alone: every level at --lr, other steps than the plain run's
-    assert_ok(&continued("slanted", &["--slanted-triangular-lr"]));
-    assert!(stderr(&continued("slanted2", &["--slanted-triangular-lr"]))
-        .contains("Language model rates: every level at 0.01, slanted triangular"));
+    let o = continued("slanted", &["--slanted-triangular-lr"]);
+    assert_ok(&o);
+    assert!(stderr(&o).contains("Language model rates: every level at 0.01, slanted triangular"));
     assert_ne!(tensors(&c, "slanted/model"), tensors(&c, "plain/model"));
     let config: serde_json::Value = serde_json::from_str(&c.read("slanted/model/config.json")).unwrap();
     assert_eq!(config["lm"].get("lr_decay_per_level"), None, "recorded only when set");
@@ -193,5 +193,12 @@ fn ulmfit_rates_slow_the_lower_levels_are_said_and_recorded() {
         let o = continued("x", &[&format!("--lr-decay-per-level={bad}")]);
         assert_user_error(&o, &["--lr-decay-per-level", "must be a positive number"]);
     }
+    let scratch = |out: &str, objective: &str| {
+        run(&c, &["--data", "u.txt", "--out", out, "--objective", objective, "--slanted-triangular-lr"], &[SHAPE, FAST])
+    };
+    assert_user_error(&scratch("x", "skipgram"), &["--slanted-triangular-lr sets the language model's rates"]);
     assert!(!c.path("x").exists(), "nothing claimed");
+    assert_ok(&scratch("fresh", "lm"));
+    let config: serde_json::Value = serde_json::from_str(&c.read("fresh/model/config.json")).unwrap();
+    assert_eq!((config["format_version"].as_u64(), config.get("init_from")), (Some(2), None));
 }

@@ -248,6 +248,33 @@ pub fn load(dir: &Path) -> Result<Pretrained, DataError> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_folder_is_written_at_version_2_only_when_it_records_what_version_1_cannot() {
+        let lm = |lr_decay_per_level, slanted_triangular_lr| LmRecord {
+            epochs: 1,
+            bptt: 70,
+            batch_size: 32,
+            lr: 1e-3,
+            samples: 1024,
+            dropout_embedding: 0.1,
+            dropout: 0.25,
+            clip_norm: 0.25,
+            lr_decay_per_level,
+            slanted_triangular_lr,
+            loss: None,
+            val_perplexity: None,
+        };
+        assert_eq!(format_version_for(None, None), 1);
+        assert_eq!(format_version_for(None, Some(&lm(None, false))), 1);
+        assert_eq!(format_version_for(None, Some(&lm(Some(2.6), false))), 2);
+        assert_eq!(format_version_for(None, Some(&lm(None, true))), 2);
+        assert_eq!(format_version_for(Some("/pre"), None), 2);
+        // a version-1 record has neither field, and reads back with them off
+        let json = serde_json::to_string(&lm(None, false)).unwrap();
+        assert!(!json.contains("lr_decay_per_level") && !json.contains("slanted"), "{json}");
+        assert_eq!(serde_json::from_str::<LmRecord>(&json).unwrap(), lm(None, false));
+    }
+
     /// A skip-gram folder for the seed model over a 6-word vocabulary, `[6, 128]`.
     fn folder() -> Pretrained {
         let mut tokenizer = Tokenizer::new(TokenizerConfig { num_words: Some(6), ..TokenizerConfig::default() });

@@ -18,7 +18,7 @@ use strata_model::folder::write_atomic;
 use strata_model::owned::{check_replaceable, Claimed, Owned};
 use strata_model::pretrained;
 use strata_model::zoo::{self, Knobs};
-use strata_train::pretrain::language_model::{LanguageModel, LmConfig, LmEpoch, LmProgress, LmState};
+use strata_train::pretrain::language_model::{level_lr_mult, LanguageModel, LmConfig, LmEpoch, LmProgress, LmState};
 use strata_train::pretrain::lm_checkpoint::{checkpoint_exists, load_checkpoint, save_checkpoint};
 use strata_train::pretrain::skipgram::{SkipGramConfig, SkipGramEpoch};
 use strata_train::pretrain::subwords::Subwords;
@@ -381,7 +381,7 @@ fn announce_rates(lm: &LmConfig, plan: &workflow::LevelPlan) {
             let names: Vec<&str> =
                 std::iter::once("embedding").chain(plan.lm.iter().map(|l| l.name.as_str())).collect();
             let top = names.len() - 1;
-            let below = (0..top).rev().map(|l| format!("{} at {:.3e}", names[l], lm.lr / d.powi((top - l) as i32)));
+            let below = (0..top).rev().map(|l| format!("{} at {:.3e}", names[l], lm.lr * level_lr_mult(d, top - l)));
             let levels: Vec<String> =
                 std::iter::once(format!("lm_decoder and {} at {}", names[top], lm.lr)).chain(below).collect();
             format!("{} (÷ {d} a level down)", levels.join(", "))
@@ -442,7 +442,16 @@ pub fn run(a: PretrainArgs) -> Result<()> {
     if let Some(st) = &s.start {
         announce_start(st, &plan);
     }
-    if plan.objective != Objective::SkipGram {
+    if plan.objective == Objective::SkipGram {
+        // the language model's rates on a run that trains none: refused, not ignored
+        let given = [
+            ("--lr-decay-per-level", a.lr_decay_per_level.is_some()),
+            ("--slanted-triangular-lr", a.slanted_triangular_lr),
+        ];
+        if let Some((flag, _)) = given.into_iter().find(|(_, on)| *on) {
+            bail!("{flag} sets the language model's rates, and this run trains skip-gram vectors only (hint: --objective lm or both, on a model with an LSTM or GRU level, or leave out {flag})");
+        }
+    } else {
         announce_rates(&s.lm, &plan.levels);
     }
     let resume = prepare(&a, &out, plan.objective)?;

@@ -214,13 +214,20 @@ pub struct LmSilent;
 
 impl LmProgress for LmSilent {}
 
+/// The learning-rate multiplier of a level `below_top` levels under the top one with
+/// discriminative rates `decay` (see `lr_decay_per_level`): `decay^-below_top`. The embedding
+/// is one level under the lowest recurrent level.
+pub fn level_lr_mult(decay: f32, below_top: usize) -> f32 {
+    decay.powi(-(below_top as i32))
+}
+
 /// Parameter groups with their learning-rate multipliers (see `lr_decay_per_level`).
 fn lr_groups(lay: &Layout, decay: Option<f32>) -> Vec<ParamRange> {
     let Some(d) = decay else {
         return vec![ParamRange { range: lay.embedding.start..lay.decoder_bias.end, lr_mult: 1.0 }];
     };
     let n = lay.levels.len();
-    let mult = |below_top: usize| d.powi(-(below_top as i32));
+    let mult = |below_top: usize| level_lr_mult(d, below_top);
     let mut groups = vec![ParamRange { range: lay.embedding.clone(), lr_mult: mult(n.max(1)) }];
     for (l, [k, _, b]) in lay.levels.iter().enumerate() {
         groups.push(ParamRange { range: k.start..b.end, lr_mult: mult(n - 1 - l) });
