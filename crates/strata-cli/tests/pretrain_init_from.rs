@@ -196,7 +196,9 @@ fn ulmfit_rates_slow_the_lower_levels_are_said_and_recorded() {
     let scratch = |out: &str, objective: &str| {
         run(&c, &["--data", "u.txt", "--out", out, "--objective", objective, "--slanted-triangular-lr"], &[SHAPE, FAST])
     };
-    assert_user_error(&scratch("x", "skipgram"), &["--slanted-triangular-lr sets the language model's rates"]);
+    let o = scratch("x", "skipgram");
+    assert_user_error(&o, &["--slanted-triangular-lr sets the language model's rates"]);
+    assert_eq!(stderr(&o).lines().count(), 1, "the error line alone: {}", stderr(&o));
     assert!(!c.path("x").exists(), "nothing claimed");
     assert_ok(&scratch("fresh", "lm"));
     let config: serde_json::Value = serde_json::from_str(&c.read("fresh/model/config.json")).unwrap();

@@ -438,10 +438,6 @@ pub fn run(a: PretrainArgs) -> Result<()> {
     }
     // every check that can refuse the run comes before --out is claimed
     let plan = workflow::plan(&docs, &s)?;
-    announce(&docs, &plan.levels, plan.objective);
-    if let Some(st) = &s.start {
-        announce_start(st, &plan);
-    }
     if plan.objective == Objective::SkipGram {
         // the language model's rates on a run that trains none: refused, not ignored
         let given = [
@@ -451,7 +447,12 @@ pub fn run(a: PretrainArgs) -> Result<()> {
         if let Some((flag, _)) = given.into_iter().find(|(_, on)| *on) {
             bail!("{flag} sets the language model's rates, and this run trains skip-gram vectors only (hint: --objective lm or both, on a model with an LSTM or GRU level, or leave out {flag})");
         }
-    } else {
+    }
+    announce(&docs, &plan.levels, plan.objective);
+    if let Some(st) = &s.start {
+        announce_start(st, &plan);
+    }
+    if plan.objective != Objective::SkipGram {
         announce_rates(&s.lm, &plan.levels);
     }
     let resume = prepare(&a, &out, plan.objective)?;
