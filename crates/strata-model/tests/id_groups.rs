@@ -5,75 +5,25 @@
 //! and an LSTM's, a masked GRU's and a multichannel model's gradients unchanged bit for bit.
 //! Ids repeat within and across texts and the padding id fills most rows, as in the benchmark.
 
+mod embedding_rows;
+
+use embedding_rows::{documents, full_gradient, han, model, step, V};
 use strata_model::layers::{GruConfig, LayerSpec, LstmConfig};
-use strata_model::network::{self, EmbeddingRows, Plan, Workspace};
-use strata_model::zoo::{named_layers, Knobs};
-use strata_model::{Model, ModelConfig};
-use strata_nn::Rng;
-
-const V: usize = 12;
-
-fn model(architecture: &str, layers: Vec<LayerSpec>, mask_padding: bool) -> Model {
-    let config = ModelConfig {
-        architecture: architecture.into(),
-        vocab_size: V,
-        embedding_dim: 5,
-        layers,
-        num_classes: 3,
-        embedding_init: 0.5,
-        multichannel: false,
-        mask_padding,
-        multi_label: false,
-    };
-    Model::new(config, 7)
-}
+use strata_model::network::Plan;
+use strata_model::Model;
 
 /// Loss, logits, the full gradient (the embedding's summed per id as the trainer sums it)
 /// and how many rows the embedding's gradient came as.
 fn run(m: &Model, ids: &[u32], t: usize, share: bool, per_id: bool) -> (f64, Vec<f32>, Vec<f32>, usize) {
-    let b = ids.len() / t;
-    let labels: Vec<usize> = (0..b).map(|i| i % 3).collect();
-    let plan = Plan::end_to_end(m.config.levels());
-    let mut ws = Workspace::default();
-    ws.share_identical_sentences = share;
-    ws.sum_embedding_gradient_per_id = per_id;
-    ws.dropout = Some(Rng::derive(5, 5));
-    ws.grads.resize(m.params.len() - m.layout.embedding.end, 0.0);
-    network::forward(m, ids, t, &plan, &mut ws);
-    let loss = network::backward(m, &labels, 1.0, &plan, &mut ws).loss_sum;
-    let e = m.config.embedding_dim;
-    let mut g = vec![0.0f32; m.params.len()];
-    g[m.layout.embedding.end..].copy_from_slice(&ws.grads);
-    let EmbeddingRows { ids: rows, n, steps, demb } = ws.embedding_gradient_rows(m);
-    // `W` values a step: the trained channel's `E` first
-    let w = demb.len() / (n * steps).max(1);
-    assert_eq!((rows.len(), demb.len()), (n * steps, n * steps * w));
-    for r in 0..n {
-        for s in 0..steps {
-            let (id, at) = (rows[r * steps + s] as usize, (s * n + r) * w);
-            g[id * e..(id + 1) * e].iter_mut().zip(&demb[at..at + e]).for_each(|(a, v)| *a += v);
-        }
-    }
-    (loss, ws.logits.clone(), g, n * steps)
-}
-
-/// 3 texts of 20 ids, pre-padded; 4 · 5 for a HAN's sentences.
-fn texts() -> Vec<u32> {
-    let a = [0, 0, 3, 5, 2];
-    let empty = [0; 5];
-    [
-        [empty, empty, a, [0, 7, 1, 4, 4]],
-        [empty, a, [0, 0, 0, 9, 11], a],
-        [empty, empty, [6, 2, 8, 10, 1], [0, 0, 0, 0, 3]],
-    ]
-    .concat()
-    .concat()
+    let (loss, ws) = step(m, ids, t, &Plan::end_to_end(m.config.levels()), share, per_id);
+    let (g, rows) = full_gradient(m, &ws);
+    (loss, ws.logits.clone(), g, rows)
 }
 
 /// With `grouped`, the gradient summed per id by the layer (one row per distinct id) matches
 /// every row's up to rounding; without, the layer hands on every row's, bit for bit.
 fn assert_grouped_matches(tag: &str, m: &Model, share: bool, grouped: bool) {
-    let (ids, t) = (texts(), 20);
+    let (ids, t) = (documents(), 20);
     let (loss, logits, g, rows) = run(m, &ids, t, share, false);
     let (loss_g, logits_g, g_g, rows_g) = run(m, &ids, t, share, true);
     assert_eq!((loss, &logits), (loss_g, &logits_g), "{tag}: forward differs");
@@ -109,9 +59,7 @@ fn recurrent_layers_sum_the_embedding_gradient_per_id() {
 #[test]
 fn a_han_sums_its_embedding_gradient_per_id_with_and_without_shared_sentences() {
     for mask in [false, true] {
-        let layers = named_layers("han", Knobs { units: Some(3), sentences: Some(4), ..Knobs::default() }).unwrap();
-        let mut m = model("han", layers, mask);
-        m.add_aux_heads(1);
+        let m = han(mask);
         for share in [false, true] {
             assert_grouped_matches(&format!("han, mask_padding={mask}, shared={share}"), &m, share, !mask);
         }
@@ -121,7 +69,7 @@ fn a_han_sums_its_embedding_gradient_per_id_with_and_without_shared_sentences() 
 /// A multichannel model's static channel takes no gradient: its layer hands on every row's.
 #[test]
 fn a_multichannel_model_keeps_every_rows_gradient() {
-    let (ids, t) = (texts(), 20);
+    let (ids, t) = (documents(), 20);
     let mut m = model("gru", vec![GruConfig { units: 3, bidirectional: false }.into()], false);
     m.config.multichannel = true;
     let m = Model::new(m.config.clone(), 7);

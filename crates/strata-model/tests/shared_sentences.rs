@@ -6,73 +6,20 @@
 //! and layerwise train such heads, issue 16 point 5), and with decoupled's gradient cut at every
 //! level boundary.
 
+mod embedding_rows;
+
+use embedding_rows::{documents, full_gradient, han, model, step};
 use strata_model::layers::{AttentionConfig, DropoutConfig, GruConfig, LayerSpec, SentencesConfig};
-use strata_model::network::{self, word_rows, EmbeddingRows, Plan, Workspace};
+use strata_model::network::Plan;
 use strata_model::plan::Group;
-use strata_model::zoo::{named_layers, Knobs};
-use strata_model::{Model, ModelConfig};
-use strata_nn::Rng;
-
-const V: usize = 12;
-
-fn han(mask_padding: bool) -> Model {
-    han_of(named_layers("han", Knobs { units: Some(3), sentences: Some(4), ..Knobs::default() }).unwrap(), mask_padding)
-}
-
-fn han_of(layers: Vec<LayerSpec>, mask_padding: bool) -> Model {
-    let config = ModelConfig {
-        architecture: "han".into(),
-        vocab_size: V,
-        embedding_dim: 5,
-        layers,
-        num_classes: 3,
-        embedding_init: 0.5,
-        multichannel: false,
-        mask_padding,
-        multi_label: false,
-    };
-    let mut m = Model::new(config, 7);
-    m.add_aux_heads(1);
-    m
-}
+use strata_model::Model;
 
 /// Loss, logits, the full gradient (the embedding's summed per id, as the trainer sums it) and
 /// the gradient at the embedding output per row.
 fn run(m: &Model, ids: &[u32], t: usize, plan: &Plan, share: bool) -> (f64, Vec<f32>, Vec<f32>, Vec<f32>) {
-    let b = ids.len() / t;
-    let labels: Vec<usize> = (0..b).map(|i| i % 3).collect();
-    let mut ws = Workspace::default();
-    ws.share_identical_sentences = share;
-    ws.dropout = Some(Rng::derive(5, 5)); // training; the same masks every call
-    ws.grads.resize(m.params.len() - m.layout.embedding.end, 0.0);
-    network::forward(m, ids, t, plan, &mut ws);
-    let loss = network::backward(m, &labels, 1.0, plan, &mut ws).loss_sum;
-    let e = m.config.embedding_dim;
-    let mut g = vec![0.0f32; m.params.len()];
-    g[m.layout.embedding.end..].copy_from_slice(&ws.grads);
-    let t0 = word_rows(m, b, t).1;
-    let EmbeddingRows { ids: rows, n, demb, .. } = ws.embedding_gradient_rows(m);
-    for r in 0..n {
-        for s in 0..t0 {
-            let (id, at) = (rows[r * t0 + s] as usize, (s * n + r) * e);
-            g[id * e..(id + 1) * e].iter_mut().zip(&demb[at..at + e]).for_each(|(a, v)| *a += v);
-        }
-    }
-    (loss, ws.logits.clone(), g, demb.to_vec())
-}
-
-/// 3 documents of 4 sentences × 5 words (pre-padded); `a` appears three times, and five
-/// sentence slots are empty.
-fn documents() -> Vec<u32> {
-    let a = [0, 0, 3, 5, 2];
-    let empty = [0; 5];
-    let doc = |s: [[u32; 5]; 4]| s.concat();
-    [
-        doc([empty, empty, a, [0, 7, 1, 4, 4]]),
-        doc([empty, a, [0, 0, 0, 9, 11], a]),
-        doc([empty, empty, [6, 2, 8, 10, 1], [0, 0, 0, 0, 3]]),
-    ]
-    .concat()
+    let (loss, ws) = step(m, ids, t, plan, share, false);
+    let (g, _) = full_gradient(m, &ws);
+    (loss, ws.logits.clone(), g, ws.embedding_gradient_rows(m).demb.to_vec())
 }
 
 /// Dropout below the sentences draws a mask per row, so identical rows differ: nothing is
@@ -87,7 +34,8 @@ fn dropout_below_the_sentences_shares_nothing() {
         GruConfig { units: 3, bidirectional: true }.into(),
         AttentionConfig { dim: 6 }.into(),
     ];
-    let m = han_of(layers, false);
+    let mut m = model("han", layers, false);
+    m.add_aux_heads(1);
     let plan = Plan::end_to_end(m.config.levels());
     let (ids, t) = (documents(), 20);
     let (loss, logits, g, demb) = run(&m, &ids, t, &plan, false);

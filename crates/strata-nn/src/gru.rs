@@ -432,6 +432,15 @@ mod tests {
     use crate::gradcheck::check;
     use crate::Rng;
 
+    /// `[x, kernel, recurrent, bias, probe]` drawn in that order from `seed`, uniform in ±0.8:
+    /// `x: [T, B, E]`, `kernel: [E, 3H]`, `recurrent: [H, 3H]`, `bias: [2, 3H]` and a probe of
+    /// the outputs `[T, B, H]`.
+    fn draw(d: RnnDims, seed: u64) -> [Vec<f32>; 5] {
+        let mut rng = Rng::new(seed);
+        let mut r = |n: usize| (0..n).map(|_| rng.uniform(-0.8, 0.8)).collect::<Vec<f32>>();
+        [r(d.t * d.b * d.e), r(d.e * 3 * d.h), r(d.h * 3 * d.h), r(6 * d.h), r(d.t * d.b * d.h)]
+    }
+
     /// `x: [N, E]` whose first half of rows (a padding prefix) all equal one row and whose
     /// row N/2 + 1 repeats row N/2 (a repeated token), when `repeats`.
     fn with_repeats(mut x: Vec<f32>, e: usize, repeats: bool) -> Vec<f32> {
@@ -502,10 +511,7 @@ mod tests {
         // one k-slice and a narrow width; then k > 256 (several slices) and han's 3H = 150,
         // a width the AVX-512 tiles leave partly to matrixmultiply
         for d in [RnnDims { b: 4, t: 6, e: 5, h: 7 }, RnnDims { b: 4, t: 6, e: 300, h: 50 }] {
-            let mut rng = Rng::new(8);
-            let mut r = |n: usize| (0..n).map(|_| rng.uniform(-0.8, 0.8)).collect::<Vec<f32>>();
-            let (x, k, u, bias, probe) =
-                (r(d.t * d.b * d.e), r(d.e * 3 * d.h), r(d.h * 3 * d.h), r(6 * d.h), r(d.t * d.b * d.h));
+            let [x, k, u, bias, probe] = draw(d, 8);
             let x = with_repeats(x, d.e, true);
             let p = RnnParams { kernel: &k, recurrent: &u, bias: &bias };
             let run = |never_share: bool| {
@@ -540,10 +546,7 @@ mod tests {
     fn grouped_input_gradient_is_every_rows_summed_per_group() {
         use crate::row_groups::{GroupedDx, RowGroups};
         let d = RnnDims { b: 3, t: 4, e: 6, h: 5 };
-        let mut rng = Rng::new(12);
-        let mut r = |n: usize| (0..n).map(|_| rng.uniform(-0.8, 0.8)).collect::<Vec<f32>>();
-        let (x, k, u, bias, probe) =
-            (r(d.t * d.b * d.e), r(d.e * 3 * d.h), r(d.h * 3 * d.h), r(6 * d.h), r(d.t * d.b * d.h));
+        let [x, k, u, bias, probe] = draw(d, 12);
         let p = RnnParams { kernel: &k, recurrent: &u, bias: &bias };
         // 3 groups of 12 rows (the grouped product), and 11 (every row's product, summed)
         let few: Vec<u32> = (0..d.t * d.b).map(|i| [0, 1, 0, 2, 1][i % 5]).collect();
@@ -583,10 +586,7 @@ mod tests {
     #[test]
     fn forward_and_backward_keep_no_scratch_and_repeat_bit_for_bit() {
         let d = RnnDims { b: 3, t: 5, e: 4, h: 6 };
-        let mut rng = Rng::new(5);
-        let mut r = |n: usize| (0..n).map(|_| rng.uniform(-0.8, 0.8)).collect::<Vec<f32>>();
-        let (x, k, u, bias, probe) =
-            (r(d.t * d.b * d.e), r(d.e * 3 * d.h), r(d.h * 3 * d.h), r(6 * d.h), r(d.t * d.b * d.h));
+        let [x, k, u, bias, probe] = draw(d, 5);
         let p = RnnParams { kernel: &k, recurrent: &u, bias: &bias };
         let valid: Vec<bool> = (0..d.t * d.b).map(|i| i % d.b != 1 || i / d.b < 3).collect();
         for masked_path in [false, true] {
