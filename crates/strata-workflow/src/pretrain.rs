@@ -243,6 +243,17 @@ pub fn plan(docs: &Documents, s: &PretrainSettings) -> Result<PretrainPlan, Work
         }
         .into());
     }
+    // the language model's rates on a run that trains none: refused, not ignored
+    let rates =
+        [("--lr-decay-per-level", s.lm.lr_decay_per_level.is_some()), ("--slanted-triangular-lr", s.lm.slanted)];
+    if let Some((flag, _)) = rates.into_iter().find(|(_, on)| *on && !objective.lm()) {
+        return Err(ModelError::Flag {
+            flag,
+            problem: "sets the language model's rates, and this run trains skip-gram vectors only".into(),
+            hint: Some("--objective lm or both, on a model with an LSTM or GRU level, or leave the flag out"),
+        }
+        .into());
+    }
     Ok(PretrainPlan { config, levels, objective })
 }
 

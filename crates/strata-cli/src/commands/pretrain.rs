@@ -438,16 +438,6 @@ pub fn run(a: PretrainArgs) -> Result<()> {
     }
     // every check that can refuse the run comes before --out is claimed
     let plan = workflow::plan(&docs, &s)?;
-    if plan.objective == Objective::SkipGram {
-        // the language model's rates on a run that trains none: refused, not ignored
-        let given = [
-            ("--lr-decay-per-level", a.lr_decay_per_level.is_some()),
-            ("--slanted-triangular-lr", a.slanted_triangular_lr),
-        ];
-        if let Some((flag, _)) = given.into_iter().find(|(_, on)| *on) {
-            bail!("{flag} sets the language model's rates, and this run trains skip-gram vectors only (hint: --objective lm or both, on a model with an LSTM or GRU level, or leave out {flag})");
-        }
-    }
     announce(&docs, &plan.levels, plan.objective);
     if let Some(st) = &s.start {
         announce_start(st, &plan);
