@@ -22,6 +22,8 @@
 # Fourth round's candidates (the rule in bench/README.md, committed before any dev figure), with
 # T(X) = kimw2345 + kimw34567 + X: T(lstmm) (the default above), T(lstmf), T(lstmm) + bil,
 # T(lstmf) + bil; lstmf = lstmm on the IMDB LM fine-tuned on SST-2's texts (pretrain --init-from).
+# Eighth round's candidate: w2345 + w34567 + (lstmm + lstmb)/2, WEIGHTS="2 2 1 1"; lstmb = lstmm
+# reading every sentence backwards, on a backward IMDB LM (ULMFiT's forward + backward average).
 #
 # Usage: bash bench/pretrain/sst2_best.sh
 # Environment: STRATA_DATA (../shared/data), STRATA_RUNS (runs/), PRETRAINED_SG
@@ -29,7 +31,10 @@
 # tokenized as SST's, the folders runs/pre-imdbptb-sg300 and -256), PRETRAINED_LMF_PICK, PRETRAINED_LMF,
 # PRETRAINED_LMF2 (runs/pre-sst2-lmf-pick, -lmf, -lmf2: lstmf's fine-tuned LMs; pre-sst2-imdbptb-…
 # with PRETRAIN_TEXT=ptb), PRETRAINED_LMU_PICK, PRETRAINED_LMU, PRETRAINED_LMU2
-# (runs/pre-sst2-lmu-pickE, -lmu, -lmu2: lstmu's; a reused one must have the picked epochs), EXTRA_TRAIN (a
+# (runs/pre-sst2-lmu-pickE, -lmu, -lmu2: lstmu's; a reused one must have the picked epochs),
+# PRETRAINED_LMB (runs/pre-imdb-rev-256: lstmb's backward LM, from IMDB's texts reversed into
+# runs/imdb-rev/ by reverse_text.py), WEIGHTS (each member's whole-number weight in the vote, in
+# MEMBERS order; default all 1), EXTRA_TRAIN (a
 # label<TAB>text file added to both stages' training data: sst2_selftrain.sh's pseudo-labels), THREADS (1), PRETRAIN_THREADS (2), STRATA_PEERS_PY
 # (fastText's python, the peers' venv); MEMBERS (the chosen ones; FAMILY:SEED words, see below),
 # STAGE1_ONLY=1 (stop after stage 1's dev figures: how other member sets were compared, with
@@ -63,6 +68,10 @@ lmf2=${PRETRAINED_LMF2:-$tuned-lmf2}
 lmu_pick=${PRETRAINED_LMU_PICK:-$tuned-lmu-pick}
 lmu=${PRETRAINED_LMU:-$tuned-lmu}
 lmu2=${PRETRAINED_LMU2:-$tuned-lmu2}
+# lstmb's backward language model: the forward one's command on IMDB's texts with every text's
+# words reversed (reverse_text.py into runs/imdb-rev/)
+rev_texts=$runs/$corpus-rev
+lmb=${PRETRAINED_LMB:-$runs/pre-$corpus-rev-256}
 out=${SST2_OUT:-$runs/sst2-best}
 started=$EPOCHREALTIME
 py=${STRATA_PEERS_PY:-$HOME/.cache/strata-peers/venv/bin/python}
@@ -75,9 +84,10 @@ py=${STRATA_PEERS_PY:-$HOME/.cache/strata-peers/venv/bin/python}
 # train + dev for stage 2, never test's; its epochs are those of the lowest held-out perplexity
 # on a seeded 10% of train.tsv's texts, at most 10, Adam 1e-3 as the pretraining's); lstmu = the
 # same with ULMFiT's rates in the fine-tuning (--lr-decay-per-level 2.6 --slanted-triangular-lr,
-# 2, 4, 7 or 10 epochs by held-out perplexity); bil = bilstm_maxpool.toml's BiLSTM-max on sg300,
-# multichannel); the default is the configuration chosen on dev.tsv. Checked before anything is
-# built or trained.
+# 2, 4, 7 or 10 epochs by held-out perplexity); lstmb = lstmm reading each sentence's words in
+# reverse order, on the backward LM (its train, dev and test files reversed by reverse_text.py
+# into OUT/rev/, line for line); bil = bilstm_maxpool.toml's BiLSTM-max on sg300, multichannel);
+# the default is the configuration chosen on dev.tsv. Checked before anything is built or trained.
 read -r -a members <<< "${MEMBERS:-kimw2345:0 kimw34567:0 lstmm:0}"
 kim_recipe="--init-from $sg --multichannel --embedding-dim 300 --maxlen 60 --batch-size 50 --lr 0.0003"
 declare -A flags=(
@@ -86,11 +96,12 @@ declare -A flags=(
   [lstmm]="--model-file $here/bench/pretrain/lstm256_maxpool.toml --init-from $lm --maxlen 60 --mask-padding"
   [lstmf]="--model-file $here/bench/pretrain/lstm256_maxpool.toml --init-from $lmf --maxlen 60 --mask-padding"
   [lstmu]="--model-file $here/bench/pretrain/lstm256_maxpool.toml --init-from $lmu --maxlen 60 --mask-padding"
+  [lstmb]="--model-file $here/bench/pretrain/lstm256_maxpool.toml --init-from $lmb --maxlen 60 --mask-padding"
   [bil]="--model-file $here/bench/pretrain/bilstm_maxpool.toml --init-from $sg --multichannel --maxlen 60 --lr 0.0003 --mask-padding"
 )
 # stage 1 only: kim-cnn's recipe already stops early (patience 2, at most 12 epochs)
 declare -A stop=([kim]="" [lstm]="--early-stopping 2 --epochs 10" [lstmm]="--early-stopping 2 --epochs 10"
-  [lstmf]="--early-stopping 2 --epochs 10" [lstmu]="--early-stopping 2 --epochs 10"
+  [lstmf]="--early-stopping 2 --epochs 10" [lstmu]="--early-stopping 2 --epochs 10" [lstmb]="--early-stopping 2 --epochs 10"
   [bil]="--early-stopping 2 --epochs 12")
 for w in 345 2345 34567 345_d03 345_d07; do
   flags[kimw$w]="--model-file $here/bench/pretrain/kimcnn_w$w.toml $kim_recipe"
@@ -106,6 +117,18 @@ for spec in "${members[@]}"; do
   names+=("${fam}_s$seed")
 done
 [ "${#names[@]}" -ge 2 ] || { echo "error: MEMBERS names ${#names[@]} member(s) (hint: an ensemble needs at least two, e.g. kim:0 lstm:0)" >&2; exit 2; }
+read -r -a weights <<< "${WEIGHTS:-}"
+[ "${#weights[@]}" -gt 0 ] || weights=("${names[@]/*/1}")
+[ "${#weights[@]}" = "${#names[@]}" ] || { echo "error: WEIGHTS has ${#weights[@]} words for ${#names[@]} members (hint: one whole number a member, in MEMBERS order)" >&2; exit 2; }
+combo=()  # the vote as sst2_votes.py reads it: each name as many times as its weight
+for i in "${!names[@]}"; do
+  [[ ${weights[$i]} =~ ^[1-9][0-9]*$ ]] || { echo "error: WEIGHTS word '${weights[$i]}' is not a whole number ≥ 1 (hint: WEIGHTS=\"2 2 1 1\")" >&2; exit 2; }
+  for ((k = 0; k < weights[i]; k++)); do combo+=("${names[$i]}"); done
+done
+weights_flag=()  # strata ensemble's --weights, only when WEIGHTS is given (equal weights as before)
+[ -n "${WEIGHTS:-}" ] && weights_flag=(--weights "$(IFS=,; echo "${weights[*]}")")
+backward=0
+[[ " ${members[*]} " == *" lstmb:"* ]] && backward=1
 
 cargo build --release --quiet --manifest-path "$here/Cargo.toml" -p strata-cli
 strata=("${CARGO_TARGET_DIR:-$here/target}/release/strata" --threads "${THREADS:-1}")
@@ -158,6 +181,32 @@ if [ -n "${EXTRA_TRAIN:-}" ]; then
 else
   rm -f "$out/extra.txt"
 fi
+if [ "$backward" = 1 ]; then
+  # the backward LM: the forward LM's command on the same texts, each text's words reversed
+  if [ ! -e "$lmb" ]; then
+    mkdir -p "$rev_texts"
+    rev_data=()
+    for i in "${!imdb[@]}"; do
+      [ "${imdb[$i]}" = --data ] && continue
+      f=$rev_texts/$(basename "${imdb[$i]}")
+      [ -s "$f" ] || step "reverse-$(basename "$f")" python3 "$here/bench/pretrain/reverse_text.py" "${imdb[$i]}" "$f"
+      rev_data+=(--data "$f")
+    done
+    pretrained pretrain-lm256-rev "$lmb" "${pretrain[@]}" --units 256 --epochs 1 "${rev_data[@]}" --out "$lmb"
+  else
+    pretrained pretrain-lm256-rev "$lmb"
+  fi
+  # lstmb's own copies of SST-2's files, each sentence's words reversed, line for line
+  mkdir -p "$out/rev"
+  for f in "$train_data" "$train_dev_data" "$dev" "$test"; do
+    python3 "$here/bench/pretrain/reverse_text.py" "$f" "$out/rev/$(basename "$f")"
+  done
+fi
+# member_file FAMILY FILE: the file a member of FAMILY reads for FILE (lstmb: its reversed copy)
+member_file() {
+  if [ "$1" = lstmb ]; then echo "$out/rev/$(basename "$2")"; else echo "$2"; fi
+}
+
 if [[ " ${members[*]} " == *" lstmf:"* ]]; then
   # ULMFiT's second stage: the epoch count is fixed by the LM's own held-out perplexity on
   # train.tsv's texts, never by a classifier's dev accuracy
@@ -194,6 +243,7 @@ if [[ " ${members[*]} " == *" lstmu:"* ]]; then
 fi
 
 printf '%s\n' "${names[@]}" > "$out/members.txt"
+printf '%s\n' "${weights[@]}" > "$out/weights.txt"
 
 # best_epoch RUN: the epoch of the lowest val_loss in RUN/history.csv (the weights early stopping kept).
 best_epoch() {
@@ -208,15 +258,23 @@ for spec in "${members[@]}"; do
     echo "== dev-${fam}_s$seed: reusing $out/dev-${fam}_s$seed" >&2
     printf '%s\treused\t%s\n' "dev-${fam}_s$seed" "$out/dev-${fam}_s$seed" >> "$out/steps.tsv"
   else
-    step "dev-${fam}_s$seed" "${strata[@]}" train "${f[@]}" --data "$train_data" --validation-data "$dev" --out "$out/dev-${fam}_s$seed" --overwrite --json
+    step "dev-${fam}_s$seed" "${strata[@]}" train "${f[@]}" --data "$(member_file "$fam" "$train_data")" \
+      --validation-data "$(member_file "$fam" "$dev")" --out "$out/dev-${fam}_s$seed" --overwrite --json
   fi
-  step "${fam}_s$seed.dev-pred" "${strata[@]}" test --model "$out/dev-${fam}_s$seed" --data "$dev" --json --predictions "$out/${fam}_s$seed.dev.pred.jsonl"
+  step "${fam}_s$seed.dev-pred" "${strata[@]}" test --model "$out/dev-${fam}_s$seed" --data "$(member_file "$fam" "$dev")" \
+    --json --predictions "$out/${fam}_s$seed.dev.pred.jsonl"
 done
-step dev-ensemble-build "${strata[@]}" ensemble "${names[@]/#/--member=$out/dev-}" --out "$out/dev-ensemble"
-step dev-ensemble "${strata[@]}" test --model "$out/dev-ensemble" --data "$dev" --json
-rm -rf "$out/dev-ensemble"  # a copy of the members (53 MB each); its dev figure is kept
+if [ "$backward" = 0 ]; then
+  step dev-ensemble-build "${strata[@]}" ensemble "${names[@]/#/--member=$out/dev-}" "${weights_flag[@]}" --out "$out/dev-ensemble"
+  step dev-ensemble "${strata[@]}" test --model "$out/dev-ensemble" --data "$dev" --json
+  rm -rf "$out/dev-ensemble"  # a copy of the members (53 MB each); its dev figure is kept
+else
+  # a backward member reads other files than the rest, so strata ensemble cannot score the
+  # vote: it is computed from the members' dev predictions
+  step dev-ensemble python3 "$here/bench/pretrain/sst2_votes.py" --write "$out/dev-ensemble.pred.jsonl" "$out" "$(IFS=+; echo "${combo[*]}")"
+fi
 # the vote sst2_votes.py computes from the members' predictions is strata ensemble's
-python3 "$here/bench/pretrain/sst2_votes.py" "$out" "$(IFS=+; echo "${names[*]}")" | tee "$out/dev-votes.tsv"
+python3 "$here/bench/pretrain/sst2_votes.py" "$out" "$(IFS=+; echo "${combo[*]}")" | tee "$out/dev-votes.tsv"
 if [ "${STAGE1_ONLY:-0}" = 1 ]; then
   for n in "${names[@]}"; do printf '%s\tdev %s\n' "$n" "$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["accuracy"])' "$out/$n.dev-pred.json")"; done
   exit 0
@@ -232,14 +290,25 @@ for spec in "${members[@]}"; do
   read -r -a f <<< "$f2 --seed $seed"
   epochs=$(best_epoch "$out/dev-${fam}_s$seed")
   echo "$epochs" > "$out/final-${fam}_s$seed.epochs"
-  step "final-${fam}_s$seed" "${strata[@]}" train "${f[@]}" --data "$train_dev_data" --validation-split 0 --early-stopping 0 \
+  step "final-${fam}_s$seed" "${strata[@]}" train "${f[@]}" --data "$(member_file "$fam" "$train_dev_data")" --validation-split 0 --early-stopping 0 \
     --epochs "$epochs" --out "$out/final-${fam}_s$seed" --overwrite --json
 done
-step ensemble-build "${strata[@]}" ensemble "${names[@]/#/--member=$out/final-}" --out "$out/ensemble"
 
 # Test, once per row: the chosen configuration, the single network (the first member, on
 # train.tsv), and fastText on the same training texts.
-step ensemble "${strata[@]}" test --model "$out/ensemble" --data "$test" --json --predictions "$out/ensemble.pred.jsonl"
+if [ "$backward" = 0 ]; then
+  step ensemble-build "${strata[@]}" ensemble "${names[@]/#/--member=$out/final-}" "${weights_flag[@]}" --out "$out/ensemble"
+  step ensemble "${strata[@]}" test --model "$out/ensemble" --data "$test" --json --predictions "$out/ensemble.pred.jsonl"
+else
+  # each member scored on its own copy of test.tsv, the vote computed from their predictions
+  for spec in "${members[@]}"; do
+    fam=${spec%%:*} seed=${spec#*:}
+    step "final-${fam}_s$seed.test-pred" "${strata[@]}" test --model "$out/final-${fam}_s$seed" --data "$(member_file "$fam" "$test")" \
+      --json --predictions "$out/final-${fam}_s$seed.test.pred.jsonl"
+  done
+  step ensemble python3 "$here/bench/pretrain/sst2_votes.py" --suffix .test.pred.jsonl --write "$out/ensemble.pred.jsonl" \
+    "$out" "$(IFS=+; echo "${combo[*]/#/final-}")"
+fi
 step network "${strata[@]}" test --model "$out/dev-${names[0]}" --data "$test" --json --predictions "$out/network.pred.jsonl"
 step fasttext "$py" "$here/bench/pretrain/fasttext_folds.py" --train "$train" --test "$test" --predictions "$out/fasttext.pred.jsonl"
 step fasttext-train+dev "$py" "$here/bench/pretrain/fasttext_folds.py" --train "$out/train+dev.tsv" --test "$test" \

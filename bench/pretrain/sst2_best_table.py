@@ -20,6 +20,9 @@ families = {
     "kim": "kim-cnn multichannel (sg300)",
     "lstm": "LSTM-256 + max-pool (LM 256)",
     "lstmm": "LSTM-256 + max-pool (LM 256), masked",
+    "lstmf": "the same, LM fine-tuned on SST-2's texts",
+    "lstmu": "the same, LM fine-tuned with ULMFiT's rates",
+    "lstmb": "the same, backward (backward LM 256)",
     "bil": "BiLSTM-max 2x150 multichannel (sg300)",
 }
 
@@ -41,7 +44,10 @@ for m in names:
     epochs = open(os.path.join(out, f"final-{m}.epochs"), encoding="utf-8").read().strip()
     name = f"{family(fam)}, seed {seed}"
     print(f"  {name:<42} dev {load(out, f'dev-{m}')['val_accuracy']:.4f}  best epoch {epochs}")
-vote = f"ensemble of the {len(names)}, equal weights"
+weights_file = os.path.join(out, "weights.txt")  # sst2_best.sh's WEIGHTS, one a member
+weights = open(weights_file, encoding="utf-8").read().split() if os.path.exists(weights_file) else []
+shown = ":".join(weights) if len(set(weights)) > 1 else ""
+vote = f"ensemble of the {len(names)}, " + (f"weights {shown}" if shown else "equal weights")
 print(f"  {vote:<42} dev {load(out, 'dev-ensemble')['accuracy']:.4f}")
 recomputed = open(os.path.join(out, "dev-votes.tsv"), encoding="utf-8").read().split()[1]
 print(f"  {'the same vote from the dev predictions':<42} dev {recomputed}  (sst2_votes.py)")

@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""Texts -> the same texts with their words in reverse order, as Keras's Tokenizer reads them.
+
+Why: ULMFiT (Howard & Ruder 2018) trains a second, backward language model and classifier and
+averages the two classifiers' predictions; a backward reader makes errors unlike the forward
+one's. A backward language model is the forward one trained on reversed texts, and its
+classifier reads reversed sentences, so this script is all a backward member needs: `strata
+pretrain` and `strata train` run unchanged on its output.
+
+Each text goes through Keras's `text_to_word_sequence` with the default filters (lower case,
+each filter character a space, split on " ", empty pieces dropped) and the words are written
+back reversed, joined by one space. Reading the output again gives the same words (the filters
+and lower case are idempotent), so strata's tokenizer sees exactly the reversed word sequence.
+
+Usage: reverse_text.py IN OUT   IN: one text a line (.txt), or label<TAB>text (.tsv: the label
+kept, a header line "label<TAB>text" copied). OUT is written atomically (a temporary file
+renamed); line N of OUT is line N of IN, so predictions line up with the forward members'.
+"""
+import os
+import sys
+
+KERAS_FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'
+TABLE = str.maketrans({c: " " for c in KERAS_FILTERS})
+
+
+def reversed_words(text: str) -> str:
+    words = [w for w in text.lower().translate(TABLE).split(" ") if w]
+    return " ".join(reversed(words))
+
+
+def main():
+    if len(sys.argv) != 3:
+        print("error: reverse_text.py takes IN OUT (hint: reverse_text.py sst2/train.tsv runs/rev/train.tsv)",
+              file=sys.stderr)
+        sys.exit(2)
+    src, dst = sys.argv[1], sys.argv[2]
+    tsv = src.endswith(".tsv")
+    tmp = dst + ".tmp"
+    with open(src, encoding="utf-8") as f, open(tmp, "w", encoding="utf-8") as out:
+        for n, line in enumerate(f, 1):
+            line = line.rstrip("\n")
+            if tsv:
+                if n == 1 and line == "label\ttext":
+                    out.write(line + "\n")
+                    continue
+                label, sep, text = line.partition("\t")
+                if not sep:
+                    print(f"error: {src}:{n}: no tab (hint: a .tsv line is label<TAB>text)", file=sys.stderr)
+                    os.unlink(tmp)
+                    sys.exit(2)
+                out.write(f"{label}\t{reversed_words(text)}\n")
+            else:
+                out.write(reversed_words(line) + "\n")
+    os.replace(tmp, dst)
+
+
+if __name__ == "__main__":
+    main()
