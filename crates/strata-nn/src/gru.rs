@@ -207,26 +207,34 @@ pub(crate) struct StepForward<'a> {
 }
 
 /// The gate math of one step for `n` rows (inlined into the callers' AVX2 bodies).
+///
+/// Short loops over whole slices, each of one kind of work: the `z` and `r` sigmoids (`2H`
+/// independent values), `n`'s pre-activation, its `tanh`, then the new state. One indexed loop
+/// doing a unit's all of it (`xp[2 * h + j]`, `h_next[bi * h + j]`, …) was not vectorised by
+/// LLVM: the gate math ran one float at a time, 43 % of the GRU forward's time. Each value gets
+/// the same operations as before, lane for lane, so the same bits.
 #[inline(always)]
 pub(crate) fn step_forward(s: StepForward, n: usize, h: usize) {
     let g = 3 * h;
     let StepForward { xp, xp_of_row, hp, h_prev, gates, rec_h, h_next } = s;
     for bi in 0..n {
         let at = xp_of_row.map_or(bi, |m| m[bi] as usize);
-        let xp = &xp[at * g..(at + 1) * g];
-        let hp = &hp[bi * g..(bi + 1) * g];
-        let gates = &mut gates[bi * g..(bi + 1) * g];
-        let rec_h = &mut rec_h[bi * h..(bi + 1) * h];
-        for j in 0..h {
-            let z = sigmoid(xp[j] + hp[j]);
-            let r = sigmoid(xp[h + j] + hp[h + j]);
-            let n = tanh(xp[2 * h + j] + r * hp[2 * h + j]);
-            gates[j] = z;
-            gates[h + j] = r;
-            gates[2 * h + j] = n;
-            rec_h[j] = hp[2 * h + j];
-            h_next[bi * h + j] = z * h_prev[bi * h + j] + (1.0 - z) * n;
-        }
+        let (xzr, xn) = xp[at * g..(at + 1) * g].split_at(2 * h);
+        let (hzr, hn) = hp[bi * g..(bi + 1) * g].split_at(2 * h);
+        let (zr, n_gate) = gates[bi * g..(bi + 1) * g].split_at_mut(2 * h);
+        // z and r: [2H] sigmoids of independent values
+        zr.iter_mut().zip(xzr).zip(hzr).for_each(|((v, x), u)| *v = sigmoid(x + u));
+        let (z, r) = zr.split_at(h);
+        // n = tanh(x·Wh + r ⊙ (h·Uh + b'h)): [H]
+        n_gate.iter_mut().zip(r).zip(xn.iter().zip(hn)).for_each(|((v, rj), (x, u))| *v = x + rj * u);
+        n_gate.iter_mut().for_each(|v| *v = tanh(*v));
+        rec_h[bi * h..(bi + 1) * h].copy_from_slice(hn);
+        // h' = z ⊙ h + (1 − z) ⊙ n: [H]
+        let read = z.iter().zip(&h_prev[bi * h..(bi + 1) * h]).zip(&*n_gate);
+        h_next[bi * h..(bi + 1) * h]
+            .iter_mut()
+            .zip(read)
+            .for_each(|(v, ((zj, hj), nj))| *v = zj * hj + (1.0 - zj) * nj);
     }
 }
 
