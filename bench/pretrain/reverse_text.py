@@ -36,9 +36,10 @@ def main():
     src, dst = sys.argv[1], sys.argv[2]
     tsv = src.endswith(".tsv")
     tmp = dst + ".tmp"
-    with open(src, encoding="utf-8") as f, open(tmp, "w", encoding="utf-8") as out:
+    # lines end at "\n" only (a "\r\n" ending loses its "\r"), as strata splits a file
+    with open(src, encoding="utf-8", newline="\n") as f, open(tmp, "w", encoding="utf-8", newline="\n") as out:
         for n, line in enumerate(f, 1):
-            line = line.rstrip("\n")
+            line = line.removesuffix("\n").removesuffix("\r")
             if tsv:
                 if n == 1 and line == "label\ttext":
                     out.write(line + "\n")

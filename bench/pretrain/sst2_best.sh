@@ -184,6 +184,10 @@ fi
 if [ "$backward" = 1 ]; then
   # the backward LM: the forward LM's command on the same texts, each text's words reversed
   if [ ! -e "$lmb" ]; then
+    if [ "$corpus" = imdbptb ] && [ ! -s "$runs/imdb-ptb.txt" ]; then
+      step ptb-text python3 "$here/bench/pretrain/ptb_text.py" "$runs/imdb-ptb.txt" \
+        "$data/imdb_full/unsup.txt" "$data/imdb_full/train.tsv"
+    fi
     mkdir -p "$rev_texts"
     rev_data=()
     for i in "${!imdb[@]}"; do
@@ -196,9 +200,10 @@ if [ "$backward" = 1 ]; then
   else
     pretrained pretrain-lm256-rev "$lmb"
   fi
-  # lstmb's own copies of SST-2's files, each sentence's words reversed, line for line
+  # lstmb's own copies of SST-2's training and dev files, each sentence's words reversed, line
+  # for line (test.tsv's copy is made in stage 2: nothing before it reads the test split)
   mkdir -p "$out/rev"
-  for f in "$train_data" "$train_dev_data" "$dev" "$test"; do
+  for f in "$train_data" "$train_dev_data" "$dev"; do
     python3 "$here/bench/pretrain/reverse_text.py" "$f" "$out/rev/$(basename "$f")"
   done
 fi
@@ -273,7 +278,8 @@ else
   # vote: it is computed from the members' dev predictions
   step dev-ensemble python3 "$here/bench/pretrain/sst2_votes.py" --write "$out/dev-ensemble.pred.jsonl" "$out" "$(IFS=+; echo "${combo[*]}")"
 fi
-# the vote sst2_votes.py computes from the members' predictions is strata ensemble's
+# the vote sst2_votes.py computes from the members' predictions is strata ensemble's (with a
+# backward member dev-ensemble is sst2_votes.py's own vote, so this line repeats it, no check)
 python3 "$here/bench/pretrain/sst2_votes.py" "$out" "$(IFS=+; echo "${combo[*]}")" | tee "$out/dev-votes.tsv"
 if [ "${STAGE1_ONLY:-0}" = 1 ]; then
   for n in "${names[@]}"; do printf '%s\tdev %s\n' "$n" "$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["accuracy"])' "$out/$n.dev-pred.json")"; done
@@ -301,6 +307,7 @@ if [ "$backward" = 0 ]; then
   step ensemble "${strata[@]}" test --model "$out/ensemble" --data "$test" --json --predictions "$out/ensemble.pred.jsonl"
 else
   # each member scored on its own copy of test.tsv, the vote computed from their predictions
+  python3 "$here/bench/pretrain/reverse_text.py" "$test" "$out/rev/$(basename "$test")"
   for spec in "${members[@]}"; do
     fam=${spec%%:*} seed=${spec#*:}
     step "final-${fam}_s$seed.test-pred" "${strata[@]}" test --model "$out/final-${fam}_s$seed" --data "$(member_file "$fam" "$test")" \
@@ -309,7 +316,7 @@ else
   step ensemble python3 "$here/bench/pretrain/sst2_votes.py" --suffix .test.pred.jsonl --write "$out/ensemble.pred.jsonl" \
     "$out" "$(IFS=+; echo "${combo[*]/#/final-}")"
 fi
-step network "${strata[@]}" test --model "$out/dev-${names[0]}" --data "$test" --json --predictions "$out/network.pred.jsonl"
+step network "${strata[@]}" test --model "$out/dev-${names[0]}" --data "$(member_file "${names[0]%_s*}" "$test")" --json --predictions "$out/network.pred.jsonl"
 step fasttext "$py" "$here/bench/pretrain/fasttext_folds.py" --train "$train" --test "$test" --predictions "$out/fasttext.pred.jsonl"
 step fasttext-train+dev "$py" "$here/bench/pretrain/fasttext_folds.py" --train "$out/train+dev.tsv" --test "$test" \
   --predictions "$out/fasttext-train+dev.pred.jsonl"

@@ -6,7 +6,7 @@ label 1 when it is above 0.5. `sst2_best.sh` checks the chosen combination again
 ensemble` itself. Standard library only.
 
 A name given twice counts twice: kimw2345_s0+kimw2345_s0+lstmm_s0+lstmb_s0 is the vote with
-weights 2:2:1:1 over three distinct members (`strata ensemble --weights 2,1,1`).
+weights 2:1:1 over three distinct members (`strata ensemble --weights 2,1,1`).
 
 Usage: python3 sst2_votes.py [--suffix .dev.pred.jsonl] [--write FILE] DIR COMBO...
 where DIR holds NAME+SUFFIX (`strata test --predictions`) for each member and a COMBO is member

@@ -225,7 +225,7 @@ pub(crate) fn step_forward(s: StepForward, n: usize, h: usize) {
         // z and r: [2H] sigmoids of independent values
         zr.iter_mut().zip(xzr).zip(hzr).for_each(|((v, x), u)| *v = sigmoid(x + u));
         let (z, r) = zr.split_at(h);
-        // n = tanh(x·Wh + r ⊙ (h·Uh + b'h)): [H]
+        // n = tanh(x·Wh + bh + r ⊙ (h·Uh + b'h)): [H] (xp holds x·W + b_in)
         n_gate.iter_mut().zip(r).zip(xn.iter().zip(hn)).for_each(|((v, rj), (x, u))| *v = x + rj * u);
         n_gate.iter_mut().for_each(|v| *v = tanh(*v));
         rec_h[bi * h..(bi + 1) * h].copy_from_slice(hn);
