@@ -22,7 +22,8 @@
 # Fourth round's candidates (the rule in bench/README.md, committed before any dev figure), with
 # T(X) = kimw2345 + kimw34567 + X: T(lstmm) (the default above), T(lstmf), T(lstmm) + bil,
 # T(lstmf) + bil; lstmf = lstmm on the IMDB LM fine-tuned on SST-2's texts (pretrain --init-from).
-# Eighth round's candidate: w2345 + w34567 + (lstmm + lstmb)/2, WEIGHTS="2 2 1 1"; lstmb = lstmm
+# Eighth round's candidates, one a rule, each lost on dev: w2345 + w34567 + (lstmm + lstmb)/2
+# (WEIGHTS="2 2 1 1"), then T(lstmm) + lstmb and lstmm + lstmb alone on fresh seeds; lstmb = lstmm
 # reading every sentence backwards, on a backward IMDB LM (ULMFiT's forward + backward average).
 #
 # Usage: bash bench/pretrain/sst2_best.sh

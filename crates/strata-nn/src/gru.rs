@@ -210,7 +210,7 @@ pub(crate) struct StepForward<'a> {
 ///
 /// Short loops over whole slices, each of one kind of work: the `z` and `r` sigmoids (`2H`
 /// independent values), `n`'s pre-activation, its `tanh`, then the new state. One indexed loop
-/// doing a unit's all of it (`xp[2 * h + j]`, `h_next[bi * h + j]`, …) was not vectorised by
+/// doing all of a unit's work (`xp[2 * h + j]`, `h_next[bi * h + j]`, …) was not vectorised by
 /// LLVM: the gate math ran one float at a time, 43 % of the GRU forward's time. Each value gets
 /// the same operations as before, lane for lane, so the same bits.
 #[inline(always)]
