@@ -24,26 +24,15 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ptb_text import ptb  # noqa: E402
+from textfiles import keras_words, write_lines as write  # noqa: E402
 
 BOUNDARY = re.compile(r"(?<=[.!?])\s+|<br\s*/?>", re.IGNORECASE)
-KERAS_FILTERS = str.maketrans({c: " " for c in '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'})
-
-
-def write(out: str, lines) -> int:
-    tmp = f"{out}.tmp{os.getpid()}"
-    n = 0
-    with open(tmp, "w", encoding="utf-8") as f:
-        for line in lines:
-            f.write(line + "\n")
-            n += 1
-    os.replace(tmp, out)
-    return n
 
 
 def as_read(text: str) -> str:
-    """A text as the model reads it: Keras's filtered characters as spaces, lower case, words
-    joined by one space (so SST's "yuks , not" and "yuks, not" are the same sentence)."""
-    return " ".join(text.lower().translate(KERAS_FILTERS).split())
+    """A text as the model reads it (Keras's words joined by one space), so SST's "yuks , not"
+    and "yuks, not" are the same sentence."""
+    return " ".join(keras_words(text))
 
 
 def sentences(out: str, unsup: str, limit: int, exclude: list) -> None:
@@ -60,7 +49,7 @@ def sentences(out: str, unsup: str, limit: int, exclude: list) -> None:
             for review in f:
                 for piece in BOUNDARY.split(review.strip()):
                     text = ptb(piece)
-                    if not 5 <= len(text.translate(KERAS_FILTERS).split()) <= 40:
+                    if not 5 <= len(keras_words(text)) <= 40:
                         continue
                     if as_read(text) in seen:
                         left_out += 1

@@ -13,9 +13,10 @@ Usage: ptb_text.py OUT FILE...   FILE: one text a line (.txt) or a .tsv whose la
 the text (a header line "label<TAB>text" is skipped). OUT gets one text a line, written
 atomically (a temporary file renamed).
 """
-import os
 import re
 import sys
+
+from textfiles import write_lines
 
 BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 CURLY = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u00b4": "'"})
@@ -69,13 +70,7 @@ def texts(path: str):
 def main() -> None:
     if len(sys.argv) < 3:
         sys.exit("error: usage: ptb_text.py OUT FILE... (hint: OUT is written, each FILE read)")
-    out = sys.argv[1]
-    tmp = f"{out}.tmp{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as f:
-        for path in sys.argv[2:]:
-            for text in texts(path):
-                f.write(ptb(text) + "\n")
-    os.replace(tmp, out)
+    write_lines(sys.argv[1], (ptb(text) for path in sys.argv[2:] for text in texts(path)))
 
 
 if __name__ == "__main__":

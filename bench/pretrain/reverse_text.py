@@ -16,16 +16,32 @@ Usage: reverse_text.py IN OUT   IN: one text a line (.txt), or label<TAB>text (.
 kept, a header line "label<TAB>text" copied). OUT is written atomically (a temporary file
 renamed); line N of OUT is line N of IN, so predictions line up with the forward members'.
 """
-import os
 import sys
 
-KERAS_FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'
-TABLE = str.maketrans({c: " " for c in KERAS_FILTERS})
+from textfiles import keras_words, write_lines
 
 
 def reversed_words(text: str) -> str:
-    words = [w for w in text.lower().translate(TABLE).split(" ") if w]
-    return " ".join(reversed(words))
+    return " ".join(reversed(keras_words(text)))
+
+
+def reversed_lines(src: str):
+    """IN's lines with their texts reversed, line for line."""
+    tsv = src.endswith(".tsv")
+    # lines end at "\n" only (a "\r\n" ending loses its "\r"), as strata splits a file
+    with open(src, encoding="utf-8", newline="\n") as f:
+        for n, line in enumerate(f, 1):
+            line = line.removesuffix("\n").removesuffix("\r")
+            if not tsv:
+                yield reversed_words(line)
+            elif n == 1 and line == "label\ttext":
+                yield line
+            else:
+                label, sep, text = line.partition("\t")
+                if not sep:
+                    print(f"error: {src}:{n}: no tab (hint: a .tsv line is label<TAB>text)", file=sys.stderr)
+                    sys.exit(2)
+                yield f"{label}\t{reversed_words(text)}"
 
 
 def main():
@@ -33,26 +49,7 @@ def main():
         print("error: reverse_text.py takes IN OUT (hint: reverse_text.py sst2/train.tsv runs/rev/train.tsv)",
               file=sys.stderr)
         sys.exit(2)
-    src, dst = sys.argv[1], sys.argv[2]
-    tsv = src.endswith(".tsv")
-    tmp = dst + ".tmp"
-    # lines end at "\n" only (a "\r\n" ending loses its "\r"), as strata splits a file
-    with open(src, encoding="utf-8", newline="\n") as f, open(tmp, "w", encoding="utf-8", newline="\n") as out:
-        for n, line in enumerate(f, 1):
-            line = line.removesuffix("\n").removesuffix("\r")
-            if tsv:
-                if n == 1 and line == "label\ttext":
-                    out.write(line + "\n")
-                    continue
-                label, sep, text = line.partition("\t")
-                if not sep:
-                    print(f"error: {src}:{n}: no tab (hint: a .tsv line is label<TAB>text)", file=sys.stderr)
-                    os.unlink(tmp)
-                    sys.exit(2)
-                out.write(f"{label}\t{reversed_words(text)}\n")
-            else:
-                out.write(reversed_words(line) + "\n")
-    os.replace(tmp, dst)
+    write_lines(sys.argv[2], reversed_lines(sys.argv[1]))
 
 
 if __name__ == "__main__":

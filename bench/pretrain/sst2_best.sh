@@ -160,7 +160,8 @@ pretrained() {
 }
 imdb=(--data "$data/imdb_full/unsup.txt" --data "$data/imdb_full/train.tsv")
 if [ "$corpus" = imdbptb ]; then
-  if [ ! -e "$sg" ] || [ ! -e "$lm" ]; then
+  # the PTB text, when a folder built from it is missing (the backward LM reverses it)
+  if [ ! -e "$sg" ] || [ ! -e "$lm" ] || { [ "$backward" = 1 ] && [ ! -e "$lmb" ]; }; then
     [ -s "$runs/imdb-ptb.txt" ] || step ptb-text python3 "$here/bench/pretrain/ptb_text.py" "$runs/imdb-ptb.txt" \
       "$data/imdb_full/unsup.txt" "$data/imdb_full/train.tsv"
   fi
@@ -184,23 +185,18 @@ else
 fi
 if [ "$backward" = 1 ]; then
   # the backward LM: the forward LM's command on the same texts, each text's words reversed
-  if [ ! -e "$lmb" ]; then
-    if [ "$corpus" = imdbptb ] && [ ! -s "$runs/imdb-ptb.txt" ]; then
-      step ptb-text python3 "$here/bench/pretrain/ptb_text.py" "$runs/imdb-ptb.txt" \
-        "$data/imdb_full/unsup.txt" "$data/imdb_full/train.tsv"
+  # (written only when the LM is to be built)
+  rev_data=()
+  for i in "${!imdb[@]}"; do
+    [ "${imdb[$i]}" = --data ] && continue
+    f=$rev_texts/$(basename "${imdb[$i]}")
+    if [ ! -e "$lmb" ] && [ ! -s "$f" ]; then
+      mkdir -p "$rev_texts"
+      step "reverse-$(basename "$f")" python3 "$here/bench/pretrain/reverse_text.py" "${imdb[$i]}" "$f"
     fi
-    mkdir -p "$rev_texts"
-    rev_data=()
-    for i in "${!imdb[@]}"; do
-      [ "${imdb[$i]}" = --data ] && continue
-      f=$rev_texts/$(basename "${imdb[$i]}")
-      [ -s "$f" ] || step "reverse-$(basename "$f")" python3 "$here/bench/pretrain/reverse_text.py" "${imdb[$i]}" "$f"
-      rev_data+=(--data "$f")
-    done
-    pretrained pretrain-lm256-rev "$lmb" "${pretrain[@]}" --units 256 --epochs 1 "${rev_data[@]}" --out "$lmb"
-  else
-    pretrained pretrain-lm256-rev "$lmb"
-  fi
+    rev_data+=(--data "$f")
+  done
+  pretrained pretrain-lm256-rev "$lmb" "${pretrain[@]}" --units 256 --epochs 1 "${rev_data[@]}" --out "$lmb"
   # lstmb's own copies of SST-2's training and dev files, each sentence's words reversed, line
   # for line (test.tsv's copy is made in stage 2: nothing before it reads the test split)
   mkdir -p "$out/rev"

@@ -19,19 +19,17 @@ import json
 import os
 import sys
 
+from textfiles import write_lines
+
 
 def prob_of_one(path):
-    """Each dev row's (gold, probability of label 1) from `strata test --predictions` JSONL."""
+    """Each row's (gold, probability of label 1, text) from `strata test --predictions` JSONL."""
     rows = {}
     for line in open(path, encoding="utf-8"):
         r = json.loads(line)
         p = r["probability"] if r["predicted"] == "1" else 1.0 - r["probability"]
-        rows[r["line"]] = (r["gold"], p)
+        rows[r["line"]] = (r["gold"], p, r["text"])
     return rows
-
-
-def texts(path):
-    return {r["line"]: r["text"] for r in map(json.loads, open(path, encoding="utf-8"))}
 
 
 def votes(preds, names):
@@ -82,14 +80,10 @@ def main():
                 preds[n] = prob_of_one(path)
     if write:
         names = combos[0].split("+")
-        text = texts(os.path.join(folder, names[0] + suffix))
+        first = preds[names[0]]
         rows = list(votes(preds, names))
-        tmp = write + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            for k, gold, label, p in rows:
-                f.write(json.dumps({"line": k, "text": text[k], "gold": gold, "predicted": label, "probability": p},
-                                   ensure_ascii=False, separators=(",", ":")) + "\n")
-        os.replace(tmp, write)
+        write_lines(write, (json.dumps({"line": k, "text": first[k][2], "gold": gold, "predicted": label, "probability": p},
+                                       ensure_ascii=False, separators=(",", ":")) for k, gold, label, p in rows))
         right = sum(gold == label for _, gold, label, _ in rows)
         print(json.dumps({"accuracy": right / len(rows), "correct": right, "rows": len(rows), "vote": combos[0]}))
         return

@@ -10,6 +10,7 @@
 use serde::Serialize;
 use strata_nn::gemm::{gemm, Gemm};
 use strata_nn::optim::{Adam, ParamRange};
+use strata_nn::skipgram::dot;
 
 use strata_model::head::Output;
 use strata_model::infer::representations;
@@ -83,7 +84,7 @@ pub fn fit_probe(
 
 /// `out = b + x·W` for `x: [N, D]`, `W: [D, K]`: `out` is `[N, K]`.
 ///
-/// Two classes make `K = 1`: a dot product a row. `gemm` would hand a width-1 product to
+/// Two classes make `K = 1`: a dot product a row (skip-gram's, in 16 running sums). `gemm` would hand a width-1 product to
 /// `matrixmultiply`, which packs all of `x` again on every call — 600 calls a level, as much
 /// memory traffic as arithmetic, 18 % of a one-epoch `strata train --model gru` on MR.
 fn forward(x: &[f32], params: &[f32], n: usize, d: usize, k: usize, out: &mut [f32]) {
@@ -110,22 +111,6 @@ fn weight_gradient(x: &[f32], dlogits: &[f32], n: usize, d: usize, k: usize, gw:
         return;
     }
     gemm(Gemm::new(d, n, k).transpose_a(), x, dlogits, gw);
-}
-
-/// `Σ a_j·b_j` in 16 running sums, so that it vectorises (a single running sum is a chain
-/// LLVM must keep in order).
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    const LANES: usize = 16;
-    let mut sums = [0.0f32; LANES];
-    let (a_body, a_tail) = a.split_at(a.len() - a.len() % LANES);
-    let (b_body, b_tail) = b.split_at(a_body.len());
-    for (ca, cb) in a_body.chunks_exact(LANES).zip(b_body.chunks_exact(LANES)) {
-        for ((s, x), y) in sums.iter_mut().zip(ca).zip(cb) {
-            *s += x * y;
-        }
-    }
-    let tail: f32 = a_tail.iter().zip(b_tail).map(|(x, y)| x * y).sum();
-    sums.iter().sum::<f32>() + tail
 }
 
 /// Probes every level of `model` on `[N, T]` ids: the embedding's mean over real tokens, then
@@ -187,7 +172,7 @@ mod tests {
     }
 
     /// The width-1 products (two classes) against `gemm`, on a width that is not a multiple of
-    /// the dot product's 16 lanes.
+    /// the dot product's 16 running sums.
     #[test]
     fn width_one_products_match_gemm() {
         let mut rng = strata_nn::Rng::new(3);
