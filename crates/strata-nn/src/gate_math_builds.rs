@@ -98,11 +98,27 @@ fn gru_builds_give_the_same_bits() {
                 match build {
                     Kernels::Avx512 => {
                         gru::forward_avx512(d, &x, p, &mut cache);
-                        gru::backward_avx512(d, &x, p, &mut cache, dys, grads, gru::InputGrad::Rows(&mut dx));
+                        gru::backward_avx512(
+                            d,
+                            &x,
+                            p,
+                            &mut cache,
+                            dys,
+                            grads,
+                            crate::row_groups::InputGrad::Rows(&mut dx),
+                        );
                     }
                     _ => {
                         gru::forward_avx2(d, &x, p, &mut cache);
-                        gru::backward_avx2(d, &x, p, &mut cache, dys, grads, gru::InputGrad::Rows(&mut dx));
+                        gru::backward_avx2(
+                            d,
+                            &x,
+                            p,
+                            &mut cache,
+                            dys,
+                            grads,
+                            crate::row_groups::InputGrad::Rows(&mut dx),
+                        );
                     }
                 }
             }

@@ -14,21 +14,21 @@
 //! model file.
 //!
 //! Repeated input rows (padding, repeated tokens) share their input-side products
-//! (`gru/distinct_inputs.rs`, issue 14 point 3).
+//! (`distinct_inputs.rs`, issue 14 point 3).
 //!
 //! The gate math of one step is `step_forward` / `step_backward`, shared with
 //! [`masked`] (`--mask-padding`: the real steps only); [`backward`] follows whichever
 //! forward ran last.
 
-mod distinct_inputs;
 pub mod masked;
 
 use crate::activations::{sigmoid, tanh};
+use crate::distinct_inputs;
 use crate::gemm::{gemm, Gemm};
 use crate::small_gemm::matmul;
 
 use crate::rnn::{RnnDims, RnnGrads, RnnOutputGrads, RnnParams};
-use crate::row_groups::GroupedDx;
+use crate::row_groups::{GroupedDx, InputGrad};
 use crate::scratch::take_high;
 
 /// Activations saved for backward, and backward's scratch. After a masked forward
@@ -319,14 +319,6 @@ pub fn backward_grouped(
     cache.release_backward_scratch();
 }
 
-/// Where the unmasked backward writes the gradient at its input: nowhere, every row's
-/// (`[T, B, E]`), or the groups' sums.
-pub(crate) enum InputGrad<'a> {
-    None,
-    Rows(&'a mut [f32]),
-    Groups(GroupedDx<'a>),
-}
-
 crate::kernels::compiled_per_kernels!(
     pub(crate) fn unmasked_backward / backward_avx2 / backward_avx512 (
         d: RnnDims,
@@ -410,33 +402,13 @@ fn backward_body(
     let (gb_in, gb_rec) = grads.bias.split_at_mut(g);
     crate::rnn::add_column_sums(dxp, gb_in);
     crate::rnn::add_column_sums(dhp, gb_rec);
-    match dx {
-        InputGrad::None => {}
-        InputGrad::Rows(dx) => gemm(Gemm::new(tb, g, d.e).transpose_b(), dxp, p.kernel, dx),
-        InputGrad::Groups(dx) => {
-            let n = dx.groups.groups;
-            let (most, of) = distinct_inputs::SHARE_AT_MOST;
-            if n * of <= tb * most {
-                // (Σ_{rows of a group} dz) · Wᵀ: one row of the product per group
-                let mut dg = take_high(n * g, du_high);
-                crate::row_groups::sum_rows(dx.groups, dxp, g, &mut dg, false);
-                let shape = Gemm::new(n, g, d.e).transpose_b();
-                let shape = if dx.accumulate { shape.accumulate() } else { shape };
-                gemm(shape, &dg[..n * g], p.kernel, &mut dx.out[..n * d.e]);
-                crate::scratch::give(dg);
-            } else {
-                // mostly distinct (the gru benchmark's ids: 92 %): summing dz first would save
-                // less than the sum costs, so every row's dz · Wᵀ, then summed per group
-                let rows_dx = |rows: &mut [f32]| gemm(Gemm::new(tb, g, d.e).transpose_b(), dxp, p.kernel, rows);
-                crate::row_groups::via_rows(d.e, dx, rows_dx);
-            }
-        }
-    }
+    crate::row_groups::input_gradient(dx, dxp, p.kernel, (tb, g, d.e), du_high);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::distinct_inputs::with_repeats;
     use crate::gradcheck::check;
     use crate::Rng;
 
@@ -447,18 +419,6 @@ mod tests {
         let mut rng = Rng::new(seed);
         let mut r = |n: usize| (0..n).map(|_| rng.uniform(-0.8, 0.8)).collect::<Vec<f32>>();
         [r(d.t * d.b * d.e), r(d.e * 3 * d.h), r(d.h * 3 * d.h), r(6 * d.h), r(d.t * d.b * d.h)]
-    }
-
-    /// `x: [N, E]` whose first half of rows (a padding prefix) all equal one row and whose
-    /// row N/2 + 1 repeats row N/2 (a repeated token), when `repeats`.
-    fn with_repeats(mut x: Vec<f32>, e: usize, repeats: bool) -> Vec<f32> {
-        let half = x.len() / e / 2;
-        if repeats {
-            let (pad, token) = (x[..e].to_vec(), x[half * e..(half + 1) * e].to_vec());
-            (1..half).for_each(|i| x[i * e..(i + 1) * e].copy_from_slice(&pad));
-            x[(half + 1) * e..(half + 2) * e].copy_from_slice(&token);
-        }
-        x
     }
 
     fn run_check(return_sequences: bool, repeats: bool) {

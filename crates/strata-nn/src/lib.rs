@@ -21,6 +21,7 @@ mod avx512_tiles;
 pub mod bidirectional;
 pub mod conv1d;
 pub mod dense;
+mod distinct_inputs;
 pub mod dropout;
 pub mod embedding;
 #[cfg(all(test, target_arch = "x86_64"))]

@@ -10,14 +10,22 @@
 //!
 //! Over a padded batch with `--mask-padding` (Keras's `mask_zero=True`) [`masked`]
 //! runs instead, on the real steps only; [`backward`] follows whichever forward ran last.
+//!
+//! Without a mask, repeated input rows (the padding row at every padded step, repeated tokens)
+//! share their input-side products (`distinct_inputs.rs`): `x·W + bias` once per distinct row,
+//! the same bits; in backward `xᵀ·dz` over the distinct rows and, under [`backward_grouped`],
+//! `dz·Wᵀ` once per id (`row_groups.rs`), rounding only.
 
 pub mod masked;
 
 use crate::activations::{sigmoid, tanh};
+use crate::distinct_inputs::DistinctRows;
 use crate::gemm::{gemm, gemm_plus_bias, Gemm};
 use crate::small_gemm::matmul;
 
 use crate::rnn::{RnnDims, RnnGrads, RnnOutputGrads, RnnParams};
+use crate::row_groups::{GroupedDx, InputGrad};
+use crate::scratch::take_high;
 
 /// Activations saved by forward for backward, plus backward's scratch space. Reused across
 /// batches of the same size, so training allocates nothing per step. After a masked forward
@@ -42,6 +50,18 @@ pub struct LstmCache {
     /// The masked path's packed buffers ([`masked`]); `active` only after a masked forward,
     /// which is how backward knows which path ran.
     pub(crate) masked: Option<Box<masked::Packed>>,
+    /// The last unmasked forward's input rows mapped to their distinct rows, and whether they
+    /// were shared (the input-side products ran per distinct row; backward does the same)
+    inputs: DistinctRows,
+    inputs_shared: bool,
+    /// The largest distinct rows' `[U, E]`, `[U, 4H]` and grouped `[G, 4H]` lengths asked for
+    /// (see [`take_high`])
+    xu_high: usize,
+    xpu_high: usize,
+    du_high: usize,
+    /// Never share input rows (the tests' reference for the shared path)
+    #[cfg(test)]
+    never_share_inputs: bool,
 }
 
 impl LstmCache {
@@ -52,6 +72,12 @@ impl LstmCache {
         self.c.resize((d.t + 1) * d.b * h, 0.0);
         self.h.resize((d.t + 1) * d.b * h, 0.0);
         self.tanh_c.resize(tb * h, 0.0);
+    }
+
+    /// Whether [`backward_grouped`] runs the input product per group after the last forward
+    /// (the unmasked path's; the masked one sums its per-row gradient).
+    pub fn groups_input_product(&self) -> bool {
+        !self.masked.as_ref().is_some_and(|m| m.active)
     }
 
     /// Marks the cache as the unmasked path's, keeping the masked buffers for reuse.
@@ -102,16 +128,45 @@ pub fn forward_from(d: RnnDims, x: &[f32], p: RnnParams, h0: &[f32], c0: &[f32],
 fn run_steps(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut LstmCache) {
     let (b, h, g) = (d.b, d.h, 4 * d.h);
     assert_eq!(x.len(), d.t * b * d.e, "lstm: input is not [T, B, E]");
-    // z = x·W + bias for all steps at once: [T*B, E] × [E, 4H], the bias added as z is stored
-    gemm_plus_bias(Gemm::new(d.t * b, d.e, g), x, p.kernel, p.bias, &mut cache.gates);
+    cache.inputs_shared = cache.inputs.find(x, d.e);
+    #[cfg(test)]
+    if cache.never_share_inputs {
+        cache.inputs_shared = false;
+    }
+    // z = x·W + bias for all steps at once, the bias added as z is stored: [T*B, E] × [E, 4H],
+    // or [U, E] × [E, 4H] over the distinct input rows (each row's the same bits), copied into
+    // each step's rows as the step starts
+    let shared = match cache.inputs_shared {
+        true => {
+            let u = cache.inputs.distinct();
+            let mut xu = take_high(u * d.e, &mut cache.xu_high);
+            cache.inputs.gather(x, d.e, &mut xu);
+            let mut xpu = take_high(u * g, &mut cache.xpu_high);
+            gemm_plus_bias(Gemm::new(u, d.e, g), &xu[..u * d.e], p.kernel, p.bias, &mut xpu[..u * g]);
+            crate::scratch::give(xu);
+            Some(xpu)
+        }
+        false => {
+            gemm_plus_bias(Gemm::new(d.t * b, d.e, g), x, p.kernel, p.bias, &mut cache.gates);
+            None
+        }
+    };
     for t in 0..d.t {
         let z = &mut cache.gates[t * b * g..(t + 1) * b * g];
+        if let Some(xpu) = &shared {
+            for (zr, &u) in z.chunks_exact_mut(g).zip(&cache.inputs.of_row()[t * b..(t + 1) * b]) {
+                zr.copy_from_slice(&xpu[u as usize * g..(u as usize + 1) * g]);
+            }
+        }
         let (h_prev, h_next) = cache.h[t * b * h..(t + 2) * b * h].split_at_mut(b * h);
         // z += h_{t-1}·U: [B, H] × [H, 4H]
         matmul(b, h, g, h_prev, p.recurrent, true, z);
         let (c_prev, c_next) = cache.c[t * b * h..(t + 2) * b * h].split_at_mut(b * h);
         let tanh_c = &mut cache.tanh_c[t * b * h..(t + 1) * b * h];
         cell_forward(z, c_prev, c_next, tanh_c, h_next, h);
+    }
+    if let Some(xpu) = shared {
+        crate::scratch::give(xpu);
     }
 }
 
@@ -226,8 +281,41 @@ pub fn backward(
     if cache.masked.as_ref().is_some_and(|m| m.active) {
         return masked::backward(d, p, cache, dy, grads, dx);
     }
+    unmasked_backward(d, x, p, cache, dy, grads, dx.map_or(InputGrad::None, InputGrad::Rows));
+}
+
+/// [`backward`] with the input gradient summed per group of input rows
+/// ([`crate::row_groups`]): the unmasked path sums `dz` per group and multiplies only the
+/// groups' sums by `Wᵀ`; the masked path sums its per-row gradient.
+pub fn backward_grouped(
+    d: RnnDims,
+    x: &[f32],
+    p: RnnParams,
+    cache: &mut LstmCache,
+    dy: RnnOutputGrads,
+    grads: RnnGrads,
+    dx: GroupedDx,
+) {
+    assert_eq!(dx.groups.of_row.len(), d.t * d.b, "lstm: row groups are not [T·B]");
+    if cache.masked.as_ref().is_some_and(|m| m.active) {
+        crate::row_groups::via_rows(d.e, dx, |rows| masked::backward(d, p, cache, dy, grads, Some(rows)));
+    } else {
+        unmasked_backward(d, x, p, cache, dy, grads, InputGrad::Groups(dx));
+    }
+}
+
+fn unmasked_backward(
+    d: RnnDims,
+    x: &[f32],
+    p: RnnParams,
+    cache: &mut LstmCache,
+    dy: RnnOutputGrads,
+    grads: RnnGrads,
+    dx: InputGrad,
+) {
     let (b, h, g, t_len) = (d.b, d.h, 4 * d.h, d.t);
-    let LstmCache { gates, c, h: hs, tanh_c, dz, dh, dc, recurrent_t, .. } = cache;
+    let LstmCache { gates, c, h: hs, tanh_c, dz, dh, dc, recurrent_t, inputs, inputs_shared, xu_high, du_high, .. } =
+        cache;
     // Uᵀ: [4H, H], so that each step's dh = dz·Uᵀ reads rows contiguously.
     recurrent_t.resize(g * h, 0.0);
     for r in 0..h {
@@ -260,19 +348,29 @@ pub fn backward(
     let tb = t_len * b;
     // dU += h_{0..T-1}ᵀ · dz: [H, T*B] × [T*B, 4H]
     gemm(Gemm::new(h, tb, g).transpose_a().accumulate(), &hs[..tb * h], dz, grads.recurrent);
-    // dW += xᵀ · dz: [E, T*B] × [T*B, 4H]
-    gemm(Gemm::new(d.e, tb, g).transpose_a().accumulate(), x, dz, grads.kernel);
+    if *inputs_shared {
+        // dW += Σ_u x_uᵀ · (Σ_{rows of u} dz): [E, U] × [U, 4H] over the distinct input rows
+        let u = inputs.distinct();
+        let (mut xu, mut du) = (take_high(u * d.e, xu_high), take_high(u * g, du_high));
+        inputs.gather(x, d.e, &mut xu);
+        inputs.sum(dz, g, &mut du);
+        gemm(Gemm::new(d.e, u, g).transpose_a().accumulate(), &xu[..u * d.e], &du[..u * g], grads.kernel);
+        crate::scratch::give(xu);
+        crate::scratch::give(du);
+    } else {
+        // dW += xᵀ · dz: [E, T*B] × [T*B, 4H]
+        gemm(Gemm::new(d.e, tb, g).transpose_a().accumulate(), x, dz, grads.kernel);
+    }
     // dbias += Σ over the T*B rows of dz
     crate::rnn::add_column_sums(dz, grads.bias);
-    if let Some(dx) = dx {
-        // dx = dz · Wᵀ: [T*B, 4H] × [4H, E]
-        gemm(Gemm::new(tb, g, d.e).transpose_b(), dz, p.kernel, dx);
-    }
+    // dx = dz · Wᵀ: [T*B, 4H] × [4H, E], or per group
+    crate::row_groups::input_gradient(dx, dz, p.kernel, (tb, g, d.e), du_high);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::distinct_inputs::with_repeats;
     use crate::gradcheck::check;
     use crate::Rng;
 
@@ -281,10 +379,10 @@ mod tests {
     }
 
     /// loss = Σ probe ⊙ output, for return_sequences true (all steps) or false (last step).
-    fn run_check(return_sequences: bool) {
+    fn run_check(return_sequences: bool, repeats: bool) {
         let d = RnnDims { b: 2, t: 4, e: 3, h: 3 };
         let mut rng = Rng::new(11);
-        let x = rand_vec(d.t * d.b * d.e, 1.0, &mut rng);
+        let x = with_repeats(rand_vec(d.t * d.b * d.e, 1.0, &mut rng), d.e, repeats);
         let k = rand_vec(d.e * 4 * d.h, 0.6, &mut rng);
         let u = rand_vec(d.h * 4 * d.h, 0.6, &mut rng);
         let bias = rand_vec(4 * d.h, 0.5, &mut rng);
@@ -299,6 +397,7 @@ mod tests {
         let mut cache = LstmCache::default();
         let p = RnnParams { kernel: &k, recurrent: &u, bias: &bias };
         forward(d, &x, p, &mut cache);
+        assert_eq!(cache.inputs_shared, repeats, "the path under test");
         let (mut dk, mut du, mut db) = (vec![0.0; k.len()], vec![0.0; u.len()], vec![0.0; bias.len()]);
         let mut dx = vec![0.0; x.len()];
         let (seq, last) = if return_sequences { (Some(&probe[..]), None) } else { (None, Some(&probe[..])) };
@@ -394,11 +493,104 @@ mod tests {
 
     #[test]
     fn gradient_matches_finite_differences_last_state() {
-        run_check(false);
+        run_check(false, false);
     }
 
     #[test]
     fn gradient_matches_finite_differences_all_states() {
-        run_check(true);
+        run_check(true, false);
+    }
+
+    /// The path that computes the input side once per distinct input row.
+    #[test]
+    fn gradient_matches_finite_differences_with_repeated_input_rows() {
+        run_check(false, true);
+        run_check(true, true);
+    }
+
+    /// `[x, kernel, recurrent, bias, probe of the outputs]` from `seed`; `x` with repeated
+    /// rows when `repeats`.
+    fn draw(d: RnnDims, seed: u64, repeats: bool) -> [Vec<f32>; 5] {
+        let mut rng = Rng::new(seed);
+        let x = with_repeats(rand_vec(d.t * d.b * d.e, 1.0, &mut rng), d.e, repeats);
+        let (k, u) = (rand_vec(d.e * 4 * d.h, 0.6, &mut rng), rand_vec(d.h * 4 * d.h, 0.6, &mut rng));
+        [x, k, u, rand_vec(4 * d.h, 0.5, &mut rng), rand_vec(d.t * d.b * d.h, 1.0, &mut rng)]
+    }
+
+    /// Sharing repeated input rows gives forward's bits (states, cells, gates), and backward's
+    /// but for the kernel's gradient (summed in another order: equal to 1e-6).
+    #[test]
+    fn shared_input_rows_give_the_same_outputs_and_gradients() {
+        // one k-slice and a narrow width; then k > 256 (several slices) and 4H = 200, a width
+        // the AVX-512 tiles leave partly to matrixmultiply
+        for d in [RnnDims { b: 4, t: 6, e: 5, h: 7 }, RnnDims { b: 4, t: 6, e: 300, h: 50 }] {
+            let [x, k, u, bias, probe] = draw(d, 8, true);
+            let p = RnnParams { kernel: &k, recurrent: &u, bias: &bias };
+            let run = |never_share: bool| {
+                let mut c = LstmCache { never_share_inputs: never_share, ..LstmCache::default() };
+                forward(d, &x, p, &mut c);
+                assert_eq!(c.inputs_shared, !never_share);
+                let (mut dk, mut du, mut db, mut dx) =
+                    (vec![0.0; k.len()], vec![0.0; u.len()], vec![0.0; bias.len()], vec![0.0; x.len()]);
+                let grads = RnnGrads { kernel: &mut dk, recurrent: &mut du, bias: &mut db };
+                backward(d, &x, p, &mut c, RnnOutputGrads { seq: Some(&probe), last: None }, grads, Some(&mut dx));
+                ([c.h, c.c, c.gates], dk, du, db, dx)
+            };
+            let (shared, plain) = (run(false), run(true));
+            let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+            for (a, b) in shared.0.iter().zip(&plain.0) {
+                assert_eq!(bits(a), bits(b), "forward's buffers, e {}", d.e);
+            }
+            assert_eq!(
+                (bits(&shared.2), bits(&shared.3), bits(&shared.4)),
+                (bits(&plain.2), bits(&plain.3), bits(&plain.4)),
+                "e {}",
+                d.e
+            );
+            let scale = plain.1.iter().fold(0.0f32, |a, v| a.max(v.abs()));
+            let worst = shared.1.iter().zip(&plain.1).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+            assert!(worst <= 1e-6 * scale.max(1.0), "kernel gradient differs by {worst} (e {})", d.e);
+        }
+    }
+
+    /// The input gradient summed per group (`row_groups`) is every row's summed per group, up
+    /// to rounding, on the shared-input path and the plain one, overwritten or added into; the
+    /// weights' gradients keep their bits.
+    #[test]
+    fn grouped_input_gradient_is_every_rows_summed_per_group() {
+        use crate::row_groups::{GroupedDx, RowGroups};
+        let d = RnnDims { b: 3, t: 4, e: 6, h: 5 };
+        // 3 groups of 12 rows (the grouped product), and 11 (every row's product, summed)
+        let few: Vec<u32> = (0..d.t * d.b).map(|i| [0, 1, 0, 2, 1][i % 5]).collect();
+        let many: Vec<u32> = (0..(d.t * d.b) as u32).map(|i| i.min(10)).collect();
+        let cases = [(&few, 3, false), (&few, 3, true), (&many, 11, false), (&many, 11, true)];
+        for (of_row, n, repeats) in cases {
+            let [x, k, u, bias, probe] = draw(d, 12, repeats);
+            let p = RnnParams { kernel: &k, recurrent: &u, bias: &bias };
+            let groups = RowGroups { of_row, groups: n };
+            let run = |grouped: bool| {
+                let mut c = LstmCache::default();
+                forward(d, &x, p, &mut c);
+                assert_eq!(c.inputs_shared, repeats, "the path under test");
+                let (mut dk, mut du, mut db) = (vec![0.0; k.len()], vec![0.0; u.len()], vec![0.0; bias.len()]);
+                let grads = RnnGrads { kernel: &mut dk, recurrent: &mut du, bias: &mut db };
+                let dy = RnnOutputGrads { seq: Some(&probe), last: None };
+                let mut out = vec![1.0; n * d.e];
+                if grouped {
+                    let dx = GroupedDx { groups, out: &mut out, accumulate: true };
+                    backward_grouped(d, &x, p, &mut c, dy, grads, dx);
+                } else {
+                    let mut rows = vec![0.0; x.len()];
+                    backward(d, &x, p, &mut c, dy, grads, Some(&mut rows));
+                    crate::row_groups::sum_rows(groups, &rows, d.e, &mut out, true);
+                }
+                (dk, du, db, out)
+            };
+            let (grouped, summed) = (run(true), run(false));
+            assert!((&grouped.0, &grouped.1, &grouped.2) == (&summed.0, &summed.1, &summed.2), "weights' gradients");
+            let worst = grouped.3.iter().zip(&summed.3).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+            assert!(worst < 1e-5, "{n} groups, repeats={repeats}: grouped input gradient differs by {worst}");
+            assert!(grouped.3.iter().all(|v| (v - 1.0).abs() > 1e-4), "accumulated into the groups");
+        }
     }
 }

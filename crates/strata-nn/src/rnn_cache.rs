@@ -106,18 +106,18 @@ impl RnnCache {
         }
     }
 
-    /// Whether [`RnnCache::backward_grouped`] saves work after the last forward: a GRU's
-    /// unmasked one (the others sum their per-row gradient).
+    /// Whether [`RnnCache::backward_grouped`] saves work after the last forward: an unmasked
+    /// one (a masked forward's backward sums its per-row gradient).
     pub fn groups_input_product(&self) -> bool {
         match self {
             RnnCache::Gru(c) => c.groups_input_product(),
-            RnnCache::Lstm(_) => false,
+            RnnCache::Lstm(c) => c.groups_input_product(),
         }
     }
 
     /// [`RnnCache::backward`] with the input gradient summed per group of input rows
-    /// ([`crate::row_groups`]): the GRU's unmasked path sums its gate gradients per group
-    /// before the input product; the others sum their per-row gradient.
+    /// ([`crate::row_groups`]): the unmasked paths sum their gate gradients per group before
+    /// the input product; the masked ones sum their per-row gradient.
     pub fn backward_grouped(
         &mut self,
         d: RnnDims,
@@ -129,9 +129,7 @@ impl RnnCache {
     ) {
         match self {
             RnnCache::Gru(c) => gru::backward_grouped(d, x, p, c, dy, grads, dx),
-            RnnCache::Lstm(c) => {
-                crate::row_groups::via_rows(d.e, dx, |rows| lstm::backward(d, x, p, c, dy, grads, Some(rows)))
-            }
+            RnnCache::Lstm(c) => lstm::backward_grouped(d, x, p, c, dy, grads, dx),
         }
     }
 }

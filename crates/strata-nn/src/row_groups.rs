@@ -8,7 +8,8 @@
 //! word rows in the benchmark: the padding id is most of the rest) — the largest product of the
 //! word level's backward, halved. Where the groups are nearly as many as the rows (more than
 //! `distinct_inputs::SHARE_AT_MOST` of them, 3/4) summing first saves less than it costs, and
-//! the GRU keeps every row's product, then sums it per group. The same numbers up to rounding (the sums run in another
+//! the layer keeps every row's product, then sums it per group ([`input_gradient`], which both
+//! cells' unmasked backward call). The same numbers up to rounding (the sums run in another
 //! order), not the same bits. The groups are the caller's (ids), not the layer's distinct
 //! input vectors: two ids may share a vector (a pretrained table's zero rows) and still need
 //! their own gradients.
@@ -33,6 +34,54 @@ pub struct GroupedDx<'a> {
     pub accumulate: bool,
 }
 
+/// Where a recurrent layer's unmasked backward writes the gradient at its input: nowhere, every
+/// row's (`[T, B, E]`), or the groups' sums.
+pub(crate) enum InputGrad<'a> {
+    None,
+    Rows(&'a mut [f32]),
+    Groups(GroupedDx<'a>),
+}
+
+/// The gradient at a recurrent layer's input, `dz · Wᵀ` for the input side's pre-activation
+/// gradients `dz: [N, G]` and its kernel `W: [E, G]` (`shape` is `(N, G, E)`), written where `dx` says. Grouped, the
+/// `dz` rows are summed per group first when the groups are at most
+/// [`SHARE_AT_MOST`](crate::distinct_inputs::SHARE_AT_MOST) of the rows (one product row a
+/// group); otherwise every row's product is summed per group. `high` is the caller's mark for
+/// the groups' `[groups, G]` scratch ([`take_high`](crate::scratch::take_high)). Inlined, so that it
+/// runs in the caller's build.
+#[inline(always)]
+pub(crate) fn input_gradient(
+    dx: InputGrad,
+    dz: &[f32],
+    kernel: &[f32],
+    shape: (usize, usize, usize),
+    high: &mut usize,
+) {
+    use crate::gemm::{gemm, Gemm};
+    let (n, g, e) = shape;
+    match dx {
+        InputGrad::None => {}
+        InputGrad::Rows(dx) => gemm(Gemm::new(n, g, e).transpose_b(), dz, kernel, dx),
+        InputGrad::Groups(dx) => {
+            let groups = dx.groups.groups;
+            let (most, of) = crate::distinct_inputs::SHARE_AT_MOST;
+            if groups * of <= n * most {
+                // (Σ_{rows of a group} dz) · Wᵀ: one row of the product per group
+                let mut dg = crate::scratch::take_high(groups * g, high);
+                sum_rows(dx.groups, dz, g, &mut dg, false);
+                let shape = Gemm::new(groups, g, e).transpose_b();
+                let shape = if dx.accumulate { shape.accumulate() } else { shape };
+                gemm(shape, &dg[..groups * g], kernel, &mut dx.out[..groups * e]);
+                crate::scratch::give(dg);
+            } else {
+                // mostly distinct (the benchmark's uniform ids: 92 %): summing dz first would
+                // save less than the sum costs, so every row's dz · Wᵀ, then summed per group
+                via_rows(e, dx, |rows| gemm(Gemm::new(n, g, e).transpose_b(), dz, kernel, rows));
+            }
+        }
+    }
+}
+
 /// `out: [G, W]` = (or += with `accumulate`) the sum of `rows: [N, W]` per group, each group's
 /// rows in row order (inlined, so that it runs in the caller's AVX2/AVX-512 build).
 #[inline(always)]
@@ -48,8 +97,8 @@ pub(crate) fn sum_rows(groups: RowGroups, rows: &[f32], w: usize, out: &mut [f32
 }
 
 /// [`GroupedDx`] through every row's gradient: `write_rows` overwrites a pooled `[N, W]`
-/// buffer, which is then summed per group (the path with no grouped product: an LSTM, a masked
-/// GRU, a GRU whose rows are mostly distinct).
+/// buffer, which is then summed per group (the paths with no grouped product: a masked
+/// layer, a layer whose rows are mostly distinct).
 #[inline(always)]
 pub(crate) fn via_rows(w: usize, g: GroupedDx, write_rows: impl FnOnce(&mut [f32])) {
     let mut rows = crate::scratch::take(g.groups.of_row.len() * w);

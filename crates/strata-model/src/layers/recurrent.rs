@@ -283,9 +283,9 @@ impl Layer for Recurrent {
         self.backward_with(p, x, grads, None);
     }
 
-    /// A GRU's unmasked input product runs once per group (`strata_nn::row_groups`): the word
-    /// level's largest backward product, over the distinct ids only. (An LSTM or a masked
-    /// forward would only sum its per-row gradient: not worth moving the bits for.)
+    /// An unmasked layer's input product runs once per group (`strata_nn::row_groups`): the
+    /// largest backward product, over the distinct ids only (han's word level; an unmasked
+    /// LSTM over padded sentences). A masked forward would only sum its per-row gradient.
     fn groups_input_gradient(&self) -> bool {
         match &self.cache {
             Directions::One(c) => c.groups_input_product(),

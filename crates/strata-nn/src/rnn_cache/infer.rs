@@ -5,7 +5,9 @@
 //! output sequence, or just the last state.
 //!
 //! The input projection is still a GEMM over many rows, but over a block of steps at a time
-//! (about [`BLOCK_ROWS`] rows), so its buffer stays small whatever `T` and `B` are. With a
+//! (about [`BLOCK_ROWS`] rows), so its buffer stays small whatever `T` and `B` are; a block's
+//! repeated input rows (the padding row, repeated tokens) are projected once
+//! (`distinct_inputs.rs`: the same bits, as in training's unmasked forward). With a
 //! padding mask (`--mask-padding`, Keras's `mask_zero=True`) the real (step, row) pairs are
 //! packed as in training's masked path ([`StepMask`]): nothing is computed for padding, a
 //! masked step carries the row's state. The gate math is the training path's own
@@ -14,6 +16,7 @@
 //! The bidirectional wrapper runs one of these per direction, the backward one reading time
 //! in reverse (`reverse`), each writing its half of the concatenated output in place.
 
+use crate::distinct_inputs::DistinctRows;
 use crate::gemm::{gemm, Gemm};
 use crate::gru::{self, StepForward};
 use crate::lstm;
@@ -31,6 +34,10 @@ pub struct RnnInfer {
     xs: Vec<f32>,
     /// `[Pc, G·H]` a block's input projections (plus the input bias)
     xp: Vec<f32>,
+    /// An unmasked block's rows mapped to their distinct rows, and those rows' `[U, G·H]`
+    /// projections
+    inputs: DistinctRows,
+    xpu: Vec<f32>,
     /// `[B, H]` the running hidden state and (LSTM) cell state
     h: Vec<f32>,
     c: Vec<f32>,
@@ -66,6 +73,8 @@ impl RnnInfer {
             cell,
             xs: Vec::new(),
             xp: Vec::new(),
+            inputs: DistinctRows::default(),
+            xpu: Vec::new(),
             h: Vec::new(),
             c: Vec::new(),
             h_rows: Vec::new(),
@@ -80,7 +89,7 @@ impl RnnInfer {
 
     /// Values held between calls (for tests and reports): what a layer costs at rest.
     pub fn held(&self) -> usize {
-        let bufs = [&self.xs, &self.xp, &self.h, &self.c, &self.h_rows, &self.c_rows];
+        let bufs = [&self.xs, &self.xp, &self.xpu, &self.h, &self.c, &self.h_rows, &self.c_rows];
         let more = [&self.h_new, &self.c_new, &self.hp, &self.gates, &self.aux];
         bufs.iter().chain(more.iter()).map(|v| v.capacity()).sum()
     }
@@ -174,12 +183,33 @@ fn project(
         Cell::Lstm => p.bias,
         Cell::Gru => &p.bias[..g],
     };
-    let (rows, base) = match mask {
+    let add_bias = |xp: &mut [f32]| {
+        for row in xp.chunks_exact_mut(g) {
+            row.iter_mut().zip(b_in).for_each(|(z, bias)| *z += bias);
+        }
+    };
+    match mask {
         None => {
             let rows = (hi - lo) * b;
+            let xb = &x[lo * b * e..hi * b * e];
             s.xp.resize(rows * g, 0.0);
-            gemm(Gemm::new(rows, e, g), &x[lo * b * e..hi * b * e], p.kernel, &mut s.xp[..rows * g]);
-            (rows, lo * b)
+            if s.inputs.find(xb, e) {
+                // each distinct row's projection once (the same bits as every row's), copied
+                // to its rows
+                let u = s.inputs.distinct();
+                s.xs.resize(u * e, 0.0);
+                s.inputs.gather(xb, e, &mut s.xs[..u * e]);
+                s.xpu.resize(u * g, 0.0);
+                gemm(Gemm::new(u, e, g), &s.xs[..u * e], p.kernel, &mut s.xpu[..u * g]);
+                add_bias(&mut s.xpu[..u * g]);
+                for (row, &k) in s.xp[..rows * g].chunks_exact_mut(g).zip(s.inputs.of_row()) {
+                    row.copy_from_slice(&s.xpu[k as usize * g..(k as usize + 1) * g]);
+                }
+            } else {
+                gemm(Gemm::new(rows, e, g), xb, p.kernel, &mut s.xp[..rows * g]);
+                add_bias(&mut s.xp[..rows * g]);
+            }
+            lo * b
         }
         Some(m) => {
             let (first, end) = (m.block(lo).start, m.block(hi - 1).end);
@@ -193,13 +223,10 @@ fn project(
             }
             s.xp.resize(rows * g, 0.0);
             gemm(Gemm::new(rows, e, g), &s.xs[..rows * e], p.kernel, &mut s.xp[..rows * g]);
-            (rows, first)
+            add_bias(&mut s.xp[..rows * g]);
+            first
         }
-    };
-    for row in s.xp[..rows * g].chunks_exact_mut(g) {
-        row.iter_mut().zip(b_in).for_each(|(z, bias)| *z += bias);
     }
-    base
 }
 
 /// One step at time `ti` for its active rows (all rows without a mask): reads the block's
@@ -272,16 +299,17 @@ mod tests {
     }
 
     /// Runs training's forward and this one on the same input (several blocks of steps:
-    /// `T·B > BLOCK_ROWS`), masked or not; returns the largest difference of any output or
+    /// `T·B > BLOCK_ROWS`), masked or not, its first half of rows one repeated row (a padding
+    /// prefix, whose blocks project it once) when `repeats`; returns the largest difference of any output or
     /// last-state value, and the values this path held against training's cache.
-    fn compare(cell: Cell, d: RnnDims, masked: bool) -> (f32, usize, usize) {
+    fn compare(cell: Cell, d: RnnDims, masked: bool, repeats: bool) -> (f32, usize, usize) {
         let mut rng = Rng::new(5);
         let g = cell.gates() * d.h;
         let bias_len: usize = cell.bias_shape(d.h).iter().product();
         let (k, u, bias) =
             (rand_vec(d.e * g, 0.4, &mut rng), rand_vec(d.h * g, 0.4, &mut rng), rand_vec(bias_len, 0.3, &mut rng));
         let p = RnnParams { kernel: &k, recurrent: &u, bias: &bias };
-        let x = rand_vec(d.t * d.b * d.e, 1.0, &mut rng);
+        let x = crate::distinct_inputs::with_repeats(rand_vec(d.t * d.b * d.e, 1.0, &mut rng), d.e, repeats);
         // row r's first r % 7 steps are padding, and its last r % 5
         let valid: Vec<bool> =
             (0..d.t * d.b).map(|i| (i / d.b) >= (i % d.b) % 7 && (i / d.b) + (i % d.b) % 5 < d.t).collect();
@@ -306,12 +334,13 @@ mod tests {
         (worst, inf.held(), training)
     }
 
+    /// The same bits, a block's repeated rows projected once or not.
     #[test]
     fn inference_gives_training_forwards_outputs_masked_or_not() {
         for cell in [Cell::Lstm, Cell::Gru] {
-            for masked in [false, true] {
-                let (worst, _, _) = compare(cell, RnnDims { b: 37, t: 90, e: 6, h: 8 }, masked);
-                assert!(worst <= 1e-6, "{cell:?} masked={masked}: inference differs by {worst}");
+            for (masked, repeats) in [(false, false), (true, false), (false, true), (true, true)] {
+                let (worst, _, _) = compare(cell, RnnDims { b: 37, t: 90, e: 6, h: 8 }, masked, repeats);
+                assert!(worst == 0.0, "{cell:?} masked={masked} repeats={repeats}: inference differs by {worst}");
             }
         }
     }
@@ -322,8 +351,8 @@ mod tests {
     fn inference_holds_no_per_step_activations() {
         for cell in [Cell::Lstm, Cell::Gru] {
             for masked in [false, true] {
-                let (_, short, _) = compare(cell, RnnDims { b: 64, t: 40, e: 6, h: 8 }, masked);
-                let (_, long, training) = compare(cell, RnnDims { b: 64, t: 400, e: 6, h: 8 }, masked);
+                let (_, short, _) = compare(cell, RnnDims { b: 64, t: 40, e: 6, h: 8 }, masked, false);
+                let (_, long, training) = compare(cell, RnnDims { b: 64, t: 400, e: 6, h: 8 }, masked, false);
                 // ten times the steps: at most the reallocation slack of one block more
                 assert!(long <= 2 * short, "{cell:?} masked={masked}: held values grow with T ({short} -> {long})");
                 assert!(long * 4 < training, "{cell:?} masked={masked}: holds {long} values, training {training}");

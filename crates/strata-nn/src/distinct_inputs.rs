@@ -1,9 +1,11 @@
-//! A GRU's identical input rows, found so that its input-side products run once per distinct
-//! row (issue 14 point 3, han ×4 tf-keras).
+//! A recurrent layer's identical input rows, found so that its input-side products run once per
+//! distinct row (issue 14: first han's GRUs, for ×4 tf-keras; then the LSTM, for real data).
+//! Both cells' unmasked paths use it (`gru.rs`, `lstm.rs`).
 //!
 //! A recurrent layer over an embedding reads the same vector at every padding step and at every
 //! repeat of a token: in the benchmark's HAN about half of the word level's `T·B` input rows are
-//! the padding row. The input projection `x·W` of a row depends only on that row and on how the
+//! the padding row, and in an unmasked LSTM over MR's sentences (21 words, `maxlen` 100) four
+//! in five. The input projection `x·W` of a row depends only on that row and on how the
 //! GEMM sums over `k` — which kernel set and how `k` is cut into slices, both chosen from `k`
 //! and the output width, never from the row count `m` when `B` is not transposed — so
 //! computing it for the distinct rows and reading it through the map at every repeat gives the
@@ -113,6 +115,19 @@ fn key(r: &[f32]) -> u64 {
     [0, w / 4, w / 2, 3 * w / 4, w - 1].iter().fold(0xcbf2_9ce4_8422_2325u64, |k, &i| {
         (k ^ u64::from(r[i].to_bits())).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29)
     })
+}
+
+/// `x: [N, E]` whose first half of rows (a padding prefix) all equal one row and whose
+/// row N/2 + 1 repeats row N/2 (a repeated token), when `repeats` (both cells' tests).
+#[cfg(test)]
+pub(crate) fn with_repeats(mut x: Vec<f32>, e: usize, repeats: bool) -> Vec<f32> {
+    let half = x.len() / e / 2;
+    if repeats {
+        let (pad, token) = (x[..e].to_vec(), x[half * e..(half + 1) * e].to_vec());
+        (1..half).for_each(|i| x[i * e..(i + 1) * e].copy_from_slice(&pad));
+        x[(half + 1) * e..(half + 2) * e].copy_from_slice(&token);
+    }
+    x
 }
 
 #[cfg(test)]
