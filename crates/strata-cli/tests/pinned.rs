@@ -270,14 +270,13 @@ const PINS: &[(&str, &str, &str)] = &[
     // strata-model's id_groups.rs): rounding only — tests/id_groups.rs bounds the difference
     // (1e-5); file-mean's and early-stopping's history.csv moved with it (the losses of the
     // re-rounded model)
-    // seed, seed-stacked, bilstm, file-hierarchical, file-pools, layerwise, deep-supervision, sgd and file-layer-norm (an unmasked LSTM over
-    // padded rows) moved when the LSTM computed its input side once per distinct input row as the
-    // GRU does: its kernel's gradient Σ_u x_uᵀ·(Σ dz) and, under a trained embedding, its input
-    // gradient per id, (Σ dz)·Wᵀ (issue 14, strata-nn's distinct_inputs.rs and
-    // row_groups::input_gradient): rounding only, forward's bits unchanged — lstm.rs's
-    // shared_input_rows_give_the_same_outputs_and_gradients and
-    // grouped_input_gradient_is_every_rows_summed_per_group bound the difference; the
-    // history.csv of layerwise, sgd, file-layer-norm moved with it (the losses of the re-rounded model)
+    // seed, seed-stacked, bilstm, file-hierarchical, file-pools, layerwise, deep-supervision, sgd and file-layer-norm
+    // (an unmasked LSTM over padded rows) moved when the LSTM computed its input side once per distinct input row as
+    // the GRU does: its kernel's gradient Σ_u x_uᵀ·(Σ dz) and, under a trained embedding, its input gradient per id,
+    // (Σ dz)·Wᵀ (issue 14, strata-nn's distinct_inputs.rs and row_groups::input_gradient): rounding only, forward's
+    // bits unchanged — lstm.rs's shared_input_rows_give_the_same_outputs_and_gradients and
+    // grouped_input_gradient_is_every_rows_summed_per_group bound the difference; the history.csv of layerwise, sgd
+    // and file-layer-norm moved with it (the losses of the re-rounded model)
     (
         "han",
         "8cd767e572762c1991cdfb62cea2ad8a6676d19fc78d09cabf82216316cb05a5",

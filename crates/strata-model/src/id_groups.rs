@@ -6,8 +6,8 @@
 //! and `Σ_{rows of id} dz · Wᵀ = (Σ_{rows of id} dz) · Wᵀ`, a product over the distinct ids
 //! instead of every row (`strata_nn::row_groups`; about half of a HAN's word rows are
 //! distinct in the benchmark, the padding id most of the rest; where more than 3/4 of the rows
-//! are distinct ids the GRU keeps every row's product and sums it per id). Here a chunk's word rows are
-//! mapped to their ids' groups; the layer writes `[G, E]`, which
+//! are distinct ids the layer keeps every row's product and sums it per id). Here a chunk's word
+//! rows are mapped to their ids' groups; the layer writes `[G, E]`, which
 //! `Workspace::embedding_gradient_rows` hands on as `G` rows of one step. The same numbers up
 //! to rounding (the sums run in another order), not the same bits; only a workspace that asks
 //! for it (`Workspace::sum_embedding_gradient_per_id`: the trainer's) groups, so

@@ -443,8 +443,8 @@ mod tests {
 
     /// The input gradient summed per group (`row_groups`: the backward direction's through the
     /// groups reversed in time) is every row's summed per group, up to rounding, and the weights'
-    /// gradients keep their bits: a GRU's grouped product, an LSTM's and a masked GRU's per-row
-    /// gradient summed.
+    /// gradients keep their bits: an unmasked GRU's and LSTM's grouped product, a masked GRU's
+    /// and LSTM's per-row gradient summed.
     #[test]
     fn grouped_input_gradient_is_every_rows_summed_per_group() {
         use crate::row_groups::{sum_rows, RowGroups};
@@ -452,7 +452,7 @@ mod tests {
         let valid: Vec<bool> = (0..d.t * d.b).map(|i| [i / d.b >= 1, i / d.b < 2, true][i % d.b]).collect();
         let of_row: Vec<u32> = (0..d.t * d.b).map(|i| [0, 1, 0, 2, 1][i % 5]).collect();
         let groups = RowGroups { of_row: &of_row, groups: 3 };
-        for (cell, masked) in [(Cell::Gru, false), (Cell::Gru, true), (Cell::Lstm, false)] {
+        for (cell, masked) in [(Cell::Gru, false), (Cell::Gru, true), (Cell::Lstm, false), (Cell::Lstm, true)] {
             let mut rng = Rng::new(9);
             let mut r = |n: usize| (0..n).map(|_| rng.uniform(-0.8, 0.8)).collect::<Vec<f32>>();
             let (g, nb) = (cell.gates() * d.h, cell.bias_shape(d.h).iter().product::<usize>());

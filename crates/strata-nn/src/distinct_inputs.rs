@@ -69,6 +69,12 @@ impl DistinctRows {
         true
     }
 
+    /// Indices held between calls (the lookup table and the maps), for a caller's account of
+    /// what it keeps.
+    pub(crate) fn held(&self) -> usize {
+        self.of_row.capacity() + self.first.capacity() + self.table.capacity()
+    }
+
     /// `[N]` each row's distinct row, after a [`find`](Self::find) that returned true.
     pub(crate) fn of_row(&self) -> &[u32] {
         &self.of_row

@@ -304,7 +304,23 @@ pub fn backward_grouped(
     }
 }
 
-fn unmasked_backward(
+// The unmasked backward, in the build `kernels::active` chose: its sums over rows (the
+// distinct rows' and the groups' `dz`) run 8 or 16 lanes wide, each value summed in row order
+// (the same bits in every build).
+crate::kernels::compiled_per_kernels!(
+    fn unmasked_backward / unmasked_backward_avx2 / unmasked_backward_avx512 (
+        d: RnnDims,
+        x: &[f32],
+        p: RnnParams,
+        cache: &mut LstmCache,
+        dy: RnnOutputGrads,
+        grads: RnnGrads,
+        dx: InputGrad,
+    ) => unmasked_backward_body
+);
+
+#[inline(always)]
+fn unmasked_backward_body(
     d: RnnDims,
     x: &[f32],
     p: RnnParams,
@@ -508,6 +524,11 @@ mod tests {
         run_check(true, true);
     }
 
+    /// The largest `|a − b|`, infinite where either is NaN (a plain `f32::max` fold skips NaN).
+    fn largest_difference(a: &[f32], b: &[f32]) -> f32 {
+        a.iter().zip(b).map(|(a, b)| (a - b).abs()).fold(0.0, |w, d| if d.is_nan() { f32::INFINITY } else { w.max(d) })
+    }
+
     /// `[x, kernel, recurrent, bias, probe of the outputs]` from `seed`; `x` with repeated
     /// rows when `repeats`.
     fn draw(d: RnnDims, seed: u64, repeats: bool) -> [Vec<f32>; 5] {
@@ -521,9 +542,15 @@ mod tests {
     /// but for the kernel's gradient (summed in another order: equal to 1e-6).
     #[test]
     fn shared_input_rows_give_the_same_outputs_and_gradients() {
-        // one k-slice and a narrow width; then k > 256 (several slices) and 4H = 200, a width
-        // the AVX-512 tiles leave partly to matrixmultiply
-        for d in [RnnDims { b: 4, t: 6, e: 5, h: 7 }, RnnDims { b: 4, t: 6, e: 300, h: 50 }] {
+        // one k-slice and a narrow width; 4H = 32, one FMA chain an output under AVX-512; then
+        // k > 256 (several slices) and 4H = 200, a width the AVX-512 tiles leave partly to
+        // matrixmultiply's per-slice sums
+        let dims = [
+            RnnDims { b: 4, t: 6, e: 5, h: 7 },
+            RnnDims { b: 4, t: 6, e: 9, h: 8 },
+            RnnDims { b: 4, t: 6, e: 300, h: 50 },
+        ];
+        for d in dims {
             let [x, k, u, bias, probe] = draw(d, 8, true);
             let p = RnnParams { kernel: &k, recurrent: &u, bias: &bias };
             let run = |never_share: bool| {
@@ -548,7 +575,7 @@ mod tests {
                 d.e
             );
             let scale = plain.1.iter().fold(0.0f32, |a, v| a.max(v.abs()));
-            let worst = shared.1.iter().zip(&plain.1).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+            let worst = largest_difference(&shared.1, &plain.1);
             assert!(worst <= 1e-6 * scale.max(1.0), "kernel gradient differs by {worst} (e {})", d.e);
         }
     }
@@ -588,7 +615,7 @@ mod tests {
             };
             let (grouped, summed) = (run(true), run(false));
             assert!((&grouped.0, &grouped.1, &grouped.2) == (&summed.0, &summed.1, &summed.2), "weights' gradients");
-            let worst = grouped.3.iter().zip(&summed.3).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+            let worst = largest_difference(&grouped.3, &summed.3);
             assert!(worst < 1e-5, "{n} groups, repeats={repeats}: grouped input gradient differs by {worst}");
             assert!(grouped.3.iter().all(|v| (v - 1.0).abs() > 1e-4), "accumulated into the groups");
         }

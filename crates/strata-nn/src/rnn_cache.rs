@@ -318,7 +318,8 @@ mod tests {
     }
 
     /// With every step real the masked path does the unmasked path's arithmetic: the same
-    /// outputs and gradients, bit for bit.
+    /// outputs and gradients, bit for bit (inputs without repeated rows, which the unmasked path
+    /// would share).
     #[test]
     fn an_all_real_mask_is_the_unmasked_path_bit_for_bit() {
         for cell in [Cell::Lstm, Cell::Gru] {

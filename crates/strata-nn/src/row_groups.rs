@@ -3,7 +3,7 @@
 //!
 //! Over an embedding, the gradient at the input rows is wanted only as the table's gradient:
 //! each row's `dx_r = dz_r · Wᵀ`, summed per id. Since the product is linear,
-//! `Σ_{rows of id} dz_r · Wᵀ = (Σ_{rows of id} dz_r) · Wᵀ`: summing the `[T·B, 3H]` gate
+//! `Σ_{rows of id} dz_r · Wᵀ = (Σ_{rows of id} dz_r) · Wᵀ`: summing the `[T·B, G]` gate (3H, 4H)
 //! gradients per id first leaves a product over the distinct ids only (about half of a HAN's
 //! word rows in the benchmark: the padding id is most of the rest) — the largest product of the
 //! word level's backward, halved. Where the groups are nearly as many as the rows (more than

@@ -9,7 +9,8 @@
 //! (`lstm::cell_forward`, the unmasked path's), then scatters the new state back. Backward
 //! mirrors it: per step the active rows' gradients are gathered, the weight gradients are one
 //! GEMM each over the `P` packed rows, and `dx` is zero at masked steps. With every step real
-//! the arithmetic is the unmasked path's, operation for operation.
+//! the arithmetic is the unmasked path's, operation for operation, when no two input rows are
+//! alike (the unmasked path computes `xᵀ·dz` over the distinct rows otherwise).
 
 use super::{self as lstm, LstmCache};
 use crate::gemm::{gemm, gemm_plus_bias, Gemm};

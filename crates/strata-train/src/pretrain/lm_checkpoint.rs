@@ -123,3 +123,21 @@ pub fn load_checkpoint(dir: &Path) -> Result<LmState, DataError> {
     };
     Ok(LmState { model, epochs_done: file.epochs_done, history: file.history, optimizer })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A resumed run writes the history its checkpoint kept, so every float must read back to
+    /// the bit: serde_json's default parser is best-effort and read this perplexity one ulp
+    /// low (…455), which made a resumed run's history.csv differ from an unbroken run's
+    /// (`float_roundtrip`, the workspace's Cargo.toml).
+    #[test]
+    fn the_history_reads_back_to_the_bit() {
+        let epoch = |v: f64| LmEpoch { epoch: 1, epochs: 6, loss: v, val_perplexity: v, tokens_per_sec: v, seconds: v };
+        let history: Vec<LmEpoch> = [12.917582516789457, 0.1 + 0.2, 1e-300, 2.724330159867617].map(epoch).to_vec();
+        let back: Vec<LmEpoch> = serde_json::from_slice(&serde_json::to_vec_pretty(&history).unwrap()).unwrap();
+        let bits = |h: &[LmEpoch]| h.iter().map(|e| e.val_perplexity.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&back), bits(&history));
+    }
+}
