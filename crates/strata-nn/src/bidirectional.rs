@@ -443,8 +443,7 @@ mod tests {
 
     /// The input gradient summed per group (`row_groups`: the backward direction's through the
     /// groups reversed in time) is every row's summed per group, up to rounding, and the weights'
-    /// gradients keep their bits: an unmasked GRU's and LSTM's grouped product, a masked GRU's
-    /// and LSTM's per-row gradient summed.
+    /// gradients keep their bits, for both cells, masked or not.
     #[test]
     fn grouped_input_gradient_is_every_rows_summed_per_group() {
         use crate::row_groups::{sum_rows, RowGroups};

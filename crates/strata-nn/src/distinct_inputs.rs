@@ -14,6 +14,9 @@
 //! order (not the same bits). Rows are compared bit for bit; the lookup keys a few values of a
 //! row into an open-addressing table, and a key match is confirmed on the whole row.
 
+use crate::gemm::{gemm, gemm_plus_bias, Gemm};
+use crate::scratch::{give, take_high};
+
 /// Rows of a `[N, W]` matrix mapped to their distinct rows.
 #[derive(Default)]
 pub(crate) struct DistinctRows {
@@ -83,6 +86,62 @@ impl DistinctRows {
     /// `U`, after a [`find`](Self::find) that returned true.
     pub(crate) fn distinct(&self) -> usize {
         self.first.len()
+    }
+
+    /// `out: [N, G]` = `x·W + bias` for every row of `x: [N, E]` (`kernel: [E, G]`; `shape` is
+    /// `(N, E, G)`), the product computed once per distinct row and copied to its repeats when
+    /// `shared` (this map is `x`'s): each row the same bits either way. `high` marks the
+    /// `[U, E]` and `[U, G]` scratch ([`take_high`]).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn project(
+        &self,
+        shared: bool,
+        (n, e, g): (usize, usize, usize),
+        x: &[f32],
+        kernel: &[f32],
+        bias: &[f32],
+        out: &mut [f32],
+        high: &mut [usize; 2],
+    ) {
+        if !shared {
+            return gemm_plus_bias(Gemm::new(n, e, g), x, kernel, bias, out);
+        }
+        let u = self.distinct();
+        let mut xu = take_high(u * e, &mut high[0]);
+        self.gather(x, e, &mut xu);
+        let mut xpu = take_high(u * g, &mut high[1]);
+        gemm_plus_bias(Gemm::new(u, e, g), &xu[..u * e], kernel, bias, &mut xpu[..u * g]);
+        for (row, &k) in out[..n * g].chunks_exact_mut(g).zip(&self.of_row) {
+            row.copy_from_slice(&xpu[k as usize * g..(k as usize + 1) * g]);
+        }
+        give(xu);
+        give(xpu);
+    }
+
+    /// `kernel_grad: [E, G]` += `xᵀ·dz` for `x: [N, E]` and `dz: [N, G]` (`shape` is
+    /// `(N, E, G)`); over the distinct rows, `Σ_u x_uᵀ·(Σ_{rows of u} dz)`, when `shared` (this
+    /// map is `x`'s): the same sum in another order, not the same bits. `high` marks the
+    /// `[U, E]` and `[U, G]` scratch. Inlined, so that its sums run in the caller's build.
+    #[inline(always)]
+    pub(crate) fn add_kernel_gradient(
+        &self,
+        shared: bool,
+        (n, e, g): (usize, usize, usize),
+        x: &[f32],
+        dz: &[f32],
+        kernel_grad: &mut [f32],
+        high: &mut [usize; 2],
+    ) {
+        if !shared {
+            return gemm(Gemm::new(e, n, g).transpose_a().accumulate(), &x[..n * e], &dz[..n * g], kernel_grad);
+        }
+        let u = self.distinct();
+        let (mut xu, mut du) = (take_high(u * e, &mut high[0]), take_high(u * g, &mut high[1]));
+        self.gather(x, e, &mut xu);
+        self.sum(&dz[..n * g], g, &mut du);
+        gemm(Gemm::new(e, u, g).transpose_a().accumulate(), &xu[..u * e], &du[..u * g], kernel_grad);
+        give(xu);
+        give(du);
     }
 
     /// `out: [U, W]` = each distinct row of `x: [N, W]`.

@@ -59,19 +59,20 @@ pub struct GruCache {
     /// The masked path's packed buffers; `active` only after a masked forward, which is how
     /// backward knows which path ran.
     pub(crate) masked: Option<Box<masked::Packed>>,
-    /// The last unmasked forward's input rows mapped to their distinct rows, and whether they
-    /// were shared (the input-side products ran per distinct row; backward does the same)
-    inputs: distinct_inputs::DistinctRows,
-    inputs_shared: bool,
-    /// The largest `xp`, `dxp`/`dhp`, distinct input rows' `[U, E]` and `[U, 3H]` lengths asked
-    /// for (see [`take_high`])
+    /// The last forward's input rows (every row unmasked, the packed real ones masked) mapped to
+    /// their distinct rows, and whether they were shared (the input-side products ran per
+    /// distinct row; backward does the same)
+    pub(crate) inputs: distinct_inputs::DistinctRows,
+    pub(crate) inputs_shared: bool,
+    /// The largest `xp`, `dxp`/`dhp`, distinct input rows' `[U, E]` and `[U, 3H]`, and grouped
+    /// `[G, 3H]` lengths asked for (see [`take_high`])
     xp_high: usize,
     dxp_high: usize,
-    xu_high: usize,
-    du_high: usize,
+    pub(crate) shared_high: [usize; 2],
+    groups_high: usize,
     /// Never share input rows (the tests' reference for the shared path)
     #[cfg(test)]
-    never_share_inputs: bool,
+    pub(crate) never_share_inputs: bool,
 }
 
 impl GruCache {
@@ -95,10 +96,14 @@ impl GruCache {
         crate::scratch::give(std::mem::take(&mut self.dhp));
     }
 
-    /// Whether [`backward_grouped`] runs the input product per group after the last forward
-    /// (the unmasked path's; the masked one sums its per-row gradient).
-    pub fn groups_input_product(&self) -> bool {
-        !self.masked.as_ref().is_some_and(|m| m.active)
+    /// Maps the input rows `x: [N, E]` to their distinct rows and decides whether the input side
+    /// runs per distinct row (it pays when at most 3/4 of the rows are distinct).
+    pub(crate) fn share_inputs(&mut self, x: &[f32], e: usize) {
+        self.inputs_shared = self.inputs.find(x, e);
+        #[cfg(test)]
+        if self.never_share_inputs {
+            self.inputs_shared = false;
+        }
     }
 
     /// Marks the cache as the unmasked path's, keeping the masked buffers for reuse.
@@ -150,16 +155,12 @@ fn forward_body(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache) {
     let add_bias = |xp: &mut [f32]| {
         xp.chunks_exact_mut(g).for_each(|row| row.iter_mut().zip(b_in).for_each(|(v, bias)| *v += bias))
     };
-    cache.inputs_shared = cache.inputs.find(x, d.e);
-    #[cfg(test)]
-    if cache.never_share_inputs {
-        cache.inputs_shared = false;
-    }
+    cache.share_inputs(x, d.e);
     if cache.inputs_shared {
         // x·W + b_in once per distinct input row: the same bits (`xp` then holds the
         // distinct rows' `[U, 3H]`, and each step reads a row's through the map)
         let u = cache.inputs.distinct();
-        let mut xu = take_high(u * d.e, &mut cache.xu_high);
+        let mut xu = take_high(u * d.e, &mut cache.shared_high[0]);
         cache.inputs.gather(x, d.e, &mut xu);
         cache.xp = take_high(u * g, &mut cache.xp_high);
         gemm(Gemm::new(u, d.e, g), &xu[..u * d.e], p.kernel, &mut cache.xp);
@@ -290,17 +291,18 @@ pub fn backward(
     grads: RnnGrads,
     dx: Option<&mut [f32]>,
 ) {
+    let dx = dx.map_or(InputGrad::None, InputGrad::Rows);
     if cache.masked.as_ref().is_some_and(|m| m.active) {
         masked::backward(d, p, cache, dy, grads, dx);
     } else {
-        unmasked_backward(d, x, p, cache, dy, grads, dx.map_or(InputGrad::None, InputGrad::Rows));
+        unmasked_backward(d, x, p, cache, dy, grads, dx);
     }
     cache.release_backward_scratch();
 }
 
 /// [`backward`] with the input gradient summed per group of input rows
-/// ([`crate::row_groups`]): the unmasked path sums `d(x·W)` per group and multiplies only the
-/// groups' sums by `Wᵀ`; the masked path sums its per-row gradient.
+/// ([`crate::row_groups`]): both paths sum `d(x·W)` per group (the masked one over its real
+/// steps) and multiply only the groups' sums by `Wᵀ`.
 pub fn backward_grouped(
     d: RnnDims,
     x: &[f32],
@@ -312,7 +314,7 @@ pub fn backward_grouped(
 ) {
     assert_eq!(dx.groups.of_row.len(), d.t * d.b, "gru: row groups are not [T·B]");
     if cache.masked.as_ref().is_some_and(|m| m.active) {
-        crate::row_groups::via_rows(d.e, dx, |rows| masked::backward(d, p, cache, dy, grads, Some(rows)));
+        masked::backward(d, p, cache, dy, grads, InputGrad::Groups(dx));
     } else {
         unmasked_backward(d, x, p, cache, dy, grads, InputGrad::Groups(dx));
     }
@@ -354,8 +356,8 @@ fn backward_body(
         inputs,
         inputs_shared,
         dxp_high,
-        xu_high,
-        du_high,
+        shared_high,
+        groups_high,
         ..
     } = cache;
     *dxp = take_high(tb * g, dxp_high); // d(x·W + b_in)
@@ -387,22 +389,12 @@ fn backward_body(
         std::mem::swap(dh, dh_prev);
     }
     gemm(Gemm::new(h, tb, g).transpose_a().accumulate(), &hs[..tb * h], dhp, grads.recurrent);
-    if *inputs_shared {
-        // Σ_u x_uᵀ · (Σ_{rows of u} dz): the kernel's gradient over the distinct input rows
-        let u = inputs.distinct();
-        let (mut xu, mut du) = (take_high(u * d.e, xu_high), take_high(u * g, du_high));
-        inputs.gather(x, d.e, &mut xu);
-        inputs.sum(dxp, g, &mut du);
-        gemm(Gemm::new(d.e, u, g).transpose_a().accumulate(), &xu[..u * d.e], &du[..u * g], grads.kernel);
-        crate::scratch::give(xu);
-        crate::scratch::give(du);
-    } else {
-        gemm(Gemm::new(d.e, tb, g).transpose_a().accumulate(), x, dxp, grads.kernel);
-    }
+    // the kernel's gradient, over the distinct input rows when they were shared
+    inputs.add_kernel_gradient(*inputs_shared, (tb, d.e, g), x, dxp, grads.kernel, shared_high);
     let (gb_in, gb_rec) = grads.bias.split_at_mut(g);
     crate::rnn::add_column_sums(dxp, gb_in);
     crate::rnn::add_column_sums(dhp, gb_rec);
-    crate::row_groups::input_gradient(dx, dxp, p.kernel, (tb, g, d.e), du_high);
+    crate::row_groups::input_gradient(dx, dxp, p.kernel, (tb, g, d.e), groups_high);
 }
 
 #[cfg(test)]

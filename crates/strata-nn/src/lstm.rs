@@ -20,12 +20,11 @@ pub mod masked;
 
 use crate::activations::{sigmoid, tanh};
 use crate::distinct_inputs::DistinctRows;
-use crate::gemm::{gemm, gemm_plus_bias, Gemm};
+use crate::gemm::{gemm, Gemm};
 use crate::small_gemm::matmul;
 
 use crate::rnn::{RnnDims, RnnGrads, RnnOutputGrads, RnnParams};
 use crate::row_groups::{GroupedDx, InputGrad};
-use crate::scratch::take_high;
 
 /// Activations saved by forward for backward, plus backward's scratch space. Reused across
 /// batches of the same size, so training allocates nothing per step. After a masked forward
@@ -50,18 +49,18 @@ pub struct LstmCache {
     /// The masked path's packed buffers ([`masked`]); `active` only after a masked forward,
     /// which is how backward knows which path ran.
     pub(crate) masked: Option<Box<masked::Packed>>,
-    /// The last unmasked forward's input rows mapped to their distinct rows, and whether they
-    /// were shared (the input-side products ran per distinct row; backward does the same)
-    inputs: DistinctRows,
-    inputs_shared: bool,
-    /// The largest distinct rows' `[U, E]`, `[U, 4H]` and grouped `[G, 4H]` lengths asked for
-    /// (see [`take_high`])
-    xu_high: usize,
-    xpu_high: usize,
-    du_high: usize,
+    /// The last forward's input rows (every row unmasked, the packed real ones masked) mapped to
+    /// their distinct rows, and whether they were shared (the input-side products ran per
+    /// distinct row; backward does the same)
+    pub(crate) inputs: DistinctRows,
+    pub(crate) inputs_shared: bool,
+    /// The largest distinct rows' `[U, E]` and `[U, 4H]`, and grouped `[G, 4H]`, lengths asked
+    /// for (see [`take_high`](crate::scratch::take_high))
+    pub(crate) shared_high: [usize; 2],
+    pub(crate) groups_high: usize,
     /// Never share input rows (the tests' reference for the shared path)
     #[cfg(test)]
-    never_share_inputs: bool,
+    pub(crate) never_share_inputs: bool,
 }
 
 impl LstmCache {
@@ -74,10 +73,14 @@ impl LstmCache {
         self.tanh_c.resize(tb * h, 0.0);
     }
 
-    /// Whether [`backward_grouped`] runs the input product per group after the last forward
-    /// (the unmasked path's; the masked one sums its per-row gradient).
-    pub fn groups_input_product(&self) -> bool {
-        !self.masked.as_ref().is_some_and(|m| m.active)
+    /// Maps the input rows `x: [N, E]` to their distinct rows and decides whether the input side
+    /// runs per distinct row (it pays when at most 3/4 of the rows are distinct).
+    pub(crate) fn share_inputs(&mut self, x: &[f32], e: usize) {
+        self.inputs_shared = self.inputs.find(x, e);
+        #[cfg(test)]
+        if self.never_share_inputs {
+            self.inputs_shared = false;
+        }
     }
 
     /// Marks the cache as the unmasked path's, keeping the masked buffers for reuse.
@@ -128,45 +131,19 @@ pub fn forward_from(d: RnnDims, x: &[f32], p: RnnParams, h0: &[f32], c0: &[f32],
 fn run_steps(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut LstmCache) {
     let (b, h, g) = (d.b, d.h, 4 * d.h);
     assert_eq!(x.len(), d.t * b * d.e, "lstm: input is not [T, B, E]");
-    cache.inputs_shared = cache.inputs.find(x, d.e);
-    #[cfg(test)]
-    if cache.never_share_inputs {
-        cache.inputs_shared = false;
-    }
+    cache.share_inputs(x, d.e);
     // z = x·W + bias for all steps at once, the bias added as z is stored: [T*B, E] × [E, 4H],
-    // or [U, E] × [E, 4H] over the distinct input rows (each row's the same bits), copied into
-    // each step's rows as the step starts
-    let shared = match cache.inputs_shared {
-        true => {
-            let u = cache.inputs.distinct();
-            let mut xu = take_high(u * d.e, &mut cache.xu_high);
-            cache.inputs.gather(x, d.e, &mut xu);
-            let mut xpu = take_high(u * g, &mut cache.xpu_high);
-            gemm_plus_bias(Gemm::new(u, d.e, g), &xu[..u * d.e], p.kernel, p.bias, &mut xpu[..u * g]);
-            crate::scratch::give(xu);
-            Some(xpu)
-        }
-        false => {
-            gemm_plus_bias(Gemm::new(d.t * b, d.e, g), x, p.kernel, p.bias, &mut cache.gates);
-            None
-        }
-    };
+    // or over the distinct input rows and copied to their repeats (the same bits)
+    let shape = (d.t * b, d.e, g);
+    cache.inputs.project(cache.inputs_shared, shape, x, p.kernel, p.bias, &mut cache.gates, &mut cache.shared_high);
     for t in 0..d.t {
         let z = &mut cache.gates[t * b * g..(t + 1) * b * g];
-        if let Some(xpu) = &shared {
-            for (zr, &u) in z.chunks_exact_mut(g).zip(&cache.inputs.of_row()[t * b..(t + 1) * b]) {
-                zr.copy_from_slice(&xpu[u as usize * g..(u as usize + 1) * g]);
-            }
-        }
         let (h_prev, h_next) = cache.h[t * b * h..(t + 2) * b * h].split_at_mut(b * h);
         // z += h_{t-1}·U: [B, H] × [H, 4H]
         matmul(b, h, g, h_prev, p.recurrent, true, z);
         let (c_prev, c_next) = cache.c[t * b * h..(t + 2) * b * h].split_at_mut(b * h);
         let tanh_c = &mut cache.tanh_c[t * b * h..(t + 1) * b * h];
         cell_forward(z, c_prev, c_next, tanh_c, h_next, h);
-    }
-    if let Some(xpu) = shared {
-        crate::scratch::give(xpu);
     }
 }
 
@@ -278,15 +255,16 @@ pub fn backward(
     grads: RnnGrads,
     dx: Option<&mut [f32]>,
 ) {
+    let dx = dx.map_or(InputGrad::None, InputGrad::Rows);
     if cache.masked.as_ref().is_some_and(|m| m.active) {
         return masked::backward(d, p, cache, dy, grads, dx);
     }
-    unmasked_backward(d, x, p, cache, dy, grads, dx.map_or(InputGrad::None, InputGrad::Rows));
+    unmasked_backward(d, x, p, cache, dy, grads, dx);
 }
 
 /// [`backward`] with the input gradient summed per group of input rows
-/// ([`crate::row_groups`]): the unmasked path sums `dz` per group and multiplies only the
-/// groups' sums by `Wᵀ`; the masked path sums its per-row gradient.
+/// ([`crate::row_groups`]): both paths sum `dz` per group (the masked one over its real steps)
+/// and multiply only the groups' sums by `Wᵀ`.
 pub fn backward_grouped(
     d: RnnDims,
     x: &[f32],
@@ -298,7 +276,7 @@ pub fn backward_grouped(
 ) {
     assert_eq!(dx.groups.of_row.len(), d.t * d.b, "lstm: row groups are not [T·B]");
     if cache.masked.as_ref().is_some_and(|m| m.active) {
-        crate::row_groups::via_rows(d.e, dx, |rows| masked::backward(d, p, cache, dy, grads, Some(rows)));
+        masked::backward(d, p, cache, dy, grads, InputGrad::Groups(dx));
     } else {
         unmasked_backward(d, x, p, cache, dy, grads, InputGrad::Groups(dx));
     }
@@ -330,8 +308,21 @@ fn unmasked_backward_body(
     dx: InputGrad,
 ) {
     let (b, h, g, t_len) = (d.b, d.h, 4 * d.h, d.t);
-    let LstmCache { gates, c, h: hs, tanh_c, dz, dh, dc, recurrent_t, inputs, inputs_shared, xu_high, du_high, .. } =
-        cache;
+    let LstmCache {
+        gates,
+        c,
+        h: hs,
+        tanh_c,
+        dz,
+        dh,
+        dc,
+        recurrent_t,
+        inputs,
+        inputs_shared,
+        shared_high,
+        groups_high,
+        ..
+    } = cache;
     // Uᵀ: [4H, H], so that each step's dh = dz·Uᵀ reads rows contiguously.
     recurrent_t.resize(g * h, 0.0);
     for r in 0..h {
@@ -364,23 +355,12 @@ fn unmasked_backward_body(
     let tb = t_len * b;
     // dU += h_{0..T-1}ᵀ · dz: [H, T*B] × [T*B, 4H]
     gemm(Gemm::new(h, tb, g).transpose_a().accumulate(), &hs[..tb * h], dz, grads.recurrent);
-    if *inputs_shared {
-        // dW += Σ_u x_uᵀ · (Σ_{rows of u} dz): [E, U] × [U, 4H] over the distinct input rows
-        let u = inputs.distinct();
-        let (mut xu, mut du) = (take_high(u * d.e, xu_high), take_high(u * g, du_high));
-        inputs.gather(x, d.e, &mut xu);
-        inputs.sum(dz, g, &mut du);
-        gemm(Gemm::new(d.e, u, g).transpose_a().accumulate(), &xu[..u * d.e], &du[..u * g], grads.kernel);
-        crate::scratch::give(xu);
-        crate::scratch::give(du);
-    } else {
-        // dW += xᵀ · dz: [E, T*B] × [T*B, 4H]
-        gemm(Gemm::new(d.e, tb, g).transpose_a().accumulate(), x, dz, grads.kernel);
-    }
+    // dW += xᵀ · dz: [E, T*B] × [T*B, 4H], or over the distinct input rows
+    inputs.add_kernel_gradient(*inputs_shared, (tb, d.e, g), x, dz, grads.kernel, shared_high);
     // dbias += Σ over the T*B rows of dz
     crate::rnn::add_column_sums(dz, grads.bias);
     // dx = dz · Wᵀ: [T*B, 4H] × [4H, E], or per group
-    crate::row_groups::input_gradient(dx, dz, p.kernel, (tb, g, d.e), du_high);
+    crate::row_groups::input_gradient(dx, dz, p.kernel, (tb, g, d.e), groups_high);
 }
 
 #[cfg(test)]

@@ -106,18 +106,17 @@ impl RnnCache {
         }
     }
 
-    /// Whether [`RnnCache::backward_grouped`] saves work after the last forward: an unmasked
-    /// one (a masked forward's backward sums its per-row gradient).
-    pub fn groups_input_product(&self) -> bool {
+    /// Whether the last forward computed its input side once per distinct input row.
+    pub fn shares_inputs(&self) -> bool {
         match self {
-            RnnCache::Gru(c) => c.groups_input_product(),
-            RnnCache::Lstm(c) => c.groups_input_product(),
+            RnnCache::Lstm(c) => c.inputs_shared,
+            RnnCache::Gru(c) => c.inputs_shared,
         }
     }
 
     /// [`RnnCache::backward`] with the input gradient summed per group of input rows
-    /// ([`crate::row_groups`]): the unmasked paths sum their gate gradients per group before
-    /// the input product; the masked ones sum their per-row gradient.
+    /// ([`crate::row_groups`]): every path sums its gate gradients per group (a masked one over
+    /// its real steps) before the input product.
     pub fn backward_grouped(
         &mut self,
         d: RnnDims,
@@ -228,16 +227,17 @@ mod tests {
     }
 
     /// The masked path's gradients (weights and input; outputs at every step and the last
-    /// state both read) match finite differences, for both cells.
+    /// state both read) match finite differences, for both cells, with its real rows all
+    /// distinct and with repeated ones (which it projects once).
     #[test]
     fn masked_gradients_match_finite_differences() {
-        for cell in [Cell::Lstm, Cell::Gru] {
+        for (cell, repeats) in [(Cell::Lstm, false), (Cell::Gru, false), (Cell::Lstm, true), (Cell::Gru, true)] {
             for sequences in [true, false] {
                 let mut rng = Rng::new(31);
                 let (t, b, valid) = mixed_mask();
                 let d = RnnDims { b, t, e: 3, h: 3 };
                 let (k, u, bias) = params(cell, d, &mut rng);
-                let x = rand_vec(d.t * d.b * d.e, 1.0, &mut rng);
+                let x = crate::distinct_inputs::with_repeats(rand_vec(d.t * d.b * d.e, 1.0, &mut rng), d.e, repeats);
                 let probe = rand_vec(d.t * d.b * d.h, 1.0, &mut rng);
                 let last_probe = rand_vec(d.b * d.h, 1.0, &mut rng);
                 let loss = |x: &[f32], k: &[f32], u: &[f32], bias: &[f32]| {
@@ -250,12 +250,13 @@ mod tests {
                 let p = RnnParams { kernel: &k, recurrent: &u, bias: &bias };
                 let mut c = RnnCache::new(cell);
                 c.forward_masked(d, &x, p, &valid);
+                assert_eq!(c.shares_inputs(), repeats, "the path under test");
                 let (mut dk, mut du, mut db) = (vec![0.0; k.len()], vec![0.0; u.len()], vec![0.0; bias.len()]);
                 let mut dx = vec![f32::NAN; x.len()];
                 let grads = RnnGrads { kernel: &mut dk, recurrent: &mut du, bias: &mut db };
                 let dy = RnnOutputGrads { seq: sequences.then_some(&probe[..]), last: Some(&last_probe) };
                 c.backward(d, &x, p, dy, grads, Some(&mut dx));
-                let tag = format!("masked {cell:?} sequences={sequences}");
+                let tag = format!("masked {cell:?} sequences={sequences} repeats={repeats}");
                 for worst in [
                     check(&format!("{tag}.kernel"), &k, &dk, |v| loss(&x, v, &u, &bias)),
                     check(&format!("{tag}.recurrent_kernel"), &u, &du, |v| loss(&x, &k, v, &bias)),
@@ -268,6 +269,64 @@ mod tests {
                     let row = &dx[i * d.e..(i + 1) * d.e];
                     assert!(real || row.iter().all(|&v| v == 0.0), "{tag}: dx at a masked step is {row:?}");
                 }
+            }
+        }
+    }
+
+    /// A masked forward whose real rows repeat (a repeated token) projects them once: the same
+    /// outputs bit for bit as the path that never shares, the recurrent kernel's and the bias's
+    /// gradients too, and the input kernel's up to rounding (summed per distinct row first); the
+    /// input gradient grouped per id is every row's summed per id, up to rounding.
+    #[test]
+    fn masked_shared_rows_give_the_same_outputs_and_gradients() {
+        use crate::row_groups::{sum_rows, GroupedDx, RowGroups};
+        for cell in [Cell::Lstm, Cell::Gru] {
+            let mut rng = Rng::new(17);
+            let (t, b, valid) = mixed_mask();
+            let d = RnnDims { b, t, e: 4, h: 3 };
+            let (k, u, bias) = params(cell, d, &mut rng);
+            let x = crate::distinct_inputs::with_repeats(rand_vec(d.t * d.b * d.e, 1.0, &mut rng), d.e, true);
+            let probe = rand_vec(d.t * d.b * d.h, 1.0, &mut rng);
+            // ids: the repeated rows one id, the others three ids in turn
+            let of_row: Vec<u32> =
+                (0..d.t * d.b).map(|i| if i < d.t * d.b / 2 { 0 } else { 1 + i as u32 % 3 }).collect();
+            let groups = RowGroups { of_row: &of_row, groups: 4 };
+            let p = RnnParams { kernel: &k, recurrent: &u, bias: &bias };
+            let run = |never_share: bool, grouped: bool| {
+                let mut c = RnnCache::new(cell);
+                match &mut c {
+                    RnnCache::Lstm(c) => c.never_share_inputs = never_share,
+                    RnnCache::Gru(c) => c.never_share_inputs = never_share,
+                }
+                c.forward_masked(d, &x, p, &valid);
+                assert_eq!(c.shares_inputs(), !never_share, "{cell:?}: the path under test");
+                let out = c.outputs(d).to_vec();
+                let (mut dk, mut du, mut db) = (vec![0.0; k.len()], vec![0.0; u.len()], vec![0.0; bias.len()]);
+                let grads = RnnGrads { kernel: &mut dk, recurrent: &mut du, bias: &mut db };
+                let dy = RnnOutputGrads { seq: Some(&probe), last: None };
+                let mut per_id = vec![0.0; 4 * d.e];
+                if grouped {
+                    c.backward_grouped(d, &x, p, dy, grads, GroupedDx { groups, out: &mut per_id, accumulate: false });
+                } else {
+                    let mut rows = vec![f32::NAN; x.len()];
+                    c.backward(d, &x, p, dy, grads, Some(&mut rows));
+                    sum_rows(groups, &rows, d.e, &mut per_id, false);
+                }
+                (out, dk, du, db, per_id)
+            };
+            let (shared, plain) = (run(false, true), run(true, false));
+            let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&shared.0), bits(&plain.0), "{cell:?}: outputs");
+            assert_eq!((bits(&shared.2), bits(&shared.3)), (bits(&plain.2), bits(&plain.3)), "{cell:?}: U, bias");
+            for (name, a, b) in [("kernel", &shared.1, &plain.1), ("input per id", &shared.4, &plain.4)] {
+                let worst = a.iter().zip(b.iter()).map(|(a, b)| (a - b).abs()).fold(0.0f32, |w, d| {
+                    if d.is_nan() {
+                        f32::INFINITY
+                    } else {
+                        w.max(d)
+                    }
+                });
+                assert!(worst <= 1e-5, "{cell:?}: {name} gradient differs by {worst}");
             }
         }
     }

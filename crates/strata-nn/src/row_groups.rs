@@ -82,6 +82,45 @@ pub(crate) fn input_gradient(
     }
 }
 
+/// Scratch of [`masked_input_gradient`], kept by a masked layer between batches.
+#[derive(Default)]
+pub(crate) struct MaskedScratch {
+    /// `[P, E]` the real steps' input gradients, before they are scattered
+    dx_packed: Vec<f32>,
+    /// `[P]` each real step's group
+    of_packed: Vec<u32>,
+    /// the groups' `[G, G·H]` sums' mark ([`take_high`](crate::scratch::take_high))
+    high: usize,
+}
+
+/// [`input_gradient`] of a masked layer, whose `dz: [P, G]` holds the real steps of `mask`
+/// only (`shape` is `(P, G, E)`, `b` the batch): every row's gradient `[T, B, E]` is zero at the
+/// masked steps, and a group sums only its real steps' rows.
+#[inline(always)]
+pub(crate) fn masked_input_gradient(
+    dx: InputGrad,
+    mask: &crate::step_mask::StepMask,
+    b: usize,
+    dz: &[f32],
+    kernel: &[f32],
+    (n, g, e): (usize, usize, usize),
+    s: &mut MaskedScratch,
+) {
+    match dx {
+        InputGrad::None => {}
+        InputGrad::Rows(dx) => {
+            s.dx_packed.resize(n * e, 0.0);
+            input_gradient(InputGrad::Rows(&mut s.dx_packed), dz, kernel, (n, g, e), &mut s.high);
+            mask.scatter_steps(&s.dx_packed, b, e, dx);
+        }
+        InputGrad::Groups(dx) => {
+            mask.packed_groups(dx.groups.of_row, b, &mut s.of_packed);
+            let groups = RowGroups { of_row: &s.of_packed, groups: dx.groups.groups };
+            input_gradient(InputGrad::Groups(GroupedDx { groups, ..dx }), dz, kernel, (n, g, e), &mut s.high);
+        }
+    }
+}
+
 /// `out: [G, W]` = (or += with `accumulate`) the sum of `rows: [N, W]` per group, each group's
 /// rows in row order (inlined, so that it runs in the caller's AVX2/AVX-512 build).
 #[inline(always)]

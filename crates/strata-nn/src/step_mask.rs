@@ -86,6 +86,15 @@ impl StepMask {
         }
     }
 
+    /// `out: [P]` = the value of the time-major `of_row: [T·B]` at each real step, packed (a
+    /// grouped input gradient's groups, `row_groups`).
+    pub fn packed_groups(&self, of_row: &[u32], b: usize, out: &mut Vec<u32>) {
+        out.clear();
+        for s in 0..self.offsets.len() - 1 {
+            out.extend(self.rows(s).iter().map(|&r| of_row[s * b + r]));
+        }
+    }
+
     /// Scatters `packed: [P, W]` into the time-major `dst: [T, B, W]`, zeros at masked steps.
     pub fn scatter_steps(&self, packed: &[f32], b: usize, w: usize, dst: &mut [f32]) {
         dst.fill(0.0);

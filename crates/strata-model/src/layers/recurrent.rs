@@ -283,14 +283,11 @@ impl Layer for Recurrent {
         self.backward_with(p, x, grads, None);
     }
 
-    /// An unmasked layer's input product runs once per group (`strata_nn::row_groups`): the
-    /// largest backward product, over the distinct ids only (han's word level; an unmasked
-    /// LSTM over padded sentences). A masked forward would only sum its per-row gradient.
+    /// The input product runs once per group (`strata_nn::row_groups`), masked or not: the
+    /// largest backward product, over the distinct ids only (han's word level; an LSTM over
+    /// padded sentences, or over a long review's repeated words).
     fn groups_input_gradient(&self) -> bool {
-        match &self.cache {
-            Directions::One(c) => c.groups_input_product(),
-            Directions::Both(c) => c.forward.groups_input_product() && c.backward.groups_input_product(),
-        }
+        true
     }
 
     fn backward_grouped(&mut self, p: &[f32], x: &[f32], grads: Grads<'_>, groups: RowGroups<'_>) {

@@ -12,6 +12,7 @@
 use super::{self as gru, GruCache, StepBackward, StepForward};
 use crate::gemm::{gemm, Gemm};
 use crate::rnn::{RnnDims, RnnGrads, RnnOutputGrads, RnnParams};
+use crate::row_groups::{InputGrad, MaskedScratch};
 use crate::small_gemm::matmul;
 use crate::step_mask::{gather_rows, scatter_rows, StepMask};
 
@@ -31,7 +32,7 @@ pub(crate) struct Packed {
     dh_rows: Vec<f32>,
     dh_prev_rows: Vec<f32>,
     /// `[P, E]` backward scratch: `dx` of the real steps
-    dx_packed: Vec<f32>,
+    dx_scratch: MaskedScratch,
 }
 
 /// Forward over `x: [T, B, E]` from the zero state, skipping the steps `valid: [T, B]` marks
@@ -68,10 +69,12 @@ fn forward_body(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache, pk: &
     cache.rec_h.resize(n_packed * h, 0.0);
     cache.h.resize((d.t + 1) * b * h, 0.0);
     cache.hp.resize(b * g, 0.0);
-    // x·W + b_in for the real steps only: [P, E] × [E, 3H]
-    gemm(Gemm::new(n_packed, d.e, g), &pk.xs, p.kernel, &mut cache.xp);
+    // x·W + b_in for the real steps only: [P, E] × [E, 3H], or over their distinct rows (a
+    // repeated token's) and copied to the repeats (the same bits)
     let (b_in, b_rec) = p.bias.split_at(g);
-    cache.xp.chunks_exact_mut(g).for_each(|row| row.iter_mut().zip(b_in).for_each(|(v, bias)| *v += bias));
+    cache.share_inputs(&pk.xs, d.e);
+    let shape = (n_packed, d.e, g);
+    cache.inputs.project(cache.inputs_shared, shape, &pk.xs, p.kernel, b_in, &mut cache.xp, &mut cache.shared_high);
     cache.h[..b * h].fill(0.0);
     for t in 0..d.t {
         // carry every row's state, then overwrite the active rows'
@@ -112,7 +115,7 @@ pub(crate) fn backward(
     cache: &mut GruCache,
     dy: RnnOutputGrads,
     grads: RnnGrads,
-    dx: Option<&mut [f32]>,
+    dx: InputGrad,
 ) {
     let mut pk = cache.masked.take().expect("gru: masked backward without a masked forward");
     backward_in_build(d, p, cache, &mut pk, dy, grads, dx);
@@ -127,7 +130,7 @@ crate::kernels::compiled_per_kernels!(
         pk: &mut Packed,
         dy: RnnOutputGrads,
         grads: RnnGrads,
-        dx: Option<&mut [f32]>,
+        dx: InputGrad,
     ) => backward_body
 );
 
@@ -139,11 +142,11 @@ fn backward_body(
     pk: &mut Packed,
     dy: RnnOutputGrads,
     grads: RnnGrads,
-    dx: Option<&mut [f32]>,
+    dx: InputGrad,
 ) {
     let (b, h, g) = (d.b, d.h, 3 * d.h);
     let n_packed = pk.mask.packed();
-    let GruCache { gates, rec_h, dxp, dhp, dh, recurrent_t, .. } = cache;
+    let GruCache { gates, rec_h, dxp, dhp, dh, recurrent_t, inputs, inputs_shared, shared_high, .. } = cache;
     *dxp = crate::scratch::take(n_packed * g);
     *dhp = crate::scratch::take(n_packed * g);
     dh.resize(b * h, 0.0);
@@ -183,14 +186,10 @@ fn backward_body(
     }
     // dU += h_prevᵀ · dHp, dW += xsᵀ · dXp: [H or E, P] × [P, 3H]
     gemm(Gemm::new(h, n_packed, g).transpose_a().accumulate(), &pk.h_prev, dhp, grads.recurrent);
-    gemm(Gemm::new(d.e, n_packed, g).transpose_a().accumulate(), &pk.xs, dxp, grads.kernel);
+    inputs.add_kernel_gradient(*inputs_shared, (n_packed, d.e, g), &pk.xs, dxp, grads.kernel, shared_high);
     let (gb_in, gb_rec) = grads.bias.split_at_mut(g);
     crate::rnn::add_column_sums(dxp, gb_in);
     crate::rnn::add_column_sums(dhp, gb_rec);
-    if let Some(dx) = dx {
-        // dx = dXp · Wᵀ at the real steps: [P, 3H] × [3H, E]; zero at masked ones
-        pk.dx_packed.resize(n_packed * d.e, 0.0);
-        gemm(Gemm::new(n_packed, g, d.e).transpose_b(), dxp, p.kernel, &mut pk.dx_packed);
-        pk.mask.scatter_steps(&pk.dx_packed, b, d.e, dx);
-    }
+    // dx = dXp · Wᵀ at the real steps: [P, 3H] × [3H, E], zero at masked ones; or per group
+    crate::row_groups::masked_input_gradient(dx, &pk.mask, b, dxp, p.kernel, (n_packed, g, d.e), &mut pk.dx_scratch);
 }

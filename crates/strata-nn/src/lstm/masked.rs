@@ -13,8 +13,9 @@
 //! alike (the unmasked path computes `xᵀ·dz` over the distinct rows otherwise).
 
 use super::{self as lstm, LstmCache};
-use crate::gemm::{gemm, gemm_plus_bias, Gemm};
+use crate::gemm::{gemm, Gemm};
 use crate::rnn::{transpose_into, RnnDims, RnnGrads, RnnOutputGrads, RnnParams};
+use crate::row_groups::{InputGrad, MaskedScratch};
 use crate::small_gemm::matmul;
 use crate::step_mask::{gather_rows, scatter_rows, StepMask};
 
@@ -37,7 +38,7 @@ pub(crate) struct Packed {
     dh_rows: Vec<f32>,
     dc_rows: Vec<f32>,
     /// `[P, E]` backward scratch: `dx` of the real steps
-    dx_packed: Vec<f32>,
+    dx_scratch: MaskedScratch,
 }
 
 /// Forward over `x: [T, B, E]` from the zero state, skipping the steps `valid: [T, B]` marks
@@ -56,8 +57,19 @@ pub fn forward(d: RnnDims, x: &[f32], p: RnnParams, valid: &[bool], cache: &mut 
     }
     cache.gates.resize(n_packed * g, 0.0);
     cache.tanh_c.resize(n_packed * h, 0.0);
-    // z = x·W + bias for the real steps only: [P, E] × [E, 4H], the bias added as z is stored
-    gemm_plus_bias(Gemm::new(n_packed, d.e, g), &pk.xs, p.kernel, p.bias, &mut cache.gates);
+    // z = x·W + bias for the real steps only: [P, E] × [E, 4H], the bias added as z is stored,
+    // or over their distinct rows (a repeated token's) and copied to the repeats (the same bits)
+    cache.share_inputs(&pk.xs, d.e);
+    let shape = (n_packed, d.e, g);
+    cache.inputs.project(
+        cache.inputs_shared,
+        shape,
+        &pk.xs,
+        p.kernel,
+        p.bias,
+        &mut cache.gates,
+        &mut cache.shared_high,
+    );
     cache.h[..b * h].fill(0.0);
     cache.c[..b * h].fill(0.0);
     for t in 0..d.t {
@@ -93,10 +105,10 @@ pub(crate) fn backward(
     cache: &mut LstmCache,
     dy: RnnOutputGrads,
     grads: RnnGrads,
-    dx: Option<&mut [f32]>,
+    dx: InputGrad,
 ) {
     let (b, h, g) = (d.b, d.h, 4 * d.h);
-    let LstmCache { gates, tanh_c, dz, dh, dc, recurrent_t, masked, .. } = cache;
+    let LstmCache { gates, tanh_c, dz, dh, dc, recurrent_t, masked, inputs, inputs_shared, shared_high, .. } = cache;
     let pk = masked.as_mut().expect("lstm: masked backward without a masked forward");
     let n_packed = pk.mask.packed();
     transpose_into(p.recurrent, h, g, recurrent_t); // Uᵀ: [4H, H]
@@ -141,12 +153,9 @@ pub(crate) fn backward(
     }
     // dU += h_prevᵀ · dz, dW += xsᵀ · dz: [H or E, P] × [P, 4H]
     gemm(Gemm::new(h, n_packed, g).transpose_a().accumulate(), &pk.h_prev, dz, grads.recurrent);
-    gemm(Gemm::new(d.e, n_packed, g).transpose_a().accumulate(), &pk.xs, dz, grads.kernel);
+    // (dW over the distinct real rows when they were shared)
+    inputs.add_kernel_gradient(*inputs_shared, (n_packed, d.e, g), &pk.xs, dz, grads.kernel, shared_high);
     crate::rnn::add_column_sums(dz, grads.bias);
-    if let Some(dx) = dx {
-        // dx = dz · Wᵀ at the real steps: [P, 4H] × [4H, E]; zero at masked ones
-        pk.dx_packed.resize(n_packed * d.e, 0.0);
-        gemm(Gemm::new(n_packed, g, d.e).transpose_b(), dz, p.kernel, &mut pk.dx_packed);
-        pk.mask.scatter_steps(&pk.dx_packed, b, d.e, dx);
-    }
+    // dx = dz · Wᵀ at the real steps: [P, 4H] × [4H, E], zero at masked ones; or per group
+    crate::row_groups::masked_input_gradient(dx, &pk.mask, b, dz, p.kernel, (n_packed, g, d.e), &mut pk.dx_scratch);
 }
