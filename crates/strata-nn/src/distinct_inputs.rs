@@ -1,6 +1,7 @@
 //! A recurrent layer's identical input rows, found so that its input-side products run once per
 //! distinct row (issue 14: first han's GRUs, for ×4 tf-keras; then the LSTM, for real data).
-//! Both cells' unmasked paths use it (`gru.rs`, `lstm.rs`).
+//! Both cells use it, masked or not (a masked layer over its packed real rows: a repeated
+//! word), in training and inference (`gru.rs`, `lstm.rs`, their `masked.rs`, `rnn_cache/infer.rs`).
 //!
 //! A recurrent layer over an embedding reads the same vector at every padding step and at every
 //! repeat of a token: in the benchmark's HAN about half of the word level's `T·B` input rows are

@@ -11,7 +11,7 @@
 //! Over a padded batch with `--mask-padding` (Keras's `mask_zero=True`) [`masked`]
 //! runs instead, on the real steps only; [`backward`] follows whichever forward ran last.
 //!
-//! Without a mask, repeated input rows (the padding row at every padded step, repeated tokens)
+//! Masked or not, repeated input rows (the padding row at every padded step, a repeated word)
 //! share their input-side products (`distinct_inputs.rs`): `x·W + bias` once per distinct row,
 //! the same bits; in backward `xᵀ·dz` over the distinct rows and, under [`backward_grouped`],
 //! `dz·Wᵀ` once per id (`row_groups.rs`), rounding only.

@@ -280,53 +280,76 @@ mod tests {
     #[test]
     fn masked_shared_rows_give_the_same_outputs_and_gradients() {
         use crate::row_groups::{sum_rows, GroupedDx, RowGroups};
-        for cell in [Cell::Lstm, Cell::Gru] {
-            let mut rng = Rng::new(17);
-            let (t, b, valid) = mixed_mask();
-            let d = RnnDims { b, t, e: 4, h: 3 };
-            let (k, u, bias) = params(cell, d, &mut rng);
-            let x = crate::distinct_inputs::with_repeats(rand_vec(d.t * d.b * d.e, 1.0, &mut rng), d.e, true);
-            let probe = rand_vec(d.t * d.b * d.h, 1.0, &mut rng);
-            // ids: the repeated rows one id, the others three ids in turn
-            let of_row: Vec<u32> =
-                (0..d.t * d.b).map(|i| if i < d.t * d.b / 2 { 0 } else { 1 + i as u32 % 3 }).collect();
-            let groups = RowGroups { of_row: &of_row, groups: 4 };
-            let p = RnnParams { kernel: &k, recurrent: &u, bias: &bias };
-            let run = |never_share: bool, grouped: bool| {
-                let mut c = RnnCache::new(cell);
-                match &mut c {
-                    RnnCache::Lstm(c) => c.never_share_inputs = never_share,
-                    RnnCache::Gru(c) => c.never_share_inputs = never_share,
-                }
-                c.forward_masked(d, &x, p, &valid);
-                assert_eq!(c.shares_inputs(), !never_share, "{cell:?}: the path under test");
-                let out = c.outputs(d).to_vec();
-                let (mut dk, mut du, mut db) = (vec![0.0; k.len()], vec![0.0; u.len()], vec![0.0; bias.len()]);
-                let grads = RnnGrads { kernel: &mut dk, recurrent: &mut du, bias: &mut db };
-                let dy = RnnOutputGrads { seq: Some(&probe), last: None };
-                let mut per_id = vec![0.0; 4 * d.e];
-                if grouped {
-                    c.backward_grouped(d, &x, p, dy, grads, GroupedDx { groups, out: &mut per_id, accumulate: false });
+        let (t, b, valid) = mixed_mask();
+        let half = t * b / 2;
+        // ids: the repeated rows one id, the others three in turn, the masked steps a fifth id
+        // of their own (a padding id: its grouped gradient must come out zero); then every row
+        // its own id (more groups than 3/4 of the real steps: every row's product, summed)
+        let few: Vec<u32> = (0..t * b)
+            .map(|i| {
+                if !valid[i] {
+                    4
+                } else if i < half {
+                    0
                 } else {
-                    let mut rows = vec![f32::NAN; x.len()];
-                    c.backward(d, &x, p, dy, grads, Some(&mut rows));
-                    sum_rows(groups, &rows, d.e, &mut per_id, false);
+                    1 + i as u32 % 3
                 }
-                (out, dk, du, db, per_id)
-            };
-            let (shared, plain) = (run(false, true), run(true, false));
-            let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
-            assert_eq!(bits(&shared.0), bits(&plain.0), "{cell:?}: outputs");
-            assert_eq!((bits(&shared.2), bits(&shared.3)), (bits(&plain.2), bits(&plain.3)), "{cell:?}: U, bias");
-            for (name, a, b) in [("kernel", &shared.1, &plain.1), ("input per id", &shared.4, &plain.4)] {
-                let worst = a.iter().zip(b.iter()).map(|(a, b)| (a - b).abs()).fold(0.0f32, |w, d| {
-                    if d.is_nan() {
-                        f32::INFINITY
-                    } else {
-                        w.max(d)
+            })
+            .collect();
+        let many: Vec<u32> = (0..(t * b) as u32).collect();
+        for (cell, h) in [(Cell::Lstm, 3), (Cell::Gru, 3), (Cell::Lstm, 8), (Cell::Gru, 8)] {
+            for (of_row, n_groups) in [(&few, 5), (&many, t * b)] {
+                let mut rng = Rng::new(17);
+                let d = RnnDims { b, t, e: 4, h };
+                let (k, u, bias) = params(cell, d, &mut rng);
+                let x = crate::distinct_inputs::with_repeats(rand_vec(d.t * d.b * d.e, 1.0, &mut rng), d.e, true);
+                let probe = rand_vec(d.t * d.b * d.h, 1.0, &mut rng);
+                let groups = RowGroups { of_row, groups: n_groups };
+                let p = RnnParams { kernel: &k, recurrent: &u, bias: &bias };
+                let run = |never_share: bool, grouped: bool| {
+                    let mut c = RnnCache::new(cell);
+                    match &mut c {
+                        RnnCache::Lstm(c) => c.never_share_inputs = never_share,
+                        RnnCache::Gru(c) => c.never_share_inputs = never_share,
                     }
-                });
-                assert!(worst <= 1e-5, "{cell:?}: {name} gradient differs by {worst}");
+                    c.forward_masked(d, &x, p, &valid);
+                    assert_eq!(c.shares_inputs(), !never_share, "{cell:?}: the path under test");
+                    let out = c.outputs(d).to_vec();
+                    let (mut dk, mut du, mut db) = (vec![0.0; k.len()], vec![0.0; u.len()], vec![0.0; bias.len()]);
+                    let grads = RnnGrads { kernel: &mut dk, recurrent: &mut du, bias: &mut db };
+                    let dy = RnnOutputGrads { seq: Some(&probe), last: None };
+                    let mut per_id = vec![f32::NAN; n_groups * d.e];
+                    if grouped {
+                        let dx = GroupedDx { groups, out: &mut per_id, accumulate: false };
+                        c.backward_grouped(d, &x, p, dy, grads, dx);
+                    } else {
+                        let mut rows = vec![f32::NAN; x.len()];
+                        c.backward(d, &x, p, dy, grads, Some(&mut rows));
+                        sum_rows(groups, &rows, d.e, &mut per_id, false);
+                    }
+                    (out, dk, du, db, per_id)
+                };
+                let (shared, plain) = (run(false, true), run(true, false));
+                let tag = format!("{cell:?} h {h}, {n_groups} groups");
+                let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&shared.0), bits(&plain.0), "{tag}: outputs");
+                assert_eq!((bits(&shared.2), bits(&shared.3)), (bits(&plain.2), bits(&plain.3)), "{tag}: U, bias");
+                for (name, a, b) in [("kernel", &shared.1, &plain.1), ("input per id", &shared.4, &plain.4)] {
+                    let worst = a.iter().zip(b.iter()).map(|(a, b)| (a - b).abs()).fold(0.0f32, |w, d| {
+                        if d.is_nan() {
+                            f32::INFINITY
+                        } else {
+                            w.max(d)
+                        }
+                    });
+                    assert!(worst <= 1e-5, "{tag}: {name} gradient differs by {worst}");
+                }
+                if n_groups == 5 {
+                    assert!(
+                        shared.4[4 * d.e..].iter().all(|&v| v == 0.0),
+                        "{tag}: the masked steps' id got a gradient"
+                    );
+                }
             }
         }
     }
@@ -377,8 +400,7 @@ mod tests {
     }
 
     /// With every step real the masked path does the unmasked path's arithmetic: the same
-    /// outputs and gradients, bit for bit (inputs without repeated rows, which the unmasked path
-    /// would share).
+    /// outputs and gradients, bit for bit, repeated input rows shared by both.
     #[test]
     fn an_all_real_mask_is_the_unmasked_path_bit_for_bit() {
         for cell in [Cell::Lstm, Cell::Gru] {
@@ -386,7 +408,8 @@ mod tests {
             let d = RnnDims { b: 7, t: 6, e: 5, h: 8 };
             let (k, u, bias) = params(cell, d, &mut rng);
             let p = RnnParams { kernel: &k, recurrent: &u, bias: &bias };
-            let x = rand_vec(d.t * d.b * d.e, 1.0, &mut rng);
+            // repeated rows (a padding prefix): both paths share them, over the same rows
+            let x = crate::distinct_inputs::with_repeats(rand_vec(d.t * d.b * d.e, 1.0, &mut rng), d.e, true);
             let probe = rand_vec(d.t * d.b * d.h, 1.0, &mut rng);
             let run = |masked: bool| {
                 let mut c = RnnCache::new(cell);
@@ -395,6 +418,7 @@ mod tests {
                 } else {
                     c.forward(d, &x, p);
                 }
+                assert!(c.shares_inputs(), "{cell:?} masked={masked}: the path under test");
                 let out = c.outputs(d).to_vec();
                 let (mut dk, mut du, mut db, mut dx) =
                     (vec![0.0; k.len()], vec![0.0; u.len()], vec![0.0; bias.len()], vec![0.0; x.len()]);

@@ -9,7 +9,7 @@
 //! word level's backward, halved. Where the groups are nearly as many as the rows (more than
 //! `distinct_inputs::SHARE_AT_MOST` of them, 3/4) summing first saves less than it costs, and
 //! the layer keeps every row's product, then sums it per group ([`input_gradient`], which both
-//! cells' unmasked backward call). The same numbers up to rounding (the sums run in another
+//! cells' backward call, a masked one through [`masked_input_gradient`]). The same numbers up to rounding (the sums run in another
 //! order), not the same bits. The groups are the caller's (ids), not the layer's distinct
 //! input vectors: two ids may share a vector (a pretrained table's zero rows) and still need
 //! their own gradients.
@@ -34,7 +34,7 @@ pub struct GroupedDx<'a> {
     pub accumulate: bool,
 }
 
-/// Where a recurrent layer's unmasked backward writes the gradient at its input: nowhere, every
+/// Where a recurrent layer's backward writes the gradient at its input: nowhere, every
 /// row's (`[T, B, E]`), or the groups' sums.
 pub(crate) enum InputGrad<'a> {
     None,
@@ -89,7 +89,7 @@ pub(crate) struct MaskedScratch {
     dx_packed: Vec<f32>,
     /// `[P]` each real step's group
     of_packed: Vec<u32>,
-    /// the groups' `[G, G·H]` sums' mark ([`take_high`](crate::scratch::take_high))
+    /// the mark of the groups' `[groups, G]` sums ([`take_high`](crate::scratch::take_high))
     high: usize,
 }
 
@@ -136,8 +136,8 @@ pub(crate) fn sum_rows(groups: RowGroups, rows: &[f32], w: usize, out: &mut [f32
 }
 
 /// [`GroupedDx`] through every row's gradient: `write_rows` overwrites a pooled `[N, W]`
-/// buffer, which is then summed per group (the paths with no grouped product: a masked
-/// layer, a layer whose rows are mostly distinct).
+/// buffer, which is then summed per group (the path with no grouped product: groups that are
+/// most of the rows).
 #[inline(always)]
 pub(crate) fn via_rows(w: usize, g: GroupedDx, write_rows: impl FnOnce(&mut [f32])) {
     let mut rows = crate::scratch::take(g.groups.of_row.len() * w);

@@ -141,6 +141,9 @@ mod tests {
         let mut back = vec![7.0; 12];
         m.scatter_steps(&packed, 2, 2, &mut back);
         assert_eq!(back, [0.0, 0.0, 2.0, 3.0, 4.0, 5.0, 0.0, 0.0, 8.0, 9.0, 0.0, 0.0]);
+        let mut groups = Vec::new();
+        m.packed_groups(&[10, 11, 12, 13, 14, 15], 2, &mut groups);
+        assert_eq!(groups, [11, 12, 14], "each real step's value, in gather_steps' order");
         m.set_reversed(&valid, 3, 2);
         assert_eq!((m.rows(0), m.rows(1), m.rows(2)), (&[0][..], &[0][..], &[1][..]));
         assert!(m.is_real(2, 2, 1) && !m.is_real(2, 2, 0));

@@ -4,7 +4,7 @@
 //! state after its last real token).
 //!
 //! Same design as `lstm::masked`: the real (step, row) pairs packed step-major, one GEMM
-//! for the input projection of the `P` real steps, per step the recurrent product and the gate
+//! for the input projection of the `P` real steps (or of their distinct rows), per step the recurrent product and the gate
 //! math (`gru::step_forward`, the unmasked path's) on the active rows only, and a backward
 //! whose weight gradients are GEMMs over the packed rows. Both directions' bodies are compiled a
 //! second time for AVX2 and FMA, chosen at run time, as the unmasked ones are.
@@ -31,7 +31,7 @@ pub(crate) struct Packed {
     /// `[B, H]` backward scratch: the active rows' `dh`, and `dh_prev`
     dh_rows: Vec<f32>,
     dh_prev_rows: Vec<f32>,
-    /// `[P, E]` backward scratch: `dx` of the real steps
+    /// backward scratch of the input gradient (the real steps' `dx`, or their groups)
     dx_scratch: MaskedScratch,
 }
 

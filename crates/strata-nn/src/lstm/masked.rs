@@ -4,13 +4,14 @@
 //! state is the state after its last real token.
 //!
 //! The real (step, row) pairs are packed step-major ([`StepMask`]): the input projection is one
-//! GEMM over the `[P, E]` gather of the real steps, each step multiplies only its `n_t` active
+//! GEMM over the `[P, E]` gather of the real steps (or over its distinct rows, a repeated
+//! word's projected once: `distinct_inputs.rs`), each step multiplies only its `n_t` active
 //! rows' previous state by the recurrent kernel and runs the gate math on them
 //! (`lstm::cell_forward`, the unmasked path's), then scatters the new state back. Backward
 //! mirrors it: per step the active rows' gradients are gathered, the weight gradients are one
-//! GEMM each over the `P` packed rows, and `dx` is zero at masked steps. With every step real
-//! the arithmetic is the unmasked path's, operation for operation, when no two input rows are
-//! alike (the unmasked path computes `xᵀ·dz` over the distinct rows otherwise).
+//! GEMM each over the `P` packed rows (the input kernel's over their distinct rows), and `dx`
+//! is zero at masked steps. With every step real the arithmetic is the unmasked path's,
+//! operation for operation. The backward body is compiled per kernel set, as the unmasked one.
 
 use super::{self as lstm, LstmCache};
 use crate::gemm::{gemm, Gemm};
@@ -37,7 +38,7 @@ pub(crate) struct Packed {
     /// `[B, H]` backward scratch: the active rows' `dh`, `dc`
     dh_rows: Vec<f32>,
     dc_rows: Vec<f32>,
-    /// `[P, E]` backward scratch: `dx` of the real steps
+    /// backward scratch of the input gradient (the real steps' `dx`, or their groups)
     dx_scratch: MaskedScratch,
 }
 
@@ -97,16 +98,21 @@ pub fn forward(d: RnnDims, x: &[f32], p: RnnParams, valid: &[bool], cache: &mut 
     cache.masked = Some(pk);
 }
 
-/// Backward of [`forward`] (called by [`lstm::backward`] when the last forward was masked);
-/// the contract of [`lstm::backward`], with `dx` zero at masked steps.
-pub(crate) fn backward(
-    d: RnnDims,
-    p: RnnParams,
-    cache: &mut LstmCache,
-    dy: RnnOutputGrads,
-    grads: RnnGrads,
-    dx: InputGrad,
-) {
+// Backward of `forward` (called by `lstm::backward` when the last forward was masked); the
+// contract of `lstm::backward`, with `dx` zero at masked steps.
+crate::kernels::compiled_per_kernels!(
+    pub(crate) fn backward / backward_avx2 / backward_avx512 (
+        d: RnnDims,
+        p: RnnParams,
+        cache: &mut LstmCache,
+        dy: RnnOutputGrads,
+        grads: RnnGrads,
+        dx: InputGrad,
+    ) => backward_body
+);
+
+#[inline(always)]
+fn backward_body(d: RnnDims, p: RnnParams, cache: &mut LstmCache, dy: RnnOutputGrads, grads: RnnGrads, dx: InputGrad) {
     let (b, h, g) = (d.b, d.h, 4 * d.h);
     let LstmCache { gates, tanh_c, dz, dh, dc, recurrent_t, masked, inputs, inputs_shared, shared_high, .. } = cache;
     let pk = masked.as_mut().expect("lstm: masked backward without a masked forward");

@@ -6,8 +6,8 @@
 //!
 //! The input projection is still a GEMM over many rows, but over a block of steps at a time
 //! (about [`BLOCK_ROWS`] rows), so its buffer stays small whatever `T` and `B` are; a block's
-//! repeated input rows (the padding row, repeated tokens) are projected once
-//! (`distinct_inputs.rs`: the same bits, as in training's unmasked forward). With a
+//! repeated input rows (the padding row, a repeated word) are projected once
+//! (`distinct_inputs.rs`: the same bits, as in training's forward). With a
 //! padding mask (`--mask-padding`, Keras's `mask_zero=True`) the real (step, row) pairs are
 //! packed as in training's masked path ([`StepMask`]): nothing is computed for padding, a
 //! masked step carries the row's state. The gate math is the training path's own
@@ -17,7 +17,6 @@
 //! in reverse (`reverse`), each writing its half of the concatenated output in place.
 
 use crate::distinct_inputs::DistinctRows;
-use crate::gemm::{gemm, Gemm};
 use crate::gru::{self, StepForward};
 use crate::lstm;
 use crate::rnn::{Cell, RnnDims, RnnParams};
@@ -34,10 +33,10 @@ pub struct RnnInfer {
     xs: Vec<f32>,
     /// `[Pc, G·H]` a block's input projections (plus the input bias)
     xp: Vec<f32>,
-    /// An unmasked block's rows mapped to their distinct rows, and those rows' `[U, G·H]`
-    /// projections
+    /// A block's input rows (its real ones, packed, under a mask) mapped to their distinct rows,
+    /// and the marks of the distinct rows' `[U, E]` and `[U, G·H]` scratch
     inputs: DistinctRows,
-    xpu: Vec<f32>,
+    shared_high: [usize; 2],
     /// Blocks whose repeated rows were projected once (the tests' check that the path ran)
     #[cfg(test)]
     shared_blocks: usize,
@@ -77,7 +76,7 @@ impl RnnInfer {
             xs: Vec::new(),
             xp: Vec::new(),
             inputs: DistinctRows::default(),
-            xpu: Vec::new(),
+            shared_high: [0; 2],
             #[cfg(test)]
             shared_blocks: 0,
             h: Vec::new(),
@@ -95,7 +94,7 @@ impl RnnInfer {
     /// Values held between calls (for tests and reports): what a layer costs at rest, the
     /// distinct-row map's indices counted as values.
     pub fn held(&self) -> usize {
-        let bufs = [&self.xs, &self.xp, &self.xpu, &self.h, &self.c, &self.h_rows, &self.c_rows];
+        let bufs = [&self.xs, &self.xp, &self.h, &self.c, &self.h_rows, &self.c_rows];
         let more = [&self.h_new, &self.c_new, &self.hp, &self.gates, &self.aux];
         bufs.iter().chain(more.iter()).map(|v| v.capacity()).sum::<usize>() + self.inputs.held()
     }
@@ -189,54 +188,33 @@ fn project(
         Cell::Lstm => p.bias,
         Cell::Gru => &p.bias[..g],
     };
-    let add_bias = |xp: &mut [f32]| {
-        for row in xp.chunks_exact_mut(g) {
-            row.iter_mut().zip(b_in).for_each(|(z, bias)| *z += bias);
-        }
-    };
-    match mask {
-        None => {
-            let rows = (hi - lo) * b;
-            let xb = &x[lo * b * e..hi * b * e];
-            s.xp.resize(rows * g, 0.0);
-            if s.inputs.find(xb, e) {
-                // each distinct row's projection once (the same bits as every row's), copied
-                // to its rows
-                let u = s.inputs.distinct();
-                s.xs.resize(u * e, 0.0);
-                s.inputs.gather(xb, e, &mut s.xs[..u * e]);
-                s.xpu.resize(u * g, 0.0);
-                gemm(Gemm::new(u, e, g), &s.xs[..u * e], p.kernel, &mut s.xpu[..u * g]);
-                add_bias(&mut s.xpu[..u * g]);
-                for (row, &k) in s.xp[..rows * g].chunks_exact_mut(g).zip(s.inputs.of_row()) {
-                    row.copy_from_slice(&s.xpu[k as usize * g..(k as usize + 1) * g]);
-                }
-                #[cfg(test)]
-                {
-                    s.shared_blocks += 1;
-                }
-            } else {
-                gemm(Gemm::new(rows, e, g), xb, p.kernel, &mut s.xp[..rows * g]);
-                add_bias(&mut s.xp[..rows * g]);
-            }
-            lo * b
-        }
+    let RnnInfer { xs, xp, inputs, shared_high, .. } = s;
+    // the block's input rows: every row, or its real steps' packed
+    let (src, rows, base): (&[f32], usize, usize) = match mask {
+        None => (&x[lo * b * e..hi * b * e], (hi - lo) * b, lo * b),
         Some(m) => {
             let (first, end) = (m.block(lo).start, m.block(hi - 1).end);
             let rows = end - first;
-            s.xs.resize(rows * e, 0.0);
+            xs.resize(rows * e, 0.0);
             for ti in lo..hi {
                 for (k, &r) in m.block(ti).zip(m.rows(ti)) {
                     let (at, to) = ((ti * b + r) * e, (k - first) * e);
-                    s.xs[to..to + e].copy_from_slice(&x[at..at + e]);
+                    xs[to..to + e].copy_from_slice(&x[at..at + e]);
                 }
             }
-            s.xp.resize(rows * g, 0.0);
-            gemm(Gemm::new(rows, e, g), &s.xs[..rows * e], p.kernel, &mut s.xp[..rows * g]);
-            add_bias(&mut s.xp[..rows * g]);
-            first
+            (&xs[..rows * e], rows, first)
         }
+    };
+    // x·W + b_in, once per distinct row when rows repeat (padding, a repeated word) and copied
+    // to the repeats: the same bits
+    let shared = inputs.find(src, e);
+    #[cfg(test)]
+    if shared {
+        s.shared_blocks += 1;
     }
+    xp.resize(rows * g, 0.0);
+    inputs.project(shared, (rows, e, g), src, p.kernel, b_in, &mut xp[..rows * g], shared_high);
+    base
 }
 
 /// One step at time `ti` for its active rows (all rows without a mask): reads the block's
@@ -332,11 +310,12 @@ mod tests {
         } else {
             cache.forward(d, &x, p);
         }
+        assert_eq!(cache.shares_inputs(), repeats, "{cell:?} masked={masked}: training's path under test");
         let mut inf = RnnInfer::new(cell);
         let (mut seq, mut last) = (vec![f32::NAN; d.t * d.b * d.h], vec![f32::NAN; d.b * d.h]);
         let out = InferOut { seq: Some(&mut seq), last: &mut last, width: d.h, offset: 0, zero_masked: false };
         inf.run(d, &x, p, masked.then_some(&mask), false, out);
-        assert_eq!(inf.shared_blocks > 0, repeats && !masked, "{cell:?}: the shared-rows path ran or not");
+        assert_eq!(inf.shared_blocks > 0, repeats, "{cell:?} masked={masked}: the shared-rows path ran or not");
         // values whose bits differ (an unwritten NaN differs from every value)
         let differ = |a: &[f32], b: &[f32]| a.iter().zip(b).filter(|(a, b)| a.to_bits() != b.to_bits()).count() as u32;
         let worst = differ(cache.outputs(d), &seq) + differ(cache.last(d), &last);
