@@ -559,45 +559,4 @@ mod tests {
             assert!(worst <= 1e-6 * scale.max(1.0), "kernel gradient differs by {worst} (e {})", d.e);
         }
     }
-
-    /// The input gradient summed per group (`row_groups`) is every row's summed per group, up
-    /// to rounding, on the shared-input path and the plain one, overwritten or added into; the
-    /// weights' gradients keep their bits.
-    #[test]
-    fn grouped_input_gradient_is_every_rows_summed_per_group() {
-        use crate::row_groups::{GroupedDx, RowGroups};
-        let d = RnnDims { b: 3, t: 4, e: 6, h: 5 };
-        // 3 groups of 12 rows (the grouped product), and 11 (every row's product, summed)
-        let few: Vec<u32> = (0..d.t * d.b).map(|i| [0, 1, 0, 2, 1][i % 5]).collect();
-        let many: Vec<u32> = (0..(d.t * d.b) as u32).map(|i| i.min(10)).collect();
-        let cases = [(&few, 3, false), (&few, 3, true), (&many, 11, false), (&many, 11, true)];
-        for (of_row, n, repeats) in cases {
-            let [x, k, u, bias, probe] = draw(d, 12, repeats);
-            let p = RnnParams { kernel: &k, recurrent: &u, bias: &bias };
-            let groups = RowGroups { of_row, groups: n };
-            let run = |grouped: bool| {
-                let mut c = LstmCache::default();
-                forward(d, &x, p, &mut c);
-                assert_eq!(c.inputs_shared, repeats, "the path under test");
-                let (mut dk, mut du, mut db) = (vec![0.0; k.len()], vec![0.0; u.len()], vec![0.0; bias.len()]);
-                let grads = RnnGrads { kernel: &mut dk, recurrent: &mut du, bias: &mut db };
-                let dy = RnnOutputGrads { seq: Some(&probe), last: None };
-                let mut out = vec![1.0; n * d.e];
-                if grouped {
-                    let dx = GroupedDx { groups, out: &mut out, accumulate: true };
-                    backward_grouped(d, &x, p, &mut c, dy, grads, dx);
-                } else {
-                    let mut rows = vec![0.0; x.len()];
-                    backward(d, &x, p, &mut c, dy, grads, Some(&mut rows));
-                    crate::row_groups::sum_rows(groups, &rows, d.e, &mut out, true);
-                }
-                (dk, du, db, out)
-            };
-            let (grouped, summed) = (run(true), run(false));
-            assert!((&grouped.0, &grouped.1, &grouped.2) == (&summed.0, &summed.1, &summed.2), "weights' gradients");
-            let worst = largest_difference(&grouped.3, &summed.3);
-            assert!(worst < 1e-5, "{n} groups, repeats={repeats}: grouped input gradient differs by {worst}");
-            assert!(grouped.3.iter().all(|v| (v - 1.0).abs() > 1e-4), "accumulated into the groups");
-        }
-    }
 }

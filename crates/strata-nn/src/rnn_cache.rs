@@ -273,6 +273,60 @@ mod tests {
         }
     }
 
+    /// The unmasked input gradient summed per group (`row_groups`) is every row's summed per
+    /// group, up to rounding, on the shared-input path and the plain one, overwritten or added
+    /// into; the weights' gradients keep their bits. Both cells.
+    #[test]
+    fn grouped_input_gradient_is_every_rows_summed_per_group() {
+        use crate::row_groups::{sum_rows, GroupedDx, RowGroups};
+        let d = RnnDims { b: 3, t: 4, e: 6, h: 5 };
+        // 3 groups of 12 rows (the grouped product), and 11 (every row's product, summed)
+        let few: Vec<u32> = (0..d.t * d.b).map(|i| [0, 1, 0, 2, 1][i % 5]).collect();
+        let many: Vec<u32> = (0..(d.t * d.b) as u32).map(|i| i.min(10)).collect();
+        for cell in [Cell::Lstm, Cell::Gru] {
+            for (of_row, n, repeats) in [(&few, 3, false), (&few, 3, true), (&many, 11, false), (&many, 11, true)] {
+                let mut rng = Rng::new(12);
+                let (k, u, bias) = params(cell, d, &mut rng);
+                let x = crate::distinct_inputs::with_repeats(rand_vec(d.t * d.b * d.e, 0.8, &mut rng), d.e, repeats);
+                let probe = rand_vec(d.t * d.b * d.h, 0.8, &mut rng);
+                let p = RnnParams { kernel: &k, recurrent: &u, bias: &bias };
+                let groups = RowGroups { of_row, groups: n };
+                let run = |grouped: bool| {
+                    let mut c = RnnCache::new(cell);
+                    c.forward(d, &x, p);
+                    assert_eq!(c.shares_inputs(), repeats, "{cell:?}: the path under test");
+                    let (mut dk, mut du, mut db) = (vec![0.0; k.len()], vec![0.0; u.len()], vec![0.0; bias.len()]);
+                    let grads = RnnGrads { kernel: &mut dk, recurrent: &mut du, bias: &mut db };
+                    let dy = RnnOutputGrads { seq: Some(&probe), last: None };
+                    let mut out = vec![1.0; n * d.e];
+                    if grouped {
+                        c.backward_grouped(d, &x, p, dy, grads, GroupedDx { groups, out: &mut out, accumulate: true });
+                    } else {
+                        let mut rows = vec![0.0; x.len()];
+                        c.backward(d, &x, p, dy, grads, Some(&mut rows));
+                        sum_rows(groups, &rows, d.e, &mut out, true);
+                    }
+                    (dk, du, db, out)
+                };
+                let (grouped, summed) = (run(true), run(false));
+                let tag = format!("{cell:?}, {n} groups, repeats={repeats}");
+                assert!(
+                    (&grouped.0, &grouped.1, &grouped.2) == (&summed.0, &summed.1, &summed.2),
+                    "{tag}: weights' gradients"
+                );
+                let worst = grouped.3.iter().zip(&summed.3).map(|(a, b)| (a - b).abs()).fold(0.0f32, |w, d| {
+                    if d.is_nan() {
+                        f32::INFINITY
+                    } else {
+                        w.max(d)
+                    }
+                });
+                assert!(worst < 1e-5, "{tag}: grouped input gradient differs by {worst}");
+                assert!(grouped.3.iter().all(|v| (v - 1.0).abs() > 1e-4), "{tag}: accumulated into the groups");
+            }
+        }
+    }
+
     /// A masked forward whose real rows repeat (a repeated token) projects them once: the same
     /// outputs bit for bit as the path that never shares, the recurrent kernel's and the bias's
     /// gradients too, and the input kernel's up to rounding (summed per distinct row first); the
