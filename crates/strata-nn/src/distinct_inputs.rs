@@ -16,11 +16,12 @@
 //! row into an open-addressing table, and a key match is confirmed on the whole row.
 
 use crate::gemm::{gemm, gemm_plus_bias, Gemm};
+use crate::row_groups::{sum_rows, RowGroups, SHARE_AT_MOST};
 use crate::scratch::{give, take_high};
 
 /// Rows of a `[N, W]` matrix mapped to their distinct rows.
 #[derive(Default)]
-pub(crate) struct DistinctRows {
+struct DistinctRows {
     /// `[N]` each row's distinct row, distinct rows numbered in order of first appearance
     of_row: Vec<u32>,
     /// `[U]` each distinct row's first row
@@ -31,14 +32,10 @@ pub(crate) struct DistinctRows {
 
 const EMPTY: u32 = u32::MAX;
 
-/// Sharing pays when at most this share of rows is distinct (the lookup and the copies cost a
-/// little per row; below this the saved product is worth more).
-pub(crate) const SHARE_AT_MOST: (usize, usize) = (3, 4);
-
 impl DistinctRows {
     /// Maps the rows of `x: [N, W]`; true when sharing pays (at most 3/4 of the rows are
     /// distinct). Stops early, returning false, once more rows than that are distinct.
-    pub(crate) fn find(&mut self, x: &[f32], w: usize) -> bool {
+    fn find(&mut self, x: &[f32], w: usize) -> bool {
         self.of_row.clear();
         self.first.clear();
         if w == 0 || x.len() < 2 * w || x.len() / w > EMPTY as usize {
@@ -75,91 +72,134 @@ impl DistinctRows {
 
     /// Indices held between calls (the lookup table and the maps), for a caller's account of
     /// what it keeps.
-    pub(crate) fn held(&self) -> usize {
+    fn held(&self) -> usize {
         self.of_row.capacity() + self.first.capacity() + self.table.capacity()
     }
 
     /// `[N]` each row's distinct row, after a [`find`](Self::find) that returned true.
-    pub(crate) fn of_row(&self) -> &[u32] {
+    fn of_row(&self) -> &[u32] {
         &self.of_row
     }
 
     /// `U`, after a [`find`](Self::find) that returned true.
-    pub(crate) fn distinct(&self) -> usize {
+    fn distinct(&self) -> usize {
         self.first.len()
     }
 
-    /// `out: [N, G]` = `x·W + bias` for every row of `x: [N, E]` (`kernel: [E, G]`; `shape` is
-    /// `(N, E, G)`), the product computed once per distinct row and copied to its repeats when
-    /// `shared` (this map is `x`'s): each row the same bits either way. `high` marks the
-    /// `[U, E]` and `[U, G]` scratch ([`take_high`]).
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn project(
-        &self,
-        shared: bool,
-        (n, e, g): (usize, usize, usize),
-        x: &[f32],
-        kernel: &[f32],
-        bias: &[f32],
-        out: &mut [f32],
-        high: &mut [usize; 2],
-    ) {
-        if !shared {
-            return gemm_plus_bias(Gemm::new(n, e, g), x, kernel, bias, out);
-        }
-        let u = self.distinct();
-        let mut xu = take_high(u * e, &mut high[0]);
-        self.gather(x, e, &mut xu);
-        let mut xpu = take_high(u * g, &mut high[1]);
-        gemm_plus_bias(Gemm::new(u, e, g), &xu[..u * e], kernel, bias, &mut xpu[..u * g]);
-        for (row, &k) in out[..n * g].chunks_exact_mut(g).zip(&self.of_row) {
-            row.copy_from_slice(&xpu[k as usize * g..(k as usize + 1) * g]);
-        }
-        give(xu);
-        give(xpu);
-    }
-
-    /// `kernel_grad: [E, G]` += `xᵀ·dz` for `x: [N, E]` and `dz: [N, G]` (`shape` is
-    /// `(N, E, G)`); over the distinct rows, `Σ_u x_uᵀ·(Σ_{rows of u} dz)`, when `shared` (this
-    /// map is `x`'s): the same sum in another order, not the same bits. `high` marks the
-    /// `[U, E]` and `[U, G]` scratch. Inlined, so that its sums run in the caller's build.
-    #[inline(always)]
-    pub(crate) fn add_kernel_gradient(
-        &self,
-        shared: bool,
-        (n, e, g): (usize, usize, usize),
-        x: &[f32],
-        dz: &[f32],
-        kernel_grad: &mut [f32],
-        high: &mut [usize; 2],
-    ) {
-        if !shared {
-            return gemm(Gemm::new(e, n, g).transpose_a().accumulate(), &x[..n * e], &dz[..n * g], kernel_grad);
-        }
-        let u = self.distinct();
-        let (mut xu, mut du) = (take_high(u * e, &mut high[0]), take_high(u * g, &mut high[1]));
-        self.gather(x, e, &mut xu);
-        self.sum(&dz[..n * g], g, &mut du);
-        gemm(Gemm::new(e, u, g).transpose_a().accumulate(), &xu[..u * e], &du[..u * g], kernel_grad);
-        give(xu);
-        give(du);
-    }
-
     /// `out: [U, W]` = each distinct row of `x: [N, W]`.
-    pub(crate) fn gather(&self, x: &[f32], w: usize, out: &mut [f32]) {
+    fn gather(&self, x: &[f32], w: usize, out: &mut [f32]) {
         for (dst, &i) in out.chunks_exact_mut(w).zip(&self.first) {
             dst.copy_from_slice(&x[i as usize * w..(i as usize + 1) * w]);
         }
     }
 
-    /// `out: [U, W]` = the sum of `rows: [N, W]` over each distinct row's rows, in row order
-    /// (inlined, so that it runs in the caller's AVX2/AVX-512 build).
+    /// `out: [U, W]` = the sum of `rows: [N, W]` over each distinct row's rows, in row order:
+    /// the distinct rows as [`row_groups`](crate::row_groups)'s groups.
     #[inline(always)]
-    pub(crate) fn sum(&self, rows: &[f32], w: usize, out: &mut [f32]) {
-        out[..self.first.len() * w].fill(0.0);
-        for (src, &u) in rows.chunks_exact(w).zip(&self.of_row) {
-            out[u as usize * w..(u as usize + 1) * w].iter_mut().zip(src).for_each(|(a, v)| *a += v);
+    fn sum(&self, rows: &[f32], w: usize, out: &mut [f32]) {
+        sum_rows(RowGroups { of_row: &self.of_row, groups: self.first.len() }, rows, w, out, false);
+    }
+}
+
+/// A layer's input rows as its last forward saw them: mapped to their distinct rows, whether
+/// the input side ran per distinct row (it pays when at most 3/4 of them are distinct), and the
+/// scratch marks of the distinct rows' products; the backward of that forward reads the same.
+#[derive(Default)]
+pub(crate) struct SharedInputs {
+    rows: DistinctRows,
+    shared: bool,
+    /// the marks of the `[U, E]` and `[U, G]` scratch ([`take_high`])
+    high: [usize; 2],
+    /// Never share (the tests' reference for the shared path)
+    #[cfg(test)]
+    pub(crate) never: bool,
+}
+
+impl SharedInputs {
+    /// Maps the rows of `x: [N, E]` and decides whether its input side runs per distinct row.
+    pub(crate) fn map(&mut self, x: &[f32], e: usize) {
+        self.shared = self.rows.find(x, e);
+        #[cfg(test)]
+        if self.never {
+            self.shared = false;
         }
+    }
+
+    /// Whether the last [`map`](Self::map)'s rows are shared.
+    pub(crate) fn shared(&self) -> bool {
+        self.shared
+    }
+
+    /// `U`, when shared.
+    pub(crate) fn distinct(&self) -> usize {
+        self.rows.distinct()
+    }
+
+    /// `[N]` each row's distinct row, when shared.
+    pub(crate) fn of_row(&self) -> &[u32] {
+        self.rows.of_row()
+    }
+
+    /// Indices held between calls, for a caller's account of what it keeps.
+    pub(crate) fn held(&self) -> usize {
+        self.rows.held()
+    }
+
+    /// `out: [U, G]` = `x_u·W + bias` for each distinct row `u` of the mapped `x: [N, E]`
+    /// (`kernel: [E, G]`, `bias: [G]`), when shared: each row the bits of every row's product.
+    pub(crate) fn project_distinct(&mut self, x: &[f32], kernel: &[f32], bias: &[f32], out: &mut [f32]) {
+        let (u, g) = (self.distinct(), bias.len());
+        let e = kernel.len() / g;
+        let mut xu = take_high(u * e, &mut self.high[0]);
+        self.rows.gather(x, e, &mut xu);
+        gemm_plus_bias(Gemm::new(u, e, g), &xu[..u * e], kernel, bias, &mut out[..u * g]);
+        give(xu);
+    }
+
+    /// `out: [N, G]` = `x·W + bias` for every row of the mapped `x: [N, E]` (`shape` is
+    /// `(N, E, G)`), computed once per distinct row and copied to its repeats when shared:
+    /// each row the same bits either way.
+    pub(crate) fn project(
+        &mut self,
+        (n, e, g): (usize, usize, usize),
+        x: &[f32],
+        kernel: &[f32],
+        bias: &[f32],
+        out: &mut [f32],
+    ) {
+        if !self.shared {
+            return gemm_plus_bias(Gemm::new(n, e, g), x, kernel, bias, out);
+        }
+        let mut xpu = take_high(self.distinct() * g, &mut self.high[1]);
+        self.project_distinct(x, kernel, bias, &mut xpu);
+        for (row, &k) in out[..n * g].chunks_exact_mut(g).zip(self.of_row()) {
+            row.copy_from_slice(&xpu[k as usize * g..(k as usize + 1) * g]);
+        }
+        give(xpu);
+    }
+
+    /// `kernel_grad: [E, G]` += `xᵀ·dz` for the mapped `x: [N, E]` and `dz: [N, G]` (`shape` is
+    /// `(N, E, G)`); over the distinct rows, `Σ_u x_uᵀ·(Σ_{rows of u} dz)`, when shared: the
+    /// same sum in another order, not the same bits. Inlined, so that its sums run in the
+    /// caller's build.
+    #[inline(always)]
+    pub(crate) fn add_kernel_gradient(
+        &mut self,
+        (n, e, g): (usize, usize, usize),
+        x: &[f32],
+        dz: &[f32],
+        kernel_grad: &mut [f32],
+    ) {
+        if !self.shared {
+            return gemm(Gemm::new(e, n, g).transpose_a().accumulate(), &x[..n * e], &dz[..n * g], kernel_grad);
+        }
+        let u = self.distinct();
+        let (mut xu, mut du) = (take_high(u * e, &mut self.high[0]), take_high(u * g, &mut self.high[1]));
+        self.rows.gather(x, e, &mut xu);
+        self.rows.sum(&dz[..n * g], g, &mut du);
+        gemm(Gemm::new(e, u, g).transpose_a().accumulate(), &xu[..u * e], &du[..u * g], kernel_grad);
+        give(xu);
+        give(du);
     }
 }
 
@@ -181,6 +221,13 @@ fn key(r: &[f32]) -> u64 {
     [0, w / 4, w / 2, 3 * w / 4, w - 1].iter().fold(0xcbf2_9ce4_8422_2325u64, |k, &i| {
         (k ^ u64::from(r[i].to_bits())).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29)
     })
+}
+
+/// The largest `|a − b|`, infinite where either is NaN (a plain `f32::max` fold skips NaN)
+/// (both cells' tests).
+#[cfg(test)]
+pub(crate) fn largest_difference(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(a, b)| (a - b).abs()).fold(0.0, |w, d| if d.is_nan() { f32::INFINITY } else { w.max(d) })
 }
 
 /// `x: [N, E]` whose first half of rows (a padding prefix) all equal one row and whose

@@ -23,12 +23,12 @@
 pub mod masked;
 
 use crate::activations::{sigmoid, tanh};
-use crate::distinct_inputs;
-use crate::gemm::{gemm, Gemm};
+use crate::distinct_inputs::SharedInputs;
+use crate::gemm::{gemm, gemm_plus_bias, Gemm};
 use crate::small_gemm::matmul;
 
 use crate::rnn::{RnnDims, RnnGrads, RnnOutputGrads, RnnParams};
-use crate::row_groups::{GroupedDx, InputGrad};
+use crate::row_groups::InputGrad;
 use crate::scratch::take_high;
 
 /// Activations saved for backward, and backward's scratch. After a masked forward
@@ -59,20 +59,13 @@ pub struct GruCache {
     /// The masked path's packed buffers; `active` only after a masked forward, which is how
     /// backward knows which path ran.
     pub(crate) masked: Option<Box<masked::Packed>>,
-    /// The last forward's input rows (every row unmasked, the packed real ones masked) mapped to
-    /// their distinct rows, and whether they were shared (the input-side products ran per
-    /// distinct row; backward does the same)
-    pub(crate) inputs: distinct_inputs::DistinctRows,
-    pub(crate) inputs_shared: bool,
-    /// The largest `xp`, `dxp`/`dhp`, distinct input rows' `[U, E]` and `[U, 3H]`, and grouped
-    /// `[G, 3H]` lengths asked for (see [`take_high`])
+    /// The last forward's input rows (every row unmasked, the packed real ones masked): mapped
+    /// to their distinct rows, and whether the input side ran per distinct row
+    pub(crate) inputs: SharedInputs,
+    /// The largest `xp`, `dxp`/`dhp` and grouped `[G, 3H]` lengths asked for (see [`take_high`])
     xp_high: usize,
     dxp_high: usize,
-    pub(crate) shared_high: [usize; 2],
     groups_high: usize,
-    /// Never share input rows (the tests' reference for the shared path)
-    #[cfg(test)]
-    pub(crate) never_share_inputs: bool,
 }
 
 impl GruCache {
@@ -94,16 +87,6 @@ impl GruCache {
     fn release_backward_scratch(&mut self) {
         crate::scratch::give(std::mem::take(&mut self.dxp));
         crate::scratch::give(std::mem::take(&mut self.dhp));
-    }
-
-    /// Maps the input rows `x: [N, E]` to their distinct rows and decides whether the input side
-    /// runs per distinct row (it pays when at most 3/4 of the rows are distinct).
-    pub(crate) fn share_inputs(&mut self, x: &[f32], e: usize) {
-        self.inputs_shared = self.inputs.find(x, e);
-        #[cfg(test)]
-        if self.never_share_inputs {
-            self.inputs_shared = false;
-        }
     }
 
     /// Marks the cache as the unmasked path's, keeping the masked buffers for reuse.
@@ -152,24 +135,17 @@ fn forward_body(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache) {
     cache.h.resize((d.t + 1) * b * h, 0.0);
     cache.hp.resize(b * g, 0.0);
     let (b_in, b_rec) = p.bias.split_at(g);
-    let add_bias = |xp: &mut [f32]| {
-        xp.chunks_exact_mut(g).for_each(|row| row.iter_mut().zip(b_in).for_each(|(v, bias)| *v += bias))
-    };
-    cache.share_inputs(x, d.e);
-    if cache.inputs_shared {
-        // x·W + b_in once per distinct input row: the same bits (`xp` then holds the
-        // distinct rows' `[U, 3H]`, and each step reads a row's through the map)
-        let u = cache.inputs.distinct();
-        let mut xu = take_high(u * d.e, &mut cache.shared_high[0]);
-        cache.inputs.gather(x, d.e, &mut xu);
-        cache.xp = take_high(u * g, &mut cache.xp_high);
-        gemm(Gemm::new(u, d.e, g), &xu[..u * d.e], p.kernel, &mut cache.xp);
-        add_bias(&mut cache.xp[..u * g]);
-        crate::scratch::give(xu);
+    cache.inputs.map(x, d.e);
+    let shared = cache.inputs.shared();
+    // x·W + b_in, the bias added as it is stored; shared, once per distinct input row (the
+    // same bits): `xp` then holds the distinct rows' `[U, 3H]`, each step reading a row's
+    // through the map, without copying it to the row's every repeat
+    let rows = if shared { cache.inputs.distinct() } else { tb };
+    cache.xp = take_high(rows * g, &mut cache.xp_high);
+    if shared {
+        cache.inputs.project_distinct(x, p.kernel, b_in, &mut cache.xp);
     } else {
-        cache.xp = take_high(tb * g, &mut cache.xp_high);
-        gemm(Gemm::new(tb, d.e, g), x, p.kernel, &mut cache.xp);
-        add_bias(&mut cache.xp[..tb * g]);
+        gemm_plus_bias(Gemm::new(tb, d.e, g), x, p.kernel, b_in, &mut cache.xp[..tb * g]);
     }
     for t in 0..d.t {
         let (h_prev, h_next) = cache.h[t * b * h..(t + 2) * b * h].split_at_mut(b * h);
@@ -177,7 +153,7 @@ fn forward_body(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache) {
             row.copy_from_slice(b_rec);
         }
         matmul(b, h, g, h_prev, p.recurrent, true, &mut cache.hp);
-        let (xp, xp_of_row) = match cache.inputs_shared {
+        let (xp, xp_of_row) = match shared {
             true => (&cache.xp[..], Some(&cache.inputs.of_row()[t * b..(t + 1) * b])),
             false => (&cache.xp[t * b * g..(t + 1) * b * g], None),
         };
@@ -291,32 +267,25 @@ pub fn backward(
     grads: RnnGrads,
     dx: Option<&mut [f32]>,
 ) {
-    let dx = dx.map_or(InputGrad::None, InputGrad::Rows);
-    if cache.masked.as_ref().is_some_and(|m| m.active) {
-        masked::backward(d, p, cache, dy, grads, dx);
-    } else {
-        unmasked_backward(d, x, p, cache, dy, grads, dx);
-    }
-    cache.release_backward_scratch();
+    backward_to(d, x, p, cache, dy, grads, dx.map_or(InputGrad::None, InputGrad::Rows));
 }
 
-/// [`backward`] with the input gradient summed per group of input rows
-/// ([`crate::row_groups`]): both paths sum `d(x·W)` per group (the masked one over its real
-/// steps) and multiply only the groups' sums by `Wᵀ`.
-pub fn backward_grouped(
+/// [`backward`] with the input gradient written where `dx` says: nowhere, every row's, or
+/// summed per group of input rows ([`crate::row_groups`]: both paths sum `d(x·W)` per group,
+/// the masked one over its real steps, and multiply only the groups' sums by `Wᵀ`).
+pub(crate) fn backward_to(
     d: RnnDims,
     x: &[f32],
     p: RnnParams,
     cache: &mut GruCache,
     dy: RnnOutputGrads,
     grads: RnnGrads,
-    dx: GroupedDx,
+    dx: InputGrad,
 ) {
-    assert_eq!(dx.groups.of_row.len(), d.t * d.b, "gru: row groups are not [T·B]");
     if cache.masked.as_ref().is_some_and(|m| m.active) {
-        masked::backward(d, p, cache, dy, grads, InputGrad::Groups(dx));
+        masked::backward(d, p, cache, dy, grads, dx);
     } else {
-        unmasked_backward(d, x, p, cache, dy, grads, InputGrad::Groups(dx));
+        unmasked_backward(d, x, p, cache, dy, grads, dx);
     }
     cache.release_backward_scratch();
 }
@@ -344,22 +313,7 @@ fn backward_body(
     dx: InputGrad,
 ) {
     let (b, h, g, tb) = (d.b, d.h, 3 * d.h, d.t * d.b);
-    let GruCache {
-        gates,
-        rec_h,
-        h: hs,
-        dxp,
-        dhp,
-        dh,
-        dh_prev,
-        recurrent_t,
-        inputs,
-        inputs_shared,
-        dxp_high,
-        shared_high,
-        groups_high,
-        ..
-    } = cache;
+    let GruCache { gates, rec_h, h: hs, dxp, dhp, dh, dh_prev, recurrent_t, inputs, dxp_high, groups_high, .. } = cache;
     *dxp = take_high(tb * g, dxp_high); // d(x·W + b_in)
     *dhp = take_high(tb * g, dxp_high); // d(h·U + b_rec)
     let (dxp, dhp) = (&mut dxp[..tb * g], &mut dhp[..tb * g]);
@@ -390,7 +344,7 @@ fn backward_body(
     }
     gemm(Gemm::new(h, tb, g).transpose_a().accumulate(), &hs[..tb * h], dhp, grads.recurrent);
     // the kernel's gradient, over the distinct input rows when they were shared
-    inputs.add_kernel_gradient(*inputs_shared, (tb, d.e, g), x, dxp, grads.kernel, shared_high);
+    inputs.add_kernel_gradient((tb, d.e, g), x, dxp, grads.kernel);
     let (gb_in, gb_rec) = grads.bias.split_at_mut(g);
     crate::rnn::add_column_sums(dxp, gb_in);
     crate::rnn::add_column_sums(dhp, gb_rec);
@@ -430,7 +384,7 @@ mod tests {
         let mut c = GruCache::default();
         let p = RnnParams { kernel: &k, recurrent: &u, bias: &bias };
         forward(d, &x, p, &mut c);
-        assert_eq!(c.inputs_shared, repeats, "the path under test");
+        assert_eq!(c.inputs.shared(), repeats, "the path under test");
         let (mut dk, mut du, mut db, mut dx) =
             (vec![0.0; k.len()], vec![0.0; u.len()], vec![0.0; bias.len()], vec![0.0; x.len()]);
         let (seq, last) = if return_sequences { (Some(&probe[..]), None) } else { (None, Some(&probe[..])) };
@@ -475,9 +429,10 @@ mod tests {
             let x = with_repeats(x, d.e, true);
             let p = RnnParams { kernel: &k, recurrent: &u, bias: &bias };
             let run = |never_share: bool| {
-                let mut c = GruCache { never_share_inputs: never_share, ..GruCache::default() };
+                let mut c = GruCache::default();
+                c.inputs.never = never_share;
                 forward(d, &x, p, &mut c);
-                assert_eq!(c.inputs_shared, !never_share);
+                assert_eq!(c.inputs.shared(), !never_share);
                 let (mut dk, mut du, mut db, mut dx) =
                     (vec![0.0; k.len()], vec![0.0; u.len()], vec![0.0; bias.len()], vec![0.0; x.len()]);
                 let grads = RnnGrads { kernel: &mut dk, recurrent: &mut du, bias: &mut db };

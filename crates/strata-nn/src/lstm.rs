@@ -13,18 +13,18 @@
 //!
 //! Masked or not, repeated input rows (the padding row at every padded step, a repeated word)
 //! share their input-side products (`distinct_inputs.rs`): `x·W + bias` once per distinct row,
-//! the same bits; in backward `xᵀ·dz` over the distinct rows and, under [`backward_grouped`],
+//! the same bits; in backward `xᵀ·dz` over the distinct rows and, under a grouped backward,
 //! `dz·Wᵀ` once per id (`row_groups.rs`), rounding only.
 
 pub mod masked;
 
 use crate::activations::{sigmoid, tanh};
-use crate::distinct_inputs::DistinctRows;
+use crate::distinct_inputs::SharedInputs;
 use crate::gemm::{gemm, Gemm};
 use crate::small_gemm::matmul;
 
 use crate::rnn::{RnnDims, RnnGrads, RnnOutputGrads, RnnParams};
-use crate::row_groups::{GroupedDx, InputGrad};
+use crate::row_groups::InputGrad;
 
 /// Activations saved by forward for backward, plus backward's scratch space. Reused across
 /// batches of the same size, so training allocates nothing per step. After a masked forward
@@ -49,18 +49,12 @@ pub struct LstmCache {
     /// The masked path's packed buffers ([`masked`]); `active` only after a masked forward,
     /// which is how backward knows which path ran.
     pub(crate) masked: Option<Box<masked::Packed>>,
-    /// The last forward's input rows (every row unmasked, the packed real ones masked) mapped to
-    /// their distinct rows, and whether they were shared (the input-side products ran per
-    /// distinct row; backward does the same)
-    pub(crate) inputs: DistinctRows,
-    pub(crate) inputs_shared: bool,
-    /// The largest distinct rows' `[U, E]` and `[U, 4H]`, and grouped `[G, 4H]`, lengths asked
-    /// for (see [`take_high`](crate::scratch::take_high))
-    pub(crate) shared_high: [usize; 2],
+    /// The last forward's input rows (every row unmasked, the packed real ones masked): mapped
+    /// to their distinct rows, and whether the input side ran per distinct row
+    pub(crate) inputs: SharedInputs,
+    /// The largest grouped `[G, 4H]` length asked for (see
+    /// [`take_high`](crate::scratch::take_high))
     pub(crate) groups_high: usize,
-    /// Never share input rows (the tests' reference for the shared path)
-    #[cfg(test)]
-    pub(crate) never_share_inputs: bool,
 }
 
 impl LstmCache {
@@ -71,16 +65,6 @@ impl LstmCache {
         self.c.resize((d.t + 1) * d.b * h, 0.0);
         self.h.resize((d.t + 1) * d.b * h, 0.0);
         self.tanh_c.resize(tb * h, 0.0);
-    }
-
-    /// Maps the input rows `x: [N, E]` to their distinct rows and decides whether the input side
-    /// runs per distinct row (it pays when at most 3/4 of the rows are distinct).
-    pub(crate) fn share_inputs(&mut self, x: &[f32], e: usize) {
-        self.inputs_shared = self.inputs.find(x, e);
-        #[cfg(test)]
-        if self.never_share_inputs {
-            self.inputs_shared = false;
-        }
     }
 
     /// Marks the cache as the unmasked path's, keeping the masked buffers for reuse.
@@ -131,11 +115,10 @@ pub fn forward_from(d: RnnDims, x: &[f32], p: RnnParams, h0: &[f32], c0: &[f32],
 fn run_steps(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut LstmCache) {
     let (b, h, g) = (d.b, d.h, 4 * d.h);
     assert_eq!(x.len(), d.t * b * d.e, "lstm: input is not [T, B, E]");
-    cache.share_inputs(x, d.e);
+    cache.inputs.map(x, d.e);
     // z = x·W + bias for all steps at once, the bias added as z is stored: [T*B, E] × [E, 4H],
     // or over the distinct input rows and copied to their repeats (the same bits)
-    let shape = (d.t * b, d.e, g);
-    cache.inputs.project(cache.inputs_shared, shape, x, p.kernel, p.bias, &mut cache.gates, &mut cache.shared_high);
+    cache.inputs.project((d.t * b, d.e, g), x, p.kernel, p.bias, &mut cache.gates);
     for t in 0..d.t {
         let z = &mut cache.gates[t * b * g..(t + 1) * b * g];
         let (h_prev, h_next) = cache.h[t * b * h..(t + 2) * b * h].split_at_mut(b * h);
@@ -255,30 +238,25 @@ pub fn backward(
     grads: RnnGrads,
     dx: Option<&mut [f32]>,
 ) {
-    let dx = dx.map_or(InputGrad::None, InputGrad::Rows);
-    if cache.masked.as_ref().is_some_and(|m| m.active) {
-        return masked::backward(d, p, cache, dy, grads, dx);
-    }
-    unmasked_backward(d, x, p, cache, dy, grads, dx);
+    backward_to(d, x, p, cache, dy, grads, dx.map_or(InputGrad::None, InputGrad::Rows));
 }
 
-/// [`backward`] with the input gradient summed per group of input rows
-/// ([`crate::row_groups`]): both paths sum `dz` per group (the masked one over its real steps)
-/// and multiply only the groups' sums by `Wᵀ`.
-pub fn backward_grouped(
+/// [`backward`] with the input gradient written where `dx` says: nowhere, every row's, or
+/// summed per group of input rows ([`crate::row_groups`]: both paths sum `dz` per group, the
+/// masked one over its real steps, and multiply only the groups' sums by `Wᵀ`).
+pub(crate) fn backward_to(
     d: RnnDims,
     x: &[f32],
     p: RnnParams,
     cache: &mut LstmCache,
     dy: RnnOutputGrads,
     grads: RnnGrads,
-    dx: GroupedDx,
+    dx: InputGrad,
 ) {
-    assert_eq!(dx.groups.of_row.len(), d.t * d.b, "lstm: row groups are not [T·B]");
     if cache.masked.as_ref().is_some_and(|m| m.active) {
-        masked::backward(d, p, cache, dy, grads, InputGrad::Groups(dx));
+        masked::backward(d, p, cache, dy, grads, dx);
     } else {
-        unmasked_backward(d, x, p, cache, dy, grads, InputGrad::Groups(dx));
+        unmasked_backward(d, x, p, cache, dy, grads, dx);
     }
 }
 
@@ -308,21 +286,7 @@ fn unmasked_backward_body(
     dx: InputGrad,
 ) {
     let (b, h, g, t_len) = (d.b, d.h, 4 * d.h, d.t);
-    let LstmCache {
-        gates,
-        c,
-        h: hs,
-        tanh_c,
-        dz,
-        dh,
-        dc,
-        recurrent_t,
-        inputs,
-        inputs_shared,
-        shared_high,
-        groups_high,
-        ..
-    } = cache;
+    let LstmCache { gates, c, h: hs, tanh_c, dz, dh, dc, recurrent_t, inputs, groups_high, .. } = cache;
     // Uᵀ: [4H, H], so that each step's dh = dz·Uᵀ reads rows contiguously.
     recurrent_t.resize(g * h, 0.0);
     for r in 0..h {
@@ -356,7 +320,7 @@ fn unmasked_backward_body(
     // dU += h_{0..T-1}ᵀ · dz: [H, T*B] × [T*B, 4H]
     gemm(Gemm::new(h, tb, g).transpose_a().accumulate(), &hs[..tb * h], dz, grads.recurrent);
     // dW += xᵀ · dz: [E, T*B] × [T*B, 4H], or over the distinct input rows
-    inputs.add_kernel_gradient(*inputs_shared, (tb, d.e, g), x, dz, grads.kernel, shared_high);
+    inputs.add_kernel_gradient((tb, d.e, g), x, dz, grads.kernel);
     // dbias += Σ over the T*B rows of dz
     crate::rnn::add_column_sums(dz, grads.bias);
     // dx = dz · Wᵀ: [T*B, 4H] × [4H, E], or per group
@@ -366,7 +330,7 @@ fn unmasked_backward_body(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::distinct_inputs::with_repeats;
+    use crate::distinct_inputs::{largest_difference, with_repeats};
     use crate::gradcheck::check;
     use crate::Rng;
 
@@ -393,7 +357,7 @@ mod tests {
         let mut cache = LstmCache::default();
         let p = RnnParams { kernel: &k, recurrent: &u, bias: &bias };
         forward(d, &x, p, &mut cache);
-        assert_eq!(cache.inputs_shared, repeats, "the path under test");
+        assert_eq!(cache.inputs.shared(), repeats, "the path under test");
         let (mut dk, mut du, mut db) = (vec![0.0; k.len()], vec![0.0; u.len()], vec![0.0; bias.len()]);
         let mut dx = vec![0.0; x.len()];
         let (seq, last) = if return_sequences { (Some(&probe[..]), None) } else { (None, Some(&probe[..])) };
@@ -504,11 +468,6 @@ mod tests {
         run_check(true, true);
     }
 
-    /// The largest `|a − b|`, infinite where either is NaN (a plain `f32::max` fold skips NaN).
-    fn largest_difference(a: &[f32], b: &[f32]) -> f32 {
-        a.iter().zip(b).map(|(a, b)| (a - b).abs()).fold(0.0, |w, d| if d.is_nan() { f32::INFINITY } else { w.max(d) })
-    }
-
     /// `[x, kernel, recurrent, bias, probe of the outputs]` from `seed`; `x` with repeated
     /// rows when `repeats`.
     fn draw(d: RnnDims, seed: u64, repeats: bool) -> [Vec<f32>; 5] {
@@ -534,9 +493,10 @@ mod tests {
             let [x, k, u, bias, probe] = draw(d, 8, true);
             let p = RnnParams { kernel: &k, recurrent: &u, bias: &bias };
             let run = |never_share: bool| {
-                let mut c = LstmCache { never_share_inputs: never_share, ..LstmCache::default() };
+                let mut c = LstmCache::default();
+                c.inputs.never = never_share;
                 forward(d, &x, p, &mut c);
-                assert_eq!(c.inputs_shared, !never_share);
+                assert_eq!(c.inputs.shared(), !never_share);
                 let (mut dk, mut du, mut db, mut dx) =
                     (vec![0.0; k.len()], vec![0.0; u.len()], vec![0.0; bias.len()], vec![0.0; x.len()]);
                 let grads = RnnGrads { kernel: &mut dk, recurrent: &mut du, bias: &mut db };

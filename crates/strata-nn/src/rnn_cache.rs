@@ -6,7 +6,7 @@ pub mod infer;
 use crate::gru::{self, GruCache};
 use crate::lstm::{self, LstmCache};
 use crate::rnn::{Cell, RnnDims, RnnGrads, RnnOutputGrads, RnnParams};
-use crate::row_groups::GroupedDx;
+use crate::row_groups::{GroupedDx, InputGrad};
 
 /// Either cell's activations, so that callers (the bidirectional wrapper, a model's layer list)
 /// hold one type whatever the cell.
@@ -106,11 +106,13 @@ impl RnnCache {
         }
     }
 
-    /// Whether the last forward computed its input side once per distinct input row.
-    pub fn shares_inputs(&self) -> bool {
+    /// Whether the last forward computed its input side once per distinct input row (the
+    /// tests' check of the path they test).
+    #[cfg(test)]
+    pub(crate) fn shares_inputs(&self) -> bool {
         match self {
-            RnnCache::Lstm(c) => c.inputs_shared,
-            RnnCache::Gru(c) => c.inputs_shared,
+            RnnCache::Lstm(c) => c.inputs.shared(),
+            RnnCache::Gru(c) => c.inputs.shared(),
         }
     }
 
@@ -126,9 +128,10 @@ impl RnnCache {
         grads: RnnGrads,
         dx: GroupedDx,
     ) {
+        assert_eq!(dx.groups.of_row.len(), d.t * d.b, "rnn: row groups are not [T·B]");
         match self {
-            RnnCache::Gru(c) => gru::backward_grouped(d, x, p, c, dy, grads, dx),
-            RnnCache::Lstm(c) => lstm::backward_grouped(d, x, p, c, dy, grads, dx),
+            RnnCache::Gru(c) => gru::backward_to(d, x, p, c, dy, grads, InputGrad::Groups(dx)),
+            RnnCache::Lstm(c) => lstm::backward_to(d, x, p, c, dy, grads, InputGrad::Groups(dx)),
         }
     }
 }
@@ -136,6 +139,7 @@ impl RnnCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::distinct_inputs::largest_difference;
     use crate::gradcheck::check;
     use crate::Rng;
 
@@ -314,13 +318,7 @@ mod tests {
                     (&grouped.0, &grouped.1, &grouped.2) == (&summed.0, &summed.1, &summed.2),
                     "{tag}: weights' gradients"
                 );
-                let worst = grouped.3.iter().zip(&summed.3).map(|(a, b)| (a - b).abs()).fold(0.0f32, |w, d| {
-                    if d.is_nan() {
-                        f32::INFINITY
-                    } else {
-                        w.max(d)
-                    }
-                });
+                let worst = largest_difference(&grouped.3, &summed.3);
                 assert!(worst < 1e-5, "{tag}: grouped input gradient differs by {worst}");
                 assert!(grouped.3.iter().all(|v| (v - 1.0).abs() > 1e-4), "{tag}: accumulated into the groups");
             }
@@ -363,8 +361,8 @@ mod tests {
                 let run = |never_share: bool, grouped: bool| {
                     let mut c = RnnCache::new(cell);
                     match &mut c {
-                        RnnCache::Lstm(c) => c.never_share_inputs = never_share,
-                        RnnCache::Gru(c) => c.never_share_inputs = never_share,
+                        RnnCache::Lstm(c) => c.inputs.never = never_share,
+                        RnnCache::Gru(c) => c.inputs.never = never_share,
                     }
                     c.forward_masked(d, &x, p, &valid);
                     assert_eq!(c.shares_inputs(), !never_share, "{cell:?}: the path under test");
@@ -389,13 +387,7 @@ mod tests {
                 assert_eq!(bits(&shared.0), bits(&plain.0), "{tag}: outputs");
                 assert_eq!((bits(&shared.2), bits(&shared.3)), (bits(&plain.2), bits(&plain.3)), "{tag}: U, bias");
                 for (name, a, b) in [("kernel", &shared.1, &plain.1), ("input per id", &shared.4, &plain.4)] {
-                    let worst = a.iter().zip(b.iter()).map(|(a, b)| (a - b).abs()).fold(0.0f32, |w, d| {
-                        if d.is_nan() {
-                            f32::INFINITY
-                        } else {
-                            w.max(d)
-                        }
-                    });
+                    let worst = largest_difference(a, b);
                     assert!(worst <= 1e-5, "{tag}: {name} gradient differs by {worst}");
                 }
                 if n_groups == 5 {

@@ -7,7 +7,7 @@
 //! gradients per id first leaves a product over the distinct ids only (about half of a HAN's
 //! word rows in the benchmark: the padding id is most of the rest) — the largest product of the
 //! word level's backward, halved. Where the groups are nearly as many as the rows (more than
-//! `distinct_inputs::SHARE_AT_MOST` of them, 3/4) summing first saves less than it costs, and
+//! [`SHARE_AT_MOST`] of them, 3/4) summing first saves less than it costs, and
 //! the layer keeps every row's product, then sums it per group ([`input_gradient`], which both
 //! cells' backward call, a masked one through [`masked_input_gradient`]). The same numbers up to rounding (the sums run in another
 //! order), not the same bits. The groups are the caller's (ids), not the layer's distinct
@@ -34,6 +34,11 @@ pub struct GroupedDx<'a> {
     pub accumulate: bool,
 }
 
+/// Summing or sharing rows pays when at most this share of them is distinct (a group's sum, a
+/// distinct row's lookup and copies cost a little per row; below this the saved product is
+/// worth more): the grouped input gradient here, the shared input rows in `distinct_inputs`.
+pub(crate) const SHARE_AT_MOST: (usize, usize) = (3, 4);
+
 /// Where a recurrent layer's backward writes the gradient at its input: nowhere, every
 /// row's (`[T, B, E]`), or the groups' sums.
 pub(crate) enum InputGrad<'a> {
@@ -43,12 +48,12 @@ pub(crate) enum InputGrad<'a> {
 }
 
 /// The gradient at a recurrent layer's input, `dz · Wᵀ` for the input side's pre-activation
-/// gradients `dz: [N, G]` and its kernel `W: [E, G]` (`shape` is `(N, G, E)`), written where `dx` says. Grouped, the
-/// `dz` rows are summed per group first when the groups are at most
-/// [`SHARE_AT_MOST`](crate::distinct_inputs::SHARE_AT_MOST) of the rows (one product row a
+/// gradients `dz: [N, G]` and its kernel `W: [E, G]` (`shape` is `(N, G, E)`), written where
+/// `dx` says. Grouped, the `dz` rows are summed per group first when the groups are at most
+/// [`SHARE_AT_MOST`] of the rows (one product row a
 /// group); otherwise every row's product is summed per group. `high` is the caller's mark for
-/// the groups' `[groups, G]` scratch ([`take_high`](crate::scratch::take_high)). Inlined, so that it
-/// runs in the caller's build.
+/// the groups' `[groups, G]` scratch ([`take_high`](crate::scratch::take_high)). Inlined, so
+/// that it runs in the caller's build.
 #[inline(always)]
 pub(crate) fn input_gradient(
     dx: InputGrad,
@@ -64,7 +69,7 @@ pub(crate) fn input_gradient(
         InputGrad::Rows(dx) => gemm(Gemm::new(n, g, e).transpose_b(), dz, kernel, dx),
         InputGrad::Groups(dx) => {
             let groups = dx.groups.groups;
-            let (most, of) = crate::distinct_inputs::SHARE_AT_MOST;
+            let (most, of) = SHARE_AT_MOST;
             if groups * of <= n * most {
                 // (Σ_{rows of a group} dz) · Wᵀ: one row of the product per group
                 let mut dg = crate::scratch::take_high(groups * g, high);

@@ -72,9 +72,8 @@ fn forward_body(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache, pk: &
     // x·W + b_in for the real steps only: [P, E] × [E, 3H], or over their distinct rows (a
     // repeated token's) and copied to the repeats (the same bits)
     let (b_in, b_rec) = p.bias.split_at(g);
-    cache.share_inputs(&pk.xs, d.e);
-    let shape = (n_packed, d.e, g);
-    cache.inputs.project(cache.inputs_shared, shape, &pk.xs, p.kernel, b_in, &mut cache.xp, &mut cache.shared_high);
+    cache.inputs.map(&pk.xs, d.e);
+    cache.inputs.project((n_packed, d.e, g), &pk.xs, p.kernel, b_in, &mut cache.xp);
     cache.h[..b * h].fill(0.0);
     for t in 0..d.t {
         // carry every row's state, then overwrite the active rows'
@@ -146,7 +145,7 @@ fn backward_body(
 ) {
     let (b, h, g) = (d.b, d.h, 3 * d.h);
     let n_packed = pk.mask.packed();
-    let GruCache { gates, rec_h, dxp, dhp, dh, recurrent_t, inputs, inputs_shared, shared_high, .. } = cache;
+    let GruCache { gates, rec_h, dxp, dhp, dh, recurrent_t, inputs, .. } = cache;
     *dxp = crate::scratch::take(n_packed * g);
     *dhp = crate::scratch::take(n_packed * g);
     dh.resize(b * h, 0.0);
@@ -186,7 +185,7 @@ fn backward_body(
     }
     // dU += h_prevᵀ · dHp, dW += xsᵀ · dXp: [H or E, P] × [P, 3H]
     gemm(Gemm::new(h, n_packed, g).transpose_a().accumulate(), &pk.h_prev, dhp, grads.recurrent);
-    inputs.add_kernel_gradient(*inputs_shared, (n_packed, d.e, g), &pk.xs, dxp, grads.kernel, shared_high);
+    inputs.add_kernel_gradient((n_packed, d.e, g), &pk.xs, dxp, grads.kernel);
     let (gb_in, gb_rec) = grads.bias.split_at_mut(g);
     crate::rnn::add_column_sums(dxp, gb_in);
     crate::rnn::add_column_sums(dhp, gb_rec);

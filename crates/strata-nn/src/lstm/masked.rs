@@ -60,17 +60,8 @@ pub fn forward(d: RnnDims, x: &[f32], p: RnnParams, valid: &[bool], cache: &mut 
     cache.tanh_c.resize(n_packed * h, 0.0);
     // z = x·W + bias for the real steps only: [P, E] × [E, 4H], the bias added as z is stored,
     // or over their distinct rows (a repeated token's) and copied to the repeats (the same bits)
-    cache.share_inputs(&pk.xs, d.e);
-    let shape = (n_packed, d.e, g);
-    cache.inputs.project(
-        cache.inputs_shared,
-        shape,
-        &pk.xs,
-        p.kernel,
-        p.bias,
-        &mut cache.gates,
-        &mut cache.shared_high,
-    );
+    cache.inputs.map(&pk.xs, d.e);
+    cache.inputs.project((n_packed, d.e, g), &pk.xs, p.kernel, p.bias, &mut cache.gates);
     cache.h[..b * h].fill(0.0);
     cache.c[..b * h].fill(0.0);
     for t in 0..d.t {
@@ -114,7 +105,7 @@ crate::kernels::compiled_per_kernels!(
 #[inline(always)]
 fn backward_body(d: RnnDims, p: RnnParams, cache: &mut LstmCache, dy: RnnOutputGrads, grads: RnnGrads, dx: InputGrad) {
     let (b, h, g) = (d.b, d.h, 4 * d.h);
-    let LstmCache { gates, tanh_c, dz, dh, dc, recurrent_t, masked, inputs, inputs_shared, shared_high, .. } = cache;
+    let LstmCache { gates, tanh_c, dz, dh, dc, recurrent_t, masked, inputs, .. } = cache;
     let pk = masked.as_mut().expect("lstm: masked backward without a masked forward");
     let n_packed = pk.mask.packed();
     transpose_into(p.recurrent, h, g, recurrent_t); // Uᵀ: [4H, H]
@@ -160,7 +151,7 @@ fn backward_body(d: RnnDims, p: RnnParams, cache: &mut LstmCache, dy: RnnOutputG
     // dU += h_prevᵀ · dz, dW += xsᵀ · dz: [H or E, P] × [P, 4H]
     gemm(Gemm::new(h, n_packed, g).transpose_a().accumulate(), &pk.h_prev, dz, grads.recurrent);
     // (dW over the distinct real rows when they were shared)
-    inputs.add_kernel_gradient(*inputs_shared, (n_packed, d.e, g), &pk.xs, dz, grads.kernel, shared_high);
+    inputs.add_kernel_gradient((n_packed, d.e, g), &pk.xs, dz, grads.kernel);
     crate::rnn::add_column_sums(dz, grads.bias);
     // dx = dz · Wᵀ at the real steps: [P, 4H] × [4H, E], zero at masked ones; or per group
     crate::row_groups::masked_input_gradient(dx, &pk.mask, b, dz, p.kernel, (n_packed, g, d.e), &mut pk.dx_scratch);

@@ -16,7 +16,7 @@
 //! The bidirectional wrapper runs one of these per direction, the backward one reading time
 //! in reverse (`reverse`), each writing its half of the concatenated output in place.
 
-use crate::distinct_inputs::DistinctRows;
+use crate::distinct_inputs::SharedInputs;
 use crate::gru::{self, StepForward};
 use crate::lstm;
 use crate::rnn::{Cell, RnnDims, RnnParams};
@@ -33,10 +33,8 @@ pub struct RnnInfer {
     xs: Vec<f32>,
     /// `[Pc, G·H]` a block's input projections (plus the input bias)
     xp: Vec<f32>,
-    /// A block's input rows (its real ones, packed, under a mask) mapped to their distinct rows,
-    /// and the marks of the distinct rows' `[U, E]` and `[U, G·H]` scratch
-    inputs: DistinctRows,
-    shared_high: [usize; 2],
+    /// A block's input rows (its real ones, packed, under a mask) mapped to their distinct rows
+    inputs: SharedInputs,
     /// Blocks whose repeated rows were projected once (the tests' check that the path ran)
     #[cfg(test)]
     shared_blocks: usize,
@@ -75,8 +73,7 @@ impl RnnInfer {
             cell,
             xs: Vec::new(),
             xp: Vec::new(),
-            inputs: DistinctRows::default(),
-            shared_high: [0; 2],
+            inputs: SharedInputs::default(),
             #[cfg(test)]
             shared_blocks: 0,
             h: Vec::new(),
@@ -188,7 +185,7 @@ fn project(
         Cell::Lstm => p.bias,
         Cell::Gru => &p.bias[..g],
     };
-    let RnnInfer { xs, xp, inputs, shared_high, .. } = s;
+    let RnnInfer { xs, xp, inputs, .. } = s;
     // the block's input rows: every row, or its real steps' packed
     let (src, rows, base): (&[f32], usize, usize) = match mask {
         None => (&x[lo * b * e..hi * b * e], (hi - lo) * b, lo * b),
@@ -207,13 +204,13 @@ fn project(
     };
     // x·W + b_in, once per distinct row when rows repeat (padding, a repeated word) and copied
     // to the repeats: the same bits
-    let shared = inputs.find(src, e);
+    inputs.map(src, e);
     #[cfg(test)]
-    if shared {
+    if inputs.shared() {
         s.shared_blocks += 1;
     }
     xp.resize(rows * g, 0.0);
-    inputs.project(shared, (rows, e, g), src, p.kernel, b_in, &mut xp[..rows * g], shared_high);
+    inputs.project((rows, e, g), src, p.kernel, b_in, &mut xp[..rows * g]);
     base
 }
 
