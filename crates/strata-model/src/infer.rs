@@ -6,6 +6,7 @@ use rayon::prelude::*;
 
 use serde::Serialize;
 
+use crate::folded_inputs::FoldedInputs;
 use crate::folder::SavedModel;
 use crate::head::Output;
 use crate::model::Model;
@@ -83,15 +84,26 @@ fn map_rows(
     width: usize,
     take: impl Fn(&mut Workspace, usize, &mut [f32]) + Sync,
 ) -> Vec<f32> {
-    let shape = Shape { by_length: step_window::cut_is_exact(&model.config), max_rows: INFER_ROWS };
-    map_rows_with(model, ids, t, plan, width, take, shape)
+    map_rows_with(model, ids, t, plan, width, take, Shape::of(model))
 }
 
-/// How [`map_rows_with`] batches: by length (and cut), and how many rows one forward takes.
+/// How [`map_rows_with`] batches: by length (and cut), and how many rows one forward takes;
+/// and whether a long call may fold the first layer's input projection per id
+/// ([`FoldedInputs`]), which leaves the embedding's output uncomputed (a `take` that reads it
+/// says no).
 #[derive(Clone, Copy)]
 struct Shape {
     by_length: bool,
     max_rows: usize,
+    fold: bool,
+}
+
+impl Shape {
+    /// By length when the model masks padding (and the cut is exact), [`INFER_ROWS`] rows a
+    /// forward, folding where it pays.
+    fn of(model: &Model) -> Shape {
+        Shape { by_length: step_window::cut_is_exact(&model.config), max_rows: INFER_ROWS, fold: true }
+    }
 }
 
 /// [`map_rows`], by length and cut when `by_length`, else in order at full length.
@@ -104,15 +116,17 @@ fn map_rows_with(
     take: impl Fn(&mut Workspace, usize, &mut [f32]) + Sync,
     shape: Shape,
 ) -> Vec<f32> {
-    let Shape { by_length, max_rows } = shape;
+    let Shape { by_length, max_rows, fold } = shape;
     let n = ids.len().checked_div(t).unwrap_or(0);
     let mut out = vec![0.0f32; n * width];
     let mut spaces: Vec<Workspace> = (0..rayon::current_num_threads()).map(|_| Workspace::default()).collect();
+    let folded = fold.then(|| FoldedInputs::for_call(model, ids)).flatten();
+    let folded = folded.as_ref();
     if !by_length {
         for start in (0..n).step_by(INFER_BATCH) {
             let end = (start + INFER_BATCH).min(n);
             let batch = Batch { ids: &ids[start * t..end * t], t, width, max_rows };
-            batch.run(model, plan, &mut spaces, &take, &mut out[start * width..end * width]);
+            batch.run(model, plan, (&mut spaces, folded), &take, &mut out[start * width..end * width]);
         }
         return out;
     }
@@ -134,7 +148,7 @@ fn map_rows_with(
             false => Batch { ids: &gathered, t, width, max_rows },
         };
         batch_out.resize(rows.len() * width, 0.0);
-        batch.run(model, plan, &mut spaces, &take, &mut batch_out);
+        batch.run(model, plan, (&mut spaces, folded), &take, &mut batch_out);
         for (from, &i) in batch_out.chunks_exact(width.max(1)).zip(rows) {
             out[i * width..(i + 1) * width].copy_from_slice(from);
         }
@@ -152,13 +166,13 @@ struct Batch<'a> {
 }
 
 impl Batch<'_> {
-    /// Forward of the batch split across `spaces` (one chunk per core), `take` filling `out:
-    /// [B, width]`.
+    /// Forward of the batch split across `spaces` (one chunk per core), through the call's
+    /// folded input projections when it has them, `take` filling `out: [B, width]`.
     fn run(
         &self,
         model: &Model,
         plan: &Plan,
-        spaces: &mut [Workspace],
+        (spaces, folded): (&mut [Workspace], Option<&FoldedInputs>),
         take: &(impl Fn(&mut Workspace, usize, &mut [f32]) + Sync),
         out: &mut [f32],
     ) {
@@ -169,7 +183,11 @@ impl Batch<'_> {
         spaces.par_iter_mut().zip(ranges.par_iter()).zip(outs).for_each(|((ws, r), o)| {
             for (start, o) in r.clone().step_by(per_forward).zip(o.chunks_mut(per_forward * self.width)) {
                 let end = (start + per_forward).min(r.end);
-                network::infer(model, &self.ids[start * t..end * t], t, plan, ws);
+                let ids = &self.ids[start * t..end * t];
+                match folded {
+                    Some(f) => network::infer_folded(model, ids, t, plan, ws, f),
+                    None => network::infer(model, ids, t, plan, ws),
+                }
                 take(ws, end - start, o);
             }
         });
@@ -273,34 +291,44 @@ pub fn representations(model: &Model, ids: &[u32], t: usize) -> Vec<Vec<f32>> {
     let (e, l) = (c.input_width(), c.levels());
     let dims: Vec<usize> = std::iter::once(e).chain((0..l).map(|k| model.summary_width(k))).collect();
     let width: usize = dims.iter().sum();
-    let flat = map_rows(model, ids, t, &Plan::inference(l), width, |ws, b, o| {
-        // the chunk's own ids per text: a model that masks padding runs batches cut short
-        let (n0, t0) = network::word_rows(model, b, ws.texts.1);
-        let per_doc = n0 / b.max(1);
-        for (bi, row) in o.chunks_exact_mut(width).enumerate().take(b) {
-            let emb_mean = &mut row[..e];
-            let mut count = 0.0f32;
-            for r in bi * per_doc..(bi + 1) * per_doc {
-                for ti in 0..t0 {
-                    // padding rows (id 0) are excluded: they say nothing about the text
-                    if ws.ids[r * t0 + ti] != 0 {
-                        let x = &ws.emb[(ti * n0 + r) * e..(ti * n0 + r + 1) * e];
-                        emb_mean.iter_mut().zip(x).for_each(|(m, v)| *m += v);
-                        count += 1.0;
+    // the mean embedding reads the embedding's output, which a folded call does not compute
+    let shape = Shape { fold: false, ..Shape::of(model) };
+    let flat = map_rows_with(
+        model,
+        ids,
+        t,
+        &Plan::inference(l),
+        width,
+        |ws, b, o| {
+            // the chunk's own ids per text: a model that masks padding runs batches cut short
+            let (n0, t0) = network::word_rows(model, b, ws.texts.1);
+            let per_doc = n0 / b.max(1);
+            for (bi, row) in o.chunks_exact_mut(width).enumerate().take(b) {
+                let emb_mean = &mut row[..e];
+                let mut count = 0.0f32;
+                for r in bi * per_doc..(bi + 1) * per_doc {
+                    for ti in 0..t0 {
+                        // padding rows (id 0) are excluded: they say nothing about the text
+                        if ws.ids[r * t0 + ti] != 0 {
+                            let x = &ws.emb[(ti * n0 + r) * e..(ti * n0 + r + 1) * e];
+                            emb_mean.iter_mut().zip(x).for_each(|(m, v)| *m += v);
+                            count += 1.0;
+                        }
                     }
                 }
+                emb_mean.iter_mut().for_each(|m| *m /= count.max(1.0));
             }
-            emb_mean.iter_mut().for_each(|m| *m /= count.max(1.0));
-        }
-        let mut at = e;
-        for (k, &d) in dims[1..].iter().enumerate() {
-            let s = ws.summary(model, b, k);
-            for (bi, row) in o.chunks_exact_mut(width).enumerate().take(b) {
-                row[at..at + d].copy_from_slice(&s[bi * d..(bi + 1) * d]);
+            let mut at = e;
+            for (k, &d) in dims[1..].iter().enumerate() {
+                let s = ws.summary(model, b, k);
+                for (bi, row) in o.chunks_exact_mut(width).enumerate().take(b) {
+                    row[at..at + d].copy_from_slice(&s[bi * d..(bi + 1) * d]);
+                }
+                at += d;
             }
-            at += d;
-        }
-    });
+        },
+        shape,
+    );
     let n = flat.len() / width.max(1);
     let mut out: Vec<Vec<f32>> = dims.iter().map(|&d| Vec::with_capacity(n * d)).collect();
     for row in flat.chunks_exact(width) {
@@ -383,7 +411,7 @@ mod tests {
                 let first: Vec<u32> =
                     order[..INFER_BATCH].iter().flat_map(|&i| ids[i * t..(i + 1) * t].to_vec()).collect();
                 assert!(step_window::window(&model.config, &first, t).len() < t / 2);
-                let shape = |by_length| Shape { by_length, max_rows: INFER_ROWS };
+                let shape = |by_length| Shape { by_length, ..Shape::of(&model) };
                 let cut = map_rows_with(&model, &ids, t, &plan, k, take, shape(true));
                 (cut, map_rows_with(&model, &ids, t, &plan, k, take, shape(false)))
             })
@@ -437,12 +465,12 @@ mod tests {
             most.fetch_max(b, std::sync::atomic::Ordering::Relaxed);
             o.copy_from_slice(&ws.logits[..b * k]);
         };
-        let bounded = map_rows_with(&model, &ids, t, &plan, k, take, Shape { by_length: true, max_rows: INFER_ROWS });
+        let bounded = map_rows_with(&model, &ids, t, &plan, k, take, Shape { by_length: true, ..Shape::of(&model) });
         let texts = most.load(std::sync::atomic::Ordering::Relaxed);
         assert!(texts * 15 <= INFER_ROWS, "{texts} texts of 15 sentences in one forward");
         // one forward per core's share, and one per text
         for max_rows in [usize::MAX, 15] {
-            let other = map_rows_with(&model, &ids, t, &plan, k, take, Shape { by_length: true, max_rows });
+            let other = map_rows_with(&model, &ids, t, &plan, k, take, Shape { by_length: true, max_rows, fold: true });
             let same = bounded.iter().zip(&other).all(|(a, b)| a.to_bits() == b.to_bits());
             assert!(same, "forwards of at most {max_rows} rows give other logits");
         }

@@ -18,6 +18,7 @@ pub mod encode;
 pub mod ensemble;
 pub mod error;
 pub mod explain;
+pub mod folded_inputs;
 pub mod folder;
 pub mod group;
 pub mod head;

@@ -14,6 +14,7 @@
 use strata_nn::dense::{self, DenseDims, DenseGrads};
 use strata_nn::{embedding, Rng};
 
+use crate::folded_inputs::FoldedInputs;
 use crate::head::Output;
 use crate::id_groups::IdGroups;
 use crate::layers::{Grads, Layer, Rows};
@@ -293,14 +294,21 @@ pub fn forward(model: &Model, ids: &[u32], t: usize, plan: &Plan, ws: &mut Works
 /// saved activations (see [`Layer::infer`]). The logits, auxiliary logits and summaries are
 /// `forward`'s without dropout.
 pub fn infer(model: &Model, ids: &[u32], t: usize, plan: &Plan, ws: &mut Workspace) {
-    run(model, ids, t, plan, ws, Pass::Inference);
+    run(model, ids, t, plan, ws, Pass::Inference(None));
+}
+
+/// [`infer`], the first layer reading each token's input projection from `folded`: the same
+/// numbers, without computing the embedding's output or the first layer's input product.
+pub fn infer_folded(model: &Model, ids: &[u32], t: usize, plan: &Plan, ws: &mut Workspace, folded: &FoldedInputs) {
+    run(model, ids, t, plan, ws, Pass::Inference(Some(folded)));
 }
 
 /// Which forward of the layers runs.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Pass {
+#[derive(Clone, Copy)]
+enum Pass<'f> {
     Training,
-    Inference,
+    /// with the first layer's input projection per id, when the call folded it
+    Inference(Option<&'f FoldedInputs<'f>>),
 }
 
 fn run(model: &Model, ids: &[u32], t: usize, plan: &Plan, ws: &mut Workspace, pass: Pass) {
@@ -314,8 +322,14 @@ fn run(model: &Model, ids: &[u32], t: usize, plan: &Plan, ws: &mut Workspace, pa
     ws.ids.extend_from_slice(ids);
     let first = ws.feed.as_ref().map_or(0, |f| f.first_layer);
     let top = layers_computed(model, plan.depth);
+    let training = matches!(pass, Pass::Training);
+    // the first layer reads its folded input projection by id instead of the embedding's output
+    let folded = match pass {
+        Pass::Inference(folded) => folded.filter(|_| first == 0 && top > 0),
+        Pass::Training => None,
+    };
     // identical sentence rows are shared only by a pass that computes the word levels itself
-    ws.sharing_at = (pass == Pass::Training && ws.share_identical_sentences && first == 0)
+    ws.sharing_at = (training && ws.share_identical_sentences && first == 0)
         .then(|| sharing_boundary(model, top))
         .flatten()
         .filter(|_| ws.shared.find(ids, t0));
@@ -323,7 +337,7 @@ fn run(model: &Model, ids: &[u32], t: usize, plan: &Plan, ws: &mut Workspace, pa
         Some(_) => (&ws.shared.ids[..], ws.shared.distinct),
         None => (ids, n0),
     };
-    if first == 0 {
+    if first == 0 && folded.is_none() {
         ws.emb.resize(t0 * n_rows * model.config.input_width(), 0.0);
         let trained = &p[model.layout.embedding.clone()];
         match model.layout.static_embedding.clone() {
@@ -349,9 +363,10 @@ fn run(model: &Model, ids: &[u32], t: usize, plan: &Plan, ws: &mut Workspace, pa
         let at_words = model.placed[i].input.sentence_rows || !hierarchical;
         let valid = if at_words { &ws.word_valid } else { &ws.sentence_valid };
         let valid = (!valid.is_empty() && reads_mask(model, model.placed[i].spec.layer())).then_some(&valid[..]);
-        rows = match pass {
-            Pass::Training => this[0].forward(p, x, rows, valid, ws.dropout.as_mut()),
-            Pass::Inference => this[0].infer(p, x, rows, valid),
+        rows = match (pass, folded) {
+            (Pass::Training, _) => this[0].forward(p, x, rows, valid, ws.dropout.as_mut()),
+            (Pass::Inference(_), Some(f)) if i == 0 => this[0].infer_folded(p, ids, f.tables(), rows, valid),
+            (Pass::Inference(_), _) => this[0].infer(p, x, rows, valid),
         };
     }
     ws.computed = (top.saturating_sub(1), rows);
@@ -360,7 +375,7 @@ fn run(model: &Model, ids: &[u32], t: usize, plan: &Plan, ws: &mut Workspace, pa
         ws.logits.resize(b * k_out, 0.0);
         let (hk, hb) = (&p[model.layout.head_kernel.clone()], &p[model.layout.head_bias.clone()]);
         dense::forward(DenseDims { b, i: w, o: k_out }, ws.layers[top - 1].output(), hk, hb, &mut ws.logits);
-        if !model.layout.level_heads.is_empty() && pass == Pass::Training {
+        if !model.layout.level_heads.is_empty() && training {
             crate::level_heads::forward(model, ws.layers[top - 1].output(), b, &mut ws.level_logits);
         }
     }

@@ -1,8 +1,11 @@
 //! The inference forward (`network::infer`, issue 14 point 3) against training's forward
 //! without dropout (`network::forward`): the same logits and level summaries, for every named
 //! model, masked and unmasked, over batches long enough that a recurrent layer's inference runs
-//! several blocks of steps; and a workspace may switch between the two.
+//! several blocks of steps; and a workspace may switch between the two. A call that reads
+//! enough tokens folds a first recurrent layer's input projection per vocabulary id
+//! (`folded_inputs.rs`): the same bits again.
 
+use strata_model::folded_inputs::FoldedInputs;
 use strata_model::layers::{
     Activation, AttentionConfig, Conv1dConfig, DenseConfig, DropoutConfig, GruConfig, LayerNormConfig, LayerSpec,
     LstmConfig, MaxPoolConfig, MeanPoolConfig,
@@ -29,6 +32,9 @@ fn model(name: &str, layers: Vec<LayerSpec>, mask_padding: bool) -> Model {
     // Keras's ±0.05 embeddings make every step nearly alike; spread them so differences show
     let emb = m.layout.embedding.clone();
     m.params.data[emb].iter_mut().for_each(|v| *v *= 20.0);
+    // and move every weight off its initial value (a GRU's biases start at zero)
+    let mut rng = Rng::new(17);
+    m.params.data.iter_mut().for_each(|v| *v += rng.uniform(-0.1, 0.1));
     m
 }
 
@@ -65,13 +71,25 @@ fn ids(b: usize, t: usize, slots: usize, rng: &mut Rng) -> Vec<u32> {
     out
 }
 
+/// Which forward a pass runs.
+#[derive(Clone, Copy, PartialEq)]
+enum Pass {
+    Training,
+    Inference,
+    /// inference through the first layer's input projection folded per id
+    Folded,
+}
+
 /// Logits and every level's summary after one pass.
-fn run(m: &Model, ids: &[u32], t: usize, ws: &mut Workspace, infer: bool) -> Vec<f32> {
+fn run(m: &Model, ids: &[u32], t: usize, ws: &mut Workspace, pass: Pass) -> Vec<f32> {
     let plan = Plan::inference(m.config.levels());
-    if infer {
-        network::infer(m, ids, t, &plan, ws);
-    } else {
-        network::forward(m, ids, t, &plan, ws);
+    match pass {
+        Pass::Training => network::forward(m, ids, t, &plan, ws),
+        Pass::Inference => network::infer(m, ids, t, &plan, ws),
+        Pass::Folded => {
+            let folded = FoldedInputs::for_call(m, ids).expect("the model folds its first layer for this call");
+            network::infer_folded(m, ids, t, &plan, ws, &folded);
+        }
     }
     let b = ids.len() / t;
     let mut v = ws.logits.clone();
@@ -118,24 +136,60 @@ fn inference_gives_the_training_forwards_logits_for_every_layer_type() {
     }
 }
 
-fn same_as_training(name: &str, m: &Model, mask: bool) {
-    {
-        {
-            let slots = m.config.sentences().unwrap_or(1);
-            // T·B well over a recurrent layer's block of steps (2,048 rows)
-            let (b, t) = (45, 60);
-            let ids = ids(b, t, slots, &mut Rng::new(3));
-            let mut ws = Workspace::default();
-            let trained = run(m, &ids, t, &mut ws, false);
-            let inferred = run(m, &ids, t, &mut ws, true);
-            let again = run(m, &ids, t, &mut ws, false);
-            let worst = trained.iter().zip(&inferred).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+/// Whether the model's first layer reads the embedding through a per-row product that
+/// inference folds per id (a recurrent layer).
+fn folds(m: &Model) -> bool {
+    matches!(m.config.layers[0].layer().kind(), "lstm" | "bilstm" | "gru" | "bigru")
+}
 
-            let same = trained.iter().zip(&inferred).all(|(a, b)| a.to_bits() == b.to_bits());
-            assert!(same, "{name} mask={mask}: inference differs by {worst}");
-            assert!(trained.iter().all(|v| v.is_finite()), "{name}: non-finite logits");
-            assert_eq!(trained, again, "{name} mask={mask}: training's forward changed after an inference");
-            assert!(trained.iter().any(|v| v.abs() > 1e-3), "{name}: trivial logits");
-        }
+fn same_as_training(name: &str, m: &Model, mask: bool) {
+    let slots = m.config.sentences().unwrap_or(1);
+    // T·B well over a recurrent layer's block of steps (2,048 rows)
+    let (b, t) = (45, 60);
+    let ids = ids(b, t, slots, &mut Rng::new(3));
+    let mut ws = Workspace::default();
+    let trained = run(m, &ids, t, &mut ws, Pass::Training);
+    let inferred = run(m, &ids, t, &mut ws, Pass::Inference);
+    let again = run(m, &ids, t, &mut ws, Pass::Training);
+    let worst = trained.iter().zip(&inferred).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+
+    let same = |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(a, b)| a.to_bits() == b.to_bits());
+    assert!(same(&trained, &inferred), "{name} mask={mask}: inference differs by {worst}");
+    assert!(trained.iter().all(|v| v.is_finite()), "{name}: non-finite logits");
+    assert_eq!(trained, again, "{name} mask={mask}: training's forward changed after an inference");
+    assert!(trained.iter().any(|v| v.abs() > 1e-3), "{name}: trivial logits");
+    // 2,700 ids over a vocabulary of 50: a call this long folds, where the first layer can
+    assert_eq!(FoldedInputs::for_call(m, &ids).is_some(), folds(m), "{name} mask={mask}: whether the call folds");
+    if folds(m) {
+        let folded = run(m, &ids, t, &mut ws, Pass::Folded);
+        assert!(same(&trained, &folded), "{name} mask={mask}: the folded inference differs");
+        let after = run(m, &ids, t, &mut ws, Pass::Inference);
+        assert!(same(&trained, &after), "{name} mask={mask}: inference changed after a folded one");
     }
+}
+
+/// A call folds only when it reads at least two tokens per vocabulary id (under a mask, real
+/// ones), and never on a multichannel model (whose first layer reads two tables).
+#[test]
+fn a_call_folds_when_it_reads_enough_tokens_per_id() {
+    for mask in [false, true] {
+        let m = named("seed", mask);
+        let v = m.config.vocab_size;
+        // every other step padding: 2V real tokens in 4V steps
+        let ids: Vec<u32> = (0..4 * v).map(|i| if i % 2 == 0 { 0 } else { 1 + (i % (v - 1)) as u32 }).collect();
+        assert!(FoldedInputs::for_call(&m, &ids).is_some(), "mask={mask}: 2V real tokens fold");
+        let short = &ids[..4 * v - 2]; // one real token fewer
+        assert_eq!(
+            FoldedInputs::for_call(&m, short).is_some(),
+            !mask,
+            "mask={mask}: 2V - 1 real tokens in 4V - 2 steps"
+        );
+        let short = &ids[..2 * v - 2];
+        assert!(FoldedInputs::for_call(&m, short).is_none(), "mask={mask}: 2V - 2 steps do not fold");
+    }
+    let mut config = config("multichannel", named_layers("seed", Knobs::default()).unwrap(), false);
+    config.multichannel = true;
+    let m = Model::new(config, 1);
+    let ids = vec![1u32; 10 * m.config.vocab_size];
+    assert!(FoldedInputs::for_call(&m, &ids).is_none(), "a multichannel model does not fold");
 }

@@ -262,6 +262,28 @@ pub trait Layer: Send {
         self.forward(p, x, rows, valid, None)
     }
 
+    /// For a layer placed on the embedding whose first product is per input row (a recurrent
+    /// layer's `x·W + b`): that product for every row of `embedding: [V, E]`, one `[V, W']`
+    /// table per direction, which [`Layer::infer_folded`] reads by id. `None` (the default):
+    /// the layer has no such product.
+    fn fold_inputs(&self, _p: &[f32], _embedding: &[f32]) -> Option<Vec<Vec<f32>>> {
+        None
+    }
+
+    /// [`Layer::infer`] of the embedding of `ids: [N, T]` (`rows`), each step's first product
+    /// read by id from `tables` ([`Layer::fold_inputs`]'s): the same numbers. Called only on a
+    /// layer whose `fold_inputs` gave tables.
+    fn infer_folded(
+        &mut self,
+        _p: &[f32],
+        _ids: &[u32],
+        _tables: &[Vec<f32>],
+        _rows: Rows,
+        _valid: Option<&[bool]>,
+    ) -> Rows {
+        unreachable!("infer_folded on a layer that folds no input product")
+    }
+
     /// The output of the last `forward` or `infer`.
     fn output(&self) -> &[f32];
 

@@ -9,9 +9,10 @@
 
 use std::ops::Range;
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use strata_nn::bidirectional::{self, BiCache, BiGrads, BiParams};
-use strata_nn::rnn_cache::infer::{InferOut, RnnInfer};
+use strata_nn::rnn_cache::infer::{fold_rows, InferInput, InferOut, RnnInfer};
 use strata_nn::row_groups::{GroupedDx, RowGroups};
 use strata_nn::step_mask::StepMask;
 use strata_nn::{Cell, Rng, RnnCache, RnnDims, RnnGrads, RnnOutputGrads, RnnParams};
@@ -228,33 +229,35 @@ impl Layer for Recurrent {
     /// place (the backward direction's half realigned, zero at masked steps when
     /// bidirectional, as `forward` gives it).
     fn infer(&mut self, p: &[f32], x: &[f32], rows: Rows, valid: Option<&[bool]>) -> Rows {
-        self.dims = RnnDims { b: rows.n, t: rows.t, e: self.e, h: self.h };
-        let (d, dirs) = (self.dims, self.ranges.len() / 3);
-        let cell = self.cell;
-        let inf = self.inference.get_or_insert_with(|| {
-            let directions = (0..dirs).map(|_| RnnInfer::new(cell)).collect();
-            Box::new(Inference { directions, mask: StepMask::default(), seq: Vec::new(), last: Vec::new(), ran: false })
+        self.infer_from(p, |_| InferInput::Rows(x), rows, valid)
+    }
+
+    /// Each direction's `x·W + b` for every embedding row, computed in slices of rows across
+    /// the cores (each row the bits `infer` computes for it).
+    fn fold_inputs(&self, p: &[f32], embedding: &[f32]) -> Option<Vec<Vec<f32>>> {
+        const SLICE: usize = 1024;
+        let (e, g) = (self.e, self.cell.gates() * self.h);
+        let v = embedding.len() / e.max(1);
+        let tables = (0..self.ranges.len() / 3).map(|dir| {
+            let mut table = vec![0.0f32; v * g];
+            let params = params(&self.ranges, p, dir);
+            table.par_chunks_mut(SLICE * g).zip(embedding.par_chunks(SLICE * e)).for_each(|(out, x)| {
+                fold_rows(self.cell, params, x, e, out);
+            });
+            table
         });
-        inf.ran = true;
-        let width = d.h * dirs;
-        if let Some(v) = valid {
-            inf.mask.set(v, d.t, d.b);
-        }
-        let mask = valid.is_some().then_some(&inf.mask);
-        inf.seq.resize(if self.sequences { d.t * d.b * width } else { 0 }, 0.0);
-        inf.last.resize(d.b * width, 0.0);
-        let (mut seq, last) = (Some(&mut inf.seq[..]).filter(|_| self.sequences), &mut inf.last[..]);
-        for (dir, state) in inf.directions.iter_mut().enumerate() {
-            let out = InferOut {
-                seq: seq.as_deref_mut(),
-                last: &mut *last,
-                width,
-                offset: dir * d.h,
-                zero_masked: dirs == 2,
-            };
-            state.run(d, x, params(&self.ranges, p, dir), mask, dir == 1, out);
-        }
-        Rows { n: rows.n, t: if self.sequences { rows.t } else { 1 } }
+        Some(tables.collect())
+    }
+
+    fn infer_folded(
+        &mut self,
+        p: &[f32],
+        ids: &[u32],
+        tables: &[Vec<f32>],
+        rows: Rows,
+        valid: Option<&[bool]>,
+    ) -> Rows {
+        self.infer_from(p, |dir| InferInput::Folded { ids, table: &tables[dir] }, rows, valid)
     }
 
     fn output(&self) -> &[f32] {
@@ -296,6 +299,44 @@ impl Layer for Recurrent {
 }
 
 impl Recurrent {
+    /// [`Layer::infer`] of what `input(dir)` gives each direction: the input rows, or their
+    /// ids and folded projections.
+    fn infer_from<'x>(
+        &mut self,
+        p: &[f32],
+        input: impl Fn(usize) -> InferInput<'x>,
+        rows: Rows,
+        valid: Option<&[bool]>,
+    ) -> Rows {
+        self.dims = RnnDims { b: rows.n, t: rows.t, e: self.e, h: self.h };
+        let (d, dirs) = (self.dims, self.ranges.len() / 3);
+        let cell = self.cell;
+        let inf = self.inference.get_or_insert_with(|| {
+            let directions = (0..dirs).map(|_| RnnInfer::new(cell)).collect();
+            Box::new(Inference { directions, mask: StepMask::default(), seq: Vec::new(), last: Vec::new(), ran: false })
+        });
+        inf.ran = true;
+        let width = d.h * dirs;
+        if let Some(v) = valid {
+            inf.mask.set(v, d.t, d.b);
+        }
+        let mask = valid.is_some().then_some(&inf.mask);
+        inf.seq.resize(if self.sequences { d.t * d.b * width } else { 0 }, 0.0);
+        inf.last.resize(d.b * width, 0.0);
+        let (mut seq, last) = (Some(&mut inf.seq[..]).filter(|_| self.sequences), &mut inf.last[..]);
+        for (dir, state) in inf.directions.iter_mut().enumerate() {
+            let out = InferOut {
+                seq: seq.as_deref_mut(),
+                last: &mut *last,
+                width,
+                offset: dir * d.h,
+                zero_masked: dirs == 2,
+            };
+            state.run(d, input(dir), params(&self.ranges, p, dir), mask, dir == 1, out);
+        }
+        Rows { n: rows.n, t: if self.sequences { rows.t } else { 1 } }
+    }
+
     /// Backward, the input gradient every row's or (with `dx_groups`) summed per group.
     fn backward_with(&mut self, p: &[f32], x: &[f32], grads: Grads<'_>, dx_groups: Option<RowGroups<'_>>) {
         assert!(!self.inference.as_ref().is_some_and(|i| i.ran), "recurrent: backward after infer");

@@ -13,10 +13,17 @@
 //! masked step carries the row's state. The gate math is the training path's own
 //! (`lstm::cell_forward`, `gru::step_forward`), so results match it.
 //!
+//! Over an embedding the input projection of a step depends on its token id alone: a caller
+//! that reads many more tokens than the vocabulary has rows computes it once per id
+//! ([`fold_rows`]: the same bits, a row's product not depending on the others) and gives the
+//! ids and that table ([`InferInput::Folded`]); each step then copies its id's row, and
+//! neither the embedding's output nor its product is computed.
+//!
 //! The bidirectional wrapper runs one of these per direction, the backward one reading time
 //! in reverse (`reverse`), each writing its half of the concatenated output in place.
 
 use crate::distinct_inputs::SharedInputs;
+use crate::gemm::{gemm_plus_bias, Gemm};
 use crate::gru::{self, StepForward};
 use crate::lstm;
 use crate::rnn::{Cell, RnnDims, RnnParams};
@@ -25,6 +32,35 @@ use crate::step_mask::{gather_rows, scatter_rows, StepMask};
 
 /// About how many (step, row) pairs one block's input projection holds.
 pub const BLOCK_ROWS: usize = 2048;
+
+/// What a direction reads.
+#[derive(Clone, Copy)]
+pub enum InferInput<'a> {
+    /// `[T, B, E]` the layer's input rows
+    Rows(&'a [f32]),
+    /// `ids: [B, T]` each row's token ids in time order (as the embedding reads them), and
+    /// `table: [V, G·H]` every id's input projection `x·W + b_in` ([`fold_rows`])
+    Folded { ids: &'a [u32], table: &'a [f32] },
+}
+
+/// `out: [V, G·H]` = `x·W + b_in` for every row of `x: [V, E]` (an embedding table, or a slice
+/// of its rows): what [`InferInput::Folded`] reads, each row the bits [`RnnInfer::run`] computes
+/// for that row of its input.
+pub fn fold_rows(cell: Cell, p: RnnParams, x: &[f32], e: usize, out: &mut [f32]) {
+    let g = p.kernel.len() / e.max(1);
+    let v = x.len() / e.max(1);
+    assert_eq!((x.len(), out.len()), (v * e, v * g), "fold_rows: x is not [V, E] or out not [V, G·H]");
+    gemm_plus_bias(Gemm::new(v, e, g), x, p.kernel, input_bias(cell, p.bias, g), out);
+}
+
+/// The part of a cell's bias added to its input projection: the LSTM's whole bias, the GRU's
+/// input half (`reset_after`: the recurrent half is added to `h·U`).
+fn input_bias(cell: Cell, bias: &[f32], g: usize) -> &[f32] {
+    match cell {
+        Cell::Lstm => bias,
+        Cell::Gru => &bias[..g],
+    }
+}
 
 /// One direction's running state and per-block scratch; reused from batch to batch.
 pub struct RnnInfer {
@@ -96,10 +132,27 @@ impl RnnInfer {
         bufs.iter().chain(more.iter()).map(|v| v.capacity()).sum::<usize>() + self.inputs.held()
     }
 
-    /// Forward of `x: [T, B, E]` from the zero state, read backwards in time when `reverse`;
-    /// `mask` (packed from `[T, B]` in time order) skips padding.
-    pub fn run(&mut self, d: RnnDims, x: &[f32], p: RnnParams, mask: Option<&StepMask>, reverse: bool, out: InferOut) {
-        assert_eq!(x.len(), d.t * d.b * d.e, "rnn inference: input is not [T, B, E]");
+    /// Forward of `x` (`[T, B, E]`, or the ids of one and their folded projections) from the
+    /// zero state, read backwards in time when `reverse`; `mask` (packed from `[T, B]` in time
+    /// order) skips padding.
+    pub fn run(
+        &mut self,
+        d: RnnDims,
+        x: InferInput,
+        p: RnnParams,
+        mask: Option<&StepMask>,
+        reverse: bool,
+        out: InferOut,
+    ) {
+        match x {
+            InferInput::Rows(x) => assert_eq!(x.len(), d.t * d.b * d.e, "rnn inference: input is not [T, B, E]"),
+            InferInput::Folded { ids, table } => {
+                let g = self.cell.gates() * d.h;
+                assert_eq!(ids.len(), d.t * d.b, "rnn inference: ids are not [B, T]");
+                let v = table.len() / g.max(1);
+                assert!(ids.iter().all(|&id| (id as usize) < v), "rnn inference: an id outside the folded table");
+            }
+        }
         run_in_build(self, d, x, p, mask, reverse, out)
     }
 }
@@ -108,7 +161,7 @@ crate::kernels::compiled_per_kernels!(
     fn run_in_build / run_avx2 / run_avx512 (
         s: &mut RnnInfer,
         d: RnnDims,
-        x: &[f32],
+        x: InferInput,
         p: RnnParams,
         mask: Option<&StepMask>,
         reverse: bool,
@@ -120,7 +173,7 @@ crate::kernels::compiled_per_kernels!(
 fn run_body(
     s: &mut RnnInfer,
     d: RnnDims,
-    x: &[f32],
+    x: InferInput,
     p: RnnParams,
     mask: Option<&StepMask>,
     reverse: bool,
@@ -166,52 +219,77 @@ fn run_body(
     }
 }
 
-/// `s.xp = x·W + b_in` for the times `lo..hi` (their real steps only, packed, under a mask);
-/// returns the packed index of the block's first pair (the row index of time `lo`'s first row).
+/// `s.xp = x·W + b_in` for the times `lo..hi` (their real steps only, packed, under a mask),
+/// computed, or copied from the folded table by id; returns the packed index of the block's
+/// first pair (the row index of time `lo`'s first row).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn project(
     s: &mut RnnInfer,
     d: RnnDims,
-    x: &[f32],
+    x: InferInput,
     p: RnnParams,
     mask: Option<&StepMask>,
     lo: usize,
     hi: usize,
     g: usize,
 ) -> usize {
-    let (b, e) = (d.b, d.e);
-    let b_in = match s.cell {
-        Cell::Lstm => p.bias,
-        Cell::Gru => &p.bias[..g],
+    let (b, e, cell) = (d.b, d.e, s.cell);
+    let (first, rows) = match mask {
+        None => (lo * b, (hi - lo) * b),
+        Some(m) => (m.block(lo).start, m.block(hi - 1).end - m.block(lo).start),
     };
     let RnnInfer { xs, xp, inputs, .. } = s;
+    xp.resize(rows * g, 0.0);
+    let x = match x {
+        InferInput::Folded { ids, table } => {
+            for_each_pair(mask, b, lo..hi, |k, ti, r| {
+                let id = ids[r * d.t + ti] as usize;
+                xp[k * g..(k + 1) * g].copy_from_slice(&table[id * g..(id + 1) * g]);
+            });
+            return first;
+        }
+        InferInput::Rows(x) => x,
+    };
     // the block's input rows: every row, or its real steps' packed
-    let (src, rows, base): (&[f32], usize, usize) = match mask {
-        None => (&x[lo * b * e..hi * b * e], (hi - lo) * b, lo * b),
-        Some(m) => {
-            let (first, end) = (m.block(lo).start, m.block(hi - 1).end);
-            let rows = end - first;
+    let src: &[f32] = match mask {
+        None => &x[lo * b * e..hi * b * e],
+        Some(_) => {
             xs.resize(rows * e, 0.0);
-            for ti in lo..hi {
-                for (k, &r) in m.block(ti).zip(m.rows(ti)) {
-                    let (at, to) = ((ti * b + r) * e, (k - first) * e);
-                    xs[to..to + e].copy_from_slice(&x[at..at + e]);
-                }
-            }
-            (&xs[..rows * e], rows, first)
+            for_each_pair(mask, b, lo..hi, |k, ti, r| {
+                xs[k * e..(k + 1) * e].copy_from_slice(&x[(ti * b + r) * e..(ti * b + r + 1) * e]);
+            });
+            &xs[..rows * e]
         }
     };
     // x·W + b_in, once per distinct row when rows repeat (padding, a repeated word) and copied
     // to the repeats: the same bits
     inputs.map(src, e);
+    inputs.project((rows, e, g), src, p.kernel, input_bias(cell, p.bias, g), &mut xp[..rows * g]);
     #[cfg(test)]
-    if inputs.shared() {
+    if s.inputs.shared() {
         s.shared_blocks += 1;
     }
-    xp.resize(rows * g, 0.0);
-    inputs.project((rows, e, g), src, p.kernel, b_in, &mut xp[..rows * g]);
-    base
+    first
+}
+
+/// Calls `f(k, ti, r)` for each (step, row) pair of the times `times` in packed order — every
+/// row of each step, or under a mask its real ones — `k` counting from 0.
+#[inline(always)]
+fn for_each_pair(
+    mask: Option<&StepMask>,
+    b: usize,
+    times: std::ops::Range<usize>,
+    mut f: impl FnMut(usize, usize, usize),
+) {
+    let mut k = 0;
+    for ti in times {
+        match mask {
+            None => (0..b).for_each(|r| f(k + r, ti, r)),
+            Some(m) => m.rows(ti).iter().enumerate().for_each(|(j, &r)| f(k + j, ti, r)),
+        }
+        k += mask.map_or(b, |m| m.rows(ti).len());
+    }
 }
 
 /// One step at time `ti` for its active rows (all rows without a mask): reads the block's
@@ -311,7 +389,7 @@ mod tests {
         let mut inf = RnnInfer::new(cell);
         let (mut seq, mut last) = (vec![f32::NAN; d.t * d.b * d.h], vec![f32::NAN; d.b * d.h]);
         let out = InferOut { seq: Some(&mut seq), last: &mut last, width: d.h, offset: 0, zero_masked: false };
-        inf.run(d, &x, p, masked.then_some(&mask), false, out);
+        inf.run(d, InferInput::Rows(&x), p, masked.then_some(&mask), false, out);
         assert_eq!(inf.shared_blocks > 0, repeats, "{cell:?} masked={masked}: the shared-rows path ran or not");
         // values whose bits differ (an unwritten NaN differs from every value)
         let differ = |a: &[f32], b: &[f32]| a.iter().zip(b).filter(|(a, b)| a.to_bits() != b.to_bits()).count() as u32;
@@ -330,6 +408,49 @@ mod tests {
             for (masked, repeats) in [(false, false), (true, false), (false, true), (true, true)] {
                 let (worst, _, _) = compare(cell, RnnDims { b: 37, t: 90, e: 6, h: 8 }, masked, repeats);
                 assert!(worst == 0, "{cell:?} masked={masked} repeats={repeats}: {worst} values differ");
+            }
+        }
+    }
+
+    /// An embedding's ids read through their folded projections give the bits of its rows
+    /// read and projected, for both cells, masked or not, forward or in reverse.
+    #[test]
+    fn folded_ids_give_the_bits_of_their_rows() {
+        let (v, d) = (23, RnnDims { b: 41, t: 70, e: 6, h: 8 });
+        let mut rng = Rng::new(9);
+        let table = rand_vec(v * d.e, 1.0, &mut rng);
+        let ids: Vec<u32> = (0..d.b * d.t).map(|_| rng.below(v) as u32).collect(); // [B, T]
+        let mut x = vec![0.0; d.t * d.b * d.e]; // [T, B, E]
+        for (i, &id) in ids.iter().enumerate() {
+            let (r, ti) = (i / d.t, i % d.t);
+            x[(ti * d.b + r) * d.e..][..d.e].copy_from_slice(&table[id as usize * d.e..][..d.e]);
+        }
+        let mut mask = StepMask::default();
+        mask.set(
+            &(0..d.t * d.b).map(|i| !ids[(i % d.b) * d.t + i / d.b].is_multiple_of(4)).collect::<Vec<_>>(),
+            d.t,
+            d.b,
+        );
+        for cell in [Cell::Lstm, Cell::Gru] {
+            let g = cell.gates() * d.h;
+            let bias_len: usize = cell.bias_shape(d.h).iter().product();
+            let (k, u, bias) =
+                (rand_vec(d.e * g, 0.4, &mut rng), rand_vec(d.h * g, 0.4, &mut rng), rand_vec(bias_len, 0.3, &mut rng));
+            let p = RnnParams { kernel: &k, recurrent: &u, bias: &bias };
+            let mut folded = vec![0.0; v * g];
+            fold_rows(cell, p, &table, d.e, &mut folded);
+            for (masked, reverse) in [(false, false), (false, true), (true, false), (true, true)] {
+                let mask = masked.then_some(&mask);
+                let outputs = |input: InferInput| {
+                    let (mut seq, mut last) = (vec![f32::NAN; d.t * d.b * d.h], vec![f32::NAN; d.b * d.h]);
+                    let out =
+                        InferOut { seq: Some(&mut seq), last: &mut last, width: d.h, offset: 0, zero_masked: true };
+                    RnnInfer::new(cell).run(d, input, p, mask, reverse, out);
+                    seq.into_iter().chain(last).map(f32::to_bits).collect::<Vec<_>>()
+                };
+                let (rows, by_id) =
+                    (outputs(InferInput::Rows(&x)), outputs(InferInput::Folded { ids: &ids, table: &folded }));
+                assert!(rows == by_id, "{cell:?} masked={masked} reverse={reverse}: folded ids differ from their rows");
             }
         }
     }
