@@ -120,13 +120,18 @@ fn map_rows_with(
     let n = ids.len().checked_div(t).unwrap_or(0);
     let mut out = vec![0.0f32; n * width];
     let mut spaces: Vec<Workspace> = (0..rayon::current_num_threads()).map(|_| Workspace::default()).collect();
-    let folded = fold.then(|| FoldedInputs::for_call(model, ids)).flatten();
-    let folded = folded.as_ref();
+    let mut folded = fold.then(|| FoldedInputs::for_call(model, ids)).flatten();
+    if let Some(f) = folded.as_mut() {
+        // the whole call's ids at once when they fit (one product over the rows, and no batch
+        // folds more): else the batches fold theirs as they come
+        f.add(ids);
+    }
     if !by_length {
         for start in (0..n).step_by(INFER_BATCH) {
             let end = (start + INFER_BATCH).min(n);
-            let batch = Batch { ids: &ids[start * t..end * t], t, width, max_rows };
-            batch.run(model, plan, (&mut spaces, folded), &take, &mut out[start * width..end * width]);
+            let ids = &ids[start * t..end * t];
+            let batch = Batch { ids, t, width, max_rows, folded: fold_batch(&mut folded, ids) };
+            batch.run(model, plan, &mut spaces, &take, &mut out[start * width..end * width]);
         }
         return out;
     }
@@ -143,17 +148,27 @@ fn map_rows_with(
     for (rows, cuts) in batches {
         gathered.clear();
         rows.iter().for_each(|&i| gathered.extend_from_slice(&ids[i * t..(i + 1) * t]));
-        let batch = match cuts {
-            true => Batch { t: step_window::cut(&model.config, &gathered, t, &mut cut), ids: &cut, width, max_rows },
-            false => Batch { ids: &gathered, t, width, max_rows },
+        let (ids, t) = match cuts {
+            true => {
+                let t = step_window::cut(&model.config, &gathered, t, &mut cut);
+                (&cut[..], t)
+            }
+            false => (&gathered[..], t),
         };
         batch_out.resize(rows.len() * width, 0.0);
-        batch.run(model, plan, (&mut spaces, folded), &take, &mut batch_out);
+        let batch = Batch { ids, t, width, max_rows, folded: fold_batch(&mut folded, ids) };
+        batch.run(model, plan, &mut spaces, &take, &mut batch_out);
         for (from, &i) in batch_out.chunks_exact(width.max(1)).zip(rows) {
             out[i * width..(i + 1) * width].copy_from_slice(from);
         }
     }
     out
+}
+
+/// The call's folded inputs with the batch's `ids` added, when the call folds and they fit.
+fn fold_batch<'f, 'm>(folded: &'f mut Option<FoldedInputs<'m>>, ids: &[u32]) -> Option<&'f FoldedInputs<'m>> {
+    let f = folded.as_mut()?;
+    f.add(ids).then_some(&*f)
 }
 
 /// One inference batch: `ids: [B, t]`, giving `width` values per row.
@@ -163,6 +178,8 @@ struct Batch<'a> {
     width: usize,
     /// rows per forward ([`INFER_ROWS`])
     max_rows: usize,
+    /// the call's first-layer input projections, holding every id of `ids`, when it folds
+    folded: Option<&'a FoldedInputs<'a>>,
 }
 
 impl Batch<'_> {
@@ -172,7 +189,7 @@ impl Batch<'_> {
         &self,
         model: &Model,
         plan: &Plan,
-        (spaces, folded): (&mut [Workspace], Option<&FoldedInputs>),
+        spaces: &mut [Workspace],
         take: &(impl Fn(&mut Workspace, usize, &mut [f32]) + Sync),
         out: &mut [f32],
     ) {
@@ -184,7 +201,7 @@ impl Batch<'_> {
             for (start, o) in r.clone().step_by(per_forward).zip(o.chunks_mut(per_forward * self.width)) {
                 let end = (start + per_forward).min(r.end);
                 let ids = &self.ids[start * t..end * t];
-                match folded {
+                match self.folded {
                     Some(f) => network::infer_folded(model, ids, t, plan, ws, f),
                     None => network::infer(model, ids, t, plan, ws),
                 }
@@ -394,7 +411,8 @@ mod tests {
     }
 
     /// Logits of a model that masks padding, by length and cut, and in order at full length,
-    /// for pre- and for post-padding.
+    /// for pre- and for post-padding; each the same bits whether the call folds its first
+    /// layer's input projection per id or not (checked here).
     fn both_ways(layers: Vec<LayerSpec>) -> Vec<(Vec<f32>, Vec<f32>)> {
         let config = ModelConfig { embedding_dim: 6, layers, mask_padding: true, ..ModelConfig::seed(30) };
         let model = Model::new(config, 4);
@@ -411,9 +429,17 @@ mod tests {
                 let first: Vec<u32> =
                     order[..INFER_BATCH].iter().flat_map(|&i| ids[i * t..(i + 1) * t].to_vec()).collect();
                 assert!(step_window::window(&model.config, &first, t).len() < t / 2);
-                let shape = |by_length| Shape { by_length, ..Shape::of(&model) };
-                let cut = map_rows_with(&model, &ids, t, &plan, k, take, shape(true));
-                (cut, map_rows_with(&model, &ids, t, &plan, k, take, shape(false)))
+                let recurrent = matches!(model.placed[0].spec.layer().kind(), "lstm" | "gru" | "bilstm" | "bigru");
+                assert_eq!(FoldedInputs::for_call(&model, &ids).is_some(), recurrent, "whether the call folds");
+                let logits = |by_length| {
+                    let [plain, folded] = [false, true].map(|fold| {
+                        map_rows_with(&model, &ids, t, &plan, k, take, Shape { by_length, fold, ..Shape::of(&model) })
+                    });
+                    let same = plain.iter().zip(&folded).all(|(a, b)| a.to_bits() == b.to_bits());
+                    assert!(same, "by length {by_length}, post {post}: folding changed the logits");
+                    folded
+                };
+                (logits(true), logits(false))
             })
             .into()
     }
@@ -468,11 +494,12 @@ mod tests {
         let bounded = map_rows_with(&model, &ids, t, &plan, k, take, Shape { by_length: true, ..Shape::of(&model) });
         let texts = most.load(std::sync::atomic::Ordering::Relaxed);
         assert!(texts * 15 <= INFER_ROWS, "{texts} texts of 15 sentences in one forward");
-        // one forward per core's share, and one per text
-        for max_rows in [usize::MAX, 15] {
-            let other = map_rows_with(&model, &ids, t, &plan, k, take, Shape { by_length: true, max_rows, fold: true });
+        // one forward per core's share, and one per text; folding the word level's input
+        // projection per id or not
+        for (max_rows, fold) in [(usize::MAX, true), (15, true), (INFER_ROWS, false)] {
+            let other = map_rows_with(&model, &ids, t, &plan, k, take, Shape { by_length: true, max_rows, fold });
             let same = bounded.iter().zip(&other).all(|(a, b)| a.to_bits() == b.to_bits());
-            assert!(same, "forwards of at most {max_rows} rows give other logits");
+            assert!(same, "forwards of at most {max_rows} rows (fold {fold}) give other logits");
         }
     }
 

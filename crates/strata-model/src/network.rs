@@ -17,7 +17,7 @@ use strata_nn::{embedding, Rng};
 use crate::folded_inputs::FoldedInputs;
 use crate::head::Output;
 use crate::id_groups::IdGroups;
-use crate::layers::{Grads, Layer, Rows};
+use crate::layers::{Folded, Grads, Layer, Rows};
 use crate::model::{Model, ModelConfig};
 use crate::multichannel;
 use crate::plan::Group;
@@ -297,9 +297,11 @@ pub fn infer(model: &Model, ids: &[u32], t: usize, plan: &Plan, ws: &mut Workspa
     run(model, ids, t, plan, ws, Pass::Inference(None));
 }
 
-/// [`infer`], the first layer reading each token's input projection from `folded`: the same
-/// numbers, without computing the embedding's output or the first layer's input product.
+/// [`infer`], the first layer reading each token's input projection from `folded` (the
+/// model's, holding every id of `ids`): the same numbers, without computing the embedding's
+/// output (`ws.emb` is left empty) or the first layer's input product.
 pub fn infer_folded(model: &Model, ids: &[u32], t: usize, plan: &Plan, ws: &mut Workspace, folded: &FoldedInputs) {
+    assert!(folded.of(model), "infer_folded: the folded inputs are another model's");
     run(model, ids, t, plan, ws, Pass::Inference(Some(folded)));
 }
 
@@ -337,7 +339,9 @@ fn run(model: &Model, ids: &[u32], t: usize, plan: &Plan, ws: &mut Workspace, pa
         Some(_) => (&ws.shared.ids[..], ws.shared.distinct),
         None => (ids, n0),
     };
-    if first == 0 && folded.is_none() {
+    if folded.is_some() {
+        ws.emb.clear(); // not computed: a reader finds nothing rather than another batch's
+    } else if first == 0 {
         ws.emb.resize(t0 * n_rows * model.config.input_width(), 0.0);
         let trained = &p[model.layout.embedding.clone()];
         match model.layout.static_embedding.clone() {
@@ -365,7 +369,10 @@ fn run(model: &Model, ids: &[u32], t: usize, plan: &Plan, ws: &mut Workspace, pa
         let valid = (!valid.is_empty() && reads_mask(model, model.placed[i].spec.layer())).then_some(&valid[..]);
         rows = match (pass, folded) {
             (Pass::Training, _) => this[0].forward(p, x, rows, valid, ws.dropout.as_mut()),
-            (Pass::Inference(_), Some(f)) if i == 0 => this[0].infer_folded(p, ids, f.tables(), rows, valid),
+            (Pass::Inference(_), Some(f)) if i == 0 => {
+                let folded = Folded { row_of_id: f.row_of_id(), tables: f.tables() };
+                this[0].infer_folded(p, ids, folded, rows, valid)
+            }
             (Pass::Inference(_), _) => this[0].infer(p, x, rows, valid),
         };
     }

@@ -5,7 +5,7 @@
 //! enough tokens folds a first recurrent layer's input projection per vocabulary id
 //! (`folded_inputs.rs`): the same bits again.
 
-use strata_model::folded_inputs::FoldedInputs;
+use strata_model::folded_inputs::{FoldedInputs, NOT_FOLDED};
 use strata_model::layers::{
     Activation, AttentionConfig, Conv1dConfig, DenseConfig, DropoutConfig, GruConfig, LayerNormConfig, LayerSpec,
     LstmConfig, MaxPoolConfig, MeanPoolConfig,
@@ -87,7 +87,8 @@ fn run(m: &Model, ids: &[u32], t: usize, ws: &mut Workspace, pass: Pass) -> Vec<
         Pass::Training => network::forward(m, ids, t, &plan, ws),
         Pass::Inference => network::infer(m, ids, t, &plan, ws),
         Pass::Folded => {
-            let folded = FoldedInputs::for_call(m, ids).expect("the model folds its first layer for this call");
+            let mut folded = FoldedInputs::for_call(m, ids).expect("the model folds its first layer for this call");
+            assert!(folded.add(ids), "the call's ids fit");
             network::infer_folded(m, ids, t, &plan, ws, &folded);
         }
     }
@@ -168,28 +169,44 @@ fn same_as_training(name: &str, m: &Model, mask: bool) {
     }
 }
 
-/// A call folds only when it reads at least two tokens per vocabulary id (under a mask, real
-/// ones), and never on a multichannel model (whose first layer reads two tables).
+/// A call folds only when it reads at least one token per 16 vocabulary ids, and never on a
+/// multichannel model (whose first layer reads two tables); the tables take each batch's new
+/// ids only, start again when a batch's new ids would not fit, and refuse a batch whose ids
+/// alone would not.
 #[test]
-fn a_call_folds_when_it_reads_enough_tokens_per_id() {
-    for mask in [false, true] {
-        let m = named("seed", mask);
-        let v = m.config.vocab_size;
-        // every other step padding: 2V real tokens in 4V steps
-        let ids: Vec<u32> = (0..4 * v).map(|i| if i % 2 == 0 { 0 } else { 1 + (i % (v - 1)) as u32 }).collect();
-        assert!(FoldedInputs::for_call(&m, &ids).is_some(), "mask={mask}: 2V real tokens fold");
-        let short = &ids[..4 * v - 2]; // one real token fewer
-        assert_eq!(
-            FoldedInputs::for_call(&m, short).is_some(),
-            !mask,
-            "mask={mask}: 2V - 1 real tokens in 4V - 2 steps"
-        );
-        let short = &ids[..2 * v - 2];
-        assert!(FoldedInputs::for_call(&m, short).is_none(), "mask={mask}: 2V - 2 steps do not fold");
-    }
+fn a_call_folds_what_it_reads_within_its_bytes() {
+    let m = named("seed", false); // V = 50: a call of 4 tokens folds, of 3 does not
+    assert!(FoldedInputs::for_call(&m, &[1, 2, 3, 4]).is_some() && FoldedInputs::for_call(&m, &[1, 2, 3]).is_none());
     let mut config = config("multichannel", named_layers("seed", Knobs::default()).unwrap(), false);
     config.multichannel = true;
-    let m = Model::new(config, 1);
-    let ids = vec![1u32; 10 * m.config.vocab_size];
-    assert!(FoldedInputs::for_call(&m, &ids).is_none(), "a multichannel model does not fold");
+    let multichannel = Model::new(config, 1);
+    assert!(FoldedInputs::for_call(&multichannel, &[1; 1000]).is_none(), "a multichannel model does not fold");
+
+    // the seed's LSTM of 7 units: rows of 28 values; room for 10 rows
+    let mut f = FoldedInputs::holding(&m, &[1; 100], 10 * 28 * 4).unwrap();
+    let rows = |f: &FoldedInputs| (1..50).map(|id| f.row_of_id()[id]).collect::<Vec<u32>>();
+    assert!(f.add(&[3, 5, 3, 0, 5]) && f.len() == 3);
+    assert_eq!((f.row_of_id()[3], f.row_of_id()[5], f.row_of_id()[0]), (0, 1, 2), "rows in order of first appearance");
+    assert!(f.add(&[5, 7, 7, 3]) && f.len() == 4, "only the new id 7 is added");
+    assert_eq!(f.tables()[0].len(), 4 * 28);
+    let before = rows(&f);
+    assert!(f.add(&[8, 9, 10, 11, 12, 13]) && f.len() == 10, "ten rows fit");
+    assert_eq!(rows(&f)[..7], before[..7], "the rows of ids 1..8 stay where they were");
+    assert!(f.add(&[20, 21, 3]) && f.len() == 3, "full: the tables start again from this batch");
+    assert_eq!((f.row_of_id()[20], f.row_of_id()[21], f.row_of_id()[3], f.row_of_id()[5]), (0, 1, 2, NOT_FOLDED));
+    assert!(!f.add(&(1..=11).collect::<Vec<u32>>()) && f.is_empty(), "a batch of eleven new ids does not fit");
+    assert!(rows(&f).iter().all(|&r| r == NOT_FOLDED));
+
+    // a call whose batches overflow the tables still gives the unfolded logits
+    let ids: Vec<u32> = (0..40 * 8).map(|i| (i * 7 % 50) as u32).collect(); // 40 texts of 8
+    let plan = Plan::inference(m.config.levels());
+    let (mut ws, mut logits) = (Workspace::default(), Vec::new());
+    let mut f = FoldedInputs::holding(&m, &ids, 45 * 28 * 4).unwrap(); // a batch holds 40 ids
+    for batch in ids.chunks(5 * 8) {
+        assert!(f.add(batch));
+        network::infer_folded(&m, batch, 8, &plan, &mut ws, &f);
+        logits.extend_from_slice(&ws.logits);
+    }
+    network::infer(&m, &ids, 8, &plan, &mut ws);
+    assert!(logits.iter().zip(&ws.logits).all(|(a, b)| a.to_bits() == b.to_bits()), "folded batches differ");
 }

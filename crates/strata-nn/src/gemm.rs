@@ -372,6 +372,48 @@ mod tests {
         }
     }
 
+    /// A row's product does not depend on the other rows: the rows of a product over a subset
+    /// of `A`'s rows (one row, a run, every third row) carry the bits of the same rows of the
+    /// whole product, in every kernel set, with and without a bias, at the input widths and
+    /// gate widths of the recurrent layers (one and two 256 slices of `k`, widths off 16). What
+    /// lets a recurrent layer compute repeated input rows once (`distinct_inputs.rs`) and
+    /// inference read an id's projection from a table made once (`rnn_cache/infer.rs`).
+    #[test]
+    fn a_rows_product_does_not_depend_on_the_other_rows() {
+        let mut rng = Rng::new(13);
+        let m = 1100; // several blocks of rows in every path
+        for (k, n) in [(6, 24), (128, 256), (300, 512), (300, 150), (50, 192)] {
+            let a: Vec<f32> = (0..m * k).map(|_| rng.uniform(-1.0, 1.0)).collect();
+            let b: Vec<f32> = (0..k * n).map(|_| rng.uniform(-1.0, 1.0)).collect();
+            let bias: Vec<f32> = (0..n).map(|_| rng.uniform(-1.0, 1.0)).collect();
+            let subsets: [Vec<usize>; 3] = [vec![777], (40..77).collect(), (1..m).step_by(3).collect()];
+            for kernels in Kernels::available() {
+                for with_bias in [false, true] {
+                    let product = |a: &[f32], rows: usize| {
+                        let mut c = vec![0.0; rows * n];
+                        match with_bias {
+                            true => gemm_plus_bias_with(kernels, Gemm::new(rows, k, n), a, &b, &bias, &mut c),
+                            false => gemm_with(kernels, Gemm::new(rows, k, n), a, &b, &mut c),
+                        }
+                        c
+                    };
+                    let whole = product(&a, m);
+                    for rows in &subsets {
+                        let sub: Vec<f32> = rows.iter().flat_map(|&r| a[r * k..(r + 1) * k].iter().copied()).collect();
+                        let part = product(&sub, rows.len());
+                        for (i, &r) in rows.iter().enumerate() {
+                            let same = part[i * n..(i + 1) * n]
+                                .iter()
+                                .zip(&whole[r * n..(r + 1) * n])
+                                .all(|(x, y)| x.to_bits() == y.to_bits());
+                            assert!(same, "{kernels} k {k} n {n} bias {with_bias}: row {r} of {} rows", rows.len());
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// The AVX-512 upright copy of a transposed `B` is the transpose, at widths with and without
     /// a masked tail of rows, into a buffer longer than the copy whose rest stays untouched.
     #[test]

@@ -239,6 +239,14 @@ pub(crate) fn mul(a: usize, b: usize) -> Option<usize> {
     a.checked_mul(b)
 }
 
+/// A first layer's input product folded per id ([`Layer::fold_inputs`]'s tables): each
+/// vocabulary id's row, and one `[U, W']` table per direction.
+#[derive(Clone, Copy)]
+pub struct Folded<'a> {
+    pub row_of_id: &'a [u32],
+    pub tables: &'a [Vec<f32>],
+}
+
 /// Rows `n` and steps `t` of a layer's input or output (`t = 1` for one vector per row).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Rows {
@@ -263,21 +271,27 @@ pub trait Layer: Send {
     }
 
     /// For a layer placed on the embedding whose first product is per input row (a recurrent
-    /// layer's `x·W + b`): that product for every row of `embedding: [V, E]`, one `[V, W']`
-    /// table per direction, which [`Layer::infer_folded`] reads by id. `None` (the default):
-    /// the layer has no such product.
-    fn fold_inputs(&self, _p: &[f32], _embedding: &[f32]) -> Option<Vec<Vec<f32>>> {
+    /// layer's `x·W + b`): how many tables that product folds into (one per direction) and
+    /// each row's width `W'`. `None` (the default): the layer has no such product.
+    fn folded_shape(&self) -> Option<(usize, usize)> {
         None
     }
 
+    /// That product for the rows of `embedding: [V, E]` that `ids` name, in their order, into
+    /// each direction's `out: [ids.len(), W']`; [`Layer::infer_folded`] reads the tables they
+    /// are part of by id. Called only on a layer with a [`Layer::folded_shape`].
+    fn fold_inputs(&self, _p: &[f32], _embedding: &[f32], _ids: &[u32], _out: &mut [&mut [f32]]) {
+        unreachable!("fold_inputs on a layer that folds no input product")
+    }
+
     /// [`Layer::infer`] of the embedding of `ids: [N, T]` (`rows`), each step's first product
-    /// read by id from `tables` ([`Layer::fold_inputs`]'s): the same numbers. Called only on a
-    /// layer whose `fold_inputs` gave tables.
+    /// read from `tables` at its id's row (`row_of_id`): the same numbers. Called only on a
+    /// layer with a [`Layer::folded_shape`], with every id of `ids` folded.
     fn infer_folded(
         &mut self,
         _p: &[f32],
         _ids: &[u32],
-        _tables: &[Vec<f32>],
+        _folded: Folded<'_>,
         _rows: Rows,
         _valid: Option<&[bool]>,
     ) -> Rows {

@@ -14,11 +14,12 @@ use serde::{Deserialize, Serialize};
 use strata_nn::bidirectional::{self, BiCache, BiGrads, BiParams};
 use strata_nn::rnn_cache::infer::{fold_rows, InferInput, InferOut, RnnInfer};
 use strata_nn::row_groups::{GroupedDx, RowGroups};
+use strata_nn::scratch;
 use strata_nn::step_mask::StepMask;
 use strata_nn::{Cell, Rng, RnnCache, RnnDims, RnnGrads, RnnOutputGrads, RnnParams};
 
 use super::{
-    at_least_one, grad_views, mul, Context, Grads, Init, Layer, LayerType, Misfit, Reads, Rows, Shape, Tensor,
+    at_least_one, grad_views, mul, Context, Folded, Grads, Init, Layer, LayerType, Misfit, Reads, Rows, Shape, Tensor,
 };
 
 /// `[[layer]] type = "lstm"`: Keras `LSTM(units)`, or `Bidirectional(LSTM(units))`
@@ -232,32 +233,32 @@ impl Layer for Recurrent {
         self.infer_from(p, |_| InferInput::Rows(x), rows, valid)
     }
 
-    /// Each direction's `x·W + b` for every embedding row, computed in slices of rows across
-    /// the cores (each row the bits `infer` computes for it).
-    fn fold_inputs(&self, p: &[f32], embedding: &[f32]) -> Option<Vec<Vec<f32>>> {
-        const SLICE: usize = 1024;
-        let (e, g) = (self.e, self.cell.gates() * self.h);
-        let v = embedding.len() / e.max(1);
-        let tables = (0..self.ranges.len() / 3).map(|dir| {
-            let mut table = vec![0.0f32; v * g];
-            let params = params(&self.ranges, p, dir);
-            table.par_chunks_mut(SLICE * g).zip(embedding.par_chunks(SLICE * e)).for_each(|(out, x)| {
-                fold_rows(self.cell, params, x, e, out);
-            });
-            table
-        });
-        Some(tables.collect())
+    fn folded_shape(&self) -> Option<(usize, usize)> {
+        Some((self.ranges.len() / 3, self.cell.gates() * self.h))
     }
 
-    fn infer_folded(
-        &mut self,
-        p: &[f32],
-        ids: &[u32],
-        tables: &[Vec<f32>],
-        rows: Rows,
-        valid: Option<&[bool]>,
-    ) -> Rows {
-        self.infer_from(p, |dir| InferInput::Folded { ids, table: &tables[dir] }, rows, valid)
+    /// Each direction's `x·W + b` for the embedding rows of `ids`, in slices of rows across the
+    /// cores, each slice's rows gathered into a core's scratch (each row the bits `infer`
+    /// computes for it).
+    fn fold_inputs(&self, p: &[f32], embedding: &[f32], ids: &[u32], out: &mut [&mut [f32]]) {
+        const SLICE: usize = 256;
+        let (e, g) = (self.e, self.cell.gates() * self.h);
+        for (dir, table) in out.iter_mut().enumerate() {
+            let params = params(&self.ranges, p, dir);
+            table.par_chunks_mut(SLICE * g).zip(ids.par_chunks(SLICE)).for_each(|(out, ids)| {
+                let mut x = scratch::take(ids.len() * e);
+                for (row, &id) in x.chunks_exact_mut(e).zip(ids) {
+                    row.copy_from_slice(&embedding[id as usize * e..(id as usize + 1) * e]);
+                }
+                fold_rows(self.cell, params, &x, e, out);
+                scratch::give(x);
+            });
+        }
+    }
+
+    fn infer_folded(&mut self, p: &[f32], ids: &[u32], folded: Folded<'_>, rows: Rows, valid: Option<&[bool]>) -> Rows {
+        let Folded { row_of_id, tables } = folded;
+        self.infer_from(p, |dir| InferInput::Folded { ids, row_of_id, table: &tables[dir] }, rows, valid)
     }
 
     fn output(&self) -> &[f32] {
