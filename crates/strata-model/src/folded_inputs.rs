@@ -103,8 +103,11 @@ impl<'m> FoldedInputs<'m> {
     /// `new_ids` = the distinct ids of `ids` with no row yet, in order of first appearance.
     fn collect_new(&mut self, ids: &[u32]) {
         self.new_ids.clear();
+        let v = self.row_of_id.len();
         for &id in ids {
-            let row = &mut self.row_of_id[id as usize];
+            let Some(row) = self.row_of_id.get_mut(id as usize) else {
+                panic!("embedding: id {id} out of range for vocabulary {v}");
+            };
             if *row == NOT_FOLDED {
                 *row = COLLECTED;
                 self.new_ids.push(id);
@@ -148,8 +151,9 @@ impl<'m> FoldedInputs<'m> {
 
 /// The `n` values `table` grows by, zero: a new allocation when it is empty (zero pages, which
 /// the cores that write the rows fault in as they go, rather than one core writing zeros
-/// first), else in place within room for `most` values, reserved once (only the rows written
-/// take memory, and the table never copies itself to grow).
+/// first: a call that folds all its ids at once grows its tables only so), else in place
+/// within room for `most` values, reserved at the first growth (one copy; only the rows
+/// written take memory), the new rows zeroed first.
 fn grow(table: &mut Vec<f32>, n: usize, most: usize) -> &mut [f32] {
     if table.is_empty() {
         *table = vec![0.0; n];

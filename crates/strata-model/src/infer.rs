@@ -6,7 +6,7 @@ use rayon::prelude::*;
 
 use serde::Serialize;
 
-use crate::folded_inputs::FoldedInputs;
+use crate::folded_inputs::{FoldedInputs, FOLD_BYTES};
 use crate::folder::SavedModel;
 use crate::head::Output;
 use crate::model::Model;
@@ -89,20 +89,20 @@ fn map_rows(
 
 /// How [`map_rows_with`] batches: by length (and cut), and how many rows one forward takes;
 /// and whether a long call may fold the first layer's input projection per id
-/// ([`FoldedInputs`]), which leaves the embedding's output uncomputed (a `take` that reads it
-/// says no).
+/// ([`FoldedInputs`]) into tables of at most `fold` bytes, which leaves the embedding's
+/// output uncomputed (a `take` that reads it says `None`).
 #[derive(Clone, Copy)]
 struct Shape {
     by_length: bool,
     max_rows: usize,
-    fold: bool,
+    fold: Option<usize>,
 }
 
 impl Shape {
     /// By length when the model masks padding (and the cut is exact), [`INFER_ROWS`] rows a
-    /// forward, folding where it pays.
+    /// forward, folding where it pays into at most [`FOLD_BYTES`].
     fn of(model: &Model) -> Shape {
-        Shape { by_length: step_window::cut_is_exact(&model.config), max_rows: INFER_ROWS, fold: true }
+        Shape { by_length: step_window::cut_is_exact(&model.config), max_rows: INFER_ROWS, fold: Some(FOLD_BYTES) }
     }
 }
 
@@ -120,7 +120,7 @@ fn map_rows_with(
     let n = ids.len().checked_div(t).unwrap_or(0);
     let mut out = vec![0.0f32; n * width];
     let mut spaces: Vec<Workspace> = (0..rayon::current_num_threads()).map(|_| Workspace::default()).collect();
-    let mut folded = fold.then(|| FoldedInputs::for_call(model, ids)).flatten();
+    let mut folded = fold.and_then(|bytes| FoldedInputs::holding(model, ids, bytes));
     if let Some(f) = folded.as_mut() {
         // the whole call's ids at once when they fit (one product over the rows, and no batch
         // folds more): else the batches fold theirs as they come
@@ -309,7 +309,7 @@ pub fn representations(model: &Model, ids: &[u32], t: usize) -> Vec<Vec<f32>> {
     let dims: Vec<usize> = std::iter::once(e).chain((0..l).map(|k| model.summary_width(k))).collect();
     let width: usize = dims.iter().sum();
     // the mean embedding reads the embedding's output, which a folded call does not compute
-    let shape = Shape { fold: false, ..Shape::of(model) };
+    let shape = Shape { fold: None, ..Shape::of(model) };
     let flat = map_rows_with(
         model,
         ids,
@@ -398,13 +398,13 @@ mod tests {
     use crate::model::ModelConfig;
 
     /// `n` rows of `t` ids, texts of 0 to `t` tokens, pre- or post-padded.
-    fn ragged(n: usize, t: usize, post: bool) -> Vec<u32> {
+    fn ragged(n: usize, t: usize, post: bool, vocab: usize) -> Vec<u32> {
         let mut ids = vec![0u32; n * t];
         for (i, row) in ids.chunks_exact_mut(t).enumerate() {
             let len = (i * 7 + i / 3) % (t + 1);
             let at = if post { 0 } else { t - len };
             for (k, id) in row[at..at + len].iter_mut().enumerate() {
-                *id = 1 + ((i * 13 + k * 5) % 29) as u32;
+                *id = 1 + ((i * 13 + k * 5) % (vocab - 1)) as u32;
             }
         }
         ids
@@ -412,9 +412,11 @@ mod tests {
 
     /// Logits of a model that masks padding, by length and cut, and in order at full length,
     /// for pre- and for post-padding; each the same bits whether the call folds its first
-    /// layer's input projection per id or not (checked here).
+    /// layer's input projection per id or not (checked here), into tables that hold every id
+    /// of the call or (400 rows) only some batches' (the others run unfolded), so that the
+    /// tables also start again and refuse a batch.
     fn both_ways(layers: Vec<LayerSpec>) -> Vec<(Vec<f32>, Vec<f32>)> {
-        let config = ModelConfig { embedding_dim: 6, layers, mask_padding: true, ..ModelConfig::seed(30) };
+        let config = ModelConfig { embedding_dim: 6, layers, mask_padding: true, ..ModelConfig::seed(600) };
         let model = Model::new(config, 4);
         let (n, t) = (INFER_BATCH * 2 + 37, 19);
         let plan = Plan::inference(model.config.levels());
@@ -422,7 +424,7 @@ mod tests {
         let take = |ws: &mut Workspace, b: usize, o: &mut [f32]| o.copy_from_slice(&ws.logits[..b * k]);
         [false, true]
             .map(|post| {
-                let ids = ragged(n, t, post);
+                let ids = ragged(n, t, post, 600);
                 // the shortest batch is cut well short of `t`: the test is of a real cut
                 let mut order: Vec<usize> = (0..n).collect();
                 order.sort_by_key(|&i| step_window::real_width(&model.config, &ids[i * t..(i + 1) * t]));
@@ -432,12 +434,15 @@ mod tests {
                 let recurrent = matches!(model.placed[0].spec.layer().kind(), "lstm" | "gru" | "bilstm" | "bigru");
                 assert_eq!(FoldedInputs::for_call(&model, &ids).is_some(), recurrent, "whether the call folds");
                 let logits = |by_length| {
-                    let [plain, folded] = [false, true].map(|fold| {
+                    let row_bytes = model.placed[0].output.width * 4 * 4; // an LSTM's 4H values
+                    let [plain, whole, some] = [None, Some(FOLD_BYTES), Some(400 * row_bytes)].map(|fold| {
                         map_rows_with(&model, &ids, t, &plan, k, take, Shape { by_length, fold, ..Shape::of(&model) })
                     });
-                    let same = plain.iter().zip(&folded).all(|(a, b)| a.to_bits() == b.to_bits());
-                    assert!(same, "by length {by_length}, post {post}: folding changed the logits");
-                    folded
+                    for (folded, how) in [(&whole, "every id"), (&some, "400 rows")] {
+                        let same = plain.iter().zip(folded).all(|(a, b)| a.to_bits() == b.to_bits());
+                        assert!(same, "by length {by_length}, post {post}: folding ({how}) changed the logits");
+                    }
+                    whole
                 };
                 (logits(true), logits(false))
             })
@@ -483,7 +488,7 @@ mod tests {
         };
         let model = Model::new(config, 4);
         let (n, t) = (INFER_BATCH + 9, 15 * 6);
-        let ids = ragged(n, t, true);
+        let ids = ragged(n, t, true, 30);
         let plan = Plan::inference(model.config.levels());
         let k = model.config.outputs();
         let most = std::sync::atomic::AtomicUsize::new(0);
@@ -496,10 +501,10 @@ mod tests {
         assert!(texts * 15 <= INFER_ROWS, "{texts} texts of 15 sentences in one forward");
         // one forward per core's share, and one per text; folding the word level's input
         // projection per id or not
-        for (max_rows, fold) in [(usize::MAX, true), (15, true), (INFER_ROWS, false)] {
+        for (max_rows, fold) in [(usize::MAX, Some(FOLD_BYTES)), (15, Some(FOLD_BYTES)), (INFER_ROWS, None)] {
             let other = map_rows_with(&model, &ids, t, &plan, k, take, Shape { by_length: true, max_rows, fold });
             let same = bounded.iter().zip(&other).all(|(a, b)| a.to_bits() == b.to_bits());
-            assert!(same, "forwards of at most {max_rows} rows (fold {fold}) give other logits");
+            assert!(same, "forwards of at most {max_rows} rows (fold {fold:?}) give other logits");
         }
     }
 

@@ -177,9 +177,9 @@ fn same_as_training(name: &str, m: &Model, mask: bool) {
 fn a_call_folds_what_it_reads_within_its_bytes() {
     let m = named("seed", false); // V = 50: a call of 4 tokens folds, of 3 does not
     assert!(FoldedInputs::for_call(&m, &[1, 2, 3, 4]).is_some() && FoldedInputs::for_call(&m, &[1, 2, 3]).is_none());
-    let mut config = config("multichannel", named_layers("seed", Knobs::default()).unwrap(), false);
-    config.multichannel = true;
-    let multichannel = Model::new(config, 1);
+    let mut two_channels = config("multichannel", named_layers("seed", Knobs::default()).unwrap(), false);
+    two_channels.multichannel = true;
+    let multichannel = Model::new(two_channels, 1);
     assert!(FoldedInputs::for_call(&multichannel, &[1; 1000]).is_none(), "a multichannel model does not fold");
 
     // the seed's LSTM of 7 units: rows of 28 values; room for 10 rows
@@ -209,4 +209,31 @@ fn a_call_folds_what_it_reads_within_its_bytes() {
     }
     network::infer(&m, &ids, 8, &plan, &mut ws);
     assert!(logits.iter().zip(&ws.logits).all(|(a, b)| a.to_bits() == b.to_bits()), "folded batches differ");
+
+    // both directions' tables, batches of more than one slice of new ids (256) appended at an
+    // offset, the tables starting again, and a batch refused: each batch the unfolded bits
+    let mut config =
+        config("bilstm", named_layers("bilstm", Knobs { units: Some(5), ..Knobs::default() }).unwrap(), true);
+    config.vocab_size = 2000;
+    let m = Model::new(config, 3);
+    let plan = Plan::inference(m.config.levels());
+    let (t, texts) = (40, 30);
+    let batch = |from: u32, span: u32| -> Vec<u32> { (0..texts * t).map(|i| from + (i as u32 * 7) % span).collect() };
+    // rows of 2 × 20 values: room for 900
+    let mut f = FoldedInputs::holding(&m, &[1; 2000], 900 * 2 * 20 * 4).unwrap();
+    // ids 1..=500; 400..=699 (199 new); 1000..=1599 (over 900: again from these 600); 1..=1000
+    // (1,000 alone do not fit); 5..=703
+    let batches = [(batch(1, 500), true, 500), (batch(400, 300), true, 699), (batch(1000, 600), true, 600)];
+    let batches = batches.into_iter().chain([(batch(1, 1000), false, 0), (batch(5, 699), true, 699)]);
+    for (k, (ids, fits, held)) in batches.enumerate() {
+        assert_eq!(f.add(&ids), fits, "batch {k}: whether it fits");
+        assert_eq!(f.len(), held, "batch {k}: the ids held");
+        let mut ws = Workspace::default();
+        network::infer(&m, &ids, t, &plan, &mut ws);
+        let plain = ws.logits.clone();
+        if fits {
+            network::infer_folded(&m, &ids, t, &plan, &mut ws, &f);
+            assert!(plain.iter().zip(&ws.logits).all(|(a, b)| a.to_bits() == b.to_bits()), "batch {k} differs");
+        }
+    }
 }

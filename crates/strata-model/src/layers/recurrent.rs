@@ -246,11 +246,13 @@ impl Layer for Recurrent {
         for (dir, table) in out.iter_mut().enumerate() {
             let params = params(&self.ranges, p, dir);
             table.par_chunks_mut(SLICE * g).zip(ids.par_chunks(SLICE)).for_each(|(out, ids)| {
-                let mut x = scratch::take(ids.len() * e);
-                for (row, &id) in x.chunks_exact_mut(e).zip(ids) {
+                // asked uncut, so that a larger pooled buffer is not shortened for this
+                let (len, mut high) = (ids.len() * e, ids.len() * e);
+                let mut x = scratch::take_high(len, &mut high);
+                for (row, &id) in x[..len].chunks_exact_mut(e).zip(ids) {
                     row.copy_from_slice(&embedding[id as usize * e..(id as usize + 1) * e]);
                 }
-                fold_rows(self.cell, params, &x, e, out);
+                fold_rows(self.cell, params, &x[..len], e, out);
                 scratch::give(x);
             });
         }

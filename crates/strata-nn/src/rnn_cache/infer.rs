@@ -14,10 +14,10 @@
 //! (`lstm::cell_forward`, `gru::step_forward`), so results match it.
 //!
 //! Over an embedding the input projection of a step depends on its token id alone: a caller
-//! that reads many more tokens than the vocabulary has rows computes it once per id
-//! ([`fold_rows`]: the same bits, a row's product not depending on the others) and gives the
-//! ids and that table ([`InferInput::Folded`]); each step then copies its id's row, and
-//! neither the embedding's output nor its product is computed.
+//! that reads many texts computes it once per id it reads ([`fold_rows`]: the same bits, a
+//! row's product not depending on the others) and gives the ids, each id's row and that
+//! table ([`InferInput::Folded`]); each step then copies its id's row, and neither the
+//! embedding's output nor its product is computed.
 //!
 //! The bidirectional wrapper runs one of these per direction, the backward one reading time
 //! in reverse (`reverse`), each writing its half of the concatenated output in place.
@@ -44,9 +44,9 @@ pub enum InferInput<'a> {
     Folded { ids: &'a [u32], row_of_id: &'a [u32], table: &'a [f32] },
 }
 
-/// `out: [V, G·H]` = `x·W + b_in` for every row of `x: [V, E]` (an embedding table, or a slice
-/// of its rows): what [`InferInput::Folded`] reads, each row the bits [`RnnInfer::run`] computes
-/// for that row of its input.
+/// `out: [U, G·H]` = `x·W + b_in` for every row of `x: [U, E]` (embedding rows): what
+/// [`InferInput::Folded`] reads, each row the bits [`RnnInfer::run`] computes for that row of
+/// its input.
 pub fn fold_rows(cell: Cell, p: RnnParams, x: &[f32], e: usize, out: &mut [f32]) {
     let g = p.kernel.len() / e.max(1);
     let v = x.len() / e.max(1);
