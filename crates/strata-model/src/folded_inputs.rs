@@ -128,6 +128,11 @@ impl<'m> FoldedInputs<'m> {
         std::ptr::eq(self.model, model)
     }
 
+    /// Whether `id` has a row in the tables.
+    pub fn holds(&self, id: u32) -> bool {
+        self.row_of_id.get(id as usize).is_some_and(|&row| (row as usize) < self.ids.len())
+    }
+
     /// `[V]` each vocabulary id's row in the tables ([`NOT_FOLDED`] where it has none).
     pub fn row_of_id(&self) -> &[u32] {
         &self.row_of_id

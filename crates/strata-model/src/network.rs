@@ -302,6 +302,7 @@ pub fn infer(model: &Model, ids: &[u32], t: usize, plan: &Plan, ws: &mut Workspa
 /// output (`ws.emb` is left empty) or the first layer's input product.
 pub fn infer_folded(model: &Model, ids: &[u32], t: usize, plan: &Plan, ws: &mut Workspace, folded: &FoldedInputs) {
     assert!(folded.of(model), "infer_folded: the folded inputs are another model's");
+    assert!(ids.iter().all(|&id| folded.holds(id)), "infer_folded: an id with no row in the folded inputs");
     run(model, ids, t, plan, ws, Pass::Inference(Some(folded)));
 }
 

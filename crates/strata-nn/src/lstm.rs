@@ -330,7 +330,7 @@ fn unmasked_backward_body(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::distinct_inputs::{largest_difference, with_repeats};
+    use crate::distinct_inputs::with_repeats;
     use crate::gradcheck::check;
     use crate::Rng;
 
@@ -466,57 +466,5 @@ mod tests {
     fn gradient_matches_finite_differences_with_repeated_input_rows() {
         run_check(false, true);
         run_check(true, true);
-    }
-
-    /// `[x, kernel, recurrent, bias, probe of the outputs]` from `seed`; `x` with repeated
-    /// rows when `repeats`.
-    fn draw(d: RnnDims, seed: u64, repeats: bool) -> [Vec<f32>; 5] {
-        let mut rng = Rng::new(seed);
-        let x = with_repeats(rand_vec(d.t * d.b * d.e, 1.0, &mut rng), d.e, repeats);
-        let (k, u) = (rand_vec(d.e * 4 * d.h, 0.6, &mut rng), rand_vec(d.h * 4 * d.h, 0.6, &mut rng));
-        [x, k, u, rand_vec(4 * d.h, 0.5, &mut rng), rand_vec(d.t * d.b * d.h, 1.0, &mut rng)]
-    }
-
-    /// Sharing repeated input rows gives forward's bits (states, cells, gates), and backward's
-    /// but for the kernel's gradient (summed in another order: equal to 1e-6).
-    #[test]
-    fn shared_input_rows_give_the_same_outputs_and_gradients() {
-        // one k-slice and a narrow width; 4H = 32, one FMA chain an output under AVX-512; then
-        // k > 256 (several slices) and 4H = 200, a width the AVX-512 tiles leave partly to
-        // matrixmultiply's per-slice sums
-        let dims = [
-            RnnDims { b: 4, t: 6, e: 5, h: 7 },
-            RnnDims { b: 4, t: 6, e: 9, h: 8 },
-            RnnDims { b: 4, t: 6, e: 300, h: 50 },
-        ];
-        for d in dims {
-            let [x, k, u, bias, probe] = draw(d, 8, true);
-            let p = RnnParams { kernel: &k, recurrent: &u, bias: &bias };
-            let run = |never_share: bool| {
-                let mut c = LstmCache::default();
-                c.inputs.never = never_share;
-                forward(d, &x, p, &mut c);
-                assert_eq!(c.inputs.shared(), !never_share);
-                let (mut dk, mut du, mut db, mut dx) =
-                    (vec![0.0; k.len()], vec![0.0; u.len()], vec![0.0; bias.len()], vec![0.0; x.len()]);
-                let grads = RnnGrads { kernel: &mut dk, recurrent: &mut du, bias: &mut db };
-                backward(d, &x, p, &mut c, RnnOutputGrads { seq: Some(&probe), last: None }, grads, Some(&mut dx));
-                ([c.h, c.c, c.gates], dk, du, db, dx)
-            };
-            let (shared, plain) = (run(false), run(true));
-            let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
-            for (a, b) in shared.0.iter().zip(&plain.0) {
-                assert_eq!(bits(a), bits(b), "forward's buffers, e {}", d.e);
-            }
-            assert_eq!(
-                (bits(&shared.2), bits(&shared.3), bits(&shared.4)),
-                (bits(&plain.2), bits(&plain.3), bits(&plain.4)),
-                "e {}",
-                d.e
-            );
-            let scale = plain.1.iter().fold(0.0f32, |a, v| a.max(v.abs()));
-            let worst = largest_difference(&shared.1, &plain.1);
-            assert!(worst <= 1e-6 * scale.max(1.0), "kernel gradient differs by {worst} (e {})", d.e);
-        }
     }
 }

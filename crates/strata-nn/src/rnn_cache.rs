@@ -325,6 +325,64 @@ mod tests {
         }
     }
 
+    /// The tests' reference path: `c` never shares its input rows when `never`.
+    fn never_share(c: &mut RnnCache, never: bool) {
+        match c {
+            RnnCache::Lstm(c) => c.inputs.never = never,
+            RnnCache::Gru(c) => c.inputs.never = never,
+        }
+    }
+
+    /// Sharing repeated input rows gives forward's bits (an LSTM's states, cells and gates, a
+    /// GRU's states), and backward's but for the kernel's gradient (summed in another order:
+    /// equal to 1e-6), for both cells: one k-slice and a narrow width (an LSTM's 4H = 32, one
+    /// FMA chain an output under AVX-512); then k > 256 (several slices) and 4H = 200 or han's
+    /// 3H = 150, widths the AVX-512 tiles leave partly to matrixmultiply's per-slice sums.
+    #[test]
+    fn shared_input_rows_give_the_same_outputs_and_gradients() {
+        let dims = [
+            RnnDims { b: 4, t: 6, e: 5, h: 7 },
+            RnnDims { b: 4, t: 6, e: 9, h: 8 },
+            RnnDims { b: 4, t: 6, e: 300, h: 50 },
+        ];
+        for (cell, d) in [Cell::Lstm, Cell::Gru].into_iter().flat_map(|cell| dims.map(|d| (cell, d))) {
+            let mut rng = Rng::new(8);
+            let (k, u, bias) = params(cell, d, &mut rng);
+            let x = crate::distinct_inputs::with_repeats(rand_vec(d.t * d.b * d.e, 1.0, &mut rng), d.e, true);
+            let probe = rand_vec(d.t * d.b * d.h, 1.0, &mut rng);
+            let p = RnnParams { kernel: &k, recurrent: &u, bias: &bias };
+            let run = |never: bool| {
+                let mut c = RnnCache::new(cell);
+                never_share(&mut c, never);
+                c.forward(d, &x, p);
+                assert_eq!(c.shares_inputs(), !never, "{cell:?}: the path under test");
+                let (mut dk, mut du, mut db, mut dx) =
+                    (vec![0.0; k.len()], vec![0.0; u.len()], vec![0.0; bias.len()], vec![0.0; x.len()]);
+                let grads = RnnGrads { kernel: &mut dk, recurrent: &mut du, bias: &mut db };
+                c.backward(d, &x, p, RnnOutputGrads { seq: Some(&probe), last: None }, grads, Some(&mut dx));
+                let forward = match c {
+                    RnnCache::Lstm(c) => vec![c.h, c.c, c.gates],
+                    RnnCache::Gru(c) => vec![c.h],
+                };
+                (forward, dk, du, db, dx)
+            };
+            let (shared, plain) = (run(false), run(true));
+            let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+            for (a, b) in shared.0.iter().zip(&plain.0) {
+                assert_eq!(bits(a), bits(b), "{cell:?}: forward's buffers, e {}", d.e);
+            }
+            assert_eq!(
+                (bits(&shared.2), bits(&shared.3), bits(&shared.4)),
+                (bits(&plain.2), bits(&plain.3), bits(&plain.4)),
+                "{cell:?}: e {}",
+                d.e
+            );
+            let scale = plain.1.iter().fold(0.0f32, |a, v| a.max(v.abs()));
+            let worst = largest_difference(&shared.1, &plain.1);
+            assert!(worst <= 1e-6 * scale.max(1.0), "{cell:?}: kernel gradient differs by {worst} (e {})", d.e);
+        }
+    }
+
     /// A masked forward whose real rows repeat (a repeated token) projects them once: the same
     /// outputs bit for bit as the path that never shares, the recurrent kernel's and the bias's
     /// gradients too, and the input kernel's up to rounding (summed per distinct row first); the
@@ -358,14 +416,11 @@ mod tests {
                 let probe = rand_vec(d.t * d.b * d.h, 1.0, &mut rng);
                 let groups = RowGroups { of_row, groups: n_groups };
                 let p = RnnParams { kernel: &k, recurrent: &u, bias: &bias };
-                let run = |never_share: bool, grouped: bool| {
+                let run = |never_share_rows: bool, grouped: bool| {
                     let mut c = RnnCache::new(cell);
-                    match &mut c {
-                        RnnCache::Lstm(c) => c.inputs.never = never_share,
-                        RnnCache::Gru(c) => c.inputs.never = never_share,
-                    }
+                    never_share(&mut c, never_share_rows);
                     c.forward_masked(d, &x, p, &valid);
-                    assert_eq!(c.shares_inputs(), !never_share, "{cell:?}: the path under test");
+                    assert_eq!(c.shares_inputs(), !never_share_rows, "{cell:?}: the path under test");
                     let out = c.outputs(d).to_vec();
                     let (mut dk, mut du, mut db) = (vec![0.0; k.len()], vec![0.0; u.len()], vec![0.0; bias.len()]);
                     let grads = RnnGrads { kernel: &mut dk, recurrent: &mut du, bias: &mut db };
