@@ -2,6 +2,7 @@
 //! (`[N, maxlen]`), or for a hierarchical model each text split into sentences, each sentence
 //! padded to `maxlen` words and each text to `S` sentences (`[N, S·maxlen]`, sentence-major).
 
+use rayon::prelude::*;
 use strata_text::{PadSequences, Tokenizer};
 
 /// How texts become ids.
@@ -78,15 +79,21 @@ pub fn sentence_slots(n: usize, s: usize, enc: &Encoding) -> Vec<u32> {
     slots
 }
 
-/// Ids for every text, `[N, ids_per_text]`.
-pub fn encode_texts<S: AsRef<str>>(tok: &Tokenizer, texts: &[S], enc: &Encoding) -> Vec<u32> {
+/// Ids for every text, `[N, ids_per_text]`, the texts in parallel (each row is its own text's).
+pub fn encode_texts<S: AsRef<str> + Sync>(tok: &Tokenizer, texts: &[S], enc: &Encoding) -> Vec<u32> {
     let width = enc.ids_per_text();
     let mut out = vec![0u32; texts.len() * width];
-    for (row, text) in out.chunks_exact_mut(width).zip(texts) {
-        place(&text_ids(tok, text.as_ref(), enc), enc, row);
+    if width > 0 {
+        out.par_chunks_exact_mut(width)
+            .zip(texts.par_iter())
+            .with_min_len(TEXTS_PER_TASK)
+            .for_each(|(row, text)| place(&text_ids(tok, text.as_ref(), enc), enc, row));
     }
     out
 }
+
+/// Texts one parallel task of [`encode_texts`] encodes at least: a short text is a few µs.
+const TEXTS_PER_TASK: usize = 64;
 
 #[cfg(test)]
 mod tests {

@@ -79,7 +79,7 @@ impl SavedModel {
     }
 
     /// Ids for `texts`, `[N, ids_per_text]`, as the model reads them.
-    pub fn encode<S: AsRef<str>>(&self, texts: &[S]) -> Vec<u32> {
+    pub fn encode<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Vec<u32> {
         encode_texts(&self.tokenizer, texts, &self.encoding())
     }
 }

@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// Keras's default `filters`: ASCII punctuation plus tab and newline (not `'`).
@@ -71,6 +72,16 @@ impl Default for TokenizerConfig {
 /// Keras's `text_to_word_sequence`: lower, replace filter characters by `split`, split, drop
 /// empty pieces.
 pub fn text_to_word_sequence(text: &str, filters: &str, lower: bool, split: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    for_each_word(text, filters, lower, split, |w| words.push(w.to_string()));
+    words
+}
+
+/// [`text_to_word_sequence`]'s words, each handed to `f` as a slice instead of a new string.
+/// With a one-character `split` (Keras's default `" "`), translating the filters to `split` and
+/// splitting on it is cutting at every filter character and every `split`, so the lowered text
+/// is cut in place; a longer `split` goes through Keras's translate-then-split as written.
+fn for_each_word(text: &str, filters: &str, lower: bool, split: &str, mut f: impl FnMut(&str)) {
     let lowered;
     let text = if lower {
         lowered = text.to_lowercase();
@@ -78,6 +89,23 @@ pub fn text_to_word_sequence(text: &str, filters: &str, lower: bool, split: &str
     } else {
         text
     };
+    let mut split_chars = split.chars();
+    if let (Some(sep), None) = (split_chars.next(), split_chars.next()) {
+        let cuts = Cuts::new(filters, sep);
+        let mut start = 0;
+        for (i, ch) in text.char_indices() {
+            if cuts.at(ch) {
+                if i > start {
+                    f(&text[start..i]);
+                }
+                start = i + ch.len_utf8();
+            }
+        }
+        if text.len() > start {
+            f(&text[start..]);
+        }
+        return;
+    }
     let mut translated = String::with_capacity(text.len());
     for ch in text.chars() {
         if filters.contains(ch) {
@@ -88,9 +116,59 @@ pub fn text_to_word_sequence(text: &str, filters: &str, lower: bool, split: &str
     }
     if split.is_empty() {
         // Python raises "empty separator"; the config check rejects this earlier.
-        return vec![translated];
+        return f(&translated);
     }
-    translated.split(split).filter(|w| !w.is_empty()).map(str::to_string).collect()
+    translated.split(split).filter(|w| !w.is_empty()).for_each(f);
+}
+
+/// The characters a one-character split cuts at: the filters and the split itself, the ASCII
+/// ones in a table (Keras's filters are all ASCII), any others searched in `filters`.
+struct Cuts<'a> {
+    ascii: [bool; 128],
+    filters: &'a str,
+    others: bool,
+    sep: char,
+}
+
+impl<'a> Cuts<'a> {
+    fn new(filters: &'a str, sep: char) -> Self {
+        let mut ascii = [false; 128];
+        for ch in filters.chars().chain([sep]).filter(char::is_ascii) {
+            ascii[ch as usize] = true;
+        }
+        Cuts { ascii, filters, others: !filters.is_ascii(), sep }
+    }
+
+    #[inline]
+    fn at(&self, ch: char) -> bool {
+        if ch.is_ascii() {
+            self.ascii[ch as usize]
+        } else {
+            ch == self.sep || (self.others && self.filters.contains(ch))
+        }
+    }
+}
+
+/// Texts a parallel `fit_on_texts` counts as one block.
+const TEXTS_PER_BLOCK: usize = 512;
+
+/// One block's word counts in first-occurrence order.
+#[derive(Default)]
+struct WordCounts {
+    words: Vec<(String, u64)>,
+    slot: HashMap<String, usize>,
+}
+
+impl WordCounts {
+    fn add(&mut self, w: &str, n: u64) {
+        match self.slot.get(w) {
+            Some(&i) => self.words[i].1 += n,
+            None => {
+                self.slot.insert(w.to_string(), self.words.len());
+                self.words.push((w.to_string(), n));
+            }
+        }
+    }
 }
 
 /// A fitted (or empty) Keras tokenizer.
@@ -113,6 +191,14 @@ impl Tokenizer {
 
     /// The tokens of one text, as Keras sees them before lookup.
     pub fn tokens(&self, text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        self.for_each_token(text, |w| out.push(w.to_string()));
+        out
+    }
+
+    /// [`Tokenizer::tokens`], each handed to `f` as a slice: Keras's split allocates nothing
+    /// per word.
+    fn for_each_token(&self, text: &str, mut f: impl FnMut(&str)) {
         let c = &self.config;
         if c.segmenter == Segmenter::Jieba {
             let t = if c.lower { text.to_lowercase() } else { text.to_string() };
@@ -121,27 +207,40 @@ impl Tokenizer {
                 .into_iter()
                 .map(|tok| tok.word)
                 .filter(|w| !w.chars().all(|ch| ch.is_whitespace() || c.filters.contains(ch)))
-                .map(str::to_string)
-                .collect();
+                .for_each(f);
         }
         if c.char_level {
             let t = if c.lower { text.to_lowercase() } else { text.to_string() };
-            t.chars().map(String::from).collect()
+            let mut buf = [0u8; 4];
+            t.chars().for_each(|ch| f(ch.encode_utf8(&mut buf)));
         } else {
-            text_to_word_sequence(text, &c.filters, c.lower, &c.split)
+            for_each_word(text, &c.filters, c.lower, &c.split, f)
         }
     }
 
     /// `fit_on_texts`: counts words and rebuilds the index. Can be called repeatedly, like Keras.
-    pub fn fit_on_texts<S: AsRef<str>>(&mut self, texts: &[S]) {
-        for text in texts {
-            self.document_count += 1;
-            for w in self.tokens(text.as_ref()) {
+    /// Blocks of texts are counted in parallel, each in its own first-occurrence order, and
+    /// merged in text order, so the counts and their order, and so the index, are the serial
+    /// loop's whatever the thread count.
+    pub fn fit_on_texts<S: AsRef<str> + Sync>(&mut self, texts: &[S]) {
+        let blocks: Vec<WordCounts> = texts
+            .par_chunks(TEXTS_PER_BLOCK)
+            .map(|block| {
+                let mut counts = WordCounts::default();
+                for text in block {
+                    self.for_each_token(text.as_ref(), |w| counts.add(w, 1));
+                }
+                counts
+            })
+            .collect();
+        self.document_count += texts.len() as u64;
+        for block in blocks {
+            for (w, n) in block.words {
                 match self.count_slot.get(&w) {
-                    Some(&slot) => self.word_counts[slot].1 += 1,
+                    Some(&slot) => self.word_counts[slot].1 += n,
                     None => {
                         self.count_slot.insert(w.clone(), self.word_counts.len());
-                        self.word_counts.push((w, 1));
+                        self.word_counts.push((w, n));
                     }
                 }
             }
@@ -170,14 +269,12 @@ impl Tokenizer {
         let oov_index = self.config.oov_token.as_ref().and_then(|t| self.word_index.get(t)).copied();
         let num_words = self.config.num_words.filter(|&n| n > 0);
         let mut out = Vec::new();
-        for w in self.tokens(text) {
-            match self.word_index.get(&w) {
-                Some(&i) if num_words.is_some_and(|n| i as usize >= n) => out.extend(oov_index),
-                Some(&i) => out.push(i),
-                None if self.config.oov_token.is_some() => out.extend(oov_index),
-                None => {}
-            }
-        }
+        self.for_each_token(text, |w| match self.word_index.get(w) {
+            Some(&i) if num_words.is_some_and(|n| i as usize >= n) => out.extend(oov_index),
+            Some(&i) => out.push(i),
+            None if self.config.oov_token.is_some() => out.extend(oov_index),
+            None => {}
+        });
         out
     }
 
@@ -199,8 +296,9 @@ impl Tokenizer {
             .collect()
     }
 
-    pub fn texts_to_sequences<S: AsRef<str>>(&self, texts: &[S]) -> Vec<Vec<u32>> {
-        texts.iter().map(|t| self.text_to_sequence(t.as_ref())).collect()
+    /// `texts_to_sequences`, the texts in parallel (the same ids in the same order).
+    pub fn texts_to_sequences<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Vec<Vec<u32>> {
+        texts.par_iter().map(|t| self.text_to_sequence(t.as_ref())).collect()
     }
 
     /// The full word index (all words seen, not cut by `num_words`, as in Keras).
@@ -279,5 +377,75 @@ mod tests {
         assert_eq!(t.word_index()["a"], 1);
         assert!(t.word_index().contains_key(" "));
         assert!(t.word_index().contains_key("!"));
+    }
+
+    /// Keras's `text_to_word_sequence` as written: translate the filters to `split`, split on
+    /// it, drop empty pieces.
+    fn translate_then_split(text: &str, filters: &str, lower: bool, split: &str) -> Vec<String> {
+        let text = if lower { text.to_lowercase() } else { text.to_string() };
+        let translated: String =
+            text.chars().map(|ch| if filters.contains(ch) { split.to_string() } else { ch.to_string() }).collect();
+        translated.split(split).filter(|w| !w.is_empty()).map(str::to_string).collect()
+    }
+
+    /// Texts of words, spaces, tabs, ASCII and non-ASCII punctuation and letters that lower to
+    /// more than one character, from a fixed generator.
+    fn mixed_texts(n: usize) -> Vec<String> {
+        let pieces =
+            ["the", "Film", "ÉTÉ", "İstanbul", "a", "b", " ", "  ", ",", "!", "\t", "，", "·", "—", "x-y", "'s", "ß"];
+        let mut state = 7u64;
+        (0..n)
+            .map(|_| {
+                let len = (state >> 60) as usize + 1;
+                (0..len * 3)
+                    .map(|_| {
+                        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                        pieces[(state >> 33) as usize % pieces.len()]
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn cutting_in_place_is_translating_then_splitting() {
+        let cases = [(KERAS_FILTERS, " "), (KERAS_FILTERS, ","), ("，·", " "), ("ab!", "·"), ("", "—"), ("!", "ab")];
+        for text in mixed_texts(300) {
+            for (filters, split) in cases {
+                for lower in [true, false] {
+                    assert_eq!(
+                        text_to_word_sequence(&text, filters, lower, split),
+                        translate_then_split(&text, filters, lower, split),
+                        "{text:?} filters {filters:?} split {split:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fitting_in_parallel_blocks_is_fitting_text_by_text() {
+        // more texts than one block holds, words first seen in later blocks, tied counts
+        let texts = mixed_texts(3 * TEXTS_PER_BLOCK + 17);
+        let fit_on = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| {
+                let mut t = tok(Some("<OOV>"), Some(8));
+                t.fit_on_texts(&texts);
+                t
+            })
+        };
+        let mut one_by_one = tok(Some("<OOV>"), Some(8));
+        for text in &texts {
+            one_by_one.fit_on_texts(std::slice::from_ref(text));
+        }
+        for threads in [1, 3] {
+            let t = fit_on(threads);
+            assert_eq!(t.word_counts(), one_by_one.word_counts(), "{threads} threads");
+            assert_eq!(t.word_index(), one_by_one.word_index(), "{threads} threads");
+            assert_eq!(t.document_count(), texts.len() as u64);
+            let serial: Vec<Vec<u32>> = texts.iter().map(|x| one_by_one.text_to_sequence(x)).collect();
+            assert_eq!(t.texts_to_sequences(&texts), serial, "{threads} threads");
+        }
     }
 }

@@ -163,7 +163,7 @@ pub struct Documents {
 
 /// Fits the tokenizer on every text, encodes them (texts with no word in the vocabulary are
 /// dropped: they teach nothing), and holds out `split` of the documents, chosen by `seed`.
-pub fn documents<S: AsRef<str>>(texts: &[S], text: &TokenizerConfig, split: f64, seed: u64) -> Documents {
+pub fn documents<S: AsRef<str> + Sync>(texts: &[S], text: &TokenizerConfig, split: f64, seed: u64) -> Documents {
     let mut tokenizer = Tokenizer::new(text.clone());
     tokenizer.fit_on_texts(texts);
     documents_with(tokenizer, texts, split, seed)
@@ -171,7 +171,7 @@ pub fn documents<S: AsRef<str>>(texts: &[S], text: &TokenizerConfig, split: f64,
 
 /// [`documents`] with a tokenizer already fitted (`--init-from`'s): the vocabulary is kept as
 /// it is, never refitted on `texts`.
-pub fn documents_with<S: AsRef<str>>(tokenizer: Tokenizer, texts: &[S], split: f64, seed: u64) -> Documents {
+pub fn documents_with<S: AsRef<str> + Sync>(tokenizer: Tokenizer, texts: &[S], split: f64, seed: u64) -> Documents {
     let vocab_size = tokenizer.vocab_size();
     let docs: Vec<Vec<u32>> = tokenizer.texts_to_sequences(texts).into_iter().filter(|d| !d.is_empty()).collect();
     let mut order: Vec<usize> = (0..docs.len()).collect();
