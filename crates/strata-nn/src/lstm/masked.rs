@@ -65,26 +65,35 @@ pub fn forward(d: RnnDims, x: &[f32], p: RnnParams, valid: &[bool], cache: &mut 
     cache.h[..b * h].fill(0.0);
     cache.c[..b * h].fill(0.0);
     for t in 0..d.t {
-        // carry every row's state, then overwrite the active rows'
         let (h_prev, h_next) = cache.h[t * b * h..(t + 2) * b * h].split_at_mut(b * h);
         let (c_prev, c_next) = cache.c[t * b * h..(t + 2) * b * h].split_at_mut(b * h);
-        h_next.copy_from_slice(h_prev);
-        c_next.copy_from_slice(c_prev);
         let (rows, blk) = (pk.mask.rows(t), pk.mask.block(t));
-        if rows.is_empty() {
+        let n = rows.len();
+        let hs = blk.start * h..blk.end * h;
+        let z = &mut cache.gates[blk.start * g..blk.end * g];
+        let tanh_c = &mut cache.tanh_c[hs.clone()];
+        if n == b && n > 0 {
+            // every row is real (most steps of a bucketed batch): the step reads and writes
+            // the state in place, the same operations without the gathers and scatters
+            pk.h_prev[hs.clone()].copy_from_slice(h_prev);
+            pk.c_prev[hs].copy_from_slice(c_prev);
+            matmul(n, h, g, h_prev, p.recurrent, true, z);
+            lstm::cell_forward(z, c_prev, c_next, tanh_c, h_next, h);
             continue;
         }
-        let n = rows.len();
-        let (hs, cs) = (blk.start * h..blk.end * h, blk.start * h..blk.end * h);
+        // carry every row's state, then overwrite the active rows'
+        h_next.copy_from_slice(h_prev);
+        c_next.copy_from_slice(c_prev);
+        if n == 0 {
+            continue;
+        }
         gather_rows(h_prev, rows, h, &mut pk.h_prev[hs.clone()]);
-        gather_rows(c_prev, rows, h, &mut pk.c_prev[cs.clone()]);
-        let z = &mut cache.gates[blk.start * g..blk.end * g];
+        gather_rows(c_prev, rows, h, &mut pk.c_prev[hs.clone()]);
         // z += h_{t-1}·U for the active rows: [n, H] × [H, 4H]
         matmul(n, h, g, &pk.h_prev[hs.clone()], p.recurrent, true, z);
-        let tanh_c = &mut cache.tanh_c[hs.clone()];
-        lstm::cell_forward(z, &pk.c_prev[cs.clone()], &mut pk.c_new[cs.clone()], tanh_c, &mut pk.h_new[hs.clone()], h);
-        scatter_rows(&pk.h_new[hs], rows, h, h_next);
-        scatter_rows(&pk.c_new[cs], rows, h, c_next);
+        lstm::cell_forward(z, &pk.c_prev[hs.clone()], &mut pk.c_new[hs.clone()], tanh_c, &mut pk.h_new[hs.clone()], h);
+        scatter_rows(&pk.h_new[hs.clone()], rows, h, h_next);
+        scatter_rows(&pk.c_new[hs], rows, h, c_next);
     }
     cache.masked = Some(pk);
 }
@@ -125,24 +134,24 @@ fn backward_body(d: RnnDims, p: RnnParams, cache: &mut LstmCache, dy: RnnOutputG
             dh.iter_mut().zip(&seq[t * b * h..(t + 1) * b * h]).for_each(|(a, s)| *a += s);
         }
         let (rows, blk) = (pk.mask.rows(t), pk.mask.block(t));
-        if rows.is_empty() {
+        let n = rows.len();
+        if n == 0 {
             continue;
         }
-        let n = rows.len();
         let hs = blk.start * h..blk.end * h;
+        let dzt = &mut dz[blk.start * g..blk.end * g];
+        let (gates_t, c_prev_t, tanh_c_t) = (&gates[blk.start * g..blk.end * g], &pk.c_prev[hs.clone()], &tanh_c[hs]);
+        if n == b {
+            // every row is real: the gradients are read and written in place, as forward did
+            lstm::cell_backward(gates_t, c_prev_t, tanh_c_t, dh, dc, dzt, h);
+            // dh_{t-1} = dz_t · Uᵀ: [B, 4H] × [4H, H]
+            matmul(n, g, h, dzt, recurrent_t, false, dh);
+            continue;
+        }
         let (dh_rows, dc_rows) = (&mut pk.dh_rows[..n * h], &mut pk.dc_rows[..n * h]);
         gather_rows(dh, rows, h, dh_rows);
         gather_rows(dc, rows, h, dc_rows);
-        let dzt = &mut dz[blk.start * g..blk.end * g];
-        lstm::cell_backward(
-            &gates[blk.start * g..blk.end * g],
-            &pk.c_prev[hs.clone()],
-            &tanh_c[hs],
-            dh_rows,
-            dc_rows,
-            dzt,
-            h,
-        );
+        lstm::cell_backward(gates_t, c_prev_t, tanh_c_t, dh_rows, dc_rows, dzt, h);
         scatter_rows(dc_rows, rows, h, dc);
         // dh_{t-1} = dz_t · Uᵀ for the active rows: [n, 4H] × [4H, H]
         matmul(n, g, h, dzt, recurrent_t, false, dh_rows);
