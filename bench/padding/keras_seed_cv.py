@@ -9,7 +9,10 @@ validation), evaluate on the held-out part. tf-keras 2.x (TF_USE_LEGACY_KERAS=1)
 
 Usage: PY keras_seed_cv.py --data mr/all.tsv --folds folds.tsv [--epochs 3]
        PY keras_seed_cv.py --train sst2/train.tsv --test sst2/test.tsv [--maxlen 100]
-       [--lock /work/briefs/cpu.lock]
+       [--mask-zero] [--seed S] [--lock /work/briefs/cpu.lock]
+--mask-zero builds the Embedding with mask_zero=True (Keras's masking, what strata's
+--mask-padding reproduces): not the seed's code, but the reference for what masking itself does
+to accuracy.
 Prints one JSON line: per-fold accuracies with their mean (or the test accuracy), `seconds` (the
 whole run: TF import, tokenizing, training and evaluating; time spent waiting for --lock is not
 counted), `others_cores` (cores other processes kept busy meanwhile), and the share of the padded training steps that are real tokens.
@@ -104,6 +107,7 @@ def main():
     ap.add_argument("--num-words", type=int, default=10000)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--mask-zero", action="store_true", help="Embedding(mask_zero=True): Keras's masking")
     ap.add_argument("--lock", help="flock this file while computing (e.g. /work/briefs/cpu.lock)")
     a = ap.parse_args()
     if bool(a.data) != bool(a.folds) or bool(a.train) != bool(a.test) or bool(a.data) == bool(a.train):
@@ -132,7 +136,8 @@ def main():
             clock.breathe()
 
     def fit_evaluate(train, test):
-        """The seed's code on one split: (test accuracy, real tokens, padded steps of one epoch)."""
+        """The seed's code on one split: (test accuracy, real tokens, padded steps of one epoch,
+        the training loss of each epoch)."""
         tf.keras.utils.set_random_seed(a.seed)
         labels = sorted({r[1] for r in train} | {r[1] for r in test})
         if len(labels) != 2:
@@ -144,16 +149,17 @@ def main():
         xt = pad_sequences(tokenizer.texts_to_sequences([r[2] for r in test]), maxlen=a.maxlen)
         yt = np.array([labels.index(r[1]) for r in test], dtype=np.float32)
         model = Sequential()
-        model.add(Embedding(a.num_words, 128, input_length=a.maxlen))
+        model.add(Embedding(a.num_words, 128, input_length=a.maxlen, mask_zero=a.mask_zero))
         model.add(LSTM(64))
         model.add(Dense(1, activation='sigmoid'))
         model.compile(loss='binary_crossentropy', optimizer='adam', metrics=['accuracy'])
-        model.fit(x, y, epochs=a.epochs, batch_size=32, verbose=0, callbacks=[Breathe()])
+        history = model.fit(x, y, epochs=a.epochs, batch_size=32, verbose=0, callbacks=[Breathe()])
         _, acc = model.evaluate(xt, yt, batch_size=256, verbose=0)
-        return float(acc), int(np.count_nonzero(x)), int(x.size)
+        losses = [round(float(v), 4) for v in history.history["loss"]]
+        return float(acc), int(np.count_nonzero(x)), int(x.size), losses
 
     settings = {"epochs": a.epochs, "maxlen": a.maxlen, "num_words": a.num_words, "threads": a.threads,
-                "seed": a.seed, "tf": tf.__version__}
+                "seed": a.seed, "mask_zero": a.mask_zero, "tf": tf.__version__}
     out = {"tool": "tf-keras", "settings": settings}
     real = steps = 0
     if a.data:
@@ -164,7 +170,7 @@ def main():
             t = clock.elapsed()
             train = [r for r, f in zip(rows, folds) if f != k]
             test = [r for r, f in zip(rows, folds) if f == k]
-            acc, r_k, s_k = fit_evaluate(train, test)
+            acc, r_k, s_k, _ = fit_evaluate(train, test)
             real, steps = real + r_k, steps + s_k
             results.append({"fold": k + 1, "accuracy": round(acc, 4), "n_train": len(train), "n_test": len(test),
                             "seconds": round(clock.elapsed() - t, 2)})
@@ -174,8 +180,8 @@ def main():
                    std_accuracy=round(statistics.pstdev(accs), 4))
     else:
         train, test = read_tsv(a.train), read_tsv(a.test)
-        acc, real, steps = fit_evaluate(train, test)
-        out.update(accuracy=round(acc, 4), n_train=len(train), n_test=len(test))
+        acc, real, steps, losses = fit_evaluate(train, test)
+        out.update(accuracy=round(acc, 4), n_train=len(train), n_test=len(test), epoch_loss=losses)
     clock.stop()
     out.update(real_tokens=real * a.epochs, computed_steps=steps * a.epochs,
                real_share=round(real / steps, 4), import_seconds=round(import_s, 2),
