@@ -80,7 +80,7 @@ run() {
         --seed "$seed" --no-probes --out "$work/run" ${flags[@]+"${flags[@]}"} > "$work/log" 2>&1
       local acc losses
       acc=$("$strata" --threads "$threads" test --model "$work/run/model" --data "$test" --json |
-        "$py" -c 'import json, sys; print(json.load(sys.stdin)["accuracy"])')
+        "$py" -c 'import json, sys; print(round(json.load(sys.stdin)["accuracy"], 4))')
       losses=$(grep -o 'loss: [0-9.]*' "$work/log" | awk '{print $2}' | paste -sd '\t')
       printf '%s\t%s\n' "$acc" "$losses" ;;
   esac | sed "s/^/$set\t$variant\t$seed\t/"
