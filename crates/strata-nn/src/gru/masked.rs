@@ -76,16 +76,25 @@ fn forward_body(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache, pk: &
     cache.inputs.project((n_packed, d.e, g), &pk.xs, p.kernel, b_in, &mut cache.xp);
     cache.h[..b * h].fill(0.0);
     for t in 0..d.t {
-        // carry every row's state, then overwrite the active rows'
         let (h_prev, h_next) = cache.h[t * b * h..(t + 2) * b * h].split_at_mut(b * h);
-        h_next.copy_from_slice(h_prev);
         let (rows, blk) = (pk.mask.rows(t), pk.mask.block(t));
-        if rows.is_empty() {
-            continue;
-        }
         let n = rows.len();
+        let full = n == b && n > 0;
+        if !full {
+            // carry every row's state, then overwrite the active rows'
+            h_next.copy_from_slice(h_prev);
+            if n == 0 {
+                continue;
+            }
+        }
         let (hs, gs) = (blk.start * h..blk.end * h, blk.start * g..blk.end * g);
-        gather_rows(h_prev, rows, h, &mut pk.h_prev[hs.clone()]);
+        if full {
+            // every row is real (most steps of a bucketed batch): the step reads the state in
+            // place and writes the new one straight into it, the same operations
+            pk.h_prev[hs.clone()].copy_from_slice(h_prev);
+        } else {
+            gather_rows(h_prev, rows, h, &mut pk.h_prev[hs.clone()]);
+        }
         let hp = &mut cache.hp[..n * g];
         for row in hp.chunks_exact_mut(g) {
             row.copy_from_slice(b_rec);
@@ -99,10 +108,12 @@ fn forward_body(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache, pk: &
             h_prev: &pk.h_prev[hs.clone()],
             gates: &mut cache.gates[gs],
             rec_h: &mut cache.rec_h[hs.clone()],
-            h_next: &mut pk.h_new[hs.clone()],
+            h_next: if full { &mut *h_next } else { &mut pk.h_new[hs.clone()] },
         };
         gru::step_forward(step, n, h);
-        scatter_rows(&pk.h_new[hs], rows, h, h_next);
+        if !full {
+            scatter_rows(&pk.h_new[hs], rows, h, h_next);
+        }
     }
 }
 
@@ -166,14 +177,18 @@ fn backward_body(
             continue;
         }
         let n = rows.len();
+        let full = n == b;
         let (hs, gs) = (blk.start * h..blk.end * h, blk.start * g..blk.end * g);
         let (dh_rows, dh_prev_rows) = (&mut pk.dh_rows[..n * h], &mut pk.dh_prev_rows[..n * h]);
-        gather_rows(dh, rows, h, dh_rows);
+        if !full {
+            gather_rows(dh, rows, h, dh_rows);
+        }
         let step = StepBackward {
             gates: &gates[gs.clone()],
             rec_h: &rec_h[hs.clone()],
             h_prev: &pk.h_prev[hs],
-            dh: dh_rows,
+            // every row real: the gradient is read in place
+            dh: if full { &dh[..] } else { &dh_rows[..] },
             dxp: &mut dxp[gs.clone()],
             dhp: &mut dhp[gs.clone()],
             dh_prev: dh_prev_rows,
@@ -181,7 +196,11 @@ fn backward_body(
         gru::step_backward(step, n, h);
         // dh_{t-1} = dh ⊙ z + dHp_t · Uᵀ for the active rows
         matmul(n, g, h, &dhp[gs], recurrent_t, true, dh_prev_rows);
-        scatter_rows(dh_prev_rows, rows, h, dh);
+        if full {
+            dh.copy_from_slice(dh_prev_rows);
+        } else {
+            scatter_rows(dh_prev_rows, rows, h, dh);
+        }
     }
     // dU += h_prevᵀ · dHp, dW += xsᵀ · dXp: [H or E, P] × [P, 3H]
     gemm(Gemm::new(h, n_packed, g).transpose_a().accumulate(), &pk.h_prev, dhp, grads.recurrent);
