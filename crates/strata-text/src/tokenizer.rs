@@ -151,6 +151,8 @@ impl<'a> Cuts<'a> {
 
 /// Texts a parallel `fit_on_texts` counts as one block.
 const TEXTS_PER_BLOCK: usize = 512;
+/// Blocks per thread that `fit_on_texts` counts before merging them.
+const BLOCKS_PER_THREAD: usize = 4;
 
 /// One block's word counts in first-occurrence order.
 #[derive(Default)]
@@ -160,12 +162,12 @@ struct WordCounts {
 }
 
 impl WordCounts {
-    fn add(&mut self, w: &str, n: u64) {
+    fn add(&mut self, w: &str) {
         match self.slot.get(w) {
-            Some(&i) => self.words[i].1 += n,
+            Some(&i) => self.words[i].1 += 1,
             None => {
                 self.slot.insert(w.to_string(), self.words.len());
-                self.words.push((w.to_string(), n));
+                self.words.push((w.to_string(), 1));
             }
         }
     }
@@ -196,8 +198,8 @@ impl Tokenizer {
         out
     }
 
-    /// [`Tokenizer::tokens`], each handed to `f` as a slice: Keras's split allocates nothing
-    /// per word.
+    /// [`Tokenizer::tokens`], each handed to `f` as a slice: with a one-character split (the
+    /// default) nothing is allocated per word.
     fn for_each_token(&self, text: &str, mut f: impl FnMut(&str)) {
         let c = &self.config;
         if c.segmenter == Segmenter::Jieba {
@@ -221,30 +223,35 @@ impl Tokenizer {
     /// `fit_on_texts`: counts words and rebuilds the index. Can be called repeatedly, like Keras.
     /// Blocks of texts are counted in parallel, each in its own first-occurrence order, and
     /// merged in text order, so the counts and their order, and so the index, are the serial
-    /// loop's whatever the thread count.
+    /// loop's whatever the thread count. A window of a few blocks per thread is counted and
+    /// merged at a time, so that the blocks' counts held at once stay bounded however many
+    /// texts there are.
     pub fn fit_on_texts<S: AsRef<str> + Sync>(&mut self, texts: &[S]) {
-        let blocks: Vec<WordCounts> = texts
-            .par_chunks(TEXTS_PER_BLOCK)
-            .map(|block| {
-                let mut counts = WordCounts::default();
-                for text in block {
-                    self.for_each_token(text.as_ref(), |w| counts.add(w, 1));
-                }
-                counts
-            })
-            .collect();
-        self.document_count += texts.len() as u64;
-        for block in blocks {
-            for (w, n) in block.words {
-                match self.count_slot.get(&w) {
-                    Some(&slot) => self.word_counts[slot].1 += n,
-                    None => {
-                        self.count_slot.insert(w.clone(), self.word_counts.len());
-                        self.word_counts.push((w, n));
+        let window = TEXTS_PER_BLOCK * BLOCKS_PER_THREAD * rayon::current_num_threads();
+        for texts in texts.chunks(window) {
+            let blocks: Vec<WordCounts> = texts
+                .par_chunks(TEXTS_PER_BLOCK)
+                .map(|block| {
+                    let mut counts = WordCounts::default();
+                    for text in block {
+                        self.for_each_token(text.as_ref(), |w| counts.add(w));
+                    }
+                    counts
+                })
+                .collect();
+            for block in blocks {
+                for (w, n) in block.words {
+                    match self.count_slot.get(&w) {
+                        Some(&slot) => self.word_counts[slot].1 += n,
+                        None => {
+                            self.count_slot.insert(w.clone(), self.word_counts.len());
+                            self.word_counts.push((w, n));
+                        }
                     }
                 }
             }
         }
+        self.document_count += texts.len() as u64;
         self.rebuild_index();
     }
 
@@ -425,8 +432,9 @@ mod tests {
 
     #[test]
     fn fitting_in_parallel_blocks_is_fitting_text_by_text() {
-        // more texts than one block holds, words first seen in later blocks, tied counts
-        let texts = mixed_texts(3 * TEXTS_PER_BLOCK + 17);
+        // more texts than one window of blocks holds on one thread, words first seen in later
+        // blocks and windows, tied counts
+        let texts = mixed_texts(2 * TEXTS_PER_BLOCK * BLOCKS_PER_THREAD + 17);
         let fit_on = |threads: usize| {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
             pool.install(|| {
@@ -435,10 +443,20 @@ mod tests {
                 t
             })
         };
+        // the serial loop, written out: counts in first-occurrence order
+        let (mut serial, mut at) = (Vec::<(String, u64)>::new(), HashMap::new());
+        for w in texts.iter().flat_map(|x| tok(None, None).tokens(x)) {
+            let i = *at.entry(w.clone()).or_insert_with(|| {
+                serial.push((w, 0));
+                serial.len() - 1
+            });
+            serial[i].1 += 1;
+        }
         let mut one_by_one = tok(Some("<OOV>"), Some(8));
         for text in &texts {
             one_by_one.fit_on_texts(std::slice::from_ref(text));
         }
+        assert_eq!(one_by_one.word_counts(), &serial[..]);
         for threads in [1, 3] {
             let t = fit_on(threads);
             assert_eq!(t.word_counts(), one_by_one.word_counts(), "{threads} threads");

@@ -4,9 +4,10 @@
 //! state after its last real token).
 //!
 //! Same design as `lstm::masked`: the real (step, row) pairs packed step-major, one GEMM
-//! for the input projection of the `P` real steps (or of their distinct rows), per step the recurrent product and the gate
-//! math (`gru::step_forward`, the unmasked path's) on the active rows only, and a backward
-//! whose weight gradients are GEMMs over the packed rows. Both directions' bodies are compiled a
+//! for the input projection of the `P` real steps (or of their distinct rows), per step the
+//! recurrent product and the gate math (`gru::step_forward`, the unmasked path's) on the
+//! active rows only (in place when every row is real), and a backward whose weight gradients
+//! are GEMMs over the packed rows. Both directions' bodies are compiled a
 //! second time for AVX2 and FMA, chosen at run time, as the unmasked ones are.
 
 use super::{self as gru, GruCache, StepBackward, StepForward};
@@ -25,8 +26,10 @@ pub(crate) struct Packed {
     mask: StepMask,
     /// `[P, E]` the real steps' inputs
     xs: Vec<f32>,
-    /// `[P, H]` each real step's previous state, and its new one (before the scatter)
+    /// `[P, H]` each real step's previous state
     h_prev: Vec<f32>,
+    /// `[B, H]` scratch: a step's new state for its active rows, before the scatter (a step
+    /// whose rows are all real writes the state in place instead)
     h_new: Vec<f32>,
     /// `[B, H]` backward scratch: the active rows' `dh`, and `dh_prev`
     dh_rows: Vec<f32>,
@@ -63,7 +66,7 @@ fn forward_body(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache, pk: &
     let n_packed = pk.mask.packed();
     pk.mask.gather_steps(x, b, d.e, &mut pk.xs);
     pk.h_prev.resize(n_packed * h, 0.0);
-    pk.h_new.resize(n_packed * h, 0.0);
+    pk.h_new.resize(b * h, 0.0);
     cache.xp = crate::scratch::take(n_packed * g);
     cache.gates.resize(n_packed * g, 0.0);
     cache.rec_h.resize(n_packed * h, 0.0);
@@ -108,11 +111,11 @@ fn forward_body(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache, pk: &
             h_prev: &pk.h_prev[hs.clone()],
             gates: &mut cache.gates[gs],
             rec_h: &mut cache.rec_h[hs.clone()],
-            h_next: if full { &mut *h_next } else { &mut pk.h_new[hs.clone()] },
+            h_next: if full { &mut *h_next } else { &mut pk.h_new[..n * h] },
         };
         gru::step_forward(step, n, h);
         if !full {
-            scatter_rows(&pk.h_new[hs], rows, h, h_next);
+            scatter_rows(&pk.h_new[..n * h], rows, h, h_next);
         }
     }
 }

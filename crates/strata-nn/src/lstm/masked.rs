@@ -7,11 +7,13 @@
 //! GEMM over the `[P, E]` gather of the real steps (or over its distinct rows, a repeated
 //! word's projected once: `distinct_inputs.rs`), each step multiplies only its `n_t` active
 //! rows' previous state by the recurrent kernel and runs the gate math on them
-//! (`lstm::cell_forward`, the unmasked path's), then scatters the new state back. Backward
-//! mirrors it: per step the active rows' gradients are gathered, the weight gradients are one
-//! GEMM each over the `P` packed rows (the input kernel's over their distinct rows), and `dx`
-//! is zero at masked steps. With every step real the arithmetic is the unmasked path's,
-//! operation for operation. The backward body is compiled per kernel set, as the unmasked one.
+//! (`lstm::cell_forward`, the unmasked path's), then scatters the new state back; a step whose
+//! rows are all real (most steps of a bucketed batch) writes the new state in place instead.
+//! Backward mirrors it: per step the active rows' gradients are gathered (read in place when
+//! every row is real), the weight gradients are one GEMM each over the `P` packed rows (the
+//! input kernel's over their distinct rows), and `dx` is zero at masked steps. With every step
+//! real the arithmetic is the unmasked path's, operation for operation. The backward body is
+//! compiled per kernel set, as the unmasked one.
 
 use super::{self as lstm, LstmCache};
 use crate::gemm::{gemm, Gemm};
@@ -32,7 +34,8 @@ pub(crate) struct Packed {
     /// `[P, H]` each real step's previous hidden and cell state
     h_prev: Vec<f32>,
     c_prev: Vec<f32>,
-    /// `[P, H]` each real step's new hidden and cell state (before the scatter)
+    /// `[B, H]` scratch: a step's new hidden and cell state for its active rows, before the
+    /// scatter (a step whose rows are all real writes the state in place instead)
     h_new: Vec<f32>,
     c_new: Vec<f32>,
     /// `[B, H]` backward scratch: the active rows' `dh`, `dc`
@@ -53,8 +56,11 @@ pub fn forward(d: RnnDims, x: &[f32], p: RnnParams, valid: &[bool], cache: &mut 
     pk.mask.set(valid, d.t, b);
     let n_packed = pk.mask.packed();
     pk.mask.gather_steps(x, b, d.e, &mut pk.xs);
-    for buf in [&mut pk.h_prev, &mut pk.c_prev, &mut pk.h_new, &mut pk.c_new] {
+    for buf in [&mut pk.h_prev, &mut pk.c_prev] {
         buf.resize(n_packed * h, 0.0);
+    }
+    for buf in [&mut pk.h_new, &mut pk.c_new] {
+        buf.resize(b * h, 0.0);
     }
     cache.gates.resize(n_packed * g, 0.0);
     cache.tanh_c.resize(n_packed * h, 0.0);
@@ -69,31 +75,35 @@ pub fn forward(d: RnnDims, x: &[f32], p: RnnParams, valid: &[bool], cache: &mut 
         let (c_prev, c_next) = cache.c[t * b * h..(t + 2) * b * h].split_at_mut(b * h);
         let (rows, blk) = (pk.mask.rows(t), pk.mask.block(t));
         let n = rows.len();
+        // every row real (most steps of a bucketed batch): the new state is written in place
+        let full = n == b && n > 0;
+        if !full {
+            // carry every row's state, then overwrite the active rows'
+            h_next.copy_from_slice(h_prev);
+            c_next.copy_from_slice(c_prev);
+            if n == 0 {
+                continue;
+            }
+        }
         let hs = blk.start * h..blk.end * h;
-        let z = &mut cache.gates[blk.start * g..blk.end * g];
-        let tanh_c = &mut cache.tanh_c[hs.clone()];
-        if n == b && n > 0 {
-            // every row is real (most steps of a bucketed batch): the step reads and writes
-            // the state in place, the same operations without the gathers and scatters
+        // the active rows' previous state, which backward reads too
+        if full {
             pk.h_prev[hs.clone()].copy_from_slice(h_prev);
-            pk.c_prev[hs].copy_from_slice(c_prev);
-            matmul(n, h, g, h_prev, p.recurrent, true, z);
-            lstm::cell_forward(z, c_prev, c_next, tanh_c, h_next, h);
-            continue;
+            pk.c_prev[hs.clone()].copy_from_slice(c_prev);
+        } else {
+            gather_rows(h_prev, rows, h, &mut pk.h_prev[hs.clone()]);
+            gather_rows(c_prev, rows, h, &mut pk.c_prev[hs.clone()]);
         }
-        // carry every row's state, then overwrite the active rows'
-        h_next.copy_from_slice(h_prev);
-        c_next.copy_from_slice(c_prev);
-        if n == 0 {
-            continue;
-        }
-        gather_rows(h_prev, rows, h, &mut pk.h_prev[hs.clone()]);
-        gather_rows(c_prev, rows, h, &mut pk.c_prev[hs.clone()]);
+        let z = &mut cache.gates[blk.start * g..blk.end * g];
         // z += h_{t-1}·U for the active rows: [n, H] × [H, 4H]
         matmul(n, h, g, &pk.h_prev[hs.clone()], p.recurrent, true, z);
-        lstm::cell_forward(z, &pk.c_prev[hs.clone()], &mut pk.c_new[hs.clone()], tanh_c, &mut pk.h_new[hs.clone()], h);
-        scatter_rows(&pk.h_new[hs.clone()], rows, h, h_next);
-        scatter_rows(&pk.c_new[hs], rows, h, c_next);
+        let (c_new, h_new) =
+            if full { (&mut c_next[..], &mut h_next[..]) } else { (&mut pk.c_new[..n * h], &mut pk.h_new[..n * h]) };
+        lstm::cell_forward(z, &pk.c_prev[hs.clone()], c_new, &mut cache.tanh_c[hs], h_new, h);
+        if !full {
+            scatter_rows(&pk.h_new[..n * h], rows, h, h_next);
+            scatter_rows(&pk.c_new[..n * h], rows, h, c_next);
+        }
     }
     cache.masked = Some(pk);
 }
@@ -141,21 +151,22 @@ fn backward_body(d: RnnDims, p: RnnParams, cache: &mut LstmCache, dy: RnnOutputG
         let hs = blk.start * h..blk.end * h;
         let dzt = &mut dz[blk.start * g..blk.end * g];
         let (gates_t, c_prev_t, tanh_c_t) = (&gates[blk.start * g..blk.end * g], &pk.c_prev[hs.clone()], &tanh_c[hs]);
-        if n == b {
-            // every row is real: the gradients are read and written in place, as forward did
-            lstm::cell_backward(gates_t, c_prev_t, tanh_c_t, dh, dc, dzt, h);
-            // dh_{t-1} = dz_t · Uᵀ: [B, 4H] × [4H, H]
-            matmul(n, g, h, dzt, recurrent_t, false, dh);
-            continue;
-        }
-        let (dh_rows, dc_rows) = (&mut pk.dh_rows[..n * h], &mut pk.dc_rows[..n * h]);
-        gather_rows(dh, rows, h, dh_rows);
-        gather_rows(dc, rows, h, dc_rows);
-        lstm::cell_backward(gates_t, c_prev_t, tanh_c_t, dh_rows, dc_rows, dzt, h);
-        scatter_rows(dc_rows, rows, h, dc);
+        // every row real: the gradients are read and written in place, as forward did
+        let full = n == b;
+        let (dh_t, dc_t) = if full {
+            (&mut dh[..], &mut dc[..])
+        } else {
+            gather_rows(dh, rows, h, &mut pk.dh_rows[..n * h]);
+            gather_rows(dc, rows, h, &mut pk.dc_rows[..n * h]);
+            (&mut pk.dh_rows[..n * h], &mut pk.dc_rows[..n * h])
+        };
+        lstm::cell_backward(gates_t, c_prev_t, tanh_c_t, dh_t, dc_t, dzt, h);
         // dh_{t-1} = dz_t · Uᵀ for the active rows: [n, 4H] × [4H, H]
-        matmul(n, g, h, dzt, recurrent_t, false, dh_rows);
-        scatter_rows(dh_rows, rows, h, dh);
+        matmul(n, g, h, dzt, recurrent_t, false, dh_t);
+        if !full {
+            scatter_rows(&pk.dc_rows[..n * h], rows, h, dc);
+            scatter_rows(&pk.dh_rows[..n * h], rows, h, dh);
+        }
     }
     // dU += h_prevᵀ · dz, dW += xsᵀ · dz: [H or E, P] × [P, 4H]
     gemm(Gemm::new(h, n_packed, g).transpose_a().accumulate(), &pk.h_prev, dz, grads.recurrent);
