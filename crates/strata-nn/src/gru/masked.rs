@@ -7,8 +7,8 @@
 //! for the input projection of the `P` real steps (or of their distinct rows), per step the
 //! recurrent product and the gate math (`gru::step_forward`, the unmasked path's) on the
 //! active rows only (in place when every row is real), and a backward whose weight gradients
-//! are GEMMs over the packed rows. Both directions' bodies are compiled a
-//! second time for AVX2 and FMA, chosen at run time, as the unmasked ones are.
+//! are GEMMs over the packed rows. Both directions' bodies are compiled a second time for AVX2
+//! and FMA, chosen at run time, as the unmasked ones are.
 
 use super::{self as gru, GruCache, StepBackward, StepForward};
 use crate::gemm::{gemm, Gemm};
