@@ -154,21 +154,52 @@ const TEXTS_PER_BLOCK: usize = 512;
 /// Blocks per thread that `fit_on_texts` counts before merging them.
 const BLOCKS_PER_THREAD: usize = 4;
 
-/// One block's word counts in first-occurrence order.
-#[derive(Default)]
-struct WordCounts {
+/// Word counts in first-occurrence order (Keras keeps an `OrderedDict`): a tokenizer's, and
+/// each block's of a parallel `fit_on_texts`.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct WordCounts {
     words: Vec<(String, u64)>,
     slot: HashMap<String, usize>,
 }
 
 impl WordCounts {
-    fn add(&mut self, w: &str) {
+    /// Adds `n` to `w`'s count, a new word going last.
+    pub(crate) fn add(&mut self, w: &str, n: u64) {
         match self.slot.get(w) {
-            Some(&i) => self.words[i].1 += 1,
-            None => {
-                self.slot.insert(w.to_string(), self.words.len());
-                self.words.push((w.to_string(), 1));
+            Some(&i) => self.words[i].1 += n,
+            None => self.push(w.to_string(), n),
+        }
+    }
+
+    /// Adds `other`'s counts in its order, its new words going last in that order.
+    fn merge(&mut self, other: WordCounts) {
+        for (w, n) in other.words {
+            match self.slot.get(&w) {
+                Some(&i) => self.words[i].1 += n,
+                None => self.push(w, n),
             }
+        }
+    }
+
+    fn push(&mut self, w: String, n: u64) {
+        self.slot.insert(w.clone(), self.words.len());
+        self.words.push((w, n));
+    }
+}
+
+/// Keras's `texts_to_sequences` rule for a word's id: its index, or the OOV token's (none
+/// without one) for a word not in the index or cut by `num_words` (which counts index 0).
+struct IdRule {
+    oov: Option<u32>,
+    num_words: Option<usize>,
+}
+
+impl IdRule {
+    fn of(&self, word_index: &HashMap<String, u32>, w: &str) -> Option<u32> {
+        match word_index.get(w) {
+            Some(&i) if self.num_words.is_some_and(|n| i as usize >= n) => self.oov,
+            Some(&i) => Some(i),
+            None => self.oov,
         }
     }
 }
@@ -178,9 +209,7 @@ impl WordCounts {
 pub struct Tokenizer {
     pub config: TokenizerConfig,
     pub(crate) document_count: u64,
-    /// Word counts in first-occurrence order (Keras keeps an `OrderedDict`).
-    pub(crate) word_counts: Vec<(String, u64)>,
-    pub(crate) count_slot: HashMap<String, usize>,
+    pub(crate) counts: WordCounts,
     /// word → index, from 1. Built like Keras's `dict(zip(sorted_voc, range(1, ...)))`, so a
     /// word equal to the OOV token overwrites the OOV entry, as in Keras.
     pub(crate) word_index: HashMap<String, u32>,
@@ -234,22 +263,12 @@ impl Tokenizer {
                 .map(|block| {
                     let mut counts = WordCounts::default();
                     for text in block {
-                        self.for_each_token(text.as_ref(), |w| counts.add(w));
+                        self.for_each_token(text.as_ref(), |w| counts.add(w, 1));
                     }
                     counts
                 })
                 .collect();
-            for block in blocks {
-                for (w, n) in block.words {
-                    match self.count_slot.get(&w) {
-                        Some(&slot) => self.word_counts[slot].1 += n,
-                        None => {
-                            self.count_slot.insert(w.clone(), self.word_counts.len());
-                            self.word_counts.push((w, n));
-                        }
-                    }
-                }
-            }
+            blocks.into_iter().for_each(|block| self.counts.merge(block));
         }
         self.document_count += texts.len() as u64;
         self.rebuild_index();
@@ -257,13 +276,14 @@ impl Tokenizer {
 
     fn rebuild_index(&mut self) {
         // Python's sort is stable: equal counts keep first-occurrence order.
-        let mut order: Vec<usize> = (0..self.word_counts.len()).collect();
-        order.sort_by(|&a, &b| self.word_counts[b].1.cmp(&self.word_counts[a].1));
+        let counts = &self.counts.words;
+        let mut order: Vec<usize> = (0..counts.len()).collect();
+        order.sort_by(|&a, &b| counts[b].1.cmp(&counts[a].1));
         let mut sorted_voc: Vec<&str> = Vec::with_capacity(order.len() + 1);
         if let Some(oov) = &self.config.oov_token {
             sorted_voc.push(oov);
         }
-        sorted_voc.extend(order.iter().map(|&i| self.word_counts[i].0.as_str()));
+        sorted_voc.extend(order.iter().map(|&i| counts[i].0.as_str()));
         let mut index = HashMap::with_capacity(sorted_voc.len());
         for (i, w) in sorted_voc.iter().enumerate() {
             index.insert(w.to_string(), i as u32 + 1);
@@ -273,34 +293,30 @@ impl Tokenizer {
 
     /// `texts_to_sequences` for one text.
     pub fn text_to_sequence(&self, text: &str) -> Vec<u32> {
-        let oov_index = self.config.oov_token.as_ref().and_then(|t| self.word_index.get(t)).copied();
-        let num_words = self.config.num_words.filter(|&n| n > 0);
+        let ids = self.id_rule();
         let mut out = Vec::new();
-        self.for_each_token(text, |w| match self.word_index.get(w) {
-            Some(&i) if num_words.is_some_and(|n| i as usize >= n) => out.extend(oov_index),
-            Some(&i) => out.push(i),
-            None if self.config.oov_token.is_some() => out.extend(oov_index),
-            None => {}
-        });
+        self.for_each_token(text, |w| out.extend(ids.of(&self.word_index, w)));
         out
     }
 
     /// Each token of `text` with the id `text_to_sequence` gives it (`None` where Keras drops
     /// the word: unknown without an OOV token, or beyond `num_words` without one).
     pub fn token_ids(&self, text: &str) -> Vec<(String, Option<u32>)> {
-        let oov_index = self.config.oov_token.as_ref().and_then(|t| self.word_index.get(t)).copied();
-        let num_words = self.config.num_words.filter(|&n| n > 0);
+        let ids = self.id_rule();
         self.tokens(text)
             .into_iter()
             .map(|w| {
-                let id = match self.word_index.get(&w) {
-                    Some(&i) if num_words.is_some_and(|n| i as usize >= n) => oov_index,
-                    Some(&i) => Some(i),
-                    None => oov_index,
-                };
+                let id = ids.of(&self.word_index, &w);
                 (w, id)
             })
             .collect()
+    }
+
+    fn id_rule(&self) -> IdRule {
+        IdRule {
+            oov: self.config.oov_token.as_ref().and_then(|t| self.word_index.get(t)).copied(),
+            num_words: self.config.num_words.filter(|&n| n > 0),
+        }
     }
 
     /// `texts_to_sequences`, the texts in parallel (the same ids in the same order).
@@ -327,7 +343,7 @@ impl Tokenizer {
 
     /// Word counts in first-occurrence order.
     pub fn word_counts(&self) -> &[(String, u64)] {
-        &self.word_counts
+        &self.counts.words
     }
 }
 

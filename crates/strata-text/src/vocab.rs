@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::tokenizer::WordCounts;
 use crate::{Tokenizer, TokenizerConfig};
 
 pub const VOCAB_FORMAT: &str = "strata-vocab";
@@ -37,7 +38,7 @@ struct VocabFile {
 impl Tokenizer {
     /// The vocabulary file's JSON text.
     pub fn to_json(&self) -> String {
-        let word_counts = self.word_counts.iter().map(|(w, c)| (w.clone(), Value::from(*c))).collect();
+        let word_counts = self.word_counts().iter().map(|(w, c)| (w.clone(), Value::from(*c))).collect();
         let mut by_index: Vec<(&String, &u32)> = self.word_index.iter().collect();
         by_index.sort_by_key(|(_, &i)| i);
         let word_index = by_index.into_iter().map(|(w, &i)| (w.clone(), Value::from(i))).collect();
@@ -65,11 +66,9 @@ impl Tokenizer {
         let as_u64 = |k: &str, v: &Value| {
             v.as_u64().ok_or_else(|| parse(format!("value of '{k}' is not a non-negative integer")))
         };
-        let mut word_counts = Vec::with_capacity(file.word_counts.len());
-        let mut count_slot = HashMap::with_capacity(file.word_counts.len());
+        let mut counts = WordCounts::default();
         for (w, c) in &file.word_counts {
-            count_slot.insert(w.clone(), word_counts.len());
-            word_counts.push((w.clone(), as_u64(w, c)?));
+            counts.add(w, as_u64(w, c)?);
         }
         let mut word_index = HashMap::with_capacity(file.word_index.len());
         for (w, i) in &file.word_index {
@@ -79,7 +78,7 @@ impl Tokenizer {
             }
             word_index.insert(w.clone(), i as u32);
         }
-        Ok(Tokenizer { config: file.config, document_count: file.document_count, word_counts, count_slot, word_index })
+        Ok(Tokenizer { config: file.config, document_count: file.document_count, counts, word_index })
     }
 }
 
