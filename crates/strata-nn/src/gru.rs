@@ -136,17 +136,7 @@ fn forward_body(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache) {
     cache.hp.resize(b * g, 0.0);
     let (b_in, b_rec) = p.bias.split_at(g);
     cache.inputs.map(x, d.e);
-    let shared = cache.inputs.shared();
-    // x·W + b_in, the bias added as it is stored; shared, once per distinct input row (the
-    // same bits): `xp` then holds the distinct rows' `[U, 3H]`, each step reading a row's
-    // through the map, without copying it to the row's every repeat
-    let rows = if shared { cache.inputs.distinct() } else { tb };
-    cache.xp = take_high(rows * g, &mut cache.xp_high);
-    if shared {
-        cache.inputs.project_distinct(x, p.kernel, b_in, &mut cache.xp);
-    } else {
-        gemm_plus_bias(Gemm::new(tb, d.e, g), x, p.kernel, b_in, &mut cache.xp[..tb * g]);
-    }
+    let shared = project_inputs(cache, (tb, d.e, g), x, p.kernel, b_in);
     for t in 0..d.t {
         let (h_prev, h_next) = cache.h[t * b * h..(t + 2) * b * h].split_at_mut(b * h);
         for row in cache.hp.chunks_exact_mut(g) {
@@ -168,6 +158,29 @@ fn forward_body(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache) {
         };
         step_forward(step, b, h);
     }
+}
+
+/// `cache.xp` = `x·W + b_in` for the rows of `x: [N, E]` (`shape` is `(N, E, 3H)`), already
+/// mapped in `cache.inputs`, the bias added as it is stored; shared, once per distinct row (the
+/// same bits): `xp` then holds the distinct rows' `[U, 3H]`, each step reading a row's through
+/// the map ([`StepForward::xp_of_row`]), without copying it to the row's every repeat. Returns
+/// whether the rows are shared. Both forwards' (`masked.rs` over its packed real rows).
+pub(crate) fn project_inputs(
+    cache: &mut GruCache,
+    (n, e, g): (usize, usize, usize),
+    x: &[f32],
+    kernel: &[f32],
+    b_in: &[f32],
+) -> bool {
+    let shared = cache.inputs.shared();
+    let rows = if shared { cache.inputs.distinct() } else { n };
+    cache.xp = take_high(rows * g, &mut cache.xp_high);
+    if shared {
+        cache.inputs.project_distinct(x, kernel, b_in, &mut cache.xp);
+    } else {
+        gemm_plus_bias(Gemm::new(n, e, g), x, kernel, b_in, &mut cache.xp[..n * g]);
+    }
+    shared
 }
 
 /// One step's buffers for `n` rows: inputs `xp`, `hp` (`[n, 3H]`), `h_prev` (`[n, H]`);

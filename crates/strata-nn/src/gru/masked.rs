@@ -67,16 +67,16 @@ fn forward_body(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache, pk: &
     pk.mask.gather_steps(x, b, d.e, &mut pk.xs);
     pk.h_prev.resize(n_packed * h, 0.0);
     pk.h_new.resize(b * h, 0.0);
-    cache.xp = crate::scratch::take(n_packed * g);
     cache.gates.resize(n_packed * g, 0.0);
     cache.rec_h.resize(n_packed * h, 0.0);
     cache.h.resize((d.t + 1) * b * h, 0.0);
     cache.hp.resize(b * g, 0.0);
     // x·W + b_in for the real steps only: [P, E] × [E, 3H], or over their distinct rows (a
-    // repeated token's) and copied to the repeats (the same bits)
+    // repeated token's), each step reading a row's through the map as the unmasked path does
+    // (the same bits)
     let (b_in, b_rec) = p.bias.split_at(g);
     cache.inputs.map(&pk.xs, d.e);
-    cache.inputs.project((n_packed, d.e, g), &pk.xs, p.kernel, b_in, &mut cache.xp);
+    let shared = gru::project_inputs(cache, (n_packed, d.e, g), &pk.xs, p.kernel, b_in);
     cache.h[..b * h].fill(0.0);
     for t in 0..d.t {
         let (h_prev, h_next) = cache.h[t * b * h..(t + 2) * b * h].split_at_mut(b * h);
@@ -105,8 +105,8 @@ fn forward_body(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache, pk: &
         // h·U + b_rec for the active rows: [n, H] × [H, 3H]
         matmul(n, h, g, &pk.h_prev[hs.clone()], p.recurrent, true, hp);
         let step = StepForward {
-            xp: &cache.xp[gs.clone()],
-            xp_of_row: None,
+            xp: if shared { &cache.xp[..] } else { &cache.xp[gs.clone()] },
+            xp_of_row: shared.then(|| &cache.inputs.of_row()[blk.clone()]),
             hp,
             h_prev: &pk.h_prev[hs.clone()],
             gates: &mut cache.gates[gs],
