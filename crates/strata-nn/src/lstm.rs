@@ -58,13 +58,20 @@ pub struct LstmCache {
 }
 
 impl LstmCache {
-    /// Sizes the state buffers `h`, `c` (and the unmasked path's `gates`, `tanh_c`) for `d`.
+    /// Sizes the unmasked path's buffers for `d`: `gates`, `tanh_c` and the states `h`, `c`.
     pub(crate) fn size_for(&mut self, d: RnnDims) {
         let (tb, g, h) = (d.t * d.b, 4 * d.h, d.h);
         self.gates.resize(tb * g, 0.0);
-        self.c.resize((d.t + 1) * d.b * h, 0.0);
-        self.h.resize((d.t + 1) * d.b * h, 0.0);
         self.tanh_c.resize(tb * h, 0.0);
+        self.size_states(d);
+    }
+
+    /// Sizes only the state buffers `h`, `c` for `d`: the masked path sizes `gates` and
+    /// `tanh_c` to its packed real steps itself (sizing them for every step first zero-filled
+    /// up to `[T, B, 4H]` whenever a batch was longer than the last, only to cut it back).
+    pub(crate) fn size_states(&mut self, d: RnnDims) {
+        self.c.resize((d.t + 1) * d.b * d.h, 0.0);
+        self.h.resize((d.t + 1) * d.b * d.h, 0.0);
     }
 
     /// Marks the cache as the unmasked path's, keeping the masked buffers for reuse.

@@ -50,7 +50,7 @@ pub(crate) struct Packed {
 pub fn forward(d: RnnDims, x: &[f32], p: RnnParams, valid: &[bool], cache: &mut LstmCache) {
     let (b, h, g) = (d.b, d.h, 4 * d.h);
     assert_eq!(x.len(), d.t * b * d.e, "lstm: input is not [T, B, E]");
-    cache.size_for(d);
+    cache.size_states(d);
     let mut pk = cache.masked.take().unwrap_or_default();
     pk.active = true;
     pk.mask.set(valid, d.t, b);
