@@ -62,6 +62,9 @@ pub(crate) enum Start {
     FromC,
     /// From `0`; `C + chain` is written (one rounding, as `matrixmultiply`'s epilogue).
     AddToC,
+    /// From rows of another table ([`matmul_from_rows`]): the chain continues where those rows
+    /// stand, as if they had been copied into `C` first (`FromC`'s bits).
+    FromRows,
 }
 
 impl Chain {
@@ -112,6 +115,58 @@ pub(crate) unsafe fn matmul_plus_bias(
     bias: *const f32,
     c: *mut f32,
 ) {
+    run((m, k, n), a, s, b, (accumulate, chain), bias, NO_ROWS, c)
+}
+
+/// Where a product's accumulators start when not from `C` or zero: row `i` of `C` from row
+/// `rows[i]` of `table` (`n` wide). A recurrent step's `z = x·W + b` row by row out of its
+/// distinct input rows' projections, read where they lie instead of copied into `C` first.
+#[derive(Clone, Copy)]
+pub(crate) struct StartRows {
+    pub table: *const f32,
+    pub rows: *const u32,
+}
+
+/// No start rows.
+const NO_ROWS: StartRows = StartRows { table: std::ptr::null(), rows: std::ptr::null() };
+
+/// `C[i, :] = table[rows[i], :] + op(A)[i, :] · B` for every row `i`: the bits of copying those
+/// rows into `C` and accumulating with one chain ([`Chain::Whole`]), without the copy.
+///
+/// # Safety
+///
+/// As [`matmul`]; `from.rows` must be readable at `0..m` and `from.table` at
+/// `from.rows[i]·n + j` for every `i < m`, `j < n`.
+#[target_feature(enable = "avx512f")]
+pub(crate) unsafe fn matmul_from_rows(
+    (m, k, n): (usize, usize, usize),
+    a: *const f32,
+    s: Strides,
+    b: *const f32,
+    from: StartRows,
+    c: *mut f32,
+) {
+    run((m, k, n), a, s, b, (true, Chain::Whole), std::ptr::null(), from, c)
+}
+
+/// [`matmul_plus_bias`], the first `k` slice started from `from`'s rows when they are given.
+///
+/// # Safety
+///
+/// As [`matmul_plus_bias`]; with `from.rows` not null, as [`matmul_from_rows`].
+#[inline]
+#[target_feature(enable = "avx512f")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn run(
+    (m, k, n): (usize, usize, usize),
+    a: *const f32,
+    s: Strides,
+    b: *const f32,
+    (accumulate, chain): (bool, Chain),
+    bias: *const f32,
+    from: StartRows,
+    c: *mut f32,
+) {
     let mut i0 = 0;
     // m = 0 writes nothing; otherwise at least one k slice, so that k = 0 still writes C = 0
     while i0 < m {
@@ -121,12 +176,17 @@ pub(crate) unsafe fn matmul_plus_bias(
             let kc = KC.min(k - p0);
             // k = 0 adds nothing: C stays as it is (C + 0 would turn −0 into +0)
             let start = if kc == 0 && accumulate { Start::FromC } else { chain.start(accumulate, p0) };
+            let start = if p0 == 0 && !from.rows.is_null() { Start::FromRows } else { start };
             let last_slice = p0 + kc >= k;
             let mut j = 0;
             while j < n {
                 let (a, b, c) = (a.add(i0 * s.row + p0 * s.col), b.add(p0 * n + j), c.add(i0 * n + j));
                 let bias = if last_slice && !bias.is_null() { bias.add(j) } else { std::ptr::null() };
-                let block = Block { kc, n, a, s, b, c, start, bias };
+                let from = match start {
+                    Start::FromRows => StartRows { table: from.table.add(j), rows: from.rows.add(i0) },
+                    _ => NO_ROWS,
+                };
+                let block = Block { kc, n, a, s, b, c, start, bias, from };
                 let left = n - j;
                 if left >= 32 {
                     rows::<2, false>(mb, block, 0);
@@ -161,6 +221,9 @@ struct Block {
     /// the block's first column of the bias added as `C` is stored; null: none (or not the
     /// last `k` slice)
     bias: *const f32,
+    /// with [`Start::FromRows`]: the table at the block's first column, and the block's rows'
+    /// indices into it
+    from: StartRows,
 }
 
 /// All `m` rows of one block, `W` ZMM columns wide; when `MASKED`, the last ZMM column holds
@@ -173,7 +236,13 @@ struct Block {
 #[inline]
 #[target_feature(enable = "avx512f")]
 unsafe fn rows<const W: usize, const MASKED: bool>(m: usize, blk: Block, mask: __mmask16) {
-    let at = |i: usize| Block { a: blk.a.add(i * blk.s.row), c: blk.c.add(i * blk.n), ..blk };
+    let at = |i: usize| {
+        let from = match blk.start {
+            Start::FromRows => StartRows { rows: blk.from.rows.add(i), ..blk.from },
+            _ => blk.from,
+        };
+        Block { a: blk.a.add(i * blk.s.row), c: blk.c.add(i * blk.n), from, ..blk }
+    };
     let mut i = 0;
     while i < m {
         let rows = next_tile_rows(m - i);
@@ -242,13 +311,17 @@ unsafe fn store(p: *mut f32, v: __m512, masked: bool, mask: __mmask16) {
 #[inline]
 #[target_feature(enable = "avx512f")]
 unsafe fn tile<const R: usize, const W: usize, const MASKED: bool>(blk: Block, mask: __mmask16) {
-    let Block { kc, n, a, s, b, c, start, bias } = blk;
+    let Block { kc, n, a, s, b, c, start, bias, from } = blk;
     let masked = |w: usize| MASKED && w == W - 1;
     let mut acc = [[_mm512_setzero_ps(); W]; R];
-    if start == Start::FromC {
+    if start == Start::FromC || start == Start::FromRows {
         for (r, row) in acc.iter_mut().enumerate() {
+            let at = match start {
+                Start::FromRows => from.table.add(*from.rows.add(r) as usize * n),
+                _ => c.add(r * n),
+            };
             for (w, v) in row.iter_mut().enumerate() {
-                *v = load(c.add(r * n + 16 * w), masked(w), mask);
+                *v = load(at.add(16 * w), masked(w), mask);
             }
         }
     }

@@ -110,6 +110,9 @@ pub(crate) struct SharedInputs {
     shared: bool,
     /// the marks of the `[U, E]` and `[U, G]` scratch ([`take_high`])
     high: [usize; 2],
+    /// `[U, G]` the distinct rows' projection, held from [`project_held`](Self::project_held)
+    /// to [`release`](Self::release) while the steps read it
+    held: Vec<f32>,
     /// Never share (the tests' reference for the shared path)
     #[cfg(test)]
     pub(crate) never: bool,
@@ -167,15 +170,45 @@ impl SharedInputs {
         bias: &[f32],
         out: &mut [f32],
     ) {
+        match self.project_held((n, e, g), x, kernel, bias, out) {
+            None => {}
+            Some((held, of_row)) => {
+                for (row, &k) in out[..n * g].chunks_exact_mut(g).zip(of_row) {
+                    row.copy_from_slice(&held[k as usize * g..(k as usize + 1) * g]);
+                }
+            }
+        }
+        self.release();
+    }
+
+    /// [`project`](Self::project) for a recurrence that reads its rows a step at a time: not
+    /// shared, every row is written to `out: [N, G]` and `None` returned; shared, only the
+    /// distinct rows' `[U, G]` is computed, held until [`release`](Self::release), and returned
+    /// with each row's distinct row (`[N]`), for the steps to read in place
+    /// ([`matmul_from_rows`](crate::small_gemm::matmul_from_rows)) instead of copying the
+    /// `[N, G]` whole, which on real data is larger than L2.
+    pub(crate) fn project_held(
+        &mut self,
+        (n, e, g): (usize, usize, usize),
+        x: &[f32],
+        kernel: &[f32],
+        bias: &[f32],
+        out: &mut [f32],
+    ) -> Option<(&[f32], &[u32])> {
+        self.release();
         if !self.shared {
-            return gemm_plus_bias(Gemm::new(n, e, g), x, kernel, bias, out);
+            gemm_plus_bias(Gemm::new(n, e, g), x, kernel, bias, out);
+            return None;
         }
         let mut xpu = take_high(self.distinct() * g, &mut self.high[1]);
         self.project_distinct(x, kernel, bias, &mut xpu);
-        for (row, &k) in out[..n * g].chunks_exact_mut(g).zip(self.of_row()) {
-            row.copy_from_slice(&xpu[k as usize * g..(k as usize + 1) * g]);
-        }
-        give(xpu);
+        self.held = xpu;
+        Some((&self.held, self.rows.of_row()))
+    }
+
+    /// Gives the held distinct rows' projection back to the scratch pool (the steps are done).
+    pub(crate) fn release(&mut self) {
+        give(std::mem::take(&mut self.held));
     }
 
     /// `kernel_grad: [E, G]` += `xᵀ·dz` for the mapped `x: [N, E]` and `dz: [N, G]` (`shape` is

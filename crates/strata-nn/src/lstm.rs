@@ -21,7 +21,7 @@ pub mod masked;
 use crate::activations::{sigmoid, tanh};
 use crate::distinct_inputs::SharedInputs;
 use crate::gemm::{gemm, Gemm};
-use crate::small_gemm::matmul;
+use crate::small_gemm::{matmul, matmul_from_rows};
 
 use crate::rnn::{RnnDims, RnnGrads, RnnOutputGrads, RnnParams};
 use crate::row_groups::InputGrad;
@@ -124,17 +124,24 @@ fn run_steps(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut LstmCache) {
     assert_eq!(x.len(), d.t * b * d.e, "lstm: input is not [T, B, E]");
     cache.inputs.map(x, d.e);
     // z = x·W + bias for all steps at once, the bias added as z is stored: [T*B, E] × [E, 4H],
-    // or over the distinct input rows and copied to their repeats (the same bits)
-    cache.inputs.project((d.t * b, d.e, g), x, p.kernel, p.bias, &mut cache.gates);
+    // or over the distinct input rows only, each step's product starting from its rows' (the
+    // same bits as copying them to every repeat first)
+    let held = cache.inputs.project_held((d.t * b, d.e, g), x, p.kernel, p.bias, &mut cache.gates);
     for t in 0..d.t {
         let z = &mut cache.gates[t * b * g..(t + 1) * b * g];
         let (h_prev, h_next) = cache.h[t * b * h..(t + 2) * b * h].split_at_mut(b * h);
-        // z += h_{t-1}·U: [B, H] × [H, 4H]
-        matmul(b, h, g, h_prev, p.recurrent, true, z);
+        // z (+)= h_{t-1}·U: [B, H] × [H, 4H]
+        match held {
+            None => matmul(b, h, g, h_prev, p.recurrent, true, z),
+            Some((xp, of_row)) => {
+                matmul_from_rows((b, h, g), h_prev, p.recurrent, (xp, &of_row[t * b..(t + 1) * b]), z)
+            }
+        }
         let (c_prev, c_next) = cache.c[t * b * h..(t + 2) * b * h].split_at_mut(b * h);
         let tanh_c = &mut cache.tanh_c[t * b * h..(t + 1) * b * h];
         cell_forward(z, c_prev, c_next, tanh_c, h_next, h);
     }
+    cache.inputs.release();
 }
 
 /// The gate math of one step for all rows: `z: [B, 4H]` pre-activations in, activations out;

@@ -98,6 +98,52 @@ pub fn matmul_with(
     }
 }
 
+/// `C[i, :] = table[rows[i], :] + A[i, :] · B` for each of the `m` rows (`table` and `C` `n`
+/// wide): the bits of copying those rows into `C` and calling [`matmul`] with `accumulate`.
+/// A recurrent step's `z = (x·W + b) + h·U` when its rows' input projections are held once per
+/// distinct input row: the AVX-512 tiles start their accumulators from the table's rows where
+/// they lie (for widths that are multiples of 8, whose chain starts from `C`); the other kernels
+/// copy the rows into `C` first.
+pub fn matmul_from_rows(
+    (m, k, n): (usize, usize, usize),
+    a: &[f32],
+    b: &[f32],
+    (table, rows): (&[f32], &[u32]),
+    c: &mut [f32],
+) {
+    matmul_from_rows_with(kernels::active(), (m, k, n), a, b, (table, rows), c)
+}
+
+/// [`matmul_from_rows`] with the given kernel set (the tests force each one).
+#[inline(never)]
+pub(crate) fn matmul_from_rows_with(
+    kernels: Kernels,
+    (m, k, n): (usize, usize, usize),
+    a: &[f32],
+    b: &[f32],
+    (table, rows): (&[f32], &[u32]),
+    c: &mut [f32],
+) {
+    assert!(holds(a.len(), m, k) && holds(b.len(), k, n) && holds(c.len(), m, n), "matmul: buffer too small");
+    assert!(rows.len() >= m, "matmul: fewer start rows than rows");
+    let rows = &rows[..m];
+    let table_rows = table.len().checked_div(n).unwrap_or(0);
+    assert!(rows.iter().all(|&r| (r as usize) < table_rows), "matmul: a start row past the table");
+    #[cfg(target_arch = "x86_64")]
+    if route(kernels) == Route::Avx512Tiles && chain_for(n) == Chain::Whole {
+        let s = crate::avx512_tiles::Strides { row: k, col: 1 };
+        let from = crate::avx512_tiles::StartRows { table: table.as_ptr(), rows: rows.as_ptr() };
+        // SAFETY: AVX-512 F is present; the asserts above bound every access of A, B, C, the
+        // rows and the table.
+        unsafe { crate::avx512_tiles::matmul_from_rows((m, k, n), a.as_ptr(), s, b.as_ptr(), from, c.as_mut_ptr()) };
+        return;
+    }
+    for (dst, &r) in c.chunks_exact_mut(n.max(1)).zip(rows) {
+        dst.copy_from_slice(&table[r as usize * n..(r as usize + 1) * n]);
+    }
+    matmul_with(kernels, (m, k, n), a, b, true, c)
+}
+
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
     use crate::avx512_tiles::{Chain, Start, KC};
@@ -410,6 +456,33 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Starting from a table's rows gives, in every kernel set, the bits of copying those rows
+    /// into `C` and accumulating: at every shape (tiles of 12, 8, 4 and 1 rows, masked tails,
+    /// `k` past one 256 slice, widths that keep `matrixmultiply`'s rounding), rows repeated and
+    /// out of order, and nothing written past `C`.
+    #[test]
+    fn starting_from_table_rows_is_copying_them_then_accumulating() {
+        for kernels in Kernels::available() {
+            for shape @ (m, k, n) in SHAPES {
+                let (a, b, _) = operands(7, shape);
+                let table = operands(8, (5, 1, n)).2; // [5, n]
+                let rows: Vec<u32> = (0..m as u32).map(|i| (i * 3 + 1) % 5).collect();
+                let mut want: Vec<f32> =
+                    rows.iter().flat_map(|&r| table[r as usize * n..(r as usize + 1) * n].to_vec()).collect();
+                matmul_with(kernels, shape, &a, &b, true, &mut want);
+                let mut got: Vec<f32> = vec![f32::NAN; m * n + 16];
+                matmul_from_rows_with(kernels, shape, &a, &b, (&table, &rows), &mut got[..m * n]);
+                let what = format!("{kernels} {m}x{k}x{n}");
+                assert!(got[m * n..].iter().all(|v| v.is_nan()), "{what}: wrote past C");
+                assert_eq!(bits(&got[..m * n]), bits(&want), "{what}");
+            }
+        }
+    }
+
+    fn bits(v: &[f32]) -> Vec<u32> {
+        v.iter().map(|x| x.to_bits()).collect()
     }
 
     /// The AVX-512 kernel builds each output's FMA chain in the AVX2 kernel's order, so a

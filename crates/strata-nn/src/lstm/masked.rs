@@ -19,7 +19,7 @@ use super::{self as lstm, LstmCache};
 use crate::gemm::{gemm, Gemm};
 use crate::rnn::{transpose_into, RnnDims, RnnGrads, RnnOutputGrads, RnnParams};
 use crate::row_groups::{InputGrad, MaskedScratch};
-use crate::small_gemm::matmul;
+use crate::small_gemm::{matmul, matmul_from_rows};
 use crate::step_mask::{gather_rows, scatter_rows, StepMask};
 
 /// What the masked path keeps beside [`LstmCache`]'s buffers (whose `gates`, `tanh_c` and `dz`
@@ -65,9 +65,10 @@ pub fn forward(d: RnnDims, x: &[f32], p: RnnParams, valid: &[bool], cache: &mut 
     cache.gates.resize(n_packed * g, 0.0);
     cache.tanh_c.resize(n_packed * h, 0.0);
     // z = x·W + bias for the real steps only: [P, E] × [E, 4H], the bias added as z is stored,
-    // or over their distinct rows (a repeated token's) and copied to the repeats (the same bits)
+    // or over their distinct rows (a repeated token's) only, each step's product starting
+    // from its rows' (the same bits as copying them to every repeat first)
     cache.inputs.map(&pk.xs, d.e);
-    cache.inputs.project((n_packed, d.e, g), &pk.xs, p.kernel, p.bias, &mut cache.gates);
+    let held = cache.inputs.project_held((n_packed, d.e, g), &pk.xs, p.kernel, p.bias, &mut cache.gates);
     cache.h[..b * h].fill(0.0);
     cache.c[..b * h].fill(0.0);
     for t in 0..d.t {
@@ -95,8 +96,12 @@ pub fn forward(d: RnnDims, x: &[f32], p: RnnParams, valid: &[bool], cache: &mut 
             gather_rows(c_prev, rows, h, &mut pk.c_prev[hs.clone()]);
         }
         let z = &mut cache.gates[blk.start * g..blk.end * g];
-        // z += h_{t-1}·U for the active rows: [n, H] × [H, 4H]
-        matmul(n, h, g, &pk.h_prev[hs.clone()], p.recurrent, true, z);
+        // z (+)= h_{t-1}·U for the active rows: [n, H] × [H, 4H]
+        let h_rows = &pk.h_prev[hs.clone()];
+        match held {
+            None => matmul(n, h, g, h_rows, p.recurrent, true, z),
+            Some((xp, of_row)) => matmul_from_rows((n, h, g), h_rows, p.recurrent, (xp, &of_row[blk.clone()]), z),
+        }
         let (c_new, h_new) =
             if full { (&mut c_next[..], &mut h_next[..]) } else { (&mut pk.c_new[..n * h], &mut pk.h_new[..n * h]) };
         lstm::cell_forward(z, &pk.c_prev[hs.clone()], c_new, &mut cache.tanh_c[hs], h_new, h);
@@ -105,6 +110,7 @@ pub fn forward(d: RnnDims, x: &[f32], p: RnnParams, valid: &[bool], cache: &mut 
             scatter_rows(&pk.c_new[..n * h], rows, h, c_next);
         }
     }
+    cache.inputs.release();
     cache.masked = Some(pk);
 }
 
