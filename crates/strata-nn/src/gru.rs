@@ -35,7 +35,8 @@ use crate::scratch::take_high;
 /// ([`masked`]) the per-step buffers hold the `P` real steps, packed.
 #[derive(Default)]
 pub struct GruCache {
-    /// `[T, B, 3H]` x·W + b_in for all steps; only forward reads it, so forward gives it back
+    /// `[T, B, 3H]` x·W + b_in for all steps (masked: for the `P` real ones), or `[U, 3H]` for
+    /// the distinct input rows when they are shared ([`project_inputs`]); only forward reads it, so forward gives it back
     /// to the thread's pool before it returns (backward reads `gates`), issue 14's han peak
     pub(crate) xp: Vec<f32>,
     /// `[T, B, 3H]` z, r, n after their nonlinearity
