@@ -7,7 +7,10 @@
 //! depend on the tiling; how the chain meets `C` is the caller's [`Chain`]: one chain from `0`
 //! or from `C` (the bits of `small_gemm`'s AVX2 kernel, which builds the same chain eight lanes
 //! at a time), or one chain per `KC` slice added to `C` (the bits of `matrixmultiply`, which
-//! had every width that is not a multiple of 8 before these tiles took them).
+//! had every width that is not a multiple of 8 before these tiles took them). One chain may
+//! also start from rows of another table ([`matmul_from_rows`]: an LSTM step's `z` from its
+//! rows' input projections, held once per distinct input row), the bits of copying them into
+//! `C` first.
 //!
 //! Rows go `MB` (96) at a time, the outer loop, then `k` in `KC`-long slices, then `C` in
 //! 32-column blocks (two ZMM wide; a 16-column block when 16 to 31 columns are left; a masked
@@ -136,7 +139,8 @@ const NO_ROWS: StartRows = StartRows { table: std::ptr::null(), rows: std::ptr::
 /// # Safety
 ///
 /// As [`matmul`]; `from.rows` must be readable at `0..m` and `from.table` at
-/// `from.rows[i]·n + j` for every `i < m`, `j < n`.
+/// `from.rows[i]·n + j` for every `i < m`, `j < n`, and the table must not overlap `C` (a row
+/// written would change a row read later).
 #[target_feature(enable = "avx512f")]
 pub(crate) unsafe fn matmul_from_rows(
     (m, k, n): (usize, usize, usize),
@@ -167,6 +171,9 @@ unsafe fn run(
     from: StartRows,
     c: *mut f32,
 ) {
+    // rows start only the one-chain accumulation: under `PerSlice` the first slice would start
+    // from them and the last add `C` again, which is not copying them into `C` first
+    debug_assert!(from.rows.is_null() || (accumulate && chain == Chain::Whole));
     let mut i0 = 0;
     // m = 0 writes nothing; otherwise at least one k slice, so that k = 0 still writes C = 0
     while i0 < m {

@@ -88,9 +88,7 @@ impl DistinctRows {
 
     /// `out: [U, W]` = each distinct row of `x: [N, W]`.
     fn gather(&self, x: &[f32], w: usize, out: &mut [f32]) {
-        for (dst, &i) in out.chunks_exact_mut(w).zip(&self.first) {
-            dst.copy_from_slice(&x[i as usize * w..(i as usize + 1) * w]);
-        }
+        copy_rows(x, &self.first, w, out);
     }
 
     /// `out: [U, W]` = the sum of `rows: [N, W]` over each distinct row's rows, in row order:
@@ -104,6 +102,8 @@ impl DistinctRows {
 /// A layer's input rows as its last forward saw them: mapped to their distinct rows, whether
 /// the input side ran per distinct row (it pays when at most 3/4 of them are distinct), and the
 /// scratch marks of the distinct rows' products; the backward of that forward reads the same.
+/// Between [`project_held`](Self::project_held) and [`release`](Self::release) it also holds
+/// the distinct rows' input projection, which an LSTM's steps read in place.
 #[derive(Default)]
 pub(crate) struct SharedInputs {
     rows: DistinctRows,
@@ -112,7 +112,7 @@ pub(crate) struct SharedInputs {
     high: [usize; 2],
     /// `[U, G]` the distinct rows' projection, held from [`project_held`](Self::project_held)
     /// to [`release`](Self::release) while the steps read it
-    held: Vec<f32>,
+    projection: Vec<f32>,
     /// Never share (the tests' reference for the shared path)
     #[cfg(test)]
     pub(crate) never: bool,
@@ -170,13 +170,8 @@ impl SharedInputs {
         bias: &[f32],
         out: &mut [f32],
     ) {
-        match self.project_held((n, e, g), x, kernel, bias, out) {
-            None => {}
-            Some((held, of_row)) => {
-                for (row, &k) in out[..n * g].chunks_exact_mut(g).zip(of_row) {
-                    row.copy_from_slice(&held[k as usize * g..(k as usize + 1) * g]);
-                }
-            }
+        if let Some((distinct, of_row)) = self.project_held((n, e, g), x, kernel, bias, out) {
+            copy_rows(distinct, of_row, g, &mut out[..n * g]);
         }
         self.release();
     }
@@ -200,15 +195,16 @@ impl SharedInputs {
             gemm_plus_bias(Gemm::new(n, e, g), x, kernel, bias, out);
             return None;
         }
-        let mut xpu = take_high(self.distinct() * g, &mut self.high[1]);
+        let u = self.distinct();
+        let mut xpu = take_high(u * g, &mut self.high[1]);
         self.project_distinct(x, kernel, bias, &mut xpu);
-        self.held = xpu;
-        Some((&self.held, self.rows.of_row()))
+        self.projection = xpu;
+        Some((&self.projection[..u * g], self.rows.of_row()))
     }
 
     /// Gives the held distinct rows' projection back to the scratch pool (the steps are done).
     pub(crate) fn release(&mut self) {
-        give(std::mem::take(&mut self.held));
+        give(std::mem::take(&mut self.projection));
     }
 
     /// `kernel_grad: [E, G]` += `xᵀ·dz` for the mapped `x: [N, E]` and `dz: [N, G]` (`shape` is
@@ -233,6 +229,13 @@ impl SharedInputs {
         gemm(Gemm::new(e, u, g).transpose_a().accumulate(), &xu[..u * e], &du[..u * g], kernel_grad);
         give(xu);
         give(du);
+    }
+}
+
+/// `out: [rows.len(), W]` = row `rows[i]` of `table: [R, W]` for each `i`.
+pub(crate) fn copy_rows(table: &[f32], rows: &[u32], w: usize, out: &mut [f32]) {
+    for (dst, &r) in out.chunks_exact_mut(w.max(1)).zip(rows) {
+        dst.copy_from_slice(&table[r as usize * w..(r as usize + 1) * w]);
     }
 }
 

@@ -36,8 +36,9 @@ use crate::scratch::take_high;
 #[derive(Default)]
 pub struct GruCache {
     /// `[T, B, 3H]` x·W + b_in for all steps (masked: for the `P` real ones), or `[U, 3H]` for
-    /// the distinct input rows when they are shared ([`project_inputs`]); only forward reads it, so forward gives it back
-    /// to the thread's pool before it returns (backward reads `gates`), issue 14's han peak
+    /// the distinct input rows when they are shared ([`project_inputs`]); only forward reads
+    /// it, so forward gives it back to the thread's pool before it returns (backward reads
+    /// `gates`), issue 14's han peak
     pub(crate) xp: Vec<f32>,
     /// `[T, B, 3H]` z, r, n after their nonlinearity
     pub(crate) gates: Vec<f32>,
@@ -78,7 +79,8 @@ impl GruCache {
         &self.h[d.t * d.b * d.h..(d.t + 1) * d.b * d.h]
     }
 
-    /// Hands forward's `[T, B, 3H]` input projection back to the thread's [`crate::scratch`] pool, which backward does not read.
+    /// Hands forward's input projection (`xp`) back to the thread's [`crate::scratch`] pool,
+    /// which backward does not read.
     pub(crate) fn release_forward_scratch(&mut self) {
         crate::scratch::give(std::mem::take(&mut self.xp));
     }
@@ -165,7 +167,7 @@ fn forward_body(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut GruCache) {
 /// mapped in `cache.inputs`, the bias added as it is stored; shared, once per distinct row (the
 /// same bits): `xp` then holds the distinct rows' `[U, 3H]`, each step reading a row's through
 /// the map ([`StepForward::xp_of_row`]), without copying it to the row's every repeat. Returns
-/// whether the rows are shared. Both forwards' (`masked.rs` over its packed real rows).
+/// whether the rows are shared. Both forwards call it (`masked.rs` over its packed real rows).
 pub(crate) fn project_inputs(
     cache: &mut GruCache,
     (n, e, g): (usize, usize, usize),

@@ -3,8 +3,9 @@
 //! initial state ([`forward`]) or a given one ([`forward_from`], for a language model's carried
 //! state).
 //!
-//! Forward computes the input projection of all time steps in one GEMM (`[T*B, E] × [E, 4H]`)
-//! and then, per step, only `h·U` plus the fused gate math. Backward runs the steps in reverse,
+//! Forward computes the input projection of all time steps in one GEMM (`[T*B, E] × [E, 4H]`,
+//! or `[U, E]` over the distinct input rows, each step's `h·U` then starting from its rows'
+//! projections where they lie) and then, per step, only `h·U` plus the fused gate math. Backward runs the steps in reverse,
 //! collecting the pre-activation gradients `dz` of every step, and then forms the weight
 //! gradients with one GEMM each; `dx` is computed only when the layer below trains.
 //!
@@ -131,17 +132,31 @@ fn run_steps(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut LstmCache) {
         let z = &mut cache.gates[t * b * g..(t + 1) * b * g];
         let (h_prev, h_next) = cache.h[t * b * h..(t + 2) * b * h].split_at_mut(b * h);
         // z (+)= h_{t-1}·U: [B, H] × [H, 4H]
-        match held {
-            None => matmul(b, h, g, h_prev, p.recurrent, true, z),
-            Some((xp, of_row)) => {
-                matmul_from_rows((b, h, g), h_prev, p.recurrent, (xp, &of_row[t * b..(t + 1) * b]), z)
-            }
-        }
+        let step_rows = held.map(|(xp, of_row)| (xp, &of_row[t * b..(t + 1) * b]));
+        recurrent_product((b, h, g), h_prev, p.recurrent, step_rows, z);
         let (c_prev, c_next) = cache.c[t * b * h..(t + 2) * b * h].split_at_mut(b * h);
         let tanh_c = &mut cache.tanh_c[t * b * h..(t + 1) * b * h];
         cell_forward(z, c_prev, c_next, tanh_c, h_next, h);
     }
     cache.inputs.release();
+}
+
+/// A step's `z (+)= h·U` for its `n` rows (`h: [n, H]`, `recurrent: [H, 4H]`): from `z` as it
+/// stands (the projection already there), or, with `projections` (the distinct input rows'
+/// `[U, 4H]` and each of the step's rows' distinct row), from each row's projection where it
+/// lies — the same bits. Both forwards call it (`masked.rs` for a step's active rows).
+#[inline(always)]
+pub(crate) fn recurrent_product(
+    (n, h, g): (usize, usize, usize),
+    h_rows: &[f32],
+    recurrent: &[f32],
+    projections: Option<(&[f32], &[u32])>,
+    z: &mut [f32],
+) {
+    match projections {
+        None => matmul(n, h, g, h_rows, recurrent, true, z),
+        Some(from) => matmul_from_rows((n, h, g), h_rows, recurrent, from, z),
+    }
 }
 
 /// The gate math of one step for all rows: `z: [B, 4H]` pre-activations in, activations out;

@@ -23,6 +23,8 @@
 //! per 256-long `k` slice added to `C` (the bits of `matrixmultiply`, which took them before),
 //! so no model's numbers move and both kernels give identical bits for every width. The
 //! portable choice goes to the general `gemm`. Which one runs is [`kernels::active`].
+//! [`matmul_from_rows`] starts each row's chain from a row of another table instead of `C`
+//! (an LSTM step's `z` from its rows' input projections, held once per distinct input row).
 
 #[cfg(target_arch = "x86_64")]
 use crate::avx512_tiles::Chain;
@@ -103,7 +105,8 @@ pub fn matmul_with(
 /// A recurrent step's `z = (x·W + b) + h·U` when its rows' input projections are held once per
 /// distinct input row: the AVX-512 tiles start their accumulators from the table's rows where
 /// they lie (for widths that are multiples of 8, whose chain starts from `C`); the other kernels
-/// copy the rows into `C` first.
+/// copy the rows into `C` first. Panics when a buffer is shorter than its shape, `rows` has
+/// fewer than `m` entries, or one names a row past `table`.
 pub fn matmul_from_rows(
     (m, k, n): (usize, usize, usize),
     a: &[f32],
@@ -128,7 +131,7 @@ pub(crate) fn matmul_from_rows_with(
     assert!(rows.len() >= m, "matmul: fewer start rows than rows");
     let rows = &rows[..m];
     let table_rows = table.len().checked_div(n).unwrap_or(0);
-    assert!(rows.iter().all(|&r| (r as usize) < table_rows), "matmul: a start row past the table");
+    assert!(n == 0 || rows.iter().all(|&r| (r as usize) < table_rows), "matmul: a start row past the table");
     #[cfg(target_arch = "x86_64")]
     if route(kernels) == Route::Avx512Tiles && chain_for(n) == Chain::Whole {
         let s = crate::avx512_tiles::Strides { row: k, col: 1 };
@@ -138,9 +141,7 @@ pub(crate) fn matmul_from_rows_with(
         unsafe { crate::avx512_tiles::matmul_from_rows((m, k, n), a.as_ptr(), s, b.as_ptr(), from, c.as_mut_ptr()) };
         return;
     }
-    for (dst, &r) in c.chunks_exact_mut(n.max(1)).zip(rows) {
-        dst.copy_from_slice(&table[r as usize * n..(r as usize + 1) * n]);
-    }
+    crate::distinct_inputs::copy_rows(table, rows, n, &mut c[..m * n]);
     matmul_with(kernels, (m, k, n), a, b, true, c)
 }
 
@@ -460,12 +461,15 @@ mod tests {
 
     /// Starting from a table's rows gives, in every kernel set, the bits of copying those rows
     /// into `C` and accumulating: at every shape (tiles of 12, 8, 4 and 1 rows, masked tails,
-    /// `k` past one 256 slice, widths that keep `matrixmultiply`'s rounding), rows repeated and
-    /// out of order, and nothing written past `C`.
+    /// `k` past one 256 slice, more rows than one 96-row block, widths that keep
+    /// `matrixmultiply`'s rounding, a zero width), rows repeated and out of order, and nothing
+    /// written past `C`. Where the CPU has AVX-512 (this project's machines) the tiles start
+    /// from the rows themselves; elsewhere every set copies, and the test compares that path.
     #[test]
     fn starting_from_table_rows_is_copying_them_then_accumulating() {
+        let more = [(100, 20, 32), (200, 300, 64), (97, 5, 16), (4, 3, 0)];
         for kernels in Kernels::available() {
-            for shape @ (m, k, n) in SHAPES {
+            for &shape @ (m, k, n) in SHAPES.iter().chain(&more) {
                 let (a, b, _) = operands(7, shape);
                 let table = operands(8, (5, 1, n)).2; // [5, n]
                 let rows: Vec<u32> = (0..m as u32).map(|i| (i * 3 + 1) % 5).collect();
@@ -479,6 +483,13 @@ mod tests {
                 assert_eq!(bits(&got[..m * n]), bits(&want), "{what}");
             }
         }
+    }
+
+    #[test]
+    #[should_panic(expected = "a start row past the table")]
+    fn a_start_row_past_the_table_is_refused() {
+        let (a, b, _) = operands(9, (2, 3, 8));
+        matmul_from_rows((2, 3, 8), &a, &b, (&[0.0; 16], &[0, 2]), &mut [0.0; 16]);
     }
 
     fn bits(v: &[f32]) -> Vec<u32> {

@@ -17,8 +17,8 @@ use crate::row_groups::{InputGrad, MaskedScratch};
 use crate::small_gemm::matmul;
 use crate::step_mask::{gather_rows, scatter_rows, StepMask};
 
-/// What the masked path keeps beside [`GruCache`]'s buffers (whose `xp`, `gates`, `rec_h`,
-/// `dxp` and `dhp` it uses packed, `P` rows).
+/// What the masked path keeps beside [`GruCache`]'s buffers (whose `gates`, `rec_h`, `dxp` and
+/// `dhp` it uses packed, `P` rows, and `xp` too unless the rows are shared: then `[U, 3H]`).
 #[derive(Default)]
 pub(crate) struct Packed {
     /// whether the last forward was masked

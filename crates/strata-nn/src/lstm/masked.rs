@@ -19,7 +19,7 @@ use super::{self as lstm, LstmCache};
 use crate::gemm::{gemm, Gemm};
 use crate::rnn::{transpose_into, RnnDims, RnnGrads, RnnOutputGrads, RnnParams};
 use crate::row_groups::{InputGrad, MaskedScratch};
-use crate::small_gemm::{matmul, matmul_from_rows};
+use crate::small_gemm::matmul;
 use crate::step_mask::{gather_rows, scatter_rows, StepMask};
 
 /// What the masked path keeps beside [`LstmCache`]'s buffers (whose `gates`, `tanh_c` and `dz`
@@ -97,11 +97,8 @@ pub fn forward(d: RnnDims, x: &[f32], p: RnnParams, valid: &[bool], cache: &mut 
         }
         let z = &mut cache.gates[blk.start * g..blk.end * g];
         // z (+)= h_{t-1}·U for the active rows: [n, H] × [H, 4H]
-        let h_rows = &pk.h_prev[hs.clone()];
-        match held {
-            None => matmul(n, h, g, h_rows, p.recurrent, true, z),
-            Some((xp, of_row)) => matmul_from_rows((n, h, g), h_rows, p.recurrent, (xp, &of_row[blk.clone()]), z),
-        }
+        let step_rows = held.map(|(xp, of_row)| (xp, &of_row[blk.clone()]));
+        lstm::recurrent_product((n, h, g), &pk.h_prev[hs.clone()], p.recurrent, step_rows, z);
         let (c_new, h_new) =
             if full { (&mut c_next[..], &mut h_next[..]) } else { (&mut pk.c_new[..n * h], &mut pk.h_new[..n * h]) };
         lstm::cell_forward(z, &pk.c_prev[hs.clone()], c_new, &mut cache.tanh_c[hs], h_new, h);
