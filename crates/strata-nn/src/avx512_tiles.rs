@@ -8,7 +8,7 @@
 //! or from `C` (the bits of `small_gemm`'s AVX2 kernel, which builds the same chain eight lanes
 //! at a time), or one chain per `KC` slice added to `C` (the bits of `matrixmultiply`, which
 //! had every width that is not a multiple of 8 before these tiles took them). One chain may
-//! also start from rows of another table ([`matmul_from_rows`]: an LSTM step's `z` from its
+//! also start from rows of another table ([`StartRows`]: an LSTM step's `z` from its
 //! rows' input projections, held once per distinct input row), the bits of copying them into
 //! `C` first.
 //!
@@ -65,7 +65,7 @@ pub(crate) enum Start {
     FromC,
     /// From `0`; `C + chain` is written (one rounding, as `matrixmultiply`'s epilogue).
     AddToC,
-    /// From rows of another table ([`matmul_from_rows`]): the chain continues where those rows
+    /// From rows of another table ([`StartRows`]): the chain continues where those rows
     /// stand, as if they had been copied into `C` first (`FromC`'s bits).
     FromRows,
 }
@@ -97,31 +97,10 @@ pub(crate) unsafe fn matmul(
     (accumulate, chain): (bool, Chain),
     c: *mut f32,
 ) {
-    matmul_plus_bias((m, k, n), a, s, b, (accumulate, chain), std::ptr::null(), c)
+    matmul_plus_bias((m, k, n), a, s, b, (accumulate, chain), std::ptr::null(), StartRows::NONE, c)
 }
 
-/// [`matmul`], then `C[i, j] += bias[j]` on every row (no bias when `bias` is null), added as
-/// each tile of `C` is stored after its last `k` slice: the same single rounding as a second
-/// pass over `C`, so the same bits, without reading and writing `C` again (the LSTM's input
-/// projection `x·W + bias` is `[T·B, 4H]`, larger than L2).
-///
-/// # Safety
-///
-/// As [`matmul`]; `bias`, when not null, must be readable at `0..n`.
-#[target_feature(enable = "avx512f")]
-pub(crate) unsafe fn matmul_plus_bias(
-    (m, k, n): (usize, usize, usize),
-    a: *const f32,
-    s: Strides,
-    b: *const f32,
-    (accumulate, chain): (bool, Chain),
-    bias: *const f32,
-    c: *mut f32,
-) {
-    run((m, k, n), a, s, b, (accumulate, chain), bias, NO_ROWS, c)
-}
-
-/// Where a product's accumulators start when not from `C` or zero: row `i` of `C` from row
+/// Where a product's accumulators may start instead of `C` or zero: row `i` of `C` from row
 /// `rows[i]` of `table` (`n` wide). A recurrent step's `z = x·W + b` row by row out of its
 /// distinct input rows' projections, read where they lie instead of copied into `C` first.
 #[derive(Clone, Copy)]
@@ -130,38 +109,34 @@ pub(crate) struct StartRows {
     pub rows: *const u32,
 }
 
-/// No start rows.
-const NO_ROWS: StartRows = StartRows { table: std::ptr::null(), rows: std::ptr::null() };
+impl StartRows {
+    /// No start rows: the accumulators start as `chain` says.
+    pub(crate) const NONE: StartRows = StartRows { table: std::ptr::null(), rows: std::ptr::null() };
 
-/// `C[i, :] = table[rows[i], :] + op(A)[i, :] · B` for every row `i`: the bits of copying those
-/// rows into `C` and accumulating with one chain ([`Chain::Whole`]), without the copy.
-///
-/// # Safety
-///
-/// As [`matmul`]; `from.rows` must be readable at `0..m` and `from.table` at
-/// `from.rows[i]·n + j` for every `i < m`, `j < n`, and the table must not overlap `C` (a row
-/// written would change a row read later).
-#[target_feature(enable = "avx512f")]
-pub(crate) unsafe fn matmul_from_rows(
-    (m, k, n): (usize, usize, usize),
-    a: *const f32,
-    s: Strides,
-    b: *const f32,
-    from: StartRows,
-    c: *mut f32,
-) {
-    run((m, k, n), a, s, b, (true, Chain::Whole), std::ptr::null(), from, c)
+    /// The rows from row `i` on, the table from column `j` on (`NONE` stays `NONE`: the
+    /// offsets wrap, and a null table or rows is never read).
+    fn at(self, i: usize, j: usize) -> StartRows {
+        StartRows { table: self.table.wrapping_add(j), rows: self.rows.wrapping_add(i) }
+    }
 }
 
-/// [`matmul_plus_bias`], the first `k` slice started from `from`'s rows when they are given.
+/// [`matmul`], then `C[i, j] += bias[j]` on every row (no bias when `bias` is null), added as
+/// each tile of `C` is stored after its last `k` slice: the same single rounding as a second
+/// pass over `C`, so the same bits, without reading and writing `C` again (the LSTM's input
+/// projection `x·W + bias` is `[T·B, 4H]`, larger than L2). With start rows (`from` not
+/// [`StartRows::NONE`]: only for one-chain accumulation, `accumulate` and [`Chain::Whole`]), row
+/// `i`'s first `k` slice starts from `from.table[from.rows[i]·n ..]` instead of from `C`: the bits
+/// of copying those rows into `C` first, without the copy.
 ///
 /// # Safety
 ///
-/// As [`matmul_plus_bias`]; with `from.rows` not null, as [`matmul_from_rows`].
-#[inline]
+/// As [`matmul`]; `bias`, when not null, must be readable at `0..n`; with start rows,
+/// `from.rows` must be readable at `0..m`, `from.table` at `from.rows[i]·n + j` for every
+/// `i < m`, `j < n`, and the table must not overlap `C` (a row written would change a row read
+/// later).
 #[target_feature(enable = "avx512f")]
 #[allow(clippy::too_many_arguments)]
-unsafe fn run(
+pub(crate) unsafe fn matmul_plus_bias(
     (m, k, n): (usize, usize, usize),
     a: *const f32,
     s: Strides,
@@ -189,10 +164,7 @@ unsafe fn run(
             while j < n {
                 let (a, b, c) = (a.add(i0 * s.row + p0 * s.col), b.add(p0 * n + j), c.add(i0 * n + j));
                 let bias = if last_slice && !bias.is_null() { bias.add(j) } else { std::ptr::null() };
-                let from = match start {
-                    Start::FromRows => StartRows { table: from.table.add(j), rows: from.rows.add(i0) },
-                    _ => NO_ROWS,
-                };
+                let from = if start == Start::FromRows { from.at(i0, j) } else { StartRows::NONE };
                 let block = Block { kc, n, a, s, b, c, start, bias, from };
                 let left = n - j;
                 if left >= 32 {
@@ -243,13 +215,7 @@ struct Block {
 #[inline]
 #[target_feature(enable = "avx512f")]
 unsafe fn rows<const W: usize, const MASKED: bool>(m: usize, blk: Block, mask: __mmask16) {
-    let at = |i: usize| {
-        let from = match blk.start {
-            Start::FromRows => StartRows { rows: blk.from.rows.add(i), ..blk.from },
-            _ => blk.from,
-        };
-        Block { a: blk.a.add(i * blk.s.row), c: blk.c.add(i * blk.n), from, ..blk }
-    };
+    let at = |i: usize| Block { a: blk.a.add(i * blk.s.row), c: blk.c.add(i * blk.n), from: blk.from.at(i, 0), ..blk };
     let mut i = 0;
     while i < m {
         let rows = next_tile_rows(m - i);

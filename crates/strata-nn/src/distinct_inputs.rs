@@ -159,29 +159,13 @@ impl SharedInputs {
         give(xu);
     }
 
-    /// `out: [N, G]` = `x·W + bias` for every row of the mapped `x: [N, E]` (`shape` is
-    /// `(N, E, G)`), computed once per distinct row and copied to its repeats when shared:
-    /// each row the same bits either way.
-    pub(crate) fn project(
-        &mut self,
-        (n, e, g): (usize, usize, usize),
-        x: &[f32],
-        kernel: &[f32],
-        bias: &[f32],
-        out: &mut [f32],
-    ) {
-        if let Some((distinct, of_row)) = self.project_held((n, e, g), x, kernel, bias, out) {
-            copy_rows(distinct, of_row, g, &mut out[..n * g]);
-        }
-        self.release();
-    }
-
-    /// [`project`](Self::project) for a recurrence that reads its rows a step at a time: not
-    /// shared, every row is written to `out: [N, G]` and `None` returned; shared, only the
-    /// distinct rows' `[U, G]` is computed, held until [`release`](Self::release), and returned
-    /// with each row's distinct row (`[N]`), for the steps to read in place
-    /// ([`matmul_from_rows`](crate::small_gemm::matmul_from_rows)) instead of copying the
-    /// `[N, G]` whole, which on real data is larger than L2.
+    /// `x·W + bias` for the rows of the mapped `x: [N, E]` (`shape` is `(N, E, G)`), each row
+    /// the same bits either way: not shared, every row is written to `out: [N, G]` and `None`
+    /// returned; shared, only the distinct rows' `[U, G]` is computed, held until
+    /// [`release`](Self::release), and returned with each row's distinct row (`[N]`), for an
+    /// LSTM's steps to read in place ([`matmul_from_rows`](crate::small_gemm::matmul_from_rows))
+    /// instead of a copy at every repeat (`[N, G]` is larger than L2 on real data), or for
+    /// [`copy_rows`] to spread over `out`.
     pub(crate) fn project_held(
         &mut self,
         (n, e, g): (usize, usize, usize),

@@ -184,7 +184,7 @@ fn upright_pays(m: usize, k: usize, n: usize) -> bool {
 /// written); another width keeps `matrixmultiply`'s per-slice sums, the bits it had there.
 #[cfg(target_arch = "x86_64")]
 fn avx512(g: Gemm, a: &[f32], b: &[f32], bias: Option<&[f32]>, c: &mut [f32]) {
-    use crate::avx512_tiles::{matmul_plus_bias, Chain, Strides};
+    use crate::avx512_tiles::{matmul_plus_bias, Chain, StartRows, Strides};
     use std::cell::RefCell;
     thread_local! {
         /// `B` upright (`[k, n]`) when it is stored transposed; kept to avoid an allocation a call.
@@ -200,7 +200,10 @@ fn avx512(g: Gemm, a: &[f32], b: &[f32], bias: Option<&[f32]>, c: &mut [f32]) {
         let bias = bias.map_or(std::ptr::null(), <[f32]>::as_ptr);
         // SAFETY: the caller checked the CPU; `gemm_with` checked that `a` holds op(A)'s m·k
         // values at these strides, `b` k·n and `c` m·n (and `gemm_plus_bias_with` a bias of n).
-        unsafe { matmul_plus_bias((m, k, n), a.as_ptr(), s, b.as_ptr(), (beta == 1.0, chain), bias, c.as_mut_ptr()) }
+        unsafe {
+            let (a, b, c) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
+            matmul_plus_bias((m, k, n), a, s, b, (beta == 1.0, chain), bias, StartRows::NONE, c)
+        }
     };
     match op_b {
         Op::N => run(b, c),

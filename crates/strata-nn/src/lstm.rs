@@ -5,9 +5,10 @@
 //!
 //! Forward computes the input projection of all time steps in one GEMM (`[T*B, E] × [E, 4H]`,
 //! or `[U, E]` over the distinct input rows, each step's `h·U` then starting from its rows'
-//! projections where they lie) and then, per step, only `h·U` plus the fused gate math. Backward runs the steps in reverse,
-//! collecting the pre-activation gradients `dz` of every step, and then forms the weight
-//! gradients with one GEMM each; `dx` is computed only when the layer below trains.
+//! projections where they lie) and then, per step, only `h·U` plus the fused gate math.
+//! Backward runs the steps in reverse, collecting the pre-activation gradients `dz` of every
+//! step, and then forms the weight gradients with one GEMM each; `dx` is computed only when
+//! the layer below trains.
 //!
 //! Over a padded batch with `--mask-padding` (Keras's `mask_zero=True`) [`masked`]
 //! runs instead, on the real steps only; [`backward`] follows whichever forward ran last.
@@ -132,8 +133,7 @@ fn run_steps(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut LstmCache) {
         let z = &mut cache.gates[t * b * g..(t + 1) * b * g];
         let (h_prev, h_next) = cache.h[t * b * h..(t + 2) * b * h].split_at_mut(b * h);
         // z (+)= h_{t-1}·U: [B, H] × [H, 4H]
-        let step_rows = held.map(|(xp, of_row)| (xp, &of_row[t * b..(t + 1) * b]));
-        recurrent_product((b, h, g), h_prev, p.recurrent, step_rows, z);
+        recurrent_product((b, h, g), h_prev, p.recurrent, held, t * b..(t + 1) * b, z);
         let (c_prev, c_next) = cache.c[t * b * h..(t + 2) * b * h].split_at_mut(b * h);
         let tanh_c = &mut cache.tanh_c[t * b * h..(t + 1) * b * h];
         cell_forward(z, c_prev, c_next, tanh_c, h_next, h);
@@ -141,21 +141,23 @@ fn run_steps(d: RnnDims, x: &[f32], p: RnnParams, cache: &mut LstmCache) {
     cache.inputs.release();
 }
 
-/// A step's `z (+)= h·U` for its `n` rows (`h: [n, H]`, `recurrent: [H, 4H]`): from `z` as it
-/// stands (the projection already there), or, with `projections` (the distinct input rows'
-/// `[U, 4H]` and each of the step's rows' distinct row), from each row's projection where it
-/// lies — the same bits. Both forwards call it (`masked.rs` for a step's active rows).
+/// A step's `z (+)= h·U` for its `n` rows `rows` of the layer's input rows (`h: [n, H]`,
+/// `recurrent: [H, 4H]`): from `z` as it stands (the projection already there), or, with
+/// `projections` (the distinct input rows' `[U, 4H]` and every input row's distinct row, as
+/// [`SharedInputs::project_held`] gives them), from each row's projection where it lies — the
+/// same bits. Both forwards call it (`masked.rs` for a step's active rows).
 #[inline(always)]
 pub(crate) fn recurrent_product(
     (n, h, g): (usize, usize, usize),
     h_rows: &[f32],
     recurrent: &[f32],
     projections: Option<(&[f32], &[u32])>,
+    rows: std::ops::Range<usize>,
     z: &mut [f32],
 ) {
     match projections {
         None => matmul(n, h, g, h_rows, recurrent, true, z),
-        Some(from) => matmul_from_rows((n, h, g), h_rows, recurrent, from, z),
+        Some((table, of_row)) => matmul_from_rows((n, h, g), h_rows, recurrent, (table, &of_row[rows]), z),
     }
 }
 

@@ -136,9 +136,12 @@ pub(crate) fn matmul_from_rows_with(
     if route(kernels) == Route::Avx512Tiles && chain_for(n) == Chain::Whole {
         let s = crate::avx512_tiles::Strides { row: k, col: 1 };
         let from = crate::avx512_tiles::StartRows { table: table.as_ptr(), rows: rows.as_ptr() };
+        let (a, b, c) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
         // SAFETY: AVX-512 F is present; the asserts above bound every access of A, B, C, the
-        // rows and the table.
-        unsafe { crate::avx512_tiles::matmul_from_rows((m, k, n), a.as_ptr(), s, b.as_ptr(), from, c.as_mut_ptr()) };
+        // rows and the table, which is borrowed apart from C; one chain, accumulating.
+        unsafe {
+            crate::avx512_tiles::matmul_plus_bias((m, k, n), a, s, b, (true, Chain::Whole), std::ptr::null(), from, c)
+        };
         return;
     }
     crate::distinct_inputs::copy_rows(table, rows, n, &mut c[..m * n]);

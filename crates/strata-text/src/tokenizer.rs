@@ -165,20 +165,24 @@ pub(crate) struct WordCounts {
 impl WordCounts {
     /// Adds `n` to `w`'s count, a new word going last.
     pub(crate) fn add(&mut self, w: &str, n: u64) {
-        match self.slot.get(w) {
-            Some(&i) => self.words[i].1 += n,
-            None => self.push(w.to_string(), n),
+        if !self.bump(w, n) {
+            self.push(w.to_string(), n);
         }
     }
 
-    /// Adds `other`'s counts in its order, its new words going last in that order.
+    /// Adds `other`'s counts in its order, its new words going last in that order (moved, not
+    /// copied).
     fn merge(&mut self, other: WordCounts) {
         for (w, n) in other.words {
-            match self.slot.get(&w) {
-                Some(&i) => self.words[i].1 += n,
-                None => self.push(w, n),
+            if !self.bump(&w, n) {
+                self.push(w, n);
             }
         }
+    }
+
+    /// Adds `n` to `w`'s count if `w` is counted already; whether it was.
+    fn bump(&mut self, w: &str, n: u64) -> bool {
+        self.slot.get(w).map(|&i| self.words[i].1 += n).is_some()
     }
 
     fn push(&mut self, w: String, n: u64) {

@@ -97,8 +97,7 @@ pub fn forward(d: RnnDims, x: &[f32], p: RnnParams, valid: &[bool], cache: &mut 
         }
         let z = &mut cache.gates[blk.start * g..blk.end * g];
         // z (+)= h_{t-1}·U for the active rows: [n, H] × [H, 4H]
-        let step_rows = held.map(|(xp, of_row)| (xp, &of_row[blk.clone()]));
-        lstm::recurrent_product((n, h, g), &pk.h_prev[hs.clone()], p.recurrent, step_rows, z);
+        lstm::recurrent_product((n, h, g), &pk.h_prev[hs.clone()], p.recurrent, held, blk.clone(), z);
         let (c_new, h_new) =
             if full { (&mut c_next[..], &mut h_next[..]) } else { (&mut pk.c_new[..n * h], &mut pk.h_new[..n * h]) };
         lstm::cell_forward(z, &pk.c_prev[hs.clone()], c_new, &mut cache.tanh_c[hs], h_new, h);

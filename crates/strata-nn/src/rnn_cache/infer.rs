@@ -22,7 +22,7 @@
 //! The bidirectional wrapper runs one of these per direction, the backward one reading time
 //! in reverse (`reverse`), each writing its half of the concatenated output in place.
 
-use crate::distinct_inputs::SharedInputs;
+use crate::distinct_inputs::{copy_rows, SharedInputs};
 use crate::gemm::{gemm_plus_bias, Gemm};
 use crate::gru::{self, StepForward};
 use crate::lstm;
@@ -263,7 +263,12 @@ fn project(
     // x·W + b_in, once per distinct row when rows repeat (padding, a repeated word) and copied
     // to the repeats: the same bits
     inputs.map(src, e);
-    inputs.project((rows, e, g), src, p.kernel, input_bias(cell, p.bias, g), &mut xp[..rows * g]);
+    let xp = &mut xp[..rows * g];
+    if let Some((distinct, of_row)) = inputs.project_held((rows, e, g), src, p.kernel, input_bias(cell, p.bias, g), xp)
+    {
+        copy_rows(distinct, of_row, g, xp);
+    }
+    inputs.release();
     #[cfg(test)]
     if s.inputs.shared() {
         s.shared_blocks += 1;
