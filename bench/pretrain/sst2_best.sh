@@ -108,6 +108,16 @@ for w in 345 2345 34567 345_d03 345_d07; do
   flags[kimw$w]="--model-file $here/bench/pretrain/kimcnn_w$w.toml $kim_recipe"
   stop[kimw$w]="--early-stopping 2 --epochs 12"
 done
+# tenth round: aFAMILY = FAMILY trained adversarially (--adversarial EPS, Miyato et al. 2017:
+# each batch also trains on its sentences with the embedding output moved EPS in L2 norm the way
+# that raises the loss most), EPS = ADV_KIM for the kim-cnn families (sg300's vectors), ADV_LM
+# for lstmm (the LM's embedding)
+for fam in kimw2345 kimw34567 lstmm; do
+  eps=${ADV_KIM:-1}
+  [ "$fam" = lstmm ] && eps=${ADV_LM:-1}
+  flags[a$fam]="${flags[$fam]} --adversarial $eps"
+  stop[a$fam]=${stop[$fam]}
+done
 names=()
 for spec in "${members[@]}"; do
   fam=${spec%%:*} seed=${spec#*:}

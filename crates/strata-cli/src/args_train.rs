@@ -221,6 +221,16 @@ pub struct TrainArgs {
     /// as they are); Keras's Adam, the default, updates every row
     #[arg(long, help_heading = TRAINING)]
     pub sparse_embedding_updates: bool,
+    /// Adversarial training (Miyato et al. 2017): each batch also trains on its texts with the
+    /// embedding output moved a step of L2 norm EPS per text the way that raises the loss most
+    /// (Keras NSL's adv_step_size), at twice the cost a batch. EPS is in the embedding's units:
+    /// choose it on validation data
+    #[arg(long, value_name = "EPS", help_heading = TRAINING)]
+    pub adversarial: Option<f32>,
+    /// The weight of --adversarial's loss beside the clean one (Miyato's 1; Keras NSL's
+    /// adv_multiplier)
+    #[arg(long, value_name = "W", help_heading = TRAINING)]
+    pub adversarial_weight: Option<f32>,
     /// Weigh each class's texts in the training loss, for imbalanced classes: `balanced`
     /// (scikit-learn's and Keras's n / (k · count of the class), counted on each training part)
     /// or a FILE of `label<TAB>weight` lines naming every label. Every model and schedule

@@ -153,6 +153,7 @@ impl TrainArgs {
                 class_weight: self.class_weight()?,
                 class_weights: None,
                 level_workers: self.level_workers,
+                adversarial: self.adversarial()?,
             },
             validation_split,
             probes: if self.no_probes { Probes::Off } else { Probes::EveryStage },
@@ -170,6 +171,12 @@ impl TrainArgs {
         }
         self.check_sparse_embedding_updates(&settings)?;
         self.check_level_workers(&settings, schedule.is_some())?;
+        if settings.fit.adversarial.is_some() && self.level_workers > 1 {
+            bail!(
+                "--adversarial with --level-workers {}: a pipelined level group above the lowest never sees the embedding it would perturb (hint: leave out --level-workers, or --adversarial)",
+                self.level_workers
+            );
+        }
         strata_workflow::ulmfit::check(&settings.schedule, settings.init_from.as_ref())?;
         // a folder whose tensors do not fit is refused before any data is read or --out claimed
         if let Some(init) = &settings.init_from {
@@ -201,6 +208,25 @@ impl TrainArgs {
             );
         }
         Ok(())
+    }
+
+    /// `--adversarial EPS` and `--adversarial-weight W`, both positive and finite; the weight
+    /// alone is refused, as it would change nothing.
+    fn adversarial(&self) -> Result<Option<strata_model::adversarial::Adversarial>> {
+        let positive = |v: f32| v > 0.0 && v.is_finite();
+        match (self.adversarial, self.adversarial_weight) {
+            (None, None) => Ok(None),
+            (None, Some(_)) => bail!(
+                "--adversarial-weight without --adversarial: there is no adversarial loss to weigh (hint: add --adversarial EPS, e.g. 1)"
+            ),
+            (Some(e), _) if !positive(e) => {
+                bail!("--adversarial must be a positive number (hint: the L2 norm of each text's perturbation, e.g. 1)")
+            }
+            (Some(_), Some(w)) if !positive(w) => {
+                bail!("--adversarial-weight must be a positive number (hint: Miyato et al. use 1)")
+            }
+            (Some(epsilon), w) => Ok(Some(strata_model::adversarial::Adversarial { epsilon, weight: w.unwrap_or(1.0) })),
+        }
     }
 
     /// `--sparse-embedding-updates` needs an optimizer with a lazy form and an embedding that
@@ -399,6 +425,7 @@ impl TrainArgs {
             (self.text.oov_token != "<OOV>", "--oov-token"),
             (self.multichannel, "--multichannel"),
             (self.sparse_embedding_updates, "--sparse-embedding-updates"),
+            (self.adversarial.is_some() || self.adversarial_weight.is_some(), "--adversarial"),
             (self.mask_padding, "--mask-padding"),
             (self.bucket_by_length, "--bucket-by-length"),
         ];

@@ -12,6 +12,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod adversarial;
 pub mod atomic;
 pub mod classifier;
 pub mod encode;

@@ -98,6 +98,17 @@ pub struct Workspace {
     pub feed: Option<LevelFeed>,
     /// The top computed layer of the last forward, and the rows of its output.
     computed: (usize, Rows),
+    /// Whether `backward` goes down to the embedding output whatever the plan trains, writing
+    /// its gradient there for every position (`demb`, never summed per id or per shared row;
+    /// and `forward` then shares no sentence rows): what adversarial training reads
+    /// (`crate::adversarial`). Frozen layers' parameter gradients are computed too, and only
+    /// the stage's groups are stepped.
+    pub input_gradient: bool,
+    /// `[T₀, N₀, C·E]`: added to the embedding output by a training `forward` when not empty
+    /// (the adversarial perturbation).
+    pub(crate) emb_shift: Vec<f32>,
+    /// scratch of adversarial training: the clean pass's `demb`
+    pub(crate) demb_clean: Vec<f32>,
 }
 
 /// The gradient at the embedding output as the trainer sums it per id: `ids: [N, steps]`,
@@ -332,7 +343,7 @@ fn run(model: &Model, ids: &[u32], t: usize, plan: &Plan, ws: &mut Workspace, pa
         Pass::Training => None,
     };
     // identical sentence rows are shared only by a pass that computes the word levels itself
-    ws.sharing_at = (training && ws.share_identical_sentences && first == 0)
+    ws.sharing_at = (training && ws.share_identical_sentences && !ws.input_gradient && first == 0)
         .then(|| sharing_boundary(model, top))
         .flatten()
         .filter(|_| ws.shared.find(ids, t0));
@@ -348,6 +359,10 @@ fn run(model: &Model, ids: &[u32], t: usize, plan: &Plan, ws: &mut Workspace, pa
         match model.layout.static_embedding.clone() {
             Some(fixed) => multichannel::forward(word_ids, n_rows, t0, trained, &p[fixed], e, &mut ws.emb),
             None => embedding::forward(word_ids, n_rows, t0, trained, e, &mut ws.emb),
+        }
+        if training && !ws.emb_shift.is_empty() {
+            assert_eq!(ws.emb_shift.len(), ws.emb.len(), "the perturbation is another batch's");
+            ws.emb.iter_mut().zip(&ws.emb_shift).for_each(|(x, r)| *x += r);
         }
     }
     padding_masks(model, ids, b, t, ws);
@@ -440,9 +455,11 @@ fn backward_targets(model: &Model, targets: Targets, scale: f32, plan: &Plan, ws
     ws.has_dlast.iter_mut().for_each(|h| *h = false);
     ws.grouped_ids = false;
     let mut stats = ChunkStats::default();
-    head_backward(model, targets, scale, plan, ws, &mut stats);
-    aux_backward(model, targets, scale, plan, ws, &mut stats);
-    if let Some(lowest) = plan.lowest_trainable_layer() {
+    // how far down the gradient goes: the lowest trainable group, or the embedding's output
+    let lowest = if ws.input_gradient { Some(Group::Embedding) } else { plan.lowest_trainable_layer() };
+    head_backward(model, targets, scale, plan, lowest, ws, &mut stats);
+    aux_backward(model, targets, scale, plan, lowest, ws, &mut stats);
+    if let Some(lowest) = lowest {
         body_backward(model, plan, lowest, ws);
     }
     stats
@@ -483,7 +500,15 @@ impl Targets<'_> {
 }
 
 /// The final head: its loss, its weights' gradients, the gradient at the top layer's output.
-fn head_backward(model: &Model, targets: Targets, scale: f32, plan: &Plan, ws: &mut Workspace, stats: &mut ChunkStats) {
+fn head_backward(
+    model: &Model,
+    targets: Targets,
+    scale: f32,
+    plan: &Plan,
+    lowest: Option<Group>,
+    ws: &mut Workspace,
+    stats: &mut ChunkStats,
+) {
     if plan.head_weight <= 0.0 {
         return;
     }
@@ -496,7 +521,7 @@ fn head_backward(model: &Model, targets: Targets, scale: f32, plan: &Plan, ws: &
     let (gk, gb) = ws.grads[local(model, &kr).start..local(model, &br).end].split_at_mut(kr.len());
     let w = model.top_width();
     let x = ws.layers[top - 1].output();
-    let dx = plan.lowest_trainable_layer().is_some().then(|| {
+    let dx = lowest.is_some().then(|| {
         ws.dy[top - 1].resize(b * w, 0.0);
         ws.has_dy[top - 1] = true;
         &mut ws.dy[top - 1][..]
@@ -515,9 +540,16 @@ fn head_backward(model: &Model, targets: Targets, scale: f32, plan: &Plan, ws: &
 
 /// The auxiliary heads on the levels' summaries: their losses (added after the final head's,
 /// in level order), their weights' gradients, and the gradient at each summary's source.
-fn aux_backward(model: &Model, targets: Targets, scale: f32, plan: &Plan, ws: &mut Workspace, stats: &mut ChunkStats) {
+fn aux_backward(
+    model: &Model,
+    targets: Targets,
+    scale: f32,
+    plan: &Plan,
+    lowest: Option<Group>,
+    ws: &mut Workspace,
+    stats: &mut ChunkStats,
+) {
     let (b, k_out, output) = (ws.texts.0, model.config.outputs(), model.config.output());
-    let lowest = plan.lowest_trainable_layer();
     let reported_aux = (!plan.reports_head()).then(|| plan.depth - 1);
     for k in 0..plan.depth {
         let weight = plan.aux_weights[k];
@@ -587,6 +619,7 @@ fn body_backward(model: &Model, plan: &Plan, lowest: Group, ws: &mut Workspace) 
         let group_ids = i == 0
             && need_dx
             && ws.sum_embedding_gradient_per_id
+            && !ws.input_gradient
             && model.layout.static_embedding.is_none()
             && this[0].groups_input_gradient();
         let dx = if !need_dx || group_ids {

@@ -21,6 +21,7 @@ pub mod results;
 
 pub use html::html;
 pub use markdown::markdown;
+pub use results::AdversarialConfig;
 
 use crate::results::{ExperimentResults, ScheduleResult};
 

@@ -126,7 +126,7 @@ pub fn markdown(r: &ExperimentResults) -> String {
         let _ = write!(
             s,
             "\n## Configuration\n\n```\n{}\n```\n\nstrata {}, {}; epoch budget {}, batch size {}, {} lr {}, \
-             maxlen {}, num_words {}, validation split {}, repeats {}{}{}{}; examples per class: {}.\n",
+             maxlen {}, num_words {}, validation split {}, repeats {}{}{}{}{}; examples per class: {}.\n",
             c.command,
             c.strata_version,
             c.date,
@@ -141,6 +141,7 @@ pub fn markdown(r: &ExperimentResults) -> String {
             if r.multichannel { ", multichannel" } else { "" },
             if c.mask_padding { ", --mask-padding" } else { "" },
             if c.bucket_by_length { ", --bucket-by-length" } else { "" },
+            c.adversarial.map_or(String::new(), |a| format!(", --adversarial {} (weight {})", a.epsilon, a.weight)),
             classes.join(", ")
         );
     }

@@ -169,6 +169,18 @@ pub struct RunConfig {
     /// absent when off, and in older results.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub bucket_by_length: bool,
+    /// `--adversarial EPS` and its weight: the networks trained adversarially; absent when
+    /// off, and in older results.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adversarial: Option<AdversarialConfig>,
+}
+
+/// Adversarial training's ε and weight, as `--adversarial` and `--adversarial-weight` gave
+/// them.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
+pub struct AdversarialConfig {
+    pub epsilon: f32,
+    pub weight: f32,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

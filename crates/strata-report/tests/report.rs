@@ -72,6 +72,7 @@ fn results() -> ExperimentResults {
             ],
             mask_padding: false,
             bucket_by_length: false,
+            adversarial: None,
         }),
         init_from: None,
         multichannel: false,

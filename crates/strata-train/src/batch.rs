@@ -17,6 +17,7 @@ use crate::embedding_grad::{ChunkGrad, EmbeddingGrad};
 use crate::optimizer::OptimizerState;
 use crate::ranks::{self, World};
 use crate::schedule::Stage;
+use strata_model::adversarial::{self, Adversarial};
 use strata_model::infer::{chunk_ranges, Dataset};
 use strata_model::model::Model;
 use strata_model::network::{self, ChunkStats, Plan, Workspace};
@@ -94,6 +95,9 @@ pub struct BatchStepper {
     pub multi_hot: Option<Vec<f32>>,
     /// scratch: the batch's multi-hot rows
     batch_targets: Vec<f32>,
+    /// `--adversarial`: each chunk's loss is the clean one plus the weighted loss of its texts
+    /// with their embedding output perturbed against the gradient (`strata_model::adversarial`).
+    pub adversarial: Option<Adversarial>,
 }
 
 impl BatchStepper {
@@ -126,6 +130,7 @@ impl BatchStepper {
             class_weights: None,
             multi_hot: None,
             batch_targets: Vec::new(),
+            adversarial: None,
         }
     }
 
@@ -241,6 +246,7 @@ impl BatchStepper {
         let (ids, labels) = (&self.batch_ids, &self.batch_labels);
         let class_weights = self.class_weights.as_deref();
         let (multi, k) = (self.multi_hot.is_some().then_some(&self.batch_targets[..]), model.config.outputs());
+        let adversarial = self.adversarial;
         self.spaces
             .par_iter_mut()
             .zip(ranges.par_iter())
@@ -252,10 +258,18 @@ impl BatchStepper {
                 // dropout's stream: fixed by seed, step and chunk, so runs and resumes repeat
                 let ci = first + ci;
                 ws.dropout = Some(Rng::derive(self.dropout_seed, (self.step_index << 8) | ci as u64));
-                network::forward(model, rows, t, plan, ws);
-                match multi {
-                    Some(y) => network::backward_multi(model, &y[r.start * k..r.end * k], scale, plan, ws),
-                    None => network::backward_weighted(model, &labels[r.clone()], class_weights, scale, plan, ws),
+                let loss = |ws: &mut Workspace, factor: f32| match multi {
+                    Some(y) => network::backward_multi(model, &y[r.start * k..r.end * k], scale * factor, plan, ws),
+                    None => {
+                        network::backward_weighted(model, &labels[r.clone()], class_weights, scale * factor, plan, ws)
+                    }
+                };
+                match adversarial {
+                    Some(adv) => adversarial::train_pass(model, rows, t, plan, adv, ws, loss),
+                    None => {
+                        network::forward(model, rows, t, plan, ws);
+                        loss(ws, 1.0)
+                    }
                 }
             })
             .collect()

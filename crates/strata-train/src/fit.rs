@@ -54,6 +54,10 @@ pub struct FitOptions {
     /// (`level_pipeline`); 1 steps every level together on all threads (lock-step). Other stages
     /// ignore it.
     pub level_workers: usize,
+    /// `--adversarial EPS` (with `--adversarial-weight`): adversarial training on the
+    /// embedding output (`strata_model::adversarial`, Miyato et al. 2017). Not with a pipelined
+    /// `--level-workers` stage, whose upper groups never see the embedding.
+    pub adversarial: Option<strata_model::adversarial::Adversarial>,
 }
 
 /// The validation figure early stopping watches.
@@ -93,6 +97,7 @@ impl Default for FitOptions {
             class_weight: None,
             class_weights: None,
             level_workers: 1,
+            adversarial: None,
         }
     }
 }

@@ -351,6 +351,8 @@ fn build_workers(e: &PipelineEpoch, pool: &rayon::ThreadPool) -> Vec<Worker> {
 
 /// The trainer's stepper settings that decide the numbers.
 fn copy_settings(from: &BatchStepper, to: &mut BatchStepper) {
+    // a group above the lowest reads its input from below, with no embedding to perturb
+    assert!(from.adversarial.is_none(), "adversarial training with pipelined level groups (the CLI refuses the pair)");
     to.dropout_seed = from.dropout_seed;
     to.max_norm = from.max_norm;
     to.sparse_embedding = from.sparse_embedding;

@@ -112,6 +112,7 @@ impl<'a> Run<'a> {
         stepper.dropout_seed = seed ^ 0x64726f70; // "drop"
         stepper.max_norm = input.opts.max_norm;
         stepper.sparse_embedding = input.opts.sparse_embedding_updates;
+        stepper.adversarial = input.opts.adversarial;
         stepper.class_weights = input.opts.class_weights.clone();
         stepper.trim = input.opts.bucket_by_length || cut_is_exact(&model.config);
         let train = input.train;

@@ -181,6 +181,9 @@ pub fn run(a: CvCmd) -> Result<()> {
         if let Some(c) = &s.fit.class_weight {
             json["class_weight"] = c.describe().into();
         }
+        if let Some(adv) = s.fit.adversarial {
+            json["adversarial"] = serde_json::json!({ "epsilon": adv.epsilon, "weight": adv.weight });
+        }
         if let Some(p) = printer.padding {
             json["padding_steps"] = serde_json::json!({ "real": p.real, "computed": p.computed, "uncut": p.uncut });
         }

@@ -60,6 +60,11 @@ struct RunRecord {
     /// `--sparse-embedding-updates` (written only when set: Keras's Adam updates every row)
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     sparse_embedding_updates: bool,
+    /// `--adversarial` and `--adversarial-weight` (written only when set)
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "shortest_some")]
+    adversarial: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "shortest_some")]
+    adversarial_weight: Option<f32>,
     /// `--mask-padding` and `--bucket-by-length` (written only when set)
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     mask_padding: bool,
@@ -410,6 +415,8 @@ pub fn run(a: TrainCmd) -> Result<()> {
         embedding_init: s.model.embedding_init,
         multichannel: s.model.multichannel,
         sparse_embedding_updates: s.fit.sparse_embedding_updates,
+        adversarial: s.fit.adversarial.map(|a| a.epsilon),
+        adversarial_weight: s.fit.adversarial.map(|a| a.weight),
         mask_padding: s.model.mask_padding,
         bucket_by_length: s.fit.bucket_by_length,
         level_workers: s.fit.level_workers,

@@ -1,0 +1,95 @@
+//! Adversarial training on the embedding output (Goodfellow, Shlens & Szegedy 2015, as Miyato,
+//! Dai & Goodfellow 2017 apply it to text): besides each text's loss, the loss of the same text
+//! with its word vectors pushed a small step the way that raises the loss most, so the model
+//! learns to keep its answer when a word's vector moves a little — a regulariser that suits
+//! pretrained levels, whose vectors the labels would otherwise pull freely.
+//!
+//! For a text with embedding output `e: [T, W]` (all its sentences' word steps, for a
+//! hierarchical model) and `g = ∂L/∂e`, the perturbation is `r = ε · g / ‖g‖₂` (the L2 norm over
+//! the whole text, as Miyato's), and the loss trained is `L(e) + α · L(e + r)`, `r` held fixed
+//! (no gradient flows through it). ε is in the embedding's own units; α is the adversarial
+//! loss's weight (Miyato's 1; Keras's Neural Structured Learning calls the two `adv_step_size`
+//! and `adv_multiplier`). The cost is a second forward and backward per batch.
+//!
+//! Shapes: `N` word rows (`B·S` for a hierarchical model), `T` word steps, `W` the embedding
+//! output's width (`2E` for a multichannel model: both copies are perturbed).
+
+use crate::model::Model;
+use crate::network::{self, ChunkStats, Plan, Workspace};
+
+/// `--adversarial EPS` and `--adversarial-weight W`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Adversarial {
+    /// ε, the L2 norm of each text's perturbation
+    pub epsilon: f32,
+    /// α, the adversarial loss's weight beside the clean loss
+    pub weight: f32,
+}
+
+/// One training pass of `ids: [B, T]` with the adversarial loss added: `forward`, the clean
+/// loss through `loss(ws, 1.0)` (which runs one of `network::backward`'s forms with its scale
+/// times the factor given), the perturbation from the gradient at the embedding output, then
+/// `forward` and `loss(ws, α)` again on the perturbed vectors. The parameter gradients in
+/// `ws.grads` are the sum of both passes', and so is the gradient at the embedding output
+/// (every position's, never summed per id: the trainer reads it through
+/// `Workspace::embedding_gradient_rows` as usual). Returns the clean pass's loss and correct
+/// count: what a run reports is the loss of the texts as they are.
+pub fn train_pass(
+    model: &Model,
+    ids: &[u32],
+    t: usize,
+    plan: &Plan,
+    adversarial: Adversarial,
+    ws: &mut Workspace,
+    mut loss: impl FnMut(&mut Workspace, f32) -> ChunkStats,
+) -> ChunkStats {
+    assert!(ws.feed.is_none(), "adversarial training perturbs the embedding: a pass fed from below has none");
+    ws.input_gradient = true;
+    ws.emb_shift.clear();
+    ws.demb.clear();
+    network::forward(model, ids, t, plan, ws);
+    let clean = loss(ws, 1.0);
+    let (rows, per_text) = (network::word_rows(model, ws.texts.0, ws.texts.1).0, model.config.sentences().unwrap_or(1));
+    let width = model.config.input_width();
+    perturbation(&ws.demb, rows, width, per_text, adversarial.epsilon, &mut ws.emb_shift);
+    std::mem::swap(&mut ws.demb, &mut ws.demb_clean);
+    ws.demb.clear();
+    network::forward(model, ids, t, plan, ws);
+    loss(ws, adversarial.weight);
+    ws.emb_shift.clear();
+    ws.input_gradient = false;
+    // the embedding's gradient is both passes' (an empty one: no gradient reached it)
+    if ws.demb.len() == ws.demb_clean.len() {
+        ws.demb.iter_mut().zip(&ws.demb_clean).for_each(|(a, g)| *a += g);
+    }
+    clean
+}
+
+/// `r = ε · g / ‖g‖₂` per text, from the gradient `g: [T, N, W]` at the embedding output, where
+/// text `b` owns the `per_text` rows from `b · per_text` (its sentences). A text whose gradient
+/// is zero is not moved; an empty `g` (no gradient reached the embedding) moves nothing.
+pub fn perturbation(g: &[f32], rows: usize, width: usize, per_text: usize, epsilon: f32, r: &mut Vec<f32>) {
+    r.clear();
+    if g.is_empty() || rows == 0 || width == 0 {
+        return;
+    }
+    assert_eq!(g.len() % (rows * width), 0, "the gradient is not [T, N, W]");
+    let texts = rows.div_ceil(per_text.max(1));
+    let text_of = |row: usize| row / per_text.max(1);
+    // ‖g‖² per text, in f64: a long text sums many small squares
+    let mut norm2 = vec![0.0f64; texts];
+    for step in g.chunks_exact(rows * width) {
+        for (row, v) in step.chunks_exact(width).enumerate() {
+            norm2[text_of(row)] += v.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>();
+        }
+    }
+    let factor: Vec<f32> =
+        norm2.iter().map(|&n2| if n2 > 0.0 { (f64::from(epsilon) / n2.sqrt()) as f32 } else { 0.0 }).collect();
+    r.resize(g.len(), 0.0);
+    for (gs, rs) in g.chunks_exact(rows * width).zip(r.chunks_exact_mut(rows * width)) {
+        for (row, (v, out)) in gs.chunks_exact(width).zip(rs.chunks_exact_mut(width)).enumerate() {
+            let f = factor[text_of(row)];
+            out.iter_mut().zip(v).for_each(|(o, &x)| *o = f * x);
+        }
+    }
+}
