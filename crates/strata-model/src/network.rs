@@ -106,7 +106,7 @@ pub struct Workspace {
     pub input_gradient: bool,
     /// `[T₀, N₀, C·E]`: added to the embedding output by a training `forward` when not empty
     /// (the adversarial perturbation).
-    pub(crate) emb_shift: Vec<f32>,
+    pub emb_shift: Vec<f32>,
     /// scratch of adversarial training: the clean pass's `demb`
     pub(crate) demb_clean: Vec<f32>,
 }

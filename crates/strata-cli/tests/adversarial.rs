@@ -1,0 +1,83 @@
+//! `--adversarial EPS` (and `--adversarial-weight W`) from the command line: it changes
+//! training and repeats for a seed, it is named wherever a run's configuration is recorded
+//! (run.toml, cv's JSON, experiment's results.json and report), and it is refused with one line
+//! where it would change nothing or cannot apply. (Its gradient is checked against finite
+//! differences in strata-model's `tests/adversarial_gradients.rs`.)
+
+mod common;
+use common::{assert_ok, assert_user_error, corpus, Case, SMALL};
+use std::process::Output;
+
+fn case() -> Case {
+    let c = Case::new();
+    c.write("data.tsv", corpus(120).as_bytes());
+    c
+}
+
+/// Two small epochs of `train` into `out`, with `extra` flags.
+fn train(c: &Case, out: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["train", "--data", "data.tsv", "--out", out, "--epochs", "2", "--batch-size", "8"];
+    args.extend_from_slice(&["--validation-split", "0", "--no-probes", "--seed", "2"]);
+    args.extend_from_slice(SMALL);
+    args.extend_from_slice(extra);
+    c.run(&args)
+}
+
+#[test]
+fn the_flag_changes_training_repeats_and_is_named_where_the_configuration_is_recorded() {
+    let c = case();
+    for (out, extra) in
+        [("adv", &["--adversarial", "0.5"][..]), ("adv-again", &["--adversarial", "0.5"]), ("plain", &[])]
+    {
+        assert_ok(&train(&c, out, extra));
+    }
+    let weights = |run: &str| std::fs::read(c.path(run).join("model/model.safetensors")).unwrap();
+    assert_eq!(weights("adv"), weights("adv-again"), "the same seed and threads give the same weights");
+    assert_ne!(weights("adv"), weights("plain"), "the adversarial loss moves the weights");
+    let toml = c.read("adv/run.toml");
+    assert!(toml.contains("adversarial = 0.5") && toml.contains("adversarial_weight = 1"), "{toml}");
+    assert!(!c.read("plain/run.toml").contains("adversarial"), "written only when set");
+    // a CNN and a HAN train with it too
+    for (out, model) in [("kim", "kim-cnn"), ("han", "han")] {
+        assert_ok(&train(&c, out, &["--model", model, "--adversarial", "1"]));
+    }
+
+    let mut cv = vec!["cv", "--data", "data.tsv", "--folds", "2", "--epochs", "1", "--json", "--no-probes"];
+    cv.extend_from_slice(SMALL);
+    let o = c.run(&[&cv[..], &["--adversarial", "2", "--adversarial-weight", "0.5"]].concat());
+    assert_ok(&o);
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(json["adversarial"], serde_json::json!({ "epsilon": 2.0, "weight": 0.5 }));
+
+    let mut e = vec!["experiment", "--data", "data.tsv", "--folds", "2", "--out", "exp", "--epochs", "1"];
+    e.extend_from_slice(&["--batch-size", "8", "--no-probes", "--schedules", "end-to-end", "--adversarial", "0.25"]);
+    e.extend_from_slice(SMALL);
+    assert_ok(&c.run(&e));
+    let results: serde_json::Value = serde_json::from_str(&c.read("exp/results.json")).unwrap();
+    assert_eq!(results["config"]["adversarial"], serde_json::json!({ "epsilon": 0.25, "weight": 1.0 }));
+    assert!(c.read("exp/report.md").contains("--adversarial 0.25 (weight 1)"), "{}", c.read("exp/report.md"));
+}
+
+#[test]
+fn the_flag_is_refused_where_it_would_change_nothing_or_cannot_apply() {
+    let c = case();
+    for (eps, out) in [("0", "zero"), ("-1", "negative"), ("nan", "nan"), ("inf", "inf")] {
+        let flag = format!("--adversarial={eps}");
+        assert_user_error(&train(&c, out, &[&flag]), &["--adversarial must be a positive number"]);
+    }
+    let o = train(&c, "weight-alone", &["--adversarial-weight", "2"]);
+    assert_user_error(&o, &["--adversarial-weight without --adversarial", "add --adversarial EPS"]);
+    let o = train(&c, "bad-weight", &["--adversarial", "1", "--adversarial-weight=0"]);
+    assert_user_error(&o, &["--adversarial-weight must be a positive number"]);
+    let o = c.run(&["train", "--data", "data.tsv", "--out", "linear", "--model", "linear", "--adversarial", "1"]);
+    assert_user_error(&o, &["--adversarial is for the networks"]);
+    let o = train(
+        &c,
+        "piped",
+        &["--model", "seed-stacked", "--schedule", "decoupled", "--level-workers", "2", "--adversarial", "1"],
+    );
+    assert_user_error(&o, &["--adversarial with --level-workers 2", "leave out --level-workers"]);
+    for run in ["zero", "negative", "nan", "inf", "weight-alone", "bad-weight", "linear", "piped"] {
+        assert!(!c.path(run).exists(), "nothing written for a refused {run}");
+    }
+}
