@@ -5,23 +5,7 @@
 //! differences in strata-model's `tests/adversarial_gradients.rs`.)
 
 mod common;
-use common::{assert_ok, assert_user_error, corpus, Case, SMALL};
-use std::process::Output;
-
-fn case() -> Case {
-    let c = Case::new();
-    c.write("data.tsv", corpus(120).as_bytes());
-    c
-}
-
-/// Two small epochs of `train` into `out`, with `extra` flags.
-fn train(c: &Case, out: &str, extra: &[&str]) -> Output {
-    let mut args = vec!["train", "--data", "data.tsv", "--out", out, "--epochs", "2", "--batch-size", "8"];
-    args.extend_from_slice(&["--validation-split", "0", "--no-probes", "--seed", "2"]);
-    args.extend_from_slice(SMALL);
-    args.extend_from_slice(extra);
-    c.run(&args)
-}
+use common::{assert_ok, assert_user_error, corpus_case as case, experiment_small, train_small as train, SMALL};
 
 #[test]
 fn the_flag_changes_training_repeats_and_is_named_where_the_configuration_is_recorded() {
@@ -49,10 +33,7 @@ fn the_flag_changes_training_repeats_and_is_named_where_the_configuration_is_rec
     let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(json["adversarial"], serde_json::json!({ "epsilon": 2.0, "weight": 0.5 }));
 
-    let mut e = vec!["experiment", "--data", "data.tsv", "--folds", "2", "--out", "exp", "--epochs", "1"];
-    e.extend_from_slice(&["--batch-size", "8", "--no-probes", "--schedules", "end-to-end", "--adversarial", "0.25"]);
-    e.extend_from_slice(SMALL);
-    assert_ok(&c.run(&e));
+    assert_ok(&experiment_small(&c, "exp", &["--adversarial", "0.25"]));
     let results: serde_json::Value = serde_json::from_str(&c.read("exp/results.json")).unwrap();
     assert_eq!(results["config"]["adversarial"], serde_json::json!({ "epsilon": 0.25, "weight": 1.0 }));
     assert!(c.read("exp/report.md").contains("--adversarial 0.25 (weight 1)"), "{}", c.read("exp/report.md"));

@@ -5,32 +5,7 @@
 //! strata-train's `tests/sparse_embedding.rs`.)
 
 mod common;
-use common::{assert_ok, assert_user_error, corpus, Case, SMALL};
-use std::process::Output;
-
-fn case() -> Case {
-    let c = Case::new();
-    c.write("data.tsv", corpus(120).as_bytes());
-    c
-}
-
-/// Two small epochs of `train` into `out`, with `extra` flags.
-fn train(c: &Case, out: &str, extra: &[&str]) -> Output {
-    let mut args = vec!["train", "--data", "data.tsv", "--out", out, "--epochs", "2", "--batch-size", "8"];
-    args.extend_from_slice(&["--validation-split", "0", "--no-probes", "--seed", "2"]);
-    args.extend_from_slice(SMALL);
-    args.extend_from_slice(extra);
-    c.run(&args)
-}
-
-/// A 2-fold experiment of one small epoch into `out`, with `extra` flags.
-fn experiment(c: &Case, out: &str, extra: &[&str]) -> Output {
-    let mut args = vec!["experiment", "--data", "data.tsv", "--folds", "2", "--out", out, "--epochs", "1"];
-    args.extend_from_slice(&["--batch-size", "8", "--no-probes", "--schedules", "end-to-end"]);
-    args.extend_from_slice(SMALL);
-    args.extend_from_slice(extra);
-    c.run(&args)
-}
+use common::{assert_ok, assert_user_error, corpus_case as case, experiment_small as experiment, train_small as train};
 
 #[test]
 fn the_flag_changes_training_and_is_named_in_run_toml_and_results_json() {

@@ -457,12 +457,23 @@ fn backward_targets(model: &Model, targets: Targets, scale: f32, plan: &Plan, ws
     let mut stats = ChunkStats::default();
     // how far down the gradient goes: the lowest trainable group, or the embedding's output
     let lowest = if ws.input_gradient { Some(Group::Embedding) } else { plan.lowest_trainable_layer() };
-    head_backward(model, targets, scale, plan, lowest, ws, &mut stats);
-    aux_backward(model, targets, scale, plan, lowest, ws, &mut stats);
+    let heads = Heads { targets, scale, plan, lowest };
+    head_backward(model, heads, ws, &mut stats);
+    aux_backward(model, heads, ws, &mut stats);
     if let Some(lowest) = lowest {
         body_backward(model, plan, lowest, ws);
     }
     stats
+}
+
+/// What the heads' backward reads: the chunk's targets, the loss scale, the plan, and the
+/// lowest group the gradient goes down to (`None`: no gradient below the heads).
+#[derive(Clone, Copy)]
+struct Heads<'a> {
+    targets: Targets<'a>,
+    scale: f32,
+    plan: &'a Plan,
+    lowest: Option<Group>,
 }
 
 /// Where the parameter range `r` of the store sits in `ws.grads` (which starts after the
@@ -500,15 +511,8 @@ impl Targets<'_> {
 }
 
 /// The final head: its loss, its weights' gradients, the gradient at the top layer's output.
-fn head_backward(
-    model: &Model,
-    targets: Targets,
-    scale: f32,
-    plan: &Plan,
-    lowest: Option<Group>,
-    ws: &mut Workspace,
-    stats: &mut ChunkStats,
-) {
+fn head_backward(model: &Model, heads: Heads, ws: &mut Workspace, stats: &mut ChunkStats) {
+    let Heads { targets, scale, plan, lowest } = heads;
     if plan.head_weight <= 0.0 {
         return;
     }
@@ -540,15 +544,8 @@ fn head_backward(
 
 /// The auxiliary heads on the levels' summaries: their losses (added after the final head's,
 /// in level order), their weights' gradients, and the gradient at each summary's source.
-fn aux_backward(
-    model: &Model,
-    targets: Targets,
-    scale: f32,
-    plan: &Plan,
-    lowest: Option<Group>,
-    ws: &mut Workspace,
-    stats: &mut ChunkStats,
-) {
+fn aux_backward(model: &Model, heads: Heads, ws: &mut Workspace, stats: &mut ChunkStats) {
+    let Heads { targets, scale, plan, lowest } = heads;
     let (b, k_out, output) = (ws.texts.0, model.config.outputs(), model.config.output());
     let reported_aux = (!plan.reports_head()).then(|| plan.depth - 1);
     for k in 0..plan.depth {

@@ -75,3 +75,30 @@ pub fn assert_user_error(o: &Output, needles: &[&str]) {
     }
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// A case holding `data.tsv`, [`corpus`]'s 120 sentences.
+pub fn corpus_case() -> Case {
+    let c = Case::new();
+    c.write("data.tsv", corpus(120).as_bytes());
+    c
+}
+
+/// Two small epochs of `train` on `data.tsv` into `out` (seed 2, nothing held out, no probes),
+/// with `extra` flags.
+pub fn train_small(c: &Case, out: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["train", "--data", "data.tsv", "--out", out, "--epochs", "2", "--batch-size", "8"];
+    args.extend_from_slice(&["--validation-split", "0", "--no-probes", "--seed", "2"]);
+    args.extend_from_slice(SMALL);
+    args.extend_from_slice(extra);
+    c.run(&args)
+}
+
+/// A 2-fold end-to-end experiment of one small epoch on `data.tsv` into `out`, with `extra`
+/// flags.
+pub fn experiment_small(c: &Case, out: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["experiment", "--data", "data.tsv", "--folds", "2", "--out", out, "--epochs", "1"];
+    args.extend_from_slice(&["--batch-size", "8", "--no-probes", "--schedules", "end-to-end"]);
+    args.extend_from_slice(SMALL);
+    args.extend_from_slice(extra);
+    c.run(&args)
+}
