@@ -579,3 +579,8 @@ pub fn model_settings(
         None => ModelSettings::named(model.name(), embedding_dim, knobs)?,
     })
 }
+
+/// `--adversarial` as results.json and cv's JSON record it; `None` without it.
+pub fn adversarial_record(s: &TrainSettings) -> Option<strata_report::AdversarialConfig> {
+    s.fit.adversarial.map(|a| strata_report::AdversarialConfig { epsilon: a.epsilon, weight: a.weight })
+}

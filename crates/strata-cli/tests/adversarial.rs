@@ -36,7 +36,9 @@ fn the_flag_changes_training_repeats_and_is_named_where_the_configuration_is_rec
     assert_ok(&experiment_small(&c, "exp", &["--adversarial", "0.25"]));
     let results: serde_json::Value = serde_json::from_str(&c.read("exp/results.json")).unwrap();
     assert_eq!(results["config"]["adversarial"], serde_json::json!({ "epsilon": 0.25, "weight": 1.0 }));
-    assert!(c.read("exp/report.md").contains("--adversarial 0.25 (weight 1)"), "{}", c.read("exp/report.md"));
+    for page in ["exp/report.md", "exp/report/index.html"] {
+        assert!(c.read(page).contains("Adversarial training: --adversarial 0.25 (weight 1)"), "{}", c.read(page));
+    }
 }
 
 #[test]

@@ -6,7 +6,7 @@
 //!
 //! For a text with embedding output `e: [T, W]` (all its sentences' word steps, for a
 //! hierarchical model) and `g = ∂L/∂e`, the perturbation is `r = ε · g / ‖g‖₂` (the L2 norm over
-//! the whole text, as Miyato's), and the loss trained is `L(e) + α · L(e + r)`, `r` held fixed
+//! the whole text, as Miyato's; padded steps are not moved and not counted), and the loss trained is `L(e) + α · L(e + r)`, `r` held fixed
 //! (no gradient flows through it). ε is in the embedding's own units; α is the adversarial
 //! loss's weight (Miyato's 1; Keras's Neural Structured Learning calls the two `adv_step_size`
 //! and `adv_multiplier`). The cost is a second forward and backward per batch.
@@ -49,47 +49,67 @@ pub fn train_pass(
     ws.demb.clear();
     network::forward(model, ids, t, plan, ws);
     let clean = loss(ws, 1.0);
-    let (rows, per_text) = (network::word_rows(model, ws.texts.0, ws.texts.1).0, model.config.sentences().unwrap_or(1));
-    let width = model.config.input_width();
-    perturbation(&ws.demb, rows, width, per_text, adversarial.epsilon, &mut ws.emb_shift);
+    let at = TextRows {
+        ids: &ws.ids,
+        rows: network::word_rows(model, ws.texts.0, ws.texts.1).0,
+        width: model.config.input_width(),
+        per_text: model.config.sentences().unwrap_or(1),
+    };
+    perturbation(&ws.demb, at, adversarial.epsilon, &mut ws.emb_shift);
     std::mem::swap(&mut ws.demb, &mut ws.demb_clean);
     ws.demb.clear();
     network::forward(model, ids, t, plan, ws);
     loss(ws, adversarial.weight);
     ws.emb_shift.clear();
     ws.input_gradient = false;
-    // the embedding's gradient is both passes' (an empty one: no gradient reached it)
-    if ws.demb.len() == ws.demb_clean.len() {
-        ws.demb.iter_mut().zip(&ws.demb_clean).for_each(|(a, g)| *a += g);
-    }
+    // the embedding's gradient is both passes' (both empty where no gradient reached it)
+    assert_eq!(ws.demb.len(), ws.demb_clean.len(), "the two passes' gradients at the embedding differ in shape");
+    ws.demb.iter_mut().zip(&ws.demb_clean).for_each(|(a, g)| *a += g);
     clean
 }
 
-/// `r = ε · g / ‖g‖₂` per text, from the gradient `g: [T, N, W]` at the embedding output, where
-/// text `b` owns the `per_text` rows from `b · per_text` (its sentences). A text whose gradient
-/// is zero is not moved; an empty `g` (no gradient reached the embedding) moves nothing.
-pub fn perturbation(g: &[f32], rows: usize, width: usize, per_text: usize, epsilon: f32, r: &mut Vec<f32>) {
+/// Where a text's values lie in the embedding output `[T, N, W]`: the word rows' ids
+/// `[N, T]` (0 is padding), their width `W`, and how many consecutive rows a text owns (its
+/// sentences: text `b` owns the rows from `b · per_text`).
+#[derive(Clone, Copy, Debug)]
+pub struct TextRows<'a> {
+    pub ids: &'a [u32],
+    pub rows: usize,
+    pub width: usize,
+    pub per_text: usize,
+}
+
+/// `r = ε · g / ‖g‖₂` per text, from the gradient `g: [T, N, W]` at the embedding output, over
+/// the text's real tokens only: a padded step is neither moved nor counted in the norm (as
+/// Miyato et al., whose texts are not padded), so a text's `r` does not depend on `--maxlen`
+/// or its batch's width. A text whose gradient is zero is not moved; an empty `g` (no gradient
+/// reached the embedding) moves nothing. The scale is applied in f64, so a gradient of tiny
+/// (even subnormal) values still gives a step of norm ε, not an infinite one.
+pub fn perturbation(g: &[f32], at: TextRows, epsilon: f32, r: &mut Vec<f32>) {
     r.clear();
+    let TextRows { ids, rows, width, per_text } = at;
     if g.is_empty() || rows == 0 || width == 0 {
         return;
     }
-    assert_eq!(g.len() % (rows * width), 0, "the gradient is not [T, N, W]");
-    let texts = rows.div_ceil(per_text.max(1));
+    let t = ids.len() / rows;
+    assert_eq!(g.len(), t * rows * width, "the gradient is not [T, N, W] of the ids' [N, T]");
     let text_of = |row: usize| row / per_text.max(1);
+    let real = |step: usize, row: usize| ids[row * t + step] != 0;
     // ‖g‖² per text, in f64: a long text sums many small squares
-    let mut norm2 = vec![0.0f64; texts];
-    for step in g.chunks_exact(rows * width) {
-        for (row, v) in step.chunks_exact(width).enumerate() {
+    let mut norm2 = vec![0.0f64; rows.div_ceil(per_text.max(1))];
+    for (step, values) in g.chunks_exact(rows * width).enumerate() {
+        for (row, v) in values.chunks_exact(width).enumerate().filter(|&(row, _)| real(step, row)) {
             norm2[text_of(row)] += v.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>();
         }
     }
-    let factor: Vec<f32> =
-        norm2.iter().map(|&n2| if n2 > 0.0 { (f64::from(epsilon) / n2.sqrt()) as f32 } else { 0.0 }).collect();
+    let scale: Vec<f64> = norm2.iter().map(|&n2| if n2 > 0.0 { f64::from(epsilon) / n2.sqrt() } else { 0.0 }).collect();
     r.resize(g.len(), 0.0);
-    for (gs, rs) in g.chunks_exact(rows * width).zip(r.chunks_exact_mut(rows * width)) {
+    for (step, (gs, rs)) in g.chunks_exact(rows * width).zip(r.chunks_exact_mut(rows * width)).enumerate() {
         for (row, (v, out)) in gs.chunks_exact(width).zip(rs.chunks_exact_mut(width)).enumerate() {
-            let f = factor[text_of(row)];
-            out.iter_mut().zip(v).for_each(|(o, &x)| *o = f * x);
+            if real(step, row) {
+                let f = scale[text_of(row)];
+                out.iter_mut().zip(v).for_each(|(o, &x)| *o = (f64::from(x) * f) as f32);
+            }
         }
     }
 }

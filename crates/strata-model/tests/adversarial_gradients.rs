@@ -3,10 +3,10 @@
 //! and the embedding table through the gradient at its output — against central differences of
 //! that objective, on an LSTM model, a multichannel kim-cnn (both copies perturbed) and a HAN
 //! (a text's perturbation spans its sentences); that `r` has norm ε per text and points along
-//! the gradient; that a frozen embedding is still perturbed; and that ε = 0 trains exactly
-//! twice the clean gradient.
+//! the gradient over real tokens only; that a frozen embedding is still perturbed; and that
+//! ε = 0 trains twice the clean gradient (up to rounding).
 
-use strata_model::adversarial::{self, Adversarial};
+use strata_model::adversarial::{self, Adversarial, TextRows};
 use strata_model::network::{self, Plan, Workspace};
 use strata_model::plan::Group;
 use strata_model::zoo::{named_layers, Knobs};
@@ -42,11 +42,27 @@ fn model(name: &str, multichannel: bool) -> Model {
     m
 }
 
-/// `b` texts of `t` ids, some padding.
-fn batch(b: usize, t: usize) -> (Vec<u32>, Vec<usize>) {
+/// `b` texts of `t` ids, some padding, and the last `tail` ids of the first two texts padding
+/// (a HAN's empty last sentence: identical rows, which training would share without
+/// adversarial training).
+fn batch(b: usize, t: usize, tail: usize) -> (Vec<u32>, Vec<usize>) {
     let mut rng = Rng::new(3);
-    let ids = (0..b * t).map(|i| if i % 7 == 0 { 0 } else { 1 + rng.below(V - 1) as u32 }).collect();
+    let mut ids: Vec<u32> = (0..b * t).map(|i| if i % 7 == 0 { 0 } else { 1 + rng.below(V - 1) as u32 }).collect();
+    for text in 0..2.min(b) {
+        ids[(text + 1) * t - tail..(text + 1) * t].iter_mut().for_each(|id| *id = 0);
+    }
     (ids, (0..b).map(|i| i % 2).collect())
+}
+
+/// A workspace as the trainer sets one up (`BatchStepper::new`): sharing identical sentence
+/// rows and summing the embedding's gradient per id, both of which adversarial training must
+/// turn off for its passes.
+fn trainers_workspace(m: &Model) -> Workspace {
+    let mut ws = Workspace::default();
+    ws.share_identical_sentences = true;
+    ws.sum_embedding_gradient_per_id = true;
+    ws.grads.resize(m.params.len() - m.layout.embedding.end, 0.0);
+    ws
 }
 
 /// The perturbation of the clean pass: `ε · g / ‖g‖` per text from the gradient at the
@@ -57,9 +73,14 @@ fn perturbation_of(m: &Model, ids: &[u32], labels: &[usize], t: usize, plan: &Pl
     ws.input_gradient = true;
     network::forward(m, ids, t, plan, &mut ws);
     network::backward(m, labels, 1.0, plan, &mut ws);
-    let (rows, per_text) = (network::word_rows(m, labels.len(), t).0, m.config.sentences().unwrap_or(1));
+    let at = TextRows {
+        ids,
+        rows: network::word_rows(m, labels.len(), t).0,
+        width: m.config.input_width(),
+        per_text: m.config.sentences().unwrap_or(1),
+    };
     let mut r = Vec::new();
-    adversarial::perturbation(&ws.demb, rows, m.config.input_width(), per_text, eps, &mut r);
+    adversarial::perturbation(&ws.demb, at, eps, &mut r);
     r
 }
 
@@ -84,8 +105,7 @@ fn analytic(
     plan: &Plan,
     adv: Adversarial,
 ) -> (Vec<f32>, Vec<f32>, f64) {
-    let mut ws = Workspace::default();
-    ws.grads.resize(m.params.len() - m.layout.embedding.end, 0.0);
+    let mut ws = trainers_workspace(m);
     let stats =
         adversarial::train_pass(m, ids, t, plan, adv, &mut ws, |ws, f| network::backward(m, labels, f, plan, ws));
     let table = table_gradient(m, &ws);
@@ -112,7 +132,7 @@ fn table_gradient(m: &Model, ws: &Workspace) -> Vec<f32> {
 fn check_model(name: &str, multichannel: bool, words: usize, frozen_embedding: bool) {
     let m = model(name, multichannel);
     let t = words * m.config.sentences().unwrap_or(1);
-    let (ids, labels) = batch(3, t);
+    let (ids, labels) = batch(3, t, words);
     let mut plan = Plan::end_to_end(m.config.levels());
     plan.trainable[Group::Embedding] = !frozen_embedding;
     let adv = Adversarial { epsilon: 0.7, weight: 0.6 };
@@ -162,7 +182,7 @@ fn a_frozen_embedding_is_still_perturbed_and_the_levels_gradient_holds() {
 }
 
 #[test]
-fn the_perturbation_has_norm_epsilon_per_text_along_the_gradient() {
+fn the_perturbation_has_norm_epsilon_per_text_along_the_gradient_over_real_tokens() {
     // [T = 2, N = 4, W = 3]; texts of 2 rows each (a hierarchical model's sentences)
     let mut g: Vec<f32> = (0..24).map(|i| ((i * 7) % 11) as f32 - 5.0).collect();
     // the second text's rows (2 and 3) have no gradient
@@ -171,36 +191,47 @@ fn the_perturbation_has_norm_epsilon_per_text_along_the_gradient() {
             g[(s * 4 + row) * 3..][..3].iter_mut().for_each(|v| *v = 0.0);
         }
     }
+    // ids [N = 4, T = 2]: row 1's second step is padding (its gradient is not zero)
+    let ids = [3, 4, 5, 0, 6, 7, 8, 9];
+    let at = |per_text| TextRows { ids: &ids, rows: 4, width: 3, per_text };
     let mut r = Vec::new();
-    adversarial::perturbation(&g, 4, 3, 2, 1.5, &mut r);
-    let text = |v: &[f32], b: usize| -> Vec<f32> {
-        (0..2)
-            .flat_map(|s| (2 * b..2 * b + 2).flat_map(move |row| (0..3).map(move |k| (s * 4 + row) * 3 + k)))
-            .map(|i| v[i])
-            .collect()
+    adversarial::perturbation(&g, at(2), 1.5, &mut r);
+    let real_of_text = |v: &[f32], b: usize| -> Vec<f32> {
+        let real =
+            (0..2).flat_map(|s| (2 * b..2 * b + 2).map(move |row| (s, row))).filter(|&(s, row)| ids[row * 2 + s] != 0);
+        real.flat_map(|(s, row)| (0..3).map(move |k| (s * 4 + row) * 3 + k)).map(|i| v[i]).collect()
     };
     let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
-    let (r0, g0) = (text(&r, 0), text(&g, 0));
+    let (r0, g0) = (real_of_text(&r, 0), real_of_text(&g, 0));
     assert!((norm(&r0) - 1.5).abs() < 1e-5, "norm {}", norm(&r0));
     for (a, b) in r0.iter().zip(&g0) {
         assert!((a - 1.5 * b / norm(&g0)).abs() < 1e-6, "along the gradient");
     }
-    assert!(text(&r, 1).iter().all(|&v| v == 0.0), "a text with no gradient is not moved");
+    let (g_pad, r_pad) = (&g[(4 + 1) * 3..][..3], &r[(4 + 1) * 3..][..3]);
+    assert!(g_pad.iter().any(|&v| v != 0.0) && r_pad.iter().all(|&v| v == 0.0), "padding is not moved");
+    let text1 = (0..2).flat_map(|s| (2..4).map(move |row| (s * 4 + row) * 3));
+    assert!(text1.flat_map(|at| r[at..at + 3].to_vec()).all(|v| v == 0.0), "a text with no gradient is not moved");
     // one row a text: each row its own norm
-    adversarial::perturbation(&g, 4, 3, 1, 2.0, &mut r);
+    adversarial::perturbation(&g, at(1), 2.0, &mut r);
     let row = |v: &[f32], n: usize| -> Vec<f32> {
-        (0..2).flat_map(|s| (0..3).map(move |k| v[(s * 4 + n) * 3 + k])).collect()
+        let real = (0..2).filter(|&s| ids[n * 2 + s] != 0);
+        real.flat_map(|s| (0..3).map(move |k| v[(s * 4 + n) * 3 + k])).collect()
     };
     assert!((norm(&row(&r, 0)) - 2.0).abs() < 1e-5 && (norm(&row(&r, 1)) - 2.0).abs() < 1e-5);
-    adversarial::perturbation(&[], 4, 3, 1, 2.0, &mut r);
+    // a gradient of subnormal values still gives a step of norm ε, not an infinite one
+    let tiny: Vec<f32> = g.iter().map(|&v| v * 1e-44).collect();
+    adversarial::perturbation(&tiny, at(2), 1.5, &mut r);
+    assert!(r.iter().all(|v| v.is_finite()), "{r:?}");
+    assert!((norm(&real_of_text(&r, 0)) - 1.5).abs() < 0.1, "{}", norm(&real_of_text(&r, 0)));
+    adversarial::perturbation(&[], TextRows { ids: &[], rows: 4, width: 3, per_text: 1 }, 2.0, &mut r);
     assert!(r.is_empty(), "no gradient, no perturbation");
 }
 
 #[test]
-fn epsilon_zero_trains_exactly_twice_the_clean_gradient() {
+fn epsilon_zero_trains_twice_the_clean_gradient() {
     for name in ["seed", "kim-cnn"] {
         let m = model(name, false);
-        let (ids, labels) = batch(3, 6);
+        let (ids, labels) = batch(3, 6, 2);
         let plan = Plan::end_to_end(m.config.levels());
         let (dense, table, _) = analytic(&m, &ids, &labels, 6, &plan, Adversarial { epsilon: 0.0, weight: 1.0 });
         let mut ws = Workspace::default();

@@ -39,6 +39,7 @@ pub fn html(r: &ExperimentResults) -> String {
                 @if let Some(phrase) = multichannel_phrase(r) { p id="multichannel" { "Embedding: " (phrase) "." } }
                 @if let Some(phrase) = crate::class_weight_phrase(r) { p id="class-weight" { "Class weights: " (phrase) "." } }
                 @if let Some(phrase) = padding_phrase(r) { p id="padding" { "Padding: " (phrase) "." } }
+                @if let Some(phrase) = crate::adversarial_phrase(r) { p id="adversarial" { "Adversarial training: " (phrase) "." } }
                 (summary(r))
                 (PreEscaped(charts::bars(&accuracy_bars(r), &format!("test {} (mean ± std)", score_name(r)))))
                 (pretrained(r))
@@ -322,6 +323,7 @@ fn config_table(r: &ExperimentResults, c: &RunConfig) -> Markup {
             @if let Some(dir) = &r.init_from { tr { th { "init from" } td { code { (dir) } } } }
             @if let Some(phrase) = multichannel_phrase(r) { tr { th { "embedding" } td { (phrase) } } }
             @if let Some(phrase) = padding_phrase(r) { tr { th { "padding" } td { (phrase) } } }
+            @if let Some(phrase) = crate::adversarial_phrase(r) { tr { th { "adversarial" } td { (phrase) } } }
         }
     }
 }

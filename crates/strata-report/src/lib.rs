@@ -199,6 +199,16 @@ pub fn class_weight_phrase(results: &ExperimentResults) -> Option<String> {
     })
 }
 
+/// What `--adversarial` did, said the same way on both pages; `None` without it (and for
+/// older results).
+pub fn adversarial_phrase(results: &ExperimentResults) -> Option<String> {
+    let a = results.config.as_ref()?.adversarial?;
+    Some(format!(
+        "--adversarial {} (weight {}): each batch also trained on its texts with their word vectors moved by {} in L2 norm per text, the way that raises the loss most (Miyato et al. 2017)",
+        a.epsilon, a.weight, a.epsilon
+    ))
+}
+
 /// What `--mask-padding` and `--bucket-by-length` did to the networks' padding, said the same
 /// way on both pages; `None` without either (and for older results).
 pub fn padding_phrase(results: &ExperimentResults) -> Option<String> {

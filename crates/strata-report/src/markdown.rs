@@ -30,6 +30,9 @@ pub fn markdown(r: &ExperimentResults) -> String {
     if let Some(phrase) = crate::class_weight_phrase(r) {
         let _ = write!(s, "Class weights: {phrase}.\n\n");
     }
+    if let Some(phrase) = crate::adversarial_phrase(r) {
+        let _ = write!(s, "Adversarial training: {phrase}.\n\n");
+    }
     // the baseline column only where there is a baseline: without one, the table is as before
     let has_baseline = r.baseline().is_some();
     let score = crate::score_name(r);
@@ -126,7 +129,7 @@ pub fn markdown(r: &ExperimentResults) -> String {
         let _ = write!(
             s,
             "\n## Configuration\n\n```\n{}\n```\n\nstrata {}, {}; epoch budget {}, batch size {}, {} lr {}, \
-             maxlen {}, num_words {}, validation split {}, repeats {}{}{}{}{}; examples per class: {}.\n",
+             maxlen {}, num_words {}, validation split {}, repeats {}{}{}{}; examples per class: {}.\n",
             c.command,
             c.strata_version,
             c.date,
@@ -141,7 +144,6 @@ pub fn markdown(r: &ExperimentResults) -> String {
             if r.multichannel { ", multichannel" } else { "" },
             if c.mask_padding { ", --mask-padding" } else { "" },
             if c.bucket_by_length { ", --bucket-by-length" } else { "" },
-            c.adversarial.map_or(String::new(), |a| format!(", --adversarial {} (weight {})", a.epsilon, a.weight)),
             classes.join(", ")
         );
     }

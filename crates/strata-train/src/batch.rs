@@ -286,10 +286,12 @@ impl BatchStepper {
     }
 
     /// The batch cut into `parts` chunks: for a model whose training shares identical sentence
-    /// rows, chunks of equal distinct sentence rows, not equal documents (issue 14); else equal
-    /// documents. A process and an MPI job of ranks × threads cut the same chunks.
+    /// rows, chunks of equal distinct sentence rows, not equal documents (issue 14); else (and
+    /// under adversarial training, whose passes share no rows) equal documents. A process and
+    /// an MPI job of ranks × threads cut the same chunks.
     fn cut(&self, model: &Model, t: usize, plan: &Plan, parts: usize) -> Vec<Range<usize>> {
-        match model.config.sentences().filter(|_| network::may_share_sentences(model, plan)) {
+        let shares = self.adversarial.is_none() && network::may_share_sentences(model, plan);
+        match model.config.sentences().filter(|_| shares) {
             Some(s) => balanced_chunks(&self.batch_ids, t, s, parts),
             None => chunk_ranges(self.batch_labels.len(), parts),
         }

@@ -181,8 +181,8 @@ pub fn run(a: CvCmd) -> Result<()> {
         if let Some(c) = &s.fit.class_weight {
             json["class_weight"] = c.describe().into();
         }
-        if let Some(adv) = s.fit.adversarial {
-            json["adversarial"] = serde_json::json!({ "epsilon": adv.epsilon, "weight": adv.weight });
+        if let Some(adv) = crate::settings::adversarial_record(&s) {
+            json["adversarial"] = serde_json::to_value(adv)?;
         }
         if let Some(p) = printer.padding {
             json["padding_steps"] = serde_json::json!({ "real": p.real, "computed": p.computed, "uncut": p.uncut });

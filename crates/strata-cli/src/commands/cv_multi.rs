@@ -104,6 +104,9 @@ pub fn run(a: CvCmd) -> Result<()> {
         .collect();
     if a.json {
         let mut v = json!({"label_structure": "multi", "folds": results, "epochs": s.fit.epochs});
+        if let Some(adv) = crate::settings::adversarial_record(&s) {
+            v["adversarial"] = serde_json::to_value(adv)?;
+        }
         for (name, (mean, std)) in &summary {
             v[format!("mean_{name}")] = (*mean).into();
             v[format!("std_{name}")] = (*std).into();

@@ -233,10 +233,7 @@ pub(crate) fn run_config(
         examples_per_class,
         mask_padding: s.model.mask_padding,
         bucket_by_length: s.fit.bucket_by_length,
-        adversarial: s
-            .fit
-            .adversarial
-            .map(|a| strata_report::AdversarialConfig { epsilon: a.epsilon, weight: a.weight }),
+        adversarial: crate::settings::adversarial_record(s),
     }
 }
 

@@ -53,6 +53,9 @@ struct MultiRunRecord {
     lr: f32,
     lower: bool,
     linear: Option<strata_model::linear::LinearConfig>,
+    /// `--adversarial` (written only when set)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    adversarial: Option<strata_report::AdversarialConfig>,
 }
 
 pub fn run(a: TrainCmd) -> Result<()> {
@@ -128,6 +131,7 @@ pub fn run(a: TrainCmd) -> Result<()> {
         epochs: s.fit.epochs,
         lr: s.linear.as_ref().map_or(s.fit.optimizer.lr(), |l| l.lr),
         lower: s.text.tokenizer.lower,
+        adversarial: crate::settings::adversarial_record(&s),
         linear: match &trained.model {
             strata_model::Classifier::Linear(m) => Some(m.config.clone()),
             strata_model::Classifier::Network(_)
