@@ -36,7 +36,9 @@
 # PRETRAINED_LMB (runs/pre-imdb-rev-256: lstmb's backward LM, from IMDB's texts reversed into
 # runs/imdb-rev/ by reverse_text.py), WEIGHTS (each member's whole-number weight in the vote, in
 # MEMBERS order; default all 1), EXTRA_TRAIN (a
-# label<TAB>text file added to both stages' training data: sst2_selftrain.sh's pseudo-labels), THREADS (1), PRETRAIN_THREADS (2), STRATA_PEERS_PY
+# label<TAB>text file added to both stages' training data: sst2_selftrain.sh's pseudo-labels), ADV_KIM and
+# ADV_LM (2 and 2: --adversarial's EPS for the a-families, akimw2345, akimw34567 and alstmm, the tenth
+# round's), THREADS (1), PRETRAIN_THREADS (2), STRATA_PEERS_PY
 # (fastText's python, the peers' venv); MEMBERS (the chosen ones; FAMILY:SEED words, see below),
 # STAGE1_ONLY=1 (stop after stage 1's dev figures: how other member sets were compared, with
 # sst2_votes.py on their dev predictions), REUSE_STAGE1=1 (keep a stage-1 member already in OUT:
@@ -113,8 +115,8 @@ done
 # that raises the loss most), EPS = ADV_KIM for the kim-cnn families (sg300's vectors), ADV_LM
 # for lstmm (the LM's embedding)
 for fam in kimw2345 kimw34567 lstmm; do
-  eps=${ADV_KIM:-1}
-  [ "$fam" = lstmm ] && eps=${ADV_LM:-1}
+  eps=${ADV_KIM:-2}
+  [ "$fam" = lstmm ] && eps=${ADV_LM:-2}
   flags[a$fam]="${flags[$fam]} --adversarial $eps"
   stop[a$fam]=${stop[$fam]}
 done

@@ -33,7 +33,9 @@ pub struct Adversarial {
 /// `ws.grads` are the sum of both passes', and so is the gradient at the embedding output
 /// (every position's, never summed per id: the trainer reads it through
 /// `Workspace::embedding_gradient_rows` as usual). Returns the clean pass's loss and correct
-/// count: what a run reports is the loss of the texts as they are.
+/// count — what a run reports is the loss of the texts as they are — unless the perturbed
+/// pass's loss is not finite, which is then returned as the loss, so the step is refused
+/// under its real cause.
 pub fn train_pass(
     model: &Model,
     ids: &[u32],
@@ -59,13 +61,18 @@ pub fn train_pass(
     std::mem::swap(&mut ws.demb, &mut ws.demb_clean);
     ws.demb.clear();
     network::forward(model, ids, t, plan, ws);
-    loss(ws, adversarial.weight);
+    let perturbed = loss(ws, adversarial.weight);
     ws.emb_shift.clear();
     ws.input_gradient = false;
     // the embedding's gradient is both passes' (both empty where no gradient reached it)
     assert_eq!(ws.demb.len(), ws.demb_clean.len(), "the two passes' gradients at the embedding differ in shape");
     ws.demb.iter_mut().zip(&ws.demb_clean).for_each(|(a, g)| *a += g);
-    clean
+    // a perturbed loss that is not finite is what stops the step: the caller hears it
+    if perturbed.loss_sum.is_finite() {
+        clean
+    } else {
+        ChunkStats { loss_sum: perturbed.loss_sum, ..clean }
+    }
 }
 
 /// Where a text's values lie in the embedding output `[T, N, W]`: the word rows' ids
