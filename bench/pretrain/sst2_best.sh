@@ -2,8 +2,10 @@
 # Issue 12 point 4, SST-2: the configuration chosen on dev.tsv, end to end from IMDB-pretrained
 # levels, scored once on test.tsv, with fastText and the single network beside it.
 #
-# The configuration (chosen on dev.tsv only, by the third round's two-seed rule; every configuration
-# tried is in bench/README.md, "SST-2: two pretrained families voting, retrained on train+dev"):
+# The configuration (chosen on dev.tsv only, by the third round's two-seed rule, each member trained
+# adversarially since the tenth round's four-seed rule: --adversarial 2, ADV_KIM and ADV_LM; every
+# configuration tried is in bench/README.md, "SST-2: two pretrained families voting, retrained on
+# train+dev"):
 #   members  two kim-cnn --multichannel from runs/pre-imdb-sg300 (IMDB skip-gram, 300-d), with
 #            filter widths 2-5 and 3-7 (kimcnn_w2345.toml, kimcnn_w34567.toml; 100 maps per
 #            width, dropout 0.5, kim-cnn's recipe), and the LSTM-256 + max-pool of
@@ -91,7 +93,7 @@ py=${STRATA_PEERS_PY:-$HOME/.cache/strata-peers/venv/bin/python}
 # reverse order, on the backward LM (its train, dev and test files reversed by reverse_text.py
 # into OUT/rev/, line for line); bil = bilstm_maxpool.toml's BiLSTM-max on sg300, multichannel);
 # the default is the configuration chosen on dev.tsv. Checked before anything is built or trained.
-read -r -a members <<< "${MEMBERS:-kimw2345:0 kimw34567:0 lstmm:0}"
+read -r -a members <<< "${MEMBERS:-akimw2345:0 akimw34567:0 alstmm:0}"
 kim_recipe="--init-from $sg --multichannel --embedding-dim 300 --maxlen 60 --batch-size 50 --lr 0.0003"
 declare -A flags=(
   [kim]="--model kim-cnn --init-from $sg --multichannel"
