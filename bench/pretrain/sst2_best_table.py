@@ -28,9 +28,12 @@ families = {
 
 
 def family(fam):
-    """What a MEMBERS family of sst2_best.sh is, e.g. kimw345_d03: kim-cnn, widths 3-5, dropout 0.3."""
+    """What a MEMBERS family of sst2_best.sh is, e.g. kimw345_d03: kim-cnn, widths 3-5, dropout 0.3;
+    akimw2345: kim-cnn, widths 2-5, trained adversarially (the a-families, --adversarial)."""
     if fam in families:
         return families[fam]
+    if fam.startswith("a") and (fam[1:] in families or fam[1:].startswith("kimw")):
+        return family(fam[1:]) + ", adversarial"
     widths, _, dropout = fam.removeprefix("kimw").partition("_d")
     return f"kim-cnn mc, widths {','.join(widths)}" + (f", dropout 0.{dropout[1:]}" if dropout else "")
 
