@@ -16,7 +16,9 @@ BAR = {"mr": 0.800, "sst2": 0.850, "imdb": 0.920}  # issue 12
 MARGIN = 0.02  # a strata row must beat fastText by this much
 
 dataset, out, bow = sys.argv[1:4]
-NAMES = {"network": "pretrained network", "bow": f"{bow} (bag of n-grams)", "ensemble": "ensemble", "fasttext": "fastText"}
+# ensemble.sh SCRATCH=1 writes to a folder ending in -scratch: its network learned from random weights
+network = "network from scratch" if out.rstrip("/").endswith("-scratch") else "pretrained network"
+NAMES = {"network": network, "bow": f"{bow} (bag of n-grams)", "ensemble": "ensemble", "fasttext": "fastText"}
 steps = [line.rstrip("\n").split("\t", 2) for line in open(os.path.join(out, "steps.tsv"), encoding="utf-8")]
 
 
