@@ -171,12 +171,6 @@ impl TrainArgs {
         }
         self.check_sparse_embedding_updates(&settings)?;
         self.check_level_workers(&settings, schedule.is_some())?;
-        if settings.fit.adversarial.is_some() && self.level_workers > 1 {
-            bail!(
-                "--adversarial with --level-workers {}: a pipelined level group above the lowest never sees the embedding it would perturb (hint: leave out --level-workers, or --adversarial)",
-                self.level_workers
-            );
-        }
         strata_workflow::ulmfit::check(&settings.schedule, settings.init_from.as_ref())?;
         // a folder whose tensors do not fit is refused before any data is read or --out claimed
         if let Some(init) = &settings.init_from {
@@ -187,7 +181,8 @@ impl TrainArgs {
 
     /// `--level-workers` is at least 1, and above 1 it needs a decoupled stage to pipeline
     /// (`experiment`, which names each schedule, applies it to its decoupled runs alone), and a
-    /// single process: under MPI every rank already shares each batch's chunks.
+    /// single process: under MPI every rank already shares each batch's chunks; and no
+    /// `--adversarial`, which perturbs an embedding that a pipelined upper group never sees.
     fn check_level_workers(&self, settings: &TrainSettings, one_of_several: bool) -> Result<()> {
         let n = self.level_workers;
         if n == 0 {
@@ -205,6 +200,11 @@ impl TrainArgs {
         if strata_train::ranks::batch_world().is_some() {
             bail!(
                 "--level-workers {n} under mpirun: the ranks already share each batch (hint: leave out --level-workers, or run one process)"
+            );
+        }
+        if settings.fit.adversarial.is_some() {
+            bail!(
+                "--adversarial with --level-workers {n}: a pipelined level group above the lowest never sees the embedding it would perturb (hint: leave out --level-workers, or --adversarial)"
             );
         }
         Ok(())

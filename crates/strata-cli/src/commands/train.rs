@@ -100,7 +100,7 @@ fn shortest<S: serde::Serializer>(v: &f32, s: S) -> Result<S::Ok, S::Error> {
 }
 
 /// [`shortest`] for an optional value.
-fn shortest_some<S: serde::Serializer>(v: &Option<f32>, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn shortest_some<S: serde::Serializer>(v: &Option<f32>, s: S) -> Result<S::Ok, S::Error> {
     match v {
         Some(v) => shortest(v, s),
         None => s.serialize_none(),

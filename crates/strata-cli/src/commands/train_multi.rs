@@ -53,9 +53,12 @@ struct MultiRunRecord {
     lr: f32,
     lower: bool,
     linear: Option<strata_model::linear::LinearConfig>,
-    /// `--adversarial` (written only when set)
-    #[serde(skip_serializing_if = "Option::is_none")]
-    adversarial: Option<strata_report::AdversarialConfig>,
+    /// `--adversarial` and `--adversarial-weight`, as a single-label run.toml writes them
+    /// (written only when set)
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "super::train::shortest_some")]
+    adversarial: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "super::train::shortest_some")]
+    adversarial_weight: Option<f32>,
 }
 
 pub fn run(a: TrainCmd) -> Result<()> {
@@ -131,7 +134,8 @@ pub fn run(a: TrainCmd) -> Result<()> {
         epochs: s.fit.epochs,
         lr: s.linear.as_ref().map_or(s.fit.optimizer.lr(), |l| l.lr),
         lower: s.text.tokenizer.lower,
-        adversarial: crate::settings::adversarial_record(&s),
+        adversarial: s.fit.adversarial.map(|a| a.epsilon),
+        adversarial_weight: s.fit.adversarial.map(|a| a.weight),
         linear: match &trained.model {
             strata_model::Classifier::Linear(m) => Some(m.config.clone()),
             strata_model::Classifier::Network(_)
