@@ -28,9 +28,10 @@ def right(out, name):
     return {r["line"]: r["gold"] == r["predicted"] for r in rows}
 
 
-def mcnemar_counts(out, a, b):
-    """(a right and b wrong, a wrong and b right, exact two-sided p) over the rows both predicted."""
-    pa, pb = right(out, a), right(out, b)
+def mcnemar_counts(out, a, b, out_b=None):
+    """(a right and b wrong, a wrong and b right, exact two-sided p) over the rows both predicted;
+    b's predictions are read from out_b when given (another run's folder, the same test rows)."""
+    pa, pb = right(out, a), right(out_b or out, b)
     if set(pa) != set(pb):
         raise SystemExit(f"error: {a} and {b} predicted different test rows (hint: rerun both steps)")
     n10 = sum(pa[k] and not pb[k] for k in pa)
@@ -40,6 +41,6 @@ def mcnemar_counts(out, a, b):
     return n10, n01, p
 
 
-def mcnemar(out, a, b):
-    n10, n01, p = mcnemar_counts(out, a, b)
+def mcnemar(out, a, b, out_b=None):
+    n10, n01, p = mcnemar_counts(out, a, b, out_b)
     return f"{n10} vs {n01}, p={p:.3g}"

@@ -44,7 +44,13 @@
 # (fastText's python, the peers' venv); MEMBERS (the chosen ones; FAMILY:SEED words, see below),
 # STAGE1_ONLY=1 (stop after stage 1's dev figures: how other member sets were compared, with
 # sst2_votes.py on their dev predictions), REUSE_STAGE1=1 (keep a stage-1 member already in OUT:
-# the same flags, seed and threads give the same model), SST2_OUT (runs/sst2-best).
+# the same flags, seed and threads give the same model), SST2_OUT (runs/sst2-best; with SCRATCH=1
+# runs/sst2-best-scratch), SCRATCH=1 (the same members from random weights: each family's flags
+# without --init-from and --multichannel, one trained channel of the same width, the vocabulary
+# the labelled texts' own; nothing is pretrained, and the kim-cnn, lstm, lstmm and bil families
+# and their a-forms are the ones it has; the from-scratch twin issue 12 point 4 asks beside the
+# pretrained vote), PRETRAINED_RUN (runs/sst2-best: with SCRATCH=1, the pretrained run whose test
+# predictions the table pairs with this one's, when it has them).
 # Writes SST2_OUT: each step's JSON and log, steps.tsv, table.txt (printed).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
@@ -77,7 +83,9 @@ lmu2=${PRETRAINED_LMU2:-$tuned-lmu2}
 # words reversed (reverse_text.py into runs/imdb-rev/)
 rev_texts=$runs/$corpus-rev
 lmb=${PRETRAINED_LMB:-$runs/pre-$corpus-rev-256}
-out=${SST2_OUT:-$runs/sst2-best}
+scratch=${SCRATCH:-0}
+[[ $scratch =~ ^[01]$ ]] || { echo "error: SCRATCH='$scratch' (hint: 1 trains the members from random weights, 0 from the pretrained levels)" >&2; exit 2; }
+out=${SST2_OUT:-$runs/sst2-best$([ "$scratch" = 1 ] && echo -scratch || true)}
 started=$EPOCHREALTIME
 py=${STRATA_PEERS_PY:-$HOME/.cache/strata-peers/venv/bin/python}
 "$py" -c 'import fasttext' 2>/dev/null || { echo "error: no fastText in $py (hint: set STRATA_PEERS_PY, or run ../shared/bench/peers/setup.sh)" >&2; exit 2; }
@@ -129,8 +137,23 @@ for spec in "${members[@]}"; do
     echo "error: MEMBERS word '$spec' is not FAMILY:SEED (hint: a family of ${!flags[*]}, e.g. kim:0 lstm:0)" >&2
     exit 2
   }
+  if [ "$scratch" = 1 ]; then
+    # lstmf, lstmu and lstmb are defined by the language model they start from
+    [[ ${fam#a} =~ ^(kim|kimw.*|lstm|lstmm|bil)$ ]] || {
+      echo "error: MEMBERS word '$spec' with SCRATCH=1 (hint: lstmf, lstmu and lstmb are pretrained language models; from scratch they are lstmm)" >&2
+      exit 2
+    }
+  fi
   names+=("${fam}_s$seed")
 done
+if [ "$scratch" = 1 ]; then
+  # from random weights: every family's flags less the pretrained folder and its frozen copy
+  for fam in "${!flags[@]}"; do
+    f=" ${flags[$fam]} "
+    f=$(sed -E 's/ --init-from [^ ]+ / /; s/ --multichannel / /' <<< "$f")
+    flags[$fam]=$(xargs <<< "$f")
+  done
+fi
 [ "${#names[@]}" -ge 2 ] || { echo "error: MEMBERS names ${#names[@]} member(s) (hint: an ensemble needs at least two, e.g. kim:0 lstm:0)" >&2; exit 2; }
 read -r -a weights <<< "${WEIGHTS:-}"
 [ "${#weights[@]}" -gt 0 ] || weights=("${names[@]/*/1}")
@@ -182,8 +205,10 @@ if [ "$corpus" = imdbptb ]; then
   imdb=(--data "$runs/imdb-ptb.txt")
 fi
 # kim-cnn's pretraining is skip-gram only, 300-d, 5 epochs; the LSTM-256's one LM epoch
-pretrained pretrain-sg300 "$sg" "${pretrain[@]}" --model kim-cnn "${imdb[@]}" --out "$sg"
-pretrained pretrain-lm256 "$lm" "${pretrain[@]}" --units 256 --epochs 1 "${imdb[@]}" --out "$lm"
+if [ "$scratch" = 0 ]; then
+  pretrained pretrain-sg300 "$sg" "${pretrain[@]}" --model kim-cnn "${imdb[@]}" --out "$sg"
+  pretrained pretrain-lm256 "$lm" "${pretrain[@]}" --units 256 --epochs 1 "${imdb[@]}" --out "$lm"
+fi
 cat "$train" "$dev" > "$out/train+dev.tsv"
 # EXTRA_TRAIN: labelled sentences added to both stages' training data (sst2_selftrain.sh's
 # pseudo-labelled IMDB sentences); the fastText rows keep SST-2's own texts
@@ -333,4 +358,7 @@ step fasttext-train+dev "$py" "$here/bench/pretrain/fasttext_folds.py" --train "
   --predictions "$out/fasttext-train+dev.pred.jsonl"
 
 printf 'pipeline\t%s\t%s\n' "$(awk "BEGIN {print $EPOCHREALTIME - $started}")" "bash bench/pretrain/sst2_best.sh" >> "$out/steps.tsv"
-python3 "$here/bench/pretrain/sst2_best_table.py" "$out" | tee "$out/table.txt"
+echo "$scratch" > "$out/scratch.txt"
+paired=()  # the from-scratch vote beside the pretrained one, on the same test rows
+[ "$scratch" = 1 ] && paired=("${PRETRAINED_RUN:-$runs/sst2-best}")
+python3 "$here/bench/pretrain/sst2_best_table.py" "$out" "${paired[@]}" | tee "$out/table.txt"

@@ -3,9 +3,12 @@ accuracy of each member and of their ensemble (the figures the configuration was
 the epochs stage 2 retrained each member for, then the test accuracy of the chosen ensemble
 (members retrained on train+dev), of the single network and of fastText (on train, as the
 earlier tables, and on train+dev, the ensemble's own training texts), with McNemar's paired
-differences, issue 12's SST-2 target and every step's wall time. Standard library only.
+differences, issue 12's SST-2 target and every step's wall time. A from-scratch run
+(sst2_best.sh SCRATCH=1) names its members so, and when PRETRAINED_DIR is given and holds the
+pretrained run's test predictions, prints the pretrained vote beside it, paired on the same rows.
+Standard library only.
 
-Usage: python3 sst2_best_table.py OUT_DIR"""
+Usage: python3 sst2_best_table.py OUT_DIR [PRETRAINED_DIR]"""
 import os
 import sys
 
@@ -16,6 +19,9 @@ BAR = 0.850  # issue 12, SST-2 test
 MARGIN = 0.02  # a strata row must beat fastText by this much
 
 out = sys.argv[1]
+pretrained_dir = sys.argv[2] if len(sys.argv) > 2 else None
+scratch_file = os.path.join(out, "scratch.txt")  # sst2_best.sh's SCRATCH
+scratch = os.path.exists(scratch_file) and open(scratch_file, encoding="utf-8").read().strip() == "1"
 families = {
     "kim": "kim-cnn multichannel (sg300)",
     "lstm": "LSTM-256 + max-pool (LM 256)",
@@ -30,12 +36,23 @@ families = {
 def family(fam):
     """What a MEMBERS family of sst2_best.sh is, e.g. kimw345_d03: kim-cnn, widths 3-5, dropout 0.3;
     akimw2345: kim-cnn, widths 2-5, trained adversarially (the a-families, --adversarial)."""
+    if scratch:
+        return pretrained_family(fam) + ", from scratch"
+    return pretrained_family(fam)
+
+
+def pretrained_family(fam):
+    if scratch and fam.removeprefix("a") in ("kim", "lstm", "lstmm", "bil"):
+        # from random weights: no pretrained folder, one channel
+        shown = families[fam.removeprefix("a")].replace(" multichannel", "").split(" (")[0]
+        return shown + (", masked" if fam.endswith("lstmm") else "") + (", adversarial" if fam.startswith("a") else "")
     if fam in families:
         return families[fam]
     if fam.startswith("a") and (fam[1:] in families or fam[1:].startswith("kimw")):
-        return family(fam[1:]) + ", adversarial"
+        return pretrained_family(fam[1:]) + ", adversarial"
     widths, _, dropout = fam.removeprefix("kimw").partition("_d")
-    return f"kim-cnn mc, widths {','.join(widths)}" + (f", dropout 0.{dropout[1:]}" if dropout else "")
+    channels = "" if scratch else " mc"
+    return f"kim-cnn{channels}, widths {','.join(widths)}" + (f", dropout 0.{dropout[1:]}" if dropout else "")
 
 
 names = open(os.path.join(out, "members.txt"), encoding="utf-8").read().split()
@@ -75,6 +92,12 @@ for r, name in rows.items():
 print("paired differences (McNemar: rows the first got right and the second wrong vs the reverse; exact two-sided p):")
 for a, b in [("ensemble", "fasttext-train+dev"), ("ensemble", "fasttext"), ("ensemble", "network"), ("network", "fasttext")]:
     print(f"  {rows[a]} − {rows[b]}: {acc[a] - acc[b]:+.4f} ({mcnemar(out, a, b)})")
+if scratch and pretrained_dir and os.path.exists(os.path.join(pretrained_dir, "ensemble.pred.jsonl")):
+    # the twin the table is for: the same vote from pretrained levels, paired on the same test rows
+    pre = load(pretrained_dir, "ensemble")["accuracy"]
+    print(f"the same vote from pretrained levels ({pretrained_dir}): {pre:.4f}")
+    print(f"  pretrained − from scratch: {pre - acc['ensemble']:+.4f} "
+          f"({mcnemar(pretrained_dir, 'ensemble', 'ensemble', out)})")
 print("wall time (s):")
 for name, secs, cmd in steps:
     shown = secs if secs == "reused" else f"{float(secs):.1f}"
