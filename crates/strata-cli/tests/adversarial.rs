@@ -10,14 +10,23 @@ use common::{assert_ok, assert_user_error, corpus_case as case, experiment_small
 #[test]
 fn the_flag_changes_training_repeats_and_is_named_where_the_configuration_is_recorded() {
     let c = case();
+    let mut stderrs = Vec::new();
     for (out, extra) in
         [("adv", &["--adversarial", "0.5"][..]), ("adv-again", &["--adversarial", "0.5"]), ("plain", &[])]
     {
-        assert_ok(&train(&c, out, extra));
+        let o = train(&c, out, extra);
+        assert_ok(&o);
+        stderrs.push(common::stderr(&o));
     }
     let weights = |run: &str| std::fs::read(c.path(run).join("model/model.safetensors")).unwrap();
     assert_eq!(weights("adv"), weights("adv-again"), "the same seed and threads give the same weights");
     assert_ne!(weights("adv"), weights("plain"), "the adversarial loss moves the weights");
+    // the note on ε's size against the texts' word vectors, and its warning past a third
+    assert!(stderrs[0].contains("Adversarial training: each text's step of norm 0.5 is"), "{}", stderrs[0]);
+    assert!(!stderrs[2].contains("Adversarial training"), "{}", stderrs[2]);
+    let o = train(&c, "adv-huge", &["--adversarial", "100"]);
+    assert_ok(&o);
+    assert!(common::stderr(&o).contains("can keep the model from learning (hint:"), "{}", common::stderr(&o));
     let toml = c.read("adv/run.toml");
     assert!(toml.contains("adversarial = 0.5") && toml.contains("adversarial_weight = 1"), "{toml}");
     assert!(!c.read("plain/run.toml").contains("adversarial"), "written only when set");

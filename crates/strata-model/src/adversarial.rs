@@ -75,6 +75,73 @@ pub fn train_pass(
     }
 }
 
+/// The median, over the texts of `ids: [N, t]` (one text a row: a hierarchical model's row is
+/// all its sentences' words), of the L2 norm of a text's word vectors at the embedding output
+/// as the model stands (both copies of a multichannel model; real tokens only, as
+/// `perturbation` counts them): the length ε is measured against. `None` when no text has a
+/// real token.
+pub fn median_text_norm(model: &Model, ids: &[u32], t: usize) -> Option<f64> {
+    let p = &model.params.data;
+    let e = model.config.embedding_dim;
+    let tables: Vec<&[f32]> = [Some(model.layout.embedding.clone()), model.layout.static_embedding.clone()]
+        .into_iter()
+        .flatten()
+        .map(|r| &p[r])
+        .collect();
+    // ‖row‖² per vocabulary id, summed over the copies, in f64
+    let vocab = tables[0].len() / e.max(1);
+    let row2: Vec<f64> = (0..vocab)
+        .map(|id| {
+            tables.iter().map(|tab| tab[id * e..(id + 1) * e].iter().map(|&x| f64::from(x).powi(2)).sum::<f64>()).sum()
+        })
+        .collect();
+    let mut norms: Vec<f64> = ids
+        .chunks_exact(t.max(1))
+        .filter(|text| text.iter().any(|&id| id != 0))
+        .map(|text| {
+            text.iter()
+                .filter(|&&id| id != 0)
+                .map(|&id| row2.get(id as usize).copied().unwrap_or(0.0))
+                .sum::<f64>()
+                .sqrt()
+        })
+        .collect();
+    if norms.is_empty() {
+        return None;
+    }
+    norms.sort_by(f64::total_cmp);
+    Some(norms[norms.len() / 2])
+}
+
+/// ε's share of a text's norm above which `scale_line` warns: on SST-2, kim-cnn and the LSTM
+/// learned best near a tenth (pretrained or not), lost accuracy past a quarter to a third,
+/// and from scratch learned nothing near one (bench/README.md, "Eleventh round").
+pub const LARGE_SHARE: f64 = 0.3;
+
+/// The note a run prints before adversarial training: ε against `median_text_norm`, with a
+/// warning and a hint when ε is more than `LARGE_SHARE` of it.
+pub fn scale_line(epsilon: f32, median_norm: f64) -> String {
+    let share = f64::from(epsilon) / median_norm;
+    let line = format!(
+        "Adversarial training: each text's step of norm {epsilon} is {:.0}% of the median norm of a text's word vectors at the start ({median_norm:.3})",
+        share * 100.0
+    );
+    if share <= LARGE_SHARE {
+        return line;
+    }
+    let suggest = 0.1 * median_norm;
+    format!(
+        "{line}; a step that large can keep the model from learning (hint: --adversarial is in the embedding's units: try about a tenth of that norm, e.g. --adversarial {}, and choose it on validation data)",
+        shortest(suggest)
+    )
+}
+
+/// `x` with two significant digits, as a flag value reads.
+fn shortest(x: f64) -> String {
+    let digits = (1 - x.log10().floor() as i32).max(0) as usize;
+    format!("{x:.digits$}")
+}
+
 /// Where a text's values lie in the embedding output `[T, N, W]`: the word rows' ids
 /// `[N, T]` (0 is padding), their width `W`, and how many consecutive rows a text owns (its
 /// sentences: text `b` owns the rows from `b · per_text`).

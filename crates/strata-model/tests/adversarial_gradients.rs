@@ -250,3 +250,34 @@ fn epsilon_zero_trains_twice_the_clean_gradient() {
         twice(&table, &table_gradient(&m, &ws), "the table");
     }
 }
+
+#[test]
+fn the_median_text_norm_counts_real_tokens_in_both_copies_and_the_note_warns_past_its_share() {
+    for multichannel in [false, true] {
+        let m = model("seed", multichannel);
+        let e = m.config.embedding_dim;
+        let row2 = |id: u32| -> f64 {
+            let mut tables = vec![m.layout.embedding.clone()];
+            tables.extend(m.layout.static_embedding.clone());
+            let rows = tables.into_iter().map(|r| m.params.data[r][id as usize * e..(id as usize + 1) * e].to_vec());
+            rows.flatten().map(|x| f64::from(x).powi(2)).sum()
+        };
+        // three texts of 4 ids, padding anywhere (0), and an all-padding text that counts for none
+        let ids = [1, 0, 2, 0, 3, 3, 3, 3, 0, 0, 0, 0, 0, 4, 0, 0];
+        let mut norms: Vec<f64> = [&[1u32, 2][..], &[3, 3, 3, 3], &[4]]
+            .iter()
+            .map(|t| t.iter().map(|&id| row2(id)).sum::<f64>().sqrt())
+            .collect();
+        norms.sort_by(f64::total_cmp);
+        let got = adversarial::median_text_norm(&m, &ids, 4).unwrap();
+        assert!((got - norms[1]).abs() < 1e-12, "multichannel {multichannel}: {got} vs {}", norms[1]);
+        assert_eq!(adversarial::median_text_norm(&m, &[0; 8], 4), None, "no real token, no norm");
+    }
+    let fine = adversarial::scale_line(2.0, 15.74);
+    assert!(fine.contains("norm 2 is 13% of") && fine.contains("(15.740)") && !fine.contains("hint"), "{fine}");
+    let large = adversarial::scale_line(2.0, 2.069);
+    assert!(large.contains("97% of") && large.contains("keep the model from learning"), "{large}");
+    assert!(large.contains("--adversarial 0.21,"), "a tenth of the norm, two digits: {large}");
+    let edge = adversarial::LARGE_SHARE as f32 * 10.0;
+    assert!(!adversarial::scale_line(edge, 10.0).contains("hint"), "the share itself is not past it");
+}

@@ -11,6 +11,7 @@
 use std::ops::ControlFlow;
 use std::time::Instant;
 
+use strata_model::adversarial;
 use strata_model::infer::{evaluate_plan, evaluate_plan_multi, Dataset, Evaluation};
 use strata_model::model::Model;
 use strata_model::step_window::{cut_is_exact, real_width};
@@ -409,6 +410,16 @@ pub fn fit(
     fit_schedule(model, FitInput { train, val, schedule: &schedule, opts }, progress).history
 }
 
+/// Under `--adversarial`, a note on ε's size against the training texts' word vectors as the
+/// run starts (`adversarial::scale_line`: a warning when ε would swamp them, as the
+/// pretrained vectors' ε does a fresh embedding).
+fn note_adversarial_scale(model: &Model, input: &FitInput, progress: &mut dyn Progress) {
+    let Some(adv) = input.opts.adversarial else { return };
+    if let Some(norm) = adversarial::median_text_norm(model, input.train.ids, input.train.t) {
+        progress.on_note(&adversarial::scale_line(adv.epsilon, norm));
+    }
+}
+
 /// Trains `model` through every stage of `input.schedule`, scoring `input.val` after each
 /// epoch. Auxiliary heads are added when the schedule needs them and left on the model (the
 /// caller drops them before saving).
@@ -424,6 +435,9 @@ pub fn fit_schedule_from(
     progress: &mut dyn Progress,
     resume: Option<TrainState>,
 ) -> Result<Fitted, ResumeError> {
+    if resume.is_none() {
+        note_adversarial_scale(model, &input, progress);
+    }
     let mut run = Run::new(model, input, progress);
     let (first, partway) = match resume {
         Some(state) => run.resume(state)?,
@@ -445,6 +459,7 @@ pub fn fit_schedule_multi(
     let k = model.config.outputs();
     assert!(model.config.multi_label, "multi-hot targets are for a multi-label model");
     assert_eq!(targets.train.len(), input.train.len() * k, "one multi-hot row per training text");
+    note_adversarial_scale(model, &input, progress);
     let mut run = Run::new(model, input, progress);
     run.stepper.multi_hot = Some(targets.train.to_vec());
     run.multi_val = Some(targets.val);
