@@ -40,7 +40,7 @@
 # MEMBERS order; default all 1), EXTRA_TRAIN (a
 # label<TAB>text file added to both stages' training data: sst2_selftrain.sh's pseudo-labels), ADV_KIM and
 # ADV_LM (2 and 2: --adversarial's EPS for the a-families, akimw2345, akimw34567 and alstmm, the tenth
-# round's), THREADS (1), PRETRAIN_THREADS (2), STRATA_PEERS_PY
+# round's; with SCRATCH=1, 0.25 and 0.125), THREADS (1), PRETRAIN_THREADS (2), STRATA_PEERS_PY
 # (fastText's python, the peers' venv); MEMBERS (the chosen ones; FAMILY:SEED words, see below),
 # STAGE1_ONLY=1 (stop after stage 1's dev figures: how other member sets were compared, with
 # sst2_votes.py on their dev predictions), REUSE_STAGE1=1 (keep a stage-1 member already in OUT:
@@ -124,9 +124,13 @@ done
 # each batch also trains on its sentences with the embedding output moved EPS in L2 norm the way
 # that raises the loss most), EPS = ADV_KIM for the kim-cnn families (sg300's vectors), ADV_LM
 # for lstmm (the LM's embedding)
+# (from scratch, SCRATCH=1: 0.25 and 0.125, chosen the same way for fresh embeddings, whose
+# vectors are a sixth as long; bench/README.md, "Eleventh round")
+adv_kim=2 adv_lm=2
+[ "$scratch" = 1 ] && adv_kim=0.25 adv_lm=0.125
 for fam in kimw2345 kimw34567 lstmm; do
-  eps=${ADV_KIM:-2}
-  [ "$fam" = lstmm ] && eps=${ADV_LM:-2}
+  eps=${ADV_KIM:-$adv_kim}
+  [ "$fam" = lstmm ] && eps=${ADV_LM:-$adv_lm}
   flags[a$fam]="${flags[$fam]} --adversarial $eps"
   stop[a$fam]=${stop[$fam]}
 done
@@ -150,8 +154,8 @@ if [ "$scratch" = 1 ]; then
   # from random weights: every family's flags less the pretrained folder and its frozen copy
   for fam in "${!flags[@]}"; do
     f=" ${flags[$fam]} "
-    f=$(sed -E 's/ --init-from [^ ]+ / /; s/ --multichannel / /' <<< "$f")
-    flags[$fam]=$(xargs <<< "$f")
+    read -r -a words <<< "$(sed -E 's/ --init-from [^ ]+ / /; s/ --multichannel / /' <<< "$f")"
+    flags[$fam]=${words[*]}
   done
 fi
 [ "${#names[@]}" -ge 2 ] || { echo "error: MEMBERS names ${#names[@]} member(s) (hint: an ensemble needs at least two, e.g. kim:0 lstm:0)" >&2; exit 2; }
@@ -173,6 +177,12 @@ strata=("${CARGO_TARGET_DIR:-$here/target}/release/strata" --threads "${THREADS:
 pretrain=("${CARGO_TARGET_DIR:-$here/target}/release/strata" --threads "${PRETRAIN_THREADS:-2}" pretrain)
 train=$data/sst2/train.tsv dev=$data/sst2/dev.tsv test=$data/sst2/test.tsv
 mkdir -p "$out"
+# a folder holds one kind of run: stage-1 members reused (REUSE_STAGE1) must be of its kind
+if [ -s "$out/scratch.txt" ] && [ "$(cat "$out/scratch.txt")" != "$scratch" ]; then
+  echo "error: $out holds a run with SCRATCH=$(cat "$out/scratch.txt") (hint: another SST2_OUT, or move it aside)" >&2
+  exit 2
+fi
+echo "$scratch" > "$out/scratch.txt"
 : > "$out/steps.tsv"
 
 source "$here/bench/steps.sh"  # step NAME CMD...
@@ -196,7 +206,7 @@ pretrained() {
   fi
 }
 imdb=(--data "$data/imdb_full/unsup.txt" --data "$data/imdb_full/train.tsv")
-if [ "$corpus" = imdbptb ]; then
+if [ "$corpus" = imdbptb ] && [ "$scratch" = 0 ]; then
   # the PTB text, when a folder built from it is missing (the backward LM reverses it)
   if [ ! -e "$sg" ] || [ ! -e "$lm" ] || { [ "$backward" = 1 ] && [ ! -e "$lmb" ]; }; then
     [ -s "$runs/imdb-ptb.txt" ] || step ptb-text python3 "$here/bench/pretrain/ptb_text.py" "$runs/imdb-ptb.txt" \
@@ -358,7 +368,6 @@ step fasttext-train+dev "$py" "$here/bench/pretrain/fasttext_folds.py" --train "
   --predictions "$out/fasttext-train+dev.pred.jsonl"
 
 printf 'pipeline\t%s\t%s\n' "$(awk "BEGIN {print $EPOCHREALTIME - $started}")" "bash bench/pretrain/sst2_best.sh" >> "$out/steps.tsv"
-echo "$scratch" > "$out/scratch.txt"
 paired=()  # the from-scratch vote beside the pretrained one, on the same test rows
 [ "$scratch" = 1 ] && paired=("${PRETRAINED_RUN:-$runs/sst2-best}")
 python3 "$here/bench/pretrain/sst2_best_table.py" "$out" "${paired[@]}" | tee "$out/table.txt"

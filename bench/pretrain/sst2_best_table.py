@@ -92,12 +92,17 @@ for r, name in rows.items():
 print("paired differences (McNemar: rows the first got right and the second wrong vs the reverse; exact two-sided p):")
 for a, b in [("ensemble", "fasttext-train+dev"), ("ensemble", "fasttext"), ("ensemble", "network"), ("network", "fasttext")]:
     print(f"  {rows[a]} − {rows[b]}: {acc[a] - acc[b]:+.4f} ({mcnemar(out, a, b)})")
-if scratch and pretrained_dir and os.path.exists(os.path.join(pretrained_dir, "ensemble.pred.jsonl")):
-    # the twin the table is for: the same vote from pretrained levels, paired on the same test rows
-    pre = load(pretrained_dir, "ensemble")["accuracy"]
-    print(f"the same vote from pretrained levels ({pretrained_dir}): {pre:.4f}")
-    print(f"  pretrained − from scratch: {pre - acc['ensemble']:+.4f} "
-          f"({mcnemar(pretrained_dir, 'ensemble', 'ensemble', out)})")
+if scratch and pretrained_dir:
+    # the twin the table is for: the vote from pretrained levels, paired on the same test rows
+    if not os.path.exists(os.path.join(pretrained_dir, "ensemble.pred.jsonl")):
+        print(f"no pretrained vote to pair with: {pretrained_dir} has no ensemble.pred.jsonl (PRETRAINED_RUN)")
+    else:
+        pre = load(pretrained_dir, "ensemble")["accuracy"]
+        theirs = open(os.path.join(pretrained_dir, "members.txt"), encoding="utf-8").read().split()
+        same = "the same vote" if theirs == names else "a vote of other members (" + " ".join(theirs) + ")"
+        print(f"{same} from pretrained levels, {pretrained_dir}: {pre:.4f}")
+        print(f"  pretrained − from scratch: {pre - acc['ensemble']:+.4f} "
+              f"({mcnemar(pretrained_dir, 'ensemble', 'ensemble', out)})")
 print("wall time (s):")
 for name, secs, cmd in steps:
     shown = secs if secs == "reused" else f"{float(secs):.1f}"

@@ -88,6 +88,10 @@ impl Progress for EpochPrinter {
         note(format_args!("{}{line}", self.prefix));
     }
 
+    fn on_warning(&mut self, line: &str) {
+        eprintln!("warning: {}{line}", self.prefix);
+    }
+
     fn on_epoch(&mut self, r: &EpochRecord) {
         if let Some(b) = self.bar.take() {
             b.finish_and_clear();

@@ -273,11 +273,28 @@ fn the_median_text_norm_counts_real_tokens_in_both_copies_and_the_note_warns_pas
         assert!((got - norms[1]).abs() < 1e-12, "multichannel {multichannel}: {got} vs {}", norms[1]);
         assert_eq!(adversarial::median_text_norm(&m, &[0; 8], 4), None, "no real token, no norm");
     }
-    let fine = adversarial::scale_line(2.0, 15.74);
-    assert!(fine.contains("norm 2 is 13% of") && fine.contains("(15.740)") && !fine.contains("hint"), "{fine}");
-    let large = adversarial::scale_line(2.0, 2.069);
-    assert!(large.contains("97% of") && large.contains("keep the model from learning"), "{large}");
-    assert!(large.contains("--adversarial 0.21,"), "a tenth of the norm, two digits: {large}");
-    let edge = adversarial::LARGE_SHARE as f32 * 10.0;
-    assert!(!adversarial::scale_line(edge, 10.0).contains("hint"), "the share itself is not past it");
+    // an id past the table counts nothing; a zero-width row, or vectors all zero, give no norm
+    let m = model("seed", false);
+    let past = adversarial::median_text_norm(&m, &[1, V as u32 + 5], 2).unwrap();
+    assert_eq!(past, adversarial::median_text_norm(&m, &[1, 0], 2).unwrap());
+    assert_eq!(adversarial::median_text_norm(&m, &[1, 2], 0), None);
+    let mut zero = model("seed", true);
+    zero.params.data.iter_mut().for_each(|v| *v = 0.0);
+    assert_eq!(adversarial::median_text_norm(&zero, &[1, 2, 3, 0], 2), None, "vectors at zero have no size");
+
+    let (fine, warn) = adversarial::scale_note(2.0, 15.74);
+    assert!(!warn && fine.contains("norm 2 is 13% of") && fine.contains("(16.0)") && !fine.contains("hint"), "{fine}");
+    let (large, warn) = adversarial::scale_note(2.0, 2.069);
+    assert!(warn && large.contains("97% of") && large.contains("(2.1)"), "{large}");
+    assert!(large.contains("e.g. --adversarial 0.21,"), "a tenth of the norm, two digits: {large}");
+    // the share is judged as printed: 20% is not past 20%, 21% is
+    assert!(!adversarial::scale_note(0.2, 1.0).1, "0.2 of 1.0 shows 20%");
+    assert!(adversarial::scale_note(0.21, 1.0).1);
+    // a hint that rounds up to the next power of ten, and tiny or huge norms, stay readable
+    let (line, _) = adversarial::scale_note(1.0, 0.999);
+    assert!(line.contains("--adversarial 0.1,") && line.contains("(1.0)"), "{line}");
+    let (line, _) = adversarial::scale_note(1.0, 1e-30);
+    assert!(line.contains("1.0e32%") && line.contains("--adversarial 1e-31,"), "{line}");
+    let (line, _) = adversarial::scale_note(1.0, 3e20);
+    assert!(line.contains(" 0% of") && line.contains("(3e20)"), "{line}");
 }

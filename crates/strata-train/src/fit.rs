@@ -127,6 +127,12 @@ pub trait Progress {
     fn on_epoch(&mut self, _record: &EpochRecord) {}
     /// A line about the run worth telling the user (e.g. the pretrained vectors' coverage).
     fn on_note(&mut self, _line: &str) {}
+    /// A line about the run the user should act on (e.g. a flag whose value looks wrong for
+    /// this data); unlike a note, a command line prints it under `-q` too. A progress that
+    /// wraps another passes it on; by default it is a note.
+    fn on_warning(&mut self, line: &str) {
+        self.on_note(line)
+    }
     /// After each stage, with the model as that stage left it (auxiliary heads included).
     fn on_stage_end(&mut self, _stage: usize, _name: &str, _model: &Model) {}
     /// Write a checkpoint every this many epochs (0: never).

@@ -411,12 +411,15 @@ pub fn fit(
 }
 
 /// Under `--adversarial`, a note on ε's size against the training texts' word vectors as the
-/// run starts (`adversarial::scale_line`: a warning when ε would swamp them, as the
-/// pretrained vectors' ε does a fresh embedding).
+/// run starts (`adversarial::scale_note`: a warning when ε would swamp them, as the
+/// pretrained vectors' ε does a fresh embedding). Not on resume: the weights are not the start's.
 fn note_adversarial_scale(model: &Model, input: &FitInput, progress: &mut dyn Progress) {
     let Some(adv) = input.opts.adversarial else { return };
     if let Some(norm) = adversarial::median_text_norm(model, input.train.ids, input.train.t) {
-        progress.on_note(&adversarial::scale_line(adv.epsilon, norm));
+        match adversarial::scale_note(adv.epsilon, norm) {
+            (line, true) => progress.on_warning(&line),
+            (line, false) => progress.on_note(&line),
+        }
     }
 }
 

@@ -151,6 +151,10 @@ impl Progress for Probing<'_> {
         self.inner.on_note(line);
     }
 
+    fn on_warning(&mut self, line: &str) {
+        self.inner.on_warning(line);
+    }
+
     fn on_padding(&mut self, share: &strata_train::fit::PaddingShare) {
         self.inner.on_padding(share);
     }
@@ -338,8 +342,7 @@ pub(crate) fn load_embeddings(
         return Err(DataError::new(&shown, Some(1), message, "leave out --embedding-dim to take the file's").into());
     }
     // a multichannel model's static copy takes the same vectors: both channels start equal
-    let tables = std::iter::once(model.layout.embedding.clone()).chain(model.layout.static_embedding.clone());
-    for table in tables {
+    for table in model.embedding_tables().collect::<Vec<_>>() {
         let weights = &mut model.params.data[table];
         for (row, v) in &vectors.rows {
             weights[row * e..(row + 1) * e].copy_from_slice(v);

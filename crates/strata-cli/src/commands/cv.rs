@@ -41,6 +41,11 @@ impl Progress for FoldPrinter<'_> {
         self.inner.on_note(line);
     }
 
+    fn on_warning(&mut self, line: &str) {
+        self.inner.prefix = format!("Fold {}/{} ", self.fold.get(), self.folds);
+        self.inner.on_warning(line);
+    }
+
     fn on_padding(&mut self, share: &PaddingShare) {
         self.padding.get_or_insert_with(PaddingShare::default).add(share);
     }

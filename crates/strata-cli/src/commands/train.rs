@@ -160,6 +160,9 @@ impl Progress for Checkpointing {
     fn on_note(&mut self, line: &str) {
         self.inner.on_note(line);
     }
+    fn on_warning(&mut self, line: &str) {
+        self.inner.on_warning(line);
+    }
     fn checkpoint_every(&self) -> usize {
         self.every
     }
