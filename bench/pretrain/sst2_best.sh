@@ -301,11 +301,31 @@ best_epoch() {
   python3 -c 'import csv, sys; r = list(csv.DictReader(open(sys.argv[1]))); print(min(r, key=lambda x: float(x["val_loss"]))["epoch"])' "$1/history.csv"
 }
 
+# same_member RUN FLAGS...: RUN (a stage-1 member to reuse) was trained from the same folder
+# (or from scratch), with the same --adversarial and seed as FLAGS say; else one error line.
+same_member() {
+  python3 - "$@" <<'PY'
+import os, sys, tomllib
+run, flags = sys.argv[1], sys.argv[2:]
+had = tomllib.load(open(os.path.join(run, "run.toml"), "rb"))
+def flag(name):
+    return flags[flags.index(name) + 1] if name in flags else None
+def same(a, b, norm):
+    return a is None and b is None or a is not None and b is not None and norm(a) == norm(b)
+checks = [("--init-from", "init_from", os.path.realpath), ("--adversarial", "adversarial", float), ("--seed", "seed", int)]
+for name, key, norm in checks:
+    if not same(flag(name), had.get(key), norm):
+        asks = f"{name} {flag(name)}" if flag(name) is not None else f"no {name}"
+        sys.exit(f"error: {run}: trained with {key} = {had.get(key, 'none')}, and this run asks {asks} (hint: REUSE_STAGE1 keeps only the same member; another SST2_OUT, or leave REUSE_STAGE1 out)")
+PY
+}
+
 # Stage 1: train.tsv, validated on dev.tsv; each member's dev predictions for sst2_votes.py.
 for spec in "${members[@]}"; do
   fam=${spec%%:*} seed=${spec#*:}
   read -r -a f <<< "${flags[$fam]} ${stop[$fam]} --seed $seed"
   if [ "${REUSE_STAGE1:-0}" = 1 ] && [ -e "$out/dev-${fam}_s$seed/model" ] && [ -s "$out/dev-${fam}_s$seed.json" ]; then
+    same_member "$out/dev-${fam}_s$seed" "${f[@]}" || exit 2
     echo "== dev-${fam}_s$seed: reusing $out/dev-${fam}_s$seed" >&2
     printf '%s\treused\t%s\n' "dev-${fam}_s$seed" "$out/dev-${fam}_s$seed" >> "$out/steps.tsv"
   else

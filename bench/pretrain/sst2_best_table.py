@@ -98,8 +98,14 @@ if scratch and pretrained_dir:
         print(f"no pretrained vote to pair with: {pretrained_dir} has no ensemble.pred.jsonl (PRETRAINED_RUN)")
     else:
         pre = load(pretrained_dir, "ensemble")["accuracy"]
-        theirs = open(os.path.join(pretrained_dir, "members.txt"), encoding="utf-8").read().split()
-        same = "the same vote" if theirs == names else "a vote of other members (" + " ".join(theirs) + ")"
+
+        def listed(name):  # members.txt or weights.txt of the pretrained run, [] when it has none
+            path = os.path.join(pretrained_dir, name)
+            return open(path, encoding="utf-8").read().split() if os.path.exists(path) else []
+
+        theirs = listed("members.txt")
+        same_weights = (listed("weights.txt") or ["1"] * len(theirs)) == (weights or ["1"] * len(names))
+        same = "the same vote" if theirs == names and same_weights else "a vote of other members or weights (" + " ".join(theirs) + ")"
         print(f"{same} from pretrained levels, {pretrained_dir}: {pre:.4f}")
         print(f"  pretrained − from scratch: {pre - acc['ensemble']:+.4f} "
               f"({mcnemar(pretrained_dir, 'ensemble', 'ensemble', out)})")

@@ -89,7 +89,10 @@ impl Progress for EpochPrinter {
     }
 
     fn on_warning(&mut self, line: &str) {
-        eprintln!("warning: {}{line}", self.prefix);
+        // under mpirun, rank 0 speaks for the job (every rank trains on the same data)
+        if strata_train::ranks::is_root() {
+            eprintln!("warning: {}{line}", self.prefix);
+        }
     }
 
     fn on_epoch(&mut self, r: &EpochRecord) {

@@ -283,7 +283,7 @@ fn the_median_text_norm_counts_real_tokens_in_both_copies_and_the_note_warns_pas
     assert_eq!(adversarial::median_text_norm(&zero, &[1, 2, 3, 0], 2), None, "vectors at zero have no size");
 
     let (fine, warn) = adversarial::scale_note(2.0, 15.74);
-    assert!(!warn && fine.contains("norm 2 is 13% of") && fine.contains("(16.0)") && !fine.contains("hint"), "{fine}");
+    assert!(!warn && fine.contains("norm 2 is 13% of") && fine.contains("(16)") && !fine.contains("hint"), "{fine}");
     let (large, warn) = adversarial::scale_note(2.0, 2.069);
     assert!(warn && large.contains("97% of") && large.contains("(2.1)"), "{large}");
     assert!(large.contains("e.g. --adversarial 0.21,"), "a tenth of the norm, two digits: {large}");
@@ -292,9 +292,11 @@ fn the_median_text_norm_counts_real_tokens_in_both_copies_and_the_note_warns_pas
     assert!(adversarial::scale_note(0.21, 1.0).1);
     // a hint that rounds up to the next power of ten, and tiny or huge norms, stay readable
     let (line, _) = adversarial::scale_note(1.0, 0.999);
-    assert!(line.contains("--adversarial 0.1,") && line.contains("(1.0)"), "{line}");
+    assert!(line.contains("--adversarial 0.1,") && line.contains("(1)"), "{line}");
     let (line, _) = adversarial::scale_note(1.0, 1e-30);
     assert!(line.contains("1.0e32%") && line.contains("--adversarial 1e-31,"), "{line}");
     let (line, _) = adversarial::scale_note(1.0, 3e20);
-    assert!(line.contains(" 0% of") && line.contains("(3e20)"), "{line}");
+    assert!(line.contains(" <1% of") && line.contains("(3e20)"), "{line}");
+    let (line, _) = adversarial::scale_note(1e-30, 2.0);
+    assert!(line.contains("step of norm 1e-30 is <1%"), "{line}");
 }
