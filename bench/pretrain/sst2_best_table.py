@@ -10,6 +10,7 @@ Standard library only.
 
 Usage: python3 sst2_best_table.py OUT_DIR [PRETRAINED_DIR]"""
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
@@ -35,24 +36,18 @@ families = {
 
 def family(fam):
     """What a MEMBERS family of sst2_best.sh is, e.g. kimw345_d03: kim-cnn, widths 3-5, dropout 0.3;
-    akimw2345: kim-cnn, widths 2-5, trained adversarially (the a-families, --adversarial)."""
+    akimw2345: kim-cnn, widths 2-5, trained adversarially (the a-families, --adversarial); from
+    scratch (SCRATCH=1) the same without the pretrained folder and its second channel."""
+    adversarial = fam.startswith("a") and (fam[1:] in families or fam[1:].startswith("kimw"))
+    base = fam[1:] if adversarial else fam
+    if base in families:
+        shown = families[base]
+    else:
+        widths, _, dropout = base.removeprefix("kimw").partition("_d")
+        shown = f"kim-cnn mc, widths {','.join(widths)}" + (f", dropout 0.{dropout[1:]}" if dropout else "")
     if scratch:
-        return pretrained_family(fam) + ", from scratch"
-    return pretrained_family(fam)
-
-
-def pretrained_family(fam):
-    if scratch and fam.removeprefix("a") in ("kim", "lstm", "lstmm", "bil"):
-        # from random weights: no pretrained folder, one channel
-        shown = families[fam.removeprefix("a")].replace(" multichannel", "").split(" (")[0]
-        return shown + (", masked" if fam.endswith("lstmm") else "") + (", adversarial" if fam.startswith("a") else "")
-    if fam in families:
-        return families[fam]
-    if fam.startswith("a") and (fam[1:] in families or fam[1:].startswith("kimw")):
-        return pretrained_family(fam[1:]) + ", adversarial"
-    widths, _, dropout = fam.removeprefix("kimw").partition("_d")
-    channels = "" if scratch else " mc"
-    return f"kim-cnn{channels}, widths {','.join(widths)}" + (f", dropout 0.{dropout[1:]}" if dropout else "")
+        shown = re.sub(r" \([^)]*\)", "", shown).replace(" multichannel", "").replace(" mc,", ",")
+    return shown + (", adversarial" if adversarial else "") + (", from scratch" if scratch else "")
 
 
 names = open(os.path.join(out, "members.txt"), encoding="utf-8").read().split()

@@ -82,6 +82,9 @@ pub fn train_pass(
 /// against. `None` when no text has a real token, or the median is not a positive finite
 /// number (word vectors that start at zero: no share of them means anything).
 pub fn median_text_norm(model: &Model, ids: &[u32], t: usize) -> Option<f64> {
+    if t == 0 {
+        return None;
+    }
     let e = model.config.embedding_dim;
     let tables: Vec<&[f32]> = model.embedding_tables().map(|r| &model.params.data[r]).collect();
     // ‖row‖² per vocabulary id, summed over the copies, in f64
@@ -92,7 +95,7 @@ pub fn median_text_norm(model: &Model, ids: &[u32], t: usize) -> Option<f64> {
         })
         .collect();
     let mut norms: Vec<f64> = ids
-        .chunks_exact(t.max(1))
+        .chunks_exact(t)
         .filter(|text| text.iter().any(|&id| id != 0))
         .map(|text| {
             text.iter()
@@ -102,11 +105,8 @@ pub fn median_text_norm(model: &Model, ids: &[u32], t: usize) -> Option<f64> {
                 .sqrt()
         })
         .collect();
-    if t == 0 || norms.is_empty() {
-        return None;
-    }
     norms.sort_by(f64::total_cmp);
-    Some(norms[norms.len() / 2]).filter(|n| n.is_finite() && *n > 0.0)
+    norms.get(norms.len() / 2).copied().filter(|n| n.is_finite() && *n > 0.0).filter(|n| n.is_finite() && *n > 0.0)
 }
 
 /// ε's share of a text's norm past which `scale_note` warns, a precaution: on SST-2 at one seed
@@ -127,7 +127,7 @@ pub fn scale_note(epsilon: f32, norm: f64) -> (String, bool) {
     };
     let line = format!(
         "Adversarial training: each text's step of norm {} is {shown} of the median norm of a text's word vectors at the start ({})",
-        if (1e-4..1e6).contains(&epsilon) { epsilon.to_string() } else { format!("{epsilon:e}") },
+        readable(epsilon, f64::from(epsilon)),
         two_digits(norm)
     );
     if percent <= LARGE_SHARE * 100.0 {
@@ -141,14 +141,19 @@ pub fn scale_note(epsilon: f32, norm: f64) -> (String, bool) {
 }
 
 /// A positive finite `x` to two significant digits, as a flag value reads (`0.21`, `16`,
-/// `1.6e-7`). (ε itself is shown the same way, as given.)
+/// `1.6e-7`).
 fn two_digits(x: f64) -> String {
     let rounded: f64 = format!("{x:.1e}").parse().unwrap_or(x);
-    // far from 1, an exponent instead of a run of zeros (`1e-31`, `3e20`)
-    if (1e-4..1e6).contains(&rounded) {
-        rounded.to_string()
+    readable(rounded, rounded)
+}
+
+/// `x` as `Display` writes it while its `magnitude` is near 1; else with an exponent, not a
+/// run of zeros (`1e-31`, `3e20`).
+fn readable(x: impl std::fmt::Display + std::fmt::LowerExp, magnitude: f64) -> String {
+    if (1e-4..1e6).contains(&magnitude) {
+        x.to_string()
     } else {
-        format!("{rounded:e}")
+        format!("{x:e}")
     }
 }
 

@@ -492,13 +492,6 @@ impl Model {
         m
     }
 
-    /// Where the word vectors lie in the store: the trained embedding `[V, E]`, then a
-    /// multichannel model's static copy (what a vectors file fills, and what the embedding
-    /// output reads).
-    pub fn embedding_tables(&self) -> impl Iterator<Item = std::ops::Range<usize>> {
-        std::iter::once(self.layout.embedding.clone()).chain(self.layout.static_embedding.clone())
-    }
-
     /// Width of the head's input (the top layer's output), from the placed layers.
     pub fn top_width(&self) -> usize {
         self.placed.last().map_or(self.config.input_width(), |l| l.output.width)

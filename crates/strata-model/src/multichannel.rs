@@ -11,6 +11,17 @@
 
 use strata_nn::embedding;
 
+use crate::model::Model;
+
+impl Model {
+    /// Where the word vectors lie in the store: the trained embedding `[V, E]`, then a
+    /// multichannel model's static copy (what a vectors file fills, and what the embedding
+    /// output reads).
+    pub fn embedding_tables(&self) -> impl Iterator<Item = std::ops::Range<usize>> {
+        std::iter::once(self.layout.embedding.clone()).chain(self.layout.static_embedding.clone())
+    }
+}
+
 /// `out[t, b, :] = [trained[ids[b, t]] ; fixed[ids[b, t]]]`: the time-major `[T, B, 2E]`
 /// block of batch-major ids `[B, T]`.
 ///

@@ -257,9 +257,7 @@ fn the_median_text_norm_counts_real_tokens_in_both_copies_and_the_note_warns_pas
         let m = model("seed", multichannel);
         let e = m.config.embedding_dim;
         let row2 = |id: u32| -> f64 {
-            let mut tables = vec![m.layout.embedding.clone()];
-            tables.extend(m.layout.static_embedding.clone());
-            let rows = tables.into_iter().map(|r| m.params.data[r][id as usize * e..(id as usize + 1) * e].to_vec());
+            let rows = m.embedding_tables().map(|r| m.params.data[r][id as usize * e..(id as usize + 1) * e].to_vec());
             rows.flatten().map(|x| f64::from(x).powi(2)).sum()
         };
         // three texts of 4 ids, padding anywhere (0), and an all-padding text that counts for none

@@ -26,24 +26,29 @@ struct FoldPrinter<'a> {
     padding: Option<PaddingShare>,
 }
 
+impl FoldPrinter<'_> {
+    /// The printer, its lines prefixed with the fold it is training.
+    fn fold_printer(&mut self) -> &mut EpochPrinter {
+        self.inner.prefix = format!("Fold {}/{} ", self.fold.get(), self.folds);
+        &mut self.inner
+    }
+}
+
 impl Progress for FoldPrinter<'_> {
     fn on_batch(&mut self, done: usize, total: usize) {
         self.inner.on_batch(done, total);
     }
 
     fn on_epoch(&mut self, r: &EpochRecord) {
-        self.inner.prefix = format!("Fold {}/{} ", self.fold.get(), self.folds);
-        self.inner.on_epoch(r);
+        self.fold_printer().on_epoch(r);
     }
 
     fn on_note(&mut self, line: &str) {
-        self.inner.prefix = format!("Fold {}/{} ", self.fold.get(), self.folds);
-        self.inner.on_note(line);
+        self.fold_printer().on_note(line);
     }
 
     fn on_warning(&mut self, line: &str) {
-        self.inner.prefix = format!("Fold {}/{} ", self.fold.get(), self.folds);
-        self.inner.on_warning(line);
+        self.fold_printer().on_warning(line);
     }
 
     fn on_padding(&mut self, share: &PaddingShare) {
