@@ -1,9 +1,11 @@
 //! Issue 16: `mpirun -n N strata …` (built with `--features mpi`). Data-parallel training gives
-//! the same weights, bit for bit, for 1, 2 and 4 ranks of the same total chunk count; only rank
-//! 0 writes and prints; `--resume` continues under MPI; a rank that fails ends the job instead
-//! of leaving the others waiting; `cv`'s folds dealt to ranks give the single process's
-//! results. Every test runs `mpirun` on loopback with a few hundred lines, and is skipped with
-//! a message where `mpirun` is not installed.
+//! the same weights, bit for bit, for 1, 2 and 4 ranks of the same total chunk count, and sends
+//! the embedding rows a chunk touched, not the table; only rank 0 writes and prints; `--resume`
+//! continues under MPI; a rank that fails, or is killed, ends the job instead of leaving the
+//! others waiting; `cv`'s folds, `experiment`'s runs and `tune`'s trials dealt to ranks give the
+//! single process's results. Every test runs `mpirun` on loopback with a few hundred lines, and
+//! is skipped with a message where `mpirun` is not installed (a failure where
+//! `STRATA_REQUIRE_MPI` is set, as in CI).
 
 #![cfg(feature = "mpi")]
 
@@ -42,6 +44,9 @@ impl Case {
         let found = std::env::var_os("PATH")
             .and_then(|p| std::env::split_paths(&p).map(|d| d.join("mpirun")).find(|p| p.is_file()));
         let Some(mpirun) = found else {
+            // CI sets STRATA_REQUIRE_MPI, so that a missing launcher fails there instead of
+            // passing every test unrun
+            assert!(std::env::var_os("STRATA_REQUIRE_MPI").is_none(), "{test}: mpirun not found, and required");
             eprintln!("skipped {test}: mpirun not found (hint: apt-get install openmpi-bin libopenmpi-dev)");
             return None;
         };
@@ -110,7 +115,11 @@ impl Case {
 
 /// Runs `c` to its end, or kills it after `limit` and fails (a hang is the bug to catch).
 fn run_within(mut c: Command, limit: Duration) -> Output {
-    let child = c.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    finish_within(c.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap(), limit)
+}
+
+/// Waits for `child` (its output piped) to end, or kills it after `limit` and fails.
+fn finish_within(child: std::process::Child, limit: Duration) -> Output {
     let id = child.id();
     let started = Instant::now();
     let (tx, rx) = std::sync::mpsc::channel();
@@ -227,6 +236,121 @@ fn issue_16_a_rank_that_fails_ends_the_job() {
     assert!(!c.path("ok/model").exists(), "rank 0 never finished alone");
 }
 
+/// The pid of this case's MPI rank `rank`: the process whose environment names that rank and
+/// whose working directory is the case's folder (other tests' jobs run in other folders).
+#[cfg(target_os = "linux")]
+fn rank_process(dir: &Path, rank: usize) -> Option<u32> {
+    let want = format!("OMPI_COMM_WORLD_RANK={rank}");
+    let dir = dir.canonicalize().ok()?;
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+        let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+        let here = std::fs::read_link(e.path().join("cwd")).ok()? == dir;
+        let env = std::fs::read(e.path().join("environ")).ok()?;
+        (here && env.split(|b| *b == 0).any(|v| v == want.as_bytes())).then_some(pid)
+    })
+}
+
+/// Point 2: a rank killed outright in the middle of training (SIGKILL, as the OOM killer or a
+/// lost node would) ends the job: the launcher names the dead rank and stops rank 0, which
+/// waits for it in the next all-gather, well within the limit — no hang, no model written.
+#[cfg(target_os = "linux")]
+#[test]
+fn issue_16_a_rank_killed_mid_training_ends_the_job() {
+    let Some(c) = Case::new("issue_16_a_rank_killed_mid_training_ends_the_job") else { return };
+    let long = ["--epochs", "300", "--checkpoint-every", "1", "--units", "32", "--maxlen", "24"];
+    let (strata, args) = (env!("CARGO_BIN_EXE_strata"), c.train_args("killed", &long));
+    let mut launch = vec!["-n", "2", strata, "--threads", "1"];
+    launch.extend_from_slice(&args);
+    let piped = std::process::Stdio::piped;
+    let mut child = c.mpirun_cmd(&launch).stdout(piped()).stderr(piped()).spawn().unwrap();
+    // both ranks are training once the first epoch's checkpoint is written
+    let started = Instant::now();
+    while !c.path("killed/checkpoint/state.json").exists() {
+        assert!(child.try_wait().unwrap().is_none(), "the job ended before a rank could be killed");
+        assert!(started.elapsed().as_secs() < 120, "no checkpoint appeared");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let rank0 = rank_process(c.dir.path(), 0).expect("rank 0 is running");
+    let rank1 = rank_process(c.dir.path(), 1).expect("rank 1 is running");
+    assert!(Command::new("kill").args(["-KILL", &rank1.to_string()]).status().unwrap().success());
+    let o = finish_within(child, Duration::from_secs(120));
+    assert!(!o.status.success(), "the job fails");
+    let err = text(&o.stderr);
+    assert!(err.contains("rank 1") && err.contains("signal 9"), "the launcher names the dead rank: {err}");
+    let gone = Instant::now();
+    while Path::new(&format!("/proc/{rank0}")).exists() {
+        assert!(gone.elapsed().as_secs() < 10, "rank 0 ({rank0}) still runs after the job ended");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(!c.path("killed/model").exists(), "no model from a job that did not finish");
+}
+
+/// `experiment` of seed-stacked's two schedules over 3 folds, under `repeats` seeds, into `out`.
+fn experiment_args(out: &str, repeats: &'static str) -> Vec<String> {
+    let mut a = vec!["experiment", "--data", "data.tsv", "--folds", "3", "--schedules", "end-to-end,layerwise"];
+    a.extend(["--model", "seed-stacked", "--repeats", repeats]);
+    a.extend(SMALL.chunks(2).filter(|kv| kv[0] != "--batch-size").flatten());
+    a.into_iter().map(String::from).chain(["--out".into(), out.into()]).collect()
+}
+
+fn as_strs(a: &[String]) -> Vec<&str> {
+    a.iter().map(String::as_str).collect()
+}
+
+/// Point 2 (and 3): rank 0 alone writes. Rank 1 of an MPMD job is told another `--out`; it
+/// computes its share of every batch (train) or its dealt runs (experiment) and trials (tune),
+/// and its folder never appears, while rank 0's holds the results.
+#[test]
+fn issue_16_only_rank_0_writes() {
+    let Some(c) = Case::new("issue_16_only_rank_0_writes") else { return };
+    std::fs::write(c.path("space.toml"), "[epochs]\nmin = 1\nmax = 3\n").unwrap();
+    let owned = |a: Vec<&str>| a.into_iter().map(String::from).collect::<Vec<_>>();
+    let jobs = [
+        ("train", owned(c.train_args("train0", &[])), owned(c.train_args("train1", &[])), "model/model.safetensors"),
+        ("experiment", experiment_args("exp0", "1"), experiment_args("exp1", "1"), "results.json"),
+        ("tune", owned(tune_args("tune0", &[])), owned(tune_args("tune1", &[])), "best.json"),
+    ];
+    let strata = env!("CARGO_BIN_EXE_strata");
+    for (verb, rank0, rank1, result) in &jobs {
+        let mut launch = vec!["-n", "1", strata, "--threads", "1"];
+        launch.extend(rank0.iter().map(String::as_str));
+        launch.extend([":", "-n", "1", strata, "--threads", "1"]);
+        launch.extend(rank1.iter().map(String::as_str));
+        assert_ok(&run_within(c.mpirun_cmd(&launch), Duration::from_secs(300)));
+        let out = |args: &[String]| c.path(&args[args.iter().position(|a| a == "--out").unwrap() + 1]);
+        assert!(out(rank0).join(result).is_file(), "{verb}: rank 0 wrote its {result}");
+        assert!(!out(rank1).exists(), "{verb}: rank 1 wrote {}", out(rank1).display());
+    }
+}
+
+/// Point 6: the embedding table's gradient travels as the rows a chunk touched, not as the
+/// table. 400 texts of 12 words, each word used once: a 4,800-word table, 154 KB at width 8.
+/// On 2 ranks of one thread a rank sends one chunk per step (16 texts: 192 rows, about 7 KB,
+/// and the other tensors' 2 KB); the whole table would be more than 150 KB.
+#[test]
+fn issue_16_embedding_gradients_travel_as_the_rows_touched() {
+    let Some(c) = Case::new("issue_16_embedding_gradients_travel_as_the_rows_touched") else { return };
+    let wide: String = (0..400)
+        .map(|i| {
+            let words: Vec<String> = (0..12).map(|j| format!("w{}", (i * 12 + j) * 7919 % 5000)).collect();
+            format!("{}\t{}\n", i % 2, words.join(" "))
+        })
+        .collect();
+    std::fs::write(c.path("wide.tsv"), wide).unwrap();
+    let mut args = c.train_args("wide", &["--num-words", "5000", "--epochs", "1"]);
+    args[2] = "wide.tsv";
+    let o = c.mpi(2, 1, &args);
+    assert_ok(&o);
+    let err = text(&o.stderr);
+    let note = err.lines().find(|l| l.contains("bytes sent per step")).unwrap_or_else(|| panic!("{err}"));
+    let words: Vec<&str> = note.split_whitespace().collect();
+    let at = words.iter().position(|w| *w == "bytes").unwrap();
+    let per_step: u64 = words[at - 1].parse().unwrap();
+    let table = 4_800 * 8 * 4;
+    eprintln!("{per_step} bytes a step against a {table}-byte table");
+    assert!(per_step > 0 && per_step < table / 10, "{note}");
+}
+
 /// Point 3: `cv`'s folds dealt to 1, 2 and 4 ranks give the single process's figures, every
 /// field but the timings.
 #[test]
@@ -265,25 +389,21 @@ fn untimed(mut value: serde_json::Value) -> serde_json::Value {
     value
 }
 
-/// Point 3: `experiment`'s runs (folds × schedules) dealt to 2 and 4 ranks give the single
-/// process's results.json but for timings, written by rank 0 alone.
+/// Point 3: `experiment`'s runs (folds × schedules × 2 seeds) dealt to 1, 2 and 4 ranks give
+/// the single process's results.json but for timings, written by rank 0 alone.
 #[test]
 fn issue_16_experiment_runs_dealt_to_ranks_give_the_single_process_results_json() {
     let Some(c) = Case::new("issue_16_experiment_runs_dealt_to_ranks_give_the_single_process_results_json") else {
         return;
     };
-    let args = |out: &'static str| {
-        let mut a = vec!["experiment", "--data", "data.tsv", "--folds", "3", "--schedules", "end-to-end,layerwise"];
-        a.extend(["--model", "seed-stacked", "--out", out]);
-        a.extend(SMALL.chunks(2).filter(|kv| kv[0] != "--batch-size").flatten());
-        a
-    };
-    assert_ok(&c.alone(2, &args("alone")));
+    let args = |out: &str| experiment_args(out, "2");
+    assert_ok(&c.alone(2, &as_strs(&args("alone"))));
     let results = |run: &str| untimed(serde_json::from_slice(&bytes(&c.path(run).join("results.json"))).unwrap());
     let alone = results("alone");
     assert_eq!(alone["schedules"].as_array().unwrap().len(), 3, "the linear baseline and two schedules");
-    for (ranks, out) in [(2, "n2"), (4, "n4")] {
-        let o = c.mpi(ranks, 2, &args(out));
+    assert!(alone.to_string().contains("\"repeats\":2"), "two seeds: {alone}");
+    for (ranks, out) in [(1, "n1"), (2, "n2"), (4, "n4")] {
+        let o = c.mpi(ranks, 2, &as_strs(&args(out)));
         assert_ok(&o);
         assert_eq!(text(&o.stdout).matches("report: ").count(), 1, "rank 0 alone prints: {}", text(&o.stdout));
         assert_eq!(results(out), alone, "{ranks} ranks");
