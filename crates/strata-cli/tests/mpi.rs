@@ -389,8 +389,8 @@ fn untimed(mut value: serde_json::Value) -> serde_json::Value {
     value
 }
 
-/// Point 3: `experiment`'s runs (folds × schedules × 2 seeds) dealt to 1, 2 and 4 ranks give
-/// the single process's results.json but for timings, written by rank 0 alone.
+/// Point 3: `experiment`'s runs (folds × schedules × 2 seeds, dealt together) on 1, 2 and 4
+/// ranks give the single process's results.json but for timings, written by rank 0 alone.
 #[test]
 fn issue_16_experiment_runs_dealt_to_ranks_give_the_single_process_results_json() {
     let Some(c) = Case::new("issue_16_experiment_runs_dealt_to_ranks_give_the_single_process_results_json") else {
@@ -407,6 +407,10 @@ fn issue_16_experiment_runs_dealt_to_ranks_give_the_single_process_results_json(
         assert_ok(&o);
         assert_eq!(text(&o.stdout).matches("report: ").count(), 1, "rank 0 alone prints: {}", text(&o.stdout));
         assert_eq!(results(out), alone, "{ranks} ranks");
+        // the 3 × 6 (schedule, run) pairs are dealt together: rank 0 trains pairs 0, N, 2N, …
+        // (on 4 ranks 5 runs, where dealing each schedule's 6 runs in turn gives it 6)
+        let own = text(&o.stderr).lines().filter(|l| l.contains(" test accuracy ")).count();
+        assert_eq!(own, 18usize.div_ceil(ranks), "{ranks} ranks: rank 0's runs");
     }
 }
 

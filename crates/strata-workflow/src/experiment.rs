@@ -34,7 +34,6 @@ use strata_model::linear::LinearConfig;
 use strata_model::model::Model;
 use strata_train::fit::{EpochRecord, Progress};
 use strata_train::pretrain::language_model::LmEpoch;
-use strata_train::ranks;
 
 /// The splits made under one seed, each with the name its report column takes ("fold 3",
 /// "test").
@@ -91,10 +90,12 @@ pub fn run(e: &Experiment, progress: &mut dyn ExperimentProgress) -> Result<Expe
             crate::init_from::check(&s.model, init)?;
         }
     }
-    let mut results = Vec::new();
-    for (name, s) in e.schedules {
-        results.push(run_schedule(e, name, s, progress)?);
-    }
+    let runs = seeded_splits(e.runs).len();
+    let outcomes = crate::dealt::deal_runs(e.schedules.len(), runs, |k, i| {
+        let (name, s) = &e.schedules[k];
+        train_run(e, name, s, i, progress)
+    })?;
+    let results = e.schedules.iter().zip(outcomes).map(|((name, s), o)| schedule_result(e, name, s, o)).collect();
     Ok(ExperimentResults {
         data: e.data.clone(),
         protocol: e.protocol.clone(),
@@ -257,8 +258,6 @@ pub(crate) fn budget_note(s: &TrainSettings) -> Option<String> {
 /// sends it to the others under MPI.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct RunOutcome {
-    /// the run's place among the schedule's runs
-    index: usize,
     accuracy: f64,
     seconds: f64,
     history: Vec<EpochRecord>,
@@ -268,17 +267,52 @@ struct RunOutcome {
     before: Option<Vec<(String, f64)>>,
 }
 
-/// One schedule on every split under every seed: its accuracy per run, learning curves, time
-/// per stage and final probes.
-fn run_schedule(
+/// Run `i` (a split under its seed) of the schedule `name`: trained, and scored on the split's
+/// test part.
+fn train_run(
     e: &Experiment,
     name: &str,
     s: &TrainSettings,
+    i: usize,
     progress: &mut dyn ExperimentProgress,
-) -> Result<ScheduleResult, WorkflowError> {
+) -> Result<RunOutcome, WorkflowError> {
     let Experiment { examples, labels, y, .. } = *e;
     let names = split_names(e.runs);
     let runs = seeded_splits(e.runs);
+    let (seed, split) = runs[i];
+    let id = RunId { schedule: name, split: &names[i], index: i + 1, total: runs.len() };
+    progress.run_started(&id);
+    let mut s = s.clone();
+    s.fit.seed = seed;
+    let t0 = Instant::now();
+    let data = TrainData { examples, labels, y, train_idx: &split.train, val_idx: &split.val };
+    let before = match s.init_from.as_ref().filter(|_| s.probes != Probes::Off) {
+        Some(init) => Some(probe_as_loaded(&data, &s, init)?),
+        None => None,
+    };
+    let trained = train(data, &s, progress.epochs())?;
+    if let Some(why) = trained.diverged {
+        return Err(WorkflowError::Diverged { run: format!("{name}, {}", names[i]), why });
+    }
+    let seconds = t0.elapsed().as_secs_f64();
+    let accuracy = score(&trained.saved, examples, y, &split.test).accuracy;
+    progress.run_finished(&id, accuracy);
+    progress.trained(&id, &trained.saved, &split.test);
+    let probes =
+        trained.probes.last().map(|last| last.probes.iter().map(|p| (p.layer.clone(), p.val_accuracy)).collect());
+    Ok(RunOutcome {
+        accuracy,
+        seconds,
+        history: trained.history,
+        language_model: trained.language_model,
+        probes,
+        before,
+    })
+}
+
+/// One schedule's results from its runs' `outcomes`, in run order: its accuracy per run,
+/// learning curves, time per stage and final probes.
+fn schedule_result(e: &Experiment, name: &str, s: &TrainSettings, outcomes: Vec<RunOutcome>) -> ScheduleResult {
     let (mut acc, mut curves, mut seconds) = (Vec::new(), Vec::new(), 0.0);
     // each run's probes after training, and (pretrained) before it
     let mut probe_runs: Vec<Vec<(String, f64)>> = Vec::new();
@@ -286,44 +320,6 @@ fn run_schedule(
     let mut lm_curves = Vec::new();
     // per stage: (stage, name, seconds summed, epochs)
     let mut stage_secs: Vec<(usize, String, f64, usize)> = Vec::new();
-    // under MPI, run i on rank i mod N, the outcomes gathered in run order (crate::dealt)
-    let mut outcomes = Vec::new();
-    for i in ranks::dealt(runs.len()) {
-        let (seed, split) = runs[i];
-        let id = RunId { schedule: name, split: &names[i], index: i + 1, total: runs.len() };
-        progress.run_started(&id);
-        let mut s = s.clone();
-        s.fit.seed = seed;
-        let t0 = Instant::now();
-        let data = TrainData { examples, labels, y, train_idx: &split.train, val_idx: &split.val };
-        let before = match s.init_from.as_ref().filter(|_| s.probes != Probes::Off) {
-            Some(init) => Some(probe_as_loaded(&data, &s, init)?),
-            None => None,
-        };
-        let trained = train(data, &s, progress.epochs())?;
-        if let Some(why) = trained.diverged {
-            return Err(WorkflowError::Diverged { run: format!("{name}, {}", names[i]), why });
-        }
-        let seconds = t0.elapsed().as_secs_f64();
-        let accuracy = score(&trained.saved, examples, y, &split.test).accuracy;
-        progress.run_finished(&id, accuracy);
-        progress.trained(&id, &trained.saved, &split.test);
-        let probes =
-            trained.probes.last().map(|last| last.probes.iter().map(|p| (p.layer.clone(), p.val_accuracy)).collect());
-        outcomes.push(RunOutcome {
-            index: i,
-            accuracy,
-            seconds,
-            history: trained.history,
-            language_model: trained.language_model,
-            probes,
-            before,
-        });
-    }
-    if let Some(world) = ranks::world() {
-        outcomes = crate::dealt::gather_exact(world, &outcomes);
-        outcomes.sort_by_key(|o| o.index);
-    }
     for o in outcomes {
         seconds += o.seconds;
         acc.push(o.accuracy);
@@ -354,7 +350,7 @@ fn run_schedule(
             s.schedule.epochs(),
         ),
     };
-    Ok(ScheduleResult {
+    ScheduleResult {
         name: name.to_string(),
         stages,
         epochs,
@@ -376,7 +372,7 @@ fn run_schedule(
         probes_before: mean_probes(&before_runs),
         language_model: lm_curves,
         baseline,
-    })
+    }
 }
 
 /// What the report's stages column says of a linear model: fastText's flags as strata's.

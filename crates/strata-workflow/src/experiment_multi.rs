@@ -18,7 +18,6 @@ use strata_model::multi_label::metrics::MultiLabelMetrics;
 use strata_report::multi_label_table::{MultiLabelFigures, MultiLabelRow, MultiLabelTable};
 use strata_report::results::{ExperimentResults, ScheduleResult, StageTime};
 use strata_train::fit::EpochRecord;
-use strata_train::ranks;
 
 use crate::error::WorkflowError;
 use crate::experiment::{
@@ -76,7 +75,6 @@ fn figures(m: &MultiLabelMetrics) -> MultiLabelFigures {
 /// What one run (a split under a seed) gives, as a rank sends it to the others under MPI.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct RunOutcome {
-    index: usize,
     figures: MultiLabelFigures,
     seconds: f64,
     history: Vec<EpochRecord>,
@@ -86,13 +84,13 @@ struct RunOutcome {
 pub fn run(e: &MultiExperiment, progress: &mut dyn ExperimentProgress) -> Result<ExperimentResults, WorkflowError> {
     let first = &e.schedules.first().ok_or(WorkflowError::NoSchedules)?.1;
     let first = e.schedules.iter().find(|(n, s)| !is_baseline(n, s)).map_or(first, |(_, s)| s);
-    let mut schedules = Vec::new();
-    let mut per_split = Vec::new();
-    for (name, s) in e.schedules {
-        let (result, figures) = run_schedule(e, name, s, progress)?;
-        schedules.push(result);
-        per_split.push(figures);
-    }
+    let runs = crate::experiment::seeded_splits(e.runs).len();
+    let outcomes = crate::dealt::deal_runs(e.schedules.len(), runs, |k, i| {
+        let (name, s) = &e.schedules[k];
+        train_run(e, name, s, i, progress)
+    })?;
+    let (schedules, per_split): (Vec<ScheduleResult>, Vec<Vec<MultiLabelFigures>>) =
+        e.schedules.iter().zip(outcomes).map(|((name, s), o)| schedule_result(name, s, o)).unzip();
     let base = schedules.iter().position(|s| s.baseline).map(|b| per_split[b].clone());
     let rows = schedules
         .iter()
@@ -134,41 +132,44 @@ fn sign_test(wins: usize, losses: usize) -> f64 {
     mcnemar(&truth, &baseline, &row).p_value
 }
 
-/// One schedule on every split under every seed: its row of the experiment (micro F1 as
-/// `split_accuracy`) and its figures per split.
-fn run_schedule(
+/// Run `i` (a split under its seed) of the schedule `name`, trained multi-label and scored on
+/// the split's test part.
+fn train_run(
     e: &MultiExperiment,
     name: &str,
     s: &TrainSettings,
+    i: usize,
     progress: &mut dyn ExperimentProgress,
-) -> Result<(ScheduleResult, Vec<MultiLabelFigures>), WorkflowError> {
+) -> Result<RunOutcome, WorkflowError> {
     let names = split_names(e.runs);
     let runs = crate::experiment::seeded_splits(e.runs);
-    let mut outcomes = Vec::new();
-    for i in ranks::dealt(runs.len()) {
-        let (seed, split) = runs[i];
-        let id = RunId { schedule: name, split: &names[i], index: i + 1, total: runs.len() };
-        progress.run_started(&id);
-        let mut s = s.clone();
-        s.fit.seed = seed;
-        let t0 = Instant::now();
-        let data =
-            MultiData { examples: e.examples, labels: e.labels, y: e.y, train_idx: &split.train, val_idx: &split.val };
-        let trained = train_multi(data, &s, e.threshold, progress.epochs())?;
-        if let Some(why) = trained.diverged {
-            return Err(WorkflowError::Diverged { run: format!("{name}, {}", names[i]), why });
-        }
-        let seconds = t0.elapsed().as_secs_f64();
-        let texts: Vec<&str> = split.test.iter().map(|&t| e.examples[t].text.as_str()).collect();
-        let truth: Vec<Vec<usize>> = split.test.iter().map(|&t| e.y[t].clone()).collect();
-        let m = score_multi(&trained.model, &texts, &truth).unwrap_or_default();
-        progress.run_finished(&id, m.micro_f1);
-        outcomes.push(RunOutcome { index: i, figures: figures(&m), seconds, history: trained.history });
+    let (seed, split) = runs[i];
+    let id = RunId { schedule: name, split: &names[i], index: i + 1, total: runs.len() };
+    progress.run_started(&id);
+    let mut s = s.clone();
+    s.fit.seed = seed;
+    let t0 = Instant::now();
+    let data =
+        MultiData { examples: e.examples, labels: e.labels, y: e.y, train_idx: &split.train, val_idx: &split.val };
+    let trained = train_multi(data, &s, e.threshold, progress.epochs())?;
+    if let Some(why) = trained.diverged {
+        return Err(WorkflowError::Diverged { run: format!("{name}, {}", names[i]), why });
     }
-    if let Some(world) = ranks::world() {
-        outcomes = crate::dealt::gather_exact(world, &outcomes);
-        outcomes.sort_by_key(|o| o.index);
-    }
+    let seconds = t0.elapsed().as_secs_f64();
+    let texts: Vec<&str> = split.test.iter().map(|&t| e.examples[t].text.as_str()).collect();
+    let truth: Vec<Vec<usize>> = split.test.iter().map(|&t| e.y[t].clone()).collect();
+    let m = score_multi(&trained.model, &texts, &truth).unwrap_or_default();
+    progress.run_finished(&id, m.micro_f1);
+    Ok(RunOutcome { figures: figures(&m), seconds, history: trained.history })
+}
+
+/// One schedule's row of the experiment (micro F1 as `split_accuracy`) and its figures per
+/// split, from its runs' `outcomes` in run order.
+fn schedule_result(
+    name: &str,
+    s: &TrainSettings,
+    outcomes: Vec<RunOutcome>,
+) -> (ScheduleResult, Vec<MultiLabelFigures>) {
     let micro: Vec<f64> = outcomes.iter().map(|o| o.figures.micro_f1).collect();
     let (mean, std) = mean_std(&micro);
     let baseline = is_baseline(name, s);
@@ -195,7 +196,7 @@ fn run_schedule(
         language_model: Vec::new(),
         baseline,
     };
-    Ok((result, outcomes.into_iter().map(|o| o.figures).collect()))
+    (result, outcomes.into_iter().map(|o| o.figures).collect())
 }
 
 /// Seconds per epoch of each stage, over every run's epochs.
