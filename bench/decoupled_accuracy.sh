@@ -5,7 +5,8 @@
 # schedule trains on the same folds, seed and budget (the epochs layerwise gives one level).
 # The flags are bench/decoupled_timing.sh's. Prints, per data set and model, each schedule's
 # mean ± std and its per-fold difference from layerwise (mean ± std, wins/ties/losses); the
-# experiments (results.json, report.md, report/index.html) stay in OUT.
+# experiments (results.json, report.md, report/index.html) stay in OUT. An experiment that fails
+# stops the script (set -e) before the table; the ones done stay in OUT.
 #
 # Usage: bash bench/decoupled_accuracy.sh [OUT]   (default runs/decoupled-accuracy; THREADS=2,
 # SETS="mr subj", MODELS="seed-stacked han"; about 15 min on 2 cores)
@@ -32,13 +33,18 @@ for set in ${SETS:-mr subj}; do
   done
 done
 
-python3 - "$out" <<'EOF'
+# shellcheck disable=SC2086
+python3 - "$out" ${SETS:-mr subj} -- ${MODELS:-seed-stacked han} <<'EOF'
 import json, pathlib, statistics, sys
 print("| data | model | schedule | 10-fold accuracy | − layerwise, per fold | W/T/L | training s |")
 print("|---|---|---|---|---|---|---|")
-for res in sorted(pathlib.Path(sys.argv[1]).glob("*/results.json")):
+args = sys.argv[2:]
+sets, models = args[:args.index("--")], args[args.index("--") + 1:]
+for set_, model in ((s, m) for s in sets for m in models):
+    res = pathlib.Path(sys.argv[1]) / f"{set_}-{model}" / "results.json"
+    if not res.exists():
+        continue
     r = json.loads(res.read_text())
-    name = res.parent.name
     rows = {s["name"]: s for s in r["schedules"]}
     lw = rows["layerwise"]["split_accuracy"]
     for s in r["schedules"]:
@@ -47,6 +53,6 @@ for res in sorted(pathlib.Path(sys.argv[1]).glob("*/results.json")):
         w, t, l = sum(x > 0 for x in d), sum(x == 0 for x in d), sum(x < 0 for x in d)
         diff = "—" if s["name"] == "layerwise" else f"{100 * statistics.mean(d):+.2f} ± {100 * statistics.stdev(d):.2f}"
         wtl = "—" if s["name"] == "layerwise" else f"{w}/{t}/{l}"
-        print(f"| {name.split('-', 1)[0]} | {name.split('-', 1)[1]} | {s['name']} | "
+        print(f"| {set_} | {model} | {s['name']} | "
               f"{s['mean_accuracy']:.4f} ± {s['std_accuracy']:.4f} | {diff} | {wtl} | {s['seconds']:.0f} |")
 EOF

@@ -11,7 +11,7 @@
 # Layerwise runs twice, on THREADS threads and on one: "×N" is the speed-up over layerwise on the
 # same THREADS cores, "×N on 1" over layerwise on one worker (the sequential baseline of
 # Belilovsky et al.'s speed-up in the number of workers). Both are printed; bench/README.md says
-# which one issue 16's bar is read as.
+# which one issue 16's bar is read as, and why. With THREADS=1 the two layerwise runs are one.
 #
 # Usage: bash bench/decoupled_timing.sh [mr] [subj]      (default: both; THREADS=2, REPEAT=1)
 set -euo pipefail
@@ -29,7 +29,8 @@ declare -A flags=(
   [seed-stacked]="--model seed-stacked --layers 3 --maxlen 60 --epochs 6 --finetune-epochs 0"
   [han]="--model han --max-sentences 3 --epochs 8 --early-stopping 0 --finetune-epochs 0"
 )
-runs=("end-to-end 1 $threads" "layerwise 1 $threads" "layerwise 1 1" "decoupled 1 $threads" "decoupled 2 $threads")
+runs=("end-to-end 1 $threads" "layerwise 1 $threads" "decoupled 1 $threads" "decoupled 2 $threads")
+[ "$threads" = 1 ] || runs+=("layerwise 1 1")
 
 echo "$(nproc) cores, --threads $threads; load: $(cut -d' ' -f1-3 /proc/loadavg); lock: ${lock:-none}"
 printf '%-5s %-13s %-11s %-8s %-8s %8s %8s %8s %6s\n' data model schedule workers threads wall_s val_acc user_s load

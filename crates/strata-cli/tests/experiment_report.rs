@@ -85,6 +85,7 @@ fn experiment_puts_the_linear_baseline_first_on_the_same_folds() {
     let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let names: Vec<&str> = rows(&r).iter().map(|s| s["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["linear (baseline)", "end-to-end", "layerwise"]);
+    assert!(rows(&r).iter().all(|s| s["probes"].as_array().unwrap().is_empty()), "--no-probes: none");
     let base = &rows(&r)[0];
     assert_eq!(base["baseline"], true);
     assert!(rows(&r)[1..].iter().all(|s| s.get("baseline").is_none()), "only the baseline is marked");

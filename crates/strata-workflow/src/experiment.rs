@@ -90,10 +90,10 @@ pub fn run(e: &Experiment, progress: &mut dyn ExperimentProgress) -> Result<Expe
             crate::init_from::check(&s.model, init)?;
         }
     }
-    let runs = seeded_splits(e.runs).len();
-    let outcomes = crate::dealt::deal_runs(e.schedules.len(), runs, |k, i| {
+    let runs = RunList::of(e.runs);
+    let outcomes = crate::dealt::deal_runs(e.schedules.len(), runs.len(), |k, i| {
         let (name, s) = &e.schedules[k];
-        train_run(e, name, s, i, progress)
+        train_run(e, &runs, name, s, i, progress)
     })?;
     let results = e.schedules.iter().zip(outcomes).map(|((name, s), o)| schedule_result(e, name, s, o)).collect();
     Ok(ExperimentResults {
@@ -217,12 +217,46 @@ fn lm_curve(history: &[LmEpoch]) -> Vec<LmPoint> {
         .collect()
 }
 
-/// The name of every (seed, split) run, in the order runs are made.
 /// Every split of every seed, in the order [`split_names`] names them, with its seed.
 pub(crate) fn seeded_splits(runs: &[SeededSplits]) -> Vec<(u64, &Split)> {
     runs.iter().flat_map(|r| r.splits.iter().map(move |(_, split)| (r.seed, split))).collect()
 }
 
+/// Every run a schedule makes — each split under its seed — and its name: what each run of
+/// every schedule starts from.
+pub(crate) struct RunList<'a> {
+    splits: Vec<(u64, &'a Split)>,
+    names: Vec<String>,
+}
+
+impl<'a> RunList<'a> {
+    pub(crate) fn of(runs: &'a [SeededSplits]) -> Self {
+        RunList { splits: seeded_splits(runs), names: split_names(runs) }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.splits.len()
+    }
+
+    /// Run `i` of the schedule `name` begun: announced to `progress`; its id, the schedule's
+    /// settings `s` under the run's seed, and the split it trains on.
+    pub(crate) fn start<'n>(
+        &'n self,
+        name: &'n str,
+        s: &TrainSettings,
+        i: usize,
+        progress: &mut dyn ExperimentProgress,
+    ) -> (RunId<'n>, TrainSettings, &'a Split) {
+        let (seed, split) = self.splits[i];
+        let id = RunId { schedule: name, split: &self.names[i], index: i + 1, total: self.len() };
+        progress.run_started(&id);
+        let mut s = s.clone();
+        s.fit.seed = seed;
+        (id, s, split)
+    }
+}
+
+/// The name of every (seed, split) run, in the order runs are made.
 pub(crate) fn split_names(runs: &[SeededSplits]) -> Vec<String> {
     runs.iter()
         .flat_map(|r| {
@@ -271,19 +305,14 @@ struct RunOutcome {
 /// test part.
 fn train_run(
     e: &Experiment,
+    runs: &RunList,
     name: &str,
     s: &TrainSettings,
     i: usize,
     progress: &mut dyn ExperimentProgress,
 ) -> Result<RunOutcome, WorkflowError> {
     let Experiment { examples, labels, y, .. } = *e;
-    let names = split_names(e.runs);
-    let runs = seeded_splits(e.runs);
-    let (seed, split) = runs[i];
-    let id = RunId { schedule: name, split: &names[i], index: i + 1, total: runs.len() };
-    progress.run_started(&id);
-    let mut s = s.clone();
-    s.fit.seed = seed;
+    let (id, s, split) = runs.start(name, s, i, progress);
     let t0 = Instant::now();
     let data = TrainData { examples, labels, y, train_idx: &split.train, val_idx: &split.val };
     let before = match s.init_from.as_ref().filter(|_| s.probes != Probes::Off) {
@@ -292,7 +321,7 @@ fn train_run(
     };
     let trained = train(data, &s, progress.epochs())?;
     if let Some(why) = trained.diverged {
-        return Err(WorkflowError::Diverged { run: format!("{name}, {}", names[i]), why });
+        return Err(WorkflowError::Diverged { run: format!("{name}, {}", id.split), why });
     }
     let seconds = t0.elapsed().as_secs_f64();
     let accuracy = score(&trained.saved, examples, y, &split.test).accuracy;

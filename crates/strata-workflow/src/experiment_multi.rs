@@ -21,7 +21,7 @@ use strata_train::fit::EpochRecord;
 
 use crate::error::WorkflowError;
 use crate::experiment::{
-    budget_note, curve, is_baseline, linear_stage, split_names, ExperimentProgress, RunId, SeededSplits,
+    budget_note, curve, is_baseline, linear_stage, split_names, ExperimentProgress, RunList, SeededSplits,
 };
 use crate::multi_label::{holdout_multi, kfold_multi, score_multi, train_multi, MultiData};
 use crate::pipeline::TrainSettings;
@@ -84,10 +84,10 @@ struct RunOutcome {
 pub fn run(e: &MultiExperiment, progress: &mut dyn ExperimentProgress) -> Result<ExperimentResults, WorkflowError> {
     let first = &e.schedules.first().ok_or(WorkflowError::NoSchedules)?.1;
     let first = e.schedules.iter().find(|(n, s)| !is_baseline(n, s)).map_or(first, |(_, s)| s);
-    let runs = crate::experiment::seeded_splits(e.runs).len();
-    let outcomes = crate::dealt::deal_runs(e.schedules.len(), runs, |k, i| {
+    let runs = RunList::of(e.runs);
+    let outcomes = crate::dealt::deal_runs(e.schedules.len(), runs.len(), |k, i| {
         let (name, s) = &e.schedules[k];
-        train_run(e, name, s, i, progress)
+        train_run(e, &runs, name, s, i, progress)
     })?;
     let (schedules, per_split): (Vec<ScheduleResult>, Vec<Vec<MultiLabelFigures>>) =
         e.schedules.iter().zip(outcomes).map(|((name, s), o)| schedule_result(name, s, o)).unzip();
@@ -136,24 +136,19 @@ fn sign_test(wins: usize, losses: usize) -> f64 {
 /// the split's test part.
 fn train_run(
     e: &MultiExperiment,
+    runs: &RunList,
     name: &str,
     s: &TrainSettings,
     i: usize,
     progress: &mut dyn ExperimentProgress,
 ) -> Result<RunOutcome, WorkflowError> {
-    let names = split_names(e.runs);
-    let runs = crate::experiment::seeded_splits(e.runs);
-    let (seed, split) = runs[i];
-    let id = RunId { schedule: name, split: &names[i], index: i + 1, total: runs.len() };
-    progress.run_started(&id);
-    let mut s = s.clone();
-    s.fit.seed = seed;
+    let (id, s, split) = runs.start(name, s, i, progress);
     let t0 = Instant::now();
     let data =
         MultiData { examples: e.examples, labels: e.labels, y: e.y, train_idx: &split.train, val_idx: &split.val };
     let trained = train_multi(data, &s, e.threshold, progress.epochs())?;
     if let Some(why) = trained.diverged {
-        return Err(WorkflowError::Diverged { run: format!("{name}, {}", names[i]), why });
+        return Err(WorkflowError::Diverged { run: format!("{name}, {}", id.split), why });
     }
     let seconds = t0.elapsed().as_secs_f64();
     let texts: Vec<&str> = split.test.iter().map(|&t| e.examples[t].text.as_str()).collect();

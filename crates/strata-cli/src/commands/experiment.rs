@@ -292,7 +292,10 @@ pub fn run_cmd(a: ExperimentCmd) -> Result<()> {
     let mut schedules = Vec::new();
     for name in &a.schedules {
         let mut s = train.settings_for(0.0, Some(name.name()))?;
-        s.probes = Probes::Final;
+        // an experiment probes after the last stage only, and not at all with --no-probes
+        if s.probes != Probes::Off {
+            s.probes = Probes::Final;
+        }
         schedules.push((name.name().to_string(), s));
     }
     // with --init-from, each schedule from scratch and from the folder's levels, on the same splits
