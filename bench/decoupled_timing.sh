@@ -10,8 +10,9 @@
 # figure) and, per data set and model, each schedule's best time and layerwise's time over it.
 # Layerwise runs twice, on THREADS threads and on one: "×N" is the speed-up over layerwise on the
 # same THREADS cores, "×N on 1" over layerwise on one worker (the sequential baseline of
-# Belilovsky et al.'s speed-up in the number of workers). Both are printed; bench/README.md says
-# which one issue 16's bar is read as, and why. With THREADS=1 the two layerwise runs are one.
+# Belilovsky et al.'s speed-up in the number of workers). Both are printed; bench/README.md gives
+# both for issue 16's bar, and why seed-stacked cannot pass the second. With THREADS=1 the two
+# layerwise runs are one.
 #
 # Usage: bash bench/decoupled_timing.sh [mr] [subj]      (default: both; THREADS=2, REPEAT=1)
 set -euo pipefail
