@@ -265,8 +265,10 @@ fn started(pid: u32) -> Option<String> {
 
 /// An `mpirun` job that is stopped (SIGTERM: Open MPI passes it on to the ranks) if the test
 /// fails before it has been waited for, instead of running on beside the other tests.
+#[cfg(target_os = "linux")]
 struct Job(Option<std::process::Child>);
 
+#[cfg(target_os = "linux")]
 impl Job {
     fn child(&mut self) -> &mut std::process::Child {
         self.0.as_mut().expect("not yet waited for")
@@ -277,6 +279,7 @@ impl Job {
     }
 }
 
+#[cfg(target_os = "linux")]
 impl Drop for Job {
     fn drop(&mut self) {
         if let Some(child) = &self.0 {
@@ -288,7 +291,7 @@ impl Drop for Job {
 /// Point 2: a rank killed outright in the middle of training (SIGKILL, as the OOM killer or a
 /// lost node would) ends the job: the launcher names the dead rank and stops rank 0, which
 /// waits for it in the next all-gather, well within the limit — no hang, no model written.
-/// Open MPI's launcher (it finds the ranks by Open MPI's variables, and reads its message).
+/// Needs Open MPI's launcher: the test finds the ranks by its variables and reads its message.
 #[cfg(target_os = "linux")]
 #[test]
 fn issue_16_a_rank_killed_mid_training_ends_the_job() {
