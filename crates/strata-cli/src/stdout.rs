@@ -78,7 +78,11 @@ pub fn print(args: fmt::Arguments) {
 }
 
 /// `eprintln!`'s replacement: a line on stderr, or nothing if stderr cannot take it. Progress
-/// and diagnostics have nowhere else to go, and losing them must not lose the run.
+/// and diagnostics have nowhere else to go, and losing them must not lose the run. The line is
+/// formatted first and written in one piece: stderr is unbuffered, so `write_fmt` would make a
+/// write for every literal and argument, and under `mpirun` — every rank's stderr forwarded to
+/// one terminal — another rank's line could land inside this one.
 pub fn diagnostic(args: fmt::Arguments) {
-    let _ = io::stderr().lock().write_fmt(args);
+    let line = fmt::format(args);
+    let _ = io::stderr().lock().write_all(line.as_bytes());
 }
