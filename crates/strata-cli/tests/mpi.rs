@@ -331,15 +331,12 @@ fn issue_16_a_rank_killed_mid_training_ends_the_job() {
 }
 
 /// `experiment` of seed-stacked's two schedules over 3 folds, under `repeats` seeds, into `out`.
-fn experiment_args(out: &str, repeats: &'static str) -> Vec<String> {
+fn experiment_args(out: &'static str, repeats: &'static str) -> Vec<&'static str> {
     let mut a = vec!["experiment", "--data", "data.tsv", "--folds", "3", "--schedules", "end-to-end,layerwise"];
     a.extend(["--model", "seed-stacked", "--repeats", repeats]);
     a.extend(SMALL.chunks(2).filter(|kv| kv[0] != "--batch-size").flatten());
-    a.into_iter().map(String::from).chain(["--out".into(), out.into()]).collect()
-}
-
-fn as_strs(a: &[String]) -> Vec<&str> {
-    a.iter().map(String::as_str).collect()
+    a.extend(["--out", out]);
+    a
 }
 
 /// Point 2 (and 3): rank 0 alone writes. Rank 1 of an MPMD job is told another `--out`; it
@@ -349,22 +346,26 @@ fn as_strs(a: &[String]) -> Vec<&str> {
 fn issue_16_only_rank_0_writes() {
     let Some(c) = Case::new("issue_16_only_rank_0_writes") else { return };
     std::fs::write(c.path("space.toml"), "[epochs]\nmin = 1\nmax = 3\n").unwrap();
-    let owned = |a: Vec<&str>| a.into_iter().map(String::from).collect::<Vec<_>>();
+    // (verb, rank 0's --out, rank 1's --out, what rank 0 leaves in its folder)
     let jobs = [
-        ("train", owned(c.train_args("train0", &[])), owned(c.train_args("train1", &[])), "model/model.safetensors"),
-        ("experiment", experiment_args("exp0", "1"), experiment_args("exp1", "1"), "results.json"),
-        ("tune", owned(tune_args("tune0", &[])), owned(tune_args("tune1", &[])), "best.json"),
+        ("train", "train0", "train1", "model/model.safetensors"),
+        ("experiment", "exp0", "exp1", "results.json"),
+        ("tune", "tune0", "tune1", "best.json"),
     ];
+    let args = |verb: &str, out: &'static str| match verb {
+        "train" => c.train_args(out, &[]),
+        "experiment" => experiment_args(out, "1"),
+        _ => tune_args(out, &[]),
+    };
     let strata = env!("CARGO_BIN_EXE_strata");
-    for (verb, rank0, rank1, result) in &jobs {
+    for (verb, out0, out1, result) in jobs {
         let mut launch = vec!["-n", "1", strata, "--threads", "1"];
-        launch.extend(rank0.iter().map(String::as_str));
+        launch.extend(args(verb, out0));
         launch.extend([":", "-n", "1", strata, "--threads", "1"]);
-        launch.extend(rank1.iter().map(String::as_str));
+        launch.extend(args(verb, out1));
         assert_ok(&run_within(c.mpirun_cmd(&launch), Duration::from_secs(300)));
-        let out = |args: &[String]| c.path(&args[args.iter().position(|a| a == "--out").unwrap() + 1]);
-        assert!(out(rank0).join(result).is_file(), "{verb}: rank 0 wrote its {result}");
-        assert!(!out(rank1).exists(), "{verb}: rank 1 wrote {}", out(rank1).display());
+        assert!(c.path(out0).join(result).is_file(), "{verb}: rank 0 wrote its {result}");
+        assert!(!c.path(out1).exists(), "{verb}: rank 1 wrote {}", c.path(out1).display());
     }
 }
 
@@ -442,14 +443,14 @@ fn issue_16_experiment_runs_dealt_to_ranks_give_the_single_process_results_json(
     let Some(c) = Case::new("issue_16_experiment_runs_dealt_to_ranks_give_the_single_process_results_json") else {
         return;
     };
-    let args = |out: &str| experiment_args(out, "2");
-    assert_ok(&c.alone(2, &as_strs(&args("alone"))));
+    let args = |out: &'static str| experiment_args(out, "2");
+    assert_ok(&c.alone(2, &args("alone")));
     let results = |run: &str| untimed(serde_json::from_slice(&bytes(&c.path(run).join("results.json"))).unwrap());
     let alone = results("alone");
     assert_eq!(alone["schedules"].as_array().unwrap().len(), 3, "the linear baseline and two schedules");
     assert!(alone.to_string().contains("\"repeats\":2"), "two seeds: {alone}");
     for (ranks, out) in [(1, "n1"), (2, "n2"), (4, "n4")] {
-        let o = c.mpi(ranks, 2, &as_strs(&args(out)));
+        let o = c.mpi(ranks, 2, &args(out));
         assert_ok(&o);
         assert_eq!(text(&o.stdout).matches("report: ").count(), 1, "rank 0 alone prints: {}", text(&o.stdout));
         assert_eq!(results(out), alone, "{ranks} ranks");

@@ -106,7 +106,7 @@ pub fn median_text_norm(model: &Model, ids: &[u32], t: usize) -> Option<f64> {
         })
         .collect();
     norms.sort_by(f64::total_cmp);
-    norms.get(norms.len() / 2).copied().filter(|n| n.is_finite() && *n > 0.0).filter(|n| n.is_finite() && *n > 0.0)
+    norms.get(norms.len() / 2).copied().filter(|n| n.is_finite() && *n > 0.0)
 }
 
 /// ε's share of a text's norm past which `scale_note` warns, a precaution: on SST-2 at one seed

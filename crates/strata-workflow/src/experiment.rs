@@ -105,7 +105,7 @@ pub fn run(e: &Experiment, progress: &mut dyn ExperimentProgress) -> Result<Expe
         threads: rayon::current_num_threads(),
         schedules: results,
         seeds: e.runs.iter().map(|r| r.seed).collect(),
-        split_names: split_names(e.runs),
+        split_names: runs.names().to_vec(),
         config: None,
         init_from: e.schedules.iter().find_map(|(_, s)| s.init_from.as_ref()).map(|i| i.dir.display().to_string()),
         multichannel: e.schedules.iter().any(|(_, s)| s.model.multichannel),
@@ -218,7 +218,7 @@ fn lm_curve(history: &[LmEpoch]) -> Vec<LmPoint> {
 }
 
 /// Every split of every seed, in the order [`split_names`] names them, with its seed.
-pub(crate) fn seeded_splits(runs: &[SeededSplits]) -> Vec<(u64, &Split)> {
+fn seeded_splits(runs: &[SeededSplits]) -> Vec<(u64, &Split)> {
     runs.iter().flat_map(|r| r.splits.iter().map(move |(_, split)| (r.seed, split))).collect()
 }
 
@@ -236,6 +236,11 @@ impl<'a> RunList<'a> {
 
     pub(crate) fn len(&self) -> usize {
         self.splits.len()
+    }
+
+    /// Each run's name, in run order ([`split_names`]).
+    pub(crate) fn names(&self) -> &[String] {
+        &self.names
     }
 
     /// Run `i` of the schedule `name` begun: announced to `progress`; its id, the schedule's
@@ -257,7 +262,7 @@ impl<'a> RunList<'a> {
 }
 
 /// The name of every (seed, split) run, in the order runs are made.
-pub(crate) fn split_names(runs: &[SeededSplits]) -> Vec<String> {
+fn split_names(runs: &[SeededSplits]) -> Vec<String> {
     runs.iter()
         .flat_map(|r| {
             r.splits.iter().map(

@@ -20,9 +20,7 @@ use strata_report::results::{ExperimentResults, ScheduleResult, StageTime};
 use strata_train::fit::EpochRecord;
 
 use crate::error::WorkflowError;
-use crate::experiment::{
-    budget_note, curve, is_baseline, linear_stage, split_names, ExperimentProgress, RunList, SeededSplits,
-};
+use crate::experiment::{budget_note, curve, is_baseline, linear_stage, ExperimentProgress, RunList, SeededSplits};
 use crate::multi_label::{holdout_multi, kfold_multi, score_multi, train_multi, MultiData};
 use crate::pipeline::TrainSettings;
 use crate::splits::{mean_std, Split};
@@ -101,7 +99,7 @@ pub fn run(e: &MultiExperiment, progress: &mut dyn ExperimentProgress) -> Result
         Some(t) => format!("fixed at {t} (--threshold)"),
         None => "tuned for F1 on each split's validation part (0.5 where it has none)".to_string(),
     };
-    let names = split_names(e.runs);
+    let names = runs.names().to_vec();
     Ok(ExperimentResults {
         data: e.data.clone(),
         protocol: e.protocol.clone(),
