@@ -16,6 +16,7 @@ pub mod bank;
 mod fold;
 pub mod shifts;
 pub mod transpose;
+pub mod winograd;
 
 use crate::gemm::{gemm, Gemm};
 

@@ -15,6 +15,11 @@
 //! rows and columns a product covers, and each width's steps still meet the max in order, so
 //! the blocks give the unblocked numbers.
 //!
+//! When every width is 3 to 5 (Kim's 3, 4, 5) the forward takes Winograd's `F(2, r)` instead
+//! ([`winograd_forward`]): each width's output steps in pairs, `r + 1` products of transformed
+//! rows a pair instead of `2r` (7.5 `[E, F]` products an output step instead of 12), which round
+//! differently from the shifts' products (within 1e-6 of the values' scale in the tests).
+//!
 //! Backward uses the max pool's sparsity: the gradient reaches one step per (text, filter), so
 //! `dK_j[:, f] += g · x[t*+j]` and `dx[t*+j] += g · K_j[:, f]` are `N·F·Σw` axpys of length `E`
 //! — a fiftieth of the dense products' work at Kim's sizes — and exact, not an approximation;
@@ -27,6 +32,9 @@
 use super::fold::{fold_in_build, Fold};
 use super::shifts::{shift_product, ShiftLayout};
 use super::transpose::{add_transposed, transpose};
+use winograd_forward::WinogradBank;
+
+mod winograd_forward;
 
 /// Texts whose `Y` rows are computed together; a larger chunk is gathered this many at a time.
 pub const GROUP_TEXTS: usize = 32;
@@ -40,6 +48,9 @@ pub struct ConvBank {
     widths: Vec<usize>,
     /// which widths use each shift, and where its `K_j` lies in `packed`
     layout: ShiftLayout,
+    /// Winograd's transforms when every width is 3 to 5 (`packed` then holds the transformed
+    /// kernels, and the forward runs `winograd_forward.rs` instead of the shifts' products)
+    winograd: Option<WinogradBank>,
     /// `S = Σ_w w·F`: the columns of the single product the shifts' products stand for
     s: usize,
     n: usize,
@@ -66,6 +77,8 @@ struct InferenceCache {
     layout: Option<ShiftLayout>,
     packed: Vec<f32>,
     y: Vec<f32>,
+    /// a Winograd bank's kernels as given, whose bits decide whether `packed` still serves them
+    source: Vec<f32>,
 }
 
 thread_local! {
@@ -87,6 +100,7 @@ impl ConvBank {
             e,
             f,
             layout: ShiftLayout::new(e, f, &widths),
+            winograd: WinogradBank::for_widths(&widths),
             widths,
             s,
             n: 0,
@@ -114,7 +128,10 @@ impl ConvBank {
     /// Forward over `x: [T, N, E]`; `kernels[i]`, `biases[i]` are width `i`'s.
     pub fn forward(&mut self, x: &[f32], n: usize, t: usize, kernels: &[&[f32]], biases: &[&[f32]]) {
         let mut packed = std::mem::take(&mut self.packed);
-        self.layout.pack(kernels, &mut packed);
+        match &self.winograd {
+            Some(wb) => wb.pack(kernels, self.e * self.f, &mut packed),
+            None => self.layout.pack(kernels, &mut packed),
+        }
         self.pool(x, n, t, &packed, biases);
         self.packed = packed;
     }
@@ -126,7 +143,18 @@ impl ConvBank {
     pub fn infer(&mut self, x: &[f32], n: usize, t: usize, kernels: &[&[f32]], biases: &[&[f32]]) {
         assert!(self.layout.fits(kernels), "conv bank: kernels are not [w, E, F] for its widths");
         INFERENCE_CACHE.with_borrow_mut(|cache| {
-            if cache.layout.as_ref() != Some(&self.layout) {
+            if let Some(wb) = &self.winograd {
+                // packed again when the layout or any kernel bit differs from what it was made of
+                let same = cache.layout.as_ref() == Some(&self.layout)
+                    && cache.source.len() == kernels.iter().map(|k| k.len()).sum::<usize>()
+                    && same_source(kernels, &cache.source, n < rayon::current_num_threads());
+                if !same {
+                    wb.pack(kernels, self.e * self.f, &mut cache.packed);
+                    cache.source.clear();
+                    kernels.iter().for_each(|k| cache.source.extend_from_slice(k));
+                    cache.layout = Some(self.layout.clone());
+                }
+            } else if cache.layout.as_ref() != Some(&self.layout) {
                 self.layout.pack(kernels, &mut cache.packed);
                 cache.layout = Some(self.layout.clone());
             } else {
@@ -211,6 +239,10 @@ impl ConvBank {
     fn group_forward(&mut self, xg: &[f32], g0: usize, gn: usize, packed: &[f32], biases: &[&[f32]]) {
         let (f, s) = (self.f, self.s);
         let wf = self.widths.len() * f;
+        if let Some(wb) = &self.winograd {
+            let (best, won) = (&mut self.pooled[g0 * wf..(g0 + gn) * wf], &mut self.argmax[g0 * wf..(g0 + gn) * wf]);
+            return wb.fold_group((xg, self.t, gn), (self.e, f), packed, biases, best, won, wf);
+        }
         let shifts = self.layout.shifts();
         let t_out = (0..self.widths.len()).map(|i| self.t_out(i)).max().unwrap_or(0);
         let block = (Y_BYTES / (4 * gn * s).max(1)).clamp(1, t_out.max(1));
@@ -348,6 +380,26 @@ impl ConvBank {
                 add_transposed(&self.dkt[j * ef..][..ef], (f, e), &mut dkernels[i][j * ef..][..ef]);
             }
         }
+    }
+}
+
+/// Whether `source` holds the kernels' bits, one after another (`-0.0` differs from `0.0`);
+/// with `spread` (one text at a time, where comparing 1.4 MB costs about what the text's
+/// products do) compared on every core at once.
+fn same_source(kernels: &[&[f32]], source: &[f32], spread: bool) -> bool {
+    use rayon::prelude::*;
+    const PIECE: usize = 1 << 14;
+    let mut pieces: Vec<(&[f32], &[f32])> = Vec::new();
+    let mut at = 0;
+    for k in kernels {
+        pieces.extend(k.chunks(PIECE).zip(source[at..at + k.len()].chunks(PIECE)));
+        at += k.len();
+    }
+    let same = |(a, b): &(&[f32], &[f32])| a.iter().zip(*b).fold(true, |ok, (x, y)| ok & (x.to_bits() == y.to_bits()));
+    if spread {
+        pieces.par_iter().all(same)
+    } else {
+        pieces.iter().all(same)
     }
 }
 

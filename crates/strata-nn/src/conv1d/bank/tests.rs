@@ -55,8 +55,11 @@ fn one_width(t: usize, w: usize, x: &[f32], k: &[f32], b: &[f32]) -> Vec<f32> {
 fn the_bank_equals_each_width_convolved_and_pooled_alone() {
     let mut rng = Rng::new(5);
     // t = 4 leaves width 5 without an output step: its features stay 0
-    for t in [4, 7] {
-        let widths = vec![2, 3, 5];
+    // [2, 3, 5]: the shifts' products; [3, 4, 5]: Winograd's F(2, r), an odd and an even
+    // number of output steps
+    for (t, widths) in
+        [(4, vec![2, 3, 5]), (7, vec![2, 3, 5]), (4, vec![3, 4, 5]), (7, vec![3, 4, 5]), (8, vec![3, 4, 5])]
+    {
         let x = random(&mut rng, t * N * E);
         let (ks, bs) = filters(&mut rng, E, F, &widths);
         let mut bank = ConvBank::new(E, F, widths.clone());
@@ -141,8 +144,7 @@ fn blocked_y_stays_small_and_gives_the_unblocked_bits() {
         let br = views(&bs);
         bank.forward(&x, n, t, &kr, &br);
         let (want, won) = unblocked(&x, (n, t), (e, f), &widths, &ks, &bs);
-        assert_eq!(bits(bank.output()), bits(&want), "n {n} t {t}");
-        assert_eq!(bank.argmax.iter().map(|&s| s as usize).collect::<Vec<_>>(), won, "n {n} t {t}");
+        assert_matches_direct(&bank, (&want, &won), &format!("n {n} t {t}"));
         assert!(bank.y.len() * 4 <= 2 * Y_BYTES, "n {n} t {t}: Y holds {} bytes", bank.y.len() * 4);
     }
 }
@@ -151,8 +153,9 @@ fn blocked_y_stays_small_and_gives_the_unblocked_bits() {
 fn inference_gives_forward_bits_and_sees_every_change_of_the_kernels() {
     // several texts (kernels compared on one core) and one (compared on every core at once)
     let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
-    for n in [N, 1] {
-        let (t, widths) = (6, vec![2, 3]);
+    // [2, 3]: the shifts' packing; [3, 4]: Winograd's transformed kernels
+    for (n, widths) in [(N, vec![2, 3]), (1, vec![2, 3]), (N, vec![3, 4]), (1, vec![3, 4])] {
+        let t = 6;
         let mut rng = Rng::new(31);
         let x = random(&mut rng, t * n * E);
         let mut ks: Vec<Vec<f32>> = widths.iter().map(|w| random(&mut rng, w * E * F)).collect();
@@ -171,7 +174,10 @@ fn inference_gives_forward_bits_and_sees_every_change_of_the_kernels() {
                 trained.forward(&x, n, t, &kr, &br);
                 served.infer(&x, n, t, &kr, &br);
                 assert_eq!(bits(served.output()), bits(trained.output()), "{n} texts, after {change:?}");
-                INFERENCE_CACHE.with_borrow(|c| assert!(served.layout.holds(&kr, &c.packed), "{n} texts"));
+                INFERENCE_CACHE.with_borrow(|c| match &served.winograd {
+                    None => assert!(served.layout.holds(&kr, &c.packed), "{n} texts"),
+                    Some(_) => assert!(same_source(&kr, &c.source, false), "{n} texts"),
+                });
             });
         }
     }
@@ -190,14 +196,63 @@ fn one_text_spread_over_the_cores_gives_the_bits_of_one_core() {
         pool.install(|| {
             let mut bank = ConvBank::new(e, f, widths.clone());
             bank.infer(&x, 1, t, &kr, &br);
-            (bits(bank.output()), bank.argmax.iter().map(|&s| s as usize).collect())
+            (bits(bank.output()), bank.argmax.iter().map(|&s| s as usize).collect::<Vec<usize>>())
         })
     };
     let one = pooled(1);
     assert_eq!(pooled(2), one);
     assert_eq!(pooled(3), one);
     let (want, won) = unblocked(&x, (1, t), (e, f), &widths, &ks, &bs);
-    assert_eq!(one, (bits(&want), won));
+    let bank = ConvBank { pooled: one.0.iter().map(|&b| f32::from_bits(b)).collect(), ..ConvBank::new(e, f, widths) };
+    assert_eq!(one.1, won);
+    assert_matches_direct(&bank, (&want, &won), "one text");
+}
+
+/// A bank's output against [`unblocked`]'s: the same bits where the shifts' products ran; where
+/// Winograd's `F(2, r)` did (every width 3 to 5), within 1e-6 of the largest value (another
+/// rounding of the same sums) — and, for random values, the same winning steps.
+fn assert_matches_direct(bank: &ConvBank, (want, won): (&[f32], &[usize]), what: &str) {
+    if bank.winograd.is_none() {
+        assert_eq!(bits(bank.output()), bits(want), "{what}");
+        assert_eq!(bank.argmax.iter().map(|&s| s as usize).collect::<Vec<_>>(), won, "{what}");
+        return;
+    }
+    let scale = want.iter().fold(1.0f32, |a, v| a.max(v.abs()));
+    for (i, (a, b)) in bank.output().iter().zip(want).enumerate() {
+        assert!((a - b).abs() <= 1e-6 * scale, "{what}: value {i}: {a} against the direct {b}");
+    }
+    if !bank.argmax.is_empty() {
+        assert_eq!(bank.argmax.iter().map(|&s| s as usize).collect::<Vec<_>>(), won, "{what}");
+    }
+}
+
+#[test]
+fn winograd_gives_each_text_the_bits_it_gets_alone_at_any_thread_count() {
+    // 37 texts (two groups of the batch, blocks of 5 and 6 pairs) against each text alone, whose
+    // pairs are shared among the cores; the numbers depend on neither
+    let (e, f, t, widths) = (24, 20, 11, vec![3, 4, 5]);
+    let mut rng = Rng::new(43);
+    let n = 37;
+    let x = random(&mut rng, t * n * e);
+    let (ks, bs) = filters(&mut rng, e, f, &widths);
+    let (kr, br) = (views(&ks), views(&bs));
+    let mut bank = ConvBank::new(e, f, widths.clone());
+    assert!(bank.winograd.is_some());
+    bank.forward(&x, n, t, &kr, &br);
+    let wf = widths.len() * f;
+    for threads in [1, 2, 3] {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        for text in [0, 17, 36] {
+            let one: Vec<f32> = (0..t).flat_map(|step| x[(step * n + text) * e..][..e].to_vec()).collect();
+            let (got, won) = pool.install(|| {
+                let mut alone = ConvBank::new(e, f, widths.clone());
+                alone.infer(&one, 1, t, &kr, &br);
+                (bits(alone.output()), alone.argmax.clone())
+            });
+            assert_eq!(got, bits(&bank.output()[text * wf..(text + 1) * wf]), "text {text}, {threads} threads");
+            assert_eq!(won, bank.argmax[text * wf..(text + 1) * wf], "text {text}, {threads} threads");
+        }
+    }
 }
 
 #[test]
@@ -277,7 +332,14 @@ fn zero_gradients_skipped_give_the_bits_of_every_axpy_taken() {
 
 #[test]
 fn the_bank_gradient_matches_finite_differences() {
-    let (t, widths) = (6, vec![1, 3]);
+    for widths in [vec![1, 3], vec![3, 4]] {
+        bank_gradient_matches_finite_differences(widths);
+    }
+}
+
+/// The sparse backward against finite differences of the forward (Winograd's for `[3, 4]`).
+fn bank_gradient_matches_finite_differences(widths: Vec<usize>) {
+    let t = 6;
     let mut rng = Rng::new(17);
     let x = random(&mut rng, t * N * E);
     let ks: Vec<Vec<f32>> = widths.iter().map(|w| random(&mut rng, w * E * F)).collect();

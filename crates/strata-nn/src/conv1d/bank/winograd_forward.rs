@@ -1,0 +1,291 @@
+//! The bank's forward by Winograd's `F(2, r)` ([`crate::conv1d::winograd`]), for a bank whose
+//! widths are all 3 to 5 (Kim's are 3, 4, 5): each width's output steps in pairs, `r + 1`
+//! products of transformed input rows by transformed kernel slices a pair instead of `2r`
+//! products of rows by taps — 7.5 `[E, F]` products an output step at Kim's widths instead of
+//! 12. The pre-activations are folded into the max over time as they come, in order of steps,
+//! so the first step wins a tie as in the direct path; the backward (the max's sparse
+//! gradient, `bank.rs`) reads only which step won, the input and the kernels, so it is the
+//! direct path's.
+//!
+//! A group's pairs go a block at a time (about [`BLOCK_ROWS`] rows of texts × pairs), and within
+//! a block one transformed input at a time: its `[rows, E]` sums of input rows, its product by
+//! the transformed kernel slice, and that product added into the pair's two outputs, so the
+//! buffers stay in L2. With fewer texts than cores (one text at a time), every width's pairs
+//! are one block and every width's products are dealt to the cores together. Every value is
+//! computed the same way whoever computes it, and each sum meets its terms in the same order, so
+//! the numbers do not depend on the cores, the texts in a batch or the block.
+//!
+//! # Shapes
+//! input `xg: [T, G, E]` (time-major); packed kernels: per width `[r+1, E, F]`, one after another;
+//! `best`, `won`: `[G, stride]`, width `i`'s `F` filters at `i·F` of each text's row.
+
+use rayon::prelude::*;
+
+use crate::conv1d::winograd::{Winograd, WIDTHS};
+use crate::gemm::{gemm, Gemm};
+
+/// Rows (texts × pairs) of a block: a `[rows, E]` input sum (225 KB at Kim's sizes) and the
+/// block's `[rows, F]` outputs stay in a core's L2.
+const BLOCK_ROWS: usize = 192;
+
+/// The bank's widths' transforms, and where each width's packed kernel starts.
+#[derive(Clone, Debug)]
+pub(crate) struct WinogradBank {
+    widths: Vec<Winograd>,
+    /// `[widths + 1]`: width `i`'s `[r+1, E, F]` at `starts[i]·E·F` of the packed buffer
+    starts: Vec<usize>,
+}
+
+/// One core's block buffers: the transformed input `[rows, E]`, a product `[rows, F]`, the
+/// pairs' two outputs `[rows, F]` each.
+#[derive(Default)]
+struct Scratch {
+    u: Vec<f32>,
+    m: Vec<f32>,
+    out: [Vec<f32>; 2],
+}
+
+/// What the fold reads.
+struct Input<'a> {
+    xg: &'a [f32],
+    t: usize,
+    gn: usize,
+    e: usize,
+    f: usize,
+    packed: &'a [f32],
+    biases: &'a [&'a [f32]],
+}
+
+impl WinogradBank {
+    /// The transforms of `widths`, if every one is in [`WIDTHS`].
+    pub(crate) fn for_widths(widths: &[usize]) -> Option<WinogradBank> {
+        if widths.is_empty() || !widths.iter().all(|w| WIDTHS.contains(w)) {
+            return None;
+        }
+        let starts = std::iter::once(0)
+            .chain(widths.iter().scan(0, |at, w| {
+                *at += w + 1;
+                Some(*at)
+            }))
+            .collect();
+        Some(WinogradBank { widths: widths.iter().map(|&w| Winograd::new(w)).collect(), starts })
+    }
+
+    /// Values of the packed kernels at `ef = E·F`.
+    pub(crate) fn packed_len(&self, ef: usize) -> usize {
+        self.starts.last().copied().unwrap_or(0) * ef
+    }
+
+    /// Packs every width's transformed kernel from `kernels` (`[r, E, F]` each) into `out`.
+    pub(crate) fn pack(&self, kernels: &[&[f32]], ef: usize, out: &mut Vec<f32>) {
+        out.resize(self.packed_len(ef), 0.0);
+        for (i, w) in self.widths.iter().enumerate() {
+            w.transform_kernel(kernels[i], ef, &mut out[self.starts[i] * ef..self.starts[i + 1] * ef]);
+        }
+    }
+
+    /// Folds every width's pre-activations over the group `xg: [T, gn, E]` into `best` and
+    /// `won` (the running max, `−∞` before, and its step), text `k`'s row at `k·stride`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn fold_group(
+        &self,
+        (xg, t, gn): (&[f32], usize, usize),
+        (e, f): (usize, usize),
+        packed: &[f32],
+        biases: &[&[f32]],
+        best: &mut [f32],
+        won: &mut [u32],
+        stride: usize,
+    ) {
+        let input = Input { xg, t, gn, e, f, packed, biases };
+        if gn < rayon::current_num_threads() {
+            return self.fold_spread(&input, best, won, stride);
+        }
+        SCRATCH.with_borrow_mut(|s| self.fold_blocks(&input, s, best, won, stride));
+    }
+
+    /// [`WinogradBank::fold_group`] for fewer texts than cores (one text at a time): every
+    /// width's pairs in one block, its transformed inputs all at once, and every width's
+    /// products dealt to the cores together; then each width's sums and fold, in order. The
+    /// same operations as one core's blocks, so the same bits.
+    fn fold_spread(&self, input: &Input, best: &mut [f32], won: &mut [u32], stride: usize) {
+        let Input { xg, t, gn, e, f, packed, biases } = *input;
+        let ef = e * f;
+        let pairs: Vec<usize> = self.widths.iter().map(|w| (t + 1).saturating_sub(w.width()).div_ceil(2)).collect();
+        // per width, [r+1, rows, E] transformed inputs and [r+1, rows, F] products
+        let mut u: Vec<Vec<f32>> = Vec::with_capacity(self.widths.len());
+        let mut m: Vec<Vec<f32>> = Vec::with_capacity(self.widths.len());
+        for (w, &p) in self.widths.iter().zip(&pairs) {
+            let rows = p * gn;
+            let mut ui = vec![0.0; w.points() * rows * e];
+            for (k, uk) in ui.chunks_exact_mut((rows * e).max(1)).enumerate().take(w.points()) {
+                transform_in_build(w.input_weights(k), xg, (t, gn, e), (0, p), uk);
+            }
+            u.push(ui);
+            m.push(vec![0.0; w.points() * rows * f]);
+        }
+        let mut jobs = Vec::new();
+        for (i, (ui, mi)) in u.iter().zip(m.iter_mut()).enumerate() {
+            let rows = pairs[i] * gn;
+            if rows == 0 {
+                continue;
+            }
+            let kernel = &packed[self.starts[i] * ef..self.starts[i + 1] * ef];
+            for (k, (uk, mk)) in ui.chunks_exact(rows * e).zip(mi.chunks_exact_mut(rows * f)).enumerate() {
+                jobs.push((uk, &kernel[k * ef..(k + 1) * ef], mk, rows));
+            }
+        }
+        jobs.into_par_iter().with_max_len(1).for_each(|(uk, kk, mk, rows)| gemm(Gemm::new(rows, e, f), uk, kk, mk));
+        for (i, w) in self.widths.iter().enumerate() {
+            let rows = pairs[i] * gn;
+            if rows == 0 {
+                continue;
+            }
+            let mut out = [vec![0.0; rows * f], vec![0.0; rows * f]];
+            for (k, mk) in m[i].chunks_exact(rows * f).enumerate() {
+                let [out0, out1] = &mut out;
+                add_scaled_in_build([w.output_weight(0, k), w.output_weight(1, k)], mk, out0, out1);
+            }
+            let t_out = (t + 1).saturating_sub(w.width());
+            let fold = PairFold { out: [&out[0], &out[1]], gn, f, p0: 0, t_out, bias: biases[i] };
+            fold_pairs_in_build(&fold, &mut best[i * f..], &mut won[i * f..], stride);
+        }
+    }
+
+    /// Every width's pairs, a block at a time, folded into `best` and `won`.
+    fn fold_blocks(&self, input: &Input, s: &mut Scratch, best: &mut [f32], won: &mut [u32], stride: usize) {
+        let Input { xg, t, gn, e, f, packed, biases } = *input;
+        let ef = e * f;
+        for (i, w) in self.widths.iter().enumerate() {
+            let t_out = (t + 1).saturating_sub(w.width());
+            let (q0, q1) = (0, t_out.div_ceil(2));
+            let kernel = &packed[self.starts[i] * ef..self.starts[i + 1] * ef];
+            let block = (BLOCK_ROWS / gn).max(1);
+            for p0 in (q0..q1).step_by(block) {
+                let p1 = (p0 + block).min(q1);
+                let rows = (p1 - p0) * gn;
+                s.u.resize(rows * e, 0.0);
+                s.m.resize(rows * f, 0.0);
+                for out in &mut s.out {
+                    out.clear();
+                    out.resize(rows * f, 0.0);
+                }
+                for k in 0..w.points() {
+                    transform_in_build(w.input_weights(k), xg, (t, gn, e), (p0, p1), &mut s.u);
+                    gemm(Gemm::new(rows, e, f), &s.u, &kernel[k * ef..(k + 1) * ef], &mut s.m);
+                    let [out0, out1] = &mut s.out;
+                    add_scaled_in_build([w.output_weight(0, k), w.output_weight(1, k)], &s.m, out0, out1);
+                }
+                let [out0, out1] = &s.out;
+                let fold = PairFold { out: [out0, out1], gn, f, p0, t_out, bias: biases[i] };
+                fold_pairs_in_build(&fold, &mut best[i * f..], &mut won[i * f..], stride);
+            }
+        }
+    }
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
+crate::kernels::compiled_per_kernels!(
+    fn transform_in_build / transform_avx2 / transform_avx512 (
+        weights: &[f32],
+        xg: &[f32],
+        shape: (usize, usize, usize),
+        pairs: (usize, usize),
+        u: &mut [f32],
+    ) => transform_body
+);
+
+/// `u[(p − p0)·gn + text] = Σ_l weights[l] · xg[2p + l][text]` for the pairs `p0 .. p1`, each sum
+/// in order of `l` from `+0`, rows past the input's last step counting as zeros.
+#[inline(always)]
+fn transform_body(
+    weights: &[f32],
+    xg: &[f32],
+    (t, gn, e): (usize, usize, usize),
+    (p0, p1): (usize, usize),
+    u: &mut [f32],
+) {
+    let step_len = gn * e;
+    for p in p0..p1 {
+        let dst = &mut u[(p - p0) * step_len..(p - p0 + 1) * step_len];
+        dst.fill(0.0);
+        for (l, &c) in weights.iter().enumerate() {
+            let step = 2 * p + l;
+            if c == 0.0 || step >= t {
+                continue;
+            }
+            let src = &xg[step * step_len..(step + 1) * step_len];
+            dst.iter_mut().zip(src).for_each(|(d, &x)| *d += c * x);
+        }
+    }
+}
+
+crate::kernels::compiled_per_kernels!(
+    fn add_scaled_in_build / add_scaled_avx2 / add_scaled_avx512 (
+        c: [f32; 2],
+        m: &[f32],
+        out0: &mut [f32],
+        out1: &mut [f32],
+    ) => add_scaled_body
+);
+
+/// `out0 += c[0]·m`, `out1 += c[1]·m` (a zero weight adds nothing).
+#[inline(always)]
+fn add_scaled_body(c: [f32; 2], m: &[f32], out0: &mut [f32], out1: &mut [f32]) {
+    for (c, out) in c.into_iter().zip([out0, out1]) {
+        if c != 0.0 {
+            out.iter_mut().zip(m).for_each(|(o, &v)| *o += c * v);
+        }
+    }
+}
+
+/// A block's two outputs of every pair, for one width.
+struct PairFold<'a> {
+    /// `[rows, F]` each: the pairs' first and second output steps
+    out: [&'a [f32]; 2],
+    gn: usize,
+    f: usize,
+    /// the block's first pair
+    p0: usize,
+    /// the width's output steps (the last pair's second step may lie past them)
+    t_out: usize,
+    bias: &'a [f32],
+}
+
+crate::kernels::compiled_per_kernels!(
+    fn fold_pairs_in_build / fold_pairs_avx2 / fold_pairs_avx512 (
+        fold: &PairFold<'_>,
+        best: &mut [f32],
+        won: &mut [u32],
+        stride: usize,
+    ) => fold_pairs_body
+);
+
+/// Each text's steps of the block, in order, into its running max: `bias + out`, strictly
+/// greater to win.
+#[inline(always)]
+fn fold_pairs_body(fold: &PairFold<'_>, best: &mut [f32], won: &mut [u32], stride: usize) {
+    let PairFold { out, gn, f, p0, t_out, bias } = *fold;
+    let pairs = out[0].len() / (gn * f).max(1);
+    for text in 0..gn {
+        let (best, won) = (&mut best[text * stride..][..f], &mut won[text * stride..][..f]);
+        for p in p0..p0 + pairs {
+            for (o, out) in out.iter().enumerate() {
+                let step = 2 * p + o;
+                if step >= t_out {
+                    break;
+                }
+                let y = &out[((p - p0) * gn + text) * f..][..f];
+                for (((b, a), &y), &bias) in best.iter_mut().zip(won.iter_mut()).zip(y).zip(bias) {
+                    let pre = bias + y;
+                    let better = pre > *b;
+                    *b = if better { pre } else { *b };
+                    *a = if better { step as u32 } else { *a };
+                }
+            }
+        }
+    }
+}
