@@ -100,7 +100,8 @@ impl ConvBank {
             e,
             f,
             layout: ShiftLayout::new(e, f, &widths),
-            winograd: WinogradBank::for_widths(&widths),
+            // (an empty input or bank keeps the shifts' path, which handles every size)
+            winograd: if e > 0 && f > 0 { WinogradBank::for_widths(&widths) } else { None },
             widths,
             s,
             n: 0,

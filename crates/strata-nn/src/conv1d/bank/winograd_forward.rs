@@ -158,11 +158,11 @@ impl WinogradBank {
         let ef = e * f;
         for (i, w) in self.widths.iter().enumerate() {
             let t_out = (t + 1).saturating_sub(w.width());
-            let (q0, q1) = (0, t_out.div_ceil(2));
+            let pairs = t_out.div_ceil(2);
             let kernel = &packed[self.starts[i] * ef..self.starts[i + 1] * ef];
             let block = (BLOCK_ROWS / gn).max(1);
-            for p0 in (q0..q1).step_by(block) {
-                let p1 = (p0 + block).min(q1);
+            for p0 in (0..pairs).step_by(block) {
+                let p1 = (p0 + block).min(pairs);
                 let rows = (p1 - p0) * gn;
                 s.u.resize(rows * e, 0.0);
                 s.m.resize(rows * f, 0.0);
