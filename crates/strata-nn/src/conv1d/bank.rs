@@ -143,7 +143,12 @@ impl ConvBank {
     /// packing (1.4 MB at Kim's sizes) cost about as much as that text's product.
     pub fn infer(&mut self, x: &[f32], n: usize, t: usize, kernels: &[&[f32]], biases: &[&[f32]]) {
         assert!(self.layout.fits(kernels), "conv bank: kernels are not [w, E, F] for its widths");
-        INFERENCE_CACHE.with_borrow_mut(|cache| {
+        // taken out of the thread's slot for the call, not borrowed: a core waiting on the
+        // nested parallel work below may run another chunk's inference, which then finds the
+        // slot empty and packs its own, instead of finding it borrowed
+        let mut cache = INFERENCE_CACHE.with_borrow_mut(std::mem::take);
+        {
+            let cache = &mut cache;
             if let Some(wb) = &self.winograd {
                 // packed again when the layout or any kernel bit differs from what it was made of
                 let same = cache.layout.as_ref() == Some(&self.layout)
@@ -164,7 +169,8 @@ impl ConvBank {
             std::mem::swap(&mut self.y, &mut cache.y);
             self.pool(x, n, t, &cache.packed, biases);
             std::mem::swap(&mut self.y, &mut cache.y);
-        });
+        }
+        INFERENCE_CACHE.with_borrow_mut(|slot| *slot = cache);
     }
 
     /// Makes a kept packing hold the kernels' bits, shift by shift; with `spread` (one text

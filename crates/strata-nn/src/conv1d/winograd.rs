@@ -10,7 +10,7 @@
 //! points `0, 1, −1, ½, −½` (as many as `r` needs) and `∞`: `Aᵀ` evaluates `1, x` at them,
 //! `G` the taps' polynomial, and `Bᵀ` is the transposed inverse of the evaluation of a degree-`r`
 //! polynomial. Each row of `Bᵀ` is scaled to dyadic values (exact in `f32`) and its `G` row by
-//! the inverse, computed in `f64`, so the input sums round only where additions do.
+//! the inverse, computed in `f64`, so no weight of the input sums is itself rounded.
 //!
 //! The outputs round differently from the direct sums (another order of additions, the
 //! products over transformed rows): within a few `f32` ulps of the dot products' scale, as the
@@ -21,7 +21,8 @@
 //! `Bᵀ: [r+1, r+1]`, `G: [r+1, r]`, `Aᵀ: [2, r+1]`; a kernel `[r, E, F]` transforms to
 //! `[r+1, E, F]`.
 
-/// The widths the transforms are built for (one to five points besides 0 and ∞ are dyadic).
+/// The widths the transforms are built for: width `r` takes the first `r` of [`POINTS`] and ∞,
+/// all dyadic.
 pub const WIDTHS: std::ops::RangeInclusive<usize> = 3..=5;
 
 /// The finite interpolation points, taken in order: `r` of them for width `r`.

@@ -134,9 +134,16 @@ fn unblocked(
 fn blocked_y_stays_small_and_gives_the_unblocked_bits() {
     // Kim's filters and widths over 70 texts (three groups, the last short) of 60 steps:
     // the whole Y would be 60·70·1200 values (20 MB); and a text shorter than width 5
-    let (e, f, widths) = (8, 100, vec![3, 4, 5]);
+    // [3, 4, 5] runs Winograd's F(2, r); [2, 4, 5] the shifts' blocked products
+    let e = 8;
     let mut rng = Rng::new(29);
-    for (n, t) in [(70, 60), (3, 4), (GROUP_TEXTS, 9)] {
+    for (n, t, f, widths) in [
+        (70, 60, 100, vec![3, 4, 5]),
+        (3, 4, 100, vec![3, 4, 5]),
+        (GROUP_TEXTS, 9, 100, vec![3, 4, 5]),
+        (70, 60, 100, vec![2, 4, 5]),
+        (3, 4, 100, vec![2, 4, 5]),
+    ] {
         let x = random(&mut rng, t * n * e);
         let (ks, bs) = filters(&mut rng, e, f, &widths);
         let mut bank = ConvBank::new(e, f, widths.clone());
@@ -185,8 +192,15 @@ fn inference_gives_forward_bits_and_sees_every_change_of_the_kernels() {
 
 #[test]
 fn one_text_spread_over_the_cores_gives_the_bits_of_one_core() {
-    // Kim's sizes, one text of 60 steps: Y's rows go to several threads when there are
-    let (e, f, t, widths) = (300, 100, 60, vec![3, 4, 5]);
+    // one text of 60 steps at Kim's sizes: its products go to several threads when there are;
+    // Kim's widths (Winograd's products dealt to the cores) and [2, 4, 5] (the shifts')
+    for widths in [vec![3, 4, 5], vec![2, 4, 5]] {
+        one_text_spread(widths);
+    }
+}
+
+fn one_text_spread(widths: Vec<usize>) {
+    let (e, f, t) = (300, 100, 60);
     let mut rng = Rng::new(41);
     let x = random(&mut rng, t * e);
     let (ks, bs) = filters(&mut rng, e, f, &widths);
@@ -203,8 +217,11 @@ fn one_text_spread_over_the_cores_gives_the_bits_of_one_core() {
     assert_eq!(pooled(2), one);
     assert_eq!(pooled(3), one);
     let (want, won) = unblocked(&x, (1, t), (e, f), &widths, &ks, &bs);
-    let bank = ConvBank { pooled: one.0.iter().map(|&b| f32::from_bits(b)).collect(), ..ConvBank::new(e, f, widths) };
-    assert_eq!(one.1, won);
+    let bank = ConvBank {
+        pooled: one.0.iter().map(|&b| f32::from_bits(b)).collect(),
+        argmax: one.1.iter().map(|&s| s as u32).collect(),
+        ..ConvBank::new(e, f, widths)
+    };
     assert_matches_direct(&bank, (&want, &won), "one text");
 }
 
@@ -228,9 +245,9 @@ fn assert_matches_direct(bank: &ConvBank, (want, won): (&[f32], &[usize]), what:
 
 #[test]
 fn winograd_gives_each_text_the_bits_it_gets_alone_at_any_thread_count() {
-    // 37 texts (two groups of the batch, blocks of 5 and 6 pairs) against each text alone, whose
+    // 37 texts (two groups: 32 texts in blocks of 6 pairs, then 5) against each text alone, whose
     // pairs are shared among the cores; the numbers depend on neither
-    let (e, f, t, widths) = (24, 20, 11, vec![3, 4, 5]);
+    let (e, f, t, widths) = (24, 20, 20, vec![3, 4, 5]);
     let mut rng = Rng::new(43);
     let n = 37;
     let x = random(&mut rng, t * n * e);

@@ -28,6 +28,11 @@ use crate::gemm::{gemm, Gemm};
 /// block's `[rows, F]` outputs stay in a core's L2.
 const BLOCK_ROWS: usize = 192;
 
+/// Most rows (texts × pairs) a width may have for its products to be dealt to the cores in one
+/// block: its transformed inputs, all held at once, stay a few MB (6 × 768 × 300 floats at most
+/// at Kim's sizes).
+const SPREAD_ROWS_AT_MOST: usize = 4 * BLOCK_ROWS;
+
 /// The bank's widths' transforms, and where each width's packed kernel starts.
 #[derive(Clone, Debug)]
 pub(crate) struct WinogradBank {
@@ -98,7 +103,8 @@ impl WinogradBank {
         stride: usize,
     ) {
         let input = Input { xg, t, gn, e, f, packed, biases };
-        if gn < rayon::current_num_threads() {
+        // spread only while every width's pairs make one block of bounded size
+        if gn < rayon::current_num_threads() && t.div_ceil(2) * gn <= SPREAD_ROWS_AT_MOST {
             return self.fold_spread(&input, best, won, stride);
         }
         SCRATCH.with_borrow_mut(|s| self.fold_blocks(&input, s, best, won, stride));
