@@ -30,7 +30,7 @@
 //! `[F]`; output `[N, widths·F]`, width `i`'s filters at columns `i·F .. (i+1)·F`.
 
 use super::fold::{fold_in_build, Fold};
-use super::shifts::{shift_product, ShiftLayout};
+use super::shifts::{same_bits, shift_product, ShiftLayout};
 use super::transpose::{add_transposed, transpose};
 use winograd_forward::WinogradBank;
 
@@ -402,7 +402,7 @@ fn same_source(kernels: &[&[f32]], source: &[f32], spread: bool) -> bool {
         pieces.extend(k.chunks(PIECE).zip(source[at..at + k.len()].chunks(PIECE)));
         at += k.len();
     }
-    let same = |(a, b): &(&[f32], &[f32])| a.iter().zip(*b).fold(true, |ok, (x, y)| ok & (x.to_bits() == y.to_bits()));
+    let same = |(a, b): &(&[f32], &[f32])| same_bits(a, b);
     if spread {
         pieces.par_iter().all(same)
     } else {

@@ -133,7 +133,7 @@ impl ShiftLayout {
 
 /// Whether `b` equals the start of `a` bit for bit; branch-free within 16 values, so it runs
 /// in vector lanes.
-fn same_bits(a: &[f32], b: &[f32]) -> bool {
+pub(super) fn same_bits(a: &[f32], b: &[f32]) -> bool {
     a.len() >= b.len()
         && a.chunks(16)
             .zip(b.chunks(16))

@@ -21,6 +21,7 @@
 
 use rayon::prelude::*;
 
+use crate::conv1d::fold::{fold_in_build, Fold};
 use crate::conv1d::winograd::{Winograd, WIDTHS};
 use crate::gemm::{gemm, Gemm};
 
@@ -41,13 +42,13 @@ pub(crate) struct WinogradBank {
     starts: Vec<usize>,
 }
 
-/// One core's block buffers: the transformed input `[rows, E]`, a product `[rows, F]`, the
-/// pairs' two outputs `[rows, F]` each.
+/// One core's block buffers: the transformed input `[rows, E]`, a product `[rows, F]`, and the
+/// pre-activations before the bias `[2·pairs, G, F]` (step-major, as [`Fold`] reads them).
 #[derive(Default)]
 struct Scratch {
     u: Vec<f32>,
     m: Vec<f32>,
-    out: [Vec<f32>; 2],
+    pre: Vec<f32>,
 }
 
 /// What the fold reads.
@@ -147,14 +148,11 @@ impl WinogradBank {
             if rows == 0 {
                 continue;
             }
-            let mut out = [vec![0.0; rows * f], vec![0.0; rows * f]];
+            let mut pre = vec![0.0; 2 * rows * f];
             for (k, mk) in m[i].chunks_exact(rows * f).enumerate() {
-                let [out0, out1] = &mut out;
-                add_scaled_in_build([w.output_weight(0, k), w.output_weight(1, k)], mk, out0, out1);
+                add_scaled_in_build([w.output_weight(0, k), w.output_weight(1, k)], mk, gn * f, &mut pre);
             }
-            let t_out = (t + 1).saturating_sub(w.width());
-            let fold = PairFold { out: [&out[0], &out[1]], gn, f, p0: 0, t_out, bias: biases[i] };
-            fold_pairs_in_build(&fold, &mut best[i * f..], &mut won[i * f..], stride);
+            fold_pairs(w, &pre, (gn, f, t), (0, pairs[i]), biases[i], (&mut best[i * f..], &mut won[i * f..]), stride);
         }
     }
 
@@ -172,19 +170,14 @@ impl WinogradBank {
                 let rows = (p1 - p0) * gn;
                 s.u.resize(rows * e, 0.0);
                 s.m.resize(rows * f, 0.0);
-                for out in &mut s.out {
-                    out.clear();
-                    out.resize(rows * f, 0.0);
-                }
+                s.pre.clear();
+                s.pre.resize(2 * rows * f, 0.0);
                 for k in 0..w.points() {
                     transform_in_build(w.input_weights(k), xg, (t, gn, e), (p0, p1), &mut s.u);
                     gemm(Gemm::new(rows, e, f), &s.u, &kernel[k * ef..(k + 1) * ef], &mut s.m);
-                    let [out0, out1] = &mut s.out;
-                    add_scaled_in_build([w.output_weight(0, k), w.output_weight(1, k)], &s.m, out0, out1);
+                    add_scaled_in_build([w.output_weight(0, k), w.output_weight(1, k)], &s.m, gn * f, &mut s.pre);
                 }
-                let [out0, out1] = &s.out;
-                let fold = PairFold { out: [out0, out1], gn, f, p0, t_out, bias: biases[i] };
-                fold_pairs_in_build(&fold, &mut best[i * f..], &mut won[i * f..], stride);
+                fold_pairs(w, &s.pre, (gn, f, t), (p0, p1), biases[i], (&mut best[i * f..], &mut won[i * f..]), stride);
             }
         }
     }
@@ -233,65 +226,40 @@ crate::kernels::compiled_per_kernels!(
     fn add_scaled_in_build / add_scaled_avx2 / add_scaled_avx512 (
         c: [f32; 2],
         m: &[f32],
-        out0: &mut [f32],
-        out1: &mut [f32],
+        block: usize,
+        pre: &mut [f32],
     ) => add_scaled_body
 );
 
-/// `out0 += c[0]·m`, `out1 += c[1]·m` (a zero weight adds nothing).
+/// For each pair's `block` (`G·F`) values of the product `m: [pairs, G, F]`, adds `c[0]·m` to
+/// the pair's first step of `pre: [2·pairs, G, F]` and `c[1]·m` to its second (a zero weight
+/// adds nothing).
 #[inline(always)]
-fn add_scaled_body(c: [f32; 2], m: &[f32], out0: &mut [f32], out1: &mut [f32]) {
-    for (c, out) in c.into_iter().zip([out0, out1]) {
-        if c != 0.0 {
-            out.iter_mut().zip(m).for_each(|(o, &v)| *o += c * v);
-        }
-    }
-}
-
-/// A block's two outputs of every pair, for one width.
-struct PairFold<'a> {
-    /// `[rows, F]` each: the pairs' first and second output steps
-    out: [&'a [f32]; 2],
-    gn: usize,
-    f: usize,
-    /// the block's first pair
-    p0: usize,
-    /// the width's output steps (the last pair's second step may lie past them)
-    t_out: usize,
-    bias: &'a [f32],
-}
-
-crate::kernels::compiled_per_kernels!(
-    fn fold_pairs_in_build / fold_pairs_avx2 / fold_pairs_avx512 (
-        fold: &PairFold<'_>,
-        best: &mut [f32],
-        won: &mut [u32],
-        stride: usize,
-    ) => fold_pairs_body
-);
-
-/// Each text's steps of the block, in order, into its running max: `bias + out`, strictly
-/// greater to win.
-#[inline(always)]
-fn fold_pairs_body(fold: &PairFold<'_>, best: &mut [f32], won: &mut [u32], stride: usize) {
-    let PairFold { out, gn, f, p0, t_out, bias } = *fold;
-    let pairs = out[0].len() / (gn * f).max(1);
-    for text in 0..gn {
-        let (best, won) = (&mut best[text * stride..][..f], &mut won[text * stride..][..f]);
-        for p in p0..p0 + pairs {
-            for (o, out) in out.iter().enumerate() {
-                let step = 2 * p + o;
-                if step >= t_out {
-                    break;
-                }
-                let y = &out[((p - p0) * gn + text) * f..][..f];
-                for (((b, a), &y), &bias) in best.iter_mut().zip(won.iter_mut()).zip(y).zip(bias) {
-                    let pre = bias + y;
-                    let better = pre > *b;
-                    *b = if better { pre } else { *b };
-                    *a = if better { step as u32 } else { *a };
-                }
+fn add_scaled_body(c: [f32; 2], m: &[f32], block: usize, pre: &mut [f32]) {
+    for (m, steps) in m.chunks_exact(block).zip(pre.chunks_exact_mut(2 * block)) {
+        for (&c, out) in c.iter().zip(steps.chunks_exact_mut(block)) {
+            if c != 0.0 {
+                out.iter_mut().zip(m).for_each(|(o, &v)| *o += c * v);
             }
         }
     }
+}
+
+/// The pairs `p0 .. p1` of one width, their pre-activations before the bias in `pre`
+/// (`[2·(p1 − p0), G, F]`), folded in order of steps into the running max `best` and its step
+/// `won` by the direct path's [`Fold`] (one term a step: `bias + pre`); the last pair's second
+/// step is left out when it lies past the width's output steps.
+fn fold_pairs(
+    w: &Winograd,
+    pre: &[f32],
+    (gn, f, t): (usize, usize, usize),
+    (p0, p1): (usize, usize),
+    bias: &[f32],
+    (best, won): (&mut [f32], &mut [u32]),
+    stride: usize,
+) {
+    let t_out = (t + 1).saturating_sub(w.width());
+    let steps = 2 * p0..(2 * p1).min(t_out);
+    let fold = Fold { y: pre, from: &[0], columns: &[f], gn, s0: 2 * p0, steps, bias };
+    fold_in_build(&fold, best, won, stride);
 }
