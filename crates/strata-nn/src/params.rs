@@ -3,8 +3,84 @@
 //! Gradients and optimizer state use the same layout, so the optimizer is one loop over index
 //! ranges and freezing a layer means skipping its range. Names are dotted (`lstm_0.kernel`) and
 //! are the safetensors keys.
+//!
+//! The values carry a generation ([`Values`]): every mutable access stamps them with a number
+//! no other values have had, so a cache built from them (an inference's packed kernels, kept
+//! across calls) knows they are unchanged by comparing one number instead of every bit.
 
-use std::ops::Range;
+use std::ops::{Deref, DerefMut, Range};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The next generation any [`Values`] in this process may take.
+static NEXT_GENERATION: AtomicU64 = AtomicU64::new(1);
+
+fn next_generation() -> u64 {
+    NEXT_GENERATION.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A store's values and their generation. Reading goes through `Deref` (a `Vec<f32>`);
+/// writing through `DerefMut`, which gives the values a new generation before handing them
+/// out, so two values with the same generation hold the same bits: the one that was written
+/// last was given a number of its own, and a clone keeps the number only while it is not
+/// written. The borrow rules make this exact: nothing can read the values, and so nothing can
+/// build a cache from them, while a mutable borrow is alive.
+#[derive(Clone, Debug)]
+pub struct Values {
+    values: Vec<f32>,
+    generation: u64,
+}
+
+impl Values {
+    /// The number that changes whenever the values may have: equal generations, equal bits.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    pub fn into_vec(self) -> Vec<f32> {
+        self.values
+    }
+}
+
+impl From<Vec<f32>> for Values {
+    fn from(values: Vec<f32>) -> Self {
+        Values { values, generation: next_generation() }
+    }
+}
+
+impl Default for Values {
+    fn default() -> Self {
+        Vec::new().into()
+    }
+}
+
+impl Deref for Values {
+    type Target = Vec<f32>;
+    fn deref(&self) -> &Vec<f32> {
+        &self.values
+    }
+}
+
+/// Equal values, whatever their generations (as two `Vec<f32>` compare).
+impl PartialEq for Values {
+    fn eq(&self, other: &Self) -> bool {
+        self.values == other.values
+    }
+}
+
+impl<'a> IntoIterator for &'a Values {
+    type Item = &'a f32;
+    type IntoIter = std::slice::Iter<'a, f32>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.values.iter()
+    }
+}
+
+impl DerefMut for Values {
+    fn deref_mut(&mut self) -> &mut Vec<f32> {
+        self.generation = next_generation();
+        &mut self.values
+    }
+}
 
 /// One named tensor inside the flat buffer.
 #[derive(Clone, Debug, PartialEq)]
@@ -19,7 +95,7 @@ pub struct ParamSpec {
 #[derive(Clone, Debug, Default)]
 pub struct ParamStore {
     pub specs: Vec<ParamSpec>,
-    pub data: Vec<f32>,
+    pub data: Values,
 }
 
 impl ParamStore {
@@ -74,5 +150,33 @@ mod tests {
             assert_eq!(store.data.capacity(), store.len(), "after p{i}");
         }
         assert_eq!(store.len(), 2100 + 7 + 3000 + 9);
+    }
+
+    /// Every way of writing the values gives them a generation they never had; reading, and
+    /// cloning without writing, keep it; separate stores never share one.
+    #[test]
+    fn a_write_gives_the_values_a_new_generation() {
+        let mut store = ParamStore::default();
+        store.add("w", &[4]);
+        let g0 = store.data.generation();
+        let read: f32 = store.data.iter().sum::<f32>() + store.get("w")[0] + store.data[1];
+        assert_eq!((read, store.data.generation()), (0.0, g0), "reading keeps the generation");
+        let copy = store.clone();
+        assert_eq!(copy.data.generation(), g0, "a clone holds the same bits");
+        let mut seen = vec![g0];
+        let writes: [&dyn Fn(&mut ParamStore); 4] = [
+            &|s| s.data[0] = 1.0,
+            &|s| s.get_mut("w")[1] = 2.0,
+            &|s| s.data.iter_mut().for_each(|v| *v += 1.0),
+            &|s| s.data = vec![0.0; 4].into(),
+        ];
+        for (i, write) in writes.iter().enumerate() {
+            write(&mut store);
+            let g = store.data.generation();
+            assert!(!seen.contains(&g), "write {i} kept generation {g}");
+            seen.push(g);
+        }
+        assert_eq!(copy.data.generation(), g0, "writing the original leaves the clone's");
+        assert_ne!(ParamStore::default().data.generation(), ParamStore::default().data.generation());
     }
 }

@@ -167,7 +167,7 @@ impl<'a> Run<'a> {
         if state.stage > stages {
             return Err(ResumeError::Stage { finished: state.stage, stages });
         }
-        self.model.params.data = state.params;
+        self.model.params.data = state.params.into();
         // a shuffle's draws do not depend on what it shuffles: replay them on one buffer
         let mut order: Vec<usize> = (0..self.input.train.len()).collect();
         for _ in 0..state.shuffles {
@@ -361,7 +361,7 @@ impl<'a> Run<'a> {
     /// Ends a stage with its best weights, if early stopping kept any, and tells the caller.
     fn end_stage(&mut self, current: &mut StageRun<'a>) {
         if let Some(best) = current.early.best.take() {
-            self.model.params.data = best.weights;
+            self.model.params.data = best.weights.into();
         }
         self.progress.on_stage_end(current.index + 1, &current.stage.name, self.model);
     }
@@ -380,7 +380,7 @@ impl<'a> Run<'a> {
             epochs_done,
             shuffles: self.shuffles,
             step: self.step,
-            params: self.model.params.data.clone(),
+            params: self.model.params.data.to_vec(),
             optimizer: if stage_ends { None } else { current.opt.snapshot() },
             history: self.fitted.history.clone(),
             early_stops: self.fitted.early_stops.clone(),
@@ -572,7 +572,7 @@ mod tests {
         let mut keep = Keep::default();
         let input = FitInput { train: &train, val: None, schedule: &schedule, opts: &opts };
         fit_schedule_from(&mut model, input, &mut keep, resume).expect("resumes");
-        (model.params.data, keep)
+        (model.params.data.into_vec(), keep)
     }
 
     #[test]
@@ -618,7 +618,7 @@ mod tests {
         let schedule = Schedule::end_to_end(1, opts.epochs);
         let input = FitInput { train: &train, val: None, schedule: &schedule, opts: &opts };
         let fitted = fit_schedule(&mut model, input, &mut Keep::default());
-        (model.params.data, fitted.diverged)
+        (model.params.data.into_vec(), fitted.diverged)
     }
 
     #[test]

@@ -52,7 +52,7 @@ fn lstm() -> Vec<LmLevel> {
 
 /// What must repeat: every parameter, and the losses and perplexities (not the timings).
 fn fingerprint(s: &LmState) -> (Vec<f32>, Vec<(f64, f64)>) {
-    (s.model.params.data.clone(), s.history.iter().map(|r| (r.loss, r.val_perplexity)).collect())
+    (s.model.params.data.to_vec(), s.history.iter().map(|r| (r.loss, r.val_perplexity)).collect())
 }
 
 #[test]

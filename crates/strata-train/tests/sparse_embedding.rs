@@ -91,7 +91,7 @@ fn weights_after(train: &Dataset, vocab: usize, opts: &FitOptions) -> Vec<f32> {
     let mut m = model(vocab);
     let schedule = Schedule::end_to_end(1, opts.epochs);
     fit_schedule(&mut m, FitInput { train, val: None, schedule: &schedule, opts }, &mut Silent);
-    m.params.data
+    m.params.data.into_vec()
 }
 
 #[test]

@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use strata_nn::attention::{self, AttentionCache, AttentionDims, AttentionGrads, AttentionParams};
 use strata_nn::Rng;
 
-use super::{at_least_one, grad_views, Context, Grads, Init, Layer, LayerType, Misfit, Reads, Rows, Shape, Tensor};
+use super::{
+    at_least_one, grad_views, Context, Grads, Init, Layer, LayerType, Misfit, Reads, Rows, Shape, Tensor, Values,
+};
 
 /// `[[layer]] type = "attention"`, with a `dim`-wide projection (`A`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -108,7 +110,7 @@ impl Layer for Attention {
         Rows { n: rows.n, t: 1 }
     }
 
-    fn infer(&mut self, p: &[f32], x: &[f32], rows: Rows, valid: Option<&[bool]>) -> Rows {
+    fn infer(&mut self, p: &Values, x: &[f32], rows: Rows, valid: Option<&[bool]>) -> Rows {
         self.rows = rows;
         let d = AttentionDims { t: rows.t, b: rows.n, h: self.d, a: self.a };
         attention::infer(d, x, valid, params(&self.ranges, p), &mut self.inference);

@@ -11,7 +11,7 @@ use strata_nn::conv1d::bank::{BankGrads, ConvBank};
 use strata_nn::Rng;
 
 use super::{
-    at_least_one, grad_views, mul, Context, Grads, Init, Layer, LayerType, Misfit, Reads, Rows, Shape, Tensor,
+    at_least_one, grad_views, mul, Context, Grads, Init, Layer, LayerType, Misfit, Reads, Rows, Shape, Tensor, Values,
 };
 
 /// `[[layer]] type = "conv1d"`: `filters` per width, `widths` the kernel sizes.
@@ -93,9 +93,9 @@ impl Layer for KimConv {
         Rows { n: rows.n, t: 1 }
     }
 
-    fn infer(&mut self, p: &[f32], x: &[f32], rows: Rows, _valid: Option<&[bool]>) -> Rows {
+    fn infer(&mut self, p: &Values, x: &[f32], rows: Rows, _valid: Option<&[bool]>) -> Rows {
         let (kernels, biases) = self.views(p);
-        self.bank.infer(x, rows.n, rows.t, &kernels, &biases);
+        self.bank.infer(x, rows.n, rows.t, (&kernels, p.generation()), &biases);
         Rows { n: rows.n, t: 1 }
     }
 

@@ -10,7 +10,7 @@ use std::ops::Range;
 use serde::{Deserialize, Serialize};
 use strata_nn::Rng;
 
-use super::{grad_views, Context, Grads, Init, Layer, LayerType, Misfit, Reads, Rows, Shape, Tensor};
+use super::{grad_views, Context, Grads, Init, Layer, LayerType, Misfit, Reads, Rows, Shape, Tensor, Values};
 
 /// `[[layer]] type = "layer_norm"`, with Keras's `epsilon`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -92,7 +92,7 @@ impl Layer for LayerNorm {
     }
 
     /// The output only: x̂ and 1/σ̃ are what backward reads, so they are not kept.
-    fn infer(&mut self, p: &[f32], x: &[f32], rows: Rows, _valid: Option<&[bool]>) -> Rows {
+    fn infer(&mut self, p: &Values, x: &[f32], rows: Rows, _valid: Option<&[bool]>) -> Rows {
         self.rows = rows;
         let d = self.d;
         let (gamma, beta) = (&p[self.ranges[0].clone()], &p[self.ranges[1].clone()]);

@@ -23,6 +23,7 @@ mod sentences;
 use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
+use strata_nn::params::Values;
 use strata_nn::row_groups::RowGroups;
 use strata_nn::{init, Rng};
 
@@ -265,8 +266,10 @@ pub trait Layer: Send {
     /// Forward for inference: no `backward` follows (calling it is a bug), so the layer keeps
     /// only what is read after it — its output, `last_state` and `attention_weights` — and
     /// none of training's saved activations or scratch. The same numbers as `forward` with no
-    /// dropout; that is the default, for a layer whose forward keeps nothing more.
-    fn infer(&mut self, p: &[f32], x: &[f32], rows: Rows, valid: Option<&[bool]>) -> Rows {
+    /// dropout; that is the default, for a layer whose forward keeps nothing more. `p` is the
+    /// model's store with its generation, which a layer that keeps its weights prepared across
+    /// calls (the convolution bank's packed kernels) compares instead of the weights' bits.
+    fn infer(&mut self, p: &Values, x: &[f32], rows: Rows, valid: Option<&[bool]>) -> Rows {
         self.forward(p, x, rows, valid, None)
     }
 

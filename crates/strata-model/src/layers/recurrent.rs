@@ -20,6 +20,7 @@ use strata_nn::{Cell, Rng, RnnCache, RnnDims, RnnGrads, RnnOutputGrads, RnnParam
 
 use super::{
     at_least_one, grad_views, mul, Context, Folded, Grads, Init, Layer, LayerType, Misfit, Reads, Rows, Shape, Tensor,
+    Values,
 };
 
 /// `[[layer]] type = "lstm"`: Keras `LSTM(units)`, or `Bidirectional(LSTM(units))`
@@ -229,7 +230,7 @@ impl Layer for Recurrent {
     /// Each direction runs from zero keeping only its running state; the output is written in
     /// place (the backward direction's half realigned, zero at masked steps when
     /// bidirectional, as `forward` gives it).
-    fn infer(&mut self, p: &[f32], x: &[f32], rows: Rows, valid: Option<&[bool]>) -> Rows {
+    fn infer(&mut self, p: &Values, x: &[f32], rows: Rows, valid: Option<&[bool]>) -> Rows {
         self.infer_from(p, |_| InferInput::Rows(x), rows, valid)
     }
 

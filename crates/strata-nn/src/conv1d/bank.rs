@@ -30,7 +30,7 @@
 //! `[F]`; output `[N, widths·F]`, width `i`'s filters at columns `i·F .. (i+1)·F`.
 
 use super::fold::{fold_in_build, Fold};
-use super::shifts::{same_bits, shift_product, ShiftLayout};
+use super::shifts::{shift_product, ShiftLayout};
 use super::transpose::{add_transposed, transpose};
 use winograd_forward::WinogradBank;
 
@@ -70,15 +70,39 @@ pub struct ConvBank {
     dkt: Vec<f32>,
 }
 
-/// One thread's packed kernels for inference, and the layout they were packed in; its `Y`
-/// buffer too, so that predicting one text at a time (a new layer per call) allocates nothing.
+/// One thread's packed kernels for inference and what they were packed from; its `Y` buffer
+/// too, so that predicting one text at a time (a new layer per call) allocates nothing.
 #[derive(Default)]
 struct InferenceCache {
-    layout: Option<ShiftLayout>,
+    made_from: Option<MadeFrom>,
     packed: Vec<f32>,
     y: Vec<f32>,
-    /// a Winograd bank's kernels as given, whose bits decide whether `packed` still serves them
-    source: Vec<f32>,
+    /// how many times this thread packed kernels for inference (read by tests)
+    packs: usize,
+}
+
+/// What a kept packing was made of: the bank's layout, and the kernels' generation and place.
+/// Kernels of one generation hold the same bits wherever they are read (see
+/// [`crate::params::Values`]), and the place tells apart two banks' kernels in one store.
+struct MadeFrom {
+    layout: ShiftLayout,
+    generation: u64,
+    /// each kernel's address and length
+    kernels: Vec<(usize, usize)>,
+}
+
+impl MadeFrom {
+    fn of(layout: &ShiftLayout, (kernels, generation): (&[&[f32]], u64)) -> MadeFrom {
+        let kernels = kernels.iter().map(|k| (k.as_ptr() as usize, k.len())).collect();
+        MadeFrom { layout: layout.clone(), generation, kernels }
+    }
+
+    fn serves(&self, layout: &ShiftLayout, (kernels, generation): (&[&[f32]], u64)) -> bool {
+        self.generation == generation
+            && self.layout == *layout
+            && self.kernels.len() == kernels.len()
+            && self.kernels.iter().zip(kernels).all(|(&(at, len), k)| at == k.as_ptr() as usize && len == k.len())
+    }
 }
 
 thread_local! {
@@ -138,62 +162,31 @@ impl ConvBank {
     }
 
     /// [`ConvBank::forward`] for inference: the same numbers, with the packed kernels kept per
-    /// thread across calls and packed again only when the kernels' bits differ from those they
-    /// were packed from — predicting one text at a time builds a new layer per call, and
-    /// packing (1.4 MB at Kim's sizes) cost about as much as that text's product.
-    pub fn infer(&mut self, x: &[f32], n: usize, t: usize, kernels: &[&[f32]], biases: &[&[f32]]) {
-        assert!(self.layout.fits(kernels), "conv bank: kernels are not [w, E, F] for its widths");
+    /// thread across calls — predicting one text at a time builds a new layer per call, and
+    /// packing (1.4 MB at Kim's sizes, 1.8 MB transformed by Winograd) cost about as much as
+    /// that text's product. `generation` is the kernels' store's
+    /// ([`crate::params::Values::generation`]): the kept packing serves while the layout, the
+    /// generation and the kernels' place are those it was made from, and is made again
+    /// otherwise. Comparing the kernels' bits with a copy instead read 2.8 MB a call, more than
+    /// L2 holds, and cost a fifth of a one-text prediction on an Intel host.
+    pub fn infer(&mut self, x: &[f32], n: usize, t: usize, kernels: (&[&[f32]], u64), biases: &[&[f32]]) {
+        assert!(self.layout.fits(kernels.0), "conv bank: kernels are not [w, E, F] for its widths");
         // taken out of the thread's slot for the call, not borrowed: a core waiting on the
         // nested parallel work below may run another chunk's inference, which then finds the
         // slot empty and packs its own, instead of finding it borrowed
         let mut cache = INFERENCE_CACHE.with_borrow_mut(std::mem::take);
-        {
-            let cache = &mut cache;
-            if let Some(wb) = &self.winograd {
-                // packed again when the layout or any kernel bit differs from what it was made of
-                let same = cache.layout.as_ref() == Some(&self.layout)
-                    && cache.source.len() == kernels.iter().map(|k| k.len()).sum::<usize>()
-                    && same_source(kernels, &cache.source, n < rayon::current_num_threads());
-                if !same {
-                    wb.pack(kernels, self.e * self.f, &mut cache.packed);
-                    cache.source.clear();
-                    kernels.iter().for_each(|k| cache.source.extend_from_slice(k));
-                    cache.layout = Some(self.layout.clone());
-                }
-            } else if cache.layout.as_ref() != Some(&self.layout) {
-                self.layout.pack(kernels, &mut cache.packed);
-                cache.layout = Some(self.layout.clone());
-            } else {
-                self.refresh(kernels, &mut cache.packed, n < rayon::current_num_threads());
+        if !cache.made_from.as_ref().is_some_and(|m| m.serves(&self.layout, kernels)) {
+            match &self.winograd {
+                Some(wb) => wb.pack(kernels.0, self.e * self.f, &mut cache.packed),
+                None => self.layout.pack(kernels.0, &mut cache.packed),
             }
-            std::mem::swap(&mut self.y, &mut cache.y);
-            self.pool(x, n, t, &cache.packed, biases);
-            std::mem::swap(&mut self.y, &mut cache.y);
+            cache.made_from = Some(MadeFrom::of(&self.layout, kernels));
+            cache.packs += 1;
         }
+        std::mem::swap(&mut self.y, &mut cache.y);
+        self.pool(x, n, t, &cache.packed, biases);
+        std::mem::swap(&mut self.y, &mut cache.y);
         INFERENCE_CACHE.with_borrow_mut(|slot| *slot = cache);
-    }
-
-    /// Makes a kept packing hold the kernels' bits, shift by shift; with `spread` (one text
-    /// at a time, where comparing 1.4 MB cost about what the text's product did) the shifts are
-    /// compared on every core at once.
-    fn refresh(&self, kernels: &[&[f32]], packed: &mut [f32], spread: bool) {
-        let layout = &self.layout;
-        let mut shifts: Vec<(usize, &mut [f32])> = Vec::with_capacity(layout.shifts());
-        let mut rest = packed;
-        for j in 0..layout.shifts() {
-            let (k_j, tail) = std::mem::take(&mut rest).split_at_mut(layout.shift_range(j).len());
-            shifts.push((j, k_j));
-            rest = tail;
-        }
-        let refresh = |(j, k_j): (usize, &mut [f32])| {
-            layout.refresh_shift(j, kernels, k_j);
-        };
-        if spread {
-            use rayon::prelude::*;
-            shifts.into_par_iter().with_max_len(1).for_each(refresh);
-        } else {
-            shifts.into_iter().for_each(refresh);
-        }
     }
 
     /// The max over time of every width over `x: [T, N, E]` with the kernels packed.
@@ -387,26 +380,6 @@ impl ConvBank {
                 add_transposed(&self.dkt[j * ef..][..ef], (f, e), &mut dkernels[i][j * ef..][..ef]);
             }
         }
-    }
-}
-
-/// Whether `source` holds the kernels' bits, one after another (`-0.0` differs from `0.0`);
-/// with `spread` (one text at a time, where comparing 1.4 MB costs about what the text's
-/// products do) compared on every core at once.
-fn same_source(kernels: &[&[f32]], source: &[f32], spread: bool) -> bool {
-    use rayon::prelude::*;
-    const PIECE: usize = 1 << 14;
-    let mut pieces: Vec<(&[f32], &[f32])> = Vec::new();
-    let mut at = 0;
-    for k in kernels {
-        pieces.extend(k.chunks(PIECE).zip(source[at..at + k.len()].chunks(PIECE)));
-        at += k.len();
-    }
-    let same = |(a, b): &(&[f32], &[f32])| same_bits(a, b);
-    if spread {
-        pieces.par_iter().all(same)
-    } else {
-        pieces.iter().all(same)
     }
 }
 

@@ -103,19 +103,6 @@ impl ShiftLayout {
         }
     }
 
-    /// Makes `packed_j` (`K_j`) hold the kernels' bits, packing it again only where it does not
-    /// already; whether it had to.
-    pub fn refresh_shift(&self, j: usize, kernels: &[&[f32]], packed_j: &mut [f32]) -> bool {
-        let start = self.starts[j];
-        let stale = self.pieces(j, kernels).any(|(at, piece)| !same_bits(&packed_j[at - start..], piece));
-        if stale {
-            for (at, piece) in self.pieces(j, kernels) {
-                packed_j[at - start..][..piece.len()].copy_from_slice(piece);
-            }
-        }
-        stale
-    }
-
     /// Whether `kernels` are `[w, E, F]` for this layout's widths.
     pub fn fits(&self, kernels: &[&[f32]]) -> bool {
         kernels.len() == self.widths.len()
@@ -123,7 +110,8 @@ impl ShiftLayout {
     }
 
     /// Whether `packed` holds the kernels' bits exactly (`-0.0` differs from `0.0`, a NaN
-    /// equals itself): whether a kept packing may serve these kernels.
+    /// equals itself): tests' check of a packing.
+    #[cfg(test)]
     pub fn holds(&self, kernels: &[&[f32]], packed: &[f32]) -> bool {
         self.fits(kernels)
             && packed.len() == self.packed_len()
@@ -133,6 +121,7 @@ impl ShiftLayout {
 
 /// Whether `b` equals the start of `a` bit for bit; branch-free within 16 values, so it runs
 /// in vector lanes.
+#[cfg(test)]
 pub(super) fn same_bits(a: &[f32], b: &[f32]) -> bool {
     a.len() >= b.len()
         && a.chunks(16)

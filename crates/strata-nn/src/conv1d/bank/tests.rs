@@ -9,6 +9,7 @@ use crate::conv1d::{self, ConvCache, ConvDims, ConvGrads};
 use crate::gemm::{gemm, Gemm};
 use crate::gradcheck::check;
 use crate::kernels::Kernels;
+use crate::params::Values;
 use crate::Rng;
 
 const E: usize = 3;
@@ -156,38 +157,119 @@ fn blocked_y_stays_small_and_gives_the_unblocked_bits() {
     }
 }
 
+/// A generation no kernels have had: the key of kernels that are never written.
+fn new_generation() -> u64 {
+    Values::default().generation()
+}
+
+/// The kernels `[w, E, F]` of every width, one after another in `store`.
+fn kernel_views<'s>(store: &'s [f32], widths: &[usize]) -> Vec<&'s [f32]> {
+    let mut at = 0;
+    widths
+        .iter()
+        .map(|w| {
+            at += w * E * F;
+            &store[at - w * E * F..at]
+        })
+        .collect()
+}
+
+/// This thread's count of packings for inference.
+fn packs() -> usize {
+    INFERENCE_CACHE.with_borrow(|c| c.packs)
+}
+
 #[test]
-fn inference_gives_forward_bits_and_sees_every_change_of_the_kernels() {
-    // several texts (kernels compared on one core) and one (compared on every core at once)
+fn inference_gives_forward_bits_and_packs_again_after_every_write_of_the_kernels() {
+    // several texts and one (whose products go to every core); [2, 3]: the shifts' packing,
+    // [3, 4]: Winograd's transformed kernels
     let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
-    // [2, 3]: the shifts' packing; [3, 4]: Winograd's transformed kernels
     for (n, widths) in [(N, vec![2, 3]), (1, vec![2, 3]), (N, vec![3, 4]), (1, vec![3, 4])] {
         let t = 6;
         let mut rng = Rng::new(31);
         let x = random(&mut rng, t * n * E);
-        let mut ks: Vec<Vec<f32>> = widths.iter().map(|w| random(&mut rng, w * E * F)).collect();
+        let len: usize = widths.iter().map(|w| w * E * F).sum();
+        let mut store = Values::from(random(&mut rng, len));
         let bs: Vec<Vec<f32>> = widths.iter().map(|_| random(&mut rng, F)).collect();
         let br = views(&bs);
-        // one weight of shift 0 changes, then only its sign of zero, then one of shift 2:
-        // each must be seen
-        for change in [None, Some((7, 1.5f32)), Some((7, 0.0)), Some((7, -0.0)), Some((2 * E * F + 1, 3.0))] {
+        // one weight of width 1 changes, then only its sign of zero, then one more; every write
+        // gives the store a new generation, so each must be seen
+        let first = widths[0] * E * F;
+        for change in
+            [None, Some((first + 7, 1.5f32)), Some((first + 7, 0.0)), Some((first + 7, -0.0)), Some((len - 1, 3.0))]
+        {
             if let Some((at, v)) = change {
-                ks[1][at] = v;
+                store[at] = v;
             }
-            let kr = views(&ks);
+            let kr = kernel_views(&store, &widths);
             pool.install(|| {
                 let mut trained = ConvBank::new(E, F, widths.clone());
-                let mut served = ConvBank::new(E, F, widths.clone());
                 trained.forward(&x, n, t, &kr, &br);
-                served.infer(&x, n, t, &kr, &br);
-                assert_eq!(bits(served.output()), bits(trained.output()), "{n} texts, after {change:?}");
-                INFERENCE_CACHE.with_borrow(|c| match &served.winograd {
-                    None => assert!(served.layout.holds(&kr, &c.packed), "{n} texts"),
-                    Some(_) => assert!(same_source(&kr, &c.source, false), "{n} texts"),
-                });
+                let before = packs();
+                for call in 0..2 {
+                    // a new layer per call, as predicting one text at a time builds
+                    let mut served = ConvBank::new(E, F, widths.clone());
+                    served.infer(&x, n, t, (&kr, store.generation()), &br);
+                    assert_eq!(bits(served.output()), bits(trained.output()), "{n} texts, after {change:?}");
+                    assert_eq!(packs(), before + 1, "{n} texts, after {change:?}: packed at call {call}");
+                    if served.winograd.is_none() {
+                        INFERENCE_CACHE.with_borrow(|c| assert!(served.layout.holds(&kr, &c.packed), "{n} texts"));
+                    }
+                }
             });
         }
     }
+}
+
+#[test]
+fn the_kept_packing_is_keyed_by_generation_and_place_not_by_bits() {
+    // two banks over different kernels of one store (one generation): each packs its own; a
+    // kept packing serves kernels of its generation and place without reading them, and
+    // anything else — another place, layout or generation — is packed again
+    let widths = vec![3, 4];
+    let (n, t) = (2, 7);
+    let mut rng = Rng::new(37);
+    let x = random(&mut rng, t * n * E);
+    let len: usize = widths.iter().map(|w| w * E * F).sum();
+    let store = Values::from(random(&mut rng, 2 * len));
+    let bs: Vec<Vec<f32>> = widths.iter().map(|_| random(&mut rng, F)).collect();
+    let br = views(&bs);
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    pool.install(|| {
+        let infer = |kr: &[&[f32]], generation: u64| {
+            let mut bank = ConvBank::new(E, F, widths.clone());
+            bank.infer(&x, n, t, (kr, generation), &br);
+            bits(bank.output())
+        };
+        let (one, two) = (kernel_views(&store[..len], &widths), kernel_views(&store[len..], &widths));
+        let g = store.generation();
+        let (out_one, out_two) = (infer(&one, g), infer(&two, g));
+        assert_ne!(out_one, out_two, "the second bank read the first one's packing");
+        assert_eq!(packs(), 2);
+        assert_eq!(infer(&two, g), out_two);
+        assert_eq!(packs(), 2, "the same kernels were packed again");
+        // the same bits elsewhere under the same generation: packed again (the place differs)
+        let copy: Vec<f32> = store[len..].to_vec();
+        assert_eq!(infer(&kernel_views(&copy, &widths), g), out_two);
+        assert_eq!(packs(), 3);
+        // another bank's layout over the same kernels and generation: packed again
+        let mut other = ConvBank::new(E, F, vec![3, 5]);
+        let wider = [one[0], &store[len..len + 5 * E * F]];
+        other.infer(&x, n, t, (&wider, g), &br);
+        assert_eq!(packs(), 4);
+        // bits written without a new generation (a caller breaking the store's contract,
+        // which the store itself cannot): the kept packing still serves, unread
+        let mut behind = store[len..].to_vec();
+        let kept = new_generation();
+        assert_eq!(infer(&kernel_views(&behind, &widths), kept), out_two);
+        assert_eq!(packs(), 5);
+        behind[3] += 1.0;
+        assert_eq!(infer(&kernel_views(&behind, &widths), kept), out_two, "the kernels' bits were read");
+        assert_eq!(packs(), 5);
+        // the same bits under a new generation: packed again, and the change seen
+        assert_ne!(infer(&kernel_views(&behind, &widths), new_generation()), out_two);
+        assert_eq!(packs(), 6, "a new generation was not packed again");
+    });
 }
 
 #[test]
@@ -205,11 +287,12 @@ fn one_text_spread(widths: Vec<usize>) {
     let x = random(&mut rng, t * e);
     let (ks, bs) = filters(&mut rng, e, f, &widths);
     let (kr, br) = (views(&ks), views(&bs));
+    let generation = new_generation();
     let pooled = |threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
         pool.install(|| {
             let mut bank = ConvBank::new(e, f, widths.clone());
-            bank.infer(&x, 1, t, &kr, &br);
+            bank.infer(&x, 1, t, (&kr, generation), &br);
             (bits(bank.output()), bank.argmax.iter().map(|&s| s as usize).collect::<Vec<usize>>())
         })
     };
@@ -253,6 +336,7 @@ fn winograd_gives_each_text_the_bits_it_gets_alone_at_any_thread_count() {
     let x = random(&mut rng, t * n * e);
     let (ks, bs) = filters(&mut rng, e, f, &widths);
     let (kr, br) = (views(&ks), views(&bs));
+    let generation = new_generation();
     let mut bank = ConvBank::new(e, f, widths.clone());
     assert!(bank.winograd.is_some());
     bank.forward(&x, n, t, &kr, &br);
@@ -263,7 +347,7 @@ fn winograd_gives_each_text_the_bits_it_gets_alone_at_any_thread_count() {
             let one: Vec<f32> = (0..t).flat_map(|step| x[(step * n + text) * e..][..e].to_vec()).collect();
             let (got, won) = pool.install(|| {
                 let mut alone = ConvBank::new(e, f, widths.clone());
-                alone.infer(&one, 1, t, &kr, &br);
+                alone.infer(&one, 1, t, (&kr, generation), &br);
                 (bits(alone.output()), alone.argmax.clone())
             });
             assert_eq!(got, bits(&bank.output()[text * wf..(text + 1) * wf]), "text {text}, {threads} threads");
