@@ -11,7 +11,8 @@
 //! a block one transformed input at a time: its `[rows, E]` sums of input rows, its product by
 //! the transformed kernel slice, and that product added into the pair's two outputs, so the
 //! buffers stay in L2. With fewer texts than cores (one text at a time), every width's pairs
-//! are one block and every width's products are dealt to the cores together. Every value is
+//! are one block and every width's transformed inputs and products are dealt to the cores
+//! together, each core transforming the inputs of the products it takes. Every value is
 //! computed the same way whoever computes it, and each sum meets its terms in the same order, so
 //! the numbers do not depend on the cores, the texts in a batch or the block.
 //!
@@ -112,48 +113,55 @@ impl WinogradBank {
     }
 
     /// [`WinogradBank::fold_group`] for fewer texts than cores (one text at a time): every
-    /// width's pairs in one block, its transformed inputs all at once, and every width's
-    /// products dealt to the cores together; then each width's sums and fold, in order. The
-    /// same operations as one core's blocks, so the same bits.
+    /// width's pairs in one block, and every (width, point) job — its transformed input, held
+    /// in the core's own scratch, and that input's product by the kernel slice — dealt to the
+    /// cores; then each width's sums and fold, in order. The same operations as one core's
+    /// blocks, so the same bits. The products' outputs are kept per thread across calls, so
+    /// a text allocates and clears nothing but its sums.
     fn fold_spread(&self, input: &Input, best: &mut [f32], won: &mut [u32], stride: usize) {
         let Input { xg, t, gn, e, f, packed, biases } = *input;
         let ef = e * f;
         let pairs: Vec<usize> = self.widths.iter().map(|w| (t + 1).saturating_sub(w.width()).div_ceil(2)).collect();
-        // per width, [r+1, rows, E] transformed inputs and [r+1, rows, F] products
-        let mut u: Vec<Vec<f32>> = Vec::with_capacity(self.widths.len());
-        let mut m: Vec<Vec<f32>> = Vec::with_capacity(self.widths.len());
-        for (w, &p) in self.widths.iter().zip(&pairs) {
-            let rows = p * gn;
-            let mut ui = vec![0.0; w.points() * rows * e];
-            for (k, uk) in ui.chunks_exact_mut((rows * e).max(1)).enumerate().take(w.points()) {
-                transform_in_build(w.input_weights(k), xg, (t, gn, e), (0, p), uk);
-            }
-            u.push(ui);
-            m.push(vec![0.0; w.points() * rows * f]);
-        }
+        // per width, [r+1, rows, F] products, one after another
+        let mut m = SPREAD_PRODUCTS.with_borrow_mut(std::mem::take);
+        let len: usize = self.widths.iter().zip(&pairs).map(|(w, &p)| w.points() * p * gn * f).sum();
+        m.resize(len, 0.0);
         let mut jobs = Vec::new();
-        for (i, (ui, mi)) in u.iter().zip(m.iter_mut()).enumerate() {
+        let mut rest = &mut m[..];
+        for (i, w) in self.widths.iter().enumerate() {
             let rows = pairs[i] * gn;
+            let (mi, tail) = std::mem::take(&mut rest).split_at_mut(w.points() * rows * f);
+            rest = tail;
             if rows == 0 {
                 continue;
             }
             let kernel = &packed[self.starts[i] * ef..self.starts[i + 1] * ef];
-            for (k, (uk, mk)) in ui.chunks_exact(rows * e).zip(mi.chunks_exact_mut(rows * f)).enumerate() {
-                jobs.push((uk, &kernel[k * ef..(k + 1) * ef], mk, rows));
+            for (k, mk) in mi.chunks_exact_mut(rows * f).enumerate() {
+                jobs.push((w, k, &kernel[k * ef..(k + 1) * ef], mk, pairs[i]));
             }
         }
-        jobs.into_par_iter().with_max_len(1).for_each(|(uk, kk, mk, rows)| gemm(Gemm::new(rows, e, f), uk, kk, mk));
+        jobs.into_par_iter().with_max_len(1).for_each(|(w, k, kk, mk, p)| {
+            SCRATCH.with_borrow_mut(|s| {
+                s.u.resize(p * gn * e, 0.0);
+                transform_in_build(w.input_weights(k), xg, (t, gn, e), (0, p), &mut s.u);
+                gemm(Gemm::new(p * gn, e, f), &s.u, kk, mk);
+            })
+        });
+        let mut at = 0;
         for (i, w) in self.widths.iter().enumerate() {
             let rows = pairs[i] * gn;
+            let mi = &m[at..at + w.points() * rows * f];
+            at += mi.len();
             if rows == 0 {
                 continue;
             }
             let mut pre = vec![0.0; 2 * rows * f];
-            for (k, mk) in m[i].chunks_exact(rows * f).enumerate() {
+            for (k, mk) in mi.chunks_exact(rows * f).enumerate() {
                 add_scaled_in_build([w.output_weight(0, k), w.output_weight(1, k)], mk, gn * f, &mut pre);
             }
             fold_pairs(w, &pre, (gn, f, t), (0, pairs[i]), biases[i], (&mut best[i * f..], &mut won[i * f..]), stride);
         }
+        SPREAD_PRODUCTS.with_borrow_mut(|slot| *slot = m);
     }
 
     /// Every width's pairs, a block at a time, folded into `best` and `won`.
@@ -185,6 +193,9 @@ impl WinogradBank {
 
 thread_local! {
     static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+    /// [`WinogradBank::fold_spread`]'s products, taken out for the call (a core waiting on its
+    /// jobs may run another chunk's, which then finds the slot empty instead of borrowed)
+    static SPREAD_PRODUCTS: std::cell::RefCell<Vec<f32>> = std::cell::RefCell::default();
 }
 
 crate::kernels::compiled_per_kernels!(
