@@ -209,7 +209,9 @@ crate::kernels::compiled_per_kernels!(
 );
 
 /// `u[(p − p0)·gn + text] = Σ_l weights[l] · xg[2p + l][text]` for the pairs `p0 .. p1`, each sum
-/// in order of `l` from `+0`, rows past the input's last step counting as zeros.
+/// in order of `l` from `+0`, rows past the input's last step counting as zeros. One pass over
+/// each pair's row: [`CHUNK`] sums at a time stay in registers while every term is added, the
+/// operations (and so the bits) of clearing the row and adding each term to it in turn.
 #[inline(always)]
 fn transform_body(
     weights: &[f32],
@@ -221,17 +223,39 @@ fn transform_body(
     let step_len = gn * e;
     for p in p0..p1 {
         let dst = &mut u[(p - p0) * step_len..(p - p0 + 1) * step_len];
-        dst.fill(0.0);
+        // the weights that add anything: at most r + 1 = 6 (width 5)
+        let mut terms: [(f32, &[f32]); 6] = [(0.0, &[]); 6];
+        let mut n = 0;
         for (l, &c) in weights.iter().enumerate() {
             let step = 2 * p + l;
-            if c == 0.0 || step >= t {
-                continue;
+            if c != 0.0 && step < t {
+                terms[n] = (c, &xg[step * step_len..(step + 1) * step_len]);
+                n += 1;
             }
-            let src = &xg[step * step_len..(step + 1) * step_len];
-            dst.iter_mut().zip(src).for_each(|(d, &x)| *d += c * x);
+        }
+        let terms = &terms[..n];
+        let full = step_len - step_len % CHUNK;
+        for at in (0..full).step_by(CHUNK) {
+            // a fixed length, so that the sums live in registers
+            let mut sums = [0.0f32; CHUNK];
+            for &(c, src) in terms {
+                let src: &[f32; CHUNK] = src[at..at + CHUNK].try_into().expect("a chunk");
+                for (s, &x) in sums.iter_mut().zip(src) {
+                    *s += c * x;
+                }
+            }
+            dst[at..at + CHUNK].copy_from_slice(&sums);
+        }
+        let tail = &mut dst[full..];
+        tail.fill(0.0);
+        for &(c, src) in terms {
+            tail.iter_mut().zip(&src[full..]).for_each(|(s, &x)| *s += c * x);
         }
     }
 }
+
+/// Sums a pass of [`transform_body`] holds in registers: four ZMM, eight YMM.
+const CHUNK: usize = 64;
 
 crate::kernels::compiled_per_kernels!(
     fn add_scaled_in_build / add_scaled_avx2 / add_scaled_avx512 (
