@@ -60,6 +60,13 @@ impl Deref for Values {
     }
 }
 
+impl DerefMut for Values {
+    fn deref_mut(&mut self) -> &mut Vec<f32> {
+        self.generation = next_generation();
+        &mut self.values
+    }
+}
+
 /// Equal values, whatever their generations (as two `Vec<f32>` compare).
 impl PartialEq for Values {
     fn eq(&self, other: &Self) -> bool {
@@ -72,13 +79,6 @@ impl<'a> IntoIterator for &'a Values {
     type IntoIter = std::slice::Iter<'a, f32>;
     fn into_iter(self) -> Self::IntoIter {
         self.values.iter()
-    }
-}
-
-impl DerefMut for Values {
-    fn deref_mut(&mut self) -> &mut Vec<f32> {
-        self.generation = next_generation();
-        &mut self.values
     }
 }
 

@@ -123,14 +123,14 @@ impl WinogradBank {
         let ef = e * f;
         let pairs: Vec<usize> = self.widths.iter().map(|w| (t + 1).saturating_sub(w.width()).div_ceil(2)).collect();
         // per width, [r+1, rows, F] products, one after another
+        let lens: Vec<usize> = self.widths.iter().zip(&pairs).map(|(w, &p)| w.points() * p * gn * f).collect();
         let mut m = SPREAD_PRODUCTS.with_borrow_mut(std::mem::take);
-        let len: usize = self.widths.iter().zip(&pairs).map(|(w, &p)| w.points() * p * gn * f).sum();
-        m.resize(len, 0.0);
+        m.resize(lens.iter().sum(), 0.0);
         let mut jobs = Vec::new();
         let mut rest = &mut m[..];
         for (i, w) in self.widths.iter().enumerate() {
             let rows = pairs[i] * gn;
-            let (mi, tail) = std::mem::take(&mut rest).split_at_mut(w.points() * rows * f);
+            let (mi, tail) = std::mem::take(&mut rest).split_at_mut(lens[i]);
             rest = tail;
             if rows == 0 {
                 continue;
@@ -147,11 +147,11 @@ impl WinogradBank {
                 gemm(Gemm::new(p * gn, e, f), &s.u, kk, mk);
             })
         });
-        let mut at = 0;
+        let mut rest = &m[..];
         for (i, w) in self.widths.iter().enumerate() {
             let rows = pairs[i] * gn;
-            let mi = &m[at..at + w.points() * rows * f];
-            at += mi.len();
+            let (mi, tail) = rest.split_at(lens[i]);
+            rest = tail;
             if rows == 0 {
                 continue;
             }
